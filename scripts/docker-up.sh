@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Make a Docker engine answer on this machine: install it from Debian's packages and start it when
+# none answers. Idempotent: every step is skipped when its result is already there.
+# This is for CI and development machines only; orca itself never installs Docker.
+set -euo pipefail
+
+log() { printf '[docker-up] %s\n' "$*" >&2; }
+
+if docker info >/dev/null 2>&1; then
+  log "engine already answering"
+  exit 0
+fi
+
+if ! command -v dockerd >/dev/null 2>&1 || ! command -v busybox >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    log "dockerd is not installed and this is not root: install Docker first"
+    exit 1
+  fi
+  log "installing docker.io, busybox-static, iptables"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    docker.io busybox-static iptables >/dev/null
+fi
+
+# A daemon that died leaves pid files behind and a new one refuses to start.
+if ! pgrep -x dockerd >/dev/null 2>&1; then
+  rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
+  log "starting dockerd (log: /tmp/dockerd.log)"
+  nohup dockerd >/tmp/dockerd.log 2>&1 &
+fi
+
+for _ in $(seq 1 60); do
+  if docker info >/dev/null 2>&1; then
+    log "engine up: $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})')"
+    exit 0
+  fi
+  sleep 0.5
+done
+log "dockerd did not answer within 30 s; last lines of /tmp/dockerd.log:"
+tail -n 20 /tmp/dockerd.log >&2 || true
+exit 1

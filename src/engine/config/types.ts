@@ -1,0 +1,31 @@
+import type {CleanupPolicy} from '../pipeline/types.js'
+
+/** orca's configuration after merging flags > ORCA_* env > config file > defaults. */
+export interface ResolvedConfig {
+  /** Absolute path of the config file found, if any. */
+  file?: string
+  /** Absolute; relative values in the file resolve against the config file's directory. */
+  runsDir: string
+  cacheDir: string
+  concurrency: number
+  defaults: {
+    image?: string
+    timeoutMs: number
+    cleanup: CleanupPolicy
+  }
+  docker: {
+    /** A DOCKER_HOST-style URL (unix://, tcp://, ssh://) or a socket path. */
+    host?: string
+  }
+  cache: {
+    maxSizeBytes?: number
+  }
+  retention: {
+    maxRuns?: number
+    maxAgeMs?: number
+  }
+  serve: {
+    host: string
+    port: number
+  }
+}

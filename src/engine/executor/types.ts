@@ -1,0 +1,83 @@
+import type {CleanupPolicy, Job} from '../pipeline/types.js'
+
+export type StepStatus = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'skipped'
+/** Final states a job can reach by running (`skipped` and `cached` are decided by the scheduler). */
+export type RunOutcomeStatus = 'succeeded' | 'failed' | 'timed_out' | 'cancelled'
+export type CleanupAction = 'removed' | 'kept' | 'none'
+
+export interface StepResult {
+  index: number
+  name: string
+  status: StepStatus
+  /** Exit code from the engine; null when the step did not finish (timed out, cancelled, skipped). */
+  exitCode: number | null
+  durationMs: number
+  allowFailure: boolean
+}
+
+export interface ArtifactRecord {
+  /** Path as under the job's workdir, `/`-separated. */
+  path: string
+  size: number
+  sha256: string
+}
+
+/** What an executor reports while it runs a job; the scheduler turns these into run events. */
+export type ExecutorEvent =
+  | {type: 'image.pull'; image: string; status: string; current?: number; total?: number}
+  | {type: 'job.container'; containerId: string; imageId: string}
+  | {type: 'step.started'; step: number; name: string}
+  | {type: 'step.output'; step: number; stream: 'stdout' | 'stderr'; chunk: Buffer}
+  | {type: 'step.finished'; result: StepResult}
+  | {type: 'job.artifact'; artifact: ArtifactRecord}
+
+/** Everything an executor needs to run one job. */
+export interface JobContext {
+  runId: string
+  job: Job
+  projectDir: string
+  /** Relative `/`-separated paths of the project files the job sees, copied into workdir. */
+  inputFiles: string[]
+  /** Host directories whose contents are placed into workdir before the first step (needs' artifacts). */
+  artifactDirs: string[]
+  /** Host directory that receives the job's artifacts (paths as under workdir). */
+  artifactsDir: string
+  /** Environment of the job: pipeline + job env, `-e` overrides and secret values. Step env comes on top. */
+  env: Record<string, string>
+  cleanup: CleanupPolicy
+  /** Aborted when the run is cancelled: stop gracefully (SIGTERM, grace, SIGKILL). */
+  cancel: AbortSignal
+  /** Aborted on a second Ctrl-C: kill now, skip the grace period. */
+  force: AbortSignal
+  emit(event: ExecutorEvent): void
+}
+
+export interface JobOutcome {
+  status: RunOutcomeStatus
+  steps: StepResult[]
+  artifacts: ArtifactRecord[]
+  containerId?: string
+  imageId?: string
+  cleanup: CleanupAction
+  /** Set when the job ended for a reason other than a step's exit code (infra error, timeout...). */
+  error?: {kind: 'infra' | 'timeout' | 'cancelled' | 'artifact'; message: string}
+}
+
+/** An orca-managed resource that outlived its run and is not kept by policy. */
+export interface Leak {
+  kind: 'container' | 'network' | 'volume'
+  id: string
+  name: string
+  runId?: string
+  job?: string
+}
+
+/** Runs jobs somewhere. Docker is one implementation; the scheduler knows only this interface. */
+export interface Executor {
+  /** Checks the engine answers and every image exists (pulling what is missing); returns image IDs by reference. */
+  prepare(images: string[], options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<Map<string, string>>
+  runJob(ctx: JobContext): Promise<JobOutcome>
+  /** Removes whatever this run created that its policy does not keep (used after a crash or cancel). */
+  cleanup(runId: string): Promise<void>
+  findLeaks(isRunAlive: (runId: string) => boolean): Promise<Leak[]>
+}

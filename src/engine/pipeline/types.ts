@@ -1,0 +1,80 @@
+import type {SourcePosition} from '../errors.js'
+
+export const CLEANUP_POLICIES = [
+  'always_remove',
+  'remove_on_completion',
+  'keep_on_completion',
+  'remove_on_timeout',
+  'never_remove',
+] as const
+export type CleanupPolicy = (typeof CLEANUP_POLICIES)[number]
+
+export type NetworkMode = 'bridge' | 'none'
+
+/** A step after normalisation: a bare string became `{name, run}`. */
+export interface Step {
+  /** Given name, or the first line of `run` (shortened). */
+  name: string
+  run: string
+  /** Step timeout in ms; undefined = bounded only by the job's timeout. */
+  timeoutMs?: number
+  env: Record<string, string>
+  allowFailure: boolean
+}
+
+export interface Resources {
+  /** Fractional CPUs, e.g. 1.5. */
+  cpus?: number
+  memoryBytes?: number
+  pids?: number
+}
+
+/** A job after normalisation: defaults applied, durations in ms. */
+export interface Job {
+  name: string
+  /** Always set: the job's own image or the pipeline default (a job without either is an error). */
+  image: string
+  needs: string[]
+  /** Input globs relative to the project; undefined = every file not ignored. */
+  inputs?: string[]
+  /** Pipeline env merged under the job's env (job wins). Step env is applied per step. */
+  env: Record<string, string>
+  /** Names of variables copied from orca's own environment. */
+  secrets: string[]
+  workdir: string
+  /** Container user (`uid[:gid]` or a name); undefined = the image's user. */
+  user?: string
+  timeoutMs: number
+  cleanup: CleanupPolicy
+  cache: boolean
+  resources: Resources
+  network: NetworkMode
+  /** Named volume → absolute path in the container. */
+  volumes: Record<string, string>
+  /** Empty for a group job, which succeeds when its needs do. */
+  steps: Step[]
+  /** Artifact globs relative to workdir. */
+  artifacts: string[]
+  /** Where the job is defined, for messages that point at it. */
+  position?: SourcePosition
+}
+
+/** A loaded, validated jobs.yml. */
+export interface Pipeline {
+  /** Absolute path of the jobs file. */
+  file: string
+  /** Absolute path of the project directory: the directory holding the jobs file. */
+  projectDir: string
+  version: 1
+  /** Jobs in the order they are declared. */
+  jobs: Map<string, Job>
+}
+
+/** Defaults the loader applies where jobs.yml is silent (they come from configuration). */
+export interface PipelineDefaults {
+  image?: string
+  timeoutMs: number
+  cleanup: CleanupPolicy
+}
+
+export const DEFAULT_WORKDIR = '/workspace'

@@ -1,0 +1,64 @@
+import type {ArtifactRecord, CleanupAction, StepResult} from '../executor/types.js'
+
+/** Every state a job can be in (SPEC §3). */
+export type JobStatus =
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled'
+  | 'skipped'
+  | 'cached'
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled'
+
+/** The payloads of the engine's events; `seq`, `time` and `runId` are added when emitted. */
+export type EventBody =
+  | {
+      type: 'run.started'
+      targets: string[]
+      /** Every job the run will settle, in plan order. */
+      jobs: string[]
+      file: string
+      projectDir: string
+      pid: number
+      host: string
+      orcaVersion: string
+    }
+  | {type: 'image.pull'; job?: string; image: string; status: string; current?: number; total?: number}
+  | {type: 'job.started'; job: string; image: string; key?: string}
+  | {type: 'job.container'; job: string; containerId: string; imageId: string}
+  | {type: 'step.started'; job: string; step: number; name: string}
+  /** Masked output; `text` is whole lines (ends with a newline) except at the end of a step. */
+  | {type: 'step.output'; job: string; step: number; stream: 'stdout' | 'stderr'; text: string}
+  | ({type: 'step.finished'; job: string} & StepResult)
+  | ({type: 'job.artifact'; job: string} & ArtifactRecord)
+  | {
+      type: 'job.finished'
+      job: string
+      status: Exclude<JobStatus, 'pending' | 'running' | 'skipped'>
+      durationMs: number
+      cleanup: CleanupAction
+      error?: {kind: string; message: string}
+    }
+  | {type: 'job.skipped'; job: string; reason: string}
+  | {type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: {kind: string; message: string}}
+
+export type EventType = EventBody['type']
+
+/** An event as recorded in events.jsonl and streamed to reporters. */
+export type OrcaEvent = EventBody & {
+  /** 1-based, gap-free within a run. */
+  seq: number
+  /** ISO-8601 time the event was emitted. */
+  time: string
+  runId: string
+}
+
+/** Something that folds events: run store, reporters, cache writer, HTTP stream. */
+export interface EventSink {
+  handle(event: OrcaEvent): void
+  /** Called once after `run.finished`; flush files, print summaries. */
+  close?(): Promise<void> | void
+}
