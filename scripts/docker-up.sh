@@ -6,12 +6,17 @@ set -euo pipefail
 
 log() { printf '[docker-up] %s\n' "$*" >&2; }
 
-if docker info >/dev/null 2>&1; then
+# busybox-static goes into the test images (scripts/test-images.sh): check it even when an engine answers.
+need_install() {
+  ! command -v dockerd >/dev/null 2>&1 || ! dpkg -s busybox-static >/dev/null 2>&1
+}
+
+if docker info >/dev/null 2>&1 && ! need_install; then
   log "engine already answering"
   exit 0
 fi
 
-if ! command -v dockerd >/dev/null 2>&1 || ! command -v busybox >/dev/null 2>&1; then
+if need_install; then
   if [ "$(id -u)" != 0 ]; then
     log "dockerd is not installed and this is not root: install Docker first"
     exit 1

@@ -12,11 +12,8 @@ build_busybox() {
     log "$tag present"
     return
   fi
-  local bb
-  bb=$(command -v busybox || true)
-  if [ -z "$bb" ] || ! file -L "$bb" 2>/dev/null | grep -q 'statically linked'; then
-    bb=/bin/busybox
-  fi
+  # /bin/busybox from busybox-static (scripts/docker-up.sh installs it) needs no libraries.
+  local bb=/bin/busybox
   local ctx
   ctx=$(mktemp -d)
   trap 'rm -rf "$ctx"' RETURN

@@ -1,0 +1,71 @@
+import {Args, Flags} from '@oclif/core'
+
+import {OrcaCommand} from '../cli/base.js'
+import {OrcaError} from '../engine/errors.js'
+import {CLEANUP_POLICIES, type CleanupPolicy} from '../engine/pipeline/types.js'
+
+export default class Run extends OrcaCommand {
+  static override summary = 'Run jobs and everything they need, each in a throwaway container.'
+
+  static override description = `Reads jobs.yml, selects the TARGETS and the jobs they need (no target = every job), and runs them in parallel up to --concurrency. Each job gets one fresh container; its steps run in order with \`sh -c\`. Artifacts, logs and events are written under the run directory (.orca/runs/<run-id>/).
+
+Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid jobs.yml or usage, 3 Docker unreachable or an image missing, 130 cancelled.`
+
+  static override examples = [
+    {description: 'Run every job in ./jobs.yml', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Run one target and the jobs it needs', command: '<%= config.bin %> <%= command.id %> build-and-test'},
+    {description: 'Use another file, four jobs at a time, stop at the first failure', command: '<%= config.bin %> <%= command.id %> -f ci/jobs.yml -j 4 --fail-fast'},
+    {description: 'Machine-readable events on stdout', command: '<%= config.bin %> <%= command.id %> test --output json > events.ndjson'},
+    {description: 'Keep failed containers around for debugging', command: '<%= config.bin %> <%= command.id %> --cleanup remove_on_completion'},
+    {description: 'Override an environment variable for every job', command: '<%= config.bin %> <%= command.id %> -e NODE_ENV=test'},
+  ]
+
+  static override strict = false
+
+  static override args = {
+    targets: Args.string({description: 'jobs to run (with everything they need); default: every job', required: false}),
+  }
+
+  static override flags = {
+    file: Flags.string({char: 'f', description: 'pipeline file', default: 'jobs.yml'}),
+    concurrency: Flags.integer({char: 'j', description: 'jobs run at once (default: config, else number of CPUs)', min: 1}),
+    'no-cache': Flags.boolean({description: 'run every job even when its key is cached'}),
+    'dry-run': Flags.boolean({description: 'print the plan and run nothing'}),
+    'fail-fast': Flags.boolean({description: 'cancel running jobs and skip pending ones after the first failure'}),
+    output: Flags.string({description: 'how progress is shown', options: ['auto', 'tty', 'plain', 'json'], default: 'auto'}),
+    cleanup: Flags.string({description: 'cleanup policy for every job of this run', options: [...CLEANUP_POLICIES]}),
+    env: Flags.string({char: 'e', description: 'set an environment variable in every job (repeatable)', multiple: true}),
+  }
+
+  public async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Run)
+    const {runPipeline} = await import('../engine/run/run-pipeline.js')
+    const exitCode = await runPipeline({
+      cwd: process.cwd(),
+      env: process.env,
+      file: flags.file,
+      targets: argv as string[],
+      concurrency: flags.concurrency,
+      noCache: flags['no-cache'],
+      dryRun: flags['dry-run'],
+      failFast: flags['fail-fast'],
+      output: flags.output as 'auto' | 'tty' | 'plain' | 'json',
+      cleanup: flags.cleanup as CleanupPolicy | undefined,
+      envOverrides: parseEnvFlags(flags.env ?? []),
+      orcaVersion: this.config.version,
+      stdout: process.stdout,
+      stderr: process.stderr,
+    })
+    if (exitCode !== 0) this.exit(exitCode)
+  }
+}
+
+function parseEnvFlags(values: string[]): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const value of values) {
+    const eq = value.indexOf('=')
+    if (eq <= 0) throw new OrcaError('usage', `-e expects KEY=VALUE, got "${value}"`)
+    env[value.slice(0, eq)] = value.slice(eq + 1)
+  }
+  return env
+}

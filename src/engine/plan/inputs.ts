@@ -1,0 +1,69 @@
+import {readdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import ignore, {type Ignore} from 'ignore'
+import picomatch from 'picomatch'
+
+/** Directories a job never sees: orca's own state and version control. */
+const ALWAYS_EXCLUDED = new Set(['.git', '.orca'])
+const IGNORE_FILES = ['.gitignore', '.orcaignore']
+
+interface RuleSet {
+  /** Directory the rules are relative to, `''` for the project root, else ending in `/`. */
+  base: string
+  rules: Ignore
+}
+
+/**
+ * Lists the project's files once per run: every regular file or symlink not ignored by a
+ * `.gitignore`/`.orcaignore` on its path, as sorted `/`-separated relative paths.
+ * Ignored directories are never descended into (a large node_modules costs nothing).
+ */
+export function indexProjectFiles(projectDir: string): string[] {
+  const files: string[] = []
+  walk(projectDir, '', [], files)
+  return files.sort()
+}
+
+function walk(root: string, dir: string, inherited: RuleSet[], out: string[]): void {
+  const entries = readdirSync(join(root, dir), {withFileTypes: true})
+  const ruleSets = [...inherited]
+  const own = loadRules(root, dir, entries.map((e) => e.name))
+  if (own) ruleSets.push(own)
+
+  for (const entry of entries) {
+    const path = dir + entry.name
+    if (dir === '' && ALWAYS_EXCLUDED.has(entry.name)) continue
+    if (entry.isDirectory()) {
+      if (entry.name === '.git' || isIgnored(ruleSets, `${path}/`)) continue
+      walk(root, `${path}/`, ruleSets, out)
+    } else if ((entry.isFile() || entry.isSymbolicLink()) && !isIgnored(ruleSets, path)) {
+      out.push(path)
+    }
+  }
+}
+
+function loadRules(root: string, dir: string, names: string[]): RuleSet | undefined {
+  const present = IGNORE_FILES.filter((f) => names.includes(f))
+  if (present.length === 0) return undefined
+  const rules = ignore()
+  for (const file of present) rules.add(readFileSync(join(root, dir, file), 'utf8'))
+  return {base: dir, rules}
+}
+
+function isIgnored(ruleSets: RuleSet[], path: string): boolean {
+  return ruleSets.some((set) => path.startsWith(set.base) && set.rules.ignores(path.slice(set.base.length)))
+}
+
+/**
+ * The files a job sees: all indexed files when `globs` is undefined, else those matching a glob.
+ * A glob starting with `!` excludes what it matches, as in .gitignore and GitHub Actions paths.
+ */
+export function selectInputs(files: string[], globs: string[] | undefined): string[] {
+  if (globs === undefined) return files
+  const include = globs.filter((g) => !g.startsWith('!'))
+  const exclude = globs.filter((g) => g.startsWith('!')).map((g) => g.slice(1))
+  const included = picomatch(include.length > 0 ? include : ['**'], {dot: true})
+  const excluded = exclude.length > 0 ? picomatch(exclude, {dot: true}) : () => false
+  return files.filter((f) => included(f) && !excluded(f))
+}

@@ -1,0 +1,276 @@
+import {hostname} from 'node:os'
+
+import {OrcaError} from '../errors.js'
+import type {Executor, ExecutorEvent, JobOutcome} from '../executor/types.js'
+import type {Plan} from '../plan/plan.js'
+import {selectInputs} from '../plan/inputs.js'
+import type {CleanupPolicy, Job, Pipeline} from '../pipeline/types.js'
+import type {EventBody, EventSink, JobStatus, OrcaEvent, RunStatus} from './events.js'
+import {maskString} from './masker.js'
+import {OutputStream} from './output.js'
+
+/** Everything a run needs; the CLI and the HTTP server both build one of these. */
+export interface RunOptions {
+  runId: string
+  pipeline: Pipeline
+  plan: Plan
+  /** Created only when a job actually has to run, so a run that runs nothing never loads Docker. */
+  executor: () => Promise<Executor>
+  /** Project files not ignored (see indexProjectFiles), the universe of every job's inputs. */
+  projectFiles: string[]
+  concurrency: number
+  failFast: boolean
+  cleanupOverride?: CleanupPolicy
+  /** `-e K=V` values, applied over every job's env. */
+  envOverrides: Record<string, string>
+  /** Secret values by name, already resolved from orca's environment. */
+  secrets: Record<string, string>
+  /** Where each job's artifacts go (the run store decides). */
+  artifactsDir: (job: string) => string
+  sinks: EventSink[]
+  /** First Ctrl-C: cancel gracefully. */
+  cancel: AbortSignal
+  /** Second Ctrl-C: kill without a grace period. */
+  force: AbortSignal
+  orcaVersion: string
+}
+
+export interface RunResult {
+  status: Exclude<RunStatus, 'running'>
+  jobs: Map<string, JobStatus>
+  /** Set when the engine itself failed (Docker unreachable, image missing): exit code 3. */
+  infraError?: OrcaError
+}
+
+const SUCCESS: ReadonlySet<JobStatus> = new Set(['succeeded', 'cached'])
+
+/** Runs a plan: schedules ready jobs up to the concurrency limit and emits every event of the run. */
+export async function executeRun(options: RunOptions): Promise<RunResult> {
+  const started = Date.now()
+  const emitter = new RunEmitter(options.runId, options.sinks, Object.values(options.secrets))
+  const {plan} = options
+  const states = new Map<string, JobStatus>(plan.order.map((n) => [n, 'pending']))
+  let infraError: OrcaError | undefined
+
+  emitter.emit({
+    type: 'run.started',
+    targets: plan.targets,
+    jobs: plan.order,
+    file: options.pipeline.file,
+    projectDir: options.pipeline.projectDir,
+    pid: process.pid,
+    host: hostname(),
+    orcaVersion: options.orcaVersion,
+  })
+
+  // Fail-fast and cancel share one controller that running jobs listen to.
+  const stop = new AbortController()
+  const onCancel = (): void => stop.abort()
+  options.cancel.addEventListener('abort', onCancel, {once: true})
+
+  let executor: Executor | undefined
+  let ready: Promise<Executor> | undefined
+  // One executor per run, prepared once (engine reachable, images present) before the first job.
+  const getExecutor = (): Promise<Executor> =>
+    (ready ??= (async () => {
+      executor = await options.executor()
+      const images = [...new Set([...plan.jobs.values()].filter((j) => j.steps.length > 0).map((j) => j.image))]
+      await executor.prepare(images, {
+        signal: stop.signal,
+        onEvent: (e) => e.type === 'image.pull' && emitter.emit({...e}),
+      })
+      return executor
+    })())
+
+  const running = new Map<string, Promise<void>>()
+  const finish = (name: string, status: JobStatus): void => {
+    states.set(name, status)
+    if (!SUCCESS.has(status) && options.failFast) stop.abort()
+  }
+
+  const runOne = async (job: Job): Promise<void> => {
+    const jobStart = Date.now()
+    states.set(job.name, 'running')
+    emitter.emit({type: 'job.started', job: job.name, image: job.image})
+    if (job.steps.length === 0) {
+      emitter.emit({type: 'job.finished', job: job.name, status: 'succeeded', durationMs: 0, cleanup: 'none'})
+      return finish(job.name, 'succeeded')
+    }
+    let outcome: JobOutcome
+    try {
+      outcome = await runJobInExecutor(job, await getExecutor())
+    } catch (error) {
+      const orcaError = toInfraError(error)
+      infraError ??= orcaError
+      stop.abort()
+      outcome = {status: 'failed', steps: [], artifacts: [], cleanup: 'none', error: {kind: 'infra', message: orcaError.message}}
+    }
+    if (outcome.error?.kind === 'infra') infraError ??= new OrcaError('infra', outcome.error.message)
+    emitter.emit({
+      type: 'job.finished',
+      job: job.name,
+      status: outcome.status,
+      durationMs: Date.now() - jobStart,
+      cleanup: outcome.cleanup,
+      ...(outcome.error ? {error: outcome.error} : {}),
+    })
+    finish(job.name, outcome.status)
+  }
+
+  const runJobInExecutor = (job: Job, exec: Executor): Promise<JobOutcome> => {
+    const streams = new Map<string, OutputStream>()
+    const stream = (step: number, kind: 'stdout' | 'stderr'): OutputStream => {
+      const id = `${step}:${kind}`
+      let s = streams.get(id)
+      if (!s) {
+        s = new OutputStream(emitter.secrets, (text) => emitter.emit({type: 'step.output', job: job.name, step, stream: kind, text}))
+        streams.set(id, s)
+      }
+      return s
+    }
+    const endStreams = (step: number): void => {
+      for (const kind of ['stdout', 'stderr'] as const) {
+        streams.get(`${step}:${kind}`)?.end()
+        streams.delete(`${step}:${kind}`)
+      }
+    }
+    const onEvent = (e: ExecutorEvent): void => {
+      switch (e.type) {
+        case 'step.output':
+          return stream(e.step, e.stream).write(e.chunk)
+        case 'step.finished':
+          endStreams(e.result.index)
+          return emitter.emit({type: 'step.finished', job: job.name, ...e.result})
+        case 'job.artifact':
+          return emitter.emit({type: 'job.artifact', job: job.name, ...e.artifact})
+        default:
+          return emitter.emit({...e, job: job.name})
+      }
+    }
+    return exec.runJob({
+      runId: options.runId,
+      job,
+      projectDir: options.pipeline.projectDir,
+      inputFiles: selectInputs(options.projectFiles, job.inputs),
+      artifactDirs: job.needs.map((n) => options.artifactsDir(n)),
+      artifactsDir: options.artifactsDir(job.name),
+      env: jobEnv(job, options),
+      cleanup: options.cleanupOverride ?? job.cleanup,
+      cancel: stop.signal,
+      force: options.force,
+      emit: onEvent,
+    })
+  }
+
+  // The scheduling loop: start every ready job up to the limit, wait for one to settle, repeat.
+  for (;;) {
+    for (const name of plan.order) {
+      if (states.get(name) !== 'pending') continue
+      const job = plan.jobs.get(name)!
+      const blocker = job.needs.find((n) => !SUCCESS.has(states.get(n)!) && states.get(n) !== 'pending' && states.get(n) !== 'running')
+      if (stop.signal.aborted || blocker !== undefined) {
+        const reason = blocker !== undefined ? `needs ${blocker} (${states.get(blocker)})` : options.cancel.aborted ? 'run cancelled' : 'fail-fast'
+        states.set(name, 'skipped')
+        emitter.emit({type: 'job.skipped', job: name, reason})
+        continue
+      }
+      if (running.size >= options.concurrency || !job.needs.every((n) => SUCCESS.has(states.get(n)!))) continue
+      running.set(name, runOne(job).finally(() => running.delete(name)))
+    }
+    if (running.size === 0) {
+      // A skip above may have unblocked nothing; loop again only if something is still pending.
+      if ([...states.values()].some((s) => s === 'pending')) continue
+      break
+    }
+    await Promise.race(running.values())
+  }
+
+  options.cancel.removeEventListener('abort', onCancel)
+  if (executor && (options.cancel.aborted || infraError)) {
+    await executor.cleanup(options.runId).catch(() => undefined)
+  }
+
+  const status = runStatus(states, options.cancel.aborted)
+  emitter.emit({
+    type: 'run.finished',
+    status,
+    durationMs: Date.now() - started,
+    ...(infraError ? {error: {kind: 'infra', message: infraError.message}} : {}),
+  })
+  await Promise.all(options.sinks.map(async (s) => s.close?.()))
+  return {status, jobs: states, infraError}
+}
+
+function runStatus(states: Map<string, JobStatus>, cancelled: boolean): Exclude<RunStatus, 'running'> {
+  if (cancelled) return 'cancelled'
+  const all = [...states.values()]
+  if (all.includes('failed')) return 'failed'
+  if (all.includes('timed_out')) return 'timed_out'
+  if (all.includes('cancelled') || all.includes('skipped')) return 'failed'
+  return 'succeeded'
+}
+
+/** Pipeline + job env, then `-e` overrides, then secret values (names listed by the job only). */
+function jobEnv(job: Job, options: RunOptions): Record<string, string> {
+  const env: Record<string, string> = {...job.env, ...options.envOverrides}
+  for (const name of job.secrets) {
+    const value = options.secrets[name]
+    if (value !== undefined) env[name] = value
+  }
+  return env
+}
+
+function toInfraError(error: unknown): OrcaError {
+  if (error instanceof OrcaError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new OrcaError('infra', message, {cause: error})
+}
+
+/** Stamps events with run id, sequence and time, masks secrets, and hands them to every sink. */
+class RunEmitter {
+  #seq = 0
+  readonly secrets: string[]
+
+  constructor(
+    readonly runId: string,
+    readonly sinks: EventSink[],
+    secrets: string[],
+  ) {
+    this.secrets = secrets.filter((s) => s.length > 0)
+  }
+
+  emit(body: EventBody): void {
+    // step.output is masked by its stream (secrets split across chunks); everything else here.
+    const masked = body.type === 'step.output' || this.secrets.length === 0 ? body : maskDeep(body, this.secrets)
+    const event = {...masked, seq: ++this.#seq, time: new Date().toISOString(), runId: this.runId} as OrcaEvent
+    for (const sink of this.sinks) sink.handle(event)
+  }
+}
+
+function maskDeep<T>(value: T, secrets: string[]): T {
+  if (typeof value === 'string') return maskString(value, secrets) as T
+  if (Array.isArray(value)) return value.map((v) => maskDeep(v, secrets)) as T
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskDeep(v, secrets)])) as T
+  }
+  return value
+}
+
+/** Resolves the secrets the planned jobs name from orca's environment; a missing one is a usage error. */
+export function resolveSecrets(plan: Plan, env: NodeJS.ProcessEnv): Record<string, string> {
+  const secrets: Record<string, string> = {}
+  const missing: string[] = []
+  for (const job of plan.jobs.values()) {
+    for (const name of job.secrets) {
+      const value = env[name]
+      if (value === undefined) missing.push(`${name} (jobs.${job.name}.secrets)`)
+      else secrets[name] = value
+    }
+  }
+  if (missing.length > 0) {
+    throw new OrcaError('usage', `secret${missing.length > 1 ? 's' : ''} not set in orca's environment: ${missing.join(', ')}`, {
+      hint: 'export the variable before running orca, e.g. `NPM_TOKEN=... orca run`',
+    })
+  }
+  return secrets
+}
