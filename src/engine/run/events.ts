@@ -11,6 +11,9 @@ export type JobStatus =
   | 'skipped'
   | 'cached'
 
+/** `disabled`: the job does not use the cache (`cache: false`, `--no-cache`). */
+export type CacheUse = 'hit' | 'miss' | 'disabled'
+
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled'
 
 /** The payloads of the engine's events; `seq`, `time` and `runId` are added when emitted. */
@@ -27,7 +30,14 @@ export type EventBody =
       orcaVersion: string
     }
   | {type: 'image.pull'; job?: string; image: string; status: string; current?: number; total?: number}
-  | {type: 'job.started'; job: string; image: string; key?: string}
+  | {
+      type: 'job.started'
+      job: string
+      image: string
+      key?: string
+      /** How the cache treats the job; when absent the record infers `miss` with a key, else `disabled`. */
+      cache?: CacheUse
+    }
   | {type: 'job.container'; job: string; containerId: string; imageId: string}
   | {type: 'step.started'; job: string; step: number; name: string}
   /** Masked output; `text` is whole lines (ends with a newline) except at the end of a step. */

@@ -1,0 +1,242 @@
+import type {ArtifactRecord, CleanupAction, StepStatus} from '../executor/types.js'
+import type {CacheUse, JobStatus, OrcaEvent, RunStatus} from './events.js'
+
+/** One step of a job as recorded in run.json. */
+export interface StepRecord {
+  /** 0-based position in the job's steps. */
+  index: number
+  name: string
+  status: StepStatus | 'running'
+  /** null until the step finishes, and when it did not exit by itself (timed out, cancelled, skipped). */
+  exitCode: number | null
+  startedAt: string | null
+  durationMs: number | null
+  allowFailure: boolean
+}
+
+export interface ErrorRecord {
+  kind: string
+  message: string
+}
+
+/** One job of a run as recorded in run.json. Unknown values are `null`, never absent. */
+export interface JobRecord {
+  status: JobStatus
+  key: string | null
+  cache: CacheUse | null
+  image: string | null
+  imageId: string | null
+  containerId: string | null
+  startedAt: string | null
+  finishedAt: string | null
+  durationMs: number | null
+  steps: StepRecord[]
+  artifacts: ArtifactRecord[]
+  cleanup: CleanupAction | null
+  error: ErrorRecord | null
+  skippedReason: string | null
+}
+
+/** The run record, `run.json`: a fold of the run's events (`schemas/run-record.schema.json`). */
+export interface RunRecord {
+  id: string
+  status: RunStatus
+  targets: string[]
+  file: string | null
+  projectDir: string | null
+  host: string | null
+  pid: number | null
+  orcaVersion: string | null
+  startedAt: string
+  finishedAt: string | null
+  durationMs: number | null
+  error: ErrorRecord | null
+  /** `seq` of the last event folded in: events.jsonl holds at least this many events. */
+  lastSeq: number
+  /** Keyed by job name, in plan order. */
+  jobs: Record<string, JobRecord>
+}
+
+/** The record a run has before anything is known about it. */
+export function emptyRunRecord(runId: string, time: string): RunRecord {
+  return {
+    id: runId,
+    status: 'running',
+    targets: [],
+    file: null,
+    projectDir: null,
+    host: null,
+    pid: null,
+    orcaVersion: null,
+    startedAt: time,
+    finishedAt: null,
+    durationMs: null,
+    error: null,
+    lastSeq: 0,
+    jobs: {},
+  }
+}
+
+export function pendingJobRecord(): JobRecord {
+  return {
+    status: 'pending',
+    key: null,
+    cache: null,
+    image: null,
+    imageId: null,
+    containerId: null,
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    steps: [],
+    artifacts: [],
+    cleanup: null,
+    error: null,
+    skippedReason: null,
+  }
+}
+
+/**
+ * Folds one event into the record and returns the new record; never mutates its input (unchanged
+ * parts are shared). `run.json` is `events.reduce(foldEvent, undefined)`.
+ */
+export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunRecord {
+  const base = record ?? emptyRunRecord(event.runId, event.time)
+  const next: RunRecord = {...base, lastSeq: Math.max(base.lastSeq, event.seq)}
+  switch (event.type) {
+    case 'run.started': {
+      const jobs: Record<string, JobRecord> = {}
+      for (const name of event.jobs) jobs[name] = base.jobs[name] ?? pendingJobRecord()
+      for (const [name, job] of Object.entries(base.jobs)) jobs[name] ??= job
+      return {
+        ...next,
+        targets: [...event.targets],
+        file: event.file,
+        projectDir: event.projectDir,
+        host: event.host,
+        pid: event.pid,
+        orcaVersion: event.orcaVersion,
+        startedAt: event.time,
+        jobs,
+      }
+    }
+    case 'job.started':
+      return withJob(next, event.job, (job) => ({
+        ...job,
+        status: 'running',
+        image: event.image,
+        key: event.key ?? job.key,
+        cache: event.cache ?? (event.key === undefined ? 'disabled' : 'miss'),
+        startedAt: event.time,
+      }))
+    case 'job.container':
+      return withJob(next, event.job, (job) => ({...job, containerId: event.containerId, imageId: event.imageId}))
+    case 'step.started':
+      return withJob(next, event.job, (job) =>
+        withStep(job, event.step, (step) => ({...step, name: event.name, status: 'running', startedAt: event.time})),
+      )
+    case 'step.finished':
+      return withJob(next, event.job, (job) =>
+        withStep(job, event.index, (step) => ({
+          ...step,
+          name: event.name,
+          status: event.status,
+          exitCode: event.exitCode,
+          durationMs: event.durationMs,
+          allowFailure: event.allowFailure,
+        })),
+      )
+    case 'job.artifact': {
+      const artifact: ArtifactRecord = {path: event.path, size: event.size, sha256: event.sha256}
+      return withJob(next, event.job, (job) => ({
+        ...job,
+        artifacts: [...job.artifacts.filter((a) => a.path !== artifact.path), artifact],
+      }))
+    }
+    case 'job.finished':
+      return withJob(next, event.job, (job) => ({
+        ...job,
+        status: event.status,
+        cache: event.status === 'cached' ? 'hit' : job.cache,
+        startedAt: job.startedAt ?? event.time,
+        finishedAt: event.time,
+        durationMs: event.durationMs,
+        cleanup: event.cleanup,
+        error: event.error ? {kind: event.error.kind, message: event.error.message} : null,
+      }))
+    case 'job.skipped':
+      return withJob(next, event.job, (job) => ({
+        ...job,
+        status: 'skipped',
+        finishedAt: event.time,
+        skippedReason: event.reason,
+      }))
+    case 'run.finished':
+      return {
+        ...next,
+        status: event.status,
+        finishedAt: event.time,
+        durationMs: event.durationMs,
+        error: event.error ? {kind: event.error.kind, message: event.error.message} : null,
+        jobs: settleJobs(next.jobs, event.time),
+      }
+    case 'image.pull':
+    case 'step.output':
+      return next
+  }
+}
+
+/** Folds a whole event log. */
+export function foldEvents(events: Iterable<OrcaEvent>): RunRecord | undefined {
+  let record: RunRecord | undefined
+  for (const event of events) record = foldEvent(record, event)
+  return record
+}
+
+/** True for events that change a job's or the run's state (worth an immediate run.json rewrite). */
+export function isStateChange(event: OrcaEvent): boolean {
+  return event.type.startsWith('run.') || event.type === 'job.started' || event.type === 'job.finished' || event.type === 'job.skipped'
+}
+
+function withJob(record: RunRecord, name: string, update: (job: JobRecord) => JobRecord): RunRecord {
+  const current = record.jobs[name] ?? pendingJobRecord()
+  return {...record, jobs: {...record.jobs, [name]: update(current)}}
+}
+
+function withStep(job: JobRecord, index: number, update: (step: StepRecord) => StepRecord): JobRecord {
+  const existing = job.steps.find((s) => s.index === index)
+  const current: StepRecord = existing ?? {
+    index,
+    name: '',
+    status: 'running',
+    exitCode: null,
+    startedAt: null,
+    durationMs: null,
+    allowFailure: false,
+  }
+  const steps = [...job.steps.filter((s) => s.index !== index), update(current)].sort((a, b) => a.index - b.index)
+  return {...job, steps}
+}
+
+/**
+ * A finished run leaves no job `pending` or `running`: the scheduler normally reports every job,
+ * but a record must stay truthful even if it did not (a crash between events).
+ */
+function settleJobs(jobs: Record<string, JobRecord>, time: string): Record<string, JobRecord> {
+  const settled: Record<string, JobRecord> = {}
+  for (const [name, job] of Object.entries(jobs)) {
+    if (job.status === 'running') {
+      settled[name] = {
+        ...job,
+        status: 'cancelled',
+        finishedAt: time,
+        steps: job.steps.map((s) => (s.status === 'running' ? {...s, status: 'cancelled'} : s)),
+      }
+    } else if (job.status === 'pending') {
+      settled[name] = {...job, status: 'skipped', finishedAt: time, skippedReason: job.skippedReason ?? 'the run ended first'}
+    } else {
+      settled[name] = job
+    }
+  }
+  return settled
+}
