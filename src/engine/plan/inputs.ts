@@ -57,10 +57,12 @@ function isIgnored(ruleSets: RuleSet[], path: string): boolean {
 
 /**
  * The files a job sees: all indexed files when `globs` is undefined, else those matching a glob.
- * A glob starting with `!` excludes what it matches, as in .gitignore and GitHub Actions paths.
+ * A glob starting with `!` excludes what it matches, as in .gitignore and GitHub Actions paths;
+ * a list of only exclusions starts from every file.
  */
 export function selectInputs(files: string[], globs: string[] | undefined): string[] {
   if (globs === undefined) return files
+  if (globs.length === 0) return []
   const include = globs.filter((g) => !g.startsWith('!'))
   const exclude = globs.filter((g) => g.startsWith('!')).map((g) => g.slice(1))
   const included = picomatch(include.length > 0 ? include : ['**'], {dot: true})

@@ -1,0 +1,75 @@
+import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {indexProjectFiles, selectInputs} from '../../../src/engine/plan/inputs.js'
+
+let dir: string
+const write = (path: string, text = path): void => {
+  mkdirSync(dirname(join(dir, path)), {recursive: true})
+  writeFileSync(join(dir, path), text)
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'orca-inputs-'))
+})
+afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+describe('indexProjectFiles', () => {
+  it('lists files sorted, excluding .git/ and .orca/ always', () => {
+    write('src/b.ts')
+    write('src/a.ts')
+    write('.git/HEAD')
+    write('.orca/runs/x/run.json')
+    write('.env.example')
+    expect(indexProjectFiles(dir)).toEqual(['.env.example', 'src/a.ts', 'src/b.ts'])
+  })
+
+  it('honours .gitignore and .orcaignore, including nested ones relative to their directory', () => {
+    write('.gitignore', 'node_modules/\n*.log\n')
+    write('.orcaignore', 'docs/\n')
+    write('node_modules/x/index.js')
+    write('debug.log')
+    write('docs/a.md')
+    write('pkg/.gitignore', 'build\n!keep.log\n')
+    write('pkg/build/out.js')
+    write('pkg/src/build.ts')
+    write('pkg/index.ts')
+    expect(indexProjectFiles(dir)).toEqual(['.gitignore', '.orcaignore', 'pkg/.gitignore', 'pkg/index.ts', 'pkg/src/build.ts'])
+  })
+
+  it('lists symlinks as entries without following linked directories', () => {
+    write('real/file.txt')
+    symlinkSync('real', join(dir, 'linked-dir'))
+    symlinkSync('real/file.txt', join(dir, 'link.txt'))
+    expect(indexProjectFiles(dir)).toEqual(['link.txt', 'linked-dir', 'real/file.txt'])
+  })
+})
+
+describe('selectInputs', () => {
+  const files = ['package.json', 'src/a.ts', 'src/deep/b.ts', 'src/a.test.ts', 'README.md', '.eslintrc']
+
+  it('returns every file when no globs are given', () => {
+    expect(selectInputs(files, undefined)).toEqual(files)
+  })
+
+  it('keeps files matching the globs, dotfiles included', () => {
+    expect(selectInputs(files, ['src/**', 'package*.json', '.eslintrc'])).toEqual([
+      'package.json',
+      'src/a.ts',
+      'src/deep/b.ts',
+      'src/a.test.ts',
+      '.eslintrc',
+    ])
+  })
+
+  it('drops files matched by a negated glob', () => {
+    expect(selectInputs(files, ['src/**', '!**/*.test.ts'])).toEqual(['src/a.ts', 'src/deep/b.ts'])
+  })
+
+  it('selects nothing for an empty list', () => {
+    expect(selectInputs(files, [])).toEqual([])
+  })
+})

@@ -1,0 +1,210 @@
+import {describe, expect, it} from 'vitest'
+
+import {OrcaError} from '../../../src/engine/errors.js'
+import type {Executor, JobContext, JobOutcome} from '../../../src/engine/executor/types.js'
+import {planRun} from '../../../src/engine/plan/plan.js'
+import type {Job} from '../../../src/engine/pipeline/types.js'
+import type {OrcaEvent} from '../../../src/engine/run/events.js'
+import {executeRun, resolveSecrets, type RunOptions} from '../../../src/engine/run/scheduler.js'
+import {job, pipeline} from '../../helpers/pipeline.js'
+
+type Script = (ctx: JobContext) => Promise<JobOutcome['status']> | JobOutcome['status']
+
+/** An Executor that runs scripted outcomes in memory: the scheduler's logic without containers. */
+class ScriptedExecutor implements Executor {
+  readonly contexts: JobContext[] = []
+  running = 0
+  maxRunning = 0
+  prepared: string[] = []
+
+  constructor(private readonly scripts: Record<string, Script> = {}) {}
+
+  async prepare(images: string[]): Promise<Map<string, string>> {
+    this.prepared = images
+    return new Map(images.map((i) => [i, `sha256:${i}`]))
+  }
+
+  async runJob(ctx: JobContext): Promise<JobOutcome> {
+    this.contexts.push(ctx)
+    this.running++
+    this.maxRunning = Math.max(this.maxRunning, this.running)
+    try {
+      ctx.emit({type: 'step.started', step: 0, name: ctx.job.steps[0]!.name})
+      ctx.emit({type: 'step.output', step: 0, stream: 'stdout', chunk: Buffer.from(`hello from ${ctx.job.name}\n`)})
+      const status = await (this.scripts[ctx.job.name] ?? (() => tick().then(() => 'succeeded' as const)))(ctx)
+      const exitCode = status === 'succeeded' ? 0 : status === 'failed' ? 1 : null
+      ctx.emit({type: 'step.finished', result: {index: 0, name: ctx.job.steps[0]!.name, status, exitCode, durationMs: 1, allowFailure: false}})
+      return {status, steps: [], artifacts: [], cleanup: 'removed'}
+    } finally {
+      this.running--
+    }
+  }
+
+  async cleanup(): Promise<void> {}
+  async findLeaks(): Promise<[]> {
+    return []
+  }
+}
+
+const tick = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+function untilAborted(ctx: JobContext): Promise<'cancelled'> {
+  return new Promise((resolve) => ctx.cancel.addEventListener('abort', () => resolve('cancelled'), {once: true}))
+}
+
+async function run(jobs: Job[], targets: string[], executor: Executor, extra: Partial<RunOptions> = {}) {
+  const events: OrcaEvent[] = []
+  const p = pipeline(jobs)
+  const result = await executeRun({
+    runId: 'test-run',
+    pipeline: p,
+    plan: planRun(p, targets),
+    executor: async () => executor,
+    projectFiles: ['a.txt', 'src/b.ts'],
+    concurrency: 4,
+    failFast: false,
+    envOverrides: {},
+    secrets: {},
+    artifactsDir: (name) => `/runs/test-run/artifacts/${name}`,
+    sinks: [{handle: (e) => events.push(e)}],
+    cancel: new AbortController().signal,
+    force: new AbortController().signal,
+    orcaVersion: '0.0.0-test',
+    ...extra,
+  })
+  return {result, events, statuses: Object.fromEntries(result.jobs)}
+}
+
+describe('executeRun', () => {
+  it('runs a diamond in dependency order and passes needs artifacts to dependents', async () => {
+    const executor = new ScriptedExecutor()
+    const jobs = [job('a'), job('b', {needs: ['a']}), job('c', {needs: ['a']}), job('d', {needs: ['b', 'c']})]
+    const {result, events} = await run(jobs, ['d'], executor)
+    expect(result.status).toBe('succeeded')
+    const started = events.filter((e) => e.type === 'job.started').map((e) => e.type === 'job.started' && e.job)
+    expect(started[0]).toBe('a')
+    expect(started[3]).toBe('d')
+    const d = executor.contexts.find((c) => c.job.name === 'd')!
+    expect(d.artifactDirs).toEqual(['/runs/test-run/artifacts/b', '/runs/test-run/artifacts/c'])
+    expect(d.artifactsDir).toBe('/runs/test-run/artifacts/d')
+  })
+
+  it('numbers events from 1 without gaps, starting with run.started and ending with run.finished', async () => {
+    const {events} = await run([job('a'), job('b')], [], new ScriptedExecutor())
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1))
+    expect(events[0]!.type).toBe('run.started')
+    expect(events.at(-1)!.type).toBe('run.finished')
+    expect(events.every((e) => e.runId === 'test-run')).toBe(true)
+  })
+
+  it('skips dependents of a failed job while independent jobs finish', async () => {
+    const executor = new ScriptedExecutor({build: () => 'failed', lint: () => tick(30).then(() => 'succeeded' as const)})
+    const jobs = [job('build'), job('lint'), job('test', {needs: ['build']}), job('all', {needs: ['test', 'lint'], steps: []})]
+    const {result, statuses, events} = await run(jobs, [], executor)
+    expect(statuses).toEqual({build: 'failed', lint: 'succeeded', test: 'skipped', all: 'skipped'})
+    expect(result.status).toBe('failed')
+    const skip = events.find((e) => e.type === 'job.skipped' && e.job === 'test')
+    expect(skip).toMatchObject({reason: 'needs build (failed)'})
+  })
+
+  it('with fail-fast, cancels running jobs and skips pending ones after the first failure', async () => {
+    const executor = new ScriptedExecutor({fails: () => tick(10).then(() => 'failed' as const), slow: untilAborted})
+    const jobs = [job('fails'), job('slow'), job('later', {needs: ['slow']})]
+    const {statuses} = await run(jobs, [], executor, {failFast: true})
+    expect(statuses).toEqual({fails: 'failed', slow: 'cancelled', later: 'skipped'})
+  })
+
+  it('never runs more jobs at once than the concurrency limit', async () => {
+    const executor = new ScriptedExecutor()
+    const jobs = Array.from({length: 8}, (_, i) => job(`j${i}`))
+    const {result} = await run(jobs, [], executor, {concurrency: 3})
+    expect(result.status).toBe('succeeded')
+    expect(executor.maxRunning).toBe(3)
+  })
+
+  it('on cancel, stops running jobs, skips pending ones and reports the run cancelled', async () => {
+    const cancel = new AbortController()
+    const executor = new ScriptedExecutor({
+      slow: (ctx) => {
+        setTimeout(() => cancel.abort(), 10)
+        return untilAborted(ctx)
+      },
+    })
+    const {result, statuses} = await run([job('slow'), job('next', {needs: ['slow']})], [], executor, {cancel: cancel.signal})
+    expect(result.status).toBe('cancelled')
+    expect(statuses).toEqual({slow: 'cancelled', next: 'skipped'})
+  })
+
+  it('settles a group job (no steps) without an executor, so nothing loads Docker', async () => {
+    let created = false
+    const p = pipeline([job('group', {steps: []})])
+    const result = await executeRun({
+      runId: 'r', pipeline: p, plan: planRun(p, []), projectFiles: [], concurrency: 1, failFast: false,
+      envOverrides: {}, secrets: {}, artifactsDir: () => '/x', sinks: [], orcaVersion: '0',
+      cancel: new AbortController().signal, force: new AbortController().signal,
+      executor: async () => {
+        created = true
+        return new ScriptedExecutor()
+      },
+    })
+    expect(result.status).toBe('succeeded')
+    expect(created).toBe(false)
+  })
+
+  it('turns an engine failure into an infrastructure error of the run and fails the jobs', async () => {
+    const broken: Executor = {
+      prepare: async () => {
+        throw new OrcaError('infra', 'Docker is not reachable at unix:///nope.sock')
+      },
+      runJob: async () => {
+        throw new Error('not reached')
+      },
+      cleanup: async () => {},
+      findLeaks: async () => [],
+    }
+    const {result, statuses, events} = await run([job('a'), job('b', {needs: ['a']})], [], broken)
+    expect(result.infraError?.message).toContain('not reachable')
+    expect(statuses).toEqual({a: 'failed', b: 'skipped'})
+    expect(events.at(-1)).toMatchObject({type: 'run.finished', status: 'failed', error: {kind: 'infra'}})
+  })
+
+  it('prepares each image of the plan once, and none for group jobs', async () => {
+    const executor = new ScriptedExecutor()
+    await run([job('a', {image: 'x:1'}), job('b', {image: 'x:1'}), job('c', {image: 'y:2'}), job('g', {steps: []})], [], executor)
+    expect(executor.prepared).toEqual(['x:1', 'y:2'])
+  })
+
+  it('gives each job its env with -e overrides and only its own secrets, and masks secret values in every event', async () => {
+    const executor = new ScriptedExecutor({
+      a: (ctx) => {
+        ctx.emit({type: 'step.output', step: 0, stream: 'stdout', chunk: Buffer.from('token is s3cr')})
+        ctx.emit({type: 'step.output', step: 0, stream: 'stdout', chunk: Buffer.from('et-value!\n')})
+        return 'succeeded'
+      },
+    })
+    const jobs = [job('a', {env: {A: '1', B: '2'}, secrets: ['TOKEN']}), job('b')]
+    const {events} = await run(jobs, [], executor, {envOverrides: {B: 'override'}, secrets: {TOKEN: 's3cret-value'}})
+    expect(executor.contexts.find((c) => c.job.name === 'a')!.env).toEqual({A: '1', B: 'override', TOKEN: 's3cret-value'})
+    expect(executor.contexts.find((c) => c.job.name === 'b')!.env).toEqual({B: 'override'})
+    const text = JSON.stringify(events)
+    expect(text).not.toContain('s3cret-value')
+    expect(text).toContain('token is ***!')
+  })
+
+  it('passes the selected inputs of each job', async () => {
+    const executor = new ScriptedExecutor()
+    await run([job('a', {inputs: ['src/**']}), job('b')], [], executor)
+    expect(executor.contexts.find((c) => c.job.name === 'a')!.inputFiles).toEqual(['src/b.ts'])
+    expect(executor.contexts.find((c) => c.job.name === 'b')!.inputFiles).toEqual(['a.txt', 'src/b.ts'])
+  })
+})
+
+describe('resolveSecrets', () => {
+  it('reads the secrets of planned jobs and names every missing one with its job', () => {
+    const p = pipeline([job('a', {secrets: ['A_TOKEN']}), job('b', {secrets: ['B_TOKEN', 'C_TOKEN']})])
+    expect(resolveSecrets(planRun(p, ['a']), {A_TOKEN: 'x'})).toEqual({A_TOKEN: 'x'})
+    expect(() => resolveSecrets(planRun(p, []), {A_TOKEN: 'x'})).toThrow(
+      "secrets not set in orca's environment: B_TOKEN (jobs.b.secrets), C_TOKEN (jobs.b.secrets)",
+    )
+  })
+})
