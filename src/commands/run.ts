@@ -39,7 +39,7 @@ Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid job
 
   public async run(): Promise<void> {
     const {argv, flags} = await this.parse(Run)
-    const {runPipeline} = await import('../engine/run/run-pipeline.js')
+    const {runPipeline} = await import('../cli/run-pipeline.js')
     const exitCode = await runPipeline({
       cwd: process.cwd(),
       env: process.env,

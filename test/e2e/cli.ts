@@ -1,0 +1,87 @@
+import {spawn} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+/** The built CLI, as a user runs it (`npm run build` first; `npm test` does). */
+export const ORCA_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/run.js')
+
+export interface CliResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+export interface CliOptions {
+  cwd: string
+  env?: NodeJS.ProcessEnv
+  /** Called once the process is running, e.g. to send it a signal. */
+  onSpawn?: (child: import('node:child_process').ChildProcess) => void
+}
+
+/** Runs `orca ARGS` in a child process and collects its exit code and output. */
+export function orca(args: string[], options: CliOptions): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [ORCA_BIN, ...args], {
+      cwd: options.cwd,
+      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolvePromise({code, signal, stdout, stderr}))
+    options.onSpawn?.(child)
+  })
+}
+
+/** A throwaway project folder with the given files; `cleanup()` removes it. */
+export function makeProject(files: Record<string, string>): {dir: string; cleanup: () => void} {
+  const dir = mkdtempSync(join(tmpdir(), 'orca-e2e-'))
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), {recursive: true})
+    writeFileSync(join(dir, path), text)
+  }
+  return {dir, cleanup: () => rmSync(dir, {recursive: true, force: true})}
+}
+
+/** The run directories under a project's default runsDir, oldest first. */
+export function runDirs(projectDir: string): string[] {
+  const runs = join(projectDir, '.orca/runs')
+  try {
+    return readdirSync(runs)
+      .filter((n) => !n.startsWith('.'))
+      .sort()
+      .map((n) => join(runs, n))
+  } catch {
+    return []
+  }
+}
+
+export function readJson<T = Record<string, unknown>>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T
+}
+
+export function readLines<T = Record<string, unknown>>(path: string): T[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T)
+}
+
+/** Containers with the given orca label filter, e.g. `orca.run=<id>`, as `docker ps -a` sees them. */
+export function containers(filter: string): string[] {
+  const out = execFileSync('docker', ['ps', '-aq', '--filter', `label=${filter}`], {encoding: 'utf8'})
+  return out.split('\n').filter(Boolean)
+}
+
+/** Force-removes every container of a run (tests clean up even when an assertion failed). */
+export function removeRunContainers(runId: string): void {
+  const ids = containers(`orca.run=${runId}`)
+  if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], {stdio: 'ignore'})
+}
