@@ -1,0 +1,160 @@
+import {describe, expect, it} from 'vitest'
+
+import type {OrcaEvent} from '../../../src/engine/run/events.js'
+import {foldEvent, foldEvents} from '../../../src/engine/run/record.js'
+import type {RunRecord} from '../../../src/engine/run/record.js'
+import {diamondEvents, RUN_ID, stamp} from './diamond-events.js'
+import {schemaValidators} from './schemas.js'
+
+const validate = schemaValidators()
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}
+
+describe('foldEvent', () => {
+  const events = diamondEvents()
+  const record = foldEvents(events) as RunRecord
+
+  it('records the run: identity, targets, times and final status', () => {
+    expect(record).toMatchObject({
+      id: RUN_ID,
+      status: 'failed',
+      targets: ['deploy', 'docs'],
+      file: '/project/jobs.yml',
+      host: 'ci-1',
+      pid: 4242,
+      orcaVersion: '0.1.0',
+      startedAt: events[0]!.time,
+      finishedAt: events.at(-1)!.time,
+      durationMs: 9800,
+      error: null,
+      lastSeq: events.length,
+    })
+    expect(Object.keys(record.jobs)).toEqual(['build', 'lint', 'test', 'docs', 'deploy'])
+  })
+
+  it('records a succeeded job with its container, steps, artifacts and cleanup', () => {
+    expect(record.jobs.build).toMatchObject({
+      status: 'succeeded',
+      key: 'a'.repeat(64),
+      cache: 'miss',
+      image: 'busybox:1.36',
+      imageId: 'sha256:' + '1'.repeat(64),
+      containerId: 'c0ffee01',
+      durationMs: 4200,
+      cleanup: 'removed',
+      error: null,
+      skippedReason: null,
+      artifacts: [{path: 'dist/app.tar', size: 10240, sha256: 'b'.repeat(64)}],
+    })
+    expect(record.jobs.build!.steps.map((s) => [s.name, s.status, s.exitCode, s.durationMs])).toEqual([
+      ['compile', 'succeeded', 0, 1200],
+      ['package', 'succeeded', 0, 300],
+    ])
+  })
+
+  it('keeps an allowed step failure inside a succeeded job', () => {
+    expect(record.jobs.lint!.status).toBe('succeeded')
+    expect(record.jobs.lint!.steps[0]).toMatchObject({name: 'style', status: 'failed', exitCode: 1, allowFailure: true})
+  })
+
+  it('records failed, timed out and skipped jobs with why', () => {
+    expect(record.jobs.docs).toMatchObject({status: 'failed', cache: 'disabled'})
+    expect(record.jobs.docs!.steps.map((s) => s.status)).toEqual(['failed', 'skipped'])
+    expect(record.jobs.test).toMatchObject({status: 'timed_out', cleanup: 'kept', error: {kind: 'timeout'}})
+    expect(record.jobs.test!.steps[0]).toMatchObject({status: 'timed_out', exitCode: null})
+    expect(record.jobs.deploy).toMatchObject({
+      status: 'skipped',
+      skippedReason: 'needs test (timed_out)',
+      startedAt: null,
+      durationMs: null,
+      steps: [],
+    })
+  })
+
+  it('shows jobs pending until they start', () => {
+    const early = foldEvents(events.slice(0, 3)) as RunRecord
+    expect(early.status).toBe('running')
+    expect(early.jobs.deploy).toMatchObject({status: 'pending', cache: null, key: null})
+    expect(early.jobs.build).toMatchObject({status: 'running', cache: 'miss'})
+  })
+
+  it('never mutates the record it is given', () => {
+    let current: RunRecord | undefined
+    for (const event of events) current = deepFreeze(foldEvent(current, event))
+    expect(current).toEqual(record)
+  })
+
+  it('marks a cache hit', () => {
+    const cached = foldEvents(
+      stamp([
+        {type: 'run.started', targets: [], jobs: ['build'], file: '/p/jobs.yml', projectDir: '/p', pid: 1, host: 'h', orcaVersion: '0.1.0'},
+        {type: 'job.started', job: 'build', image: 'busybox:1.36', key: 'f'.repeat(64)},
+        {type: 'job.artifact', job: 'build', path: 'out.txt', size: 3, sha256: 'a'.repeat(64)},
+        {type: 'job.finished', job: 'build', status: 'cached', durationMs: 3, cleanup: 'none'},
+        {type: 'run.finished', status: 'succeeded', durationMs: 10},
+      ]),
+    ) as RunRecord
+    expect(cached.jobs.build).toMatchObject({status: 'cached', cache: 'hit', cleanup: 'none', artifacts: [{path: 'out.txt'}]})
+    expect(validate.record(cached)).toBe(true)
+  })
+
+  it('leaves no job pending or running once the run is finished', () => {
+    const cancelled = foldEvents(
+      stamp([
+        {type: 'run.started', targets: [], jobs: ['a', 'b'], file: '/p/jobs.yml', projectDir: '/p', pid: 1, host: 'h', orcaVersion: '0.1.0'},
+        {type: 'job.started', job: 'a', image: 'busybox:1.36'},
+        {type: 'step.started', job: 'a', step: 0, name: 'sleep'},
+        {type: 'run.finished', status: 'cancelled', durationMs: 10},
+      ]),
+    ) as RunRecord
+    expect(cancelled.status).toBe('cancelled')
+    expect(cancelled.jobs.a).toMatchObject({status: 'cancelled', steps: [{status: 'cancelled'}]})
+    expect(cancelled.jobs.b!.status).toBe('skipped')
+    expect(validate.record(cancelled)).toBe(true)
+  })
+
+  it('starts a record from events that precede run.started', () => {
+    const [pull] = stamp([{type: 'image.pull', image: 'busybox:1.36', status: 'Pulling'}])
+    const rec = foldEvent(undefined, pull as OrcaEvent)
+    expect(rec).toMatchObject({id: RUN_ID, status: 'running', lastSeq: 1, jobs: {}})
+  })
+})
+
+describe('schemas', () => {
+  it('accept every event of a realistic run', () => {
+    for (const event of diamondEvents()) {
+      const ok = validate.event(event)
+      expect(ok ? [] : validate.event.errors, `${event.type} #${event.seq}`).toEqual([])
+    }
+  })
+
+  it('accept the record after every event', () => {
+    let record: RunRecord | undefined
+    for (const event of diamondEvents()) {
+      record = foldEvent(record, event)
+      const ok = validate.record(record)
+      expect(ok ? [] : validate.record.errors, `after ${event.type} #${event.seq}`).toEqual([])
+    }
+  })
+
+  it('reject events of unknown types or with unknown fields', () => {
+    const [started] = diamondEvents()
+    expect(validate.event({...started, type: 'job.exploded'})).toBe(false)
+    expect(validate.event({...started, extra: 1})).toBe(false)
+    expect(validate.event({...started, seq: 0})).toBe(false)
+    const {host: _host, ...noHost} = started as OrcaEvent & {host: string}
+    expect(validate.event(noHost)).toBe(false)
+  })
+
+  it('reject a record missing a job field', () => {
+    const record = foldEvents(diamondEvents()) as RunRecord
+    const {key: _key, ...build} = record.jobs.build!
+    expect(validate.record({...record, jobs: {...record.jobs, build}})).toBe(false)
+  })
+})
