@@ -29,3 +29,17 @@ export interface ResolvedConfig {
     port: number
   }
 }
+
+/** Command-line values that override everything else; dirs relative to the working directory. */
+export interface ConfigFlags {
+  runsDir: string
+  cacheDir: string
+  concurrency: number
+  defaultImage: string
+  defaultTimeoutMs: number
+  cleanup: CleanupPolicy
+  dockerHost: string
+  cacheMaxSizeBytes: number
+  serveHost: string
+  servePort: number
+}

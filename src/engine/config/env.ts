@@ -1,0 +1,52 @@
+import * as path from 'node:path'
+
+import {parseDuration} from '../duration.js'
+import type {Diagnostic} from '../errors.js'
+import {parseSize} from '../pipeline/size.js'
+import type {CleanupPolicy} from '../pipeline/types.js'
+import {CLEANUP_POLICIES} from '../pipeline/types.js'
+import type {ConfigLayer} from './layers.js'
+
+type Parser = (value: string, cwd: string) => {value: unknown} | {expected: string}
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Parser => (value) => {
+  const number = Number(value)
+  return /^[0-9]+$/.test(value) && number >= min && number <= max ? {value: number} : {expected: `a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}`}
+}
+const text: Parser = (value) => ({value})
+const directory: Parser = (value, cwd) => ({value: path.resolve(cwd, value)})
+
+/** Every ORCA_* variable orca reads, the setting it feeds and how it is parsed. */
+export const ENV_VARIABLES: Record<string, [keyof ConfigLayer, Parser]> = {
+  ORCA_RUNS_DIR: ['runsDir', directory],
+  ORCA_CACHE_DIR: ['cacheDir', directory],
+  ORCA_CONCURRENCY: ['concurrency', integer(1)],
+  ORCA_DEFAULT_IMAGE: ['defaultImage', text],
+  ORCA_DEFAULT_TIMEOUT: ['defaultTimeoutMs', (value) => {
+    const ms = parseDuration(value)
+    return ms === undefined ? {expected: 'a duration like "30m"'} : {value: ms}
+  }],
+  ORCA_CLEANUP: ['cleanup', (value) =>
+    CLEANUP_POLICIES.includes(value as CleanupPolicy) ? {value} : {expected: `one of ${CLEANUP_POLICIES.join(', ')}`}],
+  ORCA_DOCKER_HOST: ['dockerHost', text],
+  ORCA_CACHE_MAX_SIZE: ['cacheMaxSizeBytes', (value) => {
+    const bytes = parseSize(/^[0-9]+$/.test(value) ? Number(value) : value)
+    return bytes === undefined ? {expected: 'a size like "10g"'} : {value: bytes}
+  }],
+  ORCA_SERVE_HOST: ['serveHost', text],
+  ORCA_SERVE_PORT: ['servePort', integer(1, 65535)],
+}
+
+/** Reads the ORCA_* variables; an empty variable counts as unset. Relative dirs resolve against cwd. */
+export function envLayer(env: NodeJS.ProcessEnv, cwd: string): {layer: ConfigLayer; diagnostics: Diagnostic[]} {
+  const layer: Record<string, unknown> = {}
+  const diagnostics: Diagnostic[] = []
+  for (const [name, [key, parse]] of Object.entries(ENV_VARIABLES)) {
+    const raw = env[name]?.trim()
+    if (!raw) continue
+    const parsed = parse(raw, cwd)
+    if ('expected' in parsed) diagnostics.push({file: 'environment', path: name, message: `expected ${parsed.expected}, got ${JSON.stringify(raw)}`})
+    else layer[key] = parsed.value
+  }
+  return {layer: layer as ConfigLayer, diagnostics}
+}

@@ -1,0 +1,59 @@
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+import type {ConfigFlags, ResolvedConfig} from './types.js'
+
+/** One source of settings (file, environment or flags), already parsed; dirs absolute. */
+export interface ConfigLayer extends Partial<ConfigFlags> {
+  retentionMaxRuns?: number
+  retentionMaxAgeMs?: number
+}
+
+export const DEFAULT_SERVE_HOST = '127.0.0.1'
+export const DEFAULT_SERVE_PORT = 7077
+export const DEFAULT_TIMEOUT_MS = 30 * 60_000
+
+/** The one place precedence lives: flags > environment > config file > built-in defaults. */
+export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; fileDir?: string; env: ConfigLayer; flags: ConfigLayer; configFile?: string}): ResolvedConfig {
+  const baseDir = layers.fileDir ?? cwd
+  const defaults: ConfigLayer = {
+    runsDir: path.resolve(baseDir, '.orca/runs'),
+    cacheDir: path.resolve(baseDir, '.orca/cache'),
+    concurrency: os.availableParallelism(),
+    defaultTimeoutMs: DEFAULT_TIMEOUT_MS,
+    cleanup: 'always_remove',
+    serveHost: DEFAULT_SERVE_HOST,
+    servePort: DEFAULT_SERVE_PORT,
+  }
+  const merged: ConfigLayer = {...defaults}
+  for (const layer of [layers.file ?? {}, layers.env, layers.flags]) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value !== undefined) (merged as Record<string, unknown>)[key] = value
+    }
+  }
+  const config: ResolvedConfig = {
+    runsDir: merged.runsDir as string,
+    cacheDir: merged.cacheDir as string,
+    concurrency: merged.concurrency as number,
+    defaults: {timeoutMs: merged.defaultTimeoutMs as number, cleanup: merged.cleanup ?? 'always_remove'},
+    docker: {},
+    cache: {},
+    retention: {},
+    serve: {host: merged.serveHost as string, port: merged.servePort as number},
+  }
+  if (layers.configFile !== undefined) config.file = layers.configFile
+  if (merged.defaultImage !== undefined) config.defaults.image = merged.defaultImage
+  if (merged.dockerHost !== undefined) config.docker.host = merged.dockerHost
+  if (merged.cacheMaxSizeBytes !== undefined) config.cache.maxSizeBytes = merged.cacheMaxSizeBytes
+  if (merged.retentionMaxRuns !== undefined) config.retention.maxRuns = merged.retentionMaxRuns
+  if (merged.retentionMaxAgeMs !== undefined) config.retention.maxAgeMs = merged.retentionMaxAgeMs
+  return config
+}
+
+/** Flags as given on the command line: relative dirs resolve against the working directory. */
+export function flagsLayer(cwd: string, flags: Partial<ConfigFlags>): ConfigLayer {
+  const layer: ConfigLayer = {...flags}
+  if (flags.runsDir !== undefined) layer.runsDir = path.resolve(cwd, flags.runsDir)
+  if (flags.cacheDir !== undefined) layer.cacheDir = path.resolve(cwd, flags.cacheDir)
+  return layer
+}

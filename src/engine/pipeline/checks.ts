@@ -1,0 +1,117 @@
+import * as path from 'node:path'
+
+import type {Diagnostic} from '../errors.js'
+import {closest} from './schema-diagnostics.js'
+import type {NodePath, YamlSource} from './yaml-source.js'
+import {formatPath, locate} from './yaml-source.js'
+
+/** The parts of a job the semantic checks read, kept only where their shape is right. */
+interface JobShape {
+  needs: string[]
+  hasSteps: boolean
+  hasImage: boolean
+  inputs: Array<[number, string]>
+  artifacts: Array<[number, string]>
+}
+
+/** The rules the schema cannot express: needs that exist and form no cycle, images, globs that stay inside. */
+export function semanticDiagnostics(data: unknown, source: YamlSource, defaultImage: string | undefined): Diagnostic[] {
+  const diagnostics: Diagnostic[] = []
+  const report = (at: NodePath, message: string, on: 'value' | 'key' = 'value'): void => {
+    diagnostics.push({file: source.file, ...locate(source, at, on), path: formatPath(at), message})
+  }
+  const root = isRecord(data) ? data : {}
+  const jobs = shapeJobs(root.jobs)
+  const names = [...jobs.keys()]
+  const pipelineImage = typeof root.image === 'string'
+  for (const [name, job] of jobs) {
+    job.needs.forEach((need, index) => {
+      if (jobs.has(need)) return
+      const suggestion = closest(need, names)
+      report(['jobs', name, 'needs', index], `unknown job "${need}"${suggestion ? `; did you mean "${suggestion}"?` : ''}`)
+    })
+    if (job.hasSteps && !job.hasImage && !pipelineImage && !defaultImage) {
+      report(['jobs', name], 'no image: set "image" on the job, a top-level "image", or defaults.image in the configuration', 'key')
+    }
+    for (const [index, glob] of job.inputs) {
+      const problem = escapingGlob(glob)
+      if (problem) report(['jobs', name, 'inputs', index], `input ${problem} the project directory`)
+    }
+    for (const [index, glob] of job.artifacts) {
+      const problem = escapingGlob(glob)
+      if (problem) report(['jobs', name, 'artifacts', index], `artifact ${problem} the workdir`)
+    }
+  }
+  for (const cycle of findCycles(new Map([...jobs].map(([name, job]) => [name, job.needs])))) {
+    report(['jobs', cycle[0] as string, 'needs'], `dependency cycle: ${cycle.join(' -> ')}`, 'key')
+  }
+  return diagnostics
+}
+
+function shapeJobs(jobs: unknown): Map<string, JobShape> {
+  const shaped = new Map<string, JobShape>()
+  if (!isRecord(jobs)) return shaped
+  for (const [name, job] of Object.entries(jobs)) {
+    if (!isRecord(job)) continue
+    shaped.set(name, {
+      needs: Array.isArray(job.needs) ? job.needs.filter((need): need is string => typeof need === 'string') : [],
+      hasSteps: Array.isArray(job.steps) && job.steps.length > 0,
+      hasImage: typeof job.image === 'string',
+      inputs: stringItems(job.inputs),
+      artifacts: stringItems(job.artifacts),
+    })
+  }
+  return shaped
+}
+
+function stringItems(list: unknown): Array<[number, string]> {
+  if (!Array.isArray(list)) return []
+  return list.flatMap((item, index): Array<[number, string]> => (typeof item === 'string' ? [[index, item]] : []))
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Why a glob reaches outside its base directory, or undefined when it stays inside. */
+export function escapingGlob(glob: string): string | undefined {
+  const pattern = glob.startsWith('!') ? glob.slice(1) : glob
+  if (path.posix.isAbsolute(pattern) || path.win32.isAbsolute(pattern)) return `glob "${glob}" is absolute; it must be relative to`
+  const normal = path.posix.normalize(pattern.replaceAll('\\', '/'))
+  if (normal === '..' || normal.startsWith('../')) return `glob "${glob}" climbs out of`
+  return undefined
+}
+
+/** Every distinct cycle through `needs`, each as `[a, b, a]`, found in declaration order (iterative: chains may be long). */
+export function findCycles(needsOf: ReadonlyMap<string, readonly string[]>): string[][] {
+  const cycles: string[][] = []
+  const state = new Map<string, 'visiting' | 'done'>()
+  for (const root of needsOf.keys()) {
+    if (state.has(root)) continue
+    const stack: Array<{name: string; needs: Iterator<string>}> = []
+    const enter = (name: string): void => {
+      state.set(name, 'visiting')
+      stack.push({name, needs: new Set(needsOf.get(name) ?? []).values()})
+    }
+    enter(root)
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1] as {name: string; needs: Iterator<string>}
+      const next = frame.needs.next()
+      if (next.done) {
+        state.set(frame.name, 'done')
+        stack.pop()
+        continue
+      }
+      const need = next.value
+      if (!needsOf.has(need)) continue
+      const seen = state.get(need)
+      if (seen === 'visiting') {
+        const names = stack.map((entry) => entry.name)
+        cycles.push([...names.slice(names.indexOf(need)), need])
+      } else if (seen === undefined) {
+        enter(need)
+      }
+    }
+  }
+  return cycles
+}

@@ -1,0 +1,35 @@
+/** The shape of jobs.yml once it passed `schemas/jobs.schema.json`, before normalisation. */
+export type RawEnv = Record<string, string | number | boolean>
+
+export interface RawStep {
+  name?: string
+  run: string
+  timeout?: string
+  env?: RawEnv
+  allow_failure?: boolean
+}
+
+export interface RawJob {
+  image?: string
+  needs?: string[]
+  inputs?: string[]
+  env?: RawEnv
+  secrets?: string[]
+  workdir?: string
+  user?: string
+  timeout?: string
+  cleanup?: string
+  cache?: boolean
+  resources?: {cpus?: number; memory?: string | number; pids?: number}
+  network?: 'bridge' | 'none'
+  volumes?: Record<string, string>
+  steps?: Array<string | RawStep>
+  artifacts?: string[]
+}
+
+export interface RawPipeline {
+  version: 1
+  image?: string
+  env?: RawEnv
+  jobs: Record<string, RawJob>
+}

@@ -1,0 +1,173 @@
+import type {ErrorObject} from 'ajv/dist/2020.js'
+
+import type {Diagnostic} from '../errors.js'
+import {DURATION_PATTERN} from '../duration.js'
+import {SIZE_PATTERN} from './size.js'
+import type {NodePath, YamlSource} from './yaml-source.js'
+import {formatPath, locate} from './yaml-source.js'
+
+const NAME_PATTERN = '^[a-z0-9][a-z0-9_-]*$'
+
+/** What a failed `pattern` means, in words. */
+const PATTERN_MEANING: Record<string, (got: string) => string> = {
+  [DURATION_PATTERN]: (got) => `expected a duration like "10m", got ${got}`,
+  [SIZE_PATTERN]: (got) => `expected a size like "512m" or "1g", got ${got}`,
+  [NAME_PATTERN]: (got) => `expected a name of lowercase letters, digits, "-" and "_" starting with a letter or digit, got ${got}`,
+  '^[A-Za-z_][A-Za-z0-9_]*$': (got) => `expected a variable name of letters, digits and "_" not starting with a digit, got ${got}`,
+  '^[A-Za-z0-9][A-Za-z0-9_.-]*$': (got) => `expected a volume name of letters, digits, "_", "." and "-", got ${got}`,
+  '^/': (got) => `expected an absolute path (starting with "/"), got ${got}`,
+  '^\\S+$': (got) => `expected an image reference without spaces, got ${got}`,
+}
+
+/** Turns ajv errors into one positioned diagnostic per actual problem (oneOf noise and wrappers removed). */
+export function schemaDiagnostics(errors: ErrorObject[], source: YamlSource | undefined, file: string): Diagnostic[] {
+  const diagnostics: Diagnostic[] = []
+  const seen = new Set<string>()
+  for (const error of simplify(errors)) {
+    const {path, on, message} = describe(error)
+    const where = source ? locate(source, path, on) : undefined
+    const diagnostic: Diagnostic = {file, ...(where ?? {}), path: formatPath(path), message}
+    const id = `${diagnostic.line}:${diagnostic.column}:${diagnostic.path}:${message}`
+    if (seen.has(id)) continue
+    seen.add(id)
+    diagnostics.push(diagnostic)
+  }
+  return diagnostics.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0))
+}
+
+/** Drops oneOf branches the value's type rules out, and wrapper errors that have a more precise child. */
+function simplify(errors: ErrorObject[]): ErrorObject[] {
+  const dropped = new Set<ErrorObject>()
+  for (const error of errors) {
+    if (error.keyword !== 'oneOf' && error.keyword !== 'anyOf') continue
+    const branchTypes: string[] = []
+    for (const other of errors) {
+      const branchType = new RegExp(`^${escape(error.schemaPath)}/\\d+/type$`)
+      if (other.instancePath === error.instancePath && branchType.test(other.schemaPath)) {
+        branchTypes.push(...[other.params.type as string | string[]].flat())
+        dropped.add(other)
+      }
+    }
+    const hasDetail = errors.some(
+      (other) => other !== error && !dropped.has(other) && isWithin(other.instancePath, error.instancePath) && other.schemaPath.startsWith(`${error.schemaPath}/`),
+    )
+    const nested = errors.some((other) => other !== error && !dropped.has(other) && other.instancePath.startsWith(`${error.instancePath}/`))
+    if (hasDetail || nested) dropped.add(error)
+    else error.params = {...error.params, branchTypes}
+  }
+  for (const error of errors) {
+    // The inner error carries the offending property name; the wrapper adds nothing.
+    if (error.keyword === 'propertyNames') dropped.add(error)
+  }
+  return errors.filter((error) => !dropped.has(error))
+}
+
+function describe(error: ErrorObject): {path: NodePath; on: 'value' | 'key'; message: string} {
+  const path = parsePointer(error.instancePath)
+  const propertyName = (error as ErrorObject & {propertyName?: string}).propertyName
+  const got = show(error.data)
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(error.params.additionalProperty)
+      const allowed = Object.keys((error.parentSchema?.properties as object | undefined) ?? {})
+      const suggestion = closest(key, allowed)
+      const hint = suggestion ? `; did you mean "${suggestion}"?` : allowed.length > 0 ? `; allowed: ${allowed.join(', ')}` : ''
+      return {path: [...path, key], on: 'key', message: `unknown key "${key}"${hint}`}
+    }
+    case 'required':
+      return {path, on: path.length > 0 ? 'key' : 'value', message: `missing required key "${String(error.params.missingProperty)}"`}
+    case 'pattern': {
+      const meaning = PATTERN_MEANING[String(error.params.pattern)]
+      if (propertyName !== undefined) {
+        const text = meaning ? meaning(show(propertyName)) : `invalid name ${show(propertyName)}`
+        return {path: [...path, propertyName], on: 'key', message: text}
+      }
+      return {path, on: 'value', message: meaning ? meaning(got) : `expected text matching ${String(error.params.pattern)}, got ${got}`}
+    }
+    case 'enum':
+      return {path, on: 'value', message: `expected one of ${(error.params.allowedValues as unknown[]).map((value) => String(value)).join(', ')}; got ${got}`}
+    case 'const':
+      if (path.length === 1 && path[0] === 'version') {
+        return {path, on: 'value', message: `unsupported version ${got}; this orca reads version ${show(error.params.allowedValue)}`}
+      }
+      return {path, on: 'value', message: `expected ${show(error.params.allowedValue)}, got ${got}`}
+    case 'type':
+      return {path, on: 'value', message: `expected ${typeWords(error.params.type as string | string[])}, got ${typeOf(error.data)}`}
+    case 'oneOf':
+    case 'anyOf': {
+      const types = (error.params.branchTypes as string[] | undefined) ?? []
+      return {path, on: 'value', message: types.length > 0 ? `expected ${typeWords(types)}, got ${typeOf(error.data)}` : `${error.message ?? 'is invalid'}`}
+    }
+    case 'minProperties':
+      return {path, on: 'value', message: path.join('.') === 'jobs' ? 'expected at least one job' : `expected at least ${String(error.params.limit)} key(s)`}
+    case 'minLength':
+      return {path, on: 'value', message: 'must not be empty'}
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return {path, on: 'value', message: `${error.message ?? 'is out of range'}, got ${got}`}
+    default:
+      return {path, on: 'value', message: error.message ?? 'is invalid'}
+  }
+}
+
+/** `/jobs/build/steps/1` → `['jobs', 'build', 'steps', 1]`; numeric segments are array indices only where ajv says so. */
+function parsePointer(pointer: string): Array<string | number> {
+  if (pointer === '') return []
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .map((part) => (/^(0|[1-9][0-9]*)$/.test(part) ? Number(part) : part))
+}
+
+function isWithin(pointer: string, ancestor: string): boolean {
+  return pointer === ancestor || pointer.startsWith(`${ancestor}/`)
+}
+
+const TYPE_WORDS: Record<string, string> = {object: 'a mapping', array: 'a list', string: 'a string', number: 'a number', integer: 'an integer', boolean: 'a boolean'}
+
+function typeWords(types: string | string[]): string {
+  const list = [...new Set([types].flat().map((type) => TYPE_WORDS[type] ?? type))]
+  if (list.length <= 1) return list[0] ?? 'a value'
+  return `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`
+}
+
+function typeOf(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing'
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'object') return 'a mapping'
+  return show(value)
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** The allowed word nearest to a typo, if it is near enough to be the likely intent. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: {candidate: string; distance: number} | undefined
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase())
+    if (distance <= Math.max(1, Math.floor(candidate.length / 3)) && (!best || distance < best.distance)) best = {candidate, distance}
+  }
+  return best?.candidate
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({length: b.length + 1}, (_, index) => index)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length] ?? 0
+}

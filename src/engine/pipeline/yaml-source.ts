@@ -1,0 +1,167 @@
+import * as path from 'node:path'
+
+import {isMap, isScalar, isSeq, LineCounter, parseDocument} from 'yaml'
+import type {Document, Node} from 'yaml'
+
+import type {Diagnostic} from '../errors.js'
+
+/** A key or index on the way from the document root to a node. */
+export type NodePath = ReadonlyArray<string | number>
+
+export const MAX_FILE_BYTES = 1024 * 1024
+/** Far above any honest file, far below an alias bomb's expansion. */
+export const MAX_ALIAS_COUNT = 1000
+
+/** A parsed YAML (or JSON) file that can still say where each value came from. */
+export interface YamlSource {
+  file: string
+  doc: Document.Parsed
+  lineCounter: LineCounter
+  /** Path of the document root inside `doc` (e.g. `['orca']` for package.json). */
+  base: NodePath
+}
+
+export interface ParsedYaml {
+  source?: YamlSource
+  value?: unknown
+  diagnostics: Diagnostic[]
+  /** True when the data could not be read at all; otherwise `value` is usable despite diagnostics. */
+  fatal: boolean
+}
+
+/** Parses YAML into plain data, turning every parser failure (syntax, alias bomb, deep nesting) into diagnostics. */
+export function parseYaml(text: string, file: string, base: NodePath = []): ParsedYaml {
+  const bytes = Buffer.byteLength(text)
+  if (bytes > MAX_FILE_BYTES) {
+    return {fatal: true, diagnostics: [{file, path: '', message: `file is ${formatBytes(bytes)}; the limit is ${formatBytes(MAX_FILE_BYTES)}`}]}
+  }
+  const lineCounter = new LineCounter()
+  let doc: Document.Parsed
+  try {
+    doc = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: false, merge: true})
+  } catch (error) {
+    return {fatal: true, diagnostics: [{file, path: '', message: parserFailure(error)}]}
+  }
+  const source: YamlSource = {file, doc, lineCounter, base}
+  if (doc.errors.length > 0) {
+    const diagnostics = doc.errors.map((error): Diagnostic => {
+      const {line, col} = lineCounter.linePos(Math.max(0, error.pos[0]))
+      return {file, line, column: col, path: '', message: syntaxMessage(error.message)}
+    })
+    return {source, diagnostics, fatal: true}
+  }
+  let value: unknown
+  let diagnostics: Diagnostic[]
+  try {
+    value = doc.toJS({maxAliasCount: MAX_ALIAS_COUNT})
+    diagnostics = duplicateKeys(source)
+  } catch (error) {
+    return {source, fatal: true, diagnostics: [{file, path: '', message: parserFailure(error)}]}
+  }
+  for (const key of base) value = (value as Record<string | number, unknown> | undefined)?.[key]
+  return {source, value, diagnostics, fatal: false}
+}
+
+/** Where the value at `path` starts (or, with `on: 'key'`, its key); falls back to the nearest ancestor. */
+export function locate(source: YamlSource, path: NodePath, on: 'value' | 'key' = 'value'): {line: number; column: number} {
+  const full = [...source.base, ...path]
+  for (let length = full.length; length >= 0; length--) {
+    const at = full.slice(0, length)
+    const keyFirst = on === 'key' && length === full.length
+    const offset = keyFirst ? (keyOffset(source.doc, at) ?? valueOffset(source.doc, at)) : (valueOffset(source.doc, at) ?? keyOffset(source.doc, at))
+    if (offset !== undefined) {
+      const {line, col} = source.lineCounter.linePos(offset)
+      return {line, column: col}
+    }
+  }
+  return {line: 1, column: 1}
+}
+
+/** The path as the user would write it: relative to cwd when inside it, else as given. */
+export function displayPath(given: string, absFile: string, cwd: string): string {
+  const relative = path.relative(cwd, absFile)
+  if (relative && !relative.startsWith('..') && !path.isAbsolute(relative)) return relative
+  return given
+}
+
+/** `jobs.build.steps[1].timeout` */
+export function formatPath(path: NodePath): string {
+  let text = ''
+  for (const part of path) {
+    if (typeof part === 'number') text += `[${part}]`
+    else text += text ? `.${part}` : part
+  }
+  return text
+}
+
+function valueOffset(doc: Document.Parsed, path: NodePath): number | undefined {
+  const node = (path.length === 0 ? doc.contents : doc.getIn(path, true)) as Node | null | undefined
+  const range = node && typeof node === 'object' && 'range' in node ? node.range : undefined
+  // An empty value (`build:`) has a zero-length range; its key is the better place to point.
+  if (!range || (range[0] === range[1] && isScalar(node) && node.value === null)) return undefined
+  return range[0]
+}
+
+function keyOffset(doc: Document.Parsed, path: NodePath): number | undefined {
+  if (path.length === 0) return undefined
+  const parent = (path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true)) as Node | null | undefined
+  const last = path[path.length - 1]
+  if (isMap(parent)) {
+    const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(last))
+    const key = pair?.key as Node | undefined
+    return key?.range?.[0]
+  }
+  if (isSeq(parent) && typeof last === 'number') {
+    const item = parent.items[last] as Node | undefined
+    return item?.range?.[0]
+  }
+  return undefined
+}
+
+/** YAML allows repeated keys to silently overwrite each other; a repeated job name is almost always a mistake. */
+function duplicateKeys(source: YamlSource): Diagnostic[] {
+  const found: Diagnostic[] = []
+  const visit = (node: unknown, path: Array<string | number>): void => {
+    if (isMap(node)) {
+      const seen = new Map<string, number>()
+      for (const pair of node.items) {
+        const key = pair.key as Node | null
+        const name = isScalar(key) ? String(key.value) : undefined
+        if (name !== undefined && key?.range) {
+          const first = seen.get(name)
+          if (first === undefined) {
+            seen.set(name, key.range[0])
+          } else {
+            const firstLine = source.lineCounter.linePos(first).line
+            const {line, col} = source.lineCounter.linePos(key.range[0])
+            const what = path.length === 1 && path[0] === 'jobs' ? `duplicate job "${name}"` : `duplicate key "${name}"`
+            found.push({file: source.file, line, column: col, path: formatPath([...path, name]), message: `${what} (first defined on line ${firstLine})`})
+          }
+        }
+        visit(pair.value, name === undefined ? path : [...path, name])
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, index) => visit(item, [...path, index]))
+    }
+  }
+  visit(source.doc.contents, [])
+  return found
+}
+
+function syntaxMessage(message: string): string {
+  return `invalid YAML: ${message.replace(/\s+/g, ' ').trim()}`
+}
+
+function parserFailure(error: unknown): string {
+  if (error instanceof RangeError) return 'the document is nested too deeply to read'
+  if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+    return `too many YAML aliases (more than ${MAX_ALIAS_COUNT} expansions); is this an alias bomb?`
+  }
+  return `cannot read the document: ${error instanceof Error ? error.message : String(error)}`
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+}
