@@ -1,0 +1,52 @@
+import {readFileSync} from 'node:fs'
+import * as os from 'node:os'
+import {OrcaError} from '../../errors.js'
+import {dockerMessage, withTimeout} from './call.js'
+import type {DockerExecutor, DockerExecutorOptions} from './docker-executor.js'
+import type {DockerEndpoint} from './endpoint.js'
+import {modemOptions, resolveEndpoint} from './endpoint.js'
+
+export interface ConnectOptions extends DockerExecutorOptions {
+  /** `docker.host` from configuration: wins over DOCKER_HOST and the docker context. */
+  host?: string
+  env?: NodeJS.ProcessEnv
+  /** How long the engine has to answer the first ping. */
+  timeoutMs?: number
+}
+
+/** Finds the Docker engine (config, DOCKER_HOST, docker context, default socket), checks it answers, returns an executor. */
+export async function connectDocker(options: ConnectOptions = {}): Promise<DockerExecutor> {
+  const env = options.env ?? process.env
+  const endpoint = resolveEndpoint({host: options.host, env, homeDir: os.homedir(), readFile: readText})
+  // Loaded here, not at the top: a fully cached run never pays for dockerode.
+  const [dockerode, {DockerExecutor}] = await Promise.all([import('dockerode'), import('./docker-executor.js')])
+  let docker
+  try {
+    docker = new dockerode.default(modemOptions(endpoint.url, env, readText))
+    await withTimeout(docker.ping(), 'ping', options.timeoutMs ?? 5_000)
+  } catch (error) {
+    throw unreachable(endpoint, error)
+  }
+  return new DockerExecutor(docker, {...options, endpoint: endpoint.url})
+}
+
+function unreachable(endpoint: DockerEndpoint, error: unknown): OrcaError {
+  const lines = [
+    `cannot reach the Docker engine: ${dockerMessage(error)}`,
+    `  tried ${endpoint.url} (from ${endpoint.source})`,
+    ...endpoint.notes.map((note) => `  note: ${note}`),
+  ]
+  const hint =
+    endpoint.source === 'config docker.host'
+      ? 'Start Docker, or fix docker.host in the orca configuration.'
+      : 'Start Docker (e.g. `sudo systemctl start docker` or Docker Desktop), or point orca at it with DOCKER_HOST=unix:///path/to/docker.sock or docker.host in orca.config.yml.'
+  return new OrcaError('infra', lines.join('\n'), {cause: error, hint})
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,114 @@
+import {readFileSync} from 'node:fs'
+import * as os from 'node:os'
+import type Docker from 'dockerode'
+import type {Job} from '../../pipeline/types.js'
+
+export const LABEL = {
+  managed: 'orca.managed',
+  run: 'orca.run',
+  job: 'orca.job',
+  host: 'orca.host',
+  pid: 'orca.pid',
+  pidStart: 'orca.pid-start',
+  policy: 'orca.policy',
+  volume: 'orca.volume',
+} as const
+
+/** Kept containers are renamed with this suffix: Docker cannot change a container's labels. */
+export const KEPT_SUFFIX = '.kept'
+
+export const DEFAULT_PIDS_LIMIT = 1024
+const LOG_MAX_SIZE = '10m'
+const DROPPED_CAPS = ['NET_RAW', 'MKNOD', 'SYS_CHROOT', 'AUDIT_WRITE']
+
+// PID 1 (docker-init) forwards SIGTERM to this shell, which passes it on to every step process and
+// exits once they are gone, so steps get a graceful stop; orca sends SIGKILL after the grace period.
+export const KEEP_ALIVE_SCRIPT =
+  "trap 'kill -TERM -1 2>/dev/null; while kill -0 -1 2>/dev/null; do sleep 1; done; exit 0' TERM; " +
+  'while :; do sleep 3600 & wait $!; done'
+
+/** `orca-<run>-<job>`, reduced to the characters Docker accepts in a name. */
+export function containerName(runId: string, job: string): string {
+  return `orca-${runId}-${job}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
+}
+
+/** Docker's name of the named volume `name` of jobs.yml. */
+export function volumeName(name: string): string {
+  return `orca-${name}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
+}
+
+/** Labels that identify the orca process that owns a container (for leak detection). */
+export function ownerLabels(runId: string, job: string): Record<string, string> {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.run]: runId,
+    [LABEL.job]: job,
+    [LABEL.host]: os.hostname(),
+    [LABEL.pid]: String(process.pid),
+    [LABEL.pidStart]: processStartTime(),
+  }
+}
+
+let startTime: string | undefined
+
+/** The start time of this process: clock ticks since boot on Linux (stable across pid reuse), else epoch ms. */
+export function processStartTime(): string {
+  if (startTime !== undefined) return startTime
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    // Field 22 (starttime); the command name (field 2) may hold spaces, so count after its ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    startTime = fields[19] ?? fallbackStartTime()
+  } catch {
+    startTime = fallbackStartTime()
+  }
+  return startTime
+}
+
+function fallbackStartTime(): string {
+  return `ms:${Math.round(Date.now() - process.uptime() * 1000)}`
+}
+
+/** Numeric `uid[:gid]` of a container user, for archive headers; undefined for names. */
+export function numericUser(user: string | undefined): {uid: number; gid: number} | undefined {
+  const match = user === undefined ? null : /^(\d+)(?::(\d+))?$/.exec(user)
+  if (!match) return undefined
+  const uid = Number(match[1])
+  return {uid, gid: match[2] === undefined ? uid : Number(match[2])}
+}
+
+/** The create options of a job's container. Job env is not set here: it goes to each exec, so
+ * secret values never appear in `docker inspect` of the container. */
+export function containerSpec(runId: string, job: Job, policy: string, imageId: string): Docker.ContainerCreateOptions {
+  const resources = job.resources
+  return {
+    name: containerName(runId, job.name),
+    Image: imageId,
+    Entrypoint: ['sh'],
+    Cmd: ['-c', KEEP_ALIVE_SCRIPT],
+    Tty: false,
+    OpenStdin: false,
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    WorkingDir: job.workdir,
+    User: job.user ?? '',
+    Labels: {...ownerLabels(runId, job.name), [LABEL.policy]: policy},
+    HostConfig: {
+      Init: true,
+      Privileged: false,
+      NetworkMode: job.network,
+      NanoCpus: resources.cpus === undefined ? undefined : Math.round(resources.cpus * 1e9),
+      Memory: resources.memoryBytes,
+      PidsLimit: resources.pids ?? DEFAULT_PIDS_LIMIT,
+      SecurityOpt: ['no-new-privileges'],
+      CapDrop: DROPPED_CAPS,
+      LogConfig: {Type: 'json-file', Config: {'max-size': LOG_MAX_SIZE}},
+      Mounts: Object.entries(job.volumes).map(([name, target]) => ({
+        Type: 'volume' as const,
+        Source: volumeName(name),
+        Target: target,
+      })),
+    },
+  }
+}

@@ -1,0 +1,254 @@
+import type Docker from 'dockerode'
+import {formatDuration} from '../../duration.js'
+import {OrcaError} from '../../errors.js'
+import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, RunOutcomeStatus, StepResult} from '../types.js'
+import {workspaceArchive} from '../archive/pack.js'
+import {UnsafeArchiveError} from '../archive/extract.js'
+import {collectArtifacts} from './artifacts.js'
+import {dockerMessage, withTimeout} from './call.js'
+import {containerSpec, KEPT_SUFFIX, LABEL, numericUser, volumeName} from './container-spec.js'
+import {execInContainer} from './exec.js'
+import {ensureImage} from './images.js'
+import {keepsContainer} from './policy.js'
+import {isKept, listLeaks, removeContainer, removeRunContainers} from './resources.js'
+import {ContainerStopper} from './stopper.js'
+
+// Kept importable from here: this module loads dockerode only through connectDocker.
+export {connectDocker} from './connect.js'
+
+export interface DockerExecutorOptions {
+  /** Time between SIGTERM and SIGKILL when a step or job is stopped. */
+  graceMs?: number
+  maxArtifactBytes?: number
+  maxArtifactEntries?: number
+  /** Where the engine was found, for messages. */
+  endpoint?: string
+}
+
+const DEFAULTS = {graceMs: 5_000, maxArtifactBytes: 2 * 1024 ** 3, maxArtifactEntries: 100_000}
+
+type JobError = NonNullable<JobOutcome['error']>
+
+/** Runs each job in a fresh container of a Docker engine (SPEC §3, §4). */
+export class DockerExecutor implements Executor {
+  readonly endpoint?: string
+  private readonly options: typeof DEFAULTS
+
+  constructor(
+    readonly docker: Docker,
+    options: DockerExecutorOptions = {},
+  ) {
+    this.endpoint = options.endpoint
+    this.options = {
+      graceMs: options.graceMs ?? DEFAULTS.graceMs,
+      maxArtifactBytes: options.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes,
+      maxArtifactEntries: options.maxArtifactEntries ?? DEFAULTS.maxArtifactEntries,
+    }
+  }
+
+  async prepare(images: string[], options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<Map<string, string>> {
+    const ids = new Map<string, string>()
+    for (const ref of new Set(images)) ids.set(ref, await ensureImage(this.docker, ref, options.signal, options.onEvent))
+    return ids
+  }
+
+  async runJob(ctx: JobContext): Promise<JobOutcome> {
+    const {job} = ctx
+    const steps: StepResult[] = []
+    const stopper = new ContainerStopper(this.options.graceMs)
+    const onCancel = (): void => stopper.stop('cancelled', `job "${job.name}" was cancelled`)
+    const onForce = (): void => stopper.kill('cancelled', `job "${job.name}" was cancelled`)
+    const jobTimer = setTimeout(
+      () => stopper.stop('timed_out', `job "${job.name}" exceeded its timeout of ${formatDuration(job.timeoutMs)}`),
+      job.timeoutMs,
+    )
+    ctx.cancel.addEventListener('abort', onCancel, {once: true})
+    ctx.force.addEventListener('abort', onForce, {once: true})
+    if (ctx.cancel.aborted) onCancel()
+    if (ctx.force.aborted) onForce()
+
+    let container: Docker.Container | undefined
+    let imageId: string | undefined
+    let failed = false
+    let running: number | undefined
+    let error: JobError | undefined
+    let artifacts: JobOutcome['artifacts'] = []
+    try {
+      if (stopper.reason) throw new OrcaError('cancelled', stopper.message ?? 'stopped')
+      imageId = await ensureImage(this.docker, job.image, ctx.cancel)
+      await this.ensureVolumes(job.volumes)
+      const spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId)
+      container = await withTimeout(this.docker.createContainer(spec), 'create container')
+      ctx.emit({type: 'job.container', containerId: container.id, imageId})
+      stopper.attach(container)
+      await withTimeout(container.start(), 'start container')
+      await this.copyIn(container, ctx)
+
+      for (const [index, step] of job.steps.entries()) {
+        if (stopper.reason || failed) break
+        running = index
+        const result = await this.runStep(container, ctx, index, stopper)
+        running = undefined
+        steps.push(result)
+        if (result.status !== 'succeeded' && !step.allowFailure) failed = true
+      }
+      if (!stopper.reason && !failed && job.artifacts.length > 0) {
+        artifacts = await this.collect(container, ctx, stopper)
+      }
+    } catch (caught) {
+      error = describeFailure(caught, stopper)
+      const step = running === undefined ? undefined : job.steps[running]
+      if (step) {
+        // A failure inside a step (the daemon went away...): that step failed, it was not skipped.
+        steps.push(finishStep(ctx, steps.length, step, stopper.reason ?? 'failed', null, 0))
+      }
+    } finally {
+      clearTimeout(jobTimer)
+      ctx.cancel.removeEventListener('abort', onCancel)
+      ctx.force.removeEventListener('abort', onForce)
+    }
+    const status: RunOutcomeStatus = stopper.reason ?? (failed || error ? 'failed' : 'succeeded')
+    if (!error && stopper.reason) error = {kind: stopper.reason === 'timed_out' ? 'timeout' : 'cancelled', message: stopper.message ?? ''}
+    // Every step appears in the record: those that never ran are `skipped` (with a step.finished event).
+    for (let index = steps.length; index < job.steps.length; index++) {
+      steps.push(finishStep(ctx, index, job.steps[index]!, 'skipped', null, 0))
+    }
+    const cleanup = await this.finish(container, ctx, status)
+    stopper.dispose()
+    return {status, steps, artifacts, containerId: container?.id, imageId, cleanup, ...(error ? {error} : {})}
+  }
+
+  async cleanup(runId: string): Promise<void> {
+    await removeRunContainers(this.docker, runId)
+  }
+
+  async findLeaks(isRunAlive: (runId: string) => boolean): Promise<Leak[]> {
+    return listLeaks(this.docker, isRunAlive)
+  }
+
+  /** Removes one leak found by `findLeaks`. */
+  async removeLeak(leak: Leak): Promise<void> {
+    if (leak.kind === 'container') await removeContainer(this.docker.getContainer(leak.id))
+    else if (leak.kind === 'network') await withTimeout(this.docker.getNetwork(leak.id).remove(), 'remove network')
+  }
+
+  /** Removes every container kept by policy (`orca clean --kept`); returns their names. */
+  async removeKept(): Promise<string[]> {
+    const list = await withTimeout(this.docker.listContainers({all: true, filters: {label: [`${LABEL.managed}=true`]}}), 'list containers')
+    const kept = list.filter((info) => isKept(info.Names))
+    for (const info of kept) await removeContainer(this.docker.getContainer(info.Id))
+    return kept.map((info) => (info.Names[0] ?? info.Id).replace(/^\//, ''))
+  }
+
+  private async runStep(container: Docker.Container, ctx: JobContext, index: number, stopper: ContainerStopper): Promise<StepResult> {
+    const step = ctx.job.steps[index]!
+    const started = Date.now()
+    ctx.emit({type: 'step.started', step: index, name: step.name})
+    const timer =
+      step.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => stopper.stop('timed_out', `step "${step.name}" exceeded its timeout of ${formatDuration(step.timeoutMs!)}`),
+            step.timeoutMs,
+          )
+    try {
+      const exitCode = await execInContainer(this.docker, container, {
+        cmd: ['sh', '-c', step.run],
+        env: {...ctx.env, ...step.env},
+        workdir: ctx.job.workdir,
+        onOutput: (stream, chunk) => ctx.emit({type: 'step.output', step: index, stream, chunk}),
+        abandon: stopper.abandon,
+      })
+      const status = stopper.reason ?? (exitCode === 0 ? 'succeeded' : 'failed')
+      return finishStep(ctx, index, step, status, stopper.reason ? null : exitCode, Date.now() - started)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async copyIn(container: Docker.Container, ctx: JobContext): Promise<void> {
+    const owner = numericUser(ctx.job.user)
+    const archive = workspaceArchive({
+      workdir: ctx.job.workdir,
+      projectDir: ctx.projectDir,
+      files: ctx.inputFiles,
+      dirs: ctx.artifactDirs,
+      ...owner,
+    })
+    // A named user is resolved by the engine; a numeric one is written into the headers.
+    const options = ctx.job.user && !owner ? {path: '/', copyUIDGID: 'true'} : {path: '/'}
+    await withTimeout(container.putArchive(archive, options), 'copy inputs into the container', 10 * 60_000)
+  }
+
+  private async collect(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<JobOutcome['artifacts']> {
+    const limits = {maxBytes: this.options.maxArtifactBytes, maxEntries: this.options.maxArtifactEntries}
+    const records = await Promise.race([
+      collectArtifacts(container, ctx.job.workdir, ctx.job.artifacts, ctx.artifactsDir, limits),
+      stopper.abandon.then(() => {
+        throw new OrcaError('cancelled', 'stopped while collecting artifacts')
+      }),
+    ])
+    for (const artifact of records) ctx.emit({type: 'job.artifact', artifact})
+    return records
+  }
+
+  private async ensureVolumes(volumes: Record<string, string>): Promise<void> {
+    for (const name of Object.keys(volumes)) {
+      // Creating a volume that exists returns it unchanged, so concurrent jobs can share one.
+      await withTimeout(
+        this.docker.createVolume({Name: volumeName(name), Labels: {[LABEL.managed]: 'true', [LABEL.volume]: name}}),
+        `create volume ${name}`,
+      )
+    }
+  }
+
+  /** Applies the cleanup policy: remove, or stop and mark as kept (renamed `<name>.kept`). */
+  private async finish(
+    container: Docker.Container | undefined,
+    ctx: JobContext,
+    status: RunOutcomeStatus,
+  ): Promise<JobOutcome['cleanup']> {
+    if (!container) return 'none'
+    try {
+      if (!keepsContainer(ctx.cleanup, status)) {
+        await removeContainer(container)
+        return 'removed'
+      }
+      const info = await withTimeout(container.inspect(), 'inspect container')
+      // Rename first: should orca die between the two calls, the container is still seen as kept.
+      await withTimeout(container.rename({name: `${info.Name.replace(/^\//, '')}${KEPT_SUFFIX}`}), 'rename container')
+      if (info.State.Running) {
+        const t = Math.ceil(this.options.graceMs / 1000)
+        await withTimeout(container.stop({t}), 'stop container', this.options.graceMs + 15_000).catch((error: unknown) => {
+          if ((error as {statusCode?: number}).statusCode !== 304) throw error
+        })
+      }
+      return 'kept'
+    } catch {
+      // Left for `orca clean --leaks`: a cleanup failure does not change how the job ended.
+      return 'none'
+    }
+  }
+}
+
+function finishStep(
+  ctx: JobContext,
+  index: number,
+  step: {name: string; allowFailure: boolean},
+  status: StepResult['status'],
+  exitCode: number | null,
+  durationMs: number,
+): StepResult {
+  const result: StepResult = {index, name: step.name, status, exitCode, durationMs, allowFailure: step.allowFailure}
+  ctx.emit({type: 'step.finished', result})
+  return result
+}
+
+function describeFailure(caught: unknown, stopper: ContainerStopper): JobError {
+  if (stopper.reason) {
+    return {kind: stopper.reason === 'timed_out' ? 'timeout' : 'cancelled', message: stopper.message ?? ''}
+  }
+  if (caught instanceof UnsafeArchiveError) return {kind: 'artifact', message: caught.message}
+  const message = caught instanceof OrcaError ? caught.message : `Docker error: ${dockerMessage(caught)}`
+  return {kind: 'infra', message}
+}

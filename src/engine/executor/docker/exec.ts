@@ -1,0 +1,59 @@
+import {Writable} from 'node:stream'
+import {setTimeout as sleep} from 'node:timers/promises'
+import type Docker from 'dockerode'
+import {withTimeout} from './call.js'
+
+export interface ExecOptions {
+  cmd: string[]
+  env: Record<string, string>
+  workdir: string
+  onOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void
+  /** Settles when the caller gives up on the process (container killed); the stream may never end then. */
+  abandon: Promise<void>
+}
+
+/** Runs a command in a running container, streaming its output; resolves to its exit code (null if unknown). */
+export async function execInContainer(docker: Docker, container: Docker.Container, options: ExecOptions): Promise<number | null> {
+  const exec = await withTimeout(
+    container.exec({
+      Cmd: options.cmd,
+      Env: Object.entries(options.env).map(([key, value]) => `${key}=${value}`),
+      WorkingDir: options.workdir,
+      AttachStdin: false,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    }),
+    'exec create',
+  )
+  const stream = await withTimeout(exec.start({hijack: true, stdin: false, Tty: false}), 'exec start')
+  const sink = (name: 'stdout' | 'stderr'): Writable =>
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        options.onOutput(name, chunk)
+        callback()
+      },
+    })
+  docker.modem.demuxStream(stream, sink('stdout'), sink('stderr'))
+  const ended = new Promise<void>((resolve, reject) => {
+    stream.once('end', resolve)
+    stream.once('close', resolve)
+    stream.once('error', reject)
+  })
+  const abandoned = await Promise.race([ended.then(() => false), options.abandon.then(() => true)])
+  if (abandoned) {
+    stream.destroy()
+    return null
+  }
+  return exitCode(exec)
+}
+
+/** Exit code from `exec.inspect()`, which may report `Running` or a null code for a moment after the stream ends. */
+async function exitCode(exec: Docker.Exec): Promise<number | null> {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const info = await withTimeout(exec.inspect(), 'exec inspect')
+    if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return info.ExitCode
+    await sleep(Math.min(10 * 2 ** attempt, 100))
+  }
+  return null
+}

@@ -1,0 +1,7 @@
+export {connectDocker} from './connect.js'
+export type {ConnectOptions} from './connect.js'
+export {DockerExecutor} from './docker-executor.js'
+export type {DockerExecutorOptions} from './docker-executor.js'
+export {resolveEndpoint, modemOptions} from './endpoint.js'
+export type {DockerEndpoint} from './endpoint.js'
+export {keepsContainer} from './policy.js'

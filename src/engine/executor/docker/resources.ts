@@ -1,0 +1,52 @@
+import type Docker from 'dockerode'
+import type {Leak} from '../types.js'
+import {withTimeout} from './call.js'
+import {KEPT_SUFFIX, LABEL} from './container-spec.js'
+
+/** A container is kept by policy once orca renamed it with the kept suffix (SPEC §4). */
+export function isKept(names: string[]): boolean {
+  return names.some((name) => name.endsWith(KEPT_SUFFIX))
+}
+
+/** Removes the containers of a run that policy does not keep. */
+export async function removeRunContainers(docker: Docker, runId: string): Promise<void> {
+  const containers = await withTimeout(
+    docker.listContainers({all: true, filters: {label: [`${LABEL.managed}=true`, `${LABEL.run}=${runId}`]}}),
+    'list containers',
+  )
+  for (const info of containers) {
+    if (isKept(info.Names)) continue
+    await removeContainer(docker.getContainer(info.Id))
+  }
+}
+
+/** Force-removes a container and its anonymous volumes; a container already gone is fine. */
+export async function removeContainer(container: Docker.Container): Promise<void> {
+  try {
+    await withTimeout(container.remove({force: true, v: true}), 'remove container')
+  } catch (error) {
+    if ((error as {statusCode?: number}).statusCode !== 404) throw error
+  }
+}
+
+/** Orca containers and networks whose run is over and which policy does not keep. Volumes never leak. */
+export async function listLeaks(docker: Docker, isRunAlive: (runId: string) => boolean): Promise<Leak[]> {
+  const filters = {label: [`${LABEL.managed}=true`]}
+  const [containers, networks] = await Promise.all([
+    withTimeout(docker.listContainers({all: true, filters}), 'list containers'),
+    withTimeout(docker.listNetworks({filters}), 'list networks'),
+  ])
+  const leaks: Leak[] = []
+  for (const info of containers) {
+    const runId = info.Labels[LABEL.run]
+    if (isKept(info.Names) || (runId !== undefined && isRunAlive(runId))) continue
+    const name = (info.Names[0] ?? info.Id).replace(/^\//, '')
+    leaks.push({kind: 'container', id: info.Id, name, runId, job: info.Labels[LABEL.job]})
+  }
+  for (const info of networks) {
+    const runId = info.Labels?.[LABEL.run]
+    if (runId !== undefined && isRunAlive(runId)) continue
+    leaks.push({kind: 'network', id: info.Id, name: info.Name, runId})
+  }
+  return leaks
+}

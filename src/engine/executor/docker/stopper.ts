@@ -1,0 +1,82 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+import type Docker from 'dockerode'
+import {withTimeout} from './call.js'
+
+export type StopReason = 'timed_out' | 'cancelled'
+
+/** How long to wait for the daemon to end a killed container's streams before giving up on them. */
+const ABANDON_AFTER_KILL_MS = 5_000
+
+/**
+ * Stops a job's container once, for the first reason given: SIGTERM, then SIGKILL after the grace
+ * period (or SIGKILL at once when forced). Steps see their exec stream end when the container dies.
+ */
+export class ContainerStopper {
+  reason?: StopReason
+  message?: string
+  /** Settles once the caller should stop waiting for the container's streams. */
+  readonly abandon: Promise<void>
+  private container?: Docker.Container
+  private killTimer?: NodeJS.Timeout
+  private pending?: 'TERM' | 'KILL'
+  private signalAbandon!: () => void
+  private killed = false
+
+  constructor(private readonly graceMs: number) {
+    this.abandon = new Promise((resolve) => {
+      this.signalAbandon = resolve
+    })
+  }
+
+  /** The container exists now: deliver any stop requested before it did. */
+  attach(container: Docker.Container): void {
+    this.container = container
+    if (this.pending === 'KILL') this.sendKill()
+    else if (this.pending === 'TERM') this.sendTerm()
+  }
+
+  /** Graceful stop: SIGTERM now, SIGKILL after the grace period. The first reason wins. */
+  stop(reason: StopReason, message: string): void {
+    if (this.reason === undefined) {
+      this.reason = reason
+      this.message = message
+    }
+    if (this.pending) return
+    this.pending = 'TERM'
+    if (this.container) this.sendTerm()
+  }
+
+  /** Immediate SIGKILL (a second Ctrl-C). */
+  kill(reason: StopReason, message: string): void {
+    if (this.reason === undefined) {
+      this.reason = reason
+      this.message = message
+    }
+    this.pending = 'KILL'
+    if (this.container) this.sendKill()
+  }
+
+  dispose(): void {
+    clearTimeout(this.killTimer)
+  }
+
+  private sendTerm(): void {
+    void this.signal('SIGTERM')
+    this.killTimer = setTimeout(() => this.sendKill(), this.graceMs)
+  }
+
+  private sendKill(): void {
+    clearTimeout(this.killTimer)
+    if (this.killed) return
+    this.killed = true
+    void this.signal('SIGKILL').then(async () => {
+      await sleep(ABANDON_AFTER_KILL_MS)
+      this.signalAbandon()
+    })
+  }
+
+  private async signal(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    // A container that already exited answers 409; the daemon being gone surfaces in the step instead.
+    await withTimeout(this.container!.kill({signal}), `kill ${signal}`, 10_000).catch(() => undefined)
+  }
+}
