@@ -38,13 +38,20 @@ export class UnsafeArchiveError extends OrcaError {
  * destDir and never through a symlink; returns a record (size, sha256) of every file written.
  */
 export async function extractArchive(stream: Readable, destDir: string, options: ExtractOptions): Promise<ArtifactRecord[]> {
-  await mkdir(destDir, {recursive: true})
-  const root = await realpath(destDir)
+  const extract = tar.extract()
+  stream.on('error', (error) => extract.destroy(error))
+  let root: string
+  try {
+    await mkdir(destDir, {recursive: true})
+    root = await realpath(destDir)
+  } catch (error) {
+    stream.destroy()
+    throw error
+  }
   const written = new Map<string, ArtifactRecord>()
   let entries = 0
   let bytes = 0
 
-  const extract = tar.extract()
   const done = (async () => {
     for await (const entry of extract) {
       const header = entry.header
@@ -74,8 +81,8 @@ export async function extractArchive(stream: Readable, destDir: string, options:
       const target = await prepareTarget(root, rel)
       if (type === 'link') {
         entry.resume()
-        const linked = entryPath(header.linkname ?? '', options)
-        const source = linked === null ? undefined : written.get(linked)
+        const linked = linkTarget(header.linkname ?? '', options)
+        const source = linked === undefined ? undefined : written.get(linked)
         if (source === undefined) {
           throw new UnsafeArchiveError(`archive entry "${header.name}" is a hard link to "${header.linkname}", which is not a file of this archive`)
         }
@@ -122,6 +129,14 @@ function entryPath(name: string, options: ExtractOptions): string | null {
     if (prefix) rel = rel ? `${prefix}/${rel}` : prefix
   }
   return rel === '' ? null : rel
+}
+
+function linkTarget(name: string, options: ExtractOptions): string | undefined {
+  try {
+    return entryPath(name, options) ?? undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Creates the parent folders of rel under root, refusing symlinks and non-folders on the way. */

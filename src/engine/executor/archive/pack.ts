@@ -20,11 +20,17 @@ export interface WorkspaceArchiveOptions {
   gid?: number
 }
 
+export interface WorkspaceArchive {
+  stream: Readable
+  /** Settles when every entry is written; rejects with the reason the stream was cut short. */
+  done: Promise<void>
+}
+
 /**
  * A tar stream, to be extracted at `/`, that creates workdir and fills it with the project files and
  * the contents of the given folders. Modes are kept; symlinks are stored as links, never followed.
  */
-export function workspaceArchive(options: WorkspaceArchiveOptions): Readable {
+export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArchive {
   const pack = tar.pack()
   const base = options.workdir.split('/').filter(Boolean).join('/')
   const owner = {uid: options.uid ?? 0, gid: options.gid ?? 0}
@@ -69,15 +75,20 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): Readable {
     }
   }
 
-  void (async () => {
+  // The failure is reported through `done`; a consumer that attaches late must not crash the process.
+  pack.on('error', () => undefined)
+  const done = (async () => {
     await addDir('')
     for (const file of [...options.files].sort()) {
       await addPath(file, path.join(options.projectDir, ...file.split('/')))
     }
     for (const dir of options.dirs) await addTree(dir, '')
     pack.finalize()
-  })().catch((error: unknown) => pack.destroy(error as Error))
-  return pack as unknown as Readable
+  })().catch((error: unknown) => {
+    pack.destroy(error as Error)
+    throw error
+  })
+  return {stream: pack as unknown as Readable, done}
 }
 
 function entry(pack: Pack, header: Parameters<Pack['entry']>[0]): Promise<void> {

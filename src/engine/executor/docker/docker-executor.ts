@@ -177,7 +177,9 @@ export class DockerExecutor implements Executor {
     })
     // A named user is resolved by the engine; a numeric one is written into the headers.
     const options = ctx.job.user && !owner ? {path: '/', copyUIDGID: 'true'} : {path: '/'}
-    await withTimeout(container.putArchive(archive, options), 'copy inputs into the container', 10 * 60_000)
+    const put = withTimeout(container.putArchive(archive.stream, options), 'copy inputs into the container', 10 * 60_000)
+    // A file that cannot be read cuts the archive short: fail the job rather than run on partial inputs.
+    await Promise.all([put, archive.done])
   }
 
   private async collect(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<JobOutcome['artifacts']> {
