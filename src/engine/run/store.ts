@@ -13,6 +13,7 @@ export const RECORD_THROTTLE_MS = 200
 /** Buffered events.jsonl and log text is written out once it grows past this, even mid-tick. */
 const FLUSH_BYTES = 256 * 1024
 const JOB_NAME = /^[a-z0-9][a-z0-9_-]*$/
+const RUN_DIR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
 /**
  * Records one run under `<runsDir>/<runId>/`: `events.jsonl` (every event, in order), `run.json`
@@ -31,6 +32,8 @@ export class RunStore implements EventSink {
   private recordTimer: NodeJS.Timeout | undefined
   private lastRecordWrite = 0
   private closed = false
+  /** The first write that failed; later events are only folded in memory, so the files have no gaps. */
+  private failure: OrcaError | undefined
 
   private constructor(dir: string) {
     this.dir = dir
@@ -63,13 +66,18 @@ export class RunStore implements EventSink {
     return path.join(this.dir, 'logs', `${checkJobName(job)}.log`)
   }
 
+  /** Never throws: a failed write stops further writes and is raised by `close()`. */
   handle(event: OrcaEvent): void {
     if (this.closed) return
+    this.record = foldEvent(this.record, event)
+    this.recordDirty = true
+    if (this.failure === undefined) this.guard(() => this.write(event))
+  }
+
+  private write(event: OrcaEvent): void {
     const line = JSON.stringify(event) + '\n'
     this.pendingEvents.push(line)
     this.pendingBytes += line.length
-    this.record = foldEvent(this.record, event)
-    this.recordDirty = true
 
     if (event.type === 'step.started') this.appendLog(event.job, `==> ${event.name}\n`, true)
     if (event.type === 'step.output') this.appendLog(event.job, event.text, false)
@@ -81,17 +89,20 @@ export class RunStore implements EventSink {
     else this.scheduleRecord()
   }
 
-  /** Writes everything out; the store accepts no events afterwards. */
+  /** Writes everything out; the store accepts no events afterwards. Throws if any write failed. */
   close(): void {
     if (this.closed) return
     if (this.recordTimer) clearTimeout(this.recordTimer)
-    this.flushText()
-    if (this.recordDirty) this.writeRecord(true)
+    this.guard(() => {
+      this.flushText()
+      if (this.recordDirty) this.writeRecord(true)
+      fsyncSync(this.eventsFd)
+    })
     this.closed = true
-    fsyncSync(this.eventsFd)
     closeSync(this.eventsFd)
     for (const log of this.logs.values()) closeSync(log.fd)
     this.logs.clear()
+    if (this.failure) throw this.failure
   }
 
   private appendLog(job: string, text: string, header: boolean): void {
@@ -113,19 +124,19 @@ export class RunStore implements EventSink {
     this.flushScheduled = true
     setImmediate(() => {
       this.flushScheduled = false
-      if (!this.closed) this.flushText()
+      if (!this.closed) this.guard(() => this.flushText())
     })
   }
 
   /** Events first, so a log line or record is never ahead of the event log. */
   private flushText(): void {
     if (this.pendingEvents.length > 0) {
-      writeSync(this.eventsFd, this.pendingEvents.join(''))
+      writeAll(this.eventsFd, this.pendingEvents.join(''))
       this.pendingEvents = []
     }
     for (const log of this.logs.values()) {
       if (log.pending.length === 0) continue
-      writeSync(log.fd, log.pending.join(''))
+      writeAll(log.fd, log.pending.join(''))
       log.pending = []
     }
     this.pendingBytes = 0
@@ -136,9 +147,19 @@ export class RunStore implements EventSink {
     const wait = Math.max(0, RECORD_THROTTLE_MS - (Date.now() - this.lastRecordWrite))
     this.recordTimer = setTimeout(() => {
       this.recordTimer = undefined
-      if (!this.closed && this.recordDirty) this.writeRecord(false)
+      if (!this.closed && this.recordDirty) this.guard(() => this.writeRecord(false))
     }, wait)
     this.recordTimer.unref()
+  }
+
+  /** A full disk must not crash a run half way (containers left behind): keep the error for `close()`. */
+  private guard(write: () => void): void {
+    if (this.failure) return
+    try {
+      write()
+    } catch (error) {
+      this.failure ??= new OrcaError('infra', `cannot write the run directory ${this.dir}: ${(error as Error).message}`, {cause: error})
+    }
   }
 
   private writeRecord(durable: boolean): void {
@@ -160,7 +181,7 @@ export function writeJsonAtomic(file: string, value: unknown, durable = false): 
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
   const fd = openSync(tmp, 'w')
   try {
-    writeSync(fd, JSON.stringify(value, null, 2) + '\n')
+    writeAll(fd, JSON.stringify(value, null, 2) + '\n')
     if (durable) fsyncSync(fd)
   } finally {
     closeSync(fd)
@@ -170,7 +191,7 @@ export function writeJsonAtomic(file: string, value: unknown, durable = false): 
 
 /** Reads a run's record; folds its events when run.json was never written (a crash at start). */
 export async function readRunRecord(runsDir: string, id: string): Promise<RunRecord> {
-  const dir = path.join(runsDir, id)
+  const dir = runDir(runsDir, id)
   try {
     return JSON.parse(await readFile(path.join(dir, 'run.json'), 'utf8')) as RunRecord
   } catch (error) {
@@ -198,7 +219,7 @@ export async function listRuns(runsDir: string): Promise<RunRecord[]> {
 
 /** A run's events in order. A torn last line (a crash mid-write) is ignored. */
 export async function readEvents(runsDir: string, id: string): Promise<OrcaEvent[]> {
-  const file = path.join(runsDir, id, 'events.jsonl')
+  const file = path.join(runDir(runsDir, id), 'events.jsonl')
   let text: string
   try {
     text = await readFile(file, 'utf8')
@@ -221,6 +242,19 @@ export function parseEventLines(text: string): OrcaEvent[] {
     }
   }
   return events
+}
+
+/** The directory of a run; an id that could leave `runsDir` (`../x`, `a/b`) is no run at all. */
+export function runDir(runsDir: string, id: string): string {
+  if (!RUN_DIR_NAME.test(id)) throw new OrcaError('usage', `invalid run id ${JSON.stringify(id)}`)
+  return path.join(runsDir, id)
+}
+
+/** `writeSync` may write less than asked (a full disk reports it on the next call). */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text)
+  let offset = 0
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset)
 }
 
 function checkJobName(job: string): string {

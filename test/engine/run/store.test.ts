@@ -170,3 +170,20 @@ function readConcurrently(file: string, stopFile: string): {ready: Promise<void>
   })
   return {ready, done}
 }
+
+describe('RunStore failures', () => {
+  it('keeps the run going when the directory cannot be written, and reports it on close', async () => {
+    const events = diamondEvents()
+    const store = await RunStore.create(runsDir, RUN_ID)
+    store.handle(events[0]!)
+    rmSync(path.join(runsDir, RUN_ID), {recursive: true, force: true})
+    for (const event of events.slice(1)) expect(() => store.handle(event)).not.toThrow()
+    expect(store.current).toEqual(foldEvents(events))
+    expect(() => store.close()).toThrow(expect.objectContaining({kind: 'infra', message: expect.stringContaining('cannot write the run directory')}))
+  })
+
+  it('refuses run ids that would leave the runs directory', async () => {
+    await expect(readRunRecord(runsDir, '../etc')).rejects.toMatchObject({kind: 'usage'})
+    await expect(readEvents(runsDir, 'a/b')).rejects.toMatchObject({kind: 'usage'})
+  })
+})
