@@ -96,7 +96,10 @@ function describe(error: ErrorObject): {path: NodePath; on: 'value' | 'key'; mes
     case 'oneOf':
     case 'anyOf': {
       const types = (error.params.branchTypes as string[] | undefined) ?? []
-      return {path, on: 'value', message: types.length > 0 ? `expected ${typeWords(types)}, got ${typeOf(error.data)}` : `${error.message ?? 'is invalid'}`}
+      if (types.length === 0) return {path, on: 'value', message: error.message ?? 'is invalid'}
+      // `- true` or `- 42` as a step is YAML's boolean or number, not the shell command.
+      const quote = types.includes('string') && ['boolean', 'number'].includes(typeof error.data) ? ` (quote it to mean the text: "${String(error.data)}")` : ''
+      return {path, on: 'value', message: `expected ${typeWords(types)}, got ${typeOf(error.data)}${quote}`}
     }
     case 'minProperties':
       return {path, on: 'value', message: path.join('.') === 'jobs' ? 'expected at least one job' : `expected at least ${String(error.params.limit)} key(s)`}
@@ -160,14 +163,17 @@ export function closest(word: string, candidates: readonly string[]): string | u
   return best?.candidate
 }
 
+/** Optimal string alignment distance: a swapped pair of letters counts as one edit. */
 function editDistance(a: string, b: string): number {
-  let previous = Array.from({length: b.length + 1}, (_, index) => index)
+  const d: number[][] = Array.from({length: a.length + 1}, (_, i) => Array.from({length: b.length + 1}, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))
+  const at = (i: number, j: number): number => d[i]?.[j] ?? 0
   for (let i = 1; i <= a.length; i++) {
-    const current = [i]
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1))
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1)
+      ;(d[i] as number[])[j] = best
     }
-    previous = current
   }
-  return previous[b.length] ?? 0
+  return at(a.length, b.length)
 }

@@ -149,6 +149,8 @@ function duplicateKeys(source: YamlSource): Diagnostic[] {
 }
 
 function syntaxMessage(message: string): string {
+  // The parser turns its own stack overflow on absurd nesting into a syntax error.
+  if (/call stack/i.test(message)) return 'the document is nested too deeply to read'
   return `invalid YAML: ${message.replace(/\s+/g, ' ').trim()}`
 }
 

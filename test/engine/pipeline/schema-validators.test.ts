@@ -1,0 +1,68 @@
+import {readFileSync, writeFileSync} from 'node:fs'
+
+import {Ajv2020} from 'ajv/dist/2020.js'
+import standaloneModule from 'ajv/dist/standalone/index.js'
+import {describe, expect, test} from 'vitest'
+
+import {DURATION_PATTERN} from '../../../src/engine/duration.js'
+import {AJV_OPTIONS, validateAgainst} from '../../../src/engine/pipeline/schema-validators.js'
+import {SIZE_PATTERN} from '../../../src/engine/pipeline/size.js'
+
+const root = new URL('../../../', import.meta.url)
+const generatedFile = new URL('src/engine/pipeline/schema-validators.generated.ts', root)
+const readSchema = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`schemas/${name}.schema.json`, root), 'utf8')) as Record<string, unknown>
+
+/** The precompiled validators, as they must be for the current schemas. */
+function generate(): string {
+  const ajv = new Ajv2020({...AJV_OPTIONS, code: {...AJV_OPTIONS.code}})
+  const jobs = readSchema('jobs')
+  const config = readSchema('config')
+  ajv.addSchema(jobs).addSchema(config)
+  const standaloneCode = (standaloneModule as unknown as {default: typeof standaloneModule}).default ?? standaloneModule
+  const code = standaloneCode(ajv, {jobs: jobs.$id as string, config: config.$id as string})
+  return [
+    '// @ts-nocheck',
+    '/* eslint-disable */',
+    '// Generated from schemas/jobs.schema.json and schemas/config.schema.json by',
+    '// test/engine/pipeline/schema-validators.test.ts; regenerate with',
+    '// ORCA_REGENERATE=1 npx vitest run test/engine/pipeline/schema-validators.test.ts',
+    code,
+    '',
+  ].join('\n')
+}
+
+describe('precompiled schema validators', () => {
+  test('match the schemas they are generated from', () => {
+    const expected = generate()
+    if (process.env.ORCA_REGENERATE === '1') writeFileSync(generatedFile, expected)
+    expect(readFileSync(generatedFile, 'utf8'), 'stale: regenerate with ORCA_REGENERATE=1').toBe(expected)
+  })
+
+  test('the schemas use the same duration and size patterns as the code', () => {
+    const jobs = readSchema('jobs') as {$defs: Record<string, {pattern?: string}>}
+    const config = readSchema('config') as {$defs: Record<string, {pattern?: string; oneOf?: Array<{pattern?: string}>}>}
+    expect(jobs.$defs.duration?.pattern).toBe(DURATION_PATTERN)
+    expect(config.$defs.duration?.pattern).toBe(DURATION_PATTERN)
+    expect(config.$defs.size?.oneOf?.[0]?.pattern).toBe(SIZE_PATTERN)
+    expect(JSON.stringify(jobs)).toContain(JSON.stringify(SIZE_PATTERN))
+  })
+
+  test('every property of both schemas has a description for editors', () => {
+    const missing: string[] = []
+    const walk = (node: unknown, at: string): void => {
+      if (typeof node !== 'object' || node === null) return
+      const properties = (node as {properties?: Record<string, {description?: string}>}).properties
+      for (const [key, value] of Object.entries(properties ?? {})) if (!value.description) missing.push(`${at}.${key}`)
+      for (const [key, value] of Object.entries(node)) walk(value, `${at}.${key}`)
+    }
+    walk(readSchema('jobs'), 'jobs')
+    walk(readSchema('config'), 'config')
+    expect(missing).toEqual([])
+  })
+
+  test('accept the example of the contract and reject an unknown key', () => {
+    expect(validateAgainst('jobs', {version: 1, jobs: {build: {image: 'busybox:1.36', steps: ['true']}}})).toEqual([])
+    expect(validateAgainst('config', {concurrency: 2, cache: {maxSize: '10g'}})).toEqual([])
+    expect(validateAgainst('config', {concurency: 2})[0]?.keyword).toBe('additionalProperties')
+  })
+})
