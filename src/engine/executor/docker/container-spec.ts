@@ -24,7 +24,7 @@ const DROPPED_CAPS = ['NET_RAW', 'MKNOD', 'SYS_CHROOT', 'AUDIT_WRITE']
 // PID 1 (docker-init) forwards SIGTERM to this shell, which passes it on to every step process and
 // exits once they are gone, so steps get a graceful stop; orca sends SIGKILL after the grace period.
 export const KEEP_ALIVE_SCRIPT =
-  "trap 'kill -TERM -1 2>/dev/null; while kill -0 -1 2>/dev/null; do sleep 1; done; exit 0' TERM; " +
+  "trap 'kill -TERM -1 2>/dev/null; while kill -0 -1 2>/dev/null; do sleep 0.1 2>/dev/null || sleep 1; done; exit 0' TERM; " +
   'while :; do sleep 3600 & wait $!; done'
 
 /** `orca-<run>-<job>`, reduced to the characters Docker accepts in a name. */
