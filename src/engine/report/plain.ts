@@ -30,7 +30,7 @@ const STATUS_MARK: Record<JobStatus, [string, Style]> = {
 /**
  * Line-oriented output for pipes and CI logs: `[job] line` for every output line, a line per step
  * start and job result, and a summary at the end. CI flavours (GitHub `::group::`, GitLab sections)
- * extend it by overriding the protected `on*` hooks.
+ * extend it through the protected `on*` hooks and `jobLine` (see `ci.ts`).
  */
 export class PlainReporter implements EventSink {
   protected readonly out: Writable
@@ -72,6 +72,7 @@ export class PlainReporter implements EventSink {
       case 'run.finished':
         return this.onRunFinished()
       case 'job.started':
+        return this.onJobStarted(event.job)
       case 'job.container':
       case 'job.artifact':
         return
@@ -85,6 +86,9 @@ export class PlainReporter implements EventSink {
   protected onRunStarted(runId: string, jobCount: number): void {
     this.write(this.paint('dim', `orca run ${runId}: ${jobCount} job${jobCount === 1 ? '' : 's'}`))
   }
+
+  /** Plain output says nothing until the first step: a group job has none and would only add noise. */
+  protected onJobStarted(_job: string): void {}
 
   protected onStepStarted(job: string, name: string): void {
     this.jobLine(job, this.paint('bold', `▶ ${name}`))

@@ -1,0 +1,129 @@
+import {randomBytes} from 'node:crypto'
+import type {Writable} from 'node:stream'
+
+import type {JobRecord} from '../run/record.js'
+import {describeJob, PlainReporter} from './plain.js'
+import type {PlainReporterOptions} from './plain.js'
+
+/** Past this many lines a job's group keeps a count instead (the full text is in its log file). */
+const MAX_GROUP_LINES = 20_000
+const FAILED = new Set(['failed', 'timed_out', 'cancelled'])
+
+/**
+ * Plain output folded per job for CI log viewers: a job's lines are held until it settles, then
+ * printed as one collapsible group titled with its result, so parallel jobs do not interleave.
+ */
+export abstract class GroupedReporter extends PlainReporter {
+  private readonly open = new Map<string, {lines: string[]; omitted: number}>()
+
+  protected abstract groupStart(job: string, title: string, record: JobRecord): string
+  protected abstract groupEnd(job: string, record: JobRecord): string
+  /** Lines a CI could mistake for its own commands are fenced by the flavour. */
+  protected fence(lines: string[]): string[] {
+    return lines
+  }
+  protected annotate(_job: string, _record: JobRecord): void {}
+
+  protected override onJobStarted(job: string): void {
+    this.open.set(job, {lines: [], omitted: 0})
+    super.jobLine(job, this.paint('dim', 'started'))
+  }
+
+  protected override jobLine(job: string, text: string): void {
+    const group = this.open.get(job)
+    if (group === undefined) return super.jobLine(job, text)
+    if (group.lines.length < MAX_GROUP_LINES) group.lines.push(text)
+    else group.omitted++
+  }
+
+  protected override onJobSettled(job: string): void {
+    const group = this.open.get(job)
+    this.open.delete(job)
+    const record = this.record?.jobs[job]
+    if (record === undefined) return
+    if (group === undefined || (group.lines.length === 0 && group.omitted === 0)) {
+      super.onJobSettled(job)
+    } else {
+      const lines = [...group.lines]
+      if (group.omitted > 0) lines.push(`… ${group.omitted} more lines: orca logs ${this.record?.id ?? 'latest'} --job ${job}`)
+      this.write(this.groupStart(job, `[${job}] ${describeJob(record)}`, record))
+      for (const line of this.fence(lines)) this.write(line)
+      this.write(this.groupEnd(job, record))
+    }
+    if (FAILED.has(record.status)) this.annotate(job, record)
+  }
+
+  protected override onRunFinished(): void {
+    // A cancelled run may end with jobs that never reported: print what they wrote.
+    for (const job of [...this.open.keys()]) this.onJobSettled(job)
+    super.onRunFinished()
+  }
+}
+
+/** GitHub Actions: `::group::`, `::error::` annotations, job output fenced by `::stop-commands::`. */
+export class GithubReporter extends GroupedReporter {
+  protected groupStart(_job: string, title: string): string {
+    return `::group::${escapeData(title)}`
+  }
+
+  protected groupEnd(): string {
+    return '::endgroup::'
+  }
+
+  protected override fence(lines: string[]): string[] {
+    // A job printing `::add-mask::` or `::set-output` must not drive the workflow running orca.
+    const token = randomBytes(8).toString('hex')
+    return [`::stop-commands::${token}`, ...lines, `::${token}::`]
+  }
+
+  protected override annotate(job: string, record: JobRecord): void {
+    this.write(`::error title=${escapeProperty(`orca: ${job}`)}::${escapeData(describeJob(record))}`)
+  }
+}
+
+/** GitLab CI: collapsible sections, collapsed when the job went well, timed from the record. */
+export class GitlabReporter extends GroupedReporter {
+  private sections = 0
+  private readonly ids = new Map<string, string>()
+
+  protected groupStart(job: string, title: string, record: JobRecord): string {
+    const id = `orca_${job.replace(/[^a-zA-Z0-9_.-]/g, '_')}_${++this.sections}`
+    this.ids.set(job, id)
+    const collapsed = !FAILED.has(record.status)
+    return `\u001B[0Ksection_start:${unixSeconds(record.startedAt)}:${id}[collapsed=${collapsed}]\r\u001B[0K${title}`
+  }
+
+  protected groupEnd(job: string, record: JobRecord): string {
+    return `\u001B[0Ksection_end:${unixSeconds(record.finishedAt)}:${this.ids.get(job)}\r\u001B[0K`
+  }
+}
+
+export type CiFlavour = 'github' | 'gitlab'
+
+/** The CI whose log viewer orca is writing to, from the variables each CI sets. */
+export function ciFlavour(env: NodeJS.ProcessEnv): CiFlavour | undefined {
+  if (env.GITHUB_ACTIONS === 'true') return 'github'
+  if (env.GITLAB_CI === 'true') return 'gitlab'
+  return undefined
+}
+
+/** The line reporter for where orca runs: GitHub Actions, GitLab CI or anything else. */
+export function lineReporterFor(out: Writable & {isTTY?: boolean}, options: PlainReporterOptions = {}): PlainReporter {
+  const flavour = ciFlavour(options.env ?? process.env)
+  if (flavour === 'github') return new GithubReporter(out, options)
+  if (flavour === 'gitlab') return new GitlabReporter(out, options)
+  return new PlainReporter(out, options)
+}
+
+function unixSeconds(time: string | null): number {
+  return Math.floor((time === null ? Date.now() : Date.parse(time)) / 1000)
+}
+
+// Escaping as GitHub's own toolkit does for workflow commands.
+function escapeData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+}
+
+function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C')
+}

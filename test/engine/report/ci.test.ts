@@ -1,0 +1,72 @@
+import {PassThrough} from 'node:stream'
+
+import {describe, expect, it} from 'vitest'
+
+import {ciFlavour, GithubReporter, GitlabReporter, lineReporterFor} from '../../../src/engine/report/ci.js'
+import {PlainReporter} from '../../../src/engine/report/plain.js'
+import {diamondEvents} from '../run/diamond-events.js'
+
+async function render(env: NodeJS.ProcessEnv): Promise<string[]> {
+  const out = new PassThrough()
+  const chunks: Buffer[] = []
+  out.on('data', (chunk: Buffer) => chunks.push(chunk))
+  const reporter = lineReporterFor(out, {env})
+  for (const event of diamondEvents()) reporter.handle(event)
+  await reporter.close()
+  return Buffer.concat(chunks).toString().split('\n')
+}
+
+/** The lines between a group's opening line and its end marker. */
+function group(lines: string[], opening: string, end: (line: string) => boolean): string[] {
+  const start = lines.indexOf(opening)
+  expect(start, `no line ${JSON.stringify(opening)}`).toBeGreaterThanOrEqual(0)
+  const stop = lines.findIndex((line, i) => i > start && end(line))
+  return lines.slice(start + 1, stop)
+}
+
+describe('CI flavours', () => {
+  it('are recognised from the variables each CI sets', () => {
+    expect(ciFlavour({GITHUB_ACTIONS: 'true'})).toBe('github')
+    expect(ciFlavour({GITLAB_CI: 'true'})).toBe('gitlab')
+    expect(ciFlavour({CI: 'true'})).toBeUndefined()
+    const out = new PassThrough()
+    expect(lineReporterFor(out, {env: {GITHUB_ACTIONS: 'true'}})).toBeInstanceOf(GithubReporter)
+    expect(lineReporterFor(out, {env: {GITLAB_CI: 'true'}})).toBeInstanceOf(GitlabReporter)
+    expect(lineReporterFor(out, {env: {}}).constructor).toBe(PlainReporter)
+  })
+
+  it('GitHub: one group per job titled with its result, output fenced from workflow commands', async () => {
+    const lines = await render({GITHUB_ACTIONS: 'true'})
+    const build = group(lines, '::group::[build] succeeded in 4.2s', (l) => l === '::endgroup::')
+    const token = /^::stop-commands::([0-9a-f]+)$/.exec(build[0] ?? '')?.[1]
+    expect(token).toBeDefined()
+    expect(build).toEqual([
+      `::stop-commands::${token}`,
+      '▶ compile',
+      'compiling 3 files',
+      'token=***',
+      'no newline at the end',
+      '▶ package',
+      'packed dist/app.tar',
+      `::${token}::`,
+    ])
+    expect(group(lines, '::group::[lint] succeeded in 500ms', (l) => l === '::endgroup::')).toContain(
+      '! step "style" failed (exit 1); allowed to fail',
+    )
+    expect(lines).toContain('::error title=orca%3A docs::failed (step "render" exited 2) in 400ms')
+    expect(lines).toContain('::error title=orca%3A test::timed out (step "sleep" exceeded its timeout of 5s) in 5.1s')
+    expect(lines).toContain('[deploy] ○ skipped (needs test (timed_out))')
+    expect(lines).toContain('5 jobs: 2 succeeded, 1 timed out, 1 failed, 1 skipped; run failed in 9.8s')
+  })
+
+  it('GitLab: collapsible sections timed from the record, open when the job failed', async () => {
+    const lines = await render({GITLAB_CI: 'true'})
+    const events = diamondEvents()
+    const at = (seq: number): number => Math.floor(Date.parse(events[seq - 1]!.time) / 1000)
+    const start = `\u001B[0Ksection_start:${at(3)}:orca_build_2[collapsed=true]\r\u001B[0K[build] succeeded in 4.2s`
+    const body = group(lines, start, (l) => l.startsWith('\u001B[0Ksection_end:'))
+    expect(body).toContain('compiling 3 files')
+    expect(lines).toContain(`\u001B[0Ksection_end:${at(20)}:orca_build_2\r\u001B[0K`)
+    expect(lines.some((l) => l.includes(':orca_docs_1[collapsed=false]'))).toBe(true)
+  })
+})
