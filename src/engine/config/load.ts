@@ -101,7 +101,10 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
   const parsed = parseYaml(found.orcaConfigText, displayFile, found.base)
   if (parsed.fatal || !parsed.source) return {diagnostics: parsed.diagnostics}
   const data = parsed.value ?? {}
-  const diagnostics = [...parsed.diagnostics, ...schemaDiagnostics(validateAgainst('config', data), parsed.source, displayFile)]
+  // In package.json the settings live under "orca"; say so in the paths.
+  const prefix = found.base.map(String).join('.')
+  const schemaErrors = schemaDiagnostics(validateAgainst('config', data), parsed.source, displayFile).map((d) => (prefix ? {...d, path: d.path ? `${prefix}.${d.path}` : prefix} : d))
+  const diagnostics = [...parsed.diagnostics, ...schemaErrors]
   const raw = data as RawConfig
   if (raw.docker?.host !== undefined && raw.docker.socket !== undefined) {
     diagnostics.push({file: displayFile, ...locate(parsed.source, ['docker', 'socket'], 'key'), path: 'docker.socket', message: 'set either docker.host or docker.socket, not both'})

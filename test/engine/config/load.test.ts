@@ -1,0 +1,149 @@
+import {mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync} from 'node:fs'
+import {availableParallelism, tmpdir} from 'node:os'
+import * as path from 'node:path'
+
+import {afterEach, beforeEach, describe, expect, test} from 'vitest'
+
+import {loadConfig} from '../../../src/engine/config/load.js'
+import {ConfigError} from '../../../src/engine/errors.js'
+
+let dir: string
+beforeEach(() => {
+  dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'orca-config-')))
+})
+afterEach(() => {
+  rmSync(dir, {recursive: true, force: true})
+})
+
+const write = (relative: string, text: string): void => {
+  mkdirSync(path.dirname(path.join(dir, relative)), {recursive: true})
+  writeFileSync(path.join(dir, relative), text)
+}
+
+async function configError(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.catch((caught: unknown) => caught)
+  expect(error).toBeInstanceOf(ConfigError)
+  return (error as ConfigError).message
+}
+
+describe('loadConfig', () => {
+  test('without a file, env or flags: the built-in defaults, dirs under cwd', async () => {
+    const config = await loadConfig({cwd: dir, env: {}})
+    expect(config).toEqual({
+      runsDir: path.join(dir, '.orca/runs'),
+      cacheDir: path.join(dir, '.orca/cache'),
+      concurrency: availableParallelism(),
+      defaults: {timeoutMs: 30 * 60_000, cleanup: 'always_remove'},
+      docker: {},
+      cache: {},
+      retention: {},
+      serve: {host: '127.0.0.1', port: 7077},
+    })
+  })
+
+  test('finds orca.config.yml upwards and resolves its dirs against its own directory', async () => {
+    write('orca.config.yml', [
+      'runsDir: build/runs',
+      'concurrency: 3',
+      'defaults: {image: "busybox:1.36", timeout: 10m, cleanup: never_remove}',
+      'docker: {socket: run/docker.sock}',
+      'cache: {maxSize: 10g}',
+      'retention: {maxRuns: 50, maxAge: 7d}',
+      'serve: {host: 0.0.0.0, port: 8080}',
+      '',
+    ].join('\n'))
+    mkdirSync(path.join(dir, 'packages/app'), {recursive: true})
+    const config = await loadConfig({cwd: path.join(dir, 'packages/app'), env: {}})
+    expect(config).toEqual({
+      file: path.join(dir, 'orca.config.yml'),
+      runsDir: path.join(dir, 'build/runs'),
+      cacheDir: path.join(dir, '.orca/cache'),
+      concurrency: 3,
+      defaults: {image: 'busybox:1.36', timeoutMs: 600_000, cleanup: 'never_remove'},
+      docker: {host: `unix://${path.join(dir, 'run/docker.sock')}`},
+      cache: {maxSizeBytes: 10 * 1024 ** 3},
+      retention: {maxRuns: 50, maxAgeMs: 7 * 86_400_000},
+      serve: {host: '0.0.0.0', port: 8080},
+    })
+  })
+
+  test('flags beat ORCA_* variables, which beat the file, which beats the defaults', async () => {
+    write('orca.config.yml', 'concurrency: 2\nrunsDir: from-file\ncacheDir: cache-from-file\ndefaults: {cleanup: never_remove, timeout: 1m}\n')
+    const env = {ORCA_CONCURRENCY: '4', ORCA_RUNS_DIR: 'from-env', ORCA_CLEANUP: 'keep_on_completion', ORCA_SERVE_PORT: '9000'}
+    const onlyFile = await loadConfig({cwd: dir, env: {}})
+    const fileAndEnv = await loadConfig({cwd: dir, env})
+    const all = await loadConfig({cwd: dir, env, flags: {concurrency: 8, runsDir: 'from-flag'}})
+    expect([onlyFile.concurrency, fileAndEnv.concurrency, all.concurrency]).toEqual([2, 4, 8])
+    expect([onlyFile.runsDir, fileAndEnv.runsDir, all.runsDir]).toEqual([path.join(dir, 'from-file'), path.join(dir, 'from-env'), path.join(dir, 'from-flag')])
+    expect(all.cacheDir).toBe(path.join(dir, 'cache-from-file'))
+    expect(all.defaults).toEqual({cleanup: 'keep_on_completion', timeoutMs: 60_000})
+    expect(all.serve).toEqual({host: '127.0.0.1', port: 9000})
+  })
+
+  test('every ORCA_* variable is read', async () => {
+    const config = await loadConfig({
+      cwd: dir,
+      env: {
+        ORCA_RUNS_DIR: '/var/orca/runs',
+        ORCA_CACHE_DIR: 'c',
+        ORCA_CONCURRENCY: '5',
+        ORCA_DEFAULT_IMAGE: 'alpine:3',
+        ORCA_DEFAULT_TIMEOUT: '90s',
+        ORCA_CLEANUP: 'remove_on_timeout',
+        ORCA_DOCKER_HOST: 'tcp://docker:2375',
+        ORCA_CACHE_MAX_SIZE: '512m',
+        ORCA_SERVE_HOST: '::1',
+        ORCA_SERVE_PORT: '7000',
+      },
+    })
+    expect(config).toMatchObject({
+      runsDir: '/var/orca/runs',
+      cacheDir: path.join(dir, 'c'),
+      concurrency: 5,
+      defaults: {image: 'alpine:3', timeoutMs: 90_000, cleanup: 'remove_on_timeout'},
+      docker: {host: 'tcp://docker:2375'},
+      cache: {maxSizeBytes: 512 * 1024 ** 2},
+      serve: {host: '::1', port: 7000},
+    })
+  })
+
+  test('bad ORCA_* values are named, all at once', async () => {
+    const message = await configError(loadConfig({cwd: dir, env: {ORCA_CONCURRENCY: 'abc', ORCA_DEFAULT_TIMEOUT: 'forever', ORCA_SERVE_PORT: '70000', ORCA_CLEANUP: ''}}))
+    expect(message.split('\n')).toEqual([
+      'environment ORCA_CONCURRENCY: expected a whole number from 1 up, got "abc"',
+      'environment ORCA_DEFAULT_TIMEOUT: expected a duration like "30m", got "forever"',
+      'environment ORCA_SERVE_PORT: expected a whole number from 1 to 65535, got "70000"',
+    ])
+  })
+
+  test('an invalid config file is reported with positions', async () => {
+    write('orca.config.yml', 'concurrency: 0\ndefaults:\n  timeout: ten\n  cleanup: later\nserve: {prot: 80}\n')
+    const message = await configError(loadConfig({cwd: dir, env: {}}))
+    expect(message.split('\n')).toEqual([
+      'orca.config.yml:1:14 concurrency: must be >= 1, got 0',
+      'orca.config.yml:3:12 defaults.timeout: expected a duration like "10m", got "ten"',
+      'orca.config.yml:4:12 defaults.cleanup: expected one of always_remove, remove_on_completion, keep_on_completion, remove_on_timeout, never_remove; got "later"',
+      'orca.config.yml:5:9 serve.prot: unknown key "prot"; did you mean "port"?',
+    ])
+  })
+
+  test('a config file with broken YAML', async () => {
+    write('.orcarc.yml', 'runsDir: [a\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/^\.orcarc\.yml:\d+:\d+: invalid YAML: /)
+  })
+
+  test('the "orca" key of package.json, with positions; package.json without it is skipped', async () => {
+    write('package.json', '{\n  "name": "x",\n  "orca": {\n    "concurrency": "many"\n  }\n}\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toBe('package.json:4:20 orca.concurrency: expected an integer, got "many"')
+    write('package.json', '{\n\t"name": "x",\n\t"orca": {"concurrency": 6}\n}\n')
+    expect((await loadConfig({cwd: dir, env: {}})).concurrency).toBe(6)
+    write('sub/package.json', '{"name": "y"}\n')
+    write('.orcarc.json', '{"concurrency": 7}\n')
+    expect((await loadConfig({cwd: path.join(dir, 'sub'), env: {}})).concurrency).toBe(7)
+  })
+
+  test('docker.host and docker.socket together are a mistake', async () => {
+    write('.orcarc', 'docker:\n  host: tcp://x:2375\n  socket: /var/run/docker.sock\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toBe('.orcarc:3:3 docker.socket: set either docker.host or docker.socket, not both')
+  })
+})
