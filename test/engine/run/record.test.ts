@@ -1,10 +1,10 @@
 import {describe, expect, it} from 'vitest'
 
 import type {OrcaEvent} from '../../../src/engine/run/events.js'
-import {foldEvent, foldEvents} from '../../../src/engine/run/record.js'
+import {emptyRunRecord, foldEvent, foldEvents, pendingJobRecord} from '../../../src/engine/run/record.js'
 import type {RunRecord} from '../../../src/engine/run/record.js'
 import {diamondEvents, RUN_ID, stamp} from './diamond-events.js'
-import {schemaValidators} from './schemas.js'
+import {readSchema, schemaValidators} from './schemas.js'
 
 const validate = schemaValidators()
 
@@ -156,5 +156,19 @@ describe('schemas', () => {
     const record = foldEvents(diamondEvents()) as RunRecord
     const {key: _key, ...build} = record.jobs.build!
     expect(validate.record({...record, jobs: {...record.jobs, build}})).toBe(false)
+  })
+
+  it('describe exactly the fields the record has, and every event type', () => {
+    type Props = {properties: Record<string, unknown>; required: string[]}
+    const record = readSchema('run-record.schema.json') as Props & {$defs: Record<string, Props>}
+    const job = record.$defs.job!
+    expect(Object.keys(record.properties).sort()).toEqual(Object.keys(emptyRunRecord(RUN_ID, '')).sort())
+    expect(record.required.sort()).toEqual(Object.keys(emptyRunRecord(RUN_ID, '')).sort())
+    expect(Object.keys(job.properties).sort()).toEqual(Object.keys(pendingJobRecord()).sort())
+    expect(job.required.sort()).toEqual(Object.keys(pendingJobRecord()).sort())
+
+    const events = readSchema('event.schema.json') as {oneOf: Array<{$ref: string}>}
+    const types = events.oneOf.map((branch) => branch.$ref.replace('#/$defs/', '')).sort()
+    expect(types).toEqual([...new Set(diamondEvents().map((e) => e.type))].sort())
   })
 })
