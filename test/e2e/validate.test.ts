@@ -1,0 +1,69 @@
+import {spawnSync} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
+
+import {describe, expect, test} from 'vitest'
+
+// Runs the built CLI (dist/ and oclif.manifest.json from `tsc -p tsconfig.build.json && oclif manifest`).
+const repo = fileURLToPath(new URL('../../', import.meta.url))
+
+function orca(...args: string[]): {status: number | null; stdout: string; stderr: string} {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ORCA_')))
+  const result = spawnSync(process.execPath, ['bin/run.js', ...args], {cwd: repo, env, encoding: 'utf8'})
+  return {status: result.status, stdout: result.stdout, stderr: result.stderr}
+}
+
+describe('orca validate', () => {
+  test('a valid pipeline: one summary line, exit 0', () => {
+    const result = orca('validate', '-f', 'test/fixtures/pipelines/valid.yml')
+    expect(result.stdout).toBe('test/fixtures/pipelines/valid.yml: 3 jobs, 3 edges, valid\n')
+    expect(result.stderr).toBe('')
+    expect(result.status).toBe(0)
+  })
+
+  test('a 20-job pipeline', () => {
+    const result = orca('validate', '--file', 'test/fixtures/pipelines/twenty-jobs.yml')
+    expect(result.stdout).toBe('test/fixtures/pipelines/twenty-jobs.yml: 20 jobs, 19 edges, valid\n')
+    expect(result.status).toBe(0)
+  })
+
+  test('every problem on its own line on stderr, exit 2, no stack trace', () => {
+    const result = orca('validate', '-f', 'test/fixtures/pipelines/invalid.yml')
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      'test/fixtures/pipelines/invalid.yml:5:14 jobs.build.timeout: expected a duration like "10m", got "ten"',
+      'test/fixtures/pipelines/invalid.yml:7:3 jobs.test: no image: set "image" on the job, a top-level "image", or defaults.image in the configuration',
+      'test/fixtures/pipelines/invalid.yml:8:13 jobs.test.needs[0]: unknown job "biuld"; did you mean "build"?',
+      'test/fixtures/pipelines/invalid.yml:10:17 jobs.test.artifacts[0]: artifact glob "../outside/**" climbs out of the workdir',
+    ])
+    expect(result.stdout).toBe('')
+    expect(result.status).toBe(2)
+  })
+
+  test('a cycle', () => {
+    const result = orca('validate', '-f', 'test/fixtures/pipelines/cycle.yml')
+    expect(result.stderr).toBe('test/fixtures/pipelines/cycle.yml:5:5 jobs.a.needs: dependency cycle: a -> b -> a\n')
+    expect(result.status).toBe(2)
+  })
+
+  test('malformed YAML', () => {
+    const result = orca('validate', '-f', 'test/fixtures/pipelines/malformed.yml')
+    expect(result.stderr).toMatch(/^test\/fixtures\/pipelines\/malformed\.yml:\d+:\d+: invalid YAML: /)
+    expect(result.stderr).not.toContain('    at ')
+    expect(result.status).toBe(2)
+  })
+
+  test('a missing file suggests orca init and -f', () => {
+    const result = orca('validate', '-f', 'test/fixtures/pipelines/nope.yml')
+    expect(result.stderr).toBe('test/fixtures/pipelines/nope.yml: no such file\nhint: create one with "orca init", or point at another file with -f/--file\n')
+    expect(result.status).toBe(2)
+  })
+
+  test('a bad ORCA_* variable is a configuration error', () => {
+    const result = spawnSync(process.execPath, ['bin/run.js', 'validate', '-f', 'test/fixtures/pipelines/valid.yml'], {
+      cwd: repo,
+      env: {...process.env, ORCA_CONCURRENCY: 'abc'},
+      encoding: 'utf8',
+    })
+    expect(result.stderr).toBe('environment ORCA_CONCURRENCY: expected a whole number from 1 up, got "abc"\n')
+    expect(result.status).toBe(2)
+  })
+})
