@@ -1,5 +1,5 @@
-// @ts-nocheck
 /* eslint-disable */
+// @ts-nocheck
 // Generated from schemas/jobs.schema.json and schemas/config.schema.json by
 // test/engine/pipeline/schema-validators.test.ts; regenerate with
 // ORCA_REGENERATE=1 npx vitest run test/engine/pipeline/schema-validators.test.ts

@@ -21,8 +21,8 @@ function generate(): string {
   const standaloneCode = (standaloneModule as unknown as {default: typeof standaloneModule}).default ?? standaloneModule
   const code = standaloneCode(ajv, {jobs: jobs.$id as string, config: config.$id as string})
   return [
-    '// @ts-nocheck',
     '/* eslint-disable */',
+    '// @ts-nocheck',
     '// Generated from schemas/jobs.schema.json and schemas/config.schema.json by',
     '// test/engine/pipeline/schema-validators.test.ts; regenerate with',
     '// ORCA_REGENERATE=1 npx vitest run test/engine/pipeline/schema-validators.test.ts',
