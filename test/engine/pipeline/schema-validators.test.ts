@@ -18,7 +18,10 @@ function generate(): string {
   const jobs = readSchema('jobs')
   const config = readSchema('config')
   ajv.addSchema(jobs).addSchema(config)
-  const standaloneCode = (standaloneModule as unknown as {default: typeof standaloneModule}).default ?? standaloneModule
+  // ajv is CommonJS: the function is the module itself and also its `default`.
+  type StandaloneCode = (ajv: InstanceType<typeof Ajv2020>, refs: Record<string, string>) => string
+  const module = standaloneModule as unknown as StandaloneCode & {default?: StandaloneCode}
+  const standaloneCode = module.default ?? module
   const code = standaloneCode(ajv, {jobs: jobs.$id as string, config: config.$id as string})
   return [
     '/* eslint-disable */',
