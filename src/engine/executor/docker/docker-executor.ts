@@ -167,6 +167,8 @@ export class DockerExecutor implements Executor {
   }
 
   private async copyIn(container: Docker.Container, ctx: JobContext): Promise<void> {
+    // Nothing to copy: the engine creates WorkingDir itself at start (root-owned, so only for root jobs).
+    if (ctx.inputFiles.length === 0 && ctx.artifactDirs.length === 0 && !ctx.job.user) return
     const owner = numericUser(ctx.job.user)
     const archive = workspaceArchive({
       workdir: ctx.job.workdir,
