@@ -1,9 +1,11 @@
+/* global AbortController */
 // Executor overhead: bare dockerode lifecycle vs DockerExecutor.runJob, interleaved.
 // Build first (npm run build, or ORCA_DIST=<outDir> after `tsc -p tsconfig.build.json --outDir <outDir>`),
 // then: node bench/executor-overhead.mjs [iterations]
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import * as path from 'node:path'
+import {performance} from 'node:perf_hooks'
 import {pathToFileURL} from 'node:url'
 
 const IMAGE = 'busybox:1.36'

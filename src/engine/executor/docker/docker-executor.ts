@@ -29,7 +29,14 @@ const DEFAULTS = {graceMs: 5_000, maxArtifactBytes: 2 * 1024 ** 3, maxArtifactEn
 
 type JobError = NonNullable<JobOutcome['error']>
 
-/** Runs each job in a fresh container of a Docker engine (SPEC §3, §4). */
+/**
+ * Runs each job in a fresh container of a Docker engine (SPEC §3, §4). Choices where the spec is silent:
+ * - every step appears in `steps`; those that never ran are `skipped` and get a `step.finished` event too;
+ * - artifacts are collected only from a succeeded job (as GitHub Actions users expect);
+ * - job env and secrets go to each exec, never to the container config, labels or Cmd;
+ * - Docker cannot relabel a container, so a kept one is renamed `<name>.kept` and then stopped;
+ *   `cleanup` and `findLeaks` treat that suffix as "kept by policy".
+ */
 export class DockerExecutor implements Executor {
   readonly endpoint?: string
   private readonly options: typeof DEFAULTS
