@@ -98,9 +98,10 @@ async function pickReporter(options: RunPipelineOptions): Promise<EventSink> {
     const {JsonReporter} = await import('../engine/report/json.js')
     return new JsonReporter(options.stdout)
   }
-  // The live terminal view comes with its own issue; until then `auto` and `tty` print plain lines.
-  const {PlainReporter} = await import('../engine/report/plain.js')
-  return new PlainReporter(options.stdout)
+  // The live terminal view comes with its own issue; until then `auto` and `tty` print lines,
+  // grouped per job under GitHub Actions and GitLab CI.
+  const {lineReporterFor} = await import('../engine/report/ci.js')
+  return lineReporterFor(options.stdout, {env: options.env})
 }
 
 function formatPlan(plan: Plan): string {

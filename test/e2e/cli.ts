@@ -1,5 +1,4 @@
-import {spawn} from 'node:child_process'
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
@@ -19,7 +18,7 @@ export interface CliOptions {
   cwd: string
   env?: NodeJS.ProcessEnv
   /** Called once the process is running, e.g. to send it a signal. */
-  onSpawn?: (child: import('node:child_process').ChildProcess) => void
+  onSpawn?: (child: ChildProcess) => void
 }
 
 /** Runs `orca ARGS` in a child process and collects its exit code and output. */
@@ -80,8 +79,12 @@ export function containers(filter: string): string[] {
   return out.split('\n').filter(Boolean)
 }
 
-/** Force-removes every container of a run (tests clean up even when an assertion failed). */
+/** Force-removes every container of a run, and the images of kept ones (tests clean up even when an assertion failed). */
 export function removeRunContainers(runId: string): void {
   const ids = containers(`orca.run=${runId}`)
-  if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], {stdio: 'ignore'})
+  if (ids.length > 0) execFileSync('docker', ['rm', '-f', '-v', ...ids], {stdio: 'ignore'})
+  const images = execFileSync('docker', ['images', '-q', '--filter', `label=orca.run=${runId}`], {encoding: 'utf8'})
+    .split('\n')
+    .filter(Boolean)
+  if (images.length > 0) execFileSync('docker', ['rmi', '-f', ...new Set(images)], {stdio: 'ignore'})
 }

@@ -23,6 +23,9 @@ afterEach(async () => {
   for (const runId of runIds.splice(0)) {
     const ids = docker('ps', '-aq', '--filter', `label=orca.run=${runId}`).split('\n').filter(Boolean)
     if (ids.length > 0) docker('rm', '-f', '-v', ...ids)
+    // Kept containers leave the image that holds their filesystem.
+    const images = docker('images', '-q', '--filter', `label=orca.run=${runId}`).split('\n').filter(Boolean)
+    if (images.length > 0) docker('rmi', '-f', ...new Set(images))
   }
 })
 afterAll(async () => {
@@ -232,7 +235,8 @@ describe('DockerExecutor', () => {
         expect(left).toEqual([])
       } else {
         expect(left).toHaveLength(1)
-        expect(left[0]).toMatch(/\.kept exited$/)
+        expect(left[0]).toMatch(/-kept created$/)
+        expect(docker('ps', '-aq', '--filter', `label=orca.run=${h.ctx.runId}`, '--filter', 'label=orca.kept=true')).not.toBe('')
         // A kept container is not a leak, and cleanup of its run leaves it alone.
         const leaks = await executor.findLeaks(() => false)
         expect(leaks.map((l) => l.runId)).not.toContain(h.ctx.runId)

@@ -12,10 +12,11 @@ export const LABEL = {
   pidStart: 'orca.pid-start',
   policy: 'orca.policy',
   volume: 'orca.volume',
+  kept: 'orca.kept',
 } as const
 
-/** Kept containers are renamed with this suffix: Docker cannot change a container's labels. */
-export const KEPT_SUFFIX = '.kept'
+/** Repository of the images that hold kept containers' filesystems (see DockerExecutor.keep). */
+export const KEPT_REPOSITORY = 'orca-kept'
 
 export const DEFAULT_PIDS_LIMIT = 1024
 const LOG_MAX_SIZE = '10m'

@@ -5,12 +5,12 @@ import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, RunOutcomeSt
 import {workspaceArchive} from '../archive/pack.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
 import {collectArtifacts} from './artifacts.js'
-import {dockerMessage, withTimeout} from './call.js'
-import {containerSpec, KEPT_SUFFIX, LABEL, numericUser, volumeName} from './container-spec.js'
+import {dockerMessage, statusCode, withTimeout} from './call.js'
+import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, volumeName} from './container-spec.js'
 import {execInContainer} from './exec.js'
 import {ensureImage} from './images.js'
 import {keepsContainer} from './policy.js'
-import {isKept, listLeaks, removeContainer, removeRunContainers} from './resources.js'
+import {listLeaks, removeContainer, removeRunContainers} from './resources.js'
 import {ContainerStopper} from './stopper.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
@@ -34,8 +34,8 @@ type JobError = NonNullable<JobOutcome['error']>
  * - every step appears in `steps`; those that never ran are `skipped` and get a `step.finished` event too;
  * - artifacts are collected only from a succeeded job (as GitHub Actions users expect);
  * - job env and secrets go to each exec, never to the container config, labels or Cmd;
- * - Docker cannot relabel a container, so a kept one is renamed `<name>.kept` and then stopped;
- *   `cleanup` and `findLeaks` treat that suffix as "kept by policy".
+ * - Docker cannot relabel a container, so a kept one is stopped, committed to an image, and re-created
+ *   from it (not started) as `<name>-kept` with the label `orca.kept=true`; the original is removed.
  */
 export class DockerExecutor implements Executor {
   readonly endpoint?: string
@@ -75,6 +75,7 @@ export class DockerExecutor implements Executor {
     if (ctx.force.aborted) onForce()
 
     let container: Docker.Container | undefined
+    let spec: Docker.ContainerCreateOptions | undefined
     let imageId: string | undefined
     let failed = false
     let running: number | undefined
@@ -84,7 +85,7 @@ export class DockerExecutor implements Executor {
       if (stopper.reason) throw new OrcaError('cancelled', stopper.message ?? 'stopped')
       imageId = await ensureImage(this.docker, job.image, ctx.cancel)
       await this.ensureVolumes(job.volumes)
-      const spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId)
+      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId)
       container = await withTimeout(this.docker.createContainer(spec), 'create container')
       ctx.emit({type: 'job.container', containerId: container.id, imageId})
       stopper.attach(container)
@@ -120,9 +121,9 @@ export class DockerExecutor implements Executor {
     for (let index = steps.length; index < job.steps.length; index++) {
       steps.push(finishStep(ctx, index, job.steps[index]!, 'skipped', null, 0))
     }
-    const cleanup = await this.finish(container, ctx, status)
+    const {cleanup, containerId} = await this.finish(container, spec, ctx, status)
     stopper.dispose()
-    return {status, steps, artifacts, containerId: container?.id, imageId, cleanup, ...(error ? {error} : {})}
+    return {status, steps, artifacts, containerId, imageId, cleanup, ...(error ? {error} : {})}
   }
 
   async cleanup(runId: string): Promise<void> {
@@ -139,11 +140,14 @@ export class DockerExecutor implements Executor {
     else if (leak.kind === 'network') await withTimeout(this.docker.getNetwork(leak.id).remove(), 'remove network')
   }
 
-  /** Removes every container kept by policy (`orca clean --kept`); returns their names. */
+  /** Removes every container kept by policy and the image holding its filesystem (`orca clean --kept`); returns their names. */
   async removeKept(): Promise<string[]> {
-    const list = await withTimeout(this.docker.listContainers({all: true, filters: {label: [`${LABEL.managed}=true`]}}), 'list containers')
-    const kept = list.filter((info) => isKept(info.Names))
-    for (const info of kept) await removeContainer(this.docker.getContainer(info.Id))
+    const filters = {label: [`${LABEL.managed}=true`, `${LABEL.kept}=true`]}
+    const kept = await withTimeout(this.docker.listContainers({all: true, filters}), 'list containers')
+    for (const info of kept) {
+      await removeContainer(this.docker.getContainer(info.Id))
+      await withTimeout(this.docker.getImage(info.ImageID).remove(), 'remove image').catch(() => undefined)
+    }
     return kept.map((info) => (info.Names[0] ?? info.Id).replace(/^\//, ''))
   }
 
@@ -166,6 +170,7 @@ export class DockerExecutor implements Executor {
         onOutput: (stream, chunk) => ctx.emit({type: 'step.output', step: index, stream, chunk}),
         abandon: stopper.abandon,
       })
+      if (!stopper.reason && exitCode !== 0) await assertContainerAlive(container, ctx.job.name)
       const status = stopper.reason ?? (exitCode === 0 ? 'succeeded' : 'failed')
       return finishStep(ctx, index, step, status, stopper.reason ? null : exitCode, Date.now() - started)
     } finally {
@@ -213,32 +218,53 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  /** Applies the cleanup policy: remove, or stop and mark as kept (renamed `<name>.kept`). */
+  /** Applies the cleanup policy: remove, or keep (stopped, labelled `orca.kept=true`). */
   private async finish(
     container: Docker.Container | undefined,
+    spec: Docker.ContainerCreateOptions | undefined,
     ctx: JobContext,
     status: RunOutcomeStatus,
-  ): Promise<JobOutcome['cleanup']> {
-    if (!container) return 'none'
+  ): Promise<{cleanup: JobOutcome['cleanup']; containerId?: string}> {
+    if (!container || !spec) return {cleanup: 'none', containerId: container?.id}
     try {
       if (!keepsContainer(ctx.cleanup, status)) {
         await removeContainer(container)
-        return 'removed'
+        return {cleanup: 'removed', containerId: container.id}
       }
-      const info = await withTimeout(container.inspect(), 'inspect container')
-      // Rename first: should orca die between the two calls, the container is still seen as kept.
-      await withTimeout(container.rename({name: `${info.Name.replace(/^\//, '')}${KEPT_SUFFIX}`}), 'rename container')
-      if (info.State.Running) {
-        const t = Math.ceil(this.options.graceMs / 1000)
-        await withTimeout(container.stop({t}), 'stop container', this.options.graceMs + 15_000).catch((error: unknown) => {
-          if ((error as {statusCode?: number}).statusCode !== 304) throw error
-        })
-      }
-      return 'kept'
+      const twin = await this.keep(container, spec)
+      ctx.emit({type: 'job.container', containerId: twin, imageId: String(spec.Image)})
+      return {cleanup: 'kept', containerId: twin}
     } catch {
       // Left for `orca clean --leaks`: a cleanup failure does not change how the job ended.
-      return 'none'
+      return {cleanup: 'none', containerId: container.id}
     }
+  }
+
+  /**
+   * Docker cannot change a container's labels, so keeping one means: stop it, commit its filesystem,
+   * create a stopped twin from that image labelled `orca.kept=true`, remove the original.
+   * Should orca die midway, the original is an ordinary leak and the twin (if created) is kept.
+   */
+  private async keep(container: Docker.Container, spec: Docker.ContainerCreateOptions): Promise<string> {
+    const info = await withTimeout(container.inspect(), 'inspect container')
+    if (info.State.Running) {
+      const t = Math.ceil(this.options.graceMs / 1000)
+      await withTimeout(container.stop({t}), 'stop container', this.options.graceMs + 15_000).catch((error: unknown) => {
+        if ((error as {statusCode?: number}).statusCode !== 304) throw error
+      })
+    }
+    const name = `${info.Name.replace(/^\//, '')}-kept`
+    const image = (await withTimeout(
+      container.commit({repo: KEPT_REPOSITORY, tag: name.toLowerCase().slice(0, 128), pause: false, comment: 'kept by orca'}),
+      'commit container',
+      120_000,
+    )) as {Id: string}
+    const twin = await withTimeout(
+      this.docker.createContainer({...spec, name, Image: image.Id, Labels: {...spec.Labels, [LABEL.kept]: 'true'}}),
+      'create kept container',
+    )
+    await removeContainer(container)
+    return twin.id
   }
 }
 
@@ -253,6 +279,15 @@ function finishStep(
   const result: StepResult = {index, name: step.name, status, exitCode, durationMs, allowFailure: step.allowFailure}
   ctx.emit({type: 'step.finished', result})
   return result
+}
+
+/** A step that "failed" because its container was stopped or removed under it is an infrastructure failure. */
+async function assertContainerAlive(container: Docker.Container, job: string): Promise<void> {
+  const state = await withTimeout(container.inspect(), 'inspect container').then(
+    (info) => (info.State.Running ? undefined : `stopped (${info.State.Status})`),
+    (error: unknown) => (statusCode(error) === 404 ? 'removed' : `unreachable: ${dockerMessage(error)}`),
+  )
+  if (state) throw new OrcaError('infra', `the container of job "${job}" was ${state} outside orca`)
 }
 
 function describeFailure(caught: unknown, stopper: ContainerStopper): JobError {

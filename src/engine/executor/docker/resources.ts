@@ -1,11 +1,11 @@
 import type Docker from 'dockerode'
 import type {Leak} from '../types.js'
 import {withTimeout} from './call.js'
-import {KEPT_SUFFIX, LABEL} from './container-spec.js'
+import {LABEL} from './container-spec.js'
 
-/** A container is kept by policy once orca renamed it with the kept suffix (SPEC §4). */
-export function isKept(names: string[]): boolean {
-  return names.some((name) => name.endsWith(KEPT_SUFFIX))
+/** A container is kept by policy once it carries `orca.kept=true` (SPEC §4). */
+export function isKept(labels: Record<string, string> | undefined): boolean {
+  return labels?.[LABEL.kept] === 'true'
 }
 
 /** Removes the containers of a run that policy does not keep. */
@@ -15,7 +15,7 @@ export async function removeRunContainers(docker: Docker, runId: string): Promis
     'list containers',
   )
   for (const info of containers) {
-    if (isKept(info.Names)) continue
+    if (isKept(info.Labels)) continue
     await removeContainer(docker.getContainer(info.Id))
   }
 }
@@ -39,7 +39,7 @@ export async function listLeaks(docker: Docker, isRunAlive: (runId: string) => b
   const leaks: Leak[] = []
   for (const info of containers) {
     const runId = info.Labels[LABEL.run]
-    if (isKept(info.Names) || (runId !== undefined && isRunAlive(runId))) continue
+    if (isKept(info.Labels) || (runId !== undefined && isRunAlive(runId))) continue
     const name = (info.Names[0] ?? info.Id).replace(/^\//, '')
     leaks.push({kind: 'container', id: info.Id, name, runId, job: info.Labels[LABEL.job]})
   }

@@ -1,0 +1,327 @@
+import {createHash} from 'node:crypto'
+import {existsSync, readFileSync} from 'node:fs'
+import {basename, join} from 'node:path'
+
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {containers, makeProject, orca, readJson, readLines, removeRunContainers, runDirs} from './cli.js'
+import {schemaValidator} from '../helpers/schemas.js'
+
+type JobRecord = {
+  status: string
+  steps: Array<{name: string; status: string; exitCode: number | null}>
+  artifacts: Array<{path: string; size: number; sha256: string}>
+  cleanup: string
+  containerId?: string
+}
+type RunRecord = {id: string; status: string; jobs: Record<string, JobRecord>}
+
+const projects: Array<{dir: string; cleanup: () => void}> = []
+function project(files: Record<string, string>): string {
+  const p = makeProject(files)
+  projects.push(p)
+  return p.dir
+}
+
+afterEach(() => {
+  for (const p of projects.splice(0)) {
+    for (const run of runDirs(p.dir)) removeRunContainers(basename(run))
+    p.cleanup()
+  }
+})
+
+function lastRun(dir: string): {dir: string; record: RunRecord; events: Array<Record<string, unknown>>} {
+  const run = runDirs(dir).at(-1)!
+  return {dir: run, record: readJson<RunRecord>(join(run, 'run.json')), events: readLines(join(run, 'events.jsonl'))}
+}
+
+const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex')
+
+describe('orca run (real engine)', () => {
+  it('runs a diamond, passing artifacts along the graph, and records everything', async () => {
+    const dir = project({
+      'src/words.txt': 'b\na\nc\n',
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  prepare:
+    inputs: ["src/**"]
+    steps:
+      - name: sort
+        run: mkdir -p out && sort src/words.txt > out/sorted.txt
+    artifacts: ["out/**"]
+  left:
+    needs: [prepare]
+    inputs: []
+    steps: ["mkdir -p l && wc -l < out/sorted.txt > l/count.txt"]
+    artifacts: ["l/count.txt"]
+  right:
+    needs: [prepare]
+    inputs: []
+    steps: ["mkdir -p r && head -n 1 out/sorted.txt > r/first.txt"]
+    artifacts: ["r/first.txt"]
+  join:
+    needs: [left, right]
+    inputs: []
+    steps:
+      - test ! -e out/sorted.txt || { echo "prepare's artifacts leaked past its dependents"; exit 9; }
+      - mkdir -p j && cat l/count.txt r/first.txt > j/result.txt && cat j/result.txt
+    artifacts: ["j/result.txt"]
+`,
+    })
+    const result = await orca(['run', 'join', '--output', 'plain'], {cwd: dir})
+    expect(result.stderr).not.toContain('    at ')
+    expect(result.code).toBe(0)
+
+    const run = lastRun(dir)
+    expect(run.record.status).toBe('succeeded')
+    expect(Object.fromEntries(Object.entries(run.record.jobs).map(([k, v]) => [k, v.status]))).toEqual({
+      prepare: 'succeeded',
+      left: 'succeeded',
+      right: 'succeeded',
+      join: 'succeeded',
+    })
+    const result_ = join(run.dir, 'artifacts/join/j/result.txt')
+    expect(readFileSync(result_, 'utf8')).toBe('3\na\n')
+    const joinArtifact = run.record.jobs.join!.artifacts[0]!
+    expect(joinArtifact).toEqual({path: 'j/result.txt', size: 4, sha256: sha256(result_)})
+    expect(readFileSync(join(run.dir, 'artifacts/prepare/out/sorted.txt'), 'utf8')).toBe('a\nb\nc\n')
+    expect(readFileSync(join(run.dir, 'logs/join.log'), 'utf8')).toContain('3\na\n')
+    expect(result.stdout).toMatch(/^\[join\]\s+3$/m)
+    expect(containers(`orca.run=${run.record.id}`)).toEqual([])
+  })
+
+  it('writes run.json and events.jsonl that match their schemas', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  ok:
+    steps: ["echo fine", {name: tolerated, run: "exit 3", allow_failure: true}]
+  bad:
+    steps: ["echo oops >&2; exit 2"]
+  after:
+    needs: [bad]
+    steps: ["true"]
+`,
+    })
+    const result = await orca(['run'], {cwd: dir})
+    expect(result.code).toBe(1)
+    const run = lastRun(dir)
+    const validateRecord = await schemaValidator('run-record.schema.json')
+    const validateEvent = await schemaValidator('event.schema.json')
+    expect(validateRecord(run.record), JSON.stringify(validateRecord.errors)).toBe(true)
+    for (const event of run.events) expect(validateEvent(event), JSON.stringify(validateEvent.errors)).toBe(true)
+    expect(run.events.map((e) => e.seq)).toEqual(run.events.map((_, i) => i + 1))
+  })
+
+  it('fails a job on a non-zero step, skips its dependents, finishes siblings, exits 1', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  broken:
+    steps: ["echo before", "exit 7", "echo never-printed"]
+  dependent:
+    needs: [broken]
+    steps: ["echo should not run"]
+  sibling:
+    steps: ["sleep 1", "echo sibling done"]
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(result.code).toBe(1)
+    const {record} = lastRun(dir)
+    expect(record.status).toBe('failed')
+    expect(record.jobs.broken!.status).toBe('failed')
+    expect(record.jobs.broken!.steps.map((s) => [s.status, s.exitCode])).toEqual([
+      ['succeeded', 0],
+      ['failed', 7],
+      ['skipped', null],
+    ])
+    expect(record.jobs.dependent!.status).toBe('skipped')
+    expect(record.jobs.sibling!.status).toBe('succeeded')
+    expect(result.stdout).not.toContain('never-printed')
+    expect(result.stdout).toContain('sibling done')
+  })
+
+  it('lets a job succeed past an allow_failure step and records the step failure', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  lenient:
+    steps:
+      - {name: flaky, run: "exit 4", allow_failure: true}
+      - {name: after, run: "echo still here"}
+`,
+    })
+    const result = await orca(['run'], {cwd: dir})
+    expect(result.code).toBe(0)
+    const job = lastRun(dir).record.jobs.lenient!
+    expect(job.status).toBe('succeeded')
+    expect(job.steps.map((s) => [s.name, s.status, s.exitCode])).toEqual([
+      ['flaky', 'failed', 4],
+      ['after', 'succeeded', 0],
+    ])
+  })
+
+  it('times out a step and a job promptly, marks them timed_out and leaves nothing running', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  slow-step:
+    steps:
+      - {name: sleepy, run: "sleep 60", timeout: 1s}
+      - echo unreachable
+  slow-job:
+    timeout: 2s
+    steps: ["trap '' TERM; sleep 60"]
+`,
+    })
+    const started = Date.now()
+    const result = await orca(['run'], {cwd: dir})
+    const elapsed = Date.now() - started
+    expect(result.code).toBe(1)
+    const {record} = lastRun(dir)
+    expect(record.status).toBe('timed_out')
+    expect(record.jobs['slow-step']!.status).toBe('timed_out')
+    expect(record.jobs['slow-step']!.steps.map((s) => s.status)).toEqual(['timed_out', 'skipped'])
+    expect(record.jobs['slow-job']!.status).toBe('timed_out')
+    // Far below the 60 s the steps asked for: the timers, not the steps, ended the run.
+    expect(elapsed).toBeLessThan(45_000)
+    expect(containers(`orca.run=${record.id}`)).toEqual([])
+  })
+
+  it('masks secrets in stdout, logs and events, and keeps them out of the record', async () => {
+    const secret = 'hunter2-very-secret'
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  leaky:
+    secrets: [API_TOKEN]
+    steps:
+      - echo "token=$API_TOKEN"
+      - printf '%s' "$API_TOKEN" | cut -c1-7; printf '%s\\n' "$API_TOKEN" | cut -c8-
+      - echo "again $API_TOKEN" >&2
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir, env: {API_TOKEN: secret}})
+    expect(result.code).toBe(0)
+    const run = lastRun(dir)
+    const everything = [
+      result.stdout,
+      result.stderr,
+      readFileSync(join(run.dir, 'logs/leaky.log'), 'utf8'),
+      readFileSync(join(run.dir, 'events.jsonl'), 'utf8'),
+      readFileSync(join(run.dir, 'run.json'), 'utf8'),
+    ]
+    for (const text of everything) expect(text).not.toContain(secret)
+    expect(result.stdout).toContain('token=***')
+    expect(readFileSync(join(run.dir, 'logs/leaky.log'), 'utf8')).toContain('again ***')
+  })
+
+  it('refuses to start when a secret is missing, writing no run record', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  needs-secret:
+    secrets: [MISSING_TOKEN_FOR_TEST]
+    steps: ["true"]
+`,
+    })
+    const result = await orca(['run'], {cwd: dir, env: {MISSING_TOKEN_FOR_TEST: undefined}})
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('MISSING_TOKEN_FOR_TEST (jobs.needs-secret.secrets)')
+    expect(runDirs(dir)).toEqual([])
+  })
+
+  it('cancels on SIGINT: exit 130, run and job cancelled, no container left', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  forever:
+    steps: ["echo started; sleep 120"]
+  later:
+    needs: [forever]
+    steps: ["true"]
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {
+      cwd: dir,
+      onSpawn: (child) => {
+        child.stdout!.on('data', (d: Buffer) => {
+          if (d.toString().includes('started')) child.kill('SIGINT')
+        })
+      },
+    })
+    expect(result.code).toBe(130)
+    const {record} = lastRun(dir)
+    expect(record.status).toBe('cancelled')
+    expect(record.jobs.forever!.status).toBe('cancelled')
+    expect(record.jobs.later!.status).toBe('skipped')
+    expect(containers(`orca.run=${record.id}`)).toEqual([])
+  })
+
+  it('prints events as NDJSON with --output json', async () => {
+    const dir = project({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  hi:\n    steps: ["echo hello"]\n'})
+    const result = await orca(['run', '--output', 'json'], {cwd: dir})
+    expect(result.code).toBe(0)
+    const events = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as {type: string; text?: string})
+    expect(events[0]!.type).toBe('run.started')
+    expect(events.at(-1)!.type).toBe('run.finished')
+    expect(events.some((e) => e.type === 'step.output' && e.text === 'hello\n')).toBe(true)
+  })
+
+  it('exits 2 for an unknown target and 3 when Docker cannot be reached', async () => {
+    const dir = project({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  hi:\n    steps: ["echo hello"]\n'})
+    const unknown = await orca(['run', 'nope'], {cwd: dir})
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain('unknown target "nope"')
+
+    const unreachable = await orca(['run'], {cwd: dir, env: {DOCKER_HOST: 'unix:///nonexistent/docker.sock'}})
+    expect(unreachable.code).toBe(3)
+    expect(unreachable.stderr).toContain('unix:///nonexistent/docker.sock')
+    expect(unreachable.stderr).not.toContain('    at ')
+  })
+
+  it('--dry-run prints the plan and creates no run', async () => {
+    const dir = project({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  a:\n    steps: ["true"]\n  b:\n    needs: [a]\n    steps: ["true"]\n'})
+    const result = await orca(['run', 'b', '--dry-run'], {cwd: dir})
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^a\s+busybox:1.36\s+-$/m)
+    expect(result.stdout).toMatch(/^b\s+busybox:1.36\s+a$/m)
+    expect(existsSync(join(dir, '.orca/runs'))).toBe(false)
+  })
+})
+
+describe('cleanup policies through --cleanup (real engine)', () => {
+  const cases: Array<[string, {ok: string; bad: string}]> = [
+    ['always_remove', {ok: 'removed', bad: 'removed'}],
+    ['remove_on_completion', {ok: 'removed', bad: 'kept'}],
+    ['keep_on_completion', {ok: 'kept', bad: 'removed'}],
+    ['remove_on_timeout', {ok: 'kept', bad: 'kept'}],
+    ['never_remove', {ok: 'kept', bad: 'kept'}],
+  ]
+  it.each(cases)('%s keeps and removes containers as SPEC §4 says', async (policy, expected) => {
+    const dir = project({
+      'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  ok:\n    steps: ["true"]\n  bad:\n    steps: ["exit 1"]\n',
+    })
+    const result = await orca(['run', '--cleanup', policy], {cwd: dir})
+    expect(result.code).toBe(1)
+    const {record} = lastRun(dir)
+    for (const name of ['ok', 'bad'] as const) {
+      const job = record.jobs[name]!
+      expect(job.cleanup).toBe(expected[name])
+      const left = containers(`orca.run=${record.id}`).length > 0 ? containers(`orca.job=${name}`) : []
+      const present = left.some((id) => job.containerId?.startsWith(id))
+      expect(present).toBe(expected[name] === 'kept')
+    }
+    const kept = containers(`orca.run=${record.id}`)
+    if (kept.length > 0) expect(containers('orca.kept=true')).toEqual(expect.arrayContaining(kept))
+  })
+})
