@@ -1,27 +1,13 @@
 import type {Writable} from 'node:stream'
 
-import {loadConfig} from '../engine/config/load.js'
-import {indexProjectFiles} from '../engine/plan/inputs.js'
-import {planRun, type Plan} from '../engine/plan/plan.js'
-import {loadPipeline} from '../engine/pipeline/load.js'
-import type {CleanupPolicy} from '../engine/pipeline/types.js'
+import type {Plan} from '../engine/plan/plan.js'
 import type {EventSink} from '../engine/run/events.js'
-import {newRunId} from '../engine/run/run-id.js'
-import {executeRun, resolveSecrets, type RunResult} from '../engine/run/scheduler.js'
-import {RunStore} from '../engine/run/store.js'
+import type {RunResult} from '../engine/run/scheduler.js'
+import {prepareRun, startRun, type RunRequest} from '../engine/run/start-run.js'
 
-export interface RunPipelineOptions {
-  cwd: string
-  env: NodeJS.ProcessEnv
-  file: string
-  targets: string[]
-  concurrency?: number
-  noCache: boolean
+export interface RunPipelineOptions extends RunRequest {
   dryRun: boolean
-  failFast: boolean
   output: 'auto' | 'tty' | 'plain' | 'json'
-  cleanup?: CleanupPolicy
-  envOverrides: Record<string, string>
   orcaVersion: string
   stdout: Writable & {isTTY?: boolean}
   stderr: Writable
@@ -29,56 +15,28 @@ export interface RunPipelineOptions {
 
 /** `orca run` end to end: returns the exit code (SPEC §7). User mistakes throw OrcaError before anything is written. */
 export async function runPipeline(options: RunPipelineOptions): Promise<number> {
-  const config = await loadConfig({cwd: options.cwd, env: options.env, flags: {concurrency: options.concurrency}})
-  const pipeline = await loadPipeline(options.file, {cwd: options.cwd, defaults: config.defaults})
-  const plan = planRun(pipeline, options.targets)
-  const secrets = resolveSecrets(plan, options.env)
-
+  const prepared = await prepareRun(options)
   if (options.dryRun) {
-    options.stdout.write(formatPlan(plan))
+    options.stdout.write(formatPlan(prepared.plan))
     return 0
   }
 
-  const projectFiles = indexProjectFiles(pipeline.projectDir)
-  const runId = newRunId()
-  const store = await RunStore.create(config.runsDir, runId)
   const reporter = await pickReporter(options)
-
-  const cancel = new AbortController()
-  const force = new AbortController()
+  const run = await startRun(prepared, {sinks: [reporter], orcaVersion: options.orcaVersion})
+  let signals = 0
   const onSignal = (): void => {
-    if (!cancel.signal.aborted) {
-      options.stderr.write('\norca: cancelling the run (press Ctrl-C again to stop containers without waiting)\n')
-      cancel.abort()
-    } else {
-      force.abort()
-    }
+    options.stderr.write(
+      ++signals === 1
+        ? '\norca: cancelling the run (press Ctrl-C again to stop containers without waiting)\n'
+        : '\norca: stopping containers now\n',
+    )
+    run.cancel()
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-
   let result: RunResult
   try {
-    result = await executeRun({
-      runId,
-      pipeline,
-      plan,
-      executor: async () => {
-        const {connectDocker} = await import('../engine/executor/docker/docker-executor.js')
-        return connectDocker({host: config.docker.host, env: options.env})
-      },
-      projectFiles,
-      concurrency: config.concurrency,
-      failFast: options.failFast,
-      cleanupOverride: options.cleanup,
-      envOverrides: options.envOverrides,
-      secrets,
-      artifactsDir: (job) => store.artifactsDir(job),
-      sinks: [store, reporter],
-      cancel: cancel.signal,
-      force: force.signal,
-      orcaVersion: options.orcaVersion,
-    })
+    result = await run.done
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)

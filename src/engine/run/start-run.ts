@@ -1,0 +1,100 @@
+import {loadConfig} from '../config/load.js'
+import type {ResolvedConfig} from '../config/types.js'
+import type {Executor} from '../executor/types.js'
+import {indexProjectFiles} from '../plan/inputs.js'
+import {planRun, type Plan} from '../plan/plan.js'
+import {loadPipeline} from '../pipeline/load.js'
+import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
+import type {EventSink} from './events.js'
+import {newRunId} from './run-id.js'
+import {executeRun, resolveSecrets, type RunResult} from './scheduler.js'
+import {RunStore} from './store.js'
+
+export interface RunRequest {
+  cwd: string
+  env: NodeJS.ProcessEnv
+  /** Pipeline file, relative to cwd. */
+  file: string
+  targets: string[]
+  /** `-j`; undefined = config. */
+  concurrency?: number
+  noCache: boolean
+  failFast: boolean
+  cleanup?: CleanupPolicy
+  envOverrides: Record<string, string>
+  /** Already resolved configuration (e.g. by a long-lived server); loaded from cwd when absent. */
+  config?: ResolvedConfig
+}
+
+/** A run that passed every check: nothing has been written yet. */
+export interface PreparedRun {
+  config: ResolvedConfig
+  pipeline: Pipeline
+  plan: Plan
+  secrets: Record<string, string>
+  request: RunRequest
+}
+
+export interface StartedRun {
+  runId: string
+  /** `<runsDir>/<runId>` */
+  dir: string
+  done: Promise<RunResult>
+  /** First call: graceful cancel; second (or `force`): kill without a grace period. */
+  cancel(force?: boolean): void
+}
+
+/** Loads config and pipeline, plans, resolves secrets. User mistakes throw OrcaError before any file is written. */
+export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
+  const config = request.config ?? (await loadConfig({cwd: request.cwd, env: request.env, flags: {concurrency: request.concurrency}}))
+  const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults})
+  const plan = planRun(pipeline, request.targets)
+  const secrets = resolveSecrets(plan, request.env)
+  return {config, pipeline, plan, secrets, request}
+}
+
+/** Creates the run directory and starts the run; resolves once the run is recorded as started. */
+export async function startRun(
+  prepared: PreparedRun,
+  options: {sinks: EventSink[]; orcaVersion: string; executor?: () => Promise<Executor>},
+): Promise<StartedRun> {
+  const {config, pipeline, plan, secrets, request} = prepared
+  const projectFiles = indexProjectFiles(pipeline.projectDir)
+  const runId = newRunId()
+  const store = await RunStore.create(config.runsDir, runId)
+  const cancel = new AbortController()
+  const force = new AbortController()
+
+  const done = executeRun({
+    runId,
+    pipeline,
+    plan,
+    executor:
+      options.executor ??
+      (async () => {
+        const {connectDocker} = await import('../executor/docker/connect.js')
+        return connectDocker({host: config.docker.host, env: request.env})
+      }),
+    projectFiles,
+    concurrency: request.concurrency ?? config.concurrency,
+    failFast: request.failFast,
+    cleanupOverride: request.cleanup,
+    envOverrides: request.envOverrides,
+    secrets,
+    artifactsDir: (job) => store.artifactsDir(job),
+    sinks: [store, ...options.sinks],
+    cancel: cancel.signal,
+    force: force.signal,
+    orcaVersion: options.orcaVersion,
+  })
+
+  return {
+    runId,
+    dir: store.dir,
+    done,
+    cancel(forceNow = false) {
+      if (forceNow || cancel.signal.aborted) force.abort()
+      cancel.abort()
+    },
+  }
+}
