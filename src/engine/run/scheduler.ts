@@ -33,6 +33,8 @@ export interface RunOptions {
   /** Second Ctrl-C: kill without a grace period. */
   force: AbortSignal
   orcaVersion: string
+  /** Resolves when the run may start its jobs (a server's queue); the run is already recorded while it waits. */
+  waitTurn?: (signal: AbortSignal) => Promise<void>
 }
 
 export interface RunResult {
@@ -67,6 +69,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const stop = new AbortController()
   const onCancel = (): void => stop.abort()
   options.cancel.addEventListener('abort', onCancel, {once: true})
+  // A run cancelled while queued settles every job as skipped below.
+  if (options.waitTurn) await options.waitTurn(stop.signal).catch(() => undefined)
 
   let executor: Executor | undefined
   let ready: Promise<Executor> | undefined

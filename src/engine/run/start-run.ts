@@ -56,7 +56,7 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
 /** Creates the run directory and starts the run; resolves once the run is recorded as started. */
 export async function startRun(
   prepared: PreparedRun,
-  options: {sinks: EventSink[]; orcaVersion: string; executor?: () => Promise<Executor>},
+  options: {sinks: EventSink[]; orcaVersion: string; executor?: () => Promise<Executor>; waitTurn?: (signal: AbortSignal) => Promise<void>},
 ): Promise<StartedRun> {
   const {config, pipeline, plan, secrets, request} = prepared
   const projectFiles = indexProjectFiles(pipeline.projectDir)
@@ -86,6 +86,7 @@ export async function startRun(
     cancel: cancel.signal,
     force: force.signal,
     orcaVersion: options.orcaVersion,
+    waitTurn: options.waitTurn,
   })
 
   return {
