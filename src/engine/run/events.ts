@@ -14,7 +14,8 @@ export type JobStatus =
 /** `disabled`: the job does not use the cache (`cache: false`, `--no-cache`). */
 export type CacheUse = 'hit' | 'miss' | 'disabled'
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled'
+/** `abandoned`: the orca process that ran it died without recording an end (see docs/history.md). */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'abandoned'
 
 /** The payloads of the engine's events; `seq`, `time` and `runId` are added when emitted. */
 export type EventBody =

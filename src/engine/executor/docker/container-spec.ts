@@ -1,6 +1,6 @@
-import {readFileSync} from 'node:fs'
 import * as os from 'node:os'
 import type Docker from 'dockerode'
+import {processStartTime} from '../../process-identity.js'
 import type {Job} from '../../pipeline/types.js'
 
 export const LABEL = {
@@ -50,25 +50,8 @@ export function ownerLabels(runId: string, job: string): Record<string, string> 
   }
 }
 
-let startTime: string | undefined
-
-/** The start time of this process: clock ticks since boot on Linux (stable across pid reuse), else epoch ms. */
-export function processStartTime(): string {
-  if (startTime !== undefined) return startTime
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8')
-    // Field 22 (starttime); the command name (field 2) may hold spaces, so count after its ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    startTime = fields[19] ?? fallbackStartTime()
-  } catch {
-    startTime = fallbackStartTime()
-  }
-  return startTime
-}
-
-function fallbackStartTime(): string {
-  return `ms:${Math.round(Date.now() - process.uptime() * 1000)}`
-}
+// Moved to a neutral module: run locks compare the same value.
+export {processStartTime}
 
 /** Numeric `uid[:gid]` of a container user, for archive headers; undefined for names. */
 export function numericUser(user: string | undefined): {uid: number; gid: number} | undefined {
