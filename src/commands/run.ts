@@ -34,7 +34,7 @@ Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid job
     'fail-fast': Flags.boolean({description: 'cancel running jobs and skip pending ones after the first failure'}),
     output: Flags.string({description: 'how progress is shown', options: ['auto', 'tty', 'plain', 'json'], default: 'auto'}),
     cleanup: Flags.string({description: 'cleanup policy for every job of this run', options: [...CLEANUP_POLICIES]}),
-    env: Flags.string({char: 'e', description: 'set an environment variable in every job (repeatable)', multiple: true}),
+    env: Flags.string({char: 'e', description: 'set an environment variable in every job (repeatable)', multiple: true, multipleNonGreedy: true}),
   }
 
   public async run(): Promise<void> {
