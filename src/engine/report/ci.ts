@@ -1,13 +1,17 @@
 import {randomBytes} from 'node:crypto'
+import {appendFileSync} from 'node:fs'
 import type {Writable} from 'node:stream'
 
 import type {JobRecord} from '../run/record.js'
+import {runSummaryMarkdown} from './markdown.js'
 import {describeJob, PlainReporter} from './plain.js'
 import type {PlainReporterOptions} from './plain.js'
 
 /** Past this many lines a job's group keeps a count instead (the full text is in its log file). */
 const MAX_GROUP_LINES = 20_000
 const FAILED = new Set(['failed', 'timed_out', 'cancelled'])
+/** How many of a failed job's last lines are repeated after the groups and in the step summary. */
+const FAILURE_TAIL = 30
 
 /**
  * Plain output folded per job for CI log viewers: a job's lines are held until it settles, then
@@ -15,6 +19,8 @@ const FAILED = new Set(['failed', 'timed_out', 'cancelled'])
  */
 export abstract class GroupedReporter extends PlainReporter {
   private readonly open = new Map<string, {lines: string[]; omitted: number}>()
+  /** The last lines of each job that did not succeed, in the order they settled. */
+  protected readonly failures = new Map<string, string[]>()
 
   protected abstract groupStart(job: string, title: string, record: JobRecord): string
   protected abstract groupEnd(job: string, record: JobRecord): string
@@ -41,6 +47,7 @@ export abstract class GroupedReporter extends PlainReporter {
     this.open.delete(job)
     const record = this.record?.jobs[job]
     if (record === undefined) return
+    if (FAILED.has(record.status)) this.failures.set(job, group?.lines.slice(-FAILURE_TAIL) ?? [])
     if (group === undefined || (group.lines.length === 0 && group.omitted === 0)) {
       super.onJobSettled(job)
     } else {
@@ -56,8 +63,12 @@ export abstract class GroupedReporter extends PlainReporter {
   protected override onRunFinished(): void {
     // A cancelled run may end with jobs that never reported: print what they wrote.
     for (const job of [...this.open.keys()]) this.onJobSettled(job)
+    this.beforeSummary()
     super.onRunFinished()
   }
+
+  /** What a flavour prints after every group and before the summary. */
+  protected beforeSummary(): void {}
 }
 
 /** GitHub Actions: `::group::`, `::error::` annotations, job output fenced by `::stop-commands::`. */
@@ -78,6 +89,31 @@ export class GithubReporter extends GroupedReporter {
 
   protected override annotate(job: string, record: JobRecord): void {
     this.write(`::error title=${escapeProperty(`orca: ${job}`)}::${escapeData(describeJob(record))}`)
+  }
+
+  /** Failures are repeated outside any group, so the end of the log shows what went wrong. */
+  protected override beforeSummary(): void {
+    for (const [job, tail] of this.failures) {
+      const record = this.record?.jobs[job]
+      if (record === undefined) continue
+      this.write('')
+      this.write(this.paint('red', `✗ [${job}] ${describeJob(record)}`))
+      if (tail.length > 0) for (const line of this.fence(tail)) this.write(line)
+    }
+  }
+
+  /** Appends the run's Markdown summary to `$GITHUB_STEP_SUMMARY` when the workflow provides one. */
+  override close(): Promise<void> {
+    const file = this.env.GITHUB_STEP_SUMMARY
+    if (file && this.record !== undefined && this.record.status !== 'running') {
+      const tails = new Map([...this.failures].map(([job, lines]) => [job, lines.map(stripAnsi)]))
+      try {
+        appendFileSync(file, runSummaryMarkdown(this.record, tails))
+      } catch (error) {
+        this.write(`::warning::orca could not write the step summary: ${escapeData((error as Error).message)}`)
+      }
+    }
+    return super.close()
   }
 }
 
@@ -113,6 +149,11 @@ export function lineReporterFor(out: Writable & {isTTY?: boolean}, options: Plai
   if (flavour === 'github') return new GithubReporter(out, options)
   if (flavour === 'gitlab') return new GitlabReporter(out, options)
   return new PlainReporter(out, options)
+}
+
+function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001B\[[0-9;]*m/g, '')
 }
 
 function unixSeconds(time: string | null): number {

@@ -1,7 +1,7 @@
 import type {Writable} from 'node:stream'
 
 import {formatDuration} from '../duration.js'
-import type {EventSink, JobStatus, OrcaEvent} from '../run/events.js'
+import type {EventSink, JobStatus, OrcaEvent, RunStatus} from '../run/events.js'
 import {foldEvent} from '../run/record.js'
 import type {JobRecord, RunRecord} from '../run/record.js'
 import {drained} from './drain.js'
@@ -16,7 +16,7 @@ export interface PlainReporterOptions {
 
 const PREFIX_STYLES: Style[] = ['cyan', 'magenta', 'blue', 'yellow', 'green']
 
-const STATUS_MARK: Record<JobStatus, [string, Style]> = {
+const STATUS_MARK: Record<JobStatus | RunStatus, [string, Style]> = {
   pending: ['·', 'dim'],
   running: ['▶', 'blue'],
   succeeded: ['✓', 'green'],
@@ -25,6 +25,7 @@ const STATUS_MARK: Record<JobStatus, [string, Style]> = {
   timed_out: ['✗', 'red'],
   cancelled: ['✗', 'yellow'],
   skipped: ['○', 'dim'],
+  abandoned: ['✗', 'red'],
 }
 
 /**
@@ -35,6 +36,7 @@ const STATUS_MARK: Record<JobStatus, [string, Style]> = {
 export class PlainReporter implements EventSink {
   protected readonly out: Writable
   protected readonly paint: Paint
+  protected readonly env: NodeJS.ProcessEnv
   protected record: RunRecord | undefined
   private width = 0
   private readonly prefixes = new Map<string, string>()
@@ -42,7 +44,8 @@ export class PlainReporter implements EventSink {
 
   constructor(out: Writable & {isTTY?: boolean}, options: PlainReporterOptions = {}) {
     this.out = out
-    this.paint = painter(options.color ?? shouldColor(out, options.env))
+    this.env = options.env ?? process.env
+    this.paint = painter(options.color ?? shouldColor(out, this.env))
   }
 
   handle(event: OrcaEvent): void {

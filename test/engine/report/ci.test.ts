@@ -1,3 +1,6 @@
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {PassThrough} from 'node:stream'
 
 import {describe, expect, it} from 'vitest'
@@ -68,5 +71,46 @@ describe('CI flavours', () => {
     expect(body).toContain('compiling 3 files')
     expect(lines).toContain(`\u001B[0Ksection_end:${at(20)}:orca_build_2\r\u001B[0K`)
     expect(lines.some((l) => l.includes(':orca_docs_1[collapsed=false]'))).toBe(true)
+  })
+
+  it('GitHub: failures are repeated outside any group at the end, before the summary', async () => {
+    const lines = await render({GITHUB_ACTIONS: 'true'})
+    const lastGroupEnd = lines.lastIndexOf('::endgroup::')
+    const docs = lines.indexOf('✗ [docs] failed (step "render" exited 2) in 400ms')
+    const test = lines.indexOf('✗ [test] timed out (step "sleep" exceeded its timeout of 5s) in 5.1s')
+    const summary = lines.indexOf('Summary')
+    expect(lastGroupEnd).toBeGreaterThan(0)
+    expect(docs).toBeGreaterThan(lastGroupEnd)
+    expect(test).toBeGreaterThan(docs)
+    expect(summary).toBeGreaterThan(test)
+    // The repeated output is still fenced from workflow commands.
+    expect(lines[docs + 1]).toMatch(/^::stop-commands::[0-9a-f]+$/)
+    expect(lines.slice(docs + 2, docs + 4)).toEqual(['▶ render', 'render: missing title'])
+    expect(lines.slice(lastGroupEnd, summary).some((l) => l.startsWith('::group::'))).toBe(false)
+  })
+
+  it('GitHub: appends a Markdown summary to $GITHUB_STEP_SUMMARY', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orca-summary-'))
+    try {
+      const file = join(dir, 'step_summary.md')
+      writeFileSync(file, 'before\n')
+      await render({GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: file})
+      const md = readFileSync(file, 'utf8').split('\n')
+      expect(md[0]).toBe('before')
+      expect(md[1]).toMatch(/^### orca run `20261125T203015123Z-3f9a1c`: ❌ failed in 9.8s$/)
+      expect(md).toContain('| job | status | duration | cache |')
+      expect(md).toContain('| build | ✅ succeeded | 4.2s | miss |')
+      expect(md).toContain('| docs | ❌ failed (step "render" exited 2) | 400ms | disabled |')
+      expect(md).toContain('| deploy | ⏭️ skipped (needs test (timed_out)) |  | — |')
+      expect(md).toContain('<details><summary>docs: failed (step "render" exited 2) in 400ms</summary>')
+      expect(md).toContain('render: missing title')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('GitHub: an unwritable step summary is a warning, not a crash', async () => {
+    const lines = await render({GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: '/nonexistent/dir/summary.md'})
+    expect(lines.some((l) => l.startsWith('::warning::orca could not write the step summary'))).toBe(true)
   })
 })
