@@ -1,6 +1,8 @@
 import {loadConfig} from '../config/load.js'
 import type {ResolvedConfig} from '../config/types.js'
 import type {Executor} from '../executor/types.js'
+import {acquireRunLock, type HeldRunLock} from '../history/lock.js'
+import {applyRetention} from '../history/retention.js'
 import {indexProjectFiles} from '../plan/inputs.js'
 import {planRun, type Plan} from '../plan/plan.js'
 import {loadPipeline} from '../pipeline/load.js'
@@ -62,6 +64,14 @@ export async function startRun(
   const projectFiles = indexProjectFiles(pipeline.projectDir)
   const runId = newRunId()
   const store = await RunStore.create(config.runsDir, runId)
+  // Held until the run is recorded as finished: readers tell a live run from a dead one by it.
+  let lock: HeldRunLock
+  try {
+    lock = acquireRunLock(store.dir, runId)
+  } catch (error) {
+    store.close()
+    throw error
+  }
   const cancel = new AbortController()
   const force = new AbortController()
 
@@ -88,6 +98,12 @@ export async function startRun(
     orcaVersion: options.orcaVersion,
     waitTurn: options.waitTurn,
   })
+    .finally(() => lock.release())
+    .then(async (result) => {
+      // Retention never fails a run that already ended.
+      await applyRetention(config.runsDir, config.retention).catch(() => undefined)
+      return result
+    })
 
   return {
     runId,
