@@ -1,0 +1,217 @@
+import {realpath} from 'node:fs/promises'
+import * as path from 'node:path'
+
+import type {ResolvedConfig} from '../config/types.js'
+import {OrcaError} from '../errors.js'
+import type {Executor} from '../executor/types.js'
+import type {CleanupPolicy} from '../pipeline/types.js'
+import type {RunRecord} from '../run/record.js'
+import type {RunResult} from '../run/scheduler.js'
+import {prepareRun, startRun, type StartedRun} from '../run/start-run.js'
+import {readRunRecord, runDir} from '../run/store.js'
+import {listRunIds} from '../run/run-id.js'
+import {HttpError} from './http-error.js'
+import {IdempotencyKeys} from './idempotency.js'
+import {LiveEvents} from './live-events.js'
+import {RunQueue} from './run-queue.js'
+
+/** The body of `POST /v1/runs`. */
+export interface RunSubmission {
+  file?: string
+  targets?: string[]
+  noCache?: boolean
+  failFast?: boolean
+  cleanup?: CleanupPolicy
+  concurrency?: number
+  env?: Record<string, string>
+}
+
+/** What `POST /v1/runs` answers: the run exists on disk (`GET /v1/runs/{id}` works) when this is sent. */
+export interface SubmittedRun {
+  id: string
+  /** `queued` until a slot among the server's concurrent runs frees up. */
+  state: 'queued' | 'running'
+  url: string
+  eventsUrl: string
+}
+
+export interface RunServiceOptions {
+  projectDir: string
+  config: ResolvedConfig
+  env: NodeJS.ProcessEnv
+  orcaVersion: string
+  /** Runs executing at once; later ones wait in order. */
+  maxRunningRuns: number
+  /** Runs waiting at most; beyond that a submission gets 503. */
+  maxQueuedRuns: number
+  executor?: () => Promise<Executor>
+}
+
+interface LiveRun {
+  run: StartedRun
+  events: LiveEvents
+  turn: {state: 'queued' | 'running'; holdsSlot: boolean}
+  done: Promise<RunResult>
+}
+
+/** Starts, tracks and cancels the runs of one served project; reads every run from the run store. */
+export class RunService {
+  private readonly live = new Map<string, LiveRun>()
+  private readonly finishedRecords = new Map<string, RunRecord>()
+  private readonly idempotency = new IdempotencyKeys<SubmittedRun>()
+  private readonly queue: RunQueue
+  private accepting = true
+
+  constructor(private readonly options: RunServiceOptions) {
+    this.queue = new RunQueue(options.maxRunningRuns)
+  }
+
+  get runsDir(): string {
+    return this.options.config.runsDir
+  }
+
+  /** Validates and starts a run (or queues it); a retried submission with the same key returns the same run. */
+  submit(body: RunSubmission, idempotencyKey?: string): Promise<{result: SubmittedRun; replayed: boolean}> {
+    return this.idempotency.run(idempotencyKey, body, () => this.start(body))
+  }
+
+  private async start(body: RunSubmission): Promise<SubmittedRun> {
+    if (!this.accepting) throw new HttpError(503, 'shutting_down', 'the server is shutting down')
+    const file = await this.pipelineFile(body.file ?? 'jobs.yml')
+    const prepared = await prepareRun({
+      cwd: this.options.projectDir,
+      env: this.options.env,
+      file,
+      targets: body.targets ?? [],
+      concurrency: body.concurrency,
+      noCache: body.noCache ?? false,
+      failFast: body.failFast ?? false,
+      cleanup: body.cleanup,
+      envOverrides: body.env ?? {},
+      config: this.options.config,
+    })
+    if (this.queue.queued >= this.options.maxQueuedRuns) {
+      throw new HttpError(503, 'queue_full', `${this.queue.queued} runs are already waiting`, {headers: {'retry-after': '5'}})
+    }
+    if (!this.accepting) throw new HttpError(503, 'shutting_down', 'the server is shutting down')
+
+    const events = new LiveEvents()
+    const turn = {state: 'queued' as 'queued' | 'running', holdsSlot: false}
+    const run = await startRun(prepared, {
+      sinks: [events],
+      orcaVersion: this.options.orcaVersion,
+      executor: this.options.executor,
+      // Called synchronously as the run starts, so `turn.state` is right when startRun returns.
+      waitTurn: async (signal) => {
+        if (this.queue.hasFreeSlot) turn.state = 'running'
+        turn.holdsSlot = await this.queue.acquire(signal)
+        if (turn.holdsSlot) turn.state = 'running'
+      },
+    })
+    const done = run.done.finally(() => {
+      if (turn.holdsSlot) this.queue.release()
+      // From now on the run is read from its directory like any other.
+      this.live.delete(run.runId)
+    })
+    // The run store records an engine failure in run.json; nobody else awaits this promise.
+    done.catch(() => undefined)
+    const entry: LiveRun = {run, events, turn, done}
+    this.live.set(run.runId, entry)
+    return {id: run.runId, state: turn.state, url: `/v1/runs/${run.runId}`, eventsUrl: `/v1/runs/${run.runId}/events`}
+  }
+
+  /** A pipeline file inside the served project, also after resolving symlinks; relative to it. */
+  private async pipelineFile(file: string): Promise<string> {
+    const root = await realpath(this.options.projectDir)
+    const outside = new HttpError(400, 'file_outside_project', `${JSON.stringify(file)} is not a file inside the served project`)
+    if (path.isAbsolute(file) || file.includes('\0')) throw outside
+    const relative = path.relative(root, path.resolve(root, file))
+    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) throw outside
+    const real = await realpath(path.join(root, relative)).catch(() => undefined)
+    if (real === undefined) return relative // the loader reports a missing file with its usual diagnostic
+    const realRelative = path.relative(root, real)
+    if (realRelative.startsWith('..') || path.isAbsolute(realRelative)) throw outside
+    return realRelative
+  }
+
+  /** Run records, newest first, `limit` of them before the id `before`; finished records are cached. */
+  async list(options: {limit: number; before?: string}): Promise<{runs: RunRecord[]; next: string | null}> {
+    let ids = await listRunIds(this.runsDir)
+    const present = new Set(ids)
+    for (const id of this.finishedRecords.keys()) if (!present.has(id)) this.finishedRecords.delete(id)
+    if (options.before !== undefined) ids = ids.filter((id) => id < options.before!)
+    const runs: RunRecord[] = []
+    let next: string | null = null
+    for (const id of ids) {
+      if (runs.length === options.limit) {
+        next = runs.at(-1)!.id
+        break
+      }
+      const record = await this.readRecord(id).catch(() => undefined)
+      if (record) runs.push(record)
+    }
+    return {runs, next}
+  }
+
+  /** A run's record (`run.json`); `latest` names the newest run. 404 when there is no such run. */
+  async get(ref: string): Promise<RunRecord> {
+    const id = ref === 'latest' ? ((await listRunIds(this.runsDir))[0] ?? '') : ref
+    try {
+      runDir(this.runsDir, id)
+      return await this.readRecord(id)
+    } catch (error) {
+      if (error instanceof OrcaError && error.kind === 'usage') throw notFound(ref)
+      throw error
+    }
+  }
+
+  private async readRecord(id: string): Promise<RunRecord> {
+    const cached = this.finishedRecords.get(id)
+    if (cached) return cached
+    const record = await readRunRecord(this.runsDir, id)
+    if (record.status !== 'running') this.finishedRecords.set(id, record)
+    return record
+  }
+
+  /** The in-memory events of a run this server is running. */
+  liveEvents(id: string): LiveEvents | undefined {
+    return this.live.get(id)?.events
+  }
+
+  /** Cancels a run of this server (a second call, or `force`, kills without a grace period). */
+  async cancel(ref: string, force: boolean): Promise<{id: string; state: 'cancelling'}> {
+    const record = await this.get(ref)
+    const entry = this.live.get(record.id)
+    if (!entry) {
+      const why = record.status === 'running' ? 'is running in another orca process' : `has already finished (${record.status})`
+      throw new HttpError(409, 'run_not_live', `run ${record.id} ${why}; only runs started by this server can be cancelled here`)
+    }
+    entry.run.cancel(force)
+    return {id: record.id, state: 'cancelling'}
+  }
+
+  /** Counts for `/healthz`. */
+  get stats(): {running: number; queued: number} {
+    return {running: this.queue.active, queued: this.queue.queued}
+  }
+
+  /** Stops taking runs; cancels every live run (or lets them finish) and waits until each is recorded. */
+  async drain(mode: 'cancel' | 'finish'): Promise<void> {
+    this.accepting = false
+    const runs = [...this.live.values()]
+    for (const entry of runs) {
+      // Queued runs never start during a shutdown, whatever the mode.
+      if (mode === 'cancel' || entry.turn.state === 'queued') entry.run.cancel()
+    }
+    await Promise.allSettled(runs.map((entry) => entry.done))
+  }
+
+  /** Kills what is still running without a grace period (a second signal during shutdown). */
+  forceCancelAll(): void {
+    for (const entry of this.live.values()) entry.run.cancel(true)
+  }
+}
+
+function notFound(ref: string): HttpError {
+  return new HttpError(404, 'not_found', `no run ${JSON.stringify(ref)}`)
+}
