@@ -42,7 +42,15 @@ export type EventBody =
   | {type: 'job.container'; job: string; containerId: string; imageId: string}
   | {type: 'step.started'; job: string; step: number; name: string}
   /** Masked output; `text` is whole lines (ends with a newline) except at the end of a step. */
-  | {type: 'step.output'; job: string; step: number; stream: 'stdout' | 'stderr'; text: string}
+  | {
+      type: 'step.output'
+      job: string
+      step: number
+      stream: 'stdout' | 'stderr'
+      text: string
+      /** Output recorded when the job ran in an earlier run, replayed from the cache. */
+      replayed?: true
+    }
   | ({type: 'step.finished'; job: string} & StepResult)
   | ({type: 'job.artifact'; job: string} & ArtifactRecord)
   | {
@@ -52,6 +60,8 @@ export type EventBody =
       durationMs: number
       cleanup: CleanupAction
       error?: {kind: string; message: string}
+      /** With `cached`: the run that produced the cache entry. */
+      cachedFrom?: string
     }
   | {type: 'job.skipped'; job: string; reason: string}
   | {type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: {kind: string; message: string}}

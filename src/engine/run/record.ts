@@ -35,6 +35,8 @@ export interface JobRecord {
   cleanup: CleanupAction | null
   error: ErrorRecord | null
   skippedReason: string | null
+  /** With status `cached`: the run that produced the cache entry. */
+  cachedFrom: string | null
 }
 
 /** The run record, `run.json`: a fold of the run's events (`schemas/run-record.schema.json`). */
@@ -93,6 +95,7 @@ export function pendingJobRecord(): JobRecord {
     cleanup: null,
     error: null,
     skippedReason: null,
+    cachedFrom: null,
   }
 }
 
@@ -163,6 +166,7 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         durationMs: event.durationMs,
         cleanup: event.cleanup,
         error: event.error ? {kind: event.error.kind, message: event.error.message} : null,
+        cachedFrom: event.cachedFrom ?? null,
       }))
     case 'job.skipped':
       return withJob(next, event.job, (job) => ({

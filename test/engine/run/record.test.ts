@@ -90,18 +90,25 @@ describe('foldEvent', () => {
     expect(current).toEqual(record)
   })
 
-  it('marks a cache hit', () => {
-    const cached = foldEvents(
-      stamp([
+  it('marks a cache hit with the run that produced it', () => {
+    const events = stamp([
         {type: 'run.started', targets: [], jobs: ['build'], file: '/p/jobs.yml', projectDir: '/p', pid: 1, host: 'h', orcaVersion: '0.1.0'},
-        {type: 'job.started', job: 'build', image: 'busybox:1.36', key: 'f'.repeat(64)},
+        {type: 'job.started', job: 'build', image: 'busybox:1.36', key: 'f'.repeat(64), cache: 'hit'},
+        {type: 'step.output', job: 'build', step: 0, stream: 'stdout', text: 'built\n', replayed: true},
         {type: 'job.artifact', job: 'build', path: 'out.txt', size: 3, sha256: 'a'.repeat(64)},
-        {type: 'job.finished', job: 'build', status: 'cached', durationMs: 3, cleanup: 'none'},
+        {type: 'job.finished', job: 'build', status: 'cached', durationMs: 3, cleanup: 'none', cachedFrom: '20261125T203015123Z-3f9a1c'},
         {type: 'run.finished', status: 'succeeded', durationMs: 10},
-      ]),
-    ) as RunRecord
-    expect(cached.jobs.build).toMatchObject({status: 'cached', cache: 'hit', cleanup: 'none', artifacts: [{path: 'out.txt'}]})
+      ])
+    const cached = foldEvents(events) as RunRecord
+    expect(cached.jobs.build).toMatchObject({
+      status: 'cached',
+      cache: 'hit',
+      cleanup: 'none',
+      artifacts: [{path: 'out.txt'}],
+      cachedFrom: '20261125T203015123Z-3f9a1c',
+    })
     expect(validate.record(cached)).toBe(true)
+    for (const event of events) expect(validate.event(event), JSON.stringify(validate.event.errors)).toBe(true)
   })
 
   it('leaves no job pending or running once the run is finished', () => {
