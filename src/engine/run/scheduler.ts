@@ -1,5 +1,9 @@
 import {hostname} from 'node:os'
 
+import type {ImageIdResolver} from '../cache/image-id.js'
+import {replayHit} from '../cache/replay.js'
+import type {KeyedJob, RunCache} from '../cache/run-cache.js'
+import type {OutputChunk} from '../cache/store.js'
 import {OrcaError} from '../errors.js'
 import type {Executor, ExecutorEvent, JobOutcome} from '../executor/types.js'
 import type {Plan} from '../plan/plan.js'
@@ -33,6 +37,10 @@ export interface RunOptions {
   /** Second Ctrl-C: kill without a grace period. */
   force: AbortSignal
   orcaVersion: string
+  /** Keys jobs, restores hits and stores successes; absent = no cache at all. */
+  cache?: RunCache
+  /** Image IDs for keys without preparing the executor (a fully cached run never loads Docker's client). */
+  imageId?: ImageIdResolver
   /** Resolves when the run may start its jobs (a server's queue); the run is already recorded while it waits. */
   waitTurn?: (signal: AbortSignal) => Promise<void>
 }
@@ -74,12 +82,13 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
   let executor: Executor | undefined
   let ready: Promise<Executor> | undefined
+  let prepared: Map<string, string> | undefined
   // One executor per run, prepared once (engine reachable, images present) before the first job.
   const getExecutor = (): Promise<Executor> =>
     (ready ??= (async () => {
       executor = await options.executor()
       const images = [...new Set([...plan.jobs.values()].filter((j) => j.steps.length > 0).map((j) => j.image))]
-      await executor.prepare(images, {
+      prepared = await executor.prepare(images, {
         signal: stop.signal,
         onEvent: (e) => e.type === 'image.pull' && emitter.emit({...e}),
       })
@@ -92,17 +101,45 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     if (!SUCCESS.has(status) && options.failFast) stop.abort()
   }
 
+  // Cheap inspection first; an image the engine lacks (or an engine it cannot reach) goes through prepare.
+  const imageIdOf = async (ref: string): Promise<string | null> => {
+    const id = await options.imageId?.(ref).catch(() => undefined)
+    if (id) return id
+    await getExecutor()
+    return prepared?.get(ref) ?? null
+  }
+
   const runOne = async (job: Job): Promise<void> => {
     const jobStart = Date.now()
     states.set(job.name, 'running')
-    emitter.emit({type: 'job.started', job: job.name, image: job.image})
+    let keyed: KeyedJob | undefined
+    const record = {output: [] as OutputChunk[], imageId: undefined as string | undefined}
+    let outcome: JobOutcome
+    try {
+      keyed = options.cache?.keyJob(job, job.steps.length === 0 ? null : await imageIdOf(job.image))
+      const restored = keyed?.use === 'hit' ? options.cache!.restore(keyed, options.artifactsDir(job.name)) : undefined
+      if (keyed && restored) {
+        replayHit(keyed, restored, jobStart, (body) => emitter.emit(body))
+        return finish(job.name, 'cached')
+      }
+    } catch (error) {
+      // Hashing or image inspection failed before the job started: report it like any infra failure.
+      keyed = undefined
+      const orcaError = toInfraError(error)
+      infraError ??= orcaError
+      stop.abort()
+      emitter.emit({type: 'job.started', job: job.name, image: job.image})
+      emitter.emit({type: 'job.finished', job: job.name, status: 'failed', durationMs: Date.now() - jobStart, cleanup: 'none', error: {kind: 'infra', message: orcaError.message}})
+      return finish(job.name, 'failed')
+    }
+    emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(keyed ? {key: keyed.key, cache: keyed.use} : {})})
     if (job.steps.length === 0) {
+      if (keyed) options.cache!.save(keyed, {runId: options.runId, artifactsDir: options.artifactsDir(job.name), output: []})
       emitter.emit({type: 'job.finished', job: job.name, status: 'succeeded', durationMs: 0, cleanup: 'none'})
       return finish(job.name, 'succeeded')
     }
-    let outcome: JobOutcome
     try {
-      outcome = await runJobInExecutor(job, await getExecutor())
+      outcome = await runJobInExecutor(job, await getExecutor(), keyed, record)
     } catch (error) {
       const orcaError = toInfraError(error)
       infraError ??= orcaError
@@ -110,6 +147,11 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       outcome = {status: 'failed', steps: [], artifacts: [], cleanup: 'none', error: {kind: 'infra', message: orcaError.message}}
     }
     if (outcome.error?.kind === 'infra') infraError ??= new OrcaError('infra', outcome.error.message)
+    // Only a succeeded job is stored; failed, timed-out and cancelled ones never are.
+    if (keyed && outcome.status === 'succeeded') {
+      options.cache!.save(keyed, {runId: options.runId, artifactsDir: options.artifactsDir(job.name), ...record})
+      options.cache!.completed(keyed, outcome.artifacts)
+    }
     emitter.emit({
       type: 'job.finished',
       job: job.name,
@@ -121,13 +163,22 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     finish(job.name, outcome.status)
   }
 
-  const runJobInExecutor = (job: Job, exec: Executor): Promise<JobOutcome> => {
+  const runJobInExecutor = (
+    job: Job,
+    exec: Executor,
+    keyed: KeyedJob | undefined,
+    record: {output: OutputChunk[]; imageId?: string},
+  ): Promise<JobOutcome> => {
+    const recording = keyed?.job.cache === true
     const streams = new Map<string, OutputStream>()
     const stream = (step: number, kind: 'stdout' | 'stderr'): OutputStream => {
       const id = `${step}:${kind}`
       let s = streams.get(id)
       if (!s) {
-        s = new OutputStream(emitter.secrets, (text) => emitter.emit({type: 'step.output', job: job.name, step, stream: kind, text}))
+        s = new OutputStream(emitter.secrets, (text) => {
+          if (recording) record.output.push({step, stream: kind, text})
+          emitter.emit({type: 'step.output', job: job.name, step, stream: kind, text})
+        })
         streams.set(id, s)
       }
       return s
@@ -147,6 +198,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
           return emitter.emit({type: 'step.finished', job: job.name, ...e.result})
         case 'job.artifact':
           return emitter.emit({type: 'job.artifact', job: job.name, ...e.artifact})
+        case 'job.container':
+          record.imageId ??= e.imageId
+          return emitter.emit({...e, job: job.name})
         default:
           return emitter.emit({...e, job: job.name})
       }
@@ -155,7 +209,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       runId: options.runId,
       job,
       projectDir: options.pipeline.projectDir,
-      inputFiles: selectInputs(options.projectFiles, job.inputs),
+      // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
+      inputFiles: keyed ? keyed.inputs.map((i) => i.path) : selectInputs(options.projectFiles, job.inputs),
       artifactDirs: job.needs.map((n) => options.artifactsDir(n)),
       artifactsDir: options.artifactsDir(job.name),
       env: jobEnv(job, options),
@@ -245,7 +300,8 @@ class RunEmitter {
 
   emit(body: EventBody): void {
     // step.output is masked by its stream (secrets split across chunks); everything else here.
-    const masked = body.type === 'step.output' || this.secrets.length === 0 ? body : maskDeep(body, this.secrets)
+    const streamed = body.type === 'step.output' && !body.replayed
+    const masked = streamed || this.secrets.length === 0 ? body : maskDeep(body, this.secrets)
     const event = {...masked, seq: ++this.#seq, time: new Date().toISOString(), runId: this.runId} as OrcaEvent
     for (const sink of this.sinks) sink.handle(event)
   }

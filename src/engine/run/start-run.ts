@@ -1,3 +1,5 @@
+import {imageIdResolver} from '../cache/image-id.js'
+import {openRunCache} from '../cache/open.js'
 import {loadConfig} from '../config/load.js'
 import type {ResolvedConfig} from '../config/types.js'
 import type {Executor} from '../executor/types.js'
@@ -74,6 +76,7 @@ export async function startRun(
   }
   const cancel = new AbortController()
   const force = new AbortController()
+  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache})
 
   const done = executeRun({
     runId,
@@ -97,8 +100,13 @@ export async function startRun(
     force: force.signal,
     orcaVersion: options.orcaVersion,
     waitTurn: options.waitTurn,
+    cache,
+    imageId: imageIdResolver({host: config.docker.host, env: request.env}),
   })
-    .finally(() => lock.release())
+    .finally(() => {
+      cache.finish()
+      lock.release()
+    })
     .then(async (result) => {
       // Retention never fails a run that already ended.
       await applyRetention(config.runsDir, config.retention).catch(() => undefined)

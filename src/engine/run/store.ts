@@ -80,6 +80,10 @@ export class RunStore implements EventSink {
     this.pendingBytes += line.length
 
     if (event.type === 'step.started') this.appendLog(event.job, `==> ${event.name}\n`, true)
+    // A cache hit's log is the output recorded when the job ran: say so before replaying it.
+    if (event.type === 'job.started' && event.cache === 'hit') {
+      this.appendLog(event.job, `==> replayed from the cache (key ${event.key?.slice(0, 12) ?? '?'})\n`, true)
+    }
     if (event.type === 'step.output') this.appendLog(event.job, event.text, false)
 
     if (this.pendingBytes >= FLUSH_BYTES) this.flushText()

@@ -1,0 +1,120 @@
+import {canonicalJson} from './format.js'
+import type {KeyManifest} from './key.js'
+
+export type ChangeArea = 'format' | 'image' | 'definition' | 'env' | 'secrets' | 'inputs' | 'needs'
+
+/** One reason two keys of a job differ, worded for people. */
+export interface KeyChange {
+  area: ChangeArea
+  /** e.g. `changed src/a.ts`, `NODE_ENV: "dev" → "prod"`, `step 2 ("test"): run changed`. */
+  text: string
+  /** The input file, for `inputs` changes. */
+  path?: string
+  /** The needed job whose key changed, for `needs` changes. */
+  need?: string
+}
+
+const MAX_VALUE = 60
+
+/** What differs between the manifest a job was last cached under and its current one, area by area. */
+export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChange[] {
+  const changes: KeyChange[] = []
+  if (before.format !== after.format) changes.push({area: 'format', text: `cache format ${before.format} → ${after.format}`})
+
+  if (before.image !== after.image) changes.push({area: 'image', text: `image ${show(before.image)} → ${show(after.image)}`})
+  else if (before.imageId !== after.imageId) {
+    changes.push({area: 'image', text: `${after.image ?? 'image'} now resolves to ${short(after.imageId)} (was ${short(before.imageId)})`})
+  }
+
+  const steps = Math.max(before.steps.length, after.steps.length)
+  for (let i = 0; i < steps; i++) {
+    const a = before.steps[i]
+    const b = after.steps[i]
+    if (!a) changes.push({area: 'definition', text: `step ${i + 1} ("${b!.name}") added`})
+    else if (!b) changes.push({area: 'definition', text: `step ${i + 1} ("${a.name}") removed`})
+    else {
+      const fields = (['name', 'run', 'env', 'allowFailure'] as const).filter((f) => canonicalJson(a[f]) !== canonicalJson(b[f]))
+      if (fields.length > 0) changes.push({area: 'definition', text: `step ${i + 1} ("${b.name}"): ${fields.join(', ')} changed`})
+    }
+  }
+  for (const field of ['workdir', 'user', 'network', 'volumes', 'artifacts'] as const) {
+    if (canonicalJson(before[field]) !== canonicalJson(after[field])) {
+      changes.push({area: 'definition', text: `${field}: ${show(before[field])} → ${show(after[field])}`})
+    }
+  }
+
+  for (const name of union(Object.keys(before.env), Object.keys(after.env))) {
+    const a = before.env[name]
+    const b = after.env[name]
+    if (a === b) continue
+    const text = a === undefined ? `${name} added (${show(b)})` : b === undefined ? `${name} removed (was ${show(a)})` : `${name}: ${show(a)} → ${show(b)}`
+    changes.push({area: 'env', text})
+  }
+  const secretsBefore = new Set(before.secrets)
+  const secretsAfter = new Set(after.secrets)
+  for (const name of after.secrets) if (!secretsBefore.has(name)) changes.push({area: 'secrets', text: `${name} added`})
+  for (const name of before.secrets) if (!secretsAfter.has(name)) changes.push({area: 'secrets', text: `${name} removed`})
+
+  changes.push(...diffInputs(before, after))
+
+  for (const name of union(Object.keys(before.needs), Object.keys(after.needs))) {
+    const a = before.needs[name]
+    const b = after.needs[name]
+    if (a === b) continue
+    const text = a === undefined ? `${name} added` : b === undefined ? `${name} removed` : `${name}: key ${short(a)} → ${short(b)}`
+    changes.push({area: 'needs', text, need: name})
+  }
+  return changes
+}
+
+function diffInputs(before: KeyManifest, after: KeyManifest): KeyChange[] {
+  const changes: KeyChange[] = []
+  const old = new Map(before.inputs.map((i) => [i.path, i]))
+  const seen = new Set<string>()
+  for (const input of after.inputs) {
+    seen.add(input.path)
+    const was = old.get(input.path)
+    if (!was) changes.push({area: 'inputs', text: `added    ${input.path}`, path: input.path})
+    else if (was.sha256 !== input.sha256) changes.push({area: 'inputs', text: `changed  ${input.path}`, path: input.path})
+    else if (was.mode !== input.mode) changes.push({area: 'inputs', text: `mode     ${input.path} (${was.mode} → ${input.mode})`, path: input.path})
+  }
+  for (const input of before.inputs) {
+    if (!seen.has(input.path)) changes.push({area: 'inputs', text: `removed  ${input.path}`, path: input.path})
+  }
+  return changes.sort((a, b) => (a.path! < b.path! ? -1 : a.path! > b.path! ? 1 : 0))
+}
+
+/** A one-line reason for a miss, e.g. `2 inputs changed (src/a.ts, src/b.ts); env NODE_ENV`. */
+export function summariseChanges(changes: KeyChange[]): string {
+  if (changes.length === 0) return 'same key as last cached, but the entry is gone (pruned or cleared)'
+  const parts: string[] = []
+  const inputs = changes.filter((c) => c.area === 'inputs')
+  if (inputs.length > 0) {
+    const names = inputs.slice(0, 2).map((c) => c.path).join(', ')
+    parts.push(`${inputs.length} input${inputs.length > 1 ? 's' : ''} changed (${names}${inputs.length > 2 ? ', …' : ''})`)
+  }
+  const env = changes.filter((c) => c.area === 'env')
+  if (env.length > 0) parts.push(`env ${env.map((c) => c.text.split(/[: ]/)[0]).join(', ')}`)
+  for (const area of ['image', 'definition', 'secrets', 'format'] as const) {
+    const found = changes.filter((c) => c.area === area)
+    if (found.length > 0) parts.push(area === 'definition' ? found.map((c) => c.text.split(':')[0]).join(', ') : `${area} changed`)
+  }
+  const needs = changes.filter((c) => c.area === 'needs')
+  if (needs.length > 0) parts.push(`needs ${needs.map((c) => c.need).join(', ')} (key changed)`)
+  return parts.join('; ')
+}
+
+function union(a: string[], b: string[]): string[] {
+  return [...new Set([...a, ...b])].sort()
+}
+
+function short(id: string | null | undefined): string {
+  if (!id) return '(unknown)'
+  const hex = id.replace(/^sha256:/, '')
+  return `${id.startsWith('sha256:') ? 'sha256:' : ''}${hex.slice(0, 12)}`
+}
+
+function show(value: unknown): string {
+  const text = value === null || value === undefined ? '(none)' : JSON.stringify(value)
+  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text
+}

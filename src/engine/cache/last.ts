@@ -1,0 +1,46 @@
+import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import * as path from 'node:path'
+
+import {sha256} from './format.js'
+import type {KeyManifest} from './key.js'
+import type {CacheStore} from './store.js'
+
+/** The last key a job of a project was cached under, with what it covered (for `orca explain`). */
+export interface LastCached {
+  key: string
+  runId: string
+  createdAt: string
+  manifest: KeyManifest
+}
+
+function projectSlot(projectDir: string): string {
+  return sha256(projectDir).slice(0, 24)
+}
+
+/** Where the stat index of a project lives. */
+export function statIndexFile(store: CacheStore, projectDir: string): string {
+  return path.join(store.root, 'stat', `${projectSlot(projectDir)}.json`)
+}
+
+function lastFile(store: CacheStore, projectDir: string, job: string): string {
+  return path.join(store.root, 'last', projectSlot(projectDir), `${job}.json`)
+}
+
+/** Records the job's newest cached key (kept even when the entry itself is pruned later). */
+export function writeLast(store: CacheStore, projectDir: string, job: string, last: LastCached): void {
+  const file = lastFile(store, projectDir, job)
+  mkdirSync(path.dirname(file), {recursive: true})
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  writeFileSync(temp, JSON.stringify(last))
+  renameSync(temp, file)
+}
+
+export function readLast(store: CacheStore, projectDir: string, job: string): LastCached | undefined {
+  try {
+    const last = JSON.parse(readFileSync(lastFile(store, projectDir, job), 'utf8')) as LastCached
+    return typeof last.key === 'string' && last.manifest ? last : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,22 @@
+import type {ResolvedConfig} from '../config/types.js'
+import type {Pipeline} from '../pipeline/types.js'
+import {RunCache} from './run-cache.js'
+import {CacheStore} from './store.js'
+
+/** The run cache for a pipeline under the configured `cacheDir` and `cache.maxSize`. */
+export function openRunCache(input: {
+  config: ResolvedConfig
+  pipeline: Pipeline
+  projectFiles: string[]
+  envOverrides: Record<string, string>
+  noCache: boolean
+}): RunCache {
+  return new RunCache({
+    store: new CacheStore(input.config.cacheDir),
+    projectDir: input.pipeline.projectDir,
+    projectFiles: input.projectFiles,
+    envOverrides: input.envOverrides,
+    noCache: input.noCache,
+    maxSizeBytes: input.config.cache.maxSizeBytes,
+  })
+}

@@ -1,0 +1,196 @@
+import {rmSync} from 'node:fs'
+
+import type {ArtifactRecord} from '../executor/types.js'
+import {selectInputs} from '../plan/inputs.js'
+import type {Job} from '../pipeline/types.js'
+import type {CacheUse} from '../run/events.js'
+import {canonicalJson, sha256} from './format.js'
+import {InputHasher, type HashedInput} from './hash-inputs.js'
+import {keyManifest, keyOf, type KeyManifest} from './key.js'
+import {statIndexFile, writeLast} from './last.js'
+import {pruneCache} from './maintenance.js'
+import {CorruptEntryError, type CacheStore, type CachedFile, type EntryMeta, type OutputChunk} from './store.js'
+
+export interface RunCacheOptions {
+  store: CacheStore
+  projectDir: string
+  /** Every project file not ignored: the universe of inputs. */
+  projectFiles: string[]
+  envOverrides: Record<string, string>
+  /** `--no-cache`: keys are computed and results stored, but nothing is restored. */
+  noCache: boolean
+  /** `cache.maxSize`: pruned to this after a run that stored something. */
+  maxSizeBytes?: number
+}
+
+/** A job's key for this run and what the cache holds under it. */
+export interface KeyedJob {
+  job: Job
+  key: string
+  manifest: KeyManifest
+  /** The files hashed, which are exactly the files the container gets. */
+  inputs: HashedInput[]
+  use: CacheUse
+  /** The entry under the key, not yet verified byte for byte (restore does that). */
+  entry?: EntryMeta
+  /** Why an entry under this key was thrown away. */
+  corrupt?: string
+}
+
+export interface Restored {
+  artifacts: CachedFile[]
+  output: OutputChunk[]
+  /** The run that produced the entry. */
+  runId: string
+}
+
+export interface SaveInput {
+  runId: string
+  artifactsDir: string
+  output: OutputChunk[]
+  /** The image ID the container was actually created from. */
+  imageId?: string
+}
+
+/** Recorded output above this is cut (with a note) rather than grow the cache without bound. */
+const MAX_OUTPUT_CHARS = 32 * 1024 * 1024
+
+/**
+ * The cache as one run uses it: keys jobs (in dependency order), restores hits, stores successes.
+ * Dependents key on their needs' keys; a need that does not use the cache (`cache: false`) contributes
+ * the hashes of the artifacts it actually produced instead, so its dependents never reuse stale work.
+ */
+export class RunCache {
+  readonly store: CacheStore
+  readonly projectDir: string
+  private readonly hasher: InputHasher
+  private readonly keys = new Map<string, string>()
+  private stored = 0
+
+  constructor(private readonly options: RunCacheOptions) {
+    this.store = options.store
+    this.projectDir = options.projectDir
+    this.hasher = new InputHasher(options.projectDir, statIndexFile(options.store, options.projectDir))
+  }
+
+  /** The key dependents use for a settled job; undefined until known. */
+  keyFor(job: string): string | undefined {
+    return this.keys.get(job)
+  }
+
+  /**
+   * Computes the job's key and looks it up. Returns undefined when a need's key is not known yet
+   * (only in a dry run: a `cache: false` need must run first).
+   */
+  keyJob(job: Job, imageId: string | null): KeyedJob | undefined {
+    const needs: Record<string, string> = {}
+    for (const need of job.needs) {
+      const key = this.keys.get(need)
+      if (key === undefined) return undefined
+      needs[need] = key
+    }
+    const inputs = job.steps.length === 0 ? [] : this.hasher.hash(selectInputs(this.options.projectFiles, job.inputs))
+    const manifest = keyManifest({job, imageId, envOverrides: this.options.envOverrides, inputs, needs})
+    const key = keyOf(manifest)
+    if (job.cache) this.keys.set(job.name, key)
+    const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss'}
+    if (!job.cache || this.options.noCache) keyed.use = 'disabled'
+    else if (imageId !== null || job.steps.length === 0) {
+      const found = this.store.read(key)
+      if (found.status === 'found') {
+        keyed.use = 'hit'
+        keyed.entry = found.meta
+      } else if (found.status === 'corrupt') {
+        keyed.corrupt = found.reason
+      }
+    }
+    return keyed
+  }
+
+  /**
+   * Restores a hit's artifacts into destDir and reads its output, verifying every byte. A damaged
+   * entry is removed, destDir emptied, and the job becomes a miss (undefined).
+   */
+  restore(keyed: KeyedJob, destDir: string): Restored | undefined {
+    const entry = keyed.entry
+    if (!entry) return undefined
+    try {
+      const artifacts = this.store.restore(entry, destDir)
+      const output = this.store.readOutput(entry)
+      this.store.touch(keyed.key)
+      return {artifacts, output, runId: entry.runId}
+    } catch (error) {
+      if (!(error instanceof CorruptEntryError)) throw error
+      rmSync(destDir, {recursive: true, force: true})
+      keyed.use = 'miss'
+      keyed.corrupt = error.message
+      delete keyed.entry
+      return undefined
+    }
+  }
+
+  /** What dependents of a job key on once it succeeded. */
+  completed(keyed: KeyedJob, artifacts: ArtifactRecord[]): void {
+    if (keyed.job.cache) return
+    const produced = artifacts.map((a) => [a.path, a.sha256]).sort()
+    this.keys.set(keyed.job.name, sha256(canonicalJson({ran: keyed.key, produced})))
+  }
+
+  /**
+   * Stores a succeeded job's artifacts and output under its key. Returns why it did not, when it did
+   * not: the job opted out, an input changed after it was hashed, or the image changed under the tag.
+   */
+  save(keyed: KeyedJob, input: SaveInput): string | undefined {
+    if (!keyed.job.cache) return 'the job has cache: false'
+    if (input.imageId !== undefined && keyed.manifest.imageId !== null && input.imageId !== keyed.manifest.imageId) {
+      return `image ${keyed.job.image} changed while the run started (${input.imageId})`
+    }
+    const changed = this.hasher.changedSince(keyed.inputs)
+    if (changed.length > 0) return `input ${changed[0]} changed while the job ran`
+    try {
+      const result = this.store.publish({
+        key: keyed.key,
+        job: keyed.job.name,
+        projectDir: this.options.projectDir,
+        runId: input.runId,
+        manifest: keyed.manifest,
+        artifactsDir: input.artifactsDir,
+        output: capOutput(input.output),
+      })
+      writeLast(this.store, this.options.projectDir, keyed.job.name, {
+        key: keyed.key,
+        runId: input.runId,
+        createdAt: new Date().toISOString(),
+        manifest: keyed.manifest,
+      })
+      if (result === 'stored') this.stored++
+      return undefined
+    } catch (error) {
+      return `could not write the cache: ${(error as Error).message}`
+    }
+  }
+
+  /** Saves the stat index and, when something was stored, prunes to `cache.maxSize`. Never throws. */
+  finish(): void {
+    try {
+      this.hasher.save(this.options.projectFiles)
+      if (this.stored > 0 && this.options.maxSizeBytes !== undefined) pruneCache(this.store, this.options.maxSizeBytes)
+    } catch {
+      // The cache is an optimisation: a failed index write or prune never fails a run.
+    }
+  }
+}
+
+function capOutput(output: OutputChunk[]): OutputChunk[] {
+  let total = 0
+  const kept: OutputChunk[] = []
+  for (const chunk of output) {
+    total += chunk.text.length
+    if (total > MAX_OUTPUT_CHARS) {
+      kept.push({step: chunk.step, stream: 'stderr', text: '[orca: output cut here when it was cached]\n'})
+      break
+    }
+    kept.push(chunk)
+  }
+  return kept
+}
