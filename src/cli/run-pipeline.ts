@@ -1,17 +1,26 @@
+import {resolve} from 'node:path'
 import type {Writable} from 'node:stream'
 
 import type {Plan} from '../engine/plan/plan.js'
+import type {JunitReporter} from '../engine/report/junit.js'
 import type {EventSink} from '../engine/run/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
-import {prepareRun, startRun, type RunRequest} from '../engine/run/start-run.js'
+import {prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
 
 export interface RunPipelineOptions extends RunRequest {
   dryRun: boolean
   output: 'auto' | 'tty' | 'plain' | 'json'
+  /** `--junit FILE`: also write a JUnit XML report there (relative to cwd). */
+  junit?: string
   orcaVersion: string
   stdout: Writable & {isTTY?: boolean}
   stderr: Writable
+  /** Read for Ctrl-C by the live view. */
+  stdin?: NodeJS.ReadStream
 }
+
+/** A reporter that says itself that the run is being cancelled (the live view owns the screen). */
+type Reporter = EventSink & {showCancelling?(count: number): void}
 
 /** `orca run` end to end: returns the exit code (SPEC §7). User mistakes throw OrcaError before anything is written. */
 export async function runPipeline(options: RunPipelineOptions): Promise<number> {
@@ -21,17 +30,28 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
     return 0
   }
 
-  const reporter = await pickReporter(options)
-  const run = await startRun(prepared, {sinks: [reporter], orcaVersion: options.orcaVersion})
+  let cancelRun = (): void => {}
+  const reporter = await pickReporter(options, prepared, () => cancelRun())
+  const sinks: EventSink[] = [reporter]
+  let junit: JunitReporter | undefined
+  if (options.junit !== undefined) {
+    const {JunitReporter} = await import('../engine/report/junit.js')
+    sinks.push((junit = new JunitReporter(resolve(options.cwd, options.junit))))
+  }
+  const run = await startRun(prepared, {sinks, orcaVersion: options.orcaVersion})
   let signals = 0
   const onSignal = (): void => {
-    options.stderr.write(
-      ++signals === 1
-        ? '\norca: cancelling the run (press Ctrl-C again to stop containers without waiting)\n'
-        : '\norca: stopping containers now\n',
-    )
+    if (reporter.showCancelling) reporter.showCancelling(++signals)
+    else {
+      options.stderr.write(
+        ++signals === 1
+          ? '\norca: cancelling the run (press Ctrl-C again to stop containers without waiting)\n'
+          : '\norca: stopping containers now\n',
+      )
+    }
     run.cancel()
   }
+  cancelRun = onSignal
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   let result: RunResult
@@ -41,6 +61,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
+  if (junit?.error) options.stderr.write(`error: cannot write the JUnit report ${options.junit}: ${junit.error.message}\n`)
 
   if (result.status === 'cancelled') return 130
   if (result.infraError) {
@@ -51,15 +72,29 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   return result.status === 'succeeded' ? 0 : 1
 }
 
-async function pickReporter(options: RunPipelineOptions): Promise<EventSink> {
+async function pickReporter(options: RunPipelineOptions, prepared: PreparedRun, onCancel: () => void): Promise<Reporter> {
   if (options.output === 'json') {
     const {JsonReporter} = await import('../engine/report/json.js')
     return new JsonReporter(options.stdout)
   }
-  // The live terminal view comes with its own issue; until then `auto` and `tty` print lines,
-  // grouped per job under GitHub Actions and GitLab CI.
+  // The live view needs a terminal on both ends: Ink writes erase sequences into a pipe.
+  const stderr = options.stderr as Writable & {isTTY?: boolean}
+  const live =
+    options.output === 'tty' ||
+    (options.output === 'auto' && options.stdout.isTTY === true && stderr.isTTY === true && !isCi(options.env))
+  if (live) {
+    // Ink and React cost ~400 ms to import: only this path loads them.
+    const [{LiveView}, {pastDurations}] = await Promise.all([import('../ui/live-view.js'), import('../engine/report/history.js')])
+    const past = await pastDurations(prepared.config.runsDir, prepared.plan.order).catch(() => undefined)
+    return new LiveView({stream: options.stderr as NodeJS.WriteStream, stdin: options.stdin, onCancel, past})
+  }
   const {lineReporterFor} = await import('../engine/report/ci.js')
   return lineReporterFor(options.stdout, {env: options.env})
+}
+
+function isCi(env: NodeJS.ProcessEnv): boolean {
+  const ci = env.CI
+  return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false'
 }
 
 function formatPlan(plan: Plan): string {

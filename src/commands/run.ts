@@ -16,6 +16,7 @@ Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid job
     {description: 'Run one target and the jobs it needs', command: '<%= config.bin %> <%= command.id %> build-and-test'},
     {description: 'Use another file, four jobs at a time, stop at the first failure', command: '<%= config.bin %> <%= command.id %> -f ci/jobs.yml -j 4 --fail-fast'},
     {description: 'Machine-readable events on stdout', command: '<%= config.bin %> <%= command.id %> test --output json > events.ndjson'},
+    {description: 'Write a JUnit report for the CI to show', command: '<%= config.bin %> <%= command.id %> --junit reports/orca.xml'},
     {description: 'Keep failed containers around for debugging', command: '<%= config.bin %> <%= command.id %> --cleanup remove_on_completion'},
     {description: 'Override an environment variable for every job', command: '<%= config.bin %> <%= command.id %> -e NODE_ENV=test'},
   ]
@@ -33,6 +34,7 @@ Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid job
     'dry-run': Flags.boolean({description: 'print the plan and run nothing'}),
     'fail-fast': Flags.boolean({description: 'cancel running jobs and skip pending ones after the first failure'}),
     output: Flags.string({description: 'how progress is shown', options: ['auto', 'tty', 'plain', 'json'], default: 'auto'}),
+    junit: Flags.string({description: 'also write a JUnit XML report to FILE (a testsuite per job, a testcase per step)', helpValue: 'FILE'}),
     cleanup: Flags.string({description: 'cleanup policy for every job of this run', options: [...CLEANUP_POLICIES]}),
     env: Flags.string({char: 'e', description: 'set an environment variable in every job (repeatable)', multiple: true, multipleNonGreedy: true}),
   }
@@ -50,11 +52,13 @@ Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid job
       dryRun: flags['dry-run'],
       failFast: flags['fail-fast'],
       output: flags.output as 'auto' | 'tty' | 'plain' | 'json',
+      junit: flags.junit,
       cleanup: flags.cleanup as CleanupPolicy | undefined,
       envOverrides: parseEnvFlags(flags.env ?? []),
       orcaVersion: this.config.version,
       stdout: process.stdout,
       stderr: process.stderr,
+      stdin: process.stdin,
     })
     if (exitCode !== 0) this.exit(exitCode)
   }

@@ -180,7 +180,7 @@ export function describeJob(job: JobRecord): string {
 }
 
 /** Why a job ended the way it did, in a few words; empty when it went well. */
-function summaryDetail(job: JobRecord): string {
+export function summaryDetail(job: JobRecord): string {
   if (job.status === 'skipped') return job.skippedReason ?? ''
   if (job.status === 'succeeded' || job.status === 'cached') return ''
   const step = job.steps.find((s) => !s.allowFailure && (s.status === 'failed' || s.status === 'timed_out'))
