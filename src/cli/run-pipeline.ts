@@ -1,7 +1,6 @@
 import {resolve} from 'node:path'
 import type {Writable} from 'node:stream'
 
-import type {Plan} from '../engine/plan/plan.js'
 import type {JunitReporter} from '../engine/report/junit.js'
 import type {EventSink} from '../engine/run/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
@@ -26,7 +25,8 @@ type Reporter = EventSink & {showCancelling?(count: number): void}
 export async function runPipeline(options: RunPipelineOptions): Promise<number> {
   const prepared = await prepareRun(options)
   if (options.dryRun) {
-    options.stdout.write(formatPlan(prepared.plan))
+    const {dryRunKeys, formatDryRun} = await import('../engine/cache/dry-run.js')
+    options.stdout.write(formatDryRun(prepared, await dryRunKeys(prepared)))
     return 0
   }
 
@@ -96,15 +96,3 @@ function isCi(env: NodeJS.ProcessEnv): boolean {
   const ci = env.CI
   return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false'
 }
-
-function formatPlan(plan: Plan): string {
-  const width = Math.max(...plan.order.map((n) => n.length), 3)
-  const lines = [`${'job'.padEnd(width)}  ${'image'.padEnd(24)}  needs`]
-  for (const name of plan.order) {
-    const job = plan.jobs.get(name)!
-    const image = job.steps.length === 0 ? '(group)' : job.image
-    lines.push(`${name.padEnd(width)}  ${image.padEnd(24)}  ${job.needs.join(', ') || '-'}`)
-  }
-  return `${lines.join('\n')}\n${plan.order.length} job${plan.order.length === 1 ? '' : 's'} planned; nothing was run (--dry-run)\n`
-}
-
