@@ -58,10 +58,12 @@ export interface RawResponse {
   json: <T = any>() => T // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-/** One HTTP request with full control of headers (fetch will not send a foreign Host). */
+/** One HTTP request with full control of path and headers (fetch will not send a foreign Host). */
 export function raw(url: string, path: string, init: {method?: string; headers?: Record<string, string>; body?: string | Buffer} = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(new URL(path, url), {method: init.method ?? 'GET', headers: init.headers}, (res) => {
+    // The path goes out as written: a WHATWG URL would resolve `%2e%2e` segments before the server sees them.
+    const {hostname, port} = new URL(url)
+    const req = httpRequest({hostname, port, path, method: init.method ?? 'GET', headers: init.headers}, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => {
