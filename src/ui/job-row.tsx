@@ -33,7 +33,7 @@ export function JobRow({job, now, nameWidth, lines}: {job: JobView; now: number;
         {running && job.step !== null ? <Text color="blue"> ▶ {job.step}</Text> : null}
         {!running && job.detail ? <Text color="gray"> {job.detail}</Text> : null}
       </Text>
-      {job.lines.slice(-lines).map((line, i) => (
+      {(lines > 0 ? job.lines.slice(-lines) : []).map((line, i) => (
         <Text key={i} wrap="truncate" color="gray">
           {'    │ '}
           {line}
