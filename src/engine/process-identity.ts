@@ -27,18 +27,25 @@ export function pidExists(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
+  // A killed process stays a zombie until its parent reaps it: it still has a pid but runs nothing.
+  const state = statFields(pid)?.[0]
+  return state !== 'Z' && state !== 'X'
 }
 
 /** Another process's start time as `processStartTime` reports it there; undefined when it cannot be read (not Linux, gone). */
 export function startTimeOf(pid: number): string | undefined {
+  return statFields(pid)?.[19]
+}
+
+/** Fields 3 onwards of /proc/<pid>/stat (state, ppid, ..., starttime at index 19); undefined off Linux. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Field 22 (starttime); the command name (field 2) may hold spaces, so count after its ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+    // The command name (field 2) may hold spaces and parentheses, so count after its last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   } catch {
     return undefined
   }

@@ -1,0 +1,100 @@
+import {Flags} from '@oclif/core'
+
+import {OrcaCommand} from '../cli/base.js'
+import {parseDuration} from '../engine/duration.js'
+import {OrcaError} from '../engine/errors.js'
+import type {CleanItem, CleanSelection} from '../engine/maintenance/clean.js'
+
+export default class Clean extends OrcaCommand {
+  static override summary = 'Remove what orca left behind: leaked or kept containers, volumes, old runs, the cache.'
+
+  static override description = `Maintenance, one task per flag, with progress:
+  --leaks    containers and networks of runs that are no longer alive (orca was killed or crashed) and that no cleanup policy keeps; the default when no flag is given
+  --kept     containers kept by a cleanup policy (and the images holding their filesystems)
+  --volumes  the named volumes of jobs (package caches and the like)
+  --runs     recorded runs under the runs directory, all finished ones or those started more than --older-than ago; live runs are never removed
+  --cache    every cache entry
+
+Only what orca labelled (orca.managed=true) or wrote under its runs and cache directories is touched. A run counts as alive while its lock says so (see docs/history.md): the containers of a run another orca process is running are never leaks. --dry-run lists what would be removed and removes nothing.
+
+Exit codes: 0 done, 2 usage error, 3 Docker unreachable or a removal failed.`
+
+  static override examples = [
+    {description: 'Remove leaked containers after orca was killed', command: '<%= config.bin %> <%= command.id %> --leaks'},
+    {description: 'See what would go, without removing anything', command: '<%= config.bin %> <%= command.id %> --leaks --kept --dry-run'},
+    {description: 'Remove containers kept for debugging', command: '<%= config.bin %> <%= command.id %> --kept'},
+    {description: 'Forget runs older than a week', command: '<%= config.bin %> <%= command.id %> --runs --older-than 7d'},
+    {description: 'Start over: cache, kept containers and every finished run', command: '<%= config.bin %> <%= command.id %> --cache --kept --runs'},
+  ]
+
+  static override flags = {
+    leaks: Flags.boolean({description: 'remove leaked containers and networks of dead runs'}),
+    kept: Flags.boolean({description: 'remove containers kept by cleanup policy'}),
+    volumes: Flags.boolean({description: "remove jobs' named volumes"}),
+    runs: Flags.boolean({description: 'remove finished runs (all, or those older than --older-than)'}),
+    'older-than': Flags.string({description: 'with --runs: only runs started longer ago than this, e.g. 7d, 12h', dependsOn: ['runs']}),
+    cache: Flags.boolean({description: 'remove every cache entry'}),
+    'dry-run': Flags.boolean({description: 'list what would be removed, remove nothing'}),
+  }
+
+  public async run(): Promise<void> {
+    const {flags} = await this.parse(Clean)
+    const selection = parseSelection(flags)
+    const dryRun = flags['dry-run']
+    const [{loadConfig}, {cleanTasks}, {Listr}] = await Promise.all([
+      import('../engine/config/load.js'),
+      import('../engine/maintenance/clean.js'),
+      import('listr2'),
+    ])
+    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const tasks = cleanTasks(selection, {
+      runsDir: config.runsDir,
+      cacheDir: config.cacheDir,
+      docker: async () => {
+        const {connectDocker} = await import('../engine/executor/docker/connect.js')
+        return connectDocker({host: config.docker.host, env: process.env})
+      },
+    })
+
+    const found: Array<{task: string; item: CleanItem}> = []
+    const interactive = process.stdout.isTTY === true && !process.env.CI
+    const list = new Listr(
+      tasks.map((t) => ({
+        title: t.title,
+        task: async (_ctx: unknown, task: {title: string}) => {
+          const items = await t.run({dryRun, onItem: (item) => found.push({task: t.key, item})})
+          const done = items.filter((i) => i.skipped === undefined).length
+          task.title = `${t.title}: ${done === 0 ? 'nothing to remove' : `${dryRun ? 'would remove' : 'removed'} ${done}`}`
+        },
+      })),
+      {renderer: interactive ? 'default' : 'simple', exitOnError: false, concurrent: false, rendererOptions: {}},
+    )
+    await list.run()
+
+    for (const {item} of found) {
+      const verb = item.skipped ? `kept ${item.kind}` : `${dryRun ? 'would remove' : 'removed'} ${item.kind}`
+      process.stdout.write(`${verb} ${item.name}${item.detail ? ` (${item.detail})` : ''}${item.skipped ? `: ${item.skipped}` : ''}\n`)
+    }
+    const error = list.errors[0]?.error
+    if (error) throw error instanceof OrcaError ? error : new OrcaError('infra', `clean failed: ${error.message}`, {cause: error})
+  }
+}
+
+function parseSelection(flags: {leaks: boolean; kept: boolean; volumes: boolean; runs: boolean; 'older-than'?: string; cache: boolean}): CleanSelection {
+  let olderThanMs = 0
+  if (flags['older-than'] !== undefined) {
+    const parsed = parseDuration(flags['older-than'])
+    if (parsed === undefined) throw new OrcaError('usage', `--older-than expects a duration like 7d, 12h or 30m, got "${flags['older-than']}"`)
+    olderThanMs = parsed
+  }
+  const selection: CleanSelection = {
+    leaks: flags.leaks,
+    kept: flags.kept,
+    volumes: flags.volumes,
+    cache: flags.cache,
+    ...(flags.runs ? {runs: {olderThanMs}} : {}),
+  }
+  // Nothing asked for: leaks are the one thing always safe to remove.
+  if (!flags.leaks && !flags.kept && !flags.volumes && !flags.runs && !flags.cache) selection.leaks = true
+  return selection
+}

@@ -1,0 +1,38 @@
+import {Flags} from '@oclif/core'
+
+import {OrcaCommand} from '../cli/base.js'
+
+const STATUSES = ['running', 'succeeded', 'failed', 'timed_out', 'cancelled', 'abandoned'] as const
+
+export default class Runs extends OrcaCommand {
+  static override summary = 'List past runs, newest first.'
+
+  static override description = `Lists the runs recorded under the runs directory (.orca/runs by default): id, status, targets, start time, duration and how many jobs succeeded, failed (failed, timed out or cancelled) or were cached. A run whose orca process is gone (killed, crashed, machine rebooted) is shown as abandoned, and its record is fixed up so every later look agrees.
+
+Exit codes: 0 listed (also when there are no runs), 2 usage or configuration error.`
+
+  static override examples = [
+    {description: 'The 20 most recent runs', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Only failed runs, at most 5', command: '<%= config.bin %> <%= command.id %> --status failed --limit 5'},
+    {description: 'Runs whose orca process died', command: '<%= config.bin %> <%= command.id %> --status abandoned'},
+    {description: 'Run records as JSON, e.g. for jq', command: "<%= config.bin %> <%= command.id %> --json | jq -r '.[0].id'"},
+  ]
+
+  static override flags = {
+    limit: Flags.integer({char: 'n', description: 'show at most this many runs', default: 20, min: 1}),
+    status: Flags.string({description: 'only runs with this status', options: [...STATUSES]}),
+    json: Flags.boolean({description: 'print the run records as a JSON array'}),
+  }
+
+  public async run(): Promise<void> {
+    const {flags} = await this.parse(Runs)
+    const [{loadConfig}, {inspectRuns}, {formatRunsTable}] = await Promise.all([
+      import('../engine/config/load.js'),
+      import('../engine/history/abandon.js'),
+      import('../engine/history/format.js'),
+    ])
+    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const records = (await inspectRuns(config.runsDir)).filter((r) => flags.status === undefined || r.status === flags.status).slice(0, flags.limit)
+    process.stdout.write(flags.json ? JSON.stringify(records, null, 2) + '\n' : formatRunsTable(records))
+  }
+}

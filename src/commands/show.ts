@@ -1,0 +1,46 @@
+import {Args, Flags} from '@oclif/core'
+
+import {OrcaCommand} from '../cli/base.js'
+
+export default class Show extends OrcaCommand {
+  static override summary = 'Show one run: its jobs, states, durations, cache use, artifacts and a timeline.'
+
+  static override description = `Prints a run's record: status, targets, times, then one line per job (status, duration, cache hit/miss, what cleanup did, artifacts), a timeline with one bar per job on a shared time axis (so parallel jobs and the critical path, marked *, can be seen), the artifacts with their sizes and digests, and why jobs failed or were skipped.
+
+RUN is a run id, a unique prefix of one, or "latest". A run whose orca process is gone is shown (and recorded) as abandoned.
+
+Exit codes: 0 shown, 2 unknown run or usage error.`
+
+  static override examples = [
+    {description: 'The most recent run', command: '<%= config.bin %> <%= command.id %> latest'},
+    {description: 'A run by a prefix of its id', command: '<%= config.bin %> <%= command.id %> 20261125T2030'},
+    {description: 'The run record (run.json) as JSON', command: '<%= config.bin %> <%= command.id %> latest --json'},
+    {description: 'Durations of every job with jq', command: "<%= config.bin %> <%= command.id %> latest --json | jq '.jobs | map_values(.durationMs)'"},
+  ]
+
+  static override args = {
+    run: Args.string({description: 'run id, unique prefix, or "latest"', required: true}),
+  }
+
+  static override flags = {
+    json: Flags.boolean({description: 'print the run record as JSON'}),
+  }
+
+  public async run(): Promise<void> {
+    const {args, flags} = await this.parse(Show)
+    const [{loadConfig}, {resolveRunId}, {inspectRun}, {formatRunDetails}] = await Promise.all([
+      import('../engine/config/load.js'),
+      import('../engine/run/run-id.js'),
+      import('../engine/history/abandon.js'),
+      import('../engine/history/format.js'),
+    ])
+    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const id = await resolveRunId(config.runsDir, args.run)
+    const record = await inspectRun(config.runsDir, id)
+    if (flags.json) {
+      process.stdout.write(JSON.stringify(record, null, 2) + '\n')
+      return
+    }
+    process.stdout.write(formatRunDetails(record, {width: process.stdout.columns ?? 100}))
+  }
+}

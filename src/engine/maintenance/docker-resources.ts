@@ -1,0 +1,90 @@
+import type Docker from 'dockerode'
+
+import {withTimeout} from '../executor/docker/call.js'
+import {KEPT_REPOSITORY, LABEL} from '../executor/docker/container-spec.js'
+import {removeContainer} from '../executor/docker/resources.js'
+import type {ProcessIdentity} from '../process-identity.js'
+
+/** A container kept by policy and the image holding its filesystem. */
+export interface KeptContainer {
+  id: string
+  name: string
+  imageId: string
+  runId?: string
+  job?: string
+}
+
+const MANAGED = `${LABEL.managed}=true`
+
+/** The owner recorded on each run's containers, by run id (for runs this project's runsDir does not know). */
+export async function containerOwners(docker: Docker): Promise<Map<string, ProcessIdentity>> {
+  const list = await withTimeout(docker.listContainers({all: true, filters: {label: [MANAGED]}}), 'list containers')
+  const owners = new Map<string, ProcessIdentity>()
+  for (const info of list) {
+    const runId = info.Labels[LABEL.run]
+    const pid = Number(info.Labels[LABEL.pid])
+    const host = info.Labels[LABEL.host]
+    const startTime = info.Labels[LABEL.pidStart]
+    if (runId === undefined || host === undefined || startTime === undefined || !Number.isInteger(pid)) continue
+    owners.set(runId, {pid, host, startTime})
+  }
+  return owners
+}
+
+export async function listKept(docker: Docker): Promise<KeptContainer[]> {
+  const list = await withTimeout(docker.listContainers({all: true, filters: {label: [MANAGED, `${LABEL.kept}=true`]}}), 'list containers')
+  return list.map((info) => ({
+    id: info.Id,
+    name: (info.Names[0] ?? info.Id).replace(/^\//, ''),
+    imageId: info.ImageID,
+    runId: info.Labels[LABEL.run],
+    job: info.Labels[LABEL.job],
+  }))
+}
+
+/** Removes a kept container, then its image (left alone if anything else still uses it). */
+export async function removeKeptContainer(docker: Docker, kept: KeptContainer): Promise<void> {
+  await removeContainer(docker.getContainer(kept.id))
+  await removeKeptImage(docker, kept.imageId)
+}
+
+/** Images of kept containers whose container is gone (removed by hand, or orca died between commit and create). */
+export async function listOrphanKeptImages(docker: Docker): Promise<{id: string; name: string}[]> {
+  const [images, containers] = await Promise.all([
+    withTimeout(docker.listImages({filters: {label: [MANAGED], reference: [`${KEPT_REPOSITORY}:*`]}}), 'list images'),
+    withTimeout(docker.listContainers({all: true}), 'list containers'),
+  ])
+  const used = new Set(containers.map((c) => c.ImageID))
+  return images
+    .filter((image) => !used.has(image.Id))
+    .map((image) => ({id: image.Id, name: image.RepoTags?.find((t) => t.startsWith(`${KEPT_REPOSITORY}:`)) ?? image.Id}))
+}
+
+export async function removeKeptImage(docker: Docker, imageId: string): Promise<void> {
+  try {
+    await withTimeout(docker.getImage(imageId).remove(), 'remove image')
+  } catch (error) {
+    // Gone already (404) or still used by a container (409): nothing of ours to do.
+    const code = (error as {statusCode?: number}).statusCode
+    if (code !== 404 && code !== 409) throw error
+  }
+}
+
+/** Named volumes orca created for `volumes:` in jobs.yml. */
+export async function listVolumes(docker: Docker): Promise<{name: string; volume?: string}[]> {
+  const result = await withTimeout(docker.listVolumes({filters: {label: [MANAGED]}}), 'list volumes')
+  return (result.Volumes ?? []).map((v) => ({name: v.Name, volume: v.Labels?.[LABEL.volume]}))
+}
+
+/** Removes a volume; returns false when a container still uses it. */
+export async function removeVolume(docker: Docker, name: string): Promise<boolean> {
+  try {
+    await withTimeout(docker.getVolume(name).remove(), 'remove volume')
+    return true
+  } catch (error) {
+    const code = (error as {statusCode?: number}).statusCode
+    if (code === 404) return true
+    if (code === 409) return false
+    throw error
+  }
+}
