@@ -26,7 +26,8 @@ const sha = (text: string): string => createHash('sha256').update(text).digest('
 describe('authentication and Host', () => {
   it('requires the bearer token on every /v1 route when set, but not on /healthz', async () => {
     const s = await serve({'jobs.yml': GROUPS_YML}, {token: TOKEN})
-    for (const headers of [{}, {authorization: 'Bearer wrong'}, {authorization: TOKEN}, {authorization: `Basic ${TOKEN}`}]) {
+    const attempts: Array<Record<string, string>> = [{}, {authorization: 'Bearer wrong'}, {authorization: TOKEN}, {authorization: `Basic ${TOKEN}`}]
+    for (const headers of attempts) {
       const res = await raw(s.url, '/v1/runs', {headers})
       expect(res.status).toBe(401)
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/)
