@@ -22,10 +22,11 @@ export interface Explanation {
 /** Keys the job and everything it needs (nothing runs) and compares it with its last cached key. */
 export async function explainJob(plan: Plan, cache: RunCache, imageId: ImageIdResolver, job: string): Promise<Explanation> {
   const rows = new Map((await planKeys(plan, cache, imageId)).map((r) => [r.job, r]))
-  return explainRow(rows.get(job)!, rows, cache)
+  return explainRow(rows.get(job)!, rows, cache, new Set())
 }
 
-function explainRow(row: PlannedKey, rows: Map<string, PlannedKey>, cache: RunCache): Explanation {
+/** `explained`: upstream jobs already explained, so a diamond explains each job once. */
+function explainRow(row: PlannedKey, rows: Map<string, PlannedKey>, cache: RunCache, explained: Set<string>): Explanation {
   const base = {job: row.job, key: row.keyed?.key ?? null, why: row.why, changes: [] as KeyChange[], upstream: [] as Explanation[]}
   if (!row.keyed) return {...base, state: 'unknown'}
   if (row.cache === 'disabled') return {...base, state: 'disabled'}
@@ -35,9 +36,12 @@ function explainRow(row: PlannedKey, rows: Map<string, PlannedKey>, cache: RunCa
   if (!last) return {...base, state: 'never'}
   if (last.key === row.keyed.key) return {...base, state: 'gone', last: lastInfo}
   const changes = diffManifests(last.manifest, row.keyed.manifest)
-  const upstream = changes
-    .filter((c) => c.area === 'needs' && c.need !== undefined && rows.has(c.need))
-    .map((c) => explainRow(rows.get(c.need!)!, rows, cache))
+  const upstream: Explanation[] = []
+  for (const change of changes) {
+    if (change.area !== 'needs' || change.need === undefined || !rows.has(change.need) || explained.has(change.need)) continue
+    explained.add(change.need)
+    upstream.push(explainRow(rows.get(change.need)!, rows, cache, explained))
+  }
   return {...base, state: 'changed', last: lastInfo, changes, upstream}
 }
 

@@ -1,0 +1,31 @@
+import {Flags} from '@oclif/core'
+
+import {OrcaCommand} from '../../cli/base.js'
+
+export default class CacheLs extends OrcaCommand {
+  static override summary = 'List cache entries, most recently used first.'
+
+  static override description = `Shows every entry of the job cache (cacheDir, .orca/cache by default): key prefix, job, the run that produced it, size and when a run last used it, with the total against cache.maxSize.`
+
+  static override examples = [
+    {description: 'What is cached', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Machine-readable', command: '<%= config.bin %> <%= command.id %> --json'},
+  ]
+
+  static override flags = {
+    json: Flags.boolean({description: 'print the entries as JSON'}),
+  }
+
+  public async run(): Promise<void> {
+    const {flags} = await this.parse(CacheLs)
+    const [{loadConfig}, {CacheStore}, {listEntries}, {formatEntries}] = await Promise.all([
+      import('../../engine/config/load.js'),
+      import('../../engine/cache/store.js'),
+      import('../../engine/cache/maintenance.js'),
+      import('../../engine/cache/format-entries.js'),
+    ])
+    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const entries = listEntries(new CacheStore(config.cacheDir))
+    process.stdout.write(flags.json ? `${JSON.stringify(entries, null, 2)}\n` : formatEntries(entries, config.cacheDir, config.cache.maxSizeBytes))
+  }
+}

@@ -1,0 +1,54 @@
+import {Args, Flags} from '@oclif/core'
+
+import {OrcaCommand} from '../cli/base.js'
+import {OrcaError} from '../engine/errors.js'
+
+export default class Explain extends OrcaCommand {
+  static override summary = "Say why a job's cache key differs from the key it was last cached under."
+
+  static override description = `Computes JOB's key as \`orca run JOB\` would (its definition, image ID, input files and the keys of the jobs it needs) without running anything, and compares it with the last key the job was cached under: which input files were added, removed or changed, which env values or definition fields changed, whether the image resolves to another ID, and which needed job's key changed (explained in turn). Docker is asked only for image IDs.
+
+Exit codes: 0 explained, 2 unknown job or invalid jobs.yml.`
+
+  static override examples = [
+    {description: 'Why does build run again?', command: '<%= config.bin %> <%= command.id %> build'},
+    {description: 'With the overrides a run would get', command: '<%= config.bin %> <%= command.id %> test -e NODE_ENV=test'},
+    {description: 'Machine-readable', command: '<%= config.bin %> <%= command.id %> build --json'},
+  ]
+
+  static override args = {
+    job: Args.string({description: 'the job to explain', required: true}),
+  }
+
+  static override flags = {
+    file: Flags.string({char: 'f', description: 'pipeline file', default: 'jobs.yml'}),
+    env: Flags.string({char: 'e', description: 'an environment override as the run would get it (KEY=VALUE, repeatable)', multiple: true}),
+    json: Flags.boolean({description: 'print the explanation as JSON'}),
+  }
+
+  public async run(): Promise<void> {
+    const {args, flags} = await this.parse(Explain)
+    const [{explainTarget}, {formatExplanation}] = await Promise.all([
+      import('../engine/cache/explain-target.js'),
+      import('../engine/cache/explain.js'),
+    ])
+    const explanation = await explainTarget({
+      cwd: process.cwd(),
+      env: process.env,
+      file: flags.file,
+      job: args.job,
+      envOverrides: parseEnv(flags.env ?? []),
+    })
+    process.stdout.write(flags.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation))
+  }
+}
+
+function parseEnv(values: string[]): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const value of values) {
+    const eq = value.indexOf('=')
+    if (eq <= 0) throw new OrcaError('usage', `-e expects KEY=VALUE, got "${value}"`)
+    env[value.slice(0, eq)] = value.slice(eq + 1)
+  }
+  return env
+}
