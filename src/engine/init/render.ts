@@ -1,0 +1,105 @@
+import {parse} from 'yaml'
+
+import type {ProjectFacts, ProjectKind} from './detect.js'
+import {readTemplate, renderTemplate, type TemplateContext} from './template.js'
+
+/** `templates/settings.yml`: the values shared by every template (install command, images, schema URLs). */
+export interface InitSettings {
+  installOrca: string
+  jobsSchemaUrl: string
+  configSchemaUrl: string
+  images: Record<ProjectKind, string>
+}
+
+export function readSettings(): InitSettings {
+  return parse(readTemplate('settings.yml')) as InitSettings
+}
+
+export type CiProvider = 'github' | 'gitlab'
+export const CI_PROVIDERS: readonly CiProvider[] = ['github', 'gitlab']
+
+/** Where each CI provider reads its configuration, relative to the project. */
+export const CI_FILES: Record<CiProvider, string> = {
+  github: '.github/workflows/orca.yml',
+  gitlab: '.gitlab-ci.yml',
+}
+
+/** The starter jobs.yml for a project; `image` replaces the kind's default image of every job. */
+export function renderJobsFile(facts: ProjectFacts, settings: InitSettings, image?: string): string {
+  const context: TemplateContext = {
+    jobsSchemaUrl: settings.jobsSchemaUrl,
+    image: image ?? settings.images[facts.kind],
+    ...kindContext(facts),
+  }
+  return renderTemplate(readTemplate(`jobs/${facts.kind}.yml`), context, `jobs/${facts.kind}.yml`)
+}
+
+export function renderConfigFile(settings: InitSettings): string {
+  return renderTemplate(readTemplate('orca.config.yml'), {configSchemaUrl: settings.configSchemaUrl}, 'orca.config.yml')
+}
+
+/** What the CI file and the hook run: `orca run TARGETS -f FILE`. */
+export interface RunCommand {
+  targets: string[]
+  jobsFile: string
+}
+
+export function renderCiFile(provider: CiProvider, run: RunCommand, settings: InitSettings): string {
+  return renderTemplate(readTemplate(`ci/${provider}.yml`), runContext(run, settings), `ci/${provider}.yml`)
+}
+
+/** The git hook; `prefix` is the project's folder inside the repository (`''` at its top, else ending in `/`). */
+export function renderPreCommitHook(run: RunCommand, prefix: string, settings: InitSettings): string {
+  return renderTemplate(readTemplate('pre-commit/hook.sh'), {...runContext(run, settings), prefix}, 'pre-commit/hook.sh')
+}
+
+/** The `repo: local` hook for projects that use the pre-commit framework. */
+export function renderPreCommitConfig(run: RunCommand, settings: InitSettings): string {
+  return renderTemplate(readTemplate('pre-commit/pre-commit-config.yaml'), runContext(run, settings), 'pre-commit/pre-commit-config.yaml')
+}
+
+function runContext(run: RunCommand, settings: InitSettings): TemplateContext {
+  return {installOrca: settings.installOrca, targets: run.targets.join(' '), jobsFile: run.jobsFile}
+}
+
+const list = (items: string[]): string => items.map((i) => (/^[\w./-]+$/.test(i) ? i : JSON.stringify(i))).join(', ')
+const quoted = (items: string[]): string => items.map((i) => JSON.stringify(i)).join(', ')
+
+function kindContext(facts: ProjectFacts): TemplateContext {
+  const has = (file: string): boolean => facts.present.includes(file)
+  switch (facts.kind) {
+    case 'node': {
+      const scripts = facts.node?.scripts ?? []
+      const lockfiles = ['package-lock.json', 'npm-shrinkwrap.json', '.npmrc'].filter(has)
+      return {
+        installInputs: quoted(['package.json', ...lockfiles]),
+        // npm ci needs a lockfile; without one, npm install writes it.
+        installCommand: facts.node?.lockfile ? 'npm ci' : 'npm install',
+        ...Object.fromEntries(scripts.map((s) => [s, true])),
+        ciNeeds: list(['install', ...scripts]),
+      }
+    }
+    case 'python': {
+      const py = facts.python ?? {pyproject: false, requirements: false, tests: false}
+      const needs = [...(py.tests ? ['test'] : []), ...(py.pyproject ? ['build'] : []), ...(!py.tests && !py.pyproject ? ['check'] : [])]
+      return {...py, ciNeeds: list(needs)}
+    }
+    case 'go':
+      return {module: facts.go?.module ?? 'in this folder', main: facts.go?.main ?? false}
+    case 'rust':
+      return {
+        rustInputs: quoted(['Cargo.toml', ...['Cargo.lock', 'build.rs'].filter(has), 'src/**', 'tests/**', 'benches/**', 'examples/**']),
+        binary: Boolean(facts.rust?.binary && facts.rust.crate),
+        crate: facts.rust?.crate ?? '',
+      }
+    case 'make': {
+      const found = facts.make?.targets ?? []
+      // `all` usually means build + test: a job of its own only when neither exists.
+      const targets = found.filter((t) => t !== 'all' || (!found.includes('build') && !found.includes('test')))
+      const jobs = targets.length > 0 ? targets : ['make']
+      return {...Object.fromEntries(targets.map((t) => [t, true])), noTargets: targets.length === 0, ciNeeds: list(jobs)}
+    }
+    case 'generic':
+      return {}
+  }
+}
