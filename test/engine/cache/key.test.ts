@@ -1,0 +1,105 @@
+import {describe, expect, it} from 'vitest'
+
+import {diffManifests, summariseChanges} from '../../../src/engine/cache/diff.js'
+import type {HashedInput} from '../../../src/engine/cache/hash-inputs.js'
+import {keyManifest, keyOf, type KeyParts} from '../../../src/engine/cache/key.js'
+import type {Job} from '../../../src/engine/pipeline/types.js'
+import {job} from '../../helpers/pipeline.js'
+
+const input = (path: string, sha: string, mode = 0o100644): HashedInput => ({path, mode, sha256: sha.repeat(64), stamp: ''})
+
+function parts(overrides: Partial<KeyParts> & {job?: Job} = {}): KeyParts {
+  return {
+    job: job('build', {steps: ['make'], env: {NODE_ENV: 'production'}, secrets: ['NPM_TOKEN'], artifacts: ['dist/**']}),
+    imageId: 'sha256:aaa',
+    envOverrides: {},
+    inputs: [input('src/a.ts', 'a'), input('src/b.ts', 'b')],
+    needs: {prepare: 'c'.repeat(64)},
+    ...overrides,
+  }
+}
+
+const key = (p: KeyParts): string => keyOf(keyManifest(p))
+
+describe('job keys', () => {
+  const base = key(parts())
+
+  it('are stable and a SHA-256', () => {
+    expect(key(parts())).toBe(base)
+    expect(base).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('change with env, -e overrides, a step, the image ID, an input, its mode and a need', () => {
+    const changed = [
+      key(parts({job: job('build', {steps: ['make'], env: {NODE_ENV: 'development'}, secrets: ['NPM_TOKEN'], artifacts: ['dist/**']})})),
+      key(parts({envOverrides: {CI: 'true'}})),
+      key(parts({job: job('build', {steps: ['make all'], env: {NODE_ENV: 'production'}, secrets: ['NPM_TOKEN'], artifacts: ['dist/**']})})),
+      key(parts({imageId: 'sha256:bbb'})),
+      key(parts({inputs: [input('src/a.ts', 'a'), input('src/b.ts', 'd')]})),
+      key(parts({inputs: [input('src/a.ts', 'a'), input('src/b.ts', 'b', 0o100755)]})),
+      key(parts({inputs: [input('src/a.ts', 'a')]})),
+      key(parts({needs: {prepare: 'e'.repeat(64)}})),
+      key(parts({job: job('build', {steps: ['make'], env: {NODE_ENV: 'production'}, secrets: ['NPM_TOKEN', 'GH_TOKEN'], artifacts: ['dist/**']})})),
+    ]
+    for (const k of changed) expect(k).not.toBe(base)
+    expect(new Set(changed).size).toBe(changed.length)
+  })
+
+  it('do not change with the timeout, resources or cleanup policy', () => {
+    const relaxed = job('build', {
+      steps: ['make'],
+      env: {NODE_ENV: 'production'},
+      secrets: ['NPM_TOKEN'],
+      artifacts: ['dist/**'],
+      timeoutMs: 999_000,
+      resources: {cpus: 4},
+      cleanup: 'never_remove',
+    })
+    expect(key(parts({job: relaxed}))).toBe(base)
+  })
+
+  it('cover a group job by its needs and definition only', () => {
+    const group = job('all', {steps: [], needs: ['prepare']})
+    const a = key(parts({job: group, imageId: 'sha256:x', inputs: [input('x', 'x')]}))
+    const b = key(parts({job: group, imageId: null, inputs: []}))
+    expect(a).toBe(b)
+    expect(key(parts({job: group, needs: {prepare: 'f'.repeat(64)}}))).not.toBe(a)
+  })
+
+  it('hold secret names, never values', () => {
+    expect(JSON.stringify(keyManifest(parts()))).not.toMatch(/s3cret/)
+    expect(keyManifest(parts()).secrets).toEqual(['NPM_TOKEN'])
+  })
+})
+
+describe('diffManifests', () => {
+  it('names changed, added and removed input files', () => {
+    const before = keyManifest(parts())
+    const after = keyManifest(parts({inputs: [input('src/b.ts', 'd'), input('src/c.ts', 'c')]}))
+    const changes = diffManifests(before, after)
+    expect(changes.map((c) => c.text)).toEqual(['removed  src/a.ts', 'changed  src/b.ts', 'added    src/c.ts'])
+    expect(summariseChanges(changes)).toBe('3 inputs changed (src/a.ts, src/b.ts, …)')
+  })
+
+  it('names env, step, image and upstream changes', () => {
+    const before = keyManifest(parts())
+    const after = keyManifest(
+      parts({
+        job: job('build', {steps: ['make all'], env: {NODE_ENV: 'test'}, secrets: ['NPM_TOKEN'], artifacts: ['dist/**']}),
+        imageId: 'sha256:bbb',
+        needs: {prepare: 'e'.repeat(64)},
+      }),
+    )
+    const texts = diffManifests(before, after).map((c) => `${c.area}: ${c.text}`)
+    expect(texts).toEqual([
+      'image: busybox:1.36 now resolves to sha256:bbb (was sha256:aaa)',
+      'definition: step 1 ("make all"): name, run changed',
+      'env: NODE_ENV: "production" → "test"',
+      `needs: prepare: key ${'c'.repeat(12)} → ${'e'.repeat(12)}`,
+    ])
+  })
+
+  it('finds nothing between equal manifests', () => {
+    expect(diffManifests(keyManifest(parts()), keyManifest(parts()))).toEqual([])
+  })
+})

@@ -1,0 +1,185 @@
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {RunCache} from '../../../src/engine/cache/run-cache.js'
+import {CacheStore} from '../../../src/engine/cache/store.js'
+import type {Executor, JobContext, JobOutcome} from '../../../src/engine/executor/types.js'
+import {indexProjectFiles} from '../../../src/engine/plan/inputs.js'
+import {planRun} from '../../../src/engine/plan/plan.js'
+import type {Job} from '../../../src/engine/pipeline/types.js'
+import type {OrcaEvent} from '../../../src/engine/run/events.js'
+import {executeRun} from '../../../src/engine/run/scheduler.js'
+import {job, pipeline} from '../../helpers/pipeline.js'
+
+/** Runs jobs in memory: each writes `<name>.out` (its inputs' contents) as its artifact. */
+class FakeExecutor implements Executor {
+  readonly ran: string[] = []
+  readonly seen = new Map<string, string[]>()
+  constructor(private readonly fail: Set<string> = new Set()) {}
+
+  async prepare(images: string[]): Promise<Map<string, string>> {
+    return new Map(images.map((i) => [i, `sha256:${i}`]))
+  }
+
+  async runJob(ctx: JobContext): Promise<JobOutcome> {
+    this.ran.push(ctx.job.name)
+    this.seen.set(ctx.job.name, ctx.inputFiles)
+    ctx.emit({type: 'step.started', step: 0, name: 'work'})
+    ctx.emit({type: 'step.output', step: 0, stream: 'stdout', chunk: Buffer.from(`working on ${ctx.job.name}\n`)})
+    const status = this.fail.has(ctx.job.name) ? 'failed' : 'succeeded'
+    ctx.emit({type: 'step.finished', result: {index: 0, name: 'work', status, exitCode: status === 'failed' ? 1 : 0, durationMs: 1, allowFailure: false}})
+    if (status === 'failed') return {status, steps: [], artifacts: [], cleanup: 'removed'}
+    const content = ctx.inputFiles.map((f) => readFileSync(join(ctx.projectDir, f), 'utf8')).join('|')
+    mkdirSync(ctx.artifactsDir, {recursive: true})
+    writeFileSync(join(ctx.artifactsDir, `${ctx.job.name}.out`), content)
+    return {status, steps: [], artifacts: [{path: `${ctx.job.name}.out`, size: content.length, sha256: 'x'.repeat(64)}], cleanup: 'removed'}
+  }
+
+  async cleanup(): Promise<void> {}
+  async findLeaks(): Promise<[]> {
+    return []
+  }
+}
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, {recursive: true, force: true})
+})
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'orca-runcache-'))
+  dirs.push(dir)
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(join(dir, rel, '..'), {recursive: true})
+    writeFileSync(join(dir, rel), text)
+  }
+  return dir
+}
+
+const JOBS = (): Job[] => [
+  job('a', {inputs: ['a/**'], artifacts: ['**']}),
+  job('b', {inputs: ['b/**'], artifacts: ['**']}),
+  job('a2', {needs: ['a'], inputs: [], artifacts: ['**']}),
+  job('all', {needs: ['a2', 'b'], steps: []}),
+]
+
+async function run(dir: string, executor: FakeExecutor, options: {noCache?: boolean; jobs?: Job[]; runId?: string} = {}) {
+  const p = pipeline(options.jobs ?? JOBS(), dir)
+  const projectFiles = indexProjectFiles(dir)
+  const cache = new RunCache({store: new CacheStore(join(dir, '.orca/cache')), projectDir: dir, projectFiles, envOverrides: {}, noCache: options.noCache ?? false})
+  const events: OrcaEvent[] = []
+  const runId = options.runId ?? `run-${Math.random().toString(36).slice(2)}`
+  let created = false
+  const result = await executeRun({
+    runId,
+    pipeline: p,
+    plan: planRun(p, []),
+    executor: async () => {
+      created = true
+      return executor
+    },
+    projectFiles,
+    concurrency: 2,
+    failFast: false,
+    envOverrides: {},
+    secrets: {},
+    artifactsDir: (name) => join(dir, '.orca/runs', runId, 'artifacts', name),
+    sinks: [{handle: (e) => events.push(e)}],
+    cancel: new AbortController().signal,
+    force: new AbortController().signal,
+    orcaVersion: 'test',
+    cache,
+    // What the Docker engine would answer for a local image, without creating an executor.
+    imageId: async (ref) => `sha256:${ref}`,
+  })
+  cache.finish()
+  const status = Object.fromEntries([...result.jobs])
+  return {result, events, status, created, runId}
+}
+
+describe('the scheduler with a cache', () => {
+  it('restores a second run entirely from the cache without creating an executor', async () => {
+    const dir = project({'a/x.txt': 'ax', 'b/y.txt': 'by'})
+    const first = await run(dir, new FakeExecutor(), {runId: 'first'})
+    expect(first.status).toEqual({a: 'succeeded', b: 'succeeded', a2: 'succeeded', all: 'succeeded'})
+
+    const second = await run(dir, new FakeExecutor())
+    expect(second.status).toEqual({a: 'cached', b: 'cached', a2: 'cached', all: 'cached'})
+    expect(second.created).toBe(false)
+    const restored = readFileSync(join(dir, '.orca/runs', second.runId, 'artifacts/a/a.out'), 'utf8')
+    expect(restored).toBe('ax')
+    const finished = second.events.filter((e) => e.type === 'job.finished')
+    expect(finished.every((e) => e.type === 'job.finished' && e.cachedFrom === 'first')).toBe(true)
+    const replayed = second.events.find((e) => e.type === 'step.output' && e.job === 'a')
+    expect(replayed).toMatchObject({text: 'working on a\n', replayed: true})
+    expect(second.events.find((e) => e.type === 'job.started' && e.job === 'a')).toMatchObject({cache: 'hit'})
+    expect(second.events.some((e) => e.type === 'job.artifact' && e.job === 'a' && e.path === 'a.out')).toBe(true)
+  })
+
+  it('reruns exactly the jobs downstream of an edited input', async () => {
+    const dir = project({'a/x.txt': 'ax', 'b/y.txt': 'by'})
+    await run(dir, new FakeExecutor())
+    writeFileSync(join(dir, 'a/x.txt'), 'ax, edited')
+    const executor = new FakeExecutor()
+    const second = await run(dir, executor)
+    expect(executor.ran.sort()).toEqual(['a', 'a2'])
+    expect(second.status).toEqual({a: 'succeeded', b: 'cached', a2: 'succeeded', all: 'succeeded'})
+  })
+
+  it('gives each job exactly the files it hashed', async () => {
+    const dir = project({'a/x.txt': 'ax', 'b/y.txt': 'by', 'secret.txt': 'nope'})
+    const executor = new FakeExecutor()
+    await run(dir, executor)
+    expect(executor.seen.get('a')).toEqual(['a/x.txt'])
+    expect(executor.seen.get('a2')).toEqual([])
+  })
+
+  it('never caches a failed job, and skips its dependents', async () => {
+    const dir = project({'a/x.txt': 'ax', 'b/y.txt': 'by'})
+    await run(dir, new FakeExecutor(new Set(['a'])))
+    const executor = new FakeExecutor()
+    const second = await run(dir, executor)
+    expect(executor.ran.sort()).toEqual(['a', 'a2'])
+    expect(second.status.b).toBe('cached')
+  })
+
+  it('runs everything with --no-cache, reporting the cache as disabled', async () => {
+    const dir = project({'a/x.txt': 'ax', 'b/y.txt': 'by'})
+    await run(dir, new FakeExecutor())
+    const executor = new FakeExecutor()
+    const second = await run(dir, executor, {noCache: true})
+    expect(executor.ran.sort()).toEqual(['a', 'a2', 'b'])
+    expect(second.events.filter((e) => e.type === 'job.started').every((e) => e.type === 'job.started' && e.cache === 'disabled')).toBe(true)
+  })
+
+  it('rebuilds a corrupted entry instead of restoring it', async () => {
+    const dir = project({'a/x.txt': 'ax', 'b/y.txt': 'by'})
+    const first = await run(dir, new FakeExecutor())
+    const key = first.events.find((e) => e.type === 'job.started' && e.job === 'a')
+    const store = new CacheStore(join(dir, '.orca/cache'))
+    writeFileSync(join(store.entryDir((key as {key: string}).key), 'artifacts/a.out'), 'poisoned')
+    const executor = new FakeExecutor()
+    const second = await run(dir, executor)
+    expect(executor.ran).toEqual(['a'])
+    expect(readFileSync(join(dir, '.orca/runs', second.runId, 'artifacts/a/a.out'), 'utf8')).toBe('ax')
+    const third = await run(dir, new FakeExecutor())
+    expect(third.status.a).toBe('cached')
+    expect(readFileSync(join(dir, '.orca/runs', third.runId, 'artifacts/a/a.out'), 'utf8')).toBe('ax')
+  })
+
+  it('keys dependents of a cache: false job on what it actually produced', async () => {
+    const jobs = (): Job[] => [job('stamp', {inputs: ['a/**'], cache: false}), job('use', {needs: ['stamp'], inputs: []})]
+    const dir = project({'a/x.txt': 'one'})
+    await run(dir, new FakeExecutor(), {jobs: jobs()})
+    const same = new FakeExecutor()
+    await run(dir, same, {jobs: jobs()})
+    expect(same.ran).toEqual(['stamp'])
+    writeFileSync(join(dir, 'a/x.txt'), 'two')
+    const changed = new FakeExecutor()
+    await run(dir, changed, {jobs: jobs()})
+    expect(changed.ran).toEqual(['stamp', 'use'])
+  })
+})
