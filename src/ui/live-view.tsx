@@ -80,12 +80,12 @@ export class LiveView implements EventSink {
     return (
       <>
         {this.keys ? <CancelKeys onCancel={this.options.onCancel} /> : null}
-        <RunView snapshot={this.model.snapshot(now)} now={now} columns={this.columns()} rows={this.options.stream.rows ?? 24} />
+        <RunView snapshot={this.model.snapshot(now)} now={now} columns={this.columns()} rows={this.options.stream.rows || 24} />
       </>
     )
   }
 
   private columns(): number {
-    return this.options.stream.columns ?? 80
+    return this.options.stream.columns || 80
   }
 }
