@@ -1,0 +1,164 @@
+import {execFileSync} from 'node:child_process'
+import {createHash, randomBytes} from 'node:crypto'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {basename, join} from 'node:path'
+
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {makeProject, orca, readJson, removeRunContainers, runDirs} from './cli.js'
+
+type JobRecord = {status: string; key: string | null; cache: string | null; cachedFrom: string | null; artifacts: Array<{path: string; sha256: string}>}
+type RunRecord = {id: string; status: string; jobs: Record<string, JobRecord>}
+
+const projects: Array<{dir: string; cleanup: () => void}> = []
+const images: string[] = []
+function project(files: Record<string, string>): string {
+  const p = makeProject(files)
+  projects.push(p)
+  return p.dir
+}
+
+afterEach(() => {
+  for (const p of projects.splice(0)) {
+    for (const run of runDirs(p.dir)) removeRunContainers(basename(run))
+    p.cleanup()
+  }
+  for (const image of images.splice(0)) execFileSync('docker', ['rmi', '-f', image], {stdio: 'ignore'})
+})
+
+const lastRecord = (dir: string): RunRecord => readJson<RunRecord>(join(runDirs(dir).at(-1)!, 'run.json'))
+const statuses = (record: RunRecord): Record<string, string> => Object.fromEntries(Object.entries(record.jobs).map(([k, v]) => [k, v.status]))
+const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex')
+
+async function run(dir: string, args: string[] = []): Promise<RunRecord> {
+  const result = await orca(['run', '--output', 'plain', ...args], {cwd: dir})
+  expect(result.stderr).not.toContain('    at ')
+  expect(result.code, result.stdout + result.stderr).toBe(0)
+  return lastRecord(dir)
+}
+
+const PIPELINE = `version: 1
+image: busybox:1.36
+jobs:
+  prepare:
+    inputs: ["src/**"]
+    steps:
+      - name: sort
+        run: mkdir -p out && sort src/words.txt > out/sorted.txt && head -c 4096 /dev/urandom > out/noise.bin && echo "sorted $(wc -l < out/sorted.txt) words"
+      - test ! -e private.txt || { echo "a file outside the inputs is visible"; exit 7; }
+    artifacts: ["out/**"]
+  count:
+    needs: [prepare]
+    inputs: []
+    steps: ["mkdir -p c && wc -l < out/sorted.txt > c/count.txt"]
+    artifacts: ["c/**"]
+  other:
+    inputs: ["other/**"]
+    steps: ["mkdir -p o && cp other/o.txt o/o.txt"]
+    artifacts: ["o/**"]
+  all:
+    needs: [count, other]
+`
+
+describe('orca run with the cache (real engine)', () => {
+  it('restores a second run from the cache byte for byte and reruns only what an edit affects', async () => {
+    const dir = project({'src/words.txt': 'b\na\nc\n', 'other/o.txt': 'o\n', 'private.txt': 'not an input\n', 'jobs.yml': PIPELINE})
+    const first = await run(dir)
+    expect(statuses(first)).toEqual({prepare: 'succeeded', count: 'succeeded', other: 'succeeded', all: 'succeeded'})
+    const firstDir = runDirs(dir).at(-1)!
+
+    const second = await run(dir)
+    expect(statuses(second)).toEqual({prepare: 'cached', count: 'cached', other: 'cached', all: 'cached'})
+    const secondDir = runDirs(dir).at(-1)!
+    // Random bytes made in the first run come back unchanged: restored, not rerun.
+    for (const rel of ['prepare/out/noise.bin', 'prepare/out/sorted.txt', 'count/c/count.txt']) {
+      expect(sha256(join(secondDir, 'artifacts', rel))).toBe(sha256(join(firstDir, 'artifacts', rel)))
+    }
+    expect(second.jobs.prepare).toMatchObject({cache: 'hit', cachedFrom: first.id, key: first.jobs.prepare!.key})
+    expect(second.jobs.prepare!.artifacts.map((a) => a.path).sort()).toEqual(['out/noise.bin', 'out/sorted.txt'])
+    const log = readFileSync(join(secondDir, 'logs/prepare.log'), 'utf8')
+    expect(log).toMatch(/^==> replayed from the cache/)
+    expect(log).toContain('sorted 3 words')
+
+    const dry = await orca(['run', '--dry-run'], {cwd: dir})
+    expect(dry.stdout).toMatch(/prepare .* hit +cached by run/)
+
+    writeFileSync(join(dir, 'src/words.txt'), 'b\na\nc\nd\n')
+    const planned = await orca(['run', '--dry-run'], {cwd: dir})
+    expect(planned.stdout).toMatch(/prepare .* miss +1 input changed \(src\/words\.txt\)/)
+    expect(planned.stdout).toMatch(/other .* hit /)
+    const explained = await orca(['explain', 'count'], {cwd: dir})
+    expect(explained.code).toBe(0)
+    expect(explained.stdout).toContain('changed  src/words.txt')
+    expect(explained.stdout).toContain('prepare: key')
+
+    const third = await run(dir)
+    expect(statuses(third)).toEqual({prepare: 'succeeded', count: 'succeeded', other: 'cached', all: 'succeeded'})
+    expect(readFileSync(join(runDirs(dir).at(-1)!, 'artifacts/count/c/count.txt'), 'utf8').trim()).toBe('4')
+
+    writeFileSync(join(dir, 'private.txt'), 'edited, still not an input\n')
+    expect(statuses(await run(dir))).toEqual({prepare: 'cached', count: 'cached', other: 'cached', all: 'cached'})
+  })
+
+  it('reruns a job when its env, a step or the image ID behind its tag changes', async () => {
+    const tag = `orca-test-cache/img:${randomBytes(4).toString('hex')}`
+    images.push(tag)
+    const build = (label: string): void => {
+      execFileSync('docker', ['build', '-q', '-t', tag, '-'], {input: `FROM busybox:1.36\nLABEL variant=${label}\n`, stdio: ['pipe', 'ignore', 'ignore']})
+    }
+    build('one')
+    const jobs = (step: string, env: string): string => `version: 1
+jobs:
+  make:
+    image: ${tag}
+    inputs: []
+    env: {MODE: ${env}}
+    steps: ["${step}"]
+`
+    const dir = project({'jobs.yml': jobs('echo hi', 'a')})
+    await run(dir)
+    expect(statuses(await run(dir))).toEqual({make: 'cached'})
+    expect(statuses(await run(dir, ['-e', 'EXTRA=1']))).toEqual({make: 'succeeded'})
+
+    writeFileSync(join(dir, 'jobs.yml'), jobs('echo hi', 'b'))
+    expect(statuses(await run(dir))).toEqual({make: 'succeeded'})
+    writeFileSync(join(dir, 'jobs.yml'), jobs('echo hello', 'b'))
+    expect(statuses(await run(dir))).toEqual({make: 'succeeded'})
+    expect(statuses(await run(dir))).toEqual({make: 'cached'})
+
+    build('two')
+    const explained = await orca(['explain', 'make'], {cwd: dir})
+    expect(explained.stdout).toContain(`${tag} now resolves to sha256:`)
+    expect(statuses(await run(dir))).toEqual({make: 'succeeded'})
+  })
+
+  it('detects a corrupted entry and rebuilds it', async () => {
+    const dir = project({'src/words.txt': 'b\na\n', 'other/o.txt': 'o\n', 'jobs.yml': PIPELINE})
+    const first = await run(dir, ['other'])
+    const key = first.jobs.other!.key!
+    const entry = join(dir, '.orca/cache/v1/entries', key.slice(0, 2), key)
+    writeFileSync(join(entry, 'artifacts/o/o.txt'), 'poisoned\n')
+
+    const second = await run(dir, ['other'])
+    expect(statuses(second)).toEqual({other: 'succeeded'})
+    expect(readFileSync(join(runDirs(dir).at(-1)!, 'artifacts/other/o/o.txt'), 'utf8')).toBe('o\n')
+    const third = await run(dir, ['other'])
+    expect(statuses(third)).toEqual({other: 'cached'})
+    expect(readFileSync(join(runDirs(dir).at(-1)!, 'artifacts/other/o/o.txt'), 'utf8')).toBe('o\n')
+  })
+
+  it('leaves one valid entry per key when two orca processes fill the cache at once', async () => {
+    const dir = project({'src/words.txt': 'b\na\nc\n', 'other/o.txt': 'o\n', 'jobs.yml': PIPELINE})
+    const [a, b] = await Promise.all([orca(['run', '--output', 'plain'], {cwd: dir}), orca(['run', '--output', 'plain'], {cwd: dir})])
+    expect([a.code, b.code]).toEqual([0, 0])
+    const entries = readdirSync(join(dir, '.orca/cache/v1/entries')).flatMap((shard) => readdirSync(join(dir, '.orca/cache/v1/entries', shard)))
+    expect(entries).toHaveLength(4)
+    expect(readdirSync(join(dir, '.orca/cache/v1/tmp'))).toEqual([])
+    expect(statuses(await run(dir))).toEqual({prepare: 'cached', count: 'cached', other: 'cached', all: 'cached'})
+
+    const listed = await orca(['cache', 'ls'], {cwd: dir})
+    expect(listed.stdout).toContain('4 entries')
+    const cleared = await orca(['cache', 'clear'], {cwd: dir})
+    expect(cleared.stdout).toContain('removed 4 entries')
+  })
+})
