@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events'
 import type {AddressInfo} from 'node:net'
 
 import Fastify, {type FastifyInstance} from 'fastify'
@@ -63,6 +64,8 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   app.removeContentTypeParser(['text/plain'])
 
   const stop = new AbortController()
+  // Every open event stream listens for the shutdown.
+  setMaxListeners(0, stop.signal)
   let allowedHosts = new Set<string>()
   let draining = false
 

@@ -62,7 +62,7 @@ export function registerRoutes(app: FastifyInstance, runs: RunService, stop: Abo
         response: {200: json('RunList', 'A page of run records.'), ...COMMON_ERRORS},
       },
     },
-    async (request) => runs.list({limit: request.query.limit ?? 100, before: request.query.before}),
+    async (request, reply) => reply.type('application/json').send(await runs.listJson({limit: request.query.limit ?? 100, before: request.query.before})),
   )
 
   app.get<{Params: {id: string}}>(
@@ -77,7 +77,7 @@ export function registerRoutes(app: FastifyInstance, runs: RunService, stop: Abo
         response: {200: json('RunRecord', 'The run record.'), ...COMMON_ERRORS},
       },
     },
-    async (request) => runs.get(request.params.id),
+    async (request, reply) => reply.type('application/json').send(await runs.getJson(request.params.id)),
   )
 
   app.get<{Params: {id: string}; Headers: {'last-event-id'?: string}}>(

@@ -57,7 +57,7 @@ interface LiveRun {
 /** Starts, tracks and cancels the runs of one served project; reads every run from the run store. */
 export class RunService {
   private readonly live = new Map<string, LiveRun>()
-  private readonly finishedRecords = new Map<string, RunRecord>()
+  private readonly finished = new Map<string, {record: RunRecord; json: string}>()
   private readonly idempotency = new IdempotencyKeys<SubmittedRun>()
   private readonly queue: RunQueue
   private accepting = true
@@ -134,43 +134,59 @@ export class RunService {
     return realRelative
   }
 
-  /** Run records, newest first, `limit` of them before the id `before`; finished records are cached. */
-  async list(options: {limit: number; before?: string}): Promise<{runs: RunRecord[]; next: string | null}> {
+  /**
+   * A page of run records as JSON (`{"runs": [...], "next"}`), newest first, `limit` of them before the
+   * id `before`. Finished records never change, so they are kept parsed and serialised.
+   */
+  async listJson(options: {limit: number; before?: string}): Promise<string> {
     let ids = await listRunIds(this.runsDir)
     const present = new Set(ids)
-    for (const id of this.finishedRecords.keys()) if (!present.has(id)) this.finishedRecords.delete(id)
+    for (const id of this.finished.keys()) if (!present.has(id)) this.finished.delete(id)
     if (options.before !== undefined) ids = ids.filter((id) => id < options.before!)
-    const runs: RunRecord[] = []
+    const runs: string[] = []
+    let last: string | undefined
     let next: string | null = null
     for (const id of ids) {
       if (runs.length === options.limit) {
-        next = runs.at(-1)!.id
+        next = last ?? null
         break
       }
-      const record = await this.readRecord(id).catch(() => undefined)
-      if (record) runs.push(record)
+      const entry = await this.readEntry(id).catch(() => undefined)
+      if (!entry) continue
+      runs.push(entry.json)
+      last = id
     }
-    return {runs, next}
+    return `{"runs":[${runs.join(',')}],"next":${JSON.stringify(next)}}`
   }
 
   /** A run's record (`run.json`); `latest` names the newest run. 404 when there is no such run. */
   async get(ref: string): Promise<RunRecord> {
+    return (await this.getEntry(ref)).record
+  }
+
+  /** The record as JSON, serialised once for finished runs. */
+  async getJson(ref: string): Promise<string> {
+    return (await this.getEntry(ref)).json
+  }
+
+  private async getEntry(ref: string): Promise<{record: RunRecord; json: string}> {
     const id = ref === 'latest' ? ((await listRunIds(this.runsDir))[0] ?? '') : ref
     try {
       runDir(this.runsDir, id)
-      return await this.readRecord(id)
+      return await this.readEntry(id)
     } catch (error) {
       if (error instanceof OrcaError && error.kind === 'usage') throw notFound(ref)
       throw error
     }
   }
 
-  private async readRecord(id: string): Promise<RunRecord> {
-    const cached = this.finishedRecords.get(id)
+  private async readEntry(id: string): Promise<{record: RunRecord; json: string}> {
+    const cached = this.finished.get(id)
     if (cached) return cached
     const record = await readRunRecord(this.runsDir, id)
-    if (record.status !== 'running') this.finishedRecords.set(id, record)
-    return record
+    const entry = {record, json: JSON.stringify(record)}
+    if (record.status !== 'running') this.finished.set(id, entry)
+    return entry
   }
 
   /** The in-memory events of a run this server is running. */

@@ -98,6 +98,16 @@ describe('runs over HTTP (real engine)', () => {
     const list = (await raw(s.url, '/v1/runs?limit=1000')).json()
     expect(new Set(list.runs.map((r: {id: string}) => r.id))).toEqual(ids)
     expect(list.runs.every((r: {status: string}) => r.status === 'succeeded')).toBe(true)
+
+    // Pages follow `next` through every run, newest first, without overlap.
+    const seen: string[] = []
+    let next: string | null = null
+    do {
+      const page = (await raw(s.url, `/v1/runs?limit=30${next ? `&before=${next}` : ''}`)).json()
+      seen.push(...page.runs.map((r: {id: string}) => r.id))
+      next = page.next
+    } while (next !== null)
+    expect(seen).toEqual([...ids].sort().reverse())
   })
 
   it('queues runs beyond the limit, and a queued run cancelled never starts', async () => {
