@@ -82,7 +82,8 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArc
     for (const file of [...options.files].sort()) {
       await addPath(file, path.join(options.projectDir, ...file.split('/')))
     }
-    for (const dir of options.dirs) await addTree(dir, '')
+    // A needed job whose artifact globs matched nothing has no artifacts directory: nothing to add.
+    for (const dir of options.dirs) if (await isDirectory(dir)) await addTree(dir, '')
     pack.finalize()
   })().catch((error: unknown) => {
     pack.destroy(error as Error)
@@ -95,4 +96,12 @@ function entry(pack: Pack, header: Parameters<Pack['entry']>[0]): Promise<void> 
   return new Promise((resolve, reject) => {
     pack.entry(header, (error) => (error ? reject(error) : resolve()))
   })
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await lstat(dir)).isDirectory()
+  } catch {
+    return false
+  }
 }

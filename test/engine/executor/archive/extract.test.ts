@@ -181,6 +181,15 @@ describe('workspaceArchive round trip', () => {
     expect((await lstat(path.join(dest, 'run.sh'))).mode & 0o777).toBe(0o755)
   })
 
+  it('skips the artifact folder of a needed job that collected nothing', async () => {
+    const project = path.join(dir, 'project')
+    await mkdir(project, {recursive: true})
+    await writeFile(path.join(project, 'a.txt'), 'a')
+    const archive = workspaceArchive({workdir: '/workspace', projectDir: project, files: ['a.txt'], dirs: [path.join(dir, 'no-artifacts')]})
+    const [, records] = await Promise.all([archive.done, extractArchive(archive.stream, dest, {...limits, stripPrefix: 'workspace'})])
+    expect(records.map((r) => r.path)).toEqual(['a.txt'])
+  })
+
   it('refuses an input path that leaves the project', async () => {
     const archive = workspaceArchive({workdir: '/w', projectDir: dir, files: ['../x'], dirs: []})
     await expect(archive.done).rejects.toThrow(/leaves the project/)
