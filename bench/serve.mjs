@@ -1,4 +1,4 @@
-/* global AbortController, URL */
+/* global fetch, setTimeout, Buffer */
 // orca serve: GET /v1/runs with 1,000 stored runs, and SSE fan-out of one run to 100 clients.
 // Build first (npm run build, or ORCA_DIST=<outDir> after `tsc -p tsconfig.build.json --outDir <outDir>`),
 // then: node bench/serve.mjs [seconds-per-measure]
@@ -105,7 +105,7 @@ async function throughput(port, urlPath, connections) {
 }
 
 // 100 SSE clients of one live run: for each event, the time from its emission until the last client has it.
-async function fanOut(server, port, clients, lines, everyMs) {
+async function fanOut(server, port, clients) {
   const res = await fetch(`http://127.0.0.1:${port}/v1/runs`, {method: 'POST', headers: {'content-type': 'application/json'}, body: '{}'})
   const {id} = await res.json()
   const emitted = new Map()
@@ -160,7 +160,7 @@ try {
     console.log(`${label}: ${r.reqPerSec.toFixed(0)} req/s, p50 ${fmt(r.p50)}, p99 ${fmt(r.p99)}, ${r.kbPerReply.toFixed(0)} KB/reply (10 keep-alive connections, ${seconds}s)`)
   }
   t = performance.now()
-  const f = await fanOut(server, port, 100, 200, 20)
+  const f = await fanOut(server, port, 100)
   console.log(`SSE fan-out, 100 clients, ${f.events} events (one every 20 ms): emitted → received by all 100: p50 ${fmt(f.p50)}, p99 ${fmt(f.p99)}, max ${fmt(f.max)} (${fmt(performance.now() - t)} total)`)
   await server.shutdown('cancel')
 } finally {
