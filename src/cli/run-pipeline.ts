@@ -2,6 +2,7 @@ import {resolve} from 'node:path'
 import type {Writable} from 'node:stream'
 
 import type {JunitReporter} from '../engine/report/junit.js'
+import type * as LiveViewModule from '../ui/live-view.js'
 import type {EventSink} from '../engine/run/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
 import {prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
@@ -23,6 +24,9 @@ type Reporter = EventSink & {showCancelling?(count: number): void}
 
 /** `orca run` end to end: returns the exit code (SPEC §7). User mistakes throw OrcaError before anything is written. */
 export async function runPipeline(options: RunPipelineOptions): Promise<number> {
+  // Ink and React take a while to load: start while the pipeline is read and planned.
+  const liveView = wantsLiveView(options) && !options.dryRun ? import('../ui/live-view.js') : undefined
+  liveView?.catch(() => undefined)
   const prepared = await prepareRun(options)
   if (options.dryRun) {
     const {dryRunKeys, formatDryRun} = await import('../engine/cache/dry-run.js')
@@ -31,7 +35,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   }
 
   let cancelRun = (): void => {}
-  const reporter = await pickReporter(options, prepared, () => cancelRun())
+  const reporter = await pickReporter(options, prepared, liveView, () => cancelRun())
   const sinks: EventSink[] = [reporter]
   let junit: JunitReporter | undefined
   if (options.junit !== undefined) {
@@ -72,24 +76,31 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   return result.status === 'succeeded' ? 0 : 1
 }
 
-async function pickReporter(options: RunPipelineOptions, prepared: PreparedRun, onCancel: () => void): Promise<Reporter> {
+async function pickReporter(
+  options: RunPipelineOptions,
+  prepared: PreparedRun,
+  liveView: Promise<typeof LiveViewModule> | undefined,
+  onCancel: () => void,
+): Promise<Reporter> {
   if (options.output === 'json') {
     const {JsonReporter} = await import('../engine/report/json.js')
     return new JsonReporter(options.stdout)
   }
-  // The live view needs a terminal on both ends: Ink writes erase sequences into a pipe.
-  const stderr = options.stderr as Writable & {isTTY?: boolean}
-  const live =
-    options.output === 'tty' ||
-    (options.output === 'auto' && options.stdout.isTTY === true && stderr.isTTY === true && !isCi(options.env))
-  if (live) {
+  if (liveView !== undefined) {
     // Ink and React cost ~400 ms to import: only this path loads them.
-    const [{LiveView}, {pastDurations}] = await Promise.all([import('../ui/live-view.js'), import('../engine/report/history.js')])
+    const [{LiveView}, {pastDurations}] = await Promise.all([liveView, import('../engine/report/history.js')])
     const past = await pastDurations(prepared.config.runsDir, prepared.plan.order).catch(() => undefined)
     return new LiveView({stream: options.stderr as NodeJS.WriteStream, stdin: options.stdin, onCancel, past})
   }
   const {lineReporterFor} = await import('../engine/report/ci.js')
   return lineReporterFor(options.stdout, {env: options.env})
+}
+
+/** `tty`, or `auto` with a terminal on both ends outside CI: Ink writes erase sequences into a pipe. */
+function wantsLiveView(options: RunPipelineOptions): boolean {
+  const stderr = options.stderr as Writable & {isTTY?: boolean}
+  if (options.output === 'tty') return true
+  return options.output === 'auto' && options.stdout.isTTY === true && stderr.isTTY === true && !isCi(options.env)
 }
 
 function isCi(env: NodeJS.ProcessEnv): boolean {

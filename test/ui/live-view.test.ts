@@ -1,5 +1,7 @@
 import {PassThrough} from 'node:stream'
 
+import type {ReactElement} from 'react'
+
 import {afterEach, describe, expect, it, vi} from 'vitest'
 
 vi.hoisted(() => {
@@ -33,7 +35,7 @@ function liveView(onCancel = (): void => {}) {
       return {
         rerender: (next) => {
           renders++
-          mounted!.rerender(next)
+          mounted!.rerender(next as ReactElement)
         },
         unmount: () => mounted!.unmount(),
         waitUntilExit: () => Promise.resolve(),
