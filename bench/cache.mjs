@@ -1,0 +1,134 @@
+// Fully cached runs: orca vs Turborepo on the same files, interleaved.
+//   (a) a 10-job pipeline, everything cached;  (b) one job with 10,000 input files, cached.
+// Needs a built CLI (npm run build) and turbo installed OUTSIDE the repo, e.g.
+//   mkdir -p /tmp/turbo-bench && cd /tmp/turbo-bench && npm init -y && npm install turbo@2
+// then: TURBO_BIN=/tmp/turbo-bench/node_modules/.bin/turbo node bench/cache.mjs [iterations]
+import {execFileSync, spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import * as path from 'node:path'
+import {performance} from 'node:perf_hooks'
+import {fileURLToPath} from 'node:url'
+
+const iterations = Number(process.argv[2] ?? 10)
+const ORCA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
+const TURBO = process.env.TURBO_BIN ?? '/tmp/turbo-bench/node_modules/.bin/turbo'
+if (!existsSync(TURBO)) {
+  console.error(`turbo not found at ${TURBO}; install it outside the repo (see the header of this file) or set TURBO_BIN`)
+  process.exit(2)
+}
+const env = {...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', NO_COLOR: '1', CI: '1'}
+
+function write(dir, files) {
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, rel)), {recursive: true})
+    writeFileSync(path.join(dir, rel), text)
+  }
+}
+
+/** A project both tools understand: jobs.yml for orca; package.json + turbo.json for turbo (single-package mode, git-tracked). */
+function makeProject(jobs) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'orca-cache-bench-'))
+  const scripts = Object.fromEntries(jobs.map((j) => [j.name, j.script]))
+  const tasks = Object.fromEntries(
+    jobs.map((j) => [j.name, {dependsOn: j.needs, inputs: j.inputs, outputs: j.outputs}]),
+  )
+  write(dir, {
+    'package.json': JSON.stringify({name: 'bench', version: '1.0.0', private: true, packageManager: 'npm@10.0.0', scripts}),
+    'package-lock.json': JSON.stringify({name: 'bench', lockfileVersion: 3, requires: true, packages: {'': {name: 'bench', version: '1.0.0'}}}),
+    'turbo.json': JSON.stringify({$schema: 'https://turbo.build/schema.json', tasks}),
+    '.gitignore': '.orca/\n.turbo/\nout/\nnode_modules/\n',
+    'jobs.yml': [
+      'version: 1',
+      'image: busybox:1.36',
+      'jobs:',
+      ...jobs.flatMap((j) => [
+        `  ${j.name}:`,
+        `    inputs: ${JSON.stringify(j.inputs)}`,
+        ...(j.needs.length ? [`    needs: ${JSON.stringify(j.needs)}`] : []),
+        `    steps: [${JSON.stringify(j.script)}]`,
+        `    artifacts: ${JSON.stringify(j.outputs)}`,
+        '    network: none',
+      ]),
+    ].join('\n') + '\n',
+  })
+  return dir
+}
+
+function gitCommit(dir) {
+  const git = (...args) => execFileSync('git', ['-c', 'user.email=bench@orca', '-c', 'user.name=bench', ...args], {cwd: dir, stdio: 'ignore'})
+  git('init', '-q')
+  git('add', '-A')
+  git('commit', '-qm', 'bench')
+}
+
+function time(cmd, args, cwd, check) {
+  const start = performance.now()
+  const result = spawnSync(cmd, args, {cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
+  const ms = performance.now() - start
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`)
+  if (check && !check(result.stdout)) throw new Error(`${cmd} ${args.join(' ')} was not fully cached:\n${result.stdout}`)
+  return ms
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const min = (xs) => Math.min(...xs)
+
+function compare(label, dir, orcaArgs, turboArgs, extra = []) {
+  const orcaCached = (out) => !/succeeded in|✓ succeeded/.test(out) || /: \d+ cached; run succeeded/.test(out)
+  const turboCached = (out) => /FULL TURBO/.test(out)
+  // Warm both caches (and orca's stat index, turbo's daemon-less git hashing).
+  time('node', [ORCA, ...orcaArgs], dir)
+  time('node', [ORCA, ...orcaArgs], dir, orcaCached)
+  time(TURBO, turboArgs, dir)
+  time(TURBO, turboArgs, dir, turboCached)
+  const samples = {orca: [], turbo: [], ...Object.fromEntries(extra.map((e) => [e.name, []]))}
+  for (let i = 0; i < iterations; i++) {
+    samples.orca.push(time('node', [ORCA, ...orcaArgs], dir, orcaCached))
+    samples.turbo.push(time(TURBO, turboArgs, dir, turboCached))
+    for (const e of extra) {
+      e.before?.()
+      samples[e.name].push(time('node', [ORCA, ...orcaArgs], dir, orcaCached))
+    }
+  }
+  const rows = Object.entries(samples).map(([name, xs]) => `| ${label} | ${name} | ${median(xs).toFixed(0)} ms | ${min(xs).toFixed(0)} ms |`)
+  const ratio = median(samples.orca) / median(samples.turbo)
+  return {rows, ratio, orca: median(samples.orca), turbo: median(samples.turbo)}
+}
+
+const nodeBaseline = []
+for (let i = 0; i < iterations; i++) nodeBaseline.push(time('node', ['-e', '0'], tmpdir()))
+const versionBaseline = []
+for (let i = 0; i < iterations; i++) versionBaseline.push(time('node', [ORCA, '--version'], tmpdir()))
+
+// (a) 10 jobs: a root, eight that need it, one that needs them all.
+const ten = Array.from({length: 10}, (_, i) => {
+  const name = `t${i + 1}`
+  const needs = i === 0 ? [] : i === 9 ? Array.from({length: 8}, (_, k) => `t${k + 2}`) : ['t1']
+  return {name, needs, inputs: [`src/${name}/**`], outputs: [`out/${name}.txt`], script: `mkdir -p out && cat src/${name}/* > out/${name}.txt`}
+})
+const dirA = makeProject(ten)
+for (const j of ten) write(dirA, Object.fromEntries(Array.from({length: 5}, (_, k) => [`src/${j.name}/f${k}.txt`, `${j.name} ${k}\n`])))
+gitCommit(dirA)
+const a = compare('10 jobs', dirA, ['run', '--output', 'plain'], ['run', ...ten.map((j) => j.name), '--output-logs=none'])
+
+// (b) one job over 10,000 files in 100 folders.
+const big = [{name: 'scan', needs: [], inputs: ['src/**'], outputs: ['out/count.txt'], script: 'mkdir -p out && find src -type f | wc -l > out/count.txt'}]
+const dirB = makeProject(big)
+const files = {}
+for (let d = 0; d < 100; d++) for (let f = 0; f < 100; f++) files[`src/d${d}/f${f}.txt`] = `folder ${d} file ${f} ${'x'.repeat(64)}\n`
+write(dirB, files)
+gitCommit(dirB)
+const statIndex = path.join(dirB, '.orca/cache/v1/stat')
+const b = compare('10k files', dirB, ['run', '--output', 'plain'], ['run', 'scan', '--output-logs=none'], [
+  {name: 'orca, no stat index (re-hash all)', before: () => rmSync(statIndex, {recursive: true, force: true})},
+])
+
+console.log(`${iterations} iterations each, interleaved; wall time of the whole command`)
+console.log(`baseline: node -e 0 median ${median(nodeBaseline).toFixed(0)} ms; orca --version median ${median(versionBaseline).toFixed(0)} ms\n`)
+console.log('| case | tool | median | min |\n| --- | --- | --- | --- |')
+for (const row of [...a.rows, ...b.rows]) console.log(row)
+console.log(`\n10 jobs fully cached: orca ${a.orca.toFixed(0)} ms (goal ≤ 200 ms), ${a.ratio.toFixed(2)}× turbo`)
+console.log(`10k files fully cached: orca ${b.orca.toFixed(0)} ms vs turbo ${b.turbo.toFixed(0)} ms: ${b.ratio.toFixed(2)}× (goal ≤ 1.0×)`)
+
+for (const dir of [dirA, dirB]) rmSync(dir, {recursive: true, force: true})
