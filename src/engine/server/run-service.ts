@@ -61,6 +61,7 @@ export class RunService {
   private readonly idempotency = new IdempotencyKeys<SubmittedRun>()
   private readonly queue: RunQueue
   private accepting = true
+  private readonly starting = new Set<Promise<unknown>>()
 
   constructor(private readonly options: RunServiceOptions) {
     this.queue = new RunQueue(options.maxRunningRuns)
@@ -97,7 +98,7 @@ export class RunService {
 
     const events = new LiveEvents()
     const turn = {state: 'queued' as 'queued' | 'running', holdsSlot: false}
-    const run = await startRun(prepared, {
+    const starting = startRun(prepared, {
       sinks: [events],
       orcaVersion: this.options.orcaVersion,
       executor: this.options.executor,
@@ -108,6 +109,9 @@ export class RunService {
         if (turn.holdsSlot) turn.state = 'running'
       },
     })
+    // A shutdown that begins while the run directory is being created waits for it (see drain).
+    this.starting.add(starting)
+    const run = await starting.finally(() => this.starting.delete(starting))
     const done = run.done.finally(() => {
       if (turn.holdsSlot) this.queue.release()
       // From now on the run is read from its directory like any other.
@@ -117,6 +121,7 @@ export class RunService {
     done.catch(() => undefined)
     const entry: LiveRun = {run, events, turn, done}
     this.live.set(run.runId, entry)
+    if (!this.accepting) run.cancel()
     return {id: run.runId, state: turn.state, url: `/v1/runs/${run.runId}`, eventsUrl: `/v1/runs/${run.runId}/events`}
   }
 
@@ -214,6 +219,7 @@ export class RunService {
   /** Stops taking runs; cancels every live run (or lets them finish) and waits until each is recorded. */
   async drain(mode: 'cancel' | 'finish'): Promise<void> {
     this.accepting = false
+    await Promise.allSettled([...this.starting])
     const runs = [...this.live.values()]
     for (const entry of runs) {
       // Queued runs never start during a shutdown, whatever the mode.

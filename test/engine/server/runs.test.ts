@@ -103,8 +103,8 @@ describe('runs over HTTP (real engine)', () => {
     const seen: string[] = []
     let next: string | null = null
     do {
-      const page = (await raw(s.url, `/v1/runs?limit=30${next ? `&before=${next}` : ''}`)).json()
-      seen.push(...page.runs.map((r: {id: string}) => r.id))
+      const page: {runs: Array<{id: string}>; next: string | null} = (await raw(s.url, `/v1/runs?limit=30${next ? `&before=${next}` : ''}`)).json()
+      seen.push(...page.runs.map((r) => r.id))
       next = page.next
     } while (next !== null)
     expect(seen).toEqual([...ids].sort().reverse())
