@@ -23,9 +23,9 @@ Exit codes: 0 files written, 2 a file exists, not a git repository (--pre-commit
   ]
 
   static override flags = {
-    ci: Flags.string({description: 'also write a CI configuration running orca (repeatable)', options: ['github', 'gitlab'], multiple: true}),
+    ci: Flags.string({description: 'also write a CI configuration running orca', options: ['github', 'gitlab'], multiple: true}),
     'pre-commit': Flags.boolean({description: 'also install a git pre-commit hook running orca'}),
-    target: Flags.string({description: 'job the CI file and the hook run (repeatable; default: ci)', multiple: true}),
+    target: Flags.string({description: 'job the CI file and the hook run (default: ci)', multiple: true}),
     image: Flags.string({description: 'image of every generated job instead of the default for the project kind'}),
     kind: Flags.string({description: 'kind of project, instead of detecting it', options: ['node', 'python', 'go', 'rust', 'make', 'generic']}),
     file: Flags.string({char: 'f', description: 'pipeline file to write', default: 'jobs.yml'}),
