@@ -29,7 +29,7 @@ DOCKERFILE
   docker build -q -t "$tag" "$ctx" >/dev/null
 }
 
-# Node 20 + npm + make on busybox, from this machine's own binaries (no registry, no mirror):
+# Node 20 + npm + make + git on busybox, from this machine's own binaries (no registry, no mirror):
 # what `orca init` e2e tests run Node and Makefile projects in, and what the repository's jobs.yml uses.
 build_node() {
   local tag=$1
@@ -37,11 +37,11 @@ build_node() {
     log "$tag present"
     return
   fi
-  local node make npm_dir
-  node=$(command -v node) make=$(command -v make)
+  local node make git npm_dir
+  node=$(command -v node) make=$(command -v make) git=$(command -v git)
   npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
-  if [ -z "$node" ] || [ -z "$make" ] || [ ! -d "$npm_dir" ]; then
-    log "skipping $tag: needs node, npm and make on this machine"
+  if [ -z "$node" ] || [ -z "$make" ] || [ -z "$git" ] || [ ! -d "$npm_dir" ]; then
+    log "skipping $tag: needs node, npm, make and git on this machine"
     return
   fi
   local ctx
@@ -51,10 +51,11 @@ build_node() {
   cp /bin/busybox "$ctx/root/bin/busybox"
   cp "$node" "$ctx/root/usr/bin/node"
   cp "$make" "$ctx/root/usr/bin/make"
+  cp "$git" "$ctx/root/usr/bin/git"
   cp -r "$npm_dir" "$ctx/root/usr/lib/node_modules/npm"
-  # The shared libraries node and make link against, at the same paths.
+  # The shared libraries node, make and git link against, at the same paths.
   local lib
-  for lib in $({ ldd "$node"; ldd "$make"; } | grep -o '/[^ ]*' | sort -u); do
+  for lib in $({ ldd "$node"; ldd "$make"; ldd "$git"; } | grep -o '/[^ ]*' | sort -u); do
     mkdir -p "$ctx/root$(dirname "$lib")"
     cp -L "$lib" "$ctx/root$lib"
   done
