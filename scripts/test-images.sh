@@ -52,6 +52,11 @@ build_node() {
   cp "$node" "$ctx/root/usr/bin/node"
   cp "$make" "$ctx/root/usr/bin/make"
   cp "$git" "$ctx/root/usr/bin/git"
+  # The machine's trusted certificates, so npm inside reaches the registry the way the host does.
+  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    mkdir -p "$ctx/root/etc/ssl/certs"
+    cp /etc/ssl/certs/ca-certificates.crt "$ctx/root/etc/ssl/certs/ca-certificates.crt"
+  fi
   cp -r "$npm_dir" "$ctx/root/usr/lib/node_modules/npm"
   # The shared libraries node, make and git link against, at the same paths.
   local lib
@@ -64,7 +69,7 @@ FROM scratch
 COPY root/ /
 RUN ["/bin/busybox", "--install", "-s", "/bin"]
 RUN ["/bin/sh", "-c", "mkdir -p /tmp /root /etc && chmod 1777 /tmp && echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd && echo 'root:x:0:' > /etc/group && ln -s /bin/busybox /usr/bin/env && ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/bin/npx"]
-ENV PATH=/usr/local/bin:/usr/bin:/bin HOME=/root
+ENV PATH=/usr/local/bin:/usr/bin:/bin HOME=/root NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 DOCKERFILE
   log "building $tag"
   docker build -q -t "$tag" "$ctx" >/dev/null
