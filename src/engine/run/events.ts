@@ -62,6 +62,8 @@ export type EventBody =
       error?: {kind: string; message: string}
       /** With `cached`: the run that produced the cache entry. */
       cachedFrom?: string
+      /** The job printed more than its output cap: the rest was not recorded (the job ran on). */
+      logTruncated?: true
     }
   | {type: 'job.skipped'; job: string; reason: string}
   | {type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: {kind: string; message: string}}

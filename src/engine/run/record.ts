@@ -37,6 +37,8 @@ export interface JobRecord {
   skippedReason: string | null
   /** With status `cached`: the run that produced the cache entry. */
   cachedFrom: string | null
+  /** The job printed more than its output cap; its log ends with a truncation marker. */
+  logTruncated: boolean
 }
 
 /** The run record, `run.json`: a fold of the run's events (`schemas/run-record.schema.json`). */
@@ -96,6 +98,7 @@ export function pendingJobRecord(): JobRecord {
     error: null,
     skippedReason: null,
     cachedFrom: null,
+    logTruncated: false,
   }
 }
 
@@ -167,6 +170,7 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         cleanup: event.cleanup,
         error: event.error ? {kind: event.error.kind, message: event.error.message} : null,
         cachedFrom: event.cachedFrom ?? null,
+        logTruncated: event.logTruncated === true,
       }))
     case 'job.skipped':
       return withJob(next, event.job, (job) => ({

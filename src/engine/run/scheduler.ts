@@ -11,7 +11,7 @@ import {selectInputs} from '../plan/inputs.js'
 import type {CleanupPolicy, Job, Pipeline} from '../pipeline/types.js'
 import type {EventBody, EventSink, JobStatus, OrcaEvent, RunStatus} from './events.js'
 import {maskString} from './masker.js'
-import {OutputStream} from './output.js'
+import {OutputBudget, OutputStream} from './output.js'
 
 /** Everything a run needs; the CLI and the HTTP server both build one of these. */
 export interface RunOptions {
@@ -43,6 +43,8 @@ export interface RunOptions {
   imageId?: ImageIdResolver
   /** Resolves when the run may start its jobs (a server's queue); the run is already recorded while it waits. */
   waitTurn?: (signal: AbortSignal) => Promise<void>
+  /** Cap on the output recorded per job, in bytes (default 16 MiB); the job keeps running past it. */
+  maxLogBytes?: number
 }
 
 export interface RunResult {
@@ -114,6 +116,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     states.set(job.name, 'running')
     let keyed: KeyedJob | undefined
     const record = {output: [] as OutputChunk[], imageId: undefined as string | undefined}
+    const budget = new OutputBudget(options.maxLogBytes)
     let outcome: JobOutcome
     try {
       keyed = options.cache?.keyJob(job, job.steps.length === 0 ? null : await imageIdOf(job.image))
@@ -139,7 +142,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       return finish(job.name, 'succeeded')
     }
     try {
-      outcome = await runJobInExecutor(job, await getExecutor(), keyed, record)
+      outcome = await runJobInExecutor(job, await getExecutor(), keyed, record, budget)
     } catch (error) {
       const orcaError = toInfraError(error)
       infraError ??= orcaError
@@ -159,6 +162,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       durationMs: Date.now() - jobStart,
       cleanup: outcome.cleanup,
       ...(outcome.error ? {error: outcome.error} : {}),
+      ...(budget.truncated ? {logTruncated: true as const} : {}),
     })
     finish(job.name, outcome.status)
   }
@@ -168,6 +172,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     exec: Executor,
     keyed: KeyedJob | undefined,
     record: {output: OutputChunk[]; imageId?: string},
+    budget: OutputBudget,
   ): Promise<JobOutcome> => {
     const recording = keyed?.job.cache === true
     const streams = new Map<string, OutputStream>()
@@ -175,7 +180,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       const id = `${step}:${kind}`
       let s = streams.get(id)
       if (!s) {
-        s = new OutputStream(emitter.secrets, (text) => {
+        s = new OutputStream(emitter.secrets, (all) => {
+          const text = budget.take(all)
+          if (!text) return
           if (recording) record.output.push({step, stream: kind, text})
           emitter.emit({type: 'step.output', job: job.name, step, stream: kind, text})
         })

@@ -126,6 +126,15 @@ describe('foldEvent', () => {
     expect(validate.record(cancelled)).toBe(true)
   })
 
+  it('marks a job whose output was capped, and only that job', () => {
+    const events = diamondEvents().map((e) => (e.type === 'job.finished' && e.job === 'docs' ? {...e, logTruncated: true as const} : e))
+    const record = foldEvents(events)!
+    expect(record.jobs.docs).toMatchObject({status: 'failed', logTruncated: true})
+    expect(record.jobs.build!.logTruncated).toBe(false)
+    expect(schemaValidators().record(record)).toBe(true)
+    expect(events.every((e) => schemaValidators().event(e))).toBe(true)
+  })
+
   it('starts a record from events that precede run.started', () => {
     const [pull] = stamp([{type: 'image.pull', image: 'busybox:1.36', status: 'Pulling'}])
     const rec = foldEvent(undefined, pull as OrcaEvent)

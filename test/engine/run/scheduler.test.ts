@@ -191,6 +191,26 @@ describe('executeRun', () => {
     expect(text).toContain('token is ***!')
   })
 
+  it('caps the output recorded per job with one marker and logTruncated, leaving the status alone', async () => {
+    const executor = new ScriptedExecutor({
+      a: (ctx) => {
+        for (let i = 0; i < 100; i++) ctx.emit({type: 'step.output', step: 0, stream: i % 2 ? 'stderr' : 'stdout', chunk: Buffer.from(`line ${i}\n`)})
+        return 'succeeded'
+      },
+    })
+    const {events, statuses} = await run([job('a'), job('b')], [], executor, {maxLogBytes: 200})
+    const output = (name: string): string =>
+      events.flatMap((e) => (e.type === 'step.output' && e.job === name ? [e.text] : [])).join('')
+    expect(statuses).toEqual({a: 'succeeded', b: 'succeeded'})
+    expect(Buffer.byteLength(output('a'))).toBeLessThan(200 + 200)
+    expect(output('a').match(/\[orca\] output truncated: this job printed more than 200 bytes; the rest is not recorded\n/g)).toHaveLength(1)
+    expect(output('a').endsWith('the rest is not recorded\n')).toBe(true)
+    expect(output('b')).toBe('hello from b\n')
+    const finished = events.filter((e) => e.type === 'job.finished')
+    expect(finished.find((e) => e.job === 'a')).toMatchObject({status: 'succeeded', logTruncated: true})
+    expect(finished.find((e) => e.job === 'b')).not.toHaveProperty('logTruncated')
+  })
+
   it('passes the selected inputs of each job', async () => {
     const executor = new ScriptedExecutor()
     await run([job('a', {inputs: ['src/**']}), job('b')], [], executor)
