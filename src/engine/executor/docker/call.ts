@@ -3,8 +3,15 @@ import {OrcaError} from '../../errors.js'
 /** Default bound on one Docker API call, so a stuck daemon never hangs a run. */
 export const API_TIMEOUT_MS = 30_000
 
+let defaultTimeoutMs = API_TIMEOUT_MS
+
+/** Sets the bound of every call that names none (`ORCA_DOCKER_TIMEOUT`); a process talks to one engine. */
+export function setDefaultCallTimeout(ms: number): void {
+  defaultTimeoutMs = ms
+}
+
 /** Resolves like `promise`, or rejects with an infra error naming `what` after `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, what: string, ms = API_TIMEOUT_MS): Promise<T> {
+export async function withTimeout<T>(promise: Promise<T>, what: string, ms = defaultTimeoutMs): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new OrcaError('infra', `Docker did not answer within ${ms} ms (${what})`)), ms)

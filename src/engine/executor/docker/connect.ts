@@ -1,7 +1,8 @@
 import {readFileSync} from 'node:fs'
 import * as os from 'node:os'
 import {OrcaError} from '../../errors.js'
-import {dockerMessage, withTimeout} from './call.js'
+import {parseDuration} from '../../duration.js'
+import {dockerMessage, setDefaultCallTimeout, withTimeout} from './call.js'
 import type {DockerExecutor, DockerExecutorOptions} from './docker-executor.js'
 import type {DockerEndpoint} from './endpoint.js'
 import {modemOptions, resolveEndpoint} from './endpoint.js'
@@ -21,13 +22,24 @@ export async function connectDocker(options: ConnectOptions = {}): Promise<Docke
   // Loaded here, not at the top: a fully cached run never pays for dockerode.
   const [dockerode, {DockerExecutor}] = await Promise.all([import('dockerode'), import('./docker-executor.js')])
   let docker
+  const timeoutMs = callTimeout(env)
+  if (timeoutMs !== undefined) setDefaultCallTimeout(timeoutMs)
   try {
     docker = new dockerode.default(modemOptions(endpoint.url, env, readText))
     await withTimeout(docker.ping(), 'ping', options.timeoutMs ?? 5_000)
   } catch (error) {
     throw unreachable(endpoint, error)
   }
-  return new DockerExecutor(docker, {...options, endpoint: endpoint.url})
+  return new DockerExecutor(docker, {engineTimeoutMs: timeoutMs, ...options, endpoint: endpoint.url})
+}
+
+/** `ORCA_DOCKER_TIMEOUT` (a duration): the bound on each Docker call and on the engine's silence during a job. */
+function callTimeout(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.ORCA_DOCKER_TIMEOUT?.trim()
+  if (!raw) return undefined
+  const ms = parseDuration(raw)
+  if (ms === undefined || ms <= 0) throw new OrcaError('config', `ORCA_DOCKER_TIMEOUT: expected a duration like "30s", got ${JSON.stringify(raw)}`)
+  return ms
 }
 
 function unreachable(endpoint: DockerEndpoint, error: unknown): OrcaError {

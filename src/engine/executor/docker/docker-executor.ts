@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises'
 import type Docker from 'dockerode'
 import {formatDuration} from '../../duration.js'
 import {OrcaError} from '../../errors.js'
@@ -7,6 +8,7 @@ import {UnsafeArchiveError} from '../archive/extract.js'
 import {collectArtifacts} from './artifacts.js'
 import {dockerMessage, statusCode, withTimeout} from './call.js'
 import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, volumeName} from './container-spec.js'
+import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
 import {ensureImage} from './images.js'
 import {keepsContainer} from './policy.js'
@@ -23,11 +25,16 @@ export interface DockerExecutorOptions {
   maxArtifactEntries?: number
   /** Where the engine was found, for messages. */
   endpoint?: string
+  /** A job whose engine does not answer a ping for this long ends as an infra failure. */
+  engineTimeoutMs?: number
 }
 
-const DEFAULTS = {graceMs: 5_000, maxArtifactBytes: 2 * 1024 ** 3, maxArtifactEntries: 100_000}
+const DEFAULTS = {graceMs: 5_000, maxArtifactBytes: 2 * 1024 ** 3, maxArtifactEntries: 100_000, engineTimeoutMs: ENGINE_TIMEOUT_MS}
 
 type JobError = NonNullable<JobOutcome['error']>
+
+/** Inspections (400 ms apart) of a container whose step died of a signal, before calling it a step failure. */
+const SIGNAL_DEATH_CHECKS = 6
 
 /**
  * Runs each job in a fresh container of a Docker engine (SPEC §3, §4). Choices where the spec is silent:
@@ -40,6 +47,8 @@ type JobError = NonNullable<JobOutcome['error']>
 export class DockerExecutor implements Executor {
   readonly endpoint?: string
   private readonly options: typeof DEFAULTS
+  /** An engine watch fired during this executor's life: cleanup checks the engine answers first. */
+  private lost = false
 
   constructor(
     readonly docker: Docker,
@@ -50,6 +59,7 @@ export class DockerExecutor implements Executor {
       graceMs: options.graceMs ?? DEFAULTS.graceMs,
       maxArtifactBytes: options.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes,
       maxArtifactEntries: options.maxArtifactEntries ?? DEFAULTS.maxArtifactEntries,
+      engineTimeoutMs: options.engineTimeoutMs ?? DEFAULTS.engineTimeoutMs,
     }
   }
 
@@ -81,6 +91,10 @@ export class DockerExecutor implements Executor {
     let running: number | undefined
     let error: JobError | undefined
     let artifacts: JobOutcome['artifacts'] = []
+    const unwatch = watchEngine(this.docker, this.options.engineTimeoutMs, (message) => {
+      this.lost = true
+      stopper.lose(message)
+    })
     try {
       if (stopper.reason) throw new OrcaError('cancelled', stopper.message ?? 'stopped')
       imageId = await ensureImage(this.docker, job.image, ctx.cancel)
@@ -90,10 +104,10 @@ export class DockerExecutor implements Executor {
       ctx.emit({type: 'job.container', containerId: container.id, imageId})
       stopper.attach(container)
       await withTimeout(container.start(), 'start container')
-      await this.copyIn(container, ctx)
+      await this.copyIn(container, ctx, stopper)
 
       for (const [index, step] of job.steps.entries()) {
-        if (stopper.reason || failed) break
+        if (stopper.reason || stopper.lost || failed) break
         running = index
         const result = await this.runStep(container, ctx, index, stopper)
         running = undefined
@@ -111,22 +125,25 @@ export class DockerExecutor implements Executor {
         steps.push(finishStep(ctx, steps.length, step, stopper.reason ?? 'failed', null, 0))
       }
     } finally {
+      unwatch()
       clearTimeout(jobTimer)
       ctx.cancel.removeEventListener('abort', onCancel)
       ctx.force.removeEventListener('abort', onForce)
     }
-    const status: RunOutcomeStatus = stopper.reason ?? (failed || error ? 'failed' : 'succeeded')
+    const status: RunOutcomeStatus = stopper.lost ? 'failed' : (stopper.reason ?? (failed || error ? 'failed' : 'succeeded'))
     if (!error && stopper.reason) error = {kind: stopper.reason === 'timed_out' ? 'timeout' : 'cancelled', message: stopper.message ?? ''}
     // Every step appears in the record: those that never ran are `skipped` (with a step.finished event).
     for (let index = steps.length; index < job.steps.length; index++) {
       steps.push(finishStep(ctx, index, job.steps[index]!, 'skipped', null, 0))
     }
-    const {cleanup, containerId} = await this.finish(container, spec, ctx, status)
+    const {cleanup, containerId} = stopper.lost && !(await this.answers()) ? {cleanup: 'none' as const, containerId: container?.id} : await this.finish(container, spec, ctx, status)
     stopper.dispose()
     return {status, steps, artifacts, containerId, imageId, cleanup, ...(error ? {error} : {})}
   }
 
   async cleanup(runId: string): Promise<void> {
+    // An engine that was lost and still does not answer leaves the containers to `orca clean --leaks`.
+    if (this.lost && !(await this.answers())) return
     await removeRunContainers(this.docker, runId)
   }
 
@@ -151,6 +168,14 @@ export class DockerExecutor implements Executor {
     return kept.map((info) => (info.Names[0] ?? info.Id).replace(/^\//, ''))
   }
 
+  /** True when the engine answers a ping within a few seconds. */
+  private async answers(): Promise<boolean> {
+    return withTimeout(this.docker.ping(), 'ping', 3_000).then(
+      () => true,
+      () => false,
+    )
+  }
+
   private async runStep(container: Docker.Container, ctx: JobContext, index: number, stopper: ContainerStopper): Promise<StepResult> {
     const step = ctx.job.steps[index]!
     const started = Date.now()
@@ -170,7 +195,8 @@ export class DockerExecutor implements Executor {
         onOutput: (stream, chunk) => ctx.emit({type: 'step.output', step: index, stream, chunk}),
         abandon: stopper.abandon,
       })
-      if (!stopper.reason && exitCode !== 0) await assertContainerAlive(container, ctx.job.name)
+      if (stopper.lost) throw new OrcaError('infra', stopper.lost)
+      if (!stopper.reason && exitCode !== 0) await assertContainerAlive(container, ctx.job.name, exitCode)
       const status = stopper.reason ?? (exitCode === 0 ? 'succeeded' : 'failed')
       return finishStep(ctx, index, step, status, stopper.reason ? null : exitCode, Date.now() - started)
     } finally {
@@ -178,7 +204,7 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  private async copyIn(container: Docker.Container, ctx: JobContext): Promise<void> {
+  private async copyIn(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<void> {
     // Nothing to copy: the engine creates WorkingDir itself at start (root-owned, so only for root jobs).
     if (ctx.inputFiles.length === 0 && ctx.artifactDirs.length === 0 && !ctx.job.user) return
     const owner = numericUser(ctx.job.user)
@@ -193,7 +219,12 @@ export class DockerExecutor implements Executor {
     const options = ctx.job.user && !owner ? {path: '/', copyUIDGID: 'true'} : {path: '/'}
     const put = withTimeout(container.putArchive(archive.stream, options), 'copy inputs into the container', 10 * 60_000)
     // A file that cannot be read cuts the archive short: fail the job rather than run on partial inputs.
-    await Promise.all([put, archive.done])
+    await Promise.race([
+      Promise.all([put, archive.done]),
+      stopper.abandon.then(() => {
+        throw new OrcaError('infra', stopper.lost ?? 'stopped while copying inputs')
+      }),
+    ])
   }
 
   private async collect(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<JobOutcome['artifacts']> {
@@ -281,16 +312,24 @@ function finishStep(
   return result
 }
 
-/** A step that "failed" because its container was stopped or removed under it is an infrastructure failure. */
-async function assertContainerAlive(container: Docker.Container, job: string): Promise<void> {
-  const state = await withTimeout(container.inspect(), 'inspect container').then(
-    (info) => (info.State.Running ? undefined : `stopped (${info.State.Status})`),
-    (error: unknown) => (statusCode(error) === 404 ? 'removed' : `unreachable: ${dockerMessage(error)}`),
-  )
-  if (state) throw new OrcaError('infra', `the container of job "${job}" was ${state} outside orca`)
+/**
+ * A step that "failed" because its container was stopped or removed under it is an infrastructure failure.
+ * A step killed by a signal may be the first sign of an engine shutting down: watch the container a moment longer.
+ */
+async function assertContainerAlive(container: Docker.Container, job: string, exitCode: number | null): Promise<void> {
+  const checks = exitCode !== null && exitCode > 128 ? SIGNAL_DEATH_CHECKS : 1
+  for (let check = 0; check < checks; check++) {
+    if (check > 0) await sleep(400)
+    const state = await withTimeout(container.inspect(), 'inspect container').then(
+      (info) => (info.State.Running ? undefined : `stopped (${info.State.Status})`),
+      (error: unknown) => (statusCode(error) === 404 ? 'removed' : `unreachable: ${dockerMessage(error)}`),
+    )
+    if (state) throw new OrcaError('infra', `the container of job "${job}" was ${state} outside orca`)
+  }
 }
 
 function describeFailure(caught: unknown, stopper: ContainerStopper): JobError {
+  if (stopper.lost) return {kind: 'infra', message: stopper.lost}
   if (stopper.reason) {
     return {kind: stopper.reason === 'timed_out' ? 'timeout' : 'cancelled', message: stopper.message ?? ''}
   }

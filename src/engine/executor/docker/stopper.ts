@@ -14,6 +14,8 @@ const ABANDON_AFTER_KILL_MS = 5_000
 export class ContainerStopper {
   reason?: StopReason
   message?: string
+  /** Set when the engine stopped answering: nothing more will come from it. */
+  lost?: string
   /** Settles once the caller should stop waiting for the container's streams. */
   readonly abandon: Promise<void>
   private container?: Docker.Container
@@ -54,6 +56,14 @@ export class ContainerStopper {
     }
     this.pending = 'KILL'
     if (this.container) this.sendKill()
+  }
+
+  /** The engine is gone or hung: stop waiting for its streams now (the job ends as an infra failure). */
+  lose(message: string): void {
+    if (this.lost !== undefined) return
+    this.lost = message
+    clearTimeout(this.killTimer)
+    this.signalAbandon()
   }
 
   dispose(): void {
