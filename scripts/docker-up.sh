@@ -27,8 +27,10 @@ if need_install; then
     docker.io busybox-static iptables >/dev/null
 fi
 
-# A daemon that died leaves pid files behind and a new one refuses to start.
-if ! pgrep -x dockerd >/dev/null 2>&1; then
+# A daemon that died leaves pid files behind and a new one refuses to start. Judge the default
+# daemon by its own pid file: other dockerd processes (e.g. a test's private engine) do not count.
+pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
   rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
   log "starting dockerd (log: /tmp/dockerd.log)"
   nohup dockerd >/tmp/dockerd.log 2>&1 &
