@@ -52,7 +52,7 @@ describe('the OpenAPI document, read by tools written elsewhere', () => {
     const missing = await client.GET('/v1/runs/{id}', {params: {path: {id: '20990101T000000000Z-000000'}}})
     expect(missing.response.status).toBe(404)
     expect(missing.error).toMatchObject({error: {code: 'not_found'}})
-    const unauthenticated = await createClient<any>({baseUrl: s.url}).GET('/v1/runs') // eslint-disable-line @typescript-eslint/no-explicit-any
+    const unauthenticated = await createClient<any>({baseUrl: s.url}).GET('/v1/runs', {}) // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(unauthenticated.response.status).toBe(401)
   })
 })
