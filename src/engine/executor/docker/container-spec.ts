@@ -1,6 +1,7 @@
 import * as os from 'node:os'
 import type Docker from 'dockerode'
 import {processStartTime} from '../../process-identity.js'
+import {OrcaError} from '../../errors.js'
 import type {Job} from '../../pipeline/types.js'
 
 export const LABEL = {
@@ -20,7 +21,16 @@ export const KEPT_REPOSITORY = 'orca-kept'
 
 export const DEFAULT_PIDS_LIMIT = 1024
 const LOG_MAX_SIZE = '10m'
-const DROPPED_CAPS = ['NET_RAW', 'MKNOD', 'SYS_CHROOT', 'AUDIT_WRITE']
+
+/**
+ * The only capabilities a job's root keeps (every other one is dropped, whatever the engine's defaults):
+ * what builds and package managers use to own files, drop to another user and stop their own processes.
+ * Gone compared with Docker's defaults: NET_RAW, MKNOD, SYS_CHROOT, AUDIT_WRITE, SETFCAP, SETPCAP.
+ */
+export const KEPT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'NET_BIND_SERVICE']
+
+/** The only networks jobs.yml can ask for: never the host's, never another container's. */
+const NETWORKS: ReadonlySet<string> = new Set(['bridge', 'none'])
 
 // PID 1 (docker-init) forwards SIGTERM to this shell, which passes it on to every step process and
 // exits once they are gone, so steps get a graceful stop; orca sends SIGKILL after the grace period.
@@ -65,6 +75,8 @@ export function numericUser(user: string | undefined): {uid: number; gid: number
  * secret values never appear in `docker inspect` of the container. */
 export function containerSpec(runId: string, job: Job, policy: string, imageId: string): Docker.ContainerCreateOptions {
   const resources = job.resources
+  // The schema allows only these; a value from elsewhere (an API caller) must not reach the host's namespaces.
+  if (!NETWORKS.has(job.network)) throw new OrcaError('config', `jobs.${job.name}.network: expected bridge or none, got "${job.network}"`)
   return {
     name: containerName(runId, job.name),
     Image: imageId,
@@ -81,13 +93,22 @@ export function containerSpec(runId: string, job: Job, policy: string, imageId: 
     HostConfig: {
       Init: true,
       Privileged: false,
+      // Private namespaces, no devices, no host paths: a job reaches the host only through orca.
       NetworkMode: job.network,
+      IpcMode: 'private',
+      PidMode: '',
+      UTSMode: '',
+      UsernsMode: '',
+      Devices: [],
+      Binds: [],
       NanoCpus: resources.cpus === undefined ? undefined : Math.round(resources.cpus * 1e9),
       Memory: resources.memoryBytes,
       PidsLimit: resources.pids ?? DEFAULT_PIDS_LIMIT,
       SecurityOpt: ['no-new-privileges'],
-      CapDrop: DROPPED_CAPS,
-      LogConfig: {Type: 'json-file', Config: {'max-size': LOG_MAX_SIZE}},
+      CapDrop: ['ALL'],
+      CapAdd: KEPT_CAPABILITIES,
+      // Orca reads output from exec streams; the engine's own log of the keep-alive shell stays small.
+      LogConfig: {Type: 'json-file', Config: {'max-size': LOG_MAX_SIZE, 'max-file': '1'}},
       Mounts: Object.entries(job.volumes).map(([name, target]) => ({
         Type: 'volume' as const,
         Source: volumeName(name),

@@ -1,0 +1,50 @@
+import {describe, expect, it} from 'vitest'
+
+import {containerSpec, DEFAULT_PIDS_LIMIT, KEPT_CAPABILITIES} from '../../../../src/engine/executor/docker/container-spec.js'
+import type {Job} from '../../../../src/engine/pipeline/types.js'
+import {job} from '../../../helpers/pipeline.js'
+
+const spec = (j: Job) => containerSpec('20261125T203015123Z-3f9a1c', j, 'always_remove', 'sha256:abc')
+
+describe('containerSpec', () => {
+  it('hardens every job: no new privileges, a short capability list, a pids limit, a capped log, no privileged mode', () => {
+    const host = spec(job('build')).HostConfig!
+    expect(host.SecurityOpt).toEqual(['no-new-privileges'])
+    expect(host.CapDrop).toEqual(['ALL'])
+    expect(host.CapAdd).toEqual(KEPT_CAPABILITIES)
+    for (const cap of ['NET_RAW', 'MKNOD', 'SYS_CHROOT', 'AUDIT_WRITE', 'SETFCAP', 'SETPCAP', 'SYS_ADMIN', 'NET_ADMIN']) expect(host.CapAdd).not.toContain(cap)
+    expect(host.PidsLimit).toBe(DEFAULT_PIDS_LIMIT)
+    expect(host.Privileged).toBe(false)
+    expect(host.LogConfig).toEqual({Type: 'json-file', Config: {'max-size': '10m', 'max-file': '1'}})
+    expect(host.Init).toBe(true)
+  })
+
+  it('keeps the job in its own namespaces, with no devices and no host paths', () => {
+    const host = spec(job('build')).HostConfig!
+    expect(host.NetworkMode).toBe('bridge')
+    expect(host.IpcMode).toBe('private')
+    expect(host.PidMode).toBe('')
+    expect(host.UsernsMode).toBe('')
+    expect(host.Devices).toEqual([])
+    expect(host.Binds).toEqual([])
+    expect(host.ReadonlyRootfs).toBeUndefined()
+  })
+
+  it('mounts only named volumes, never the Docker socket or another host path', () => {
+    const mounts = spec(job('build', {volumes: {'npm-cache': '/root/.npm'}})).HostConfig!.Mounts
+    expect(mounts).toEqual([{Type: 'volume', Source: 'orca-npm-cache', Target: '/root/.npm'}])
+    expect(JSON.stringify(spec(job('build')))).not.toContain('docker.sock')
+  })
+
+  it('applies the job resources: cpus, memory and pids', () => {
+    const host = spec(job('build', {resources: {cpus: 1.5, memoryBytes: 256 * 1024 ** 2, pids: 64}})).HostConfig!
+    expect(host).toMatchObject({NanoCpus: 1_500_000_000, Memory: 256 * 1024 ** 2, PidsLimit: 64})
+  })
+
+  it('refuses a network other than bridge or none (host, container:...) from any caller', () => {
+    for (const network of ['host', 'container:abc', 'default']) {
+      expect(() => spec(job('build', {network: network as Job['network']}))).toThrow(/expected bridge or none/)
+    }
+    expect(spec(job('build', {network: 'none'})).HostConfig!.NetworkMode).toBe('none')
+  })
+})
