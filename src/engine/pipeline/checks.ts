@@ -1,6 +1,7 @@
 import * as path from 'node:path'
 
 import type {Diagnostic} from '../errors.js'
+import {costlyGlob} from './glob-bounds.js'
 import {closest} from './schema-diagnostics.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
 import {formatPath, locate} from './yaml-source.js'
@@ -36,10 +37,12 @@ export function semanticDiagnostics(data: unknown, source: YamlSource, defaultIm
     for (const [index, glob] of job.inputs) {
       const problem = escapingGlob(glob)
       if (problem) report(['jobs', name, 'inputs', index], `input ${problem} the project directory`)
+      else if (costlyGlob(glob)) report(['jobs', name, 'inputs', index], `input ${costlyGlob(glob)!}`)
     }
     for (const [index, glob] of job.artifacts) {
       const problem = escapingGlob(glob)
       if (problem) report(['jobs', name, 'artifacts', index], `artifact ${problem} the workdir`)
+      else if (costlyGlob(glob)) report(['jobs', name, 'artifacts', index], `artifact ${costlyGlob(glob)!}`)
     }
   }
   for (const cycle of findCycles(new Map([...jobs].map(([name, job]) => [name, job.needs])))) {
