@@ -1,0 +1,258 @@
+import {createHash} from 'node:crypto'
+import {existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {basename, dirname, join} from 'node:path'
+import {Readable} from 'node:stream'
+
+import tar from 'tar-stream'
+import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+
+import {extractArchive} from '../../src/engine/executor/archive/extract.js'
+import {orca, readJson, removeRunContainers, runDirs} from '../e2e/cli.js'
+import {checkRunDirs, Projects, symlinksUnder} from './support.js'
+import {tally} from './tally.js'
+
+const projects = new Projects()
+let host: string
+let secretFile: string
+let secretDir: string
+const MARKER = `host-secret-${process.pid}-${Date.now()}`
+
+beforeAll(() => {
+  // A host folder with a secret no job may read or overwrite, whatever its links point to.
+  host = mkdtempSync(join(tmpdir(), 'orca-faults-host-'))
+  secretDir = join(host, 'secrets')
+  mkdirSync(secretDir)
+  secretFile = join(secretDir, 'secret.txt')
+  writeFileSync(secretFile, `${MARKER}\n`)
+})
+
+afterEach(() => {
+  for (const dir of projectDirs.splice(0)) for (const run of runDirs(dir)) removeRunContainers(basename(run))
+  projects.removeAll()
+})
+
+afterAll(() => rmSync(host, {recursive: true, force: true}))
+
+const projectDirs: string[] = []
+function project(files: Record<string, string>): string {
+  const dir = projects.create(files)
+  projectDirs.push(dir)
+  return dir
+}
+
+/** The host secret is unchanged and alone in its folder. */
+function expectHostUntouched(): void {
+  expect(readFileSync(secretFile, 'utf8')).toBe(`${MARKER}\n`)
+  expect(readdirSync(secretDir)).toEqual(['secret.txt'])
+  expect(readdirSync(host)).toEqual(['secrets'])
+}
+
+/** Every file under dir, as text, for "the secret appears nowhere". */
+function allText(dir: string): string {
+  if (!existsSync(dir)) return ''
+  return readdirSync(dir, {recursive: true, withFileTypes: true})
+    .filter((e) => e.isFile())
+    .map((e) => readFileSync(join(e.parentPath, e.name), 'latin1'))
+    .join('\n')
+}
+
+type Entry = Parameters<tar.Pack['entry']>[0] & {body?: string}
+
+async function tarOf(entries: Entry[]): Promise<Buffer> {
+  const pack = tar.pack()
+  // Read while writing: the packer waits for its reader once its buffer is full.
+  const collected = (async () => {
+    const chunks: Buffer[] = []
+    for await (const chunk of pack as unknown as AsyncIterable<Buffer>) chunks.push(chunk)
+    return Buffer.concat(chunks)
+  })()
+  for (const {body, ...header} of entries) {
+    await new Promise<void>((resolve, reject) => pack.entry(header, body ?? '', (error) => (error ? reject(error) : resolve())))
+  }
+  pack.finalize()
+  return collected
+}
+
+describe('hostile archives through the artifact extractor', () => {
+  // Each archive tries one way out of its destination, or one way to exhaust the host.
+  const corpus = (): Array<[string, Entry[]]> => [
+    ['a ../ name', [{name: '../escape.txt', body: 'x'}]],
+    ['a nested ../ name', [{name: 'a/b/../../../escape.txt', body: 'x'}]],
+    ['an absolute name', [{name: `${host}/escape.txt`, body: 'x'}]],
+    ['a backslash name', [{name: '..\\escape.txt', body: 'x'}]],
+    ['a symlink out, then a file through it', [{name: 'out', type: 'symlink', linkname: secretDir}, {name: 'out/pwned.txt', body: 'x'}]],
+    ['a relative symlink out, then a file through it', [{name: 'up', type: 'symlink', linkname: '../../..'}, {name: 'up/pwned.txt', body: 'x'}]],
+    ['a symlink at a file name, then the file', [{name: 'f.txt', type: 'symlink', linkname: secretFile}, {name: 'f.txt', body: 'overwritten'}]],
+    ['a hard link to a host file', [{name: 'h.txt', type: 'link', linkname: secretFile}]],
+    ['a hard link climbing out', [{name: 'h.txt', type: 'link', linkname: '../../secrets/secret.txt'}]],
+    ['a character device', [{name: 'null', type: 'character-device', devmajor: 1, devminor: 3}]],
+    ['a block device and a fifo', [{name: 'sda', type: 'block-device', devmajor: 8, devminor: 0}, {name: 'fifo', type: 'fifo'}]],
+    ['a setuid file', [{name: 'suid', mode: 0o4755, body: '#!/bin/sh\n'}]],
+    ['too many entries', Array.from({length: 200}, (_, i) => ({name: `many/${i}`, body: ''}))],
+    ['too many bytes', [{name: 'big', body: 'x'.repeat(64 * 1024)}]],
+    ['a very long name', [{name: `${'d/'.repeat(1500)}leaf`, body: 'x'}]],
+    ['a NUL in a name', [{name: 'a\0/../../escape', body: 'x'}]],
+  ]
+
+  it('extracts none of them outside the destination, writes no link or device, and types every refusal', {timeout: 30_000}, async () => {
+    for (const [what, entries] of corpus()) {
+      const dest = mkdtempSync(join(tmpdir(), 'orca-faults-dest-'))
+      try {
+        const skipped: string[] = []
+        const outcome = await extractArchive(Readable.from(await tarOf(entries)), join(dest, 'artifacts'), {
+          maxBytes: 32 * 1024,
+          maxEntries: 100,
+          onSkip: (e) => skipped.push(e.type),
+        }).then(
+          (records) => ({records}),
+          (error: Error) => ({error}),
+        )
+        if ('error' in outcome) expect(outcome.error.name, `${what}: ${outcome.error.message}`).toBe('UnsafeArchiveError')
+        expect(readdirSync(dest), what).toEqual(['artifacts'])
+        expect(symlinksUnder(dest), what).toEqual([])
+        for (const entry of readdirSync(dest, {recursive: true, withFileTypes: true})) {
+          expect(entry.isFile() || entry.isDirectory(), `${what}: ${entry.name}`).toBe(true)
+          if (entry.isFile()) expect(lstatSync(join(entry.parentPath, entry.name)).mode & 0o7000, what).toBe(0)
+        }
+        expectHostUntouched()
+        tally('hostile archives and paths')
+      } finally {
+        rmSync(dest, {recursive: true, force: true})
+      }
+    }
+  })
+})
+
+describe('hostile files through a real run', () => {
+  it('workspace in: project symlinks reach the container as links, never followed on the host', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  look:
+    network: none
+    steps:
+      - for f in abs up etc; do echo "$f -> $(readlink $f)"; done
+      - cat abs up 2>&1 || echo "not readable here"
+`,
+      'data.txt': 'data\n',
+    })
+    // An absolute link to the host secret, a relative one climbing out of the project, and a folder link.
+    symlinkSync(secretFile, join(dir, 'abs'))
+    symlinkSync(join('..', basename(host), 'secrets', 'secret.txt'), join(dir, 'up'))
+    symlinkSync('/etc', join(dir, 'etc'))
+    writeFileSync(join(dirname(dir), basename(host), 'secrets', 'secret.txt'), `${MARKER}\n`)
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toContain(`abs -> ${secretFile}`)
+    expect(result.stdout).toContain('etc -> /etc')
+    expect(result.stdout).toContain('not readable here')
+    const run = runDirs(dir).at(-1)!
+    expect(allText(run)).not.toContain(MARKER)
+    expect(result.stdout).not.toContain(MARKER)
+    expectHostUntouched()
+    tally('hostile archives and paths', 3)
+  })
+
+  it('artifacts out: planted symlinks, hard links and a crafted tar never touch or reveal host files', async () => {
+    const evil = await tarOf([{name: '../../escape.txt', body: 'x'}, {name: 'l', type: 'symlink', linkname: secretFile}])
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  plant:
+    network: none
+    steps:
+      - |
+        mkdir -p out/sub && echo ok > out/real.txt
+        ln -s /etc/passwd out/passwd-link
+        ln -s ${secretFile} out/host-secret-link
+        ln -s ${secretDir} out/host-dir-link
+        ln -s .. out/sub/up
+        ln out/real.txt out/hard.txt
+        cp evil.tar out/evil.tar
+    artifacts: ["out/**"]
+  use:
+    needs: [plant]
+    network: none
+    inputs: []
+    steps: ["ls -la out; cat out/real.txt out/hard.txt; test ! -e out/passwd-link"]
+`,
+    })
+    writeFileSync(join(dir, 'evil.tar'), evil)
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(result.code, result.stdout + result.stderr).toBe(0)
+    const run = runDirs(dir).at(-1)!
+    const artifacts = join(run, 'artifacts', 'plant')
+    expect(symlinksUnder(run)).toEqual([])
+    expect(readFileSync(join(artifacts, 'out/real.txt'), 'utf8')).toBe('ok\n')
+    expect(readFileSync(join(artifacts, 'out/hard.txt'), 'utf8')).toBe('ok\n')
+    // The crafted tar is collected byte for byte and never unpacked.
+    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
+    expect(sha(readFileSync(join(artifacts, 'out/evil.tar')))).toBe(sha(evil))
+    expect(existsSync(join(run, 'escape.txt')) || existsSync(join(dirname(run), 'escape.txt'))).toBe(false)
+    const record = readJson<{jobs: Record<string, {status: string; artifacts: Array<{path: string}>}>}>(join(run, 'run.json'))
+    expect(record.jobs.plant!.artifacts.map((a) => a.path).sort()).toEqual(['out/evil.tar', 'out/hard.txt', 'out/real.txt'])
+    expect(allText(run)).not.toContain(MARKER)
+    expectHostUntouched()
+    expect((await checkRunDirs(dir)).problems).toEqual([])
+    tally('hostile archives and paths', 6)
+  })
+
+  it('cache restore: a tampered entry (a symlink to a host file, a ../ path) is a miss, never a wrong or escaped file', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  build:
+    network: none
+    steps: ["mkdir -p out && echo built > out/result.txt"]
+    artifacts: ["out/**"]
+`,
+    })
+    const first = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(first.code, first.stderr).toBe(0)
+    const entry = (): string => {
+      const entries = join(dir, '.orca/cache/v1/entries')
+      const [shard] = readdirSync(entries)
+      const [key] = readdirSync(join(entries, shard!))
+      return join(entries, shard!, key!)
+    }
+    const lastBuild = (): {cache: string; artifacts: string} => {
+      const run = runDirs(dir).at(-1)!
+      const record = readJson<{jobs: {build: {cache: string}}}>(join(run, 'run.json'))
+      return {cache: record.jobs.build.cache, artifacts: join(run, 'artifacts/build')}
+    }
+
+    // 1. The cached artifact replaced by a symlink to the host secret.
+    const cached = join(entry(), 'artifacts/out/result.txt')
+    rmSync(cached)
+    symlinkSync(secretFile, cached)
+    const second = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(second.code, second.stderr).toBe(0)
+    expect(lastBuild().cache).toBe('miss')
+    expect(readFileSync(join(lastBuild().artifacts, 'out/result.txt'), 'utf8')).toBe('built\n')
+
+    // 2. entry.json rewritten to put the artifact at ../../../escaped.txt.
+    const metaFile = join(entry(), 'entry.json')
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as {artifacts: Array<{path: string}>}
+    meta.artifacts[0]!.path = '../../../../escaped.txt'
+    writeFileSync(metaFile, JSON.stringify(meta))
+    const third = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(third.code, third.stderr).toBe(0)
+    expect(lastBuild().cache).toBe('miss')
+    expect(readFileSync(join(lastBuild().artifacts, 'out/result.txt'), 'utf8')).toBe('built\n')
+    for (let up = lastBuild().artifacts, i = 0; i < 6; i++, up = dirname(up)) expect(existsSync(join(up, 'escaped.txt'))).toBe(false)
+
+    // 3. A good entry again: a hit, restored byte for byte.
+    const fourth = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(fourth.code, fourth.stderr).toBe(0)
+    expect(lastBuild().cache).toBe('hit')
+    expect(readFileSync(join(lastBuild().artifacts, 'out/result.txt'), 'utf8')).toBe('built\n')
+    expect(symlinksUnder(dir)).toEqual([])
+    expect(allText(join(dir, '.orca'))).not.toContain(MARKER)
+    expectHostUntouched()
+    tally('hostile archives and paths', 2)
+  })
+})
