@@ -1,18 +1,12 @@
 import type {JobStatus, RunStatus} from '../engine/run/events.js'
+import {STATUS_MARK} from '../engine/report/status-marks.js'
 
 export type Colour = 'gray' | 'blue' | 'green' | 'cyan' | 'red' | 'yellow' | 'magenta'
 
-export const STATUS_ICON: Record<JobStatus | RunStatus, [string, Colour]> = {
-  pending: ['·', 'gray'],
-  running: ['▶', 'blue'],
-  succeeded: ['✓', 'green'],
-  cached: ['✓', 'cyan'],
-  failed: ['✗', 'red'],
-  timed_out: ['✗', 'red'],
-  cancelled: ['✗', 'yellow'],
-  skipped: ['○', 'gray'],
-  abandoned: ['✗', 'red'],
-}
+/** A state's glyph and its Ink colour. */
+export const STATUS_ICON = Object.fromEntries(
+  Object.entries(STATUS_MARK).map(([status, [glyph, tone]]) => [status, [glyph, tone === 'muted' ? 'gray' : tone]]),
+) as Record<JobStatus | RunStatus, [string, Colour]>
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
 

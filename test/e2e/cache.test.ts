@@ -1,28 +1,18 @@
 import {execFileSync} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
 import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
-import {basename, join} from 'node:path'
+import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {makeProject, orca, readJson, removeRunContainers, runDirs} from './cli.js'
+import {orca, readJson, runDirs, projectsPerTest} from './cli.js'
 
 type JobRecord = {status: string; key: string | null; cache: string | null; cachedFrom: string | null; artifacts: Array<{path: string; sha256: string}>}
 type RunRecord = {id: string; status: string; jobs: Record<string, JobRecord>}
 
-const projects: Array<{dir: string; cleanup: () => void}> = []
+const project = projectsPerTest()
 const images: string[] = []
-function project(files: Record<string, string>): string {
-  const p = makeProject(files)
-  projects.push(p)
-  return p.dir
-}
-
 afterEach(() => {
-  for (const p of projects.splice(0)) {
-    for (const run of runDirs(p.dir)) removeRunContainers(basename(run))
-    p.cleanup()
-  }
   for (const image of images.splice(0)) execFileSync('docker', ['rmi', '-f', image], {stdio: 'ignore'})
 })
 

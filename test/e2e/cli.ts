@@ -1,8 +1,10 @@
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join, resolve} from 'node:path'
+import {basename, dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {afterEach} from 'vitest'
 
 /** The built CLI, as a user runs it (`npm run build` first; `npm test` does). */
 export const ORCA_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/run.js')
@@ -87,4 +89,23 @@ export function removeRunContainers(runId: string): void {
     .split('\n')
     .filter(Boolean)
   if (images.length > 0) execFileSync('docker', ['rmi', '-f', ...new Set(images)], {stdio: 'ignore'})
+}
+
+/**
+ * Throwaway projects for the tests of one file: `project(files)` makes one; after each test, every
+ * project made is removed along with the containers (and kept containers' images) of its runs.
+ */
+export function projectsPerTest(): (files: Record<string, string>) => string {
+  const made: Array<{dir: string; cleanup: () => void}> = []
+  afterEach(() => {
+    for (const p of made.splice(0)) {
+      for (const run of runDirs(p.dir)) removeRunContainers(basename(run))
+      p.cleanup()
+    }
+  })
+  return (files) => {
+    const p = makeProject(files)
+    made.push(p)
+    return p.dir
+  }
 }

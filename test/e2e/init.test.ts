@@ -1,10 +1,10 @@
 import {execFileSync} from 'node:child_process'
 import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
-import {basename, join} from 'node:path'
+import {join} from 'node:path'
 
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
-import {makeProject, ORCA_BIN, orca, readJson, removeRunContainers, runDirs} from './cli.js'
+import {ORCA_BIN, orca, readJson, runDirs, projectsPerTest} from './cli.js'
 
 // Built by scripts/test-images.sh from this machine's node, npm and make: the registry images the
 // templates name (node:20-bookworm-slim, gcc:13, ...) cannot be pulled here, so --image stands in.
@@ -12,18 +12,7 @@ const NODE_IMAGE = 'orca-test/node:20'
 
 type RunRecord = {status: string; jobs: Record<string, {status: string; artifacts: Array<{path: string}>}>}
 
-const projects: Array<{dir: string; cleanup: () => void}> = []
-function project(files: Record<string, string>): string {
-  const p = makeProject(files)
-  projects.push(p)
-  return p.dir
-}
-afterEach(() => {
-  for (const p of projects.splice(0)) {
-    for (const run of runDirs(p.dir)) removeRunContainers(basename(run))
-    p.cleanup()
-  }
-})
+const project = projectsPerTest()
 
 function lastRecord(dir: string): RunRecord {
   return readJson<RunRecord>(join(runDirs(dir).at(-1)!, 'run.json'))

@@ -1,10 +1,10 @@
 import {createHash} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
-import {basename, join} from 'node:path'
+import {join} from 'node:path'
 
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
-import {containers, makeProject, orca, readJson, readLines, removeRunContainers, runDirs} from './cli.js'
+import {containers, orca, readJson, readLines, runDirs, projectsPerTest} from './cli.js'
 import {schemaValidator} from '../helpers/schemas.js'
 
 type JobRecord = {
@@ -16,19 +16,7 @@ type JobRecord = {
 }
 type RunRecord = {id: string; status: string; jobs: Record<string, JobRecord>}
 
-const projects: Array<{dir: string; cleanup: () => void}> = []
-function project(files: Record<string, string>): string {
-  const p = makeProject(files)
-  projects.push(p)
-  return p.dir
-}
-
-afterEach(() => {
-  for (const p of projects.splice(0)) {
-    for (const run of runDirs(p.dir)) removeRunContainers(basename(run))
-    p.cleanup()
-  }
-})
+const project = projectsPerTest()
 
 function lastRun(dir: string): {dir: string; record: RunRecord; events: Array<Record<string, unknown>>} {
   const run = runDirs(dir).at(-1)!

@@ -5,6 +5,7 @@ import type {EventSink, JobStatus, OrcaEvent, RunStatus} from '../run/events.js'
 import {foldEvent} from '../run/record.js'
 import type {JobRecord, RunRecord} from '../run/record.js'
 import {drained} from './drain.js'
+import {STATUS_MARK} from './status-marks.js'
 import {painter, shouldColor} from './color.js'
 import type {Paint, Style} from './color.js'
 
@@ -16,16 +17,10 @@ export interface PlainReporterOptions {
 
 const PREFIX_STYLES: Style[] = ['cyan', 'magenta', 'blue', 'yellow', 'green']
 
-const STATUS_MARK: Record<JobStatus | RunStatus, [string, Style]> = {
-  pending: ['·', 'dim'],
-  running: ['▶', 'blue'],
-  succeeded: ['✓', 'green'],
-  cached: ['✓', 'cyan'],
-  failed: ['✗', 'red'],
-  timed_out: ['✗', 'red'],
-  cancelled: ['✗', 'yellow'],
-  skipped: ['○', 'dim'],
-  abandoned: ['✗', 'red'],
+/** A state's glyph and its terminal style. */
+function markOf(status: JobStatus | RunStatus): [string, Style] {
+  const [glyph, tone] = STATUS_MARK[status]
+  return [glyph, tone === 'muted' ? 'dim' : tone]
 }
 
 /**
@@ -107,7 +102,7 @@ export class PlainReporter implements EventSink {
   protected onJobSettled(job: string): void {
     const record = this.record?.jobs[job]
     if (record === undefined) return
-    const [mark, style] = STATUS_MARK[record.status]
+    const [mark, style] = markOf(record.status)
     this.jobLine(job, this.paint(style, `${mark} ${describeJob(record)}`))
   }
 
@@ -121,7 +116,7 @@ export class PlainReporter implements EventSink {
     for (const name of names) {
       const job = record.jobs[name] as JobRecord
       counts.set(job.status, (counts.get(job.status) ?? 0) + 1)
-      const [mark, style] = STATUS_MARK[job.status]
+      const [mark, style] = markOf(job.status)
       const time = job.durationMs === null || job.status === 'skipped' ? '' : formatDuration(job.durationMs)
       const detail = summaryDetail(job)
       lines.push(
@@ -130,7 +125,7 @@ export class PlainReporter implements EventSink {
     }
     const totals = [...counts].map(([status, n]) => `${n} ${status.replace('_', ' ')}`).join(', ')
     const took = record.durationMs === null ? '' : ` in ${formatDuration(record.durationMs)}`
-    const [, runStyle] = STATUS_MARK[record.status]
+    const [, runStyle] = markOf(record.status)
     lines.push(
       `${names.length} job${names.length === 1 ? '' : 's'}: ${totals || 'none'}; ` +
         this.paint(runStyle, `run ${record.status.replace('_', ' ')}${took}`),
