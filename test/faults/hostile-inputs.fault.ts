@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
@@ -254,5 +254,43 @@ jobs:
     expect(allText(join(dir, '.orca'))).not.toContain(MARKER)
     expectHostUntouched()
     tally('hostile archives and paths', 2)
+  })
+})
+
+describe('hostile jobs.yml files', () => {
+  const laughs = (): string => {
+    const rows = ['version: 1', 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for (let level = 1; level < 10; level++) rows.push(`l${level}: &l${level} [${Array(9).fill(level === 1 ? '*a' : `*l${level - 1}`).join(',')}]`)
+    return `${rows.join('\n')}\njobs: {}\n`
+  }
+  const chain = (n: number): string => {
+    const rows = ['version: 1', 'image: busybox:1.36', 'jobs:']
+    for (let i = 0; i < n; i++) rows.push(`  j${i}: {needs: [j${(i + 1) % n}], steps: ["true"]}`)
+    return `${rows.join('\n')}\n`
+  }
+  const files: Array<[string, string | Buffer, RegExp]> = [
+    ['an alias bomb (a billion laughs)', laughs(), /too many YAML aliases/],
+    ['flow nesting 100 000 deep', `version: 1\njobs: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`, /nested too deeply|limit is/],
+    ['block nesting 1 000 deep', `version: 1\njobs:\n${Array.from({length: 1000}, (_, i) => `${' '.repeat(i + 1)}k:`).join('\n')} 1\n`, /jobs/],
+    ['a 20 MB file', `version: 1\n#${'x'.repeat(20 * 1024 * 1024)}\n`, /the limit is 1\.0 MiB/],
+    ['random bytes', randomBytes(200_000), /jobs\.yml/],
+    ['a 900 KB line', `version: 1\nimage: ${'x'.repeat(900_000)}\njobs: {a: {steps: [true]}}\n`, /jobs\.yml/],
+    ['a pathological glob', 'version: 1\nimage: busybox\njobs:\n  a: {inputs: ["*a*a*a*a*a*a*a*a*a*a*ax"], steps: [true]}\n', /at most 2 are allowed/],
+    ['1 001 globs', `version: 1\nimage: busybox\njobs:\n  a: {inputs: [${Array.from({length: 1001}, (_, i) => `f${i}`).join(',')}], steps: [true]}\n`, /inputs/],
+    ['a 5 000-job needs cycle', chain(5000), /dependency cycle: j0 -> j1 -> /],
+    ['5 000 broken jobs (10 000 schema errors)', chain(5000).replaceAll('["true"]', '[true]'), /jobs\.j4999\.steps\[0\]: expected a string or a mapping/],
+    ['unknown YAML tags', 'version: 1\nimage: !!python/object:os.system busybox\njobs: !!js/function "x"\n', /jobs\.yml/],
+  ]
+
+  it('each gets a typed error (exit 2, positions, no stack trace) from orca validate', {timeout: 60_000}, async () => {
+    for (const [what, text, message] of files) {
+      const dir = project({})
+      writeFileSync(join(dir, 'jobs.yml'), text)
+      const result = await orca(['validate'], {cwd: dir})
+      expect(result.code, `${what}: ${result.stdout}${result.stderr}`.slice(0, 2000)).toBe(2)
+      expect(`${result.stdout}${result.stderr}`, what).toMatch(message)
+      expect(result.stderr, what).not.toMatch(/\n\s+at .+:\d+:\d+/)
+      tally('hostile jobs.yml files')
+    }
   })
 })

@@ -38,20 +38,32 @@ export function schemaDiagnostics(errors: ErrorObject[], source: YamlSource | un
 /** Drops oneOf branches the value's type rules out, and wrapper errors that have a more precise child. */
 function simplify(errors: ErrorObject[]): ErrorObject[] {
   const dropped = new Set<ErrorObject>()
+  // Errors only relate to errors at or under their own path: compare within one job (or one top-level key),
+  // so a file with thousands of broken jobs costs linear time, not quadratic.
+  const buckets = new Map<string, ErrorObject[]>()
+  for (const error of errors) {
+    const key = bucketOf(error.instancePath)
+    if (key === undefined) continue
+    const bucket = buckets.get(key)
+    if (bucket) bucket.push(error)
+    else buckets.set(key, [error])
+  }
   for (const error of errors) {
     if (error.keyword !== 'oneOf' && error.keyword !== 'anyOf') continue
+    const key = bucketOf(error.instancePath)
+    const related = key === undefined ? errors : (buckets.get(key) ?? [])
     const branchTypes: string[] = []
-    for (const other of errors) {
-      const branchType = new RegExp(`^${escape(error.schemaPath)}/\\d+/type$`)
+    const branchType = new RegExp(`^${escape(error.schemaPath)}/\\d+/type$`)
+    for (const other of related) {
       if (other.instancePath === error.instancePath && branchType.test(other.schemaPath)) {
         branchTypes.push(...[other.params.type as string | string[]].flat())
         dropped.add(other)
       }
     }
-    const hasDetail = errors.some(
+    const hasDetail = related.some(
       (other) => other !== error && !dropped.has(other) && isWithin(other.instancePath, error.instancePath) && other.schemaPath.startsWith(`${error.schemaPath}/`),
     )
-    const nested = errors.some((other) => other !== error && !dropped.has(other) && other.instancePath.startsWith(`${error.instancePath}/`))
+    const nested = related.some((other) => other !== error && !dropped.has(other) && other.instancePath.startsWith(`${error.instancePath}/`))
     if (hasDetail || nested) dropped.add(error)
     else error.params = {...error.params, branchTypes}
   }
@@ -123,6 +135,12 @@ function parsePointer(pointer: string): Array<string | number> {
     .split('/')
     .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
     .map((part) => (/^(0|[1-9][0-9]*)$/.test(part) ? Number(part) : part))
+}
+
+/** `/jobs/build` for any pointer at or under it; undefined for pointers above that depth (they may relate to anything). */
+function bucketOf(pointer: string): string | undefined {
+  const parts = pointer.split('/')
+  return parts.length < 3 ? undefined : parts.slice(0, 3).join('/')
 }
 
 function isWithin(pointer: string, ancestor: string): boolean {
