@@ -12,6 +12,8 @@ export abstract class OrcaCommand extends Command {
       process.stderr.write(`${prefix(error)}${error.message}\n`)
       if (error.hint) process.stderr.write(`hint: ${error.hint}\n`)
       process.exitCode = error.exitCode
+      // exit() ends the process at once: a long diagnostic list still queued for a pipe would be cut at 64 KiB.
+      await new Promise<void>((resolve) => process.stderr.write('', () => resolve()))
       return this.exit(error.exitCode)
     }
     // oclif's own usage errors (unknown flag, missing arg) and exits pass through with their codes.

@@ -278,7 +278,7 @@ describe('hostile jobs.yml files', () => {
     ['a pathological glob', 'version: 1\nimage: busybox\njobs:\n  a: {inputs: ["*a*a*a*a*a*a*a*a*a*a*ax"], steps: [true]}\n', /at most 2 are allowed/],
     ['1 001 globs', `version: 1\nimage: busybox\njobs:\n  a: {inputs: [${Array.from({length: 1001}, (_, i) => `f${i}`).join(',')}], steps: [true]}\n`, /inputs/],
     ['a 5 000-job needs cycle', chain(5000), /dependency cycle: j0 -> j1 -> /],
-    ['5 000 broken jobs (10 000 schema errors)', chain(5000).replaceAll('["true"]', '[true]'), /jobs\.j4999\.steps\[0\]: expected a string or a mapping/],
+    ['5 000 broken jobs (10 000 schema errors)', chain(5000).replaceAll('["true"]', '[true]'), /jobs\.j4999\.steps\[0\]: expected a string or a mapping/m],
     ['unknown YAML tags', 'version: 1\nimage: !!python/object:os.system busybox\njobs: !!js/function "x"\n', /jobs\.yml/],
   ]
 
@@ -287,8 +287,9 @@ describe('hostile jobs.yml files', () => {
       const dir = project({})
       writeFileSync(join(dir, 'jobs.yml'), text)
       const result = await orca(['validate'], {cwd: dir})
-      expect(result.code, `${what}: ${result.stdout}${result.stderr}`.slice(0, 2000)).toBe(2)
-      expect(`${result.stdout}${result.stderr}`, what).toMatch(message)
+      expect(result.code, `${what}: ${result.stdout}${result.stderr}`.slice(0, 500)).toBe(2)
+      const output = `${result.stdout}${result.stderr}`
+      expect(message.test(output), `${what}: ${output.slice(0, 500)}`).toBe(true)
       expect(result.stderr, what).not.toMatch(/\n\s+at .+:\d+:\d+/)
       tally('hostile jobs.yml files')
     }
