@@ -62,7 +62,7 @@ jobs:
     resources: {pids: 64}
     steps:
       - name: fork bomb
-        run: "bomb() { bomb | bomb & }; bomb; sleep 30"
+        run: "bomb() { bomb & bomb & sleep 30; }; bomb"
         timeout: 5s
 `,
     })
@@ -92,8 +92,10 @@ jobs:
     expect(result.code, result.stderr).toBe(1)
     const {run, jobs} = lastRecord(dir)
     expect(jobs.bomb!.status).toBe('timed_out')
-    expect(peak).toBeGreaterThan(1)
+    expect(peak).toBeGreaterThan(8)
     expect(peak).toBeLessThanOrEqual(64)
+    // The limit is what stopped it: forks failed inside the container.
+    expect(readFileSync(join(run, 'logs/bomb.log'), 'utf8')).toContain("can't fork")
     expect(labelledContainers([`orca.run=${basename(run)}`])).toEqual([])
     // orca itself is fine: the next run on this engine succeeds.
     const after = await orca(['run', '--output', 'plain'], {

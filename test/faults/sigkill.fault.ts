@@ -4,7 +4,7 @@ import {orca, runDirs} from '../e2e/cli.js'
 import {checkRunDirs, docker, labelledContainers, Projects, removeContainers, seededRandom, suiteSeed} from './support.js'
 import {tally} from './tally.js'
 
-const ITERATIONS = Number(process.env.ORCA_FAULTS_ITERATIONS ?? 24)
+const ITERATIONS = Number(process.env.ORCA_FAULTS_ITERATIONS ?? 30)
 /** Kills land anywhere from before the run is recorded to after its last container is removed. */
 const MAX_KILL_DELAY_MS = 3_000
 
@@ -85,7 +85,10 @@ describe('orca killed with SIGKILL at random points', () => {
     // The history still reads: every run is listed, killed ones as abandoned.
     const runs = await orca(['runs'], {cwd: dir})
     expect(runs.code, runs.stderr).toBe(0)
-    console.log(`sigkill: ${outcomes.killed} runs killed, ${outcomes.finished} finished before the kill, ${final.records} records valid`)
+    // A kill before orca created the run directory leaves none; one after leaves a record.
+    const dirs = runDirs(dir).length
+    console.log(`sigkill: ${outcomes.killed} runs killed, ${outcomes.finished} finished before the kill, ${dirs} run directories, ${final.records} records valid`)
+    expect(final.records).toBe(dirs)
     expect(outcomes.killed).toBeGreaterThan(0)
   })
 })
