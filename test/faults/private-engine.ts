@@ -37,7 +37,9 @@ export class PrivateEngine {
       '--iptables=false',
       '--ip-masq=false',
     ]
-    this.daemon = spawn('dockerd', args, {stdio: ['ignore', log, log]})
+    // In a network namespace of its own: with --bridge=none dockerd deletes `docker0`, and in the
+    // host's namespace that would be the shared engine's bridge.
+    this.daemon = spawn('unshare', ['--net', '--', 'dockerd', ...args], {stdio: ['ignore', log, log]})
     for (let i = 0; i < 120; i++) {
       if (this.answers()) return
       if (this.daemon.exitCode !== null) break
