@@ -1,10 +1,12 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 
+import type {Resources} from '../pipeline/types.js'
 import type {ConfigFlags, ResolvedConfig} from './types.js'
 
 /** One source of settings (file, environment or flags), already parsed; dirs absolute. */
 export interface ConfigLayer extends Partial<ConfigFlags> {
+  defaultResources?: Resources
   retentionMaxRuns?: number
   retentionMaxAgeMs?: number
 }
@@ -43,6 +45,7 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; fileDir?: 
   }
   if (layers.configFile !== undefined) config.file = layers.configFile
   if (merged.defaultImage !== undefined) config.defaults.image = merged.defaultImage
+  if (merged.defaultResources !== undefined) config.defaults.resources = merged.defaultResources
   if (merged.dockerHost !== undefined) config.docker.host = merged.dockerHost
   if (merged.cacheMaxSizeBytes !== undefined) config.cache.maxSizeBytes = merged.cacheMaxSizeBytes
   if (merged.retentionMaxRuns !== undefined) config.retention.maxRuns = merged.retentionMaxRuns

@@ -7,7 +7,7 @@ import {ConfigError} from '../errors.js'
 import {schemaDiagnostics} from '../pipeline/schema-diagnostics.js'
 import {validateAgainst} from '../pipeline/schema-validators.js'
 import {parseSize} from '../pipeline/size.js'
-import type {CleanupPolicy} from '../pipeline/types.js'
+import type {CleanupPolicy, Resources} from '../pipeline/types.js'
 import type {NodePath} from '../pipeline/yaml-source.js'
 import {displayPath, locate, parseYaml} from '../pipeline/yaml-source.js'
 import {envLayer} from './env.js'
@@ -24,7 +24,7 @@ interface RawConfig {
   runsDir?: string
   cacheDir?: string
   concurrency?: number
-  defaults?: {image?: string; timeout?: string; cleanup?: CleanupPolicy}
+  defaults?: {image?: string; timeout?: string; cleanup?: CleanupPolicy; resources?: {cpus?: number; memory?: string | number; pids?: number}}
   docker?: {host?: string; socket?: string}
   cache?: {maxSize?: string | number}
   retention?: {maxRuns?: number; maxAge?: string}
@@ -118,6 +118,7 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     defaultImage: raw.defaults?.image,
     defaultTimeoutMs: raw.defaults?.timeout === undefined ? undefined : parseDuration(raw.defaults.timeout),
     cleanup: raw.defaults?.cleanup,
+    defaultResources: raw.defaults?.resources === undefined ? undefined : resourcesOf(raw.defaults.resources),
     dockerHost: raw.docker?.host ?? (raw.docker?.socket === undefined ? undefined : `unix://${path.resolve(dir, raw.docker.socket)}`),
     cacheMaxSizeBytes: raw.cache?.maxSize === undefined ? undefined : parseSize(raw.cache.maxSize),
     retentionMaxRuns: raw.retention?.maxRuns,
@@ -126,4 +127,12 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     servePort: raw.serve?.port,
   }
   return {layer, diagnostics: []}
+}
+
+function resourcesOf(raw: {cpus?: number; memory?: string | number; pids?: number}): Resources {
+  const resources: Resources = {}
+  if (raw.cpus !== undefined) resources.cpus = raw.cpus
+  if (raw.memory !== undefined) resources.memoryBytes = parseSize(raw.memory)
+  if (raw.pids !== undefined) resources.pids = raw.pids
+  return resources
 }

@@ -1,4 +1,4 @@
-import type {CleanupPolicy} from '../pipeline/types.js'
+import type {CleanupPolicy, Resources} from '../pipeline/types.js'
 
 /** orca's configuration after merging flags > ORCA_* env > config file > defaults. */
 export interface ResolvedConfig {
@@ -12,6 +12,8 @@ export interface ResolvedConfig {
     image?: string
     timeoutMs: number
     cleanup: CleanupPolicy
+    /** Container limits of jobs that set none (their own values win key by key). */
+    resources?: Resources
   }
   docker: {
     /** A DOCKER_HOST-style URL (unix://, tcp://, ssh://) or a socket path. */

@@ -32,7 +32,7 @@ function normaliseJob(name: string, job: RawJob, raw: RawPipeline, pipelineEnv: 
     timeoutMs: (job.timeout === undefined ? undefined : parseDuration(job.timeout)) ?? defaults.timeoutMs,
     cleanup: (job.cleanup as CleanupPolicy | undefined) ?? defaults.cleanup,
     cache: job.cache ?? true,
-    resources: {},
+    resources: {...defaults.resources},
     network: job.network ?? 'bridge',
     volumes: {...job.volumes},
     steps: (job.steps ?? []).map(normaliseStep),

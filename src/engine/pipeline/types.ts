@@ -75,6 +75,8 @@ export interface PipelineDefaults {
   image?: string
   timeoutMs: number
   cleanup: CleanupPolicy
+  /** Container limits of jobs that set none; a job's own values win key by key. */
+  resources?: Resources
 }
 
 export const DEFAULT_WORKDIR = '/workspace'

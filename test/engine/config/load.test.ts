@@ -146,4 +146,16 @@ describe('loadConfig', () => {
     write('.orcarc', 'docker:\n  host: tcp://x:2375\n  socket: /var/run/docker.sock\n')
     expect(await configError(loadConfig({cwd: dir, env: {}}))).toBe('.orcarc:3:3 docker.socket: set either docker.host or docker.socket, not both')
   })
+
+  test('defaults.resources become the container limits of jobs without their own', async () => {
+    write('orca.config.yml', 'defaults:\n  resources: {cpus: 1.5, memory: 2g, pids: 256}\n')
+    const config = await loadConfig({cwd: dir, env: {}})
+    expect(config.defaults.resources).toEqual({cpus: 1.5, memoryBytes: 2 * 1024 ** 3, pids: 256})
+  })
+
+  test('a bad defaults.resources value is reported at its position', async () => {
+    write('orca.config.yml', 'defaults:\n  resources:\n    pids: lots\n')
+    const message = await configError(loadConfig({cwd: dir, env: {}}))
+    expect(message).toMatch(/^orca\.config\.yml:3:11 defaults\.resources\.pids: /)
+  })
 })

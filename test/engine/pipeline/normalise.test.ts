@@ -140,3 +140,17 @@ describe('sizes', () => {
     expect(parseSize(0)).toBeUndefined()
   })
 })
+
+describe('resources from configuration defaults', () => {
+  test('apply to jobs without their own, and a job\'s own values win key by key', () => {
+    const withLimits: PipelineDefaults = {...defaults, resources: {cpus: 2, memoryBytes: 512 * 1024 ** 2, pids: 256}}
+    const pipeline = parsePipeline(
+      'version: 1\nimage: busybox:1.36\njobs:\n  plain:\n    steps: ["true"]\n  own:\n    resources: {memory: 2g}\n    steps: ["true"]\n',
+      'jobs.yml',
+      '/p/jobs.yml',
+      withLimits,
+    )
+    expect(pipeline.jobs.get('plain')!.resources).toEqual({cpus: 2, memoryBytes: 512 * 1024 ** 2, pids: 256})
+    expect(pipeline.jobs.get('own')!.resources).toEqual({cpus: 2, memoryBytes: 2 * 1024 ** 3, pids: 256})
+  })
+})
