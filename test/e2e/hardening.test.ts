@@ -1,18 +1,11 @@
 import {readFileSync} from 'node:fs'
-import {basename, join} from 'node:path'
+import {join} from 'node:path'
 
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
-import {makeProject, orca, removeRunContainers, runDirs} from './cli.js'
+import {orca, projectsPerTest, runDirs} from './cli.js'
 
-const projects: Array<{dir: string; cleanup: () => void}> = []
-
-afterEach(() => {
-  for (const p of projects.splice(0)) {
-    for (const run of runDirs(p.dir)) removeRunContainers(basename(run))
-    p.cleanup()
-  }
-})
+const project = projectsPerTest()
 
 // Capability bits (linux/capability.h) a job keeps; every other bit of CapEff must be clear.
 const KEPT = {CHOWN: 0, DAC_OVERRIDE: 1, FOWNER: 3, FSETID: 4, KILL: 5, SETGID: 6, SETUID: 7, NET_BIND_SERVICE: 10}
@@ -20,7 +13,7 @@ const DROPPED = {NET_RAW: 13, SYS_CHROOT: 18, SYS_ADMIN: 21, MKNOD: 27, AUDIT_WR
 
 describe('what a job sees inside its container (real engine)', () => {
   it('runs without new privileges, with only the kept capabilities, under a pids limit, without the Docker socket', async () => {
-    const p = makeProject({
+    const dir = project({
       'jobs.yml': `version: 1
 image: busybox:1.36
 jobs:
@@ -41,10 +34,9 @@ jobs:
     steps: ['echo "pids.max=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)"']
 `,
     })
-    projects.push(p)
-    const result = await orca(['run', '--output', 'plain'], {cwd: p.dir})
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
     expect(result.code, result.stdout + result.stderr).toBe(0)
-    const log = readFileSync(join(runDirs(p.dir).at(-1)!, 'logs/probe.log'), 'utf8')
+    const log = readFileSync(join(runDirs(dir).at(-1)!, 'logs/probe.log'), 'utf8')
     expect(log).toMatch(/^NoNewPrivs:\s+1$/m)
     const capEff = BigInt(`0x${/^CapEff:\s+([0-9a-f]+)$/m.exec(log)![1]}`)
     const capBnd = BigInt(`0x${/^CapBnd:\s+([0-9a-f]+)$/m.exec(log)![1]}`)
@@ -57,6 +49,27 @@ jobs:
     expect(log).toContain('mount=refused')
     expect(log).toContain('socket=absent')
     expect(log).toContain('chown=1234')
-    expect(readFileSync(join(runDirs(p.dir).at(-1)!, 'logs/limited.log'), 'utf8')).toContain('pids.max=64')
+    expect(readFileSync(join(runDirs(dir).at(-1)!, 'logs/limited.log'), 'utf8')).toContain('pids.max=64')
+  })
+
+  it('applies defaults.resources from orca.config.yml to jobs without their own limits', async () => {
+    const dir = project({
+      'orca.config.yml': 'defaults:\n  resources: {memory: 64m, pids: 100}\n',
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  probe:
+    network: none
+    cache: false
+    steps:
+      - echo "memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)"
+      - echo "pids.max=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)"
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(result.code, result.stdout + result.stderr).toBe(0)
+    const log = readFileSync(join(runDirs(dir).at(-1)!, 'logs/probe.log'), 'utf8')
+    expect(log).toContain(`memory=${64 * 1024 * 1024}`)
+    expect(log).toContain('pids.max=100')
   })
 })
