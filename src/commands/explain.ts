@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {OrcaCommand} from '../cli/base.js'
-import {OrcaError} from '../engine/errors.js'
+import {envFlag, parseEnvFlags} from '../cli/env-flags.js'
 
 export default class Explain extends OrcaCommand {
   static override summary = "Say why a job's cache key differs from the key it was last cached under."
@@ -22,7 +22,7 @@ Exit codes: 0 explained, 2 unknown job or invalid jobs.yml.`
 
   static override flags = {
     file: Flags.string({char: 'f', description: 'pipeline file', default: 'jobs.yml'}),
-    env: Flags.string({char: 'e', description: 'an environment override as the run would get it (KEY=VALUE, repeatable)', multiple: true}),
+    env: envFlag('an environment override as the run would get it (KEY=VALUE, repeatable)'),
     json: Flags.boolean({description: 'print the explanation as JSON'}),
   }
 
@@ -37,18 +37,8 @@ Exit codes: 0 explained, 2 unknown job or invalid jobs.yml.`
       env: process.env,
       file: flags.file,
       job: args.job,
-      envOverrides: parseEnv(flags.env ?? []),
+      envOverrides: parseEnvFlags(flags.env ?? []),
     })
     process.stdout.write(flags.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation))
   }
-}
-
-function parseEnv(values: string[]): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const value of values) {
-    const eq = value.indexOf('=')
-    if (eq <= 0) throw new OrcaError('usage', `-e expects KEY=VALUE, got "${value}"`)
-    env[value.slice(0, eq)] = value.slice(eq + 1)
-  }
-  return env
 }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {OrcaCommand} from '../cli/base.js'
-import {OrcaError} from '../engine/errors.js'
+import {envFlag, parseEnvFlags} from '../cli/env-flags.js'
 import {CLEANUP_POLICIES, type CleanupPolicy} from '../engine/pipeline/types.js'
 
 export default class Run extends OrcaCommand {
@@ -36,7 +36,7 @@ Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid job
     output: Flags.string({description: 'how progress is shown', options: ['auto', 'tty', 'plain', 'json'], default: 'auto'}),
     junit: Flags.string({description: 'also write a JUnit XML report to FILE (a testsuite per job, a testcase per step)', helpValue: 'FILE'}),
     cleanup: Flags.string({description: 'cleanup policy for every job of this run', options: [...CLEANUP_POLICIES]}),
-    env: Flags.string({char: 'e', description: 'set an environment variable in every job (repeatable)', multiple: true, multipleNonGreedy: true}),
+    env: envFlag('set an environment variable in every job (repeatable)'),
   }
 
   public async run(): Promise<void> {
@@ -62,14 +62,4 @@ Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid job
     })
     if (exitCode !== 0) this.exit(exitCode)
   }
-}
-
-function parseEnvFlags(values: string[]): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const value of values) {
-    const eq = value.indexOf('=')
-    if (eq <= 0) throw new OrcaError('usage', `-e expects KEY=VALUE, got "${value}"`)
-    env[value.slice(0, eq)] = value.slice(eq + 1)
-  }
-  return env
 }
