@@ -62,7 +62,9 @@ jobs:
     resources: {pids: 64}
     steps:
       - name: fork bomb
-        run: "bomb() { bomb & bomb & sleep 30; }; bomb"
+        # The step's own shell only spins on a builtin after starting the bomb: a fork it could not make
+        # would end the step early as "failed" and hide whether the timeout ended it.
+        run: "bomb() { bomb & bomb & sleep 30; }; bomb & while :; do :; done"
         timeout: 5s
 `,
     })
