@@ -9,6 +9,7 @@ import type {ExecutorEvent, JobContext, RunOutcomeStatus} from '../../../src/eng
 import {connectDocker} from '../../../src/engine/executor/docker/connect.js'
 import type {DockerExecutor} from '../../../src/engine/executor/docker/docker-executor.js'
 import {OrcaError} from '../../../src/engine/errors.js'
+import {job as pipelineJob} from '../../helpers/pipeline.js'
 
 const IMAGE = 'orca-test/busybox:latest'
 let executor: DockerExecutor
@@ -47,23 +48,7 @@ function step(run: string, extra: Partial<Step> = {}): Step {
 }
 
 function job(steps: Step[], extra: Partial<Job> = {}): Job {
-  return {
-    name: 'build',
-    image: IMAGE,
-    needs: [],
-    env: {},
-    secrets: [],
-    workdir: '/workspace',
-    timeoutMs: 60_000,
-    cleanup: 'always_remove',
-    cache: true,
-    resources: {},
-    network: 'none',
-    volumes: {},
-    steps,
-    artifacts: [],
-    ...extra,
-  }
+  return pipelineJob('build', {image: IMAGE, network: 'none', ...extra, steps})
 }
 
 interface Harness {

@@ -1,20 +1,12 @@
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {eventually, gatedExecutor, WAIT_YML} from './gated-executor.js'
-import {GROUPS_YML, postJson, raw, readSse, startServer, type TestServer} from './server-helpers.js'
+import {GROUPS_YML, postJson, raw, readSse, serversPerTest, startServer, type TestServer} from './server-helpers.js'
 
-const servers: TestServer[] = []
-async function serve(...args: Parameters<typeof startServer>): Promise<TestServer> {
-  const s = await startServer(...args)
-  servers.push(s)
-  return s
-}
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close()
-})
+const serve = serversPerTest()
 
 const finished = async (s: TestServer, id: string): Promise<Record<string, unknown>> =>
   eventually(async () => {

@@ -5,17 +5,11 @@ import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {GROUPS_YML, postJson, raw, seedRun, startServer, type TestServer} from './server-helpers.js'
+import {GROUPS_YML, postJson, raw, seedRun, serversPerTest, type TestServer} from './server-helpers.js'
 
-const servers: TestServer[] = []
+const serve = serversPerTest()
 const dirs: string[] = []
-async function serve(...args: Parameters<typeof startServer>): Promise<TestServer> {
-  const s = await startServer(...args)
-  servers.push(s)
-  return s
-}
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close()
+afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, {recursive: true, force: true})
 })
 

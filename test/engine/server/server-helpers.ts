@@ -3,6 +3,8 @@ import {request as httpRequest} from 'node:http'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
+import {afterEach} from 'vitest'
+
 import {loadConfig} from '../../../src/engine/config/load.js'
 import {emptyRunRecord, pendingJobRecord, type RunRecord} from '../../../src/engine/run/record.js'
 import type {OrcaEvent} from '../../../src/engine/run/events.js'
@@ -48,6 +50,19 @@ export async function startServer(files: Record<string, string>, options: Partia
       await server.shutdown('cancel')
       rmSync(dir, {recursive: true, force: true})
     },
+  }
+}
+
+/** `serve(...)` starts a test server; every server started is closed after each test of the file. */
+export function serversPerTest(): (...args: Parameters<typeof startServer>) => Promise<TestServer> {
+  const servers: TestServer[] = []
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.close()
+  })
+  return async (...args) => {
+    const s = await startServer(...args)
+    servers.push(s)
+    return s
   }
 }
 
