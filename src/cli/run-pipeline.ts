@@ -6,10 +6,12 @@ import type * as LiveViewModule from '../ui/live-view.js'
 import type {EventSink} from '../engine/run/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
 import {prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
+import {parseEnvFlags} from './env-values.js'
+import type {OutputMode, RunArgs} from './run-argv.js'
 
 export interface RunPipelineOptions extends RunRequest {
   dryRun: boolean
-  output: 'auto' | 'tty' | 'plain' | 'json'
+  output: OutputMode
   /** `--junit FILE`: also write a JUnit XML report there (relative to cwd). */
   junit?: string
   orcaVersion: string
@@ -21,6 +23,28 @@ export interface RunPipelineOptions extends RunRequest {
 
 /** A reporter that says itself that the run is being cancelled (the live view owns the screen). */
 type Reporter = EventSink & {showCancelling?(count: number): void}
+
+/** `orca run` with parsed arguments, in this process's directory and on its streams. */
+export function runCommand(args: RunArgs, orcaVersion: string): Promise<number> {
+  return runPipeline({
+    cwd: process.cwd(),
+    env: process.env,
+    file: args.file,
+    targets: args.targets,
+    concurrency: args.concurrency,
+    noCache: args.noCache,
+    dryRun: args.dryRun,
+    failFast: args.failFast,
+    output: args.output,
+    junit: args.junit,
+    cleanup: args.cleanup,
+    envOverrides: parseEnvFlags(args.env),
+    orcaVersion,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+  })
+}
 
 /** `orca run` end to end: returns the exit code (SPEC §7). User mistakes throw OrcaError before anything is written. */
 export async function runPipeline(options: RunPipelineOptions): Promise<number> {

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {OrcaCommand} from '../cli/base.js'
-import {envFlag, parseEnvFlags} from '../cli/env-flags.js'
+import {envFlag} from '../cli/env-flags.js'
+import {parseEnvFlags} from '../cli/env-values.js'
 
 export default class Explain extends OrcaCommand {
   static override summary = "Say why a job's cache key differs from the key it was last cached under."

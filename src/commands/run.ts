@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {OrcaCommand} from '../cli/base.js'
-import {envFlag, parseEnvFlags} from '../cli/env-flags.js'
+import {envFlag} from '../cli/env-flags.js'
+import {OUTPUT_MODES, type OutputMode} from '../cli/run-argv.js'
 import {CLEANUP_POLICIES, type CleanupPolicy} from '../engine/pipeline/types.js'
 
 export default class Run extends OrcaCommand {
@@ -33,33 +34,31 @@ Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid job
     'no-cache': Flags.boolean({description: 'run every job even when its key is cached'}),
     'dry-run': Flags.boolean({description: 'print the plan and run nothing'}),
     'fail-fast': Flags.boolean({description: 'cancel running jobs and skip pending ones after the first failure'}),
-    output: Flags.string({description: 'how progress is shown', options: ['auto', 'tty', 'plain', 'json'], default: 'auto'}),
+    output: Flags.string({description: 'how progress is shown', options: [...OUTPUT_MODES], default: 'auto'}),
     junit: Flags.string({description: 'also write a JUnit XML report to FILE (a testsuite per job, a testcase per step)', helpValue: 'FILE'}),
     cleanup: Flags.string({description: 'cleanup policy for every job of this run', options: [...CLEANUP_POLICIES]}),
     env: envFlag('set an environment variable in every job (repeatable)'),
   }
 
+  // bin/run.js parses plain invocations itself (src/cli/fast-run.ts); oclif gets help and usage errors.
   public async run(): Promise<void> {
     const {argv, flags} = await this.parse(Run)
-    const {runPipeline} = await import('../cli/run-pipeline.js')
-    const exitCode = await runPipeline({
-      cwd: process.cwd(),
-      env: process.env,
-      file: flags.file,
-      targets: argv as string[],
-      concurrency: flags.concurrency,
-      noCache: flags['no-cache'],
-      dryRun: flags['dry-run'],
-      failFast: flags['fail-fast'],
-      output: flags.output as 'auto' | 'tty' | 'plain' | 'json',
-      junit: flags.junit,
-      cleanup: flags.cleanup as CleanupPolicy | undefined,
-      envOverrides: parseEnvFlags(flags.env ?? []),
-      orcaVersion: this.config.version,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      stdin: process.stdin,
-    })
+    const {runCommand} = await import('../cli/run-pipeline.js')
+    const exitCode = await runCommand(
+      {
+        targets: argv as string[],
+        file: flags.file,
+        concurrency: flags.concurrency,
+        noCache: flags['no-cache'],
+        dryRun: flags['dry-run'],
+        failFast: flags['fail-fast'],
+        output: flags.output as OutputMode,
+        junit: flags.junit,
+        cleanup: flags.cleanup as CleanupPolicy | undefined,
+        env: flags.env ?? [],
+      },
+      this.config.version,
+    )
     if (exitCode !== 0) this.exit(exitCode)
   }
 }

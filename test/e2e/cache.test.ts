@@ -1,7 +1,8 @@
 import {execFileSync} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
 import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
@@ -120,6 +121,20 @@ jobs:
     const explained = await orca(['explain', 'make'], {cwd: dir})
     expect(explained.stdout).toContain(`${tag} now resolves to sha256:`)
     expect(statuses(await run(dir))).toEqual({make: 'succeeded'})
+  })
+
+  it('loads neither oclif, Ink, React nor dockerode for a fully cached run', async () => {
+    const dir = project({'src/words.txt': 'b\na\nc\n', 'other/o.txt': 'o\n', 'jobs.yml': PIPELINE})
+    await run(dir)
+    const trace = join(dir, 'imports.txt')
+    writeFileSync(trace, '')
+    const hook = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), '../helpers/trace-imports.mjs')).href
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir, env: {NODE_OPTIONS: `--import=${hook}`, ORCA_TRACE_IMPORTS: trace}})
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toContain('4 cached')
+    const loaded = readFileSync(trace, 'utf8').split('\n')
+    expect(loaded.some((url) => url.endsWith('/dist/fast/run.js'))).toBe(true)
+    expect(loaded.filter((url) => /node_modules\/(@oclif|ink|react|dockerode)\//.test(url))).toEqual([])
   })
 
   it('detects a corrupted entry and rebuilds it', async () => {

@@ -277,6 +277,20 @@ jobs:
     expect(unreachable.stderr).not.toContain('    at ')
   })
 
+  it('leaves help and usage mistakes of orca run to oclif, with its messages and exit code 2', async () => {
+    const dir = project({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  hi:\n    steps: ["echo hello"]\n'})
+    const help = await orca(['run', '--help'], {cwd: dir})
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('$ orca run [TARGETS...]')
+    const bogus = await orca(['run', '--bogus'], {cwd: dir})
+    expect(bogus.code).toBe(2)
+    expect(bogus.stderr).toContain('Nonexistent flag: --bogus')
+    const zero = await orca(['run', '-j', '0'], {cwd: dir})
+    expect(zero.code).toBe(2)
+    expect(zero.stderr).toContain('Expected an integer greater than or equal to 1')
+    expect(runDirs(dir)).toEqual([])
+  })
+
   it('--dry-run prints the plan and creates no run', async () => {
     const dir = project({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  a:\n    steps: ["true"]\n  b:\n    needs: [a]\n    steps: ["true"]\n'})
     const result = await orca(['run', 'b', '--dry-run'], {cwd: dir})

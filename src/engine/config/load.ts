@@ -1,6 +1,8 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 
+import {cosmiconfig} from 'cosmiconfig'
+
 import {parseDuration} from '../duration.js'
 import type {Diagnostic} from '../errors.js'
 import {ConfigError} from '../errors.js'
@@ -61,8 +63,6 @@ export async function loadConfig(options: {cwd: string; env?: NodeJS.ProcessEnv;
 }
 
 async function findConfigFile(cwd: string): Promise<{filepath: string; text: FoundText} | undefined> {
-  // Lazy: only commands that need configuration pay for cosmiconfig.
-  const {cosmiconfig} = await import('cosmiconfig')
   const home = os.homedir()
   const underHome = home && !path.relative(home, cwd).startsWith('..') && !path.isAbsolute(path.relative(home, cwd))
   const asText = (_file: string, content: string): FoundText => ({orcaConfigText: content, base: []})
