@@ -2,7 +2,11 @@
 // bin/run.js starts it from a handful of files instead of ~250 modules; see docs/performance.md.
 // Runs after tsc in `npm run build`. Lazily imported parts stay lazy (split into chunks); packages
 // that only a cache miss or the live view needs stay external and load from node_modules as usual.
+import {rmSync} from 'node:fs'
+
 import {build} from 'esbuild'
+
+rmSync('dist/fast', {recursive: true, force: true})
 
 await build({
   entryPoints: {run: 'dist/cli/fast-run.js'},

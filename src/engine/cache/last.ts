@@ -1,8 +1,8 @@
-import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
-import {randomBytes} from 'node:crypto'
+import {readFileSync} from 'node:fs'
 import * as path from 'node:path'
 
-import {sha256} from './format.js'
+import {replaceFile} from '../atomic-file.js'
+import {CACHE_FORMAT, sha256} from './format.js'
 import type {KeyManifest} from './key.js'
 import type {CacheStore} from './store.js'
 
@@ -18,6 +18,11 @@ function projectSlot(projectDir: string): string {
   return sha256(projectDir).slice(0, 24)
 }
 
+/** Where parsed jobs files are remembered (see ParsedPipelineCache). */
+export function parsedPipelinesDir(cacheDir: string): string {
+  return path.join(cacheDir, `v${CACHE_FORMAT}`, 'parsed')
+}
+
 /** Where the stat index of a project lives. */
 export function statIndexFile(store: CacheStore, projectDir: string): string {
   return path.join(store.root, 'stat', `${projectSlot(projectDir)}.json`)
@@ -29,11 +34,7 @@ function lastFile(store: CacheStore, projectDir: string, job: string): string {
 
 /** Records the job's newest cached key (kept even when the entry itself is pruned later). */
 export function writeLast(store: CacheStore, projectDir: string, job: string, last: LastCached): void {
-  const file = lastFile(store, projectDir, job)
-  mkdirSync(path.dirname(file), {recursive: true})
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  writeFileSync(temp, JSON.stringify(last))
-  renameSync(temp, file)
+  replaceFile(lastFile(store, projectDir, job), JSON.stringify(last), {createDir: true})
 }
 
 export function readLast(store: CacheStore, projectDir: string, job: string): LastCached | undefined {

@@ -1,5 +1,6 @@
-import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
-import * as path from 'node:path'
+import {readFileSync} from 'node:fs'
+
+import {replaceFile} from '../atomic-file.js'
 
 import type {Stats} from 'node:fs'
 
@@ -69,10 +70,7 @@ export class StatIndex {
       }
     }
     if (!this.dirty || !this.file) return
-    mkdirSync(path.dirname(this.file), {recursive: true})
-    const temp = `${this.file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-    writeFileSync(temp, JSON.stringify({format: 1, rows: Object.fromEntries(this.rows)}))
-    renameSync(temp, this.file)
+    replaceFile(this.file, JSON.stringify({format: 1, rows: Object.fromEntries(this.rows)}), {createDir: true})
     this.dirty = false
   }
 }

@@ -4,7 +4,8 @@ import {join, relative, resolve} from 'node:path'
 import {promisify} from 'node:util'
 
 import {OrcaError} from '../errors.js'
-import {loadPipeline, parsePipeline} from '../pipeline/load.js'
+import {loadPipeline} from '../pipeline/load.js'
+import {parsePipeline} from '../pipeline/parse.js'
 import {detectProject, type ProjectFacts, type ProjectKind} from './detect.js'
 import {
   CI_FILES,

@@ -1,20 +1,22 @@
 import {readFile, stat} from 'node:fs/promises'
 import * as path from 'node:path'
 
-import type {Diagnostic} from '../errors.js'
 import {ConfigError} from '../errors.js'
-import {semanticDiagnostics} from './checks.js'
-import {normalisePipeline} from './normalise.js'
-import type {RawPipeline} from './raw.js'
-import {schemaDiagnostics} from './schema-diagnostics.js'
-import {validateAgainst} from './schema-validators.js'
+import {ParsedPipelineCache} from './parse-cache.js'
+import {displayPath, MAX_FILE_BYTES} from './source-file.js'
 import type {Pipeline, PipelineDefaults} from './types.js'
-import {displayPath, MAX_FILE_BYTES, parseYaml} from './yaml-source.js'
 
 export const DEFAULT_JOBS_FILE = 'jobs.yml'
 
+export interface LoadOptions {
+  cwd?: string
+  defaults: PipelineDefaults
+  /** Remember the result by the file's bytes here, so an unchanged file is not parsed again. */
+  parseCacheDir?: string
+}
+
 /** Reads, validates and normalises a jobs file; throws one ConfigError listing every problem found. */
-export async function loadPipeline(file: string, options: {cwd?: string; defaults: PipelineDefaults}): Promise<Pipeline> {
+export async function loadPipeline(file: string, options: LoadOptions): Promise<Pipeline> {
   const cwd = options.cwd ?? process.cwd()
   const absFile = path.resolve(cwd, file)
   const displayFile = displayPath(file, absFile, cwd)
@@ -35,28 +37,13 @@ export async function loadPipeline(file: string, options: {cwd?: string; default
     throw new ConfigError([{file: displayFile, path: '', message: `file is ${(size / 1024 / 1024).toFixed(1)} MiB; the limit is 1.0 MiB`}])
   }
   const source = await readFile(absFile, 'utf8')
-  return parsePipeline(source, displayFile, absFile, options.defaults)
-}
-
-/** The pure core of loadPipeline: text in, Pipeline out (or a ConfigError with every problem). */
-export function parsePipeline(text: string, displayFile: string, absFile: string, defaults: PipelineDefaults): Pipeline {
-  const parsed = parseYaml(text, displayFile)
-  const {source} = parsed
-  if (parsed.fatal || !source) throw new ConfigError(parsed.diagnostics)
-  if (parsed.value === null || parsed.value === undefined) {
-    throw new ConfigError([{file: displayFile, line: 1, column: 1, path: '', message: 'the file is empty; expected "version: 1" and "jobs:"'}])
-  }
-  const diagnostics = [
-    ...parsed.diagnostics,
-    ...schemaDiagnostics(validateAgainst('jobs', parsed.value), source, displayFile),
-    // The semantic checks read only the parts whose shape is right, so they run even after schema errors.
-    ...semanticDiagnostics(parsed.value, source, defaults.image),
-  ]
-  if (diagnostics.length > 0) throw new ConfigError(sortDiagnostics(diagnostics))
-  const raw = parsed.value as RawPipeline
-  return normalisePipeline(raw, absFile, defaults, source)
-}
-
-function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
-  return [...diagnostics].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0))
+  const cache = options.parseCacheDir === undefined ? undefined : new ParsedPipelineCache(options.parseCacheDir)
+  const key = cache?.keyOf({source, absFile, displayFile, defaults: options.defaults})
+  const cached = key === undefined ? undefined : cache?.get(absFile, key)
+  if (cached) return cached
+  // The parser (yaml, the schema validators) loads only when the file is new or changed.
+  const {parsePipeline} = await import('./parse.js')
+  const pipeline = parsePipeline(source, displayFile, absFile, options.defaults)
+  if (key !== undefined) cache?.set(absFile, key, pipeline)
+  return pipeline
 }

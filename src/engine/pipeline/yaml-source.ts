@@ -1,14 +1,12 @@
-import * as path from 'node:path'
-
 import {isMap, isScalar, isSeq, LineCounter, parseDocument} from 'yaml'
 import type {Document, Node} from 'yaml'
 
 import type {Diagnostic} from '../errors.js'
+import {MAX_FILE_BYTES} from './source-file.js'
 
 /** A key or index on the way from the document root to a node. */
 export type NodePath = ReadonlyArray<string | number>
 
-export const MAX_FILE_BYTES = 1024 * 1024
 /** Far above any honest file, far below an alias bomb's expansion. */
 export const MAX_ALIAS_COUNT = 1000
 
@@ -75,13 +73,6 @@ export function locate(source: YamlSource, path: NodePath, on: 'value' | 'key' =
     }
   }
   return {line: 1, column: 1}
-}
-
-/** The path as the user would write it: relative to cwd when inside it, else as given. */
-export function displayPath(given: string, absFile: string, cwd: string): string {
-  const relative = path.relative(cwd, absFile)
-  if (relative && !relative.startsWith('..') && !path.isAbsolute(relative)) return relative
-  return given
 }
 
 /** `jobs.build.steps[1].timeout` */

@@ -65,7 +65,26 @@ export function selectInputs(files: string[], globs: string[] | undefined): stri
   if (globs.length === 0) return []
   const include = globs.filter((g) => !g.startsWith('!'))
   const exclude = globs.filter((g) => g.startsWith('!')).map((g) => g.slice(1))
-  const included = picomatch(include.length > 0 ? include : ['**'], {dot: true})
-  const excluded = exclude.length > 0 ? picomatch(exclude, {dot: true}) : () => false
+  const included = globMatcher(include.length > 0 ? include : ['**'])
+  const excluded = exclude.length > 0 ? globMatcher(exclude) : () => false
   return files.filter((f) => included(f) && !excluded(f))
+}
+
+/** Path segments that are plain names: no glob syntax, not `.` or `..`. */
+const PLAIN_PATH = /^[\w-][\w.-]*(?:\/[\w-][\w.-]*)*$/
+
+/**
+ * A matcher for project paths with picomatch's meaning (`dot: true`). The usual inputs, `dir/**`
+ * and plain paths, are matched by prefix and equality: compiling globs with picomatch costs more
+ * than a fully cached run's keying otherwise does.
+ */
+export function globMatcher(globs: string[]): (file: string) => boolean {
+  const plain: Array<(file: string) => boolean> = []
+  for (const glob of globs) {
+    if (glob === '**') return () => true
+    const tree = glob.endsWith('/**') ? glob.slice(0, -3) : undefined
+    if (!PLAIN_PATH.test(tree ?? glob)) return picomatch(globs, {dot: true})
+    plain.push(tree === undefined ? (file) => file === glob : (file) => file === tree || file.startsWith(`${tree}/`))
+  }
+  return (file) => plain.some((matches) => matches(file))
 }

@@ -1,4 +1,5 @@
 import {imageIdResolver} from '../cache/image-id.js'
+import {parsedPipelinesDir} from '../cache/last.js'
 import {openRunCache} from '../cache/open.js'
 import {loadConfig} from '../config/load.js'
 import type {ResolvedConfig} from '../config/types.js'
@@ -51,7 +52,7 @@ export interface StartedRun {
 /** Loads config and pipeline, plans, resolves secrets. User mistakes throw OrcaError before any file is written. */
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const config = request.config ?? (await loadConfig({cwd: request.cwd, env: request.env, flags: {concurrency: request.concurrency}}))
-  const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults})
+  const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const plan = planRun(pipeline, request.targets)
   const secrets = resolveSecrets(plan, request.env)
   return {config, pipeline, plan, secrets, request}

@@ -1,7 +1,8 @@
-import {closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, mkdirSync, openSync, writeSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import * as path from 'node:path'
 
+import {replaceFile} from '../atomic-file.js'
 import {OrcaError} from '../errors.js'
 import type {EventSink, OrcaEvent} from './events.js'
 import {foldEvent, foldEvents, isStateChange} from './record.js'
@@ -28,6 +29,7 @@ export class RunStore implements EventSink {
   private pendingBytes = 0
   private readonly logs = new Map<string, {fd: number; pending: string[]; atLineStart: boolean}>()
   private flushScheduled = false
+  private stateRecordScheduled = false
   private recordDirty = false
   private recordTimer: NodeJS.Timeout | undefined
   private lastRecordWrite = 0
@@ -89,7 +91,8 @@ export class RunStore implements EventSink {
     if (this.pendingBytes >= FLUSH_BYTES) this.flushText()
     else this.scheduleFlush()
 
-    if (isStateChange(event)) this.writeRecord(event.type === 'run.finished')
+    if (event.type === 'run.finished') this.writeRecord(true)
+    else if (isStateChange(event)) this.scheduleStateRecord()
     else this.scheduleRecord()
   }
 
@@ -146,6 +149,16 @@ export class RunStore implements EventSink {
     this.pendingBytes = 0
   }
 
+  /** A state change reaches run.json once the current burst of events is handled (a cache hit is one burst). */
+  private scheduleStateRecord(): void {
+    if (this.stateRecordScheduled) return
+    this.stateRecordScheduled = true
+    setImmediate(() => {
+      this.stateRecordScheduled = false
+      if (!this.closed && this.recordDirty) this.guard(() => this.writeRecord(false))
+    })
+  }
+
   private scheduleRecord(): void {
     if (this.recordTimer) return
     const wait = Math.max(0, RECORD_THROTTLE_MS - (Date.now() - this.lastRecordWrite))
@@ -182,15 +195,7 @@ export class RunStore implements EventSink {
 
 /** Replaces `file` with `value` as JSON so readers see the old or the new document, never a mix. */
 export function writeJsonAtomic(file: string, value: unknown, durable = false): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
-  const fd = openSync(tmp, 'w')
-  try {
-    writeAll(fd, JSON.stringify(value, null, 2) + '\n')
-    if (durable) fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, file)
+  replaceFile(file, JSON.stringify(value, null, 2) + '\n', {durable})
 }
 
 /** Reads a run's record; folds its events when run.json was never written (a crash at start). */

@@ -9,7 +9,7 @@ import {parse} from 'yaml'
 import type {ProjectFacts} from '../../../src/engine/init/detect.js'
 import {readSettings, renderCiFile, renderConfigFile, renderJobsFile, renderPreCommitConfig, renderPreCommitHook} from '../../../src/engine/init/render.js'
 import {loadConfig} from '../../../src/engine/config/load.js'
-import {parsePipeline} from '../../../src/engine/pipeline/load.js'
+import {parsePipeline} from '../../../src/engine/pipeline/parse.js'
 
 const settings = readSettings()
 const defaults = {timeoutMs: 60_000, cleanup: 'always_remove'} as const

@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 
 import {ConfigError, formatDiagnostic} from '../../../src/engine/errors.js'
 import {costlyGlob} from '../../../src/engine/pipeline/glob-bounds.js'
-import {parsePipeline} from '../../../src/engine/pipeline/load.js'
+import {parsePipeline} from '../../../src/engine/pipeline/parse.js'
 
 const defaults = {timeoutMs: 30 * 60_000, cleanup: 'always_remove' as const}
 

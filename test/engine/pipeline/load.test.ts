@@ -5,7 +5,8 @@ import * as path from 'node:path'
 import {afterEach, describe, expect, test} from 'vitest'
 
 import {ConfigError, formatDiagnostic} from '../../../src/engine/errors.js'
-import {loadPipeline, parsePipeline} from '../../../src/engine/pipeline/load.js'
+import {loadPipeline} from '../../../src/engine/pipeline/load.js'
+import {parsePipeline} from '../../../src/engine/pipeline/parse.js'
 import type {PipelineDefaults} from '../../../src/engine/pipeline/types.js'
 
 const defaults: PipelineDefaults = {timeoutMs: 30 * 60_000, cleanup: 'always_remove'}

@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'vitest'
 
-import {parsePipeline} from '../../../src/engine/pipeline/load.js'
+import {parsePipeline} from '../../../src/engine/pipeline/parse.js'
 import {defaultStepName} from '../../../src/engine/pipeline/normalise.js'
 import {parseSize} from '../../../src/engine/pipeline/size.js'
 import type {PipelineDefaults} from '../../../src/engine/pipeline/types.js'

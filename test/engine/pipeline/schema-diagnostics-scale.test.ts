@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {ConfigError} from '../../../src/engine/errors.js'
-import {parsePipeline} from '../../../src/engine/pipeline/load.js'
+import {parsePipeline} from '../../../src/engine/pipeline/parse.js'
 
 describe('schema diagnostics at scale', () => {
   it('report every one of 2 000 broken jobs, in linear time (the test timeout is the bound)', () => {

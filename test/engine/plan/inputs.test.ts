@@ -4,7 +4,9 @@ import {dirname, join} from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {indexProjectFiles, selectInputs} from '../../../src/engine/plan/inputs.js'
+import picomatch from 'picomatch'
+
+import {globMatcher, indexProjectFiles, selectInputs} from '../../../src/engine/plan/inputs.js'
 
 let dir: string
 const write = (path: string, text = path): void => {
@@ -71,5 +73,27 @@ describe('selectInputs', () => {
 
   it('selects nothing for an empty list', () => {
     expect(selectInputs(files, [])).toEqual([])
+  })
+})
+
+describe('globMatcher', () => {
+  const paths = ['src', 'src/a.ts', 'src/.hidden', 'src/deep/b.ts', 'srcx/a.ts', 'src-old/a.ts', 'docs/readme.md', 'package.json', 'a.b/c', '.github/ci.yml', 'src/a.ts.bak']
+  it.each([
+    [['src/**']],
+    [['src/**', 'docs/readme.md']],
+    [['package.json']],
+    [['src/a.ts']],
+    [['a.b/**']],
+    [['**']],
+    [['src/**/*.ts']],
+    [['*.json', 'src/**']],
+    [['.github/**']],
+    [['src/{a,b}.ts']],
+    [['./src/**']],
+    [['src/../docs/**']],
+  ])('matches %j as picomatch does', (globs) => {
+    const matches = globMatcher(globs)
+    const reference = picomatch(globs, {dot: true})
+    expect(paths.filter(matches)).toEqual(paths.filter((p) => reference(p)))
   })
 })

@@ -56,11 +56,12 @@ describe('RunStore', () => {
     expect(readdirSync(dir).sort()).toEqual(['artifacts', 'events.jsonl', 'logs', 'run.json'])
   })
 
-  it('rewrites run.json as soon as a job changes state', async () => {
+  it('rewrites run.json once the events of a job changing state are handled', async () => {
     const events = diamondEvents()
     const store = await RunStore.create(runsDir, RUN_ID)
     const file = path.join(runsDir, RUN_ID, 'run.json')
     for (const event of events.slice(0, 3)) store.handle(event)
+    await new Promise((resolve) => setImmediate(resolve))
     expect(readJson(file)).toMatchObject({status: 'running', jobs: {build: {status: 'running'}, deploy: {status: 'pending'}}})
     store.close()
   })

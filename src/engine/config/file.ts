@@ -1,0 +1,70 @@
+import * as path from 'node:path'
+
+import {parseDuration} from '../duration.js'
+import type {Diagnostic} from '../errors.js'
+import {schemaDiagnostics} from '../pipeline/schema-diagnostics.js'
+import {validateAgainst} from '../pipeline/schema-validators.js'
+import {parseSize} from '../pipeline/size.js'
+import type {CleanupPolicy, Resources} from '../pipeline/types.js'
+import type {NodePath} from '../pipeline/yaml-source.js'
+import {locate, parseYaml} from '../pipeline/yaml-source.js'
+import type {ConfigLayer} from './layers.js'
+
+/** Shape of a config file once it passed `schemas/config.schema.json`. */
+interface RawConfig {
+  runsDir?: string
+  cacheDir?: string
+  concurrency?: number
+  defaults?: {image?: string; timeout?: string; cleanup?: CleanupPolicy; resources?: {cpus?: number; memory?: string | number; pids?: number}}
+  docker?: {host?: string; socket?: string}
+  cache?: {maxSize?: string | number}
+  retention?: {maxRuns?: number; maxAge?: string}
+  serve?: {host?: string; port?: number}
+}
+
+/** What our cosmiconfig loaders hand back: the text, parsed later by us so errors keep their positions. */
+export interface FoundText {
+  orcaConfigText: string
+  base: NodePath
+}
+
+/** Parses and validates one config file into a layer, with positioned diagnostics. */
+export function readConfigFile(found: FoundText, displayFile: string, absFile: string): {layer?: ConfigLayer; diagnostics: Diagnostic[]} {
+  const parsed = parseYaml(found.orcaConfigText, displayFile, found.base)
+  if (parsed.fatal || !parsed.source) return {diagnostics: parsed.diagnostics}
+  const data = parsed.value ?? {}
+  // In package.json the settings live under "orca"; say so in the paths.
+  const prefix = found.base.map(String).join('.')
+  const schemaErrors = schemaDiagnostics(validateAgainst('config', data), parsed.source, displayFile).map((d) => (prefix ? {...d, path: d.path ? `${prefix}.${d.path}` : prefix} : d))
+  const diagnostics = [...parsed.diagnostics, ...schemaErrors]
+  const raw = data as RawConfig
+  if (raw.docker?.host !== undefined && raw.docker.socket !== undefined) {
+    diagnostics.push({file: displayFile, ...locate(parsed.source, ['docker', 'socket'], 'key'), path: 'docker.socket', message: 'set either docker.host or docker.socket, not both'})
+  }
+  if (diagnostics.length > 0) return {diagnostics}
+  const dir = path.dirname(absFile)
+  const layer: ConfigLayer = {
+    runsDir: raw.runsDir === undefined ? undefined : path.resolve(dir, raw.runsDir),
+    cacheDir: raw.cacheDir === undefined ? undefined : path.resolve(dir, raw.cacheDir),
+    concurrency: raw.concurrency,
+    defaultImage: raw.defaults?.image,
+    defaultTimeoutMs: raw.defaults?.timeout === undefined ? undefined : parseDuration(raw.defaults.timeout),
+    cleanup: raw.defaults?.cleanup,
+    defaultResources: raw.defaults?.resources === undefined ? undefined : resourcesOf(raw.defaults.resources),
+    dockerHost: raw.docker?.host ?? (raw.docker?.socket === undefined ? undefined : `unix://${path.resolve(dir, raw.docker.socket)}`),
+    cacheMaxSizeBytes: raw.cache?.maxSize === undefined ? undefined : parseSize(raw.cache.maxSize),
+    retentionMaxRuns: raw.retention?.maxRuns,
+    retentionMaxAgeMs: raw.retention?.maxAge === undefined ? undefined : parseDuration(raw.retention.maxAge),
+    serveHost: raw.serve?.host,
+    servePort: raw.serve?.port,
+  }
+  return {layer, diagnostics: []}
+}
+
+function resourcesOf(raw: {cpus?: number; memory?: string | number; pids?: number}): Resources {
+  const resources: Resources = {}
+  if (raw.cpus !== undefined) resources.cpus = raw.cpus
+  if (raw.memory !== undefined) resources.memoryBytes = parseSize(raw.memory)
+  if (raw.pids !== undefined) resources.pids = raw.pids
+  return resources
+}
