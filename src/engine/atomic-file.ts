@@ -4,16 +4,16 @@ import * as path from 'node:path'
 let tempCount = 0
 
 /**
- * Replaces `file` with `text` through a temporary file and a rename, so readers see the old or the
+ * Replaces `file` with `text` (or bytes) through a temporary file and a rename, so readers see the old or the
  * new content, never a mix; `durable` also flushes it to disk before the rename.
  */
-export function replaceFile(file: string, text: string, options: {durable?: boolean; createDir?: boolean} = {}): void {
+export function replaceFile(file: string, text: string | Uint8Array, options: {durable?: boolean; createDir?: boolean} = {}): void {
   if (options.createDir) mkdirSync(path.dirname(file), {recursive: true})
   // Unique per process by pid, within it by a counter: writers of the same file never share a temp file.
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++tempCount}.tmp`)
   const fd = openSync(temp, 'w')
   try {
-    const bytes = Buffer.from(text)
+    const bytes = typeof text === 'string' ? Buffer.from(text) : text
     // writeSync may write less than asked (a full disk reports it on the next call).
     for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset)
     if (options.durable) fsyncSync(fd)

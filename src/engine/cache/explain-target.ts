@@ -1,10 +1,10 @@
 import {loadConfig} from '../config/load.js'
-import {indexProjectFiles} from '../plan/inputs.js'
 import {planRun} from '../plan/plan.js'
 import {loadPipeline} from '../pipeline/load.js'
 import {explainJob, type Explanation} from './explain.js'
 import {imageIdResolver} from './image-id.js'
-import {openRunCache} from './open.js'
+import {parsedPipelinesDir} from './last.js'
+import {openRunCache, projectFilesOf} from './open.js'
 
 export interface ExplainRequest {
   cwd: string
@@ -19,9 +19,9 @@ export interface ExplainRequest {
 /** `orca explain JOB`: loads the project, keys the job and its needs, compares with the last cached key. */
 export async function explainTarget(request: ExplainRequest): Promise<Explanation> {
   const config = await loadConfig({cwd: request.cwd, env: request.env})
-  const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults})
+  const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const plan = planRun(pipeline, [request.job])
-  const projectFiles = indexProjectFiles(pipeline.projectDir)
+  const projectFiles = projectFilesOf(config, pipeline)
   const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: false})
   try {
     return await explainJob(plan, cache, imageIdResolver({host: config.docker.host, env: request.env}), request.job)

@@ -15,8 +15,6 @@ export interface HashedInput {
   mode: number
   /** SHA-256 of the content (of `symlink:<target>` for a symlink). */
   sha256: string
-  /** The stat seen when hashing, to notice a file that changed before it was copied. */
-  stamp: string
 }
 
 /** Files up to this size are read in one call; larger ones in chunks, so memory stays bounded. */
@@ -30,6 +28,8 @@ const CHUNK = 1024 * 1024
  */
 export class InputHasher {
   private readonly memo = new Map<string, HashedInput | null>()
+  /** The stat of each file read to hash it; a file found in the stat index is checked against its row. */
+  private readonly readStats = new Map<string, Stats>()
   private index: StatIndex | undefined
 
   constructor(
@@ -55,8 +55,10 @@ export class InputHasher {
   changedSince(inputs: HashedInput[]): string[] {
     const changed: string[] = []
     for (const input of inputs) {
-      const stat = this.stat(input.path)
-      if (!stat || stampOf(stat) !== input.stamp) changed.push(input.path)
+      const now = this.stat(input.path)
+      const before = this.readStats.get(input.path)
+      const same = now !== undefined && (before ? sameStat(before, now) : this.index?.get(input.path, now) === input.sha256)
+      if (!same) changed.push(input.path)
     }
     return changed
   }
@@ -80,21 +82,23 @@ export class InputHasher {
         throw new OrcaError('infra', `cannot read input file ${rel}: ${(error as Error).message}`, {cause: error})
       }
       this.index.set(rel, stat, hash)
+      this.readStats.set(rel, stat)
     }
-    return {path: rel, mode: stat.mode, sha256: hash, stamp: stampOf(stat)}
+    return {path: rel, mode: stat.mode, sha256: hash}
   }
 
   private stat(rel: string): Stats | undefined {
     try {
-      return lstatSync(path.join(this.projectDir, rel))
+      // `rel` comes from the project's own listing (no `..`, `/`-separated): joining by hand is enough.
+      return lstatSync(`${this.projectDir}/${rel}`, {throwIfNoEntry: false})
     } catch {
       return undefined
     }
   }
 }
 
-function stampOf(stat: Stats): string {
-  return `${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.ino}:${stat.mode}`
+function sameStat(a: Stats, b: Stats): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.mode === b.mode
 }
 
 function sha256Text(text: string): string {

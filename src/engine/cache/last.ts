@@ -23,6 +23,11 @@ export function parsedPipelinesDir(cacheDir: string): string {
   return path.join(cacheDir, `v${CACHE_FORMAT}`, 'parsed')
 }
 
+/** Where the listing of a project's directories is remembered (see ListingCache). */
+export function listingCacheFile(cacheDir: string, projectDir: string): string {
+  return path.join(cacheDir, `v${CACHE_FORMAT}`, 'listing', `${projectSlot(projectDir)}.json`)
+}
+
 /** Where the stat index of a project lives. */
 export function statIndexFile(store: CacheStore, projectDir: string): string {
   return path.join(store.root, 'stat', `${projectSlot(projectDir)}.json`)

@@ -1,5 +1,7 @@
 import type {ResolvedConfig} from '../config/types.js'
+import {indexProjectFiles} from '../plan/inputs.js'
 import type {Pipeline} from '../pipeline/types.js'
+import {listingCacheFile} from './last.js'
 import {RunCache} from './run-cache.js'
 import {CacheStore} from './store.js'
 
@@ -19,4 +21,9 @@ export function openRunCache(input: {
     noCache: input.noCache,
     maxSizeBytes: input.config.cache.maxSizeBytes,
   })
+}
+
+/** The project's files (see indexProjectFiles), with unchanged directories taken from the cache's listing. */
+export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline): string[] {
+  return indexProjectFiles(pipeline.projectDir, {listingCache: listingCacheFile(config.cacheDir, pipeline.projectDir)})
 }

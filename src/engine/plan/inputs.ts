@@ -1,8 +1,11 @@
-import {readdirSync, readFileSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import ignore, {type Ignore} from 'ignore'
 import picomatch from 'picomatch'
+
+import {ListingCache} from './listing-cache.js'
 
 /** Directories a job never sees: orca's own state and version control. */
 const ALWAYS_EXCLUDED = new Set(['.git', '.orca'])
@@ -11,48 +14,89 @@ const IGNORE_FILES = ['.gitignore', '.orcaignore']
 interface RuleSet {
   /** Directory the rules are relative to, `''` for the project root, else ending in `/`. */
   base: string
-  rules: Ignore
+  /** The ignore files' contents, compiled on first use (a cached listing needs no matching). */
+  texts: string[]
+  compiled?: Ignore
+}
+
+interface Walk {
+  root: string
+  cache?: ListingCache
+  out: string[]
+  /** The clock listings are judged by (tests move it forward to trust fresh directories). */
+  now?: number
 }
 
 /**
  * Lists the project's files once per run: every regular file or symlink not ignored by a
  * `.gitignore`/`.orcaignore` on its path, as sorted `/`-separated relative paths.
  * Ignored directories are never descended into (a large node_modules costs nothing).
+ * With `listingCache`, a directory whose stat and ignore rules are unchanged is not listed again.
  */
-export function indexProjectFiles(projectDir: string): string[] {
-  const files: string[] = []
-  walk(projectDir, '', [], files)
-  return files.sort()
+export function indexProjectFiles(projectDir: string, options: {listingCache?: string; now?: number} = {}): string[] {
+  const walk: Walk = {root: projectDir, out: [], now: options.now, cache: options.listingCache === undefined ? undefined : ListingCache.load(options.listingCache)}
+  visit(walk, '', [], '')
+  walk.cache?.save()
+  return walk.out.sort()
 }
 
-function walk(root: string, dir: string, inherited: RuleSet[], out: string[]): void {
-  const entries = readdirSync(join(root, dir), {withFileTypes: true})
-  const ruleSets = [...inherited]
-  const own = loadRules(root, dir, entries.map((e) => e.name))
-  if (own) ruleSets.push(own)
+function visit(walk: Walk, dir: string, inherited: RuleSet[], inheritedId: string): void {
+  const abs = join(walk.root, dir)
+  const stat = walk.cache ? statSync(abs) : undefined
+  const known = stat && walk.cache!.ignoreFilesOf(dir, stat)
+  if (known) {
+    const own = readRules(walk.root, dir, known)
+    const id = own ? rulesId(inheritedId, own) : inheritedId
+    const listing = walk.cache!.get(dir, stat, id)
+    if (listing) {
+      for (const name of listing.files) walk.out.push(dir + name)
+      for (const name of listing.dirs) visit(walk, `${dir}${name}/`, own ? [...inherited, own] : inherited, id)
+      return
+    }
+  }
 
+  const entries = readdirSync(abs, {withFileTypes: true})
+  const ignoreFiles = IGNORE_FILES.filter((f) => entries.some((e) => e.name === f))
+  const own = readRules(walk.root, dir, ignoreFiles)
+  const id = own ? rulesId(inheritedId, own) : inheritedId
+  const ruleSets = own ? [...inherited, own] : inherited
+  const files: string[] = []
+  const dirs: string[] = []
   for (const entry of entries) {
     const path = dir + entry.name
     if (dir === '' && ALWAYS_EXCLUDED.has(entry.name)) continue
     if (entry.isDirectory()) {
-      if (entry.name === '.git' || isIgnored(ruleSets, `${path}/`)) continue
-      walk(root, `${path}/`, ruleSets, out)
+      if (entry.name !== '.git' && !isIgnored(ruleSets, `${path}/`)) dirs.push(entry.name)
     } else if ((entry.isFile() || entry.isSymbolicLink()) && !isIgnored(ruleSets, path)) {
-      out.push(path)
+      files.push(entry.name)
     }
   }
+  if (stat) walk.cache!.set(dir, stat, id, {ignoreFiles, files, dirs}, walk.now)
+  for (const name of files) walk.out.push(dir + name)
+  for (const name of dirs) visit(walk, `${dir}${name}/`, ruleSets, id)
 }
 
-function loadRules(root: string, dir: string, names: string[]): RuleSet | undefined {
-  const present = IGNORE_FILES.filter((f) => names.includes(f))
-  if (present.length === 0) return undefined
-  const rules = ignore()
-  for (const file of present) rules.add(readFileSync(join(root, dir, file), 'utf8'))
-  return {base: dir, rules}
+function readRules(root: string, dir: string, ignoreFiles: string[]): RuleSet | undefined {
+  if (ignoreFiles.length === 0) return undefined
+  return {base: dir, texts: ignoreFiles.map((file) => readFileSync(join(root, dir, file), 'utf8'))}
+}
+
+/** Identifies the rules over a directory: its parent's rules and its own ignore files' contents. */
+function rulesId(inheritedId: string, own: RuleSet): string {
+  return createHash('sha256').update(JSON.stringify([inheritedId, own.base, own.texts])).digest('hex')
 }
 
 function isIgnored(ruleSets: RuleSet[], path: string): boolean {
-  return ruleSets.some((set) => path.startsWith(set.base) && set.rules.ignores(path.slice(set.base.length)))
+  return ruleSets.some((set) => path.startsWith(set.base) && compiled(set).ignores(path.slice(set.base.length)))
+}
+
+function compiled(set: RuleSet): Ignore {
+  if (set.compiled === undefined) {
+    // One text per file: ignore() takes an array as one pattern per element, not as files.
+    set.compiled = ignore()
+    for (const text of set.texts) set.compiled.add(text)
+  }
+  return set.compiled
 }
 
 /**

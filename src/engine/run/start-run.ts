@@ -1,12 +1,11 @@
 import {imageIdResolver} from '../cache/image-id.js'
 import {parsedPipelinesDir} from '../cache/last.js'
-import {openRunCache} from '../cache/open.js'
+import {openRunCache, projectFilesOf} from '../cache/open.js'
 import {loadConfig} from '../config/load.js'
 import type {ResolvedConfig} from '../config/types.js'
 import type {Executor} from '../executor/types.js'
 import {acquireRunLock, type HeldRunLock} from '../history/lock.js'
 import {applyRetention} from '../history/retention.js'
-import {indexProjectFiles} from '../plan/inputs.js'
 import {planRun, type Plan} from '../plan/plan.js'
 import {loadPipeline} from '../pipeline/load.js'
 import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
@@ -64,7 +63,7 @@ export async function startRun(
   options: {sinks: EventSink[]; orcaVersion: string; executor?: () => Promise<Executor>; waitTurn?: (signal: AbortSignal) => Promise<void>},
 ): Promise<StartedRun> {
   const {config, pipeline, plan, secrets, request} = prepared
-  const projectFiles = indexProjectFiles(pipeline.projectDir)
+  const projectFiles = projectFilesOf(config, pipeline)
   const runId = newRunId()
   const store = await RunStore.create(config.runsDir, runId)
   // Held until the run is recorded as finished: readers tell a live run from a dead one by it.

@@ -1,12 +1,13 @@
 import {describe, expect, it} from 'vitest'
 
 import {diffManifests, summariseChanges} from '../../../src/engine/cache/diff.js'
+import {canonicalJson, sha256} from '../../../src/engine/cache/format.js'
 import type {HashedInput} from '../../../src/engine/cache/hash-inputs.js'
 import {keyManifest, keyOf, type KeyParts} from '../../../src/engine/cache/key.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
 import {job} from '../../helpers/pipeline.js'
 
-const input = (path: string, sha: string, mode = 0o100644): HashedInput => ({path, mode, sha256: sha.repeat(64), stamp: ''})
+const input = (path: string, sha: string, mode = 0o100644): HashedInput => ({path, mode, sha256: sha.repeat(64)})
 
 function parts(overrides: Partial<KeyParts> & {job?: Job} = {}): KeyParts {
   return {
@@ -27,6 +28,11 @@ describe('job keys', () => {
   it('are stable and a SHA-256', () => {
     expect(key(parts())).toBe(base)
     expect(base).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('are the SHA-256 of the canonical JSON of the manifest (keys written by older builds stay valid)', () => {
+    const manifest = keyManifest(parts({inputs: [input('src/"quoted" \\ dir/ünï.ts', 'a'), input('src/link', 'b', 0o120777)], envOverrides: {Z: 'z', A: '"'}}))
+    expect(keyOf(manifest)).toBe(sha256(canonicalJson(manifest)))
   })
 
   it('change with env, -e overrides, a step, the image ID, an input, its mode and a need', () => {

@@ -1,0 +1,57 @@
+import {mkdtempSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {hashFile, InputHasher} from '../../../src/engine/cache/hash-inputs.js'
+
+let dir: string
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'orca-hash-inputs-'))
+})
+afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+/** A file last changed an hour ago: old enough for the stat index to trust its stat. */
+function oldFile(name: string, text: string): void {
+  writeFileSync(join(dir, name), text)
+  const anHourAgo = new Date(Date.now() - 3_600_000)
+  utimesSync(join(dir, name), anHourAgo, anHourAgo)
+}
+
+describe('InputHasher', () => {
+  it('takes unchanged files from the stat index and notices a changed one', () => {
+    oldFile('a.txt', 'a\n')
+    oldFile('b.txt', 'b\n')
+    const index = join(dir, 'index.json')
+    const first = new InputHasher(dir, index)
+    const hashed = first.hash(['b.txt', 'a.txt'])
+    expect(hashed.map((i) => i.path)).toEqual(['a.txt', 'b.txt'])
+    expect(hashed[0]!.sha256).toBe(hashFile(join(dir, 'a.txt'), 2))
+    first.save()
+
+    // Same stat, so the index is trusted: it is what the next hasher reports.
+    oldFile('a.txt', 'A\n')
+    const second = new InputHasher(dir, index).hash(['a.txt'])
+    expect(second[0]!.sha256).toBe(hashFile(join(dir, 'a.txt'), 2))
+  })
+
+  it('says which inputs changed after they were hashed, whether read or found in the index', () => {
+    oldFile('indexed.txt', 'indexed\n')
+    const index = join(dir, 'index.json')
+    const warm = new InputHasher(dir, index)
+    warm.hash(['indexed.txt'])
+    warm.save()
+
+    oldFile('read.txt', 'read\n')
+    writeFileSync(join(dir, 'fresh.txt'), 'fresh\n')
+    const hasher = new InputHasher(dir, index)
+    const inputs = hasher.hash(['indexed.txt', 'read.txt', 'fresh.txt'])
+    expect(hasher.changedSince(inputs)).toEqual([])
+
+    writeFileSync(join(dir, 'indexed.txt'), 'edited\n')
+    writeFileSync(join(dir, 'fresh.txt'), 'edited too\n')
+    rmSync(join(dir, 'read.txt'))
+    expect(hasher.changedSince(inputs).sort()).toEqual(['fresh.txt', 'indexed.txt', 'read.txt'])
+  })
+})

@@ -1,0 +1,70 @@
+import {lstatSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {StatIndex} from '../../../src/engine/cache/stat-index.js'
+
+let dir: string
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'orca-stat-index-'))
+})
+afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+const HASH_A = 'a'.repeat(64)
+// ctime cannot be set back: rows are judged by a clock a minute ahead, as they would be a while later.
+const later = (): number => Date.now() + 60_000
+const HASH_B = '0123456789abcdef'.repeat(4)
+
+function file(name: string, text: string, ageMs = 3_600_000) {
+  writeFileSync(join(dir, name), text)
+  const when = new Date(Date.now() - ageMs)
+  utimesSync(join(dir, name), when, when)
+  return lstatSync(join(dir, name))
+}
+
+describe('StatIndex', () => {
+  it('keeps rows across save and load, and trusts a row only while the stat is the same', () => {
+    const a = file('a.txt', 'a')
+    const b = file('ünï côdé.txt', 'b')
+    const index = StatIndex.load(join(dir, 'index'))
+    index.set('a.txt', a, HASH_A, later())
+    index.set('ünï côdé.txt', b, HASH_B, later())
+    index.save()
+
+    const loaded = StatIndex.load(join(dir, 'index'))
+    expect(loaded.get('a.txt', a)).toBe(HASH_A)
+    expect(loaded.get('ünï côdé.txt', b)).toBe(HASH_B)
+    expect(loaded.get('a.txt', file('a.txt', 'A'))).toBeUndefined()
+    expect(loaded.get('missing.txt', a)).toBeUndefined()
+  })
+
+  it('forgets files that no longer exist and files changed too recently to trust', () => {
+    const a = file('a.txt', 'a')
+    const b = file('b.txt', 'b')
+    const index = StatIndex.load(join(dir, 'index'))
+    index.set('a.txt', a, HASH_A, later())
+    index.set('b.txt', b, HASH_B, later())
+    index.save()
+    const next = StatIndex.load(join(dir, 'index'))
+    const fresh = file('b.txt', 'bb', 0)
+    next.set('b.txt', fresh, HASH_A)
+    next.save(new Set(['b.txt']))
+    const last = StatIndex.load(join(dir, 'index'))
+    expect(last.get('a.txt', a)).toBeUndefined()
+    expect(last.get('b.txt', fresh)).toBeUndefined()
+  })
+
+  it('starts empty from a damaged or truncated file', () => {
+    const a = file('a.txt', 'a')
+    const index = StatIndex.load(join(dir, 'index'))
+    index.set('a.txt', a, HASH_A, later())
+    index.save()
+    const bytes = readFileSync(join(dir, 'index'))
+    writeFileSync(join(dir, 'index'), bytes.subarray(0, bytes.length - 40))
+    expect(StatIndex.load(join(dir, 'index')).get('a.txt', a)).toBeUndefined()
+    writeFileSync(join(dir, 'index'), '{"format":2,"rows":[]}')
+    expect(StatIndex.load(join(dir, 'index')).get('a.txt', a)).toBeUndefined()
+  })
+})
