@@ -30,7 +30,7 @@ export function listingCacheFile(cacheDir: string, projectDir: string): string {
 
 /** Where the stat index of a project lives. */
 export function statIndexFile(store: CacheStore, projectDir: string): string {
-  return path.join(store.root, 'stat', `${projectSlot(projectDir)}.json`)
+  return path.join(store.root, 'stat', `${projectSlot(projectDir)}.idx`)
 }
 
 function lastFile(store: CacheStore, projectDir: string, job: string): string {
