@@ -8,6 +8,7 @@ import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs
 import {tmpdir} from 'node:os'
 import * as path from 'node:path'
 import {performance} from 'node:perf_hooks'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 
 const iterations = Number(process.argv[2] ?? 10)
@@ -125,7 +126,7 @@ gitCommit(dirB)
 const statIndex = path.join(dirB, '.orca/cache/v1/stat')
 // Files changed in the last two seconds are "racy" (a second write could keep their stat): neither
 // orca's stat index nor git's index trusts them yet. Real sources are older than that.
-await new Promise((resolve) => setTimeout(resolve, 2500))
+await sleep(2500)
 
 console.log(`${iterations} iterations each, interleaved; wall time of the whole command`)
 for (const pass of passes) {

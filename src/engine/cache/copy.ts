@@ -3,6 +3,8 @@ import {createHash} from 'node:crypto'
 import * as path from 'node:path'
 
 const CHUNK = 1024 * 1024
+/** One buffer for every copy: copies are synchronous, and a fresh 1 MiB per (usually tiny) file added up. */
+let chunk: Buffer | undefined
 
 /**
  * Copies a file and hashes the very bytes it copies, so what is recorded is what was written.
@@ -17,7 +19,7 @@ export function copyHashed(source: string, target: string, mode: number): {size:
     // O_EXCL: never through an existing file or symlink at the target.
     const output = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode & 0o777)
     try {
-      const buffer = Buffer.allocUnsafe(CHUNK)
+      const buffer = (chunk ??= Buffer.allocUnsafe(CHUNK))
       for (let n; (n = readSync(input, buffer, 0, CHUNK, null)) > 0; ) {
         const bytes = buffer.subarray(0, n)
         hash.update(bytes)
