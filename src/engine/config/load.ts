@@ -1,11 +1,10 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {cosmiconfig} from 'cosmiconfig'
-
 import type {Diagnostic} from '../errors.js'
 import {ConfigError} from '../errors.js'
 import {displayPath} from '../pipeline/source-file.js'
+import {mayHaveConfigFile} from './candidates.js'
 import {envLayer} from './env.js'
 import type {FoundText} from './file.js'
 import type {ConfigLayer} from './layers.js'
@@ -44,11 +43,17 @@ export async function loadConfig(options: {cwd: string; env?: NodeJS.ProcessEnv;
 async function findConfigFile(cwd: string): Promise<{filepath: string; text: FoundText} | undefined> {
   const home = os.homedir()
   const underHome = home && !path.relative(home, cwd).startsWith('..') && !path.isAbsolute(path.relative(home, cwd))
+  const stopDir = underHome ? home : path.parse(cwd).root
+  // cosmiconfig reads the process's own environment and working directory, so the check does too.
+  if (!mayHaveConfigFile({cwd, stopDir, searchPlaces: CONFIG_SEARCH_PLACES, home, env: process.env, processCwd: process.cwd()})) return undefined
+  // Loaded only when a file may exist. Through `default`: a bundled dynamic import of a CommonJS
+  // package keeps only its default export.
+  const {default: {cosmiconfig}} = await import('cosmiconfig')
   const asText = (_file: string, content: string): FoundText => ({orcaConfigText: content, base: []})
   const explorer = cosmiconfig('orca', {
     searchPlaces: CONFIG_SEARCH_PLACES,
     searchStrategy: 'global',
-    stopDir: underHome ? home : path.parse(cwd).root,
+    stopDir,
     cache: false,
     loaders: {
       '.yml': asText,
