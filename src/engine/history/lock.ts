@@ -28,7 +28,8 @@ export function acquireRunLock(dir: string, runId: string, owner: ProcessIdentit
   const file = path.join(dir, LOCK_FILE)
   const lock: RunLock = {runId, ...owner, acquiredAt: new Date().toISOString()}
   try {
-    writeJsonAtomic(file, lock, true)
+    // Not flushed to disk: after a crash the owner is dead whether or not its lock survived.
+    writeJsonAtomic(file, lock)
   } catch (error) {
     throw new OrcaError('infra', `cannot write the run lock ${file}: ${(error as Error).message}`, {cause: error})
   }

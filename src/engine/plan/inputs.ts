@@ -1,9 +1,10 @@
 import {createHash} from 'node:crypto'
+import {createRequire} from 'node:module'
 import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import ignore, {type Ignore} from 'ignore'
-import picomatch from 'picomatch'
+import type picomatchModule from 'picomatch'
 
 import {ListingCache} from './listing-cache.js'
 
@@ -114,6 +115,15 @@ export function selectInputs(files: string[], globs: string[] | undefined): stri
   return files.filter((f) => included(f) && !excluded(f))
 }
 
+const load = createRequire(import.meta.url)
+type Picomatch = typeof picomatchModule
+let picomatch: Picomatch | undefined
+
+/** picomatch, loaded on first use: the usual inputs never need it. */
+function loadPicomatch(): Picomatch {
+  return (picomatch ??= load('picomatch') as Picomatch)
+}
+
 /** Path segments that are plain names: no glob syntax, not `.` or `..`. */
 const PLAIN_PATH = /^[\w-][\w.-]*(?:\/[\w-][\w.-]*)*$/
 
@@ -127,7 +137,7 @@ export function globMatcher(globs: string[]): (file: string) => boolean {
   for (const glob of globs) {
     if (glob === '**') return () => true
     const tree = glob.endsWith('/**') ? glob.slice(0, -3) : undefined
-    if (!PLAIN_PATH.test(tree ?? glob)) return picomatch(globs, {dot: true})
+    if (!PLAIN_PATH.test(tree ?? glob)) return loadPicomatch()(globs, {dot: true})
     plain.push(tree === undefined ? (file) => file === glob : (file) => file === tree || file.startsWith(`${tree}/`))
   }
   return (file) => plain.some((matches) => matches(file))
