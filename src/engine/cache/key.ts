@@ -85,9 +85,11 @@ export function keyOf(manifest: KeyManifest): string {
   return hash.update('}').digest('hex')
 }
 
+const HEX = /^[0-9a-f]*$/
+
 /** `canonicalJson(inputs)`, without the generic key sorting. */
 function inputsJson(inputs: ManifestInput[]): string {
-  const rows = inputs.map((i) => `{"mode":${jsonString(i.mode)},"path":${jsonString(i.path)},"sha256":${jsonString(i.sha256)}}`)
+  const rows = inputs.map((i) => `{"mode":${jsonString(i.mode)},"path":${jsonString(i.path)},"sha256":${HEX.test(i.sha256) ? `"${i.sha256}"` : JSON.stringify(i.sha256)}}`)
   return `[${rows.join(',')}]`
 }
 

@@ -32,6 +32,7 @@ export class StatIndex {
   /** Rows set in this run (they replace loaded ones). */
   private readonly added = new Map<string, Row>()
   private dirty = false
+  private hex: string | undefined
 
   private constructor(
     readonly file: string | undefined,
@@ -72,7 +73,10 @@ export class StatIndex {
     const n = this.numbers
     const at = row * NUMBERS
     const same = n[at] === stat.size && n[at + 1] === stat.mtimeMs && n[at + 2] === stat.ctimeMs && n[at + 3] === stat.ino && n[at + 4] === stat.mode
-    return same ? this.hashes.toString('hex', row * HASH_BYTES, (row + 1) * HASH_BYTES) : undefined
+    if (!same) return undefined
+    // One hex string for the whole column, sliced per row: 10k toString calls cost more.
+    this.hex ??= this.hashes.toString('hex')
+    return this.hex.slice(row * HASH_BYTES * 2, (row + 1) * HASH_BYTES * 2)
   }
 
   set(rel: string, stat: Stats, hash: string, now = Date.now()): void {
