@@ -27,7 +27,6 @@ const passes = extraCerts === undefined ? [{label: 'environment as is', env: bas
   {label: 'environment as is (NODE_EXTRA_CA_CERTS set)', env: baseEnv},
   {label: 'NODE_EXTRA_CA_CERTS unset', env: withoutExtraCerts},
 ]
-let env = baseEnv
 
 function write(dir, files) {
   for (const [rel, text] of Object.entries(files)) {
@@ -72,7 +71,7 @@ function gitCommit(dir) {
   git('commit', '-qm', 'bench')
 }
 
-function time(cmd, args, cwd, check) {
+function time(cmd, args, cwd, env, check) {
   const start = performance.now()
   const result = spawnSync(cmd, args, {cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
   const ms = performance.now() - start
@@ -84,26 +83,42 @@ function time(cmd, args, cwd, check) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const min = (xs) => Math.min(...xs)
 
+/** Every pass (environment) and tool takes its turn in each iteration, so none gets a warmer machine. */
 function compare(label, dir, orcaArgs, turboArgs, extra = []) {
   const orcaCached = (out) => !/succeeded in|✓ succeeded/.test(out) || /: \d+ cached; run succeeded/.test(out)
   const turboCached = (out) => /FULL TURBO/.test(out)
   // Warm both caches (and orca's stat index, turbo's daemon-less git hashing).
-  time('node', [ORCA, ...orcaArgs], dir)
-  time('node', [ORCA, ...orcaArgs], dir, orcaCached)
-  time(TURBO, turboArgs, dir)
-  time(TURBO, turboArgs, dir, turboCached)
-  const samples = {orca: [], turbo: [], ...Object.fromEntries(extra.map((e) => [e.name, []]))}
+  time('node', [ORCA, ...orcaArgs], dir, baseEnv)
+  time('node', [ORCA, ...orcaArgs], dir, baseEnv, orcaCached)
+  time(TURBO, turboArgs, dir, baseEnv)
+  time(TURBO, turboArgs, dir, baseEnv, turboCached)
+  const samples = passes.map(() => ({orca: [], turbo: [], ...Object.fromEntries(extra.map((e) => [e.name, []]))}))
   for (let i = 0; i < iterations; i++) {
-    samples.orca.push(time('node', [ORCA, ...orcaArgs], dir, orcaCached))
-    samples.turbo.push(time(TURBO, turboArgs, dir, turboCached))
-    for (const e of extra) {
-      e.before?.()
-      samples[e.name].push(time('node', [ORCA, ...orcaArgs], dir, orcaCached))
-    }
+    passes.forEach((pass, p) => {
+      samples[p].orca.push(time('node', [ORCA, ...orcaArgs], dir, pass.env, orcaCached))
+      samples[p].turbo.push(time(TURBO, turboArgs, dir, pass.env, turboCached))
+      for (const e of extra) {
+        e.before?.()
+        samples[p][e.name].push(time('node', [ORCA, ...orcaArgs], dir, pass.env, orcaCached))
+      }
+    })
   }
-  const rows = Object.entries(samples).map(([name, xs]) => `| ${label} | ${name} | ${median(xs).toFixed(0)} ms | ${min(xs).toFixed(0)} ms |`)
-  const ratio = median(samples.orca) / median(samples.turbo)
-  return {rows, ratio, orca: median(samples.orca), turbo: median(samples.turbo)}
+  return samples.map((byTool) => ({
+    rows: Object.entries(byTool).map(([name, xs]) => `| ${label} | ${name} | ${median(xs).toFixed(0)} ms | ${min(xs).toFixed(0)} ms |`),
+    ratio: median(byTool.orca) / median(byTool.turbo),
+    orca: median(byTool.orca),
+    turbo: median(byTool.turbo),
+  }))
+}
+
+function baselines(env) {
+  const node = []
+  const version = []
+  for (let i = 0; i < iterations; i++) {
+    node.push(time('node', ['-e', '0'], tmpdir(), env))
+    version.push(time('node', [ORCA, '--version'], tmpdir(), env))
+  }
+  return {node: median(node), version: median(version)}
 }
 
 // (a) 10 jobs: a root, eight that need it, one that needs them all.
@@ -128,23 +143,19 @@ const statIndex = path.join(dirB, '.orca/cache/v1/stat')
 // orca's stat index nor git's index trusts them yet. Real sources are older than that.
 await sleep(2500)
 
-console.log(`${iterations} iterations each, interleaved; wall time of the whole command`)
-for (const pass of passes) {
-  env = pass.env
-  const nodeBaseline = []
-  for (let i = 0; i < iterations; i++) nodeBaseline.push(time('node', ['-e', '0'], tmpdir()))
-  const versionBaseline = []
-  for (let i = 0; i < iterations; i++) versionBaseline.push(time('node', [ORCA, '--version'], tmpdir()))
-  const a = compare('10 jobs', dirA, ['run', '--output', 'plain'], ['run', ...ten.map((j) => j.name), '--output-logs=none'])
-  const b = compare('10k files', dirB, ['run', '--output', 'plain'], ['run', 'scan', '--output-logs=none'], [
-    {name: 'orca, no stat index (re-hash all)', before: () => rmSync(statIndex, {recursive: true, force: true})},
-  ])
+const a = compare('10 jobs', dirA, ['run', '--output', 'plain'], ['run', ...ten.map((j) => j.name), '--output-logs=none'])
+const b = compare('10k files', dirB, ['run', '--output', 'plain'], ['run', 'scan', '--output-logs=none'], [
+  {name: 'orca, no stat index (re-hash all)', before: () => rmSync(statIndex, {recursive: true, force: true})},
+])
+console.log(`${iterations} iterations each, passes and tools interleaved; wall time of the whole command`)
+passes.forEach((pass, p) => {
+  const base = baselines(pass.env)
   console.log(`\n### ${pass.label}\n`)
-  console.log(`baseline: node -e 0 median ${median(nodeBaseline).toFixed(0)} ms; orca --version (oclif) median ${median(versionBaseline).toFixed(0)} ms\n`)
+  console.log(`baseline: node -e 0 median ${base.node.toFixed(0)} ms; orca --version (oclif) median ${base.version.toFixed(0)} ms\n`)
   console.log('| case | tool | median | min |\n| --- | --- | --- | --- |')
-  for (const row of [...a.rows, ...b.rows]) console.log(row)
-  console.log(`\n10 jobs fully cached: orca ${a.orca.toFixed(0)} ms (goal ≤ 200 ms), ${a.ratio.toFixed(2)}× turbo`)
-  console.log(`10k files fully cached: orca ${b.orca.toFixed(0)} ms vs turbo ${b.turbo.toFixed(0)} ms: ${b.ratio.toFixed(2)}× (goal ≤ 1.0×)`)
-}
+  for (const row of [...a[p].rows, ...b[p].rows]) console.log(row)
+  console.log(`\n10 jobs fully cached: orca ${a[p].orca.toFixed(0)} ms (goal ≤ 200 ms), ${a[p].ratio.toFixed(2)}× turbo`)
+  console.log(`10k files fully cached: orca ${b[p].orca.toFixed(0)} ms vs turbo ${b[p].turbo.toFixed(0)} ms: ${b[p].ratio.toFixed(2)}× (goal ≤ 1.0×)`)
+})
 
 for (const dir of [dirA, dirB]) rmSync(dir, {recursive: true, force: true})
