@@ -89,8 +89,9 @@ export class InputHasher {
 
   private stat(rel: string): Stats | undefined {
     try {
-      // `rel` comes from the project's own listing (no `..`, `/`-separated): joining by hand is enough.
-      return lstatSync(`${this.projectDir}/${rel}`, {throwIfNoEntry: false})
+      // `rel` comes from the project's own listing (no `..`, `/`-separated): joining by hand is enough,
+      // and from the project directory itself (the usual case) the kernel walks the shorter path.
+      return lstatSync(process.cwd() === this.projectDir ? rel : `${this.projectDir}/${rel}`, {throwIfNoEntry: false})
     } catch {
       return undefined
     }
