@@ -24,14 +24,20 @@ function file(name: string, text: string, ageMs = 3_600_000) {
   return lstatSync(join(dir, name))
 }
 
+/** Writes two old files, records them in a saved index, and returns their stats. */
+function savedIndex(nameA: string, nameB: string) {
+  const a = file(nameA, 'a')
+  const b = file(nameB, 'b')
+  const index = StatIndex.load(join(dir, 'index'))
+  index.set(nameA, a, HASH_A, later())
+  index.set(nameB, b, HASH_B, later())
+  index.save()
+  return {a, b}
+}
+
 describe('StatIndex', () => {
   it('keeps rows across save and load, and trusts a row only while the stat is the same', () => {
-    const a = file('a.txt', 'a')
-    const b = file('ünï côdé.txt', 'b')
-    const index = StatIndex.load(join(dir, 'index'))
-    index.set('a.txt', a, HASH_A, later())
-    index.set('ünï côdé.txt', b, HASH_B, later())
-    index.save()
+    const {a, b} = savedIndex('a.txt', 'ünï côdé.txt')
 
     const loaded = StatIndex.load(join(dir, 'index'))
     expect(loaded.get('a.txt', a)).toBe(HASH_A)
@@ -41,12 +47,7 @@ describe('StatIndex', () => {
   })
 
   it('forgets files that no longer exist and files changed too recently to trust', () => {
-    const a = file('a.txt', 'a')
-    const b = file('b.txt', 'b')
-    const index = StatIndex.load(join(dir, 'index'))
-    index.set('a.txt', a, HASH_A, later())
-    index.set('b.txt', b, HASH_B, later())
-    index.save()
+    const {a} = savedIndex('a.txt', 'b.txt')
     const next = StatIndex.load(join(dir, 'index'))
     const fresh = file('b.txt', 'bb', 0)
     next.set('b.txt', fresh, HASH_A)
