@@ -6,6 +6,7 @@ import type * as LiveViewModule from '../ui/live-view.js'
 import type {EventSink} from '../engine/run/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
 import {prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
+import {onBrokenPipe} from './broken-pipe.js'
 import {parseEnvFlags} from './env-values.js'
 import type {OutputMode, RunArgs} from './run-argv.js'
 
@@ -48,6 +49,17 @@ export function runCommand(args: RunArgs, orcaVersion: string): Promise<number> 
 
 /** `orca run` end to end: returns the exit code (SPEC §7). User mistakes throw OrcaError before anything is written. */
 export async function runPipeline(options: RunPipelineOptions): Promise<number> {
+  // Nobody reads the output any more (`orca run | head`): cancel the run cleanly, as the first Ctrl-C
+  // does, rather than die of EPIPE with containers still running. Kept until the process ends.
+  let outputGone = false
+  let cancelRun = (): void => {}
+  onBrokenPipe(
+    () => {
+      outputGone = true
+      cancelRun()
+    },
+    [options.stdout, options.stderr],
+  )
   // Ink and React take a while to load: start while the pipeline is read and planned.
   const liveView = wantsLiveView(options) && !options.dryRun ? import('../ui/live-view.js') : undefined
   liveView?.catch(() => undefined)
@@ -58,7 +70,6 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
     return 0
   }
 
-  let cancelRun = (): void => {}
   const reporter = await pickReporter(options, prepared, liveView, () => cancelRun())
   const sinks: EventSink[] = [reporter]
   let junit: JunitReporter | undefined
@@ -80,6 +91,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
     run.cancel()
   }
   cancelRun = onSignal
+  if (outputGone) onSignal()
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   let result: RunResult

@@ -255,6 +255,31 @@ jobs:
     expect(containers(`orca.run=${record.id}`)).toEqual([])
   })
 
+  it('cancels cleanly when its reader goes away (orca run | head): exit 130, a record, no container left', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  chatty:
+    steps: ["for i in 1 2 3 4 5 6; do echo line $i; sleep 1; done; sleep 60"]
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {
+      cwd: dir,
+      onSpawn: (child) => {
+        // Like `head -1`: read the first output line, then close the pipe.
+        child.stdout!.once('data', () => child.stdout!.destroy())
+      },
+    })
+    expect(result.code).toBe(130)
+    expect(result.stderr).not.toContain('EPIPE')
+    expect(result.stderr).not.toContain('    at ')
+    const {record} = lastRun(dir)
+    expect(record.status).toBe('cancelled')
+    expect(record.jobs.chatty!.status).toBe('cancelled')
+    expect(containers(`orca.run=${record.id}`)).toEqual([])
+  })
+
   it('prints events as NDJSON with --output json', async () => {
     const dir = project({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  hi:\n    steps: ["echo hello"]\n'})
     const result = await orca(['run', '--output', 'json'], {cwd: dir})
