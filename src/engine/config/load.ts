@@ -31,9 +31,14 @@ export async function loadConfig(options: {cwd: string; env?: NodeJS.ProcessEnv;
   const env = envLayer(options.env ?? process.env, cwd)
   diagnostics.push(...env.diagnostics)
   if (diagnostics.length > 0) throw new ConfigError(diagnostics)
+  // Default run and cache folders sit next to the project's config file (a monorepo's root), but
+  // never under the user's global config folder, which every project shares.
+  const fileDir = found ? path.dirname(found.filepath) : undefined
+  const fromFile = fileDir === undefined ? undefined : path.relative(fileDir, cwd)
+  const projectFileDir = fromFile !== undefined && !fromFile.startsWith('..') && !path.isAbsolute(fromFile) ? fileDir : undefined
   return mergeConfig(cwd, {
     file,
-    fileDir: found ? path.dirname(found.filepath) : undefined,
+    fileDir: projectFileDir,
     configFile: found?.filepath,
     env: env.layer,
     flags: flagsLayer(cwd, options.flags ?? {}),

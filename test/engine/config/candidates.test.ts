@@ -53,6 +53,8 @@ describe('mayHaveConfigFile (the check before cosmiconfig is loaded)', () => {
     const config = await loadConfig({cwd, env: {}})
     expect(config.file).toBe(path.join(root, rel))
     expect(config.concurrency).toBe(3)
+    // Runs go next to a project's config file; a global one (shared by every project) moves nothing.
+    expect(config.runsDir).toBe(path.join(rel.startsWith('xdg/') ? cwd : path.dirname(path.join(root, rel)), '.orca/runs'))
   })
 
   it('says yes for a package.json it cannot parse (cosmiconfig will say what is wrong)', () => {
