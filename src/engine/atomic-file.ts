@@ -13,15 +13,17 @@ export function replaceFile(file: string, text: string | Uint8Array, options: {d
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++tempCount}.tmp`)
   const fd = openSync(temp, 'w')
   try {
-    const bytes = typeof text === 'string' ? Buffer.from(text) : text
-    // writeSync may write less than asked (a full disk reports it on the next call).
-    for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset)
-    if (options.durable) fsyncSync(fd)
+    try {
+      const bytes = typeof text === 'string' ? Buffer.from(text) : text
+      // writeSync may write less than asked (a full disk reports it on the next call).
+      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset)
+      if (options.durable) fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(temp, file)
   } catch (error) {
-    closeSync(fd)
     rmSync(temp, {force: true})
     throw error
   }
-  closeSync(fd)
-  renameSync(temp, file)
 }

@@ -11,6 +11,9 @@ const project = projectsPerTest()
 const KEPT = {CHOWN: 0, DAC_OVERRIDE: 1, FOWNER: 3, FSETID: 4, KILL: 5, SETGID: 6, SETUID: 7, NET_BIND_SERVICE: 10}
 const DROPPED = {NET_RAW: 13, SYS_CHROOT: 18, SYS_ADMIN: 21, MKNOD: 27, AUDIT_WRITE: 29, SETFCAP: 31, SETPCAP: 8, NET_ADMIN: 12}
 
+// The container's pids limit, on cgroup v1 or v2.
+const PIDS_MAX = 'echo "pids.max=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)"'
+
 describe('what a job sees inside its container (real engine)', () => {
   it('runs without new privileges, with only the kept capabilities, under a pids limit, without the Docker socket', async () => {
     const dir = project({
@@ -22,7 +25,7 @@ jobs:
     cache: false
     steps:
       - grep -E '^(NoNewPrivs|CapEff|CapBnd):' /proc/self/status
-      - echo "pids.max=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)"
+      - ${PIDS_MAX}
       - if mknod /tmp/null c 1 3 2>/dev/null; then echo mknod=allowed; else echo mknod=refused; fi
       - if mount -t tmpfs none /mnt 2>/dev/null; then echo mount=allowed; else echo mount=refused; fi
       - if [ -e /var/run/docker.sock ] || [ -e /run/docker.sock ]; then echo socket=present; else echo socket=absent; fi
@@ -31,7 +34,7 @@ jobs:
     network: none
     cache: false
     resources: {pids: 64}
-    steps: ['echo "pids.max=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)"']
+    steps: ['${PIDS_MAX}']
 `,
     })
     const result = await orca(['run', '--output', 'plain'], {cwd: dir})
@@ -63,7 +66,7 @@ jobs:
     cache: false
     steps:
       - echo "memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)"
-      - echo "pids.max=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)"
+      - ${PIDS_MAX}
 `,
     })
     const result = await orca(['run', '--output', 'plain'], {cwd: dir})

@@ -31,6 +31,8 @@ export class InputHasher {
   /** The stat of each file read to hash it; a file found in the stat index is checked against its row. */
   private readonly readStats = new Map<string, Stats>()
   private index: StatIndex | undefined
+  /** What turns a project-relative path into one to stat (see statPrefix). */
+  private prefix = ''
 
   constructor(
     readonly projectDir: string,
@@ -39,6 +41,7 @@ export class InputHasher {
 
   /** The inputs that exist, sorted by path; a file removed since the project was indexed is left out. */
   hash(files: string[]): HashedInput[] {
+    this.prefix = statPrefix(this.projectDir)
     const out: HashedInput[] = []
     for (const rel of files) {
       let hashed = this.memo.get(rel)
@@ -53,6 +56,7 @@ export class InputHasher {
 
   /** Paths among `inputs` whose stat is no longer what was hashed (edited, replaced or removed). */
   changedSince(inputs: HashedInput[]): string[] {
+    this.prefix = statPrefix(this.projectDir)
     const changed: string[] = []
     for (const input of inputs) {
       const now = this.stat(input.path)
@@ -89,13 +93,19 @@ export class InputHasher {
 
   private stat(rel: string): Stats | undefined {
     try {
-      // `rel` comes from the project's own listing (no `..`, `/`-separated): joining by hand is enough,
-      // and from the project directory itself (the usual case) the kernel walks the shorter path.
-      return lstatSync(process.cwd() === this.projectDir ? rel : `${this.projectDir}/${rel}`, {throwIfNoEntry: false})
+      return lstatSync(this.prefix + rel, {throwIfNoEntry: false})
     } catch {
       return undefined
     }
   }
+}
+
+/**
+ * Paths from the project's own listing are relative and `/`-separated (no `..`): joining by hand is
+ * enough, and from the project directory itself (the usual case) the kernel walks the shorter path.
+ */
+function statPrefix(projectDir: string): string {
+  return process.cwd() === projectDir ? '' : `${projectDir}/`
 }
 
 function sameStat(a: Stats, b: Stats): boolean {

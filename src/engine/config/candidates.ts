@@ -23,12 +23,19 @@ export interface ConfigSearch {
  * It may say yes needlessly, never no where cosmiconfig would find a file (a test compares the two).
  */
 export function mayHaveConfigFile(search: ConfigSearch): boolean {
-  const meta = path.join(search.processCwd, 'package.json')
-  if (hasKey(meta, 'cosmiconfig') || META_PLACES.some((place) => existsSync(path.join(search.processCwd, place)))) return true
+  // The process's package.json is usually also the first one searched: read each at most once.
+  const packages = new Map<string, PackageJson>()
+  const packageJson = (file: string): PackageJson => {
+    let found = packages.get(file)
+    if (found === undefined) packages.set(file, (found = readPackageJson(file)))
+    return found
+  }
+  if (hasKey(packageJson(path.join(search.processCwd, 'package.json')), 'cosmiconfig')) return true
+  if (META_PLACES.some((place) => existsSync(path.join(search.processCwd, place)))) return true
   for (let dir = search.cwd; ; dir = path.dirname(dir)) {
     for (const place of search.searchPlaces) {
       const file = path.join(dir, place)
-      if (place === 'package.json' ? hasKey(file, 'orca') : existsSync(file)) return true
+      if (place === 'package.json' ? hasKey(packageJson(file), 'orca') : existsSync(file)) return true
     }
     if (dir === search.stopDir || path.dirname(dir) === dir) break
   }
@@ -41,18 +48,25 @@ export function mayHaveConfigFile(search: ConfigSearch): boolean {
   return globalDirs.some((dir) => existsSync(dir))
 }
 
-function hasKey(packageJson: string, key: string): boolean {
+/** A package.json's top-level object; null when absent, 'unparsable' when it is not JSON. */
+type PackageJson = Record<string, unknown> | null | 'unparsable'
+
+function readPackageJson(file: string): PackageJson {
   let text: string
   try {
-    text = readFileSync(packageJson, 'utf8')
+    text = readFileSync(file, 'utf8')
   } catch {
-    return false
+    return null
   }
   try {
-    const data = JSON.parse(text) as Record<string, unknown> | null
-    return typeof data === 'object' && data !== null && data[key] !== undefined
+    const data = JSON.parse(text) as unknown
+    return typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : null
   } catch {
-    // Not JSON: let cosmiconfig read it and say what is wrong.
-    return true
+    return 'unparsable'
   }
+}
+
+/** Whether the key is there; an unparsable file counts as yes, so cosmiconfig reads it and says what is wrong. */
+function hasKey(data: PackageJson, key: string): boolean {
+  return data === 'unparsable' || (data !== null && data[key] !== undefined)
 }

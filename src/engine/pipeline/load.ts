@@ -37,13 +37,14 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
     throw new ConfigError([{file: displayFile, path: '', message: `file is ${(size / 1024 / 1024).toFixed(1)} MiB; the limit is 1.0 MiB`}])
   }
   const source = await readFile(absFile, 'utf8')
-  const cache = options.parseCacheDir === undefined ? undefined : new ParsedPipelineCache(options.parseCacheDir)
-  const key = cache?.keyOf({source, absFile, displayFile, defaults: options.defaults})
-  const cached = key === undefined ? undefined : cache?.get(absFile, key)
-  if (cached) return cached
   // The parser (yaml, the schema validators) loads only when the file is new or changed.
-  const {parsePipeline} = await import('./parse.js')
-  const pipeline = parsePipeline(source, displayFile, absFile, options.defaults)
-  if (key !== undefined) cache?.set(absFile, key, pipeline)
+  const parse = async (): Promise<Pipeline> => (await import('./parse.js')).parsePipeline(source, displayFile, absFile, options.defaults)
+  if (options.parseCacheDir === undefined) return parse()
+  const cache = new ParsedPipelineCache(options.parseCacheDir)
+  const key = cache.keyOf({source, absFile, displayFile, defaults: options.defaults})
+  const cached = cache.get(absFile, key)
+  if (cached) return cached
+  const pipeline = await parse()
+  cache.set(absFile, key, pipeline)
   return pipeline
 }

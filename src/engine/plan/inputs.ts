@@ -44,14 +44,14 @@ export function indexProjectFiles(projectDir: string, options: {listingCache?: s
 function visit(walk: Walk, dir: string, inherited: RuleSet[], inheritedId: string): void {
   const abs = join(walk.root, dir)
   const stat = walk.cache ? statSync(abs) : undefined
-  const known = stat && walk.cache!.ignoreFilesOf(dir, stat)
-  if (known) {
-    const own = readRules(walk.root, dir, known)
+  const cached = stat && walk.cache!.get(dir, stat)
+  if (cached) {
+    // Same entries as last time; the same listing too if the ignore files over them say the same.
+    const own = readRules(walk.root, dir, cached.ignoreFiles)
     const id = own ? rulesId(inheritedId, own) : inheritedId
-    const listing = walk.cache!.get(dir, stat, id)
-    if (listing) {
-      for (const name of listing.files) walk.out.push(dir + name)
-      for (const name of listing.dirs) visit(walk, `${dir}${name}/`, own ? [...inherited, own] : inherited, id)
+    if (id === cached.rulesId) {
+      for (const name of cached.files) walk.out.push(dir + name)
+      for (const name of cached.dirs) visit(walk, `${dir}${name}/`, own ? [...inherited, own] : inherited, id)
       return
     }
   }

@@ -48,18 +48,12 @@ export class ListingCache {
     return new ListingCache(file, rows)
   }
 
-  /** The ignore files of `dir` as last listed, if the directory's stat is unchanged. */
-  ignoreFilesOf(dir: string, stat: Stats): string[] | undefined {
+  /** What `dir` held when last listed, if its stat is unchanged; usable only while `rulesId` is too. */
+  get(dir: string, stat: Stats): (Listing & {rulesId: string}) | undefined {
     const row = this.rows.get(dir)
-    return row && sameStat(row, stat) && Array.isArray(row[4]) ? row[4] : undefined
-  }
-
-  /** The listing of `dir` when its stat and the id of the rules over it are unchanged. */
-  get(dir: string, stat: Stats, rulesId: string): Listing | undefined {
-    const row = this.rows.get(dir)
-    if (!row || !sameStat(row, stat) || row[3] !== rulesId || !Array.isArray(row[5]) || !Array.isArray(row[6])) return undefined
+    if (!row || !sameStat(row, stat) || !Array.isArray(row[4]) || !Array.isArray(row[5]) || !Array.isArray(row[6])) return undefined
     this.seen.add(dir)
-    return {ignoreFiles: row[4], files: row[5], dirs: row[6]}
+    return {rulesId: row[3], ignoreFiles: row[4], files: row[5], dirs: row[6]}
   }
 
   set(dir: string, stat: Stats, rulesId: string, listing: Listing, now = Date.now()): void {

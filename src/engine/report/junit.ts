@@ -1,6 +1,4 @@
-import {mkdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import {dirname} from 'node:path'
-
+import {replaceFile} from '../atomic-file.js'
 import type {EventSink, OrcaEvent} from '../run/events.js'
 import {foldEvent} from '../run/record.js'
 import type {JobRecord, RunRecord, StepRecord} from '../run/record.js'
@@ -35,18 +33,10 @@ export class JunitReporter implements EventSink {
 
   close(): void {
     if (this.record === undefined) return
-    const tmp = `${this.file}.${process.pid}.tmp`
     try {
-      mkdirSync(dirname(this.file), {recursive: true})
-      writeFileSync(tmp, junitXml(this.record, (job, step) => this.tails.get(`${job}\u0000${step}`)?.last() ?? []))
-      renameSync(tmp, this.file)
+      replaceFile(this.file, junitXml(this.record, (job, step) => this.tails.get(`${job}\u0000${step}`)?.last() ?? []), {createDir: true})
     } catch (error) {
       this.error = error as Error
-      try {
-        rmSync(tmp, {force: true})
-      } catch {
-        // Nothing was written.
-      }
     }
   }
 }
