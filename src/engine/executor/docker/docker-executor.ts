@@ -314,10 +314,12 @@ function finishStep(
 
 /**
  * A step that "failed" because its container was stopped or removed under it is an infrastructure failure.
- * A step killed by a signal may be the first sign of an engine shutting down: watch the container a moment longer.
+ * A step killed by a signal, or one the runtime could not start (126: an engine shutting down answers an
+ * exec with "OCI runtime exec failed" while the container still shows as running), may be the first sign
+ * of an engine going away: watch the container a moment longer.
  */
 async function assertContainerAlive(container: Docker.Container, job: string, exitCode: number | null): Promise<void> {
-  const checks = exitCode !== null && exitCode > 128 ? SIGNAL_DEATH_CHECKS : 1
+  const checks = exitCode !== null && (exitCode > 128 || exitCode === 126) ? SIGNAL_DEATH_CHECKS : 1
   for (let check = 0; check < checks; check++) {
     if (check > 0) await sleep(400)
     const state = await withTimeout(container.inspect(), 'inspect container').then(
