@@ -5,7 +5,7 @@ import type {JunitReporter} from '../engine/report/junit.js'
 import type * as LiveViewModule from '../ui/live-view.js'
 import type {EventSink} from '../engine/run/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
-import {prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
+import {prefetchImageIds, prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
 import {onBrokenPipe} from './broken-pipe.js'
 import {parseEnvFlags} from './env-values.js'
 import type {OutputMode, RunArgs} from './run-argv.js'
@@ -43,7 +43,10 @@ export function runCommand(args: RunArgs, orcaVersion: string): Promise<number> 
     orcaVersion,
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // Only the live view reads it: creating process.stdin costs start-up time and, on a pipe, delays exit.
+    get stdin() {
+      return process.stdin
+    },
   })
 }
 
@@ -64,6 +67,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   const liveView = wantsLiveView(options) && !options.dryRun ? import('../ui/live-view.js') : undefined
   liveView?.catch(() => undefined)
   const prepared = await prepareRun(options)
+  prefetchImageIds(prepared)
   if (options.dryRun) {
     const {dryRunKeys, formatDryRun} = await import('../engine/cache/dry-run.js')
     options.stdout.write(formatDryRun(prepared, await dryRunKeys(prepared)))

@@ -1,16 +1,15 @@
 import type {PreparedRun} from '../run/start-run.js'
 import {shortKey} from './format.js'
-import {imageIdResolver} from './image-id.js'
 import {openRunCache, projectFilesOf} from './open.js'
 import {planKeys, type PlannedKey} from './plan-keys.js'
 
 /** Keys every planned job without running anything; Docker is asked only for image IDs. */
 export async function dryRunKeys(prepared: PreparedRun): Promise<PlannedKey[]> {
-  const {config, pipeline, plan, request} = prepared
+  const {config, pipeline, plan, request, imageId} = prepared
   const projectFiles = projectFilesOf(config, pipeline)
   const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache})
   try {
-    return await planKeys(plan, cache, imageIdResolver({host: config.docker.host, env: request.env}))
+    return await planKeys(plan, cache, imageId)
   } finally {
     cache.finish()
   }

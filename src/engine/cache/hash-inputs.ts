@@ -27,7 +27,10 @@ const CHUNK = 1024 * 1024
  * awaiting each read (see docs/performance.md).
  */
 export class InputHasher {
-  private readonly memo = new Map<string, HashedInput | null>()
+  /** What earlier calls found, by path (null: not a file); built when a second call needs it. */
+  private memo: Map<string, HashedInput | null> | undefined
+  /** Each earlier call's files and what was found for each, until the memo is built. */
+  private readonly earlier: Array<{files: readonly string[]; found: Array<HashedInput | null>}> = []
   /** The stat of each file read to hash it; a file found in the stat index is checked against its row. */
   private readonly readStats = new Map<string, Stats>()
   private index: StatIndex | undefined
@@ -40,18 +43,37 @@ export class InputHasher {
   ) {}
 
   /** The inputs that exist, sorted by path; a file removed since the project was indexed is left out. */
-  hash(files: string[]): HashedInput[] {
+  hash(files: readonly string[]): HashedInput[] {
     this.prefix = statPrefix(this.projectDir)
+    const memo = this.earlierResults()
+    const found: Array<HashedInput | null> | undefined = memo ? undefined : []
     const out: HashedInput[] = []
+    let sorted = true
     for (const rel of files) {
-      let hashed = this.memo.get(rel)
+      let hashed = memo?.get(rel)
       if (hashed === undefined) {
         hashed = this.hashOne(rel)
-        this.memo.set(rel, hashed)
+        memo?.set(rel, hashed)
       }
-      if (hashed) out.push(hashed)
+      found?.push(hashed)
+      if (!hashed) continue
+      if (sorted && out.length > 0 && out[out.length - 1]!.path >= rel) sorted = false
+      out.push(hashed)
     }
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    if (found) this.earlier.push({files, found})
+    // Inputs come from the sorted project listing: sorting again is only for other callers.
+    return sorted ? out : out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  }
+
+  /**
+   * Every file is hashed at most once per run; the first call (often the only one, and often over
+   * the most files) needs no lookups, so the map of its results is built only when a second call comes.
+   */
+  private earlierResults(): Map<string, HashedInput | null> | undefined {
+    if (this.memo || this.earlier.length === 0) return this.memo
+    this.memo = new Map()
+    for (const {files, found} of this.earlier.splice(0)) files.forEach((rel, i) => this.memo!.set(rel, found[i]!))
+    return this.memo
   }
 
   /** Paths among `inputs` whose stat is no longer what was hashed (edited, replaced or removed). */
@@ -67,9 +89,9 @@ export class InputHasher {
     return changed
   }
 
-  /** Persists the stat index, forgetting files that are no longer in the project. */
-  save(projectFiles?: string[]): void {
-    this.index?.save(projectFiles ? new Set(projectFiles) : undefined)
+  /** Persists the stat index, forgetting files that are no longer in the project (its sorted listing). */
+  save(projectFiles?: readonly string[]): void {
+    this.index?.save(projectFiles)
   }
 
   private hashOne(rel: string): HashedInput | null {

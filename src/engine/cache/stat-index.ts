@@ -7,11 +7,13 @@ import type {Stats} from 'node:fs'
 /**
  * On disk: `ORCASTAT`, format and row count (u32 LE), then per row five float64s (size, mtimeMs,
  * ctimeMs, inode, mode: what git's index keeps to skip re-reading a file), then a 32-byte SHA-256
- * per row, then the paths, NUL-separated. Binary, because parsing a JSON index of 10k files (and
- * collecting its garbage) cost more than the lstat calls it saves.
+ * per row, then the paths, NUL-separated. Rows are sorted by path (as JavaScript compares strings,
+ * like the project listing), so a lookup is a binary search, or one comparison when inputs are
+ * looked up in order. Binary, because parsing a JSON index of 10k files (and collecting its
+ * garbage) cost more than the lstat calls it saves.
  */
 const MAGIC = 'ORCASTAT'
-const FORMAT = 3
+const FORMAT = 4
 const HEADER = 16
 const NUMBERS = 5
 const HASH_BYTES = 32
@@ -27,10 +29,12 @@ const RACY_MS = 2_000
  * again. Like git's index: a row is trusted only if size, mtime, ctime, inode and mode all match.
  */
 export class StatIndex {
-  /** Path → row number in the loaded file. */
-  private readonly loaded = new Map<string, number>()
+  /** Loaded rows replaced or forgotten in this run. */
+  private readonly dropped: Uint8Array
   /** Rows set in this run (they replace loaded ones). */
   private readonly added = new Map<string, Row>()
+  /** The row of the last lookup: the next input, in sorted order, is usually the next row. */
+  private last = -1
   private dirty = false
   private hex: string | undefined
 
@@ -38,9 +42,10 @@ export class StatIndex {
     readonly file: string | undefined,
     private readonly numbers: Float64Array = new Float64Array(0),
     private readonly hashes: Buffer = Buffer.alloc(0),
-    paths: string[] = [],
+    /** The loaded rows' paths, sorted. */
+    private readonly paths: string[] = [],
   ) {
-    paths.forEach((rel, row) => this.loaded.set(rel, row))
+    this.dropped = new Uint8Array(paths.length)
   }
 
   /** Loads the index; a missing, damaged or older file is an empty index (it is only an optimisation). */
@@ -66,10 +71,12 @@ export class StatIndex {
 
   /** The hash recorded for `rel` if the file still has the same stat. */
   get(rel: string, stat: Stats): string | undefined {
-    const added = this.added.get(rel)
-    if (added) return sameStat(added, stat) ? added[5] : undefined
-    const row = this.loaded.get(rel)
-    if (row === undefined) return undefined
+    if (this.added.size > 0) {
+      const added = this.added.get(rel)
+      if (added) return sameStat(added, stat) ? added[5] : undefined
+    }
+    const row = this.rowOf(rel)
+    if (row === -1 || this.dropped[row] === 1) return undefined
     const n = this.numbers
     const at = row * NUMBERS
     const same = n[at] === stat.size && n[at + 1] === stat.mtimeMs && n[at + 2] === stat.ctimeMs && n[at + 3] === stat.ino && n[at + 4] === stat.mode
@@ -81,39 +88,42 @@ export class StatIndex {
 
   set(rel: string, stat: Stats, hash: string, now = Date.now()): void {
     this.dirty = true
-    this.loaded.delete(rel)
+    const row = this.rowOf(rel)
+    if (row !== -1) this.dropped[row] = 1
     // Racily clean: a write in the same clock tick would keep this stat, so do not trust it next time.
     if (now - stat.mtimeMs < RACY_MS || now - stat.ctimeMs < RACY_MS) this.added.delete(rel)
     else this.added.set(rel, [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.mode, hash])
   }
 
-  /** Writes the index (temp file + rename) when it changed, keeping only rows of files that still exist. */
-  save(existing?: ReadonlySet<string>): void {
-    if (existing) {
-      for (const rows of [this.loaded, this.added]) {
-        for (const rel of rows.keys()) {
-          if (!existing.has(rel)) {
-            rows.delete(rel)
-            this.dirty = true
-          }
-        }
-      }
-    }
+  /**
+   * Writes the index (temp file + rename) when it changed, keeping only rows of files in `existing`
+   * (the project listing, sorted) when given. Rows of removed files are dropped only then: until
+   * the index is written anyway, they cost a few bytes and never match anything (a path looked up
+   * again is a new file, with a new ctime).
+   */
+  save(existing?: readonly string[]): void {
     if (!this.dirty || !this.file) return
-    const count = this.loaded.size + this.added.size
+    if (existing) this.forgetAllBut(existing)
+    // Both sources are sorted: merge them, so the file is sorted too.
+    const added = [...this.added.keys()].sort()
+    const count = this.paths.length - countOnes(this.dropped) + added.length
     const numbers = new Float64Array(count * NUMBERS)
     const hashes = Buffer.alloc(count * HASH_BYTES)
     const paths: string[] = []
-    for (const [rel, row] of this.loaded) {
-      const i = paths.push(rel) - 1
+    let row = 0
+    const fromLoaded = (): void => {
+      const i = paths.push(this.paths[row]!) - 1
       numbers.set(this.numbers.subarray(row * NUMBERS, (row + 1) * NUMBERS), i * NUMBERS)
       this.hashes.copy(hashes, i * HASH_BYTES, row * HASH_BYTES, (row + 1) * HASH_BYTES)
     }
-    for (const [rel, row] of this.added) {
+    for (const rel of added) {
+      for (; row < this.paths.length && this.paths[row]! < rel; row++) if (this.dropped[row] === 0) fromLoaded()
+      const values = this.added.get(rel)!
       const i = paths.push(rel) - 1
-      numbers.set(row.slice(0, NUMBERS) as number[], i * NUMBERS)
-      hashes.write(row[5], i * HASH_BYTES, HASH_BYTES, 'hex')
+      numbers.set(values.slice(0, NUMBERS) as number[], i * NUMBERS)
+      hashes.write(values[5], i * HASH_BYTES, HASH_BYTES, 'hex')
     }
+    for (; row < this.paths.length; row++) if (this.dropped[row] === 0) fromLoaded()
     const header = Buffer.alloc(HEADER)
     header.write(MAGIC, 0, 'latin1')
     header.writeUInt32LE(FORMAT, 8)
@@ -121,8 +131,55 @@ export class StatIndex {
     replaceFile(this.file, Buffer.concat([header, Buffer.from(numbers.buffer), hashes, Buffer.from(paths.join('\0'))]), {createDir: true})
     this.dirty = false
   }
+
+  /** Drops the rows of files not in `existing`: one pass over both sorted lists. */
+  private forgetAllBut(existing: readonly string[]): void {
+    if (!isSorted(existing)) return this.forgetAllBut([...existing].sort())
+    let at = 0
+    for (let row = 0; row < this.paths.length; row++) {
+      const rel = this.paths[row]!
+      while (at < existing.length && existing[at]! < rel) at++
+      if (existing[at] !== rel) this.dropped[row] = 1
+    }
+    for (const rel of this.added.keys()) if (indexOfSorted(existing, rel) === -1) this.added.delete(rel)
+  }
+
+  /** The loaded row of `rel`, or -1. */
+  private rowOf(rel: string): number {
+    const paths = this.paths
+    const next = this.last + 1
+    if (next < paths.length && paths[next] === rel) return (this.last = next)
+    const row = indexOfSorted(paths, rel)
+    if (row !== -1) this.last = row
+    return row
+  }
 }
 
 function sameStat(row: Row, stat: Stats): boolean {
   return row[0] === stat.size && row[1] === stat.mtimeMs && row[2] === stat.ctimeMs && row[3] === stat.ino && row[4] === stat.mode
+}
+
+function isSorted(list: readonly string[]): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i - 1]! > list[i]!) return false
+  return true
+}
+
+/** Binary search; -1 when absent. */
+function indexOfSorted(list: readonly string[], value: string): number {
+  let low = 0
+  let high = list.length - 1
+  while (low <= high) {
+    const mid = (low + high) >>> 1
+    const at = list[mid]!
+    if (at === value) return mid
+    if (at < value) low = mid + 1
+    else high = mid - 1
+  }
+  return -1
+}
+
+function countOnes(flags: Uint8Array): number {
+  let n = 0
+  for (const flag of flags) n += flag
+  return n
 }

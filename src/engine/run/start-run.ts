@@ -1,4 +1,4 @@
-import {imageIdResolver} from '../cache/image-id.js'
+import {imageIdResolver, type ImageIdResolver} from '../cache/image-id.js'
 import {parsedPipelinesDir} from '../cache/last.js'
 import {openRunCache, projectFilesOf} from '../cache/open.js'
 import {loadConfig} from '../config/load.js'
@@ -37,6 +37,8 @@ export interface PreparedRun {
   plan: Plan
   secrets: Record<string, string>
   request: RunRequest
+  /** Image IDs for the jobs' keys, each asked of the engine once per run. */
+  imageId: ImageIdResolver
 }
 
 export interface StartedRun {
@@ -54,7 +56,19 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const plan = planRun(pipeline, request.targets)
   const secrets = resolveSecrets(plan, request.env)
-  return {config, pipeline, plan, secrets, request}
+  const imageId = imageIdResolver({host: config.docker.host, env: request.env})
+  return {config, pipeline, plan, secrets, request, imageId}
+}
+
+/**
+ * Asks the engine for the image ID of every planned job now, so the answers arrive while the run
+ * starts (listing the project, creating its directory) instead of after. A failure here is asked
+ * again, and reported, when a job needs the ID.
+ */
+export function prefetchImageIds(prepared: PreparedRun): void {
+  for (const job of prepared.plan.jobs.values()) {
+    if (job.steps.length > 0) prepared.imageId(job.image).catch(() => undefined)
+  }
 }
 
 /** Creates the run directory and starts the run; resolves once the run is recorded as started. */
@@ -101,7 +115,7 @@ export async function startRun(
     orcaVersion: options.orcaVersion,
     waitTurn: options.waitTurn,
     cache,
-    imageId: imageIdResolver({host: config.docker.host, env: request.env}),
+    imageId: prepared.imageId,
   })
     .finally(() => {
       cache.finish()

@@ -54,4 +54,20 @@ describe('InputHasher', () => {
     rmSync(join(dir, 'read.txt'))
     expect(hasher.changedSince(inputs).sort()).toEqual(['fresh.txt', 'indexed.txt', 'read.txt'])
   })
+
+  it('sees each file as it was first hashed in the run, across jobs', () => {
+    oldFile('a.txt', 'a\n')
+    oldFile('b.txt', 'b\n')
+    const hasher = new InputHasher(dir, join(dir, 'index'))
+    const first = hasher.hash(['a.txt', 'gone.txt'])
+    writeFileSync(join(dir, 'a.txt'), 'edited while the run keys its jobs\n')
+    writeFileSync(join(dir, 'gone.txt'), 'appeared\n')
+    const second = hasher.hash(['a.txt', 'b.txt', 'gone.txt'])
+    const third = hasher.hash(['b.txt', 'a.txt'])
+    expect(first.map((i) => i.path)).toEqual(['a.txt'])
+    expect(second.map((i) => i.path)).toEqual(['a.txt', 'b.txt'])
+    expect(second[0]).toEqual(first[0])
+    expect(third).toEqual(second)
+  })
 })
+

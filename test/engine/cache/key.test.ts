@@ -31,7 +31,7 @@ describe('job keys', () => {
   })
 
   it('are the SHA-256 of the canonical JSON of the manifest (keys written by older builds stay valid)', () => {
-    const manifest = keyManifest(parts({inputs: [input('src/"quoted" \\ dir/ünï.ts', 'a'), input('src/link', 'b', 0o120777)], envOverrides: {Z: 'z', A: '"'}}))
+    const manifest = keyManifest(parts({inputs: [input('src/"quoted" \\ dir/ünï.ts', 'a'), input('src/ctrl\u0001 lone\ud800.ts', 'c'), input('src/link', 'b', 0o120777)], envOverrides: {Z: 'z', A: '"'}}))
     expect(keyOf(manifest)).toBe(sha256(canonicalJson(manifest)))
   })
 

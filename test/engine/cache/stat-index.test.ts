@@ -51,7 +51,7 @@ describe('StatIndex', () => {
     const next = StatIndex.load(join(dir, 'index'))
     const fresh = file('b.txt', 'bb', 0)
     next.set('b.txt', fresh, HASH_A)
-    next.save(new Set(['b.txt']))
+    next.save(['b.txt'])
     const last = StatIndex.load(join(dir, 'index'))
     expect(last.get('a.txt', a)).toBeUndefined()
     expect(last.get('b.txt', fresh)).toBeUndefined()
@@ -67,5 +67,24 @@ describe('StatIndex', () => {
     expect(StatIndex.load(join(dir, 'index')).get('a.txt', a)).toBeUndefined()
     writeFileSync(join(dir, 'index'), '{"format":2,"rows":[]}')
     expect(StatIndex.load(join(dir, 'index')).get('a.txt', a)).toBeUndefined()
+  })
+
+  it('finds rows in any lookup order after rows were added, replaced and forgotten across saves', () => {
+    const names = ['b/z.txt', 'a.txt', 'b.txt', 'b/a.txt', 'Z.txt', 'é.txt', 'a-b.txt']
+    const stats = new Map(names.map((name, i) => [name, file(name.replace('/', '_'), String(i))]))
+    const first = StatIndex.load(join(dir, 'index'))
+    for (const name of names.slice(0, 4)) first.set(name, stats.get(name)!, HASH_A, later())
+    first.save()
+    const second = StatIndex.load(join(dir, 'index'))
+    for (const name of names.slice(3)) second.set(name, stats.get(name)!, HASH_B, later())
+    // Not sorted, and without b.txt: its row goes.
+    second.save(names.filter((n) => n !== 'b.txt').reverse())
+
+    const loaded = StatIndex.load(join(dir, 'index'))
+    for (const name of [...names].reverse()) {
+      const expected = name === 'b.txt' ? undefined : names.indexOf(name) < 3 ? HASH_A : HASH_B
+      expect([name, loaded.get(name, stats.get(name)!)]).toEqual([name, expected])
+    }
+    expect(loaded.get('b/m.txt', stats.get('b/a.txt')!)).toBeUndefined()
   })
 })
