@@ -7,12 +7,15 @@ import type {Stats} from 'node:fs'
 import {OrcaError} from '../errors.js'
 import {StatIndex} from './stat-index.js'
 
-/** One input file as it enters a job's key. */
+/**
+ * One input file as it enters a job's key (it is the key manifest's entry as is: created with its
+ * keys in canonical order, so thousands of them serialise without a copy).
+ */
 export interface HashedInput {
+  /** st_mode in octal: file type and permission bits, as the container gets them, e.g. `100644`, `120777`. */
+  mode: string
   /** Relative, `/`-separated. */
   path: string
-  /** st_mode: file type and permission bits, as the container gets them. */
-  mode: number
   /** SHA-256 of the content (of `symlink:<target>` for a symlink). */
   sha256: string
 }
@@ -110,7 +113,7 @@ export class InputHasher {
       this.index.set(rel, stat, hash)
       this.readStats.set(rel, stat)
     }
-    return {path: rel, mode: stat.mode, sha256: hash}
+    return {mode: stat.mode.toString(8), path: rel, sha256: hash}
   }
 
   private stat(rel: string): Stats | undefined {

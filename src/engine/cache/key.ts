@@ -5,11 +5,7 @@ import {CACHE_FORMAT, canonicalJson} from './format.js'
 import type {HashedInput} from './hash-inputs.js'
 
 /** An input file as the key sees it. `mode` is st_mode in octal, e.g. `100644` (file) or `120777` (symlink). */
-export interface ManifestInput {
-  path: string
-  mode: string
-  sha256: string
-}
+export type ManifestInput = HashedInput
 
 /**
  * Everything a job's key covers (SPEC §5), kept next to each cache entry so `orca explain` can say
@@ -64,7 +60,7 @@ export function keyManifest(parts: KeyParts): KeyManifest {
     network: job.network,
     volumes: job.volumes,
     artifacts: job.artifacts,
-    inputs: group ? [] : parts.inputs.map((i) => ({path: i.path, mode: i.mode.toString(8), sha256: i.sha256})),
+    inputs: group ? [] : parts.inputs,
     needs: parts.needs,
   }
 }

@@ -9,13 +9,13 @@ type Row = [number, number, number, string, string[], string[], string[]]
 export interface Listing {
   /** Names of the ignore files (.gitignore, .orcaignore) the directory holds. */
   ignoreFiles: string[]
-  /** Names of the files and symlinks not ignored. */
+  /** Names of the files and symlinks not ignored, sorted. */
   files: string[]
-  /** Names of the subdirectories not ignored. */
+  /** Names of the subdirectories not ignored, sorted as the paths under them sort. */
   dirs: string[]
 }
 
-const FORMAT = 1
+const FORMAT = 2
 /** A directory changed this close to when it was listed may change again within the same timestamp. */
 const RACY_MS = 2_000
 

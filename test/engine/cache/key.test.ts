@@ -7,7 +7,7 @@ import {keyManifest, keyOf, type KeyParts} from '../../../src/engine/cache/key.j
 import type {Job} from '../../../src/engine/pipeline/types.js'
 import {job} from '../../helpers/pipeline.js'
 
-const input = (path: string, sha: string, mode = 0o100644): HashedInput => ({path, mode, sha256: sha.repeat(64)})
+const input = (path: string, sha: string, mode = 0o100644): HashedInput => ({mode: mode.toString(8), path, sha256: sha.repeat(64)})
 
 function parts(overrides: Partial<KeyParts> & {job?: Job} = {}): KeyParts {
   return {

@@ -29,6 +29,16 @@ describe('indexProjectFiles', () => {
     expect(indexProjectFiles(dir)).toEqual(['.env.example', 'src/a.ts', 'src/b.ts'])
   })
 
+  it('lists paths in the order JavaScript sorts them, where files and folders share a prefix', () => {
+    const paths = ['a-b', 'a-b.d/x', 'a.txt', 'a/x', 'a/y/z', 'ab.txt', 'ab/c', 'B', 'b-', 'b/.x', 'é/x', 'Z', 'z-/a', 'z/a']
+    for (const path of paths) write(path)
+    const sorted = [...paths].sort()
+    expect(indexProjectFiles(dir)).toEqual(sorted)
+    const listingCache = join(dir, '.orca/listing.json')
+    indexProjectFiles(dir, {listingCache, now: Date.now() + 60_000})
+    expect(indexProjectFiles(dir, {listingCache, now: Date.now() + 60_000})).toEqual(sorted)
+  })
+
   it('honours .gitignore and .orcaignore, including nested ones relative to their directory', () => {
     write('.gitignore', 'node_modules/\n*.log\n')
     write('.orcaignore', 'docs/\n')
@@ -110,6 +120,8 @@ describe('selectInputs', () => {
       'src/a.test.ts',
       '.eslintrc',
     ])
+    expect(selectInputs(files, ['**/*.test.ts'])).toEqual(['src/a.test.ts'])
+    expect(selectInputs(files, ['src/**'])).toEqual(['src/a.ts', 'src/deep/b.ts', 'src/a.test.ts'])
   })
 
   it('drops files matched by a negated glob', () => {
