@@ -43,6 +43,8 @@ export class InputHasher {
   constructor(
     readonly projectDir: string,
     private readonly indexFile?: string,
+    /** The clock a file is judged too fresh to index by (tests move it forward). */
+    private readonly now?: number,
   ) {}
 
   /** The inputs that exist, sorted by path; a file removed since the project was indexed is left out. */
@@ -92,9 +94,26 @@ export class InputHasher {
     return changed
   }
 
-  /** Persists the stat index, forgetting files that are no longer in the project (its sorted listing). */
-  save(projectFiles?: readonly string[]): void {
-    this.index?.save(projectFiles)
+  /**
+   * Identifies `inputs` (a result of hash) by the stat index generation and their paths, when every
+   * one was taken from the index as loaded (none read in this run): that generation's index file
+   * then holds exactly their modes and hashes. undefined otherwise.
+   */
+  fingerprint(inputs: readonly HashedInput[]): string | undefined {
+    const generation = this.index?.generation
+    if (!generation) return undefined
+    if (this.readStats.size > 0 && inputs.some((i) => this.readStats.has(i.path))) return undefined
+    return createHash('sha256').update(`${generation}\0`).update(inputs.map((i) => i.path).join('\0')).digest('hex')
+  }
+
+  /** The generation of the stat index as loaded ('' before any input was hashed, or without one). */
+  get generation(): string {
+    return this.index?.generation ?? ''
+  }
+
+  /** Persists the stat index, forgetting files that are no longer in the project (its sorted listing). Returns whether it wrote. */
+  save(projectFiles?: readonly string[]): boolean {
+    return this.index?.save(projectFiles) ?? false
   }
 
   private hashOne(rel: string): HashedInput | null {
@@ -110,7 +129,7 @@ export class InputHasher {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
         throw new OrcaError('infra', `cannot read input file ${rel}: ${(error as Error).message}`, {cause: error})
       }
-      this.index.set(rel, stat, hash)
+      this.index.set(rel, stat, hash, this.now)
       this.readStats.set(rel, stat)
     }
     return {mode: stat.mode.toString(8), path: rel, sha256: hash}

@@ -33,6 +33,11 @@ export function statIndexFile(store: CacheStore, projectDir: string): string {
   return path.join(store.root, 'stat', `${projectSlot(projectDir)}.idx`)
 }
 
+/** Where job keys computed from a project's stat index are remembered (see KeyMemo). */
+export function keyMemoFile(store: CacheStore, projectDir: string): string {
+  return path.join(store.root, 'stat', `${projectSlot(projectDir)}.keys`)
+}
+
 function lastFile(store: CacheStore, projectDir: string, job: string): string {
   return path.join(store.root, 'last', projectSlot(projectDir), `${job}.json`)
 }

@@ -1,3 +1,4 @@
+import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 
 import {replaceFile} from '../atomic-file.js'
@@ -5,7 +6,8 @@ import {replaceFile} from '../atomic-file.js'
 import type {Stats} from 'node:fs'
 
 /**
- * On disk: `ORCASTAT`, format and row count (u32 LE), then per row five float64s (size, mtimeMs,
+ * On disk: `ORCASTAT`, format and row count (u32 LE), a random 16-byte generation (new at every
+ * write, so it names the file's exact content), then per row five float64s (size, mtimeMs,
  * ctimeMs, inode, mode: what git's index keeps to skip re-reading a file), then a 32-byte SHA-256
  * per row, then the paths, NUL-separated. Rows are sorted by path (as JavaScript compares strings,
  * like the project listing), so a lookup is a binary search, or one comparison when inputs are
@@ -14,7 +16,8 @@ import type {Stats} from 'node:fs'
  */
 const MAGIC = 'ORCASTAT'
 const FORMAT = 4
-const HEADER = 16
+const GENERATION_BYTES = 16
+const HEADER = 16 + GENERATION_BYTES
 const NUMBERS = 5
 const HASH_BYTES = 32
 
@@ -40,6 +43,8 @@ export class StatIndex {
 
   private constructor(
     readonly file: string | undefined,
+    /** Of the file as loaded (hex); '' when nothing was loaded. */
+    readonly generation = '',
     private readonly numbers: Float64Array = new Float64Array(0),
     private readonly hashes: Buffer = Buffer.alloc(0),
     /** The loaded rows' paths, sorted. */
@@ -58,12 +63,13 @@ export class StatIndex {
       const hashesAt = HEADER + count * NUMBERS * 8
       const pathsAt = hashesAt + count * HASH_BYTES
       if (bytes.length < pathsAt) return new StatIndex(file)
+      const generation = bytes.toString('hex', 16, HEADER)
       // Copied out: a Float64Array needs an aligned offset, which a read buffer does not promise.
       const numbers = new Float64Array(count * NUMBERS)
       Buffer.from(numbers.buffer).set(bytes.subarray(HEADER, hashesAt))
       const paths = count === 0 ? [] : bytes.toString('utf8', pathsAt).split('\0')
       if (paths.length !== count) return new StatIndex(file)
-      return new StatIndex(file, numbers, bytes.subarray(hashesAt, pathsAt), paths)
+      return new StatIndex(file, generation, numbers, bytes.subarray(hashesAt, pathsAt), paths)
     } catch {
       return new StatIndex(file)
     }
@@ -99,10 +105,10 @@ export class StatIndex {
    * Writes the index (temp file + rename) when it changed, keeping only rows of files in `existing`
    * (the project listing, sorted) when given. Rows of removed files are dropped only then: until
    * the index is written anyway, they cost a few bytes and never match anything (a path looked up
-   * again is a new file, with a new ctime).
+   * again is a new file, with a new ctime). Returns whether it wrote (a new generation).
    */
-  save(existing?: readonly string[]): void {
-    if (!this.dirty || !this.file) return
+  save(existing?: readonly string[]): boolean {
+    if (!this.dirty || !this.file) return false
     if (existing) this.forgetAllBut(existing)
     // Both sources are sorted: merge them, so the file is sorted too.
     const added = [...this.added.keys()].sort()
@@ -128,8 +134,10 @@ export class StatIndex {
     header.write(MAGIC, 0, 'latin1')
     header.writeUInt32LE(FORMAT, 8)
     header.writeUInt32LE(count, 12)
+    randomBytes(GENERATION_BYTES).copy(header, 16)
     replaceFile(this.file, Buffer.concat([header, Buffer.from(numbers.buffer), hashes, Buffer.from(paths.join('\0'))]), {createDir: true})
     this.dirty = false
+    return true
   }
 
   /** Drops the rows of files not in `existing`: one pass over both sorted lists. */

@@ -1,4 +1,4 @@
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -66,10 +66,20 @@ const JOBS = (): Job[] => [
   job('all', {needs: ['a2', 'b'], steps: []}),
 ]
 
-async function run(dir: string, executor: FakeExecutor, options: {noCache?: boolean; jobs?: Job[]; runId?: string} = {}) {
+interface RunOptions {
+  noCache?: boolean
+  jobs?: Job[]
+  runId?: string
+  envOverrides?: Record<string, string>
+  /** The clock files are judged too fresh to index by: a minute ahead lets the stat index trust files written a moment ago. */
+  now?: number
+}
+
+async function run(dir: string, executor: FakeExecutor, options: RunOptions = {}) {
   const p = pipeline(options.jobs ?? JOBS(), dir)
   const projectFiles = indexProjectFiles(dir)
-  const cache = new RunCache({store: new CacheStore(join(dir, '.orca/cache')), projectDir: dir, projectFiles, envOverrides: {}, noCache: options.noCache ?? false})
+  const envOverrides = options.envOverrides ?? {}
+  const cache = new RunCache({store: new CacheStore(join(dir, '.orca/cache')), projectDir: dir, projectFiles, envOverrides, noCache: options.noCache ?? false, now: options.now})
   const events: OrcaEvent[] = []
   const runId = options.runId ?? `run-${Math.random().toString(36).slice(2)}`
   let created = false
@@ -84,7 +94,7 @@ async function run(dir: string, executor: FakeExecutor, options: {noCache?: bool
     projectFiles,
     concurrency: 2,
     failFast: false,
-    envOverrides: {},
+    envOverrides,
     secrets: {},
     artifactsDir: (name) => join(dir, '.orca/runs', runId, 'artifacts', name),
     sinks: [{handle: (e) => events.push(e)}],
@@ -182,4 +192,42 @@ describe('the scheduler with a cache', () => {
     await run(dir, changed, {jobs: jobs()})
     expect(changed.ran).toEqual(['stamp', 'use'])
   })
+
+  it('keys a job with many unchanged inputs from the key memo, and recomputes it when anything in it changes', async () => {
+    const files = Object.fromEntries(Array.from({length: 1200}, (_, i) => [`many/d${i % 10}/f${i}.txt`, `file ${i}`]))
+    const dir = project(files)
+    const jobs = (): Job[] => [job('many', {inputs: ['many/**'], artifacts: ['**']})]
+    const later = Date.now() + 60_000
+    const keyOf = (events: OrcaEvent[]) => (events.find((e) => e.type === 'job.started') as {key: string}).key
+    const memoFiles = () => readdirSync(join(dir, '.orca/cache/v1/stat')).filter((f) => f.endsWith('.keys'))
+
+    const first = await run(dir, new FakeExecutor(), {jobs: jobs(), now: later})
+    // The first run wrote the stat index; the second keys from it and remembers the key; the third finds it.
+    const second = await run(dir, new FakeExecutor(), {jobs: jobs(), now: later})
+    expect(memoFiles()).toHaveLength(1)
+    const third = await run(dir, new FakeExecutor(), {jobs: jobs(), now: later})
+    expect(third.status.many).toBe('cached')
+    expect(new Set([keyOf(first.events), keyOf(second.events), keyOf(third.events)]).size).toBe(1)
+
+    const withEnv = new FakeExecutor()
+    const env = await run(dir, withEnv, {jobs: jobs(), now: later, envOverrides: {MODE: 'fast'}})
+    expect(withEnv.ran).toEqual(['many'])
+    expect(keyOf(env.events)).not.toBe(keyOf(first.events))
+
+    // A removed input leaves the stat index as it was (no file was read): its path list tells the keys apart.
+    rmSync(join(dir, 'many/d5/f5.txt'))
+    const removed = new FakeExecutor()
+    const afterRemoval = await run(dir, removed, {jobs: jobs(), now: later})
+    expect(removed.ran).toEqual(['many'])
+
+    writeFileSync(join(dir, 'many/d3/f3.txt'), 'edited')
+    const edited = new FakeExecutor()
+    const afterEdit = await run(dir, edited, {jobs: jobs(), now: later})
+    expect(edited.ran).toEqual(['many'])
+    expect(new Set([keyOf(afterEdit.events), keyOf(afterRemoval.events), keyOf(first.events), keyOf(env.events)]).size).toBe(4)
+    const again = await run(dir, new FakeExecutor(), {jobs: jobs(), now: later})
+    expect(again.status.many).toBe('cached')
+    expect(keyOf(again.events)).toBe(keyOf(afterEdit.events))
+  })
 })
+

@@ -87,4 +87,20 @@ describe('StatIndex', () => {
     }
     expect(loaded.get('b/m.txt', stats.get('b/a.txt')!)).toBeUndefined()
   })
+
+  it('names each written file with a new generation', () => {
+    const a = file('a.txt', 'a')
+    const index = StatIndex.load(join(dir, 'index'))
+    expect(index.generation).toBe('')
+    index.set('a.txt', a, HASH_A, later())
+    expect(index.save()).toBe(true)
+    const first = StatIndex.load(join(dir, 'index'))
+    expect(first.generation).toMatch(/^[0-9a-f]{32}$/)
+    expect(first.save()).toBe(false)
+    expect(StatIndex.load(join(dir, 'index')).generation).toBe(first.generation)
+    first.set('a.txt', a, HASH_B, later())
+    first.save()
+    expect(StatIndex.load(join(dir, 'index')).generation).not.toBe(first.generation)
+  })
 })
+
