@@ -14,9 +14,7 @@ export function replaceFile(file: string, text: string | Uint8Array, options: {d
   const fd = openSync(temp, 'w')
   try {
     try {
-      const bytes = typeof text === 'string' ? Buffer.from(text) : text
-      // writeSync may write less than asked (a full disk reports it on the next call).
-      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset)
+      writeAll(fd, text)
       if (options.durable) fsyncSync(fd)
     } finally {
       closeSync(fd)
@@ -26,4 +24,10 @@ export function replaceFile(file: string, text: string | Uint8Array, options: {d
     rmSync(temp, {force: true})
     throw error
   }
+}
+
+/** Writes all of `data`: writeSync may write less than asked (a full disk reports it on the next call). */
+export function writeAll(fd: number, data: string | Uint8Array): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data
+  for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset)
 }

@@ -1,6 +1,8 @@
-import {closeSync, constants, fchmodSync, mkdirSync, openSync, readSync, writeSync} from 'node:fs'
+import {closeSync, constants, fchmodSync, mkdirSync, openSync, readSync} from 'node:fs'
 import {createHash} from 'node:crypto'
 import * as path from 'node:path'
+
+import {writeAll} from '../atomic-file.js'
 
 const CHUNK = 1024 * 1024
 /** One buffer for every copy: copies are synchronous, and a fresh 1 MiB per (usually tiny) file added up. */
@@ -23,7 +25,7 @@ export function copyHashed(source: string, target: string, mode: number): {size:
       for (let n; (n = readSync(input, buffer, 0, CHUNK, null)) > 0; ) {
         const bytes = buffer.subarray(0, n)
         hash.update(bytes)
-        for (let off = 0; off < n; ) off += writeSync(output, bytes, off, n - off)
+        writeAll(output, bytes)
         size += n
       }
       // The umask applies at creation; the recorded mode is what the job produced.

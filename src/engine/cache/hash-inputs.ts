@@ -5,6 +5,7 @@ import * as path from 'node:path'
 import type {Stats} from 'node:fs'
 
 import {OrcaError} from '../errors.js'
+import {sha256} from './format.js'
 import {StatIndex} from './stat-index.js'
 
 /**
@@ -103,7 +104,7 @@ export class InputHasher {
     const generation = this.index?.generation
     if (!generation) return undefined
     if (this.readStats.size > 0 && inputs.some((i) => this.readStats.has(i.path))) return undefined
-    return createHash('sha256').update(`${generation}\0`).update(inputs.map((i) => i.path).join('\0')).digest('hex')
+    return sha256(`${generation}\0${inputs.map((i) => i.path).join('\0')}`)
   }
 
   /** The generation of the stat index as loaded ('' before any input was hashed, or without one). */
@@ -124,7 +125,7 @@ export class InputHasher {
     if (hash === undefined) {
       const abs = path.join(this.projectDir, rel)
       try {
-        hash = stat.isSymbolicLink() ? sha256Text(`symlink:${readlinkSync(abs)}`) : hashFile(abs, stat.size)
+        hash = stat.isSymbolicLink() ? sha256(`symlink:${readlinkSync(abs)}`) : hashFile(abs, stat.size)
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
         throw new OrcaError('infra', `cannot read input file ${rel}: ${(error as Error).message}`, {cause: error})
@@ -154,10 +155,6 @@ function statPrefix(projectDir: string): string {
 
 function sameStat(a: Stats, b: Stats): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.mode === b.mode
-}
-
-function sha256Text(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
 }
 
 /** SHA-256 of a file's content. */

@@ -40,19 +40,19 @@ export class KeyMemo {
     return new KeyMemo(file, generation, keys)
   }
 
-  get(manifest: KeyManifest, fingerprint: string): string | undefined {
-    return this.keys.get(entryId(manifest, fingerprint))
-  }
-
-  set(manifest: KeyManifest, fingerprint: string, key: string): void {
-    const id = entryId(manifest, fingerprint)
-    if (this.keys.get(id) === key) return
+  /** The key remembered for this manifest and inputs' fingerprint, else `compute()`'s, remembered. */
+  keyOf(manifest: KeyManifest, fingerprint: string, compute: () => string): string {
+    const id = sha256(`${fingerprint}\0${canonicalJson({...manifest, inputs: []})}`)
+    const known = this.keys.get(id)
+    if (known !== undefined) return known
+    const key = compute()
     this.keys.set(id, key)
     for (const oldest of this.keys.keys()) {
       if (this.keys.size <= MAX_ENTRIES) break
       this.keys.delete(oldest)
     }
     this.dirty = true
+    return key
   }
 
   /** Writes the memo when it changed. Never throws: it is only an optimisation. */
@@ -65,8 +65,4 @@ export class KeyMemo {
       // Read-only or full disk: keys are computed next time.
     }
   }
-}
-
-function entryId(manifest: KeyManifest, fingerprint: string): string {
-  return sha256(`${fingerprint}\0${canonicalJson({...manifest, inputs: []})}`)
 }

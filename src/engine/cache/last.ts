@@ -30,12 +30,16 @@ export function listingCacheFile(cacheDir: string, projectDir: string): string {
 
 /** Where the stat index of a project lives. */
 export function statIndexFile(store: CacheStore, projectDir: string): string {
-  return path.join(store.root, 'stat', `${projectSlot(projectDir)}.idx`)
+  return statFile(store, projectDir, 'idx')
 }
 
 /** Where job keys computed from a project's stat index are remembered (see KeyMemo). */
 export function keyMemoFile(store: CacheStore, projectDir: string): string {
-  return path.join(store.root, 'stat', `${projectSlot(projectDir)}.keys`)
+  return statFile(store, projectDir, 'keys')
+}
+
+function statFile(store: CacheStore, projectDir: string, extension: string): string {
+  return path.join(store.root, 'stat', `${projectSlot(projectDir)}.${extension}`)
 }
 
 function lastFile(store: CacheStore, projectDir: string, job: string): string {

@@ -119,12 +119,7 @@ export class RunCache {
     const fingerprint = manifest.inputs.length >= MEMO_MIN_INPUTS ? this.hasher.fingerprint(manifest.inputs) : undefined
     if (fingerprint === undefined) return keyOf(manifest)
     this.memo ??= KeyMemo.load(keyMemoFile(this.store, this.projectDir), this.hasher.generation)
-    let key = this.memo.get(manifest, fingerprint)
-    if (key === undefined) {
-      key = keyOf(manifest)
-      this.memo.set(manifest, fingerprint, key)
-    }
-    return key
+    return this.memo.keyOf(manifest, fingerprint, () => keyOf(manifest))
   }
 
   /**

@@ -34,11 +34,9 @@ export async function loadConfig(options: {cwd: string; env?: NodeJS.ProcessEnv;
   // Default run and cache folders sit next to the project's config file (a monorepo's root), but
   // never under the user's global config folder, which every project shares.
   const fileDir = found ? path.dirname(found.filepath) : undefined
-  const fromFile = fileDir === undefined ? undefined : path.relative(fileDir, cwd)
-  const projectFileDir = fromFile !== undefined && !fromFile.startsWith('..') && !path.isAbsolute(fromFile) ? fileDir : undefined
   return mergeConfig(cwd, {
     file,
-    fileDir: projectFileDir,
+    fileDir: fileDir !== undefined && isWithin(fileDir, cwd) ? fileDir : undefined,
     configFile: found?.filepath,
     env: env.layer,
     flags: flagsLayer(cwd, options.flags ?? {}),
@@ -47,8 +45,7 @@ export async function loadConfig(options: {cwd: string; env?: NodeJS.ProcessEnv;
 
 async function findConfigFile(cwd: string): Promise<{filepath: string; text: FoundText} | undefined> {
   const home = os.homedir()
-  const underHome = home && !path.relative(home, cwd).startsWith('..') && !path.isAbsolute(path.relative(home, cwd))
-  const stopDir = underHome ? home : path.parse(cwd).root
+  const stopDir = home && isWithin(home, cwd) ? home : path.parse(cwd).root
   // cosmiconfig reads the process's own environment and working directory, so the check does too.
   if (!mayHaveConfigFile({cwd, stopDir, searchPlaces: CONFIG_SEARCH_PLACES, home, env: process.env, processCwd: process.cwd()})) return undefined
   // Loaded only when a file may exist. Through `default`: a bundled dynamic import of a CommonJS
@@ -83,4 +80,10 @@ function hasOrcaKey(json: string): boolean {
   } catch {
     return false
   }
+}
+
+/** Whether `target` is `dir` or below it. */
+function isWithin(dir: string, target: string): boolean {
+  const relative = path.relative(dir, target)
+  return !relative.startsWith('..') && !path.isAbsolute(relative)
 }

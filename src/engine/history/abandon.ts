@@ -1,6 +1,7 @@
-import {closeSync, fsyncSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, openSync, readFileSync, rmSync, statSync, truncateSync} from 'node:fs'
 import * as path from 'node:path'
 
+import {writeAll} from '../atomic-file.js'
 import type {OrcaEvent} from '../run/events.js'
 import {foldEvents, type RunRecord} from '../run/record.js'
 import {listRunIds} from '../run/run-id.js'
@@ -125,9 +126,7 @@ function claim(marker: string): boolean {
 function appendDurably(file: string, text: string): void {
   const fd = openSync(file, 'a')
   try {
-    const bytes = Buffer.from(text)
-    let offset = 0
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset)
+    writeAll(fd, text)
     fsyncSync(fd)
   } finally {
     closeSync(fd)

@@ -48,16 +48,13 @@ function visit(walk: Walk, dir: string, inherited: RuleSet[], inheritedId: strin
   const cached = stat && walk.cache!.get(dir, stat)
   if (cached) {
     // Same entries as last time; the same listing too if the ignore files over them say the same.
-    const own = readRules(walk.root, dir, cached.ignoreFiles)
-    const id = own ? rulesId(inheritedId, own) : inheritedId
-    if (id === cached.rulesId) return emit(walk, dir, cached, own ? [...inherited, own] : inherited, id)
+    const rules = rulesOver(walk, dir, cached.ignoreFiles, inherited, inheritedId)
+    if (rules.id === cached.rulesId) return emit(walk, dir, cached, rules.ruleSets, rules.id)
   }
 
   const entries = readdirSync(abs, {withFileTypes: true})
   const ignoreFiles = IGNORE_FILES.filter((f) => entries.some((e) => e.name === f))
-  const own = readRules(walk.root, dir, ignoreFiles)
-  const id = own ? rulesId(inheritedId, own) : inheritedId
-  const ruleSets = own ? [...inherited, own] : inherited
+  const {ruleSets, id} = rulesOver(walk, dir, ignoreFiles, inherited, inheritedId)
   const files: string[] = []
   const dirs: string[] = []
   for (const entry of entries) {
@@ -98,9 +95,11 @@ function byDirPath(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0
 }
 
-function readRules(root: string, dir: string, ignoreFiles: string[]): RuleSet | undefined {
-  if (ignoreFiles.length === 0) return undefined
-  return {base: dir, texts: ignoreFiles.map((file) => readFileSync(join(root, dir, file), 'utf8'))}
+/** The rules over `dir`: its parent's, then those of its own ignore files; with their id. */
+function rulesOver(walk: Walk, dir: string, ignoreFiles: string[], inherited: RuleSet[], inheritedId: string): {ruleSets: RuleSet[]; id: string} {
+  if (ignoreFiles.length === 0) return {ruleSets: inherited, id: inheritedId}
+  const own: RuleSet = {base: dir, texts: ignoreFiles.map((file) => readFileSync(join(walk.root, dir, file), 'utf8'))}
+  return {ruleSets: [...inherited, own], id: rulesId(inheritedId, own)}
 }
 
 /** Identifies the rules over a directory: its parent's rules and its own ignore files' contents. */

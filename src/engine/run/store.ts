@@ -1,8 +1,8 @@
-import {closeSync, fsyncSync, mkdirSync, openSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, mkdirSync, openSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import * as path from 'node:path'
 
-import {replaceFile} from '../atomic-file.js'
+import {replaceFile, writeAll} from '../atomic-file.js'
 import {OrcaError} from '../errors.js'
 import type {EventSink, OrcaEvent} from './events.js'
 import {foldEvent, foldEvents, isStateChange} from './record.js'
@@ -260,12 +260,6 @@ export function runDir(runsDir: string, id: string): string {
 }
 
 /** `writeSync` may write less than asked (a full disk reports it on the next call). */
-function writeAll(fd: number, text: string): void {
-  const bytes = Buffer.from(text)
-  let offset = 0
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset)
-}
-
 function checkJobName(job: string): string {
   // Names are validated when jobs.yml is loaded; this guards the paths built from them.
   if (!JOB_NAME.test(job)) throw new OrcaError('internal', `invalid job name for a path: ${JSON.stringify(job)}`)
