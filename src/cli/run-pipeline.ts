@@ -8,6 +8,7 @@ import type {RunResult} from '../engine/run/scheduler.js'
 import {prefetchImageIds, prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
 import {onBrokenPipe} from './broken-pipe.js'
 import {parseEnvFlags} from './env-values.js'
+import {locateProject} from './project.js'
 import type {OutputMode, RunArgs} from './run-argv.js'
 
 export interface RunPipelineOptions extends RunRequest {
@@ -25,12 +26,12 @@ export interface RunPipelineOptions extends RunRequest {
 /** A reporter that says itself that the run is being cancelled (the live view owns the screen). */
 type Reporter = EventSink & {showCancelling?(count: number): void}
 
-/** `orca run` with parsed arguments, in this process's directory and on its streams. */
-export function runCommand(args: RunArgs, orcaVersion: string): Promise<number> {
+/** `orca run` with parsed arguments, in the project found from this process's directory and on its streams. */
+export async function runCommand(args: RunArgs, orcaVersion: string): Promise<number> {
+  const project = locateProject({cwd: process.cwd(), file: args.file, stderr: process.stderr, needsJobsFile: true})
   return runPipeline({
-    cwd: process.cwd(),
+    ...project,
     env: process.env,
-    file: args.file,
     targets: args.targets,
     concurrency: args.concurrency,
     noCache: args.noCache,

@@ -41,12 +41,12 @@ Exit codes: 0 done, 2 usage error, 3 Docker unreachable or a removal failed.`
     const {flags} = await this.parse(Clean)
     const selection = parseSelection(flags)
     const dryRun = flags['dry-run']
-    const [{loadConfig}, {cleanTasks}, {Listr}] = await Promise.all([
-      import('../engine/config/load.js'),
+    const [{projectConfig}, {cleanTasks}, {Listr}] = await Promise.all([
+      import('../cli/project.js'),
       import('../engine/maintenance/clean.js'),
       import('listr2'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const config = await projectConfig()
     const tasks = cleanTasks(selection, {
       runsDir: config.runsDir,
       cacheDir: config.cacheDir,
