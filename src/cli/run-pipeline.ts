@@ -108,12 +108,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   }
   if (junit?.error) options.stderr.write(`error: cannot write the JUnit report ${options.junit}: ${junit.error.message}\n`)
 
-  if (result.status === 'cancelled') return 130
   if (result.infraError) {
-    options.stderr.write(`error: ${result.infraError.message}\n`)
-    if (result.infraError.hint) options.stderr.write(`hint: ${result.infraError.hint}\n`)
-    return 3
+    // Said once, here, with its hint: the job lines and the summary above only refer to it.
+    const {formatRunError} = await import('../engine/report/ci.js')
+    options.stderr.write(formatRunError(result.infraError, options.env))
   }
+  if (result.status === 'cancelled') return 130
+  if (result.infraError) return 3
   return result.status === 'succeeded' ? 0 : 1
 }
 

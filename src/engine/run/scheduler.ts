@@ -327,16 +327,22 @@ function maskDeep<T>(value: T, secrets: string[]): T {
 export function resolveSecrets(plan: Plan, env: NodeJS.ProcessEnv): Record<string, string> {
   const secrets: Record<string, string> = {}
   const missing: string[] = []
+  const names = new Set<string>()
   for (const job of plan.jobs.values()) {
     for (const name of job.secrets) {
       const value = env[name]
-      if (value === undefined) missing.push(`${name} (jobs.${job.name}.secrets)`)
-      else secrets[name] = value
+      if (value !== undefined) secrets[name] = value
+      else {
+        missing.push(`${name} (jobs.${job.name}.secrets)`)
+        names.add(name)
+      }
     }
   }
   if (missing.length > 0) {
+    const list = [...names]
+    const them = list.length === 1 ? list[0] : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`
     throw new OrcaError('usage', `secret${missing.length > 1 ? 's' : ''} not set in orca's environment: ${missing.join(', ')}`, {
-      hint: 'export the variable before running orca, e.g. `NPM_TOKEN=... orca run`',
+      hint: `export ${them} before running orca, e.g. \`${list.map((name) => `${name}=...`).join(' ')} orca run\` (secrets are read from orca's own environment, not from -e)`,
     })
   }
   return secrets
