@@ -1,9 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {orca, projectsPerTest, type CliResult} from './cli.js'
-
-/** Neither CI flavour nor colour unless a case asks: the suite itself may run in a CI. */
-const NEUTRAL = {CI: undefined, GITHUB_ACTIONS: undefined, GITLAB_CI: undefined, GITHUB_STEP_SUMMARY: undefined}
+import {NEUTRAL_ENV as NEUTRAL, orca, projectsPerTest, type CliResult} from './cli.js'
 const MISSING_IMAGE = 'orca-test/no-such-image:does-not-exist'
 
 const project = projectsPerTest()

@@ -1,8 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {orca, projectsPerTest} from './cli.js'
-
-const NEUTRAL = {CI: undefined, GITHUB_ACTIONS: undefined, GITLAB_CI: undefined}
+import {NEUTRAL_ENV as NEUTRAL, orca, projectsPerTest} from './cli.js'
 
 const project = projectsPerTest()
 

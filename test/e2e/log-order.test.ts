@@ -3,9 +3,7 @@ import {basename, join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {orca, projectsPerTest, readJson, runDirs} from './cli.js'
-
-const NEUTRAL = {CI: undefined, GITHUB_ACTIONS: undefined, GITLAB_CI: undefined}
+import {NEUTRAL_ENV as NEUTRAL, orca, projectsPerTest, readJson, runDirs} from './cli.js'
 const LINES = 2000
 
 // Each line is its own write, alternating between the two streams as fast as the shell goes.
