@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {parseRunArgv} from '../../src/cli/run-argv.js'
-import {orca, projectsPerTest, readJson, runDirs} from './cli.js'
+import {NEUTRAL_ENV, orca as orcaIn, projectsPerTest, readJson, runDirs, type CliOptions} from './cli.js'
 
 const PIPELINE = `version: 1
 image: busybox:1.36
@@ -16,6 +16,7 @@ jobs:
 `
 
 const project = projectsPerTest()
+const orca = (args: string[], options: CliOptions) => orcaIn(args, {...options, env: {...NEUTRAL_ENV, ...options.env}})
 
 /** A project with jobs.yml at its root and an empty subfolder two levels down. */
 function nested(): {root: string; sub: string} {
