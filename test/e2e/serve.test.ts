@@ -6,6 +6,7 @@ import {promisify} from 'node:util'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
+import {rawSocket} from '../helpers/raw-socket.js'
 import {containers, makeProject, ORCA_BIN, orca, readJson, removeRunContainers, runDirs} from './cli.js'
 
 const exec = promisify(execFile)
@@ -135,6 +136,28 @@ describe('orca serve (built CLI, real engine, curl)', () => {
     expect(stderr).toContain('shutting down')
     expect(readJson(join(dir, '.orca/runs', created.id, 'run.json'))).toMatchObject({status: 'cancelled', jobs: {slow: {status: 'cancelled'}}})
     expect(containers(`orca.run=${created.id}`)).toEqual([])
+  })
+
+  it('with a token, answers only /healthz without it, however a path is spelled (raw sockets)', async () => {
+    const dir = project()
+    const token = 'e2e-token-0123456789abcdef'
+    const server = await serve(dir, ['--token', token])
+    const port = Number(new URL(server.url).port)
+    const targets = ['/v1/runs', '/%761/runs', '/v1/%72uns', '/v1/runs%2flatest', `http://127.0.0.1:${port}/v1/runs`, '/V1/runs', '/v1/runs/', '/v1/runs;x', '//v1/runs', '/nope']
+    for (const target of targets) {
+      const res = await rawSocket(port, target)
+      expect(res.status, target).toBe(401)
+      expect(res.body).toContain('"unauthorized"')
+    }
+    const post = await rawSocket(port, '/%761/runs', {method: 'POST'})
+    expect(post.status).toBe(401)
+    expect(runDirs(dir)).toEqual([])
+    expect((await rawSocket(port, '/healthz')).status).toBe(200)
+    // The same spellings with the token reach the routes the router decodes them to.
+    expect((await rawSocket(port, '/%761/runs', {headers: {authorization: `Bearer ${token}`}})).status).toBe(200)
+    expect((await rawSocket(port, '/nope', {headers: {authorization: `Bearer ${token}`}})).status).toBe(404)
+    server.child.kill('SIGTERM')
+    expect((await server.exit).code).toBe(0)
   })
 
   it('refuses a non-loopback address without a token (exit 2)', async () => {

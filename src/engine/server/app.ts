@@ -11,6 +11,13 @@ import {schemaComponents} from './openapi.js'
 import {registerRoutes} from './routes.js'
 import {RunService} from './run-service.js'
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answered without the bearer token: the explicit allow-list (`/healthz`). */
+    public?: boolean
+  }
+}
+
 export interface ServeOptions {
   /** The served project: pipeline files resolve inside it; configuration comes from `config`. */
   projectDir: string
@@ -18,7 +25,7 @@ export interface ServeOptions {
   /** Where secrets and `ORCA_*` come from, as for `orca run`. */
   env: NodeJS.ProcessEnv
   orcaVersion: string
-  /** Required on every `/v1` route when set, as `Authorization: Bearer <token>`. */
+  /** Required on every route but the public ones (`/healthz`) when set, as `Authorization: Bearer <token>`. */
   token?: string
   /** Runs executing at once (default 2); more wait in a queue. */
   maxRunningRuns?: number
@@ -32,10 +39,21 @@ export interface ServeOptions {
   executor?: () => Promise<Executor>
 }
 
+/** A route as registered: what the token check and the OpenAPI document are decided from. */
+export interface ServedRoute {
+  method: string
+  /** Fastify's pattern, e.g. `/v1/runs/:id/logs/:job`. */
+  url: string
+  /** Answered without the token; every other route, and every unmatched path, needs it. */
+  public: boolean
+}
+
 /** A built server: `listen`, then `shutdown` (stop accepting, settle runs, close). */
 export interface OrcaServer {
   app: FastifyInstance
   runs: RunService
+  /** Every route the app answers, HEAD routes included. */
+  routes: ServedRoute[]
   listen(host: string, port: number): Promise<{url: string; host: string; port: number}>
   /** Stops accepting requests, cancels (or lets finish) every live run, waits for their records, closes. */
   shutdown(mode?: 'cancel' | 'finish'): Promise<void>
@@ -68,6 +86,10 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   setMaxListeners(0, stop.signal)
   let allowedHosts = new Set<string>()
   let draining = false
+  const routes: ServedRoute[] = []
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({method, url: route.url, public: route.config?.public === true})
+  })
 
   app.addHook('onRequest', async (request, reply) => {
     if (draining) throw new HttpError(503, 'shutting_down', 'the server is shutting down', {headers: {connection: 'close'}})
@@ -75,7 +97,10 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     if (host === undefined || !allowedHosts.has(host)) {
       throw new HttpError(403, 'forbidden_host', `Host ${JSON.stringify(request.headers.host ?? '')} is not an address of this server`)
     }
-    if (options.token !== undefined && request.url.startsWith('/v1/') && !bearerMatches(request.headers.authorization, options.token)) {
+    // Decided by the route the router matched, never by the raw URL (which may be percent-encoded or
+    // absolute-form): only routes marked public skip the token, and an unmatched path needs it too,
+    // so a 404 tells nothing to a caller without it.
+    if (options.token !== undefined && request.routeOptions.config.public !== true && !bearerMatches(request.headers.authorization, options.token)) {
       reply.header('www-authenticate', 'Bearer realm="orca"')
       throw new HttpError(401, 'unauthorized', 'a valid bearer token is required (Authorization: Bearer <token>)')
     }
@@ -114,7 +139,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     },
   })
 
-  app.get('/healthz', {schema: {operationId: 'health', summary: 'Liveness', response: {200: {description: 'Alive.', content: {'application/json': {schema: {$ref: '#/components/schemas/Health'}}}}}}}, async () => ({
+  app.get('/healthz', {config: {public: true}, schema: {operationId: 'health', summary: 'Liveness (no token needed)', security: [], response: {200: {description: 'Alive.', content: {'application/json': {schema: {$ref: '#/components/schemas/Health'}}}}}}}, async () => ({
     status: 'ok' as const,
     ...runs.stats,
   }))
@@ -125,6 +150,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   return {
     app,
     runs,
+    routes,
     async listen(host, port) {
       await app.listen({host, port})
       const address = app.server.address() as AddressInfo

@@ -31,7 +31,6 @@ export async function streamEvents(
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
     'x-accel-buffering': 'no',
   })
   // Reconnect after a second when the connection drops; the client resumes from its last id.

@@ -165,3 +165,4 @@ export function seedRun(runsDir: string, id: string, jobs: Record<string, {artif
   writeFileSync(join(dir, 'events.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n')
   return record
 }
+
