@@ -70,7 +70,7 @@ const curl = async (args: string[]): Promise<string> => (await exec('curl', ['-s
 function sseEvents(text: string): Array<{id: string; event: Record<string, unknown>}> {
   return text
     .split('\n\n')
-    .filter((block) => block.includes('data: '))
+    .filter((block) => block.includes('data: ') && !block.includes('event: end'))
     .map((block) => ({
       id: /^id: (.*)$/m.exec(block)![1]!,
       event: JSON.parse(/^data: (.*)$/m.exec(block)![1]!) as Record<string, unknown>,
@@ -84,10 +84,15 @@ describe('orca serve (built CLI, real engine, curl)', () => {
     const created = JSON.parse(await curl(['-X', 'POST', '-H', 'content-type: application/json', '-d', '{"targets":["build"]}', `${server.url}/v1/runs`]))
     expect(created.state).toBe('running')
 
-    const stream = sseEvents(await curl(['-N', `${server.url}${created.eventsUrl}`]))
+    const text = await curl(['-N', `${server.url}${created.eventsUrl}`])
+    const stream = sseEvents(text)
     expect(stream.map((m) => Number(m.id))).toEqual(stream.map((_, i) => i + 1))
     expect(stream.map((m) => m.event.type)).toEqual(expect.arrayContaining(['run.started', 'job.container', 'step.output', 'job.artifact', 'run.finished']))
     expect(stream.at(-1)!.event).toMatchObject({type: 'run.finished', status: 'succeeded'})
+    expect(text.trimEnd().split('\n\n').at(-1)).toBe(`event: end\ndata: ${JSON.stringify({runId: created.id, status: 'succeeded', lastSeq: stream.length})}`)
+    // Resuming the finished run at its end: 204 at once, which tells EventSource not to reconnect.
+    const resumed = await curl(['-o', '/dev/null', '-w', '%{http_code}', '-H', `Last-Event-ID: ${stream.length}`, `${server.url}${created.eventsUrl}`])
+    expect(resumed).toBe('204')
 
     const record = JSON.parse(await curl([`${server.url}/v1/runs/${created.id}`]))
     expect(record).toEqual(readJson(join(dir, '.orca/runs', created.id, 'run.json')))

@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import type {ResolvedConfig} from '../config/types.js'
 import {OrcaError} from '../errors.js'
 import type {Executor} from '../executor/types.js'
+import {inspectRun} from '../history/abandon.js'
 import type {CleanupPolicy} from '../pipeline/types.js'
 import type {RunRecord} from '../run/record.js'
 import type {RunResult} from '../run/scheduler.js'
@@ -188,7 +189,8 @@ export class RunService {
   private async readEntry(id: string): Promise<{record: RunRecord; json: string}> {
     const cached = this.finished.get(id)
     if (cached) return cached
-    const record = await readRunRecord(this.runsDir, id)
+    // A run of another process still `running` although that process died is recorded as abandoned first.
+    const record = this.live.has(id) ? await readRunRecord(this.runsDir, id) : await inspectRun(this.runsDir, id)
     const entry = {record, json: JSON.stringify(record)}
     if (record.status !== 'running') this.finished.set(id, entry)
     return entry
