@@ -1,6 +1,6 @@
 import {execFile, spawn, type ChildProcess} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {basename, join} from 'node:path'
 import {promisify} from 'node:util'
 
@@ -161,6 +161,33 @@ describe('orca serve (built CLI, real engine, curl)', () => {
     // The same spellings with the token reach the routes the router decodes them to.
     expect((await rawSocket(port, '/%761/runs', {headers: {authorization: `Bearer ${token}`}})).status).toBe(200)
     expect((await rawSocket(port, '/nope', {headers: {authorization: `Bearer ${token}`}})).status).toBe(404)
+    server.child.kill('SIGTERM')
+    expect((await server.exit).code).toBe(0)
+  })
+
+  it('runs only the pipeline files serve.pipelines allows and never echoes a file', async () => {
+    const secret = 'e2e-secret-value-42'
+    const dir = project()
+    writeFileSync(join(dir, '.env'), `API_TOKEN=${secret}\n`)
+    writeFileSync(join(dir, 'broken.yml'), `version: 1\njobs:\n  a:\n    image: busybox:1.36\n    timeout: ${secret}\n    steps: [echo]\n`)
+    writeFileSync(join(dir, 'orca.config.yml'), 'serve:\n  pipelines: [jobs.yml, broken.yml]\n')
+    const server = await serve(dir)
+    const post = async (file: string): Promise<{status: string; body: string}> => {
+      const out = await curl(['-w', '\n%{http_code}', '-X', 'POST', '-H', 'content-type: application/json', '-d', JSON.stringify({file}), `${server.url}/v1/runs`])
+      const at = out.lastIndexOf('\n')
+      return {body: out.slice(0, at), status: out.slice(at + 1)}
+    }
+    for (const file of ['.env', '.env.missing', 'orca.config.yml', '../jobs.yml']) {
+      const res = await post(file)
+      expect(res.status, file).toBe('403')
+      expect(JSON.parse(res.body).error.code).toBe('pipeline_not_allowed')
+      expect(res.body).not.toContain(secret)
+    }
+    const broken = await post('broken.yml')
+    expect(broken.status).toBe('422')
+    expect(JSON.parse(broken.body).error.diagnostics).toEqual([{file: 'broken.yml', line: 5, column: 14, path: 'jobs.a.timeout', message: 'expected a duration like "10m"'}])
+    expect(broken.body).not.toContain(secret)
+    expect(runDirs(dir)).toEqual([])
     server.child.kill('SIGTERM')
     expect((await server.exit).code).toBe(0)
   })

@@ -1,8 +1,9 @@
-import {realpath} from 'node:fs/promises'
+import {readFile, realpath} from 'node:fs/promises'
 import * as path from 'node:path'
 
+import {servedPipelinePath} from '../config/file.js'
 import type {ResolvedConfig} from '../config/types.js'
-import {OrcaError} from '../errors.js'
+import {ConfigError, OrcaError} from '../errors.js'
 import type {Executor} from '../executor/types.js'
 import {inspectRun} from '../history/abandon.js'
 import type {CleanupPolicy} from '../pipeline/types.js'
@@ -11,6 +12,7 @@ import type {RunResult} from '../run/scheduler.js'
 import {prepareRun, startRun, type StartedRun} from '../run/start-run.js'
 import {readRunRecord, runDir} from '../run/store.js'
 import {listRunIds} from '../run/run-id.js'
+import {publicDiagnostics} from './diagnostics.js'
 import {HttpError} from './http-error.js'
 import {IdempotencyKeys} from './idempotency.js'
 import {LiveEvents} from './live-events.js'
@@ -91,6 +93,14 @@ export class RunService {
       cleanup: body.cleanup,
       envOverrides: body.env ?? {},
       config: this.options.config,
+    }).catch(async (error: unknown) => {
+      if (!(error instanceof ConfigError)) throw error
+      // Positions and keys only: a client must not read a file through the errors it provokes.
+      const text = await readFile(path.join(this.options.projectDir, file), 'utf8').catch(() => undefined)
+      throw new HttpError(422, 'invalid_pipeline', `${file} is not a valid pipeline: ${error.diagnostics.length} problem(s), see diagnostics`, {
+        diagnostics: publicDiagnostics(error.diagnostics, text),
+        hint: error.hint,
+      })
     })
     if (this.queue.queued >= this.options.maxQueuedRuns) {
       throw new HttpError(503, 'queue_full', `${this.queue.queued} runs are already waiting`, {headers: {'retry-after': '5'}})
@@ -126,18 +136,27 @@ export class RunService {
     return {id: run.runId, state: turn.state, url: `/v1/runs/${run.runId}`, eventsUrl: `/v1/runs/${run.runId}/events`}
   }
 
-  /** A pipeline file inside the served project, also after resolving symlinks; relative to it. */
+  /**
+   * The pipeline file a request names, relative to the served project: one of `serve.pipelines`,
+   * decided from its spelling alone (so the answer never tells whether some other file exists), and
+   * inside the project also after resolving symlinks.
+   */
   private async pipelineFile(file: string): Promise<string> {
+    const allowed = this.options.config.serve.pipelines
+    const normal = servedPipelinePath(file)
+    if (normal === undefined || !allowed.includes(normal)) {
+      throw new HttpError(403, 'pipeline_not_allowed', `${JSON.stringify(file)} is not a pipeline this server runs`, {
+        hint: allowed.length > 0 ? `allowed (serve.pipelines): ${allowed.join(', ')}` : 'serve.pipelines in the configuration is empty: no runs can be started over HTTP',
+      })
+    }
     const root = await realpath(this.options.projectDir)
-    const outside = new HttpError(400, 'file_outside_project', `${JSON.stringify(file)} is not a file inside the served project`)
-    if (path.isAbsolute(file) || file.includes('\0')) throw outside
-    const relative = path.relative(root, path.resolve(root, file))
-    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) throw outside
-    const real = await realpath(path.join(root, relative)).catch(() => undefined)
-    if (real === undefined) return relative // the loader reports a missing file with its usual diagnostic
+    const real = await realpath(path.join(root, normal)).catch(() => undefined)
+    if (real === undefined) return normal // the loader reports a missing file with its usual diagnostic
     const realRelative = path.relative(root, real)
-    if (realRelative.startsWith('..') || path.isAbsolute(realRelative)) throw outside
-    return realRelative
+    if (realRelative === '' || realRelative === '..' || realRelative.startsWith(`..${path.sep}`) || path.isAbsolute(realRelative)) {
+      throw new HttpError(400, 'file_outside_project', `${JSON.stringify(file)} leads outside the served project`)
+    }
+    return normal
   }
 
   /**
