@@ -1,4 +1,4 @@
-import {execFile, spawn, type ChildProcess} from 'node:child_process'
+import {execFile, type ChildProcess} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {basename, join} from 'node:path'
@@ -7,7 +7,8 @@ import {promisify} from 'node:util'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {rawSocket} from '../helpers/raw-socket.js'
-import {containers, makeProject, ORCA_BIN, orca, readJson, removeRunContainers, runDirs} from './cli.js'
+import {containers, makeProject, orca, readJson, removeRunContainers, runDirs} from './cli.js'
+import {startServe, type ServeProcess} from './serve-process.js'
 
 const exec = promisify(execFile)
 
@@ -25,12 +26,6 @@ jobs:
     steps: ["echo started; sleep 60"]
 `
 
-interface Served {
-  child: ChildProcess
-  url: string
-  exit: Promise<{code: number | null; stderr: string}>
-}
-
 const projects: Array<{dir: string; cleanup: () => void}> = []
 const children: ChildProcess[] = []
 afterEach(() => {
@@ -47,22 +42,10 @@ function project(): string {
   return p.dir
 }
 
-/** Starts the built `orca serve --port 0` and resolves with the URL it prints. */
-function serve(dir: string, args: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [ORCA_BIN, 'serve', '--port', '0', ...args], {cwd: dir, env: {...process.env, ORCA_TOKEN: ''}, stdio: ['ignore', 'pipe', 'pipe']})
-  children.push(child)
-  let stderr = ''
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
-  const exit = new Promise<{code: number | null; stderr: string}>((resolve) => child.on('close', (code) => resolve({code, stderr})))
-  return new Promise((resolve, reject) => {
-    let stdout = ''
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString()
-      const url = /listening on (http:\/\/\S+)/.exec(stdout)?.[1]
-      if (url) resolve({child, url, exit})
-    })
-    void exit.then(({code}) => reject(new Error(`orca serve exited with ${code}: ${stderr}`)))
-  })
+async function serve(dir: string, args: string[] = []): Promise<ServeProcess> {
+  const server = await startServe(dir, args)
+  children.push(server.child)
+  return server
 }
 
 const curl = async (args: string[]): Promise<string> => (await exec('curl', ['-sS', '--max-time', '60', ...args], {maxBuffer: 16 * 1024 * 1024})).stdout
@@ -188,6 +171,37 @@ describe('orca serve (built CLI, real engine, curl)', () => {
     expect(JSON.parse(broken.body).error.diagnostics).toEqual([{file: 'broken.yml', line: 5, column: 14, path: 'jobs.a.timeout', message: 'expected a duration like "10m"'}])
     expect(broken.body).not.toContain(secret)
     expect(runDirs(dir)).toEqual([])
+    server.child.kill('SIGTERM')
+    expect((await server.exit).code).toBe(0)
+  })
+
+  it('treats prototype-named job names, params and body keys as data', async () => {
+    const dir = project()
+    writeFileSync(join(dir, 'jobs.yml'), 'version: 1\nimage: busybox:1.36\njobs:\n  a: {}\n  constructor:\n    needs: [a]\n')
+    const server = await serve(dir)
+    const post = (body: string): Promise<Response> => fetch(`${server.url}/v1/runs`, {method: 'POST', headers: {'content-type': 'application/json'}, body})
+    const created = await post('{"targets": ["constructor"], "env": {"constructor": "c", "toString": "t", "hasOwnProperty": "h", "prototype": "p"}}')
+    expect(created.status).toBe(202)
+    const {id} = (await created.json()) as {id: string}
+    await curl(['-N', `${server.url}/v1/runs/${id}/events`])
+    const record = JSON.parse(await curl([`${server.url}/v1/runs/${id}`]))
+    expect(record.status).toBe('succeeded')
+    expect(record.jobs.constructor).toMatchObject({status: 'succeeded', steps: [], artifacts: []})
+    expect(Object.keys(record.jobs)).toEqual(['a', 'constructor'])
+    for (const body of ['{"__proto__": {"targets": ["a"]}}', '{"constructor": {"prototype": {"x": 1}}}', '{"env": {"__proto__": "x"}}', '{"toString": "x"}', '{"targets": ["__proto__"]}']) {
+      const res = await post(body)
+      expect(res.status, body).toBe(400)
+    }
+    const status = async (path: string): Promise<number> => (await fetch(`${server.url}${path}`)).status
+    expect(await status(`/v1/runs/${id}/logs/constructor`)).toBe(200)
+    for (const name of ['__proto__', 'toString', 'hasOwnProperty', 'prototype', 'valueOf']) {
+      expect(await status(`/v1/runs/${id}/logs/${name}`), name).toBe(404)
+      expect(await status(`/v1/runs/${id}/artifacts/${name}/x`), name).toBe(404)
+      expect(await status(`/v1/runs/${name}`), name).toBe(404)
+      expect(await status(`/v1/runs/${name}/events`), name).toBe(404)
+    }
+    expect(await status(`/v1/runs/${id}/artifacts/constructor/x`)).toBe(404)
+    expect(await status('/healthz')).toBe(200)
     server.child.kill('SIGTERM')
     expect((await server.exit).code).toBe(0)
   })

@@ -1,7 +1,7 @@
 import {setMaxListeners} from 'node:events'
 import type {AddressInfo} from 'node:net'
 
-import Fastify, {type FastifyInstance} from 'fastify'
+import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify'
 
 import type {ResolvedConfig} from '../config/types.js'
 import type {Executor} from '../executor/types.js'
@@ -70,8 +70,11 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     maxQueuedRuns: options.maxQueuedRuns ?? 1000,
     executor: options.executor,
   })
+  // Requests fastify refuses before routing (a malformed or overlong target) pass the same checks first.
+  let rejectBeforeRouting: (error: {code?: string}, request: FastifyRequest, reply: FastifyReply) => void = () => undefined
   const app = Fastify({
     logger: false,
+    frameworkErrors: (error, request, reply) => rejectBeforeRouting(error, request as FastifyRequest, reply as FastifyReply),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     // Unknown keys are an error (a typo like "target" must not run every job), not silently dropped.
     ajv: {customOptions: {removeAdditional: false, coerceTypes: 'array', allErrors: false}},
@@ -91,20 +94,35 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     for (const method of [route.method].flat()) routes.push({method, url: route.url, public: route.config?.public === true})
   })
 
-  app.addHook('onRequest', async (request, reply) => {
+  /** Throws the refusal a request gets before any handler runs: shutting down, a foreign Host, no token. */
+  const admit = (request: FastifyRequest, reply: FastifyReply, isPublic: boolean): void => {
     if (draining) throw new HttpError(503, 'shutting_down', 'the server is shutting down', {headers: {connection: 'close'}})
     const host = request.headers.host?.toLowerCase()
     if (host === undefined || !allowedHosts.has(host)) {
       throw new HttpError(403, 'forbidden_host', `Host ${JSON.stringify(request.headers.host ?? '')} is not an address of this server`)
     }
-    // Decided by the route the router matched, never by the raw URL (which may be percent-encoded or
-    // absolute-form): only routes marked public skip the token, and an unmatched path needs it too,
-    // so a 404 tells nothing to a caller without it.
-    if (options.token !== undefined && request.routeOptions.config.public !== true && !bearerMatches(request.headers.authorization, options.token)) {
+    if (options.token !== undefined && !isPublic && !bearerMatches(request.headers.authorization, options.token)) {
       reply.header('www-authenticate', 'Bearer realm="orca"')
       throw new HttpError(401, 'unauthorized', 'a valid bearer token is required (Authorization: Bearer <token>)')
     }
-  })
+  }
+  // Decided by the route the router matched, never by the raw URL (which may be percent-encoded or
+  // absolute-form): only routes marked public skip the token, and an unmatched path needs it too,
+  // so a 404 tells nothing to a caller without it.
+  app.addHook('onRequest', async (request, reply) => admit(request, reply, request.routeOptions.config.public === true))
+  rejectBeforeRouting = (error, request, reply) => {
+    let http: HttpError
+    try {
+      admit(request, reply, false)
+      http =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new HttpError(414, 'invalid_request', 'a path segment is too long')
+          : new HttpError(400, 'invalid_request', 'the request target is not a valid URL')
+    } catch (refusal) {
+      http = toHttpError(refusal)
+    }
+    void reply.code(http.statusCode).headers(http.headers).type('application/json').send(http.body)
+  }
 
   app.setErrorHandler(async (error, _request, reply) => {
     const http = toHttpError(error)

@@ -1,3 +1,4 @@
+import {AsyncLocalStorage} from 'node:async_hooks'
 import {readFile, realpath} from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -65,6 +66,8 @@ export class RunService {
   private readonly queue: RunQueue
   private accepting = true
   private readonly starting = new Set<Promise<unknown>>()
+  /** Which run the code running now works for: every callback a run's work sets up inherits it. */
+  private readonly owner = new AsyncLocalStorage<{runId?: string}>()
 
   constructor(private readonly options: RunServiceOptions) {
     this.queue = new RunQueue(options.maxRunningRuns)
@@ -109,7 +112,8 @@ export class RunService {
 
     const events = new LiveEvents()
     const turn = {state: 'queued' as 'queued' | 'running', holdsSlot: false}
-    const starting = startRun(prepared, {
+    const owner: {runId?: string} = {}
+    const starting = this.owner.run(owner, () => startRun(prepared, {
       sinks: [events],
       orcaVersion: this.options.orcaVersion,
       executor: this.options.executor,
@@ -119,16 +123,17 @@ export class RunService {
         turn.holdsSlot = await this.queue.acquire(signal)
         if (turn.holdsSlot) turn.state = 'running'
       },
-    })
+    }))
     // A shutdown that begins while the run directory is being created waits for it (see drain).
     this.starting.add(starting)
     const run = await starting.finally(() => this.starting.delete(starting))
+    owner.runId = run.runId
     const done = run.done.finally(() => {
       if (turn.holdsSlot) this.queue.release()
       // From now on the run is read from its directory like any other.
       this.live.delete(run.runId)
     })
-    // The run store records an engine failure in run.json; nobody else awaits this promise.
+    // startRun records an engine failure as the run's end (failed, internal); nobody else awaits this promise.
     done.catch(() => undefined)
     const entry: LiveRun = {run, events, turn, done}
     this.live.set(run.runId, entry)
@@ -230,6 +235,19 @@ export class RunService {
     }
     entry.run.cancel(force)
     return {id: record.id, state: 'cancelling'}
+  }
+
+  /**
+   * An error nothing caught (an `uncaughtException` or `unhandledRejection` of the process): when it
+   * was raised by the work of a live run of this server, that run is stopped and recorded `failed`
+   * with the error. Returns that run's id, or undefined when no live run owns the error.
+   */
+  failOwnerOf(error: unknown): string | undefined {
+    const id = this.owner.getStore()?.runId
+    const entry = id === undefined ? undefined : this.live.get(id)
+    if (entry === undefined) return undefined
+    entry.run.fail(error instanceof Error ? error : new Error(String(error)))
+    return id
   }
 
   /** Counts for `/healthz`. */

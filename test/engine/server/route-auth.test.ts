@@ -24,9 +24,10 @@ async function served(): Promise<TestServer> {
   return s
 }
 
-/** What a request without the token may get: the 401, or a refusal of a malformed request before any route ran. */
+/** What a request without the token may get: the 401, or the HTTP parser's refusal of a request it cannot parse. */
 function expectRefused(res: {status: number; head: string; body: string}, what: string): void {
-  expect([400, 401, 414, 431], what).toContain(res.status)
+  expect([400, 401, 431], what).toContain(res.status)
+  if (res.status === 400) expect(res.body, what).toMatch(/^$|^\{"error":"Bad Request","message":"Client Error","statusCode":400\}$/)
   if (res.status === 401) {
     expect(res.head.toLowerCase(), what).toContain('www-authenticate: bearer')
     if (!what.startsWith('HEAD')) expect(res.body, what).toContain('"code":"unauthorized"')
@@ -69,6 +70,17 @@ describe('the token is decided by the matched route', () => {
       }
     }
     expect(sent).toBeGreaterThan(1000)
+  })
+
+  it('checks the token before saying a target is malformed, and says it in the JSON error shape', async () => {
+    const s = await served()
+    for (const [target, status] of [['/v1/runs/%', 400], ['/v1/runs/%zz/events', 400], [`/v1/runs/${'a'.repeat(200)}`, 414]] as const) {
+      expect((await rawSocket(s.port, target)).status, target).toBe(401)
+      const res = await rawSocket(s.port, target, {headers: {authorization: `Bearer ${TOKEN}`}})
+      expect(res.status, target).toBe(status)
+      expect(JSON.parse(res.body)).toEqual({error: {code: 'invalid_request', message: expect.any(String)}})
+      expect(res.body).not.toContain('aaaa')
+    }
   })
 
   it('answers unknown paths with 401 without the token, so a 404 reveals nothing', async () => {
