@@ -64,7 +64,8 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   const runs = new RunService({
     projectDir: options.projectDir,
     config: options.config,
-    env: options.env,
+    // The server's own token is never a secret a pipeline can ask for.
+    env: Object.fromEntries(Object.entries(options.env).filter(([name]) => name !== 'ORCA_TOKEN')),
     orcaVersion: options.orcaVersion,
     maxRunningRuns: options.maxRunningRuns ?? 2,
     maxQueuedRuns: options.maxQueuedRuns ?? 1000,

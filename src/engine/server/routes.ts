@@ -29,9 +29,10 @@ export function registerRoutes(app: FastifyInstance, runs: RunService, stop: Abo
         response: {
           202: json('SubmittedRun', 'The run is recorded and running or queued.'),
           ...COMMON_ERRORS,
+          403: errorResponse('`forbidden_host`: the Host header names no address of this server; `pipeline_not_allowed`: `file` is not one of `serve.pipelines`.'),
           413: errorResponse('The body is larger than the limit.'),
           415: errorResponse('The body is not application/json.'),
-          422: errorResponse('The pipeline is invalid, a target is unknown, or the Idempotency-Key was used with another body.'),
+          422: errorResponse('The pipeline is invalid (diagnostics name positions and keys, never values), a target is unknown, or the Idempotency-Key was used with another body.'),
           503: errorResponse('The server is shutting down or its queue is full.'),
         },
       },

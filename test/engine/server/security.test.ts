@@ -33,6 +33,15 @@ describe('authentication and Host', () => {
     expect((await raw(s.url, '/healthz')).status).toBe(200)
   })
 
+  it('never hands the server\'s token to a job that lists ORCA_TOKEN as a secret', async () => {
+    const yml = 'version: 1\nimage: busybox:1.36\njobs:\n  leak:\n    secrets: [ORCA_TOKEN]\n    steps: [env]\n'
+    const s = await serve({'jobs.yml': yml}, {token: TOKEN, env: {ORCA_TOKEN: TOKEN}})
+    const res = await postJson(s.url, '/v1/runs', {}, {authorization: `Bearer ${TOKEN}`})
+    expect(res.status).toBe(422)
+    expect(res.json().error).toMatchObject({code: 'invalid_run_request', message: expect.stringContaining('ORCA_TOKEN')})
+    expect(res.text).not.toContain(TOKEN)
+  })
+
   it('refuses a Host header that is not an address of the server (DNS rebinding)', async () => {
     const s = await serve({'jobs.yml': GROUPS_YML})
     for (const host of ['evil.example', `evil.example:${s.port}`, `127.0.0.1:${s.port + 1}`, 'localhost']) {
