@@ -18,7 +18,7 @@ const RUN = '20260101T000000000Z-abcdef'
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 describe('authentication and Host', () => {
-  it('requires the bearer token on every /v1 route when set, but not on /healthz', async () => {
+  it('requires the bearer token on every route when set, but not on /healthz', async () => {
     const s = await serve({'jobs.yml': GROUPS_YML}, {token: TOKEN})
     const attempts: Array<Record<string, string>> = [{}, {authorization: 'Bearer wrong'}, {authorization: TOKEN}, {authorization: `Basic ${TOKEN}`}]
     for (const headers of attempts) {
