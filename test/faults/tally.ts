@@ -12,6 +12,8 @@ export type Counter =
   | 'masking splits checked'
   | 'engine faults survived'
   | 'runaway jobs contained'
+  | 'serve runs failed by a stray error'
+  | 'hostile HTTP requests refused'
 
 /** Adds `n` to a counter (files run in separate workers: the tally is a shared append-only file). */
 export function tally(counter: Counter, n = 1): void {

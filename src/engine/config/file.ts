@@ -19,7 +19,7 @@ interface RawConfig {
   docker?: {host?: string; socket?: string}
   cache?: {maxSize?: string | number}
   retention?: {maxRuns?: number; maxAge?: string}
-  serve?: {host?: string; port?: number}
+  serve?: {host?: string; port?: number; pipelines?: string[]}
 }
 
 /** What our cosmiconfig loaders hand back: the text, parsed later by us so errors keep their positions. */
@@ -41,6 +41,17 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
   if (raw.docker?.host !== undefined && raw.docker.socket !== undefined) {
     diagnostics.push({file: displayFile, ...locate(parsed.source, ['docker', 'socket'], 'key'), path: 'docker.socket', message: 'set either docker.host or docker.socket, not both'})
   }
+  const pipelines: unknown[] = Array.isArray(raw.serve?.pipelines) ? raw.serve.pipelines : []
+  for (const [index, file] of pipelines.entries()) {
+    if (typeof file === 'string' && servedPipelinePath(file) === undefined) {
+      diagnostics.push({
+        file: displayFile,
+        ...locate(parsed.source, ['serve', 'pipelines', index]),
+        path: `${prefix ? `${prefix}.` : ''}serve.pipelines[${index}]`,
+        message: 'expected a .yml or .yaml file inside the served project, relative to it (no "..", not absolute, "/" as separator)',
+      })
+    }
+  }
   if (diagnostics.length > 0) return {diagnostics}
   const dir = path.dirname(absFile)
   const layer: ConfigLayer = {
@@ -57,8 +68,21 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     retentionMaxAgeMs: raw.retention?.maxAge === undefined ? undefined : parseDuration(raw.retention.maxAge),
     serveHost: raw.serve?.host,
     servePort: raw.serve?.port,
+    servePipelines: raw.serve?.pipelines?.map((file) => servedPipelinePath(file) as string),
   }
   return {layer, diagnostics: []}
+}
+
+/**
+ * A pipeline path of the served project in one spelling (`./ci//a.yml` → `ci/a.yml`), or undefined
+ * when it is not a .yml/.yaml file, is absolute, climbs out with `..`, or holds a backslash or NUL.
+ * Requests are matched in this spelling too.
+ */
+export function servedPipelinePath(file: string): string | undefined {
+  if (file.startsWith('/') || /[\\\0]/.test(file) || !/\.ya?ml$/.test(file)) return undefined
+  const normal = path.posix.normalize(file)
+  if (normal === '.' || normal === '..' || normal.startsWith('../')) return undefined
+  return normal
 }
 
 function resourcesOf(raw: {cpus?: number; memory?: string | number; pids?: number}): Resources {

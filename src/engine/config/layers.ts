@@ -9,10 +9,12 @@ export interface ConfigLayer extends Partial<ConfigFlags> {
   defaultResources?: Resources
   retentionMaxRuns?: number
   retentionMaxAgeMs?: number
+  servePipelines?: string[]
 }
 
 export const DEFAULT_SERVE_HOST = '127.0.0.1'
 export const DEFAULT_SERVE_PORT = 7077
+export const DEFAULT_SERVE_PIPELINES = ['jobs.yml']
 export const DEFAULT_TIMEOUT_MS = 30 * 60_000
 
 /** The one place precedence lives: flags > environment > config file > built-in defaults. */
@@ -42,7 +44,7 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
     docker: {},
     cache: {},
     retention: {},
-    serve: {host: merged.serveHost as string, port: merged.servePort as number},
+    serve: {host: merged.serveHost as string, port: merged.servePort as number, pipelines: merged.servePipelines ?? DEFAULT_SERVE_PIPELINES},
   }
   if (layers.configFile !== undefined) config.file = layers.configFile
   if (merged.defaultImage !== undefined) config.defaults.image = merged.defaultImage

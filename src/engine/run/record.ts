@@ -112,8 +112,8 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
   switch (event.type) {
     case 'run.started': {
       const jobs: Record<string, JobRecord> = {}
-      for (const name of event.jobs) jobs[name] = base.jobs[name] ?? pendingJobRecord()
-      for (const [name, job] of Object.entries(base.jobs)) jobs[name] ??= job
+      for (const name of event.jobs) jobs[name] = ownJob(base.jobs, name) ?? pendingJobRecord()
+      for (const [name, job] of Object.entries(base.jobs)) if (!Object.hasOwn(jobs, name)) jobs[name] = job
       return {
         ...next,
         targets: [...event.targets],
@@ -207,8 +207,13 @@ export function isStateChange(event: OrcaEvent): boolean {
 }
 
 function withJob(record: RunRecord, name: string, update: (job: JobRecord) => JobRecord): RunRecord {
-  const current = record.jobs[name] ?? pendingJobRecord()
+  const current = ownJob(record.jobs, name) ?? pendingJobRecord()
   return {...record, jobs: {...record.jobs, [name]: update(current)}}
+}
+
+/** A job's record by name; a name like `constructor` is a job, never a property of Object.prototype. */
+function ownJob(jobs: Record<string, JobRecord>, name: string): JobRecord | undefined {
+  return Object.hasOwn(jobs, name) ? jobs[name] : undefined
 }
 
 function withStep(job: JobRecord, index: number, update: (step: StepRecord) => StepRecord): JobRecord {

@@ -36,6 +36,11 @@ export interface RunOptions {
   cancel: AbortSignal
   /** Second Ctrl-C: kill without a grace period. */
   force: AbortSignal
+  /**
+   * Aborted (its reason an Error) when the run failed outside its own code, e.g. its Docker client
+   * threw where nothing could catch it: the run stops as on a cancel and ends `failed` with that error.
+   */
+  failure?: AbortSignal
   orcaVersion: string
   /** Keys jobs, restores hits and stores successes; absent = no cache at all. */
   cache?: RunCache
@@ -79,6 +84,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const stop = new AbortController()
   const onCancel = (): void => stop.abort()
   options.cancel.addEventListener('abort', onCancel, {once: true})
+  options.failure?.addEventListener('abort', onCancel, {once: true})
   // A run cancelled while queued settles every job as skipped below.
   if (options.waitTurn) await options.waitTurn(stop.signal).catch(() => undefined)
 
@@ -229,7 +235,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       const job = plan.jobs.get(name)!
       const blocker = job.needs.find((n) => !SUCCESS.has(states.get(n)!) && states.get(n) !== 'pending' && states.get(n) !== 'running')
       if (stop.signal.aborted || blocker !== undefined) {
-        const reason = blocker !== undefined ? `needs ${blocker} (${states.get(blocker)})` : options.cancel.aborted ? 'run cancelled' : 'fail-fast'
+        const reason =
+          blocker !== undefined ? `needs ${blocker} (${states.get(blocker)})` : options.failure?.aborted ? 'the run failed' : options.cancel.aborted ? 'run cancelled' : 'fail-fast'
         states.set(name, 'skipped')
         emitter.emit({type: 'job.skipped', job: name, reason})
         continue
@@ -246,17 +253,15 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   }
 
   options.cancel.removeEventListener('abort', onCancel)
-  if (executor && (options.cancel.aborted || infraError)) {
+  options.failure?.removeEventListener('abort', onCancel)
+  const failure = options.failure?.aborted ? String((options.failure.reason as Error | undefined)?.message ?? options.failure.reason) : undefined
+  if (executor && (options.cancel.aborted || infraError || failure !== undefined)) {
     await executor.cleanup(options.runId).catch(() => undefined)
   }
 
-  const status = runStatus(states, options.cancel.aborted)
-  emitter.emit({
-    type: 'run.finished',
-    status,
-    durationMs: Date.now() - started,
-    ...(infraError ? {error: {kind: 'infra', message: infraError.message}} : {}),
-  })
+  const status = failure !== undefined ? 'failed' : runStatus(states, options.cancel.aborted)
+  const error = failure !== undefined ? {kind: 'internal', message: `unexpected error: ${failure}`} : infraError ? {kind: 'infra', message: infraError.message} : undefined
+  emitter.emit({type: 'run.finished', status, durationMs: Date.now() - started, ...(error ? {error} : {})})
   await Promise.all(options.sinks.map(async (s) => s.close?.()))
   return {status, jobs: states, infraError}
 }

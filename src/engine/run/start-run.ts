@@ -9,7 +9,8 @@ import {applyRetention} from '../history/retention.js'
 import {planRun, type Plan} from '../plan/plan.js'
 import {loadPipeline} from '../pipeline/load.js'
 import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
-import type {EventSink} from './events.js'
+import type {EventSink, OrcaEvent} from './events.js'
+import {maskString} from './masker.js'
 import {newRunId} from './run-id.js'
 import {executeRun, resolveSecrets, type RunResult} from './scheduler.js'
 import {RunStore} from './store.js'
@@ -50,6 +51,8 @@ export interface StartedRun {
   done: Promise<RunResult>
   /** First call: graceful cancel; second (or `force`): kill without a grace period. */
   cancel(force?: boolean): void
+  /** Stops the run as a cancel does, and records it `failed` with this error (kind `internal`). */
+  fail(error: Error): void
 }
 
 /** Loads config and pipeline, plans, resolves secrets. User mistakes throw OrcaError before any file is written. */
@@ -92,6 +95,7 @@ export async function startRun(
   }
   const cancel = new AbortController()
   const force = new AbortController()
+  const failure = new AbortController()
   const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache})
 
   const done = executeRun({
@@ -114,11 +118,19 @@ export async function startRun(
     sinks: [store, ...options.sinks],
     cancel: cancel.signal,
     force: force.signal,
+    failure: failure.signal,
     orcaVersion: options.orcaVersion,
     waitTurn: options.waitTurn,
     cache,
     imageId: prepared.imageId,
   })
+    .catch((error: unknown) => {
+      // The engine itself threw: stop what may still run and record the end, so no reader waits for a run nobody owns.
+      force.abort()
+      cancel.abort()
+      recordCrash(store, [...options.sinks], error, Object.values(secrets))
+      throw error
+    })
     .finally(() => {
       cache.finish()
       lock.release()
@@ -137,5 +149,37 @@ export async function startRun(
       if (forceNow || cancel.signal.aborted) force.abort()
       cancel.abort()
     },
+    fail(error) {
+      if (!failure.signal.aborted) failure.abort(error)
+    },
+  }
+}
+
+/** Records `run.finished` (failed, kind `internal`) for a run whose engine threw before recording its end. */
+function recordCrash(store: RunStore, sinks: EventSink[], error: unknown, secrets: string[]): void {
+  const record = store.current
+  if (record !== undefined && record.status === 'running') {
+    const message = maskString(`unexpected error: ${error instanceof Error ? error.message : String(error)}`, secrets.filter((s) => s.length > 0))
+    const event: OrcaEvent = {
+      type: 'run.finished',
+      status: 'failed',
+      durationMs: Math.max(0, Date.now() - Date.parse(record.startedAt)),
+      error: {kind: 'internal', message},
+      seq: record.lastSeq + 1,
+      time: new Date().toISOString(),
+      runId: record.id,
+    }
+    for (const sink of [store, ...sinks]) {
+      try {
+        sink.handle(event)
+      } catch {
+        // One broken sink must not keep the others from the end.
+      }
+    }
+  }
+  try {
+    store.close()
+  } catch {
+    // The store's own write error is not the one to report.
   }
 }

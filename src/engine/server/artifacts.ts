@@ -49,7 +49,7 @@ export async function openArtifact(dir: string, record: RunRecord, job: string, 
   const segments = artifactSegments(requested)
   const notFound = new HttpError(404, 'not_found', `run ${record.id} has no artifact ${job}/${requested}`)
   if (!JOB_NAME.test(job)) throw notFound
-  const listed = record.jobs[job]?.artifacts.some((a) => a.path === segments.join('/'))
+  const listed = Object.hasOwn(record.jobs, job) && record.jobs[job]!.artifacts.some((a) => a.path === segments.join('/'))
   if (!listed) throw notFound
 
   let current = path.join(dir, 'artifacts')

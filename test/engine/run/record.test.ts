@@ -84,6 +84,20 @@ describe('foldEvent', () => {
     expect(early.jobs.build).toMatchObject({status: 'running', cache: 'miss'})
   })
 
+  it('records a job named like a property of Object.prototype as any other job', () => {
+    const folded = foldEvents(
+      stamp([
+        {type: 'run.started', targets: ['constructor'], jobs: ['constructor'], file: '/p/jobs.yml', projectDir: '/p', pid: 1, host: 'h', orcaVersion: '0'},
+        {type: 'job.started', job: 'constructor', image: 'busybox:1.36'},
+        {type: 'job.finished', job: 'constructor', status: 'succeeded', durationMs: 1, cleanup: 'none'},
+        {type: 'run.finished', status: 'succeeded', durationMs: 2},
+      ]),
+    ) as RunRecord
+    expect(Object.keys(folded.jobs)).toEqual(['constructor'])
+    expect(folded.jobs.constructor).toEqual({...pendingJobRecord(), status: 'succeeded', image: 'busybox:1.36', cache: 'disabled', startedAt: expect.any(String), finishedAt: expect.any(String), durationMs: 1, cleanup: 'none'})
+    expect(validate.record(folded), JSON.stringify(validate.record.errors)).toBe(true)
+  })
+
   it('never mutates the record it is given', () => {
     let current: RunRecord | undefined
     for (const event of events) current = deepFreeze(foldEvent(current, event))
