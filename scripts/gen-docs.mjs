@@ -169,7 +169,9 @@ function termTable(defs) {
   const out = [['term', 'meaning']]
   for (const [def, term] of Object.entries(TERMS)) {
     if (!defs[def] || def === 'job' || def === 'step') continue
-    const pattern = defs[def].pattern ? ` Pattern: \`${defs[def].pattern}\`.` : ''
+    // A long pattern (the image reference grammar) says less than its description: the schema has it.
+    const shown = defs[def].pattern && defs[def].pattern.length <= 80 ? defs[def].pattern : undefined
+    const pattern = shown ? ` Pattern: \`${shown}\`.` : defs[def].pattern ? ' The schema checks it with a pattern.' : ''
     out.push([term, `${defs[def].description}${pattern}`])
   }
   return table(out.slice(1), out[0])

@@ -1,5 +1,7 @@
 import {createHash} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -300,6 +302,30 @@ jobs:
     expect(unreachable.code).toBe(3)
     expect(unreachable.stderr).toContain('unix:///nonexistent/docker.sock')
     expect(unreachable.stderr).not.toContain('    at ')
+  })
+
+  it('refuses an image reference Docker would refuse with exit 2 and its position, before any run or request', async () => {
+    // Stands where a crafted name used to send the engine's redirect: it must hear nothing.
+    const requests: string[] = []
+    const server = createServer((request, response) => {
+      requests.push(request.url ?? '')
+      response.end('{}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const {port} = server.address() as AddressInfo
+      for (const image of ['foo//bar', `x/../..//127.0.0.1:${port}/y`]) {
+        const dir = project({'jobs.yml': `version: 1\njobs:\n  hi:\n    image: "${image}"\n    steps: ["echo hello"]\n`})
+        const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+        expect(result.code, result.stderr).toBe(2)
+        expect(result.stderr).toContain(`jobs.yml:4:12 jobs.hi.image: invalid image reference ${JSON.stringify(image)}: it has an empty path component`)
+        expect(result.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/)
+        expect(runDirs(dir)).toEqual([])
+      }
+      expect(requests).toEqual([])
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 
   it('leaves help and usage mistakes of orca run to oclif, with its messages and exit code 2', async () => {

@@ -38,6 +38,19 @@ describe('orca validate', () => {
     expect(result.status).toBe(2)
   })
 
+  test('image references Docker would refuse, each at its position (a typo, a crafted name, uppercase, a space)', () => {
+    const result = orca('validate', '-f', 'test/fixtures/pipelines/bad-images.yml')
+    const file = 'test/fixtures/pipelines/bad-images.yml'
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      `${file}:5:12 jobs.typo.image: invalid image reference "foo//bar": it has an empty path component (a leading, trailing or doubled "/"); expected e.g. "node:20", "ghcr.io/org/tool:1.2" or "busybox@sha256:<64 hex digits>"`,
+      `${file}:8:12 jobs.crafted.image: invalid image reference "x/../..//127.0.0.1:2375/y": it has an empty path component (a leading, trailing or doubled "/"); expected e.g. "node:20", "ghcr.io/org/tool:1.2" or "busybox@sha256:<64 hex digits>"`,
+      `${file}:11:12 jobs.upper.image: invalid image reference "Node:20": it has uppercase letters in its repository path (only a registry host may have them); expected e.g. "node:20", "ghcr.io/org/tool:1.2" or "busybox@sha256:<64 hex digits>"`,
+      `${file}:14:12 jobs.spaced.image: invalid image reference "node:20 --privileged": it contains a space; expected e.g. "node:20", "ghcr.io/org/tool:1.2" or "busybox@sha256:<64 hex digits>"`,
+    ])
+    expect(result.stdout).toBe('')
+    expect(result.status).toBe(2)
+  })
+
   test('a cycle', () => {
     const result = orca('validate', '-f', 'test/fixtures/pipelines/cycle.yml')
     expect(result.stderr).toBe('test/fixtures/pipelines/cycle.yml:5:5 jobs.a.needs: dependency cycle: a -> b -> a\n')

@@ -2,6 +2,7 @@ import type {ErrorObject} from 'ajv/dist/2020.js'
 
 import type {Diagnostic} from '../errors.js'
 import {DURATION_PATTERN} from '../duration.js'
+import {IMAGE_REFERENCE_PATTERN, imageReferenceMessage, imageReferenceProblem} from './image-reference.js'
 import {SIZE_PATTERN} from './size.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
 import {formatPath, locate} from './yaml-source.js'
@@ -16,7 +17,6 @@ const PATTERN_MEANING: Record<string, (got: string) => string> = {
   '^[A-Za-z_][A-Za-z0-9_]*$': (got) => `expected a variable name of letters, digits and "_" not starting with a digit, got ${got}`,
   '^[A-Za-z0-9][A-Za-z0-9_.-]*$': (got) => `expected a volume name of letters, digits, "_", "." and "-", got ${got}`,
   '^/': (got) => `expected an absolute path (starting with "/"), got ${got}`,
-  '^\\S+$': (got) => `expected an image reference without spaces, got ${got}`,
 }
 
 /** Turns ajv errors into one positioned diagnostic per actual problem (oneOf noise and wrappers removed). */
@@ -78,6 +78,11 @@ function describe(error: ErrorObject): {path: NodePath; on: 'value' | 'key'; mes
   const path = parsePointer(error.instancePath)
   const propertyName = (error as ErrorObject & {propertyName?: string}).propertyName
   const got = show(error.data)
+  // An image's pattern and length errors say the same thing, in the words of the reference grammar.
+  if (error.parentSchema?.pattern === IMAGE_REFERENCE_PATTERN && typeof error.data === 'string') {
+    const problem = imageReferenceProblem(error.data)
+    if (problem !== undefined) return {path, on: 'value', message: imageReferenceMessage(error.data, problem)}
+  }
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String(error.params.additionalProperty)
