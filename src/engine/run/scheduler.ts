@@ -229,41 +229,50 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   }
 
   // The scheduling loop: start every ready job up to the limit, wait for one to settle, repeat.
-  for (;;) {
-    for (const name of plan.order) {
-      if (states.get(name) !== 'pending') continue
-      const job = plan.jobs.get(name)!
-      const blocker = job.needs.find((n) => !SUCCESS.has(states.get(n)!) && states.get(n) !== 'pending' && states.get(n) !== 'running')
-      if (stop.signal.aborted || blocker !== undefined) {
-        const reason = blocker !== undefined ? `needs ${blocker} (${states.get(blocker)})` : options.cancel.aborted ? 'run cancelled' : 'fail-fast'
-        states.set(name, 'skipped')
-        emitter.emit({type: 'job.skipped', job: name, reason})
-        continue
+  let unexpected: {error: unknown} | undefined
+  try {
+    for (;;) {
+      for (const name of plan.order) {
+        if (states.get(name) !== 'pending') continue
+        const job = plan.jobs.get(name)!
+        const blocker = job.needs.find((n) => !SUCCESS.has(states.get(n)!) && states.get(n) !== 'pending' && states.get(n) !== 'running')
+        if (stop.signal.aborted || blocker !== undefined) {
+          const reason = blocker !== undefined ? `needs ${blocker} (${states.get(blocker)})` : options.cancel.aborted ? 'run cancelled' : 'fail-fast'
+          states.set(name, 'skipped')
+          emitter.emit({type: 'job.skipped', job: name, reason})
+          continue
+        }
+        if (running.size >= options.concurrency || !job.needs.every((n) => SUCCESS.has(states.get(n)!))) continue
+        running.set(name, runOne(job).finally(() => running.delete(name)))
       }
-      if (running.size >= options.concurrency || !job.needs.every((n) => SUCCESS.has(states.get(n)!))) continue
-      running.set(name, runOne(job).finally(() => running.delete(name)))
+      if (running.size === 0) {
+        // A skip above may have unblocked nothing; loop again only if something is still pending.
+        if ([...states.values()].some((s) => s === 'pending')) continue
+        break
+      }
+      await Promise.race(running.values())
     }
-    if (running.size === 0) {
-      // A skip above may have unblocked nothing; loop again only if something is still pending.
-      if ([...states.values()].some((s) => s === 'pending')) continue
-      break
-    }
-    await Promise.race(running.values())
+  } catch (error) {
+    // A bug must still end the run: its jobs stopped and cleaned up, the record failed, never left running.
+    unexpected = {error}
+    stop.abort()
+    await Promise.allSettled(running.values())
   }
 
   options.cancel.removeEventListener('abort', onCancel)
-  if (executor && (options.cancel.aborted || infraError)) {
+  if (executor && (options.cancel.aborted || infraError || unexpected)) {
     await executor.cleanup(options.runId).catch(() => undefined)
   }
 
-  const status = runStatus(states, options.cancel.aborted)
-  emitter.emit({
-    type: 'run.finished',
-    status,
-    durationMs: Date.now() - started,
-    ...(infraError ? {error: {kind: 'infra', message: infraError.message}} : {}),
-  })
+  const status = unexpected ? 'failed' : runStatus(states, options.cancel.aborted)
+  const error = unexpected
+    ? {kind: 'internal', message: `orca failed unexpectedly: ${(unexpected.error as Error)?.message ?? String(unexpected.error)}`}
+    : infraError && {kind: 'infra', message: infraError.message}
+  emitter.emit({type: 'run.finished', status, durationMs: Date.now() - started, ...(error ? {error} : {})})
   await Promise.all(options.sinks.map(async (s) => s.close?.()))
+  // Raised once the record is complete: the caller reports a bug as one.
+  const failure = unexpected ?? emitter.sinkFailure
+  if (failure) throw failure.error
   return {status, jobs: states, infraError}
 }
 
@@ -295,7 +304,10 @@ function toInfraError(error: unknown): OrcaError {
 /** Stamps events with run id, sequence and time, masks secrets, and hands them to every sink. */
 class RunEmitter {
   #seq = 0
+  readonly #broken = new Set<EventSink>()
   readonly secrets: string[]
+  /** The first error a sink threw. */
+  sinkFailure: {error: unknown} | undefined
 
   constructor(
     readonly runId: string,
@@ -310,7 +322,16 @@ class RunEmitter {
     const streamed = body.type === 'step.output' && !body.replayed
     const masked = streamed || this.secrets.length === 0 ? body : maskDeep(body, this.secrets)
     const event = {...masked, seq: ++this.#seq, time: new Date().toISOString(), runId: this.runId} as OrcaEvent
-    for (const sink of this.sinks) sink.handle(event)
+    for (const sink of this.sinks) {
+      if (this.#broken.has(sink)) continue
+      try {
+        sink.handle(event)
+      } catch (error) {
+        // A sink that throws (a reporter's bug) gets no more events; the run and the other sinks go on.
+        this.#broken.add(sink)
+        this.sinkFailure ??= {error}
+      }
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import type {Executor, JobContext, JobOutcome} from '../../../src/engine/executo
 import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
 import type {OrcaEvent} from '../../../src/engine/run/events.js'
+import {foldEvents} from '../../../src/engine/run/record.js'
 import {executeRun, resolveSecrets, type RunOptions} from '../../../src/engine/run/scheduler.js'
 import {job, pipeline} from '../../helpers/pipeline.js'
 
@@ -49,6 +50,7 @@ class ScriptedExecutor implements Executor {
 const tick = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 function untilAborted(ctx: JobContext): Promise<'cancelled'> {
+  if (ctx.cancel.aborted) return Promise.resolve('cancelled')
   return new Promise((resolve) => ctx.cancel.addEventListener('abort', () => resolve('cancelled'), {once: true}))
 }
 
@@ -209,6 +211,46 @@ describe('executeRun', () => {
     const finished = events.filter((e) => e.type === 'job.finished')
     expect(finished.find((e) => e.job === 'a')).toMatchObject({status: 'succeeded', logTruncated: true})
     expect(finished.find((e) => e.job === 'b')).not.toHaveProperty('logTruncated')
+  })
+
+  it('a sink that throws (a reporter bug) neither stops the run nor leaves its record running; the run raises it at the end', async () => {
+    const executor = new ScriptedExecutor()
+    const events: OrcaEvent[] = []
+    const bug = new TypeError("Cannot read properties of undefined (reading 'find')")
+    const failing = run([job('a'), job('b', {needs: ['a']})], [], executor, {
+      sinks: [{handle: (e) => events.push(e)}, {handle: (e) => {
+        if (e.type === 'job.finished') throw bug
+      }}],
+    })
+    await expect(failing).rejects.toBe(bug)
+    expect(executor.contexts.map((c) => c.job.name)).toEqual(['a', 'b'])
+    const record = foldEvents(events)!
+    expect(record.status).toBe('succeeded')
+    expect(Object.values(record.jobs).map((j) => j.status)).toEqual(['succeeded', 'succeeded'])
+  })
+
+  it('an unexpected error in the scheduler stops running jobs, cleans up and records the run failed', async () => {
+    const executor = new ScriptedExecutor({a: untilAborted})
+    const cleaned: string[] = []
+    executor.cleanup = async (runId: string) => {
+      cleaned.push(runId)
+    }
+    const events: OrcaEvent[] = []
+    const p = pipeline([job('a')])
+    const plan = planRun(p, [])
+    // A broken invariant: the plan orders a job it does not hold.
+    plan.order.push('ghost')
+    const failing = executeRun({
+      runId: 'test-run', pipeline: p, plan, executor: async () => executor, projectFiles: [], concurrency: 4, failFast: false, envOverrides: {}, secrets: {},
+      artifactsDir: (name) => `/runs/test-run/artifacts/${name}`, sinks: [{handle: (e) => events.push(e)}],
+      cancel: new AbortController().signal, force: new AbortController().signal, orcaVersion: '0.0.0-test',
+    })
+    await expect(failing).rejects.toThrow(TypeError)
+    expect(cleaned).toEqual(['test-run'])
+    expect(events.at(-1)).toMatchObject({type: 'run.finished', status: 'failed', error: {kind: 'internal', message: expect.stringMatching(/^orca failed unexpectedly: /)}})
+    const record = foldEvents(events)!
+    expect(record.status).toBe('failed')
+    expect(record.jobs.a?.status).toBe('cancelled')
   })
 
   it('passes the selected inputs of each job', async () => {
