@@ -41,7 +41,11 @@ class ScriptedExecutor implements Executor {
     }
   }
 
-  async cleanup(): Promise<void> {}
+  /** Runs cleaned up after a cancel or a failure. */
+  readonly cleaned: string[] = []
+  async cleanup(runId: string): Promise<void> {
+    this.cleaned.push(runId)
+  }
   async findLeaks(): Promise<[]> {
     return []
   }
@@ -231,10 +235,6 @@ describe('executeRun', () => {
 
   it('an unexpected error in the scheduler stops running jobs, cleans up and records the run failed', async () => {
     const executor = new ScriptedExecutor({a: untilAborted})
-    const cleaned: string[] = []
-    executor.cleanup = async (runId: string) => {
-      cleaned.push(runId)
-    }
     const events: OrcaEvent[] = []
     const p = pipeline([job('a')])
     const plan = planRun(p, [])
@@ -246,7 +246,7 @@ describe('executeRun', () => {
       cancel: new AbortController().signal, force: new AbortController().signal, orcaVersion: '0.0.0-test',
     })
     await expect(failing).rejects.toThrow(TypeError)
-    expect(cleaned).toEqual(['test-run'])
+    expect(executor.cleaned).toEqual(['test-run'])
     expect(events.at(-1)).toMatchObject({type: 'run.finished', status: 'failed', error: {kind: 'internal', message: expect.stringMatching(/^orca failed unexpectedly: /)}})
     const record = foldEvents(events)!
     expect(record.status).toBe('failed')
