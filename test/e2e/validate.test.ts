@@ -51,6 +51,18 @@ describe('orca validate', () => {
     expect(result.status).toBe(2)
   })
 
+  test('names that are also Object.prototype\'s properties: valid where the name grammar allows them, refused where it does not', () => {
+    const file = 'test/fixtures/pipelines/prototype-names.yml'
+    const result = orca('validate', '-f', file)
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      `${file}:7:34 jobs.constructor.volumes.__proto__: expected a volume name of letters, digits, "_", "." and "-", got "__proto__"`,
+      `${file}:9:3 jobs.__proto__: expected a name of lowercase letters, digits, "-" and "_" starting with a letter or digit, got "__proto__"`,
+      `${file}:11:3 jobs.toString: expected a name of lowercase letters, digits, "-" and "_" starting with a letter or digit, got "toString"`,
+      `${file}:12:26 jobs.toString.needs[1]: unknown job "hasownproperty"`,
+    ])
+    expect(result.status).toBe(2)
+  })
+
   test('a cycle', () => {
     const result = orca('validate', '-f', 'test/fixtures/pipelines/cycle.yml')
     expect(result.stderr).toBe('test/fixtures/pipelines/cycle.yml:5:5 jobs.a.needs: dependency cycle: a -> b -> a\n')

@@ -5,6 +5,7 @@ import {replayHit} from '../cache/replay.js'
 import type {KeyedJob, RunCache} from '../cache/run-cache.js'
 import type {OutputChunk} from '../cache/store.js'
 import {OrcaError} from '../errors.js'
+import {nameTable, ownValue} from '../name-table.js'
 import type {Executor, ExecutorEvent, JobOutcome} from '../executor/types.js'
 import type {Plan} from '../plan/plan.js'
 import {selectInputs} from '../plan/inputs.js'
@@ -287,9 +288,9 @@ function runStatus(states: Map<string, JobStatus>, cancelled: boolean): Exclude<
 
 /** Pipeline + job env, then `-e` overrides, then secret values (names listed by the job only). */
 function jobEnv(job: Job, options: RunOptions): Record<string, string> {
-  const env: Record<string, string> = {...job.env, ...options.envOverrides}
+  const env = nameTable(job.env, options.envOverrides)
   for (const name of job.secrets) {
-    const value = options.secrets[name]
+    const value = ownValue(options.secrets, name)
     if (value !== undefined) env[name] = value
   }
   return env
@@ -346,11 +347,12 @@ function maskDeep<T>(value: T, secrets: string[]): T {
 
 /** Resolves the secrets the planned jobs name from orca's environment; a missing one is a usage error. */
 export function resolveSecrets(plan: Plan, env: NodeJS.ProcessEnv): Record<string, string> {
-  const secrets: Record<string, string> = {}
+  const secrets = nameTable<string>()
   const missing: string[] = []
   for (const job of plan.jobs.values()) {
     for (const name of job.secrets) {
-      const value = env[name]
+      // Own variables only: `constructor` or `__proto__` must not find Object.prototype's.
+      const value = ownValue(env, name)
       if (value === undefined) missing.push(`${name} (jobs.${job.name}.secrets)`)
       else secrets[name] = value
     }

@@ -253,6 +253,18 @@ describe('executeRun', () => {
     expect(record.jobs.a?.status).toBe('cancelled')
   })
 
+  it('gives a job its env and secrets named like Object.prototype\'s properties, __proto__ included', async () => {
+    const executor = new ScriptedExecutor()
+    const secrets = JSON.parse('{"toString": "secret-1", "__proto__": "secret-2"}') as Record<string, string>
+    await run([job('a', {env: {constructor: 'c'}, secrets: ['toString', '__proto__']})], [], executor, {secrets, envOverrides: {valueOf: 'from -e'}})
+    expect(Object.entries(executor.contexts[0]!.env)).toEqual([
+      ['constructor', 'c'],
+      ['valueOf', 'from -e'],
+      ['toString', 'secret-1'],
+      ['__proto__', 'secret-2'],
+    ])
+  })
+
   it('passes the selected inputs of each job', async () => {
     const executor = new ScriptedExecutor()
     await run([job('a', {inputs: ['src/**']}), job('b')], [], executor)
@@ -262,6 +274,13 @@ describe('executeRun', () => {
 })
 
 describe('resolveSecrets', () => {
+  it('reads secrets named like Object.prototype\'s properties from the environment itself, never from the prototype', () => {
+    const p = pipeline([job('a', {secrets: ['constructor', 'toString', '__proto__']})])
+    expect(() => resolveSecrets(planRun(p, []), {})).toThrow("secrets not set in orca's environment: constructor (jobs.a.secrets), toString (jobs.a.secrets), __proto__ (jobs.a.secrets)")
+    const env = JSON.parse('{"constructor": "s1", "toString": "s2", "__proto__": "s3"}') as NodeJS.ProcessEnv
+    expect(Object.entries(resolveSecrets(planRun(p, []), env))).toEqual([['constructor', 's1'], ['toString', 's2'], ['__proto__', 's3']])
+  })
+
   it('reads the secrets of planned jobs and names every missing one with its job', () => {
     const p = pipeline([job('a', {secrets: ['A_TOKEN']}), job('b', {secrets: ['B_TOKEN', 'C_TOKEN']})])
     expect(resolveSecrets(planRun(p, ['a']), {A_TOKEN: 'x'})).toEqual({A_TOKEN: 'x'})
