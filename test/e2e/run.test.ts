@@ -371,7 +371,8 @@ jobs:
     expect(result.stdout + result.stderr).not.toMatch(/s3cret/)
     const {dir: runDir, record} = lastRun(dir)
     expect(Object.keys(record.jobs)).toEqual(['constructor', 'prototype'])
-    expect(record.jobs.constructor!.artifacts.map((a) => a.path)).toEqual(['out/__proto__', 'out/constructor'])
+    const jobNamed = (name: string): JobRecord | undefined => record.jobs[name]
+    expect(jobNamed('constructor')!.artifacts.map((a) => a.path)).toEqual(['out/__proto__', 'out/constructor'])
     expect(containers(`orca.run=${record.id}`)).toEqual([])
     expect(readFileSync(join(runDir, 'logs/constructor.log'), 'utf8')).toBe('==> show\nproto=*** tostring=top-tostring hasown=job-hasown\n')
 
