@@ -3,6 +3,7 @@ import * as path from 'node:path'
 import type {Diagnostic} from '../errors.js'
 import {costlyGlob} from './glob-bounds.js'
 import {closest} from './schema-diagnostics.js'
+import {showValue} from './show-value.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
 import {formatPath, locate} from './yaml-source.js'
 
@@ -29,7 +30,7 @@ export function semanticDiagnostics(data: unknown, source: YamlSource, defaultIm
     job.needs.forEach((need, index) => {
       if (jobs.has(need)) return
       const suggestion = closest(need, names)
-      report(['jobs', name, 'needs', index], `unknown job "${need}"${suggestion ? `; did you mean "${suggestion}"?` : ''}`)
+      report(['jobs', name, 'needs', index], `unknown job ${showValue(need)}${suggestion ? `; did you mean "${suggestion}"?` : ''}`)
     })
     if (job.hasSteps && !job.hasImage && !pipelineImage && !defaultImage) {
       report(['jobs', name], 'no image: set "image" on the job, a top-level "image", or defaults.image in the configuration', 'key')
@@ -79,9 +80,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** Why a glob reaches outside its base directory, or undefined when it stays inside. */
 export function escapingGlob(glob: string): string | undefined {
   const pattern = glob.startsWith('!') ? glob.slice(1) : glob
-  if (path.posix.isAbsolute(pattern) || path.win32.isAbsolute(pattern)) return `glob "${glob}" is absolute; it must be relative to`
+  if (path.posix.isAbsolute(pattern) || path.win32.isAbsolute(pattern)) return `glob ${showValue(glob)} is absolute; it must be relative to`
   const normal = path.posix.normalize(pattern.replaceAll('\\', '/'))
-  if (normal === '..' || normal.startsWith('../')) return `glob "${glob}" climbs out of`
+  if (normal === '..' || normal.startsWith('../')) return `glob ${showValue(glob)} climbs out of`
   return undefined
 }
 
