@@ -101,7 +101,11 @@ Precedence inside a step: step \`env\` > job \`env\` > top-level \`env\`.
 - \`needs\` form no cycle (reported as \`a -> b -> a\`);
 - a job name appears once (YAML would silently keep the last);
 - every job with steps has an image (its own, the top-level one, or the configured default);
-- no \`inputs\` or \`artifacts\` glob is absolute or climbs out with \`../\`.
+- no \`inputs\` or \`artifacts\` glob is absolute or climbs out with \`../\`, nor can match no file the
+  artifact store keeps: an empty segment (\`src//x\`), a \`.\` or \`..\` segment inside (\`a/./b\`), or a
+  trailing \`/\` (write \`dist/**\` for everything under \`dist\`); a leading \`./\` is fine;
+- no volume is mounted at \`/\`, and no two volumes of a job at one path;
+- no value holds a NUL byte (\`"\\0"\` in YAML): no command, variable or path can.
 
 Every problem is reported at once, one per line, as \`file:line:column path: message\`, e.g.
 

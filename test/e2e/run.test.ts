@@ -329,6 +329,18 @@ jobs:
     }
   })
 
+  it('refuses at load what used to fail in the container: a NUL in a step, a volume at "/", an artifact glob ending in "/"', async () => {
+    const dir = project({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  hi:\n    volumes: {cache: /}\n    steps: ["echo a\\0b"]\n    artifacts: [out/]\n'})
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(result.code).toBe(2)
+    expect(result.stderr.split('\n').filter(Boolean)).toEqual([
+      'jobs.yml:5:22 jobs.hi.volumes.cache: volume "cache" cannot be mounted at "/", the container\'s root',
+      'jobs.yml:6:13 jobs.hi.steps[0]: contains a NUL byte ("\\0"), which no command, variable or path can hold',
+      'jobs.yml:7:17 jobs.hi.artifacts[0]: artifact glob "out/" ends with "/", so it matches no file; for every file under it write "out/**"',
+    ])
+    expect(runDirs(dir)).toEqual([])
+  })
+
   it('treats names that are also Object.prototype\'s properties as data: validate, run, show, logs, explain, --dry-run', async () => {
     const dir = project({
       'jobs.yml': `version: 1

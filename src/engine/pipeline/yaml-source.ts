@@ -83,13 +83,13 @@ export function locate(source: YamlSource, path: NodePath, on: 'value' | 'key' =
   return {line: 1, column: 1}
 }
 
-/** `jobs.build.steps[1].timeout`; a key longer than a message can show is cut. */
+/** `jobs.build.steps[1].timeout`; a key that is long or has control characters is shown quoted and cut, as in JSON. */
 export function formatPath(path: NodePath): string {
   let text = ''
   for (const part of path) {
-    const name = typeof part === 'string' && part.length > SHOWN_VALUE_MAX ? `${part.slice(0, SHOWN_VALUE_MAX - 1)}…` : part
-    if (typeof name === 'number') text += `[${name}]`
-    else text += text ? `.${name}` : name
+    if (typeof part === 'number') text += `[${part}]`
+    else if (part.length > SHOWN_VALUE_MAX || [...part].some((char) => char < ' ' || char === '\x7f')) text += `[${showValue(part)}]`
+    else text += text ? `.${part}` : part
   }
   return text
 }
