@@ -83,8 +83,9 @@ jobs:
 - **Sizes** are \`512m\`, \`1g\`, \`1.5GiB\`, \`100kb\` (binary units, as Docker) or a number of bytes.
 - **Globs** are relative; they may not be absolute nor climb out with \`../\`. In \`inputs\`, a glob
   starting with \`!\` excludes what it matches (a list of only exclusions starts from every file).
-- YAML anchors, aliases and merge keys (\`<<: *base\`) work; the number of alias expansions is limited.
-  The file may be at most 1 MiB.
+- YAML anchors, aliases and merge keys (\`<<: *base\`) work. With its aliases expanded a file may hold at most
+  200,000 values and 16 MiB of text (an alias bomb is refused before it is expanded), and an alias may not
+  name a value that contains it. The file itself may be at most 1 MiB.
 
 `
 
@@ -100,7 +101,11 @@ Precedence inside a step: step \`env\` > job \`env\` > top-level \`env\`.
 - \`needs\` form no cycle (reported as \`a -> b -> a\`);
 - a job name appears once (YAML would silently keep the last);
 - every job with steps has an image (its own, the top-level one, or the configured default);
-- no \`inputs\` or \`artifacts\` glob is absolute or climbs out with \`../\`.
+- no \`inputs\` or \`artifacts\` glob is absolute or climbs out with \`../\`, nor can match no file the
+  artifact store keeps: an empty segment (\`src//x\`), a \`.\` or \`..\` segment inside (\`a/./b\`), or a
+  trailing \`/\` (write \`dist/**\` for everything under \`dist\`); a leading \`./\` is fine;
+- no volume is mounted at \`/\`, and no two volumes of a job at one path;
+- no value holds a NUL byte (\`"\\0"\` in YAML): no command, variable or path can.
 
 Every problem is reported at once, one per line, as \`file:line:column path: message\`, e.g.
 
@@ -169,7 +174,9 @@ function termTable(defs) {
   const out = [['term', 'meaning']]
   for (const [def, term] of Object.entries(TERMS)) {
     if (!defs[def] || def === 'job' || def === 'step') continue
-    const pattern = defs[def].pattern ? ` Pattern: \`${defs[def].pattern}\`.` : ''
+    // A long pattern (the image reference grammar) says less than its description: the schema has it.
+    const shown = defs[def].pattern && defs[def].pattern.length <= 80 ? defs[def].pattern : undefined
+    const pattern = shown ? ` Pattern: \`${shown}\`.` : defs[def].pattern ? ' The schema checks it with a pattern.' : ''
     out.push([term, `${defs[def].description}${pattern}`])
   }
   return table(out.slice(1), out[0])

@@ -44,7 +44,7 @@ Exit codes: 0 printed, 2 unknown run or job, or usage error.`
     const id = await resolveRunId(config.runsDir, args.run)
     if (flags.job !== undefined) {
       const record = await readRunRecord(config.runsDir, id)
-      if (!(flags.job in record.jobs)) {
+      if (!Object.hasOwn(record.jobs, flags.job)) {
         throw new OrcaError('usage', `run ${id} has no job "${flags.job}"`, {hint: `its jobs: ${Object.keys(record.jobs).join(', ') || 'none'}`})
       }
     }

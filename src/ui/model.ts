@@ -2,7 +2,7 @@ import type {PastDurations} from '../engine/report/history.js'
 import {summaryDetail} from '../engine/report/plain.js'
 import {OutputTail} from '../engine/report/tail.js'
 import type {CacheUse, JobStatus, OrcaEvent, RunStatus} from '../engine/run/events.js'
-import {foldEvent} from '../engine/run/record.js'
+import {foldEvent, jobRecordOf} from '../engine/run/record.js'
 import type {RunRecord} from '../engine/run/record.js'
 
 /** Lines kept per job: enough for the live tail and for a failure's last lines. */
@@ -69,7 +69,7 @@ export class ViewModel {
         let tail = this.tails.get(event.job)
         if (tail === undefined) this.tails.set(event.job, (tail = new OutputTail(TAIL_LINES)))
         tail.push(event.text)
-        if (this.record?.jobs[event.job]?.cache === 'hit') this.replayed.add(event.job)
+        if (jobRecordOf(this.record, event.job)?.cache === 'hit') this.replayed.add(event.job)
         return
       }
       case 'image.pull': {

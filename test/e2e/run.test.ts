@@ -1,8 +1,11 @@
+import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 
-import {describe, expect, it} from 'vitest'
+import {describe, expect, it, onTestFinished} from 'vitest'
 
 import {containers, orca, readJson, readLines, runDirs, projectsPerTest} from './cli.js'
 import {schemaValidator} from '../helpers/schemas.js'
@@ -300,6 +303,110 @@ jobs:
     expect(unreachable.code).toBe(3)
     expect(unreachable.stderr).toContain('unix:///nonexistent/docker.sock')
     expect(unreachable.stderr).not.toContain('    at ')
+  })
+
+  it('refuses an image reference Docker would refuse with exit 2 and its position, before any run or request', async () => {
+    // Stands where a crafted name used to send the engine's redirect: it must hear nothing.
+    const requests: string[] = []
+    const server = createServer((request, response) => {
+      requests.push(request.url ?? '')
+      response.end('{}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const {port} = server.address() as AddressInfo
+      for (const image of ['foo//bar', `x/../..//127.0.0.1:${port}/y`]) {
+        const dir = project({'jobs.yml': `version: 1\njobs:\n  hi:\n    image: "${image}"\n    steps: ["echo hello"]\n`})
+        const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+        expect(result.code, result.stderr).toBe(2)
+        expect(result.stderr).toContain(`jobs.yml:4:12 jobs.hi.image: invalid image reference ${JSON.stringify(image)}: it has an empty path component`)
+        expect(result.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/)
+        expect(runDirs(dir)).toEqual([])
+      }
+      expect(requests).toEqual([])
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('refuses at load what used to fail in the container: a NUL in a step, a volume at "/", an artifact glob ending in "/"', async () => {
+    const dir = project({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  hi:\n    volumes: {cache: /}\n    steps: ["echo a\\0b"]\n    artifacts: [out/]\n'})
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(result.code).toBe(2)
+    expect(result.stderr.split('\n').filter(Boolean)).toEqual([
+      'jobs.yml:5:22 jobs.hi.volumes.cache: volume "cache" cannot be mounted at "/", the container\'s root',
+      'jobs.yml:6:13 jobs.hi.steps[0]: contains a NUL byte ("\\0"), which no command, variable or path can hold',
+      'jobs.yml:7:17 jobs.hi.artifacts[0]: artifact glob "out/" ends with "/", so it matches no file; for every file under it write "out/**"',
+    ])
+    expect(runDirs(dir)).toEqual([])
+  })
+
+  it('treats names that are also Object.prototype\'s properties as data: validate, run, show, logs, explain, --dry-run', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+env: {__proto__: top, toString: top-tostring}
+jobs:
+  constructor:
+    env: {__proto__: job, hasOwnProperty: job-hasown}
+    secrets: [constructor, __proto__]
+    volumes: {constructor: /cache}
+    network: none
+    steps:
+      - name: show
+        run: |
+          test -d /cache && mkdir -p out && echo "proto=$__proto__ tostring=$toString hasown=$hasOwnProperty" > out/__proto__
+          echo "secret=$constructor" > out/constructor && cat out/__proto__
+        env: {valueOf: step-valueof}
+    artifacts: ["out/__proto__", "out/constructor"]
+  prototype:
+    needs: [constructor]
+    inputs: []
+    network: none
+    steps: ["cat out/__proto__ out/constructor"]
+`,
+    })
+    const env = JSON.parse('{"constructor": "s3cret-one", "__proto__": "s3cret-two"}') as NodeJS.ProcessEnv
+    // The volume named constructor is Docker's orca-constructor: removed afterwards unless it was there before.
+    const volumeThere = execFileSync('docker', ['volume', 'ls', '-q', '--filter', 'name=^orca-constructor$'], {encoding: 'utf8'}).trim() !== ''
+    onTestFinished(() => {
+      if (!volumeThere) execFileSync('docker', ['volume', 'rm', '-f', 'orca-constructor'], {stdio: 'ignore'})
+    })
+    const validate = await orca(['validate'], {cwd: dir})
+    expect(validate.stdout).toBe('jobs.yml: 2 jobs, 1 edge, valid\n')
+
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir, env})
+    expect(result.code, result.stdout + result.stderr).toBe(0)
+    // The secret __proto__ wins over the env value of that name; both secrets are masked.
+    expect(result.stdout).toContain('[prototype]   proto=*** tostring=top-tostring hasown=job-hasown\n')
+    expect(result.stdout).toContain('[prototype]   secret=***\n')
+    expect(result.stdout + result.stderr).not.toMatch(/s3cret/)
+    const {dir: runDir, record} = lastRun(dir)
+    expect(Object.keys(record.jobs)).toEqual(['constructor', 'prototype'])
+    const jobNamed = (name: string): JobRecord | undefined => record.jobs[name]
+    expect(jobNamed('constructor')!.artifacts.map((a) => a.path)).toEqual(['out/__proto__', 'out/constructor'])
+    expect(containers(`orca.run=${record.id}`)).toEqual([])
+    expect(readFileSync(join(runDir, 'logs/constructor.log'), 'utf8')).toBe('==> show\nproto=*** tostring=top-tostring hasown=job-hasown\n')
+
+    const show = await orca(['show', 'latest'], {cwd: dir})
+    expect(show.code).toBe(0)
+    expect(show.stdout).toMatch(/^constructor\s+succeeded/m)
+    expect(show.stdout).toMatch(/^\s+constructor\s+out\/__proto__/m)
+    const logs = await orca(['logs', 'latest', '--job', 'prototype'], {cwd: dir})
+    expect(logs.stdout).toBe('==> cat out/__proto__ out/constructor\nproto=*** tostring=top-tostring hasown=job-hasown\nsecret=***\n')
+    const absent = await orca(['logs', 'latest', '--job', 'tostring'], {cwd: dir})
+    expect(absent.code).toBe(2)
+    expect(absent.stderr).toContain('has no job "tostring"')
+
+    const dryRun = await orca(['run', '--dry-run'], {cwd: dir, env})
+    expect(dryRun.stdout).toMatch(/^constructor\s+busybox:1\.36\s+-\s+[0-9a-f]{12}\s+hit/m)
+    expect(dryRun.stdout).toMatch(/^prototype\s+busybox:1\.36\s+constructor\s+[0-9a-f]{12}\s+hit/m)
+    // Only the __proto__ variable of the job changes: the key sees it, explain names it.
+    writeFileSync(join(dir, 'jobs.yml'), readFileSync(join(dir, 'jobs.yml'), 'utf8').replace('{__proto__: job,', '{__proto__: changed, constructor: added,'))
+    const explain = await orca(['explain', 'constructor'], {cwd: dir, env})
+    expect(explain.code).toBe(0)
+    expect(explain.stdout).toContain('__proto__: "job" → "changed"')
+    expect(explain.stdout).toContain('constructor added ("added")')
   })
 
   it('leaves help and usage mistakes of orca run to oclif, with its messages and exit code 2', async () => {

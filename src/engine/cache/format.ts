@@ -1,5 +1,7 @@
 import {createHash} from 'node:crypto'
 
+import {nameTable} from '../name-table.js'
+
 /** Bumped when the key's inputs or the entry layout change: old entries are then never read. */
 export const CACHE_FORMAT = 1
 
@@ -15,7 +17,8 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys)
   if (value && typeof value === 'object') {
-    const sorted: Record<string, unknown> = {}
+    // Keys are names from jobs.yml (env, volumes, needs): `__proto__` must be kept as a key, not set the prototype.
+    const sorted = nameTable<unknown>()
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key]
       if (v !== undefined) sorted[key] = sortKeys(v)

@@ -1,6 +1,7 @@
 import {rmSync} from 'node:fs'
 
 import type {ArtifactRecord} from '../executor/types.js'
+import {nameTable} from '../name-table.js'
 import {selectInputs} from '../plan/inputs.js'
 import type {Job} from '../pipeline/types.js'
 import type {CacheUse} from '../run/events.js'
@@ -90,7 +91,7 @@ export class RunCache {
    * (only in a dry run: a `cache: false` need must run first).
    */
   keyJob(job: Job, imageId: string | null): KeyedJob | undefined {
-    const needs: Record<string, string> = {}
+    const needs = nameTable<string>()
     for (const need of job.needs) {
       const key = this.keys.get(need)
       if (key === undefined) return undefined

@@ -3,6 +3,8 @@ import type {Document, Node} from 'yaml'
 
 import type {Diagnostic} from '../errors.js'
 import {MAX_FILE_BYTES} from './source-file.js'
+import {showValue, SHOWN_VALUE_MAX} from './show-value.js'
+import {expansionProblem} from './yaml-expansion.js'
 
 /** A key or index on the way from the document root to a node. */
 export type NodePath = ReadonlyArray<string | number>
@@ -51,6 +53,12 @@ export function parseYaml(text: string, file: string, base: NodePath = []): Pars
   let value: unknown
   let diagnostics: Diagnostic[]
   try {
+    // Sized before it is built: an alias bomb is refused in time linear in the file, not in its expansion.
+    const tooLarge = expansionProblem(doc)
+    if (tooLarge) {
+      const where = tooLarge.offset === undefined ? {} : (({line, col}) => ({line, column: col}))(lineCounter.linePos(tooLarge.offset))
+      return {source, fatal: true, diagnostics: [{file, ...where, path: '', message: tooLarge.message}]}
+    }
     value = doc.toJS({maxAliasCount: MAX_ALIAS_COUNT})
     diagnostics = duplicateKeys(source)
   } catch (error) {
@@ -75,11 +83,12 @@ export function locate(source: YamlSource, path: NodePath, on: 'value' | 'key' =
   return {line: 1, column: 1}
 }
 
-/** `jobs.build.steps[1].timeout` */
+/** `jobs.build.steps[1].timeout`; a key that is long or has control characters is shown quoted and cut, as in JSON. */
 export function formatPath(path: NodePath): string {
   let text = ''
   for (const part of path) {
     if (typeof part === 'number') text += `[${part}]`
+    else if (part.length > SHOWN_VALUE_MAX || [...part].some((char) => char < ' ' || char === '\x7f')) text += `[${showValue(part)}]`
     else text += text ? `.${part}` : part
   }
   return text
@@ -125,7 +134,7 @@ function duplicateKeys(source: YamlSource): Diagnostic[] {
           } else {
             const firstLine = source.lineCounter.linePos(first).line
             const {line, col} = source.lineCounter.linePos(key.range[0])
-            const what = path.length === 1 && path[0] === 'jobs' ? `duplicate job "${name}"` : `duplicate key "${name}"`
+            const what = path.length === 1 && path[0] === 'jobs' ? `duplicate job ${showValue(name)}` : `duplicate key ${showValue(name)}`
             found.push({file: source.file, line, column: col, path: formatPath([...path, name]), message: `${what} (first defined on line ${firstLine})`})
           }
         }

@@ -2,7 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {appendFileSync} from 'node:fs'
 import type {Writable} from 'node:stream'
 
-import type {JobRecord} from '../run/record.js'
+import {jobRecordOf, type JobRecord} from '../run/record.js'
 import {runSummaryMarkdown} from './markdown.js'
 import {describeJob, PlainReporter} from './plain.js'
 import type {PlainReporterOptions} from './plain.js'
@@ -45,7 +45,7 @@ export abstract class GroupedReporter extends PlainReporter {
   protected override onJobSettled(job: string): void {
     const group = this.open.get(job)
     this.open.delete(job)
-    const record = this.record?.jobs[job]
+    const record = jobRecordOf(this.record, job)
     if (record === undefined) return
     if (FAILED.has(record.status)) this.failures.set(job, group?.lines.slice(-FAILURE_TAIL) ?? [])
     if (group === undefined || (group.lines.length === 0 && group.omitted === 0)) {
@@ -96,7 +96,7 @@ export class GithubReporter extends GroupedReporter {
   /** Failures are repeated outside any group, so the end of the log shows what went wrong. */
   protected override beforeSummary(): void {
     for (const [job, tail] of this.failures) {
-      const record = this.record?.jobs[job]
+      const record = jobRecordOf(this.record, job)
       if (record === undefined) continue
       this.write('')
       this.write(this.paint('red', `✗ [${job}] ${describeJob(record, this.runError)}`))

@@ -1,6 +1,6 @@
 import {formatDuration} from '../duration.js'
 import type {JobStatus, RunStatus} from '../run/events.js'
-import type {JobRecord, RunRecord} from '../run/record.js'
+import {jobRecordOf, type JobRecord, type RunRecord} from '../run/record.js'
 import {describeJob} from './plain.js'
 
 const ICON: Record<JobStatus | RunStatus, string> = {
@@ -28,7 +28,7 @@ export function runSummaryMarkdown(record: RunRecord, failures: ReadonlyMap<stri
   }
   if (record.error) out.push('', `**error:** ${cell(record.error.message)}`)
   for (const [name, lines] of failures) {
-    const job = record.jobs[name]
+    const job = jobRecordOf(record, name)
     if (job === undefined) continue
     const fence = '`'.repeat(Math.max(3, longestRun(lines, '`') + 1))
     out.push('', `<details><summary>${html(`${name}: ${describeJob(job, record.error?.message)}`)}</summary>`, '', `${fence}text`, ...lines, fence, '', '</details>')

@@ -2,7 +2,7 @@ import type {Writable} from 'node:stream'
 
 import {formatDuration} from '../duration.js'
 import type {EventSink, JobStatus, OrcaEvent, RunStatus} from '../run/events.js'
-import {foldEvent} from '../run/record.js'
+import {foldEvent, jobRecordOf} from '../run/record.js'
 import type {JobRecord, RunRecord} from '../run/record.js'
 import {drained} from './drain.js'
 import {STATUS_MARK} from './status-marks.js'
@@ -106,7 +106,7 @@ export class PlainReporter implements EventSink {
   }
 
   protected onJobSettled(job: string): void {
-    const record = this.record?.jobs[job]
+    const record = jobRecordOf(this.record, job)
     if (record === undefined) return
     const [mark, style] = markOf(record.status)
     this.jobLine(job, this.paint(style, `${mark} ${describeJob(record, this.runError)}`))

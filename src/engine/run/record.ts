@@ -1,4 +1,5 @@
 import type {ArtifactRecord, CleanupAction, StepStatus} from '../executor/types.js'
+import {nameTable, ownValue} from '../name-table.js'
 import type {CacheUse, JobStatus, OrcaEvent, RunStatus} from './events.js'
 
 /** One step of a job as recorded in run.json. */
@@ -111,9 +112,9 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
   const next: RunRecord = {...base, lastSeq: Math.max(base.lastSeq, event.seq)}
   switch (event.type) {
     case 'run.started': {
-      const jobs: Record<string, JobRecord> = {}
-      for (const name of event.jobs) jobs[name] = ownJob(base.jobs, name) ?? pendingJobRecord()
-      for (const [name, job] of Object.entries(base.jobs)) if (!Object.hasOwn(jobs, name)) jobs[name] = job
+      const jobs = nameTable<JobRecord>()
+      for (const name of event.jobs) jobs[name] = ownValue(base.jobs, name) ?? pendingJobRecord()
+      for (const [name, job] of Object.entries(base.jobs)) jobs[name] ??= job
       return {
         ...next,
         targets: [...event.targets],
@@ -206,14 +207,14 @@ export function isStateChange(event: OrcaEvent): boolean {
   return event.type.startsWith('run.') || event.type === 'job.started' || event.type === 'job.finished' || event.type === 'job.skipped'
 }
 
-function withJob(record: RunRecord, name: string, update: (job: JobRecord) => JobRecord): RunRecord {
-  const current = ownJob(record.jobs, name) ?? pendingJobRecord()
-  return {...record, jobs: {...record.jobs, [name]: update(current)}}
+/** The record of job `name`, if the run has one (a job named `constructor` is a job, not Object's). */
+export function jobRecordOf(record: RunRecord | undefined, name: string): JobRecord | undefined {
+  return ownValue(record?.jobs, name)
 }
 
-/** A job's record by name; a name like `constructor` is a job, never a property of Object.prototype. */
-function ownJob(jobs: Record<string, JobRecord>, name: string): JobRecord | undefined {
-  return Object.hasOwn(jobs, name) ? jobs[name] : undefined
+function withJob(record: RunRecord, name: string, update: (job: JobRecord) => JobRecord): RunRecord {
+  const current = jobRecordOf(record, name) ?? pendingJobRecord()
+  return {...record, jobs: nameTable(record.jobs, {[name]: update(current)})}
 }
 
 function withStep(job: JobRecord, index: number, update: (step: StepRecord) => StepRecord): JobRecord {
@@ -236,7 +237,7 @@ function withStep(job: JobRecord, index: number, update: (step: StepRecord) => S
  * but a record must stay truthful even if it did not (a crash between events).
  */
 function settleJobs(jobs: Record<string, JobRecord>, time: string): Record<string, JobRecord> {
-  const settled: Record<string, JobRecord> = {}
+  const settled = nameTable<JobRecord>()
   for (const [name, job] of Object.entries(jobs)) {
     if (job.status === 'running') {
       settled[name] = {

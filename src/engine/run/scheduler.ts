@@ -5,6 +5,7 @@ import {replayHit} from '../cache/replay.js'
 import type {KeyedJob, RunCache} from '../cache/run-cache.js'
 import type {OutputChunk} from '../cache/store.js'
 import {OrcaError} from '../errors.js'
+import {nameTable, ownValue} from '../name-table.js'
 import type {Executor, ExecutorEvent, JobOutcome} from '../executor/types.js'
 import type {Plan} from '../plan/plan.js'
 import {selectInputs} from '../plan/inputs.js'
@@ -229,40 +230,56 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   }
 
   // The scheduling loop: start every ready job up to the limit, wait for one to settle, repeat.
-  for (;;) {
-    for (const name of plan.order) {
-      if (states.get(name) !== 'pending') continue
-      const job = plan.jobs.get(name)!
-      const blocker = job.needs.find((n) => !SUCCESS.has(states.get(n)!) && states.get(n) !== 'pending' && states.get(n) !== 'running')
-      if (stop.signal.aborted || blocker !== undefined) {
-        const reason =
-          blocker !== undefined ? `needs ${blocker} (${states.get(blocker)})` : options.failure?.aborted ? 'the run failed' : options.cancel.aborted ? 'run cancelled' : 'fail-fast'
-        states.set(name, 'skipped')
-        emitter.emit({type: 'job.skipped', job: name, reason})
-        continue
+  let unexpected: {error: unknown} | undefined
+  try {
+    for (;;) {
+      for (const name of plan.order) {
+        if (states.get(name) !== 'pending') continue
+        const job = plan.jobs.get(name)!
+        const blocker = job.needs.find((n) => !SUCCESS.has(states.get(n)!) && states.get(n) !== 'pending' && states.get(n) !== 'running')
+        if (stop.signal.aborted || blocker !== undefined) {
+          const reason =
+            blocker !== undefined ? `needs ${blocker} (${states.get(blocker)})` : options.failure?.aborted ? 'the run failed' : options.cancel.aborted ? 'run cancelled' : 'fail-fast'
+          states.set(name, 'skipped')
+          emitter.emit({type: 'job.skipped', job: name, reason})
+          continue
+        }
+        if (running.size >= options.concurrency || !job.needs.every((n) => SUCCESS.has(states.get(n)!))) continue
+        running.set(name, runOne(job).finally(() => running.delete(name)))
       }
-      if (running.size >= options.concurrency || !job.needs.every((n) => SUCCESS.has(states.get(n)!))) continue
-      running.set(name, runOne(job).finally(() => running.delete(name)))
+      if (running.size === 0) {
+        // A skip above may have unblocked nothing; loop again only if something is still pending.
+        if ([...states.values()].some((s) => s === 'pending')) continue
+        break
+      }
+      await Promise.race(running.values())
     }
-    if (running.size === 0) {
-      // A skip above may have unblocked nothing; loop again only if something is still pending.
-      if ([...states.values()].some((s) => s === 'pending')) continue
-      break
-    }
-    await Promise.race(running.values())
+  } catch (error) {
+    // A bug must still end the run: its jobs stopped and cleaned up, the record failed, never left running.
+    unexpected = {error}
+    stop.abort()
+    await Promise.allSettled(running.values())
   }
 
   options.cancel.removeEventListener('abort', onCancel)
   options.failure?.removeEventListener('abort', onCancel)
-  const failure = options.failure?.aborted ? String((options.failure.reason as Error | undefined)?.message ?? options.failure.reason) : undefined
-  if (executor && (options.cancel.aborted || infraError || failure !== undefined)) {
+  // A stray error raised outside the run (serve's process guard) fails it like a bug inside it.
+  const outside = options.failure?.aborted ? String((options.failure.reason as Error | undefined)?.message ?? options.failure.reason) : undefined
+  if (executor && (options.cancel.aborted || infraError || unexpected || outside !== undefined)) {
     await executor.cleanup(options.runId).catch(() => undefined)
   }
 
-  const status = failure !== undefined ? 'failed' : runStatus(states, options.cancel.aborted)
-  const error = failure !== undefined ? {kind: 'internal', message: `unexpected error: ${failure}`} : infraError ? {kind: 'infra', message: infraError.message} : undefined
+  const status = unexpected || outside !== undefined ? 'failed' : runStatus(states, options.cancel.aborted)
+  const error = unexpected
+    ? {kind: 'internal', message: `unexpected error: ${(unexpected.error as Error)?.message ?? String(unexpected.error)}`}
+    : outside !== undefined
+      ? {kind: 'internal', message: `unexpected error: ${outside}`}
+      : infraError && {kind: 'infra', message: infraError.message}
   emitter.emit({type: 'run.finished', status, durationMs: Date.now() - started, ...(error ? {error} : {})})
   await Promise.all(options.sinks.map(async (s) => s.close?.()))
+  // Raised once the record is complete: the caller reports a bug as one.
+  const failure = unexpected ?? emitter.sinkFailure
+  if (failure) throw failure.error
   return {status, jobs: states, infraError}
 }
 
@@ -277,9 +294,9 @@ function runStatus(states: Map<string, JobStatus>, cancelled: boolean): Exclude<
 
 /** Pipeline + job env, then `-e` overrides, then secret values (names listed by the job only). */
 function jobEnv(job: Job, options: RunOptions): Record<string, string> {
-  const env: Record<string, string> = {...job.env, ...options.envOverrides}
+  const env = nameTable(job.env, options.envOverrides)
   for (const name of job.secrets) {
-    const value = options.secrets[name]
+    const value = ownValue(options.secrets, name)
     if (value !== undefined) env[name] = value
   }
   return env
@@ -294,7 +311,10 @@ function toInfraError(error: unknown): OrcaError {
 /** Stamps events with run id, sequence and time, masks secrets, and hands them to every sink. */
 class RunEmitter {
   #seq = 0
+  readonly #broken = new Set<EventSink>()
   readonly secrets: string[]
+  /** The first error a sink threw. */
+  sinkFailure: {error: unknown} | undefined
 
   constructor(
     readonly runId: string,
@@ -309,7 +329,16 @@ class RunEmitter {
     const streamed = body.type === 'step.output' && !body.replayed
     const masked = streamed || this.secrets.length === 0 ? body : maskDeep(body, this.secrets)
     const event = {...masked, seq: ++this.#seq, time: new Date().toISOString(), runId: this.runId} as OrcaEvent
-    for (const sink of this.sinks) sink.handle(event)
+    for (const sink of this.sinks) {
+      if (this.#broken.has(sink)) continue
+      try {
+        sink.handle(event)
+      } catch (error) {
+        // A sink that throws (a reporter's bug) gets no more events; the run and the other sinks go on.
+        this.#broken.add(sink)
+        this.sinkFailure ??= {error}
+      }
+    }
   }
 }
 
@@ -324,12 +353,13 @@ function maskDeep<T>(value: T, secrets: string[]): T {
 
 /** Resolves the secrets the planned jobs name from orca's environment; a missing one is a usage error. */
 export function resolveSecrets(plan: Plan, env: NodeJS.ProcessEnv): Record<string, string> {
-  const secrets: Record<string, string> = {}
+  const secrets = nameTable<string>()
   const missing: string[] = []
   const names = new Set<string>()
   for (const job of plan.jobs.values()) {
     for (const name of job.secrets) {
-      const value = env[name]
+      // Own variables only: `constructor` or `__proto__` must not find Object.prototype's.
+      const value = ownValue(env, name)
       if (value !== undefined) secrets[name] = value
       else {
         missing.push(`${name} (jobs.${job.name}.secrets)`)

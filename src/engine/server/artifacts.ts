@@ -3,7 +3,7 @@ import {lstat, open} from 'node:fs/promises'
 import type {FileHandle} from 'node:fs/promises'
 import * as path from 'node:path'
 
-import type {RunRecord} from '../run/record.js'
+import {jobRecordOf, type RunRecord} from '../run/record.js'
 import {HttpError} from './http-error.js'
 
 const JOB_NAME = /^[a-z0-9][a-z0-9_-]*$/
@@ -49,7 +49,7 @@ export async function openArtifact(dir: string, record: RunRecord, job: string, 
   const segments = artifactSegments(requested)
   const notFound = new HttpError(404, 'not_found', `run ${record.id} has no artifact ${job}/${requested}`)
   if (!JOB_NAME.test(job)) throw notFound
-  const listed = Object.hasOwn(record.jobs, job) && record.jobs[job]!.artifacts.some((a) => a.path === segments.join('/'))
+  const listed = jobRecordOf(record, job)?.artifacts.some((a) => a.path === segments.join('/'))
   if (!listed) throw notFound
 
   let current = path.join(dir, 'artifacts')

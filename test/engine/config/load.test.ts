@@ -116,6 +116,15 @@ describe('loadConfig', () => {
     ])
   })
 
+  test('a default image Docker would refuse is an error from the file or the environment', async () => {
+    write('orca.config.yml', 'defaults:\n  image: "foo//bar"\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/^orca\.config\.yml:2:10 defaults\.image: invalid image reference "foo\/\/bar": it has an empty path component/)
+    write('orca.config.yml', 'concurrency: 1\n')
+    expect(await configError(loadConfig({cwd: dir, env: {ORCA_DEFAULT_IMAGE: 'x/../..//127.0.0.1:1/y'}}))).toMatch(
+      /^environment ORCA_DEFAULT_IMAGE: expected an image reference like "node:20" \(this one has an empty path component/,
+    )
+  })
+
   test('an invalid config file is reported with positions', async () => {
     write('orca.config.yml', 'concurrency: 0\ndefaults:\n  timeout: ten\n  cleanup: later\nserve: {prot: 80}\n')
     const message = await configError(loadConfig({cwd: dir, env: {}}))

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode'
 import {OrcaError} from '../../errors.js'
+import {assertImageReference} from '../../pipeline/image-reference.js'
 import type {ExecutorEvent} from '../types.js'
 import {dockerMessage, statusCode, withTimeout} from './call.js'
 
@@ -13,6 +14,8 @@ export async function ensureImage(
   signal: AbortSignal,
   onEvent?: (event: ExecutorEvent) => void,
 ): Promise<string> {
+  // Checked again here: an image may come from elsewhere than a loaded jobs.yml (an API caller).
+  assertImageReference(ref, 'image')
   const local = await inspectImage(docker, ref)
   if (local) return local
   try {
@@ -43,7 +46,8 @@ export function pullHint(ref: string): string {
 
 async function inspectImage(docker: Docker, ref: string): Promise<string | undefined> {
   try {
-    return (await withTimeout(docker.getImage(ref).inspect(), `inspect image ${ref}`)).Id
+    // One path segment: a reference holds "/" (and ":"), which the engine decodes back.
+    return (await withTimeout(docker.getImage(encodeURIComponent(ref)).inspect(), `inspect image ${ref}`)).Id
   } catch (error) {
     if (statusCode(error) === 404) return undefined
     if (error instanceof OrcaError) throw error
