@@ -133,6 +133,75 @@ jobs:
     expect(result.stdout).toContain('sibling done')
   })
 
+  it('stops a multi-line step at its first failing command: the job fails and the later lines do not run', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  build:
+    cache: false
+    steps:
+      - name: compile
+        run: |
+          echo compiling
+          false
+          echo built > built.txt
+          echo after-the-failure
+      - echo next-step
+    artifacts: ["built.txt"]
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(result.code).toBe(1)
+    const {dir: run, record} = lastRun(dir)
+    expect(record.jobs.build!.status).toBe('failed')
+    expect(record.jobs.build!.steps.map((s) => [s.name, s.status, s.exitCode])).toEqual([
+      ['compile', 'failed', 1],
+      ['echo next-step', 'skipped', null],
+    ])
+    const log = readFileSync(join(run, 'logs/build.log'), 'utf8')
+    expect(log).toContain('compiling')
+    expect(log).not.toContain('after-the-failure')
+    expect(result.stdout).not.toContain('after-the-failure')
+    expect(result.stdout).not.toContain('next-step\n')
+  })
+
+  it('ends a step that leaves a background process holding its output with its shell; later output goes to the step then running', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  server:
+    cache: false
+    steps:
+      - name: start
+        run: |
+          sleep 30 &
+          (sleep 1; echo server-says-hello) &
+          echo started
+      - name: use
+        run: sleep 3; echo used
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(result.code).toBe(0)
+    const {dir: run, record, events} = lastRun(dir)
+    expect(record.jobs.server!.steps.map((s) => [s.name, s.status])).toEqual([
+      ['start', 'succeeded'],
+      ['use', 'succeeded'],
+    ])
+    // The background line comes 1 s after the first step's shell exits, while the second step sleeps.
+    // Held open by its background processes (Docker keeps an exec's output 2 s), the first step would own it.
+    const output = (step: number): string =>
+      events
+        .filter((e) => e.type === 'step.output' && e.step === step)
+        .map((e) => String(e.text))
+        .join('')
+    expect(output(0)).toBe('started\n')
+    expect(output(1)).toBe('server-says-hello\nused\n')
+    expect(readFileSync(join(run, 'logs/server.log'), 'utf8')).toMatch(/started\n[^]*server-says-hello\nused\n/)
+  })
+
   it('lets a job succeed past an allow_failure step and records the step failure', async () => {
     const dir = project({
       'jobs.yml': `version: 1

@@ -81,6 +81,11 @@ async function harness(j: Job, extra: Partial<JobContext> = {}): Promise<Harness
   return {ctx, events, output, cancel}
 }
 
+/** What one step wrote, on one stream or both. */
+function stepOutput(events: ExecutorEvent[], index: number, stream?: 'stdout' | 'stderr'): string {
+  return events.flatMap((e) => (e.type === 'step.output' && e.step === index && (stream === undefined || e.stream === stream) ? [e.chunk.toString('utf8')] : [])).join('')
+}
+
 function containersOf(runId: string): string[] {
   return docker('ps', '-a', '--filter', `label=orca.run=${runId}`, '--format', '{{.Names}} {{.State}}').split('\n').filter(Boolean)
 }
@@ -192,6 +197,62 @@ describe('DockerExecutor', () => {
     expect(outcome.status).toBe('cancelled')
     expect(outcome.steps.map((s) => s.status)).toEqual(['cancelled', 'skipped'])
     expect(containersOf(h.ctx.runId)).toEqual([])
+  })
+
+  it('stops a multi-line step at its first failing command (sh -e)', async () => {
+    const h = await harness(job([step('echo first\nfalse\necho after the failure'), step('echo never')]))
+    const outcome = await executor.runJob(h.ctx)
+    expect(outcome.status).toBe('failed')
+    expect(outcome.steps.map((s) => [s.status, s.exitCode])).toEqual([
+      ['failed', 1],
+      ['skipped', null],
+    ])
+    expect(h.output()).toBe('first\n')
+  })
+
+  it('ends a step with its shell when a background process still holds its output', async () => {
+    // The background writer speaks 1 s after the first step ends, while the second step sleeps:
+    // its line belongs to the second step. Were the first step held open by the background
+    // processes (Docker keeps an exec's output open 2 s after it exits), the line would land in the first.
+    const h = await harness(job([step('sleep 30 & (sleep 1; echo from the background) & echo started'), step('sleep 3; echo second')]))
+    const outcome = await executor.runJob(h.ctx)
+    expect(outcome.status).toBe('succeeded')
+    expect(stepOutput(h.events, 0)).toBe('started\n')
+    expect(stepOutput(h.events, 1)).toBe('from the background\nsecond\n')
+    // Generous: an exec alone takes ≈ 0.1 s here; held open by `sleep 30`, the step took 2 s or more.
+    expect(outcome.steps[0]!.durationMs).toBeLessThan(1_800)
+  })
+
+  it('ends a step with its shell for a non-root job user too', async () => {
+    const h = await harness(job([step('sleep 30 & id -u'), step('echo second')], {user: '1000:1000'}))
+    const outcome = await executor.runJob(h.ctx)
+    expect(outcome.status).toBe('succeeded')
+    expect(h.output()).toBe('1000\nsecond\n')
+    expect(outcome.steps[0]!.durationMs).toBeLessThan(1_800)
+  })
+
+  it('gives the same output and results whether steps write to the container output or to their exec', async () => {
+    const steps = [
+      step('echo out; echo err >&2; printf "no newline"'),
+      step('printf "%s\\n" "ünïcödé ✓"; echo more err >&2; echo last'),
+      step('echo partial; exit 7', {allowFailure: true}),
+      step('echo a\nfalse\necho not printed'),
+      step('echo skipped'),
+    ]
+    const viaExec = await connectDocker({graceMs: 1_000, stepOutput: 'exec'})
+    const results = []
+    for (const runner of [executor, viaExec]) {
+      const h = await harness(job(steps))
+      const outcome = await runner.runJob(h.ctx)
+      results.push({
+        status: outcome.status,
+        steps: outcome.steps.map((s) => [s.status, s.exitCode]),
+        output: steps.map((_, index) => ({stdout: stepOutput(h.events, index, 'stdout'), stderr: stepOutput(h.events, index, 'stderr')})),
+      })
+    }
+    expect(results[0]).toEqual(results[1])
+    expect(results[0]!.output[0]).toEqual({stdout: 'out\nno newline', stderr: 'err\n'})
+    expect(results[0]!.steps.at(-2)).toEqual(['failed', 1])
   })
 
   describe('cleanup policies', () => {

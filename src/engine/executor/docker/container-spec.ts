@@ -20,7 +20,6 @@ export const LABEL = {
 export const KEPT_REPOSITORY = 'orca-kept'
 
 export const DEFAULT_PIDS_LIMIT = 1024
-const LOG_MAX_SIZE = '10m'
 
 /**
  * The only capabilities a job's root keeps (every other one is dropped, whatever the engine's defaults):
@@ -32,11 +31,29 @@ export const KEPT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', '
 /** The only networks jobs.yml can ask for: never the host's, never another container's. */
 const NETWORKS: ReadonlySet<string> = new Set(['bridge', 'none'])
 
+/** The keep-alive shell's first line on both streams when steps can write to the container's output. */
+export const OUTPUT_READY = '[orca:output-ready]'
+
 // PID 1 (docker-init) forwards SIGTERM to this shell, which passes it on to every step process and
 // exits once they are gone, so steps get a graceful stop; orca sends SIGKILL after the grace period.
+// Its first line tells orca whether steps can write to the container's output (see stepCommand).
 export const KEEP_ALIVE_SCRIPT =
   "trap 'kill -TERM -1 2>/dev/null; while kill -0 -1 2>/dev/null; do sleep 0.1 2>/dev/null || sleep 1; done; exit 0' TERM; " +
+  `{ echo '${OUTPUT_READY}' >/proc/1/fd/2 && echo '${OUTPUT_READY}' >/proc/1/fd/1; } 2>/dev/null || echo '[orca:output-exec]'; ` +
   'while :; do sleep 3600 & wait $!; done'
+
+// The step's shell writes to the container's own output (PID 1's stdout and stderr), so processes it
+// leaves in the background hold that rather than the exec's; the marker after it ends its output.
+const STEP_SCRIPT = 'sh -e -c "$2" >/proc/1/fd/1 2>/proc/1/fd/2; s=$?; echo "$1" >/proc/1/fd/1; echo "$1" >/proc/1/fd/2; exit $s'
+
+/**
+ * The command of a step: `sh -e -c RUN`, so a multi-line step stops at its first failing command.
+ * With a marker its output goes to the container's output, followed by the marker (ContainerOutput
+ * reads it); without one, to the exec's own streams.
+ */
+export function stepCommand(run: string, marker?: string): string[] {
+  return marker === undefined ? ['sh', '-e', '-c', run] : ['sh', '-c', STEP_SCRIPT, 'sh', marker, run]
+}
 
 /** `orca-<run>-<job>`, reduced to the characters Docker accepts in a name. */
 export function containerName(runId: string, job: string): string {
@@ -107,8 +124,9 @@ export function containerSpec(runId: string, job: Job, policy: string, imageId: 
       SecurityOpt: ['no-new-privileges'],
       CapDrop: ['ALL'],
       CapAdd: KEPT_CAPABILITIES,
-      // Orca reads output from exec streams; the engine's own log of the keep-alive shell stays small.
-      LogConfig: {Type: 'json-file', Config: {'max-size': LOG_MAX_SIZE, 'max-file': '1'}},
+      // Step output passes through the container's own output (read by attach): no log driver keeps
+      // a copy, so secret values never reach the engine's disk and no log file grows.
+      LogConfig: {Type: 'none', Config: {}},
       Mounts: Object.entries(job.volumes).map(([name, target]) => ({
         Type: 'volume' as const,
         Source: volumeName(name),

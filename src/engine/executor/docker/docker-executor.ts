@@ -7,7 +7,8 @@ import {workspaceArchive} from '../archive/pack.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
 import {collectArtifacts} from './artifacts.js'
 import {dockerMessage, statusCode, withTimeout} from './call.js'
-import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, volumeName} from './container-spec.js'
+import {ContainerOutput, stepMarker} from './container-output.js'
+import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, stepCommand, volumeName} from './container-spec.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
 import {ensureImage} from './images.js'
@@ -27,9 +28,26 @@ export interface DockerExecutorOptions {
   endpoint?: string
   /** A job whose engine does not answer a ping for this long ends as an infra failure. */
   engineTimeoutMs?: number
+  /**
+   * Where steps write their output: the container's own output, read through one attach per job
+   * (default; background processes then never hold a step open), or each step's exec (the fallback
+   * when a container cannot offer its output, chosen here by tests and benchmarks).
+   */
+  stepOutput?: 'container' | 'exec'
 }
 
-const DEFAULTS = {graceMs: 5_000, maxArtifactBytes: 2 * 1024 ** 3, maxArtifactEntries: 100_000, engineTimeoutMs: ENGINE_TIMEOUT_MS}
+const DEFAULTS = {
+  graceMs: 5_000,
+  maxArtifactBytes: 2 * 1024 ** 3,
+  maxArtifactEntries: 100_000,
+  engineTimeoutMs: ENGINE_TIMEOUT_MS,
+  stepOutput: 'container' as 'container' | 'exec',
+}
+
+/** How long a container may take to say whether steps can write to its output before they use their exec. */
+const OUTPUT_HANDSHAKE_MS = 10_000
+/** How long after a step's exec ends its end marker may take to arrive before its output is taken as complete. */
+const STEP_MARKER_MS = 10_000
 
 type JobError = NonNullable<JobOutcome['error']>
 
@@ -60,6 +78,7 @@ export class DockerExecutor implements Executor {
       maxArtifactBytes: options.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes,
       maxArtifactEntries: options.maxArtifactEntries ?? DEFAULTS.maxArtifactEntries,
       engineTimeoutMs: options.engineTimeoutMs ?? DEFAULTS.engineTimeoutMs,
+      stepOutput: options.stepOutput ?? DEFAULTS.stepOutput,
     }
   }
 
@@ -85,6 +104,7 @@ export class DockerExecutor implements Executor {
     if (ctx.force.aborted) onForce()
 
     let container: Docker.Container | undefined
+    let output: ContainerOutput | undefined
     let spec: Docker.ContainerCreateOptions | undefined
     let imageId: string | undefined
     let failed = false
@@ -103,13 +123,17 @@ export class DockerExecutor implements Executor {
       container = await withTimeout(this.docker.createContainer(spec), 'create container')
       ctx.emit({type: 'job.container', containerId: container.id, imageId})
       stopper.attach(container)
+      // Without an attach, steps write to their exec (ContainerOutput explains the difference).
+      if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
       await withTimeout(container.start(), 'start container')
+      const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
       await this.copyIn(container, ctx, stopper)
+      if (!(await relay)) output = undefined
 
       for (const [index, step] of job.steps.entries()) {
         if (stopper.reason || stopper.lost || failed) break
         running = index
-        const result = await this.runStep(container, ctx, index, stopper)
+        const result = await this.runStep(container, ctx, index, stopper, output)
         running = undefined
         steps.push(result)
         if (result.status !== 'succeeded' && !step.allowFailure) failed = true
@@ -125,6 +149,7 @@ export class DockerExecutor implements Executor {
         steps.push(finishStep(ctx, steps.length, step, stopper.reason ?? 'failed', null, 0))
       }
     } finally {
+      output?.dispose()
       unwatch()
       clearTimeout(jobTimer)
       ctx.cancel.removeEventListener('abort', onCancel)
@@ -176,7 +201,13 @@ export class DockerExecutor implements Executor {
     )
   }
 
-  private async runStep(container: Docker.Container, ctx: JobContext, index: number, stopper: ContainerStopper): Promise<StepResult> {
+  private async runStep(
+    container: Docker.Container,
+    ctx: JobContext,
+    index: number,
+    stopper: ContainerStopper,
+    output: ContainerOutput | undefined,
+  ): Promise<StepResult> {
     const step = ctx.job.steps[index]!
     const started = Date.now()
     ctx.emit({type: 'step.started', step: index, name: step.name})
@@ -187,19 +218,25 @@ export class DockerExecutor implements Executor {
             () => stopper.stop('timed_out', `step "${step.name}" exceeded its timeout of ${formatDuration(step.timeoutMs!)}`),
             step.timeoutMs,
           )
+    const onOutput = (stream: 'stdout' | 'stderr', chunk: Buffer): void => ctx.emit({type: 'step.output', step: index, stream, chunk})
+    const marker = output ? stepMarker() : undefined
+    const window = marker === undefined ? undefined : output?.openStep(marker, onOutput)
     try {
       const exitCode = await execInContainer(this.docker, container, {
-        cmd: ['sh', '-c', step.run],
+        cmd: stepCommand(step.run, marker),
         env: {...ctx.env, ...step.env},
         workdir: ctx.job.workdir,
-        onOutput: (stream, chunk) => ctx.emit({type: 'step.output', step: index, stream, chunk}),
+        onOutput,
         abandon: stopper.abandon,
       })
+      // The step's shell has exited: its output is complete once its marker arrives.
+      if (window && exitCode !== null) await window.finished(STEP_MARKER_MS, stopper.abandon)
       if (stopper.lost) throw new OrcaError('infra', stopper.lost)
       if (!stopper.reason && exitCode !== 0) await assertContainerAlive(container, ctx.job.name, exitCode)
       const status = stopper.reason ?? (exitCode === 0 ? 'succeeded' : 'failed')
       return finishStep(ctx, index, step, status, stopper.reason ? null : exitCode, Date.now() - started)
     } finally {
+      window?.close()
       clearTimeout(timer)
     }
   }

@@ -1,13 +1,13 @@
 import {describe, expect, it} from 'vitest'
 
-import {containerSpec, DEFAULT_PIDS_LIMIT, KEPT_CAPABILITIES} from '../../../../src/engine/executor/docker/container-spec.js'
+import {containerSpec, DEFAULT_PIDS_LIMIT, KEPT_CAPABILITIES, stepCommand} from '../../../../src/engine/executor/docker/container-spec.js'
 import type {Job} from '../../../../src/engine/pipeline/types.js'
 import {job} from '../../../helpers/pipeline.js'
 
 const spec = (j: Job) => containerSpec('20261125T203015123Z-3f9a1c', j, 'always_remove', 'sha256:abc')
 
 describe('containerSpec', () => {
-  it('hardens every job: no new privileges, a short capability list, a pids limit, a capped log, no privileged mode', () => {
+  it('hardens every job: no new privileges, a short capability list, a pids limit, no engine log, no privileged mode', () => {
     const host = spec(job('build')).HostConfig!
     expect(host.SecurityOpt).toEqual(['no-new-privileges'])
     expect(host.CapDrop).toEqual(['ALL'])
@@ -15,7 +15,8 @@ describe('containerSpec', () => {
     for (const cap of ['NET_RAW', 'MKNOD', 'SYS_CHROOT', 'AUDIT_WRITE', 'SETFCAP', 'SETPCAP', 'SYS_ADMIN', 'NET_ADMIN']) expect(host.CapAdd).not.toContain(cap)
     expect(host.PidsLimit).toBe(DEFAULT_PIDS_LIMIT)
     expect(host.Privileged).toBe(false)
-    expect(host.LogConfig).toEqual({Type: 'json-file', Config: {'max-size': '10m', 'max-file': '1'}})
+    // Step output (secrets included, before masking) passes through the container's output: no log driver may keep it.
+    expect(host.LogConfig).toEqual({Type: 'none', Config: {}})
     expect(host.Init).toBe(true)
   })
 
@@ -46,5 +47,12 @@ describe('containerSpec', () => {
       expect(() => spec(job('build', {network: network as Job['network']}))).toThrow(/expected bridge or none/)
     }
     expect(spec(job('build', {network: 'none'})).HostConfig!.NetworkMode).toBe('none')
+  })
+
+  it('runs a step with sh -e, directly or writing to the container output followed by its marker', () => {
+    expect(stepCommand('make test')).toEqual(['sh', '-e', '-c', 'make test'])
+    const [shell, flag, script, zero, marker, run] = stepCommand('make test', '[m]')
+    expect([shell, flag, zero, marker, run]).toEqual(['sh', '-c', 'sh', '[m]', 'make test'])
+    expect(script).toContain('sh -e -c "$2" >/proc/1/fd/1 2>/proc/1/fd/2')
   })
 })
