@@ -280,6 +280,29 @@ jobs:
     expect(readFileSync(join(run.dir, 'logs/leaky.log'), 'utf8')).toContain('again ***')
   })
 
+  it('masks a multi-line secret whole and line by line, in stdout, logs and events', async () => {
+    const lines = ['-----BEGIN TEST KEY-----', 'bm90IGEgcmVhbCBrZXksIGJ1dCBpdCBwbGF5cyBvbmUgb24gdGVsZXZpc2lvbg', 'c2Vjb25kIGxpbmUgb2YgdGhlIGtleQ', '-----END TEST KEY-----']
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  deploy:
+    secrets: [DEPLOY_KEY]
+    steps:
+      - printf '%s\\n' "$DEPLOY_KEY"
+      - echo "second line alone - $(echo "$DEPLOY_KEY" | sed -n 2p) - done"
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir, env: {DEPLOY_KEY: `${lines.join('\n')}\n`}})
+    expect(result.code).toBe(0)
+    const run = lastRun(dir)
+    const log = readFileSync(join(run.dir, 'logs/deploy.log'), 'utf8')
+    for (const text of [result.stdout, log, readFileSync(join(run.dir, 'events.jsonl'), 'utf8')]) {
+      for (const line of lines) expect(text).not.toContain(line)
+    }
+    expect(log).toContain('second line alone - *** - done')
+  })
+
   it('refuses to start when a secret is missing, writing no run record', async () => {
     const dir = project({
       'jobs.yml': `version: 1
