@@ -7,8 +7,10 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import type {CleanupPolicy, Job, Step} from '../../../src/engine/pipeline/types.js'
 import type {ExecutorEvent, JobContext, RunOutcomeStatus} from '../../../src/engine/executor/types.js'
 import {connectDocker} from '../../../src/engine/executor/docker/connect.js'
+import {volumeName} from '../../../src/engine/executor/docker/container-spec.js'
 import type {DockerExecutor} from '../../../src/engine/executor/docker/docker-executor.js'
 import {OrcaError} from '../../../src/engine/errors.js'
+import {projectIdentity} from '../../../src/engine/project-identity.js'
 import {job as pipelineJob} from '../../helpers/pipeline.js'
 
 const IMAGE = 'orca-test/busybox:latest'
@@ -284,7 +286,7 @@ describe('DockerExecutor', () => {
         expect(left[0]).toMatch(/-kept created$/)
         expect(docker('ps', '-aq', '--filter', `label=orca.run=${h.ctx.runId}`, '--filter', 'label=orca.kept=true')).not.toBe('')
         // A kept container is not a leak, and cleanup of its run leaves it alone.
-        const leaks = await executor.findLeaks(() => false)
+        const leaks = await executor.findLeaks(() => false, {projectId: projectIdentity(dir).id})
         expect(leaks.map((l) => l.runId)).not.toContain(h.ctx.runId)
         await executor.cleanup(h.ctx.runId)
         expect(containersOf(h.ctx.runId)).toHaveLength(1)
@@ -307,33 +309,44 @@ describe('DockerExecutor', () => {
     expect(JSON.parse(inspect)[0].HostConfig).toMatchObject({Init: true, Privileged: false, SecurityOpt: ['no-new-privileges']})
   })
 
-  it('keeps named volumes across jobs, labelled and never reported as leaks', async () => {
+  it("keeps named volumes across a project's jobs, labelled with the project, apart from other projects' and never leaks", async () => {
     const name = `t-${randomBytes(4).toString('hex')}`
+    const project = projectIdentity(dir)
+    const otherDir = await mkdtemp(path.join(dir, 'other-project-'))
+    const names = [volumeName(project, name), volumeName(projectIdentity(otherDir), name)]
     try {
       const first = await harness(job([step('echo cached > /cache/value')], {volumes: {[name]: '/cache'}}))
       expect((await executor.runJob(first.ctx)).status).toBe('succeeded')
       const second = await harness(job([step('cat /cache/value')], {volumes: {[name]: '/cache'}}))
       expect((await executor.runJob(second.ctx)).status).toBe('succeeded')
       expect(second.output()).toBe('cached\n')
-      const labels = JSON.parse(docker('volume', 'inspect', '-f', '{{json .Labels}}', `orca-${name}`))
-      expect(labels).toEqual({'orca.managed': 'true', 'orca.volume': name})
-      expect((await executor.findLeaks(() => false)).map((l) => l.kind)).not.toContain('volume')
+      // Another project naming a volume the same way gets its own.
+      const other = await harness(job([step('cat /cache/value 2>/dev/null || echo empty')], {volumes: {[name]: '/cache'}}), {projectDir: otherDir})
+      expect((await executor.runJob(other.ctx)).status).toBe('succeeded')
+      expect(other.output()).toBe('empty\n')
+      const labels = JSON.parse(docker('volume', 'inspect', '-f', '{{json .Labels}}', names[0]!))
+      expect(labels).toEqual({'orca.managed': 'true', 'orca.volume': name, 'orca.project': project.id, 'orca.project-dir': project.dir})
+      expect((await executor.findLeaks(() => false, {projectId: project.id})).map((l) => l.kind)).not.toContain('volume')
     } finally {
-      execFileSync('docker', ['volume', 'rm', '-f', `orca-${name}`])
+      execFileSync('docker', ['volume', 'rm', '-f', ...names])
     }
   })
 
   it('reports leaks of a dead run and cleans them up', async () => {
     const h = await harness(job([step('sleep 60')]))
+    const scope = {projectId: projectIdentity(dir).id}
     const promise = executor.runJob(h.ctx)
     // While the job runs, its container is a leak to anyone who believes the run is dead.
     let leaks: Awaited<ReturnType<DockerExecutor['findLeaks']>> = []
     for (let i = 0; i < 100 && leaks.length === 0; i++) {
-      leaks = (await executor.findLeaks((run) => run !== h.ctx.runId)).filter((l) => l.runId === h.ctx.runId)
+      leaks = (await executor.findLeaks((run) => run !== h.ctx.runId, scope)).filter((l) => l.runId === h.ctx.runId)
       if (leaks.length === 0) await new Promise((r) => setTimeout(r, 50))
     }
     expect(leaks).toEqual([expect.objectContaining({kind: 'container', runId: h.ctx.runId, job: 'build'})])
-    expect(await executor.findLeaks((run) => run === h.ctx.runId)).not.toContainEqual(expect.objectContaining({runId: h.ctx.runId}))
+    expect(await executor.findLeaks((run) => run === h.ctx.runId, scope)).not.toContainEqual(expect.objectContaining({runId: h.ctx.runId}))
+    // Another project's view of the engine does not include this project's leak.
+    const elsewhere = {projectId: projectIdentity(path.join(dir, 'another-project')).id}
+    expect(await executor.findLeaks(() => false, elsewhere)).not.toContainEqual(expect.objectContaining({runId: h.ctx.runId}))
     await executor.cleanup(h.ctx.runId)
     const outcome = await promise
     expect(outcome.status).toBe('failed')

@@ -3,6 +3,8 @@ import type Docker from 'dockerode'
 import {processStartTime} from '../../process-identity.js'
 import {OrcaError} from '../../errors.js'
 import type {Job} from '../../pipeline/types.js'
+import type {ProjectIdentity} from '../../project-identity.js'
+import type {ResourceScope} from '../types.js'
 
 export const LABEL = {
   managed: 'orca.managed',
@@ -14,6 +16,8 @@ export const LABEL = {
   policy: 'orca.policy',
   volume: 'orca.volume',
   kept: 'orca.kept',
+  project: 'orca.project',
+  projectDir: 'orca.project-dir',
 } as const
 
 /** Repository of the images that hold kept containers' filesystems (see DockerExecutor.keep). */
@@ -60,15 +64,26 @@ export function containerName(runId: string, job: string): string {
   return `orca-${runId}-${job}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
 }
 
-/** Docker's name of the named volume `name` of jobs.yml. */
-export function volumeName(name: string): string {
-  return `orca-${name}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
+/** Docker's name of the named volume `name` of a project's jobs.yml: each project has its own. */
+export function volumeName(project: ProjectIdentity, name: string): string {
+  return `orca-${project.id}-${name}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
 }
 
-/** Labels that identify the orca process that owns a container (for leak detection). */
-export function ownerLabels(runId: string, job: string): Record<string, string> {
+/** Labels on everything orca creates: orca made it, for this project (`orca clean` acts on one project by default). */
+export function projectLabels(project: ProjectIdentity): Record<string, string> {
+  return {[LABEL.managed]: 'true', [LABEL.project]: project.id, [LABEL.projectDir]: project.dir}
+}
+
+/** The label filter of a listing: orca's resources of one project, or of every project. */
+export function scopeFilter(scope: ResourceScope): string[] {
+  const managed = `${LABEL.managed}=true`
+  return 'projectId' in scope ? [managed, `${LABEL.project}=${scope.projectId}`] : [managed]
+}
+
+/** Labels that identify a container's project and the orca process that owns it (for leak detection). */
+export function ownerLabels(runId: string, job: string, project: ProjectIdentity): Record<string, string> {
   return {
-    [LABEL.managed]: 'true',
+    ...projectLabels(project),
     [LABEL.run]: runId,
     [LABEL.job]: job,
     [LABEL.host]: os.hostname(),
@@ -90,7 +105,7 @@ export function numericUser(user: string | undefined): {uid: number; gid: number
 
 /** The create options of a job's container. Job env is not set here: it goes to each exec, so
  * secret values never appear in `docker inspect` of the container. */
-export function containerSpec(runId: string, job: Job, policy: string, imageId: string): Docker.ContainerCreateOptions {
+export function containerSpec(runId: string, job: Job, policy: string, imageId: string, project: ProjectIdentity): Docker.ContainerCreateOptions {
   const resources = job.resources
   // The schema allows only these; a value from elsewhere (an API caller) must not reach the host's namespaces.
   if (!NETWORKS.has(job.network)) throw new OrcaError('config', `jobs.${job.name}.network: expected bridge or none, got "${job.network}"`)
@@ -106,7 +121,7 @@ export function containerSpec(runId: string, job: Job, policy: string, imageId: 
     AttachStderr: false,
     WorkingDir: job.workdir,
     User: job.user ?? '',
-    Labels: {...ownerLabels(runId, job.name), [LABEL.policy]: policy},
+    Labels: {...ownerLabels(runId, job.name, project), [LABEL.policy]: policy},
     HostConfig: {
       Init: true,
       Privileged: false,
@@ -129,7 +144,7 @@ export function containerSpec(runId: string, job: Job, policy: string, imageId: 
       LogConfig: {Type: 'none', Config: {}},
       Mounts: Object.entries(job.volumes).map(([name, target]) => ({
         Type: 'volume' as const,
-        Source: volumeName(name),
+        Source: volumeName(project, name),
         Target: target,
       })),
     },

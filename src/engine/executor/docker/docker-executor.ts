@@ -2,13 +2,14 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import type Docker from 'dockerode'
 import {formatDuration} from '../../duration.js'
 import {OrcaError} from '../../errors.js'
-import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, RunOutcomeStatus, StepResult} from '../types.js'
+import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
+import {projectIdentity, type ProjectIdentity} from '../../project-identity.js'
 import {workspaceArchive} from '../archive/pack.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
 import {collectArtifacts} from './artifacts.js'
 import {dockerMessage, statusCode, withTimeout} from './call.js'
 import {ContainerOutput, stepMarker} from './container-output.js'
-import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, stepCommand, volumeName} from './container-spec.js'
+import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, projectLabels, stepCommand, volumeName} from './container-spec.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
 import {ensureImage} from './images.js'
@@ -118,8 +119,9 @@ export class DockerExecutor implements Executor {
     try {
       if (stopper.reason) throw new OrcaError('cancelled', stopper.message ?? 'stopped')
       imageId = await ensureImage(this.docker, job.image, ctx.cancel)
-      await this.ensureVolumes(job.volumes)
-      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId)
+      const project = projectIdentity(ctx.projectDir)
+      await this.ensureVolumes(job.volumes, project)
+      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project)
       container = await withTimeout(this.docker.createContainer(spec), 'create container')
       ctx.emit({type: 'job.container', containerId: container.id, imageId})
       stopper.attach(container)
@@ -172,25 +174,14 @@ export class DockerExecutor implements Executor {
     await removeRunContainers(this.docker, runId)
   }
 
-  async findLeaks(isRunAlive: (runId: string) => boolean): Promise<Leak[]> {
-    return listLeaks(this.docker, isRunAlive)
+  async findLeaks(isRunAlive: (runId: string) => boolean, scope: ResourceScope): Promise<Leak[]> {
+    return listLeaks(this.docker, isRunAlive, scope)
   }
 
   /** Removes one leak found by `findLeaks`. */
   async removeLeak(leak: Leak): Promise<void> {
     if (leak.kind === 'container') await removeContainer(this.docker.getContainer(leak.id))
     else if (leak.kind === 'network') await withTimeout(this.docker.getNetwork(leak.id).remove(), 'remove network')
-  }
-
-  /** Removes every container kept by policy and the image holding its filesystem (`orca clean --kept`); returns their names. */
-  async removeKept(): Promise<string[]> {
-    const filters = {label: [`${LABEL.managed}=true`, `${LABEL.kept}=true`]}
-    const kept = await withTimeout(this.docker.listContainers({all: true, filters}), 'list containers')
-    for (const info of kept) {
-      await removeContainer(this.docker.getContainer(info.Id))
-      await withTimeout(this.docker.getImage(info.ImageID).remove(), 'remove image').catch(() => undefined)
-    }
-    return kept.map((info) => (info.Names[0] ?? info.Id).replace(/^\//, ''))
   }
 
   /** True when the engine answers a ping within a few seconds. */
@@ -276,11 +267,11 @@ export class DockerExecutor implements Executor {
     return records
   }
 
-  private async ensureVolumes(volumes: Record<string, string>): Promise<void> {
+  private async ensureVolumes(volumes: Record<string, string>, project: ProjectIdentity): Promise<void> {
     for (const name of Object.keys(volumes)) {
-      // Creating a volume that exists returns it unchanged, so concurrent jobs can share one.
+      // Creating a volume that exists returns it unchanged, so concurrent jobs of a project share one.
       await withTimeout(
-        this.docker.createVolume({Name: volumeName(name), Labels: {[LABEL.managed]: 'true', [LABEL.volume]: name}}),
+        this.docker.createVolume({Name: volumeName(project, name), Labels: {...projectLabels(project), [LABEL.volume]: name}}),
         `create volume ${name}`,
       )
     }

@@ -4,7 +4,8 @@ import {containerSpec, DEFAULT_PIDS_LIMIT, KEPT_CAPABILITIES, stepCommand} from 
 import type {Job} from '../../../../src/engine/pipeline/types.js'
 import {job} from '../../../helpers/pipeline.js'
 
-const spec = (j: Job) => containerSpec('20261125T203015123Z-3f9a1c', j, 'always_remove', 'sha256:abc')
+const project = {id: '0123456789ab', dir: '/home/dev/app'}
+const spec = (j: Job) => containerSpec('20261125T203015123Z-3f9a1c', j, 'always_remove', 'sha256:abc', project)
 
 describe('containerSpec', () => {
   it('hardens every job: no new privileges, a short capability list, a pids limit, no engine log, no privileged mode', () => {
@@ -33,8 +34,20 @@ describe('containerSpec', () => {
 
   it('mounts only named volumes, never the Docker socket or another host path', () => {
     const mounts = spec(job('build', {volumes: {'npm-cache': '/root/.npm'}})).HostConfig!.Mounts
-    expect(mounts).toEqual([{Type: 'volume', Source: 'orca-npm-cache', Target: '/root/.npm'}])
+    expect(mounts).toEqual([{Type: 'volume', Source: 'orca-0123456789ab-npm-cache', Target: '/root/.npm'}])
     expect(JSON.stringify(spec(job('build')))).not.toContain('docker.sock')
+  })
+
+  it("labels the container with its project's identity and folder, its run, job and owner", () => {
+    expect(spec(job('build')).Labels).toMatchObject({
+      'orca.managed': 'true',
+      'orca.project': '0123456789ab',
+      'orca.project-dir': '/home/dev/app',
+      'orca.run': '20261125T203015123Z-3f9a1c',
+      'orca.job': 'build',
+      'orca.policy': 'always_remove',
+      'orca.pid': String(process.pid),
+    })
   })
 
   it('applies the job resources: cpus, memory and pids', () => {
