@@ -6,7 +6,8 @@ export type OutputMode = (typeof OUTPUT_MODES)[number]
 /** `orca run`'s arguments once parsed, by oclif or by `parseRunArgv`. */
 export interface RunArgs {
   targets: string[]
-  file: string
+  /** `-f`; undefined = jobs.yml of the project found from the working directory. */
+  file?: string
   concurrency?: number
   noCache: boolean
   dryRun: boolean
@@ -44,7 +45,7 @@ export const RUN_FLAGS: Record<string, FlagSpec> = {
  * bad value) returns undefined so oclif parses it and owns the usage error.
  */
 export function parseRunArgv(argv: readonly string[]): RunArgs | undefined {
-  const args: RunArgs = {targets: [], file: 'jobs.yml', noCache: false, dryRun: false, failFast: false, output: 'auto', env: []}
+  const args: RunArgs = {targets: [], noCache: false, dryRun: false, failFast: false, output: 'auto', env: []}
   const seen = new Set<string>()
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!

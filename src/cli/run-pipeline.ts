@@ -8,6 +8,7 @@ import type {RunResult} from '../engine/run/scheduler.js'
 import {prefetchImageIds, prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
 import {onBrokenPipe} from './broken-pipe.js'
 import {parseEnvFlags} from './env-values.js'
+import {locateProject} from './project.js'
 import type {OutputMode, RunArgs} from './run-argv.js'
 
 export interface RunPipelineOptions extends RunRequest {
@@ -25,12 +26,12 @@ export interface RunPipelineOptions extends RunRequest {
 /** A reporter that says itself that the run is being cancelled (the live view owns the screen). */
 type Reporter = EventSink & {showCancelling?(count: number): void}
 
-/** `orca run` with parsed arguments, in this process's directory and on its streams. */
-export function runCommand(args: RunArgs, orcaVersion: string): Promise<number> {
+/** `orca run` with parsed arguments, in the project found from this process's directory and on its streams. */
+export async function runCommand(args: RunArgs, orcaVersion: string): Promise<number> {
+  const project = locateProject({cwd: process.cwd(), file: args.file, stderr: process.stderr, needsJobsFile: true})
   return runPipeline({
-    cwd: process.cwd(),
+    ...project,
     env: process.env,
-    file: args.file,
     targets: args.targets,
     concurrency: args.concurrency,
     noCache: args.noCache,
@@ -107,12 +108,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   }
   if (junit?.error) options.stderr.write(`error: cannot write the JUnit report ${options.junit}: ${junit.error.message}\n`)
 
-  if (result.status === 'cancelled') return 130
   if (result.infraError) {
-    options.stderr.write(`error: ${result.infraError.message}\n`)
-    if (result.infraError.hint) options.stderr.write(`hint: ${result.infraError.hint}\n`)
-    return 3
+    // Said once, here, with its hint: the job lines and the summary above only refer to it.
+    const {formatRunError} = await import('../engine/report/ci.js')
+    options.stderr.write(formatRunError(result.infraError, options.env))
   }
+  if (result.status === 'cancelled') return 130
+  if (result.infraError) return 3
   return result.status === 'succeeded' ? 0 : 1
 }
 

@@ -17,7 +17,7 @@ export default class Clean extends OrcaCommand {
   --runs     recorded runs under the runs directory, all finished ones or those started more than --older-than ago; live runs are never removed
   --cache    every cache entry
 
-Only what orca labelled (orca.managed=true) or wrote under its runs and cache directories is touched. Docker resources are those of this project (the directory holding jobs.yml, or -f FILE; every resource orca creates is labelled with its project) unless --all-projects is given: one engine is often shared by many projects. A run counts as alive while its lock says so (see docs/history.md): the containers of a run another orca process is running are never leaks. --dry-run lists what would be removed and removes nothing.
+Only what orca labelled (orca.managed=true) or wrote under its runs and cache directories is touched. Docker resources are those of this project (the folder holding jobs.yml, found as orca run finds it, or the folder of -f FILE; every resource orca creates is labelled with its project) unless --all-projects is given: one engine is often shared by many projects. A run counts as alive while its lock says so (see docs/history.md): the containers of a run another orca process is running are never leaks. --dry-run lists what would be removed and removes nothing.
 
 Exit codes: 0 done, 2 usage error, 3 Docker unreachable or a removal failed.`
 
@@ -38,7 +38,7 @@ Exit codes: 0 done, 2 usage error, 3 Docker unreachable or a removal failed.`
     'older-than': Flags.string({description: 'with --runs: only runs started longer ago than this, e.g. 7d, 12h', dependsOn: ['runs']}),
     cache: Flags.boolean({description: 'remove every cache entry'}),
     'all-projects': Flags.boolean({description: "with --leaks, --kept, --volumes: every project's resources on the engine, not only this project's"}),
-    file: Flags.string({char: 'f', description: 'pipeline file whose project to clean (its directory is the project)', default: 'jobs.yml'}),
+    file: Flags.string({char: 'f', description: 'pipeline file whose project to clean (default: jobs.yml, found in this folder or the nearest parent holding one)'}),
     'dry-run': Flags.boolean({description: 'list what would be removed, remove nothing'}),
   }
 
@@ -46,14 +46,17 @@ Exit codes: 0 done, 2 usage error, 3 Docker unreachable or a removal failed.`
     const {flags} = await this.parse(Clean)
     const selection = parseSelection(flags)
     const dryRun = flags['dry-run']
-    const [{loadConfig}, {cleanTasks}, {projectIdentity}, {Listr}] = await Promise.all([
+    const [{locateProject}, {loadConfig}, {cleanTasks}, {projectIdentity}, {Listr}] = await Promise.all([
+      import('../cli/project.js'),
       import('../engine/config/load.js'),
       import('../engine/maintenance/clean.js'),
       import('../engine/project-identity.js'),
       import('listr2'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
-    const projectDir = path.dirname(path.resolve(flags.file))
+    const project = locateProject({cwd: process.cwd(), file: flags.file, stderr: process.stderr, needsJobsFile: false})
+    const config = await loadConfig({cwd: project.cwd, projectDir: project.projectDir, env: process.env})
+    // The project a run labels its resources with is the folder of its jobs file (Pipeline.projectDir).
+    const projectDir = path.dirname(path.resolve(project.cwd, project.file))
     const tasks = cleanTasks(selection, {
       runsDir: config.runsDir,
       cacheDir: config.cacheDir,

@@ -22,21 +22,21 @@ Exit codes: 0 explained, 2 unknown job or invalid jobs.yml.`
   }
 
   static override flags = {
-    file: Flags.string({char: 'f', description: 'pipeline file', default: 'jobs.yml'}),
+    file: Flags.string({char: 'f', description: 'pipeline file (default: jobs.yml, found in this folder or the nearest parent holding one)'}),
     env: envFlag('an environment override as the run would get it (KEY=VALUE, repeatable)'),
     json: Flags.boolean({description: 'print the explanation as JSON'}),
   }
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(Explain)
-    const [{explainTarget}, {formatExplanation}] = await Promise.all([
+    const [{locateProject}, {explainTarget}, {formatExplanation}] = await Promise.all([
+      import('../cli/project.js'),
       import('../engine/cache/explain-target.js'),
       import('../engine/cache/explain.js'),
     ])
     const explanation = await explainTarget({
-      cwd: process.cwd(),
+      ...locateProject({cwd: process.cwd(), file: flags.file, stderr: process.stderr, needsJobsFile: true}),
       env: process.env,
-      file: flags.file,
       job: args.job,
       envOverrides: parseEnvFlags(flags.env ?? []),
     })

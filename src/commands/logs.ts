@@ -34,13 +34,13 @@ Exit codes: 0 printed, 2 unknown run or job, or usage error.`
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(Logs)
-    const [{loadConfig}, {resolveRunId}, {readEvents, readRunRecord}, {followRun, LogPrinter}] = await Promise.all([
-      import('../engine/config/load.js'),
+    const [{projectConfig}, {resolveRunId}, {readEvents, readRunRecord}, {followRun, LogPrinter}] = await Promise.all([
+      import('../cli/project.js'),
       import('../engine/run/run-id.js'),
       import('../engine/run/store.js'),
       import('../engine/history/logs.js'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const config = await projectConfig()
     const id = await resolveRunId(config.runsDir, args.run)
     if (flags.job !== undefined) {
       const record = await readRunRecord(config.runsDir, id)

@@ -29,7 +29,7 @@ Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid job
   }
 
   static override flags = {
-    file: Flags.string({char: 'f', description: 'pipeline file', default: 'jobs.yml'}),
+    file: Flags.string({char: 'f', description: 'pipeline file (default: jobs.yml, found in this folder or the nearest parent holding one)'}),
     concurrency: Flags.integer({char: 'j', description: 'jobs run at once (default: config, else number of CPUs)', min: 1}),
     'no-cache': Flags.boolean({description: 'run every job even when its key is cached'}),
     'dry-run': Flags.boolean({description: 'print the plan and run nothing'}),

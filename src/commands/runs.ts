@@ -26,12 +26,12 @@ Exit codes: 0 listed (also when there are no runs), 2 usage or configuration err
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(Runs)
-    const [{loadConfig}, {inspectRuns}, {formatRunsTable}] = await Promise.all([
-      import('../engine/config/load.js'),
+    const [{projectConfig}, {inspectRuns}, {formatRunsTable}] = await Promise.all([
+      import('../cli/project.js'),
       import('../engine/history/abandon.js'),
       import('../engine/history/format.js'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const config = await projectConfig()
     const records = (await inspectRuns(config.runsDir)).filter((r) => flags.status === undefined || r.status === flags.status).slice(0, flags.limit)
     process.stdout.write(flags.json ? JSON.stringify(records, null, 2) + '\n' : formatRunsTable(records))
   }

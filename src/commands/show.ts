@@ -28,13 +28,13 @@ Exit codes: 0 shown, 2 unknown run or usage error.`
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(Show)
-    const [{loadConfig}, {resolveRunId}, {inspectRun}, {formatRunDetails}] = await Promise.all([
-      import('../engine/config/load.js'),
+    const [{projectConfig}, {resolveRunId}, {inspectRun}, {formatRunDetails}] = await Promise.all([
+      import('../cli/project.js'),
       import('../engine/run/run-id.js'),
       import('../engine/history/abandon.js'),
       import('../engine/history/format.js'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const config = await projectConfig()
     const id = await resolveRunId(config.runsDir, args.run)
     const record = await inspectRun(config.runsDir, id)
     if (flags.json) {

@@ -120,17 +120,24 @@ describe('orca clean (real engine)', () => {
     expect(containers(`orca.run=${leakOfTwo}`)).toHaveLength(0)
   })
 
-  it('takes the project from -f: a pipeline in a subfolder is a project of its own', async () => {
-    const dir = newProject({'ci/jobs.yml': PIPELINE})
+  it('takes the project from -f, or finds it from a subfolder as orca run does', async () => {
+    const dir = newProject({'ci/jobs.yml': PIPELINE, 'ci/deeper/notes.txt': 'a subfolder\n'})
     projectDirs.push(join(dir, 'ci'))
-    const runId = await leak(dir, ['-f', 'ci/jobs.yml'])
+    const first = await leak(dir, ['-f', 'ci/jobs.yml'])
+    // The folder above holds no jobs.yml: it is another project, and the leak is not its own.
     const here = await orca(['clean', '--leaks'], {cwd: dir})
-    expect(here.stdout).not.toContain(runId)
-    expect(containers(`orca.run=${runId}`)).toHaveLength(1)
-    const there = await orca(['clean', '--leaks', '-f', 'ci/jobs.yml'], {cwd: dir})
-    expect(there.code).toBe(0)
-    expect(there.stdout).toContain(`removed container orca-${runId}-sleeper`)
-    expect(containers(`orca.run=${runId}`)).toHaveLength(0)
+    expect(here.stdout).not.toContain(first)
+    expect(containers(`orca.run=${first}`)).toHaveLength(1)
+    const named = await orca(['clean', '--leaks', '-f', 'ci/jobs.yml'], {cwd: dir})
+    expect(named.code).toBe(0)
+    expect(named.stdout).toContain(`removed container orca-${first}-sleeper`)
+    expect(containers(`orca.run=${first}`)).toHaveLength(0)
+
+    const second = await leak(join(dir, 'ci'))
+    const found = await orca(['clean', '--leaks'], {cwd: join(dir, 'ci/deeper')})
+    expect(found.code).toBe(0)
+    expect(found.stdout).toContain(`removed container orca-${second}-sleeper`)
+    expect(containers(`orca.run=${second}`)).toHaveLength(0)
   })
 
   it("removes this project's named volumes only, and refuses --all-projects without a Docker task", async () => {

@@ -23,6 +23,9 @@ export interface CliOptions {
   onSpawn?: (child: ChildProcess) => void
 }
 
+/** Neither CI flavour nor colour unless a test asks: the suite itself may run in a CI. */
+export const NEUTRAL_ENV = {CI: undefined, GITHUB_ACTIONS: undefined, GITLAB_CI: undefined, GITHUB_STEP_SUMMARY: undefined}
+
 /** Runs `orca ARGS` in a child process and collects its exit code and output. */
 export function orca(args: string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {

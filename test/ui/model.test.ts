@@ -78,7 +78,7 @@ function manyJobs(count: number, running: number[], failed: number[] = []): View
     lines: running.includes(i) ? ['a', 'b', 'c', 'd'] : [],
     detail: '',
   }))
-  return {runId: 'r', status: 'running', jobs, pulls: [], done: 0, total: count, elapsedMs: 0, cancelling: 0, error: null}
+  return {runId: 'r', status: 'running', jobs, pulls: [], done: 0, total: count, elapsedMs: 0, cancelling: 0}
 }
 
 describe('layoutJobs', () => {

@@ -18,13 +18,13 @@ export default class CacheLs extends OrcaCommand {
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(CacheLs)
-    const [{loadConfig}, {CacheStore}, {listEntries}, {formatEntries}] = await Promise.all([
-      import('../../engine/config/load.js'),
+    const [{projectConfig}, {CacheStore}, {listEntries}, {formatEntries}] = await Promise.all([
+      import('../../cli/project.js'),
       import('../../engine/cache/store.js'),
       import('../../engine/cache/maintenance.js'),
       import('../../engine/cache/format-entries.js'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const config = await projectConfig()
     const entries = listEntries(new CacheStore(config.cacheDir))
     process.stdout.write(flags.json ? `${JSON.stringify(entries, null, 2)}\n` : formatEntries(entries, config.cacheDir, config.cache.maxSizeBytes))
   }

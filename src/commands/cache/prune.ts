@@ -19,14 +19,14 @@ export default class CachePrune extends OrcaCommand {
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(CachePrune)
-    const [{loadConfig}, {CacheStore}, {pruneCache}, {parseSize}, {formatBytes}] = await Promise.all([
-      import('../../engine/config/load.js'),
+    const [{projectConfig}, {CacheStore}, {pruneCache}, {parseSize}, {formatBytes}] = await Promise.all([
+      import('../../cli/project.js'),
       import('../../engine/cache/store.js'),
       import('../../engine/cache/maintenance.js'),
       import('../../engine/pipeline/size.js'),
       import('../../engine/cache/format-entries.js'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const config = await projectConfig()
     let maxBytes = config.cache.maxSizeBytes
     if (flags['max-size'] !== undefined) {
       maxBytes = parseSize(flags['max-size'])

@@ -8,6 +8,8 @@ import {openRunCache, projectFilesOf} from './open.js'
 
 export interface ExplainRequest {
   cwd: string
+  /** The project's folder, where the config search starts; default: cwd. */
+  projectDir?: string
   env: NodeJS.ProcessEnv
   /** Pipeline file, relative to cwd. */
   file: string
@@ -18,7 +20,7 @@ export interface ExplainRequest {
 
 /** `orca explain JOB`: loads the project, keys the job and its needs, compares with the last cached key. */
 export async function explainTarget(request: ExplainRequest): Promise<Explanation> {
-  const config = await loadConfig({cwd: request.cwd, env: request.env})
+  const config = await loadConfig({cwd: request.cwd, projectDir: request.projectDir, env: request.env})
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const plan = planRun(pipeline, [request.job])
   const projectFiles = projectFilesOf(config, pipeline)

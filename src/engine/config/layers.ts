@@ -16,8 +16,9 @@ export const DEFAULT_SERVE_PORT = 7077
 export const DEFAULT_TIMEOUT_MS = 30 * 60_000
 
 /** The one place precedence lives: flags > environment > config file > built-in defaults. */
-export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; fileDir?: string; env: ConfigLayer; flags: ConfigLayer; configFile?: string}): ResolvedConfig {
-  const baseDir = layers.fileDir ?? cwd
+export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: string; env: ConfigLayer; flags: ConfigLayer; configFile?: string}): ResolvedConfig {
+  // Where `.orca/runs` and `.orca/cache` go when nothing sets them.
+  const baseDir = layers.baseDir ?? cwd
   const defaults: ConfigLayer = {
     runsDir: path.resolve(baseDir, '.orca/runs'),
     cacheDir: path.resolve(baseDir, '.orca/cache'),

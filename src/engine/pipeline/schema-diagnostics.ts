@@ -4,7 +4,7 @@ import type {Diagnostic} from '../errors.js'
 import {DURATION_PATTERN} from '../duration.js'
 import {SIZE_PATTERN} from './size.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
-import {formatPath, locate} from './yaml-source.js'
+import {formatPath, locate, singleQuoted} from './yaml-source.js'
 
 const NAME_PATTERN = '^[a-z0-9][a-z0-9_-]*$'
 
@@ -64,6 +64,13 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
       (other) => other !== error && !dropped.has(other) && isWithin(other.instancePath, error.instancePath) && other.schemaPath.startsWith(`${error.schemaPath}/`),
     )
     const nested = related.some((other) => other !== error && !dropped.has(other) && other.instancePath.startsWith(`${error.instancePath}/`))
+    // `- echo key: value` is YAML for a one-key mapping: say that, not which keys a step allows.
+    const colon = branchTypes.includes('string') ? unquotedColon(error.data) : undefined
+    if (colon !== undefined && related.some((o) => o.keyword === 'additionalProperties' && o.instancePath === error.instancePath && o.params.additionalProperty === colon.key)) {
+      for (const other of related) if (other !== error && isWithin(other.instancePath, error.instancePath)) dropped.add(other)
+      error.params = {...error.params, branchTypes, unquotedColon: colon.text}
+      continue
+    }
     if (hasDetail || nested) dropped.add(error)
     else error.params = {...error.params, branchTypes}
   }
@@ -108,6 +115,9 @@ function describe(error: ErrorObject): {path: NodePath; on: 'value' | 'key'; mes
     case 'oneOf':
     case 'anyOf': {
       const types = (error.params.branchTypes as string[] | undefined) ?? []
+      if (typeof error.params.unquotedColon === 'string') {
+        return {path, on: 'value', message: `the ": " in it makes this a mapping, not text; quote it: ${singleQuoted(error.params.unquotedColon)}`}
+      }
       if (types.length === 0) return {path, on: 'value', message: error.message ?? 'is invalid'}
       // `- true` or `- 42` as a step is YAML's boolean or number, not the shell command.
       const quote = types.includes('string') && ['boolean', 'number'].includes(typeof error.data) ? ` (quote it to mean the text: "${String(error.data)}")` : ''
@@ -125,6 +135,16 @@ function describe(error: ErrorObject): {path: NodePath; on: 'value' | 'key'; mes
     default:
       return {path, on: 'value', message: error.message ?? 'is invalid'}
   }
+}
+
+/** `{"echo key": "value"}`, as YAML reads `echo key: value`: one key and a plain value; the text it came from. */
+function unquotedColon(data: unknown): {key: string; text: string} | undefined {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined
+  const entries = Object.entries(data)
+  if (entries.length !== 1) return undefined
+  const [key, value] = entries[0]!
+  if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) return undefined
+  return {key, text: value === null ? `${key}:` : `${key}: ${String(value)}`}
 }
 
 /** `/jobs/build/steps/1` → `['jobs', 'build', 'steps', 1]`; numeric segments are array indices only where ajv says so. */

@@ -44,7 +44,7 @@ export function parseYaml(text: string, file: string, base: NodePath = []): Pars
   if (doc.errors.length > 0) {
     const diagnostics = doc.errors.map((error): Diagnostic => {
       const {line, col} = lineCounter.linePos(Math.max(0, error.pos[0]))
-      return {file, line, column: col, path: '', message: syntaxMessage(error.message)}
+      return {file, line, column: col, path: '', message: syntaxMessage(error.message) + colonHint(error.code, text, error.pos[0])}
     })
     return {source, diagnostics, fatal: true}
   }
@@ -143,6 +143,26 @@ function syntaxMessage(message: string): string {
   // The parser turns its own stack overflow on absurd nesting into a syntax error.
   if (/call stack/i.test(message)) return 'the document is nested too deeply to read'
   return `invalid YAML: ${message.replace(/\s+/g, ' ').trim()}`
+}
+
+/**
+ * `run: echo a: b` is a syntax error (a mapping inside a compact one): the value needs quotes.
+ * Suggests them around the line's value, e.g. `run: 'echo a: b'`.
+ */
+function colonHint(code: string, text: string, offset: number): string {
+  if (code !== 'BLOCK_AS_IMPLICIT_KEY') return ''
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1
+  const lineEnd = text.indexOf('\n', offset)
+  const line = text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd).trim().replace(/^(- +)+/, '')
+  // A key-like first word is the key the user meant (`run: …`); otherwise the whole item is the text.
+  const keyed = /^([A-Za-z_][\w-]*): +(.+)$/.exec(line)
+  const suggestion = keyed ? `${keyed[1]}: ${singleQuoted(keyed[2]!)}` : singleQuoted(line)
+  return `; a ": " inside a plain value starts a mapping: quote the value, e.g. ${suggestion}`
+}
+
+/** YAML's single-quoted form: only `'` needs escaping, by doubling it. */
+export function singleQuoted(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`
 }
 
 function parserFailure(error: unknown): string {

@@ -53,7 +53,7 @@ export abstract class GroupedReporter extends PlainReporter {
     } else {
       const lines = [...group.lines]
       if (group.omitted > 0) lines.push(`… ${group.omitted} more lines: orca logs ${this.record?.id ?? 'latest'} --job ${job}`)
-      this.write(this.groupStart(job, `[${job}] ${describeJob(record)}`, record))
+      this.write(this.groupStart(job, `[${job}] ${describeJob(record, this.runError)}`, record))
       for (const line of this.fence(lines)) this.write(line)
       this.write(this.groupEnd(job, record))
     }
@@ -88,6 +88,8 @@ export class GithubReporter extends GroupedReporter {
   }
 
   protected override annotate(job: string, record: JobRecord): void {
+    // The run's own error becomes one annotation when the run ends (`formatRunError`), not one per job.
+    if (record.error?.kind === 'infra' && record.error.message === this.runError) return
     this.write(`::error title=${escapeProperty(`orca: ${job}`)}::${escapeData(describeJob(record))}`)
   }
 
@@ -97,7 +99,7 @@ export class GithubReporter extends GroupedReporter {
       const record = this.record?.jobs[job]
       if (record === undefined) continue
       this.write('')
-      this.write(this.paint('red', `✗ [${job}] ${describeJob(record)}`))
+      this.write(this.paint('red', `✗ [${job}] ${describeJob(record, this.runError)}`))
       if (tail.length > 0) for (const line of this.fence(tail)) this.write(line)
     }
   }
@@ -141,6 +143,18 @@ export function ciFlavour(env: NodeJS.ProcessEnv): CiFlavour | undefined {
   if (env.GITHUB_ACTIONS === 'true') return 'github'
   if (env.GITLAB_CI === 'true') return 'gitlab'
   return undefined
+}
+
+/**
+ * The run's error (Docker unreachable, an image missing) as orca says it once, after the summary,
+ * on stderr: `error:` and `hint:` lines, or under GitHub Actions one `::error` annotation carrying both.
+ */
+export function formatRunError(error: {message: string; hint?: string}, env: NodeJS.ProcessEnv): string {
+  if (ciFlavour(env) === 'github') {
+    const text = error.hint ? `${error.message}\nhint: ${error.hint}` : error.message
+    return `::error title=orca::${escapeData(text)}\n`
+  }
+  return `error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`
 }
 
 /** The line reporter for where orca runs: GitHub Actions, GitLab CI or anything else. */

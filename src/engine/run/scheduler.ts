@@ -11,7 +11,7 @@ import {selectInputs} from '../plan/inputs.js'
 import type {CleanupPolicy, Job, Pipeline} from '../pipeline/types.js'
 import type {EventBody, EventSink, JobStatus, OrcaEvent, RunStatus} from './events.js'
 import {maskString} from './masker.js'
-import {OutputBudget, OutputStream} from './output.js'
+import {OutputBudget, StepOutput} from './output.js'
 
 /** Everything a run needs; the CLI and the HTTP server both build one of these. */
 export interface RunOptions {
@@ -175,33 +175,27 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     budget: OutputBudget,
   ): Promise<JobOutcome> => {
     const recording = keyed?.job.cache === true
-    const streams = new Map<string, OutputStream>()
-    const stream = (step: number, kind: 'stdout' | 'stderr'): OutputStream => {
-      const id = `${step}:${kind}`
-      let s = streams.get(id)
-      if (!s) {
-        s = new OutputStream(emitter.secrets, (all) => {
+    const outputs = new Map<number, StepOutput>()
+    const outputOf = (step: number): StepOutput => {
+      let output = outputs.get(step)
+      if (!output) {
+        output = new StepOutput(emitter.secrets, (stream, all) => {
           const text = budget.take(all)
           if (!text) return
-          if (recording) record.output.push({step, stream: kind, text})
-          emitter.emit({type: 'step.output', job: job.name, step, stream: kind, text})
+          if (recording) record.output.push({step, stream, text})
+          emitter.emit({type: 'step.output', job: job.name, step, stream, text})
         })
-        streams.set(id, s)
+        outputs.set(step, output)
       }
-      return s
-    }
-    const endStreams = (step: number): void => {
-      for (const kind of ['stdout', 'stderr'] as const) {
-        streams.get(`${step}:${kind}`)?.end()
-        streams.delete(`${step}:${kind}`)
-      }
+      return output
     }
     const onEvent = (e: ExecutorEvent): void => {
       switch (e.type) {
         case 'step.output':
-          return stream(e.step, e.stream).write(e.chunk)
+          return outputOf(e.step).write(e.stream, e.chunk)
         case 'step.finished':
-          endStreams(e.result.index)
+          outputs.get(e.result.index)?.end()
+          outputs.delete(e.result.index)
           return emitter.emit({type: 'step.finished', job: job.name, ...e.result})
         case 'job.artifact':
           return emitter.emit({type: 'job.artifact', job: job.name, ...e.artifact})
@@ -327,16 +321,22 @@ function maskDeep<T>(value: T, secrets: string[]): T {
 export function resolveSecrets(plan: Plan, env: NodeJS.ProcessEnv): Record<string, string> {
   const secrets: Record<string, string> = {}
   const missing: string[] = []
+  const names = new Set<string>()
   for (const job of plan.jobs.values()) {
     for (const name of job.secrets) {
       const value = env[name]
-      if (value === undefined) missing.push(`${name} (jobs.${job.name}.secrets)`)
-      else secrets[name] = value
+      if (value !== undefined) secrets[name] = value
+      else {
+        missing.push(`${name} (jobs.${job.name}.secrets)`)
+        names.add(name)
+      }
     }
   }
   if (missing.length > 0) {
+    const list = [...names]
+    const them = list.length === 1 ? list[0] : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`
     throw new OrcaError('usage', `secret${missing.length > 1 ? 's' : ''} not set in orca's environment: ${missing.join(', ')}`, {
-      hint: 'export the variable before running orca, e.g. `NPM_TOKEN=... orca run`',
+      hint: `export ${them} before running orca, e.g. \`${list.map((name) => `${name}=...`).join(' ')} orca run\` (secrets are read from orca's own environment, not from -e)`,
     })
   }
   return secrets

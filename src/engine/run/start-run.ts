@@ -16,6 +16,8 @@ import {RunStore} from './store.js'
 
 export interface RunRequest {
   cwd: string
+  /** The project's folder, where the config search starts (see `findProject`); default: cwd. */
+  projectDir?: string
   env: NodeJS.ProcessEnv
   /** Pipeline file, relative to cwd. */
   file: string
@@ -52,7 +54,7 @@ export interface StartedRun {
 
 /** Loads config and pipeline, plans, resolves secrets. User mistakes throw OrcaError before any file is written. */
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
-  const config = request.config ?? (await loadConfig({cwd: request.cwd, env: request.env, flags: {concurrency: request.concurrency}}))
+  const config = request.config ?? (await loadConfig({cwd: request.cwd, projectDir: request.projectDir, env: request.env, flags: {concurrency: request.concurrency}}))
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const plan = planRun(pipeline, request.targets)
   const secrets = resolveSecrets(plan, request.env)

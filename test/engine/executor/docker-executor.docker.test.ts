@@ -253,7 +253,8 @@ describe('DockerExecutor', () => {
       })
     }
     expect(results[0]).toEqual(results[1])
-    expect(results[0]!.output[0]).toEqual({stdout: 'out\nno newline', stderr: 'err\n'})
+    // Both join a step's stderr to its stdout, in the order it was written.
+    expect(results[0]!.output[0]).toEqual({stdout: 'out\nerr\nno newline', stderr: ''})
     expect(results[0]!.steps.at(-2)).toEqual(['failed', 1])
   })
 

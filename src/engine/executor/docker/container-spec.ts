@@ -46,9 +46,10 @@ export const KEEP_ALIVE_SCRIPT =
   `{ echo '${OUTPUT_READY}' >/proc/1/fd/2 && echo '${OUTPUT_READY}' >/proc/1/fd/1; } 2>/dev/null || echo '[orca:output-exec]'; ` +
   'while :; do sleep 3600 & wait $!; done'
 
-// The step's shell writes to the container's own output (PID 1's stdout and stderr), so processes it
-// leaves in the background hold that rather than the exec's; the marker after it ends its output.
-const STEP_SCRIPT = 'sh -e -c "$2" >/proc/1/fd/1 2>/proc/1/fd/2; s=$?; echo "$1" >/proc/1/fd/1; echo "$1" >/proc/1/fd/2; exit $s'
+// The step's shell writes to the container's own output (PID 1's stdout, stderr joined to it so one
+// pipe keeps the order it wrote in, as joinStderrToStdout does for an exec), so processes it leaves
+// in the background hold that rather than the exec's; the marker after it ends its output.
+const STEP_SCRIPT = 'sh -e -c "$2" >/proc/1/fd/1 2>&1; s=$?; echo "$1" >/proc/1/fd/1; echo "$1" >/proc/1/fd/2; exit $s'
 
 /**
  * The command of a step: `sh -e -c RUN`, so a multi-line step stops at its first failing command.

@@ -36,7 +36,7 @@ export function demux(docker: Docker, stream: Duplex, listener: OutputListener):
 export async function execInContainer(docker: Docker, container: Docker.Container, options: ExecOptions): Promise<number | null> {
   const exec = await withTimeout(
     container.exec({
-      Cmd: options.cmd,
+      Cmd: joinStderrToStdout(options.cmd),
       Env: Object.entries(options.env).map(([key, value]) => `${key}=${value}`),
       WorkingDir: options.workdir,
       AttachStdin: false,
@@ -59,6 +59,16 @@ export async function execInContainer(docker: Docker, container: Docker.Containe
     return null
   }
   return exitCode(exec)
+}
+
+/**
+ * Runs `cmd` with its stderr on its stdout pipe. The engine reads the two pipes separately and frames
+ * whatever each holds, so lines a step writes alternately to both arrive batched per stream, out of
+ * the order they were written in (moby/moby#31706); one pipe keeps that order. `exec` replaces the
+ * wrapping shell, so the step's process, exit code and signals are its own.
+ */
+export function joinStderrToStdout(cmd: string[]): string[] {
+  return ['sh', '-c', 'exec "$@" 2>&1', 'sh', ...cmd]
 }
 
 /** Exit code from `exec.inspect()`, which may report `Running` or a null code for a moment after the stream ends. */

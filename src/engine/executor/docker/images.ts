@@ -21,12 +21,24 @@ export async function ensureImage(
     if (error instanceof OrcaError && error.kind === 'cancelled') throw error
     throw new OrcaError('infra', `could not pull image "${ref}": ${dockerMessage(error)}`, {
       cause: error,
-      hint: `Check the image name, log in to its registry (docker login), or build it locally (docker build -t ${ref} .)`,
+      hint: pullHint(ref),
     })
   }
   const pulled = await inspectImage(docker, ref)
   if (!pulled) throw new OrcaError('infra', `could not pull image "${ref}": the engine does not list it after the pull`)
   return pulled
+}
+
+/** What to try when a pull failed: the name, the registry's login, a local build, or other images for the pipeline. */
+export function pullHint(ref: string): string {
+  // The first part of a reference names a registry when it looks like a host (`ghcr.io/…`, `localhost:5000/…`).
+  const first = ref.split('/')[0]!
+  const registry = ref.includes('/') && (/[.:]/.test(first) || first === 'localhost') ? ` ${first}` : ''
+  return (
+    `check the image name and tag; if its registry needs credentials, log in first (docker login${registry}); ` +
+    `or build it locally (docker build -t ${ref} .); ` +
+    'or use images you can pull: set image: in jobs.yml, or start over with orca init --force --image IMAGE'
+  )
 }
 
 async function inspectImage(docker: Docker, ref: string): Promise<string | undefined> {

@@ -66,6 +66,6 @@ describe('containerSpec', () => {
     expect(stepCommand('make test')).toEqual(['sh', '-e', '-c', 'make test'])
     const [shell, flag, script, zero, marker, run] = stepCommand('make test', '[m]')
     expect([shell, flag, zero, marker, run]).toEqual(['sh', '-c', 'sh', '[m]', 'make test'])
-    expect(script).toContain('sh -e -c "$2" >/proc/1/fd/1 2>/proc/1/fd/2')
+    expect(script).toContain('sh -e -c "$2" >/proc/1/fd/1 2>&1')
   })
 })
