@@ -138,7 +138,8 @@ const files = {}
 for (let d = 0; d < 100; d++) for (let f = 0; f < 100; f++) files[`src/d${d}/f${f}.txt`] = `folder ${d} file ${f} ${'x'.repeat(64)}\n`
 write(dirB, files)
 gitCommit(dirB)
-const statIndex = path.join(dirB, '.orca/cache/v1/stat')
+const {CACHE_FORMAT} = await import(new URL('../dist/engine/cache/format.js', import.meta.url).href)
+const statIndex = path.join(dirB, `.orca/cache/v${CACHE_FORMAT}/stat`)
 // Files changed in the last two seconds are "racy" (a second write could keep their stat): neither
 // orca's stat index nor git's index trusts them yet. Real sources are older than that.
 await sleep(2500)

@@ -6,6 +6,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
+import {CACHE_FORMAT} from '../../src/engine/cache/format.js'
 import {orca, readJson, runDirs, projectsPerTest} from './cli.js'
 
 type JobRecord = {status: string; key: string | null; cache: string | null; cachedFrom: string | null; artifacts: Array<{path: string; sha256: string}>}
@@ -141,7 +142,7 @@ jobs:
     const dir = project({'src/words.txt': 'b\na\n', 'other/o.txt': 'o\n', 'jobs.yml': PIPELINE})
     const first = await run(dir, ['other'])
     const key = first.jobs.other!.key!
-    const entry = join(dir, '.orca/cache/v1/entries', key.slice(0, 2), key)
+    const entry = join(dir, `.orca/cache/v${CACHE_FORMAT}/entries`, key.slice(0, 2), key)
     writeFileSync(join(entry, 'artifacts/o/o.txt'), 'poisoned\n')
 
     const second = await run(dir, ['other'])
@@ -156,9 +157,9 @@ jobs:
     const dir = project({'src/words.txt': 'b\na\nc\n', 'other/o.txt': 'o\n', 'jobs.yml': PIPELINE})
     const [a, b] = await Promise.all([orca(['run', '--output', 'plain'], {cwd: dir}), orca(['run', '--output', 'plain'], {cwd: dir})])
     expect([a.code, b.code]).toEqual([0, 0])
-    const entries = readdirSync(join(dir, '.orca/cache/v1/entries')).flatMap((shard) => readdirSync(join(dir, '.orca/cache/v1/entries', shard)))
+    const entries = readdirSync(join(dir, `.orca/cache/v${CACHE_FORMAT}/entries`)).flatMap((shard) => readdirSync(join(dir, `.orca/cache/v${CACHE_FORMAT}/entries`, shard)))
     expect(entries).toHaveLength(4)
-    expect(readdirSync(join(dir, '.orca/cache/v1/tmp'))).toEqual([])
+    expect(readdirSync(join(dir, `.orca/cache/v${CACHE_FORMAT}/tmp`))).toEqual([])
     expect(statuses(await run(dir))).toEqual({prepare: 'cached', count: 'cached', other: 'cached', all: 'cached'})
 
     const listed = await orca(['cache', 'ls'], {cwd: dir})

@@ -136,6 +136,75 @@ jobs:
     expect(result.stdout).toContain('sibling done')
   })
 
+  it('stops a multi-line step at its first failing command: the job fails and the later lines do not run', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  build:
+    cache: false
+    steps:
+      - name: compile
+        run: |
+          echo compiling
+          false
+          echo built > built.txt
+          echo after-the-failure
+      - echo next-step
+    artifacts: ["built.txt"]
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(result.code).toBe(1)
+    const {dir: run, record} = lastRun(dir)
+    expect(record.jobs.build!.status).toBe('failed')
+    expect(record.jobs.build!.steps.map((s) => [s.name, s.status, s.exitCode])).toEqual([
+      ['compile', 'failed', 1],
+      ['echo next-step', 'skipped', null],
+    ])
+    const log = readFileSync(join(run, 'logs/build.log'), 'utf8')
+    expect(log).toContain('compiling')
+    expect(log).not.toContain('after-the-failure')
+    expect(result.stdout).not.toContain('after-the-failure')
+    expect(result.stdout).not.toContain('next-step\n')
+  })
+
+  it('ends a step that leaves a background process holding its output with its shell; later output goes to the step then running', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  server:
+    cache: false
+    steps:
+      - name: start
+        run: |
+          sleep 30 &
+          (sleep 1; echo server-says-hello) &
+          echo started
+      - name: use
+        run: sleep 3; echo used
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(result.code).toBe(0)
+    const {dir: run, record, events} = lastRun(dir)
+    expect(record.jobs.server!.steps.map((s) => [s.name, s.status])).toEqual([
+      ['start', 'succeeded'],
+      ['use', 'succeeded'],
+    ])
+    // The background line comes 1 s after the first step's shell exits, while the second step sleeps.
+    // Held open by its background processes (Docker keeps an exec's output 2 s), the first step would own it.
+    const output = (step: number): string =>
+      events
+        .filter((e) => e.type === 'step.output' && e.step === step)
+        .map((e) => String(e.text))
+        .join('')
+    expect(output(0)).toBe('started\n')
+    expect(output(1)).toBe('server-says-hello\nused\n')
+    expect(readFileSync(join(run, 'logs/server.log'), 'utf8')).toMatch(/started\n[^]*server-says-hello\nused\n/)
+  })
+
   it('lets a job succeed past an allow_failure step and records the step failure', async () => {
     const dir = project({
       'jobs.yml': `version: 1
@@ -212,6 +281,29 @@ jobs:
     for (const text of everything) expect(text).not.toContain(secret)
     expect(result.stdout).toContain('token=***')
     expect(readFileSync(join(run.dir, 'logs/leaky.log'), 'utf8')).toContain('again ***')
+  })
+
+  it('masks a multi-line secret whole and line by line, in stdout, logs and events', async () => {
+    const lines = ['-----BEGIN TEST KEY-----', 'bm90IGEgcmVhbCBrZXksIGJ1dCBpdCBwbGF5cyBvbmUgb24gdGVsZXZpc2lvbg', 'c2Vjb25kIGxpbmUgb2YgdGhlIGtleQ', '-----END TEST KEY-----']
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  deploy:
+    secrets: [DEPLOY_KEY]
+    steps:
+      - printf '%s\\n' "$DEPLOY_KEY"
+      - echo "second line alone - $(echo "$DEPLOY_KEY" | sed -n 2p) - done"
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir, env: {DEPLOY_KEY: `${lines.join('\n')}\n`}})
+    expect(result.code).toBe(0)
+    const run = lastRun(dir)
+    const log = readFileSync(join(run.dir, 'logs/deploy.log'), 'utf8')
+    for (const text of [result.stdout, log, readFileSync(join(run.dir, 'events.jsonl'), 'utf8')]) {
+      for (const line of lines) expect(text).not.toContain(line)
+    }
+    expect(log).toContain('second line alone - *** - done')
   })
 
   it('refuses to start when a secret is missing, writing no run record', async () => {

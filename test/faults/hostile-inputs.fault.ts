@@ -7,6 +7,7 @@ import {Readable} from 'node:stream'
 import tar from 'tar-stream'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
+import {CACHE_FORMAT} from '../../src/engine/cache/format.js'
 import {extractArchive} from '../../src/engine/executor/archive/extract.js'
 import {orca, readJson, removeRunContainers, runDirs} from '../e2e/cli.js'
 import {checkRunDirs, Projects, symlinksUnder} from './support.js'
@@ -214,7 +215,7 @@ jobs:
     const first = await orca(['run', '--output', 'plain'], {cwd: dir})
     expect(first.code, first.stderr).toBe(0)
     const entry = (): string => {
-      const entries = join(dir, '.orca/cache/v1/entries')
+      const entries = join(dir, `.orca/cache/v${CACHE_FORMAT}/entries`)
       const [shard] = readdirSync(entries)
       const [key] = readdirSync(join(entries, shard!))
       return join(entries, shard!, key!)

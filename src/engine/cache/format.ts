@@ -2,8 +2,11 @@ import {createHash} from 'node:crypto'
 
 import {nameTable} from '../name-table.js'
 
-/** Bumped when the key's inputs or the entry layout change: old entries are then never read. */
-export const CACHE_FORMAT = 1
+/**
+ * Bumped when the key's inputs or the entry layout change, or when the same job would now do
+ * something else: old entries are then never read. 2: steps run under `sh -e`.
+ */
+export const CACHE_FORMAT = 2
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex')

@@ -1,18 +1,38 @@
-import {Writable} from 'node:stream'
+import {Writable, type Duplex} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type Docker from 'dockerode'
 import {withTimeout} from './call.js'
+
+export type StreamName = 'stdout' | 'stderr'
+export type OutputListener = (stream: StreamName, chunk: Buffer) => void
 
 export interface ExecOptions {
   cmd: string[]
   env: Record<string, string>
   workdir: string
-  onOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void
+  onOutput: OutputListener
   /** Settles when the caller gives up on the process (container killed); the stream may never end then. */
   abandon: Promise<void>
 }
 
-/** Runs a command in a running container, streaming its output; resolves to its exit code (null if unknown). */
+/** Splits a multiplexed (non-TTY) Docker stream into stdout and stderr chunks for `listener`. */
+export function demux(docker: Docker, stream: Duplex, listener: OutputListener): void {
+  const sink = (name: StreamName): Writable =>
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        listener(name, chunk)
+        callback()
+      },
+    })
+  docker.modem.demuxStream(stream, sink('stdout'), sink('stderr'))
+}
+
+/**
+ * Runs a command in a running container, streaming what it writes to the exec's own stdout and
+ * stderr; resolves to its exit code (null if unknown). The stream ends when the last holder of the
+ * exec's output closes it: a background process that inherited it keeps it open, and Docker then
+ * ends it 2 s after the command exits (why steps write to the container's output instead).
+ */
 export async function execInContainer(docker: Docker, container: Docker.Container, options: ExecOptions): Promise<number | null> {
   const exec = await withTimeout(
     container.exec({
@@ -27,14 +47,7 @@ export async function execInContainer(docker: Docker, container: Docker.Containe
     'exec create',
   )
   const stream = await withTimeout(exec.start({hijack: true, stdin: false, Tty: false}), 'exec start')
-  const sink = (name: 'stdout' | 'stderr'): Writable =>
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        options.onOutput(name, chunk)
-        callback()
-      },
-    })
-  docker.modem.demuxStream(stream, sink('stdout'), sink('stderr'))
+  demux(docker, stream, options.onOutput)
   const ended = new Promise<void>((resolve, reject) => {
     stream.once('end', resolve)
     stream.once('close', resolve)
