@@ -25,7 +25,8 @@ Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid job
   static override strict = false
 
   static override args = {
-    targets: Args.string({description: 'jobs to run (with everything they need); default: every job', required: false}),
+    // Piped stdin is not a target (a git pre-push hook gets its refs there), as on the fast start.
+    targets: Args.string({description: 'jobs to run (with everything they need); default: every job', required: false, ignoreStdin: true}),
   }
 
   static override flags = oclifFlags(runFlags)
