@@ -232,7 +232,7 @@ export function cliReference(manifest, bin = 'orca') {
 }
 
 function flagName(f) {
-  const long = `--${f.type === 'boolean' && f.allowNo ? `[no-]${f.name}` : f.name}${f.type === 'option' ? '=VALUE' : ''}`
+  const long = `--${f.type === 'boolean' && f.allowNo ? `[no-]${f.name}` : f.name}${f.type === 'option' ? `=${f.helpValue ?? 'VALUE'}` : ''}`
   return f.char ? `-${f.char}, ${long}` : long
 }
 
@@ -240,6 +240,7 @@ function flagMeaning(f) {
   const parts = [f.description ?? '']
   if (f.options) parts.push(`one of ${f.options.map(code).join(', ')}`)
   if (f.default !== undefined && f.default !== false) parts.push(`default ${code(Array.isArray(f.default) ? f.default.join(',') : f.default)}`)
+  if (f.env) parts.push(`from ${code(f.env)} when not given`)
   if (f.multiple) parts.push('repeatable')
   if (f.required) parts.push('required')
   return parts.filter(Boolean).join('; ')

@@ -8,8 +8,9 @@ import type {RunResult} from '../engine/run/scheduler.js'
 import {prefetchImageIds, prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
 import {onBrokenPipe} from './broken-pipe.js'
 import {parseEnvFlags} from './env-values.js'
+import type {OutputMode} from './flags/run.js'
 import {locateProject} from './project.js'
-import type {OutputMode, RunArgs} from './run-argv.js'
+import type {RunArgs} from './run-argv.js'
 
 export interface RunPipelineOptions extends RunRequest {
   dryRun: boolean
@@ -26,21 +27,28 @@ export interface RunPipelineOptions extends RunRequest {
 /** A reporter that says itself that the run is being cancelled (the live view owns the screen). */
 type Reporter = EventSink & {showCancelling?(count: number): void}
 
-/** `orca run` with parsed arguments, in the project found from this process's directory and on its streams. */
+/** `orca run`'s flags (from oclif or the fast start) as the engine's inputs: the one place they are mapped. */
+export function runOptionsOf({targets, flags}: RunArgs) {
+  return {
+    targets,
+    concurrency: flags.concurrency,
+    noCache: flags['no-cache'] === true,
+    dryRun: flags['dry-run'] === true,
+    failFast: flags['fail-fast'] === true,
+    output: flags.output,
+    junit: flags.junit,
+    cleanup: flags.cleanup,
+    envOverrides: parseEnvFlags(flags.env ?? []),
+  } satisfies Partial<RunPipelineOptions>
+}
+
+/** `orca run` with parsed arguments, in the project found from this process's directory (or `-f`) and on its streams. */
 export async function runCommand(args: RunArgs, orcaVersion: string): Promise<number> {
-  const project = locateProject({cwd: process.cwd(), file: args.file, stderr: process.stderr, needsJobsFile: true})
+  const project = locateProject({cwd: process.cwd(), file: args.flags.file, stderr: process.stderr, needsJobsFile: true})
   return runPipeline({
     ...project,
+    ...runOptionsOf(args),
     env: process.env,
-    targets: args.targets,
-    concurrency: args.concurrency,
-    noCache: args.noCache,
-    dryRun: args.dryRun,
-    failFast: args.failFast,
-    output: args.output,
-    junit: args.junit,
-    cleanup: args.cleanup,
-    envOverrides: parseEnvFlags(args.env),
     orcaVersion,
     stdout: process.stdout,
     stderr: process.stderr,

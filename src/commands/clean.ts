@@ -1,8 +1,9 @@
 import * as path from 'node:path'
 
-import {Flags} from '@oclif/core'
-
 import {OrcaCommand} from '../cli/base.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {cleanFlags} from '../cli/flags/clean.js'
+import type {FlagValues} from '../cli/flags/table.js'
 import {parseDuration} from '../engine/duration.js'
 import {OrcaError} from '../engine/errors.js'
 import type {CleanItem, CleanSelection} from '../engine/maintenance/clean.js'
@@ -30,22 +31,12 @@ Exit codes: 0 done, 2 usage error, 3 Docker unreachable or a removal failed.`
     {description: 'Start over: cache, kept containers and every finished run', command: '<%= config.bin %> <%= command.id %> --cache --kept --runs'},
   ]
 
-  static override flags = {
-    leaks: Flags.boolean({description: 'remove leaked containers and networks of dead runs'}),
-    kept: Flags.boolean({description: 'remove containers kept by cleanup policy'}),
-    volumes: Flags.boolean({description: "remove jobs' named volumes"}),
-    runs: Flags.boolean({description: 'remove finished runs (all, or those older than --older-than)'}),
-    'older-than': Flags.string({description: 'with --runs: only runs started longer ago than this, e.g. 7d, 12h', dependsOn: ['runs']}),
-    cache: Flags.boolean({description: 'remove every cache entry'}),
-    'all-projects': Flags.boolean({description: "with --leaks, --kept, --volumes: every project's resources on the engine, not only this project's"}),
-    file: Flags.string({char: 'f', description: 'pipeline file whose project to clean (default: jobs.yml, found in this folder or the nearest parent holding one)'}),
-    'dry-run': Flags.boolean({description: 'list what would be removed, remove nothing'}),
-  }
+  static override flags = oclifFlags(cleanFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(Clean)
     const selection = parseSelection(flags)
-    const dryRun = flags['dry-run']
+    const dryRun = flags['dry-run'] === true
     const [{locateProject}, {loadConfig}, {cleanTasks}, {projectIdentity}, {Listr}] = await Promise.all([
       import('../cli/project.js'),
       import('../engine/config/load.js'),
@@ -91,15 +82,7 @@ Exit codes: 0 done, 2 usage error, 3 Docker unreachable or a removal failed.`
   }
 }
 
-function parseSelection(flags: {
-  leaks: boolean
-  kept: boolean
-  volumes: boolean
-  runs: boolean
-  'older-than'?: string
-  cache: boolean
-  'all-projects': boolean
-}): CleanSelection {
+function parseSelection(flags: FlagValues<typeof cleanFlags>): CleanSelection {
   let olderThanMs = 0
   if (flags['older-than'] !== undefined) {
     const parsed = parseDuration(flags['older-than'])
@@ -107,10 +90,10 @@ function parseSelection(flags: {
     olderThanMs = parsed
   }
   const selection: CleanSelection = {
-    leaks: flags.leaks,
-    kept: flags.kept,
-    volumes: flags.volumes,
-    cache: flags.cache,
+    leaks: flags.leaks === true,
+    kept: flags.kept === true,
+    volumes: flags.volumes === true,
+    cache: flags.cache === true,
     ...(flags.runs ? {runs: {olderThanMs}} : {}),
   }
   // Nothing asked for: leaks are the one thing always safe to remove.

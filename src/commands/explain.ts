@@ -1,7 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {OrcaCommand} from '../cli/base.js'
-import {envFlag} from '../cli/env-flags.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {explainFlags} from '../cli/flags/explain.js'
 import {parseEnvFlags} from '../cli/env-values.js'
 
 export default class Explain extends OrcaCommand {
@@ -21,11 +22,7 @@ Exit codes: 0 explained, 2 unknown job or invalid jobs.yml.`
     job: Args.string({description: 'the job to explain', required: true}),
   }
 
-  static override flags = {
-    file: Flags.string({char: 'f', description: 'pipeline file (default: jobs.yml, found in this folder or the nearest parent holding one)'}),
-    env: envFlag('an environment override as the run would get it (KEY=VALUE, repeatable)'),
-    json: Flags.boolean({description: 'print the explanation as JSON'}),
-  }
+  static override flags = oclifFlags(explainFlags)
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(Explain)

@@ -1,6 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {OrcaCommand} from '../cli/base.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {logsFlags} from '../cli/flags/logs.js'
 import {OrcaError} from '../engine/errors.js'
 import type {OrcaEvent} from '../engine/run/events.js'
 
@@ -26,11 +28,7 @@ Exit codes: 0 printed, 2 unknown run or job, or usage error.`
     run: Args.string({description: 'run id, unique prefix, or "latest"', required: true}),
   }
 
-  static override flags = {
-    job: Flags.string({description: 'only this job'}),
-    follow: Flags.boolean({char: 'f', description: 'keep printing until the run finishes'}),
-    json: Flags.boolean({description: 'print events as NDJSON instead of log text'}),
-  }
+  static override flags = oclifFlags(logsFlags)
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(Logs)

@@ -1,9 +1,9 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {OrcaCommand} from '../cli/base.js'
-import {envFlag} from '../cli/env-flags.js'
-import {OUTPUT_MODES, type OutputMode} from '../cli/run-argv.js'
-import {CLEANUP_POLICIES, type CleanupPolicy} from '../engine/pipeline/types.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {runFlags} from '../cli/flags/run.js'
+import {runArgsFromOclif} from '../cli/run-argv.js'
 
 export default class Run extends OrcaCommand {
   static override summary = 'Run jobs and everything they need, each in a throwaway container.'
@@ -25,40 +25,16 @@ Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid job
   static override strict = false
 
   static override args = {
-    targets: Args.string({description: 'jobs to run (with everything they need); default: every job', required: false}),
+    // Piped stdin is not a target (a git pre-push hook gets its refs there), as on the fast start.
+    targets: Args.string({description: 'jobs to run (with everything they need); default: every job', required: false, ignoreStdin: true}),
   }
 
-  static override flags = {
-    file: Flags.string({char: 'f', description: 'pipeline file (default: jobs.yml, found in this folder or the nearest parent holding one)'}),
-    concurrency: Flags.integer({char: 'j', description: 'jobs run at once (default: config, else number of CPUs)', min: 1}),
-    'no-cache': Flags.boolean({description: 'run every job even when its key is cached'}),
-    'dry-run': Flags.boolean({description: 'print the plan and run nothing'}),
-    'fail-fast': Flags.boolean({description: 'cancel running jobs and skip pending ones after the first failure'}),
-    output: Flags.string({description: 'how progress is shown', options: [...OUTPUT_MODES], default: 'auto'}),
-    junit: Flags.string({description: 'also write a JUnit XML report to FILE (a testsuite per job, a testcase per step)', helpValue: 'FILE'}),
-    cleanup: Flags.string({description: 'cleanup policy for every job of this run', options: [...CLEANUP_POLICIES]}),
-    env: envFlag('set an environment variable in every job (repeatable)'),
-  }
+  static override flags = oclifFlags(runFlags)
 
   // bin/run.js parses plain invocations itself (src/cli/fast-run.ts); oclif gets help and usage errors.
   public async run(): Promise<void> {
-    const {argv, flags} = await this.parse(Run)
-    const {runCommand} = await import('../cli/run-pipeline.js')
-    const exitCode = await runCommand(
-      {
-        targets: argv as string[],
-        file: flags.file,
-        concurrency: flags.concurrency,
-        noCache: flags['no-cache'],
-        dryRun: flags['dry-run'],
-        failFast: flags['fail-fast'],
-        output: flags.output as OutputMode,
-        junit: flags.junit,
-        cleanup: flags.cleanup as CleanupPolicy | undefined,
-        env: flags.env ?? [],
-      },
-      this.config.version,
-    )
+    const [parsed, {runCommand}] = await Promise.all([this.parse(Run), import('../cli/run-pipeline.js')])
+    const exitCode = await runCommand(runArgsFromOclif(parsed), this.config.version)
     if (exitCode !== 0) this.exit(exitCode)
   }
 }

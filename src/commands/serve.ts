@@ -1,6 +1,6 @@
-import {Flags} from '@oclif/core'
-
 import {OrcaCommand} from '../cli/base.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {serveFlags} from '../cli/flags/serve.js'
 
 export default class Serve extends OrcaCommand {
   static override summary = 'Serve the engine over HTTP: start runs, stream their events, fetch logs and artifacts.'
@@ -18,14 +18,7 @@ Exit codes: 0 stopped by a signal, 2 usage or configuration error (e.g. a non-lo
     {description: 'Start a run with curl', command: 'curl -X POST -H "content-type: application/json" -d \'{"targets":["build"]}\' http://127.0.0.1:7070/v1/runs'},
   ]
 
-  static override flags = {
-    host: Flags.string({description: 'address to listen on (default: config serve.host, else 127.0.0.1)'}),
-    port: Flags.integer({description: 'port to listen on, 0 for any free one (default: config serve.port, else 7070)', min: 0, max: 65535}),
-    token: Flags.string({description: 'bearer token required on every route but /healthz (default: ORCA_TOKEN)'}),
-    'max-runs': Flags.integer({description: 'runs executing at once; more wait in a queue', min: 1, default: 2}),
-    'on-shutdown': Flags.string({description: 'what SIGTERM does to live runs', options: ['cancel', 'finish'], default: 'cancel'}),
-    'allow-host': Flags.string({description: 'another Host header to answer to, e.g. a reverse proxy name with its port (repeatable)', multiple: true}),
-  }
+  static override flags = oclifFlags(serveFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(Serve)
@@ -37,11 +30,11 @@ Exit codes: 0 stopped by a signal, 2 usage or configuration error (e.g. a non-lo
       config,
       env: process.env,
       orcaVersion: this.config.version,
-      token: flags.token ?? (process.env.ORCA_TOKEN || undefined),
+      token: flags.token,
       host: config.serve.host,
       port: config.serve.port,
       maxRunningRuns: flags['max-runs'],
-      onShutdown: flags['on-shutdown'] as 'cancel' | 'finish',
+      onShutdown: flags['on-shutdown'],
       allowedHosts: flags['allow-host'] ?? [],
       stdout: process.stdout,
       stderr: process.stderr,

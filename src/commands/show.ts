@@ -1,6 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {OrcaCommand} from '../cli/base.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {showFlags} from '../cli/flags/show.js'
 
 export default class Show extends OrcaCommand {
   static override summary = 'Show one run: its jobs, states, durations, cache use, artifacts and a timeline.'
@@ -22,9 +24,7 @@ Exit codes: 0 shown, 2 unknown run or usage error.`
     run: Args.string({description: 'run id, unique prefix, or "latest"', required: true}),
   }
 
-  static override flags = {
-    json: Flags.boolean({description: 'print the run record as JSON'}),
-  }
+  static override flags = oclifFlags(showFlags)
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(Show)

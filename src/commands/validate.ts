@@ -1,6 +1,6 @@
-import {Flags} from '@oclif/core'
-
 import {OrcaCommand} from '../cli/base.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {validateFlags} from '../cli/flags/validate.js'
 
 export default class Validate extends OrcaCommand {
   static override summary = 'Check jobs.yml and the configuration, printing every problem with its position.'
@@ -16,9 +16,7 @@ Exit codes: 0 valid, 2 invalid.`
     {description: 'Check with a default image from the environment', command: 'ORCA_DEFAULT_IMAGE=busybox:1.36 <%= config.bin %> <%= command.id %>'},
   ]
 
-  static override flags = {
-    file: Flags.string({char: 'f', description: 'pipeline file (default: jobs.yml, found in this folder or the nearest parent holding one)'}),
-  }
+  static override flags = oclifFlags(validateFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(Validate)

@@ -1,6 +1,6 @@
-import {Flags} from '@oclif/core'
-
 import {OrcaCommand} from '../../cli/base.js'
+import {oclifFlags} from '../../cli/flags/oclif.js'
+import {cacheLsFlags} from '../../cli/flags/cache.js'
 
 export default class CacheLs extends OrcaCommand {
   static override summary = 'List cache entries, most recently used first.'
@@ -12,9 +12,7 @@ export default class CacheLs extends OrcaCommand {
     {description: 'Machine-readable', command: '<%= config.bin %> <%= command.id %> --json'},
   ]
 
-  static override flags = {
-    json: Flags.boolean({description: 'print the entries as JSON'}),
-  }
+  static override flags = oclifFlags(cacheLsFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(CacheLs)

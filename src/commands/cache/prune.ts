@@ -1,6 +1,6 @@
-import {Flags} from '@oclif/core'
-
 import {OrcaCommand} from '../../cli/base.js'
+import {oclifFlags} from '../../cli/flags/oclif.js'
+import {cachePruneFlags} from '../../cli/flags/cache.js'
 import {OrcaError} from '../../engine/errors.js'
 
 export default class CachePrune extends OrcaCommand {
@@ -13,9 +13,7 @@ export default class CachePrune extends OrcaCommand {
     {description: 'Keep at most 500 MiB', command: '<%= config.bin %> <%= command.id %> --max-size 500m'},
   ]
 
-  static override flags = {
-    'max-size': Flags.string({description: 'size bound like 500m or 2g (default: cache.maxSize)'}),
-  }
+  static override flags = oclifFlags(cachePruneFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(CachePrune)

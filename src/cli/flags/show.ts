@@ -1,0 +1,5 @@
+import type {FlagTable} from './table.js'
+
+export const showFlags = {
+  json: {type: 'boolean', description: 'print the run record as JSON'},
+} as const satisfies FlagTable
