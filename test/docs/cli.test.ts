@@ -37,4 +37,15 @@ describe('docs/cli.md', () => {
     expect(page).not.toContain('hidden')
     expect(page.indexOf('orca cache ls')).toBeLessThan(page.indexOf('## `orca run`'))
   })
+
+  it('says a flag is repeatable once, whether or not its description already does', () => {
+    const flags = {
+      env: {name: 'env', type: 'option', multiple: true, description: 'set a variable (KEY=VALUE, repeatable)'},
+      target: {name: 'target', type: 'option', multiple: true, description: 'job to run'},
+    }
+    const page = cliReference({commands: {run: {id: 'run', summary: 'Run.', args: {}, flags}}})
+    expect(page).toContain('| `--env=VALUE` | set a variable (KEY=VALUE, repeatable) |')
+    expect(page).toContain('| `--target=VALUE` | job to run; repeatable |')
+    expect(page.match(/repeatable/g)).toHaveLength(2)
+  })
 })
