@@ -25,10 +25,15 @@ export interface CliOptions {
 
 /** Runs `orca ARGS` in a child process and collects its exit code and output. */
 export function orca(args: string[], options: CliOptions): Promise<CliResult> {
+  return runProgram(process.execPath, [ORCA_BIN, ...args], {...options, env: {NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env}})
+}
+
+/** Runs a program in a child process (environment: this process's, then `options.env`) and collects its exit code and output. */
+export function runProgram(file: string, args: string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [ORCA_BIN, ...args], {
+    const child = spawn(file, args, {
       cwd: options.cwd,
-      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env},
+      env: {...process.env, ...options.env},
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
