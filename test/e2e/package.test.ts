@@ -11,9 +11,8 @@ import {parse} from 'yaml'
 import {type CliResult, readJson, removeRunContainers, runDirs, runProgram} from './cli.js'
 
 // The npm package as a user gets it: packed from a clean copy of the repository (the files git
-// tracks, built by the prepack script), installed globally into a temporary prefix, then used from
-// folders that have nothing of the repository. pre-commit installs the hook this repository
-// publishes the same way (npm pack, then npm install -g of the tarball).
+// tracks, built by the prepare script), installed globally into a temporary prefix, then used from
+// folders that have nothing of the repository.
 // Needs the npm registry for orca's dependencies, as every user's install does.
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -71,7 +70,7 @@ afterAll(() => {
 })
 
 describe('the npm package', () => {
-  it('npm pack prints only the tarball name, which pre-commit reads from its stdout', () => {
+  it('npm pack prints only the tarball name (tools read it from stdout), the build\'s output stays in npm\'s log', () => {
     expect(packed.stdout).toBe(`${TARBALL}\n`)
   })
 
@@ -83,7 +82,7 @@ describe('the npm package', () => {
     expect(unwanted).toEqual([])
   })
 
-  it('lists every command in the manifest that the prepack build generated', () => {
+  it('lists every command in the manifest that the prepare build generated', () => {
     const commands = tarballFiles.filter((f) => /^package\/dist\/commands\/.+\.js$/.test(f)).map((f) => f.replace(/^package\/dist\/commands\//, '').replace(/\.js$/, '').replaceAll('/', ':'))
     const manifest = JSON.parse(execFileSync('tar', ['-xzOf', join(work, TARBALL), 'package/oclif.manifest.json'], {encoding: 'utf8'})) as {version: string; commands: object}
     expect(manifest.version).toBe(pkg.version)
