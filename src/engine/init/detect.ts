@@ -45,7 +45,7 @@ const NPM_PLACEHOLDER_TEST = /no test specified/
 const OPTIONAL_FILES = ['package-lock.json', 'npm-shrinkwrap.json', '.npmrc', 'go.sum', 'Cargo.lock', 'build.rs', 'requirements.txt', 'setup.py', 'setup.cfg', 'pyproject.toml']
 
 /** Looks at a project's top-level files and tells what kind it is; `kind` forces one. */
-export function detectProject(dir: string, kind?: ProjectKind, orcaPackage = ORCA_PACKAGE.name): ProjectFacts {
+export function detectProject(dir: string, kind?: ProjectKind): ProjectFacts {
   const found = PROJECT_KINDS.filter((k) => k !== 'generic' && MARKERS[k].some((f) => isFile(join(dir, f))))
   const chosen = kind ?? found[0] ?? 'generic'
   const pkg = readPackageJson(dir)
@@ -53,7 +53,7 @@ export function detectProject(dir: string, kind?: ProjectKind, orcaPackage = ORC
     kind: chosen,
     alsoFound: found.filter((k) => k !== chosen),
     present: OPTIONAL_FILES.filter((f) => isFile(join(dir, f))),
-    orcaIsDependency: DEPENDENCY_FIELDS.some((field) => typeof pkg?.[field] === 'object' && pkg[field] !== null && orcaPackage in pkg[field]),
+    orcaIsDependency: DEPENDENCY_FIELDS.some((field) => typeof pkg?.[field] === 'object' && pkg[field] !== null && ORCA_PACKAGE.name in pkg[field]),
   }
   switch (chosen) {
     case 'node':

@@ -51,7 +51,7 @@ export const CI_FILES: Record<CiProvider, string> = {
  */
 export function renderJobsFile(facts: ProjectFacts, settings: InitSettings, image?: string, file = 'jobs.yml'): string {
   const context: TemplateContext = {
-    jobsSchemaUrl: schemaReference('jobs', file, facts, settings),
+    jobsSchema: schemaReference('jobs', file, facts, settings),
     image: image ?? settings.images[facts.kind],
     ...kindContext(facts),
   }
@@ -59,7 +59,7 @@ export function renderJobsFile(facts: ProjectFacts, settings: InitSettings, imag
 }
 
 export function renderConfigFile(facts: ProjectFacts, settings: InitSettings): string {
-  return renderTemplate(readTemplate('orca.config.yml'), {configSchemaUrl: schemaReference('config', 'orca.config.yml', facts, settings)}, 'orca.config.yml')
+  return renderTemplate(readTemplate('orca.config.yml'), {configSchema: schemaReference('config', 'orca.config.yml', facts, settings)}, 'orca.config.yml')
 }
 
 /** What the CI file and the hook run: `orca run TARGETS -f FILE`. */
