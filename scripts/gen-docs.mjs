@@ -9,6 +9,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 const GENERATED = (source) => `<!-- Generated from ${source} by scripts/gen-docs.mjs: edit the source and run \`npm run docs\`. -->\n\n`
 
 /** docs/jobs-yml.md: fixed prose around tables generated from the schema. */
@@ -37,14 +38,21 @@ export function jobsReference(schema) {
 const JOBS_INTRO = `# \`jobs.yml\` reference
 
 \`jobs.yml\` (version 1) describes the jobs orca runs. It is validated against
-[\`schemas/jobs.schema.json\`](../schemas/jobs.schema.json) — point your editor's YAML language server at it
-for completion and hints (\`orca init\` writes this line at the top of the files it generates):
+[\`schemas/jobs.schema.json\`](../schemas/jobs.schema.json), which ships in the npm package. Point
+your editor's YAML language server at it for completion and hints; \`orca init\` writes this line at
+the top of the files it generates:
 
 \`\`\`yaml
-# yaml-language-server: $schema=https://unpkg.com/orca-runner/schemas/jobs.schema.json
+# yaml-language-server: $schema=./node_modules/${PACKAGE.name}/schemas/jobs.schema.json
 \`\`\`
 
-or, with orca installed in the project, \`./node_modules/orca-runner/schemas/jobs.schema.json\`.
+when the project's \`package.json\` lists ${PACKAGE.name} (the schema of the installed version, published
+or not), else the copy published with the version that wrote the file:
+
+\`\`\`yaml
+# yaml-language-server: $schema=https://cdn.jsdelivr.net/npm/${PACKAGE.name}@${PACKAGE.version}/schemas/jobs.schema.json
+\`\`\`
+
 Check a file without running anything with \`orca validate [-f FILE]\`.
 
 ## Example
@@ -241,7 +249,8 @@ function flagMeaning(f) {
   if (f.options) parts.push(`one of ${f.options.map(code).join(', ')}`)
   if (f.default !== undefined && f.default !== false) parts.push(`default ${code(Array.isArray(f.default) ? f.default.join(',') : f.default)}`)
   if (f.env) parts.push(`from ${code(f.env)} when not given`)
-  if (f.multiple) parts.push('repeatable')
+  // Descriptions written for --help may say it already.
+  if (f.multiple && !/\brepeatable\b/i.test(f.description ?? '')) parts.push('repeatable')
   if (f.required) parts.push('required')
   return parts.filter(Boolean).join('; ')
 }

@@ -47,4 +47,15 @@ describe('docs/cli.md', () => {
     expect(page).toContain('| `--junit=FILE` | write a report to FILE |')
     expect(page).toContain('| `--token=VALUE` | a bearer token; from `ORCA_TOKEN` when not given |')
   })
+
+  it('says a flag is repeatable once, whether or not its description already does', () => {
+    const flags = {
+      env: {name: 'env', type: 'option', multiple: true, description: 'set a variable (KEY=VALUE, repeatable)'},
+      target: {name: 'target', type: 'option', multiple: true, description: 'job to run'},
+    }
+    const page = cliReference({commands: {run: {id: 'run', summary: 'Run.', args: {}, flags}}})
+    expect(page).toContain('| `--env=VALUE` | set a variable (KEY=VALUE, repeatable) |')
+    expect(page).toContain('| `--target=VALUE` | job to run; repeatable |')
+    expect(page.match(/repeatable/g)).toHaveLength(2)
+  })
 })

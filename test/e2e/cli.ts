@@ -28,10 +28,15 @@ export const NEUTRAL_ENV = {CI: undefined, GITHUB_ACTIONS: undefined, GITLAB_CI:
 
 /** Runs `orca ARGS` in a child process and collects its exit code and output. */
 export function orca(args: string[], options: CliOptions): Promise<CliResult> {
+  return runProgram(process.execPath, [ORCA_BIN, ...args], {...options, env: {NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env}})
+}
+
+/** Runs a program in a child process (environment: this process's, then `options.env`) and collects its exit code and output. */
+export function runProgram(file: string, args: string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [ORCA_BIN, ...args], {
+    const child = spawn(file, args, {
       cwd: options.cwd,
-      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env},
+      env: {...process.env, ...options.env},
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''

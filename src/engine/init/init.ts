@@ -70,8 +70,8 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
   const extras = (options.ci?.length ?? 0) > 0 || Boolean(options.preCommit)
 
   const base: PlannedFile[] = [
-    {path: jobsFile, text: renderJobsFile(facts, settings, options.image)},
-    {path: 'orca.config.yml', text: renderConfigFile(settings)},
+    {path: jobsFile, text: renderJobsFile(facts, settings, options.image, relative(dir, resolve(dir, jobsFile)).split('\\').join('/'))},
+    {path: 'orca.config.yml', text: renderConfigFile(facts, settings)},
   ]
   // Asking for a CI file or a hook later must not require --force on the pipeline written earlier.
   const kept = extras && !options.force ? await existingFiles(dir, base) : []
