@@ -10,6 +10,8 @@ export interface RunArgs {
   concurrency?: number
   noCache: boolean
   dryRun: boolean
+  /** With `dryRun`: also list each job's input files. */
+  inputs: boolean
   failFast: boolean
   output: OutputMode
   junit?: string
@@ -30,6 +32,7 @@ export const RUN_FLAGS: Record<string, FlagSpec> = {
   '-j': {name: 'concurrency', type: 'integer'},
   '--no-cache': {name: 'noCache', type: 'boolean'},
   '--dry-run': {name: 'dryRun', type: 'boolean'},
+  '--inputs': {name: 'inputs', type: 'boolean'},
   '--fail-fast': {name: 'failFast', type: 'boolean'},
   '--output': {name: 'output', type: 'string', options: OUTPUT_MODES},
   '--junit': {name: 'junit', type: 'string'},
@@ -44,7 +47,7 @@ export const RUN_FLAGS: Record<string, FlagSpec> = {
  * bad value) returns undefined so oclif parses it and owns the usage error.
  */
 export function parseRunArgv(argv: readonly string[]): RunArgs | undefined {
-  const args: RunArgs = {targets: [], file: 'jobs.yml', noCache: false, dryRun: false, failFast: false, output: 'auto', env: []}
+  const args: RunArgs = {targets: [], file: 'jobs.yml', noCache: false, dryRun: false, inputs: false, failFast: false, output: 'auto', env: []}
   const seen = new Set<string>()
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!
@@ -75,5 +78,6 @@ export function parseRunArgv(argv: readonly string[]): RunArgs | undefined {
       ;(args[spec.name] as string) = value
     }
   }
-  return args
+  // oclif says why --inputs needs --dry-run.
+  return args.inputs && !args.dryRun ? undefined : args
 }

@@ -12,6 +12,8 @@ import type {OutputMode, RunArgs} from './run-argv.js'
 
 export interface RunPipelineOptions extends RunRequest {
   dryRun: boolean
+  /** With `dryRun`: also list each job's input files. */
+  inputs?: boolean
   output: OutputMode
   /** `--junit FILE`: also write a JUnit XML report there (relative to cwd). */
   junit?: string
@@ -35,6 +37,7 @@ export function runCommand(args: RunArgs, orcaVersion: string): Promise<number> 
     concurrency: args.concurrency,
     noCache: args.noCache,
     dryRun: args.dryRun,
+    inputs: args.inputs,
     failFast: args.failFast,
     output: args.output,
     junit: args.junit,
@@ -66,11 +69,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   // Ink and React take a while to load: start while the pipeline is read and planned.
   const liveView = wantsLiveView(options) && !options.dryRun ? import('../ui/live-view.js') : undefined
   liveView?.catch(() => undefined)
-  const prepared = await prepareRun(options)
+  const prepared = await prepareRun({...options, onNotice: (message) => options.stderr.write(`notice: ${message}\n`)})
   prefetchImageIds(prepared)
+  // Listed before a reporter owns the terminal, so a notice about the listing stands on its own line.
+  prepared.projectFiles()
   if (options.dryRun) {
     const {dryRunKeys, formatDryRun} = await import('../engine/cache/dry-run.js')
-    options.stdout.write(formatDryRun(prepared, await dryRunKeys(prepared)))
+    options.stdout.write(formatDryRun(prepared, await dryRunKeys(prepared), {inputs: options.inputs === true}))
     return 0
   }
 

@@ -13,6 +13,7 @@ async function oclifParse(argv: string[]): Promise<RunArgs> {
     concurrency: flags.concurrency,
     noCache: flags['no-cache'] ?? false,
     dryRun: flags['dry-run'] ?? false,
+    inputs: flags.inputs ?? false,
     failFast: flags['fail-fast'] ?? false,
     output: flags.output as RunArgs['output'],
     junit: flags.junit,
@@ -44,6 +45,7 @@ describe('parseRunArgv (the fast start of `orca run`)', () => {
     [['-f', 'ci/jobs.yml', '-j', '4', '--fail-fast', 'test']],
     [['--file=ci/jobs.yml', '--concurrency=2']],
     [['--output', 'json', '--dry-run']],
+    [['--dry-run', '--inputs', 'build']],
     [['--output=plain', '--junit', 'reports/orca.xml']],
     [['--cleanup', 'remove_on_completion', 'build']],
     [['-e', 'A=1', 'build', '--env', 'B=2', '-e', 'C=x=y', 'test']],
@@ -71,6 +73,7 @@ describe('parseRunArgv (the fast start of `orca run`)', () => {
     [['-f', '--dry-run']],
     [['--file=']],
     [['-e']],
+    [['--inputs']],
   ])('leaves %j to oclif', (argv) => {
     expect(parseRunArgv(argv)).toBeUndefined()
   })

@@ -7,6 +7,7 @@ import type {Executor} from '../executor/types.js'
 import {acquireRunLock, type HeldRunLock} from '../history/lock.js'
 import {applyRetention} from '../history/retention.js'
 import {planRun, type Plan} from '../plan/plan.js'
+import type {ProjectFiles} from '../plan/project-files.js'
 import {loadPipeline} from '../pipeline/load.js'
 import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
 import type {EventSink} from './events.js'
@@ -28,6 +29,8 @@ export interface RunRequest {
   envOverrides: Record<string, string>
   /** Already resolved configuration (e.g. by a long-lived server); loaded from cwd when absent. */
   config?: ResolvedConfig
+  /** Told one line the user should see (e.g. git is missing, so inputs follow the ignore files). */
+  onNotice?: (message: string) => void
 }
 
 /** A run that passed every check: nothing has been written yet. */
@@ -39,6 +42,8 @@ export interface PreparedRun {
   request: RunRequest
   /** Image IDs for the jobs' keys, each asked of the engine once per run. */
   imageId: ImageIdResolver
+  /** The project's files, listed on the first call (once per run; a notice goes to `onNotice`). */
+  projectFiles: () => ProjectFiles
 }
 
 export interface StartedRun {
@@ -57,7 +62,15 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const plan = planRun(pipeline, request.targets)
   const secrets = resolveSecrets(plan, request.env)
   const imageId = imageIdResolver({host: config.docker.host, env: request.env})
-  return {config, pipeline, plan, secrets, request, imageId}
+  let listed: ProjectFiles | undefined
+  const projectFiles = (): ProjectFiles => {
+    if (listed === undefined) {
+      listed = projectFilesOf(config, pipeline, request.env)
+      if (listed.notice !== undefined) request.onNotice?.(listed.notice)
+    }
+    return listed
+  }
+  return {config, pipeline, plan, secrets, request, imageId, projectFiles}
 }
 
 /**
@@ -77,7 +90,7 @@ export async function startRun(
   options: {sinks: EventSink[]; orcaVersion: string; executor?: () => Promise<Executor>; waitTurn?: (signal: AbortSignal) => Promise<void>},
 ): Promise<StartedRun> {
   const {config, pipeline, plan, secrets, request} = prepared
-  const projectFiles = projectFilesOf(config, pipeline)
+  const projectFiles = prepared.projectFiles()
   const runId = newRunId()
   const store = await RunStore.create(config.runsDir, runId)
   // Held until the run is recorded as finished: readers tell a live run from a dead one by it.

@@ -60,7 +60,7 @@ async function run(jobs: Job[], targets: string[], executor: Executor, extra: Pa
     pipeline: p,
     plan: planRun(p, targets),
     executor: async () => executor,
-    projectFiles: ['a.txt', 'src/b.ts'],
+    projectFiles: {files: ['a.txt', 'src/b.ts'], orcaFiles: [], source: 'walk', untracked: []},
     concurrency: 4,
     failFast: false,
     envOverrides: {},
@@ -139,7 +139,7 @@ describe('executeRun', () => {
     let created = false
     const p = pipeline([job('group', {steps: []})])
     const result = await executeRun({
-      runId: 'r', pipeline: p, plan: planRun(p, []), projectFiles: [], concurrency: 1, failFast: false,
+      runId: 'r', pipeline: p, plan: planRun(p, []), projectFiles: {files: [], orcaFiles: [], source: 'walk', untracked: []}, concurrency: 1, failFast: false,
       envOverrides: {}, secrets: {}, artifactsDir: () => '/x', sinks: [], orcaVersion: '0',
       cancel: new AbortController().signal, force: new AbortController().signal,
       executor: async () => {
