@@ -38,7 +38,7 @@ export function listInputs(context: WhyContext, ask: {list: boolean; paths: stri
 
 const SOURCE: Record<InputsReport['source'], string> = {
   git: 'tracked by git, or untracked and not ignored by git',
-  walk: 'not in a git work tree: files no .gitignore or .orcaignore ignores',
+  walk: 'files no .gitignore or .orcaignore ignores',
 }
 
 /** Plain text for `orca explain JOB --inputs / --why`. */

@@ -5,8 +5,8 @@ import {join} from 'node:path'
 import {isIgnored, type RuleSet} from './ignore-rules.js'
 import {ListingCache} from './listing-cache.js'
 
-/** Directories a walk never lists: orca's own state and version control. */
-const ALWAYS_EXCLUDED = new Set(['.git', '.orca'])
+/** orca's own state, never listed by a walk (nor is any `.git`, at any depth). */
+const ORCA_STATE = '.orca'
 /** The ignore files a walk honours, in the order their rules apply. */
 export const IGNORE_FILES = ['.gitignore', '.orcaignore']
 
@@ -57,9 +57,10 @@ function visit(walk: Walk, dir: string, inherited: RuleSet[], inheritedId: strin
   const dirs: string[] = []
   for (const entry of entries) {
     const path = dir + entry.name
-    if (dir === '' && ALWAYS_EXCLUDED.has(entry.name)) continue
+    // A submodule's or worktree's `.git` is a file naming its repository: never a project file either.
+    if (entry.name === '.git' || (dir === '' && entry.name === ORCA_STATE)) continue
     if (entry.isDirectory()) {
-      if (entry.name !== '.git' && !isIgnored(ruleSets, `${path}/`)) dirs.push(entry.name)
+      if (!isIgnored(ruleSets, `${path}/`)) dirs.push(entry.name)
     } else if ((entry.isFile() || entry.isSymbolicLink()) && !isIgnored(ruleSets, path)) {
       files.push(entry.name)
     }

@@ -78,7 +78,7 @@ function whyNotSelected(context: WhyContext, file: string): string {
   if (context.project.orcaFiles.includes(file) && include.length === 0) {
     const what =
       file === context.pipelineFile ? 'the pipeline file in use' : file === context.configFile ? "orca's config file" : 'an .orcaignore file'
-    return `orca's own file (${what}): what it says is already in every job's key, so it is not a default input; a job whose inputs name it gets it`
+    return `orca's own file (${what}): not a default input, as what it says is already in the job's key; a job whose inputs glob matches it gets it`
   }
   if (globs === undefined) return 'not a default input'
   if (globs.length === 0) return 'the job has `inputs: []`'
