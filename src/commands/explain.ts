@@ -30,7 +30,7 @@ Exit codes: 0 explained, 2 unknown job or invalid jobs.yml.`
     env: envFlag('an environment override as the run would get it (KEY=VALUE, repeatable)'),
     json: Flags.boolean({description: 'print the explanation as JSON'}),
     inputs: Flags.boolean({description: "list the job's input files instead of explaining its key"}),
-    why: Flags.string({description: "say whether PATH is one of the job's input files, and why (repeatable)", helpValue: 'PATH', multiple: true}),
+    why: Flags.string({description: "say whether PATH is one of the job's input files, and why", helpValue: 'PATH', multiple: true}),
   }
 
   public async run(): Promise<void> {

@@ -22,8 +22,9 @@ export function runGit(args: string[], cwd: string, env: NodeJS.ProcessEnv, inpu
   }
   // check-ignore exits 1 when no path is ignored: an answer, not a failure.
   if (result.status !== 0 && !(args[0] === 'check-ignore' && result.status === 1)) {
-    const message = result.stderr.toString('utf8').trim().split('\n').find((l) => l.startsWith('fatal:')) ?? result.stderr.toString('utf8').trim().split('\n')[0]
-    return {ok: false, missing: false, message: message || `git ${args[0]} exited with ${result.status}`}
+    const lines = result.stderr.toString('utf8').trim().split('\n')
+    const message = lines.find((l) => l.startsWith('fatal:')) ?? lines[0]
+    return {ok: false, missing: false, message: `git ${args[0]} failed: ${message || `exit code ${result.status}`}`}
   }
   return {ok: true, stdout: result.stdout}
 }

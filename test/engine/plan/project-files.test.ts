@@ -141,6 +141,19 @@ describe('listProjectFiles in a git work tree', () => {
   })
 })
 
+describe('listProjectFiles when git refuses the repository', () => {
+  it("falls back to the walk with git's reason in the notice", () => {
+    write('.git', 'gitdir: /nonexistent/orca-test-repository\n')
+    write('.gitignore', '*.log\n')
+    write('a.log')
+    write('src/a.ts')
+    const files = list()
+    expect(files.source).toBe('walk')
+    expect(files.notice).toMatch(/^git ls-files failed: fatal: not a git repository: .*; project files are listed by \.gitignore and \.orcaignore rules instead$/)
+    expect(files.files).toEqual(['.gitignore', 'src/a.ts'])
+  })
+})
+
 describe('listProjectFiles in a folder of a larger repository', () => {
   beforeEach(() => {
     git(root, 'init', '-q')
