@@ -68,7 +68,7 @@ function makeProject(jobs) {
 }
 
 function gitCommit(dir) {
-  const git = (...args) => execFileSync('git', ['-c', 'user.email=bench@orca', '-c', 'user.name=bench', ...args], {cwd: dir, stdio: 'ignore'})
+  const git = (...args) => execFileSync('git', ['-c', 'user.email=bench@orca', '-c', 'user.name=bench', '-c', 'gc.auto=0', ...args], {cwd: dir, stdio: 'ignore'})
   git('init', '-q')
   git('add', '-A')
   git('commit', '-qm', 'bench')

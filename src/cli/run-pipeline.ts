@@ -71,14 +71,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   liveView?.catch(() => undefined)
   const prepared = await prepareRun({...options, onNotice: (message) => options.stderr.write(`notice: ${message}\n`)})
   prefetchImageIds(prepared)
-  // Listed before a reporter owns the terminal, so a notice about the listing stands on its own line.
-  prepared.projectFiles()
   if (options.dryRun) {
     const {dryRunKeys, formatDryRun} = await import('../engine/cache/dry-run.js')
-    options.stdout.write(formatDryRun(prepared, await dryRunKeys(prepared), {inputs: options.inputs === true}))
+    const rows = await dryRunKeys(prepared)
+    options.stdout.write(formatDryRun(prepared, rows, {inputs: options.inputs === true ? await prepared.projectFiles() : undefined}))
     return 0
   }
 
+  // The live view owns the terminal once it starts: a notice about the project's files comes first.
+  if (liveView !== undefined) await prepared.projectFiles()
   const reporter = await pickReporter(options, prepared, liveView, () => cancelRun())
   const sinks: EventSink[] = [reporter]
   let junit: JunitReporter | undefined

@@ -5,7 +5,7 @@ export const GIT_ENV: NodeJS.ProcessEnv = {...process.env, GIT_CONFIG_GLOBAL: '/
 
 /** Runs `git ARGS` in `cwd` with a fixed author; returns stdout. */
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.email=test@orca.invalid', '-c', 'user.name=orca test', '-c', 'protocol.file.allow=always', '-c', 'init.defaultBranch=main', ...args], {
+  return execFileSync('git', ['-c', 'user.email=test@orca.invalid', '-c', 'user.name=orca test', '-c', 'protocol.file.allow=always', '-c', 'init.defaultBranch=main', '-c', 'gc.auto=0', ...args], {
     cwd,
     env: GIT_ENV,
     encoding: 'utf8',

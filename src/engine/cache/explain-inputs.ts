@@ -18,7 +18,7 @@ export interface InputsReport {
 }
 
 /** The job's input files (those that exist, as hashing keeps them) and verdicts for `paths`. */
-export function listInputs(context: WhyContext, ask: {list: boolean; paths: string[]; cwd: string}): InputsReport {
+export async function listInputs(context: WhyContext, ask: {list: boolean; paths: string[]; cwd: string}): Promise<InputsReport> {
   const {project, job, projectDir} = context
   const report: InputsReport = {job: job.name, source: project.source}
   if (ask.list) {
@@ -32,7 +32,7 @@ export function listInputs(context: WhyContext, ask: {list: boolean; paths: stri
       .map((file) => (untracked.has(file) ? {path: file, untracked: true as const} : {path: file}))
     report.leftOut = job.steps.length === 0 ? [] : project.orcaFiles.filter((file) => !selected.includes(file))
   }
-  if (ask.paths.length > 0) report.verdicts = ask.paths.map((asked) => whyInput(context, asked, ask.cwd))
+  if (ask.paths.length > 0) report.verdicts = await Promise.all(ask.paths.map((asked) => whyInput(context, asked, ask.cwd)))
   return report
 }
 

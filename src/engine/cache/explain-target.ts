@@ -33,7 +33,7 @@ async function loadProject(request: ExplainRequest): Promise<LoadedProject> {
   const config = await loadConfig({cwd: request.cwd, env: request.env})
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const plan = planRun(pipeline, [request.job])
-  const projectFiles = projectFilesOf(config, pipeline, request.env)
+  const projectFiles = await projectFilesOf(config, pipeline, request.env)
   if (projectFiles.notice !== undefined) request.onNotice?.(projectFiles.notice)
   return {config, pipeline, plan, projectFiles}
 }
@@ -53,7 +53,7 @@ export async function explainTarget(request: ExplainRequest): Promise<Explanatio
 export async function explainTargetInputs(request: ExplainRequest, ask: {list: boolean; paths: string[]}): Promise<InputsReport> {
   const {config, pipeline, projectFiles} = await loadProject(request)
   const projectDir = pipeline.projectDir
-  return listInputs(
+  return await listInputs(
     {
       projectDir,
       project: projectFiles,

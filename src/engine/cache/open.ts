@@ -1,5 +1,5 @@
 import type {ResolvedConfig} from '../config/types.js'
-import {listProjectFiles, type ProjectFiles} from '../plan/project-files.js'
+import {listProjectFiles, type ProjectFiles, type StartedListing} from '../plan/project-files.js'
 import type {Pipeline} from '../pipeline/types.js'
 import {listingCacheFile} from './last.js'
 import {RunCache} from './run-cache.js'
@@ -23,9 +23,10 @@ export function openRunCache(input: {
   })
 }
 
-/** The project's files (see listProjectFiles): git's, else a walk's with unchanged directories taken from the cache's listing. */
-export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline, env: NodeJS.ProcessEnv): ProjectFiles {
+/** The project's files (see listProjectFiles): git's (asked early when `started`), else a walk's with unchanged directories taken from the cache's listing. */
+export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline, env: NodeJS.ProcessEnv, started?: StartedListing): Promise<ProjectFiles> {
   return listProjectFiles(pipeline.projectDir, {
+    started,
     pipelineFile: pipeline.file,
     configFile: config.file,
     stateDirs: [config.runsDir, config.cacheDir],

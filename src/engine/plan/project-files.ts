@@ -1,6 +1,6 @@
 import * as path from 'node:path'
 
-import {findWorkTree, gitListFiles} from './git.js'
+import {findWorkTree, gitListFiles, type GitListing} from './git.js'
 import {isIgnored, type RuleSet} from './ignore-rules.js'
 import {readRuleSet, walkProjectFiles} from './walk.js'
 
@@ -34,10 +34,33 @@ export interface ListOptions {
   env?: NodeJS.ProcessEnv
   /** The clock a walk judges listings by (tests move it forward). */
   now?: number
+  /** git's answer, asked early (see startProjectListing); used when it was asked for this project. */
+  started?: StartedListing
+}
+
+/** git asked for a project's files ahead of time: its process runs while orca does other work. */
+export interface StartedListing {
+  projectDir: string
+  env: NodeJS.ProcessEnv
+  /** undefined outside a git work tree (no process was started). */
+  git?: Promise<GitListing | {error: {message: string}}>
 }
 
 const ORCA_STATE = '.orca/'
 const ORCAIGNORE = '.orcaignore'
+
+/**
+ * Starts asking git for the project's files (nothing outside a work tree), so that the answer
+ * arrives while the run loads its configuration and pipeline: `git ls-files` on 10,000 files is a
+ * process of ≈ 8 ms here, which then costs a fully cached run no time of its own.
+ */
+export function startProjectListing(projectDir: string, env: NodeJS.ProcessEnv = process.env): StartedListing {
+  const tree = findWorkTree(projectDir, env)
+  if (!tree) return {projectDir, env}
+  // Configured state folders are not known yet: those are left out after the answer.
+  const git = gitListFiles(projectDir, {top: tree.top, env, excludeDirs: [ORCA_STATE]})
+  return {projectDir, env, git}
+}
 
 /**
  * The project's files. In a git work tree they are exactly git's (`git ls-files --cached --others
@@ -46,42 +69,92 @@ const ORCAIGNORE = '.orcaignore'
  * `.gitignore` and `.orcaignore`. Either way `.orcaignore` files narrow the set and orca's state
  * directories are left out.
  */
-export function listProjectFiles(projectDir: string, options: ListOptions = {}): ProjectFiles {
+export async function listProjectFiles(projectDir: string, options: ListOptions = {}): Promise<ProjectFiles> {
   const env = options.env ?? process.env
   const stateDirs = orcaStateDirs(projectDir, options.stateDirs ?? [])
+  const started = options.started?.projectDir === projectDir && options.started.env === env ? options.started : startProjectListing(projectDir, env)
   let notice: string | undefined
-  const tree = findWorkTree(projectDir, env)
-  if (tree) {
-    const listed = gitListFiles(projectDir, {top: tree.top, env, excludeDirs: stateDirs})
+  if (started.git) {
+    const listed = await started.git
     if ('error' in listed) {
       notice = `${listed.error.message}; project files are listed by .gitignore and .orcaignore rules instead`
-    } else if (listed.files.length === 0) {
+    } else if (listed.tracked.length === 0 && listed.untracked.length === 0) {
       // A project in an ignored folder of a larger repository: git has nothing to say about it.
       notice = `git lists no file in ${projectDir} (ignored by the repository around it); project files are listed by .gitignore and .orcaignore rules instead`
     } else {
-      const keep = keeper(projectDir, listed.files, stateDirs)
-      const files = sortUnique(listed.files.filter(keep))
-      const untracked = sortUnique(listed.untracked.filter(keep))
-      return {files, orcaFiles: orcaFilesAmong(projectDir, files, options), source: 'git', untracked}
+      const named = ownFiles(projectDir, options)
+      const scanned = scan(listed.tracked, stateDirs, named, scan(listed.untracked, stateDirs, named))
+      let {tracked, untracked} = listed
+      let {own} = scanned
+      if (scanned.state || scanned.orcaignores.length > 0) {
+        const keep = keeper(projectDir, scanned.orcaignores, stateDirs)
+        tracked = tracked.filter(keep)
+        untracked = untracked.filter(keep)
+        own = own.filter(keep)
+      }
+      return {files: sortedUnion(tracked, untracked), orcaFiles: sortedUnion(own, []), source: 'git', untracked: sortedUnion(untracked, [])}
     }
   }
   const files = walkProjectFiles(projectDir, {listingCache: options.listingCache, now: options.now, skipDirs: stateDirs.filter((d) => d !== ORCA_STATE)})
-  return {files, orcaFiles: orcaFilesAmong(projectDir, files, options), source: 'walk', untracked: [], ...(notice ? {notice} : {})}
+  const {own} = scan(files, [], ownFiles(projectDir, options))
+  return {files, orcaFiles: own, source: 'walk', untracked: [], ...(notice ? {notice} : {})}
 }
 
-/** Which of git's files stay: not in orca's state, not ignored by a listed `.orcaignore`. */
-function keeper(projectDir: string, listed: string[], stateDirs: string[]): (file: string) => boolean {
+interface Scanned {
+  /** Whether a file is in orca's state. */
+  state: boolean
+  /** `.orcaignore` files outside orca's state. */
+  orcaignores: string[]
+  /** orca's own files: those named, and `.orcaignore` files. */
+  own: string[]
+}
+
+/**
+ * One pass over a listing for what may need filtering or marking. Plain loops, no callback per
+ * file: run once in a process, over 10,000 files, this code is not optimised yet.
+ */
+function scan(files: readonly string[], stateDirs: readonly string[], named: readonly string[], into: Scanned = {state: false, orcaignores: [], own: []}): Scanned {
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i]!
+    let inState = false
+    for (let d = 0; d < stateDirs.length; d++) if (file.startsWith(stateDirs[d]!)) inState = true
+    if (inState) into.state = true
+    else if (isOrcaignore(file)) {
+      into.orcaignores.push(file)
+      into.own.push(file)
+    } else if (named.includes(file)) into.own.push(file)
+  }
+  return into
+}
+
+/** Which of git's files stay: not in orca's state, not ignored by one of `orcaignores`. */
+function keeper(projectDir: string, orcaignores: string[], stateDirs: string[]): (file: string) => boolean {
   const outsideState = (file: string): boolean => !stateDirs.some((dir) => file.startsWith(dir))
-  const orcaignores = listed.filter((f) => isOrcaignore(f) && outsideState(f))
   if (orcaignores.length === 0) return outsideState
   const orcaignored = orcaignoreRules(projectDir, orcaignores)
   return (file) => outsideState(file) && !orcaignored(file)
 }
 
-/** Sorted as JavaScript sorts strings: git lists untracked files, then tracked ones, each in byte order, and an unmerged file once per stage. */
-function sortUnique(files: string[]): string[] {
-  files.sort()
-  return files.filter((f, i) => i === 0 || f !== files[i - 1])
+/**
+ * `a` and `b` as one list sorted as JavaScript sorts strings, without duplicates. Each is usually
+ * sorted already (git's byte order is the same for most paths), so they are merged in one pass and
+ * sorted only when that did not give a sorted list (10,000 paths took ≈ 5 ms to sort).
+ */
+function sortedUnion(a: readonly string[], b: readonly string[]): string[] {
+  const out: string[] = []
+  let i = 0
+  let j = 0
+  let sorted = true
+  while (i < a.length || j < b.length) {
+    const next = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!
+    const last = out.length === 0 ? undefined : out[out.length - 1]!
+    if (next === last) continue
+    if (last !== undefined && next < last) sorted = false
+    out.push(next)
+  }
+  if (sorted) return out
+  out.sort()
+  return out.filter((f, k) => k === 0 || f !== out[k - 1])
 }
 
 function isOrcaignore(file: string): boolean {
@@ -126,12 +199,10 @@ function parentDir(dir: string): string {
   return dir.slice(0, dir.lastIndexOf('/', dir.length - 2) + 1)
 }
 
-/** orca's own files among `files` (sorted). */
-function orcaFilesAmong(projectDir: string, files: string[], options: ListOptions): string[] {
-  const named = [options.pipelineFile, options.configFile && path.basename(options.configFile) !== 'package.json' ? options.configFile : undefined]
-    .map((file) => (file === undefined ? undefined : relativeToProject(projectDir, file)))
-    .filter((f): f is string => f !== undefined)
-  return files.filter((f) => isOrcaignore(f) || named.includes(f))
+/** The pipeline file and config file in use, relative to the project (a `package.json` holding the config is an ordinary file). */
+function ownFiles(projectDir: string, options: ListOptions): string[] {
+  const config = options.configFile !== undefined && path.basename(options.configFile) !== 'package.json' ? options.configFile : undefined
+  return [options.pipelineFile, config].map((file) => relativeToProject(projectDir, file)).filter((f): f is string => f !== undefined)
 }
 
 /** orca's state directories inside the project (`.orca/` and those of `dirs` inside it), relative and ending in `/`. */

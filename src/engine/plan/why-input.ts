@@ -32,7 +32,7 @@ export interface WhyContext {
 }
 
 /** Says whether `asked` (relative to `cwd`) is an input of the job and why, as the run would decide. */
-export function whyInput(context: WhyContext, asked: string, cwd: string): InputVerdict {
+export async function whyInput(context: WhyContext, asked: string, cwd: string): Promise<InputVerdict> {
   const {projectDir, project, job} = context
   const abs = path.resolve(cwd, asked)
   const rel = path.relative(projectDir, abs)
@@ -54,20 +54,20 @@ export function whyInput(context: WhyContext, asked: string, cwd: string): Input
   if (includesSorted(project.files, file)) {
     if (!stat) return verdict(false, 'listed by git, but deleted from the work tree')
     if (!stat.isFile() && !stat.isSymbolicLink()) return verdict(false, 'not a regular file or symlink')
-    if (includesSorted(selectInputs(project, job.inputs), file)) return verdict(true, `an input of ${job.name}: ${whyListed(context, file, abs)}`)
+    if (includesSorted(selectInputs(project, job.inputs), file)) return verdict(true, `an input of ${job.name}: ${await whyListed(context, file, abs)}`)
     return verdict(false, `not an input of ${job.name}: ${whyNotSelected(context, file)}`)
   }
   if (!stat) return verdict(false, 'no such file in the project')
-  return verdict(false, `not an input of ${job.name}: ${whyUnlisted(context, file, abs)}`)
+  return verdict(false, `not an input of ${job.name}: ${await whyUnlisted(context, file, abs)}`)
 }
 
 /** Why a listed file is in the project's files. */
-function whyListed(context: WhyContext, file: string, abs: string): string {
+async function whyListed(context: WhyContext, file: string, abs: string): Promise<string> {
   if (context.project.source === 'walk') {
     return `no .gitignore or .orcaignore ignores it (${context.project.notice === undefined ? 'the project is not in a git work tree' : 'git could not be asked'})`
   }
   if (includesSorted(context.project.untracked, file)) return 'not tracked by git, and no ignore rule matches it'
-  const rule = gitRule(context, abs)
+  const rule = await gitRule(context, abs)
   return rule === undefined || rule.negative ? 'tracked by git' : `tracked by git (${rule.text} matches it, but git keeps the files it tracks)`
 }
 
@@ -88,7 +88,7 @@ function whyNotSelected(context: WhyContext, file: string): string {
 }
 
 /** Why an existing file is not in the project's files: the rule that ignores it. */
-function whyUnlisted(context: WhyContext, file: string, abs: string): string {
+async function whyUnlisted(context: WhyContext, file: string, abs: string): Promise<string> {
   const {project, projectDir} = context
   const names = project.source === 'git' ? ['.orcaignore'] : IGNORE_FILES
   const dirs = file.split('/').slice(0, -1)
@@ -100,16 +100,16 @@ function whyUnlisted(context: WhyContext, file: string, abs: string): string {
   const own = decidingRule(ruleSets, file)
   if (own !== undefined) return `ignored by ${own.file}:${own.line}: ${own.pattern}`
   if (project.source === 'walk') return 'not listed (a directory above it is not walked)'
-  const rule = gitRule(context, abs)
+  const rule = await gitRule(context, abs)
   if (rule !== undefined && !rule.negative) return `ignored by git (${rule.text})`
   return 'not listed by git (`git ls-files --cached --others --exclude-standard` leaves it out)'
 }
 
 /** The gitignore pattern matching `abs`, as `FILE:LINE: PATTERN` with FILE relative to the project; undefined when none does. */
-function gitRule(context: WhyContext, abs: string): {text: string; negative: boolean} | undefined {
+async function gitRule(context: WhyContext, abs: string): Promise<{text: string; negative: boolean} | undefined> {
   // Asked from the file's own folder, so a file inside a submodule is judged by the submodule's rules.
   const dir = path.dirname(abs)
-  const rule = gitIgnoreRule(dir, path.basename(abs), context.env)
+  const rule = await gitIgnoreRule(dir, path.basename(abs), context.env)
   if (rule === undefined || 'error' in rule) return undefined
   const top = findWorkTree(dir, context.env)?.top
   const source = path.isAbsolute(rule.source) || top === undefined ? rule.source : path.relative(context.projectDir, path.join(top, rule.source)).split(path.sep).join('/')

@@ -77,7 +77,7 @@ interface RunOptions {
 
 async function run(dir: string, executor: FakeExecutor, options: RunOptions = {}) {
   const p = pipeline(options.jobs ?? JOBS(), dir)
-  const projectFiles = listProjectFiles(dir)
+  const projectFiles = await listProjectFiles(dir)
   const envOverrides = options.envOverrides ?? {}
   const cache = new RunCache({store: new CacheStore(join(dir, '.orca/cache')), projectDir: dir, projectFiles, envOverrides, noCache: options.noCache ?? false, now: options.now})
   const events: OrcaEvent[] = []

@@ -6,7 +6,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {InputHasher} from '../../../src/engine/cache/hash-inputs.js'
 import {selectInputs} from '../../../src/engine/plan/inputs.js'
-import {listProjectFiles, type ProjectFiles} from '../../../src/engine/plan/project-files.js'
+import {listProjectFiles, startProjectListing, type ProjectFiles} from '../../../src/engine/plan/project-files.js'
 import {walkProjectFiles} from '../../../src/engine/plan/walk.js'
 import {git, GIT_ENV, gitListing} from '../../helpers/git.js'
 
@@ -16,7 +16,7 @@ const write = (path: string, text = `${path}\n`, base = dir): void => {
   mkdirSync(dirname(join(base, path)), {recursive: true})
   writeFileSync(join(base, path), text)
 }
-const list = (options: Parameters<typeof listProjectFiles>[1] = {}): ProjectFiles => listProjectFiles(dir, {env: GIT_ENV, ...options})
+const list = (options: Parameters<typeof listProjectFiles>[1] = {}): Promise<ProjectFiles> => listProjectFiles(dir, {env: GIT_ENV, ...options})
 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'orca-project-files-'))
@@ -30,7 +30,7 @@ describe('listProjectFiles in a git work tree', () => {
     git(dir, 'init', '-q')
   })
 
-  it('lists what git tracks, even files a .gitignore matches, and untracked files git does not ignore', () => {
+  it('lists what git tracks, even files a .gitignore matches, and untracked files git does not ignore', async () => {
     // The redis case: configure and VERSION are tracked, and the .gitignore lists them too.
     write('.gitignore', 'configure\nVERSION\n*.o\nbuild/\n')
     write('deps/jemalloc/configure', '#!/bin/sh\n')
@@ -42,7 +42,7 @@ describe('listProjectFiles in a git work tree', () => {
     write('src/new.c')
     write('src/server.o')
     write('build/out.bin')
-    const files = list()
+    const files = await list()
     expect(files.source).toBe('git')
     expect(files.notice).toBeUndefined()
     expect(files.files).toEqual(['.gitignore', 'VERSION', 'deps/jemalloc/configure', 'src/new.c', 'src/server.c'])
@@ -50,20 +50,23 @@ describe('listProjectFiles in a git work tree', () => {
     expect(files.files).toEqual(gitListing(dir))
   })
 
-  it('gives what git lists for nested ignore files and negations, sorted as the walk sorts', () => {
+  it('gives what git lists for nested ignore files and negations, sorted as the walk sorts', async () => {
     write('.gitignore', '*.log\n/build\n**/tmp/\nd/\n!d/keep\n')
     write('pkg/.gitignore', '!keep.log\nlocal/\n')
     for (const path of ['a.log', 'pkg/keep.log', 'pkg/other.log', 'pkg/local/x', 'build/x', 'src/build/y', 'src/tmp/z', 'd/keep', 'B', 'a-b', 'a/x', 'é/x']) write(path)
-    git(dir, 'add', 'B')
+    // git orders paths by their UTF-8 bytes, JavaScript by UTF-16 units: these two sort apart.
+    write('\u{E000}.txt')
+    write('\u{1F600}.txt')
+    git(dir, 'add', 'B', '\u{E000}.txt', '\u{1F600}.txt')
     git(dir, 'commit', '-qm', 'one')
-    const files = list().files
+    const files = (await list()).files
     expect(files).toEqual(gitListing(dir))
     expect(files).toContain('pkg/keep.log')
     expect(files).not.toContain('d/keep')
     expect(files).toEqual([...files].sort())
   })
 
-  it('lists the files of a checked-out submodule and of a repository inside the project, each by its own rules', () => {
+  it('lists the files of a checked-out submodule and of a repository inside the project, each by its own rules', async () => {
     const upstream = join(root, 'upstream')
     mkdirSync(upstream)
     git(upstream, 'init', '-q')
@@ -88,7 +91,7 @@ describe('listProjectFiles in a git work tree', () => {
     write('tools/nested/.gitignore', '*.tmp\n')
     write('tools/nested/x.tmp')
 
-    expect(list().files).toEqual([
+    expect((await list()).files).toEqual([
       '.gitmodules',
       'main.c',
       'tools/nested/.gitignore',
@@ -98,17 +101,17 @@ describe('listProjectFiles in a git work tree', () => {
       'vendor/lib/lib.c',
       'vendor/lib/notes.txt',
     ])
-    expect(list().untracked).toEqual(['tools/nested/.gitignore', 'tools/nested/run.sh', 'vendor/lib/notes.txt'])
+    expect((await list()).untracked).toEqual(['tools/nested/.gitignore', 'tools/nested/run.sh', 'vendor/lib/notes.txt'])
   })
 
-  it('narrows git’s files by .orcaignore files, a deeper negation keeping what a shallower one drops', () => {
+  it('narrows git’s files by .orcaignore files, a deeper negation keeping what a shallower one drops', async () => {
     write('.orcaignore', 'docs/\n*.md\n')
     write('pkg/.orcaignore', '!README.md\n')
     for (const path of ['README.md', 'docs/a.txt', 'pkg/README.md', 'pkg/CHANGES.md', 'src/a.ts']) write(path)
-    expect(list().files).toEqual(['.orcaignore', 'pkg/.orcaignore', 'pkg/README.md', 'src/a.ts'])
+    expect((await list()).files).toEqual(['.orcaignore', 'pkg/.orcaignore', 'pkg/README.md', 'src/a.ts'])
   })
 
-  it("leaves out orca's state, tracked or not, ignored or not, also under a configured folder with an unusual name", () => {
+  it("leaves out orca's state, tracked or not, ignored or not, also under a configured folder with an unusual name", async () => {
     const sub = join(dir, 'we ird[1]#')
     mkdirSync(sub)
     write('src/a.ts')
@@ -119,22 +122,38 @@ describe('listProjectFiles in a git work tree', () => {
     write('we ird[1]#/.orca/runs/r1/run.json')
     write('we ird[1]#/cache-here/v1/x')
     write('we ird[1]#/kept.txt')
-    expect(list().files.filter((f) => !f.startsWith('we ird'))).toEqual(['src/a.ts'])
-    expect(listProjectFiles(sub, {env: GIT_ENV, stateDirs: [join(sub, 'cache-here')]}).files).toEqual(['jobs.yml', 'kept.txt'])
+    expect((await list()).files.filter((f) => !f.startsWith('we ird'))).toEqual(['src/a.ts'])
+    expect((await listProjectFiles(sub, {env: GIT_ENV, stateDirs: [join(sub, 'cache-here')]})).files).toEqual(['jobs.yml', 'kept.txt'])
   })
 
-  it("marks orca's own files: the pipeline file, the config file (not a package.json holding it) and .orcaignore files", () => {
+  it("marks orca's own files: the pipeline file, the config file (not a package.json holding it) and .orcaignore files", async () => {
     for (const path of ['jobs.yml', 'ci/other.yml', 'orca.config.yml', 'package.json', '.orcaignore', 'pkg/.orcaignore', 'src/a.ts']) write(path, '')
-    expect(list({pipelineFile: join(dir, 'jobs.yml'), configFile: join(dir, 'orca.config.yml')}).orcaFiles).toEqual(['.orcaignore', 'jobs.yml', 'orca.config.yml', 'pkg/.orcaignore'])
-    expect(list({pipelineFile: join(dir, 'ci/other.yml'), configFile: join(dir, 'package.json')}).orcaFiles).toEqual(['.orcaignore', 'ci/other.yml', 'pkg/.orcaignore'])
+    expect((await list({pipelineFile: join(dir, 'jobs.yml'), configFile: join(dir, 'orca.config.yml')})).orcaFiles).toEqual(['.orcaignore', 'jobs.yml', 'orca.config.yml', 'pkg/.orcaignore'])
+    expect((await list({pipelineFile: join(dir, 'ci/other.yml'), configFile: join(dir, 'package.json')})).orcaFiles).toEqual(['.orcaignore', 'ci/other.yml', 'pkg/.orcaignore'])
   })
 
-  it('falls back to the walk with a one-line notice when git is not installed', () => {
+  it('gives the same files from git asked ahead of time, and does not use an answer for another folder', async () => {
+    write('.gitignore', 'out/\n')
+    write('src/a.ts')
+    write('out/x')
+    write('cache-here/v1/y')
+    const other = join(root, 'other')
+    mkdirSync(other)
+    git(other, 'init', '-q')
+    writeFileSync(join(other, 'elsewhere.txt'), '')
+    const options = {stateDirs: [join(dir, 'cache-here')]}
+    const plain = await list(options)
+    expect(plain.files).toEqual(['.gitignore', 'src/a.ts'])
+    expect(await list({...options, started: startProjectListing(dir, GIT_ENV)})).toEqual(plain)
+    expect(await list({...options, started: startProjectListing(other, GIT_ENV)})).toEqual(plain)
+  })
+
+  it('falls back to the walk with a one-line notice when git is not installed', async () => {
     write('.gitignore', 'configure\n')
     write('configure')
     write('src/a.ts')
     git(dir, 'add', '-f', 'configure')
-    const files = listProjectFiles(dir, {env: {...GIT_ENV, PATH: join(root, 'no-such-bin')}})
+    const files = await listProjectFiles(dir, {env: {...GIT_ENV, PATH: join(root, 'no-such-bin')}})
     expect(files.source).toBe('walk')
     expect(files.notice).toBe('git is not installed (not found on PATH); project files are listed by .gitignore and .orcaignore rules instead')
     expect(files.files).toEqual(['.gitignore', 'src/a.ts'])
@@ -142,12 +161,12 @@ describe('listProjectFiles in a git work tree', () => {
 })
 
 describe('listProjectFiles when git refuses the repository', () => {
-  it("falls back to the walk with git's reason in the notice", () => {
+  it("falls back to the walk with git's reason in the notice", async () => {
     write('.git', 'gitdir: /nonexistent/orca-test-repository\n')
     write('.gitignore', '*.log\n')
     write('a.log')
     write('src/a.ts')
-    const files = list()
+    const files = await list()
     expect(files.source).toBe('walk')
     expect(files.notice).toMatch(/^git ls-files failed: fatal: not a git repository: .*; project files are listed by \.gitignore and \.orcaignore rules instead$/)
     expect(files.files).toEqual(['.gitignore', 'src/a.ts'])
@@ -159,34 +178,34 @@ describe('listProjectFiles in a folder of a larger repository', () => {
     git(root, 'init', '-q')
   })
 
-  it('falls back to the walk, with a notice, for a project in a folder the repository around it ignores', () => {
+  it('falls back to the walk, with a notice, for a project in a folder the repository around it ignores', async () => {
     write('.gitignore', 'project/\n', root)
     write('src/a.ts')
-    const files = list()
+    const files = await list()
     expect(files.source).toBe('walk')
     expect(files.notice).toMatch(/^git lists no file in .*project \(ignored by the repository around it\)/)
     expect(files.files).toEqual(['src/a.ts'])
   })
 
-  it('lists a subfolder project relative to itself', () => {
+  it('lists a subfolder project relative to itself', async () => {
     write('outside.txt', '', root)
     write('src/a.ts')
     write('.gitignore', 'b.ts\n')
     write('src/b.ts')
-    expect(list().files).toEqual(['.gitignore', 'src/a.ts'])
+    expect((await list()).files).toEqual(['.gitignore', 'src/a.ts'])
   })
 })
 
 describe('listProjectFiles outside a git work tree', () => {
-  it('walks the project with the ignore files, and says nothing', () => {
+  it('walks the project with the ignore files, and says nothing', async () => {
     write('.gitignore', '*.log\n')
     write('a.log')
     write('src/a.ts')
-    const files = list()
+    const files = await list()
     expect(files).toEqual({files: ['.gitignore', 'src/a.ts'], orcaFiles: [], source: 'walk', untracked: []})
   })
 
-  it('agrees with git on the same tree when nothing is tracked (the walk follows git’s precedence)', () => {
+  it('agrees with git on the same tree when nothing is tracked (the walk follows git’s precedence)', async () => {
     write('.gitignore', '*.log\n/build\n**/tmp/\nd/\n!d/keep\n!/important.log\n')
     write('pkg/.gitignore', '!keep.log\nlocal/\n')
     write('pkg/.orcaignore', '')
@@ -201,26 +220,26 @@ describe('listProjectFiles outside a git work tree', () => {
 describe('selectInputs with orca’s own files', () => {
   const project: ProjectFiles = {files: ['.orcaignore', 'jobs.yml', 'lint.yml', 'src/a.ts', 'src/b.test.ts'], orcaFiles: ['.orcaignore', 'jobs.yml'], source: 'git', untracked: []}
 
-  it('leaves them out of the default inputs and of a list of only exclusions', () => {
+  it('leaves them out of the default inputs and of a list of only exclusions', async () => {
     expect(selectInputs(project, undefined)).toEqual(['lint.yml', 'src/a.ts', 'src/b.test.ts'])
     expect(selectInputs(project, ['!**/*.test.ts'])).toEqual(['lint.yml', 'src/a.ts'])
   })
 
-  it('gives them to a job whose glob matches them', () => {
+  it('gives them to a job whose glob matches them', async () => {
     expect(selectInputs(project, ['*.yml'])).toEqual(['jobs.yml', 'lint.yml'])
     expect(selectInputs(project, ['jobs.yml', 'src/**'])).toEqual(['jobs.yml', 'src/a.ts', 'src/b.test.ts'])
   })
 })
 
 describe('hashing git’s listing', () => {
-  it('leaves out a tracked file deleted from the work tree', () => {
+  it('leaves out a tracked file deleted from the work tree', async () => {
     git(dir, 'init', '-q')
     write('a.txt')
     write('gone.txt')
     git(dir, 'add', '-A')
     git(dir, 'commit', '-qm', 'two')
     rmSync(join(dir, 'gone.txt'))
-    const files = list()
+    const files = await list()
     expect(files.files).toEqual(['a.txt', 'gone.txt'])
     expect(new InputHasher(dir).hash(selectInputs(files, undefined)).map((i) => i.path)).toEqual(['a.txt'])
   })
