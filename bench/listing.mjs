@@ -2,11 +2,11 @@
 //   (a) git's listing: listProjectFiles in a git work tree (one `git ls-files` process);
 //   (b) the walk over .gitignore/.orcaignore with its listing cache warm (what a cached run did before
 //       inputs followed git, and still does outside a work tree);
-//   (c) `git ls-files -z -t --cached --others --exclude-standard` alone (the process, no parsing).
+//   (c) `git ls-files -z -t --cached --others --exclude-standard` alone (the process, output not read).
 // A commit of 10,000 files would start git's automatic gc in the background: it is turned off.
 // Both listings are checked to give the same files (nothing is ignored-but-tracked in this project).
 // Build first (npm run build, or ORCA_DIST=<outDir>); then: node bench/listing.mjs [files] [iterations]
-import {execFileSync, spawnSync} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import * as path from 'node:path'
@@ -38,11 +38,11 @@ await sleep(2500)
 
 const listingCache = path.join(dir, '.orca/listing.json')
 const cases = {
-  git: () => listProjectFiles(dir, {env, pipelineFile: path.join(dir, 'jobs.yml')}).files,
+  git: async () => (await listProjectFiles(dir, {env, pipelineFile: path.join(dir, 'jobs.yml')})).files,
   walk: () => walkProjectFiles(dir, {listingCache}),
-  'git ls-files alone': () => spawnSync('git', ['ls-files', '-z', '-t', '--cached', '--others', '--exclude-standard'], {cwd: dir, env, maxBuffer: 2 ** 31 - 1}),
+  'git ls-files alone': () => new Promise((resolve) => spawn('git', ['ls-files', '-z', '-t', '--cached', '--others', '--exclude-standard'], {cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe']}).on('close', resolve).stdout.resume()),
 }
-const same = JSON.stringify(cases.git()) === JSON.stringify(cases.walk())
+const same = JSON.stringify(await cases.git()) === JSON.stringify(cases.walk())
 if (!same) throw new Error('the git listing and the walk differ on the bench project')
 const samples = Object.fromEntries(Object.keys(cases).map((name) => [name, []]))
 const names = Object.keys(cases)
@@ -50,7 +50,7 @@ for (let i = 0; i < iterations; i++) {
   for (let t = 0; t < names.length; t++) {
     const name = names[(i + t) % names.length]
     const start = performance.now()
-    cases[name]()
+    await cases[name]()
     samples[name].push(performance.now() - start)
   }
 }

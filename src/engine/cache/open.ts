@@ -1,7 +1,7 @@
 import type {ResolvedConfig} from '../config/types.js'
-import {listProjectFiles, type ProjectFiles, type StartedListing} from '../plan/project-files.js'
+import {listProjectFiles, type ProjectFiles} from '../plan/project-files.js'
 import type {Pipeline} from '../pipeline/types.js'
-import {listingCacheFile} from './last.js'
+import {gitListingCacheFile, listingCacheFile} from './last.js'
 import {RunCache} from './run-cache.js'
 import {CacheStore} from './store.js'
 
@@ -23,10 +23,10 @@ export function openRunCache(input: {
   })
 }
 
-/** The project's files (see listProjectFiles): git's (asked early when `started`), else a walk's with unchanged directories taken from the cache's listing. */
-export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline, env: NodeJS.ProcessEnv, started?: StartedListing): Promise<ProjectFiles> {
+/** The project's files (see listProjectFiles): git's, or a walk's, each with what is unchanged taken from the cache's listings. */
+export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline, env: NodeJS.ProcessEnv): Promise<ProjectFiles> {
   return listProjectFiles(pipeline.projectDir, {
-    started,
+    gitListingCache: gitListingCacheFile(config.cacheDir, pipeline.projectDir),
     pipelineFile: pipeline.file,
     configFile: config.file,
     stateDirs: [config.runsDir, config.cacheDir],

@@ -1,6 +1,7 @@
 import * as path from 'node:path'
 
-import {findWorkTree, gitListFiles, type GitListing} from './git.js'
+import {findWorkTree, gitListFiles} from './git.js'
+import {cachedGitListing, recordGitListing} from './git-listing-cache.js'
 import {isIgnored, type RuleSet} from './ignore-rules.js'
 import {readRuleSet, walkProjectFiles} from './walk.js'
 
@@ -31,36 +32,15 @@ export interface ListOptions {
   stateDirs?: string[]
   /** Where a walk keeps its directory listings (see ListingCache). */
   listingCache?: string
+  /** Where git's last answer is kept with what it depends on (see cachedGitListing). */
+  gitListingCache?: string
   env?: NodeJS.ProcessEnv
-  /** The clock a walk judges listings by (tests move it forward). */
+  /** The clock listings are judged by (tests move it forward). */
   now?: number
-  /** git's answer, asked early (see startProjectListing); used when it was asked for this project. */
-  started?: StartedListing
-}
-
-/** git asked for a project's files ahead of time: its process runs while orca does other work. */
-export interface StartedListing {
-  projectDir: string
-  env: NodeJS.ProcessEnv
-  /** undefined outside a git work tree (no process was started). */
-  git?: Promise<GitListing | {error: {message: string}}>
 }
 
 const ORCA_STATE = '.orca/'
 const ORCAIGNORE = '.orcaignore'
-
-/**
- * Starts asking git for the project's files (nothing outside a work tree), so that the answer
- * arrives while the run loads its configuration and pipeline: `git ls-files` on 10,000 files is a
- * process of ≈ 8 ms here, which then costs a fully cached run no time of its own.
- */
-export function startProjectListing(projectDir: string, env: NodeJS.ProcessEnv = process.env): StartedListing {
-  const tree = findWorkTree(projectDir, env)
-  if (!tree) return {projectDir, env}
-  // Configured state folders are not known yet: those are left out after the answer.
-  const git = gitListFiles(projectDir, {top: tree.top, env, excludeDirs: [ORCA_STATE]})
-  return {projectDir, env, git}
-}
 
 /**
  * The project's files. In a git work tree they are exactly git's (`git ls-files --cached --others
@@ -72,10 +52,10 @@ export function startProjectListing(projectDir: string, env: NodeJS.ProcessEnv =
 export async function listProjectFiles(projectDir: string, options: ListOptions = {}): Promise<ProjectFiles> {
   const env = options.env ?? process.env
   const stateDirs = orcaStateDirs(projectDir, options.stateDirs ?? [])
-  const started = options.started?.projectDir === projectDir && options.started.env === env ? options.started : startProjectListing(projectDir, env)
   let notice: string | undefined
-  if (started.git) {
-    const listed = await started.git
+  const tree = findWorkTree(projectDir, env)
+  if (tree) {
+    const listed = await gitListing(projectDir, tree.top, stateDirs, options)
     if ('error' in listed) {
       notice = `${listed.error.message}; project files are listed by .gitignore and .orcaignore rules instead`
     } else if (listed.tracked.length === 0 && listed.untracked.length === 0) {
@@ -127,6 +107,21 @@ function scan(files: readonly string[], stateDirs: readonly string[], named: rea
   return into
 }
 
+/**
+ * git's listing of the project: its last answer when nothing it depends on changed since (asking git
+ * is a process of ≈ 8 ms on 10,000 files, and ≈ 15 ms of a run's CPU in all), else a fresh one.
+ */
+async function gitListing(projectDir: string, top: string | undefined, stateDirs: string[], options: ListOptions): Promise<Awaited<ReturnType<typeof gitListFiles>>> {
+  const env = options.env ?? process.env
+  const file = options.gitListingCache
+  const context = top === undefined || file === undefined ? undefined : {projectDir, top, stateDirs, env, now: options.now}
+  const cached = context && cachedGitListing(file!, context)
+  if (cached) return cached
+  const listed = await gitListFiles(projectDir, {top, env, excludeDirs: stateDirs})
+  if (context && !('error' in listed)) await recordGitListing(file!, context, listed)
+  return listed
+}
+
 /** Which of git's files stay: not in orca's state, not ignored by one of `orcaignores`. */
 function keeper(projectDir: string, orcaignores: string[], stateDirs: string[]): (file: string) => boolean {
   const outsideState = (file: string): boolean => !stateDirs.some((dir) => file.startsWith(dir))
@@ -140,7 +135,8 @@ function keeper(projectDir: string, orcaignores: string[], stateDirs: string[]):
  * sorted already (git's byte order is the same for most paths), so they are merged in one pass and
  * sorted only when that did not give a sorted list (10,000 paths took ≈ 5 ms to sort).
  */
-function sortedUnion(a: readonly string[], b: readonly string[]): string[] {
+function sortedUnion(a: string[], b: readonly string[]): string[] {
+  if (b.length === 0 && isSortedUnique(a)) return a
   const out: string[] = []
   let i = 0
   let j = 0
@@ -155,6 +151,11 @@ function sortedUnion(a: readonly string[], b: readonly string[]): string[] {
   if (sorted) return out
   out.sort()
   return out.filter((f, k) => k === 0 || f !== out[k - 1])
+}
+
+function isSortedUnique(files: readonly string[]): boolean {
+  for (let i = 1; i < files.length; i++) if (!(files[i - 1]! < files[i]!)) return false
+  return true
 }
 
 function isOrcaignore(file: string): boolean {

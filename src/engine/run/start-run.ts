@@ -1,5 +1,3 @@
-import * as path from 'node:path'
-
 import {imageIdResolver, type ImageIdResolver} from '../cache/image-id.js'
 import {parsedPipelinesDir} from '../cache/last.js'
 import {openRunCache, projectFilesOf} from '../cache/open.js'
@@ -9,7 +7,7 @@ import type {Executor} from '../executor/types.js'
 import {acquireRunLock, type HeldRunLock} from '../history/lock.js'
 import {applyRetention} from '../history/retention.js'
 import {planRun, type Plan} from '../plan/plan.js'
-import {startProjectListing, type ProjectFiles} from '../plan/project-files.js'
+import type {ProjectFiles} from '../plan/project-files.js'
 import {loadPipeline} from '../pipeline/load.js'
 import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
 import type {EventSink} from './events.js'
@@ -44,7 +42,7 @@ export interface PreparedRun {
   request: RunRequest
   /** Image IDs for the jobs' keys, each asked of the engine once per run. */
   imageId: ImageIdResolver
-  /** The project's files, listed once per run (git is asked as the run is prepared; a notice goes to `onNotice`). */
+  /** The project's files, listed on the first call (once per run; a notice goes to `onNotice`). */
   projectFiles: () => Promise<ProjectFiles>
 }
 
@@ -59,8 +57,6 @@ export interface StartedRun {
 
 /** Loads config and pipeline, plans, resolves secrets. User mistakes throw OrcaError before any file is written. */
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
-  // git answers while the configuration and pipeline load (the project is the jobs file's folder).
-  const started = startProjectListing(path.dirname(path.resolve(request.cwd, request.file)), request.env)
   const config = request.config ?? (await loadConfig({cwd: request.cwd, env: request.env, flags: {concurrency: request.concurrency}}))
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const plan = planRun(pipeline, request.targets)
@@ -68,7 +64,7 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const imageId = imageIdResolver({host: config.docker.host, env: request.env})
   let listed: Promise<ProjectFiles> | undefined
   const projectFiles = (): Promise<ProjectFiles> =>
-    (listed ??= projectFilesOf(config, pipeline, request.env, started).then((files) => {
+    (listed ??= projectFilesOf(config, pipeline, request.env).then((files) => {
       if (files.notice !== undefined) request.onNotice?.(files.notice)
       return files
     }))

@@ -1,4 +1,4 @@
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
@@ -6,7 +6,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {InputHasher} from '../../../src/engine/cache/hash-inputs.js'
 import {selectInputs} from '../../../src/engine/plan/inputs.js'
-import {listProjectFiles, startProjectListing, type ProjectFiles} from '../../../src/engine/plan/project-files.js'
+import {listProjectFiles, type ProjectFiles} from '../../../src/engine/plan/project-files.js'
 import {walkProjectFiles} from '../../../src/engine/plan/walk.js'
 import {git, GIT_ENV, gitListing} from '../../helpers/git.js'
 
@@ -132,22 +132,6 @@ describe('listProjectFiles in a git work tree', () => {
     expect((await list({pipelineFile: join(dir, 'ci/other.yml'), configFile: join(dir, 'package.json')})).orcaFiles).toEqual(['.orcaignore', 'ci/other.yml', 'pkg/.orcaignore'])
   })
 
-  it('gives the same files from git asked ahead of time, and does not use an answer for another folder', async () => {
-    write('.gitignore', 'out/\n')
-    write('src/a.ts')
-    write('out/x')
-    write('cache-here/v1/y')
-    const other = join(root, 'other')
-    mkdirSync(other)
-    git(other, 'init', '-q')
-    writeFileSync(join(other, 'elsewhere.txt'), '')
-    const options = {stateDirs: [join(dir, 'cache-here')]}
-    const plain = await list(options)
-    expect(plain.files).toEqual(['.gitignore', 'src/a.ts'])
-    expect(await list({...options, started: startProjectListing(dir, GIT_ENV)})).toEqual(plain)
-    expect(await list({...options, started: startProjectListing(other, GIT_ENV)})).toEqual(plain)
-  })
-
   it('falls back to the walk with a one-line notice when git is not installed', async () => {
     write('.gitignore', 'configure\n')
     write('configure')
@@ -157,6 +141,71 @@ describe('listProjectFiles in a git work tree', () => {
     expect(files.source).toBe('walk')
     expect(files.notice).toBe('git is not installed (not found on PATH); project files are listed by .gitignore and .orcaignore rules instead')
     expect(files.files).toEqual(['.gitignore', 'src/a.ts'])
+  })
+})
+
+describe("listProjectFiles with git's last answer kept", () => {
+  // Paths written a moment ago are "racy": a clock a minute ahead lets the record trust them, as it would a while later.
+  const later = (): number => Date.now() + 60_000
+  const recordFile = (): string => join(root, 'cache/listing.git.json')
+  const kept = (): Promise<ProjectFiles> => listProjectFiles(dir, {env: GIT_ENV, gitListingCache: recordFile(), now: later()})
+
+  beforeEach(() => {
+    git(dir, 'init', '-q')
+    write('.gitignore', 'build/\n*.o\n')
+    write('src/a.c')
+    write('build/x')
+    write('logs/a.o')
+    mkdirSync(join(dir, 'empty'))
+    git(dir, 'add', '-A')
+    git(dir, 'commit', '-qm', 'first')
+  })
+
+  it('gives what git gives, after each change that can change its answer', async () => {
+    const steps: Array<[string, () => void]> = [
+      ['nothing changed', () => undefined],
+      ['an untracked file added', () => write('src/new.c')],
+      ['a file added in a folder holding only ignored files', () => write('logs/readme.txt')],
+      ['a file added deep in an empty folder', () => write('empty/deep/x.c')],
+      ['an ignored file added', () => write('src/b.o')],
+      ['the .gitignore edited in place', () => writeFileSync(join(dir, '.gitignore'), 'build/\n')],
+      ['a nested .gitignore created', () => write('src/.gitignore', 'new.c\n')],
+      ['an ignored file tracked', () => git(dir, 'add', '-f', 'build/x')],
+      ['a tracked file untracked', () => git(dir, 'rm', '-q', '--cached', 'src/a.c')],
+      ['info/exclude edited', () => writeFileSync(join(dir, '.git/info/exclude'), 'logs/\n')],
+      ['core.excludesFile set', () => {
+        writeFileSync(join(root, 'global-ignore'), 'empty/\n')
+        git(dir, 'config', 'core.excludesFile', join(root, 'global-ignore'))
+      }],
+      ['the excludes file edited', () => writeFileSync(join(root, 'global-ignore'), '*.c\n')],
+      ['a folder removed', () => rmSync(join(dir, 'empty'), {recursive: true})],
+      ['a file renamed', () => renameSync(join(dir, 'logs/readme.txt'), join(dir, 'logs/README'))],
+      ['a file in the ignored build folder added', () => write('build/y')],
+    ]
+    for (const [what, change] of steps) {
+      change()
+      const expected = await list()
+      expect(expected.source).toBe('git')
+      expect(await kept(), what).toEqual(expected)
+      expect(existsSync(recordFile()), what).toBe(true)
+      expect(await kept(), `${what}, from the record`).toEqual(expected)
+    }
+  })
+
+  it('uses the record while nothing it depends on changed (the record is what it reads)', async () => {
+    await kept()
+    const record = JSON.parse(readFileSync(recordFile(), 'utf8')) as {untracked: string[]}
+    record.untracked = ['phantom.c']
+    writeFileSync(recordFile(), JSON.stringify(record))
+    expect((await kept()).files).toContain('phantom.c')
+    write('src/other.c')
+    expect((await kept()).files).not.toContain('phantom.c')
+  })
+
+  it('keeps no record for a project holding another repository', async () => {
+    git(join(dir, 'logs'), 'init', '-q')
+    await kept()
+    expect(existsSync(recordFile())).toBe(false)
   })
 })
 
