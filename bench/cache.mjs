@@ -50,6 +50,8 @@ function makeProject(jobs) {
     'package-lock.json': JSON.stringify({name: 'bench', lockfileVersion: 3, requires: true, packages: {'': {name: 'bench', version: '1.0.0'}}}),
     'turbo.json': JSON.stringify({$schema: 'https://turbo.build/schema.json', tasks}),
     '.gitignore': '.orca/\n.turbo/\nout/\nnode_modules/\n',
+    // As in a project that has run before: creating orca's state folder changes the project folder.
+    '.orca/.keep': '',
     'jobs.yml': [
       'version: 1',
       'image: busybox:1.36',

@@ -62,7 +62,7 @@ export async function recordGitListing(file: string, context: ListingContext, li
     const now = context.now ?? Date.now()
     for (const watched of stats.keys()) {
       const stat = lstatSync(watched, {throwIfNoEntry: false})
-      if (stat && (now - stat.mtimeMs < RACY_MS || now - stat.ctimeMs < RACY_MS)) return
+      if (stat && !stat.isCharacterDevice() && (now - stat.mtimeMs < RACY_MS || now - stat.ctimeMs < RACY_MS)) return
     }
     const recorded: Recorded = {format: FORMAT, key: keyOf(context), stats: [...stats], tracked: listing.tracked, untracked: listing.untracked}
     replaceFile(file, JSON.stringify(recorded), {createDir: true})
@@ -170,5 +170,8 @@ function keyOf(context: ListingContext): string {
 /** Changes when the path is written, replaced, created or removed. */
 function signature(file: string): string {
   const stat = lstatSync(file, {throwIfNoEntry: false})
-  return stat ? `${stat.mtimeMs}:${stat.ctimeMs}:${stat.ino}:${stat.size}:${stat.mode}` : '-'
+  if (!stat) return '-'
+  // GIT_CONFIG_GLOBAL=/dev/null reads as empty; its times move with every write to it.
+  if (stat.isCharacterDevice()) return `device:${stat.rdev}`
+  return `${stat.mtimeMs}:${stat.ctimeMs}:${stat.ino}:${stat.size}:${stat.mode}`
 }
