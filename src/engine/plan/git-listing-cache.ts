@@ -9,6 +9,8 @@ import {runGit, type GitListing} from './git.js'
 const FORMAT = 1
 /** A path changed this close to when it was recorded may change again within the same timestamp. */
 const RACY_MS = 2_000
+/** Beyond this many watched paths, checking them (a stat each, ≈ 5 µs here) would cost about what asking git does. */
+const MAX_WATCHED = 2_000
 
 interface Recorded {
   format: number
@@ -53,12 +55,13 @@ export function cachedGitListing(file: string, context: ListingContext): GitList
 /**
  * Records git's answer with what it depends on. Not recorded (git is asked next time) when the
  * project holds another repository (a submodule or a nested one), a configuration file includes
- * others, a watched path changed within the racy window, or anything cannot be read.
+ * others, a watched path changed within the racy window, there are too many to watch, or anything
+ * cannot be read.
  */
 export async function recordGitListing(file: string, context: ListingContext, listing: GitListing): Promise<void> {
   try {
     const stats = await watchedPaths(context, listing)
-    if (stats === undefined) return
+    if (stats === undefined || stats.size > MAX_WATCHED) return
     const now = context.now ?? Date.now()
     for (const watched of stats.keys()) {
       const stat = lstatSync(watched, {throwIfNoEntry: false})
