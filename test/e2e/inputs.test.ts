@@ -106,6 +106,11 @@ describe('inputs follow git (real engine)', () => {
     expect(dry.code, dry.stderr).toBe(0)
     expect(dry.stdout).toMatch(/build .* hit +cached by run/)
     expect(dry.stdout).toContain('\nbuild: 6 input files\n  .gitignore\n  VERSION\n  deps/jemalloc/configure\n  notes.txt  (untracked)\n')
+
+    // git's kept answer gives way to a new untracked file: the next run has it.
+    writeFileSync(join(dir, 'added.txt'), 'new\n')
+    expect(statuses(await run(dir))).toEqual({build: 'succeeded'})
+    expect(artifact(dir, 'build', 'out/ls.txt').split('\n')).toContain('added.txt')
   })
 
   it('gives a job the files of a checked-out submodule', async () => {
