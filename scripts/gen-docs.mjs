@@ -90,7 +90,7 @@ jobs:
 - **Durations** are strings of number+unit parts: \`250ms\`, \`90s\`, \`5m\`, \`1h30m\`, \`7d\`.
 - **Sizes** are \`512m\`, \`1g\`, \`1.5GiB\`, \`100kb\` (binary units, as Docker) or a number of bytes.
 - **Globs** are relative; they may not be absolute nor climb out with \`../\`. In \`inputs\`, a glob
-  starting with \`!\` excludes what it matches (a list of only exclusions starts from every file).
+  starting with \`!\` excludes what it matches (a list of only exclusions starts from the default inputs).
 - YAML anchors, aliases and merge keys (\`<<: *base\`) work. With its aliases expanded a file may hold at most
   200,000 values and 16 MiB of text (an alias bomb is refused before it is expanded), and an alias may not
   name a value that contains it. The file itself may be at most 1 MiB.

@@ -14,6 +14,8 @@ import type {RunArgs} from './run-argv.js'
 
 export interface RunPipelineOptions extends RunRequest {
   dryRun: boolean
+  /** With `dryRun`: also list each job's input files. */
+  inputs?: boolean
   output: OutputMode
   /** `--junit FILE`: also write a JUnit XML report there (relative to cwd). */
   junit?: string
@@ -34,6 +36,7 @@ export function runOptionsOf({targets, flags}: RunArgs) {
     concurrency: flags.concurrency,
     noCache: flags['no-cache'] === true,
     dryRun: flags['dry-run'] === true,
+    inputs: flags.inputs === true,
     failFast: flags['fail-fast'] === true,
     output: flags.output,
     junit: flags.junit,
@@ -75,14 +78,17 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   // Ink and React take a while to load: start while the pipeline is read and planned.
   const liveView = wantsLiveView(options) && !options.dryRun ? import('../ui/live-view.js') : undefined
   liveView?.catch(() => undefined)
-  const prepared = await prepareRun(options)
+  const prepared = await prepareRun({...options, onNotice: (message) => options.stderr.write(`notice: ${message}\n`)})
   prefetchImageIds(prepared)
   if (options.dryRun) {
     const {dryRunKeys, formatDryRun} = await import('../engine/cache/dry-run.js')
-    options.stdout.write(formatDryRun(prepared, await dryRunKeys(prepared)))
+    const rows = await dryRunKeys(prepared)
+    options.stdout.write(formatDryRun(prepared, rows, {inputs: options.inputs === true ? await prepared.projectFiles() : undefined}))
     return 0
   }
 
+  // The live view owns the terminal once it starts: a notice about the project's files comes first.
+  if (liveView !== undefined) await prepared.projectFiles()
   const reporter = await pickReporter(options, prepared, liveView, () => cancelRun())
   const sinks: EventSink[] = [reporter]
   let junit: JunitReporter | undefined

@@ -16,6 +16,7 @@ Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid job
     {description: 'Run every job in ./jobs.yml', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Run one target and the jobs it needs', command: '<%= config.bin %> <%= command.id %> build-and-test'},
     {description: 'Use another file, four jobs at a time, stop at the first failure', command: '<%= config.bin %> <%= command.id %> -f ci/jobs.yml -j 4 --fail-fast'},
+    {description: 'Show what would run, and the files each job would get', command: '<%= config.bin %> <%= command.id %> --dry-run --inputs'},
     {description: 'Machine-readable events on stdout', command: '<%= config.bin %> <%= command.id %> test --output json > events.ndjson'},
     {description: 'Write a JUnit report for the CI to show', command: '<%= config.bin %> <%= command.id %> --junit reports/orca.xml'},
     {description: 'Keep failed containers around for debugging', command: '<%= config.bin %> <%= command.id %> --cleanup remove_on_completion'},

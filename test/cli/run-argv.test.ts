@@ -25,6 +25,7 @@ describe('orca run: the fast start reads argv as oclif does', () => {
     [['--file=ci/jobs.yml', '--concurrency=2'], run([], {file: 'ci/jobs.yml', concurrency: 2})],
     [['-j', '04'], run([], {concurrency: 4})],
     [['--output', 'json', '--dry-run'], run([], {output: 'json', 'dry-run': true})],
+    [['--dry-run', '--inputs', 'build'], run(['build'], {'dry-run': true, inputs: true})],
     [['--output=plain', '--junit', 'reports/a=b.xml'], run([], {output: 'plain', junit: 'reports/a=b.xml'})],
     [['--cleanup', 'remove_on_completion', 'build'], run(['build'], {cleanup: 'remove_on_completion'})],
     [['-e', 'A=1', 'build', '--env', 'B=2', '-e', 'C=x=y', 'test'], run(['build', 'test'], {env: ['A=1', 'B=2', 'C=x=y']})],
@@ -52,6 +53,7 @@ describe('orca run: the fast start reads argv as oclif does', () => {
       concurrency: undefined,
       noCache: true,
       dryRun: false,
+      inputs: false,
       failFast: false,
       output: 'json',
       junit: undefined,
@@ -77,6 +79,7 @@ describe('orca run: anything unusual is left to oclif', () => {
     [['-f'], /Flag --file expects a value/],
     [['-f', '--dry-run'], /Flag --file expects a value/],
     [['-e'], /Flag --env expects a value/],
+    [['--inputs'], /--dry-run/],
     // Spellings oclif reads, in its own way.
     [['-j4'], run([], {concurrency: 4})],
     [['-fjobs.yml'], run([], {file: 'jobs.yml'})],

@@ -3,6 +3,7 @@ import {rmSync} from 'node:fs'
 import type {ArtifactRecord} from '../executor/types.js'
 import {nameTable} from '../name-table.js'
 import {selectInputs} from '../plan/inputs.js'
+import type {ProjectFiles} from '../plan/project-files.js'
 import type {Job} from '../pipeline/types.js'
 import type {CacheUse} from '../run/events.js'
 import {canonicalJson, sha256} from './format.js'
@@ -16,8 +17,8 @@ import {CorruptEntryError, type CacheStore, type CachedFile, type EntryMeta, typ
 export interface RunCacheOptions {
   store: CacheStore
   projectDir: string
-  /** Every project file not ignored: the universe of inputs. */
-  projectFiles: string[]
+  /** The project's files: the universe of inputs. */
+  projectFiles: ProjectFiles
   envOverrides: Record<string, string>
   /** `--no-cache`: keys are computed and results stored, but nothing is restored. */
   noCache: boolean
@@ -190,7 +191,7 @@ export class RunCache {
   finish(): void {
     try {
       // A new stat index generation: the memo's entries name the old one and are not worth writing.
-      if (!this.hasher.save(this.options.projectFiles)) this.memo?.save()
+      if (!this.hasher.save(this.options.projectFiles.files)) this.memo?.save()
       if (this.stored > 0 && this.options.maxSizeBytes !== undefined) pruneCache(this.store, this.options.maxSizeBytes)
     } catch {
       // The cache is an optimisation: a failed index write or prune never fails a run.

@@ -9,6 +9,7 @@ import {nameTable, ownValue} from '../name-table.js'
 import type {Executor, ExecutorEvent, JobOutcome} from '../executor/types.js'
 import type {Plan} from '../plan/plan.js'
 import {selectInputs} from '../plan/inputs.js'
+import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Job, Pipeline} from '../pipeline/types.js'
 import type {EventBody, EventSink, JobStatus, OrcaEvent, RunStatus} from './events.js'
 import {maskString} from './masker.js'
@@ -21,8 +22,8 @@ export interface RunOptions {
   plan: Plan
   /** Created only when a job actually has to run, so a run that runs nothing never loads Docker. */
   executor: () => Promise<Executor>
-  /** Project files not ignored (see indexProjectFiles), the universe of every job's inputs. */
-  projectFiles: string[]
+  /** The project's files (see listProjectFiles), the universe of every job's inputs. */
+  projectFiles: ProjectFiles
   concurrency: number
   failFast: boolean
   cleanupOverride?: CleanupPolicy

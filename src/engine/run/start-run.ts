@@ -7,6 +7,7 @@ import type {Executor} from '../executor/types.js'
 import {acquireRunLock, type HeldRunLock} from '../history/lock.js'
 import {applyRetention} from '../history/retention.js'
 import {planRun, type Plan} from '../plan/plan.js'
+import type {ProjectFiles} from '../plan/project-files.js'
 import {loadPipeline} from '../pipeline/load.js'
 import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
 import type {EventSink, OrcaEvent} from './events.js'
@@ -31,6 +32,8 @@ export interface RunRequest {
   envOverrides: Record<string, string>
   /** Already resolved configuration (e.g. by a long-lived server); loaded from cwd when absent. */
   config?: ResolvedConfig
+  /** Told one line the user should see (e.g. git is missing, so inputs follow the ignore files). */
+  onNotice?: (message: string) => void
 }
 
 /** A run that passed every check: nothing has been written yet. */
@@ -42,6 +45,8 @@ export interface PreparedRun {
   request: RunRequest
   /** Image IDs for the jobs' keys, each asked of the engine once per run. */
   imageId: ImageIdResolver
+  /** The project's files, listed on the first call (once per run; a notice goes to `onNotice`). */
+  projectFiles: () => Promise<ProjectFiles>
 }
 
 export interface StartedRun {
@@ -62,7 +67,13 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const plan = planRun(pipeline, request.targets)
   const secrets = resolveSecrets(plan, request.env)
   const imageId = imageIdResolver({host: config.docker.host, env: request.env})
-  return {config, pipeline, plan, secrets, request, imageId}
+  let listed: Promise<ProjectFiles> | undefined
+  const projectFiles = (): Promise<ProjectFiles> =>
+    (listed ??= projectFilesOf(config, pipeline, request.env).then((files) => {
+      if (files.notice !== undefined) request.onNotice?.(files.notice)
+      return files
+    }))
+  return {config, pipeline, plan, secrets, request, imageId, projectFiles}
 }
 
 /**
@@ -82,7 +93,7 @@ export async function startRun(
   options: {sinks: EventSink[]; orcaVersion: string; executor?: () => Promise<Executor>; waitTurn?: (signal: AbortSignal) => Promise<void>},
 ): Promise<StartedRun> {
   const {config, pipeline, plan, secrets, request} = prepared
-  const projectFiles = projectFilesOf(config, pipeline)
+  const projectFiles = await prepared.projectFiles()
   const runId = newRunId()
   const store = await RunStore.create(config.runsDir, runId)
   // Held until the run is recorded as finished: readers tell a live run from a dead one by it.

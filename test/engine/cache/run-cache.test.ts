@@ -8,7 +8,7 @@ import {CACHE_FORMAT} from '../../../src/engine/cache/format.js'
 import {RunCache} from '../../../src/engine/cache/run-cache.js'
 import {CacheStore} from '../../../src/engine/cache/store.js'
 import type {Executor, JobContext, JobOutcome} from '../../../src/engine/executor/types.js'
-import {indexProjectFiles} from '../../../src/engine/plan/inputs.js'
+import {listProjectFiles} from '../../../src/engine/plan/project-files.js'
 import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
 import type {OrcaEvent} from '../../../src/engine/run/events.js'
@@ -78,7 +78,7 @@ interface RunOptions {
 
 async function run(dir: string, executor: FakeExecutor, options: RunOptions = {}) {
   const p = pipeline(options.jobs ?? JOBS(), dir)
-  const projectFiles = indexProjectFiles(dir)
+  const projectFiles = await listProjectFiles(dir)
   const envOverrides = options.envOverrides ?? {}
   const cache = new RunCache({store: new CacheStore(join(dir, '.orca/cache')), projectDir: dir, projectFiles, envOverrides, noCache: options.noCache ?? false, now: options.now})
   const events: OrcaEvent[] = []

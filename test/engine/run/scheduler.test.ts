@@ -66,7 +66,7 @@ async function run(jobs: Job[], targets: string[], executor: Executor, extra: Pa
     pipeline: p,
     plan: planRun(p, targets),
     executor: async () => executor,
-    projectFiles: ['a.txt', 'src/b.ts'],
+    projectFiles: {files: ['a.txt', 'src/b.ts'], orcaFiles: [], source: 'walk', untracked: []},
     concurrency: 4,
     failFast: false,
     envOverrides: {},
@@ -145,7 +145,7 @@ describe('executeRun', () => {
     let created = false
     const p = pipeline([job('group', {steps: []})])
     const result = await executeRun({
-      runId: 'r', pipeline: p, plan: planRun(p, []), projectFiles: [], concurrency: 1, failFast: false,
+      runId: 'r', pipeline: p, plan: planRun(p, []), projectFiles: {files: [], orcaFiles: [], source: 'walk', untracked: []}, concurrency: 1, failFast: false,
       envOverrides: {}, secrets: {}, artifactsDir: () => '/x', sinks: [], orcaVersion: '0',
       cancel: new AbortController().signal, force: new AbortController().signal,
       executor: async () => {
@@ -241,7 +241,7 @@ describe('executeRun', () => {
     // A broken invariant: the plan orders a job it does not hold.
     plan.order.push('ghost')
     const failing = executeRun({
-      runId: 'test-run', pipeline: p, plan, executor: async () => executor, projectFiles: [], concurrency: 4, failFast: false, envOverrides: {}, secrets: {},
+      runId: 'test-run', pipeline: p, plan, executor: async () => executor, projectFiles: {files: [], orcaFiles: [], source: 'walk', untracked: []}, concurrency: 4, failFast: false, envOverrides: {}, secrets: {},
       artifactsDir: (name) => `/runs/test-run/artifacts/${name}`, sinks: [{handle: (e) => events.push(e)}],
       cancel: new AbortController().signal, force: new AbortController().signal, orcaVersion: '0.0.0-test',
     })
