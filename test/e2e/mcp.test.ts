@@ -5,6 +5,9 @@ import {join} from 'node:path'
 import type {CallToolResult} from '@modelcontextprotocol/sdk/types.js'
 import {afterEach, describe, expect, it} from 'vitest'
 
+import type {JobExplanation} from '../../src/mcp/explanation.js'
+import type {RunSummary} from '../../src/mcp/run-summary.js'
+import type {TextWindow} from '../../src/mcp/text-window.js'
 import {containers, orca, projectsPerTest, readJson} from './cli.js'
 import {startMcp, type McpProcess} from './mcp-process.js'
 
@@ -44,10 +47,22 @@ async function mcp(dir: string): Promise<McpProcess> {
   return server
 }
 
-type Result = CallToolResult & {structuredContent: Record<string, any>}
+/** What the tools used here answer (their output schemas, as the client checked them). */
+interface Answers {
+  run: {finished: boolean; run: RunSummary}
+  get_run: {run: RunSummary}
+  cancel_run: {cancelled: boolean; run: RunSummary}
+  read_log: TextWindow & {complete: boolean; jobStatus: string}
+  list_artifacts: {artifacts: Array<{job: string; path: string; size: number; sha256: string}>}
+  read_artifact: Partial<TextWindow> & {kind: 'text' | 'binary'; hostPath: string; complete?: boolean}
+  explain_cache: {explanations: JobExplanation[]}
+  validate_pipeline: {valid: boolean; jobs: number; diagnostics: unknown[]}
+}
 
-async function call(server: McpProcess, name: string, args: Record<string, unknown> = {}): Promise<Result> {
-  return (await server.client.callTool({name, arguments: args})) as Result
+type Result<T> = CallToolResult & {structuredContent: T}
+
+async function call<Name extends keyof Answers>(server: McpProcess, name: Name, args: Record<string, unknown> = {}): Promise<Result<Answers[Name]>> {
+  return (await server.client.callTool({name, arguments: args})) as Result<Answers[Name]>
 }
 
 const text = (result: CallToolResult): string => result.content.map((part) => (part.type === 'text' ? part.text : '')).join('')
@@ -56,7 +71,7 @@ const text = (result: CallToolResult): string => result.content.map((part) => (p
 async function waitForLog(server: McpProcess, run: string, job: string, needle: string): Promise<void> {
   for (let i = 0; i < 150; i++) {
     const log = await call(server, 'read_log', {run, job})
-    if (!log.isError && (log.structuredContent.text as string).includes(needle)) return
+    if (!log.isError && log.structuredContent.text.includes(needle)) return
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
   throw new Error(`${job}'s log never showed ${JSON.stringify(needle)}`)
@@ -86,7 +101,7 @@ describe('orca mcp (built CLI over stdio, real engine, the SDK client)', () => {
     expect((await call(server, 'validate_pipeline')).structuredContent).toMatchObject({valid: true, jobs: 3})
 
     const progress: string[] = []
-    const ran = (await server.client.callTool({name: 'run', arguments: {targets: ['build']}}, undefined, {onprogress: (p) => progress.push(p.message ?? '')})) as Result
+    const ran = (await server.client.callTool({name: 'run', arguments: {targets: ['build']}}, undefined, {onprogress: (p) => progress.push(p.message ?? '')})) as Result<Answers['run']>
     expect(ran.isError).toBeFalsy()
     const run = ran.structuredContent.run
     expect(ran.structuredContent.finished).toBe(true)
@@ -109,9 +124,9 @@ describe('orca mcp (built CLI over stdio, real engine, the SDK client)', () => {
     const artifact = await call(server, 'read_artifact', {job: 'build', path: 'out/report.txt'})
     expect(artifact.structuredContent).toMatchObject({kind: 'text', text: 'hello from mcp\ntoken=***\n', complete: true})
     // The file itself holds what the job wrote; only what the tool returns is masked.
-    const onDisk = readFileSync(artifact.structuredContent.hostPath as string)
+    const onDisk = readFileSync(artifact.structuredContent.hostPath)
     expect(onDisk.toString()).toBe(`hello from mcp\ntoken=${SECRET}\n`)
-    expect(createHash('sha256').update(onDisk).digest('hex')).toBe(listed.structuredContent.artifacts[0].sha256)
+    expect(createHash('sha256').update(onDisk).digest('hex')).toBe(listed.structuredContent.artifacts[0]!.sha256)
 
     for (const result of [ran, log, listed, artifact]) expect(JSON.stringify(result)).not.toContain(SECRET)
     expectOnlyProtocolOnStdout(server)
@@ -140,7 +155,7 @@ describe('orca mcp (built CLI over stdio, real engine, the SDK client)', () => {
     const server = await mcp(dir)
     const started = await call(server, 'run', {targets: ['slow'], wait: false})
     expect(started.structuredContent).toMatchObject({finished: false, run: {status: 'running', live: true}})
-    const id = started.structuredContent.run.id as string
+    const id = started.structuredContent.run.id
     expect(text(started)).toContain(`cancel_run {"run":"${id}"} stops it`)
     await waitForLog(server, id, 'slow', 'started')
     expect(containers(`orca.run=${id}`)).toHaveLength(1)
@@ -175,7 +190,7 @@ describe('orca mcp (built CLI over stdio, real engine, the SDK client)', () => {
   it('when the client disconnects mid-run: the run is cancelled, its container removed, and orca mcp exits 0', async () => {
     const dir = project({'jobs.yml': PIPELINE})
     const server = await mcp(dir)
-    const id = (await call(server, 'run', {targets: ['slow'], wait: false})).structuredContent.run.id as string
+    const id = (await call(server, 'run', {targets: ['slow'], wait: false})).structuredContent.run.id
     await waitForLog(server, id, 'slow', 'started')
     expect(containers(`orca.run=${id}`)).toHaveLength(1)
 
@@ -192,7 +207,7 @@ describe('orca mcp (built CLI over stdio, real engine, the SDK client)', () => {
   it('truncates an oversized log with a marker that says how to read the rest', async () => {
     const dir = project({'jobs.yml': PIPELINE})
     const server = await mcp(dir)
-    const id = (await call(server, 'run', {targets: ['noisy']})).structuredContent.run.id as string
+    const id = (await call(server, 'run', {targets: ['noisy']})).structuredContent.run.id
     const tail = await call(server, 'read_log', {run: id, job: 'noisy'})
     const window = tail.structuredContent
     expect(window.text).toMatch(/^59801\n[^]*\n60000\n$/)

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {InMemoryTransport} from '@modelcontextprotocol/sdk/inMemory.js'
-import type {CallToolResult} from '@modelcontextprotocol/sdk/types.js'
+import type {CallToolResult, ReadResourceResult} from '@modelcontextprotocol/sdk/types.js'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {emptyRunRecord, pendingJobRecord} from '../../src/engine/run/record.js'
@@ -79,6 +79,12 @@ async function call(client: Client, name: string, args: Record<string, unknown> 
 }
 
 const text = (result: CallToolResult): string => result.content.map((part) => (part.type === 'text' ? part.text : '')).join('')
+
+/** The text of a resource's one part. */
+const resourceText = (result: ReadResourceResult): string => {
+  const [part] = result.contents
+  return part !== undefined && 'text' in part ? part.text : ''
+}
 
 describe('orca mcp tools (in process, no Docker)', () => {
   it('every tool publishes an output schema and a description', async () => {
@@ -172,11 +178,11 @@ describe('orca mcp tools (in process, no Docker)', () => {
     const pipeline = await client.readResource({uri: 'orca://jobs.yml'})
     expect(pipeline.contents[0]).toMatchObject({mimeType: 'application/yaml', text: PIPELINE})
     const run = await client.readResource({uri: 'orca://runs/latest'})
-    expect(JSON.parse(run.contents[0]!.text as string)).toMatchObject({id: RUN_ID, status: 'succeeded'})
+    expect(JSON.parse(resourceText(run))).toMatchObject({id: RUN_ID, status: 'succeeded'})
     const log = await client.readResource({uri: `orca://runs/${RUN_ID}/logs/build`})
-    expect(log.contents[0]!.text).not.toContain(SECRET)
+    expect(resourceText(log)).not.toContain(SECRET)
     // Under the resource's bound (256 KiB): the whole log.
-    expect(log.contents[0]!.text).toMatch(/^==> echo build\nline 0 \*\*\*\n[^]*line 4999 \*\*\*\n$/)
+    expect(resourceText(log)).toMatch(/^==> echo build\nline 0 \*\*\*\n[^]*line 4999 \*\*\*\n$/)
     await expect(client.readResource({uri: 'orca://runs/nosuchrun'})).rejects.toThrow(/no run matches "nosuchrun"/)
   })
 
