@@ -41,12 +41,21 @@ export function registerResources(server: McpServer, context: ToolContext): void
     'run',
     new ResourceTemplate('orca://runs/{id}', {
       list: async () => {
-        const config = await project.config()
-        const ids = (await listRunIds(config.runsDir)).slice(0, LISTED_RUNS)
+        // A configuration that does not load lists no runs; reading one says why.
+        const ids = await project
+          .config()
+          .then(async (config) => (await listRunIds(config.runsDir)).slice(0, LISTED_RUNS))
+          .catch(() => [])
         return {resources: ids.map((id) => ({uri: `orca://runs/${id}`, name: `run ${id}`, mimeType: 'application/json'}))}
       },
       complete: {
-        id: async (value) => (await listRunIds((await project.config()).runsDir)).filter((id) => id.startsWith(value)).slice(0, 100),
+        id: async (value) => {
+          const ids = await project
+            .config()
+            .then((config) => listRunIds(config.runsDir))
+            .catch(() => [])
+          return ids.filter((id) => id.startsWith(value)).slice(0, 100)
+        },
       },
     }),
     {title: 'Run record', description: "A run's record (run.json): status, targets, times and every job's result. {id}: a run id, a unique prefix, or latest", mimeType: 'application/json'},

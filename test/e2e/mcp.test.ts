@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {readFileSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import type {CallToolResult} from '@modelcontextprotocol/sdk/types.js'
 import {afterEach, describe, expect, it} from 'vitest'
@@ -204,6 +205,18 @@ describe('orca mcp (built CLI over stdio, real engine, the SDK client)', () => {
     expect(server.stderr()).toContain('orca mcp: stopped')
   })
 
+  it('on SIGTERM cancels its runs, waits until they are recorded and their containers gone, and exits 0', async () => {
+    const dir = project({'jobs.yml': PIPELINE})
+    const server = await mcp(dir)
+    const id = (await call(server, 'run', {targets: ['slow'], wait: false})).structuredContent.run.id
+    await waitForLog(server, id, 'slow', 'started')
+    server.child.kill('SIGTERM')
+    expect(await server.exit).toEqual({code: 0, signal: null})
+    expect(containers(`orca.run=${id}`)).toEqual([])
+    expect(readJson(join(dir, '.orca/runs', id, 'run.json'))).toMatchObject({status: 'cancelled'})
+    expect(server.stderr()).toContain('orca mcp: SIGTERM, cancelling 1 run(s) started here')
+  })
+
   it('truncates an oversized log with a marker that says how to read the rest', async () => {
     const dir = project({'jobs.yml': PIPELINE})
     const server = await mcp(dir)
@@ -223,5 +236,17 @@ describe('orca mcp (built CLI over stdio, real engine, the SDK client)', () => {
     expect(Buffer.byteLength(start.structuredContent.text)).toBeLessThanOrEqual(32 * 1024)
     expect(text(start)).toMatch(/bytes after this not shown \(bytes \d+-\d+\); to read on call read_log with \{[^}]*"offset":\d+\}\]\n$/)
     expectOnlyProtocolOnStdout(server)
+  })
+
+  it('costs the other commands nothing: orca validate loads neither the MCP SDK nor zod', async () => {
+    const dir = project({'jobs.yml': PIPELINE})
+    const trace = join(dir, 'imports.txt')
+    writeFileSync(trace, '')
+    const hook = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), '../helpers/trace-imports.mjs')).href
+    const result = await orca(['validate'], {cwd: dir, env: {NODE_OPTIONS: `--import=${hook}`, ORCA_TRACE_IMPORTS: trace}})
+    expect(result.code, result.stderr).toBe(0)
+    const loaded = readFileSync(trace, 'utf8').split('\n')
+    expect(loaded.some((url) => url.endsWith('/dist/commands/validate.js'))).toBe(true)
+    expect(loaded.filter((url) => /node_modules\/(@modelcontextprotocol|zod)\/|\/dist\/mcp\//.test(url))).toEqual([])
   })
 })
