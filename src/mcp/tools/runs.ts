@@ -1,3 +1,5 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+
 import type {McpServer} from '@modelcontextprotocol/sdk/server/mcp.js'
 import * as z from 'zod'
 
@@ -24,7 +26,7 @@ export function registerRunTools(server: McpServer, context: ToolContext): void 
   registerOrcaTool(server, context, 'run', {
     title: 'Run jobs',
     description:
-      'Runs targets of the pipeline and every job they need, each in a throwaway container, exactly as `orca run` does (cached jobs are restored, not run; the run is recorded and shows in `orca runs`). With wait (the default) the call returns when the run ends, or after waitSeconds with the run still going; with wait false it returns the run id at once. The result lists every job with its status, cache use and failing step, and the last lines of the log of each failed job.',
+      'Runs targets of the pipeline and every job they need, each in a throwaway container, exactly as `orca run` does (cached jobs are restored, not run; the run is recorded and shows in `orca runs`). With wait (the default) the call returns when the run ends, or after waitSeconds with the run still going; with wait false it returns the run id at once. The result lists every job with its status, cache use and failing step, and the last lines of the logs of the first jobs that failed.',
     input: z.object({
       targets: z.array(z.string()).default([]).describe('jobs to run, with everything they need; empty: every job'),
       wait: z.boolean().default(true).describe('wait for the end of the run (up to waitSeconds); false: return the run id at once'),
@@ -182,7 +184,7 @@ async function waitForRun(context: ToolContext, config: ResolvedConfig, id: stri
   }
   const deadline = Date.now() + ms
   while (!call.signal.aborted && (await inspectRun(config.runsDir, id)).status === 'running' && Date.now() < deadline) {
-    await settleWithin(new Promise(() => {}), Math.min(POLL_MS, deadline - Date.now()), call.signal)
+    await sleep(Math.min(POLL_MS, deadline - Date.now()), undefined, {signal: call.signal}).catch(() => undefined)
   }
 }
 
