@@ -5,8 +5,10 @@
 // then: TURBO_BIN=/tmp/turbo-bench/node_modules/.bin/turbo node bench/cache.mjs [iterations]
 // ORCA_BASELINE=<another build>/bin/run.js adds that build as a third tool taking its turn in every
 // iteration, so a change is measured against the code before it in the same run.
+// (c) is (b) outside a git work tree (the walk lists the files; turbo is not run there).
+// ORCA_BENCH_CASES=a,c runs only those cases.
 import {execFileSync, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import * as path from 'node:path'
 import {performance} from 'node:perf_hooks'
@@ -90,17 +92,18 @@ const min = (xs) => Math.min(...xs)
 
 /** Every pass (environment) and tool takes its turn in each iteration, so none gets a warmer machine. */
 function compare(label, dir, orcaArgs, turboArgs, extra = []) {
+  const withTurbo = turboArgs !== undefined
   const orcaCached = (out) => !/succeeded in|✓ succeeded/.test(out) || /: \d+ cached; run succeeded/.test(out)
   const turboCached = (out) => /FULL TURBO/.test(out)
   // Warm both caches (and orca's stat index, turbo's daemon-less git hashing).
   time('node', [ORCA, ...orcaArgs], dir, baseEnv)
   time('node', [ORCA, ...orcaArgs], dir, baseEnv, orcaCached)
-  time(TURBO, turboArgs, dir, baseEnv)
-  time(TURBO, turboArgs, dir, baseEnv, turboCached)
+  if (withTurbo) time(TURBO, turboArgs, dir, baseEnv)
+  if (withTurbo) time(TURBO, turboArgs, dir, baseEnv, turboCached)
   if (BASELINE) time('node', [BASELINE, ...orcaArgs], dir, baseEnv, orcaCached)
   const tools = [
     ['orca', (env) => time('node', [ORCA, ...orcaArgs], dir, env, orcaCached)],
-    ['turbo', (env) => time(TURBO, turboArgs, dir, env, turboCached)],
+    ...(withTurbo ? [['turbo', (env) => time(TURBO, turboArgs, dir, env, turboCached)]] : []),
     ...(BASELINE ? [['orca baseline', (env) => time('node', [BASELINE, ...orcaArgs], dir, env, orcaCached)]] : []),
   ]
   const samples = passes.map(() => Object.fromEntries([...tools.map(([name]) => [name, []]), ...extra.map((e) => [e.name, []])]))
@@ -119,10 +122,10 @@ function compare(label, dir, orcaArgs, turboArgs, extra = []) {
   }
   return samples.map((byTool) => ({
     rows: Object.entries(byTool).map(([name, xs]) => `| ${label} | ${name} | ${median(xs).toFixed(0)} ms | ${min(xs).toFixed(0)} ms |`),
-    ratio: median(byTool.orca) / median(byTool.turbo),
+    ratio: withTurbo ? median(byTool.orca) / median(byTool.turbo) : undefined,
     baselineRatio: BASELINE ? median(byTool.orca) / median(byTool['orca baseline']) : undefined,
     orca: median(byTool.orca),
-    turbo: median(byTool.turbo),
+    turbo: withTurbo ? median(byTool.turbo) : undefined,
   }))
 }
 
@@ -135,6 +138,8 @@ function baselines(env) {
   }
   return {node: median(node), version: median(version)}
 }
+
+const cases = (process.env.ORCA_BENCH_CASES ?? 'a,b,c').split(',')
 
 // (a) 10 jobs: a root, eight that need it, one that needs them all.
 const ten = Array.from({length: 10}, (_, i) => {
@@ -153,26 +158,37 @@ const files = {}
 for (let d = 0; d < 100; d++) for (let f = 0; f < 100; f++) files[`src/d${d}/f${f}.txt`] = `folder ${d} file ${f} ${'x'.repeat(64)}\n`
 write(dirB, files)
 gitCommit(dirB)
-const {CACHE_FORMAT} = await import(new URL('../dist/engine/cache/format.js', import.meta.url).href)
-const statIndex = path.join(dirB, `.orca/cache/v${CACHE_FORMAT}/stat`)
+// (c) the same files outside a git work tree: the walk lists them.
+const dirC = makeProject(big)
+write(dirC, files)
 // Files changed in the last two seconds are "racy" (a second write could keep their stat): neither
 // orca's stat index nor git's index trusts them yet. Real sources are older than that.
 await sleep(2500)
 
-const a = compare('10 jobs', dirA, ['run', '--output', 'plain'], ['run', ...ten.map((j) => j.name), '--output-logs=none'])
-const b = compare('10k files', dirB, ['run', '--output', 'plain'], ['run', 'scan', '--output-logs=none'], [
-  {name: 'orca, no stat index (re-hash all)', before: () => rmSync(statIndex, {recursive: true, force: true})},
-])
+// Deleting every derived record (not the entries) makes the run re-hash every input.
+const dropIndexes = (dir) => () => {
+  const cache = path.join(dir, '.orca/cache')
+  for (const version of existsSync(cache) ? readdirSync(cache) : []) for (const name of ['index', 'stat']) rmSync(path.join(cache, version, name), {recursive: true, force: true})
+}
+const none = []
+const a = cases.includes('a') ? compare('10 jobs', dirA, ['run', '--output', 'plain'], ['run', ...ten.map((j) => j.name), '--output-logs=none']) : none
+const b = cases.includes('b') ? compare('10k files', dirB, ['run', '--output', 'plain'], ['run', 'scan', '--output-logs=none'], [
+  {name: 'orca, no stat index (re-hash all)', before: dropIndexes(dirB)},
+]) : none
+const c = cases.includes('c') ? compare('10k files outside git', dirC, ['run', '--output', 'plain'], undefined) : none
 console.log(`${iterations} iterations each, passes and tools interleaved; wall time of the whole command`)
 passes.forEach((pass, p) => {
   const base = baselines(pass.env)
   console.log(`\n### ${pass.label}\n`)
   console.log(`baseline: node -e 0 median ${base.node.toFixed(0)} ms; orca --version (oclif) median ${base.version.toFixed(0)} ms\n`)
   console.log('| case | tool | median | min |\n| --- | --- | --- | --- |')
-  for (const row of [...a[p].rows, ...b[p].rows]) console.log(row)
-  console.log(`\n10 jobs fully cached: orca ${a[p].orca.toFixed(0)} ms (goal ≤ 200 ms), ${a[p].ratio.toFixed(2)}× turbo`)
-  console.log(`10k files fully cached: orca ${b[p].orca.toFixed(0)} ms vs turbo ${b[p].turbo.toFixed(0)} ms: ${b[p].ratio.toFixed(2)}× (goal ≤ 1.0×)`)
-  if (BASELINE) console.log(`against the baseline build: 10 jobs ${a[p].baselineRatio.toFixed(2)}×, 10k files ${b[p].baselineRatio.toFixed(2)}×`)
+  for (const row of [...(a[p]?.rows ?? []), ...(b[p]?.rows ?? []), ...(c[p]?.rows ?? [])]) console.log(row)
+  if (a[p]?.orca !== undefined) console.log(`\n10 jobs fully cached: orca ${a[p].orca.toFixed(0)} ms (goal ≤ 200 ms), ${a[p].ratio.toFixed(2)}× turbo`)
+  if (b[p]?.orca !== undefined) console.log(`10k files fully cached: orca ${b[p].orca.toFixed(0)} ms vs turbo ${b[p].turbo.toFixed(0)} ms: ${b[p].ratio.toFixed(2)}× (goal ≤ 1.0×)`)
+  if (BASELINE) {
+    const against = [['10 jobs', a[p]], ['10k files', b[p]], ['10k files outside git', c[p]]].filter(([, r]) => r?.baselineRatio !== undefined)
+    console.log(`against the baseline build: ${against.map(([label, r]) => `${label} ${r.baselineRatio.toFixed(2)}×`).join(', ')}`)
+  }
 })
 
-for (const dir of [dirA, dirB]) rmSync(dir, {recursive: true, force: true})
+for (const dir of [dirA, dirB, dirC]) rmSync(dir, {recursive: true, force: true})
