@@ -23,6 +23,11 @@ export function parsedPipelinesDir(cacheDir: string): string {
   return path.join(cacheDir, `v${CACHE_FORMAT}`, 'parsed')
 }
 
+/** Where the listing of a project's directories is remembered (see ListingCache). */
+export function listingCacheFile(cacheDir: string, projectDir: string): string {
+  return path.join(cacheDir, `v${CACHE_FORMAT}`, 'listing', `${projectSlot(projectDir)}.json`)
+}
+
 /** Where git's last listing of a project is remembered (see cachedGitListing). */
 export function gitListingCacheFile(cacheDir: string, projectDir: string): string {
   return path.join(cacheDir, `v${CACHE_FORMAT}`, 'listing', `${projectSlot(projectDir)}.git.json`)

@@ -1,7 +1,7 @@
 import type {ResolvedConfig} from '../config/types.js'
 import {listProjectFiles, type ProjectFiles} from '../plan/project-files.js'
 import type {Pipeline} from '../pipeline/types.js'
-import {gitListingCacheFile} from './last.js'
+import {gitListingCacheFile, listingCacheFile} from './last.js'
 import {RunCache} from './run-cache.js'
 import {CacheStore} from './store.js'
 
@@ -30,6 +30,7 @@ export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline, env: 
     pipelineFile: pipeline.file,
     configFile: config.file,
     stateDirs: [config.runsDir, config.cacheDir],
+    listingCache: listingCacheFile(config.cacheDir, pipeline.projectDir),
     env,
   })
 }

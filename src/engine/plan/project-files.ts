@@ -30,6 +30,8 @@ export interface ListOptions {
   configFile?: string
   /** Absolute directories holding orca's state (runs, cache): never inputs. `.orca/` never is either. */
   stateDirs?: string[]
+  /** Where a walk keeps its directory listings (see ListingCache). */
+  listingCache?: string
   /** Where git's last answer is kept with what it depends on (see cachedGitListing). */
   gitListingCache?: string
   env?: NodeJS.ProcessEnv
@@ -73,7 +75,7 @@ export async function listProjectFiles(projectDir: string, options: ListOptions 
       return {files: sortedUnion(tracked, untracked), orcaFiles: sortedUnion(own, []), source: 'git', untracked: sortedUnion(untracked, [])}
     }
   }
-  const files = walkProjectFiles(projectDir, {skipDirs: stateDirs.filter((d) => d !== ORCA_STATE)})
+  const files = walkProjectFiles(projectDir, {listingCache: options.listingCache, now: options.now, skipDirs: stateDirs.filter((d) => d !== ORCA_STATE)})
   const {own} = scan(files, [], ownFiles(projectDir, options))
   return {files, orcaFiles: own, source: 'walk', untracked: [], ...(notice ? {notice} : {})}
 }

@@ -1,143 +1,104 @@
-import {lstatSync, readFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
+import {createHash} from 'node:crypto'
+import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
-import type fastGlobModule from 'fast-glob'
-
 import {isIgnored, type RuleSet} from './ignore-rules.js'
+import {ListingCache} from './listing-cache.js'
 
 /** orca's own state, never listed by a walk (nor is any `.git`, at any depth). */
 const ORCA_STATE = '.orca'
 /** The ignore files a walk honours, in the order their rules apply. */
 export const IGNORE_FILES = ['.gitignore', '.orcaignore']
 
-/** A rule line that names a path plainly (no glob syntax, no negation): it can be pruned by fast-glob exactly. */
-const PLAIN_RULE = /^(\/?)((?:[\w-][\w.-]*|\.[\w.-]*[\w-][\w.-]*)(?:\/(?:[\w-][\w.-]*|\.[\w.-]*[\w-][\w.-]*))*)(\/?)$/
-
-/**
- * Lists the project's files by walking it with fast-glob, outside a git work tree: every regular file
- * or symlink not ignored by a `.gitignore`/`.orcaignore` on its path (with git's precedence), as
- * sorted `/`-separated relative paths. Directories that an ignore file names plainly (`node_modules/`,
- * `/build`) are pruned by fast-glob's `ignore` patterns, so a large node_modules costs nothing; every
- * other rule is applied to what the walk found, exactly as git would.
- */
-export function walkProjectFiles(projectDir: string, options: {skipDirs?: readonly string[]} = {}): string[] {
-  const fg = loadFastGlob()
-  const fixed = [`${ORCA_STATE}/**`, '**/.git/**', ...(options.skipDirs ?? []).map((dir) => `${escapeBase(fg, dir)}**`)]
-  // The root's ignore files prune the first walk; deeper ones are known only once it found them.
-  const rootFiles = IGNORE_FILES.filter((name) => lstatSync(join(projectDir, name), {throwIfNoEntry: false}))
-  let known = new Map<string, RuleSet>(rootFiles.length > 0 ? [['', readRuleSet(projectDir, '', rootFiles)]] : [])
-  for (;;) {
-    const prunes = prunePatterns(fg, known)
-    const entries = fg.sync('**', {cwd: projectDir, dot: true, onlyFiles: false, objectMode: true, followSymbolicLinks: false, ignore: [...fixed, ...prunes.patterns]})
-    const found = filterEntries(projectDir, entries, prunes.dirOnly)
-    // Every pruned folder is still ignored once the ignore files found on the way are known: done.
-    const again = prunePatterns(fg, found.ruleSets)
-    if (prunes.patterns.every((p) => again.patterns.includes(p))) return found.files
-    known = found.ruleSets
-  }
-}
-
-interface Prunes {
-  /** fast-glob `ignore` patterns, each ending in `/**`. */
-  patterns: string[]
-  /** Names pruned by a folder-only rule (`name/`): a file of that name must still be looked for. */
-  dirOnly: Array<{base: string; name: string; anchored: boolean}>
+interface Walk {
+  root: string
+  cache?: ListingCache
+  out: string[]
+  /** Directories left out (ending in `/`), checked when descending so cached listings do not depend on them. */
+  skip: ReadonlySet<string>
+  /** The clock listings are judged by (tests move it forward to trust fresh directories). */
+  now?: number
 }
 
 /**
- * fast-glob patterns for the folders that `ruleSets` ignore whatever else is found: a plain rule
- * with no negation after it in its folder's ignore files and none in a deeper known ignore file
- * (a deeper `!name` could bring the folder back).
+ * Lists the project's files by walking it, outside a git work tree: every regular file or symlink not
+ * ignored by a `.gitignore`/`.orcaignore` on its path (with git's precedence), as sorted
+ * `/`-separated relative paths. Ignored directories are never descended into (a large node_modules
+ * costs nothing). With `listingCache`, a directory whose stat and ignore rules are unchanged is not
+ * listed again.
  */
-function prunePatterns(fg: typeof fastGlobModule, ruleSets: ReadonlyMap<string, RuleSet>): Prunes {
-  const prunes: Prunes = {patterns: [], dirOnly: []}
-  const negatingBases = [...ruleSets.values()].filter((set) => set.files.some((f) => lines(f.text).some((l) => l.startsWith('!')))).map((s) => s.base)
-  for (const set of ruleSets.values()) {
-    if (negatingBases.some((base) => base !== set.base && base.startsWith(set.base))) continue
-    const ruleLines = set.files.flatMap((f) => lines(f.text))
-    ruleLines.forEach((line, i) => {
-      if (ruleLines.slice(i + 1).some((later) => later.startsWith('!'))) return
-      const plain = PLAIN_RULE.exec(line)
-      if (!plain) return
-      const [, leading, name, trailing] = plain as unknown as [string, string, string, string]
-      const anchored = leading === '/' || name.includes('/')
-      prunes.patterns.push(`${escapeBase(fg, set.base)}${anchored ? '' : '**/'}${name}/**`)
-      if (trailing === '/') prunes.dirOnly.push({base: set.base, name, anchored})
-    })
+export function walkProjectFiles(projectDir: string, options: {listingCache?: string; now?: number; skipDirs?: readonly string[]} = {}): string[] {
+  const walk: Walk = {
+    root: projectDir,
+    out: [],
+    now: options.now,
+    skip: new Set(options.skipDirs),
+    cache: options.listingCache === undefined ? undefined : ListingCache.load(options.listingCache),
   }
-  return prunes
+  visit(walk, '', [], '')
+  walk.cache?.save()
+  return walk.out
 }
 
-/** A folder (`''` or ending in `/`) as the start of a pattern. */
-function escapeBase(fg: typeof fastGlobModule, dir: string): string {
-  return dir === '' ? '' : fg.escapePath(dir)
-}
+function visit(walk: Walk, dir: string, inherited: RuleSet[], inheritedId: string): void {
+  const abs = join(walk.root, dir)
+  const stat = walk.cache ? statSync(abs) : undefined
+  const cached = stat && walk.cache!.get(dir, stat)
+  if (cached) {
+    // Same entries as last time; the same listing too if the ignore files over them say the same.
+    const rules = rulesOver(walk, dir, cached.ignoreFiles, inherited, inheritedId)
+    if (rules.id === cached.rulesId) return emit(walk, dir, cached, rules.ruleSets, rules.id)
+  }
 
-/** A rule file's lines as git reads them: trailing spaces dropped, blank lines and comments skipped. */
-function lines(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.replace(/(?<!\\) +$/, ''))
-    .filter((line) => line !== '' && !line.startsWith('#'))
-}
-
-/** The files among fast-glob's entries that the ignore files found among them keep, sorted, and those ignore files' rules. */
-function filterEntries(root: string, entries: fastGlobModule.Entry[], dirOnly: Prunes['dirOnly']): {files: string[]; ruleSets: Map<string, RuleSet>} {
-  const dirs = new Set<string>([''])
-  const candidates: string[] = []
-  const ignoreFiles = new Map<string, string[]>()
+  const entries = readdirSync(abs, {withFileTypes: true})
+  const ignoreFiles = IGNORE_FILES.filter((f) => entries.some((e) => e.name === f))
+  const {ruleSets, id} = rulesOver(walk, dir, ignoreFiles, inherited, inheritedId)
+  const files: string[] = []
+  const dirs: string[] = []
   for (const entry of entries) {
-    const {path, dirent} = entry
-    const slash = path.lastIndexOf('/')
-    const name = path.slice(slash + 1)
-    if (name === '.git') continue
-    const parent = path.slice(0, slash + 1)
-    if (IGNORE_FILES.includes(name)) ignoreFiles.set(parent, [...(ignoreFiles.get(parent) ?? []), name])
-    if (dirent.isDirectory()) dirs.add(`${path}/`)
-    else if (dirent.isFile() || dirent.isSymbolicLink()) candidates.push(path)
-  }
-  // A file named as a folder-only rule prunes (`name/` ignores folders called name, not files).
-  for (const {base, name, anchored} of dirOnly) {
-    for (const dir of anchored ? [base] : [...dirs].filter((d) => d.startsWith(base))) {
-      const stat = dirs.has(dir) ? lstatSync(join(root, dir, name), {throwIfNoEntry: false}) : undefined
-      if (stat && (stat.isFile() || stat.isSymbolicLink()) && !candidates.includes(dir + name)) candidates.push(dir + name)
+    const path = dir + entry.name
+    // A submodule's or worktree's `.git` is a file naming its repository: never a project file either.
+    if (entry.name === '.git' || (dir === '' && entry.name === ORCA_STATE)) continue
+    if (entry.isDirectory()) {
+      if (!isIgnored(ruleSets, `${path}/`)) dirs.push(entry.name)
+    } else if ((entry.isFile() || entry.isSymbolicLink()) && !isIgnored(ruleSets, path)) {
+      files.push(entry.name)
     }
   }
-  const ruleSets = new Map<string, RuleSet>()
-  for (const [dir, names] of ignoreFiles) ruleSets.set(dir, readRuleSet(root, dir, IGNORE_FILES.filter((f) => names.includes(f))))
-  const over = new Map<string, RuleSet[]>([['', ruleSets.has('') ? [ruleSets.get('')!] : []]])
-  const rulesOver = (dir: string): RuleSet[] => {
-    let found = over.get(dir)
-    if (found === undefined) {
-      const parent = rulesOver(parentDir(dir))
-      found = ruleSets.has(dir) ? [...parent, ruleSets.get(dir)!] : parent
-      over.set(dir, found)
-    }
-    return found
-  }
-  const ignoredDirs = new Map<string, boolean>([['', false]])
-  const dirIgnored = (dir: string): boolean => {
-    let found = ignoredDirs.get(dir)
-    if (found === undefined) {
-      const parent = parentDir(dir)
-      found = dirIgnored(parent) || isIgnored(rulesOver(parent), dir)
-      ignoredDirs.set(dir, found)
-    }
-    return found
-  }
-  const files = candidates.filter((file) => {
-    const dir = file.slice(0, file.lastIndexOf('/') + 1)
-    return !dirIgnored(dir) && !isIgnored(rulesOver(dir), file)
-  })
-  // Rules of ignore files inside ignored folders never apply.
-  for (const dir of [...ruleSets.keys()]) if (dirIgnored(dir)) ruleSets.delete(dir)
-  return {files: files.sort(), ruleSets}
+  files.sort()
+  dirs.sort(byDirPath)
+  if (stat) walk.cache!.set(dir, stat, id, {ignoreFiles, files, dirs}, walk.now)
+  emit(walk, dir, {files, dirs}, ruleSets, id)
 }
 
-/** `a/b/` → `a/`, `a/` → ``. */
-function parentDir(dir: string): string {
-  return dir.slice(0, dir.lastIndexOf('/', dir.length - 2) + 1)
+/**
+ * Adds a directory's files and (recursively) subdirectories to the listing in sorted order, so the
+ * listing is sorted as it is built (10,000 paths took ≈ 5 ms to sort afterwards): `files` sorted
+ * by name, `dirs` as the paths under them sort (byDirPath).
+ */
+function emit(walk: Walk, dir: string, listing: {files: string[]; dirs: string[]}, ruleSets: RuleSet[], rulesId: string): void {
+  const {files, dirs} = listing
+  let f = 0
+  for (const name of dirs) {
+    const sub = `${name}/`
+    for (; f < files.length && files[f]! < sub; f++) walk.out.push(dir + files[f]!)
+    if (walk.skip.size === 0 || !walk.skip.has(dir + sub)) visit(walk, dir + sub, ruleSets, rulesId)
+  }
+  for (; f < files.length; f++) walk.out.push(dir + files[f]!)
+}
+
+/** Directory names in the order of the paths under them (`a-b/` sorts before `a/`). */
+function byDirPath(a: string, b: string): number {
+  const x = `${a}/`
+  const y = `${b}/`
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
+/** The rules over `dir`: its parent's, then those of its own ignore files; with their id. */
+function rulesOver(walk: Walk, dir: string, ignoreFiles: string[], inherited: RuleSet[], inheritedId: string): {ruleSets: RuleSet[]; id: string} {
+  if (ignoreFiles.length === 0) return {ruleSets: inherited, id: inheritedId}
+  const own = readRuleSet(walk.root, dir, ignoreFiles)
+  return {ruleSets: [...inherited, own], id: rulesId(inheritedId, own)}
 }
 
 /** The rules of `dir`'s ignore files `names` (each read; a file that vanished has no rules). */
@@ -153,10 +114,7 @@ function readText(file: string): string {
   }
 }
 
-const load = createRequire(import.meta.url)
-let fastGlob: typeof fastGlobModule | undefined
-
-/** fast-glob, loaded when a project is walked (in a git work tree git lists the files). */
-function loadFastGlob(): typeof fastGlobModule {
-  return (fastGlob ??= load('fast-glob') as typeof fastGlobModule)
+/** Identifies the rules over a directory: its parent's rules and its own ignore files' contents. */
+function rulesId(inheritedId: string, own: RuleSet): string {
+  return createHash('sha256').update(JSON.stringify([inheritedId, own.base, own.files.map((f) => f.text)])).digest('hex')
 }

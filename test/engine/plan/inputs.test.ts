@@ -1,4 +1,4 @@
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
@@ -36,6 +36,9 @@ describe('walkProjectFiles', () => {
     for (const path of paths) write(path)
     const sorted = [...paths].sort()
     expect(walkProjectFiles(dir)).toEqual(sorted)
+    const listingCache = join(dir, '.orca/listing.json')
+    walkProjectFiles(dir, {listingCache, now: Date.now() + 60_000})
+    expect(walkProjectFiles(dir, {listingCache, now: Date.now() + 60_000})).toEqual(sorted)
   })
 
   it('honours .gitignore and .orcaignore, including nested ones relative to their directory', () => {
@@ -56,6 +59,51 @@ describe('walkProjectFiles', () => {
     symlinkSync('real', join(dir, 'linked-dir'))
     symlinkSync('real/file.txt', join(dir, 'link.txt'))
     expect(walkProjectFiles(dir)).toEqual(['link.txt', 'linked-dir', 'real/file.txt'])
+  })
+})
+
+describe('walkProjectFiles with a listing cache', () => {
+  // Directories created a moment ago are "racy" (could change again within their timestamp): listing
+  // with a clock a minute ahead lets the cache trust them, as it would a while later.
+  const later = (): number => Date.now() + 60_000
+  const index = (): string[] => walkProjectFiles(dir, {listingCache: join(dir, '.orca/listing.json'), now: later()})
+
+  it('gives the same files as a fresh listing, before and after it is cached', () => {
+    write('.gitignore', 'node_modules/\n*.log\n')
+    write('src/a.ts')
+    write('src/deep/b.ts')
+    write('node_modules/x/index.js')
+    write('debug.log')
+    const fresh = walkProjectFiles(dir)
+    expect(index()).toEqual(fresh)
+    expect(existsSync(join(dir, '.orca/listing.json'))).toBe(true)
+    expect(index()).toEqual(fresh)
+  })
+
+  it('notices added and removed files, and ignore rules edited in place', () => {
+    write('.gitignore', '*.log\n')
+    write('src/a.ts')
+    write('src/deep/b.ts')
+    write('src/deep/trace.log')
+    expect(index()).toEqual(['.gitignore', 'src/a.ts', 'src/deep/b.ts'])
+    write('src/deep/c.ts')
+    rmSync(join(dir, 'src/a.ts'))
+    expect(index()).toEqual(['.gitignore', 'src/deep/b.ts', 'src/deep/c.ts'])
+    // Rewriting .gitignore changes no directory's mtime; its content still changes what is listed below it.
+    writeFileSync(join(dir, '.gitignore'), '*.ts\n')
+    expect(index()).toEqual(['.gitignore', 'src/deep/trace.log'])
+  })
+
+  it('trusts a listing until the directory changes (the cache is what it reads)', () => {
+    write('src/a.ts')
+    index()
+    const file = join(dir, '.orca/listing.json')
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as {rows: Record<string, unknown[]>}
+    cached.rows['src/']![5] = ['a.ts', 'phantom.ts']
+    writeFileSync(file, JSON.stringify(cached))
+    expect(index()).toEqual(['src/a.ts', 'src/phantom.ts'])
+    write('src/b.ts')
+    expect(index()).toEqual(['src/a.ts', 'src/b.ts'])
   })
 })
 
