@@ -6,7 +6,9 @@
 // ORCA_BASELINE=<another build>/bin/run.js adds that build as a third tool taking its turn in every
 // iteration, so a change is measured against the code before it in the same run.
 // (c) is (b) outside a git work tree (the walk lists the files; turbo is not run there).
-// ORCA_BENCH_CASES=a,c runs only those cases.
+// ORCA_BENCH_CASES=a,c runs only those cases. ORCA_BENCH_NO_INDEX=keys,git adds, for each derived
+// record named, orca run with ORCA_NO_INDEX=<it> (neither read nor written) as another tool, so each
+// record's gain is measured in the same run. ORCA_BENCH_PASSES=1 measures the environment as is only.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -16,6 +18,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 
 const iterations = Number(process.argv[2] ?? 10)
+const withoutIndexes = process.env.ORCA_BENCH_NO_INDEX ? process.env.ORCA_BENCH_NO_INDEX.split(',') : []
 const ORCA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
 const TURBO = process.env.TURBO_BIN ?? '/tmp/turbo-bench/node_modules/.bin/turbo'
 const BASELINE = process.env.ORCA_BASELINE ? path.resolve(process.env.ORCA_BASELINE) : undefined
@@ -28,7 +31,7 @@ const baseEnv = {...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1
 // the system bundle). Both tools start through node (turbo's npm package is a node launcher), so when
 // it is set the bench measures twice: as this environment is, and without it, as on most machines.
 const { NODE_EXTRA_CA_CERTS: extraCerts, ...withoutExtraCerts } = baseEnv
-const passes = extraCerts === undefined ? [{label: 'environment as is', env: baseEnv}] : [
+const passes = extraCerts === undefined || process.env.ORCA_BENCH_PASSES === '1' ? [{label: 'environment as is', env: baseEnv}] : [
   {label: 'environment as is (NODE_EXTRA_CA_CERTS set)', env: baseEnv},
   {label: 'NODE_EXTRA_CA_CERTS unset', env: withoutExtraCerts},
 ]
@@ -105,6 +108,7 @@ function compare(label, dir, orcaArgs, turboArgs, extra = []) {
     ['orca', (env) => time('node', [ORCA, ...orcaArgs], dir, env, orcaCached)],
     ...(withTurbo ? [['turbo', (env) => time(TURBO, turboArgs, dir, env, turboCached)]] : []),
     ...(BASELINE ? [['orca baseline', (env) => time('node', [BASELINE, ...orcaArgs], dir, env, orcaCached)]] : []),
+    ...withoutIndexes.map((kind) => [`orca, ORCA_NO_INDEX=${kind}`, (env) => time('node', [ORCA, ...orcaArgs], dir, {...env, ORCA_NO_INDEX: kind}, orcaCached)]),
   ]
   const samples = passes.map(() => Object.fromEntries([...tools.map(([name]) => [name, []]), ...extra.map((e) => [e.name, []])]))
   for (let i = 0; i < iterations; i++) {

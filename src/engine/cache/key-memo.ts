@@ -2,9 +2,9 @@ import {readFileSync} from 'node:fs'
 
 import {replaceFile} from '../atomic-file.js'
 import {canonicalJson, sha256} from './format.js'
+import {INDEX_FORMAT} from '../index-format.js'
 import type {KeyManifest} from './key.js'
 
-const FORMAT = 1
 /** Entries kept per stat index generation (one per job and set of `-e` values keyed since it was written). */
 const MAX_ENTRIES = 256
 
@@ -31,7 +31,7 @@ export class KeyMemo {
     const keys = new Map<string, string>()
     try {
       const data = JSON.parse(readFileSync(file, 'utf8')) as {format?: unknown; generation?: unknown; keys?: Record<string, unknown>}
-      if (data.format === FORMAT && data.generation === generation && data.keys && typeof data.keys === 'object') {
+      if (data.format === INDEX_FORMAT && data.generation === generation && data.keys && typeof data.keys === 'object') {
         for (const [id, key] of Object.entries(data.keys)) if (typeof key === 'string') keys.set(id, key)
       }
     } catch {
@@ -59,7 +59,7 @@ export class KeyMemo {
   save(): void {
     if (!this.dirty) return
     try {
-      replaceFile(this.file, JSON.stringify({format: FORMAT, generation: this.generation, keys: Object.fromEntries(this.keys)}), {createDir: true})
+      replaceFile(this.file, JSON.stringify({format: INDEX_FORMAT, generation: this.generation, keys: Object.fromEntries(this.keys)}), {createDir: true})
       this.dirty = false
     } catch {
       // Read-only or full disk: keys are computed next time.

@@ -10,6 +10,7 @@ import {canonicalJson, sha256} from './format.js'
 import {InputHasher, type HashedInput} from './hash-inputs.js'
 import {keyManifest, keyOf, type KeyManifest} from './key.js'
 import {KeyMemo} from './key-memo.js'
+import {removeLegacyIndexes} from './index-files.js'
 import {keyMemoFile, statIndexFile, writeLast} from './last.js'
 import {pruneCache} from './maintenance.js'
 import {CorruptEntryError, type CacheStore, type CachedFile, type EntryMeta, type OutputChunk} from './store.js'
@@ -72,7 +73,7 @@ export class RunCache {
   readonly store: CacheStore
   readonly projectDir: string
   private readonly hasher: InputHasher
-  private memo: KeyMemo | undefined
+  private memo: KeyMemo | null | undefined
   private readonly keys = new Map<string, string>()
   private stored = 0
 
@@ -120,8 +121,11 @@ export class RunCache {
   private keyOf(manifest: KeyManifest): string {
     const fingerprint = manifest.inputs.length >= MEMO_MIN_INPUTS ? this.hasher.fingerprint(manifest.inputs) : undefined
     if (fingerprint === undefined) return keyOf(manifest)
-    this.memo ??= KeyMemo.load(keyMemoFile(this.store, this.projectDir), this.hasher.generation)
-    return this.memo.keyOf(manifest, fingerprint, () => keyOf(manifest))
+    if (this.memo === undefined) {
+      const file = keyMemoFile(this.store, this.projectDir)
+      this.memo = file === undefined ? null : KeyMemo.load(file, this.hasher.generation)
+    }
+    return this.memo === null ? keyOf(manifest) : this.memo.keyOf(manifest, fingerprint, () => keyOf(manifest))
   }
 
   /**
@@ -191,7 +195,8 @@ export class RunCache {
   finish(): void {
     try {
       // A new stat index generation: the memo's entries name the old one and are not worth writing.
-      if (!this.hasher.save(this.options.projectFiles.files)) this.memo?.save()
+      if (this.hasher.save(this.options.projectFiles.files)) removeLegacyIndexes(this.store.dir)
+      else this.memo?.save()
       if (this.stored > 0 && this.options.maxSizeBytes !== undefined) pruneCache(this.store, this.options.maxSizeBytes)
     } catch {
       // The cache is an optimisation: a failed index write or prune never fails a run.

@@ -200,7 +200,7 @@ describe('the scheduler with a cache', () => {
     const jobs = (): Job[] => [job('many', {inputs: ['many/**'], artifacts: ['**']})]
     const later = Date.now() + 60_000
     const keyOf = (events: OrcaEvent[]) => (events.find((e) => e.type === 'job.started') as {key: string}).key
-    const memoFiles = () => readdirSync(join(dir, `.orca/cache/v${CACHE_FORMAT}/stat`)).filter((f) => f.endsWith('.keys'))
+    const memoFiles = () => readdirSync(join(dir, `.orca/cache/v${CACHE_FORMAT}/index`), {recursive: true, encoding: 'utf8'}).filter((f) => f.endsWith('keys.json'))
 
     const first = await run(dir, new FakeExecutor(), {jobs: jobs(), now: later})
     // The first run wrote the stat index; the second keys from it and remembers the key; the third finds it.
