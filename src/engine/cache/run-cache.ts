@@ -27,6 +27,8 @@ export interface RunCacheOptions {
   maxSizeBytes?: number
   /** The clock files are judged too fresh to index by (tests move it forward). */
   now?: number
+  /** Jobs with at least this many inputs look their key up in the key memo (tests lower it). */
+  keyMemoMinInputs?: number
 }
 
 /** A job's key for this run and what the cache holds under it. */
@@ -119,7 +121,7 @@ export class RunCache {
 
   /** keyOf(manifest), from the key memo when the job has many inputs, all unchanged since the stat index was written. */
   private keyOf(manifest: KeyManifest): string {
-    const fingerprint = manifest.inputs.length >= MEMO_MIN_INPUTS ? this.hasher.fingerprint(manifest.inputs) : undefined
+    const fingerprint = manifest.inputs.length >= (this.options.keyMemoMinInputs ?? MEMO_MIN_INPUTS) ? this.hasher.fingerprint(manifest.inputs) : undefined
     if (fingerprint === undefined) return keyOf(manifest)
     if (this.memo === undefined) {
       const file = keyMemoFile(this.store, this.projectDir)
