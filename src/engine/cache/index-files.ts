@@ -12,10 +12,10 @@ import {CACHE_FORMAT, sha256} from './format.js'
  */
 
 /** The derived records, by the name `ORCA_NO_INDEX` knows them by. */
-export type IndexKind = 'stat' | 'keys' | 'listing' | 'git' | 'parsed'
+export type IndexKind = 'stat' | 'listing' | 'git' | 'parsed'
 
 /** File name of each per-project record under `index/<project>/`. */
-const PROJECT_FILES: Record<Exclude<IndexKind, 'parsed'>, string> = {stat: 'stat.idx', keys: 'keys.json', listing: 'listing.json', git: 'git.json'}
+const PROJECT_FILES: Record<Exclude<IndexKind, 'parsed'>, string> = {stat: 'stat.idx', listing: 'listing.json', git: 'git.json'}
 
 /** Where the records of earlier releases lived, under `v<CACHE_FORMAT>/`: removed when the index folder is created. */
 const LEGACY_DIRS = ['stat', 'listing', 'parsed']

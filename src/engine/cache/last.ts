@@ -41,11 +41,6 @@ export function statIndexFile(store: CacheStore, projectDir: string): string | u
   return indexFile('stat', store.dir, projectDir)
 }
 
-/** Where job keys computed from a project's stat index are remembered (see KeyMemo). */
-export function keyMemoFile(store: CacheStore, projectDir: string): string | undefined {
-  return indexFile('keys', store.dir, projectDir)
-}
-
 function lastFile(store: CacheStore, projectDir: string, job: string): string {
   return path.join(store.root, 'last', projectSlot(projectDir), `${job}.json`)
 }

@@ -14,7 +14,6 @@ export function openRunCache(input: {
   noCache: boolean
   /** The clock files are judged too fresh to index by (tests move it). */
   now?: number
-  keyMemoMinInputs?: number
 }): RunCache {
   return new RunCache({
     store: new CacheStore(input.config.cacheDir),
@@ -24,7 +23,6 @@ export function openRunCache(input: {
     noCache: input.noCache,
     maxSizeBytes: input.config.cache.maxSizeBytes,
     now: input.now,
-    keyMemoMinInputs: input.keyMemoMinInputs,
   })
 }
 

@@ -150,7 +150,7 @@ async function keysOf(dir: string, cacheDir?: string): Promise<JobKey[]> {
   const config: ResolvedConfig = cacheDir === undefined ? loaded : {...loaded, cacheDir}
   const pipeline = await loadPipeline('jobs.yml', {cwd: dir, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const projectFiles = await projectFilesOf(config, pipeline, ENV, clock.now)
-  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: {}, noCache: false, now: clock.now, keyMemoMinInputs: 1})
+  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: {}, noCache: false, now: clock.now})
   const rows = await planKeys(planRun(pipeline, []), cache, IMAGE_ID)
   cache.finish()
   return rows.map((row) => ({job: row.job, key: row.keyed?.key, inputs: row.keyed?.inputs.map((i) => i.path)}))
@@ -170,7 +170,7 @@ class Sequence {
   constructor(
     readonly dir: string,
     readonly inGit: boolean,
-    private readonly random: RandomGenerator,
+    readonly random: RandomGenerator,
   ) {
     clock.now = EPOCH
     this.latest = EPOCH
