@@ -7,7 +7,8 @@
 // whose clock the test moves (by 0 to 6 s a step, and now and then back to an earlier second, as
 // NTP or a restored VM does); orca is handed that clock as `now`. So edits within the same second
 // keep a file's stat (the racy case the two-second rule is for), and an edit after the clock went
-// back can keep its ctime (the case size, mtime, inode and mode are compared for). What no stat
+// back can keep its ctime (the case size, mtime, inode and mode are compared for; the mode only
+// matters with the content: a chmod alone changes the key through the mode, not the hash). What no stat
 // index can see is never made: an edit that leaves all five fields as a stat recorded with other
 // content gets its mtime moved (see `settle`).
 //
@@ -343,6 +344,16 @@ const FILE_EDITS: Edit[] = [
     if (!rel || fs.lstatSync(join(s.dir, rel)).isSymbolicLink()) return rel
     const mode = fs.lstatSync(join(s.dir, rel)).mode & 0o777
     fs.chmodSync(join(s.dir, rel), mode ^ 0o100)
+    return rel
+  }],
+  ['same-size edit and mode changed, mtime restored', (s) => {
+    const rel = s.pickFile()
+    if (!rel || fs.lstatSync(join(s.dir, rel)).isSymbolicLink()) return rel
+    const file = join(s.dir, rel)
+    const mtime = clock.times.get(file)?.mtimeMs
+    sameSize(s, rel)
+    fs.chmodSync(file, (fs.lstatSync(file).mode & 0o777) ^ 0o100)
+    if (mtime !== undefined) fs.utimesSync(file, mtime / 1000, mtime / 1000)
     return rel
   }],
   ['touched (content unchanged)', (s) => {
