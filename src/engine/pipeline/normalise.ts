@@ -1,7 +1,8 @@
 import * as path from 'node:path'
 
 import {parseDuration} from '../duration.js'
-import {nameTable} from '../name-table.js'
+import {nameTable, ownValue} from '../name-table.js'
+import type {ExpandedJob, ExpandedJobs} from './expand.js'
 import type {CleanupPolicy, Job, Pipeline, PipelineDefaults, Step} from './types.js'
 import {DEFAULT_WORKDIR} from './types.js'
 import type {RawEnv, RawJob, RawPipeline, RawStep} from './raw.js'
@@ -11,22 +12,28 @@ import {locate} from './yaml-source.js'
 
 const STEP_NAME_MAX = 40
 
-/** Turns a validated jobs.yml into the engine's Pipeline: defaults applied, durations in ms, steps named. */
-export function normalisePipeline(raw: RawPipeline, absFile: string, defaults: PipelineDefaults, source?: YamlSource): Pipeline {
+/**
+ * Turns a validated jobs.yml into the engine's Pipeline: defaults applied, durations in ms, steps named,
+ * each matrix job replaced by its expansions (`expanded`, from expandJobs; by default every job as written).
+ */
+export function normalisePipeline(raw: RawPipeline, absFile: string, defaults: PipelineDefaults, source?: YamlSource, expanded?: ExpandedJobs): Pipeline {
   const jobs = new Map<string, Job>()
   const pipelineEnv = normaliseEnv(raw.env)
-  for (const [name, job] of Object.entries(raw.jobs)) {
-    jobs.set(name, normaliseJob(name, job, raw, pipelineEnv, defaults, source))
-  }
-  return {file: absFile, projectDir: path.dirname(absFile), version: 1, jobs}
+  const list = expanded?.jobs ?? Object.entries(raw.jobs).map(([name, job]): ExpandedJob => ({id: name, origin: name, raw: job}))
+  const matrices = nameTable<string[]>(Object.fromEntries(expanded?.groups ?? []))
+  // A need naming a matrix job is a need of every expansion.
+  const needsOf = (job: RawJob): string[] => [...new Set((job.needs ?? []).flatMap((need) => ownValue(matrices, need) ?? [need]))]
+  for (const job of list) jobs.set(job.id, normaliseJob(job, needsOf(job.raw), raw, pipelineEnv, defaults, source))
+  return {file: absFile, projectDir: path.dirname(absFile), version: 1, jobs, ...(expanded && expanded.groups.size > 0 ? {matrices} : {})}
 }
 
-function normaliseJob(name: string, job: RawJob, raw: RawPipeline, pipelineEnv: Record<string, string>, defaults: PipelineDefaults, source?: YamlSource): Job {
+function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, pipelineEnv: Record<string, string>, defaults: PipelineDefaults, source?: YamlSource): Job {
+  const {id: name, raw: job} = expanded
   const normal: Job = {
     name,
     // A group job (no steps) never starts a container, so it may have no image at all.
     image: job.image ?? raw.image ?? defaults.image ?? '',
-    needs: [...new Set(job.needs ?? [])],
+    needs,
     env: nameTable(pipelineEnv, normaliseEnv(job.env)),
     secrets: [...new Set(job.secrets ?? [])],
     workdir: job.workdir ?? DEFAULT_WORKDIR,
@@ -44,7 +51,14 @@ function normaliseJob(name: string, job: RawJob, raw: RawPipeline, pipelineEnv: 
   if (job.resources?.cpus !== undefined) normal.resources.cpus = job.resources.cpus
   if (job.resources?.pids !== undefined) normal.resources.pids = job.resources.pids
   if (job.resources?.memory !== undefined) normal.resources.memoryBytes = parseSize(job.resources.memory)
-  if (source) normal.position = {file: source.file, ...locate(source, ['jobs', name], 'key')}
+  if (expanded.displayName !== undefined) normal.displayName = expanded.displayName
+  if (expanded.expansion) {
+    normal.matrix = {job: expanded.origin, values: nameTable(expanded.expansion.values)}
+    if (job['max-parallel'] !== undefined) normal.matrix.maxParallel = job['max-parallel']
+  }
+  if (job.when !== undefined && job.when !== 'on_success') normal.when = job.when
+  if (expanded.condition) normal.condition = expanded.condition
+  if (source) normal.position = {file: source.file, ...locate(source, ['jobs', expanded.origin], 'key')}
   return normal
 }
 
@@ -57,6 +71,7 @@ function normaliseStep(step: string | RawStep): Step {
     allowFailure: raw.allow_failure ?? false,
   }
   if (raw.timeout !== undefined) normal.timeoutMs = parseDuration(raw.timeout)
+  if (raw.when !== undefined && raw.when !== 'on_success') normal.when = raw.when
   return normal
 }
 

@@ -7,11 +7,21 @@ export interface RawStep {
   timeout?: string
   env?: RawEnv
   allow_failure?: boolean
+  when?: RawWhen
 }
 
+export type RawWhen = 'on_success' | 'on_failure' | 'always'
+export type RawMatrixValue = string | number | boolean
+
 export interface RawJob {
+  name?: string
   image?: string
   needs?: string[]
+  when?: RawWhen
+  if?: string | boolean
+  matrix?: Record<string, RawMatrixValue[] | Array<Record<string, RawMatrixValue>>>
+  id?: string
+  'max-parallel'?: number
   inputs?: string[]
   env?: RawEnv
   secrets?: string[]

@@ -1,4 +1,5 @@
 import type {SourcePosition} from '../errors.js'
+import type {Expression} from './expression.js'
 
 export const CLEANUP_POLICIES = [
   'always_remove',
@@ -20,6 +21,21 @@ export interface Step {
   timeoutMs?: number
   env: Record<string, string>
   allowFailure: boolean
+  /** When the step runs by the states of earlier steps; undefined = `on_success`. */
+  when?: When
+}
+
+/** `when:` of a job or step (GitLab CI's words): whether it runs after what came before succeeded, failed, or either. */
+export type When = 'on_success' | 'on_failure' | 'always'
+
+/** Where an expanded job came from: the matrix job as written and this combination's values. */
+export interface MatrixOrigin {
+  /** The matrix job's name in jobs.yml (a target and a need that stand for every expansion). */
+  job: string
+  /** The combination, variables in the matrix's order. */
+  values: Record<string, string>
+  /** `max-parallel`: at most this many expansions of `job` run at once. */
+  maxParallel?: number
 }
 
 export interface Resources {
@@ -55,6 +71,14 @@ export interface Job {
   steps: Step[]
   /** Artifact globs relative to workdir. */
   artifacts: string[]
+  /** What the views show instead of the name: `name:`, or a matrix expansion's `test (node=20, db=pg)`. */
+  displayName?: string
+  /** Set on each expansion of a matrix job. */
+  matrix?: MatrixOrigin
+  /** When the job runs by the states of its needs; undefined = `on_success`. */
+  when?: When
+  /** `if:` as written, and parsed (evaluated when the job's needs are settled). */
+  condition?: {source: string; expression: Expression}
   /** Where the job is defined, for messages that point at it. */
   position?: SourcePosition
 }
@@ -66,8 +90,10 @@ export interface Pipeline {
   /** Absolute path of the project directory: the directory holding the jobs file. */
   projectDir: string
   version: 1
-  /** Jobs in the order they are declared. */
+  /** Jobs in the order they are declared, a matrix job replaced by its expansions. */
   jobs: Map<string, Job>
+  /** Matrix job name → the names of its expansions (a target or need naming it means all of them). */
+  matrices?: Record<string, string[]>
 }
 
 /** Defaults the loader applies where jobs.yml is silent (they come from configuration). */
