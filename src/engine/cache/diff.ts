@@ -34,7 +34,7 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
     if (!a) changes.push({area: 'definition', text: `step ${i + 1} ("${b!.name}") added`})
     else if (!b) changes.push({area: 'definition', text: `step ${i + 1} ("${a.name}") removed`})
     else {
-      const fields = (['name', 'run', 'env', 'allowFailure'] as const).filter((f) => canonicalJson(a[f]) !== canonicalJson(b[f]))
+      const fields = (['name', 'run', 'env', 'allowFailure', 'when'] as const).filter((f) => canonicalJson(a[f]) !== canonicalJson(b[f]))
       if (fields.length > 0) changes.push({area: 'definition', text: `step ${i + 1} ("${b.name}"): ${fields.join(', ')} changed`})
     }
   }

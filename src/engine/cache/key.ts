@@ -19,7 +19,8 @@ export interface KeyManifest {
   /** null for a group job (no steps, no container). */
   image: string | null
   imageId: string | null
-  steps: Array<{name: string; run: string; env: Record<string, string>; allowFailure: boolean}>
+  /** `when` only where it is not the default, so keys of jobs without it did not change when it came. */
+  steps: Array<{name: string; run: string; env: Record<string, string>; allowFailure: boolean; when?: string}>
   /** Pipeline and job env with `-e` overrides applied; secrets are not here. */
   env: Record<string, string>
   /** Names only: a secret's value never reaches a key or the cache. */
@@ -53,7 +54,7 @@ export function keyManifest(parts: KeyParts): KeyManifest {
     job: job.name,
     image: group ? null : job.image,
     imageId: group ? null : parts.imageId,
-    steps: job.steps.map((s) => ({name: s.name, run: s.run, env: s.env, allowFailure: s.allowFailure})),
+    steps: job.steps.map((s) => ({name: s.name, run: s.run, env: s.env, allowFailure: s.allowFailure, ...(s.when ? {when: s.when} : {})})),
     env: nameTable(job.env, parts.envOverrides),
     secrets: [...job.secrets].sort(),
     workdir: job.workdir,

@@ -1,7 +1,7 @@
 import type {Diagnostic} from '../errors.js'
 import {nameTable} from '../name-table.js'
 import {costlyGlob} from './glob-bounds.js'
-import {checkExpression, ExpressionError, parseExpression, unwrapExpression, usesStatusFunction, type Expression} from './expression.js'
+import {checkExpression, ExpressionError, parseExpression, unwrapExpression, decidesOnNeeds, type Expression} from './expression.js'
 import {expandMatrixJob, interpolateMatrix, MATRIX_REFERENCE, type Expansion, type MatrixDefinition, type MatrixScalar} from './matrix.js'
 import type {RawJob} from './raw.js'
 import {unstorableGlob} from './checks.js'
@@ -157,8 +157,8 @@ function readCondition(
   const problems = checkExpression(expression, {matrix, needs})
   for (const problem of problems) reportAt(['jobs', name, 'if'], offset + problem.offset, problem.message)
   if (problems.length > 0) return undefined
-  if (job.when !== undefined && usesStatusFunction(expression)) {
-    report(['jobs', name, 'when'], '"when" and a status function (success(), failure(), always(), cancelled()) in "if" both decide on the needs\' states; keep one', 'key')
+  if (job.when !== undefined && decidesOnNeeds(expression)) {
+    report(['jobs', name, 'when'], '"when" and an "if" that reads needs.JOB.result or calls success(), failure(), always() or cancelled() both decide on the needs\' states; keep one', 'key')
   }
   // Evaluated when the job (each expansion, with its own values) becomes ready.
   return {source: text, expression}

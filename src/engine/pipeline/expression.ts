@@ -271,11 +271,16 @@ function visit(expression: Expression, fn: (node: Expression) => void): void {
   }
 }
 
-/** True when the expression calls success(), failure(), always() or cancelled(): it then decides on the needs' states itself. */
-export function usesStatusFunction(expression: Expression): boolean {
+/**
+ * True when the expression decides on the needs' states itself: it calls success(), failure(), always()
+ * or cancelled(), or reads needs.JOB.result. Otherwise it applies on top of `when` (default on_success);
+ * GitHub Actions adds success() to such an `if` too, but also to one that reads needs.JOB.result, which
+ * then never sees a failure.
+ */
+export function decidesOnNeeds(expression: Expression): boolean {
   let found = false
   visit(expression, (node) => {
-    if (node.kind === 'call') found = true
+    if (node.kind === 'call' || (node.kind === 'ref' && node.path[0] === 'needs')) found = true
   })
   return found
 }

@@ -109,7 +109,8 @@ export class PlainReporter implements EventSink {
     const record = jobRecordOf(this.record, job)
     if (record === undefined) return
     const [mark, style] = markOf(record.status)
-    this.jobLine(job, this.paint(style, `${mark} ${describeJob(record, this.runError)}`))
+    const named = record.displayName ? `${record.displayName}: ` : ''
+    this.jobLine(job, this.paint(style, `${mark} ${named}${describeJob(record, this.runError)}`))
   }
 
   protected onRunFinished(): void {
@@ -124,7 +125,7 @@ export class PlainReporter implements EventSink {
       counts.set(job.status, (counts.get(job.status) ?? 0) + 1)
       const [mark, style] = markOf(job.status)
       const time = job.durationMs === null || job.status === 'skipped' ? '' : formatDuration(job.durationMs)
-      const detail = summaryDetail(job, this.runError)
+      const detail = [job.displayName ?? '', summaryDetail(job, this.runError)].filter(Boolean).join(': ')
       lines.push(
         `  ${this.paint(style, mark)} ${name.padEnd(width)}  ${this.paint(style, job.status.replace('_', ' ').padEnd(9))}  ${time.padStart(6)}${detail ? `  ${this.paint('dim', detail)}` : ''}`,
       )

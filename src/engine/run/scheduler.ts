@@ -12,6 +12,7 @@ import {selectInputs} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Job, Pipeline} from '../pipeline/types.js'
 import type {EventBody, EventSink, JobStatus, OrcaEvent, RunStatus} from './events.js'
+import {decideStart, type StartDecision} from './conditions.js'
 import {maskString} from './masker.js'
 import {OutputBudget, StepOutput} from './output.js'
 
@@ -80,6 +81,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     pid: process.pid,
     host: hostname(),
     orcaVersion: options.orcaVersion,
+    ...viewNames(plan),
   })
 
   // Fail-fast and cancel share one controller that running jobs listen to.
@@ -106,6 +108,16 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     })())
 
   const running = new Map<string, Promise<void>>()
+  // Skipped by a condition (or behind such a job): a job left out on purpose does not fail the run.
+  const skippedByCondition = new Set<string>()
+  // `max-parallel`: running expansions of one matrix job.
+  const atMatrixLimit = (job: Job): boolean => {
+    const limit = job.matrix?.maxParallel
+    if (limit === undefined) return false
+    let count = 0
+    for (const name of running.keys()) if (plan.jobs.get(name)?.matrix?.job === job.matrix!.job) count++
+    return count >= limit
+  }
   const finish = (name: string, status: JobStatus): void => {
     states.set(name, status)
     if (!SUCCESS.has(status) && options.failFast) stop.abort()
@@ -237,15 +249,16 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       for (const name of plan.order) {
         if (states.get(name) !== 'pending') continue
         const job = plan.jobs.get(name)!
-        const blocker = job.needs.find((n) => !SUCCESS.has(states.get(n)!) && states.get(n) !== 'pending' && states.get(n) !== 'running')
-        if (stop.signal.aborted || blocker !== undefined) {
-          const reason =
-            blocker !== undefined ? `needs ${blocker} (${states.get(blocker)})` : options.failure?.aborted ? 'the run failed' : options.cancel.aborted ? 'run cancelled' : 'fail-fast'
+        const decision: StartDecision = stop.signal.aborted
+          ? {action: 'skip', reason: options.failure?.aborted ? 'the run failed' : options.cancel.aborted ? 'run cancelled' : 'fail-fast', byCondition: false}
+          : decideStart(job, {jobs: plan.jobs, states, skippedByCondition, envOverrides: options.envOverrides})
+        if (decision.action === 'skip') {
           states.set(name, 'skipped')
-          emitter.emit({type: 'job.skipped', job: name, reason})
+          if (decision.byCondition) skippedByCondition.add(name)
+          emitter.emit({type: 'job.skipped', job: name, reason: decision.reason})
           continue
         }
-        if (running.size >= options.concurrency || !job.needs.every((n) => SUCCESS.has(states.get(n)!))) continue
+        if (decision.action === 'wait' || running.size >= options.concurrency || atMatrixLimit(job)) continue
         running.set(name, runOne(job).finally(() => running.delete(name)))
       }
       if (running.size === 0) {
@@ -270,7 +283,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     await executor.cleanup(options.runId).catch(() => undefined)
   }
 
-  const status = unexpected || outside !== undefined ? 'failed' : runStatus(states, options.cancel.aborted)
+  const status = unexpected || outside !== undefined ? 'failed' : runStatus(states, skippedByCondition, options.cancel.aborted)
   const error = unexpected
     ? {kind: 'internal', message: `unexpected error: ${(unexpected.error as Error)?.message ?? String(unexpected.error)}`}
     : outside !== undefined
@@ -284,13 +297,24 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   return {status, jobs: states, infraError}
 }
 
-function runStatus(states: Map<string, JobStatus>, cancelled: boolean): Exclude<RunStatus, 'running'> {
+function runStatus(states: Map<string, JobStatus>, skippedByCondition: ReadonlySet<string>, cancelled: boolean): Exclude<RunStatus, 'running'> {
   if (cancelled) return 'cancelled'
-  const all = [...states.values()]
+  const all = [...states].filter(([name]) => !skippedByCondition.has(name)).map(([, status]) => status)
   if (all.includes('failed')) return 'failed'
   if (all.includes('timed_out')) return 'timed_out'
   if (all.includes('cancelled') || all.includes('skipped')) return 'failed'
   return 'succeeded'
+}
+
+/** Display names and matrix values of the planned jobs that have them, for run.started. */
+function viewNames(plan: Plan): Pick<Extract<EventBody, {type: 'run.started'}>, 'displayNames' | 'matrix'> {
+  const displayNames = nameTable<string>()
+  const matrix = nameTable<{job: string; values: Record<string, string>}>()
+  for (const [name, job] of plan.jobs) {
+    if (job.displayName !== undefined) displayNames[name] = job.displayName
+    if (job.matrix) matrix[name] = {job: job.matrix.job, values: job.matrix.values}
+  }
+  return {...(Object.keys(displayNames).length > 0 ? {displayNames} : {}), ...(Object.keys(matrix).length > 0 ? {matrix} : {})}
 }
 
 /** Pipeline + job env, then `-e` overrides, then secret values (names listed by the job only). */

@@ -38,7 +38,6 @@ jobs:
         run: echo node \${{ matrix.node }}
   report:
     needs: [test]
-    when: always
     if: needs.test.result == 'failure'
     steps: [echo report]
 `
@@ -52,7 +51,7 @@ describe('matrix jobs in a pipeline', () => {
     expect({...job.matrix, values: {...job.matrix!.values}}).toEqual({job: 'test', values: {node: '20', db: 'mysql'}, maxParallel: 2})
     expect(job.steps[0]).toMatchObject({name: 'test on mysql', run: 'echo node 20'})
     expect(pipeline.jobs.get('report')!.needs).toEqual(['test-node18-pg', 'test-node20-pg', 'test-node20-mysql', 'test-node22-pg'])
-    expect(pipeline.jobs.get('report')).toMatchObject({when: 'always', condition: {source: "needs.test.result == 'failure'"}})
+    expect(pipeline.jobs.get('report')).toMatchObject({condition: {source: "needs.test.result == 'failure'"}})
     expect(planRun(pipeline, ['test']).order).toEqual(['build', 'test-node18-pg', 'test-node20-pg', 'test-node20-mysql', 'test-node22-pg'])
     expect(planRun(pipeline, ['test-node22-pg']).order).toEqual(['build', 'test-node22-pg'])
   })
@@ -136,7 +135,7 @@ describe('conditions in a pipeline', () => {
     expect(problems(withIf("\"${{ needs.tset.result == 'failure' }}\""))).toEqual([`8:14 jobs.report.if: "tset" is not in the job's needs ("test")`])
     expect(problems(withIf('matrix.os'))).toEqual(['8:9 jobs.report.if: "matrix.os": the job has no matrix'])
     expect(problems(withIf('failure()', '    when: always\n'))).toEqual([
-      `8:5 jobs.report.when: "when" and a status function (success(), failure(), always(), cancelled()) in "if" both decide on the needs' states; keep one`,
+      `8:5 jobs.report.when: "when" and an "if" that reads needs.JOB.result or calls success(), failure(), always() or cancelled() both decide on the needs' states; keep one`,
     ])
   })
 

@@ -6,7 +6,7 @@ import {
   ExpressionError,
   parseExpression,
   unwrapExpression,
-  usesStatusFunction,
+  decidesOnNeeds,
   type EvaluationContext,
 } from '../../../src/engine/pipeline/expression.js'
 
@@ -59,8 +59,9 @@ describe('condition expressions', () => {
     expect(evaluate('success()')).toBe(false)
     expect(evaluate('always()')).toBe(true)
     expect(evaluate('!cancelled()')).toBe(true)
-    expect(usesStatusFunction(parseExpression("always() && env.X == 'y'"))).toBe(true)
-    expect(usesStatusFunction(parseExpression("env.X == 'y'"))).toBe(false)
+    expect(decidesOnNeeds(parseExpression("always() && env.X == 'y'"))).toBe(true)
+    expect(decidesOnNeeds(parseExpression("env.X == 'y'"))).toBe(false)
+    expect(decidesOnNeeds(parseExpression("needs.test.result == 'failure'"))).toBe(true)
   })
 
   it('takes the ${{ }} form, with the offset of what is inside', () => {

@@ -3,6 +3,7 @@ import type Docker from 'dockerode'
 import {formatDuration} from '../../duration.js'
 import {OrcaError} from '../../errors.js'
 import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
+import type {Step} from '../../pipeline/types.js'
 import {projectIdentity, type ProjectIdentity} from '../../project-identity.js'
 import {workspaceArchive} from '../archive/pack.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
@@ -58,6 +59,7 @@ const SIGNAL_DEATH_CHECKS = 6
 /**
  * Runs each job in a fresh container of a Docker engine (SPEC §3, §4). Choices where the spec is silent:
  * - every step appears in `steps`; those that never ran are `skipped` and get a `step.finished` event too;
+ * - after a failing step, only steps with `when: on_failure` or `always` run (the job stays failed);
  * - artifacts are collected only from a succeeded job (as GitHub Actions users expect);
  * - job env and secrets go to each exec, never to the container config, labels or Cmd;
  * - Docker cannot relabel a container, so a kept one is stopped, committed to an image, and re-created
@@ -133,7 +135,12 @@ export class DockerExecutor implements Executor {
       if (!(await relay)) output = undefined
 
       for (const [index, step] of job.steps.entries()) {
-        if (stopper.reason || stopper.lost || failed) break
+        // After a timeout or a cancel the container is being stopped: no step runs, whatever its `when`.
+        if (stopper.reason || stopper.lost) break
+        if (!stepRuns(step.when, failed)) {
+          steps.push(finishStep(ctx, index, step, 'skipped', null, 0))
+          continue
+        }
         running = index
         const result = await this.runStep(container, ctx, index, stopper, output)
         running = undefined
@@ -325,6 +332,12 @@ export class DockerExecutor implements Executor {
     await removeContainer(container)
     return twin.id
   }
+}
+
+/** A step's `when` against the job so far: `on_success` after no failure, `on_failure` after one, `always` either way. */
+function stepRuns(when: Step['when'], failed: boolean): boolean {
+  if (when === 'always') return true
+  return when === 'on_failure' ? failed : !failed
 }
 
 function finishStep(
