@@ -78,6 +78,14 @@ export function expandJobs(data: unknown, source: YamlSource): ExpandedJobs {
     }
     const variables = new Set(expansions.flatMap((e) => Object.keys(e.values)))
     const reported = new Set<string>()
+    const reportOnce = (at: NodePath, offset: number, message: string): void => {
+      const id = `${formatPath(at)}:${offset}:${message}`
+      if (reported.has(id)) return
+      reported.add(id)
+      reportAt(['jobs', name, ...at], offset, message)
+    }
+    // A matrix that does not expand still has its references checked, against the names it gives.
+    if (expansions.length === 0) interpolateJob(job, {}, matrixVariables(job.matrix as Record<string, unknown>), reportOnce)
     const ids: string[] = []
     for (const expansion of expansions) {
       const clash = owner.get(expansion.id)
@@ -87,12 +95,7 @@ export function expandJobs(data: unknown, source: YamlSource): ExpandedJobs {
         continue
       }
       owner.set(expansion.id, name)
-      const copy = interpolateJob(job, expansion.values, variables, (at, offset, message) => {
-        const id = `${formatPath(at)}:${offset}:${message}`
-        if (reported.has(id)) return
-        reported.add(id)
-        reportAt(['jobs', name, ...at], offset, message)
-      })
+      const copy = interpolateJob(job, expansion.values, variables, reportOnce)
       for (const key of ['inputs', 'artifacts'] as const) {
         const base = key === 'inputs' ? 'the project directory' : 'the workdir'
         stringItems(copy[key]).forEach(([index, glob]) => {
@@ -166,10 +169,9 @@ function readCondition(
 
 function matrixVariables(matrix: Record<string, unknown>): Set<string> {
   const names = new Set(Object.keys(matrix).filter((key) => key !== 'include' && key !== 'exclude'))
-  for (const key of ['include', 'exclude'] as const) {
-    const list = matrix[key]
-    if (Array.isArray(list)) for (const entry of list) if (isRecord(entry)) for (const name of Object.keys(entry)) names.add(name)
-  }
+  // Include may add variables; exclude can only name the listed ones.
+  const include = matrix.include
+  if (Array.isArray(include)) for (const entry of include) if (isRecord(entry)) for (const name of Object.keys(entry)) names.add(name)
   return names
 }
 
