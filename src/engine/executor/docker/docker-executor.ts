@@ -110,8 +110,7 @@ export class DockerExecutor implements Executor {
     let output: ContainerOutput | undefined
     let spec: Docker.ContainerCreateOptions | undefined
     let imageId: string | undefined
-    let failed = false
-    let running: number | undefined
+    const progress: StepProgress = {failed: false}
     let error: JobError | undefined
     let artifacts: JobOutcome['artifacts'] = []
     const unwatch = watchEngine(this.docker, this.options.engineTimeoutMs, (message) => {
@@ -134,25 +133,11 @@ export class DockerExecutor implements Executor {
       await this.copyIn(container, ctx, stopper)
       if (!(await relay)) output = undefined
 
-      for (const [index, step] of job.steps.entries()) {
-        // After a timeout or a cancel the container is being stopped: no step runs, whatever its `when`.
-        if (stopper.reason || stopper.lost) break
-        if (!stepRuns(step.when, failed)) {
-          steps.push(finishStep(ctx, index, step, 'skipped', null, 0))
-          continue
-        }
-        running = index
-        const result = await this.runStep(container, ctx, index, stopper, output)
-        running = undefined
-        steps.push(result)
-        if (result.status !== 'succeeded' && !step.allowFailure) failed = true
-      }
-      if (!stopper.reason && !failed && job.artifacts.length > 0) {
-        artifacts = await this.collect(container, ctx, stopper)
-      }
+      await this.runSteps(container, ctx, stopper, output, steps, progress)
+      if (collectsArtifacts(job, stopper, progress)) artifacts = await this.collect(container, ctx, stopper)
     } catch (caught) {
       error = describeFailure(caught, stopper)
-      const step = running === undefined ? undefined : job.steps[running]
+      const step = progress.running === undefined ? undefined : job.steps[progress.running]
       if (step) {
         // A failure inside a step (the daemon went away...): that step failed, it was not skipped.
         steps.push(finishStep(ctx, steps.length, step, stopper.reason ?? 'failed', null, 0))
@@ -164,7 +149,7 @@ export class DockerExecutor implements Executor {
       ctx.cancel.removeEventListener('abort', onCancel)
       ctx.force.removeEventListener('abort', onForce)
     }
-    const status: RunOutcomeStatus = stopper.lost ? 'failed' : (stopper.reason ?? (failed || error ? 'failed' : 'succeeded'))
+    const status: RunOutcomeStatus = stopper.lost ? 'failed' : (stopper.reason ?? (progress.failed || error ? 'failed' : 'succeeded'))
     if (!error && stopper.reason) error = {kind: stopper.reason === 'timed_out' ? 'timeout' : 'cancelled', message: stopper.message ?? ''}
     // Every step appears in the record: those that never ran are `skipped` (with a step.finished event).
     for (let index = steps.length; index < job.steps.length; index++) {
@@ -197,6 +182,30 @@ export class DockerExecutor implements Executor {
       () => true,
       () => false,
     )
+  }
+
+  /** The steps in order, in the one container; the first failing step (not allowed to fail) ends them. */
+  private async runSteps(
+    container: Docker.Container,
+    ctx: JobContext,
+    stopper: ContainerStopper,
+    output: ContainerOutput | undefined,
+    steps: StepResult[],
+    progress: StepProgress,
+  ): Promise<void> {
+    for (const [index, step] of ctx.job.steps.entries()) {
+      // After a timeout or a cancel the container is being stopped: no step runs, whatever its `when`.
+      if (stopper.reason || stopper.lost) break
+      if (!stepRuns(step.when, progress.failed)) {
+        steps.push(finishStep(ctx, index, step, 'skipped', null, 0))
+        continue
+      }
+      progress.running = index
+      const result = await this.runStep(container, ctx, index, stopper, output)
+      progress.running = undefined
+      steps.push(result)
+      if (result.status !== 'succeeded' && !step.allowFailure) progress.failed = true
+    }
   }
 
   private async runStep(
@@ -332,6 +341,17 @@ export class DockerExecutor implements Executor {
     await removeContainer(container)
     return twin.id
   }
+}
+
+/** Where a job's steps are: the one running now (a failure outside it is that step's), and whether one failed. */
+interface StepProgress {
+  running?: number
+  failed: boolean
+}
+
+/** Artifacts are collected from a job whose steps all succeeded and that was not stopped. */
+function collectsArtifacts(job: JobContext['job'], stopper: ContainerStopper, progress: StepProgress): boolean {
+  return !stopper.reason && !progress.failed && job.artifacts.length > 0
 }
 
 /** A step's `when` against the job so far: `on_success` after no failure, `on_failure` after one, `always` either way. */

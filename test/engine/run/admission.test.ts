@@ -2,9 +2,37 @@ import {describe, expect, it} from 'vitest'
 
 import {parseExpression} from '../../../src/engine/pipeline/expression.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
-import {decideStart} from '../../../src/engine/run/conditions.js'
 import type {JobStatus} from '../../../src/engine/run/events.js'
+import {admitJob, type AdmissionContext} from '../../../src/engine/run/admission.js'
 import {job} from '../../helpers/pipeline.js'
+
+const states = (table: Record<string, JobStatus>): AdmissionContext => ({
+  jobs: new Map(),
+  stateOf: (name) => table[name]!,
+  skippedByCondition: new Set(),
+  envOverrides: {},
+})
+
+describe('admitJob', () => {
+  it('runs a job once every need succeeded or was cached, and waits while one is pending or running', () => {
+    const j = job('test', {needs: ['build', 'lint']})
+    expect(admitJob(j, states({build: 'succeeded', lint: 'cached'}), undefined)).toEqual({action: 'run'})
+    expect(admitJob(j, states({build: 'succeeded', lint: 'running'}), undefined)).toEqual({action: 'wait'})
+    expect(admitJob(j, states({build: 'pending', lint: 'cached'}), undefined)).toEqual({action: 'wait'})
+  })
+
+  it('skips a job at once when a need ended without success, naming the first such need and its state', () => {
+    const j = job('test', {needs: ['build', 'lint']})
+    expect(admitJob(j, states({build: 'running', lint: 'timed_out'}), undefined)).toEqual({action: 'skip', reason: 'needs lint (timed_out)'})
+    expect(admitJob(j, states({build: 'skipped', lint: 'failed'}), undefined)).toEqual({action: 'skip', reason: 'needs build (skipped)'})
+  })
+
+  it('skips a job of a stopped run with the stop\'s reason, unless a failed need explains it better', () => {
+    expect(admitJob(job('a'), states({}), 'run cancelled')).toEqual({action: 'skip', reason: 'run cancelled'})
+    const j = job('test', {needs: ['build']})
+    expect(admitJob(j, states({build: 'failed'}), 'fail-fast')).toEqual({action: 'skip', reason: 'needs build (failed)'})
+  })
+})
 
 const condition = (source: string): Job['condition'] => ({source, expression: parseExpression(source)})
 
@@ -18,14 +46,15 @@ function decide(subject: Partial<Job>, states: Record<string, JobStatus>, skippe
   ])
   const subjectJob = job('subject', {needs: ['test-a', 'test-b'], env: {BRANCH: 'main'}, ...subject})
   jobs.set('subject', subjectJob)
-  return decideStart(subjectJob, {jobs, states: new Map(Object.entries(states)), skippedByCondition: new Set(skippedByCondition), envOverrides: {}})
+  const context = {jobs, stateOf: (name: string) => states[name] ?? 'pending', skippedByCondition: new Set(skippedByCondition), envOverrides: {}}
+  return admitJob(subjectJob, context, undefined)
 }
 
-describe('when a job starts', () => {
+describe('admitJob with conditions', () => {
   it('by default: runs once every need succeeded, skipped as soon as one did not', () => {
     expect(decide({}, {build: 'succeeded', 'test-a': 'cached', 'test-b': 'succeeded'})).toEqual({action: 'run'})
     expect(decide({}, {build: 'succeeded', 'test-a': 'running', 'test-b': 'succeeded'})).toEqual({action: 'wait'})
-    expect(decide({}, {build: 'succeeded', 'test-a': 'running', 'test-b': 'failed'})).toEqual({action: 'skip', reason: 'needs test-b (failed)', byCondition: false})
+    expect(decide({}, {build: 'succeeded', 'test-a': 'running', 'test-b': 'failed'})).toEqual({action: 'skip', reason: 'needs test-b (failed)'})
   })
 
   it('when: always waits for everything it depends on, then runs whatever happened', () => {
@@ -57,7 +86,7 @@ describe('when a job starts', () => {
   it('if: without needs states applies on top of on_success, with the env and matrix values of the job', () => {
     const onMain = {condition: condition("env.BRANCH == 'main' && matrix.os == 'a'"), matrix: {job: 'x', values: {os: 'a'}}}
     expect(decide(onMain, {build: 'succeeded', 'test-a': 'succeeded', 'test-b': 'succeeded'})).toEqual({action: 'run'})
-    expect(decide(onMain, {build: 'succeeded', 'test-a': 'failed', 'test-b': 'succeeded'})).toMatchObject({action: 'skip', byCondition: false})
+    expect(decide(onMain, {build: 'succeeded', 'test-a': 'failed', 'test-b': 'succeeded'})).toMatchObject({action: 'skip'})
     const other = {condition: condition("matrix.os == 'b'"), matrix: {job: 'x', values: {os: 'a'}}}
     expect(decide(other, {build: 'succeeded', 'test-a': 'succeeded', 'test-b': 'succeeded'})).toEqual({action: 'skip', reason: "if: matrix.os == 'b' is false", byCondition: true})
   })

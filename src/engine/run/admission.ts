@@ -2,69 +2,71 @@ import {evaluateExpression, decidesOnNeeds, type NeedResult} from '../pipeline/e
 import {nameTable} from '../name-table.js'
 import type {Job} from '../pipeline/types.js'
 import type {JobStatus} from './events.js'
+import {SUCCESS} from './run-stop.js'
 
-/** What the scheduler does with a pending job now. */
-export type StartDecision =
-  | {action: 'wait'}
-  | {action: 'run'}
-  /** `byCondition`: left out by a condition (or behind a job that was), which does not fail the run. */
-  | {action: 'skip'; reason: string; byCondition: boolean}
+/**
+ * What happens to a pending job now: it runs, waits for its needs, or is skipped with a reason.
+ * `byCondition`: a condition left it out (or it is behind a job that was), which does not fail the run.
+ */
+export type Admission = {action: 'run'} | {action: 'wait'} | {action: 'skip'; reason: string; byCondition?: true}
 
-export interface ConditionState {
+/** What a decision reads besides the job: the plan's jobs and their states. */
+export interface AdmissionContext {
   jobs: ReadonlyMap<string, Job>
-  states: ReadonlyMap<string, JobStatus>
-  /** Jobs skipped by a condition (see StartDecision). */
+  stateOf: (name: string) => JobStatus
+  /** Jobs skipped by a condition (see Admission). */
   skippedByCondition: ReadonlySet<string>
   /** `-e` values, over each job's env (secrets are not visible to conditions). */
   envOverrides: Readonly<Record<string, string>>
 }
 
-const SUCCESS: ReadonlySet<JobStatus> = new Set(['succeeded', 'cached'])
 const FAILURE: ReadonlySet<JobStatus> = new Set(['failed', 'timed_out'])
 const UNSETTLED: ReadonlySet<JobStatus> = new Set(['pending', 'running'])
 
 /**
- * Whether a pending job runs, waits or is skipped, from the states of what it needs (docs/running.md,
- * "Conditions"). A job with neither `when` nor `if` is skipped as soon as one need did not succeed,
- * as before conditions existed; one that may run after a failure waits until every job it depends
- * on is settled, so it sees them all.
+ * Decides whether a pending job may start (docs/running.md, "Conditions"). A job with neither `when`
+ * nor `if` is skipped as soon as one need ended without success (named in the reason), as before
+ * conditions existed; one that may run after a failure waits until every job it depends on is settled,
+ * so it sees them all. A stopped run skips every job with the stop's reason, unless a failed need
+ * explains it better.
  */
-export function decideStart(job: Job, state: ConditionState): StartDecision {
-  const statusOf = (name: string): JobStatus => state.states.get(name) ?? 'pending'
+export function admitJob(job: Job, context: AdmissionContext, stopReason: string | undefined): Admission {
+  const {stateOf} = context
   const when = job.when ?? 'on_success'
   const decidesItself = job.condition !== undefined && decidesOnNeeds(job.condition.expression)
-  const blockers = job.needs.filter((need) => !SUCCESS.has(statusOf(need)) && !UNSETTLED.has(statusOf(need)))
-  if (when === 'on_success' && !decidesItself) {
-    if (blockers.length > 0) {
-      const first = blockers[0]!
-      return {action: 'skip', reason: `needs ${first} (${statusOf(first)})`, byCondition: blockers.every((b) => state.skippedByCondition.has(b))}
-    }
-    if (job.needs.some((need) => UNSETTLED.has(statusOf(need)))) return {action: 'wait'}
-  } else if ([...ancestorsOf(job, state.jobs)].some((name) => UNSETTLED.has(statusOf(name)))) {
-    return {action: 'wait'}
+  const gatedOnSuccess = when === 'on_success' && !decidesItself
+  const blockers = job.needs.filter((need) => !SUCCESS.has(stateOf(need)) && !UNSETTLED.has(stateOf(need)))
+  if (gatedOnSuccess && blockers.length > 0) {
+    const first = blockers[0]!
+    const byCondition = stopReason === undefined && blockers.every((b) => context.skippedByCondition.has(b))
+    return {action: 'skip', reason: `needs ${first} (${stateOf(first)})`, ...(byCondition ? {byCondition} : {})}
   }
+  if (stopReason !== undefined) return {action: 'skip', reason: stopReason}
+  const ancestors = ancestorsOf(job, context.jobs)
+  const waitingOn = gatedOnSuccess ? job.needs : [...ancestors]
+  if (waitingOn.some((name) => UNSETTLED.has(stateOf(name)))) return {action: 'wait'}
 
-  const failedAncestor = [...ancestorsOf(job, state.jobs)].find((name) => FAILURE.has(statusOf(name)))
+  const failedAncestor = [...ancestors].find((name) => FAILURE.has(stateOf(name)))
   if (!decidesItself && when === 'on_failure' && failedAncestor === undefined) {
     return {action: 'skip', reason: 'when: on_failure, and no job it depends on failed', byCondition: true}
   }
   if (job.condition === undefined) return {action: 'run'}
   const holds = evaluateExpression(job.condition.expression, {
-    env: nameTable(job.env, state.envOverrides),
+    env: nameTable(job.env, context.envOverrides),
     matrix: job.matrix?.values ?? {},
-    needs: needResults(job, state),
-    success: job.needs.every((need) => SUCCESS.has(statusOf(need))),
+    needs: needResults(job, context),
+    success: job.needs.every((need) => SUCCESS.has(stateOf(need))),
     failure: failedAncestor !== undefined,
   })
   return holds ? {action: 'run'} : {action: 'skip', reason: `if: ${job.condition.source} is false`, byCondition: true}
 }
 
 /** `needs.NAME.result` for each need as written: a matrix job's expansions are one result (the worst of theirs). */
-function needResults(job: Job, state: ConditionState): Record<string, NeedResult> {
+function needResults(job: Job, context: AdmissionContext): Record<string, NeedResult> {
   const grouped = new Map<string, NeedResult[]>()
   for (const need of job.needs) {
-    const name = state.jobs.get(need)?.matrix?.job ?? need
-    grouped.set(name, [...(grouped.get(name) ?? []), resultOf(state.states.get(need) ?? 'pending')])
+    const name = context.jobs.get(need)?.matrix?.job ?? need
+    grouped.set(name, [...(grouped.get(name) ?? []), resultOf(context.stateOf(need))])
   }
   const results = nameTable<NeedResult>()
   for (const [name, list] of grouped) {
