@@ -128,6 +128,9 @@ matrix test: 6 jobs
     expect(dry.code).toBe(0)
     expect(dry.stdout).toMatch(/^test-windows-node20 +test \(os=windows, node=20\) +busybox:1\.36 +- /m)
     expect(dry.stdout).toMatch(/^after +- +busybox:1\.36 +test\[6\] /m)
+    const explain = await orca(['explain', 'test'], {cwd: dir, env: NEUTRAL_ENV})
+    expect(explain.code).toBe(2)
+    expect(explain.stderr).toContain('"test" is a matrix job; explain one of its expansions: test-alpine-node18, test-alpine-node20,')
 
     const bad = project({
       'jobs.yml': `version: 1
