@@ -42,11 +42,15 @@ export function admitJob(job: Job, context: AdmissionContext, stopReason: string
     return {action: 'skip', reason: `needs ${first} (${stateOf(first)})`, ...(byCondition ? {byCondition} : {})}
   }
   if (stopReason !== undefined) return {action: 'skip', reason: stopReason}
-  const ancestors = ancestorsOf(job, context.jobs)
-  const waitingOn = gatedOnSuccess ? job.needs : [...ancestors]
-  if (waitingOn.some((name) => UNSETTLED.has(stateOf(name)))) return {action: 'wait'}
+  if (gatedOnSuccess) {
+    if (job.needs.some((name) => UNSETTLED.has(stateOf(name)))) return {action: 'wait'}
+    if (job.condition === undefined) return {action: 'run'}
+  }
+  // Only a job that may run after a failure looks past its needs (the walk costs the graph's size).
+  const ancestors = gatedOnSuccess ? [] : [...ancestorsOf(job, context.jobs)]
+  if (ancestors.some((name) => UNSETTLED.has(stateOf(name)))) return {action: 'wait'}
 
-  const failedAncestor = [...ancestors].find((name) => FAILURE.has(stateOf(name)))
+  const failedAncestor = ancestors.find((name) => FAILURE.has(stateOf(name)))
   if (!decidesItself && when === 'on_failure' && failedAncestor === undefined) {
     return {action: 'skip', reason: 'when: on_failure, and no job it depends on failed', byCondition: true}
   }
