@@ -1,6 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
@@ -139,10 +139,11 @@ jobs:
 
   it('detects a corrupted entry and rebuilds it', async () => {
     const dir = project({'src/words.txt': 'b\na\n', 'other/o.txt': 'o\n', 'jobs.yml': PIPELINE})
-    const first = await run(dir, ['other'])
-    const key = first.jobs.other!.key!
-    const entry = join(dir, '.orca/cache/v1/entries', key.slice(0, 2), key)
-    writeFileSync(join(entry, 'artifacts/o/o.txt'), 'poisoned\n')
+    await run(dir, ['other'])
+    // Same size, other bytes: only the digest tells.
+    const blob = join(dir, '.orca/cache/v3/blobs', createHash('sha256').update('o\n').digest('hex').slice(0, 2), createHash('sha256').update('o\n').digest('hex'))
+    chmodSync(blob, 0o644)
+    writeFileSync(blob, 'x\n')
 
     const second = await run(dir, ['other'])
     expect(statuses(second)).toEqual({other: 'succeeded'})
@@ -156,9 +157,9 @@ jobs:
     const dir = project({'src/words.txt': 'b\na\nc\n', 'other/o.txt': 'o\n', 'jobs.yml': PIPELINE})
     const [a, b] = await Promise.all([orca(['run', '--output', 'plain'], {cwd: dir}), orca(['run', '--output', 'plain'], {cwd: dir})])
     expect([a.code, b.code]).toEqual([0, 0])
-    const entries = readdirSync(join(dir, '.orca/cache/v1/entries')).flatMap((shard) => readdirSync(join(dir, '.orca/cache/v1/entries', shard)))
+    const entries = readdirSync(join(dir, '.orca/cache/v3/entries')).flatMap((shard) => readdirSync(join(dir, '.orca/cache/v3/entries', shard)))
     expect(entries).toHaveLength(4)
-    expect(readdirSync(join(dir, '.orca/cache/v1/tmp'))).toEqual([])
+    expect(readdirSync(join(dir, '.orca/cache/v3/tmp'))).toEqual([])
     expect(statuses(await run(dir))).toEqual({prepare: 'cached', count: 'cached', other: 'cached', all: 'cached'})
 
     const listed = await orca(['cache', 'ls'], {cwd: dir})

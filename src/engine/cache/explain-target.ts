@@ -5,6 +5,7 @@ import {explainJob, type Explanation} from './explain.js'
 import {imageIdResolver} from './image-id.js'
 import {parsedPipelinesDir} from './last.js'
 import {openRunCache, projectFilesOf} from './open.js'
+import {signerOf} from './signing.js'
 
 export interface ExplainRequest {
   cwd: string
@@ -22,7 +23,7 @@ export async function explainTarget(request: ExplainRequest): Promise<Explanatio
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const plan = planRun(pipeline, [request.job])
   const projectFiles = projectFilesOf(config, pipeline)
-  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: false})
+  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: false, signer: signerOf(config.cache.signing, request.env)})
   try {
     return await explainJob(plan, cache, imageIdResolver({host: config.docker.host, env: request.env}), request.job)
   } finally {

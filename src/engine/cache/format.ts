@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 
-/** Bumped when the key's inputs or the entry layout change: old entries are then never read. */
-export const CACHE_FORMAT = 1
+/** Bumped when the key's inputs or the entry layout change: old entries are then never read (3: manifests and content by digest). */
+export const CACHE_FORMAT = 3
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex')

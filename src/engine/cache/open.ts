@@ -3,6 +3,7 @@ import {indexProjectFiles} from '../plan/inputs.js'
 import type {Pipeline} from '../pipeline/types.js'
 import {listingCacheFile} from './last.js'
 import {RunCache} from './run-cache.js'
+import type {EntrySigner} from './signing.js'
 import {CacheStore} from './store.js'
 
 /** The run cache for a pipeline under the configured `cacheDir` and `cache.maxSize`. */
@@ -12,9 +13,11 @@ export function openRunCache(input: {
   projectFiles: string[]
   envOverrides: Record<string, string>
   noCache: boolean
+  /** Signs and checks entries (see signerOf); resolve it before writing anything, it may throw. */
+  signer?: EntrySigner
 }): RunCache {
   return new RunCache({
-    store: new CacheStore(input.config.cacheDir),
+    store: new CacheStore(input.config.cacheDir, input.signer),
     projectDir: input.pipeline.projectDir,
     projectFiles: input.projectFiles,
     envOverrides: input.envOverrides,

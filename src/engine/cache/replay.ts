@@ -8,9 +8,10 @@ import type {KeyedJob, Restored} from './run-cache.js'
 export function replayHit(keyed: KeyedJob, restored: Restored, startedAt: number, emit: (body: EventBody) => void): void {
   const job = keyed.job.name
   emit({type: 'job.started', job, image: keyed.job.image, key: keyed.key, cache: 'hit'})
+  for (const warning of restored.warnings) emit({type: 'job.warning', job, ...warning})
   for (const chunk of restored.output) {
     emit({type: 'step.output', job, step: chunk.step, stream: chunk.stream, text: chunk.text, replayed: true})
   }
-  for (const a of restored.artifacts) emit({type: 'job.artifact', job, path: a.path, size: a.size, sha256: a.sha256})
+  for (const a of restored.artifacts) if (a.type === 'file') emit({type: 'job.artifact', job, path: a.path, size: a.size, sha256: a.sha256})
   emit({type: 'job.finished', job, status: 'cached', durationMs: Date.now() - startedAt, cleanup: 'none', cachedFrom: restored.runId})
 }

@@ -1,16 +1,16 @@
 import {rmSync} from 'node:fs'
 
-import type {ArtifactRecord} from '../executor/types.js'
+import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {selectInputs} from '../plan/inputs.js'
 import type {Job} from '../pipeline/types.js'
-import type {CacheUse} from '../run/events.js'
-import {canonicalJson, sha256} from './format.js'
+import type {CacheUse, JobWarning} from '../run/events.js'
+import {canonicalJson, sha256, shortKey} from './format.js'
 import {InputHasher, type HashedInput} from './hash-inputs.js'
 import {keyManifest, keyOf, type KeyManifest} from './key.js'
 import {KeyMemo} from './key-memo.js'
 import {keyMemoFile, statIndexFile, writeLast} from './last.js'
 import {pruneCache} from './maintenance.js'
-import {CorruptEntryError, type CacheStore, type CachedFile, type EntryMeta, type OutputChunk} from './store.js'
+import {CorruptEntryError, type CacheStore, type EntryMeta, type OutputChunk} from './store.js'
 
 export interface RunCacheOptions {
   store: CacheStore
@@ -38,19 +38,28 @@ export interface KeyedJob {
   entry?: EntryMeta
   /** Why an entry under this key was thrown away. */
   corrupt?: string
+  /** Why an entry under this key was not trusted (signing is on and its signature is missing or wrong). */
+  untrusted?: string
+  /** What the job's events should warn about (an entry ignored or removed). */
+  warnings: JobWarning[]
 }
 
 export interface Restored {
-  artifacts: CachedFile[]
+  artifacts: ArtifactEntry[]
   output: OutputChunk[]
+  /** What the job was warned about when it ran. */
+  warnings: JobWarning[]
   /** The run that produced the entry. */
   runId: string
 }
 
 export interface SaveInput {
   runId: string
+  /** The job's collected artifacts and the folder holding them. */
+  artifacts: readonly ArtifactEntry[]
   artifactsDir: string
   output: OutputChunk[]
+  warnings?: JobWarning[]
   /** The image ID the container was actually created from. */
   imageId?: string
 }
@@ -100,7 +109,7 @@ export class RunCache {
     const manifest = keyManifest({job, imageId, envOverrides: this.options.envOverrides, inputs, needs})
     const key = this.keyOf(manifest)
     if (job.cache) this.keys.set(job.name, key)
-    const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss'}
+    const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss', warnings: []}
     if (!job.cache || this.options.noCache) keyed.use = 'disabled'
     else if (imageId !== null || job.steps.length === 0) {
       const found = this.store.read(key)
@@ -108,7 +117,10 @@ export class RunCache {
         keyed.use = 'hit'
         keyed.entry = found.meta
       } else if (found.status === 'corrupt') {
-        keyed.corrupt = found.reason
+        damaged(keyed, found.reason)
+      } else if (found.status === 'untrusted') {
+        keyed.untrusted = found.reason
+        keyed.warnings.push({kind: 'cache-untrusted', message: `cache entry ${shortKey(key)} was not used: ${found.reason}; it was removed and the job runs`})
       }
     }
     return keyed
@@ -130,24 +142,24 @@ export class RunCache {
     const entry = keyed.entry
     if (!entry) return undefined
     try {
-      const artifacts = this.store.restore(entry, destDir)
       const output = this.store.readOutput(entry)
+      const artifacts = this.store.restore(entry, destDir)
       this.store.touch(keyed.key)
-      return {artifacts, output, runId: entry.runId}
+      return {artifacts, output, warnings: entry.warnings, runId: entry.runId}
     } catch (error) {
       if (!(error instanceof CorruptEntryError)) throw error
       rmSync(destDir, {recursive: true, force: true})
       keyed.use = 'miss'
-      keyed.corrupt = error.message
       delete keyed.entry
+      damaged(keyed, error.message)
       return undefined
     }
   }
 
   /** What dependents of a job key on once it succeeded. */
-  completed(keyed: KeyedJob, artifacts: ArtifactRecord[]): void {
+  completed(keyed: KeyedJob, artifacts: readonly ArtifactEntry[]): void {
     if (keyed.job.cache) return
-    const produced = artifacts.map((a) => [a.path, a.sha256]).sort()
+    const produced = artifacts.map((a) => [a.path, a.type === 'file' ? a.sha256 : `symlink:${a.target}`]).sort()
     this.keys.set(keyed.job.name, sha256(canonicalJson({ran: keyed.key, produced})))
   }
 
@@ -169,8 +181,10 @@ export class RunCache {
         projectDir: this.options.projectDir,
         runId: input.runId,
         manifest: keyed.manifest,
+        artifacts: input.artifacts,
         artifactsDir: input.artifactsDir,
         output: capOutput(input.output),
+        warnings: input.warnings,
       })
       writeLast(this.store, this.options.projectDir, keyed.job.name, {
         key: keyed.key,
@@ -195,6 +209,12 @@ export class RunCache {
       // The cache is an optimisation: a failed index write or prune never fails a run.
     }
   }
+}
+
+/** Records why an entry was removed, and warns about it in the job's events. */
+function damaged(keyed: KeyedJob, reason: string): void {
+  keyed.corrupt = reason
+  keyed.warnings.push({kind: 'cache-damaged', message: `cache entry ${shortKey(keyed.key)} was damaged (${reason}): it was removed and the job runs`})
 }
 
 function capOutput(output: OutputChunk[]): OutputChunk[] {

@@ -1,6 +1,7 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 
+import type {SigningConfig} from '../cache/signing.js'
 import type {Resources} from '../pipeline/types.js'
 import type {ConfigFlags, ResolvedConfig} from './types.js'
 
@@ -9,6 +10,7 @@ export interface ConfigLayer extends Partial<ConfigFlags> {
   defaultResources?: Resources
   retentionMaxRuns?: number
   retentionMaxAgeMs?: number
+  cacheSigning?: SigningConfig
 }
 
 export const DEFAULT_SERVE_HOST = '127.0.0.1'
@@ -48,6 +50,7 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; fileDir?: 
   if (merged.defaultResources !== undefined) config.defaults.resources = merged.defaultResources
   if (merged.dockerHost !== undefined) config.docker.host = merged.dockerHost
   if (merged.cacheMaxSizeBytes !== undefined) config.cache.maxSizeBytes = merged.cacheMaxSizeBytes
+  if (merged.cacheSigning !== undefined) config.cache.signing = merged.cacheSigning
   if (merged.retentionMaxRuns !== undefined) config.retention.maxRuns = merged.retentionMaxRuns
   if (merged.retentionMaxAgeMs !== undefined) config.retention.maxAgeMs = merged.retentionMaxAgeMs
   return config

@@ -1,4 +1,6 @@
+import type {ArtifactEntry} from '../artifacts/manifest.js'
 import type {CleanupPolicy, Job} from '../pipeline/types.js'
+import type {JobWarning} from '../run/events.js'
 
 export type StepStatus = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'skipped'
 /** Final states a job can reach by running (`skipped` and `cached` are decided by the scheduler). */
@@ -30,6 +32,7 @@ export type ExecutorEvent =
   | {type: 'step.output'; step: number; stream: 'stdout' | 'stderr'; chunk: Buffer}
   | {type: 'step.finished'; result: StepResult}
   | {type: 'job.artifact'; artifact: ArtifactRecord}
+  | {type: 'job.warning'; warning: JobWarning}
 
 /** Everything an executor needs to run one job. */
 export interface JobContext {
@@ -40,8 +43,10 @@ export interface JobContext {
   inputFiles: string[]
   /** Host directories whose contents are placed into workdir before the first step (needs' artifacts). */
   artifactDirs: string[]
-  /** Host directory that receives the job's artifacts (paths as under workdir). */
+  /** Host directory that receives the job's artifacts (paths as under workdir); it appears whole or not at all. */
   artifactsDir: string
+  /** How an artifact's path is recorded and stored: with the job's secrets masked. */
+  maskPath?(path: string): string
   /** Environment of the job: pipeline + job env, `-e` overrides and secret values. Step env comes on top. */
   env: Record<string, string>
   cleanup: CleanupPolicy
@@ -55,7 +60,8 @@ export interface JobContext {
 export interface JobOutcome {
   status: RunOutcomeStatus
   steps: StepResult[]
-  artifacts: ArtifactRecord[]
+  /** What was collected into `artifactsDir`, sorted by path. */
+  artifacts: ArtifactEntry[]
   containerId?: string
   imageId?: string
   cleanup: CleanupAction

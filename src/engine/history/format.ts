@@ -73,6 +73,9 @@ export function formatRunDetails(record: RunRecord, options: {now?: number; widt
     out.push(table(null, rows, [false, false, true, false]).trimEnd())
   }
 
+  const warnings = names.flatMap((name) => record.jobs[name]!.warnings.map((w) => `  ${name}: ${w.message}`))
+  if (warnings.length > 0) out.push('', 'warnings', ...warnings)
+
   const problems = names.map((name) => [name, problem(record.jobs[name]!)] as const).filter(([, p]) => p !== undefined)
   if (problems.length > 0) out.push('', 'problems', ...problems.map(([name, p]) => `  ${name}: ${p}`))
   return out.join('\n') + '\n'

@@ -17,6 +17,22 @@ export type CacheUse = 'hit' | 'miss' | 'disabled'
 /** `abandoned`: the orca process that ran it died without recording an end (see docs/history.md). */
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'abandoned'
 
+/** Something about a job that did not stop it but that a user should see (every view shows it). */
+export interface JobWarning {
+  /**
+   * `cache-untrusted`: signing is on and the entry's signature is missing or wrong (ignored, the job ran);
+   * `cache-damaged`: the entry did not match its manifest (removed, the job ran);
+   * `artifact-link-outside`: an artifact link pointing outside the artifacts, stored as nothing;
+   * `artifact-name-clash`: two artifacts whose names became equal once secrets were masked (the first is kept).
+   */
+  kind: 'cache-untrusted' | 'cache-damaged' | 'artifact-link-outside' | 'artifact-name-clash'
+  message: string
+  /** The artifact concerned (secrets masked). */
+  path?: string
+  /** The link's target, for `artifact-link-outside`. */
+  target?: string
+}
+
 /** The payloads of the engine's events; `seq`, `time` and `runId` are added when emitted. */
 export type EventBody =
   | {
@@ -65,6 +81,7 @@ export type EventBody =
       /** The job printed more than its output cap: the rest was not recorded (the job ran on). */
       logTruncated?: true
     }
+  | ({type: 'job.warning'; job: string} & JobWarning)
   | {type: 'job.skipped'; job: string; reason: string}
   | {type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: {kind: string; message: string}}
 

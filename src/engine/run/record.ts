@@ -1,5 +1,5 @@
 import type {ArtifactRecord, CleanupAction, StepStatus} from '../executor/types.js'
-import type {CacheUse, JobStatus, OrcaEvent, RunStatus} from './events.js'
+import type {CacheUse, JobStatus, JobWarning, OrcaEvent, RunStatus} from './events.js'
 
 /** One step of a job as recorded in run.json. */
 export interface StepRecord {
@@ -18,6 +18,17 @@ export interface ErrorRecord {
   kind: string
   message: string
 }
+
+/** A warning as recorded in run.json: fields a warning does not have are null. */
+export interface WarningRecord {
+  kind: JobWarning['kind']
+  message: string
+  path: string | null
+  target: string | null
+}
+
+/** Warnings recorded per job at most: a bound on run.json (sources sum up long lists themselves). */
+export const MAX_WARNINGS = 100
 
 /** One job of a run as recorded in run.json. Unknown values are `null`, never absent. */
 export interface JobRecord {
@@ -39,6 +50,8 @@ export interface JobRecord {
   cachedFrom: string | null
   /** The job printed more than its output cap; its log ends with a truncation marker. */
   logTruncated: boolean
+  /** What the job was warned about, in order (see JobWarning). */
+  warnings: WarningRecord[]
 }
 
 /** The run record, `run.json`: a fold of the run's events (`schemas/run-record.schema.json`). */
@@ -99,6 +112,7 @@ export function pendingJobRecord(): JobRecord {
     skippedReason: null,
     cachedFrom: null,
     logTruncated: false,
+    warnings: [],
   }
 }
 
@@ -172,6 +186,10 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         cachedFrom: event.cachedFrom ?? null,
         logTruncated: event.logTruncated === true,
       }))
+    case 'job.warning':
+      return withJob(next, event.job, (job) =>
+        job.warnings.length >= MAX_WARNINGS ? job : {...job, warnings: [...job.warnings, {kind: event.kind, message: event.message, path: event.path ?? null, target: event.target ?? null}]},
+      )
     case 'job.skipped':
       return withJob(next, event.job, (job) => ({
         ...job,
@@ -192,6 +210,13 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
     case 'step.output':
       return next
   }
+}
+
+/** A record written by an earlier version of orca, with the fields it lacked filled in as a fold would. */
+export function upgradeRecord(record: RunRecord): RunRecord {
+  const jobs: Record<string, JobRecord> = {}
+  for (const [name, job] of Object.entries(record.jobs ?? {})) jobs[name] = {...pendingJobRecord(), ...job, warnings: job.warnings ?? []}
+  return {...record, jobs}
 }
 
 /** Folds a whole event log. */

@@ -9,7 +9,7 @@ import type {Executor, ExecutorEvent, JobOutcome} from '../executor/types.js'
 import type {Plan} from '../plan/plan.js'
 import {selectInputs} from '../plan/inputs.js'
 import type {CleanupPolicy, Job, Pipeline} from '../pipeline/types.js'
-import type {EventBody, EventSink, JobStatus, OrcaEvent, RunStatus} from './events.js'
+import type {EventBody, EventSink, JobStatus, JobWarning, OrcaEvent, RunStatus} from './events.js'
 import {maskString} from './masker.js'
 import {OutputBudget, OutputStream} from './output.js'
 
@@ -115,7 +115,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     const jobStart = Date.now()
     states.set(job.name, 'running')
     let keyed: KeyedJob | undefined
-    const record = {output: [] as OutputChunk[], imageId: undefined as string | undefined}
+    const record = {output: [] as OutputChunk[], warnings: [] as JobWarning[], imageId: undefined as string | undefined}
     const budget = new OutputBudget(options.maxLogBytes)
     let outcome: JobOutcome
     try {
@@ -136,8 +136,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       return finish(job.name, 'failed')
     }
     emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(keyed ? {key: keyed.key, cache: keyed.use} : {})})
+    for (const warning of keyed?.warnings ?? []) emitter.emit({type: 'job.warning', job: job.name, ...warning})
     if (job.steps.length === 0) {
-      if (keyed) options.cache!.save(keyed, {runId: options.runId, artifactsDir: options.artifactsDir(job.name), output: []})
+      if (keyed) options.cache!.save(keyed, {runId: options.runId, artifacts: [], artifactsDir: options.artifactsDir(job.name), output: []})
       emitter.emit({type: 'job.finished', job: job.name, status: 'succeeded', durationMs: 0, cleanup: 'none'})
       return finish(job.name, 'succeeded')
     }
@@ -152,7 +153,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     if (outcome.error?.kind === 'infra') infraError ??= new OrcaError('infra', outcome.error.message)
     // Only a succeeded job is stored; failed, timed-out and cancelled ones never are.
     if (keyed && outcome.status === 'succeeded') {
-      options.cache!.save(keyed, {runId: options.runId, artifactsDir: options.artifactsDir(job.name), ...record})
+      options.cache!.save(keyed, {runId: options.runId, artifacts: outcome.artifacts, artifactsDir: options.artifactsDir(job.name), ...record})
       options.cache!.completed(keyed, outcome.artifacts)
     }
     emitter.emit({
@@ -171,7 +172,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     job: Job,
     exec: Executor,
     keyed: KeyedJob | undefined,
-    record: {output: OutputChunk[]; imageId?: string},
+    record: {output: OutputChunk[]; warnings: JobWarning[]; imageId?: string},
     budget: OutputBudget,
   ): Promise<JobOutcome> => {
     const recording = keyed?.job.cache === true
@@ -205,6 +206,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
           return emitter.emit({type: 'step.finished', job: job.name, ...e.result})
         case 'job.artifact':
           return emitter.emit({type: 'job.artifact', job: job.name, ...e.artifact})
+        case 'job.warning':
+          record.warnings.push(e.warning)
+          return emitter.emit({type: 'job.warning', job: job.name, ...e.warning})
         case 'job.container':
           record.imageId ??= e.imageId
           return emitter.emit({...e, job: job.name})
@@ -220,6 +224,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       inputFiles: keyed ? keyed.inputs.map((i) => i.path) : selectInputs(options.projectFiles, job.inputs),
       artifactDirs: job.needs.map((n) => options.artifactsDir(n)),
       artifactsDir: options.artifactsDir(job.name),
+      ...(emitter.secrets.length > 0 ? {maskPath: (path: string) => maskString(path, emitter.secrets)} : {}),
       env: jobEnv(job, options),
       cleanup: options.cleanupOverride ?? job.cleanup,
       cancel: stop.signal,

@@ -1,6 +1,7 @@
 import {imageIdResolver, type ImageIdResolver} from '../cache/image-id.js'
 import {parsedPipelinesDir} from '../cache/last.js'
 import {openRunCache, projectFilesOf} from '../cache/open.js'
+import {signerOf, type EntrySigner} from '../cache/signing.js'
 import {loadConfig} from '../config/load.js'
 import type {ResolvedConfig} from '../config/types.js'
 import type {Executor} from '../executor/types.js'
@@ -39,6 +40,8 @@ export interface PreparedRun {
   request: RunRequest
   /** Image IDs for the jobs' keys, each asked of the engine once per run. */
   imageId: ImageIdResolver
+  /** Signs and checks cache entries when `cache.signing` is configured. */
+  signer?: EntrySigner
 }
 
 export interface StartedRun {
@@ -57,7 +60,9 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const plan = planRun(pipeline, request.targets)
   const secrets = resolveSecrets(plan, request.env)
   const imageId = imageIdResolver({host: config.docker.host, env: request.env})
-  return {config, pipeline, plan, secrets, request, imageId}
+  // A signing key that cannot be read is a usage error, reported before the run directory exists.
+  const signer = signerOf(config.cache.signing, request.env)
+  return {config, pipeline, plan, secrets, request, imageId, ...(signer ? {signer} : {})}
 }
 
 /**
@@ -76,7 +81,7 @@ export async function startRun(
   prepared: PreparedRun,
   options: {sinks: EventSink[]; orcaVersion: string; executor?: () => Promise<Executor>; waitTurn?: (signal: AbortSignal) => Promise<void>},
 ): Promise<StartedRun> {
-  const {config, pipeline, plan, secrets, request} = prepared
+  const {config, pipeline, plan, secrets, request, signer} = prepared
   const projectFiles = projectFilesOf(config, pipeline)
   const runId = newRunId()
   const store = await RunStore.create(config.runsDir, runId)
@@ -90,7 +95,7 @@ export async function startRun(
   }
   const cancel = new AbortController()
   const force = new AbortController()
-  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache})
+  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer})
 
   const done = executeRun({
     runId,

@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import {replaceFile, writeAll} from '../atomic-file.js'
 import {OrcaError} from '../errors.js'
 import type {EventSink, OrcaEvent} from './events.js'
-import {foldEvent, foldEvents, isStateChange} from './record.js'
+import {foldEvent, foldEvents, isStateChange, upgradeRecord} from './record.js'
 import type {RunRecord} from './record.js'
 import {listRunIds} from './run-id.js'
 
@@ -202,7 +202,7 @@ export function writeJsonAtomic(file: string, value: unknown, durable = false): 
 export async function readRunRecord(runsDir: string, id: string): Promise<RunRecord> {
   const dir = runDir(runsDir, id)
   try {
-    return JSON.parse(await readFile(path.join(dir, 'run.json'), 'utf8')) as RunRecord
+    return upgradeRecord(JSON.parse(await readFile(path.join(dir, 'run.json'), 'utf8')) as RunRecord)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new OrcaError('infra', `cannot read the record of run ${id}: ${(error as Error).message}`, {cause: error})

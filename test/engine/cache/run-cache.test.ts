@@ -1,4 +1,5 @@
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -35,7 +36,8 @@ class FakeExecutor implements Executor {
     const content = ctx.inputFiles.map((f) => readFileSync(join(ctx.projectDir, f), 'utf8')).join('|')
     mkdirSync(ctx.artifactsDir, {recursive: true})
     writeFileSync(join(ctx.artifactsDir, `${ctx.job.name}.out`), content)
-    return {status, steps: [], artifacts: [{path: `${ctx.job.name}.out`, size: content.length, sha256: 'x'.repeat(64)}], cleanup: 'removed'}
+    const sha256 = createHash('sha256').update(content).digest('hex')
+    return {status, steps: [], artifacts: [{path: `${ctx.job.name}.out`, type: 'file', mode: 0o644, size: content.length, sha256}], cleanup: 'removed'}
   }
 
   async cleanup(): Promise<void> {}
@@ -170,10 +172,14 @@ describe('the scheduler with a cache', () => {
     const first = await run(dir, new FakeExecutor())
     const key = first.events.find((e) => e.type === 'job.started' && e.job === 'a')
     const store = new CacheStore(join(dir, '.orca/cache'))
-    writeFileSync(join(store.entryDir((key as {key: string}).key), 'artifacts/a.out'), 'poisoned')
+    expect((key as {key: string}).key).toMatch(/^[0-9a-f]{64}$/)
+    const blob = store.blobs.path(createHash('sha256').update('ax').digest('hex'))
+    chmodSync(blob, 0o644)
+    writeFileSync(blob, 'xx') // same size: only the digest tells
     const executor = new FakeExecutor()
     const second = await run(dir, executor)
     expect(executor.ran).toEqual(['a'])
+    expect(second.events.find((e) => e.type === 'job.warning' && e.job === 'a')).toMatchObject({kind: 'cache-damaged', message: expect.stringContaining('does not match its digest')})
     expect(readFileSync(join(dir, '.orca/runs', second.runId, 'artifacts/a/a.out'), 'utf8')).toBe('ax')
     const third = await run(dir, new FakeExecutor())
     expect(third.status.a).toBe('cached')
@@ -199,7 +205,7 @@ describe('the scheduler with a cache', () => {
     const jobs = (): Job[] => [job('many', {inputs: ['many/**'], artifacts: ['**']})]
     const later = Date.now() + 60_000
     const keyOf = (events: OrcaEvent[]) => (events.find((e) => e.type === 'job.started') as {key: string}).key
-    const memoFiles = () => readdirSync(join(dir, '.orca/cache/v1/stat')).filter((f) => f.endsWith('.keys'))
+    const memoFiles = () => readdirSync(join(dir, '.orca/cache/v3/stat')).filter((f) => f.endsWith('.keys'))
 
     const first = await run(dir, new FakeExecutor(), {jobs: jobs(), now: later})
     // The first run wrote the stat index; the second keys from it and remembers the key; the third finds it.

@@ -159,3 +159,21 @@ describe('loadConfig', () => {
     expect(message).toMatch(/^orca\.config\.yml:3:11 defaults\.resources\.pids: /)
   })
 })
+
+describe('cache.signing', () => {
+  test('names a key file (resolved against the config file) or a variable; ORCA_CACHE_SIGNING_KEY wins', async () => {
+    write('orca.config.yml', 'cache:\n  signing:\n    hmac: {keyFile: keys/cache.key}\n')
+    expect((await loadConfig({cwd: dir, env: {}})).cache.signing).toEqual({hmac: {keyFile: path.join(dir, 'keys/cache.key')}})
+    write('orca.config.yml', 'cache:\n  signing:\n    hmac: {keyEnv: CACHE_KEY}\n')
+    expect((await loadConfig({cwd: dir, env: {}})).cache.signing).toEqual({hmac: {keyEnv: 'CACHE_KEY'}})
+    const fromEnv = await loadConfig({cwd: dir, env: {ORCA_CACHE_SIGNING_KEY: 's'.repeat(40)}})
+    expect(fromEnv.cache.signing).toEqual({hmac: {secret: 's'.repeat(40), from: 'ORCA_CACHE_SIGNING_KEY'}})
+  })
+
+  test('takes exactly one kind of key, and one place for it', async () => {
+    write('orca.config.yml', 'cache:\n  signing:\n    hmac: {keyFile: a, keyEnv: B}\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/orca\.config\.yml:3:11 cache\.signing\.hmac/)
+    write('orca.config.yml', 'cache:\n  signing: {rsa: {}}\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/cache\.signing\.rsa: unknown key "rsa"; allowed: hmac/)
+  })
+})

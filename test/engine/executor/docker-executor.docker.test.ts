@@ -1,6 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
-import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import * as path from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
@@ -120,12 +120,61 @@ describe('DockerExecutor', () => {
     expect(outcome.status).toBe('succeeded')
     const sha = (text: string): string => createHash('sha256').update(text).digest('hex')
     expect(outcome.artifacts).toEqual([
-      {path: 'dist/a.txt', size: 3, sha256: sha('abc')},
-      {path: 'dist/sub/b.bin', size: 3, sha256: sha('xyz')},
-      {path: 'reports/x.xml', size: 2, sha256: sha('r\n')},
+      {path: 'dist/a.txt', type: 'file', mode: 0o644, size: 3, sha256: sha('abc')},
+      {path: 'dist/sub/b.bin', type: 'file', mode: 0o644, size: 3, sha256: sha('xyz')},
+      {path: 'reports/x.xml', type: 'file', mode: 0o644, size: 2, sha256: sha('r\n')},
     ])
     expect(await readFile(path.join(h.ctx.artifactsDir, 'dist/sub/b.bin'), 'utf8')).toBe('xyz')
     expect(h.events.filter((e) => e.type === 'job.artifact')).toHaveLength(3)
+  })
+
+  it('records and stores artifacts under their names with secrets masked', async () => {
+    const h = await harness(job([step('mkdir -p out && echo k > "out/key-$TOKEN.txt" && echo p > out/plain.txt')], {artifacts: ['out/**']}), {
+      env: {TOKEN: 'hunter2-secret'},
+      maskPath: (p) => p.replaceAll('hunter2-secret', '***'),
+    })
+    const outcome = await executor.runJob(h.ctx)
+    expect(outcome.artifacts.map((a) => a.path)).toEqual(['out/key-***.txt', 'out/plain.txt'])
+    expect(await readdir(path.join(h.ctx.artifactsDir, 'out'))).toEqual(['key-***.txt', 'plain.txt'])
+  })
+
+  describe('a collection that does not finish leaves nothing in the run directory', () => {
+    /** A job writing `files` files of 4 KiB as its artifacts, into a run folder that does not exist yet. */
+    async function bigArtifacts(files: number): Promise<Harness & {runDir: string}> {
+      const runDir = await mkdtemp(path.join(dir, 'run-'))
+      const h = await harness(job([step(`mkdir -p out && for i in $(seq ${files}); do head -c 4096 /dev/zero > out/f$i; done`)], {artifacts: ['out/**']}), {
+        artifactsDir: path.join(runDir, 'artifacts', 'build'),
+      })
+      return {...h, runDir}
+    }
+
+    it('over the size cap', async () => {
+      const capped = await connectDocker({graceMs: 1_000, maxArtifactBytes: 10 * 4096})
+      const h = await bigArtifacts(20)
+      const outcome = await capped.runJob(h.ctx)
+      expect(outcome.status).toBe('failed')
+      expect(outcome.error).toMatchObject({kind: 'artifact', message: expect.stringContaining('larger than')})
+      expect(outcome.artifacts).toEqual([])
+      expect(await readdir(path.join(h.runDir, 'artifacts'))).toEqual([])
+    })
+
+    it('cancelled mid-copy', async () => {
+      const h = await bigArtifacts(1500)
+      const parent = path.join(h.runDir, 'artifacts')
+      // Cancel once the copy has begun: its folder has appeared next to where the artifacts go.
+      const poll = setInterval(() => {
+        void readdir(parent).then(
+          (names) => names.some((n) => n.includes('.partial-')) && h.cancel.abort(),
+          () => undefined,
+        )
+      }, 5)
+      const outcome = await executor.runJob(h.ctx).finally(() => clearInterval(poll))
+      expect(h.cancel.signal.aborted).toBe(true)
+      expect(outcome.status).toBe('cancelled')
+      expect(outcome.error).toMatchObject({kind: 'cancelled'})
+      expect(await readdir(parent)).toEqual([])
+      expect(containersOf(h.ctx.runId)).toEqual([])
+    })
   })
 
   it('fails on a non-zero exit, skips later steps, and lists every step', async () => {

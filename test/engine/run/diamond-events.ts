@@ -44,6 +44,7 @@ export function diamondEvents(): OrcaEvent[] {
     {type: 'job.artifact', job: 'build', path: 'dist/app.tar', size: 10240, sha256: SHA('b')},
     {type: 'job.finished', job: 'build', status: 'succeeded', durationMs: 4200, cleanup: 'removed'},
     {type: 'job.started', job: 'lint', image: 'busybox:1.36', key: SHA('c')},
+    {type: 'job.warning', job: 'lint', kind: 'cache-damaged', message: 'cache entry cccccccccccc was damaged (blob missing): it was removed and the job runs'},
     {type: 'job.started', job: 'test', image: 'busybox:1.36', key: SHA('e')},
     {type: 'step.started', job: 'lint', step: 0, name: 'style'},
     {type: 'step.started', job: 'test', step: 0, name: 'sleep'},

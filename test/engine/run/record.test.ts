@@ -63,6 +63,13 @@ describe('foldEvent', () => {
     expect(record.jobs.lint!.steps[0]).toMatchObject({name: 'style', status: 'failed', exitCode: 1, allowFailure: true})
   })
 
+  it('records warnings with the fields they lack as null', () => {
+    expect(record.jobs.lint!.warnings).toEqual([
+      {kind: 'cache-damaged', message: 'cache entry cccccccccccc was damaged (blob missing): it was removed and the job runs', path: null, target: null},
+    ])
+    expect(record.jobs.build!.warnings).toEqual([])
+  })
+
   it('records failed, timed out and skipped jobs with why', () => {
     expect(record.jobs.docs).toMatchObject({status: 'failed', cache: 'disabled'})
     expect(record.jobs.docs!.steps.map((s) => s.status)).toEqual(['failed', 'skipped'])

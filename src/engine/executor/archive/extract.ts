@@ -7,8 +7,8 @@ import {Transform} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import tar from 'tar-stream'
 import type {Header} from 'tar-stream'
+import type {ArtifactFileEntry} from '../../artifacts/manifest.js'
 import {OrcaError} from '../../errors.js'
-import type {ArtifactRecord} from '../types.js'
 
 export interface ExtractOptions {
   /** Cap on the bytes of all regular files together. */
@@ -23,6 +23,14 @@ export interface ExtractOptions {
   addPrefix?: string
   /** Told about entries that are not written because of their type (symlinks, devices, fifos). */
   onSkip?(entry: {path: string; type: string}): void
+  /** The name a file is written and recorded under (e.g. with secrets masked); default: its path. */
+  rename?(path: string): string
+  /** Told about a file not written because an earlier one was already written under the same name. */
+  onClash?(entry: {path: string}): void
+  /** Names already written (shared by the extractions that fill one folder). */
+  names?: Set<string>
+  /** Stops the extraction (it then rejects with the signal's reason). */
+  signal?: AbortSignal
 }
 
 /** Raised when an archive tries to leave its destination or exceeds a cap; names the entry. */
@@ -37,9 +45,23 @@ export class UnsafeArchiveError extends OrcaError {
  * Extracts a tar stream into destDir, writing regular files and directories only, never outside
  * destDir and never through a symlink; returns a record (size, sha256) of every file written.
  */
-export async function extractArchive(stream: Readable, destDir: string, options: ExtractOptions): Promise<ArtifactRecord[]> {
+export async function extractArchive(stream: Readable, destDir: string, options: ExtractOptions): Promise<ArtifactFileEntry[]> {
   const extract = tar.extract()
-  stream.on('error', (error) => extract.destroy(error))
+  // The entry being written is ended too: a cut stream must not leave its write waiting forever.
+  let current: NodeJS.ReadableStream & {destroy(error?: Error): void} | undefined
+  let stopped: Error | undefined
+  const fail = (error: Error): void => {
+    stopped ??= error
+    current?.destroy(error)
+    extract.destroy(error)
+  }
+  stream.on('error', fail)
+  const onAbort = (): void => {
+    stream.destroy()
+    fail(options.signal?.reason instanceof Error ? options.signal.reason : new Error('stopped'))
+  }
+  options.signal?.addEventListener('abort', onAbort, {once: true})
+  if (options.signal?.aborted) onAbort()
   let root: string
   try {
     await mkdir(destDir, {recursive: true})
@@ -48,12 +70,15 @@ export async function extractArchive(stream: Readable, destDir: string, options:
     stream.destroy()
     throw error
   }
-  const written = new Map<string, ArtifactRecord>()
+  // By the entry's own path (what hard links name); records carry the name written.
+  const written = new Map<string, ArtifactFileEntry>()
+  const names = options.names ?? new Set<string>()
   let entries = 0
   let bytes = 0
 
   const done = (async () => {
     for await (const entry of extract) {
+      current = entry as unknown as typeof current
       const header = entry.header
       entries++
       if (entries > options.maxEntries) {
@@ -78,7 +103,15 @@ export async function extractArchive(stream: Readable, destDir: string, options:
         entry.resume()
         continue
       }
-      const target = await prepareTarget(root, rel)
+      const name = options.rename ? options.rename(rel) : rel
+      if (names.has(name)) {
+        entry.resume()
+        options.onClash?.({path: name})
+        continue
+      }
+      names.add(name)
+      const target = await prepareTarget(root, name)
+      if (stopped) throw stopped
       if (type === 'link') {
         entry.resume()
         const linked = linkTarget(header.linkname ?? '', options)
@@ -89,22 +122,23 @@ export async function extractArchive(stream: Readable, destDir: string, options:
         bytes += source.size
         checkBytes(bytes, options, header)
         const copy = createReadStream(path.join(root, ...source.path.split('/')))
-        written.set(rel, await writeFile(copy, target, rel, 0o644))
+        written.set(rel, await writeFile(copy, target, name, source.mode))
         continue
       }
       bytes += header.size ?? 0
       checkBytes(bytes, options, header)
-      const record = await writeFile(entry as unknown as AsyncIterable<Buffer>, target, rel, fileMode(header))
+      const record = await writeFile(entry as unknown as AsyncIterable<Buffer>, target, name, fileMode(header))
       written.set(rel, record)
     }
   })()
-  stream.on('error', (error) => extract.destroy(error))
   stream.pipe(extract as unknown as NodeJS.WritableStream)
-  await done.catch((error: unknown) => {
-    extract.destroy()
-    stream.destroy()
-    throw error
-  })
+  await done
+    .catch((error: unknown) => {
+      extract.destroy()
+      stream.destroy()
+      throw error
+    })
+    .finally(() => options.signal?.removeEventListener('abort', onAbort))
   return [...written.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
 }
 
@@ -161,7 +195,7 @@ async function prepareTarget(root: string, rel: string): Promise<string> {
   return target
 }
 
-async function writeFile(entry: AsyncIterable<Buffer>, target: string, rel: string, mode: number): Promise<ArtifactRecord> {
+async function writeFile(entry: AsyncIterable<Buffer>, target: string, rel: string, mode: number): Promise<ArtifactFileEntry> {
   const hash = createHash('sha256')
   let size = 0
   const tap = new Transform({
@@ -175,6 +209,13 @@ async function writeFile(entry: AsyncIterable<Buffer>, target: string, rel: stri
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW
   try {
     const handle = await open(target, flags, mode)
+    // The umask applies at creation; the recorded mode is what the job produced.
+    await handle.chmod(mode)
+    // An entry destroyed meanwhile (the copy was stopped) would never end a pipeline started now.
+    if ((entry as {destroyed?: boolean}).destroyed) {
+      await handle.close()
+      throw new Error('the archive was cut short')
+    }
     await pipeline(entry, tap, handle.createWriteStream())
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
@@ -182,7 +223,7 @@ async function writeFile(entry: AsyncIterable<Buffer>, target: string, rel: stri
     }
     throw error
   }
-  return {path: rel, size, sha256: hash.digest('hex')}
+  return {path: rel, type: 'file', mode, size, sha256: hash.digest('hex')}
 }
 
 function fileMode(header: Header): number {

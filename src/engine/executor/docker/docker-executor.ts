@@ -227,15 +227,32 @@ export class DockerExecutor implements Executor {
     ])
   }
 
+  /** Collects the job's artifacts; a cancel or a lost engine stops the copy and leaves nothing behind. */
   private async collect(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<JobOutcome['artifacts']> {
     const limits = {maxBytes: this.options.maxArtifactBytes, maxEntries: this.options.maxArtifactEntries}
-    const records = await Promise.race([
-      collectArtifacts(container, ctx.job.workdir, ctx.job.artifacts, ctx.artifactsDir, limits),
-      stopper.abandon.then(() => {
-        throw new OrcaError('cancelled', 'stopped while collecting artifacts')
-      }),
-    ])
-    for (const artifact of records) ctx.emit({type: 'job.artifact', artifact})
+    const stop = new AbortController()
+    const abort = (): void => stop.abort()
+    ctx.cancel.addEventListener('abort', abort, {once: true})
+    if (ctx.cancel.aborted) abort()
+    void stopper.abandon.then(abort)
+    const collecting = collectArtifacts(container, ctx.job.workdir, ctx.job.artifacts, ctx.artifactsDir, limits, {
+      signal: stop.signal,
+      rename: ctx.maskPath,
+      onClash: (path) =>
+        ctx.emit({type: 'job.warning', warning: {kind: 'artifact-name-clash', path, message: `two artifacts are named ${path} once secrets are masked: the first was kept`}}),
+    })
+    let records
+    try {
+      // A lost engine may never answer: stop waiting (the copy cleans up after itself and never lands).
+      records = await Promise.race([collecting, stopper.abandon.then(() => Promise.reject(new OrcaError('infra', stopper.lost ?? 'stopped while collecting artifacts')))])
+    } catch (error) {
+      if (stop.signal.aborted && stopper.lost === undefined) throw new OrcaError('cancelled', 'stopped while collecting artifacts')
+      throw error
+    } finally {
+      ctx.cancel.removeEventListener('abort', abort)
+      abort()
+    }
+    for (const artifact of records) ctx.emit({type: 'job.artifact', artifact: {path: artifact.path, size: artifact.size, sha256: artifact.sha256}})
     return records
   }
 

@@ -59,8 +59,8 @@ describe('extractArchive', () => {
       limits,
     )
     expect(records).toEqual([
-      {path: 'README', size: 2, sha256: createHash('sha256').update('hi').digest('hex')},
-      {path: 'dist/app.js', size: 15, sha256: createHash('sha256').update('console.log(1)\n').digest('hex')},
+      {path: 'README', type: 'file', mode: 0o644, size: 2, sha256: createHash('sha256').update('hi').digest('hex')},
+      {path: 'dist/app.js', type: 'file', mode: 0o755, size: 15, sha256: createHash('sha256').update('console.log(1)\n').digest('hex')},
     ])
     expect(await readFile(path.join(dest, 'dist/app.js'), 'utf8')).toBe('console.log(1)\n')
     expect((await lstat(path.join(dest, 'dist/app.js'))).mode & 0o100).toBe(0o100)
