@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 import {orca, projectsPerTest, readJson, readLines, runDirs} from './cli.js'
 
 type Warning = {kind: string; message: string; path: string | null}
-type JobRecord = {status: string; cache: string | null; warnings: Warning[]; artifacts: Array<{path: string}>}
+type JobRecord = {status: string; cache: string | null; warnings: Warning[]; artifacts: {count: number; manifest: string; sha256: string} | null}
 type RunRecord = {id: string; jobs: Record<string, JobRecord>}
 
 const project = projectsPerTest()
@@ -45,11 +45,12 @@ describe('cache entries with a signing key (real engine)', () => {
     const dir = project({'jobs.yml': PIPELINE, 'src/in.txt': 'input\n'})
     const signed = await run(dir, {ORCA_CACHE_SIGNING_KEY: KEY})
     expect(signed.record.jobs.build).toMatchObject({status: 'succeeded', warnings: []})
-    const noise = readFileSync(join(signed.dir, 'artifacts/build/out/noise.bin'))
+    // Random bytes in the artifacts: the same manifest digest means the same files, restored not rebuilt.
+    const made = signed.record.jobs.build!.artifacts!.sha256
 
     const again = await run(dir, {ORCA_CACHE_SIGNING_KEY: KEY})
     expect(again.record.jobs.build!.status).toBe('cached')
-    expect(readFileSync(join(again.dir, 'artifacts/build/out/noise.bin'))).toEqual(noise)
+    expect(again.record.jobs.build!.artifacts!.sha256).toBe(made)
     // A reader without a key does not check signatures.
     expect((await run(dir)).record.jobs.build!.status).toBe('cached')
 
@@ -62,7 +63,7 @@ describe('cache entries with a signing key (real engine)', () => {
     expect(readLines<{type: string}>(join(foreign.dir, 'events.jsonl')).filter((e) => e.type === 'job.warning')).toHaveLength(1)
     const shown = await orca(['show', 'latest'], {cwd: dir})
     expect(shown.stdout).toMatch(/warnings\n {2}build: cache entry .* signed with another key/)
-    expect(readFileSync(join(foreign.dir, 'artifacts/build/out/noise.bin'))).not.toEqual(noise)
+    expect(foreign.record.jobs.build!.artifacts!.sha256).not.toBe(made)
 
     // Rebuilt and signed with the new key: a hit for it, a warning for the old one.
     expect((await run(dir, {ORCA_CACHE_SIGNING_KEY: OTHER_KEY})).record.jobs.build!.status).toBe('cached')
@@ -124,12 +125,15 @@ jobs:
     })
     const env = {TOKEN: secret}
     const first = await run(dir, env)
-    expect(first.record.jobs.make!.artifacts.map((a) => a.path)).toEqual(['out/key-***.txt', 'out/plain.txt'])
+    const listed = (r: {dir: string}): string[] => readJson<{files: Array<{path: string}>}>(join(r.dir, 'artifacts/make.json')).files.map((f) => f.path)
+    expect(listed(first)).toEqual(['out/key-***.txt', 'out/plain.txt'])
     expect(readFileSync(join(first.dir, 'artifacts/make/out/key-***.txt'), 'utf8')).toBe('key\n')
     expect(readFileSync(join(first.dir, 'logs/use.log'), 'utf8')).toContain('key-***.txt\nplain.txt\nkey\n')
 
     const second = await run(dir, env)
     expect(second.record.jobs.make!.status).toBe('cached')
+    expect(listed(second)).toEqual(['out/key-***.txt', 'out/plain.txt'])
+    expect((await orca(['artifacts', 'latest', '--job', 'make'], {cwd: dir})).code).toBe(0)
     expect(readFileSync(join(second.dir, 'artifacts/make/out/key-***.txt'), 'utf8')).toBe('key\n')
     expect((await orca(['show', 'latest'], {cwd: dir})).stdout).toContain('out/key-***.txt')
     expect(allText(join(dir, '.orca'))).not.toContain(secret)

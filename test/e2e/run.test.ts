@@ -10,7 +10,7 @@ import {schemaValidator} from '../helpers/schemas.js'
 type JobRecord = {
   status: string
   steps: Array<{name: string; status: string; exitCode: number | null}>
-  artifacts: Array<{path: string; size: number; sha256: string}>
+  artifacts: {count: number; bytes: number; manifest: string | null; sha256: string | null} | null
   cleanup: string
   containerId?: string
 }
@@ -71,8 +71,10 @@ jobs:
     })
     const result_ = join(run.dir, 'artifacts/join/j/result.txt')
     expect(readFileSync(result_, 'utf8')).toBe('3\na\n')
-    const joinArtifact = run.record.jobs.join!.artifacts[0]!
-    expect(joinArtifact).toEqual({path: 'j/result.txt', size: 4, sha256: sha256(result_)})
+    // run.json sums a job's artifacts up; the manifest it names lists each one.
+    expect(run.record.jobs.join!.artifacts).toEqual({count: 1, bytes: 4, manifest: 'artifacts/join.json', sha256: sha256(join(run.dir, 'artifacts/join.json'))})
+    const manifest = JSON.parse(readFileSync(join(run.dir, 'artifacts/join.json'), 'utf8')) as {files: unknown[]}
+    expect(manifest.files).toEqual([{path: 'j/result.txt', type: 'file', mode: 0o644, size: 4, sha256: sha256(result_)}])
     expect(readFileSync(join(run.dir, 'artifacts/prepare/out/sorted.txt'), 'utf8')).toBe('a\nb\nc\n')
     expect(readFileSync(join(run.dir, 'logs/join.log'), 'utf8')).toContain('3\na\n')
     expect(result.stdout).toMatch(/^\[join\]\s+3$/m)

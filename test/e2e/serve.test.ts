@@ -85,7 +85,7 @@ describe('orca serve (built CLI, real engine, curl)', () => {
 
     const stream = sseEvents(await curl(['-N', `${server.url}${created.eventsUrl}`]))
     expect(stream.map((m) => Number(m.id))).toEqual(stream.map((_, i) => i + 1))
-    expect(stream.map((m) => m.event.type)).toEqual(expect.arrayContaining(['run.started', 'job.container', 'step.output', 'job.artifact', 'run.finished']))
+    expect(stream.map((m) => m.event.type)).toEqual(expect.arrayContaining(['run.started', 'job.container', 'step.output', 'job.artifacts', 'run.finished']))
     expect(stream.at(-1)!.event).toMatchObject({type: 'run.finished', status: 'succeeded'})
 
     const record = JSON.parse(await curl([`${server.url}/v1/runs/${created.id}`]))

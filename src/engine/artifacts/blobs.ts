@@ -4,6 +4,7 @@ import {
   constants,
   fchmodSync,
   fstatSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -46,10 +47,14 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
  * second name, `<sha256>-x` (mode 0555), so a hard link to a blob carries the mode a job gave its file.
  * Blobs are written to a temp file in the same filesystem and renamed into place; an existing blob
  * under the name is kept (run directories may share it through hard links). Nothing is ever read or
- * written through a link: the store's folders are checked once per process, files opened O_NOFOLLOW.
+ * written through a link: the store's folders are checked once per store (one run), files opened O_NOFOLLOW.
  */
 export class BlobStore {
   private readonly checked = new Set<string>()
+  /** Blobs this store wrote or hashed (a store serves one run): not read again to be trusted within it. */
+  private readonly known = new Set<string>()
+  /** Set once a hard link failed for want of support (another filesystem): copies from then on. */
+  private copies = false
 
   constructor(
     readonly dir: string,
@@ -60,6 +65,14 @@ export class BlobStore {
   path(sha256: string, executable = false): string {
     if (!SHA256.test(sha256)) throw new DamagedBlobError(`not a digest: ${JSON.stringify(sha256)}`)
     return path.join(this.dir, sha256.slice(0, 2), executable ? `${sha256}-x` : sha256)
+  }
+
+  /** Whether the store holds a blob (written or checked by this store, or a file of its size on disk). */
+  has(ref: BlobRef, executable = false): boolean {
+    const file = this.path(ref.sha256, executable)
+    if (this.known.has(file)) return true
+    const stat = lstatOrUndefined(file)
+    return stat?.isFile() === true && stat.size === ref.size
   }
 
   /** Starts a blob written chunk by chunk; `commit()` names it by the digest of what was written. */
@@ -76,22 +89,6 @@ export class BlobStore {
     } catch (error) {
       writer.abort()
       throw error
-    }
-  }
-
-  /** Stores a host file, never through a link (a link at `source` is refused), hashing the bytes it copies. */
-  putFile(source: string, executable: boolean): BlobRef {
-    const input = openSync(source, READ_FLAGS)
-    const writer = this.create(executable)
-    try {
-      const buffer = (shared ??= Buffer.allocUnsafe(CHUNK))
-      for (let n; (n = readSync(input, buffer, 0, CHUNK, null)) > 0; ) writer.write(buffer.subarray(0, n))
-      return writer.commit()
-    } catch (error) {
-      writer.abort()
-      throw error
-    } finally {
-      closeSync(input)
     }
   }
 
@@ -115,20 +112,66 @@ export class BlobStore {
   }
 
   /** A whole blob, checked against its digest. */
-  readVerified(ref: BlobRef): Buffer {
-    const fd = this.open(ref)
+  readVerified(ref: BlobRef, executable = false): Buffer {
+    const bytes = this.read(ref, executable)
+    if (createHash('sha256').update(bytes).digest('hex') !== ref.sha256) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest`)
+    this.known.add(this.path(ref.sha256, executable))
+    return bytes
+  }
+
+  /** A whole blob as stored (for callers that checked it, see `verify`). */
+  read(ref: BlobRef, executable = false): Buffer {
+    const fd = this.open(ref, executable)
     try {
       const bytes = Buffer.allocUnsafe(ref.size)
       for (let offset = 0; offset < ref.size; ) {
         const n = readSync(fd, bytes, offset, ref.size - offset, null)
-        if (n === 0) break
+        if (n === 0) throw new DamagedBlobError(`blob ${ref.sha256} is shorter than ${ref.size} bytes`)
         offset += n
       }
-      if (createHash('sha256').update(bytes).digest('hex') !== ref.sha256) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest`)
       return bytes
     } finally {
       closeSync(fd)
     }
+  }
+
+  /**
+   * Checks that a blob still holds the bytes its name says, reading it unless this store wrote or
+   * checked it already (a file changed through a hard link into the store is caught here).
+   */
+  verify(ref: BlobRef, executable = false): void {
+    const file = this.path(ref.sha256, executable)
+    if (this.known.has(file)) return
+    const fd = this.open(ref, executable)
+    try {
+      if (!this.hashes(fd, ref)) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest: it was changed after it was stored`)
+    } finally {
+      closeSync(fd)
+    }
+    this.known.add(file)
+  }
+
+  /**
+   * Gives `target` (which must not exist) the blob's content: a hard link to it (read-only, sharing
+   * its storage), or a checked copy with `mode` where the filesystem cannot link (another device).
+   */
+  linkTo(ref: BlobRef, executable: boolean, target: string, mode: number): void {
+    const file = this.path(ref.sha256, executable)
+    if (!this.copies) {
+      this.realDir(path.dirname(file), false)
+      // link() does not follow a link at the source: a blob swapped for a link would be linked as one.
+      const stat = lstatOrUndefined(file)
+      if (!stat?.isFile() || stat.size !== ref.size) throw new DamagedBlobError(`blob ${ref.sha256} is not a file of ${ref.size} bytes`)
+      try {
+        linkSync(file, target)
+        return
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw error
+        if (code !== 'EMLINK') this.copies = true
+      }
+    }
+    this.copyTo(ref, executable, target, mode)
   }
 
   /**
@@ -171,14 +214,16 @@ export class BlobStore {
       // Marks the blob as in use, so a concurrent prune does not take it before its entry is written.
       const now = new Date()
       utimesSync(final, now, now)
-      return
+    } else {
+      // A missing blob, or something else under its name (a link, a truncated file): replaced whole.
+      renameSync(temp, final)
     }
-    // A missing blob, or something else under its name (a link, a truncated file): replaced whole.
-    renameSync(temp, final)
+    this.known.add(final)
   }
 
   /** Whether an existing blob still has its bytes: one changed through a hard link is replaced, not reused. */
   private holds(file: string, ref: BlobRef): boolean {
+    if (this.known.has(file)) return true
     let fd: number
     try {
       fd = openSync(file, READ_FLAGS)
@@ -186,16 +231,21 @@ export class BlobStore {
       return false
     }
     try {
-      const hash = createHash('sha256')
-      const buffer = (shared ??= Buffer.allocUnsafe(CHUNK))
-      for (let n; (n = readSync(fd, buffer, 0, CHUNK, null)) > 0; ) hash.update(buffer.subarray(0, n))
-      return hash.digest('hex') === ref.sha256
+      return this.hashes(fd, ref)
     } finally {
       closeSync(fd)
     }
   }
 
-  /** Checks (once per process) that a folder of the store is a real folder, creating it when asked. */
+  private hashes(fd: number, ref: BlobRef): boolean {
+    const hash = createHash('sha256')
+    const buffer = (shared ??= Buffer.allocUnsafe(CHUNK))
+    let size = 0
+    for (let n; (n = readSync(fd, buffer, 0, CHUNK, null)) > 0; size += n) hash.update(buffer.subarray(0, n))
+    return size === ref.size && hash.digest('hex') === ref.sha256
+  }
+
+  /** Checks (once per store) that a folder of the store is a real folder, creating it when asked. */
   realDir(dir: string, create: boolean): void {
     if (this.checked.has(dir)) return
     let stat = lstatOrUndefined(dir)

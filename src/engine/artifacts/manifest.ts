@@ -90,7 +90,7 @@ export function parseArtifactManifest(text: string): ArtifactEntry[] {
     previous = entry.path
     entries.push(entry)
   }
-  checkNoNesting(entries)
+  assertTree(entries)
   const outside = linksOutsideTree(entries)
   if (outside.length > 0) throw new InvalidManifestError(`link "${outside[0]!.path}" points outside the artifacts`)
   return entries
@@ -122,8 +122,8 @@ function checkEntry(raw: unknown): ArtifactEntry {
   throw new InvalidManifestError(`artifact "${e.path}" has an unknown type`)
 }
 
-/** A file or a link cannot also be a folder holding other entries. */
-function checkNoNesting(entries: ArtifactEntry[]): void {
+/** A file or a link cannot also be a folder holding other entries (InvalidManifestError otherwise). */
+export function assertTree(entries: readonly ArtifactEntry[]): void {
   const leaves = new Set(entries.map((e) => e.path))
   for (const entry of entries) {
     for (let slash = entry.path.indexOf('/'); slash !== -1; slash = entry.path.indexOf('/', slash + 1)) {

@@ -10,12 +10,13 @@ export function isExecutable(mode: number): boolean {
 }
 
 /**
- * Writes entries (checked by parseArtifactManifest) from the blob store into `finalDir`: first into a
- * folder created next to it, where orca makes every subfolder itself (so no path component can be a
- * link it did not write), then renamed into place. Throws DamagedBlobError when a blob does not match
- * its digest; nothing is left behind on failure.
+ * Writes entries (checked by parseArtifactManifest or made by orca) from the blob store into
+ * `finalDir`: first into a folder created next to it, where orca makes every subfolder itself (so no
+ * path component can be a link it did not write), then renamed into place. With `link`, files are
+ * read-only hard links to their blobs (copies where the filesystem cannot link), else checked copies.
+ * Throws DamagedBlobError when a blob is missing or does not match; nothing is left behind on failure.
  */
-export function materialise(entries: readonly ArtifactEntry[], blobs: BlobStore, finalDir: string): void {
+export function materialise(entries: readonly ArtifactEntry[], blobs: BlobStore, finalDir: string, options: {link?: boolean} = {}): void {
   const parent = path.dirname(finalDir)
   mkdirSync(parent, {recursive: true})
   const temp = mkdtempSync(path.join(parent, `.${path.basename(finalDir)}.partial-`))
@@ -24,8 +25,9 @@ export function materialise(entries: readonly ArtifactEntry[], blobs: BlobStore,
     for (const entry of entries) {
       const target = path.join(temp, ...entry.path.split('/'))
       makeParents(temp, entry.path, made)
-      if (entry.type === 'file') blobs.copyTo(entry, isExecutable(entry.mode), target, entry.mode)
-      else symlinkSync(entry.target, target)
+      if (entry.type === 'symlink') symlinkSync(entry.target, target)
+      else if (options.link) blobs.linkTo(entry, isExecutable(entry.mode), target, entry.mode)
+      else blobs.copyTo(entry, isExecutable(entry.mode), target, entry.mode)
     }
     rmSync(finalDir, {recursive: true, force: true})
     renameSync(temp, finalDir)

@@ -45,7 +45,10 @@ export interface KeyedJob {
 }
 
 export interface Restored {
-  artifacts: ArtifactEntry[]
+  /** What the entry's artifacts amount to, and the digest of their manifest. */
+  artifacts: {count: number; bytes: number; sha256: string}
+  /** Reads the entry's artifact manifest and checks every file's content; only a dependent that runs needs it. */
+  loadArtifacts(): ArtifactEntry[]
   output: OutputChunk[]
   /** What the job was warned about when it ran. */
   warnings: JobWarning[]
@@ -55,9 +58,8 @@ export interface Restored {
 
 export interface SaveInput {
   runId: string
-  /** The job's collected artifacts and the folder holding them. */
+  /** The job's collected artifacts (their content is in the store's blobs). */
   artifacts: readonly ArtifactEntry[]
-  artifactsDir: string
   output: OutputChunk[]
   warnings?: JobWarning[]
   /** The image ID the container was actually created from. */
@@ -135,25 +137,38 @@ export class RunCache {
   }
 
   /**
-   * Restores a hit's artifacts into destDir and reads its output, verifying every byte. A damaged
-   * entry is removed, destDir emptied, and the job becomes a miss (undefined).
+   * Restores a hit: its output is read and checked, its artifact manifest linked to `manifestPath`
+   * (when the job has artifacts). Nothing per artifact file happens here: the files are read, and
+   * checked, only when a dependent runs or someone asks for them. A damaged entry is removed and the
+   * job becomes a miss (undefined).
    */
-  restore(keyed: KeyedJob, destDir: string): Restored | undefined {
+  restore(keyed: KeyedJob, manifestPath: string | undefined): Restored | undefined {
     const entry = keyed.entry
     if (!entry) return undefined
     try {
       const output = this.store.readOutput(entry)
-      const artifacts = this.store.restore(entry, destDir)
+      if (manifestPath !== undefined) this.store.linkArtifactManifest(entry, manifestPath)
       this.store.touch(keyed.key)
-      return {artifacts, output, warnings: entry.warnings, runId: entry.runId}
+      return {
+        artifacts: {count: entry.artifacts.count, bytes: entry.artifacts.bytes, sha256: entry.artifacts.manifest.sha256},
+        loadArtifacts: () => this.store.checkedArtifacts(entry),
+        output,
+        warnings: entry.warnings,
+        runId: entry.runId,
+      }
     } catch (error) {
       if (!(error instanceof CorruptEntryError)) throw error
-      rmSync(destDir, {recursive: true, force: true})
+      if (manifestPath !== undefined) rmSync(manifestPath, {force: true})
       keyed.use = 'miss'
       delete keyed.entry
       damaged(keyed, error.message)
       return undefined
     }
+  }
+
+  /** Removes the entry under a key whose content was found changed when read; the next run rebuilds it. */
+  discard(key: string): void {
+    this.store.discard(key)
   }
 
   /** What dependents of a job key on once it succeeded. */
@@ -182,7 +197,6 @@ export class RunCache {
         runId: input.runId,
         manifest: keyed.manifest,
         artifacts: input.artifacts,
-        artifactsDir: input.artifactsDir,
         output: capOutput(input.output),
         warnings: input.warnings,
       })

@@ -1,4 +1,4 @@
-import {closeSync, constants, fstatSync, lutimesSync, openSync, readFileSync, rmSync} from 'node:fs'
+import {closeSync, constants, fstatSync, lutimesSync, mkdirSync, openSync, readFileSync, rmSync} from 'node:fs'
 import * as path from 'node:path'
 
 import {BlobStore, DamagedBlobError, UnsafeStoreError, type BlobRef} from '../artifacts/blobs.js'
@@ -10,7 +10,7 @@ import {
   type ArtifactEntry,
   type ArtifactSummary,
 } from '../artifacts/manifest.js'
-import {isExecutable, materialise} from '../artifacts/materialise.js'
+import {isExecutable} from '../artifacts/materialise.js'
 import {replaceFile} from '../atomic-file.js'
 import type {JobWarning} from '../run/events.js'
 import {CACHE_FORMAT, canonicalJson} from './format.js'
@@ -62,10 +62,8 @@ export interface PublishInput {
   projectDir: string
   runId: string
   manifest: KeyManifest
-  /** The job's artifacts as collected (masked paths). */
+  /** The job's artifacts as collected (masked paths), their content already in the store's blobs. */
   artifacts: readonly ArtifactEntry[]
-  /** Where the files of `artifacts` are (the run's folder of the job). */
-  artifactsDir: string
   output: OutputChunk[]
   warnings?: JobWarning[]
 }
@@ -147,11 +145,19 @@ export class CacheStore {
     })
   }
 
-  /** Writes the entry's artifacts into destDir (see materialise), checking each against its digest. */
-  restore(meta: EntryMeta, destDir: string): ArtifactEntry[] {
+  /** The entry's artifacts with every file's content checked against its digest (what a dependent may be given). */
+  checkedArtifacts(meta: EntryMeta): ArtifactEntry[] {
     const entries = this.readArtifacts(meta)
-    this.guard(meta.key, () => materialise(entries, this.blobs, destDir))
+    this.guard(meta.key, () => {
+      for (const entry of entries) if (entry.type === 'file') this.blobs.verify(entry, isExecutable(entry.mode))
+    })
     return entries
+  }
+
+  /** Gives `target` the entry's artifact manifest: a hard link to its blob (a copy across filesystems), not read. */
+  linkArtifactManifest(meta: EntryMeta, target: string): void {
+    mkdirSync(path.dirname(target), {recursive: true})
+    this.guard(meta.key, () => this.blobs.linkTo(meta.artifacts.manifest, false, target, 0o444))
   }
 
   /** The recorded output of the job, checked against its digest. */
@@ -201,15 +207,9 @@ export class CacheStore {
    */
   publish(input: PublishInput): 'stored' | 'exists' {
     if (this.read(input.key).status === 'found') return 'exists'
-    const artifacts: ArtifactEntry[] = []
-    for (const entry of input.artifacts) {
-      if (entry.type === 'symlink') {
-        artifacts.push(entry)
-        continue
-      }
-      const stored = this.blobs.putFile(path.join(input.artifactsDir, ...entry.path.split('/')), isExecutable(entry.mode))
-      if (stored.sha256 !== entry.sha256 || stored.size !== entry.size) throw new Error(`artifact ${entry.path} changed after it was collected`)
-      artifacts.push(entry)
+    const artifacts = input.artifacts
+    for (const entry of artifacts) {
+      if (entry.type === 'file' && !this.blobs.has(entry, isExecutable(entry.mode))) throw new Error(`the content of artifact ${entry.path} is not in the cache`)
     }
     const list = serialiseArtifactManifest(artifacts)
     const output = input.output.map((c) => JSON.stringify(c) + '\n').join('')

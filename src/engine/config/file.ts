@@ -19,7 +19,7 @@ interface RawConfig {
   defaults?: {image?: string; timeout?: string; cleanup?: CleanupPolicy; resources?: {cpus?: number; memory?: string | number; pids?: number}}
   docker?: {host?: string; socket?: string}
   cache?: {maxSize?: string | number; signing?: {hmac: {keyFile?: string; keyEnv?: string}}}
-  retention?: {maxRuns?: number; maxAge?: string}
+  retention?: {maxRuns?: number; maxAge?: string; maxSize?: string | number}
   serve?: {host?: string; port?: number}
 }
 
@@ -57,6 +57,7 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     cacheSigning: signingOf(raw.cache?.signing, dir),
     retentionMaxRuns: raw.retention?.maxRuns,
     retentionMaxAgeMs: raw.retention?.maxAge === undefined ? undefined : parseDuration(raw.retention.maxAge),
+    retentionMaxBytes: raw.retention?.maxSize === undefined ? undefined : parseSize(raw.retention.maxSize),
     serveHost: raw.serve?.host,
     servePort: raw.serve?.port,
   }

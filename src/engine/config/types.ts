@@ -28,6 +28,7 @@ export interface ResolvedConfig {
   retention: {
     maxRuns?: number
     maxAgeMs?: number
+    maxBytes?: number
   }
   serve: {
     host: string

@@ -1,3 +1,4 @@
+import type {BlobStore} from '../artifacts/blobs.js'
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import type {CleanupPolicy, Job} from '../pipeline/types.js'
 import type {JobWarning} from '../run/events.js'
@@ -17,13 +18,6 @@ export interface StepResult {
   allowFailure: boolean
 }
 
-export interface ArtifactRecord {
-  /** Path as under the job's workdir, `/`-separated. */
-  path: string
-  size: number
-  sha256: string
-}
-
 /** What an executor reports while it runs a job; the scheduler turns these into run events. */
 export type ExecutorEvent =
   | {type: 'image.pull'; image: string; status: string; current?: number; total?: number}
@@ -31,7 +25,6 @@ export type ExecutorEvent =
   | {type: 'step.started'; step: number; name: string}
   | {type: 'step.output'; step: number; stream: 'stdout' | 'stderr'; chunk: Buffer}
   | {type: 'step.finished'; result: StepResult}
-  | {type: 'job.artifact'; artifact: ArtifactRecord}
   | {type: 'job.warning'; warning: JobWarning}
 
 /** Everything an executor needs to run one job. */
@@ -41,8 +34,10 @@ export interface JobContext {
   projectDir: string
   /** Relative `/`-separated paths of the project files the job sees, copied into workdir. */
   inputFiles: string[]
-  /** Host directories whose contents are placed into workdir before the first step (needs' artifacts). */
-  artifactDirs: string[]
+  /** The artifacts of the job's needs, placed into workdir before the first step (a later need wins a clash). */
+  needArtifacts: ReadonlyArray<readonly ArtifactEntry[]>
+  /** Where artifact content is read from and collected into, by digest. */
+  blobs: BlobStore
   /** Host directory that receives the job's artifacts (paths as under workdir); it appears whole or not at all. */
   artifactsDir: string
   /** How an artifact's path is recorded and stored: with the job's secrets masked. */

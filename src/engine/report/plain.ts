@@ -74,7 +74,7 @@ export class PlainReporter implements EventSink {
       case 'job.warning':
         return this.onWarning(event.job, event.message)
       case 'job.container':
-      case 'job.artifact':
+      case 'job.artifacts':
         return
     }
   }

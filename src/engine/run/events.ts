@@ -1,4 +1,4 @@
-import type {ArtifactRecord, CleanupAction, StepResult} from '../executor/types.js'
+import type {CleanupAction, StepResult} from '../executor/types.js'
 
 /** Every state a job can be in (SPEC §3). */
 export type JobStatus =
@@ -31,6 +31,18 @@ export interface JobWarning {
   path?: string
   /** The link's target, for `artifact-link-outside`. */
   target?: string
+}
+
+/** A job's artifacts as events and run.json describe them: the files themselves are listed by the manifest. */
+export interface ArtifactsSummary {
+  /** Files and links. */
+  count: number
+  /** Bytes of the files. */
+  bytes: number
+  /** The manifest file listing each artifact (path, type, mode, size, sha256), relative to the run directory. */
+  manifest: string
+  /** SHA-256 of the manifest file: readers check it before trusting what it lists. */
+  sha256: string
 }
 
 /** The payloads of the engine's events; `seq`, `time` and `runId` are added when emitted. */
@@ -68,7 +80,7 @@ export type EventBody =
       replayed?: true
     }
   | ({type: 'step.finished'; job: string} & StepResult)
-  | ({type: 'job.artifact'; job: string} & ArtifactRecord)
+  | ({type: 'job.artifacts'; job: string} & ArtifactsSummary)
   | {
       type: 'job.finished'
       job: string

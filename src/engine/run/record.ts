@@ -1,5 +1,5 @@
-import type {ArtifactRecord, CleanupAction, StepStatus} from '../executor/types.js'
-import type {CacheUse, JobStatus, JobWarning, OrcaEvent, RunStatus} from './events.js'
+import type {CleanupAction, StepStatus} from '../executor/types.js'
+import type {ArtifactsSummary, CacheUse, JobStatus, JobWarning, OrcaEvent, RunStatus} from './events.js'
 
 /** One step of a job as recorded in run.json. */
 export interface StepRecord {
@@ -18,6 +18,9 @@ export interface ErrorRecord {
   kind: string
   message: string
 }
+
+/** A job's artifacts in run.json; `manifest` and `sha256` are null for runs recorded before manifests existed. */
+export type ArtifactsRecord = Omit<ArtifactsSummary, 'manifest' | 'sha256'> & {manifest: string | null; sha256: string | null}
 
 /** A warning as recorded in run.json: fields a warning does not have are null. */
 export interface WarningRecord {
@@ -42,7 +45,8 @@ export interface JobRecord {
   finishedAt: string | null
   durationMs: number | null
   steps: StepRecord[]
-  artifacts: ArtifactRecord[]
+  /** Null when the job collected none (no artifact globs, or it did not succeed). */
+  artifacts: ArtifactsRecord | null
   cleanup: CleanupAction | null
   error: ErrorRecord | null
   skippedReason: string | null
@@ -106,7 +110,7 @@ export function pendingJobRecord(): JobRecord {
     finishedAt: null,
     durationMs: null,
     steps: [],
-    artifacts: [],
+    artifacts: null,
     cleanup: null,
     error: null,
     skippedReason: null,
@@ -166,13 +170,8 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
           allowFailure: event.allowFailure,
         })),
       )
-    case 'job.artifact': {
-      const artifact: ArtifactRecord = {path: event.path, size: event.size, sha256: event.sha256}
-      return withJob(next, event.job, (job) => ({
-        ...job,
-        artifacts: [...job.artifacts.filter((a) => a.path !== artifact.path), artifact],
-      }))
-    }
+    case 'job.artifacts':
+      return withJob(next, event.job, (job) => ({...job, artifacts: {count: event.count, bytes: event.bytes, manifest: event.manifest, sha256: event.sha256}}))
     case 'job.finished':
       return withJob(next, event.job, (job) => ({
         ...job,
@@ -215,8 +214,17 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
 /** A record written by an earlier version of orca, with the fields it lacked filled in as a fold would. */
 export function upgradeRecord(record: RunRecord): RunRecord {
   const jobs: Record<string, JobRecord> = {}
-  for (const [name, job] of Object.entries(record.jobs ?? {})) jobs[name] = {...pendingJobRecord(), ...job, warnings: job.warnings ?? []}
+  for (const [name, job] of Object.entries(record.jobs ?? {})) {
+    jobs[name] = {...pendingJobRecord(), ...job, warnings: job.warnings ?? [], artifacts: upgradeArtifacts(job.artifacts)}
+  }
   return {...record, jobs}
+}
+
+/** Before manifests, run.json listed every artifact: its count and bytes are what is kept of it. */
+function upgradeArtifacts(artifacts: ArtifactsRecord | Array<{size: number}> | null | undefined): ArtifactsRecord | null {
+  if (!Array.isArray(artifacts)) return artifacts ?? null
+  if (artifacts.length === 0) return null
+  return {count: artifacts.length, bytes: artifacts.reduce((n, a) => n + a.size, 0), manifest: null, sha256: null}
 }
 
 /** Folds a whole event log. */

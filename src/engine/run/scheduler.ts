@@ -1,9 +1,11 @@
 import {hostname} from 'node:os'
 
+import type {BlobStore} from '../artifacts/blobs.js'
 import type {ImageIdResolver} from '../cache/image-id.js'
 import {replayHit} from '../cache/replay.js'
 import type {KeyedJob, RunCache} from '../cache/run-cache.js'
 import type {OutputChunk} from '../cache/store.js'
+import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {OrcaError} from '../errors.js'
 import type {Executor, ExecutorEvent, JobOutcome} from '../executor/types.js'
 import type {Plan} from '../plan/plan.js'
@@ -12,6 +14,7 @@ import type {CleanupPolicy, Job, Pipeline} from '../pipeline/types.js'
 import type {EventBody, EventSink, JobStatus, JobWarning, OrcaEvent, RunStatus} from './events.js'
 import {maskString} from './masker.js'
 import {OutputBudget, OutputStream} from './output.js'
+import {RunArtifacts, type ManifestLocation} from './artifacts.js'
 
 /** Everything a run needs; the CLI and the HTTP server both build one of these. */
 export interface RunOptions {
@@ -31,6 +34,10 @@ export interface RunOptions {
   secrets: Record<string, string>
   /** Where each job's artifacts go (the run store decides). */
   artifactsDir: (job: string) => string
+  /** Where each job's artifact manifest goes. */
+  artifactManifest: (job: string) => ManifestLocation
+  /** Where artifact content is collected and read, by digest (the cache's blobs). */
+  blobs: BlobStore
   sinks: EventSink[]
   /** First Ctrl-C: cancel gracefully. */
   cancel: AbortSignal
@@ -98,6 +105,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     })())
 
   const running = new Map<string, Promise<void>>()
+  const artifacts = new RunArtifacts(options.blobs, options.artifactManifest)
   const finish = (name: string, status: JobStatus): void => {
     states.set(name, status)
     if (!SUCCESS.has(status) && options.failFast) stop.abort()
@@ -118,13 +126,28 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     const record = {output: [] as OutputChunk[], warnings: [] as JobWarning[], imageId: undefined as string | undefined}
     const budget = new OutputBudget(options.maxLogBytes)
     let outcome: JobOutcome
+    let needArtifacts: ArtifactEntry[][] = []
     try {
       keyed = options.cache?.keyJob(job, job.steps.length === 0 ? null : await imageIdOf(job.image))
-      const restored = keyed?.use === 'hit' ? options.cache!.restore(keyed, options.artifactsDir(job.name)) : undefined
+      const manifest = job.artifacts.length > 0 ? options.artifactManifest(job.name) : undefined
+      const restored = keyed?.use === 'hit' ? options.cache!.restore(keyed, manifest?.path) : undefined
       if (keyed && restored) {
-        replayHit(keyed, restored, jobStart, (body) => emitter.emit(body))
+        replayHit(keyed, restored, jobStart, (body) => emitter.emit(body), manifest?.name)
+        artifacts.restored(job.name, restored.loadArtifacts, keyed.key)
         return finish(job.name, 'cached')
       }
+      const needs = artifacts.forNeeds(job.needs)
+      if ('damaged' in needs) {
+        if (needs.key !== undefined) options.cache?.discard(needs.key)
+        if (needs.again) throw new OrcaError('infra', `the artifacts of ${needs.damaged} do not match their digests even after it ran again (${needs.reason})`)
+        // Never handed on: the need runs again (its entry removed), then this job.
+        emitter.emit({type: 'job.warning', job: needs.damaged, kind: 'cache-damaged', message: `its artifacts were changed after they were stored (${needs.reason}): the cache entry was removed and the job runs again`})
+        artifacts.forget(needs.damaged)
+        states.set(needs.damaged, 'pending')
+        states.set(job.name, 'pending')
+        return
+      }
+      needArtifacts = needs.artifacts
     } catch (error) {
       // Hashing or image inspection failed before the job started: report it like any infra failure.
       keyed = undefined
@@ -138,22 +161,30 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(keyed ? {key: keyed.key, cache: keyed.use} : {})})
     for (const warning of keyed?.warnings ?? []) emitter.emit({type: 'job.warning', job: job.name, ...warning})
     if (job.steps.length === 0) {
-      if (keyed) options.cache!.save(keyed, {runId: options.runId, artifacts: [], artifactsDir: options.artifactsDir(job.name), output: []})
+      if (keyed) options.cache!.save(keyed, {runId: options.runId, artifacts: [], output: []})
       emitter.emit({type: 'job.finished', job: job.name, status: 'succeeded', durationMs: 0, cleanup: 'none'})
       return finish(job.name, 'succeeded')
     }
     try {
-      outcome = await runJobInExecutor(job, await getExecutor(), keyed, record, budget)
+      outcome = await runJobInExecutor(job, await getExecutor(), keyed, record, budget, needArtifacts)
     } catch (error) {
       const orcaError = toInfraError(error)
       infraError ??= orcaError
       stop.abort()
       outcome = {status: 'failed', steps: [], artifacts: [], cleanup: 'none', error: {kind: 'infra', message: orcaError.message}}
     }
+    if (outcome.status === 'succeeded' && job.artifacts.length > 0) {
+      try {
+        const summary = artifacts.ran(job.name, outcome.artifacts, keyed?.job.cache ? keyed.key : undefined)
+        emitter.emit({type: 'job.artifacts', job: job.name, ...summary})
+      } catch (error) {
+        outcome = {...outcome, status: 'failed', error: {kind: 'artifact', message: `cannot write the artifact manifest: ${(error as Error).message}`}}
+      }
+    }
     if (outcome.error?.kind === 'infra') infraError ??= new OrcaError('infra', outcome.error.message)
     // Only a succeeded job is stored; failed, timed-out and cancelled ones never are.
     if (keyed && outcome.status === 'succeeded') {
-      options.cache!.save(keyed, {runId: options.runId, artifacts: outcome.artifacts, artifactsDir: options.artifactsDir(job.name), ...record})
+      options.cache!.save(keyed, {runId: options.runId, artifacts: outcome.artifacts, ...record})
       options.cache!.completed(keyed, outcome.artifacts)
     }
     emitter.emit({
@@ -174,6 +205,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     keyed: KeyedJob | undefined,
     record: {output: OutputChunk[]; warnings: JobWarning[]; imageId?: string},
     budget: OutputBudget,
+    needArtifacts: ArtifactEntry[][],
   ): Promise<JobOutcome> => {
     const recording = keyed?.job.cache === true
     const streams = new Map<string, OutputStream>()
@@ -204,8 +236,6 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
         case 'step.finished':
           endStreams(e.result.index)
           return emitter.emit({type: 'step.finished', job: job.name, ...e.result})
-        case 'job.artifact':
-          return emitter.emit({type: 'job.artifact', job: job.name, ...e.artifact})
         case 'job.warning':
           record.warnings.push(e.warning)
           return emitter.emit({type: 'job.warning', job: job.name, ...e.warning})
@@ -222,7 +252,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       projectDir: options.pipeline.projectDir,
       // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
       inputFiles: keyed ? keyed.inputs.map((i) => i.path) : selectInputs(options.projectFiles, job.inputs),
-      artifactDirs: job.needs.map((n) => options.artifactsDir(n)),
+      needArtifacts,
+      blobs: options.blobs,
       artifactsDir: options.artifactsDir(job.name),
       ...(emitter.secrets.length > 0 ? {maskPath: (path: string) => maskString(path, emitter.secrets)} : {}),
       env: jobEnv(job, options),

@@ -13,7 +13,7 @@ import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
 import type {EventSink} from './events.js'
 import {newRunId} from './run-id.js'
 import {executeRun, resolveSecrets, type RunResult} from './scheduler.js'
-import {RunStore} from './store.js'
+import {artifactManifestName, RunStore} from './store.js'
 
 export interface RunRequest {
   cwd: string
@@ -48,6 +48,9 @@ export interface StartedRun {
   runId: string
   /** `<runsDir>/<runId>` */
   dir: string
+  /** Settles once the run is recorded as finished (its lock released). */
+  finished: Promise<RunResult>
+  /** `finished`, then retention applied to the runs directory: what a process awaits before it exits. */
   done: Promise<RunResult>
   /** First call: graceful cancel; second (or `force`): kill without a grace period. */
   cancel(force?: boolean): void
@@ -97,7 +100,7 @@ export async function startRun(
   const force = new AbortController()
   const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer})
 
-  const done = executeRun({
+  const finished = executeRun({
     runId,
     pipeline,
     plan,
@@ -114,6 +117,8 @@ export async function startRun(
     envOverrides: request.envOverrides,
     secrets,
     artifactsDir: (job) => store.artifactsDir(job),
+    artifactManifest: (job) => ({path: store.artifactManifestPath(job), name: artifactManifestName(job)}),
+    blobs: cache.store.blobs,
     sinks: [store, ...options.sinks],
     cancel: cancel.signal,
     force: force.signal,
@@ -126,15 +131,16 @@ export async function startRun(
       cache.finish()
       lock.release()
     })
-    .then(async (result) => {
-      // Retention never fails a run that already ended.
-      await applyRetention(config.runsDir, config.retention).catch(() => undefined)
-      return result
-    })
+  const done = finished.then(async (result) => {
+    // Retention never fails a run that already ended.
+    await applyRetention(config.runsDir, config.retention).catch(() => undefined)
+    return result
+  })
 
   return {
     runId,
     dir: store.dir,
+    finished,
     done,
     cancel(forceNow = false) {
       if (forceNow || cancel.signal.aborted) force.abort()

@@ -64,6 +64,11 @@ export class RunStore implements EventSink {
     return path.join(this.dir, 'artifacts', checkJobName(job))
   }
 
+  /** The manifest file listing a job's artifacts. */
+  artifactManifestPath(job: string): string {
+    return path.join(this.dir, artifactManifestName(job))
+  }
+
   logPath(job: string): string {
     return path.join(this.dir, 'logs', `${checkJobName(job)}.log`)
   }
@@ -259,7 +264,11 @@ export function runDir(runsDir: string, id: string): string {
   return path.join(runsDir, id)
 }
 
-/** `writeSync` may write less than asked (a full disk reports it on the next call). */
+/** A job's artifact manifest, relative to its run directory (as events and run.json name it). */
+export function artifactManifestName(job: string): string {
+  return `artifacts/${checkJobName(job)}.json`
+}
+
 function checkJobName(job: string): string {
   // Names are validated when jobs.yml is loaded; this guards the paths built from them.
   if (!JOB_NAME.test(job)) throw new OrcaError('internal', `invalid job name for a path: ${JSON.stringify(job)}`)

@@ -5,6 +5,7 @@ import {dirname, join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {manifestDigest, serialiseArtifactManifest, type ArtifactEntry} from '../../../src/engine/artifacts/manifest.js'
+import {materialise} from '../../../src/engine/artifacts/materialise.js'
 import {keyManifest, keyOf} from '../../../src/engine/cache/key.js'
 import {collectGarbage, listEntries, pruneCache} from '../../../src/engine/cache/maintenance.js'
 import {hmacSigner} from '../../../src/engine/cache/signing.js'
@@ -31,20 +32,16 @@ const FILES: Record<string, {body: string | Buffer; mode: number}> = {
   'dist/sub/run.sh': {body: '#!/bin/sh\necho hi\n', mode: 0o755},
 }
 
-/** A job's artifacts folder (a nested file, an executable, binary content) and its entries. */
-function artifacts(files = FILES): {dir: string; entries: ArtifactEntry[]} {
-  const dir = tempDir()
+/** A job's artifacts (a nested file, an executable, binary content) as collected: content in the store's blobs. */
+function artifacts(store: CacheStore, files = FILES): ArtifactEntry[] {
   const entries: ArtifactEntry[] = []
   for (const [path, {body, mode}] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), {recursive: true})
-    writeFileSync(join(dir, path), body)
-    chmodSync(join(dir, path), mode)
-    entries.push({path, type: 'file', mode, size: Buffer.from(body).length, sha256: sha(Buffer.from(body))})
+    entries.push({path, type: 'file', mode, ...store.blobs.putBytes(Buffer.from(body), (mode & 0o111) !== 0)})
   }
-  return {dir, entries: entries.sort((a, b) => (a.path < b.path ? -1 : 1))}
+  return entries.sort((a, b) => (a.path < b.path ? -1 : 1))
 }
 
-function entryInput(name: string, files = artifacts(), salt = ''): PublishInput {
+function entryInput(store: CacheStore, name: string, files = FILES, salt = ''): PublishInput {
   const manifest = keyManifest({job: job(name, {env: {SALT: salt}}), imageId: 'sha256:1', envOverrides: {}, inputs: [], needs: {}})
   return {
     key: keyOf(manifest),
@@ -52,8 +49,7 @@ function entryInput(name: string, files = artifacts(), salt = ''): PublishInput 
     projectDir: '/p',
     runId: 'run-1',
     manifest,
-    artifacts: files.entries,
-    artifactsDir: files.dir,
+    artifacts: artifacts(store, files),
     output: [{step: 0, stream: 'stdout', text: 'built\n'}],
   }
 }
@@ -62,6 +58,13 @@ function found(store: CacheStore, key: string): EntryMeta {
   const read = store.read(key)
   if (read.status !== 'found') throw new Error(`expected an entry, got ${JSON.stringify(read)}`)
   return read.meta
+}
+
+/** What a dependent gets of an entry, written as files: its checked artifacts, materialised. */
+function restore(store: CacheStore, meta: EntryMeta, dest: string): ArtifactEntry[] {
+  const entries = store.checkedArtifacts(meta)
+  materialise(entries, store.blobs, dest)
+  return entries
 }
 
 /** Rewrites an entry's manifest as someone with write access to the cache could. */
@@ -81,15 +84,14 @@ function blobNames(store: CacheStore): string[] {
 describe('CacheStore', () => {
   it('restores artifacts byte for byte with their modes, and the recorded output', () => {
     const store = new CacheStore(tempDir())
-    const source = artifacts()
-    const input = entryInput('build', source)
+    const input = entryInput(store, 'build')
     expect(store.publish(input)).toBe('stored')
 
     const meta = found(store, input.key)
     const dest = join(tempDir(), 'artifacts/build')
-    expect(store.restore(meta, dest).map((f) => f.path)).toEqual(['dist/app.txt', 'dist/blob.bin', 'dist/sub/run.sh'])
-    for (const [rel, {mode}] of Object.entries(FILES)) {
-      expect(readFileSync(join(dest, rel))).toEqual(readFileSync(join(source.dir, rel)))
+    expect(restore(store, meta, dest).map((f) => f.path)).toEqual(['dist/app.txt', 'dist/blob.bin', 'dist/sub/run.sh'])
+    for (const [rel, {body, mode}] of Object.entries(FILES)) {
+      expect(readFileSync(join(dest, rel))).toEqual(Buffer.from(body))
       expect(statSync(join(dest, rel)).mode & 0o777).toBe(mode)
     }
     expect(store.readOutput(meta)).toEqual([{step: 0, stream: 'stdout', text: 'built\n'}])
@@ -99,14 +101,14 @@ describe('CacheStore', () => {
 
   it('stores a job without artifacts', () => {
     const store = new CacheStore(tempDir())
-    const input = entryInput('group', {dir: join(tempDir(), 'missing'), entries: []})
+    const input = entryInput(store, 'group', {})
     expect(store.publish(input)).toBe('stored')
     expect(store.readArtifacts(found(store, input.key))).toEqual([])
   })
 
   it('keeps the first entry when the key is published again, and leaves no temp files', () => {
     const store = new CacheStore(tempDir())
-    const input = entryInput('build')
+    const input = entryInput(store, 'build')
     expect(store.publish(input)).toBe('stored')
     expect(store.publish({...input, runId: 'run-2'})).toBe('exists')
     expect(found(store, input.key).runId).toBe('run-1')
@@ -115,9 +117,9 @@ describe('CacheStore', () => {
 
   it('stores an unchanged file once across entries, as read-only content named by its digest', () => {
     const store = new CacheStore(tempDir())
-    store.publish(entryInput('a', artifacts(), 'a'))
+    store.publish(entryInput(store, 'a', FILES, 'a'))
     const before = blobNames(store).length
-    store.publish(entryInput('b', artifacts(), 'b'))
+    store.publish(entryInput(store, 'b', FILES, 'b'))
     // The second entry adds its own manifest and key manifest, not one more copy of any file.
     expect(blobNames(store).length - before).toBe(1)
     const run = store.blobs.path(sha('#!/bin/sh\necho hi\n'), true)
@@ -127,24 +129,27 @@ describe('CacheStore', () => {
 
   it('removes an entry whose blob was changed and leaves nothing half restored', () => {
     const store = new CacheStore(tempDir())
-    const input = entryInput('build')
+    const input = entryInput(store, 'build')
     store.publish(input)
     const blob = store.blobs.path(sha(FILES['dist/blob.bin']!.body as Buffer))
     chmodSync(blob, 0o644)
     writeFileSync(blob, 'tamper')
     const dest = join(tempDir(), 'artifacts/build')
-    expect(() => store.restore(found(store, input.key), dest)).toThrow(CorruptEntryError)
+    // A later run (a store of its own: it did not write the blob, so it reads it).
+    const later = new CacheStore(store.dir)
+    expect(() => restore(later, found(later, input.key), dest)).toThrow(CorruptEntryError)
     expect(existsSync(dirname(dest)) ? readdirSync(dirname(dest)) : []).toEqual([])
     expect(store.read(input.key)).toEqual({status: 'absent'})
-    // Publishing again repairs the blob (a damaged blob is replaced, never reused).
-    expect(store.publish(input)).toBe('stored')
-    store.restore(found(store, input.key), dest)
+    // The next run collects the file again: the damaged blob is replaced, never reused.
+    const next = new CacheStore(store.dir)
+    expect(next.publish(entryInput(next, 'build'))).toBe('stored')
+    restore(next, found(next, input.key), dest)
     expect(readFileSync(join(dest, 'dist/blob.bin'))).toEqual(FILES['dist/blob.bin']!.body)
   })
 
   it('treats a truncated manifest, a truncated blob or a changed output as damaged', () => {
     const store = new CacheStore(tempDir())
-    const input = entryInput('build')
+    const input = entryInput(store, 'build')
     store.publish(input)
     const file = store.entryFile(input.key)
     writeFileSync(file, readFileSync(file, 'utf8').slice(0, 40))
@@ -155,7 +160,7 @@ describe('CacheStore', () => {
     const app = store.blobs.path(sha('hello\n'))
     chmodSync(app, 0o644)
     writeFileSync(app, 'hel')
-    expect(() => store.restore(found(store, input.key), join(tempDir(), 'a'))).toThrow(/is not a file of 6 bytes/)
+    expect(() => restore(store, found(store, input.key), join(tempDir(), 'a'))).toThrow(/is not a file of 6 bytes/)
 
     store.publish(input)
     const forged = store.blobs.putBytes(Buffer.from('{"step":0,"stream":"stdout","text":"forged\\n"}\n'))
@@ -187,13 +192,13 @@ describe('CacheStore', () => {
     ]
     for (const [what, list] of cases) {
       const store = new CacheStore(tempDir())
-      const input = entryInput('build')
+      const input = entryInput(store, 'build')
       store.publish(input)
       const text = serialiseArtifactManifest(list)
       const ref = store.blobs.putBytes(Buffer.from(text))
       forge(store, input.key, (meta) => (meta.artifacts = {count: list.length, bytes: 6 * list.filter((e) => e.type === 'file').length, manifest: ref}))
       const dest = join(tempDir(), 'run/artifacts/build')
-      expect(() => store.restore(found(store, input.key), dest), what).toThrow(CorruptEntryError)
+      expect(() => restore(store, found(store, input.key), dest), what).toThrow(CorruptEntryError)
       expect(readdirSync(host), what).toEqual(['secret'])
       expect(existsSync(dest), what).toBe(false)
       expect(store.read(input.key), what).toEqual({status: 'absent'})
@@ -203,51 +208,56 @@ describe('CacheStore', () => {
   it('never reads a blob, an entry or a shard through a link swapped into the cache', () => {
     const host = tempDir()
     writeFileSync(join(host, 'secret'), 'hello\n') // same bytes as an artifact: only the link could make it pass
-    const store = new CacheStore(tempDir())
-    const input = entryInput('build')
+    const dir = tempDir()
+    // Each run has a store of its own, as orca runs do.
+    const run = (): {store: CacheStore; key: string} => {
+      const store = new CacheStore(dir)
+      const input = entryInput(store, 'build')
+      store.publish(input)
+      return {store: new CacheStore(dir), key: input.key}
+    }
 
-    store.publish(input)
+    let {store, key} = run()
     const blob = store.blobs.path(sha('hello\n'))
     rmSync(blob)
     symlinkSync(join(host, 'secret'), blob)
-    expect(() => store.restore(found(store, input.key), join(tempDir(), 'a'))).toThrow(CorruptEntryError)
+    expect(() => restore(store, found(store, key), join(tempDir(), 'a'))).toThrow(CorruptEntryError)
 
-    store.publish(input)
-    const shard = dirname(store.blobs.path(sha('hello\n')))
+    ;({store, key} = run())
+    expect(lstatSync(blob).isFile()).toBe(true)
+    const shard = dirname(blob)
     renameSync(shard, join(host, 'moved'))
     symlinkSync(join(host, 'moved'), shard)
-    // The store's folders are checked once per process: a cache swapped on disk is met by a new one.
-    const later = new CacheStore(store.dir)
-    expect(() => later.restore(found(later, input.key), join(tempDir(), 'b'))).toThrow(CorruptEntryError)
+    expect(() => restore(store, found(store, key), join(tempDir(), 'b'))).toThrow(CorruptEntryError)
     rmSync(shard)
     renameSync(join(host, 'moved'), shard)
 
-    store.publish(input)
-    const entry = store.entryFile(input.key)
+    ;({store, key} = run())
+    const entry = store.entryFile(key)
     renameSync(entry, join(host, 'entry.json'))
     symlinkSync(join(host, 'entry.json'), entry)
-    expect(store.read(input.key)).toMatchObject({status: 'corrupt'})
+    expect(store.read(key)).toMatchObject({status: 'corrupt'})
     expect(lstatSync(join(host, 'entry.json')).isFile()).toBe(true)
   })
 
   it('never writes through a link at the destination', () => {
     const host = tempDir()
     const store = new CacheStore(tempDir())
-    const input = entryInput('build')
+    const input = entryInput(store, 'build')
     store.publish(input)
     const dest = join(tempDir(), 'artifacts/build')
     mkdirSync(dirname(dest), {recursive: true})
     symlinkSync(host, dest)
-    store.restore(found(store, input.key), dest)
+    restore(store, found(store, input.key), dest)
     expect(readdirSync(host)).toEqual([])
     expect(lstatSync(dest).isDirectory()).toBe(true)
   })
 
   it('prunes least recently used entries first down to the bound, then the blobs no entry uses', () => {
     const store = new CacheStore(tempDir())
-    const a = entryInput('a', artifacts(), 'a')
-    const b = entryInput('b', artifacts({'only-b.txt': {body: 'b only\n', mode: 0o644}}), 'b')
-    const c = entryInput('c', artifacts(), 'c')
+    const a = entryInput(store, 'a', FILES, 'a')
+    const b = entryInput(store, 'b', {'only-b.txt': {body: 'b only\n', mode: 0o644}}, 'b')
+    const c = entryInput(store, 'c', FILES, 'c')
     for (const input of [a, b, c]) store.publish(input)
     const old = new Date(Date.now() - 60_000)
     const older = new Date(Date.now() - 120_000)
@@ -264,43 +274,45 @@ describe('CacheStore', () => {
     expect(listEntries(store).map((e) => e.job).sort()).toEqual(['a', 'c'])
     expect(existsSync(bBlob)).toBe(false)
     expect(existsSync(store.blobs.path(sha('hello\n')))).toBe(true)
-    store.restore(found(store, a.key), join(tempDir(), 'a'))
+    restore(store, found(store, a.key), join(tempDir(), 'a'))
     expect(collectGarbage(store)).toBe(0)
   })
 })
 
 describe('CacheStore with a signing key', () => {
   const KEY = 'k'.repeat(40)
+  const publish = (store: CacheStore): void => void store.publish(entryInput(store, 'build'))
 
   it('restores entries signed with its key and ignores signatures when it has none', () => {
     const dir = tempDir()
-    const input = entryInput('build')
-    expect(new CacheStore(dir, hmacSigner(KEY)).publish(input)).toBe('stored')
+    const signed = new CacheStore(dir, hmacSigner(KEY))
+    const input = entryInput(signed, 'build')
+    expect(signed.publish(input)).toBe('stored')
     expect(found(new CacheStore(dir, hmacSigner(KEY)), input.key).signature).toMatchObject({algorithm: 'hmac-sha256'})
     expect(new CacheStore(dir).read(input.key).status).toBe('found')
   })
 
   it('refuses (and removes) an unsigned entry, one signed with another key, and a changed one', () => {
     const cases: Array<[string, (dir: string, key: string) => void, RegExp]> = [
-      ['unsigned', (dir) => new CacheStore(dir).publish(entryInput('build')), /not signed/],
-      ['another key', (dir) => new CacheStore(dir, hmacSigner('o'.repeat(40))).publish(entryInput('build')), /another key/],
+      ['unsigned', (dir) => publish(new CacheStore(dir)), /not signed/],
+      ['another key', (dir) => publish(new CacheStore(dir, hmacSigner('o'.repeat(40)))), /another key/],
       ['changed after signing', (dir, key) => {
-        const store = new CacheStore(dir, hmacSigner(KEY))
-        store.publish(entryInput('build'))
-        forge(store, key, (meta) => (meta.runId = 'run-forged'))
+        const signed = new CacheStore(dir, hmacSigner(KEY))
+        publish(signed)
+        forge(signed, key, (meta) => (meta.runId = 'run-forged'))
       }, /does not match/],
       ['a signature copied from another entry', (dir, key) => {
-        const store = new CacheStore(dir, hmacSigner(KEY))
-        const other = entryInput('other')
-        store.publish(other)
-        const signature = found(store, other.key).signature
-        new CacheStore(dir).publish(entryInput('build'))
-        forge(store, key, (meta) => (meta.signature = signature))
+        const signed = new CacheStore(dir, hmacSigner(KEY))
+        const other = entryInput(signed, 'other')
+        signed.publish(other)
+        const signature = found(signed, other.key).signature
+        publish(new CacheStore(dir))
+        forge(signed, key, (meta) => (meta.signature = signature))
       }, /does not match/],
     ]
     for (const [what, make, reason] of cases) {
       const dir = tempDir()
-      const key = entryInput('build').key
+      const key = entryInput(new CacheStore(dir), 'build').key
       make(dir, key)
       const store = new CacheStore(dir, hmacSigner(KEY))
       const read = store.read(key)
@@ -308,7 +320,7 @@ describe('CacheStore with a signing key', () => {
       expect(read.status === 'untrusted' && read.reason, what).toMatch(reason)
       expect(store.read(key), what).toEqual({status: 'absent'})
       // The job then runs and its result replaces the entry, signed.
-      expect(store.publish(entryInput('build')), what).toBe('stored')
+      expect(store.publish(entryInput(store, 'build')), what).toBe('stored')
       expect(store.read(key).status, what).toBe('found')
     }
   })

@@ -36,7 +36,7 @@ describe('loadConfig', () => {
       defaults: {timeoutMs: 30 * 60_000, cleanup: 'always_remove'},
       docker: {},
       cache: {},
-      retention: {},
+      retention: {maxRuns: 100, maxBytes: 5 * 1024 ** 3},
       serve: {host: '127.0.0.1', port: 7077},
     })
   })
@@ -48,7 +48,7 @@ describe('loadConfig', () => {
       'defaults: {image: "busybox:1.36", timeout: 10m, cleanup: never_remove}',
       'docker: {socket: run/docker.sock}',
       'cache: {maxSize: 10g}',
-      'retention: {maxRuns: 50, maxAge: 7d}',
+      'retention: {maxRuns: 50, maxAge: 7d, maxSize: 2g}',
       'serve: {host: 0.0.0.0, port: 8080}',
       '',
     ].join('\n'))
@@ -62,7 +62,7 @@ describe('loadConfig', () => {
       defaults: {image: 'busybox:1.36', timeoutMs: 600_000, cleanup: 'never_remove'},
       docker: {host: `unix://${path.join(dir, 'run/docker.sock')}`},
       cache: {maxSizeBytes: 10 * 1024 ** 3},
-      retention: {maxRuns: 50, maxAgeMs: 7 * 86_400_000},
+      retention: {maxRuns: 50, maxAgeMs: 7 * 86_400_000, maxBytes: 2 * 1024 ** 3},
       serve: {host: '0.0.0.0', port: 8080},
     })
   })

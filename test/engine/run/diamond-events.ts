@@ -41,7 +41,7 @@ export function diamondEvents(): OrcaEvent[] {
     {type: 'step.started', job: 'build', step: 1, name: 'package'},
     {type: 'step.output', job: 'build', step: 1, stream: 'stdout', text: 'packed dist/app.tar\n'},
     {type: 'step.finished', job: 'build', index: 1, name: 'package', status: 'succeeded', exitCode: 0, durationMs: 300, allowFailure: false},
-    {type: 'job.artifact', job: 'build', path: 'dist/app.tar', size: 10240, sha256: SHA('b')},
+    {type: 'job.artifacts', job: 'build', count: 2, bytes: 10240, manifest: 'artifacts/build.json', sha256: SHA('b')},
     {type: 'job.finished', job: 'build', status: 'succeeded', durationMs: 4200, cleanup: 'removed'},
     {type: 'job.started', job: 'lint', image: 'busybox:1.36', key: SHA('c')},
     {type: 'job.warning', job: 'lint', kind: 'cache-damaged', message: 'cache entry cccccccccccc was damaged (blob missing): it was removed and the job runs'},

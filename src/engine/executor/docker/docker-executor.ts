@@ -206,13 +206,14 @@ export class DockerExecutor implements Executor {
 
   private async copyIn(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<void> {
     // Nothing to copy: the engine creates WorkingDir itself at start (root-owned, so only for root jobs).
-    if (ctx.inputFiles.length === 0 && ctx.artifactDirs.length === 0 && !ctx.job.user) return
+    if (ctx.inputFiles.length === 0 && ctx.needArtifacts.every((a) => a.length === 0) && !ctx.job.user) return
     const owner = numericUser(ctx.job.user)
     const archive = workspaceArchive({
       workdir: ctx.job.workdir,
       projectDir: ctx.projectDir,
       files: ctx.inputFiles,
-      dirs: ctx.artifactDirs,
+      artifacts: ctx.needArtifacts,
+      blobs: ctx.blobs,
       ...owner,
     })
     // A named user is resolved by the engine; a numeric one is written into the headers.
@@ -236,15 +237,14 @@ export class DockerExecutor implements Executor {
     if (ctx.cancel.aborted) abort()
     void stopper.abandon.then(abort)
     const collecting = collectArtifacts(container, ctx.job.workdir, ctx.job.artifacts, ctx.artifactsDir, limits, {
+      blobs: ctx.blobs,
       signal: stop.signal,
       rename: ctx.maskPath,
-      onClash: (path) =>
-        ctx.emit({type: 'job.warning', warning: {kind: 'artifact-name-clash', path, message: `two artifacts are named ${path} once secrets are masked: the first was kept`}}),
+      onWarning: (warning) => ctx.emit({type: 'job.warning', warning}),
     })
-    let records
     try {
       // A lost engine may never answer: stop waiting (the copy cleans up after itself and never lands).
-      records = await Promise.race([collecting, stopper.abandon.then(() => Promise.reject(new OrcaError('infra', stopper.lost ?? 'stopped while collecting artifacts')))])
+      return await Promise.race([collecting, stopper.abandon.then(() => Promise.reject(new OrcaError('infra', stopper.lost ?? 'stopped while collecting artifacts')))])
     } catch (error) {
       if (stop.signal.aborted && stopper.lost === undefined) throw new OrcaError('cancelled', 'stopped while collecting artifacts')
       throw error
@@ -252,8 +252,6 @@ export class DockerExecutor implements Executor {
       ctx.cancel.removeEventListener('abort', abort)
       abort()
     }
-    for (const artifact of records) ctx.emit({type: 'job.artifact', artifact: {path: artifact.path, size: artifact.size, sha256: artifact.sha256}})
-    return records
   }
 
   private async ensureVolumes(volumes: Record<string, string>): Promise<void> {
