@@ -46,7 +46,7 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
  * Files stored once by their SHA-256 under `<dir>/<ab>/<sha256>`, read-only. Executable content is a
  * second name, `<sha256>-x` (mode 0555), so a hard link to a blob carries the mode a job gave its file.
  * Blobs are written to a temp file in the same filesystem and renamed into place; an existing blob
- * under the name is kept (run directories may share it through hard links). Nothing is ever read or
+ * under the name is kept when it still holds those bytes (run directories may share it through hard links). Nothing is ever read or
  * written through a link: the store's folders are checked once per store (one run), files opened O_NOFOLLOW.
  */
 export class BlobStore {
@@ -81,7 +81,10 @@ export class BlobStore {
     return new BlobWriter(this, path.join(this.tmpDir, `blob-${process.pid}-${randomBytes(6).toString('hex')}`), executable)
   }
 
+  /** Stores bytes held in memory; nothing is written when the store already holds them (checked, not assumed). */
   putBytes(bytes: Uint8Array, executable = false): BlobRef {
+    const ref = {sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length}
+    if (this.reuse(ref, executable)) return ref
     const writer = this.create(executable)
     try {
       writer.write(bytes)
@@ -123,13 +126,7 @@ export class BlobStore {
   read(ref: BlobRef, executable = false): Buffer {
     const fd = this.open(ref, executable)
     try {
-      const bytes = Buffer.allocUnsafe(ref.size)
-      for (let offset = 0; offset < ref.size; ) {
-        const n = readSync(fd, bytes, offset, ref.size - offset, null)
-        if (n === 0) throw new DamagedBlobError(`blob ${ref.sha256} is shorter than ${ref.size} bytes`)
-        offset += n
-      }
-      return bytes
+      return readWhole(fd, ref.size, `blob ${ref.sha256}`)
     } finally {
       closeSync(fd)
     }
@@ -206,19 +203,25 @@ export class BlobStore {
 
   /** Called by a writer: moves its temp file under its digest, or drops it when the blob exists. */
   place(temp: string, ref: BlobRef, executable: boolean): void {
+    if (this.reuse(ref, executable)) {
+      unlinkSync(temp)
+      return
+    }
+    // A missing blob, or something else under its name (a link, a truncated file): replaced whole.
+    renameSync(temp, this.path(ref.sha256, executable))
+    this.known.add(this.path(ref.sha256, executable))
+  }
+
+  /** True when the blob exists with these very bytes; it is then marked as just used, so a concurrent prune leaves it to the entry about to name it. */
+  private reuse(ref: BlobRef, executable: boolean): boolean {
     const final = this.path(ref.sha256, executable)
     this.realDir(path.dirname(final), true)
     const existing = lstatOrUndefined(final)
-    if (existing?.isFile() && existing.size === ref.size && this.holds(final, ref)) {
-      unlinkSync(temp)
-      // Marks the blob as in use, so a concurrent prune does not take it before its entry is written.
-      const now = new Date()
-      utimesSync(final, now, now)
-    } else {
-      // A missing blob, or something else under its name (a link, a truncated file): replaced whole.
-      renameSync(temp, final)
-    }
+    if (!existing?.isFile() || existing.size !== ref.size || !this.holds(final, ref)) return false
+    const now = new Date()
+    utimesSync(final, now, now)
     this.known.add(final)
+    return true
   }
 
   /** Whether an existing blob still has its bytes: one changed through a hard link is replaced, not reused. */
@@ -245,10 +248,16 @@ export class BlobStore {
     return size === ref.size && hash.digest('hex') === ref.sha256
   }
 
-  /** Checks (once per store) that a folder of the store is a real folder, creating it when asked. */
+  /** Checks (once per store) that a folder of the store is a real folder; when `create`, makes it one. */
   realDir(dir: string, create: boolean): void {
     if (this.checked.has(dir)) return
     let stat = lstatOrUndefined(dir)
+    // About to write: a link or a file in a folder's place is removed (never followed) and the folder
+    // made again; what it held elsewhere is simply no longer in the cache (entries naming it are misses).
+    if (stat !== undefined && !stat.isDirectory() && create) {
+      rmSync(dir, {force: true})
+      stat = undefined
+    }
     if (stat === undefined && create) {
       mkdirSync(dir, {recursive: true})
       stat = lstatSync(dir)
@@ -309,6 +318,17 @@ export class BlobWriter {
     }
     rmSync(this.temp, {force: true})
   }
+}
+
+/** `size` bytes from an open file, from its current position; DamagedBlobError when it ends first. */
+export function readWhole(fd: number, size: number, name: string): Buffer {
+  const bytes = Buffer.allocUnsafe(size)
+  for (let offset = 0; offset < size; ) {
+    const n = readSync(fd, bytes, offset, size - offset, null)
+    if (n === 0) throw new DamagedBlobError(`${name} is shorter than ${size} bytes`)
+    offset += n
+  }
+  return bytes
 }
 
 function lstatOrUndefined(file: string): ReturnType<typeof lstatSync> | undefined {

@@ -136,7 +136,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
         artifacts.restored(job.name, restored.loadArtifacts, keyed.key)
         return finish(job.name, 'cached')
       }
-      const needs = artifacts.forNeeds(job.needs)
+      // A group job gets no files: only a job with steps has its needs' artifacts read and checked.
+      const needs = job.steps.length > 0 ? artifacts.forNeeds(job.needs) : {artifacts: []}
       if ('damaged' in needs) {
         if (needs.key !== undefined) options.cache?.discard(needs.key)
         if (needs.again) throw new OrcaError('infra', `the artifacts of ${needs.damaged} do not match their digests even after it ran again (${needs.reason})`)

@@ -3,7 +3,7 @@ import type {Readable} from 'node:stream'
 import tar from 'tar-stream'
 import type {Header} from 'tar-stream'
 
-import type {BlobStore, BlobWriter} from '../../artifacts/blobs.js'
+import type {BlobStore} from '../../artifacts/blobs.js'
 import {isExecutable} from '../../artifacts/materialise.js'
 import {linksOutsideTree} from '../../artifacts/links.js'
 import {assertTree, InvalidManifestError, sortEntries, type ArtifactEntry, type ArtifactFileEntry} from '../../artifacts/manifest.js'
@@ -120,9 +120,7 @@ export async function extractToBlobs(stream: Readable, blobs: BlobStore, options
       bytes += header.size ?? 0
       checkBytes(bytes, options, header)
       const mode = fileMode(header)
-      const writer = blobs.create(isExecutable(mode))
-      const file = await intoBlob(item as unknown as AsyncIterable<Buffer>, writer, name, mode).catch((error: unknown) => {
-        writer.abort()
+      const file = await intoBlob(item as unknown as AsyncIterable<Buffer>, blobs, header.size ?? 0, name, mode).catch((error: unknown) => {
         throw stopped ?? error
       })
       byArchivePath.set(rel, file)
@@ -171,11 +169,26 @@ export function keptEntries(tree: ExtractedTree, onWarning?: (warning: JobWarnin
   return kept
 }
 
-async function intoBlob(item: AsyncIterable<Buffer>, writer: BlobWriter, name: string, mode: number): Promise<ArtifactFileEntry> {
+/** Files up to this size are gathered in memory first: one already stored is then not written again. */
+const IN_MEMORY = 1024 * 1024
+
+async function intoBlob(item: AsyncIterable<Buffer>, blobs: BlobStore, size: number, name: string, mode: number): Promise<ArtifactFileEntry> {
+  if (size <= IN_MEMORY) {
+    const chunks: Buffer[] = []
+    for await (const chunk of item) chunks.push(chunk)
+    const ref = blobs.putBytes(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), isExecutable(mode))
+    return {path: name, type: 'file', mode, size: ref.size, sha256: ref.sha256}
+  }
   // Synchronous writes, chunk by chunk as they arrive: no per-file stream plumbing, no fsync.
-  for await (const chunk of item) writer.write(chunk)
-  const ref = writer.commit()
-  return {path: name, type: 'file', mode, size: ref.size, sha256: ref.sha256}
+  const writer = blobs.create(isExecutable(mode))
+  try {
+    for await (const chunk of item) writer.write(chunk)
+    const ref = writer.commit()
+    return {path: name, type: 'file', mode, size: ref.size, sha256: ref.sha256}
+  } catch (error) {
+    writer.abort()
+    throw error
+  }
 }
 
 /** Normalised `/`-separated path of an entry, or null when it lies outside `stripPrefix`. */

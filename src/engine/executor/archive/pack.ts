@@ -1,10 +1,10 @@
-import {closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readlinkSync, readSync} from 'node:fs'
+import {closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readlinkSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import tar from 'tar-stream'
 import type {Pack} from 'tar-stream'
 
-import type {BlobStore} from '../../artifacts/blobs.js'
+import {readWhole, type BlobStore} from '../../artifacts/blobs.js'
 import {isExecutable} from '../../artifacts/materialise.js'
 import type {ArtifactEntry} from '../../artifacts/manifest.js'
 
@@ -114,16 +114,6 @@ async function addFile(pack: Pack, fd: number, header: Parameters<Pack['entry']>
   }
   const writable = pack.entry({...header, type: 'file'})
   await pipeline(createReadStream('', {fd, start: 0, end: header.size - 1}), writable as unknown as NodeJS.WritableStream)
-}
-
-function readWhole(fd: number, size: number, name: string): Buffer {
-  const body = Buffer.allocUnsafe(size)
-  for (let offset = 0; offset < size; ) {
-    const n = readSync(fd, body, offset, size - offset, null)
-    if (n === 0) throw new Error(`${name} is shorter than ${size} bytes`)
-    offset += n
-  }
-  return body
 }
 
 function entry(pack: Pack, header: Parameters<Pack['entry']>[0], body?: Buffer): Promise<void> {
