@@ -238,7 +238,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
           endStreams(e.result.index)
           return emitter.emit({type: 'step.finished', job: job.name, ...e.result})
         case 'job.warning':
-          record.warnings.push(e.warning)
+          // Kept with the cache entry (replayed on hits): masked like the event is.
+          record.warnings.push(emitter.secrets.length > 0 ? maskDeep(e.warning, emitter.secrets) : e.warning)
           return emitter.emit({type: 'job.warning', job: job.name, ...e.warning})
         case 'job.container':
           record.imageId ??= e.imageId

@@ -157,11 +157,13 @@ describe('DockerExecutor', () => {
   })
 
   describe('a collection that does not finish leaves nothing in the run directory', () => {
-    /** A job writing `files` files of 4 KiB as its artifacts, into a run folder that does not exist yet. */
+    /** A job writing `files` files of about 4 KiB, each its own content, as its artifacts, into a run folder that does not exist yet. */
     async function bigArtifacts(files: number): Promise<Harness & {runDir: string}> {
       const runDir = await mkdtemp(path.join(dir, 'run-'))
-      const h = await harness(job([step(`mkdir -p out && for i in $(seq ${files}); do head -c 4096 /dev/zero > out/f$i; done`)], {artifacts: ['out/**']}), {
+      const h = await harness(job([step(`mkdir -p out && for i in $(seq ${files}); do { echo $i; head -c 4090 /dev/zero; } > out/f$i; done`)], {artifacts: ['out/**']}), {
         artifactsDir: path.join(runDir, 'artifacts', 'build'),
+        // A store of its own: what reaches it shows the copy has begun.
+        blobs: new BlobStore(path.join(runDir, 'cache/blobs'), path.join(runDir, 'cache/tmp')),
       })
       return {...h, runDir}
     }
@@ -179,10 +181,10 @@ describe('DockerExecutor', () => {
     it('cancelled mid-copy', async () => {
       const h = await bigArtifacts(1500)
       const parent = path.join(h.runDir, 'artifacts')
-      // Cancel once the copy has begun: its first blobs are being written.
+      // Cancel once the copy has begun: its first content has reached the store.
       const poll = setInterval(() => {
-        void readdir(h.ctx.blobs.tmpDir).then(
-          (names) => names.some((n) => n.startsWith('blob-')) && h.cancel.abort(),
+        void readdir(h.ctx.blobs.dir).then(
+          (names) => names.length > 0 && h.cancel.abort(),
           () => undefined,
         )
       }, 5)
