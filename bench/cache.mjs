@@ -3,6 +3,8 @@
 // Needs a built CLI (npm run build) and turbo installed OUTSIDE the repo, e.g.
 //   mkdir -p /tmp/turbo-bench && cd /tmp/turbo-bench && npm init -y && npm install turbo@2
 // then: TURBO_BIN=/tmp/turbo-bench/node_modules/.bin/turbo node bench/cache.mjs [iterations]
+// ORCA_BASELINE=<another build>/bin/run.js adds that build as a third tool taking its turn in every
+// iteration, so a change is measured against the code before it in the same run.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -14,6 +16,7 @@ import {fileURLToPath} from 'node:url'
 const iterations = Number(process.argv[2] ?? 10)
 const ORCA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
 const TURBO = process.env.TURBO_BIN ?? '/tmp/turbo-bench/node_modules/.bin/turbo'
+const BASELINE = process.env.ORCA_BASELINE ? path.resolve(process.env.ORCA_BASELINE) : undefined
 if (!existsSync(TURBO)) {
   console.error(`turbo not found at ${TURBO}; install it outside the repo (see the header of this file) or set TURBO_BIN`)
   process.exit(2)
@@ -47,6 +50,8 @@ function makeProject(jobs) {
     'package-lock.json': JSON.stringify({name: 'bench', lockfileVersion: 3, requires: true, packages: {'': {name: 'bench', version: '1.0.0'}}}),
     'turbo.json': JSON.stringify({$schema: 'https://turbo.build/schema.json', tasks}),
     '.gitignore': '.orca/\n.turbo/\nout/\nnode_modules/\n',
+    // As in a project that has run before: creating orca's state folder changes the project folder.
+    '.orca/.keep': '',
     'jobs.yml': [
       'version: 1',
       'image: busybox:1.36',
@@ -65,7 +70,7 @@ function makeProject(jobs) {
 }
 
 function gitCommit(dir) {
-  const git = (...args) => execFileSync('git', ['-c', 'user.email=bench@orca', '-c', 'user.name=bench', ...args], {cwd: dir, stdio: 'ignore'})
+  const git = (...args) => execFileSync('git', ['-c', 'user.email=bench@orca', '-c', 'user.name=bench', '-c', 'gc.auto=0', ...args], {cwd: dir, stdio: 'ignore'})
   git('init', '-q')
   git('add', '-A')
   git('commit', '-qm', 'bench')
@@ -92,11 +97,20 @@ function compare(label, dir, orcaArgs, turboArgs, extra = []) {
   time('node', [ORCA, ...orcaArgs], dir, baseEnv, orcaCached)
   time(TURBO, turboArgs, dir, baseEnv)
   time(TURBO, turboArgs, dir, baseEnv, turboCached)
-  const samples = passes.map(() => ({orca: [], turbo: [], ...Object.fromEntries(extra.map((e) => [e.name, []]))}))
+  if (BASELINE) time('node', [BASELINE, ...orcaArgs], dir, baseEnv, orcaCached)
+  const tools = [
+    ['orca', (env) => time('node', [ORCA, ...orcaArgs], dir, env, orcaCached)],
+    ['turbo', (env) => time(TURBO, turboArgs, dir, env, turboCached)],
+    ...(BASELINE ? [['orca baseline', (env) => time('node', [BASELINE, ...orcaArgs], dir, env, orcaCached)]] : []),
+  ]
+  const samples = passes.map(() => Object.fromEntries([...tools.map(([name]) => [name, []]), ...extra.map((e) => [e.name, []])]))
   for (let i = 0; i < iterations; i++) {
     passes.forEach((pass, p) => {
-      samples[p].orca.push(time('node', [ORCA, ...orcaArgs], dir, pass.env, orcaCached))
-      samples[p].turbo.push(time(TURBO, turboArgs, dir, pass.env, turboCached))
+      // Each iteration starts with the next tool, so none always runs right after the same other one.
+      for (let t = 0; t < tools.length; t++) {
+        const [name, measure] = tools[(i + t) % tools.length]
+        samples[p][name].push(measure(pass.env))
+      }
       for (const e of extra) {
         e.before?.()
         samples[p][e.name].push(time('node', [ORCA, ...orcaArgs], dir, pass.env, orcaCached))
@@ -106,6 +120,7 @@ function compare(label, dir, orcaArgs, turboArgs, extra = []) {
   return samples.map((byTool) => ({
     rows: Object.entries(byTool).map(([name, xs]) => `| ${label} | ${name} | ${median(xs).toFixed(0)} ms | ${min(xs).toFixed(0)} ms |`),
     ratio: median(byTool.orca) / median(byTool.turbo),
+    baselineRatio: BASELINE ? median(byTool.orca) / median(byTool['orca baseline']) : undefined,
     orca: median(byTool.orca),
     turbo: median(byTool.turbo),
   }))
@@ -138,7 +153,8 @@ const files = {}
 for (let d = 0; d < 100; d++) for (let f = 0; f < 100; f++) files[`src/d${d}/f${f}.txt`] = `folder ${d} file ${f} ${'x'.repeat(64)}\n`
 write(dirB, files)
 gitCommit(dirB)
-const statIndex = path.join(dirB, '.orca/cache/v1/stat')
+const {CACHE_FORMAT} = await import(new URL('../dist/engine/cache/format.js', import.meta.url).href)
+const statIndex = path.join(dirB, `.orca/cache/v${CACHE_FORMAT}/stat`)
 // Files changed in the last two seconds are "racy" (a second write could keep their stat): neither
 // orca's stat index nor git's index trusts them yet. Real sources are older than that.
 await sleep(2500)
@@ -156,6 +172,7 @@ passes.forEach((pass, p) => {
   for (const row of [...a[p].rows, ...b[p].rows]) console.log(row)
   console.log(`\n10 jobs fully cached: orca ${a[p].orca.toFixed(0)} ms (goal ≤ 200 ms), ${a[p].ratio.toFixed(2)}× turbo`)
   console.log(`10k files fully cached: orca ${b[p].orca.toFixed(0)} ms vs turbo ${b[p].turbo.toFixed(0)} ms: ${b[p].ratio.toFixed(2)}× (goal ≤ 1.0×)`)
+  if (BASELINE) console.log(`against the baseline build: 10 jobs ${a[p].baselineRatio.toFixed(2)}×, 10k files ${b[p].baselineRatio.toFixed(2)}×`)
 })
 
 for (const dir of [dirA, dirB]) rmSync(dir, {recursive: true, force: true})

@@ -6,25 +6,29 @@ set -euo pipefail
 
 log() { printf '[docker-up] %s\n' "$*" >&2; }
 
-# busybox-static goes into the test images (scripts/test-images.sh): check it even when an engine answers.
-need_install() {
-  ! command -v dockerd >/dev/null 2>&1 || ! dpkg -s busybox-static >/dev/null 2>&1
+# What is missing: the engine (docker.io) and busybox-static, which goes into the test images
+# (scripts/test-images.sh) and is checked even when an engine answers. A machine with Docker from
+# elsewhere (Docker's own packages, a CI runner) gets only busybox-static: docker.io would conflict.
+missing_packages() {
+  command -v dockerd >/dev/null 2>&1 || echo docker.io iptables
+  dpkg -s busybox-static >/dev/null 2>&1 || echo busybox-static
 }
 
-if docker info >/dev/null 2>&1 && ! need_install; then
-  log "engine already answering"
-  exit 0
-fi
-
-if need_install; then
+missing=$(missing_packages | xargs)
+if [ -n "$missing" ]; then
   if [ "$(id -u)" != 0 ]; then
-    log "dockerd is not installed and this is not root: install Docker first"
+    log "missing $missing and this is not root: install them first (sudo $0)"
     exit 1
   fi
-  log "installing docker.io, busybox-static, iptables"
+  log "installing $missing"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    docker.io busybox-static iptables >/dev/null
+  # shellcheck disable=SC2086 # one package a word
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if docker info >/dev/null 2>&1; then
+  log "engine already answering"
+  exit 0
 fi
 
 # A daemon that died leaves pid files behind and a new one refuses to start. Judge the default

@@ -9,6 +9,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 const GENERATED = (source) => `<!-- Generated from ${source} by scripts/gen-docs.mjs: edit the source and run \`npm run docs\`. -->\n\n`
 
 /** docs/jobs-yml.md: fixed prose around tables generated from the schema. */
@@ -37,14 +38,21 @@ export function jobsReference(schema) {
 const JOBS_INTRO = `# \`jobs.yml\` reference
 
 \`jobs.yml\` (version 1) describes the jobs orca runs. It is validated against
-[\`schemas/jobs.schema.json\`](../schemas/jobs.schema.json) — point your editor's YAML language server at it
-for completion and hints (\`orca init\` writes this line at the top of the files it generates):
+[\`schemas/jobs.schema.json\`](../schemas/jobs.schema.json), which ships in the npm package. Point
+your editor's YAML language server at it for completion and hints; \`orca init\` writes this line at
+the top of the files it generates:
 
 \`\`\`yaml
-# yaml-language-server: $schema=https://unpkg.com/orca-runner/schemas/jobs.schema.json
+# yaml-language-server: $schema=./node_modules/${PACKAGE.name}/schemas/jobs.schema.json
 \`\`\`
 
-or, with orca installed in the project, \`./node_modules/orca-runner/schemas/jobs.schema.json\`.
+when the project's \`package.json\` lists ${PACKAGE.name} (the schema of the installed version, published
+or not), else the copy published with the version that wrote the file:
+
+\`\`\`yaml
+# yaml-language-server: $schema=https://cdn.jsdelivr.net/npm/${PACKAGE.name}@${PACKAGE.version}/schemas/jobs.schema.json
+\`\`\`
+
 Check a file without running anything with \`orca validate [-f FILE]\`.
 
 ## Example
@@ -82,9 +90,10 @@ jobs:
 - **Durations** are strings of number+unit parts: \`250ms\`, \`90s\`, \`5m\`, \`1h30m\`, \`7d\`.
 - **Sizes** are \`512m\`, \`1g\`, \`1.5GiB\`, \`100kb\` (binary units, as Docker) or a number of bytes.
 - **Globs** are relative; they may not be absolute nor climb out with \`../\`. In \`inputs\`, a glob
-  starting with \`!\` excludes what it matches (a list of only exclusions starts from every file).
-- YAML anchors, aliases and merge keys (\`<<: *base\`) work; the number of alias expansions is limited.
-  The file may be at most 1 MiB.
+  starting with \`!\` excludes what it matches (a list of only exclusions starts from the default inputs).
+- YAML anchors, aliases and merge keys (\`<<: *base\`) work. With its aliases expanded a file may hold at most
+  200,000 values and 16 MiB of text (an alias bomb is refused before it is expanded), and an alias may not
+  name a value that contains it. The file itself may be at most 1 MiB.
 
 `
 
@@ -100,7 +109,11 @@ Precedence inside a step: step \`env\` > job \`env\` > top-level \`env\`.
 - \`needs\` form no cycle (reported as \`a -> b -> a\`);
 - a job name appears once (YAML would silently keep the last);
 - every job with steps has an image (its own, the top-level one, or the configured default);
-- no \`inputs\` or \`artifacts\` glob is absolute or climbs out with \`../\`.
+- no \`inputs\` or \`artifacts\` glob is absolute or climbs out with \`../\`, nor can match no file the
+  artifact store keeps: an empty segment (\`src//x\`), a \`.\` or \`..\` segment inside (\`a/./b\`), or a
+  trailing \`/\` (write \`dist/**\` for everything under \`dist\`); a leading \`./\` is fine;
+- no volume is mounted at \`/\`, and no two volumes of a job at one path;
+- no value holds a NUL byte (\`"\\0"\` in YAML): no command, variable or path can.
 
 Every problem is reported at once, one per line, as \`file:line:column path: message\`, e.g.
 
@@ -169,7 +182,9 @@ function termTable(defs) {
   const out = [['term', 'meaning']]
   for (const [def, term] of Object.entries(TERMS)) {
     if (!defs[def] || def === 'job' || def === 'step') continue
-    const pattern = defs[def].pattern ? ` Pattern: \`${defs[def].pattern}\`.` : ''
+    // A long pattern (the image reference grammar) says less than its description: the schema has it.
+    const shown = defs[def].pattern && defs[def].pattern.length <= 80 ? defs[def].pattern : undefined
+    const pattern = shown ? ` Pattern: \`${shown}\`.` : defs[def].pattern ? ' The schema checks it with a pattern.' : ''
     out.push([term, `${defs[def].description}${pattern}`])
   }
   return table(out.slice(1), out[0])
@@ -225,7 +240,7 @@ export function cliReference(manifest, bin = 'orca') {
 }
 
 function flagName(f) {
-  const long = `--${f.type === 'boolean' && f.allowNo ? `[no-]${f.name}` : f.name}${f.type === 'option' ? '=VALUE' : ''}`
+  const long = `--${f.type === 'boolean' && f.allowNo ? `[no-]${f.name}` : f.name}${f.type === 'option' ? `=${f.helpValue ?? 'VALUE'}` : ''}`
   return f.char ? `-${f.char}, ${long}` : long
 }
 
@@ -233,7 +248,9 @@ function flagMeaning(f) {
   const parts = [f.description ?? '']
   if (f.options) parts.push(`one of ${f.options.map(code).join(', ')}`)
   if (f.default !== undefined && f.default !== false) parts.push(`default ${code(Array.isArray(f.default) ? f.default.join(',') : f.default)}`)
-  if (f.multiple) parts.push('repeatable')
+  if (f.env) parts.push(`from ${code(f.env)} when not given`)
+  // Descriptions written for --help may say it already.
+  if (f.multiple && !/\brepeatable\b/i.test(f.description ?? '')) parts.push('repeatable')
   if (f.required) parts.push('required')
   return parts.filter(Boolean).join('; ')
 }

@@ -1,42 +1,63 @@
 #!/usr/bin/env bash
 # Build the images the test suite and the example pipeline use, without a registry.
 # Idempotent: an image that already exists under its tag is kept.
+#
+# Each image is a root filesystem put together here and loaded with `docker import`: no Dockerfile,
+# so no builder. BuildKit needs the buildx plugin, which Debian's docker.io does not ship, and the
+# legacy builder is deprecated (the client warns on every build, even with DOCKER_BUILDKIT=0).
+# Importing a tarball works the same on every engine and client version.
 set -euo pipefail
 
 log() { printf '[test-images] %s\n' "$*" >&2; }
 
-# busybox from scratch: sh, sleep, tar, sha256sum, ... in 2 MB.
+present() {
+  if docker image inspect "$1" >/dev/null 2>&1; then
+    log "$1 present"
+    return 0
+  fi
+  return 1
+}
+
+# The skeleton every image shares: busybox with each applet linked in /bin (what
+# `busybox --install -s /bin` does), /tmp, /root and a passwd/group naming root.
+# /bin/busybox from busybox-static (scripts/docker-up.sh installs it) needs no libraries.
+busybox_root() {
+  local root=$1 applet
+  mkdir -p "$root/bin" "$root/tmp" "$root/root" "$root/usr/bin" "$root/etc"
+  chmod 1777 "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [ "$applet" = busybox ] || ln -s /bin/busybox "$root/bin/$applet"
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+  echo 'root:x:0:' >"$root/etc/group"
+}
+
+# Loads a root filesystem as image TAG; the remaining arguments are `docker import` options.
+# Files belong to root inside the image whoever runs this script.
+import_root() {
+  local tag=$1 root=$2
+  shift 2
+  log "building $tag"
+  tar -C "$root" --owner=0 --group=0 --numeric-owner -c . | docker import "$@" - "$tag" >/dev/null
+}
+
+# busybox: sh, sleep, tar, sha256sum, ... in 2 MB.
 build_busybox() {
   local tag=$1
-  if docker image inspect "$tag" >/dev/null 2>&1; then
-    log "$tag present"
-    return
-  fi
-  # /bin/busybox from busybox-static (scripts/docker-up.sh installs it) needs no libraries.
-  local bb=/bin/busybox
+  present "$tag" && return
   local ctx
   ctx=$(mktemp -d)
   trap 'rm -rf "$ctx"' RETURN
-  cp "$bb" "$ctx/busybox"
-  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
-FROM scratch
-COPY busybox /bin/busybox
-RUN ["/bin/busybox", "--install", "-s", "/bin"]
-RUN ["/bin/mkdir", "-p", "/tmp", "/root", "/usr/bin", "/etc"]
-RUN ["/bin/sh", "-c", "echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd && echo 'root:x:0:' > /etc/group && chmod 1777 /tmp"]
-DOCKERFILE
-  log "building $tag"
-  docker build -q -t "$tag" "$ctx" >/dev/null
+  busybox_root "$ctx"
+  import_root "$tag" "$ctx" --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 }
 
 # Node 20 + npm + make + git on busybox, from this machine's own binaries (no registry, no mirror):
 # what `orca init` e2e tests run Node and Makefile projects in, and what the repository's jobs.yml uses.
 build_node() {
   local tag=$1
-  if docker image inspect "$tag" >/dev/null 2>&1; then
-    log "$tag present"
-    return
-  fi
+  present "$tag" && return
   local node make git npm_dir
   node=$(command -v node) make=$(command -v make) git=$(command -v git)
   npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
@@ -47,33 +68,41 @@ build_node() {
   local ctx
   ctx=$(mktemp -d)
   trap 'rm -rf "$ctx"' RETURN
-  mkdir -p "$ctx/root/bin" "$ctx/root/usr/bin" "$ctx/root/usr/lib/node_modules"
-  cp /bin/busybox "$ctx/root/bin/busybox"
-  cp "$node" "$ctx/root/usr/bin/node"
-  cp "$make" "$ctx/root/usr/bin/make"
-  cp "$git" "$ctx/root/usr/bin/git"
+  busybox_root "$ctx"
+  mkdir -p "$ctx/usr/lib/node_modules"
+  cp "$node" "$ctx/usr/bin/node"
+  cp "$make" "$ctx/usr/bin/make"
+  cp "$git" "$ctx/usr/bin/git"
   # The machine's trusted certificates, so npm inside reaches the registry the way the host does.
   if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
-    mkdir -p "$ctx/root/etc/ssl/certs"
-    cp /etc/ssl/certs/ca-certificates.crt "$ctx/root/etc/ssl/certs/ca-certificates.crt"
+    mkdir -p "$ctx/etc/ssl/certs"
+    cp /etc/ssl/certs/ca-certificates.crt "$ctx/etc/ssl/certs/ca-certificates.crt"
   fi
-  cp -r "$npm_dir" "$ctx/root/usr/lib/node_modules/npm"
+  cp -r "$npm_dir" "$ctx/usr/lib/node_modules/npm"
+  ln -s /bin/busybox "$ctx/usr/bin/env"
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ctx/usr/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ctx/usr/bin/npx"
   # The shared libraries node, make and git link against, at the same paths.
   local lib
   for lib in $({ ldd "$node"; ldd "$make"; ldd "$git"; } | grep -o '/[^ ]*' | sort -u); do
-    mkdir -p "$ctx/root$(dirname "$lib")"
-    cp -L "$lib" "$ctx/root$lib"
+    mkdir -p "$ctx$(dirname "$lib")"
+    cp -L "$lib" "$ctx$lib"
   done
-  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
-FROM scratch
-COPY root/ /
-RUN ["/bin/busybox", "--install", "-s", "/bin"]
-RUN ["/bin/sh", "-c", "mkdir -p /tmp /root /etc && chmod 1777 /tmp && echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd && echo 'root:x:0:' > /etc/group && ln -s /bin/busybox /usr/bin/env && ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/bin/npx"]
-ENV PATH=/usr/local/bin:/usr/bin:/bin HOME=/root NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
-DOCKERFILE
-  log "building $tag"
-  docker build -q -t "$tag" "$ctx" >/dev/null
+  import_root "$tag" "$ctx" \
+    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+    --change 'ENV HOME=/root' \
+    --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt'
 }
+
+# `bash scripts/test-images.sh busybox|node TAG` builds one image under another tag (to try a change
+# to this script without touching the images the tests use).
+if [ $# -gt 0 ]; then
+  case ${1-} in
+    busybox | node) "build_$1" "${2:?usage: test-images.sh busybox|node TAG}" ;;
+    *) log "usage: test-images.sh [busybox|node TAG]" && exit 2 ;;
+  esac
+  exit 0
+fi
 
 build_busybox busybox:1.36
 build_busybox orca-test/busybox:latest

@@ -1,8 +1,9 @@
 import {OrcaError} from '../engine/errors.js'
+import {nameTable} from '../engine/name-table.js'
 
 /** `-e` values as an env object; anything without `KEY=` is a usage error. */
 export function parseEnvFlags(values: string[]): Record<string, string> {
-  const env: Record<string, string> = {}
+  const env = nameTable<string>()
   for (const value of values) {
     const eq = value.indexOf('=')
     if (eq <= 0) throw new OrcaError('usage', `-e expects KEY=VALUE, got "${value}"`)

@@ -8,10 +8,14 @@ import type {RunResult} from '../engine/run/scheduler.js'
 import {prefetchImageIds, prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
 import {onBrokenPipe} from './broken-pipe.js'
 import {parseEnvFlags} from './env-values.js'
-import type {OutputMode, RunArgs} from './run-argv.js'
+import type {OutputMode} from './flags/run.js'
+import {locateProject} from './project.js'
+import type {RunArgs} from './run-argv.js'
 
 export interface RunPipelineOptions extends RunRequest {
   dryRun: boolean
+  /** With `dryRun`: also list each job's input files. */
+  inputs?: boolean
   output: OutputMode
   /** `--junit FILE`: also write a JUnit XML report there (relative to cwd). */
   junit?: string
@@ -25,21 +29,29 @@ export interface RunPipelineOptions extends RunRequest {
 /** A reporter that says itself that the run is being cancelled (the live view owns the screen). */
 type Reporter = EventSink & {showCancelling?(count: number): void}
 
-/** `orca run` with parsed arguments, in this process's directory and on its streams. */
-export function runCommand(args: RunArgs, orcaVersion: string): Promise<number> {
+/** `orca run`'s flags (from oclif or the fast start) as the engine's inputs: the one place they are mapped. */
+export function runOptionsOf({targets, flags}: RunArgs) {
+  return {
+    targets,
+    concurrency: flags.concurrency,
+    noCache: flags['no-cache'] === true,
+    dryRun: flags['dry-run'] === true,
+    inputs: flags.inputs === true,
+    failFast: flags['fail-fast'] === true,
+    output: flags.output,
+    junit: flags.junit,
+    cleanup: flags.cleanup,
+    envOverrides: parseEnvFlags(flags.env ?? []),
+  } satisfies Partial<RunPipelineOptions>
+}
+
+/** `orca run` with parsed arguments, in the project found from this process's directory (or `-f`) and on its streams. */
+export async function runCommand(args: RunArgs, orcaVersion: string): Promise<number> {
+  const project = locateProject({cwd: process.cwd(), file: args.flags.file, stderr: process.stderr, needsJobsFile: true})
   return runPipeline({
-    cwd: process.cwd(),
+    ...project,
+    ...runOptionsOf(args),
     env: process.env,
-    file: args.file,
-    targets: args.targets,
-    concurrency: args.concurrency,
-    noCache: args.noCache,
-    dryRun: args.dryRun,
-    failFast: args.failFast,
-    output: args.output,
-    junit: args.junit,
-    cleanup: args.cleanup,
-    envOverrides: parseEnvFlags(args.env),
     orcaVersion,
     stdout: process.stdout,
     stderr: process.stderr,
@@ -66,14 +78,17 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   // Ink and React take a while to load: start while the pipeline is read and planned.
   const liveView = wantsLiveView(options) && !options.dryRun ? import('../ui/live-view.js') : undefined
   liveView?.catch(() => undefined)
-  const prepared = await prepareRun(options)
+  const prepared = await prepareRun({...options, onNotice: (message) => options.stderr.write(`notice: ${message}\n`)})
   prefetchImageIds(prepared)
   if (options.dryRun) {
     const {dryRunKeys, formatDryRun} = await import('../engine/cache/dry-run.js')
-    options.stdout.write(formatDryRun(prepared, await dryRunKeys(prepared)))
+    const rows = await dryRunKeys(prepared)
+    options.stdout.write(formatDryRun(prepared, rows, {inputs: options.inputs === true ? await prepared.projectFiles() : undefined}))
     return 0
   }
 
+  // The live view owns the terminal once it starts: a notice about the project's files comes first.
+  if (liveView !== undefined) await prepared.projectFiles()
   const reporter = await pickReporter(options, prepared, liveView, () => cancelRun())
   const sinks: EventSink[] = [reporter]
   let junit: JunitReporter | undefined
@@ -107,12 +122,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   }
   if (junit?.error) options.stderr.write(`error: cannot write the JUnit report ${options.junit}: ${junit.error.message}\n`)
 
-  if (result.status === 'cancelled') return 130
   if (result.infraError) {
-    options.stderr.write(`error: ${result.infraError.message}\n`)
-    if (result.infraError.hint) options.stderr.write(`hint: ${result.infraError.hint}\n`)
-    return 3
+    // Said once, here, with its hint: the job lines and the summary above only refer to it.
+    const {formatRunError} = await import('../engine/report/ci.js')
+    options.stderr.write(formatRunError(result.infraError, options.env))
   }
+  if (result.status === 'cancelled') return 130
+  if (result.infraError) return 3
   return result.status === 'succeeded' ? 0 : 1
 }
 

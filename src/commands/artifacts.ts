@@ -1,6 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {OrcaCommand} from '../cli/base.js'
+import {artifactsFlags} from '../cli/flags/artifacts.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
 import {OrcaError} from '../engine/errors.js'
 
 export default class Artifacts extends OrcaCommand {
@@ -23,22 +25,20 @@ Exit codes: 0 written, 2 unknown run or job, 3 content missing or changed.`
     run: Args.string({description: 'run id, unique prefix, or "latest"', required: true}),
   }
 
-  static override flags = {
-    job: Flags.string({description: 'only this job (repeatable)', multiple: true}),
-  }
+  static override flags = oclifFlags(artifactsFlags)
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(Artifacts)
-    const [{loadConfig}, {resolveRunId}, {readRunRecord}, {materialiseRun}] = await Promise.all([
-      import('../engine/config/load.js'),
+    const [{projectConfig}, {resolveRunId}, {readRunRecord}, {materialiseRun}] = await Promise.all([
+      import('../cli/project.js'),
       import('../engine/run/run-id.js'),
       import('../engine/run/store.js'),
       import('../engine/history/artifacts.js'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const config = await projectConfig()
     const id = await resolveRunId(config.runsDir, args.run)
     const record = await readRunRecord(config.runsDir, id)
-    const unknown = (flags.job ?? []).filter((job) => !(job in record.jobs))
+    const unknown = (flags.job ?? []).filter((job) => !Object.hasOwn(record.jobs, job))
     if (unknown.length > 0) {
       throw new OrcaError('usage', `run ${id} has no job ${unknown.map((j) => `"${j}"`).join(', ')}`, {hint: `its jobs: ${Object.keys(record.jobs).join(', ') || 'none'}`})
     }

@@ -1,6 +1,9 @@
-import {Flags} from '@oclif/core'
+import * as path from 'node:path'
 
 import {OrcaCommand} from '../cli/base.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {cleanFlags} from '../cli/flags/clean.js'
+import type {FlagValues} from '../cli/flags/table.js'
 import {parseDuration} from '../engine/duration.js'
 import {OrcaError} from '../engine/errors.js'
 import type {CleanItem, CleanSelection} from '../engine/maintenance/clean.js'
@@ -15,7 +18,7 @@ export default class Clean extends OrcaCommand {
   --runs     recorded runs under the runs directory, all finished ones or those started more than --older-than ago; live runs are never removed
   --cache    every cache entry
 
-Only what orca labelled (orca.managed=true) or wrote under its runs and cache directories is touched. A run counts as alive while its lock says so (see docs/history.md): the containers of a run another orca process is running are never leaks. --dry-run lists what would be removed and removes nothing.
+Only what orca labelled (orca.managed=true) or wrote under its runs and cache directories is touched. Docker resources are those of this project (the folder holding jobs.yml, found as orca run finds it, or the folder of -f FILE; every resource orca creates is labelled with its project) unless --all-projects is given: one engine is often shared by many projects. A run counts as alive while its lock says so (see docs/history.md): the containers of a run another orca process is running are never leaks. --dry-run lists what would be removed and removes nothing.
 
 Exit codes: 0 done, 2 usage error, 3 Docker unreachable or a removal failed.`
 
@@ -23,33 +26,32 @@ Exit codes: 0 done, 2 usage error, 3 Docker unreachable or a removal failed.`
     {description: 'Remove leaked containers after orca was killed', command: '<%= config.bin %> <%= command.id %> --leaks'},
     {description: 'See what would go, without removing anything', command: '<%= config.bin %> <%= command.id %> --leaks --kept --dry-run'},
     {description: 'Remove containers kept for debugging', command: '<%= config.bin %> <%= command.id %> --kept'},
+    {description: "See every project's leaks on this engine, not only this one's", command: '<%= config.bin %> <%= command.id %> --leaks --all-projects --dry-run'},
     {description: 'Forget runs older than a week', command: '<%= config.bin %> <%= command.id %> --runs --older-than 7d'},
     {description: 'Start over: cache, kept containers and every finished run', command: '<%= config.bin %> <%= command.id %> --cache --kept --runs'},
   ]
 
-  static override flags = {
-    leaks: Flags.boolean({description: 'remove leaked containers and networks of dead runs'}),
-    kept: Flags.boolean({description: 'remove containers kept by cleanup policy'}),
-    volumes: Flags.boolean({description: "remove jobs' named volumes"}),
-    runs: Flags.boolean({description: 'remove finished runs (all, or those older than --older-than)'}),
-    'older-than': Flags.string({description: 'with --runs: only runs started longer ago than this, e.g. 7d, 12h', dependsOn: ['runs']}),
-    cache: Flags.boolean({description: 'remove every cache entry'}),
-    'dry-run': Flags.boolean({description: 'list what would be removed, remove nothing'}),
-  }
+  static override flags = oclifFlags(cleanFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(Clean)
     const selection = parseSelection(flags)
-    const dryRun = flags['dry-run']
-    const [{loadConfig}, {cleanTasks}, {Listr}] = await Promise.all([
+    const dryRun = flags['dry-run'] === true
+    const [{locateProject}, {loadConfig}, {cleanTasks}, {projectIdentity}, {Listr}] = await Promise.all([
+      import('../cli/project.js'),
       import('../engine/config/load.js'),
       import('../engine/maintenance/clean.js'),
+      import('../engine/project-identity.js'),
       import('listr2'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const project = locateProject({cwd: process.cwd(), file: flags.file, stderr: process.stderr, needsJobsFile: false})
+    const config = await loadConfig({cwd: project.cwd, projectDir: project.projectDir, env: process.env})
+    // The project a run labels its resources with is the folder of its jobs file (Pipeline.projectDir).
+    const projectDir = path.dirname(path.resolve(project.cwd, project.file))
     const tasks = cleanTasks(selection, {
       runsDir: config.runsDir,
       cacheDir: config.cacheDir,
+      scope: flags['all-projects'] ? {allProjects: true} : {projectId: projectIdentity(projectDir).id},
       docker: async () => {
         const {connectDocker} = await import('../engine/executor/docker/connect.js')
         return connectDocker({host: config.docker.host, env: process.env})
@@ -80,7 +82,7 @@ Exit codes: 0 done, 2 usage error, 3 Docker unreachable or a removal failed.`
   }
 }
 
-function parseSelection(flags: {leaks: boolean; kept: boolean; volumes: boolean; runs: boolean; 'older-than'?: string; cache: boolean}): CleanSelection {
+function parseSelection(flags: FlagValues<typeof cleanFlags>): CleanSelection {
   let olderThanMs = 0
   if (flags['older-than'] !== undefined) {
     const parsed = parseDuration(flags['older-than'])
@@ -88,13 +90,17 @@ function parseSelection(flags: {leaks: boolean; kept: boolean; volumes: boolean;
     olderThanMs = parsed
   }
   const selection: CleanSelection = {
-    leaks: flags.leaks,
-    kept: flags.kept,
-    volumes: flags.volumes,
-    cache: flags.cache,
+    leaks: flags.leaks === true,
+    kept: flags.kept === true,
+    volumes: flags.volumes === true,
+    cache: flags.cache === true,
     ...(flags.runs ? {runs: {olderThanMs}} : {}),
   }
   // Nothing asked for: leaks are the one thing always safe to remove.
   if (!flags.leaks && !flags.kept && !flags.volumes && !flags.runs && !flags.cache) selection.leaks = true
+  // Runs and the cache live in this project's folders whatever the flag says: refuse to pretend otherwise.
+  if (flags['all-projects'] && !selection.leaks && !selection.kept && !selection.volumes) {
+    throw new OrcaError('usage', '--all-projects applies to --leaks, --kept and --volumes (runs and the cache belong to the runs and cache directories of this project)')
+  }
   return selection
 }

@@ -1,6 +1,6 @@
-import {Flags} from '@oclif/core'
-
 import {OrcaCommand} from '../cli/base.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {initFlags} from '../cli/flags/init.js'
 
 export default class Init extends OrcaCommand {
   static override summary = 'Write a starter jobs.yml and orca.config.yml for the project in this folder.'
@@ -22,26 +22,17 @@ Exit codes: 0 files written, 2 a file exists, not a git repository (--pre-commit
     {description: 'Start over, replacing the files written before', command: '<%= config.bin %> <%= command.id %> --force'},
   ]
 
-  static override flags = {
-    ci: Flags.string({description: 'also write a CI configuration running orca', options: ['github', 'gitlab'], multiple: true}),
-    'pre-commit': Flags.boolean({description: 'also install a git pre-commit hook running orca'}),
-    target: Flags.string({description: 'job the CI file and the hook run (default: ci)', multiple: true}),
-    image: Flags.string({description: 'image of every generated job instead of the default for the project kind'}),
-    kind: Flags.string({description: 'kind of project, instead of detecting it', options: ['node', 'python', 'go', 'rust', 'make', 'generic']}),
-    file: Flags.string({char: 'f', description: 'pipeline file to write', default: 'jobs.yml'}),
-    force: Flags.boolean({description: 'overwrite files that exist'}),
-  }
+  static override flags = oclifFlags(initFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(Init)
     const {initProject} = await import('../engine/init/init.js')
-    type Options = Parameters<typeof initProject>[0]
     const result = await initProject({
       dir: process.cwd(),
       force: flags.force,
-      kind: flags.kind as Options['kind'],
+      kind: flags.kind,
       image: flags.image,
-      ci: flags.ci as Options['ci'],
+      ci: flags.ci,
       preCommit: flags['pre-commit'],
       targets: flags.target,
       jobsFile: flags.file,

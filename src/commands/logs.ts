@@ -1,6 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {OrcaCommand} from '../cli/base.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {logsFlags} from '../cli/flags/logs.js'
 import {OrcaError} from '../engine/errors.js'
 import type {OrcaEvent} from '../engine/run/events.js'
 
@@ -26,25 +28,21 @@ Exit codes: 0 printed, 2 unknown run or job, or usage error.`
     run: Args.string({description: 'run id, unique prefix, or "latest"', required: true}),
   }
 
-  static override flags = {
-    job: Flags.string({description: 'only this job'}),
-    follow: Flags.boolean({char: 'f', description: 'keep printing until the run finishes'}),
-    json: Flags.boolean({description: 'print events as NDJSON instead of log text'}),
-  }
+  static override flags = oclifFlags(logsFlags)
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(Logs)
-    const [{loadConfig}, {resolveRunId}, {readEvents, readRunRecord}, {followRun, LogPrinter}] = await Promise.all([
-      import('../engine/config/load.js'),
+    const [{projectConfig}, {resolveRunId}, {readEvents, readRunRecord}, {followRun, LogPrinter}] = await Promise.all([
+      import('../cli/project.js'),
       import('../engine/run/run-id.js'),
       import('../engine/run/store.js'),
       import('../engine/history/logs.js'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const config = await projectConfig()
     const id = await resolveRunId(config.runsDir, args.run)
     if (flags.job !== undefined) {
       const record = await readRunRecord(config.runsDir, id)
-      if (!(flags.job in record.jobs)) {
+      if (!Object.hasOwn(record.jobs, flags.job)) {
         throw new OrcaError('usage', `run ${id} has no job "${flags.job}"`, {hint: `its jobs: ${Object.keys(record.jobs).join(', ') || 'none'}`})
       }
     }

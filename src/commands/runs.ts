@@ -1,8 +1,6 @@
-import {Flags} from '@oclif/core'
-
 import {OrcaCommand} from '../cli/base.js'
-
-const STATUSES = ['running', 'succeeded', 'failed', 'timed_out', 'cancelled', 'abandoned'] as const
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {runsFlags} from '../cli/flags/runs.js'
 
 export default class Runs extends OrcaCommand {
   static override summary = 'List past runs, newest first.'
@@ -18,20 +16,16 @@ Exit codes: 0 listed (also when there are no runs), 2 usage or configuration err
     {description: 'Run records as JSON, e.g. for jq', command: "<%= config.bin %> <%= command.id %> --json | jq -r '.[0].id'"},
   ]
 
-  static override flags = {
-    limit: Flags.integer({char: 'n', description: 'show at most this many runs', default: 20, min: 1}),
-    status: Flags.string({description: 'only runs with this status', options: [...STATUSES]}),
-    json: Flags.boolean({description: 'print the run records as a JSON array'}),
-  }
+  static override flags = oclifFlags(runsFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(Runs)
-    const [{loadConfig}, {inspectRuns}, {formatRunsTable}] = await Promise.all([
-      import('../engine/config/load.js'),
+    const [{projectConfig}, {inspectRuns}, {formatRunsTable}] = await Promise.all([
+      import('../cli/project.js'),
       import('../engine/history/abandon.js'),
       import('../engine/history/format.js'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const config = await projectConfig()
     const records = (await inspectRuns(config.runsDir)).filter((r) => flags.status === undefined || r.status === flags.status).slice(0, flags.limit)
     process.stdout.write(flags.json ? JSON.stringify(records, null, 2) + '\n' : formatRunsTable(records))
   }

@@ -1,13 +1,13 @@
-import {Flags} from '@oclif/core'
-
 import {OrcaCommand} from '../cli/base.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {serveFlags} from '../cli/flags/serve.js'
 
 export default class Serve extends OrcaCommand {
   static override summary = 'Serve the engine over HTTP: start runs, stream their events, fetch logs and artifacts.'
 
   static override description = `Serves the project in the working directory under /v1 (see docs/serve.md; the OpenAPI document is at /v1/openapi.json). Runs started over HTTP execute in this process through the same engine and run directory as \`orca run\`: they show up in \`orca runs\`, and runs of other processes can be read and followed here. At most --max-runs runs execute at once; later ones are recorded and wait their turn.
 
-Listens on 127.0.0.1 by default. Listening on any other address needs a token (--token or ORCA_TOKEN), checked as "Authorization: Bearer <token>" on every /v1 route. SIGTERM or Ctrl-C stops accepting requests, cancels live runs (or lets them finish with --on-shutdown finish), waits until they are recorded, and exits 0; a second signal kills their containers without grace.
+Listens on 127.0.0.1 by default. Listening on any other address needs a token (--token or ORCA_TOKEN), checked as "Authorization: Bearer <token>" on every route but /healthz. Runs can be started only from the pipeline files serve.pipelines allows (default jobs.yml). SIGTERM or Ctrl-C stops accepting requests, cancels live runs (or lets them finish with --on-shutdown finish), waits until they are recorded, and exits 0; a second signal kills their containers without grace.
 
 Exit codes: 0 stopped by a signal, 2 usage or configuration error (e.g. a non-loopback address without a token, port in use).`
 
@@ -18,14 +18,7 @@ Exit codes: 0 stopped by a signal, 2 usage or configuration error (e.g. a non-lo
     {description: 'Start a run with curl', command: 'curl -X POST -H "content-type: application/json" -d \'{"targets":["build"]}\' http://127.0.0.1:7070/v1/runs'},
   ]
 
-  static override flags = {
-    host: Flags.string({description: 'address to listen on (default: config serve.host, else 127.0.0.1)'}),
-    port: Flags.integer({description: 'port to listen on, 0 for any free one (default: config serve.port, else 7070)', min: 0, max: 65535}),
-    token: Flags.string({description: 'bearer token required on every /v1 route (default: ORCA_TOKEN)'}),
-    'max-runs': Flags.integer({description: 'runs executing at once; more wait in a queue', min: 1, default: 2}),
-    'on-shutdown': Flags.string({description: 'what SIGTERM does to live runs', options: ['cancel', 'finish'], default: 'cancel'}),
-    'allow-host': Flags.string({description: 'another Host header to answer to, e.g. a reverse proxy name with its port (repeatable)', multiple: true}),
-  }
+  static override flags = oclifFlags(serveFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(Serve)
@@ -37,11 +30,11 @@ Exit codes: 0 stopped by a signal, 2 usage or configuration error (e.g. a non-lo
       config,
       env: process.env,
       orcaVersion: this.config.version,
-      token: flags.token ?? (process.env.ORCA_TOKEN || undefined),
+      token: flags.token,
       host: config.serve.host,
       port: config.serve.port,
       maxRunningRuns: flags['max-runs'],
-      onShutdown: flags['on-shutdown'] as 'cancel' | 'finish',
+      onShutdown: flags['on-shutdown'],
       allowedHosts: flags['allow-host'] ?? [],
       stdout: process.stdout,
       stderr: process.stderr,

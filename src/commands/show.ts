@@ -1,6 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {OrcaCommand} from '../cli/base.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {showFlags} from '../cli/flags/show.js'
 
 export default class Show extends OrcaCommand {
   static override summary = 'Show one run: its jobs, states, durations, cache use, artifacts and a timeline.'
@@ -23,21 +25,18 @@ Exit codes: 0 shown, 2 unknown run or usage error.`
     run: Args.string({description: 'run id, unique prefix, or "latest"', required: true}),
   }
 
-  static override flags = {
-    json: Flags.boolean({description: 'print the run record as JSON'}),
-    artifacts: Flags.boolean({description: 'list every artifact file of every job (by default, the first 10 of each)'}),
-  }
+  static override flags = oclifFlags(showFlags)
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(Show)
-    const [{loadConfig}, {resolveRunId}, {inspectRun}, {formatRunDetails}, {readJobArtifacts}] = await Promise.all([
-      import('../engine/config/load.js'),
+    const [{projectConfig}, {resolveRunId}, {inspectRun}, {formatRunDetails}, {readJobArtifacts}] = await Promise.all([
+      import('../cli/project.js'),
       import('../engine/run/run-id.js'),
       import('../engine/history/abandon.js'),
       import('../engine/history/format.js'),
       import('../engine/history/artifacts.js'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const config = await projectConfig()
     const id = await resolveRunId(config.runsDir, args.run)
     const record = await inspectRun(config.runsDir, id)
     if (flags.json) {

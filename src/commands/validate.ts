@@ -1,6 +1,6 @@
-import {Flags} from '@oclif/core'
-
 import {OrcaCommand} from '../cli/base.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {validateFlags} from '../cli/flags/validate.js'
 
 export default class Validate extends OrcaCommand {
   static override summary = 'Check jobs.yml and the configuration, printing every problem with its position.'
@@ -16,19 +16,21 @@ Exit codes: 0 valid, 2 invalid.`
     {description: 'Check with a default image from the environment', command: 'ORCA_DEFAULT_IMAGE=busybox:1.36 <%= config.bin %> <%= command.id %>'},
   ]
 
-  static override flags = {
-    file: Flags.string({char: 'f', description: 'pipeline file', default: 'jobs.yml'}),
-  }
+  static override flags = oclifFlags(validateFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(Validate)
-    const cwd = process.cwd()
-    const [{loadConfig}, {loadPipeline}] = await Promise.all([import('../engine/config/load.js'), import('../engine/pipeline/load.js')])
-    const config = await loadConfig({cwd, env: process.env})
-    const pipeline = await loadPipeline(flags.file, {cwd, defaults: config.defaults})
+    const [{locateProject}, {loadConfig}, {loadPipeline}] = await Promise.all([
+      import('../cli/project.js'),
+      import('../engine/config/load.js'),
+      import('../engine/pipeline/load.js'),
+    ])
+    const {cwd, projectDir, file} = locateProject({cwd: process.cwd(), file: flags.file, stderr: process.stderr, needsJobsFile: true})
+    const config = await loadConfig({cwd, projectDir, env: process.env})
+    const pipeline = await loadPipeline(file, {cwd, defaults: config.defaults})
     const jobs = pipeline.jobs.size
     const edges = [...pipeline.jobs.values()].reduce((sum, job) => sum + job.needs.length, 0)
-    process.stdout.write(`${flags.file}: ${plural(jobs, 'job')}, ${plural(edges, 'edge')}, valid\n`)
+    process.stdout.write(`${file}: ${plural(jobs, 'job')}, ${plural(edges, 'edge')}, valid\n`)
   }
 }
 

@@ -2,8 +2,8 @@ import type {PastDurations} from '../engine/report/history.js'
 import {summaryDetail} from '../engine/report/plain.js'
 import {OutputTail} from '../engine/report/tail.js'
 import type {CacheUse, JobStatus, OrcaEvent, RunStatus} from '../engine/run/events.js'
-import {foldEvent} from '../engine/run/record.js'
-import type {ErrorRecord, RunRecord} from '../engine/run/record.js'
+import {foldEvent, jobRecordOf} from '../engine/run/record.js'
+import type {RunRecord} from '../engine/run/record.js'
 
 /** Lines kept per job: enough for the live tail and for a failure's last lines. */
 export const TAIL_LINES = 12
@@ -48,7 +48,6 @@ export interface ViewSnapshot {
   etaMs?: number
   /** 0: not asked; 1: cancelling; 2: forcing. */
   cancelling: number
-  error: ErrorRecord | null
 }
 
 const SETTLED: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped', 'cached'])
@@ -72,7 +71,7 @@ export class ViewModel {
         let tail = this.tails.get(event.job)
         if (tail === undefined) this.tails.set(event.job, (tail = new OutputTail(TAIL_LINES)))
         tail.push(event.text)
-        if (this.record?.jobs[event.job]?.cache === 'hit') this.replayed.add(event.job)
+        if (jobRecordOf(this.record, event.job)?.cache === 'hit') this.replayed.add(event.job)
         return
       }
       case 'image.pull': {
@@ -94,7 +93,7 @@ export class ViewModel {
   snapshot(now: number): ViewSnapshot {
     const record = this.record
     if (record === undefined) {
-      return {runId: '', status: 'running', jobs: [], pulls: [], done: 0, total: 0, elapsedMs: 0, cancelling: this.cancelling, error: null}
+      return {runId: '', status: 'running', jobs: [], pulls: [], done: 0, total: 0, elapsedMs: 0, cancelling: this.cancelling}
     }
     const jobs: JobView[] = Object.entries(record.jobs).map(([name, job]) => {
       const started = job.startedAt === null ? null : Date.parse(job.startedAt)
@@ -109,7 +108,7 @@ export class ViewModel {
         elapsedMs: job.durationMs ?? (job.status === 'running' && started !== null ? Math.max(0, now - started) : null),
         estimateMs: this.past.jobMs.get(name) ?? null,
         lines: this.tails.get(name)?.last() ?? [],
-        detail: summaryDetail(job),
+        detail: summaryDetail(job, record.error?.message),
         warnings: job.warnings.map((w) => w.message),
       }
     })
@@ -124,7 +123,6 @@ export class ViewModel {
       total: jobs.length,
       elapsedMs,
       cancelling: this.cancelling,
-      error: record.error,
     }
     if (this.past.runMs !== undefined && record.status === 'running') snapshot.etaMs = Math.max(0, this.past.runMs - elapsedMs)
     return snapshot

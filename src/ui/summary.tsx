@@ -34,7 +34,6 @@ export function RunSummary({snapshot, columns}: {snapshot: ViewSnapshot; columns
       <Text wrap="truncate">
         {totals(snapshot.jobs)}; <Text color={colour}>{icon} run {statusText(snapshot.status)} in {formatDuration(snapshot.elapsedMs)}</Text>
       </Text>
-      {snapshot.error ? <Text color="red">error: {snapshot.error.message}</Text> : null}
     </Box>
   )
 }

@@ -37,4 +37,25 @@ describe('docs/cli.md', () => {
     expect(page).not.toContain('hidden')
     expect(page.indexOf('orca cache ls')).toBeLessThan(page.indexOf('## `orca run`'))
   })
+
+  it("names a flag's value as help does and says which variable it comes from", () => {
+    const flags = {
+      junit: {name: 'junit', type: 'option', description: 'write a report to FILE', helpValue: 'FILE'},
+      token: {name: 'token', type: 'option', description: 'a bearer token', env: 'ORCA_TOKEN'},
+    }
+    const page = cliReference({commands: {serve: {id: 'serve', summary: 'Serve.', args: {}, flags}}})
+    expect(page).toContain('| `--junit=FILE` | write a report to FILE |')
+    expect(page).toContain('| `--token=VALUE` | a bearer token; from `ORCA_TOKEN` when not given |')
+  })
+
+  it('says a flag is repeatable once, whether or not its description already does', () => {
+    const flags = {
+      env: {name: 'env', type: 'option', multiple: true, description: 'set a variable (KEY=VALUE, repeatable)'},
+      target: {name: 'target', type: 'option', multiple: true, description: 'job to run'},
+    }
+    const page = cliReference({commands: {run: {id: 'run', summary: 'Run.', args: {}, flags}}})
+    expect(page).toContain('| `--env=VALUE` | set a variable (KEY=VALUE, repeatable) |')
+    expect(page).toContain('| `--target=VALUE` | job to run; repeatable |')
+    expect(page.match(/repeatable/g)).toHaveLength(2)
+  })
 })

@@ -4,6 +4,7 @@ import {join, relative} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
+import {CACHE_FORMAT} from '../../src/engine/cache/format.js'
 import {orca, projectsPerTest, readJson, readLines, removeRunContainers} from './cli.js'
 
 type Warning = {kind: string; message: string; path: string | null; target: string | null}
@@ -28,7 +29,7 @@ async function run(dir: string, env: NodeJS.ProcessEnv = {}, runsDir = join(dir,
 }
 
 const sha256 = (bytes: string | Buffer): string => createHash('sha256').update(bytes).digest('hex')
-const blobOf = (dir: string, digest: string, executable = false): string => join(dir, '.orca/cache/v3/blobs', digest.slice(0, 2), executable ? `${digest}-x` : digest)
+const blobOf = (dir: string, digest: string, executable = false): string => join(dir, `.orca/cache/v${CACHE_FORMAT}/blobs`, digest.slice(0, 2), executable ? `${digest}-x` : digest)
 
 /** Every path under dir with what it is: a file's bytes digest and mode, a link's target. */
 function tree(dir: string): Record<string, string> {

@@ -6,6 +6,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
+import {CACHE_FORMAT} from '../../src/engine/cache/format.js'
 import {orca, readJson, runDirs, projectsPerTest} from './cli.js'
 
 type JobRecord = {status: string; key: string | null; cache: string | null; cachedFrom: string | null; artifacts: {count: number; manifest: string | null} | null}
@@ -149,7 +150,7 @@ jobs:
     await run(dir, ['other'])
     // Same size, other bytes: only the digest tells.
     const digest = createHash('sha256').update('o\n').digest('hex')
-    const blob = join(dir, '.orca/cache/v3/blobs', digest.slice(0, 2), digest)
+    const blob = join(dir, `.orca/cache/v${CACHE_FORMAT}/blobs`, digest.slice(0, 2), digest)
     chmodSync(blob, 0o644)
     writeFileSync(blob, 'x\n')
 
@@ -171,9 +172,9 @@ jobs:
     const dir = project({'src/words.txt': 'b\na\nc\n', 'other/o.txt': 'o\n', 'jobs.yml': PIPELINE})
     const [a, b] = await Promise.all([orca(['run', '--output', 'plain'], {cwd: dir}), orca(['run', '--output', 'plain'], {cwd: dir})])
     expect([a.code, b.code]).toEqual([0, 0])
-    const entries = readdirSync(join(dir, '.orca/cache/v3/entries')).flatMap((shard) => readdirSync(join(dir, '.orca/cache/v3/entries', shard)))
+    const entries = readdirSync(join(dir, `.orca/cache/v${CACHE_FORMAT}/entries`)).flatMap((shard) => readdirSync(join(dir, `.orca/cache/v${CACHE_FORMAT}/entries`, shard)))
     expect(entries).toHaveLength(4)
-    expect(readdirSync(join(dir, '.orca/cache/v3/tmp'))).toEqual([])
+    expect(readdirSync(join(dir, `.orca/cache/v${CACHE_FORMAT}/tmp`))).toEqual([])
     expect(statuses(await run(dir))).toEqual({prepare: 'cached', count: 'cached', other: 'cached', all: 'cached'})
 
     const listed = await orca(['cache', 'ls'], {cwd: dir})

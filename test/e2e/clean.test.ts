@@ -1,9 +1,10 @@
 import {execFileSync} from 'node:child_process'
-import {basename} from 'node:path'
+import {realpathSync} from 'node:fs'
+import {basename, join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {containers, makeProject, orca, readJson, removeRunContainers, runDirs} from './cli.js'
+import {containers, makeProject, orca, readJson, removeProjectResources, removeRunContainers, runDirs} from './cli.js'
 import {startLiveRun} from './history-helpers.js'
 
 const PIPELINE = `version: 1
@@ -17,31 +18,50 @@ jobs:
 `
 
 const projects: Array<{dir: string; cleanup: () => void}> = []
+/** Project folders of the tests (a pipeline in a subfolder is a project of its own), for the cleanup after each. */
+const projectDirs: string[] = []
 afterEach(() => {
+  for (const dir of projectDirs.splice(0)) removeProjectResources(dir)
   for (const p of projects.splice(0)) {
     for (const run of runDirs(p.dir)) removeRunContainers(basename(run))
     p.cleanup()
   }
 })
 
+function newProject(files: Record<string, string>): string {
+  const p = makeProject(files)
+  projects.push(p)
+  projectDirs.push(p.dir)
+  return p.dir
+}
+
+/** Runs a job that sleeps and SIGKILLs orca under it: the job's container is left behind, a leak. Returns its run id. */
+async function leak(dir: string, extraArgs: string[] = []): Promise<string> {
+  const killed = await startLiveRun(dir, ['run', 'sleeper', '--output', 'plain', ...extraArgs])
+  killed.child.kill('SIGKILL')
+  expect((await killed.done).signal).toBe('SIGKILL')
+  expect(containers(`orca.run=${killed.runId}`)).toHaveLength(1)
+  return killed.runId
+}
+
+const volumes = (projectDir: string): string[] =>
+  execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=orca.project-dir=${realpathSync(projectDir)}`], {encoding: 'utf8'})
+    .split('\n')
+    .filter(Boolean)
+
 const images = (runId: string): string[] =>
   execFileSync('docker', ['images', '-q', '--filter', `label=orca.run=${runId}`], {encoding: 'utf8'}).split('\n').filter(Boolean)
 
 describe('orca clean (real engine)', () => {
   it('removes the container a SIGKILLed run leaked, never a live run’s or a kept one, and --kept removes the kept', async () => {
-    const p = makeProject({'jobs.yml': PIPELINE})
-    projects.push(p)
-    const dir = p.dir
+    const dir = newProject({'jobs.yml': PIPELINE})
 
     const kept = await orca(['run', 'keeper', '--output', 'plain'], {cwd: dir})
     expect(kept.code).toBe(0)
     const keptRun = basename(runDirs(dir).at(-1)!)
     expect(containers(`orca.run=${keptRun}`)).toHaveLength(1)
 
-    const killed = await startLiveRun(dir, ['run', 'sleeper', '--output', 'plain'])
-    killed.child.kill('SIGKILL')
-    expect((await killed.done).signal).toBe('SIGKILL')
-    expect(containers(`orca.run=${killed.runId}`)).toHaveLength(1)
+    const killed = {runId: await leak(dir)}
 
     // Recorded as abandoned on the next look.
     const runs = await orca(['runs'], {cwd: dir})
@@ -73,6 +93,81 @@ describe('orca clean (real engine)', () => {
     expect(keptClean.stdout).toContain(`removed container orca-${keptRun}-keeper`)
     expect(containers(`orca.run=${keptRun}`)).toHaveLength(0)
     expect(images(keptRun)).toHaveLength(0)
+  })
+
+  it("acts on this project's leaks only; --all-projects widens it to every project's on the engine", async () => {
+    const one = newProject({'jobs.yml': PIPELINE})
+    const two = newProject({'jobs.yml': PIPELINE})
+    const leakOfOne = await leak(one)
+    const leakOfTwo = await leak(two)
+
+    const cleaned = await orca(['clean', '--leaks'], {cwd: one})
+    expect(cleaned.code).toBe(0)
+    expect(cleaned.stdout).toContain(`removed container orca-${leakOfOne}-sleeper`)
+    expect(cleaned.stdout).not.toContain(leakOfTwo)
+    expect(containers(`orca.run=${leakOfOne}`)).toHaveLength(0)
+    expect(containers(`orca.run=${leakOfTwo}`)).toHaveLength(1)
+
+    // The engine is shared with other people's projects: --all-projects is only looked at here (--dry-run).
+    const wide = await orca(['clean', '--leaks', '--all-projects', '--dry-run'], {cwd: one})
+    expect(wide.code).toBe(0)
+    expect(wide.stdout).toContain(`would remove container orca-${leakOfTwo}-sleeper (run ${leakOfTwo}, job sleeper; project ${realpathSync(two)})`)
+    expect(containers(`orca.run=${leakOfTwo}`)).toHaveLength(1)
+
+    const theirs = await orca(['clean'], {cwd: two})
+    expect(theirs.code).toBe(0)
+    expect(theirs.stdout).toContain(`removed container orca-${leakOfTwo}-sleeper`)
+    expect(containers(`orca.run=${leakOfTwo}`)).toHaveLength(0)
+  })
+
+  it('takes the project from -f, or finds it from a subfolder as orca run does', async () => {
+    const dir = newProject({'ci/jobs.yml': PIPELINE, 'ci/deeper/notes.txt': 'a subfolder\n'})
+    projectDirs.push(join(dir, 'ci'))
+    const first = await leak(dir, ['-f', 'ci/jobs.yml'])
+    // The folder above holds no jobs.yml: it is another project, and the leak is not its own.
+    const here = await orca(['clean', '--leaks'], {cwd: dir})
+    expect(here.stdout).not.toContain(first)
+    expect(containers(`orca.run=${first}`)).toHaveLength(1)
+    const named = await orca(['clean', '--leaks', '-f', 'ci/jobs.yml'], {cwd: dir})
+    expect(named.code).toBe(0)
+    expect(named.stdout).toContain(`removed container orca-${first}-sleeper`)
+    expect(containers(`orca.run=${first}`)).toHaveLength(0)
+
+    const second = await leak(join(dir, 'ci'))
+    const found = await orca(['clean', '--leaks'], {cwd: join(dir, 'ci/deeper')})
+    expect(found.code).toBe(0)
+    expect(found.stdout).toContain(`removed container orca-${second}-sleeper`)
+    expect(containers(`orca.run=${second}`)).toHaveLength(0)
+  })
+
+  it("removes this project's named volumes only, and refuses --all-projects without a Docker task", async () => {
+    const withVolume = `version: 1
+image: busybox:1.36
+jobs:
+  fill:
+    cache: false
+    volumes: {deps: /deps}
+    steps: ["echo filled > /deps/marker"]
+`
+    const one = newProject({'jobs.yml': withVolume})
+    const two = newProject({'jobs.yml': withVolume})
+    for (const dir of [one, two]) expect((await orca(['run', '--output', 'plain'], {cwd: dir})).code).toBe(0)
+    expect(volumes(one)).toHaveLength(1)
+    expect(volumes(two)).toHaveLength(1)
+    expect(volumes(one)).not.toEqual(volumes(two))
+
+    const [mine] = volumes(one)
+    const [theirs] = volumes(two)
+    const cleaned = await orca(['clean', '--volumes'], {cwd: one})
+    expect(cleaned.code).toBe(0)
+    expect(cleaned.stdout).toContain(`removed volume ${mine} (volumes: deps)`)
+    expect(cleaned.stdout).not.toContain(theirs)
+    expect(volumes(one)).toEqual([])
+    expect(volumes(two)).toEqual([theirs])
+
+    const refused = await orca(['clean', '--runs', '--all-projects'], {cwd: one})
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('--all-projects applies to --leaks, --kept and --volumes')
   })
 
   it('removes finished runs older than a duration and never a live one; rejects a bad duration', async () => {

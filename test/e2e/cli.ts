@@ -1,5 +1,5 @@
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -23,12 +23,20 @@ export interface CliOptions {
   onSpawn?: (child: ChildProcess) => void
 }
 
+/** Neither CI flavour nor colour unless a test asks: the suite itself may run in a CI. */
+export const NEUTRAL_ENV = {CI: undefined, GITHUB_ACTIONS: undefined, GITLAB_CI: undefined, GITHUB_STEP_SUMMARY: undefined}
+
 /** Runs `orca ARGS` in a child process and collects its exit code and output. */
 export function orca(args: string[], options: CliOptions): Promise<CliResult> {
+  return runProgram(process.execPath, [ORCA_BIN, ...args], {...options, env: {NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env}})
+}
+
+/** Runs a program in a child process (environment: this process's, then `options.env`) and collects its exit code and output. */
+export function runProgram(file: string, args: string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [ORCA_BIN, ...args], {
+    const child = spawn(file, args, {
       cwd: options.cwd,
-      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env},
+      env: {...process.env, ...options.env},
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
@@ -91,15 +99,38 @@ export function removeRunContainers(runId: string): void {
   if (images.length > 0) execFileSync('docker', ['rmi', '-f', ...new Set(images)], {stdio: 'ignore'})
 }
 
+/** Lines of `docker ARGS`, empty ones dropped. */
+function dockerLines(...args: string[]): string[] {
+  return execFileSync('docker', args, {encoding: 'utf8'}).split('\n').filter(Boolean)
+}
+
+/**
+ * Removes every Docker resource orca labelled with this project folder (`orca.project-dir`):
+ * containers, kept containers' images, named volumes, networks. Nothing of another project.
+ */
+export function removeProjectResources(projectDir: string): void {
+  const label = `label=orca.project-dir=${realpathSync(projectDir)}`
+  const ids = dockerLines('ps', '-aq', '--filter', label)
+  if (ids.length > 0) execFileSync('docker', ['rm', '-f', '-v', ...ids], {stdio: 'ignore'})
+  const images = dockerLines('images', '-q', '--filter', label)
+  if (images.length > 0) execFileSync('docker', ['rmi', '-f', ...new Set(images)], {stdio: 'ignore'})
+  const volumes = dockerLines('volume', 'ls', '-q', '--filter', label)
+  if (volumes.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...volumes], {stdio: 'ignore'})
+  const networks = dockerLines('network', 'ls', '-q', '--filter', label)
+  if (networks.length > 0) execFileSync('docker', ['network', 'rm', ...networks], {stdio: 'ignore'})
+}
+
 /**
  * Throwaway projects for the tests of one file: `project(files)` makes one; after each test, every
- * project made is removed along with the containers (and kept containers' images) of its runs.
+ * project made is removed along with the containers (and kept containers' images) of its runs and
+ * every other resource labelled with the project.
  */
 export function projectsPerTest(): (files: Record<string, string>) => string {
   const made: Array<{dir: string; cleanup: () => void}> = []
   afterEach(() => {
     for (const p of made.splice(0)) {
       for (const run of runDirs(p.dir)) removeRunContainers(basename(run))
+      removeProjectResources(p.dir)
       p.cleanup()
     }
   })

@@ -1,8 +1,11 @@
+import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 
-import {describe, expect, it} from 'vitest'
+import {describe, expect, it, onTestFinished} from 'vitest'
 
 import {containers, orca, readJson, readLines, runDirs, projectsPerTest} from './cli.js'
 import {schemaValidator} from '../helpers/schemas.js'
@@ -135,6 +138,75 @@ jobs:
     expect(result.stdout).toContain('sibling done')
   })
 
+  it('stops a multi-line step at its first failing command: the job fails and the later lines do not run', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  build:
+    cache: false
+    steps:
+      - name: compile
+        run: |
+          echo compiling
+          false
+          echo built > built.txt
+          echo after-the-failure
+      - echo next-step
+    artifacts: ["built.txt"]
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(result.code).toBe(1)
+    const {dir: run, record} = lastRun(dir)
+    expect(record.jobs.build!.status).toBe('failed')
+    expect(record.jobs.build!.steps.map((s) => [s.name, s.status, s.exitCode])).toEqual([
+      ['compile', 'failed', 1],
+      ['echo next-step', 'skipped', null],
+    ])
+    const log = readFileSync(join(run, 'logs/build.log'), 'utf8')
+    expect(log).toContain('compiling')
+    expect(log).not.toContain('after-the-failure')
+    expect(result.stdout).not.toContain('after-the-failure')
+    expect(result.stdout).not.toContain('next-step\n')
+  })
+
+  it('ends a step that leaves a background process holding its output with its shell; later output goes to the step then running', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  server:
+    cache: false
+    steps:
+      - name: start
+        run: |
+          sleep 30 &
+          (sleep 1; echo server-says-hello) &
+          echo started
+      - name: use
+        run: sleep 3; echo used
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(result.code).toBe(0)
+    const {dir: run, record, events} = lastRun(dir)
+    expect(record.jobs.server!.steps.map((s) => [s.name, s.status])).toEqual([
+      ['start', 'succeeded'],
+      ['use', 'succeeded'],
+    ])
+    // The background line comes 1 s after the first step's shell exits, while the second step sleeps.
+    // Held open by its background processes (Docker keeps an exec's output 2 s), the first step would own it.
+    const output = (step: number): string =>
+      events
+        .filter((e) => e.type === 'step.output' && e.step === step)
+        .map((e) => String(e.text))
+        .join('')
+    expect(output(0)).toBe('started\n')
+    expect(output(1)).toBe('server-says-hello\nused\n')
+    expect(readFileSync(join(run, 'logs/server.log'), 'utf8')).toMatch(/started\n[^]*server-says-hello\nused\n/)
+  })
+
   it('lets a job succeed past an allow_failure step and records the step failure', async () => {
     const dir = project({
       'jobs.yml': `version: 1
@@ -211,6 +283,29 @@ jobs:
     for (const text of everything) expect(text).not.toContain(secret)
     expect(result.stdout).toContain('token=***')
     expect(readFileSync(join(run.dir, 'logs/leaky.log'), 'utf8')).toContain('again ***')
+  })
+
+  it('masks a multi-line secret whole and line by line, in stdout, logs and events', async () => {
+    const lines = ['-----BEGIN TEST KEY-----', 'bm90IGEgcmVhbCBrZXksIGJ1dCBpdCBwbGF5cyBvbmUgb24gdGVsZXZpc2lvbg', 'c2Vjb25kIGxpbmUgb2YgdGhlIGtleQ', '-----END TEST KEY-----']
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  deploy:
+    secrets: [DEPLOY_KEY]
+    steps:
+      - printf '%s\\n' "$DEPLOY_KEY"
+      - echo "second line alone - $(echo "$DEPLOY_KEY" | sed -n 2p) - done"
+`,
+    })
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir, env: {DEPLOY_KEY: `${lines.join('\n')}\n`}})
+    expect(result.code).toBe(0)
+    const run = lastRun(dir)
+    const log = readFileSync(join(run.dir, 'logs/deploy.log'), 'utf8')
+    for (const text of [result.stdout, log, readFileSync(join(run.dir, 'events.jsonl'), 'utf8')]) {
+      for (const line of lines) expect(text).not.toContain(line)
+    }
+    expect(log).toContain('second line alone - *** - done')
   })
 
   it('refuses to start when a secret is missing, writing no run record', async () => {
@@ -302,6 +397,112 @@ jobs:
     expect(unreachable.code).toBe(3)
     expect(unreachable.stderr).toContain('unix:///nonexistent/docker.sock')
     expect(unreachable.stderr).not.toContain('    at ')
+  })
+
+  it('refuses an image reference Docker would refuse with exit 2 and its position, before any run or request', async () => {
+    // Stands where a crafted name used to send the engine's redirect: it must hear nothing.
+    const requests: string[] = []
+    const server = createServer((request, response) => {
+      requests.push(request.url ?? '')
+      response.end('{}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const {port} = server.address() as AddressInfo
+      for (const image of ['foo//bar', `x/../..//127.0.0.1:${port}/y`]) {
+        const dir = project({'jobs.yml': `version: 1\njobs:\n  hi:\n    image: "${image}"\n    steps: ["echo hello"]\n`})
+        const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+        expect(result.code, result.stderr).toBe(2)
+        expect(result.stderr).toContain(`jobs.yml:4:12 jobs.hi.image: invalid image reference ${JSON.stringify(image)}: it has an empty path component`)
+        expect(result.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/)
+        expect(runDirs(dir)).toEqual([])
+      }
+      expect(requests).toEqual([])
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('refuses at load what used to fail in the container: a NUL in a step, a volume at "/", an artifact glob ending in "/"', async () => {
+    const dir = project({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  hi:\n    volumes: {cache: /}\n    steps: ["echo a\\0b"]\n    artifacts: [out/]\n'})
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(result.code).toBe(2)
+    expect(result.stderr.split('\n').filter(Boolean)).toEqual([
+      'jobs.yml:5:22 jobs.hi.volumes.cache: volume "cache" cannot be mounted at "/", the container\'s root',
+      'jobs.yml:6:13 jobs.hi.steps[0]: contains a NUL byte ("\\0"), which no command, variable or path can hold',
+      'jobs.yml:7:17 jobs.hi.artifacts[0]: artifact glob "out/" ends with "/", so it matches no file; for every file under it write "out/**"',
+    ])
+    expect(runDirs(dir)).toEqual([])
+  })
+
+  it('treats names that are also Object.prototype\'s properties as data: validate, run, show, logs, explain, --dry-run', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+env: {__proto__: top, toString: top-tostring}
+jobs:
+  constructor:
+    env: {__proto__: job, hasOwnProperty: job-hasown}
+    secrets: [constructor, __proto__]
+    volumes: {constructor: /cache}
+    network: none
+    steps:
+      - name: show
+        run: |
+          test -d /cache && mkdir -p out && echo "proto=$__proto__ tostring=$toString hasown=$hasOwnProperty" > out/__proto__
+          echo "secret=$constructor" > out/constructor && cat out/__proto__
+        env: {valueOf: step-valueof}
+    artifacts: ["out/__proto__", "out/constructor"]
+  prototype:
+    needs: [constructor]
+    inputs: []
+    network: none
+    steps: ["cat out/__proto__ out/constructor"]
+`,
+    })
+    const env = JSON.parse('{"constructor": "s3cret-one", "__proto__": "s3cret-two"}') as NodeJS.ProcessEnv
+    // The volume named constructor is Docker's orca-constructor: removed afterwards unless it was there before.
+    const volumeThere = execFileSync('docker', ['volume', 'ls', '-q', '--filter', 'name=^orca-constructor$'], {encoding: 'utf8'}).trim() !== ''
+    onTestFinished(() => {
+      if (!volumeThere) execFileSync('docker', ['volume', 'rm', '-f', 'orca-constructor'], {stdio: 'ignore'})
+    })
+    const validate = await orca(['validate'], {cwd: dir})
+    expect(validate.stdout).toBe('jobs.yml: 2 jobs, 1 edge, valid\n')
+
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir, env})
+    expect(result.code, result.stdout + result.stderr).toBe(0)
+    // The secret __proto__ wins over the env value of that name; both secrets are masked.
+    expect(result.stdout).toContain('[prototype]   proto=*** tostring=top-tostring hasown=job-hasown\n')
+    expect(result.stdout).toContain('[prototype]   secret=***\n')
+    expect(result.stdout + result.stderr).not.toMatch(/s3cret/)
+    const {dir: runDir, record} = lastRun(dir)
+    expect(Object.keys(record.jobs)).toEqual(['constructor', 'prototype'])
+    const jobNamed = (name: string): JobRecord | undefined => record.jobs[name]
+    expect(jobNamed('constructor')!.artifacts).toMatchObject({count: 2, manifest: 'artifacts/constructor.json'})
+    const manifest = readJson<{files: Array<{path: string}>}>(join(runDir, 'artifacts/constructor.json'))
+    expect(manifest.files.map((a) => a.path)).toEqual(['out/__proto__', 'out/constructor'])
+    expect(containers(`orca.run=${record.id}`)).toEqual([])
+    expect(readFileSync(join(runDir, 'logs/constructor.log'), 'utf8')).toBe('==> show\nproto=*** tostring=top-tostring hasown=job-hasown\n')
+
+    const show = await orca(['show', 'latest'], {cwd: dir})
+    expect(show.code).toBe(0)
+    expect(show.stdout).toMatch(/^constructor\s+succeeded/m)
+    expect(show.stdout).toMatch(/^ {2}constructor {2}2 files, \d+ B {2}artifacts\/constructor\.json\n {4}out\/__proto__ /m)
+    const logs = await orca(['logs', 'latest', '--job', 'prototype'], {cwd: dir})
+    expect(logs.stdout).toBe('==> cat out/__proto__ out/constructor\nproto=*** tostring=top-tostring hasown=job-hasown\nsecret=***\n')
+    const absent = await orca(['logs', 'latest', '--job', 'tostring'], {cwd: dir})
+    expect(absent.code).toBe(2)
+    expect(absent.stderr).toContain('has no job "tostring"')
+
+    const dryRun = await orca(['run', '--dry-run'], {cwd: dir, env})
+    expect(dryRun.stdout).toMatch(/^constructor\s+busybox:1\.36\s+-\s+[0-9a-f]{12}\s+hit/m)
+    expect(dryRun.stdout).toMatch(/^prototype\s+busybox:1\.36\s+constructor\s+[0-9a-f]{12}\s+hit/m)
+    // Only the __proto__ variable of the job changes: the key sees it, explain names it.
+    writeFileSync(join(dir, 'jobs.yml'), readFileSync(join(dir, 'jobs.yml'), 'utf8').replace('{__proto__: job,', '{__proto__: changed, constructor: added,'))
+    const explain = await orca(['explain', 'constructor'], {cwd: dir, env})
+    expect(explain.code).toBe(0)
+    expect(explain.stdout).toContain('__proto__: "job" → "changed"')
+    expect(explain.stdout).toContain('constructor added ("added")')
   })
 
   it('leaves help and usage mistakes of orca run to oclif, with its messages and exit code 2', async () => {

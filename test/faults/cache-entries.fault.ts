@@ -5,6 +5,7 @@ import {dirname, join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {CACHE_FORMAT} from '../../src/engine/cache/format.js'
 import {orca, projectsPerTest, readJson, runDirs} from '../e2e/cli.js'
 import {checkRunDirs, symlinksUnder} from './support.js'
 import {tally} from './tally.js'
@@ -47,7 +48,7 @@ jobs:
 }
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex')
-const cacheRoot = (dir: string): string => join(dir, '.orca/cache/v3')
+const cacheRoot = (dir: string): string => join(dir, `.orca/cache/v${CACHE_FORMAT}`)
 const blobPath = (dir: string, content: string): string => join(cacheRoot(dir), 'blobs', sha(content).slice(0, 2), sha(content))
 
 function entryFile(dir: string): string {

@@ -229,7 +229,7 @@ describe('hostile jobs.yml files', () => {
     return `${rows.join('\n')}\n`
   }
   const files: Array<[string, string | Buffer, RegExp]> = [
-    ['an alias bomb (a billion laughs)', laughs(), /too many YAML aliases/],
+    ['an alias bomb (a billion laughs)', laughs(), /expands to more than 200,000 values through YAML aliases/],
     ['flow nesting 100 000 deep', `version: 1\njobs: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`, /nested too deeply|limit is/],
     ['block nesting 1 000 deep', `version: 1\njobs:\n${Array.from({length: 1000}, (_, i) => `${' '.repeat(i + 1)}k:`).join('\n')} 1\n`, /jobs/],
     ['a 20 MB file', `version: 1\n#${'x'.repeat(20 * 1024 * 1024)}\n`, /the limit is 1\.0 MiB/],

@@ -69,3 +69,54 @@ describe('secret masking of step output split at every byte offset', () => {
     tally('masking splits checked', splits)
   })
 })
+
+// A private key as CI systems hold it: PEM lines, Windows line ends from an editor, a trailing newline.
+const KEY_LINES = [
+  '-----BEGIN EC PRIVATE KEY-----',
+  'MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oB5ZMdIRbHlQoAoGCCqGSM49',
+  'AwEHoUQDQgAE7wD1XSZy4gZS7VFWTtx6r1c3mb3D2Yh0+Pu8SP9d1Vdq9Fe/LX6A',
+  '-----END EC PRIVATE KEY-----',
+]
+const KEY = `${KEY_LINES.join('\r\n')}\r\n`
+
+const KEY_INPUTS = [
+  `the key:\n${KEY}and after it\n`,
+  `one line of it: ${KEY_LINES[1]}\n`,
+  `${KEY_LINES[2]}\n${KEY_LINES[0]}🔑${KEY_LINES[3]}\n`,
+  `lines out of order, LF only:\n${[...KEY_LINES].reverse().join('\n')}\n`,
+]
+
+describe('masking of a multi-line secret, whole or line by line, at every byte split', () => {
+  it('never lets a line of the key through, however the output is cut', () => {
+    const random = seededRandom(suiteSeed())
+    let splits = 0
+    const cut = (chunks: Buffer[]): string => {
+      const out: string[] = []
+      const stream = new OutputStream([KEY], (text) => out.push(text))
+      for (const chunk of chunks) stream.write(chunk)
+      stream.end()
+      return out.join('')
+    }
+    for (const input of KEY_INPUTS) {
+      const bytes = Buffer.from(input)
+      const expected = maskString(input, [KEY])
+      for (const line of KEY_LINES) expect(expected).not.toContain(line)
+      for (let i = 0; i <= bytes.length; i++) {
+        expect(cut([bytes.subarray(0, i), bytes.subarray(i)]), `${JSON.stringify(input)} split at byte ${i}`).toBe(expected)
+        splits++
+      }
+      for (let round = 0; round < 300; round++) {
+        const chunks: Buffer[] = []
+        for (let at = 0; at < bytes.length; ) {
+          const size = 1 + Math.floor(random() * 9)
+          chunks.push(bytes.subarray(at, at + size))
+          at += size
+        }
+        expect(cut(chunks), `${JSON.stringify(input)} cut into ${chunks.map((c) => c.length).join('+')}`).toBe(expected)
+        splits++
+      }
+    }
+    expect(maskString(KEY_INPUTS[0]!, [KEY])).toBe('the key:\n***and after it\n')
+    tally('masking splits checked', splits)
+  })
+})

@@ -13,6 +13,11 @@ export type Counter =
   | 'masking splits checked'
   | 'engine faults survived'
   | 'runaway jobs contained'
+  | 'serve runs failed by a stray error'
+  | 'hostile HTTP requests refused'
+  | 'hostile image references'
+  | 'prototype-named keys'
+  | 'YAML expansions refused'
 
 /** Adds `n` to a counter (files run in separate workers: the tally is a shared append-only file). */
 export function tally(counter: Counter, n = 1): void {

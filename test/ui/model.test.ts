@@ -31,6 +31,22 @@ describe('ViewModel', () => {
     expect(snapshot).toMatchObject({done: 0, total: 5, elapsedMs: 2000})
   })
 
+  it('shows jobs named like Object.prototype\'s properties like any other', () => {
+    const model = new ViewModel()
+    const bodies: EventBody[] = [
+      {type: 'run.started', targets: [], jobs: ['constructor', 'prototype'], file: '/p/jobs.yml', projectDir: '/p', pid: 1, host: 'h', orcaVersion: '0.1.0'},
+      {type: 'job.started', job: 'constructor', image: 'busybox:1.36', key: 'a'.repeat(64), cache: 'hit'},
+      {type: 'step.output', job: 'constructor', step: 0, stream: 'stdout', text: 'from the cache\n', replayed: true},
+      {type: 'job.finished', job: 'constructor', status: 'cached', durationMs: 1, cleanup: 'none'},
+    ]
+    for (const event of stamp(bodies)) model.handle(event)
+    const snapshot = model.snapshot(START + 1000)
+    expect(snapshot.jobs.map((j) => [j.name, j.status, j.replayed])).toEqual([
+      ['constructor', 'cached', true],
+      ['prototype', 'pending', false],
+    ])
+  })
+
   it('shows image pulls until the first container exists', () => {
     expect(modelAfter(2).snapshot(START).pulls).toEqual([{image: 'busybox:1.36', status: 'Downloading', current: 10, total: 100}])
     expect(modelAfter(5).snapshot(START).pulls).toEqual([])
@@ -79,7 +95,7 @@ function manyJobs(count: number, running: number[], failed: number[] = []): View
     detail: '',
     warnings: [],
   }))
-  return {runId: 'r', status: 'running', jobs, pulls: [], done: 0, total: count, elapsedMs: 0, cancelling: 0, error: null}
+  return {runId: 'r', status: 'running', jobs, pulls: [], done: 0, total: count, elapsedMs: 0, cancelling: 0}
 }
 
 describe('layoutJobs', () => {

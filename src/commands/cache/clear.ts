@@ -9,12 +9,12 @@ export default class CacheClear extends OrcaCommand {
 
   public async run(): Promise<void> {
     await this.parse(CacheClear)
-    const [{loadConfig}, {CacheStore}, {clearCache}] = await Promise.all([
-      import('../../engine/config/load.js'),
+    const [{projectConfig}, {CacheStore}, {clearCache}] = await Promise.all([
+      import('../../cli/project.js'),
       import('../../engine/cache/store.js'),
       import('../../engine/cache/maintenance.js'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const config = await projectConfig()
     const count = clearCache(new CacheStore(config.cacheDir))
     process.stdout.write(`removed ${count} entr${count === 1 ? 'y' : 'ies'} from ${config.cacheDir}\n`)
   }

@@ -1,6 +1,6 @@
-import {Flags} from '@oclif/core'
-
 import {OrcaCommand} from '../../cli/base.js'
+import {oclifFlags} from '../../cli/flags/oclif.js'
+import {cacheLsFlags} from '../../cli/flags/cache.js'
 
 export default class CacheLs extends OrcaCommand {
   static override summary = 'List cache entries, most recently used first.'
@@ -12,19 +12,17 @@ export default class CacheLs extends OrcaCommand {
     {description: 'Machine-readable', command: '<%= config.bin %> <%= command.id %> --json'},
   ]
 
-  static override flags = {
-    json: Flags.boolean({description: 'print the entries as JSON'}),
-  }
+  static override flags = oclifFlags(cacheLsFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(CacheLs)
-    const [{loadConfig}, {CacheStore}, {listEntries}, {formatEntries}] = await Promise.all([
-      import('../../engine/config/load.js'),
+    const [{projectConfig}, {CacheStore}, {listEntries}, {formatEntries}] = await Promise.all([
+      import('../../cli/project.js'),
       import('../../engine/cache/store.js'),
       import('../../engine/cache/maintenance.js'),
       import('../../engine/cache/format-entries.js'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const config = await projectConfig()
     const entries = listEntries(new CacheStore(config.cacheDir))
     process.stdout.write(flags.json ? `${JSON.stringify(entries, null, 2)}\n` : formatEntries(entries, config.cacheDir, config.cache.maxSizeBytes))
   }

@@ -1,6 +1,6 @@
-import {Flags} from '@oclif/core'
-
 import {OrcaCommand} from '../../cli/base.js'
+import {oclifFlags} from '../../cli/flags/oclif.js'
+import {cachePruneFlags} from '../../cli/flags/cache.js'
 import {OrcaError} from '../../engine/errors.js'
 
 export default class CachePrune extends OrcaCommand {
@@ -13,20 +13,18 @@ export default class CachePrune extends OrcaCommand {
     {description: 'Keep at most 500 MiB', command: '<%= config.bin %> <%= command.id %> --max-size 500m'},
   ]
 
-  static override flags = {
-    'max-size': Flags.string({description: 'size bound like 500m or 2g (default: cache.maxSize)'}),
-  }
+  static override flags = oclifFlags(cachePruneFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(CachePrune)
-    const [{loadConfig}, {CacheStore}, {pruneCache}, {parseSize}, {formatBytes}] = await Promise.all([
-      import('../../engine/config/load.js'),
+    const [{projectConfig}, {CacheStore}, {pruneCache}, {parseSize}, {formatBytes}] = await Promise.all([
+      import('../../cli/project.js'),
       import('../../engine/cache/store.js'),
       import('../../engine/cache/maintenance.js'),
       import('../../engine/pipeline/size.js'),
       import('../../engine/cache/format-entries.js'),
     ])
-    const config = await loadConfig({cwd: process.cwd(), env: process.env})
+    const config = await projectConfig()
     let maxBytes = config.cache.maxSizeBytes
     if (flags['max-size'] !== undefined) {
       maxBytes = parseSize(flags['max-size'])

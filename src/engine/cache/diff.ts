@@ -1,3 +1,4 @@
+import {ownValue} from '../name-table.js'
 import {canonicalJson} from './format.js'
 import type {KeyManifest} from './key.js'
 
@@ -44,8 +45,8 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
   }
 
   for (const name of union(Object.keys(before.env), Object.keys(after.env))) {
-    const a = before.env[name]
-    const b = after.env[name]
+    const a = ownValue(before.env, name)
+    const b = ownValue(after.env, name)
     if (a === b) continue
     const text = a === undefined ? `${name} added (${show(b)})` : b === undefined ? `${name} removed (was ${show(a)})` : `${name}: ${show(a)} → ${show(b)}`
     changes.push({area: 'env', text})
@@ -58,8 +59,8 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
   changes.push(...diffInputs(before, after))
 
   for (const name of union(Object.keys(before.needs), Object.keys(after.needs))) {
-    const a = before.needs[name]
-    const b = after.needs[name]
+    const a = ownValue(before.needs, name)
+    const b = ownValue(after.needs, name)
     if (a === b) continue
     const text = a === undefined ? `${name} added` : b === undefined ? `${name} removed` : `${name}: key ${short(a)} → ${short(b)}`
     changes.push({area: 'needs', text, need: name})

@@ -1,12 +1,14 @@
 import type {PreparedRun} from '../run/start-run.js'
+import {selectInputs} from '../plan/inputs.js'
+import type {ProjectFiles} from '../plan/project-files.js'
 import {shortKey} from './format.js'
-import {openRunCache, projectFilesOf} from './open.js'
+import {openRunCache} from './open.js'
 import {planKeys, type PlannedKey} from './plan-keys.js'
 
 /** Keys every planned job without running anything; Docker is asked only for image IDs. */
 export async function dryRunKeys(prepared: PreparedRun): Promise<PlannedKey[]> {
   const {config, pipeline, plan, request, imageId, signer} = prepared
-  const projectFiles = projectFilesOf(config, pipeline)
+  const projectFiles = await prepared.projectFiles()
   const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer})
   try {
     return await planKeys(plan, cache, imageId)
@@ -15,8 +17,8 @@ export async function dryRunKeys(prepared: PreparedRun): Promise<PlannedKey[]> {
   }
 }
 
-/** The `orca run --dry-run` table: job, image, needs, key prefix, hit or miss, and why. */
-export function formatDryRun(prepared: PreparedRun, rows: PlannedKey[]): string {
+/** The `orca run --dry-run` table: job, image, needs, key prefix, hit or miss, and why; with `inputs` (the project's files), then each job's input files. */
+export function formatDryRun(prepared: PreparedRun, rows: PlannedKey[], options: {inputs?: ProjectFiles} = {}): string {
   const {plan} = prepared
   const table = rows.map((row) => {
     const job = plan.jobs.get(row.job)!
@@ -38,5 +40,21 @@ export function formatDryRun(prepared: PreparedRun, rows: PlannedKey[]): string 
       .trimEnd()
   const hits = rows.filter((r) => r.cache === 'hit').length
   const count = `${rows.length} job${rows.length === 1 ? '' : 's'} planned: ${rows.length - hits} to run, ${hits} cached`
-  return `${[line(header), ...table.map(line)].join('\n')}\n${count}; nothing was run (--dry-run)\n`
+  const text = `${[line(header), ...table.map(line)].join('\n')}\n${count}; nothing was run (--dry-run)\n`
+  return options.inputs ? text + formatInputs(prepared, rows, options.inputs) : text
+}
+
+/** Each job's input files, as hashed for its key (untracked ones marked). */
+function formatInputs(prepared: PreparedRun, rows: PlannedKey[], project: ProjectFiles): string {
+  const untracked = new Set(project.untracked)
+  const lines: string[] = []
+  for (const row of rows) {
+    const job = prepared.plan.jobs.get(row.job)!
+    if (job.steps.length === 0) continue
+    // A job whose key is not known yet was not hashed: its selection is what it would get.
+    const files = row.keyed ? row.keyed.inputs.map((i) => i.path) : selectInputs(project, job.inputs)
+    lines.push('', `${row.job}: ${files.length} input file${files.length === 1 ? '' : 's'}`)
+    for (const file of files) lines.push(`  ${file}${untracked.has(file) ? '  (untracked)' : ''}`)
+  }
+  return `${lines.join('\n')}\n`
 }

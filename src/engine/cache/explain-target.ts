@@ -1,7 +1,11 @@
 import {loadConfig} from '../config/load.js'
-import {planRun} from '../plan/plan.js'
+import type {ResolvedConfig} from '../config/types.js'
+import {planRun, type Plan} from '../plan/plan.js'
+import {orcaStateDirs, relativeToProject, type ProjectFiles} from '../plan/project-files.js'
 import {loadPipeline} from '../pipeline/load.js'
+import type {Pipeline} from '../pipeline/types.js'
 import {explainJob, type Explanation} from './explain.js'
+import {listInputs, type InputsReport} from './explain-inputs.js'
 import {imageIdResolver} from './image-id.js'
 import {parsedPipelinesDir} from './last.js'
 import {openRunCache, projectFilesOf} from './open.js'
@@ -9,24 +13,59 @@ import {signerOf} from './signing.js'
 
 export interface ExplainRequest {
   cwd: string
+  /** The project's folder, where the config search starts; default: cwd. */
+  projectDir?: string
   env: NodeJS.ProcessEnv
   /** Pipeline file, relative to cwd. */
   file: string
   job: string
   /** `-e K=V` as the run would get them: they are part of the key. */
   envOverrides: Record<string, string>
+  /** Told one line the user should see (e.g. git is missing, so inputs follow the ignore files). */
+  onNotice?: (message: string) => void
+}
+
+interface LoadedProject {
+  config: ResolvedConfig
+  pipeline: Pipeline
+  plan: Plan
+  projectFiles: ProjectFiles
+}
+
+async function loadProject(request: ExplainRequest): Promise<LoadedProject> {
+  const config = await loadConfig({cwd: request.cwd, projectDir: request.projectDir, env: request.env})
+  const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
+  const plan = planRun(pipeline, [request.job])
+  const projectFiles = await projectFilesOf(config, pipeline, request.env)
+  if (projectFiles.notice !== undefined) request.onNotice?.(projectFiles.notice)
+  return {config, pipeline, plan, projectFiles}
 }
 
 /** `orca explain JOB`: loads the project, keys the job and its needs, compares with the last cached key. */
 export async function explainTarget(request: ExplainRequest): Promise<Explanation> {
-  const config = await loadConfig({cwd: request.cwd, env: request.env})
-  const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
-  const plan = planRun(pipeline, [request.job])
-  const projectFiles = projectFilesOf(config, pipeline)
+  const {config, pipeline, plan, projectFiles} = await loadProject(request)
   const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: false, signer: signerOf(config.cache.signing, request.env)})
   try {
     return await explainJob(plan, cache, imageIdResolver({host: config.docker.host, env: request.env}), request.job)
   } finally {
     cache.finish()
   }
+}
+
+/** `orca explain JOB --inputs / --why PATH`: the job's input files, and why each asked path is one or not. Nothing is hashed. */
+export async function explainTargetInputs(request: ExplainRequest, ask: {list: boolean; paths: string[]}): Promise<InputsReport> {
+  const {config, pipeline, projectFiles} = await loadProject(request)
+  const projectDir = pipeline.projectDir
+  return await listInputs(
+    {
+      projectDir,
+      project: projectFiles,
+      job: pipeline.jobs.get(request.job)!,
+      stateDirs: orcaStateDirs(projectDir, [config.runsDir, config.cacheDir]),
+      pipelineFile: relativeToProject(projectDir, pipeline.file),
+      configFile: relativeToProject(projectDir, config.file),
+      env: request.env,
+    },
+    {...ask, cwd: request.cwd},
+  )
 }

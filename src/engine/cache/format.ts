@@ -1,6 +1,12 @@
 import {createHash} from 'node:crypto'
 
-/** Bumped when the key's inputs or the entry layout change: old entries are then never read (3: manifests and content by digest). */
+import {nameTable} from '../name-table.js'
+
+/**
+ * Bumped when the key's inputs or the entry layout change, or when the same job would now do
+ * something else: old entries are then never read. 2: steps run under `sh -e`; 3: an entry is a
+ * manifest and its content is stored by digest.
+ */
 export const CACHE_FORMAT = 3
 
 export function sha256(data: string | Uint8Array): string {
@@ -15,7 +21,8 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys)
   if (value && typeof value === 'object') {
-    const sorted: Record<string, unknown> = {}
+    // Keys are names from jobs.yml (env, volumes, needs): `__proto__` must be kept as a key, not set the prototype.
+    const sorted = nameTable<unknown>()
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key]
       if (v !== undefined) sorted[key] = sortKeys(v)

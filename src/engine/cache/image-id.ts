@@ -4,6 +4,7 @@ import * as os from 'node:os'
 
 import {OrcaError} from '../errors.js'
 import {modemOptions, resolveEndpoint} from '../executor/docker/endpoint.js'
+import {assertImageReference} from '../pipeline/image-reference.js'
 
 /** Resolves an image reference to the ID of the local image; undefined when the engine does not have it. */
 export type ImageIdResolver = (ref: string) => Promise<string | undefined>
@@ -24,7 +25,11 @@ export function imageIdResolver(options: {host?: string; env: NodeJS.ProcessEnv}
   return (ref) => {
     let found = memo.get(ref)
     if (!found) {
-      found = inspect(ref).catch((error: unknown) => {
+      found = (async () => {
+        // Never sent to the engine unless it is a reference: the engine redirects unclean paths.
+        assertImageReference(ref, 'image')
+        return inspect(ref)
+      })().catch((error: unknown) => {
         memo.delete(ref)
         if (error instanceof OrcaError) throw error
         throw new OrcaError('infra', `cannot inspect image "${ref}" at ${endpoint.url}: ${(error as Error).message}`, {cause: error})
@@ -58,7 +63,7 @@ function inspectOverSocket(socketPath: string, ref: string): Promise<string | un
   })
 }
 
-/** The image ID in an engine's answer to an image inspection; undefined for 404 (no such image). */
+/** The image ID in an engine's answer to an image inspection; undefined for 404 (no such image). A redirect is an error, never followed. */
 export function imageIdFromResponse(response: string): string | undefined {
   const headerEnd = response.indexOf('\r\n\r\n')
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(response)
@@ -66,15 +71,16 @@ export function imageIdFromResponse(response: string): string | undefined {
   const code = Number(status[1])
   const body = response.slice(headerEnd + 4)
   if (code === 404) return undefined
-  if (code !== 200) throw new Error(`engine answered ${code}: ${body.trim()}`)
+  if (code >= 300 && code < 400) throw new Error(`engine answered ${code} (a redirect); orca never follows redirects from the engine`)
+  if (code !== 200) throw new Error(`engine answered ${code}: ${body.trim().slice(0, 200)}`)
   const id = (JSON.parse(body) as {Id?: unknown}).Id
   return typeof id === 'string' ? id : undefined
 }
 
 async function inspectWithDockerode(modem: ReturnType<typeof modemOptions>, ref: string): Promise<string | undefined> {
-  const {default: Docker} = await import('dockerode')
+  const {dockerClient} = await import('../executor/docker/engine-client.js')
   try {
-    return (await new Docker(modem).getImage(ref).inspect()).Id
+    return (await (await dockerClient(modem)).getImage(encodeURIComponent(ref)).inspect()).Id
   } catch (error) {
     if ((error as {statusCode?: number}).statusCode === 404) return undefined
     throw error

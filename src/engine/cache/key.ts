@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 
+import {nameTable} from '../name-table.js'
 import type {Job} from '../pipeline/types.js'
 import {CACHE_FORMAT, canonicalJson} from './format.js'
 import type {HashedInput} from './hash-inputs.js'
@@ -53,7 +54,7 @@ export function keyManifest(parts: KeyParts): KeyManifest {
     image: group ? null : job.image,
     imageId: group ? null : parts.imageId,
     steps: job.steps.map((s) => ({name: s.name, run: s.run, env: s.env, allowFailure: s.allowFailure})),
-    env: {...job.env, ...parts.envOverrides},
+    env: nameTable(job.env, parts.envOverrides),
     secrets: [...job.secrets].sort(),
     workdir: job.workdir,
     user: job.user ?? null,

@@ -28,6 +28,11 @@ export function listingCacheFile(cacheDir: string, projectDir: string): string {
   return path.join(cacheDir, `v${CACHE_FORMAT}`, 'listing', `${projectSlot(projectDir)}.json`)
 }
 
+/** Where git's last listing of a project is remembered (see cachedGitListing). */
+export function gitListingCacheFile(cacheDir: string, projectDir: string): string {
+  return path.join(cacheDir, `v${CACHE_FORMAT}`, 'listing', `${projectSlot(projectDir)}.git.json`)
+}
+
 /** Where the stat index of a project lives. */
 export function statIndexFile(store: CacheStore, projectDir: string): string {
   return statFile(store, projectDir, 'idx')

@@ -1,7 +1,7 @@
 import type {ResolvedConfig} from '../config/types.js'
-import {indexProjectFiles} from '../plan/inputs.js'
+import {listProjectFiles, type ProjectFiles} from '../plan/project-files.js'
 import type {Pipeline} from '../pipeline/types.js'
-import {listingCacheFile} from './last.js'
+import {gitListingCacheFile, listingCacheFile} from './last.js'
 import {RunCache} from './run-cache.js'
 import type {EntrySigner} from './signing.js'
 import {CacheStore} from './store.js'
@@ -10,7 +10,7 @@ import {CacheStore} from './store.js'
 export function openRunCache(input: {
   config: ResolvedConfig
   pipeline: Pipeline
-  projectFiles: string[]
+  projectFiles: ProjectFiles
   envOverrides: Record<string, string>
   noCache: boolean
   /** Signs and checks entries (see signerOf); resolve it before writing anything, it may throw. */
@@ -26,7 +26,14 @@ export function openRunCache(input: {
   })
 }
 
-/** The project's files (see indexProjectFiles), with unchanged directories taken from the cache's listing. */
-export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline): string[] {
-  return indexProjectFiles(pipeline.projectDir, {listingCache: listingCacheFile(config.cacheDir, pipeline.projectDir)})
+/** The project's files (see listProjectFiles): git's, or a walk's, each with what is unchanged taken from the cache's listings. */
+export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline, env: NodeJS.ProcessEnv): Promise<ProjectFiles> {
+  return listProjectFiles(pipeline.projectDir, {
+    gitListingCache: gitListingCacheFile(config.cacheDir, pipeline.projectDir),
+    pipelineFile: pipeline.file,
+    configFile: config.file,
+    stateDirs: [config.runsDir, config.cacheDir],
+    listingCache: listingCacheFile(config.cacheDir, pipeline.projectDir),
+    env,
+  })
 }

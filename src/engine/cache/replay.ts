@@ -8,11 +8,20 @@ import type {KeyedJob, Restored} from './run-cache.js'
  */
 export function replayHit(keyed: KeyedJob, restored: Restored, startedAt: number, emit: (body: EventBody) => void, manifest?: string): void {
   const job = keyed.job.name
-  emit({type: 'job.started', job, image: keyed.job.image, key: keyed.key, cache: 'hit'})
+  emit({type: 'job.started', job, image: keyed.job.image, key: keyed.key, cache: 'hit', cachedFrom: restored.runId})
   for (const warning of restored.warnings) emit({type: 'job.warning', job, ...warning})
   for (const chunk of restored.output) {
     emit({type: 'step.output', job, step: chunk.step, stream: chunk.stream, text: chunk.text, replayed: true})
   }
   if (manifest !== undefined) emit({type: 'job.artifacts', job, ...restored.artifacts, manifest})
   emit({type: 'job.finished', job, status: 'cached', durationMs: Date.now() - startedAt, cleanup: 'none', cachedFrom: restored.runId})
+}
+
+/**
+ * The line a cached job's log starts with (`logs/<job>.log`, `orca logs`): what follows was recorded
+ * by an earlier run, which one, and under which key.
+ */
+export function replayHeader(event: {key?: string; cachedFrom?: string}): string {
+  const key = event.key === undefined ? '' : ` (key ${event.key.slice(0, 12)})`
+  return event.cachedFrom === undefined ? `==> replayed from the cache${key}\n` : `==> replayed from the cache: recorded by run ${event.cachedFrom}${key}\n`
 }

@@ -1,7 +1,9 @@
 import {rmSync} from 'node:fs'
 
 import type {ArtifactEntry} from '../artifacts/manifest.js'
+import {nameTable} from '../name-table.js'
 import {selectInputs} from '../plan/inputs.js'
+import type {ProjectFiles} from '../plan/project-files.js'
 import type {Job} from '../pipeline/types.js'
 import type {CacheUse, JobWarning} from '../run/events.js'
 import {canonicalJson, sha256, shortKey} from './format.js'
@@ -15,8 +17,8 @@ import {CorruptEntryError, type CacheStore, type EntryMeta, type OutputChunk} fr
 export interface RunCacheOptions {
   store: CacheStore
   projectDir: string
-  /** Every project file not ignored: the universe of inputs. */
-  projectFiles: string[]
+  /** The project's files: the universe of inputs. */
+  projectFiles: ProjectFiles
   envOverrides: Record<string, string>
   /** `--no-cache`: keys are computed and results stored, but nothing is restored. */
   noCache: boolean
@@ -101,7 +103,7 @@ export class RunCache {
    * (only in a dry run: a `cache: false` need must run first).
    */
   keyJob(job: Job, imageId: string | null): KeyedJob | undefined {
-    const needs: Record<string, string> = {}
+    const needs = nameTable<string>()
     for (const need of job.needs) {
       const key = this.keys.get(need)
       if (key === undefined) return undefined
@@ -217,7 +219,7 @@ export class RunCache {
   finish(): void {
     try {
       // A new stat index generation: the memo's entries name the old one and are not worth writing.
-      if (!this.hasher.save(this.options.projectFiles)) this.memo?.save()
+      if (!this.hasher.save(this.options.projectFiles.files)) this.memo?.save()
       if (this.stored > 0 && this.options.maxSizeBytes !== undefined) pruneCache(this.store, this.options.maxSizeBytes)
     } catch {
       // The cache is an optimisation: a failed index write or prune never fails a run.

@@ -49,9 +49,9 @@ export function mayHaveConfigFile(search: ConfigSearch): boolean {
 }
 
 /** A package.json's top-level object; null when absent, 'unparsable' when it is not JSON. */
-type PackageJson = Record<string, unknown> | null | 'unparsable'
+export type PackageJson = Record<string, unknown> | null | 'unparsable'
 
-function readPackageJson(file: string): PackageJson {
+export function readPackageJson(file: string): PackageJson {
   let text: string
   try {
     text = readFileSync(file, 'utf8')

@@ -2,6 +2,7 @@ import * as path from 'node:path'
 
 import {parseDuration} from '../duration.js'
 import type {Diagnostic} from '../errors.js'
+import {imageReferenceProblem} from '../pipeline/image-reference.js'
 import {parseSize} from '../pipeline/size.js'
 import type {CleanupPolicy} from '../pipeline/types.js'
 import {CLEANUP_POLICIES} from '../pipeline/types.js'
@@ -15,13 +16,17 @@ const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Parser => (value) 
 }
 const text: Parser = (value) => ({value})
 const directory: Parser = (value, cwd) => ({value: path.resolve(cwd, value)})
+const image: Parser = (value) => {
+  const problem = imageReferenceProblem(value)
+  return problem === undefined ? {value} : {expected: `an image reference like "node:20" (this one ${problem})`}
+}
 
 /** Every ORCA_* variable orca reads, the setting it feeds and how it is parsed. */
 export const ENV_VARIABLES: Record<string, [keyof ConfigLayer, Parser]> = {
   ORCA_RUNS_DIR: ['runsDir', directory],
   ORCA_CACHE_DIR: ['cacheDir', directory],
   ORCA_CONCURRENCY: ['concurrency', integer(1)],
-  ORCA_DEFAULT_IMAGE: ['defaultImage', text],
+  ORCA_DEFAULT_IMAGE: ['defaultImage', image],
   ORCA_DEFAULT_TIMEOUT: ['defaultTimeoutMs', (value) => {
     const ms = parseDuration(value)
     return ms === undefined ? {expected: 'a duration like "30m"'} : {value: ms}

@@ -20,7 +20,7 @@ interface RawConfig {
   docker?: {host?: string; socket?: string}
   cache?: {maxSize?: string | number; signing?: {hmac: {keyFile?: string; keyEnv?: string}}}
   retention?: {maxRuns?: number; maxAge?: string; maxSize?: string | number}
-  serve?: {host?: string; port?: number}
+  serve?: {host?: string; port?: number; pipelines?: string[]}
 }
 
 /** What our cosmiconfig loaders hand back: the text, parsed later by us so errors keep their positions. */
@@ -42,6 +42,17 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
   if (raw.docker?.host !== undefined && raw.docker.socket !== undefined) {
     diagnostics.push({file: displayFile, ...locate(parsed.source, ['docker', 'socket'], 'key'), path: 'docker.socket', message: 'set either docker.host or docker.socket, not both'})
   }
+  const pipelines: unknown[] = Array.isArray(raw.serve?.pipelines) ? raw.serve.pipelines : []
+  for (const [index, file] of pipelines.entries()) {
+    if (typeof file === 'string' && servedPipelinePath(file) === undefined) {
+      diagnostics.push({
+        file: displayFile,
+        ...locate(parsed.source, ['serve', 'pipelines', index]),
+        path: `${prefix ? `${prefix}.` : ''}serve.pipelines[${index}]`,
+        message: 'expected a .yml or .yaml file inside the served project, relative to it (no "..", not absolute, "/" as separator)',
+      })
+    }
+  }
   if (diagnostics.length > 0) return {diagnostics}
   const dir = path.dirname(absFile)
   const layer: ConfigLayer = {
@@ -60,6 +71,7 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     retentionMaxBytes: raw.retention?.maxSize === undefined ? undefined : parseSize(raw.retention.maxSize),
     serveHost: raw.serve?.host,
     servePort: raw.serve?.port,
+    servePipelines: raw.serve?.pipelines?.map((file) => servedPipelinePath(file) as string),
   }
   return {layer, diagnostics: []}
 }
@@ -69,6 +81,18 @@ function signingOf(raw: {hmac: {keyFile?: string; keyEnv?: string}} | undefined,
   if (raw === undefined) return undefined
   if (raw.hmac.keyEnv !== undefined) return {hmac: {keyEnv: raw.hmac.keyEnv}}
   return {hmac: {keyFile: path.resolve(dir, raw.hmac.keyFile as string)}}
+}
+
+/**
+ * A pipeline path of the served project in one spelling (`./ci//a.yml` → `ci/a.yml`), or undefined
+ * when it is not a .yml/.yaml file, is absolute, climbs out with `..`, or holds a backslash or NUL.
+ * Requests are matched in this spelling too.
+ */
+export function servedPipelinePath(file: string): string | undefined {
+  if (file.startsWith('/') || /[\\\0]/.test(file) || !/\.ya?ml$/.test(file)) return undefined
+  const normal = path.posix.normalize(file)
+  if (normal === '.' || normal === '..' || normal.startsWith('../')) return undefined
+  return normal
 }
 
 function resourcesOf(raw: {cpus?: number; memory?: string | number; pids?: number}): Resources {

@@ -12,17 +12,20 @@ export interface ConfigLayer extends Partial<ConfigFlags> {
   retentionMaxAgeMs?: number
   retentionMaxBytes?: number
   cacheSigning?: SigningConfig
+  servePipelines?: string[]
 }
 
 export const DEFAULT_SERVE_HOST = '127.0.0.1'
 export const DEFAULT_SERVE_PORT = 7077
+export const DEFAULT_SERVE_PIPELINES = ['jobs.yml']
 export const DEFAULT_TIMEOUT_MS = 30 * 60_000
 /** Runs kept by default: the newest 100, within 5 GiB together. */
 export const DEFAULT_RETENTION = {maxRuns: 100, maxBytes: 5 * 1024 ** 3}
 
 /** The one place precedence lives: flags > environment > config file > built-in defaults. */
-export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; fileDir?: string; env: ConfigLayer; flags: ConfigLayer; configFile?: string}): ResolvedConfig {
-  const baseDir = layers.fileDir ?? cwd
+export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: string; env: ConfigLayer; flags: ConfigLayer; configFile?: string}): ResolvedConfig {
+  // Where `.orca/runs` and `.orca/cache` go when nothing sets them.
+  const baseDir = layers.baseDir ?? cwd
   const defaults: ConfigLayer = {
     runsDir: path.resolve(baseDir, '.orca/runs'),
     cacheDir: path.resolve(baseDir, '.orca/cache'),
@@ -48,7 +51,7 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; fileDir?: 
     docker: {},
     cache: {},
     retention: {},
-    serve: {host: merged.serveHost as string, port: merged.servePort as number},
+    serve: {host: merged.serveHost as string, port: merged.servePort as number, pipelines: merged.servePipelines ?? DEFAULT_SERVE_PIPELINES},
   }
   if (layers.configFile !== undefined) config.file = layers.configFile
   if (merged.defaultImage !== undefined) config.defaults.image = merged.defaultImage

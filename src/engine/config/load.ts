@@ -9,19 +9,35 @@ import {envLayer} from './env.js'
 import type {FoundText} from './file.js'
 import type {ConfigLayer} from './layers.js'
 import {flagsLayer, mergeConfig} from './layers.js'
+import {currentUid, foreignOwner} from './owner.js'
 import type {ConfigFlags, ResolvedConfig} from './types.js'
 
 export type {ConfigFlags} from './types.js'
 
 export const CONFIG_SEARCH_PLACES = ['orca.config.yml', 'orca.config.yaml', '.orcarc', '.orcarc.yml', '.orcarc.yaml', '.orcarc.json', 'package.json']
 
+export interface LoadConfigOptions {
+  /** Where relative paths of flags and ORCA_* variables resolve, and files are displayed from. */
+  cwd: string
+  /** The project's folder (see `findProject`): the config search starts here; default: cwd. */
+  projectDir?: string
+  env?: NodeJS.ProcessEnv
+  flags?: Partial<ConfigFlags>
+  /** The user orca runs as (default: this process's); a config file above the project owned by another user is refused. */
+  uid?: number
+}
+
 /** Finds, validates and merges orca's configuration: flags > ORCA_* env > config file > defaults. */
-export async function loadConfig(options: {cwd: string; env?: NodeJS.ProcessEnv; flags?: Partial<ConfigFlags>}): Promise<ResolvedConfig> {
+export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedConfig> {
   const cwd = path.resolve(options.cwd)
-  const found = await findConfigFile(cwd)
+  const projectDir = path.resolve(cwd, options.projectDir ?? '.')
+  const found = await findConfigFile(projectDir)
   const diagnostics: Diagnostic[] = []
   let file: ConfigLayer | undefined
-  if (found) {
+  const foreign = found && path.dirname(found.filepath) !== projectDir ? foreignOwner(found.filepath, 'uid' in options ? options.uid : currentUid()) : undefined
+  if (found && foreign !== undefined) {
+    diagnostics.push({file: displayPath(found.filepath, found.filepath, cwd), path: '', message: `belongs to another user (uid ${foreign}); orca does not take its configuration from files it did not get from you`})
+  } else if (found) {
     // The YAML parser and the schema validators load only when there is a file to read.
     const {readConfigFile} = await import('./file.js')
     const parsed = readConfigFile(found.text, displayPath(found.filepath, found.filepath, cwd), found.filepath)
@@ -36,7 +52,7 @@ export async function loadConfig(options: {cwd: string; env?: NodeJS.ProcessEnv;
   const fileDir = found ? path.dirname(found.filepath) : undefined
   return mergeConfig(cwd, {
     file,
-    fileDir: fileDir !== undefined && isWithin(fileDir, cwd) ? fileDir : undefined,
+    baseDir: fileDir !== undefined && isWithin(fileDir, projectDir) ? fileDir : projectDir,
     configFile: found?.filepath,
     env: env.layer,
     flags: flagsLayer(cwd, options.flags ?? {}),

@@ -33,6 +33,8 @@ export interface ResolvedConfig {
   serve: {
     host: string
     port: number
+    /** Pipeline files `POST /v1/runs` may name, relative to the served project, `/`-separated and normalised. */
+    pipelines: string[]
   }
 }
 

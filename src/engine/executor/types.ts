@@ -71,7 +71,12 @@ export interface Leak {
   name: string
   runId?: string
   job?: string
+  /** The project directory recorded on it (resources made before projects were recorded have none). */
+  projectDir?: string
 }
+
+/** Which of an engine's orca resources maintenance looks at: one project's (by its identity's id), or every project's. */
+export type ResourceScope = {projectId: string} | {allProjects: true}
 
 /** Runs jobs somewhere. Docker is one implementation; the scheduler knows only this interface. */
 export interface Executor {
@@ -80,5 +85,5 @@ export interface Executor {
   runJob(ctx: JobContext): Promise<JobOutcome>
   /** Removes whatever this run created that its policy does not keep (used after a crash or cancel). */
   cleanup(runId: string): Promise<void>
-  findLeaks(isRunAlive: (runId: string) => boolean): Promise<Leak[]>
+  findLeaks(isRunAlive: (runId: string) => boolean, scope: ResourceScope): Promise<Leak[]>
 }

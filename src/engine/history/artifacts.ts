@@ -3,11 +3,11 @@ import {open} from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {DamagedBlobError, UnsafeStoreError} from '../artifacts/blobs.js'
-import {InvalidManifestError, manifestDigest, parseArtifactManifest, type ArtifactEntry} from '../artifacts/manifest.js'
+import {InvalidManifestError, manifestDigest, parseArtifactManifest, type ArtifactEntry, type ArtifactFileEntry} from '../artifacts/manifest.js'
 import {isExecutable, materialise} from '../artifacts/materialise.js'
 import {CacheStore} from '../cache/store.js'
 import {OrcaError} from '../errors.js'
-import type {RunRecord} from '../run/record.js'
+import {jobRecordOf, type RunRecord} from '../run/record.js'
 import {artifactManifestName, runDir} from '../run/store.js'
 
 /** Largest manifest read (a million artifacts is about 150 MB of JSON; more is not a manifest orca wrote). */
@@ -18,7 +18,7 @@ const MAX_MANIFEST_BYTES = 512 * 1024 * 1024
  * run.json; empty when the job has none (or the run predates manifests).
  */
 export async function readJobArtifacts(runsDir: string, record: RunRecord, job: string): Promise<ArtifactEntry[]> {
-  const summary = record.jobs[job]?.artifacts
+  const summary = jobRecordOf(record, job)?.artifacts
   if (!summary || summary.manifest === null || summary.sha256 === null) return []
   // Always the name orca gives it: a record naming another file is not followed there.
   const file = path.join(runDir(runsDir, record.id), artifactManifestName(job))
@@ -38,6 +38,15 @@ export async function readJobArtifacts(runsDir: string, record: RunRecord, job: 
     const why = error instanceof InvalidManifestError ? error.message : ((error as NodeJS.ErrnoException).code ?? (error as Error).message)
     throw new OrcaError('infra', `cannot read the artifact manifest of job ${job} in run ${record.id}: ${why}`)
   }
+}
+
+/** The artifact files of a run's jobs (every job by default), in job order; links are left out: they are not files to read. */
+export async function runArtifactFiles(runsDir: string, record: RunRecord, jobs: readonly string[] = Object.keys(record.jobs)): Promise<Array<{job: string; entry: ArtifactFileEntry}>> {
+  const files: Array<{job: string; entry: ArtifactFileEntry}> = []
+  for (const job of jobs) {
+    for (const entry of await readJobArtifacts(runsDir, record, job)) if (entry.type === 'file') files.push({job, entry})
+  }
+  return files
 }
 
 export interface Materialised {
@@ -71,7 +80,7 @@ export async function materialiseRun(options: {runsDir: string; cacheDir: string
       materialise(entries, blobs, dir, {link: true})
     } catch (error) {
       if (!(error instanceof DamagedBlobError || error instanceof UnsafeStoreError)) throw error
-      const key = record.jobs[job]?.key
+      const key = jobRecordOf(record, job)?.key
       if (key) cache.discard(key)
       throw new OrcaError('infra', `the artifacts of job ${job} are no longer in the cache as recorded (${error.message})`, {
         hint: 'the cache entry was removed: `orca run` rebuilds it',

@@ -83,7 +83,7 @@ export function formatRunDetails(
   const warnings = names.flatMap((name) => record.jobs[name]!.warnings.map((w) => `  ${name}: ${w.message}`))
   if (warnings.length > 0) out.push('', 'warnings', ...warnings)
 
-  const problems = names.map((name) => [name, problem(record.jobs[name]!)] as const).filter(([, p]) => p !== undefined)
+  const problems = names.map((name) => [name, problem(record.jobs[name]!, record.error?.message)] as const).filter(([, p]) => p !== undefined)
   if (problems.length > 0) out.push('', 'problems', ...problems.map(([name, p]) => `  ${name}: ${p}`))
   return out.join('\n') + '\n'
 }
@@ -102,10 +102,11 @@ function timelineLines(record: RunRecord, names: string[], width: number, now: n
   return lines
 }
 
-function problem(job: JobRecord): string | undefined {
+function problem(job: JobRecord, runError: string | undefined): string | undefined {
   if (job.status === 'skipped') return `skipped: ${job.skippedReason ?? 'not run'}`
   if (job.status === 'succeeded' || job.status === 'cached' || job.status === 'pending' || job.status === 'running') return undefined
-  if (job.error) return job.error.message
+  // The run's own error is printed once, above.
+  if (job.error) return job.error.message === runError ? 'could not run: see the error above' : job.error.message
   const step = job.steps.find((s) => s.status !== 'succeeded' && s.status !== 'skipped' && !s.allowFailure)
   if (step) return `step "${step.name}" ${label(step.status)}${step.exitCode === null ? '' : ` (exit ${step.exitCode})`}`
   return label(job.status)

@@ -1,3 +1,4 @@
+import {replayHeader} from '../cache/replay.js'
 import type {OrcaEvent} from '../run/events.js'
 import {followEvents} from '../run/follow.js'
 import {readEvents} from '../run/store.js'
@@ -18,9 +19,11 @@ export class LogPrinter {
   ) {}
 
   handle(event: OrcaEvent): void {
-    if (event.type !== 'step.started' && event.type !== 'step.output') return
+    if (event.type !== 'step.started' && event.type !== 'step.output' && event.type !== 'job.started') return
     if (this.options.job !== undefined && event.job !== this.options.job) return
-    if (event.type === 'step.started') {
+    if (event.type === 'job.started') {
+      if (event.cache === 'hit') this.emit(event.job, replayHeader(event))
+    } else if (event.type === 'step.started') {
       this.endLine(event.job)
       this.emit(event.job, `==> ${event.name}\n`)
     } else {

@@ -1,6 +1,8 @@
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {basename, join} from 'node:path'
 
+import {ORCA_PACKAGE} from './template.js'
+
 /** Kinds of project `orca init` knows, in the order their marker files are looked for. */
 export const PROJECT_KINDS = ['node', 'python', 'go', 'rust', 'make', 'generic'] as const
 export type ProjectKind = (typeof PROJECT_KINDS)[number]
@@ -12,6 +14,8 @@ export interface ProjectFacts {
   alsoFound: ProjectKind[]
   /** Files that exist, among those the jobs name as inputs (a glob matching nothing is noise). */
   present: string[]
+  /** The project's package.json lists orca as a dependency, so node_modules will hold its schemas. */
+  orcaIsDependency?: boolean
   node?: {scripts: NodeScript[]; lockfile: boolean}
   python?: {pyproject: boolean; requirements: boolean; tests: boolean}
   go?: {module: string; main: boolean}
@@ -44,14 +48,16 @@ const OPTIONAL_FILES = ['package-lock.json', 'npm-shrinkwrap.json', '.npmrc', 'g
 export function detectProject(dir: string, kind?: ProjectKind): ProjectFacts {
   const found = PROJECT_KINDS.filter((k) => k !== 'generic' && MARKERS[k].some((f) => isFile(join(dir, f))))
   const chosen = kind ?? found[0] ?? 'generic'
+  const pkg = readPackageJson(dir)
   const facts: ProjectFacts = {
     kind: chosen,
     alsoFound: found.filter((k) => k !== chosen),
     present: OPTIONAL_FILES.filter((f) => isFile(join(dir, f))),
+    orcaIsDependency: DEPENDENCY_FIELDS.some((field) => typeof pkg?.[field] === 'object' && pkg[field] !== null && ORCA_PACKAGE.name in pkg[field]),
   }
   switch (chosen) {
     case 'node':
-      facts.node = nodeFacts(dir)
+      facts.node = nodeFacts(dir, pkg)
       break
     case 'python':
       facts.python = pythonFacts(dir)
@@ -71,14 +77,23 @@ export function detectProject(dir: string, kind?: ProjectKind): ProjectFacts {
   return facts
 }
 
-function nodeFacts(dir: string): ProjectFacts['node'] {
-  let scripts: Record<string, unknown> = {}
+const DEPENDENCY_FIELDS = ['devDependencies', 'dependencies', 'optionalDependencies'] as const
+
+type PackageJson = Partial<Record<'scripts' | (typeof DEPENDENCY_FIELDS)[number], Record<string, unknown> | null>>
+
+/** The project's package.json, or undefined when there is none or it is not a JSON object. */
+function readPackageJson(dir: string): PackageJson | undefined {
   try {
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {scripts?: Record<string, unknown>}
-    scripts = pkg.scripts ?? {}
+    const pkg: unknown = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+    return typeof pkg === 'object' && pkg !== null ? (pkg as PackageJson) : undefined
   } catch {
-    // A missing or broken package.json leaves only the install job; `npm ci` will say what is wrong.
+    return undefined
   }
+}
+
+function nodeFacts(dir: string, pkg: PackageJson | undefined): ProjectFacts['node'] {
+  // A missing or broken package.json leaves only the install job; `npm ci` will say what is wrong.
+  const scripts = pkg?.scripts ?? {}
   const usable = NODE_SCRIPTS.filter((s) => typeof scripts[s] === 'string' && !(s === 'test' && NPM_PLACEHOLDER_TEST.test(scripts[s] as string)))
   return {scripts: usable, lockfile: isFile(join(dir, 'package-lock.json')) || isFile(join(dir, 'npm-shrinkwrap.json'))}
 }

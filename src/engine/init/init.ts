@@ -4,6 +4,7 @@ import {join, relative, resolve} from 'node:path'
 import {promisify} from 'node:util'
 
 import {OrcaError} from '../errors.js'
+import {assertImageReference} from '../pipeline/image-reference.js'
 import {loadPipeline} from '../pipeline/load.js'
 import {parsePipeline} from '../pipeline/parse.js'
 import {detectProject, type ProjectFacts, type ProjectKind} from './detect.js'
@@ -59,6 +60,8 @@ const PIPELINE_DEFAULTS = {timeoutMs: 30 * 60_000, cleanup: 'always_remove'} as 
  * then writes every file atomically. Nothing is written when anything is refused.
  */
 export async function initProject(options: InitOptions): Promise<InitResult> {
+  // Checked before rendering: the image is written into jobs.yml as is.
+  if (options.image !== undefined) assertImageReference(options.image, '--image')
   const dir = resolve(options.dir)
   const jobsFile = options.jobsFile ?? 'jobs.yml'
   const targets = options.targets?.length ? options.targets : ['ci']
@@ -67,8 +70,8 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
   const extras = (options.ci?.length ?? 0) > 0 || Boolean(options.preCommit)
 
   const base: PlannedFile[] = [
-    {path: jobsFile, text: renderJobsFile(facts, settings, options.image)},
-    {path: 'orca.config.yml', text: renderConfigFile(settings)},
+    {path: jobsFile, text: renderJobsFile(facts, settings, options.image, relative(dir, resolve(dir, jobsFile)).split('\\').join('/'))},
+    {path: 'orca.config.yml', text: renderConfigFile(facts, settings)},
   ]
   // Asking for a CI file or a hook later must not require --force on the pipeline written earlier.
   const kept = extras && !options.force ? await existingFiles(dir, base) : []

@@ -1,18 +1,39 @@
+import {posix} from 'node:path'
+
 import {parse} from 'yaml'
 
 import type {ProjectFacts, ProjectKind} from './detect.js'
-import {readTemplate, renderTemplate, type TemplateContext} from './template.js'
+import {ORCA_PACKAGE, readTemplate, renderTemplate, type TemplateContext} from './template.js'
 
 /** `templates/settings.yml`: the values shared by every template (install command, images, schema URLs). */
 export interface InitSettings {
+  /** The command CI files and hooks install orca with, pinned to this version. */
   installOrca: string
+  /** The published schemas of this version, for projects that do not have orca in node_modules. */
   jobsSchemaUrl: string
   configSchemaUrl: string
   images: Record<ProjectKind, string>
 }
 
+/** The settings, with `<% package %>` and `<% version %>` filled in from orca's own package.json. */
 export function readSettings(): InitSettings {
-  return parse(readTemplate('settings.yml')) as InitSettings
+  const settings = parse(readTemplate('settings.yml')) as InitSettings
+  const context = {package: ORCA_PACKAGE.name, version: ORCA_PACKAGE.version}
+  for (const key of ['installOrca', 'jobsSchemaUrl', 'configSchemaUrl'] as const) {
+    settings[key] = renderTemplate(settings[key], context, `settings.yml ${key}`)
+  }
+  return settings
+}
+
+/**
+ * What the `$schema` line of `file` (relative to the project) points at: the schema in the project's
+ * node_modules when its package.json lists orca (it works before orca is published and follows the
+ * installed version), else the copy published with this version.
+ */
+export function schemaReference(schema: 'jobs' | 'config', file: string, facts: ProjectFacts, settings: InitSettings): string {
+  if (!facts.orcaIsDependency) return schema === 'jobs' ? settings.jobsSchemaUrl : settings.configSchemaUrl
+  const path = posix.relative(posix.dirname(file), `node_modules/${ORCA_PACKAGE.name}/schemas/${schema}.schema.json`)
+  return path.startsWith('../') ? path : `./${path}`
 }
 
 export type CiProvider = 'github' | 'gitlab'
@@ -24,18 +45,21 @@ export const CI_FILES: Record<CiProvider, string> = {
   gitlab: '.gitlab-ci.yml',
 }
 
-/** The starter jobs.yml for a project; `image` replaces the kind's default image of every job. */
-export function renderJobsFile(facts: ProjectFacts, settings: InitSettings, image?: string): string {
+/**
+ * The starter jobs.yml for a project, to be written at `file` (relative to the project);
+ * `image` replaces the kind's default image of every job.
+ */
+export function renderJobsFile(facts: ProjectFacts, settings: InitSettings, image?: string, file = 'jobs.yml'): string {
   const context: TemplateContext = {
-    jobsSchemaUrl: settings.jobsSchemaUrl,
+    jobsSchema: schemaReference('jobs', file, facts, settings),
     image: image ?? settings.images[facts.kind],
     ...kindContext(facts),
   }
   return renderTemplate(readTemplate(`jobs/${facts.kind}.yml`), context, `jobs/${facts.kind}.yml`)
 }
 
-export function renderConfigFile(settings: InitSettings): string {
-  return renderTemplate(readTemplate('orca.config.yml'), {configSchemaUrl: settings.configSchemaUrl}, 'orca.config.yml')
+export function renderConfigFile(facts: ProjectFacts, settings: InitSettings): string {
+  return renderTemplate(readTemplate('orca.config.yml'), {configSchema: schemaReference('config', 'orca.config.yml', facts, settings)}, 'orca.config.yml')
 }
 
 /** What the CI file and the hook run: `orca run TARGETS -f FILE`. */

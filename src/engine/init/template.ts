@@ -4,6 +4,9 @@ import {fileURLToPath} from 'node:url'
 /** `templates/` at the package root: three levels up from both src/engine/init and dist/engine/init. */
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../../templates/', import.meta.url))
 
+/** Name and version of the orca package running (its package.json, beside `templates/`). */
+export const ORCA_PACKAGE = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {name: string; version: string}
+
 /** Values a template refers to: strings are substituted, booleans drive `if`/`unless` sections. */
 export type TemplateContext = Record<string, string | boolean | undefined>
 

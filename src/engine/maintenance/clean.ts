@@ -6,6 +6,7 @@ import {clearCache, listEntries} from '../cache/maintenance.js'
 import {CacheStore} from '../cache/store.js'
 import {OrcaError} from '../errors.js'
 import type {DockerExecutor} from '../executor/docker/docker-executor.js'
+import type {ResourceScope} from '../executor/types.js'
 import {inspectRuns} from '../history/abandon.js'
 import {judgeOwner, runLiveness, systemProbe, type LivenessProbe} from '../history/liveness.js'
 import {formatBytes} from '../history/format.js'
@@ -27,6 +28,8 @@ export interface CleanSelection {
 export interface CleanDeps {
   runsDir: string
   cacheDir: string
+  /** Whose Docker resources the leaks, kept and volumes tasks touch: this project's, or (explicitly) every project's. */
+  scope: ResourceScope
   /** Connects to the engine; called only by tasks that need Docker. */
   docker: () => Promise<DockerExecutor>
   probe?: LivenessProbe
@@ -51,14 +54,19 @@ export interface CleanTask {
 }
 
 /**
- * The tasks for a selection, in a safe order. Only what orca labelled (`orca.managed=true`) or wrote
- * under runsDir / cacheDir is touched. A leak belongs to a run that is not alive: for runs under
- * runsDir the run's lock decides; for others, the owner recorded on the container (see judgeOwner).
+ * The tasks for a selection, in a safe order. Only what orca labelled (`orca.managed=true`, and
+ * `orca.project=<id>` unless the scope is every project) or wrote under runsDir / cacheDir is touched.
+ * A leak belongs to a run that is not alive: for runs under runsDir the run's lock decides; for
+ * others, the owner recorded on the container (see judgeOwner).
  */
 export function cleanTasks(selection: CleanSelection, deps: CleanDeps): CleanTask[] {
   const probe = deps.probe ?? systemProbe()
   const now = deps.now ?? Date.now
   const tasks: CleanTask[] = []
+  const {scope} = deps
+  // With every project in scope, each item says whose it is.
+  const whose = (projectDir: string | undefined): string | undefined =>
+    'allProjects' in scope ? `project ${projectDir ?? 'unknown (made before projects were recorded)'}` : undefined
   let executor: Promise<DockerExecutor> | undefined
   const docker = async (): Promise<DockerExecutor> => (executor ??= deps.docker())
 
@@ -68,7 +76,7 @@ export function cleanTasks(selection: CleanSelection, deps: CleanDeps): CleanTas
       title: 'Remove leaked containers and networks of runs that are no longer alive',
       async run({dryRun, onItem}) {
         const exec = await docker()
-        const owners = await containerOwners(exec.docker)
+        const owners = await containerOwners(exec.docker, scope)
         const known = new Set(await listRunIds(deps.runsDir))
         const alive = new Map<string, boolean>()
         const isRunAlive = (runId: string): boolean => {
@@ -83,10 +91,10 @@ export function cleanTasks(selection: CleanSelection, deps: CleanDeps): CleanTas
           return answer
         }
         const items: CleanItem[] = []
-        for (const leak of await exec.findLeaks(isRunAlive)) {
+        for (const leak of await exec.findLeaks(isRunAlive, scope)) {
           if (!dryRun) await exec.removeLeak(leak)
-          const detail = leak.runId ? `run ${leak.runId}${leak.job ? `, job ${leak.job}` : ''}` : undefined
-          report(items, onItem, {kind: leak.kind, name: leak.name, detail})
+          const run = leak.runId ? `run ${leak.runId}${leak.job ? `, job ${leak.job}` : ''}` : undefined
+          report(items, onItem, {kind: leak.kind, name: leak.name, detail: details(run, whose(leak.projectDir))})
         }
         return items
       },
@@ -100,13 +108,14 @@ export function cleanTasks(selection: CleanSelection, deps: CleanDeps): CleanTas
       async run({dryRun, onItem}) {
         const exec = await docker()
         const items: CleanItem[] = []
-        for (const kept of await listKept(exec.docker)) {
+        for (const kept of await listKept(exec.docker, scope)) {
           if (!dryRun) await removeKeptContainer(exec.docker, kept)
-          report(items, onItem, {kind: 'container', name: kept.name, detail: kept.runId ? `run ${kept.runId}, job ${kept.job ?? '?'}` : undefined})
+          const run = kept.runId ? `run ${kept.runId}, job ${kept.job ?? '?'}` : undefined
+          report(items, onItem, {kind: 'container', name: kept.name, detail: details(run, whose(kept.projectDir))})
         }
-        for (const image of await listOrphanKeptImages(exec.docker)) {
+        for (const image of await listOrphanKeptImages(exec.docker, scope)) {
           if (!dryRun) await removeKeptImage(exec.docker, image.id)
-          report(items, onItem, {kind: 'image', name: image.name, detail: 'filesystem of a kept container'})
+          report(items, onItem, {kind: 'image', name: image.name, detail: details('filesystem of a kept container', whose(image.projectDir))})
         }
         return items
       },
@@ -120,9 +129,10 @@ export function cleanTasks(selection: CleanSelection, deps: CleanDeps): CleanTas
       async run({dryRun, onItem}) {
         const exec = await docker()
         const items: CleanItem[] = []
-        for (const volume of await listVolumes(exec.docker)) {
+        for (const volume of await listVolumes(exec.docker, scope)) {
           const removed = dryRun || (await removeVolume(exec.docker, volume.name))
-          report(items, onItem, {kind: 'volume', name: volume.name, ...(removed ? {} : {skipped: 'in use by a container'})})
+          const detail = details(volume.volume === undefined ? undefined : `volumes: ${volume.volume}`, whose(volume.projectDir))
+          report(items, onItem, {kind: 'volume', name: volume.name, detail, ...(removed ? {} : {skipped: 'in use by a container'})})
         }
         return items
       },
@@ -175,6 +185,11 @@ export async function clean(selection: CleanSelection, deps: CleanDeps, options:
   const result: Partial<Record<CleanTaskKey, CleanItem[]>> = {}
   for (const task of cleanTasks(selection, deps)) result[task.key] = await task.run(options)
   return result
+}
+
+function details(...parts: Array<string | undefined>): string | undefined {
+  const present = parts.filter((p) => p !== undefined)
+  return present.length === 0 ? undefined : present.join('; ')
 }
 
 function report(items: CleanItem[], onItem: ((item: CleanItem) => void) | undefined, item: CleanItem): void {

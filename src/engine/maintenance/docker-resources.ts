@@ -1,8 +1,9 @@
 import type Docker from 'dockerode'
 
 import {withTimeout} from '../executor/docker/call.js'
-import {KEPT_REPOSITORY, LABEL} from '../executor/docker/container-spec.js'
+import {KEPT_REPOSITORY, LABEL, scopeFilter} from '../executor/docker/container-spec.js'
 import {removeContainer} from '../executor/docker/resources.js'
+import type {ResourceScope} from '../executor/types.js'
 import type {ProcessIdentity} from '../process-identity.js'
 
 /** A container kept by policy and the image holding its filesystem. */
@@ -12,13 +13,12 @@ export interface KeptContainer {
   imageId: string
   runId?: string
   job?: string
+  projectDir?: string
 }
 
-const MANAGED = `${LABEL.managed}=true`
-
-/** The owner recorded on each run's containers, by run id (for runs this project's runsDir does not know). */
-export async function containerOwners(docker: Docker): Promise<Map<string, ProcessIdentity>> {
-  const list = await withTimeout(docker.listContainers({all: true, filters: {label: [MANAGED]}}), 'list containers')
+/** The owner recorded on each run's containers in `scope`, by run id (for runs this project's runsDir does not know). */
+export async function containerOwners(docker: Docker, scope: ResourceScope): Promise<Map<string, ProcessIdentity>> {
+  const list = await withTimeout(docker.listContainers({all: true, filters: {label: scopeFilter(scope)}}), 'list containers')
   const owners = new Map<string, ProcessIdentity>()
   for (const info of list) {
     const runId = info.Labels[LABEL.run]
@@ -31,14 +31,17 @@ export async function containerOwners(docker: Docker): Promise<Map<string, Proce
   return owners
 }
 
-export async function listKept(docker: Docker): Promise<KeptContainer[]> {
-  const list = await withTimeout(docker.listContainers({all: true, filters: {label: [MANAGED, `${LABEL.kept}=true`]}}), 'list containers')
+/** Containers kept by policy in `scope`. */
+export async function listKept(docker: Docker, scope: ResourceScope): Promise<KeptContainer[]> {
+  const filters = {label: [...scopeFilter(scope), `${LABEL.kept}=true`]}
+  const list = await withTimeout(docker.listContainers({all: true, filters}), 'list containers')
   return list.map((info) => ({
     id: info.Id,
     name: (info.Names[0] ?? info.Id).replace(/^\//, ''),
     imageId: info.ImageID,
     runId: info.Labels[LABEL.run],
     job: info.Labels[LABEL.job],
+    projectDir: info.Labels[LABEL.projectDir],
   }))
 }
 
@@ -48,16 +51,23 @@ export async function removeKeptContainer(docker: Docker, kept: KeptContainer): 
   await removeKeptImage(docker, kept.imageId)
 }
 
-/** Images of kept containers whose container is gone (removed by hand, or orca died between commit and create). */
-export async function listOrphanKeptImages(docker: Docker): Promise<{id: string; name: string}[]> {
+/**
+ * Images of kept containers in `scope` whose container is gone (removed by hand, or orca died between
+ * commit and create). A committed image carries its container's labels, the project's included.
+ */
+export async function listOrphanKeptImages(docker: Docker, scope: ResourceScope): Promise<{id: string; name: string; projectDir?: string}[]> {
   const [images, containers] = await Promise.all([
-    withTimeout(docker.listImages({filters: {label: [MANAGED], reference: [`${KEPT_REPOSITORY}:*`]}}), 'list images'),
+    withTimeout(docker.listImages({filters: {label: scopeFilter(scope), reference: [`${KEPT_REPOSITORY}:*`]}}), 'list images'),
     withTimeout(docker.listContainers({all: true}), 'list containers'),
   ])
   const used = new Set(containers.map((c) => c.ImageID))
   return images
     .filter((image) => !used.has(image.Id))
-    .map((image) => ({id: image.Id, name: image.RepoTags?.find((t) => t.startsWith(`${KEPT_REPOSITORY}:`)) ?? image.Id}))
+    .map((image) => ({
+      id: image.Id,
+      name: image.RepoTags?.find((t) => t.startsWith(`${KEPT_REPOSITORY}:`)) ?? image.Id,
+      projectDir: image.Labels?.[LABEL.projectDir],
+    }))
 }
 
 export async function removeKeptImage(docker: Docker, imageId: string): Promise<void> {
@@ -70,10 +80,10 @@ export async function removeKeptImage(docker: Docker, imageId: string): Promise<
   }
 }
 
-/** Named volumes orca created for `volumes:` in jobs.yml. */
-export async function listVolumes(docker: Docker): Promise<{name: string; volume?: string}[]> {
-  const result = await withTimeout(docker.listVolumes({filters: {label: [MANAGED]}}), 'list volumes')
-  return (result.Volumes ?? []).map((v) => ({name: v.Name, volume: v.Labels?.[LABEL.volume]}))
+/** Named volumes orca created for `volumes:` in jobs.yml, in `scope`. */
+export async function listVolumes(docker: Docker, scope: ResourceScope): Promise<{name: string; volume?: string; projectDir?: string}[]> {
+  const result = await withTimeout(docker.listVolumes({filters: {label: scopeFilter(scope)}}), 'list volumes')
+  return (result.Volumes ?? []).map((v) => ({name: v.Name, volume: v.Labels?.[LABEL.volume], projectDir: v.Labels?.[LABEL.projectDir]}))
 }
 
 /** Removes a volume; returns false when a container still uses it. */

@@ -3,6 +3,7 @@ import * as path from 'node:path'
 import type {Diagnostic} from '../errors.js'
 import {costlyGlob} from './glob-bounds.js'
 import {closest} from './schema-diagnostics.js'
+import {showValue} from './show-value.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
 import {formatPath, locate} from './yaml-source.js'
 
@@ -13,9 +14,13 @@ interface JobShape {
   hasImage: boolean
   inputs: Array<[number, string]>
   artifacts: Array<[number, string]>
+  volumes: Array<[string, string]>
 }
 
-/** The rules the schema cannot express: needs that exist and form no cycle, images, globs that stay inside. */
+/**
+ * The rules the schema cannot express: needs that exist and form no cycle, images, globs that can
+ * select files to store, volumes Docker can mount.
+ */
 export function semanticDiagnostics(data: unknown, source: YamlSource, defaultImage: string | undefined): Diagnostic[] {
   const diagnostics: Diagnostic[] = []
   const report = (at: NodePath, message: string, on: 'value' | 'key' = 'value'): void => {
@@ -29,20 +34,26 @@ export function semanticDiagnostics(data: unknown, source: YamlSource, defaultIm
     job.needs.forEach((need, index) => {
       if (jobs.has(need)) return
       const suggestion = closest(need, names)
-      report(['jobs', name, 'needs', index], `unknown job "${need}"${suggestion ? `; did you mean "${suggestion}"?` : ''}`)
+      report(['jobs', name, 'needs', index], `unknown job ${showValue(need)}${suggestion ? `; did you mean "${suggestion}"?` : ''}`)
     })
     if (job.hasSteps && !job.hasImage && !pipelineImage && !defaultImage) {
       report(['jobs', name], 'no image: set "image" on the job, a top-level "image", or defaults.image in the configuration', 'key')
     }
     for (const [index, glob] of job.inputs) {
-      const problem = escapingGlob(glob)
-      if (problem) report(['jobs', name, 'inputs', index], `input ${problem} the project directory`)
-      else if (costlyGlob(glob)) report(['jobs', name, 'inputs', index], `input ${costlyGlob(glob)!}`)
+      const problem = unstorableGlob(glob, 'the project directory') ?? costlyGlob(glob)
+      if (problem) report(['jobs', name, 'inputs', index], `input ${problem}`)
     }
     for (const [index, glob] of job.artifacts) {
-      const problem = escapingGlob(glob)
-      if (problem) report(['jobs', name, 'artifacts', index], `artifact ${problem} the workdir`)
-      else if (costlyGlob(glob)) report(['jobs', name, 'artifacts', index], `artifact ${costlyGlob(glob)!}`)
+      const problem = unstorableGlob(glob, 'the workdir') ?? costlyGlob(glob)
+      if (problem) report(['jobs', name, 'artifacts', index], `artifact ${problem}`)
+    }
+    const mounted = new Map<string, string>()
+    for (const [volume, target] of job.volumes) {
+      const at = path.posix.normalize(target).replace(/(.)\/+$/, '$1')
+      const other = mounted.get(at)
+      if (at === '/') report(['jobs', name, 'volumes', volume], `volume ${showValue(volume)} cannot be mounted at "/", the container's root`)
+      else if (other !== undefined) report(['jobs', name, 'volumes', volume], `volumes ${showValue(other)} and ${showValue(volume)} are both mounted at ${showValue(at)}`)
+      else mounted.set(at, volume)
     }
   }
   for (const cycle of findCycles(new Map([...jobs].map(([name, job]) => [name, job.needs])))) {
@@ -62,6 +73,7 @@ function shapeJobs(jobs: unknown): Map<string, JobShape> {
       hasImage: typeof job.image === 'string',
       inputs: stringItems(job.inputs),
       artifacts: stringItems(job.artifacts),
+      volumes: isRecord(job.volumes) ? Object.entries(job.volumes).filter((entry): entry is [string, string] => typeof entry[1] === 'string') : [],
     })
   }
   return shaped
@@ -76,13 +88,43 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** Why a glob reaches outside its base directory, or undefined when it stays inside. */
-export function escapingGlob(glob: string): string | undefined {
+/**
+ * Why a glob can select no file that can be stored under `base` (the paths of the artifact store are
+ * relative, without empty, "." or ".." segments), or undefined when it can. A leading "./" is fine.
+ */
+export function unstorableGlob(glob: string, base: string): string | undefined {
   const pattern = glob.startsWith('!') ? glob.slice(1) : glob
-  if (path.posix.isAbsolute(pattern) || path.win32.isAbsolute(pattern)) return `glob "${glob}" is absolute; it must be relative to`
+  const shown = `glob ${showValue(glob)}`
+  if (path.posix.isAbsolute(pattern) || path.win32.isAbsolute(pattern)) return `${shown} is absolute; it must be relative to ${base}`
   const normal = path.posix.normalize(pattern.replaceAll('\\', '/'))
-  if (normal === '..' || normal.startsWith('../')) return `glob "${glob}" climbs out of`
+  if (normal === '..' || normal.startsWith('../')) return `${shown} climbs out of ${base}`
+  const segments = pattern.replace(/^(?:\.\/)+/, '').split('/')
+  if (segments.at(-1) === '' && segments.length > 1 && !segments.slice(0, -1).includes('')) {
+    const folder = segments.slice(0, -1).join('/')
+    const every = `${glob.startsWith('!') ? '!' : ''}${folder.endsWith('**') ? folder : `${folder}/**`}`
+    return `${shown} ends with "/", so it matches no file; for every file under it write ${showValue(every)}`
+  }
+  if (segments.includes('')) return `${shown} has an empty path segment ("//"), so it matches no file`
+  if (segments.some((segment) => segment === '.' || segment === '..')) return `${shown} has a "." or ".." segment inside, so it matches no file; write the path without it`
   return undefined
+}
+
+/** A string value anywhere in the document that holds a NUL byte: no command, variable or path can. */
+export function nulDiagnostics(data: unknown, source: YamlSource): Diagnostic[] {
+  const found: Diagnostic[] = []
+  // Iterative: nesting may be deep, and every value is visited once (the expansion limit bounds them).
+  const stack: Array<{value: unknown; at: Array<string | number>}> = [{value: data, at: []}]
+  while (stack.length > 0) {
+    const {value, at} = stack.pop()!
+    if (typeof value === 'string') {
+      if (value.includes('\0')) found.push({file: source.file, ...locate(source, at), path: formatPath(at), message: 'contains a NUL byte ("\\0"), which no command, variable or path can hold'})
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => stack.push({value: item, at: [...at, index]}))
+    } else if (isRecord(value)) {
+      for (const [key, item] of Object.entries(value)) stack.push({value: item, at: [...at, key]})
+    }
+  }
+  return found
 }
 
 /** Every distinct cycle through `needs`, each as `[a, b, a]`, found in declaration order (iterative: chains may be long). */

@@ -1,3 +1,5 @@
+import {showValue} from './show-value.js'
+
 /**
  * Bounds on a glob's shape. Globs become backtracking regular expressions (picomatch), whose cost on a
  * hostile path grows like (path length)^(wildcards): `*a*a*a*a*ax` or `**\/a/**\/a/**\/a/**\/b` take
@@ -32,9 +34,9 @@ export function costlyGlob(glob: string): string | undefined {
   }
   const braces = (pattern.replace(/\\./g, '').match(/\{/g) ?? []).length
   const limits = GLOB_BOUNDS
-  if (globstars > limits.globstars) return `glob "${glob}" has ${globstars} "**" segments; at most ${limits.globstars} are allowed`
-  if (busiest > limits.segmentStars) return `glob "${glob}" has ${busiest} "*" in one path segment; at most ${limits.segmentStars} are allowed`
-  if (wildcards > limits.wildcards) return `glob "${glob}" has ${wildcards} wildcards; at most ${limits.wildcards} are allowed`
-  if (braces > limits.braces) return `glob "${glob}" has ${braces} {…} groups; at most ${limits.braces} are allowed`
+  if (globstars > limits.globstars) return `glob ${showValue(glob)} has ${globstars} "**" segments; at most ${limits.globstars} are allowed`
+  if (busiest > limits.segmentStars) return `glob ${showValue(glob)} has ${busiest} "*" in one path segment; at most ${limits.segmentStars} are allowed`
+  if (wildcards > limits.wildcards) return `glob ${showValue(glob)} has ${wildcards} wildcards; at most ${limits.wildcards} are allowed`
+  if (braces > limits.braces) return `glob ${showValue(glob)} has ${braces} {…} groups; at most ${limits.braces} are allowed`
   return undefined
 }

@@ -1,6 +1,7 @@
 import * as path from 'node:path'
 
 import {parseDuration} from '../duration.js'
+import {nameTable} from '../name-table.js'
 import type {CleanupPolicy, Job, Pipeline, PipelineDefaults, Step} from './types.js'
 import {DEFAULT_WORKDIR} from './types.js'
 import type {RawEnv, RawJob, RawPipeline, RawStep} from './raw.js'
@@ -26,7 +27,7 @@ function normaliseJob(name: string, job: RawJob, raw: RawPipeline, pipelineEnv: 
     // A group job (no steps) never starts a container, so it may have no image at all.
     image: job.image ?? raw.image ?? defaults.image ?? '',
     needs: [...new Set(job.needs ?? [])],
-    env: {...pipelineEnv, ...normaliseEnv(job.env)},
+    env: nameTable(pipelineEnv, normaliseEnv(job.env)),
     secrets: [...new Set(job.secrets ?? [])],
     workdir: job.workdir ?? DEFAULT_WORKDIR,
     timeoutMs: (job.timeout === undefined ? undefined : parseDuration(job.timeout)) ?? defaults.timeoutMs,
@@ -34,7 +35,7 @@ function normaliseJob(name: string, job: RawJob, raw: RawPipeline, pipelineEnv: 
     cache: job.cache ?? true,
     resources: {...defaults.resources},
     network: job.network ?? 'bridge',
-    volumes: {...job.volumes},
+    volumes: nameTable(job.volumes),
     steps: (job.steps ?? []).map(normaliseStep),
     artifacts: job.artifacts ?? [],
   }
@@ -67,7 +68,5 @@ export function defaultStepName(run: string): string {
 
 /** GitHub Actions users write `CI: true` and `PORT: 8080`; the container sees strings. */
 function normaliseEnv(env: RawEnv | undefined): Record<string, string> {
-  const normal: Record<string, string> = {}
-  for (const [key, value] of Object.entries(env ?? {})) normal[key] = String(value)
-  return normal
+  return nameTable(Object.fromEntries(Object.entries(env ?? {}).map(([key, value]) => [key, String(value)])))
 }

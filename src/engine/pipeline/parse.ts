@@ -1,6 +1,6 @@
 import type {Diagnostic} from '../errors.js'
 import {ConfigError} from '../errors.js'
-import {semanticDiagnostics} from './checks.js'
+import {nulDiagnostics, semanticDiagnostics} from './checks.js'
 import {normalisePipeline} from './normalise.js'
 import type {RawPipeline} from './raw.js'
 import {schemaDiagnostics} from './schema-diagnostics.js'
@@ -16,11 +16,15 @@ export function parsePipeline(text: string, displayFile: string, absFile: string
   if (parsed.value === null || parsed.value === undefined) {
     throw new ConfigError([{file: displayFile, line: 1, column: 1, path: '', message: 'the file is empty; expected "version: 1" and "jobs:"'}])
   }
+  const schema = schemaDiagnostics(validateAgainst('jobs', parsed.value), source, displayFile)
+  // A value the schema already refuses (a NUL in a name or an image) is reported once, by the schema.
+  const refused = new Set(schema.map((d) => d.path))
   const diagnostics = [
     ...parsed.diagnostics,
-    ...schemaDiagnostics(validateAgainst('jobs', parsed.value), source, displayFile),
+    ...schema,
     // The semantic checks read only the parts whose shape is right, so they run even after schema errors.
     ...semanticDiagnostics(parsed.value, source, defaults.image),
+    ...nulDiagnostics(parsed.value, source).filter((d) => !refused.has(d.path)),
   ]
   if (diagnostics.length > 0) throw new ConfigError(sortDiagnostics(diagnostics))
   const raw = parsed.value as RawPipeline

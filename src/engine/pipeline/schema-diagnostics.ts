@@ -2,9 +2,11 @@ import type {ErrorObject} from 'ajv/dist/2020.js'
 
 import type {Diagnostic} from '../errors.js'
 import {DURATION_PATTERN} from '../duration.js'
+import {IMAGE_REFERENCE_PATTERN, imageReferenceMessage, imageReferenceProblem} from './image-reference.js'
+import {showValue} from './show-value.js'
 import {SIZE_PATTERN} from './size.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
-import {formatPath, locate} from './yaml-source.js'
+import {formatPath, locate, singleQuoted} from './yaml-source.js'
 
 const NAME_PATTERN = '^[a-z0-9][a-z0-9_-]*$'
 
@@ -16,7 +18,6 @@ const PATTERN_MEANING: Record<string, (got: string) => string> = {
   '^[A-Za-z_][A-Za-z0-9_]*$': (got) => `expected a variable name of letters, digits and "_" not starting with a digit, got ${got}`,
   '^[A-Za-z0-9][A-Za-z0-9_.-]*$': (got) => `expected a volume name of letters, digits, "_", "." and "-", got ${got}`,
   '^/': (got) => `expected an absolute path (starting with "/"), got ${got}`,
-  '^\\S+$': (got) => `expected an image reference without spaces, got ${got}`,
 }
 
 /** Turns ajv errors into one positioned diagnostic per actual problem (oneOf noise and wrappers removed). */
@@ -64,6 +65,13 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
       (other) => other !== error && !dropped.has(other) && isWithin(other.instancePath, error.instancePath) && other.schemaPath.startsWith(`${error.schemaPath}/`),
     )
     const nested = related.some((other) => other !== error && !dropped.has(other) && other.instancePath.startsWith(`${error.instancePath}/`))
+    // `- echo key: value` is YAML for a one-key mapping: say that, not which keys a step allows.
+    const colon = branchTypes.includes('string') ? unquotedColon(error.data) : undefined
+    if (colon !== undefined && related.some((o) => o.keyword === 'additionalProperties' && o.instancePath === error.instancePath && o.params.additionalProperty === colon.key)) {
+      for (const other of related) if (other !== error && isWithin(other.instancePath, error.instancePath)) dropped.add(other)
+      error.params = {...error.params, branchTypes, unquotedColon: colon.text}
+      continue
+    }
     if (hasDetail || nested) dropped.add(error)
     else error.params = {...error.params, branchTypes}
   }
@@ -77,21 +85,26 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
 function describe(error: ErrorObject): {path: NodePath; on: 'value' | 'key'; message: string} {
   const path = parsePointer(error.instancePath)
   const propertyName = (error as ErrorObject & {propertyName?: string}).propertyName
-  const got = show(error.data)
+  const got = showValue(error.data)
+  // An image's pattern and length errors say the same thing, in the words of the reference grammar.
+  if (error.parentSchema?.pattern === IMAGE_REFERENCE_PATTERN && typeof error.data === 'string') {
+    const problem = imageReferenceProblem(error.data)
+    if (problem !== undefined) return {path, on: 'value', message: imageReferenceMessage(error.data, problem)}
+  }
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String(error.params.additionalProperty)
       const allowed = Object.keys((error.parentSchema?.properties as object | undefined) ?? {})
       const suggestion = closest(key, allowed)
       const hint = suggestion ? `; did you mean "${suggestion}"?` : allowed.length > 0 ? `; allowed: ${allowed.join(', ')}` : ''
-      return {path: [...path, key], on: 'key', message: `unknown key "${key}"${hint}`}
+      return {path: [...path, key], on: 'key', message: `unknown key ${showValue(key)}${hint}`}
     }
     case 'required':
       return {path, on: path.length > 0 ? 'key' : 'value', message: `missing required key "${String(error.params.missingProperty)}"`}
     case 'pattern': {
       const meaning = PATTERN_MEANING[String(error.params.pattern)]
       if (propertyName !== undefined) {
-        const text = meaning ? meaning(show(propertyName)) : `invalid name ${show(propertyName)}`
+        const text = meaning ? meaning(showValue(propertyName)) : `invalid name ${showValue(propertyName)}`
         return {path: [...path, propertyName], on: 'key', message: text}
       }
       return {path, on: 'value', message: meaning ? meaning(got) : `expected text matching ${String(error.params.pattern)}, got ${got}`}
@@ -100,14 +113,17 @@ function describe(error: ErrorObject): {path: NodePath; on: 'value' | 'key'; mes
       return {path, on: 'value', message: `expected one of ${(error.params.allowedValues as unknown[]).map((value) => String(value)).join(', ')}; got ${got}`}
     case 'const':
       if (path.length === 1 && path[0] === 'version') {
-        return {path, on: 'value', message: `unsupported version ${got}; this orca reads version ${show(error.params.allowedValue)}`}
+        return {path, on: 'value', message: `unsupported version ${got}; this orca reads version ${showValue(error.params.allowedValue)}`}
       }
-      return {path, on: 'value', message: `expected ${show(error.params.allowedValue)}, got ${got}`}
+      return {path, on: 'value', message: `expected ${showValue(error.params.allowedValue)}, got ${got}`}
     case 'type':
       return {path, on: 'value', message: `expected ${typeWords(error.params.type as string | string[])}, got ${typeOf(error.data)}`}
     case 'oneOf':
     case 'anyOf': {
       const types = (error.params.branchTypes as string[] | undefined) ?? []
+      if (typeof error.params.unquotedColon === 'string') {
+        return {path, on: 'value', message: `the ": " in it makes this a mapping, not text; quote it: ${singleQuoted(error.params.unquotedColon)}`}
+      }
       if (types.length === 0) return {path, on: 'value', message: error.message ?? 'is invalid'}
       // `- true` or `- 42` as a step is YAML's boolean or number, not the shell command.
       const quote = types.includes('string') && ['boolean', 'number'].includes(typeof error.data) ? ` (quote it to mean the text: "${String(error.data)}")` : ''
@@ -125,6 +141,16 @@ function describe(error: ErrorObject): {path: NodePath; on: 'value' | 'key'; mes
     default:
       return {path, on: 'value', message: error.message ?? 'is invalid'}
   }
+}
+
+/** `{"echo key": "value"}`, as YAML reads `echo key: value`: one key and a plain value; the text it came from. */
+function unquotedColon(data: unknown): {key: string; text: string} | undefined {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined
+  const entries = Object.entries(data)
+  if (entries.length !== 1) return undefined
+  const [key, value] = entries[0]!
+  if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) return undefined
+  return {key, text: value === null ? `${key}:` : `${key}: ${String(value)}`}
 }
 
 /** `/jobs/build/steps/1` → `['jobs', 'build', 'steps', 1]`; numeric segments are array indices only where ajv says so. */
@@ -159,12 +185,7 @@ function typeOf(value: unknown): string {
   if (value === null || value === undefined) return 'nothing'
   if (Array.isArray(value)) return 'a list'
   if (typeof value === 'object') return 'a mapping'
-  return show(value)
-}
-
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value)
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+  return showValue(value)
 }
 
 function escape(text: string): string {
@@ -175,6 +196,8 @@ function escape(text: string): string {
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: {candidate: string; distance: number} | undefined
   for (const candidate of candidates) {
+    // Lengths this far apart cannot be near enough (and a huge word would cost a huge table).
+    if (Math.abs(word.length - candidate.length) > Math.max(1, Math.floor(candidate.length / 3))) continue
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase())
     if (distance <= Math.max(1, Math.floor(candidate.length / 3)) && (!best || distance < best.distance)) best = {candidate, distance}
   }

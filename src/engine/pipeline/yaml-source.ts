@@ -3,6 +3,8 @@ import type {Document, Node} from 'yaml'
 
 import type {Diagnostic} from '../errors.js'
 import {MAX_FILE_BYTES} from './source-file.js'
+import {showValue, SHOWN_VALUE_MAX} from './show-value.js'
+import {expansionProblem} from './yaml-expansion.js'
 
 /** A key or index on the way from the document root to a node. */
 export type NodePath = ReadonlyArray<string | number>
@@ -44,13 +46,19 @@ export function parseYaml(text: string, file: string, base: NodePath = []): Pars
   if (doc.errors.length > 0) {
     const diagnostics = doc.errors.map((error): Diagnostic => {
       const {line, col} = lineCounter.linePos(Math.max(0, error.pos[0]))
-      return {file, line, column: col, path: '', message: syntaxMessage(error.message)}
+      return {file, line, column: col, path: '', message: syntaxMessage(error.message) + colonHint(error.code, text, error.pos[0])}
     })
     return {source, diagnostics, fatal: true}
   }
   let value: unknown
   let diagnostics: Diagnostic[]
   try {
+    // Sized before it is built: an alias bomb is refused in time linear in the file, not in its expansion.
+    const tooLarge = expansionProblem(doc)
+    if (tooLarge) {
+      const where = tooLarge.offset === undefined ? {} : (({line, col}) => ({line, column: col}))(lineCounter.linePos(tooLarge.offset))
+      return {source, fatal: true, diagnostics: [{file, ...where, path: '', message: tooLarge.message}]}
+    }
     value = doc.toJS({maxAliasCount: MAX_ALIAS_COUNT})
     diagnostics = duplicateKeys(source)
   } catch (error) {
@@ -75,11 +83,12 @@ export function locate(source: YamlSource, path: NodePath, on: 'value' | 'key' =
   return {line: 1, column: 1}
 }
 
-/** `jobs.build.steps[1].timeout` */
+/** `jobs.build.steps[1].timeout`; a key that is long or has control characters is shown quoted and cut, as in JSON. */
 export function formatPath(path: NodePath): string {
   let text = ''
   for (const part of path) {
     if (typeof part === 'number') text += `[${part}]`
+    else if (part.length > SHOWN_VALUE_MAX || [...part].some((char) => char < ' ' || char === '\x7f')) text += `[${showValue(part)}]`
     else text += text ? `.${part}` : part
   }
   return text
@@ -125,7 +134,7 @@ function duplicateKeys(source: YamlSource): Diagnostic[] {
           } else {
             const firstLine = source.lineCounter.linePos(first).line
             const {line, col} = source.lineCounter.linePos(key.range[0])
-            const what = path.length === 1 && path[0] === 'jobs' ? `duplicate job "${name}"` : `duplicate key "${name}"`
+            const what = path.length === 1 && path[0] === 'jobs' ? `duplicate job ${showValue(name)}` : `duplicate key ${showValue(name)}`
             found.push({file: source.file, line, column: col, path: formatPath([...path, name]), message: `${what} (first defined on line ${firstLine})`})
           }
         }
@@ -143,6 +152,26 @@ function syntaxMessage(message: string): string {
   // The parser turns its own stack overflow on absurd nesting into a syntax error.
   if (/call stack/i.test(message)) return 'the document is nested too deeply to read'
   return `invalid YAML: ${message.replace(/\s+/g, ' ').trim()}`
+}
+
+/**
+ * `run: echo a: b` is a syntax error (a mapping inside a compact one): the value needs quotes.
+ * Suggests them around the line's value, e.g. `run: 'echo a: b'`.
+ */
+function colonHint(code: string, text: string, offset: number): string {
+  if (code !== 'BLOCK_AS_IMPLICIT_KEY') return ''
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1
+  const lineEnd = text.indexOf('\n', offset)
+  const line = text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd).trim().replace(/^(- +)+/, '')
+  // A key-like first word is the key the user meant (`run: …`); otherwise the whole item is the text.
+  const keyed = /^([A-Za-z_][\w-]*): +(.+)$/.exec(line)
+  const suggestion = keyed ? `${keyed[1]}: ${singleQuoted(keyed[2]!)}` : singleQuoted(line)
+  return `; a ": " inside a plain value starts a mapping: quote the value, e.g. ${suggestion}`
+}
+
+/** YAML's single-quoted form: only `'` needs escaping, by doubling it. */
+export function singleQuoted(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`
 }
 
 function parserFailure(error: unknown): string {

@@ -15,7 +15,8 @@ export interface Listing {
   dirs: string[]
 }
 
-const FORMAT = 2
+// 3: a deeper ignore file's negation keeps what a shallower one ignores, as in git; `.git` files left out.
+const FORMAT = 3
 /** A directory changed this close to when it was listed may change again within the same timestamp. */
 const RACY_MS = 2_000
 

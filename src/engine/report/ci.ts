@@ -2,7 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {appendFileSync} from 'node:fs'
 import type {Writable} from 'node:stream'
 
-import type {JobRecord} from '../run/record.js'
+import {jobRecordOf, type JobRecord} from '../run/record.js'
 import {runSummaryMarkdown} from './markdown.js'
 import {describeJob, PlainReporter} from './plain.js'
 import type {PlainReporterOptions} from './plain.js'
@@ -45,7 +45,7 @@ export abstract class GroupedReporter extends PlainReporter {
   protected override onJobSettled(job: string): void {
     const group = this.open.get(job)
     this.open.delete(job)
-    const record = this.record?.jobs[job]
+    const record = jobRecordOf(this.record, job)
     if (record === undefined) return
     if (FAILED.has(record.status)) this.failures.set(job, group?.lines.slice(-FAILURE_TAIL) ?? [])
     if (group === undefined || (group.lines.length === 0 && group.omitted === 0)) {
@@ -53,7 +53,7 @@ export abstract class GroupedReporter extends PlainReporter {
     } else {
       const lines = [...group.lines]
       if (group.omitted > 0) lines.push(`… ${group.omitted} more lines: orca logs ${this.record?.id ?? 'latest'} --job ${job}`)
-      this.write(this.groupStart(job, `[${job}] ${describeJob(record)}`, record))
+      this.write(this.groupStart(job, `[${job}] ${describeJob(record, this.runError)}`, record))
       for (const line of this.fence(lines)) this.write(line)
       this.write(this.groupEnd(job, record))
     }
@@ -88,6 +88,8 @@ export class GithubReporter extends GroupedReporter {
   }
 
   protected override annotate(job: string, record: JobRecord): void {
+    // The run's own error becomes one annotation when the run ends (`formatRunError`), not one per job.
+    if (record.error?.kind === 'infra' && record.error.message === this.runError) return
     this.write(`::error title=${escapeProperty(`orca: ${job}`)}::${escapeData(describeJob(record))}`)
   }
 
@@ -100,10 +102,10 @@ export class GithubReporter extends GroupedReporter {
   /** Failures are repeated outside any group, so the end of the log shows what went wrong. */
   protected override beforeSummary(): void {
     for (const [job, tail] of this.failures) {
-      const record = this.record?.jobs[job]
+      const record = jobRecordOf(this.record, job)
       if (record === undefined) continue
       this.write('')
-      this.write(this.paint('red', `✗ [${job}] ${describeJob(record)}`))
+      this.write(this.paint('red', `✗ [${job}] ${describeJob(record, this.runError)}`))
       if (tail.length > 0) for (const line of this.fence(tail)) this.write(line)
     }
   }
@@ -147,6 +149,18 @@ export function ciFlavour(env: NodeJS.ProcessEnv): CiFlavour | undefined {
   if (env.GITHUB_ACTIONS === 'true') return 'github'
   if (env.GITLAB_CI === 'true') return 'gitlab'
   return undefined
+}
+
+/**
+ * The run's error (Docker unreachable, an image missing) as orca says it once, after the summary,
+ * on stderr: `error:` and `hint:` lines, or under GitHub Actions one `::error` annotation carrying both.
+ */
+export function formatRunError(error: {message: string; hint?: string}, env: NodeJS.ProcessEnv): string {
+  if (ciFlavour(env) === 'github') {
+    const text = error.hint ? `${error.message}\nhint: ${error.hint}` : error.message
+    return `::error title=orca::${escapeData(text)}\n`
+  }
+  return `error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`
 }
 
 /** The line reporter for where orca runs: GitHub Actions, GitLab CI or anything else. */

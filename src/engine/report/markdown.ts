@@ -1,6 +1,6 @@
 import {formatDuration} from '../duration.js'
 import type {JobStatus, RunStatus} from '../run/events.js'
-import type {JobRecord, RunRecord} from '../run/record.js'
+import {jobRecordOf, type JobRecord, type RunRecord} from '../run/record.js'
 import {describeJob} from './plain.js'
 
 const ICON: Record<JobStatus | RunStatus, string> = {
@@ -24,23 +24,23 @@ export function runSummaryMarkdown(record: RunRecord, failures: ReadonlyMap<stri
   const out = [`### orca run \`${record.id}\`: ${ICON[record.status]} ${record.status.replace('_', ' ')}${took}`, '']
   out.push('| job | status | duration | cache |', '| --- | --- | ---: | --- |')
   for (const [name, job] of Object.entries(record.jobs)) {
-    out.push(`| ${cell(name)} | ${ICON[job.status]} ${cell(describeStatus(job))} | ${duration(job)} | ${job.cache ?? '—'} |`)
+    out.push(`| ${cell(name)} | ${ICON[job.status]} ${cell(describeStatus(job, record.error?.message))} | ${duration(job)} | ${job.cache ?? '—'} |`)
   }
   if (record.error) out.push('', `**error:** ${cell(record.error.message)}`)
   const warnings = Object.entries(record.jobs).flatMap(([name, job]) => job.warnings.map((w) => `- **${cell(name)}**: ${cell(w.message)}`))
   if (warnings.length > 0) out.push('', '**warnings**', '', ...warnings)
   for (const [name, lines] of failures) {
-    const job = record.jobs[name]
+    const job = jobRecordOf(record, name)
     if (job === undefined) continue
     const fence = '`'.repeat(Math.max(3, longestRun(lines, '`') + 1))
-    out.push('', `<details><summary>${html(`${name}: ${describeJob(job)}`)}</summary>`, '', `${fence}text`, ...lines, fence, '', '</details>')
+    out.push('', `<details><summary>${html(`${name}: ${describeJob(job, record.error?.message)}`)}</summary>`, '', `${fence}text`, ...lines, fence, '', '</details>')
   }
   return `${out.join('\n')}\n`
 }
 
-function describeStatus(job: JobRecord): string {
+function describeStatus(job: JobRecord, runError: string | undefined): string {
   // The duration has its own column.
-  return describeJob({...job, durationMs: null})
+  return describeJob({...job, durationMs: null}, runError)
 }
 
 function duration(job: JobRecord): string {

@@ -2,7 +2,7 @@ import type {Writable} from 'node:stream'
 
 import {formatDuration} from '../duration.js'
 import type {EventSink, JobStatus, OrcaEvent, RunStatus} from '../run/events.js'
-import {foldEvent} from '../run/record.js'
+import {foldEvent, jobRecordOf} from '../run/record.js'
 import type {JobRecord, RunRecord} from '../run/record.js'
 import {drained} from './drain.js'
 import {STATUS_MARK} from './status-marks.js'
@@ -36,6 +36,11 @@ export class PlainReporter implements EventSink {
   private width = 0
   private readonly prefixes = new Map<string, string>()
   private readonly pulled = new Set<string>()
+  /**
+   * The error orca prints once when the run ends (the first infrastructure error, e.g. Docker
+   * unreachable): jobs that failed of it refer to it instead of repeating it.
+   */
+  protected runError: string | undefined
 
   constructor(out: Writable & {isTTY?: boolean}, options: PlainReporterOptions = {}) {
     this.out = out
@@ -45,6 +50,7 @@ export class PlainReporter implements EventSink {
 
   handle(event: OrcaEvent): void {
     this.record = foldEvent(this.record, event)
+    if ((event.type === 'job.finished' || event.type === 'run.finished') && event.error?.kind === 'infra') this.runError ??= event.error.message
     switch (event.type) {
       case 'run.started':
         this.width = Math.max(0, ...event.jobs.map((name) => name.length + 2))
@@ -107,10 +113,10 @@ export class PlainReporter implements EventSink {
   }
 
   protected onJobSettled(job: string): void {
-    const record = this.record?.jobs[job]
+    const record = jobRecordOf(this.record, job)
     if (record === undefined) return
     const [mark, style] = markOf(record.status)
-    this.jobLine(job, this.paint(style, `${mark} ${describeJob(record)}`))
+    this.jobLine(job, this.paint(style, `${mark} ${describeJob(record, this.runError)}`))
   }
 
   protected onRunFinished(): void {
@@ -125,7 +131,7 @@ export class PlainReporter implements EventSink {
       counts.set(job.status, (counts.get(job.status) ?? 0) + 1)
       const [mark, style] = markOf(job.status)
       const time = job.durationMs === null || job.status === 'skipped' ? '' : formatDuration(job.durationMs)
-      const detail = summaryDetail(job)
+      const detail = summaryDetail(job, this.runError)
       lines.push(
         `  ${this.paint(style, mark)} ${name.padEnd(width)}  ${this.paint(style, job.status.replace('_', ' ').padEnd(9))}  ${time.padStart(6)}${detail ? `  ${this.paint('dim', detail)}` : ''}`,
       )
@@ -137,7 +143,7 @@ export class PlainReporter implements EventSink {
       `${names.length} job${names.length === 1 ? '' : 's'}: ${totals || 'none'}; ` +
         this.paint(runStyle, `run ${record.status.replace('_', ' ')}${took}`),
     )
-    if (record.error) lines.push(this.paint('red', `error: ${record.error.message}`))
+    // The run's error itself is said once, after this summary, with its hint (see `formatRunError`).
     this.write(lines.join('\n'))
   }
 
@@ -159,8 +165,14 @@ export class PlainReporter implements EventSink {
   }
 }
 
-/** `succeeded in 4.2s`, `failed (step "compile" exited 2)`, `skipped (needs build (failed))`… */
-export function describeJob(job: JobRecord): string {
+/** What a job that failed of the run's error says instead of repeating it. */
+export const SEE_RUN_ERROR = 'could not run: see the error below'
+
+/**
+ * `succeeded in 4.2s`, `failed (step "compile" exited 2)`, `skipped (needs build (failed))`…
+ * `runError` is the message printed once at the end of the run, which a job refers to rather than repeats.
+ */
+export function describeJob(job: JobRecord, runError?: string): string {
   const took = job.durationMs === null ? '' : ` in ${formatDuration(job.durationMs)}`
   switch (job.status) {
     case 'succeeded':
@@ -172,7 +184,7 @@ export function describeJob(job: JobRecord): string {
     case 'failed':
     case 'timed_out':
     case 'cancelled': {
-      const why = summaryDetail(job)
+      const why = summaryDetail(job, runError)
       return `${job.status.replace('_', ' ')}${why ? ` (${why})` : ''}${took}`
     }
     case 'pending':
@@ -182,11 +194,11 @@ export function describeJob(job: JobRecord): string {
 }
 
 /** Why a job ended the way it did, in a few words; empty when it went well. */
-export function summaryDetail(job: JobRecord): string {
+export function summaryDetail(job: JobRecord, runError?: string): string {
   if (job.status === 'skipped') return job.skippedReason ?? ''
   if (job.status === 'succeeded' || job.status === 'cached') return ''
   const step = job.steps.find((s) => !s.allowFailure && (s.status === 'failed' || s.status === 'timed_out'))
-  if (job.error) return job.error.message
+  if (job.error) return job.error.kind === 'infra' && job.error.message === runError ? SEE_RUN_ERROR : job.error.message
   if (step === undefined) return ''
   if (step.status === 'timed_out') return `step "${step.name}"`
   return step.exitCode === null ? `step "${step.name}" failed` : `step "${step.name}" exited ${step.exitCode}`

@@ -66,6 +66,8 @@ export type EventBody =
       key?: string
       /** How the cache treats the job; when absent the record infers `miss` with a key, else `disabled`. */
       cache?: CacheUse
+      /** With `hit`: the run that produced the cache entry, whose recorded output is replayed. */
+      cachedFrom?: string
     }
   | {type: 'job.container'; job: string; containerId: string; imageId: string}
   | {type: 'step.started'; job: string; step: number; name: string}

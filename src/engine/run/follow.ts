@@ -44,8 +44,8 @@ export async function* followEvents(runsDir: string, id: string, options: Follow
         for (const line of lines) {
           if (line === '') continue
           const event = JSON.parse(line) as OrcaEvent
-          if (event.seq <= afterSeq) continue
-          yield event
+          if (event.seq > afterSeq) yield event
+          // The end, even when resuming from it or past it: nothing can follow run.finished.
           if (event.type === 'run.finished') return
         }
       }

@@ -7,7 +7,34 @@ export const SECRET_MASK = '***'
 export const MIN_SECRET_LENGTH = 3
 
 /**
- * Replaces every occurrence of every secret with `***` in a stream of text chunks. Matching is
+ * Lines of a multi-line secret shorter than this (once trimmed) are not masked on their own: such
+ * lines are mostly structure (`{`, `},`, `---`, `users:`) or a few characters of a key's last line,
+ * and masking them would hide common text while revealing next to nothing.
+ */
+export const MIN_SECRET_LINE_LENGTH = 8
+
+/**
+ * The strings masked for some secret values: each value as given and without surrounding
+ * whitespace (a value read from a file often ends in a newline), and each line of a value that spans
+ * lines, on its own, since logs are read line by line and a step may print one line of a PEM key.
+ */
+export function maskedValues(secrets: Iterable<string>): string[] {
+  const values = new Set<string>()
+  const add = (value: string, min: number): void => {
+    if (value.length >= min) values.add(value)
+  }
+  for (const secret of secrets) {
+    add(secret, MIN_SECRET_LENGTH)
+    const trimmed = secret.trim()
+    add(trimmed, MIN_SECRET_LENGTH)
+    const lines = trimmed.split(/\r\n|\r|\n/)
+    if (lines.length > 1) for (const line of lines) add(line.trim(), MIN_SECRET_LINE_LENGTH)
+  }
+  return [...values]
+}
+
+/**
+ * Replaces every occurrence of every secret (see maskedValues) with `***` in a stream of text chunks. Matching is
  * greedy left to right, longest secret first, so the output equals `maskString` of the whole text
  * however it was split: a tail that could still begin a secret is held back until it is decided.
  */
@@ -19,7 +46,7 @@ export class SecretMasker {
   private held = ''
 
   constructor(secrets: Iterable<string>) {
-    this.secrets = [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length)
+    this.secrets = maskedValues(secrets).sort((a, b) => b.length - a.length)
     for (const secret of this.secrets) {
       const first = secret[0] as string
       const list = this.byFirstChar.get(first) ?? []

@@ -45,6 +45,13 @@ export class OutputStream {
     }
   }
 
+  /** Hands on the unfinished line now; text held back as the possible start of a secret stays held. */
+  flushLine(): void {
+    if (this.#pending === '') return
+    this.#emit(this.#pending)
+    this.#pending = ''
+  }
+
   /** Emits whatever is left; call when the step ends. */
   end(): void {
     this.#pending += this.#capLines(this.#masker.push(this.#decoder.decode()) + this.#masker.flush())
@@ -78,6 +85,38 @@ export class OutputStream {
       this.#lineLength = newline === -1 ? this.#lineLength + piece.length : 0
     }
     return out
+  }
+}
+
+export type StreamName = 'stdout' | 'stderr'
+
+/**
+ * One step's stdout and stderr, handed on in the order their chunks arrived: before one stream
+ * speaks, the other's unfinished line goes first, so buffering lines per stream never reorders
+ * what the engine sent.
+ */
+export class StepOutput {
+  readonly #streams: Record<StreamName, OutputStream>
+  #last: StreamName | undefined
+
+  constructor(secrets: string[], emit: (stream: StreamName, text: string) => void) {
+    this.#streams = {
+      stdout: new OutputStream(secrets, (text) => emit('stdout', text)),
+      stderr: new OutputStream(secrets, (text) => emit('stderr', text)),
+    }
+  }
+
+  write(stream: StreamName, chunk: Uint8Array): void {
+    if (this.#last !== undefined && this.#last !== stream) this.#streams[this.#last].flushLine()
+    this.#last = stream
+    this.#streams[stream].write(chunk)
+  }
+
+  /** Emits what is left of both, the stream that spoke last last; call when the step ends. */
+  end(): void {
+    const [first, second]: StreamName[] = this.#last === 'stderr' ? ['stdout', 'stderr'] : ['stderr', 'stdout']
+    this.#streams[first!].end()
+    this.#streams[second!].end()
   }
 }
 

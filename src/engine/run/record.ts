@@ -1,4 +1,5 @@
 import type {CleanupAction, StepStatus} from '../executor/types.js'
+import {nameTable, ownValue} from '../name-table.js'
 import type {ArtifactsSummary, CacheUse, JobStatus, JobWarning, OrcaEvent, RunStatus} from './events.js'
 
 /** One step of a job as recorded in run.json. */
@@ -129,8 +130,8 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
   const next: RunRecord = {...base, lastSeq: Math.max(base.lastSeq, event.seq)}
   switch (event.type) {
     case 'run.started': {
-      const jobs: Record<string, JobRecord> = {}
-      for (const name of event.jobs) jobs[name] = base.jobs[name] ?? pendingJobRecord()
+      const jobs = nameTable<JobRecord>()
+      for (const name of event.jobs) jobs[name] = ownValue(base.jobs, name) ?? pendingJobRecord()
       for (const [name, job] of Object.entries(base.jobs)) jobs[name] ??= job
       return {
         ...next,
@@ -213,7 +214,7 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
 
 /** A record written by an earlier version of orca, with the fields it lacked filled in as a fold would. */
 export function upgradeRecord(record: RunRecord): RunRecord {
-  const jobs: Record<string, JobRecord> = {}
+  const jobs = nameTable<JobRecord>()
   for (const [name, job] of Object.entries(record.jobs ?? {})) {
     jobs[name] = {...pendingJobRecord(), ...job, warnings: job.warnings ?? [], artifacts: upgradeArtifacts(job.artifacts)}
   }
@@ -239,9 +240,14 @@ export function isStateChange(event: OrcaEvent): boolean {
   return event.type.startsWith('run.') || event.type === 'job.started' || event.type === 'job.finished' || event.type === 'job.skipped'
 }
 
+/** The record of job `name`, if the run has one (a job named `constructor` is a job, not Object's). */
+export function jobRecordOf(record: RunRecord | undefined, name: string): JobRecord | undefined {
+  return ownValue(record?.jobs, name)
+}
+
 function withJob(record: RunRecord, name: string, update: (job: JobRecord) => JobRecord): RunRecord {
-  const current = record.jobs[name] ?? pendingJobRecord()
-  return {...record, jobs: {...record.jobs, [name]: update(current)}}
+  const current = jobRecordOf(record, name) ?? pendingJobRecord()
+  return {...record, jobs: nameTable(record.jobs, {[name]: update(current)})}
 }
 
 function withStep(job: JobRecord, index: number, update: (step: StepRecord) => StepRecord): JobRecord {
@@ -264,7 +270,7 @@ function withStep(job: JobRecord, index: number, update: (step: StepRecord) => S
  * but a record must stay truthful even if it did not (a crash between events).
  */
 function settleJobs(jobs: Record<string, JobRecord>, time: string): Record<string, JobRecord> {
-  const settled: Record<string, JobRecord> = {}
+  const settled = nameTable<JobRecord>()
   for (const [name, job] of Object.entries(jobs)) {
     if (job.status === 'running') {
       settled[name] = {

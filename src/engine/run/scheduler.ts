@@ -7,14 +7,16 @@ import type {KeyedJob, RunCache} from '../cache/run-cache.js'
 import type {OutputChunk} from '../cache/store.js'
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {OrcaError} from '../errors.js'
+import {nameTable, ownValue} from '../name-table.js'
 import type {Executor, ExecutorEvent, JobOutcome} from '../executor/types.js'
 import type {Plan} from '../plan/plan.js'
 import {selectInputs} from '../plan/inputs.js'
+import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Job, Pipeline} from '../pipeline/types.js'
 import type {EventBody, EventSink, JobStatus, JobWarning, OrcaEvent, RunStatus} from './events.js'
 import {maskString} from './masker.js'
-import {OutputBudget, OutputStream} from './output.js'
 import {RunArtifacts, type ManifestLocation} from './artifacts.js'
+import {OutputBudget, StepOutput} from './output.js'
 
 /** Everything a run needs; the CLI and the HTTP server both build one of these. */
 export interface RunOptions {
@@ -23,8 +25,8 @@ export interface RunOptions {
   plan: Plan
   /** Created only when a job actually has to run, so a run that runs nothing never loads Docker. */
   executor: () => Promise<Executor>
-  /** Project files not ignored (see indexProjectFiles), the universe of every job's inputs. */
-  projectFiles: string[]
+  /** The project's files (see listProjectFiles), the universe of every job's inputs. */
+  projectFiles: ProjectFiles
   concurrency: number
   failFast: boolean
   cleanupOverride?: CleanupPolicy
@@ -43,6 +45,11 @@ export interface RunOptions {
   cancel: AbortSignal
   /** Second Ctrl-C: kill without a grace period. */
   force: AbortSignal
+  /**
+   * Aborted (its reason an Error) when the run failed outside its own code, e.g. its Docker client
+   * threw where nothing could catch it: the run stops as on a cancel and ends `failed` with that error.
+   */
+  failure?: AbortSignal
   orcaVersion: string
   /** Keys jobs, restores hits and stores successes; absent = no cache at all. */
   cache?: RunCache
@@ -86,6 +93,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const stop = new AbortController()
   const onCancel = (): void => stop.abort()
   options.cancel.addEventListener('abort', onCancel, {once: true})
+  options.failure?.addEventListener('abort', onCancel, {once: true})
   // A run cancelled while queued settles every job as skipped below.
   if (options.waitTurn) await options.waitTurn(stop.signal).catch(() => undefined)
 
@@ -209,33 +217,27 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     needArtifacts: ArtifactEntry[][],
   ): Promise<JobOutcome> => {
     const recording = keyed?.job.cache === true
-    const streams = new Map<string, OutputStream>()
-    const stream = (step: number, kind: 'stdout' | 'stderr'): OutputStream => {
-      const id = `${step}:${kind}`
-      let s = streams.get(id)
-      if (!s) {
-        s = new OutputStream(emitter.secrets, (all) => {
+    const outputs = new Map<number, StepOutput>()
+    const outputOf = (step: number): StepOutput => {
+      let output = outputs.get(step)
+      if (!output) {
+        output = new StepOutput(emitter.secrets, (stream, all) => {
           const text = budget.take(all)
           if (!text) return
-          if (recording) record.output.push({step, stream: kind, text})
-          emitter.emit({type: 'step.output', job: job.name, step, stream: kind, text})
+          if (recording) record.output.push({step, stream, text})
+          emitter.emit({type: 'step.output', job: job.name, step, stream, text})
         })
-        streams.set(id, s)
+        outputs.set(step, output)
       }
-      return s
-    }
-    const endStreams = (step: number): void => {
-      for (const kind of ['stdout', 'stderr'] as const) {
-        streams.get(`${step}:${kind}`)?.end()
-        streams.delete(`${step}:${kind}`)
-      }
+      return output
     }
     const onEvent = (e: ExecutorEvent): void => {
       switch (e.type) {
         case 'step.output':
-          return stream(e.step, e.stream).write(e.chunk)
+          return outputOf(e.step).write(e.stream, e.chunk)
         case 'step.finished':
-          endStreams(e.result.index)
+          outputs.get(e.result.index)?.end()
+          outputs.delete(e.result.index)
           return emitter.emit({type: 'step.finished', job: job.name, ...e.result})
         case 'job.warning':
           // Kept with the cache entry (replayed on hits): masked like the event is.
@@ -267,41 +269,56 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   }
 
   // The scheduling loop: start every ready job up to the limit, wait for one to settle, repeat.
-  for (;;) {
-    for (const name of plan.order) {
-      if (states.get(name) !== 'pending') continue
-      const job = plan.jobs.get(name)!
-      const blocker = job.needs.find((n) => !SUCCESS.has(states.get(n)!) && states.get(n) !== 'pending' && states.get(n) !== 'running')
-      if (stop.signal.aborted || blocker !== undefined) {
-        const reason = blocker !== undefined ? `needs ${blocker} (${states.get(blocker)})` : options.cancel.aborted ? 'run cancelled' : 'fail-fast'
-        states.set(name, 'skipped')
-        emitter.emit({type: 'job.skipped', job: name, reason})
-        continue
+  let unexpected: {error: unknown} | undefined
+  try {
+    for (;;) {
+      for (const name of plan.order) {
+        if (states.get(name) !== 'pending') continue
+        const job = plan.jobs.get(name)!
+        const blocker = job.needs.find((n) => !SUCCESS.has(states.get(n)!) && states.get(n) !== 'pending' && states.get(n) !== 'running')
+        if (stop.signal.aborted || blocker !== undefined) {
+          const reason =
+            blocker !== undefined ? `needs ${blocker} (${states.get(blocker)})` : options.failure?.aborted ? 'the run failed' : options.cancel.aborted ? 'run cancelled' : 'fail-fast'
+          states.set(name, 'skipped')
+          emitter.emit({type: 'job.skipped', job: name, reason})
+          continue
+        }
+        if (running.size >= options.concurrency || !job.needs.every((n) => SUCCESS.has(states.get(n)!))) continue
+        running.set(name, runOne(job).finally(() => running.delete(name)))
       }
-      if (running.size >= options.concurrency || !job.needs.every((n) => SUCCESS.has(states.get(n)!))) continue
-      running.set(name, runOne(job).finally(() => running.delete(name)))
+      if (running.size === 0) {
+        // A skip above may have unblocked nothing; loop again only if something is still pending.
+        if ([...states.values()].some((s) => s === 'pending')) continue
+        break
+      }
+      await Promise.race(running.values())
     }
-    if (running.size === 0) {
-      // A skip above may have unblocked nothing; loop again only if something is still pending.
-      if ([...states.values()].some((s) => s === 'pending')) continue
-      break
-    }
-    await Promise.race(running.values())
+  } catch (error) {
+    // A bug must still end the run: its jobs stopped and cleaned up, the record failed, never left running.
+    unexpected = {error}
+    stop.abort()
+    await Promise.allSettled(running.values())
   }
 
   options.cancel.removeEventListener('abort', onCancel)
-  if (executor && (options.cancel.aborted || infraError)) {
+  options.failure?.removeEventListener('abort', onCancel)
+  // A stray error raised outside the run (serve's process guard) fails it like a bug inside it.
+  const outside = options.failure?.aborted ? String((options.failure.reason as Error | undefined)?.message ?? options.failure.reason) : undefined
+  if (executor && (options.cancel.aborted || infraError || unexpected || outside !== undefined)) {
     await executor.cleanup(options.runId).catch(() => undefined)
   }
 
-  const status = runStatus(states, options.cancel.aborted)
-  emitter.emit({
-    type: 'run.finished',
-    status,
-    durationMs: Date.now() - started,
-    ...(infraError ? {error: {kind: 'infra', message: infraError.message}} : {}),
-  })
+  const status = unexpected || outside !== undefined ? 'failed' : runStatus(states, options.cancel.aborted)
+  const error = unexpected
+    ? {kind: 'internal', message: `unexpected error: ${(unexpected.error as Error)?.message ?? String(unexpected.error)}`}
+    : outside !== undefined
+      ? {kind: 'internal', message: `unexpected error: ${outside}`}
+      : infraError && {kind: 'infra', message: infraError.message}
+  emitter.emit({type: 'run.finished', status, durationMs: Date.now() - started, ...(error ? {error} : {})})
   await Promise.all(options.sinks.map(async (s) => s.close?.()))
+  // Raised once the record is complete: the caller reports a bug as one.
+  const failure = unexpected ?? emitter.sinkFailure
+  if (failure) throw failure.error
   return {status, jobs: states, infraError}
 }
 
@@ -316,9 +333,9 @@ function runStatus(states: Map<string, JobStatus>, cancelled: boolean): Exclude<
 
 /** Pipeline + job env, then `-e` overrides, then secret values (names listed by the job only). */
 function jobEnv(job: Job, options: RunOptions): Record<string, string> {
-  const env: Record<string, string> = {...job.env, ...options.envOverrides}
+  const env = nameTable(job.env, options.envOverrides)
   for (const name of job.secrets) {
-    const value = options.secrets[name]
+    const value = ownValue(options.secrets, name)
     if (value !== undefined) env[name] = value
   }
   return env
@@ -333,7 +350,10 @@ function toInfraError(error: unknown): OrcaError {
 /** Stamps events with run id, sequence and time, masks secrets, and hands them to every sink. */
 class RunEmitter {
   #seq = 0
+  readonly #broken = new Set<EventSink>()
   readonly secrets: string[]
+  /** The first error a sink threw. */
+  sinkFailure: {error: unknown} | undefined
 
   constructor(
     readonly runId: string,
@@ -348,7 +368,16 @@ class RunEmitter {
     const streamed = body.type === 'step.output' && !body.replayed
     const masked = streamed || this.secrets.length === 0 ? body : maskDeep(body, this.secrets)
     const event = {...masked, seq: ++this.#seq, time: new Date().toISOString(), runId: this.runId} as OrcaEvent
-    for (const sink of this.sinks) sink.handle(event)
+    for (const sink of this.sinks) {
+      if (this.#broken.has(sink)) continue
+      try {
+        sink.handle(event)
+      } catch (error) {
+        // A sink that throws (a reporter's bug) gets no more events; the run and the other sinks go on.
+        this.#broken.add(sink)
+        this.sinkFailure ??= {error}
+      }
+    }
   }
 }
 
@@ -363,18 +392,25 @@ function maskDeep<T>(value: T, secrets: string[]): T {
 
 /** Resolves the secrets the planned jobs name from orca's environment; a missing one is a usage error. */
 export function resolveSecrets(plan: Plan, env: NodeJS.ProcessEnv): Record<string, string> {
-  const secrets: Record<string, string> = {}
+  const secrets = nameTable<string>()
   const missing: string[] = []
+  const names = new Set<string>()
   for (const job of plan.jobs.values()) {
     for (const name of job.secrets) {
-      const value = env[name]
-      if (value === undefined) missing.push(`${name} (jobs.${job.name}.secrets)`)
-      else secrets[name] = value
+      // Own variables only: `constructor` or `__proto__` must not find Object.prototype's.
+      const value = ownValue(env, name)
+      if (value !== undefined) secrets[name] = value
+      else {
+        missing.push(`${name} (jobs.${job.name}.secrets)`)
+        names.add(name)
+      }
     }
   }
   if (missing.length > 0) {
+    const list = [...names]
+    const them = list.length === 1 ? list[0] : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`
     throw new OrcaError('usage', `secret${missing.length > 1 ? 's' : ''} not set in orca's environment: ${missing.join(', ')}`, {
-      hint: 'export the variable before running orca, e.g. `NPM_TOKEN=... orca run`',
+      hint: `export ${them} before running orca, e.g. \`${list.map((name) => `${name}=...`).join(' ')} orca run\` (secrets are read from orca's own environment, not from -e)`,
     })
   }
   return secrets

@@ -8,15 +8,19 @@ import type {Executor} from '../executor/types.js'
 import {acquireRunLock, type HeldRunLock} from '../history/lock.js'
 import {applyRetention} from '../history/retention.js'
 import {planRun, type Plan} from '../plan/plan.js'
+import type {ProjectFiles} from '../plan/project-files.js'
 import {loadPipeline} from '../pipeline/load.js'
 import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
-import type {EventSink} from './events.js'
+import type {EventSink, OrcaEvent} from './events.js'
+import {maskString} from './masker.js'
 import {newRunId} from './run-id.js'
 import {executeRun, resolveSecrets, type RunResult} from './scheduler.js'
 import {artifactManifestName, RunStore} from './store.js'
 
 export interface RunRequest {
   cwd: string
+  /** The project's folder, where the config search starts (see `findProject`); default: cwd. */
+  projectDir?: string
   env: NodeJS.ProcessEnv
   /** Pipeline file, relative to cwd. */
   file: string
@@ -29,6 +33,8 @@ export interface RunRequest {
   envOverrides: Record<string, string>
   /** Already resolved configuration (e.g. by a long-lived server); loaded from cwd when absent. */
   config?: ResolvedConfig
+  /** Told one line the user should see (e.g. git is missing, so inputs follow the ignore files). */
+  onNotice?: (message: string) => void
 }
 
 /** A run that passed every check: nothing has been written yet. */
@@ -42,6 +48,8 @@ export interface PreparedRun {
   imageId: ImageIdResolver
   /** Signs and checks cache entries when `cache.signing` is configured. */
   signer?: EntrySigner
+  /** The project's files, listed on the first call (once per run; a notice goes to `onNotice`). */
+  projectFiles: () => Promise<ProjectFiles>
 }
 
 export interface StartedRun {
@@ -54,18 +62,26 @@ export interface StartedRun {
   done: Promise<RunResult>
   /** First call: graceful cancel; second (or `force`): kill without a grace period. */
   cancel(force?: boolean): void
+  /** Stops the run as a cancel does, and records it `failed` with this error (kind `internal`). */
+  fail(error: Error): void
 }
 
 /** Loads config and pipeline, plans, resolves secrets. User mistakes throw OrcaError before any file is written. */
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
-  const config = request.config ?? (await loadConfig({cwd: request.cwd, env: request.env, flags: {concurrency: request.concurrency}}))
+  const config = request.config ?? (await loadConfig({cwd: request.cwd, projectDir: request.projectDir, env: request.env, flags: {concurrency: request.concurrency}}))
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const plan = planRun(pipeline, request.targets)
   const secrets = resolveSecrets(plan, request.env)
   const imageId = imageIdResolver({host: config.docker.host, env: request.env})
+  let listed: Promise<ProjectFiles> | undefined
+  const projectFiles = (): Promise<ProjectFiles> =>
+    (listed ??= projectFilesOf(config, pipeline, request.env).then((files) => {
+      if (files.notice !== undefined) request.onNotice?.(files.notice)
+      return files
+    }))
   // A signing key that cannot be read is a usage error, reported before the run directory exists.
   const signer = signerOf(config.cache.signing, request.env)
-  return {config, pipeline, plan, secrets, request, imageId, ...(signer ? {signer} : {})}
+  return {config, pipeline, plan, secrets, request, imageId, projectFiles, ...(signer ? {signer} : {})}
 }
 
 /**
@@ -85,7 +101,7 @@ export async function startRun(
   options: {sinks: EventSink[]; orcaVersion: string; executor?: () => Promise<Executor>; waitTurn?: (signal: AbortSignal) => Promise<void>},
 ): Promise<StartedRun> {
   const {config, pipeline, plan, secrets, request, signer} = prepared
-  const projectFiles = projectFilesOf(config, pipeline)
+  const projectFiles = await prepared.projectFiles()
   const runId = newRunId()
   const store = await RunStore.create(config.runsDir, runId)
   // Held until the run is recorded as finished: readers tell a live run from a dead one by it.
@@ -98,6 +114,7 @@ export async function startRun(
   }
   const cancel = new AbortController()
   const force = new AbortController()
+  const failure = new AbortController()
   const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer})
 
   const finished = executeRun({
@@ -122,11 +139,19 @@ export async function startRun(
     sinks: [store, ...options.sinks],
     cancel: cancel.signal,
     force: force.signal,
+    failure: failure.signal,
     orcaVersion: options.orcaVersion,
     waitTurn: options.waitTurn,
     cache,
     imageId: prepared.imageId,
   })
+    .catch((error: unknown) => {
+      // The engine itself threw: stop what may still run and record the end, so no reader waits for a run nobody owns.
+      force.abort()
+      cancel.abort()
+      recordCrash(store, [...options.sinks], error, Object.values(secrets))
+      throw error
+    })
     .finally(() => {
       cache.finish()
       lock.release()
@@ -146,5 +171,37 @@ export async function startRun(
       if (forceNow || cancel.signal.aborted) force.abort()
       cancel.abort()
     },
+    fail(error) {
+      if (!failure.signal.aborted) failure.abort(error)
+    },
+  }
+}
+
+/** Records `run.finished` (failed, kind `internal`) for a run whose engine threw before recording its end. */
+function recordCrash(store: RunStore, sinks: EventSink[], error: unknown, secrets: string[]): void {
+  const record = store.current
+  if (record !== undefined && record.status === 'running') {
+    const message = maskString(`unexpected error: ${error instanceof Error ? error.message : String(error)}`, secrets.filter((s) => s.length > 0))
+    const event: OrcaEvent = {
+      type: 'run.finished',
+      status: 'failed',
+      durationMs: Math.max(0, Date.now() - Date.parse(record.startedAt)),
+      error: {kind: 'internal', message},
+      seq: record.lastSeq + 1,
+      time: new Date().toISOString(),
+      runId: record.id,
+    }
+    for (const sink of [store, ...sinks]) {
+      try {
+        sink.handle(event)
+      } catch {
+        // One broken sink must not keep the others from the end.
+      }
+    }
+  }
+  try {
+    store.close()
+  } catch {
+    // The store's own write error is not the one to report.
   }
 }

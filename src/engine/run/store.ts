@@ -3,6 +3,7 @@ import {readFile} from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {replaceFile, writeAll} from '../atomic-file.js'
+import {replayHeader} from '../cache/replay.js'
 import {OrcaError} from '../errors.js'
 import type {EventSink, OrcaEvent} from './events.js'
 import {foldEvent, foldEvents, isStateChange, upgradeRecord} from './record.js'
@@ -89,7 +90,7 @@ export class RunStore implements EventSink {
     if (event.type === 'step.started') this.appendLog(event.job, `==> ${event.name}\n`, true)
     // A cache hit's log is the output recorded when the job ran: say so before replaying it.
     if (event.type === 'job.started' && event.cache === 'hit') {
-      this.appendLog(event.job, `==> replayed from the cache (key ${event.key?.slice(0, 12) ?? '?'})\n`, true)
+      this.appendLog(event.job, replayHeader(event), true)
     }
     if (event.type === 'step.output') this.appendLog(event.job, event.text, false)
 

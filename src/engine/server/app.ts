@@ -1,7 +1,7 @@
 import {setMaxListeners} from 'node:events'
 import type {AddressInfo} from 'node:net'
 
-import Fastify, {type FastifyInstance} from 'fastify'
+import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify'
 
 import type {ResolvedConfig} from '../config/types.js'
 import type {Executor} from '../executor/types.js'
@@ -11,6 +11,13 @@ import {schemaComponents} from './openapi.js'
 import {registerRoutes} from './routes.js'
 import {RunService} from './run-service.js'
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answered without the bearer token: the explicit allow-list (`/healthz`). */
+    public?: boolean
+  }
+}
+
 export interface ServeOptions {
   /** The served project: pipeline files resolve inside it; configuration comes from `config`. */
   projectDir: string
@@ -18,7 +25,7 @@ export interface ServeOptions {
   /** Where secrets and `ORCA_*` come from, as for `orca run`. */
   env: NodeJS.ProcessEnv
   orcaVersion: string
-  /** Required on every `/v1` route when set, as `Authorization: Bearer <token>`. */
+  /** Required on every route but the public ones (`/healthz`) when set, as `Authorization: Bearer <token>`. */
   token?: string
   /** Runs executing at once (default 2); more wait in a queue. */
   maxRunningRuns?: number
@@ -32,10 +39,21 @@ export interface ServeOptions {
   executor?: () => Promise<Executor>
 }
 
+/** A route as registered: what the token check and the OpenAPI document are decided from. */
+export interface ServedRoute {
+  method: string
+  /** Fastify's pattern, e.g. `/v1/runs/:id/logs/:job`. */
+  url: string
+  /** Answered without the token; every other route, and every unmatched path, needs it. */
+  public: boolean
+}
+
 /** A built server: `listen`, then `shutdown` (stop accepting, settle runs, close). */
 export interface OrcaServer {
   app: FastifyInstance
   runs: RunService
+  /** Every route the app answers, HEAD routes included. */
+  routes: ServedRoute[]
   listen(host: string, port: number): Promise<{url: string; host: string; port: number}>
   /** Stops accepting requests, cancels (or lets finish) every live run, waits for their records, closes. */
   shutdown(mode?: 'cancel' | 'finish'): Promise<void>
@@ -46,14 +64,18 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   const runs = new RunService({
     projectDir: options.projectDir,
     config: options.config,
-    env: options.env,
+    // The server's own token is never a secret a pipeline can ask for.
+    env: Object.fromEntries(Object.entries(options.env).filter(([name]) => name !== 'ORCA_TOKEN')),
     orcaVersion: options.orcaVersion,
     maxRunningRuns: options.maxRunningRuns ?? 2,
     maxQueuedRuns: options.maxQueuedRuns ?? 1000,
     executor: options.executor,
   })
+  // Requests fastify refuses before routing (a malformed or overlong target) pass the same checks first.
+  let rejectBeforeRouting: (error: {code?: string}, request: FastifyRequest, reply: FastifyReply) => void = () => undefined
   const app = Fastify({
     logger: false,
+    frameworkErrors: (error, request, reply) => rejectBeforeRouting(error, request as FastifyRequest, reply as FastifyReply),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     // Unknown keys are an error (a typo like "target" must not run every job), not silently dropped.
     ajv: {customOptions: {removeAdditional: false, coerceTypes: 'array', allErrors: false}},
@@ -68,18 +90,40 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   setMaxListeners(0, stop.signal)
   let allowedHosts = new Set<string>()
   let draining = false
+  const routes: ServedRoute[] = []
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({method, url: route.url, public: route.config?.public === true})
+  })
 
-  app.addHook('onRequest', async (request, reply) => {
+  /** Throws the refusal a request gets before any handler runs: shutting down, a foreign Host, no token. */
+  const admit = (request: FastifyRequest, reply: FastifyReply, isPublic: boolean): void => {
     if (draining) throw new HttpError(503, 'shutting_down', 'the server is shutting down', {headers: {connection: 'close'}})
     const host = request.headers.host?.toLowerCase()
     if (host === undefined || !allowedHosts.has(host)) {
       throw new HttpError(403, 'forbidden_host', `Host ${JSON.stringify(request.headers.host ?? '')} is not an address of this server`)
     }
-    if (options.token !== undefined && request.url.startsWith('/v1/') && !bearerMatches(request.headers.authorization, options.token)) {
+    if (options.token !== undefined && !isPublic && !bearerMatches(request.headers.authorization, options.token)) {
       reply.header('www-authenticate', 'Bearer realm="orca"')
       throw new HttpError(401, 'unauthorized', 'a valid bearer token is required (Authorization: Bearer <token>)')
     }
-  })
+  }
+  // Decided by the route the router matched, never by the raw URL (which may be percent-encoded or
+  // absolute-form): only routes marked public skip the token, and an unmatched path needs it too,
+  // so a 404 tells nothing to a caller without it.
+  app.addHook('onRequest', async (request, reply) => admit(request, reply, request.routeOptions.config.public === true))
+  rejectBeforeRouting = (error, request, reply) => {
+    let http: HttpError
+    try {
+      admit(request, reply, false)
+      http =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new HttpError(414, 'invalid_request', 'a path segment is too long')
+          : new HttpError(400, 'invalid_request', 'the request target is not a valid URL')
+    } catch (refusal) {
+      http = toHttpError(refusal)
+    }
+    void reply.code(http.statusCode).headers(http.headers).type('application/json').send(http.body)
+  }
 
   app.setErrorHandler(async (error, _request, reply) => {
     const http = toHttpError(error)
@@ -114,7 +158,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     },
   })
 
-  app.get('/healthz', {schema: {operationId: 'health', summary: 'Liveness', response: {200: {description: 'Alive.', content: {'application/json': {schema: {$ref: '#/components/schemas/Health'}}}}}}}, async () => ({
+  app.get('/healthz', {config: {public: true}, schema: {operationId: 'health', summary: 'Liveness (no token needed)', security: [], response: {200: {description: 'Alive.', content: {'application/json': {schema: {$ref: '#/components/schemas/Health'}}}}}}}, async () => ({
     status: 'ok' as const,
     ...runs.stats,
   }))
@@ -125,6 +169,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   return {
     app,
     runs,
+    routes,
     async listen(host, port) {
       await app.listen({host, port})
       const address = app.server.address() as AddressInfo

@@ -1,13 +1,12 @@
-import {constants} from 'node:fs'
-import {createHash} from 'node:crypto'
-import {lstat, open} from 'node:fs/promises'
+import {lstat} from 'node:fs/promises'
 import type {FileHandle} from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {isExecutable} from '../artifacts/materialise.js'
+import {openVerified} from '../artifacts/open-verified.js'
 import {CacheStore} from '../cache/store.js'
-import {readJobArtifacts} from '../history/artifacts.js'
-import type {RunRecord} from '../run/record.js'
+import {readJobArtifacts, runArtifactFiles} from '../history/artifacts.js'
+import {jobRecordOf, type RunRecord} from '../run/record.js'
 import {runDir} from '../run/store.js'
 import {HttpError} from './http-error.js'
 
@@ -25,15 +24,10 @@ export interface ArtifactListing {
 
 /** Every artifact file the run's manifests list, in job order (links are not downloads: they are left out). */
 export async function listArtifacts(runsDir: string, record: RunRecord): Promise<ArtifactListing[]> {
-  const listed: ArtifactListing[] = []
-  for (const job of Object.keys(record.jobs)) {
-    for (const entry of await readJobArtifacts(runsDir, record, job)) {
-      if (entry.type !== 'file') continue
-      const encoded = entry.path.split('/').map(encodeURIComponent).join('/')
-      listed.push({job, path: entry.path, size: entry.size, sha256: entry.sha256, url: `/v1/runs/${record.id}/artifacts/${job}/${encoded}`})
-    }
-  }
-  return listed
+  return (await runArtifactFiles(runsDir, record)).map(({job, entry}) => {
+    const encoded = entry.path.split('/').map(encodeURIComponent).join('/')
+    return {job, path: entry.path, size: entry.size, sha256: entry.sha256, url: `/v1/runs/${record.id}/artifacts/${job}/${encoded}`}
+  })
 }
 
 /** The segments of a requested artifact path; `..`, `.`, empty segments and backslashes are refused. */
@@ -63,7 +57,8 @@ export async function openArtifact(
 ): Promise<{file: FileHandle; size: number; name: string}> {
   const segments = artifactSegments(requested)
   const notFound = new HttpError(404, 'not_found', `run ${record.id} has no artifact ${job}/${requested}`)
-  if (!JOB_NAME.test(job) || record.jobs[job] === undefined) throw notFound
+  const jobRecord = JOB_NAME.test(job) ? jobRecordOf(record, job) : undefined
+  if (jobRecord === undefined) throw notFound
   const wanted = segments.join('/')
   const entry = (await readJobArtifacts(runsDir, record, job)).find((e) => e.path === wanted)
   if (entry?.type !== 'file') throw notFound
@@ -74,12 +69,11 @@ export async function openArtifact(
   ]
   let changed = false
   for (const candidate of candidates) {
-    const file = await openChecked(await Promise.resolve(candidate()).catch(() => undefined), entry)
+    const file = await openVerified(await Promise.resolve(candidate()).catch(() => undefined), entry)
     if (file === 'changed') changed = true
     else if (file !== undefined) return {file, size: entry.size, name: segments.at(-1) as string}
   }
-  const key = record.jobs[job]!.key
-  if (changed && key) cache.discard(key)
+  if (changed && jobRecord.key) cache.discard(jobRecord.key)
   throw new HttpError(410, 'gone', `artifact ${job}/${requested} is no longer stored as recorded${changed ? ' (it was changed after it was stored)' : ''}: run the job again`)
 }
 
@@ -92,31 +86,6 @@ async function materialisedPath(root: string, segments: string[]): Promise<strin
     if (!info || info.isSymbolicLink() || (i === segments.length - 1 ? !info.isFile() : !info.isDirectory())) return undefined
   }
   return current
-}
-
-/** The file opened (no link followed) when it has the entry's size and digest; `changed` when it exists with other bytes. */
-async function openChecked(file: string | undefined, entry: {size: number; sha256: string}): Promise<FileHandle | 'changed' | undefined> {
-  if (file === undefined) return undefined
-  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined)
-  if (handle === undefined) return undefined
-  try {
-    const info = await handle.stat()
-    if (info.isFile() && info.size === entry.size) {
-      const hash = createHash('sha256')
-      const buffer = Buffer.allocUnsafe(Math.min(entry.size, 1024 * 1024) || 1)
-      for (let position = 0; position < entry.size; ) {
-        const {bytesRead} = await handle.read(buffer, 0, buffer.length, position)
-        if (bytesRead === 0) break
-        hash.update(buffer.subarray(0, bytesRead))
-        position += bytesRead
-      }
-      if (hash.digest('hex') === entry.sha256) return handle
-    }
-  } catch {
-    // Unreadable: as good as changed.
-  }
-  await handle.close()
-  return 'changed'
 }
 
 const CONTENT_TYPES: Record<string, string> = {

@@ -38,12 +38,12 @@ const API_SCHEMAS: Record<string, unknown> = {
         type: 'object',
         required: ['code', 'message'],
         properties: {
-          code: {type: 'string', description: 'Stable machine-readable code, e.g. `not_found`, `invalid_pipeline`.'},
+          code: {type: 'string', description: 'Stable machine-readable code, e.g. `unauthorized`, `not_found`, `pipeline_not_allowed`, `invalid_pipeline`.'},
           message: {type: 'string'},
           hint: {type: 'string'},
           diagnostics: {
             type: 'array',
-            description: 'Positioned problems of the pipeline or configuration.',
+            description: 'Positioned problems of the pipeline: file, position, key path and what was expected; never a value of the file.',
             items: {
               type: 'object',
               required: ['file', 'path', 'message'],
@@ -100,7 +100,13 @@ export const RUN_SUBMISSION_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    file: {type: 'string', minLength: 1, maxLength: 1024, default: 'jobs.yml', description: 'Pipeline file, relative to the served project; never outside it.'},
+    file: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 1024,
+      default: 'jobs.yml',
+      description: 'Pipeline file, relative to the served project: one of `serve.pipelines` in its configuration (default `["jobs.yml"]`); any other name is a 403 `pipeline_not_allowed`, whether or not such a file exists.',
+    },
     targets: {type: 'array', maxItems: 256, items: {type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$'}, description: 'Jobs to run with what they need; empty = every job.'},
     noCache: {type: 'boolean'},
     failFast: {type: 'boolean'},
@@ -112,10 +118,10 @@ export const RUN_SUBMISSION_SCHEMA = {
 
 const errorResponse = (description: string): unknown => ({description, content: {'application/json': {schema: ref('Error')}}})
 
-/** Error replies every `/v1` route may give. */
+/** Error replies every route but the public `/healthz` may give (the token is checked before anything else is said). */
 export const COMMON_ERRORS = {
   400: errorResponse('The request is malformed.'),
-  401: errorResponse('Missing or wrong bearer token.'),
+  401: errorResponse('Missing or wrong bearer token (when the server has one); also the answer to an unknown path without it.'),
   403: errorResponse('The Host header names no address of this server.'),
   404: errorResponse('No such run, job or artifact.'),
   500: errorResponse('Unexpected server error.'),

@@ -9,7 +9,7 @@ import {contentTypeFor, listArtifacts, openArtifact} from './artifacts.js'
 import {HttpError} from './http-error.js'
 import {COMMON_ERRORS, errorResponse, json, ref, RUN_SUBMISSION_SCHEMA} from './openapi.js'
 import type {RunService, RunSubmission} from './run-service.js'
-import {parseLastEventId, streamEvents} from './sse.js'
+import {parseLastEventId, streamEvents, streamIsOver} from './sse.js'
 
 const RUN_ID_PARAM = {type: 'object', required: ['id'], properties: {id: {type: 'string', description: 'A run id, or `latest`.'}}}
 const SECURITY = [{bearer: []}]
@@ -29,9 +29,10 @@ export function registerRoutes(app: FastifyInstance, runs: RunService, stop: Abo
         response: {
           202: json('SubmittedRun', 'The run is recorded and running or queued.'),
           ...COMMON_ERRORS,
+          403: errorResponse('`forbidden_host`: the Host header names no address of this server; `pipeline_not_allowed`: `file` is not one of `serve.pipelines`.'),
           413: errorResponse('The body is larger than the limit.'),
           415: errorResponse('The body is not application/json.'),
-          422: errorResponse('The pipeline is invalid, a target is unknown, or the Idempotency-Key was used with another body.'),
+          422: errorResponse('The pipeline is invalid (diagnostics name positions and keys, never values), a target is unknown, or the Idempotency-Key was used with another body.'),
           503: errorResponse('The server is shutting down or its queue is full.'),
         },
       },
@@ -86,27 +87,26 @@ export function registerRoutes(app: FastifyInstance, runs: RunService, stop: Abo
       schema: {
         operationId: 'streamRunEvents',
         summary: 'The run\'s events as Server-Sent Events; ends after run.finished',
-        description: 'Each message has `id:` the event\'s seq and `data:` the event JSON (components/schemas/Event). Send `Last-Event-ID` to resume after that seq.',
+        description:
+          'Each message has `id:` the event\'s seq and `data:` the event JSON (components/schemas/Event). After `run.finished` comes one message `event: end` (data `{runId, status, lastSeq}`) and the stream closes. Send `Last-Event-ID` to resume after that seq; a finished run resumed at or past its last event is answered 204, which tells EventSource not to reconnect. A run whose process died ends as `abandoned`.',
         tags: ['runs'],
         security: SECURITY,
         params: RUN_ID_PARAM,
         headers: {type: 'object', properties: {'last-event-id': {type: 'string', description: 'Resume after this event seq.'}}},
         response: {
-          200: {description: 'An event stream.', content: {'text/event-stream': {schema: {type: 'string', description: 'Messages whose data is an Event (components/schemas/Event).'}}}},
+          200: {description: 'An event stream.', content: {'text/event-stream': {schema: {type: 'string', description: 'Messages whose data is an Event (components/schemas/Event), then an `end` message.'}}}},
+          204: {description: 'The run has finished and the client has seen its last event: nothing more will come (EventSource stops reconnecting).'},
           ...COMMON_ERRORS,
         },
       },
     },
     async (request, reply) => {
       const record = await runs.get(request.params.id)
+      const live = runs.liveEvents(record.id)
+      const afterSeq = parseLastEventId(request.headers['last-event-id'])
+      if (streamIsOver({live, status: record.status, lastSeq: record.lastSeq}, afterSeq)) return reply.code(204).send()
       reply.hijack()
-      await streamEvents(reply.raw, {
-        live: runs.liveEvents(record.id),
-        runsDir: runs.runsDir,
-        id: record.id,
-        afterSeq: parseLastEventId(request.headers['last-event-id']),
-        stop,
-      })
+      await streamEvents(reply.raw, {live, runsDir: runs.runsDir, id: record.id, afterSeq, stop})
     },
   )
 

@@ -1,15 +1,19 @@
-import {realpath} from 'node:fs/promises'
+import {AsyncLocalStorage} from 'node:async_hooks'
+import {readFile, realpath} from 'node:fs/promises'
 import * as path from 'node:path'
 
+import {servedPipelinePath} from '../config/file.js'
 import type {ResolvedConfig} from '../config/types.js'
-import {OrcaError} from '../errors.js'
+import {ConfigError, OrcaError} from '../errors.js'
 import type {Executor} from '../executor/types.js'
+import {inspectRun} from '../history/abandon.js'
 import type {CleanupPolicy} from '../pipeline/types.js'
 import type {RunRecord} from '../run/record.js'
 import type {RunResult} from '../run/scheduler.js'
 import {prepareRun, startRun, type StartedRun} from '../run/start-run.js'
 import {readRunRecord, runDir} from '../run/store.js'
 import {listRunIds} from '../run/run-id.js'
+import {publicDiagnostics} from './diagnostics.js'
 import {HttpError} from './http-error.js'
 import {IdempotencyKeys} from './idempotency.js'
 import {LiveEvents} from './live-events.js'
@@ -62,6 +66,8 @@ export class RunService {
   private readonly queue: RunQueue
   private accepting = true
   private readonly starting = new Set<Promise<unknown>>()
+  /** Which run the code running now works for: every callback a run's work sets up inherits it. */
+  private readonly owner = new AsyncLocalStorage<{runId?: string}>()
 
   constructor(private readonly options: RunServiceOptions) {
     this.queue = new RunQueue(options.maxRunningRuns)
@@ -95,6 +101,14 @@ export class RunService {
       cleanup: body.cleanup,
       envOverrides: body.env ?? {},
       config: this.options.config,
+    }).catch(async (error: unknown) => {
+      if (!(error instanceof ConfigError)) throw error
+      // Positions and keys only: a client must not read a file through the errors it provokes.
+      const text = await readFile(path.join(this.options.projectDir, file), 'utf8').catch(() => undefined)
+      throw new HttpError(422, 'invalid_pipeline', `${file} is not a valid pipeline: ${error.diagnostics.length} problem(s), see diagnostics`, {
+        diagnostics: publicDiagnostics(error.diagnostics, text),
+        hint: error.hint,
+      })
     })
     if (this.queue.queued >= this.options.maxQueuedRuns) {
       throw new HttpError(503, 'queue_full', `${this.queue.queued} runs are already waiting`, {headers: {'retry-after': '5'}})
@@ -103,7 +117,8 @@ export class RunService {
 
     const events = new LiveEvents()
     const turn = {state: 'queued' as 'queued' | 'running', holdsSlot: false}
-    const starting = startRun(prepared, {
+    const owner: {runId?: string} = {}
+    const starting = this.owner.run(owner, () => startRun(prepared, {
       sinks: [events],
       orcaVersion: this.options.orcaVersion,
       executor: this.options.executor,
@@ -113,36 +128,47 @@ export class RunService {
         turn.holdsSlot = await this.queue.acquire(signal)
         if (turn.holdsSlot) turn.state = 'running'
       },
-    })
+    }))
     // A shutdown that begins while the run directory is being created waits for it (see drain).
     this.starting.add(starting)
     const run = await starting.finally(() => this.starting.delete(starting))
+    owner.runId = run.runId
     // Live until recorded as finished; retention afterwards is housekeeping, not part of the run.
     const done = run.finished.finally(() => {
       if (turn.holdsSlot) this.queue.release()
       // From now on the run is read from its directory like any other.
       this.live.delete(run.runId)
     })
-    // The run store records an engine failure in run.json; nobody else awaits this promise.
+    // startRun records an engine failure as the run's end (failed, internal); nobody else awaits these promises.
     done.catch(() => undefined)
+    run.done.catch(() => undefined)
     const entry: LiveRun = {run, events, turn, done}
     this.live.set(run.runId, entry)
     if (!this.accepting) run.cancel()
     return {id: run.runId, state: turn.state, url: `/v1/runs/${run.runId}`, eventsUrl: `/v1/runs/${run.runId}/events`}
   }
 
-  /** A pipeline file inside the served project, also after resolving symlinks; relative to it. */
+  /**
+   * The pipeline file a request names, relative to the served project: one of `serve.pipelines`,
+   * decided from its spelling alone (so the answer never tells whether some other file exists), and
+   * inside the project also after resolving symlinks.
+   */
   private async pipelineFile(file: string): Promise<string> {
+    const allowed = this.options.config.serve.pipelines
+    const normal = servedPipelinePath(file)
+    if (normal === undefined || !allowed.includes(normal)) {
+      throw new HttpError(403, 'pipeline_not_allowed', `${JSON.stringify(file)} is not a pipeline this server runs`, {
+        hint: allowed.length > 0 ? `allowed (serve.pipelines): ${allowed.join(', ')}` : 'serve.pipelines in the configuration is empty: no runs can be started over HTTP',
+      })
+    }
     const root = await realpath(this.options.projectDir)
-    const outside = new HttpError(400, 'file_outside_project', `${JSON.stringify(file)} is not a file inside the served project`)
-    if (path.isAbsolute(file) || file.includes('\0')) throw outside
-    const relative = path.relative(root, path.resolve(root, file))
-    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) throw outside
-    const real = await realpath(path.join(root, relative)).catch(() => undefined)
-    if (real === undefined) return relative // the loader reports a missing file with its usual diagnostic
+    const real = await realpath(path.join(root, normal)).catch(() => undefined)
+    if (real === undefined) return normal // the loader reports a missing file with its usual diagnostic
     const realRelative = path.relative(root, real)
-    if (realRelative.startsWith('..') || path.isAbsolute(realRelative)) throw outside
-    return realRelative
+    if (realRelative === '' || realRelative === '..' || realRelative.startsWith(`..${path.sep}`) || path.isAbsolute(realRelative)) {
+      throw new HttpError(400, 'file_outside_project', `${JSON.stringify(file)} leads outside the served project`)
+    }
+    return normal
   }
 
   /**
@@ -194,7 +220,8 @@ export class RunService {
   private async readEntry(id: string): Promise<{record: RunRecord; json: string}> {
     const cached = this.finished.get(id)
     if (cached) return cached
-    const record = await readRunRecord(this.runsDir, id)
+    // A run of another process still `running` although that process died is recorded as abandoned first.
+    const record = this.live.has(id) ? await readRunRecord(this.runsDir, id) : await inspectRun(this.runsDir, id)
     const entry = {record, json: JSON.stringify(record)}
     if (record.status !== 'running') this.finished.set(id, entry)
     return entry
@@ -215,6 +242,19 @@ export class RunService {
     }
     entry.run.cancel(force)
     return {id: record.id, state: 'cancelling'}
+  }
+
+  /**
+   * An error nothing caught (an `uncaughtException` or `unhandledRejection` of the process): when it
+   * was raised by the work of a live run of this server, that run is stopped and recorded `failed`
+   * with the error. Returns that run's id, or undefined when no live run owns the error.
+   */
+  failOwnerOf(error: unknown): string | undefined {
+    const id = this.owner.getStore()?.runId
+    const entry = id === undefined ? undefined : this.live.get(id)
+    if (entry === undefined) return undefined
+    entry.run.fail(error instanceof Error ? error : new Error(String(error)))
+    return id
   }
 
   /** Counts for `/healthz`. */

@@ -1,7 +1,7 @@
 import type {Writable} from 'node:stream'
 
 import {OrcaError} from '../errors.js'
-import {createServer, type ServeOptions} from './app.js'
+import {createServer, type OrcaServer, type ServeOptions} from './app.js'
 import {isLoopbackHost} from './guards.js'
 
 export interface ServeUntilSignalOptions extends ServeOptions {
@@ -25,6 +25,25 @@ export function checkExposure(host: string, token: string | undefined): void {
 }
 
 /**
+ * Keeps one run's failure from taking the server down: an error nothing caught (a library that
+ * throws from a socket callback, a promise nobody awaited) fails the live run whose work raised it,
+ * and the server keeps answering. Returns the function that removes the guard.
+ */
+export function guardProcess(server: OrcaServer, stderr: Writable): () => void {
+  const onError = (error: unknown): void => {
+    const id = server.runs.failOwnerOf(error)
+    const what = id === undefined ? 'an unexpected error outside any run' : `run ${id} failed with an unexpected error`
+    stderr.write(`orca serve: ${what} (the server keeps running): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  }
+  process.on('uncaughtException', onError)
+  process.on('unhandledRejection', onError)
+  return () => {
+    process.off('uncaughtException', onError)
+    process.off('unhandledRejection', onError)
+  }
+}
+
+/**
  * `orca serve`: listens, prints the address on stdout, and on SIGTERM/SIGINT stops accepting, settles
  * live runs per `onShutdown` (a second signal kills their containers without grace) and resolves.
  */
@@ -41,6 +60,7 @@ export async function serveUntilSignal(options: ServeUntilSignalOptions): Promis
     throw new OrcaError('usage', `cannot listen on ${options.host}:${options.port}: ${why}`, {cause: error})
   }
   options.stdout.write(`orca serve: listening on ${address.url} (project ${options.projectDir})\n`)
+  const unguard = guardProcess(server, options.stderr)
 
   await new Promise<void>((resolve, reject) => {
     let signals = 0
@@ -59,6 +79,7 @@ export async function serveUntilSignal(options: ServeUntilSignalOptions): Promis
   }).finally(() => {
     process.removeAllListeners('SIGTERM')
     process.removeAllListeners('SIGINT')
+    unguard()
   })
   options.stderr.write('orca serve: stopped\n')
 }

@@ -1,15 +1,26 @@
 import type {ServerResponse} from 'node:http'
 
+import {followRun} from '../history/logs.js'
 import type {OrcaEvent} from '../run/events.js'
-import {followEvents} from '../run/follow.js'
 import type {LiveEvents} from './live-events.js'
 
 /** A comment line every so often keeps proxies and clients from dropping a quiet stream. */
 const HEARTBEAT_MS = 15_000
 
+/** How long a client waits before reconnecting after the connection drops. */
+export const RETRY_MS = 1000
+
 /** One SSE message: `id:` is the event's seq (what `Last-Event-ID` resumes from), `data:` its JSON. */
 export function sseMessage(event: OrcaEvent): string {
   return `id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`
+}
+
+/**
+ * The message after `run.finished`: a named `end` event (EventSource clients listen for it and call
+ * `close()`). One that reconnects anyway is answered 204, which makes EventSource stop for good.
+ */
+export function sseEnd(finished: Extract<OrcaEvent, {type: 'run.finished'}>): string {
+  return `event: end\ndata: ${JSON.stringify({runId: finished.runId, status: finished.status, lastSeq: finished.seq})}\n\n`
 }
 
 /** `Last-Event-ID` as a seq; anything that is not a whole number means "from the start". */
@@ -19,10 +30,17 @@ export function parseLastEventId(value: string | string[] | undefined): number {
   return Number(text.trim())
 }
 
+/** True when a client resuming after `afterSeq` has nothing left to get: the run is over and it saw the end. */
+export function streamIsOver(run: {live?: LiveEvents; status: string; lastSeq: number}, afterSeq: number): boolean {
+  if (run.live) return run.live.done && afterSeq >= run.live.lastSeq
+  return run.status !== 'running' && afterSeq >= run.lastSeq
+}
+
 /**
- * Streams a run's events to `res` as Server-Sent Events and ends after `run.finished`. Events come
- * from memory for runs of this server, else from the run's events.jsonl (runs of other processes,
- * finished runs). `stop` ends the stream early (server shutdown).
+ * Streams a run's events to `res` as Server-Sent Events and ends after `run.finished` (with an `end`
+ * message). Events come from memory for runs of this server, else from the run's events.jsonl (runs
+ * of other processes, finished runs), which also ends when the process running it died (the run is
+ * then recorded as abandoned). `stop` ends the stream early (server shutdown).
  */
 export async function streamEvents(
   res: ServerResponse,
@@ -31,11 +49,10 @@ export async function streamEvents(
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
     'x-accel-buffering': 'no',
   })
   // Reconnect after a second when the connection drops; the client resumes from its last id.
-  res.write('retry: 1000\n\n')
+  res.write(`retry: ${RETRY_MS}\n\n`)
   const closed = new AbortController()
   const onClose = (): void => closed.abort()
   res.on('close', onClose)
@@ -44,8 +61,9 @@ export async function streamEvents(
   try {
     if (source.live) await streamLive(res, source.live, source.afterSeq, closed.signal)
     else {
-      for await (const event of followEvents(source.runsDir, source.id, {afterSeq: source.afterSeq, signal: closed.signal})) {
-        if (!res.write(sseMessage(event))) await drained(res, closed.signal)
+      for await (const event of followRun(source.runsDir, source.id, {signal: closed.signal})) {
+        if (event.seq > source.afterSeq && !res.write(sseMessage(event))) await drained(res, closed.signal)
+        if (event.type === 'run.finished') res.write(sseEnd(event))
       }
     }
   } finally {
@@ -59,20 +77,28 @@ export async function streamEvents(
 function streamLive(res: ServerResponse, live: LiveEvents, afterSeq: number, closed: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     let unsubscribe: () => void = () => undefined
+    let settled = false
     const finish = (): void => {
+      if (settled) return
+      settled = true
       unsubscribe()
       closed.removeEventListener('abort', finish)
       resolve()
     }
     closed.addEventListener('abort', finish, {once: true})
-    let ended = false
     // A slow client buffers in the socket; the run's events are bounded, so memory is too.
-    unsubscribe = live.subscribe(afterSeq, (event) => {
-      res.write(sseMessage(event))
-      if (event.type === 'run.finished') ended = true
-      if (ended) queueMicrotask(finish)
-    })
-    if (ended || closed.aborted) finish()
+    unsubscribe = live.subscribe(
+      afterSeq,
+      (event) => {
+        res.write(sseMessage(event))
+      },
+      () => {
+        const last = live.finishedEvent
+        if (last) res.write(sseEnd(last))
+        queueMicrotask(finish)
+      },
+    )
+    if (closed.aborted) finish()
   })
 }
 

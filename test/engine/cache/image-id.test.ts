@@ -17,6 +17,11 @@ describe('imageIdFromResponse (image inspection over the engine socket)', () => 
     expect(() => imageIdFromResponse(answer('500 Internal Server Error', '{"message":"boom"}\n'))).toThrow('engine answered 500: {"message":"boom"}')
   })
 
+  it('fails on a redirect instead of following it', () => {
+    const redirect = 'HTTP/1.0 301 Moved Permanently\r\nLocation: /127.0.0.1:8080/y/json\r\n\r\n'
+    expect(() => imageIdFromResponse(redirect)).toThrow('engine answered 301 (a redirect); orca never follows redirects from the engine')
+  })
+
   it('fails on an answer that is not HTTP, or cut before its body', () => {
     expect(() => imageIdFromResponse('SSH-2.0-OpenSSH\r\n')).toThrow('unexpected answer from the engine')
     expect(() => imageIdFromResponse('HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n')).toThrow('unexpected answer')

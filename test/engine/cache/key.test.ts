@@ -51,6 +51,15 @@ describe('job keys', () => {
     expect(new Set(changed).size).toBe(changed.length)
   })
 
+  it('cover env and -e names that are also Object.prototype\'s (__proto__ is a key, not dropped)', () => {
+    const withEnv = (env: Record<string, string>, envOverrides: Record<string, string> = {}): string =>
+      key(parts({job: job('build', {steps: ['make'], env, secrets: ['NPM_TOKEN'], artifacts: ['dist/**']}), envOverrides}))
+    const proto = (value: string): Record<string, string> => JSON.parse(`{"NODE_ENV": "production", "__proto__": ${JSON.stringify(value)}}`) as Record<string, string>
+    const keys = [base, withEnv(proto('a')), withEnv(proto('b')), withEnv({NODE_ENV: 'production', constructor: 'a'}), withEnv({NODE_ENV: 'production'}, proto('c'))]
+    expect(new Set(keys).size).toBe(keys.length)
+    expect(keyManifest(parts({job: job('build', {env: proto('a')})})).env).toEqual(proto('a'))
+  })
+
   it('do not change with the timeout, resources or cleanup policy', () => {
     const relaxed = job('build', {
       steps: ['make'],
@@ -102,6 +111,17 @@ describe('diffManifests', () => {
       'definition: step 1 ("make all"): name, run changed',
       'env: NODE_ENV: "production" → "test"',
       `needs: prepare: key ${'c'.repeat(12)} → ${'e'.repeat(12)}`,
+    ])
+  })
+
+  it('names env changes of names that are also Object.prototype\'s', () => {
+    const env = (text: string): Record<string, string> => JSON.parse(text) as Record<string, string>
+    const before = keyManifest(parts({job: job('build', {env: env('{"__proto__": "a", "hasOwnProperty": "h"}')})}))
+    const after = keyManifest(parts({job: job('build', {env: env('{"__proto__": "b", "constructor": "c"}')})}))
+    expect(diffManifests(before, after).filter((c) => c.area === 'env').map((c) => c.text)).toEqual([
+      '__proto__: "a" → "b"',
+      'constructor added ("c")',
+      'hasOwnProperty removed (was "h")',
     ])
   })
 

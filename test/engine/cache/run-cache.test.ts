@@ -7,10 +7,11 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import type {ArtifactEntry} from '../../../src/engine/artifacts/manifest.js'
 import {materialise} from '../../../src/engine/artifacts/materialise.js'
+import {CACHE_FORMAT} from '../../../src/engine/cache/format.js'
 import {RunCache} from '../../../src/engine/cache/run-cache.js'
 import {CacheStore} from '../../../src/engine/cache/store.js'
 import type {Executor, JobContext, JobOutcome} from '../../../src/engine/executor/types.js'
-import {indexProjectFiles} from '../../../src/engine/plan/inputs.js'
+import {listProjectFiles} from '../../../src/engine/plan/project-files.js'
 import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
 import type {OrcaEvent} from '../../../src/engine/run/events.js'
@@ -82,7 +83,7 @@ interface RunOptions {
 
 async function run(dir: string, executor: FakeExecutor, options: RunOptions = {}) {
   const p = pipeline(options.jobs ?? JOBS(), dir)
-  const projectFiles = indexProjectFiles(dir)
+  const projectFiles = await listProjectFiles(dir)
   const envOverrides = options.envOverrides ?? {}
   const store = new CacheStore(join(dir, '.orca/cache'))
   const cache = new RunCache({store, projectDir: dir, projectFiles, envOverrides, noCache: options.noCache ?? false, now: options.now})
@@ -222,7 +223,7 @@ describe('the scheduler with a cache', () => {
     const jobs = (): Job[] => [job('many', {inputs: ['many/**'], artifacts: ['**']})]
     const later = Date.now() + 60_000
     const keyOf = (events: OrcaEvent[]) => (events.find((e) => e.type === 'job.started') as {key: string}).key
-    const memoFiles = () => readdirSync(join(dir, '.orca/cache/v3/stat')).filter((f) => f.endsWith('.keys'))
+    const memoFiles = () => readdirSync(join(dir, `.orca/cache/v${CACHE_FORMAT}/stat`)).filter((f) => f.endsWith('.keys'))
 
     const first = await run(dir, new FakeExecutor(), {jobs: jobs(), now: later})
     // The first run wrote the stat index; the second keys from it and remembers the key; the third finds it.

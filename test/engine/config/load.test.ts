@@ -37,7 +37,7 @@ describe('loadConfig', () => {
       docker: {},
       cache: {},
       retention: {maxRuns: 100, maxBytes: 5 * 1024 ** 3},
-      serve: {host: '127.0.0.1', port: 7077},
+      serve: {host: '127.0.0.1', port: 7077, pipelines: ['jobs.yml']},
     })
   })
 
@@ -49,7 +49,7 @@ describe('loadConfig', () => {
       'docker: {socket: run/docker.sock}',
       'cache: {maxSize: 10g}',
       'retention: {maxRuns: 50, maxAge: 7d, maxSize: 2g}',
-      'serve: {host: 0.0.0.0, port: 8080}',
+      'serve: {host: 0.0.0.0, port: 8080, pipelines: [jobs.yml, ./ci//release.yaml]}',
       '',
     ].join('\n'))
     mkdirSync(path.join(dir, 'packages/app'), {recursive: true})
@@ -63,7 +63,7 @@ describe('loadConfig', () => {
       docker: {host: `unix://${path.join(dir, 'run/docker.sock')}`},
       cache: {maxSizeBytes: 10 * 1024 ** 3},
       retention: {maxRuns: 50, maxAgeMs: 7 * 86_400_000, maxBytes: 2 * 1024 ** 3},
-      serve: {host: '0.0.0.0', port: 8080},
+      serve: {host: '0.0.0.0', port: 8080, pipelines: ['jobs.yml', 'ci/release.yaml']},
     })
   })
 
@@ -77,7 +77,7 @@ describe('loadConfig', () => {
     expect([onlyFile.runsDir, fileAndEnv.runsDir, all.runsDir]).toEqual([path.join(dir, 'from-file'), path.join(dir, 'from-env'), path.join(dir, 'from-flag')])
     expect(all.cacheDir).toBe(path.join(dir, 'cache-from-file'))
     expect(all.defaults).toEqual({cleanup: 'keep_on_completion', timeoutMs: 60_000})
-    expect(all.serve).toEqual({host: '127.0.0.1', port: 9000})
+    expect(all.serve).toEqual({host: '127.0.0.1', port: 9000, pipelines: ['jobs.yml']})
   })
 
   test('every ORCA_* variable is read', async () => {
@@ -116,6 +116,15 @@ describe('loadConfig', () => {
     ])
   })
 
+  test('a default image Docker would refuse is an error from the file or the environment', async () => {
+    write('orca.config.yml', 'defaults:\n  image: "foo//bar"\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/^orca\.config\.yml:2:10 defaults\.image: invalid image reference "foo\/\/bar": it has an empty path component/)
+    write('orca.config.yml', 'concurrency: 1\n')
+    expect(await configError(loadConfig({cwd: dir, env: {ORCA_DEFAULT_IMAGE: 'x/../..//127.0.0.1:1/y'}}))).toMatch(
+      /^environment ORCA_DEFAULT_IMAGE: expected an image reference like "node:20" \(this one has an empty path component/,
+    )
+  })
+
   test('an invalid config file is reported with positions', async () => {
     write('orca.config.yml', 'concurrency: 0\ndefaults:\n  timeout: ten\n  cleanup: later\nserve: {prot: 80}\n')
     const message = await configError(loadConfig({cwd: dir, env: {}}))
@@ -145,6 +154,14 @@ describe('loadConfig', () => {
   test('docker.host and docker.socket together are a mistake', async () => {
     write('.orcarc', 'docker:\n  host: tcp://x:2375\n  socket: /var/run/docker.sock\n')
     expect(await configError(loadConfig({cwd: dir, env: {}}))).toBe('.orcarc:3:3 docker.socket: set either docker.host or docker.socket, not both')
+  })
+
+  test('serve.pipelines names YAML files inside the served project', async () => {
+    write('orca.config.yml', 'serve:\n  pipelines:\n    - jobs.yml\n    - ../other/jobs.yml\n    - /etc/jobs.yml\n    - .env\n    - a/../../b.yml\n')
+    const expected = 'expected a .yml or .yaml file inside the served project, relative to it (no "..", not absolute, "/" as separator)'
+    expect((await configError(loadConfig({cwd: dir, env: {}}))).split('\n')).toEqual([4, 5, 6, 7].map((line) => `orca.config.yml:${line}:7 serve.pipelines[${line - 3}]: ${expected}`))
+    write('orca.config.yml', 'serve: {pipelines: []}\n')
+    expect((await loadConfig({cwd: dir, env: {}})).serve.pipelines).toEqual([])
   })
 
   test('defaults.resources become the container limits of jobs without their own', async () => {

@@ -9,8 +9,10 @@ import type {ArtifactEntry} from '../../../src/engine/artifacts/manifest.js'
 import type {CleanupPolicy, Job, Step} from '../../../src/engine/pipeline/types.js'
 import type {ExecutorEvent, JobContext, RunOutcomeStatus} from '../../../src/engine/executor/types.js'
 import {connectDocker} from '../../../src/engine/executor/docker/connect.js'
+import {volumeName} from '../../../src/engine/executor/docker/container-spec.js'
 import type {DockerExecutor} from '../../../src/engine/executor/docker/docker-executor.js'
 import {OrcaError} from '../../../src/engine/errors.js'
+import {projectIdentity} from '../../../src/engine/project-identity.js'
 import {job as pipelineJob} from '../../helpers/pipeline.js'
 
 const IMAGE = 'orca-test/busybox:latest'
@@ -82,6 +84,11 @@ async function harness(j: Job, extra: Partial<JobContext> = {}): Promise<Harness
   const output = (): string =>
     events.flatMap((e) => (e.type === 'step.output' ? [e.chunk.toString('utf8')] : [])).join('')
   return {ctx, events, output, cancel}
+}
+
+/** What one step wrote, on one stream or both. */
+function stepOutput(events: ExecutorEvent[], index: number, stream?: 'stdout' | 'stderr'): string {
+  return events.flatMap((e) => (e.type === 'step.output' && e.step === index && (stream === undefined || e.stream === stream) ? [e.chunk.toString('utf8')] : [])).join('')
 }
 
 function containersOf(runId: string): string[] {
@@ -264,6 +271,63 @@ describe('DockerExecutor', () => {
     expect(containersOf(h.ctx.runId)).toEqual([])
   })
 
+  it('stops a multi-line step at its first failing command (sh -e)', async () => {
+    const h = await harness(job([step('echo first\nfalse\necho after the failure'), step('echo never')]))
+    const outcome = await executor.runJob(h.ctx)
+    expect(outcome.status).toBe('failed')
+    expect(outcome.steps.map((s) => [s.status, s.exitCode])).toEqual([
+      ['failed', 1],
+      ['skipped', null],
+    ])
+    expect(h.output()).toBe('first\n')
+  })
+
+  it('ends a step with its shell when a background process still holds its output', async () => {
+    // The background writer speaks 1 s after the first step ends, while the second step sleeps:
+    // its line belongs to the second step. Were the first step held open by the background
+    // processes (Docker keeps an exec's output open 2 s after it exits), the line would land in the first.
+    const h = await harness(job([step('sleep 30 & (sleep 1; echo from the background) & echo started'), step('sleep 3; echo second')]))
+    const outcome = await executor.runJob(h.ctx)
+    expect(outcome.status).toBe('succeeded')
+    expect(stepOutput(h.events, 0)).toBe('started\n')
+    expect(stepOutput(h.events, 1)).toBe('from the background\nsecond\n')
+    // Generous: an exec alone takes ≈ 0.1 s here; held open by `sleep 30`, the step took 2 s or more.
+    expect(outcome.steps[0]!.durationMs).toBeLessThan(1_800)
+  })
+
+  it('ends a step with its shell for a non-root job user too', async () => {
+    const h = await harness(job([step('sleep 30 & id -u'), step('echo second')], {user: '1000:1000'}))
+    const outcome = await executor.runJob(h.ctx)
+    expect(outcome.status).toBe('succeeded')
+    expect(h.output()).toBe('1000\nsecond\n')
+    expect(outcome.steps[0]!.durationMs).toBeLessThan(1_800)
+  })
+
+  it('gives the same output and results whether steps write to the container output or to their exec', async () => {
+    const steps = [
+      step('echo out; echo err >&2; printf "no newline"'),
+      step('printf "%s\\n" "ünïcödé ✓"; echo more err >&2; echo last'),
+      step('echo partial; exit 7', {allowFailure: true}),
+      step('echo a\nfalse\necho not printed'),
+      step('echo skipped'),
+    ]
+    const viaExec = await connectDocker({graceMs: 1_000, stepOutput: 'exec'})
+    const results = []
+    for (const runner of [executor, viaExec]) {
+      const h = await harness(job(steps))
+      const outcome = await runner.runJob(h.ctx)
+      results.push({
+        status: outcome.status,
+        steps: outcome.steps.map((s) => [s.status, s.exitCode]),
+        output: steps.map((_, index) => ({stdout: stepOutput(h.events, index, 'stdout'), stderr: stepOutput(h.events, index, 'stderr')})),
+      })
+    }
+    expect(results[0]).toEqual(results[1])
+    // Both join a step's stderr to its stdout, in the order it was written.
+    expect(results[0]!.output[0]).toEqual({stdout: 'out\nerr\nno newline', stderr: ''})
+    expect(results[0]!.steps.at(-2)).toEqual(['failed', 1])
+  })
+
   describe('cleanup policies', () => {
     const cases: Array<[CleanupPolicy, RunOutcomeStatus, 'kept' | 'removed']> = [
       ['always_remove', 'failed', 'removed'],
@@ -293,7 +357,7 @@ describe('DockerExecutor', () => {
         expect(left[0]).toMatch(/-kept created$/)
         expect(docker('ps', '-aq', '--filter', `label=orca.run=${h.ctx.runId}`, '--filter', 'label=orca.kept=true')).not.toBe('')
         // A kept container is not a leak, and cleanup of its run leaves it alone.
-        const leaks = await executor.findLeaks(() => false)
+        const leaks = await executor.findLeaks(() => false, {projectId: projectIdentity(dir).id})
         expect(leaks.map((l) => l.runId)).not.toContain(h.ctx.runId)
         await executor.cleanup(h.ctx.runId)
         expect(containersOf(h.ctx.runId)).toHaveLength(1)
@@ -316,33 +380,44 @@ describe('DockerExecutor', () => {
     expect(JSON.parse(inspect)[0].HostConfig).toMatchObject({Init: true, Privileged: false, SecurityOpt: ['no-new-privileges']})
   })
 
-  it('keeps named volumes across jobs, labelled and never reported as leaks', async () => {
+  it("keeps named volumes across a project's jobs, labelled with the project, apart from other projects' and never leaks", async () => {
     const name = `t-${randomBytes(4).toString('hex')}`
+    const project = projectIdentity(dir)
+    const otherDir = await mkdtemp(path.join(dir, 'other-project-'))
+    const names = [volumeName(project, name), volumeName(projectIdentity(otherDir), name)]
     try {
       const first = await harness(job([step('echo cached > /cache/value')], {volumes: {[name]: '/cache'}}))
       expect((await executor.runJob(first.ctx)).status).toBe('succeeded')
       const second = await harness(job([step('cat /cache/value')], {volumes: {[name]: '/cache'}}))
       expect((await executor.runJob(second.ctx)).status).toBe('succeeded')
       expect(second.output()).toBe('cached\n')
-      const labels = JSON.parse(docker('volume', 'inspect', '-f', '{{json .Labels}}', `orca-${name}`))
-      expect(labels).toEqual({'orca.managed': 'true', 'orca.volume': name})
-      expect((await executor.findLeaks(() => false)).map((l) => l.kind)).not.toContain('volume')
+      // Another project naming a volume the same way gets its own.
+      const other = await harness(job([step('cat /cache/value 2>/dev/null || echo empty')], {volumes: {[name]: '/cache'}}), {projectDir: otherDir})
+      expect((await executor.runJob(other.ctx)).status).toBe('succeeded')
+      expect(other.output()).toBe('empty\n')
+      const labels = JSON.parse(docker('volume', 'inspect', '-f', '{{json .Labels}}', names[0]!))
+      expect(labels).toEqual({'orca.managed': 'true', 'orca.volume': name, 'orca.project': project.id, 'orca.project-dir': project.dir})
+      expect((await executor.findLeaks(() => false, {projectId: project.id})).map((l) => l.kind)).not.toContain('volume')
     } finally {
-      execFileSync('docker', ['volume', 'rm', '-f', `orca-${name}`])
+      execFileSync('docker', ['volume', 'rm', '-f', ...names])
     }
   })
 
   it('reports leaks of a dead run and cleans them up', async () => {
     const h = await harness(job([step('sleep 60')]))
+    const scope = {projectId: projectIdentity(dir).id}
     const promise = executor.runJob(h.ctx)
     // While the job runs, its container is a leak to anyone who believes the run is dead.
     let leaks: Awaited<ReturnType<DockerExecutor['findLeaks']>> = []
     for (let i = 0; i < 100 && leaks.length === 0; i++) {
-      leaks = (await executor.findLeaks((run) => run !== h.ctx.runId)).filter((l) => l.runId === h.ctx.runId)
+      leaks = (await executor.findLeaks((run) => run !== h.ctx.runId, scope)).filter((l) => l.runId === h.ctx.runId)
       if (leaks.length === 0) await new Promise((r) => setTimeout(r, 50))
     }
     expect(leaks).toEqual([expect.objectContaining({kind: 'container', runId: h.ctx.runId, job: 'build'})])
-    expect(await executor.findLeaks((run) => run === h.ctx.runId)).not.toContainEqual(expect.objectContaining({runId: h.ctx.runId}))
+    expect(await executor.findLeaks((run) => run === h.ctx.runId, scope)).not.toContainEqual(expect.objectContaining({runId: h.ctx.runId}))
+    // Another project's view of the engine does not include this project's leak.
+    const elsewhere = {projectId: projectIdentity(path.join(dir, 'another-project')).id}
+    expect(await executor.findLeaks(() => false, elsewhere)).not.toContainEqual(expect.objectContaining({runId: h.ctx.runId}))
     await executor.cleanup(h.ctx.runId)
     const outcome = await promise
     expect(outcome.status).toBe('failed')

@@ -32,6 +32,14 @@ describe('detectProject', () => {
     expect(facts.present).toContain('package-lock.json')
   })
 
+  it('notices orca among the dependencies of package.json, whatever kind of project it is', () => {
+    expect(detectProject(project({'package.json': JSON.stringify({devDependencies: {'orca-runner': '^0.1.0'}})})).orcaIsDependency).toBe(true)
+    expect(detectProject(project({'package.json': JSON.stringify({dependencies: {'orca-runner': 'file:../orca.tgz'}}), 'go.mod': 'module x\n'}), 'go').orcaIsDependency).toBe(true)
+    expect(detectProject(project({'package.json': JSON.stringify({devDependencies: {orca: '1.0.0'}, scripts: {'orca-runner': 'x'}})})).orcaIsDependency).toBe(false)
+    expect(detectProject(project({'package.json': 'null'})).orcaIsDependency).toBe(false)
+    expect(detectProject(project({})).orcaIsDependency).toBe(false)
+  })
+
   it('prefers package.json and reports the other kinds found', () => {
     const dir = project({'package.json': '{}', Makefile: 'all:\n\ttrue\n', 'go.mod': 'module x\n'})
     const facts = detectProject(dir)

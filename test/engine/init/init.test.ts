@@ -34,6 +34,14 @@ describe('initProject', () => {
     expect(readdirSync(dir).sort()).toEqual(['jobs.yml', 'orca.config.yml', 'package.json'])
   })
 
+  it('refuses an --image Docker would refuse (or one that would break the YAML) and writes nothing', async () => {
+    const dir = folder()
+    for (const image of ['foo//bar', 'node:20\n  evil: true', 'Node:20']) {
+      await expect(initProject({dir, image})).rejects.toMatchObject({kind: 'config', message: expect.stringMatching(/^--image: invalid image reference/)})
+    }
+    expect(readdirSync(dir)).toEqual([])
+  })
+
   it('refuses to overwrite, listing every file in the way, and writes nothing', async () => {
     const dir = folder({'jobs.yml': 'mine', '.gitignore': '.orca/\n'})
     mkdirSync(join(dir, '.github/workflows'), {recursive: true})

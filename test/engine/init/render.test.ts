@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import Ajv from 'ajv'
@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
 import type {ProjectFacts} from '../../../src/engine/init/detect.js'
-import {readSettings, renderCiFile, renderConfigFile, renderJobsFile, renderPreCommitConfig, renderPreCommitHook} from '../../../src/engine/init/render.js'
+import {readSettings, renderCiFile, renderConfigFile, renderJobsFile, renderPreCommitConfig, renderPreCommitHook, schemaReference} from '../../../src/engine/init/render.js'
 import {loadConfig} from '../../../src/engine/config/load.js'
 import {parsePipeline} from '../../../src/engine/pipeline/parse.js'
 
@@ -61,13 +61,45 @@ describe('renderJobsFile', () => {
   })
 })
 
+describe('pinned to this version of orca', () => {
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../../package.json'), 'utf8')) as {name: string; version: string}
+
+  it('CI files and hooks install the version that wrote them', () => {
+    expect(settings.installOrca).toBe(`npm install -g ${pkg.name}@${pkg.version}`)
+    const run = {targets: ['ci'], jobsFile: 'jobs.yml'}
+    for (const text of [renderCiFile('github', run, settings), renderCiFile('gitlab', run, settings), renderPreCommitHook(run, '', settings)]) {
+      expect(text).toContain(`npm install -g ${pkg.name}@${pkg.version}`)
+    }
+  })
+
+  it('$schema names the published copy of this version, or node_modules when the project depends on orca', () => {
+    const generic = facts({kind: 'generic'})
+    expect(schemaReference('jobs', 'jobs.yml', generic, settings)).toBe(`https://cdn.jsdelivr.net/npm/${pkg.name}@${pkg.version}/schemas/jobs.schema.json`)
+    expect(schemaReference('config', 'orca.config.yml', generic, settings)).toBe(`https://cdn.jsdelivr.net/npm/${pkg.name}@${pkg.version}/schemas/config.schema.json`)
+    const local = facts({kind: 'node', orcaIsDependency: true})
+    expect(schemaReference('jobs', 'jobs.yml', local, settings)).toBe(`./node_modules/${pkg.name}/schemas/jobs.schema.json`)
+    expect(schemaReference('jobs', 'ci/jobs.yml', local, settings)).toBe(`../node_modules/${pkg.name}/schemas/jobs.schema.json`)
+    expect(renderJobsFile(local, settings).split('\n')[0]).toBe(`# yaml-language-server: $schema=./node_modules/${pkg.name}/schemas/jobs.schema.json`)
+    expect(renderConfigFile(local, settings).split('\n')[0]).toBe(`# yaml-language-server: $schema=./node_modules/${pkg.name}/schemas/config.schema.json`)
+  })
+
+  it('every schema a $schema line can name ships in the package', () => {
+    const files = (JSON.parse(readFileSync(join(import.meta.dirname, '../../../package.json'), 'utf8')) as {files: string[]}).files
+    expect(files).toContain('schemas')
+    for (const url of [settings.jobsSchemaUrl, settings.configSchemaUrl]) {
+      const inPackage = url.split(`${pkg.name}@${pkg.version}/`)[1]!
+      expect(existsSync(join(import.meta.dirname, '../../..', inPackage)), inPackage).toBe(true)
+    }
+  })
+})
+
 describe('renderConfigFile', () => {
   it('is a configuration orca accepts', async () => {
     const {mkdtempSync, writeFileSync, rmSync} = await import('node:fs')
     const {tmpdir} = await import('node:os')
     const dir = mkdtempSync(join(tmpdir(), 'orca-config-'))
     try {
-      writeFileSync(join(dir, 'orca.config.yml'), renderConfigFile(settings))
+      writeFileSync(join(dir, 'orca.config.yml'), renderConfigFile(facts({kind: 'generic'}), settings))
       const config = await loadConfig({cwd: dir, env: {}})
       expect(config.cacheDir).toBe(join(dir, '.orca/cache'))
       expect(config.retention.maxRuns).toBe(50)

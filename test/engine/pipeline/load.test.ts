@@ -115,6 +115,38 @@ describe('parsePipeline reports', () => {
     ])
   })
 
+  test('globs that can match no file the artifact store keeps: empty, "." and ".." segments, a trailing "/"', () => {
+    const refused = ['src//x', 'dist/', 'a/./b', 'a/../b', 'src/**/', '!tmp/']
+    const accepted = ['./src/**', '././src/*.ts', 'pages/\\[id\\].tsx', '!**/*.map', '**', 'a.b/c..d/e']
+    const text = lines('version: 1', 'image: busybox', 'jobs:', '  build:', `    inputs: ${JSON.stringify([...refused, ...accepted])}`, `    artifacts: ${JSON.stringify([...refused, ...accepted])}`, '    steps: [make]')
+    const found = problems(text)
+    expect(found.filter((p) => p.includes('.inputs['))).toHaveLength(refused.length)
+    expect(found.filter((p) => p.includes('.artifacts['))).toHaveLength(refused.length)
+    expect(found).toContain('jobs.yml:5:23 jobs.build.inputs[1]: input glob "dist/" ends with "/", so it matches no file; for every file under it write "dist/**"')
+    expect(found).toContain('jobs.yml:6:61 jobs.build.artifacts[5]: artifact glob "!tmp/" ends with "/", so it matches no file; for every file under it write "!tmp/**"')
+    expect(found).toContain('jobs.yml:6:51 jobs.build.artifacts[4]: artifact glob "src/**/" ends with "/", so it matches no file; for every file under it write "src/**"')
+    expect(found).toContain('jobs.yml:5:14 jobs.build.inputs[0]: input glob "src//x" has an empty path segment ("//"), so it matches no file')
+    expect(found).toContain('jobs.yml:6:42 jobs.build.artifacts[3]: artifact glob "a/../b" has a "." or ".." segment inside, so it matches no file; write the path without it')
+  })
+
+  test('NUL bytes in any value, reported once where the schema already refuses the value', () => {
+    const text = lines('version: 1', 'image: busybox', 'jobs:', '  build:', '    timeout: "1\\0m"', '    user: "r\\0"', '    steps: ["a\\0b", {run: x, name: "n\\0"}]')
+    expect(problems(text)).toEqual([
+      'jobs.yml:5:14 jobs.build.timeout: expected a duration like "10m", got "1\\u0000m"',
+      'jobs.yml:6:11 jobs.build.user: contains a NUL byte ("\\0"), which no command, variable or path can hold',
+      'jobs.yml:7:13 jobs.build.steps[0]: contains a NUL byte ("\\0"), which no command, variable or path can hold',
+      'jobs.yml:7:36 jobs.build.steps[1].name: contains a NUL byte ("\\0"), which no command, variable or path can hold',
+    ])
+  })
+
+  test('volumes Docker cannot mount: at "/" or two at one path', () => {
+    expect(problems(lines('version: 1', 'image: busybox', 'jobs:', '  build:', '    volumes: {a: /, b: /data, c: /data/, d: /x/../data}', '    steps: [make]'))).toEqual([
+      'jobs.yml:5:18 jobs.build.volumes.a: volume "a" cannot be mounted at "/", the container\'s root',
+      'jobs.yml:5:34 jobs.build.volumes.c: volumes "b" and "c" are both mounted at "/data"',
+      'jobs.yml:5:45 jobs.build.volumes.d: volumes "b" and "d" are both mounted at "/data"',
+    ])
+  })
+
   test('an invalid job name at the key', () => {
     expect(problems(lines('version: 1', 'image: busybox', 'jobs:', '  Build_Web:', '    steps: [make]'))).toEqual([
       'jobs.yml:4:3 jobs.Build_Web: expected a name of lowercase letters, digits, "-" and "_" starting with a letter or digit, got "Build_Web"',
@@ -126,7 +158,9 @@ describe('parsePipeline reports', () => {
     for (const [name, previous] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f']]) {
       rows.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`)
     }
-    expect(problems(lines(...rows, 'jobs: {}'))).toEqual([expect.stringMatching(/^jobs\.yml: too many YAML aliases/)])
+    expect(problems(lines(...rows, 'jobs: {}'))).toEqual([
+      expect.stringMatching(/^jobs\.yml:7:\d+: the document expands to more than 200,000 values through YAML aliases \(e\.g\. \*e\); is this an alias bomb\?$/),
+    ])
   })
 
   test('nesting too deep to read, without a stack trace', () => {

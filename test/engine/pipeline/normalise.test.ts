@@ -118,6 +118,35 @@ describe('normalised pipeline', () => {
   })
 })
 
+describe('names that are also Object.prototype\'s properties', () => {
+  const text = `version: 1
+image: busybox
+env: {__proto__: top, toString: t}
+jobs:
+  constructor:
+    env: {__proto__: job, hasOwnProperty: h}
+    secrets: [__proto__, constructor]
+    volumes: {constructor: /c, toString: /t, prototype: /p}
+    steps:
+      - run: make
+        env: {__proto__: step, valueOf: v}
+  prototype:
+    needs: [constructor]
+    steps: [make]
+`
+  const pipeline = parsePipeline(text, 'jobs.yml', '/p/jobs.yml', defaults)
+
+  test('are jobs, env variables, secrets and volumes like any other, none dropped', () => {
+    expect([...pipeline.jobs.keys()]).toEqual(['constructor', 'prototype'])
+    const job = pipeline.jobs.get('constructor')!
+    expect(Object.entries(job.env)).toEqual([['__proto__', 'job'], ['toString', 't'], ['hasOwnProperty', 'h']])
+    expect(job.secrets).toEqual(['__proto__', 'constructor'])
+    expect(Object.entries(job.volumes)).toEqual([['constructor', '/c'], ['toString', '/t'], ['prototype', '/p']])
+    expect(Object.entries(job.steps[0]!.env)).toEqual([['__proto__', 'step'], ['valueOf', 'v']])
+    expect(Object.entries(pipeline.jobs.get('prototype')!.env)).toEqual([['__proto__', 'top'], ['toString', 't']])
+  })
+})
+
 describe('default step names', () => {
   test('use the first line of the command, shortened', () => {
     expect(defaultStepName('npm test')).toBe('npm test')

@@ -40,6 +40,14 @@ describe('loadPipeline with a parse cache', () => {
     expect((await load()).jobs.get('a')!.steps[0]!.run).toBe('from the cache')
   })
 
+  it('keeps env and volume names that are also Object.prototype\'s through the cache', async () => {
+    writeFileSync(path.join(dir, 'jobs.yml'), 'version: 1\nimage: busybox\njobs:\n  constructor:\n    env: {__proto__: p, constructor: c}\n    volumes: {toString: /t}\n    steps: [make]\n')
+    await load()
+    const cached = (await load()).jobs.get('constructor')!
+    expect(Object.entries(cached.env)).toEqual([['__proto__', 'p'], ['constructor', 'c']])
+    expect(Object.entries(cached.volumes)).toEqual([['toString', '/t']])
+  })
+
   it('parses again when the file or the defaults change', async () => {
     writeFileSync(path.join(dir, 'jobs.yml'), PIPELINE)
     await load()

@@ -5,6 +5,7 @@ import standaloneModule from 'ajv/dist/standalone/index.js'
 import {describe, expect, test} from 'vitest'
 
 import {DURATION_PATTERN} from '../../../src/engine/duration.js'
+import {IMAGE_REFERENCE_PATTERN} from '../../../src/engine/pipeline/image-reference.js'
 import {AJV_OPTIONS, validateAgainst} from '../../../src/engine/pipeline/schema-validators.js'
 import {SIZE_PATTERN} from '../../../src/engine/pipeline/size.js'
 
@@ -48,6 +49,13 @@ describe('precompiled schema validators', () => {
     expect(config.$defs.duration?.pattern).toBe(DURATION_PATTERN)
     expect(config.$defs.size?.oneOf?.[0]?.pattern).toBe(SIZE_PATTERN)
     expect(JSON.stringify(jobs)).toContain(JSON.stringify(SIZE_PATTERN))
+  })
+
+  test('both schemas check images with the reference grammar of the code', () => {
+    const jobs = readSchema('jobs') as {$defs: Record<string, {pattern?: string}>}
+    const config = readSchema('config') as {properties: {defaults: {properties: {image: {pattern?: string}}}}}
+    expect(jobs.$defs.image?.pattern).toBe(IMAGE_REFERENCE_PATTERN)
+    expect(config.properties.defaults.properties.image.pattern).toBe(IMAGE_REFERENCE_PATTERN)
   })
 
   test('every property of both schemas has a description for editors', () => {

@@ -6,7 +6,9 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import picomatch from 'picomatch'
 
-import {globMatcher, indexProjectFiles, selectInputs} from '../../../src/engine/plan/inputs.js'
+import {globMatcher, selectInputs} from '../../../src/engine/plan/inputs.js'
+import type {ProjectFiles} from '../../../src/engine/plan/project-files.js'
+import {walkProjectFiles} from '../../../src/engine/plan/walk.js'
 
 let dir: string
 const write = (path: string, text = path): void => {
@@ -19,24 +21,24 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(dir, {recursive: true, force: true}))
 
-describe('indexProjectFiles', () => {
+describe('walkProjectFiles', () => {
   it('lists files sorted, excluding .git/ and .orca/ always', () => {
     write('src/b.ts')
     write('src/a.ts')
     write('.git/HEAD')
     write('.orca/runs/x/run.json')
     write('.env.example')
-    expect(indexProjectFiles(dir)).toEqual(['.env.example', 'src/a.ts', 'src/b.ts'])
+    expect(walkProjectFiles(dir)).toEqual(['.env.example', 'src/a.ts', 'src/b.ts'])
   })
 
   it('lists paths in the order JavaScript sorts them, where files and folders share a prefix', () => {
     const paths = ['a-b', 'a-b.d/x', 'a.txt', 'a/x', 'a/y/z', 'ab.txt', 'ab/c', 'B', 'b-', 'b/.x', 'é/x', 'Z', 'z-/a', 'z/a']
     for (const path of paths) write(path)
     const sorted = [...paths].sort()
-    expect(indexProjectFiles(dir)).toEqual(sorted)
+    expect(walkProjectFiles(dir)).toEqual(sorted)
     const listingCache = join(dir, '.orca/listing.json')
-    indexProjectFiles(dir, {listingCache, now: Date.now() + 60_000})
-    expect(indexProjectFiles(dir, {listingCache, now: Date.now() + 60_000})).toEqual(sorted)
+    walkProjectFiles(dir, {listingCache, now: Date.now() + 60_000})
+    expect(walkProjectFiles(dir, {listingCache, now: Date.now() + 60_000})).toEqual(sorted)
   })
 
   it('honours .gitignore and .orcaignore, including nested ones relative to their directory', () => {
@@ -49,22 +51,22 @@ describe('indexProjectFiles', () => {
     write('pkg/build/out.js')
     write('pkg/src/build.ts')
     write('pkg/index.ts')
-    expect(indexProjectFiles(dir)).toEqual(['.gitignore', '.orcaignore', 'pkg/.gitignore', 'pkg/index.ts', 'pkg/src/build.ts'])
+    expect(walkProjectFiles(dir)).toEqual(['.gitignore', '.orcaignore', 'pkg/.gitignore', 'pkg/index.ts', 'pkg/src/build.ts'])
   })
 
   it('lists symlinks as entries without following linked directories', () => {
     write('real/file.txt')
     symlinkSync('real', join(dir, 'linked-dir'))
     symlinkSync('real/file.txt', join(dir, 'link.txt'))
-    expect(indexProjectFiles(dir)).toEqual(['link.txt', 'linked-dir', 'real/file.txt'])
+    expect(walkProjectFiles(dir)).toEqual(['link.txt', 'linked-dir', 'real/file.txt'])
   })
 })
 
-describe('indexProjectFiles with a listing cache', () => {
+describe('walkProjectFiles with a listing cache', () => {
   // Directories created a moment ago are "racy" (could change again within their timestamp): listing
   // with a clock a minute ahead lets the cache trust them, as it would a while later.
   const later = (): number => Date.now() + 60_000
-  const index = (): string[] => indexProjectFiles(dir, {listingCache: join(dir, '.orca/listing.json'), now: later()})
+  const index = (): string[] => walkProjectFiles(dir, {listingCache: join(dir, '.orca/listing.json'), now: later()})
 
   it('gives the same files as a fresh listing, before and after it is cached', () => {
     write('.gitignore', 'node_modules/\n*.log\n')
@@ -72,7 +74,7 @@ describe('indexProjectFiles with a listing cache', () => {
     write('src/deep/b.ts')
     write('node_modules/x/index.js')
     write('debug.log')
-    const fresh = indexProjectFiles(dir)
+    const fresh = walkProjectFiles(dir)
     expect(index()).toEqual(fresh)
     expect(existsSync(join(dir, '.orca/listing.json'))).toBe(true)
     expect(index()).toEqual(fresh)
@@ -107,29 +109,30 @@ describe('indexProjectFiles with a listing cache', () => {
 
 describe('selectInputs', () => {
   const files = ['package.json', 'src/a.ts', 'src/deep/b.ts', 'src/a.test.ts', 'README.md', '.eslintrc']
+  const project: ProjectFiles = {files, orcaFiles: [], source: 'walk', untracked: []}
 
   it('returns every file when no globs are given', () => {
-    expect(selectInputs(files, undefined)).toEqual(files)
+    expect(selectInputs(project, undefined)).toEqual(files)
   })
 
   it('keeps files matching the globs, dotfiles included', () => {
-    expect(selectInputs(files, ['src/**', 'package*.json', '.eslintrc'])).toEqual([
+    expect(selectInputs(project, ['src/**', 'package*.json', '.eslintrc'])).toEqual([
       'package.json',
       'src/a.ts',
       'src/deep/b.ts',
       'src/a.test.ts',
       '.eslintrc',
     ])
-    expect(selectInputs(files, ['**/*.test.ts'])).toEqual(['src/a.test.ts'])
-    expect(selectInputs(files, ['src/**'])).toEqual(['src/a.ts', 'src/deep/b.ts', 'src/a.test.ts'])
+    expect(selectInputs(project, ['**/*.test.ts'])).toEqual(['src/a.test.ts'])
+    expect(selectInputs(project, ['src/**'])).toEqual(['src/a.ts', 'src/deep/b.ts', 'src/a.test.ts'])
   })
 
   it('drops files matched by a negated glob', () => {
-    expect(selectInputs(files, ['src/**', '!**/*.test.ts'])).toEqual(['src/a.ts', 'src/deep/b.ts'])
+    expect(selectInputs(project, ['src/**', '!**/*.test.ts'])).toEqual(['src/a.ts', 'src/deep/b.ts'])
   })
 
   it('selects nothing for an empty list', () => {
-    expect(selectInputs(files, [])).toEqual([])
+    expect(selectInputs(project, [])).toEqual([])
   })
 })
 

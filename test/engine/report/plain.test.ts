@@ -3,8 +3,9 @@ import {Writable} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 
 import {shouldColor} from '../../../src/engine/report/color.js'
+import {formatRunError, GithubReporter} from '../../../src/engine/report/ci.js'
 import {PlainReporter} from '../../../src/engine/report/plain.js'
-import {diamondEvents, RUN_ID} from '../run/diamond-events.js'
+import {diamondEvents, RUN_ID, stamp} from '../run/diamond-events.js'
 
 function collector(isTTY = false): Writable & {isTTY: boolean; text: () => string} {
   const chunks: string[] = []
@@ -80,5 +81,46 @@ describe('shouldColor', () => {
     expect(shouldColor({isTTY: false}, {FORCE_COLOR: '1'})).toBe(true)
     expect(shouldColor({isTTY: true}, {FORCE_COLOR: '0'})).toBe(false)
     expect(shouldColor({isTTY: false}, {FORCE_COLOR: '', NO_COLOR: '1'})).toBe(true)
+  })
+})
+
+describe("the run's error", () => {
+  const DOWN = 'cannot reach the Docker engine: connect ENOENT /var/run/docker.sock'
+  const infra = (message: string) => ({kind: 'infra', message})
+  const events = stamp([
+    {type: 'run.started', targets: [], jobs: ['a', 'b', 'c'], file: '/p/jobs.yml', projectDir: '/p', pid: 1, host: 'h', orcaVersion: '0'},
+    {type: 'job.started', job: 'a', image: 'busybox'},
+    {type: 'job.finished', job: 'a', status: 'failed', durationMs: 5, cleanup: 'none', error: infra(DOWN)},
+    {type: 'job.started', job: 'b', image: 'busybox'},
+    {type: 'job.finished', job: 'b', status: 'failed', durationMs: 6, cleanup: 'none', error: infra('could not pull image "x": denied')},
+    {type: 'job.skipped', job: 'c', reason: 'run cancelled'},
+    {type: 'run.finished', status: 'failed', durationMs: 9, error: infra(DOWN)},
+  ])
+
+  it('is left to the command to say once: the job line and the summary refer to it', async () => {
+    const out = collector()
+    const reporter = new PlainReporter(out, {color: false})
+    for (const event of events) reporter.handle(event)
+    await reporter.close()
+    const text = out.text()
+    expect(text).not.toContain(DOWN)
+    expect(text).toContain('[a] ✗ failed (could not run: see the error below) in 5ms')
+    expect(text).toContain('  ✗ a  failed        5ms  could not run: see the error below\n')
+    // Another job's own infrastructure error is not the one said at the end: it keeps its message.
+    expect(text).toContain('[b] ✗ failed (could not pull image "x": denied) in 6ms')
+  })
+
+  it('is one GitHub annotation for the run (with its hint) rather than one per job', async () => {
+    const out = collector()
+    const reporter = new GithubReporter(out, {color: false, env: {}})
+    for (const event of events) reporter.handle(event)
+    await reporter.close()
+    expect(out.text()).not.toContain(DOWN)
+    expect(out.text().match(/^::error/gm)).toEqual(['::error'])
+    expect(out.text()).toContain('::error title=orca%3A b::failed (could not pull image "x": denied) in 6ms')
+    expect(formatRunError({message: `${DOWN}\n  tried unix:///var/run/docker.sock`, hint: 'Start Docker'}, {GITHUB_ACTIONS: 'true'})).toBe(
+      `::error title=orca::${DOWN}%0A  tried unix:///var/run/docker.sock%0Ahint: Start Docker\n`,
+    )
+    expect(formatRunError({message: DOWN, hint: 'Start Docker'}, {})).toBe(`error: ${DOWN}\nhint: Start Docker\n`)
   })
 })

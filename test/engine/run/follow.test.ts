@@ -45,6 +45,15 @@ describe('followEvents', () => {
     expect(await collect(followEvents(runsDir, RUN_ID, {afterSeq: 30}))).toEqual(events.slice(30))
   })
 
+  it('ends at run.finished also when resuming from it or past it (nothing can follow the end)', async () => {
+    const events = diamondEvents()
+    const store = await RunStore.create(runsDir, RUN_ID)
+    for (const event of events) store.handle(event)
+    store.close()
+    const last = events.at(-1)!.seq
+    for (const afterSeq of [last, last + 1, 1e9]) expect(await collect(followEvents(runsDir, RUN_ID, {afterSeq, pollMs: 5}))).toEqual([])
+  })
+
   it('stops quietly when aborted while the run is quiet', async () => {
     const events = diamondEvents()
     const store = await RunStore.create(runsDir, RUN_ID)

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {maskString, MIN_SECRET_LENGTH, SecretMasker} from '../../../src/engine/run/masker.js'
+import {maskedValues, maskString, MIN_SECRET_LINE_LENGTH, SecretMasker} from '../../../src/engine/run/masker.js'
 
 const CASES: Array<{secrets: string[]; input: string}> = [
   {secrets: ['hunter2'], input: 'login with hunter2, again hunter2hunter2 and hunter'},
@@ -10,6 +10,7 @@ const CASES: Array<{secrets: string[]; input: string}> = [
   {secrets: ['line1\nline2', 'tok'], input: 'x line1\nline2 y line1\nline3 tok\n'},
   {secrets: ['sécret✓', 'ключ'], input: 'é sécret✓ ключ ключи 😀sécret✓😀'},
   {secrets: ['s3cr3t', 'ab', ''], input: 'ab s3cr3 s3cr3t ab s3cr3ts3cr3t'},
+  {secrets: [`${'-'.repeat(5)}BEGIN KEY${'-'.repeat(5)}\r\nMIIBVwIBADANBgkqhkiG\r\nAB==\r\n`], input: 'key: MIIBVwIBADANBgkqhkiG\nAB== and -----BEGIN KEY-----\r\nMIIBVwIBADANBgkqhkiG\r\nAB==\r\n'},
 ]
 
 function streamed(secrets: string[], chunks: string[]): string {
@@ -18,14 +19,49 @@ function streamed(secrets: string[], chunks: string[]): string {
 }
 
 function maskable(secrets: string[]): string[] {
-  return secrets.filter((s) => s.length >= MIN_SECRET_LENGTH)
+  return maskedValues(secrets)
 }
+
+/** A private key as a PEM file holds it: a header, lines of base64, a short last line, a footer, a newline. */
+const PEM = [
+  '-----BEGIN PRIVATE KEY-----',
+  'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj',
+  'MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu',
+  'Zw==',
+  '-----END PRIVATE KEY-----',
+  '',
+].join('\n')
 
 describe('SecretMasker', () => {
   it('masks every occurrence, longest secret first', () => {
     expect(maskString('pass password', ['pass', 'password'])).toBe('*** ***')
     expect(maskString('x hunter2 y hunter2', ['hunter2'])).toBe('x *** y ***')
     expect(maskString('abcdef', ['abcd', 'cdef'])).toBe('***ef')
+  })
+
+  it('masks a multi-line secret whole, and each of its lines printed on its own', () => {
+    expect(maskString(`key:\n${PEM}done`, [PEM])).toBe('key:\n***done')
+    const lines = PEM.split('\n')
+    expect(maskString(`line two: ${lines[1]}\n`, [PEM])).toBe('line two: ***\n')
+    expect(maskString(`${lines[0]}\n${lines[2]} (end)\n`, [PEM])).toBe('***\n*** (end)\n')
+    // Windows line ends and indentation do not hide a line.
+    expect(maskString(`  ${lines[1]}\r\n`, [PEM.replaceAll('\n', '\r\n')])).toBe('  ***\r\n')
+    expect(maskString(`    ${lines[2]}`, [PEM.split('\n').map((l) => `    ${l}`).join('\n')])).toBe('    ***')
+  })
+
+  it('leaves the short lines of a multi-line secret alone: structure, not secret', () => {
+    const json = '{\n  "type": "service_account",\n  "key": "abcdefghijklmnop"\n}\n'
+    expect(maskString('if (x) {\n}\n', [json])).toBe('if (x) {\n}\n')
+    expect(maskString('"key": "abcdefghijklmnop"', [json])).toBe('***')
+    // The short last line of a key stays readable; a few characters of it reveal next to nothing.
+    expect(maskString('Zw==', [PEM])).toBe('Zw==')
+    expect(maskedValues([PEM]).filter((v) => !v.includes('\n')).every((v) => v.length >= MIN_SECRET_LINE_LENGTH)).toBe(true)
+  })
+
+  it('masks a value read from a file without its trailing newline too', () => {
+    expect(maskString('password=hunter2, again\n', ['hunter2\n'])).toBe('password=***, again\n')
+    expect(maskString('token tok3n\n', ['  tok3n  '])).toBe('token ***\n')
+    expect(maskedValues(['  a  '])).toEqual(['  a  '])
   })
 
   it('leaves secrets that are too short to mask alone', () => {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {LINE_CUT_MARKER, MAX_LINE_LENGTH, OutputBudget, OutputStream, truncationMarker} from '../../../src/engine/run/output.js'
+import {LINE_CUT_MARKER, MAX_LINE_LENGTH, OutputBudget, OutputStream, StepOutput, truncationMarker, type StreamName} from '../../../src/engine/run/output.js'
 
 function collect(secrets: string[] = []): {stream: OutputStream; text: () => string; pieces: string[]} {
   const pieces: string[] = []
@@ -41,6 +41,45 @@ describe('OutputStream', () => {
     stream.write(Buffer.from('ter22\n'))
     stream.end()
     expect(text()).toBe('pass=***\n')
+  })
+})
+
+describe('StepOutput', () => {
+  function step(secrets: string[] = []): {output: StepOutput; pieces: Array<[StreamName, string]>; text: () => string} {
+    const pieces: Array<[StreamName, string]> = []
+    const output = new StepOutput(secrets, (stream, text) => pieces.push([stream, text]))
+    return {output, pieces, text: () => pieces.map(([, t]) => t).join('')}
+  }
+
+  it('hands chunks of both streams on in the order they arrived, even mid-line', () => {
+    const {output, pieces} = step()
+    output.write('stdout', Buffer.from('out 1\nout 2 (still going'))
+    output.write('stderr', Buffer.from('err 1\n'))
+    output.write('stdout', Buffer.from(')\nout 3\n'))
+    output.end()
+    expect(pieces).toEqual([
+      ['stdout', 'out 1\n'],
+      ['stdout', 'out 2 (still going'],
+      ['stderr', 'err 1\n'],
+      ['stdout', ')\nout 3\n'],
+    ])
+  })
+
+  it('ends with what the stream that spoke last still holds, after the other', () => {
+    const {output, text} = step()
+    output.write('stderr', Buffer.from('progress 10%'))
+    output.write('stdout', Buffer.from('done'))
+    output.end()
+    expect(text()).toBe('progress 10%done')
+  })
+
+  it('keeps a secret split around the other stream masked', () => {
+    const {output, text} = step(['hunter22'])
+    output.write('stdout', Buffer.from('pass=hun'))
+    output.write('stderr', Buffer.from('warning\n'))
+    output.write('stdout', Buffer.from('ter22\n'))
+    output.end()
+    expect(text()).toBe('pass=warning\n***\n')
   })
 })
 

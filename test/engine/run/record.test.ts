@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import type {OrcaEvent} from '../../../src/engine/run/events.js'
-import {emptyRunRecord, foldEvent, foldEvents, pendingJobRecord} from '../../../src/engine/run/record.js'
+import {emptyRunRecord, foldEvent, foldEvents, jobRecordOf, pendingJobRecord} from '../../../src/engine/run/record.js'
 import type {RunRecord} from '../../../src/engine/run/record.js'
 import {diamondEvents, RUN_ID, stamp} from './diamond-events.js'
 import {readSchema, schemaValidators} from './schemas.js'
@@ -91,6 +91,20 @@ describe('foldEvent', () => {
     expect(early.jobs.build).toMatchObject({status: 'running', cache: 'miss'})
   })
 
+  it('records a job named like a property of Object.prototype as any other job', () => {
+    const folded = foldEvents(
+      stamp([
+        {type: 'run.started', targets: ['constructor'], jobs: ['constructor'], file: '/p/jobs.yml', projectDir: '/p', pid: 1, host: 'h', orcaVersion: '0'},
+        {type: 'job.started', job: 'constructor', image: 'busybox:1.36'},
+        {type: 'job.finished', job: 'constructor', status: 'succeeded', durationMs: 1, cleanup: 'none'},
+        {type: 'run.finished', status: 'succeeded', durationMs: 2},
+      ]),
+    ) as RunRecord
+    expect(Object.keys(folded.jobs)).toEqual(['constructor'])
+    expect(folded.jobs.constructor).toEqual({...pendingJobRecord(), status: 'succeeded', image: 'busybox:1.36', cache: 'disabled', startedAt: expect.any(String), finishedAt: expect.any(String), durationMs: 1, cleanup: 'none'})
+    expect(validate.record(folded), JSON.stringify(validate.record.errors)).toBe(true)
+  })
+
   it('never mutates the record it is given', () => {
     let current: RunRecord | undefined
     for (const event of events) current = deepFreeze(foldEvent(current, event))
@@ -140,6 +154,26 @@ describe('foldEvent', () => {
     expect(record.jobs.build!.logTruncated).toBe(false)
     expect(schemaValidators().record(record)).toBe(true)
     expect(events.every((e) => schemaValidators().event(e))).toBe(true)
+  })
+
+  it('records jobs named like Object.prototype\'s properties as jobs, and finds no record for an absent one', () => {
+    const record = foldEvents(
+      stamp([
+        {type: 'run.started', targets: [], jobs: ['constructor', 'prototype'], file: '/p/jobs.yml', projectDir: '/p', pid: 1, host: 'h', orcaVersion: '0.1.0'},
+        {type: 'job.started', job: 'constructor', image: 'busybox:1.36'},
+        {type: 'step.started', job: 'constructor', step: 0, name: 'build'},
+        {type: 'step.finished', job: 'constructor', index: 0, name: 'build', status: 'succeeded', exitCode: 0, durationMs: 5, allowFailure: false},
+        {type: 'job.finished', job: 'constructor', status: 'succeeded', durationMs: 10, cleanup: 'removed'},
+        {type: 'run.finished', status: 'failed', durationMs: 20},
+      ]),
+    ) as RunRecord
+    expect(Object.keys(record.jobs)).toEqual(['constructor', 'prototype'])
+    expect(record.jobs.constructor).toMatchObject({status: 'succeeded', steps: [{name: 'build', exitCode: 0}]})
+    expect(record.jobs.prototype).toMatchObject({status: 'skipped', skippedReason: 'the run ended first'})
+    expect(validate.record(JSON.parse(JSON.stringify(record)))).toBe(true)
+    for (const name of ['toString', 'hasOwnProperty', '__proto__', 'valueOf']) expect(jobRecordOf(record, name), name).toBeUndefined()
+    // A record read back from run.json is a plain object again.
+    expect(jobRecordOf(JSON.parse(JSON.stringify(record)) as RunRecord, 'constructor')?.status).toBe('succeeded')
   })
 
   it('starts a record from events that precede run.started', () => {

@@ -6,6 +6,7 @@ import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
 import type {ArtifactEntry} from '../../../src/engine/artifacts/manifest.js'
 import type {OrcaEvent} from '../../../src/engine/run/events.js'
+import {foldEvents} from '../../../src/engine/run/record.js'
 import {executeRun, resolveSecrets, type RunOptions} from '../../../src/engine/run/scheduler.js'
 import {job, pipeline} from '../../helpers/pipeline.js'
 import {runFoldersPerTest} from '../../helpers/run-folders.js'
@@ -50,7 +51,11 @@ class ScriptedExecutor implements Executor {
     }
   }
 
-  async cleanup(): Promise<void> {}
+  /** Runs cleaned up after a cancel or a failure. */
+  readonly cleaned: string[] = []
+  async cleanup(runId: string): Promise<void> {
+    this.cleaned.push(runId)
+  }
   async findLeaks(): Promise<[]> {
     return []
   }
@@ -59,6 +64,7 @@ class ScriptedExecutor implements Executor {
 const tick = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 function untilAborted(ctx: JobContext): Promise<'cancelled'> {
+  if (ctx.cancel.aborted) return Promise.resolve('cancelled')
   return new Promise((resolve) => ctx.cancel.addEventListener('abort', () => resolve('cancelled'), {once: true}))
 }
 
@@ -71,7 +77,7 @@ async function run(jobs: Job[], targets: string[], executor: Executor, extra: Pa
     pipeline: p,
     plan: planRun(p, targets),
     executor: async () => executor,
-    projectFiles: ['a.txt', 'src/b.ts'],
+    projectFiles: {files: ['a.txt', 'src/b.ts'], orcaFiles: [], source: 'walk', untracked: []},
     concurrency: 4,
     failFast: false,
     envOverrides: {},
@@ -158,7 +164,7 @@ describe('executeRun', () => {
     let created = false
     const p = pipeline([job('group', {steps: []})])
     const result = await executeRun({
-      runId: 'r', pipeline: p, plan: planRun(p, []), projectFiles: [], concurrency: 1, failFast: false,
+      runId: 'r', pipeline: p, plan: planRun(p, []), projectFiles: {files: [], orcaFiles: [], source: 'walk', untracked: []}, concurrency: 1, failFast: false,
       envOverrides: {}, secrets: {}, ...folders(), sinks: [], orcaVersion: '0',
       cancel: new AbortController().signal, force: new AbortController().signal,
       executor: async () => {
@@ -230,6 +236,54 @@ describe('executeRun', () => {
     expect(finished.find((e) => e.job === 'b')).not.toHaveProperty('logTruncated')
   })
 
+  it('a sink that throws (a reporter bug) neither stops the run nor leaves its record running; the run raises it at the end', async () => {
+    const executor = new ScriptedExecutor()
+    const events: OrcaEvent[] = []
+    const bug = new TypeError("Cannot read properties of undefined (reading 'find')")
+    const failing = run([job('a'), job('b', {needs: ['a']})], [], executor, {
+      sinks: [{handle: (e) => events.push(e)}, {handle: (e) => {
+        if (e.type === 'job.finished') throw bug
+      }}],
+    })
+    await expect(failing).rejects.toBe(bug)
+    expect(executor.contexts.map((c) => c.job.name)).toEqual(['a', 'b'])
+    const record = foldEvents(events)!
+    expect(record.status).toBe('succeeded')
+    expect(Object.values(record.jobs).map((j) => j.status)).toEqual(['succeeded', 'succeeded'])
+  })
+
+  it('an unexpected error in the scheduler stops running jobs, cleans up and records the run failed', async () => {
+    const executor = new ScriptedExecutor({a: untilAborted})
+    const events: OrcaEvent[] = []
+    const p = pipeline([job('a')])
+    const plan = planRun(p, [])
+    // A broken invariant: the plan orders a job it does not hold.
+    plan.order.push('ghost')
+    const failing = executeRun({
+      runId: 'test-run', pipeline: p, plan, executor: async () => executor, projectFiles: {files: [], orcaFiles: [], source: 'walk', untracked: []}, concurrency: 4, failFast: false, envOverrides: {}, secrets: {},
+      ...folders(), sinks: [{handle: (e) => events.push(e)}],
+      cancel: new AbortController().signal, force: new AbortController().signal, orcaVersion: '0.0.0-test',
+    })
+    await expect(failing).rejects.toThrow(TypeError)
+    expect(executor.cleaned).toEqual(['test-run'])
+    expect(events.at(-1)).toMatchObject({type: 'run.finished', status: 'failed', error: {kind: 'internal', message: expect.stringMatching(/^unexpected error: /)}})
+    const record = foldEvents(events)!
+    expect(record.status).toBe('failed')
+    expect(record.jobs.a?.status).toBe('cancelled')
+  })
+
+  it('gives a job its env and secrets named like Object.prototype\'s properties, __proto__ included', async () => {
+    const executor = new ScriptedExecutor()
+    const secrets = JSON.parse('{"toString": "secret-1", "__proto__": "secret-2"}') as Record<string, string>
+    await run([job('a', {env: {constructor: 'c'}, secrets: ['toString', '__proto__']})], [], executor, {secrets, envOverrides: {valueOf: 'from -e'}})
+    expect(Object.entries(executor.contexts[0]!.env)).toEqual([
+      ['constructor', 'c'],
+      ['valueOf', 'from -e'],
+      ['toString', 'secret-1'],
+      ['__proto__', 'secret-2'],
+    ])
+  })
+
   it('passes the selected inputs of each job', async () => {
     const executor = new ScriptedExecutor()
     await run([job('a', {inputs: ['src/**']}), job('b')], [], executor)
@@ -239,6 +293,13 @@ describe('executeRun', () => {
 })
 
 describe('resolveSecrets', () => {
+  it('reads secrets named like Object.prototype\'s properties from the environment itself, never from the prototype', () => {
+    const p = pipeline([job('a', {secrets: ['constructor', 'toString', '__proto__']})])
+    expect(() => resolveSecrets(planRun(p, []), {})).toThrow("secrets not set in orca's environment: constructor (jobs.a.secrets), toString (jobs.a.secrets), __proto__ (jobs.a.secrets)")
+    const env = JSON.parse('{"constructor": "s1", "toString": "s2", "__proto__": "s3"}') as NodeJS.ProcessEnv
+    expect(Object.entries(resolveSecrets(planRun(p, []), env))).toEqual([['constructor', 's1'], ['toString', 's2'], ['__proto__', 's3']])
+  })
+
   it('reads the secrets of planned jobs and names every missing one with its job', () => {
     const p = pipeline([job('a', {secrets: ['A_TOKEN']}), job('b', {secrets: ['B_TOKEN', 'C_TOKEN']})])
     expect(resolveSecrets(planRun(p, ['a']), {A_TOKEN: 'x'})).toEqual({A_TOKEN: 'x'})

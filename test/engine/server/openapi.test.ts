@@ -5,7 +5,11 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {eventually, gatedExecutor, WAIT_YML} from './gated-executor.js'
 import {postJson, raw, readSse, startServer, type RawResponse, type TestServer} from './server-helpers.js'
 
-type Doc = {openapi: string; paths: Record<string, Record<string, {operationId?: string; responses: Record<string, {content?: Record<string, {schema?: object}>}>}>>; components: {schemas: Record<string, object>}}
+type Doc = {
+  openapi: string
+  paths: Record<string, Record<string, {operationId?: string; security?: unknown[]; responses: Record<string, {content?: Record<string, {schema?: object}>}>}>>
+  components: {schemas: Record<string, object>}
+}
 
 let s: TestServer
 let doc: Doc
@@ -61,6 +65,15 @@ describe('the OpenAPI document', () => {
     for (const ref of refs) expect(ajv.getSchema(`openapi${JSON.parse(`{${ref}}`).$ref}`), ref).toBeDefined()
   })
 
+  it('says which routes need the token: all but /healthz', () => {
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        expect(operation.security, `${method} ${path}`).toEqual(path === '/healthz' ? [] : [{bearer: []}])
+        if (path !== '/healthz') expect(operation.responses['401'], `${method} ${path}`).toBeDefined()
+      }
+    }
+  })
+
   it('describes every real response of every route', async () => {
     conforms('/healthz', 'get', await raw(s.url, '/healthz'))
     const created = await postJson(s.url, '/v1/runs', {targets: ['work']})
@@ -83,6 +96,10 @@ describe('the OpenAPI document', () => {
     // Error replies follow the Error schema too.
     conforms('/v1/runs', 'post', await postJson(s.url, '/v1/runs', {targets: ['nope']}))
     conforms('/v1/runs', 'post', await raw(s.url, '/v1/runs', {method: 'POST', headers: {'content-type': 'text/plain'}, body: 'x'}))
+    conforms('/v1/runs', 'post', await postJson(s.url, '/v1/runs', {file: '.env'}))
+    const over = await raw(s.url, `/v1/runs/${id}/events`, {headers: {'last-event-id': '999'}})
+    expect(over.status).toBe(204)
+    expect(doc.paths['/v1/runs/{id}/events']!.get!.responses['204']).toBeDefined()
     conforms('/v1/runs/{id}', 'get', await raw(s.url, '/v1/runs/20990101T000000000Z-000000'))
     conforms('/v1/runs/{id}/artifacts/{job}/{path}', 'get', await raw(s.url, `/v1/runs/${id}/artifacts/work/..%2frun.json`))
     conforms('/v1/runs/{id}/artifacts/{job}/{path}', 'get', await raw(s.url, `/v1/runs/${id}/artifacts/work/none.txt`))

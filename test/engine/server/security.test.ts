@@ -18,7 +18,7 @@ const RUN = '20260101T000000000Z-abcdef'
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 describe('authentication and Host', () => {
-  it('requires the bearer token on every /v1 route when set, but not on /healthz', async () => {
+  it('requires the bearer token on every route when set, but not on /healthz', async () => {
     const s = await serve({'jobs.yml': GROUPS_YML}, {token: TOKEN})
     const attempts: Array<Record<string, string>> = [{}, {authorization: 'Bearer wrong'}, {authorization: TOKEN}, {authorization: `Basic ${TOKEN}`}]
     for (const headers of attempts) {
@@ -31,6 +31,15 @@ describe('authentication and Host', () => {
     expect((await postJson(s.url, '/v1/runs', {})).status).toBe(401)
     expect((await raw(s.url, '/v1/runs', {headers: {authorization: `Bearer ${TOKEN}`}})).status).toBe(200)
     expect((await raw(s.url, '/healthz')).status).toBe(200)
+  })
+
+  it('never hands the server\'s token to a job that lists ORCA_TOKEN as a secret', async () => {
+    const yml = 'version: 1\nimage: busybox:1.36\njobs:\n  leak:\n    secrets: [ORCA_TOKEN]\n    steps: [env]\n'
+    const s = await serve({'jobs.yml': yml}, {token: TOKEN, env: {ORCA_TOKEN: TOKEN}})
+    const res = await postJson(s.url, '/v1/runs', {}, {authorization: `Bearer ${TOKEN}`})
+    expect(res.status).toBe(422)
+    expect(res.json().error).toMatchObject({code: 'invalid_run_request', message: expect.stringContaining('ORCA_TOKEN')})
+    expect(res.text).not.toContain(TOKEN)
   })
 
   it('refuses a Host header that is not an address of the server (DNS rebinding)', async () => {
@@ -71,28 +80,34 @@ describe('request bodies', () => {
   })
 
   it('reports an invalid pipeline as 422 with positioned diagnostics, an unknown target as 422', async () => {
-    const s = await serve({'jobs.yml': GROUPS_YML, 'bad.yml': 'version: 1\njobs:\n  x:\n    timeout: ten\n    steps: [true]\n'})
+    const s = await serve({'jobs.yml': GROUPS_YML, 'bad.yml': 'version: 1\njobs:\n  x:\n    timeout: ten\n    steps: [true]\n', 'orca.config.yml': 'serve: {pipelines: [jobs.yml, bad.yml, missing.yml]}\n'})
     const bad = await postJson(s.url, '/v1/runs', {file: 'bad.yml'})
     expect(bad.status).toBe(422)
     expect(bad.json().error.code).toBe('invalid_pipeline')
     expect(bad.json().error.diagnostics).toContainEqual(expect.objectContaining({file: 'bad.yml', line: 4, path: 'jobs.x.timeout'}))
+    // Positions and keys, never the file's values.
+    expect(bad.text).not.toContain('ten')
     const unknown = await postJson(s.url, '/v1/runs', {targets: ['nope']})
     expect(unknown.status).toBe(422)
     expect(unknown.json().error.code).toBe('invalid_run_request')
+    // An allowed file that is missing is the operator's mistake, reported as such.
     expect((await postJson(s.url, '/v1/runs', {file: 'missing.yml'})).status).toBe(422)
   })
 
-  it('takes pipeline files only from inside the served project', async () => {
+  it('takes only the pipeline files the configuration allows, and only from inside the served project', async () => {
     const outside = mkdtempSync(join(tmpdir(), 'orca-outside-'))
     dirs.push(outside)
     writeFileSync(join(outside, 'jobs.yml'), GROUPS_YML)
-    const s = await serve({'jobs.yml': GROUPS_YML})
+    const s = await serve({'jobs.yml': GROUPS_YML, 'orca.config.yml': 'serve: {pipelines: [jobs.yml, linked.yml]}\n'})
     symlinkSync(join(outside, 'jobs.yml'), join(s.dir, 'linked.yml'))
-    for (const file of ['../jobs.yml', join(outside, 'jobs.yml'), 'sub/../../jobs.yml', 'linked.yml', '.']) {
+    for (const file of ['../jobs.yml', join(outside, 'jobs.yml'), 'sub/../../jobs.yml', '.', 'orca.config.yml']) {
       const res = await postJson(s.url, '/v1/runs', {file})
-      expect(res.status, file).toBe(400)
-      expect(res.json().error.code).toBe('file_outside_project')
+      expect(res.status, file).toBe(403)
+      expect(res.json().error.code).toBe('pipeline_not_allowed')
     }
+    const linked = await postJson(s.url, '/v1/runs', {file: 'linked.yml'})
+    expect(linked.status).toBe(400)
+    expect(linked.json().error.code).toBe('file_outside_project')
     expect((await raw(s.url, '/v1/runs')).json().runs).toEqual([])
   })
 })

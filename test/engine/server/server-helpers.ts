@@ -98,21 +98,37 @@ export const postJson = (url: string, path: string, body: unknown, headers: Reco
 
 export interface SseMessage {
   id?: string
+  /** The `event:` field; absent for the engine's events. */
+  event?: string
   data: string
+}
+
+export interface SseStream {
+  status: number
+  contentType: string | null
+  /** The engine's events as sent, in order. */
+  messages: SseMessage[]
+  events: OrcaEvent[]
+  /** The `end` message after run.finished, when it came. */
+  end?: {runId: string; status: string; lastSeq: number}
+  /** `retry:` values the server sent. */
+  retries: number[]
 }
 
 /**
  * Reads an SSE stream until it ends (or `maxMessages` arrived, then disconnects); returns the
  * messages with their ids and the parsed events.
  */
-export async function readSse(url: string, path: string, options: {lastEventId?: string; maxMessages?: number; headers?: Record<string, string>; onMessage?: (m: SseMessage) => void} = {}): Promise<{status: number; contentType: string | null; messages: SseMessage[]; events: OrcaEvent[]}> {
+export async function readSse(url: string, path: string, options: {lastEventId?: string; maxMessages?: number; headers?: Record<string, string>; onMessage?: (m: SseMessage) => void; onOpen?: () => void} = {}): Promise<SseStream> {
   const controller = new AbortController()
   const res = await fetch(new URL(path, url), {
     headers: {accept: 'text/event-stream', ...(options.lastEventId ? {'last-event-id': options.lastEventId} : {}), ...options.headers},
     signal: controller.signal,
   })
-  const messages: SseMessage[] = []
-  if (!res.body) return {status: res.status, contentType: res.headers.get('content-type'), messages, events: []}
+  options.onOpen?.()
+  const stream: SseStream = {status: res.status, contentType: res.headers.get('content-type'), messages: [], events: [], retries: []}
+  const result = (): SseStream => ({...stream, events: stream.messages.map((m) => JSON.parse(m.data) as OrcaEvent)})
+  if (!res.body) return result()
   const decoder = new TextDecoder()
   let buffer = ''
   try {
@@ -126,22 +142,28 @@ export async function readSse(url: string, path: string, options: {lastEventId?:
         const data: string[] = []
         for (const line of block.split('\n')) {
           if (line.startsWith('id: ')) message.id = line.slice(4)
+          if (line.startsWith('event: ')) message.event = line.slice(7)
           if (line.startsWith('data: ')) data.push(line.slice(6))
+          if (line.startsWith('retry: ')) stream.retries.push(Number(line.slice(7)))
         }
         if (data.length === 0) continue
         message.data = data.join('\n')
-        messages.push(message)
+        if (message.event === 'end') {
+          stream.end = JSON.parse(message.data)
+          continue
+        }
+        stream.messages.push(message)
         options.onMessage?.(message)
-        if (options.maxMessages !== undefined && messages.length >= options.maxMessages) {
+        if (options.maxMessages !== undefined && stream.messages.length >= options.maxMessages) {
           controller.abort()
-          return {status: res.status, contentType: res.headers.get('content-type'), messages, events: messages.map((m) => JSON.parse(m.data) as OrcaEvent)}
+          return result()
         }
       }
     }
   } catch (error) {
     if (!controller.signal.aborted) throw error
   }
-  return {status: res.status, contentType: res.headers.get('content-type'), messages, events: messages.map((m) => JSON.parse(m.data) as OrcaEvent)}
+  return result()
 }
 
 /** Writes a finished run's directory by hand: run.json, an events.jsonl and each job's artifact manifest (files are the caller's). */
@@ -174,3 +196,4 @@ export function seedRun(runsDir: string, id: string, jobs: Record<string, {artif
   writeFileSync(join(dir, 'events.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n')
   return record
 }
+

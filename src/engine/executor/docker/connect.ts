@@ -6,6 +6,7 @@ import {dockerMessage, setDefaultCallTimeout, withTimeout} from './call.js'
 import type {DockerExecutor, DockerExecutorOptions} from './docker-executor.js'
 import type {DockerEndpoint} from './endpoint.js'
 import {modemOptions, resolveEndpoint} from './endpoint.js'
+import {dockerClient} from './engine-client.js'
 
 export interface ConnectOptions extends DockerExecutorOptions {
   /** `docker.host` from configuration: wins over DOCKER_HOST and the docker context. */
@@ -20,12 +21,12 @@ export async function connectDocker(options: ConnectOptions = {}): Promise<Docke
   const env = options.env ?? process.env
   const endpoint = resolveEndpoint({host: options.host, env, homeDir: os.homedir(), readFile: readText})
   // Loaded here, not at the top: a fully cached run never pays for dockerode.
-  const [dockerode, {DockerExecutor}] = await Promise.all([import('dockerode'), import('./docker-executor.js')])
+  const {DockerExecutor} = await import('./docker-executor.js')
   let docker
   const timeoutMs = callTimeout(env)
   if (timeoutMs !== undefined) setDefaultCallTimeout(timeoutMs)
   try {
-    docker = new dockerode.default(modemOptions(endpoint.url, env, readText))
+    docker = await dockerClient(modemOptions(endpoint.url, env, readText))
     await withTimeout(docker.ping(), 'ping', options.timeoutMs ?? 5_000)
   } catch (error) {
     throw unreachable(endpoint, error)

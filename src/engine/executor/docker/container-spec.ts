@@ -3,6 +3,8 @@ import type Docker from 'dockerode'
 import {processStartTime} from '../../process-identity.js'
 import {OrcaError} from '../../errors.js'
 import type {Job} from '../../pipeline/types.js'
+import type {ProjectIdentity} from '../../project-identity.js'
+import type {ResourceScope} from '../types.js'
 
 export const LABEL = {
   managed: 'orca.managed',
@@ -14,13 +16,14 @@ export const LABEL = {
   policy: 'orca.policy',
   volume: 'orca.volume',
   kept: 'orca.kept',
+  project: 'orca.project',
+  projectDir: 'orca.project-dir',
 } as const
 
 /** Repository of the images that hold kept containers' filesystems (see DockerExecutor.keep). */
 export const KEPT_REPOSITORY = 'orca-kept'
 
 export const DEFAULT_PIDS_LIMIT = 1024
-const LOG_MAX_SIZE = '10m'
 
 /**
  * The only capabilities a job's root keeps (every other one is dropped, whatever the engine's defaults):
@@ -32,26 +35,56 @@ export const KEPT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', '
 /** The only networks jobs.yml can ask for: never the host's, never another container's. */
 const NETWORKS: ReadonlySet<string> = new Set(['bridge', 'none'])
 
+/** The keep-alive shell's first line on both streams when steps can write to the container's output. */
+export const OUTPUT_READY = '[orca:output-ready]'
+
 // PID 1 (docker-init) forwards SIGTERM to this shell, which passes it on to every step process and
 // exits once they are gone, so steps get a graceful stop; orca sends SIGKILL after the grace period.
+// Its first line tells orca whether steps can write to the container's output (see stepCommand).
 export const KEEP_ALIVE_SCRIPT =
   "trap 'kill -TERM -1 2>/dev/null; while kill -0 -1 2>/dev/null; do sleep 0.1 2>/dev/null || sleep 1; done; exit 0' TERM; " +
+  `{ echo '${OUTPUT_READY}' >/proc/1/fd/2 && echo '${OUTPUT_READY}' >/proc/1/fd/1; } 2>/dev/null || echo '[orca:output-exec]'; ` +
   'while :; do sleep 3600 & wait $!; done'
+
+// The step's shell writes to the container's own output (PID 1's stdout, stderr joined to it so one
+// pipe keeps the order it wrote in, as joinStderrToStdout does for an exec), so processes it leaves
+// in the background hold that rather than the exec's; the marker after it ends its output.
+const STEP_SCRIPT = 'sh -e -c "$2" >/proc/1/fd/1 2>&1; s=$?; echo "$1" >/proc/1/fd/1; echo "$1" >/proc/1/fd/2; exit $s'
+
+/**
+ * The command of a step: `sh -e -c RUN`, so a multi-line step stops at its first failing command.
+ * With a marker its output goes to the container's output, followed by the marker (ContainerOutput
+ * reads it); without one, to the exec's own streams.
+ */
+export function stepCommand(run: string, marker?: string): string[] {
+  return marker === undefined ? ['sh', '-e', '-c', run] : ['sh', '-c', STEP_SCRIPT, 'sh', marker, run]
+}
 
 /** `orca-<run>-<job>`, reduced to the characters Docker accepts in a name. */
 export function containerName(runId: string, job: string): string {
   return `orca-${runId}-${job}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
 }
 
-/** Docker's name of the named volume `name` of jobs.yml. */
-export function volumeName(name: string): string {
-  return `orca-${name}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
+/** Docker's name of the named volume `name` of a project's jobs.yml: each project has its own. */
+export function volumeName(project: ProjectIdentity, name: string): string {
+  return `orca-${project.id}-${name}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
 }
 
-/** Labels that identify the orca process that owns a container (for leak detection). */
-export function ownerLabels(runId: string, job: string): Record<string, string> {
+/** Labels on everything orca creates: orca made it, for this project (`orca clean` acts on one project by default). */
+export function projectLabels(project: ProjectIdentity): Record<string, string> {
+  return {[LABEL.managed]: 'true', [LABEL.project]: project.id, [LABEL.projectDir]: project.dir}
+}
+
+/** The label filter of a listing: orca's resources of one project, or of every project. */
+export function scopeFilter(scope: ResourceScope): string[] {
+  const managed = `${LABEL.managed}=true`
+  return 'projectId' in scope ? [managed, `${LABEL.project}=${scope.projectId}`] : [managed]
+}
+
+/** Labels that identify a container's project and the orca process that owns it (for leak detection). */
+export function ownerLabels(runId: string, job: string, project: ProjectIdentity): Record<string, string> {
   return {
-    [LABEL.managed]: 'true',
+    ...projectLabels(project),
     [LABEL.run]: runId,
     [LABEL.job]: job,
     [LABEL.host]: os.hostname(),
@@ -73,7 +106,7 @@ export function numericUser(user: string | undefined): {uid: number; gid: number
 
 /** The create options of a job's container. Job env is not set here: it goes to each exec, so
  * secret values never appear in `docker inspect` of the container. */
-export function containerSpec(runId: string, job: Job, policy: string, imageId: string): Docker.ContainerCreateOptions {
+export function containerSpec(runId: string, job: Job, policy: string, imageId: string, project: ProjectIdentity): Docker.ContainerCreateOptions {
   const resources = job.resources
   // The schema allows only these; a value from elsewhere (an API caller) must not reach the host's namespaces.
   if (!NETWORKS.has(job.network)) throw new OrcaError('config', `jobs.${job.name}.network: expected bridge or none, got "${job.network}"`)
@@ -89,7 +122,7 @@ export function containerSpec(runId: string, job: Job, policy: string, imageId: 
     AttachStderr: false,
     WorkingDir: job.workdir,
     User: job.user ?? '',
-    Labels: {...ownerLabels(runId, job.name), [LABEL.policy]: policy},
+    Labels: {...ownerLabels(runId, job.name, project), [LABEL.policy]: policy},
     HostConfig: {
       Init: true,
       Privileged: false,
@@ -107,11 +140,12 @@ export function containerSpec(runId: string, job: Job, policy: string, imageId: 
       SecurityOpt: ['no-new-privileges'],
       CapDrop: ['ALL'],
       CapAdd: KEPT_CAPABILITIES,
-      // Orca reads output from exec streams; the engine's own log of the keep-alive shell stays small.
-      LogConfig: {Type: 'json-file', Config: {'max-size': LOG_MAX_SIZE, 'max-file': '1'}},
+      // Step output passes through the container's own output (read by attach): no log driver keeps
+      // a copy, so secret values never reach the engine's disk and no log file grows.
+      LogConfig: {Type: 'none', Config: {}},
       Mounts: Object.entries(job.volumes).map(([name, target]) => ({
         Type: 'volume' as const,
-        Source: volumeName(name),
+        Source: volumeName(project, name),
         Target: target,
       })),
     },

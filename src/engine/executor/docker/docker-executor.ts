@@ -2,12 +2,14 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import type Docker from 'dockerode'
 import {formatDuration} from '../../duration.js'
 import {OrcaError} from '../../errors.js'
-import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, RunOutcomeStatus, StepResult} from '../types.js'
+import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
+import {projectIdentity, type ProjectIdentity} from '../../project-identity.js'
 import {workspaceArchive} from '../archive/pack.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
 import {collectArtifacts} from './artifacts.js'
 import {dockerMessage, statusCode, withTimeout} from './call.js'
-import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, volumeName} from './container-spec.js'
+import {ContainerOutput, stepMarker} from './container-output.js'
+import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, projectLabels, stepCommand, volumeName} from './container-spec.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
 import {ensureImage} from './images.js'
@@ -27,9 +29,26 @@ export interface DockerExecutorOptions {
   endpoint?: string
   /** A job whose engine does not answer a ping for this long ends as an infra failure. */
   engineTimeoutMs?: number
+  /**
+   * Where steps write their output: the container's own output, read through one attach per job
+   * (default; background processes then never hold a step open), or each step's exec (the fallback
+   * when a container cannot offer its output, chosen here by tests and benchmarks).
+   */
+  stepOutput?: 'container' | 'exec'
 }
 
-const DEFAULTS = {graceMs: 5_000, maxArtifactBytes: 2 * 1024 ** 3, maxArtifactEntries: 100_000, engineTimeoutMs: ENGINE_TIMEOUT_MS}
+const DEFAULTS = {
+  graceMs: 5_000,
+  maxArtifactBytes: 2 * 1024 ** 3,
+  maxArtifactEntries: 100_000,
+  engineTimeoutMs: ENGINE_TIMEOUT_MS,
+  stepOutput: 'container' as 'container' | 'exec',
+}
+
+/** How long a container may take to say whether steps can write to its output before they use their exec. */
+const OUTPUT_HANDSHAKE_MS = 10_000
+/** How long after a step's exec ends its end marker may take to arrive before its output is taken as complete. */
+const STEP_MARKER_MS = 10_000
 
 type JobError = NonNullable<JobOutcome['error']>
 
@@ -60,6 +79,7 @@ export class DockerExecutor implements Executor {
       maxArtifactBytes: options.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes,
       maxArtifactEntries: options.maxArtifactEntries ?? DEFAULTS.maxArtifactEntries,
       engineTimeoutMs: options.engineTimeoutMs ?? DEFAULTS.engineTimeoutMs,
+      stepOutput: options.stepOutput ?? DEFAULTS.stepOutput,
     }
   }
 
@@ -85,6 +105,7 @@ export class DockerExecutor implements Executor {
     if (ctx.force.aborted) onForce()
 
     let container: Docker.Container | undefined
+    let output: ContainerOutput | undefined
     let spec: Docker.ContainerCreateOptions | undefined
     let imageId: string | undefined
     let failed = false
@@ -98,18 +119,23 @@ export class DockerExecutor implements Executor {
     try {
       if (stopper.reason) throw new OrcaError('cancelled', stopper.message ?? 'stopped')
       imageId = await ensureImage(this.docker, job.image, ctx.cancel)
-      await this.ensureVolumes(job.volumes)
-      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId)
+      const project = projectIdentity(ctx.projectDir)
+      await this.ensureVolumes(job.volumes, project)
+      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project)
       container = await withTimeout(this.docker.createContainer(spec), 'create container')
       ctx.emit({type: 'job.container', containerId: container.id, imageId})
       stopper.attach(container)
+      // Without an attach, steps write to their exec (ContainerOutput explains the difference).
+      if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
       await withTimeout(container.start(), 'start container')
+      const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
       await this.copyIn(container, ctx, stopper)
+      if (!(await relay)) output = undefined
 
       for (const [index, step] of job.steps.entries()) {
         if (stopper.reason || stopper.lost || failed) break
         running = index
-        const result = await this.runStep(container, ctx, index, stopper)
+        const result = await this.runStep(container, ctx, index, stopper, output)
         running = undefined
         steps.push(result)
         if (result.status !== 'succeeded' && !step.allowFailure) failed = true
@@ -125,6 +151,7 @@ export class DockerExecutor implements Executor {
         steps.push(finishStep(ctx, steps.length, step, stopper.reason ?? 'failed', null, 0))
       }
     } finally {
+      output?.dispose()
       unwatch()
       clearTimeout(jobTimer)
       ctx.cancel.removeEventListener('abort', onCancel)
@@ -147,25 +174,14 @@ export class DockerExecutor implements Executor {
     await removeRunContainers(this.docker, runId)
   }
 
-  async findLeaks(isRunAlive: (runId: string) => boolean): Promise<Leak[]> {
-    return listLeaks(this.docker, isRunAlive)
+  async findLeaks(isRunAlive: (runId: string) => boolean, scope: ResourceScope): Promise<Leak[]> {
+    return listLeaks(this.docker, isRunAlive, scope)
   }
 
   /** Removes one leak found by `findLeaks`. */
   async removeLeak(leak: Leak): Promise<void> {
     if (leak.kind === 'container') await removeContainer(this.docker.getContainer(leak.id))
     else if (leak.kind === 'network') await withTimeout(this.docker.getNetwork(leak.id).remove(), 'remove network')
-  }
-
-  /** Removes every container kept by policy and the image holding its filesystem (`orca clean --kept`); returns their names. */
-  async removeKept(): Promise<string[]> {
-    const filters = {label: [`${LABEL.managed}=true`, `${LABEL.kept}=true`]}
-    const kept = await withTimeout(this.docker.listContainers({all: true, filters}), 'list containers')
-    for (const info of kept) {
-      await removeContainer(this.docker.getContainer(info.Id))
-      await withTimeout(this.docker.getImage(info.ImageID).remove(), 'remove image').catch(() => undefined)
-    }
-    return kept.map((info) => (info.Names[0] ?? info.Id).replace(/^\//, ''))
   }
 
   /** True when the engine answers a ping within a few seconds. */
@@ -176,7 +192,13 @@ export class DockerExecutor implements Executor {
     )
   }
 
-  private async runStep(container: Docker.Container, ctx: JobContext, index: number, stopper: ContainerStopper): Promise<StepResult> {
+  private async runStep(
+    container: Docker.Container,
+    ctx: JobContext,
+    index: number,
+    stopper: ContainerStopper,
+    output: ContainerOutput | undefined,
+  ): Promise<StepResult> {
     const step = ctx.job.steps[index]!
     const started = Date.now()
     ctx.emit({type: 'step.started', step: index, name: step.name})
@@ -187,19 +209,25 @@ export class DockerExecutor implements Executor {
             () => stopper.stop('timed_out', `step "${step.name}" exceeded its timeout of ${formatDuration(step.timeoutMs!)}`),
             step.timeoutMs,
           )
+    const onOutput = (stream: 'stdout' | 'stderr', chunk: Buffer): void => ctx.emit({type: 'step.output', step: index, stream, chunk})
+    const marker = output ? stepMarker() : undefined
+    const window = marker === undefined ? undefined : output?.openStep(marker, onOutput)
     try {
       const exitCode = await execInContainer(this.docker, container, {
-        cmd: ['sh', '-c', step.run],
+        cmd: stepCommand(step.run, marker),
         env: {...ctx.env, ...step.env},
         workdir: ctx.job.workdir,
-        onOutput: (stream, chunk) => ctx.emit({type: 'step.output', step: index, stream, chunk}),
+        onOutput,
         abandon: stopper.abandon,
       })
+      // The step's shell has exited: its output is complete once its marker arrives.
+      if (window && exitCode !== null) await window.finished(STEP_MARKER_MS, stopper.abandon)
       if (stopper.lost) throw new OrcaError('infra', stopper.lost)
       if (!stopper.reason && exitCode !== 0) await assertContainerAlive(container, ctx.job.name, exitCode)
       const status = stopper.reason ?? (exitCode === 0 ? 'succeeded' : 'failed')
       return finishStep(ctx, index, step, status, stopper.reason ? null : exitCode, Date.now() - started)
     } finally {
+      window?.close()
       clearTimeout(timer)
     }
   }
@@ -254,11 +282,11 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  private async ensureVolumes(volumes: Record<string, string>): Promise<void> {
+  private async ensureVolumes(volumes: Record<string, string>, project: ProjectIdentity): Promise<void> {
     for (const name of Object.keys(volumes)) {
-      // Creating a volume that exists returns it unchanged, so concurrent jobs can share one.
+      // Creating a volume that exists returns it unchanged, so concurrent jobs of a project share one.
       await withTimeout(
-        this.docker.createVolume({Name: volumeName(name), Labels: {[LABEL.managed]: 'true', [LABEL.volume]: name}}),
+        this.docker.createVolume({Name: volumeName(project, name), Labels: {...projectLabels(project), [LABEL.volume]: name}}),
         `create volume ${name}`,
       )
     }

@@ -1,22 +1,42 @@
-import {Writable} from 'node:stream'
+import {Writable, type Duplex} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type Docker from 'dockerode'
 import {withTimeout} from './call.js'
+
+export type StreamName = 'stdout' | 'stderr'
+export type OutputListener = (stream: StreamName, chunk: Buffer) => void
 
 export interface ExecOptions {
   cmd: string[]
   env: Record<string, string>
   workdir: string
-  onOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void
+  onOutput: OutputListener
   /** Settles when the caller gives up on the process (container killed); the stream may never end then. */
   abandon: Promise<void>
 }
 
-/** Runs a command in a running container, streaming its output; resolves to its exit code (null if unknown). */
+/** Splits a multiplexed (non-TTY) Docker stream into stdout and stderr chunks for `listener`. */
+export function demux(docker: Docker, stream: Duplex, listener: OutputListener): void {
+  const sink = (name: StreamName): Writable =>
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        listener(name, chunk)
+        callback()
+      },
+    })
+  docker.modem.demuxStream(stream, sink('stdout'), sink('stderr'))
+}
+
+/**
+ * Runs a command in a running container, streaming what it writes to the exec's own stdout and
+ * stderr; resolves to its exit code (null if unknown). The stream ends when the last holder of the
+ * exec's output closes it: a background process that inherited it keeps it open, and Docker then
+ * ends it 2 s after the command exits (why steps write to the container's output instead).
+ */
 export async function execInContainer(docker: Docker, container: Docker.Container, options: ExecOptions): Promise<number | null> {
   const exec = await withTimeout(
     container.exec({
-      Cmd: options.cmd,
+      Cmd: joinStderrToStdout(options.cmd),
       Env: Object.entries(options.env).map(([key, value]) => `${key}=${value}`),
       WorkingDir: options.workdir,
       AttachStdin: false,
@@ -27,14 +47,7 @@ export async function execInContainer(docker: Docker, container: Docker.Containe
     'exec create',
   )
   const stream = await withTimeout(exec.start({hijack: true, stdin: false, Tty: false}), 'exec start')
-  const sink = (name: 'stdout' | 'stderr'): Writable =>
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        options.onOutput(name, chunk)
-        callback()
-      },
-    })
-  docker.modem.demuxStream(stream, sink('stdout'), sink('stderr'))
+  demux(docker, stream, options.onOutput)
   const ended = new Promise<void>((resolve, reject) => {
     stream.once('end', resolve)
     stream.once('close', resolve)
@@ -46,6 +59,16 @@ export async function execInContainer(docker: Docker, container: Docker.Containe
     return null
   }
   return exitCode(exec)
+}
+
+/**
+ * Runs `cmd` with its stderr on its stdout pipe. The engine reads the two pipes separately and frames
+ * whatever each holds, so lines a step writes alternately to both arrive batched per stream, out of
+ * the order they were written in (moby/moby#31706); one pipe keeps that order. `exec` replaces the
+ * wrapping shell, so the step's process, exit code and signals are its own.
+ */
+export function joinStderrToStdout(cmd: string[]): string[] {
+  return ['sh', '-c', 'exec "$@" 2>&1', 'sh', ...cmd]
 }
 
 /** Exit code from `exec.inspect()`, which may report `Running` or a null code for a moment after the stream ends. */

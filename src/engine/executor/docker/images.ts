@@ -1,5 +1,6 @@
 import type Docker from 'dockerode'
 import {OrcaError} from '../../errors.js'
+import {assertImageReference} from '../../pipeline/image-reference.js'
 import type {ExecutorEvent} from '../types.js'
 import {dockerMessage, statusCode, withTimeout} from './call.js'
 
@@ -13,6 +14,8 @@ export async function ensureImage(
   signal: AbortSignal,
   onEvent?: (event: ExecutorEvent) => void,
 ): Promise<string> {
+  // Checked again here: an image may come from elsewhere than a loaded jobs.yml (an API caller).
+  assertImageReference(ref, 'image')
   const local = await inspectImage(docker, ref)
   if (local) return local
   try {
@@ -21,7 +24,7 @@ export async function ensureImage(
     if (error instanceof OrcaError && error.kind === 'cancelled') throw error
     throw new OrcaError('infra', `could not pull image "${ref}": ${dockerMessage(error)}`, {
       cause: error,
-      hint: `Check the image name, log in to its registry (docker login), or build it locally (docker build -t ${ref} .)`,
+      hint: pullHint(ref),
     })
   }
   const pulled = await inspectImage(docker, ref)
@@ -29,9 +32,22 @@ export async function ensureImage(
   return pulled
 }
 
+/** What to try when a pull failed: the name, the registry's login, a local build, or other images for the pipeline. */
+export function pullHint(ref: string): string {
+  // The first part of a reference names a registry when it looks like a host (`ghcr.io/…`, `localhost:5000/…`).
+  const first = ref.split('/')[0]!
+  const registry = ref.includes('/') && (/[.:]/.test(first) || first === 'localhost') ? ` ${first}` : ''
+  return (
+    `check the image name and tag; if its registry needs credentials, log in first (docker login${registry}); ` +
+    `or build it locally (docker build -t ${ref} .); ` +
+    'or use images you can pull: set image: in jobs.yml, or start over with orca init --force --image IMAGE'
+  )
+}
+
 async function inspectImage(docker: Docker, ref: string): Promise<string | undefined> {
   try {
-    return (await withTimeout(docker.getImage(ref).inspect(), `inspect image ${ref}`)).Id
+    // One path segment: a reference holds "/" (and ":"), which the engine decodes back.
+    return (await withTimeout(docker.getImage(encodeURIComponent(ref)).inspect(), `inspect image ${ref}`)).Id
   } catch (error) {
     if (statusCode(error) === 404) return undefined
     if (error instanceof OrcaError) throw error

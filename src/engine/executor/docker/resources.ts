@@ -1,7 +1,7 @@
 import type Docker from 'dockerode'
-import type {Leak} from '../types.js'
+import type {Leak, ResourceScope} from '../types.js'
 import {withTimeout} from './call.js'
-import {LABEL} from './container-spec.js'
+import {LABEL, scopeFilter} from './container-spec.js'
 
 /** A container is kept by policy once it carries `orca.kept=true` (SPEC §4). */
 export function isKept(labels: Record<string, string> | undefined): boolean {
@@ -29,9 +29,9 @@ export async function removeContainer(container: Docker.Container): Promise<void
   }
 }
 
-/** Orca containers and networks whose run is over and which policy does not keep. Volumes never leak. */
-export async function listLeaks(docker: Docker, isRunAlive: (runId: string) => boolean): Promise<Leak[]> {
-  const filters = {label: [`${LABEL.managed}=true`]}
+/** Orca containers and networks in `scope` whose run is over and which policy does not keep. Volumes never leak. */
+export async function listLeaks(docker: Docker, isRunAlive: (runId: string) => boolean, scope: ResourceScope): Promise<Leak[]> {
+  const filters = {label: scopeFilter(scope)}
   const [containers, networks] = await Promise.all([
     withTimeout(docker.listContainers({all: true, filters}), 'list containers'),
     withTimeout(docker.listNetworks({filters}), 'list networks'),
@@ -41,12 +41,12 @@ export async function listLeaks(docker: Docker, isRunAlive: (runId: string) => b
     const runId = info.Labels[LABEL.run]
     if (isKept(info.Labels) || (runId !== undefined && isRunAlive(runId))) continue
     const name = (info.Names[0] ?? info.Id).replace(/^\//, '')
-    leaks.push({kind: 'container', id: info.Id, name, runId, job: info.Labels[LABEL.job]})
+    leaks.push({kind: 'container', id: info.Id, name, runId, job: info.Labels[LABEL.job], projectDir: info.Labels[LABEL.projectDir]})
   }
   for (const info of networks) {
     const runId = info.Labels?.[LABEL.run]
     if (runId !== undefined && isRunAlive(runId)) continue
-    leaks.push({kind: 'network', id: info.Id, name: info.Name, runId})
+    leaks.push({kind: 'network', id: info.Id, name: info.Name, runId, projectDir: info.Labels?.[LABEL.projectDir]})
   }
   return leaks
 }

@@ -80,7 +80,8 @@ export class ContainerStopper {
     if (this.killed) return
     this.killed = true
     void this.signal('SIGKILL').then(async () => {
-      await sleep(ABANDON_AFTER_KILL_MS)
+      // Unref'd: a process whose work is done does not wait for a safety net it no longer needs.
+      await sleep(ABANDON_AFTER_KILL_MS, undefined, {ref: false})
       this.signalAbandon()
     })
   }

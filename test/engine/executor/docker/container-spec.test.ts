@@ -1,13 +1,14 @@
 import {describe, expect, it} from 'vitest'
 
-import {containerSpec, DEFAULT_PIDS_LIMIT, KEPT_CAPABILITIES} from '../../../../src/engine/executor/docker/container-spec.js'
+import {containerSpec, DEFAULT_PIDS_LIMIT, KEPT_CAPABILITIES, stepCommand} from '../../../../src/engine/executor/docker/container-spec.js'
 import type {Job} from '../../../../src/engine/pipeline/types.js'
 import {job} from '../../../helpers/pipeline.js'
 
-const spec = (j: Job) => containerSpec('20261125T203015123Z-3f9a1c', j, 'always_remove', 'sha256:abc')
+const project = {id: '0123456789ab', dir: '/home/dev/app'}
+const spec = (j: Job) => containerSpec('20261125T203015123Z-3f9a1c', j, 'always_remove', 'sha256:abc', project)
 
 describe('containerSpec', () => {
-  it('hardens every job: no new privileges, a short capability list, a pids limit, a capped log, no privileged mode', () => {
+  it('hardens every job: no new privileges, a short capability list, a pids limit, no engine log, no privileged mode', () => {
     const host = spec(job('build')).HostConfig!
     expect(host.SecurityOpt).toEqual(['no-new-privileges'])
     expect(host.CapDrop).toEqual(['ALL'])
@@ -15,7 +16,8 @@ describe('containerSpec', () => {
     for (const cap of ['NET_RAW', 'MKNOD', 'SYS_CHROOT', 'AUDIT_WRITE', 'SETFCAP', 'SETPCAP', 'SYS_ADMIN', 'NET_ADMIN']) expect(host.CapAdd).not.toContain(cap)
     expect(host.PidsLimit).toBe(DEFAULT_PIDS_LIMIT)
     expect(host.Privileged).toBe(false)
-    expect(host.LogConfig).toEqual({Type: 'json-file', Config: {'max-size': '10m', 'max-file': '1'}})
+    // Step output (secrets included, before masking) passes through the container's output: no log driver may keep it.
+    expect(host.LogConfig).toEqual({Type: 'none', Config: {}})
     expect(host.Init).toBe(true)
   })
 
@@ -32,8 +34,20 @@ describe('containerSpec', () => {
 
   it('mounts only named volumes, never the Docker socket or another host path', () => {
     const mounts = spec(job('build', {volumes: {'npm-cache': '/root/.npm'}})).HostConfig!.Mounts
-    expect(mounts).toEqual([{Type: 'volume', Source: 'orca-npm-cache', Target: '/root/.npm'}])
+    expect(mounts).toEqual([{Type: 'volume', Source: 'orca-0123456789ab-npm-cache', Target: '/root/.npm'}])
     expect(JSON.stringify(spec(job('build')))).not.toContain('docker.sock')
+  })
+
+  it("labels the container with its project's identity and folder, its run, job and owner", () => {
+    expect(spec(job('build')).Labels).toMatchObject({
+      'orca.managed': 'true',
+      'orca.project': '0123456789ab',
+      'orca.project-dir': '/home/dev/app',
+      'orca.run': '20261125T203015123Z-3f9a1c',
+      'orca.job': 'build',
+      'orca.policy': 'always_remove',
+      'orca.pid': String(process.pid),
+    })
   })
 
   it('applies the job resources: cpus, memory and pids', () => {
@@ -46,5 +60,12 @@ describe('containerSpec', () => {
       expect(() => spec(job('build', {network: network as Job['network']}))).toThrow(/expected bridge or none/)
     }
     expect(spec(job('build', {network: 'none'})).HostConfig!.NetworkMode).toBe('none')
+  })
+
+  it('runs a step with sh -e, directly or writing to the container output followed by its marker', () => {
+    expect(stepCommand('make test')).toEqual(['sh', '-e', '-c', 'make test'])
+    const [shell, flag, script, zero, marker, run] = stepCommand('make test', '[m]')
+    expect([shell, flag, zero, marker, run]).toEqual(['sh', '-c', 'sh', '[m]', 'make test'])
+    expect(script).toContain('sh -e -c "$2" >/proc/1/fd/1 2>&1')
   })
 })

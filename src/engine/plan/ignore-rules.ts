@@ -1,0 +1,82 @@
+import {createRequire} from 'node:module'
+
+import type {Ignore} from 'ignore'
+import type ignoreModule from 'ignore'
+
+/** The ignore files of one directory. */
+export interface RuleSet {
+  /** Directory the rules are relative to: `''` for the project root, else ending in `/`. */
+  base: string
+  /** Its ignore files, in the order their rules apply (a later match wins). */
+  files: Array<{name: string; text: string}>
+  /** Compiled on first use: a listing taken whole from the cache needs no matching. */
+  compiled?: Ignore
+}
+
+/** The pattern that decided a path, as `git check-ignore -v` names one. */
+export interface DecidingRule {
+  /** The ignore file, relative to the project. */
+  file: string
+  line: number
+  pattern: string
+}
+
+/**
+ * Whether the rules over `path` ignore it (a directory ends in `/`), with git's precedence: the
+ * rules of the deepest directory that match it decide, and within a directory the last matching
+ * pattern, so `!keep.log` in `pkg/.gitignore` keeps what a `*.log` at the root ignores. Its parent
+ * directories must already be known not to be ignored (git never looks inside an ignored one).
+ */
+export function isIgnored(ruleSets: readonly RuleSet[], path: string): boolean {
+  for (let i = ruleSets.length - 1; i >= 0; i--) {
+    const set = ruleSets[i]!
+    if (!path.startsWith(set.base)) continue
+    const result = compiled(set).test(path.slice(set.base.length))
+    if (result.ignored) return true
+    if (result.unignored) return false
+  }
+  return false
+}
+
+/**
+ * The rule that ignores `path`, or the directory above it that is ignored: each directory from the
+ * top is checked with the rules over it, then the path itself. undefined when it is not ignored.
+ * `ruleSets` are those of the path's directories, shallowest first.
+ */
+export function decidingRule(ruleSets: readonly RuleSet[], path: string): DecidingRule | undefined {
+  const parts = path.split('/')
+  for (let depth = 1; depth <= parts.length; depth++) {
+    const isLast = depth === parts.length
+    const target = parts.slice(0, depth).join('/') + (isLast ? '' : '/')
+    const over = ruleSets.filter((set) => target.startsWith(set.base) && target !== set.base)
+    for (let i = over.length - 1; i >= 0; i--) {
+      const set = over[i]!
+      const result = compiled(set).checkIgnore(target.slice(set.base.length))
+      if (result.ignored) {
+        const [file, line] = result.rule!.mark!.split('\0')
+        return {file: set.base + file!, line: Number(line), pattern: result.rule!.pattern}
+      }
+      if (result.unignored) break
+    }
+  }
+  return undefined
+}
+
+function compiled(set: RuleSet): Ignore {
+  if (set.compiled === undefined) {
+    set.compiled = loadIgnore()()
+    for (const {name, text} of set.files) {
+      // One pattern a line, marked with where it comes from (for `orca explain --why`).
+      set.compiled.add(text.split(/\r?\n/).map((pattern, i) => ({pattern, mark: `${name}\0${i + 1}`})))
+    }
+  }
+  return set.compiled
+}
+
+const load = createRequire(import.meta.url)
+let ignore: typeof ignoreModule | undefined
+
+/** The ignore package, loaded on first use: a listing taken whole from the cache never matches a rule (its evaluation alone took ≈ 3 ms). */
+function loadIgnore(): typeof ignoreModule {
+  return (ignore ??= load('ignore') as typeof ignoreModule)
+}
