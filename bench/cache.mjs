@@ -5,8 +5,12 @@
 // then: TURBO_BIN=/tmp/turbo-bench/node_modules/.bin/turbo node bench/cache.mjs [iterations]
 // ORCA_BASELINE=<another build>/bin/run.js adds that build as a third tool taking its turn in every
 // iteration, so a change is measured against the code before it in the same run.
+// (c) is (b) outside a git work tree (the walk lists the files; turbo is not run there).
+// ORCA_BENCH_CASES=a,c runs only those cases. ORCA_BENCH_NO_INDEX=keys,git adds, for each derived
+// record named, orca run with ORCA_NO_INDEX=<it> (neither read nor written) as another tool, so each
+// record's gain is measured in the same run. ORCA_BENCH_PASSES=1 measures the environment as is only.
 import {execFileSync, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import * as path from 'node:path'
 import {performance} from 'node:perf_hooks'
@@ -14,6 +18,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 
 const iterations = Number(process.argv[2] ?? 10)
+const withoutIndexes = process.env.ORCA_BENCH_NO_INDEX ? process.env.ORCA_BENCH_NO_INDEX.split(',') : []
 const ORCA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
 const TURBO = process.env.TURBO_BIN ?? '/tmp/turbo-bench/node_modules/.bin/turbo'
 const BASELINE = process.env.ORCA_BASELINE ? path.resolve(process.env.ORCA_BASELINE) : undefined
@@ -26,7 +31,7 @@ const baseEnv = {...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1
 // the system bundle). Both tools start through node (turbo's npm package is a node launcher), so when
 // it is set the bench measures twice: as this environment is, and without it, as on most machines.
 const { NODE_EXTRA_CA_CERTS: extraCerts, ...withoutExtraCerts } = baseEnv
-const passes = extraCerts === undefined ? [{label: 'environment as is', env: baseEnv}] : [
+const passes = extraCerts === undefined || process.env.ORCA_BENCH_PASSES === '1' ? [{label: 'environment as is', env: baseEnv}] : [
   {label: 'environment as is (NODE_EXTRA_CA_CERTS set)', env: baseEnv},
   {label: 'NODE_EXTRA_CA_CERTS unset', env: withoutExtraCerts},
 ]
@@ -90,18 +95,20 @@ const min = (xs) => Math.min(...xs)
 
 /** Every pass (environment) and tool takes its turn in each iteration, so none gets a warmer machine. */
 function compare(label, dir, orcaArgs, turboArgs, extra = []) {
+  const withTurbo = turboArgs !== undefined
   const orcaCached = (out) => !/succeeded in|✓ succeeded/.test(out) || /: \d+ cached; run succeeded/.test(out)
   const turboCached = (out) => /FULL TURBO/.test(out)
   // Warm both caches (and orca's stat index, turbo's daemon-less git hashing).
   time('node', [ORCA, ...orcaArgs], dir, baseEnv)
   time('node', [ORCA, ...orcaArgs], dir, baseEnv, orcaCached)
-  time(TURBO, turboArgs, dir, baseEnv)
-  time(TURBO, turboArgs, dir, baseEnv, turboCached)
+  if (withTurbo) time(TURBO, turboArgs, dir, baseEnv)
+  if (withTurbo) time(TURBO, turboArgs, dir, baseEnv, turboCached)
   if (BASELINE) time('node', [BASELINE, ...orcaArgs], dir, baseEnv, orcaCached)
   const tools = [
     ['orca', (env) => time('node', [ORCA, ...orcaArgs], dir, env, orcaCached)],
-    ['turbo', (env) => time(TURBO, turboArgs, dir, env, turboCached)],
+    ...(withTurbo ? [['turbo', (env) => time(TURBO, turboArgs, dir, env, turboCached)]] : []),
     ...(BASELINE ? [['orca baseline', (env) => time('node', [BASELINE, ...orcaArgs], dir, env, orcaCached)]] : []),
+    ...withoutIndexes.map((kind) => [`orca, ORCA_NO_INDEX=${kind}`, (env) => time('node', [ORCA, ...orcaArgs], dir, {...env, ORCA_NO_INDEX: kind}, orcaCached)]),
   ]
   const samples = passes.map(() => Object.fromEntries([...tools.map(([name]) => [name, []]), ...extra.map((e) => [e.name, []])]))
   for (let i = 0; i < iterations; i++) {
@@ -119,10 +126,10 @@ function compare(label, dir, orcaArgs, turboArgs, extra = []) {
   }
   return samples.map((byTool) => ({
     rows: Object.entries(byTool).map(([name, xs]) => `| ${label} | ${name} | ${median(xs).toFixed(0)} ms | ${min(xs).toFixed(0)} ms |`),
-    ratio: median(byTool.orca) / median(byTool.turbo),
+    ratio: withTurbo ? median(byTool.orca) / median(byTool.turbo) : undefined,
     baselineRatio: BASELINE ? median(byTool.orca) / median(byTool['orca baseline']) : undefined,
     orca: median(byTool.orca),
-    turbo: median(byTool.turbo),
+    turbo: withTurbo ? median(byTool.turbo) : undefined,
   }))
 }
 
@@ -135,6 +142,8 @@ function baselines(env) {
   }
   return {node: median(node), version: median(version)}
 }
+
+const cases = (process.env.ORCA_BENCH_CASES ?? 'a,b,c').split(',')
 
 // (a) 10 jobs: a root, eight that need it, one that needs them all.
 const ten = Array.from({length: 10}, (_, i) => {
@@ -153,26 +162,37 @@ const files = {}
 for (let d = 0; d < 100; d++) for (let f = 0; f < 100; f++) files[`src/d${d}/f${f}.txt`] = `folder ${d} file ${f} ${'x'.repeat(64)}\n`
 write(dirB, files)
 gitCommit(dirB)
-const {CACHE_FORMAT} = await import(new URL('../dist/engine/cache/format.js', import.meta.url).href)
-const statIndex = path.join(dirB, `.orca/cache/v${CACHE_FORMAT}/stat`)
+// (c) the same files outside a git work tree: the walk lists them.
+const dirC = makeProject(big)
+write(dirC, files)
 // Files changed in the last two seconds are "racy" (a second write could keep their stat): neither
 // orca's stat index nor git's index trusts them yet. Real sources are older than that.
 await sleep(2500)
 
-const a = compare('10 jobs', dirA, ['run', '--output', 'plain'], ['run', ...ten.map((j) => j.name), '--output-logs=none'])
-const b = compare('10k files', dirB, ['run', '--output', 'plain'], ['run', 'scan', '--output-logs=none'], [
-  {name: 'orca, no stat index (re-hash all)', before: () => rmSync(statIndex, {recursive: true, force: true})},
-])
+// Deleting every derived record (not the entries) makes the run re-hash every input.
+const dropIndexes = (dir) => () => {
+  const cache = path.join(dir, '.orca/cache')
+  for (const version of existsSync(cache) ? readdirSync(cache) : []) for (const name of ['index', 'stat']) rmSync(path.join(cache, version, name), {recursive: true, force: true})
+}
+const none = []
+const a = cases.includes('a') ? compare('10 jobs', dirA, ['run', '--output', 'plain'], ['run', ...ten.map((j) => j.name), '--output-logs=none']) : none
+const b = cases.includes('b') ? compare('10k files', dirB, ['run', '--output', 'plain'], ['run', 'scan', '--output-logs=none'], [
+  {name: 'orca, no stat index (re-hash all)', before: dropIndexes(dirB)},
+]) : none
+const c = cases.includes('c') ? compare('10k files outside git', dirC, ['run', '--output', 'plain'], undefined) : none
 console.log(`${iterations} iterations each, passes and tools interleaved; wall time of the whole command`)
 passes.forEach((pass, p) => {
   const base = baselines(pass.env)
   console.log(`\n### ${pass.label}\n`)
   console.log(`baseline: node -e 0 median ${base.node.toFixed(0)} ms; orca --version (oclif) median ${base.version.toFixed(0)} ms\n`)
   console.log('| case | tool | median | min |\n| --- | --- | --- | --- |')
-  for (const row of [...a[p].rows, ...b[p].rows]) console.log(row)
-  console.log(`\n10 jobs fully cached: orca ${a[p].orca.toFixed(0)} ms (goal ≤ 200 ms), ${a[p].ratio.toFixed(2)}× turbo`)
-  console.log(`10k files fully cached: orca ${b[p].orca.toFixed(0)} ms vs turbo ${b[p].turbo.toFixed(0)} ms: ${b[p].ratio.toFixed(2)}× (goal ≤ 1.0×)`)
-  if (BASELINE) console.log(`against the baseline build: 10 jobs ${a[p].baselineRatio.toFixed(2)}×, 10k files ${b[p].baselineRatio.toFixed(2)}×`)
+  for (const row of [...(a[p]?.rows ?? []), ...(b[p]?.rows ?? []), ...(c[p]?.rows ?? [])]) console.log(row)
+  if (a[p]?.orca !== undefined) console.log(`\n10 jobs fully cached: orca ${a[p].orca.toFixed(0)} ms (goal ≤ 200 ms), ${a[p].ratio.toFixed(2)}× turbo`)
+  if (b[p]?.orca !== undefined) console.log(`10k files fully cached: orca ${b[p].orca.toFixed(0)} ms vs turbo ${b[p].turbo.toFixed(0)} ms: ${b[p].ratio.toFixed(2)}× (goal ≤ 1.0×)`)
+  if (BASELINE) {
+    const against = [['10 jobs', a[p]], ['10k files', b[p]], ['10k files outside git', c[p]]].filter(([, r]) => r?.baselineRatio !== undefined)
+    console.log(`against the baseline build: ${against.map(([label, r]) => `${label} ${r.baselineRatio.toFixed(2)}×`).join(', ')}`)
+  }
 })
 
-for (const dir of [dirA, dirB]) rmSync(dir, {recursive: true, force: true})
+for (const dir of [dirA, dirB, dirC]) rmSync(dir, {recursive: true, force: true})

@@ -7,6 +7,7 @@
 //   (d) `git ls-files -z -t --cached --others --exclude-standard` alone (the process, output not read).
 // A commit of 10,000 files would start git's automatic gc in the background: it is turned off.
 // All listings are checked to give the same files (nothing is ignored-but-tracked in this project).
+// ORCA_BASELINE_DIST=<another build>/dist adds that build's walk, with the records it keeps, as a fifth case.
 // Build first (npm run build, or ORCA_DIST=<outDir>); then: node bench/listing.mjs [files] [iterations]
 import {execFileSync, spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -21,6 +22,8 @@ const iterations = Number(process.argv[3] ?? 51)
 const dist = process.env.ORCA_DIST ? pathToFileURL(path.resolve(process.env.ORCA_DIST)).href : new URL('../dist/', import.meta.url).href
 const {listProjectFiles} = await import(`${dist}/engine/plan/project-files.js`)
 const {walkProjectFiles} = await import(`${dist}/engine/plan/walk.js`)
+const baselineDist = process.env.ORCA_BASELINE_DIST ? pathToFileURL(path.resolve(process.env.ORCA_BASELINE_DIST)).href : undefined
+const baselineWalk = baselineDist && (await import(`${baselineDist}/engine/plan/walk.js`)).walkProjectFiles
 
 const dir = mkdtempSync(path.join(tmpdir(), 'orca-listing-bench-'))
 const perFolder = 100
@@ -46,10 +49,11 @@ const cases = {
   'git asked': async () => (await listProjectFiles(dir, {env, pipelineFile: path.join(dir, 'jobs.yml')})).files,
   "git's answer kept": async () => (await listProjectFiles(dir, {env, pipelineFile: path.join(dir, 'jobs.yml'), gitListingCache})).files,
   walk: () => walkProjectFiles(dir, {listingCache}),
+  ...(baselineWalk ? {'walk (baseline build)': () => baselineWalk(dir, {listingCache: path.join(dir, '.orca/listing.baseline.json')})} : {}),
   'git ls-files alone': () => new Promise((resolve) => spawn('git', ['ls-files', '-z', '-t', '--cached', '--others', '--exclude-standard'], {cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe']}).on('close', resolve).stdout.resume()),
 }
 const walked = JSON.stringify(cases.walk())
-const same = JSON.stringify(await cases['git asked']()) === walked && JSON.stringify(await cases["git's answer kept"]()) === walked
+const same = JSON.stringify(await cases['git asked']()) === walked && JSON.stringify(await cases["git's answer kept"]()) === walked && (!baselineWalk || JSON.stringify(cases['walk (baseline build)']()) === walked)
 if (!same) throw new Error('the git listing and the walk differ on the bench project')
 const samples = Object.fromEntries(Object.keys(cases).map((name) => [name, []]))
 const names = Object.keys(cases)
@@ -66,5 +70,5 @@ console.log(`${count} files, ${iterations} iterations, interleaved (same files f
 console.log('| listing | median | min |\n| --- | --- | --- |')
 for (const name of names) console.log(`| ${name} | ${median(samples[name]).toFixed(1)} ms | ${Math.min(...samples[name]).toFixed(1)} ms |`)
 const ratio = (name) => `${(median(samples[name]) / median(samples.walk)).toFixed(2)}× (median), ${(Math.min(...samples[name]) / Math.min(...samples.walk)).toFixed(2)}× (min)`
-console.log(`\nagainst the walk with a warm listing cache: git asked ${ratio('git asked')}; git's answer kept ${ratio("git's answer kept")}`)
+console.log(`\nagainst the walk: git asked ${ratio('git asked')}; git's answer kept ${ratio("git's answer kept")}${baselineWalk ? `; the baseline build's walk ${ratio('walk (baseline build)')}` : ''}`)
 rmSync(dir, {recursive: true, force: true})

@@ -11,7 +11,10 @@ if (argv[0] === 'run') {
   code = await runFast(argv.slice(1), version)
 }
 if (code === undefined) {
-  const {execute} = await import('@oclif/core')
+  const {execute, settings} = await import('@oclif/core')
+  // The installed command runs its compiled code: never look for TypeScript sources (oclif does when
+  // NODE_ENV is test or development and tsx is installed, and warns when it finds none).
+  settings.enableAutoTranspile = false
   await execute({dir: import.meta.url})
 } else {
   // End now, once stdout and stderr took what was written (as oclif does for a failing command).

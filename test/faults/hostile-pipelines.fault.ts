@@ -128,7 +128,9 @@ describe('hostile image references', () => {
     }
     expect(runDirs(dir)).toEqual([])
 
-    // serve: each is a 400 with its position; the server lives on and stops cleanly.
+    // serve: each is a 400 with its position; the server lives on and stops cleanly. The files are
+    // allowed pipelines of the served project (serve.pipelines), so what refuses them is the check.
+    writeFileSync(join(dir, 'orca.config.yml'), `serve:\n  pipelines: [${refs.map((_, i) => `bad-${i}.yml`).join(', ')}]\n`)
     const server = await serve(dir)
     for (const i of refs.keys()) {
       const answer = await server.post(`bad-${i}.yml`)
@@ -238,7 +240,11 @@ describe('YAML aliases that expand past the limits', () => {
   ]
 
   it('are refused in time linear in the file, by validate, run and serve, with no parse cache or run written', {timeout: 300_000}, async () => {
-    const dir = project(Object.fromEntries(files.map(([, text], i) => [`bomb-${i}.yml`, text])))
+    const dir = project({
+      ...Object.fromEntries(files.map(([, text], i) => [`bomb-${i}.yml`, text])),
+      // Allowed pipelines of the served project (serve.pipelines), so what refuses them is the check.
+      'orca.config.yml': `serve:\n  pipelines: [${files.map((_, i) => `bomb-${i}.yml`).join(', ')}]\n`,
+    })
     const server = await serve(dir)
     for (const [i, [what, , message]] of files.entries()) {
       const validate = await orca(['validate', '-f', `bomb-${i}.yml`], {cwd: dir})

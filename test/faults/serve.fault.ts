@@ -34,14 +34,24 @@ jobs:
 `
 
 /**
- * A Docker engine that answers every call with a redirect to a closed loopback port. docker-modem
- * follows redirects on a request of its own whose errors nobody listens to, so the refused
- * connection is thrown where no caller can catch it: an uncaught exception in orca's process.
+ * A Docker engine that has no images and answers a pull with a progress line that is not JSON: the
+ * Docker client parses it in a stream listener, where the error it throws reaches no caller: an uncaught exception in orca's process. (orca never follows an engine's
+ * redirects, which were this test's way in before.)
  */
-async function redirectingEngine(): Promise<string> {
+async function garbledEngine(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'orca-faults-engine-'))
   const socket = join(dir, 'docker.sock')
-  const server: Server = createServer((_req, res) => res.writeHead(301, {location: 'http://127.0.0.1:1/'}).end())
+  const server: Server = createServer((req, res) => {
+    if (req.url?.endsWith('/_ping')) {
+      res.writeHead(200, {'content-type': 'text/plain'}).end('OK')
+      return
+    }
+    if (req.method === 'POST' && req.url?.includes('/images/create')) {
+      res.writeHead(200, {'content-type': 'application/json'}).end('{"status":"Pulling"}\nthis is not JSON\n')
+      return
+    }
+    res.writeHead(404, {'content-type': 'application/json'}).end('{"message":"No such image"}')
+  })
   await new Promise<void>((resolve) => server.listen(socket, resolve))
   cleanups.push(async () => {
     server.closeAllConnections()
@@ -68,7 +78,7 @@ async function streamToEnd(url: string): Promise<{last: Record<string, unknown>;
 describe('orca serve under hostile conditions', () => {
   it('survives a run whose Docker client throws where nothing can catch it: that run fails, the server answers', async () => {
     const dir = projects.create({'jobs.yml': PIPELINE})
-    const server = await serve(dir, ['--token', TOKEN], {ORCA_DOCKER_HOST: await redirectingEngine(), ORCA_DOCKER_TIMEOUT: '3s'})
+    const server = await serve(dir, ['--token', TOKEN], {ORCA_DOCKER_HOST: await garbledEngine(), ORCA_DOCKER_TIMEOUT: '3s'})
     for (let i = 0; i < 3; i++) {
       const created = await fetch(`${server.url}/v1/runs`, {method: 'POST', headers: {...auth, 'content-type': 'application/json'}, body: '{"targets": ["build"]}'})
       expect(created.status).toBe(202)

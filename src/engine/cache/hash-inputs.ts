@@ -95,23 +95,6 @@ export class InputHasher {
     return changed
   }
 
-  /**
-   * Identifies `inputs` (a result of hash) by the stat index generation and their paths, when every
-   * one was taken from the index as loaded (none read in this run): that generation's index file
-   * then holds exactly their modes and hashes. undefined otherwise.
-   */
-  fingerprint(inputs: readonly HashedInput[]): string | undefined {
-    const generation = this.index?.generation
-    if (!generation) return undefined
-    if (this.readStats.size > 0 && inputs.some((i) => this.readStats.has(i.path))) return undefined
-    return sha256(`${generation}\0${inputs.map((i) => i.path).join('\0')}`)
-  }
-
-  /** The generation of the stat index as loaded ('' before any input was hashed, or without one). */
-  get generation(): string {
-    return this.index?.generation ?? ''
-  }
-
   /** Persists the stat index, forgetting files that are no longer in the project (its sorted listing). Returns whether it wrote. */
   save(projectFiles?: readonly string[]): boolean {
     return this.index?.save(projectFiles) ?? false

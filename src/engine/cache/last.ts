@@ -2,7 +2,8 @@ import {readFileSync} from 'node:fs'
 import * as path from 'node:path'
 
 import {replaceFile} from '../atomic-file.js'
-import {CACHE_FORMAT, sha256} from './format.js'
+import {sha256} from './format.js'
+import {indexFile, parsedPipelinesIndex} from './index-files.js'
 import type {KeyManifest} from './key.js'
 import type {CacheStore} from './store.js'
 
@@ -18,33 +19,26 @@ function projectSlot(projectDir: string): string {
   return sha256(projectDir).slice(0, 24)
 }
 
+// The derived records (see index-files.ts); undefined where ORCA_NO_INDEX turns one off.
+
 /** Where parsed jobs files are remembered (see ParsedPipelineCache). */
-export function parsedPipelinesDir(cacheDir: string): string {
-  return path.join(cacheDir, `v${CACHE_FORMAT}`, 'parsed')
+export function parsedPipelinesDir(cacheDir: string): string | undefined {
+  return parsedPipelinesIndex(cacheDir)
 }
 
 /** Where the listing of a project's directories is remembered (see ListingCache). */
-export function listingCacheFile(cacheDir: string, projectDir: string): string {
-  return path.join(cacheDir, `v${CACHE_FORMAT}`, 'listing', `${projectSlot(projectDir)}.json`)
+export function listingCacheFile(cacheDir: string, projectDir: string): string | undefined {
+  return indexFile('listing', cacheDir, projectDir)
 }
 
 /** Where git's last listing of a project is remembered (see cachedGitListing). */
-export function gitListingCacheFile(cacheDir: string, projectDir: string): string {
-  return path.join(cacheDir, `v${CACHE_FORMAT}`, 'listing', `${projectSlot(projectDir)}.git.json`)
+export function gitListingCacheFile(cacheDir: string, projectDir: string): string | undefined {
+  return indexFile('git', cacheDir, projectDir)
 }
 
 /** Where the stat index of a project lives. */
-export function statIndexFile(store: CacheStore, projectDir: string): string {
-  return statFile(store, projectDir, 'idx')
-}
-
-/** Where job keys computed from a project's stat index are remembered (see KeyMemo). */
-export function keyMemoFile(store: CacheStore, projectDir: string): string {
-  return statFile(store, projectDir, 'keys')
-}
-
-function statFile(store: CacheStore, projectDir: string, extension: string): string {
-  return path.join(store.root, 'stat', `${projectSlot(projectDir)}.${extension}`)
+export function statIndexFile(store: CacheStore, projectDir: string): string | undefined {
+  return indexFile('stat', store.dir, projectDir)
 }
 
 function lastFile(store: CacheStore, projectDir: string, job: string): string {

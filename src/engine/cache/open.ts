@@ -15,6 +15,8 @@ export function openRunCache(input: {
   noCache: boolean
   /** Signs and checks entries (see signerOf); resolve it before writing anything, it may throw. */
   signer?: EntrySigner
+  /** The clock files are judged too fresh to index by (tests move it). */
+  now?: number
 }): RunCache {
   return new RunCache({
     store: new CacheStore(input.config.cacheDir, input.signer),
@@ -23,11 +25,12 @@ export function openRunCache(input: {
     envOverrides: input.envOverrides,
     noCache: input.noCache,
     maxSizeBytes: input.config.cache.maxSizeBytes,
+    now: input.now,
   })
 }
 
 /** The project's files (see listProjectFiles): git's, or a walk's, each with what is unchanged taken from the cache's listings. */
-export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline, env: NodeJS.ProcessEnv): Promise<ProjectFiles> {
+export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline, env: NodeJS.ProcessEnv, now?: number): Promise<ProjectFiles> {
   return listProjectFiles(pipeline.projectDir, {
     gitListingCache: gitListingCacheFile(config.cacheDir, pipeline.projectDir),
     pipelineFile: pipeline.file,
@@ -35,5 +38,6 @@ export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline, env: 
     stateDirs: [config.runsDir, config.cacheDir],
     listingCache: listingCacheFile(config.cacheDir, pipeline.projectDir),
     env,
+    now,
   })
 }

@@ -9,8 +9,8 @@ import type {CacheUse, JobWarning} from '../run/events.js'
 import {canonicalJson, sha256, shortKey} from './format.js'
 import {InputHasher, type HashedInput} from './hash-inputs.js'
 import {keyManifest, keyOf, type KeyManifest} from './key.js'
-import {KeyMemo} from './key-memo.js'
-import {keyMemoFile, statIndexFile, writeLast} from './last.js'
+import {removeLegacyIndexes} from './index-files.js'
+import {statIndexFile, writeLast} from './last.js'
 import {pruneCache} from './maintenance.js'
 import {CorruptEntryError, type CacheStore, type EntryMeta, type OutputChunk} from './store.js'
 
@@ -68,9 +68,6 @@ export interface SaveInput {
   imageId?: string
 }
 
-/** Jobs with at least this many inputs look their key up in the key memo before serialising the inputs. */
-const MEMO_MIN_INPUTS = 1000
-
 /** Recorded output above this is cut (with a note) rather than grow the cache without bound. */
 const MAX_OUTPUT_CHARS = 32 * 1024 * 1024
 
@@ -83,7 +80,6 @@ export class RunCache {
   readonly store: CacheStore
   readonly projectDir: string
   private readonly hasher: InputHasher
-  private memo: KeyMemo | undefined
   private readonly keys = new Map<string, string>()
   private stored = 0
 
@@ -111,7 +107,7 @@ export class RunCache {
     }
     const inputs = job.steps.length === 0 ? [] : this.hasher.hash(selectInputs(this.options.projectFiles, job.inputs))
     const manifest = keyManifest({job, imageId, envOverrides: this.options.envOverrides, inputs, needs})
-    const key = this.keyOf(manifest)
+    const key = keyOf(manifest)
     if (job.cache) this.keys.set(job.name, key)
     const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss', warnings: []}
     if (!job.cache || this.options.noCache) keyed.use = 'disabled'
@@ -128,14 +124,6 @@ export class RunCache {
       }
     }
     return keyed
-  }
-
-  /** keyOf(manifest), from the key memo when the job has many inputs, all unchanged since the stat index was written. */
-  private keyOf(manifest: KeyManifest): string {
-    const fingerprint = manifest.inputs.length >= MEMO_MIN_INPUTS ? this.hasher.fingerprint(manifest.inputs) : undefined
-    if (fingerprint === undefined) return keyOf(manifest)
-    this.memo ??= KeyMemo.load(keyMemoFile(this.store, this.projectDir), this.hasher.generation)
-    return this.memo.keyOf(manifest, fingerprint, () => keyOf(manifest))
   }
 
   /**
@@ -218,8 +206,7 @@ export class RunCache {
   /** Saves the stat index and, when something was stored, prunes to `cache.maxSize`. Never throws. */
   finish(): void {
     try {
-      // A new stat index generation: the memo's entries name the old one and are not worth writing.
-      if (!this.hasher.save(this.options.projectFiles.files)) this.memo?.save()
+      if (this.hasher.save(this.options.projectFiles.files)) removeLegacyIndexes(this.store.dir)
       if (this.stored > 0 && this.options.maxSizeBytes !== undefined) pruneCache(this.store, this.options.maxSizeBytes)
     } catch {
       // The cache is an optimisation: a failed index write or prune never fails a run.

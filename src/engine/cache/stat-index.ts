@@ -2,11 +2,12 @@ import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 
 import {replaceFile} from '../atomic-file.js'
+import {INDEX_FORMAT} from '../index-format.js'
 
 import type {Stats} from 'node:fs'
 
 /**
- * On disk: `ORCASTAT`, format and row count (u32 LE), a random 16-byte generation (new at every
+ * On disk: `ORCASTAT`, INDEX_FORMAT and row count (u32 LE), a random 16-byte generation (new at every
  * write, so it names the file's exact content), then per row five float64s (size, mtimeMs,
  * ctimeMs, inode, mode: what git's index keeps to skip re-reading a file), then a 32-byte SHA-256
  * per row, then the paths, NUL-separated. Rows are sorted by path (as JavaScript compares strings,
@@ -15,7 +16,6 @@ import type {Stats} from 'node:fs'
  * garbage) cost more than the lstat calls it saves.
  */
 const MAGIC = 'ORCASTAT'
-const FORMAT = 4
 const GENERATION_BYTES = 16
 const HEADER = 16 + GENERATION_BYTES
 const NUMBERS = 5
@@ -58,7 +58,7 @@ export class StatIndex {
     if (!file) return new StatIndex(file)
     try {
       const bytes = readFileSync(file)
-      if (bytes.toString('latin1', 0, 8) !== MAGIC || bytes.readUInt32LE(8) !== FORMAT) return new StatIndex(file)
+      if (bytes.toString('latin1', 0, 8) !== MAGIC || bytes.readUInt32LE(8) !== INDEX_FORMAT) return new StatIndex(file)
       const count = bytes.readUInt32LE(12)
       const hashesAt = HEADER + count * NUMBERS * 8
       const pathsAt = hashesAt + count * HASH_BYTES
@@ -132,7 +132,7 @@ export class StatIndex {
     for (; row < this.paths.length; row++) if (this.dropped[row] === 0) fromLoaded()
     const header = Buffer.alloc(HEADER)
     header.write(MAGIC, 0, 'latin1')
-    header.writeUInt32LE(FORMAT, 8)
+    header.writeUInt32LE(INDEX_FORMAT, 8)
     header.writeUInt32LE(count, 12)
     randomBytes(GENERATION_BYTES).copy(header, 16)
     replaceFile(this.file, Buffer.concat([header, Buffer.from(numbers.buffer), hashes, Buffer.from(paths.join('\0'))]), {createDir: true})

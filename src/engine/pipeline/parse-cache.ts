@@ -4,10 +4,8 @@ import * as path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {replaceFile} from '../atomic-file.js'
+import {INDEX_FORMAT} from '../index-format.js'
 import type {Job, Pipeline, PipelineDefaults} from './types.js'
-
-/** Bumped when what is stored changes shape. */
-const FORMAT = 1
 
 interface Stored {
   format: number
@@ -25,14 +23,14 @@ export class ParsedPipelineCache {
   /** Everything the parse result depends on, including the code that parsed it. */
   keyOf(input: {source: string; absFile: string; displayFile: string; defaults: PipelineDefaults}): string {
     return createHash('sha256')
-      .update(JSON.stringify([FORMAT, codeStamp(), input.absFile, input.displayFile, input.defaults, input.source]))
+      .update(JSON.stringify([INDEX_FORMAT, codeStamp(), input.absFile, input.displayFile, input.defaults, input.source]))
       .digest('hex')
   }
 
   get(absFile: string, key: string): Pipeline | undefined {
     try {
       const stored = JSON.parse(readFileSync(this.slot(absFile), 'utf8')) as Stored
-      if (stored.format !== FORMAT || stored.key !== key) return undefined
+      if (stored.format !== INDEX_FORMAT || stored.key !== key) return undefined
       return {...stored.pipeline, jobs: new Map(stored.pipeline.jobs)}
     } catch {
       return undefined
@@ -41,7 +39,7 @@ export class ParsedPipelineCache {
 
   /** Best effort: a cache that cannot be written only costs the next run a parse. */
   set(absFile: string, key: string, pipeline: Pipeline): void {
-    const stored: Stored = {format: FORMAT, key, pipeline: {...pipeline, jobs: [...pipeline.jobs]}}
+    const stored: Stored = {format: INDEX_FORMAT, key, pipeline: {...pipeline, jobs: [...pipeline.jobs]}}
     try {
       replaceFile(this.slot(absFile), JSON.stringify(stored), {createDir: true})
     } catch {

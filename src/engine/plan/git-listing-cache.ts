@@ -3,10 +3,9 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 
 import {replaceFile} from '../atomic-file.js'
+import {INDEX_FORMAT} from '../index-format.js'
 import {runGit, type GitListing} from './git.js'
 
-// 1: the index, config and ignore files, and every directory git walks, by their stat.
-const FORMAT = 1
 /** A path changed this close to when it was recorded may change again within the same timestamp. */
 const RACY_MS = 2_000
 /** Beyond this many watched paths, checking them (a stat each, ≈ 5 µs here) would cost about what asking git does. */
@@ -44,7 +43,7 @@ export interface ListingContext {
 export function cachedGitListing(file: string, context: ListingContext): GitListing | undefined {
   try {
     const recorded = JSON.parse(readFileSync(file, 'utf8')) as Recorded
-    if (recorded.format !== FORMAT || recorded.key !== keyOf(context)) return undefined
+    if (recorded.format !== INDEX_FORMAT || recorded.key !== keyOf(context)) return undefined
     for (const [watched, seen] of recorded.stats) if (signature(watched) !== seen) return undefined
     return {tracked: recorded.tracked, untracked: recorded.untracked}
   } catch {
@@ -67,7 +66,7 @@ export async function recordGitListing(file: string, context: ListingContext, li
       const stat = lstatSync(watched, {throwIfNoEntry: false})
       if (stat && !stat.isCharacterDevice() && (now - stat.mtimeMs < RACY_MS || now - stat.ctimeMs < RACY_MS)) return
     }
-    const recorded: Recorded = {format: FORMAT, key: keyOf(context), stats: [...stats], tracked: listing.tracked, untracked: listing.untracked}
+    const recorded: Recorded = {format: INDEX_FORMAT, key: keyOf(context), stats: [...stats], tracked: listing.tracked, untracked: listing.untracked}
     replaceFile(file, JSON.stringify(recorded), {createDir: true})
   } catch {
     // Only an optimisation: git is asked again next time.

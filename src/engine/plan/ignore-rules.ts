@@ -31,7 +31,7 @@ export function isIgnored(ruleSets: readonly RuleSet[], path: string): boolean {
   for (let i = ruleSets.length - 1; i >= 0; i--) {
     const set = ruleSets[i]!
     if (!path.startsWith(set.base)) continue
-    const result = compiled(set).test(path.slice(set.base.length))
+    const result = testAlone(set, path.slice(set.base.length))
     if (result.ignored) return true
     if (result.unignored) return false
   }
@@ -51,7 +51,7 @@ export function decidingRule(ruleSets: readonly RuleSet[], path: string): Decidi
     const over = ruleSets.filter((set) => target.startsWith(set.base) && target !== set.base)
     for (let i = over.length - 1; i >= 0; i--) {
       const set = over[i]!
-      const result = compiled(set).checkIgnore(target.slice(set.base.length))
+      const result = testAlone(set, target.slice(set.base.length))
       if (result.ignored) {
         const [file, line] = result.rule!.mark!.split('\0')
         return {file: set.base + file!, line: Number(line), pattern: result.rule!.pattern}
@@ -60,6 +60,25 @@ export function decidingRule(ruleSets: readonly RuleSet[], path: string): Decidi
     }
   }
   return undefined
+}
+
+/** What one rule set says of a path: its last matching pattern, if any. */
+interface TestResult {
+  ignored: boolean
+  unignored: boolean
+  rule?: {pattern: string; mark?: string}
+}
+
+/**
+ * The set's last pattern matching `path` itself, as git matches a pattern: against the path, never
+ * its parent folders. The package's own `test` also answers for the parents, so a shallower set's
+ * `*.log` would ignore everything under `x.log/` even where a deeper `!x.log` kept the folder.
+ * Its rule list answers for one path (the walk has already settled the parents, with every set's
+ * precedence); the public `test` stays the fallback should a release rename it.
+ */
+function testAlone(set: RuleSet, path: string): TestResult {
+  const ig = compiled(set) as unknown as {_rules?: {test?: (path: string, mode: string) => TestResult}}
+  return typeof ig._rules?.test === 'function' ? ig._rules.test(path, 'regex') : compiled(set).test(path)
 }
 
 function compiled(set: RuleSet): Ignore {

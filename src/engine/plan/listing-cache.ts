@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import type {Stats} from 'node:fs'
 
 import {replaceFile} from '../atomic-file.js'
+import {INDEX_FORMAT} from '../index-format.js'
 
 /** dir mtimeMs, ctimeMs, inode; the id of the ignore rules over it; its ignore files; kept files; kept subdirectories. */
 type Row = [number, number, number, string, string[], string[], string[]]
@@ -15,8 +16,6 @@ export interface Listing {
   dirs: string[]
 }
 
-// 3: a deeper ignore file's negation keeps what a shallower one ignores, as in git; `.git` files left out.
-const FORMAT = 3
 /** A directory changed this close to when it was listed may change again within the same timestamp. */
 const RACY_MS = 2_000
 
@@ -42,7 +41,7 @@ export class ListingCache {
     const rows = new Map<string, Row>()
     try {
       const data = JSON.parse(readFileSync(file, 'utf8')) as {format?: number; rows?: Record<string, Row>}
-      if (data.format === FORMAT && data.rows) for (const [dir, row] of Object.entries(data.rows)) rows.set(dir, row)
+      if (data.format === INDEX_FORMAT && data.rows) for (const [dir, row] of Object.entries(data.rows)) rows.set(dir, row)
     } catch {
       // Absent or damaged: list again.
     }
@@ -77,7 +76,7 @@ export class ListingCache {
     }
     if (!this.dirty) return
     try {
-      replaceFile(this.file, JSON.stringify({format: FORMAT, rows: Object.fromEntries(this.rows)}), {createDir: true})
+      replaceFile(this.file, JSON.stringify({format: INDEX_FORMAT, rows: Object.fromEntries(this.rows)}), {createDir: true})
       this.dirty = false
     } catch {
       // Read-only or full disk: list again next time.

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -7,7 +7,6 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import type {ArtifactEntry} from '../../../src/engine/artifacts/manifest.js'
 import {materialise} from '../../../src/engine/artifacts/materialise.js'
-import {CACHE_FORMAT} from '../../../src/engine/cache/format.js'
 import {RunCache} from '../../../src/engine/cache/run-cache.js'
 import {CacheStore} from '../../../src/engine/cache/store.js'
 import type {Executor, JobContext, JobOutcome} from '../../../src/engine/executor/types.js'
@@ -215,43 +214,6 @@ describe('the scheduler with a cache', () => {
     const changed = new FakeExecutor()
     await run(dir, changed, {jobs: jobs()})
     expect(changed.ran).toEqual(['stamp', 'use'])
-  })
-
-  it('keys a job with many unchanged inputs from the key memo, and recomputes it when anything in it changes', async () => {
-    const files = Object.fromEntries(Array.from({length: 1200}, (_, i) => [`many/d${i % 10}/f${i}.txt`, `file ${i}`]))
-    const dir = project(files)
-    const jobs = (): Job[] => [job('many', {inputs: ['many/**'], artifacts: ['**']})]
-    const later = Date.now() + 60_000
-    const keyOf = (events: OrcaEvent[]) => (events.find((e) => e.type === 'job.started') as {key: string}).key
-    const memoFiles = () => readdirSync(join(dir, `.orca/cache/v${CACHE_FORMAT}/stat`)).filter((f) => f.endsWith('.keys'))
-
-    const first = await run(dir, new FakeExecutor(), {jobs: jobs(), now: later})
-    // The first run wrote the stat index; the second keys from it and remembers the key; the third finds it.
-    const second = await run(dir, new FakeExecutor(), {jobs: jobs(), now: later})
-    expect(memoFiles()).toHaveLength(1)
-    const third = await run(dir, new FakeExecutor(), {jobs: jobs(), now: later})
-    expect(third.status.many).toBe('cached')
-    expect(new Set([keyOf(first.events), keyOf(second.events), keyOf(third.events)]).size).toBe(1)
-
-    const withEnv = new FakeExecutor()
-    const env = await run(dir, withEnv, {jobs: jobs(), now: later, envOverrides: {MODE: 'fast'}})
-    expect(withEnv.ran).toEqual(['many'])
-    expect(keyOf(env.events)).not.toBe(keyOf(first.events))
-
-    // A removed input leaves the stat index as it was (no file was read): its path list tells the keys apart.
-    rmSync(join(dir, 'many/d5/f5.txt'))
-    const removed = new FakeExecutor()
-    const afterRemoval = await run(dir, removed, {jobs: jobs(), now: later})
-    expect(removed.ran).toEqual(['many'])
-
-    writeFileSync(join(dir, 'many/d3/f3.txt'), 'edited')
-    const edited = new FakeExecutor()
-    const afterEdit = await run(dir, edited, {jobs: jobs(), now: later})
-    expect(edited.ran).toEqual(['many'])
-    expect(new Set([keyOf(afterEdit.events), keyOf(afterRemoval.events), keyOf(first.events), keyOf(env.events)]).size).toBe(4)
-    const again = await run(dir, new FakeExecutor(), {jobs: jobs(), now: later})
-    expect(again.status.many).toBe('cached')
-    expect(keyOf(again.events)).toBe(keyOf(afterEdit.events))
   })
 })
 

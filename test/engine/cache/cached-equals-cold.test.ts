@@ -1,0 +1,491 @@
+// The cached path proven equal to the cold one: random edit sequences on small projects (in a git
+// work tree and outside one), and after every step the keys and input lists orca computes with all
+// its derived records must equal those computed with every record deleted. No Docker: image IDs
+// are a fixed answer.
+//
+// Time is virtual. The files' timestamps are those of a filesystem with one-second resolution
+// whose clock the test moves (by 0 to 6 s a step, and now and then back to an earlier second, as
+// NTP or a restored VM does); orca is handed that clock as `now`. So edits within the same second
+// keep a file's stat (the racy case the two-second rule is for), and an edit after the clock went
+// back can keep its ctime (the case size, mtime, inode and mode are compared for; the mode only
+// matters with the content: a chmod alone changes the key through the mode, not the hash). What no stat
+// index can see is never made: an edit that leaves all five fields as a stat recorded with other
+// content gets its mtime moved (see `settle`).
+//
+// ORCA_PROPERTY_SEQUENCES scales the run (default below); ORCA_PROPERTY_SEED=n replays one sequence.
+import {execFileSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import type * as Fs from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join, relative} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
+
+import {loadConfig} from '../../../src/engine/config/load.js'
+import type {ResolvedConfig} from '../../../src/engine/config/types.js'
+import {parsedPipelinesDir} from '../../../src/engine/cache/last.js'
+import {openRunCache, projectFilesOf} from '../../../src/engine/cache/open.js'
+import {planKeys} from '../../../src/engine/cache/plan-keys.js'
+import {planRun} from '../../../src/engine/plan/plan.js'
+import {loadPipeline} from '../../../src/engine/pipeline/load.js'
+import {GIT_ENV} from '../../helpers/git.js'
+import {randomGenerator, type RandomGenerator} from '../../helpers/random.js'
+
+const TICK = 1000
+/** Virtual time starts in 2001: far below any real timestamp, so an mtime set by the test is told apart from one the kernel wrote. */
+const EPOCH = 1_000_000_000_000
+const REAL_TIMES = 1_500_000_000_000
+
+const clock = vi.hoisted(() => ({
+  now: 0,
+  /** Absolute path → the real stat signature last seen by `settle` and the virtual times given to it. */
+  times: new Map<string, {real: string; mtimeMs: number; ctimeMs: number}>(),
+}))
+
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof Fs>()
+  const virtual = <T extends Fs.Stats | undefined>(file: Fs.PathLike, stats: T): T => {
+    if (!stats || clock.now === 0) return stats
+    const known = clock.times.get(String(file))
+    const tick = Math.floor(clock.now / TICK) * TICK
+    const mtimeMs = known && known.real === realSignature(stats) ? known.mtimeMs : stats.mtimeMs < REAL_TIMES ? stats.mtimeMs : tick
+    const ctimeMs = known && known.real === realSignature(stats) ? known.ctimeMs : tick
+    const out = Object.create(Object.getPrototypeOf(stats) as object) as Fs.Stats
+    Object.assign(out, stats, {mtimeMs, ctimeMs, mtime: new Date(mtimeMs), ctime: new Date(ctimeMs)})
+    return out as T
+  }
+  const lstatSync = ((file: Fs.PathLike, options?: Fs.StatSyncOptions) => virtual(absolute(file), fs.lstatSync(file, options) as Fs.Stats | undefined)) as typeof fs.lstatSync
+  const statSync = ((file: Fs.PathLike, options?: Fs.StatSyncOptions) => virtual(absolute(file), fs.statSync(file, options) as Fs.Stats | undefined)) as typeof fs.statSync
+  return {...fs, default: {...fs, lstatSync, statSync}, lstatSync, statSync}
+})
+
+function absolute(file: Fs.PathLike): string {
+  const text = String(file)
+  return text.startsWith('/') ? text : join(process.cwd(), text)
+}
+
+function realSignature(stats: Fs.Stats): string {
+  return `${stats.ctimeMs}:${stats.mtimeMs}:${stats.ino}:${stats.size}:${stats.mode}`
+}
+
+const fs = await vi.importActual<typeof Fs>('node:fs')
+// A step costs ≈ 15 ms outside git and ≈ 50 ms in it (git is asked by both paths): the default keeps the file near 20 s.
+const SEQUENCES = Number(process.env.ORCA_PROPERTY_SEQUENCES ?? 150)
+const STEPS = Number(process.env.ORCA_PROPERTY_STEPS ?? 6)
+const ONLY = process.env.ORCA_PROPERTY_SEED === undefined ? undefined : Number(process.env.ORCA_PROPERTY_SEED)
+const ENV: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(GIT_ENV).filter(([name]) => !name.startsWith('ORCA_')))
+const IMAGE_ID = async (): Promise<string> => 'sha256:0123'
+
+const FILES = ['src/a.txt', 'src/b/c.txt', 'src/b/d.txt', 'docs/x.md', 'docs/skip/y.md', 'notes.txt', 'build/out.txt', 'node_modules/m/index.js']
+const FOLDERS = ['', 'src/', 'src/b/', 'docs/', 'docs/skip/', 'build/', 'node_modules/m/', 'new/']
+const IGNORE_LINES = ['build/', 'node_modules/', '*.log', '!keep.log', 'docs/skip/', 'notes.txt', '/new', 'c.txt']
+const INPUTS = [undefined, ['src/**'], ['docs/**', '!docs/skip/**'], ['**/*.txt'], ['src/**', '!src/b/**'], ['notes.txt', 'link']]
+
+let root: string
+let template: string
+
+beforeAll(() => {
+  root = fs.mkdtempSync(join(tmpdir(), 'orca-cached-cold-'))
+  // One repository to copy for every sequence in git: creating one costs more than a whole sequence.
+  template = join(root, 'template')
+  fs.mkdirSync(template)
+  writeProject(template, 'jobs')
+  git(template, 'init', '-q')
+  git(template, 'add', '-A')
+  git(template, 'commit', '-qm', 'one')
+  git(template, 'checkout', '-qb', 'other')
+  fs.writeFileSync(join(template, 'src/a.txt'), 'a on the other branch\n')
+  fs.writeFileSync(join(template, 'src/new-on-other.txt'), 'only there\n')
+  fs.rmSync(join(template, 'docs/x.md'))
+  git(template, 'add', '-A')
+  git(template, 'commit', '-qm', 'other')
+  git(template, 'checkout', '-q', 'main')
+})
+afterAll(() => fs.rmSync(root, {recursive: true, force: true}))
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.email=test@orca.invalid', '-c', 'user.name=orca test', '-c', 'init.defaultBranch=main', '-c', 'gc.auto=0', ...args], {cwd, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
+}
+
+function jobsYaml(variant: {steps: number; inputs: number; image: boolean}): string {
+  const inputs = INPUTS[variant.inputs]
+  return [
+    'version: 1',
+    ...(variant.image ? ['image: busybox:1.36'] : []),
+    'jobs:',
+    '  all:',
+    `    steps: ["echo all ${variant.steps}"]`,
+    '  src:',
+    '    inputs: ["src/**"]',
+    '    steps: ["cat src/a.txt"]',
+    '  use:',
+    '    needs: [src]',
+    ...(inputs ? [`    inputs: ${JSON.stringify(inputs)}`] : []),
+    '    steps: ["true"]',
+    '  group:',
+    '    needs: [all, use]',
+    '',
+  ].join('\n')
+}
+
+function writeProject(dir: string, name: string): void {
+  for (const file of FILES) {
+    fs.mkdirSync(dirname(join(dir, file)), {recursive: true})
+    fs.writeFileSync(join(dir, file), `${file} of ${name}\n`)
+  }
+  fs.writeFileSync(join(dir, '.gitignore'), 'build/\nnode_modules/\n*.log\n')
+  fs.writeFileSync(join(dir, 'jobs.yml'), jobsYaml({steps: 0, inputs: 0, image: false}))
+  fs.writeFileSync(join(dir, 'orca.config.yml'), 'defaults:\n  image: busybox:1.36\n')
+  fs.mkdirSync(join(dir, '.orca'), {recursive: true})
+}
+
+interface JobKey {
+  job: string
+  key?: string
+  inputs?: string[]
+}
+
+/** Every job's key and input list, as `orca run --dry-run` would compute them, with the records under `cacheDir` (none when it is fresh). */
+async function keysOf(dir: string, cacheDir?: string): Promise<JobKey[]> {
+  const loaded = await loadConfig({cwd: dir, env: ENV})
+  const config: ResolvedConfig = cacheDir === undefined ? loaded : {...loaded, cacheDir}
+  const pipeline = await loadPipeline('jobs.yml', {cwd: dir, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
+  const projectFiles = await projectFilesOf(config, pipeline, ENV, clock.now)
+  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: {}, noCache: false, now: clock.now})
+  const rows = await planKeys(planRun(pipeline, []), cache, IMAGE_ID)
+  cache.finish()
+  return rows.map((row) => ({job: row.job, key: row.keyed?.key, inputs: row.keyed?.inputs.map((i) => i.path)}))
+}
+
+/** One project through a sequence of random edits. */
+class Sequence {
+  readonly log: string[] = []
+  private counter = 0
+  /** The highest the clock has been: below it, the clock was set back. */
+  private latest: number
+  /** Each path's virtual stat signatures seen, with the content they had. */
+  private readonly seen = new Map<string, Map<string, string>>()
+  private readonly ticks: number[] = []
+  private jobs = {steps: 0, inputs: 0, image: false}
+
+  constructor(
+    readonly dir: string,
+    readonly inGit: boolean,
+    readonly random: RandomGenerator,
+  ) {
+    clock.now = EPOCH
+    this.latest = EPOCH
+    clock.times.clear()
+    this.settle()
+  }
+
+  /** One random edit, at a random time; returns what it did. */
+  step(): void {
+    this.moveClock()
+    const edits = this.inGit ? [...FILE_EDITS, ...GIT_EDITS] : FILE_EDITS
+    const [name, edit] = this.random.pick(edits)
+    const what = edit(this)
+    this.log.push(`${(clock.now - EPOCH) / 1000}s ${name}${what ? `: ${what}` : ''}`)
+    this.settle()
+  }
+
+  private moveClock(): void {
+    if (this.ticks.length > 0 && this.random.chance(0.12)) {
+      clock.now = this.random.pick(this.ticks)
+      this.log.push(`clock set back to ${(clock.now - EPOCH) / 1000}s`)
+    } else {
+      clock.now = Math.max(clock.now, this.latest) + this.random.pick([0, 0, 300, 1000, 2500, 6000])
+    }
+    this.latest = Math.max(this.latest, clock.now)
+  }
+
+  /** A path of the project, for edits to pick from. */
+  pickFile(): string | undefined {
+    const files = this.listFiles()
+    // After the clock went back, an edit of a file last changed in this very second is the interesting one.
+    const tick = Math.floor(clock.now / TICK) * TICK
+    const sameTick = files.filter((f) => clock.times.get(join(this.dir, f))?.ctimeMs === tick)
+    if (clock.now < this.latest && sameTick.length > 0 && this.random.chance(0.8)) return this.random.pick(sameTick)
+    return files.length === 0 ? undefined : this.random.pick(files)
+  }
+
+  listFiles(): string[] {
+    return projectPaths(this.dir).filter((entry) => !entry.dirent.isDirectory()).map((entry) => entry.rel).sort()
+  }
+
+  text(): string {
+    return `${'x'.repeat(this.random.int(3))}edit ${++this.counter}\n`
+  }
+
+  writeJobs(change: Partial<Sequence['jobs']>): void {
+    this.jobs = {...this.jobs, ...change}
+    fs.writeFileSync(join(this.dir, 'jobs.yml'), jobsYaml(this.jobs))
+  }
+
+  /**
+   * Gives every path changed since the last call the virtual time of now. After the clock was set
+   * back, a path whose stat would come back as one recorded with other content gets its mtime moved
+   * to a time never used: no stat-based index can tell such an edit (git's cannot either).
+   */
+  settle(): void {
+    const tick = Math.floor(clock.now / TICK) * TICK
+    for (const path of this.allPaths()) {
+      const stat = fs.lstatSync(path, {throwIfNoEntry: false})
+      if (!stat) {
+        clock.times.delete(path)
+        continue
+      }
+      const real = realSignature(stat)
+      const known = clock.times.get(path)
+      if (known?.real === real) continue
+      const times = {real, mtimeMs: stat.mtimeMs < REAL_TIMES ? stat.mtimeMs : tick, ctimeMs: tick}
+      clock.times.set(path, times)
+      this.ticks.push(tick)
+      const signature = `${stat.size}:${times.mtimeMs}:${times.ctimeMs}:${stat.ino}:${stat.mode}`
+      const content = contentOf(path, stat)
+      const seen = this.seen.get(path) ?? new Map<string, string>()
+      this.seen.set(path, seen)
+      const before = seen.get(signature)
+      if (before !== undefined && before !== content && clock.now < this.latest) {
+        const moved = EPOCH - ++this.counter * TICK
+        ;(stat.isSymbolicLink() ? fs.lutimesSync : fs.utimesSync)(path, moved / 1000, moved / 1000)
+        const again = fs.lstatSync(path)
+        clock.times.set(path, {real: realSignature(again), mtimeMs: moved, ctimeMs: tick})
+        seen.set(`${again.size}:${moved}:${tick}:${again.ino}:${again.mode}`, content)
+        this.log.push(`  (mtime of ${relative(this.dir, path)} moved: its stat would repeat one recorded with other content)`)
+      } else {
+        seen.set(signature, content)
+      }
+    }
+  }
+
+  /** The project's paths and the files of `.git` that orca stats (others in it are git's own business). */
+  private allPaths(): string[] {
+    const paths = [this.dir, ...projectPaths(this.dir).map((entry) => join(this.dir, entry.rel))]
+    if (this.inGit) for (const rel of GIT_STATED) paths.push(join(this.dir, '.git', rel))
+    for (const known of clock.times.keys()) if (!paths.includes(known)) paths.push(known)
+    return paths
+  }
+}
+
+/** Every path under `dir` but `.git` and `.orca`, relative. */
+function projectPaths(dir: string, under = ''): Array<{rel: string; dirent: Fs.Dirent}> {
+  const out: Array<{rel: string; dirent: Fs.Dirent}> = []
+  for (const dirent of fs.readdirSync(join(dir, under), {withFileTypes: true})) {
+    if (under === '' && (dirent.name === '.git' || dirent.name === '.orca')) continue
+    const rel = `${under}${dirent.name}`
+    out.push({rel, dirent})
+    if (dirent.isDirectory()) out.push(...projectPaths(dir, `${rel}/`))
+  }
+  return out
+}
+
+function contentOf(path: string, stat: Fs.Stats): string {
+  if (stat.isSymbolicLink()) return `link:${fs.readlinkSync(path)}`
+  if (stat.isDirectory()) return `dir:${fs.readdirSync(path).sort().join('/')}`
+  return createHash('sha256').update(fs.readFileSync(path)).digest('hex')
+}
+
+/** What orca stats in a repository's `.git` (see git-listing-cache.ts). */
+const GIT_STATED = ['', 'index', 'info', 'info/exclude', 'config']
+
+type Edit = [string, (s: Sequence) => string | undefined]
+
+const write = (s: Sequence, rel: string, text: string): void => {
+  fs.mkdirSync(dirname(join(s.dir, rel)), {recursive: true})
+  if (fs.lstatSync(join(s.dir, rel), {throwIfNoEntry: false})?.isDirectory()) return
+  fs.writeFileSync(join(s.dir, rel), text)
+}
+
+/** Rewrites a file in place with the same number of bytes. */
+const sameSize = (s: Sequence, rel: string): void => {
+  const file = join(s.dir, rel)
+  const bytes = fs.readFileSync(file)
+  if (bytes.length > 0) bytes[s.random.int(bytes.length)] = 97 + s.random.int(26)
+  fs.writeFileSync(file, bytes)
+}
+
+const FILE_EDITS: Edit[] = [
+  ['content changed', (s) => {
+    const rel = s.pickFile()
+    if (rel && !fs.lstatSync(join(s.dir, rel)).isSymbolicLink()) fs.writeFileSync(join(s.dir, rel), s.text())
+    return rel
+  }],
+  ['same-size edit, mtime restored', (s) => {
+    const rel = s.pickFile()
+    if (!rel || fs.lstatSync(join(s.dir, rel)).isSymbolicLink()) return rel
+    const before = fs.lstatSync(join(s.dir, rel))
+    sameSize(s, rel)
+    fs.utimesSync(join(s.dir, rel), before.atime, new Date(clock.times.get(join(s.dir, rel))?.mtimeMs ?? before.mtimeMs))
+    return rel
+  }],
+  ['other size, mtime restored', (s) => {
+    const rel = s.pickFile()
+    if (!rel || fs.lstatSync(join(s.dir, rel)).isSymbolicLink()) return rel
+    const mtime = clock.times.get(join(s.dir, rel))?.mtimeMs
+    fs.appendFileSync(join(s.dir, rel), 'more\n')
+    if (mtime !== undefined) fs.utimesSync(join(s.dir, rel), mtime / 1000, mtime / 1000)
+    return rel
+  }],
+  ['replaced by a renamed copy of the same size, mtime restored', (s) => {
+    const rel = s.pickFile()
+    if (!rel || fs.lstatSync(join(s.dir, rel)).isSymbolicLink()) return rel
+    const file = join(s.dir, rel)
+    const mtime = clock.times.get(file)?.mtimeMs
+    const temp = `${file}.tmp-orca`
+    fs.copyFileSync(file, temp)
+    sameSize(s, relative(s.dir, temp))
+    if (mtime !== undefined) fs.utimesSync(temp, mtime / 1000, mtime / 1000)
+    fs.renameSync(temp, file)
+    return rel
+  }],
+  ['mode changed', (s) => {
+    const rel = s.pickFile()
+    if (!rel || fs.lstatSync(join(s.dir, rel)).isSymbolicLink()) return rel
+    const mode = fs.lstatSync(join(s.dir, rel)).mode & 0o777
+    fs.chmodSync(join(s.dir, rel), mode ^ 0o100)
+    return rel
+  }],
+  ['same-size edit and mode changed, mtime restored', (s) => {
+    const rel = s.pickFile()
+    if (!rel || fs.lstatSync(join(s.dir, rel)).isSymbolicLink()) return rel
+    const file = join(s.dir, rel)
+    const mtime = clock.times.get(file)?.mtimeMs
+    sameSize(s, rel)
+    fs.chmodSync(file, (fs.lstatSync(file).mode & 0o777) ^ 0o100)
+    if (mtime !== undefined) fs.utimesSync(file, mtime / 1000, mtime / 1000)
+    return rel
+  }],
+  ['touched (content unchanged)', (s) => {
+    const rel = s.pickFile()
+    if (rel) fs.lutimesSync(join(s.dir, rel), new Date(), new Date())
+    return rel
+  }],
+  ['renamed', (s) => {
+    const rel = s.pickFile()
+    if (!rel) return undefined
+    const to = `${s.random.pick(FOLDERS)}renamed-${s.random.int(4)}.txt`
+    fs.mkdirSync(dirname(join(s.dir, to)), {recursive: true})
+    if (fs.lstatSync(join(s.dir, to), {throwIfNoEntry: false})?.isDirectory()) return undefined
+    fs.renameSync(join(s.dir, rel), join(s.dir, to))
+    return `${rel} -> ${to}`
+  }],
+  ['deleted', (s) => {
+    const rel = s.pickFile()
+    if (rel && rel !== 'jobs.yml') fs.rmSync(join(s.dir, rel))
+    return rel
+  }],
+  ['file added', (s) => {
+    const rel = `${s.random.pick(FOLDERS)}${s.random.pick(['n.txt', 'keep.log', 'x.log', 'c.txt', 'z.md'])}`
+    write(s, rel, s.text())
+    return rel
+  }],
+  ['file added in an ignored folder', (s) => {
+    const rel = `${s.random.pick(['build/', 'node_modules/m/', 'node_modules/'])}${s.random.pick(['gen.txt', 'x.js'])}`
+    write(s, rel, s.text())
+    return rel
+  }],
+  ['symlink made or retargeted', (s) => {
+    const link = join(s.dir, s.random.pick(['link', 'src/link']))
+    const target = s.random.pick(['notes.txt', 'src/a.txt', 'missing', 'src'])
+    fs.rmSync(link, {force: true})
+    if (fs.existsSync(link)) return undefined
+    fs.symlinkSync(target, link)
+    return `${relative(s.dir, link)} -> ${target}`
+  }],
+  ['.gitignore edited', (s) => {
+    const lines = s.random.sample(IGNORE_LINES, s.random.int(4))
+    fs.writeFileSync(join(s.dir, '.gitignore'), `${lines.join('\n')}\n`)
+    return lines.join(' ')
+  }],
+  ['nested ignore file edited', (s) => {
+    const file = s.random.pick(['src/.gitignore', 'docs/.orcaignore', '.orcaignore', 'src/b/.gitignore'])
+    write(s, file, `${s.random.sample(['d.txt', '!c.txt', 'b/', '*.md', 'skip/'], 1 + s.random.int(2)).join('\n')}\n`)
+    return file
+  }],
+  ['folder made or removed', (s) => {
+    const folder = join(s.dir, s.random.pick(['empty', 'src/empty', 'new']))
+    if (fs.existsSync(folder)) fs.rmSync(folder, {recursive: true})
+    else fs.mkdirSync(folder, {recursive: true})
+    return relative(s.dir, folder)
+  }],
+  ['jobs.yml edited', (s) => {
+    const change = s.random.pick([{steps: s.random.int(3)}, {inputs: s.random.int(INPUTS.length)}, {image: s.random.chance(0.5)}])
+    s.writeJobs(change)
+    return JSON.stringify(change)
+  }],
+  ['config edited', (s) => {
+    const image = s.random.pick(['busybox:1.36', 'busybox:1.37', 'alpine:3'])
+    fs.writeFileSync(join(s.dir, 'orca.config.yml'), `defaults:\n  image: ${image}\n`)
+    return image
+  }],
+]
+
+const GIT_EDITS: Edit[] = [
+  ['git commit -a', (s) => void tryGit(s, 'commit', '-qam', 'edit')],
+  ['git add', (s) => {
+    const rel = s.random.pick(['build/out.txt', 'notes.txt', 'src/a.txt', 'n.txt', 'x.log'])
+    tryGit(s, 'add', '-f', rel)
+    return rel
+  }],
+  ['git rm --cached', (s) => {
+    const rel = s.random.pick(['src/a.txt', 'docs/x.md', 'notes.txt', 'build/out.txt'])
+    tryGit(s, 'rm', '-q', '--cached', rel)
+    return rel
+  }],
+  ['git checkout', (s) => {
+    const branch = s.random.pick(['main', 'other'])
+    tryGit(s, 'checkout', '-qf', branch)
+    return branch
+  }],
+  ['git stash', (s) => void tryGit(s, 'stash', '-q', '--include-untracked')],
+  ['git stash pop', (s) => void tryGit(s, 'stash', 'pop', '-q')],
+  ['info/exclude edited', (s) => {
+    const line = s.random.pick(['', 'docs/\n', '*.txt\n', 'new/\n'])
+    fs.writeFileSync(join(s.dir, '.git/info/exclude'), line)
+    return line.trim()
+  }],
+]
+
+/** A git command that may refuse in the state a sequence reached (nothing to commit, no stash): that is a step that changed nothing. */
+function tryGit(s: Sequence, ...args: string[]): void {
+  try {
+    git(s.dir, ...args)
+  } catch {
+    // Refused: nothing changed.
+  }
+}
+
+describe('keys computed with every derived record', () => {
+  it(`equal the keys computed from scratch, after every step of ${SEQUENCES} random sequences of ${STEPS} edits`, async () => {
+    const seeds = ONLY === undefined ? Array.from({length: SEQUENCES}, (_, i) => i + 1) : [ONLY]
+    for (const seed of seeds) {
+      const random = randomGenerator(seed)
+      const dir = join(root, `seq-${seed}`)
+      const inGit = seed % 3 === 0
+      if (inGit) fs.cpSync(template, dir, {recursive: true})
+      else {
+        fs.mkdirSync(dir)
+        writeProject(dir, `seq-${seed}`)
+      }
+      const sequence = new Sequence(dir, inGit, random)
+      try {
+        await keysOf(dir)
+        for (let step = 1; step <= STEPS; step++) {
+          sequence.step()
+          const cold = join(root, `cold-${seed}-${step}`)
+          const expected = await keysOf(dir, cold).catch((error: Error) => [{job: `error: ${error.message}`}])
+          fs.rmSync(cold, {recursive: true, force: true})
+          const actual = await keysOf(dir).catch((error: Error) => [{job: `error: ${error.message}`}])
+          if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+            const replay = `ORCA_PROPERTY_SEED=${seed} npx vitest run test/engine/cache/cached-equals-cold.test.ts`
+            expect(actual, `seed ${seed} (${inGit ? 'git' : 'no git'}), step ${step}; replay: ${replay}\n${sequence.log.join('\n')}`).toEqual(expected)
+          }
+        }
+      } finally {
+        clock.now = 0
+        fs.rmSync(dir, {recursive: true, force: true})
+      }
+    }
+  }, 300_000)
+})
