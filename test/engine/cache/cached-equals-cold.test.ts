@@ -17,7 +17,7 @@ import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import type * as Fs from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join, relative} from 'node:path'
+import {dirname, join, relative, resolve} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 
@@ -59,9 +59,9 @@ vi.mock('node:fs', async (importOriginal) => {
   return {...fs, default: {...fs, lstatSync, statSync}, lstatSync, statSync}
 })
 
+/** The key of `file` in `clock.times`: orca stats folders as `dir/`, the test records them as `dir`. */
 function absolute(file: Fs.PathLike): string {
-  const text = String(file)
-  return text.startsWith('/') ? text : join(process.cwd(), text)
+  return resolve(String(file))
 }
 
 function realSignature(stats: Fs.Stats): string {
