@@ -73,7 +73,8 @@ const fs = await vi.importActual<typeof Fs>('node:fs')
 const SEQUENCES = Number(process.env.ORCA_PROPERTY_SEQUENCES ?? 150)
 const STEPS = Number(process.env.ORCA_PROPERTY_STEPS ?? 6)
 const ONLY = process.env.ORCA_PROPERTY_SEED === undefined ? undefined : Number(process.env.ORCA_PROPERTY_SEED)
-const ENV: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(GIT_ENV).filter(([name]) => !name.startsWith('ORCA_')))
+// git's user configuration is read from a home of the test's own (set in beforeAll), where a sequence may write a global excludes file.
+const ENV: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(GIT_ENV).filter(([name]) => !name.startsWith('ORCA_') && name !== 'GIT_CONFIG_GLOBAL'))
 const IMAGE_ID = async (): Promise<string> => 'sha256:0123'
 
 const FILES = ['src/a.txt', 'src/b/c.txt', 'src/b/d.txt', 'docs/x.md', 'docs/skip/y.md', 'notes.txt', 'build/out.txt', 'node_modules/m/index.js']
@@ -86,12 +87,17 @@ let template: string
 
 beforeAll(() => {
   root = fs.mkdtempSync(join(tmpdir(), 'orca-cached-cold-'))
+  ENV.HOME = join(root, 'home')
+  ENV.XDG_CONFIG_HOME = join(ENV.HOME, '.config')
+  fs.mkdirSync(ENV.XDG_CONFIG_HOME, {recursive: true})
   // One repository to copy for every sequence in git: creating one costs more than a whole sequence.
   template = join(root, 'template')
   fs.mkdirSync(template)
   writeProject(template, 'jobs')
   git(template, 'init', '-q')
   git(template, 'add', '-A')
+  // Tracked though ignored (git lists it all the same): only the index says so, which `git rm --cached` changes.
+  git(template, 'add', '-f', 'build/out.txt')
   git(template, 'commit', '-qm', 'one')
   git(template, 'checkout', '-qb', 'other')
   fs.writeFileSync(join(template, 'src/a.txt'), 'a on the other branch\n')
@@ -145,8 +151,22 @@ interface JobKey {
   inputs?: string[]
 }
 
-/** Every job's key and input list, as `orca run --dry-run` would compute them, with the records under `cacheDir` (none when it is fresh). */
-async function keysOf(dir: string, cacheDir?: string): Promise<JobKey[]> {
+/**
+ * Every job's key and input list, as `orca run --dry-run` would compute them: with the project's
+ * records, or cold: under an empty `cacheDir` and with ORCA_NO_INDEX=all (no record read, and none
+ * written, which spares the cold path the processes recording git's listing costs).
+ */
+async function keysOf(dir: string, coldCacheDir?: string): Promise<JobKey[]> {
+  if (coldCacheDir === undefined) return keysWith(dir)
+  process.env.ORCA_NO_INDEX = 'all'
+  try {
+    return await keysWith(dir, coldCacheDir)
+  } finally {
+    delete process.env.ORCA_NO_INDEX
+  }
+}
+
+async function keysWith(dir: string, cacheDir?: string): Promise<JobKey[]> {
   const loaded = await loadConfig({cwd: dir, env: ENV})
   const config: ResolvedConfig = cacheDir === undefined ? loaded : {...loaded, cacheDir}
   const pipeline = await loadPipeline('jobs.yml', {cwd: dir, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
@@ -160,6 +180,8 @@ async function keysOf(dir: string, cacheDir?: string): Promise<JobKey[]> {
 /** One project through a sequence of random edits. */
 class Sequence {
   readonly log: string[] = []
+  /** The kind of the last edit made (named in a failure, and by the mutation script's table). */
+  lastEdit = ''
   private counter = 0
   /** The highest the clock has been: below it, the clock was set back. */
   private latest: number
@@ -174,9 +196,12 @@ class Sequence {
     readonly random: RandomGenerator,
   ) {
     clock.now = EPOCH
-    this.latest = EPOCH
     clock.times.clear()
     this.settle()
+    // The project was made a while before the first run (a checkout is seldom seconds old): that run
+    // records everything, so the first edit already meets every derived record, not a racy one.
+    clock.now = EPOCH + 10 * TICK
+    this.latest = clock.now
   }
 
   /** One random edit, at a random time; returns what it did. */
@@ -185,6 +210,7 @@ class Sequence {
     const edits = this.inGit ? [...FILE_EDITS, ...GIT_EDITS] : FILE_EDITS
     const [name, edit] = this.random.pick(edits)
     const what = edit(this)
+    this.lastEdit = name
     this.log.push(`${(clock.now - EPOCH) / 1000}s ${name}${what ? `: ${what}` : ''}`)
     this.settle()
   }
@@ -263,6 +289,7 @@ class Sequence {
   private allPaths(): string[] {
     const paths = [this.dir, ...projectPaths(this.dir).map((entry) => join(this.dir, entry.rel))]
     if (this.inGit) for (const rel of GIT_STATED) paths.push(join(this.dir, '.git', rel))
+    if (this.inGit) paths.push(globalExcludes())
     for (const known of clock.times.keys()) if (!paths.includes(known)) paths.push(known)
     return paths
   }
@@ -286,8 +313,12 @@ function contentOf(path: string, stat: Fs.Stats): string {
   return createHash('sha256').update(fs.readFileSync(path)).digest('hex')
 }
 
+/** git's global excludes file when `core.excludesFile` is not set (`$XDG_CONFIG_HOME/git/ignore`). */
+const globalExcludes = (): string => join(ENV.XDG_CONFIG_HOME!, 'git/ignore')
+/** The file `core.excludesFile` names when a sequence sets it (kept in `.git`, so never a project file). */
+const EXCLUDES_FILE = 'excludes'
 /** What orca stats in a repository's `.git` (see git-listing-cache.ts). */
-const GIT_STATED = ['', 'index', 'info', 'info/exclude', 'config']
+const GIT_STATED = ['', 'index', 'info', 'info/exclude', 'config', EXCLUDES_FILE]
 
 type Edit = [string, (s: Sequence) => string | undefined]
 
@@ -423,15 +454,22 @@ const FILE_EDITS: Edit[] = [
 
 const GIT_EDITS: Edit[] = [
   ['git commit -a', (s) => void tryGit(s, 'commit', '-qam', 'edit')],
+  // The index alone says a file is tracked: adding an ignored file, or untracking one, changes the listing and no folder.
   ['git add', (s) => {
-    const rel = s.random.pick(['build/out.txt', 'notes.txt', 'src/a.txt', 'n.txt', 'x.log'])
+    const rel = s.random.pick(['build/out.txt', 'build/gen.txt', 'node_modules/m/index.js', 'x.log', 'notes.txt', 'src/a.txt', 'n.txt'])
     tryGit(s, 'add', '-f', rel)
     return rel
   }],
   ['git rm --cached', (s) => {
-    const rel = s.random.pick(['src/a.txt', 'docs/x.md', 'notes.txt', 'build/out.txt'])
+    const rel = s.random.pick(['build/out.txt', 'node_modules/m/index.js', 'src/a.txt', 'docs/x.md', 'notes.txt'])
     tryGit(s, 'rm', '-q', '--cached', rel)
     return rel
+  }],
+  ['git update-index', (s) => {
+    const rel = s.random.pick(['build/out.txt', 'x.log', 'notes.txt', 'src/b/c.txt'])
+    const how = s.random.pick(['--add', '--force-remove'])
+    tryGit(s, 'update-index', how, rel)
+    return `${how} ${rel}`
   }],
   ['git checkout', (s) => {
     const branch = s.random.pick(['main', 'other'])
@@ -444,6 +482,20 @@ const GIT_EDITS: Edit[] = [
     const line = s.random.pick(['', 'docs/\n', '*.txt\n', 'new/\n'])
     fs.writeFileSync(join(s.dir, '.git/info/exclude'), line)
     return line.trim()
+  }],
+  // The repository's configuration (a file git reads) names a global excludes file, whose rules then apply.
+  ['core.excludesFile set or unset', (s) => {
+    const set = s.random.chance(0.5)
+    if (set) tryGit(s, 'config', 'core.excludesFile', join(s.dir, '.git', EXCLUDES_FILE))
+    else tryGit(s, 'config', '--unset', 'core.excludesFile')
+    return set ? 'set' : 'unset'
+  }],
+  ['excludes file edited', (s) => {
+    const file = s.random.chance(0.5) ? join(s.dir, '.git', EXCLUDES_FILE) : globalExcludes()
+    const line = s.random.pick(['', '*.txt\n', 'src/b/\n', 'notes.txt\n', 'new/\n'])
+    fs.mkdirSync(dirname(file), {recursive: true})
+    fs.writeFileSync(file, line)
+    return `${file === globalExcludes() ? '~/.config/git/ignore' : `.git/${EXCLUDES_FILE}`}: ${line.trim()}`
   }],
 ]
 
@@ -479,12 +531,13 @@ describe('keys computed with every derived record', () => {
           const actual = await keysOf(dir).catch((error: Error) => [{job: `error: ${error.message}`}])
           if (JSON.stringify(actual) !== JSON.stringify(expected)) {
             const replay = `ORCA_PROPERTY_SEED=${seed} npx vitest run test/engine/cache/cached-equals-cold.test.ts`
-            expect(actual, `seed ${seed} (${inGit ? 'git' : 'no git'}), step ${step}; replay: ${replay}\n${sequence.log.join('\n')}`).toEqual(expected)
+            expect(actual, `seed ${seed} (${inGit ? 'git' : 'no git'}), step ${step} [${sequence.lastEdit}]; replay: ${replay}\n${sequence.log.join('\n')}`).toEqual(expected)
           }
         }
       } finally {
         clock.now = 0
         fs.rmSync(dir, {recursive: true, force: true})
+        fs.rmSync(globalExcludes(), {force: true})
       }
     }
   }, 300_000)
