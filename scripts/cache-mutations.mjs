@@ -26,6 +26,7 @@ const RULES = [
   ["git's listing: info/exclude watched", 'src/engine/plan/git-listing-cache.ts', "for (const name of ['index', 'info/exclude']) watch(path.join(gitDir, name))", "for (const name of ['index']) watch(path.join(gitDir, name))"],
   ["git's listing: folders watched", 'src/engine/plan/git-listing-cache.ts', '      watch(abs)\n', '\n'],
   ["git's listing: .gitignore files watched", 'src/engine/plan/git-listing-cache.ts', "if (entry.name === '.gitignore') watch(path.join(abs, entry.name))", ''],
+  ["git's listing: ignore files above the project watched", 'src/engine/plan/git-listing-cache.ts', "    watch(path.join(dir, '.gitignore'))\n    if (dir === top) break", '    if (dir === top) break'],
   ["git's listing: configuration files watched", 'src/engine/plan/git-listing-cache.ts', "watch(path.resolve(projectDir, origin.slice('file:'.length)))", ''],
   ["git's listing: core.excludesFile watched", 'src/engine/plan/git-listing-cache.ts', "if (key === 'core.excludesfile') watch(", 'if (false) watch('],
   ["git's listing: user configuration and global excludes watched", 'src/engine/plan/git-listing-cache.ts', "path.join(xdg, 'git/ignore')]) watch(file)", "path.join(xdg, 'git/ignore')]) void file"],

@@ -83,31 +83,43 @@ const IGNORE_LINES = ['build/', 'node_modules/', '*.log', '!keep.log', 'docs/ski
 const INPUTS = [undefined, ['src/**'], ['docs/**', '!docs/skip/**'], ['**/*.txt'], ['src/**', '!src/b/**'], ['notes.txt', 'link']]
 
 let root: string
+/** A repository holding the project at its top, and one holding it in a subfolder (`SUBFOLDER`). */
 let template: string
+let templateAbove: string
+/** Where the project sits in `templateAbove`: git reads the ignore files of the folders above it too. */
+const SUBFOLDER = 'app'
 
 beforeAll(() => {
   root = fs.mkdtempSync(join(tmpdir(), 'orca-cached-cold-'))
   ENV.HOME = join(root, 'home')
   ENV.XDG_CONFIG_HOME = join(ENV.HOME, '.config')
   fs.mkdirSync(ENV.XDG_CONFIG_HOME, {recursive: true})
-  // One repository to copy for every sequence in git: creating one costs more than a whole sequence.
-  template = join(root, 'template')
-  fs.mkdirSync(template)
-  writeProject(template, 'jobs')
-  git(template, 'init', '-q')
-  git(template, 'add', '-A')
-  // Tracked though ignored (git lists it all the same): only the index says so, which `git rm --cached` changes.
-  git(template, 'add', '-f', 'build/out.txt')
-  git(template, 'commit', '-qm', 'one')
-  git(template, 'checkout', '-qb', 'other')
-  fs.writeFileSync(join(template, 'src/a.txt'), 'a on the other branch\n')
-  fs.writeFileSync(join(template, 'src/new-on-other.txt'), 'only there\n')
-  fs.rmSync(join(template, 'docs/x.md'))
-  git(template, 'add', '-A')
-  git(template, 'commit', '-qm', 'other')
-  git(template, 'checkout', '-q', 'main')
+  // Repositories to copy for every sequence in git: creating one costs more than a whole sequence.
+  template = makeRepository(join(root, 'template'), '')
+  templateAbove = makeRepository(join(root, 'template-above'), SUBFOLDER)
 })
 afterAll(() => fs.rmSync(root, {recursive: true, force: true}))
+
+/** A repository at `top` with the project in `sub` ('' for the top), on branch main, and a branch `other` that changes and removes tracked files. */
+function makeRepository(top: string, sub: string): string {
+  const project = join(top, sub)
+  fs.mkdirSync(project, {recursive: true})
+  writeProject(project, 'jobs')
+  if (sub !== '') fs.writeFileSync(join(top, '.gitignore'), '*.tmp\n')
+  git(top, 'init', '-q')
+  git(top, 'add', '-A')
+  // Tracked though ignored (git lists it all the same): only the index says so, which `git rm --cached` changes.
+  git(project, 'add', '-f', 'build/out.txt')
+  git(top, 'commit', '-qm', 'one')
+  git(top, 'checkout', '-qb', 'other')
+  fs.writeFileSync(join(project, 'src/a.txt'), 'a on the other branch\n')
+  fs.writeFileSync(join(project, 'src/new-on-other.txt'), 'only there\n')
+  fs.rmSync(join(project, 'docs/x.md'))
+  git(top, 'add', '-A')
+  git(top, 'commit', '-qm', 'other')
+  git(top, 'checkout', '-q', 'main')
+  return top
+}
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.email=test@orca.invalid', '-c', 'user.name=orca test', '-c', 'init.defaultBranch=main', '-c', 'gc.auto=0', ...args], {cwd, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
@@ -192,6 +204,8 @@ class Sequence {
 
   constructor(
     readonly dir: string,
+    /** The top of the work tree (holding `.git`): `dir`, or a folder above it. */
+    readonly top: string,
     readonly inGit: boolean,
     readonly random: RandomGenerator,
   ) {
@@ -207,7 +221,7 @@ class Sequence {
   /** One random edit, at a random time; returns what it did. */
   step(): void {
     this.moveClock()
-    const edits = this.inGit ? [...FILE_EDITS, ...GIT_EDITS] : FILE_EDITS
+    const edits = !this.inGit ? FILE_EDITS : this.top === this.dir ? [...FILE_EDITS, ...GIT_EDITS] : [...FILE_EDITS, ...GIT_EDITS, ...ABOVE_EDITS]
     const [name, edit] = this.random.pick(edits)
     const what = edit(this)
     this.lastEdit = name
@@ -288,7 +302,8 @@ class Sequence {
   /** The project's paths and the files of `.git` that orca stats (others in it are git's own business). */
   private allPaths(): string[] {
     const paths = [this.dir, ...projectPaths(this.dir).map((entry) => join(this.dir, entry.rel))]
-    if (this.inGit) for (const rel of GIT_STATED) paths.push(join(this.dir, '.git', rel))
+    if (this.inGit) for (const rel of GIT_STATED) paths.push(join(this.top, '.git', rel))
+    if (this.top !== this.dir) paths.push(this.top, join(this.top, '.gitignore'))
     if (this.inGit) paths.push(globalExcludes())
     for (const known of clock.times.keys()) if (!paths.includes(known)) paths.push(known)
     return paths
@@ -480,22 +495,31 @@ const GIT_EDITS: Edit[] = [
   ['git stash pop', (s) => void tryGit(s, 'stash', 'pop', '-q')],
   ['info/exclude edited', (s) => {
     const line = s.random.pick(['', 'docs/\n', '*.txt\n', 'new/\n'])
-    fs.writeFileSync(join(s.dir, '.git/info/exclude'), line)
+    fs.writeFileSync(join(s.top, '.git/info/exclude'), line)
     return line.trim()
   }],
   // The repository's configuration (a file git reads) names a global excludes file, whose rules then apply.
   ['core.excludesFile set or unset', (s) => {
     const set = s.random.chance(0.5)
-    if (set) tryGit(s, 'config', 'core.excludesFile', join(s.dir, '.git', EXCLUDES_FILE))
+    if (set) tryGit(s, 'config', 'core.excludesFile', join(s.top, '.git', EXCLUDES_FILE))
     else tryGit(s, 'config', '--unset', 'core.excludesFile')
     return set ? 'set' : 'unset'
   }],
   ['excludes file edited', (s) => {
-    const file = s.random.chance(0.5) ? join(s.dir, '.git', EXCLUDES_FILE) : globalExcludes()
+    const file = s.random.chance(0.5) ? join(s.top, '.git', EXCLUDES_FILE) : globalExcludes()
     const line = s.random.pick(['', '*.txt\n', 'src/b/\n', 'notes.txt\n', 'new/\n'])
     fs.mkdirSync(dirname(file), {recursive: true})
     fs.writeFileSync(file, line)
     return `${file === globalExcludes() ? '~/.config/git/ignore' : `.git/${EXCLUDES_FILE}`}: ${line.trim()}`
+  }],
+]
+
+/** Edits of a repository whose top is above the project. */
+const ABOVE_EDITS: Edit[] = [
+  ['ignore file above the project edited', (s) => {
+    const lines = s.random.sample([`${SUBFOLDER}/notes.txt`, '*.md', `${SUBFOLDER}/new/`, 'b/', '*.txt', `!${SUBFOLDER}/src/a.txt`], 1 + s.random.int(2))
+    fs.writeFileSync(join(s.top, '.gitignore'), `${lines.join('\n')}\n`)
+    return lines.join(' ')
   }],
 ]
 
@@ -513,14 +537,16 @@ describe('keys computed with every derived record', () => {
     const seeds = ONLY === undefined ? Array.from({length: SEQUENCES}, (_, i) => i + 1) : [ONLY]
     for (const seed of seeds) {
       const random = randomGenerator(seed)
-      const dir = join(root, `seq-${seed}`)
+      const top = join(root, `seq-${seed}`)
       const inGit = seed % 3 === 0
-      if (inGit) fs.cpSync(template, dir, {recursive: true})
+      // Every other sequence in git has the project in a subfolder of the repository.
+      const dir = inGit && seed % 2 === 1 ? join(top, SUBFOLDER) : top
+      if (inGit) fs.cpSync(dir === top ? template : templateAbove, top, {recursive: true})
       else {
         fs.mkdirSync(dir)
         writeProject(dir, `seq-${seed}`)
       }
-      const sequence = new Sequence(dir, inGit, random)
+      const sequence = new Sequence(dir, top, inGit, random)
       try {
         await keysOf(dir)
         for (let step = 1; step <= STEPS; step++) {
@@ -531,12 +557,12 @@ describe('keys computed with every derived record', () => {
           const actual = await keysOf(dir).catch((error: Error) => [{job: `error: ${error.message}`}])
           if (JSON.stringify(actual) !== JSON.stringify(expected)) {
             const replay = `ORCA_PROPERTY_SEED=${seed} npx vitest run test/engine/cache/cached-equals-cold.test.ts`
-            expect(actual, `seed ${seed} (${inGit ? 'git' : 'no git'}), step ${step} [${sequence.lastEdit}]; replay: ${replay}\n${sequence.log.join('\n')}`).toEqual(expected)
+            expect(actual, `seed ${seed} (${!inGit ? 'no git' : dir === top ? 'git' : 'git, project in a subfolder'}), step ${step} [${sequence.lastEdit}]; replay: ${replay}\n${sequence.log.join('\n')}`).toEqual(expected)
           }
         }
       } finally {
         clock.now = 0
-        fs.rmSync(dir, {recursive: true, force: true})
+        fs.rmSync(top, {recursive: true, force: true})
         fs.rmSync(globalExcludes(), {force: true})
       }
     }
