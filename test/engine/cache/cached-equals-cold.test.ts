@@ -109,6 +109,8 @@ function makeRepository(top: string, sub: string): string {
   if (sub !== '') fs.writeFileSync(join(top, '.gitignore'), '*.tmp\n')
   git(top, 'init', '-q')
   git(top, 'add', '-A')
+  // Untracked from the start: excludes and ignore files above the project have files to hide.
+  git(project, 'rm', '-q', '--cached', 'notes.txt', 'src/b/d.txt')
   // Tracked though ignored (git lists it all the same): only the index says so, which `git rm --cached` changes.
   git(project, 'add', '-f', 'build/out.txt')
   git(top, 'commit', '-qm', 'one')
@@ -213,9 +215,9 @@ class Sequence {
     clock.now = EPOCH
     clock.times.clear()
     this.settle()
-    // The project was made a while before the first run (a checkout is seldom seconds old): that run
-    // records everything, so the first edit already meets every derived record, not a racy one.
-    clock.now = EPOCH + 10 * TICK
+    // Half the projects were made a while before the first run, which records everything, so the
+    // first edit already meets every derived record; the others are run on at once (racy).
+    if (random.chance(0.5)) clock.now = EPOCH + 10 * TICK
     this.latest = clock.now
   }
 
@@ -495,7 +497,7 @@ const GIT_EDITS: Edit[] = [
   ['git stash', (s) => void tryGit(s, 'stash', '-q', '--include-untracked')],
   ['git stash pop', (s) => void tryGit(s, 'stash', 'pop', '-q')],
   ['info/exclude edited', (s) => {
-    const line = s.random.pick(['', 'docs/\n', '*.txt\n', 'new/\n'])
+    const line = s.random.pick(['', 'docs/\n', '*.txt\n', 'new/\n', 'notes.txt\n', 'b/\n'])
     fs.writeFileSync(join(s.top, '.git/info/exclude'), line)
     return line.trim()
   }],
