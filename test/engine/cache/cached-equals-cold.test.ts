@@ -224,7 +224,9 @@ class Sequence {
   /** One random edit, at a random time; returns what it did. */
   step(): void {
     this.moveClock()
-    const edits = !this.inGit ? FILE_EDITS : this.top === this.dir ? [...FILE_EDITS, ...GIT_EDITS] : [...FILE_EDITS, ...GIT_EDITS, ...ABOVE_EDITS]
+    // In git, half the edits are git's: each of its rules needs a kept record and then its one edit.
+    const gitEdits = this.top === this.dir ? GIT_EDITS : [...GIT_EDITS, ...ABOVE_EDITS]
+    const edits = this.inGit && this.random.chance(0.5) ? gitEdits : FILE_EDITS
     const [name, edit] = this.random.pick(edits)
     const what = edit(this)
     this.lastEdit = name
@@ -504,6 +506,8 @@ const GIT_EDITS: Edit[] = [
   // The repository's configuration (a file git reads) names a global excludes file, whose rules then apply.
   ['core.excludesFile set or unset', (s) => {
     const set = s.random.chance(0.5)
+    // The file it names holds rules already: only the configuration changed tells them to apply.
+    if (set) fs.writeFileSync(join(s.top, '.git', EXCLUDES_FILE), s.random.pick(['*.txt\n', 'notes.txt\n', 'src/b/\n']))
     if (set) tryGit(s, 'config', 'core.excludesFile', join(s.top, '.git', EXCLUDES_FILE))
     else tryGit(s, 'config', '--unset', 'core.excludesFile')
     return set ? 'set' : 'unset'
