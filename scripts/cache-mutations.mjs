@@ -52,10 +52,12 @@ for (const [name, file, rule, disabled] of RULES) {
     writeFileSync(path.join(copy, file), source.replace(rule, disabled))
     const run = spawnSync('npx', ['vitest', 'run', 'test/engine/cache/cached-equals-cold.test.ts'], {cwd: copy, encoding: 'utf8', env: {...process.env, CI: '1'}})
     const output = `${run.stdout}\n${run.stderr}`
-    const caught = run.status !== 0
-    // The test names the first failing sequence, its step and the kind of edit made in it.
+    // The test names the first failing sequence, its step and the kind of edit made in it; any other
+    // failure (a timeout, a crash) says nothing about the rule and is reported as such.
     const seed = /seed (\d+) \(([^)]+)\), step (\d+) \[([^\]]+)\]/.exec(output)
-    const where = seed ? `${seed[4]} (seed ${seed[1]}, ${seed[2]}, step ${seed[3]})` : caught ? `failed: ${output.trim().split('\n').slice(-15).join('\n')}` : ''
+    const caught = run.status !== 0 && seed !== null
+    if (run.status !== 0 && !seed) throw new Error(`${name}: the property test failed without naming a step:\n${output.trim().split('\n').slice(-15).join('\n')}`)
+    const where = seed ? `${seed[4]} (seed ${seed[1]}, ${seed[2]}, step ${seed[3]})` : ''
     results.push({name, caught, where})
     console.log(`${caught ? 'caught  ' : 'SURVIVED'} ${name}${where ? ` by ${where}` : ''}`)
   } finally {
