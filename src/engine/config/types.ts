@@ -1,3 +1,4 @@
+import type {SigningConfig} from '../cache/signing.js'
 import type {CleanupPolicy, Resources} from '../pipeline/types.js'
 
 /** orca's configuration after merging flags > ORCA_* env > config file > defaults. */
@@ -21,10 +22,13 @@ export interface ResolvedConfig {
   }
   cache: {
     maxSizeBytes?: number
+    /** Where the key that signs and checks entries comes from (see signerOf). */
+    signing?: SigningConfig
   }
   retention: {
     maxRuns?: number
     maxAgeMs?: number
+    maxBytes?: number
   }
   serve: {
     host: string

@@ -1,4 +1,7 @@
+import type {BlobStore} from '../artifacts/blobs.js'
+import type {ArtifactEntry} from '../artifacts/manifest.js'
 import type {CleanupPolicy, Job} from '../pipeline/types.js'
+import type {JobWarning} from '../run/events.js'
 
 export type StepStatus = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'skipped'
 /** Final states a job can reach by running (`skipped` and `cached` are decided by the scheduler). */
@@ -15,13 +18,6 @@ export interface StepResult {
   allowFailure: boolean
 }
 
-export interface ArtifactRecord {
-  /** Path as under the job's workdir, `/`-separated. */
-  path: string
-  size: number
-  sha256: string
-}
-
 /** What an executor reports while it runs a job; the scheduler turns these into run events. */
 export type ExecutorEvent =
   | {type: 'image.pull'; image: string; status: string; current?: number; total?: number}
@@ -29,7 +25,7 @@ export type ExecutorEvent =
   | {type: 'step.started'; step: number; name: string}
   | {type: 'step.output'; step: number; stream: 'stdout' | 'stderr'; chunk: Buffer}
   | {type: 'step.finished'; result: StepResult}
-  | {type: 'job.artifact'; artifact: ArtifactRecord}
+  | {type: 'job.warning'; warning: JobWarning}
 
 /** Everything an executor needs to run one job. */
 export interface JobContext {
@@ -38,10 +34,14 @@ export interface JobContext {
   projectDir: string
   /** Relative `/`-separated paths of the project files the job sees, copied into workdir. */
   inputFiles: string[]
-  /** Host directories whose contents are placed into workdir before the first step (needs' artifacts). */
-  artifactDirs: string[]
-  /** Host directory that receives the job's artifacts (paths as under workdir). */
+  /** The artifacts of the job's needs, placed into workdir before the first step (a later need wins a clash). */
+  needArtifacts: ReadonlyArray<readonly ArtifactEntry[]>
+  /** Where artifact content is read from and collected into, by digest. */
+  blobs: BlobStore
+  /** Host directory that receives the job's artifacts (paths as under workdir); it appears whole or not at all. */
   artifactsDir: string
+  /** How an artifact's path is recorded and stored: with the job's secrets masked. */
+  maskPath?(path: string): string
   /** Environment of the job: pipeline + job env, `-e` overrides and secret values. Step env comes on top. */
   env: Record<string, string>
   cleanup: CleanupPolicy
@@ -55,7 +55,8 @@ export interface JobContext {
 export interface JobOutcome {
   status: RunOutcomeStatus
   steps: StepResult[]
-  artifacts: ArtifactRecord[]
+  /** What was collected into `artifactsDir`, sorted by path. */
+  artifacts: ArtifactEntry[]
   containerId?: string
   imageId?: string
   cleanup: CleanupAction

@@ -1,4 +1,4 @@
-import type {ArtifactRecord, CleanupAction, StepResult} from '../executor/types.js'
+import type {CleanupAction, StepResult} from '../executor/types.js'
 
 /** Every state a job can be in (SPEC §3). */
 export type JobStatus =
@@ -16,6 +16,34 @@ export type CacheUse = 'hit' | 'miss' | 'disabled'
 
 /** `abandoned`: the orca process that ran it died without recording an end (see docs/history.md). */
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'abandoned'
+
+/** Something about a job that did not stop it but that a user should see (every view shows it). */
+export interface JobWarning {
+  /**
+   * `cache-untrusted`: signing is on and the entry's signature is missing or wrong (ignored, the job ran);
+   * `cache-damaged`: the entry did not match its manifest (removed, the job ran);
+   * `artifact-link-outside`: an artifact link pointing outside the artifacts, stored as nothing;
+   * `artifact-name-clash`: two artifacts whose names became equal once secrets were masked (the first is kept).
+   */
+  kind: 'cache-untrusted' | 'cache-damaged' | 'artifact-link-outside' | 'artifact-name-clash'
+  message: string
+  /** The artifact concerned (secrets masked). */
+  path?: string
+  /** The link's target, for `artifact-link-outside`. */
+  target?: string
+}
+
+/** A job's artifacts as events and run.json describe them: the files themselves are listed by the manifest. */
+export interface ArtifactsSummary {
+  /** Files and links. */
+  count: number
+  /** Bytes of the files. */
+  bytes: number
+  /** The manifest file listing each artifact (path, type, mode, size, sha256), relative to the run directory. */
+  manifest: string
+  /** SHA-256 of the manifest file: readers check it before trusting what it lists. */
+  sha256: string
+}
 
 /** The payloads of the engine's events; `seq`, `time` and `runId` are added when emitted. */
 export type EventBody =
@@ -58,7 +86,7 @@ export type EventBody =
       replayed?: true
     }
   | ({type: 'step.finished'; job: string} & StepResult)
-  | ({type: 'job.artifact'; job: string} & ArtifactRecord)
+  | ({type: 'job.artifacts'; job: string} & ArtifactsSummary)
   | {
       type: 'job.finished'
       job: string
@@ -71,6 +99,7 @@ export type EventBody =
       /** The job printed more than its output cap: the rest was not recorded (the job ran on). */
       logTruncated?: true
     }
+  | ({type: 'job.warning'; job: string} & JobWarning)
   | {type: 'job.skipped'; job: string; reason: string}
   | {type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: {kind: string; message: string}}
 

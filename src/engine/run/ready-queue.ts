@@ -60,6 +60,11 @@ export class ReadyQueue {
     this.states.set(name, status)
   }
 
+  /** Puts settled or running jobs back to pending (a need whose stored artifacts were damaged runs again, then its dependent). */
+  requeue(names: readonly string[]): void {
+    for (const name of names) this.states.set(name, 'pending')
+  }
+
   /** True while a job is still running. */
   get busy(): boolean {
     return this.#running.size > 0

@@ -1,5 +1,6 @@
 import {hostname} from 'node:os'
 
+import type {BlobStore} from '../artifacts/blobs.js'
 import type {ImageIdResolver} from '../cache/image-id.js'
 import type {RunCache} from '../cache/run-cache.js'
 import type {OrcaError} from '../errors.js'
@@ -8,6 +9,7 @@ import {nameTable} from '../name-table.js'
 import type {Plan} from '../plan/plan.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
+import {RunArtifacts, type ManifestLocation} from './artifacts.js'
 import {RunEmitter} from './emitter.js'
 import type {EventBody, EventSink, JobStatus, RunStatus} from './events.js'
 import {ExecutorSession} from './executor-session.js'
@@ -33,6 +35,10 @@ export interface RunOptions {
   secrets: Record<string, string>
   /** Where each job's artifacts go (the run store decides). */
   artifactsDir: (job: string) => string
+  /** Where each job's artifact manifest goes. */
+  artifactManifest: (job: string) => ManifestLocation
+  /** Where artifact content is collected and read, by digest (the cache's blobs). */
+  blobs: BlobStore
   sinks: EventSink[]
   /** First Ctrl-C: cancel gracefully. */
   cancel: AbortSignal
@@ -95,11 +101,13 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     emitter,
     executor,
     stop,
+    artifacts: new RunArtifacts(options.blobs, options.artifactManifest),
     infraError: (error) => (infraError ??= error),
     settle: (name, status) => {
       queue.settle(name, status)
       stop.jobSettled(status)
     },
+    requeue: (names) => queue.requeue(names),
   }
 
   // Start every ready job up to the limit, wait for one to settle, repeat.

@@ -152,7 +152,7 @@ export function registerRoutes(app: FastifyInstance, runs: RunService, stop: Abo
         },
       },
     },
-    async (request) => ({artifacts: listArtifacts(await runs.get(request.params.id))}),
+    async (request) => ({artifacts: await listArtifacts(runs.runsDir, await runs.get(request.params.id))}),
   )
 
   app.get<{Params: {id: string; job: string; '*': string}}>(
@@ -168,13 +168,16 @@ export function registerRoutes(app: FastifyInstance, runs: RunService, stop: Abo
           required: ['id', 'job', '*'],
           properties: {id: {type: 'string'}, job: {type: 'string'}, '*': {type: 'string', description: 'The artifact path as listed.'}},
         },
-        response: {200: {description: 'The file.', content: {'application/octet-stream': {schema: {type: 'string', format: 'binary'}}}}, ...COMMON_ERRORS},
+        response: {
+          200: {description: 'The file, checked against its digest before it is sent.', content: {'application/octet-stream': {schema: {type: 'string', format: 'binary'}}}},
+          ...COMMON_ERRORS,
+          410: errorResponse('The artifact is no longer stored as recorded (pruned from the cache, or changed after it was stored).'),
+        },
       },
     },
     async (request, reply) => {
       const record = await runs.get(request.params.id)
-      const dir = runDir(runs.runsDir, record.id)
-      const artifact = await openArtifact(dir, record, request.params.job, request.params['*'])
+      const artifact = await openArtifact(runs.runsDir, runs.cacheDir, record, request.params.job, request.params['*'])
       reply
         .type(contentTypeFor(artifact.name))
         .header('content-length', artifact.size)

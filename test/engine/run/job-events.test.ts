@@ -7,7 +7,7 @@ import {OutputBudget} from '../../../src/engine/run/output.js'
 
 function relay(recordOutput: boolean, secrets: string[] = []) {
   const events: OrcaEvent[] = []
-  const record: JobRecording = {output: []}
+  const record: JobRecording = {output: [], warnings: []}
   const emit = relayJobEvents('build', new RunEmitter('r', [{handle: (e) => events.push(e)}], secrets), new OutputBudget(), record, recordOutput)
   return {events, record, emit}
 }
@@ -29,6 +29,6 @@ describe('relayJobEvents', () => {
     emit({type: 'job.container', containerId: 'c1', imageId: 'sha256:abc'})
     emit({type: 'step.output', step: 0, stream: 'stdout', chunk: Buffer.from('x\n')})
     emit({type: 'step.finished', result: {index: 0, name: 's', status: 'succeeded', exitCode: 0, durationMs: 1, allowFailure: false}})
-    expect(record).toEqual({output: [], imageId: 'sha256:abc'})
+    expect(record).toEqual({output: [], warnings: [], imageId: 'sha256:abc'})
   })
 })

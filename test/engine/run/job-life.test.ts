@@ -1,9 +1,11 @@
 import {describe, expect, it} from 'vitest'
 
+import {BlobStore} from '../../../src/engine/artifacts/blobs.js'
 import type {OrcaError} from '../../../src/engine/errors.js'
 import type {Executor, JobOutcome} from '../../../src/engine/executor/types.js'
 import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
+import {RunArtifacts} from '../../../src/engine/run/artifacts.js'
 import {RunEmitter} from '../../../src/engine/run/emitter.js'
 import type {JobStatus, OrcaEvent} from '../../../src/engine/run/events.js'
 import {ExecutorSession} from '../../../src/engine/run/executor-session.js'
@@ -17,12 +19,17 @@ function jobRun(jobs: Job[], runJob: Executor['runJob']) {
   const infra: OrcaError[] = []
   const emitter = new RunEmitter('r', [{handle: (e) => events.push(e)}], [])
   const stop = new RunStop(new AbortController().signal, undefined, false)
+  const blobs = new BlobStore('/nonexistent/blobs', '/nonexistent/tmp')
   const executor: Executor = {prepare: async () => new Map(), runJob, cleanup: async () => {}, findLeaks: async () => []}
   const run: JobRun = {
     runId: 'r',
     projectDir: '/project',
     projectFiles: {files: ['a.txt'], orcaFiles: [], source: 'walk', untracked: []},
     artifactsDir: (name) => `/runs/r/artifacts/${name}`,
+    artifactManifest: (name) => ({path: `/runs/r/artifacts/${name}.json`, name: `artifacts/${name}.json`}),
+    // Never read: these jobs have no artifacts and no needs.
+    blobs,
+    artifacts: new RunArtifacts(blobs, (name) => ({path: `/runs/r/artifacts/${name}.json`, name: `artifacts/${name}.json`})),
     envOverrides: {},
     secrets: {},
     force: new AbortController().signal,
@@ -31,6 +38,9 @@ function jobRun(jobs: Job[], runJob: Executor['runJob']) {
     stop,
     infraError: (e) => void infra.push(e),
     settle: (name, status) => void settled.push([name, status]),
+    requeue: () => {
+      throw new Error('not reached')
+    },
   }
   return {run, events, settled, infra, stop}
 }
