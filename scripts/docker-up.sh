@@ -12,6 +12,8 @@ log() { printf '[docker-up] %s\n' "$*" >&2; }
 missing_packages() {
   command -v dockerd >/dev/null 2>&1 || echo docker.io iptables
   dpkg -s busybox-static >/dev/null 2>&1 || echo busybox-static
+  # xmllint checks the JUnit files of the reports tests against the schema in test/fixtures/junit.
+  command -v xmllint >/dev/null 2>&1 || echo libxml2-utils
 }
 
 missing=$(missing_packages | xargs)

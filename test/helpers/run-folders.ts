@@ -13,6 +13,7 @@ export interface RunFolders {
   blobs: BlobStore
   artifactsDir(job: string): string
   artifactManifest(job: string): ManifestLocation
+  reports(job: string): {dir: string; name: string}
 }
 
 /** Throwaway run folders for the tests of one file, removed after each test. */
@@ -29,6 +30,7 @@ export function runFoldersPerTest(): () => RunFolders {
       blobs: new BlobStore(join(dir, 'cache/blobs'), join(dir, 'cache/tmp')),
       artifactsDir: (job) => join(dir, 'artifacts', job),
       artifactManifest: (job) => ({path: join(dir, 'artifacts', `${job}.json`), name: `artifacts/${job}.json`}),
+      reports: (job) => ({dir: join(dir, 'reports', job), name: `reports/${job}`}),
     }
   }
 }

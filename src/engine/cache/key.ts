@@ -30,6 +30,11 @@ export interface KeyManifest {
   network: string
   volumes: Record<string, string>
   artifacts: string[]
+  /** The keys below appear only when set, so keys of jobs without them did not change when they came. */
+  artifactsWhen?: string
+  reports?: {junit: string[]}
+  outputs?: string[]
+  needArtifacts?: Record<string, false | string[]>
   /** Sorted by path. */
   inputs: ManifestInput[]
   /** Key of every needed job, by name. */
@@ -62,6 +67,10 @@ export function keyManifest(parts: KeyParts): KeyManifest {
     network: job.network,
     volumes: job.volumes,
     artifacts: job.artifacts,
+    ...(job.artifactsWhen ? {artifactsWhen: job.artifactsWhen} : {}),
+    ...(job.reports ? {reports: job.reports} : {}),
+    ...(job.outputs ? {outputs: job.outputs} : {}),
+    ...(job.needArtifacts ? {needArtifacts: job.needArtifacts} : {}),
     inputs: group ? [] : parts.inputs,
     needs: parts.needs,
   }

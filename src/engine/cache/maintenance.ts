@@ -3,7 +3,7 @@ import * as path from 'node:path'
 
 import {parseArtifactManifest} from '../artifacts/manifest.js'
 import {isExecutable} from '../artifacts/materialise.js'
-import {parseEntry, type CacheStore, type EntryMeta} from './store.js'
+import {parseEntry, type CacheStore, type EntryMeta, type StoredReports} from './store.js'
 
 /** One entry as `orca cache ls` shows it. */
 export interface EntrySummary {
@@ -72,7 +72,15 @@ export function collectGarbage(store: CacheStore): number {
   const keep = (sha256: string, executable = false): void => void live.add(executable ? `${sha256}-x` : sha256)
   for (const {meta} of entriesOf(store)) {
     if (meta === undefined) continue
-    for (const ref of [meta.artifacts.manifest, meta.output, meta.keyManifest]) keep(ref.sha256)
+    for (const ref of [meta.artifacts.manifest, meta.output, meta.keyManifest, ...(meta.reports ? [meta.reports] : [])]) keep(ref.sha256)
+    try {
+      // A report's files are blobs too: kept while an entry's reports name them.
+      if (meta.reports) for (const file of (JSON.parse(store.blobs.readVerified(meta.reports).toString('utf8')) as StoredReports).files) {
+        if (file.type === 'file') keep(file.sha256, isExecutable(file.mode))
+      }
+    } catch {
+      // As below: a damaged entry's blobs are not kept for it.
+    }
     try {
       for (const file of parseArtifactManifest(store.blobs.readVerified(meta.artifacts.manifest).toString('utf8'))) {
         if (file.type === 'file') keep(file.sha256, isExecutable(file.mode))

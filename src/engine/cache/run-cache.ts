@@ -5,14 +5,14 @@ import {nameTable} from '../name-table.js'
 import {selectInputs} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import type {Job} from '../pipeline/types.js'
-import type {CacheUse, JobWarning} from '../run/events.js'
+import type {CacheUse, JobWarning, JunitReports} from '../run/events.js'
 import {canonicalJson, sha256, shortKey} from './format.js'
 import {InputHasher, type HashedInput} from './hash-inputs.js'
 import {keyManifest, keyOf, type KeyManifest} from './key.js'
 import {removeLegacyIndexes} from './index-files.js'
 import {statIndexFile, writeLast} from './last.js'
 import {pruneCache} from './maintenance.js'
-import {CorruptEntryError, type CacheStore, type EntryMeta, type OutputChunk} from './store.js'
+import {CorruptEntryError, type CacheStore, type EntryMeta, type OutputChunk, type StoredReports} from './store.js'
 
 export interface RunCacheOptions {
   store: CacheStore
@@ -54,6 +54,10 @@ export interface Restored {
   output: OutputChunk[]
   /** What the job was warned about when it ran. */
   warnings: JobWarning[]
+  /** The job's outputs, when it declares any. */
+  outputs?: Record<string, string>
+  /** The job's JUnit reports (their files linked into the run directory), when it has reports. */
+  reports?: JunitReports
   /** The run that produced the entry. */
   runId: string
 }
@@ -64,6 +68,8 @@ export interface SaveInput {
   artifacts: readonly ArtifactEntry[]
   output: OutputChunk[]
   warnings?: JobWarning[]
+  outputs?: Record<string, string>
+  reports?: StoredReports
   /** The image ID the container was actually created from. */
   imageId?: string
 }
@@ -132,14 +138,17 @@ export class RunCache {
    * checked, only when a dependent runs or someone asks for them. A damaged entry is removed and the
    * job becomes a miss (undefined).
    */
-  restore(keyed: KeyedJob, manifestPath: string | undefined): Restored | undefined {
+  restore(keyed: KeyedJob, manifestPath: string | undefined, reportsDir?: string): Restored | undefined {
     const entry = keyed.entry
     if (!entry) return undefined
     try {
       const output = this.store.readOutput(entry)
       if (manifestPath !== undefined) this.store.linkArtifactManifest(entry, manifestPath)
+      const reports = reportsDir === undefined ? undefined : this.store.restoreReports(entry, reportsDir)
       this.store.touch(keyed.key)
       return {
+        ...(entry.outputs ? {outputs: entry.outputs} : {}),
+        ...(reports ? {reports} : {}),
         artifacts: {count: entry.artifacts.count, bytes: entry.artifacts.bytes, sha256: entry.artifacts.manifest.sha256},
         loadArtifacts: () => this.store.checkedArtifacts(entry),
         output,
@@ -162,10 +171,11 @@ export class RunCache {
   }
 
   /** What dependents of a job key on once it succeeded. */
-  completed(keyed: KeyedJob, artifacts: readonly ArtifactEntry[]): void {
+  completed(keyed: KeyedJob, artifacts: readonly ArtifactEntry[], outputs?: Record<string, string>): void {
     if (keyed.job.cache) return
     const produced = artifacts.map((a) => [a.path, a.type === 'file' ? a.sha256 : `symlink:${a.target}`]).sort()
-    this.keys.set(keyed.job.name, sha256(canonicalJson({ran: keyed.key, produced})))
+    // Outputs flow into dependents' env as artifacts flow into their workspace: both are in what they key on.
+    this.keys.set(keyed.job.name, sha256(canonicalJson({ran: keyed.key, produced, ...(outputs ? {outputs} : {})})))
   }
 
   /**
@@ -189,6 +199,8 @@ export class RunCache {
         artifacts: input.artifacts,
         output: capOutput(input.output),
         warnings: input.warnings,
+        ...(input.outputs ? {outputs: input.outputs} : {}),
+        ...(input.reports ? {reports: input.reports} : {}),
       })
       writeLast(this.store, this.options.projectDir, keyed.job.name, {
         key: keyed.key,

@@ -3,6 +3,7 @@ import * as path from 'node:path'
 
 import {BlobStore, DamagedBlobError, UnsafeStoreError, type BlobRef} from '../artifacts/blobs.js'
 import {
+  assertTree,
   InvalidManifestError,
   parseArtifactManifest,
   serialiseArtifactManifest,
@@ -10,9 +11,9 @@ import {
   type ArtifactEntry,
   type ArtifactSummary,
 } from '../artifacts/manifest.js'
-import {isExecutable} from '../artifacts/materialise.js'
+import {isExecutable, materialise} from '../artifacts/materialise.js'
 import {replaceFile} from '../atomic-file.js'
-import type {JobWarning} from '../run/events.js'
+import type {JobWarning, JunitReports} from '../run/events.js'
 import {CACHE_FORMAT, canonicalJson} from './format.js'
 import type {KeyManifest} from './key.js'
 import type {EntrySignature, EntrySigner} from './signing.js'
@@ -42,6 +43,10 @@ export interface EntryMeta {
   keyManifest: BlobRef
   /** What the job was warned about when it ran (replayed on hits). */
   warnings: JobWarning[]
+  /** The job's outputs (declared names; never a secret's value), for a job that declares outputs. */
+  outputs?: Record<string, string>
+  /** The job's JUnit reports (`StoredReports` as JSON), for a job that has reports. */
+  reports?: BlobRef
   /** Bytes the entry refers to (shared blobs count in every entry that uses them). */
   size: number
   /** Present when a signing key was configured when the entry was written. */
@@ -66,6 +71,14 @@ export interface PublishInput {
   artifacts: readonly ArtifactEntry[]
   output: OutputChunk[]
   warnings?: JobWarning[]
+  outputs?: Record<string, string>
+  reports?: StoredReports
+}
+
+/** A job's JUnit reports as an entry keeps them: what the event told, and the files (content by digest). */
+export interface StoredReports {
+  junit: JunitReports
+  files: ArtifactEntry[]
 }
 
 /** The entry is damaged: the caller treats it as a miss; the store has already removed it. */
@@ -154,6 +167,18 @@ export class CacheStore {
     return entries
   }
 
+  /** The entry's JUnit reports, their files linked into `dir` (each checked against its digest). */
+  restoreReports(meta: EntryMeta, dir: string): JunitReports | undefined {
+    const ref = meta.reports
+    if (ref === undefined) return undefined
+    return this.guard(meta.key, () => {
+      const stored = JSON.parse(this.blobs.readVerified(ref).toString('utf8')) as StoredReports
+      assertTree(stored.files)
+      if (stored.files.length > 0) materialise(stored.files, this.blobs, dir, {link: true})
+      return stored.junit
+    })
+  }
+
   /** Gives `target` the entry's artifact manifest: a hard link to its blob (a copy across filesystems), not read. */
   linkArtifactManifest(meta: EntryMeta, target: string): void {
     mkdirSync(path.dirname(target), {recursive: true})
@@ -220,6 +245,10 @@ export class CacheStore {
       keyManifest: this.blobs.putBytes(Buffer.from(keyManifest)),
     }
     const summary = summarise(artifacts)
+    for (const file of input.reports?.files ?? []) {
+      if (file.type === 'file' && !this.blobs.has(file, isExecutable(file.mode))) throw new Error(`the content of report ${file.path} is not in the cache`)
+    }
+    const reports = input.reports ? this.blobs.putBytes(Buffer.from(JSON.stringify(input.reports))) : undefined
     const meta: EntryMeta = {
       format: CACHE_FORMAT,
       key: input.key,
@@ -231,7 +260,9 @@ export class CacheStore {
       output: refs.output,
       keyManifest: refs.keyManifest,
       warnings: input.warnings ?? [],
-      size: summary.bytes + refs.list.size + refs.output.size + refs.keyManifest.size,
+      ...(input.outputs ? {outputs: input.outputs} : {}),
+      ...(reports ? {reports} : {}),
+      size: summary.bytes + refs.list.size + refs.output.size + refs.keyManifest.size + (reports?.size ?? 0),
     }
     if (this.signer) meta.signature = this.signer.sign(signedPayload(meta))
     this.writeEntry(input.key, JSON.stringify(meta))
@@ -318,6 +349,8 @@ export function parseEntry(text: string, key: string): EntryMeta | undefined {
     meta.format === CACHE_FORMAT && meta.key === key && typeof meta.job === 'string' && typeof meta.runId === 'string' &&
     typeof artifacts === 'object' && artifacts !== null && isBlobRef(artifacts.manifest) &&
     Number.isSafeInteger(artifacts.count) && Number.isSafeInteger(artifacts.bytes) &&
-    isBlobRef(meta.output) && isBlobRef(meta.keyManifest) && Array.isArray(meta.warnings)
+    isBlobRef(meta.output) && isBlobRef(meta.keyManifest) && Array.isArray(meta.warnings) &&
+    (meta.reports === undefined || isBlobRef(meta.reports)) &&
+    (meta.outputs === undefined || (typeof meta.outputs === 'object' && meta.outputs !== null && Object.values(meta.outputs).every((v) => typeof v === 'string')))
   return ok ? meta : undefined
 }

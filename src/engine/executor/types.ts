@@ -40,6 +40,10 @@ export interface JobContext {
   blobs: BlobStore
   /** Host directory that receives the job's artifacts (paths as under workdir); it appears whole or not at all. */
   artifactsDir: string
+  /** Host directory that receives the job's test reports (collected whatever the job's state, unless cancelled). */
+  reportsDir: string
+  /** Where in the container the job writes its outputs (`$ORCA_OUTPUT`): created empty before the first step, read after the last. */
+  outputFile?: string
   /** How an artifact's path is recorded and stored: with the job's secrets masked. */
   maskPath?(path: string): string
   /** Environment of the job: pipeline + job env, `-e` overrides and secret values. Step env comes on top. */
@@ -55,8 +59,12 @@ export interface JobContext {
 export interface JobOutcome {
   status: RunOutcomeStatus
   steps: StepResult[]
-  /** What was collected into `artifactsDir`, sorted by path. */
+  /** What was collected into `artifactsDir`, sorted by path (by the job's `artifacts.when`, also after a failure). */
   artifacts: ArtifactEntry[]
+  /** The report files collected into `reportsDir`, sorted by path. */
+  reports?: ArtifactEntry[]
+  /** What the steps wrote to the outputs file (undefined: the job declares no outputs or it could not be read). */
+  outputText?: string
   containerId?: string
   imageId?: string
   cleanup: CleanupAction

@@ -3,17 +3,26 @@ import * as path from 'node:path'
 import type {Diagnostic} from '../errors.js'
 import {costlyGlob} from './glob-bounds.js'
 import {closest} from './schema-diagnostics.js'
+import {artifactGlobsPath, needName} from './raw.js'
 import {showValue} from './show-value.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
 import {formatPath, locate} from './yaml-source.js'
 
 /** The parts of a job the semantic checks read, kept only where their shape is right. */
 interface JobShape {
-  needs: string[]
+  /** Index for index with `needs` as written; undefined where an entry's shape is wrong. */
+  needs: Array<string | undefined>
+  needObjects: Set<number>
   hasSteps: boolean
   hasImage: boolean
   inputs: Array<[number, string]>
+  /** Where the artifact globs are below the job (`artifacts`, or `artifacts.paths`). */
+  artifactsAt: Array<string | number>
   artifacts: Array<[number, string]>
+  /** Globs of `reports.junit`. */
+  reports: Array<[number, string]>
+  /** Artifact globs of needs written as objects, by the need's index. */
+  needGlobs: Array<[number, number, string]>
   volumes: Array<[string, string]>
 }
 
@@ -32,9 +41,10 @@ export function semanticDiagnostics(data: unknown, source: YamlSource, defaultIm
   const pipelineImage = typeof root.image === 'string'
   for (const [name, job] of jobs) {
     job.needs.forEach((need, index) => {
-      if (jobs.has(need)) return
+      if (need === undefined || jobs.has(need)) return
       const suggestion = closest(need, names)
-      report(['jobs', name, 'needs', index], `unknown job ${showValue(need)}${suggestion ? `; did you mean "${suggestion}"?` : ''}`)
+      const at = job.needObjects.has(index) ? ['jobs', name, 'needs', index, 'job'] : ['jobs', name, 'needs', index]
+      report(at, `unknown job ${showValue(need)}${suggestion ? `; did you mean "${suggestion}"?` : ''}`)
     })
     if (job.hasSteps && !job.hasImage && !pipelineImage && !defaultImage) {
       report(['jobs', name], 'no image: set "image" on the job, a top-level "image", or defaults.image in the configuration', 'key')
@@ -45,7 +55,15 @@ export function semanticDiagnostics(data: unknown, source: YamlSource, defaultIm
     }
     for (const [index, glob] of job.artifacts) {
       const problem = unstorableGlob(glob, 'the workdir') ?? costlyGlob(glob)
-      if (problem) report(['jobs', name, 'artifacts', index], `artifact ${problem}`)
+      if (problem) report(['jobs', name, ...job.artifactsAt, index], `artifact ${problem}`)
+    }
+    for (const [index, glob] of job.reports) {
+      const problem = unstorableGlob(glob, 'the workdir') ?? costlyGlob(glob)
+      if (problem) report(['jobs', name, 'reports', 'junit', index], `report ${problem}`)
+    }
+    for (const [need, index, glob] of job.needGlobs) {
+      const problem = unstorableGlob(glob, "the needed job's workdir") ?? costlyGlob(glob)
+      if (problem) report(['jobs', name, 'needs', need, 'artifacts', index], `artifact ${problem}`)
     }
     const mounted = new Map<string, string>()
     for (const [volume, target] of job.volumes) {
@@ -56,7 +74,7 @@ export function semanticDiagnostics(data: unknown, source: YamlSource, defaultIm
       else mounted.set(at, volume)
     }
   }
-  for (const cycle of findCycles(new Map([...jobs].map(([name, job]) => [name, job.needs])))) {
+  for (const cycle of findCycles(new Map([...jobs].map(([name, job]) => [name, job.needs.filter((n): n is string => n !== undefined)])))) {
     report(['jobs', cycle[0] as string, 'needs'], `dependency cycle: ${cycle.join(' -> ')}`, 'key')
   }
   return diagnostics
@@ -68,11 +86,18 @@ function shapeJobs(jobs: unknown): Map<string, JobShape> {
   for (const [name, job] of Object.entries(jobs)) {
     if (!isRecord(job)) continue
     shaped.set(name, {
-      needs: Array.isArray(job.needs) ? job.needs.filter((need): need is string => typeof need === 'string') : [],
+      // Index for index with what was written, so a message points at the right entry.
+      needs: Array.isArray(job.needs) ? job.needs.map(needName) : [],
+      needObjects: new Set(Array.isArray(job.needs) ? job.needs.flatMap((need, index) => (isRecord(need) ? [index] : [])) : []),
       hasSteps: Array.isArray(job.steps) && job.steps.length > 0,
       hasImage: typeof job.image === 'string',
       inputs: stringItems(job.inputs),
-      artifacts: stringItems(job.artifacts),
+      artifactsAt: artifactGlobsPath(job.artifacts),
+      artifacts: stringItems(isRecord(job.artifacts) ? job.artifacts.paths : job.artifacts),
+      reports: stringItems(isRecord(job.reports) ? job.reports.junit : undefined),
+      needGlobs: Array.isArray(job.needs)
+        ? job.needs.flatMap((need, index) => (isRecord(need) ? stringItems(need.artifacts).map(([i, glob]): [number, number, string] => [index, i, glob]) : []))
+        : [],
       volumes: isRecord(job.volumes) ? Object.entries(job.volumes).filter((entry): entry is [string, string] => typeof entry[1] === 'string') : [],
     })
   }

@@ -1,9 +1,10 @@
 import type {Diagnostic} from '../errors.js'
 import {nameTable} from '../name-table.js'
 import {costlyGlob} from './glob-bounds.js'
-import {checkExpression, ExpressionError, parseExpression, unwrapExpression, decidesOnNeeds, type Expression} from './expression.js'
+import {checkExpression, ExpressionError, outputProblem, parseExpression, unwrapExpression, decidesOnNeeds, type Expression} from './expression.js'
 import {expandMatrixJob, interpolateMatrix, MATRIX_REFERENCE, type Expansion, type MatrixDefinition, type MatrixScalar} from './matrix.js'
-import type {RawJob} from './raw.js'
+import {isOutputReference, outputReferences} from './output-references.js'
+import {artifactGlobsPath, needNames, type RawJob} from './raw.js'
 import {unstorableGlob} from './checks.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
 import {formatPath, locate, locateInString} from './yaml-source.js'
@@ -55,9 +56,11 @@ export function expandJobs(data: unknown, source: YamlSource): ExpandedJobs {
   const interpolated: ExpandedJobs['interpolated'] = []
   const owner = new Map<string, string>(Object.keys(rawJobs).map((name) => [name, name]))
 
+  const outputs = declaredOutputs(rawJobs)
   for (const [name, job] of Object.entries(rawJobs)) {
     if (!isRecord(job)) continue
-    const condition = readCondition(name, job, reportAt, report)
+    const condition = readCondition(name, job, outputs, reportAt, report)
+    checkOutputReferences(name, job, outputs, reportAt)
     const matrix = isRecord(job.matrix) ? readMatrix(job.matrix) : undefined
     if (matrix === undefined) {
       if (job.matrix === undefined) {
@@ -96,13 +99,18 @@ export function expandJobs(data: unknown, source: YamlSource): ExpandedJobs {
       }
       owner.set(expansion.id, name)
       const copy = interpolateJob(job, expansion.values, variables, reportOnce)
-      for (const key of ['inputs', 'artifacts'] as const) {
-        const base = key === 'inputs' ? 'the project directory' : 'the workdir'
-        stringItems(copy[key]).forEach(([index, glob]) => {
-          const written = (job[key] as unknown[])[index]
-          if (typeof written !== 'string' || !written.includes('${{')) return
+      const globLists: Array<[Array<string | number>, string, string]> = [
+        [['inputs'], 'the project directory', 'input'],
+        [artifactGlobsPath(job.artifacts), 'the workdir', 'artifact'],
+        [['reports', 'junit'], 'the workdir', 'report'],
+      ]
+      for (const [at, base, what] of globLists) {
+        const written = valueAt(job, at)
+        stringItems(valueAt(copy, at)).forEach(([index, glob]) => {
+          const template = Array.isArray(written) ? written[index] : undefined
+          if (typeof template !== 'string' || !template.includes('${{')) return
           const problem = unstorableGlob(glob, base) ?? costlyGlob(glob)
-          if (problem) report(['jobs', name, key, index], `${key === 'inputs' ? 'input' : 'artifact'} ${problem} (in ${expansion.id})`)
+          if (problem) report(['jobs', name, ...at, index], `${what} ${problem} (in ${expansion.id})`)
         })
       }
       interpolated.push({id: expansion.id, origin: name, job: copy})
@@ -137,10 +145,11 @@ function readMatrix(matrix: Record<string, unknown>): MatrixDefinition | undefin
 function readCondition(
   name: string,
   job: Record<string, unknown>,
+  outputs: ReadonlyMap<string, ReadonlySet<string> | 'matrix'>,
   reportAt: (at: NodePath, offset: number, message: string) => void,
   report: (at: NodePath, message: string, on?: 'value' | 'key') => void,
 ): ExpandedJob['condition'] {
-  const needs = new Set(Array.isArray(job.needs) ? job.needs.filter((n): n is string => typeof n === 'string') : [])
+  const needs = new Set(needNames(job.needs))
   if (job.when === 'on_failure' && needs.size === 0) {
     report(['jobs', name, 'when'], 'when: on_failure runs a job after a job it needs failed; this job needs none')
   }
@@ -157,7 +166,7 @@ function readCondition(
     return undefined
   }
   const matrix = isRecord(job.matrix) ? matrixVariables(job.matrix) : undefined
-  const problems = checkExpression(expression, {matrix, needs})
+  const problems = checkExpression(expression, {matrix, needs, outputs})
   for (const problem of problems) reportAt(['jobs', name, 'if'], offset + problem.offset, problem.message)
   if (problems.length > 0) return undefined
   if (job.when !== undefined && decidesOnNeeds(expression)) {
@@ -165,6 +174,55 @@ function readCondition(
   }
   // Evaluated when the job (each expansion, with its own values) becomes ready.
   return {source: text, expression}
+}
+
+/** The outputs each job declares; a matrix job's are its expansions' own, not one set. */
+function declaredOutputs(rawJobs: Record<string, unknown>): Map<string, ReadonlySet<string> | 'matrix'> {
+  const outputs = new Map<string, ReadonlySet<string> | 'matrix'>()
+  for (const [name, job] of Object.entries(rawJobs)) {
+    if (!isRecord(job)) continue
+    if (job.matrix !== undefined) outputs.set(name, 'matrix')
+    else outputs.set(name, new Set(Array.isArray(job.outputs) ? job.outputs.filter((o): o is string => typeof o === 'string') : []))
+  }
+  return outputs
+}
+
+/**
+ * `${{ needs.JOB.outputs.NAME }}` is read in env values only (the job's and its steps'), where a value
+ * reaches a command as a variable and never as shell text; the need must be the job's and declare the output.
+ */
+function checkOutputReferences(
+  name: string,
+  job: Record<string, unknown>,
+  outputs: ReadonlyMap<string, ReadonlySet<string> | 'matrix'>,
+  reportAt: (at: NodePath, offset: number, message: string) => void,
+): void {
+  const needs = new Set(needNames(job.needs))
+  const stack: Array<{value: unknown; at: Array<string | number>}> = Object.entries(job)
+    .filter(([key]) => !NOT_INTERPOLATED.has(key))
+    .map(([key, value]) => ({value, at: [key]}))
+  while (stack.length > 0) {
+    const {value, at} = stack.pop()!
+    if (Array.isArray(value)) value.forEach((item, index) => stack.push({value: item, at: [...at, index]}))
+    else if (isRecord(value)) for (const [key, item] of Object.entries(value)) stack.push({value: item, at: [...at, key]})
+    if (typeof value !== 'string') continue
+    const inEnv = (at.length === 2 && at[0] === 'env') || (at.length === 4 && at[0] === 'steps' && at[2] === 'env')
+    for (const reference of outputReferences(value)) {
+      const shown = `needs.${reference.job}.outputs.${reference.output}`
+      const problem = !inEnv
+        ? `\${{ ${shown} }} can be used in env values only (the job's or a step's): pass it to commands as a variable, e.g. env: {VALUE: "\${{ ${shown} }}"} and "$VALUE"`
+        : !needs.has(reference.job)
+          ? `"${reference.job}" is not in the job's needs${needs.size > 0 ? ` (${[...needs].map((n) => `"${n}"`).join(', ')})` : ''}`
+          : outputProblem(reference.job, reference.output, outputs.get(reference.job))
+      if (problem) reportAt(['jobs', name, ...at], reference.offset, problem)
+    }
+  }
+}
+
+function valueAt(value: unknown, at: ReadonlyArray<string | number>): unknown {
+  let node = value
+  for (const part of at) node = isRecord(node) || Array.isArray(node) ? (node as Record<string | number, unknown>)[part] : undefined
+  return node
 }
 
 function matrixVariables(matrix: Record<string, unknown>): Set<string> {
@@ -185,7 +243,7 @@ function interpolateJob(
   const copy = (value: unknown, at: Array<string | number>): unknown => {
     if (typeof value === 'string') {
       if (!value.includes('${{')) return value
-      const result = interpolateMatrix(value, values, variables)
+      const result = interpolateMatrix(value, values, variables, undefined, isOutputReference)
       for (const p of result.problems) problem(at, p.offset, p.message)
       return result.text
     }

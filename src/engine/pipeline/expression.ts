@@ -8,7 +8,7 @@
  *   compare := primary (('==' | '!=') primary)?
  *   primary := '(' expr ')' | 'string' | number | true | false | null | name '(' ')' | name ('.' name)*
  *
- * Names are `env.NAME`, `matrix.NAME` and `needs.JOB.result`; functions `success()`, `failure()`,
+ * Names are `env.NAME`, `matrix.NAME`, `needs.JOB.result` and `needs.JOB.outputs.NAME`; functions `success()`, `failure()`,
  * `always()` and `cancelled()`. Offsets are 0-based positions in the text given to `parseExpression`.
  */
 
@@ -216,6 +216,8 @@ function describeToken(token: Token, text: string): string {
 export interface ExpressionScope {
   matrix?: ReadonlySet<string>
   needs: ReadonlySet<string>
+  /** The outputs each need declares (`matrix`: a matrix job, whose expansions each have their own). */
+  outputs?: ReadonlyMap<string, ReadonlySet<string> | 'matrix'>
 }
 
 /** Every name in the expression that the scope does not offer (unknown contexts, variables, needs, functions). */
@@ -246,15 +248,25 @@ function refProblem(path: string[], scope: ExpressionScope): string | undefined 
       if (scope.matrix === undefined) return `"${shown}": the job has no matrix`
       if (!scope.matrix.has(name)) return `unknown matrix variable "${name}"; the matrix has ${list([...scope.matrix])}`
       return undefined
-    case 'needs':
-      if (name === undefined || property !== 'result' || rest.length > 0) return `expected needs.JOB.result, got "${shown}"`
+    case 'needs': {
+      const output = property === 'outputs' && rest.length === 1
+      if (name === undefined || !(output || (property === 'result' && rest.length === 0))) return `expected needs.JOB.result or needs.JOB.outputs.NAME, got "${shown}"`
       if (!scope.needs.has(name)) {
         return scope.needs.size === 0 ? `"${shown}": the job needs no job` : `"${name}" is not in the job's needs (${list([...scope.needs])})`
       }
-      return undefined
+      return output ? outputProblem(name, rest[0]!, scope.outputs?.get(name)) : undefined
+    }
     default:
-      return `unknown name "${context}"; expected env.NAME, matrix.NAME, needs.JOB.result or a function such as failure()`
+      return `unknown name "${context}"; expected env.NAME, matrix.NAME, needs.JOB.result, needs.JOB.outputs.NAME or a function such as failure()`
   }
+}
+
+/** Why `needs.JOB.outputs.NAME` names nothing the need hands on, or undefined when it does. */
+export function outputProblem(job: string, output: string, declared: ReadonlySet<string> | 'matrix' | undefined): string | undefined {
+  if (declared === 'matrix') return `"${job}" is a matrix job: each of its expansions has its own outputs, so they cannot be read as one`
+  if (declared === undefined || declared.size === 0) return `"${job}" declares no outputs; list the names it writes under its "outputs"`
+  if (!declared.has(output)) return `"${job}" has no output "${output}"; it declares ${list([...declared])}`
+  return undefined
 }
 
 function list(names: string[]): string {
@@ -280,7 +292,8 @@ function visit(expression: Expression, fn: (node: Expression) => void): void {
 export function decidesOnNeeds(expression: Expression): boolean {
   let found = false
   visit(expression, (node) => {
-    if (node.kind === 'call' || (node.kind === 'ref' && node.path[0] === 'needs')) found = true
+    // needs.JOB.outputs.NAME reads a value, not a state: such a condition still waits for success.
+    if (node.kind === 'call' || (node.kind === 'ref' && node.path[0] === 'needs' && node.path[2] === 'result')) found = true
   })
   return found
 }
@@ -290,6 +303,8 @@ export interface EvaluationContext {
   env: Readonly<Record<string, string>>
   matrix: Readonly<Record<string, string>>
   needs: Readonly<Record<string, NeedResult>>
+  /** `needs.JOB.outputs.NAME`: what each need handed on ('' when it wrote nothing under a declared name). */
+  outputs?: Readonly<Record<string, Readonly<Record<string, string>>>>
   /** success(): every need succeeded. */
   success: boolean
   /** failure(): a job the job depends on, directly or not, failed. */
@@ -329,7 +344,11 @@ function valueOf(node: Expression, context: EvaluationContext): Literal {
 }
 
 function lookup(path: string[], context: EvaluationContext): Literal {
-  const [scope, name = ''] = path
+  const [scope, name = '', property, output = ''] = path
+  if (scope === 'needs' && property === 'outputs') {
+    const values = context.outputs && Object.hasOwn(context.outputs, name) ? context.outputs[name]! : {}
+    return Object.hasOwn(values, output) ? values[output]! : ''
+  }
   const table = scope === 'env' ? context.env : scope === 'matrix' ? context.matrix : context.needs
   return Object.hasOwn(table, name) ? (table[name] ?? null) : null
 }

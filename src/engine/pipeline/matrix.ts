@@ -116,10 +116,13 @@ export function interpolateMatrix(
   values: Readonly<Record<string, string>>,
   variables: ReadonlySet<string>,
   render: (value: string, name: string) => string = (value) => value,
+  /** A `${{ … }}` left as it is, for later (a need's output, resolved when the job starts). */
+  leave: (inner: string) => boolean = () => false,
 ): {text: string; problems: ReferenceProblem[]} {
   const problems: ReferenceProblem[] = []
   const result = text.replace(MATRIX_REFERENCE, (whole, inner: string, offset: number) => {
     const name = MATRIX_NAME.exec(inner)?.[1]
+    if (name === undefined && leave(inner)) return whole
     if (name === undefined) {
       problems.push({offset, message: `only \${{ matrix.NAME }} can be used here, got ${JSON.stringify(whole)}`})
       return whole

@@ -5,7 +5,7 @@ import {nameTable, ownValue} from '../name-table.js'
 import type {ExpandedJob, ExpandedJobs} from './expand.js'
 import type {CleanupPolicy, Job, Pipeline, PipelineDefaults, Step} from './types.js'
 import {DEFAULT_WORKDIR} from './types.js'
-import type {RawEnv, RawJob, RawPipeline, RawStep} from './raw.js'
+import {needNames, type RawEnv, type RawJob, type RawPipeline, type RawStep} from './raw.js'
 import {parseSize} from './size.js'
 import type {YamlSource} from './yaml-source.js'
 import {locate} from './yaml-source.js'
@@ -22,8 +22,14 @@ export function normalisePipeline(raw: RawPipeline, absFile: string, defaults: P
   const list = expanded?.jobs ?? Object.entries(raw.jobs).map(([name, job]): ExpandedJob => ({id: name, origin: name, raw: job}))
   const matrices = nameTable<string[]>(Object.fromEntries(expanded?.groups ?? []))
   // A need naming a matrix job is a need of every expansion.
-  const needsOf = (job: RawJob): string[] => [...new Set((job.needs ?? []).flatMap((need) => ownValue(matrices, need) ?? [need]))]
-  for (const job of list) jobs.set(job.id, normaliseJob(job, needsOf(job.raw), raw, pipelineEnv, defaults, source))
+  const expand = (need: string): string[] => ownValue(matrices, need) ?? [need]
+  const needsOf = (job: RawJob): string[] => [...new Set(needNames(job.needs).flatMap(expand))]
+  for (const job of list) {
+    const normal = normaliseJob(job, needsOf(job.raw), raw, pipelineEnv, defaults, source)
+    const chosen = chosenArtifacts(job.raw, expand)
+    if (chosen) normal.needArtifacts = chosen
+    jobs.set(job.id, normal)
+  }
   return {file: absFile, projectDir: path.dirname(absFile), version: 1, jobs, ...(expanded && expanded.groups.size > 0 ? {matrices} : {})}
 }
 
@@ -44,8 +50,12 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
     network: job.network ?? 'bridge',
     volumes: nameTable(job.volumes),
     steps: (job.steps ?? []).map(normaliseStep),
-    artifacts: job.artifacts ?? [],
+    artifacts: (Array.isArray(job.artifacts) ? job.artifacts : job.artifacts?.paths) ?? [],
   }
+  const artifactsWhen = Array.isArray(job.artifacts) ? undefined : job.artifacts?.when
+  if (artifactsWhen !== undefined && artifactsWhen !== 'on_success') normal.artifactsWhen = artifactsWhen
+  if (job.reports?.junit !== undefined) normal.reports = {junit: job.reports.junit}
+  if (job.outputs !== undefined && job.outputs.length > 0) normal.outputs = job.outputs
   if (job.inputs !== undefined) normal.inputs = job.inputs
   if (job.user !== undefined) normal.user = job.user
   if (job.resources?.cpus !== undefined) normal.resources.cpus = job.resources.cpus
@@ -60,6 +70,16 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
   if (expanded.condition) normal.condition = expanded.condition
   if (source) normal.position = {file: source.file, ...locate(source, ['jobs', expanded.origin], 'key')}
   return normal
+}
+
+/** `needs: [{job, artifacts}]`: what is taken from each need that says (a matrix need: from each expansion). */
+function chosenArtifacts(job: RawJob, expand: (need: string) => string[]): Record<string, false | string[]> | undefined {
+  const chosen = nameTable<false | string[]>()
+  for (const need of job.needs ?? []) {
+    if (typeof need === 'string' || need.artifacts === undefined || need.artifacts === true) continue
+    for (const name of expand(need.job)) chosen[name] = need.artifacts
+  }
+  return Object.keys(chosen).length > 0 ? chosen : undefined
 }
 
 function normaliseStep(step: string | RawStep): Step {

@@ -16,7 +16,7 @@ export type RawMatrixValue = string | number | boolean
 export interface RawJob {
   name?: string
   image?: string
-  needs?: string[]
+  needs?: Array<string | RawNeed>
   when?: RawWhen
   if?: string | boolean
   matrix?: Record<string, RawMatrixValue[] | Array<Record<string, RawMatrixValue>>>
@@ -34,7 +34,15 @@ export interface RawJob {
   network?: 'bridge' | 'none'
   volumes?: Record<string, string>
   steps?: Array<string | RawStep>
-  artifacts?: string[]
+  artifacts?: string[] | {paths: string[]; when?: RawWhen}
+  reports?: {junit?: string[]}
+  outputs?: string[]
+}
+
+/** A need written as an object: the job, and which of its artifacts are taken. */
+export interface RawNeed {
+  job: string
+  artifacts?: boolean | string[]
 }
 
 export interface RawPipeline {
@@ -42,4 +50,21 @@ export interface RawPipeline {
   image?: string
   env?: RawEnv
   jobs: Record<string, RawJob>
+}
+
+/** The job a need names, when its shape is right. */
+export function needName(need: unknown): string | undefined {
+  if (typeof need === 'string') return need
+  if (typeof need === 'object' && need !== null && typeof (need as RawNeed).job === 'string') return (need as RawNeed).job
+  return undefined
+}
+
+/** The names of a raw job's needs whose shape is right (before the schema has judged them). */
+export function needNames(needs: unknown): string[] {
+  return Array.isArray(needs) ? needs.map(needName).filter((n): n is string => n !== undefined) : []
+}
+
+/** Where a raw job's artifact globs are (a list, or `paths` of the object form), below the job. */
+export function artifactGlobsPath(artifacts: unknown): Array<string | number> {
+  return typeof artifacts === 'object' && artifacts !== null && !Array.isArray(artifacts) ? ['artifacts', 'paths'] : ['artifacts']
 }

@@ -71,6 +71,14 @@ export interface Job {
   steps: Step[]
   /** Artifact globs relative to workdir. */
   artifacts: string[]
+  /** When the artifacts are collected, by how the job ended; undefined = `on_success`. */
+  artifactsWhen?: When
+  /** Test reports collected whatever the job's state (globs relative to workdir). */
+  reports?: {junit: string[]}
+  /** Names of the outputs the job hands to its dependents (written to $ORCA_OUTPUT). */
+  outputs?: string[]
+  /** Which artifacts are taken from a need (false: none; globs: those they match); a need not listed gives all. */
+  needArtifacts?: Record<string, false | string[]>
   /** What the views show instead of the name: `name:`, or a matrix expansion's `test (node=20, db=pg)`. */
   displayName?: string
   /** Set on each expansion of a matrix job. */

@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {appendFileSync} from 'node:fs'
 import type {Writable} from 'node:stream'
 
+import type {JunitReports, TestCaseResult} from '../run/events.js'
 import {jobRecordOf, type JobRecord} from '../run/record.js'
 import {runSummaryMarkdown} from './markdown.js'
 import {describeJob, PlainReporter} from './plain.js'
@@ -10,6 +11,8 @@ import type {PlainReporterOptions} from './plain.js'
 /** Past this many lines a job's group keeps a count instead (the full text is in its log file). */
 const MAX_GROUP_LINES = 20_000
 const FAILED = new Set(['failed', 'timed_out', 'cancelled'])
+/** Annotations a job's failed tests get (GitHub shows ten a step; the rest are in the step summary and the report). */
+const MAX_TEST_ANNOTATIONS = 50
 /** How many of a failed job's last lines are repeated after the groups and in the step summary. */
 const FAILURE_TAIL = 30
 
@@ -73,6 +76,9 @@ export abstract class GroupedReporter extends PlainReporter {
 
 /** GitHub Actions: `::group::`, `::error::` annotations, job output fenced by `::stop-commands::`. */
 export class GithubReporter extends GroupedReporter {
+  /** Each job's failed testcases, for the step summary. */
+  private readonly testFailures = new Map<string, TestCaseResult[]>()
+
   protected groupStart(_job: string, title: string): string {
     return `::group::${escapeData(title)}`
   }
@@ -91,6 +97,20 @@ export class GithubReporter extends GroupedReporter {
     // The run's own error becomes one annotation when the run ends (`formatRunError`), not one per job.
     if (record.error?.kind === 'infra' && record.error.message === this.runError) return
     this.write(`::error title=${escapeProperty(`orca: ${job}`)}::${escapeData(describeJob(record))}`)
+  }
+
+  /**
+   * Each failed or errored testcase of a job's reports is an error annotation, at its file and line
+   * when the report says where (GitHub shows those on the pull request's diff); at most MAX_TEST_ANNOTATIONS a job.
+   */
+  protected override onReports(job: string, junit: JunitReports): void {
+    const failed = junit.cases.filter((c) => c.outcome === 'failed' || c.outcome === 'error')
+    this.testFailures.set(job, failed)
+    for (const c of failed.slice(0, MAX_TEST_ANNOTATIONS)) {
+      const where = c.file === undefined ? '' : `file=${escapeProperty(c.file)},${c.line === undefined ? '' : `line=${c.line},`}`
+      const title = `${job}: ${c.classname ? `${c.classname} › ` : ''}${c.name}`
+      this.write(`::error ${where}title=${escapeProperty(title)}::${escapeData(c.message ?? c.details ?? `${c.outcome}`)}`)
+    }
   }
 
   /** A warning is also an annotation, outside the job's group, so the workflow's summary shows it. */
@@ -116,7 +136,7 @@ export class GithubReporter extends GroupedReporter {
     if (file && this.record !== undefined && this.record.status !== 'running') {
       const tails = new Map([...this.failures].map(([job, lines]) => [job, lines.map(stripAnsi)]))
       try {
-        appendFileSync(file, runSummaryMarkdown(this.record, tails))
+        appendFileSync(file, runSummaryMarkdown(this.record, tails, this.testFailures))
       } catch (error) {
         this.write(`::warning::orca could not write the step summary: ${escapeData((error as Error).message)}`)
       }

@@ -1,5 +1,5 @@
 import {replaceFile} from '../atomic-file.js'
-import type {EventSink, OrcaEvent} from '../run/events.js'
+import type {EventSink, OrcaEvent, TestCaseResult} from '../run/events.js'
 import {foldEvent} from '../run/record.js'
 import type {JobRecord, RunRecord, StepRecord} from '../run/record.js'
 import {OutputTail} from './tail.js'
@@ -10,12 +10,14 @@ const FAILED_JOB = new Set(['failed', 'timed_out', 'cancelled'])
 
 /**
  * `--junit FILE`: a JUnit XML report written when the run ends, a `<testsuite>` per job and a
- * `<testcase>` per step, failures carrying the tail of the step's output. Written via temp file +
+ * `<testcase>` per step, failures carrying the tail of the step's output, then the testcases of the
+ * job's own JUnit reports (`reports: {junit}`), so one file holds every test of the run. Written via temp file +
  * rename, so a CI never reads half a report. A write failure is kept in `error`, never thrown into the run.
  */
 export class JunitReporter implements EventSink {
   private record: RunRecord | undefined
   private readonly tails = new Map<string, OutputTail>()
+  private readonly reports = new Map<string, TestCaseResult[]>()
   error: Error | undefined
 
   constructor(readonly file: string) {}
@@ -28,13 +30,15 @@ export class JunitReporter implements EventSink {
       tail.push(event.text)
       return
     }
+    if (event.type === 'job.reports') this.reports.set(event.job, event.junit.cases)
     this.record = foldEvent(this.record, event)
   }
 
   close(): void {
     if (this.record === undefined) return
     try {
-      replaceFile(this.file, junitXml(this.record, (job, step) => this.tails.get(`${job}\u0000${step}`)?.last() ?? []), {createDir: true})
+      const tail = (job: string, step: number): string[] => this.tails.get(`${job}\u0000${step}`)?.last() ?? []
+      replaceFile(this.file, junitXml(this.record, tail, this.reports), {createDir: true})
     } catch (error) {
       this.error = error as Error
     }
@@ -44,15 +48,23 @@ export class JunitReporter implements EventSink {
 type Tail = (job: string, step: number) => string[]
 interface Case {
   name: string
+  /** The job's name for its steps; a report's own classname (or suite) for its testcases. */
+  classname?: string
   seconds: number
+  file?: string
+  line?: number
   /** `failure`, `error` or `skipped`, with its message and body; nothing for a pass. */
   outcome?: {element: 'failure' | 'error' | 'skipped'; type: string; message: string; body: string}
   systemOut?: string
 }
 
 /** The JUnit XML document of a run record (the widely used Ant/Jenkins dialect). */
-export function junitXml(record: RunRecord, tail: Tail): string {
-  const suites = Object.entries(record.jobs).map(([name, job]) => ({name, job, cases: jobCases(name, job, tail)}))
+export function junitXml(record: RunRecord, tail: Tail, reports: ReadonlyMap<string, readonly TestCaseResult[]> = new Map()): string {
+  const suites = Object.entries(record.jobs).map(([name, job]) => ({
+    name,
+    job,
+    cases: [...jobCases(name, job, tail), ...(reports.get(name) ?? []).map(reportCase)],
+  }))
   const count = (element: string): number =>
     suites.reduce((n, s) => n + s.cases.filter((c) => c.outcome?.element === element).length, 0)
   const tests = suites.reduce((n, s) => n + s.cases.length, 0)
@@ -83,7 +95,8 @@ export function junitXml(record: RunRecord, tail: Tail): string {
     }
     out.push('    </properties>')
     for (const c of cases) {
-      const head = `    <testcase ${attrs({name: c.name, classname: name, time: c.seconds.toFixed(3)})}`
+      const where = c.file === undefined ? {} : {file: c.file, ...(c.line === undefined ? {} : {line: c.line})}
+      const head = `    <testcase ${attrs({name: c.name, classname: c.classname ?? name, time: c.seconds.toFixed(3), ...where})}`
       if (c.outcome === undefined && c.systemOut === undefined) {
         out.push(`${head}/>`)
         continue
@@ -115,6 +128,18 @@ function jobCases(name: string, job: JobRecord, tail: Tail): Case[] {
     cases.push({name: job.status === 'cached' ? '(cached)' : '(job)', seconds: (job.durationMs ?? 0) / 1000})
   }
   return cases
+}
+
+/** A testcase of a job's report, as it was in the report. */
+function reportCase(c: TestCaseResult): Case {
+  const result: Case = {name: c.name, classname: c.classname ?? c.suite, seconds: c.time ?? 0}
+  if (c.file !== undefined) result.file = c.file
+  if (c.line !== undefined) result.line = c.line
+  const message = c.message ?? ''
+  if (c.outcome === 'failed') result.outcome = {element: 'failure', type: 'failed', message, body: c.details ?? ''}
+  else if (c.outcome === 'error') result.outcome = {element: 'error', type: 'error', message, body: c.details ?? ''}
+  else if (c.outcome === 'skipped') result.outcome = {element: 'skipped', type: 'skipped', message, body: ''}
+  return result
 }
 
 function stepCase(job: string, step: StepRecord, tail: Tail): Case {

@@ -1,5 +1,5 @@
 import {formatDuration} from '../duration.js'
-import type {JobStatus, RunStatus} from '../run/events.js'
+import type {JobStatus, RunStatus, TestCaseResult} from '../run/events.js'
 import {jobRecordOf, type JobRecord, type RunRecord} from '../run/record.js'
 import {describeJob} from './plain.js'
 
@@ -19,7 +19,11 @@ const ICON: Record<JobStatus | RunStatus, string> = {
  * A run as Markdown for CI summaries (`$GITHUB_STEP_SUMMARY`): one table row per job with its
  * state, duration and cache use, then the last lines of each failed job in a collapsed block.
  */
-export function runSummaryMarkdown(record: RunRecord, failures: ReadonlyMap<string, string[]> = new Map()): string {
+export function runSummaryMarkdown(
+  record: RunRecord,
+  failures: ReadonlyMap<string, string[]> = new Map(),
+  testFailures: ReadonlyMap<string, readonly TestCaseResult[]> = new Map(),
+): string {
   const took = record.durationMs === null ? '' : ` in ${formatDuration(record.durationMs)}`
   const out = [`### orca run \`${record.id}\`: ${ICON[record.status]} ${record.status.replace('_', ' ')}${took}`, '']
   out.push('| job | status | duration | cache |', '| --- | --- | ---: | --- |')
@@ -27,6 +31,7 @@ export function runSummaryMarkdown(record: RunRecord, failures: ReadonlyMap<stri
     out.push(`| ${cell(job.displayName ?? name)} | ${ICON[job.status]} ${cell(describeStatus(job, record.error?.message))} | ${duration(job)} | ${job.cache ?? '—'} |`)
   }
   if (record.error) out.push('', `**error:** ${cell(record.error.message)}`)
+  out.push(...testsSection(record, testFailures))
   const warnings = Object.entries(record.jobs).flatMap(([name, job]) => job.warnings.map((w) => `- **${cell(name)}**: ${cell(w.message)}`))
   if (warnings.length > 0) out.push('', '**warnings**', '', ...warnings)
   for (const [name, lines] of failures) {
@@ -36,6 +41,30 @@ export function runSummaryMarkdown(record: RunRecord, failures: ReadonlyMap<stri
     out.push('', `<details><summary>${html(`${name}: ${describeJob(job, record.error?.message)}`)}</summary>`, '', `${fence}text`, ...lines, fence, '', '</details>')
   }
   return `${out.join('\n')}\n`
+}
+
+/** Failed tests shown per job in the summary; the report in the run directory has them all. */
+const MAX_FAILED_TESTS = 20
+
+/** A table of each job's test counts (from its JUnit reports), then its failed tests. */
+function testsSection(record: RunRecord, testFailures: ReadonlyMap<string, readonly TestCaseResult[]>): string[] {
+  const jobs = Object.entries(record.jobs).filter(([, job]) => job.reports !== null)
+  if (jobs.length === 0) return []
+  const out = ['', '**tests**', '', '| job | tests | failed | errored | skipped |', '| --- | ---: | ---: | ---: | ---: |']
+  for (const [name, job] of jobs) {
+    const {tests, failures, errors, skipped} = job.reports!.junit
+    out.push(`| ${cell(job.displayName ?? name)} | ${tests} | ${failures} | ${errors} | ${skipped} |`)
+  }
+  for (const [name, failed] of testFailures) {
+    if (failed.length === 0) continue
+    out.push('', `**${cell(name)}: failed tests**`, '')
+    for (const c of failed.slice(0, MAX_FAILED_TESTS)) {
+      const where = c.file === undefined ? '' : ` (${cell(c.file)}${c.line === undefined ? '' : `:${c.line}`})`
+      out.push(`- ${cell(`${c.classname ? `${c.classname} › ` : ''}${c.name}`)}${where}${c.message ? `: ${cell(c.message)}` : ''}`)
+    }
+    if (failed.length > MAX_FAILED_TESTS) out.push(`- … ${failed.length - MAX_FAILED_TESTS} more in the job's report`)
+  }
+  return out
 }
 
 function describeStatus(job: JobRecord, runError: string | undefined): string {

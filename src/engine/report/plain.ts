@@ -1,7 +1,7 @@
 import type {Writable} from 'node:stream'
 
 import {formatDuration} from '../duration.js'
-import type {EventSink, JobStatus, OrcaEvent, RunStatus} from '../run/events.js'
+import type {EventSink, JobStatus, JunitReports, OrcaEvent, RunStatus} from '../run/events.js'
 import {foldEvent, jobRecordOf} from '../run/record.js'
 import type {JobRecord, RunRecord} from '../run/record.js'
 import {drained} from './drain.js'
@@ -79,8 +79,11 @@ export class PlainReporter implements EventSink {
         return this.onJobStarted(event.job)
       case 'job.warning':
         return this.onWarning(event.job, event.message)
+      case 'job.reports':
+        return this.onReports(event.job, event.junit)
       case 'job.container':
       case 'job.artifacts':
+      case 'job.outputs':
         return
     }
   }
@@ -104,6 +107,9 @@ export class PlainReporter implements EventSink {
   protected onWarning(job: string, message: string): void {
     this.jobLine(job, this.paint('yellow', `! ${message}`))
   }
+
+  /** A job's test reports: their counts come with its end; a CI flavour may annotate failures. */
+  protected onReports(_job: string, _junit: JunitReports): void {}
 
   protected onOutput(job: string, text: string): void {
     const lines = text.split('\n')
@@ -132,7 +138,9 @@ export class PlainReporter implements EventSink {
       counts.set(job.status, (counts.get(job.status) ?? 0) + 1)
       const [mark, style] = markOf(job.status)
       const time = job.durationMs === null || job.status === 'skipped' ? '' : formatDuration(job.durationMs)
-      const detail = [job.displayName ?? '', summaryDetail(job, this.runError)].filter(Boolean).join(': ')
+      const detail = [[job.displayName ?? '', summaryDetail(job, this.runError)].filter(Boolean).join(': '), testCounts(job) && `(${testCounts(job)})`]
+        .filter(Boolean)
+        .join('  ')
       lines.push(
         `  ${this.paint(style, mark)} ${name.padEnd(width)}  ${this.paint(style, job.status.replace('_', ' ').padEnd(9))}  ${time.padStart(6)}${detail ? `  ${this.paint('dim', detail)}` : ''}`,
       )
@@ -174,6 +182,22 @@ export const SEE_RUN_ERROR = 'could not run: see the error below'
  * `runError` is the message printed once at the end of the run, which a job refers to rather than repeats.
  */
 export function describeJob(job: JobRecord, runError?: string): string {
+  const tests = testCounts(job)
+  return tests ? `${describeEnd(job, runError)}  (${tests})` : describeEnd(job, runError)
+}
+
+/** `tests: 48, 2 failed, 1 skipped` from a job's JUnit reports; empty when it has none. */
+export function testCounts(job: JobRecord): string {
+  const junit = job.reports?.junit
+  if (!junit) return ''
+  const parts = [`tests: ${junit.tests}`]
+  if (junit.failures > 0) parts.push(`${junit.failures} failed`)
+  if (junit.errors > 0) parts.push(`${junit.errors} errored`)
+  if (junit.skipped > 0) parts.push(`${junit.skipped} skipped`)
+  return parts.join(', ')
+}
+
+function describeEnd(job: JobRecord, runError?: string): string {
   const took = job.durationMs === null ? '' : ` in ${formatDuration(job.durationMs)}`
   switch (job.status) {
     case 'succeeded':

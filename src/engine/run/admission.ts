@@ -2,6 +2,7 @@ import {evaluateExpression, decidesOnNeeds, type NeedResult} from '../pipeline/e
 import {nameTable} from '../name-table.js'
 import type {Job} from '../pipeline/types.js'
 import type {JobStatus} from './events.js'
+import type {RunOutputs} from './outputs.js'
 import {SUCCESS} from './run-stop.js'
 
 /**
@@ -18,6 +19,8 @@ export interface AdmissionContext {
   skippedByCondition: ReadonlySet<string>
   /** `-e` values, over each job's env (secrets are not visible to conditions). */
   envOverrides: Readonly<Record<string, string>>
+  /** What settled jobs handed on (`needs.JOB.outputs.NAME`). */
+  outputs?: RunOutputs
 }
 
 const FAILURE: ReadonlySet<JobStatus> = new Set(['failed', 'timed_out'])
@@ -59,6 +62,7 @@ export function admitJob(job: Job, context: AdmissionContext, stopReason: string
     env: nameTable(job.env, context.envOverrides),
     matrix: job.matrix?.values ?? {},
     needs: needResults(job, context),
+    outputs: context.outputs?.of(job.needs) ?? {},
     success: job.needs.every((need) => SUCCESS.has(stateOf(need))),
     failure: failedAncestor !== undefined,
   })

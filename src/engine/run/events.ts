@@ -23,9 +23,24 @@ export interface JobWarning {
    * `cache-untrusted`: signing is on and the entry's signature is missing or wrong (ignored, the job ran);
    * `cache-damaged`: the entry did not match its manifest (removed, the job ran);
    * `artifact-link-outside`: an artifact link pointing outside the artifacts, stored as nothing;
-   * `artifact-name-clash`: two artifacts whose names became equal once secrets were masked (the first is kept).
+   * `artifact-name-clash`: two artifacts whose names became equal once secrets were masked (the first is kept);
+   * `artifact-clash`: two needs deliver different content at one path (the later need's is placed);
+   * `collect-failed`: artifacts or reports of a job whose end was decided could not be collected;
+   * `report-invalid`: a report file that is not a JUnit XML document (its tests are not counted);
+   * `outputs-unreadable`, `output-invalid`, `output-secret`: outputs that could not be read, a line that is
+   *   not an output or names an undeclared one, an output holding a secret (never handed on).
    */
-  kind: 'cache-untrusted' | 'cache-damaged' | 'artifact-link-outside' | 'artifact-name-clash'
+  kind:
+    | 'cache-untrusted'
+    | 'cache-damaged'
+    | 'artifact-link-outside'
+    | 'artifact-name-clash'
+    | 'artifact-clash'
+    | 'collect-failed'
+    | 'report-invalid'
+    | 'outputs-unreadable'
+    | 'output-invalid'
+    | 'output-secret'
   message: string
   /** The artifact concerned (secrets masked). */
   path?: string
@@ -43,6 +58,40 @@ export interface ArtifactsSummary {
   manifest: string
   /** SHA-256 of the manifest file: readers check it before trusting what it lists. */
   sha256: string
+}
+
+/** One testcase of a JUnit report, as the views need it. */
+export interface TestCaseResult {
+  /** The `<testsuite>` it was in (its name, or the file's path). */
+  suite: string
+  name: string
+  classname?: string
+  /** Seconds. */
+  time?: number
+  outcome: 'passed' | 'failed' | 'error' | 'skipped'
+  message?: string
+  /** The failure's text (cut to a few KiB). */
+  details?: string
+  /** Where the failure is, when the report says (a `file` and `line` attribute, as many runners write). */
+  file?: string
+  line?: number
+}
+
+/** Counts of a job's JUnit reports: testcases, and those that failed, errored or were skipped. */
+export interface TestCounts {
+  tests: number
+  failures: number
+  errors: number
+  skipped: number
+}
+
+/** A job's collected JUnit reports: the files (in the run directory), their counts and their testcases. */
+export interface JunitReports extends TestCounts {
+  /** Each file, relative to the run directory (`reports/<job>/<path>`), with its size and digest. */
+  files: Array<{path: string; bytes: number; sha256: string}>
+  cases: TestCaseResult[]
+  /** Testcases counted but left out of `cases` (past the cap a run record keeps per job). */
+  casesOmitted?: number
 }
 
 /** The payloads of the engine's events; `seq`, `time` and `runId` are added when emitted. */
@@ -87,6 +136,10 @@ export type EventBody =
     }
   | ({type: 'step.finished'; job: string} & StepResult)
   | ({type: 'job.artifacts'; job: string} & ArtifactsSummary)
+  /** The job's test reports (after its steps, whatever its state; replayed on a cache hit). */
+  | {type: 'job.reports'; job: string; junit: JunitReports}
+  /** What the job handed to its dependents (masked here; replayed on a cache hit). */
+  | {type: 'job.outputs'; job: string; outputs: Record<string, string>}
   | {
       type: 'job.finished'
       job: string

@@ -1,7 +1,8 @@
+import type {ArtifactEntry} from '../artifacts/manifest.js'
 import type {OutputChunk} from '../cache/store.js'
 import type {ExecutorEvent} from '../executor/types.js'
 import {maskDeep, type RunEmitter} from './emitter.js'
-import type {JobWarning} from './events.js'
+import type {JobWarning, JunitReports} from './events.js'
 import {StepOutput, type OutputBudget} from './output.js'
 
 /** What a running job leaves for the cache: its recorded output, warnings and the image ID it ran in. */
@@ -9,6 +10,10 @@ export interface JobRecording {
   output: OutputChunk[]
   warnings: JobWarning[]
   imageId?: string
+  /** The job's outputs as handed on (declared names, no secrets). */
+  outputs?: Record<string, string>
+  /** The job's JUnit reports as told, and their files (content in the blob store). */
+  reports?: {junit: JunitReports; files: ArtifactEntry[]}
 }
 
 /**

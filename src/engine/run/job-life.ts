@@ -3,14 +3,19 @@ import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {replayHit} from '../cache/replay.js'
 import type {KeyedJob, RunCache} from '../cache/run-cache.js'
 import {OrcaError} from '../errors.js'
+import {nameTable} from '../name-table.js'
+import {resolveOutputReferences} from '../pipeline/output-references.js'
 import type {JobOutcome} from '../executor/types.js'
 import {selectInputs} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Job} from '../pipeline/types.js'
 import type {ManifestLocation, RunArtifacts} from './artifacts.js'
-import type {RunEmitter} from './emitter.js'
+import {maskDeep, type RunEmitter} from './emitter.js'
+import type {JobStatus, JobWarning} from './events.js'
+import {junitReports} from './job-reports.js'
 import {maskString} from './masker.js'
-import type {JobStatus} from './events.js'
+import {chooseNeedArtifacts} from './need-artifacts.js'
+import {jobOutputs, OUTPUT_FILE, type RunOutputs} from './outputs.js'
 import type {ExecutorSession} from './executor-session.js'
 import {relayJobEvents, type JobRecording} from './job-events.js'
 import {OutputBudget} from './output.js'
@@ -30,6 +35,10 @@ export interface JobRun {
   blobs: BlobStore
   /** What each settled job of the run left for its dependents. */
   artifacts: RunArtifacts
+  /** What each settled job handed on as outputs. */
+  outputs: RunOutputs
+  /** Where each job's test reports go: the folder, and its name relative to the run directory. */
+  reports: (job: string) => {dir: string; name: string}
   envOverrides: Record<string, string>
   secrets: Record<string, string>
   cleanupOverride?: CleanupPolicy
@@ -56,13 +65,13 @@ export interface JobRun {
 export async function liveJob(job: Job, run: JobRun): Promise<void> {
   const startedAt = Date.now()
   let keyed: KeyedJob | undefined
-  let needArtifacts: ArtifactEntry[][]
+  let needs: ReturnType<typeof chooseNeedArtifacts>
   try {
     keyed = run.cache?.keyJob(job, job.steps.length === 0 ? null : await run.executor.imageIdOf(job.image))
     if (keyed && restoreHit(job, keyed, startedAt, run)) return run.settle(job.name, 'cached')
-    const needs = takeNeedArtifacts(job, run)
-    if (needs === undefined) return
-    needArtifacts = needs
+    const taken = takeNeedArtifacts(job, run)
+    if (taken === undefined) return
+    needs = chooseNeedArtifacts(job, taken)
   } catch (error) {
     return failBeforeStart(job, error, startedAt, run)
   }
@@ -70,8 +79,12 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   for (const warning of keyed?.warnings ?? []) run.emitter.emit({type: 'job.warning', job: job.name, ...warning})
   if (job.steps.length === 0) return settleGroup(job, keyed, run)
   const record: JobRecording = {output: [], warnings: []}
+  // Kept with the entry like the executor's warnings: the same needs' keys clash the same way.
+  for (const warning of needs.warnings) warn(job, warning, record, run)
   const budget = new OutputBudget(run.maxLogBytes)
-  let outcome = await execute(job, keyed, record, budget, needArtifacts, run)
+  let outcome = await execute(job, keyed, record, budget, needs.artifacts, run)
+  settleOutputs(job, outcome, record, run)
+  settleReports(job, outcome, record, run)
   outcome = collect(job, keyed, outcome, record, run)
   run.emitter.emit({
     type: 'job.finished',
@@ -89,10 +102,12 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
 function restoreHit(job: Job, keyed: KeyedJob, startedAt: number, run: JobRun): boolean {
   if (keyed.use !== 'hit') return false
   const manifest = job.artifacts.length > 0 ? run.artifactManifest(job.name) : undefined
-  const restored = run.cache!.restore(keyed, manifest?.path)
+  const reports = job.reports ? run.reports(job.name) : undefined
+  const restored = run.cache!.restore(keyed, manifest?.path, reports?.dir)
   if (!restored) return false
   replayHit(keyed, restored, startedAt, (body) => run.emitter.emit(body), manifest?.name)
   run.artifacts.restored(job.name, restored.loadArtifacts, keyed.key)
+  if (job.outputs) run.outputs.set(job.name, restored.outputs ?? {})
   return true
 }
 
@@ -156,15 +171,18 @@ async function execute(
     const executor = await run.executor.get()
     outcome = await executor.runJob({
       runId: run.runId,
-      job,
+      // Needs' outputs in env values are known now, not when the job was keyed (its needs' keys cover them).
+      job: withNeedOutputs(job, run.outputs),
       projectDir: run.projectDir,
       // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
       inputFiles: keyed ? keyed.inputs.map((i) => i.path) : selectInputs(run.projectFiles, job.inputs),
       needArtifacts,
       blobs: run.blobs,
       artifactsDir: run.artifactsDir(job.name),
+      reportsDir: run.reports(job.name).dir,
+      ...(job.outputs ? {outputFile: OUTPUT_FILE} : {}),
       ...(run.emitter.secrets.length > 0 ? {maskPath: (path: string) => maskString(path, run.emitter.secrets)} : {}),
-      env: jobEnv(job, run.envOverrides, run.secrets),
+      env: {...jobEnv(withNeedOutputs(job, run.outputs), run.envOverrides, run.secrets), ...(job.outputs ? {ORCA_OUTPUT: OUTPUT_FILE} : {})},
       cleanup: run.cleanupOverride ?? job.cleanup,
       cancel: run.stop.signal,
       force: run.force,
@@ -181,23 +199,60 @@ async function execute(
 }
 
 /**
- * Writes the manifest of what a succeeded job collected (a manifest that cannot be written fails the
- * job), then stores the success in the cache; failed, timed-out and cancelled jobs never are.
+ * Writes the manifest of what the job collected: a success's (a manifest that cannot be written fails
+ * the job), or the artifacts `artifacts.when` collected from a failed or timed-out job, which go to the
+ * run directory only. Then stores a success in the cache; failed, timed-out and cancelled jobs never are.
  */
 function collect(job: Job, keyed: KeyedJob | undefined, outcome: JobOutcome, record: JobRecording, run: JobRun): JobOutcome {
-  if (outcome.status === 'succeeded' && job.artifacts.length > 0) {
+  const succeeded = outcome.status === 'succeeded'
+  if ((succeeded && job.artifacts.length > 0) || (!succeeded && outcome.artifacts.length > 0)) {
     try {
-      const summary = run.artifacts.ran(job.name, outcome.artifacts, keyed?.job.cache ? keyed.key : undefined)
+      const summary = run.artifacts.ran(job.name, outcome.artifacts, succeeded && keyed?.job.cache ? keyed.key : undefined)
       run.emitter.emit({type: 'job.artifacts', job: job.name, ...summary})
     } catch (error) {
-      return {...outcome, status: 'failed', error: {kind: 'artifact', message: `cannot write the artifact manifest: ${(error as Error).message}`}}
+      const message = `cannot write the artifact manifest: ${(error as Error).message}`
+      if (!succeeded) warn(job, {kind: 'collect-failed', message}, record, run)
+      else return {...outcome, status: 'failed', error: {kind: 'artifact', message}}
     }
   }
   if (keyed && outcome.status === 'succeeded') {
     run.cache!.save(keyed, {runId: run.runId, artifacts: outcome.artifacts, ...record})
-    run.cache!.completed(keyed, outcome.artifacts)
+    run.cache!.completed(keyed, outcome.artifacts, record.outputs)
   }
   return outcome
+}
+
+/** Emits a warning of the job and keeps it with what the cache stores. */
+function warn(job: Job, warning: JobWarning, record: JobRecording, run: JobRun): void {
+  record.warnings.push(run.emitter.secrets.length > 0 ? maskDeep(warning, run.emitter.secrets) : warning)
+  run.emitter.emit({type: 'job.warning', job: job.name, ...warning})
+}
+
+/** The job's declared outputs from what its steps wrote: handed to dependents, told in an event (masked), kept for the cache. */
+function settleOutputs(job: Job, outcome: JobOutcome, record: JobRecording, run: JobRun): void {
+  if (!job.outputs) return
+  const {values, warnings} = jobOutputs(outcome.outputText ?? '', job.outputs, run.emitter.secrets)
+  for (const warning of warnings) warn(job, warning, record, run)
+  run.outputs.set(job.name, values)
+  record.outputs = values
+  run.emitter.emit({type: 'job.outputs', job: job.name, outputs: values})
+}
+
+/** The job's JUnit reports, read from the run directory: told in an event with their counts, kept for the cache. */
+function settleReports(job: Job, outcome: JobOutcome, record: JobRecording, run: JobRun): void {
+  if (!job.reports || outcome.reports === undefined) return
+  const {dir, name} = run.reports(job.name)
+  const {junit, warnings} = junitReports(outcome.reports, dir, name)
+  for (const warning of warnings) warn(job, warning, record, run)
+  record.reports = {junit, files: outcome.reports}
+  run.emitter.emit({type: 'job.reports', job: job.name, junit})
+}
+
+/** The job with `${{ needs.JOB.outputs.NAME }}` in its env values (and its steps') replaced by what the needs handed on. */
+export function withNeedOutputs(job: Job, outputs: RunOutputs): Job {
+  const resolve = (env: Record<string, string>): Record<string, string> =>
+    nameTable(Object.fromEntries(Object.entries(env).map(([key, value]) => [key, resolveOutputReferences(value, (need) => outputs.get(need))])))
+  return {...job, env: resolve(job.env), steps: job.steps.map((step) => ({...step, env: resolve(step.env)}))}
 }
 
 function toInfraError(error: unknown): OrcaError {

@@ -2,6 +2,7 @@ import type {Plan} from '../plan/plan.js'
 import type {Job} from '../pipeline/types.js'
 import {admitJob} from './admission.js'
 import type {JobStatus, RunStatus} from './events.js'
+import {RunOutputs} from './outputs.js'
 
 /**
  * The ready queue and its concurrency limit: every planned job's state, the jobs running now, and the
@@ -18,6 +19,8 @@ export class ReadyQueue {
     private readonly concurrency: number,
     /** `-e` values, which conditions read over each job's env. */
     private readonly envOverrides: Readonly<Record<string, string>> = {},
+    /** What settled jobs handed on, which conditions read. */
+    private readonly outputs: RunOutputs = new RunOutputs(),
   ) {
     this.states = new Map(plan.order.map((n) => [n, 'pending']))
   }
@@ -31,7 +34,13 @@ export class ReadyQueue {
     for (const name of this.plan.order) {
       if (this.states.get(name) !== 'pending') continue
       const job = this.plan.jobs.get(name)!
-      const context = {jobs: this.plan.jobs, stateOf: (n: string) => this.states.get(n)!, skippedByCondition: this.#skippedByCondition, envOverrides: this.envOverrides}
+      const context = {
+        jobs: this.plan.jobs,
+        stateOf: (n: string) => this.states.get(n)!,
+        skippedByCondition: this.#skippedByCondition,
+        envOverrides: this.envOverrides,
+        outputs: this.outputs,
+      }
       const admission = admitJob(job, context, stopReason())
       if (admission.action === 'skip') {
         this.states.set(name, 'skipped')

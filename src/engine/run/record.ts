@@ -1,6 +1,6 @@
 import type {CleanupAction, StepStatus} from '../executor/types.js'
 import {nameTable, ownValue} from '../name-table.js'
-import type {ArtifactsSummary, CacheUse, JobStatus, JobWarning, OrcaEvent, RunStatus} from './events.js'
+import type {ArtifactsSummary, CacheUse, JobStatus, JobWarning, OrcaEvent, RunStatus, TestCounts} from './events.js'
 
 /** One step of a job as recorded in run.json. */
 export interface StepRecord {
@@ -61,6 +61,10 @@ export interface JobRecord {
   logTruncated: boolean
   /** What the job was warned about, in order (see JobWarning). */
   warnings: WarningRecord[]
+  /** What the job handed to its dependents (masked); null when it declares no outputs. */
+  outputs: Record<string, string> | null
+  /** Its JUnit reports' counts and files (relative to the run directory); null when it had none collected. */
+  reports: {junit: TestCounts & {files: string[]}} | null
 }
 
 /** The run record, `run.json`: a fold of the run's events (`schemas/run-record.schema.json`). */
@@ -124,6 +128,8 @@ export function pendingJobRecord(): JobRecord {
     cachedFrom: null,
     logTruncated: false,
     warnings: [],
+    outputs: null,
+    reports: null,
   }
 }
 
@@ -186,6 +192,12 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
       )
     case 'job.artifacts':
       return withJob(next, event.job, (job) => ({...job, artifacts: {count: event.count, bytes: event.bytes, manifest: event.manifest, sha256: event.sha256}}))
+    case 'job.outputs':
+      return withJob(next, event.job, (job) => ({...job, outputs: nameTable(event.outputs)}))
+    case 'job.reports': {
+      const {tests, failures, errors, skipped, files} = event.junit
+      return withJob(next, event.job, (job) => ({...job, reports: {junit: {tests, failures, errors, skipped, files: files.map((f) => f.path)}}}))
+    }
     case 'job.finished':
       return withJob(next, event.job, (job) => ({
         ...job,

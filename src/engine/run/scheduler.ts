@@ -14,6 +14,7 @@ import {RunEmitter} from './emitter.js'
 import type {EventBody, EventSink, JobStatus, RunStatus} from './events.js'
 import {ExecutorSession} from './executor-session.js'
 import {liveJob, type JobRun} from './job-life.js'
+import {RunOutputs} from './outputs.js'
 import {ReadyQueue} from './ready-queue.js'
 import {RunStop} from './run-stop.js'
 
@@ -35,6 +36,8 @@ export interface RunOptions {
   secrets: Record<string, string>
   /** Where each job's artifacts go (the run store decides). */
   artifactsDir: (job: string) => string
+  /** Where each job's test reports go: the folder, and its name relative to the run directory. */
+  reports: (job: string) => {dir: string; name: string}
   /** Where each job's artifact manifest goes. */
   artifactManifest: (job: string) => ManifestLocation
   /** Where artifact content is collected and read, by digest (the cache's blobs). */
@@ -92,7 +95,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   // A run cancelled while queued settles every job as skipped below.
   if (options.waitTurn) await options.waitTurn(stop.signal).catch(() => undefined)
 
-  const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides)
+  const outputs = new RunOutputs()
+  const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides, outputs)
   const executor = new ExecutorSession(options.executor, plan, emitter, stop.signal, options.imageId)
   let infraError: OrcaError | undefined
   const jobRun: JobRun = {
@@ -102,6 +106,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     executor,
     stop,
     artifacts: new RunArtifacts(options.blobs, options.artifactManifest),
+    outputs,
     infraError: (error) => (infraError ??= error),
     settle: (name, status) => {
       queue.settle(name, status)

@@ -16,7 +16,7 @@ import {maskString} from './masker.js'
 import {newRunId} from './run-id.js'
 import {executeRun, type RunResult} from './scheduler.js'
 import {resolveSecrets} from './secrets.js'
-import {artifactManifestName, RunStore} from './store.js'
+import {artifactManifestName, reportsName, RunStore} from './store.js'
 
 export interface RunRequest {
   cwd: string
@@ -135,6 +135,7 @@ export async function startRun(
     envOverrides: request.envOverrides,
     secrets,
     artifactsDir: (job) => store.artifactsDir(job),
+    reports: (job) => ({dir: store.reportsDir(job), name: reportsName(job)}),
     artifactManifest: (job) => ({path: store.artifactManifestPath(job), name: artifactManifestName(job)}),
     blobs: cache.store.blobs,
     sinks: [store, ...options.sinks],

@@ -66,6 +66,11 @@ export class RunStore implements EventSink {
   }
 
   /** The manifest file listing a job's artifacts. */
+  /** Where a job's collected test reports go (`reports/<job>/`, paths as under its workdir). */
+  reportsDir(job: string): string {
+    return path.join(this.dir, reportsName(job))
+  }
+
   artifactManifestPath(job: string): string {
     return path.join(this.dir, artifactManifestName(job))
   }
@@ -266,6 +271,11 @@ export function runDir(runsDir: string, id: string): string {
 }
 
 /** A job's artifact manifest, relative to its run directory (as events and run.json name it). */
+/** A job's reports folder, relative to the run directory. */
+export function reportsName(job: string): string {
+  return `reports/${checkJobName(job)}`
+}
+
 export function artifactManifestName(job: string): string {
   return `artifacts/${checkJobName(job)}.json`
 }

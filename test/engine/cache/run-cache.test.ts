@@ -104,6 +104,7 @@ async function run(dir: string, executor: FakeExecutor, options: RunOptions = {}
     secrets: {},
     artifactsDir: (name) => join(dir, '.orca/runs', runId, 'artifacts', name),
     artifactManifest: (name) => ({path: join(dir, '.orca/runs', runId, 'artifacts', `${name}.json`), name: `artifacts/${name}.json`}),
+    reports: (name) => ({dir: join(dir, '.orca/runs', runId, 'reports', name), name: `reports/${name}`}),
     blobs: store.blobs,
     sinks: [{handle: (e) => events.push(e)}],
     cancel: new AbortController().signal,

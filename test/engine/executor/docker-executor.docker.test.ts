@@ -74,6 +74,7 @@ async function harness(j: Job, extra: Partial<JobContext> = {}): Promise<Harness
     needArtifacts: [],
     blobs: new BlobStore(path.join(dir, 'cache/blobs'), path.join(dir, 'cache/tmp')),
     artifactsDir,
+    reportsDir: `${artifactsDir}-reports`,
     env: {},
     cleanup: j.cleanup,
     cancel: cancel.signal,

@@ -57,7 +57,9 @@ describe('CI flavours', () => {
       '! step "style" failed (exit 1); allowed to fail',
     )
     expect(lines).toContain('::error title=orca%3A docs::failed (step "render" exited 2) in 400ms')
-    expect(lines).toContain('::error title=orca%3A test::timed out (step "sleep" exceeded its timeout of 5s) in 5.1s')
+    expect(lines).toContain('::error title=orca%3A test::timed out (step "sleep" exceeded its timeout of 5s) in 5.1s  (tests: 3, 1 failed, 1 skipped)')
+    // A failed testcase of the job's report is an annotation at the file and line the report names.
+    expect(lines).toContain('::error file=src/math.js,line=7,title=test%3A math › divides::expected 2, got 3')
     expect(lines).toContain('[deploy] ○ skipped (needs test (timed_out))')
     expect(lines).toContain('5 jobs: 2 succeeded, 1 timed out, 1 failed, 1 skipped; run failed in 9.8s')
   })
@@ -77,7 +79,7 @@ describe('CI flavours', () => {
     const lines = await render({GITHUB_ACTIONS: 'true'})
     const lastGroupEnd = lines.lastIndexOf('::endgroup::')
     const docs = lines.indexOf('✗ [docs] failed (step "render" exited 2) in 400ms')
-    const test = lines.indexOf('✗ [test] timed out (step "sleep" exceeded its timeout of 5s) in 5.1s')
+    const test = lines.indexOf('✗ [test] timed out (step "sleep" exceeded its timeout of 5s) in 5.1s  (tests: 3, 1 failed, 1 skipped)')
     const summary = lines.indexOf('Summary')
     expect(lastGroupEnd).toBeGreaterThan(0)
     expect(docs).toBeGreaterThan(lastGroupEnd)

@@ -34,7 +34,8 @@ describe('JunitReporter', () => {
     expect(readdirSync(join(dir, 'reports'))).toEqual(['junit.xml'])
     expect(root.name).toBe('testsuites')
     expect(root.children.map((s) => s.attrs.name)).toEqual(['build', 'lint', 'test', 'docs', 'deploy'])
-    expect(root.attrs).toMatchObject({tests: '8', failures: '2', errors: '0', skipped: '2', time: '9.800'})
+    // Eight step and job testcases, and the three of the test job's own report.
+    expect(root.attrs).toMatchObject({tests: '11', failures: '3', errors: '0', skipped: '3', time: '9.800'})
     const build = suite(root, 'build')
     expect(build.attrs).toMatchObject({tests: '2', failures: '0', time: '4.200', timestamp: '2026-11-25T20:30:15', hostname: 'ci-1'})
     expect(build.children.filter((c) => c.name === 'testcase').map((c) => [c.attrs.name, c.attrs.classname, c.attrs.time])).toEqual([
@@ -44,6 +45,23 @@ describe('JunitReporter', () => {
     const props = build.children[0]!.children.map((p) => [p.attrs.name, p.attrs.value])
     expect(props).toContainEqual(['orca.status', 'succeeded'])
     expect(props).toContainEqual(['orca.cache', 'miss'])
+  })
+
+  it("puts the testcases of a job's JUnit reports under the job, with their outcome and place", () => {
+    const {root} = report()
+    const test = suite(root, 'test')
+    expect(test.attrs).toMatchObject({tests: '4', failures: '2', skipped: '1'})
+    const cases = test.children.filter((c) => c.name === 'testcase')
+    expect(cases.map((c) => [c.attrs.name, c.attrs.classname])).toEqual([
+      ['sleep', 'test'],
+      ['adds', 'math'],
+      ['divides', 'math'],
+      ['later', 'math'],
+    ])
+    const divides = cases[2]!
+    expect(divides.attrs).toMatchObject({file: 'src/math.js', line: '7', time: '0.020'})
+    expect(divides.children[0]).toMatchObject({name: 'failure', attrs: {message: 'expected 2, got 3'}, text: 'at div (src/math.js:7)'})
+    expect(cases[3]!.children[0]?.name).toBe('skipped')
   })
 
   it('reports failures with the tail of the step output, and skips with their reason', () => {

@@ -46,7 +46,7 @@ describe('PlainReporter', () => {
     expect(lines).toContain('[docs]   ✗ failed (step "render" exited 2) in 400ms')
     expect(lines).toContain('[lint]   ! step "style" failed (exit 1); allowed to fail')
     expect(lines).toContain('[lint]   ✓ succeeded in 500ms')
-    expect(lines).toContain('[test]   ✗ timed out (step "sleep" exceeded its timeout of 5s) in 5.1s')
+    expect(lines).toContain('[test]   ✗ timed out (step "sleep" exceeded its timeout of 5s) in 5.1s  (tests: 3, 1 failed, 1 skipped)')
     expect(lines).toContain('[deploy] ○ skipped (needs test (timed_out))')
   })
 
@@ -57,7 +57,7 @@ describe('PlainReporter', () => {
       'Summary',
       '  ✓ build   succeeded    4.2s',
       '  ✓ lint    succeeded   500ms',
-      '  ✗ test    timed out    5.1s  step "sleep" exceeded its timeout of 5s',
+      '  ✗ test    timed out    5.1s  step "sleep" exceeded its timeout of 5s  (tests: 3, 1 failed, 1 skipped)',
       '  ✗ docs    failed      400ms  step "render" exited 2',
       '  ○ deploy  skipped            needs test (timed_out)',
       '5 jobs: 2 succeeded, 1 timed out, 1 failed, 1 skipped; run failed in 9.8s',

@@ -41,6 +41,7 @@ export function diamondEvents(): OrcaEvent[] {
     {type: 'step.started', job: 'build', step: 1, name: 'package'},
     {type: 'step.output', job: 'build', step: 1, stream: 'stdout', text: 'packed dist/app.tar\n'},
     {type: 'step.finished', job: 'build', index: 1, name: 'package', status: 'succeeded', exitCode: 0, durationMs: 300, allowFailure: false},
+    {type: 'job.outputs', job: 'build', outputs: {version: '1.2.0'}},
     {type: 'job.artifacts', job: 'build', count: 2, bytes: 10240, manifest: 'artifacts/build.json', sha256: SHA('b')},
     {type: 'job.finished', job: 'build', status: 'succeeded', durationMs: 4200, cleanup: 'removed'},
     {type: 'job.started', job: 'lint', image: 'busybox:1.36', key: SHA('c')},
@@ -54,6 +55,22 @@ export function diamondEvents(): OrcaEvent[] {
     {type: 'step.finished', job: 'lint', index: 1, name: 'types', status: 'succeeded', exitCode: 0, durationMs: 90, allowFailure: false},
     {type: 'job.finished', job: 'lint', status: 'succeeded', durationMs: 500, cleanup: 'removed'},
     {type: 'step.finished', job: 'test', index: 0, name: 'sleep', status: 'timed_out', exitCode: null, durationMs: 5000, allowFailure: false},
+    {
+      type: 'job.reports',
+      job: 'test',
+      junit: {
+        tests: 3,
+        failures: 1,
+        errors: 0,
+        skipped: 1,
+        files: [{path: 'reports/test/junit.xml', bytes: 512, sha256: SHA('f')}],
+        cases: [
+          {suite: 'unit', name: 'adds', classname: 'math', time: 0.01, outcome: 'passed'},
+          {suite: 'unit', name: 'divides', classname: 'math', time: 0.02, outcome: 'failed', message: 'expected 2, got 3', details: 'at div (src/math.js:7)', file: 'src/math.js', line: 7},
+          {suite: 'unit', name: 'later', classname: 'math', outcome: 'skipped'},
+        ],
+      },
+    },
     {
       type: 'job.finished',
       job: 'test',

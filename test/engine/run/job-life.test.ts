@@ -10,6 +10,7 @@ import {RunEmitter} from '../../../src/engine/run/emitter.js'
 import type {JobStatus, OrcaEvent} from '../../../src/engine/run/events.js'
 import {ExecutorSession} from '../../../src/engine/run/executor-session.js'
 import {liveJob, type JobRun} from '../../../src/engine/run/job-life.js'
+import {RunOutputs} from '../../../src/engine/run/outputs.js'
 import {RunStop} from '../../../src/engine/run/run-stop.js'
 import {job, pipeline} from '../../helpers/pipeline.js'
 
@@ -37,6 +38,8 @@ function jobRun(jobs: Job[], runJob: Executor['runJob']) {
     executor: new ExecutorSession(async () => executor, planRun(pipeline(jobs), []), emitter, stop.signal),
     stop,
     infraError: (e) => void infra.push(e),
+    outputs: new RunOutputs(),
+    reports: (name) => ({dir: `/runs/r/reports/${name}`, name: `reports/${name}`}),
     settle: (name, status) => void settled.push([name, status]),
     requeue: () => {
       throw new Error('not reached')

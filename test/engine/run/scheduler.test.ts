@@ -71,7 +71,7 @@ function untilAborted(ctx: JobContext): Promise<'cancelled'> {
 async function run(jobs: Job[], targets: string[], executor: Executor, extra: Partial<RunOptions> = {}) {
   const events: OrcaEvent[] = []
   const p = pipeline(jobs)
-  const {artifactsDir, artifactManifest, blobs} = folders()
+  const {artifactsDir, artifactManifest, blobs, reports} = folders()
   const result = await executeRun({
     runId: 'test-run',
     pipeline: p,
@@ -84,6 +84,7 @@ async function run(jobs: Job[], targets: string[], executor: Executor, extra: Pa
     secrets: {},
     artifactsDir,
     artifactManifest,
+    reports,
     blobs,
     sinks: [{handle: (e) => events.push(e)}],
     cancel: new AbortController().signal,

@@ -19,6 +19,8 @@ export interface WorkspaceArchiveOptions {
   artifacts?: ReadonlyArray<readonly ArtifactEntry[]>
   /** Where the artifacts' content is. */
   blobs?: BlobStore
+  /** Absolute path of an empty file created for the job to write to (its outputs), with its folder. */
+  outputFile?: string
   /** Owner written into every header (the container user when numeric). */
   uid?: number
   gid?: number
@@ -90,6 +92,13 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArc
       await addProjectPath(file, `${options.projectDir}/${file}`)
     }
     for (const artifacts of options.artifacts ?? []) for (const artifact of artifacts) await addArtifact(artifact)
+    if (options.outputFile !== undefined) {
+      const name = options.outputFile.split('/').filter(Boolean).join('/')
+      const folder = name.slice(0, name.lastIndexOf('/'))
+      // The job's user owns both, so a step that is not root can write its outputs.
+      if (folder !== '' && !madeDirs.has(folder)) await entry(pack, {name: folder, type: 'directory', mode: 0o755, ...owner})
+      await entry(pack, {name, type: 'file', mode: 0o644, ...owner}, Buffer.alloc(0))
+    }
     pack.finalize()
   })().catch((error: unknown) => {
     pack.destroy(error as Error)

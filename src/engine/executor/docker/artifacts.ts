@@ -1,7 +1,9 @@
 import * as path from 'node:path/posix'
 import type {Readable} from 'node:stream'
+import {pipeline} from 'node:stream/promises'
 import type Docker from 'dockerode'
 import picomatch from 'picomatch'
+import tar from 'tar-stream'
 import type {BlobStore} from '../../artifacts/blobs.js'
 import type {ArtifactEntry} from '../../artifacts/manifest.js'
 import {materialise} from '../../artifacts/materialise.js'
@@ -85,4 +87,36 @@ export function fetchRoots(globs: string[]): string[] {
 
 function normalise(base: string): string {
   return base.split('/').filter((s) => s !== '' && s !== '.').join('/')
+}
+
+/**
+ * One regular file of the container, read whole through getArchive (a stopped container too); a file
+ * over `maxBytes`, or anything but a regular file, is refused rather than cut.
+ */
+export async function readContainerFile(container: Docker.Container, file: string, maxBytes: number): Promise<string> {
+  const stream = (await withTimeout(container.getArchive({path: file}), `get archive ${file}`)) as Readable
+  const extract = tar.extract()
+  let content: Buffer | undefined
+  let problem: string | undefined
+  extract.on('entry', (header, body, next) => {
+    if (content !== undefined || problem !== undefined) {
+      body.resume()
+      return next()
+    }
+    if (header.type !== 'file') problem = `${file} is not a regular file`
+    else if ((header.size ?? 0) > maxBytes) problem = `${file} holds ${header.size} bytes; the limit is ${maxBytes}`
+    if (problem !== undefined) {
+      body.resume()
+      return next()
+    }
+    const chunks: Buffer[] = []
+    body.on('data', (chunk: unknown) => void chunks.push(chunk as Buffer))
+    body.on('end', () => {
+      content = Buffer.concat(chunks)
+      next()
+    })
+  })
+  await pipeline(stream, extract)
+  if (problem !== undefined) throw new Error(problem)
+  return (content ?? Buffer.alloc(0)).toString('utf8')
 }

@@ -7,7 +7,7 @@ import type {Step} from '../../pipeline/types.js'
 import {projectIdentity, type ProjectIdentity} from '../../project-identity.js'
 import {workspaceArchive} from '../archive/pack.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
-import {collectArtifacts} from './artifacts.js'
+import {collectArtifacts, readContainerFile} from './artifacts.js'
 import {dockerMessage, statusCode, withTimeout} from './call.js'
 import {ContainerOutput, stepMarker} from './container-output.js'
 import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, projectLabels, stepCommand, volumeName} from './container-spec.js'
@@ -53,6 +53,9 @@ const STEP_MARKER_MS = 10_000
 
 type JobError = NonNullable<JobOutcome['error']>
 
+/** GitHub's limit on a job's outputs, as one file: more is refused, not cut (a cut value would be wrong). */
+const MAX_OUTPUTS_BYTES = 1024 * 1024
+
 /** Inspections (400 ms apart) of a container whose step died of a signal, before calling it a step failure. */
 const SIGNAL_DEATH_CHECKS = 6
 
@@ -60,7 +63,8 @@ const SIGNAL_DEATH_CHECKS = 6
  * Runs each job in a fresh container of a Docker engine (SPEC §3, §4). Choices where the spec is silent:
  * - every step appears in `steps`; those that never ran are `skipped` and get a `step.finished` event too;
  * - after a failing step, only steps with `when: on_failure` or `always` run (the job stays failed);
- * - artifacts are collected only from a succeeded job (as GitHub Actions users expect);
+ * - artifacts are collected from a succeeded job (as GitHub Actions users expect), or by `artifacts.when`
+ *   also from one that failed or timed out; reports and outputs from any job that was not cancelled;
  * - job env and secrets go to each exec, never to the container config, labels or Cmd;
  * - Docker cannot relabel a container, so a kept one is stopped, committed to an image, and re-created
  *   from it (not started) as `<name>-kept` with the label `orca.kept=true`; the original is removed.
@@ -113,6 +117,8 @@ export class DockerExecutor implements Executor {
     const progress: StepProgress = {failed: false}
     let error: JobError | undefined
     let artifacts: JobOutcome['artifacts'] = []
+    let reports: JobOutcome['reports']
+    let outputText: string | undefined
     const unwatch = watchEngine(this.docker, this.options.engineTimeoutMs, (message) => {
       this.lost = true
       stopper.lose(message)
@@ -134,7 +140,15 @@ export class DockerExecutor implements Executor {
       if (!(await relay)) output = undefined
 
       await this.runSteps(container, ctx, stopper, output, steps, progress)
-      if (collectsArtifacts(job, stopper, progress)) artifacts = await this.collect(container, ctx, stopper)
+      const ended = endedAs(stopper, progress)
+      if (ended === 'succeeded') {
+        if (collectsArtifacts(job, ended)) artifacts = await this.collect(container, ctx, stopper, job.artifacts, ctx.artifactsDir, stopper.abandon)
+      } else if (collectsArtifacts(job, ended)) {
+        // After a failure the job's end is already decided: a collection that fails is a warning.
+        artifacts = await this.collectAfterEnd(container, ctx, stopper, job.artifacts, ctx.artifactsDir, 'artifacts')
+      }
+      if (job.reports && ended !== 'cancelled') reports = await this.collectAfterEnd(container, ctx, stopper, job.reports.junit, ctx.reportsDir, 'reports')
+      if (ctx.outputFile !== undefined && ended !== 'cancelled') outputText = await this.readOutputs(container, ctx, stopper)
     } catch (caught) {
       error = describeFailure(caught, stopper)
       const step = progress.running === undefined ? undefined : job.steps[progress.running]
@@ -157,7 +171,7 @@ export class DockerExecutor implements Executor {
     }
     const {cleanup, containerId} = stopper.lost && !(await this.answers()) ? {cleanup: 'none' as const, containerId: container?.id} : await this.finish(container, spec, ctx, status)
     stopper.dispose()
-    return {status, steps, artifacts, containerId, imageId, cleanup, ...(error ? {error} : {})}
+    return {status, steps, artifacts, containerId, imageId, cleanup, ...(reports ? {reports} : {}), ...(outputText !== undefined ? {outputText} : {}), ...(error ? {error} : {})}
   }
 
   async cleanup(runId: string): Promise<void> {
@@ -250,7 +264,7 @@ export class DockerExecutor implements Executor {
 
   private async copyIn(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<void> {
     // Nothing to copy: the engine creates WorkingDir itself at start (root-owned, so only for root jobs).
-    if (ctx.inputFiles.length === 0 && ctx.needArtifacts.every((a) => a.length === 0) && !ctx.job.user) return
+    if (ctx.inputFiles.length === 0 && ctx.needArtifacts.every((a) => a.length === 0) && !ctx.job.user && ctx.outputFile === undefined) return
     const owner = numericUser(ctx.job.user)
     const archive = workspaceArchive({
       workdir: ctx.job.workdir,
@@ -258,6 +272,7 @@ export class DockerExecutor implements Executor {
       files: ctx.inputFiles,
       artifacts: ctx.needArtifacts,
       blobs: ctx.blobs,
+      ...(ctx.outputFile !== undefined ? {outputFile: ctx.outputFile} : {}),
       ...owner,
     })
     // A named user is resolved by the engine; a numeric one is written into the headers.
@@ -272,15 +287,25 @@ export class DockerExecutor implements Executor {
     ])
   }
 
-  /** Collects the job's artifacts; a cancel or a lost engine stops the copy and leaves nothing behind. */
-  private async collect(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<JobOutcome['artifacts']> {
+  /**
+   * Collects files matching `globs` into `destDir`; a cancel or a lost engine (`until`) stops the copy
+   * and leaves nothing behind.
+   */
+  private async collect(
+    container: Docker.Container,
+    ctx: JobContext,
+    stopper: ContainerStopper,
+    globs: string[],
+    destDir: string,
+    until: Promise<void>,
+  ): Promise<JobOutcome['artifacts']> {
     const limits = {maxBytes: this.options.maxArtifactBytes, maxEntries: this.options.maxArtifactEntries}
     const stop = new AbortController()
     const abort = (): void => stop.abort()
     ctx.cancel.addEventListener('abort', abort, {once: true})
     if (ctx.cancel.aborted) abort()
-    void stopper.abandon.then(abort)
-    const collecting = collectArtifacts(container, ctx.job.workdir, ctx.job.artifacts, ctx.artifactsDir, limits, {
+    void until.then(abort)
+    const collecting = collectArtifacts(container, ctx.job.workdir, globs, destDir, limits, {
       blobs: ctx.blobs,
       signal: stop.signal,
       rename: ctx.maskPath,
@@ -288,13 +313,49 @@ export class DockerExecutor implements Executor {
     })
     try {
       // A lost engine may never answer: stop waiting (the copy cleans up after itself and never lands).
-      return await Promise.race([collecting, stopper.abandon.then(() => Promise.reject(new OrcaError('infra', stopper.lost ?? 'stopped while collecting artifacts')))])
+      return await Promise.race([collecting, until.then(() => Promise.reject(new OrcaError('infra', stopper.lost ?? 'stopped while collecting artifacts')))])
     } catch (error) {
       if (stop.signal.aborted && stopper.lost === undefined) throw new OrcaError('cancelled', 'stopped while collecting artifacts')
       throw error
     } finally {
       ctx.cancel.removeEventListener('abort', abort)
       abort()
+    }
+  }
+
+  /**
+   * Collects from a job whose end is decided (failed or timed out: its container already stopped, which
+   * the engine still copies from), or its reports: only a lost engine stops the copy, and a failure
+   * is a warning, never a change to how the job ended.
+   */
+  private async collectAfterEnd(
+    container: Docker.Container,
+    ctx: JobContext,
+    stopper: ContainerStopper,
+    globs: string[],
+    destDir: string,
+    what: 'artifacts' | 'reports',
+  ): Promise<JobOutcome['artifacts']> {
+    try {
+      return await this.collect(container, ctx, stopper, globs, destDir, stopper.gone)
+    } catch (caught) {
+      const message = caught instanceof OrcaError || caught instanceof UnsafeArchiveError ? caught.message : dockerMessage(caught)
+      ctx.emit({type: 'job.warning', warning: {kind: 'collect-failed', message: `its ${what} could not be collected: ${message}`}})
+      return []
+    }
+  }
+
+  /** The outputs file the steps wrote; a file that cannot be read is a warning (its dependents get no values). */
+  private async readOutputs(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<string | undefined> {
+    try {
+      return await Promise.race([
+        readContainerFile(container, ctx.outputFile!, MAX_OUTPUTS_BYTES),
+        stopper.gone.then(() => Promise.reject(new OrcaError('infra', stopper.lost ?? 'the engine was lost'))),
+      ])
+    } catch (caught) {
+      const message = caught instanceof Error ? caught.message : String(caught)
+      ctx.emit({type: 'job.warning', warning: {kind: 'outputs-unreadable', message: `its outputs could not be read: ${message}`}})
+      return undefined
     }
   }
 
@@ -364,9 +425,17 @@ interface StepProgress {
   failed: boolean
 }
 
-/** Artifacts are collected from a job whose steps all succeeded and that was not stopped. */
-function collectsArtifacts(job: JobContext['job'], stopper: ContainerStopper, progress: StepProgress): boolean {
-  return !stopper.reason && !progress.failed && job.artifacts.length > 0
+/** How the steps ended, before collection: what `artifacts.when` and reports are judged by. */
+function endedAs(stopper: ContainerStopper, progress: StepProgress): RunOutcomeStatus {
+  if (stopper.lost) return 'cancelled'
+  return stopper.reason ?? (progress.failed ? 'failed' : 'succeeded')
+}
+
+/** By `artifacts.when`: on_success after success, on_failure after a failure or timeout, always after either; never after a cancel. */
+function collectsArtifacts(job: JobContext['job'], ended: RunOutcomeStatus): boolean {
+  if (job.artifacts.length === 0 || ended === 'cancelled') return false
+  const when = job.artifactsWhen ?? 'on_success'
+  return when === 'always' || (when === 'on_success') === (ended === 'succeeded')
 }
 
 /** A step's `when` against the job so far: `on_success` after no failure, `on_failure` after one, `always` either way. */

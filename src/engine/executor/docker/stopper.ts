@@ -18,6 +18,9 @@ export class ContainerStopper {
   lost?: string
   /** Settles once the caller should stop waiting for the container's streams. */
   readonly abandon: Promise<void>
+  /** Resolves only when the engine is lost: what collecting from a stopped container still races. */
+  readonly gone: Promise<void>
+  private signalGone!: () => void
   private container?: Docker.Container
   private killTimer?: NodeJS.Timeout
   private pending?: 'TERM' | 'KILL'
@@ -27,6 +30,9 @@ export class ContainerStopper {
   constructor(private readonly graceMs: number) {
     this.abandon = new Promise((resolve) => {
       this.signalAbandon = resolve
+    })
+    this.gone = new Promise((resolve) => {
+      this.signalGone = resolve
     })
   }
 
@@ -64,6 +70,7 @@ export class ContainerStopper {
     this.lost = message
     clearTimeout(this.killTimer)
     this.signalAbandon()
+    this.signalGone()
   }
 
   dispose(): void {
