@@ -83,6 +83,26 @@ describe('condition expressions', () => {
     expect(errorOf('!'.repeat(100) + 'true').message).toMatch(/nested more than 64 deep/)
   })
 
+  it("reads a need's outputs; such a condition still applies on top of success", () => {
+    const outputs = {build: {version: '1.2'}}
+    expect(evaluate("needs.build.outputs.version == '1.2'", {outputs})).toBe(true)
+    expect(evaluate("needs.build.outputs.other == ''", {outputs})).toBe(true)
+    expect(evaluate('needs.test.outputs.version', {outputs})).toBe(false)
+    expect(decidesOnNeeds(parseExpression("needs.build.outputs.version == '1.2'"))).toBe(false)
+    expect(decidesOnNeeds(parseExpression("needs.build.result == 'success'"))).toBe(true)
+  })
+
+  it('checks output names against what each need declares', () => {
+    const outputs = new Map<string, ReadonlySet<string> | 'matrix'>([['test', new Set(['version'])], ['build', new Set()], ['lint', 'matrix']])
+    const check = (text: string) =>
+      checkExpression(parseExpression(text), {needs: new Set(['test', 'build', 'lint']), outputs}).map((e) => e.message)
+    expect(check("needs.test.outputs.version == '1'")).toEqual([])
+    expect(check('needs.test.outputs.verison')).toEqual(['"test" has no output "verison"; it declares "version"'])
+    expect(check('needs.build.outputs.x')).toEqual(['"build" declares no outputs; list the names it writes under its "outputs"'])
+    expect(check('needs.lint.outputs.x')).toEqual(['"lint" is a matrix job: each of its expansions has its own outputs, so they cannot be read as one'])
+    expect(check('needs.test.outputs')).toEqual(['expected needs.JOB.result or needs.JOB.outputs.NAME, got "needs.test.outputs"'])
+  })
+
   it('checks names against what the job offers', () => {
     const check = (text: string, matrix?: string[]) =>
       checkExpression(parseExpression(text), {matrix: matrix && new Set(matrix), needs: new Set(['test'])}).map((e) => [e.offset, e.message])
