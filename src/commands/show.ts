@@ -30,9 +30,9 @@ Exit codes: 0 shown, 2 unknown run or usage error.`
     const {args, flags} = await this.parse(Show)
     const [{projectConfig}, {resolveRunId}, {inspectRun}, {formatRunDetails}] = await Promise.all([
       import('../cli/project.js'),
-      import('../engine/run/run-id.js'),
+      import('../engine/records/run-id.js'),
       import('../engine/history/abandon.js'),
-      import('../engine/history/format.js'),
+      import('../views/history/format.js'),
     ])
     const config = await projectConfig()
     const id = await resolveRunId(config.runsDir, args.run)

@@ -3,7 +3,7 @@ import {open, realpath, type FileHandle} from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {OrcaError} from '../engine/errors.js'
-import {jobRecordOf, type RunRecord} from '../engine/run/record.js'
+import {jobRecordOf, type RunRecord} from '../engine/records/record.js'
 
 /** One artifact of a run, as the run recorded it. */
 export interface RunArtifact {

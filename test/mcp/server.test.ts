@@ -7,7 +7,7 @@ import {InMemoryTransport} from '@modelcontextprotocol/sdk/inMemory.js'
 import type {CallToolResult, ReadResourceResult} from '@modelcontextprotocol/sdk/types.js'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {emptyRunRecord, pendingJobRecord} from '../../src/engine/run/record.js'
+import {emptyRunRecord, pendingJobRecord} from '../../src/engine/records/record.js'
 import {LiveRuns} from '../../src/mcp/live-runs.js'
 import {McpProject} from '../../src/mcp/project.js'
 import {createOrcaMcpServer} from '../../src/mcp/server.js'

@@ -22,7 +22,7 @@ export default class CachePrune extends OrcaCommand {
       import('../../engine/cache/store.js'),
       import('../../engine/cache/maintenance.js'),
       import('../../engine/pipeline/size.js'),
-      import('../../engine/cache/format-entries.js'),
+      import('../../views/cache/entries.js'),
     ])
     const config = await projectConfig()
     let maxBytes = config.cache.maxSizeBytes

@@ -1,7 +1,7 @@
 import {rm} from 'node:fs/promises'
 
-import type {RunRecord} from '../run/record.js'
-import {runDir} from '../run/store.js'
+import type {RunRecord} from '../records/record.js'
+import {runDir} from '../records/store.js'
 import {inspectRuns} from './abandon.js'
 import {systemProbe, type LivenessProbe} from './liveness.js'
 

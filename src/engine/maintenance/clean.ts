@@ -9,10 +9,10 @@ import type {DockerExecutor} from '../executor/docker/docker-executor.js'
 import type {ResourceScope} from '../executor/types.js'
 import {inspectRuns} from '../history/abandon.js'
 import {judgeOwner, runLiveness, systemProbe, type LivenessProbe} from '../history/liveness.js'
-import {formatBytes} from '../history/format.js'
+import {formatBytes} from '../../views/history/format.js'
 import {expiredRuns, removeRuns} from '../history/retention.js'
 import {formatDuration} from '../duration.js'
-import {listRunIds} from '../run/run-id.js'
+import {listRunIds} from '../records/run-id.js'
 import {containerOwners, listKept, listOrphanKeptImages, listVolumes, removeKeptContainer, removeKeptImage, removeVolume} from './docker-resources.js'
 
 /** What `orca clean` should clean. */

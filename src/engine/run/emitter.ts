@@ -1,4 +1,4 @@
-import type {EventBody, EventSink, OrcaEvent} from './events.js'
+import type {EventBody, EventSink, OrcaEvent} from '../records/events.js'
 import {maskString} from './masker.js'
 
 /** Stamps events with run id, sequence and time, masks secrets, and hands them to every sink. */

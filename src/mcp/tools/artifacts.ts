@@ -4,7 +4,7 @@ import type {McpServer} from '@modelcontextprotocol/sdk/server/mcp.js'
 import * as z from 'zod'
 
 import {inspectRun} from '../../engine/history/abandon.js'
-import {runDir} from '../../engine/run/store.js'
+import {runDir} from '../../engine/records/store.js'
 import {openRunArtifact, runArtifacts} from '../artifacts.js'
 import {boundedList} from '../results.js'
 import {markedText, readTextWindow} from '../text-window.js'

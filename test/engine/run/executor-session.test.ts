@@ -6,7 +6,7 @@ import {RunEmitter} from '../../../src/engine/run/emitter.js'
 import {ExecutorSession} from '../../../src/engine/run/executor-session.js'
 import {job, pipeline} from '../../helpers/pipeline.js'
 
-function session(imageId?: (ref: string) => Promise<string | null>) {
+function session(imageId?: (ref: string) => Promise<string | undefined>) {
   const calls = {created: 0, prepared: [] as string[][], cleaned: [] as string[]}
   const executor: Executor = {
     prepare: async (images) => {
@@ -35,7 +35,7 @@ describe('ExecutorSession', () => {
   })
 
   it('answers image IDs by inspection without creating the executor, and through prepare when inspection cannot', async () => {
-    const known = session(async (ref) => (ref === 'x:1' ? 'sha256:inspected' : null))
+    const known = session(async (ref) => (ref === 'x:1' ? 'sha256:inspected' : undefined))
     expect(await known.session.imageIdOf('x:1')).toBe('sha256:inspected')
     expect(known.calls.created).toBe(0)
     await known.session.cleanup('r')

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {RunEmitter} from '../../../src/engine/run/emitter.js'
-import type {OrcaEvent} from '../../../src/engine/run/events.js'
+import type {OrcaEvent} from '../../../src/engine/records/events.js'
 import {relayJobEvents, type JobRecording} from '../../../src/engine/run/job-events.js'
 import {OutputBudget} from '../../../src/engine/run/output.js'
 
