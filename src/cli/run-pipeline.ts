@@ -81,7 +81,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   const prepared = await prepareRun({...options, onNotice: (message) => options.stderr.write(`notice: ${message}\n`)})
   prefetchImageIds(prepared)
   if (options.dryRun) {
-    const {dryRunKeys, formatDryRun} = await import('../engine/run/dry-run.js')
+    const [{dryRunKeys}, {formatDryRun}] = await Promise.all([import('../engine/run/dry-run.js'), import('../views/run/dry-run.js')])
     const rows = await dryRunKeys(prepared)
     options.stdout.write(formatDryRun(prepared, rows, {inputs: options.inputs === true ? await prepared.projectFiles() : undefined}))
     return 0

@@ -1,4 +1,4 @@
-import {replayHeader} from '../run/replay.js'
+import {replayHeader} from '../records/log-header.js'
 import type {OrcaEvent} from '../records/events.js'
 import {followEvents} from '../records/follow.js'
 import {readEvents} from '../records/store.js'

@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {replaceFile, writeAll} from '../atomic-file.js'
-import {replayHeader} from '../run/replay.js'
+import {replayHeader} from './log-header.js'
 import {OrcaError} from '../errors.js'
 import type {EventSink, OrcaEvent} from './events.js'
 import {foldEvent, foldEvents, isStateChange} from './record.js'

@@ -1,5 +1,5 @@
-import type {EventBody} from '../records/events.js'
 import type {KeyedJob, Restored} from '../cache/run-cache.js'
+import type {EventBody} from '../records/events.js'
 
 /**
  * The events of a cache hit, in the order of a job that ran: started (with its key), its recorded
@@ -13,13 +13,4 @@ export function replayHit(keyed: KeyedJob, restored: Restored, startedAt: number
   }
   for (const a of restored.artifacts) emit({type: 'job.artifact', job, path: a.path, size: a.size, sha256: a.sha256})
   emit({type: 'job.finished', job, status: 'cached', durationMs: Date.now() - startedAt, cleanup: 'none', cachedFrom: restored.runId})
-}
-
-/**
- * The line a cached job's log starts with (`logs/<job>.log`, `orca logs`): what follows was recorded
- * by an earlier run, which one, and under which key.
- */
-export function replayHeader(event: {key?: string; cachedFrom?: string}): string {
-  const key = event.key === undefined ? '' : ` (key ${event.key.slice(0, 12)})`
-  return event.cachedFrom === undefined ? `==> replayed from the cache${key}\n` : `==> replayed from the cache: recorded by run ${event.cachedFrom}${key}\n`
 }

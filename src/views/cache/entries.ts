@@ -1,17 +1,6 @@
+import {formatBytes} from '../../engine/bytes.js'
 import {shortKey} from '../../engine/cache/format.js'
 import type {EntrySummary} from '../../engine/cache/maintenance.js'
-
-/** `1.5 MiB`, `320 B`. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
-}
 
 /** The `orca cache ls` table. */
 export function formatEntries(entries: EntrySummary[], cacheDir: string, maxBytes?: number): string {

@@ -1,3 +1,4 @@
+import {formatBytes} from '../../engine/bytes.js'
 import {formatDuration} from '../../engine/duration.js'
 import type {JobRecord, RunRecord} from '../../engine/records/record.js'
 import {barText, layoutTimeline} from './timeline.js'
@@ -106,18 +107,6 @@ function artifactSummary(job: JobRecord): string {
   if (job.artifacts.length === 0) return '-'
   const bytes = job.artifacts.reduce((sum, a) => sum + a.size, 0)
   return `${job.artifacts.length} file${job.artifacts.length === 1 ? '' : 's'}, ${formatBytes(bytes)}`
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`
-  const units = ['KiB', 'MiB', 'GiB', 'TiB']
-  let value = n / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value.toFixed(1)} ${units[unit]}`
 }
 
 function label(status: string): string {

@@ -24,19 +24,6 @@ export function bar(fraction: number, width: number): string {
   return '█'.repeat(full) + partial + '░'.repeat(Math.max(0, width - full - partial.length))
 }
 
-/** `12.3 MB`-style sizes for pull progress. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  const units = ['kB', 'MB', 'GB']
-  let value = bytes / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value.toFixed(1)} ${units[unit]}`
-}
-
 export function statusText(status: JobStatus | RunStatus): string {
   return status.replace('_', ' ')
 }

@@ -1,7 +1,8 @@
 import {Text} from 'ink'
 
 import {formatDuration} from '../../engine/duration.js'
-import {bar, formatBytes} from './glyphs.js'
+import {formatBytes} from '../../engine/bytes.js'
+import {bar} from './glyphs.js'
 import type {PullView, ViewSnapshot} from './model.js'
 
 /** Jobs settled out of the total, the run's time so far and, from past runs, about how long is left. */

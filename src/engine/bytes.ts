@@ -1,3 +1,4 @@
+/** Sizes in bytes: parsed from jobs.yml and the config, formatted for people. */
 /** Matches sizes like `512m`, `1g`, `1.5GiB`, `100kb`, `4096`. Also used by the JSON Schemas. */
 export const SIZE_PATTERN = '^[0-9]+(?:\\.[0-9]+)?(?:[kKmMgGtT][iI]?)?[bB]?$'
 
@@ -13,4 +14,16 @@ export function parseSize(value: string | number): number | undefined {
   const factor = unit === 'b' ? 1 : UNIT_BYTES[unit]
   if (factor === undefined) return undefined
   return Math.round(Number(match[1]) * factor)
+}
+
+/** `320 B`, `1.5 MiB`: binary units, one decimal past bytes. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
 }
