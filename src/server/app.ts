@@ -8,7 +8,11 @@ import type {Executor} from '../engine/executor/types.js'
 import {allowedHostHeaders, bearerMatches, hostForUrl} from './guards.js'
 import {HttpError, toHttpError} from './http-error.js'
 import {schemaComponents} from './openapi.js'
-import {registerRoutes} from './routes.js'
+import {registerArtifactRoutes} from './routes/artifacts.js'
+import {registerEventRoutes} from './routes/events.js'
+import {registerHealthRoutes} from './routes/health.js'
+import {registerLogRoutes} from './routes/logs.js'
+import {registerRunRoutes} from './routes/runs.js'
 import {RunService} from './run-service.js'
 
 declare module 'fastify' {
@@ -158,12 +162,13 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     },
   })
 
-  app.get('/healthz', {config: {public: true}, schema: {operationId: 'health', summary: 'Liveness (no token needed)', security: [], response: {200: {description: 'Alive.', content: {'application/json': {schema: {$ref: '#/components/schemas/Health'}}}}}}}, async () => ({
-    status: 'ok' as const,
-    ...runs.stats,
-  }))
-  app.get('/v1/openapi.json', {schema: {hide: true}}, async () => app.swagger())
-  registerRoutes(app, runs, stop.signal)
+  // One module per resource of the API (docs/serve.md lists the routes).
+  const context = {runs, stop: stop.signal}
+  registerHealthRoutes(app, context)
+  registerRunRoutes(app, context)
+  registerEventRoutes(app, context)
+  registerLogRoutes(app, context)
+  registerArtifactRoutes(app, context)
 
   let closing: Promise<void> | undefined
   return {
