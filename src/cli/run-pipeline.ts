@@ -5,7 +5,9 @@ import type {JunitReporter} from '../views/run/junit.js'
 import type * as LiveViewModule from '../views/live/live-view.js'
 import type {EventSink} from '../engine/records/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
+import {exitCode} from '../engine/errors.js'
 import {prefetchImageIds, prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
+import {isCi} from '../views/run/ci-environment.js'
 import {onBrokenPipe} from './broken-pipe.js'
 import {parseEnvFlags} from './env-values.js'
 import type {OutputMode} from './flags/run.js'
@@ -84,7 +86,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
     const [{dryRunKeys}, {formatDryRun}] = await Promise.all([import('../engine/run/dry-run.js'), import('../views/run/dry-run.js')])
     const rows = await dryRunKeys(prepared)
     options.stdout.write(formatDryRun(prepared, rows, {inputs: options.inputs === true ? await prepared.projectFiles() : undefined}))
-    return 0
+    return exitCode('succeeded')
   }
 
   // The live view owns the terminal once it starts: a notice about the project's files comes first.
@@ -127,9 +129,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
     const {formatRunError} = await import('../views/run/ci.js')
     options.stderr.write(formatRunError(result.infraError, options.env))
   }
-  if (result.status === 'cancelled') return 130
-  if (result.infraError) return 3
-  return result.status === 'succeeded' ? 0 : 1
+  if (result.status === 'cancelled') return exitCode('cancelled')
+  if (result.infraError) return exitCode('infra')
+  return exitCode(result.status === 'succeeded' ? 'succeeded' : 'jobFailed')
 }
 
 async function pickReporter(
@@ -157,9 +159,4 @@ function wantsLiveView(options: RunPipelineOptions): boolean {
   const stderr = options.stderr as Writable & {isTTY?: boolean}
   if (options.output === 'tty') return true
   return options.output === 'auto' && options.stdout.isTTY === true && stderr.isTTY === true && !isCi(options.env)
-}
-
-function isCi(env: NodeJS.ProcessEnv): boolean {
-  const ci = env.CI
-  return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false'
 }

@@ -2,6 +2,7 @@ import type {ServerResponse} from 'node:http'
 
 import {followRun} from '../engine/history/logs.js'
 import type {OrcaEvent} from '../engine/records/events.js'
+import {drained} from '../engine/stream-drain.js'
 import type {LiveEvents} from './live-events.js'
 
 /** A comment line every so often keeps proxies and clients from dropping a quiet stream. */
@@ -99,17 +100,5 @@ function streamLive(res: ServerResponse, live: LiveEvents, afterSeq: number, clo
       },
     )
     if (closed.aborted) finish()
-  })
-}
-
-function drained(res: ServerResponse, closed: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done)
-      closed.removeEventListener('abort', done)
-      resolve()
-    }
-    res.on('drain', done)
-    closed.addEventListener('abort', done, {once: true})
   })
 }

@@ -2,7 +2,7 @@ import {render, renderToString, Text} from 'ink'
 import type {Instance} from 'ink'
 
 import type {PastDurations} from '../../engine/history/past-durations.js'
-import {drained} from '../run/drain.js'
+import {drained} from '../../engine/stream-drain.js'
 import type {EventSink, OrcaEvent} from '../../engine/records/events.js'
 import {ViewModel} from './model.js'
 import {CancelKeys, RunView} from './run-view.js'

@@ -3,6 +3,7 @@ import {appendFileSync} from 'node:fs'
 import type {Writable} from 'node:stream'
 
 import {jobRecordOf, type JobRecord} from '../../engine/records/record.js'
+import {ciFlavour} from './ci-environment.js'
 import {runSummaryMarkdown} from './markdown.js'
 import {describeJob, PlainReporter} from './plain.js'
 import type {PlainReporterOptions} from './plain.js'
@@ -134,15 +135,6 @@ export class GitlabReporter extends GroupedReporter {
   protected groupEnd(job: string, record: JobRecord): string {
     return `\u001B[0Ksection_end:${unixSeconds(record.finishedAt)}:${this.ids.get(job)}\r\u001B[0K`
   }
-}
-
-export type CiFlavour = 'github' | 'gitlab'
-
-/** The CI whose log viewer orca is writing to, from the variables each CI sets. */
-export function ciFlavour(env: NodeJS.ProcessEnv): CiFlavour | undefined {
-  if (env.GITHUB_ACTIONS === 'true') return 'github'
-  if (env.GITLAB_CI === 'true') return 'gitlab'
-  return undefined
 }
 
 /**

@@ -1,7 +1,7 @@
 import type {Writable} from 'node:stream'
 
 import type {EventSink, OrcaEvent} from '../../engine/records/events.js'
-import {drained} from './drain.js'
+import {drained} from '../../engine/stream-drain.js'
 
 /** `--output json`: every event as one line of NDJSON, exactly as recorded in events.jsonl. */
 export class JsonReporter implements EventSink {

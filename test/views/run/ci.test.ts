@@ -5,7 +5,8 @@ import {PassThrough} from 'node:stream'
 
 import {describe, expect, it} from 'vitest'
 
-import {ciFlavour, GithubReporter, GitlabReporter, lineReporterFor} from '../../../src/views/run/ci.js'
+import {GithubReporter, GitlabReporter, lineReporterFor} from '../../../src/views/run/ci.js'
+import {ciFlavour} from '../../../src/views/run/ci-environment.js'
 import {PlainReporter} from '../../../src/views/run/plain.js'
 import {diamondEvents} from '../../engine/records/diamond-events.js'
 
