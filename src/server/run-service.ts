@@ -77,6 +77,11 @@ export class RunService {
     return this.options.config.runsDir
   }
 
+  /** Where the content of the served runs' artifacts is (by digest). */
+  get cacheDir(): string {
+    return this.options.config.cacheDir
+  }
+
   /** Validates and starts a run (or queues it); a retried submission with the same key returns the same run. */
   submit(body: RunSubmission, idempotencyKey?: string): Promise<{result: SubmittedRun; replayed: boolean}> {
     return this.idempotency.run(idempotencyKey, body, () => this.start(body))
@@ -128,13 +133,15 @@ export class RunService {
     this.starting.add(starting)
     const run = await starting.finally(() => this.starting.delete(starting))
     owner.runId = run.runId
-    const done = run.done.finally(() => {
+    // Live until recorded as finished; retention afterwards is housekeeping, not part of the run.
+    const done = run.finished.finally(() => {
       if (turn.holdsSlot) this.queue.release()
       // From now on the run is read from its directory like any other.
       this.live.delete(run.runId)
     })
-    // startRun records an engine failure as the run's end (failed, internal); nobody else awaits this promise.
+    // startRun records an engine failure as the run's end (failed, internal); nobody else awaits these promises.
     done.catch(() => undefined)
+    run.done.catch(() => undefined)
     const entry: LiveRun = {run, events, turn, done}
     this.live.set(run.runId, entry)
     if (!this.accepting) run.cancel()

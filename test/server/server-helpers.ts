@@ -6,7 +6,8 @@ import {dirname, join} from 'node:path'
 import {afterEach} from 'vitest'
 
 import {loadConfig} from '../../src/engine/config/load.js'
-import {emptyRunRecord, pendingJobRecord, type RunRecord} from '../../src/engine/records/record.js'
+import {manifestDigest, serialiseArtifactManifest, sortEntries, summarise} from '../../src/engine/artifacts/manifest.js'
+import {emptyRunRecord, pendingJobRecord, type ArtifactsRecord, type RunRecord} from '../../src/engine/records/record.js'
 import type {OrcaEvent} from '../../src/engine/records/events.js'
 import {createServer, type OrcaServer, type ServeOptions} from '../../src/server/app.js'
 
@@ -165,18 +166,26 @@ export async function readSse(url: string, path: string, options: {lastEventId?:
   return result()
 }
 
-/** Writes a finished run's directory by hand: run.json, an events.jsonl and the given artifact files. */
+/** Writes a finished run's directory by hand: run.json, an events.jsonl and each job's artifact manifest (files are the caller's). */
 export function seedRun(runsDir: string, id: string, jobs: Record<string, {artifacts?: Array<{path: string; size: number; sha256: string}>}> = {}): RunRecord {
   const dir = join(runsDir, id)
   mkdirSync(join(dir, 'logs'), {recursive: true})
   mkdirSync(join(dir, 'artifacts'), {recursive: true})
+  const manifestOf = (name: string, files: Array<{path: string; size: number; sha256: string}>): ArtifactsRecord => {
+    const entries = sortEntries(files.map((f) => ({...f, type: 'file' as const, mode: 0o644})))
+    const text = serialiseArtifactManifest(entries)
+    writeFileSync(join(dir, 'artifacts', `${name}.json`), text)
+    return {...summarise(entries), manifest: `artifacts/${name}.json`, sha256: manifestDigest(text)}
+  }
   const record: RunRecord = {
     ...emptyRunRecord(id, '2026-01-01T00:00:00.000Z'),
     status: 'succeeded',
     finishedAt: '2026-01-01T00:00:01.000Z',
     durationMs: 1000,
     lastSeq: 2,
-    jobs: Object.fromEntries(Object.entries(jobs).map(([name, j]) => [name, {...pendingJobRecord(), status: 'succeeded', artifacts: j.artifacts ?? []}])),
+    jobs: Object.fromEntries(
+      Object.entries(jobs).map(([name, j]) => [name, {...pendingJobRecord(), status: 'succeeded', artifacts: j.artifacts ? manifestOf(name, j.artifacts) : null}]),
+    ),
   }
   writeFileSync(join(dir, 'run.json'), JSON.stringify(record))
   const time = '2026-01-01T00:00:00.000Z'

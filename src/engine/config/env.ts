@@ -38,6 +38,8 @@ export const ENV_VARIABLES: Record<string, [keyof ConfigLayer, Parser]> = {
     const bytes = parseSize(/^[0-9]+$/.test(value) ? Number(value) : value)
     return bytes === undefined ? {expected: 'a size like "10g"'} : {value: bytes}
   }],
+  // The secret itself, e.g. from a CI secret: wins over cache.signing in a config file.
+  ORCA_CACHE_SIGNING_KEY: ['cacheSigning', (value) => ({value: {hmac: {secret: value, from: 'ORCA_CACHE_SIGNING_KEY'}}})],
   ORCA_SERVE_HOST: ['serveHost', text],
   ORCA_SERVE_PORT: ['servePort', integer(1, 65535)],
 }

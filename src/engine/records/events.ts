@@ -1,4 +1,4 @@
-import type {ArtifactRecord, CleanupAction, StepResult} from '../executor/types.js'
+import type {CleanupAction, JobWarning, StepResult} from '../executor/types.js'
 
 /** Every state a job can be in (SPEC §3). */
 export type JobStatus =
@@ -16,6 +16,18 @@ export type CacheUse = 'hit' | 'miss' | 'disabled'
 
 /** `abandoned`: the orca process that ran it died without recording an end (see docs/history.md). */
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'abandoned'
+
+/** A job's artifacts as events and run.json describe them: the files themselves are listed by the manifest. */
+export interface ArtifactsSummary {
+  /** Files and links. */
+  count: number
+  /** Bytes of the files. */
+  bytes: number
+  /** The manifest file listing each artifact (path, type, mode, size, sha256), relative to the run directory. */
+  manifest: string
+  /** SHA-256 of the manifest file: readers check it before trusting what it lists. */
+  sha256: string
+}
 
 /** The payloads of the engine's events; `seq`, `time` and `runId` are added when emitted. */
 export type EventBody =
@@ -54,7 +66,7 @@ export type EventBody =
       replayed?: true
     }
   | ({type: 'step.finished'; job: string} & StepResult)
-  | ({type: 'job.artifact'; job: string} & ArtifactRecord)
+  | ({type: 'job.artifacts'; job: string} & ArtifactsSummary)
   | {
       type: 'job.finished'
       job: string
@@ -67,6 +79,7 @@ export type EventBody =
       /** The job printed more than its output cap: the rest was not recorded (the job ran on). */
       logTruncated?: true
     }
+  | ({type: 'job.warning'; job: string} & JobWarning)
   | {type: 'job.skipped'; job: string; reason: string}
   | {type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: {kind: string; message: string}}
 

@@ -1,6 +1,7 @@
-import type {ArtifactRecord, CleanupAction, StepStatus} from '../executor/types.js'
+import type {CleanupAction, StepStatus} from '../executor/types.js'
 import {nameTable, ownValue} from '../name-table.js'
-import type {CacheUse, JobStatus, OrcaEvent, RunStatus} from './events.js'
+import type {JobWarning} from '../executor/types.js'
+import type {ArtifactsSummary, CacheUse, JobStatus, OrcaEvent, RunStatus} from './events.js'
 
 /** One step of a job as recorded in run.json. */
 export interface StepRecord {
@@ -20,6 +21,20 @@ export interface ErrorRecord {
   message: string
 }
 
+/** A job's artifacts in run.json; `manifest` and `sha256` are null for runs recorded before manifests existed. */
+export type ArtifactsRecord = Omit<ArtifactsSummary, 'manifest' | 'sha256'> & {manifest: string | null; sha256: string | null}
+
+/** A warning as recorded in run.json: fields a warning does not have are null. */
+export interface WarningRecord {
+  kind: JobWarning['kind']
+  message: string
+  path: string | null
+  target: string | null
+}
+
+/** Warnings recorded per job at most: a bound on run.json (sources sum up long lists themselves). */
+export const MAX_WARNINGS = 100
+
 /** One job of a run as recorded in run.json. Unknown values are `null`, never absent. */
 export interface JobRecord {
   status: JobStatus
@@ -32,7 +47,8 @@ export interface JobRecord {
   finishedAt: string | null
   durationMs: number | null
   steps: StepRecord[]
-  artifacts: ArtifactRecord[]
+  /** Null when the job collected none (no artifact globs, or it did not succeed). */
+  artifacts: ArtifactsRecord | null
   cleanup: CleanupAction | null
   error: ErrorRecord | null
   skippedReason: string | null
@@ -40,6 +56,8 @@ export interface JobRecord {
   cachedFrom: string | null
   /** The job printed more than its output cap; its log ends with a truncation marker. */
   logTruncated: boolean
+  /** What the job was warned about, in order (see JobWarning). */
+  warnings: WarningRecord[]
 }
 
 /** The run record, `run.json`: a fold of the run's events (`schemas/run-record.schema.json`). */
@@ -94,12 +112,13 @@ export function pendingJobRecord(): JobRecord {
     finishedAt: null,
     durationMs: null,
     steps: [],
-    artifacts: [],
+    artifacts: null,
     cleanup: null,
     error: null,
     skippedReason: null,
     cachedFrom: null,
     logTruncated: false,
+    warnings: [],
   }
 }
 
@@ -153,13 +172,8 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
           allowFailure: event.allowFailure,
         })),
       )
-    case 'job.artifact': {
-      const artifact: ArtifactRecord = {path: event.path, size: event.size, sha256: event.sha256}
-      return withJob(next, event.job, (job) => ({
-        ...job,
-        artifacts: [...job.artifacts.filter((a) => a.path !== artifact.path), artifact],
-      }))
-    }
+    case 'job.artifacts':
+      return withJob(next, event.job, (job) => ({...job, artifacts: {count: event.count, bytes: event.bytes, manifest: event.manifest, sha256: event.sha256}}))
     case 'job.finished':
       return withJob(next, event.job, (job) => ({
         ...job,
@@ -173,6 +187,10 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         cachedFrom: event.cachedFrom ?? null,
         logTruncated: event.logTruncated === true,
       }))
+    case 'job.warning':
+      return withJob(next, event.job, (job) =>
+        job.warnings.length >= MAX_WARNINGS ? job : {...job, warnings: [...job.warnings, {kind: event.kind, message: event.message, path: event.path ?? null, target: event.target ?? null}]},
+      )
     case 'job.skipped':
       return withJob(next, event.job, (job) => ({
         ...job,
@@ -193,6 +211,22 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
     case 'step.output':
       return next
   }
+}
+
+/** A record written by an earlier version of orca, with the fields it lacked filled in as a fold would. */
+export function upgradeRecord(record: RunRecord): RunRecord {
+  const jobs = nameTable<JobRecord>()
+  for (const [name, job] of Object.entries(record.jobs ?? {})) {
+    jobs[name] = {...pendingJobRecord(), ...job, warnings: job.warnings ?? [], artifacts: upgradeArtifacts(job.artifacts)}
+  }
+  return {...record, jobs}
+}
+
+/** Before manifests, run.json listed every artifact: its count and bytes are what is kept of it. */
+function upgradeArtifacts(artifacts: ArtifactsRecord | Array<{size: number}> | null | undefined): ArtifactsRecord | null {
+  if (!Array.isArray(artifacts)) return artifacts ?? null
+  if (artifacts.length === 0) return null
+  return {count: artifacts.length, bytes: artifacts.reduce((n, a) => n + a.size, 0), manifest: null, sha256: null}
 }
 
 /** Folds a whole event log. */

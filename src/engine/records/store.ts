@@ -6,7 +6,7 @@ import {replaceFile, writeAll} from '../atomic-file.js'
 import {replayHeader} from './log-header.js'
 import {OrcaError} from '../errors.js'
 import type {EventSink, OrcaEvent} from './events.js'
-import {foldEvent, foldEvents, isStateChange} from './record.js'
+import {foldEvent, foldEvents, isStateChange, upgradeRecord} from './record.js'
 import type {RunRecord} from './record.js'
 import {listRunIds} from './run-id.js'
 
@@ -63,6 +63,11 @@ export class RunStore implements EventSink {
   /** Where the executor puts a job's artifacts (paths as under its workdir). */
   artifactsDir(job: string): string {
     return path.join(this.dir, 'artifacts', checkJobName(job))
+  }
+
+  /** The manifest file listing a job's artifacts. */
+  artifactManifestPath(job: string): string {
+    return path.join(this.dir, artifactManifestName(job))
   }
 
   logPath(job: string): string {
@@ -203,7 +208,7 @@ export function writeJsonAtomic(file: string, value: unknown, durable = false): 
 export async function readRunRecord(runsDir: string, id: string): Promise<RunRecord> {
   const dir = runDir(runsDir, id)
   try {
-    return JSON.parse(await readFile(path.join(dir, 'run.json'), 'utf8')) as RunRecord
+    return upgradeRecord(JSON.parse(await readFile(path.join(dir, 'run.json'), 'utf8')) as RunRecord)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new OrcaError('infra', `cannot read the record of run ${id}: ${(error as Error).message}`, {cause: error})
@@ -260,7 +265,11 @@ export function runDir(runsDir: string, id: string): string {
   return path.join(runsDir, id)
 }
 
-/** `writeSync` may write less than asked (a full disk reports it on the next call). */
+/** A job's artifact manifest, relative to its run directory (as events and run.json name it). */
+export function artifactManifestName(job: string): string {
+  return `artifacts/${checkJobName(job)}.json`
+}
+
 function checkJobName(job: string): string {
   // Names are validated when jobs.yml is loaded; this guards the paths built from them.
   if (!JOB_NAME.test(job)) throw new OrcaError('internal', `invalid job name for a path: ${JSON.stringify(job)}`)

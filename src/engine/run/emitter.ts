@@ -40,7 +40,8 @@ export class RunEmitter {
   }
 }
 
-function maskDeep<T>(value: T, secrets: string[]): T {
+/** A copy of `value` with every secret in its strings masked. */
+export function maskDeep<T>(value: T, secrets: string[]): T {
   if (typeof value === 'string') return maskString(value, secrets) as T
   if (Array.isArray(value)) return value.map((v) => maskDeep(v, secrets)) as T
   if (value && typeof value === 'object') {

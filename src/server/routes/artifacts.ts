@@ -1,8 +1,7 @@
 import type {FastifyInstance} from 'fastify'
 
-import {runDir} from '../../engine/records/store.js'
 import {contentTypeFor, listArtifacts, openArtifact} from '../artifacts.js'
-import {COMMON_ERRORS, ref} from '../openapi.js'
+import {COMMON_ERRORS, errorResponse, ref} from '../openapi.js'
 import {RUN_ID_PARAM, SECURITY, type RouteContext} from './context.js'
 
 /** A run's artifacts: the list, and one file streamed. */
@@ -22,7 +21,7 @@ export function registerArtifactRoutes(app: FastifyInstance, {runs}: RouteContex
         },
       },
     },
-    async (request) => ({artifacts: listArtifacts(await runs.get(request.params.id))}),
+    async (request) => ({artifacts: await listArtifacts(runs.runsDir, await runs.get(request.params.id))}),
   )
 
   app.get<{Params: {id: string; job: string; '*': string}}>(
@@ -38,13 +37,16 @@ export function registerArtifactRoutes(app: FastifyInstance, {runs}: RouteContex
           required: ['id', 'job', '*'],
           properties: {id: {type: 'string'}, job: {type: 'string'}, '*': {type: 'string', description: 'The artifact path as listed.'}},
         },
-        response: {200: {description: 'The file.', content: {'application/octet-stream': {schema: {type: 'string', format: 'binary'}}}}, ...COMMON_ERRORS},
+        response: {
+          200: {description: 'The file, checked against its digest before it is sent.', content: {'application/octet-stream': {schema: {type: 'string', format: 'binary'}}}},
+          ...COMMON_ERRORS,
+          410: errorResponse('The artifact is no longer stored as recorded (pruned from the cache, or changed after it was stored).'),
+        },
       },
     },
     async (request, reply) => {
       const record = await runs.get(request.params.id)
-      const dir = runDir(runs.runsDir, record.id)
-      const artifact = await openArtifact(dir, record, request.params.job, request.params['*'])
+      const artifact = await openArtifact(runs.runsDir, runs.cacheDir, record, request.params.job, request.params['*'])
       reply
         .type(contentTypeFor(artifact.name))
         .header('content-length', artifact.size)

@@ -1,5 +1,6 @@
 import {formatBytes} from '../../engine/bytes.js'
 import {formatDuration} from '../../engine/duration.js'
+import type {ArtifactEntry} from '../../engine/artifacts/manifest.js'
 import type {JobRecord, RunRecord} from '../../engine/records/record.js'
 import {barText, layoutTimeline} from './timeline.js'
 
@@ -40,8 +41,18 @@ export function formatRunsTable(records: RunRecord[], now: number = Date.now()):
   return table(['RUN', 'STATUS', 'TARGETS', 'STARTED', 'DURATION', 'OK', 'FAILED', 'CACHED'], rows, [false, false, false, false, true, true, true, true])
 }
 
-/** `orca show`: the run, its jobs, a timeline, its artifacts and why jobs did not succeed. */
-export function formatRunDetails(record: RunRecord, options: {now?: number; width?: number} = {}): string {
+/** Artifact files listed per job by `orca show` unless all are asked for. */
+export const LISTED_ARTIFACTS = 10
+
+/**
+ * `orca show`: the run, its jobs, a timeline, its artifacts and why jobs did not succeed. `artifacts`
+ * holds what each job's manifest lists (read by the caller); the first LISTED_ARTIFACTS of each job
+ * are shown, or every one with `allArtifacts`.
+ */
+export function formatRunDetails(
+  record: RunRecord,
+  options: {now?: number; width?: number; artifacts?: ReadonlyMap<string, readonly ArtifactEntry[]>; allArtifacts?: boolean} = {},
+): string {
   const now = options.now ?? Date.now()
   const out: string[] = []
   const c = jobCounts(record)
@@ -67,12 +78,11 @@ export function formatRunDetails(record: RunRecord, options: {now?: number; widt
 
   out.push('', ...timelineLines(record, names, options.width ?? 80, now))
 
-  const artifacts = names.flatMap((name) => record.jobs[name]!.artifacts.map((a) => ({name, ...a})))
-  if (artifacts.length > 0) {
-    out.push('', 'artifacts')
-    const rows = artifacts.map((a) => [`  ${a.name}`, a.path, formatBytes(a.size), `sha256:${a.sha256.slice(0, 12)}`])
-    out.push(table(null, rows, [false, false, true, false]).trimEnd())
-  }
+  const withArtifacts = names.filter((name) => (record.jobs[name]!.artifacts?.count ?? 0) > 0)
+  if (withArtifacts.length > 0) out.push('', 'artifacts', ...artifactLines(record, withArtifacts, options.artifacts, options.allArtifacts === true))
+
+  const warnings = names.flatMap((name) => record.jobs[name]!.warnings.map((w) => `  ${name}: ${w.message}`))
+  if (warnings.length > 0) out.push('', 'warnings', ...warnings)
 
   const problems = names.map((name) => [name, problem(record.jobs[name]!, record.error?.message)] as const).filter(([, p]) => p !== undefined)
   if (problems.length > 0) out.push('', 'problems', ...problems.map(([name, p]) => `  ${name}: ${p}`))
@@ -104,9 +114,24 @@ function problem(job: JobRecord, runError: string | undefined): string | undefin
 }
 
 function artifactSummary(job: JobRecord): string {
-  if (job.artifacts.length === 0) return '-'
-  const bytes = job.artifacts.reduce((sum, a) => sum + a.size, 0)
-  return `${job.artifacts.length} file${job.artifacts.length === 1 ? '' : 's'}, ${formatBytes(bytes)}`
+  if (job.artifacts === null || job.artifacts.count === 0) return '-'
+  const {count, bytes} = job.artifacts
+  return `${count.toLocaleString('en-US')} file${count === 1 ? '' : 's'}, ${formatBytes(bytes)}`
+}
+
+/** Per job: its summary and manifest, then its files (path, size, digest; links with their target). */
+function artifactLines(record: RunRecord, names: string[], listed: ReadonlyMap<string, readonly ArtifactEntry[]> | undefined, all: boolean): string[] {
+  const lines: string[] = []
+  for (const name of names) {
+    const job = record.jobs[name]!
+    lines.push(`  ${name}  ${artifactSummary(job)}${job.artifacts?.manifest ? `  ${job.artifacts.manifest}` : ''}`)
+    const entries = listed?.get(name) ?? []
+    const shown = all ? entries : entries.slice(0, LISTED_ARTIFACTS)
+    const rows = shown.map((e) => (e.type === 'file' ? [`    ${e.path}`, formatBytes(e.size), `sha256:${e.sha256.slice(0, 12)}`] : [`    ${e.path} -> ${e.target}`, '', 'link']))
+    if (rows.length > 0) lines.push(table(null, rows, [false, true, false]).trimEnd())
+    if (shown.length < entries.length) lines.push(`    … ${(entries.length - shown.length).toLocaleString('en-US')} more: orca show ${record.id} --artifacts`)
+  }
+  return lines
 }
 
 function label(status: string): string {

@@ -32,6 +32,7 @@ export function JobRow({job, now, nameWidth, lines}: {job: JobView; now: number;
         <CacheBadge job={job} />
         {running && job.step !== null ? <Text color="blue"> ▶ {job.step}</Text> : null}
         {!running && job.detail ? <Text color="gray"> {job.detail}</Text> : null}
+        {job.warnings.length > 0 ? <Text color="yellow"> ! {job.warnings.length === 1 ? '1 warning' : `${job.warnings.length} warnings`}</Text> : null}
       </Text>
       {(lines > 0 ? job.lines.slice(-lines) : []).map((line, i) => (
         <Text key={i} wrap="truncate" color="gray">

@@ -24,6 +24,8 @@ export interface JobView {
   /** The job's last output lines, cleaned for display. */
   lines: string[]
   detail: string
+  /** What the job was warned about (messages, in order). */
+  warnings: string[]
 }
 
 export interface PullView {
@@ -107,6 +109,7 @@ export class ViewModel {
         estimateMs: this.past.jobMs.get(name) ?? null,
         lines: this.tails.get(name)?.last() ?? [],
         detail: summaryDetail(job, record.error?.message),
+        warnings: job.warnings.map((w) => w.message),
       }
     })
     const done = jobs.filter((j) => SETTLED.has(j.status)).length

@@ -24,6 +24,13 @@ export function RunSummary({snapshot, columns}: {snapshot: ViewSnapshot; columns
       {snapshot.jobs.map((job) => (
         <SummaryRow key={job.name} job={job} nameWidth={nameWidth} statusWidth={statusWidth} />
       ))}
+      {snapshot.jobs.flatMap((job) =>
+        job.warnings.map((warning, i) => (
+          <Text key={`${job.name}-warning-${i}`} color="yellow" wrap="wrap">
+            {'  '}! {job.name}: {warning}
+          </Text>
+        )),
+      )}
       <Text wrap="truncate">
         {totals(snapshot.jobs)}; <Text color={colour}>{icon} run {statusText(snapshot.status)} in {formatDuration(snapshot.elapsedMs)}</Text>
       </Text>

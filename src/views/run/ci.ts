@@ -94,6 +94,12 @@ export class GithubReporter extends GroupedReporter {
     this.write(`::error title=${escapeProperty(`orca: ${job}`)}::${escapeData(describeJob(record))}`)
   }
 
+  /** A warning is also an annotation, outside the job's group, so the workflow's summary shows it. */
+  protected override onWarning(job: string, message: string): void {
+    super.onWarning(job, message)
+    this.write(`::warning title=${escapeProperty(`orca: ${job}`)}::${escapeData(message)}`)
+  }
+
   /** Failures are repeated outside any group, so the end of the log shows what went wrong. */
   protected override beforeSummary(): void {
     for (const [job, tail] of this.failures) {

@@ -27,6 +27,8 @@ export function runSummaryMarkdown(record: RunRecord, failures: ReadonlyMap<stri
     out.push(`| ${cell(name)} | ${ICON[job.status]} ${cell(describeStatus(job, record.error?.message))} | ${duration(job)} | ${job.cache ?? '—'} |`)
   }
   if (record.error) out.push('', `**error:** ${cell(record.error.message)}`)
+  const warnings = Object.entries(record.jobs).flatMap(([name, job]) => job.warnings.map((w) => `- **${cell(name)}**: ${cell(w.message)}`))
+  if (warnings.length > 0) out.push('', '**warnings**', '', ...warnings)
   for (const [name, lines] of failures) {
     const job = jobRecordOf(record, name)
     if (job === undefined) continue

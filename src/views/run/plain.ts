@@ -77,8 +77,10 @@ export class PlainReporter implements EventSink {
         return this.onRunFinished()
       case 'job.started':
         return this.onJobStarted(event.job)
+      case 'job.warning':
+        return this.onWarning(event.job, event.message)
       case 'job.container':
-      case 'job.artifact':
+      case 'job.artifacts':
         return
     }
   }
@@ -96,6 +98,11 @@ export class PlainReporter implements EventSink {
 
   protected onStepStarted(job: string, name: string): void {
     this.jobLine(job, this.paint('bold', `▶ ${name}`))
+  }
+
+  /** Something the user should know about a job that did not stop it (a cache entry ignored, an artifact not kept). */
+  protected onWarning(job: string, message: string): void {
+    this.jobLine(job, this.paint('yellow', `! ${message}`))
   }
 
   protected onOutput(job: string, text: string): void {

@@ -50,7 +50,7 @@ describe('foldEvent', () => {
       cleanup: 'removed',
       error: null,
       skippedReason: null,
-      artifacts: [{path: 'dist/app.tar', size: 10240, sha256: 'b'.repeat(64)}],
+      artifacts: {count: 2, bytes: 10240, manifest: 'artifacts/build.json', sha256: 'b'.repeat(64)},
     })
     expect(record.jobs.build!.steps.map((s) => [s.name, s.status, s.exitCode, s.durationMs])).toEqual([
       ['compile', 'succeeded', 0, 1200],
@@ -61,6 +61,13 @@ describe('foldEvent', () => {
   it('keeps an allowed step failure inside a succeeded job', () => {
     expect(record.jobs.lint!.status).toBe('succeeded')
     expect(record.jobs.lint!.steps[0]).toMatchObject({name: 'style', status: 'failed', exitCode: 1, allowFailure: true})
+  })
+
+  it('records warnings with the fields they lack as null', () => {
+    expect(record.jobs.lint!.warnings).toEqual([
+      {kind: 'cache-damaged', message: 'cache entry cccccccccccc was damaged (blob missing): it was removed and the job runs', path: null, target: null},
+    ])
+    expect(record.jobs.build!.warnings).toEqual([])
   })
 
   it('records failed, timed out and skipped jobs with why', () => {
@@ -109,7 +116,7 @@ describe('foldEvent', () => {
         {type: 'run.started', targets: [], jobs: ['build'], file: '/p/jobs.yml', projectDir: '/p', pid: 1, host: 'h', orcaVersion: '0.1.0'},
         {type: 'job.started', job: 'build', image: 'busybox:1.36', key: 'f'.repeat(64), cache: 'hit'},
         {type: 'step.output', job: 'build', step: 0, stream: 'stdout', text: 'built\n', replayed: true},
-        {type: 'job.artifact', job: 'build', path: 'out.txt', size: 3, sha256: 'a'.repeat(64)},
+        {type: 'job.artifacts', job: 'build', count: 1, bytes: 3, manifest: 'artifacts/build.json', sha256: 'a'.repeat(64)},
         {type: 'job.finished', job: 'build', status: 'cached', durationMs: 3, cleanup: 'none', cachedFrom: '20261125T203015123Z-3f9a1c'},
         {type: 'run.finished', status: 'succeeded', durationMs: 10},
       ])
@@ -118,7 +125,7 @@ describe('foldEvent', () => {
       status: 'cached',
       cache: 'hit',
       cleanup: 'none',
-      artifacts: [{path: 'out.txt'}],
+      artifacts: {count: 1, bytes: 3, manifest: 'artifacts/build.json', sha256: 'a'.repeat(64)},
       cachedFrom: '20261125T203015123Z-3f9a1c',
     })
     expect(validate.record(cached)).toBe(true)

@@ -133,6 +133,17 @@ describe('reading runs', () => {
     expect(await readRunRecord(runsDir, RUN_ID)).toEqual(foldEvents(events))
   })
 
+  it('reads a run.json written before jobs had warnings as one with none', async () => {
+    const record = foldEvents(diamondEvents())!
+    const old = {...record, jobs: Object.fromEntries(Object.entries(record.jobs).map(([name, {warnings: _w, ...job}]) => [name, job]))}
+    const store = await RunStore.create(runsDir, RUN_ID)
+    store.close()
+    writeFileSync(path.join(runsDir, RUN_ID, 'run.json'), JSON.stringify(old))
+    const read = await readRunRecord(runsDir, RUN_ID)
+    expect(read.jobs.build!.warnings).toEqual([])
+    expect(read.jobs.lint).toEqual({...record.jobs.lint, warnings: []})
+  })
+
   it('reports an unknown run as a usage error', async () => {
     await expect(readRunRecord(runsDir, 'nope')).rejects.toMatchObject({kind: 'usage', message: expect.stringMatching(/no run nope/)})
   })

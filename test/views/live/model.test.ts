@@ -93,6 +93,7 @@ function manyJobs(count: number, running: number[], failed: number[] = []): View
     estimateMs: null,
     lines: running.includes(i) ? ['a', 'b', 'c', 'd'] : [],
     detail: '',
+    warnings: [],
   }))
   return {runId: 'r', status: 'running', jobs, pulls: [], done: 0, total: count, elapsedMs: 0, cancelling: 0}
 }
