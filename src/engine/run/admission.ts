@@ -1,7 +1,7 @@
 import {evaluateExpression, decidesOnNeeds, type NeedResult} from '../pipeline/expression.js'
 import {nameTable} from '../name-table.js'
 import type {Job} from '../pipeline/types.js'
-import type {JobStatus} from './events.js'
+import type {JobStatus} from '../records/events.js'
 import {SUCCESS} from './run-stop.js'
 
 /**

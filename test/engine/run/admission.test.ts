@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {parseExpression} from '../../../src/engine/pipeline/expression.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
-import type {JobStatus} from '../../../src/engine/run/events.js'
+import type {JobStatus} from '../../../src/engine/records/events.js'
 import {admitJob, type AdmissionContext} from '../../../src/engine/run/admission.js'
 import {job} from '../../helpers/pipeline.js'
 
