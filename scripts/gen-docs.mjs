@@ -157,8 +157,9 @@ jobs:
   other \`\${{ … }}\` text as written, but may not use \`\${{ matrix.… }}\`. The interpolated values are
   checked like any other (an image, a duration…), and an error points at the template, naming the
   expansion it failed in.
-- **\`needs: [test]\`** (or a target \`test\`) means every expansion. \`max-parallel: N\` runs at most N of
-  them at once (within \`--concurrency\`).
+- **\`needs: [test]\`** (or a target \`test\`) means every expansion; a need (or target) may also name one
+  expansion, e.g. \`needs: [build-linux]\` for the job that tests the Linux build, and its \`if\` reads
+  \`needs.build-linux.result\`. \`max-parallel: N\` runs at most N of them at once (within \`--concurrency\`).
 
 ## Conditions
 

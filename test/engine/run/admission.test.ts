@@ -83,6 +83,11 @@ describe('admitJob with conditions', () => {
     })
   })
 
+  it('if: reads one expansion a job needs by its own name', () => {
+    const onA = {needs: ['test-a'], condition: condition("needs.test-a.result == 'success' && needs.test.result == 'success'")}
+    expect(decide(onA, {build: 'succeeded', 'test-a': 'succeeded', 'test-b': 'failed'})).toEqual({action: 'run'})
+  })
+
   it('if: without needs states applies on top of on_success, with the env and matrix values of the job', () => {
     const onMain = {condition: condition("env.BRANCH == 'main' && matrix.os == 'a'"), matrix: {job: 'x', values: {os: 'a'}}}
     expect(decide(onMain, {build: 'succeeded', 'test-a': 'succeeded', 'test-b': 'succeeded'})).toEqual({action: 'run'})
