@@ -64,8 +64,8 @@ export async function runCommand(args: RunArgs, orcaVersion: string): Promise<nu
   })
 }
 
-/** `orca run` end to end: returns the exit code (SPEC §7). User mistakes throw OrcaError before anything is written. */
-export async function runPipeline(options: RunPipelineOptions): Promise<number> {
+/** `orca run` end to end: returns the exit code (docs/running.md). User mistakes throw OrcaError before anything is written. */
+async function runPipeline(options: RunPipelineOptions): Promise<number> {
   // Nobody reads the output any more (`orca run | head`): cancel the run cleanly, as the first Ctrl-C
   // does, rather than die of EPIPE with containers still running. Kept until the process ends.
   let outputGone = false
@@ -145,7 +145,7 @@ async function pickReporter(
     return new JsonReporter(options.stdout)
   }
   if (liveView !== undefined) {
-    // Ink and React cost ~400 ms to import: only this path loads them.
+    // Ink and React are slow to import (docs/performance.md): only this path loads them.
     const [{LiveView}, {pastDurations}] = await Promise.all([liveView, import('../engine/history/past-durations.js')])
     const past = await pastDurations(prepared.config.runsDir, prepared.plan.order).catch(() => undefined)
     return new LiveView({stream: options.stderr as NodeJS.WriteStream, stdin: options.stdin, onCancel, past})

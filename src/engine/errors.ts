@@ -69,7 +69,3 @@ export function formatDiagnostic(d: Diagnostic): string {
   const where = d.line === undefined ? d.file : `${d.file}:${d.line}:${d.column ?? 1}`
   return d.path ? `${where} ${d.path}: ${d.message}` : `${where}: ${d.message}`
 }
-
-export function isOrcaError(error: unknown): error is OrcaError {
-  return error instanceof OrcaError
-}

@@ -31,7 +31,7 @@ export async function listArtifacts(runsDir: string, record: RunRecord): Promise
 }
 
 /** The segments of a requested artifact path; `..`, `.`, empty segments and backslashes are refused. */
-export function artifactSegments(requested: string): string[] {
+function artifactSegments(requested: string): string[] {
   const segments = requested.split('/')
   for (const segment of segments) {
     if (segment === '' || segment === '.' || segment === '..' || segment.includes('\\') || segment.includes('\0')) {

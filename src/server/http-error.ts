@@ -1,7 +1,7 @@
 import type {Diagnostic} from '../engine/errors.js'
 import {ConfigError, OrcaError} from '../engine/errors.js'
 
-/** The JSON body of every error response: `{"error": {"code", "message"}}` (SPEC §9). */
+/** The JSON body of every error response: `{"error": {"code", "message"}}` (docs/serve.md). */
 export interface ErrorBody {
   error: {
     /** Stable, machine-readable: `not_found`, `invalid_pipeline`, `unauthorized`, … */
@@ -44,7 +44,7 @@ export class HttpError extends Error {
 }
 
 /** What a user mistake found by the engine (bad jobs.yml, unknown target) means over HTTP. */
-export function httpErrorFromOrca(error: OrcaError): HttpError {
+function httpErrorFromOrca(error: OrcaError): HttpError {
   if (error instanceof ConfigError) return new HttpError(422, 'invalid_pipeline', error.message, {diagnostics: error.diagnostics, hint: error.hint})
   if (error.kind === 'config' || error.kind === 'usage') return new HttpError(422, 'invalid_run_request', error.message, {hint: error.hint})
   if (error.kind === 'infra') return new HttpError(503, 'engine_unavailable', error.message, {hint: error.hint})
@@ -52,7 +52,7 @@ export function httpErrorFromOrca(error: OrcaError): HttpError {
 }
 
 /** Maps the errors fastify raises itself (bad JSON, wrong content type, body too large) to our codes. */
-export function httpErrorFromFramework(error: {statusCode?: number; code?: string; message: string; validation?: unknown}): HttpError {
+function httpErrorFromFramework(error: {statusCode?: number; code?: string; message: string; validation?: unknown}): HttpError {
   if (error.validation) return new HttpError(400, 'invalid_request', error.message)
   const status = error.statusCode ?? 500
   switch (error.code) {

@@ -13,7 +13,7 @@ export interface ServeUntilSignalOptions extends ServeOptions {
   stderr: Writable
 }
 
-/** Refuses to expose the engine beyond this machine without a token (SPEC §9). */
+/** Refuses to expose the engine beyond this machine without a token (docs/serve.md). */
 export function checkExposure(host: string, token: string | undefined): void {
   if (isLoopbackHost(host)) return
   if (token === undefined || token === '') {

@@ -12,7 +12,7 @@ const HEARTBEAT_MS = 15_000
 export const RETRY_MS = 1000
 
 /** One SSE message: `id:` is the event's seq (what `Last-Event-ID` resumes from), `data:` its JSON. */
-export function sseMessage(event: OrcaEvent): string {
+function sseMessage(event: OrcaEvent): string {
   return `id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`
 }
 
@@ -20,7 +20,7 @@ export function sseMessage(event: OrcaEvent): string {
  * The message after `run.finished`: a named `end` event (EventSource clients listen for it and call
  * `close()`). One that reconnects anyway is answered 204, which makes EventSource stop for good.
  */
-export function sseEnd(finished: Extract<OrcaEvent, {type: 'run.finished'}>): string {
+function sseEnd(finished: Extract<OrcaEvent, {type: 'run.finished'}>): string {
   return `event: end\ndata: ${JSON.stringify({runId: finished.runId, status: finished.status, lastSeq: finished.seq})}\n\n`
 }
 

@@ -1,6 +1,6 @@
 import type {CleanupAction, JobWarning, StepResult} from '../executor/types.js'
 
-/** Every state a job can be in (SPEC §3). */
+/** Every state a job can be in (docs/running.md). */
 export type JobStatus =
   | 'pending'
   | 'running'
@@ -86,8 +86,6 @@ export type EventBody =
   | ({type: 'job.warning'; job: string} & JobWarning)
   | {type: 'job.skipped'; job: string; reason: string}
   | {type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: {kind: string; message: string}}
-
-export type EventType = EventBody['type']
 
 /** An event as recorded in events.jsonl and streamed to reporters. */
 export type OrcaEvent = EventBody & {

@@ -5,7 +5,7 @@ import type {JobRecord, RunRecord} from '../../engine/records/record.js'
 import {barText, layoutTimeline} from './timeline.js'
 
 /** Jobs of a run by outcome: `ok` ran and succeeded; `failed` failed, timed out or was cancelled. */
-export function jobCounts(record: RunRecord): {ok: number; failed: number; cached: number; skipped: number} {
+function jobCounts(record: RunRecord): {ok: number; failed: number; cached: number; skipped: number} {
   const counts = {ok: 0, failed: 0, cached: 0, skipped: 0}
   for (const job of Object.values(record.jobs)) {
     if (job.status === 'succeeded') counts.ok++
@@ -17,14 +17,14 @@ export function jobCounts(record: RunRecord): {ok: number; failed: number; cache
 }
 
 /** How long a run took, or has been running so far. */
-export function runDuration(record: RunRecord, now: number): string {
+function runDuration(record: RunRecord, now: number): string {
   if (record.durationMs !== null) return formatDuration(record.durationMs)
   if (record.status === 'running') return `${formatDuration(Math.max(0, now - Date.parse(record.startedAt)))}…`
   return '-'
 }
 
 /** `2026-11-25 20:30:15` in local time. */
-export function formatTime(iso: string | null): string {
+function formatTime(iso: string | null): string {
   if (iso === null) return '-'
   const d = new Date(iso)
   const pad = (n: number): string => String(n).padStart(2, '0')

@@ -51,7 +51,7 @@ interface Case {
 }
 
 /** The JUnit XML document of a run record (the widely used Ant/Jenkins dialect). */
-export function junitXml(record: RunRecord, tail: Tail): string {
+function junitXml(record: RunRecord, tail: Tail): string {
   const suites = Object.entries(record.jobs).map(([name, job]) => ({name, job, cases: jobCases(name, job, tail)}))
   const count = (element: string): number =>
     suites.reduce((n, s) => n + s.cases.filter((c) => c.outcome?.element === element).length, 0)
