@@ -2,11 +2,14 @@
 // Generates the reference pages that must not drift from the code:
 //   docs/jobs-yml.md  from schemas/jobs.schema.json (the one source of truth of jobs.yml)
 //   docs/cli.md       from oclif.manifest.json (built from src/commands by `npm run build`)
+//   docs/architecture.md's picture of the folders from src/'s imports (scripts/import-graph.mjs)
 // `node scripts/gen-docs.mjs` writes them; `--check` only compares (exit 1 when stale).
 // test/docs/*.test.ts import the render functions and compare in memory.
 import {readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {architectureDiagram, folderGraph, sourceImports, withDiagram} from './import-graph.mjs'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
@@ -154,8 +157,9 @@ jobs:
   other \`\${{ … }}\` text as written, but may not use \`\${{ matrix.… }}\`. The interpolated values are
   checked like any other (an image, a duration…), and an error points at the template, naming the
   expansion it failed in.
-- **\`needs: [test]\`** (or a target \`test\`) means every expansion. \`max-parallel: N\` runs at most N of
-  them at once (within \`--concurrency\`).
+- **\`needs: [test]\`** (or a target \`test\`) means every expansion; a need (or target) may also name one
+  expansion, e.g. \`needs: [build-linux]\` for the job that tests the Linux build, and its \`if\` reads
+  \`needs.build-linux.result\`. \`max-parallel: N\` runs at most N of them at once (within \`--concurrency\`).
 
 ## Conditions
 
@@ -389,6 +393,7 @@ export function renderDocs(root = ROOT) {
   return [
     {path: 'docs/jobs-yml.md', text: jobsReference(read('schemas/jobs.schema.json'))},
     {path: 'docs/cli.md', text: cliReference(manifest)},
+    {path: 'docs/architecture.md', text: withDiagram(readFileSync(join(root, 'docs/architecture.md'), 'utf8'), architectureDiagram(folderGraph(sourceImports(root))))},
   ]
 }
 

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {parseXml} from '../engine/report/xml.js'
+import {parseXml} from '../views/run/xml.js'
 import {NEUTRAL_ENV, orca, projectsPerTest, readJson, readLines, runDirs} from './cli.js'
 
 type StepRecord = {name: string; status: string; exitCode: number | null}

@@ -103,7 +103,9 @@ describe('matrix jobs (real engine)', () => {
   })
 
   it('max-parallel: 1 runs the expansions one at a time, even with room for more', async () => {
-    const dir = project({'jobs.yml': MATRIX.replace('    inputs: []\n    cache: false\n    env:', '    max-parallel: 1\n    inputs: []\n    cache: false\n    env:')})
+    // One at a time is the scheduler's rule, not a matter of timing: a short sleep still shows any overlap.
+    const oneAtATime = MATRIX.replace('    inputs: []\n    cache: false\n    env:', '    max-parallel: 1\n    inputs: []\n    cache: false\n    env:').replace('sleep 2', 'sleep 1')
+    const dir = project({'jobs.yml': oneAtATime})
     const result = await orca(['run', 'test', '-j', '4', '--output', 'plain'], {cwd: dir, env: NEUTRAL_ENV})
     expect(result.code).toBe(0)
     const run = lastRun(dir)

@@ -4,7 +4,7 @@ import {join, resolve} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {parseXml, type XmlElement} from '../engine/report/xml.js'
+import {parseXml, type XmlElement} from '../views/run/xml.js'
 import {NEUTRAL_ENV, orca, projectsPerTest, readJson, readLines, runDirs} from './cli.js'
 
 type Counts = {tests: number; failures: number; errors: number; skipped: number}

@@ -1,7 +1,6 @@
 import type {BlobStore} from '../artifacts/blobs.js'
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import type {CleanupPolicy, Job} from '../pipeline/types.js'
-import type {JobWarning} from '../run/events.js'
 
 export type StepStatus = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'skipped'
 /** Final states a job can reach by running (`skipped` and `cached` are decided by the scheduler). */
@@ -19,6 +18,37 @@ export interface StepResult {
 }
 
 /** What an executor reports while it runs a job; the scheduler turns these into run events. */
+/** Something about a job that did not stop it but that a user should see (every view shows it). */
+export interface JobWarning {
+  /**
+   * `cache-untrusted`: signing is on and the entry's signature is missing or wrong (ignored, the job ran);
+   * `cache-damaged`: the entry did not match its manifest (removed, the job ran);
+   * `artifact-link-outside`: an artifact link pointing outside the artifacts, stored as nothing;
+   * `artifact-name-clash`: two artifacts whose names became equal once secrets were masked (the first is kept);
+   * `artifact-clash`: two needs deliver different content at one path (the later need's is placed);
+   * `collect-failed`: artifacts or reports of a job whose end was decided could not be collected;
+   * `report-invalid`: a report file that is not a JUnit XML document (its tests are not counted);
+   * `outputs-unreadable`, `output-invalid`, `output-secret`: outputs that could not be read, a line that is
+   *   not an output or names an undeclared one, an output holding a secret (never handed on).
+   */
+  kind:
+    | 'cache-untrusted'
+    | 'cache-damaged'
+    | 'artifact-link-outside'
+    | 'artifact-name-clash'
+    | 'artifact-clash'
+    | 'collect-failed'
+    | 'report-invalid'
+    | 'outputs-unreadable'
+    | 'output-invalid'
+    | 'output-secret'
+  message: string
+  /** The artifact concerned (secrets masked). */
+  path?: string
+  /** The link's target, for `artifact-link-outside`. */
+  target?: string
+}
+
 export type ExecutorEvent =
   | {type: 'image.pull'; image: string; status: string; current?: number; total?: number}
   | {type: 'job.container'; containerId: string; imageId: string}

@@ -30,7 +30,13 @@ interface JobShape {
  * The rules the schema cannot express: needs that exist and form no cycle, images, globs that can
  * select files to store, volumes Docker can mount.
  */
-export function semanticDiagnostics(data: unknown, source: YamlSource, defaultImage: string | undefined): Diagnostic[] {
+export function semanticDiagnostics(
+  data: unknown,
+  source: YamlSource,
+  defaultImage: string | undefined,
+  /** Each matrix expansion's id → its matrix job: a need may name one expansion. */
+  expansions: ReadonlyMap<string, string> = new Map(),
+): Diagnostic[] {
   const diagnostics: Diagnostic[] = []
   const report = (at: NodePath, message: string, on: 'value' | 'key' = 'value'): void => {
     diagnostics.push({file: source.file, ...locate(source, at, on), path: formatPath(at), message})
@@ -41,7 +47,7 @@ export function semanticDiagnostics(data: unknown, source: YamlSource, defaultIm
   const pipelineImage = typeof root.image === 'string'
   for (const [name, job] of jobs) {
     job.needs.forEach((need, index) => {
-      if (need === undefined || jobs.has(need)) return
+      if (need === undefined || jobs.has(need) || expansions.has(need)) return
       const suggestion = closest(need, names)
       const at = job.needObjects.has(index) ? ['jobs', name, 'needs', index, 'job'] : ['jobs', name, 'needs', index]
       report(at, `unknown job ${showValue(need)}${suggestion ? `; did you mean "${suggestion}"?` : ''}`)
@@ -74,7 +80,9 @@ export function semanticDiagnostics(data: unknown, source: YamlSource, defaultIm
       else mounted.set(at, volume)
     }
   }
-  for (const cycle of findCycles(new Map([...jobs].map(([name, job]) => [name, job.needs.filter((n): n is string => n !== undefined)])))) {
+  // A need of one expansion is a need of its matrix job in the graph of jobs as written.
+  const needsAsWritten = new Map([...jobs].map(([name, job]) => [name, job.needs.filter((n): n is string => n !== undefined).map((need) => expansions.get(need) ?? need)]))
+  for (const cycle of findCycles(needsAsWritten)) {
     report(['jobs', cycle[0] as string, 'needs'], `dependency cycle: ${cycle.join(' -> ')}`, 'key')
   }
   return diagnostics
@@ -153,7 +161,7 @@ export function nulDiagnostics(data: unknown, source: YamlSource): Diagnostic[] 
 }
 
 /** Every distinct cycle through `needs`, each as `[a, b, a]`, found in declaration order (iterative: chains may be long). */
-export function findCycles(needsOf: ReadonlyMap<string, readonly string[]>): string[][] {
+function findCycles(needsOf: ReadonlyMap<string, readonly string[]>): string[][] {
   const cycles: string[][] = []
   const state = new Map<string, 'visiting' | 'done'>()
   for (const root of needsOf.keys()) {

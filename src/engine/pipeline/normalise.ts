@@ -6,7 +6,7 @@ import type {ExpandedJob, ExpandedJobs} from './expand.js'
 import type {CleanupPolicy, Job, Pipeline, PipelineDefaults, Step} from './types.js'
 import {DEFAULT_WORKDIR} from './types.js'
 import {needNames, type RawEnv, type RawJob, type RawPipeline, type RawStep} from './raw.js'
-import {parseSize} from './size.js'
+import {parseSize} from '../bytes.js'
 import type {YamlSource} from './yaml-source.js'
 import {locate} from './yaml-source.js'
 

@@ -31,7 +31,7 @@ export function parsePipeline(text: string, displayFile: string, absFile: string
     ...schema,
     ...expanded.diagnostics,
     // The semantic checks read only the parts whose shape is right, so they run even after schema errors.
-    ...semanticDiagnostics(parsed.value, source, defaults.image),
+    ...semanticDiagnostics(parsed.value, source, defaults.image, new Map([...expanded.groups].flatMap(([matrix, ids]) => ids.map((id) => [id, matrix] as const)))),
     ...nulDiagnostics(parsed.value, source).filter((d) => !refused.has(d.path)),
   ]
   if (diagnostics.length > 0) throw new ConfigError(sortDiagnostics(diagnostics))

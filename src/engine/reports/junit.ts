@@ -1,6 +1,6 @@
 import {XMLParser, XMLValidator} from 'fast-xml-parser'
 
-import type {TestCaseResult, TestCounts} from '../run/events.js'
+import type {TestCaseResult, TestCounts} from '../records/events.js'
 
 /** A failure's text is cut to this many characters: the whole report stays in the run directory. */
 const MAX_DETAILS = 4096

@@ -1,7 +1,7 @@
 import {evaluateExpression, decidesOnNeeds, type NeedResult} from '../pipeline/expression.js'
 import {nameTable} from '../name-table.js'
 import type {Job} from '../pipeline/types.js'
-import type {JobStatus} from './events.js'
+import type {JobStatus} from '../records/events.js'
 import type {RunOutputs} from './outputs.js'
 import {SUCCESS} from './run-stop.js'
 
@@ -69,12 +69,13 @@ export function admitJob(job: Job, context: AdmissionContext, stopReason: string
   return holds ? {action: 'run'} : {action: 'skip', reason: `if: ${job.condition.source} is false`, byCondition: true}
 }
 
-/** `needs.NAME.result` for each need as written: a matrix job's expansions are one result (the worst of theirs). */
+/** `needs.NAME.result` for each need: an expansion's own, and its matrix job's (the worst of the expansions it needs). */
 function needResults(job: Job, context: AdmissionContext): Record<string, NeedResult> {
   const grouped = new Map<string, NeedResult[]>()
   for (const need of job.needs) {
-    const name = context.jobs.get(need)?.matrix?.job ?? need
-    grouped.set(name, [...(grouped.get(name) ?? []), resultOf(context.stateOf(need))])
+    const result = resultOf(context.stateOf(need))
+    const matrix = context.jobs.get(need)?.matrix?.job
+    for (const name of matrix === undefined ? [need] : [need, matrix]) grouped.set(name, [...(grouped.get(name) ?? []), result])
   }
   const results = nameTable<NeedResult>()
   for (const [name, list] of grouped) {

@@ -1,11 +1,12 @@
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import type {OutputChunk} from '../cache/store.js'
 import type {ExecutorEvent} from '../executor/types.js'
+import type {JobWarning} from '../executor/types.js'
+import type {JunitReports} from '../records/events.js'
 import {maskDeep, type RunEmitter} from './emitter.js'
-import type {JobWarning, JunitReports} from './events.js'
 import {StepOutput, type OutputBudget} from './output.js'
 
-/** What a running job leaves for the cache: its recorded output, warnings and the image ID it ran in. */
+/** What a running job leaves for the cache: its recorded output, its warnings and the image ID it ran in. */
 export interface JobRecording {
   output: OutputChunk[]
   warnings: JobWarning[]

@@ -1,6 +1,6 @@
 import type {BlobStore} from '../artifacts/blobs.js'
 import type {ArtifactEntry} from '../artifacts/manifest.js'
-import {replayHit} from '../cache/replay.js'
+import {replayHit} from './replay.js'
 import type {KeyedJob, RunCache} from '../cache/run-cache.js'
 import {OrcaError} from '../errors.js'
 import {nameTable} from '../name-table.js'
@@ -11,7 +11,8 @@ import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Job} from '../pipeline/types.js'
 import type {ManifestLocation, RunArtifacts} from './artifacts.js'
 import {maskDeep, type RunEmitter} from './emitter.js'
-import type {JobStatus, JobWarning} from './events.js'
+import type {JobWarning} from '../executor/types.js'
+import type {JobStatus} from '../records/events.js'
 import {junitReports} from './job-reports.js'
 import {maskString} from './masker.js'
 import {chooseNeedArtifacts} from './need-artifacts.js'
@@ -51,13 +52,14 @@ export interface JobRun {
   infraError: (error: OrcaError) => void
   /** Records how the job ended; the ready queue and fail-fast act on it at once. */
   settle: (job: string, status: JobStatus) => void
-  /** Puts jobs back to pending, to be admitted again. */
-  requeue: (jobs: readonly string[]) => void
+  /** Puts jobs back to pending, to run again (a need whose stored artifacts were found changed, then its dependent). */
+  requeue: (jobs: string[]) => void
 }
 
 /**
- * One job's life: key → restore a hit, or execute → collect (store a success in the cache) → settle.
- * A group job (no steps) settles without an executor. Executing is the executor's `runJob` (services
+ * One job's life: key → restore a hit, or take its needs' artifacts and execute → collect (its
+ * artifacts' manifest; a success stored in the cache) → settle. A group job (no steps) settles without
+ * an executor. Executing is the executor's `runJob` (services
  * beside the container, the steps and their conditions, artifact collection and cleanup live there).
  * A job whose key and restore need no I/O (a group) settles before this returns its promise, so the
  * ready queue's pass that started it already sees its end.

@@ -3,7 +3,8 @@ import * as path from 'node:path'
 
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {countCases, parseJunit} from '../reports/junit.js'
-import type {JobWarning, JunitReports, TestCaseResult} from './events.js'
+import type {JobWarning} from '../executor/types.js'
+import type {JunitReports, TestCaseResult} from '../records/events.js'
 
 /** Reports larger than this are kept but not read (a report that size is not one a person reads). */
 const MAX_REPORT_BYTES = 64 * 1024 * 1024

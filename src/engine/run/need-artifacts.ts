@@ -2,7 +2,7 @@ import picomatch from 'picomatch'
 
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import type {Job} from '../pipeline/types.js'
-import type {JobWarning} from './events.js'
+import type {JobWarning} from '../executor/types.js'
 
 /**
  * What the job takes from each need (`needs: [{job, artifacts}]`: none, or those its globs match),

@@ -1,5 +1,5 @@
 import {nameTable} from '../name-table.js'
-import type {JobWarning} from './events.js'
+import type {JobWarning} from '../executor/types.js'
 
 /** Where a job's outputs file is in its container (`$ORCA_OUTPUT`). */
 export const OUTPUT_FILE = '/.orca/output'

@@ -1,7 +1,7 @@
 import type {Plan} from '../plan/plan.js'
 import type {Job} from '../pipeline/types.js'
 import {admitJob} from './admission.js'
-import type {JobStatus, RunStatus} from './events.js'
+import type {JobStatus, RunStatus} from '../records/events.js'
 import {RunOutputs} from './outputs.js'
 
 /**
@@ -67,11 +67,6 @@ export class ReadyQueue {
   /** Records how a job ended. */
   settle(name: string, status: JobStatus): void {
     this.states.set(name, status)
-  }
-
-  /** Puts settled or running jobs back to pending (a need whose stored artifacts were damaged runs again, then its dependent). */
-  requeue(names: readonly string[]): void {
-    for (const name of names) this.states.set(name, 'pending')
   }
 
   /** True while a job is still running. */

@@ -11,7 +11,7 @@ import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
 import {RunArtifacts, type ManifestLocation} from './artifacts.js'
 import {RunEmitter} from './emitter.js'
-import type {EventBody, EventSink, JobStatus, RunStatus} from './events.js'
+import type {EventBody, EventSink, JobStatus, RunStatus} from '../records/events.js'
 import {ExecutorSession} from './executor-session.js'
 import {liveJob, type JobRun} from './job-life.js'
 import {RunOutputs} from './outputs.js'
@@ -72,8 +72,8 @@ export interface RunResult {
 
 /**
  * Runs a plan and emits every event of the run: the ready queue starts jobs up to the concurrency
- * limit (ready-queue.ts, admission.ts), each job lives its life (job-life.ts), and cancel or fail-fast
- * stop the rest (run-stop.ts).
+ * limit (ready-queue.ts, admission.ts), each job lives its life (job-life.ts) handing its artifacts to
+ * its dependents (artifacts.ts), and cancel or fail-fast stop the rest (run-stop.ts).
  */
 export async function executeRun(options: RunOptions): Promise<RunResult> {
   const started = Date.now()
@@ -112,7 +112,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       queue.settle(name, status)
       stop.jobSettled(status)
     },
-    requeue: (names) => queue.requeue(names),
+    requeue: (names) => names.forEach((name) => queue.settle(name, 'pending')),
   }
 
   // Start every ready job up to the limit, wait for one to settle, repeat.

@@ -56,6 +56,24 @@ describe('matrix jobs in a pipeline', () => {
     expect(planRun(pipeline, ['test-node22-pg']).order).toEqual(['build', 'test-node22-pg'])
   })
 
+  it('lets a need name one expansion (test on linux needs the linux build), and finds cycles through it', () => {
+    const text = `version: 1
+image: busybox
+jobs:
+  build:
+    matrix: {os: [linux, mac]}
+    steps: [make]
+  test-linux:
+    needs: [build-linux]
+    if: needs.build-linux.result == 'success'
+    steps: [make test]
+`
+    expect(parse(text).jobs.get('test-linux')!.needs).toEqual(['build-linux'])
+    expect(problems(text.replace('steps: [make]\n', 'needs: [test-linux]\n    steps: [make]\n'))).toEqual([
+      '6:5 jobs.build.needs: dependency cycle: build -> test-linux -> build',
+    ])
+  })
+
   it('keeps ${{ }} text of a job without a matrix as it was (files valid before matrices mean the same)', () => {
     const pipeline = parse('version: 1\nimage: busybox\njobs:\n  a:\n    steps: ["echo ${{ github.sha }}"]\n')
     expect(pipeline.jobs.get('a')!.steps[0]!.run).toBe('echo ${{ github.sha }}')

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {parseExpression} from '../../../src/engine/pipeline/expression.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
-import type {JobStatus} from '../../../src/engine/run/events.js'
+import type {JobStatus} from '../../../src/engine/records/events.js'
 import {admitJob, type AdmissionContext} from '../../../src/engine/run/admission.js'
 import {job} from '../../helpers/pipeline.js'
 
@@ -81,6 +81,11 @@ describe('admitJob with conditions', () => {
       reason: "if: needs.test.result == 'failure' is false",
       byCondition: true,
     })
+  })
+
+  it('if: reads one expansion a job needs by its own name', () => {
+    const onA = {needs: ['test-a'], condition: condition("needs.test-a.result == 'success' && needs.test.result == 'success'")}
+    expect(decide(onA, {build: 'succeeded', 'test-a': 'succeeded', 'test-b': 'failed'})).toEqual({action: 'run'})
   })
 
   it('if: without needs states applies on top of on_success, with the env and matrix values of the job', () => {

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {RunEmitter} from '../../../src/engine/run/emitter.js'
-import type {OrcaEvent} from '../../../src/engine/run/events.js'
+import type {OrcaEvent} from '../../../src/engine/records/events.js'
 import {relayJobEvents, type JobRecording} from '../../../src/engine/run/job-events.js'
 import {OutputBudget} from '../../../src/engine/run/output.js'
 
@@ -22,6 +22,13 @@ describe('relayJobEvents', () => {
     expect(text).toBe('the ***\n')
     expect(record.output.map((c) => c.text).join('')).toBe('the ***\n')
     expect(events.at(-1)).toMatchObject({type: 'step.finished', job: 'build', index: 0, status: 'succeeded'})
+  })
+
+  it('keeps the warnings of a job with the secrets masked, as the event has them', () => {
+    const {events, record, emit} = relay(true, ['s3cret'])
+    emit({type: 'job.warning', warning: {kind: 'artifact-link-outside', message: 'out/s3cret.txt points outside the artifacts'}})
+    expect(record.warnings).toEqual([{kind: 'artifact-link-outside', message: 'out/***.txt points outside the artifacts'}])
+    expect(events.at(-1)).toMatchObject({type: 'job.warning', job: 'build', message: 'out/***.txt points outside the artifacts'})
   })
 
   it('keeps no output for a job that is not cached, but still the image it ran in', () => {

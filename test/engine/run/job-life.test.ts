@@ -1,18 +1,20 @@
 import {describe, expect, it} from 'vitest'
 
-import {BlobStore} from '../../../src/engine/artifacts/blobs.js'
 import type {OrcaError} from '../../../src/engine/errors.js'
 import type {Executor, JobOutcome} from '../../../src/engine/executor/types.js'
 import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
-import {RunArtifacts} from '../../../src/engine/run/artifacts.js'
 import {RunEmitter} from '../../../src/engine/run/emitter.js'
-import type {JobStatus, OrcaEvent} from '../../../src/engine/run/events.js'
+import type {JobStatus, OrcaEvent} from '../../../src/engine/records/events.js'
 import {ExecutorSession} from '../../../src/engine/run/executor-session.js'
+import {RunArtifacts} from '../../../src/engine/run/artifacts.js'
 import {liveJob, type JobRun} from '../../../src/engine/run/job-life.js'
 import {RunOutputs} from '../../../src/engine/run/outputs.js'
 import {RunStop} from '../../../src/engine/run/run-stop.js'
 import {job, pipeline} from '../../helpers/pipeline.js'
+import {runFoldersPerTest} from '../../helpers/run-folders.js'
+
+const folders = runFoldersPerTest()
 
 function jobRun(jobs: Job[], runJob: Executor['runJob']) {
   const events: OrcaEvent[] = []
@@ -20,17 +22,14 @@ function jobRun(jobs: Job[], runJob: Executor['runJob']) {
   const infra: OrcaError[] = []
   const emitter = new RunEmitter('r', [{handle: (e) => events.push(e)}], [])
   const stop = new RunStop(new AbortController().signal, undefined, false)
-  const blobs = new BlobStore('/nonexistent/blobs', '/nonexistent/tmp')
   const executor: Executor = {prepare: async () => new Map(), runJob, cleanup: async () => {}, findLeaks: async () => []}
+  const places = folders()
   const run: JobRun = {
     runId: 'r',
     projectDir: '/project',
     projectFiles: {files: ['a.txt'], orcaFiles: [], source: 'walk', untracked: []},
-    artifactsDir: (name) => `/runs/r/artifacts/${name}`,
-    artifactManifest: (name) => ({path: `/runs/r/artifacts/${name}.json`, name: `artifacts/${name}.json`}),
-    // Never read: these jobs have no artifacts and no needs.
-    blobs,
-    artifacts: new RunArtifacts(blobs, (name) => ({path: `/runs/r/artifacts/${name}.json`, name: `artifacts/${name}.json`})),
+    ...places,
+    artifacts: new RunArtifacts(places.blobs, places.artifactManifest),
     envOverrides: {},
     secrets: {},
     force: new AbortController().signal,
@@ -39,10 +38,9 @@ function jobRun(jobs: Job[], runJob: Executor['runJob']) {
     stop,
     infraError: (e) => void infra.push(e),
     outputs: new RunOutputs(),
-    reports: (name) => ({dir: `/runs/r/reports/${name}`, name: `reports/${name}`}),
     settle: (name, status) => void settled.push([name, status]),
     requeue: () => {
-      throw new Error('not reached')
+      throw new Error('not expected here')
     },
   }
   return {run, events, settled, infra, stop}

@@ -60,7 +60,7 @@ const MAX_OUTPUTS_BYTES = 1024 * 1024
 const SIGNAL_DEATH_CHECKS = 6
 
 /**
- * Runs each job in a fresh container of a Docker engine (SPEC §3, §4). Choices where the spec is silent:
+ * Runs each job in a fresh container of a Docker engine (docs/running.md). Choices the docs leave open:
  * - every step appears in `steps`; those that never ran are `skipped` and get a `step.finished` event too;
  * - after a failing step, only steps with `when: on_failure` or `always` run (the job stays failed);
  * - artifacts are collected from a succeeded job (as GitHub Actions users expect), or by `artifacts.when`

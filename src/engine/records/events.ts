@@ -1,0 +1,142 @@
+import type {CleanupAction, JobWarning, StepResult} from '../executor/types.js'
+
+/** Every state a job can be in (docs/running.md). */
+export type JobStatus =
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled'
+  | 'skipped'
+  | 'cached'
+
+/** `disabled`: the job does not use the cache (`cache: false`, `--no-cache`). */
+export type CacheUse = 'hit' | 'miss' | 'disabled'
+
+/** `abandoned`: the orca process that ran it died without recording an end (see docs/history.md). */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'abandoned'
+
+/** A job's artifacts as events and run.json describe them: the files themselves are listed by the manifest. */
+export interface ArtifactsSummary {
+  /** Files and links. */
+  count: number
+  /** Bytes of the files. */
+  bytes: number
+  /** The manifest file listing each artifact (path, type, mode, size, sha256), relative to the run directory. */
+  manifest: string
+  /** SHA-256 of the manifest file: readers check it before trusting what it lists. */
+  sha256: string
+}
+
+/** One testcase of a JUnit report, as the views need it. */
+export interface TestCaseResult {
+  /** The `<testsuite>` it was in (its name, or the file's path). */
+  suite: string
+  name: string
+  classname?: string
+  /** Seconds. */
+  time?: number
+  outcome: 'passed' | 'failed' | 'error' | 'skipped'
+  message?: string
+  /** The failure's text (cut to a few KiB). */
+  details?: string
+  /** Where the failure is, when the report says (a `file` and `line` attribute, as many runners write). */
+  file?: string
+  line?: number
+}
+
+/** Counts of a job's JUnit reports: testcases, and those that failed, errored or were skipped. */
+export interface TestCounts {
+  tests: number
+  failures: number
+  errors: number
+  skipped: number
+}
+
+/** A job's collected JUnit reports: the files (in the run directory), their counts and their testcases. */
+export interface JunitReports extends TestCounts {
+  /** Each file, relative to the run directory (`reports/<job>/<path>`), with its size and digest. */
+  files: Array<{path: string; bytes: number; sha256: string}>
+  cases: TestCaseResult[]
+  /** Testcases counted but left out of `cases` (past the cap a run record keeps per job). */
+  casesOmitted?: number
+}
+
+/** The payloads of the engine's events; `seq`, `time` and `runId` are added when emitted. */
+export type EventBody =
+  | {
+      type: 'run.started'
+      targets: string[]
+      /** Every job the run will settle, in plan order. */
+      jobs: string[]
+      file: string
+      projectDir: string
+      pid: number
+      host: string
+      orcaVersion: string
+      /** What the views show for jobs that have a display name (`name:`, a matrix expansion's), by job. */
+      displayNames?: Record<string, string>
+      /** For each expansion of a matrix job: the matrix job as written and the combination's values. */
+      matrix?: Record<string, {job: string; values: Record<string, string>}>
+    }
+  | {type: 'image.pull'; job?: string; image: string; status: string; current?: number; total?: number}
+  | {
+      type: 'job.started'
+      job: string
+      image: string
+      key?: string
+      /** How the cache treats the job; when absent the record infers `miss` with a key, else `disabled`. */
+      cache?: CacheUse
+      /** With `hit`: the run that produced the cache entry, whose recorded output is replayed. */
+      cachedFrom?: string
+    }
+  | {type: 'job.container'; job: string; containerId: string; imageId: string}
+  | {type: 'step.started'; job: string; step: number; name: string}
+  /** Masked output; `text` is whole lines (ends with a newline) except at the end of a step. */
+  | {
+      type: 'step.output'
+      job: string
+      step: number
+      stream: 'stdout' | 'stderr'
+      text: string
+      /** Output recorded when the job ran in an earlier run, replayed from the cache. */
+      replayed?: true
+    }
+  | ({type: 'step.finished'; job: string} & StepResult)
+  | ({type: 'job.artifacts'; job: string} & ArtifactsSummary)
+  /** The job's test reports (after its steps, whatever its state; replayed on a cache hit). */
+  | {type: 'job.reports'; job: string; junit: JunitReports}
+  /** What the job handed to its dependents (masked here; replayed on a cache hit). */
+  | {type: 'job.outputs'; job: string; outputs: Record<string, string>}
+  | {
+      type: 'job.finished'
+      job: string
+      status: Exclude<JobStatus, 'pending' | 'running' | 'skipped'>
+      durationMs: number
+      cleanup: CleanupAction
+      error?: {kind: string; message: string}
+      /** With `cached`: the run that produced the cache entry. */
+      cachedFrom?: string
+      /** The job printed more than its output cap: the rest was not recorded (the job ran on). */
+      logTruncated?: true
+    }
+  | ({type: 'job.warning'; job: string} & JobWarning)
+  | {type: 'job.skipped'; job: string; reason: string}
+  | {type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: {kind: string; message: string}}
+
+/** An event as recorded in events.jsonl and streamed to reporters. */
+export type OrcaEvent = EventBody & {
+  /** 1-based, gap-free within a run. */
+  seq: number
+  /** ISO-8601 time the event was emitted. */
+  time: string
+  runId: string
+}
+
+/** Something that folds events: run store, reporters, cache writer, HTTP stream. */
+export interface EventSink {
+  handle(event: OrcaEvent): void
+  /** Called once after `run.finished`; flush files, print summaries. */
+  close?(): Promise<void> | void
+}
