@@ -179,6 +179,7 @@ A job runs when its needs succeeded. Two keys change that:
   | \`env.NAME\` | the job's environment (top-level and job \`env\`, \`-e\` values; never secrets); unset = empty |
   | \`matrix.NAME\` | this expansion's value |
   | \`needs.JOB.result\` | \`success\` (succeeded or cached), \`failure\` (failed or timed out), \`cancelled\` or \`skipped\`, for a job in \`needs\`; of a matrix job, the worst of its expansions' |
+  | \`needs.JOB.outputs.NAME\` | an output \`JOB\` handed on (see Outputs); empty when it wrote none. Reading one does not make the \`if\` decide on the needs' states |
   | \`success()\`, \`failure()\`, \`always()\`, \`cancelled()\` | every need succeeded · a job it depends on failed · true · false (a cancelled run starts no job) |
   | \`'text'\` (a quote inside written \`''\`), \`20\`, \`true\`, \`false\`, \`null\` | literals |
   | \`==\`, \`!=\` | compare as text (case matters): \`matrix.node == 20\` holds for \`"20"\` |
@@ -197,6 +198,92 @@ view and the JUnit report; so are the jobs behind it. Such skips do not fail the
 every other job did. \`on_failure\` and \`always\` jobs and a deciding \`if\` wait until every job they depend
 on is settled. A cancelled run, and \`--fail-fast\` after a failure, start no job, these included.
 
+## Artifacts and reports of failed jobs
+
+\`artifacts:\` as a list is collected when the job succeeds. Written as \`{paths, when}\`, \`when\` says after
+which ends: \`on_success\` (the default), \`on_failure\` (the job failed or timed out: screenshots, logs,
+a core dump) or \`always\`. After a failure or a timeout the files are copied from the stopped container;
+they go to the run directory (\`artifacts/<job>/\`, listed by \`artifacts/<job>.json\` like any artifacts)
+and to the jobs that run after the failure (\`when: on_failure\` or \`always\` jobs that need it), never to
+the cache: a failed job is never a cache entry. A cancelled job collects nothing.
+
+\`reports: {junit: [globs]}\` names the JUnit XML files a job writes (the Ant/Jenkins dialect most test
+runners produce). They are collected whatever the job's state — succeeded, failed or timed out — into
+\`reports/<job>/\` in the run directory, and read: the job's line says \`(tests: 48, 2 failed, 1 skipped)\`,
+the \`--junit\` file holds each report's testcases under the job's \`<testsuite>\` (the file GitLab reads
+as \`artifacts:reports:junit\`), GitHub Actions gets an \`::error\` annotation for each failed test (at
+its \`file\` and \`line\` when the report says where) and a table of counts in the step summary. A file
+that is not a JUnit document is a warning, its tests not counted. A succeeded job's reports are cached
+with it and come back on a hit.
+
+\`\`\`yaml
+version: 1
+image: node:22
+jobs:
+  test:
+    steps: ["npm test -- --reporter=junit --reporter-option output=out/junit.xml"]
+    artifacts:
+      paths: [out/screenshots/**]
+      when: on_failure
+    reports:
+      junit: [out/junit.xml]
+\`\`\`
+
+## Outputs
+
+A job hands values to the jobs that need it as GitHub Actions' steps do through \`$GITHUB_OUTPUT\`: it
+lists their names under \`outputs:\`, and a step appends \`NAME=value\` lines — or, for several lines,
+\`NAME<<DELIMITER\` … \`DELIMITER\` — to the file \`$ORCA_OUTPUT\` names. A dependent reads them as
+\`\${{ needs.JOB.outputs.NAME }}\` in an \`env\` value (the job's or a step's), replaced when it starts, and
+as \`needs.JOB.outputs.NAME\` in its \`if\`. They are in \`env\` only, never pasted into a command, so a
+value cannot inject shell: pass it as a variable.
+
+\`\`\`yaml
+version: 1
+image: busybox:1.36
+jobs:
+  build:
+    outputs: [version]
+    steps: ['echo "version=$(cat VERSION)" >> "$ORCA_OUTPUT"']
+  release:
+    needs: [build]
+    if: needs.build.outputs.version != ''
+    env: {VERSION: "\${{ needs.build.outputs.version }}"}
+    steps: ['echo "releasing $VERSION"']
+\`\`\`
+
+Only declared names are handed on (a line naming another is a warning); an output holding a secret's
+value is not handed on at all (a warning says so), as GitHub Actions does. Outputs are recorded in
+\`run.json\` and a \`job.outputs\` event (masked), cached with the job and restored on a hit. \`orca
+validate\` checks each reference: the job is in \`needs\`, declares the output, and is not a matrix job
+(whose expansions each have their own).
+
+## What a job takes from its needs
+
+Every need's artifacts are placed in the job's workspace, in the order of \`needs\`. A need written
+\`{job: NAME, artifacts: false}\` gives none, \`{job: NAME, artifacts: [globs]}\` only those the globs
+match. When two needs deliver different content at one path, the later need's file is placed and the
+job gets an \`artifact-clash\` warning naming both jobs and the path (in its output, \`run.json\` and
+every view), so the choice is never silent; the same file from both is no clash. It is a warning, not
+an error, because a file valid until now stays valid and means the same, and because the clash is
+known only once both needs ran; choose with \`needs\` objects to make it go away.
+
+\`\`\`yaml
+version: 1
+image: busybox:1.36
+jobs:
+  web:
+    steps: ["mkdir -p dist/web && echo web > dist/web/index.html && echo web > dist/VERSION"]
+    artifacts: [dist/**]
+  api:
+    steps: ["mkdir -p dist/api && echo api > dist/api/server.js && echo api > dist/VERSION"]
+    artifacts: [dist/**]
+  bundle:
+    # Only web's pages: its dist/VERSION would clash with api's.
+    needs: [{job: web, artifacts: [dist/web/**]}, api]
+    steps: ["tar -cf bundle.tar dist"]
+\`\`\`
+
 ## Coming from GitHub Actions or GitLab CI
 
 | GitHub Actions | GitLab CI | orca |
@@ -213,6 +300,12 @@ on is settled. A cancelled run, and \`--fail-fast\` after a failure, start no jo
 | \`if: github.ref == 'refs/heads/main'\` | \`rules: - if: $CI_COMMIT_BRANCH == "main"\` | \`if: env.BRANCH == 'main'\` with \`-e BRANCH=…\` |
 | \`continue-on-error: true\` (step) | \`allow_failure: true\` | \`allow_failure: true\` on the step |
 | step \`if: failure()\` / \`always()\` | \`after_script\` | step \`when: on_failure\` / \`always\` |
+| \`if: failure()\` step with \`actions/upload-artifact\` | \`artifacts: {paths, when: on_failure}\` | \`artifacts: {paths: [...], when: on_failure}\` |
+| \`if: always()\` + \`upload-artifact\` | \`artifacts:when: always\` | \`artifacts: {paths: [...], when: always}\` |
+| a test-report action (\`dorny/test-reporter\`, …) | \`artifacts:reports:junit\` | \`reports: {junit: [globs]}\` (and \`orca run --junit FILE\` for GitLab) |
+| job \`outputs:\` + \`echo "v=1" >> $GITHUB_OUTPUT\` | \`artifacts:reports:dotenv\` | \`outputs: [v]\` + \`echo "v=1" >> "$ORCA_OUTPUT"\` |
+| \`\${{ needs.build.outputs.v }}\` | \`$V\` (from the dotenv report) | \`\${{ needs.build.outputs.v }}\` in \`env\` |
+| — | \`dependencies: [build]\` / \`needs: [{job: build, artifacts: false}]\` | \`needs: [{job: build, artifacts: [globs] \\| false}]\` |
 
 ## Environment values
 
@@ -233,7 +326,10 @@ Precedence inside a step: step \`env\` > job \`env\` > top-level \`env\`.
 - a matrix expands into ids that are job names, distinct from each other and from every other job;
   \`\${{ … }}\` in a matrix job names a variable of its matrix;
 - \`id\` and \`max-parallel\` come with a \`matrix\`; \`when: on_failure\` with \`needs\`;
-- every \`if\` parses and names only what its job offers (see Conditions).
+- every \`if\` parses and names only what its job offers (see Conditions);
+- \`\${{ needs.JOB.outputs.NAME }}\` appears in \`env\` values only, names a job in \`needs\` that declares
+  \`NAME\` in its \`outputs\`; \`reports\` globs and the globs of \`needs\` objects follow the rules of
+  artifact globs.
 
 Every problem is reported at once, one per line, as \`file:line:column path: message\`, e.g.
 

@@ -1,17 +1,25 @@
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
 import {NEUTRAL_ENV, orca, projectsPerTest, readJson, readLines, runDirs} from './cli.js'
 
-type JobRecord = {status: string; cache: string | null; skippedReason: string | null; outputs: Record<string, string> | null; warnings: Array<{kind: string; message: string}>}
+type JobRecord = {
+  status: string
+  cache: string | null
+  skippedReason: string | null
+  outputs: Record<string, string> | null
+  warnings: Array<{kind: string; message: string}>
+  reports: {junit: {tests: number; skipped: number; files: string[]}} | null
+}
 type RunRecord = {status: string; jobs: Record<string, JobRecord>}
 
 const project = projectsPerTest()
 
-function lastRun(dir: string): {record: RunRecord; events: Array<Record<string, unknown>>} {
+function lastRun(dir: string): {dir: string; record: RunRecord; events: Array<Record<string, unknown>>} {
   const run = runDirs(dir).at(-1)!
-  return {record: readJson<RunRecord>(join(run, 'run.json')), events: readLines(join(run, 'events.jsonl'))}
+  return {dir: run, record: readJson<RunRecord>(join(run, 'run.json')), events: readLines(join(run, 'events.jsonl'))}
 }
 
 const PIPELINE = `version: 1
@@ -26,6 +34,9 @@ jobs:
       - |
         { echo 'notes<<END'; echo 'line one'; echo 'line two'; echo 'END'; } >> "$ORCA_OUTPUT"
         echo "token=$TOKEN" >> "$ORCA_OUTPUT"
+      - echo '<testsuite name="build"><testcase name="compiles"/><testcase name="links"><skipped/></testcase></testsuite>' > junit.xml
+    reports:
+      junit: [junit.xml]
   release:
     needs: [build]
     if: needs.build.outputs.version == '1.2'
@@ -63,11 +74,14 @@ describe('job outputs (real engine)', () => {
     expect(run.record.jobs.major).toMatchObject({status: 'skipped', skippedReason: "if: needs.build.outputs.version == '2.0' is false"})
     expect(run.events).toContainEqual(expect.objectContaining({type: 'job.outputs', job: 'build', outputs: {version: '1.2', notes: 'line one\nline two'}}))
 
-    // The build is a cache hit now: its outputs come back with it, and the job that always runs reads them.
+    // The build is a cache hit now: its outputs and its report come back with it, and the job that always runs reads them.
     const second = await orca(['run', '--output', 'plain'], {cwd: dir, env})
     expect(second.code).toBe(0)
     run = lastRun(dir)
     expect(run.record.jobs.build).toMatchObject({status: 'cached', outputs: {version: '1.2', notes: 'line one\nline two'}})
+    expect(run.record.jobs.build!.reports).toEqual({junit: {tests: 2, failures: 0, errors: 0, skipped: 1, files: ['reports/build/junit.xml']}})
+    expect(readFileSync(join(run.dir, 'reports/build/junit.xml'), 'utf8')).toContain('<testcase name="compiles"/>')
+    expect(second.stdout).toContain('(tests: 2, 1 skipped)')
     expect(run.record.jobs.release!.status).toBe('succeeded')
     expect(second.stdout).toContain('[release] releasing 1.2')
     expect(run.record.jobs.major!.status).toBe('skipped')
