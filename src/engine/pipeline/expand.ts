@@ -176,13 +176,24 @@ function readCondition(
   return {source: text, expression}
 }
 
-/** The outputs each job declares; a matrix job's are its expansions' own, not one set. */
+/**
+ * The outputs each job declares. A matrix job's are its expansions' own, not one set: a need naming
+ * one expansion reads that expansion's (its ids are worked out here too, before the jobs are).
+ */
 function declaredOutputs(rawJobs: Record<string, unknown>): Map<string, ReadonlySet<string> | 'matrix'> {
   const outputs = new Map<string, ReadonlySet<string> | 'matrix'>()
   for (const [name, job] of Object.entries(rawJobs)) {
     if (!isRecord(job)) continue
-    if (job.matrix !== undefined) outputs.set(name, 'matrix')
-    else outputs.set(name, new Set(Array.isArray(job.outputs) ? job.outputs.filter((o): o is string => typeof o === 'string') : []))
+    const declared = new Set(Array.isArray(job.outputs) ? job.outputs.filter((o): o is string => typeof o === 'string') : [])
+    const matrix = isRecord(job.matrix) ? readMatrix(job.matrix) : undefined
+    if (job.matrix === undefined) {
+      outputs.set(name, declared)
+      continue
+    }
+    outputs.set(name, 'matrix')
+    if (matrix === undefined || declared.size === 0) continue
+    const templates = {...(typeof job.id === 'string' ? {id: job.id} : {}), ...(typeof job.name === 'string' ? {name: job.name} : {})}
+    for (const expansion of expandMatrixJob(name, matrix, templates).expansions) if (!outputs.has(expansion.id)) outputs.set(expansion.id, declared)
   }
   return outputs
 }

@@ -170,3 +170,35 @@ describe('conditions in a pipeline', () => {
     expect(pipeline.jobs.get('t')!.steps[0]!.when).toBeUndefined()
   })
 })
+
+describe('outputs in a pipeline', () => {
+  const pipeline = (release: string) => `version: 1
+image: busybox
+jobs:
+  build:
+    matrix: {os: [linux, mac]}
+    outputs: [artifact]
+    steps: [echo]
+  lint:
+    outputs: [report]
+    steps: [echo]
+  release:
+${release}    steps: [echo]
+`
+
+  it("reads the outputs of one expansion a need names, never of a whole matrix job", () => {
+    expect(problems(pipeline('    needs: [build-linux]\n    env: {A: "${{ needs.build-linux.outputs.artifact }}"}\n    if: needs.build-linux.outputs.artifact != \'\'\n'))).toEqual([])
+    expect(problems(pipeline('    needs: [build]\n    env: {A: "${{ needs.build.outputs.artifact }}"}\n'))).toEqual([
+      '13:15 jobs.release.env.A: "build" is a matrix job: each of its expansions has its own outputs, so they cannot be read as one',
+    ])
+  })
+
+  it('keeps needs objects: their names as needs, their artifact choice per expansion', () => {
+    const parsed = parse(pipeline('    needs: [{job: build, artifacts: false}, {job: lint, artifacts: [out/**]}]\n    env: {R: "${{ needs.lint.outputs.report }}"}\n'))
+    const release = parsed.jobs.get('release')!
+    expect(release.needs).toEqual(['build-linux', 'build-mac', 'lint'])
+    expect(release.needArtifacts).toEqual({'build-linux': false, 'build-mac': false, lint: ['out/**']})
+    // Resolved when the job starts, not at load.
+    expect(release.env.R).toBe('${{ needs.lint.outputs.report }}')
+  })
+})
