@@ -1,19 +1,19 @@
-import {replayHit} from './replay.js'
 import type {BlobStore} from '../artifacts/blobs.js'
 import type {ArtifactEntry} from '../artifacts/manifest.js'
-import type {ManifestLocation, RunArtifacts} from './artifacts.js'
-import {maskString} from './masker.js'
 import type {KeyedJob, RunCache} from '../cache/run-cache.js'
 import {OrcaError} from '../errors.js'
 import type {JobOutcome} from '../executor/types.js'
 import {selectInputs} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Job} from '../pipeline/types.js'
-import type {RunEmitter} from './emitter.js'
 import type {JobStatus} from '../records/events.js'
+import type {ManifestLocation, RunArtifacts} from './artifacts.js'
+import type {RunEmitter} from './emitter.js'
 import type {ExecutorSession} from './executor-session.js'
 import {relayJobEvents, type JobRecording} from './job-events.js'
+import {maskString} from './masker.js'
 import {OutputBudget} from './output.js'
+import {replayHit} from './replay.js'
 import type {RunStop} from './run-stop.js'
 import {jobEnv} from './secrets.js'
 
@@ -47,8 +47,8 @@ export interface JobRun {
 /**
  * One job's life: key → restore a hit, or take its needs' artifacts and execute → collect (its
  * artifacts' manifest; a success stored in the cache) → settle. A group job (no steps) settles without
- * an executor. Executing is the executor's `runJob` (services
- * beside the container, the steps and their conditions, artifact collection and cleanup live there).
+ * an executor. Executing is the executor's `runJob` (services beside the container, the steps and
+ * their conditions, artifact collection and cleanup live there).
  * A job whose key and restore need no I/O (a group) settles before this returns its promise, so the
  * ready queue's pass that started it already sees its end.
  */
