@@ -100,7 +100,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * Why a glob can select no file that can be stored under `base` (the paths of the artifact store are
  * relative, without empty, "." or ".." segments), or undefined when it can. A leading "./" is fine.
  */
-function unstorableGlob(glob: string, base: string): string | undefined {
+export function unstorableGlob(glob: string, base: string): string | undefined {
   const pattern = glob.startsWith('!') ? glob.slice(1) : glob
   const shown = `glob ${showValue(glob)}`
   if (path.posix.isAbsolute(pattern) || path.win32.isAbsolute(pattern)) return `${shown} is absolute; it must be relative to ${base}`
