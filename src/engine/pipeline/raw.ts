@@ -9,6 +9,26 @@ export interface RawStep {
   allow_failure?: boolean
 }
 
+export interface RawResources {
+  cpus?: number
+  memory?: string | number
+  pids?: number
+}
+
+export interface RawService {
+  image: string
+  env?: RawEnv
+  secrets?: string[]
+  command?: string[]
+  entrypoint?: string[]
+  aliases?: string[]
+  ready?: {command?: string; tcp?: number; timeout?: string; interval?: string}
+  resources?: RawResources
+}
+
+/** A service is an image reference alone or an object. */
+export type RawServices = Record<string, string | RawService>
+
 export interface RawJob {
   image?: string
   needs?: string[]
@@ -20,7 +40,8 @@ export interface RawJob {
   timeout?: string
   cleanup?: string
   cache?: boolean
-  resources?: {cpus?: number; memory?: string | number; pids?: number}
+  services?: RawServices
+  resources?: RawResources
   network?: 'bridge' | 'none'
   volumes?: Record<string, string>
   steps?: Array<string | RawStep>
@@ -31,5 +52,6 @@ export interface RawPipeline {
   version: 1
   image?: string
   env?: RawEnv
+  services?: RawServices
   jobs: Record<string, RawJob>
 }
