@@ -45,6 +45,10 @@ export interface JobContext {
   /** Environment of the job: pipeline + job env, `-e` overrides and secret values. Step env comes on top. */
   env: Record<string, string>
   cleanup: CleanupPolicy
+  /** Secret values of the run by name: the job's services take those they list, and each service's log masks them all. */
+  secrets?: Record<string, string>
+  /** Host directory for the job's service logs (`<service>.log`); undefined = kept only for failure messages. */
+  serviceLogDir?: string
   /** Aborted when the run is cancelled: stop gracefully (SIGTERM, grace, SIGKILL). */
   cancel: AbortSignal
   /** Aborted on a second Ctrl-C: kill now, skip the grace period. */
@@ -60,7 +64,7 @@ export interface JobOutcome {
   imageId?: string
   cleanup: CleanupAction
   /** Set when the job ended for a reason other than a step's exit code (infra error, timeout...). */
-  error?: {kind: 'infra' | 'timeout' | 'cancelled' | 'artifact'; message: string}
+  error?: {kind: 'infra' | 'timeout' | 'cancelled' | 'artifact' | 'service'; message: string}
 }
 
 /** An orca-managed resource that outlived its run and is not kept by policy. */
@@ -70,6 +74,8 @@ export interface Leak {
   name: string
   runId?: string
   job?: string
+  /** The service, for a service's container. */
+  service?: string
   /** The project directory recorded on it (resources made before projects were recorded have none). */
   projectDir?: string
 }

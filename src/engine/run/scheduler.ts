@@ -33,6 +33,8 @@ export interface RunOptions {
   secrets: Record<string, string>
   /** Where each job's artifacts go (the run store decides). */
   artifactsDir: (job: string) => string
+  /** Where each job's service logs go (the run store decides); absent = not kept in files. */
+  serviceLogDir?: (job: string) => string
   sinks: EventSink[]
   /** First Ctrl-C: cancel gracefully. */
   cancel: AbortSignal
@@ -97,7 +99,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const getExecutor = (): Promise<Executor> =>
     (ready ??= (async () => {
       executor = await options.executor()
-      const images = [...new Set([...plan.jobs.values()].filter((j) => j.steps.length > 0).map((j) => j.image))]
+      const images = [...new Set([...plan.jobs.values()].filter((j) => j.steps.length > 0).flatMap((j) => [j.image, ...Object.values(j.services).map((s) => s.image)]))]
       prepared = await executor.prepare(images, {
         signal: stop.signal,
         onEvent: (e) => e.type === 'image.pull' && emitter.emit({...e}),
@@ -127,7 +129,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     const budget = new OutputBudget(options.maxLogBytes)
     let outcome: JobOutcome
     try {
-      keyed = options.cache?.keyJob(job, job.steps.length === 0 ? null : await imageIdOf(job.image))
+      keyed = options.cache?.keyJob(job, job.steps.length === 0 ? null : await imageIdOf(job.image), await serviceImageIds(job, imageIdOf))
       const restored = keyed?.use === 'hit' ? options.cache!.restore(keyed, options.artifactsDir(job.name)) : undefined
       if (keyed && restored) {
         replayHit(keyed, restored, jobStart, (body) => emitter.emit(body))
@@ -224,6 +226,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       artifactsDir: options.artifactsDir(job.name),
       env: jobEnv(job, options),
       cleanup: options.cleanupOverride ?? job.cleanup,
+      secrets: options.secrets,
+      ...(options.serviceLogDir && Object.keys(job.services).length > 0 ? {serviceLogDir: options.serviceLogDir(job.name)} : {}),
       cancel: stop.signal,
       force: options.force,
       emit: onEvent,
@@ -303,6 +307,13 @@ function jobEnv(job: Job, options: RunOptions): Record<string, string> {
   return env
 }
 
+/** The image ID of each service of a job, by service name (null: not on the engine yet). */
+export async function serviceImageIds(job: Job, imageIdOf: (ref: string) => Promise<string | null>): Promise<Record<string, string | null>> {
+  const ids = nameTable<string | null>()
+  for (const service of Object.values(job.services)) ids[service.name] = await imageIdOf(service.image)
+  return ids
+}
+
 function toInfraError(error: unknown): OrcaError {
   if (error instanceof OrcaError) return error
   const message = error instanceof Error ? error.message : String(error)
@@ -358,12 +369,16 @@ export function resolveSecrets(plan: Plan, env: NodeJS.ProcessEnv): Record<strin
   const missing: string[] = []
   const names = new Set<string>()
   for (const job of plan.jobs.values()) {
-    for (const name of job.secrets) {
+    const wanted = [
+      ...job.secrets.map((name) => [name, `jobs.${job.name}.secrets`]),
+      ...Object.values(job.services).flatMap((service) => service.secrets.map((name) => [name, `services.${service.name}.secrets of job ${job.name}`])),
+    ]
+    for (const [name, where] of wanted as Array<[string, string]>) {
       // Own variables only: `constructor` or `__proto__` must not find Object.prototype's.
       const value = ownValue(env, name)
       if (value !== undefined) secrets[name] = value
       else {
-        missing.push(`${name} (jobs.${job.name}.secrets)`)
+        missing.push(`${name} (${where})`)
         names.add(name)
       }
     }

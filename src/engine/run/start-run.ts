@@ -126,6 +126,7 @@ export async function startRun(
     envOverrides: request.envOverrides,
     secrets,
     artifactsDir: (job) => store.artifactsDir(job),
+    serviceLogDir: (job) => store.serviceLogDir(job),
     sinks: [store, ...options.sinks],
     cancel: cancel.signal,
     force: force.signal,
