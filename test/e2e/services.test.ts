@@ -200,6 +200,87 @@ jobs:
     expect(containers(`orca.run=${runId}`)).toEqual([])
   })
 
+  it("stops the services with their job: at the job's timeout, and when the run is cancelled while they start", async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+services:
+  never:
+    image: busybox:1.36
+    command: [sh, -c, "echo waiting; exec sleep 600"]
+    ready: {command: "false", timeout: 10m}
+jobs:
+  slow:
+    timeout: 2s
+    steps: [echo should not run]
+`,
+    })
+    const timedOut = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(timedOut.code, timedOut.stdout + timedOut.stderr).toBe(1)
+    const first = runDirs(dir).at(-1)!
+    expect(readJson<{jobs: Record<string, JobRecord>}>(join(first, 'run.json')).jobs.slow).toMatchObject({status: 'timed_out', cleanup: 'removed'})
+    expect(containers(`orca.run=${basename(first)}`)).toEqual([])
+    expect(networks(basename(first))).toEqual([])
+
+    execFileSync('sh', ['-c', 'cat > jobs.yml'], {cwd: dir, input: readFileSync(join(dir, 'jobs.yml'), 'utf8').replace('timeout: 2s', 'timeout: 10m')})
+    const cancelled = await orca(['run', '--output', 'plain'], {
+      cwd: dir,
+      // Once the service wrote its first line it is waited for: cancel then.
+      onSpawn: (child) => {
+        const timer = setInterval(() => {
+          const run = runDirs(dir).find((d) => d !== first)
+          if (run && existsSync(join(run, 'logs/slow.services/never.log')) && readFileSync(join(run, 'logs/slow.services/never.log'), 'utf8') !== '') {
+            clearInterval(timer)
+            child.kill('SIGTERM')
+          }
+        }, 100)
+        child.on('exit', () => clearInterval(timer))
+      },
+    })
+    expect(cancelled.code, cancelled.stdout + cancelled.stderr).toBe(130)
+    const second = runDirs(dir).at(-1)!
+    expect(second).not.toBe(first)
+    expect(readJson<{jobs: Record<string, JobRecord>}>(join(second, 'run.json')).jobs.slow!.status).toBe('cancelled')
+    expect(containers(`orca.run=${basename(second)}`)).toEqual([])
+    expect(networks(basename(second))).toEqual([])
+  })
+
+  it('leaves a killed run\'s services and network to clean --leaks, which names them and removes them', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  app:
+    services:
+      db: {image: "busybox:1.36", command: [sh, -c, "echo db up; exec sleep 600"], ready: {command: "false", timeout: 10m}}
+    steps: [echo never]
+`,
+    })
+    await orca(['run', '--output', 'plain'], {
+      cwd: dir,
+      onSpawn: (child) => {
+        const timer = setInterval(() => {
+          const run = runDirs(dir).at(-1)
+          const log = run && join(run, 'logs/app.services/db.log')
+          if (log && existsSync(log) && readFileSync(log, 'utf8') !== '') {
+            clearInterval(timer)
+            child.kill('SIGKILL')
+          }
+        }, 100)
+        child.on('exit', () => clearInterval(timer))
+      },
+    })
+    const runId = basename(runDirs(dir).at(-1)!)
+    expect(containers(`orca.run=${runId}`)).toHaveLength(2)
+    expect(networks(runId)).toHaveLength(1)
+    const clean = await orca(['clean', '--leaks'], {cwd: dir, env: {CI: 'true'}})
+    expect(clean.code, clean.stderr).toBe(0)
+    expect(clean.stdout + clean.stderr).toContain(`run ${runId}, job app, service db`)
+    expect(clean.stdout + clean.stderr).toContain(`orca-${runId}-app`)
+    expect(containers(`orca.run=${runId}`)).toEqual([])
+    expect(networks(runId)).toEqual([])
+  })
+
   it('refuses a pipeline whose services collide, with positions, before running anything', async () => {
     const dir = project({
       'jobs.yml': `version: 1

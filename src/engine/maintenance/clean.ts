@@ -73,7 +73,7 @@ export function cleanTasks(selection: CleanSelection, deps: CleanDeps): CleanTas
   if (selection.leaks) {
     tasks.push({
       key: 'leaks',
-      title: 'Remove leaked containers and networks of runs that are no longer alive',
+      title: 'Remove leaked containers (jobs and their services) and networks of runs that are no longer alive',
       async run({dryRun, onItem}) {
         const exec = await docker()
         const owners = await containerOwners(exec.docker, scope)
@@ -93,7 +93,7 @@ export function cleanTasks(selection: CleanSelection, deps: CleanDeps): CleanTas
         const items: CleanItem[] = []
         for (const leak of await exec.findLeaks(isRunAlive, scope)) {
           if (!dryRun) await exec.removeLeak(leak)
-          const run = leak.runId ? `run ${leak.runId}${leak.job ? `, job ${leak.job}` : ''}` : undefined
+          const run = leak.runId ? `run ${leak.runId}${leak.job ? `, job ${leak.job}` : ''}${leak.service ? `, service ${leak.service}` : ''}` : undefined
           report(items, onItem, {kind: leak.kind, name: leak.name, detail: details(run, whose(leak.projectDir))})
         }
         return items
