@@ -185,8 +185,11 @@ export class DockerExecutor implements Executor {
       steps.push(finishStep(ctx, index, job.steps[index]!, 'skipped', null, 0))
     }
     const engineGone = stopper.lost && !(await this.answers())
+    // The job's container and its services go (or are kept) at once; the network once they are off it.
+    const servicesDone = engineGone ? undefined : this.finishServices(services, ctx, status)
     const {cleanup, containerId} = engineGone ? {cleanup: 'none' as const, containerId: container?.id} : await this.finish(container, spec, ctx, status)
-    if (!engineGone && (services || network)) await this.finishServices(services, network, ctx, status)
+    await servicesDone
+    if (!engineGone && network !== undefined) await removeNetwork(this.docker, network).catch(() => undefined)
     stopper.dispose()
     return {status, steps, artifacts, containerId, imageId, cleanup, ...(error ? {error} : {})}
   }
@@ -328,14 +331,10 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  /** Removes the job's services, or keeps them when the job's container is kept; then its network. */
-  private async finishServices(services: JobServices | undefined, network: string | undefined, ctx: JobContext, status: RunOutcomeStatus): Promise<void> {
-    try {
-      await services?.finish(keepsContainer(ctx.cleanup, status) ? async (container, spec) => this.keep(container, spec) : undefined)
-      if (network !== undefined) await removeNetwork(this.docker, network)
-    } catch {
-      // Left for `orca clean --leaks`: a cleanup failure does not change how the job ended.
-    }
+  /** Removes the job's services, or keeps them when the job's container is kept. Never throws. */
+  private async finishServices(services: JobServices | undefined, ctx: JobContext, status: RunOutcomeStatus): Promise<void> {
+    // Left for `orca clean --leaks` when it fails: a cleanup failure does not change how the job ended.
+    await services?.finish(keepsContainer(ctx.cleanup, status) ? async (container, spec) => this.keep(container, spec) : undefined).catch(() => undefined)
   }
 
   /**
