@@ -13,7 +13,8 @@ import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
 import type {EventSink, OrcaEvent} from './events.js'
 import {maskString} from './masker.js'
 import {newRunId} from './run-id.js'
-import {executeRun, resolveSecrets, type RunResult} from './scheduler.js'
+import {executeRun, type RunResult} from './scheduler.js'
+import {resolveSecrets} from './secrets.js'
 import {RunStore} from './store.js'
 
 export interface RunRequest {

@@ -1,0 +1,155 @@
+import {replayHit} from '../cache/replay.js'
+import type {KeyedJob, RunCache} from '../cache/run-cache.js'
+import {OrcaError} from '../errors.js'
+import {nameTable} from '../name-table.js'
+import type {JobOutcome} from '../executor/types.js'
+import {selectInputs} from '../plan/inputs.js'
+import type {ProjectFiles} from '../plan/project-files.js'
+import type {CleanupPolicy, Job} from '../pipeline/types.js'
+import type {RunEmitter} from './emitter.js'
+import type {JobStatus} from './events.js'
+import type {ExecutorSession} from './executor-session.js'
+import {relayJobEvents, type JobRecording} from './job-events.js'
+import {OutputBudget} from './output.js'
+import type {RunStop} from './run-stop.js'
+import {jobEnv} from './secrets.js'
+
+/** What every job of a run shares: where its pieces come from and where its end is told. */
+export interface JobRun {
+  runId: string
+  projectDir: string
+  projectFiles: ProjectFiles
+  cache?: RunCache
+  artifactsDir: (job: string) => string
+  serviceLogDir?: (job: string) => string
+  envOverrides: Record<string, string>
+  secrets: Record<string, string>
+  cleanupOverride?: CleanupPolicy
+  force: AbortSignal
+  maxLogBytes?: number
+  emitter: RunEmitter
+  executor: ExecutorSession
+  stop: RunStop
+  /** Keeps the run's first infrastructure error (it becomes exit code 3). */
+  infraError: (error: OrcaError) => void
+  /** Records how the job ended; the ready queue and fail-fast act on it at once. */
+  settle: (job: string, status: JobStatus) => void
+}
+
+/**
+ * One job's life: key → restore a hit, or execute → collect (store a success in the cache) → settle.
+ * A group job (no steps) settles without an executor. Executing is the executor's `runJob` (services
+ * beside the container, the steps and their conditions, artifact collection and cleanup live there).
+ * A job whose key and restore need no I/O (a group) settles before this returns its promise, so the
+ * ready queue's pass that started it already sees its end.
+ */
+export async function liveJob(job: Job, run: JobRun): Promise<void> {
+  const startedAt = Date.now()
+  let keyed: KeyedJob | undefined
+  try {
+    keyed = run.cache?.keyJob(job, job.steps.length === 0 ? null : await run.executor.imageIdOf(job.image), await serviceImageIds(job, run.executor))
+    if (keyed && restoreHit(job, keyed, startedAt, run)) return run.settle(job.name, 'cached')
+  } catch (error) {
+    return failBeforeStart(job, error, startedAt, run)
+  }
+  run.emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(keyed ? {key: keyed.key, cache: keyed.use} : {})})
+  if (job.steps.length === 0) return settleGroup(job, keyed, run)
+  const record: JobRecording = {output: []}
+  const budget = new OutputBudget(run.maxLogBytes)
+  const outcome = await execute(job, keyed, record, budget, run)
+  collect(job, keyed, outcome, record, run)
+  run.emitter.emit({
+    type: 'job.finished',
+    job: job.name,
+    status: outcome.status,
+    durationMs: Date.now() - startedAt,
+    cleanup: outcome.cleanup,
+    ...(outcome.error ? {error: outcome.error} : {}),
+    ...(budget.truncated ? {logTruncated: true as const} : {}),
+  })
+  run.settle(job.name, outcome.status)
+}
+
+/** A hit restores the job's artifacts and replays its recorded events; false when the entry could not be restored. */
+function restoreHit(job: Job, keyed: KeyedJob, startedAt: number, run: JobRun): boolean {
+  if (keyed.use !== 'hit') return false
+  const restored = run.cache!.restore(keyed, run.artifactsDir(job.name))
+  if (!restored) return false
+  replayHit(keyed, restored, startedAt, (body) => run.emitter.emit(body))
+  return true
+}
+
+/** Hashing or image inspection failed before the job started: reported like any infra failure, and the run stops. */
+function failBeforeStart(job: Job, error: unknown, startedAt: number, run: JobRun): void {
+  const orcaError = toInfraError(error)
+  run.infraError(orcaError)
+  run.stop.abort()
+  run.emitter.emit({type: 'job.started', job: job.name, image: job.image})
+  run.emitter.emit({
+    type: 'job.finished',
+    job: job.name,
+    status: 'failed',
+    durationMs: Date.now() - startedAt,
+    cleanup: 'none',
+    error: {kind: 'infra', message: orcaError.message},
+  })
+  run.settle(job.name, 'failed')
+}
+
+/** A group job succeeds once its needs did (the queue only starts it then). */
+function settleGroup(job: Job, keyed: KeyedJob | undefined, run: JobRun): void {
+  if (keyed) run.cache!.save(keyed, {runId: run.runId, artifactsDir: run.artifactsDir(job.name), output: []})
+  run.emitter.emit({type: 'job.finished', job: job.name, status: 'succeeded', durationMs: 0, cleanup: 'none'})
+  run.settle(job.name, 'succeeded')
+}
+
+/** The image ID of each service of a job, by service name (null: not on the engine yet, so never a hit). */
+async function serviceImageIds(job: Job, executor: ExecutorSession): Promise<Record<string, string | null>> {
+  const ids = nameTable<string | null>()
+  for (const service of Object.values(job.services)) ids[service.name] = await executor.imageIdOf(service.image)
+  return ids
+}
+
+/** Runs the job in the run's executor; an executor that throws fails the job and stops the run. */
+async function execute(job: Job, keyed: KeyedJob | undefined, record: JobRecording, budget: OutputBudget, run: JobRun): Promise<JobOutcome> {
+  let outcome: JobOutcome
+  try {
+    const executor = await run.executor.get()
+    outcome = await executor.runJob({
+      runId: run.runId,
+      job,
+      projectDir: run.projectDir,
+      // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
+      inputFiles: keyed ? keyed.inputs.map((i) => i.path) : selectInputs(run.projectFiles, job.inputs),
+      artifactDirs: job.needs.map((n) => run.artifactsDir(n)),
+      artifactsDir: run.artifactsDir(job.name),
+      env: jobEnv(job, run.envOverrides, run.secrets),
+      cleanup: run.cleanupOverride ?? job.cleanup,
+      secrets: run.secrets,
+      ...(run.serviceLogDir && Object.keys(job.services).length > 0 ? {serviceLogDir: run.serviceLogDir(job.name)} : {}),
+      cancel: run.stop.signal,
+      force: run.force,
+      emit: relayJobEvents(job.name, run.emitter, budget, record, keyed?.job.cache === true),
+    })
+  } catch (error) {
+    const orcaError = toInfraError(error)
+    run.infraError(orcaError)
+    run.stop.abort()
+    outcome = {status: 'failed', steps: [], artifacts: [], cleanup: 'none', error: {kind: 'infra', message: orcaError.message}}
+  }
+  if (outcome.error?.kind === 'infra') run.infraError(new OrcaError('infra', outcome.error.message))
+  return outcome
+}
+
+/** Only a succeeded job is stored; failed, timed-out and cancelled ones never are. */
+function collect(job: Job, keyed: KeyedJob | undefined, outcome: JobOutcome, record: JobRecording, run: JobRun): void {
+  if (!keyed || outcome.status !== 'succeeded') return
+  run.cache!.save(keyed, {runId: run.runId, artifactsDir: run.artifactsDir(job.name), ...record})
+  run.cache!.completed(keyed, outcome.artifacts)
+}
+
+function toInfraError(error: unknown): OrcaError {
+  if (error instanceof OrcaError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new OrcaError('infra', message, {cause: error})
+}
