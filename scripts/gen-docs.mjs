@@ -109,6 +109,7 @@ const SERVICES_NOTES = `
 A service is one container started beside its job, as \`services:\` in GitHub Actions and GitLab CI:
 
 \`\`\`yaml
+version: 1
 jobs:
   test:
     image: node:20

@@ -128,6 +128,8 @@ export class DockerExecutor implements Executor {
       const project = projectIdentity(ctx.projectDir)
       await this.ensureVolumes(job.volumes, project)
       if (Object.keys(job.services).length > 0) {
+        // The loader refuses this; a job from elsewhere (an API caller) must not get a network it turned off.
+        if (job.network === 'none') throw new OrcaError('config', `jobs.${job.name}.network: a job with services needs a network, not "none"`)
         network = await createJobNetwork(this.docker, ctx.runId, job.name, project)
         const signal = AbortSignal.any([stopper.stoppedSignal, abandonServices.signal])
         services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, logDir: ctx.serviceLogDir, signal})
