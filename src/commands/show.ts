@@ -7,7 +7,7 @@ import {showFlags} from '../cli/flags/show.js'
 export default class Show extends OrcaCommand {
   static override summary = 'Show one run: its jobs, states, durations, cache use, artifacts and a timeline.'
 
-  static override description = `Prints a run's record: status, targets, times, then one line per job (status, duration, cache hit/miss, what cleanup did, artifacts), a timeline with one bar per job on a shared time axis (so parallel jobs and the critical path, marked *, can be seen), the artifacts with their sizes and digests, and why jobs failed or were skipped.
+  static override description = `Prints a run's record: status, targets, times, then one line per job (status, duration, cache hit/miss, what cleanup did, artifacts), a timeline with one bar per job on a shared time axis (so parallel jobs and the critical path, marked *, can be seen), each job's artifacts (count, bytes, the manifest listing them, and the first 10 files with their sizes and digests; every file with --artifacts), and why jobs failed or were skipped.
 
 RUN is a run id, a unique prefix of one, or "latest". A run whose orca process is gone is shown (and recorded) as abandoned.
 
@@ -17,6 +17,7 @@ Exit codes: 0 shown, 2 unknown run or usage error.`
     {description: 'The most recent run', command: '<%= config.bin %> <%= command.id %> latest'},
     {description: 'A run by a prefix of its id', command: '<%= config.bin %> <%= command.id %> 20261125T2030'},
     {description: 'The run record (run.json) as JSON', command: '<%= config.bin %> <%= command.id %> latest --json'},
+    {description: 'Every artifact file of the run, with sizes and digests', command: '<%= config.bin %> <%= command.id %> latest --artifacts'},
     {description: 'Durations of every job with jq', command: "<%= config.bin %> <%= command.id %> latest --json | jq '.jobs | map_values(.durationMs)'"},
   ]
 
@@ -28,11 +29,12 @@ Exit codes: 0 shown, 2 unknown run or usage error.`
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(Show)
-    const [{projectConfig}, {resolveRunId}, {inspectRun}, {formatRunDetails}] = await Promise.all([
+    const [{projectConfig}, {resolveRunId}, {inspectRun}, {formatRunDetails}, {readJobArtifacts}] = await Promise.all([
       import('../cli/project.js'),
-      import('../engine/run/run-id.js'),
+      import('../engine/records/run-id.js'),
       import('../engine/history/abandon.js'),
-      import('../engine/history/format.js'),
+      import('../views/history/format.js'),
+      import('../engine/history/artifacts.js'),
     ])
     const config = await projectConfig()
     const id = await resolveRunId(config.runsDir, args.run)
@@ -41,6 +43,8 @@ Exit codes: 0 shown, 2 unknown run or usage error.`
       process.stdout.write(JSON.stringify(record, null, 2) + '\n')
       return
     }
-    process.stdout.write(formatRunDetails(record, {width: process.stdout.columns ?? 100}))
+    const artifacts = new Map()
+    for (const job of Object.keys(record.jobs)) artifacts.set(job, await readJobArtifacts(config.runsDir, record, job))
+    process.stdout.write(formatRunDetails(record, {width: process.stdout.columns ?? 100, artifacts, allArtifacts: flags.artifacts}))
   }
 }

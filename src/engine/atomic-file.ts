@@ -1,4 +1,4 @@
-import {closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
+import {closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
 import * as path from 'node:path'
 
 let tempCount = 0
@@ -11,7 +11,8 @@ export function replaceFile(file: string, text: string | Uint8Array, options: {d
   if (options.createDir) mkdirSync(path.dirname(file), {recursive: true})
   // Unique per process by pid, within it by a counter: writers of the same file never share a temp file.
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++tempCount}.tmp`)
-  const fd = openSync(temp, 'w')
+  // Never through a link planted at the temp name.
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o666)
   try {
     try {
       writeAll(fd, text)

@@ -1,8 +1,8 @@
 import * as z from 'zod'
 
 import {formatDuration} from '../engine/duration.js'
-import type {CacheUse, JobStatus, RunStatus} from '../engine/run/events.js'
-import type {JobRecord, RunRecord} from '../engine/run/record.js'
+import type {CacheUse, JobStatus, RunStatus} from '../engine/records/events.js'
+import type {JobRecord, RunRecord} from '../engine/records/record.js'
 import {boundedList, boundedText, statesOf} from './results.js'
 
 // Keyed by the engine's types, so a state added there and missing here does not compile.
@@ -12,6 +12,8 @@ const CACHE_USES = statesOf({hit: 0, miss: 0, disabled: 0} satisfies Record<Cach
 
 /** Jobs listed in one run summary at most; the rest are counted. */
 export const MAX_JOBS = 200
+/** Warnings listed per job at most. */
+const MAX_WARNINGS = 10
 
 const errorSchema = z.object({kind: z.string(), message: z.string()}).nullable()
 
@@ -31,6 +33,7 @@ export const jobSummarySchema = z.object({
   skippedReason: z.string().nullable(),
   logTruncated: z.boolean().describe('the job printed more than orca records; its log ends with a marker'),
   logTail: z.string().optional().describe('the last lines of the log of a job that did not succeed (read_log reads more)'),
+  warnings: z.array(z.string()).describe(`what the job was warned about (e.g. a cache entry not trusted, an artifact link not kept), the first ${MAX_WARNINGS}`),
 })
 
 export const runSummarySchema = z.object({
@@ -92,10 +95,11 @@ function summariseJob(name: string, job: JobRecord, logTail: string | undefined)
     durationMs: job.durationMs,
     steps: job.steps.map((step) => ({name: boundedText(step.name, 200), status: step.status, exitCode: step.exitCode, durationMs: step.durationMs})),
     failedStep: failed ? {index: failed.index, name: boundedText(failed.name, 200), exitCode: failed.exitCode} : null,
-    artifacts: {count: job.artifacts.length, bytes: job.artifacts.reduce((sum, artifact) => sum + artifact.size, 0)},
+    artifacts: {count: job.artifacts?.count ?? 0, bytes: job.artifacts?.bytes ?? 0},
     error: boundedError(job.error),
     skippedReason: job.skippedReason === null ? null : boundedText(job.skippedReason),
     logTruncated: job.logTruncated,
+    warnings: job.warnings.slice(0, MAX_WARNINGS).map((warning) => boundedText(warning.message)),
     ...(logTail === undefined ? {} : {logTail}),
   }
 }
@@ -117,6 +121,7 @@ export function formatRunSummary(summary: RunSummary): string {
     if (job.error && !job.failedStep) parts.push(job.error.message)
     if (job.skippedReason) parts.push(job.skippedReason)
     lines.push(parts.join('  '))
+    for (const warning of job.warnings) lines.push(`    warning: ${warning}`)
   }
   if (summary.jobsOmitted > 0) lines.push(`  … and ${summary.jobsOmitted} more job(s)`)
   for (const job of summary.jobs) {

@@ -1,6 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
@@ -9,7 +9,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {CACHE_FORMAT} from '../../src/engine/cache/format.js'
 import {orca, readJson, runDirs, projectsPerTest} from './cli.js'
 
-type JobRecord = {status: string; key: string | null; cache: string | null; cachedFrom: string | null; artifacts: Array<{path: string; sha256: string}>}
+type JobRecord = {status: string; key: string | null; cache: string | null; cachedFrom: string | null; artifacts: {count: number; manifest: string | null} | null}
 type RunRecord = {id: string; status: string; jobs: Record<string, JobRecord>}
 
 const project = projectsPerTest()
@@ -62,12 +62,19 @@ describe('orca run with the cache (real engine)', () => {
     const second = await run(dir)
     expect(statuses(second)).toEqual({prepare: 'cached', count: 'cached', other: 'cached', all: 'cached'})
     const secondDir = runDirs(dir).at(-1)!
+    // A hit writes its manifest only; `orca artifacts` writes the files when asked.
+    expect(existsSync(join(secondDir, 'artifacts/prepare'))).toBe(false)
+    const written = await orca(['artifacts', 'latest'], {cwd: dir})
+    expect(written.code, written.stderr).toBe(0)
+    expect(written.stdout).toMatch(/^prepare: 2 artifacts in .*artifacts\/prepare$/m)
     // Random bytes made in the first run come back unchanged: restored, not rerun.
     for (const rel of ['prepare/out/noise.bin', 'prepare/out/sorted.txt', 'count/c/count.txt']) {
       expect(sha256(join(secondDir, 'artifacts', rel))).toBe(sha256(join(firstDir, 'artifacts', rel)))
     }
     expect(second.jobs.prepare).toMatchObject({cache: 'hit', cachedFrom: first.id, key: first.jobs.prepare!.key})
-    expect(second.jobs.prepare!.artifacts.map((a) => a.path).sort()).toEqual(['out/noise.bin', 'out/sorted.txt'])
+    expect(second.jobs.prepare!.artifacts).toMatchObject({count: 2, manifest: 'artifacts/prepare.json'})
+    const manifest = readJson<{files: Array<{path: string}>}>(join(secondDir, 'artifacts/prepare.json'))
+    expect(manifest.files.map((a) => a.path)).toEqual(['out/noise.bin', 'out/sorted.txt'])
     const log = readFileSync(join(secondDir, 'logs/prepare.log'), 'utf8')
     expect(log).toMatch(/^==> replayed from the cache/)
     expect(log).toContain('sorted 3 words')
@@ -138,19 +145,27 @@ jobs:
     expect(loaded.filter((url) => /node_modules\/(@oclif|ink|react|dockerode)\//.test(url))).toEqual([])
   })
 
-  it('detects a corrupted entry and rebuilds it', async () => {
+  it('detects a corrupted entry when its content is read, and rebuilds it', async () => {
     const dir = project({'src/words.txt': 'b\na\n', 'other/o.txt': 'o\n', 'jobs.yml': PIPELINE})
-    const first = await run(dir, ['other'])
-    const key = first.jobs.other!.key!
-    const entry = join(dir, `.orca/cache/v${CACHE_FORMAT}/entries`, key.slice(0, 2), key)
-    writeFileSync(join(entry, 'artifacts/o/o.txt'), 'poisoned\n')
+    await run(dir, ['other'])
+    // Same size, other bytes: only the digest tells.
+    const digest = createHash('sha256').update('o\n').digest('hex')
+    const blob = join(dir, `.orca/cache/v${CACHE_FORMAT}/blobs`, digest.slice(0, 2), digest)
+    chmodSync(blob, 0o644)
+    writeFileSync(blob, 'x\n')
 
-    const second = await run(dir, ['other'])
-    expect(statuses(second)).toEqual({other: 'succeeded'})
+    // A hit reads nothing per file; asking for the files reads them, refuses them and removes the entry.
+    expect(statuses(await run(dir, ['other']))).toEqual({other: 'cached'})
+    const asked = await orca(['artifacts', 'latest'], {cwd: dir})
+    expect(asked.code).toBe(3)
+    expect(asked.stderr).toMatch(/the artifacts of job other are no longer in the cache as recorded .*does not match its digest/)
+    expect(existsSync(join(runDirs(dir).at(-1)!, 'artifacts/other'))).toBe(false)
+
+    const rebuilt = await run(dir, ['other'])
+    expect(statuses(rebuilt)).toEqual({other: 'succeeded'})
     expect(readFileSync(join(runDirs(dir).at(-1)!, 'artifacts/other/o/o.txt'), 'utf8')).toBe('o\n')
-    const third = await run(dir, ['other'])
-    expect(statuses(third)).toEqual({other: 'cached'})
-    expect(readFileSync(join(runDirs(dir).at(-1)!, 'artifacts/other/o/o.txt'), 'utf8')).toBe('o\n')
+    expect(readFileSync(blob, 'utf8')).toBe('o\n')
+    expect(statuses(await run(dir, ['other']))).toEqual({other: 'cached'})
   })
 
   it('leaves one valid entry per key when two orca processes fill the cache at once', async () => {

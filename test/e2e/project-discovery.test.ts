@@ -59,7 +59,7 @@ describe('orca finds its project from a subfolder', () => {
     expect(events.at(-1)?.type).toBe('run.finished')
   })
 
-  it('validate, explain, runs, show, logs, cache ls and clean use the same project', async () => {
+  it('validate, explain, runs, show, logs, artifacts, cache ls and clean use the same project', async () => {
     const {root, sub} = nested()
     expect((await orca(['run', '--output', 'plain'], {cwd: sub})).code).toBe(0)
     const runId = runDirs(root)[0]!.split('/').at(-1)!
@@ -82,6 +82,9 @@ describe('orca finds its project from a subfolder', () => {
     const logs = await orca(['logs', 'latest', '--job', 'greet'], {cwd: sub})
     expect([logs.code, logs.stderr]).toEqual([0, USING])
     expect(logs.stdout).toContain('hello from the root')
+
+    const artifacts = await orca(['artifacts', 'latest', '--job', 'greet'], {cwd: sub})
+    expect([artifacts.code, artifacts.stdout, artifacts.stderr]).toEqual([0, 'greet: no artifacts\n', USING])
 
     const cache = await orca(['cache', 'ls', '--json'], {cwd: sub})
     expect([cache.code, cache.stderr]).toEqual([0, USING])

@@ -13,7 +13,7 @@ import {schemaValidator} from '../helpers/schemas.js'
 type JobRecord = {
   status: string
   steps: Array<{name: string; status: string; exitCode: number | null}>
-  artifacts: Array<{path: string; size: number; sha256: string}>
+  artifacts: {count: number; bytes: number; manifest: string | null; sha256: string | null} | null
   cleanup: string
   containerId?: string
 }
@@ -74,8 +74,10 @@ jobs:
     })
     const result_ = join(run.dir, 'artifacts/join/j/result.txt')
     expect(readFileSync(result_, 'utf8')).toBe('3\na\n')
-    const joinArtifact = run.record.jobs.join!.artifacts[0]!
-    expect(joinArtifact).toEqual({path: 'j/result.txt', size: 4, sha256: sha256(result_)})
+    // run.json sums a job's artifacts up; the manifest it names lists each one.
+    expect(run.record.jobs.join!.artifacts).toEqual({count: 1, bytes: 4, manifest: 'artifacts/join.json', sha256: sha256(join(run.dir, 'artifacts/join.json'))})
+    const manifest = JSON.parse(readFileSync(join(run.dir, 'artifacts/join.json'), 'utf8')) as {files: unknown[]}
+    expect(manifest.files).toEqual([{path: 'j/result.txt', type: 'file', mode: 0o644, size: 4, sha256: sha256(result_)}])
     expect(readFileSync(join(run.dir, 'artifacts/prepare/out/sorted.txt'), 'utf8')).toBe('a\nb\nc\n')
     expect(readFileSync(join(run.dir, 'logs/join.log'), 'utf8')).toContain('3\na\n')
     expect(result.stdout).toMatch(/^\[join\]\s+3$/m)
@@ -476,14 +478,16 @@ jobs:
     const {dir: runDir, record} = lastRun(dir)
     expect(Object.keys(record.jobs)).toEqual(['constructor', 'prototype'])
     const jobNamed = (name: string): JobRecord | undefined => record.jobs[name]
-    expect(jobNamed('constructor')!.artifacts.map((a) => a.path)).toEqual(['out/__proto__', 'out/constructor'])
+    expect(jobNamed('constructor')!.artifacts).toMatchObject({count: 2, manifest: 'artifacts/constructor.json'})
+    const manifest = readJson<{files: Array<{path: string}>}>(join(runDir, 'artifacts/constructor.json'))
+    expect(manifest.files.map((a) => a.path)).toEqual(['out/__proto__', 'out/constructor'])
     expect(containers(`orca.run=${record.id}`)).toEqual([])
     expect(readFileSync(join(runDir, 'logs/constructor.log'), 'utf8')).toBe('==> show\nproto=*** tostring=top-tostring hasown=job-hasown\n')
 
     const show = await orca(['show', 'latest'], {cwd: dir})
     expect(show.code).toBe(0)
     expect(show.stdout).toMatch(/^constructor\s+succeeded/m)
-    expect(show.stdout).toMatch(/^\s+constructor\s+out\/__proto__/m)
+    expect(show.stdout).toMatch(/^ {2}constructor {2}2 files, \d+ B {2}artifacts\/constructor\.json\n {4}out\/__proto__ /m)
     const logs = await orca(['logs', 'latest', '--job', 'prototype'], {cwd: dir})
     expect(logs.stdout).toBe('==> cat out/__proto__ out/constructor\nproto=*** tostring=top-tostring hasown=job-hasown\nsecret=***\n')
     const absent = await orca(['logs', 'latest', '--job', 'tostring'], {cwd: dir})

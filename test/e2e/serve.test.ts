@@ -70,7 +70,7 @@ describe('orca serve (built CLI, real engine, curl)', () => {
     const text = await curl(['-N', `${server.url}${created.eventsUrl}`])
     const stream = sseEvents(text)
     expect(stream.map((m) => Number(m.id))).toEqual(stream.map((_, i) => i + 1))
-    expect(stream.map((m) => m.event.type)).toEqual(expect.arrayContaining(['run.started', 'job.container', 'step.output', 'job.artifact', 'run.finished']))
+    expect(stream.map((m) => m.event.type)).toEqual(expect.arrayContaining(['run.started', 'job.container', 'step.output', 'job.artifacts', 'run.finished']))
     expect(stream.at(-1)!.event).toMatchObject({type: 'run.finished', status: 'succeeded'})
     expect(text.trimEnd().split('\n\n').at(-1)).toBe(`event: end\ndata: ${JSON.stringify({runId: created.id, status: 'succeeded', lastSeq: stream.length})}`)
     // Resuming the finished run at its end: 204 at once, which tells EventSource not to reconnect.
@@ -186,7 +186,7 @@ describe('orca serve (built CLI, real engine, curl)', () => {
     await curl(['-N', `${server.url}/v1/runs/${id}/events`])
     const record = JSON.parse(await curl([`${server.url}/v1/runs/${id}`]))
     expect(record.status).toBe('succeeded')
-    expect(record.jobs.constructor).toMatchObject({status: 'succeeded', steps: [], artifacts: []})
+    expect(record.jobs.constructor).toMatchObject({status: 'succeeded', steps: [], artifacts: null})
     expect(Object.keys(record.jobs)).toEqual(['a', 'constructor'])
     for (const body of ['{"__proto__": {"targets": ["a"]}}', '{"constructor": {"prototype": {"x": 1}}}', '{"env": {"__proto__": "x"}}', '{"toString": "x"}', '{"targets": ["__proto__"]}']) {
       const res = await post(body)

@@ -51,7 +51,8 @@ jobs:
 
     const byPrefix = await orca(['show', first!.slice(0, first!.length - 2)], {cwd: p.dir})
     expect(byPrefix.stdout).toContain(`run       ${first}`)
-    expect(byPrefix.stdout).toMatch(/make\s+out\/a\.txt\s+5 B\s+sha256:/)
+    // Each job's artifacts: the summary and its manifest, then its files.
+    expect(byPrefix.stdout).toMatch(/artifacts\n {2}make {2}1 file, 5 B {2}artifacts\/make\.json\n {4}out\/a\.txt\s+5 B\s+sha256:[0-9a-f]{12}\n/)
 
     const json = JSON.parse((await orca(['show', first!, '--json'], {cwd: p.dir})).stdout) as {id: string; jobs: Record<string, {status: string}>}
     expect(json.id).toBe(first)

@@ -191,10 +191,13 @@ jobs:
       // Every variable arrived, its secret winning over the env of the same name, and masked.
       for (const name of INHERITED) expect(output).toContain(`[prototype]   ${name}=***\n`)
       const runDir = runDirs(dir).at(-1)!
-      const record = readJson<{status: string; jobs: Record<string, {status: string; artifacts: Array<{path: string}>}>}>(join(runDir, 'run.json'))
+      const record = readJson<{status: string; jobs: Record<string, {status: string; artifacts: {count: number; manifest: string} | null}>}>(join(runDir, 'run.json'))
       expect(Object.keys(record.jobs)).toEqual(JOB_NAMES)
       expect(Object.values(record.jobs).map((job) => job.status)).toEqual(['succeeded', 'succeeded'])
-      const paths = Object.entries(record.jobs).find(([name]) => name === 'constructor')![1].artifacts.map((a) => a.path)
+      // run.json sums the job's artifacts up; the manifest it names lists each one.
+      const summary = Object.entries(record.jobs).find(([name]) => name === 'constructor')![1].artifacts!
+      expect(summary).toMatchObject({count: INHERITED.length + 1, manifest: 'artifacts/constructor.json'})
+      const paths = readJson<{files: Array<{path: string}>}>(join(runDir, summary.manifest)).files.map((a) => a.path)
       expect(paths.sort()).toEqual([...INHERITED.map((name) => `out/${name}`), 'out/env.txt'].sort())
       for (const name of INHERITED) expect(readFileSync(join(runDir, 'artifacts/constructor/out', name), 'utf8')).toBe(`input ${name}\n`)
       expect((await checkRunDirs(dir)).problems).toEqual([])

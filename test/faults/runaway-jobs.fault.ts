@@ -20,7 +20,7 @@ afterEach(() => {
   projects.removeAll()
 })
 
-type JobRecord = {status: string; logTruncated: boolean; error: {kind: string} | null; steps: Array<{status: string}>; artifacts: Array<{path: string}>}
+type JobRecord = {status: string; logTruncated: boolean; error: {kind: string} | null; steps: Array<{status: string}>; artifacts: {count: number; manifest: string} | null}
 const lastRecord = (dir: string): {run: string; jobs: Record<string, JobRecord>} => {
   const run = runDirs(dir).at(-1)!
   return {run, jobs: readJson<{jobs: Record<string, JobRecord>}>(join(run, 'run.json')).jobs}
@@ -131,7 +131,8 @@ jobs:
     expect(result.code, result.stderr).toBe(0)
     const {run, jobs} = lastRecord(dir)
     expect(jobs.flood).toMatchObject({status: 'succeeded', logTruncated: true})
-    expect(jobs.flood!.artifacts.map((a) => a.path)).toEqual(['out/done.txt'])
+    expect(jobs.flood!.artifacts).toMatchObject({count: 1})
+    expect(readJson<{files: Array<{path: string}>}>(join(run, jobs.flood!.artifacts!.manifest)).files.map((a) => a.path)).toEqual(['out/done.txt'])
     expect(jobs['long-line']).toMatchObject({status: 'succeeded', logTruncated: false})
 
     const log = join(run, 'logs/flood.log')

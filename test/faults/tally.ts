@@ -8,6 +8,7 @@ export type Counter =
   | 'containers left by a kill'
   | 'leaks found after clean --leaks'
   | 'hostile archives and paths'
+  | 'cache entries tampered'
   | 'hostile jobs.yml files'
   | 'masking splits checked'
   | 'engine faults survived'

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {emptyRunRecord, pendingJobRecord, type JobRecord, type RunRecord} from '../../src/engine/run/record.js'
+import {emptyRunRecord, pendingJobRecord, type JobRecord, type RunRecord} from '../../src/engine/records/record.js'
 import {formatRunSummary, MAX_JOBS, runSummarySchema, summariseRun} from '../../src/mcp/run-summary.js'
 
 function step(index: number, name: string, status: JobRecord['steps'][number]['status'], exitCode: number | null) {
@@ -15,7 +15,8 @@ function record(jobs: Record<string, Partial<JobRecord>>, fields: Partial<RunRec
 
 const failedRun = record(
   {
-    build: {status: 'cached', cache: 'hit', cachedFrom: '20261128T000000000Z-000000', durationMs: 5, artifacts: [{path: 'out/a', size: 3, sha256: 'a'.repeat(64)}, {path: 'out/b', size: 4, sha256: 'b'.repeat(64)}]},
+    build: {status: 'cached', cache: 'hit', cachedFrom: '20261128T000000000Z-000000', durationMs: 5, artifacts: {count: 2, bytes: 7, manifest: 'artifacts/build.json', sha256: 'a'.repeat(64)},
+      warnings: [{kind: 'artifact-link-outside', message: 'artifact out/etc is a link to /etc, outside the artifacts: not kept', path: 'out/etc', target: '/etc'}]},
     test: {status: 'failed', cache: 'miss', durationMs: 1200, steps: [step(0, 'install', 'succeeded', 0), step(1, 'npm test', 'failed', 3), step(2, 'report', 'skipped', null)]},
     deploy: {status: 'skipped', skippedReason: 'needs test, which failed'},
   },
@@ -30,16 +31,19 @@ describe('summariseRun', () => {
     expect(summary.counts).toEqual({succeeded: 0, failed: 1, cached: 1, skipped: 1, other: 0})
     const [build, test, deploy] = summary.jobs
     expect(build).toMatchObject({status: 'cached', cache: 'hit', cachedFrom: '20261128T000000000Z-000000', artifacts: {count: 2, bytes: 7}, failedStep: null})
+    expect(build!.warnings).toEqual(['artifact out/etc is a link to /etc, outside the artifacts: not kept'])
+    expect(test!.warnings).toEqual([])
     expect(build).not.toHaveProperty('logTail')
     expect(test).toMatchObject({status: 'failed', failedStep: {index: 1, name: 'npm test', exitCode: 3}, logTail: '==> npm test\n1 failing\n'})
     expect(deploy).toMatchObject({status: 'skipped', skippedReason: 'needs test, which failed'})
   })
 
-  it('reads as a few lines: the outcome, a line a job with the failing step, then the failed log tails', () => {
+  it('reads as a few lines: the outcome, a line a job with the failing step and its warnings, then the failed log tails', () => {
     const text = formatRunSummary(summariseRun(failedRun, {live: false, logTails: new Map([['test', '==> npm test\n1 failing\n']])}))
     expect(text.split('\n')).toEqual([
       'run 20261129T100000000Z-abcdef failed in 1.5s (targets: test)',
       '  build   cached  5ms',
+      '    warning: artifact out/etc is a link to /etc, outside the artifacts: not kept',
       '  test    failed  1.2s  step "npm test" exited 3',
       '  deploy  skipped  needs test, which failed',
       'last lines of test\'s log (read_log {"run":"20261129T100000000Z-abcdef","job":"test"} reads more):',

@@ -1,4 +1,5 @@
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -7,7 +8,9 @@ import {InMemoryTransport} from '@modelcontextprotocol/sdk/inMemory.js'
 import type {CallToolResult, ReadResourceResult} from '@modelcontextprotocol/sdk/types.js'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {emptyRunRecord, pendingJobRecord} from '../../src/engine/run/record.js'
+import {manifestDigest, serialiseArtifactManifest, sortEntries, summarise} from '../../src/engine/artifacts/manifest.js'
+import {CacheStore} from '../../src/engine/cache/store.js'
+import {emptyRunRecord, pendingJobRecord} from '../../src/engine/records/record.js'
 import {LiveRuns} from '../../src/mcp/live-runs.js'
 import {McpProject} from '../../src/mcp/project.js'
 import {createOrcaMcpServer} from '../../src/mcp/server.js'
@@ -46,14 +49,23 @@ function fixtureProject(files: Record<string, string> = {'jobs.yml': PIPELINE}):
   mkdirSync(join(runDir, 'logs'), {recursive: true})
   mkdirSync(join(runDir, 'artifacts/build/out'), {recursive: true})
   writeFileSync(join(runDir, 'logs/build.log'), `==> echo build\n${Array.from({length: 5000}, (_, i) => `line ${i} ${SECRET}\n`).join('')}`)
-  writeFileSync(join(runDir, 'artifacts/build/out/report.txt'), `token=${SECRET}\n`)
-  writeFileSync(join(runDir, 'artifacts/build/out/blob.bin'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]))
+  const artifactFiles: Array<[string, Buffer]> = [
+    ['out/report.txt', Buffer.from(`token=${SECRET}\n`)],
+    ['out/blob.bin', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3])],
+    ['out/link.txt', Buffer.from('listed as a file\n')],
+  ]
+  for (const [path, bytes] of artifactFiles) writeFileSync(join(runDir, 'artifacts/build', path), bytes)
+  // The run's manifest lists link.txt as a file; on disk it was swapped for a link out of the run.
+  rmSync(join(runDir, 'artifacts/build/out/link.txt'))
   symlinkSync('/etc/passwd', join(runDir, 'artifacts/build/out/link.txt'))
+  const entries = artifactFiles.map(([path, bytes]) => ({path, type: 'file' as const, mode: 0o644, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex')}))
+  const manifest = serialiseArtifactManifest(sortEntries(entries))
+  writeFileSync(join(runDir, 'artifacts/build.json'), manifest)
   const record = emptyRunRecord(RUN_ID, '2026-11-29T10:00:00.000Z')
-  const artifact = (path: string, size: number) => ({path, size, sha256: 'c'.repeat(64)})
   record.status = 'succeeded'
   record.targets = ['build']
-  record.jobs = {build: {...pendingJobRecord(), status: 'succeeded', artifacts: [artifact('out/report.txt', 23), artifact('out/blob.bin', 8), artifact('out/link.txt', 10)]}}
+  const artifacts = {...summarise(entries), manifest: 'artifacts/build.json', sha256: manifestDigest(manifest)}
+  record.jobs = {build: {...pendingJobRecord(), status: 'succeeded', artifacts}}
   writeFileSync(join(runDir, 'run.json'), JSON.stringify(record))
   return dir
 }
@@ -154,7 +166,7 @@ describe('orca mcp tools (in process, no Docker)', () => {
       job: 'build',
       path: 'out/blob.bin',
       size: 8,
-      sha256: 'c'.repeat(64),
+      sha256: createHash('sha256').update(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3])).digest('hex'),
       hostPath: expect.stringMatching(/\/artifacts\/build\/out\/blob\.bin$/),
       kind: 'binary',
     })
@@ -165,7 +177,34 @@ describe('orca mcp tools (in process, no Docker)', () => {
     expect(text(link)).not.toContain('root:')
 
     const listed = await call(client, 'list_artifacts', {limit: 2})
-    expect(listed.structuredContent).toMatchObject({total: 3, omitted: 1, artifacts: [{job: 'build', path: 'out/report.txt'}, {job: 'build', path: 'out/blob.bin'}]})
+    // In the manifest's order: by path within a job.
+    expect(listed.structuredContent).toMatchObject({total: 3, omitted: 1, artifacts: [{job: 'build', path: 'out/blob.bin'}, {job: 'build', path: 'out/link.txt'}]})
+  })
+
+  it('read_artifact writes out the files of a job restored from the cache, checked, and refuses content changed after it was stored', async () => {
+    const dir = fixtureProject()
+    // The build job as a cache hit leaves it: its manifest in the run, its content only in the cache.
+    rmSync(join(dir, '.orca/runs', RUN_ID, 'artifacts/build'), {recursive: true})
+    const blobs = new CacheStore(join(dir, '.orca/cache')).blobs
+    const report = Buffer.from(`token=${SECRET}\n`)
+    blobs.putBytes(report)
+    blobs.putBytes(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]))
+    blobs.putBytes(Buffer.from('listed as a file\n'))
+    const client = await connect(dir)
+
+    const read = await call(client, 'read_artifact', {job: 'build', path: 'out/report.txt'})
+    expect(read.structuredContent).toMatchObject({kind: 'text', text: 'token=***\n', complete: true})
+    const hostPath = read.structuredContent!.hostPath as string
+    expect(hostPath).toMatch(/\/artifacts\/build\/out\/report\.txt$/)
+    expect(readFileSync(hostPath)).toEqual(report)
+
+    // The written file is a hard link to the cache's content: changed through it, it is never shown again.
+    chmodSync(hostPath, 0o644)
+    writeFileSync(hostPath, `token=${SECRET}!\n`.slice(0, report.length))
+    const changed = await call(client, 'read_artifact', {job: 'build', path: 'out/report.txt'})
+    expect(changed.isError).toBe(true)
+    expect(text(changed)).toContain('was changed after it was stored')
+    expect(JSON.stringify(changed)).not.toContain(SECRET)
   })
 
   it('resources: the pipeline file, run records and logs, masked', async () => {

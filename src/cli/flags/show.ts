@@ -2,4 +2,5 @@ import type {FlagTable} from './table.js'
 
 export const showFlags = {
   json: {type: 'boolean', description: 'print the run record as JSON'},
+  artifacts: {type: 'boolean', description: 'list every artifact file of every job (by default, the first 10 of each)'},
 } as const satisfies FlagTable

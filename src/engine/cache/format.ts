@@ -4,9 +4,10 @@ import {nameTable} from '../name-table.js'
 
 /**
  * Bumped when the key's inputs or the entry layout change, or when the same job would now do
- * something else: old entries are then never read. 2: steps run under `sh -e`.
+ * something else: old entries are then never read. 2: steps run under `sh -e`; 3: an entry is a
+ * manifest and its content is stored by digest.
  */
-export const CACHE_FORMAT = 2
+export const CACHE_FORMAT = 3
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex')

@@ -1,7 +1,9 @@
-import {readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {lstatSync, readdirSync, rmSync} from 'node:fs'
 import * as path from 'node:path'
 
-import type {CacheStore, EntryMeta} from './store.js'
+import {parseArtifactManifest} from '../artifacts/manifest.js'
+import {isExecutable} from '../artifacts/materialise.js'
+import {parseEntry, type CacheStore, type EntryMeta} from './store.js'
 
 /** One entry as `orca cache ls` shows it. */
 export interface EntrySummary {
@@ -15,42 +17,31 @@ export interface EntrySummary {
   size: number
 }
 
-/** Temp folders older than this belong to a process that died mid-write. */
-const STALE_TEMP_MS = 60 * 60_000
+/** Temp files and unreferenced blobs older than this belong to no live writer. */
+const STALE_MS = 60 * 60_000
+const ENTRY_FILE = /^([0-9a-f]{64})\.json$/
 
 /** Every entry, most recently used first. */
 export function listEntries(store: CacheStore): EntrySummary[] {
-  const out: EntrySummary[] = []
-  const entriesDir = path.join(store.root, 'entries')
-  for (const shard of safeReaddir(entriesDir)) {
-    for (const key of safeReaddir(path.join(entriesDir, shard))) {
-      const file = path.join(entriesDir, shard, key, 'entry.json')
-      let meta: Partial<EntryMeta> = {}
-      let lastUsed: Date
-      try {
-        lastUsed = statSync(file).mtime
-        meta = JSON.parse(readFileSync(file, 'utf8')) as EntryMeta
-      } catch {
-        // Damaged: listed with what is known, so prune and clear can remove it.
-        lastUsed = new Date(0)
-      }
-      out.push({
-        key,
-        job: meta.job ?? null,
-        runId: meta.runId ?? null,
-        projectDir: meta.projectDir ?? null,
-        createdAt: meta.createdAt ?? null,
-        lastUsedAt: lastUsed.toISOString(),
-        size: typeof meta.size === 'number' ? meta.size : 0,
-      })
-    }
-  }
-  return out.sort((a, b) => (a.lastUsedAt < b.lastUsedAt ? 1 : a.lastUsedAt > b.lastUsedAt ? -1 : 0))
+  return entriesOf(store)
+    .map(({key, meta, lastUsed}) => ({
+      key,
+      job: meta?.job ?? null,
+      runId: meta?.runId ?? null,
+      projectDir: meta?.projectDir ?? null,
+      createdAt: meta?.createdAt ?? null,
+      lastUsedAt: lastUsed.toISOString(),
+      size: typeof meta?.size === 'number' ? meta.size : 0,
+    }))
+    .sort((a, b) => (a.lastUsedAt < b.lastUsedAt ? 1 : a.lastUsedAt > b.lastUsedAt ? -1 : 0))
 }
 
-/** Removes least recently used entries until the cache fits in maxBytes; returns what was removed. */
+/**
+ * Removes least recently used entries until the cache fits in maxBytes, then the blobs no entry
+ * refers to any more; returns the entries removed.
+ */
 export function pruneCache(store: CacheStore, maxBytes: number): EntrySummary[] {
-  removeStaleTemp(store)
+  removeStale(store.tmpDir, () => true)
   const entries = listEntries(store)
   let total = entries.reduce((n, e) => n + e.size, 0)
   const removed: EntrySummary[] = []
@@ -60,26 +51,84 @@ export function pruneCache(store: CacheStore, maxBytes: number): EntrySummary[] 
     total -= entry.size
     removed.push(entry)
   }
+  if (removed.length > 0) collectGarbage(store)
   return removed
 }
 
-/** Removes every entry (and the stat indexes and last-key records); returns how many entries there were. */
+/** Removes every entry and blob (and the stat indexes and last-key records); returns how many entries there were. */
 export function clearCache(store: CacheStore): number {
   const count = listEntries(store).length
   rmSync(store.root, {recursive: true, force: true})
   return count
 }
 
-function removeStaleTemp(store: CacheStore): void {
-  const now = Date.now()
-  for (const name of safeReaddir(store.tmpDir)) {
-    const dir = path.join(store.tmpDir, name)
+/**
+ * Removes blobs that no entry refers to, once they are old enough that no writer can be about to
+ * publish an entry naming them (writers touch a blob they reuse). A run directory that shares a blob
+ * through a hard link keeps its copy: removing a name does not remove the other links.
+ */
+export function collectGarbage(store: CacheStore): number {
+  const live = new Set<string>()
+  const keep = (sha256: string, executable = false): void => void live.add(executable ? `${sha256}-x` : sha256)
+  for (const {meta} of entriesOf(store)) {
+    if (meta === undefined) continue
+    for (const ref of [meta.artifacts.manifest, meta.output, meta.keyManifest]) keep(ref.sha256)
     try {
-      if (now - statSync(dir).mtimeMs > STALE_TEMP_MS) rmSync(dir, {recursive: true, force: true})
+      for (const file of parseArtifactManifest(store.blobs.readVerified(meta.artifacts.manifest).toString('utf8'))) {
+        if (file.type === 'file') keep(file.sha256, isExecutable(file.mode))
+      }
+    } catch {
+      // A damaged entry is a miss when read; its blobs are not worth keeping for it.
+    }
+  }
+  let removed = 0
+  for (const shard of safeReaddir(store.blobs.dir)) {
+    removed += removeStale(path.join(store.blobs.dir, shard), (name) => !live.has(name))
+  }
+  return removed
+}
+
+function entriesOf(store: CacheStore): Array<{key: string; meta: EntryMeta | undefined; lastUsed: Date}> {
+  const out: Array<{key: string; meta: EntryMeta | undefined; lastUsed: Date}> = []
+  for (const shard of safeReaddir(store.entriesDir)) {
+    for (const name of safeReaddir(path.join(store.entriesDir, shard))) {
+      const key = ENTRY_FILE.exec(name)?.[1]
+      if (key === undefined) continue
+      try {
+        const lastUsed = lstatSync(store.entryFile(key)).mtime
+        const read = store.readManifestFile(key)
+        out.push({key, meta: read === undefined ? undefined : parseEntry(read, key), lastUsed})
+      } catch {
+        // Damaged: listed with what is known, so prune and clear can remove it.
+        out.push({key, meta: undefined, lastUsed: new Date(0)})
+      }
+    }
+  }
+  return out
+}
+
+/** Removes the files of `dir` older than STALE_MS that `select` picks; returns how many. Never through a link. */
+function removeStale(dir: string, select: (name: string) => boolean): number {
+  try {
+    if (!lstatSync(dir).isDirectory()) return 0
+  } catch {
+    return 0
+  }
+  const now = Date.now()
+  let removed = 0
+  for (const name of safeReaddir(dir)) {
+    if (!select(name)) continue
+    const file = path.join(dir, name)
+    try {
+      if (now - lstatSync(file).mtimeMs > STALE_MS) {
+        rmSync(file, {recursive: true, force: true})
+        removed++
+      }
     } catch {
       // Gone already.
     }
   }
+  return removed
 }
 
 function safeReaddir(dir: string): string[] {

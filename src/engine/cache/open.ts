@@ -3,6 +3,7 @@ import {listProjectFiles, type ProjectFiles} from '../plan/project-files.js'
 import type {Pipeline} from '../pipeline/types.js'
 import {gitListingCacheFile, listingCacheFile} from './last.js'
 import {RunCache} from './run-cache.js'
+import type {EntrySigner} from './signing.js'
 import {CacheStore} from './store.js'
 
 /** The run cache for a pipeline under the configured `cacheDir` and `cache.maxSize`. */
@@ -12,11 +13,13 @@ export function openRunCache(input: {
   projectFiles: ProjectFiles
   envOverrides: Record<string, string>
   noCache: boolean
+  /** Signs and checks entries (see signerOf); resolve it before writing anything, it may throw. */
+  signer?: EntrySigner
   /** The clock files are judged too fresh to index by (tests move it). */
   now?: number
 }): RunCache {
   return new RunCache({
-    store: new CacheStore(input.config.cacheDir),
+    store: new CacheStore(input.config.cacheDir, input.signer),
     projectDir: input.pipeline.projectDir,
     projectFiles: input.projectFiles,
     envOverrides: input.envOverrides,

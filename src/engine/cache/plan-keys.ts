@@ -61,6 +61,7 @@ function reason(keyed: KeyedJob, cache: RunCache, imageProblem: string | undefin
   if (keyed.use === 'disabled') return keyed.job.cache ? '--no-cache' : 'cache: false'
   if (imageProblem) return imageProblem
   if (keyed.corrupt) return `the entry was damaged (${keyed.corrupt}) and was removed`
+  if (keyed.untrusted) return `the entry was not trusted (${keyed.untrusted}) and was removed`
   const last = readLast(cache.store, cache.projectDir, keyed.job.name)
   if (!last) return 'never cached'
   return summariseChanges(diffManifests(last.manifest, keyed.manifest))

@@ -1,18 +1,19 @@
 import {rmSync} from 'node:fs'
 
-import type {ArtifactRecord} from '../executor/types.js'
+import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {nameTable} from '../name-table.js'
 import {selectInputs} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import type {Job} from '../pipeline/types.js'
-import type {CacheUse} from '../run/events.js'
-import {canonicalJson, sha256} from './format.js'
+import type {JobWarning} from '../executor/types.js'
+import type {CacheUse} from '../records/events.js'
+import {canonicalJson, sha256, shortKey} from './format.js'
 import {InputHasher, type HashedInput} from './hash-inputs.js'
 import {keyManifest, keyOf, type KeyManifest} from './key.js'
 import {removeLegacyIndexes} from './index-files.js'
 import {statIndexFile, writeLast} from './last.js'
 import {pruneCache} from './maintenance.js'
-import {CorruptEntryError, type CacheStore, type CachedFile, type EntryMeta, type OutputChunk} from './store.js'
+import {CorruptEntryError, type CacheStore, type EntryMeta, type OutputChunk} from './store.js'
 
 export interface RunCacheOptions {
   store: CacheStore
@@ -40,19 +41,30 @@ export interface KeyedJob {
   entry?: EntryMeta
   /** Why an entry under this key was thrown away. */
   corrupt?: string
+  /** Why an entry under this key was not trusted (signing is on and its signature is missing or wrong). */
+  untrusted?: string
+  /** What the job's events should warn about (an entry ignored or removed). */
+  warnings: JobWarning[]
 }
 
 export interface Restored {
-  artifacts: CachedFile[]
+  /** What the entry's artifacts amount to, and the digest of their manifest. */
+  artifacts: {count: number; bytes: number; sha256: string}
+  /** Reads the entry's artifact manifest and checks every file's content; only a dependent that runs needs it. */
+  loadArtifacts(): ArtifactEntry[]
   output: OutputChunk[]
+  /** What the job was warned about when it ran. */
+  warnings: JobWarning[]
   /** The run that produced the entry. */
   runId: string
 }
 
 export interface SaveInput {
   runId: string
-  artifactsDir: string
+  /** The job's collected artifacts (their content is in the store's blobs). */
+  artifacts: readonly ArtifactEntry[]
   output: OutputChunk[]
+  warnings?: JobWarning[]
   /** The image ID the container was actually created from. */
   imageId?: string
 }
@@ -98,7 +110,7 @@ export class RunCache {
     const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs})
     const key = keyOf(manifest)
     if (job.cache) this.keys.set(job.name, key)
-    const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss'}
+    const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss', warnings: []}
     if (!job.cache || this.options.noCache) keyed.use = 'disabled'
     // An image that is not there yet (it would be pulled) may be another image: never a hit.
     else if (job.steps.length === 0 || (imageId !== null && Object.values(manifest.services ?? {}).every((s) => s.imageId !== null))) {
@@ -107,38 +119,54 @@ export class RunCache {
         keyed.use = 'hit'
         keyed.entry = found.meta
       } else if (found.status === 'corrupt') {
-        keyed.corrupt = found.reason
+        damaged(keyed, found.reason)
+      } else if (found.status === 'untrusted') {
+        keyed.untrusted = found.reason
+        keyed.warnings.push({kind: 'cache-untrusted', message: `cache entry ${shortKey(key)} was not used: ${found.reason}; it was removed and the job runs`})
       }
     }
     return keyed
   }
 
   /**
-   * Restores a hit's artifacts into destDir and reads its output, verifying every byte. A damaged
-   * entry is removed, destDir emptied, and the job becomes a miss (undefined).
+   * Restores a hit: its output is read and checked, its artifact manifest linked to `manifestPath`
+   * (when the job has artifacts). Nothing per artifact file happens here: the files are read, and
+   * checked, only when a dependent runs or someone asks for them. A damaged entry is removed and the
+   * job becomes a miss (undefined).
    */
-  restore(keyed: KeyedJob, destDir: string): Restored | undefined {
+  restore(keyed: KeyedJob, manifestPath: string | undefined): Restored | undefined {
     const entry = keyed.entry
     if (!entry) return undefined
     try {
-      const artifacts = this.store.restore(entry, destDir)
       const output = this.store.readOutput(entry)
+      if (manifestPath !== undefined) this.store.linkArtifactManifest(entry, manifestPath)
       this.store.touch(keyed.key)
-      return {artifacts, output, runId: entry.runId}
+      return {
+        artifacts: {count: entry.artifacts.count, bytes: entry.artifacts.bytes, sha256: entry.artifacts.manifest.sha256},
+        loadArtifacts: () => this.store.checkedArtifacts(entry),
+        output,
+        warnings: entry.warnings,
+        runId: entry.runId,
+      }
     } catch (error) {
       if (!(error instanceof CorruptEntryError)) throw error
-      rmSync(destDir, {recursive: true, force: true})
+      if (manifestPath !== undefined) rmSync(manifestPath, {force: true})
       keyed.use = 'miss'
-      keyed.corrupt = error.message
       delete keyed.entry
+      damaged(keyed, error.message)
       return undefined
     }
   }
 
+  /** Removes the entry under a key whose content was found changed when read; the next run rebuilds it. */
+  discard(key: string): void {
+    this.store.discard(key)
+  }
+
   /** What dependents of a job key on once it succeeded. */
-  completed(keyed: KeyedJob, artifacts: ArtifactRecord[]): void {
+  completed(keyed: KeyedJob, artifacts: readonly ArtifactEntry[]): void {
     if (keyed.job.cache) return
-    const produced = artifacts.map((a) => [a.path, a.sha256]).sort()
+    const produced = artifacts.map((a) => [a.path, a.type === 'file' ? a.sha256 : `symlink:${a.target}`]).sort()
     this.keys.set(keyed.job.name, sha256(canonicalJson({ran: keyed.key, produced})))
   }
 
@@ -160,8 +188,9 @@ export class RunCache {
         projectDir: this.options.projectDir,
         runId: input.runId,
         manifest: keyed.manifest,
-        artifactsDir: input.artifactsDir,
+        artifacts: input.artifacts,
         output: capOutput(input.output),
+        warnings: input.warnings,
       })
       writeLast(this.store, this.options.projectDir, keyed.job.name, {
         key: keyed.key,
@@ -185,6 +214,12 @@ export class RunCache {
       // The cache is an optimisation: a failed index write or prune never fails a run.
     }
   }
+}
+
+/** Records why an entry was removed, and warns about it in the job's events. */
+function damaged(keyed: KeyedJob, reason: string): void {
+  keyed.corrupt = reason
+  keyed.warnings.push({kind: 'cache-damaged', message: `cache entry ${shortKey(keyed.key)} was damaged (${reason}): it was removed and the job runs`})
 }
 
 function capOutput(output: OutputChunk[]): OutputChunk[] {

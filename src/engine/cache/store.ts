@@ -1,19 +1,21 @@
-import {existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
-import {randomBytes} from 'node:crypto'
+import {closeSync, constants, fstatSync, lutimesSync, mkdirSync, openSync, readFileSync, rmSync} from 'node:fs'
 import * as path from 'node:path'
 
-import {copyHashed} from './copy.js'
-import {CACHE_FORMAT, sha256} from './format.js'
+import {BlobStore, DamagedBlobError, UnsafeStoreError, type BlobRef} from '../artifacts/blobs.js'
+import {
+  InvalidManifestError,
+  parseArtifactManifest,
+  serialiseArtifactManifest,
+  summarise,
+  type ArtifactEntry,
+  type ArtifactSummary,
+} from '../artifacts/manifest.js'
+import {isExecutable} from '../artifacts/materialise.js'
+import {replaceFile} from '../atomic-file.js'
+import type {JobWarning} from '../executor/types.js'
+import {CACHE_FORMAT, canonicalJson} from './format.js'
 import type {KeyManifest} from './key.js'
-
-/** A file held by an entry (an artifact of the job). */
-export interface CachedFile {
-  path: string
-  size: number
-  sha256: string
-  /** Permission bits. */
-  mode: number
-}
+import type {EntrySignature, EntrySigner} from './signing.js'
 
 /** Output of a step as it was emitted (already masked). */
 export interface OutputChunk {
@@ -22,7 +24,11 @@ export interface OutputChunk {
   text: string
 }
 
-/** `entry.json`: what an entry holds and how to check it. */
+/**
+ * An entry's manifest, `entries/<ab>/<key>.json`: the job's key, the digests of its artifact
+ * manifest (every file's path, type, mode, size and sha256; links with their target), of its
+ * recorded output and of its key manifest. Everything else is content stored by digest.
+ */
 export interface EntryMeta {
   format: number
   key: string
@@ -31,13 +37,24 @@ export interface EntryMeta {
   /** The run that produced the entry. */
   runId: string
   createdAt: string
-  artifacts: CachedFile[]
-  output: {size: number; sha256: string}
-  /** Bytes the entry's files take. */
+  artifacts: ArtifactSummary & {manifest: BlobRef}
+  output: BlobRef
+  keyManifest: BlobRef
+  /** What the job was warned about when it ran (replayed on hits). */
+  warnings: JobWarning[]
+  /** Bytes the entry refers to (shared blobs count in every entry that uses them). */
   size: number
+  /** Present when a signing key was configured when the entry was written. */
+  signature?: EntrySignature
 }
 
-export type EntryRead = {status: 'found'; meta: EntryMeta} | {status: 'absent'} | {status: 'corrupt'; reason: string}
+export type EntryRead =
+  | {status: 'found'; meta: EntryMeta}
+  | {status: 'absent'}
+  /** Damaged or not written by orca: removed. */
+  | {status: 'corrupt'; reason: string}
+  /** Signing is on and the entry's signature is missing or wrong: removed, never restored. */
+  | {status: 'untrusted'; reason: string}
 
 export interface PublishInput {
   key: string
@@ -45,9 +62,10 @@ export interface PublishInput {
   projectDir: string
   runId: string
   manifest: KeyManifest
-  /** The job's collected artifacts (may not exist when it has none). */
-  artifactsDir: string
+  /** The job's artifacts as collected (masked paths), their content already in the store's blobs. */
+  artifacts: readonly ArtifactEntry[]
   output: OutputChunk[]
+  warnings?: JobWarning[]
 }
 
 /** The entry is damaged: the caller treats it as a miss; the store has already removed it. */
@@ -55,86 +73,119 @@ export class CorruptEntryError extends Error {
   override name = 'CorruptEntryError'
 }
 
+const SHA256 = /^[0-9a-f]{64}$/
+
 /**
- * The content-addressed cache on disk: `<cacheDir>/v1/entries/<ab>/<key>/` holds `entry.json`,
- * `manifest.json`, `output.jsonl` and `artifacts/`. An entry is built in `tmp/` and renamed into place,
- * so readers see a whole entry or none; the first process to publish a key wins. Reads verify every
- * byte against `entry.json`, and a damaged entry is removed (a miss, never a wrong result).
+ * The content-addressed cache on disk (format CACHE_FORMAT): `blobs/` holds file content by digest,
+ * shared by every entry (an unchanged file is stored once), and `entries/<ab>/<key>.json` one manifest
+ * per key, written to a temp file and renamed into place. Reads check the manifest's shape and, when
+ * a signer is given, its signature; restores check every byte against its digest and never follow a
+ * link. A damaged or untrusted entry is removed (a miss, never a wrong result).
  */
 export class CacheStore {
   readonly root: string
+  readonly blobs: BlobStore
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    readonly signer?: EntrySigner,
+  ) {
     this.root = path.join(dir, `v${CACHE_FORMAT}`)
-  }
-
-  entryDir(key: string): string {
-    if (!/^[0-9a-f]{64}$/.test(key)) throw new Error(`not a cache key: ${key}`)
-    return path.join(this.root, 'entries', key.slice(0, 2), key)
+    this.blobs = new BlobStore(path.join(this.root, 'blobs'), this.tmpDir)
   }
 
   get tmpDir(): string {
     return path.join(this.root, 'tmp')
   }
 
-  /** Reads an entry's description; a damaged one is removed and reported as `corrupt`. */
+  get entriesDir(): string {
+    return path.join(this.root, 'entries')
+  }
+
+  /** The manifest file of a key's entry. */
+  entryFile(key: string): string {
+    if (!SHA256.test(key)) throw new Error(`not a cache key: ${key}`)
+    return path.join(this.entriesDir, key.slice(0, 2), `${key}.json`)
+  }
+
+  /** Reads an entry's manifest; a damaged or untrusted one is removed and reported as such. */
   read(key: string): EntryRead {
-    const dir = this.entryDir(key)
+    const file = this.entryFile(key)
     let text: string
     try {
-      text = readFileSync(path.join(dir, 'entry.json'), 'utf8')
+      this.blobs.realDir(path.dirname(file), false)
+      text = readRegularFile(file)
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(dir)) return {status: 'absent'}
-      return this.corrupt(key, 'entry.json is missing or unreadable')
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {status: 'absent'}
+      // A folder swapped for a link is not removed through: it is reported, and the entry left to `orca cache clear`.
+      if (error instanceof UnsafeStoreError) return {status: 'corrupt', reason: error.message}
+      return this.corrupt(key, 'its manifest is not a readable file')
     }
-    try {
-      const meta = JSON.parse(text) as EntryMeta
-      if (meta.format !== CACHE_FORMAT || meta.key !== key || !Array.isArray(meta.artifacts) || typeof meta.output?.sha256 !== 'string') {
-        return this.corrupt(key, 'entry.json does not describe this key')
+    const meta = parseEntry(text, key)
+    if (meta === undefined) return this.corrupt(key, 'its manifest does not describe this key')
+    if (this.signer) {
+      const problem = this.signer.check(signedPayload(meta), meta.signature)
+      if (problem !== undefined) {
+        this.discard(key)
+        return {status: 'untrusted', reason: problem}
       }
-      return {status: 'found', meta}
-    } catch {
-      return this.corrupt(key, 'entry.json is not valid JSON')
     }
+    return {status: 'found', meta}
   }
 
-  /** Copies the entry's artifacts into destDir, checking each against its recorded size and hash. */
-  restore(meta: EntryMeta, destDir: string): CachedFile[] {
-    const source = path.join(this.entryDir(meta.key), 'artifacts')
-    mkdirSync(destDir, {recursive: true})
-    for (const file of meta.artifacts) {
-      if (!isSafeRelative(file.path)) throw this.damaged(meta.key, `unsafe artifact path "${file.path}"`)
-      let copied
-      try {
-        copied = copyHashed(path.join(source, ...file.path.split('/')), path.join(destDir, ...file.path.split('/')), file.mode)
-      } catch (error) {
-        throw this.damaged(meta.key, `artifact ${file.path}: ${(error as Error).message}`)
+  /** The entry's artifact manifest, checked against its digest and the entry's counts. */
+  readArtifacts(meta: EntryMeta): ArtifactEntry[] {
+    return this.guard(meta.key, () => {
+      const entries = parseArtifactManifest(this.blobs.readVerified(meta.artifacts.manifest).toString('utf8'))
+      const summary = summarise(entries)
+      if (summary.count !== meta.artifacts.count || summary.bytes !== meta.artifacts.bytes) {
+        throw new InvalidManifestError('the artifact manifest does not match the entry')
       }
-      if (copied.size !== file.size || copied.sha256 !== file.sha256) throw this.damaged(meta.key, `artifact ${file.path} does not match its hash`)
-    }
-    return meta.artifacts
+      return entries
+    })
   }
 
-  /** The recorded output of the job, checked against its hash. */
+  /** The entry's artifacts with every file's content checked against its digest (what a dependent may be given). */
+  checkedArtifacts(meta: EntryMeta): ArtifactEntry[] {
+    const entries = this.readArtifacts(meta)
+    this.guard(meta.key, () => {
+      for (const entry of entries) if (entry.type === 'file') this.blobs.verify(entry, isExecutable(entry.mode))
+    })
+    return entries
+  }
+
+  /** Gives `target` the entry's artifact manifest: a hard link to its blob (a copy across filesystems), not read. */
+  linkArtifactManifest(meta: EntryMeta, target: string): void {
+    mkdirSync(path.dirname(target), {recursive: true})
+    this.guard(meta.key, () => this.blobs.linkTo(meta.artifacts.manifest, false, target, 0o444))
+  }
+
+  /** The recorded output of the job, checked against its digest. */
   readOutput(meta: EntryMeta): OutputChunk[] {
-    let bytes: Buffer
+    return this.guard(meta.key, () =>
+      this.blobs
+        .readVerified(meta.output)
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as OutputChunk),
+    )
+  }
+
+  /** The text of an entry's manifest as stored (unchecked); undefined when there is none. */
+  readManifestFile(key: string): string | undefined {
     try {
-      bytes = readFileSync(path.join(this.entryDir(meta.key), 'output.jsonl'))
+      return readRegularFile(this.entryFile(key))
     } catch {
-      throw this.damaged(meta.key, 'output.jsonl is missing')
+      return undefined
     }
-    if (bytes.length !== meta.output.size || sha256(bytes) !== meta.output.sha256) throw this.damaged(meta.key, 'output.jsonl does not match its hash')
-    return bytes
-      .toString('utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as OutputChunk)
   }
 
   /** The key manifest stored with an entry, for explanations; undefined when absent or unreadable. */
   readManifest(key: string): KeyManifest | undefined {
     try {
-      return JSON.parse(readFileSync(path.join(this.entryDir(key), 'manifest.json'), 'utf8')) as KeyManifest
+      const meta = parseEntry(readRegularFile(this.entryFile(key)), key)
+      return meta === undefined ? undefined : (JSON.parse(this.blobs.readVerified(meta.keyManifest).toString('utf8')) as KeyManifest)
     } catch {
       return undefined
     }
@@ -144,65 +195,80 @@ export class CacheStore {
   touch(key: string): void {
     const now = new Date()
     try {
-      utimesSync(path.join(this.entryDir(key), 'entry.json'), now, now)
+      lutimesSync(this.entryFile(key), now, now)
     } catch {
       // Removed meanwhile by another process's prune: nothing to mark.
     }
   }
 
   /**
-   * Builds the entry in a temp folder and renames it into place. `exists` when another process
-   * published the key first (its entry is kept: same key, same content).
+   * Stores the job's files as blobs, then its manifest under the key. `exists` when a sound entry
+   * (and, with signing, a trusted one) is already there: same key, same content, the first one stays.
    */
   publish(input: PublishInput): 'stored' | 'exists' {
-    const final = this.entryDir(input.key)
-    if (existsSync(path.join(final, 'entry.json'))) return 'exists'
-    mkdirSync(this.tmpDir, {recursive: true})
-    const temp = path.join(this.tmpDir, `${input.key.slice(0, 16)}-${process.pid}-${randomBytes(4).toString('hex')}`)
-    mkdirSync(temp)
-    try {
-      const artifacts = copyTree(input.artifactsDir, path.join(temp, 'artifacts'))
-      const output = Buffer.from(input.output.map((c) => JSON.stringify(c) + '\n').join(''))
-      writeFileSync(path.join(temp, 'output.jsonl'), output)
-      const manifest = JSON.stringify(input.manifest)
-      writeFileSync(path.join(temp, 'manifest.json'), manifest)
-      const meta: EntryMeta = {
-        format: CACHE_FORMAT,
-        key: input.key,
-        job: input.job,
-        projectDir: input.projectDir,
-        runId: input.runId,
-        createdAt: new Date().toISOString(),
-        artifacts,
-        output: {size: output.length, sha256: sha256(output)},
-        size: artifacts.reduce((n, a) => n + a.size, 0) + output.length + manifest.length,
-      }
-      writeFileSync(path.join(temp, 'entry.json'), JSON.stringify(meta))
-      mkdirSync(path.dirname(final), {recursive: true})
-      try {
-        renameSync(temp, final)
-        return 'stored'
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code
-        if (code === 'ENOTEMPTY' || code === 'EEXIST') return 'exists'
-        throw error
-      }
-    } finally {
-      rmSync(temp, {recursive: true, force: true})
+    if (this.read(input.key).status === 'found') return 'exists'
+    const artifacts = input.artifacts
+    for (const entry of artifacts) {
+      if (entry.type === 'file' && !this.blobs.has(entry, isExecutable(entry.mode))) throw new Error(`the content of artifact ${entry.path} is not in the cache`)
     }
+    const list = serialiseArtifactManifest(artifacts)
+    const output = input.output.map((c) => JSON.stringify(c) + '\n').join('')
+    const keyManifest = JSON.stringify(input.manifest)
+    const refs = {
+      list: this.blobs.putBytes(Buffer.from(list)),
+      output: this.blobs.putBytes(Buffer.from(output)),
+      keyManifest: this.blobs.putBytes(Buffer.from(keyManifest)),
+    }
+    const summary = summarise(artifacts)
+    const meta: EntryMeta = {
+      format: CACHE_FORMAT,
+      key: input.key,
+      job: input.job,
+      projectDir: input.projectDir,
+      runId: input.runId,
+      createdAt: new Date().toISOString(),
+      artifacts: {...summary, manifest: refs.list},
+      output: refs.output,
+      keyManifest: refs.keyManifest,
+      warnings: input.warnings ?? [],
+      size: summary.bytes + refs.list.size + refs.output.size + refs.keyManifest.size,
+    }
+    if (this.signer) meta.signature = this.signer.sign(signedPayload(meta))
+    this.writeEntry(input.key, JSON.stringify(meta))
+    return 'stored'
   }
 
-  /** Removes an entry: renamed away first, so no reader ever sees it half deleted. */
+  /** Removes an entry's manifest; its blobs stay until a prune finds nothing refers to them. */
   discard(key: string): void {
-    const dir = this.entryDir(key)
-    mkdirSync(this.tmpDir, {recursive: true})
-    const trash = path.join(this.tmpDir, `discard-${key.slice(0, 16)}-${process.pid}-${randomBytes(4).toString('hex')}`)
+    const file = this.entryFile(key)
     try {
-      renameSync(dir, trash)
+      this.blobs.realDir(path.dirname(file), false)
     } catch {
-      return // already gone (another process discarded or pruned it)
+      return // never removed through a folder swapped for a link
     }
-    rmSync(trash, {recursive: true, force: true})
+    rmSync(file, {force: true})
+  }
+
+  private writeEntry(key: string, text: string): void {
+    const final = this.entryFile(key)
+    this.blobs.realDir(path.dirname(final), true)
+    // Through a temp file next to it and a rename: readers see a whole manifest or none.
+    replaceFile(final, text)
+  }
+
+  /** Runs a read of the entry's content; anything damaged removes the entry and becomes CorruptEntryError. */
+  private guard<T>(key: string, read: () => T): T {
+    try {
+      return read()
+    } catch (error) {
+      if (error instanceof DamagedBlobError || error instanceof InvalidManifestError || error instanceof UnsafeStoreError || error instanceof SyntaxError) {
+        throw this.damaged(key, error.message)
+      }
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP' || (error as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw this.damaged(key, `the entry would be restored through a link (${(error as Error).message})`)
+      }
+      throw error
+    }
   }
 
   private corrupt(key: string, reason: string): EntryRead {
@@ -216,32 +282,42 @@ export class CacheStore {
   }
 }
 
-/** Copies every regular file under `source` (paths relative, `/`-separated); nothing when it does not exist. */
-function copyTree(source: string, target: string): CachedFile[] {
-  const files: CachedFile[] = []
-  const walk = (rel: string): void => {
-    let entries
-    try {
-      entries = readdirSync(rel ? path.join(source, rel) : source, {withFileTypes: true})
-    } catch (error) {
-      if (rel === '' && (error as NodeJS.ErrnoException).code === 'ENOENT') return
-      throw error
-    }
-    for (const entry of entries) {
-      const childRel = rel ? `${rel}/${entry.name}` : entry.name
-      const abs = path.join(source, childRel)
-      if (entry.isDirectory()) walk(childRel)
-      else if (entry.isFile()) {
-        const mode = lstatSync(abs).mode & 0o777
-        const copied = copyHashed(abs, path.join(target, childRel), mode)
-        files.push({path: childRel, size: copied.size, sha256: copied.sha256, mode})
-      }
-    }
-  }
-  walk('')
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+/** What a signature covers: the whole manifest but the signature, as canonical JSON. */
+function signedPayload(meta: EntryMeta): string {
+  const {signature: _signature, ...rest} = meta
+  return canonicalJson(rest)
 }
 
-function isSafeRelative(rel: string): boolean {
-  return rel !== '' && !rel.startsWith('/') && !rel.split('/').some((s) => s === '..' || s === '.' || s === '')
+/** A file read whole, refusing a link at its name (O_NOFOLLOW) and anything but a regular file. */
+function readRegularFile(file: string): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+  try {
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error(`${file} is not a file`), {code: 'EISDIR'})
+    return readFileSync(fd, 'utf8')
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function isBlobRef(value: unknown): value is BlobRef {
+  const ref = value as BlobRef | null
+  return typeof ref === 'object' && ref !== null && typeof ref.sha256 === 'string' && SHA256.test(ref.sha256) && Number.isSafeInteger(ref.size) && ref.size >= 0
+}
+
+/** The manifest when it is well formed and names `key`; undefined otherwise. */
+export function parseEntry(text: string, key: string): EntryMeta | undefined {
+  let meta: EntryMeta
+  try {
+    meta = JSON.parse(text) as EntryMeta
+  } catch {
+    return undefined
+  }
+  const artifacts = meta?.artifacts as Partial<EntryMeta['artifacts']> | undefined
+  const ok =
+    typeof meta === 'object' && meta !== null &&
+    meta.format === CACHE_FORMAT && meta.key === key && typeof meta.job === 'string' && typeof meta.runId === 'string' &&
+    typeof artifacts === 'object' && artifacts !== null && isBlobRef(artifacts.manifest) &&
+    Number.isSafeInteger(artifacts.count) && Number.isSafeInteger(artifacts.bytes) &&
+    isBlobRef(meta.output) && isBlobRef(meta.keyManifest) && Array.isArray(meta.warnings)
+  return ok ? meta : undefined
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import {parseDuration} from '../duration.js'
 import type {Diagnostic} from '../errors.js'
 import {imageReferenceProblem} from '../pipeline/image-reference.js'
-import {parseSize} from '../pipeline/size.js'
+import {parseSize} from '../bytes.js'
 import type {CleanupPolicy} from '../pipeline/types.js'
 import {CLEANUP_POLICIES} from '../pipeline/types.js'
 import type {ConfigLayer} from './layers.js'
@@ -38,6 +38,8 @@ export const ENV_VARIABLES: Record<string, [keyof ConfigLayer, Parser]> = {
     const bytes = parseSize(/^[0-9]+$/.test(value) ? Number(value) : value)
     return bytes === undefined ? {expected: 'a size like "10g"'} : {value: bytes}
   }],
+  // The secret itself, e.g. from a CI secret: wins over cache.signing in a config file.
+  ORCA_CACHE_SIGNING_KEY: ['cacheSigning', (value) => ({value: {hmac: {secret: value, from: 'ORCA_CACHE_SIGNING_KEY'}}})],
   ORCA_SERVE_HOST: ['serveHost', text],
   ORCA_SERVE_PORT: ['servePort', integer(1, 65535)],
 }

@@ -1,10 +1,11 @@
 import * as path from 'node:path'
 
+import type {SigningConfig} from './types.js'
 import {parseDuration} from '../duration.js'
 import type {Diagnostic} from '../errors.js'
 import {schemaDiagnostics} from '../pipeline/schema-diagnostics.js'
 import {validateAgainst} from '../pipeline/schema-validators.js'
-import {parseSize} from '../pipeline/size.js'
+import {parseSize} from '../bytes.js'
 import type {CleanupPolicy, Resources} from '../pipeline/types.js'
 import type {NodePath} from '../pipeline/yaml-source.js'
 import {locate, parseYaml} from '../pipeline/yaml-source.js'
@@ -17,8 +18,8 @@ interface RawConfig {
   concurrency?: number
   defaults?: {image?: string; timeout?: string; cleanup?: CleanupPolicy; resources?: {cpus?: number; memory?: string | number; pids?: number}}
   docker?: {host?: string; socket?: string}
-  cache?: {maxSize?: string | number}
-  retention?: {maxRuns?: number; maxAge?: string}
+  cache?: {maxSize?: string | number; signing?: {hmac: {keyFile?: string; keyEnv?: string}}}
+  retention?: {maxRuns?: number; maxAge?: string; maxSize?: string | number}
   serve?: {host?: string; port?: number; pipelines?: string[]}
 }
 
@@ -64,13 +65,22 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     defaultResources: raw.defaults?.resources === undefined ? undefined : resourcesOf(raw.defaults.resources),
     dockerHost: raw.docker?.host ?? (raw.docker?.socket === undefined ? undefined : `unix://${path.resolve(dir, raw.docker.socket)}`),
     cacheMaxSizeBytes: raw.cache?.maxSize === undefined ? undefined : parseSize(raw.cache.maxSize),
+    cacheSigning: signingOf(raw.cache?.signing, dir),
     retentionMaxRuns: raw.retention?.maxRuns,
     retentionMaxAgeMs: raw.retention?.maxAge === undefined ? undefined : parseDuration(raw.retention.maxAge),
+    retentionMaxBytes: raw.retention?.maxSize === undefined ? undefined : parseSize(raw.retention.maxSize),
     serveHost: raw.serve?.host,
     servePort: raw.serve?.port,
     servePipelines: raw.serve?.pipelines?.map((file) => servedPipelinePath(file) as string),
   }
   return {layer, diagnostics: []}
+}
+
+/** Only where the key is: the secret is read when the cache is opened, never kept in a config file. */
+function signingOf(raw: {hmac: {keyFile?: string; keyEnv?: string}} | undefined, dir: string): SigningConfig | undefined {
+  if (raw === undefined) return undefined
+  if (raw.hmac.keyEnv !== undefined) return {hmac: {keyEnv: raw.hmac.keyEnv}}
+  return {hmac: {keyFile: path.resolve(dir, raw.hmac.keyFile as string)}}
 }
 
 /**

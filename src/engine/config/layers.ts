@@ -1,6 +1,7 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 
+import type {SigningConfig} from './types.js'
 import type {Resources} from '../pipeline/types.js'
 import type {ConfigFlags, ResolvedConfig} from './types.js'
 
@@ -9,6 +10,8 @@ export interface ConfigLayer extends Partial<ConfigFlags> {
   defaultResources?: Resources
   retentionMaxRuns?: number
   retentionMaxAgeMs?: number
+  retentionMaxBytes?: number
+  cacheSigning?: SigningConfig
   servePipelines?: string[]
 }
 
@@ -16,6 +19,8 @@ export const DEFAULT_SERVE_HOST = '127.0.0.1'
 export const DEFAULT_SERVE_PORT = 7077
 export const DEFAULT_SERVE_PIPELINES = ['jobs.yml']
 export const DEFAULT_TIMEOUT_MS = 30 * 60_000
+/** Runs kept by default: the newest 100, within 5 GiB together. */
+export const DEFAULT_RETENTION = {maxRuns: 100, maxBytes: 5 * 1024 ** 3}
 
 /** The one place precedence lives: flags > environment > config file > built-in defaults. */
 export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: string; env: ConfigLayer; flags: ConfigLayer; configFile?: string}): ResolvedConfig {
@@ -29,6 +34,8 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
     cleanup: 'always_remove',
     serveHost: DEFAULT_SERVE_HOST,
     servePort: DEFAULT_SERVE_PORT,
+    retentionMaxRuns: DEFAULT_RETENTION.maxRuns,
+    retentionMaxBytes: DEFAULT_RETENTION.maxBytes,
   }
   const merged: ConfigLayer = {...defaults}
   for (const layer of [layers.file ?? {}, layers.env, layers.flags]) {
@@ -51,8 +58,10 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
   if (merged.defaultResources !== undefined) config.defaults.resources = merged.defaultResources
   if (merged.dockerHost !== undefined) config.docker.host = merged.dockerHost
   if (merged.cacheMaxSizeBytes !== undefined) config.cache.maxSizeBytes = merged.cacheMaxSizeBytes
+  if (merged.cacheSigning !== undefined) config.cache.signing = merged.cacheSigning
   if (merged.retentionMaxRuns !== undefined) config.retention.maxRuns = merged.retentionMaxRuns
   if (merged.retentionMaxAgeMs !== undefined) config.retention.maxAgeMs = merged.retentionMaxAgeMs
+  if (merged.retentionMaxBytes !== undefined) config.retention.maxBytes = merged.retentionMaxBytes
   return config
 }
 

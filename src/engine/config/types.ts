@@ -1,5 +1,8 @@
 import type {CleanupPolicy, Resources} from '../pipeline/types.js'
 
+/** `cache.signing` as configured: where the key comes from, resolved when the cache is opened. */
+export type SigningConfig = {hmac: {secret: string; from: string} | {keyFile: string} | {keyEnv: string}}
+
 /** orca's configuration after merging flags > ORCA_* env > config file > defaults. */
 export interface ResolvedConfig {
   /** Absolute path of the config file found, if any. */
@@ -21,10 +24,13 @@ export interface ResolvedConfig {
   }
   cache: {
     maxSizeBytes?: number
+    /** Where the key that signs and checks entries comes from (see signerOf). */
+    signing?: SigningConfig
   }
   retention: {
     maxRuns?: number
     maxAgeMs?: number
+    maxBytes?: number
   }
   serve: {
     host: string

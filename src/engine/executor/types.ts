@@ -1,3 +1,5 @@
+import type {BlobStore} from '../artifacts/blobs.js'
+import type {ArtifactEntry} from '../artifacts/manifest.js'
 import type {CleanupPolicy, Job} from '../pipeline/types.js'
 
 export type StepStatus = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'skipped'
@@ -15,21 +17,38 @@ export interface StepResult {
   allowFailure: boolean
 }
 
-export interface ArtifactRecord {
-  /** Path as under the job's workdir, `/`-separated. */
-  path: string
-  size: number
-  sha256: string
+/** Receives a service's output as it arrives; gives back its last lines for failure messages. */
+export interface ServiceLogSink {
+  write(chunk: Buffer): void
+  /** The last `count` lines written, as they are to be shown (masked). */
+  lastLines(count: number): string[]
+  close(): void
 }
 
 /** What an executor reports while it runs a job; the scheduler turns these into run events. */
+/** Something about a job that did not stop it but that a user should see (every view shows it). */
+export interface JobWarning {
+  /**
+   * `cache-untrusted`: signing is on and the entry's signature is missing or wrong (ignored, the job ran);
+   * `cache-damaged`: the entry did not match its manifest (removed, the job ran);
+   * `artifact-link-outside`: an artifact link pointing outside the artifacts, stored as nothing;
+   * `artifact-name-clash`: two artifacts whose names became equal once secrets were masked (the first is kept).
+   */
+  kind: 'cache-untrusted' | 'cache-damaged' | 'artifact-link-outside' | 'artifact-name-clash'
+  message: string
+  /** The artifact concerned (secrets masked). */
+  path?: string
+  /** The link's target, for `artifact-link-outside`. */
+  target?: string
+}
+
 export type ExecutorEvent =
   | {type: 'image.pull'; image: string; status: string; current?: number; total?: number}
   | {type: 'job.container'; containerId: string; imageId: string}
   | {type: 'step.started'; step: number; name: string}
   | {type: 'step.output'; step: number; stream: 'stdout' | 'stderr'; chunk: Buffer}
   | {type: 'step.finished'; result: StepResult}
-  | {type: 'job.artifact'; artifact: ArtifactRecord}
+  | {type: 'job.warning'; warning: JobWarning}
 
 /** Everything an executor needs to run one job. */
 export interface JobContext {
@@ -38,17 +57,21 @@ export interface JobContext {
   projectDir: string
   /** Relative `/`-separated paths of the project files the job sees, copied into workdir. */
   inputFiles: string[]
-  /** Host directories whose contents are placed into workdir before the first step (needs' artifacts). */
-  artifactDirs: string[]
-  /** Host directory that receives the job's artifacts (paths as under workdir). */
+  /** The artifacts of the job's needs, placed into workdir before the first step (a later need wins a clash). */
+  needArtifacts: ReadonlyArray<readonly ArtifactEntry[]>
+  /** Where artifact content is read from and collected into, by digest. */
+  blobs: BlobStore
+  /** Host directory that receives the job's artifacts (paths as under workdir); it appears whole or not at all. */
   artifactsDir: string
+  /** How an artifact's path is recorded and stored: with the job's secrets masked. */
+  maskPath?(path: string): string
   /** Environment of the job: pipeline + job env, `-e` overrides and secret values. Step env comes on top. */
   env: Record<string, string>
   cleanup: CleanupPolicy
-  /** Secret values of the run by name: the job's services take those they list, and each service's log masks them all. */
+  /** Secret values of the run by name: the job's services take those they list. */
   secrets?: Record<string, string>
-  /** Host directory for the job's service logs (`<service>.log`); undefined = kept only for failure messages. */
-  serviceLogDir?: string
+  /** Where a service's output goes (masked and kept by the run); undefined = only its last lines are kept, unmasked. */
+  serviceLog?: (service: string) => ServiceLogSink
   /** Aborted when the run is cancelled: stop gracefully (SIGTERM, grace, SIGKILL). */
   cancel: AbortSignal
   /** Aborted on a second Ctrl-C: kill now, skip the grace period. */
@@ -59,7 +82,8 @@ export interface JobContext {
 export interface JobOutcome {
   status: RunOutcomeStatus
   steps: StepResult[]
-  artifacts: ArtifactRecord[]
+  /** What was collected into `artifactsDir`, sorted by path. */
+  artifacts: ArtifactEntry[]
   containerId?: string
   imageId?: string
   cleanup: CleanupAction

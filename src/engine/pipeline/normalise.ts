@@ -5,7 +5,7 @@ import {nameTable} from '../name-table.js'
 import type {CleanupPolicy, Job, Pipeline, PipelineDefaults, ReadyCheck, Resources, Service, Step} from './types.js'
 import {DEFAULT_READY_INTERVAL_MS, DEFAULT_READY_TIMEOUT_MS, DEFAULT_WORKDIR} from './types.js'
 import type {RawEnv, RawJob, RawPipeline, RawResources, RawService, RawServices, RawStep} from './raw.js'
-import {parseSize} from './size.js'
+import {parseSize} from '../bytes.js'
 import type {YamlSource} from './yaml-source.js'
 import {locate} from './yaml-source.js'
 

@@ -1,5 +1,5 @@
 import type {Job} from '../pipeline/types.js'
-import type {JobStatus} from './events.js'
+import type {JobStatus} from '../records/events.js'
 import {SUCCESS} from './run-stop.js'
 
 /** What happens to a pending job now: it runs, waits for its needs, or is skipped with a reason. */

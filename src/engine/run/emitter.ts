@@ -1,4 +1,4 @@
-import type {EventBody, EventSink, OrcaEvent} from './events.js'
+import type {EventBody, EventSink, OrcaEvent} from '../records/events.js'
 import {maskString} from './masker.js'
 
 /** Stamps events with run id, sequence and time, masks secrets, and hands them to every sink. */
@@ -40,7 +40,8 @@ export class RunEmitter {
   }
 }
 
-function maskDeep<T>(value: T, secrets: string[]): T {
+/** A copy of `value` with every secret in its strings masked. */
+export function maskDeep<T>(value: T, secrets: string[]): T {
   if (typeof value === 'string') return maskString(value, secrets) as T
   if (Array.isArray(value)) return value.map((v) => maskDeep(v, secrets)) as T
   if (value && typeof value === 'object') {

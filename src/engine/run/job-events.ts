@@ -1,12 +1,14 @@
 import type {OutputChunk} from '../cache/store.js'
 import type {ExecutorEvent} from '../executor/types.js'
-import type {RunEmitter} from './emitter.js'
+import type {JobWarning} from '../executor/types.js'
+import {maskDeep, type RunEmitter} from './emitter.js'
 import type {OutputBudget} from './output.js';
 import { StepOutput} from './output.js'
 
-/** What a running job leaves for the cache: its recorded output and the image ID it ran in. */
+/** What a running job leaves for the cache: its recorded output, its warnings and the image ID it ran in. */
 export interface JobRecording {
   output: OutputChunk[]
+  warnings: JobWarning[]
   imageId?: string
 }
 
@@ -43,8 +45,10 @@ export function relayJobEvents(
         outputs.get(e.result.index)?.end()
         outputs.delete(e.result.index)
         return emitter.emit({type: 'step.finished', job, ...e.result})
-      case 'job.artifact':
-        return emitter.emit({type: 'job.artifact', job, ...e.artifact})
+      case 'job.warning':
+        // Kept with the cache entry (replayed on hits): masked like the event is.
+        record.warnings.push(emitter.secrets.length > 0 ? maskDeep(e.warning, emitter.secrets) : e.warning)
+        return emitter.emit({type: 'job.warning', job, ...e.warning})
       case 'job.container':
         record.imageId ??= e.imageId
         return emitter.emit({...e, job})

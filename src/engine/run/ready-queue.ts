@@ -1,7 +1,7 @@
 import type {Plan} from '../plan/plan.js'
 import type {Job} from '../pipeline/types.js'
 import {admitJob} from './admission.js'
-import type {JobStatus, RunStatus} from './events.js'
+import type {JobStatus, RunStatus} from '../records/events.js'
 
 /**
  * The ready queue and its concurrency limit: every planned job's state, the jobs running now, and the

@@ -1,4 +1,4 @@
-import type {JobStatus} from './events.js'
+import type {JobStatus} from '../records/events.js'
 
 /** A job that settled in one of these let the run go on; any other end triggers fail-fast. */
 export const SUCCESS: ReadonlySet<JobStatus> = new Set(['succeeded', 'cached'])

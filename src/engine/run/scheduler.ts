@@ -1,5 +1,6 @@
 import {hostname} from 'node:os'
 
+import type {BlobStore} from '../artifacts/blobs.js'
 import type {ImageIdResolver} from '../cache/image-id.js'
 import type {RunCache} from '../cache/run-cache.js'
 import type {OrcaError} from '../errors.js'
@@ -8,10 +9,11 @@ import type {Plan} from '../plan/plan.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
 import {RunEmitter} from './emitter.js'
-import type {EventSink, JobStatus, RunStatus} from './events.js'
+import type {EventSink, JobStatus, RunStatus} from '../records/events.js'
 import {ExecutorSession} from './executor-session.js'
 import {liveJob, type JobRun} from './job-life.js'
 import {ReadyQueue} from './ready-queue.js'
+import {RunArtifacts, type ManifestLocation} from './artifacts.js'
 import {RunStop} from './run-stop.js'
 
 /** Everything a run needs; the CLI and the HTTP server both build one of these. */
@@ -34,6 +36,10 @@ export interface RunOptions {
   artifactsDir: (job: string) => string
   /** Where each job's service logs go (the run store decides); absent = not kept in files. */
   serviceLogDir?: (job: string) => string
+  /** Where each job's artifact manifest goes. */
+  artifactManifest: (job: string) => ManifestLocation
+  /** Where artifact content is collected and read, by digest (the cache's blobs). */
+  blobs: BlobStore
   sinks: EventSink[]
   /** First Ctrl-C: cancel gracefully. */
   cancel: AbortSignal
@@ -64,8 +70,8 @@ export interface RunResult {
 
 /**
  * Runs a plan and emits every event of the run: the ready queue starts jobs up to the concurrency
- * limit (ready-queue.ts, admission.ts), each job lives its life (job-life.ts), and cancel or fail-fast
- * stop the rest (run-stop.ts).
+ * limit (ready-queue.ts, admission.ts), each job lives its life (job-life.ts) handing its artifacts to
+ * its dependents (artifacts.ts), and cancel or fail-fast stop the rest (run-stop.ts).
  */
 export async function executeRun(options: RunOptions): Promise<RunResult> {
   const started = Date.now()
@@ -95,11 +101,13 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     emitter,
     executor,
     stop,
+    artifacts: new RunArtifacts(options.blobs, options.artifactManifest),
     infraError: (error) => (infraError ??= error),
     settle: (name, status) => {
       queue.settle(name, status)
       stop.jobSettled(status)
     },
+    requeue: (names) => names.forEach((name) => queue.settle(name, 'pending')),
   }
 
   // Start every ready job up to the limit, wait for one to settle, repeat.

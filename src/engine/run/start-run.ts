@@ -1,6 +1,7 @@
 import {imageIdResolver, type ImageIdResolver} from '../cache/image-id.js'
 import {parsedPipelinesDir} from '../cache/last.js'
 import {openRunCache, projectFilesOf} from '../cache/open.js'
+import {signerOf, type EntrySigner} from '../cache/signing.js'
 import {loadConfig} from '../config/load.js'
 import type {ResolvedConfig} from '../config/types.js'
 import type {Executor} from '../executor/types.js'
@@ -10,12 +11,12 @@ import {planRun, type Plan} from '../plan/plan.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import {loadPipeline} from '../pipeline/load.js'
 import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
-import type {EventSink, OrcaEvent} from './events.js'
+import type {EventSink, OrcaEvent} from '../records/events.js'
 import {maskString} from './masker.js'
-import {newRunId} from './run-id.js'
+import {newRunId} from '../records/run-id.js'
 import {executeRun, type RunResult} from './scheduler.js'
 import {resolveSecrets} from './secrets.js'
-import {RunStore} from './store.js'
+import {artifactManifestName, RunStore} from '../records/store.js'
 
 export interface RunRequest {
   cwd: string
@@ -46,6 +47,8 @@ export interface PreparedRun {
   request: RunRequest
   /** Image IDs for the jobs' keys, each asked of the engine once per run. */
   imageId: ImageIdResolver
+  /** Signs and checks cache entries when `cache.signing` is configured. */
+  signer?: EntrySigner
   /** The project's files, listed on the first call (once per run; a notice goes to `onNotice`). */
   projectFiles: () => Promise<ProjectFiles>
 }
@@ -54,6 +57,9 @@ export interface StartedRun {
   runId: string
   /** `<runsDir>/<runId>` */
   dir: string
+  /** Settles once the run is recorded as finished (its lock released). */
+  finished: Promise<RunResult>
+  /** `finished`, then retention applied to the runs directory: what a process awaits before it exits. */
   done: Promise<RunResult>
   /** First call: graceful cancel; second (or `force`): kill without a grace period. */
   cancel(force?: boolean): void
@@ -74,7 +80,9 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
       if (files.notice !== undefined) request.onNotice?.(files.notice)
       return files
     }))
-  return {config, pipeline, plan, secrets, request, imageId, projectFiles}
+  // A signing key that cannot be read is a usage error, reported before the run directory exists.
+  const signer = signerOf(config.cache.signing, request.env)
+  return {config, pipeline, plan, secrets, request, imageId, projectFiles, ...(signer ? {signer} : {})}
 }
 
 /**
@@ -93,7 +101,7 @@ export async function startRun(
   prepared: PreparedRun,
   options: {sinks: EventSink[]; orcaVersion: string; executor?: () => Promise<Executor>; waitTurn?: (signal: AbortSignal) => Promise<void>},
 ): Promise<StartedRun> {
-  const {config, pipeline, plan, secrets, request} = prepared
+  const {config, pipeline, plan, secrets, request, signer} = prepared
   const projectFiles = await prepared.projectFiles()
   const runId = newRunId()
   const store = await RunStore.create(config.runsDir, runId)
@@ -108,9 +116,9 @@ export async function startRun(
   const cancel = new AbortController()
   const force = new AbortController()
   const failure = new AbortController()
-  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache})
+  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer})
 
-  const done = executeRun({
+  const finished = executeRun({
     runId,
     pipeline,
     plan,
@@ -128,6 +136,8 @@ export async function startRun(
     secrets,
     artifactsDir: (job) => store.artifactsDir(job),
     serviceLogDir: (job) => store.serviceLogDir(job),
+    artifactManifest: (job) => ({path: store.artifactManifestPath(job), name: artifactManifestName(job)}),
+    blobs: cache.store.blobs,
     sinks: [store, ...options.sinks],
     cancel: cancel.signal,
     force: force.signal,
@@ -148,15 +158,16 @@ export async function startRun(
       cache.finish()
       lock.release()
     })
-    .then(async (result) => {
-      // Retention never fails a run that already ended.
-      await applyRetention(config.runsDir, config.retention).catch(() => undefined)
-      return result
-    })
+  const done = finished.then(async (result) => {
+    // Retention never fails a run that already ended.
+    await applyRetention(config.runsDir, config.retention).catch(() => undefined)
+    return result
+  })
 
   return {
     runId,
     dir: store.dir,
+    finished,
     done,
     cancel(forceNow = false) {
       if (forceNow || cancel.signal.aborted) force.abort()

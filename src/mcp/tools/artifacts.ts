@@ -4,7 +4,6 @@ import type {McpServer} from '@modelcontextprotocol/sdk/server/mcp.js'
 import * as z from 'zod'
 
 import {inspectRun} from '../../engine/history/abandon.js'
-import {runDir} from '../../engine/run/store.js'
 import {openRunArtifact, runArtifacts} from '../artifacts.js'
 import {boundedList} from '../results.js'
 import {markedText, readTextWindow} from '../text-window.js'
@@ -32,7 +31,7 @@ export function registerArtifactTools(server: McpServer, context: ToolContext): 
     async run(args) {
       const {config, id} = await context.project.resolveRun(args.run)
       const record = context.runs.get(id)?.record ?? (await inspectRun(config.runsDir, id))
-      const all = runArtifacts(record).filter((artifact) => args.job === undefined || artifact.job === args.job)
+      const all = await runArtifacts(config.runsDir, record, args.job)
       const shown = boundedList(all, args.limit, args.offset)
       const lines = shown.items.map((a) => `${a.job}/${a.path}  ${a.size} bytes  sha256:${a.sha256.slice(0, 12)}`)
       if (shown.omitted > 0) lines.push(`… ${shown.omitted} more not listed (offset/limit page through them)`)
@@ -68,7 +67,7 @@ export function registerArtifactTools(server: McpServer, context: ToolContext): 
     async run(args, call) {
       const {config, id} = await context.project.resolveRun(args.run)
       const record = context.runs.get(id)?.record ?? (await inspectRun(config.runsDir, id))
-      const {artifact, file, hostPath} = await openRunArtifact(runDir(config.runsDir, id), record, args.job, args.path)
+      const {artifact, file, hostPath} = await openRunArtifact(config, record, args.job, args.path)
       try {
         const size = (await file.stat()).size
         const described = {run: id, job: artifact.job, path: artifact.path, size, sha256: artifact.sha256, hostPath}

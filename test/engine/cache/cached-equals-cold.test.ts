@@ -1,7 +1,8 @@
-// The cached path proven equal to the cold one: random edit sequences on small projects (in a git
-// work tree and outside one), and after every step the keys and input lists orca computes with all
-// its derived records must equal those computed with every record deleted. No Docker: image IDs
-// are a fixed answer.
+// The cached path proven equal to the cold one: random edit sequences on small projects (outside a
+// git work tree, at the top of one, and in a subfolder of one), and after every step the keys and
+// input lists orca computes with all its derived records must equal those computed with none. No
+// Docker: image IDs are a fixed answer. scripts/cache-mutations.mjs disables each invalidation rule
+// in turn and checks that this test fails: an edit kind here exists to meet some rule.
 //
 // Time is virtual. The files' timestamps are those of a filesystem with one-second resolution
 // whose clock the test moves (by 0 to 6 s a step, and now and then back to an earlier second, as
@@ -17,7 +18,7 @@ import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import type * as Fs from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join, relative} from 'node:path'
+import {dirname, join, relative, resolve} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 
@@ -59,9 +60,9 @@ vi.mock('node:fs', async (importOriginal) => {
   return {...fs, default: {...fs, lstatSync, statSync}, lstatSync, statSync}
 })
 
+/** The key of `file` in `clock.times`: orca stats folders as `dir/`, the test records them as `dir`. */
 function absolute(file: Fs.PathLike): string {
-  const text = String(file)
-  return text.startsWith('/') ? text : join(process.cwd(), text)
+  return resolve(String(file))
 }
 
 function realSignature(stats: Fs.Stats): string {
@@ -69,11 +70,12 @@ function realSignature(stats: Fs.Stats): string {
 }
 
 const fs = await vi.importActual<typeof Fs>('node:fs')
-// A step costs ≈ 15 ms outside git and ≈ 50 ms in it (git is asked by both paths): the default keeps the file near 20 s.
+// The default (150 sequences) costs ≈ 22 s of CPU, most of it git's processes in the third of the sequences in git.
 const SEQUENCES = Number(process.env.ORCA_PROPERTY_SEQUENCES ?? 150)
 const STEPS = Number(process.env.ORCA_PROPERTY_STEPS ?? 6)
 const ONLY = process.env.ORCA_PROPERTY_SEED === undefined ? undefined : Number(process.env.ORCA_PROPERTY_SEED)
-const ENV: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(GIT_ENV).filter(([name]) => !name.startsWith('ORCA_')))
+// git's user configuration is read from a home of the test's own (set in beforeAll), where a sequence may write a global excludes file.
+const ENV: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(GIT_ENV).filter(([name]) => !name.startsWith('ORCA_') && name !== 'GIT_CONFIG_GLOBAL'))
 const IMAGE_ID = async (): Promise<string> => 'sha256:0123'
 
 const FILES = ['src/a.txt', 'src/b/c.txt', 'src/b/d.txt', 'docs/x.md', 'docs/skip/y.md', 'notes.txt', 'build/out.txt', 'node_modules/m/index.js']
@@ -82,26 +84,45 @@ const IGNORE_LINES = ['build/', 'node_modules/', '*.log', '!keep.log', 'docs/ski
 const INPUTS = [undefined, ['src/**'], ['docs/**', '!docs/skip/**'], ['**/*.txt'], ['src/**', '!src/b/**'], ['notes.txt', 'link']]
 
 let root: string
+/** A repository holding the project at its top, and one holding it in a subfolder (`SUBFOLDER`). */
 let template: string
+let templateAbove: string
+/** Where the project sits in `templateAbove`: git reads the ignore files of the folders above it too. */
+const SUBFOLDER = 'app'
 
 beforeAll(() => {
   root = fs.mkdtempSync(join(tmpdir(), 'orca-cached-cold-'))
-  // One repository to copy for every sequence in git: creating one costs more than a whole sequence.
-  template = join(root, 'template')
-  fs.mkdirSync(template)
-  writeProject(template, 'jobs')
-  git(template, 'init', '-q')
-  git(template, 'add', '-A')
-  git(template, 'commit', '-qm', 'one')
-  git(template, 'checkout', '-qb', 'other')
-  fs.writeFileSync(join(template, 'src/a.txt'), 'a on the other branch\n')
-  fs.writeFileSync(join(template, 'src/new-on-other.txt'), 'only there\n')
-  fs.rmSync(join(template, 'docs/x.md'))
-  git(template, 'add', '-A')
-  git(template, 'commit', '-qm', 'other')
-  git(template, 'checkout', '-q', 'main')
+  ENV.HOME = join(root, 'home')
+  ENV.XDG_CONFIG_HOME = join(ENV.HOME, '.config')
+  fs.mkdirSync(ENV.XDG_CONFIG_HOME, {recursive: true})
+  // Repositories to copy for every sequence in git: creating one costs more than a whole sequence.
+  template = makeRepository(join(root, 'template'), '')
+  templateAbove = makeRepository(join(root, 'template-above'), SUBFOLDER)
 })
 afterAll(() => fs.rmSync(root, {recursive: true, force: true}))
+
+/** A repository at `top` with the project in `sub` ('' for the top), on branch main, and a branch `other` that changes and removes tracked files. */
+function makeRepository(top: string, sub: string): string {
+  const project = join(top, sub)
+  fs.mkdirSync(project, {recursive: true})
+  writeProject(project, 'jobs')
+  if (sub !== '') fs.writeFileSync(join(top, '.gitignore'), '*.tmp\n')
+  git(top, 'init', '-q')
+  git(top, 'add', '-A')
+  // Untracked from the start: excludes and ignore files above the project have files to hide.
+  git(project, 'rm', '-q', '--cached', 'notes.txt', 'src/b/d.txt')
+  // Tracked though ignored (git lists it all the same): only the index says so, which `git rm --cached` changes.
+  git(project, 'add', '-f', 'build/out.txt')
+  git(top, 'commit', '-qm', 'one')
+  git(top, 'checkout', '-qb', 'other')
+  fs.writeFileSync(join(project, 'src/a.txt'), 'a on the other branch\n')
+  fs.writeFileSync(join(project, 'src/new-on-other.txt'), 'only there\n')
+  fs.rmSync(join(project, 'docs/x.md'))
+  git(top, 'add', '-A')
+  git(top, 'commit', '-qm', 'other')
+  git(top, 'checkout', '-q', 'main')
+  return top
+}
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.email=test@orca.invalid', '-c', 'user.name=orca test', '-c', 'init.defaultBranch=main', '-c', 'gc.auto=0', ...args], {cwd, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
@@ -145,8 +166,22 @@ interface JobKey {
   inputs?: string[]
 }
 
-/** Every job's key and input list, as `orca run --dry-run` would compute them, with the records under `cacheDir` (none when it is fresh). */
-async function keysOf(dir: string, cacheDir?: string): Promise<JobKey[]> {
+/**
+ * Every job's key and input list, as `orca run --dry-run` would compute them: with the project's
+ * records, or cold: under an empty `cacheDir` and with ORCA_NO_INDEX=all (no record read, and none
+ * written, which spares the cold path the processes recording git's listing costs).
+ */
+async function keysOf(dir: string, coldCacheDir?: string): Promise<JobKey[]> {
+  if (coldCacheDir === undefined) return keysWith(dir)
+  process.env.ORCA_NO_INDEX = 'all'
+  try {
+    return await keysWith(dir, coldCacheDir)
+  } finally {
+    delete process.env.ORCA_NO_INDEX
+  }
+}
+
+async function keysWith(dir: string, cacheDir?: string): Promise<JobKey[]> {
   const loaded = await loadConfig({cwd: dir, env: ENV})
   const config: ResolvedConfig = cacheDir === undefined ? loaded : {...loaded, cacheDir}
   const pipeline = await loadPipeline('jobs.yml', {cwd: dir, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
@@ -160,6 +195,8 @@ async function keysOf(dir: string, cacheDir?: string): Promise<JobKey[]> {
 /** One project through a sequence of random edits. */
 class Sequence {
   readonly log: string[] = []
+  /** The kind of the last edit made (named in a failure, and by the mutation script's table). */
+  lastEdit = ''
   private counter = 0
   /** The highest the clock has been: below it, the clock was set back. */
   private latest: number
@@ -170,21 +207,29 @@ class Sequence {
 
   constructor(
     readonly dir: string,
+    /** The top of the work tree (holding `.git`): `dir`, or a folder above it. */
+    readonly top: string,
     readonly inGit: boolean,
     readonly random: RandomGenerator,
   ) {
     clock.now = EPOCH
-    this.latest = EPOCH
     clock.times.clear()
     this.settle()
+    // Half the projects were made a while before the first run, which records everything, so the
+    // first edit already meets every derived record; the others are run on at once (racy).
+    if (random.chance(0.5)) clock.now = EPOCH + 10 * TICK
+    this.latest = clock.now
   }
 
   /** One random edit, at a random time; returns what it did. */
   step(): void {
     this.moveClock()
-    const edits = this.inGit ? [...FILE_EDITS, ...GIT_EDITS] : FILE_EDITS
+    // In git, half the edits are git's: each of its rules needs a kept record and then its one edit.
+    const gitEdits = this.top === this.dir ? GIT_EDITS : [...GIT_EDITS, ...ABOVE_EDITS]
+    const edits = this.inGit && this.random.chance(0.5) ? gitEdits : FILE_EDITS
     const [name, edit] = this.random.pick(edits)
     const what = edit(this)
+    this.lastEdit = name
     this.log.push(`${(clock.now - EPOCH) / 1000}s ${name}${what ? `: ${what}` : ''}`)
     this.settle()
   }
@@ -262,7 +307,9 @@ class Sequence {
   /** The project's paths and the files of `.git` that orca stats (others in it are git's own business). */
   private allPaths(): string[] {
     const paths = [this.dir, ...projectPaths(this.dir).map((entry) => join(this.dir, entry.rel))]
-    if (this.inGit) for (const rel of GIT_STATED) paths.push(join(this.dir, '.git', rel))
+    if (this.inGit) for (const rel of GIT_STATED) paths.push(join(this.top, '.git', rel))
+    if (this.top !== this.dir) paths.push(this.top, join(this.top, '.gitignore'))
+    if (this.inGit) paths.push(globalExcludes())
     for (const known of clock.times.keys()) if (!paths.includes(known)) paths.push(known)
     return paths
   }
@@ -286,8 +333,12 @@ function contentOf(path: string, stat: Fs.Stats): string {
   return createHash('sha256').update(fs.readFileSync(path)).digest('hex')
 }
 
+/** git's global excludes file when `core.excludesFile` is not set (`$XDG_CONFIG_HOME/git/ignore`). */
+const globalExcludes = (): string => join(ENV.XDG_CONFIG_HOME!, 'git/ignore')
+/** The file `core.excludesFile` names when a sequence sets it (kept in `.git`, so never a project file). */
+const EXCLUDES_FILE = 'excludes'
 /** What orca stats in a repository's `.git` (see git-listing-cache.ts). */
-const GIT_STATED = ['', 'index', 'info', 'info/exclude', 'config']
+const GIT_STATED = ['', 'index', 'info', 'info/exclude', 'config', EXCLUDES_FILE]
 
 type Edit = [string, (s: Sequence) => string | undefined]
 
@@ -423,15 +474,22 @@ const FILE_EDITS: Edit[] = [
 
 const GIT_EDITS: Edit[] = [
   ['git commit -a', (s) => void tryGit(s, 'commit', '-qam', 'edit')],
+  // The index alone says a file is tracked: adding an ignored file, or untracking one, changes the listing and no folder.
   ['git add', (s) => {
-    const rel = s.random.pick(['build/out.txt', 'notes.txt', 'src/a.txt', 'n.txt', 'x.log'])
+    const rel = s.random.pick(['build/out.txt', 'build/gen.txt', 'node_modules/m/index.js', 'x.log', 'notes.txt', 'src/a.txt', 'n.txt'])
     tryGit(s, 'add', '-f', rel)
     return rel
   }],
   ['git rm --cached', (s) => {
-    const rel = s.random.pick(['src/a.txt', 'docs/x.md', 'notes.txt', 'build/out.txt'])
+    const rel = s.random.pick(['build/out.txt', 'node_modules/m/index.js', 'src/a.txt', 'docs/x.md', 'notes.txt'])
     tryGit(s, 'rm', '-q', '--cached', rel)
     return rel
+  }],
+  ['git update-index', (s) => {
+    const rel = s.random.pick(['build/out.txt', 'x.log', 'notes.txt', 'src/b/c.txt'])
+    const how = s.random.pick(['--add', '--force-remove'])
+    tryGit(s, 'update-index', how, rel)
+    return `${how} ${rel}`
   }],
   ['git checkout', (s) => {
     const branch = s.random.pick(['main', 'other'])
@@ -441,9 +499,34 @@ const GIT_EDITS: Edit[] = [
   ['git stash', (s) => void tryGit(s, 'stash', '-q', '--include-untracked')],
   ['git stash pop', (s) => void tryGit(s, 'stash', 'pop', '-q')],
   ['info/exclude edited', (s) => {
-    const line = s.random.pick(['', 'docs/\n', '*.txt\n', 'new/\n'])
-    fs.writeFileSync(join(s.dir, '.git/info/exclude'), line)
+    const line = s.random.pick(['', 'docs/\n', '*.txt\n', 'new/\n', 'notes.txt\n', 'b/\n'])
+    fs.writeFileSync(join(s.top, '.git/info/exclude'), line)
     return line.trim()
+  }],
+  // The repository's configuration (a file git reads) names a global excludes file, whose rules then apply.
+  ['core.excludesFile set or unset', (s) => {
+    const set = s.random.chance(0.5)
+    // The file it names holds rules already: only the configuration changed tells them to apply.
+    if (set) fs.writeFileSync(join(s.top, '.git', EXCLUDES_FILE), s.random.pick(['*.txt\n', 'notes.txt\n', 'src/b/\n']))
+    if (set) tryGit(s, 'config', 'core.excludesFile', join(s.top, '.git', EXCLUDES_FILE))
+    else tryGit(s, 'config', '--unset', 'core.excludesFile')
+    return set ? 'set' : 'unset'
+  }],
+  ['excludes file edited', (s) => {
+    const file = s.random.chance(0.5) ? join(s.top, '.git', EXCLUDES_FILE) : globalExcludes()
+    const line = s.random.pick(['', '*.txt\n', 'src/b/\n', 'notes.txt\n', 'new/\n'])
+    fs.mkdirSync(dirname(file), {recursive: true})
+    fs.writeFileSync(file, line)
+    return `${file === globalExcludes() ? '~/.config/git/ignore' : `.git/${EXCLUDES_FILE}`}: ${line.trim()}`
+  }],
+]
+
+/** Edits of a repository whose top is above the project. */
+const ABOVE_EDITS: Edit[] = [
+  ['ignore file above the project edited', (s) => {
+    const lines = s.random.sample([`${SUBFOLDER}/notes.txt`, '*.md', `${SUBFOLDER}/new/`, 'b/', '*.txt', `!${SUBFOLDER}/src/a.txt`], 1 + s.random.int(2))
+    fs.writeFileSync(join(s.top, '.gitignore'), `${lines.join('\n')}\n`)
+    return lines.join(' ')
   }],
 ]
 
@@ -461,14 +544,16 @@ describe('keys computed with every derived record', () => {
     const seeds = ONLY === undefined ? Array.from({length: SEQUENCES}, (_, i) => i + 1) : [ONLY]
     for (const seed of seeds) {
       const random = randomGenerator(seed)
-      const dir = join(root, `seq-${seed}`)
+      const top = join(root, `seq-${seed}`)
       const inGit = seed % 3 === 0
-      if (inGit) fs.cpSync(template, dir, {recursive: true})
+      // Every other sequence in git has the project in a subfolder of the repository.
+      const dir = inGit && seed % 2 === 1 ? join(top, SUBFOLDER) : top
+      if (inGit) fs.cpSync(dir === top ? template : templateAbove, top, {recursive: true})
       else {
         fs.mkdirSync(dir)
         writeProject(dir, `seq-${seed}`)
       }
-      const sequence = new Sequence(dir, inGit, random)
+      const sequence = new Sequence(dir, top, inGit, random)
       try {
         await keysOf(dir)
         for (let step = 1; step <= STEPS; step++) {
@@ -479,13 +564,15 @@ describe('keys computed with every derived record', () => {
           const actual = await keysOf(dir).catch((error: Error) => [{job: `error: ${error.message}`}])
           if (JSON.stringify(actual) !== JSON.stringify(expected)) {
             const replay = `ORCA_PROPERTY_SEED=${seed} npx vitest run test/engine/cache/cached-equals-cold.test.ts`
-            expect(actual, `seed ${seed} (${inGit ? 'git' : 'no git'}), step ${step}; replay: ${replay}\n${sequence.log.join('\n')}`).toEqual(expected)
+            expect(actual, `seed ${seed} (${!inGit ? 'no git' : dir === top ? 'git' : 'git, project in a subfolder'}), step ${step} [${sequence.lastEdit}]; replay: ${replay}\n${sequence.log.join('\n')}`).toEqual(expected)
           }
         }
       } finally {
         clock.now = 0
-        fs.rmSync(dir, {recursive: true, force: true})
+        fs.rmSync(top, {recursive: true, force: true})
+        fs.rmSync(globalExcludes(), {force: true})
       }
     }
-  }, 300_000)
+    // Two seconds a sequence: a larger budget (the mutation script's) gets the time it needs.
+  }, Math.max(300_000, SEQUENCES * 2_000))
 })

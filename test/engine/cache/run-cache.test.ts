@@ -1,16 +1,19 @@
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
+import type {ArtifactEntry} from '../../../src/engine/artifacts/manifest.js'
+import {materialise} from '../../../src/engine/artifacts/materialise.js'
 import {RunCache} from '../../../src/engine/cache/run-cache.js'
 import {CacheStore} from '../../../src/engine/cache/store.js'
 import type {Executor, JobContext, JobOutcome} from '../../../src/engine/executor/types.js'
 import {listProjectFiles} from '../../../src/engine/plan/project-files.js'
 import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
-import type {OrcaEvent} from '../../../src/engine/run/events.js'
+import type {OrcaEvent} from '../../../src/engine/records/events.js'
 import {executeRun} from '../../../src/engine/run/scheduler.js'
 import {job, pipeline} from '../../helpers/pipeline.js'
 
@@ -32,10 +35,12 @@ class FakeExecutor implements Executor {
     const status = this.fail.has(ctx.job.name) ? 'failed' : 'succeeded'
     ctx.emit({type: 'step.finished', result: {index: 0, name: 'work', status, exitCode: status === 'failed' ? 1 : 0, durationMs: 1, allowFailure: false}})
     if (status === 'failed') return {status, steps: [], artifacts: [], cleanup: 'removed'}
-    const content = ctx.inputFiles.map((f) => readFileSync(join(ctx.projectDir, f), 'utf8')).join('|')
-    mkdirSync(ctx.artifactsDir, {recursive: true})
-    writeFileSync(join(ctx.artifactsDir, `${ctx.job.name}.out`), content)
-    return {status, steps: [], artifacts: [{path: `${ctx.job.name}.out`, size: content.length, sha256: 'x'.repeat(64)}], cleanup: 'removed'}
+    // What it got from its needs, then its inputs: dependents show what reached them.
+    const received = ctx.needArtifacts.flat().map((a) => (a.type === 'file' ? ctx.blobs.read(a).toString('utf8') : ''))
+    const content = [...received, ...ctx.inputFiles.map((f) => readFileSync(join(ctx.projectDir, f), 'utf8'))].join('|')
+    const artifacts: ArtifactEntry[] = [{path: `${ctx.job.name}.out`, type: 'file', mode: 0o644, ...ctx.blobs.putBytes(Buffer.from(content))}]
+    materialise(artifacts, ctx.blobs, ctx.artifactsDir, {link: true})
+    return {status, steps: [], artifacts, cleanup: 'removed'}
   }
 
   async cleanup(): Promise<void> {}
@@ -81,7 +86,8 @@ async function run(dir: string, executor: FakeExecutor, options: RunOptions = {}
   const p = pipeline(options.jobs ?? JOBS(), dir)
   const projectFiles = await listProjectFiles(dir)
   const envOverrides = options.envOverrides ?? {}
-  const cache = new RunCache({store: new CacheStore(join(dir, '.orca/cache')), projectDir: dir, projectFiles, envOverrides, noCache: options.noCache ?? false, now: options.now})
+  const store = new CacheStore(join(dir, '.orca/cache'))
+  const cache = new RunCache({store, projectDir: dir, projectFiles, envOverrides, noCache: options.noCache ?? false, now: options.now})
   const events: OrcaEvent[] = []
   const runId = options.runId ?? `run-${Math.random().toString(36).slice(2)}`
   let created = false
@@ -99,6 +105,8 @@ async function run(dir: string, executor: FakeExecutor, options: RunOptions = {}
     envOverrides,
     secrets: {},
     artifactsDir: (name) => join(dir, '.orca/runs', runId, 'artifacts', name),
+    artifactManifest: (name) => ({path: join(dir, '.orca/runs', runId, 'artifacts', `${name}.json`), name: `artifacts/${name}.json`}),
+    blobs: store.blobs,
     sinks: [{handle: (e) => events.push(e)}],
     cancel: new AbortController().signal,
     force: new AbortController().signal,
@@ -131,14 +139,19 @@ describe('the scheduler with a cache', () => {
     const second = await run(dir, new FakeExecutor())
     expect(second.status).toEqual({a: 'cached', b: 'cached', a2: 'cached', all: 'cached'})
     expect(second.created).toBe(false)
-    const restored = readFileSync(join(dir, '.orca/runs', second.runId, 'artifacts/a/a.out'), 'utf8')
-    expect(restored).toBe('ax')
+    // A hit costs nothing per file: its manifest is there (the cache's own, linked), its files are not written.
+    const runDir = join(dir, '.orca/runs', second.runId)
+    const manifest = readFileSync(join(runDir, 'artifacts/a.json'), 'utf8')
+    expect(manifest).toContain(`"sha256":"${createHash('sha256').update('ax').digest('hex')}"`)
+    expect(statSync(join(runDir, 'artifacts/a.json')).nlink).toBeGreaterThan(1)
+    expect(existsSync(join(runDir, 'artifacts/a'))).toBe(false)
+    expect(readFileSync(join(dir, '.orca/runs/first/artifacts/a2/a2.out'), 'utf8')).toBe('ax')
     const finished = second.events.filter((e) => e.type === 'job.finished')
     expect(finished.every((e) => e.type === 'job.finished' && e.cachedFrom === 'first')).toBe(true)
     const replayed = second.events.find((e) => e.type === 'step.output' && e.job === 'a')
     expect(replayed).toMatchObject({text: 'working on a\n', replayed: true})
     expect(second.events.find((e) => e.type === 'job.started' && e.job === 'a')).toMatchObject({cache: 'hit'})
-    expect(second.events.some((e) => e.type === 'job.artifact' && e.job === 'a' && e.path === 'a.out')).toBe(true)
+    expect(second.events.find((e) => e.type === 'job.artifacts' && e.job === 'a')).toMatchObject({count: 1, bytes: 2, manifest: 'artifacts/a.json'})
   })
 
   it('reruns exactly the jobs downstream of an edited input', async () => {
@@ -177,19 +190,29 @@ describe('the scheduler with a cache', () => {
     expect(second.events.filter((e) => e.type === 'job.started').every((e) => e.type === 'job.started' && e.cache === 'disabled')).toBe(true)
   })
 
-  it('rebuilds a corrupted entry instead of restoring it', async () => {
-    const dir = project({'a/x.txt': 'ax', 'b/y.txt': 'by'})
-    const first = await run(dir, new FakeExecutor())
-    const key = first.events.find((e) => e.type === 'job.started' && e.job === 'a')
-    const store = new CacheStore(join(dir, '.orca/cache'))
-    writeFileSync(join(store.entryDir((key as {key: string}).key), 'artifacts/a.out'), 'poisoned')
+  it('catches content changed through a hard link when a dependent needs it, and runs the job again', async () => {
+    const jobs = (): Job[] => [job('a', {inputs: ['a/**'], artifacts: ['**']}), job('use', {needs: ['a'], inputs: [], cache: false, artifacts: ['**']})]
+    const dir = project({'a/x.txt': 'ax'})
+    const first = await run(dir, new FakeExecutor(), {jobs: jobs()})
+    // The run folder's file is a hard link to the cache's content: writing through it changes both.
+    const linked = join(dir, '.orca/runs', first.runId, 'artifacts/a/a.out')
+    expect(statSync(linked).nlink).toBeGreaterThan(1)
+    chmodSync(linked, 0o644)
+    writeFileSync(linked, 'xx') // same size: only the digest tells
     const executor = new FakeExecutor()
-    const second = await run(dir, executor)
-    expect(executor.ran).toEqual(['a'])
-    expect(readFileSync(join(dir, '.orca/runs', second.runId, 'artifacts/a/a.out'), 'utf8')).toBe('ax')
-    const third = await run(dir, new FakeExecutor())
-    expect(third.status.a).toBe('cached')
-    expect(readFileSync(join(dir, '.orca/runs', third.runId, 'artifacts/a/a.out'), 'utf8')).toBe('ax')
+    const second = await run(dir, executor, {jobs: jobs()})
+    expect(second.status).toEqual({a: 'succeeded', use: 'succeeded'})
+    expect(executor.ran).toEqual(['a', 'use'])
+    expect(second.events.find((e) => e.type === 'job.warning' && e.job === 'a')).toMatchObject({
+      kind: 'cache-damaged',
+      message: expect.stringContaining('changed after they were stored'),
+    })
+    // `a` settled as cached, was found changed before `use` started, and ran: `use` got the real bytes.
+    expect(second.events.filter((e) => e.type === 'job.finished' && e.job === 'a').map((e) => e.type === 'job.finished' && e.status)).toEqual(['cached', 'succeeded'])
+    expect(readFileSync(join(dir, '.orca/runs', second.runId, 'artifacts/use/use.out'), 'utf8')).toBe('ax')
+    const third = await run(dir, new FakeExecutor(), {jobs: jobs()})
+    expect(third.status).toEqual({a: 'cached', use: 'succeeded'})
+    expect(readFileSync(join(dir, '.orca/runs', third.runId, 'artifacts/use/use.out'), 'utf8')).toBe('ax')
   })
 
   it('keys dependents of a cache: false job on what it actually produced', async () => {

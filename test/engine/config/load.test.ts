@@ -36,7 +36,7 @@ describe('loadConfig', () => {
       defaults: {timeoutMs: 30 * 60_000, cleanup: 'always_remove'},
       docker: {},
       cache: {},
-      retention: {},
+      retention: {maxRuns: 100, maxBytes: 5 * 1024 ** 3},
       serve: {host: '127.0.0.1', port: 7077, pipelines: ['jobs.yml']},
     })
   })
@@ -48,7 +48,7 @@ describe('loadConfig', () => {
       'defaults: {image: "busybox:1.36", timeout: 10m, cleanup: never_remove}',
       'docker: {socket: run/docker.sock}',
       'cache: {maxSize: 10g}',
-      'retention: {maxRuns: 50, maxAge: 7d}',
+      'retention: {maxRuns: 50, maxAge: 7d, maxSize: 2g}',
       'serve: {host: 0.0.0.0, port: 8080, pipelines: [jobs.yml, ./ci//release.yaml]}',
       '',
     ].join('\n'))
@@ -62,7 +62,7 @@ describe('loadConfig', () => {
       defaults: {image: 'busybox:1.36', timeoutMs: 600_000, cleanup: 'never_remove'},
       docker: {host: `unix://${path.join(dir, 'run/docker.sock')}`},
       cache: {maxSizeBytes: 10 * 1024 ** 3},
-      retention: {maxRuns: 50, maxAgeMs: 7 * 86_400_000},
+      retention: {maxRuns: 50, maxAgeMs: 7 * 86_400_000, maxBytes: 2 * 1024 ** 3},
       serve: {host: '0.0.0.0', port: 8080, pipelines: ['jobs.yml', 'ci/release.yaml']},
     })
   })
@@ -174,5 +174,23 @@ describe('loadConfig', () => {
     write('orca.config.yml', 'defaults:\n  resources:\n    pids: lots\n')
     const message = await configError(loadConfig({cwd: dir, env: {}}))
     expect(message).toMatch(/^orca\.config\.yml:3:11 defaults\.resources\.pids: /)
+  })
+})
+
+describe('cache.signing', () => {
+  test('names a key file (resolved against the config file) or a variable; ORCA_CACHE_SIGNING_KEY wins', async () => {
+    write('orca.config.yml', 'cache:\n  signing:\n    hmac: {keyFile: keys/cache.key}\n')
+    expect((await loadConfig({cwd: dir, env: {}})).cache.signing).toEqual({hmac: {keyFile: path.join(dir, 'keys/cache.key')}})
+    write('orca.config.yml', 'cache:\n  signing:\n    hmac: {keyEnv: CACHE_KEY}\n')
+    expect((await loadConfig({cwd: dir, env: {}})).cache.signing).toEqual({hmac: {keyEnv: 'CACHE_KEY'}})
+    const fromEnv = await loadConfig({cwd: dir, env: {ORCA_CACHE_SIGNING_KEY: 's'.repeat(40)}})
+    expect(fromEnv.cache.signing).toEqual({hmac: {secret: 's'.repeat(40), from: 'ORCA_CACHE_SIGNING_KEY'}})
+  })
+
+  test('takes exactly one kind of key, and one place for it', async () => {
+    write('orca.config.yml', 'cache:\n  signing:\n    hmac: {keyFile: a, keyEnv: B}\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/orca\.config\.yml:3:11 cache\.signing\.hmac/)
+    write('orca.config.yml', 'cache:\n  signing: {rsa: {}}\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/cache\.signing\.rsa: unknown key "rsa"; allowed: hmac/)
   })
 })

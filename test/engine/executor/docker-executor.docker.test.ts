@@ -1,9 +1,11 @@
 import {execFileSync} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
-import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import * as path from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {BlobStore} from '../../../src/engine/artifacts/blobs.js'
+import type {ArtifactEntry} from '../../../src/engine/artifacts/manifest.js'
 import type {CleanupPolicy, Job, Step} from '../../../src/engine/pipeline/types.js'
 import type {ExecutorEvent, JobContext, RunOutcomeStatus} from '../../../src/engine/executor/types.js'
 import {connectDocker} from '../../../src/engine/executor/docker/connect.js'
@@ -69,7 +71,8 @@ async function harness(j: Job, extra: Partial<JobContext> = {}): Promise<Harness
     job: j,
     projectDir: dir,
     inputFiles: [],
-    artifactDirs: [],
+    needArtifacts: [],
+    blobs: new BlobStore(path.join(dir, 'cache/blobs'), path.join(dir, 'cache/tmp')),
     artifactsDir,
     env: {},
     cleanup: j.cleanup,
@@ -99,12 +102,13 @@ describe('DockerExecutor', () => {
     await writeFile(path.join(project, 'src/hello.txt'), 'hello from the project\n')
     await writeFile(path.join(project, 'run.sh'), '#!/bin/sh\necho script ran\n')
     await chmod(path.join(project, 'run.sh'), 0o755)
-    const needs = await mkdtemp(path.join(dir, 'needs-'))
-    await writeFile(path.join(needs, 'lib.txt'), 'from a needed job\n')
+    const blobs = new BlobStore(path.join(dir, 'cache/blobs'), path.join(dir, 'cache/tmp'))
+    const lib: ArtifactEntry = {path: 'lib.txt', type: 'file', mode: 0o644, ...blobs.putBytes(Buffer.from('from a needed job\n'))}
     const h = await harness(job([step('cat src/hello.txt lib.txt && echo shared > state'), step('cat state && ./run.sh && pwd')]), {
       projectDir: project,
       inputFiles: ['src/hello.txt', 'run.sh'],
-      artifactDirs: [needs],
+      needArtifacts: [[lib]],
+      blobs,
     })
     const outcome = await executor.runJob(h.ctx)
     expect(outcome.status).toBe('succeeded')
@@ -127,12 +131,78 @@ describe('DockerExecutor', () => {
     expect(outcome.status).toBe('succeeded')
     const sha = (text: string): string => createHash('sha256').update(text).digest('hex')
     expect(outcome.artifacts).toEqual([
-      {path: 'dist/a.txt', size: 3, sha256: sha('abc')},
-      {path: 'dist/sub/b.bin', size: 3, sha256: sha('xyz')},
-      {path: 'reports/x.xml', size: 2, sha256: sha('r\n')},
+      {path: 'dist/a.txt', type: 'file', mode: 0o644, size: 3, sha256: sha('abc')},
+      {path: 'dist/sub/b.bin', type: 'file', mode: 0o644, size: 3, sha256: sha('xyz')},
+      {path: 'reports/x.xml', type: 'file', mode: 0o644, size: 2, sha256: sha('r\n')},
     ])
     expect(await readFile(path.join(h.ctx.artifactsDir, 'dist/sub/b.bin'), 'utf8')).toBe('xyz')
-    expect(h.events.filter((e) => e.type === 'job.artifact')).toHaveLength(3)
+  })
+
+  it('keeps links inside the artifacts as links, and reports links out without keeping them', async () => {
+    const h = await harness(
+      job([step('mkdir -p node_modules/.bin node_modules/tool && echo run > node_modules/tool/cli.js && ln -s ../tool/cli.js node_modules/.bin/tool && ln -s /etc/passwd node_modules/passwd')], {
+        artifacts: ['node_modules/**'],
+      }),
+    )
+    const outcome = await executor.runJob(h.ctx)
+    expect(outcome.artifacts.filter((a) => a.type === 'symlink')).toEqual([{path: 'node_modules/.bin/tool', type: 'symlink', target: '../tool/cli.js'}])
+    expect(await readlink(path.join(h.ctx.artifactsDir, 'node_modules/.bin/tool'))).toBe('../tool/cli.js')
+    expect(await readFile(path.join(h.ctx.artifactsDir, 'node_modules/.bin/tool'), 'utf8')).toBe('run\n')
+    expect(h.events.filter((e) => e.type === 'job.warning')).toEqual([
+      {type: 'job.warning', warning: {kind: 'artifact-link-outside', path: 'node_modules/passwd', target: '/etc/passwd', message: expect.any(String)}},
+    ])
+  })
+
+  it('records and stores artifacts under their names with secrets masked', async () => {
+    const h = await harness(job([step('mkdir -p out && echo k > "out/key-$TOKEN.txt" && echo p > out/plain.txt')], {artifacts: ['out/**']}), {
+      env: {TOKEN: 'hunter2-secret'},
+      maskPath: (p) => p.replaceAll('hunter2-secret', '***'),
+    })
+    const outcome = await executor.runJob(h.ctx)
+    expect(outcome.artifacts.map((a) => a.path)).toEqual(['out/key-***.txt', 'out/plain.txt'])
+    expect(await readdir(path.join(h.ctx.artifactsDir, 'out'))).toEqual(['key-***.txt', 'plain.txt'])
+  })
+
+  describe('a collection that does not finish leaves nothing in the run directory', () => {
+    /** A job writing `files` files of about 4 KiB, each its own content, as its artifacts, into a run folder that does not exist yet. */
+    async function bigArtifacts(files: number): Promise<Harness & {runDir: string}> {
+      const runDir = await mkdtemp(path.join(dir, 'run-'))
+      const h = await harness(job([step(`mkdir -p out && for i in $(seq ${files}); do { echo $i; head -c 4090 /dev/zero; } > out/f$i; done`)], {artifacts: ['out/**']}), {
+        artifactsDir: path.join(runDir, 'artifacts', 'build'),
+        // A store of its own: what reaches it shows the copy has begun.
+        blobs: new BlobStore(path.join(runDir, 'cache/blobs'), path.join(runDir, 'cache/tmp')),
+      })
+      return {...h, runDir}
+    }
+
+    it('over the size cap', async () => {
+      const capped = await connectDocker({graceMs: 1_000, maxArtifactBytes: 10 * 4096})
+      const h = await bigArtifacts(20)
+      const outcome = await capped.runJob(h.ctx)
+      expect(outcome.status).toBe('failed')
+      expect(outcome.error).toMatchObject({kind: 'artifact', message: expect.stringContaining('larger than')})
+      expect(outcome.artifacts).toEqual([])
+      expect(await readdir(path.join(h.runDir, 'artifacts')).catch(() => [])).toEqual([])
+    })
+
+    it('cancelled mid-copy', async () => {
+      const h = await bigArtifacts(1500)
+      const parent = path.join(h.runDir, 'artifacts')
+      // Cancel once the copy has begun: its first content has reached the store.
+      const poll = setInterval(() => {
+        void readdir(h.ctx.blobs.dir).then(
+          (names) => names.length > 0 && h.cancel.abort(),
+          () => undefined,
+        )
+      }, 5)
+      const outcome = await executor.runJob(h.ctx).finally(() => clearInterval(poll))
+      expect(h.cancel.signal.aborted).toBe(true)
+      expect(outcome.status).toBe('cancelled')
+      expect(outcome.error).toMatchObject({kind: 'cancelled'})
+      expect(await readdir(parent).catch(() => [])).toEqual([])
+      expect(await readdir(h.ctx.blobs.tmpDir)).toEqual([])
+      expect(containersOf(h.ctx.runId)).toEqual([])
+    })
   })
 
   it('fails on a non-zero exit, skips later steps, and lists every step', async () => {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import type {JobStatus} from '../../../src/engine/run/events.js'
+import type {JobStatus} from '../../../src/engine/records/events.js'
 import {admitJob} from '../../../src/engine/run/admission.js'
 import {job} from '../../helpers/pipeline.js'
 

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {RunEmitter} from '../../../src/engine/run/emitter.js'
-import type {OrcaEvent} from '../../../src/engine/run/events.js'
+import type {OrcaEvent} from '../../../src/engine/records/events.js'
 
 describe('RunEmitter', () => {
   it('numbers events from 1, stamps the run id, and masks secrets in every field but streamed output', () => {

@@ -5,11 +5,15 @@ import type {Executor, JobOutcome} from '../../../src/engine/executor/types.js'
 import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
 import {RunEmitter} from '../../../src/engine/run/emitter.js'
-import type {JobStatus, OrcaEvent} from '../../../src/engine/run/events.js'
+import type {JobStatus, OrcaEvent} from '../../../src/engine/records/events.js'
 import {ExecutorSession} from '../../../src/engine/run/executor-session.js'
+import {RunArtifacts} from '../../../src/engine/run/artifacts.js'
 import {liveJob, type JobRun} from '../../../src/engine/run/job-life.js'
 import {RunStop} from '../../../src/engine/run/run-stop.js'
 import {job, pipeline} from '../../helpers/pipeline.js'
+import {runFoldersPerTest} from '../../helpers/run-folders.js'
+
+const folders = runFoldersPerTest()
 
 function jobRun(jobs: Job[], runJob: Executor['runJob']) {
   const events: OrcaEvent[] = []
@@ -18,11 +22,13 @@ function jobRun(jobs: Job[], runJob: Executor['runJob']) {
   const emitter = new RunEmitter('r', [{handle: (e) => events.push(e)}], [])
   const stop = new RunStop(new AbortController().signal, undefined, false)
   const executor: Executor = {prepare: async () => new Map(), runJob, cleanup: async () => {}, findLeaks: async () => []}
+  const places = folders()
   const run: JobRun = {
     runId: 'r',
     projectDir: '/project',
     projectFiles: {files: ['a.txt'], orcaFiles: [], source: 'walk', untracked: []},
-    artifactsDir: (name) => `/runs/r/artifacts/${name}`,
+    ...places,
+    artifacts: new RunArtifacts(places.blobs, places.artifactManifest),
     envOverrides: {},
     secrets: {},
     force: new AbortController().signal,
@@ -31,6 +37,9 @@ function jobRun(jobs: Job[], runJob: Executor['runJob']) {
     stop,
     infraError: (e) => void infra.push(e),
     settle: (name, status) => void settled.push([name, status]),
+    requeue: () => {
+      throw new Error('not expected here')
+    },
   }
   return {run, events, settled, infra, stop}
 }

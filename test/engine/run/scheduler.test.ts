@@ -4,10 +4,14 @@ import {OrcaError} from '../../../src/engine/errors.js'
 import type {Executor, JobContext, JobOutcome} from '../../../src/engine/executor/types.js'
 import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
-import type {OrcaEvent} from '../../../src/engine/run/events.js'
-import {foldEvents} from '../../../src/engine/run/record.js'
+import type {ArtifactEntry} from '../../../src/engine/artifacts/manifest.js'
+import type {OrcaEvent} from '../../../src/engine/records/events.js'
+import {foldEvents} from '../../../src/engine/records/record.js'
 import {executeRun, type RunOptions} from '../../../src/engine/run/scheduler.js'
 import {job, pipeline} from '../../helpers/pipeline.js'
+import {runFoldersPerTest} from '../../helpers/run-folders.js'
+
+const folders = runFoldersPerTest()
 
 type Script = (ctx: JobContext) => Promise<JobOutcome['status']> | JobOutcome['status']
 
@@ -35,7 +39,13 @@ class ScriptedExecutor implements Executor {
       const status = await (this.scripts[ctx.job.name] ?? (() => tick().then(() => 'succeeded' as const)))(ctx)
       const exitCode = status === 'succeeded' ? 0 : status === 'failed' ? 1 : null
       ctx.emit({type: 'step.finished', result: {index: 0, name: ctx.job.steps[0]!.name, status, exitCode, durationMs: 1, allowFailure: false}})
-      return {status, steps: [], artifacts: [], cleanup: 'removed'}
+      // A job with artifact globs produces one file named after it.
+      const artifacts: ArtifactEntry[] = []
+      if (status === 'succeeded' && ctx.job.artifacts.length > 0) {
+        const ref = ctx.blobs.putBytes(Buffer.from(`made by ${ctx.job.name}\n`))
+        artifacts.push({path: `${ctx.job.name}.txt`, type: 'file', mode: 0o644, ...ref})
+      }
+      return {status, steps: [], artifacts, cleanup: 'removed'}
     } finally {
       this.running--
     }
@@ -61,6 +71,7 @@ function untilAborted(ctx: JobContext): Promise<'cancelled'> {
 async function run(jobs: Job[], targets: string[], executor: Executor, extra: Partial<RunOptions> = {}) {
   const events: OrcaEvent[] = []
   const p = pipeline(jobs)
+  const {artifactsDir, artifactManifest, blobs} = folders()
   const result = await executeRun({
     runId: 'test-run',
     pipeline: p,
@@ -71,7 +82,9 @@ async function run(jobs: Job[], targets: string[], executor: Executor, extra: Pa
     failFast: false,
     envOverrides: {},
     secrets: {},
-    artifactsDir: (name) => `/runs/test-run/artifacts/${name}`,
+    artifactsDir,
+    artifactManifest,
+    blobs,
     sinks: [{handle: (e) => events.push(e)}],
     cancel: new AbortController().signal,
     force: new AbortController().signal,
@@ -84,15 +97,21 @@ async function run(jobs: Job[], targets: string[], executor: Executor, extra: Pa
 describe('executeRun', () => {
   it('runs a diamond in dependency order and passes needs artifacts to dependents', async () => {
     const executor = new ScriptedExecutor()
-    const jobs = [job('a'), job('b', {needs: ['a']}), job('c', {needs: ['a']}), job('d', {needs: ['b', 'c']})]
+    const out = {artifacts: ['**']}
+    const jobs = [job('a', out), job('b', {needs: ['a'], ...out}), job('c', {needs: ['a']}), job('d', {needs: ['b', 'c']})]
     const {result, events} = await run(jobs, ['d'], executor)
     expect(result.status).toBe('succeeded')
     const started = events.filter((e) => e.type === 'job.started').map((e) => e.type === 'job.started' && e.job)
     expect(started[0]).toBe('a')
     expect(started[3]).toBe('d')
     const d = executor.contexts.find((c) => c.job.name === 'd')!
-    expect(d.artifactDirs).toEqual(['/runs/test-run/artifacts/b', '/runs/test-run/artifacts/c'])
-    expect(d.artifactsDir).toBe('/runs/test-run/artifacts/d')
+    expect(d.needArtifacts.map((list) => list.map((a) => a.path))).toEqual([['b.txt'], []])
+    expect(d.artifactsDir).toMatch(/\/artifacts\/d$/)
+    // One summary per job with artifact globs, naming its manifest, instead of an event per file.
+    expect(events.filter((e) => e.type === 'job.artifacts')).toEqual([
+      expect.objectContaining({job: 'a', count: 1, bytes: 10, manifest: 'artifacts/a.json'}),
+      expect.objectContaining({job: 'b', count: 1, bytes: 10, manifest: 'artifacts/b.json'}),
+    ])
   })
 
   it('numbers events from 1 without gaps, starting with run.started and ending with run.finished', async () => {
@@ -146,7 +165,7 @@ describe('executeRun', () => {
     const p = pipeline([job('group', {steps: []})])
     const result = await executeRun({
       runId: 'r', pipeline: p, plan: planRun(p, []), projectFiles: {files: [], orcaFiles: [], source: 'walk', untracked: []}, concurrency: 1, failFast: false,
-      envOverrides: {}, secrets: {}, artifactsDir: () => '/x', sinks: [], orcaVersion: '0',
+      envOverrides: {}, secrets: {}, ...folders(), sinks: [], orcaVersion: '0',
       cancel: new AbortController().signal, force: new AbortController().signal,
       executor: async () => {
         created = true
@@ -242,7 +261,7 @@ describe('executeRun', () => {
     plan.order.push('ghost')
     const failing = executeRun({
       runId: 'test-run', pipeline: p, plan, executor: async () => executor, projectFiles: {files: [], orcaFiles: [], source: 'walk', untracked: []}, concurrency: 4, failFast: false, envOverrides: {}, secrets: {},
-      artifactsDir: (name) => `/runs/test-run/artifacts/${name}`, sinks: [{handle: (e) => events.push(e)}],
+      ...folders(), sinks: [{handle: (e) => events.push(e)}],
       cancel: new AbortController().signal, force: new AbortController().signal, orcaVersion: '0.0.0-test',
     })
     await expect(failing).rejects.toThrow(TypeError)

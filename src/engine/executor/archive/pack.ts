@@ -1,10 +1,12 @@
-import {createReadStream} from 'node:fs'
-import {lstat, readdir, readlink} from 'node:fs/promises'
-import * as path from 'node:path'
+import {closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readlinkSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import tar from 'tar-stream'
 import type {Pack} from 'tar-stream'
+
+import {readWhole, type BlobStore} from '../../artifacts/blobs.js'
+import {isExecutable} from '../../artifacts/materialise.js'
+import type {ArtifactEntry} from '../../artifacts/manifest.js'
 
 export interface WorkspaceArchiveOptions {
   /** Absolute folder in the container the archive creates and fills (extracted at `/`). */
@@ -13,8 +15,10 @@ export interface WorkspaceArchiveOptions {
   projectDir: string
   /** Relative `/`-separated paths of project files. */
   files: string[]
-  /** Host folders whose contents are added under workdir (later ones win on a clash). */
-  dirs: string[]
+  /** Artifacts of needed jobs, added under workdir in order (a later one wins on a clash). */
+  artifacts?: ReadonlyArray<readonly ArtifactEntry[]>
+  /** Where the artifacts' content is. */
+  blobs?: BlobStore
   /** Owner written into every header (the container user when numeric). */
   uid?: number
   gid?: number
@@ -26,9 +30,14 @@ export interface WorkspaceArchive {
   done: Promise<void>
 }
 
+/** Files up to this size are read whole with one call; larger ones are streamed. */
+const WHOLE_FILE = 1024 * 1024
+
 /**
  * A tar stream, to be extracted at `/`, that creates workdir and fills it with the project files and
- * the contents of the given folders. Modes are kept; symlinks are stored as links, never followed.
+ * the needs' artifacts (read from the blob store by digest). Modes are kept; symlinks are stored as
+ * links, never followed. Small files are read with one synchronous call each: per file, the archive
+ * costs an open, a read and a close, not a stream.
  */
 export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArchive {
   const pack = tar.pack()
@@ -46,33 +55,31 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArc
     await entry(pack, {name, type: 'directory', mode, ...owner})
   }
 
-  const addPath = async (rel: string, source: string): Promise<void> => {
+  const addParent = (rel: string): Promise<void> => addDir(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '')
+
+  const addProjectPath = async (rel: string, source: string): Promise<void> => {
     if (rel.startsWith('/') || rel.split('/').includes('..')) throw new Error(`input path "${rel}" leaves the project`)
-    const stat = await lstat(source)
-    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : ''
-    await addDir(parent)
+    const stat = lstatSync(source)
+    await addParent(rel)
     const name = `${base}/${rel}`
     const mode = stat.mode & 0o7777
     if (stat.isSymbolicLink()) {
-      await entry(pack, {name, type: 'symlink', linkname: await readlink(source), mode, mtime: stat.mtime, ...owner})
+      await entry(pack, {name, type: 'symlink', linkname: readlinkSync(source), mode, mtime: stat.mtime, ...owner})
     } else if (stat.isDirectory()) {
       await addDir(rel, mode)
     } else if (stat.isFile()) {
-      const writable = pack.entry({name, type: 'file', size: stat.size, mode, mtime: stat.mtime, ...owner})
-      await pipeline(createReadStream(source), writable as unknown as NodeJS.WritableStream)
+      const fd = openSync(source, constants.O_RDONLY | constants.O_NOFOLLOW)
+      await addFile(pack, fd, {name, size: stat.size, mode, mtime: stat.mtime, ...owner})
     }
     // Sockets, fifos and devices are not copied.
   }
 
-  const addTree = async (root: string, rel: string): Promise<void> => {
-    const names = (await readdir(rel ? path.join(root, rel) : root)).sort()
-    for (const child of names) {
-      const childRel = rel ? `${rel}/${child}` : child
-      const source = path.join(root, childRel)
-      await addPath(childRel, source)
-      const stat = await lstat(source)
-      if (stat.isDirectory()) await addTree(root, childRel)
-    }
+  const addArtifact = async (artifact: ArtifactEntry): Promise<void> => {
+    await addParent(artifact.path)
+    const name = `${base}/${artifact.path}`
+    if (artifact.type === 'symlink') return entry(pack, {name, type: 'symlink', linkname: artifact.target, mode: 0o777, ...owner})
+    const fd = options.blobs!.open(artifact, isExecutable(artifact.mode))
+    await addFile(pack, fd, {name, size: artifact.size, mode: artifact.mode, ...owner})
   }
 
   // The failure is reported through `done`; a consumer that attaches late must not crash the process.
@@ -80,10 +87,9 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArc
   const done = (async () => {
     await addDir('')
     for (const file of [...options.files].sort()) {
-      await addPath(file, path.join(options.projectDir, ...file.split('/')))
+      await addProjectPath(file, `${options.projectDir}/${file}`)
     }
-    // A needed job whose artifact globs matched nothing has no artifacts directory: nothing to add.
-    for (const dir of options.dirs) if (await isDirectory(dir)) await addTree(dir, '')
+    for (const artifacts of options.artifacts ?? []) for (const artifact of artifacts) await addArtifact(artifact)
     pack.finalize()
   })().catch((error: unknown) => {
     pack.destroy(error as Error)
@@ -92,16 +98,28 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArc
   return {stream: pack as unknown as Readable, done}
 }
 
-function entry(pack: Pack, header: Parameters<Pack['entry']>[0]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    pack.entry(header, (error) => (error ? reject(error) : resolve()))
-  })
+/** Adds an open file (closed here) of the size given: read whole when small, streamed when large. */
+async function addFile(pack: Pack, fd: number, header: Parameters<Pack['entry']>[0] & {size: number}): Promise<void> {
+  let body: Buffer | undefined
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${header.name} is not a file`)
+    if (header.size <= WHOLE_FILE) body = readWhole(fd, header.size, header.name)
+  } catch (error) {
+    closeSync(fd)
+    throw error
+  }
+  if (body !== undefined) {
+    closeSync(fd)
+    return entry(pack, {...header, type: 'file'}, body)
+  }
+  const writable = pack.entry({...header, type: 'file'})
+  await pipeline(createReadStream('', {fd, start: 0, end: header.size - 1}), writable as unknown as NodeJS.WritableStream)
 }
 
-async function isDirectory(dir: string): Promise<boolean> {
-  try {
-    return (await lstat(dir)).isDirectory()
-  } catch {
-    return false
-  }
+function entry(pack: Pack, header: Parameters<Pack['entry']>[0], body?: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error | null): void => (error ? reject(error) : resolve())
+    if (body === undefined) pack.entry(header, done)
+    else pack.entry(header, body, done)
+  })
 }

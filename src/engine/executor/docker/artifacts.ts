@@ -2,8 +2,11 @@ import * as path from 'node:path/posix'
 import type {Readable} from 'node:stream'
 import type Docker from 'dockerode'
 import picomatch from 'picomatch'
-import {extractArchive} from '../archive/extract.js'
-import type {ArtifactRecord} from '../types.js'
+import type {BlobStore} from '../../artifacts/blobs.js'
+import type {ArtifactEntry} from '../../artifacts/manifest.js'
+import {materialise} from '../../artifacts/materialise.js'
+import type {JobWarning} from '../types.js'
+import {extractToBlobs, keptEntries, type ExtractedTree} from '../archive/extract.js'
 import {statusCode, withTimeout} from './call.js'
 
 export interface ArtifactLimits {
@@ -11,9 +14,22 @@ export interface ArtifactLimits {
   maxEntries: number
 }
 
+export interface CollectOptions {
+  /** Where file content goes (by digest); destDir gets hard links to it. */
+  blobs: BlobStore
+  /** The recorded name of each artifact (secrets masked). */
+  rename?(path: string): string
+  onWarning?(warning: JobWarning): void
+  /** Stops the copy; the call then rejects and leaves nothing in destDir. */
+  signal?: AbortSignal
+}
+
 /**
- * Copies the files of the container's workdir matching `globs` into destDir. Each glob's static
- * folder is fetched once with getArchive (not the whole workdir) and its entries filtered by glob.
+ * Copies the files and links of the container's workdir matching `globs`: each glob's static folder is
+ * fetched once with getArchive (not the whole workdir) and streamed straight into the blob store, its
+ * entries filtered by glob. Links whose target leaves the artifacts are reported and not kept. Then
+ * destDir is filled with hard links to the blobs, in a folder renamed into place once complete, so a
+ * failed, capped or cancelled collection leaves nothing there. Returns the entries, sorted by path.
  */
 export async function collectArtifacts(
   container: Docker.Container,
@@ -21,13 +37,13 @@ export async function collectArtifacts(
   globs: string[],
   destDir: string,
   limits: ArtifactLimits,
-): Promise<ArtifactRecord[]> {
+  options: CollectOptions,
+): Promise<ArtifactEntry[]> {
   globs = globs.map((glob) => glob.replace(/^(\.\/)+/, ''))
   const matches = picomatch(globs, {dot: true})
-  const found = new Map<string, ArtifactRecord>()
-  let bytes = 0
-  let entries = 0
+  const tree: ExtractedTree = new Map()
   for (const base of fetchRoots(globs)) {
+    options.signal?.throwIfAborted()
     const source = base ? path.join(workdir, base) : workdir
     let stream: Readable
     try {
@@ -37,20 +53,28 @@ export async function collectArtifacts(
       throw error
     }
     // getArchive names entries after the folder fetched: `dist/...` for /workspace/dist.
-    const records = await extractArchive(stream, destDir, {
-      maxBytes: limits.maxBytes - bytes,
-      maxEntries: limits.maxEntries - entries,
-      addPrefix: base ? path.dirname(base).replace(/^\.$/, '') : undefined,
-      stripPrefix: base ? undefined : path.basename(workdir),
-      filter: matches,
-    })
-    for (const record of records) {
-      bytes += record.size
-      entries++
-      found.set(record.path, record)
-    }
+    await extractToBlobs(
+      stream,
+      options.blobs,
+      {
+        maxBytes: limits.maxBytes,
+        maxEntries: limits.maxEntries,
+        addPrefix: base ? path.dirname(base).replace(/^\.$/, '') : undefined,
+        stripPrefix: base ? undefined : path.basename(workdir),
+        linkRoot: workdir,
+        filter: matches,
+        rename: options.rename,
+        onClash: ({path: name}) =>
+          options.onWarning?.({kind: 'artifact-name-clash', path: name, message: `two artifacts are named ${name} once secrets are masked: the first was kept`}),
+        signal: options.signal,
+      },
+      tree,
+    )
   }
-  return [...found.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  const entries = keptEntries(tree, options.onWarning)
+  options.signal?.throwIfAborted()
+  if (entries.length > 0) materialise(entries, options.blobs, destDir, {link: true})
+  return entries
 }
 
 /** The static folders of the globs, without folders inside another one of them. */

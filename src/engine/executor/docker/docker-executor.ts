@@ -132,7 +132,7 @@ export class DockerExecutor implements Executor {
         if (job.network === 'none') throw new OrcaError('config', `jobs.${job.name}.network: a job with services needs a network, not "none"`)
         network = await createJobNetwork(this.docker, ctx.runId, job.name, project)
         const signal = AbortSignal.any([stopper.stoppedSignal, abandonServices.signal])
-        services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, logDir: ctx.serviceLogDir, signal})
+        services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, log: ctx.serviceLog, signal})
         // Every service starts now, while the job's container is made and its inputs copied in.
         const starting = services
         servicesReady = starting.start().then(async () => starting.ready())
@@ -278,13 +278,14 @@ export class DockerExecutor implements Executor {
 
   private async copyIn(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<void> {
     // Nothing to copy: the engine creates WorkingDir itself at start (root-owned, so only for root jobs).
-    if (ctx.inputFiles.length === 0 && ctx.artifactDirs.length === 0 && !ctx.job.user) return
+    if (ctx.inputFiles.length === 0 && ctx.needArtifacts.every((a) => a.length === 0) && !ctx.job.user) return
     const owner = numericUser(ctx.job.user)
     const archive = workspaceArchive({
       workdir: ctx.job.workdir,
       projectDir: ctx.projectDir,
       files: ctx.inputFiles,
-      dirs: ctx.artifactDirs,
+      artifacts: ctx.needArtifacts,
+      blobs: ctx.blobs,
       ...owner,
     })
     // A named user is resolved by the engine; a numeric one is written into the headers.
@@ -299,16 +300,30 @@ export class DockerExecutor implements Executor {
     ])
   }
 
+  /** Collects the job's artifacts; a cancel or a lost engine stops the copy and leaves nothing behind. */
   private async collect(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<JobOutcome['artifacts']> {
     const limits = {maxBytes: this.options.maxArtifactBytes, maxEntries: this.options.maxArtifactEntries}
-    const records = await Promise.race([
-      collectArtifacts(container, ctx.job.workdir, ctx.job.artifacts, ctx.artifactsDir, limits),
-      stopper.abandon.then(() => {
-        throw new OrcaError('cancelled', 'stopped while collecting artifacts')
-      }),
-    ])
-    for (const artifact of records) ctx.emit({type: 'job.artifact', artifact})
-    return records
+    const stop = new AbortController()
+    const abort = (): void => stop.abort()
+    ctx.cancel.addEventListener('abort', abort, {once: true})
+    if (ctx.cancel.aborted) abort()
+    void stopper.abandon.then(abort)
+    const collecting = collectArtifacts(container, ctx.job.workdir, ctx.job.artifacts, ctx.artifactsDir, limits, {
+      blobs: ctx.blobs,
+      signal: stop.signal,
+      rename: ctx.maskPath,
+      onWarning: (warning) => ctx.emit({type: 'job.warning', warning}),
+    })
+    try {
+      // A lost engine may never answer: stop waiting (the copy cleans up after itself and never lands).
+      return await Promise.race([collecting, stopper.abandon.then(() => Promise.reject(new OrcaError('infra', stopper.lost ?? 'stopped while collecting artifacts')))])
+    } catch (error) {
+      if (stop.signal.aborted && stopper.lost === undefined) throw new OrcaError('cancelled', 'stopped while collecting artifacts')
+      throw error
+    } finally {
+      ctx.cancel.removeEventListener('abort', abort)
+      abort()
+    }
   }
 
   private async ensureVolumes(volumes: Record<string, string>, project: ProjectIdentity): Promise<void> {

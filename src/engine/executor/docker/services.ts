@@ -1,5 +1,3 @@
-import {mkdirSync} from 'node:fs'
-import * as path from 'node:path'
 import type {Duplex} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type Docker from 'dockerode'
@@ -13,7 +11,7 @@ import {dockerMessage, statusCode, withTimeout} from './call.js'
 import {containerName, hardenedHostConfig, LABEL, ownerLabels} from './container-spec.js'
 import {demux, execInContainer} from './exec.js'
 import {ensureImage} from './images.js'
-import {ServiceLog} from './service-log.js'
+import type {ServiceLogSink} from '../types.js'
 
 /** Log lines of each service shown with a failure. */
 export const SERVICE_TAIL_LINES = 10
@@ -33,10 +31,10 @@ export interface ServicesOptions {
   project: ProjectIdentity
   /** The job's network, which every service joins under its name and aliases. */
   network: string
-  /** Secret values by name: a service gets those it lists; every one is masked in every service's log. */
+  /** Secret values by name: a service gets those it lists. */
   secrets: Record<string, string>
-  /** Where `<service>.log` files go; undefined = logs only kept in memory for failure messages. */
-  logDir?: string
+  /** Where each service's output goes (the run masks and keeps it); undefined = only its last lines, in memory. */
+  log?: (service: string) => ServiceLogSink
   /** Aborted when the job is stopped (cancel, timeout, engine lost). */
   signal: AbortSignal
 }
@@ -44,7 +42,7 @@ export interface ServicesOptions {
 interface StartedService {
   service: Service
   spec: Docker.ContainerCreateOptions
-  log: ServiceLog
+  log: ServiceLogSink
   container?: Docker.Container
   /** The image has a HEALTHCHECK: with no check of its own, the service is ready once it is healthy. */
   healthcheck: boolean
@@ -98,7 +96,6 @@ export class JobServices {
   /** Pulls (when missing), creates and starts every service at once; their output goes to their logs. */
   async start(): Promise<void> {
     const {options} = this
-    if (options.logDir !== undefined) mkdirSync(options.logDir, {recursive: true})
     const results = await Promise.allSettled(Object.values(options.job.services).map(async (service) => this.startOne(service)))
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed) throw failed.reason
@@ -138,8 +135,7 @@ export class JobServices {
     const image = await withTimeout(docker.getImage(imageId).inspect(), `inspect image ${service.image}`)
     const test = image.Config?.Healthcheck?.Test
     const spec = serviceSpec(options, service, imageId)
-    const logFile = options.logDir === undefined ? undefined : path.join(options.logDir, `${service.name}.log`)
-    const started: StartedService = {service, spec, log: new ServiceLog(logFile, Object.values(options.secrets)), healthcheck: Array.isArray(test) && test.length > 0 && test[0] !== 'NONE'}
+    const started: StartedService = {service, spec, log: options.log?.(service.name) ?? new TailLog(), healthcheck: Array.isArray(test) && test.length > 0 && test[0] !== 'NONE'}
     this.started.push(started)
     if (options.signal.aborted) throw new OrcaError('cancelled', 'stopped before its services started')
     started.container = await withTimeout(docker.createContainer(spec), `create service ${service.name}`)
@@ -205,6 +201,18 @@ export class JobServices {
   private notReady(started: StartedService, message: string): ServiceNotReadyError {
     return new ServiceNotReadyError(`${message}${formatTail(started, this.options.job.name)}`)
   }
+}
+
+/** The last lines of a service when no one keeps its log (an executor used without a run). */
+class TailLog implements ServiceLogSink {
+  private text = ''
+  write(chunk: Buffer): void {
+    this.text = (this.text + chunk.toString()).slice(-8192)
+  }
+  lastLines(count: number): string[] {
+    return this.text.split('\n').filter((line, i, all) => line !== '' || i < all.length - 1).slice(-count)
+  }
+  close(): void {}
 }
 
 /** Force-removes a service's container and its anonymous volumes (a database's data); one already gone is fine. */

@@ -1,13 +1,9 @@
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {createServer, type Server} from 'node:net'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {containerSpec, DEFAULT_PIDS_LIMIT} from '../../../../src/engine/executor/docker/container-spec.js'
-import {MAX_SERVICE_LOG_BYTES, ServiceLog} from '../../../../src/engine/executor/docker/service-log.js'
 import {listeningScript, serviceSpec} from '../../../../src/engine/executor/docker/services.js'
 import type {Service} from '../../../../src/engine/pipeline/types.js'
 import {job} from '../../../helpers/pipeline.js'
@@ -16,12 +12,6 @@ const cleanups: Array<() => void> = []
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup()
 })
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'orca-service-log-'))
-  cleanups.push(() => rmSync(dir, {recursive: true, force: true}))
-  return dir
-}
 
 /** Exit code of the readiness script for `port`, run by this machine's sh against its own sockets. */
 function check(port: number): number {
@@ -54,38 +44,6 @@ describe('the TCP readiness check', () => {
   it('names the port in the kernel\'s spelling (four upper-case hex digits)', () => {
     expect(listeningScript(5432)).toContain('*:1538)')
     expect(listeningScript(80)).toContain('*:0050)')
-  })
-})
-
-describe('ServiceLog', () => {
-  it('masks secrets split across chunks in the file and in the last lines', () => {
-    const file = join(tempDir(), 'db.log')
-    const log = new ServiceLog(file, ['hunter22-secret'])
-    for (const chunk of ['password is hun', 'ter22-sec', 'ret\nline two\n', 'partial']) log.write(Buffer.from(chunk))
-    log.close()
-    expect(readFileSync(file, 'utf8')).toBe('password is ***\nline two\npartial')
-    expect(log.lastLines(2)).toEqual(['line two', 'partial'])
-  })
-
-  it('keeps a multi-byte character split across chunks whole', () => {
-    const log = new ServiceLog(undefined, [])
-    const bytes = Buffer.from('prêt ✓\n')
-    for (let i = 0; i < bytes.length; i++) log.write(bytes.subarray(i, i + 1))
-    log.close()
-    expect(log.lastLines(5)).toEqual(['prêt ✓'])
-  })
-
-  it('stops the file at its cap with a note, and still keeps the last lines', () => {
-    const file = join(tempDir(), 'chatty.log')
-    const log = new ServiceLog(file, [])
-    const line = `${'x'.repeat(1023)}\n`
-    for (let i = 0; i < MAX_SERVICE_LOG_BYTES / 1024 + 10; i++) log.write(Buffer.from(line))
-    log.write(Buffer.from('the end\n'))
-    log.close()
-    const text = readFileSync(file, 'utf8')
-    expect(text.length).toBeLessThanOrEqual(MAX_SERVICE_LOG_BYTES + 200)
-    expect(text.endsWith('the rest is not kept\n')).toBe(true)
-    expect(log.lastLines(1)).toEqual(['the end'])
   })
 })
 

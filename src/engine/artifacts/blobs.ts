@@ -1,0 +1,341 @@
+import {createHash, randomBytes, type Hash} from 'node:crypto'
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+} from 'node:fs'
+import * as path from 'node:path'
+
+import {writeAll} from '../atomic-file.js'
+
+/** Content named by its digest. */
+export interface BlobRef {
+  sha256: string
+  size: number
+}
+
+/** A blob is missing, is not a plain file, or its bytes do not hash to its name. */
+export class DamagedBlobError extends Error {
+  override name = 'DamagedBlobError'
+}
+
+/** One folder of the store is a link or not a folder: the store refuses to read or write through it. */
+export class UnsafeStoreError extends Error {
+  override name = 'UnsafeStoreError'
+}
+
+const CHUNK = 1024 * 1024
+/** One buffer for every synchronous copy: a fresh 1 MiB per (usually tiny) file adds up. */
+let shared: Buffer | undefined
+const SHA256 = /^[0-9a-f]{64}$/
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW
+/** Created, never opened through an existing file or link. */
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+
+/**
+ * Files stored once by their SHA-256 under `<dir>/<ab>/<sha256>`, read-only. Executable content is a
+ * second name, `<sha256>-x` (mode 0555), so a hard link to a blob carries the mode a job gave its file.
+ * Blobs are written to a temp file in the same filesystem and renamed into place; an existing blob
+ * under the name is kept when it still holds those bytes (run directories may share it through hard links). Nothing is ever read or
+ * written through a link: the store's folders are checked once per store (one run), files opened O_NOFOLLOW.
+ */
+export class BlobStore {
+  private readonly checked = new Set<string>()
+  /** Blobs this store wrote or hashed (a store serves one run): not read again to be trusted within it. */
+  private readonly known = new Set<string>()
+  /** Set once a hard link failed for want of support (another filesystem): copies from then on. */
+  private copies = false
+
+  constructor(
+    readonly dir: string,
+    readonly tmpDir: string,
+  ) {}
+
+  /** Where a blob lives (whether or not it exists). */
+  path(sha256: string, executable = false): string {
+    if (!SHA256.test(sha256)) throw new DamagedBlobError(`not a digest: ${JSON.stringify(sha256)}`)
+    return path.join(this.dir, sha256.slice(0, 2), executable ? `${sha256}-x` : sha256)
+  }
+
+  /** Whether the store holds a blob (written or checked by this store, or a file of its size on disk). */
+  has(ref: BlobRef, executable = false): boolean {
+    const file = this.path(ref.sha256, executable)
+    if (this.known.has(file)) return true
+    const stat = lstatOrUndefined(file)
+    return stat?.isFile() === true && stat.size === ref.size
+  }
+
+  /** Starts a blob written chunk by chunk; `commit()` names it by the digest of what was written. */
+  create(executable = false): BlobWriter {
+    this.realDir(this.tmpDir, true)
+    return new BlobWriter(this, path.join(this.tmpDir, `blob-${process.pid}-${randomBytes(6).toString('hex')}`), executable)
+  }
+
+  /** Stores bytes held in memory; nothing is written when the store already holds them (checked, not assumed). */
+  putBytes(bytes: Uint8Array, executable = false): BlobRef {
+    const ref = {sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length}
+    if (this.reuse(ref, executable)) return ref
+    const writer = this.create(executable)
+    try {
+      writer.write(bytes)
+      return writer.commit()
+    } catch (error) {
+      writer.abort()
+      throw error
+    }
+  }
+
+  /** Opens a blob for reading; DamagedBlobError when it is missing, a link, or not of its recorded size. */
+  open(ref: BlobRef, executable = false): number {
+    const file = this.path(ref.sha256, executable)
+    this.realDir(path.dirname(file), false)
+    let fd: number
+    try {
+      fd = openSync(file, READ_FLAGS)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      throw new DamagedBlobError(code === 'ENOENT' ? `blob ${ref.sha256} is missing` : `blob ${ref.sha256} cannot be opened (${code})`)
+    }
+    const stat = fstatSync(fd)
+    if (!stat.isFile() || stat.size !== ref.size) {
+      closeSync(fd)
+      throw new DamagedBlobError(`blob ${ref.sha256} is not a file of ${ref.size} bytes`)
+    }
+    return fd
+  }
+
+  /** A whole blob, checked against its digest. */
+  readVerified(ref: BlobRef, executable = false): Buffer {
+    const bytes = this.read(ref, executable)
+    if (createHash('sha256').update(bytes).digest('hex') !== ref.sha256) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest`)
+    this.known.add(this.path(ref.sha256, executable))
+    return bytes
+  }
+
+  /** A whole blob as stored (for callers that checked it, see `verify`). */
+  read(ref: BlobRef, executable = false): Buffer {
+    const fd = this.open(ref, executable)
+    try {
+      return readWhole(fd, ref.size, `blob ${ref.sha256}`)
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  /**
+   * Checks that a blob still holds the bytes its name says, reading it unless this store wrote or
+   * checked it already (a file changed through a hard link into the store is caught here).
+   */
+  verify(ref: BlobRef, executable = false): void {
+    const file = this.path(ref.sha256, executable)
+    if (this.known.has(file)) return
+    const fd = this.open(ref, executable)
+    try {
+      if (!this.hashes(fd, ref)) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest: it was changed after it was stored`)
+    } finally {
+      closeSync(fd)
+    }
+    this.known.add(file)
+  }
+
+  /**
+   * Gives `target` (which must not exist) the blob's content: a hard link to it (read-only, sharing
+   * its storage), or a checked copy with `mode` where the filesystem cannot link (another device).
+   */
+  linkTo(ref: BlobRef, executable: boolean, target: string, mode: number): void {
+    const file = this.path(ref.sha256, executable)
+    if (!this.copies) {
+      this.realDir(path.dirname(file), false)
+      // link() does not follow a link at the source: a blob swapped for a link would be linked as one.
+      const stat = lstatOrUndefined(file)
+      if (!stat?.isFile() || stat.size !== ref.size) throw new DamagedBlobError(`blob ${ref.sha256} is not a file of ${ref.size} bytes`)
+      try {
+        linkSync(file, target)
+        return
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw error
+        if (code !== 'EMLINK') this.copies = true
+      }
+    }
+    this.copyTo(ref, executable, target, mode)
+  }
+
+  /**
+   * Copies a blob to `target`, which must not exist (it is created, never opened through a link), with
+   * `mode`; checks the bytes copied against the digest (DamagedBlobError, the partial copy left for the
+   * caller's folder to be removed).
+   */
+  copyTo(ref: BlobRef, executable: boolean, target: string, mode: number): void {
+    const input = this.open(ref, executable)
+    try {
+      const output = openSync(target, CREATE_FLAGS, mode & 0o777)
+      const hash = createHash('sha256')
+      let size = 0
+      try {
+        const buffer = (shared ??= Buffer.allocUnsafe(CHUNK))
+        for (let n; (n = readSync(input, buffer, 0, CHUNK, null)) > 0; ) {
+          const bytes = buffer.subarray(0, n)
+          hash.update(bytes)
+          writeAll(output, bytes)
+          size += n
+        }
+        // The umask applies at creation; the recorded mode is what the job produced.
+        fchmodSync(output, mode & 0o777)
+      } finally {
+        closeSync(output)
+      }
+      if (size !== ref.size || hash.digest('hex') !== ref.sha256) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest`)
+    } finally {
+      closeSync(input)
+    }
+  }
+
+  /** Called by a writer: moves its temp file under its digest, or drops it when the blob exists. */
+  place(temp: string, ref: BlobRef, executable: boolean): void {
+    if (this.reuse(ref, executable)) {
+      unlinkSync(temp)
+      return
+    }
+    // A missing blob, or something else under its name (a link, a truncated file): replaced whole.
+    renameSync(temp, this.path(ref.sha256, executable))
+    this.known.add(this.path(ref.sha256, executable))
+  }
+
+  /** True when the blob exists with these very bytes; it is then marked as just used, so a concurrent prune leaves it to the entry about to name it. */
+  private reuse(ref: BlobRef, executable: boolean): boolean {
+    const final = this.path(ref.sha256, executable)
+    this.realDir(path.dirname(final), true)
+    const existing = lstatOrUndefined(final)
+    if (!existing?.isFile() || existing.size !== ref.size || !this.holds(final, ref)) return false
+    const now = new Date()
+    utimesSync(final, now, now)
+    this.known.add(final)
+    return true
+  }
+
+  /** Whether an existing blob still has its bytes: one changed through a hard link is replaced, not reused. */
+  private holds(file: string, ref: BlobRef): boolean {
+    if (this.known.has(file)) return true
+    let fd: number
+    try {
+      fd = openSync(file, READ_FLAGS)
+    } catch {
+      return false
+    }
+    try {
+      return this.hashes(fd, ref)
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  private hashes(fd: number, ref: BlobRef): boolean {
+    const hash = createHash('sha256')
+    const buffer = (shared ??= Buffer.allocUnsafe(CHUNK))
+    let size = 0
+    for (let n; (n = readSync(fd, buffer, 0, CHUNK, null)) > 0; size += n) hash.update(buffer.subarray(0, n))
+    return size === ref.size && hash.digest('hex') === ref.sha256
+  }
+
+  /** Checks (once per store) that a folder of the store is a real folder; when `create`, makes it one. */
+  realDir(dir: string, create: boolean): void {
+    if (this.checked.has(dir)) return
+    let stat = lstatOrUndefined(dir)
+    // About to write: a link or a file in a folder's place is removed (never followed) and the folder
+    // made again; what it held elsewhere is simply no longer in the cache (entries naming it are misses).
+    if (stat !== undefined && !stat.isDirectory() && create) {
+      rmSync(dir, {force: true})
+      stat = undefined
+    }
+    if (stat === undefined && create) {
+      mkdirSync(dir, {recursive: true})
+      stat = lstatSync(dir)
+    }
+    if (stat === undefined) return
+    if (!stat.isDirectory()) throw new UnsafeStoreError(`${dir} is ${stat.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}: the cache does not read or write through it`)
+    this.checked.add(dir)
+  }
+}
+
+/** One blob being written: bytes are hashed as they are written, synchronously, with no fsync (a crash loses a temp file, never a named blob's integrity: reads verify). */
+export class BlobWriter {
+  private readonly fd: number
+  private readonly hash: Hash = createHash('sha256')
+  private size = 0
+  private done = false
+
+  constructor(
+    private readonly store: BlobStore,
+    private readonly temp: string,
+    private readonly executable: boolean,
+  ) {
+    this.fd = openSync(temp, CREATE_FLAGS, 0o600)
+  }
+
+  write(chunk: Uint8Array): void {
+    this.hash.update(chunk)
+    writeAll(this.fd, chunk)
+    this.size += chunk.length
+  }
+
+  /** Closes the blob and names it by its digest; returns that digest and the size. */
+  commit(): BlobRef {
+    this.done = true
+    try {
+      fchmodSync(this.fd, this.executable ? 0o555 : 0o444)
+    } finally {
+      closeSync(this.fd)
+    }
+    const ref = {sha256: this.hash.digest('hex'), size: this.size}
+    try {
+      this.store.place(this.temp, ref, this.executable)
+    } catch (error) {
+      rmSync(this.temp, {force: true})
+      throw error
+    }
+    return ref
+  }
+
+  /** Drops what was written. */
+  abort(): void {
+    if (this.done) return
+    this.done = true
+    try {
+      closeSync(this.fd)
+    } catch {
+      // Already closed.
+    }
+    rmSync(this.temp, {force: true})
+  }
+}
+
+/** `size` bytes from an open file, from its current position; DamagedBlobError when it ends first. */
+export function readWhole(fd: number, size: number, name: string): Buffer {
+  const bytes = Buffer.allocUnsafe(size)
+  for (let offset = 0; offset < size; ) {
+    const n = readSync(fd, bytes, offset, size - offset, null)
+    if (n === 0) throw new DamagedBlobError(`${name} is shorter than ${size} bytes`)
+    offset += n
+  }
+  return bytes
+}
+
+function lstatOrUndefined(file: string): ReturnType<typeof lstatSync> | undefined {
+  try {
+    return lstatSync(file)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
