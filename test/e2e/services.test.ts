@@ -132,7 +132,7 @@ jobs:
     })
     const result = await orca(['run', '--output', 'plain'], {cwd: dir, env: {SLOW_TOKEN: 'tok-3141592653'}})
     expect(result.code, result.stdout + result.stderr).toBe(1)
-    expect(result.stdout).toContain('service slow not ready after 2.0s (ready.command: test -e /ready; last check: exit 1)')
+    expect(result.stdout).toContain('service slow not ready after 2s (ready.command: test -e /ready; last check: exit 1)')
     expect(result.stdout).toContain('last 2 lines of service slow (logs/test.services/slow.log):')
     expect(result.stdout).toContain('still warming up')
     expect(result.stdout + result.stderr).not.toContain('tok-3141592653')

@@ -163,7 +163,7 @@ export class JobServices {
       const left = deadline - Date.now()
       if (left <= 0) {
         const how = describeCheck(started)
-        throw this.notReady(started, `service ${service.name} not ready after ${formatDuration(service.readyTimeoutMs)} (${how}${last ? `; last check: ${last}` : ''})`)
+        throw this.notReady(started, `service ${service.name} not ready after ${showTimeout(service.readyTimeoutMs)} (${how}${last ? `; last check: ${last}` : ''})`)
       }
       await Promise.race([sleep(Math.min(service.readyIntervalMs, left), undefined, {ref: false}), stopped])
     }
@@ -249,6 +249,11 @@ export function listeningScript(port: number): string {
     'for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] || continue; ' +
     `while read -r _ local _ state _; do case "$local" in *:${hex}) [ "$state" = 0A ] && exit 0;; esac; done < "$f"; done; exit 1`
   )
+}
+
+/** A timeout as jobs.yml would write it when it is whole seconds (`30s`, not `30.0s`). */
+function showTimeout(ms: number): string {
+  return ms % 1000 === 0 && ms < 60_000 ? `${ms / 1000}s` : formatDuration(ms)
 }
 
 function abortPromise(signal: AbortSignal): Promise<void> {
