@@ -35,6 +35,8 @@ export interface RunOptions {
   secrets: Record<string, string>
   /** Where each job's artifacts go (the run store decides). */
   artifactsDir: (job: string) => string
+  /** Where each job's service logs go (the run store decides); absent = not kept in files. */
+  serviceLogDir?: (job: string) => string
   /** Where each job's artifact manifest goes. */
   artifactManifest: (job: string) => ManifestLocation
   /** Where artifact content is collected and read, by digest (the cache's blobs). */
