@@ -18,8 +18,12 @@ const GENERATED = (source) => `<!-- Generated from ${source} by scripts/gen-docs
 /** docs/jobs-yml.md: fixed prose around tables generated from the schema. */
 export function jobsReference(schema) {
   const defs = schema.$defs
-  const job = defs.job
+  // Limits are one definition shared by jobs and services; each table lists its keys.
+  const inline = (object, key) => ({...object, properties: {...object.properties, [key]: {...defs[key], description: object.properties[key].description}}})
+  const job = inline(defs.job, 'resources')
   const stepObject = defs.step.oneOf.find((s) => s.type === 'object')
+  // The readiness check's keys are listed under `ready.`, like a job's `resources.`.
+  const serviceObject = inline(inline(defs.service.oneOf.find((s) => s.type === 'object'), 'ready'), 'resources')
   return [
     GENERATED('schemas/jobs.schema.json'),
     JOBS_INTRO,
@@ -28,6 +32,10 @@ export function jobsReference(schema) {
     '\n## Job\n\n',
     `${job.description}\n\n`,
     table(rows(job, job.required ?? [])),
+    '\n## Service\n\n',
+    `${defs.services.description} ${defs.service.description}\n\n`,
+    table(rows(serviceObject, serviceObject.required ?? [])),
+    SERVICES_NOTES,
     '\n## Step\n\n',
     `${defs.step.description}\n\n`,
     table(rows(stepObject, stepObject.required ?? [])),
@@ -100,7 +108,170 @@ jobs:
 
 `
 
+const SERVICES_NOTES = `
+A service is one container started beside its job, as \`services:\` in GitHub Actions and GitLab CI:
+
+\`\`\`yaml
+version: 1
+jobs:
+  test:
+    image: node:20
+    services:
+      db:
+        image: postgres:16
+        env: { POSTGRES_PASSWORD: test }
+        aliases: [postgres]
+        ready: { command: "pg_isready -U postgres", timeout: 30s }
+      cache: redis:7          # an image alone: every option at its default
+    env: { DATABASE_URL: "postgres://postgres:test@db:5432/postgres" }
+    steps: [npm test]
+\`\`\`
+
+- **Network.** Each job with services gets a network of its own (\`orca-<run>-<job>\`); the job's container
+  and its services join it, each service reachable by its name and aliases, the job's container by the
+  job's name. Services of one job never see another job's.
+- **Start.** Every service of a job starts at once, while the job's container is created and its inputs
+  copied in; the first step runs once every service is ready. Images are pulled like the job's.
+- **Ready.** \`ready.command\` runs with \`sh -c\` inside the service's container until it exits 0;
+  \`ready.tcp\` waits until a process in it listens on that port (read from its \`/proc/net/tcp\`, so the
+  image needs \`sh\`); with neither, the image's \`HEALTHCHECK\` decides when it has one (healthy = ready),
+  else the service is ready once it started. A service that is not ready after \`ready.timeout\` (30s by
+  default), or that exits first, fails the job with \`service db not ready after 30s\` and its last log
+  lines; the steps do not run.
+- **Logs.** Each service's output is kept in the run directory as \`logs/<job>.services/<service>.log\`,
+  secrets masked; when the job fails, the last lines of each are shown.
+- **Environment.** A service gets its own \`env\` and \`secrets\` only, not the pipeline's or the job's.
+  Unlike a job's secrets (given to each step), a service's are in its container's configuration,
+  where \`docker inspect\` shows them.
+- **Cleanup.** Services are labelled and hardened like job containers and go with their job: removed
+  when it is, kept (stopped, \`orca.kept=true\`, moved to the default bridge) when it is kept; the network
+  is always removed. Cancelling a run or a job's timeout stops them too.
+- **Cache key.** A service's image (reference and ID), env, secret names, command, entrypoint, aliases
+  and readiness check are part of its job's key; \`orca explain\` names a changed service.
+- **Top level.** \`services:\` at the top level applies to every job with steps; a job's own service of
+  the same name replaces it.
+`
+
 const JOBS_OUTRO = `
+## Matrices
+
+\`matrix:\` runs a job once per combination of values, as GitHub Actions' \`strategy.matrix\` does:
+
+\`\`\`yaml
+version: 1
+image: busybox:1.36
+jobs:
+  test:
+    matrix:
+      node: [18, 20, 22]
+      db: [pg, mysql]
+      exclude:
+        - { node: 18, db: mysql }        # every combination it matches goes
+      include:
+        - { node: 22, db: pg, coverage: "yes" }   # adds a value to test (node=22, db=pg)
+        - { node: 23, db: pg }                    # changes a listed value: a combination of its own
+    max-parallel: 2
+    env:
+      NODE_VERSION: "\${{ matrix.node }}"
+      DB: \${{ matrix.db }}
+      COVERAGE: \${{ matrix.coverage }}
+    steps:
+      - echo "node $NODE_VERSION on $DB"
+  report:
+    needs: [test]                        # every expansion of test
+    when: always
+    steps: ["echo report"]
+\`\`\`
+
+- **Combinations.** The variables given as lists are combined, the first varying slowest. Each
+  \`exclude\` entry removes every combination it matches (a partial match is enough). Then each \`include\`
+  entry, in order, is added to every combination whose listed values it does not change (a value an
+  earlier include added may be overwritten); an entry that fits no combination becomes a combination of
+  its own. A matrix of only \`include\` runs each entry. These are GitHub's rules; values are compared as
+  text (\`20\` and \`"20"\` are the same value). At most 256 combinations; an empty list, a value listed
+  twice, an \`exclude\` naming a variable the matrix does not list or matching nothing, and a matrix left
+  with no combination are errors.
+- **Each combination is a job** with a name of its own (its *id*): a path in the run directory
+  (\`logs/test-node20-pg.log\`), a key in \`run.json\`, a target (\`orca run test-node20-pg\`), its own
+  cache key and container. By default the id is the job's name and the values of the listed
+  variables, lowercased, other characters turned into \`-\`, a value starting with a digit led by its
+  variable: \`test-node20-pg\`, \`test-node22-pg\`. \`id:\` sets a template instead, e.g.
+  \`id: "unit-\${{ matrix.db }}-\${{ matrix.node }}"\` (values lowercased the same way). Two combinations
+  that would get the same id, or an id that is another job's name, is an error that names both.
+- **Display names.** The views (plain output, the live view, \`orca show\`, the CI summary) show each
+  expansion as \`test (node=20, db=pg)\` (every value, included ones too); \`name:\` sets a template.
+  \`orca validate\` lists every expansion with its id and display name, and \`orca run --dry-run\` shows them.
+- **\`\${{ matrix.NAME }}\`** is replaced by the combination's value in every value of a matrix job —
+  \`image\`, \`env\`, \`steps\`, \`inputs\`, \`artifacts\`, \`workdir\`, \`volumes\` and so on — but not in
+  \`needs\`, \`if\` (which reads \`matrix.NAME\` itself), \`when\`, \`matrix\`, \`id\` (a template of its
+  own) or keys. A variable this combination lacks (one only some includes add) is empty. Only
+  \`matrix.NAME\` may appear between \`\${{\` and \`}}\` in a matrix job; a job without a matrix keeps any
+  other \`\${{ … }}\` text as written, but may not use \`\${{ matrix.… }}\`. The interpolated values are
+  checked like any other (an image, a duration…), and an error points at the template, naming the
+  expansion it failed in.
+- **\`needs: [test]\`** (or a target \`test\`) means every expansion; a need (or target) may also name one
+  expansion, e.g. \`needs: [build-linux]\` for the job that tests the Linux build, and its \`if\` reads
+  \`needs.build-linux.result\`. \`max-parallel: N\` runs at most N of them at once (within \`--concurrency\`).
+
+## Conditions
+
+A job runs when its needs succeeded. Two keys change that:
+
+- **\`when:\`** (GitLab CI's word) on a job: \`on_success\` (default), \`on_failure\` — runs only when a job it
+  depends on, directly or not, failed or timed out (a report, a notification, a rollback) — or
+  \`always\` — runs once its needs are settled, whatever their states (a clean-up). On a step: \`on_success\`
+  (default: no earlier step failed), \`on_failure\` (one did) or \`always\`. Such steps run in the job's
+  container after the failing step (so they see its files); the job stays failed. After a timeout or a
+  cancel no further step runs.
+- **\`if:\`** on a job: an expression, evaluated once the job's needs are settled (GitHub Actions' syntax;
+  \`\${{ … }}\` around it is optional):
+
+  | form | meaning |
+  | --- | --- |
+  | \`env.NAME\` | the job's environment (top-level and job \`env\`, \`-e\` values; never secrets); unset = empty |
+  | \`matrix.NAME\` | this expansion's value |
+  | \`needs.JOB.result\` | \`success\` (succeeded or cached), \`failure\` (failed or timed out), \`cancelled\` or \`skipped\`, for a job in \`needs\`; of a matrix job, the worst of its expansions' |
+  | \`success()\`, \`failure()\`, \`always()\`, \`cancelled()\` | every need succeeded · a job it depends on failed · true · false (a cancelled run starts no job) |
+  | \`'text'\` (a quote inside written \`''\`), \`20\`, \`true\`, \`false\`, \`null\` | literals |
+  | \`==\`, \`!=\` | compare as text (case matters): \`matrix.node == 20\` holds for \`"20"\` |
+  | \`!\`, \`&&\`, \`||\`, \`( )\` | in that order of precedence; \`false\`, \`null\`, \`''\` and \`0\` are false |
+
+  An \`if\` that reads \`needs.JOB.result\` or calls a status function decides on the needs' states itself:
+  \`if: needs.test.result == 'failure'\` runs a job exactly when \`test\` failed (GitHub Actions would add
+  \`success() &&\` and never run it). Any other \`if\` applies on top of \`when\` (default \`on_success\`): \`if:
+  env.DEPLOY == 'true'\` runs when every need succeeded and \`DEPLOY\` is \`true\`. \`when\` together with an \`if\`
+  that decides itself is an error. \`orca validate\` checks every expression: syntax, and names (a
+  variable the matrix lacks, a job not in \`needs\`, an unknown function), each at its line and column.
+
+A job a condition leaves out is \`skipped\` with the reason (\`if: env.DEPLOY == 'true' is false\`,
+\`when: on_failure, and no job it depends on failed\`) in its \`job.skipped\` event, \`run.json\`, every
+view and the JUnit report; so are the jobs behind it. Such skips do not fail the run: it succeeds when
+every other job did. \`on_failure\` and \`always\` jobs and a deciding \`if\` wait until every job they depend
+on is settled. A cancelled run, and \`--fail-fast\` after a failure, start no job, these included.
+
+## Coming from GitHub Actions or GitLab CI
+
+| GitHub Actions | GitLab CI | orca |
+| --- | --- | --- |
+| \`strategy.matrix\` (lists, \`include\`, \`exclude\`) | \`parallel: matrix\` (a list of variable sets) | \`matrix:\` — GitHub's rules; a GitLab list of sets is \`include:\` |
+| \`strategy.max-parallel\` | — | \`max-parallel:\` |
+| \`strategy.fail-fast\` | — | \`orca run --fail-fast\` (whole run) |
+| \`\${{ matrix.node }}\` | \`$NODE\` (matrix values are variables) | \`\${{ matrix.node }}\` in any value; set \`env:\` from it to see it as a variable |
+| \`name: Node \${{ matrix.node }}\` | job name \`test: [20]\` | \`name:\` template; default \`test (node=20)\` |
+| \`needs: [test]\` | \`needs: [test]\` | \`needs: [test]\`: every expansion |
+| \`if: failure()\` | \`when: on_failure\` | either |
+| \`if: always()\` | \`when: always\` | either |
+| \`if: needs.test.result == 'failure'\` | — | the same (without GitHub's implied \`success() &&\`) |
+| \`if: github.ref == 'refs/heads/main'\` | \`rules: - if: $CI_COMMIT_BRANCH == "main"\` | \`if: env.BRANCH == 'main'\` with \`-e BRANCH=…\` |
+| \`continue-on-error: true\` (step) | \`allow_failure: true\` | \`allow_failure: true\` on the step |
+| step \`if: failure()\` / \`always()\` | \`after_script\` | step \`when: on_failure\` / \`always\` |
+| \`jobs.<id>.services.db: {image: postgres:16, env: {…}}\` | \`services: [{name: postgres:16, alias: db, variables: {…}}]\` | \`services: {db: {image: postgres:16, env: {…}}}\` (job or top level) |
+| — (the service id is its host name) | \`alias: db,postgres\` | service \`aliases: [postgres]\` |
+| \`options: --entrypoint …\` | \`command\`, \`entrypoint\` | service \`command\`, \`entrypoint\` |
+| \`options: --health-cmd pg_isready --health-interval 1s\` | — (waits for the exposed ports) | service \`ready: {command: "pg_isready", timeout: 30s, interval: 1s}\` |
+| — | the wait for exposed ports (\`wait_for_services_timeout\`) | service \`ready: {tcp: 5432}\` |
+| \`localhost:5432\` with \`ports\` mapped, or \`db:5432\` in a container job | \`db:5432\` (its alias) | the service reached at \`db:5432\` |
+
 ## Environment values
 
 Values may be strings, numbers or booleans; orca turns them into strings (\`CI: true\` → \`"true"\`).
@@ -116,7 +287,15 @@ Precedence inside a step: step \`env\` > job \`env\` > top-level \`env\`.
   artifact store keeps: an empty segment (\`src//x\`), a \`.\` or \`..\` segment inside (\`a/./b\`), or a
   trailing \`/\` (write \`dist/**\` for everything under \`dist\`); a leading \`./\` is fine;
 - no volume is mounted at \`/\`, and no two volumes of a job at one path;
+- on a job's network every host name is taken once: service names, their aliases and the job's own
+  name; \`localhost\` is reserved;
+- a job with services (its own or top-level ones) has a network (not \`network: none\`);
+- a readiness check gives \`command\` or \`tcp\`, not both;
 - no value holds a NUL byte (\`"\\0"\` in YAML): no command, variable or path can.
+- a matrix expands into ids that are job names, distinct from each other and from every other job;
+  \`\${{ … }}\` in a matrix job names a variable of its matrix;
+- \`id\` and \`max-parallel\` come with a \`matrix\`; \`when: on_failure\` with \`needs\`;
+- every \`if\` parses and names only what its job offers (see Conditions).
 
 Every problem is reported at once, one per line, as \`file:line:column path: message\`, e.g.
 
@@ -137,6 +316,13 @@ const TERMS = {
   env: 'environment',
   glob: 'glob',
   cleanup: 'cleanup policy',
+  when: 'when',
+  matrixVariable: 'matrix variable',
+  matrixValue: 'matrix value',
+  matrixEntry: 'matrix combination',
+  services: 'services',
+  serviceName: 'service name',
+  hostname: 'host name',
   step: 'step',
   job: 'job',
 }

@@ -1,6 +1,6 @@
-import {Flags} from '@oclif/core'
-
 import {OrcaCommand} from '../cli/base.js'
+import {mcpFlags} from '../cli/flags/mcp.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
 import {exitCode} from '../engine/errors.js'
 import {flushed} from '../engine/stream-drain.js'
 
@@ -22,9 +22,7 @@ Exit codes: 0 the client disconnected or a signal stopped it, 2 usage or configu
     {description: 'Try it by hand with the MCP Inspector', command: 'npx @modelcontextprotocol/inspector <%= config.bin %> <%= command.id %>'},
   ]
 
-  static override flags = {
-    file: Flags.string({char: 'f', description: 'pipeline file (default: jobs.yml, found in this folder or the nearest parent holding one)'}),
-  }
+  static override flags = oclifFlags(mcpFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(Mcp)

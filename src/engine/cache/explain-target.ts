@@ -1,4 +1,6 @@
 import {loadConfig} from '../config/load.js'
+import {OrcaError} from '../errors.js'
+import {ownValue} from '../name-table.js'
 import type {ResolvedConfig} from '../config/types.js'
 import {planRun, type Plan} from '../plan/plan.js'
 import {orcaStateDirs, relativeToProject, type ProjectFiles} from '../plan/project-files.js'
@@ -35,6 +37,11 @@ interface LoadedProject {
 async function loadProject(request: ExplainRequest): Promise<LoadedProject> {
   const config = await loadConfig({cwd: request.cwd, projectDir: request.projectDir, env: request.env})
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
+  const expansions = ownValue(pipeline.matrices, request.job)
+  if (expansions !== undefined) {
+    // Each expansion has a key of its own: there is no one answer for the matrix.
+    throw new OrcaError('usage', `"${request.job}" is a matrix job; explain one of its expansions: ${expansions.join(', ')}`)
+  }
   const plan = planRun(pipeline, [request.job])
   const projectFiles = await projectFilesOf(config, pipeline, request.env)
   if (projectFiles.notice !== undefined) request.onNotice?.(projectFiles.notice)

@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 
-import {nameTable} from '../name-table.js'
-import type {Job} from '../pipeline/types.js'
+import {nameTable, ownValue} from '../name-table.js'
+import type {Job, ReadyCheck} from '../pipeline/types.js'
 import {CACHE_FORMAT, canonicalJson} from './format.js'
 import type {HashedInput} from './hash-inputs.js'
 
@@ -19,7 +19,8 @@ export interface KeyManifest {
   /** null for a group job (no steps, no container). */
   image: string | null
   imageId: string | null
-  steps: Array<{name: string; run: string; env: Record<string, string>; allowFailure: boolean}>
+  /** `when` only where it is not the default, so keys of jobs without it did not change when it came. */
+  steps: Array<{name: string; run: string; env: Record<string, string>; allowFailure: boolean; when?: string}>
   /** Pipeline and job env with `-e` overrides applied; secrets are not here. */
   env: Record<string, string>
   /** Names only: a secret's value never reaches a key or the cache. */
@@ -33,6 +34,24 @@ export interface KeyManifest {
   inputs: ManifestInput[]
   /** Key of every needed job, by name. */
   needs: Record<string, string>
+  /** The job's services by name; absent when it has none, so jobs without services keep their keys. */
+  services?: Record<string, ServiceManifest>
+}
+
+/**
+ * A service as its job's key sees it: what it is and how it starts. Its readiness check is here (it
+ * decides when the steps start), its timeouts and resources are not (as for jobs).
+ */
+export interface ServiceManifest {
+  image: string
+  imageId: string | null
+  env: Record<string, string>
+  /** Names only. */
+  secrets: string[]
+  command: string[] | null
+  entrypoint: string[] | null
+  aliases: string[]
+  ready: ReadyCheck
 }
 
 export interface KeyParts {
@@ -42,6 +61,8 @@ export interface KeyParts {
   envOverrides: Record<string, string>
   inputs: HashedInput[]
   needs: Record<string, string>
+  /** The resolved image ID of each service, by service name; null (or absent) when unknown. */
+  serviceImageIds?: Record<string, string | null>
 }
 
 /** The normalised definition of a job plus its inputs and needs' keys. */
@@ -53,7 +74,7 @@ export function keyManifest(parts: KeyParts): KeyManifest {
     job: job.name,
     image: group ? null : job.image,
     imageId: group ? null : parts.imageId,
-    steps: job.steps.map((s) => ({name: s.name, run: s.run, env: s.env, allowFailure: s.allowFailure})),
+    steps: job.steps.map((s) => ({name: s.name, run: s.run, env: s.env, allowFailure: s.allowFailure, ...(s.when ? {when: s.when} : {})})),
     env: nameTable(job.env, parts.envOverrides),
     secrets: [...job.secrets].sort(),
     workdir: job.workdir,
@@ -63,7 +84,25 @@ export function keyManifest(parts: KeyParts): KeyManifest {
     artifacts: job.artifacts,
     inputs: group ? [] : parts.inputs,
     needs: parts.needs,
+    ...(Object.keys(job.services).length > 0 ? {services: serviceManifests(job, parts.serviceImageIds ?? {})} : {}),
   }
+}
+
+function serviceManifests(job: Job, imageIds: Record<string, string | null>): Record<string, ServiceManifest> {
+  const services = nameTable<ServiceManifest>()
+  for (const [name, service] of Object.entries(job.services)) {
+    services[name] = {
+      image: service.image,
+      imageId: ownValue(imageIds, name) ?? null,
+      env: service.env,
+      secrets: [...service.secrets].sort(),
+      command: service.command ?? null,
+      entrypoint: service.entrypoint ?? null,
+      aliases: service.aliases,
+      ready: service.ready,
+    }
+  }
+  return services
 }
 
 /**

@@ -3,6 +3,7 @@ import * as path from 'node:path'
 import type {Diagnostic} from '../errors.js'
 import {costlyGlob} from './glob-bounds.js'
 import {closest} from './schema-diagnostics.js'
+import {serviceDiagnostics} from './service-checks.js'
 import {showValue} from './show-value.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
 import {formatPath, locate} from './yaml-source.js'
@@ -19,9 +20,15 @@ interface JobShape {
 
 /**
  * The rules the schema cannot express: needs that exist and form no cycle, images, globs that can
- * select files to store, volumes Docker can mount.
+ * select files to store, volumes Docker can mount, services a job can reach.
  */
-export function semanticDiagnostics(data: unknown, source: YamlSource, defaultImage: string | undefined): Diagnostic[] {
+export function semanticDiagnostics(
+  data: unknown,
+  source: YamlSource,
+  defaultImage: string | undefined,
+  /** Each matrix expansion's id → its matrix job: a need may name one expansion. */
+  expansions: ReadonlyMap<string, string> = new Map(),
+): Diagnostic[] {
   const diagnostics: Diagnostic[] = []
   const report = (at: NodePath, message: string, on: 'value' | 'key' = 'value'): void => {
     diagnostics.push({file: source.file, ...locate(source, at, on), path: formatPath(at), message})
@@ -32,7 +39,7 @@ export function semanticDiagnostics(data: unknown, source: YamlSource, defaultIm
   const pipelineImage = typeof root.image === 'string'
   for (const [name, job] of jobs) {
     job.needs.forEach((need, index) => {
-      if (jobs.has(need)) return
+      if (jobs.has(need) || expansions.has(need)) return
       const suggestion = closest(need, names)
       report(['jobs', name, 'needs', index], `unknown job ${showValue(need)}${suggestion ? `; did you mean "${suggestion}"?` : ''}`)
     })
@@ -56,7 +63,10 @@ export function semanticDiagnostics(data: unknown, source: YamlSource, defaultIm
       else mounted.set(at, volume)
     }
   }
-  for (const cycle of findCycles(new Map([...jobs].map(([name, job]) => [name, job.needs])))) {
+  serviceDiagnostics(root, report)
+  // A need of one expansion is a need of its matrix job in the graph of jobs as written.
+  const needsAsWritten = new Map([...jobs].map(([name, job]) => [name, job.needs.map((need) => expansions.get(need) ?? need)]))
+  for (const cycle of findCycles(needsAsWritten)) {
     report(['jobs', cycle[0] as string, 'needs'], `dependency cycle: ${cycle.join(' -> ')}`, 'key')
   }
   return diagnostics
@@ -92,7 +102,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * Why a glob can select no file that can be stored under `base` (the paths of the artifact store are
  * relative, without empty, "." or ".." segments), or undefined when it can. A leading "./" is fine.
  */
-function unstorableGlob(glob: string, base: string): string | undefined {
+export function unstorableGlob(glob: string, base: string): string | undefined {
   const pattern = glob.startsWith('!') ? glob.slice(1) : glob
   const shown = `glob ${showValue(glob)}`
   if (path.posix.isAbsolute(pattern) || path.win32.isAbsolute(pattern)) return `${shown} is absolute; it must be relative to ${base}`

@@ -1,51 +1,100 @@
 import * as path from 'node:path'
 
 import {parseDuration} from '../duration.js'
-import {nameTable} from '../name-table.js'
-import type {CleanupPolicy, Job, Pipeline, PipelineDefaults, Step} from './types.js'
-import {DEFAULT_WORKDIR} from './types.js'
-import type {RawEnv, RawJob, RawPipeline, RawStep} from './raw.js'
+import {nameTable, ownValue} from '../name-table.js'
+import type {ExpandedJob, ExpandedJobs} from './expand.js'
+import type {CleanupPolicy, Job, Pipeline, PipelineDefaults, ReadyCheck, Resources, Service, Step} from './types.js'
+import {DEFAULT_READY_INTERVAL_MS, DEFAULT_READY_TIMEOUT_MS, DEFAULT_WORKDIR} from './types.js'
+import type {RawEnv, RawJob, RawPipeline, RawResources, RawService, RawServices, RawStep} from './raw.js'
 import {parseSize} from '../bytes.js'
 import type {YamlSource} from './yaml-source.js'
 import {locate} from './yaml-source.js'
 
 const STEP_NAME_MAX = 40
 
-/** Turns a validated jobs.yml into the engine's Pipeline: defaults applied, durations in ms, steps named. */
-export function normalisePipeline(raw: RawPipeline, absFile: string, defaults: PipelineDefaults, source?: YamlSource): Pipeline {
+/**
+ * Turns a validated jobs.yml into the engine's Pipeline: defaults applied, durations in ms, steps named,
+ * each matrix job replaced by its expansions (`expanded`, from expandJobs; by default every job as written).
+ */
+export function normalisePipeline(raw: RawPipeline, absFile: string, defaults: PipelineDefaults, source?: YamlSource, expanded?: ExpandedJobs): Pipeline {
   const jobs = new Map<string, Job>()
   const pipelineEnv = normaliseEnv(raw.env)
-  for (const [name, job] of Object.entries(raw.jobs)) {
-    jobs.set(name, normaliseJob(name, job, raw, pipelineEnv, defaults, source))
-  }
-  return {file: absFile, projectDir: path.dirname(absFile), version: 1, jobs}
+  const list = expanded?.jobs ?? Object.entries(raw.jobs).map(([name, job]): ExpandedJob => ({id: name, origin: name, raw: job}))
+  const matrices = nameTable<string[]>(Object.fromEntries(expanded?.groups ?? []))
+  // A need naming a matrix job is a need of every expansion.
+  const needsOf = (job: RawJob): string[] => [...new Set((job.needs ?? []).flatMap((need) => ownValue(matrices, need) ?? [need]))]
+  for (const job of list) jobs.set(job.id, normaliseJob(job, needsOf(job.raw), raw, pipelineEnv, defaults, source))
+  return {file: absFile, projectDir: path.dirname(absFile), version: 1, jobs, ...(expanded && expanded.groups.size > 0 ? {matrices} : {})}
 }
 
-function normaliseJob(name: string, job: RawJob, raw: RawPipeline, pipelineEnv: Record<string, string>, defaults: PipelineDefaults, source?: YamlSource): Job {
+function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, pipelineEnv: Record<string, string>, defaults: PipelineDefaults, source?: YamlSource): Job {
+  const {id: name, raw: job} = expanded
   const normal: Job = {
     name,
     // A group job (no steps) never starts a container, so it may have no image at all.
     image: job.image ?? raw.image ?? defaults.image ?? '',
-    needs: [...new Set(job.needs ?? [])],
+    needs,
     env: nameTable(pipelineEnv, normaliseEnv(job.env)),
     secrets: [...new Set(job.secrets ?? [])],
     workdir: job.workdir ?? DEFAULT_WORKDIR,
     timeoutMs: (job.timeout === undefined ? undefined : parseDuration(job.timeout)) ?? defaults.timeoutMs,
     cleanup: (job.cleanup as CleanupPolicy | undefined) ?? defaults.cleanup,
     cache: job.cache ?? true,
-    resources: {...defaults.resources},
+    resources: normaliseResources(job.resources, defaults.resources),
     network: job.network ?? 'bridge',
+    // A group job starts no container, so it has no services either.
+    services: job.steps?.length ? normaliseServices(raw.services, job.services, defaults.resources) : nameTable(),
     volumes: nameTable(job.volumes),
     steps: (job.steps ?? []).map(normaliseStep),
     artifacts: job.artifacts ?? [],
   }
   if (job.inputs !== undefined) normal.inputs = job.inputs
   if (job.user !== undefined) normal.user = job.user
-  if (job.resources?.cpus !== undefined) normal.resources.cpus = job.resources.cpus
-  if (job.resources?.pids !== undefined) normal.resources.pids = job.resources.pids
-  if (job.resources?.memory !== undefined) normal.resources.memoryBytes = parseSize(job.resources.memory)
-  if (source) normal.position = {file: source.file, ...locate(source, ['jobs', name], 'key')}
+  if (expanded.displayName !== undefined) normal.displayName = expanded.displayName
+  if (expanded.expansion) {
+    normal.matrix = {job: expanded.origin, values: nameTable(expanded.expansion.values)}
+    if (job['max-parallel'] !== undefined) normal.matrix.maxParallel = job['max-parallel']
+  }
+  if (job.when !== undefined && job.when !== 'on_success') normal.when = job.when
+  if (expanded.condition) normal.condition = expanded.condition
+  if (source) normal.position = {file: source.file, ...locate(source, ['jobs', expanded.origin], 'key')}
   return normal
+}
+
+/** The configured defaults, overridden key by key by the values given. */
+function normaliseResources(given: RawResources | undefined, defaults: Resources | undefined): Resources {
+  const resources: Resources = {...defaults}
+  if (given?.cpus !== undefined) resources.cpus = given.cpus
+  if (given?.pids !== undefined) resources.pids = given.pids
+  if (given?.memory !== undefined) resources.memoryBytes = parseSize(given.memory)
+  return resources
+}
+
+/** Top-level services under the job's own (a job's service replaces the top-level one of its name). */
+function normaliseServices(pipeline: RawServices | undefined, job: RawServices | undefined, defaults: Resources | undefined): Record<string, Service> {
+  const services = nameTable<Service>()
+  for (const [name, raw] of Object.entries(nameTable(pipeline, job))) services[name] = normaliseService(name, raw, defaults)
+  return services
+}
+
+function normaliseService(name: string, given: string | RawService, defaults: Resources | undefined): Service {
+  const raw: RawService = typeof given === 'string' ? {image: given} : given
+  const ready: ReadyCheck =
+    raw.ready?.command !== undefined ? {kind: 'command', command: raw.ready.command} : raw.ready?.tcp !== undefined ? {kind: 'tcp', port: raw.ready.tcp} : {kind: 'default'}
+  const service: Service = {
+    name,
+    image: raw.image,
+    env: normaliseEnv(raw.env),
+    secrets: [...new Set(raw.secrets ?? [])],
+    aliases: [...new Set(raw.aliases ?? [])],
+    ready,
+    readyTimeoutMs: (raw.ready?.timeout === undefined ? undefined : parseDuration(raw.ready.timeout)) ?? DEFAULT_READY_TIMEOUT_MS,
+    readyIntervalMs: (raw.ready?.interval === undefined ? undefined : parseDuration(raw.ready.interval)) ?? DEFAULT_READY_INTERVAL_MS,
+    resources: normaliseResources(raw.resources, defaults),
+  }
+  if (raw.command !== undefined) service.command = raw.command
+  if (raw.entrypoint !== undefined) service.entrypoint = raw.entrypoint
+  return service
 }
 
 function normaliseStep(step: string | RawStep): Step {
@@ -57,6 +106,7 @@ function normaliseStep(step: string | RawStep): Step {
     allowFailure: raw.allow_failure ?? false,
   }
   if (raw.timeout !== undefined) normal.timeoutMs = parseDuration(raw.timeout)
+  if (raw.when !== undefined && raw.when !== 'on_success') normal.when = raw.when
   return normal
 }
 

@@ -1,12 +1,15 @@
+import type {ErrorObject} from 'ajv/dist/2020.js'
+
 import type {Diagnostic} from '../errors.js'
 import {ConfigError} from '../errors.js'
 import {nulDiagnostics, semanticDiagnostics} from './checks.js'
+import {expandJobs, holdsTemplate, type ExpandedJobs} from './expand.js'
 import {normalisePipeline} from './normalise.js'
 import type {RawPipeline} from './raw.js'
 import {schemaDiagnostics} from './schema-diagnostics.js'
 import {validateAgainst} from './schema-validators.js'
 import type {Pipeline, PipelineDefaults} from './types.js'
-import {parseYaml} from './yaml-source.js'
+import {parseYaml, type YamlSource} from './yaml-source.js'
 
 /** The pure core of loadPipeline: text in, Pipeline out (or a ConfigError with every problem). */
 export function parsePipeline(text: string, displayFile: string, absFile: string, defaults: PipelineDefaults): Pipeline {
@@ -16,19 +19,65 @@ export function parsePipeline(text: string, displayFile: string, absFile: string
   if (parsed.value === null || parsed.value === undefined) {
     throw new ConfigError([{file: displayFile, line: 1, column: 1, path: '', message: 'the file is empty; expected "version: 1" and "jobs:"'}])
   }
-  const schema = schemaDiagnostics(validateAgainst('jobs', parsed.value), source, displayFile)
+  const expanded = expandJobs(parsed.value, source)
+  const schema = [
+    ...schemaDiagnostics(deferTemplates(validateAgainst('jobs', parsed.value), parsed.value), source, displayFile),
+    ...expansionSchemaDiagnostics(parsed.value, expanded, source, displayFile),
+  ]
   // A value the schema already refuses (a NUL in a name or an image) is reported once, by the schema.
   const refused = new Set(schema.map((d) => d.path))
   const diagnostics = [
     ...parsed.diagnostics,
     ...schema,
+    ...expanded.diagnostics,
     // The semantic checks read only the parts whose shape is right, so they run even after schema errors.
-    ...semanticDiagnostics(parsed.value, source, defaults.image),
+    ...semanticDiagnostics(parsed.value, source, defaults.image, new Map([...expanded.groups].flatMap(([matrix, ids]) => ids.map((id) => [id, matrix] as const)))),
     ...nulDiagnostics(parsed.value, source).filter((d) => !refused.has(d.path)),
   ]
   if (diagnostics.length > 0) throw new ConfigError(sortDiagnostics(diagnostics))
   const raw = parsed.value as RawPipeline
-  return normalisePipeline(raw, absFile, defaults, source)
+  return normalisePipeline(raw, absFile, defaults, source, expanded)
+}
+
+/** The path of an ajv error below `jobs.<name>`, split: [name, ...rest]; undefined elsewhere. */
+function jobPath(error: ErrorObject): string[] | undefined {
+  const parts = error.instancePath.split('/').slice(1).map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
+  return parts[0] === 'jobs' && parts.length > 1 ? parts.slice(1) : undefined
+}
+
+/** Drops errors on a matrix job's values that hold `${{ … }}`: they are judged once interpolated, on each expansion. */
+function deferTemplates(errors: ErrorObject[], data: unknown): ErrorObject[] {
+  const jobs = (data as {jobs?: Record<string, unknown>} | null)?.jobs
+  return errors.filter((error) => {
+    const at = jobPath(error)
+    if (!at || !jobs || typeof jobs !== 'object') return true
+    const job = Object.hasOwn(jobs, at[0]!) ? (jobs[at[0]!] as {matrix?: unknown} | undefined) : undefined
+    return !(job && typeof job === 'object' && job.matrix !== undefined && holdsTemplate(job, at.slice(1)))
+  })
+}
+
+/**
+ * The schema's verdict on each expansion's interpolated values, pointed at the template it came from
+ * (`jobs.test.image: … (in test-node20)`); the first expansion a value fails in stands for the rest.
+ */
+function expansionSchemaDiagnostics(data: unknown, expanded: ExpandedJobs, source: YamlSource, file: string): Diagnostic[] {
+  if (expanded.interpolated.length === 0) return []
+  const rawJobs = (data as {jobs: Record<string, unknown>}).jobs
+  const found: Diagnostic[] = []
+  const seen = new Set<string>()
+  for (const {id, origin, job} of expanded.interpolated) {
+    const errors = validateAgainst('jobs', {version: 1, jobs: {[id]: job}}).flatMap((error) => {
+      const at = jobPath(error)
+      if (!at || !holdsTemplate(rawJobs[origin], at.slice(1))) return []
+      return [{...error, instancePath: ['', 'jobs', origin, ...at.slice(1)].map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}]
+    })
+    for (const diagnostic of schemaDiagnostics(errors, source, file)) {
+      if (seen.has(diagnostic.path)) continue
+      seen.add(diagnostic.path)
+      found.push({...diagnostic, message: `${diagnostic.message} (in ${id})`})
+    }
+  }
+  return found
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {

@@ -1,4 +1,5 @@
 import type {SourcePosition} from '../errors.js'
+import type {Expression} from './expression.js'
 
 export const CLEANUP_POLICIES = [
   'always_remove',
@@ -20,6 +21,21 @@ export interface Step {
   timeoutMs?: number
   env: Record<string, string>
   allowFailure: boolean
+  /** When the step runs by the states of earlier steps; undefined = `on_success`. */
+  when?: When
+}
+
+/** `when:` of a job or step (GitLab CI's words): whether it runs after what came before succeeded, failed, or either. */
+export type When = 'on_success' | 'on_failure' | 'always'
+
+/** Where an expanded job came from: the matrix job as written and this combination's values. */
+export interface MatrixOrigin {
+  /** The matrix job's name in jobs.yml (a target and a need that stand for every expansion). */
+  job: string
+  /** The combination, variables in the matrix's order. */
+  values: Record<string, string>
+  /** `max-parallel`: at most this many expansions of `job` run at once. */
+  maxParallel?: number
 }
 
 export interface Resources {
@@ -28,6 +44,36 @@ export interface Resources {
   memoryBytes?: number
   pids?: number
 }
+
+/** When a service counts as ready (see docs/jobs-yml.md). */
+export type ReadyCheck =
+  | {kind: 'command'; command: string}
+  | {kind: 'tcp'; port: number}
+  /** The image's HEALTHCHECK when it has one, else started = ready (decided when the image is known). */
+  | {kind: 'default'}
+
+/** A service after normalisation: a container started beside its job, reachable by name and aliases. */
+export interface Service {
+  name: string
+  image: string
+  /** The service's own env (pipeline and job env do not apply). */
+  env: Record<string, string>
+  /** Names of variables copied from orca's own environment into the service's env. */
+  secrets: string[]
+  /** Replaces the image's CMD; undefined = the image's. */
+  command?: string[]
+  /** Replaces the image's ENTRYPOINT; undefined = the image's. */
+  entrypoint?: string[]
+  /** Host names besides `name`, in the order given. */
+  aliases: string[]
+  ready: ReadyCheck
+  readyTimeoutMs: number
+  readyIntervalMs: number
+  resources: Resources
+}
+
+export const DEFAULT_READY_TIMEOUT_MS = 30_000
+export const DEFAULT_READY_INTERVAL_MS = 1_000
 
 /** A job after normalisation: defaults applied, durations in ms. */
 export interface Job {
@@ -49,12 +95,22 @@ export interface Job {
   cache: boolean
   resources: Resources
   network: NetworkMode
+  /** Services started beside the job, by name (top-level ones merged under the job's); empty for a group job. */
+  services: Record<string, Service>
   /** Named volume → absolute path in the container. */
   volumes: Record<string, string>
   /** Empty for a group job, which succeeds when its needs do. */
   steps: Step[]
   /** Artifact globs relative to workdir. */
   artifacts: string[]
+  /** What the views show instead of the name: `name:`, or a matrix expansion's `test (node=20, db=pg)`. */
+  displayName?: string
+  /** Set on each expansion of a matrix job. */
+  matrix?: MatrixOrigin
+  /** When the job runs by the states of its needs; undefined = `on_success`. */
+  when?: When
+  /** `if:` as written, and parsed (evaluated when the job's needs are settled). */
+  condition?: {source: string; expression: Expression}
   /** Where the job is defined, for messages that point at it. */
   position?: SourcePosition
 }
@@ -66,8 +122,10 @@ export interface Pipeline {
   /** Absolute path of the project directory: the directory holding the jobs file. */
   projectDir: string
   version: 1
-  /** Jobs in the order they are declared. */
+  /** Jobs in the order they are declared, a matrix job replaced by its expansions. */
   jobs: Map<string, Job>
+  /** Matrix job name → the names of its expansions (a target or need naming it means all of them). */
+  matrices?: Record<string, string[]>
 }
 
 /** Defaults the loader applies where jobs.yml is silent (they come from configuration). */

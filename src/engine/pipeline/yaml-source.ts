@@ -84,6 +84,22 @@ export function locate(source: YamlSource, path: NodePath, on: 'value' | 'key' =
   return {line: 1, column: 1}
 }
 
+/**
+ * Where character `offset` of the string at `path` is, when the file holds that string verbatim on one
+ * line (plain, or quoted without escapes); else where the value starts.
+ */
+export function locateInString(source: YamlSource, path: NodePath, offset: number): {line: number; column: number} {
+  const node = source.doc.getIn([...source.base, ...path], true) as Node | null | undefined
+  if (isScalar(node) && typeof node.value === 'string' && node.range) {
+    const quote = node.type === 'PLAIN' ? 0 : node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE' ? 1 : undefined
+    if (quote !== undefined && node.range[1] - node.range[0] === node.value.length + 2 * quote && !node.value.includes('\n')) {
+      const {line, col} = source.lineCounter.linePos(node.range[0] + quote + offset)
+      return {line, column: col}
+    }
+  }
+  return locate(source, path)
+}
+
 /** `jobs.build.steps[1].timeout`; a key that is long or has control characters is shown quoted and cut, as in JSON. */
 export function formatPath(path: NodePath): string {
   let text = ''

@@ -1,4 +1,5 @@
 import {OrcaError} from '../errors.js'
+import {ownValue} from '../name-table.js'
 import type {Job, Pipeline} from '../pipeline/types.js'
 
 /** The jobs a run will settle, in an order where every job comes after its needs. */
@@ -11,11 +12,12 @@ export interface Plan {
   dependents: Map<string, string[]>
 }
 
-/** Selects the targets and everything they need; no target means every job. */
+/** Selects the targets and everything they need; no target means every job. A matrix job's name stands for all its expansions. */
 export function planRun(pipeline: Pipeline, targets: string[]): Plan {
-  const unknown = targets.filter((t) => !pipeline.jobs.has(t))
+  const expansionsOf = (name: string): string[] | undefined => ownValue(pipeline.matrices, name)
+  const unknown = targets.filter((t) => !pipeline.jobs.has(t) && expansionsOf(t) === undefined)
   if (unknown.length > 0) {
-    const names = [...pipeline.jobs.keys()]
+    const names = [...Object.keys(pipeline.matrices ?? {}), ...pipeline.jobs.keys()]
     const hints = unknown.map((t) => closest(t, names)).filter((s): s is string => s !== undefined)
     throw new OrcaError(
       'usage',
@@ -30,7 +32,7 @@ export function planRun(pipeline: Pipeline, targets: string[]): Plan {
     wanted.add(name)
     for (const need of pipeline.jobs.get(name)?.needs ?? []) visit(need)
   }
-  for (const target of targets.length > 0 ? targets : pipeline.jobs.keys()) visit(target)
+  for (const target of targets.length > 0 ? targets.flatMap((t) => expansionsOf(t) ?? [t]) : pipeline.jobs.keys()) visit(target)
 
   // Kahn's algorithm over declaration order keeps the plan stable and readable.
   const order: string[] = []

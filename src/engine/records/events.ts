@@ -41,6 +41,10 @@ export type EventBody =
       pid: number
       host: string
       orcaVersion: string
+      /** What the views show for jobs that have a display name (`name:`, a matrix expansion's), by job. */
+      displayNames?: Record<string, string>
+      /** For each expansion of a matrix job: the matrix job as written and the combination's values. */
+      matrix?: Record<string, {job: string; values: Record<string, string>}>
     }
   | {type: 'image.pull'; job?: string; image: string; status: string; current?: number; total?: number}
   | {

@@ -38,6 +38,10 @@ export const MAX_WARNINGS = 100
 /** One job of a run as recorded in run.json. Unknown values are `null`, never absent. */
 export interface JobRecord {
   status: JobStatus
+  /** What the views show: `name:`, or a matrix expansion's (`test (node=20, db=pg)`); null = the job's name. */
+  displayName: string | null
+  /** For an expansion of a matrix job: the job as written and this combination's values. */
+  matrix: {job: string; values: Record<string, string>} | null
   key: string | null
   cache: CacheUse | null
   image: string | null
@@ -103,6 +107,8 @@ export function emptyRunRecord(runId: string, time: string): RunRecord {
 export function pendingJobRecord(): JobRecord {
   return {
     status: 'pending',
+    displayName: null,
+    matrix: null,
     key: null,
     cache: null,
     image: null,
@@ -132,7 +138,14 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
   switch (event.type) {
     case 'run.started': {
       const jobs = nameTable<JobRecord>()
-      for (const name of event.jobs) jobs[name] = ownValue(base.jobs, name) ?? pendingJobRecord()
+      for (const name of event.jobs) {
+        const matrix = ownValue(event.matrix, name)
+        jobs[name] = {
+          ...(ownValue(base.jobs, name) ?? pendingJobRecord()),
+          displayName: ownValue(event.displayNames, name) ?? null,
+          matrix: matrix ? {job: matrix.job, values: nameTable(matrix.values)} : null,
+        }
+      }
       for (const [name, job] of Object.entries(base.jobs)) jobs[name] ??= job
       return {
         ...next,

@@ -1,19 +1,23 @@
+import * as path from 'node:path'
+
+import {replayHit} from './replay.js'
 import type {BlobStore} from '../artifacts/blobs.js'
 import type {ArtifactEntry} from '../artifacts/manifest.js'
+import type {ManifestLocation, RunArtifacts} from './artifacts.js'
+import {maskString} from './masker.js'
 import type {KeyedJob, RunCache} from '../cache/run-cache.js'
 import {OrcaError} from '../errors.js'
+import {nameTable} from '../name-table.js'
+import {ServiceLog} from './service-log.js'
 import type {JobOutcome} from '../executor/types.js'
 import {selectInputs} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Job} from '../pipeline/types.js'
-import type {JobStatus} from '../records/events.js'
-import type {ManifestLocation, RunArtifacts} from './artifacts.js'
 import type {RunEmitter} from './emitter.js'
+import type {JobStatus} from '../records/events.js'
 import type {ExecutorSession} from './executor-session.js'
 import {relayJobEvents, type JobRecording} from './job-events.js'
-import {maskString} from './masker.js'
 import {OutputBudget} from './output.js'
-import {replayHit} from './replay.js'
 import type {RunStop} from './run-stop.js'
 import {jobEnv} from './secrets.js'
 
@@ -24,6 +28,7 @@ export interface JobRun {
   projectFiles: ProjectFiles
   cache?: RunCache
   artifactsDir: (job: string) => string
+  serviceLogDir?: (job: string) => string
   artifactManifest: (job: string) => ManifestLocation
   blobs: BlobStore
   envOverrides: Record<string, string>
@@ -47,8 +52,8 @@ export interface JobRun {
 /**
  * One job's life: key → restore a hit, or take its needs' artifacts and execute → collect (its
  * artifacts' manifest; a success stored in the cache) → settle. A group job (no steps) settles without
- * an executor. Executing is the executor's `runJob` (services beside the container, the steps and
- * their conditions, artifact collection and cleanup live there).
+ * an executor. Executing is the executor's `runJob` (services
+ * beside the container, the steps and their conditions, artifact collection and cleanup live there).
  * A job whose key and restore need no I/O (a group) settles before this returns its promise, so the
  * ready queue's pass that started it already sees its end.
  */
@@ -57,7 +62,7 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   let keyed: KeyedJob | undefined
   let needArtifacts: ArtifactEntry[][]
   try {
-    keyed = run.cache?.keyJob(job, job.steps.length === 0 ? null : await run.executor.imageIdOf(job.image))
+    keyed = run.cache?.keyJob(job, job.steps.length === 0 ? null : await run.executor.imageIdOf(job.image), await serviceImageIds(job, run.executor))
     if (keyed && restoreHit(job, keyed, startedAt, run)) return run.settle(job.name, 'cached')
     const needs = takeNeedArtifacts(job, run)
     if (needs === undefined) return
@@ -140,6 +145,19 @@ function settleGroup(job: Job, keyed: KeyedJob | undefined, run: JobRun): void {
   run.settle(job.name, 'succeeded')
 }
 
+/** Each service's output, masked like every log of the run, into `<serviceLogDir>/<service>.log` when the run keeps files. */
+function serviceLogs(job: Job, run: JobRun): (service: string) => ServiceLog {
+  const dir = run.serviceLogDir?.(job.name)
+  return (service) => new ServiceLog(dir === undefined ? undefined : path.join(dir, `${service}.log`), Object.values(run.secrets))
+}
+
+/** The image ID of each service of a job, by service name (null: not on the engine yet, so never a hit). */
+async function serviceImageIds(job: Job, executor: ExecutorSession): Promise<Record<string, string | null>> {
+  const ids = nameTable<string | null>()
+  for (const service of Object.values(job.services)) ids[service.name] = await executor.imageIdOf(service.image)
+  return ids
+}
+
 /** Runs the job in the run's executor; an executor that throws fails the job and stops the run. */
 async function execute(
   job: Job,
@@ -165,6 +183,8 @@ async function execute(
       ...(secrets.length > 0 ? {maskPath: (path: string) => maskString(path, secrets)} : {}),
       env: jobEnv(job, run.envOverrides, run.secrets),
       cleanup: run.cleanupOverride ?? job.cleanup,
+      secrets: run.secrets,
+      serviceLog: serviceLogs(job, run),
       cancel: run.stop.signal,
       force: run.force,
       emit: relayJobEvents(job.name, run.emitter, budget, record, keyed?.job.cache === true),

@@ -10,10 +10,14 @@ import type {JobStatus, RunStatus} from '../records/events.js'
 export class ReadyQueue {
   readonly states: Map<string, JobStatus>
   readonly #running = new Map<string, Promise<void>>()
+  /** Left out by a condition (or behind such a job): a job skipped on purpose does not fail the run. */
+  readonly #skippedByCondition = new Set<string>()
 
   constructor(
     private readonly plan: Plan,
     private readonly concurrency: number,
+    /** `-e` values, which conditions read over each job's env. */
+    private readonly envOverrides: Readonly<Record<string, string>> = {},
   ) {
     this.states = new Map(plan.order.map((n) => [n, 'pending']))
   }
@@ -27,17 +31,28 @@ export class ReadyQueue {
     for (const name of this.plan.order) {
       if (this.states.get(name) !== 'pending') continue
       const job = this.plan.jobs.get(name)!
-      const admission = admitJob(job, (n) => this.states.get(n)!, stopReason())
+      const context = {jobs: this.plan.jobs, stateOf: (n: string) => this.states.get(n)!, skippedByCondition: this.#skippedByCondition, envOverrides: this.envOverrides}
+      const admission = admitJob(job, context, stopReason())
       if (admission.action === 'skip') {
         this.states.set(name, 'skipped')
+        if (admission.byCondition) this.#skippedByCondition.add(name)
         skip(job, admission.reason)
         continue
       }
-      if (admission.action === 'wait' || this.#running.size >= this.concurrency) continue
+      if (admission.action === 'wait' || this.#running.size >= this.concurrency || this.#atMatrixLimit(job)) continue
       this.states.set(name, 'running')
       // The slot is freed once the job's promise settles, not when its state does.
       this.#running.set(name, start(job).finally(() => this.#running.delete(name)))
     }
+  }
+
+  /** `max-parallel`: as many expansions of the job's matrix run as it allows. */
+  #atMatrixLimit(job: Job): boolean {
+    const limit = job.matrix?.maxParallel
+    if (limit === undefined) return false
+    let count = 0
+    for (const name of this.#running.keys()) if (this.plan.jobs.get(name)?.matrix?.job === job.matrix!.job) count++
+    return count >= limit
   }
 
   /** Records how a job ended. */
@@ -67,7 +82,7 @@ export class ReadyQueue {
   /** The run's status from its jobs' states. */
   runStatus(cancelled: boolean): Exclude<RunStatus, 'running'> {
     if (cancelled) return 'cancelled'
-    const all = [...this.states.values()]
+    const all = [...this.states].filter(([name]) => !this.#skippedByCondition.has(name)).map(([, status]) => status)
     if (all.includes('failed')) return 'failed'
     if (all.includes('timed_out')) return 'timed_out'
     if (all.includes('cancelled') || all.includes('skipped')) return 'failed'

@@ -5,11 +5,12 @@ import type {ImageIdResolver} from '../cache/image-id.js'
 import type {RunCache} from '../cache/run-cache.js'
 import type {OrcaError} from '../errors.js'
 import type {Executor} from '../executor/types.js'
+import {nameTable} from '../name-table.js'
 import type {Plan} from '../plan/plan.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
 import {RunEmitter} from './emitter.js'
-import type {EventSink, JobStatus, RunStatus} from '../records/events.js'
+import type {EventBody, EventSink, JobStatus, RunStatus} from '../records/events.js'
 import {ExecutorSession} from './executor-session.js'
 import {liveJob, type JobRun} from './job-life.js'
 import {ReadyQueue} from './ready-queue.js'
@@ -34,6 +35,8 @@ export interface RunOptions {
   secrets: Record<string, string>
   /** Where each job's artifacts go (the run store decides). */
   artifactsDir: (job: string) => string
+  /** Where each job's service logs go (the run store decides); absent = not kept in files. */
+  serviceLogDir?: (job: string) => string
   /** Where each job's artifact manifest goes. */
   artifactManifest: (job: string) => ManifestLocation
   /** Where artifact content is collected and read, by digest (the cache's blobs). */
@@ -84,13 +87,14 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     pid: process.pid,
     host: hostname(),
     orcaVersion: options.orcaVersion,
+    ...viewNames(plan),
   })
 
   const stop = new RunStop(options.cancel, options.failure, options.failFast)
   // A run cancelled while queued settles every job as skipped below.
   if (options.waitTurn) await options.waitTurn(stop.signal).catch(() => undefined)
 
-  const queue = new ReadyQueue(plan, options.concurrency)
+  const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides)
   const executor = new ExecutorSession(options.executor, plan, emitter, stop.signal, options.imageId)
   let infraError: OrcaError | undefined
   const jobRun: JobRun = {
@@ -147,4 +151,15 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const failure = unexpected ?? emitter.sinkFailure
   if (failure) throw failure.error
   return {status, jobs: queue.states, infraError}
+}
+
+/** Display names and matrix values of the planned jobs that have them, for run.started. */
+function viewNames(plan: Plan): Pick<Extract<EventBody, {type: 'run.started'}>, 'displayNames' | 'matrix'> {
+  const displayNames = nameTable<string>()
+  const matrix = nameTable<{job: string; values: Record<string, string>}>()
+  for (const [name, job] of plan.jobs) {
+    if (job.displayName !== undefined) displayNames[name] = job.displayName
+    if (job.matrix) matrix[name] = {job: job.matrix.job, values: job.matrix.values}
+  }
+  return {...(Object.keys(displayNames).length > 0 ? {displayNames} : {}), ...(Object.keys(matrix).length > 0 ? {matrix} : {})}
 }

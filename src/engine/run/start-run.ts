@@ -135,6 +135,7 @@ export async function startRun(
     envOverrides: request.envOverrides,
     secrets,
     artifactsDir: (job) => store.artifactsDir(job),
+    serviceLogDir: (job) => store.serviceLogDir(job),
     artifactManifest: (job) => ({path: store.artifactManifestPath(job), name: artifactManifestName(job)}),
     blobs: cache.store.blobs,
     sinks: [store, ...options.sinks],

@@ -72,7 +72,9 @@ export function formatRunDetails(
   out.push('')
   const rows = names.map((name) => {
     const job = record.jobs[name]!
-    return [name, label(job.status), job.durationMs === null ? '-' : formatDuration(job.durationMs), job.cache ?? '-', job.cleanup ?? '-', artifactSummary(job)]
+    // A display name (a matrix expansion's values) follows the job name that `--job` and the log file use.
+    const shown = job.displayName ? `${name}  ${job.displayName}` : name
+    return [shown, label(job.status), job.durationMs === null ? '-' : formatDuration(job.durationMs), job.cache ?? '-', job.cleanup ?? '-', artifactSummary(job)]
   })
   out.push(table(['JOB', 'STATUS', 'DURATION', 'CACHE', 'CLEANUP', 'ARTIFACTS'], rows, [false, false, true, false, false, false]).trimEnd())
 

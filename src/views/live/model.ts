@@ -100,7 +100,8 @@ export class ViewModel {
       const running = job.steps.find((s) => s.status === 'running')
       const failed = job.steps.find((s) => !s.allowFailure && (s.status === 'failed' || s.status === 'timed_out'))
       return {
-        name,
+        // What a person reads: a matrix expansion shows as `test (node=20, db=pg)`.
+        name: job.displayName ?? name,
         status: job.status,
         cache: job.cache,
         replayed: this.replayed.has(name),

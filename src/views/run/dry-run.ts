@@ -1,4 +1,5 @@
 import {shortKey} from '../../engine/cache/format.js'
+import type {Job} from '../../engine/pipeline/types.js'
 import type {PlannedKey} from '../../engine/cache/plan-keys.js'
 import {selectInputs} from '../../engine/plan/inputs.js'
 import type {ProjectFiles} from '../../engine/plan/project-files.js'
@@ -7,18 +8,23 @@ import type {PreparedRun} from '../../engine/run/start-run.js'
 /** The `orca run --dry-run` table: job, image, needs, key prefix, hit or miss, and why; with `inputs` (the project's files), then each job's input files. */
 export function formatDryRun(prepared: PreparedRun, rows: PlannedKey[], options: {inputs?: ProjectFiles} = {}): string {
   const {plan} = prepared
+  // A matrix's expansions and conditions get a column each only when the pipeline has them.
+  const named = rows.some((row) => plan.jobs.get(row.job)!.displayName !== undefined)
+  const conditional = rows.some((row) => conditionOf(plan.jobs.get(row.job)!) !== '-')
   const table = rows.map((row) => {
     const job = plan.jobs.get(row.job)!
     return [
       row.job,
+      ...(named ? [job.displayName ?? '-'] : []),
       job.steps.length === 0 ? '(group)' : job.image,
-      job.needs.join(',') || '-',
+      needsOf(job, prepared.pipeline.matrices) || '-',
+      ...(conditional ? [conditionOf(job)] : []),
       row.keyed ? shortKey(row.keyed.key) : '?',
       row.cache,
       row.why,
     ]
   })
-  const header = ['job', 'image', 'needs', 'key', 'cache', 'why']
+  const header = ['job', ...(named ? ['name'] : []), 'image', 'needs', ...(conditional ? ['runs'] : []), 'key', 'cache', 'why']
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)))
   const line = (cells: string[]): string =>
     cells
@@ -29,6 +35,25 @@ export function formatDryRun(prepared: PreparedRun, rows: PlannedKey[], options:
   const count = `${rows.length} job${rows.length === 1 ? '' : 's'} planned: ${rows.length - hits} to run, ${hits} cached`
   const text = `${[line(header), ...table.map(line)].join('\n')}\n${count}; nothing was run (--dry-run)\n`
   return options.inputs ? text + formatInputs(prepared, rows, options.inputs) : text
+}
+
+/** Needs, with every expansion of a matrix written as the matrix: `build,test[4]`. */
+function needsOf(job: Job, matrices: Record<string, string[]> | undefined): string {
+  const needs = new Set(job.needs)
+  const parts: string[] = []
+  for (const [matrix, ids] of Object.entries(matrices ?? {})) {
+    if (ids.length > 1 && ids.every((id) => needs.has(id))) {
+      for (const id of ids) needs.delete(id)
+      parts.push(`${matrix}[${ids.length}]`)
+    }
+  }
+  return [...job.needs.filter((n) => needs.has(n)), ...parts].join(',')
+}
+
+/** `when` and `if` in a cell: `always`, `if needs.test.result == 'failure'`, or `-`. */
+function conditionOf(job: Job): string {
+  const parts = [...(job.when ? [job.when] : []), ...(job.condition ? [`if ${job.condition.source}`] : [])]
+  return parts.join(', ') || '-'
 }
 
 /** Each job's input files, as hashed for its key (untracked ones marked). */

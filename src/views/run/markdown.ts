@@ -24,7 +24,7 @@ export function runSummaryMarkdown(record: RunRecord, failures: ReadonlyMap<stri
   const out = [`### orca run \`${record.id}\`: ${ICON[record.status]} ${record.status.replace('_', ' ')}${took}`, '']
   out.push('| job | status | duration | cache |', '| --- | --- | ---: | --- |')
   for (const [name, job] of Object.entries(record.jobs)) {
-    out.push(`| ${cell(name)} | ${ICON[job.status]} ${cell(describeStatus(job, record.error?.message))} | ${duration(job)} | ${job.cache ?? '—'} |`)
+    out.push(`| ${cell(job.displayName ?? name)} | ${ICON[job.status]} ${cell(describeStatus(job, record.error?.message))} | ${duration(job)} | ${job.cache ?? '—'} |`)
   }
   if (record.error) out.push('', `**error:** ${cell(record.error.message)}`)
   const warnings = Object.entries(record.jobs).flatMap(([name, job]) => job.warnings.map((w) => `- **${cell(name)}**: ${cell(w.message)}`))

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
+import {parseExpression} from '../../../src/engine/pipeline/expression.js'
 import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
 import {ReadyQueue} from '../../../src/engine/run/ready-queue.js'
@@ -88,5 +89,31 @@ describe('ReadyQueue', () => {
     queue.settle('b', 'skipped')
     queue.settle('c', 'succeeded')
     expect(queue.runStatus(false)).toBe('failed')
+  })
+
+  it('holds the running expansions of one matrix to its max-parallel, leaving other jobs free', async () => {
+    const expansion = (name: string) => job(name, {matrix: {job: 'test', values: {n: name}, maxParallel: 2}})
+    const queue = queueOf([expansion('t1'), expansion('t2'), expansion('t3'), job('lint')], 4)
+    const {started, start, finish} = starter()
+    queue.fill(() => undefined, start, () => {})
+    expect(started).toEqual(['t1', 't2', 'lint'])
+    queue.settle('t1', 'succeeded')
+    finish('t1')
+    await queue.next()
+    queue.fill(() => undefined, start, () => {})
+    expect(started).toEqual(['t1', 't2', 'lint', 't3'])
+  })
+
+  it('a job a condition left out, and one behind it, do not fail the run; a skip after a failure does', () => {
+    const condition = {source: "env.DEPLOY == 'true'", expression: parseExpression("env.DEPLOY == 'true'")}
+    const queue = queueOf([job('a'), job('deploy', {needs: ['a'], condition}), job('announce', {needs: ['deploy']})], 4)
+    queue.settle('a', 'succeeded')
+    const skipped: Array<[string, string]> = []
+    queue.fill(() => undefined, () => Promise.resolve(), (j, reason) => skipped.push([j.name, reason]))
+    expect(skipped).toEqual([
+      ['deploy', "if: env.DEPLOY == 'true' is false"],
+      ['announce', 'needs deploy (skipped)'],
+    ])
+    expect(queue.runStatus(false)).toBe('succeeded')
   })
 })

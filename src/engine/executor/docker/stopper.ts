@@ -18,6 +18,9 @@ export class ContainerStopper {
   lost?: string
   /** Settles once the caller should stop waiting for the container's streams. */
   readonly abandon: Promise<void>
+  /** Aborted at the first stop, kill or loss: work before the container exists (services starting) ends then. */
+  readonly stoppedSignal: AbortSignal
+  private readonly stopped = new AbortController()
   private container?: Docker.Container
   private killTimer?: NodeJS.Timeout
   private pending?: 'TERM' | 'KILL'
@@ -28,6 +31,7 @@ export class ContainerStopper {
     this.abandon = new Promise((resolve) => {
       this.signalAbandon = resolve
     })
+    this.stoppedSignal = this.stopped.signal
   }
 
   /** The container exists now: deliver any stop requested before it did. */
@@ -43,6 +47,7 @@ export class ContainerStopper {
       this.reason = reason
       this.message = message
     }
+    this.stopped.abort()
     if (this.pending) return
     this.pending = 'TERM'
     if (this.container) this.sendTerm()
@@ -54,6 +59,7 @@ export class ContainerStopper {
       this.reason = reason
       this.message = message
     }
+    this.stopped.abort()
     this.pending = 'KILL'
     if (this.container) this.sendKill()
   }
@@ -62,6 +68,7 @@ export class ContainerStopper {
   lose(message: string): void {
     if (this.lost !== undefined) return
     this.lost = message
+    this.stopped.abort()
     clearTimeout(this.killTimer)
     this.signalAbandon()
   }

@@ -1,0 +1,36 @@
+import {decidesOnNeeds} from './expression.js'
+import type {Job, Pipeline} from './types.js'
+
+/**
+ * What `orca validate` says about a valid pipeline beyond its size: each matrix job's expansions
+ * (id and display name) and each job's condition. Empty for a pipeline with neither.
+ */
+export function expansionSummary(pipeline: Pipeline): string[] {
+  const lines: string[] = []
+  const jobs = [...pipeline.jobs.values()]
+  for (const [matrix, ids] of Object.entries(pipeline.matrices ?? {})) {
+    const first = pipeline.jobs.get(ids[0] ?? '')
+    const limit = first?.matrix?.maxParallel
+    lines.push(`matrix ${matrix}: ${ids.length} job${ids.length === 1 ? '' : 's'}${limit === undefined ? '' : `, at most ${limit} at once`}`)
+    const width = Math.max(...ids.map((id) => id.length))
+    for (const id of ids) lines.push(`  ${id.padEnd(width)}  ${pipeline.jobs.get(id)?.displayName ?? ''}`.trimEnd())
+  }
+  // A matrix's condition is written once; its expansions share it.
+  const shown = new Set<string>()
+  const conditional = jobs.filter((job) => job.when !== undefined || job.condition !== undefined)
+  if (conditional.length > 0) lines.push('conditions:')
+  for (const job of conditional) {
+    const name = job.matrix?.job ?? job.name
+    if (shown.has(name)) continue
+    shown.add(name)
+    lines.push(`  ${name}: ${describeCondition(job)}`)
+  }
+  return lines
+}
+
+/** `runs when a job it needs failed`, `runs if matrix.os == 'linux' (and every need succeeded)`… */
+export function describeCondition(job: Pick<Job, 'when' | 'condition'>): string {
+  const gate = job.when === 'on_failure' ? 'a job it depends on failed' : job.when === 'always' ? 'its needs are settled, whatever their states' : 'every need succeeded'
+  if (job.condition === undefined) return `runs when ${gate}`
+  return decidesOnNeeds(job.condition.expression) ? `runs if ${job.condition.source}` : `runs if ${job.condition.source}, when ${gate}`
+}
