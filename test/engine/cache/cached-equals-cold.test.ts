@@ -118,9 +118,13 @@ function makeRepository(top: string, sub: string): string {
   fs.writeFileSync(join(project, 'src/a.txt'), 'a on the other branch\n')
   fs.writeFileSync(join(project, 'src/new-on-other.txt'), 'only there\n')
   fs.rmSync(join(project, 'docs/x.md'))
-  git(top, 'add', '-A')
-  git(top, 'commit', '-qm', 'other')
+  // Only tracked files and the new one: a file committed on `other` alone would be removed from the work tree by the checkout of main.
+  git(project, 'add', 'src/new-on-other.txt')
+  git(top, 'commit', '-qam', 'other')
   git(top, 'checkout', '-q', 'main')
+  // Without them, every exclude rule in a sequence would hide nothing git lists, and its rule would go untested.
+  const untracked = git(project, 'ls-files', '--others', '--exclude-standard').split('\n')
+  if (!untracked.includes('notes.txt') || !untracked.includes('src/b/d.txt')) throw new Error(`the template's untracked files are missing: ${untracked.join(' ')}`)
   return top
 }
 
