@@ -17,9 +17,9 @@ const e2e = args.indexOf('--e2e')
 const dist = process.env.ORCA_DIST ? pathToFileURL(path.resolve(process.env.ORCA_DIST)).href : new URL('../dist/', import.meta.url).href
 process.env.CI = 'false'
 
-const {JsonReporter} = await import(`${dist}/engine/report/json.js`)
-const {PlainReporter} = await import(`${dist}/engine/report/plain.js`)
-const {LiveView} = await import(`${dist}/ui/live-view.js`)
+const {JsonReporter} = await import(`${dist}/views/run/json.js`)
+const {PlainReporter} = await import(`${dist}/views/run/plain.js`)
+const {LiveView} = await import(`${dist}/views/live/live-view.js`)
 
 /** A terminal that throws away what it is sent (but counts it). */
 function sink(isTTY) {

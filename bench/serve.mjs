@@ -11,7 +11,7 @@ import {pathToFileURL} from 'node:url'
 
 const seconds = Number(process.argv[2] ?? 5)
 const dist = process.env.ORCA_DIST ? pathToFileURL(path.resolve(process.env.ORCA_DIST)).href : new URL('../dist/', import.meta.url).href
-const {createServer} = await import(`${dist}/engine/server/app.js`)
+const {createServer} = await import(`${dist}/server/app.js`)
 const {loadConfig} = await import(`${dist}/engine/config/load.js`)
 
 const project = mkdtempSync(path.join(tmpdir(), 'orca-bench-serve-'))

@@ -18,8 +18,8 @@ if (code === undefined) {
   await execute({dir: import.meta.url})
 } else {
   // End now, once stdout and stderr took what was written (as oclif does for a failing command).
-  // Left to end by itself, node first waits for V8's background work and frees the whole heap:
-  // ≈ 40 ms after a fully cached run over 10,000 files here (docs/performance.md).
+  // Left to end by itself, node first waits for V8's background work and frees the whole heap
+  // (its cost after a fully cached run: docs/performance.md).
   await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))))
   process.exit(code)
 }

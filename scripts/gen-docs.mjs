@@ -2,11 +2,14 @@
 // Generates the reference pages that must not drift from the code:
 //   docs/jobs-yml.md  from schemas/jobs.schema.json (the one source of truth of jobs.yml)
 //   docs/cli.md       from oclif.manifest.json (built from src/commands by `npm run build`)
+//   docs/architecture.md's picture of the folders from src/'s imports (scripts/import-graph.mjs)
 // `node scripts/gen-docs.mjs` writes them; `--check` only compares (exit 1 when stale).
 // test/docs/*.test.ts import the render functions and compare in memory.
 import {readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {architectureDiagram, folderGraph, sourceImports, withDiagram} from './import-graph.mjs'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
@@ -269,6 +272,7 @@ export function renderDocs(root = ROOT) {
   return [
     {path: 'docs/jobs-yml.md', text: jobsReference(read('schemas/jobs.schema.json'))},
     {path: 'docs/cli.md', text: cliReference(manifest)},
+    {path: 'docs/architecture.md', text: withDiagram(readFileSync(join(root, 'docs/architecture.md'), 'utf8'), architectureDiagram(folderGraph(sourceImports(root))))},
   ]
 }
 

@@ -55,7 +55,7 @@ export function projectConfig(): Promise<ResolvedConfig> {
 }
 
 /** The relative path when it is shorter than the absolute one. */
-export function shortPath(target: string, cwd: string): string {
+function shortPath(target: string, cwd: string): string {
   const relative = path.relative(cwd, target) || '.'
   return relative.length <= target.length ? relative : target
 }

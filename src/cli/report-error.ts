@@ -1,4 +1,5 @@
-import {OrcaError} from '../engine/errors.js'
+import {exitCode, OrcaError} from '../engine/errors.js'
+import {flushed} from '../engine/stream-drain.js'
 
 /**
  * Prints an error the way every command does and returns its exit code: OrcaErrors print their
@@ -15,6 +16,6 @@ export async function reportError(error: unknown): Promise<number> {
     process.stderr.write(`orca: unexpected error: ${stack ?? message}\n`)
     process.stderr.write('hint: this is a bug in orca; please report it with the command you ran.\n')
   }
-  await new Promise<void>((resolve) => process.stderr.write('', () => resolve()))
-  return error instanceof OrcaError ? error.exitCode : 1
+  await flushed(process.stderr)
+  return error instanceof OrcaError ? error.exitCode : exitCode('internal')
 }

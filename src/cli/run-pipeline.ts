@@ -1,11 +1,13 @@
 import {resolve} from 'node:path'
 import type {Writable} from 'node:stream'
 
-import type {JunitReporter} from '../engine/report/junit.js'
-import type * as LiveViewModule from '../ui/live-view.js'
-import type {EventSink} from '../engine/run/events.js'
+import type {JunitReporter} from '../views/run/junit.js'
+import type * as LiveViewModule from '../views/live/live-view.js'
+import type {EventSink} from '../engine/records/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
+import {exitCode} from '../engine/errors.js'
 import {prefetchImageIds, prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
+import {isCi} from '../views/run/ci-environment.js'
 import {onBrokenPipe} from './broken-pipe.js'
 import {parseEnvFlags} from './env-values.js'
 import type {OutputMode} from './flags/run.js'
@@ -62,8 +64,8 @@ export async function runCommand(args: RunArgs, orcaVersion: string): Promise<nu
   })
 }
 
-/** `orca run` end to end: returns the exit code (SPEC §7). User mistakes throw OrcaError before anything is written. */
-export async function runPipeline(options: RunPipelineOptions): Promise<number> {
+/** `orca run` end to end: returns the exit code (docs/running.md). User mistakes throw OrcaError before anything is written. */
+async function runPipeline(options: RunPipelineOptions): Promise<number> {
   // Nobody reads the output any more (`orca run | head`): cancel the run cleanly, as the first Ctrl-C
   // does, rather than die of EPIPE with containers still running. Kept until the process ends.
   let outputGone = false
@@ -76,15 +78,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
     [options.stdout, options.stderr],
   )
   // Ink and React take a while to load: start while the pipeline is read and planned.
-  const liveView = wantsLiveView(options) && !options.dryRun ? import('../ui/live-view.js') : undefined
+  const liveView = wantsLiveView(options) && !options.dryRun ? import('../views/live/live-view.js') : undefined
   liveView?.catch(() => undefined)
   const prepared = await prepareRun({...options, onNotice: (message) => options.stderr.write(`notice: ${message}\n`)})
   prefetchImageIds(prepared)
   if (options.dryRun) {
-    const {dryRunKeys, formatDryRun} = await import('../engine/cache/dry-run.js')
+    const [{dryRunKeys}, {formatDryRun}] = await Promise.all([import('../engine/run/dry-run.js'), import('../views/run/dry-run.js')])
     const rows = await dryRunKeys(prepared)
     options.stdout.write(formatDryRun(prepared, rows, {inputs: options.inputs === true ? await prepared.projectFiles() : undefined}))
-    return 0
+    return exitCode('succeeded')
   }
 
   // The live view owns the terminal once it starts: a notice about the project's files comes first.
@@ -93,7 +95,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   const sinks: EventSink[] = [reporter]
   let junit: JunitReporter | undefined
   if (options.junit !== undefined) {
-    const {JunitReporter} = await import('../engine/report/junit.js')
+    const {JunitReporter} = await import('../views/run/junit.js')
     sinks.push((junit = new JunitReporter(resolve(options.cwd, options.junit))))
   }
   const run = await startRun(prepared, {sinks, orcaVersion: options.orcaVersion})
@@ -124,12 +126,12 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
 
   if (result.infraError) {
     // Said once, here, with its hint: the job lines and the summary above only refer to it.
-    const {formatRunError} = await import('../engine/report/ci.js')
+    const {formatRunError} = await import('../views/run/ci.js')
     options.stderr.write(formatRunError(result.infraError, options.env))
   }
-  if (result.status === 'cancelled') return 130
-  if (result.infraError) return 3
-  return result.status === 'succeeded' ? 0 : 1
+  if (result.status === 'cancelled') return exitCode('cancelled')
+  if (result.infraError) return exitCode('infra')
+  return exitCode(result.status === 'succeeded' ? 'succeeded' : 'jobFailed')
 }
 
 async function pickReporter(
@@ -139,16 +141,16 @@ async function pickReporter(
   onCancel: () => void,
 ): Promise<Reporter> {
   if (options.output === 'json') {
-    const {JsonReporter} = await import('../engine/report/json.js')
+    const {JsonReporter} = await import('../views/run/json.js')
     return new JsonReporter(options.stdout)
   }
   if (liveView !== undefined) {
-    // Ink and React cost ~400 ms to import: only this path loads them.
-    const [{LiveView}, {pastDurations}] = await Promise.all([liveView, import('../engine/report/history.js')])
+    // Ink and React are slow to import (docs/performance.md): only this path loads them.
+    const [{LiveView}, {pastDurations}] = await Promise.all([liveView, import('../engine/history/past-durations.js')])
     const past = await pastDurations(prepared.config.runsDir, prepared.plan.order).catch(() => undefined)
     return new LiveView({stream: options.stderr as NodeJS.WriteStream, stdin: options.stdin, onCancel, past})
   }
-  const {lineReporterFor} = await import('../engine/report/ci.js')
+  const {lineReporterFor} = await import('../views/run/ci.js')
   return lineReporterFor(options.stdout, {env: options.env})
 }
 
@@ -157,9 +159,4 @@ function wantsLiveView(options: RunPipelineOptions): boolean {
   const stderr = options.stderr as Writable & {isTTY?: boolean}
   if (options.output === 'tty') return true
   return options.output === 'auto' && options.stdout.isTTY === true && stderr.isTTY === true && !isCi(options.env)
-}
-
-function isCi(env: NodeJS.ProcessEnv): boolean {
-  const ci = env.CI
-  return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false'
 }

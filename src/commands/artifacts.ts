@@ -31,8 +31,8 @@ Exit codes: 0 written, 2 unknown run or job, 3 content missing or changed.`
     const {args, flags} = await this.parse(Artifacts)
     const [{projectConfig}, {resolveRunId}, {readRunRecord}, {materialiseRun}] = await Promise.all([
       import('../cli/project.js'),
-      import('../engine/run/run-id.js'),
-      import('../engine/run/store.js'),
+      import('../engine/records/run-id.js'),
+      import('../engine/records/store.js'),
       import('../engine/history/artifacts.js'),
     ])
     const config = await projectConfig()

@@ -7,6 +7,7 @@ import type {FlagValues} from '../cli/flags/table.js'
 import {parseDuration} from '../engine/duration.js'
 import {OrcaError} from '../engine/errors.js'
 import type {CleanItem, CleanSelection} from '../engine/maintenance/clean.js'
+import {isCi} from '../views/run/ci-environment.js'
 
 export default class Clean extends OrcaCommand {
   static override summary = 'Remove what orca left behind: leaked or kept containers, volumes, old runs, the cache.'
@@ -59,7 +60,7 @@ Exit codes: 0 done, 2 usage error, 3 Docker unreachable or a removal failed.`
     })
 
     const found: Array<{task: string; item: CleanItem}> = []
-    const interactive = process.stdout.isTTY === true && !process.env.CI
+    const interactive = process.stdout.isTTY === true && !isCi(process.env)
     const list = new Listr(
       tasks.map((t) => ({
         title: t.title,

@@ -41,7 +41,7 @@ Exit codes: 0 explained, 2 unknown job or invalid jobs.yml.`
     if (flags.inputs || flags.why !== undefined) {
       const [{explainTargetInputs}, {formatInputsReport}] = await Promise.all([
         import('../engine/cache/explain-target.js'),
-        import('../engine/cache/explain-inputs.js'),
+        import('../views/cache/inputs-report.js'),
       ])
       const report = await explainTargetInputs(request, {list: flags.inputs === true, paths: flags.why ?? []})
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatInputsReport(report))
@@ -49,7 +49,7 @@ Exit codes: 0 explained, 2 unknown job or invalid jobs.yml.`
     }
     const [{explainTarget}, {formatExplanation}] = await Promise.all([
       import('../engine/cache/explain-target.js'),
-      import('../engine/cache/explain.js'),
+      import('../views/cache/explanation.js'),
     ])
     const explanation = await explainTarget(request)
     process.stdout.write(flags.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation))

@@ -4,7 +4,7 @@ import {OrcaCommand} from '../cli/base.js'
 import {oclifFlags} from '../cli/flags/oclif.js'
 import {logsFlags} from '../cli/flags/logs.js'
 import {OrcaError} from '../engine/errors.js'
-import type {OrcaEvent} from '../engine/run/events.js'
+import type {OrcaEvent} from '../engine/records/events.js'
 
 export default class Logs extends OrcaCommand {
   static override summary = "Print a run's logs; --follow streams a run that is still going."
@@ -34,8 +34,8 @@ Exit codes: 0 printed, 2 unknown run or job, or usage error.`
     const {args, flags} = await this.parse(Logs)
     const [{projectConfig}, {resolveRunId}, {readEvents, readRunRecord}, {followRun, LogPrinter}] = await Promise.all([
       import('../cli/project.js'),
-      import('../engine/run/run-id.js'),
-      import('../engine/run/store.js'),
+      import('../engine/records/run-id.js'),
+      import('../engine/records/store.js'),
       import('../engine/history/logs.js'),
     ])
     const config = await projectConfig()

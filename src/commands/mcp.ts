@@ -1,6 +1,8 @@
-import {Flags} from '@oclif/core'
-
 import {OrcaCommand} from '../cli/base.js'
+import {mcpFlags} from '../cli/flags/mcp.js'
+import {oclifFlags} from '../cli/flags/oclif.js'
+import {exitCode} from '../engine/errors.js'
+import {flushed} from '../engine/stream-drain.js'
 
 export default class Mcp extends OrcaCommand {
   static override summary = 'Serve orca to a coding agent over the Model Context Protocol (stdio).'
@@ -20,9 +22,7 @@ Exit codes: 0 the client disconnected or a signal stopped it, 2 usage or configu
     {description: 'Try it by hand with the MCP Inspector', command: 'npx @modelcontextprotocol/inspector <%= config.bin %> <%= command.id %>'},
   ]
 
-  static override flags = {
-    file: Flags.string({char: 'f', description: 'pipeline file (default: jobs.yml, found in this folder or the nearest parent holding one)'}),
-  }
+  static override flags = oclifFlags(mcpFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(Mcp)
@@ -32,7 +32,7 @@ Exit codes: 0 the client disconnected or a signal stopped it, 2 usage or configu
     await serveMcpOverStdio({location, env: process.env, orcaVersion: this.config.version})
     // Every run started here is recorded and its containers are gone: end now, not when the last
     // timer of a killed container's streams fires (the client may be waiting for the exit).
-    await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))))
-    process.exit(0)
+    await flushed(process.stdout, process.stderr)
+    process.exit(exitCode('succeeded'))
   }
 }

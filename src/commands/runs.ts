@@ -23,7 +23,7 @@ Exit codes: 0 listed (also when there are no runs), 2 usage or configuration err
     const [{projectConfig}, {inspectRuns}, {formatRunsTable}] = await Promise.all([
       import('../cli/project.js'),
       import('../engine/history/abandon.js'),
-      import('../engine/history/format.js'),
+      import('../views/history/format.js'),
     ])
     const config = await projectConfig()
     const records = (await inspectRuns(config.runsDir)).filter((r) => flags.status === undefined || r.status === flags.status).slice(0, flags.limit)

@@ -23,7 +23,7 @@ Exit codes: 0 stopped by a signal, 2 usage or configuration error (e.g. a non-lo
   public async run(): Promise<void> {
     const {flags} = await this.parse(Serve)
     const cwd = process.cwd()
-    const [{loadConfig}, {serveUntilSignal}] = await Promise.all([import('../engine/config/load.js'), import('../engine/server/serve.js')])
+    const [{loadConfig}, {serveUntilSignal}] = await Promise.all([import('../engine/config/load.js'), import('../server/serve.js')])
     const config = await loadConfig({cwd, env: process.env, flags: {serveHost: flags.host, servePort: flags.port}})
     await serveUntilSignal({
       projectDir: cwd,

@@ -31,9 +31,9 @@ Exit codes: 0 shown, 2 unknown run or usage error.`
     const {args, flags} = await this.parse(Show)
     const [{projectConfig}, {resolveRunId}, {inspectRun}, {formatRunDetails}, {readJobArtifacts}] = await Promise.all([
       import('../cli/project.js'),
-      import('../engine/run/run-id.js'),
+      import('../engine/records/run-id.js'),
       import('../engine/history/abandon.js'),
-      import('../engine/history/format.js'),
+      import('../views/history/format.js'),
       import('../engine/history/artifacts.js'),
     ])
     const config = await projectConfig()

@@ -18,12 +18,22 @@ export interface Diagnostic {
 
 export type ErrorKind = 'config' | 'usage' | 'infra' | 'cancelled' | 'internal'
 
-const EXIT_CODES: Record<ErrorKind, number> = {
+/** How orca ended: an error's kind, or a run's outcome. */
+export type ExitKind = ErrorKind | 'succeeded' | 'jobFailed'
+
+/** orca's exit codes (docs/cli.md), the one table every exit goes through. */
+const EXIT_CODES: Record<ExitKind, number> = {
+  succeeded: 0,
+  jobFailed: 1,
+  internal: 1,
   config: 2,
   usage: 2,
   infra: 3,
   cancelled: 130,
-  internal: 1,
+}
+
+export function exitCode(kind: ExitKind): number {
+  return EXIT_CODES[kind]
 }
 
 /** The one error family of orca. `kind` decides the exit code; the message is for users. */
@@ -58,8 +68,4 @@ export class ConfigError extends OrcaError {
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.line === undefined ? d.file : `${d.file}:${d.line}:${d.column ?? 1}`
   return d.path ? `${where} ${d.path}: ${d.message}` : `${where}: ${d.message}`
-}
-
-export function isOrcaError(error: unknown): error is OrcaError {
-  return error instanceof OrcaError
 }

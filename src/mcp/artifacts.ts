@@ -6,8 +6,8 @@ import {openVerified} from '../engine/artifacts/open-verified.js'
 import {CacheStore} from '../engine/cache/store.js'
 import {OrcaError} from '../engine/errors.js'
 import {materialiseRun, readJobArtifacts, runArtifactFiles} from '../engine/history/artifacts.js'
-import {jobRecordOf, type RunRecord} from '../engine/run/record.js'
-import {runDir} from '../engine/run/store.js'
+import {jobRecordOf, type RunRecord} from '../engine/records/record.js'
+import {runDir} from '../engine/records/store.js'
 
 /** One artifact of a run, as the run recorded it. */
 export interface RunArtifact {

@@ -2,8 +2,8 @@ import {AsyncLocalStorage} from 'node:async_hooks'
 
 import {OrcaError} from '../engine/errors.js'
 import type {Executor} from '../engine/executor/types.js'
-import type {EventSink, OrcaEvent} from '../engine/run/events.js'
-import {foldEvent, type RunRecord} from '../engine/run/record.js'
+import type {EventSink, OrcaEvent} from '../engine/records/events.js'
+import {foldEvent, type RunRecord} from '../engine/records/record.js'
 import {prefetchImageIds, startRun, type PreparedRun, type StartedRun} from '../engine/run/start-run.js'
 
 /** A run this server started: its record as its events arrive, and who listens to them. */

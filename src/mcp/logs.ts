@@ -3,7 +3,7 @@ import {open} from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {OrcaError} from '../engine/errors.js'
-import {jobRecordOf, type RunRecord} from '../engine/run/record.js'
+import {jobRecordOf, type RunRecord} from '../engine/records/record.js'
 import type {Redactor} from './redact.js'
 import {needsLogTail} from './run-summary.js'
 import {readTextWindow, type TextWindow, type WindowRequest} from './text-window.js'

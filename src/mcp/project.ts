@@ -8,7 +8,7 @@ import {parsedPipelinesDir} from '../engine/cache/last.js'
 import {ownValue} from '../engine/name-table.js'
 import {loadPipeline} from '../engine/pipeline/load.js'
 import type {Pipeline} from '../engine/pipeline/types.js'
-import {resolveRunId} from '../engine/run/run-id.js'
+import {resolveRunId} from '../engine/records/run-id.js'
 import {Redactor} from './redact.js'
 
 /** The project orca mcp serves, found at start as every command finds its own. */

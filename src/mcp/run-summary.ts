@@ -1,8 +1,8 @@
 import * as z from 'zod'
 
 import {formatDuration} from '../engine/duration.js'
-import type {CacheUse, JobStatus, RunStatus} from '../engine/run/events.js'
-import type {JobRecord, RunRecord} from '../engine/run/record.js'
+import type {CacheUse, JobStatus, RunStatus} from '../engine/records/events.js'
+import type {JobRecord, RunRecord} from '../engine/records/record.js'
 import {boundedList, boundedText, statesOf} from './results.js'
 
 // Keyed by the engine's types, so a state added there and missing here does not compile.

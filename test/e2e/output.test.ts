@@ -5,7 +5,7 @@ import {basename, join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {schemaValidator} from '../helpers/schemas.js'
-import {parseXml} from '../engine/report/xml.js'
+import {parseXml} from '../views/run/xml.js'
 import {makeProject, orca, ORCA_BIN, removeRunContainers, runDirs} from './cli.js'
 
 const PIPELINE = `version: 1

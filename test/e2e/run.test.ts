@@ -537,7 +537,7 @@ describe('cleanup policies through --cleanup (real engine)', () => {
     ['remove_on_timeout', {ok: 'kept', bad: 'kept'}],
     ['never_remove', {ok: 'kept', bad: 'kept'}],
   ]
-  it.each(cases)('%s keeps and removes containers as SPEC §4 says', async (policy, expected) => {
+  it.each(cases)('%s keeps and removes containers as docs/running.md says', async (policy, expected) => {
     const dir = project({
       'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  ok:\n    steps: ["true"]\n  bad:\n    steps: ["exit 1"]\n',
     })

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {fillRoute, spellingsOf} from '../engine/server/request-spellings.js'
+import {fillRoute, spellingsOf} from '../server/request-spellings.js'
 import {rawSocket} from '../helpers/raw-socket.js'
 import {startServe, type ServeProcess} from '../e2e/serve-process.js'
 import {checkRunDirs, Projects} from './support.js'

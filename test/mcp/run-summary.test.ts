@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {emptyRunRecord, pendingJobRecord, type JobRecord, type RunRecord} from '../../src/engine/run/record.js'
+import {emptyRunRecord, pendingJobRecord, type JobRecord, type RunRecord} from '../../src/engine/records/record.js'
 import {formatRunSummary, MAX_JOBS, runSummarySchema, summariseRun} from '../../src/mcp/run-summary.js'
 
 function step(index: number, name: string, status: JobRecord['steps'][number]['status'], exitCode: number | null) {

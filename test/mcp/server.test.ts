@@ -10,7 +10,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import {manifestDigest, serialiseArtifactManifest, sortEntries, summarise} from '../../src/engine/artifacts/manifest.js'
 import {CacheStore} from '../../src/engine/cache/store.js'
-import {emptyRunRecord, pendingJobRecord} from '../../src/engine/run/record.js'
+import {emptyRunRecord, pendingJobRecord} from '../../src/engine/records/record.js'
 import {LiveRuns} from '../../src/mcp/live-runs.js'
 import {McpProject} from '../../src/mcp/project.js'
 import {createOrcaMcpServer} from '../../src/mcp/server.js'

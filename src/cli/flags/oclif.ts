@@ -9,7 +9,11 @@ type OclifFlag<S extends FlagSpec> = S['type'] extends 'boolean' ? BooleanFlag<F
 export type OclifFlags<T extends FlagTable> = {[Name in keyof T]: OclifFlag<T[Name]>}
 
 export function oclifFlags<const T extends FlagTable>(table: T): OclifFlags<T> {
-  return Object.fromEntries(Object.entries(table).map(([name, spec]) => [name, oclifFlag(spec)])) as OclifFlags<T>
+  // Flags with a letter are listed first: oclif's help trims the first row of its flag list, which
+  // puts a first flag without a letter out of line with the rest.
+  const entries = Object.entries(table)
+  const ordered = [...entries.filter(([, spec]) => spec.char !== undefined), ...entries.filter(([, spec]) => spec.char === undefined)]
+  return Object.fromEntries(ordered.map(([name, spec]) => [name, oclifFlag(spec)])) as OclifFlags<T>
 }
 
 type Letter = NonNullable<BooleanFlag<boolean>['char']>

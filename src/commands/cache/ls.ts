@@ -20,7 +20,7 @@ export default class CacheLs extends OrcaCommand {
       import('../../cli/project.js'),
       import('../../engine/cache/store.js'),
       import('../../engine/cache/maintenance.js'),
-      import('../../engine/cache/format-entries.js'),
+      import('../../views/cache/entries.js'),
     ])
     const config = await projectConfig()
     const entries = listEntries(new CacheStore(config.cacheDir))

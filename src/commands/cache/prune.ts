@@ -17,12 +17,11 @@ export default class CachePrune extends OrcaCommand {
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(CachePrune)
-    const [{projectConfig}, {CacheStore}, {pruneCache}, {parseSize}, {formatBytes}] = await Promise.all([
+    const [{projectConfig}, {CacheStore}, {pruneCache}, {parseSize, formatBytes}] = await Promise.all([
       import('../../cli/project.js'),
       import('../../engine/cache/store.js'),
       import('../../engine/cache/maintenance.js'),
-      import('../../engine/pipeline/size.js'),
-      import('../../engine/cache/format-entries.js'),
+      import('../../engine/bytes.js'),
     ])
     const config = await projectConfig()
     let maxBytes = config.cache.maxSizeBytes

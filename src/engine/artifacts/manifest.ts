@@ -97,7 +97,7 @@ export function parseArtifactManifest(text: string): ArtifactEntry[] {
 }
 
 /** True for a `/`-separated relative path with no empty, `.` or `..` segment, NUL or backslash. */
-export function isSafeRelativePath(rel: string): boolean {
+function isSafeRelativePath(rel: string): boolean {
   if (rel === '' || rel.startsWith('/') || rel.includes('\0') || rel.includes('\\')) return false
   return !rel.split('/').some((s) => s === '' || s === '.' || s === '..')
 }

@@ -38,7 +38,7 @@ export function materialise(entries: readonly ArtifactEntry[], blobs: BlobStore,
 }
 
 /** Creates the folders above `rel` under root, each once; mkdir fails rather than reuse anything it did not make. */
-export function makeParents(root: string, rel: string, made: Set<string>): void {
+function makeParents(root: string, rel: string, made: Set<string>): void {
   let slash = rel.indexOf('/')
   while (slash !== -1) {
     const dir = rel.slice(0, slash)

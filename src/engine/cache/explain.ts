@@ -1,6 +1,5 @@
 import type {Plan} from '../plan/plan.js'
-import {diffManifests, type ChangeArea, type KeyChange} from './diff.js'
-import {shortKey} from './format.js'
+import {diffManifests, type KeyChange} from './diff.js'
 import type {ImageIdResolver} from './image-id.js'
 import {readLast} from './last.js'
 import {planKeys, type PlannedKey} from './plan-keys.js'
@@ -43,48 +42,4 @@ function explainRow(row: PlannedKey, rows: Map<string, PlannedKey>, cache: RunCa
     upstream.push(explainRow(rows.get(change.need)!, rows, cache, explained))
   }
   return {...base, state: 'changed', last: lastInfo, changes, upstream}
-}
-
-const HEADLINE: Record<Explanation['state'], string> = {
-  cached: 'cached: a run restores it without running it',
-  changed: 'will run: its key changed since it was last cached',
-  never: 'will run: it was never cached',
-  gone: 'will run: its key is unchanged but the entry was removed (pruned or cleared)',
-  unknown: 'key not known before running',
-  disabled: 'never cached (cache: false)',
-}
-
-const AREAS: Array<[ChangeArea, string]> = [
-  ['format', 'cache format'],
-  ['image', 'image'],
-  ['definition', 'definition'],
-  ['env', 'env'],
-  ['secrets', 'secrets (names only)'],
-  ['inputs', 'inputs'],
-  ['needs', 'needs'],
-]
-
-/** Lists shown in full up to this many lines. */
-const MAX_LINES = 40
-
-/** Plain text for `orca explain`. */
-export function formatExplanation(explanation: Explanation, indent = ''): string {
-  const lines = [`${indent}${explanation.job}: ${HEADLINE[explanation.state]}`]
-  const sub = `${indent}  `
-  if (explanation.key) lines.push(`${sub}key     ${shortKey(explanation.key)}`)
-  if (explanation.last) {
-    lines.push(`${sub}last    ${shortKey(explanation.last.key)} cached by run ${explanation.last.runId} (${explanation.last.createdAt})`)
-  }
-  if (explanation.state === 'unknown' || explanation.state === 'never' || (explanation.state === 'cached' && !explanation.last)) {
-    lines.push(`${sub}why     ${explanation.why}`)
-  }
-  for (const [area, title] of AREAS) {
-    const changes = explanation.changes.filter((c) => c.area === area)
-    if (changes.length === 0) continue
-    lines.push(`${sub}${title}${area === 'inputs' ? ` (${changes.length} changed)` : ''}`)
-    for (const change of changes.slice(0, MAX_LINES)) lines.push(`${sub}  ${change.text}`)
-    if (changes.length > MAX_LINES) lines.push(`${sub}  … and ${changes.length - MAX_LINES} more`)
-  }
-  for (const up of explanation.upstream) lines.push(formatExplanation(up, `${sub}  `).trimEnd())
-  return `${lines.join('\n')}\n`
 }

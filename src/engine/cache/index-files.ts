@@ -20,7 +20,7 @@ const PROJECT_FILES: Record<Exclude<IndexKind, 'parsed'>, string> = {stat: 'stat
 /** Where the records of earlier releases lived, under `v<CACHE_FORMAT>/`: removed when the index folder is created. */
 const LEGACY_DIRS = ['stat', 'listing', 'parsed']
 
-export function indexDir(cacheDir: string): string {
+function indexDir(cacheDir: string): string {
   return path.join(cacheDir, `v${CACHE_FORMAT}`, 'index')
 }
 

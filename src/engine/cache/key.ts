@@ -9,7 +9,7 @@ import type {HashedInput} from './hash-inputs.js'
 export type ManifestInput = HashedInput
 
 /**
- * Everything a job's key covers (SPEC §5), kept next to each cache entry so `orca explain` can say
+ * Everything a job's key covers (docs/caching.md), kept next to each cache entry so `orca explain` can say
  * what changed. Timeouts, resources, cleanup and the contents of named volumes are not part of it:
  * they change whether or when a job ends, not what a succeeded job produces.
  */

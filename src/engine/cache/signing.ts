@@ -1,6 +1,7 @@
 import {createHash, createHmac, timingSafeEqual} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 
+import type {SigningConfig} from '../config/types.js'
 import {OrcaError} from '../errors.js'
 
 /** How a cache entry's manifest is signed; more algorithms (an Ed25519 key pair) join this union. */
@@ -20,9 +21,6 @@ export interface EntrySigner {
   /** Why the signature does not vouch for the payload; undefined when it does. */
   check(payload: string, signature: EntrySignature | undefined): string | undefined
 }
-
-/** `cache.signing` as configured: where the key comes from, resolved when the cache is opened. */
-export type SigningConfig = {hmac: {secret: string; from: string} | {keyFile: string} | {keyEnv: string}}
 
 /** Shortest shared secret accepted: 128 bits written as hex. */
 export const MIN_SECRET_LENGTH = 32

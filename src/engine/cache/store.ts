@@ -12,7 +12,7 @@ import {
 } from '../artifacts/manifest.js'
 import {isExecutable} from '../artifacts/materialise.js'
 import {replaceFile} from '../atomic-file.js'
-import type {JobWarning} from '../run/events.js'
+import type {JobWarning} from '../executor/types.js'
 import {CACHE_FORMAT, canonicalJson} from './format.js'
 import type {KeyManifest} from './key.js'
 import type {EntrySignature, EntrySigner} from './signing.js'

@@ -19,7 +19,7 @@ export interface ConfigSearch {
 
 /**
  * Whether cosmiconfig could find a configuration file in this search: a quick, conservative look at
- * every place it reads, so a project without one does not load it (≈ 25 ms with its search here).
+ * every place it reads, so a project without one does not load it (its cost: docs/performance.md).
  * It may say yes needlessly, never no where cosmiconfig would find a file (a test compares the two).
  */
 export function mayHaveConfigFile(search: ConfigSearch): boolean {

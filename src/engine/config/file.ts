@@ -1,11 +1,11 @@
 import * as path from 'node:path'
 
-import type {SigningConfig} from '../cache/signing.js'
+import type {SigningConfig} from './types.js'
 import {parseDuration} from '../duration.js'
 import type {Diagnostic} from '../errors.js'
 import {schemaDiagnostics} from '../pipeline/schema-diagnostics.js'
 import {validateAgainst} from '../pipeline/schema-validators.js'
-import {parseSize} from '../pipeline/size.js'
+import {parseSize} from '../bytes.js'
 import type {CleanupPolicy, Resources} from '../pipeline/types.js'
 import type {NodePath} from '../pipeline/yaml-source.js'
 import {locate, parseYaml} from '../pipeline/yaml-source.js'

@@ -1,7 +1,7 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import type {SigningConfig} from '../cache/signing.js'
+import type {SigningConfig} from './types.js'
 import type {Resources} from '../pipeline/types.js'
 import type {ConfigFlags, ResolvedConfig} from './types.js'
 

@@ -1,5 +1,7 @@
-import type {SigningConfig} from '../cache/signing.js'
 import type {CleanupPolicy, Resources} from '../pipeline/types.js'
+
+/** `cache.signing` as configured: where the key comes from, resolved when the cache is opened. */
+export type SigningConfig = {hmac: {secret: string; from: string} | {keyFile: string} | {keyEnv: string}}
 
 /** orca's configuration after merging flags > ORCA_* env > config file > defaults. */
 export interface ResolvedConfig {

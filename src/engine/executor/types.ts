@@ -1,7 +1,6 @@
 import type {BlobStore} from '../artifacts/blobs.js'
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import type {CleanupPolicy, Job} from '../pipeline/types.js'
-import type {JobWarning} from '../run/events.js'
 
 export type StepStatus = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'skipped'
 /** Final states a job can reach by running (`skipped` and `cached` are decided by the scheduler). */
@@ -19,6 +18,22 @@ export interface StepResult {
 }
 
 /** What an executor reports while it runs a job; the scheduler turns these into run events. */
+/** Something about a job that did not stop it but that a user should see (every view shows it). */
+export interface JobWarning {
+  /**
+   * `cache-untrusted`: signing is on and the entry's signature is missing or wrong (ignored, the job ran);
+   * `cache-damaged`: the entry did not match its manifest (removed, the job ran);
+   * `artifact-link-outside`: an artifact link pointing outside the artifacts, stored as nothing;
+   * `artifact-name-clash`: two artifacts whose names became equal once secrets were masked (the first is kept).
+   */
+  kind: 'cache-untrusted' | 'cache-damaged' | 'artifact-link-outside' | 'artifact-name-clash'
+  message: string
+  /** The artifact concerned (secrets masked). */
+  path?: string
+  /** The link's target, for `artifact-link-outside`. */
+  target?: string
+}
+
 export type ExecutorEvent =
   | {type: 'image.pull'; image: string; status: string; current?: number; total?: number}
   | {type: 'job.container'; containerId: string; imageId: string}

@@ -2,10 +2,10 @@ import {closeSync, fsyncSync, openSync, readFileSync, rmSync, statSync, truncate
 import * as path from 'node:path'
 
 import {writeAll} from '../atomic-file.js'
-import type {OrcaEvent} from '../run/events.js'
-import {foldEvents, type RunRecord} from '../run/record.js'
-import {listRunIds} from '../run/run-id.js'
-import {parseEventLines, readRunRecord, runDir, writeJsonAtomic} from '../run/store.js'
+import type {OrcaEvent} from '../records/events.js'
+import {foldEvents, type RunRecord} from '../records/record.js'
+import {listRunIds} from '../records/run-id.js'
+import {parseEventLines, readRunRecord, runDir, writeJsonAtomic} from '../records/store.js'
 import {readRunLock, removeRunLock} from './lock.js'
 import {runLiveness, systemProbe, type LivenessProbe} from './liveness.js'
 

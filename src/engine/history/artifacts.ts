@@ -7,8 +7,8 @@ import {InvalidManifestError, manifestDigest, parseArtifactManifest, type Artifa
 import {isExecutable, materialise} from '../artifacts/materialise.js'
 import {CacheStore} from '../cache/store.js'
 import {OrcaError} from '../errors.js'
-import {jobRecordOf, type RunRecord} from '../run/record.js'
-import {artifactManifestName, runDir} from '../run/store.js'
+import {jobRecordOf, type RunRecord} from '../records/record.js'
+import {artifactManifestName, runDir} from '../records/store.js'
 
 /** Largest manifest read (a million artifacts is about 150 MB of JSON; more is not a manifest orca wrote). */
 const MAX_MANIFEST_BYTES = 512 * 1024 * 1024

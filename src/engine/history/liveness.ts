@@ -1,7 +1,7 @@
 import * as os from 'node:os'
 
 import {pidExists, startTimeOf, type ProcessIdentity} from '../process-identity.js'
-import {runDir} from '../run/store.js'
+import {runDir} from '../records/store.js'
 import {readRunLock} from './lock.js'
 
 /** A lock not touched for this long belongs to a dead run, whatever its host (the heartbeat is 30 s). */

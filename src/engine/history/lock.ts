@@ -3,7 +3,7 @@ import * as path from 'node:path'
 
 import {OrcaError} from '../errors.js'
 import {currentProcess, type ProcessIdentity} from '../process-identity.js'
-import {writeJsonAtomic} from '../run/store.js'
+import {writeJsonAtomic} from '../records/store.js'
 
 /** The lock a live run holds in its directory; removed when the run is recorded as finished. */
 export const LOCK_FILE = 'lock.json'

@@ -1,7 +1,7 @@
-import {replayHeader} from '../cache/replay.js'
-import type {OrcaEvent} from '../run/events.js'
-import {followEvents} from '../run/follow.js'
-import {readEvents} from '../run/store.js'
+import {replayHeader} from '../records/log-header.js'
+import type {OrcaEvent} from '../records/events.js'
+import {followEvents} from '../records/follow.js'
+import {readEvents} from '../records/store.js'
 import {markAbandoned} from './abandon.js'
 import {runLiveness, systemProbe, type LivenessProbe} from './liveness.js'
 

@@ -2,8 +2,8 @@ import {lstatSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {rm} from 'node:fs/promises'
 import * as path from 'node:path'
 
-import type {RunRecord} from '../run/record.js'
-import {runDir} from '../run/store.js'
+import type {RunRecord} from '../records/record.js'
+import {runDir} from '../records/store.js'
 import {inspectRuns} from './abandon.js'
 import {systemProbe, type LivenessProbe} from './liveness.js'
 

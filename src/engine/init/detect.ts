@@ -120,7 +120,7 @@ function rustFacts(dir: string): ProjectFacts['rust'] {
 }
 
 /** The well-known targets a Makefile defines (`test:`, `build all:`), not variables (`X := 1`). */
-export function makeTargets(dir: string): MakeTarget[] {
+function makeTargets(dir: string): MakeTarget[] {
   const file = MARKERS.make.map((f) => join(dir, f)).find(isFile)
   if (!file) return []
   const defined = new Set<string>()

@@ -37,8 +37,6 @@ export function schemaReference(schema: 'jobs' | 'config', file: string, facts: 
 }
 
 export type CiProvider = 'github' | 'gitlab'
-export const CI_PROVIDERS: readonly CiProvider[] = ['github', 'gitlab']
-
 /** Where each CI provider reads its configuration, relative to the project. */
 export const CI_FILES: Record<CiProvider, string> = {
   github: '.github/workflows/orca.yml',

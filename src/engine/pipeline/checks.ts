@@ -92,7 +92,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * Why a glob can select no file that can be stored under `base` (the paths of the artifact store are
  * relative, without empty, "." or ".." segments), or undefined when it can. A leading "./" is fine.
  */
-export function unstorableGlob(glob: string, base: string): string | undefined {
+function unstorableGlob(glob: string, base: string): string | undefined {
   const pattern = glob.startsWith('!') ? glob.slice(1) : glob
   const shown = `glob ${showValue(glob)}`
   if (path.posix.isAbsolute(pattern) || path.win32.isAbsolute(pattern)) return `${shown} is absolute; it must be relative to ${base}`
@@ -128,7 +128,7 @@ export function nulDiagnostics(data: unknown, source: YamlSource): Diagnostic[] 
 }
 
 /** Every distinct cycle through `needs`, each as `[a, b, a]`, found in declaration order (iterative: chains may be long). */
-export function findCycles(needsOf: ReadonlyMap<string, readonly string[]>): string[][] {
+function findCycles(needsOf: ReadonlyMap<string, readonly string[]>): string[][] {
   const cycles: string[][] = []
   const state = new Map<string, 'visiting' | 'done'>()
   for (const root of needsOf.keys()) {

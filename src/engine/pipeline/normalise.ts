@@ -5,7 +5,7 @@ import {nameTable} from '../name-table.js'
 import type {CleanupPolicy, Job, Pipeline, PipelineDefaults, Step} from './types.js'
 import {DEFAULT_WORKDIR} from './types.js'
 import type {RawEnv, RawJob, RawPipeline, RawStep} from './raw.js'
-import {parseSize} from './size.js'
+import {parseSize} from '../bytes.js'
 import type {YamlSource} from './yaml-source.js'
 import {locate} from './yaml-source.js'
 

@@ -4,7 +4,7 @@ import type {Diagnostic} from '../errors.js'
 import {DURATION_PATTERN} from '../duration.js'
 import {IMAGE_REFERENCE_PATTERN, imageReferenceMessage, imageReferenceProblem} from './image-reference.js'
 import {showValue} from './show-value.js'
-import {SIZE_PATTERN} from './size.js'
+import {SIZE_PATTERN} from '../bytes.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
 import {formatPath, locate, singleQuoted} from './yaml-source.js'
 

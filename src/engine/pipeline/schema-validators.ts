@@ -4,7 +4,7 @@ import * as generated from './schema-validators.generated.js'
 
 type SchemaName = 'jobs' | 'config'
 
-// Precompiled from schemas/*.schema.json: importing and compiling ajv at startup costs ~150 ms.
+// Precompiled from schemas/*.schema.json: importing and compiling ajv at startup is slow (docs/performance.md).
 const validators: Record<SchemaName, ValidateFunction> = {
   jobs: generated.jobs as unknown as ValidateFunction,
   config: generated.config as unknown as ValidateFunction,

@@ -1,6 +1,7 @@
 import {isMap, isScalar, isSeq, LineCounter, parseDocument} from 'yaml'
 import type {Document, Node} from 'yaml'
 
+import {formatBytes} from '../bytes.js'
 import type {Diagnostic} from '../errors.js'
 import {MAX_FILE_BYTES} from './source-file.js'
 import {showValue, SHOWN_VALUE_MAX} from './show-value.js'
@@ -182,8 +183,3 @@ function parserFailure(error: unknown): string {
   return `cannot read the document: ${error instanceof Error ? error.message : String(error)}`
 }
 
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
-}

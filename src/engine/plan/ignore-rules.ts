@@ -95,7 +95,7 @@ function compiled(set: RuleSet): Ignore {
 const load = createRequire(import.meta.url)
 let ignore: typeof ignoreModule | undefined
 
-/** The ignore package, loaded on first use: a listing taken whole from the cache never matches a rule (its evaluation alone took ≈ 3 ms). */
+/** The ignore package, loaded on first use: a listing taken whole from the cache never matches a rule (see docs/performance.md). */
 function loadIgnore(): typeof ignoreModule {
   return (ignore ??= load('ignore') as typeof ignoreModule)
 }

@@ -8,7 +8,7 @@ import type {ProjectFiles} from './project-files.js'
 const defaults = new WeakMap<ProjectFiles, string[]>()
 
 /** A job's inputs when it lists none: the project's files but orca's own (see ProjectFiles.orcaFiles). */
-export function defaultInputs(project: ProjectFiles): string[] {
+function defaultInputs(project: ProjectFiles): string[] {
   let found = defaults.get(project)
   if (found === undefined) {
     const own = project.orcaFiles

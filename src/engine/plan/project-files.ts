@@ -109,7 +109,7 @@ function scan(files: readonly string[], stateDirs: readonly string[], named: rea
 
 /**
  * git's listing of the project: its last answer when nothing it depends on changed since (asking git
- * is a process of ≈ 8 ms on 10,000 files, and ≈ 15 ms of a run's CPU in all), else a fresh one.
+ * is a process per run; its cost is in docs/performance.md), else a fresh one.
  */
 async function gitListing(projectDir: string, top: string | undefined, stateDirs: string[], options: ListOptions): Promise<Awaited<ReturnType<typeof gitListFiles>>> {
   const env = options.env ?? process.env
@@ -133,7 +133,7 @@ function keeper(projectDir: string, orcaignores: string[], stateDirs: string[]):
 /**
  * `a` and `b` as one list sorted as JavaScript sorts strings, without duplicates. Each is usually
  * sorted already (git's byte order is the same for most paths), so they are merged in one pass and
- * sorted only when that did not give a sorted list (10,000 paths took ≈ 5 ms to sort).
+ * sorted only when that did not give a sorted list (a full sort costs more, docs/performance.md).
  */
 function sortedUnion(a: string[], b: readonly string[]): string[] {
   if (b.length === 0 && isSortedUnique(a)) return a

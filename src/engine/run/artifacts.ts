@@ -4,7 +4,7 @@ import {manifestDigest, serialiseArtifactManifest, summarise, type ArtifactEntry
 import {isExecutable} from '../artifacts/materialise.js'
 import {replaceFile} from '../atomic-file.js'
 import {CorruptEntryError} from '../cache/store.js'
-import type {ArtifactsSummary} from './events.js'
+import type {ArtifactsSummary} from '../records/events.js'
 
 /** Where a job's artifact manifest goes: its absolute path and its name relative to the run directory. */
 export interface ManifestLocation {

@@ -2,21 +2,19 @@ import {hostname} from 'node:os'
 
 import type {BlobStore} from '../artifacts/blobs.js'
 import type {ImageIdResolver} from '../cache/image-id.js'
-import {replayHit} from '../cache/replay.js'
-import type {KeyedJob, RunCache} from '../cache/run-cache.js'
-import type {OutputChunk} from '../cache/store.js'
-import type {ArtifactEntry} from '../artifacts/manifest.js'
-import {OrcaError} from '../errors.js'
-import {nameTable, ownValue} from '../name-table.js'
-import type {Executor, ExecutorEvent, JobOutcome} from '../executor/types.js'
+import type {RunCache} from '../cache/run-cache.js'
+import type {OrcaError} from '../errors.js'
+import type {Executor} from '../executor/types.js'
 import type {Plan} from '../plan/plan.js'
-import {selectInputs} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
-import type {CleanupPolicy, Job, Pipeline} from '../pipeline/types.js'
-import type {EventBody, EventSink, JobStatus, JobWarning, OrcaEvent, RunStatus} from './events.js'
-import {maskString} from './masker.js'
+import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
+import {RunEmitter} from './emitter.js'
+import type {EventSink, JobStatus, RunStatus} from '../records/events.js'
+import {ExecutorSession} from './executor-session.js'
+import {liveJob, type JobRun} from './job-life.js'
+import {ReadyQueue} from './ready-queue.js'
 import {RunArtifacts, type ManifestLocation} from './artifacts.js'
-import {OutputBudget, StepOutput} from './output.js'
+import {RunStop} from './run-stop.js'
 
 /** Everything a run needs; the CLI and the HTTP server both build one of these. */
 export interface RunOptions {
@@ -68,16 +66,15 @@ export interface RunResult {
   infraError?: OrcaError
 }
 
-const SUCCESS: ReadonlySet<JobStatus> = new Set(['succeeded', 'cached'])
-
-/** Runs a plan: schedules ready jobs up to the concurrency limit and emits every event of the run. */
+/**
+ * Runs a plan and emits every event of the run: the ready queue starts jobs up to the concurrency
+ * limit (ready-queue.ts, admission.ts), each job lives its life (job-life.ts) handing its artifacts to
+ * its dependents (artifacts.ts), and cancel or fail-fast stop the rest (run-stop.ts).
+ */
 export async function executeRun(options: RunOptions): Promise<RunResult> {
   const started = Date.now()
-  const emitter = new RunEmitter(options.runId, options.sinks, Object.values(options.secrets))
   const {plan} = options
-  const states = new Map<string, JobStatus>(plan.order.map((n) => [n, 'pending']))
-  let infraError: OrcaError | undefined
-
+  const emitter = new RunEmitter(options.runId, options.sinks, Object.values(options.secrets))
   emitter.emit({
     type: 'run.started',
     targets: plan.targets,
@@ -89,329 +86,65 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     orcaVersion: options.orcaVersion,
   })
 
-  // Fail-fast and cancel share one controller that running jobs listen to.
-  const stop = new AbortController()
-  const onCancel = (): void => stop.abort()
-  options.cancel.addEventListener('abort', onCancel, {once: true})
-  options.failure?.addEventListener('abort', onCancel, {once: true})
+  const stop = new RunStop(options.cancel, options.failure, options.failFast)
   // A run cancelled while queued settles every job as skipped below.
   if (options.waitTurn) await options.waitTurn(stop.signal).catch(() => undefined)
 
-  let executor: Executor | undefined
-  let ready: Promise<Executor> | undefined
-  let prepared: Map<string, string> | undefined
-  // One executor per run, prepared once (engine reachable, images present) before the first job.
-  const getExecutor = (): Promise<Executor> =>
-    (ready ??= (async () => {
-      executor = await options.executor()
-      const images = [...new Set([...plan.jobs.values()].filter((j) => j.steps.length > 0).map((j) => j.image))]
-      prepared = await executor.prepare(images, {
-        signal: stop.signal,
-        onEvent: (e) => e.type === 'image.pull' && emitter.emit({...e}),
-      })
-      return executor
-    })())
-
-  const running = new Map<string, Promise<void>>()
-  const artifacts = new RunArtifacts(options.blobs, options.artifactManifest)
-  const finish = (name: string, status: JobStatus): void => {
-    states.set(name, status)
-    if (!SUCCESS.has(status) && options.failFast) stop.abort()
+  const queue = new ReadyQueue(plan, options.concurrency)
+  const executor = new ExecutorSession(options.executor, plan, emitter, stop.signal, options.imageId)
+  let infraError: OrcaError | undefined
+  const jobRun: JobRun = {
+    ...options,
+    projectDir: options.pipeline.projectDir,
+    emitter,
+    executor,
+    stop,
+    artifacts: new RunArtifacts(options.blobs, options.artifactManifest),
+    infraError: (error) => (infraError ??= error),
+    settle: (name, status) => {
+      queue.settle(name, status)
+      stop.jobSettled(status)
+    },
+    requeue: (names) => names.forEach((name) => queue.settle(name, 'pending')),
   }
 
-  // Cheap inspection first; an image the engine lacks (or an engine it cannot reach) goes through prepare.
-  const imageIdOf = async (ref: string): Promise<string | null> => {
-    const id = await options.imageId?.(ref).catch(() => undefined)
-    if (id) return id
-    await getExecutor()
-    return prepared?.get(ref) ?? null
-  }
-
-  const runOne = async (job: Job): Promise<void> => {
-    const jobStart = Date.now()
-    states.set(job.name, 'running')
-    let keyed: KeyedJob | undefined
-    const record = {output: [] as OutputChunk[], warnings: [] as JobWarning[], imageId: undefined as string | undefined}
-    const budget = new OutputBudget(options.maxLogBytes)
-    let outcome: JobOutcome
-    let needArtifacts: ArtifactEntry[][] = []
-    try {
-      keyed = options.cache?.keyJob(job, job.steps.length === 0 ? null : await imageIdOf(job.image))
-      const manifest = job.artifacts.length > 0 ? options.artifactManifest(job.name) : undefined
-      const restored = keyed?.use === 'hit' ? options.cache!.restore(keyed, manifest?.path) : undefined
-      if (keyed && restored) {
-        replayHit(keyed, restored, jobStart, (body) => emitter.emit(body), manifest?.name)
-        artifacts.restored(job.name, restored.loadArtifacts, keyed.key)
-        return finish(job.name, 'cached')
-      }
-      // A group job gets no files: only a job with steps has its needs' artifacts read and checked.
-      const needs = job.steps.length > 0 ? artifacts.forNeeds(job.needs) : {artifacts: []}
-      if ('damaged' in needs) {
-        if (needs.key !== undefined) options.cache?.discard(needs.key)
-        if (needs.again) throw new OrcaError('infra', `the artifacts of ${needs.damaged} do not match their digests even after it ran again (${needs.reason})`)
-        // Never handed on: the need runs again (its entry removed), then this job.
-        emitter.emit({type: 'job.warning', job: needs.damaged, kind: 'cache-damaged', message: `its artifacts were changed after they were stored (${needs.reason}): the cache entry was removed and the job runs again`})
-        artifacts.forget(needs.damaged)
-        states.set(needs.damaged, 'pending')
-        states.set(job.name, 'pending')
-        return
-      }
-      needArtifacts = needs.artifacts
-    } catch (error) {
-      // Hashing or image inspection failed before the job started: report it like any infra failure.
-      keyed = undefined
-      const orcaError = toInfraError(error)
-      infraError ??= orcaError
-      stop.abort()
-      emitter.emit({type: 'job.started', job: job.name, image: job.image})
-      emitter.emit({type: 'job.finished', job: job.name, status: 'failed', durationMs: Date.now() - jobStart, cleanup: 'none', error: {kind: 'infra', message: orcaError.message}})
-      return finish(job.name, 'failed')
-    }
-    emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(keyed ? {key: keyed.key, cache: keyed.use} : {})})
-    for (const warning of keyed?.warnings ?? []) emitter.emit({type: 'job.warning', job: job.name, ...warning})
-    if (job.steps.length === 0) {
-      if (keyed) options.cache!.save(keyed, {runId: options.runId, artifacts: [], output: []})
-      emitter.emit({type: 'job.finished', job: job.name, status: 'succeeded', durationMs: 0, cleanup: 'none'})
-      return finish(job.name, 'succeeded')
-    }
-    try {
-      outcome = await runJobInExecutor(job, await getExecutor(), keyed, record, budget, needArtifacts)
-    } catch (error) {
-      const orcaError = toInfraError(error)
-      infraError ??= orcaError
-      stop.abort()
-      outcome = {status: 'failed', steps: [], artifacts: [], cleanup: 'none', error: {kind: 'infra', message: orcaError.message}}
-    }
-    if (outcome.status === 'succeeded' && job.artifacts.length > 0) {
-      try {
-        const summary = artifacts.ran(job.name, outcome.artifacts, keyed?.job.cache ? keyed.key : undefined)
-        emitter.emit({type: 'job.artifacts', job: job.name, ...summary})
-      } catch (error) {
-        outcome = {...outcome, status: 'failed', error: {kind: 'artifact', message: `cannot write the artifact manifest: ${(error as Error).message}`}}
-      }
-    }
-    if (outcome.error?.kind === 'infra') infraError ??= new OrcaError('infra', outcome.error.message)
-    // Only a succeeded job is stored; failed, timed-out and cancelled ones never are.
-    if (keyed && outcome.status === 'succeeded') {
-      options.cache!.save(keyed, {runId: options.runId, artifacts: outcome.artifacts, ...record})
-      options.cache!.completed(keyed, outcome.artifacts)
-    }
-    emitter.emit({
-      type: 'job.finished',
-      job: job.name,
-      status: outcome.status,
-      durationMs: Date.now() - jobStart,
-      cleanup: outcome.cleanup,
-      ...(outcome.error ? {error: outcome.error} : {}),
-      ...(budget.truncated ? {logTruncated: true as const} : {}),
-    })
-    finish(job.name, outcome.status)
-  }
-
-  const runJobInExecutor = (
-    job: Job,
-    exec: Executor,
-    keyed: KeyedJob | undefined,
-    record: {output: OutputChunk[]; warnings: JobWarning[]; imageId?: string},
-    budget: OutputBudget,
-    needArtifacts: ArtifactEntry[][],
-  ): Promise<JobOutcome> => {
-    const recording = keyed?.job.cache === true
-    const outputs = new Map<number, StepOutput>()
-    const outputOf = (step: number): StepOutput => {
-      let output = outputs.get(step)
-      if (!output) {
-        output = new StepOutput(emitter.secrets, (stream, all) => {
-          const text = budget.take(all)
-          if (!text) return
-          if (recording) record.output.push({step, stream, text})
-          emitter.emit({type: 'step.output', job: job.name, step, stream, text})
-        })
-        outputs.set(step, output)
-      }
-      return output
-    }
-    const onEvent = (e: ExecutorEvent): void => {
-      switch (e.type) {
-        case 'step.output':
-          return outputOf(e.step).write(e.stream, e.chunk)
-        case 'step.finished':
-          outputs.get(e.result.index)?.end()
-          outputs.delete(e.result.index)
-          return emitter.emit({type: 'step.finished', job: job.name, ...e.result})
-        case 'job.warning':
-          // Kept with the cache entry (replayed on hits): masked like the event is.
-          record.warnings.push(emitter.secrets.length > 0 ? maskDeep(e.warning, emitter.secrets) : e.warning)
-          return emitter.emit({type: 'job.warning', job: job.name, ...e.warning})
-        case 'job.container':
-          record.imageId ??= e.imageId
-          return emitter.emit({...e, job: job.name})
-        default:
-          return emitter.emit({...e, job: job.name})
-      }
-    }
-    return exec.runJob({
-      runId: options.runId,
-      job,
-      projectDir: options.pipeline.projectDir,
-      // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
-      inputFiles: keyed ? keyed.inputs.map((i) => i.path) : selectInputs(options.projectFiles, job.inputs),
-      needArtifacts,
-      blobs: options.blobs,
-      artifactsDir: options.artifactsDir(job.name),
-      ...(emitter.secrets.length > 0 ? {maskPath: (path: string) => maskString(path, emitter.secrets)} : {}),
-      env: jobEnv(job, options),
-      cleanup: options.cleanupOverride ?? job.cleanup,
-      cancel: stop.signal,
-      force: options.force,
-      emit: onEvent,
-    })
-  }
-
-  // The scheduling loop: start every ready job up to the limit, wait for one to settle, repeat.
+  // Start every ready job up to the limit, wait for one to settle, repeat.
   let unexpected: {error: unknown} | undefined
   try {
     for (;;) {
-      for (const name of plan.order) {
-        if (states.get(name) !== 'pending') continue
-        const job = plan.jobs.get(name)!
-        const blocker = job.needs.find((n) => !SUCCESS.has(states.get(n)!) && states.get(n) !== 'pending' && states.get(n) !== 'running')
-        if (stop.signal.aborted || blocker !== undefined) {
-          const reason =
-            blocker !== undefined ? `needs ${blocker} (${states.get(blocker)})` : options.failure?.aborted ? 'the run failed' : options.cancel.aborted ? 'run cancelled' : 'fail-fast'
-          states.set(name, 'skipped')
-          emitter.emit({type: 'job.skipped', job: name, reason})
-          continue
-        }
-        if (running.size >= options.concurrency || !job.needs.every((n) => SUCCESS.has(states.get(n)!))) continue
-        running.set(name, runOne(job).finally(() => running.delete(name)))
-      }
-      if (running.size === 0) {
-        // A skip above may have unblocked nothing; loop again only if something is still pending.
-        if ([...states.values()].some((s) => s === 'pending')) continue
-        break
-      }
-      await Promise.race(running.values())
+      queue.fill(
+        () => stop.skipReason,
+        (job) => liveJob(job, jobRun),
+        (job, reason) => emitter.emit({type: 'job.skipped', job: job.name, reason}),
+      )
+      if (queue.busy) await queue.next()
+      // A skip may have unblocked nothing; pass again only while something is still pending.
+      else if (!queue.hasPending) break
     }
   } catch (error) {
     // A bug must still end the run: its jobs stopped and cleaned up, the record failed, never left running.
     unexpected = {error}
     stop.abort()
-    await Promise.allSettled(running.values())
+    await queue.drain()
   }
 
-  options.cancel.removeEventListener('abort', onCancel)
-  options.failure?.removeEventListener('abort', onCancel)
+  stop.detach()
   // A stray error raised outside the run (serve's process guard) fails it like a bug inside it.
-  const outside = options.failure?.aborted ? String((options.failure.reason as Error | undefined)?.message ?? options.failure.reason) : undefined
-  if (executor && (options.cancel.aborted || infraError || unexpected || outside !== undefined)) {
-    await executor.cleanup(options.runId).catch(() => undefined)
+  const outside = stop.outsideFailure
+  if (executor.created && (stop.cancelled || infraError || unexpected || outside !== undefined)) {
+    await executor.cleanup(options.runId)
   }
 
-  const status = unexpected || outside !== undefined ? 'failed' : runStatus(states, options.cancel.aborted)
+  const status = unexpected || outside !== undefined ? 'failed' : queue.runStatus(stop.cancelled)
   const error = unexpected
     ? {kind: 'internal', message: `unexpected error: ${(unexpected.error as Error)?.message ?? String(unexpected.error)}`}
     : outside !== undefined
       ? {kind: 'internal', message: `unexpected error: ${outside}`}
       : infraError && {kind: 'infra', message: infraError.message}
   emitter.emit({type: 'run.finished', status, durationMs: Date.now() - started, ...(error ? {error} : {})})
-  await Promise.all(options.sinks.map(async (s) => s.close?.()))
+  await emitter.close()
   // Raised once the record is complete: the caller reports a bug as one.
   const failure = unexpected ?? emitter.sinkFailure
   if (failure) throw failure.error
-  return {status, jobs: states, infraError}
-}
-
-function runStatus(states: Map<string, JobStatus>, cancelled: boolean): Exclude<RunStatus, 'running'> {
-  if (cancelled) return 'cancelled'
-  const all = [...states.values()]
-  if (all.includes('failed')) return 'failed'
-  if (all.includes('timed_out')) return 'timed_out'
-  if (all.includes('cancelled') || all.includes('skipped')) return 'failed'
-  return 'succeeded'
-}
-
-/** Pipeline + job env, then `-e` overrides, then secret values (names listed by the job only). */
-function jobEnv(job: Job, options: RunOptions): Record<string, string> {
-  const env = nameTable(job.env, options.envOverrides)
-  for (const name of job.secrets) {
-    const value = ownValue(options.secrets, name)
-    if (value !== undefined) env[name] = value
-  }
-  return env
-}
-
-function toInfraError(error: unknown): OrcaError {
-  if (error instanceof OrcaError) return error
-  const message = error instanceof Error ? error.message : String(error)
-  return new OrcaError('infra', message, {cause: error})
-}
-
-/** Stamps events with run id, sequence and time, masks secrets, and hands them to every sink. */
-class RunEmitter {
-  #seq = 0
-  readonly #broken = new Set<EventSink>()
-  readonly secrets: string[]
-  /** The first error a sink threw. */
-  sinkFailure: {error: unknown} | undefined
-
-  constructor(
-    readonly runId: string,
-    readonly sinks: EventSink[],
-    secrets: string[],
-  ) {
-    this.secrets = secrets.filter((s) => s.length > 0)
-  }
-
-  emit(body: EventBody): void {
-    // step.output is masked by its stream (secrets split across chunks); everything else here.
-    const streamed = body.type === 'step.output' && !body.replayed
-    const masked = streamed || this.secrets.length === 0 ? body : maskDeep(body, this.secrets)
-    const event = {...masked, seq: ++this.#seq, time: new Date().toISOString(), runId: this.runId} as OrcaEvent
-    for (const sink of this.sinks) {
-      if (this.#broken.has(sink)) continue
-      try {
-        sink.handle(event)
-      } catch (error) {
-        // A sink that throws (a reporter's bug) gets no more events; the run and the other sinks go on.
-        this.#broken.add(sink)
-        this.sinkFailure ??= {error}
-      }
-    }
-  }
-}
-
-function maskDeep<T>(value: T, secrets: string[]): T {
-  if (typeof value === 'string') return maskString(value, secrets) as T
-  if (Array.isArray(value)) return value.map((v) => maskDeep(v, secrets)) as T
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskDeep(v, secrets)])) as T
-  }
-  return value
-}
-
-/** Resolves the secrets the planned jobs name from orca's environment; a missing one is a usage error. */
-export function resolveSecrets(plan: Plan, env: NodeJS.ProcessEnv): Record<string, string> {
-  const secrets = nameTable<string>()
-  const missing: string[] = []
-  const names = new Set<string>()
-  for (const job of plan.jobs.values()) {
-    for (const name of job.secrets) {
-      // Own variables only: `constructor` or `__proto__` must not find Object.prototype's.
-      const value = ownValue(env, name)
-      if (value !== undefined) secrets[name] = value
-      else {
-        missing.push(`${name} (jobs.${job.name}.secrets)`)
-        names.add(name)
-      }
-    }
-  }
-  if (missing.length > 0) {
-    const list = [...names]
-    const them = list.length === 1 ? list[0] : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`
-    throw new OrcaError('usage', `secret${missing.length > 1 ? 's' : ''} not set in orca's environment: ${missing.join(', ')}`, {
-      hint: `export ${them} before running orca, e.g. \`${list.map((name) => `${name}=...`).join(' ')} orca run\` (secrets are read from orca's own environment, not from -e)`,
-    })
-  }
-  return secrets
+  return {status, jobs: queue.states, infraError}
 }

@@ -11,11 +11,12 @@ import {planRun, type Plan} from '../plan/plan.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import {loadPipeline} from '../pipeline/load.js'
 import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
-import type {EventSink, OrcaEvent} from './events.js'
+import type {EventSink, OrcaEvent} from '../records/events.js'
 import {maskString} from './masker.js'
-import {newRunId} from './run-id.js'
-import {executeRun, resolveSecrets, type RunResult} from './scheduler.js'
-import {artifactManifestName, RunStore} from './store.js'
+import {newRunId} from '../records/run-id.js'
+import {executeRun, type RunResult} from './scheduler.js'
+import {resolveSecrets} from './secrets.js'
+import {artifactManifestName, RunStore} from '../records/store.js'
 
 export interface RunRequest {
   cwd: string

@@ -2,7 +2,7 @@ import type {McpServer} from '@modelcontextprotocol/sdk/server/mcp.js'
 import * as z from 'zod'
 
 import {explainTarget} from '../../engine/cache/explain-target.js'
-import {formatExplanation} from '../../engine/cache/explain.js'
+import {formatExplanation} from '../../views/cache/explanation.js'
 import {ConfigError} from '../../engine/errors.js'
 import {nameTable} from '../../engine/name-table.js'
 import {flattenExplanation, jobExplanationSchema, withoutEnvValues} from '../explanation.js'

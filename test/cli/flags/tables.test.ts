@@ -29,6 +29,11 @@ describe.each(commands)('the flags of %s', (_file, flags) => {
     }
   })
 
+  it('list the flags with a letter first, so help lines every flag up (oclif trims its first row)', () => {
+    const lettered = flags.map(([, flag]) => flag.char !== undefined)
+    expect(lettered).toEqual([...lettered].sort((a, b) => Number(b) - Number(a)))
+  })
+
   it('have distinct short names, a default among the options, and depend only on flags of the command', () => {
     const chars = flags.flatMap(([, flag]) => (flag.char ? [flag.char] : []))
     expect(new Set(chars).size).toBe(chars.length)

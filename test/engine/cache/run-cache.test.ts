@@ -13,7 +13,7 @@ import type {Executor, JobContext, JobOutcome} from '../../../src/engine/executo
 import {listProjectFiles} from '../../../src/engine/plan/project-files.js'
 import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
-import type {OrcaEvent} from '../../../src/engine/run/events.js'
+import type {OrcaEvent} from '../../../src/engine/records/events.js'
 import {executeRun} from '../../../src/engine/run/scheduler.js'
 import {job, pipeline} from '../../helpers/pipeline.js'
 

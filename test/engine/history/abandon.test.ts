@@ -4,8 +4,8 @@ import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {inspectRun, inspectRuns} from '../../../src/engine/history/abandon.js'
-import {parseEventLines} from '../../../src/engine/run/store.js'
-import {schemaValidators} from '../run/schemas.js'
+import {parseEventLines} from '../../../src/engine/records/store.js'
+import {schemaValidators} from '../records/schemas.js'
 import {probe, runEvents, tempRunsDir, writeRun} from './fixtures.js'
 
 const validate = schemaValidators()

@@ -2,8 +2,8 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import type {EventBody, OrcaEvent} from '../../../src/engine/run/events.js'
-import {foldEvents} from '../../../src/engine/run/record.js'
+import type {EventBody, OrcaEvent} from '../../../src/engine/records/events.js'
+import {foldEvents} from '../../../src/engine/records/record.js'
 import type {LivenessProbe} from '../../../src/engine/history/liveness.js'
 
 export const HOST = 'box-1'

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {followRun, LogPrinter} from '../../../src/engine/history/logs.js'
-import type {EventBody, OrcaEvent} from '../../../src/engine/run/events.js'
+import type {EventBody, OrcaEvent} from '../../../src/engine/records/events.js'
 import {probe, runEvents, tempRunsDir, writeRun} from './fixtures.js'
 
 const stamp = (bodies: EventBody[]): OrcaEvent[] =>

@@ -2,7 +2,7 @@ import {describe, expect, test} from 'vitest'
 
 import {parsePipeline} from '../../../src/engine/pipeline/parse.js'
 import {defaultStepName} from '../../../src/engine/pipeline/normalise.js'
-import {parseSize} from '../../../src/engine/pipeline/size.js'
+import {parseSize} from '../../../src/engine/bytes.js'
 import type {PipelineDefaults} from '../../../src/engine/pipeline/types.js'
 
 const defaults: PipelineDefaults = {timeoutMs: 30 * 60_000, cleanup: 'always_remove', image: 'config/image:1'}

@@ -7,7 +7,7 @@ import {describe, expect, test} from 'vitest'
 import {DURATION_PATTERN} from '../../../src/engine/duration.js'
 import {IMAGE_REFERENCE_PATTERN} from '../../../src/engine/pipeline/image-reference.js'
 import {AJV_OPTIONS, validateAgainst} from '../../../src/engine/pipeline/schema-validators.js'
-import {SIZE_PATTERN} from '../../../src/engine/pipeline/size.js'
+import {SIZE_PATTERN} from '../../../src/engine/bytes.js'
 
 const root = new URL('../../../', import.meta.url)
 const generatedFile = new URL('src/engine/pipeline/schema-validators.generated.ts', root)

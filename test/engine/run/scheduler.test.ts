@@ -5,9 +5,9 @@ import type {Executor, JobContext, JobOutcome} from '../../../src/engine/executo
 import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
 import type {ArtifactEntry} from '../../../src/engine/artifacts/manifest.js'
-import type {OrcaEvent} from '../../../src/engine/run/events.js'
-import {foldEvents} from '../../../src/engine/run/record.js'
-import {executeRun, resolveSecrets, type RunOptions} from '../../../src/engine/run/scheduler.js'
+import type {OrcaEvent} from '../../../src/engine/records/events.js'
+import {foldEvents} from '../../../src/engine/records/record.js'
+import {executeRun, type RunOptions} from '../../../src/engine/run/scheduler.js'
 import {job, pipeline} from '../../helpers/pipeline.js'
 import {runFoldersPerTest} from '../../helpers/run-folders.js'
 
@@ -289,22 +289,5 @@ describe('executeRun', () => {
     await run([job('a', {inputs: ['src/**']}), job('b')], [], executor)
     expect(executor.contexts.find((c) => c.job.name === 'a')!.inputFiles).toEqual(['src/b.ts'])
     expect(executor.contexts.find((c) => c.job.name === 'b')!.inputFiles).toEqual(['a.txt', 'src/b.ts'])
-  })
-})
-
-describe('resolveSecrets', () => {
-  it('reads secrets named like Object.prototype\'s properties from the environment itself, never from the prototype', () => {
-    const p = pipeline([job('a', {secrets: ['constructor', 'toString', '__proto__']})])
-    expect(() => resolveSecrets(planRun(p, []), {})).toThrow("secrets not set in orca's environment: constructor (jobs.a.secrets), toString (jobs.a.secrets), __proto__ (jobs.a.secrets)")
-    const env = JSON.parse('{"constructor": "s1", "toString": "s2", "__proto__": "s3"}') as NodeJS.ProcessEnv
-    expect(Object.entries(resolveSecrets(planRun(p, []), env))).toEqual([['constructor', 's1'], ['toString', 's2'], ['__proto__', 's3']])
-  })
-
-  it('reads the secrets of planned jobs and names every missing one with its job', () => {
-    const p = pipeline([job('a', {secrets: ['A_TOKEN']}), job('b', {secrets: ['B_TOKEN', 'C_TOKEN']})])
-    expect(resolveSecrets(planRun(p, ['a']), {A_TOKEN: 'x'})).toEqual({A_TOKEN: 'x'})
-    expect(() => resolveSecrets(planRun(p, []), {A_TOKEN: 'x'})).toThrow(
-      "secrets not set in orca's environment: B_TOKEN (jobs.b.secrets), C_TOKEN (jobs.b.secrets)",
-    )
   })
 })

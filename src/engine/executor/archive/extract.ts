@@ -8,7 +8,7 @@ import {isExecutable} from '../../artifacts/materialise.js'
 import {linksOutsideTree} from '../../artifacts/links.js'
 import {assertTree, InvalidManifestError, sortEntries, type ArtifactEntry, type ArtifactFileEntry} from '../../artifacts/manifest.js'
 import {OrcaError} from '../../errors.js'
-import type {JobWarning} from '../../run/events.js'
+import type {JobWarning} from '../types.js'
 
 export interface ExtractOptions {
   /** Cap on the bytes of all regular files together. */

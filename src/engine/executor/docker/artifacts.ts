@@ -5,7 +5,7 @@ import picomatch from 'picomatch'
 import type {BlobStore} from '../../artifacts/blobs.js'
 import type {ArtifactEntry} from '../../artifacts/manifest.js'
 import {materialise} from '../../artifacts/materialise.js'
-import type {JobWarning} from '../../run/events.js'
+import type {JobWarning} from '../types.js'
 import {extractToBlobs, keptEntries, type ExtractedTree} from '../archive/extract.js'
 import {statusCode, withTimeout} from './call.js'
 

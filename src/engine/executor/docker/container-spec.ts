@@ -82,7 +82,7 @@ export function scopeFilter(scope: ResourceScope): string[] {
 }
 
 /** Labels that identify a container's project and the orca process that owns it (for leak detection). */
-export function ownerLabels(runId: string, job: string, project: ProjectIdentity): Record<string, string> {
+function ownerLabels(runId: string, job: string, project: ProjectIdentity): Record<string, string> {
   return {
     ...projectLabels(project),
     [LABEL.run]: runId,

@@ -56,7 +56,7 @@ type JobError = NonNullable<JobOutcome['error']>
 const SIGNAL_DEATH_CHECKS = 6
 
 /**
- * Runs each job in a fresh container of a Docker engine (SPEC §3, §4). Choices where the spec is silent:
+ * Runs each job in a fresh container of a Docker engine (docs/running.md). Choices the docs leave open:
  * - every step appears in `steps`; those that never ran are `skipped` and get a `step.finished` event too;
  * - artifacts are collected only from a succeeded job (as GitHub Actions users expect);
  * - job env and secrets go to each exec, never to the container config, labels or Cmd;
@@ -108,8 +108,7 @@ export class DockerExecutor implements Executor {
     let output: ContainerOutput | undefined
     let spec: Docker.ContainerCreateOptions | undefined
     let imageId: string | undefined
-    let failed = false
-    let running: number | undefined
+    const progress: StepProgress = {failed: false}
     let error: JobError | undefined
     let artifacts: JobOutcome['artifacts'] = []
     const unwatch = watchEngine(this.docker, this.options.engineTimeoutMs, (message) => {
@@ -132,20 +131,11 @@ export class DockerExecutor implements Executor {
       await this.copyIn(container, ctx, stopper)
       if (!(await relay)) output = undefined
 
-      for (const [index, step] of job.steps.entries()) {
-        if (stopper.reason || stopper.lost || failed) break
-        running = index
-        const result = await this.runStep(container, ctx, index, stopper, output)
-        running = undefined
-        steps.push(result)
-        if (result.status !== 'succeeded' && !step.allowFailure) failed = true
-      }
-      if (!stopper.reason && !failed && job.artifacts.length > 0) {
-        artifacts = await this.collect(container, ctx, stopper)
-      }
+      await this.runSteps(container, ctx, stopper, output, steps, progress)
+      if (collectsArtifacts(job, stopper, progress)) artifacts = await this.collect(container, ctx, stopper)
     } catch (caught) {
       error = describeFailure(caught, stopper)
-      const step = running === undefined ? undefined : job.steps[running]
+      const step = progress.running === undefined ? undefined : job.steps[progress.running]
       if (step) {
         // A failure inside a step (the daemon went away...): that step failed, it was not skipped.
         steps.push(finishStep(ctx, steps.length, step, stopper.reason ?? 'failed', null, 0))
@@ -157,7 +147,7 @@ export class DockerExecutor implements Executor {
       ctx.cancel.removeEventListener('abort', onCancel)
       ctx.force.removeEventListener('abort', onForce)
     }
-    const status: RunOutcomeStatus = stopper.lost ? 'failed' : (stopper.reason ?? (failed || error ? 'failed' : 'succeeded'))
+    const status: RunOutcomeStatus = stopper.lost ? 'failed' : (stopper.reason ?? (progress.failed || error ? 'failed' : 'succeeded'))
     if (!error && stopper.reason) error = {kind: stopper.reason === 'timed_out' ? 'timeout' : 'cancelled', message: stopper.message ?? ''}
     // Every step appears in the record: those that never ran are `skipped` (with a step.finished event).
     for (let index = steps.length; index < job.steps.length; index++) {
@@ -190,6 +180,25 @@ export class DockerExecutor implements Executor {
       () => true,
       () => false,
     )
+  }
+
+  /** The steps in order, in the one container; the first failing step (not allowed to fail) ends them. */
+  private async runSteps(
+    container: Docker.Container,
+    ctx: JobContext,
+    stopper: ContainerStopper,
+    output: ContainerOutput | undefined,
+    steps: StepResult[],
+    progress: StepProgress,
+  ): Promise<void> {
+    for (const [index, step] of ctx.job.steps.entries()) {
+      if (stopper.reason || stopper.lost || progress.failed) break
+      progress.running = index
+      const result = await this.runStep(container, ctx, index, stopper, output)
+      progress.running = undefined
+      steps.push(result)
+      if (result.status !== 'succeeded' && !step.allowFailure) progress.failed = true
+    }
   }
 
   private async runStep(
@@ -340,6 +349,17 @@ export class DockerExecutor implements Executor {
     await removeContainer(container)
     return twin.id
   }
+}
+
+/** Where a job's steps are: the one running now (a failure outside it is that step's), and whether one failed. */
+interface StepProgress {
+  running?: number
+  failed: boolean
+}
+
+/** Artifacts are collected from a job whose steps all succeeded and that was not stopped. */
+function collectsArtifacts(job: JobContext['job'], stopper: ContainerStopper, progress: StepProgress): boolean {
+  return !stopper.reason && !progress.failed && job.artifacts.length > 0
 }
 
 function finishStep(

@@ -77,7 +77,7 @@ function contextHost(meta: string): string | undefined {
 }
 
 /** A bare socket path becomes unix://path; `host:port` becomes tcp://host:port. */
-export function normaliseHost(host: string): string {
+function normaliseHost(host: string): string {
   if (host.startsWith('/')) return `unix://${host}`
   if (!host.includes('://')) return `tcp://${host}`
   return host

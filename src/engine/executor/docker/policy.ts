@@ -1,7 +1,7 @@
 import type {CleanupPolicy} from '../../pipeline/types.js'
 import type {RunOutcomeStatus} from '../types.js'
 
-/** SPEC §4: whether a job's container is kept, by policy and how the job ended. */
+/** Whether a job's container is kept, by policy and how the job ended (the table in docs/running.md). */
 export function keepsContainer(policy: CleanupPolicy, status: RunOutcomeStatus): boolean {
   const column = status === 'succeeded' ? 0 : status === 'failed' ? 1 : 2
   return KEEP[policy][column] ?? false

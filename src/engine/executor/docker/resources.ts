@@ -3,8 +3,8 @@ import type {Leak, ResourceScope} from '../types.js'
 import {withTimeout} from './call.js'
 import {LABEL, scopeFilter} from './container-spec.js'
 
-/** A container is kept by policy once it carries `orca.kept=true` (SPEC §4). */
-export function isKept(labels: Record<string, string> | undefined): boolean {
+/** A container is kept by policy once it carries `orca.kept=true` (docs/running.md). */
+function isKept(labels: Record<string, string> | undefined): boolean {
   return labels?.[LABEL.kept] === 'true'
 }
 

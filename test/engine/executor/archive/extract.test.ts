@@ -10,7 +10,7 @@ import type {ArtifactEntry} from '../../../../src/engine/artifacts/manifest.js'
 import {materialise} from '../../../../src/engine/artifacts/materialise.js'
 import {extractToBlobs, keptEntries, UnsafeArchiveError, type ExtractOptions} from '../../../../src/engine/executor/archive/extract.js'
 import {workspaceArchive} from '../../../../src/engine/executor/archive/pack.js'
-import type {JobWarning} from '../../../../src/engine/run/events.js'
+import type {JobWarning} from '../../../../src/engine/executor/types.js'
 
 type Entry = Parameters<tar.Pack['entry']>[0] & {body?: string | Buffer}
 

@@ -1,0 +1,223 @@
+import {existsSync} from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+import {formatBytes} from '../bytes.js'
+import {clearCache, listEntries} from '../cache/maintenance.js'
+import {CacheStore} from '../cache/store.js'
+import {formatDuration} from '../duration.js'
+import {OrcaError} from '../errors.js'
+import type {DockerExecutor} from '../executor/docker/docker-executor.js'
+import type {Leak, ResourceScope} from '../executor/types.js'
+import {inspectRuns} from '../history/abandon.js'
+import {judgeOwner, runLiveness, type LivenessProbe} from '../history/liveness.js'
+import {expiredRuns, removeRuns} from '../history/retention.js'
+import type {RunRecord} from '../records/record.js'
+import {listRunIds} from '../records/run-id.js'
+import {
+  containerOwners,
+  listKept,
+  listOrphanKeptImages,
+  listVolumes,
+  removeKeptContainer,
+  removeKeptImage,
+  removeVolume,
+  type KeptContainer,
+} from './docker-resources.js'
+
+/** What `orca clean` should clean. */
+export interface CleanSelection {
+  leaks?: boolean
+  kept?: boolean
+  volumes?: boolean
+  /** Remove finished runs started more than `olderThanMs` ago (0: every finished run). */
+  runs?: {olderThanMs: number}
+  cache?: boolean
+}
+
+export type CleanTaskKey = keyof CleanSelection
+
+/** One thing removed (or that would be, in a dry run). `skipped` says why it was left. */
+export interface CleanItem {
+  kind: 'container' | 'network' | 'volume' | 'image' | 'run' | 'cache'
+  name: string
+  detail?: string
+  skipped?: string
+}
+
+/** What every kind works with: the project's folders, the scope of Docker resources, the engine (connected once, on first use). */
+export interface CleanContext {
+  selection: CleanSelection
+  runsDir: string
+  cacheDir: string
+  scope: ResourceScope
+  docker: () => Promise<DockerExecutor>
+  probe: LivenessProbe
+  now: () => number
+}
+
+/**
+ * One kind of resource `orca clean` removes: what it lists (already decided: only what may go),
+ * how it removes one (or why it must stay), and how an item reads. `task` is the flag that selects it;
+ * a task's kinds run in the table's order.
+ */
+export interface ResourceKind<T> {
+  task: CleanTaskKey
+  title: (context: CleanContext) => string
+  list: (context: CleanContext) => Promise<T[]>
+  /** Removes one; returns why it was left when it must stay. */
+  remove: (context: CleanContext, resource: T) => Promise<string | undefined>
+  describe: (context: CleanContext, resource: T) => CleanItem
+}
+
+const LEAKS: ResourceKind<Leak> = {
+  task: 'leaks',
+  title: () => 'Remove leaked containers and networks of runs that are no longer alive',
+  // Decides by liveness: a run under runsDir by its lock, any other by the owner recorded on its containers.
+  async list(context) {
+    const exec = await context.docker()
+    const owners = await containerOwners(exec.docker, context.scope)
+    const known = new Set(await listRunIds(context.runsDir))
+    const alive = new Map<string, boolean>()
+    const isRunAlive = (runId: string): boolean => {
+      let answer = alive.get(runId)
+      if (answer === undefined) {
+        const owner = owners.get(runId)
+        answer = known.has(runId)
+          ? runLiveness(context.runsDir, runId, context.probe).alive
+          : owner !== undefined && judgeOwner(owner, context.probe).alive
+        alive.set(runId, answer)
+      }
+      return answer
+    }
+    return exec.findLeaks(isRunAlive, context.scope)
+  },
+  async remove(context, leak) {
+    await (await context.docker()).removeLeak(leak)
+    return undefined
+  },
+  describe: (context, leak) => {
+    const run = leak.runId ? `run ${leak.runId}${leak.job ? `, job ${leak.job}` : ''}` : undefined
+    return {kind: leak.kind, name: leak.name, detail: details(run, whose(context, leak.projectDir))}
+  },
+}
+
+const KEPT_CONTAINERS: ResourceKind<KeptContainer> = {
+  task: 'kept',
+  title: () => 'Remove containers kept by cleanup policy',
+  // Decides by the label a kept container carries (orca.kept=true).
+  list: async (context) => listKept((await context.docker()).docker, context.scope),
+  async remove(context, kept) {
+    await removeKeptContainer((await context.docker()).docker, kept)
+    return undefined
+  },
+  describe: (context, kept) => {
+    const run = kept.runId ? `run ${kept.runId}, job ${kept.job ?? '?'}` : undefined
+    return {kind: 'container', name: kept.name, detail: details(run, whose(context, kept.projectDir))}
+  },
+}
+
+type KeptImage = Awaited<ReturnType<typeof listOrphanKeptImages>>[number]
+
+const KEPT_IMAGES: ResourceKind<KeptImage> = {
+  task: 'kept',
+  title: KEPT_CONTAINERS.title,
+  // Listed after the kept containers are gone: the images no container uses any more.
+  list: async (context) => listOrphanKeptImages((await context.docker()).docker, context.scope),
+  async remove(context, image) {
+    await removeKeptImage((await context.docker()).docker, image.id)
+    return undefined
+  },
+  describe: (context, image) => ({kind: 'image', name: image.name, detail: details('filesystem of a kept container', whose(context, image.projectDir))}),
+}
+
+type Volume = Awaited<ReturnType<typeof listVolumes>>[number]
+
+const VOLUMES: ResourceKind<Volume> = {
+  task: 'volumes',
+  title: () => 'Remove named volumes of jobs',
+  list: async (context) => listVolumes((await context.docker()).docker, context.scope),
+  // The engine decides: a volume a container uses stays.
+  remove: async (context, volume) => ((await removeVolume((await context.docker()).docker, volume.name)) ? undefined : 'in use by a container'),
+  describe: (context, volume) => ({
+    kind: 'volume',
+    name: volume.name,
+    detail: details(volume.volume === undefined ? undefined : `volumes: ${volume.volume}`, whose(context, volume.projectDir)),
+  }),
+}
+
+const RUNS: ResourceKind<{id: string; status?: RunRecord['status']}> = {
+  task: 'runs',
+  title: ({selection}) => (selection.runs!.olderThanMs > 0 ? `Remove runs older than ${formatDuration(selection.runs!.olderThanMs)}` : 'Remove finished runs'),
+  // Decides by the retention rule: finished (a live run is never touched) and started before the cut.
+  async list(context) {
+    const records = await inspectRuns(context.runsDir, context.probe)
+    const ids = expiredRuns(records, {maxAgeMs: context.selection.runs!.olderThanMs}, context.now())
+    return ids.map((id) => ({id, status: records.find((r) => r.id === id)?.status}))
+  },
+  async remove(context, run) {
+    await removeRuns(context.runsDir, [run.id])
+    return undefined
+  },
+  describe: (_context, run) => ({kind: 'run', name: run.id, detail: run.status}),
+}
+
+const CACHE: ResourceKind<{entries: number; bytes: number}> = {
+  task: 'cache',
+  title: () => 'Clear the cache',
+  // The whole cache, or nothing when there is none; never a home directory or the root.
+  async list(context) {
+    assertSafeToClear(context.cacheDir)
+    const store = new CacheStore(context.cacheDir)
+    if (!existsSync(store.root)) return []
+    const entries = listEntries(store)
+    return [{entries: entries.length, bytes: entries.reduce((n, e) => n + e.size, 0)}]
+  },
+  async remove(context) {
+    clearCache(new CacheStore(context.cacheDir))
+    return undefined
+  },
+  describe: (context, cache) => ({kind: 'cache', name: context.cacheDir, detail: `${cache.entries} entr${cache.entries === 1 ? 'y' : 'ies'}, ${formatBytes(cache.bytes)}`}),
+}
+
+/** A kind of resource as the task runner sees it: its rows of the table put to work. */
+export interface CleanKind {
+  task: CleanTaskKey
+  title: (context: CleanContext) => string
+  /** Lists the kind's resources and removes each (unless `dryRun`), reporting every one as it goes. */
+  sweep: (context: CleanContext, dryRun: boolean, onItem: (item: CleanItem) => void) => Promise<void>
+}
+
+function cleanKind<T>(kind: ResourceKind<T>): CleanKind {
+  return {
+    task: kind.task,
+    title: kind.title,
+    async sweep(context, dryRun, onItem) {
+      for (const resource of await kind.list(context)) {
+        const left = dryRun ? undefined : await kind.remove(context, resource)
+        onItem({...kind.describe(context, resource), ...(left === undefined ? {} : {skipped: left})})
+      }
+    },
+  }
+}
+
+/** Every kind, in the order `orca clean` removes them. */
+export const RESOURCE_KINDS: readonly CleanKind[] = [LEAKS, KEPT_CONTAINERS, KEPT_IMAGES, VOLUMES, RUNS, CACHE].map((kind) => cleanKind(kind as ResourceKind<unknown>))
+
+/** With every project in scope, each item says whose it is. */
+function whose(context: CleanContext, projectDir: string | undefined): string | undefined {
+  return 'allProjects' in context.scope ? `project ${projectDir ?? 'unknown (made before projects were recorded)'}` : undefined
+}
+
+function details(...parts: Array<string | undefined>): string | undefined {
+  const present = parts.filter((p) => p !== undefined)
+  return present.length === 0 ? undefined : present.join('; ')
+}
+
+/** A misconfigured cacheDir must never empty a home directory or the filesystem root. */
+function assertSafeToClear(dir: string): void {
+  const resolved = path.resolve(dir)
+  if (resolved === path.parse(resolved).root || resolved === path.resolve(os.homedir())) {
+    throw new OrcaError('config', `refusing to clear the cache directory ${resolved}`, {hint: 'set cacheDir to a directory of its own, e.g. .orca/cache'})
+  }
+}

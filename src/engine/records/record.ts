@@ -1,0 +1,290 @@
+import type {CleanupAction, StepStatus} from '../executor/types.js'
+import {nameTable, ownValue} from '../name-table.js'
+import type {JobWarning} from '../executor/types.js'
+import type {ArtifactsSummary, CacheUse, JobStatus, OrcaEvent, RunStatus} from './events.js'
+
+/** One step of a job as recorded in run.json. */
+export interface StepRecord {
+  /** 0-based position in the job's steps. */
+  index: number
+  name: string
+  status: StepStatus | 'running'
+  /** null until the step finishes, and when it did not exit by itself (timed out, cancelled, skipped). */
+  exitCode: number | null
+  startedAt: string | null
+  durationMs: number | null
+  allowFailure: boolean
+}
+
+export interface ErrorRecord {
+  kind: string
+  message: string
+}
+
+/** A job's artifacts in run.json; `manifest` and `sha256` are null for runs recorded before manifests existed. */
+export type ArtifactsRecord = Omit<ArtifactsSummary, 'manifest' | 'sha256'> & {manifest: string | null; sha256: string | null}
+
+/** A warning as recorded in run.json: fields a warning does not have are null. */
+export interface WarningRecord {
+  kind: JobWarning['kind']
+  message: string
+  path: string | null
+  target: string | null
+}
+
+/** Warnings recorded per job at most: a bound on run.json (sources sum up long lists themselves). */
+export const MAX_WARNINGS = 100
+
+/** One job of a run as recorded in run.json. Unknown values are `null`, never absent. */
+export interface JobRecord {
+  status: JobStatus
+  key: string | null
+  cache: CacheUse | null
+  image: string | null
+  imageId: string | null
+  containerId: string | null
+  startedAt: string | null
+  finishedAt: string | null
+  durationMs: number | null
+  steps: StepRecord[]
+  /** Null when the job collected none (no artifact globs, or it did not succeed). */
+  artifacts: ArtifactsRecord | null
+  cleanup: CleanupAction | null
+  error: ErrorRecord | null
+  skippedReason: string | null
+  /** With status `cached`: the run that produced the cache entry. */
+  cachedFrom: string | null
+  /** The job printed more than its output cap; its log ends with a truncation marker. */
+  logTruncated: boolean
+  /** What the job was warned about, in order (see JobWarning). */
+  warnings: WarningRecord[]
+}
+
+/** The run record, `run.json`: a fold of the run's events (`schemas/run-record.schema.json`). */
+export interface RunRecord {
+  id: string
+  status: RunStatus
+  targets: string[]
+  file: string | null
+  projectDir: string | null
+  host: string | null
+  pid: number | null
+  orcaVersion: string | null
+  startedAt: string
+  finishedAt: string | null
+  durationMs: number | null
+  error: ErrorRecord | null
+  /** `seq` of the last event folded in: events.jsonl holds at least this many events. */
+  lastSeq: number
+  /** Keyed by job name, in plan order. */
+  jobs: Record<string, JobRecord>
+}
+
+/** The record a run has before anything is known about it. */
+export function emptyRunRecord(runId: string, time: string): RunRecord {
+  return {
+    id: runId,
+    status: 'running',
+    targets: [],
+    file: null,
+    projectDir: null,
+    host: null,
+    pid: null,
+    orcaVersion: null,
+    startedAt: time,
+    finishedAt: null,
+    durationMs: null,
+    error: null,
+    lastSeq: 0,
+    jobs: {},
+  }
+}
+
+export function pendingJobRecord(): JobRecord {
+  return {
+    status: 'pending',
+    key: null,
+    cache: null,
+    image: null,
+    imageId: null,
+    containerId: null,
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    steps: [],
+    artifacts: null,
+    cleanup: null,
+    error: null,
+    skippedReason: null,
+    cachedFrom: null,
+    logTruncated: false,
+    warnings: [],
+  }
+}
+
+/**
+ * Folds one event into the record and returns the new record; never mutates its input (unchanged
+ * parts are shared). `run.json` is `events.reduce(foldEvent, undefined)`.
+ */
+export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunRecord {
+  const base = record ?? emptyRunRecord(event.runId, event.time)
+  const next: RunRecord = {...base, lastSeq: Math.max(base.lastSeq, event.seq)}
+  switch (event.type) {
+    case 'run.started': {
+      const jobs = nameTable<JobRecord>()
+      for (const name of event.jobs) jobs[name] = ownValue(base.jobs, name) ?? pendingJobRecord()
+      for (const [name, job] of Object.entries(base.jobs)) jobs[name] ??= job
+      return {
+        ...next,
+        targets: [...event.targets],
+        file: event.file,
+        projectDir: event.projectDir,
+        host: event.host,
+        pid: event.pid,
+        orcaVersion: event.orcaVersion,
+        startedAt: event.time,
+        jobs,
+      }
+    }
+    case 'job.started':
+      return withJob(next, event.job, (job) => ({
+        ...job,
+        status: 'running',
+        image: event.image,
+        key: event.key ?? job.key,
+        cache: event.cache ?? (event.key === undefined ? 'disabled' : 'miss'),
+        startedAt: event.time,
+      }))
+    case 'job.container':
+      return withJob(next, event.job, (job) => ({...job, containerId: event.containerId, imageId: event.imageId}))
+    case 'step.started':
+      return withJob(next, event.job, (job) =>
+        withStep(job, event.step, (step) => ({...step, name: event.name, status: 'running', startedAt: event.time})),
+      )
+    case 'step.finished':
+      return withJob(next, event.job, (job) =>
+        withStep(job, event.index, (step) => ({
+          ...step,
+          name: event.name,
+          status: event.status,
+          exitCode: event.exitCode,
+          durationMs: event.durationMs,
+          allowFailure: event.allowFailure,
+        })),
+      )
+    case 'job.artifacts':
+      return withJob(next, event.job, (job) => ({...job, artifacts: {count: event.count, bytes: event.bytes, manifest: event.manifest, sha256: event.sha256}}))
+    case 'job.finished':
+      return withJob(next, event.job, (job) => ({
+        ...job,
+        status: event.status,
+        cache: event.status === 'cached' ? 'hit' : job.cache,
+        startedAt: job.startedAt ?? event.time,
+        finishedAt: event.time,
+        durationMs: event.durationMs,
+        cleanup: event.cleanup,
+        error: event.error ? {kind: event.error.kind, message: event.error.message} : null,
+        cachedFrom: event.cachedFrom ?? null,
+        logTruncated: event.logTruncated === true,
+      }))
+    case 'job.warning':
+      return withJob(next, event.job, (job) =>
+        job.warnings.length >= MAX_WARNINGS ? job : {...job, warnings: [...job.warnings, {kind: event.kind, message: event.message, path: event.path ?? null, target: event.target ?? null}]},
+      )
+    case 'job.skipped':
+      return withJob(next, event.job, (job) => ({
+        ...job,
+        status: 'skipped',
+        finishedAt: event.time,
+        skippedReason: event.reason,
+      }))
+    case 'run.finished':
+      return {
+        ...next,
+        status: event.status,
+        finishedAt: event.time,
+        durationMs: event.durationMs,
+        error: event.error ? {kind: event.error.kind, message: event.error.message} : null,
+        jobs: settleJobs(next.jobs, event.time),
+      }
+    case 'image.pull':
+    case 'step.output':
+      return next
+  }
+}
+
+/** A record written by an earlier version of orca, with the fields it lacked filled in as a fold would. */
+export function upgradeRecord(record: RunRecord): RunRecord {
+  const jobs = nameTable<JobRecord>()
+  for (const [name, job] of Object.entries(record.jobs ?? {})) {
+    jobs[name] = {...pendingJobRecord(), ...job, warnings: job.warnings ?? [], artifacts: upgradeArtifacts(job.artifacts)}
+  }
+  return {...record, jobs}
+}
+
+/** Before manifests, run.json listed every artifact: its count and bytes are what is kept of it. */
+function upgradeArtifacts(artifacts: ArtifactsRecord | Array<{size: number}> | null | undefined): ArtifactsRecord | null {
+  if (!Array.isArray(artifacts)) return artifacts ?? null
+  if (artifacts.length === 0) return null
+  return {count: artifacts.length, bytes: artifacts.reduce((n, a) => n + a.size, 0), manifest: null, sha256: null}
+}
+
+/** Folds a whole event log. */
+export function foldEvents(events: Iterable<OrcaEvent>): RunRecord | undefined {
+  let record: RunRecord | undefined
+  for (const event of events) record = foldEvent(record, event)
+  return record
+}
+
+/** True for events that change a job's or the run's state (worth an immediate run.json rewrite). */
+export function isStateChange(event: OrcaEvent): boolean {
+  return event.type.startsWith('run.') || event.type === 'job.started' || event.type === 'job.finished' || event.type === 'job.skipped'
+}
+
+/** The record of job `name`, if the run has one (a job named `constructor` is a job, not Object's). */
+export function jobRecordOf(record: RunRecord | undefined, name: string): JobRecord | undefined {
+  return ownValue(record?.jobs, name)
+}
+
+function withJob(record: RunRecord, name: string, update: (job: JobRecord) => JobRecord): RunRecord {
+  const current = jobRecordOf(record, name) ?? pendingJobRecord()
+  return {...record, jobs: nameTable(record.jobs, {[name]: update(current)})}
+}
+
+function withStep(job: JobRecord, index: number, update: (step: StepRecord) => StepRecord): JobRecord {
+  const existing = job.steps.find((s) => s.index === index)
+  const current: StepRecord = existing ?? {
+    index,
+    name: '',
+    status: 'running',
+    exitCode: null,
+    startedAt: null,
+    durationMs: null,
+    allowFailure: false,
+  }
+  const steps = [...job.steps.filter((s) => s.index !== index), update(current)].sort((a, b) => a.index - b.index)
+  return {...job, steps}
+}
+
+/**
+ * A finished run leaves no job `pending` or `running`: the scheduler normally reports every job,
+ * but a record must stay truthful even if it did not (a crash between events).
+ */
+function settleJobs(jobs: Record<string, JobRecord>, time: string): Record<string, JobRecord> {
+  const settled = nameTable<JobRecord>()
+  for (const [name, job] of Object.entries(jobs)) {
+    if (job.status === 'running') {
+      settled[name] = {
+        ...job,
+        status: 'cancelled',
+        finishedAt: time,
+        steps: job.steps.map((s) => (s.status === 'running' ? {...s, status: 'cancelled'} : s)),
+      }
+    } else if (job.status === 'pending') {
+      settled[name] = {...job, status: 'skipped', finishedAt: time, skippedReason: job.skippedReason ?? 'the run ended first'}
+    } else {
+      settled[name] = job
+    }
+  }
+  return settled
+}

@@ -1,0 +1,15 @@
+import type {PreparedRun} from './start-run.js'
+import {openRunCache} from '../cache/open.js'
+import {planKeys, type PlannedKey} from '../cache/plan-keys.js'
+
+/** Keys every planned job without running anything; Docker is asked only for image IDs. */
+export async function dryRunKeys(prepared: PreparedRun): Promise<PlannedKey[]> {
+  const {config, pipeline, plan, request, imageId, signer} = prepared
+  const projectFiles = await prepared.projectFiles()
+  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer})
+  try {
+    return await planKeys(plan, cache, imageId)
+  } finally {
+    cache.finish()
+  }
+}

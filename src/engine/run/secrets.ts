@@ -1,0 +1,40 @@
+import {OrcaError} from '../errors.js'
+import {nameTable, ownValue} from '../name-table.js'
+import type {Plan} from '../plan/plan.js'
+import type {Job} from '../pipeline/types.js'
+
+/** Resolves the secrets the planned jobs name from orca's environment; a missing one is a usage error. */
+export function resolveSecrets(plan: Plan, env: NodeJS.ProcessEnv): Record<string, string> {
+  const secrets = nameTable<string>()
+  const missing: string[] = []
+  const names = new Set<string>()
+  for (const job of plan.jobs.values()) {
+    for (const name of job.secrets) {
+      // Own variables only: `constructor` or `__proto__` must not find Object.prototype's.
+      const value = ownValue(env, name)
+      if (value !== undefined) secrets[name] = value
+      else {
+        missing.push(`${name} (jobs.${job.name}.secrets)`)
+        names.add(name)
+      }
+    }
+  }
+  if (missing.length > 0) {
+    const list = [...names]
+    const them = list.length === 1 ? list[0] : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`
+    throw new OrcaError('usage', `secret${missing.length > 1 ? 's' : ''} not set in orca's environment: ${missing.join(', ')}`, {
+      hint: `export ${them} before running orca, e.g. \`${list.map((name) => `${name}=...`).join(' ')} orca run\` (secrets are read from orca's own environment, not from -e)`,
+    })
+  }
+  return secrets
+}
+
+/** Pipeline + job env, then `-e` overrides, then secret values (names listed by the job only). */
+export function jobEnv(job: Job, envOverrides: Record<string, string>, secrets: Record<string, string>): Record<string, string> {
+  const env = nameTable(job.env, envOverrides)
+  for (const name of job.secrets) {
+    const value = ownValue(secrets, name)
+    if (value !== undefined) env[name] = value
+  }
+  return env
+}

@@ -1,0 +1,197 @@
+import {setMaxListeners} from 'node:events'
+import type {AddressInfo} from 'node:net'
+
+import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify'
+
+import type {ResolvedConfig} from '../engine/config/types.js'
+import type {Executor} from '../engine/executor/types.js'
+import {allowedHostHeaders, bearerMatches, hostForUrl} from './guards.js'
+import {HttpError, toHttpError} from './http-error.js'
+import {schemaComponents} from './openapi.js'
+import {registerArtifactRoutes} from './routes/artifacts.js'
+import {registerEventRoutes} from './routes/events.js'
+import {registerHealthRoutes} from './routes/health.js'
+import {registerLogRoutes} from './routes/logs.js'
+import {registerRunRoutes} from './routes/runs.js'
+import {RunService} from './run-service.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answered without the bearer token: the explicit allow-list (`/healthz`). */
+    public?: boolean
+  }
+}
+
+export interface ServeOptions {
+  /** The served project: pipeline files resolve inside it; configuration comes from `config`. */
+  projectDir: string
+  config: ResolvedConfig
+  /** Where secrets and `ORCA_*` come from, as for `orca run`. */
+  env: NodeJS.ProcessEnv
+  orcaVersion: string
+  /** Required on every route but the public ones (`/healthz`) when set, as `Authorization: Bearer <token>`. */
+  token?: string
+  /** Runs executing at once (default 2); more wait in a queue. */
+  maxRunningRuns?: number
+  /** Runs waiting at most (default 1000). */
+  maxQueuedRuns?: number
+  /** Largest accepted request body in bytes (default 64 KiB). */
+  bodyLimit?: number
+  /** Extra `Host` header names to answer to (a reverse proxy's name). */
+  allowedHosts?: string[]
+  /** For tests and other engines; default Docker. */
+  executor?: () => Promise<Executor>
+}
+
+/** A route as registered: what the token check and the OpenAPI document are decided from. */
+export interface ServedRoute {
+  method: string
+  /** Fastify's pattern, e.g. `/v1/runs/:id/logs/:job`. */
+  url: string
+  /** Answered without the token; every other route, and every unmatched path, needs it. */
+  public: boolean
+}
+
+/** A built server: `listen`, then `shutdown` (stop accepting, settle runs, close). */
+export interface OrcaServer {
+  app: FastifyInstance
+  runs: RunService
+  /** Every route the app answers, HEAD routes included. */
+  routes: ServedRoute[]
+  listen(host: string, port: number): Promise<{url: string; host: string; port: number}>
+  /** Stops accepting requests, cancels (or lets finish) every live run, waits for their records, closes. */
+  shutdown(mode?: 'cancel' | 'finish'): Promise<void>
+}
+
+/** Builds the HTTP server over the engine; nothing listens until `listen`. */
+export async function createServer(options: ServeOptions): Promise<OrcaServer> {
+  const runs = new RunService({
+    projectDir: options.projectDir,
+    config: options.config,
+    // The server's own token is never a secret a pipeline can ask for.
+    env: Object.fromEntries(Object.entries(options.env).filter(([name]) => name !== 'ORCA_TOKEN')),
+    orcaVersion: options.orcaVersion,
+    maxRunningRuns: options.maxRunningRuns ?? 2,
+    maxQueuedRuns: options.maxQueuedRuns ?? 1000,
+    executor: options.executor,
+  })
+  // Requests fastify refuses before routing (a malformed or overlong target) pass the same checks first.
+  let rejectBeforeRouting: (error: {code?: string}, request: FastifyRequest, reply: FastifyReply) => void = () => undefined
+  const app = Fastify({
+    logger: false,
+    frameworkErrors: (error, request, reply) => rejectBeforeRouting(error, request as FastifyRequest, reply as FastifyReply),
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    // Unknown keys are an error (a typo like "target" must not run every job), not silently dropped.
+    ajv: {customOptions: {removeAdditional: false, coerceTypes: 'array', allErrors: false}},
+  })
+  // Responses are the engine's documents as they are; the schemas describe them in the OpenAPI document.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  // JSON only: no text/plain parser, so any other content type is a 415.
+  app.removeContentTypeParser(['text/plain'])
+
+  const stop = new AbortController()
+  // Every open event stream listens for the shutdown.
+  setMaxListeners(0, stop.signal)
+  let allowedHosts = new Set<string>()
+  let draining = false
+  const routes: ServedRoute[] = []
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({method, url: route.url, public: route.config?.public === true})
+  })
+
+  /** Throws the refusal a request gets before any handler runs: shutting down, a foreign Host, no token. */
+  const admit = (request: FastifyRequest, reply: FastifyReply, isPublic: boolean): void => {
+    if (draining) throw new HttpError(503, 'shutting_down', 'the server is shutting down', {headers: {connection: 'close'}})
+    const host = request.headers.host?.toLowerCase()
+    if (host === undefined || !allowedHosts.has(host)) {
+      throw new HttpError(403, 'forbidden_host', `Host ${JSON.stringify(request.headers.host ?? '')} is not an address of this server`)
+    }
+    if (options.token !== undefined && !isPublic && !bearerMatches(request.headers.authorization, options.token)) {
+      reply.header('www-authenticate', 'Bearer realm="orca"')
+      throw new HttpError(401, 'unauthorized', 'a valid bearer token is required (Authorization: Bearer <token>)')
+    }
+  }
+  // Decided by the route the router matched, never by the raw URL (which may be percent-encoded or
+  // absolute-form): only routes marked public skip the token, and an unmatched path needs it too,
+  // so a 404 tells nothing to a caller without it.
+  app.addHook('onRequest', async (request, reply) => admit(request, reply, request.routeOptions.config.public === true))
+  rejectBeforeRouting = (error, request, reply) => {
+    let http: HttpError
+    try {
+      admit(request, reply, false)
+      http =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new HttpError(414, 'invalid_request', 'a path segment is too long')
+          : new HttpError(400, 'invalid_request', 'the request target is not a valid URL')
+    } catch (refusal) {
+      http = toHttpError(refusal)
+    }
+    void reply.code(http.statusCode).headers(http.headers).type('application/json').send(http.body)
+  }
+
+  app.setErrorHandler(async (error, _request, reply) => {
+    const http = toHttpError(error)
+    // A bug shows its stack on the server's stderr; the client only learns it was internal.
+    if (http.code === 'internal') process.emitWarning(`orca serve: ${(error as Error).stack ?? String(error)}`)
+    return reply.code(http.statusCode).headers(http.headers).type('application/json').send(http.body)
+  })
+  app.setNotFoundHandler(async (request, reply) => {
+    const http = new HttpError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`)
+    return reply.code(404).type('application/json').send(http.body)
+  })
+
+  const {default: swagger} = await import('@fastify/swagger')
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {title: 'orca', version: options.orcaVersion, description: 'The orca engine over HTTP: start runs, follow their events, fetch logs and artifacts.'},
+      components: {
+        schemas: schemaComponents() as Record<string, never>,
+        securitySchemes: {bearer: {type: 'http', scheme: 'bearer', description: 'Required when the server has a token.'}},
+      },
+    },
+    // Fastify's wildcard is the artifact path: name it, so the document and generated clients have a real parameter.
+    transform: ({schema, url}) => {
+      if (!url.endsWith('/*')) return {schema, url}
+      const params = schema.params as {properties: Record<string, unknown>; required: string[]}
+      const {'*': pathParam, ...rest} = params.properties
+      return {
+        url: `${url.slice(0, -1)}:path`,
+        schema: {...schema, params: {...params, required: params.required.map((n) => (n === '*' ? 'path' : n)), properties: {...rest, path: pathParam}}},
+      }
+    },
+  })
+
+  // One module per resource of the API (docs/serve.md lists the routes).
+  const context = {runs, stop: stop.signal}
+  registerHealthRoutes(app, context)
+  registerRunRoutes(app, context)
+  registerEventRoutes(app, context)
+  registerLogRoutes(app, context)
+  registerArtifactRoutes(app, context)
+
+  let closing: Promise<void> | undefined
+  return {
+    app,
+    runs,
+    routes,
+    async listen(host, port) {
+      await app.listen({host, port})
+      const address = app.server.address() as AddressInfo
+      allowedHosts = allowedHostHeaders(host, address.port, options.allowedHosts)
+      return {url: `http://${hostForUrl(host)}:${address.port}`, host, port: address.port}
+    },
+    shutdown(mode = 'cancel') {
+      closing ??= (async () => {
+        draining = true
+        // No new connections; open ones get 503 until they close.
+        app.server.close()
+        await runs.drain(mode)
+        // Streams of live runs ended with their run.finished; streams following other processes end here.
+        stop.abort()
+        await app.close()
+      })()
+      return closing
+    },
+  }
+}

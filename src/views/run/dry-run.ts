@@ -1,0 +1,47 @@
+import {shortKey} from '../../engine/cache/format.js'
+import type {PlannedKey} from '../../engine/cache/plan-keys.js'
+import {selectInputs} from '../../engine/plan/inputs.js'
+import type {ProjectFiles} from '../../engine/plan/project-files.js'
+import type {PreparedRun} from '../../engine/run/start-run.js'
+
+/** The `orca run --dry-run` table: job, image, needs, key prefix, hit or miss, and why; with `inputs` (the project's files), then each job's input files. */
+export function formatDryRun(prepared: PreparedRun, rows: PlannedKey[], options: {inputs?: ProjectFiles} = {}): string {
+  const {plan} = prepared
+  const table = rows.map((row) => {
+    const job = plan.jobs.get(row.job)!
+    return [
+      row.job,
+      job.steps.length === 0 ? '(group)' : job.image,
+      job.needs.join(',') || '-',
+      row.keyed ? shortKey(row.keyed.key) : '?',
+      row.cache,
+      row.why,
+    ]
+  })
+  const header = ['job', 'image', 'needs', 'key', 'cache', 'why']
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)))
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
+  const hits = rows.filter((r) => r.cache === 'hit').length
+  const count = `${rows.length} job${rows.length === 1 ? '' : 's'} planned: ${rows.length - hits} to run, ${hits} cached`
+  const text = `${[line(header), ...table.map(line)].join('\n')}\n${count}; nothing was run (--dry-run)\n`
+  return options.inputs ? text + formatInputs(prepared, rows, options.inputs) : text
+}
+
+/** Each job's input files, as hashed for its key (untracked ones marked). */
+function formatInputs(prepared: PreparedRun, rows: PlannedKey[], project: ProjectFiles): string {
+  const untracked = new Set(project.untracked)
+  const lines: string[] = []
+  for (const row of rows) {
+    const job = prepared.plan.jobs.get(row.job)!
+    if (job.steps.length === 0) continue
+    // A job whose key is not known yet was not hashed: its selection is what it would get.
+    const files = row.keyed ? row.keyed.inputs.map((i) => i.path) : selectInputs(project, job.inputs)
+    lines.push('', `${row.job}: ${files.length} input file${files.length === 1 ? '' : 's'}`)
+    for (const file of files) lines.push(`  ${file}${untracked.has(file) ? '  (untracked)' : ''}`)
+  }
+  return `${lines.join('\n')}\n`
+}

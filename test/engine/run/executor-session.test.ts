@@ -1,0 +1,50 @@
+import {describe, expect, it} from 'vitest'
+
+import type {Executor} from '../../../src/engine/executor/types.js'
+import {planRun} from '../../../src/engine/plan/plan.js'
+import {RunEmitter} from '../../../src/engine/run/emitter.js'
+import {ExecutorSession} from '../../../src/engine/run/executor-session.js'
+import {job, pipeline} from '../../helpers/pipeline.js'
+
+function session(imageId?: (ref: string) => Promise<string | undefined>) {
+  const calls = {created: 0, prepared: [] as string[][], cleaned: [] as string[]}
+  const executor: Executor = {
+    prepare: async (images) => {
+      calls.prepared.push(images)
+      return new Map(images.map((i) => [i, `sha256:prepared-${i}`]))
+    },
+    runJob: async () => ({status: 'succeeded', steps: [], artifacts: [], cleanup: 'none'}),
+    cleanup: async (runId) => void calls.cleaned.push(runId),
+    findLeaks: async () => [],
+  }
+  const p = pipeline([job('a', {image: 'x:1'}), job('b', {image: 'x:1'}), job('g', {steps: []})])
+  const create = async (): Promise<Executor> => {
+    calls.created++
+    return executor
+  }
+  return {calls, session: new ExecutorSession(create, planRun(p, []), new RunEmitter('r', [], []), new AbortController().signal, imageId)}
+}
+
+describe('ExecutorSession', () => {
+  it('creates and prepares the executor once, with the images of jobs that have steps', async () => {
+    const {calls, session: s} = session()
+    expect(s.created).toBe(false)
+    await Promise.all([s.get(), s.get()])
+    expect(calls.created).toBe(1)
+    expect(calls.prepared).toEqual([['x:1']])
+  })
+
+  it('answers image IDs by inspection without creating the executor, and through prepare when inspection cannot', async () => {
+    const known = session(async (ref) => (ref === 'x:1' ? 'sha256:inspected' : undefined))
+    expect(await known.session.imageIdOf('x:1')).toBe('sha256:inspected')
+    expect(known.calls.created).toBe(0)
+    await known.session.cleanup('r')
+    expect(known.calls.cleaned).toEqual([])
+    const unknown = session(async () => {
+      throw new Error('engine not reachable')
+    })
+    expect(await unknown.session.imageIdOf('x:1')).toBe('sha256:prepared-x:1')
+    await unknown.session.cleanup('r')
+    expect(unknown.calls.cleaned).toEqual(['r'])
+  })
+})
