@@ -27,8 +27,8 @@ const RULES = [
   ["git's listing: folders watched", 'src/engine/plan/git-listing-cache.ts', '      watch(abs)\n', '\n'],
   ["git's listing: .gitignore files watched", 'src/engine/plan/git-listing-cache.ts', "if (entry.name === '.gitignore') watch(path.join(abs, entry.name))", ''],
   ["git's listing: ignore files above the project watched", 'src/engine/plan/git-listing-cache.ts', "    watch(path.join(dir, '.gitignore'))\n    if (dir === top) break", '    if (dir === top) break'],
-  ["git's listing: configuration files watched", 'src/engine/plan/git-listing-cache.ts', "watch(path.resolve(projectDir, origin.slice('file:'.length)))", ''],
-  ["git's listing: core.excludesFile watched", 'src/engine/plan/git-listing-cache.ts', "if (key === 'core.excludesfile') watch(", 'if (false) watch('],
+  ["git's listing: configuration files watched", 'src/engine/plan/git-listing-cache.ts', "watch(path.resolve(top, origin.slice('file:'.length)))", ''],
+  ["git's listing: core.excludesFile watched", 'src/engine/plan/git-listing-cache.ts', 'watch(path.resolve(top, named.replace(', 'void (path.resolve(top, named.replace('],
   ["git's listing: user configuration and global excludes watched", 'src/engine/plan/git-listing-cache.ts', "path.join(xdg, 'git/ignore')]) watch(file)", "path.join(xdg, 'git/ignore')]) void file"],
   ["git's listing: racy two seconds", 'src/engine/plan/git-listing-cache.ts', '(now - stat.mtimeMs < RACY_MS || now - stat.ctimeMs < RACY_MS)) return', 'false) return'],
   ['parsed jobs files: keyed by the bytes', 'src/engine/pipeline/parse-cache.ts', 'input.defaults, input.source]', 'input.defaults]'],
@@ -52,12 +52,13 @@ for (const [name, file, rule, disabled] of RULES) {
     writeFileSync(path.join(copy, file), source.replace(rule, disabled))
     const run = spawnSync('npx', ['vitest', 'run', 'test/engine/cache/cached-equals-cold.test.ts'], {cwd: copy, encoding: 'utf8', env: {...process.env, CI: '1'}})
     const output = `${run.stdout}\n${run.stderr}`
-    // The test names the first failing sequence, its step and the kind of edit made in it; any other
-    // failure (a timeout, a crash) says nothing about the rule and is reported as such.
-    const seed = /seed (\d+) \(([^)]+)\), step (\d+) \[([^\]]+)\]/.exec(output)
+    // The test names the first failing sequence (a random one by its seed, or a directed case), its
+    // step and the kind of edit made in it; any other failure (a timeout, a crash) says nothing about
+    // the rule and is reported as such.
+    const seed = /(?:seed (\d+)|directed case) \(([^)]+)\), step (\d+) \[([^\]]+)\]/.exec(output)
     const caught = run.status !== 0 && seed !== null
     if (run.status !== 0 && !seed) throw new Error(`${name}: the property test failed without naming a step:\n${output.trim().split('\n').slice(-15).join('\n')}`)
-    const where = seed ? `${seed[4]} (seed ${seed[1]}, ${seed[2]}, step ${seed[3]})` : ''
+    const where = seed ? `${seed[4]} (${seed[1] ? `seed ${seed[1]}` : 'directed case'}, ${seed[2]}, step ${seed[3]})` : ''
     results.push({name, caught, where})
     console.log(`${caught ? 'caught  ' : 'SURVIVED'} ${name}${where ? ` by ${where}` : ''}`)
   } finally {

@@ -18,8 +18,12 @@ const GENERATED = (source) => `<!-- Generated from ${source} by scripts/gen-docs
 /** docs/jobs-yml.md: fixed prose around tables generated from the schema. */
 export function jobsReference(schema) {
   const defs = schema.$defs
-  const job = defs.job
+  // Limits are one definition shared by jobs and services; each table lists its keys.
+  const inline = (object, key) => ({...object, properties: {...object.properties, [key]: {...defs[key], description: object.properties[key].description}}})
+  const job = inline(defs.job, 'resources')
   const stepObject = defs.step.oneOf.find((s) => s.type === 'object')
+  // The readiness check's keys are listed under `ready.`, like a job's `resources.`.
+  const serviceObject = inline(inline(defs.service.oneOf.find((s) => s.type === 'object'), 'ready'), 'resources')
   return [
     GENERATED('schemas/jobs.schema.json'),
     JOBS_INTRO,
@@ -28,6 +32,10 @@ export function jobsReference(schema) {
     '\n## Job\n\n',
     `${job.description}\n\n`,
     table(rows(job, job.required ?? [])),
+    '\n## Service\n\n',
+    `${defs.services.description} ${defs.service.description}\n\n`,
+    table(rows(serviceObject, serviceObject.required ?? [])),
+    SERVICES_NOTES,
     '\n## Step\n\n',
     `${defs.step.description}\n\n`,
     table(rows(stepObject, stepObject.required ?? [])),
@@ -98,6 +106,50 @@ jobs:
   200,000 values and 16 MiB of text (an alias bomb is refused before it is expanded), and an alias may not
   name a value that contains it. The file itself may be at most 1 MiB.
 
+`
+
+const SERVICES_NOTES = `
+A service is one container started beside its job, as \`services:\` in GitHub Actions and GitLab CI:
+
+\`\`\`yaml
+version: 1
+jobs:
+  test:
+    image: node:20
+    services:
+      db:
+        image: postgres:16
+        env: { POSTGRES_PASSWORD: test }
+        aliases: [postgres]
+        ready: { command: "pg_isready -U postgres", timeout: 30s }
+      cache: redis:7          # an image alone: every option at its default
+    env: { DATABASE_URL: "postgres://postgres:test@db:5432/postgres" }
+    steps: [npm test]
+\`\`\`
+
+- **Network.** Each job with services gets a network of its own (\`orca-<run>-<job>\`); the job's container
+  and its services join it, each service reachable by its name and aliases, the job's container by the
+  job's name. Services of one job never see another job's.
+- **Start.** Every service of a job starts at once, while the job's container is created and its inputs
+  copied in; the first step runs once every service is ready. Images are pulled like the job's.
+- **Ready.** \`ready.command\` runs with \`sh -c\` inside the service's container until it exits 0;
+  \`ready.tcp\` waits until a process in it listens on that port (read from its \`/proc/net/tcp\`, so the
+  image needs \`sh\`); with neither, the image's \`HEALTHCHECK\` decides when it has one (healthy = ready),
+  else the service is ready once it started. A service that is not ready after \`ready.timeout\` (30s by
+  default), or that exits first, fails the job with \`service db not ready after 30s\` and its last log
+  lines; the steps do not run.
+- **Logs.** Each service's output is kept in the run directory as \`logs/<job>.services/<service>.log\`,
+  secrets masked; when the job fails, the last lines of each are shown.
+- **Environment.** A service gets its own \`env\` and \`secrets\` only, not the pipeline's or the job's.
+  Unlike a job's secrets (given to each step), a service's are in its container's configuration,
+  where \`docker inspect\` shows them.
+- **Cleanup.** Services are labelled and hardened like job containers and go with their job: removed
+  when it is, kept (stopped, \`orca.kept=true\`, moved to the default bridge) when it is kept; the network
+  is always removed. Cancelling a run or a job's timeout stops them too.
+- **Cache key.** A service's image (reference and ID), env, secret names, command, entrypoint, aliases
+  and readiness check are part of its job's key; \`orca explain\` names a changed service.
+- **Top level.** \`services:\` at the top level applies to every job with steps; a job's own service of
+  the same name replaces it.
 `
 
 const JOBS_OUTRO = `
@@ -306,6 +358,12 @@ jobs:
 | job \`outputs:\` + \`echo "v=1" >> $GITHUB_OUTPUT\` | \`artifacts:reports:dotenv\` | \`outputs: [v]\` + \`echo "v=1" >> "$ORCA_OUTPUT"\` |
 | \`\${{ needs.build.outputs.v }}\` | \`$V\` (from the dotenv report) | \`\${{ needs.build.outputs.v }}\` in \`env\` |
 | — | \`dependencies: [build]\` / \`needs: [{job: build, artifacts: false}]\` | \`needs: [{job: build, artifacts: [globs] \\| false}]\` |
+| \`jobs.<id>.services.db: {image: postgres:16, env: {…}}\` | \`services: [{name: postgres:16, alias: db, variables: {…}}]\` | \`services: {db: {image: postgres:16, env: {…}}}\` (job or top level) |
+| — (the service id is its host name) | \`alias: db,postgres\` | service \`aliases: [postgres]\` |
+| \`options: --entrypoint …\` | \`command\`, \`entrypoint\` | service \`command\`, \`entrypoint\` |
+| \`options: --health-cmd pg_isready --health-interval 1s\` | — (waits for the exposed ports) | service \`ready: {command: "pg_isready", timeout: 30s, interval: 1s}\` |
+| — | the wait for exposed ports (\`wait_for_services_timeout\`) | service \`ready: {tcp: 5432}\` |
+| \`localhost:5432\` with \`ports\` mapped, or \`db:5432\` in a container job | \`db:5432\` (its alias) | the service reached at \`db:5432\` |
 
 ## Environment values
 
@@ -322,6 +380,10 @@ Precedence inside a step: step \`env\` > job \`env\` > top-level \`env\`.
   artifact store keeps: an empty segment (\`src//x\`), a \`.\` or \`..\` segment inside (\`a/./b\`), or a
   trailing \`/\` (write \`dist/**\` for everything under \`dist\`); a leading \`./\` is fine;
 - no volume is mounted at \`/\`, and no two volumes of a job at one path;
+- on a job's network every host name is taken once: service names, their aliases and the job's own
+  name; \`localhost\` is reserved;
+- a job with services (its own or top-level ones) has a network (not \`network: none\`);
+- a readiness check gives \`command\` or \`tcp\`, not both;
 - no value holds a NUL byte (\`"\\0"\` in YAML): no command, variable or path can.
 - a matrix expands into ids that are job names, distinct from each other and from every other job;
   \`\${{ … }}\` in a matrix job names a variable of its matrix;
@@ -354,6 +416,9 @@ const TERMS = {
   matrixVariable: 'matrix variable',
   matrixValue: 'matrix value',
   matrixEntry: 'matrix combination',
+  services: 'services',
+  serviceName: 'service name',
+  hostname: 'host name',
   step: 'step',
   job: 'job',
 }

@@ -94,12 +94,67 @@ build_node() {
     --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt'
 }
 
-# `bash scripts/test-images.sh busybox|node TAG` builds one image under another tag (to try a change
+# PostgreSQL 15 on busybox, from this machine's own server binaries and their libraries: the database
+# service of the services tests. Its entrypoint does what the official image's does for these tests
+# (a cluster made on first start with POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB, password
+# logins over the network), and its HEALTHCHECK is pg_isready.
+build_postgres() {
+  local tag=$1
+  present "$tag" && return
+  local pg=/usr/lib/postgresql/15 share=/usr/share/postgresql/15
+  if [ ! -x "$pg/bin/postgres" ] || [ ! -d "$share" ]; then
+    log "skipping $tag: needs PostgreSQL 15 ($pg, $share) on this machine"
+    return
+  fi
+  local ctx
+  ctx=$(mktemp -d)
+  trap 'rm -rf "$ctx"' RETURN
+  busybox_root "$ctx"
+  echo 'postgres:x:999:999:PostgreSQL:/var/lib/postgresql:/bin/sh' >>"$ctx/etc/passwd"
+  echo 'postgres:x:999:' >>"$ctx/etc/group"
+  mkdir -p "$ctx$pg" "$ctx$share" "$ctx/var/lib/postgresql" "$ctx/var/run/postgresql" "$ctx/usr/local/bin"
+  cp -a "$pg/bin" "$pg/lib" "$ctx$pg/"
+  cp -a "$share/." "$ctx$share/"
+  # Owned by root in the image (import_root), so writable by all: the server runs as postgres.
+  chmod 1777 "$ctx/var/lib/postgresql" "$ctx/var/run/postgresql"
+  local lib
+  for lib in $(for bin in "$pg"/bin/* "$pg"/lib/*.so; do ldd "$bin" 2>/dev/null || true; done | grep -o '/[^ ]*' | sort -u); do
+    [ -e "$ctx$lib" ] && continue
+    mkdir -p "$ctx$(dirname "$lib")"
+    cp -L "$lib" "$ctx$lib"
+  done
+  cat >"$ctx/usr/local/bin/docker-entrypoint.sh" <<'ENTRYPOINT'
+#!/bin/sh
+set -e
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  printf '%s\n' "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}" >/tmp/pwfile
+  initdb -D "$PGDATA" -U "${POSTGRES_USER:-postgres}" --pwfile=/tmp/pwfile -E UTF8 --locale=C \
+    --auth-local=trust --auth-host=scram-sha-256 --no-sync >/dev/null
+  rm -f /tmp/pwfile
+  echo 'host all all all scram-sha-256' >>"$PGDATA/pg_hba.conf"
+  if [ -n "$POSTGRES_DB" ] && [ "$POSTGRES_DB" != "${POSTGRES_USER:-postgres}" ]; then
+    echo "CREATE DATABASE \"$POSTGRES_DB\"" | postgres --single -D "$PGDATA" -j postgres >/dev/null
+  fi
+  echo 'database system initialized'
+fi
+exec postgres -D "$PGDATA" -c listen_addresses='*' "$@"
+ENTRYPOINT
+  chmod 755 "$ctx/usr/local/bin/docker-entrypoint.sh"
+  import_root "$tag" "$ctx" \
+    --change "ENV PATH=/usr/local/bin:$pg/bin:/usr/bin:/bin" \
+    --change 'ENV PGDATA=/var/lib/postgresql/data' \
+    --change 'USER postgres' \
+    --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
+    --change 'HEALTHCHECK --interval=500ms --timeout=5s --retries=60 CMD ["pg_isready", "-q", "-h", "localhost"]' \
+    --change 'EXPOSE 5432'
+}
+
+# `bash scripts/test-images.sh busybox|node|postgres TAG` builds one image under another tag (to try a change
 # to this script without touching the images the tests use).
 if [ $# -gt 0 ]; then
   case ${1-} in
-    busybox | node) "build_$1" "${2:?usage: test-images.sh busybox|node TAG}" ;;
-    *) log "usage: test-images.sh [busybox|node TAG]" && exit 2 ;;
+    busybox | node | postgres) "build_$1" "${2:?usage: test-images.sh busybox|node|postgres TAG}" ;;
+    *) log "usage: test-images.sh [busybox|node|postgres TAG]" && exit 2 ;;
   esac
   exit 0
 fi
@@ -107,4 +162,5 @@ fi
 build_busybox busybox:1.36
 build_busybox orca-test/busybox:latest
 build_node orca-test/node:20
+build_postgres orca-test/postgres:15
 log "done"

@@ -18,6 +18,8 @@ export type Counter =
   | 'hostile image references'
   | 'prototype-named keys'
   | 'YAML expansions refused'
+  | 'kills while services start or run'
+  | 'service containers and networks left by a kill'
 
 /** Adds `n` to a counter (files run in separate workers: the tally is a shared append-only file). */
 export function tally(counter: Counter, n = 1): void {

@@ -15,6 +15,7 @@ export function job(name: string, fields: Partial<Omit<Job, 'steps'>> & {steps?:
     cache: true,
     resources: {},
     network: 'bridge',
+    services: {},
     volumes: {},
     artifacts: [],
     ...rest,

@@ -1,8 +1,8 @@
 import {ownValue} from '../name-table.js'
 import {canonicalJson} from './format.js'
-import type {KeyManifest} from './key.js'
+import type {KeyManifest, ServiceManifest} from './key.js'
 
-export type ChangeArea = 'format' | 'image' | 'definition' | 'env' | 'secrets' | 'inputs' | 'needs'
+export type ChangeArea = 'format' | 'image' | 'definition' | 'services' | 'env' | 'secrets' | 'inputs' | 'needs'
 
 /** One reason two keys of a job differ, worded for people. */
 export interface KeyChange {
@@ -13,6 +13,8 @@ export interface KeyChange {
   path?: string
   /** The needed job whose key changed, for `needs` changes. */
   need?: string
+  /** The service, for `services` changes. */
+  service?: string
 }
 
 const MAX_VALUE = 60
@@ -44,6 +46,8 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
     }
   }
 
+  changes.push(...diffServices(before.services ?? {}, after.services ?? {}))
+
   for (const name of union(Object.keys(before.env), Object.keys(after.env))) {
     const a = ownValue(before.env, name)
     const b = ownValue(after.env, name)
@@ -64,6 +68,26 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
     if (a === b) continue
     const text = a === undefined ? `${name} added` : b === undefined ? `${name} removed` : `${name}: key ${short(a)} → ${short(b)}`
     changes.push({area: 'needs', text, need: name})
+  }
+  return changes
+}
+
+const SERVICE_FIELDS = ['env', 'secrets', 'command', 'entrypoint', 'aliases', 'ready'] as const
+
+function diffServices(before: Record<string, ServiceManifest>, after: Record<string, ServiceManifest>): KeyChange[] {
+  const changes: KeyChange[] = []
+  for (const service of union(Object.keys(before), Object.keys(after))) {
+    const a = ownValue(before, service)
+    const b = ownValue(after, service)
+    const change = (text: string): number => changes.push({area: 'services', text: `service ${service}: ${text}`, service})
+    if (!a) change(`added (${b!.image})`)
+    else if (!b) change(`removed (was ${a.image})`)
+    else {
+      if (a.image !== b.image) change(`image ${show(a.image)} → ${show(b.image)}`)
+      else if (a.imageId !== b.imageId) change(`${b.image} now resolves to ${short(b.imageId)} (was ${short(a.imageId)})`)
+      const fields = SERVICE_FIELDS.filter((f) => canonicalJson(a[f]) !== canonicalJson(b[f]))
+      if (fields.length > 0) change(`${fields.join(', ')} changed`)
+    }
   }
   return changes
 }
@@ -96,9 +120,12 @@ export function summariseChanges(changes: KeyChange[]): string {
   }
   const env = changes.filter((c) => c.area === 'env')
   if (env.length > 0) parts.push(`env ${env.map((c) => c.text.split(/[: ]/)[0]).join(', ')}`)
-  for (const area of ['image', 'definition', 'secrets', 'format'] as const) {
+  for (const area of ['image', 'definition', 'services', 'secrets', 'format'] as const) {
     const found = changes.filter((c) => c.area === area)
-    if (found.length > 0) parts.push(area === 'definition' ? found.map((c) => c.text.split(':')[0]).join(', ') : `${area} changed`)
+    if (found.length === 0) continue
+    if (area === 'definition') parts.push(found.map((c) => c.text.split(':')[0]).join(', '))
+    else if (area === 'services') parts.push(`service${found.length > 1 ? 's' : ''} ${[...new Set(found.map((c) => c.service))].join(', ')} changed`)
+    else parts.push(`${area} changed`)
   }
   const needs = changes.filter((c) => c.area === 'needs')
   if (needs.length > 0) parts.push(`needs ${needs.map((c) => c.need).join(', ')} (key changed)`)

@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 
-import {nameTable} from '../name-table.js'
-import type {Job} from '../pipeline/types.js'
+import {nameTable, ownValue} from '../name-table.js'
+import type {Job, ReadyCheck} from '../pipeline/types.js'
 import {CACHE_FORMAT, canonicalJson} from './format.js'
 import type {HashedInput} from './hash-inputs.js'
 
@@ -39,6 +39,24 @@ export interface KeyManifest {
   inputs: ManifestInput[]
   /** Key of every needed job, by name. */
   needs: Record<string, string>
+  /** The job's services by name; absent when it has none, so jobs without services keep their keys. */
+  services?: Record<string, ServiceManifest>
+}
+
+/**
+ * A service as its job's key sees it: what it is and how it starts. Its readiness check is here (it
+ * decides when the steps start), its timeouts and resources are not (as for jobs).
+ */
+export interface ServiceManifest {
+  image: string
+  imageId: string | null
+  env: Record<string, string>
+  /** Names only. */
+  secrets: string[]
+  command: string[] | null
+  entrypoint: string[] | null
+  aliases: string[]
+  ready: ReadyCheck
 }
 
 export interface KeyParts {
@@ -48,6 +66,8 @@ export interface KeyParts {
   envOverrides: Record<string, string>
   inputs: HashedInput[]
   needs: Record<string, string>
+  /** The resolved image ID of each service, by service name; null (or absent) when unknown. */
+  serviceImageIds?: Record<string, string | null>
 }
 
 /** The normalised definition of a job plus its inputs and needs' keys. */
@@ -73,7 +93,25 @@ export function keyManifest(parts: KeyParts): KeyManifest {
     ...(job.needArtifacts ? {needArtifacts: job.needArtifacts} : {}),
     inputs: group ? [] : parts.inputs,
     needs: parts.needs,
+    ...(Object.keys(job.services).length > 0 ? {services: serviceManifests(job, parts.serviceImageIds ?? {})} : {}),
   }
+}
+
+function serviceManifests(job: Job, imageIds: Record<string, string | null>): Record<string, ServiceManifest> {
+  const services = nameTable<ServiceManifest>()
+  for (const [name, service] of Object.entries(job.services)) {
+    services[name] = {
+      image: service.image,
+      imageId: ownValue(imageIds, name) ?? null,
+      env: service.env,
+      secrets: [...service.secrets].sort(),
+      command: service.command ?? null,
+      entrypoint: service.entrypoint ?? null,
+      aliases: service.aliases,
+      ready: service.ready,
+    }
+  }
+  return services
 }
 
 /**

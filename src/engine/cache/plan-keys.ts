@@ -1,3 +1,4 @@
+import {nameTable} from '../name-table.js'
 import type {Plan} from '../plan/plan.js'
 import {diffManifests, summariseChanges} from './diff.js'
 import type {ImageIdResolver} from './image-id.js'
@@ -33,7 +34,17 @@ export async function planKeys(plan: Plan, cache: RunCache, imageId: ImageIdReso
         imageProblem = `image ID unknown: ${(error as Error).message.split('\n')[0]}`
       }
     }
-    const keyed = cache.keyJob(job, id)
+    const serviceIds = nameTable<string | null>()
+    for (const service of job.steps.length > 0 ? Object.values(job.services) : []) {
+      try {
+        serviceIds[service.name] = (await imageId(service.image)) ?? null
+        if (serviceIds[service.name] === null) imageProblem ??= `image ${service.image} of service ${service.name} is not present locally (it would be pulled)`
+      } catch (error) {
+        serviceIds[service.name] = null
+        imageProblem ??= `image ID of service ${service.name} unknown: ${(error as Error).message.split('\n')[0]}`
+      }
+    }
+    const keyed = cache.keyJob(job, id, serviceIds)
     if (!keyed) {
       const need = job.needs.find((n) => cache.keyFor(n) === undefined)!
       const needJob = plan.jobs.get(need)

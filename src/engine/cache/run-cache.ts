@@ -102,10 +102,10 @@ export class RunCache {
   }
 
   /**
-   * Computes the job's key and looks it up. Returns undefined when a need's key is not known yet
+   * Computes the job's key (with its services' image IDs, by service name) and looks it up. Returns undefined when a need's key is not known yet
    * (only in a dry run: a `cache: false` need must run first).
    */
-  keyJob(job: Job, imageId: string | null): KeyedJob | undefined {
+  keyJob(job: Job, imageId: string | null, serviceImageIds: Record<string, string | null> = {}): KeyedJob | undefined {
     const needs = nameTable<string>()
     for (const need of job.needs) {
       const key = this.keys.get(need)
@@ -113,12 +113,13 @@ export class RunCache {
       needs[need] = key
     }
     const inputs = job.steps.length === 0 ? [] : this.hasher.hash(selectInputs(this.options.projectFiles, job.inputs))
-    const manifest = keyManifest({job, imageId, envOverrides: this.options.envOverrides, inputs, needs})
+    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs})
     const key = keyOf(manifest)
     if (job.cache) this.keys.set(job.name, key)
     const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss', warnings: []}
     if (!job.cache || this.options.noCache) keyed.use = 'disabled'
-    else if (imageId !== null || job.steps.length === 0) {
+    // An image that is not there yet (it would be pulled) may be another image: never a hit.
+    else if (job.steps.length === 0 || (imageId !== null && Object.values(manifest.services ?? {}).every((s) => s.imageId !== null))) {
       const found = this.store.read(key)
       if (found.status === 'found') {
         keyed.use = 'hit'

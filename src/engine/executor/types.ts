@@ -17,6 +17,14 @@ export interface StepResult {
   allowFailure: boolean
 }
 
+/** Receives a service's output as it arrives; gives back its last lines for failure messages. */
+export interface ServiceLogSink {
+  write(chunk: Buffer): void
+  /** The last `count` lines written, as they are to be shown (masked). */
+  lastLines(count: number): string[]
+  close(): void
+}
+
 /** What an executor reports while it runs a job; the scheduler turns these into run events. */
 /** Something about a job that did not stop it but that a user should see (every view shows it). */
 export interface JobWarning {
@@ -79,6 +87,10 @@ export interface JobContext {
   /** Environment of the job: pipeline + job env, `-e` overrides and secret values. Step env comes on top. */
   env: Record<string, string>
   cleanup: CleanupPolicy
+  /** Secret values of the run by name: the job's services take those they list. */
+  secrets?: Record<string, string>
+  /** Where a service's output goes (masked and kept by the run); undefined = only its last lines are kept, unmasked. */
+  serviceLog?: (service: string) => ServiceLogSink
   /** Aborted when the run is cancelled: stop gracefully (SIGTERM, grace, SIGKILL). */
   cancel: AbortSignal
   /** Aborted on a second Ctrl-C: kill now, skip the grace period. */
@@ -99,7 +111,7 @@ export interface JobOutcome {
   imageId?: string
   cleanup: CleanupAction
   /** Set when the job ended for a reason other than a step's exit code (infra error, timeout...). */
-  error?: {kind: 'infra' | 'timeout' | 'cancelled' | 'artifact'; message: string}
+  error?: {kind: 'infra' | 'timeout' | 'cancelled' | 'artifact' | 'service'; message: string}
 }
 
 /** An orca-managed resource that outlived its run and is not kept by policy. */
@@ -109,6 +121,8 @@ export interface Leak {
   name: string
   runId?: string
   job?: string
+  /** The service, for a service's container. */
+  service?: string
   /** The project directory recorded on it (resources made before projects were recorded have none). */
   projectDir?: string
 }

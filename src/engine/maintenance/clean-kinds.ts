@@ -72,7 +72,7 @@ export interface ResourceKind<T> {
 
 const LEAKS: ResourceKind<Leak> = {
   task: 'leaks',
-  title: () => 'Remove leaked containers and networks of runs that are no longer alive',
+  title: () => 'Remove leaked containers (jobs and their services) and networks of runs that are no longer alive',
   // Decides by liveness: a run under runsDir by its lock, any other by the owner recorded on its containers.
   async list(context) {
     const exec = await context.docker()
@@ -97,7 +97,7 @@ const LEAKS: ResourceKind<Leak> = {
     return undefined
   },
   describe: (context, leak) => {
-    const run = leak.runId ? `run ${leak.runId}${leak.job ? `, job ${leak.job}` : ''}` : undefined
+    const run = leak.runId ? `run ${leak.runId}${leak.job ? `, job ${leak.job}` : ''}${leak.service ? `, service ${leak.service}` : ''}` : undefined
     return {kind: leak.kind, name: leak.name, detail: details(run, whose(context, leak.projectDir))}
   },
 }

@@ -4,6 +4,7 @@ import type {Diagnostic} from '../errors.js'
 import {costlyGlob} from './glob-bounds.js'
 import {closest} from './schema-diagnostics.js'
 import {artifactGlobsPath, needName} from './raw.js'
+import {serviceDiagnostics} from './service-checks.js'
 import {showValue} from './show-value.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
 import {formatPath, locate} from './yaml-source.js'
@@ -28,7 +29,7 @@ interface JobShape {
 
 /**
  * The rules the schema cannot express: needs that exist and form no cycle, images, globs that can
- * select files to store, volumes Docker can mount.
+ * select files to store, volumes Docker can mount, services a job can reach.
  */
 export function semanticDiagnostics(
   data: unknown,
@@ -80,6 +81,7 @@ export function semanticDiagnostics(
       else mounted.set(at, volume)
     }
   }
+  serviceDiagnostics(root, report)
   // A need of one expansion is a need of its matrix job in the graph of jobs as written.
   const needsAsWritten = new Map([...jobs].map(([name, job]) => [name, job.needs.filter((n): n is string => n !== undefined).map((need) => expansions.get(need) ?? need)]))
   for (const cycle of findCycles(needsAsWritten)) {

@@ -3,9 +3,9 @@ import * as path from 'node:path'
 import {parseDuration} from '../duration.js'
 import {nameTable, ownValue} from '../name-table.js'
 import type {ExpandedJob, ExpandedJobs} from './expand.js'
-import type {CleanupPolicy, Job, Pipeline, PipelineDefaults, Step} from './types.js'
-import {DEFAULT_WORKDIR} from './types.js'
-import {needNames, type RawEnv, type RawJob, type RawPipeline, type RawStep} from './raw.js'
+import type {CleanupPolicy, Job, Pipeline, PipelineDefaults, ReadyCheck, Resources, Service, Step} from './types.js'
+import {DEFAULT_READY_INTERVAL_MS, DEFAULT_READY_TIMEOUT_MS, DEFAULT_WORKDIR} from './types.js'
+import {needNames, type RawEnv, type RawJob, type RawPipeline, type RawResources, type RawService, type RawServices, type RawStep} from './raw.js'
 import {parseSize} from '../bytes.js'
 import type {YamlSource} from './yaml-source.js'
 import {locate} from './yaml-source.js'
@@ -46,8 +46,10 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
     timeoutMs: (job.timeout === undefined ? undefined : parseDuration(job.timeout)) ?? defaults.timeoutMs,
     cleanup: (job.cleanup as CleanupPolicy | undefined) ?? defaults.cleanup,
     cache: job.cache ?? true,
-    resources: {...defaults.resources},
+    resources: normaliseResources(job.resources, defaults.resources),
     network: job.network ?? 'bridge',
+    // A group job starts no container, so it has no services either.
+    services: job.steps?.length ? normaliseServices(raw.services, job.services, defaults.resources) : nameTable(),
     volumes: nameTable(job.volumes),
     steps: (job.steps ?? []).map(normaliseStep),
     artifacts: (Array.isArray(job.artifacts) ? job.artifacts : job.artifacts?.paths) ?? [],
@@ -58,9 +60,6 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
   if (job.outputs !== undefined && job.outputs.length > 0) normal.outputs = job.outputs
   if (job.inputs !== undefined) normal.inputs = job.inputs
   if (job.user !== undefined) normal.user = job.user
-  if (job.resources?.cpus !== undefined) normal.resources.cpus = job.resources.cpus
-  if (job.resources?.pids !== undefined) normal.resources.pids = job.resources.pids
-  if (job.resources?.memory !== undefined) normal.resources.memoryBytes = parseSize(job.resources.memory)
   if (expanded.displayName !== undefined) normal.displayName = expanded.displayName
   if (expanded.expansion) {
     normal.matrix = {job: expanded.origin, values: nameTable(expanded.expansion.values)}
@@ -80,6 +79,42 @@ function chosenArtifacts(job: RawJob, expand: (need: string) => string[]): Recor
     for (const name of expand(need.job)) chosen[name] = need.artifacts
   }
   return Object.keys(chosen).length > 0 ? chosen : undefined
+}
+
+/** The configured defaults, overridden key by key by the values given. */
+function normaliseResources(given: RawResources | undefined, defaults: Resources | undefined): Resources {
+  const resources: Resources = {...defaults}
+  if (given?.cpus !== undefined) resources.cpus = given.cpus
+  if (given?.pids !== undefined) resources.pids = given.pids
+  if (given?.memory !== undefined) resources.memoryBytes = parseSize(given.memory)
+  return resources
+}
+
+/** Top-level services under the job's own (a job's service replaces the top-level one of its name). */
+function normaliseServices(pipeline: RawServices | undefined, job: RawServices | undefined, defaults: Resources | undefined): Record<string, Service> {
+  const services = nameTable<Service>()
+  for (const [name, raw] of Object.entries(nameTable(pipeline, job))) services[name] = normaliseService(name, raw, defaults)
+  return services
+}
+
+function normaliseService(name: string, given: string | RawService, defaults: Resources | undefined): Service {
+  const raw: RawService = typeof given === 'string' ? {image: given} : given
+  const ready: ReadyCheck =
+    raw.ready?.command !== undefined ? {kind: 'command', command: raw.ready.command} : raw.ready?.tcp !== undefined ? {kind: 'tcp', port: raw.ready.tcp} : {kind: 'default'}
+  const service: Service = {
+    name,
+    image: raw.image,
+    env: normaliseEnv(raw.env),
+    secrets: [...new Set(raw.secrets ?? [])],
+    aliases: [...new Set(raw.aliases ?? [])],
+    ready,
+    readyTimeoutMs: (raw.ready?.timeout === undefined ? undefined : parseDuration(raw.ready.timeout)) ?? DEFAULT_READY_TIMEOUT_MS,
+    readyIntervalMs: (raw.ready?.interval === undefined ? undefined : parseDuration(raw.ready.interval)) ?? DEFAULT_READY_INTERVAL_MS,
+    resources: normaliseResources(raw.resources, defaults),
+  }
+  if (raw.command !== undefined) service.command = raw.command
+  if (raw.entrypoint !== undefined) service.entrypoint = raw.entrypoint
+  return service
 }
 
 function normaliseStep(step: string | RawStep): Step {

@@ -13,6 +13,26 @@ export interface RawStep {
 export type RawWhen = 'on_success' | 'on_failure' | 'always'
 export type RawMatrixValue = string | number | boolean
 
+export interface RawResources {
+  cpus?: number
+  memory?: string | number
+  pids?: number
+}
+
+export interface RawService {
+  image: string
+  env?: RawEnv
+  secrets?: string[]
+  command?: string[]
+  entrypoint?: string[]
+  aliases?: string[]
+  ready?: {command?: string; tcp?: number; timeout?: string; interval?: string}
+  resources?: RawResources
+}
+
+/** A service is an image reference alone or an object. */
+export type RawServices = Record<string, string | RawService>
+
 export interface RawJob {
   name?: string
   image?: string
@@ -30,7 +50,8 @@ export interface RawJob {
   timeout?: string
   cleanup?: string
   cache?: boolean
-  resources?: {cpus?: number; memory?: string | number; pids?: number}
+  services?: RawServices
+  resources?: RawResources
   network?: 'bridge' | 'none'
   volumes?: Record<string, string>
   steps?: Array<string | RawStep>
@@ -49,6 +70,7 @@ export interface RawPipeline {
   version: 1
   image?: string
   env?: RawEnv
+  services?: RawServices
   jobs: Record<string, RawJob>
 }
 

@@ -11,12 +11,18 @@ import {formatPath, locate, singleQuoted} from './yaml-source.js'
 const NAME_PATTERN = '^[a-z0-9][a-z0-9_-]*$'
 
 /** What a failed `pattern` means, in words. */
+/** Patterns of schemas/jobs.schema.json's serviceName and hostname (a test checks they match). */
+export const SERVICE_NAME_PATTERN = '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$'
+export const HOSTNAME_PATTERN = '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$'
+
 const PATTERN_MEANING: Record<string, (got: string) => string> = {
   [DURATION_PATTERN]: (got) => `expected a duration like "10m", got ${got}`,
   [SIZE_PATTERN]: (got) => `expected a size like "512m" or "1g", got ${got}`,
   [NAME_PATTERN]: (got) => `expected a name of lowercase letters, digits, "-" and "_" starting with a letter or digit, got ${got}`,
   '^[A-Za-z_][A-Za-z0-9_]*$': (got) => `expected a variable name of letters, digits and "_" not starting with a digit, got ${got}`,
   '^[A-Za-z0-9][A-Za-z0-9_.-]*$': (got) => `expected a volume name of letters, digits, "_", "." and "-", got ${got}`,
+  [SERVICE_NAME_PATTERN]: (got) => `expected a service name of lowercase letters, digits and "-" (a DNS label: at most 63, not starting or ending with "-"), got ${got}`,
+  [HOSTNAME_PATTERN]: (got) => `expected a host name: DNS labels of lowercase letters, digits and "-" joined by ".", got ${got}`,
   '^/': (got) => `expected an absolute path (starting with "/"), got ${got}`,
 }
 
@@ -56,13 +62,14 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
     const branchTypes: string[] = []
     const branchType = new RegExp(`^${escape(error.schemaPath)}/\\d+/type$`)
     for (const other of related) {
-      if (other.instancePath === error.instancePath && branchType.test(other.schemaPath)) {
+      // A branch that is a $ref reports its type under the referenced definition's path.
+      if (other.instancePath === error.instancePath && (branchType.test(other.schemaPath) || (other.keyword === 'type' && other.schemaPath.startsWith('#/$defs/')))) {
         branchTypes.push(...[other.params.type as string | string[]].flat())
         dropped.add(other)
       }
     }
     const hasDetail = related.some(
-      (other) => other !== error && !dropped.has(other) && isWithin(other.instancePath, error.instancePath) && other.schemaPath.startsWith(`${error.schemaPath}/`),
+      (other) => other !== error && !dropped.has(other) && isWithin(other.instancePath, error.instancePath) && (other.schemaPath.startsWith(`${error.schemaPath}/`) || other.schemaPath.startsWith('#/$defs/')),
     )
     const nested = related.some((other) => other !== error && !dropped.has(other) && other.instancePath.startsWith(`${error.instancePath}/`))
     // `- echo key: value` is YAML for a one-key mapping: say that, not which keys a step allows.

@@ -45,6 +45,36 @@ export interface Resources {
   pids?: number
 }
 
+/** When a service counts as ready (see docs/jobs-yml.md). */
+export type ReadyCheck =
+  | {kind: 'command'; command: string}
+  | {kind: 'tcp'; port: number}
+  /** The image's HEALTHCHECK when it has one, else started = ready (decided when the image is known). */
+  | {kind: 'default'}
+
+/** A service after normalisation: a container started beside its job, reachable by name and aliases. */
+export interface Service {
+  name: string
+  image: string
+  /** The service's own env (pipeline and job env do not apply). */
+  env: Record<string, string>
+  /** Names of variables copied from orca's own environment into the service's env. */
+  secrets: string[]
+  /** Replaces the image's CMD; undefined = the image's. */
+  command?: string[]
+  /** Replaces the image's ENTRYPOINT; undefined = the image's. */
+  entrypoint?: string[]
+  /** Host names besides `name`, in the order given. */
+  aliases: string[]
+  ready: ReadyCheck
+  readyTimeoutMs: number
+  readyIntervalMs: number
+  resources: Resources
+}
+
+export const DEFAULT_READY_TIMEOUT_MS = 30_000
+export const DEFAULT_READY_INTERVAL_MS = 1_000
+
 /** A job after normalisation: defaults applied, durations in ms. */
 export interface Job {
   name: string
@@ -65,6 +95,8 @@ export interface Job {
   cache: boolean
   resources: Resources
   network: NetworkMode
+  /** Services started beside the job, by name (top-level ones merged under the job's); empty for a group job. */
+  services: Record<string, Service>
   /** Named volume → absolute path in the container. */
   volumes: Record<string, string>
   /** Empty for a group job, which succeeds when its needs do. */

@@ -85,7 +85,7 @@ async function watchedPaths(context: ListingContext, listing: GitListing): Promi
   if (!lstatSync(gitDir, {throwIfNoEntry: false})?.isDirectory()) return undefined
   for (const name of ['index', 'info/exclude']) watch(path.join(gitDir, name))
   watch(path.join(top, '.gitmodules'))
-  if (!(await watchConfiguration(projectDir, env, watch))) return undefined
+  if (!(await watchConfiguration(projectDir, top, env, watch))) return undefined
   // Ignore files between the top of the work tree and the project apply to it too.
   for (let dir = path.dirname(projectDir); dir.length >= top.length && dir !== path.dirname(dir); dir = path.dirname(dir)) {
     watch(path.join(dir, '.gitignore'))
@@ -94,8 +94,13 @@ async function watchedPaths(context: ListingContext, listing: GitListing): Promi
   return (await watchDirectories(context, listing, watch)) ? stats : undefined
 }
 
-/** Watches the configuration files git reads (and the places it would read one created later) and the global excludes file. */
-async function watchConfiguration(projectDir: string, env: NodeJS.ProcessEnv, watch: (file: string) => void): Promise<boolean> {
+/**
+ * Watches the configuration files git reads (and the places it would read one created later) and the
+ * global excludes file. git reads them from the top of the work tree (it moves there before reading
+ * any), so a relative path it names or reads, `.git/config` or a relative `core.excludesFile`, is
+ * relative to the top, not to a project in a subfolder.
+ */
+async function watchConfiguration(projectDir: string, top: string, env: NodeJS.ProcessEnv, watch: (file: string) => void): Promise<boolean> {
   const home = env.HOME ?? os.homedir()
   const xdg = env.XDG_CONFIG_HOME || path.join(home, '.config')
   for (const file of [env.GIT_CONFIG_GLOBAL ?? path.join(home, '.gitconfig'), path.join(xdg, 'git/config'), path.join(xdg, 'git/ignore')]) watch(file)
@@ -107,9 +112,14 @@ async function watchConfiguration(projectDir: string, env: NodeJS.ProcessEnv, wa
     const [key, ...value] = fields[i + 1]!.split('\n')
     // Only files: a value from the command line or the environment is in the key already.
     if (!origin.startsWith('file:')) continue
-    watch(path.resolve(projectDir, origin.slice('file:'.length)))
+    watch(path.resolve(top, origin.slice('file:'.length)))
     if (key === 'include.path' || key?.startsWith('includeif.')) return false
-    if (key === 'core.excludesfile') watch(path.resolve(projectDir, value.join('\n').replace(/^~(?=\/|$)/, home)))
+    if (key === 'core.excludesfile') {
+      const named = value.join('\n')
+      // `~user/…` and `%(prefix)/…` name files this code does not look up: git is asked every time.
+      if (/^(~[^/]|%\(prefix\))/.test(named)) return false
+      watch(path.resolve(top, named.replace(/^~(?=\/|$)/, home)))
+    }
   }
   return true
 }

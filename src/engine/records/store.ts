@@ -65,6 +65,11 @@ export class RunStore implements EventSink {
     return path.join(this.dir, 'artifacts', checkJobName(job))
   }
 
+  /** `logs/<job>.services/`: each service's log is `<service>.log` there (a job name has no ".", so no job's log can clash). */
+  serviceLogDir(job: string): string {
+    return path.join(this.dir, 'logs', `${checkJobName(job)}.services`)
+  }
+
   /** The manifest file listing a job's artifacts. */
   /** Where a job's collected test reports go (`reports/<job>/`, paths as under its workdir). */
   reportsDir(job: string): string {

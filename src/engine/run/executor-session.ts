@@ -25,7 +25,7 @@ export class ExecutorSession {
     return (this.#ready ??= (async () => {
       const executor = await this.create()
       this.#executor = executor
-      const images = [...new Set([...this.plan.jobs.values()].filter((j) => j.steps.length > 0).map((j) => j.image))]
+      const images = [...new Set([...this.plan.jobs.values()].filter((j) => j.steps.length > 0).flatMap((j) => [j.image, ...Object.values(j.services).map((s) => s.image)]))]
       this.#prepared = await executor.prepare(images, {
         signal: this.signal,
         onEvent: (e) => e.type === 'image.pull' && this.emitter.emit({...e}),

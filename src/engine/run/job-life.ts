@@ -1,3 +1,5 @@
+import * as path from 'node:path'
+
 import type {BlobStore} from '../artifacts/blobs.js'
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {replayHit} from './replay.js'
@@ -5,6 +7,7 @@ import type {KeyedJob, RunCache} from '../cache/run-cache.js'
 import {OrcaError} from '../errors.js'
 import {nameTable} from '../name-table.js'
 import {resolveOutputReferences} from '../pipeline/output-references.js'
+import {ServiceLog} from './service-log.js'
 import type {JobOutcome} from '../executor/types.js'
 import {selectInputs} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
@@ -31,6 +34,7 @@ export interface JobRun {
   cache?: RunCache
   artifactsDir: (job: string) => string
   /** Where each job's artifact manifest goes. */
+  serviceLogDir?: (job: string) => string
   artifactManifest: (job: string) => ManifestLocation
   /** Where artifact content is collected and read, by digest (the cache's blobs). */
   blobs: BlobStore
@@ -69,7 +73,7 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   let keyed: KeyedJob | undefined
   let needs: ReturnType<typeof chooseNeedArtifacts>
   try {
-    keyed = run.cache?.keyJob(job, job.steps.length === 0 ? null : await run.executor.imageIdOf(job.image))
+    keyed = run.cache?.keyJob(job, job.steps.length === 0 ? null : await run.executor.imageIdOf(job.image), await serviceImageIds(job, run.executor))
     if (keyed && restoreHit(job, keyed, startedAt, run)) return run.settle(job.name, 'cached')
     const taken = takeNeedArtifacts(job, run)
     if (taken === undefined) return
@@ -159,6 +163,19 @@ function settleGroup(job: Job, keyed: KeyedJob | undefined, run: JobRun): void {
   run.settle(job.name, 'succeeded')
 }
 
+/** Each service's output, masked like every log of the run, into `<serviceLogDir>/<service>.log` when the run keeps files. */
+function serviceLogs(job: Job, run: JobRun): (service: string) => ServiceLog {
+  const dir = run.serviceLogDir?.(job.name)
+  return (service) => new ServiceLog(dir === undefined ? undefined : path.join(dir, `${service}.log`), Object.values(run.secrets))
+}
+
+/** The image ID of each service of a job, by service name (null: not on the engine yet, so never a hit). */
+async function serviceImageIds(job: Job, executor: ExecutorSession): Promise<Record<string, string | null>> {
+  const ids = nameTable<string | null>()
+  for (const service of Object.values(job.services)) ids[service.name] = await executor.imageIdOf(service.image)
+  return ids
+}
+
 /** Runs the job in the run's executor; an executor that throws fails the job and stops the run. */
 async function execute(
   job: Job,
@@ -186,6 +203,8 @@ async function execute(
       ...(run.emitter.secrets.length > 0 ? {maskPath: (path: string) => maskString(path, run.emitter.secrets)} : {}),
       env: {...jobEnv(withNeedOutputs(job, run.outputs), run.envOverrides, run.secrets), ...(job.outputs ? {ORCA_OUTPUT: OUTPUT_FILE} : {})},
       cleanup: run.cleanupOverride ?? job.cleanup,
+      secrets: run.secrets,
+      serviceLog: serviceLogs(job, run),
       cancel: run.stop.signal,
       force: run.force,
       emit: relayJobEvents(job.name, run.emitter, budget, record, keyed?.job.cache === true),

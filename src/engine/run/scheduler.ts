@@ -38,6 +38,8 @@ export interface RunOptions {
   artifactsDir: (job: string) => string
   /** Where each job's test reports go: the folder, and its name relative to the run directory. */
   reports: (job: string) => {dir: string; name: string}
+  /** Where each job's service logs go (the run store decides); absent = not kept in files. */
+  serviceLogDir?: (job: string) => string
   /** Where each job's artifact manifest goes. */
   artifactManifest: (job: string) => ManifestLocation
   /** Where artifact content is collected and read, by digest (the cache's blobs). */

@@ -9,12 +9,16 @@ export function resolveSecrets(plan: Plan, env: NodeJS.ProcessEnv): Record<strin
   const missing: string[] = []
   const names = new Set<string>()
   for (const job of plan.jobs.values()) {
-    for (const name of job.secrets) {
+    const wanted: Array<[string, string]> = [
+      ...job.secrets.map((name): [string, string] => [name, `jobs.${job.name}.secrets`]),
+      ...Object.values(job.services).flatMap((service) => service.secrets.map((name): [string, string] => [name, `services.${service.name}.secrets of job ${job.name}`])),
+    ]
+    for (const [name, where] of wanted) {
       // Own variables only: `constructor` or `__proto__` must not find Object.prototype's.
       const value = ownValue(env, name)
       if (value !== undefined) secrets[name] = value
       else {
-        missing.push(`${name} (jobs.${job.name}.secrets)`)
+        missing.push(`${name} (${where})`)
         names.add(name)
       }
     }

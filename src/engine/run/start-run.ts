@@ -136,6 +136,7 @@ export async function startRun(
     secrets,
     artifactsDir: (job) => store.artifactsDir(job),
     reports: (job) => ({dir: store.reportsDir(job), name: reportsName(job)}),
+    serviceLogDir: (job) => store.serviceLogDir(job),
     artifactManifest: (job) => ({path: store.artifactManifestPath(job), name: artifactManifestName(job)}),
     blobs: cache.store.blobs,
     sinks: [store, ...options.sinks],

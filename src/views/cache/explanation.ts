@@ -15,6 +15,7 @@ const AREAS: Array<[ChangeArea, string]> = [
   ['format', 'cache format'],
   ['image', 'image'],
   ['definition', 'definition'],
+  ['services', 'services'],
   ['env', 'env'],
   ['secrets', 'secrets (names only)'],
   ['inputs', 'inputs'],

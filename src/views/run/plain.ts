@@ -124,6 +124,9 @@ export class PlainReporter implements EventSink {
     const [mark, style] = markOf(record.status)
     const named = record.displayName ? `${record.displayName}: ` : ''
     this.jobLine(job, this.paint(style, `${mark} ${named}${describeJob(record, this.runError)}`))
+    // A message of several lines (a service's last log lines) follows the one-line verdict.
+    const more = record.error && summaryDetail(record, this.runError) !== SEE_RUN_ERROR ? record.error.message.split('\n').slice(1) : []
+    for (const line of more) this.jobLine(job, this.paint('dim', line))
   }
 
   protected onRunFinished(): void {
@@ -223,7 +226,8 @@ export function summaryDetail(job: JobRecord, runError?: string): string {
   if (job.status === 'skipped') return job.skippedReason ?? ''
   if (job.status === 'succeeded' || job.status === 'cached') return ''
   const step = job.steps.find((s) => !s.allowFailure && (s.status === 'failed' || s.status === 'timed_out'))
-  if (job.error) return job.error.kind === 'infra' && job.error.message === runError ? SEE_RUN_ERROR : job.error.message
+  // Its first line: the rest of a long message is printed once, under the job's verdict.
+  if (job.error) return job.error.kind === 'infra' && job.error.message === runError ? SEE_RUN_ERROR : (job.error.message.split('\n')[0] ?? '')
   if (step === undefined) return ''
   if (step.status === 'timed_out') return `step "${step.name}"`
   return step.exitCode === null ? `step "${step.name}" failed` : `step "${step.name}" exited ${step.exitCode}`

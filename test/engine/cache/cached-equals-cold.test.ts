@@ -1,8 +1,9 @@
 // The cached path proven equal to the cold one: random edit sequences on small projects (outside a
 // git work tree, at the top of one, and in a subfolder of one), and after every step the keys and
 // input lists orca computes with all its derived records must equal those computed with none. No
-// Docker: image IDs are a fixed answer. scripts/cache-mutations.mjs disables each invalidation rule
-// in turn and checks that this test fails: an edit kind here exists to meet some rule.
+// Docker: image IDs are a fixed answer. Beside them, directed cases make once each edit only one rule
+// of git's listing sees, which random sequences meet rarely. scripts/cache-mutations.mjs disables
+// each invalidation rule in turn and checks that this test fails: an edit kind here exists to meet some rule.
 //
 // Time is virtual. The files' timestamps are those of a filesystem with one-second resolution
 // whose clock the test moves (by 0 to 6 s a step, and now and then back to an earlier second, as
@@ -24,7 +25,7 @@ import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 
 import {loadConfig} from '../../../src/engine/config/load.js'
 import type {ResolvedConfig} from '../../../src/engine/config/types.js'
-import {parsedPipelinesDir} from '../../../src/engine/cache/last.js'
+import {gitListingCacheFile, parsedPipelinesDir} from '../../../src/engine/cache/last.js'
 import {openRunCache, projectFilesOf} from '../../../src/engine/cache/open.js'
 import {planKeys} from '../../../src/engine/cache/plan-keys.js'
 import {planRun} from '../../../src/engine/plan/plan.js'
@@ -70,7 +71,7 @@ function realSignature(stats: Fs.Stats): string {
 }
 
 const fs = await vi.importActual<typeof Fs>('node:fs')
-// The default (150 sequences) costs ≈ 22 s of CPU, most of it git's processes in the third of the sequences in git.
+// The default (150 sequences, with the directed cases) costs ≈ 20 s of CPU, most of it git's processes in the third of the sequences in git.
 const SEQUENCES = Number(process.env.ORCA_PROPERTY_SEQUENCES ?? 150)
 const STEPS = Number(process.env.ORCA_PROPERTY_STEPS ?? 6)
 const ONLY = process.env.ORCA_PROPERTY_SEED === undefined ? undefined : Number(process.env.ORCA_PROPERTY_SEED)
@@ -118,9 +119,13 @@ function makeRepository(top: string, sub: string): string {
   fs.writeFileSync(join(project, 'src/a.txt'), 'a on the other branch\n')
   fs.writeFileSync(join(project, 'src/new-on-other.txt'), 'only there\n')
   fs.rmSync(join(project, 'docs/x.md'))
-  git(top, 'add', '-A')
-  git(top, 'commit', '-qm', 'other')
+  // Only tracked files and the new one: a file committed on `other` alone would be removed from the work tree by the checkout of main.
+  git(project, 'add', 'src/new-on-other.txt')
+  git(top, 'commit', '-qam', 'other')
   git(top, 'checkout', '-q', 'main')
+  // Without them, every exclude rule in a sequence would hide nothing git lists, and its rule would go untested.
+  const untracked = git(project, 'ls-files', '--others', '--exclude-standard').split('\n')
+  if (!untracked.includes('notes.txt') || !untracked.includes('src/b/d.txt')) throw new Error(`the template's untracked files are missing: ${untracked.join(' ')}`)
   return top
 }
 
@@ -211,13 +216,15 @@ class Sequence {
     readonly top: string,
     readonly inGit: boolean,
     readonly random: RandomGenerator,
+    /** Whether the project was made a while before the first run (random when not said). */
+    old?: boolean,
   ) {
     clock.now = EPOCH
     clock.times.clear()
     this.settle()
     // Half the projects were made a while before the first run, which records everything, so the
     // first edit already meets every derived record; the others are run on at once (racy).
-    if (random.chance(0.5)) clock.now = EPOCH + 10 * TICK
+    if (old ?? random.chance(0.5)) clock.now = EPOCH + 10 * TICK
     this.latest = clock.now
   }
 
@@ -309,7 +316,7 @@ class Sequence {
     const paths = [this.dir, ...projectPaths(this.dir).map((entry) => join(this.dir, entry.rel))]
     if (this.inGit) for (const rel of GIT_STATED) paths.push(join(this.top, '.git', rel))
     if (this.top !== this.dir) paths.push(this.top, join(this.top, '.gitignore'))
-    if (this.inGit) paths.push(globalExcludes())
+    if (this.inGit) paths.push(globalExcludes(), ...userConfiguration())
     for (const known of clock.times.keys()) if (!paths.includes(known)) paths.push(known)
     return paths
   }
@@ -335,6 +342,8 @@ function contentOf(path: string, stat: Fs.Stats): string {
 
 /** git's global excludes file when `core.excludesFile` is not set (`$XDG_CONFIG_HOME/git/ignore`). */
 const globalExcludes = (): string => join(ENV.XDG_CONFIG_HOME!, 'git/ignore')
+/** git's user configuration files, in the test's home. */
+const userConfiguration = (): string[] => [join(ENV.HOME!, '.gitconfig'), join(ENV.XDG_CONFIG_HOME!, 'git/config')]
 /** The file `core.excludesFile` names when a sequence sets it (kept in `.git`, so never a project file). */
 const EXCLUDES_FILE = 'excludes'
 /** What orca stats in a repository's `.git` (see git-listing-cache.ts). */
@@ -508,9 +517,11 @@ const GIT_EDITS: Edit[] = [
     const set = s.random.chance(0.5)
     // The file it names holds rules already: only the configuration changed tells them to apply.
     if (set) fs.writeFileSync(join(s.top, '.git', EXCLUDES_FILE), s.random.pick(['*.txt\n', 'notes.txt\n', 'src/b/\n']))
-    if (set) tryGit(s, 'config', 'core.excludesFile', join(s.top, '.git', EXCLUDES_FILE))
+    // A relative path is git's from the top of the work tree, wherever the project is.
+    const named = s.random.pick([join(s.top, '.git', EXCLUDES_FILE), `.git/${EXCLUDES_FILE}`])
+    if (set) tryGit(s, 'config', 'core.excludesFile', named)
     else tryGit(s, 'config', '--unset', 'core.excludesFile')
-    return set ? 'set' : 'unset'
+    return set ? `set to ${named.startsWith('.') ? named : 'an absolute path'}` : 'unset'
   }],
   ['excludes file edited', (s) => {
     const file = s.random.chance(0.5) ? join(s.top, '.git', EXCLUDES_FILE) : globalExcludes()
@@ -530,6 +541,62 @@ const ABOVE_EDITS: Edit[] = [
   }],
 ]
 
+/** The untracked file each directed edit hides (untracked in both template repositories). */
+const HIDDEN = 'notes.txt'
+
+/**
+ * An edit only one rule of git's listing sees (no folder, index or ignore file in the project
+ * changes), made once on a repository whose records were all kept. The random sequences meet such an
+ * edit only when a record was kept at the step before and that one file is the one edited; these
+ * meet it every run, so the mutation script catches each of those rules every run.
+ */
+interface Directed {
+  edit: string
+  /** The project in a subfolder of the repository: git reads relative paths from the top, not from the project. */
+  subfolder: boolean
+  /** Done before the first run, so recorded as it is. */
+  before?: (top: string, dir: string) => void
+  make: (top: string, dir: string) => void
+}
+
+const excludesFile = (top: string): string => join(top, '.git', EXCLUDES_FILE)
+const DIRECTED: Directed[] = [
+  {edit: 'info/exclude edited', subfolder: false, make: (top) => fs.writeFileSync(join(top, '.git/info/exclude'), `${HIDDEN}\n`)},
+  {edit: 'ignore file above the project edited', subfolder: true, make: (top) => fs.writeFileSync(join(top, '.gitignore'), `${SUBFOLDER}/${HIDDEN}\n`)},
+  {
+    // Only the repository's configuration changes: the file it now names held its rules already.
+    edit: 'core.excludesFile set to a relative path',
+    subfolder: true,
+    before: (top) => fs.writeFileSync(excludesFile(top), `${HIDDEN}\n`),
+    make: (_top, dir) => void git(dir, 'config', 'core.excludesFile', `.git/${EXCLUDES_FILE}`),
+  },
+  {
+    edit: 'file core.excludesFile names by a relative path edited',
+    subfolder: true,
+    before: (top, dir) => {
+      fs.writeFileSync(excludesFile(top), '')
+      git(dir, 'config', 'core.excludesFile', `.git/${EXCLUDES_FILE}`)
+    },
+    make: (top) => fs.writeFileSync(excludesFile(top), `${HIDDEN}\n`),
+  },
+  {
+    edit: 'global excludes file edited',
+    subfolder: false,
+    before: () => {
+      fs.mkdirSync(dirname(globalExcludes()), {recursive: true})
+      fs.writeFileSync(globalExcludes(), '')
+    },
+    make: () => fs.writeFileSync(globalExcludes(), `${HIDDEN}\n`),
+  },
+  {
+    // Absent when recorded, so not among the files git read: only the places git would read one are watched.
+    edit: 'user configuration created, naming an excludes file',
+    subfolder: false,
+    before: (top) => fs.writeFileSync(excludesFile(top), `${HIDDEN}\n`),
+    make: (top) => fs.writeFileSync(userConfiguration()[0]!, `[core]\n\texcludesFile = ${excludesFile(top)}\n`),
+  },
+]
+
 /** A git command that may refuse in the state a sequence reached (nothing to commit, no stash): that is a step that changed nothing. */
 function tryGit(s: Sequence, ...args: string[]): void {
   try {
@@ -540,6 +607,36 @@ function tryGit(s: Sequence, ...args: string[]): void {
 }
 
 describe('keys computed with every derived record', () => {
+  it("equal the keys computed from scratch after each edit only one rule of git's listing sees", async () => {
+    for (const [index, directed] of DIRECTED.entries()) {
+      const top = join(root, `directed-${index}`)
+      const dir = directed.subfolder ? join(top, SUBFOLDER) : top
+      const where = directed.subfolder ? 'git, project in a subfolder' : 'git'
+      fs.cpSync(directed.subfolder ? templateAbove : template, top, {recursive: true})
+      try {
+        directed.before?.(top, dir)
+        const sequence = new Sequence(dir, top, true, randomGenerator(index), true)
+        const before = await keysOf(dir)
+        // Not vacuous: git's listing was recorded, with the file the edit hides, and the edit changes the keys.
+        const record = gitListingCacheFile((await loadConfig({cwd: dir, env: ENV})).cacheDir, dir)!
+        const recorded = fs.existsSync(record) ? (JSON.parse(fs.readFileSync(record, 'utf8')) as {untracked: string[]}).untracked : []
+        expect(recorded, `${directed.edit}: git's listing was not recorded before the edit`).toContain(HIDDEN)
+        clock.now += 6 * TICK
+        directed.make(top, dir)
+        sequence.settle()
+        const cold = join(root, `directed-cold-${index}`)
+        const expected = await keysOf(dir, cold)
+        fs.rmSync(cold, {recursive: true, force: true})
+        expect(expected, `${directed.edit}: the edit did not change the keys`).not.toEqual(before)
+        expect(await keysOf(dir), `directed case (${where}), step 1 [${directed.edit}]`).toEqual(expected)
+      } finally {
+        clock.now = 0
+        fs.rmSync(top, {recursive: true, force: true})
+        for (const file of [globalExcludes(), ...userConfiguration()]) fs.rmSync(file, {force: true})
+      }
+    }
+  })
+
   it(`equal the keys computed from scratch, after every step of ${SEQUENCES} random sequences of ${STEPS} edits`, async () => {
     const seeds = ONLY === undefined ? Array.from({length: SEQUENCES}, (_, i) => i + 1) : [ONLY]
     for (const seed of seeds) {
@@ -570,7 +667,7 @@ describe('keys computed with every derived record', () => {
       } finally {
         clock.now = 0
         fs.rmSync(top, {recursive: true, force: true})
-        fs.rmSync(globalExcludes(), {force: true})
+        for (const file of [globalExcludes(), ...userConfiguration()]) fs.rmSync(file, {force: true})
       }
     }
     // Two seconds a sequence: a larger budget (the mutation script's) gets the time it needs.

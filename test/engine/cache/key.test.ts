@@ -4,7 +4,7 @@ import {diffManifests, summariseChanges} from '../../../src/engine/cache/diff.js
 import {canonicalJson, sha256} from '../../../src/engine/cache/format.js'
 import type {HashedInput} from '../../../src/engine/cache/hash-inputs.js'
 import {keyManifest, keyOf, type KeyParts} from '../../../src/engine/cache/key.js'
-import type {Job} from '../../../src/engine/pipeline/types.js'
+import type {Job, Service} from '../../../src/engine/pipeline/types.js'
 import {job} from '../../helpers/pipeline.js'
 
 const input = (path: string, sha: string, mode = 0o100644): HashedInput => ({mode: mode.toString(8), path, sha256: sha.repeat(64)})
@@ -127,5 +127,61 @@ describe('diffManifests', () => {
 
   it('finds nothing between equal manifests', () => {
     expect(diffManifests(keyManifest(parts()), keyManifest(parts()))).toEqual([])
+  })
+})
+
+describe('keys of jobs with services', () => {
+  const base = (): string => key(parts())
+  const db = (fields: Partial<Service> = {}): Service => ({
+    name: 'db',
+    image: 'postgres:16',
+    env: {POSTGRES_PASSWORD: 'pw'},
+    secrets: [],
+    aliases: ['database'],
+    ready: {kind: 'tcp', port: 5432},
+    readyTimeoutMs: 30_000,
+    readyIntervalMs: 1_000,
+    resources: {},
+    ...fields,
+  })
+  const withDb = (service: Service | undefined, imageId: string | null = 'sha256:db1'): KeyParts =>
+    parts({job: job('build', {steps: ['make'], env: {NODE_ENV: 'production'}, secrets: ['NPM_TOKEN'], artifacts: ['dist/**'], services: service ? {db: service} : {}}), serviceImageIds: {db: imageId}})
+
+  it('of a job without services are the keys it had before services existed', () => {
+    // The manifest has no `services` field at all, so every key cached by an older build still hits.
+    expect(keyManifest(withDb(undefined))).not.toHaveProperty('services')
+    expect(key(withDb(undefined))).toBe(base())
+  })
+
+  it("change with the service's image, its image ID, env, secret names, command, entrypoint, aliases and readiness check", () => {
+    const first = key(withDb(db()))
+    const changed = [
+      key(withDb(db({image: 'postgres:15'}))),
+      key(withDb(db(), 'sha256:db2')),
+      key(withDb(db({env: {POSTGRES_PASSWORD: 'other'}}))),
+      key(withDb(db({secrets: ['DB_TOKEN']}))),
+      key(withDb(db({command: ['postgres', '-c', 'fsync=off']}))),
+      key(withDb(db({entrypoint: ['/entry']}))),
+      key(withDb(db({aliases: ['pg']}))),
+      key(withDb(db({ready: {kind: 'command', command: 'pg_isready'}}))),
+      key(withDb(undefined)),
+    ]
+    for (const k of changed) expect(k).not.toBe(first)
+    expect(new Set(changed).size).toBe(changed.length)
+  })
+
+  it('do not change with how long the readiness check waits nor with resources', () => {
+    const first = key(withDb(db()))
+    expect(key(withDb(db({readyTimeoutMs: 1, readyIntervalMs: 1, resources: {cpus: 1, memoryBytes: 1, pids: 10}})))).toBe(first)
+  })
+
+  it('explain names the service and what changed about it', () => {
+    const before = keyManifest(withDb(db()))
+    const texts = (after: KeyParts): string[] => diffManifests(before, keyManifest(after)).map((c) => `${c.area}: ${c.text}`)
+    expect(texts(withDb(db({image: 'postgres:17', env: {}})))).toEqual(['services: service db: image "postgres:16" → "postgres:17"', 'services: service db: env changed'])
+    expect(texts(withDb(db(), 'sha256:db2'))).toEqual(['services: service db: postgres:16 now resolves to sha256:db2 (was sha256:db1)'])
+    expect(texts(withDb(undefined))).toEqual(['services: service db: removed (was postgres:16)'])
+    expect(diffManifests(keyManifest(withDb(undefined)), before).map((c) => c.text)).toEqual(['service db: added (postgres:16)'])
+    expect(summariseChanges(diffManifests(before, keyManifest(withDb(db({ready: {kind: 'tcp', port: 5433}})))))).toBe('service db changed')
   })
 })

@@ -78,6 +78,8 @@ interface RunOptions {
   envOverrides?: Record<string, string>
   /** The clock files are judged too fresh to index by: a minute ahead lets the stat index trust files written a moment ago. */
   now?: number
+  /** What the engine answers for an image reference (default `sha256:<ref>`). */
+  imageId?: (ref: string) => Promise<string | undefined>
 }
 
 async function run(dir: string, executor: FakeExecutor, options: RunOptions = {}) {
@@ -112,7 +114,7 @@ async function run(dir: string, executor: FakeExecutor, options: RunOptions = {}
     orcaVersion: 'test',
     cache,
     // What the Docker engine would answer for a local image, without creating an executor.
-    imageId: async (ref) => `sha256:${ref}`,
+    imageId: options.imageId ?? (async (ref) => `sha256:${ref}`),
   })
   cache.finish()
   const status = Object.fromEntries([...result.jobs])
@@ -120,6 +122,16 @@ async function run(dir: string, executor: FakeExecutor, options: RunOptions = {}
 }
 
 describe('the scheduler with a cache', () => {
+  it("keys a job with services on its services' image IDs: the same IDs hit, a service image rebuilt under its tag runs it again", async () => {
+    const dir = project({'a/x.txt': 'ax'})
+    const db = {name: 'db', image: 'postgres:16', env: {}, secrets: [], aliases: [], ready: {kind: 'default' as const}, readyTimeoutMs: 1000, readyIntervalMs: 100, resources: {}}
+    const jobs = (): Job[] => [job('a', {inputs: ['a/**'], services: {db}})]
+    expect((await run(dir, new FakeExecutor(), {jobs: jobs()})).status).toEqual({a: 'succeeded'})
+    expect((await run(dir, new FakeExecutor(), {jobs: jobs()})).status).toEqual({a: 'cached'})
+    const rebuilt = await run(dir, new FakeExecutor(), {jobs: jobs(), imageId: async (ref) => (ref === 'postgres:16' ? 'sha256:rebuilt' : `sha256:${ref}`)})
+    expect(rebuilt.status).toEqual({a: 'succeeded'})
+  })
+
   it('restores a second run entirely from the cache without creating an executor', async () => {
     const dir = project({'a/x.txt': 'ax', 'b/y.txt': 'by'})
     const first = await run(dir, new FakeExecutor(), {runId: 'first'})

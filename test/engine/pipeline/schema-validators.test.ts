@@ -6,6 +6,7 @@ import {describe, expect, test} from 'vitest'
 
 import {DURATION_PATTERN} from '../../../src/engine/duration.js'
 import {IMAGE_REFERENCE_PATTERN} from '../../../src/engine/pipeline/image-reference.js'
+import {HOSTNAME_PATTERN, SERVICE_NAME_PATTERN} from '../../../src/engine/pipeline/schema-diagnostics.js'
 import {AJV_OPTIONS, validateAgainst} from '../../../src/engine/pipeline/schema-validators.js'
 import {SIZE_PATTERN} from '../../../src/engine/bytes.js'
 
@@ -49,6 +50,9 @@ describe('precompiled schema validators', () => {
     expect(config.$defs.duration?.pattern).toBe(DURATION_PATTERN)
     expect(config.$defs.size?.oneOf?.[0]?.pattern).toBe(SIZE_PATTERN)
     expect(JSON.stringify(jobs)).toContain(JSON.stringify(SIZE_PATTERN))
+    // Their messages are keyed by pattern: a drifted pattern would get the generic one.
+    expect(jobs.$defs.serviceName?.pattern).toBe(SERVICE_NAME_PATTERN)
+    expect(jobs.$defs.hostname?.pattern).toBe(HOSTNAME_PATTERN)
   })
 
   test('both schemas check images with the reference grammar of the code', () => {

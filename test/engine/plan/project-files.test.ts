@@ -207,6 +207,12 @@ describe("listProjectFiles with git's last answer kept", () => {
     await kept()
     expect(existsSync(recordFile())).toBe(false)
   })
+
+  it("keeps no record while core.excludesFile names a file in another user's home (not looked up: git is asked every time)", async () => {
+    git(dir, 'config', 'core.excludesFile', '~nobody/ignore')
+    expect(await kept()).toEqual(await list())
+    expect(existsSync(recordFile())).toBe(false)
+  })
 })
 
 describe('listProjectFiles when git refuses the repository', () => {

@@ -2,7 +2,7 @@ import * as os from 'node:os'
 import type Docker from 'dockerode'
 import {processStartTime} from '../../process-identity.js'
 import {OrcaError} from '../../errors.js'
-import type {Job} from '../../pipeline/types.js'
+import type {Job, Resources} from '../../pipeline/types.js'
 import type {ProjectIdentity} from '../../project-identity.js'
 import type {ResourceScope} from '../types.js'
 
@@ -18,6 +18,8 @@ export const LABEL = {
   kept: 'orca.kept',
   project: 'orca.project',
   projectDir: 'orca.project-dir',
+  /** On a service's container: the service's name (its job is `orca.job`). */
+  service: 'orca.service',
 } as const
 
 /** Repository of the images that hold kept containers' filesystems (see DockerExecutor.keep). */
@@ -82,7 +84,7 @@ export function scopeFilter(scope: ResourceScope): string[] {
 }
 
 /** Labels that identify a container's project and the orca process that owns it (for leak detection). */
-function ownerLabels(runId: string, job: string, project: ProjectIdentity): Record<string, string> {
+export function ownerLabels(runId: string, job: string, project: ProjectIdentity): Record<string, string> {
   return {
     ...projectLabels(project),
     [LABEL.run]: runId,
@@ -105,9 +107,16 @@ export function numericUser(user: string | undefined): {uid: number; gid: number
 }
 
 /** The create options of a job's container. Job env is not set here: it goes to each exec, so
- * secret values never appear in `docker inspect` of the container. */
-export function containerSpec(runId: string, job: Job, policy: string, imageId: string, project: ProjectIdentity): Docker.ContainerCreateOptions {
-  const resources = job.resources
+ * secret values never appear in `docker inspect` of the container. With `network`, the container joins
+ * the job's own network (where its services are), reachable there by the job's name. */
+export function containerSpec(
+  runId: string,
+  job: Job,
+  policy: string,
+  imageId: string,
+  project: ProjectIdentity,
+  network?: string,
+): Docker.ContainerCreateOptions {
   // The schema allows only these; a value from elsewhere (an API caller) must not reach the host's namespaces.
   if (!NETWORKS.has(job.network)) throw new OrcaError('config', `jobs.${job.name}.network: expected bridge or none, got "${job.network}"`)
   return {
@@ -124,30 +133,38 @@ export function containerSpec(runId: string, job: Job, policy: string, imageId: 
     User: job.user ?? '',
     Labels: {...ownerLabels(runId, job.name, project), [LABEL.policy]: policy},
     HostConfig: {
-      Init: true,
-      Privileged: false,
-      // Private namespaces, no devices, no host paths: a job reaches the host only through orca.
-      NetworkMode: job.network,
-      IpcMode: 'private',
-      PidMode: '',
-      UTSMode: '',
-      UsernsMode: '',
-      Devices: [],
-      Binds: [],
-      NanoCpus: resources.cpus === undefined ? undefined : Math.round(resources.cpus * 1e9),
-      Memory: resources.memoryBytes,
-      PidsLimit: resources.pids ?? DEFAULT_PIDS_LIMIT,
-      SecurityOpt: ['no-new-privileges'],
-      CapDrop: ['ALL'],
-      CapAdd: KEPT_CAPABILITIES,
-      // Step output passes through the container's own output (read by attach): no log driver keeps
-      // a copy, so secret values never reach the engine's disk and no log file grows.
-      LogConfig: {Type: 'none', Config: {}},
+      ...hardenedHostConfig(job.resources, network ?? job.network),
       Mounts: Object.entries(job.volumes).map(([name, target]) => ({
         Type: 'volume' as const,
         Source: volumeName(project, name),
         Target: target,
       })),
     },
+    ...(network === undefined ? {} : {NetworkingConfig: {EndpointsConfig: {[network]: {Aliases: [job.name]}}}}),
+  }
+}
+
+/** What every container orca creates runs under (docs/reliability.md): a job's, and its services'. */
+export function hardenedHostConfig(resources: Resources, networkMode: string): Docker.HostConfig {
+  return {
+    Init: true,
+    Privileged: false,
+    // Private namespaces, no devices, no host paths: a job reaches the host only through orca.
+    NetworkMode: networkMode,
+    IpcMode: 'private',
+    PidMode: '',
+    UTSMode: '',
+    UsernsMode: '',
+    Devices: [],
+    Binds: [],
+    NanoCpus: resources.cpus === undefined ? undefined : Math.round(resources.cpus * 1e9),
+    Memory: resources.memoryBytes,
+    PidsLimit: resources.pids ?? DEFAULT_PIDS_LIMIT,
+    SecurityOpt: ['no-new-privileges'],
+    CapDrop: ['ALL'],
+    CapAdd: KEPT_CAPABILITIES,
+    // Output passes through the container's own output (read by attach): no log driver keeps
+    // a copy, so secret values never reach the engine's disk and no log file grows.
+    LogConfig: {Type: 'none', Config: {}},
   }
 }

@@ -15,7 +15,9 @@ import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
 import {ensureImage} from './images.js'
 import {keepsContainer} from './policy.js'
+import {createJobNetwork, removeNetwork, removeRunNetworks} from './job-network.js'
 import {listLeaks, removeContainer, removeRunContainers} from './resources.js'
+import {JobServices, ServiceNotReadyError} from './services.js'
 import {ContainerStopper} from './stopper.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
@@ -119,6 +121,11 @@ export class DockerExecutor implements Executor {
     let artifacts: JobOutcome['artifacts'] = []
     let reports: JobOutcome['reports']
     let outputText: string | undefined
+    let services: JobServices | undefined
+    let network: string | undefined
+    let servicesReady: Promise<void> | undefined
+    // Ends the services' start and readiness wait when the job fails before they are needed.
+    const abandonServices = new AbortController()
     const unwatch = watchEngine(this.docker, this.options.engineTimeoutMs, (message) => {
       this.lost = true
       stopper.lose(message)
@@ -128,7 +135,18 @@ export class DockerExecutor implements Executor {
       imageId = await ensureImage(this.docker, job.image, ctx.cancel)
       const project = projectIdentity(ctx.projectDir)
       await this.ensureVolumes(job.volumes, project)
-      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project)
+      if (Object.keys(job.services).length > 0) {
+        // The loader refuses this; a job from elsewhere (an API caller) must not get a network it turned off.
+        if (job.network === 'none') throw new OrcaError('config', `jobs.${job.name}.network: a job with services needs a network, not "none"`)
+        network = await createJobNetwork(this.docker, ctx.runId, job.name, project)
+        const signal = AbortSignal.any([stopper.stoppedSignal, abandonServices.signal])
+        services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, log: ctx.serviceLog, signal})
+        // Every service starts now, while the job's container is made and its inputs copied in.
+        const starting = services
+        servicesReady = starting.start().then(async () => starting.ready())
+        servicesReady.catch(() => undefined)
+      }
+      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network)
       container = await withTimeout(this.docker.createContainer(spec), 'create container')
       ctx.emit({type: 'job.container', containerId: container.id, imageId})
       stopper.attach(container)
@@ -138,8 +156,10 @@ export class DockerExecutor implements Executor {
       const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
       await this.copyIn(container, ctx, stopper)
       if (!(await relay)) output = undefined
+      // The first step runs once every service is ready.
+      await servicesReady
 
-      await this.runSteps(container, ctx, stopper, output, steps, progress)
+      await this.runSteps(container, ctx, stopper, output, steps, progress, services)
       const ended = endedAs(stopper, progress)
       if (ended === 'succeeded') {
         if (collectsArtifacts(job, ended)) artifacts = await this.collect(container, ctx, stopper, job.artifacts, ctx.artifactsDir, stopper.abandon)
@@ -157,6 +177,9 @@ export class DockerExecutor implements Executor {
         steps.push(finishStep(ctx, steps.length, step, stopper.reason ?? 'failed', null, 0))
       }
     } finally {
+      // Nothing may still be starting a service when they are removed.
+      abandonServices.abort()
+      await servicesReady?.catch(() => undefined)
       output?.dispose()
       unwatch()
       clearTimeout(jobTimer)
@@ -169,7 +192,12 @@ export class DockerExecutor implements Executor {
     for (let index = steps.length; index < job.steps.length; index++) {
       steps.push(finishStep(ctx, index, job.steps[index]!, 'skipped', null, 0))
     }
-    const {cleanup, containerId} = stopper.lost && !(await this.answers()) ? {cleanup: 'none' as const, containerId: container?.id} : await this.finish(container, spec, ctx, status)
+    const engineGone = stopper.lost && !(await this.answers())
+    // The job's container and its services go (or are kept) at once; the network once they are off it.
+    const servicesDone = engineGone ? undefined : this.finishServices(services, ctx, status)
+    const {cleanup, containerId} = engineGone ? {cleanup: 'none' as const, containerId: container?.id} : await this.finish(container, spec, ctx, status)
+    await servicesDone
+    if (!engineGone && network !== undefined) await removeNetwork(this.docker, network).catch(() => undefined)
     stopper.dispose()
     return {status, steps, artifacts, containerId, imageId, cleanup, ...(reports ? {reports} : {}), ...(outputText !== undefined ? {outputText} : {}), ...(error ? {error} : {})}
   }
@@ -178,6 +206,7 @@ export class DockerExecutor implements Executor {
     // An engine that was lost and still does not answer leaves the containers to `orca clean --leaks`.
     if (this.lost && !(await this.answers())) return
     await removeRunContainers(this.docker, runId)
+    await removeRunNetworks(this.docker, runId)
   }
 
   async findLeaks(isRunAlive: (runId: string) => boolean, scope: ResourceScope): Promise<Leak[]> {
@@ -187,7 +216,7 @@ export class DockerExecutor implements Executor {
   /** Removes one leak found by `findLeaks`. */
   async removeLeak(leak: Leak): Promise<void> {
     if (leak.kind === 'container') await removeContainer(this.docker.getContainer(leak.id))
-    else if (leak.kind === 'network') await withTimeout(this.docker.getNetwork(leak.id).remove(), 'remove network')
+    else if (leak.kind === 'network') await removeNetwork(this.docker, leak.id)
   }
 
   /** True when the engine answers a ping within a few seconds. */
@@ -206,6 +235,7 @@ export class DockerExecutor implements Executor {
     output: ContainerOutput | undefined,
     steps: StepResult[],
     progress: StepProgress,
+    services: JobServices | undefined,
   ): Promise<void> {
     for (const [index, step] of ctx.job.steps.entries()) {
       // After a timeout or a cancel the container is being stopped: no step runs, whatever its `when`.
@@ -215,7 +245,7 @@ export class DockerExecutor implements Executor {
         continue
       }
       progress.running = index
-      const result = await this.runStep(container, ctx, index, stopper, output)
+      const result = await this.runStep(container, ctx, index, stopper, output, services)
       progress.running = undefined
       steps.push(result)
       if (result.status !== 'succeeded' && !step.allowFailure) progress.failed = true
@@ -228,6 +258,7 @@ export class DockerExecutor implements Executor {
     index: number,
     stopper: ContainerStopper,
     output: ContainerOutput | undefined,
+    services: JobServices | undefined,
   ): Promise<StepResult> {
     const step = ctx.job.steps[index]!
     const started = Date.now()
@@ -255,6 +286,10 @@ export class DockerExecutor implements Executor {
       if (stopper.lost) throw new OrcaError('infra', stopper.lost)
       if (!stopper.reason && exitCode !== 0) await assertContainerAlive(container, ctx.job.name, exitCode)
       const status = stopper.reason ?? (exitCode === 0 ? 'succeeded' : 'failed')
+      // A failing test against a database is often explained by the database's log.
+      if (services && status !== 'succeeded' && !step.allowFailure) {
+        ctx.emit({type: 'step.output', step: index, stream: 'stderr', chunk: Buffer.from(`[orca] the step ${status === 'failed' ? 'failed' : 'was stopped'};${services.tails()}\n`)})
+      }
       return finishStep(ctx, index, step, status, stopper.reason ? null : exitCode, Date.now() - started)
     } finally {
       window?.close()
@@ -391,6 +426,12 @@ export class DockerExecutor implements Executor {
     }
   }
 
+  /** Removes the job's services, or keeps them when the job's container is kept. Never throws. */
+  private async finishServices(services: JobServices | undefined, ctx: JobContext, status: RunOutcomeStatus): Promise<void> {
+    // Left for `orca clean --leaks` when it fails: a cleanup failure does not change how the job ended.
+    await services?.finish(keepsContainer(ctx.cleanup, status) ? async (container, spec) => this.keep(container, spec) : undefined).catch(() => undefined)
+  }
+
   /**
    * Docker cannot change a container's labels, so keeping one means: stop it, commit its filesystem,
    * create a stopped twin from that image labelled `orca.kept=true`, remove the original.
@@ -411,12 +452,19 @@ export class DockerExecutor implements Executor {
       120_000,
     )) as {Id: string}
     const twin = await withTimeout(
-      this.docker.createContainer({...spec, name, Image: image.Id, Labels: {...spec.Labels, [LABEL.kept]: 'true'}}),
+      this.docker.createContainer({...detached(spec), name, Image: image.Id, Labels: {...spec.Labels, [LABEL.kept]: 'true'}}),
       'create kept container',
     )
     await removeContainer(container)
     return twin.id
   }
+}
+
+/** A kept twin outlives its job's network (removed with the job): it goes on the default bridge instead. */
+function detached(spec: Docker.ContainerCreateOptions): Docker.ContainerCreateOptions {
+  if (spec.NetworkingConfig === undefined) return spec
+  const {NetworkingConfig: _, ...rest} = spec
+  return {...rest, HostConfig: {...spec.HostConfig, NetworkMode: 'bridge'}}
 }
 
 /** Where a job's steps are: the one running now (a failure outside it is that step's), and whether one failed. */
@@ -481,6 +529,7 @@ function describeFailure(caught: unknown, stopper: ContainerStopper): JobError {
     return {kind: stopper.reason === 'timed_out' ? 'timeout' : 'cancelled', message: stopper.message ?? ''}
   }
   if (caught instanceof UnsafeArchiveError) return {kind: 'artifact', message: caught.message}
+  if (caught instanceof ServiceNotReadyError) return {kind: 'service', message: caught.message}
   const message = caught instanceof OrcaError ? caught.message : `Docker error: ${dockerMessage(caught)}`
   return {kind: 'infra', message}
 }

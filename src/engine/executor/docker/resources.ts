@@ -29,7 +29,10 @@ export async function removeContainer(container: Docker.Container): Promise<void
   }
 }
 
-/** Orca containers and networks in `scope` whose run is over and which policy does not keep. Volumes never leak. */
+/**
+ * Orca containers (jobs' and services') and networks (jobs') in `scope` whose run is over and which
+ * policy does not keep, containers first: a network goes once nothing is attached. Volumes never leak.
+ */
 export async function listLeaks(docker: Docker, isRunAlive: (runId: string) => boolean, scope: ResourceScope): Promise<Leak[]> {
   const filters = {label: scopeFilter(scope)}
   const [containers, networks] = await Promise.all([
@@ -41,12 +44,13 @@ export async function listLeaks(docker: Docker, isRunAlive: (runId: string) => b
     const runId = info.Labels[LABEL.run]
     if (isKept(info.Labels) || (runId !== undefined && isRunAlive(runId))) continue
     const name = (info.Names[0] ?? info.Id).replace(/^\//, '')
-    leaks.push({kind: 'container', id: info.Id, name, runId, job: info.Labels[LABEL.job], projectDir: info.Labels[LABEL.projectDir]})
+    const service = info.Labels[LABEL.service]
+    leaks.push({kind: 'container', id: info.Id, name, runId, job: info.Labels[LABEL.job], ...(service === undefined ? {} : {service}), projectDir: info.Labels[LABEL.projectDir]})
   }
   for (const info of networks) {
     const runId = info.Labels?.[LABEL.run]
     if (runId !== undefined && isRunAlive(runId)) continue
-    leaks.push({kind: 'network', id: info.Id, name: info.Name, runId, projectDir: info.Labels?.[LABEL.projectDir]})
+    leaks.push({kind: 'network', id: info.Id, name: info.Name, runId, job: info.Labels?.[LABEL.job], projectDir: info.Labels?.[LABEL.projectDir]})
   }
   return leaks
 }

@@ -21,6 +21,9 @@ export class ContainerStopper {
   /** Resolves only when the engine is lost: what collecting from a stopped container still races. */
   readonly gone: Promise<void>
   private signalGone!: () => void
+  /** Aborted at the first stop, kill or loss: work before the container exists (services starting) ends then. */
+  readonly stoppedSignal: AbortSignal
+  private readonly stopped = new AbortController()
   private container?: Docker.Container
   private killTimer?: NodeJS.Timeout
   private pending?: 'TERM' | 'KILL'
@@ -34,6 +37,7 @@ export class ContainerStopper {
     this.gone = new Promise((resolve) => {
       this.signalGone = resolve
     })
+    this.stoppedSignal = this.stopped.signal
   }
 
   /** The container exists now: deliver any stop requested before it did. */
@@ -49,6 +53,7 @@ export class ContainerStopper {
       this.reason = reason
       this.message = message
     }
+    this.stopped.abort()
     if (this.pending) return
     this.pending = 'TERM'
     if (this.container) this.sendTerm()
@@ -60,6 +65,7 @@ export class ContainerStopper {
       this.reason = reason
       this.message = message
     }
+    this.stopped.abort()
     this.pending = 'KILL'
     if (this.container) this.sendKill()
   }
@@ -68,6 +74,7 @@ export class ContainerStopper {
   lose(message: string): void {
     if (this.lost !== undefined) return
     this.lost = message
+    this.stopped.abort()
     clearTimeout(this.killTimer)
     this.signalAbandon()
     this.signalGone()
