@@ -180,8 +180,7 @@ jobs:
     steps: ["cat out/env.txt; ls out | sort"]
 `,
     })
-    // Only volumes this test creates are removed afterwards.
-    const volumesBefore = new Set(execFileSync('docker', ['volume', 'ls', '-q'], {encoding: 'utf8'}).split('\n'))
+    // Only volumes this test creates are removed afterwards: those labelled with its own project folder.
     const secrets = Object.fromEntries(INHERITED.map((name) => [name, `s3cret-${name.replaceAll('_', '')}-value`])) as NodeJS.ProcessEnv
     try {
       const first = await orca(['run', '--output', 'plain'], {cwd: dir, env: secrets})
@@ -214,7 +213,7 @@ jobs:
       expect(second.stdout).toContain('2 jobs: 2 cached')
       tally('prototype-named keys', INHERITED.length)
     } finally {
-      const created = VOLUME_NAMES.map((name) => `orca-${name}`).filter((volume) => !volumesBefore.has(volume))
+      const created = execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=orca.project-dir=${dir}`], {encoding: 'utf8'}).split('\n').filter(Boolean)
       if (created.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...created], {stdio: 'ignore'})
     }
   })
