@@ -7,8 +7,9 @@
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import * as path from 'node:path'
-import {performance} from 'node:perf_hooks'
 import {pathToFileURL} from 'node:url'
+
+import {median, time} from './lib/stats.mjs'
 
 const IMAGE = 'busybox:1.36'
 const iterations = Number(process.argv[2] ?? 15)
@@ -59,18 +60,6 @@ async function viaExecutor(steps, through = executor) {
     cancel: new AbortController().signal, force: new AbortController().signal, emit() {},
   })
   if (outcome.status !== 'succeeded') throw new Error(`bench job ${outcome.status}: ${outcome.error?.message}`)
-}
-
-async function time(fn) {
-  const start = performance.now()
-  await fn()
-  return performance.now() - start
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
 try {

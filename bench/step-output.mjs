@@ -7,6 +7,8 @@ import * as path from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {pathToFileURL} from 'node:url'
 
+import {median} from './lib/stats.mjs'
+
 const IMAGE = 'busybox:1.36'
 const iterations = Number(process.argv[2] ?? 10)
 const dist = process.env.ORCA_DIST ? pathToFileURL(path.resolve(process.env.ORCA_DIST)).href : new URL('../dist/', import.meta.url).href
@@ -40,12 +42,6 @@ async function timeJob(executor, steps) {
   })
   if (outcome.status !== 'succeeded') throw new Error(`bench job ${outcome.status}: ${outcome.error?.message}`)
   return performance.now() - start
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
 try {
