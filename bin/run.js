@@ -3,6 +3,16 @@
 // other commands and anything that fast parser leaves alone go through oclif.
 import {readFileSync} from 'node:fs'
 
+// A shell can sit in a folder that was removed or renamed since it entered it; orca finds its project
+// from the working folder, so it says so instead of failing on the first path it resolves.
+try {
+  process.cwd()
+} catch {
+  const {exitCode} = await import('../dist/engine/errors.js')
+  process.stderr.write('orca: the working folder no longer exists (it was removed or renamed after this shell entered it)\nhint: cd into your project again\n')
+  process.exit(exitCode('usage'))
+}
+
 const argv = process.argv.slice(2)
 let code
 if (argv[0] === 'run') {

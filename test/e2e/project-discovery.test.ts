@@ -1,10 +1,11 @@
+import {spawnSync} from 'node:child_process'
 import {mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
 import {parseRunArgv} from '../../src/cli/run-argv.js'
-import {NEUTRAL_ENV, orca as orcaIn, projectsPerTest, readJson, runDirs, type CliOptions} from './cli.js'
+import {NEUTRAL_ENV, ORCA_BIN, orca as orcaIn, projectsPerTest, readJson, runDirs, type CliOptions} from './cli.js'
 
 const PIPELINE = `version: 1
 image: busybox:1.36
@@ -110,6 +111,18 @@ describe('orca finds its project from a subfolder', () => {
     expect(result.stderr).toBe('jobs.yml: no such file\nhint: create one with "orca init", or point at another file with -f/--file\n')
     const parent = await orca(['run', '-f', '../../jobs.yml', '--output', 'plain'], {cwd: sub})
     expect([parent.code, parent.stderr]).toEqual([0, ''])
+  })
+
+  it('says so when the working folder was removed after the shell entered it, for run and the other commands', () => {
+    const {sub} = nested()
+    for (const args of [['run'], ['validate'], ['runs']]) {
+      // The shell enters the folder, removes it, then starts orca in it.
+      const result = spawnSync('sh', ['-c', 'cd "$1" && rmdir "$1" && shift && exec "$@"', 'sh', sub, process.execPath, ORCA_BIN, ...args], {encoding: 'utf8'})
+      mkdirSync(sub)
+      expect(result.status, args.join(' ')).toBe(2)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toBe('orca: the working folder no longer exists (it was removed or renamed after this shell entered it)\nhint: cd into your project again\n')
+    }
   })
 
   it('does not look above the git work tree it runs in, and says where it stopped', async () => {
