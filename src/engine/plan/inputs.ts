@@ -1,6 +1,5 @@
-import {createRequire} from 'node:module'
 
-import type picomatchModule from 'picomatch'
+import {loadPicomatch} from '../picomatch.js'
 
 import type {ProjectFiles} from './project-files.js'
 
@@ -34,15 +33,6 @@ export function selectInputs(project: ProjectFiles, globs: string[] | undefined)
   if (exclude.length === 0) return files.filter((f) => included(f))
   const excluded = globMatcher(exclude)
   return files.filter((f) => included(f) && !excluded(f))
-}
-
-const load = createRequire(import.meta.url)
-type Picomatch = typeof picomatchModule
-let picomatch: Picomatch | undefined
-
-/** picomatch, loaded on first use: the usual inputs never need it. */
-function loadPicomatch(): Picomatch {
-  return (picomatch ??= load('picomatch') as Picomatch)
 }
 
 /** Path segments that are plain names: no glob syntax, not `.` or `..`. */

@@ -16,7 +16,6 @@ import type {ManifestLocation, RunArtifacts} from './artifacts.js'
 import {maskDeep, type RunEmitter} from './emitter.js'
 import type {JobWarning} from '../executor/types.js'
 import type {JobStatus} from '../records/events.js'
-import {junitReports} from './job-reports.js'
 import {maskString} from './masker.js'
 import {chooseNeedArtifacts} from './need-artifacts.js'
 import {jobOutputs, OUTPUT_FILE, type RunOutputs} from './outputs.js'
@@ -90,7 +89,7 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   const budget = new OutputBudget(run.maxLogBytes)
   let outcome = await execute(job, keyed, record, budget, needs.artifacts, run)
   settleOutputs(job, outcome, record, run)
-  settleReports(job, outcome, record, run)
+  await settleReports(job, outcome, record, run)
   outcome = collect(job, keyed, outcome, record, run)
   run.emitter.emit({
     type: 'job.finished',
@@ -260,9 +259,12 @@ function settleOutputs(job: Job, outcome: JobOutcome, record: JobRecording, run:
 }
 
 /** The job's JUnit reports, read from the run directory: told in an event with their counts, kept for the cache. */
-function settleReports(job: Job, outcome: JobOutcome, record: JobRecording, run: JobRun): void {
+async function settleReports(job: Job, outcome: JobOutcome, record: JobRecording, run: JobRun): Promise<void> {
   if (!job.reports || outcome.reports === undefined) return
   const {dir, name} = run.reports(job.name)
+  // Loaded here, not with the scheduler: the XML reader is a large part of a run's start-up and only
+  // jobs with reports need it (docs/performance.md).
+  const {junitReports} = await import('./job-reports.js')
   const {junit, warnings} = junitReports(outcome.reports, dir, name)
   for (const warning of warnings) warn(job, warning, record, run)
   record.reports = {junit, files: outcome.reports}
