@@ -60,7 +60,7 @@ export function parseDotenv(text: string, file: string): DotenvFile {
     }
     const after = lines[read.lastLine]!.slice(read.endColumn).trim()
     if (after !== '' && !after.startsWith('#')) {
-      diagnostics.push({file, line: read.lastLine + 1, column: read.endColumn + 1, path: '', message: `unexpected ${showValue(after)} after the closing quote`})
+      diagnostics.push({file, line: read.lastLine + 1, column: read.endColumn + 1, path: '', message: 'expected the end of the line (or a # comment) after the closing quote'})
     }
     values[name] = read.value
     index = read.lastLine

@@ -14,6 +14,8 @@ import {formatPath, parseYaml, position} from './yaml-source.js'
 /** The most files one pipeline may be made of, itself included. */
 export const MAX_INCLUDED_FILES = 256
 
+const PIPELINE_TOO_LARGE = `the pipeline's files together hold more than ${EXPANSION_LIMITS.values.toLocaleString('en-US')} values or ${EXPANSION_LIMITS.bytes / 1024 / 1024} MiB of text (aliases expanded), the most orca reads`
+
 /** Keys an included file may hold: pipeline-wide settings stay in the main file. */
 const INCLUDED_FILE_KEYS = new Set(['version', 'include', 'jobs'])
 
@@ -76,7 +78,7 @@ export function composePipeline(main: ParsedYaml & {source: YamlSource}, absFile
       const target = path.resolve(path.dirname(abs), entry)
       const relative = path.relative(projectDir, target)
       if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
-        return report(file.source, at, `${showValue(entry)} is outside the project (${path.basename(projectDir) || projectDir}); include only files of the project`)
+        return report(file.source, at, `${showValue(entry)} is outside the project; include only files of the project (the folder of the main jobs file)`)
       }
       const got = read(target, projectDir)
       if ('problem' in got) return report(file.source, at, `cannot include ${showValue(entry)}: ${got.problem}`)
@@ -89,7 +91,9 @@ export function composePipeline(main: ParsedYaml & {source: YamlSource}, absFile
       if (files.length >= MAX_INCLUDED_FILES) return report(file.source, at, `the pipeline is made of more than ${MAX_INCLUDED_FILES} files`)
       includes.push({file: target, sha256: createHash('sha256').update(got.text).digest('hex')})
       const parsed = parseYaml(got.text, display, [], {values: Math.max(0, budget.values), bytes: Math.max(0, budget.bytes)})
-      diagnostics.push(...parsed.diagnostics.map((d) => (parsed.fatal && d.message.includes('expands to more than') ? {...d, message: `${d.message} (counting every file the pipeline includes)`} : d)))
+      // Within its own budget the file is told the remainder of the pipeline's: say the limit of the whole.
+      const overBudget = (message: string): boolean => /^the document (holds|expands to) more than/.test(message)
+      diagnostics.push(...parsed.diagnostics.map((d) => (parsed.fatal && overBudget(d.message) ? {...d, message: PIPELINE_TOO_LARGE} : d)))
       if (parsed.fatal || !parsed.source) return
       budget.values -= parsed.expanded?.values ?? 0
       budget.bytes -= parsed.expanded?.bytes ?? 0
