@@ -110,6 +110,12 @@ jobs:
     steps: ['echo "built: $(cat out.txt); env: $GREETING $TARGET"']
 `,
     })
+    const validated = await orca(['validate'], {cwd: dir, env: NEUTRAL_ENV})
+    expect(validated.code).toBe(0)
+    expect(validated.stdout).toBe('jobs.yml: 2 jobs, 1 edge, valid\nincluded: ci/test.yml\n')
+    const dryRun = await run(dir, ['test', '--dry-run'])
+    expect(dryRun.code).toBe(0)
+    expect(dryRun.stdout).toMatch(/test/)
     const result = await run(dir, ['test'])
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
