@@ -47,6 +47,11 @@ jobs:
       - name: template
         shell: sh -x {0}
         run: echo from-a-script-file
+      - name: the script itself
+        shell: "{0}"
+        run: |
+          #!/bin/sh
+          echo "ran as $0"
 `,
     })
     const result = await run(dir, [])
@@ -64,6 +69,7 @@ jobs:
     expect(result.stdout).toMatch(/\[step-shell\]\s+step-sh-went-on/)
     // sh -x traces the script file's command: the template ran the step from a file.
     expect(result.stdout).toContain('+ echo from-a-script-file')
+    expect(result.stdout).toMatch(/\[step-shell\]\s+ran as \/tmp\/orca-step-[0-9a-f]+/)
   }, 120_000)
 
   it('an image without bash fails the step with a sentence naming the missing shell', async () => {
@@ -171,6 +177,12 @@ jobs:
     env_file: ci/app.env
     pass_env: [REGION, UNSET_ONE]
     steps: ['echo "mode=$MODE quoted=$QUOTED region=$REGION unset=\${UNSET_ONE-absent}"']
+  gated:
+    inputs: []
+    env_file: ci/app.env
+    pass_env: [REGION]
+    if: env.MODE == 'fast' && env.REGION == 'eu'
+    steps: [echo gated-ran]
 `,
       'ci/app.env': `# settings\nexport MODE=fast # trailing comment\nQUOTED="two words"\n`,
     })
@@ -179,6 +191,8 @@ jobs:
     expect(first.stderr).toBe('')
     expect(first.code).toBe(0)
     expect(first.stdout).toMatch(/\[show\]\s+mode=fast quoted=two words region=eu unset=absent/)
+    // if: reads what the steps see: the env file's variables and the passed ones.
+    expect(first.stdout).toMatch(/\[gated\]\s+gated-ran/)
     expect(lastRecord(dir).jobs.show?.cache).toBe('miss')
     await run(dir, [], env)
     expect(lastRecord(dir).jobs.show?.cache).toBe('hit')
@@ -188,6 +202,7 @@ jobs:
     expect(explained.stdout).toContain('ci/app.env')
     expect((await run(dir, [], env)).stdout).toMatch(/\[show\]\s+mode=slow/)
     expect(lastRecord(dir).jobs.show?.cache).toBe('miss')
+    expect(lastRecord(dir).jobs.gated?.status).toBe('skipped')
 
     const explainedRegion = await orca(['explain', 'show'], {cwd: dir, env: {...NEUTRAL_ENV, ...env, REGION: 'us'}})
     expect(explainedRegion.stdout).toContain('REGION (pass_env): "eu" → "us"')

@@ -4,6 +4,7 @@ import * as path from 'node:path'
 
 import type {Diagnostic} from '../errors.js'
 import {formatBytes} from '../bytes.js'
+import {nameTable} from '../name-table.js'
 import {isMapping, resolveExtends, type Located} from './extends.js'
 import {showValue} from './show-value.js'
 import {MAX_FILE_BYTES} from './source-file.js'
@@ -76,8 +77,7 @@ export function composePipeline(main: ParsedYaml & {source: YamlSource}, absFile
       }
       if (path.isAbsolute(entry)) return report(file.source, at, `${showValue(entry)} is absolute; include paths are relative to the including file`)
       const target = path.resolve(path.dirname(abs), entry)
-      const relative = path.relative(projectDir, target)
-      if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
+      if (!isInside(projectDir, target)) {
         return report(file.source, at, `${showValue(entry)} is outside the project; include only files of the project (the folder of the main jobs file)`)
       }
       const got = read(target, projectDir)
@@ -134,7 +134,8 @@ export function composePipeline(main: ParsedYaml & {source: YamlSource}, absFile
   diagnostics.push(...extended.diagnostics)
 
   const jobOrigins = new Map<string | number, Origin>()
-  const composedJobs: Record<string, unknown> = {}
+  // Without a prototype: a job named __proto__ is a job like any other.
+  const composedJobs = nameTable<unknown>()
   for (const [name, job] of extended.jobs) {
     composedJobs[name] = job.value
     jobOrigins.set(name, job.origin)
@@ -153,8 +154,7 @@ export function readIncludedFile(absFile: string, projectDir: string): IncludeRe
   } catch {
     return {problem: 'no such file'}
   }
-  const relative = path.relative(safeRealPath(projectDir), real)
-  if (relative.startsWith('..') || path.isAbsolute(relative)) return {problem: 'it leads out of the project through a symbolic link'}
+  if (!isInside(safeRealPath(projectDir), real)) return {problem: 'it leads out of the project through a symbolic link'}
   try {
     const info = statSync(real)
     if (!info.isFile()) return {problem: 'not a file'}
@@ -163,6 +163,12 @@ export function readIncludedFile(absFile: string, projectDir: string): IncludeRe
   } catch (error) {
     return {problem: `cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`}
   }
+}
+
+/** Whether `file` is below `dir` (a name such as `..data` inside it is). */
+export function isInside(dir: string, file: string): boolean {
+  const relative = path.relative(dir, file)
+  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative)
 }
 
 function safeRealPath(file: string): string {

@@ -5,6 +5,7 @@ import type {Diagnostic} from '../errors.js'
 import {ConfigError} from '../errors.js'
 import {nameTable, ownValue} from '../name-table.js'
 import {parseDotenv} from '../pipeline/dotenv.js'
+import {isInside} from '../pipeline/include.js'
 import {MAX_FILE_BYTES} from '../pipeline/source-file.js'
 import type {Job} from '../pipeline/types.js'
 import type {Plan} from './plan.js'
@@ -59,7 +60,7 @@ class EnvFiles {
     }
     const realProject = realpathSync(this.projectDir)
     // The file's content reaches the job's environment: a link out of the project must not leak the host's files.
-    if (path.relative(realProject, real).startsWith('..') || path.isAbsolute(path.relative(realProject, real))) {
+    if (!isInside(realProject, real)) {
       return problem(`env file ${JSON.stringify(file)} leads out of the project (through a symbolic link)`)
     }
     const info = statSync(real)

@@ -10,15 +10,16 @@ export function resolveSecrets(plan: Plan, env: NodeJS.ProcessEnv): Record<strin
   const names = new Set<string>()
   for (const job of plan.jobs.values()) {
     const optional = new Set(job.optionalSecrets ?? [])
-    const wanted: Array<[string, string]> = [
-      ...job.secrets.map((name): [string, string] => [name, `jobs.${job.name}.secrets`]),
-      ...Object.values(job.services).flatMap((service) => service.secrets.map((name): [string, string] => [name, `services.${service.name}.secrets of job ${job.name}`])),
+    // `required: false` is a job's own word: a service's secrets stay required.
+    const wanted: Array<[string, string, boolean]> = [
+      ...job.secrets.map((name): [string, string, boolean] => [name, `jobs.${job.name}.secrets`, optional.has(name)]),
+      ...Object.values(job.services).flatMap((service) => service.secrets.map((name): [string, string, boolean] => [name, `services.${service.name}.secrets of job ${job.name}`, false])),
     ]
-    for (const [name, where] of wanted) {
+    for (const [name, where, mayBeUnset] of wanted) {
       // Own variables only: `constructor` or `__proto__` must not find Object.prototype's.
       const value = ownValue(env, name)
       if (value !== undefined) secrets[name] = value
-      else if (!optional.has(name)) {
+      else if (!mayBeUnset) {
         missing.push(`${name} (${where})`)
         names.add(name)
       }

@@ -68,13 +68,14 @@ export function stepCommand(run: string, marker?: string, shell: string = DEFAUL
   return ['sh', '-c', marker === undefined ? SHELL_SCRIPT : SHELL_STEP_SCRIPT, 'sh', marker ?? '', run, file, shell, ...invocation.argv]
 }
 
-// Another shell than sh: its program is looked up first, so an image without it fails the step with a
-// sentence rather than exec's "not found"; a template's step text is written to the file it names.
+// Another shell than sh: a template's step text is written to the file it names, then the program is
+// looked up, so an image without it fails the step with a sentence rather than exec's "not found".
 // $1 marker, $2 step text, $3 script file (or empty), $4 the shell as written, then the command line.
 const SHELL_SCRIPT =
   'r=$2 f=$3 s=$4; shift 4; ' +
+  '[ -z "$f" ] || { printf \'%s\\n\' "$r" >"$f" && chmod 700 "$f"; } || { echo "orca: cannot write the step to $f for its shell ($s)" >&2; exit 1; }; ' +
   'command -v "$1" >/dev/null 2>&1 || { echo "orca: this image has no $1 (the step\'s shell: $s); use an image that has it, or another shell" >&2; exit 127; }; ' +
-  '[ -z "$f" ] || { printf \'%s\\n\' "$r" >"$f" && chmod 700 "$f"; } || exit 1; exec "$@"'
+  'exec "$@"'
 // In a subshell, so that its exit still leaves the marker to be written.
 const SHELL_STEP_SCRIPT = `m=$1; (${SHELL_SCRIPT}) >/proc/1/fd/1 2>&1; s=$?; echo "$m" >/proc/1/fd/1; echo "$m" >/proc/1/fd/2; exit $s`
 
