@@ -94,6 +94,26 @@ build_node() {
     --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt'
 }
 
+# bash on busybox, from this machine's own bash and its libraries: the image of the shell: bash tests
+# (busybox's sh has no pipefail, and the other images have no bash).
+build_bash() {
+  local tag=$1
+  present "$tag" && return
+  local bash
+  bash=$(command -v bash)
+  local ctx
+  ctx=$(mktemp -d)
+  trap 'rm -rf "$ctx"' RETURN
+  busybox_root "$ctx"
+  cp "$bash" "$ctx/usr/bin/bash"
+  local lib
+  for lib in $(ldd "$bash" | grep -o '/[^ ]*' | sort -u); do
+    mkdir -p "$ctx$(dirname "$lib")"
+    cp -L "$lib" "$ctx$lib"
+  done
+  import_root "$tag" "$ctx" --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin'
+}
+
 # PostgreSQL 15 on busybox, from this machine's own server binaries and their libraries: the database
 # service of the services tests. Its entrypoint does what the official image's does for these tests
 # (a cluster made on first start with POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB, password
@@ -149,12 +169,12 @@ ENTRYPOINT
     --change 'EXPOSE 5432'
 }
 
-# `bash scripts/test-images.sh busybox|node|postgres TAG` builds one image under another tag (to try a change
+# `bash scripts/test-images.sh busybox|node|bash|postgres TAG` builds one image under another tag (to try a change
 # to this script without touching the images the tests use).
 if [ $# -gt 0 ]; then
   case ${1-} in
-    busybox | node | postgres) "build_$1" "${2:?usage: test-images.sh busybox|node|postgres TAG}" ;;
-    *) log "usage: test-images.sh [busybox|node|postgres TAG]" && exit 2 ;;
+    busybox | node | bash | postgres) "build_$1" "${2:?usage: test-images.sh busybox|node|bash|postgres TAG}" ;;
+    *) log "usage: test-images.sh [busybox|node|bash|postgres TAG]" && exit 2 ;;
   esac
   exit 0
 fi
@@ -162,5 +182,6 @@ fi
 build_busybox busybox:1.36
 build_busybox orca-test/busybox:latest
 build_node orca-test/node:20
+build_bash orca-test/bash:5
 build_postgres orca-test/postgres:15
 log "done"

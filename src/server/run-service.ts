@@ -4,7 +4,7 @@ import * as path from 'node:path'
 
 import {servedPipelinePath} from '../engine/config/file.js'
 import type {ResolvedConfig} from '../engine/config/types.js'
-import {ConfigError, OrcaError} from '../engine/errors.js'
+import {ConfigError, OrcaError, type Diagnostic} from '../engine/errors.js'
 import type {Executor} from '../engine/executor/types.js'
 import {inspectRun} from '../engine/history/abandon.js'
 import type {CleanupPolicy} from '../engine/pipeline/types.js'
@@ -103,10 +103,15 @@ export class RunService {
       config: this.options.config,
     }).catch(async (error: unknown) => {
       if (!(error instanceof ConfigError)) throw error
-      // Positions and keys only: a client must not read a file through the errors it provokes.
-      const text = await readFile(path.join(this.options.projectDir, file), 'utf8').catch(() => undefined)
+      // Positions and keys only: a client must not read a file through the errors it provokes,
+      // whichever file of the pipeline (an included one, an env file) each error is in.
+      const shown = new Map<string, Diagnostic[]>()
+      for (const name of new Set(error.diagnostics.map((d) => d.file))) {
+        const text = await readFile(path.join(this.options.projectDir, name), 'utf8').catch(() => undefined)
+        shown.set(name, publicDiagnostics(error.diagnostics.filter((d) => d.file === name), text))
+      }
       throw new HttpError(422, 'invalid_pipeline', `${file} is not a valid pipeline: ${error.diagnostics.length} problem(s), see diagnostics`, {
-        diagnostics: publicDiagnostics(error.diagnostics, text),
+        diagnostics: [...shown.values()].flat(),
         hint: error.hint,
       })
     })

@@ -36,7 +36,7 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
     if (!a) changes.push({area: 'definition', text: `step ${i + 1} ("${b!.name}") added`})
     else if (!b) changes.push({area: 'definition', text: `step ${i + 1} ("${a.name}") removed`})
     else {
-      const fields = (['name', 'run', 'env', 'allowFailure', 'when'] as const).filter((f) => canonicalJson(a[f]) !== canonicalJson(b[f]))
+      const fields = (['name', 'run', 'env', 'allowFailure', 'when', 'shell'] as const).filter((f) => canonicalJson(a[f]) !== canonicalJson(b[f]))
       if (fields.length > 0) changes.push({area: 'definition', text: `step ${i + 1} ("${b.name}"): ${fields.join(', ')} changed`})
     }
   }
@@ -54,6 +54,13 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
     if (a === b) continue
     const text = a === undefined ? `${name} added (${show(b)})` : b === undefined ? `${name} removed (was ${show(a)})` : `${name}: ${show(a)} → ${show(b)}`
     changes.push({area: 'env', text})
+  }
+  for (const name of union(Object.keys(before.passEnv ?? {}), Object.keys(after.passEnv ?? {}))) {
+    const a = ownValue(before.passEnv ?? {}, name)
+    const b = ownValue(after.passEnv ?? {}, name)
+    if (a === b) continue
+    const was = (value: string | null | undefined): string => (value === undefined ? 'not passed' : value === null ? 'not set' : show(value))
+    changes.push({area: 'env', text: `${name} (pass_env): ${was(a)} → ${was(b)}`})
   }
   const secretsBefore = new Set(before.secrets)
   const secretsAfter = new Set(after.secrets)

@@ -2,6 +2,7 @@ import {loadConfig} from '../config/load.js'
 import {OrcaError} from '../errors.js'
 import {ownValue} from '../name-table.js'
 import type {ResolvedConfig} from '../config/types.js'
+import {bindHostEnvironment} from '../plan/host-environment.js'
 import {planRun, type Plan} from '../plan/plan.js'
 import {orcaStateDirs, relativeToProject, type ProjectFiles} from '../plan/project-files.js'
 import {loadPipeline} from '../pipeline/load.js'
@@ -42,7 +43,7 @@ async function loadProject(request: ExplainRequest): Promise<LoadedProject> {
     // Each expansion has a key of its own: there is no one answer for the matrix.
     throw new OrcaError('usage', `"${request.job}" is a matrix job; explain one of its expansions: ${expansions.join(', ')}`)
   }
-  const plan = planRun(pipeline, [request.job])
+  const plan = bindHostEnvironment(planRun(pipeline, [request.job]), pipeline.projectDir, request.env)
   const projectFiles = await projectFilesOf(config, pipeline, request.env)
   if (projectFiles.notice !== undefined) request.onNotice?.(projectFiles.notice)
   return {config, pipeline, plan, projectFiles}
@@ -70,6 +71,7 @@ export async function explainTargetInputs(request: ExplainRequest, ask: {list: b
       job: pipeline.jobs.get(request.job)!,
       stateDirs: orcaStateDirs(projectDir, [config.runsDir, config.cacheDir]),
       pipelineFile: relativeToProject(projectDir, pipeline.file),
+      includedFiles: pipeline.includes?.map((included) => relativeToProject(projectDir, included.file)).filter((f): f is string => f !== undefined),
       configFile: relativeToProject(projectDir, config.file),
       env: request.env,
     },

@@ -20,11 +20,13 @@ export interface KeyManifest {
   image: string | null
   imageId: string | null
   /** `when` only where it is not the default, so keys of jobs without it did not change when it came. */
-  steps: Array<{name: string; run: string; env: Record<string, string>; allowFailure: boolean; when?: string}>
+  steps: Array<{name: string; run: string; env: Record<string, string>; allowFailure: boolean; when?: string; shell?: string}>
   /** Pipeline and job env with `-e` overrides applied; secrets are not here. */
   env: Record<string, string>
-  /** Names only: a secret's value never reaches a key or the cache. */
+  /** Names only: a secret's value never reaches a key or the cache. An optional secret that is not set is not here. */
   secrets: string[]
+  /** `pass_env` variables that are not secrets, to their values (null: not set); absent when the job passes none. */
+  passEnv?: Record<string, string | null>
   workdir: string
   user: string | null
   network: string
@@ -79,9 +81,10 @@ export function keyManifest(parts: KeyParts): KeyManifest {
     job: job.name,
     image: group ? null : job.image,
     imageId: group ? null : parts.imageId,
-    steps: job.steps.map((s) => ({name: s.name, run: s.run, env: s.env, allowFailure: s.allowFailure, ...(s.when ? {when: s.when} : {})})),
+    steps: job.steps.map((s) => ({name: s.name, run: s.run, env: s.env, allowFailure: s.allowFailure, ...(s.when ? {when: s.when} : {}), ...(s.shell ? {shell: s.shell} : {})})),
     env: nameTable(job.env, parts.envOverrides),
     secrets: [...job.secrets].sort(),
+    ...(job.host && Object.keys(job.host.passEnv).length > 0 ? {passEnv: job.host.passEnv} : {}),
     workdir: job.workdir,
     user: job.user ?? null,
     network: job.network,

@@ -34,6 +34,7 @@ export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline, env: 
   return listProjectFiles(pipeline.projectDir, {
     gitListingCache: gitListingCacheFile(config.cacheDir, pipeline.projectDir),
     pipelineFile: pipeline.file,
+    includedFiles: pipeline.includes?.map((included) => included.file),
     configFile: config.file,
     stateDirs: [config.runsDir, config.cacheDir],
     listingCache: listingCacheFile(config.cacheDir, pipeline.projectDir),

@@ -2,7 +2,7 @@ import {rmSync} from 'node:fs'
 
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {nameTable} from '../name-table.js'
-import {selectInputs} from '../plan/inputs.js'
+import {jobInputFiles} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import type {Job} from '../pipeline/types.js'
 import type {JobWarning} from '../executor/types.js'
@@ -112,7 +112,7 @@ export class RunCache {
       if (key === undefined) return undefined
       needs[need] = key
     }
-    const inputs = job.steps.length === 0 ? [] : this.hasher.hash(selectInputs(this.options.projectFiles, job.inputs))
+    const inputs = job.steps.length === 0 ? [] : this.hasher.hash(jobInputFiles(this.options.projectFiles, job))
     const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs})
     const key = keyOf(manifest)
     if (job.cache) this.keys.set(job.name, key)

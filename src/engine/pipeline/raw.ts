@@ -8,6 +8,7 @@ export interface RawStep {
   env?: RawEnv
   allow_failure?: boolean
   when?: RawWhen
+  shell?: string
 }
 
 export type RawWhen = 'on_success' | 'on_failure' | 'always'
@@ -33,7 +34,11 @@ export interface RawService {
 /** A service is an image reference alone or an object. */
 export type RawServices = Record<string, string | RawService>
 
+/** A secret as written: a required name, or an object that may make it optional. */
+export type RawSecret = string | {name: string; required?: boolean}
+
 export interface RawJob {
+  extends?: string | string[]
   name?: string
   image?: string
   needs?: Array<string | RawNeed>
@@ -44,7 +49,9 @@ export interface RawJob {
   'max-parallel'?: number
   inputs?: string[]
   env?: RawEnv
-  secrets?: string[]
+  env_file?: string | string[]
+  pass_env?: string[]
+  secrets?: RawSecret[]
   workdir?: string
   user?: string
   timeout?: string
@@ -58,6 +65,7 @@ export interface RawJob {
   artifacts?: string[] | {paths: string[]; when?: RawWhen}
   reports?: {junit?: string[]}
   outputs?: string[]
+  shell?: string
 }
 
 /** A need written as an object: the job, and which of its artifacts are taken. */
@@ -68,6 +76,7 @@ export interface RawNeed {
 
 export interface RawPipeline {
   version: 1
+  include?: string[]
   image?: string
   env?: RawEnv
   services?: RawServices

@@ -1,12 +1,19 @@
+import * as path from 'node:path'
+
 import {decidesOnNeeds} from './expression.js'
 import type {Job, Pipeline} from './types.js'
 
 /**
  * What `orca validate` says about a valid pipeline beyond its size: each matrix job's expansions
- * (id and display name) and each job's condition. Empty for a pipeline with neither.
+ * (id and display name), each job's condition and the files it includes. Empty for a pipeline with none of them.
  */
 export function expansionSummary(pipeline: Pipeline): string[] {
   const lines: string[] = []
+  const projectDir = pipeline.projectDir
+  // Which files the pipeline is made of: a job moved to an included file is still checked.
+  if (pipeline.includes !== undefined && pipeline.includes.length > 0) {
+    lines.push(`included: ${pipeline.includes.map((included) => path.relative(projectDir, included.file).split(path.sep).join('/')).join(', ')}`)
+  }
   const jobs = [...pipeline.jobs.values()]
   for (const [matrix, ids] of Object.entries(pipeline.matrices ?? {})) {
     const first = pipeline.jobs.get(ids[0] ?? '')

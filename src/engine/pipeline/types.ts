@@ -23,6 +23,8 @@ export interface Step {
   allowFailure: boolean
   /** When the step runs by the states of earlier steps; undefined = `on_success`. */
   when?: When
+  /** `shell:` of the step, else of its job; undefined = sh (see shellInvocation). */
+  shell?: string
 }
 
 /** `when:` of a job or step (GitLab CI's words): whether it runs after what came before succeeded, failed, or either. */
@@ -87,6 +89,17 @@ export interface Job {
   env: Record<string, string>
   /** Names of variables copied from orca's own environment. */
   secrets: string[]
+  /** Those of `secrets` that are simply absent when not set (`required: false`). */
+  optionalSecrets?: string[]
+  /** `env_file:` paths relative to the project: inputs of the job whose variables it gets under `env`. */
+  envFiles?: string[]
+  /** `pass_env:` names of variables passed through from orca's own environment. */
+  passEnv?: string[]
+  /**
+   * What the host gave at the start of the run (see bindHostEnvironment): each `pass_env` name that is
+   * not a secret, to its value (null when not set), and the variables read from the env files.
+   */
+  host?: {passEnv: Record<string, string | null>; envFileValues: Record<string, string>}
   workdir: string
   /** Container user (`uid[:gid]` or a name); undefined = the image's user. */
   user?: string
@@ -134,6 +147,8 @@ export interface Pipeline {
   jobs: Map<string, Job>
   /** Matrix job name → the names of its expansions (a target or need naming it means all of them). */
   matrices?: Record<string, string[]>
+  /** The files `include:` brought in (absolute paths), in the order read, with the digest of the text read: like the jobs file, orca's own files. */
+  includes?: Array<{file: string; sha256: string}>
 }
 
 /** Defaults the loader applies where jobs.yml is silent (they come from configuration). */

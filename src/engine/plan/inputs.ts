@@ -35,6 +35,13 @@ export function selectInputs(project: ProjectFiles, globs: string[] | undefined)
   return files.filter((f) => included(f) && !excluded(f))
 }
 
+/** The files a job gets: its inputs (see selectInputs) and its env files, which are inputs whatever the globs say. */
+export function jobInputFiles(project: ProjectFiles, job: {inputs?: string[]; envFiles?: string[]}): string[] {
+  const selected = selectInputs(project, job.inputs)
+  const missing = (job.envFiles ?? []).filter((file) => !selected.includes(file))
+  return missing.length === 0 ? selected : [...selected, ...missing].sort()
+}
+
 /** Path segments that are plain names: no glob syntax, not `.` or `..`. */
 const PLAIN_PATH = /^[\w-][\w.-]*(?:\/[\w-][\w.-]*)*$/
 

@@ -4,6 +4,7 @@ import type {Job} from '../pipeline/types.js'
 import type {JobStatus} from '../records/events.js'
 import type {RunOutputs} from './outputs.js'
 import {SUCCESS} from './run-stop.js'
+import {jobEnv} from './secrets.js'
 
 /**
  * What happens to a pending job now: it runs, waits for its needs, or is skipped with a reason.
@@ -59,7 +60,8 @@ export function admitJob(job: Job, context: AdmissionContext, stopReason: string
   }
   if (job.condition === undefined) return {action: 'run'}
   const holds = evaluateExpression(job.condition.expression, {
-    env: nameTable(job.env, context.envOverrides),
+    // What the steps see, secrets aside: env files and passed variables too.
+    env: jobEnv(job, context.envOverrides, {}),
     matrix: job.matrix?.values ?? {},
     needs: needResults(job, context),
     outputs: context.outputs?.of(job.needs) ?? {},

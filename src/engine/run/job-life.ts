@@ -9,7 +9,7 @@ import {nameTable} from '../name-table.js'
 import {resolveOutputReferences} from '../pipeline/output-references.js'
 import {ServiceLog} from './service-log.js'
 import type {JobOutcome} from '../executor/types.js'
-import {selectInputs} from '../plan/inputs.js'
+import {jobInputFiles} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Job} from '../pipeline/types.js'
 import type {ManifestLocation, RunArtifacts} from './artifacts.js'
@@ -193,7 +193,7 @@ async function execute(
       job: withNeedOutputs(job, run.outputs),
       projectDir: run.projectDir,
       // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
-      inputFiles: keyed ? keyed.inputs.map((i) => i.path) : selectInputs(run.projectFiles, job.inputs),
+      inputFiles: keyed ? keyed.inputs.map((i) => i.path) : jobInputFiles(run.projectFiles, job),
       needArtifacts,
       blobs: run.blobs,
       artifactsDir: run.artifactsDir(job.name),

@@ -16,6 +16,7 @@ import {maskString} from './masker.js'
 import {newRunId} from '../records/run-id.js'
 import {executeRun, type RunResult} from './scheduler.js'
 import {resolveSecrets} from './secrets.js'
+import {bindHostEnvironment} from '../plan/host-environment.js'
 import {artifactManifestName, reportsName, RunStore} from '../records/store.js'
 
 export interface RunRequest {
@@ -71,7 +72,7 @@ export interface StartedRun {
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const config = request.config ?? (await loadConfig({cwd: request.cwd, projectDir: request.projectDir, env: request.env, flags: {concurrency: request.concurrency}}))
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
-  const plan = planRun(pipeline, request.targets)
+  const plan = bindHostEnvironment(planRun(pipeline, request.targets), pipeline.projectDir, request.env)
   const secrets = resolveSecrets(plan, request.env)
   const imageId = imageIdResolver({host: config.docker.host, env: request.env})
   let listed: Promise<ProjectFiles> | undefined

@@ -1,7 +1,7 @@
 import {shortKey} from '../../engine/cache/format.js'
 import type {Job} from '../../engine/pipeline/types.js'
 import type {PlannedKey} from '../../engine/cache/plan-keys.js'
-import {selectInputs} from '../../engine/plan/inputs.js'
+import {jobInputFiles} from '../../engine/plan/inputs.js'
 import type {ProjectFiles} from '../../engine/plan/project-files.js'
 import type {PreparedRun} from '../../engine/run/start-run.js'
 
@@ -64,7 +64,7 @@ function formatInputs(prepared: PreparedRun, rows: PlannedKey[], project: Projec
     const job = prepared.plan.jobs.get(row.job)!
     if (job.steps.length === 0) continue
     // A job whose key is not known yet was not hashed: its selection is what it would get.
-    const files = row.keyed ? row.keyed.inputs.map((i) => i.path) : selectInputs(project, job.inputs)
+    const files = row.keyed ? row.keyed.inputs.map((i) => i.path) : jobInputFiles(project, job)
     lines.push('', `${row.job}: ${files.length} input file${files.length === 1 ? '' : 's'}`)
     for (const file of files) lines.push(`  ${file}${untracked.has(file) ? '  (untracked)' : ''}`)
   }

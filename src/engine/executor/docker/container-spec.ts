@@ -1,7 +1,9 @@
+import {randomBytes} from 'node:crypto'
 import * as os from 'node:os'
 import type Docker from 'dockerode'
 import {processStartTime} from '../../process-identity.js'
 import {OrcaError} from '../../errors.js'
+import {DEFAULT_SHELL, shellInvocation} from '../../pipeline/shell.js'
 import type {Job, Resources} from '../../pipeline/types.js'
 import type {ProjectIdentity} from '../../project-identity.js'
 import type {ResourceScope} from '../types.js'
@@ -54,13 +56,28 @@ export const KEEP_ALIVE_SCRIPT =
 const STEP_SCRIPT = 'sh -e -c "$2" >/proc/1/fd/1 2>&1; s=$?; echo "$1" >/proc/1/fd/1; echo "$1" >/proc/1/fd/2; exit $s'
 
 /**
- * The command of a step: `sh -e -c RUN`, so a multi-line step stops at its first failing command.
+ * The command of a step: `sh -e -c RUN` (so a multi-line step stops at its first failing command), or
+ * its `shell:` (see shellInvocation).
  * With a marker its output goes to the container's output, followed by the marker (ContainerOutput
  * reads it); without one, to the exec's own streams.
  */
-export function stepCommand(run: string, marker?: string): string[] {
-  return marker === undefined ? ['sh', '-e', '-c', run] : ['sh', '-c', STEP_SCRIPT, 'sh', marker, run]
+export function stepCommand(run: string, marker?: string, shell: string = DEFAULT_SHELL): string[] {
+  if (shell === DEFAULT_SHELL) return marker === undefined ? ['sh', '-e', '-c', run] : ['sh', '-c', STEP_SCRIPT, 'sh', marker, run]
+  const invocation = shellInvocation(shell, run, `/tmp/orca-step-${randomBytes(6).toString('hex')}`)
+  const file = invocation.kind === 'file' ? invocation.file : ''
+  return ['sh', '-c', marker === undefined ? SHELL_SCRIPT : SHELL_STEP_SCRIPT, 'sh', marker ?? '', run, file, shell, ...invocation.argv]
 }
+
+// Another shell than sh: a template's step text is written to the file it names, then the program is
+// looked up, so an image without it fails the step with a sentence rather than exec's "not found".
+// $1 marker, $2 step text, $3 script file (or empty), $4 the shell as written, then the command line.
+const SHELL_SCRIPT =
+  'r=$2 f=$3 s=$4; shift 4; ' +
+  '[ -z "$f" ] || { printf \'%s\\n\' "$r" >"$f" && chmod 700 "$f"; } || { echo "orca: cannot write the step to $f for its shell ($s)" >&2; exit 1; }; ' +
+  'command -v "$1" >/dev/null 2>&1 || { echo "orca: this image has no $1 (the step\'s shell: $s); use an image that has it, or another shell" >&2; exit 127; }; ' +
+  'exec "$@"'
+// In a subshell, so that its exit still leaves the marker to be written.
+const SHELL_STEP_SCRIPT = `m=$1; (${SHELL_SCRIPT}) >/proc/1/fd/1 2>&1; s=$?; echo "$m" >/proc/1/fd/1; echo "$m" >/proc/1/fd/2; exit $s`
 
 /** `orca-<run>-<job>`, reduced to the characters Docker accepts in a name. */
 export function containerName(runId: string, job: string): string {

@@ -275,7 +275,7 @@ export class DockerExecutor implements Executor {
     const window = marker === undefined ? undefined : output?.openStep(marker, onOutput)
     try {
       const exitCode = await execInContainer(this.docker, container, {
-        cmd: stepCommand(step.run, marker),
+        cmd: stepCommand(step.run, marker, step.shell),
         env: {...ctx.env, ...step.env},
         workdir: ctx.job.workdir,
         onOutput,
