@@ -35,10 +35,11 @@ export function normalisePipeline(raw: RawPipeline, absFile: string, defaults: P
 
 function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, pipelineEnv: Record<string, string>, defaults: PipelineDefaults, source?: YamlSource): Job {
   const {id: name, raw: job} = expanded
+  const host = job['runs-on'] === 'host'
   const normal: Job = {
     name,
-    // A group job (no steps) never starts a container, so it may have no image at all.
-    image: job.image ?? raw.image ?? defaults.image ?? '',
+    // A group job (no steps) never starts a container, so it may have no image at all; nor does a host job.
+    image: host ? '' : (job.image ?? raw.image ?? defaults.image ?? ''),
     needs,
     env: nameTable(pipelineEnv, normaliseEnv(job.env)),
     secrets: [...new Set(job.secrets ?? [])],
@@ -48,8 +49,8 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
     cache: job.cache ?? true,
     resources: normaliseResources(job.resources, defaults.resources),
     network: job.network ?? 'bridge',
-    // A group job starts no container, so it has no services either.
-    services: job.steps?.length ? normaliseServices(raw.services, job.services, defaults.resources) : nameTable(),
+    // A group job starts no container, so it has no services either; nor does a host job (top-level ones included).
+    services: job.steps?.length && !host ? normaliseServices(raw.services, job.services, defaults.resources) : nameTable(),
     volumes: nameTable(job.volumes),
     steps: (job.steps ?? []).map(normaliseStep),
     artifacts: (Array.isArray(job.artifacts) ? job.artifacts : job.artifacts?.paths) ?? [],
@@ -60,6 +61,8 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
   if (job.outputs !== undefined && job.outputs.length > 0) normal.outputs = job.outputs
   if (job.inputs !== undefined) normal.inputs = job.inputs
   if (job.user !== undefined) normal.user = job.user
+  if (host) normal.runsOn = 'host'
+  if (host && job.host?.key !== undefined) normal.hostKey = job.host.key
   if (expanded.displayName !== undefined) normal.displayName = expanded.displayName
   if (expanded.expansion) {
     normal.matrix = {job: expanded.origin, values: nameTable(expanded.expansion.values)}

@@ -58,6 +58,8 @@ export interface RawJob {
   artifacts?: string[] | {paths: string[]; when?: RawWhen}
   reports?: {junit?: string[]}
   outputs?: string[]
+  'runs-on'?: 'docker' | 'host'
+  host?: {key?: string[]}
 }
 
 /** A need written as an object: the job, and which of its artifacts are taken. */

@@ -1,9 +1,9 @@
 import {decidesOnNeeds} from './expression.js'
-import type {Job, Pipeline} from './types.js'
+import {runsOnHost, type Job, type Pipeline} from './types.js'
 
 /**
  * What `orca validate` says about a valid pipeline beyond its size: each matrix job's expansions
- * (id and display name) and each job's condition. Empty for a pipeline with neither.
+ * (id and display name), each job's condition, and the jobs that run on the host. Empty for a pipeline with none.
  */
 export function expansionSummary(pipeline: Pipeline): string[] {
   const lines: string[] = []
@@ -25,7 +25,17 @@ export function expansionSummary(pipeline: Pipeline): string[] {
     shown.add(name)
     lines.push(`  ${name}: ${describeCondition(job)}`)
   }
+  lines.push(...hostSummary(jobs))
   return lines
+}
+
+/** The `runs-on: host` jobs: they run on this machine, cached only by their key commands. */
+function hostSummary(jobs: Job[]): string[] {
+  const host = jobs.filter((job) => runsOnHost(job) && job.steps.length > 0)
+  if (host.length === 0) return []
+  const width = Math.max(...host.map((job) => job.name.length))
+  const keyOf = (job: Job): string => (job.hostKey?.length ? `key: ${job.hostKey.join(', ')}` : 'no key commands: always runs')
+  return ['host jobs (run on this machine, not in a container):', ...host.map((job) => `  ${job.name.padEnd(width)}  ${keyOf(job)}`)]
 }
 
 /** `runs when a job it needs failed`, `runs if matrix.os == 'linux' (and every need succeeded)`… */

@@ -4,6 +4,7 @@ import {processStartTime} from '../../process-identity.js'
 import {OrcaError} from '../../errors.js'
 import type {Job, Resources} from '../../pipeline/types.js'
 import type {ProjectIdentity} from '../../project-identity.js'
+import {shellCommand} from '../shell.js'
 import type {ResourceScope} from '../types.js'
 
 export const LABEL = {
@@ -59,7 +60,7 @@ const STEP_SCRIPT = 'sh -e -c "$2" >/proc/1/fd/1 2>&1; s=$?; echo "$1" >/proc/1/
  * reads it); without one, to the exec's own streams.
  */
 export function stepCommand(run: string, marker?: string): string[] {
-  return marker === undefined ? ['sh', '-e', '-c', run] : ['sh', '-c', STEP_SCRIPT, 'sh', marker, run]
+  return marker === undefined ? shellCommand(run) : ['sh', '-c', STEP_SCRIPT, 'sh', marker, run]
 }
 
 /** `orca-<run>-<job>`, reduced to the characters Docker accepts in a name. */
