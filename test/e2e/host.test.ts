@@ -80,6 +80,25 @@ jobs:
     expect(existsSync(join(runDir, 'host'))).toBe(false)
   })
 
+  it('masks secrets in a host job\'s output and log, and keeps stderr in order with stdout', async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+jobs:
+  deploy:
+    runs-on: host
+    inputs: []
+    secrets: [DEPLOY_TOKEN]
+    steps: ["echo first; echo \\"token=$DEPLOY_TOKEN\\" >&2; echo last"]
+`,
+    })
+    const run = await orca(['run', '--output', 'plain'], {cwd: dir, env: {...NO_DOCKER, DEPLOY_TOKEN: 'hunter2-very-secret'}})
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain('[deploy] first\n[deploy] token=***\n[deploy] last')
+    const log = readFileSync(join(lastRun(dir).dir, 'logs/deploy.log'), 'utf8')
+    expect(log).toContain('token=***')
+    expect(run.stdout + log).not.toContain('hunter2')
+  })
+
   it('hands artifacts from a host job to a container job and back', async () => {
     const dir = project({
       'jobs.yml': `version: 1

@@ -149,7 +149,7 @@ function failBeforeStart(job: Job, error: unknown, startedAt: number, run: JobRu
   const orcaError = toInfraError(error)
   run.infraError(orcaError)
   run.stop.abort()
-  run.emitter.emit({type: 'job.started', job: job.name, image: job.image})
+  run.emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(runsOnHost(job) ? {executor: 'host' as const} : {})})
   run.emitter.emit({
     type: 'job.finished',
     job: job.name,

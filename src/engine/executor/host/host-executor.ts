@@ -30,6 +30,12 @@ const MAX_OUTPUTS_BYTES = 1024 * 1024
 /** How long a step's output may keep arriving after its shell exited (from processes it left running). */
 const OUTPUT_DRAIN_MS = 200
 
+/**
+ * Runs the step's command with its stderr joined to its stdout (`exec` keeps one process, the group's
+ * leader), so its output keeps the order it was written in, as in a container.
+ */
+const JOIN_STDERR = ['sh', '-c', 'exec "$@" 2>&1', 'sh']
+
 type StopReason = 'timed_out' | 'cancelled'
 
 /**
@@ -152,7 +158,7 @@ export class HostExecutor implements Executor {
         ? undefined
         : setTimeout(() => stop.stop('timed_out', `step "${step.name}" exceeded its timeout of ${formatDuration(step.timeoutMs!)}`), step.timeoutMs)
     try {
-      const group = startGroup(shellCommand(step.run), {cwd: folder.workspace, env})
+      const group = startGroup([...JOIN_STDERR, ...shellCommand(step.run)], {cwd: folder.workspace, env})
       if (group.child.pid !== undefined) folder.addGroup(group.child.pid)
       stop.add(group)
       const output = relayOutput(group, index, ctx.emit)
