@@ -84,6 +84,8 @@ export class HostExecutor implements Executor {
     let outputText: string | undefined
     try {
       if (stop.reason) throw new OrcaError('cancelled', stop.message ?? 'stopped')
+      // Process groups (and sh) are what make a timeout stop a step's every process; Windows has neither.
+      if (process.platform === 'win32') throw new OrcaError('infra', 'runs-on: host needs a POSIX system (Linux or macOS); on Windows, run orca under WSL')
       live.folder = WorkFolder.create(this.options.workDir(ctx.runId, job.name), ctx.runId, job.name)
       const folder = live.folder
       layOutWorkspace(folder.workspace, ctx.projectDir, ctx.inputFiles, ctx.needArtifacts, ctx.blobs)
