@@ -126,6 +126,7 @@ export class HostExecutor implements Executor {
     for (let index = steps.length; index < job.steps.length; index++) steps.push(finishStep(ctx, index, job.steps[index]!, 'skipped', null, 0))
     const {cleanup, workDir} = this.finish(live.folder, ctx, status)
     jobs.delete(live)
+    if (jobs.size === 0) this.live.delete(ctx.runId)
     stop.dispose()
     return {
       status,

@@ -1,6 +1,8 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {constants} from 'node:os'
 
+import {startTimeOf} from '../../process-identity.js'
+
 /** How a process of a group ended: its exit code, or the signal that ended it. */
 export interface GroupExit {
   code: number | null
@@ -26,7 +28,20 @@ export function startGroup(argv: string[], options: {cwd: string; env: Record<st
     child.once('exit', (code, signal) => resolve({code, signal}))
     child.once('error', () => resolve({code: 127, signal: null}))
   })
-  return {child, exited, signal: (signal) => signalGroup(child.pid, signal)}
+  const leaderStart = child.pid === undefined ? undefined : startTimeOf(child.pid)
+  return {
+    child,
+    exited,
+    // Once the leader is gone its pid may be reused: a process there that started at another time leads another group.
+    signal: (signal) => (reused(child.pid, leaderStart) ? false : signalGroup(child.pid, signal)),
+  }
+}
+
+/** True when `pid` now belongs to a process other than the leader that started at `leaderStart` (known on Linux only). */
+function reused(pid: number | undefined, leaderStart: string | undefined): boolean {
+  if (pid === undefined || leaderStart === undefined) return false
+  const now = startTimeOf(pid)
+  return now !== undefined && now !== leaderStart
 }
 
 /** Signals the process group led by `pid`; false when it has no process left (or never started). */
