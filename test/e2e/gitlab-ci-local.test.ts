@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, renameSync, rmSync} from 'node:fs'
 import {basename, join, relative, resolve} from 'node:path'
 
 import {afterEach, beforeAll, describe, expect, it} from 'vitest'
@@ -25,9 +25,13 @@ afterEach(() => {
 })
 
 beforeAll(() => {
-  if (!existsSync(TOOL_ENTRY)) {
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', TOOL_DIR, `gitlab-ci-local@${GITLAB_CI_LOCAL}`], {stdio: 'ignore'})
-  }
+  if (existsSync(TOOL_ENTRY)) return
+  // Installed aside and moved into place: an interrupted install leaves no half-filled copy behind.
+  const fresh = `${TOOL_DIR}.${process.pid}.tmp`
+  rmSync(fresh, {recursive: true, force: true})
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--no-package-lock', '--loglevel=error', '--prefix', fresh, `gitlab-ci-local@${GITLAB_CI_LOCAL}`], {stdio: 'ignore'})
+  rmSync(TOOL_DIR, {recursive: true, force: true})
+  renameSync(fresh, TOOL_DIR)
 }, 180_000)
 
 const JOBS = `version: 1
