@@ -2,7 +2,7 @@ import {OrcaError} from '../errors.js'
 import {ownValue} from '../name-table.js'
 import type {Job, Pipeline} from '../pipeline/types.js'
 import {planRun} from '../plan/plan.js'
-import {startsOnlyAfterSuccess} from '../run/needs-from-cache.js'
+import {startsOnlyAfterSuccess} from '../run/admission.js'
 
 /** When a CI job starts, by how the CI jobs it needs ended: the CI's own words for orca's `when`. */
 export type CiWhen = 'on_success' | 'on_failure' | 'always'

@@ -3,10 +3,10 @@ import type {ImageIdResolver} from '../cache/image-id.js'
 import type {PlannedKey} from '../cache/plan-keys.js'
 import {OrcaError} from '../errors.js'
 import type {Executor} from '../executor/types.js'
-import {decidesOnNeeds} from '../pipeline/expression.js'
-import type {Job, Pipeline} from '../pipeline/types.js'
+import type {Pipeline} from '../pipeline/types.js'
 import {ownValue} from '../name-table.js'
 import type {Plan} from '../plan/plan.js'
+import {startsOnlyAfterSuccess} from './admission.js'
 import type {PreparedRun} from './start-run.js'
 
 /**
@@ -17,11 +17,6 @@ import type {PreparedRun} from './start-run.js'
 export function restoredNeeds(pipeline: Pipeline, plan: Plan): Set<string> {
   const targets = new Set(plan.targets.flatMap((t) => ownValue(pipeline.matrices, t) ?? [t]))
   return new Set(plan.order.filter((name) => !targets.has(name) && plan.jobs.get(name)!.cache))
-}
-
-/** True when the job starts only after every need succeeded (no `when: always|on_failure`, no `if:` reading its needs). */
-export function startsOnlyAfterSuccess(job: Job): boolean {
-  return (job.when ?? 'on_success') === 'on_success' && !(job.condition !== undefined && decidesOnNeeds(job.condition.expression))
 }
 
 /**

@@ -5,7 +5,8 @@ import type {PlannedKey} from '../../../src/engine/cache/plan-keys.js'
 import type {OrcaError} from '../../../src/engine/errors.js'
 import {parseExpression} from '../../../src/engine/pipeline/expression.js'
 import {planRun} from '../../../src/engine/plan/plan.js'
-import {checkNeedsInCache, restoredNeeds, startsOnlyAfterSuccess} from '../../../src/engine/run/needs-from-cache.js'
+import {startsOnlyAfterSuccess} from '../../../src/engine/run/admission.js'
+import {checkNeedsInCache, restoredNeeds} from '../../../src/engine/run/needs-from-cache.js'
 import {job, pipeline} from '../../helpers/pipeline.js'
 
 const jobs = pipeline([
