@@ -46,6 +46,8 @@ const header = (vendor: CiVendor, options: RenderOptions): string =>
 
 const CACHE_PATH = '.orca/cache'
 const RUNS_PATH = '.orca/runs'
+// Set in every CI job, so the folders the CI keeps are orca's whatever orca.config.yml or -f say (paths from the repository's top).
+const ORCA_FOLDERS = {ORCA_CACHE_DIR: CACHE_PATH, ORCA_RUNS_DIR: RUNS_PATH}
 
 /** The command a CI job runs. */
 function runLine(job: CiJob, options: RenderOptions): string {
@@ -108,6 +110,7 @@ export function renderGithubWorkflow(jobs: CiJob[], options: RenderOptions): str
   const workflow = {
     name: 'orca',
     on: {push: {branches: ['main']}, pull_request: {}, workflow_dispatch: {}},
+    env: ORCA_FOLDERS,
     jobs: workflowJobs,
   }
   return `${header('github', options)}\n${stringify(workflow, {lineWidth: 0})}`
@@ -136,8 +139,12 @@ export function renderGitlabPipeline(jobs: CiJob[], options: RenderOptions): str
   const stages = Array.from({length: depth + 1}, (_, i) => `orca-${i}`)
   const template: Record<string, unknown> =
     options.runner === 'shell'
-      ? {}
-      : {image: 'node:24-bookworm-slim', services: [{name: 'docker:27-dind', alias: 'docker'}], variables: {DOCKER_HOST: 'tcp://docker:2375', DOCKER_TLS_CERTDIR: ''}}
+      ? {variables: ORCA_FOLDERS}
+      : {
+          image: 'node:24-bookworm-slim',
+          services: [{name: 'docker:27-dind', alias: 'docker'}],
+          variables: {DOCKER_HOST: 'tcp://docker:2375', DOCKER_TLS_CERTDIR: '', ...ORCA_FOLDERS},
+        }
   template.artifacts = {when: 'always', expire_in: '1 week', paths: options.cache === 'ci' ? [CACHE_PATH, RUNS_PATH] : [RUNS_PATH]}
   const file: Record<string, unknown> = {stages, '.orca': template}
   for (const job of jobs) {

@@ -94,6 +94,10 @@ describe('the GitHub workflow', () => {
     expect(ciValidator('github-workflow.json')(workflow)).toEqual([])
   })
 
+  it("points orca at the folders the CI keeps, whatever orca.config.yml says", () => {
+    expect((workflow as unknown as {env: unknown}).env).toEqual({ORCA_CACHE_DIR: '.orca/cache', ORCA_RUNS_DIR: '.orca/runs'})
+  })
+
   it('mirrors the DAG in needs: and maps when: to if:', () => {
     expect(workflow.jobs['notify']).toMatchObject({needs: ['lint', 'test-shard1', 'test-shard2'], if: '${{ failure() }}'})
     expect(workflow.jobs['report']!.if).toBe('${{ !cancelled() }}')
@@ -167,7 +171,10 @@ describe('the GitLab child pipeline', () => {
 
   it('has no image or service for a shell runner', () => {
     const shell = parse(renderGitlabPipeline(fanOut(pipeline), {...options, runner: 'shell'})) as Record<string, Record<string, unknown>>
-    expect(Object.keys(shell['.orca']!)).toEqual(['artifacts'])
+    expect(shell['.orca']).toEqual({
+      variables: {ORCA_CACHE_DIR: '.orca/cache', ORCA_RUNS_DIR: '.orca/runs'},
+      artifacts: {when: 'always', expire_in: '1 week', paths: ['.orca/cache', '.orca/runs']},
+    })
   })
 })
 
