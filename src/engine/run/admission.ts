@@ -38,7 +38,7 @@ export function admitJob(job: Job, context: AdmissionContext, stopReason: string
   const {stateOf} = context
   const when = job.when ?? 'on_success'
   const decidesItself = job.condition !== undefined && decidesOnNeeds(job.condition.expression)
-  const gatedOnSuccess = when === 'on_success' && !decidesItself
+  const gatedOnSuccess = startsOnlyAfterSuccess(job)
   const blockers = job.needs.filter((need) => !SUCCESS.has(stateOf(need)) && !UNSETTLED.has(stateOf(need)))
   if (gatedOnSuccess && blockers.length > 0) {
     const first = blockers[0]!
@@ -69,6 +69,11 @@ export function admitJob(job: Job, context: AdmissionContext, stopReason: string
     failure: failedAncestor !== undefined,
   })
   return holds ? {action: 'run'} : {action: 'skip', reason: `if: ${job.condition.source} is false`, byCondition: true}
+}
+
+/** True when the job starts only after every need succeeded (no `when: always|on_failure`, no `if:` reading its needs). */
+export function startsOnlyAfterSuccess(job: Job): boolean {
+  return (job.when ?? 'on_success') === 'on_success' && !(job.condition !== undefined && decidesOnNeeds(job.condition.expression))
 }
 
 /** `needs.NAME.result` for each need: an expansion's own, and its matrix job's (the worst of the expansions it needs). */

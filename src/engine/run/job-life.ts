@@ -20,6 +20,7 @@ import type {JobWarning} from '../executor/types.js'
 import type {JobStatus} from '../records/events.js'
 import {maskString} from './masker.js'
 import {chooseNeedArtifacts} from './need-artifacts.js'
+import {notInCacheMessage} from './needs-from-cache.js'
 import {jobOutputs, OUTPUT_FILE, type RunOutputs} from './outputs.js'
 import type {ExecutorSession} from './executor-session.js'
 import {relayJobEvents, type JobRecording} from './job-events.js'
@@ -59,6 +60,8 @@ export interface JobRun {
   infraError: (error: OrcaError) => void
   /** Records how the job ended; the ready queue and fail-fast act on it at once. */
   settle: (job: string, status: JobStatus) => void
+  /** Jobs restored from the cache and never run (`--needs-from-cache`). */
+  restored?: ReadonlySet<string>
   /** Puts jobs back to pending, to run again (a need whose stored artifacts were found changed, then its dependent). */
   requeue: (jobs: string[]) => void
 }
@@ -78,6 +81,7 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   try {
     keyed = run.cache?.keyJob(job, await imageIdOf(job, run.executor), await serviceImageIds(job, run.executor), await hostKeyOf(job, run))
     if (keyed && restoreHit(job, keyed, startedAt, run)) return run.settle(job.name, 'cached')
+    if (run.restored?.has(job.name)) return notRestored(job, keyed, startedAt, run)
     const taken = takeNeedArtifacts(job, run)
     if (taken === undefined) return
     needs = chooseNeedArtifacts(job, taken)
@@ -157,6 +161,14 @@ function failBeforeStart(job: Job, error: unknown, startedAt: number, run: JobRu
     cleanup: 'none',
     error: {kind: 'infra', message: orcaError.message},
   })
+  run.settle(job.name, 'failed')
+}
+
+/** A job to restore whose entry is not in the cache fails without running: under fan-out it did not succeed where it ran. */
+function notRestored(job: Job, keyed: KeyedJob | undefined, startedAt: number, run: JobRun): void {
+  run.emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(keyed ? {key: keyed.key, cache: keyed.use} : {})})
+  const error = {kind: 'not-cached', message: notInCacheMessage(keyed?.key)}
+  run.emitter.emit({type: 'job.finished', job: job.name, status: 'failed', durationMs: Date.now() - startedAt, cleanup: 'none', error})
   run.settle(job.name, 'failed')
 }
 

@@ -66,6 +66,8 @@ export interface RunOptions {
   imageId?: ImageIdResolver
   /** Resolves when the run may start its jobs (a server's queue); the run is already recorded while it waits. */
   waitTurn?: (signal: AbortSignal) => Promise<void>
+  /** Jobs restored from the cache and never run (`--needs-from-cache`); the run is judged by the others. */
+  restored?: ReadonlySet<string>
   /** Cap on the output recorded per job, in bytes (default 16 MiB); the job keeps running past it. */
   maxLogBytes?: number
 }
@@ -149,7 +151,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     await executor.cleanup(options.runId)
   }
 
-  const status = unexpected || outside !== undefined ? 'failed' : queue.runStatus(stop.cancelled)
+  const status = unexpected || outside !== undefined ? 'failed' : queue.runStatus(stop.cancelled, options.restored)
   const error = unexpected
     ? {kind: 'internal', message: `unexpected error: ${(unexpected.error as Error)?.message ?? String(unexpected.error)}`}
     : outside !== undefined

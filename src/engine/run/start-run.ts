@@ -14,6 +14,8 @@ import {loadPipeline} from '../pipeline/load.js'
 import {runsOnHost, type CleanupPolicy, type Pipeline} from '../pipeline/types.js'
 import type {EventSink, OrcaEvent} from '../records/events.js'
 import {maskString} from './masker.js'
+import {restoredNeeds} from './needs-from-cache.js'
+import {OrcaError} from '../errors.js'
 import {newRunId} from '../records/run-id.js'
 import {executeRun, type RunResult} from './scheduler.js'
 import {resolveSecrets} from './secrets.js'
@@ -34,6 +36,8 @@ export interface RunRequest {
   failFast: boolean
   cleanup?: CleanupPolicy
   envOverrides: Record<string, string>
+  /** `--needs-from-cache`: the targets' needs are restored from the cache, never run. */
+  needsFromCache?: boolean
   /** Already resolved configuration (e.g. by a long-lived server); loaded from cwd when absent. */
   config?: ResolvedConfig
   /** Told one line the user should see (e.g. git is missing, so inputs follow the ignore files). */
@@ -55,6 +59,8 @@ export interface PreparedRun {
   signer?: EntrySigner
   /** The project's files, listed on the first call (once per run; a notice goes to `onNotice`). */
   projectFiles: () => Promise<ProjectFiles>
+  /** With `needsFromCache`: the jobs restored from the cache and never run (see `restoredNeeds`). */
+  restored?: ReadonlySet<string>
 }
 
 export interface StartedRun {
@@ -76,7 +82,12 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const config = request.config ?? (await loadConfig({cwd: request.cwd, projectDir: request.projectDir, env: request.env, flags: {concurrency: request.concurrency}}))
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const plan = bindHostEnvironment(planRun(pipeline, request.targets), pipeline.projectDir, request.env)
-  const secrets = resolveSecrets(plan, request.env)
+  if (request.needsFromCache && request.noCache) {
+    throw new OrcaError('usage', '--needs-from-cache restores the needs from the cache, which --no-cache turns off', {hint: 'leave out one of them'})
+  }
+  const restored = request.needsFromCache ? restoredNeeds(pipeline, plan) : undefined
+  // A job only restored never runs: its secrets' values are not needed (its key holds their names only).
+  const secrets = resolveSecrets(restored ? {...plan, jobs: new Map([...plan.jobs].filter(([name]) => !restored.has(name)))} : plan, request.env)
   const imageId = imageIdResolver({host: config.docker.host, env: request.env})
   const hostKey = hostKeyResolver({cwd: pipeline.projectDir, env: request.env, envOverrides: request.envOverrides})
   let listed: Promise<ProjectFiles> | undefined
@@ -87,7 +98,7 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
     }))
   // A signing key that cannot be read is a usage error, reported before the run directory exists.
   const signer = signerOf(config.cache.signing, request.env)
-  return {config, pipeline, plan, secrets, request, imageId, hostKey, projectFiles, ...(signer ? {signer} : {})}
+  return {config, pipeline, plan, secrets, request, imageId, hostKey, projectFiles, ...(signer ? {signer} : {}), ...(restored ? {restored} : {})}
 }
 
 /**
@@ -98,6 +109,14 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
 export function prefetchImageIds(prepared: PreparedRun): void {
   for (const job of prepared.plan.jobs.values()) {
     if (job.steps.length > 0 && !runsOnHost(job)) prepared.imageId(job.image).catch(() => undefined)
+  }
+}
+
+/** The run's Docker executor, connected when first asked for (dockerode loads only then). */
+export function dockerExecutor(prepared: PreparedRun): () => Promise<Executor> {
+  return async () => {
+    const {connectDocker} = await import('../executor/docker/connect.js')
+    return connectDocker({host: prepared.config.docker.host, env: prepared.request.env})
   }
 }
 
@@ -127,12 +146,7 @@ export async function startRun(
     runId,
     pipeline,
     plan,
-    executor:
-      options.executor ??
-      (async () => {
-        const {connectDocker} = await import('../executor/docker/connect.js')
-        return connectDocker({host: config.docker.host, env: request.env})
-      }),
+    executor: options.executor ?? dockerExecutor(prepared),
     hostExecutor: async () => {
       const {HostExecutor} = await import('../executor/host/host-executor.js')
       return new HostExecutor({workDir: (_runId, job) => store.hostWorkDir(job), env: request.env})
@@ -157,6 +171,7 @@ export async function startRun(
     waitTurn: options.waitTurn,
     cache,
     imageId: prepared.imageId,
+    restored: prepared.restored,
   })
     .catch((error: unknown) => {
       // The engine itself threw: stop what may still run and record the end, so no reader waits for a run nobody owns.
