@@ -470,6 +470,45 @@ environment stops before it starts (exit 2). Written \`{name: CODECOV_TOKEN, req
 that is not set is simply absent from the job's environment (a step tests \`[ -n "$CODECOV_TOKEN" ]\`).
 The key lists the secrets the job gets, by name: setting an optional secret later reruns the job.
 
+## Host jobs
+
+\`runs-on: host\` runs a job's steps on this machine instead of in a container, for what a container
+cannot do: a macOS or Windows leg, a toolchain only the host has (Xcode, a licensed compiler, a GPU
+driver). It is an explicit opt-in, and orca marks it everywhere: \`orca validate\` lists the host jobs,
+\`--dry-run\` shows \`(host)\` where other jobs show their image, the views put \`(host)\` after the
+job, and \`run.json\` records \`executor: host\`. [Running](running.md#host-jobs) says how such a job
+runs; in short, the steps run with the same \`sh -e -c\`, env, secrets and \`$ORCA_OUTPUT\` in a fresh
+folder holding the job's inputs and its needs' artifacts, and a timeout or a cancel stops every
+process a step started.
+
+The host is not hermetic: the same inputs can give another result on a machine with another
+compiler. So a host job is cached only when it says what identifies its toolchain: the commands under
+\`host.key\` run (with \`sh -c\`, in the project directory) before the job is keyed, and what each
+prints is part of the job's key. A new compiler changes the key and the job runs again;
+\`orca explain\` names the command whose output changed. A host job without \`host.key\` is never
+cached ("host job without key commands: always runs"), and the jobs that need it key on what it
+produced, as with \`cache: false\`.
+
+\`\`\`yaml
+version: 1
+jobs:
+  build-macos:
+    runs-on: host
+    host:
+      key: ["xcodebuild -version", "uname -sm"]
+    inputs: ["Sources/**", "Package.swift"]
+    steps: ["swift build -c release"]
+    artifacts: [".build/release/app"]
+  notarize:
+    runs-on: host          # no host.key: runs every time
+    needs: [build-macos]
+    steps: ["./scripts/notarize.sh .build/release/app"]
+\`\`\`
+
+A host job has no image, services, named volumes, user, network, resources or workdir: setting one is
+an error rather than a setting silently ignored (top-level services are not started beside it).
+\`orca serve\` refuses a run with host jobs unless its configuration sets \`serve.allow_host: true\`.
+
 ## Coming from GitHub Actions or GitLab CI
 
 | GitHub Actions | GitLab CI | orca |
@@ -506,6 +545,7 @@ The key lists the secrets the job gets, by name: setting an optional secret late
 | \`env:\` from a file: a step \`cat .env >> $GITHUB_ENV\` | \`variables:\` / \`artifacts:reports:dotenv\` | \`env_file: .env\` |
 | \`env: {REGION: \${{ vars.REGION }}}\` | CI/CD variables | \`pass_env: [REGION]\` (value in the key) |
 | \`secrets.CODECOV_TOKEN\` (empty when unset) | masked variables | \`secrets: [{name: CODECOV_TOKEN, required: false}]\` |
+| \`runs-on: macos-latest\` / \`self-hosted\` (steps on the runner) | a job \`tags:\`-routed to a shell executor | \`runs-on: host\` (this machine), cached only with \`host.key\` |
 
 ## Environment values
 
@@ -521,7 +561,8 @@ Precedence inside a step: step \`env\` > secrets > \`-e\` > \`pass_env\` > job \
   include path stays in the project and includes form no cycle; \`extends\` names a top-level key or
   a job and forms no cycle (see Includes and Extends);
 - an \`env_file\` path is relative and stays in the project; no name is both in \`env\` and \`pass_env\`;
-- every job with steps has an image (its own, the top-level one, or the configured default);
+- every job with steps has an image (its own, the top-level one, or the configured default), unless
+  it runs on the host;
 - no \`inputs\` or \`artifacts\` glob is absolute or climbs out with \`../\`, nor can match no file the
   artifact store keeps: an empty segment (\`src//x\`), a \`.\` or \`..\` segment inside (\`a/./b\`), or a
   trailing \`/\` (write \`dist/**\` for everything under \`dist\`); a leading \`./\` is fine;
@@ -530,6 +571,8 @@ Precedence inside a step: step \`env\` > secrets > \`-e\` > \`pass_env\` > job \
   name; \`localhost\` is reserved;
 - a job with services (its own or top-level ones) has a network (not \`network: none\`);
 - a readiness check gives \`command\` or \`tcp\`, not both;
+- a \`runs-on: host\` job sets none of \`image\`, \`services\`, \`volumes\`, \`user\`, \`network\`,
+  \`resources\`, \`workdir\`, \`docker\`; \`host\` appears only on a \`runs-on: host\` job;
 - no value holds a NUL byte (\`"\\0"\` in YAML): no command, variable or path can.
 - a matrix expands into ids that are job names, distinct from each other and from every other job;
   \`\${{ … }}\` in a matrix job names a variable of its matrix;

@@ -7,7 +7,8 @@ import type {ResolvedConfig} from '../engine/config/types.js'
 import {ConfigError, OrcaError, type Diagnostic} from '../engine/errors.js'
 import type {Executor} from '../engine/executor/types.js'
 import {inspectRun} from '../engine/history/abandon.js'
-import type {CleanupPolicy} from '../engine/pipeline/types.js'
+import {runsOnHost, type CleanupPolicy} from '../engine/pipeline/types.js'
+import type {Plan} from '../engine/plan/plan.js'
 import type {RunRecord} from '../engine/records/record.js'
 import type {RunResult} from '../engine/run/scheduler.js'
 import {prepareRun, startRun, type StartedRun} from '../engine/run/start-run.js'
@@ -115,6 +116,7 @@ export class RunService {
         hint: error.hint,
       })
     })
+    refuseHostJobs(file, prepared.plan, this.options.config.serve.allowHost === true)
     if (this.queue.queued >= this.options.maxQueuedRuns) {
       throw new HttpError(503, 'queue_full', `${this.queue.queued} runs are already waiting`, {headers: {'retry-after': '5'}})
     }
@@ -287,4 +289,13 @@ export class RunService {
 
 function notFound(ref: string): HttpError {
   return new HttpError(404, 'not_found', `no run ${JSON.stringify(ref)}`)
+}
+
+/** A run over HTTP may put `runs-on: host` jobs on the server's own machine only where its configuration says so. */
+function refuseHostJobs(file: string, plan: Plan, allowed: boolean): void {
+  const host = [...plan.jobs.values()].filter((job) => runsOnHost(job) && job.steps.length > 0).map((job) => job.name)
+  if (host.length === 0 || allowed) return
+  throw new HttpError(403, 'host_jobs_not_allowed', `${file} has jobs that would run on this server's machine (runs-on: host): ${host.join(', ')}`, {
+    hint: 'set serve.allow_host: true in the served project\'s configuration to let runs over HTTP start host jobs',
+  })
 }

@@ -2,7 +2,7 @@ import {ownValue} from '../name-table.js'
 import {canonicalJson} from './format.js'
 import type {KeyManifest, ServiceManifest} from './key.js'
 
-export type ChangeArea = 'format' | 'image' | 'definition' | 'services' | 'env' | 'secrets' | 'inputs' | 'needs'
+export type ChangeArea = 'format' | 'image' | 'definition' | 'services' | 'host' | 'env' | 'secrets' | 'inputs' | 'needs'
 
 /** One reason two keys of a job differ, worded for people. */
 export interface KeyChange {
@@ -15,6 +15,8 @@ export interface KeyChange {
   need?: string
   /** The service, for `services` changes. */
   service?: string
+  /** The key command, for `host` changes. */
+  command?: string
 }
 
 const MAX_VALUE = 60
@@ -47,6 +49,7 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
   }
 
   changes.push(...diffServices(before.services ?? {}, after.services ?? {}))
+  changes.push(...diffHost(before, after))
 
   for (const name of union(Object.keys(before.env), Object.keys(after.env))) {
     const a = ownValue(before.env, name)
@@ -99,6 +102,25 @@ function diffServices(before: Record<string, ServiceManifest>, after: Record<str
   return changes
 }
 
+/** Where the job runs, and each host key command whose output (or presence) changed. */
+function diffHost(before: KeyManifest, after: KeyManifest): KeyChange[] {
+  if (before.host === undefined && after.host === undefined) return []
+  if (before.host === undefined || after.host === undefined) {
+    return [{area: 'definition', text: `runs-on: ${before.host ? 'host' : 'docker'} → ${after.host ? 'host' : 'docker'}`}]
+  }
+  const changes: KeyChange[] = []
+  const old = new Map(before.host.key.map((k) => [k.command, k.output]))
+  const now = new Map(after.host.key.map((k) => [k.command, k.output]))
+  for (const command of union([...old.keys()], [...now.keys()])) {
+    const a = old.get(command)
+    const b = now.get(command)
+    if (a === b) continue
+    const text = a === undefined ? `key command ${show(command)} added` : b === undefined ? `key command ${show(command)} removed` : `${show(command)} printed ${show(b)} (was ${show(a)})`
+    changes.push({area: 'host', text, command})
+  }
+  return changes
+}
+
 function diffInputs(before: KeyManifest, after: KeyManifest): KeyChange[] {
   const changes: KeyChange[] = []
   const old = new Map(before.inputs.map((i) => [i.path, i]))
@@ -127,10 +149,11 @@ export function summariseChanges(changes: KeyChange[]): string {
   }
   const env = changes.filter((c) => c.area === 'env')
   if (env.length > 0) parts.push(`env ${env.map((c) => c.text.split(/[: ]/)[0]).join(', ')}`)
-  for (const area of ['image', 'definition', 'services', 'secrets', 'format'] as const) {
+  for (const area of ['image', 'definition', 'services', 'host', 'secrets', 'format'] as const) {
     const found = changes.filter((c) => c.area === area)
     if (found.length === 0) continue
-    if (area === 'definition') parts.push(found.map((c) => c.text.split(':')[0]).join(', '))
+    if (area === 'host') parts.push(`host key ${found.map((c) => show(c.command)).join(', ')} changed`)
+    else if (area === 'definition') parts.push(found.map((c) => c.text.split(':')[0]).join(', '))
     else if (area === 'services') parts.push(`service${found.length > 1 ? 's' : ''} ${[...new Set(found.map((c) => c.service))].join(', ')} changed`)
     else parts.push(`${area} changed`)
   }

@@ -1,5 +1,6 @@
 import {loadConfig} from '../config/load.js'
 import {OrcaError} from '../errors.js'
+import {hostKeyResolver} from '../executor/host/key-commands.js'
 import {ownValue} from '../name-table.js'
 import type {ResolvedConfig} from '../config/types.js'
 import {bindHostEnvironment} from '../plan/host-environment.js'
@@ -54,7 +55,8 @@ export async function explainTarget(request: ExplainRequest): Promise<Explanatio
   const {config, pipeline, plan, projectFiles} = await loadProject(request)
   const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: false, signer: signerOf(config.cache.signing, request.env)})
   try {
-    return await explainJob(plan, cache, imageIdResolver({host: config.docker.host, env: request.env}), request.job)
+    const hostKey = hostKeyResolver({cwd: pipeline.projectDir, env: request.env, envOverrides: request.envOverrides})
+    return await explainJob(plan, cache, imageIdResolver({host: config.docker.host, env: request.env}), hostKey, request.job)
   } finally {
     cache.finish()
   }

@@ -1,3 +1,4 @@
+import type {HostKeyResolver} from '../executor/host/key-commands.js'
 import type {Plan} from '../plan/plan.js'
 import {diffManifests, type KeyChange} from './diff.js'
 import type {ImageIdResolver} from './image-id.js'
@@ -19,8 +20,8 @@ export interface Explanation {
 }
 
 /** Keys the job and everything it needs (nothing runs) and compares it with its last cached key. */
-export async function explainJob(plan: Plan, cache: RunCache, imageId: ImageIdResolver, job: string): Promise<Explanation> {
-  const rows = new Map((await planKeys(plan, cache, imageId)).map((r) => [r.job, r]))
+export async function explainJob(plan: Plan, cache: RunCache, imageId: ImageIdResolver, hostKey: HostKeyResolver, job: string): Promise<Explanation> {
+  const rows = new Map((await planKeys(plan, cache, imageId, hostKey)).map((r) => [r.job, r]))
   return explainRow(rows.get(job)!, rows, cache, new Set())
 }
 

@@ -4,12 +4,13 @@ import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {nameTable} from '../name-table.js'
 import {jobInputFiles} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
-import type {Job} from '../pipeline/types.js'
+import {runsOnHost, type Job} from '../pipeline/types.js'
 import type {JobWarning} from '../executor/types.js'
 import type {CacheUse, JunitReports} from '../records/events.js'
 import {canonicalJson, sha256, shortKey} from './format.js'
 import {InputHasher, type HashedInput} from './hash-inputs.js'
-import {keyManifest, keyOf, type KeyManifest} from './key.js'
+import type {HostKeyOutput} from '../executor/host/key-commands.js'
+import {keyManifest, keyOf, uncachedReason, usesCache, type KeyManifest} from './key.js'
 import {removeLegacyIndexes} from './index-files.js'
 import {statIndexFile, writeLast} from './last.js'
 import {pruneCache} from './maintenance.js'
@@ -102,10 +103,11 @@ export class RunCache {
   }
 
   /**
-   * Computes the job's key (with its services' image IDs, by service name) and looks it up. Returns undefined when a need's key is not known yet
-   * (only in a dry run: a `cache: false` need must run first).
+   * Computes the job's key (with its services' image IDs, by service name, and a host job's key
+   * commands' output) and looks it up. Returns undefined when a need's key is not known yet (only in a
+   * dry run: a `cache: false` need must run first).
    */
-  keyJob(job: Job, imageId: string | null, serviceImageIds: Record<string, string | null> = {}): KeyedJob | undefined {
+  keyJob(job: Job, imageId: string | null, serviceImageIds: Record<string, string | null> = {}, hostKey?: HostKeyOutput[]): KeyedJob | undefined {
     const needs = nameTable<string>()
     for (const need of job.needs) {
       const key = this.keys.get(need)
@@ -113,13 +115,14 @@ export class RunCache {
       needs[need] = key
     }
     const inputs = job.steps.length === 0 ? [] : this.hasher.hash(jobInputFiles(this.options.projectFiles, job))
-    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs})
+    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs, ...(hostKey ? {hostKey} : {})})
     const key = keyOf(manifest)
-    if (job.cache) this.keys.set(job.name, key)
+    const cached = usesCache(job)
+    if (cached) this.keys.set(job.name, key)
     const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss', warnings: []}
-    if (!job.cache || this.options.noCache) keyed.use = 'disabled'
-    // An image that is not there yet (it would be pulled) may be another image: never a hit.
-    else if (job.steps.length === 0 || (imageId !== null && Object.values(manifest.services ?? {}).every((s) => s.imageId !== null))) {
+    if (!cached || this.options.noCache) keyed.use = 'disabled'
+    // An image that is not there yet (it would be pulled) may be another image: never a hit. A host job has none.
+    else if (job.steps.length === 0 || runsOnHost(job) || (imageId !== null && Object.values(manifest.services ?? {}).every((s) => s.imageId !== null))) {
       const found = this.store.read(key)
       if (found.status === 'found') {
         keyed.use = 'hit'
@@ -174,7 +177,7 @@ export class RunCache {
 
   /** What dependents of a job key on once it succeeded. */
   completed(keyed: KeyedJob, artifacts: readonly ArtifactEntry[], outputs?: Record<string, string>): void {
-    if (keyed.job.cache) return
+    if (usesCache(keyed.job)) return
     const produced = artifacts.map((a) => [a.path, a.type === 'file' ? a.sha256 : `symlink:${a.target}`]).sort()
     // Outputs flow into dependents' env as artifacts flow into their workspace: both are in what they key on.
     this.keys.set(keyed.job.name, sha256(canonicalJson({ran: keyed.key, produced, ...(outputs ? {outputs} : {})})))
@@ -185,7 +188,7 @@ export class RunCache {
    * not: the job opted out, an input changed after it was hashed, or the image changed under the tag.
    */
   save(keyed: KeyedJob, input: SaveInput): string | undefined {
-    if (!keyed.job.cache) return 'the job has cache: false'
+    if (!usesCache(keyed.job)) return `the job is never cached (${uncachedReason(keyed.job)})`
     if (input.imageId !== undefined && keyed.manifest.imageId !== null && input.imageId !== keyed.manifest.imageId) {
       return `image ${keyed.job.image} changed while the run started (${input.imageId})`
     }

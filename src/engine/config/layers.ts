@@ -13,6 +13,7 @@ export interface ConfigLayer extends Partial<ConfigFlags> {
   retentionMaxBytes?: number
   cacheSigning?: SigningConfig
   servePipelines?: string[]
+  serveAllowHost?: boolean
 }
 
 export const DEFAULT_SERVE_HOST = '127.0.0.1'
@@ -62,6 +63,7 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
   if (merged.retentionMaxRuns !== undefined) config.retention.maxRuns = merged.retentionMaxRuns
   if (merged.retentionMaxAgeMs !== undefined) config.retention.maxAgeMs = merged.retentionMaxAgeMs
   if (merged.retentionMaxBytes !== undefined) config.retention.maxBytes = merged.retentionMaxBytes
+  if (merged.serveAllowHost === true) config.serve.allowHost = true
   return config
 }
 

@@ -37,6 +37,8 @@ export interface ResolvedConfig {
     port: number
     /** Pipeline files `POST /v1/runs` may name, relative to the served project, `/`-separated and normalised. */
     pipelines: string[]
+    /** `serve.allow_host`: runs over HTTP may start `runs-on: host` jobs (absent: they are refused). */
+    allowHost?: true
   }
 }
 

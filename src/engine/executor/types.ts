@@ -110,6 +110,8 @@ export interface JobOutcome {
   containerId?: string
   imageId?: string
   cleanup: CleanupAction
+  /** A host job's folder, when its cleanup policy kept it. */
+  workDir?: string
   /** Set when the job ended for a reason other than a step's exit code (infra error, timeout...). */
   error?: {kind: 'infra' | 'timeout' | 'cancelled' | 'artifact' | 'service'; message: string}
 }

@@ -4,6 +4,7 @@ import type {Diagnostic} from '../errors.js'
 import {costlyGlob} from './glob-bounds.js'
 import {closest} from './schema-diagnostics.js'
 import {artifactGlobsPath, needName} from './raw.js'
+import {hostDiagnostics} from './host-checks.js'
 import {serviceDiagnostics} from './service-checks.js'
 import {showValue} from './show-value.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
@@ -16,6 +17,8 @@ interface JobShape {
   needObjects: Set<number>
   hasSteps: boolean
   hasImage: boolean
+  /** `runs-on: host`: needs no image. */
+  onHost: boolean
   inputs: Array<[number, string]>
   /** Where the artifact globs are below the job (`artifacts`, or `artifacts.paths`). */
   artifactsAt: Array<string | number>
@@ -58,7 +61,7 @@ export function semanticDiagnostics(
       const at = job.needObjects.has(index) ? ['jobs', name, 'needs', index, 'job'] : ['jobs', name, 'needs', index]
       report(at, `unknown job ${showValue(need)}${suggestion ? `; did you mean "${suggestion}"?` : ''}`)
     })
-    if (job.hasSteps && !job.hasImage && !pipelineImage && !defaultImage) {
+    if (job.hasSteps && !job.hasImage && !job.onHost && !pipelineImage && !defaultImage) {
       report(['jobs', name], 'no image: set "image" on the job, a top-level "image", or defaults.image in the configuration', 'key')
     }
     for (const [index, glob] of job.inputs) {
@@ -94,6 +97,7 @@ export function semanticDiagnostics(
     }
   }
   serviceDiagnostics(root, report)
+  hostDiagnostics(root, report)
   // A need of one expansion is a need of its matrix job in the graph of jobs as written.
   const needsAsWritten = new Map([...jobs].map(([name, job]) => [name, job.needs.filter((n): n is string => n !== undefined).map((need) => expansions.get(need) ?? need)]))
   for (const cycle of findCycles(needsAsWritten)) {
@@ -113,6 +117,7 @@ function shapeJobs(jobs: unknown): Map<string, JobShape> {
       needObjects: new Set(Array.isArray(job.needs) ? job.needs.flatMap((need, index) => (isRecord(need) ? [index] : [])) : []),
       hasSteps: Array.isArray(job.steps) && job.steps.length > 0,
       hasImage: typeof job.image === 'string',
+      onHost: job['runs-on'] === 'host',
       inputs: stringItems(job.inputs),
       artifactsAt: artifactGlobsPath(job.artifacts),
       artifacts: stringItems(isRecord(job.artifacts) ? job.artifacts.paths : job.artifacts),

@@ -36,10 +36,11 @@ export function normalisePipeline(raw: RawPipeline, absFile: string, defaults: P
 
 function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, pipelineEnv: Record<string, string>, defaults: PipelineDefaults, source?: YamlSource): Job {
   const {id: name, raw: job} = expanded
+  const host = job['runs-on'] === 'host'
   const normal: Job = {
     name,
-    // A group job (no steps) never starts a container, so it may have no image at all.
-    image: job.image ?? raw.image ?? defaults.image ?? '',
+    // A group job (no steps) never starts a container, so it may have no image at all; nor does a host job.
+    image: host ? '' : (job.image ?? raw.image ?? defaults.image ?? ''),
     needs,
     env: nameTable(pipelineEnv, normaliseEnv(job.env)),
     secrets: [...new Set((job.secrets ?? []).map(secretName))],
@@ -49,8 +50,8 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
     cache: job.cache ?? true,
     resources: normaliseResources(job.resources, defaults.resources),
     network: job.network ?? 'bridge',
-    // A group job starts no container, so it has no services either.
-    services: job.steps?.length ? normaliseServices(raw.services, job.services, defaults.resources) : nameTable(),
+    // A group job starts no container, so it has no services either; nor does a host job (top-level ones included).
+    services: job.steps?.length && !host ? normaliseServices(raw.services, job.services, defaults.resources) : nameTable(),
     volumes: nameTable(job.volumes),
     steps: (job.steps ?? []).map((step) => normaliseStep(step, job.shell)),
     artifacts: (Array.isArray(job.artifacts) ? job.artifacts : job.artifacts?.paths) ?? [],
@@ -69,6 +70,8 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
   if (envFiles.length > 0) normal.envFiles = [...new Set(envFiles.map((file) => path.posix.normalize(file)))]
   if (job.pass_env !== undefined && job.pass_env.length > 0) normal.passEnv = [...new Set(job.pass_env)]
   if (job.user !== undefined) normal.user = job.user
+  if (host) normal.runsOn = 'host'
+  if (host && job.host?.key !== undefined) normal.hostKey = job.host.key
   if (expanded.displayName !== undefined) normal.displayName = expanded.displayName
   if (expanded.expansion) {
     normal.matrix = {job: expanded.origin, values: nameTable(expanded.expansion.values)}

@@ -66,6 +66,8 @@ export interface RawJob {
   reports?: {junit?: string[]}
   outputs?: string[]
   shell?: string
+  'runs-on'?: 'docker' | 'host'
+  host?: {key?: string[]}
 }
 
 /** A need written as an object: the job, and which of its artifacts are taken. */

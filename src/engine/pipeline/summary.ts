@@ -1,11 +1,12 @@
 import * as path from 'node:path'
 
 import {decidesOnNeeds} from './expression.js'
-import type {Job, Pipeline} from './types.js'
+import {runsOnHost, type Job, type Pipeline} from './types.js'
 
 /**
  * What `orca validate` says about a valid pipeline beyond its size: each matrix job's expansions
- * (id and display name), each job's condition and the files it includes. Empty for a pipeline with none of them.
+ * (id and display name), each job's condition, the jobs that run on the host and the files it includes.
+ * Empty for a pipeline with none of them.
  */
 export function expansionSummary(pipeline: Pipeline): string[] {
   const lines: string[] = []
@@ -32,7 +33,17 @@ export function expansionSummary(pipeline: Pipeline): string[] {
     shown.add(name)
     lines.push(`  ${name}: ${describeCondition(job)}`)
   }
+  lines.push(...hostSummary(jobs))
   return lines
+}
+
+/** The `runs-on: host` jobs: they run on this machine, cached only by their key commands. */
+function hostSummary(jobs: Job[]): string[] {
+  const host = jobs.filter((job) => runsOnHost(job) && job.steps.length > 0)
+  if (host.length === 0) return []
+  const width = Math.max(...host.map((job) => job.name.length))
+  const keyOf = (job: Job): string => (job.hostKey?.length ? `key: ${job.hostKey.join(', ')}` : 'no key commands: always runs')
+  return ['host jobs (run on this machine, not in a container):', ...host.map((job) => `  ${job.name.padEnd(width)}  ${keyOf(job)}`)]
 }
 
 /** `runs when a job it needs failed`, `runs if matrix.os == 'linux' (and every need succeeded)`… */

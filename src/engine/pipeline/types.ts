@@ -134,6 +134,15 @@ export interface Job {
   condition?: {source: string; expression: Expression}
   /** Where the job is defined, for messages that point at it. */
   position?: SourcePosition
+  /** `runs-on: host`: the steps run on this machine in a throwaway folder (no image); undefined = in a container. */
+  runsOn?: 'host'
+  /** `host.key` of a host job: commands whose stdout is part of its key (none: the job is never cached). */
+  hostKey?: string[]
+}
+
+/** True for a `runs-on: host` job. */
+export function runsOnHost(job: Pick<Job, 'runsOn'>): boolean {
+  return job.runsOn === 'host'
 }
 
 /** A loaded, validated jobs.yml. */

@@ -1,6 +1,5 @@
-import {createRequire} from 'node:module'
 
-import type picomatchModule from 'picomatch'
+import {loadPicomatch} from '../picomatch.js'
 
 import type {ProjectFiles} from './project-files.js'
 
@@ -41,15 +40,6 @@ export function jobInputFiles(project: ProjectFiles, job: {inputs?: string[]; en
   const selected = selectInputs(project, job.inputs)
   const missing = (job.envFiles ?? []).filter((file) => !selected.includes(file))
   return missing.length === 0 ? selected : [...selected, ...missing].sort()
-}
-
-const load = createRequire(import.meta.url)
-type Picomatch = typeof picomatchModule
-let picomatch: Picomatch | undefined
-
-/** picomatch, loaded on first use: the usual inputs never need it. */
-function loadPicomatch(): Picomatch {
-  return (picomatch ??= load('picomatch') as Picomatch)
 }
 
 /** Path segments that are plain names: no glob syntax, not `.` or `..`. */

@@ -90,6 +90,8 @@ export type EventBody =
       cache?: CacheUse
       /** With `hit`: the run that produced the cache entry, whose recorded output is replayed. */
       cachedFrom?: string
+      /** The job runs on this machine (`runs-on: host`); absent for a container job. */
+      executor?: 'host'
     }
   | {type: 'job.container'; job: string; containerId: string; imageId: string}
   | {type: 'step.started'; job: string; step: number; name: string}
@@ -120,6 +122,8 @@ export type EventBody =
       cachedFrom?: string
       /** The job printed more than its output cap: the rest was not recorded (the job ran on). */
       logTruncated?: true
+      /** A host job kept by its cleanup policy: the folder it ran in. */
+      workDir?: string
     }
   | ({type: 'job.warning'; job: string} & JobWarning)
   | {type: 'job.skipped'; job: string; reason: string}

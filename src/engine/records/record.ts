@@ -66,6 +66,10 @@ export interface JobRecord {
   outputs: Record<string, string> | null
   /** Its JUnit reports' counts and files (relative to the run directory); null when it had none collected. */
   reports: {junit: TestCounts & {files: string[]}} | null
+  /** Where its steps ran: `docker` (a container) or `host` (`runs-on: host`); null until it starts. */
+  executor: 'docker' | 'host' | null
+  /** A host job kept by its cleanup policy: the folder it ran in; null otherwise. */
+  workDir: string | null
 }
 
 /** The run record, `run.json`: a fold of the run's events (`schemas/run-record.schema.json`). */
@@ -131,6 +135,8 @@ export function pendingJobRecord(): JobRecord {
     warnings: [],
     outputs: null,
     reports: null,
+    executor: null,
+    workDir: null,
   }
 }
 
@@ -170,6 +176,7 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         ...job,
         status: 'running',
         image: event.image,
+        executor: event.executor ?? 'docker',
         key: event.key ?? job.key,
         cache: event.cache ?? (event.key === undefined ? 'disabled' : 'miss'),
         startedAt: event.time,
@@ -211,6 +218,7 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         error: event.error ? {kind: event.error.kind, message: event.error.message} : null,
         cachedFrom: event.cachedFrom ?? null,
         logTruncated: event.logTruncated === true,
+        workDir: event.workDir ?? null,
       }))
     case 'job.warning':
       return withJob(next, event.job, (job) =>

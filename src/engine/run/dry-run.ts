@@ -4,11 +4,11 @@ import {planKeys, type PlannedKey} from '../cache/plan-keys.js'
 
 /** Keys every planned job without running anything; Docker is asked only for image IDs. */
 export async function dryRunKeys(prepared: PreparedRun): Promise<PlannedKey[]> {
-  const {config, pipeline, plan, request, imageId, signer} = prepared
+  const {config, pipeline, plan, request, imageId, hostKey, signer} = prepared
   const projectFiles = await prepared.projectFiles()
   const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer})
   try {
-    return await planKeys(plan, cache, imageId)
+    return await planKeys(plan, cache, imageId, hostKey)
   } finally {
     cache.finish()
   }

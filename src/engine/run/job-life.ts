@@ -3,6 +3,8 @@ import * as path from 'node:path'
 import type {BlobStore} from '../artifacts/blobs.js'
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {replayHit} from './replay.js'
+import {usesCache} from '../cache/key.js'
+import type {HostKeyOutput, HostKeyResolver} from '../executor/host/key-commands.js'
 import type {KeyedJob, RunCache} from '../cache/run-cache.js'
 import {OrcaError} from '../errors.js'
 import {nameTable} from '../name-table.js'
@@ -11,12 +13,11 @@ import {ServiceLog} from './service-log.js'
 import type {JobOutcome} from '../executor/types.js'
 import {jobInputFiles} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
-import type {CleanupPolicy, Job} from '../pipeline/types.js'
+import {runsOnHost, type CleanupPolicy, type Job} from '../pipeline/types.js'
 import type {ManifestLocation, RunArtifacts} from './artifacts.js'
 import {maskDeep, type RunEmitter} from './emitter.js'
 import type {JobWarning} from '../executor/types.js'
 import type {JobStatus} from '../records/events.js'
-import {junitReports} from './job-reports.js'
 import {maskString} from './masker.js'
 import {chooseNeedArtifacts} from './need-artifacts.js'
 import {jobOutputs, OUTPUT_FILE, type RunOutputs} from './outputs.js'
@@ -52,6 +53,8 @@ export interface JobRun {
   emitter: RunEmitter
   executor: ExecutorSession
   stop: RunStop
+  /** Host jobs' key commands' output. */
+  hostKey?: HostKeyResolver
   /** Keeps the run's first infrastructure error (it becomes exit code 3). */
   infraError: (error: OrcaError) => void
   /** Records how the job ended; the ready queue and fail-fast act on it at once. */
@@ -73,7 +76,7 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   let keyed: KeyedJob | undefined
   let needs: ReturnType<typeof chooseNeedArtifacts>
   try {
-    keyed = run.cache?.keyJob(job, job.steps.length === 0 ? null : await run.executor.imageIdOf(job.image), await serviceImageIds(job, run.executor))
+    keyed = run.cache?.keyJob(job, await imageIdOf(job, run.executor), await serviceImageIds(job, run.executor), await hostKeyOf(job, run))
     if (keyed && restoreHit(job, keyed, startedAt, run)) return run.settle(job.name, 'cached')
     const taken = takeNeedArtifacts(job, run)
     if (taken === undefined) return
@@ -81,7 +84,7 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   } catch (error) {
     return failBeforeStart(job, error, startedAt, run)
   }
-  run.emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(keyed ? {key: keyed.key, cache: keyed.use} : {})})
+  run.emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(keyed ? {key: keyed.key, cache: keyed.use} : {}), ...(runsOnHost(job) ? {executor: 'host' as const} : {})})
   for (const warning of keyed?.warnings ?? []) run.emitter.emit({type: 'job.warning', job: job.name, ...warning})
   if (job.steps.length === 0) return settleGroup(job, keyed, run)
   const record: JobRecording = {output: [], warnings: []}
@@ -90,7 +93,7 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   const budget = new OutputBudget(run.maxLogBytes)
   let outcome = await execute(job, keyed, record, budget, needs.artifacts, run)
   settleOutputs(job, outcome, record, run)
-  settleReports(job, outcome, record, run)
+  await settleReports(job, outcome, record, run)
   outcome = collect(job, keyed, outcome, record, run)
   run.emitter.emit({
     type: 'job.finished',
@@ -100,6 +103,7 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
     cleanup: outcome.cleanup,
     ...(outcome.error ? {error: outcome.error} : {}),
     ...(budget.truncated ? {logTruncated: true as const} : {}),
+    ...(outcome.workDir !== undefined ? {workDir: outcome.workDir} : {}),
   })
   run.settle(job.name, outcome.status)
 }
@@ -144,7 +148,7 @@ function failBeforeStart(job: Job, error: unknown, startedAt: number, run: JobRu
   const orcaError = toInfraError(error)
   run.infraError(orcaError)
   run.stop.abort()
-  run.emitter.emit({type: 'job.started', job: job.name, image: job.image})
+  run.emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(runsOnHost(job) ? {executor: 'host' as const} : {})})
   run.emitter.emit({
     type: 'job.finished',
     job: job.name,
@@ -169,6 +173,18 @@ function serviceLogs(job: Job, run: JobRun): (service: string) => ServiceLog {
   return (service) => new ServiceLog(dir === undefined ? undefined : path.join(dir, `${service}.log`), Object.values(run.secrets))
 }
 
+/** The image ID a job's key covers: none for a group job or a host job, which run in no image. */
+async function imageIdOf(job: Job, executor: ExecutorSession): Promise<string | null> {
+  return job.steps.length === 0 || runsOnHost(job) ? null : executor.imageIdOf(job.image)
+}
+
+/** A host job's key commands' output (undefined for other jobs). */
+async function hostKeyOf(job: Job, run: JobRun): Promise<HostKeyOutput[] | undefined> {
+  if (!runsOnHost(job) || job.steps.length === 0) return undefined
+  if (!run.hostKey) throw new OrcaError('infra', `cannot key host job ${job.name}: this run has no way to run its key commands`)
+  return run.hostKey(job)
+}
+
 /** The image ID of each service of a job, by service name (null: not on the engine yet, so never a hit). */
 async function serviceImageIds(job: Job, executor: ExecutorSession): Promise<Record<string, string | null>> {
   const ids = nameTable<string | null>()
@@ -187,7 +203,7 @@ async function execute(
 ): Promise<JobOutcome> {
   let outcome: JobOutcome
   try {
-    const executor = await run.executor.get()
+    const executor = await run.executor.get(job)
     outcome = await executor.runJob({
       runId: run.runId,
       // Needs' outputs in env values are known now, not when the job was keyed (its needs' keys cover them).
@@ -207,7 +223,7 @@ async function execute(
       serviceLog: serviceLogs(job, run),
       cancel: run.stop.signal,
       force: run.force,
-      emit: relayJobEvents(job.name, run.emitter, budget, record, keyed?.job.cache === true),
+      emit: relayJobEvents(job.name, run.emitter, budget, record, keyed !== undefined && usesCache(keyed.job)),
     })
   } catch (error) {
     const orcaError = toInfraError(error)
@@ -228,7 +244,7 @@ function collect(job: Job, keyed: KeyedJob | undefined, outcome: JobOutcome, rec
   const succeeded = outcome.status === 'succeeded'
   if ((succeeded && job.artifacts.length > 0) || (!succeeded && outcome.artifacts.length > 0)) {
     try {
-      const summary = run.artifacts.ran(job.name, outcome.artifacts, succeeded && keyed?.job.cache ? keyed.key : undefined)
+      const summary = run.artifacts.ran(job.name, outcome.artifacts, succeeded && keyed && usesCache(keyed.job) ? keyed.key : undefined)
       run.emitter.emit({type: 'job.artifacts', job: job.name, ...summary})
     } catch (error) {
       const message = `cannot write the artifact manifest: ${(error as Error).message}`
@@ -260,9 +276,12 @@ function settleOutputs(job: Job, outcome: JobOutcome, record: JobRecording, run:
 }
 
 /** The job's JUnit reports, read from the run directory: told in an event with their counts, kept for the cache. */
-function settleReports(job: Job, outcome: JobOutcome, record: JobRecording, run: JobRun): void {
+async function settleReports(job: Job, outcome: JobOutcome, record: JobRecording, run: JobRun): Promise<void> {
   if (!job.reports || outcome.reports === undefined) return
   const {dir, name} = run.reports(job.name)
+  // Loaded here, not with the scheduler: the XML reader is a large part of a run's start-up and only
+  // jobs with reports need it (docs/performance.md).
+  const {junitReports} = await import('./job-reports.js')
   const {junit, warnings} = junitReports(outcome.reports, dir, name)
   for (const warning of warnings) warn(job, warning, record, run)
   record.reports = {junit, files: outcome.reports}

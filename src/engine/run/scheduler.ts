@@ -4,6 +4,7 @@ import type {BlobStore} from '../artifacts/blobs.js'
 import type {ImageIdResolver} from '../cache/image-id.js'
 import type {RunCache} from '../cache/run-cache.js'
 import type {OrcaError} from '../errors.js'
+import type {HostKeyResolver} from '../executor/host/key-commands.js'
 import type {Executor} from '../executor/types.js'
 import {nameTable} from '../name-table.js'
 import type {Plan} from '../plan/plan.js'
@@ -25,6 +26,10 @@ export interface RunOptions {
   plan: Plan
   /** Created only when a job actually has to run, so a run that runs nothing never loads Docker. */
   executor: () => Promise<Executor>
+  /** Runs `runs-on: host` jobs; created when the first one runs (absent: such a job fails as an infra error). */
+  hostExecutor?: () => Promise<Executor>
+  /** Host jobs' key commands' output (absent: a host job with key commands cannot be keyed). */
+  hostKey?: HostKeyResolver
   /** The project's files (see listProjectFiles), the universe of every job's inputs. */
   projectFiles: ProjectFiles
   concurrency: number
@@ -99,7 +104,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
   const outputs = new RunOutputs()
   const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides, outputs)
-  const executor = new ExecutorSession(options.executor, plan, emitter, stop.signal, options.imageId)
+  const executor = new ExecutorSession(options.executor, plan, emitter, stop.signal, options.imageId, options.hostExecutor)
   let infraError: OrcaError | undefined
   const jobRun: JobRun = {
     ...options,

@@ -4,13 +4,14 @@ import {openRunCache, projectFilesOf} from '../cache/open.js'
 import {signerOf, type EntrySigner} from '../cache/signing.js'
 import {loadConfig} from '../config/load.js'
 import type {ResolvedConfig} from '../config/types.js'
+import {hostKeyResolver, type HostKeyResolver} from '../executor/host/key-commands.js'
 import type {Executor} from '../executor/types.js'
 import {acquireRunLock, type HeldRunLock} from '../history/lock.js'
 import {applyRetention} from '../history/retention.js'
 import {planRun, type Plan} from '../plan/plan.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import {loadPipeline} from '../pipeline/load.js'
-import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
+import {runsOnHost, type CleanupPolicy, type Pipeline} from '../pipeline/types.js'
 import type {EventSink, OrcaEvent} from '../records/events.js'
 import {maskString} from './masker.js'
 import {newRunId} from '../records/run-id.js'
@@ -48,6 +49,8 @@ export interface PreparedRun {
   request: RunRequest
   /** Image IDs for the jobs' keys, each asked of the engine once per run. */
   imageId: ImageIdResolver
+  /** Host jobs' key commands' output, each job's run once per run. */
+  hostKey: HostKeyResolver
   /** Signs and checks cache entries when `cache.signing` is configured. */
   signer?: EntrySigner
   /** The project's files, listed on the first call (once per run; a notice goes to `onNotice`). */
@@ -75,6 +78,7 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const plan = bindHostEnvironment(planRun(pipeline, request.targets), pipeline.projectDir, request.env)
   const secrets = resolveSecrets(plan, request.env)
   const imageId = imageIdResolver({host: config.docker.host, env: request.env})
+  const hostKey = hostKeyResolver({cwd: pipeline.projectDir, env: request.env, envOverrides: request.envOverrides})
   let listed: Promise<ProjectFiles> | undefined
   const projectFiles = (): Promise<ProjectFiles> =>
     (listed ??= projectFilesOf(config, pipeline, request.env).then((files) => {
@@ -83,7 +87,7 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
     }))
   // A signing key that cannot be read is a usage error, reported before the run directory exists.
   const signer = signerOf(config.cache.signing, request.env)
-  return {config, pipeline, plan, secrets, request, imageId, projectFiles, ...(signer ? {signer} : {})}
+  return {config, pipeline, plan, secrets, request, imageId, hostKey, projectFiles, ...(signer ? {signer} : {})}
 }
 
 /**
@@ -93,7 +97,7 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
  */
 export function prefetchImageIds(prepared: PreparedRun): void {
   for (const job of prepared.plan.jobs.values()) {
-    if (job.steps.length > 0) prepared.imageId(job.image).catch(() => undefined)
+    if (job.steps.length > 0 && !runsOnHost(job)) prepared.imageId(job.image).catch(() => undefined)
   }
 }
 
@@ -129,6 +133,11 @@ export async function startRun(
         const {connectDocker} = await import('../executor/docker/connect.js')
         return connectDocker({host: config.docker.host, env: request.env})
       }),
+    hostExecutor: async () => {
+      const {HostExecutor} = await import('../executor/host/host-executor.js')
+      return new HostExecutor({workDir: (_runId, job) => store.hostWorkDir(job), env: request.env})
+    },
+    hostKey: prepared.hostKey,
     projectFiles,
     concurrency: request.concurrency ?? config.concurrency,
     failFast: request.failFast,

@@ -8,7 +8,7 @@ const HEADLINE: Record<Explanation['state'], string> = {
   never: 'will run: it was never cached',
   gone: 'will run: its key is unchanged but the entry was removed (pruned or cleared)',
   unknown: 'key not known before running',
-  disabled: 'never cached (cache: false)',
+  disabled: 'never cached',
 }
 
 const AREAS: Array<[ChangeArea, string]> = [
@@ -16,6 +16,7 @@ const AREAS: Array<[ChangeArea, string]> = [
   ['image', 'image'],
   ['definition', 'definition'],
   ['services', 'services'],
+  ['host', 'host key'],
   ['env', 'env'],
   ['secrets', 'secrets (names only)'],
   ['inputs', 'inputs'],
@@ -27,7 +28,8 @@ const MAX_LINES = 40
 
 /** Plain text for `orca explain`. */
 export function formatExplanation(explanation: Explanation, indent = ''): string {
-  const lines = [`${indent}${explanation.job}: ${HEADLINE[explanation.state]}`]
+  const headline = explanation.state === 'disabled' ? `${HEADLINE.disabled} (${explanation.why})` : HEADLINE[explanation.state]
+  const lines = [`${indent}${explanation.job}: ${headline}`]
   const sub = `${indent}  `
   if (explanation.key) lines.push(`${sub}key     ${shortKey(explanation.key)}`)
   if (explanation.last) {

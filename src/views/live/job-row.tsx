@@ -27,6 +27,7 @@ export function JobRow({job, now, nameWidth, lines}: {job: JobView; now: number;
       <Text wrap="truncate">
         <Text color={colour}>{running ? spinnerFrame(now) : icon} </Text>
         <Text bold={running}>{job.name.padEnd(nameWidth)}</Text>
+        {job.host ? <Text color="gray"> (host)</Text> : null}
         <Text color={colour}> {statusText(job.status)}</Text>
         <Timing job={job} />
         <CacheBadge job={job} />

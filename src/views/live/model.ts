@@ -26,6 +26,8 @@ export interface JobView {
   detail: string
   /** What the job was warned about (messages, in order). */
   warnings: string[]
+  /** It runs on this machine (`runs-on: host`), not in a container. */
+  host?: boolean
 }
 
 export interface PullView {
@@ -111,6 +113,7 @@ export class ViewModel {
         lines: this.tails.get(name)?.last() ?? [],
         detail: summaryDetail(job, record.error?.message),
         warnings: job.warnings.map((w) => w.message),
+        host: job.executor === 'host',
       }
     })
     const done = jobs.filter((j) => SETTLED.has(j.status)).length

@@ -1,5 +1,5 @@
 import {shortKey} from '../../engine/cache/format.js'
-import type {Job} from '../../engine/pipeline/types.js'
+import {runsOnHost, type Job} from '../../engine/pipeline/types.js'
 import type {PlannedKey} from '../../engine/cache/plan-keys.js'
 import {jobInputFiles} from '../../engine/plan/inputs.js'
 import type {ProjectFiles} from '../../engine/plan/project-files.js'
@@ -16,7 +16,7 @@ export function formatDryRun(prepared: PreparedRun, rows: PlannedKey[], options:
     return [
       row.job,
       ...(named ? [job.displayName ?? '-'] : []),
-      job.steps.length === 0 ? '(group)' : job.image,
+      job.steps.length === 0 ? '(group)' : runsOnHost(job) ? '(host)' : job.image,
       needsOf(job, prepared.pipeline.matrices) || '-',
       ...(conditional ? [conditionOf(job)] : []),
       row.keyed ? shortKey(row.keyed.key) : '?',

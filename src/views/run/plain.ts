@@ -123,7 +123,8 @@ export class PlainReporter implements EventSink {
     if (record === undefined) return
     const [mark, style] = markOf(record.status)
     const named = record.displayName ? `${record.displayName}: ` : ''
-    this.jobLine(job, this.paint(style, `${mark} ${named}${describeJob(record, this.runError)}`))
+    this.jobLine(job, this.paint(style, `${mark} ${named}${describeJob(record, this.runError)}${record.executor === 'host' ? ' (host)' : ''}`))
+    if (record.workDir !== null) this.jobLine(job, this.paint('dim', `kept its folder: ${record.workDir}`))
     // A message of several lines (a service's last log lines) follows the one-line verdict.
     const more = record.error && summaryDetail(record, this.runError) !== SEE_RUN_ERROR ? record.error.message.split('\n').slice(1) : []
     for (const line of more) this.jobLine(job, this.paint('dim', line))
@@ -141,7 +142,11 @@ export class PlainReporter implements EventSink {
       counts.set(job.status, (counts.get(job.status) ?? 0) + 1)
       const [mark, style] = markOf(job.status)
       const time = job.durationMs === null || job.status === 'skipped' ? '' : formatDuration(job.durationMs)
-      const detail = [[job.displayName ?? '', summaryDetail(job, this.runError)].filter(Boolean).join(': '), testCounts(job) && `(${testCounts(job)})`]
+      const detail = [
+        [job.displayName ?? '', summaryDetail(job, this.runError)].filter(Boolean).join(': '),
+        testCounts(job) && `(${testCounts(job)})`,
+        job.executor === 'host' ? '(host)' : '',
+      ]
         .filter(Boolean)
         .join('  ')
       lines.push(

@@ -101,7 +101,7 @@ describe('foldEvent', () => {
       ]),
     ) as RunRecord
     expect(Object.keys(folded.jobs)).toEqual(['constructor'])
-    expect(folded.jobs.constructor).toEqual({...pendingJobRecord(), status: 'succeeded', image: 'busybox:1.36', cache: 'disabled', startedAt: expect.any(String), finishedAt: expect.any(String), durationMs: 1, cleanup: 'none'})
+    expect(folded.jobs.constructor).toEqual({...pendingJobRecord(), status: 'succeeded', image: 'busybox:1.36', executor: 'docker', cache: 'disabled', startedAt: expect.any(String), finishedAt: expect.any(String), durationMs: 1, cleanup: 'none'})
     expect(validate.record(folded), JSON.stringify(validate.record.errors)).toBe(true)
   })
 

@@ -1,4 +1,4 @@
-import {closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readlinkSync} from 'node:fs'
+import {closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readdirSync, readlinkSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import tar from 'tar-stream'
@@ -99,6 +99,39 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArc
       if (folder !== '' && !madeDirs.has(folder)) await entry(pack, {name: folder, type: 'directory', mode: 0o755, ...owner})
       await entry(pack, {name, type: 'file', mode: 0o644, ...owner}, Buffer.alloc(0))
     }
+    pack.finalize()
+  })().catch((error: unknown) => {
+    pack.destroy(error as Error)
+    throw error
+  })
+  return {stream: pack as unknown as Readable, done}
+}
+
+/**
+ * A tar stream of one file or folder of this machine, named as `docker cp` (getArchive) names a path of
+ * a container: the path's last component, then everything below it. Links are stored as links, never
+ * followed; sockets, fifos and devices are left out. Undefined when nothing is at `source`.
+ */
+export function treeArchive(source: string): WorkspaceArchive | undefined {
+  try {
+    lstatSync(source)
+  } catch {
+    return undefined
+  }
+  const pack = tar.pack()
+  const add = async (file: string, name: string): Promise<void> => {
+    const stat = lstatSync(file)
+    const mode = stat.mode & 0o7777
+    if (stat.isSymbolicLink()) await entry(pack, {name, type: 'symlink', linkname: readlinkSync(file), mode, mtime: stat.mtime})
+    else if (stat.isFile()) await addFile(pack, openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW), {name, size: stat.size, mode, mtime: stat.mtime})
+    else if (stat.isDirectory()) {
+      await entry(pack, {name, type: 'directory', mode, mtime: stat.mtime})
+      for (const child of readdirSync(file).sort()) await add(`${file}/${child}`, `${name}/${child}`)
+    }
+  }
+  pack.on('error', () => undefined)
+  const done = (async () => {
+    await add(source, source.slice(source.lastIndexOf('/') + 1))
     pack.finalize()
   })().catch((error: unknown) => {
     pack.destroy(error as Error)

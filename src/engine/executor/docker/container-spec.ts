@@ -6,6 +6,7 @@ import {OrcaError} from '../../errors.js'
 import {DEFAULT_SHELL, shellInvocation} from '../../pipeline/shell.js'
 import type {Job, Resources} from '../../pipeline/types.js'
 import type {ProjectIdentity} from '../../project-identity.js'
+import {shellCommand} from '../shell.js'
 import type {ResourceScope} from '../types.js'
 
 export const LABEL = {
@@ -62,7 +63,7 @@ const STEP_SCRIPT = 'sh -e -c "$2" >/proc/1/fd/1 2>&1; s=$?; echo "$1" >/proc/1/
  * reads it); without one, to the exec's own streams.
  */
 export function stepCommand(run: string, marker?: string, shell: string = DEFAULT_SHELL): string[] {
-  if (shell === DEFAULT_SHELL) return marker === undefined ? ['sh', '-e', '-c', run] : ['sh', '-c', STEP_SCRIPT, 'sh', marker, run]
+  if (shell === DEFAULT_SHELL) return marker === undefined ? shellCommand(run) : ['sh', '-c', STEP_SCRIPT, 'sh', marker, run]
   const invocation = shellInvocation(shell, run, `/tmp/orca-step-${randomBytes(6).toString('hex')}`)
   const file = invocation.kind === 'file' ? invocation.file : ''
   return ['sh', '-c', marker === undefined ? SHELL_SCRIPT : SHELL_STEP_SCRIPT, 'sh', marker ?? '', run, file, shell, ...invocation.argv]

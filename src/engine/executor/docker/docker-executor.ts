@@ -3,7 +3,6 @@ import type Docker from 'dockerode'
 import {formatDuration} from '../../duration.js'
 import {OrcaError} from '../../errors.js'
 import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
-import type {Step} from '../../pipeline/types.js'
 import {projectIdentity, type ProjectIdentity} from '../../project-identity.js'
 import {workspaceArchive} from '../archive/pack.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
@@ -19,6 +18,7 @@ import {createJobNetwork, removeNetwork, removeRunNetworks} from './job-network.
 import {listLeaks, removeContainer, removeRunContainers} from './resources.js'
 import {JobServices, ServiceNotReadyError} from './services.js'
 import {ContainerStopper} from './stopper.js'
+import {collectsArtifacts, finishStep, stepRuns} from '../step-rules.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
 export {connectDocker} from './connect.js'
@@ -477,32 +477,6 @@ interface StepProgress {
 function endedAs(stopper: ContainerStopper, progress: StepProgress): RunOutcomeStatus {
   if (stopper.lost) return 'cancelled'
   return stopper.reason ?? (progress.failed ? 'failed' : 'succeeded')
-}
-
-/** By `artifacts.when`: on_success after success, on_failure after a failure or timeout, always after either; never after a cancel. */
-function collectsArtifacts(job: JobContext['job'], ended: RunOutcomeStatus): boolean {
-  if (job.artifacts.length === 0 || ended === 'cancelled') return false
-  const when = job.artifactsWhen ?? 'on_success'
-  return when === 'always' || (when === 'on_success') === (ended === 'succeeded')
-}
-
-/** A step's `when` against the job so far: `on_success` after no failure, `on_failure` after one, `always` either way. */
-function stepRuns(when: Step['when'], failed: boolean): boolean {
-  if (when === 'always') return true
-  return when === 'on_failure' ? failed : !failed
-}
-
-function finishStep(
-  ctx: JobContext,
-  index: number,
-  step: {name: string; allowFailure: boolean},
-  status: StepResult['status'],
-  exitCode: number | null,
-  durationMs: number,
-): StepResult {
-  const result: StepResult = {index, name: step.name, status, exitCode, durationMs, allowFailure: step.allowFailure}
-  ctx.emit({type: 'step.finished', result})
-  return result
 }
 
 /**
