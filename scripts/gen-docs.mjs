@@ -352,6 +352,7 @@ shell\` (exit code 127), not an exec error. The shell is part of the step's key 
 keeps the key it had before \`shell\` existed).
 
 \`\`\`yaml
+version: 1
 jobs:
   test:
     image: node:20-bookworm
@@ -369,6 +370,7 @@ jobs:
 \`include:\` lists other YAML files of the project whose jobs (and \`x-\` templates) join the pipeline,
 as GitLab CI's \`include: local\`:
 
+<!-- example: not run — the files it includes are the next example and one left to imagine -->
 \`\`\`yaml
 # jobs.yml
 version: 1
@@ -378,6 +380,7 @@ jobs:
   build: {steps: [npm ci, npm run build], artifacts: [dist/**]}
 \`\`\`
 
+<!-- example: not run — an included file, valid only with the file that includes it -->
 \`\`\`yaml
 # ci/test.yml
 jobs:
@@ -417,6 +420,7 @@ are GitLab CI's:
   points at the template's line, in its file.
 
 \`\`\`yaml
+version: 1
 x-node: &node
   image: node:20-bookworm
   env: {CI: "true", NODE_ENV: test}
@@ -451,6 +455,7 @@ set. A name also listed in \`secrets\` is a secret: masked in logs, and in the k
 may not be both in \`env\` and \`pass_env\`.
 
 \`\`\`yaml
+version: 1
 jobs:
   e2e:
     env_file: [ci/e2e.env]

@@ -67,6 +67,11 @@ export function composePipeline(main: ParsedYaml & {source: YamlSource}, absFile
   const visit = (file: FileData, abs: string, chain: Array<{real: string; display: string}>): void => {
     files.push(file)
     const list = file.value.include
+    // The schema judges the main file; an included one is judged here.
+    if (file.source !== main.source && list !== undefined && !Array.isArray(list)) report(file.source, ['include'], 'expected a list of paths of YAML files')
+    if (file.source !== main.source && file.value.version !== undefined && file.value.version !== 1) {
+      report(file.source, ['version'], `unsupported version ${showValue(file.value.version)}; this orca reads version 1`)
+    }
     if (!Array.isArray(list)) return
     list.forEach((entry, index) => {
       const at = ['include', index]

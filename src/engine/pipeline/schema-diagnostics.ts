@@ -106,7 +106,9 @@ function describe(error: ErrorObject): {path: NodePath; on: 'value' | 'key'; mes
       const key = String(error.params.additionalProperty)
       const allowed = Object.keys((error.parentSchema?.properties as object | undefined) ?? {})
       const suggestion = closest(key, allowed)
-      const hint = suggestion ? `; did you mean "${suggestion}"?` : allowed.length > 0 ? `; allowed: ${allowed.join(', ')}` : ''
+      // Top-level x- keys are free (anchors, templates): say so where they are allowed.
+      const free = Object.keys((error.parentSchema?.patternProperties as object | undefined) ?? {}).includes('^x-') ? ', or a key starting with x-' : ''
+      const hint = suggestion ? `; did you mean "${suggestion}"?` : allowed.length > 0 ? `; allowed: ${allowed.join(', ')}${free}` : ''
       return {path: [...path, key], on: 'key', message: `unknown key ${showValue(key)}${hint}`}
     }
     case 'required':

@@ -78,6 +78,13 @@ describe('include', () => {
     ])
   })
 
+  test('an included file is checked for what the schema checks of the main file: its include list and version', () => {
+    expect(problems(lines('version: 1', 'image: busybox:1.36', 'include: [a.yml]', 'jobs:', '  a: {steps: [x]}'), {'a.yml': lines('version: 2', 'include: b.yml')})).toEqual([
+      'a.yml:1:10 version: unsupported version 2; this orca reads version 1',
+      'a.yml:2:10 include: expected a list of paths of YAML files',
+    ])
+  })
+
   test('the YAML expansion limit counts every file of the pipeline together', () => {
     // Each file alone is within the limit (1,000 values named 110 times: 110,000 and more); together they are not.
     const big = `x-a: &a [${Array.from({length: 1000}, (_, i) => i).join(', ')}]\nx-b: [${Array.from({length: 110}, () => '*a').join(', ')}]\n`

@@ -38,7 +38,7 @@ describe('parsePipeline reports', () => {
       'jobs.yml:6:5 jobs.build.timout: unknown key "timout"; did you mean "timeout"?',
     ])
     expect(problems(lines('version: 1', 'jobs:', '  a: {image: x, steps: [y]}', 'colour: red'))).toEqual([
-      'jobs.yml:4:1 colour: unknown key "colour"; allowed: version, include, image, env, services, jobs',
+      'jobs.yml:4:1 colour: unknown key "colour"; allowed: version, include, image, env, services, jobs, or a key starting with x-',
     ])
   })
 
