@@ -364,6 +364,7 @@ jobs:
 | \`options: --health-cmd pg_isready --health-interval 1s\` | — (waits for the exposed ports) | service \`ready: {command: "pg_isready", timeout: 30s, interval: 1s}\` |
 | — | the wait for exposed ports (\`wait_for_services_timeout\`) | service \`ready: {tcp: 5432}\` |
 | \`localhost:5432\` with \`ports\` mapped, or \`db:5432\` in a container job | \`db:5432\` (its alias) | the service reached at \`db:5432\` |
+| \`container: {image: …, options: --user 1000}\` | \`docker: user: 1000\` (runner configuration) | \`user: "1000"\` (or \`"1000:1000"\`, or a name the image knows); default the image's \`USER\` |
 
 ## Environment values
 

@@ -21,6 +21,8 @@ export interface WorkspaceArchiveOptions {
   blobs?: BlobStore
   /** Absolute path of an empty file created for the job to write to (its outputs), with its folder. */
   outputFile?: string
+  /** Absolute folders (named volumes' mount points) given to the owner: created if missing, never emptied. */
+  ownedDirs?: string[]
   /** Owner written into every header (the container user when numeric). */
   uid?: number
   gid?: number
@@ -92,6 +94,12 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArc
       await addProjectPath(file, `${options.projectDir}/${file}`)
     }
     for (const artifacts of options.artifacts ?? []) for (const artifact of artifacts) await addArtifact(artifact)
+    for (const dir of options.ownedDirs ?? []) {
+      const name = dir.split('/').filter(Boolean).join('/')
+      // A folder entry over an existing folder changes only its owner and mode, never what it holds.
+      if (name !== '' && !madeDirs.has(name)) await entry(pack, {name, type: 'directory', mode: 0o755, ...owner})
+      madeDirs.add(name)
+    }
     if (options.outputFile !== undefined) {
       const name = options.outputFile.split('/').filter(Boolean).join('/')
       const folder = name.slice(0, name.lastIndexOf('/'))

@@ -14,6 +14,7 @@ import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, projectLabels, stepC
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
 import {ensureImage} from './images.js'
+import {containerOwner, isRootUser, jobUser} from './job-user.js'
 import {keepsContainer} from './policy.js'
 import {createJobNetwork, removeNetwork, removeRunNetworks} from './job-network.js'
 import {listLeaks, removeContainer, removeRunContainers} from './resources.js'
@@ -55,6 +56,9 @@ const STEP_MARKER_MS = 10_000
 
 type JobError = NonNullable<JobOutcome['error']>
 
+/** The container's /etc/passwd or /etc/group is read up to this size. */
+const MAX_USER_DATABASE_BYTES = 1024 * 1024
+
 /** GitHub's limit on a job's outputs, as one file: more is refused, not cut (a cut value would be wrong). */
 const MAX_OUTPUTS_BYTES = 1024 * 1024
 
@@ -76,6 +80,8 @@ export class DockerExecutor implements Executor {
   private readonly options: typeof DEFAULTS
   /** An engine watch fired during this executor's life: cleanup checks the engine answers first. */
   private lost = false
+  /** Each image's own USER, by image ID. */
+  private readonly imageUsers = new Map<string, Promise<string>>()
 
   constructor(
     readonly docker: Docker,
@@ -134,6 +140,7 @@ export class DockerExecutor implements Executor {
       if (stopper.reason) throw new OrcaError('cancelled', stopper.message ?? 'stopped')
       imageId = await ensureImage(this.docker, job.image, ctx.cancel)
       const project = projectIdentity(ctx.projectDir)
+      const user = await jobUser(this.docker, job.user, imageId, this.imageUsers)
       await this.ensureVolumes(job.volumes, project)
       if (Object.keys(job.services).length > 0) {
         // The loader refuses this; a job from elsewhere (an API caller) must not get a network it turned off.
@@ -154,7 +161,7 @@ export class DockerExecutor implements Executor {
       if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
       await withTimeout(container.start(), 'start container')
       const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
-      await this.copyIn(container, ctx, stopper)
+      await this.copyIn(container, ctx, stopper, user)
       if (!(await relay)) output = undefined
       // The first step runs once every service is ready.
       await servicesReady
@@ -297,10 +304,16 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  private async copyIn(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<void> {
+  /**
+   * Copies the workspace in, owned by the job's `user` (its own or its image's), written into the
+   * archive's headers (a name looked up in the container's /etc/passwd). A user other than root also gets its named volumes' mount points (a new volume's
+   * folder belongs to root), so a non-root image can write its workspace and caches.
+   */
+  private async copyIn(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper, user: string): Promise<void> {
+    const root = isRootUser(user)
     // Nothing to copy: the engine creates WorkingDir itself at start (root-owned, so only for root jobs).
-    if (ctx.inputFiles.length === 0 && ctx.needArtifacts.every((a) => a.length === 0) && !ctx.job.user && ctx.outputFile === undefined) return
-    const owner = numericUser(ctx.job.user)
+    if (ctx.inputFiles.length === 0 && ctx.needArtifacts.every((a) => a.length === 0) && root && ctx.outputFile === undefined) return
+    const owner = root ? undefined : (numericUser(user) ?? (await containerOwner(user, async (file) => readContainerFile(container, file, MAX_USER_DATABASE_BYTES))))
     const archive = workspaceArchive({
       workdir: ctx.job.workdir,
       projectDir: ctx.projectDir,
@@ -308,11 +321,10 @@ export class DockerExecutor implements Executor {
       artifacts: ctx.needArtifacts,
       blobs: ctx.blobs,
       ...(ctx.outputFile !== undefined ? {outputFile: ctx.outputFile} : {}),
+      ...(root ? {} : {ownedDirs: Object.values(ctx.job.volumes)}),
       ...owner,
     })
-    // A named user is resolved by the engine; a numeric one is written into the headers.
-    const options = ctx.job.user && !owner ? {path: '/', copyUIDGID: 'true'} : {path: '/'}
-    const put = withTimeout(container.putArchive(archive.stream, options), 'copy inputs into the container', 10 * 60_000)
+    const put = withTimeout(container.putArchive(archive.stream, {path: '/'}), 'copy inputs into the container', 10 * 60_000)
     // A file that cannot be read cuts the archive short: fail the job rather than run on partial inputs.
     await Promise.race([
       Promise.all([put, archive.done]),
