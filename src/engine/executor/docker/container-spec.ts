@@ -62,9 +62,12 @@ export function stepCommand(run: string, marker?: string): string[] {
   return marker === undefined ? ['sh', '-e', '-c', run] : ['sh', '-c', STEP_SCRIPT, 'sh', marker, run]
 }
 
-/** `orca-<run>-<job>`, reduced to the characters Docker accepts in a name. */
-export function containerName(runId: string, job: string): string {
-  return `orca-${runId}-${job}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
+/**
+ * `orca-<run>-<job>`, reduced to the characters Docker accepts in a name; a retry's attempt N adds
+ * `.try_N` (no job name holds a ".", no service name a "_": nothing else can take the name).
+ */
+export function containerName(runId: string, job: string, attempt = 1): string {
+  return `orca-${runId}-${job}${attempt > 1 ? `.try_${attempt}` : ''}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
 }
 
 /** Docker's name of the named volume `name` of a project's jobs.yml: each project has its own. */
@@ -116,11 +119,12 @@ export function containerSpec(
   imageId: string,
   project: ProjectIdentity,
   network?: string,
+  attempt = 1,
 ): Docker.ContainerCreateOptions {
   // The schema allows only these; a value from elsewhere (an API caller) must not reach the host's namespaces.
   if (!NETWORKS.has(job.network)) throw new OrcaError('config', `jobs.${job.name}.network: expected bridge or none, got "${job.network}"`)
   return {
-    name: containerName(runId, job.name),
+    name: containerName(runId, job.name, attempt),
     Image: imageId,
     Entrypoint: ['sh'],
     Cmd: ['-c', KEEP_ALIVE_SCRIPT],

@@ -145,15 +145,15 @@ export class DockerExecutor implements Executor {
       if (Object.keys(job.services).length > 0) {
         // The loader refuses this; a job from elsewhere (an API caller) must not get a network it turned off.
         if (job.network === 'none') throw new OrcaError('config', `jobs.${job.name}.network: a job with services needs a network, not "none"`)
-        network = await createJobNetwork(this.docker, ctx.runId, job.name, project)
+        network = await createJobNetwork(this.docker, ctx.runId, job.name, project, ctx.attempt)
         const signal = AbortSignal.any([stopper.stoppedSignal, abandonServices.signal])
-        services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, log: ctx.serviceLog, signal})
+        services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, log: ctx.serviceLog, signal, attempt: ctx.attempt})
         // Every service starts now, while the job's container is made and its inputs copied in.
         const starting = services
         servicesReady = starting.start().then(async () => starting.ready())
         servicesReady.catch(() => undefined)
       }
-      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network)
+      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network, ctx.attempt)
       container = await withTimeout(this.docker.createContainer(spec), 'create container')
       ctx.emit({type: 'job.container', containerId: container.id, imageId})
       stopper.attach(container)
