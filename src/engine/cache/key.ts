@@ -4,6 +4,7 @@ import {nameTable, ownValue} from '../name-table.js'
 import type {Job, ReadyCheck} from '../pipeline/types.js'
 import {CACHE_FORMAT, canonicalJson} from './format.js'
 import type {HashedInput} from './hash-inputs.js'
+import type {GitState} from '../plan/git-state.js'
 
 /** An input file as the key sees it. `mode` is st_mode in octal, e.g. `100644` (file) or `120777` (symlink). */
 export type ManifestInput = HashedInput
@@ -41,7 +42,14 @@ export interface KeyManifest {
   needs: Record<string, string>
   /** The job's services by name; absent when it has none, so jobs without services keep their keys. */
   services?: Record<string, ServiceManifest>
+  /** With `git:`: the history's depth (null: all of it) and the repository's state, never `.git`'s bytes. */
+  git?: GitKey
+  /** With `docker: true`: the job has the host's engine. */
+  docker?: true
 }
+
+/** What a job with `git:` is keyed by. */
+export type GitKey = GitState & {depth: number | null}
 
 /**
  * A service as its job's key sees it: what it is and how it starts. Its readiness check is here (it
@@ -68,6 +76,8 @@ export interface KeyParts {
   needs: Record<string, string>
   /** The resolved image ID of each service, by service name; null (or absent) when unknown. */
   serviceImageIds?: Record<string, string | null>
+  /** The repository's state, for a job with `git:`. */
+  git?: GitKey
 }
 
 /** The normalised definition of a job plus its inputs and needs' keys. */
@@ -94,6 +104,8 @@ export function keyManifest(parts: KeyParts): KeyManifest {
     inputs: group ? [] : parts.inputs,
     needs: parts.needs,
     ...(Object.keys(job.services).length > 0 ? {services: serviceManifests(job, parts.serviceImageIds ?? {})} : {}),
+    ...(parts.git && !group ? {git: parts.git} : {}),
+    ...(job.docker && !group ? {docker: true as const} : {}),
   }
 }
 

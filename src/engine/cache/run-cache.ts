@@ -9,6 +9,7 @@ import type {JobWarning} from '../executor/types.js'
 import type {CacheUse, JunitReports} from '../records/events.js'
 import {canonicalJson, sha256, shortKey} from './format.js'
 import {InputHasher, type HashedInput} from './hash-inputs.js'
+import {gitState, type GitState} from '../plan/git-state.js'
 import {keyManifest, keyOf, type KeyManifest} from './key.js'
 import {removeLegacyIndexes} from './index-files.js'
 import {statIndexFile, writeLast} from './last.js'
@@ -89,6 +90,8 @@ export class RunCache {
   private readonly hasher: InputHasher
   private readonly keys = new Map<string, string>()
   private stored = 0
+  /** The repository's state, asked of git once per run, when a job with `git:` is keyed. */
+  private repository: GitState | undefined
 
   constructor(private readonly options: RunCacheOptions) {
     this.store = options.store
@@ -113,7 +116,8 @@ export class RunCache {
       needs[need] = key
     }
     const inputs = job.steps.length === 0 ? [] : this.hasher.hash(selectInputs(this.options.projectFiles, job.inputs))
-    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs})
+    const git = job.git && job.steps.length > 0 ? {depth: job.git.depth ?? null, ...(this.repository ??= gitState(this.projectDir))} : undefined
+    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs, ...(git ? {git} : {})})
     const key = keyOf(manifest)
     if (job.cache) this.keys.set(job.name, key)
     const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss', warnings: []}

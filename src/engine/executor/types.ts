@@ -80,6 +80,8 @@ export interface JobContext {
   needArtifacts: ReadonlyArray<readonly ArtifactEntry[]>
   /** Where artifact content is read from and collected into, by digest. */
   blobs: BlobStore
+  /** A host folder copied to `workdir/.git` (a job with `git:`). */
+  gitDir?: string
   /** Host directory that receives the job's artifacts (paths as under workdir); it appears whole or not at all. */
   artifactsDir: string
   /** Host directory that receives the job's test reports (collected whatever the job's state, unless cancelled). */

@@ -25,6 +25,7 @@ import type {ExecutorSession} from './executor-session.js'
 import {relayJobEvents, type JobRecording} from './job-events.js'
 import {OutputBudget} from './output.js'
 import type {RunStop} from './run-stop.js'
+import {gitHistory, type GitHistory} from './git-history.js'
 import {jobEnv} from './secrets.js'
 
 /** What every job of a run shares: where its pieces come from and where its end is told. */
@@ -238,18 +239,23 @@ async function execute(
   attempt: number,
 ): Promise<JobOutcome> {
   let outcome: JobOutcome
+  let history: GitHistory | undefined
   try {
     const executor = await run.executor.get()
+    // Made for each attempt: a step may have changed nothing of it, but each attempt starts clean.
+    // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
+    const inputFiles = keyed ? keyed.inputs.map((i) => i.path) : selectInputs(run.projectFiles, job.inputs)
+    if (job.git) history = await gitHistory(run.projectDir, job.git, inputFiles)
     outcome = await executor.runJob({
       runId: run.runId,
       // Needs' outputs in env values are known now, not when the job was keyed (its needs' keys cover them).
       job: withNeedOutputs(job, run.outputs),
       attempt,
       projectDir: run.projectDir,
-      // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
-      inputFiles: keyed ? keyed.inputs.map((i) => i.path) : selectInputs(run.projectFiles, job.inputs),
+      inputFiles,
       needArtifacts,
       blobs: run.blobs,
+      ...(history ? {gitDir: history.gitDir} : {}),
       artifactsDir: run.artifactsDir(job.name),
       reportsDir: run.reports(job.name).dir,
       ...(job.outputs ? {outputFile: OUTPUT_FILE} : {}),
@@ -272,6 +278,8 @@ async function execute(
     run.infraError(orcaError)
     run.stop.abort()
     outcome = {status: 'failed', steps: [], artifacts: [], cleanup: 'none', error: {kind: 'infra', message: orcaError.message}}
+  } finally {
+    history?.dispose()
   }
   return outcome
 }

@@ -1,4 +1,4 @@
-import {closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readlinkSync} from 'node:fs'
+import {closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readdirSync, readlinkSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import tar from 'tar-stream'
@@ -21,6 +21,8 @@ export interface WorkspaceArchiveOptions {
   blobs?: BlobStore
   /** Absolute path of an empty file created for the job to write to (its outputs), with its folder. */
   outputFile?: string
+  /** A host folder copied whole under workdir as `.git` (a job with `git:`). */
+  gitDir?: string
   /** Absolute folders (named volumes' mount points) given to the owner: created if missing, never emptied. */
   ownedDirs?: string[]
   /** Owner written into every header (the container user when numeric). */
@@ -94,6 +96,7 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArc
       await addProjectPath(file, `${options.projectDir}/${file}`)
     }
     for (const artifacts of options.artifacts ?? []) for (const artifact of artifacts) await addArtifact(artifact)
+    if (options.gitDir !== undefined) for (const rel of listTree(options.gitDir)) await addProjectPath(`.git/${rel}`, `${options.gitDir}/${rel}`)
     for (const dir of options.ownedDirs ?? []) {
       const name = dir.split('/').filter(Boolean).join('/')
       // A folder entry over an existing folder changes only its owner and mode, never what it holds.
@@ -113,6 +116,20 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArc
     throw error
   })
   return {stream: pack as unknown as Readable, done}
+}
+
+/** Every path under `dir`, relative and sorted, folders before what they hold; links are not followed. */
+function listTree(dir: string): string[] {
+  const paths: string[] = ['']
+  const walk = (rel: string): void => {
+    for (const entry of readdirSync(rel ? `${dir}/${rel}` : dir, {withFileTypes: true}).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name
+      paths.push(child)
+      if (entry.isDirectory()) walk(child)
+    }
+  }
+  walk('')
+  return paths.filter(Boolean)
 }
 
 /** Adds an open file (closed here) of the size given: read whole when small, streamed when large. */

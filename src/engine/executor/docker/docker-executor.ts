@@ -312,7 +312,7 @@ export class DockerExecutor implements Executor {
   private async copyIn(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper, user: string): Promise<void> {
     const root = isRootUser(user)
     // Nothing to copy: the engine creates WorkingDir itself at start (root-owned, so only for root jobs).
-    if (ctx.inputFiles.length === 0 && ctx.needArtifacts.every((a) => a.length === 0) && root && ctx.outputFile === undefined) return
+    if (ctx.inputFiles.length === 0 && ctx.needArtifacts.every((a) => a.length === 0) && root && ctx.outputFile === undefined && ctx.gitDir === undefined) return
     const owner = root ? undefined : (numericUser(user) ?? (await containerOwner(user, async (file) => readContainerFile(container, file, MAX_USER_DATABASE_BYTES))))
     const archive = workspaceArchive({
       workdir: ctx.job.workdir,
@@ -320,6 +320,7 @@ export class DockerExecutor implements Executor {
       files: ctx.inputFiles,
       artifacts: ctx.needArtifacts,
       blobs: ctx.blobs,
+      ...(ctx.gitDir !== undefined ? {gitDir: ctx.gitDir} : {}),
       ...(ctx.outputFile !== undefined ? {outputFile: ctx.outputFile} : {}),
       ...(root ? {} : {ownedDirs: Object.values(ctx.job.volumes)}),
       ...owner,
