@@ -365,6 +365,7 @@ jobs:
 | — | the wait for exposed ports (\`wait_for_services_timeout\`) | service \`ready: {tcp: 5432}\` |
 | \`localhost:5432\` with \`ports\` mapped, or \`db:5432\` in a container job | \`db:5432\` (its alias) | the service reached at \`db:5432\` |
 | \`actions/checkout\` with \`fetch-depth: 0\` (or \`fetch-depth: 20\`) | \`GIT_DEPTH: 0\` (or \`GIT_DEPTH: 20\`) | \`git: true\` (or \`git: {depth: 20}\`); without it the job has no \`.git\` |
+| \`docker build\` on the runner (its engine is the job's) | \`services: [docker:dind]\` + \`DOCKER_HOST\` | \`docker: true\` (the host's engine: a loud escape hatch, refused by \`orca serve\` unless \`serve.allowDocker\`) |
 | a retry action (\`nick-fields/retry\`), or re-running failed jobs | \`retry: 2\`, \`retry: {max: 2, when: [runner_system_failure, script_failure]}\` | \`retry: 2\`, \`retry: {max: 2, when: [infra, failure, timed_out]}\`; \`$ORCA_JOB_ATTEMPT\` like \`$GITHUB_RUN_ATTEMPT\` |
 | \`container: {image: …, options: --user 1000}\` | \`docker: user: 1000\` (runner configuration) | \`user: "1000"\` (or \`"1000:1000"\`, or a name the image knows); default the image's \`USER\` |
 

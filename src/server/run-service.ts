@@ -110,6 +110,12 @@ export class RunService {
         hint: error.hint,
       })
     })
+    const docker = [...prepared.pipeline.jobs.values()].find((job) => job.docker)
+    if (docker && !this.options.config.serve.allowDocker) {
+      throw new HttpError(403, 'docker_not_allowed', `${file}: job "${docker.name}" has docker: true (the host's Docker engine, and with it the host); this server does not run such pipelines`, {
+        hint: 'set serve.allowDocker: true in the served project\'s configuration to allow them',
+      })
+    }
     if (this.queue.queued >= this.options.maxQueuedRuns) {
       throw new HttpError(503, 'queue_full', `${this.queue.queued} runs are already waiting`, {headers: {'retry-after': '5'}})
     }

@@ -37,6 +37,8 @@ export interface ResolvedConfig {
     port: number
     /** Pipeline files `POST /v1/runs` may name, relative to the served project, `/`-separated and normalised. */
     pipelines: string[]
+    /** Whether a pipeline with a `docker: true` job may be run over HTTP. */
+    allowDocker: boolean
   }
 }
 

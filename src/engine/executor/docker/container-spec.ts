@@ -109,6 +109,15 @@ export function numericUser(user: string | undefined): {uid: number; gid: number
   return {uid, gid: match[2] === undefined ? uid : Number(match[2])}
 }
 
+/** Where a `docker: true` job finds the host's engine, as Docker's own images expect it. */
+export const ENGINE_SOCKET_IN_JOB = '/var/run/docker.sock'
+
+/** The host's engine socket given to a `docker: true` job: its path, and the group that may use it. */
+export interface EngineSocket {
+  path: string
+  gid?: number
+}
+
 /** The create options of a job's container. Job env is not set here: it goes to each exec, so
  * secret values never appear in `docker inspect` of the container. With `network`, the container joins
  * the job's own network (where its services are), reachable there by the job's name. */
@@ -120,6 +129,7 @@ export function containerSpec(
   project: ProjectIdentity,
   network?: string,
   attempt = 1,
+  engineSocket?: EngineSocket,
 ): Docker.ContainerCreateOptions {
   // The schema allows only these; a value from elsewhere (an API caller) must not reach the host's namespaces.
   if (!NETWORKS.has(job.network)) throw new OrcaError('config', `jobs.${job.name}.network: expected bridge or none, got "${job.network}"`)
@@ -135,14 +145,21 @@ export function containerSpec(
     AttachStderr: false,
     WorkingDir: job.workdir,
     User: job.user ?? '',
+    ...(engineSocket ? {Env: [`DOCKER_HOST=unix://${ENGINE_SOCKET_IN_JOB}`]} : {}),
     Labels: {...ownerLabels(runId, job.name, project), [LABEL.policy]: policy},
     HostConfig: {
       ...hardenedHostConfig(job.resources, network ?? job.network),
-      Mounts: Object.entries(job.volumes).map(([name, target]) => ({
-        Type: 'volume' as const,
-        Source: volumeName(project, name),
-        Target: target,
-      })),
+      Mounts: [
+        ...Object.entries(job.volumes).map(([name, target]) => ({
+          Type: 'volume' as const,
+          Source: volumeName(project, name),
+          Target: target,
+        })),
+        // docker: true, the one way a host path enters a job: the engine's socket, said loudly.
+        ...(engineSocket ? [{Type: 'bind' as const, Source: engineSocket.path, Target: ENGINE_SOCKET_IN_JOB}] : []),
+      ],
+      // A user other than root reaches the socket through its group, as on the host.
+      ...(engineSocket?.gid !== undefined ? {GroupAdd: [String(engineSocket.gid)]} : {}),
     },
     ...(network === undefined ? {} : {NetworkingConfig: {EndpointsConfig: {[network]: {Aliases: [job.name]}}}}),
   }

@@ -1,3 +1,4 @@
+import {statSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type Docker from 'dockerode'
 import {formatDuration} from '../../duration.js'
@@ -10,7 +11,7 @@ import {UnsafeArchiveError} from '../archive/extract.js'
 import {collectArtifacts, readContainerFile} from './artifacts.js'
 import {dockerMessage, statusCode, withTimeout} from './call.js'
 import {ContainerOutput, stepMarker} from './container-output.js'
-import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, projectLabels, stepCommand, volumeName} from './container-spec.js'
+import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, projectLabels, stepCommand, volumeName, type EngineSocket} from './container-spec.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
 import {ensureImage} from './images.js'
@@ -55,6 +56,10 @@ const OUTPUT_HANDSHAKE_MS = 10_000
 const STEP_MARKER_MS = 10_000
 
 type JobError = NonNullable<JobOutcome['error']>
+
+/** What every run of a `docker: true` job says (a job.warning the views show, recorded with the run). */
+const DOCKER_HOST_WARNING =
+  "docker: true gives this job the host's Docker engine: it can start privileged containers and read or change any file of the host"
 
 /** The container's /etc/passwd or /etc/group is read up to this size. */
 const MAX_USER_DATABASE_BYTES = 1024 * 1024
@@ -153,7 +158,9 @@ export class DockerExecutor implements Executor {
         servicesReady = starting.start().then(async () => starting.ready())
         servicesReady.catch(() => undefined)
       }
-      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network, ctx.attempt)
+      const engineSocket = job.docker ? this.engineSocket(job.name) : undefined
+      if (engineSocket) ctx.emit({type: 'job.warning', warning: {kind: 'docker-host', message: DOCKER_HOST_WARNING}})
+      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network, ctx.attempt, engineSocket)
       container = await withTimeout(this.docker.createContainer(spec), 'create container')
       ctx.emit({type: 'job.container', containerId: container.id, imageId})
       stopper.attach(container)
@@ -224,6 +231,23 @@ export class DockerExecutor implements Executor {
   async removeLeak(leak: Leak): Promise<void> {
     if (leak.kind === 'container') await removeContainer(this.docker.getContainer(leak.id))
     else if (leak.kind === 'network') await removeNetwork(this.docker, leak.id)
+  }
+
+  /** The socket of the engine orca talks to, for a `docker: true` job; an engine reached over TCP has none to give. */
+  private engineSocket(job: string): EngineSocket {
+    const socket = (this.docker.modem as {socketPath?: unknown}).socketPath
+    if (typeof socket !== 'string' || socket.startsWith('//')) {
+      throw new OrcaError('config', `jobs.${job}.docker: the engine is reached at ${this.endpoint ?? 'a network address'}, not a Unix socket a job could be given`, {
+        hint: 'run orca against a local engine (unix:// socket) for jobs with docker: true',
+      })
+    }
+    let gid: number | undefined
+    try {
+      gid = statSync(socket).gid
+    } catch {
+      // Not on this machine's filesystem (a socket forwarded elsewhere): root in the job still reaches it.
+    }
+    return {path: socket, ...(gid === undefined || gid === 0 ? {} : {gid})}
   }
 
   /** True when the engine answers a ping within a few seconds. */
