@@ -507,7 +507,7 @@ jobs:
 
 A host job has no image, services, named volumes, user, network, resources or workdir: setting one is
 an error rather than a setting silently ignored (top-level services are not started beside it).
-\`orca serve\` refuses a run with host jobs unless its configuration sets \`serve.allow_host: true\`.
+\`orca serve\` refuses a run with host jobs unless its configuration sets \`serve.allowHost: true\`.
 
 ## Coming from GitHub Actions or GitLab CI
 
@@ -546,6 +546,10 @@ an error rather than a setting silently ignored (top-level services are not star
 | \`env: {REGION: \${{ vars.REGION }}}\` | CI/CD variables | \`pass_env: [REGION]\` (value in the key) |
 | \`secrets.CODECOV_TOKEN\` (empty when unset) | masked variables | \`secrets: [{name: CODECOV_TOKEN, required: false}]\` |
 | \`runs-on: macos-latest\` / \`self-hosted\` (steps on the runner) | a job \`tags:\`-routed to a shell executor | \`runs-on: host\` (this machine), cached only with \`host.key\` |
+| \`actions/checkout\` with \`fetch-depth: 0\` (or \`fetch-depth: 20\`) | \`GIT_DEPTH: 0\` (or \`GIT_DEPTH: 20\`) | \`git: true\` (or \`git: {depth: 20}\`); without it the job has no \`.git\` |
+| \`docker build\` on the runner (its engine is the job's) | \`services: [docker:dind]\` + \`DOCKER_HOST\` | \`docker: true\` (the host's engine: a loud escape hatch, refused by \`orca serve\` unless \`serve.allowDocker\`) |
+| a retry action (\`nick-fields/retry\`), or re-running failed jobs | \`retry: 2\`, \`retry: {max: 2, when: [runner_system_failure, script_failure]}\` | \`retry: 2\`, \`retry: {max: 2, when: [infra, failure, timed_out]}\`; \`$ORCA_JOB_ATTEMPT\` like \`$GITHUB_RUN_ATTEMPT\` |
+| \`container: {image: …, options: --user 1000}\` | \`docker: user: 1000\` (runner configuration) | \`user: "1000"\` (or \`"1000:1000"\`, or a name the image knows); default the image's \`USER\` |
 
 ## Environment values
 

@@ -7,7 +7,7 @@ import {boundedList, boundedText, statesOf} from './results.js'
 /** Changes listed per job at most; the rest are counted. */
 const MAX_CHANGES = 100
 
-const AREAS = statesOf({format: 0, image: 0, definition: 0, services: 0, host: 0, env: 0, secrets: 0, inputs: 0, needs: 0} satisfies Record<ChangeArea, 0>)
+const AREAS = statesOf({format: 0, image: 0, definition: 0, services: 0, host: 0, git: 0, env: 0, secrets: 0, inputs: 0, needs: 0} satisfies Record<ChangeArea, 0>)
 const STATES = statesOf({cached: 0, changed: 0, never: 0, gone: 0, unknown: 0, disabled: 0} satisfies Record<Explanation['state'], 0>)
 
 export const jobExplanationSchema = z.object({

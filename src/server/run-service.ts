@@ -117,6 +117,12 @@ export class RunService {
       })
     })
     refuseHostJobs(file, prepared.plan, this.options.config.serve.allowHost === true)
+    const docker = [...prepared.pipeline.jobs.values()].find((job) => job.docker)
+    if (docker && !this.options.config.serve.allowDocker) {
+      throw new HttpError(403, 'docker_not_allowed', `${file}: job "${docker.name}" has docker: true (the host's Docker engine, and with it the host); this server does not run such pipelines`, {
+        hint: 'set serve.allowDocker: true in the served project\'s configuration to allow them',
+      })
+    }
     if (this.queue.queued >= this.options.maxQueuedRuns) {
       throw new HttpError(503, 'queue_full', `${this.queue.queued} runs are already waiting`, {headers: {'retry-after': '5'}})
     }
@@ -296,6 +302,6 @@ function refuseHostJobs(file: string, plan: Plan, allowed: boolean): void {
   const host = [...plan.jobs.values()].filter((job) => runsOnHost(job) && job.steps.length > 0).map((job) => job.name)
   if (host.length === 0 || allowed) return
   throw new HttpError(403, 'host_jobs_not_allowed', `${file} has jobs that would run on this server's machine (runs-on: host): ${host.join(', ')}`, {
-    hint: 'set serve.allow_host: true in the served project\'s configuration to let runs over HTTP start host jobs',
+    hint: 'set serve.allowHost: true in the served project\'s configuration to let runs over HTTP start host jobs',
   })
 }

@@ -399,7 +399,7 @@ jobs:
     steps: ["echo on-the-server"]
 `
 
-  it('refuses a run with host jobs unless serve.allow_host is set', async () => {
+  it('refuses a run with host jobs unless serve.allowHost is set', async () => {
     const dir = project({'jobs.yml': PIPELINE})
     const server = await startServe(dir, [], NO_DOCKER)
     servers.push(server)
@@ -408,12 +408,12 @@ jobs:
     const body = (await refused.json()) as {error: {code: string; message: string; hint: string}}
     expect(body.error.code).toBe('host_jobs_not_allowed')
     expect(body.error.message).toContain('runs-on: host): local')
-    expect(body.error.hint).toContain('serve.allow_host: true')
+    expect(body.error.hint).toContain('serve.allowHost: true')
     expect(runDirs(dir)).toEqual([])
   })
 
   it('runs them when the configuration allows it', async () => {
-    const dir = project({'jobs.yml': PIPELINE, 'orca.config.yml': 'serve:\n  allow_host: true\n'})
+    const dir = project({'jobs.yml': PIPELINE, 'orca.config.yml': 'serve:\n  allowHost: true\n'})
     const server = await startServe(dir, [], NO_DOCKER)
     servers.push(server)
     const started = await fetch(`${server.url}/v1/runs`, {method: 'POST', headers: {'content-type': 'application/json'}, body: '{}'})

@@ -2,7 +2,7 @@ import {ownValue} from '../name-table.js'
 import {canonicalJson} from './format.js'
 import type {KeyManifest, ServiceManifest} from './key.js'
 
-export type ChangeArea = 'format' | 'image' | 'definition' | 'services' | 'host' | 'env' | 'secrets' | 'inputs' | 'needs'
+export type ChangeArea = 'format' | 'image' | 'definition' | 'services' | 'host' | 'git' | 'env' | 'secrets' | 'inputs' | 'needs'
 
 /** One reason two keys of a job differ, worded for people. */
 export interface KeyChange {
@@ -42,7 +42,7 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
       if (fields.length > 0) changes.push({area: 'definition', text: `step ${i + 1} ("${b.name}"): ${fields.join(', ')} changed`})
     }
   }
-  for (const field of ['workdir', 'user', 'network', 'volumes', 'artifacts'] as const) {
+  for (const field of ['workdir', 'user', 'network', 'volumes', 'artifacts', 'docker'] as const) {
     if (canonicalJson(before[field]) !== canonicalJson(after[field])) {
       changes.push({area: 'definition', text: `${field}: ${show(before[field])} → ${show(after[field])}`})
     }
@@ -50,6 +50,7 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
 
   changes.push(...diffServices(before.services ?? {}, after.services ?? {}))
   changes.push(...diffHost(before, after))
+  changes.push(...diffGit(before.git, after.git))
 
   for (const name of union(Object.keys(before.env), Object.keys(after.env))) {
     const a = ownValue(before.env, name)
@@ -79,6 +80,19 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
     const text = a === undefined ? `${name} added` : b === undefined ? `${name} removed` : `${name}: key ${short(a)} → ${short(b)}`
     changes.push({area: 'needs', text, need: name})
   }
+  return changes
+}
+
+/** `git HEAD changed (1a2b3c4d5e6f → 7a8b9c0d1e2f)`, `git tags changed`...: what a job with `git:` sees that moved. */
+function diffGit(before: KeyManifest['git'], after: KeyManifest['git']): KeyChange[] {
+  if (!before && !after) return []
+  if (!before || !after) return [{area: 'git', text: `git: ${before ? 'removed' : 'added'}`}]
+  const changes: KeyChange[] = []
+  if (before.depth !== after.depth) changes.push({area: 'git', text: `git depth changed (${before.depth ?? 'all'} → ${after.depth ?? 'all'})`})
+  if (before.head !== after.head) changes.push({area: 'git', text: `git HEAD changed (${before.head.slice(0, 12)} → ${after.head.slice(0, 12)})`})
+  if (before.branch !== after.branch) changes.push({area: 'git', text: `git branch changed (${before.branch ?? 'detached'} → ${after.branch ?? 'detached'})`})
+  if (before.status !== after.status) changes.push({area: 'git', text: 'git working tree state changed'})
+  if (before.tags !== after.tags) changes.push({area: 'git', text: 'git tags changed'})
   return changes
 }
 
@@ -149,10 +163,11 @@ export function summariseChanges(changes: KeyChange[]): string {
   }
   const env = changes.filter((c) => c.area === 'env')
   if (env.length > 0) parts.push(`env ${env.map((c) => c.text.split(/[: ]/)[0]).join(', ')}`)
-  for (const area of ['image', 'definition', 'services', 'host', 'secrets', 'format'] as const) {
+  for (const area of ['image', 'definition', 'services', 'host', 'git', 'secrets', 'format'] as const) {
     const found = changes.filter((c) => c.area === area)
     if (found.length === 0) continue
     if (area === 'host') parts.push(`host key ${found.map((c) => show(c.command)).join(', ')} changed`)
+    else if (area === 'git') parts.push(found.map((c) => c.text.replace(/ \(.*$/, '')).join(', '))
     else if (area === 'definition') parts.push(found.map((c) => c.text.split(':')[0]).join(', '))
     else if (area === 'services') parts.push(`service${found.length > 1 ? 's' : ''} ${[...new Set(found.map((c) => c.service))].join(', ')} changed`)
     else parts.push(`${area} changed`)

@@ -5,6 +5,7 @@ import {nameTable, ownValue} from '../name-table.js'
 import {runsOnHost, type Job, type ReadyCheck} from '../pipeline/types.js'
 import {CACHE_FORMAT, canonicalJson} from './format.js'
 import type {HashedInput} from './hash-inputs.js'
+import type {GitState} from '../plan/git-state.js'
 
 /** An input file as the key sees it. `mode` is st_mode in octal, e.g. `100644` (file) or `120777` (symlink). */
 export type ManifestInput = HashedInput
@@ -46,8 +47,14 @@ export interface KeyManifest {
   services?: Record<string, ServiceManifest>
   /** A `runs-on: host` job's key commands and what each printed; absent for a container job, so their keys did not change. */
   host?: {key: HostKeyOutput[]}
+  /** With `git:`: the history's depth (null: all of it) and the repository's state, never `.git`'s bytes. */
+  git?: GitKey
+  /** With `docker: true`: the job has the host's engine. */
+  docker?: true
 }
 
+/** What a job with `git:` is keyed by. */
+export type GitKey = GitState & {depth: number | null}
 
 /**
  * A service as its job's key sees it: what it is and how it starts. Its readiness check is here (it
@@ -76,6 +83,8 @@ export interface KeyParts {
   serviceImageIds?: Record<string, string | null>
   /** A host job's key commands with their output (see runHostKey). */
   hostKey?: HostKeyOutput[]
+  /** The repository's state, for a job with `git:`. */
+  git?: GitKey
 }
 
 /**
@@ -124,6 +133,8 @@ export function keyManifest(parts: KeyParts): KeyManifest {
     needs: parts.needs,
     ...(Object.keys(job.services).length > 0 ? {services: serviceManifests(job, parts.serviceImageIds ?? {})} : {}),
     ...(runsOnHost(job) && !group ? {host: {key: parts.hostKey ?? []}} : {}),
+    ...(parts.git && !group ? {git: parts.git} : {}),
+    ...(job.docker && !group ? {docker: true as const} : {}),
   }
 }
 

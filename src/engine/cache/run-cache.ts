@@ -10,6 +10,7 @@ import type {CacheUse, JunitReports} from '../records/events.js'
 import {canonicalJson, sha256, shortKey} from './format.js'
 import {InputHasher, type HashedInput} from './hash-inputs.js'
 import type {HostKeyOutput} from '../executor/host/key-commands.js'
+import {gitState, type GitState} from '../plan/git-state.js'
 import {keyManifest, keyOf, uncachedReason, usesCache, type KeyManifest} from './key.js'
 import {removeLegacyIndexes} from './index-files.js'
 import {statIndexFile, writeLast} from './last.js'
@@ -90,6 +91,8 @@ export class RunCache {
   private readonly hasher: InputHasher
   private readonly keys = new Map<string, string>()
   private stored = 0
+  /** The repository's state, asked of git once per run, when a job with `git:` is keyed. */
+  private repository: GitState | undefined
 
   constructor(private readonly options: RunCacheOptions) {
     this.store = options.store
@@ -115,7 +118,8 @@ export class RunCache {
       needs[need] = key
     }
     const inputs = job.steps.length === 0 ? [] : this.hasher.hash(jobInputFiles(this.options.projectFiles, job))
-    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs, ...(hostKey ? {hostKey} : {})})
+    const git = job.git && job.steps.length > 0 ? {depth: job.git.depth ?? null, ...(this.repository ??= gitState(this.projectDir))} : undefined
+    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs, ...(hostKey ? {hostKey} : {}), ...(git ? {git} : {})})
     const key = keyOf(manifest)
     const cached = usesCache(job)
     if (cached) this.keys.set(job.name, key)

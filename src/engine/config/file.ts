@@ -20,7 +20,7 @@ interface RawConfig {
   docker?: {host?: string; socket?: string}
   cache?: {maxSize?: string | number; signing?: {hmac: {keyFile?: string; keyEnv?: string}}}
   retention?: {maxRuns?: number; maxAge?: string; maxSize?: string | number}
-  serve?: {host?: string; port?: number; pipelines?: string[]; allow_host?: boolean}
+  serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean}
 }
 
 /** What our cosmiconfig loaders hand back: the text, parsed later by us so errors keep their positions. */
@@ -72,7 +72,8 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     serveHost: raw.serve?.host,
     servePort: raw.serve?.port,
     servePipelines: raw.serve?.pipelines?.map((file) => servedPipelinePath(file) as string),
-    serveAllowHost: raw.serve?.allow_host,
+    serveAllowHost: raw.serve?.allowHost,
+    serveAllowDocker: raw.serve?.allowDocker,
   }
   return {layer, diagnostics: []}
 }

@@ -14,6 +14,7 @@ export interface ConfigLayer extends Partial<ConfigFlags> {
   cacheSigning?: SigningConfig
   servePipelines?: string[]
   serveAllowHost?: boolean
+  serveAllowDocker?: boolean
 }
 
 export const DEFAULT_SERVE_HOST = '127.0.0.1'
@@ -52,7 +53,12 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
     docker: {},
     cache: {},
     retention: {},
-    serve: {host: merged.serveHost as string, port: merged.servePort as number, pipelines: merged.servePipelines ?? DEFAULT_SERVE_PIPELINES},
+    serve: {
+      host: merged.serveHost as string,
+      port: merged.servePort as number,
+      pipelines: merged.servePipelines ?? DEFAULT_SERVE_PIPELINES,
+      allowDocker: merged.serveAllowDocker ?? false,
+    },
   }
   if (layers.configFile !== undefined) config.file = layers.configFile
   if (merged.defaultImage !== undefined) config.defaults.image = merged.defaultImage

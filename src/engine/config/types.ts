@@ -37,8 +37,10 @@ export interface ResolvedConfig {
     port: number
     /** Pipeline files `POST /v1/runs` may name, relative to the served project, `/`-separated and normalised. */
     pipelines: string[]
-    /** `serve.allow_host`: runs over HTTP may start `runs-on: host` jobs (absent: they are refused). */
+    /** `serve.allowHost`: runs over HTTP may start `runs-on: host` jobs (absent: they are refused). */
     allowHost?: true
+    /** Whether a pipeline with a `docker: true` job may be run over HTTP. */
+    allowDocker: boolean
   }
 }
 

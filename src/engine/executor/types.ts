@@ -37,7 +37,8 @@ export interface JobWarning {
    * `collect-failed`: artifacts or reports of a job whose end was decided could not be collected;
    * `report-invalid`: a report file that is not a JUnit XML document (its tests are not counted);
    * `outputs-unreadable`, `output-invalid`, `output-secret`: outputs that could not be read, a line that is
-   *   not an output or names an undeclared one, an output holding a secret (never handed on).
+   *   not an output or names an undeclared one, an output holding a secret (never handed on);
+   * `docker-host`: the job has the host's Docker engine (`docker: true`) and with it control of the host.
    */
   kind:
     | 'cache-untrusted'
@@ -50,6 +51,7 @@ export interface JobWarning {
     | 'outputs-unreadable'
     | 'output-invalid'
     | 'output-secret'
+    | 'docker-host'
   message: string
   /** The artifact concerned (secrets masked). */
   path?: string
@@ -69,6 +71,8 @@ export type ExecutorEvent =
 export interface JobContext {
   runId: string
   job: Job
+  /** Which attempt this is (retry:), from 1; each attempt is a fresh container. */
+  attempt?: number
   projectDir: string
   /** Relative `/`-separated paths of the project files the job sees, copied into workdir. */
   inputFiles: string[]
@@ -76,6 +80,8 @@ export interface JobContext {
   needArtifacts: ReadonlyArray<readonly ArtifactEntry[]>
   /** Where artifact content is read from and collected into, by digest. */
   blobs: BlobStore
+  /** A host folder copied to `workdir/.git` (a job with `git:`). */
+  gitDir?: string
   /** Host directory that receives the job's artifacts (paths as under workdir); it appears whole or not at all. */
   artifactsDir: string
   /** Host directory that receives the job's test reports (collected whatever the job's state, unless cancelled). */

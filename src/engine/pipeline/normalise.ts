@@ -12,6 +12,8 @@ import type {YamlSource} from './yaml-source.js'
 import {position} from './yaml-source.js'
 
 const STEP_NAME_MAX = 40
+/** What `retry:` retries when it does not say: every ending but a cancel. */
+const RETRY_WHEN = ['failure', 'timed_out', 'infra'] as const
 
 /**
  * Turns a validated jobs.yml into the engine's Pipeline: defaults applied, durations in ms, steps named,
@@ -72,6 +74,10 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
   if (job.user !== undefined) normal.user = job.user
   if (host) normal.runsOn = 'host'
   if (host && job.host?.key !== undefined) normal.hostKey = job.host.key
+  if (job.git !== undefined && job.git !== false) normal.git = job.git === true ? {} : {depth: job.git.depth}
+  if (job.docker === true) normal.docker = true
+  const retry = typeof job.retry === 'number' ? {max: job.retry} : job.retry
+  if (retry !== undefined && retry.max > 0) normal.retry = {max: retry.max, when: retry.when ? [...new Set(retry.when)] : [...RETRY_WHEN]}
   if (expanded.displayName !== undefined) normal.displayName = expanded.displayName
   if (expanded.expansion) {
     normal.matrix = {job: expanded.origin, values: nameTable(expanded.expansion.values)}

@@ -1,4 +1,6 @@
 /** The shape of jobs.yml once it passed `schemas/jobs.schema.json`, before normalisation. */
+import type {RetryWhen} from './types.js'
+
 export type RawEnv = Record<string, string | number | boolean>
 
 export interface RawStep {
@@ -54,6 +56,9 @@ export interface RawJob {
   secrets?: RawSecret[]
   workdir?: string
   user?: string
+  git?: boolean | {depth: number}
+  docker?: boolean
+  retry?: number | {max: number; when?: RetryWhen[]}
   timeout?: string
   cleanup?: string
   cache?: boolean

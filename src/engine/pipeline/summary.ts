@@ -52,3 +52,8 @@ export function describeCondition(job: Pick<Job, 'when' | 'condition'>): string 
   if (job.condition === undefined) return `runs when ${gate}`
   return decidesOnNeeds(job.condition.expression) ? `runs if ${job.condition.source}` : `runs if ${job.condition.source}, when ${gate}`
 }
+
+/** One line per job with `docker: true` (`orca validate` and `--dry-run` print them): it gets the host's engine. */
+export function dockerJobLines(jobs: Iterable<Pick<Job, 'name' | 'docker'>>): string[] {
+  return [...jobs].filter((job) => job.docker).map((job) => `! ${job.name}: docker: true, the job gets the host's Docker engine and with it control of the host`)
+}

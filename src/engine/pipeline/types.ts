@@ -77,6 +77,9 @@ export interface Service {
 export const DEFAULT_READY_TIMEOUT_MS = 30_000
 export const DEFAULT_READY_INTERVAL_MS = 1_000
 
+/** Which endings of a job `retry:` runs it again after: a step failed, a timeout, the engine or a service. */
+export type RetryWhen = 'failure' | 'timed_out' | 'infra'
+
 /** A job after normalisation: defaults applied, durations in ms. */
 export interface Job {
   name: string
@@ -103,6 +106,12 @@ export interface Job {
   workdir: string
   /** Container user (`uid[:gid]` or a name); undefined = the image's user. */
   user?: string
+  /** The repository's history in workdir/.git: `{}` all of it, `{depth}` HEAD's last commits; undefined = none. */
+  git?: {depth?: number}
+  /** The host's Docker engine is inside the job (`docker: true`). */
+  docker?: true
+  /** Attempts after the first, and which endings start one; undefined = one attempt. */
+  retry?: {max: number; when: RetryWhen[]}
   timeoutMs: number
   cleanup: CleanupPolicy
   cache: boolean

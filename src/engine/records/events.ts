@@ -93,8 +93,9 @@ export type EventBody =
       /** The job runs on this machine (`runs-on: host`); absent for a container job. */
       executor?: 'host'
     }
-  | {type: 'job.container'; job: string; containerId: string; imageId: string}
-  | {type: 'step.started'; job: string; step: number; name: string}
+  /** `attempt` (here and on step events) only from a retry's second attempt on: the first has none. */
+  | {type: 'job.container'; job: string; containerId: string; imageId: string; attempt?: number}
+  | {type: 'step.started'; job: string; step: number; name: string; attempt?: number}
   /** Masked output; `text` is whole lines (ends with a newline) except at the end of a step. */
   | {
       type: 'step.output'
@@ -104,8 +105,9 @@ export type EventBody =
       text: string
       /** Output recorded when the job ran in an earlier run, replayed from the cache. */
       replayed?: true
+      attempt?: number
     }
-  | ({type: 'step.finished'; job: string} & StepResult)
+  | ({type: 'step.finished'; job: string; attempt?: number} & StepResult)
   | ({type: 'job.artifacts'; job: string} & ArtifactsSummary)
   /** The job's test reports (after its steps, whatever its state; replayed on a cache hit). */
   | {type: 'job.reports'; job: string; junit: JunitReports}
@@ -124,6 +126,22 @@ export type EventBody =
       logTruncated?: true
       /** A host job kept by its cleanup policy: the folder it ran in. */
       workDir?: string
+      /** With retries: the attempt the job ended with (absent: the first). */
+      attempt?: number
+      /** It succeeded after an attempt that did not: a flaky job. */
+      flaky?: true
+    }
+  /** An attempt of a job with `retry:` ended without success, and the job runs again in a fresh container. */
+  | {
+      type: 'job.retrying'
+      job: string
+      /** The attempt that ended, from 1. */
+      attempt: number
+      /** How many attempts the job may have in all. */
+      maxAttempts: number
+      status: 'failed' | 'timed_out'
+      durationMs: number
+      error?: {kind: string; message: string}
     }
   | ({type: 'job.warning'; job: string} & JobWarning)
   | {type: 'job.skipped'; job: string; reason: string}

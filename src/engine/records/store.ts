@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {replaceFile, writeAll} from '../atomic-file.js'
-import {replayHeader} from './log-header.js'
+import {replayHeader, retryHeader} from './log-header.js'
 import {OrcaError} from '../errors.js'
 import type {EventSink, OrcaEvent} from './events.js'
 import {foldEvent, foldEvents, isStateChange, upgradeRecord} from './record.js'
@@ -108,6 +108,7 @@ export class RunStore implements EventSink {
       this.appendLog(event.job, replayHeader(event), true)
     }
     if (event.type === 'step.output') this.appendLog(event.job, event.text, false)
+    if (event.type === 'job.retrying') this.appendLog(event.job, retryHeader(event), true)
 
     if (this.pendingBytes >= FLUSH_BYTES) this.flushText()
     else this.scheduleFlush()

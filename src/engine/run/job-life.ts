@@ -1,3 +1,4 @@
+import {rmSync} from 'node:fs'
 import * as path from 'node:path'
 
 import type {BlobStore} from '../artifacts/blobs.js'
@@ -13,7 +14,7 @@ import {ServiceLog} from './service-log.js'
 import type {JobOutcome} from '../executor/types.js'
 import {jobInputFiles} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
-import {runsOnHost, type CleanupPolicy, type Job} from '../pipeline/types.js'
+import {runsOnHost, type CleanupPolicy, type Job, type RetryWhen} from '../pipeline/types.js'
 import type {ManifestLocation, RunArtifacts} from './artifacts.js'
 import {maskDeep, type RunEmitter} from './emitter.js'
 import type {JobWarning} from '../executor/types.js'
@@ -26,6 +27,7 @@ import type {ExecutorSession} from './executor-session.js'
 import {relayJobEvents, type JobRecording} from './job-events.js'
 import {OutputBudget} from './output.js'
 import type {RunStop} from './run-stop.js'
+import {gitHistory, type GitHistory} from './git-history.js'
 import {jobEnv} from './secrets.js'
 
 /** What every job of a run shares: where its pieces come from and where its end is told. */
@@ -95,7 +97,8 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   // Kept with the entry like the executor's warnings: the same needs' keys clash the same way.
   for (const warning of needs.warnings) warn(job, warning, record, run)
   const budget = new OutputBudget(run.maxLogBytes)
-  let outcome = await execute(job, keyed, record, budget, needs.artifacts, run)
+  const ran = await executeAttempts(job, keyed, record, budget, needs.artifacts, run)
+  let outcome = ran.outcome
   settleOutputs(job, outcome, record, run)
   await settleReports(job, outcome, record, run)
   outcome = collect(job, keyed, outcome, record, run)
@@ -108,6 +111,7 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
     ...(outcome.error ? {error: outcome.error} : {}),
     ...(budget.truncated ? {logTruncated: true as const} : {}),
     ...(outcome.workDir !== undefined ? {workDir: outcome.workDir} : {}),
+    ...(ran.attempt > 1 ? {attempt: ran.attempt, ...(outcome.status === 'succeeded' ? {flaky: true as const} : {})} : {}),
   })
   run.settle(job.name, outcome.status)
 }
@@ -204,6 +208,54 @@ async function serviceImageIds(job: Job, executor: ExecutorSession): Promise<Rec
   return ids
 }
 
+/**
+ * Runs the job, and again in a fresh container after each attempt its `retry:` covers, until one
+ * succeeds or none is left: the job ends as its last attempt did. An attempt that is retried leaves
+ * its steps in the record (a `job.retrying` event) and nothing else: its collected artifacts and
+ * reports are removed, its output and warnings are not cached, its infrastructure error does not
+ * become the run's. A stopping run retries nothing.
+ */
+async function executeAttempts(
+  job: Job,
+  keyed: KeyedJob | undefined,
+  record: JobRecording,
+  budget: OutputBudget,
+  needArtifacts: ArtifactEntry[][],
+  run: JobRun,
+): Promise<{outcome: JobOutcome; attempt: number}> {
+  const maxAttempts = (job.retry?.max ?? 0) + 1
+  const warningsBefore = record.warnings.length
+  for (let attempt = 1; ; attempt++) {
+    const startedAt = Date.now()
+    const outcome = await execute(job, keyed, record, budget, needArtifacts, run, attempt)
+    const reason = retryReason(outcome)
+    if (attempt >= maxAttempts || reason === undefined || !job.retry!.when.includes(reason) || run.stop.signal.aborted) {
+      if (outcome.error?.kind === 'infra') run.infraError(new OrcaError('infra', outcome.error.message))
+      return {outcome, attempt}
+    }
+    run.emitter.emit({
+      type: 'job.retrying',
+      job: job.name,
+      attempt,
+      maxAttempts,
+      status: outcome.status as 'failed' | 'timed_out',
+      durationMs: Date.now() - startedAt,
+      ...(outcome.error ? {error: outcome.error} : {}),
+    })
+    rmSync(run.artifactsDir(job.name), {recursive: true, force: true})
+    rmSync(run.reports(job.name).dir, {recursive: true, force: true})
+    record.output = []
+    record.warnings.length = warningsBefore
+  }
+}
+
+/** Which of `retry.when` an attempt's end is; undefined for an end never retried (a success, a cancel). */
+export function retryReason(outcome: Pick<JobOutcome, 'status' | 'error'>): RetryWhen | undefined {
+  if (outcome.status === 'timed_out') return 'timed_out'
+  if (outcome.status !== 'failed') return undefined
+  return outcome.error?.kind === 'infra' || outcome.error?.kind === 'service' ? 'infra' : 'failure'
+}
+
 /** Runs the job in the run's executor; an executor that throws fails the job and stops the run. */
 async function execute(
   job: Job,
@@ -212,38 +264,51 @@ async function execute(
   budget: OutputBudget,
   needArtifacts: ArtifactEntry[][],
   run: JobRun,
+  attempt: number,
 ): Promise<JobOutcome> {
   let outcome: JobOutcome
+  let history: GitHistory | undefined
   try {
     const executor = await run.executor.get(job)
+    // Made for each attempt: a step may have changed nothing of it, but each attempt starts clean.
+    // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
+    const inputFiles = keyed ? keyed.inputs.map((i) => i.path) : jobInputFiles(run.projectFiles, job)
+    if (job.git) history = await gitHistory(run.projectDir, job.git, inputFiles)
     outcome = await executor.runJob({
       runId: run.runId,
       // Needs' outputs in env values are known now, not when the job was keyed (its needs' keys cover them).
       job: withNeedOutputs(job, run.outputs),
+      attempt,
       projectDir: run.projectDir,
-      // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
-      inputFiles: keyed ? keyed.inputs.map((i) => i.path) : jobInputFiles(run.projectFiles, job),
+      inputFiles,
       needArtifacts,
       blobs: run.blobs,
+      ...(history ? {gitDir: history.gitDir} : {}),
       artifactsDir: run.artifactsDir(job.name),
       reportsDir: run.reports(job.name).dir,
       ...(job.outputs ? {outputFile: OUTPUT_FILE} : {}),
       ...(run.emitter.secrets.length > 0 ? {maskPath: (path: string) => maskString(path, run.emitter.secrets)} : {}),
-      env: {...jobEnv(withNeedOutputs(job, run.outputs), run.envOverrides, run.secrets), ...(job.outputs ? {ORCA_OUTPUT: OUTPUT_FILE} : {})},
+      env: {
+        ...jobEnv(withNeedOutputs(job, run.outputs), run.envOverrides, run.secrets),
+        ...(job.outputs ? {ORCA_OUTPUT: OUTPUT_FILE} : {}),
+        // A job that may run again can tell its attempts apart.
+        ...(job.retry ? {ORCA_JOB_ATTEMPT: String(attempt)} : {}),
+      },
       cleanup: run.cleanupOverride ?? job.cleanup,
       secrets: run.secrets,
       serviceLog: serviceLogs(job, run),
       cancel: run.stop.signal,
       force: run.force,
-      emit: relayJobEvents(job.name, run.emitter, budget, record, keyed !== undefined && usesCache(keyed.job)),
+      emit: relayJobEvents(job.name, run.emitter, budget, record, keyed !== undefined && usesCache(keyed.job), attempt),
     })
   } catch (error) {
     const orcaError = toInfraError(error)
     run.infraError(orcaError)
     run.stop.abort()
     outcome = {status: 'failed', steps: [], artifacts: [], cleanup: 'none', error: {kind: 'infra', message: orcaError.message}}
+  } finally {
+    history?.dispose()
   }
-  if (outcome.error?.kind === 'infra') run.infraError(new OrcaError('infra', outcome.error.message))
   return outcome
 }
 

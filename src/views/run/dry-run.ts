@@ -1,4 +1,5 @@
 import {shortKey} from '../../engine/cache/format.js'
+import {dockerJobLines} from '../../engine/pipeline/summary.js'
 import {runsOnHost, type Job} from '../../engine/pipeline/types.js'
 import type {PlannedKey} from '../../engine/cache/plan-keys.js'
 import {jobInputFiles} from '../../engine/plan/inputs.js'
@@ -33,7 +34,8 @@ export function formatDryRun(prepared: PreparedRun, rows: PlannedKey[], options:
       .trimEnd()
   const hits = rows.filter((r) => r.cache === 'hit').length
   const count = `${rows.length} job${rows.length === 1 ? '' : 's'} planned: ${rows.length - hits} to run, ${hits} cached`
-  const text = `${[line(header), ...table.map(line)].join('\n')}\n${count}; nothing was run (--dry-run)\n`
+  const docker = dockerJobLines(rows.map((row) => plan.jobs.get(row.job)!)).map((warning) => `${warning}\n`)
+  const text = `${[line(header), ...table.map(line)].join('\n')}\n${count}; nothing was run (--dry-run)\n${docker.join('')}`
   return options.inputs ? text + formatInputs(prepared, rows, options.inputs) : text
 }
 

@@ -79,6 +79,8 @@ export class PlainReporter implements EventSink {
         return this.onJobStarted(event.job)
       case 'job.warning':
         return this.onWarning(event.job, event.message)
+      case 'job.retrying':
+        return this.onRetrying(event.job, retryLine(event, jobRecordOf(this.record, event.job), this.runError))
       case 'job.reports':
         return this.onReports(event.job, event.junit)
       case 'job.container':
@@ -106,6 +108,11 @@ export class PlainReporter implements EventSink {
   /** Something the user should know about a job that did not stop it (a cache entry ignored, an artifact not kept). */
   protected onWarning(job: string, message: string): void {
     this.jobLine(job, this.paint('yellow', `! ${message}`))
+  }
+
+  /** An attempt of a job ended without success and the job runs again. */
+  protected onRetrying(job: string, line: string): void {
+    this.jobLine(job, this.paint('yellow', `↻ ${line}`))
   }
 
   /** A job's test reports: their counts come with its end; a CI flavour may annotate failures. */
@@ -153,7 +160,8 @@ export class PlainReporter implements EventSink {
         `  ${this.paint(style, mark)} ${name.padEnd(width)}  ${this.paint(style, job.status.replace('_', ' ').padEnd(9))}  ${time.padStart(6)}${detail ? `  ${this.paint('dim', detail)}` : ''}`,
       )
     }
-    const totals = [...counts].map(([status, n]) => `${n} ${status.replace('_', ' ')}`).join(', ')
+    const flaky = names.filter((name) => (record.jobs[name] as JobRecord).flaky).length
+    const totals = [...counts].map(([status, n]) => `${n} ${status.replace('_', ' ')}${status === 'succeeded' && flaky > 0 ? ` (${flaky} flaky)` : ''}`).join(', ')
     const took = record.durationMs === null ? '' : ` in ${formatDuration(record.durationMs)}`
     const [, runStyle] = markOf(record.status)
     lines.push(
@@ -182,6 +190,16 @@ export class PlainReporter implements EventSink {
   }
 }
 
+/**
+ * `attempt 1 of 3 failed (step "test" exited 1); retrying`: a view's line for a job.retrying event,
+ * told from the job's record with the event folded in (the attempt's steps are its last attempt's).
+ */
+export function retryLine(event: {attempt: number; maxAttempts: number; status: string}, job: JobRecord | undefined, runError?: string): string {
+  const ended = job?.attempts.at(-1)
+  const why = job && ended ? summaryDetail({...job, status: ended.status, steps: ended.steps, error: ended.error}, runError) : ''
+  return `attempt ${event.attempt} of ${event.maxAttempts} ${event.status.replace('_', ' ')}${why ? ` (${why})` : ''}; retrying`
+}
+
 /** What a job that failed of the run's error says instead of repeating it. */
 export const SEE_RUN_ERROR = 'could not run: see the error below'
 
@@ -207,9 +225,10 @@ export function testCounts(job: JobRecord): string {
 
 function describeEnd(job: JobRecord, runError?: string): string {
   const took = job.durationMs === null ? '' : ` in ${formatDuration(job.durationMs)}`
+  const attempts = job.attempts.length
   switch (job.status) {
     case 'succeeded':
-      return `succeeded${took}`
+      return job.flaky ? `succeeded on attempt ${attempts} (flaky)${took}` : `succeeded${took}`
     case 'cached':
       return 'cached'
     case 'skipped':
@@ -218,7 +237,7 @@ function describeEnd(job: JobRecord, runError?: string): string {
     case 'timed_out':
     case 'cancelled': {
       const why = summaryDetail(job, runError)
-      return `${job.status.replace('_', ' ')}${why ? ` (${why})` : ''}${took}`
+      return `${job.status.replace('_', ' ')}${why ? ` (${why})` : ''}${attempts > 1 ? ` after ${attempts} attempts` : ''}${took}`
     }
     case 'pending':
     case 'running':
@@ -229,6 +248,7 @@ function describeEnd(job: JobRecord, runError?: string): string {
 /** Why a job ended the way it did, in a few words; empty when it went well. */
 export function summaryDetail(job: JobRecord, runError?: string): string {
   if (job.status === 'skipped') return job.skippedReason ?? ''
+  if (job.status === 'succeeded' && job.flaky) return `flaky: passed on attempt ${job.attempts.length}`
   if (job.status === 'succeeded' || job.status === 'cached') return ''
   const step = job.steps.find((s) => !s.allowFailure && (s.status === 'failed' || s.status === 'timed_out'))
   // Its first line: the rest of a long message is printed once, under the job's verdict.

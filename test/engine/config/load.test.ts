@@ -37,7 +37,7 @@ describe('loadConfig', () => {
       docker: {},
       cache: {},
       retention: {maxRuns: 100, maxBytes: 5 * 1024 ** 3},
-      serve: {host: '127.0.0.1', port: 7077, pipelines: ['jobs.yml']},
+      serve: {host: '127.0.0.1', port: 7077, pipelines: ['jobs.yml'], allowDocker: false},
     })
   })
 
@@ -49,7 +49,7 @@ describe('loadConfig', () => {
       'docker: {socket: run/docker.sock}',
       'cache: {maxSize: 10g}',
       'retention: {maxRuns: 50, maxAge: 7d, maxSize: 2g}',
-      'serve: {host: 0.0.0.0, port: 8080, pipelines: [jobs.yml, ./ci//release.yaml]}',
+      'serve: {host: 0.0.0.0, port: 8080, pipelines: [jobs.yml, ./ci//release.yaml], allowDocker: true}',
       '',
     ].join('\n'))
     mkdirSync(path.join(dir, 'packages/app'), {recursive: true})
@@ -63,7 +63,7 @@ describe('loadConfig', () => {
       docker: {host: `unix://${path.join(dir, 'run/docker.sock')}`},
       cache: {maxSizeBytes: 10 * 1024 ** 3},
       retention: {maxRuns: 50, maxAgeMs: 7 * 86_400_000, maxBytes: 2 * 1024 ** 3},
-      serve: {host: '0.0.0.0', port: 8080, pipelines: ['jobs.yml', 'ci/release.yaml']},
+      serve: {host: '0.0.0.0', port: 8080, pipelines: ['jobs.yml', 'ci/release.yaml'], allowDocker: true},
     })
   })
 
@@ -77,7 +77,7 @@ describe('loadConfig', () => {
     expect([onlyFile.runsDir, fileAndEnv.runsDir, all.runsDir]).toEqual([path.join(dir, 'from-file'), path.join(dir, 'from-env'), path.join(dir, 'from-flag')])
     expect(all.cacheDir).toBe(path.join(dir, 'cache-from-file'))
     expect(all.defaults).toEqual({cleanup: 'keep_on_completion', timeoutMs: 60_000})
-    expect(all.serve).toEqual({host: '127.0.0.1', port: 9000, pipelines: ['jobs.yml']})
+    expect(all.serve).toEqual({host: '127.0.0.1', port: 9000, pipelines: ['jobs.yml'], allowDocker: false})
   })
 
   test('every ORCA_* variable is read', async () => {

@@ -21,6 +21,10 @@ export interface WorkspaceArchiveOptions {
   blobs?: BlobStore
   /** Absolute path of an empty file created for the job to write to (its outputs), with its folder. */
   outputFile?: string
+  /** A host folder copied whole under workdir as `.git` (a job with `git:`). */
+  gitDir?: string
+  /** Absolute folders (named volumes' mount points) given to the owner: created if missing, never emptied. */
+  ownedDirs?: string[]
   /** Owner written into every header (the container user when numeric). */
   uid?: number
   gid?: number
@@ -92,6 +96,13 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArc
       await addProjectPath(file, `${options.projectDir}/${file}`)
     }
     for (const artifacts of options.artifacts ?? []) for (const artifact of artifacts) await addArtifact(artifact)
+    if (options.gitDir !== undefined) for (const rel of listTree(options.gitDir)) await addProjectPath(`.git/${rel}`, `${options.gitDir}/${rel}`)
+    for (const dir of options.ownedDirs ?? []) {
+      const name = dir.split('/').filter(Boolean).join('/')
+      // A folder entry over an existing folder changes only its owner and mode, never what it holds.
+      if (name !== '' && !madeDirs.has(name)) await entry(pack, {name, type: 'directory', mode: 0o755, ...owner})
+      madeDirs.add(name)
+    }
     if (options.outputFile !== undefined) {
       const name = options.outputFile.split('/').filter(Boolean).join('/')
       const folder = name.slice(0, name.lastIndexOf('/'))
@@ -138,6 +149,20 @@ export function treeArchive(source: string): WorkspaceArchive | undefined {
     throw error
   })
   return {stream: pack as unknown as Readable, done}
+}
+
+/** Every path under `dir`, relative and sorted, folders before what they hold; links are not followed. */
+function listTree(dir: string): string[] {
+  const paths: string[] = ['']
+  const walk = (rel: string): void => {
+    for (const entry of readdirSync(rel ? `${dir}/${rel}` : dir, {withFileTypes: true}).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name
+      paths.push(child)
+      if (entry.isDirectory()) walk(child)
+    }
+  }
+  walk('')
+  return paths.filter(Boolean)
 }
 
 /** Adds an open file (closed here) of the size given: read whole when small, streamed when large. */

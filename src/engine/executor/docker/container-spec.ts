@@ -80,9 +80,12 @@ const SHELL_SCRIPT =
 // In a subshell, so that its exit still leaves the marker to be written.
 const SHELL_STEP_SCRIPT = `m=$1; (${SHELL_SCRIPT}) >/proc/1/fd/1 2>&1; s=$?; echo "$m" >/proc/1/fd/1; echo "$m" >/proc/1/fd/2; exit $s`
 
-/** `orca-<run>-<job>`, reduced to the characters Docker accepts in a name. */
-export function containerName(runId: string, job: string): string {
-  return `orca-${runId}-${job}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
+/**
+ * `orca-<run>-<job>`, reduced to the characters Docker accepts in a name; a retry's attempt N adds
+ * `.try_N` (no job name holds a ".", no service name a "_": nothing else can take the name).
+ */
+export function containerName(runId: string, job: string, attempt = 1): string {
+  return `orca-${runId}-${job}${attempt > 1 ? `.try_${attempt}` : ''}`.replace(/[^a-zA-Z0-9_.-]/g, '-')
 }
 
 /** Docker's name of the named volume `name` of a project's jobs.yml: each project has its own. */
@@ -124,6 +127,15 @@ export function numericUser(user: string | undefined): {uid: number; gid: number
   return {uid, gid: match[2] === undefined ? uid : Number(match[2])}
 }
 
+/** Where a `docker: true` job finds the host's engine, as Docker's own images expect it. */
+export const ENGINE_SOCKET_IN_JOB = '/var/run/docker.sock'
+
+/** The host's engine socket given to a `docker: true` job: its path, and the group that may use it. */
+export interface EngineSocket {
+  path: string
+  gid?: number
+}
+
 /** The create options of a job's container. Job env is not set here: it goes to each exec, so
  * secret values never appear in `docker inspect` of the container. With `network`, the container joins
  * the job's own network (where its services are), reachable there by the job's name. */
@@ -134,11 +146,13 @@ export function containerSpec(
   imageId: string,
   project: ProjectIdentity,
   network?: string,
+  attempt = 1,
+  engineSocket?: EngineSocket,
 ): Docker.ContainerCreateOptions {
   // The schema allows only these; a value from elsewhere (an API caller) must not reach the host's namespaces.
   if (!NETWORKS.has(job.network)) throw new OrcaError('config', `jobs.${job.name}.network: expected bridge or none, got "${job.network}"`)
   return {
-    name: containerName(runId, job.name),
+    name: containerName(runId, job.name, attempt),
     Image: imageId,
     Entrypoint: ['sh'],
     Cmd: ['-c', KEEP_ALIVE_SCRIPT],
@@ -149,14 +163,21 @@ export function containerSpec(
     AttachStderr: false,
     WorkingDir: job.workdir,
     User: job.user ?? '',
+    ...(engineSocket ? {Env: [`DOCKER_HOST=unix://${ENGINE_SOCKET_IN_JOB}`]} : {}),
     Labels: {...ownerLabels(runId, job.name, project), [LABEL.policy]: policy},
     HostConfig: {
       ...hardenedHostConfig(job.resources, network ?? job.network),
-      Mounts: Object.entries(job.volumes).map(([name, target]) => ({
-        Type: 'volume' as const,
-        Source: volumeName(project, name),
-        Target: target,
-      })),
+      Mounts: [
+        ...Object.entries(job.volumes).map(([name, target]) => ({
+          Type: 'volume' as const,
+          Source: volumeName(project, name),
+          Target: target,
+        })),
+        // docker: true, the one way a host path enters a job: the engine's socket, said loudly.
+        ...(engineSocket ? [{Type: 'bind' as const, Source: engineSocket.path, Target: ENGINE_SOCKET_IN_JOB}] : []),
+      ],
+      // A user other than root reaches the socket through its group, as on the host.
+      ...(engineSocket?.gid !== undefined ? {GroupAdd: [String(engineSocket.gid)]} : {}),
     },
     ...(network === undefined ? {} : {NetworkingConfig: {EndpointsConfig: {[network]: {Aliases: [job.name]}}}}),
   }
