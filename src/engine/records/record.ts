@@ -66,6 +66,11 @@ export interface JobRecord {
   outputs: Record<string, string> | null
   /** Its JUnit reports' counts and files (relative to the run directory); null when it had none collected. */
   reports: {junit: TestCounts & {files: string[]}} | null
+  /** What the remote cache did for the job; absent when it was not asked. */
+  remoteCache?: {
+    lookup?: {result: string; bytes?: number; reason?: string}
+    upload?: {result: string; bytes: number; blobs: number; reason?: string}
+  }
 }
 
 /** The run record, `run.json`: a fold of the run's events (`schemas/run-record.schema.json`). */
@@ -232,6 +237,19 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         error: event.error ? {kind: event.error.kind, message: event.error.message} : null,
         jobs: settleJobs(next.jobs, event.time),
       }
+    case 'cache.remote':
+      return withJob(next, event.job, (job) => ({
+        ...job,
+        remoteCache: {
+          ...job.remoteCache,
+          [event.op]: {
+            result: event.result,
+            ...(event.bytes !== undefined ? {bytes: event.bytes} : {}),
+            ...(event.op === 'upload' ? {blobs: event.blobs} : {}),
+            ...(event.reason !== undefined ? {reason: event.reason} : {}),
+          },
+        },
+      }))
     case 'image.pull':
     case 'step.output':
       return next

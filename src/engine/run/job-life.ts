@@ -22,6 +22,7 @@ import {chooseNeedArtifacts} from './need-artifacts.js'
 import {jobOutputs, OUTPUT_FILE, type RunOutputs} from './outputs.js'
 import type {ExecutorSession} from './executor-session.js'
 import {relayJobEvents, type JobRecording} from './job-events.js'
+import {lookupRemote, shareResult} from './job-remote.js'
 import {OutputBudget} from './output.js'
 import type {RunStop} from './run-stop.js'
 import {jobEnv} from './secrets.js'
@@ -74,6 +75,7 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   let needs: ReturnType<typeof chooseNeedArtifacts>
   try {
     keyed = run.cache?.keyJob(job, job.steps.length === 0 ? null : await run.executor.imageIdOf(job.image), await serviceImageIds(job, run.executor))
+    if (keyed) await lookupRemote(keyed, run)
     if (keyed && restoreHit(job, keyed, startedAt, run)) return run.settle(job.name, 'cached')
     const taken = takeNeedArtifacts(job, run)
     if (taken === undefined) return
@@ -237,7 +239,7 @@ function collect(job: Job, keyed: KeyedJob | undefined, outcome: JobOutcome, rec
     }
   }
   if (keyed && outcome.status === 'succeeded') {
-    run.cache!.save(keyed, {runId: run.runId, artifacts: outcome.artifacts, ...record})
+    if (run.cache!.save(keyed, {runId: run.runId, artifacts: outcome.artifacts, ...record}) === undefined) shareResult(keyed, run)
     run.cache!.completed(keyed, outcome.artifacts, record.outputs)
   }
   return outcome
