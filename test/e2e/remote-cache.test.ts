@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {startS3Server, startTurboServer, type CacheServer} from '../helpers/remote-cache-servers.js'
+import {killMidTransfer, startS3Server, startTurboServer, type CacheServer} from '../helpers/remote-cache-servers.js'
 import {orca, projectsPerTest, readJson, runDirs} from './cli.js'
 
 type RemoteCacheRecord = {lookup?: {result: string; bytes?: number; reason?: string}; upload?: {result: string; bytes: number; blobs: number; reason?: string}}
@@ -54,10 +54,13 @@ function storedFiles(server: CacheServer, part: string): string[] {
     .map((e) => join(e.parentPath, e.name))
 }
 
+// What depends on the backend runs on both; what is the same above it (signatures, read-only, the events) on one each, to keep the suite short.
 describe.each([
-  ['Turborepo API (turborepo-remote-cache)', startTurboServer],
-  ['S3 (s3rver)', startS3Server],
-])('remote cache over the %s', (_name, start) => {
+  ['Turborepo API (turborepo-remote-cache)', startTurboServer, true],
+  ['S3 (s3rver)', startS3Server, false],
+])('remote cache over the %s', (_name, start, turbo) => {
+  const turboOnly = (name: string, body: () => Promise<void>): void => void (turbo && it(name, body))
+  const s3Only = (name: string, body: () => Promise<void>): void => void (!turbo && it(name, body))
   async function server(): Promise<CacheServer> {
     const started = await start()
     servers.push(started)
@@ -71,7 +74,15 @@ describe.each([
     expect(made.code, made.stdout).toBe(0)
     expect(made.record.jobs.build).toMatchObject({status: 'succeeded', remoteCache: {lookup: {result: 'miss'}, upload: {result: 'uploaded'}}})
     expect(made.record.jobs.build!.remoteCache!.upload!.bytes).toBeGreaterThan(300_000)
-    expect(made.stdout).toMatch(/remote cache: 2 uploaded/)
+    expect(made.stdout).toMatch(/remote cache: 2 misses; 2 uploaded \(2\d\d\.\d KiB\)/)
+
+    // Before running: the plan and explain say the remote holds it (nothing is downloaded).
+    const plan = await orca(['run', '--dry-run'], {cwd: second, env: remote.env})
+    expect(plan.code, plan.stderr).toBe(0)
+    expect(plan.stdout).toMatch(/build .* remote hit +in the remote cache/)
+    expect(plan.stdout).toContain('2 cached (2 in the remote cache)')
+    const explained = await orca(['explain', 'build'], {cwd: second, env: remote.env})
+    expect(explained.stdout).toContain('build: cached in the remote cache')
 
     const shared = await run(second, remote.env)
     expect(shared.code, shared.stdout).toBe(0)
@@ -85,7 +96,7 @@ describe.each([
     expect(local.record.jobs.build!.remoteCache).toBeUndefined()
   })
 
-  it('an unchanged file is uploaded once: a second entry sharing it sends only what is new', async () => {
+  s3Only('an unchanged file is uploaded once: a second entry sharing it sends only what is new', async () => {
     const remote = await server()
     const [first] = clones()
     const made = await run(first, remote.env)
@@ -101,14 +112,14 @@ describe.each([
     expect(again.record.jobs.build!.remoteCache!.upload!.bytes).toBeLessThan(firstBytes / 10)
   })
 
-  it('signed entries: another key or no signature is a miss with a warning, never a restore', async () => {
+  turboOnly('signed entries: another key or no signature is a miss with a warning, never a restore', async () => {
     const remote = await server()
     const [first, second] = clones()
     expect((await run(first, {...remote.env, ORCA_CACHE_SIGNING_KEY: KEY})).code).toBe(0)
     const foreign = await run(second, {...remote.env, ORCA_CACHE_SIGNING_KEY: OTHER_KEY})
     expect(foreign.record.jobs.build).toMatchObject({status: 'succeeded', cache: 'miss', remoteCache: {lookup: {result: 'untrusted'}}})
     expect(foreign.record.jobs.build!.warnings).toContainEqual(expect.objectContaining({kind: 'cache-untrusted', message: expect.stringContaining('signed with another key')}))
-    expect(foreign.stdout).toMatch(/warning.*remote cache entry .* was not used/)
+    expect(foreign.stdout).toMatch(/\[build\] +! remote cache entry \w+ was not used: it is signed with another key/)
 
     const [unsignedWriter, signedReader] = clones()
     await run(unsignedWriter, {...remote.env, ORCA_REMOTE_CACHE_NAMESPACE: 'unsigned'})
@@ -137,12 +148,56 @@ describe.each([
     expect(truncated.record.jobs.build).toMatchObject({status: 'succeeded', remoteCache: {lookup: {result: expect.stringMatching(/damaged|miss/)}}})
   })
 
-  it('read-only: looks up, never uploads', async () => {
+  turboOnly('--output json streams the remote cache events', async () => {
+    const remote = await server()
+    const [first] = clones()
+    const result = await orca(['run', '--output', 'json'], {cwd: first, env: remote.env})
+    expect(result.code).toBe(0)
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as {type: string; op?: string; result?: string; job?: string})
+    const remoteEvents = events.filter((e) => e.type === 'cache.remote').map((e) => `${e.job} ${e.op} ${e.result}`)
+    expect(remoteEvents.sort()).toEqual(['build lookup miss', 'build upload uploaded', 'test lookup miss', 'test upload uploaded'])
+    // The run waits for its uploads: they come before its end.
+    expect(events.at(-1)!.type).toBe('run.finished')
+  })
+
+  turboOnly('read-only: looks up, never uploads', async () => {
     const remote = await server()
     const [first, second] = clones()
     const readOnly = await run(first, {...remote.env, ORCA_REMOTE_CACHE_READ_ONLY: 'true'})
     expect(readOnly.record.jobs.build!.remoteCache).toEqual({lookup: {result: 'miss'}})
     expect((await run(second, remote.env)).record.jobs.build).toMatchObject({status: 'succeeded', remoteCache: {lookup: {result: 'miss'}}})
+  })
+
+  it('a server killed in the middle of a download: the job runs, the run is green with a warning, nothing half-stored is restored', async () => {
+    const remote = await server()
+    const [first, second] = clones()
+    expect((await run(first, remote.env)).code).toBe(0)
+    const cut = await killMidTransfer(remote, 'download', 150_000)
+    try {
+      const result = await run(second, cut.env)
+      expect(result.code, result.stdout).toBe(0)
+      expect(result.record.jobs.build).toMatchObject({status: 'succeeded', cache: 'miss', remoteCache: {lookup: {result: 'unavailable'}}})
+      expect(result.record.jobs.build!.warnings).toContainEqual(expect.objectContaining({kind: 'cache-remote'}))
+      expect(result.stdout).toMatch(/\[build\] +! the remote cache could not be read/)
+    } finally {
+      cut.close()
+    }
+    // Its local cache holds what the job made, not a half-downloaded entry.
+    expect((await run(second, {})).record.jobs.build).toMatchObject({status: 'cached'})
+  })
+
+  it('a server killed in the middle of an upload: the run is green with a warning', async () => {
+    const remote = await server()
+    const [first] = clones()
+    const cut = await killMidTransfer(remote, 'upload', 150_000)
+    try {
+      const result = await run(first, cut.env)
+      expect(result.code, result.stdout).toBe(0)
+      expect(result.record.jobs.build).toMatchObject({status: 'succeeded', remoteCache: {upload: {result: 'failed'}}})
+      expect(result.record.jobs.build!.warnings).toContainEqual(expect.objectContaining({kind: 'cache-remote', message: expect.stringContaining('not uploaded')}))
+    } finally {
+      cut.close()
+    }
   })
 
   it('a server that is gone: the run is green, with one warning', async () => {

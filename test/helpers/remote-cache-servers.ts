@@ -100,3 +100,42 @@ function listening(child: ChildProcess, line: RegExp, storage: string, describe:
     child.once('exit', (code) => fail(new Error(`the cache server exited (${code}):\n${output}`)))
   })
 }
+
+/**
+ * A loopback TCP proxy in front of a cache server that kills the server (SIGKILL) and drops every
+ * connection once `afterBytes` have passed in one direction: a crash in the middle of a transfer.
+ */
+export async function killMidTransfer(server: CacheServer, direction: 'upload' | 'download', afterBytes: number): Promise<{env: Record<string, string>; close: () => void}> {
+  const {createServer, connect} = await import('node:net')
+  const target = new URL(server.kind === 'turbo' ? server.env.ORCA_REMOTE_CACHE_URL! : server.env.ORCA_REMOTE_CACHE_ENDPOINT!)
+  const sockets = new Set<import('node:net').Socket>()
+  let passed = 0
+  let killed = false
+  const proxy = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname)
+    sockets.add(client).add(upstream)
+    const count = (chunk: Buffer): void => {
+      passed += chunk.length
+      if (passed < afterBytes || killed) return
+      killed = true
+      server.kill()
+      for (const socket of sockets) socket.destroy()
+    }
+    ;(direction === 'upload' ? client : upstream).on('data', count)
+    client.pipe(upstream).on('error', () => undefined)
+    upstream.pipe(client).on('error', () => undefined)
+    for (const socket of [client, upstream]) {
+      socket.on('error', () => undefined)
+      socket.on('close', () => sockets.delete(socket))
+    }
+  })
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${(proxy.address() as import('node:net').AddressInfo).port}`
+  return {
+    env: server.kind === 'turbo' ? {...server.env, ORCA_REMOTE_CACHE_URL: url} : {...server.env, ORCA_REMOTE_CACHE_ENDPOINT: url},
+    close: () => {
+      for (const socket of sockets) socket.destroy()
+      proxy.close()
+    },
+  }
+}

@@ -1,9 +1,8 @@
 import {imageIdResolver, type ImageIdResolver} from '../cache/image-id.js'
 import {parsedPipelinesDir} from '../cache/last.js'
 import {openRunCache, projectFilesOf} from '../cache/open.js'
-import {remoteBackendOf, remoteCacheOf} from '../cache/remote/open.js'
+import {remoteOption} from '../cache/remote/open.js'
 import {signerOf, type EntrySigner} from '../cache/signing.js'
-import type {CacheStore} from '../cache/store.js'
 import {loadConfig} from '../config/load.js'
 import type {ResolvedConfig} from '../config/types.js'
 import type {Executor} from '../executor/types.js'
@@ -118,12 +117,8 @@ export async function startRun(
   const cancel = new AbortController()
   const force = new AbortController()
   const failure = new AbortController()
-  const remote = config.cache.remote
-  const remoteBackend = remote ? await remoteBackendOf(remote, request.env) : undefined
-  const cache = openRunCache({
-    config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer,
-    ...(remote && remoteBackend ? {remote: (local: CacheStore) => remoteCacheOf(remote, remoteBackend, local)} : {}),
-  })
+  const remote = await remoteOption(config.cache.remote, request.env)
+  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer, ...remote})
 
   const finished = executeRun({
     runId,

@@ -25,3 +25,10 @@ export function remoteCacheOf(config: RemoteCacheConfig, backend: RemoteBackend,
     concurrency: config.concurrency,
   })
 }
+
+/** What openRunCache takes to put the configured remote cache (if any) in front of the local one. */
+export async function remoteOption(config: RemoteCacheConfig | undefined, env: NodeJS.ProcessEnv): Promise<{remote?: (store: CacheStore) => RemoteCache}> {
+  if (config === undefined) return {}
+  const backend = await remoteBackendOf(config, env)
+  return {remote: (store) => remoteCacheOf(config, backend, store)}
+}
