@@ -1,5 +1,6 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
+import {connect, createServer, type AddressInfo, type Socket} from 'node:net'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -106,9 +107,8 @@ function listening(child: ChildProcess, line: RegExp, storage: string, describe:
  * connection once `afterBytes` have passed in one direction: a crash in the middle of a transfer.
  */
 export async function killMidTransfer(server: CacheServer, direction: 'upload' | 'download', afterBytes: number): Promise<{env: Record<string, string>; close: () => void}> {
-  const {createServer, connect} = await import('node:net')
   const target = new URL(server.kind === 'turbo' ? server.env.ORCA_REMOTE_CACHE_URL! : server.env.ORCA_REMOTE_CACHE_ENDPOINT!)
-  const sockets = new Set<import('node:net').Socket>()
+  const sockets = new Set<Socket>()
   let passed = 0
   let killed = false
   const proxy = createServer((client) => {
@@ -130,7 +130,7 @@ export async function killMidTransfer(server: CacheServer, direction: 'upload' |
     }
   })
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-  const url = `http://127.0.0.1:${(proxy.address() as import('node:net').AddressInfo).port}`
+  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
   return {
     env: server.kind === 'turbo' ? {...server.env, ORCA_REMOTE_CACHE_URL: url} : {...server.env, ORCA_REMOTE_CACHE_ENDPOINT: url},
     close: () => {
