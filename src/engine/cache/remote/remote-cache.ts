@@ -171,20 +171,23 @@ export class RemoteCache {
   }
 
   /** Sends one blob unless the remote has it; the bytes sent (0 when it was there). */
-  private pushBlob(blob: BlobRef & {executable: boolean}): Promise<number> {
-    let sent = this.remoteBlobs.get(blob.sha256)
-    if (sent === undefined) {
-      const object: RemoteObject = {kind: 'blob', sha256: blob.sha256}
-      sent = (async () => {
-        if (await this.transfer((deadline) => this.options.backend.has(object, deadline.signal))) return 0
-        const bytes = this.store.blobs.readVerified(blob, blob.executable)
-        await this.transfer((deadline) => this.options.backend.put(object, bytes, deadline.signal))
-        return bytes.length
-      })()
-      this.remoteBlobs.set(blob.sha256, sent)
-      // A failed send is tried again by the next entry that needs the blob.
-      sent.catch(() => this.remoteBlobs.delete(blob.sha256))
+  private async pushBlob(blob: BlobRef & {executable: boolean}): Promise<number> {
+    const known = this.remoteBlobs.get(blob.sha256)
+    if (known !== undefined) {
+      // Sent (or being sent) for another entry of this run: counted there.
+      await known
+      return 0
     }
+    const object: RemoteObject = {kind: 'blob', sha256: blob.sha256}
+    const sent = (async () => {
+      if (await this.transfer((deadline) => this.options.backend.has(object, deadline.signal))) return 0
+      const bytes = this.store.blobs.readVerified(blob, blob.executable)
+      await this.transfer((deadline) => this.options.backend.put(object, bytes, deadline.signal))
+      return bytes.length
+    })()
+    this.remoteBlobs.set(blob.sha256, sent)
+    // A failed send is tried again by the next entry that needs the blob.
+    sent.catch(() => this.remoteBlobs.delete(blob.sha256))
     return sent
   }
 
