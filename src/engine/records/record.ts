@@ -66,11 +66,11 @@ export interface JobRecord {
   outputs: Record<string, string> | null
   /** Its JUnit reports' counts and files (relative to the run directory); null when it had none collected. */
   reports: {junit: TestCounts & {files: string[]}} | null
-  /** What the remote cache did for the job; absent when it was not asked. */
-  remoteCache?: {
+  /** What the remote cache did for the job; null when it was not asked. */
+  remoteCache: {
     lookup?: {result: string; bytes?: number; reason?: string}
     upload?: {result: string; bytes: number; blobs: number; reason?: string}
-  }
+  } | null
 }
 
 /** The run record, `run.json`: a fold of the run's events (`schemas/run-record.schema.json`). */
@@ -136,6 +136,7 @@ export function pendingJobRecord(): JobRecord {
     warnings: [],
     outputs: null,
     reports: null,
+    remoteCache: null,
   }
 }
 

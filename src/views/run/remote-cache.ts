@@ -3,7 +3,7 @@ import type {JobRecord, RunRecord} from '../../engine/records/record.js'
 
 /** What the remote cache did in a run, in one line: `remote cache: 2 hits (1.2 MB), 1 miss; 1 uploaded (300 kB), 1 failed`; empty when it was not used. */
 export function remoteCacheSummary(record: RunRecord): string {
-  const jobs = Object.values(record.jobs).filter((job) => job.remoteCache !== undefined)
+  const jobs = Object.values(record.jobs).filter((job) => job.remoteCache !== null)
   if (jobs.length === 0) return ''
   const lookups = new Map<string, {n: number; bytes: number}>()
   const uploads = new Map<string, {n: number; bytes: number}>()
