@@ -26,6 +26,8 @@ if (!existsSync(TURBO)) {
   process.exit(2)
 }
 const TEAM = 'bench'
+// The client orca's Turborepo backend uses (Node's built-in fetch), for the plain transfers.
+const {fetch} = globalThis
 const server = await startTurboServer()
 const temps = []
 const baseEnv = {...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', NO_COLOR: '1', CI: '1'}
