@@ -13,6 +13,7 @@ import {listInputs, type InputsReport} from './explain-inputs.js'
 import {imageIdResolver} from './image-id.js'
 import {parsedPipelinesDir} from './last.js'
 import {openRunCache, projectFilesOf} from './open.js'
+import {remoteOption} from './remote/open.js'
 import {signerOf} from './signing.js'
 
 export interface ExplainRequest {
@@ -53,7 +54,8 @@ async function loadProject(request: ExplainRequest): Promise<LoadedProject> {
 /** `orca explain JOB`: loads the project, keys the job and its needs, compares with the last cached key. */
 export async function explainTarget(request: ExplainRequest): Promise<Explanation> {
   const {config, pipeline, plan, projectFiles} = await loadProject(request)
-  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: false, signer: signerOf(config.cache.signing, request.env)})
+  const remote = await remoteOption(config.cache.remote, request.env)
+  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: false, signer: signerOf(config.cache.signing, request.env), ...remote})
   try {
     const hostKey = hostKeyResolver({cwd: pipeline.projectDir, env: request.env, envOverrides: request.envOverrides})
     return await explainJob(plan, cache, imageIdResolver({host: config.docker.host, env: request.env}), hostKey, request.job)

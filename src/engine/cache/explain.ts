@@ -10,8 +10,8 @@ import type {RunCache} from './run-cache.js'
 export interface Explanation {
   job: string
   key: string | null
-  /** `cached`: a run restores it; `changed`: its key differs from the last cached one; `gone`: same key, entry removed. */
-  state: 'cached' | 'changed' | 'never' | 'gone' | 'unknown' | 'disabled'
+  /** `cached`: a run restores it (`remote`: from the remote cache, downloading it); `changed`: its key differs from the last cached one; `gone`: same key, entry removed. */
+  state: 'cached' | 'remote' | 'changed' | 'never' | 'gone' | 'unknown' | 'disabled'
   why: string
   last?: {key: string; runId: string; createdAt: string}
   changes: KeyChange[]
@@ -32,7 +32,7 @@ function explainRow(row: PlannedKey, rows: Map<string, PlannedKey>, cache: RunCa
   if (row.cache === 'disabled') return {...base, state: 'disabled'}
   const last = readLast(cache.store, cache.projectDir, row.job)
   const lastInfo = last ? {key: last.key, runId: last.runId, createdAt: last.createdAt} : undefined
-  if (row.cache === 'hit') return {...base, state: 'cached', last: lastInfo}
+  if (row.cache === 'hit') return {...base, state: row.source === 'remote' ? 'remote' : 'cached', last: lastInfo}
   if (!last) return {...base, state: 'never'}
   if (last.key === row.keyed.key) return {...base, state: 'gone', last: lastInfo}
   const changes = diffManifests(last.manifest, row.keyed.manifest)

@@ -17,6 +17,8 @@ export interface PlannedKey {
   cache: 'hit' | 'miss' | 'disabled' | 'unknown'
   /** Why, in a few words: `cached by run …`, `2 inputs changed (…)`, `never cached`. */
   why: string
+  /** With `hit`: the entry is in the remote cache only (a run downloads it). */
+  source?: 'local' | 'remote'
 }
 
 /**
@@ -63,7 +65,14 @@ export async function planKeys(plan: Plan, cache: RunCache, imageId: ImageIdReso
       rows.push({job: name, cache: 'unknown', why: needJob && !usesCache(needJob) ? `needs ${need} (${uncachedReason(needJob)}), which must run first` : `needs ${need}, whose key is unknown`})
       continue
     }
-    rows.push({job: name, keyed, cache: keyed.use, why: reason(keyed, cache, imageProblem)})
+    // A local miss the remote holds is a hit a run downloads; nothing is downloaded here.
+    const remote = keyed.use === 'miss' && keyed.lookedUp && cache.remote ? await cache.remote.has(keyed.key) : false
+    if (remote === true) {
+      rows.push({job: name, keyed, cache: 'hit', source: 'remote', why: `in the remote cache (${cache.remote!.description})`})
+      continue
+    }
+    const why = reason(keyed, cache, imageProblem)
+    rows.push({job: name, keyed, cache: keyed.use, ...(keyed.use === 'hit' ? {source: 'local' as const} : {}), why: remote === 'unavailable' ? `${why}; the remote cache could not be asked` : why})
   }
   return rows
 }

@@ -15,6 +15,7 @@ import {keyManifest, keyOf, uncachedReason, usesCache, type KeyManifest} from '.
 import {removeLegacyIndexes} from './index-files.js'
 import {statIndexFile, writeLast} from './last.js'
 import {pruneCache} from './maintenance.js'
+import type {RemoteCache, RemoteLookup, RemoteUpload} from './remote/remote-cache.js'
 import {CorruptEntryError, type CacheStore, type EntryMeta, type OutputChunk, type StoredReports} from './store.js'
 
 export interface RunCacheOptions {
@@ -29,6 +30,8 @@ export interface RunCacheOptions {
   maxSizeBytes?: number
   /** The clock files are judged too fresh to index by (tests move it forward). */
   now?: number
+  /** Asked on a local miss, and given every entry stored (unless read-only). */
+  remote?: RemoteCache
 }
 
 /** A job's key for this run and what the cache holds under it. */
@@ -47,6 +50,10 @@ export interface KeyedJob {
   untrusted?: string
   /** What the job's events should warn about (an entry ignored or removed). */
   warnings: JobWarning[]
+  /** The cache was asked for the key (it may hold the job): a local miss may then ask the remote. */
+  lookedUp?: true
+  /** With `hit`: where the entry came from; a remote one was downloaded into the local cache first. */
+  source?: 'local' | 'remote'
 }
 
 export interface Restored {
@@ -88,6 +95,7 @@ const MAX_OUTPUT_CHARS = 32 * 1024 * 1024
 export class RunCache {
   readonly store: CacheStore
   readonly projectDir: string
+  readonly remote?: RemoteCache
   private readonly hasher: InputHasher
   private readonly keys = new Map<string, string>()
   private stored = 0
@@ -96,6 +104,7 @@ export class RunCache {
 
   constructor(private readonly options: RunCacheOptions) {
     this.store = options.store
+    if (options.remote) this.remote = options.remote
     this.projectDir = options.projectDir
     this.hasher = new InputHasher(options.projectDir, statIndexFile(options.store, options.projectDir), options.now)
   }
@@ -128,8 +137,10 @@ export class RunCache {
     // An image that is not there yet (it would be pulled) may be another image: never a hit. A host job has none.
     else if (job.steps.length === 0 || runsOnHost(job) || (imageId !== null && Object.values(manifest.services ?? {}).every((s) => s.imageId !== null))) {
       const found = this.store.read(key)
+      keyed.lookedUp = true
       if (found.status === 'found') {
         keyed.use = 'hit'
+        keyed.source = 'local'
         keyed.entry = found.meta
       } else if (found.status === 'corrupt') {
         damaged(keyed, found.reason)
@@ -139,6 +150,33 @@ export class RunCache {
       }
     }
     return keyed
+  }
+
+  /**
+   * On a local miss, asks the remote cache: a hit there is downloaded, checked and stored locally,
+   * and the job becomes a hit. Undefined when the remote was not asked. Never throws.
+   */
+  async lookupRemote(keyed: KeyedJob): Promise<RemoteLookup | undefined> {
+    if (this.remote === undefined || keyed.use !== 'miss' || keyed.lookedUp !== true) return undefined
+    const found = await this.remote.lookup(keyed.key)
+    if (found.result === 'hit') {
+      keyed.use = 'hit'
+      keyed.source = 'remote'
+      keyed.entry = found.meta
+    }
+    return found
+  }
+
+  /** Uploads the entry stored under the job's key to the remote cache, in the background; false when there is nothing to do. */
+  share(keyed: KeyedJob, told: (upload: RemoteUpload) => void): boolean {
+    if (this.remote === undefined || this.remote.readOnly || !keyed.job.cache) return false
+    this.remote.upload(keyed.key, told)
+    return true
+  }
+
+  /** Waits for the uploads started by `share`. Never throws. */
+  async settleUploads(): Promise<void> {
+    await this.remote?.drain()
   }
 
   /**
@@ -226,6 +264,7 @@ export class RunCache {
 
   /** Saves the stat index and, when something was stored, prunes to `cache.maxSize`. Never throws. */
   finish(): void {
+    this.remote?.close()
     try {
       if (this.hasher.save(this.options.projectFiles.files)) removeLegacyIndexes(this.store.dir)
       if (this.stored > 0 && this.options.maxSizeBytes !== undefined) pruneCache(this.store, this.options.maxSizeBytes)

@@ -31,6 +31,7 @@ export interface JobWarning {
   /**
    * `cache-untrusted`: signing is on and the entry's signature is missing or wrong (ignored, the job ran);
    * `cache-damaged`: the entry did not match its manifest (removed, the job ran);
+   * `cache-remote`: the remote cache could not be reached or did not take an upload (the run goes on without it);
    * `artifact-link-outside`: an artifact link pointing outside the artifacts, stored as nothing;
    * `artifact-name-clash`: two artifacts whose names became equal once secrets were masked (the first is kept);
    * `artifact-clash`: two needs deliver different content at one path (the later need's is placed);
@@ -43,6 +44,7 @@ export interface JobWarning {
   kind:
     | 'cache-untrusted'
     | 'cache-damaged'
+    | 'cache-remote'
     | 'artifact-link-outside'
     | 'artifact-name-clash'
     | 'artifact-clash'

@@ -63,6 +63,35 @@ export interface JunitReports extends TestCounts {
   casesOmitted?: number
 }
 
+/** What the remote cache did for a job (docs/caching.md). */
+export type RemoteCacheEvent =
+  | {
+      type: 'cache.remote'
+      job: string
+      key: string
+      op: 'lookup'
+      /** `hit`: downloaded and checked, restored as a local hit; the others leave the job a miss. */
+      result: 'hit' | 'miss' | 'untrusted' | 'damaged' | 'unavailable'
+      durationMs: number
+      /** With `hit`: what was downloaded (content the local cache already held is not). */
+      bytes?: number
+      blobs?: number
+      reason?: string
+    }
+  | {
+      type: 'cache.remote'
+      job: string
+      key: string
+      op: 'upload'
+      /** `exists`: the remote already had the entry; `failed`: it was not shared (the run is not failed for it). */
+      result: 'uploaded' | 'exists' | 'failed'
+      durationMs: number
+      /** What was sent: blobs the remote already held are not sent again. */
+      bytes: number
+      blobs: number
+      reason?: string
+    }
+
 /** The payloads of the engine's events; `seq`, `time` and `runId` are added when emitted. */
 export type EventBody =
   | {
@@ -92,6 +121,8 @@ export type EventBody =
       cachedFrom?: string
       /** The job runs on this machine (`runs-on: host`); absent for a container job. */
       executor?: 'host'
+      /** With `hit`: the entry came from the remote cache (downloaded in this run). */
+      cacheSource?: 'local' | 'remote'
     }
   /** `attempt` (here and on step events) only from a retry's second attempt on: the first has none. */
   | {type: 'job.container'; job: string; containerId: string; imageId: string; attempt?: number}
@@ -144,6 +175,8 @@ export type EventBody =
       error?: {kind: string; message: string}
     }
   | ({type: 'job.warning'; job: string} & JobWarning)
+  /** The remote cache asked on a local miss (`lookup`), or given a succeeded job's entry (`upload`, in the background; the run waits for it). */
+  | RemoteCacheEvent
   | {type: 'job.skipped'; job: string; reason: string}
   | {type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: {kind: string; message: string}}
 

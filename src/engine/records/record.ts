@@ -90,6 +90,11 @@ export interface JobRecord {
   attempts: AttemptRecord[]
   /** It succeeded after an attempt that did not. */
   flaky: boolean
+  /** What the remote cache did for the job; null when it was not asked. */
+  remoteCache: {
+    lookup?: {result: string; bytes?: number; reason?: string}
+    upload?: {result: string; bytes: number; blobs: number; reason?: string}
+  } | null
 }
 
 /** The run record, `run.json`: a fold of the run's events (`schemas/run-record.schema.json`). */
@@ -159,6 +164,7 @@ export function pendingJobRecord(): JobRecord {
     workDir: null,
     attempts: [],
     flaky: false,
+    remoteCache: null,
   }
 }
 
@@ -272,6 +278,19 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         error: event.error ? {kind: event.error.kind, message: event.error.message} : null,
         jobs: settleJobs(next.jobs, event.time),
       }
+    case 'cache.remote':
+      return withJob(next, event.job, (job) => ({
+        ...job,
+        remoteCache: {
+          ...job.remoteCache,
+          [event.op]: {
+            result: event.result,
+            ...(event.bytes !== undefined ? {bytes: event.bytes} : {}),
+            ...(event.op === 'upload' ? {blobs: event.blobs} : {}),
+            ...(event.reason !== undefined ? {reason: event.reason} : {}),
+          },
+        },
+      }))
     case 'image.pull':
     case 'step.output':
       return next

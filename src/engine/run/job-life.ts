@@ -25,6 +25,7 @@ import {notInCacheMessage} from './needs-from-cache.js'
 import {jobOutputs, OUTPUT_FILE, type RunOutputs} from './outputs.js'
 import type {ExecutorSession} from './executor-session.js'
 import {relayJobEvents, type JobRecording} from './job-events.js'
+import {lookupRemote, shareResult} from './job-remote.js'
 import {OutputBudget} from './output.js'
 import type {RunStop} from './run-stop.js'
 import {gitHistory, type GitHistory} from './git-history.js'
@@ -82,6 +83,7 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   let needs: ReturnType<typeof chooseNeedArtifacts>
   try {
     keyed = run.cache?.keyJob(job, await imageIdOf(job, run.executor), await serviceImageIds(job, run.executor), await hostKeyOf(job, run))
+    if (keyed) await lookupRemote(keyed, run)
     if (keyed && restoreHit(job, keyed, startedAt, run)) return run.settle(job.name, 'cached')
     if (run.restored?.has(job.name)) return notRestored(job, keyed, startedAt, run)
     const taken = takeNeedArtifacts(job, run)
@@ -330,7 +332,7 @@ function collect(job: Job, keyed: KeyedJob | undefined, outcome: JobOutcome, rec
     }
   }
   if (keyed && outcome.status === 'succeeded') {
-    run.cache!.save(keyed, {runId: run.runId, artifacts: outcome.artifacts, ...record})
+    if (run.cache!.save(keyed, {runId: run.runId, artifacts: outcome.artifacts, ...record}) === undefined) shareResult(keyed, run)
     run.cache!.completed(keyed, outcome.artifacts, record.outputs)
   }
   return outcome

@@ -144,6 +144,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     await queue.drain()
   }
 
+  // Results are shared before the run ends: a process that exits here would cut its uploads off.
+  await options.cache?.settleUploads()
   stop.detach()
   // A stray error raised outside the run (serve's process guard) fails it like a bug inside it.
   const outside = stop.outsideFailure

@@ -1,6 +1,7 @@
 import {imageIdResolver, type ImageIdResolver} from '../cache/image-id.js'
 import {parsedPipelinesDir} from '../cache/last.js'
 import {openRunCache, projectFilesOf} from '../cache/open.js'
+import {remoteOption} from '../cache/remote/open.js'
 import {signerOf, type EntrySigner} from '../cache/signing.js'
 import {loadConfig} from '../config/load.js'
 import type {ResolvedConfig} from '../config/types.js'
@@ -140,7 +141,8 @@ export async function startRun(
   const cancel = new AbortController()
   const force = new AbortController()
   const failure = new AbortController()
-  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer})
+  const remote = await remoteOption(config.cache.remote, request.env)
+  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer, ...remote})
 
   const finished = executeRun({
     runId,

@@ -4,6 +4,7 @@ import {shortKey} from '../../engine/cache/format.js'
 
 const HEADLINE: Record<Explanation['state'], string> = {
   cached: 'cached: a run restores it without running it',
+  remote: 'cached in the remote cache: a run downloads and restores it without running it',
   changed: 'will run: its key changed since it was last cached',
   never: 'will run: it was never cached',
   gone: 'will run: its key is unchanged but the entry was removed (pruned or cleared)',
@@ -35,7 +36,7 @@ export function formatExplanation(explanation: Explanation, indent = ''): string
   if (explanation.last) {
     lines.push(`${sub}last    ${shortKey(explanation.last.key)} cached by run ${explanation.last.runId} (${explanation.last.createdAt})`)
   }
-  if (explanation.state === 'unknown' || explanation.state === 'never' || (explanation.state === 'cached' && !explanation.last)) {
+  if (explanation.state === 'unknown' || explanation.state === 'never' || (explanation.state === 'cached' && !explanation.last) || explanation.state === 'remote') {
     lines.push(`${sub}why     ${explanation.why}`)
   }
   for (const [area, title] of AREAS) {

@@ -21,7 +21,7 @@ export function formatDryRun(prepared: PreparedRun, rows: PlannedKey[], options:
       needsOf(job, prepared.pipeline.matrices) || '-',
       ...(conditional ? [conditionOf(job)] : []),
       row.keyed ? shortKey(row.keyed.key) : '?',
-      row.cache,
+      row.source === 'remote' ? 'remote hit' : row.cache,
       row.why,
     ]
   })
@@ -33,7 +33,8 @@ export function formatDryRun(prepared: PreparedRun, rows: PlannedKey[], options:
       .join('  ')
       .trimEnd()
   const hits = rows.filter((r) => r.cache === 'hit').length
-  const count = `${rows.length} job${rows.length === 1 ? '' : 's'} planned: ${rows.length - hits} to run, ${hits} cached`
+  const remote = rows.filter((r) => r.source === 'remote').length
+  const count = `${rows.length} job${rows.length === 1 ? '' : 's'} planned: ${rows.length - hits} to run, ${hits} cached${remote > 0 ? ` (${remote} in the remote cache)` : ''}`
   const docker = dockerJobLines(rows.map((row) => plan.jobs.get(row.job)!)).map((warning) => `${warning}\n`)
   const text = `${[line(header), ...table.map(line)].join('\n')}\n${count}; nothing was run (--dry-run)\n${docker.join('')}`
   return options.inputs ? text + formatInputs(prepared, rows, options.inputs) : text

@@ -5,6 +5,7 @@ import type {EventSink, JobStatus, JunitReports, OrcaEvent, RunStatus} from '../
 import {foldEvent, jobRecordOf} from '../../engine/records/record.js'
 import type {JobRecord, RunRecord} from '../../engine/records/record.js'
 import {drained} from '../../engine/stream-drain.js'
+import {cachedDetail, remoteCacheSummary} from './remote-cache.js'
 import {STATUS_MARK} from './status-marks.js'
 import {painter, shouldColor} from './color.js'
 import type {Paint, Style} from './color.js'
@@ -86,6 +87,7 @@ export class PlainReporter implements EventSink {
       case 'job.container':
       case 'job.artifacts':
       case 'job.outputs':
+      case 'cache.remote':
         return
     }
   }
@@ -168,6 +170,8 @@ export class PlainReporter implements EventSink {
       `${names.length} job${names.length === 1 ? '' : 's'}: ${totals || 'none'}; ` +
         this.paint(runStyle, `run ${record.status.replace('_', ' ')}${took}`),
     )
+    const remote = remoteCacheSummary(record)
+    if (remote) lines.push(this.paint('dim', remote))
     // The run's error itself is said once, after this summary, with its hint (see `formatRunError`).
     this.write(lines.join('\n'))
   }
@@ -230,7 +234,7 @@ function describeEnd(job: JobRecord, runError?: string): string {
     case 'succeeded':
       return job.flaky ? `succeeded on attempt ${attempts} (flaky)${took}` : `succeeded${took}`
     case 'cached':
-      return 'cached'
+      return cachedDetail(job)
     case 'skipped':
       return job.skippedReason ? `skipped (${job.skippedReason})` : 'skipped'
     case 'failed':

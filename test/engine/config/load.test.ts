@@ -194,3 +194,25 @@ describe('cache.signing', () => {
     expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/cache\.signing\.rsa: unknown key "rsa"; allowed: hmac/)
   })
 })
+
+describe('cache.remote', () => {
+  test('a url alone takes the defaults; ORCA_REMOTE_CACHE_* variables override key by key', async () => {
+    write('orca.config.yml', 'cache:\n  remote:\n    url: s3://team-cache/orca\n    endpoint: http://minio:9000\n')
+    expect((await loadConfig({cwd: dir, env: {}})).cache.remote).toEqual({
+      url: 's3://team-cache/orca', endpoint: 'http://minio:9000', team: 'orca', tokenEnv: 'ORCA_REMOTE_CACHE_TOKEN', namespace: 'default',
+      readOnly: false, timeoutMs: 10_000, retries: 2, concurrency: 16,
+    })
+    const overridden = await loadConfig({cwd: dir, env: {ORCA_REMOTE_CACHE_URL: 'https://cache.example', ORCA_REMOTE_CACHE_READ_ONLY: 'true', ORCA_REMOTE_CACHE_TIMEOUT: '2s'}})
+    expect(overridden.cache.remote).toMatchObject({url: 'https://cache.example', readOnly: true, timeoutMs: 2000, endpoint: 'http://minio:9000'})
+    write('orca.config.yml', 'runsDir: runs\n')
+    expect((await loadConfig({cwd: dir, env: {}})).cache.remote).toBeUndefined()
+  })
+
+  test('a url that is neither s3:// nor http(s)://, or a token in the file, is an error with its position', async () => {
+    write('orca.config.yml', 'cache:\n  remote:\n    url: ftp://cache\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/^orca\.config\.yml:3:10 cache\.remote\.url: /)
+    write('orca.config.yml', 'cache:\n  remote:\n    url: https://cache\n    token: abc\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/cache\.remote\.token: unknown key "token"/)
+    expect(await configError(loadConfig({cwd: dir, env: {ORCA_REMOTE_CACHE_READ_ONLY: 'maybe'}}))).toMatch(/ORCA_REMOTE_CACHE_READ_ONLY: expected true or false/)
+  })
+})

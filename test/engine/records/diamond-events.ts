@@ -45,6 +45,7 @@ export function diamondEvents(): OrcaEvent[] {
     {type: 'job.outputs', job: 'build', outputs: {version: '1.2.0'}},
     {type: 'job.artifacts', job: 'build', count: 2, bytes: 10240, manifest: 'artifacts/build.json', sha256: SHA('b')},
     {type: 'job.finished', job: 'build', status: 'succeeded', durationMs: 4200, cleanup: 'removed'},
+    {type: 'cache.remote', job: 'lint', key: SHA('c'), op: 'lookup', result: 'miss', durationMs: 12},
     {type: 'job.started', job: 'lint', image: 'busybox:1.36', key: SHA('c')},
     {type: 'job.warning', job: 'lint', kind: 'cache-damaged', message: 'cache entry cccccccccccc was damaged (blob missing): it was removed and the job runs'},
     {type: 'job.started', job: 'test', image: 'busybox:1.36', key: SHA('e')},

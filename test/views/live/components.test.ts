@@ -86,6 +86,7 @@ describe('RunSummary', () => {
       '  ✗ docs   failed     400ms step "render" exited 2',
       '  ○ deploy skipped          needs test (timed_out)',
       '  ! lint: cache entry cccccccccccc was damaged (blob missing): it was removed and the job runs',
+      'remote cache: 1 miss',
       '5 jobs: 2 succeeded, 1 timed out, 1 failed, 1 skipped; ✗ run failed in 9.8s',
     ])
   })

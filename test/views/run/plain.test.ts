@@ -61,6 +61,7 @@ describe('PlainReporter', () => {
       '  ✗ docs    failed      400ms  step "render" exited 2',
       '  ○ deploy  skipped            needs test (timed_out)',
       '5 jobs: 2 succeeded (1 flaky), 1 timed out, 1 failed, 1 skipped; run failed in 9.8s',
+      'remote cache: 1 miss',
       '',
     ])
   })
