@@ -131,7 +131,7 @@ jobs:
     expect(statuses(await run(dir))).toEqual({make: 'succeeded'})
   })
 
-  it('loads neither oclif, Ink, React, dockerode nor the S3 client for a fully cached run', async () => {
+  it('loads neither oclif, Ink, React, dockerode, the S3 client, the YAML parser, the JUnit reader nor picomatch for a fully cached run', async () => {
     const dir = project({'src/words.txt': 'b\na\nc\n', 'other/o.txt': 'o\n', 'jobs.yml': PIPELINE})
     await run(dir)
     const trace = join(dir, 'imports.txt')
@@ -143,6 +143,11 @@ jobs:
     const loaded = readFileSync(trace, 'utf8').split('\n')
     expect(loaded.some((url) => url.endsWith('/dist/fast/run.js'))).toBe(true)
     expect(loaded.filter((url) => /node_modules\/(@oclif|ink|react|dockerode|@aws-sdk)\//.test(url))).toEqual([])
+    // The bundle inlines packages into its chunks (each marked with its source path): none of the
+    // loaded chunks may hold what only a changed jobs.yml, a job with reports or a glob of needs' artifacts needs.
+    const bundled = loaded.filter((url) => url.includes('/dist/fast/')).map((url) => readFileSync(fileURLToPath(url), 'utf8'))
+    const packages = bundled.flatMap((text) => [...text.matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map((m) => m[1]))
+    expect([...new Set(packages)].filter((name) => ['yaml', 'fast-xml-parser', 'picomatch'].includes(name!))).toEqual([])
   })
 
   it('detects a corrupted entry when its content is read, and rebuilds it', async () => {

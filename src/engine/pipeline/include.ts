@@ -7,7 +7,7 @@ import {formatBytes} from '../bytes.js'
 import {nameTable} from '../name-table.js'
 import {isMapping, resolveExtends, type Located} from './extends.js'
 import {showValue} from './show-value.js'
-import {MAX_FILE_BYTES} from './source-file.js'
+import {isInside, MAX_FILE_BYTES} from './source-file.js'
 import {EXPANSION_LIMITS} from './yaml-expansion.js'
 import type {NodePath, Origin, ParsedYaml, YamlSource} from './yaml-source.js'
 import {formatPath, parseYaml, position} from './yaml-source.js'
@@ -168,12 +168,6 @@ export function readIncludedFile(absFile: string, projectDir: string): IncludeRe
   } catch (error) {
     return {problem: `cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`}
   }
-}
-
-/** Whether `file` is below `dir` (a name such as `..data` inside it is). */
-export function isInside(dir: string, file: string): boolean {
-  const relative = path.relative(dir, file)
-  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative)
 }
 
 function safeRealPath(file: string): string {

@@ -9,3 +9,9 @@ export function displayPath(given: string, absFile: string, cwd: string): string
   if (relative && !relative.startsWith('..') && !path.isAbsolute(relative)) return relative
   return given
 }
+
+/** Whether `file` is below `dir` (a name such as `..data` inside it is). */
+export function isInside(dir: string, file: string): boolean {
+  const relative = path.relative(dir, file)
+  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative)
+}
