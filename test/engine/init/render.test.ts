@@ -113,7 +113,7 @@ describe('CI files', () => {
 
   it('the GitHub workflow matches the published workflow schema, installs orca and persists .orca/cache', () => {
     const text = renderCiFile('github', run, settings)
-    const workflow = parse(text) as {jobs: {orca: {steps: Array<{uses?: string; run?: string; with?: Record<string, string>}>}}}
+    const workflow = parse(text) as {jobs: {orca: {steps: Array<{uses?: string; run?: string; with?: Record<string, string | boolean | number>}>}}}
     expect(ciValidator('github-workflow.json')(workflow)).toEqual([])
     const steps = workflow.jobs.orca.steps
     expect(steps.map((s) => s.run).filter(Boolean)).toEqual([settings.installOrca, 'orca run ci -f jobs.yml'])
@@ -121,6 +121,9 @@ describe('CI files', () => {
     expect(cache.with!.path).toBe('.orca/cache')
     expect(cache.with!.key).toContain("hashFiles('jobs.yml')")
     expect(cache.with!['restore-keys']).toContain("orca-${{ runner.os }}-${{ hashFiles('jobs.yml') }}-")
+    // .orca/runs is under a hidden folder, which upload-artifact@v4 skips unless asked.
+    const upload = steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!
+    expect(upload.with).toMatchObject({path: '.orca/runs', 'include-hidden-files': true})
   })
 
   it('the GitLab job matches the published .gitlab-ci.yml schema and caches .orca/cache', () => {
