@@ -41,6 +41,19 @@ export interface KeyManifest {
   needs: Record<string, string>
   /** The job's services by name; absent when it has none, so jobs without services keep their keys. */
   services?: Record<string, ServiceManifest>
+  /** The image's platform, when the job names one. */
+  platform?: string
+  /** An image built from the project: its definition and the files of its context (`.dockerignore` applied), sorted by path. */
+  build?: BuildManifest
+}
+
+/** What a built image's job key covers: the build's definition and the content of its context. */
+export interface BuildManifest {
+  context: string
+  dockerfile: string
+  args: Record<string, string>
+  target: string | null
+  files: ManifestInput[]
 }
 
 /**
@@ -68,6 +81,8 @@ export interface KeyParts {
   needs: Record<string, string>
   /** The resolved image ID of each service, by service name; null (or absent) when unknown. */
   serviceImageIds?: Record<string, string | null>
+  /** The hashed files of the job's image build context, when its image is built. */
+  buildFiles?: ManifestInput[]
 }
 
 /** The normalised definition of a job plus its inputs and needs' keys. */
@@ -94,6 +109,8 @@ export function keyManifest(parts: KeyParts): KeyManifest {
     inputs: group ? [] : parts.inputs,
     needs: parts.needs,
     ...(Object.keys(job.services).length > 0 ? {services: serviceManifests(job, parts.serviceImageIds ?? {})} : {}),
+    ...(!group && job.platform !== undefined ? {platform: job.platform} : {}),
+    ...(!group && job.build ? {build: {...job.build, target: job.build.target ?? null, files: parts.buildFiles ?? []}} : {}),
   }
 }
 

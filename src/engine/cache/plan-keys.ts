@@ -26,7 +26,8 @@ export async function planKeys(plan: Plan, cache: RunCache, imageId: ImageIdReso
     const job = plan.jobs.get(name)!
     let id: string | null = null
     let imageProblem: string | undefined
-    if (job.steps.length > 0) {
+    // A built image is known by its context (hashed with the key), not by an ID.
+    if (job.steps.length > 0 && !job.build) {
       try {
         id = (await imageId(job.image)) ?? null
         if (id === null) imageProblem = `image ${job.image} is not present locally (it would be pulled)`

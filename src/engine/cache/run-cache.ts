@@ -8,6 +8,7 @@ import type {Job} from '../pipeline/types.js'
 import type {JobWarning} from '../executor/types.js'
 import type {CacheUse, JunitReports} from '../records/events.js'
 import {canonicalJson, sha256, shortKey} from './format.js'
+import {BuildContexts} from './build-context.js'
 import {InputHasher, type HashedInput} from './hash-inputs.js'
 import {keyManifest, keyOf, type KeyManifest} from './key.js'
 import {removeLegacyIndexes} from './index-files.js'
@@ -27,6 +28,8 @@ export interface RunCacheOptions {
   maxSizeBytes?: number
   /** The clock files are judged too fresh to index by (tests move it forward). */
   now?: number
+  /** orca's own folders (runs, cache): never part of an image build context. */
+  stateDirs?: string[]
 }
 
 /** A job's key for this run and what the cache holds under it. */
@@ -86,6 +89,8 @@ const MAX_OUTPUT_CHARS = 32 * 1024 * 1024
 export class RunCache {
   readonly store: CacheStore
   readonly projectDir: string
+  /** The run's image build contexts, hashed once for the keys and the builds. */
+  readonly buildContexts: BuildContexts
   private readonly hasher: InputHasher
   private readonly keys = new Map<string, string>()
   private stored = 0
@@ -93,6 +98,7 @@ export class RunCache {
   constructor(private readonly options: RunCacheOptions) {
     this.store = options.store
     this.projectDir = options.projectDir
+    this.buildContexts = new BuildContexts(options.projectDir, options.stateDirs ?? [])
     this.hasher = new InputHasher(options.projectDir, statIndexFile(options.store, options.projectDir), options.now)
   }
 
@@ -113,13 +119,14 @@ export class RunCache {
       needs[need] = key
     }
     const inputs = job.steps.length === 0 ? [] : this.hasher.hash(selectInputs(this.options.projectFiles, job.inputs))
-    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs})
+    const buildFiles = job.steps.length > 0 && job.build ? this.buildContexts.of(job).files : undefined
+    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs, buildFiles})
     const key = keyOf(manifest)
     if (job.cache) this.keys.set(job.name, key)
     const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss', warnings: []}
     if (!job.cache || this.options.noCache) keyed.use = 'disabled'
-    // An image that is not there yet (it would be pulled) may be another image: never a hit.
-    else if (job.steps.length === 0 || (imageId !== null && Object.values(manifest.services ?? {}).every((s) => s.imageId !== null))) {
+    // An image that is not there yet (it would be pulled) may be another image: never a hit. A built one is known by its context.
+    else if (job.steps.length === 0 || ((imageId !== null || job.build !== undefined) && Object.values(manifest.services ?? {}).every((s) => s.imageId !== null))) {
       const found = this.store.read(key)
       if (found.status === 'found') {
         keyed.use = 'hit'

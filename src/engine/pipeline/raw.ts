@@ -35,7 +35,9 @@ export type RawServices = Record<string, string | RawService>
 
 export interface RawJob {
   name?: string
-  image?: string
+  image?: RawImage
+  pull?: 'missing' | 'always' | 'never'
+  platform?: string
   needs?: Array<string | RawNeed>
   when?: RawWhen
   if?: string | boolean
@@ -66,9 +68,14 @@ export interface RawNeed {
   artifacts?: boolean | string[]
 }
 
+/** `image:` is a reference, or an image built from the project. */
+export type RawImage = string | {build: {context?: string; dockerfile?: string; args?: RawEnv; target?: string}}
+
 export interface RawPipeline {
   version: 1
-  image?: string
+  image?: RawImage
+  pull?: 'missing' | 'always' | 'never'
+  platform?: string
   env?: RawEnv
   services?: RawServices
   jobs: Record<string, RawJob>

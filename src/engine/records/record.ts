@@ -233,6 +233,9 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         jobs: settleJobs(next.jobs, event.time),
       }
     case 'image.pull':
+    case 'image.build':
+    case 'image.ready':
+    case 'image.failed':
     case 'step.output':
       return next
   }

@@ -1,45 +1,22 @@
-import type {ImageIdResolver} from '../cache/image-id.js'
 import type {Executor} from '../executor/types.js'
-import type {Plan} from '../plan/plan.js'
-import type {RunEmitter} from './emitter.js'
 
 /**
- * The run's one executor, created and prepared (engine reachable, images present) only when a job
- * first needs it, so a run that runs nothing never loads Docker.
+ * The run's one executor, created (engine reachable) only when a job first needs it, so a run that
+ * runs nothing never loads Docker. Its images are made present per image by `RunImages`.
  */
 export class ExecutorSession {
   #executor: Executor | undefined
   #ready: Promise<Executor> | undefined
-  #prepared: Map<string, string> | undefined
 
-  constructor(
-    private readonly create: () => Promise<Executor>,
-    private readonly plan: Plan,
-    private readonly emitter: RunEmitter,
-    private readonly signal: AbortSignal,
-    private readonly imageId?: ImageIdResolver,
-  ) {}
+  constructor(private readonly create: () => Promise<Executor>) {}
 
-  /** The prepared executor, preparing it on first use with every image a job of the plan runs in. */
+  /** The executor, created on first use. */
   get(): Promise<Executor> {
     return (this.#ready ??= (async () => {
       const executor = await this.create()
       this.#executor = executor
-      const images = [...new Set([...this.plan.jobs.values()].filter((j) => j.steps.length > 0).flatMap((j) => [j.image, ...Object.values(j.services).map((s) => s.image)]))]
-      this.#prepared = await executor.prepare(images, {
-        signal: this.signal,
-        onEvent: (e) => e.type === 'image.pull' && this.emitter.emit({...e}),
-      })
       return executor
     })())
-  }
-
-  /** An image's ID: cheap inspection first; an image the engine lacks (or an unreachable engine) goes through prepare. */
-  async imageIdOf(ref: string): Promise<string | null> {
-    const id = await this.imageId?.(ref).catch(() => undefined)
-    if (id) return id
-    await this.get()
-    return this.#prepared?.get(ref) ?? null
   }
 
   /** Removes what the run left in the engine, if an executor was ever created. */

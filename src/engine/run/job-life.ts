@@ -21,6 +21,7 @@ import {maskString} from './masker.js'
 import {chooseNeedArtifacts} from './need-artifacts.js'
 import {jobOutputs, OUTPUT_FILE, type RunOutputs} from './outputs.js'
 import type {ExecutorSession} from './executor-session.js'
+import {ImageUnavailableError, type RunImages} from './run-images.js'
 import {relayJobEvents, type JobRecording} from './job-events.js'
 import {OutputBudget} from './output.js'
 import type {RunStop} from './run-stop.js'
@@ -51,6 +52,8 @@ export interface JobRun {
   maxLogBytes?: number
   emitter: RunEmitter
   executor: ExecutorSession
+  /** Each image of the run made present once; a job waits only for its own. */
+  images: RunImages
   stop: RunStop
   /** Keeps the run's first infrastructure error (it becomes exit code 3). */
   infraError: (error: OrcaError) => void
@@ -73,7 +76,8 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   let keyed: KeyedJob | undefined
   let needs: ReturnType<typeof chooseNeedArtifacts>
   try {
-    keyed = run.cache?.keyJob(job, job.steps.length === 0 ? null : await run.executor.imageIdOf(job.image), await serviceImageIds(job, run.executor))
+    run.images.checkBuild(job)
+    keyed = run.cache?.keyJob(job, await run.images.idForKey(job), await serviceImageIds(job, run.images))
     if (keyed && restoreHit(job, keyed, startedAt, run)) return run.settle(job.name, 'cached')
     const taken = takeNeedArtifacts(job, run)
     if (taken === undefined) return
@@ -139,8 +143,16 @@ function takeNeedArtifacts(job: Job, run: JobRun): ArtifactEntry[][] | undefined
   return undefined
 }
 
-/** Hashing or image inspection failed before the job started: reported like any infra failure, and the run stops. */
+/**
+ * Hashing or image inspection failed before the job started: reported like any infra failure, and the
+ * run stops; an image that could not be pulled or built fails only this job.
+ */
 function failBeforeStart(job: Job, error: unknown, startedAt: number, run: JobRun): void {
+  if (error instanceof ImageUnavailableError && error.kind !== 'cancelled') {
+    run.emitter.emit({type: 'job.started', job: job.name, image: job.image})
+    run.emitter.emit({type: 'job.finished', job: job.name, status: 'failed', durationMs: Date.now() - startedAt, cleanup: 'none', error: imageFailure(error)})
+    return run.settle(job.name, 'failed')
+  }
   const orcaError = toInfraError(error)
   run.infraError(orcaError)
   run.stop.abort()
@@ -169,11 +181,16 @@ function serviceLogs(job: Job, run: JobRun): (service: string) => ServiceLog {
   return (service) => new ServiceLog(dir === undefined ? undefined : path.join(dir, `${service}.log`), Object.values(run.secrets))
 }
 
-/** The image ID of each service of a job, by service name (null: not on the engine yet, so never a hit). */
-async function serviceImageIds(job: Job, executor: ExecutorSession): Promise<Record<string, string | null>> {
+/** The image ID of each service of a job, by service name (pulled first when missing). */
+async function serviceImageIds(job: Job, images: RunImages): Promise<Record<string, string | null>> {
   const ids = nameTable<string | null>()
-  for (const service of Object.values(job.services)) ids[service.name] = await executor.imageIdOf(service.image)
+  for (const service of Object.values(job.services)) ids[service.name] = await images.serviceId(service.image)
   return ids
+}
+
+/** How a job that could not get its image ended: the image's error, with what to do about it. */
+function imageFailure(error: ImageUnavailableError): {kind: 'image'; message: string} {
+  return {kind: 'image', message: error.hint ? `${error.message}\n  hint: ${error.hint}` : error.message}
 }
 
 /** Runs the job in the run's executor; an executor that throws fails the job and stops the run. */
@@ -187,9 +204,12 @@ async function execute(
 ): Promise<JobOutcome> {
   let outcome: JobOutcome
   try {
+    // The job's own image only; a build's output goes to this job's log as it comes.
+    const imageId = await run.images.forJob(job, (text) => run.emitter.emit({type: 'image.build', job: job.name, image: job.image, text}))
     const executor = await run.executor.get()
     outcome = await executor.runJob({
       runId: run.runId,
+      ...(imageId !== undefined ? {imageId} : {}),
       // Needs' outputs in env values are known now, not when the job was keyed (its needs' keys cover them).
       job: withNeedOutputs(job, run.outputs),
       projectDir: run.projectDir,
@@ -210,6 +230,7 @@ async function execute(
       emit: relayJobEvents(job.name, run.emitter, budget, record, keyed?.job.cache === true),
     })
   } catch (error) {
+    if (error instanceof ImageUnavailableError && error.kind !== 'cancelled') return {status: 'failed', steps: [], artifacts: [], cleanup: 'none', error: imageFailure(error)}
     const orcaError = toInfraError(error)
     run.infraError(orcaError)
     run.stop.abort()

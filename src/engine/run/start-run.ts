@@ -13,6 +13,7 @@ import {loadPipeline} from '../pipeline/load.js'
 import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
 import type {EventSink, OrcaEvent} from '../records/events.js'
 import {maskString} from './masker.js'
+import {registryPasswords} from '../executor/docker/registry-auth.js'
 import {newRunId} from '../records/run-id.js'
 import {executeRun, type RunResult} from './scheduler.js'
 import {resolveSecrets} from './secrets.js'
@@ -92,7 +93,7 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
  */
 export function prefetchImageIds(prepared: PreparedRun): void {
   for (const job of prepared.plan.jobs.values()) {
-    if (job.steps.length > 0) prepared.imageId(job.image).catch(() => undefined)
+    if (job.steps.length > 0 && !job.build) prepared.imageId(job.image).catch(() => undefined)
   }
 }
 
@@ -126,7 +127,8 @@ export async function startRun(
       options.executor ??
       (async () => {
         const {connectDocker} = await import('../executor/docker/connect.js')
-        return connectDocker({host: config.docker.host, env: request.env})
+        const {registryAuthOnce} = await import('../executor/docker/registry-auth.js')
+        return connectDocker({host: config.docker.host, env: request.env, registryAuth: registryAuthOnce({env: request.env, registries: config.registries})})
       }),
     projectFiles,
     concurrency: request.concurrency ?? config.concurrency,
@@ -134,6 +136,7 @@ export async function startRun(
     cleanupOverride: request.cleanup,
     envOverrides: request.envOverrides,
     secrets,
+    masked: registryPasswords(request.env, config.registries),
     artifactsDir: (job) => store.artifactsDir(job),
     reports: (job) => ({dir: store.reportsDir(job), name: reportsName(job)}),
     serviceLogDir: (job) => store.serviceLogDir(job),

@@ -2,7 +2,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import type Docker from 'dockerode'
 import {formatDuration} from '../../duration.js'
 import {OrcaError} from '../../errors.js'
-import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
+import type {ExecutorEvent, Executor, ImageRequest, JobContext, JobOutcome, Leak, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
 import type {Step} from '../../pipeline/types.js'
 import {projectIdentity, type ProjectIdentity} from '../../project-identity.js'
 import {workspaceArchive} from '../archive/pack.js'
@@ -13,7 +13,9 @@ import {ContainerOutput, stepMarker} from './container-output.js'
 import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, projectLabels, stepCommand, volumeName} from './container-spec.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
+import {buildImage} from './image-build.js'
 import {ensureImage} from './images.js'
+import type {RegistryAuth} from './registry-auth.js'
 import {keepsContainer} from './policy.js'
 import {createJobNetwork, removeNetwork, removeRunNetworks} from './job-network.js'
 import {listLeaks, removeContainer, removeRunContainers} from './resources.js'
@@ -38,6 +40,8 @@ export interface DockerExecutorOptions {
    * when a container cannot offer its output, chosen here by tests and benchmarks).
    */
   stepOutput?: 'container' | 'exec'
+  /** Credentials for a registry host, when a pull needs them (see registryAuth). */
+  registryAuth?: (registry: string) => RegistryAuth | undefined
 }
 
 const DEFAULTS = {
@@ -76,12 +80,14 @@ export class DockerExecutor implements Executor {
   private readonly options: typeof DEFAULTS
   /** An engine watch fired during this executor's life: cleanup checks the engine answers first. */
   private lost = false
+  readonly registryAuth?: (registry: string) => RegistryAuth | undefined
 
   constructor(
     readonly docker: Docker,
     options: DockerExecutorOptions = {},
   ) {
     this.endpoint = options.endpoint
+    this.registryAuth = options.registryAuth
     this.options = {
       graceMs: options.graceMs ?? DEFAULTS.graceMs,
       maxArtifactBytes: options.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes,
@@ -92,9 +98,14 @@ export class DockerExecutor implements Executor {
   }
 
   async prepare(images: string[], options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<Map<string, string>> {
-    const ids = new Map<string, string>()
-    for (const ref of new Set(images)) ids.set(ref, await ensureImage(this.docker, ref, options.signal, options.onEvent))
-    return ids
+    const refs = [...new Set(images)]
+    const ids = await Promise.all(refs.map((ref) => this.prepareImage({kind: 'pull', ref}, options)))
+    return new Map(refs.map((ref, i) => [ref, ids[i]!]))
+  }
+
+  async prepareImage(request: ImageRequest, options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<string> {
+    if (request.kind === 'build') return buildImage(this.docker, request, options.signal, options.onEvent)
+    return ensureImage(this.docker, request.ref, options.signal, options.onEvent, {pull: request.pull, platform: request.platform, auth: this.registryAuth})
   }
 
   async runJob(ctx: JobContext): Promise<JobOutcome> {
@@ -132,7 +143,7 @@ export class DockerExecutor implements Executor {
     })
     try {
       if (stopper.reason) throw new OrcaError('cancelled', stopper.message ?? 'stopped')
-      imageId = await ensureImage(this.docker, job.image, ctx.cancel)
+      imageId = ctx.imageId ?? (await ensureImage(this.docker, job.image, ctx.cancel, undefined, {platform: job.platform, auth: this.registryAuth}))
       const project = projectIdentity(ctx.projectDir)
       await this.ensureVolumes(job.volumes, project)
       if (Object.keys(job.services).length > 0) {
