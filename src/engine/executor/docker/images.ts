@@ -30,15 +30,13 @@ export async function ensureImage(
   // Checked again here: an image may come from elsewhere than a loaded jobs.yml (an API caller).
   assertImageReference(ref, 'image')
   const policy = options.pull ?? 'missing'
-  if (policy !== 'always') {
-    const local = await inspectImage(docker, ref)
-    if (local && (options.platform === undefined || samePlatform(platformOf(local), options.platform))) return local.Id
-    if (policy === 'never') {
-      const why = local ? `the engine has it only for ${platformOf(local)}, not ${options.platform}` : 'the engine does not have it'
-      throw new OrcaError('infra', `image "${ref}" is not there and pull: never forbids pulling it: ${why}`, {
-        hint: `pull or build it first (docker pull ${ref}), or set pull: missing`,
-      })
-    }
+  const local = policy === 'always' ? undefined : await inspectImage(docker, ref)
+  const decision = pullDecision(policy, local && platformOf(local), options.platform)
+  if (decision === 'use') return local!.Id
+  if (decision !== 'pull') {
+    throw new OrcaError('infra', `image "${ref}" is not there and pull: never forbids pulling it: ${decision.refuse}`, {
+      hint: `pull or build it first (docker pull ${ref}), or set pull: missing`,
+    })
   }
   try {
     await pull(docker, ref, signal, onEvent, options)
@@ -54,6 +52,17 @@ export async function ensureImage(
     })
   }
   return pulled.Id
+}
+
+/**
+ * Whether to use the image the engine has (`localPlatform`: its platform, undefined when it has none),
+ * pull it, or refuse: `always` pulls; `missing` pulls what is absent or of another platform; `never` refuses then.
+ */
+export function pullDecision(policy: PullPolicy, localPlatform: string | undefined, wanted: string | undefined): 'use' | 'pull' | {refuse: string} {
+  if (policy === 'always') return 'pull'
+  if (localPlatform !== undefined && (wanted === undefined || samePlatform(localPlatform, wanted))) return 'use'
+  if (policy === 'missing') return 'pull'
+  return {refuse: localPlatform === undefined ? 'the engine does not have it' : `the engine has it only for ${localPlatform}, not ${wanted}`}
 }
 
 /** A pull the engine refused, worded by why: credentials (and how to log in) or the name. */
