@@ -181,3 +181,41 @@ jobs:
     expect(result.stdout).toContain(`the engine has it only for ${arch}, not ${other}`)
   })
 })
+
+describe('orca clean --images', () => {
+  it('keeps a built image a cache entry or a recorded run uses, and removes it once neither does', async () => {
+    const dir = project({
+      'ci/Dockerfile': DOCKERFILE,
+      'ci/greeting.txt': 'hi\n',
+      'jobs.yml': `version: 1\njobs:\n  a:\n    image: {build: {context: ci}}\n    steps: ["cat /greeting.txt"]\n`,
+    })
+    const run = await orca(['run', '--output', 'plain'], {cwd: dir})
+    expect(run.code, run.stdout + run.stderr).toBe(0)
+    const [tag] = builtImages(dir)
+    expect(tag).toBeDefined()
+
+    const kept = await orca(['clean', '--images'], {cwd: dir})
+    expect(kept.code, kept.stdout + kept.stderr).toBe(0)
+    expect(builtImages(dir)).toEqual([tag])
+
+    // The runs go: the cache entry alone still keeps it.
+    expect((await orca(['clean', '--runs', '--images'], {cwd: dir})).code).toBe(0)
+    expect(builtImages(dir)).toEqual([tag])
+
+    const dry = await orca(['clean', '--cache', '--images', '--dry-run'], {cwd: dir})
+    expect(dry.stdout).toContain('would remove cache')
+    expect(builtImages(dir)).toEqual([tag])
+
+    const gone = await orca(['clean', '--cache', '--images'], {cwd: dir})
+    expect(gone.code, gone.stdout + gone.stderr).toBe(0)
+    expect(gone.stdout).toContain(`removed image ${tag} (build:ci)`)
+    expect(builtImages(dir)).toEqual([])
+  })
+
+  it('refuses --images with --all-projects: whether an image is needed is known from this project only', async () => {
+    const dir = project({'jobs.yml': 'version: 1\njobs:\n  a: {image: busybox, steps: ["true"]}\n'})
+    const result = await orca(['clean', '--images', '--all-projects'], {cwd: dir})
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("--images cleans this project's built images only")
+  })
+})

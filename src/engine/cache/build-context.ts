@@ -36,9 +36,13 @@ export function hashBuildContext(projectDir: string, build: ImageBuild, options:
   if (!hashed.some((file) => file.path === build.dockerfile)) {
     throw new OrcaError('config', `image build: no Dockerfile at ${path.posix.join(build.context, build.dockerfile)}`)
   }
-  const definition = {dockerfile: build.dockerfile, args: build.args, target: build.target ?? null, platform: options.platform ?? null}
-  const digest = createHash('sha256').update(canonicalJson(definition)).update('\n').update(JSON.stringify(hashed)).digest('hex')
-  return {dir, files: hashed, digest}
+  return {dir, files: hashed, digest: buildDigest(build, options.platform, hashed)}
+}
+
+/** What a built image is tagged by: its definition (Dockerfile path, args, target, platform) and its context's files. */
+export function buildDigest(build: {dockerfile: string; args: Record<string, string>; target?: string | null}, platform: string | undefined, files: HashedInput[]): string {
+  const definition = {dockerfile: build.dockerfile, args: build.args, target: build.target ?? null, platform: platform ?? null}
+  return createHash('sha256').update(canonicalJson(definition)).update('\n').update(JSON.stringify(files)).digest('hex')
 }
 
 /** The files of the context folder `dir` the builder gets, relative and `/`-separated, sorted. */
@@ -112,7 +116,10 @@ export class BuildContexts {
   }
 }
 
+/** The repository of a project's built images. */
+export const BUILD_REPOSITORY = 'orca-build'
+
 /** The tag a built image gets: one repository per project, the digest of its build as the tag. */
-export function buildTag(projectId: string, context: BuildContext): string {
-  return `orca-build/${projectId}:${context.digest.slice(0, 32)}`
+export function buildTag(projectId: string, context: Pick<BuildContext, 'digest'>): string {
+  return `${BUILD_REPOSITORY}/${projectId}:${context.digest.slice(0, 32)}`
 }

@@ -10,10 +10,7 @@ import {OrcaError} from '../../errors.js'
 import type {BuildImageRequest, ExecutorEvent} from '../types.js'
 import {projectIdentity} from '../../project-identity.js'
 import {dockerMessage, statusCode, withTimeout} from './call.js'
-import {projectLabels} from './container-spec.js'
-
-/** On an image orca built: the build it came from (`build:<context>…`). */
-export const BUILD_LABEL = 'orca.build'
+import {LABEL, projectLabels} from './container-spec.js'
 
 /** A build that reports nothing for this long is given up. */
 const BUILD_IDLE_MS = 10 * 60_000
@@ -39,7 +36,7 @@ export async function buildImage(docker: Docker, request: BuildImageRequest, sig
     dockerfile: request.dockerfile,
     buildargs: request.args,
     // The build's own label lets `orca clean` find the project's built images.
-    labels: {...projectLabels(projectIdentity(request.projectDir)), [BUILD_LABEL]: request.label},
+    labels: {...projectLabels(projectIdentity(request.projectDir)), [LABEL.build]: request.label},
     // Intermediate containers go whether the build succeeds or not.
     rm: true,
     forcerm: true,
