@@ -38,14 +38,16 @@ export async function ensureImage(
       hint: `pull or build it first (docker pull ${ref}), or set pull: missing`,
     })
   }
+  let reported: string | undefined
   try {
-    await pull(docker, ref, signal, onEvent, options)
+    reported = await pull(docker, ref, signal, onEvent, options)
   } catch (error) {
     if (error instanceof OrcaError && error.kind === 'cancelled') throw error
     throw pullError(ref, error)
   }
   const pulled = await inspectImage(docker, ref)
-  if (!pulled) throw new OrcaError('infra', `could not pull image "${ref}": the engine does not list it after the pull`)
+  // Podman ends a failed pull's stream without an error status, its reason only in a progress message.
+  if (!pulled) throw reported === undefined ? new OrcaError('infra', `could not pull image "${ref}": the engine does not list it after the pull`) : pullError(ref, new Error(reported))
   if (options.platform !== undefined && !samePlatform(platformOf(pulled), options.platform)) {
     throw new OrcaError('infra', `image "${ref}" is ${platformOf(pulled)}, not the ${options.platform} the job asks for`, {
       hint: `the registry has no ${options.platform} variant of it; choose another platform or image`,
@@ -130,7 +132,8 @@ interface PullProgress {
   progressDetail?: {current?: number; total?: number}
 }
 
-async function pull(docker: Docker, ref: string, signal: AbortSignal, onEvent: ((event: ExecutorEvent) => void) | undefined, options: PullOptions): Promise<void> {
+/** Pulls `ref`; resolves with the last error the engine reported in its progress, if any. */
+async function pull(docker: Docker, ref: string, signal: AbortSignal, onEvent: ((event: ExecutorEvent) => void) | undefined, options: PullOptions): Promise<string | undefined> {
   if (signal.aborted) throw new OrcaError('cancelled', 'cancelled before pulling images')
   const auth = options.auth?.(registryOf(ref))
   const stream = (await withTimeout(
@@ -138,6 +141,7 @@ async function pull(docker: Docker, ref: string, signal: AbortSignal, onEvent: (
     docker.createImage(auth, {fromImage: ref, ...(options.platform ? {platform: options.platform} : {})}),
     `pull ${ref}`,
   )) as NodeJS.ReadableStream & {destroy(error?: Error): void}
+  let reported: string | undefined
   await new Promise<void>((resolve, reject) => {
     let idle: NodeJS.Timeout | undefined
     const arm = (): void => {
@@ -162,7 +166,10 @@ async function pull(docker: Docker, ref: string, signal: AbortSignal, onEvent: (
       (error: Error | null) => finish(error),
       (event: PullProgress) => {
         arm()
-        if (event.error) return
+        if (event.error) {
+          reported = event.error
+          return
+        }
         onEvent?.({
           type: 'image.pull',
           image: ref,
@@ -174,4 +181,5 @@ async function pull(docker: Docker, ref: string, signal: AbortSignal, onEvent: (
       },
     )
   })
+  return reported
 }
