@@ -101,8 +101,10 @@ export async function removeVolume(docker: Docker, name: string): Promise<boolea
 
 /** Images orca built from a project (`image: {build}`), in `scope`, with their tags. */
 export async function listBuiltImages(docker: Docker, scope: ResourceScope): Promise<{id: string; tags: string[]; build?: string; projectDir?: string}[]> {
-  const images = await withTimeout(docker.listImages({filters: {label: [...scopeFilter(scope), LABEL.build]}}), 'list images')
-  return images.map((image) => ({
+  // Filtered by the build label alone, the scope here: Podman answers a filter of several labels with nothing.
+  const images = await withTimeout(docker.listImages({filters: {label: [LABEL.build]}}), 'list images')
+  const inScope = images.filter((image) => image.Labels?.[LABEL.managed] === 'true' && ('allProjects' in scope || image.Labels?.[LABEL.project] === scope.projectId))
+  return inScope.map((image) => ({
     id: image.Id,
     tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
     build: image.Labels?.[LABEL.build],
