@@ -1,17 +1,26 @@
 import type {Executor} from '../executor/types.js'
+import {runsOnHost, type Job} from '../pipeline/types.js'
+import {OrcaError} from '../errors.js'
 
 /**
- * The run's one executor, created (engine reachable) only when a job first needs it, so a run that
- * runs nothing never loads Docker. Its images are made present per image by `RunImages`.
+ * The run's executors, each created only when a job first needs it: Docker (engine reachable) for
+ * container jobs, the host executor for `runs-on: host` jobs. A run that runs nothing never loads
+ * Docker, nor does one that runs only host jobs. Images are made present per image by `RunImages`.
  */
 export class ExecutorSession {
   #executor: Executor | undefined
   #ready: Promise<Executor> | undefined
+  #host: Promise<Executor> | undefined
+  #hostExecutor: Executor | undefined
 
-  constructor(private readonly create: () => Promise<Executor>) {}
+  constructor(
+    private readonly create: () => Promise<Executor>,
+    private readonly createHost?: () => Promise<Executor>,
+  ) {}
 
-  /** The executor, created on first use. */
-  get(): Promise<Executor> {
+  /** The executor of a job (default: a container job's), created on first use. */
+  get(job?: Job): Promise<Executor> {
+    if (job !== undefined && runsOnHost(job)) return this.host()
     return (this.#ready ??= (async () => {
       const executor = await this.create()
       this.#executor = executor
@@ -19,12 +28,21 @@ export class ExecutorSession {
     })())
   }
 
-  /** Removes what the run left in the engine, if an executor was ever created. */
+  /** Stops and removes what the run left, in whichever executors were created. */
   async cleanup(runId: string): Promise<void> {
     await this.#executor?.cleanup(runId).catch(() => undefined)
+    await this.#hostExecutor?.cleanup(runId).catch(() => undefined)
   }
 
   get created(): boolean {
-    return this.#executor !== undefined
+    return this.#executor !== undefined || this.#hostExecutor !== undefined
+  }
+
+  private host(): Promise<Executor> {
+    return (this.#host ??= (async () => {
+      if (!this.createHost) throw new OrcaError('infra', 'this run cannot run runs-on: host jobs (no host executor was given)')
+      this.#hostExecutor = await this.createHost()
+      return this.#hostExecutor
+    })())
   }
 }

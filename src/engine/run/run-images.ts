@@ -2,7 +2,7 @@ import {buildTag, type BuildContexts} from '../cache/build-context.js'
 import type {ImageIdResolver} from '../cache/image-id.js'
 import {OrcaError} from '../errors.js'
 import type {Executor, ExecutorEvent, ImageRequest} from '../executor/types.js'
-import type {Job} from '../pipeline/types.js'
+import {runsOnHost, type Job} from '../pipeline/types.js'
 import type {RunEmitter} from './emitter.js'
 import type {ExecutorSession} from './executor-session.js'
 
@@ -55,7 +55,7 @@ export class RunImages {
    * context, so this is null for it (and for group jobs).
    */
   async idForKey(job: Job): Promise<string | null> {
-    if (job.steps.length === 0 || job.build) return null
+    if (job.steps.length === 0 || job.build || runsOnHost(job)) return null
     if (job.pull !== 'always' && job.platform === undefined) {
       const id = await this.options.imageId?.(job.image).catch(() => undefined)
       if (id) return id
@@ -83,7 +83,7 @@ export class RunImages {
    */
   prefetch(jobs: Iterable<Job>): void {
     for (const job of jobs) {
-      if (job.steps.length === 0) continue
+      if (job.steps.length === 0 || runsOnHost(job)) continue
       const refs: Array<[string, Job | undefined]> = [...(job.build ? [] : [[job.image, job] as [string, Job]]), ...Object.values(job.services).map((s): [string, undefined] => [s.image, undefined])]
       for (const [ref, owner] of refs) {
         const mustPull = owner !== undefined && (owner.pull === 'always' || owner.platform !== undefined)
@@ -97,7 +97,7 @@ export class RunImages {
 
   /** Hashes a job's build context now, so a missing Dockerfile or context fails the job (only it) before it is keyed. */
   checkBuild(job: Job): void {
-    if (!job.build || job.steps.length === 0) return
+    if (!job.build || job.steps.length === 0 || runsOnHost(job)) return
     try {
       this.options.contexts.of(job)
     } catch (error) {

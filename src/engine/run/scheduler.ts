@@ -4,6 +4,7 @@ import type {BlobStore} from '../artifacts/blobs.js'
 import type {ImageIdResolver} from '../cache/image-id.js'
 import type {RunCache} from '../cache/run-cache.js'
 import type {OrcaError} from '../errors.js'
+import type {HostKeyResolver} from '../executor/host/key-commands.js'
 import type {Executor} from '../executor/types.js'
 import {nameTable} from '../name-table.js'
 import type {Plan} from '../plan/plan.js'
@@ -28,6 +29,10 @@ export interface RunOptions {
   plan: Plan
   /** Created only when a job actually has to run, so a run that runs nothing never loads Docker. */
   executor: () => Promise<Executor>
+  /** Runs `runs-on: host` jobs; created when the first one runs (absent: such a job fails as an infra error). */
+  hostExecutor?: () => Promise<Executor>
+  /** Host jobs' key commands' output (absent: a host job with key commands cannot be keyed). */
+  hostKey?: HostKeyResolver
   /** The project's files (see listProjectFiles), the universe of every job's inputs. */
   projectFiles: ProjectFiles
   concurrency: number
@@ -66,6 +71,8 @@ export interface RunOptions {
   imageId?: ImageIdResolver
   /** Resolves when the run may start its jobs (a server's queue); the run is already recorded while it waits. */
   waitTurn?: (signal: AbortSignal) => Promise<void>
+  /** Jobs restored from the cache and never run (`--needs-from-cache`); the run is judged by the others. */
+  restored?: ReadonlySet<string>
   /** Cap on the output recorded per job, in bytes (default 16 MiB); the job keeps running past it. */
   maxLogBytes?: number
 }
@@ -104,15 +111,15 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
   const outputs = new RunOutputs()
   const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides, outputs)
-  const executor = new ExecutorSession(options.executor)
+  const executor = new ExecutorSession(options.executor, options.hostExecutor)
   const projectDir = options.pipeline.projectDir
   const images = new RunImages(executor, emitter, stop.signal, {
     projectId: projectIdentity(projectDir).id,
     contexts: options.cache?.buildContexts ?? new BuildContexts(projectDir),
     ...(options.imageId ? {imageId: options.imageId} : {}),
   })
-  // Pulls start now, each image on its own, while the first jobs are keyed.
-  images.prefetch(plan.jobs.values())
+  // Pulls start now, each image on its own, while the first jobs are keyed; restored jobs never run.
+  images.prefetch([...plan.jobs.values()].filter((job) => !options.restored?.has(job.name)))
   let infraError: OrcaError | undefined
   const jobRun: JobRun = {
     ...options,
@@ -151,6 +158,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     await queue.drain()
   }
 
+  // Results are shared before the run ends: a process that exits here would cut its uploads off.
+  await options.cache?.settleUploads()
   stop.detach()
   // A stray error raised outside the run (serve's process guard) fails it like a bug inside it.
   const outside = stop.outsideFailure
@@ -158,7 +167,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     await executor.cleanup(options.runId)
   }
 
-  const status = unexpected || outside !== undefined ? 'failed' : queue.runStatus(stop.cancelled)
+  const status = unexpected || outside !== undefined ? 'failed' : queue.runStatus(stop.cancelled, options.restored)
   const error = unexpected
     ? {kind: 'internal', message: `unexpected error: ${(unexpected.error as Error)?.message ?? String(unexpected.error)}`}
     : outside !== undefined

@@ -1,26 +1,28 @@
+import {statSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type Docker from 'dockerode'
 import {formatDuration} from '../../duration.js'
 import {OrcaError} from '../../errors.js'
 import type {ExecutorEvent, Executor, ImageRequest, JobContext, JobOutcome, Leak, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
-import type {Step} from '../../pipeline/types.js'
 import {projectIdentity, type ProjectIdentity} from '../../project-identity.js'
 import {workspaceArchive} from '../archive/pack.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
 import {collectArtifacts, readContainerFile} from './artifacts.js'
 import {dockerMessage, statusCode, withTimeout} from './call.js'
 import {ContainerOutput, stepMarker} from './container-output.js'
-import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, projectLabels, stepCommand, volumeName} from './container-spec.js'
+import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, projectLabels, stepCommand, volumeName, type EngineSocket} from './container-spec.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
 import {buildImage} from './image-build.js'
 import {ensureImage} from './images.js'
+import {containerOwner, isRootUser, jobUser} from './job-user.js'
 import type {RegistryAuth} from './registry-auth.js'
 import {keepsContainer} from './policy.js'
 import {createJobNetwork, removeNetwork, removeRunNetworks} from './job-network.js'
 import {listLeaks, removeContainer, removeRunContainers} from './resources.js'
 import {JobServices, ServiceNotReadyError} from './services.js'
 import {ContainerStopper} from './stopper.js'
+import {collectsArtifacts, finishStep, stepRuns} from '../step-rules.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
 export {connectDocker} from './connect.js'
@@ -59,6 +61,13 @@ const STEP_MARKER_MS = 10_000
 
 type JobError = NonNullable<JobOutcome['error']>
 
+/** What every run of a `docker: true` job says (a job.warning the views show, recorded with the run). */
+const DOCKER_HOST_WARNING =
+  "docker: true gives this job the host's Docker engine: it can start privileged containers and read or change any file of the host"
+
+/** The container's /etc/passwd or /etc/group is read up to this size. */
+const MAX_USER_DATABASE_BYTES = 1024 * 1024
+
 /** GitHub's limit on a job's outputs, as one file: more is refused, not cut (a cut value would be wrong). */
 const MAX_OUTPUTS_BYTES = 1024 * 1024
 
@@ -81,6 +90,8 @@ export class DockerExecutor implements Executor {
   /** An engine watch fired during this executor's life: cleanup checks the engine answers first. */
   private lost = false
   readonly registryAuth?: (registry: string) => RegistryAuth | undefined
+  /** Each image's own USER, by image ID. */
+  private readonly imageUsers = new Map<string, Promise<string>>()
 
   constructor(
     readonly docker: Docker,
@@ -145,19 +156,22 @@ export class DockerExecutor implements Executor {
       if (stopper.reason) throw new OrcaError('cancelled', stopper.message ?? 'stopped')
       imageId = ctx.imageId ?? (await ensureImage(this.docker, job.image, ctx.cancel, undefined, {platform: job.platform, auth: this.registryAuth}))
       const project = projectIdentity(ctx.projectDir)
+      const user = await jobUser(this.docker, job.user, imageId, this.imageUsers)
       await this.ensureVolumes(job.volumes, project)
       if (Object.keys(job.services).length > 0) {
         // The loader refuses this; a job from elsewhere (an API caller) must not get a network it turned off.
         if (job.network === 'none') throw new OrcaError('config', `jobs.${job.name}.network: a job with services needs a network, not "none"`)
-        network = await createJobNetwork(this.docker, ctx.runId, job.name, project)
+        network = await createJobNetwork(this.docker, ctx.runId, job.name, project, ctx.attempt)
         const signal = AbortSignal.any([stopper.stoppedSignal, abandonServices.signal])
-        services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, log: ctx.serviceLog, signal})
+        services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, log: ctx.serviceLog, signal, attempt: ctx.attempt})
         // Every service starts now, while the job's container is made and its inputs copied in.
         const starting = services
         servicesReady = starting.start().then(async () => starting.ready())
         servicesReady.catch(() => undefined)
       }
-      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network)
+      const engineSocket = job.docker ? this.engineSocket(job.name) : undefined
+      if (engineSocket) ctx.emit({type: 'job.warning', warning: {kind: 'docker-host', message: DOCKER_HOST_WARNING}})
+      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network, ctx.attempt, engineSocket)
       container = await withTimeout(this.docker.createContainer(spec), 'create container')
       ctx.emit({type: 'job.container', containerId: container.id, imageId})
       stopper.attach(container)
@@ -165,7 +179,7 @@ export class DockerExecutor implements Executor {
       if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
       await withTimeout(container.start(), 'start container')
       const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
-      await this.copyIn(container, ctx, stopper)
+      await this.copyIn(container, ctx, stopper, user)
       if (!(await relay)) output = undefined
       // The first step runs once every service is ready.
       await servicesReady
@@ -230,6 +244,23 @@ export class DockerExecutor implements Executor {
     else if (leak.kind === 'network') await removeNetwork(this.docker, leak.id)
   }
 
+  /** The socket of the engine orca talks to, for a `docker: true` job; an engine reached over TCP has none to give. */
+  private engineSocket(job: string): EngineSocket {
+    const socket = (this.docker.modem as {socketPath?: unknown}).socketPath
+    if (typeof socket !== 'string' || socket.startsWith('//')) {
+      throw new OrcaError('config', `jobs.${job}.docker: the engine is reached at ${this.endpoint ?? 'a network address'}, not a Unix socket a job could be given`, {
+        hint: 'run orca against a local engine (unix:// socket) for jobs with docker: true',
+      })
+    }
+    let gid: number | undefined
+    try {
+      gid = statSync(socket).gid
+    } catch {
+      // Not on this machine's filesystem (a socket forwarded elsewhere): root in the job still reaches it.
+    }
+    return {path: socket, ...(gid === undefined || gid === 0 ? {} : {gid})}
+  }
+
   /** True when the engine answers a ping within a few seconds. */
   private async answers(): Promise<boolean> {
     return withTimeout(this.docker.ping(), 'ping', 3_000).then(
@@ -286,7 +317,7 @@ export class DockerExecutor implements Executor {
     const window = marker === undefined ? undefined : output?.openStep(marker, onOutput)
     try {
       const exitCode = await execInContainer(this.docker, container, {
-        cmd: stepCommand(step.run, marker),
+        cmd: stepCommand(step.run, marker, step.shell),
         env: {...ctx.env, ...step.env},
         workdir: ctx.job.workdir,
         onOutput,
@@ -308,22 +339,28 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  private async copyIn(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<void> {
+  /**
+   * Copies the workspace in, owned by the job's `user` (its own or its image's), written into the
+   * archive's headers (a name looked up in the container's /etc/passwd). A user other than root also gets its named volumes' mount points (a new volume's
+   * folder belongs to root), so a non-root image can write its workspace and caches.
+   */
+  private async copyIn(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper, user: string): Promise<void> {
+    const root = isRootUser(user)
     // Nothing to copy: the engine creates WorkingDir itself at start (root-owned, so only for root jobs).
-    if (ctx.inputFiles.length === 0 && ctx.needArtifacts.every((a) => a.length === 0) && !ctx.job.user && ctx.outputFile === undefined) return
-    const owner = numericUser(ctx.job.user)
+    if (ctx.inputFiles.length === 0 && ctx.needArtifacts.every((a) => a.length === 0) && root && ctx.outputFile === undefined && ctx.gitDir === undefined) return
+    const owner = root ? undefined : (numericUser(user) ?? (await containerOwner(user, async (file) => readContainerFile(container, file, MAX_USER_DATABASE_BYTES))))
     const archive = workspaceArchive({
       workdir: ctx.job.workdir,
       projectDir: ctx.projectDir,
       files: ctx.inputFiles,
       artifacts: ctx.needArtifacts,
       blobs: ctx.blobs,
+      ...(ctx.gitDir !== undefined ? {gitDir: ctx.gitDir} : {}),
       ...(ctx.outputFile !== undefined ? {outputFile: ctx.outputFile} : {}),
+      ...(root ? {} : {ownedDirs: Object.values(ctx.job.volumes)}),
       ...owner,
     })
-    // A named user is resolved by the engine; a numeric one is written into the headers.
-    const options = ctx.job.user && !owner ? {path: '/', copyUIDGID: 'true'} : {path: '/'}
-    const put = withTimeout(container.putArchive(archive.stream, options), 'copy inputs into the container', 10 * 60_000)
+    const put = withTimeout(container.putArchive(archive.stream, {path: '/'}), 'copy inputs into the container', 10 * 60_000)
     // A file that cannot be read cuts the archive short: fail the job rather than run on partial inputs.
     await Promise.race([
       Promise.all([put, archive.done]),
@@ -488,32 +525,6 @@ interface StepProgress {
 function endedAs(stopper: ContainerStopper, progress: StepProgress): RunOutcomeStatus {
   if (stopper.lost) return 'cancelled'
   return stopper.reason ?? (progress.failed ? 'failed' : 'succeeded')
-}
-
-/** By `artifacts.when`: on_success after success, on_failure after a failure or timeout, always after either; never after a cancel. */
-function collectsArtifacts(job: JobContext['job'], ended: RunOutcomeStatus): boolean {
-  if (job.artifacts.length === 0 || ended === 'cancelled') return false
-  const when = job.artifactsWhen ?? 'on_success'
-  return when === 'always' || (when === 'on_success') === (ended === 'succeeded')
-}
-
-/** A step's `when` against the job so far: `on_success` after no failure, `on_failure` after one, `always` either way. */
-function stepRuns(when: Step['when'], failed: boolean): boolean {
-  if (when === 'always') return true
-  return when === 'on_failure' ? failed : !failed
-}
-
-function finishStep(
-  ctx: JobContext,
-  index: number,
-  step: {name: string; allowFailure: boolean},
-  status: StepResult['status'],
-  exitCode: number | null,
-  durationMs: number,
-): StepResult {
-  const result: StepResult = {index, name: step.name, status, exitCode, durationMs, allowFailure: step.allowFailure}
-  ctx.emit({type: 'step.finished', result})
-  return result
 }
 
 /**
