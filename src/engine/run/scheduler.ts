@@ -14,6 +14,9 @@ import {RunArtifacts, type ManifestLocation} from './artifacts.js'
 import {RunEmitter} from './emitter.js'
 import type {EventBody, EventSink, JobStatus, RunStatus} from '../records/events.js'
 import {ExecutorSession} from './executor-session.js'
+import {RunImages} from './run-images.js'
+import {BuildContexts} from '../cache/build-context.js'
+import {projectIdentity} from '../project-identity.js'
 import {liveJob, type JobRun} from './job-life.js'
 import {RunOutputs} from './outputs.js'
 import {ReadyQueue} from './ready-queue.js'
@@ -39,6 +42,8 @@ export interface RunOptions {
   envOverrides: Record<string, string>
   /** Secret values by name, already resolved from orca's environment. */
   secrets: Record<string, string>
+  /** Other values masked wherever the run writes (registry passwords); never given to a job. */
+  masked?: string[]
   /** Where each job's artifacts go (the run store decides). */
   artifactsDir: (job: string) => string
   /** Where each job's test reports go: the folder, and its name relative to the run directory. */
@@ -87,7 +92,7 @@ export interface RunResult {
 export async function executeRun(options: RunOptions): Promise<RunResult> {
   const started = Date.now()
   const {plan} = options
-  const emitter = new RunEmitter(options.runId, options.sinks, Object.values(options.secrets))
+  const emitter = new RunEmitter(options.runId, options.sinks, [...Object.values(options.secrets), ...(options.masked ?? [])])
   emitter.emit({
     type: 'run.started',
     targets: plan.targets,
@@ -106,13 +111,22 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
   const outputs = new RunOutputs()
   const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides, outputs)
-  const executor = new ExecutorSession(options.executor, plan, emitter, stop.signal, options.imageId, options.hostExecutor)
+  const executor = new ExecutorSession(options.executor, options.hostExecutor)
+  const projectDir = options.pipeline.projectDir
+  const images = new RunImages(executor, emitter, stop.signal, {
+    projectId: projectIdentity(projectDir).id,
+    contexts: options.cache?.buildContexts ?? new BuildContexts(projectDir),
+    ...(options.imageId ? {imageId: options.imageId} : {}),
+  })
+  // Pulls start now, each image on its own, while the first jobs are keyed; restored jobs never run.
+  images.prefetch([...plan.jobs.values()].filter((job) => !options.restored?.has(job.name)))
   let infraError: OrcaError | undefined
   const jobRun: JobRun = {
     ...options,
     projectDir: options.pipeline.projectDir,
     emitter,
     executor,
+    images,
     stop,
     artifacts: new RunArtifacts(options.blobs, options.artifactManifest),
     outputs,

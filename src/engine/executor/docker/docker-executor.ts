@@ -3,7 +3,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import type Docker from 'dockerode'
 import {formatDuration} from '../../duration.js'
 import {OrcaError} from '../../errors.js'
-import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
+import type {ExecutorEvent, Executor, ImageRequest, JobContext, JobOutcome, Leak, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
 import {projectIdentity, type ProjectIdentity} from '../../project-identity.js'
 import {workspaceArchive} from '../archive/pack.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
@@ -13,8 +13,10 @@ import {ContainerOutput, stepMarker} from './container-output.js'
 import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, projectLabels, stepCommand, volumeName, type EngineSocket} from './container-spec.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
+import {buildImage} from './image-build.js'
 import {ensureImage} from './images.js'
 import {containerOwner, isRootUser, jobUser} from './job-user.js'
+import type {RegistryAuth} from './registry-auth.js'
 import {keepsContainer} from './policy.js'
 import {createJobNetwork, removeNetwork, removeRunNetworks} from './job-network.js'
 import {listLeaks, removeContainer, removeRunContainers} from './resources.js'
@@ -40,6 +42,8 @@ export interface DockerExecutorOptions {
    * when a container cannot offer its output, chosen here by tests and benchmarks).
    */
   stepOutput?: 'container' | 'exec'
+  /** Credentials for a registry host, when a pull needs them (see registryAuth). */
+  registryAuth?: (registry: string) => RegistryAuth | undefined
 }
 
 const DEFAULTS = {
@@ -85,6 +89,7 @@ export class DockerExecutor implements Executor {
   private readonly options: typeof DEFAULTS
   /** An engine watch fired during this executor's life: cleanup checks the engine answers first. */
   private lost = false
+  readonly registryAuth?: (registry: string) => RegistryAuth | undefined
   /** Each image's own USER, by image ID. */
   private readonly imageUsers = new Map<string, Promise<string>>()
 
@@ -93,6 +98,7 @@ export class DockerExecutor implements Executor {
     options: DockerExecutorOptions = {},
   ) {
     this.endpoint = options.endpoint
+    this.registryAuth = options.registryAuth
     this.options = {
       graceMs: options.graceMs ?? DEFAULTS.graceMs,
       maxArtifactBytes: options.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes,
@@ -103,9 +109,14 @@ export class DockerExecutor implements Executor {
   }
 
   async prepare(images: string[], options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<Map<string, string>> {
-    const ids = new Map<string, string>()
-    for (const ref of new Set(images)) ids.set(ref, await ensureImage(this.docker, ref, options.signal, options.onEvent))
-    return ids
+    const refs = [...new Set(images)]
+    const ids = await Promise.all(refs.map((ref) => this.prepareImage({kind: 'pull', ref}, options)))
+    return new Map(refs.map((ref, i) => [ref, ids[i]!]))
+  }
+
+  async prepareImage(request: ImageRequest, options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<string> {
+    if (request.kind === 'build') return buildImage(this.docker, request, options.signal, options.onEvent)
+    return ensureImage(this.docker, request.ref, options.signal, options.onEvent, {pull: request.pull, platform: request.platform, auth: this.registryAuth})
   }
 
   async runJob(ctx: JobContext): Promise<JobOutcome> {
@@ -143,7 +154,7 @@ export class DockerExecutor implements Executor {
     })
     try {
       if (stopper.reason) throw new OrcaError('cancelled', stopper.message ?? 'stopped')
-      imageId = await ensureImage(this.docker, job.image, ctx.cancel)
+      imageId = ctx.imageId ?? (await ensureImage(this.docker, job.image, ctx.cancel, undefined, {platform: job.platform, auth: this.registryAuth}))
       const project = projectIdentity(ctx.projectDir)
       const user = await jobUser(this.docker, job.user, imageId, this.imageUsers)
       await this.ensureVolumes(job.volumes, project)
