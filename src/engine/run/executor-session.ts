@@ -47,6 +47,16 @@ export class ExecutorSession {
     await this.#executor?.cleanup(runId).catch(() => undefined)
   }
 
+  /** The executor once prepared (undefined before: nothing is started ahead of a run's first executed job). */
+  get ready(): Executor | undefined {
+    return this.#prepared === undefined ? undefined : this.#executor
+  }
+
+  /** Awaits what the executor still does in the background (finished jobs' containers being removed). */
+  async flush(): Promise<void> {
+    await this.#executor?.flush?.().catch(() => undefined)
+  }
+
   get created(): boolean {
     return this.#executor !== undefined
   }

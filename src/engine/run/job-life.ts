@@ -8,7 +8,7 @@ import {OrcaError} from '../errors.js'
 import {nameTable} from '../name-table.js'
 import {resolveOutputReferences} from '../pipeline/output-references.js'
 import {ServiceLog} from './service-log.js'
-import type {JobOutcome} from '../executor/types.js'
+import type {JobOutcome, Prestarted} from '../executor/types.js'
 import {selectInputs} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Job} from '../pipeline/types.js'
@@ -23,6 +23,7 @@ import {jobOutputs, OUTPUT_FILE, type RunOutputs} from './outputs.js'
 import type {ExecutorSession} from './executor-session.js'
 import {relayJobEvents, type JobRecording} from './job-events.js'
 import {OutputBudget} from './output.js'
+import type {PrestartPool} from './prestart.js'
 import type {RunStop} from './run-stop.js'
 import {jobEnv} from './secrets.js'
 
@@ -52,6 +53,8 @@ export interface JobRun {
   emitter: RunEmitter
   executor: ExecutorSession
   stop: RunStop
+  /** Containers started ahead of need (absent: each job's is made when it runs). */
+  prestart?: PrestartPool
   /** Keeps the run's first infrastructure error (it becomes exit code 3). */
   infraError: (error: OrcaError) => void
   /** Records how the job ended; the ready queue and fail-fast act on it at once. */
@@ -186,8 +189,12 @@ async function execute(
   run: JobRun,
 ): Promise<JobOutcome> {
   let outcome: JobOutcome
+  let prestarted: Prestarted | undefined
   try {
     const executor = await run.executor.get()
+    prestarted = run.prestart?.take(job.name)
+    // Its container is about to exist: its dependents' may start now.
+    run.prestart?.executing(job.name)
     outcome = await executor.runJob({
       runId: run.runId,
       // Needs' outputs in env values are known now, not when the job was keyed (its needs' keys cover them).
@@ -207,6 +214,9 @@ async function execute(
       serviceLog: serviceLogs(job, run),
       cancel: run.stop.signal,
       force: run.force,
+      ...(prestarted ? {prestarted} : {}),
+      // The scheduler flushes the executor before the run ends.
+      removeInBackground: true,
       emit: relayJobEvents(job.name, run.emitter, budget, record, keyed?.job.cache === true),
     })
   } catch (error) {
@@ -215,6 +225,8 @@ async function execute(
     run.stop.abort()
     outcome = {status: 'failed', steps: [], artifacts: [], cleanup: 'none', error: {kind: 'infra', message: orcaError.message}}
   }
+  // A job that ended before taking its early container (cancelled first) has it removed.
+  await prestarted?.discard()
   if (outcome.error?.kind === 'infra') run.infraError(new OrcaError('infra', outcome.error.message))
   return outcome
 }

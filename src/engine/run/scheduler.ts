@@ -14,7 +14,9 @@ import {RunEmitter} from './emitter.js'
 import type {EventBody, EventSink, JobStatus, RunStatus} from '../records/events.js'
 import {ExecutorSession} from './executor-session.js'
 import {liveJob, type JobRun} from './job-life.js'
-import {RunOutputs} from './outputs.js'
+import {OUTPUT_FILE, RunOutputs} from './outputs.js'
+import {selectInputs} from '../plan/inputs.js'
+import {PrestartPool} from './prestart.js'
 import {ReadyQueue} from './ready-queue.js'
 import {RunStop} from './run-stop.js'
 
@@ -63,6 +65,8 @@ export interface RunOptions {
   waitTurn?: (signal: AbortSignal) => Promise<void>
   /** Cap on the output recorded per job, in bytes (default 16 MiB); the job keeps running past it. */
   maxLogBytes?: number
+  /** Start jobs' containers ahead of their needs ending (default true; `ORCA_PRESTART=0` turns it off). */
+  prestart?: boolean
 }
 
 export interface RunResult {
@@ -100,6 +104,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const outputs = new RunOutputs()
   const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides, outputs)
   const executor = new ExecutorSession(options.executor, plan, emitter, stop.signal, options.imageId)
+  const prestart = options.prestart === false ? undefined : prestartPool(options, queue, executor, stop)
   let infraError: OrcaError | undefined
   const jobRun: JobRun = {
     ...options,
@@ -107,14 +112,20 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     emitter,
     executor,
     stop,
+    prestart,
     artifacts: new RunArtifacts(options.blobs, options.artifactManifest),
     outputs,
     infraError: (error) => (infraError ??= error),
     settle: (name, status) => {
       queue.settle(name, status)
       stop.jobSettled(status)
+      prestart?.settled(name)
     },
-    requeue: (names) => names.forEach((name) => queue.settle(name, 'pending')),
+    requeue: (names) =>
+      names.forEach((name) => {
+        queue.settle(name, 'pending')
+        prestart?.settled(name)
+      }),
   }
 
   // Start every ready job up to the limit, wait for one to settle, repeat.
@@ -124,7 +135,10 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       queue.fill(
         () => stop.skipReason,
         (job) => liveJob(job, jobRun),
-        (job, reason) => emitter.emit({type: 'job.skipped', job: job.name, reason}),
+        (job, reason) => {
+          prestart?.discard(job.name)
+          emitter.emit({type: 'job.skipped', job: job.name, reason})
+        },
       )
       if (queue.busy) await queue.next()
       // A skip may have unblocked nothing; pass again only while something is still pending.
@@ -137,6 +151,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     await queue.drain()
   }
 
+  // No container outlives its run: those started ahead and not taken, and finished ones being removed.
+  await prestart?.close()
+  await executor.flush()
   stop.detach()
   // A stray error raised outside the run (serve's process guard) fails it like a bug inside it.
   const outside = stop.outsideFailure
@@ -156,6 +173,25 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const failure = unexpected ?? emitter.sinkFailure
   if (failure) throw failure.error
   return {status, jobs: queue.states, infraError}
+}
+
+/** The run's containers started ahead of need, made by its executor once it exists. */
+function prestartPool(options: RunOptions, queue: ReadyQueue, executor: ExecutorSession, stop: RunStop): PrestartPool {
+  return new PrestartPool(
+    options.plan,
+    options.concurrency,
+    (name) => queue.states.get(name),
+    (job) =>
+      executor.ready?.prestart?.({
+        runId: options.runId,
+        job,
+        projectDir: options.pipeline.projectDir,
+        inputFiles: selectInputs(options.projectFiles, job.inputs),
+        ...(job.outputs ? {outputFile: OUTPUT_FILE} : {}),
+        cleanup: options.cleanupOverride ?? job.cleanup,
+      }),
+    stop.signal,
+  )
 }
 
 /** Display names and matrix values of the planned jobs that have them, for run.started. */

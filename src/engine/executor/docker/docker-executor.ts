@@ -2,15 +2,15 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import type Docker from 'dockerode'
 import {formatDuration} from '../../duration.js'
 import {OrcaError} from '../../errors.js'
-import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
+import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, PrestartContext, Prestarted, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
 import type {Step} from '../../pipeline/types.js'
 import {projectIdentity, type ProjectIdentity} from '../../project-identity.js'
-import {workspaceArchive} from '../archive/pack.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
 import {collectArtifacts, readContainerFile} from './artifacts.js'
 import {dockerMessage, statusCode, withTimeout} from './call.js'
 import {ContainerOutput, stepMarker} from './container-output.js'
-import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, projectLabels, stepCommand, volumeName} from './container-spec.js'
+import {containerSpec, KEPT_REPOSITORY, LABEL, projectLabels, stepCommand, volumeName} from './container-spec.js'
+import {EarlyContainer, stampInputs, type StartedContainer} from './early-container.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
 import {ensureImage} from './images.js'
@@ -18,7 +18,9 @@ import {keepsContainer} from './policy.js'
 import {createJobNetwork, removeNetwork, removeRunNetworks} from './job-network.js'
 import {listLeaks, removeContainer, removeRunContainers} from './resources.js'
 import {JobServices, ServiceNotReadyError} from './services.js'
+import {PhaseTrace} from './phase-trace.js'
 import {ContainerStopper} from './stopper.js'
+import {copyIntoWorkdir, type WorkspaceContent} from './workspace-copy.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
 export {connectDocker} from './connect.js'
@@ -38,6 +40,8 @@ export interface DockerExecutorOptions {
    * when a container cannot offer its output, chosen here by tests and benchmarks).
    */
   stepOutput?: 'container' | 'exec'
+  /** Where the phases of each job's container are timed to (`ORCA_TRACE`); default: nowhere. */
+  trace?: PhaseTrace
 }
 
 const DEFAULTS = {
@@ -76,6 +80,9 @@ export class DockerExecutor implements Executor {
   private readonly options: typeof DEFAULTS
   /** An engine watch fired during this executor's life: cleanup checks the engine answers first. */
   private lost = false
+  private readonly trace: PhaseTrace
+  /** Removals of finished jobs' containers, off the path to their dependents; `flush` awaits them. */
+  private readonly removals = new Set<Promise<void>>()
 
   constructor(
     readonly docker: Docker,
@@ -89,6 +96,7 @@ export class DockerExecutor implements Executor {
       engineTimeoutMs: options.engineTimeoutMs ?? DEFAULTS.engineTimeoutMs,
       stepOutput: options.stepOutput ?? DEFAULTS.stepOutput,
     }
+    this.trace = options.trace ?? new PhaseTrace(undefined)
   }
 
   async prepare(images: string[], options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<Map<string, string>> {
@@ -126,43 +134,55 @@ export class DockerExecutor implements Executor {
     let servicesReady: Promise<void> | undefined
     // Ends the services' start and readiness wait when the job fails before they are needed.
     const abandonServices = new AbortController()
+    const where = {run: ctx.runId, job: job.name}
     const unwatch = watchEngine(this.docker, this.options.engineTimeoutMs, (message) => {
       this.lost = true
       stopper.lose(message)
     })
     try {
       if (stopper.reason) throw new OrcaError('cancelled', stopper.message ?? 'stopped')
-      imageId = await ensureImage(this.docker, job.image, ctx.cancel)
-      const project = projectIdentity(ctx.projectDir)
-      await this.ensureVolumes(job.volumes, project)
-      if (Object.keys(job.services).length > 0) {
-        // The loader refuses this; a job from elsewhere (an API caller) must not get a network it turned off.
-        if (job.network === 'none') throw new OrcaError('config', `jobs.${job.name}.network: a job with services needs a network, not "none"`)
-        network = await createJobNetwork(this.docker, ctx.runId, job.name, project)
-        const signal = AbortSignal.any([stopper.stoppedSignal, abandonServices.signal])
-        services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, log: ctx.serviceLog, signal})
-        // Every service starts now, while the job's container is made and its inputs copied in.
-        const starting = services
-        servicesReady = starting.start().then(async () => starting.ready())
-        servicesReady.catch(() => undefined)
+      const stopped = stopperEnd(stopper, 'stopped while copying inputs')
+      const early = ctx.prestarted instanceof EarlyContainer ? await ctx.prestarted.take(ctx.inputFiles) : undefined
+      if (early) {
+        ;({container, spec, imageId, output} = early)
+        ctx.emit({type: 'job.container', containerId: container.id, imageId})
+        stopper.attach(container)
+        // The container, the job's inputs and its outputs file are there: only the needs' artifacts remain.
+        const needs = {...this.workspace(ctx), files: [], outputFile: undefined}
+        if (ctx.needArtifacts.some((a) => a.length > 0)) await this.trace.time(where, 'copy-needs', copyIntoWorkdir(container, needs, stopped))
+      } else {
+        imageId = await this.trace.time(where, 'image', ensureImage(this.docker, job.image, ctx.cancel))
+        const project = projectIdentity(ctx.projectDir)
+        await this.ensureVolumes(job.volumes, project)
+        if (Object.keys(job.services).length > 0) {
+          // The loader refuses this; a job from elsewhere (an API caller) must not get a network it turned off.
+          if (job.network === 'none') throw new OrcaError('config', `jobs.${job.name}.network: a job with services needs a network, not "none"`)
+          network = await createJobNetwork(this.docker, ctx.runId, job.name, project)
+          const signal = AbortSignal.any([stopper.stoppedSignal, abandonServices.signal])
+          services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, log: ctx.serviceLog, signal})
+          // Every service starts now, while the job's container is made and its inputs copied in.
+          const starting = services
+          servicesReady = starting.start().then(async () => starting.ready())
+          servicesReady.catch(() => undefined)
+        }
+        spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network)
+        container = await this.trace.time(where, 'create', withTimeout(this.docker.createContainer(spec), 'create container'))
+        ctx.emit({type: 'job.container', containerId: container.id, imageId})
+        stopper.attach(container)
+        // Without an attach, steps write to their exec (ContainerOutput explains the difference).
+        if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
+        await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
+        const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
+        await this.trace.time(where, 'copy-in', copyIntoWorkdir(container, this.workspace(ctx), stopped))
+        if (!(await relay)) output = undefined
+        // The first step runs once every service is ready.
+        if (servicesReady) await this.trace.time(where, 'services', servicesReady)
       }
-      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network)
-      container = await withTimeout(this.docker.createContainer(spec), 'create container')
-      ctx.emit({type: 'job.container', containerId: container.id, imageId})
-      stopper.attach(container)
-      // Without an attach, steps write to their exec (ContainerOutput explains the difference).
-      if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
-      await withTimeout(container.start(), 'start container')
-      const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
-      await this.copyIn(container, ctx, stopper)
-      if (!(await relay)) output = undefined
-      // The first step runs once every service is ready.
-      await servicesReady
 
       await this.runSteps(container, ctx, stopper, output, steps, progress, services)
       const ended = endedAs(stopper, progress)
       if (ended === 'succeeded') {
-        if (collectsArtifacts(job, ended)) artifacts = await this.collect(container, ctx, stopper, job.artifacts, ctx.artifactsDir, stopper.abandon)
+        if (collectsArtifacts(job, ended)) artifacts = await this.trace.time(where, 'collect', this.collect(container, ctx, stopper, job.artifacts, ctx.artifactsDir, stopper.abandon))
       } else if (collectsArtifacts(job, ended)) {
         // After a failure the job's end is already decided: a collection that fails is a warning.
         artifacts = await this.collectAfterEnd(container, ctx, stopper, job.artifacts, ctx.artifactsDir, 'artifacts')
@@ -195,11 +215,56 @@ export class DockerExecutor implements Executor {
     const engineGone = stopper.lost && !(await this.answers())
     // The job's container and its services go (or are kept) at once; the network once they are off it.
     const servicesDone = engineGone ? undefined : this.finishServices(services, ctx, status)
-    const {cleanup, containerId} = engineGone ? {cleanup: 'none' as const, containerId: container?.id} : await this.finish(container, spec, ctx, status)
+    // A container alone on the default network is removed in the background: its dependents need not wait for it.
+    const inBackground = ctx.removeInBackground === true && network === undefined
+    const {cleanup, containerId} = engineGone ? {cleanup: 'none' as const, containerId: container?.id} : await this.finish(container, spec, ctx, status, inBackground)
     await servicesDone
     if (!engineGone && network !== undefined) await removeNetwork(this.docker, network).catch(() => undefined)
     stopper.dispose()
     return {status, steps, artifacts, containerId, imageId, cleanup, ...(reports ? {reports} : {}), ...(outputText !== undefined ? {outputText} : {}), ...(error ? {error} : {})}
+  }
+
+  /**
+   * Starts making the job's container now, while its needs run: image, volumes, create, start, the
+   * job's own inputs and outputs file. A job with services is not started ahead (its network and
+   * services would wait idle, holding ports and memory): its container is made when it runs.
+   */
+  prestart(ctx: PrestartContext): Prestarted | undefined {
+    if (Object.keys(ctx.job.services).length > 0) return undefined
+    return new EarlyContainer(ctx.projectDir, async (signal) => this.startEarly(ctx, signal), removeContainer)
+  }
+
+  /** Awaits the removals of finished jobs' containers started in the background. */
+  async flush(): Promise<void> {
+    while (this.removals.size > 0) await Promise.all(this.removals)
+  }
+
+  private async startEarly(ctx: PrestartContext, signal: AbortSignal): Promise<StartedContainer & {files: string[]; stamps: ReturnType<typeof stampInputs>}> {
+    const where = {run: ctx.runId, job: ctx.job.name, early: true}
+    const aborted = abortedBy(signal)
+    const imageId = await this.trace.time(where, 'image', ensureImage(this.docker, ctx.job.image, signal))
+    const project = projectIdentity(ctx.projectDir)
+    await this.ensureVolumes(ctx.job.volumes, project)
+    const spec = containerSpec(ctx.runId, ctx.job, ctx.cleanup, imageId, project)
+    if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
+    const container = await this.trace.time(where, 'create', withTimeout(this.docker.createContainer(spec), 'create container'))
+    let output: ContainerOutput | undefined
+    try {
+      if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
+      if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
+      await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
+      const relay = output?.ready(OUTPUT_HANDSHAKE_MS, aborted.catch(() => undefined))
+      // Stamped before they are read: a file changed after this is seen by the job that takes the container.
+      const stamps = stampInputs(ctx.projectDir, ctx.inputFiles)
+      await this.trace.time(where, 'copy-in', copyIntoWorkdir(container, this.workspace(ctx), aborted))
+      if (!(await relay)) output = undefined
+      if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
+      return {container, spec, imageId, ...(output ? {output} : {}), files: ctx.inputFiles, stamps}
+    } catch (error) {
+      output?.dispose()
+      await removeContainer(container).catch(() => undefined)
+      throw error
+    }
   }
 
   async cleanup(runId: string): Promise<void> {
@@ -245,7 +310,7 @@ export class DockerExecutor implements Executor {
         continue
       }
       progress.running = index
-      const result = await this.runStep(container, ctx, index, stopper, output, services)
+      const result = await this.trace.time({run: ctx.runId, job: ctx.job.name}, `step ${index}`, this.runStep(container, ctx, index, stopper, output, services))
       progress.running = undefined
       steps.push(result)
       if (result.status !== 'succeeded' && !step.allowFailure) progress.failed = true
@@ -297,29 +362,16 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  private async copyIn(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper): Promise<void> {
-    // Nothing to copy: the engine creates WorkingDir itself at start (root-owned, so only for root jobs).
-    if (ctx.inputFiles.length === 0 && ctx.needArtifacts.every((a) => a.length === 0) && !ctx.job.user && ctx.outputFile === undefined) return
-    const owner = numericUser(ctx.job.user)
-    const archive = workspaceArchive({
-      workdir: ctx.job.workdir,
+  /** Everything the job's workdir starts with: its inputs, its needs' artifacts, its empty outputs file. */
+  private workspace(ctx: JobContext | PrestartContext): WorkspaceContent {
+    return {
+      job: ctx.job,
       projectDir: ctx.projectDir,
       files: ctx.inputFiles,
-      artifacts: ctx.needArtifacts,
-      blobs: ctx.blobs,
+      artifacts: 'needArtifacts' in ctx ? ctx.needArtifacts : [],
+      ...('blobs' in ctx ? {blobs: ctx.blobs} : {}),
       ...(ctx.outputFile !== undefined ? {outputFile: ctx.outputFile} : {}),
-      ...owner,
-    })
-    // A named user is resolved by the engine; a numeric one is written into the headers.
-    const options = ctx.job.user && !owner ? {path: '/', copyUIDGID: 'true'} : {path: '/'}
-    const put = withTimeout(container.putArchive(archive.stream, options), 'copy inputs into the container', 10 * 60_000)
-    // A file that cannot be read cuts the archive short: fail the job rather than run on partial inputs.
-    await Promise.race([
-      Promise.all([put, archive.done]),
-      stopper.abandon.then(() => {
-        throw new OrcaError('infra', stopper.lost ?? 'stopped while copying inputs')
-      }),
-    ])
+    }
   }
 
   /**
@@ -410,11 +462,19 @@ export class DockerExecutor implements Executor {
     spec: Docker.ContainerCreateOptions | undefined,
     ctx: JobContext,
     status: RunOutcomeStatus,
+    inBackground: boolean,
   ): Promise<{cleanup: JobOutcome['cleanup']; containerId?: string}> {
     if (!container || !spec) return {cleanup: 'none', containerId: container?.id}
+    const where = {run: ctx.runId, job: ctx.job.name}
     try {
       if (!keepsContainer(ctx.cleanup, status)) {
-        await removeContainer(container)
+        const removal = this.trace.time(where, 'remove', removeContainer(container))
+        if (!inBackground) await removal
+        else {
+          // A removal that fails leaves the container to `orca clean --leaks`, as before; the run awaits it before it ends.
+          const settled = removal.catch(() => undefined).finally(() => this.removals.delete(settled))
+          this.removals.add(settled)
+        }
         return {cleanup: 'removed', containerId: container.id}
       }
       const twin = await this.keep(container, spec)
@@ -521,6 +581,26 @@ async function assertContainerAlive(container: Docker.Container, job: string, ex
     )
     if (state) throw new OrcaError('infra', `the container of job "${job}" was ${state} outside orca`)
   }
+}
+
+/** Rejects (never resolves) once the job's container is being stopped or its engine is lost. */
+function stopperEnd(stopper: ContainerStopper, message: string): Promise<never> {
+  const end = stopper.abandon.then(() => {
+    throw new OrcaError('infra', stopper.lost ?? message)
+  })
+  end.catch(() => undefined)
+  return end
+}
+
+/** Rejects once `signal` aborts: the early container is no longer wanted. */
+function abortedBy(signal: AbortSignal): Promise<never> {
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = (): void => reject(new OrcaError('cancelled', 'not needed'))
+    if (signal.aborted) fail()
+    else signal.addEventListener('abort', fail, {once: true})
+  })
+  aborted.catch(() => undefined)
+  return aborted
 }
 
 function describeFailure(caught: unknown, stopper: ContainerStopper): JobError {
