@@ -8,6 +8,11 @@ import {SUCCESS} from './run-stop.js'
 export const MAX_AHEAD = 3
 /** ...and containers (running jobs' and waiting ones) exceed the concurrency limit by at most this. */
 export const AHEAD_MARGIN = 2
+/**
+ * Early containers are made one at a time, the most urgent (first in plan order) first: made at once,
+ * they and the running job's own start share the engine and each is ready later (docs/performance.md).
+ */
+export const MAX_STARTING = 1
 
 /** What the choice of jobs to start ahead reads. */
 export interface AheadState {
@@ -66,6 +71,8 @@ export class PrestartPool {
   /** Jobs the executor declined to start ahead (a job with services). */
   readonly #declined = new Set<string>()
   readonly #discards = new Set<Promise<void>>()
+  /** Early containers still being made. */
+  #starting = 0
   #closed = false
 
   constructor(
@@ -124,9 +131,18 @@ export class PrestartPool {
     if (this.#closed || this.#executing.size === 0) return
     const state = {stateOf: this.stateOf, executing: this.#executing, ahead: new Set(this.#ahead.keys()), declined: this.#declined, concurrency: this.concurrency}
     for (const name of jobsToStartAhead(this.plan, state)) {
+      if (this.#starting >= MAX_STARTING) return
       const early = this.prestart(this.plan.jobs.get(name)!)
-      if (early === undefined) this.#declined.add(name)
-      else this.#ahead.set(name, early)
+      if (early === undefined) {
+        this.#declined.add(name)
+        continue
+      }
+      this.#ahead.set(name, early)
+      this.#starting++
+      void early.ready.finally(() => {
+        this.#starting--
+        this.fill()
+      })
     }
   }
 }

@@ -61,28 +61,46 @@ describe('jobsToStartAhead', () => {
   })
 })
 
-/** A fake early container: records whether it was discarded. */
-function fakeEarly(log: string[], name: string): Prestarted {
+/** A fake early container: records whether it was discarded; ready at once unless `ready` is given. */
+function fakeEarly(log: string[], name: string, ready = Promise.resolve(true)): Prestarted {
   return {
-    ready: Promise.resolve(true),
+    ready,
     discard: async () => {
       log.push(`discard ${name}`)
     },
   }
 }
 
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 describe('PrestartPool', () => {
-  function poolOf(jobs: Job[], states: Map<string, JobStatus>, stop = new AbortController()) {
+  function poolOf(jobs: Job[], states: Map<string, JobStatus>, stop = new AbortController(), ready?: (name: string) => Promise<boolean>) {
     const log: string[] = []
     const plan = planRun(pipeline(jobs), [])
-    const pool = new PrestartPool(plan, 4, (name) => states.get(name), (j) => (log.push(`start ${j.name}`), fakeEarly(log, j.name)), stop.signal)
+    const pool = new PrestartPool(plan, 4, (name) => states.get(name), (j) => (log.push(`start ${j.name}`), fakeEarly(log, j.name, ready?.(j.name))), stop.signal)
     return {pool, log, stop}
   }
+
+  it('makes early containers one at a time, the next once the one before is ready', async () => {
+    const states = new Map<string, JobStatus>([['j1', 'running'], ['j2', 'pending'], ['j3', 'pending']])
+    let readyJ2!: (ok: boolean) => void
+    const {pool, log} = poolOf(chain(3), states, new AbortController(), (name) =>
+      name === 'j2' ? new Promise((resolve) => (readyJ2 = resolve)) : Promise.resolve(true),
+    )
+    pool.executing('j1')
+    await tick()
+    expect(log).toEqual(['start j2'])
+    readyJ2(true)
+    await tick()
+    expect(log).toEqual(['start j2', 'start j3'])
+    await pool.close()
+  })
 
   it('hands a job its early container once, and discards the containers of jobs that did not take theirs', async () => {
     const states = new Map<string, JobStatus>([['j1', 'running'], ['j2', 'pending'], ['j3', 'pending']])
     const {pool, log} = poolOf(chain(3), states)
     pool.executing('j1')
+    await tick()
     expect(log).toEqual(['start j2', 'start j3'])
     states.set('j1', 'succeeded')
     states.set('j2', 'running')
@@ -98,8 +116,10 @@ describe('PrestartPool', () => {
     const states = new Map<string, JobStatus>([['j1', 'running'], ['j2', 'pending'], ['j3', 'pending']])
     const {pool, log, stop} = poolOf(chain(3), states)
     pool.executing('j1')
+    await tick()
     stop.abort()
     pool.executing('j1')
+    await tick()
     await pool.close()
     expect(log.sort()).toEqual(['discard j2', 'discard j3', 'start j2', 'start j3'])
   })
