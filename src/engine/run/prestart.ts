@@ -9,10 +9,11 @@ export const MAX_AHEAD = 3
 /** ...and containers (running jobs' and waiting ones) exceed the concurrency limit by at most this. */
 export const AHEAD_MARGIN = 2
 /**
- * Early containers are made one at a time, the most urgent (first in plan order) first: made at once,
- * they and the running job's own start share the engine and each is ready later (docs/performance.md).
+ * Early containers are made at most two at a time, the most urgent (first in plan order) first: made
+ * all at once, they and the running job's own start share the engine and each is ready later; one at
+ * a time, a chain's later jobs wait for theirs (docs/performance.md).
  */
-export const MAX_STARTING = 1
+export const MAX_STARTING = 2
 
 /** What the choice of jobs to start ahead reads. */
 export interface AheadState {

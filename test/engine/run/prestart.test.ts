@@ -5,7 +5,7 @@ import type {Job} from '../../../src/engine/pipeline/types.js'
 import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Prestarted} from '../../../src/engine/executor/types.js'
 import type {JobStatus} from '../../../src/engine/records/events.js'
-import {AHEAD_MARGIN, jobsToStartAhead, MAX_AHEAD, PrestartPool} from '../../../src/engine/run/prestart.js'
+import {AHEAD_MARGIN, jobsToStartAhead, MAX_AHEAD, MAX_STARTING, PrestartPool} from '../../../src/engine/run/prestart.js'
 import {job, pipeline} from '../../helpers/pipeline.js'
 
 const chain = (n: number): Job[] => Array.from({length: n}, (_, i) => job(`j${i + 1}`, {needs: i === 0 ? [] : [`j${i}`]}))
@@ -81,18 +81,18 @@ describe('PrestartPool', () => {
     return {pool, log, stop}
   }
 
-  it('makes early containers one at a time, the next once the one before is ready', async () => {
-    const states = new Map<string, JobStatus>([['j1', 'running'], ['j2', 'pending'], ['j3', 'pending']])
-    let readyJ2!: (ok: boolean) => void
-    const {pool, log} = poolOf(chain(3), states, new AbortController(), (name) =>
-      name === 'j2' ? new Promise((resolve) => (readyJ2 = resolve)) : Promise.resolve(true),
-    )
+  it(`makes at most ${MAX_STARTING} early containers at a time, the next once one before is ready`, async () => {
+    const states = new Map<string, JobStatus>(chain(6).map((j) => [j.name, j.name === 'j1' ? 'running' : 'pending']))
+    const readiness = new Map<string, (ok: boolean) => void>()
+    const {pool, log} = poolOf(chain(6), states, new AbortController(), (name) => new Promise((resolve) => readiness.set(name, resolve)))
     pool.executing('j1')
     await tick()
-    expect(log).toEqual(['start j2'])
-    readyJ2(true)
+    const first = Array.from({length: MAX_STARTING}, (_, i) => `start j${i + 2}`)
+    expect(log).toEqual(first)
+    readiness.get('j2')!(true)
     await tick()
-    expect(log).toEqual(['start j2', 'start j3'])
+    expect(log).toEqual([...first, `start j${MAX_STARTING + 2}`])
+    for (const ready of readiness.values()) ready(true)
     await pool.close()
   })
 
