@@ -2,7 +2,6 @@ import type {Prestarted} from '../executor/types.js'
 import type {Plan} from '../plan/plan.js'
 import type {Job} from '../pipeline/types.js'
 import type {JobStatus} from '../records/events.js'
-import {SUCCESS} from './run-stop.js'
 
 /** At most this many containers wait ahead of their jobs at once... */
 export const MAX_AHEAD = 3
@@ -28,10 +27,12 @@ export interface AheadState {
 }
 
 /**
- * The pending jobs (in plan order) whose containers start now, ahead of their needs ending: a job with
- * steps and no condition of its own (`when: on_success`, no `if:`), each of whose needs succeeded, runs
- * its steps now, or is itself started ahead, at least one of them not yet settled. A need that runs
- * its steps missed the cache, so its dependents' keys (which cover it) almost surely miss too.
+ * The pending jobs (in plan order) whose containers start now, ahead of need: a job with steps and no
+ * condition of its own (`when: on_success`, no `if:`), each of whose needs was cached, ran in this run
+ * and succeeded, runs its steps now, or is itself started ahead, at least one of them not cached. So
+ * a job waiting for its needs, or ready and waiting for a free slot, gets its container meanwhile. A
+ * need that ran missed the cache, so its dependents' keys (which cover it) almost surely miss too; a
+ * job whose needs were all cached may be a hit, and is left to start when it runs.
  * Bounded by MAX_AHEAD waiting and by the concurrency limit plus AHEAD_MARGIN in all.
  */
 export function jobsToStartAhead(plan: Plan, state: AheadState): string[] {
@@ -50,14 +51,14 @@ export function jobsToStartAhead(plan: Plan, state: AheadState): string[] {
 
 function startsAhead(job: Job, state: AheadState, ahead: ReadonlySet<string>): boolean {
   if (job.steps.length === 0 || (job.when ?? 'on_success') !== 'on_success' || job.condition !== undefined) return false
-  let waitsOnOne = false
+  let afterOneThatRan = false
   for (const need of job.needs) {
     const status = state.stateOf(need)
-    if (status !== undefined && SUCCESS.has(status)) continue
-    if (!(state.executing.has(need) && status === 'running') && !ahead.has(need)) return false
-    waitsOnOne = true
+    if (status === 'cached') continue
+    if (status !== 'succeeded' && !(state.executing.has(need) && status === 'running') && !ahead.has(need)) return false
+    afterOneThatRan = true
   }
-  return waitsOnOne
+  return afterOneThatRan
 }
 
 /**

@@ -50,10 +50,18 @@ describe('jobsToStartAhead', () => {
     expect(choose(jobs, {a: 'running'}, {executing: ['a']})).toEqual(['plain'])
   })
 
-  it('starts nothing behind a failed need, and nothing for a job whose needs all settled (it is ready, not ahead)', () => {
+  it('starts nothing behind a failed need, nor a job with no needs or only cached ones (it may be a cache hit)', () => {
     expect(choose(chain(3), {j1: 'failed'}, {executing: []})).toEqual([])
-    expect(choose(chain(3), {j1: 'succeeded', j2: 'running'}, {executing: ['j2']})).toEqual(['j3'])
+    expect(choose(chain(3), {j1: 'cached'}, {executing: ['other']})).toEqual([])
     expect(choose([job('a'), job('b', {needs: ['a']}), job('c')], {a: 'running', b: 'pending'}, {executing: ['a']})).toEqual(['b'])
+  })
+
+  it('starts a job whose needs ran and succeeded while it waits for a free slot (the middle of a diamond)', () => {
+    const middle = Array.from({length: 6}, (_, i) => job(`m${i + 1}`, {needs: ['root']}))
+    const states: Record<string, JobStatus> = {root: 'succeeded', m1: 'running', m2: 'running'}
+    // Concurrency 2: two running, two more waiting ahead (concurrency + margin).
+    expect(choose([job('root'), ...middle], states, {executing: ['m1', 'm2'], concurrency: 2})).toEqual(['m3', 'm4'])
+    expect(choose(chain(3), {j1: 'succeeded', j2: 'running'}, {executing: ['j2']})).toEqual(['j3'])
   })
 
   it('passes over a job the executor declined (services) and over its dependents', () => {
