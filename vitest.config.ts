@@ -19,7 +19,9 @@ export default defineConfig({
           include: ['test/**/*.docker.test.ts', 'test/e2e/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          fileParallelism: false,
+          // Files run side by side: most of their time is spent waiting on the engine, and each test's
+          // project (and so every resource it makes) is its own.
+          fileParallelism: true,
         },
       },
     ],

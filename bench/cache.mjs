@@ -9,6 +9,11 @@
 // ORCA_BENCH_CASES=a,c runs only those cases. ORCA_BENCH_NO_INDEX=keys,git adds, for each derived
 // record named, orca run with ORCA_NO_INDEX=<it> (neither read nor written) as another tool, so each
 // record's gain is measured in the same run. ORCA_BENCH_PASSES=1 measures the environment as is only.
+// ORCA_BENCH_MEASURE=instructions counts the CPU instructions of each command under valgrind
+// (callgrind) instead of its wall time: the same count whatever else the machine is doing, so two
+// builds can be compared on a busy machine (3 iterations are plenty; each takes ~30 s).
+// ORCA_BENCH_HISTORY=N first runs orca N times in each project, so the runs folder is as full as a
+// user's (retention keeps 100 runs by default) when measuring starts.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -18,6 +23,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 
 const iterations = Number(process.argv[2] ?? 10)
+const history = Number(process.env.ORCA_BENCH_HISTORY ?? 0)
 const withoutIndexes = process.env.ORCA_BENCH_NO_INDEX ? process.env.ORCA_BENCH_NO_INDEX.split(',') : []
 const ORCA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
 const TURBO = process.env.TURBO_BIN ?? '/tmp/turbo-bench/node_modules/.bin/turbo'
@@ -81,13 +87,21 @@ function gitCommit(dir) {
   git('commit', '-qm', 'bench')
 }
 
+const countInstructions = process.env.ORCA_BENCH_MEASURE === 'instructions'
+const unit = countInstructions ? 'M instr.' : 'ms'
+
+/** Wall time of the command in ms, or (ORCA_BENCH_MEASURE=instructions) its instructions in millions. */
 function time(cmd, args, cwd, env, check) {
+  const argv = countInstructions ? ['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', cmd, ...args] : [cmd, ...args]
   const start = performance.now()
-  const result = spawnSync(cmd, args, {cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
+  const result = spawnSync(argv[0], argv.slice(1), {cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
   const ms = performance.now() - start
   if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`)
   if (check && !check(result.stdout)) throw new Error(`${cmd} ${args.join(' ')} was not fully cached:\n${result.stdout}`)
-  return ms
+  if (!countInstructions) return ms
+  const collected = /Collected : (\d+)/.exec(result.stderr)
+  if (!collected) throw new Error(`valgrind printed no instruction count for ${cmd} ${args.join(' ')}:\n${result.stderr}`)
+  return Number(collected[1]) / 1e6
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -95,7 +109,8 @@ const min = (xs) => Math.min(...xs)
 
 /** Every pass (environment) and tool takes its turn in each iteration, so none gets a warmer machine. */
 function compare(label, dir, orcaArgs, turboArgs, extra = []) {
-  const withTurbo = turboArgs !== undefined
+  // turbo starts its Go binary from a node launcher: callgrind would count only the launcher.
+  const withTurbo = turboArgs !== undefined && !countInstructions
   const orcaCached = (out) => !/succeeded in|✓ succeeded/.test(out) || /: \d+ cached; run succeeded/.test(out)
   const turboCached = (out) => /FULL TURBO/.test(out)
   // Warm both caches (and orca's stat index, turbo's daemon-less git hashing).
@@ -108,6 +123,7 @@ function compare(label, dir, orcaArgs, turboArgs, extra = []) {
   const baselineEnv = (env) => ({...env, ORCA_CACHE_DIR: '.orca/cache-baseline'})
   if (BASELINE) time('node', [BASELINE, ...orcaArgs], dir, baselineEnv(baseEnv))
   if (BASELINE) time('node', [BASELINE, ...orcaArgs], dir, baselineEnv(baseEnv), orcaCached)
+  for (let i = 0; i < history; i++) spawnSync('node', [ORCA, ...orcaArgs], {cwd: dir, env: baseEnv, stdio: 'ignore'})
   const tools = [
     ['orca', (env) => time('node', [ORCA, ...orcaArgs], dir, env, orcaCached)],
     ...(withTurbo ? [['turbo', (env) => time(TURBO, turboArgs, dir, env, turboCached)]] : []),
@@ -129,7 +145,7 @@ function compare(label, dir, orcaArgs, turboArgs, extra = []) {
     })
   }
   return samples.map((byTool) => ({
-    rows: Object.entries(byTool).map(([name, xs]) => `| ${label} | ${name} | ${median(xs).toFixed(0)} ms | ${min(xs).toFixed(0)} ms |`),
+    rows: Object.entries(byTool).map(([name, xs]) => `| ${label} | ${name} | ${median(xs).toFixed(0)} ${unit} | ${min(xs).toFixed(0)} ${unit} |`),
     ratio: withTurbo ? median(byTool.orca) / median(byTool.turbo) : undefined,
     baselineRatio: BASELINE ? median(byTool.orca) / median(byTool['orca baseline']) : undefined,
     orca: median(byTool.orca),
@@ -184,15 +200,15 @@ const b = cases.includes('b') ? compare('10k files', dirB, ['run', '--output', '
   {name: 'orca, no stat index (re-hash all)', before: dropIndexes(dirB)},
 ]) : none
 const c = cases.includes('c') ? compare('10k files outside git', dirC, ['run', '--output', 'plain'], undefined) : none
-console.log(`${iterations} iterations each, passes and tools interleaved; wall time of the whole command`)
+console.log(`${iterations} iterations each, passes and tools interleaved; ${countInstructions ? 'CPU instructions (callgrind)' : 'wall time'} of the whole command${history ? `; ${history} runs in each project's history first` : ''}`)
 passes.forEach((pass, p) => {
   const base = baselines(pass.env)
   console.log(`\n### ${pass.label}\n`)
-  console.log(`baseline: node -e 0 median ${base.node.toFixed(0)} ms; orca --version (oclif) median ${base.version.toFixed(0)} ms\n`)
+  console.log(`baseline: node -e 0 median ${base.node.toFixed(0)} ${unit}; orca --version (oclif) median ${base.version.toFixed(0)} ${unit}\n`)
   console.log('| case | tool | median | min |\n| --- | --- | --- | --- |')
   for (const row of [...(a[p]?.rows ?? []), ...(b[p]?.rows ?? []), ...(c[p]?.rows ?? [])]) console.log(row)
-  if (a[p]?.orca !== undefined) console.log(`\n10 jobs fully cached: orca ${a[p].orca.toFixed(0)} ms (goal ≤ 200 ms), ${a[p].ratio.toFixed(2)}× turbo`)
-  if (b[p]?.orca !== undefined) console.log(`10k files fully cached: orca ${b[p].orca.toFixed(0)} ms vs turbo ${b[p].turbo.toFixed(0)} ms: ${b[p].ratio.toFixed(2)}× (goal ≤ 1.0×)`)
+  if (a[p]?.ratio !== undefined) console.log(`\n10 jobs fully cached: orca ${a[p].orca.toFixed(0)} ${unit}${countInstructions ? "" : " (goal ≤ 200 ms)"}, ${a[p].ratio.toFixed(2)}× turbo`)
+  if (b[p]?.ratio !== undefined) console.log(`10k files fully cached: orca ${b[p].orca.toFixed(0)} ${unit} vs turbo ${b[p].turbo.toFixed(0)} ${unit}: ${b[p].ratio.toFixed(2)}× (goal ≤ 1.0×)`)
   if (BASELINE) {
     const against = [['10 jobs', a[p]], ['10k files', b[p]], ['10k files outside git', c[p]]].filter(([, r]) => r?.baselineRatio !== undefined)
     console.log(`against the baseline build: ${against.map(([label, r]) => `${label} ${r.baselineRatio.toFixed(2)}×`).join(', ')}`)

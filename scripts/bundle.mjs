@@ -17,7 +17,8 @@ await build({
   platform: 'node',
   target: 'node20',
   // typescript: cosmiconfig can load .ts config files, which orca does not search for.
-  external: ['dockerode', 'ink', 'react', 'react/*', '@oclif/core', 'typescript'],
+  // @aws-sdk/client-s3: only a configured s3:// remote cache loads it.
+  external: ['dockerode', 'ink', 'react', 'react/*', '@oclif/core', 'typescript', '@aws-sdk/client-s3'],
   // CommonJS packages inside an ES module bundle still call require() for node's built-ins.
   banner: {js: "import {createRequire as __orcaRequire} from 'node:module'; const require = __orcaRequire(import.meta.url);"},
   chunkNames: 'chunk-[hash]',

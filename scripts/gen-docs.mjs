@@ -336,6 +336,179 @@ jobs:
     steps: ["tar -cf bundle.tar dist"]
 \`\`\`
 
+## Shells
+
+A step's \`run\` text is given to its shell: the step's \`shell:\`, else its job's, else \`sh\`.
+
+| \`shell\` | runs | notes |
+| --- | --- | --- |
+| \`sh\` (default) | \`sh -e -c RUN\` | stops at the first failing command; a pipeline's status is its last command's |
+| \`bash\` | \`bash --noprofile --norc -eo pipefail -c RUN\` | as GitHub Actions' \`bash\`: \`false \\| true\` fails too; the image must have bash |
+| a command holding \`{0}\` | the command, \`{0}\` replaced by the path of a file holding \`run\` | e.g. \`python3 {0}\`, \`perl {0}\`, \`bash -x {0}\`; split at spaces, without quoting |
+
+A shell other than \`sh\` is looked up in the container first: an image without it fails the step
+with \`orca: this image has no bash (the step's shell: bash); use an image that has it, or another
+shell\` (exit code 127), not an exec error. The shell is part of the step's key (a step without one
+keeps the key it had before \`shell\` existed).
+
+\`\`\`yaml
+version: 1
+jobs:
+  test:
+    image: node:20-bookworm
+    shell: bash                  # every step of the job
+    steps:
+      - npm test | tee test.log  # fails when npm test does, thanks to pipefail
+      - name: report
+        shell: python3 {0}       # this step only
+        run: |
+          import json; print(json.load(open("package.json"))["version"])
+\`\`\`
+
+## Includes
+
+\`include:\` lists other YAML files of the project whose jobs (and \`x-\` templates) join the pipeline,
+as GitLab CI's \`include: local\`:
+
+<!-- example: not run — the files it includes are the next example and one left to imagine -->
+\`\`\`yaml
+# jobs.yml
+version: 1
+image: node:20-bookworm
+include: [ci/test.yml, ci/release.yml]
+jobs:
+  build: {steps: [npm ci, npm run build], artifacts: [dist/**]}
+\`\`\`
+
+<!-- example: not run — an included file, valid only with the file that includes it -->
+\`\`\`yaml
+# ci/test.yml
+jobs:
+  test: {needs: [build], steps: [npm test]}
+\`\`\`
+
+- A path is relative to the file that names it, and must stay inside the project (the folder of the
+  main jobs file): an absolute path, a \`../\` that leads out, or a symbolic link to a file outside is
+  an error where the path is written.
+- An included file holds \`jobs\`, \`x-\` keys, \`include\` (it may include further files) and optionally
+  \`version: 1\`; pipeline-wide settings (\`image\`, \`env\`, \`services\`) belong to the main file and apply
+  to every job, wherever it is written.
+- The main file's jobs come first, then each included file's, in the order the includes are read.
+  A job (or an \`x-\` template) defined in two files is an error naming both places; a file included
+  twice joins once; a cycle (\`a.yml\` including \`b.yml\` including \`a.yml\`) is an error.
+- Every error in an included file is reported as \`ci/test.yml:LINE:COLUMN\`, in that file.
+- YAML anchors do not cross files: share values between files with \`extends\` and \`x-\` templates.
+- The limit on aliases' expansion (an alias bomb is refused) counts every file of the pipeline together.
+- Like the main jobs file, included files are orca's own files: not default inputs of jobs (what they
+  say is already in the key of the jobs they define); an edit to one changes the key of the jobs it
+  defines.
+
+## Extends
+
+\`extends:\` builds a job on other jobs or on \`x-\` templates (top-level keys starting with \`x-\`, which
+orca otherwise ignores: a home for shared settings and YAML anchors, as in Docker Compose). The rules
+are GitLab CI's:
+
+- \`extends: NAME\` or \`extends: [A, B]\`: the templates are applied in order, then the job's own keys;
+- mappings (\`env\`, \`resources\`, \`services\`, \`matrix\`, …) merge key by key, at every depth; any other
+  value (a string, a number, a list such as \`steps\`, \`needs\` or \`artifacts\`) replaces the one before;
+- a template may extend others (chains are followed); a cycle (\`a -> b -> a\`) and a name that is
+  neither a top-level key nor a job are errors where \`extends\` names them;
+- a name is looked up among the top-level \`x-\` keys first, then among the jobs (a job stays a job of
+  its own when others extend it);
+- the merged job is checked as if it were written out: an error in a value that came from a template
+  points at the template's line, in its file.
+
+\`\`\`yaml
+version: 1
+x-node: &node
+  image: node:20-bookworm
+  env: {CI: "true", NODE_ENV: test}
+  volumes: {npm-cache: /root/.npm}
+jobs:
+  test:
+    extends: x-node
+    env: {NODE_ENV: production}   # CI stays "true"
+    steps: [npm ci, npm test]
+  lint:
+    extends: test
+    steps: [npm ci, npm run lint] # replaces test's steps
+\`\`\`
+
+## Environment files and passed variables
+
+\`env_file: .env\` (or a list) gives a job the variables of dotenv files of the project. The files are
+inputs of the job, whatever its \`inputs\` globs (and even when \`.gitignore\` ignores them): an edit
+changes its key, and \`orca explain\` names the file. They are read when the run starts; a missing or
+malformed file is an error (exit 2) before anything runs. The format:
+
+- \`NAME=value\` a line, optionally \`export NAME=value\`; blank lines and lines starting with \`#\` are skipped;
+- a bare value is trimmed, and \` #\` (a \`#\` after a space) starts a comment;
+- \`'single quotes'\` keep the text as written, lines included;
+- \`"double quotes"\` understand \`\\n\`, \`\\r\`, \`\\t\`, \`\\"\`, \`\\\\\` and \`\\$\`, and may span lines;
+- nothing is expanded: \`$HOME\` stays the five characters \`$HOME\`; a name given twice keeps the last value.
+
+\`pass_env: [NAME, …]\` passes variables of orca's own environment through by name, as Docker Compose's
+\`environment: [NAME]\`. Their values are part of the job's key (a change reruns it, and \`orca explain\`
+names the variable); a variable that is not set is absent in the job, and the key records it as not
+set. A name also listed in \`secrets\` is a secret: masked in logs, and in the key by name only. A name
+may not be both in \`env\` and \`pass_env\`.
+
+\`\`\`yaml
+version: 1
+jobs:
+  e2e:
+    env_file: [ci/e2e.env]
+    pass_env: [HOME_REGION, CODECOV_TOKEN]
+    secrets: [{name: CODECOV_TOKEN, required: false}]
+\`\`\`
+
+## Optional secrets
+
+A secret written as a name is required: a run whose jobs name a secret that is not set in orca's
+environment stops before it starts (exit 2). Written \`{name: CODECOV_TOKEN, required: false}\`, a secret
+that is not set is simply absent from the job's environment (a step tests \`[ -n "$CODECOV_TOKEN" ]\`).
+The key lists the secrets the job gets, by name: setting an optional secret later reruns the job.
+
+## Host jobs
+
+\`runs-on: host\` runs a job's steps on this machine instead of in a container, for what a container
+cannot do: a macOS or Windows leg, a toolchain only the host has (Xcode, a licensed compiler, a GPU
+driver). It is an explicit opt-in, and orca marks it everywhere: \`orca validate\` lists the host jobs,
+\`--dry-run\` shows \`(host)\` where other jobs show their image, the views put \`(host)\` after the
+job, and \`run.json\` records \`executor: host\`. [Running](running.md#host-jobs) says how such a job
+runs; in short, the steps run with the same \`sh -e -c\`, env, secrets and \`$ORCA_OUTPUT\` in a fresh
+folder holding the job's inputs and its needs' artifacts, and a timeout or a cancel stops every
+process a step started.
+
+The host is not hermetic: the same inputs can give another result on a machine with another
+compiler. So a host job is cached only when it says what identifies its toolchain: the commands under
+\`host.key\` run (with \`sh -c\`, in the project directory) before the job is keyed, and what each
+prints is part of the job's key. A new compiler changes the key and the job runs again;
+\`orca explain\` names the command whose output changed. A host job without \`host.key\` is never
+cached ("host job without key commands: always runs"), and the jobs that need it key on what it
+produced, as with \`cache: false\`.
+
+\`\`\`yaml
+version: 1
+jobs:
+  build-macos:
+    runs-on: host
+    host:
+      key: ["xcodebuild -version", "uname -sm"]
+    inputs: ["Sources/**", "Package.swift"]
+    steps: ["swift build -c release"]
+    artifacts: [".build/release/app"]
+  notarize:
+    runs-on: host          # no host.key: runs every time
+    needs: [build-macos]
+    steps: ["./scripts/notarize.sh .build/release/app"]
+\`\`\`
+
+A host job has no image, services, named volumes, user, network, resources or workdir: setting one is
+an error rather than a setting silently ignored (top-level services are not started beside it).
+\`orca serve\` refuses a run with host jobs unless its configuration sets \`serve.allowHost: true\`.
+
 ## Coming from GitHub Actions or GitLab CI
 
 | GitHub Actions | GitLab CI | orca |
@@ -364,18 +537,36 @@ jobs:
 | \`options: --health-cmd pg_isready --health-interval 1s\` | — (waits for the exposed ports) | service \`ready: {command: "pg_isready", timeout: 30s, interval: 1s}\` |
 | — | the wait for exposed ports (\`wait_for_services_timeout\`) | service \`ready: {tcp: 5432}\` |
 | \`localhost:5432\` with \`ports\` mapped, or \`db:5432\` in a container job | \`db:5432\` (its alias) | the service reached at \`db:5432\` |
+| \`shell: bash\` (\`bash -eo pipefail\`) | bash when the image has it (no pipefail unless the script sets it) | \`shell: bash\` |
+| \`shell: python {0}\` | — | \`shell: python3 {0}\` |
+| YAML anchors (not supported by GitHub) | hidden jobs \`.base:\` and YAML anchors | top-level \`x-base:\` keys (anchors welcome) |
+| reusable workflows, composite actions | \`extends: .base\` (also a list) | \`extends: x-base\` (also a list, or another job) |
+| — | \`include: local: ci/test.yml\` (or a list of paths) | \`include: [ci/test.yml]\` (project files only) |
+| \`env:\` from a file: a step \`cat .env >> $GITHUB_ENV\` | \`variables:\` / \`artifacts:reports:dotenv\` | \`env_file: .env\` |
+| \`env: {REGION: \${{ vars.REGION }}}\` | CI/CD variables | \`pass_env: [REGION]\` (value in the key) |
+| \`secrets.CODECOV_TOKEN\` (empty when unset) | masked variables | \`secrets: [{name: CODECOV_TOKEN, required: false}]\` |
+| \`runs-on: macos-latest\` / \`self-hosted\` (steps on the runner) | a job \`tags:\`-routed to a shell executor | \`runs-on: host\` (this machine), cached only with \`host.key\` |
+| \`actions/checkout\` with \`fetch-depth: 0\` (or \`fetch-depth: 20\`) | \`GIT_DEPTH: 0\` (or \`GIT_DEPTH: 20\`) | \`git: true\` (or \`git: {depth: 20}\`); without it the job has no \`.git\` |
+| \`docker build\` on the runner (its engine is the job's) | \`services: [docker:dind]\` + \`DOCKER_HOST\` | \`docker: true\` (the host's engine: a loud escape hatch, refused by \`orca serve\` unless \`serve.allowDocker\`) |
+| a retry action (\`nick-fields/retry\`), or re-running failed jobs | \`retry: 2\`, \`retry: {max: 2, when: [runner_system_failure, script_failure]}\` | \`retry: 2\`, \`retry: {max: 2, when: [infra, failure, timed_out]}\`; \`$ORCA_JOB_ATTEMPT\` like \`$GITHUB_RUN_ATTEMPT\` |
+| \`container: {image: …, options: --user 1000}\` | \`docker: user: 1000\` (runner configuration) | \`user: "1000"\` (or \`"1000:1000"\`, or a name the image knows); default the image's \`USER\` |
 
 ## Environment values
 
 Values may be strings, numbers or booleans; orca turns them into strings (\`CI: true\` → \`"true"\`).
-Precedence inside a step: step \`env\` > job \`env\` > top-level \`env\`.
+Precedence inside a step: step \`env\` > secrets > \`-e\` > \`pass_env\` > job \`env\` > top-level \`env\` > \`env_file\`.
 
 ## Checks beyond the schema
 
 - every name in \`needs\` is a job of the file (a close match is suggested);
 - \`needs\` form no cycle (reported as \`a -> b -> a\`);
 - a job name appears once (YAML would silently keep the last);
-- every job with steps has an image (its own, the top-level one, or the configured default);
+- a job name (and an \`x-\` key) appears once across the main file and the files it includes, an
+  include path stays in the project and includes form no cycle; \`extends\` names a top-level key or
+  a job and forms no cycle (see Includes and Extends);
+- an \`env_file\` path is relative and stays in the project; no name is both in \`env\` and \`pass_env\`;
+- every job with steps has an image (its own, the top-level one, or the configured default), unless
+  it runs on the host;
 - no \`inputs\` or \`artifacts\` glob is absolute or climbs out with \`../\`, nor can match no file the
   artifact store keeps: an empty segment (\`src//x\`), a \`.\` or \`..\` segment inside (\`a/./b\`), or a
   trailing \`/\` (write \`dist/**\` for everything under \`dist\`); a leading \`./\` is fine;
@@ -384,6 +575,8 @@ Precedence inside a step: step \`env\` > job \`env\` > top-level \`env\`.
   name; \`localhost\` is reserved;
 - a job with services (its own or top-level ones) has a network (not \`network: none\`);
 - a readiness check gives \`command\` or \`tcp\`, not both;
+- a \`runs-on: host\` job sets none of \`image\`, \`services\`, \`volumes\`, \`user\`, \`network\`,
+  \`resources\`, \`workdir\`, \`docker\`; \`host\` appears only on a \`runs-on: host\` job;
 - no value holds a NUL byte (\`"\\0"\` in YAML): no command, variable or path can.
 - a matrix expands into ids that are job names, distinct from each other and from every other job;
   \`\${{ … }}\` in a matrix job names a variable of its matrix;

@@ -94,6 +94,67 @@ build_node() {
     --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt'
 }
 
+# bash on busybox, from this machine's own bash and its libraries: the image of the shell: bash tests
+# (busybox's sh has no pipefail, and the other images have no bash).
+build_bash() {
+  local tag=$1
+  present "$tag" && return
+  local bash
+  bash=$(command -v bash)
+  local ctx
+  ctx=$(mktemp -d)
+  trap 'rm -rf "$ctx"' RETURN
+  busybox_root "$ctx"
+  cp "$bash" "$ctx/usr/bin/bash"
+  local lib
+  for lib in $(ldd "$bash" | grep -o '/[^ ]*' | sort -u); do
+    mkdir -p "$ctx$(dirname "$lib")"
+    cp -L "$lib" "$ctx$lib"
+  done
+  import_root "$tag" "$ctx" --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin'
+}
+
+# busybox whose own USER is not root (app, 1000), with a second user (builder, 1001): what the
+# tests of `user:` run in. Its folders belong to root, as in many images: such a job can write its
+# workspace and its named volumes only because orca gives them to its user.
+build_user() {
+  local tag=$1
+  present "$tag" && return
+  local ctx
+  ctx=$(mktemp -d)
+  trap 'rm -rf "$ctx"' RETURN
+  busybox_root "$ctx"
+  echo 'app:x:1000:1000:app:/home/app:/bin/sh' >>"$ctx/etc/passwd"
+  echo 'builder:x:1001:1001:builder:/home/builder:/bin/sh' >>"$ctx/etc/passwd"
+  printf 'app:x:1000:\nbuilder:x:1001:\n' >>"$ctx/etc/group"
+  mkdir -p "$ctx/home/app" "$ctx/home/builder"
+  import_root "$tag" "$ctx" \
+    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+    --change 'ENV HOME=/home/app' \
+    --change 'USER app'
+}
+
+# busybox with this machine's Docker client: what the tests of `docker: true` (a job given the
+# host's engine) build and run images with. The client is one static binary on these machines.
+build_docker_cli() {
+  local tag=$1
+  present "$tag" && return
+  local client
+  client=$(command -v docker)
+  local ctx
+  ctx=$(mktemp -d)
+  trap 'rm -rf "$ctx"' RETURN
+  busybox_root "$ctx"
+  mkdir -p "$ctx/usr/local/bin"
+  cp "$client" "$ctx/usr/local/bin/docker"
+  local lib
+  for lib in $(ldd "$client" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+    mkdir -p "$ctx$(dirname "$lib")"
+    cp -L "$lib" "$ctx$lib"
+  done
+  import_root "$tag" "$ctx" --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'ENV HOME=/root'
+}
+
 # PostgreSQL 15 on busybox, from this machine's own server binaries and their libraries: the database
 # service of the services tests. Its entrypoint does what the official image's does for these tests
 # (a cluster made on first start with POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB, password
@@ -149,12 +210,12 @@ ENTRYPOINT
     --change 'EXPOSE 5432'
 }
 
-# `bash scripts/test-images.sh busybox|node|postgres TAG` builds one image under another tag (to try a change
-# to this script without touching the images the tests use).
+# `bash scripts/test-images.sh busybox|node|bash|postgres|user|docker_cli TAG` builds one image under another tag (to try a
+# change to this script without touching the images the tests use).
 if [ $# -gt 0 ]; then
   case ${1-} in
-    busybox | node | postgres) "build_$1" "${2:?usage: test-images.sh busybox|node|postgres TAG}" ;;
-    *) log "usage: test-images.sh [busybox|node|postgres TAG]" && exit 2 ;;
+    busybox | node | bash | postgres | user | docker_cli) "build_$1" "${2:?usage: test-images.sh busybox|node|bash|postgres|user|docker_cli TAG}" ;;
+    *) log "usage: test-images.sh [busybox|node|bash|postgres|user|docker_cli TAG]" && exit 2 ;;
   esac
   exit 0
 fi
@@ -162,5 +223,8 @@ fi
 build_busybox busybox:1.36
 build_busybox orca-test/busybox:latest
 build_node orca-test/node:20
+build_bash orca-test/bash:5
 build_postgres orca-test/postgres:15
+build_user orca-test/user:1
+build_docker_cli orca-test/docker-cli:1
 log "done"

@@ -6,7 +6,7 @@ import type * as LiveViewModule from '../views/live/live-view.js'
 import type {EventSink} from '../engine/records/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
 import {exitCode} from '../engine/errors.js'
-import {prefetchImageIds, prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
+import {dockerExecutor, prefetchImageIds, prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
 import {isCi} from '../views/run/ci-environment.js'
 import {onBrokenPipe} from './broken-pipe.js'
 import {parseEnvFlags} from './env-values.js'
@@ -43,6 +43,7 @@ export function runOptionsOf({targets, flags}: RunArgs) {
     output: flags.output,
     junit: flags.junit,
     cleanup: flags.cleanup,
+    needsFromCache: flags['needs-from-cache'] === true,
     envOverrides: parseEnvFlags(flags.env ?? []),
   } satisfies Partial<RunPipelineOptions>
 }
@@ -89,6 +90,11 @@ async function runPipeline(options: RunPipelineOptions): Promise<number> {
     return exitCode('succeeded')
   }
 
+  if (prepared.restored !== undefined) {
+    // Before the run directory exists: a need missing from the cache is the user's to fix, like a bad target.
+    const {ensureNeedsInCache} = await import('../engine/run/needs-from-cache.js')
+    await ensureNeedsInCache(prepared, dockerExecutor(prepared), new AbortController().signal)
+  }
   // The live view owns the terminal once it starts: a notice about the project's files comes first.
   if (liveView !== undefined) await prepared.projectFiles()
   const reporter = await pickReporter(options, prepared, liveView, () => cancelRun())

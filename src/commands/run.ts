@@ -8,7 +8,7 @@ import {runArgsFromOclif} from '../cli/run-argv.js'
 export default class Run extends OrcaCommand {
   static override summary = 'Run jobs and everything they need, each in a throwaway container.'
 
-  static override description = `Reads jobs.yml, selects the TARGETS and the jobs they need (no target = every job), and runs them in parallel up to --concurrency. Each job gets one fresh container; its steps run in order with \`sh -e -c\` (a step stops at its first failing command). Artifacts, logs and events are written under the run directory (.orca/runs/<run-id>/).
+  static override description = `Reads jobs.yml, selects the TARGETS and the jobs they need (no target = every job), and runs them in parallel up to --concurrency. Each job gets one fresh container; its steps run in order with \`sh -e -c\` (a step stops at its first failing command), or with the shell its \`shell:\` names. Artifacts, logs and events are written under the run directory (.orca/runs/<run-id>/).
 
 Exit codes: 0 every target succeeded, 1 a job failed or timed out, 2 invalid jobs.yml or usage, 3 Docker unreachable or an image missing, 130 cancelled.`
 

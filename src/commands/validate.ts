@@ -5,7 +5,7 @@ import {validateFlags} from '../cli/flags/validate.js'
 export default class Validate extends OrcaCommand {
   static override summary = 'Check jobs.yml and the configuration, printing every problem with its position.'
 
-  static override description = `Parses jobs.yml and orca's configuration (orca.config.yml, .orcarc*, or "orca" in package.json, plus ORCA_* variables) and checks them against their schemas and the rules beyond them: every job in needs exists, needs form no cycle, every job with steps has an image, input and artifact globs stay inside the project, matrices expand into distinct job names, conditions parse and name only what their job offers. A valid pipeline's matrices are listed with each expansion's job name and display name, and its conditions after them. Every problem is printed on its own line as file:line:column path: message. Nothing is run and Docker is not contacted.
+  static override description = `Parses jobs.yml and orca's configuration (orca.config.yml, .orcarc*, or "orca" in package.json, plus ORCA_* variables) and checks them against their schemas and the rules beyond them: every job in needs exists, needs form no cycle, every job with steps has an image, input and artifact globs stay inside the project, matrices expand into distinct job names, conditions parse and name only what their job offers. A valid pipeline's matrices are listed with each expansion's job name and display name, and its conditions after them; a job with docker: true (the host's Docker engine) is marked. Every problem is printed on its own line as file:line:column path: message. Nothing is run and Docker is not contacted.
 
 Exit codes: 0 valid, 2 invalid.`
 
@@ -20,7 +20,7 @@ Exit codes: 0 valid, 2 invalid.`
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(Validate)
-    const [{locateProject}, {loadConfig}, {loadPipeline}, {expansionSummary}] = await Promise.all([
+    const [{locateProject}, {loadConfig}, {loadPipeline}, {expansionSummary, dockerJobLines}] = await Promise.all([
       import('../cli/project.js'),
       import('../engine/config/load.js'),
       import('../engine/pipeline/load.js'),
@@ -32,7 +32,7 @@ Exit codes: 0 valid, 2 invalid.`
     const jobs = pipeline.jobs.size
     const edges = [...pipeline.jobs.values()].reduce((sum, job) => sum + job.needs.length, 0)
     process.stdout.write(`${file}: ${plural(jobs, 'job')}, ${plural(edges, 'edge')}, valid\n`)
-    for (const line of expansionSummary(pipeline)) process.stdout.write(`${line}\n`)
+    for (const line of [...expansionSummary(pipeline), ...dockerJobLines(pipeline.jobs.values())]) process.stdout.write(`${line}\n`)
   }
 }
 

@@ -7,17 +7,17 @@ import {boundedList, boundedText, statesOf} from './results.js'
 /** Changes listed per job at most; the rest are counted. */
 const MAX_CHANGES = 100
 
-const AREAS = statesOf({format: 0, image: 0, definition: 0, services: 0, env: 0, secrets: 0, inputs: 0, needs: 0} satisfies Record<ChangeArea, 0>)
-const STATES = statesOf({cached: 0, changed: 0, never: 0, gone: 0, unknown: 0, disabled: 0} satisfies Record<Explanation['state'], 0>)
+const AREAS = statesOf({format: 0, image: 0, definition: 0, services: 0, host: 0, git: 0, env: 0, secrets: 0, inputs: 0, needs: 0} satisfies Record<ChangeArea, 0>)
+const STATES = statesOf({cached: 0, remote: 0, changed: 0, never: 0, gone: 0, unknown: 0, disabled: 0} satisfies Record<Explanation['state'], 0>)
 
 export const jobExplanationSchema = z.object({
   job: z.string(),
   neededBy: z.string().nullable().describe('the job whose key changed because this one did; null for the job asked about'),
-  state: z.enum(STATES).describe('cached: a run restores it; changed: its key differs from the last cached one; never: never cached; gone: same key, entry removed; unknown: key not known before running; disabled: cache: false'),
+  state: z.enum(STATES).describe('cached: a run restores it; remote: in the remote cache, a run downloads and restores it; changed: its key differs from the last cached one; never: never cached; gone: same key, entry removed; unknown: key not known before running; disabled: cache: false'),
   key: z.string().nullable(),
   why: z.string(),
   last: z.object({key: z.string(), runId: z.string(), createdAt: z.string()}).nullable().describe('the key it was last cached under, and by which run'),
-  changes: z.array(z.object({area: z.enum(AREAS), text: z.string(), path: z.string().optional(), need: z.string().optional(), service: z.string().optional()})),
+  changes: z.array(z.object({area: z.enum(AREAS), text: z.string(), path: z.string().optional(), need: z.string().optional(), service: z.string().optional(), command: z.string().optional()})),
   changesOmitted: z.number(),
 })
 

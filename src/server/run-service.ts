@@ -4,10 +4,11 @@ import * as path from 'node:path'
 
 import {servedPipelinePath} from '../engine/config/file.js'
 import type {ResolvedConfig} from '../engine/config/types.js'
-import {ConfigError, OrcaError} from '../engine/errors.js'
+import {ConfigError, OrcaError, type Diagnostic} from '../engine/errors.js'
 import type {Executor} from '../engine/executor/types.js'
 import {inspectRun} from '../engine/history/abandon.js'
-import type {CleanupPolicy} from '../engine/pipeline/types.js'
+import {runsOnHost, type CleanupPolicy} from '../engine/pipeline/types.js'
+import type {Plan} from '../engine/plan/plan.js'
 import type {RunRecord} from '../engine/records/record.js'
 import type {RunResult} from '../engine/run/scheduler.js'
 import {prepareRun, startRun, type StartedRun} from '../engine/run/start-run.js'
@@ -103,13 +104,25 @@ export class RunService {
       config: this.options.config,
     }).catch(async (error: unknown) => {
       if (!(error instanceof ConfigError)) throw error
-      // Positions and keys only: a client must not read a file through the errors it provokes.
-      const text = await readFile(path.join(this.options.projectDir, file), 'utf8').catch(() => undefined)
+      // Positions and keys only: a client must not read a file through the errors it provokes,
+      // whichever file of the pipeline (an included one, an env file) each error is in.
+      const shown = new Map<string, Diagnostic[]>()
+      for (const name of new Set(error.diagnostics.map((d) => d.file))) {
+        const text = await readFile(path.join(this.options.projectDir, name), 'utf8').catch(() => undefined)
+        shown.set(name, publicDiagnostics(error.diagnostics.filter((d) => d.file === name), text))
+      }
       throw new HttpError(422, 'invalid_pipeline', `${file} is not a valid pipeline: ${error.diagnostics.length} problem(s), see diagnostics`, {
-        diagnostics: publicDiagnostics(error.diagnostics, text),
+        diagnostics: [...shown.values()].flat(),
         hint: error.hint,
       })
     })
+    refuseHostJobs(file, prepared.plan, this.options.config.serve.allowHost === true)
+    const docker = [...prepared.pipeline.jobs.values()].find((job) => job.docker)
+    if (docker && !this.options.config.serve.allowDocker) {
+      throw new HttpError(403, 'docker_not_allowed', `${file}: job "${docker.name}" has docker: true (the host's Docker engine, and with it the host); this server does not run such pipelines`, {
+        hint: 'set serve.allowDocker: true in the served project\'s configuration to allow them',
+      })
+    }
     if (this.queue.queued >= this.options.maxQueuedRuns) {
       throw new HttpError(503, 'queue_full', `${this.queue.queued} runs are already waiting`, {headers: {'retry-after': '5'}})
     }
@@ -282,4 +295,13 @@ export class RunService {
 
 function notFound(ref: string): HttpError {
   return new HttpError(404, 'not_found', `no run ${JSON.stringify(ref)}`)
+}
+
+/** A run over HTTP may put `runs-on: host` jobs on the server's own machine only where its configuration says so. */
+function refuseHostJobs(file: string, plan: Plan, allowed: boolean): void {
+  const host = [...plan.jobs.values()].filter((job) => runsOnHost(job) && job.steps.length > 0).map((job) => job.name)
+  if (host.length === 0 || allowed) return
+  throw new HttpError(403, 'host_jobs_not_allowed', `${file} has jobs that would run on this server's machine (runs-on: host): ${host.join(', ')}`, {
+    hint: 'set serve.allowHost: true in the served project\'s configuration to let runs over HTTP start host jobs',
+  })
 }

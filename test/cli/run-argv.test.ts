@@ -58,6 +58,7 @@ describe('orca run: the fast start reads argv as oclif does', () => {
       output: 'json',
       junit: undefined,
       cleanup: undefined,
+      needsFromCache: false,
       envOverrides: {A: '1', B: 'x=y'},
     })
   })
@@ -98,7 +99,7 @@ describe('orca run: anything unusual is left to oclif', () => {
   })
 
   it('agrees with oclif on every argv it takes, over argv built from a vocabulary of spellings', async () => {
-    const words = ['build', 'test', '-f', 'ci.yml', '--file=x.yml', '-j', '2', '--concurrency=3', '-j4', '--no-cache', '--dry-run', '--fail-fast',
+    const words = ['build', 'test', '-f', 'ci.yml', '--file=x.yml', '-j', '2', '--concurrency=3', '-j4', '--no-cache', '--dry-run', '--fail-fast', '--needs-from-cache',
       '--output', 'json', '--output=plain', 'fancy', '--junit', 'r.xml', '--cleanup', 'never_remove', '-e', 'A=1', '--env=B=2', '--', '-', '--help', '-x', '0', '']
     let seed = 42
     const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31

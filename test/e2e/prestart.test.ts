@@ -4,7 +4,8 @@ import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {containers, orca, readJson, runDirs, projectsPerTest} from './cli.js'
+import {GIT_ENV, git} from '../helpers/git.js'
+import {containers, NEUTRAL_ENV, orca, readJson, runDirs, projectsPerTest} from './cli.js'
 
 type JobRecord = {
   status: string
@@ -228,6 +229,56 @@ jobs:
     const log = readFileSync(join(runDirs(dir).at(-1)!, 'logs/reads.log'), 'utf8')
     expect(log).toContain('new content')
     expect(log).not.toContain('old content')
+    expect(projectContainers(dir)).toEqual([])
+  })
+
+  it("gives a job that takes its early container its user's ownership, its git history and the engine's socket", {timeout: 120_000}, async () => {
+    // orca-test/user:1 names the users; orca-test/node:20 has git; orca-test/docker-cli:1 a docker client.
+    const dir = project({
+      'jobs.yml': `version: 1
+image: orca-test/user:1
+jobs:
+  build:
+    network: none
+    inputs: []
+    steps: ["mkdir -p dist && echo built > dist/out.txt && sleep 3"]
+    artifacts: ["dist/**"]
+  owned:
+    needs: [build]
+    network: none
+    user: builder
+    git: true
+    inputs: [src.txt]
+    steps: ['echo "owner $(stat -c %u:%g dist/out.txt) $(stat -c %u:%g src.txt) $(stat -c %u:%g .git)"']
+  history:
+    needs: [build]
+    image: orca-test/node:20
+    network: none
+    git: true
+    inputs: []
+    steps: ['echo "branch $(git rev-parse --abbrev-ref HEAD)"']
+  engine:
+    needs: [build]
+    image: orca-test/docker-cli:1
+    docker: true
+    inputs: []
+    steps: ['test -S /var/run/docker.sock && echo "engine at $DOCKER_HOST"']
+`,
+      'src.txt': 'source\n',
+    })
+    git(dir, 'init', '-q')
+    git(dir, 'add', '.')
+    git(dir, 'commit', '-qm', 'first')
+    const trace = traceFile()
+    const env = {...NEUTRAL_ENV, GIT_CONFIG_GLOBAL: GIT_ENV.GIT_CONFIG_GLOBAL, GIT_CONFIG_NOSYSTEM: '1', ORCA_TRACE: trace}
+    const result = await orca(['run', '--no-cache', '--output', 'plain', '--concurrency', '2'], {cwd: dir, env})
+    expect(result.code, result.stdout + result.stderr).toBe(0)
+    expect(startedAhead(trace)).toEqual(['engine', 'history', 'owned'])
+    expect(result.stdout).toMatch(/^\[owned\] +owner 1001:1001 1001:1001 1001:1001$/m)
+    expect(result.stdout).toMatch(/^\[history\] +branch main$/m)
+    expect(result.stdout).toMatch(/^\[engine\] +engine at unix:\/\/\/var\/run\/docker\.sock$/m)
+    expect(result.stdout).toMatch(/^\[engine\] +! docker: true gives this job the host's Docker engine/m)
+    expect(lastRecord(dir).jobs.engine!.status).toBe('succeeded')
     expect(projectContainers(dir)).toEqual([])
   })
 })

@@ -74,6 +74,26 @@ describe('pipeline files over HTTP', () => {
   })
 })
 
+describe('included files over HTTP', () => {
+  it('refuses an include that leads out of the served project, and quotes no value of an included file', async () => {
+    const s = await serve({
+      'jobs.yml': `version: 1\nimage: busybox:1.36\ninclude: [ci/more.yml]\njobs:\n  a:\n    steps: [x]\n`,
+      'ci/more.yml': `include: [../../outside.yml]\njobs:\n  b:\n    extends: x-${SECRET}\n    image: "${SECRET} x"\n    steps: [x]\n`,
+    })
+    const res = await postJson(s.url, '/v1/runs', {file: 'jobs.yml'})
+    expect(res.status).toBe(422)
+    const {error} = res.json()
+    expect(error.code).toBe('invalid_pipeline')
+    expect(error.diagnostics.map((d: {file: string; line: number; path: string}) => [d.file, d.line, d.path])).toEqual([
+      ['ci/more.yml', 1, 'include[0]'],
+      ['ci/more.yml', 4, 'jobs.b.extends'],
+      ['ci/more.yml', 5, 'jobs.b.image'],
+    ])
+    expect(error.diagnostics[0].message).toContain('include only files of the project')
+    for (const piece of [SECRET, 'hunter2', 's3cr3t', 'outside.yml']) expect(res.text, res.text).not.toContain(piece)
+  })
+})
+
 describe('publicDiagnostics', () => {
   it('keeps positions, key paths and what was expected; drops the values', async () => {
     const s = await serve({

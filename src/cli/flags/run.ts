@@ -11,6 +11,10 @@ export const runFlags = {
   concurrency: {type: 'integer', char: 'j', min: 1, description: 'jobs run at once (default: config, else number of CPUs)'},
   'no-cache': {type: 'boolean', description: 'run every job even when its key is cached'},
   'dry-run': {type: 'boolean', description: 'print the plan and run nothing'},
+  'needs-from-cache': {
+    type: 'boolean',
+    description: "restore the jobs the targets need from the cache instead of running them; exit 2 naming each one missing (for CI fan-out: docs/ci.md)",
+  },
   inputs: {type: 'boolean', dependsOn: ['dry-run'], description: "with --dry-run, also list each job's input files"},
   'fail-fast': {type: 'boolean', description: 'cancel running jobs and skip pending ones after the first failure'},
   output: {type: 'string', options: OUTPUT_MODES, default: 'auto', description: 'how progress is shown'},

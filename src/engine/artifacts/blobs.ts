@@ -289,8 +289,8 @@ export class BlobWriter {
     this.size += chunk.length
   }
 
-  /** Closes the blob and names it by its digest; returns that digest and the size. */
-  commit(): BlobRef {
+  /** Closes the blob and names it by its digest; returns that digest and the size. With `expected`, bytes of any other digest are dropped (DamagedBlobError). */
+  commit(expected?: BlobRef): BlobRef {
     this.done = true
     try {
       fchmodSync(this.fd, this.executable ? 0o555 : 0o444)
@@ -298,6 +298,10 @@ export class BlobWriter {
       closeSync(this.fd)
     }
     const ref = {sha256: this.hash.digest('hex'), size: this.size}
+    if (expected !== undefined && (expected.sha256 !== ref.sha256 || expected.size !== ref.size)) {
+      rmSync(this.temp, {force: true})
+      throw new DamagedBlobError(`blob ${expected.sha256} came with ${ref.size} bytes of another digest`)
+    }
     try {
       this.store.place(this.temp, ref, this.executable)
     } catch (error) {

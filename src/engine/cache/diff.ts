@@ -2,7 +2,7 @@ import {ownValue} from '../name-table.js'
 import {canonicalJson} from './format.js'
 import type {KeyManifest, ServiceManifest} from './key.js'
 
-export type ChangeArea = 'format' | 'image' | 'definition' | 'services' | 'env' | 'secrets' | 'inputs' | 'needs'
+export type ChangeArea = 'format' | 'image' | 'definition' | 'services' | 'host' | 'git' | 'env' | 'secrets' | 'inputs' | 'needs'
 
 /** One reason two keys of a job differ, worded for people. */
 export interface KeyChange {
@@ -15,6 +15,8 @@ export interface KeyChange {
   need?: string
   /** The service, for `services` changes. */
   service?: string
+  /** The key command, for `host` changes. */
+  command?: string
 }
 
 const MAX_VALUE = 60
@@ -36,17 +38,19 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
     if (!a) changes.push({area: 'definition', text: `step ${i + 1} ("${b!.name}") added`})
     else if (!b) changes.push({area: 'definition', text: `step ${i + 1} ("${a.name}") removed`})
     else {
-      const fields = (['name', 'run', 'env', 'allowFailure', 'when'] as const).filter((f) => canonicalJson(a[f]) !== canonicalJson(b[f]))
+      const fields = (['name', 'run', 'env', 'allowFailure', 'when', 'shell'] as const).filter((f) => canonicalJson(a[f]) !== canonicalJson(b[f]))
       if (fields.length > 0) changes.push({area: 'definition', text: `step ${i + 1} ("${b.name}"): ${fields.join(', ')} changed`})
     }
   }
-  for (const field of ['workdir', 'user', 'network', 'volumes', 'artifacts'] as const) {
+  for (const field of ['workdir', 'user', 'network', 'volumes', 'artifacts', 'docker'] as const) {
     if (canonicalJson(before[field]) !== canonicalJson(after[field])) {
       changes.push({area: 'definition', text: `${field}: ${show(before[field])} → ${show(after[field])}`})
     }
   }
 
   changes.push(...diffServices(before.services ?? {}, after.services ?? {}))
+  changes.push(...diffHost(before, after))
+  changes.push(...diffGit(before.git, after.git))
 
   for (const name of union(Object.keys(before.env), Object.keys(after.env))) {
     const a = ownValue(before.env, name)
@@ -54,6 +58,13 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
     if (a === b) continue
     const text = a === undefined ? `${name} added (${show(b)})` : b === undefined ? `${name} removed (was ${show(a)})` : `${name}: ${show(a)} → ${show(b)}`
     changes.push({area: 'env', text})
+  }
+  for (const name of union(Object.keys(before.passEnv ?? {}), Object.keys(after.passEnv ?? {}))) {
+    const a = ownValue(before.passEnv ?? {}, name)
+    const b = ownValue(after.passEnv ?? {}, name)
+    if (a === b) continue
+    const was = (value: string | null | undefined): string => (value === undefined ? 'not passed' : value === null ? 'not set' : show(value))
+    changes.push({area: 'env', text: `${name} (pass_env): ${was(a)} → ${was(b)}`})
   }
   const secretsBefore = new Set(before.secrets)
   const secretsAfter = new Set(after.secrets)
@@ -69,6 +80,19 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
     const text = a === undefined ? `${name} added` : b === undefined ? `${name} removed` : `${name}: key ${short(a)} → ${short(b)}`
     changes.push({area: 'needs', text, need: name})
   }
+  return changes
+}
+
+/** `git HEAD changed (1a2b3c4d5e6f → 7a8b9c0d1e2f)`, `git tags changed`...: what a job with `git:` sees that moved. */
+function diffGit(before: KeyManifest['git'], after: KeyManifest['git']): KeyChange[] {
+  if (!before && !after) return []
+  if (!before || !after) return [{area: 'git', text: `git: ${before ? 'removed' : 'added'}`}]
+  const changes: KeyChange[] = []
+  if (before.depth !== after.depth) changes.push({area: 'git', text: `git depth changed (${before.depth ?? 'all'} → ${after.depth ?? 'all'})`})
+  if (before.head !== after.head) changes.push({area: 'git', text: `git HEAD changed (${before.head.slice(0, 12)} → ${after.head.slice(0, 12)})`})
+  if (before.branch !== after.branch) changes.push({area: 'git', text: `git branch changed (${before.branch ?? 'detached'} → ${after.branch ?? 'detached'})`})
+  if (before.status !== after.status) changes.push({area: 'git', text: 'git working tree state changed'})
+  if (before.tags !== after.tags) changes.push({area: 'git', text: 'git tags changed'})
   return changes
 }
 
@@ -88,6 +112,25 @@ function diffServices(before: Record<string, ServiceManifest>, after: Record<str
       const fields = SERVICE_FIELDS.filter((f) => canonicalJson(a[f]) !== canonicalJson(b[f]))
       if (fields.length > 0) change(`${fields.join(', ')} changed`)
     }
+  }
+  return changes
+}
+
+/** Where the job runs, and each host key command whose output (or presence) changed. */
+function diffHost(before: KeyManifest, after: KeyManifest): KeyChange[] {
+  if (before.host === undefined && after.host === undefined) return []
+  if (before.host === undefined || after.host === undefined) {
+    return [{area: 'definition', text: `runs-on: ${before.host ? 'host' : 'docker'} → ${after.host ? 'host' : 'docker'}`}]
+  }
+  const changes: KeyChange[] = []
+  const old = new Map(before.host.key.map((k) => [k.command, k.output]))
+  const now = new Map(after.host.key.map((k) => [k.command, k.output]))
+  for (const command of union([...old.keys()], [...now.keys()])) {
+    const a = old.get(command)
+    const b = now.get(command)
+    if (a === b) continue
+    const text = a === undefined ? `key command ${show(command)} added` : b === undefined ? `key command ${show(command)} removed` : `${show(command)} printed ${show(b)} (was ${show(a)})`
+    changes.push({area: 'host', text, command})
   }
   return changes
 }
@@ -120,10 +163,12 @@ export function summariseChanges(changes: KeyChange[]): string {
   }
   const env = changes.filter((c) => c.area === 'env')
   if (env.length > 0) parts.push(`env ${env.map((c) => c.text.split(/[: ]/)[0]).join(', ')}`)
-  for (const area of ['image', 'definition', 'services', 'secrets', 'format'] as const) {
+  for (const area of ['image', 'definition', 'services', 'host', 'git', 'secrets', 'format'] as const) {
     const found = changes.filter((c) => c.area === area)
     if (found.length === 0) continue
-    if (area === 'definition') parts.push(found.map((c) => c.text.split(':')[0]).join(', '))
+    if (area === 'host') parts.push(`host key ${found.map((c) => show(c.command)).join(', ')} changed`)
+    else if (area === 'git') parts.push(found.map((c) => c.text.replace(/ \(.*$/, '')).join(', '))
+    else if (area === 'definition') parts.push(found.map((c) => c.text.split(':')[0]).join(', '))
     else if (area === 'services') parts.push(`service${found.length > 1 ? 's' : ''} ${[...new Set(found.map((c) => c.service))].join(', ')} changed`)
     else parts.push(`${area} changed`)
   }

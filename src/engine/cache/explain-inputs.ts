@@ -1,7 +1,7 @@
 import {lstatSync} from 'node:fs'
 import * as path from 'node:path'
 
-import {selectInputs} from '../plan/inputs.js'
+import {jobInputFiles} from '../plan/inputs.js'
 import {whyInput, type InputVerdict, type WhyContext} from '../plan/why-input.js'
 
 /** What `orca explain JOB --inputs / --why PATH` says about a job's input files. */
@@ -22,7 +22,7 @@ export async function listInputs(context: WhyContext, ask: {list: boolean; paths
   const {project, job, projectDir} = context
   const report: InputsReport = {job: job.name, source: project.source}
   if (ask.list) {
-    const selected = job.steps.length === 0 ? [] : selectInputs(project, job.inputs)
+    const selected = job.steps.length === 0 ? [] : jobInputFiles(project, job)
     const untracked = new Set(project.untracked)
     report.inputs = selected
       .filter((file) => {

@@ -1,7 +1,9 @@
 import {loadConfig} from '../config/load.js'
 import {OrcaError} from '../errors.js'
+import {hostKeyResolver} from '../executor/host/key-commands.js'
 import {ownValue} from '../name-table.js'
 import type {ResolvedConfig} from '../config/types.js'
+import {bindHostEnvironment} from '../plan/host-environment.js'
 import {planRun, type Plan} from '../plan/plan.js'
 import {orcaStateDirs, relativeToProject, type ProjectFiles} from '../plan/project-files.js'
 import {loadPipeline} from '../pipeline/load.js'
@@ -11,6 +13,7 @@ import {listInputs, type InputsReport} from './explain-inputs.js'
 import {imageIdResolver} from './image-id.js'
 import {parsedPipelinesDir} from './last.js'
 import {openRunCache, projectFilesOf} from './open.js'
+import {remoteOption} from './remote/open.js'
 import {signerOf} from './signing.js'
 
 export interface ExplainRequest {
@@ -42,7 +45,7 @@ async function loadProject(request: ExplainRequest): Promise<LoadedProject> {
     // Each expansion has a key of its own: there is no one answer for the matrix.
     throw new OrcaError('usage', `"${request.job}" is a matrix job; explain one of its expansions: ${expansions.join(', ')}`)
   }
-  const plan = planRun(pipeline, [request.job])
+  const plan = bindHostEnvironment(planRun(pipeline, [request.job]), pipeline.projectDir, request.env)
   const projectFiles = await projectFilesOf(config, pipeline, request.env)
   if (projectFiles.notice !== undefined) request.onNotice?.(projectFiles.notice)
   return {config, pipeline, plan, projectFiles}
@@ -51,9 +54,11 @@ async function loadProject(request: ExplainRequest): Promise<LoadedProject> {
 /** `orca explain JOB`: loads the project, keys the job and its needs, compares with the last cached key. */
 export async function explainTarget(request: ExplainRequest): Promise<Explanation> {
   const {config, pipeline, plan, projectFiles} = await loadProject(request)
-  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: false, signer: signerOf(config.cache.signing, request.env)})
+  const remote = await remoteOption(config.cache.remote, request.env)
+  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: false, signer: signerOf(config.cache.signing, request.env), ...remote})
   try {
-    return await explainJob(plan, cache, imageIdResolver({host: config.docker.host, env: request.env}), request.job)
+    const hostKey = hostKeyResolver({cwd: pipeline.projectDir, env: request.env, envOverrides: request.envOverrides})
+    return await explainJob(plan, cache, imageIdResolver({host: config.docker.host, env: request.env}), hostKey, request.job)
   } finally {
     cache.finish()
   }
@@ -70,6 +75,7 @@ export async function explainTargetInputs(request: ExplainRequest, ask: {list: b
       job: pipeline.jobs.get(request.job)!,
       stateDirs: orcaStateDirs(projectDir, [config.runsDir, config.cacheDir]),
       pipelineFile: relativeToProject(projectDir, pipeline.file),
+      includedFiles: pipeline.includes?.map((included) => relativeToProject(projectDir, included.file)).filter((f): f is string => f !== undefined),
       configFile: relativeToProject(projectDir, config.file),
       env: request.env,
     },

@@ -1,3 +1,4 @@
+import type {HostKeyResolver} from '../executor/host/key-commands.js'
 import type {Plan} from '../plan/plan.js'
 import {diffManifests, type KeyChange} from './diff.js'
 import type {ImageIdResolver} from './image-id.js'
@@ -9,8 +10,8 @@ import type {RunCache} from './run-cache.js'
 export interface Explanation {
   job: string
   key: string | null
-  /** `cached`: a run restores it; `changed`: its key differs from the last cached one; `gone`: same key, entry removed. */
-  state: 'cached' | 'changed' | 'never' | 'gone' | 'unknown' | 'disabled'
+  /** `cached`: a run restores it (`remote`: from the remote cache, downloading it); `changed`: its key differs from the last cached one; `gone`: same key, entry removed. */
+  state: 'cached' | 'remote' | 'changed' | 'never' | 'gone' | 'unknown' | 'disabled'
   why: string
   last?: {key: string; runId: string; createdAt: string}
   changes: KeyChange[]
@@ -19,8 +20,8 @@ export interface Explanation {
 }
 
 /** Keys the job and everything it needs (nothing runs) and compares it with its last cached key. */
-export async function explainJob(plan: Plan, cache: RunCache, imageId: ImageIdResolver, job: string): Promise<Explanation> {
-  const rows = new Map((await planKeys(plan, cache, imageId)).map((r) => [r.job, r]))
+export async function explainJob(plan: Plan, cache: RunCache, imageId: ImageIdResolver, hostKey: HostKeyResolver, job: string): Promise<Explanation> {
+  const rows = new Map((await planKeys(plan, cache, imageId, hostKey)).map((r) => [r.job, r]))
   return explainRow(rows.get(job)!, rows, cache, new Set())
 }
 
@@ -31,7 +32,7 @@ function explainRow(row: PlannedKey, rows: Map<string, PlannedKey>, cache: RunCa
   if (row.cache === 'disabled') return {...base, state: 'disabled'}
   const last = readLast(cache.store, cache.projectDir, row.job)
   const lastInfo = last ? {key: last.key, runId: last.runId, createdAt: last.createdAt} : undefined
-  if (row.cache === 'hit') return {...base, state: 'cached', last: lastInfo}
+  if (row.cache === 'hit') return {...base, state: row.source === 'remote' ? 'remote' : 'cached', last: lastInfo}
   if (!last) return {...base, state: 'never'}
   if (last.key === row.keyed.key) return {...base, state: 'gone', last: lastInfo}
   const changes = diffManifests(last.manifest, row.keyed.manifest)

@@ -1,9 +1,11 @@
 import {createHash} from 'node:crypto'
 
+import type {HostKeyOutput} from '../executor/host/key-commands.js'
 import {nameTable, ownValue} from '../name-table.js'
-import type {Job, ReadyCheck} from '../pipeline/types.js'
+import {runsOnHost, type Job, type ReadyCheck} from '../pipeline/types.js'
 import {CACHE_FORMAT, canonicalJson} from './format.js'
 import type {HashedInput} from './hash-inputs.js'
+import type {GitState} from '../plan/git-state.js'
 
 /** An input file as the key sees it. `mode` is st_mode in octal, e.g. `100644` (file) or `120777` (symlink). */
 export type ManifestInput = HashedInput
@@ -20,11 +22,13 @@ export interface KeyManifest {
   image: string | null
   imageId: string | null
   /** `when` only where it is not the default, so keys of jobs without it did not change when it came. */
-  steps: Array<{name: string; run: string; env: Record<string, string>; allowFailure: boolean; when?: string}>
+  steps: Array<{name: string; run: string; env: Record<string, string>; allowFailure: boolean; when?: string; shell?: string}>
   /** Pipeline and job env with `-e` overrides applied; secrets are not here. */
   env: Record<string, string>
-  /** Names only: a secret's value never reaches a key or the cache. */
+  /** Names only: a secret's value never reaches a key or the cache. An optional secret that is not set is not here. */
   secrets: string[]
+  /** `pass_env` variables that are not secrets, to their values (null: not set); absent when the job passes none. */
+  passEnv?: Record<string, string | null>
   workdir: string
   user: string | null
   network: string
@@ -41,7 +45,16 @@ export interface KeyManifest {
   needs: Record<string, string>
   /** The job's services by name; absent when it has none, so jobs without services keep their keys. */
   services?: Record<string, ServiceManifest>
+  /** A `runs-on: host` job's key commands and what each printed; absent for a container job, so their keys did not change. */
+  host?: {key: HostKeyOutput[]}
+  /** With `git:`: the history's depth (null: all of it) and the repository's state, never `.git`'s bytes. */
+  git?: GitKey
+  /** With `docker: true`: the job has the host's engine. */
+  docker?: true
 }
+
+/** What a job with `git:` is keyed by. */
+export type GitKey = GitState & {depth: number | null}
 
 /**
  * A service as its job's key sees it: what it is and how it starts. Its readiness check is here (it
@@ -68,20 +81,45 @@ export interface KeyParts {
   needs: Record<string, string>
   /** The resolved image ID of each service, by service name; null (or absent) when unknown. */
   serviceImageIds?: Record<string, string | null>
+  /** A host job's key commands with their output (see runHostKey). */
+  hostKey?: HostKeyOutput[]
+  /** The repository's state, for a job with `git:`. */
+  git?: GitKey
+}
+
+/**
+ * Whether a job's result may be reused: not with `cache: false`, and not for a host job without key
+ * commands, whose toolchain nothing identifies (the host is not hermetic, so it always runs).
+ */
+export function usesCache(job: Job): boolean {
+  return job.cache && !hostWithoutKey(job)
+}
+
+/** A `runs-on: host` job that declares no `host.key` commands: never cached. */
+export function hostWithoutKey(job: Job): boolean {
+  return runsOnHost(job) && (job.hostKey ?? []).length === 0
+}
+
+/** What a plan says of a job that never uses the cache. */
+export function uncachedReason(job: Job): string {
+  return hostWithoutKey(job) ? 'host job without key commands: always runs' : 'cache: false'
 }
 
 /** The normalised definition of a job plus its inputs and needs' keys. */
 export function keyManifest(parts: KeyParts): KeyManifest {
   const {job} = parts
+  // Neither a group job nor a host job runs in an image.
   const group = job.steps.length === 0
+  const imageless = group || runsOnHost(job)
   return {
     format: CACHE_FORMAT,
     job: job.name,
-    image: group ? null : job.image,
-    imageId: group ? null : parts.imageId,
-    steps: job.steps.map((s) => ({name: s.name, run: s.run, env: s.env, allowFailure: s.allowFailure, ...(s.when ? {when: s.when} : {})})),
+    image: imageless ? null : job.image,
+    imageId: imageless ? null : parts.imageId,
+    steps: job.steps.map((s) => ({name: s.name, run: s.run, env: s.env, allowFailure: s.allowFailure, ...(s.when ? {when: s.when} : {}), ...(s.shell ? {shell: s.shell} : {})})),
     env: nameTable(job.env, parts.envOverrides),
     secrets: [...job.secrets].sort(),
+    ...(job.host && Object.keys(job.host.passEnv).length > 0 ? {passEnv: job.host.passEnv} : {}),
     workdir: job.workdir,
     user: job.user ?? null,
     network: job.network,
@@ -94,6 +132,9 @@ export function keyManifest(parts: KeyParts): KeyManifest {
     inputs: group ? [] : parts.inputs,
     needs: parts.needs,
     ...(Object.keys(job.services).length > 0 ? {services: serviceManifests(job, parts.serviceImageIds ?? {})} : {}),
+    ...(runsOnHost(job) && !group ? {host: {key: parts.hostKey ?? []}} : {}),
+    ...(parts.git && !group ? {git: parts.git} : {}),
+    ...(job.docker && !group ? {docker: true as const} : {}),
   }
 }
 

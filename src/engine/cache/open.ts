@@ -3,6 +3,7 @@ import {listProjectFiles, type ProjectFiles} from '../plan/project-files.js'
 import type {Pipeline} from '../pipeline/types.js'
 import {gitListingCacheFile, listingCacheFile} from './last.js'
 import {RunCache} from './run-cache.js'
+import type {RemoteCache} from './remote/remote-cache.js'
 import type {EntrySigner} from './signing.js'
 import {CacheStore} from './store.js'
 
@@ -17,9 +18,13 @@ export function openRunCache(input: {
   signer?: EntrySigner
   /** The clock files are judged too fresh to index by (tests move it). */
   now?: number
+  /** The remote cache in front of this one (see openRemoteCache), built on `store`. */
+  remote?: (store: CacheStore) => RemoteCache
 }): RunCache {
+  const store = new CacheStore(input.config.cacheDir, input.signer)
   return new RunCache({
-    store: new CacheStore(input.config.cacheDir, input.signer),
+    store,
+    ...(input.remote ? {remote: input.remote(store)} : {}),
     projectDir: input.pipeline.projectDir,
     projectFiles: input.projectFiles,
     envOverrides: input.envOverrides,
@@ -34,6 +39,7 @@ export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline, env: 
   return listProjectFiles(pipeline.projectDir, {
     gitListingCache: gitListingCacheFile(config.cacheDir, pipeline.projectDir),
     pipelineFile: pipeline.file,
+    includedFiles: pipeline.includes?.map((included) => included.file),
     configFile: config.file,
     stateDirs: [config.runsDir, config.cacheDir],
     listingCache: listingCacheFile(config.cacheDir, pipeline.projectDir),

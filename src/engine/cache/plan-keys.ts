@@ -1,7 +1,10 @@
+import type {HostKeyOutput, HostKeyResolver} from '../executor/host/key-commands.js'
 import {nameTable} from '../name-table.js'
+import {runsOnHost} from '../pipeline/types.js'
 import type {Plan} from '../plan/plan.js'
 import {diffManifests, summariseChanges} from './diff.js'
 import type {ImageIdResolver} from './image-id.js'
+import {uncachedReason, usesCache} from './key.js'
 import {readLast} from './last.js'
 import type {KeyedJob, RunCache} from './run-cache.js'
 
@@ -14,19 +17,30 @@ export interface PlannedKey {
   cache: 'hit' | 'miss' | 'disabled' | 'unknown'
   /** Why, in a few words: `cached by run …`, `2 inputs changed (…)`, `never cached`. */
   why: string
+  /** With `hit`: the entry is in the remote cache only (a run downloads it). */
+  source?: 'local' | 'remote'
 }
 
 /**
- * Keys every job of a plan without running anything (for `--dry-run` and `orca explain`). Docker is
+ * Keys every job of a plan without running any step (for `--dry-run` and `orca explain`). Docker is
  * only asked for image IDs; a missing image or an unreachable engine makes the job a miss, with why.
+ * A host job's key commands run (they are what its key is made of); one that fails leaves its key unknown.
  */
-export async function planKeys(plan: Plan, cache: RunCache, imageId: ImageIdResolver): Promise<PlannedKey[]> {
+export async function planKeys(plan: Plan, cache: RunCache, imageId: ImageIdResolver, hostKey: HostKeyResolver = unresolvedHostKey): Promise<PlannedKey[]> {
   const rows: PlannedKey[] = []
   for (const name of plan.order) {
     const job = plan.jobs.get(name)!
     let id: string | null = null
     let imageProblem: string | undefined
-    if (job.steps.length > 0) {
+    let hostOutputs: HostKeyOutput[] | undefined
+    if (runsOnHost(job)) {
+      try {
+        hostOutputs = await hostKey(job)
+      } catch (error) {
+        rows.push({job: name, cache: 'unknown', why: (error as Error).message})
+        continue
+      }
+    } else if (job.steps.length > 0) {
       try {
         id = (await imageId(job.image)) ?? null
         if (id === null) imageProblem = `image ${job.image} is not present locally (it would be pulled)`
@@ -44,21 +58,33 @@ export async function planKeys(plan: Plan, cache: RunCache, imageId: ImageIdReso
         imageProblem ??= `image ID of service ${service.name} unknown: ${(error as Error).message.split('\n')[0]}`
       }
     }
-    const keyed = cache.keyJob(job, id, serviceIds)
+    const keyed = cache.keyJob(job, id, serviceIds, hostOutputs)
     if (!keyed) {
       const need = job.needs.find((n) => cache.keyFor(n) === undefined)!
       const needJob = plan.jobs.get(need)
-      rows.push({job: name, cache: 'unknown', why: needJob && !needJob.cache ? `needs ${need} (cache: false), which must run first` : `needs ${need}, whose key is unknown`})
+      rows.push({job: name, cache: 'unknown', why: needJob && !usesCache(needJob) ? `needs ${need} (${uncachedReason(needJob)}), which must run first` : `needs ${need}, whose key is unknown`})
       continue
     }
-    rows.push({job: name, keyed, cache: keyed.use, why: reason(keyed, cache, imageProblem)})
+    // A local miss the remote holds is a hit a run downloads; nothing is downloaded here.
+    const remote = keyed.use === 'miss' && keyed.lookedUp && cache.remote ? await cache.remote.has(keyed.key) : false
+    if (remote === true) {
+      rows.push({job: name, keyed, cache: 'hit', source: 'remote', why: `in the remote cache (${cache.remote!.description})`})
+      continue
+    }
+    const why = reason(keyed, cache, imageProblem)
+    rows.push({job: name, keyed, cache: keyed.use, ...(keyed.use === 'hit' ? {source: 'local' as const} : {}), why: remote === 'unavailable' ? `${why}; the remote cache could not be asked` : why})
   }
   return rows
 }
 
+/** For callers that plan no host job: a host job's key commands are never guessed. */
+async function unresolvedHostKey(job: {name: string}): Promise<never> {
+  throw new Error(`the key commands of host job ${job.name} were not run`)
+}
+
 function reason(keyed: KeyedJob, cache: RunCache, imageProblem: string | undefined): string {
   if (keyed.use === 'hit') return `cached by run ${keyed.entry!.runId}`
-  if (keyed.use === 'disabled') return keyed.job.cache ? '--no-cache' : 'cache: false'
+  if (keyed.use === 'disabled') return usesCache(keyed.job) ? '--no-cache' : uncachedReason(keyed.job)
   if (imageProblem) return imageProblem
   if (keyed.corrupt) return `the entry was damaged (${keyed.corrupt}) and was removed`
   if (keyed.untrusted) return `the entry was not trusted (${keyed.untrusted}) and was removed`

@@ -2,17 +2,20 @@ import {rmSync} from 'node:fs'
 
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {nameTable} from '../name-table.js'
-import {selectInputs} from '../plan/inputs.js'
+import {jobInputFiles} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
-import type {Job} from '../pipeline/types.js'
+import {runsOnHost, type Job} from '../pipeline/types.js'
 import type {JobWarning} from '../executor/types.js'
 import type {CacheUse, JunitReports} from '../records/events.js'
 import {canonicalJson, sha256, shortKey} from './format.js'
 import {InputHasher, type HashedInput} from './hash-inputs.js'
-import {keyManifest, keyOf, type KeyManifest} from './key.js'
+import type {HostKeyOutput} from '../executor/host/key-commands.js'
+import {gitState, type GitState} from '../plan/git-state.js'
+import {keyManifest, keyOf, uncachedReason, usesCache, type KeyManifest} from './key.js'
 import {removeLegacyIndexes} from './index-files.js'
 import {statIndexFile, writeLast} from './last.js'
 import {pruneCache} from './maintenance.js'
+import type {RemoteCache, RemoteLookup, RemoteUpload} from './remote/remote-cache.js'
 import {CorruptEntryError, type CacheStore, type EntryMeta, type OutputChunk, type StoredReports} from './store.js'
 
 export interface RunCacheOptions {
@@ -27,6 +30,8 @@ export interface RunCacheOptions {
   maxSizeBytes?: number
   /** The clock files are judged too fresh to index by (tests move it forward). */
   now?: number
+  /** Asked on a local miss, and given every entry stored (unless read-only). */
+  remote?: RemoteCache
 }
 
 /** A job's key for this run and what the cache holds under it. */
@@ -45,6 +50,10 @@ export interface KeyedJob {
   untrusted?: string
   /** What the job's events should warn about (an entry ignored or removed). */
   warnings: JobWarning[]
+  /** The cache was asked for the key (it may hold the job): a local miss may then ask the remote. */
+  lookedUp?: true
+  /** With `hit`: where the entry came from; a remote one was downloaded into the local cache first. */
+  source?: 'local' | 'remote'
 }
 
 export interface Restored {
@@ -86,12 +95,16 @@ const MAX_OUTPUT_CHARS = 32 * 1024 * 1024
 export class RunCache {
   readonly store: CacheStore
   readonly projectDir: string
+  readonly remote?: RemoteCache
   private readonly hasher: InputHasher
   private readonly keys = new Map<string, string>()
   private stored = 0
+  /** The repository's state, asked of git once per run, when a job with `git:` is keyed. */
+  private repository: GitState | undefined
 
   constructor(private readonly options: RunCacheOptions) {
     this.store = options.store
+    if (options.remote) this.remote = options.remote
     this.projectDir = options.projectDir
     this.hasher = new InputHasher(options.projectDir, statIndexFile(options.store, options.projectDir), options.now)
   }
@@ -102,27 +115,32 @@ export class RunCache {
   }
 
   /**
-   * Computes the job's key (with its services' image IDs, by service name) and looks it up. Returns undefined when a need's key is not known yet
-   * (only in a dry run: a `cache: false` need must run first).
+   * Computes the job's key (with its services' image IDs, by service name, and a host job's key
+   * commands' output) and looks it up. Returns undefined when a need's key is not known yet (only in a
+   * dry run: a `cache: false` need must run first).
    */
-  keyJob(job: Job, imageId: string | null, serviceImageIds: Record<string, string | null> = {}): KeyedJob | undefined {
+  keyJob(job: Job, imageId: string | null, serviceImageIds: Record<string, string | null> = {}, hostKey?: HostKeyOutput[]): KeyedJob | undefined {
     const needs = nameTable<string>()
     for (const need of job.needs) {
       const key = this.keys.get(need)
       if (key === undefined) return undefined
       needs[need] = key
     }
-    const inputs = job.steps.length === 0 ? [] : this.hasher.hash(selectInputs(this.options.projectFiles, job.inputs))
-    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs})
+    const inputs = job.steps.length === 0 ? [] : this.hasher.hash(jobInputFiles(this.options.projectFiles, job))
+    const git = job.git && job.steps.length > 0 ? {depth: job.git.depth ?? null, ...(this.repository ??= gitState(this.projectDir))} : undefined
+    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs, ...(hostKey ? {hostKey} : {}), ...(git ? {git} : {})})
     const key = keyOf(manifest)
-    if (job.cache) this.keys.set(job.name, key)
+    const cached = usesCache(job)
+    if (cached) this.keys.set(job.name, key)
     const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss', warnings: []}
-    if (!job.cache || this.options.noCache) keyed.use = 'disabled'
-    // An image that is not there yet (it would be pulled) may be another image: never a hit.
-    else if (job.steps.length === 0 || (imageId !== null && Object.values(manifest.services ?? {}).every((s) => s.imageId !== null))) {
+    if (!cached || this.options.noCache) keyed.use = 'disabled'
+    // An image that is not there yet (it would be pulled) may be another image: never a hit. A host job has none.
+    else if (job.steps.length === 0 || runsOnHost(job) || (imageId !== null && Object.values(manifest.services ?? {}).every((s) => s.imageId !== null))) {
       const found = this.store.read(key)
+      keyed.lookedUp = true
       if (found.status === 'found') {
         keyed.use = 'hit'
+        keyed.source = 'local'
         keyed.entry = found.meta
       } else if (found.status === 'corrupt') {
         damaged(keyed, found.reason)
@@ -132,6 +150,33 @@ export class RunCache {
       }
     }
     return keyed
+  }
+
+  /**
+   * On a local miss, asks the remote cache: a hit there is downloaded, checked and stored locally,
+   * and the job becomes a hit. Undefined when the remote was not asked. Never throws.
+   */
+  async lookupRemote(keyed: KeyedJob): Promise<RemoteLookup | undefined> {
+    if (this.remote === undefined || keyed.use !== 'miss' || keyed.lookedUp !== true) return undefined
+    const found = await this.remote.lookup(keyed.key)
+    if (found.result === 'hit') {
+      keyed.use = 'hit'
+      keyed.source = 'remote'
+      keyed.entry = found.meta
+    }
+    return found
+  }
+
+  /** Uploads the entry stored under the job's key to the remote cache, in the background; false when there is nothing to do. */
+  share(keyed: KeyedJob, told: (upload: RemoteUpload) => void): boolean {
+    if (this.remote === undefined || this.remote.readOnly || !keyed.job.cache) return false
+    this.remote.upload(keyed.key, told)
+    return true
+  }
+
+  /** Waits for the uploads started by `share`. Never throws. */
+  async settleUploads(): Promise<void> {
+    await this.remote?.drain()
   }
 
   /**
@@ -174,7 +219,7 @@ export class RunCache {
 
   /** What dependents of a job key on once it succeeded. */
   completed(keyed: KeyedJob, artifacts: readonly ArtifactEntry[], outputs?: Record<string, string>): void {
-    if (keyed.job.cache) return
+    if (usesCache(keyed.job)) return
     const produced = artifacts.map((a) => [a.path, a.type === 'file' ? a.sha256 : `symlink:${a.target}`]).sort()
     // Outputs flow into dependents' env as artifacts flow into their workspace: both are in what they key on.
     this.keys.set(keyed.job.name, sha256(canonicalJson({ran: keyed.key, produced, ...(outputs ? {outputs} : {})})))
@@ -185,7 +230,7 @@ export class RunCache {
    * not: the job opted out, an input changed after it was hashed, or the image changed under the tag.
    */
   save(keyed: KeyedJob, input: SaveInput): string | undefined {
-    if (!keyed.job.cache) return 'the job has cache: false'
+    if (!usesCache(keyed.job)) return `the job is never cached (${uncachedReason(keyed.job)})`
     if (input.imageId !== undefined && keyed.manifest.imageId !== null && input.imageId !== keyed.manifest.imageId) {
       return `image ${keyed.job.image} changed while the run started (${input.imageId})`
     }
@@ -219,6 +264,7 @@ export class RunCache {
 
   /** Saves the stat index and, when something was stored, prunes to `cache.maxSize`. Never throws. */
   finish(): void {
+    this.remote?.close()
     try {
       if (this.hasher.save(this.options.projectFiles.files)) removeLegacyIndexes(this.store.dir)
       if (this.stored > 0 && this.options.maxSizeBytes !== undefined) pruneCache(this.store, this.options.maxSizeBytes)

@@ -147,6 +147,22 @@ export class CacheStore {
     return {status: 'found', meta}
   }
 
+  /**
+   * Checks an entry's manifest that came from elsewhere (a remote cache) as `read` checks one on
+   * disk: its shape, that it names `key`, and its signature when signing is on. Nothing is written.
+   */
+  checkEntry(key: string, text: string): EntryRead {
+    const meta = parseEntry(text, key)
+    if (meta === undefined) return {status: 'corrupt', reason: 'its manifest does not describe this key'}
+    const problem = this.signer?.check(signedPayload(meta), meta.signature)
+    return problem === undefined ? {status: 'found', meta} : {status: 'untrusted', reason: problem}
+  }
+
+  /** Stores a manifest checked by `checkEntry` whose content is all in the blobs already. */
+  adoptEntry(key: string, text: string): void {
+    this.writeEntry(key, text)
+  }
+
   /** The entry's artifact manifest, checked against its digest and the entry's counts. */
   readArtifacts(meta: EntryMeta): ArtifactEntry[] {
     return this.guard(meta.key, () => {

@@ -8,6 +8,10 @@ import type {CleanupPolicy} from '../pipeline/types.js'
 import {CLEANUP_POLICIES} from '../pipeline/types.js'
 import type {ConfigLayer} from './layers.js'
 
+/** Where a remote cache is: an S3 bucket (and folder) or a Turborepo API server. Also in the config schema. */
+export const REMOTE_CACHE_URL = /^(?:s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/.*)?|https?:\/\/\S+)$/
+export const NAMESPACE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
+
 type Parser = (value: string, cwd: string) => {value: unknown} | {expected: string}
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Parser => (value) => {
@@ -40,6 +44,18 @@ export const ENV_VARIABLES: Record<string, [keyof ConfigLayer, Parser]> = {
   }],
   // The secret itself, e.g. from a CI secret: wins over cache.signing in a config file.
   ORCA_CACHE_SIGNING_KEY: ['cacheSigning', (value) => ({value: {hmac: {secret: value, from: 'ORCA_CACHE_SIGNING_KEY'}}})],
+  ORCA_REMOTE_CACHE_URL: ['remoteCacheUrl', (value) => (REMOTE_CACHE_URL.test(value) ? {value} : {expected: 'an s3://bucket/prefix or http(s):// URL'})],
+  ORCA_REMOTE_CACHE_TEAM: ['remoteCacheTeam', text],
+  ORCA_REMOTE_CACHE_NAMESPACE: ['remoteCacheNamespace', (value) => (NAMESPACE.test(value) ? {value} : {expected: 'letters, digits, _ and - (at most 64)'})],
+  ORCA_REMOTE_CACHE_READ_ONLY: ['remoteCacheReadOnly', (value) =>
+    ['1', 'true'].includes(value) ? {value: true} : ['0', 'false'].includes(value) ? {value: false} : {expected: 'true or false'}],
+  ORCA_REMOTE_CACHE_ENDPOINT: ['remoteCacheEndpoint', text],
+  ORCA_REMOTE_CACHE_REGION: ['remoteCacheRegion', text],
+  ORCA_REMOTE_CACHE_TIMEOUT: ['remoteCacheTimeoutMs', (value) => {
+    const ms = parseDuration(value)
+    return ms === undefined || ms === 0 ? {expected: 'a duration like "10s"'} : {value: ms}
+  }],
+  ORCA_REMOTE_CACHE_RETRIES: ['remoteCacheRetries', integer(0, 10)],
   ORCA_SERVE_HOST: ['serveHost', text],
   ORCA_SERVE_PORT: ['servePort', integer(1, 65535)],
 }

@@ -18,9 +18,22 @@ interface RawConfig {
   concurrency?: number
   defaults?: {image?: string; timeout?: string; cleanup?: CleanupPolicy; resources?: {cpus?: number; memory?: string | number; pids?: number}}
   docker?: {host?: string; socket?: string}
-  cache?: {maxSize?: string | number; signing?: {hmac: {keyFile?: string; keyEnv?: string}}}
+  cache?: {maxSize?: string | number; signing?: {hmac: {keyFile?: string; keyEnv?: string}}; remote?: RawRemoteCache}
   retention?: {maxRuns?: number; maxAge?: string; maxSize?: string | number}
-  serve?: {host?: string; port?: number; pipelines?: string[]}
+  serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean}
+}
+
+interface RawRemoteCache {
+  url: string
+  team?: string
+  tokenEnv?: string
+  namespace?: string
+  readOnly?: boolean
+  endpoint?: string
+  region?: string
+  timeout?: string
+  retries?: number
+  concurrency?: number
 }
 
 /** What our cosmiconfig loaders hand back: the text, parsed later by us so errors keep their positions. */
@@ -66,14 +79,33 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     dockerHost: raw.docker?.host ?? (raw.docker?.socket === undefined ? undefined : `unix://${path.resolve(dir, raw.docker.socket)}`),
     cacheMaxSizeBytes: raw.cache?.maxSize === undefined ? undefined : parseSize(raw.cache.maxSize),
     cacheSigning: signingOf(raw.cache?.signing, dir),
+    ...remoteCacheLayer(raw.cache?.remote),
     retentionMaxRuns: raw.retention?.maxRuns,
     retentionMaxAgeMs: raw.retention?.maxAge === undefined ? undefined : parseDuration(raw.retention.maxAge),
     retentionMaxBytes: raw.retention?.maxSize === undefined ? undefined : parseSize(raw.retention.maxSize),
     serveHost: raw.serve?.host,
     servePort: raw.serve?.port,
     servePipelines: raw.serve?.pipelines?.map((file) => servedPipelinePath(file) as string),
+    serveAllowHost: raw.serve?.allowHost,
+    serveAllowDocker: raw.serve?.allowDocker,
   }
   return {layer, diagnostics: []}
+}
+
+function remoteCacheLayer(raw: RawRemoteCache | undefined): ConfigLayer {
+  if (raw === undefined) return {}
+  return {
+    remoteCacheUrl: raw.url,
+    remoteCacheTeam: raw.team,
+    remoteCacheTokenEnv: raw.tokenEnv,
+    remoteCacheNamespace: raw.namespace,
+    remoteCacheReadOnly: raw.readOnly,
+    remoteCacheEndpoint: raw.endpoint,
+    remoteCacheRegion: raw.region,
+    remoteCacheTimeoutMs: raw.timeout === undefined ? undefined : parseDuration(raw.timeout),
+    remoteCacheRetries: raw.retries,
+    remoteCacheConcurrency: raw.concurrency,
+  }
 }
 
 /** Only where the key is: the secret is read when the cache is opened, never kept in a config file. */

@@ -1,7 +1,7 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import type {SigningConfig} from './types.js'
+import type {RemoteCacheConfig, SigningConfig} from './types.js'
 import type {Resources} from '../pipeline/types.js'
 import type {ConfigFlags, ResolvedConfig} from './types.js'
 
@@ -12,12 +12,26 @@ export interface ConfigLayer extends Partial<ConfigFlags> {
   retentionMaxAgeMs?: number
   retentionMaxBytes?: number
   cacheSigning?: SigningConfig
+  remoteCacheUrl?: string
+  remoteCacheTeam?: string
+  remoteCacheTokenEnv?: string
+  remoteCacheNamespace?: string
+  remoteCacheReadOnly?: boolean
+  remoteCacheEndpoint?: string
+  remoteCacheRegion?: string
+  remoteCacheTimeoutMs?: number
+  remoteCacheRetries?: number
+  remoteCacheConcurrency?: number
   servePipelines?: string[]
+  serveAllowHost?: boolean
+  serveAllowDocker?: boolean
 }
 
 export const DEFAULT_SERVE_HOST = '127.0.0.1'
 export const DEFAULT_SERVE_PORT = 7077
 export const DEFAULT_SERVE_PIPELINES = ['jobs.yml']
+/** What `cache.remote` takes when only its url is set. */
+export const REMOTE_CACHE_DEFAULTS = {team: 'orca', tokenEnv: 'ORCA_REMOTE_CACHE_TOKEN', namespace: 'default', timeoutMs: 10_000, retries: 2, concurrency: 16}
 export const DEFAULT_TIMEOUT_MS = 30 * 60_000
 /** Runs kept by default: the newest 100, within 5 GiB together. */
 export const DEFAULT_RETENTION = {maxRuns: 100, maxBytes: 5 * 1024 ** 3}
@@ -51,7 +65,12 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
     docker: {},
     cache: {},
     retention: {},
-    serve: {host: merged.serveHost as string, port: merged.servePort as number, pipelines: merged.servePipelines ?? DEFAULT_SERVE_PIPELINES},
+    serve: {
+      host: merged.serveHost as string,
+      port: merged.servePort as number,
+      pipelines: merged.servePipelines ?? DEFAULT_SERVE_PIPELINES,
+      allowDocker: merged.serveAllowDocker ?? false,
+    },
   }
   if (layers.configFile !== undefined) config.file = layers.configFile
   if (merged.defaultImage !== undefined) config.defaults.image = merged.defaultImage
@@ -59,10 +78,29 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
   if (merged.dockerHost !== undefined) config.docker.host = merged.dockerHost
   if (merged.cacheMaxSizeBytes !== undefined) config.cache.maxSizeBytes = merged.cacheMaxSizeBytes
   if (merged.cacheSigning !== undefined) config.cache.signing = merged.cacheSigning
+  if (merged.remoteCacheUrl !== undefined) config.cache.remote = remoteCacheOf(merged, merged.remoteCacheUrl)
   if (merged.retentionMaxRuns !== undefined) config.retention.maxRuns = merged.retentionMaxRuns
   if (merged.retentionMaxAgeMs !== undefined) config.retention.maxAgeMs = merged.retentionMaxAgeMs
   if (merged.retentionMaxBytes !== undefined) config.retention.maxBytes = merged.retentionMaxBytes
+  if (merged.serveAllowHost === true) config.serve.allowHost = true
   return config
+}
+
+function remoteCacheOf(merged: ConfigLayer, url: string): RemoteCacheConfig {
+  const d = REMOTE_CACHE_DEFAULTS
+  const remote: RemoteCacheConfig = {
+    url,
+    team: merged.remoteCacheTeam ?? d.team,
+    tokenEnv: merged.remoteCacheTokenEnv ?? d.tokenEnv,
+    namespace: merged.remoteCacheNamespace ?? d.namespace,
+    readOnly: merged.remoteCacheReadOnly ?? false,
+    timeoutMs: merged.remoteCacheTimeoutMs ?? d.timeoutMs,
+    retries: merged.remoteCacheRetries ?? d.retries,
+    concurrency: merged.remoteCacheConcurrency ?? d.concurrency,
+  }
+  if (merged.remoteCacheEndpoint !== undefined) remote.endpoint = merged.remoteCacheEndpoint
+  if (merged.remoteCacheRegion !== undefined) remote.region = merged.remoteCacheRegion
+  return remote
 }
 
 /** Flags as given on the command line: relative dirs resolve against the working directory. */

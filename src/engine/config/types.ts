@@ -3,6 +3,24 @@ import type {CleanupPolicy, Resources} from '../pipeline/types.js'
 /** `cache.signing` as configured: where the key comes from, resolved when the cache is opened. */
 export type SigningConfig = {hmac: {secret: string; from: string} | {keyFile: string} | {keyEnv: string}}
 
+/** `cache.remote` as configured (docs/caching.md); the token is read from `tokenEnv` when the cache is opened. */
+export interface RemoteCacheConfig {
+  /** `s3://bucket/prefix`, or the http(s) URL of a Turborepo remote cache server. */
+  url: string
+  /** Turborepo team (`teamId`). */
+  team: string
+  /** The variable holding the bearer token (Turborepo API). */
+  tokenEnv: string
+  namespace: string
+  readOnly: boolean
+  /** An S3-compatible service other than AWS (MinIO, R2, Ceph). */
+  endpoint?: string
+  region?: string
+  timeoutMs: number
+  retries: number
+  concurrency: number
+}
+
 /** orca's configuration after merging flags > ORCA_* env > config file > defaults. */
 export interface ResolvedConfig {
   /** Absolute path of the config file found, if any. */
@@ -26,6 +44,7 @@ export interface ResolvedConfig {
     maxSizeBytes?: number
     /** Where the key that signs and checks entries comes from (see signerOf). */
     signing?: SigningConfig
+    remote?: RemoteCacheConfig
   }
   retention: {
     maxRuns?: number
@@ -37,6 +56,10 @@ export interface ResolvedConfig {
     port: number
     /** Pipeline files `POST /v1/runs` may name, relative to the served project, `/`-separated and normalised. */
     pipelines: string[]
+    /** `serve.allowHost`: runs over HTTP may start `runs-on: host` jobs (absent: they are refused). */
+    allowHost?: true
+    /** Whether a pipeline with a `docker: true` job may be run over HTTP. */
+    allowDocker: boolean
   }
 }
 

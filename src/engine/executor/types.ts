@@ -31,17 +31,20 @@ export interface JobWarning {
   /**
    * `cache-untrusted`: signing is on and the entry's signature is missing or wrong (ignored, the job ran);
    * `cache-damaged`: the entry did not match its manifest (removed, the job ran);
+   * `cache-remote`: the remote cache could not be reached or did not take an upload (the run goes on without it);
    * `artifact-link-outside`: an artifact link pointing outside the artifacts, stored as nothing;
    * `artifact-name-clash`: two artifacts whose names became equal once secrets were masked (the first is kept);
    * `artifact-clash`: two needs deliver different content at one path (the later need's is placed);
    * `collect-failed`: artifacts or reports of a job whose end was decided could not be collected;
    * `report-invalid`: a report file that is not a JUnit XML document (its tests are not counted);
    * `outputs-unreadable`, `output-invalid`, `output-secret`: outputs that could not be read, a line that is
-   *   not an output or names an undeclared one, an output holding a secret (never handed on).
+   *   not an output or names an undeclared one, an output holding a secret (never handed on);
+   * `docker-host`: the job has the host's Docker engine (`docker: true`) and with it control of the host.
    */
   kind:
     | 'cache-untrusted'
     | 'cache-damaged'
+    | 'cache-remote'
     | 'artifact-link-outside'
     | 'artifact-name-clash'
     | 'artifact-clash'
@@ -50,6 +53,7 @@ export interface JobWarning {
     | 'outputs-unreadable'
     | 'output-invalid'
     | 'output-secret'
+    | 'docker-host'
   message: string
   /** The artifact concerned (secrets masked). */
   path?: string
@@ -69,6 +73,8 @@ export type ExecutorEvent =
 export interface JobContext {
   runId: string
   job: Job
+  /** Which attempt this is (retry:), from 1; each attempt is a fresh container. */
+  attempt?: number
   projectDir: string
   /** Relative `/`-separated paths of the project files the job sees, copied into workdir. */
   inputFiles: string[]
@@ -76,6 +82,8 @@ export interface JobContext {
   needArtifacts: ReadonlyArray<readonly ArtifactEntry[]>
   /** Where artifact content is read from and collected into, by digest. */
   blobs: BlobStore
+  /** A host folder copied to `workdir/.git` (a job with `git:`). */
+  gitDir?: string
   /** Host directory that receives the job's artifacts (paths as under workdir); it appears whole or not at all. */
   artifactsDir: string
   /** Host directory that receives the job's test reports (collected whatever the job's state, unless cancelled). */
@@ -95,7 +103,7 @@ export interface JobContext {
   cancel: AbortSignal
   /** Aborted on a second Ctrl-C: kill now, skip the grace period. */
   force: AbortSignal
-  /** The job's container made by `prestart` while its needs ran: then only the needs' artifacts are copied in. */
+  /** The job's container made by `prestart` while its needs ran: then only the needs' artifacts (and `gitDir`) are copied in. */
   prestarted?: Prestarted
   /** The container may still be being removed when runJob returns: the caller awaits `flush()` before it ends. */
   removeInBackground?: boolean
@@ -125,6 +133,8 @@ export interface JobOutcome {
   containerId?: string
   imageId?: string
   cleanup: CleanupAction
+  /** A host job's folder, when its cleanup policy kept it. */
+  workDir?: string
   /** Set when the job ended for a reason other than a step's exit code (infra error, timeout...). */
   error?: {kind: 'infra' | 'timeout' | 'cancelled' | 'artifact' | 'service'; message: string}
 }

@@ -1,4 +1,4 @@
-import {replayHeader} from '../records/log-header.js'
+import {replayHeader, retryHeader} from '../records/log-header.js'
 import type {OrcaEvent} from '../records/events.js'
 import {followEvents} from '../records/follow.js'
 import {readEvents} from '../records/store.js'
@@ -19,10 +19,13 @@ export class LogPrinter {
   ) {}
 
   handle(event: OrcaEvent): void {
-    if (event.type !== 'step.started' && event.type !== 'step.output' && event.type !== 'job.started') return
+    if (event.type !== 'step.started' && event.type !== 'step.output' && event.type !== 'job.started' && event.type !== 'job.retrying') return
     if (this.options.job !== undefined && event.job !== this.options.job) return
     if (event.type === 'job.started') {
       if (event.cache === 'hit') this.emit(event.job, replayHeader(event))
+    } else if (event.type === 'job.retrying') {
+      this.endLine(event.job)
+      this.emit(event.job, retryHeader(event))
     } else if (event.type === 'step.started') {
       this.endLine(event.job)
       this.emit(event.job, `==> ${event.name}\n`)

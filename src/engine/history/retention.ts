@@ -4,7 +4,8 @@ import * as path from 'node:path'
 
 import type {RunRecord} from '../records/record.js'
 import {runDir} from '../records/store.js'
-import {inspectRuns} from './abandon.js'
+import {listRunIds} from '../records/run-id.js'
+import {inspectRun} from './abandon.js'
 import {systemProbe, type LivenessProbe} from './liveness.js'
 
 /** `retention` from configuration: keep at most `maxRuns` runs, none older than `maxAgeMs`, all together within `maxBytes`. */
@@ -59,32 +60,69 @@ export async function applyRetention(
   options: {now?: number; probe?: LivenessProbe} = {},
 ): Promise<string[]> {
   if (policy.maxRuns === undefined && policy.maxAgeMs === undefined && policy.maxBytes === undefined) return []
-  const records: RetainedRun[] = await inspectRuns(runsDir, options.probe ?? systemProbe())
-  if (policy.maxBytes !== undefined) {
-    for (const record of records) record.bytes = runBytes(runDir(runsDir, record.id), record.status !== 'running')
-  }
-  const expired = expiredRuns(records, policy, options.now ?? Date.now())
+  const runs = await retainedRuns(runsDir, options.probe ?? systemProbe())
+  const expired = expiredRuns(runs, policy, options.now ?? Date.now())
   await removeRuns(runsDir, expired)
   return expired
 }
 
-/** Where the size of a finished run is remembered once measured (it no longer changes). */
-const SIZE_FILE = '.size.json'
+/** Where what retention weighs of a finished run is remembered once read (none of it changes again). */
+const STAMP_FILE = '.retained.json'
+
+/**
+ * Every run as retention weighs it, newest first. A finished run is read and measured once, then
+ * known from its stamp: retention runs after every run, and reading a hundred run records each time
+ * was most of a fully cached run's cost (docs/performance.md). A run without a stamp (running, or
+ * finished since the last pass) is inspected, so a dead one is recorded as abandoned as before.
+ */
+export async function retainedRuns(runsDir: string, probe: LivenessProbe): Promise<RetainedRun[]> {
+  const runs: RetainedRun[] = []
+  for (const id of await listRunIds(runsDir)) {
+    const dir = runDir(runsDir, id)
+    const stamped = readStamp(dir)
+    if (stamped !== undefined) {
+      runs.push({id, ...stamped})
+      continue
+    }
+    let record
+    try {
+      record = await inspectRun(runsDir, id, probe)
+    } catch {
+      // A directory that is not a run (or one deleted while listing) is not one retention weighs.
+    }
+    if (record === undefined) continue
+    const run: RetainedRun = {id, status: record.status, startedAt: record.startedAt, bytes: runBytes(dir)}
+    if (record.status !== 'running') writeStamp(dir, run)
+    runs.push(run)
+  }
+  return runs
+}
+
+function readStamp(dir: string): Omit<RetainedRun, 'id'> | undefined {
+  try {
+    const {status, startedAt, bytes} = JSON.parse(readFileSync(path.join(dir, STAMP_FILE), 'utf8')) as Record<string, unknown>
+    if (typeof status === 'string' && status !== 'running' && typeof startedAt === 'string' && typeof bytes === 'number') {
+      return {status: status as RetainedRun['status'], startedAt, bytes}
+    }
+  } catch {
+    // Not weighed yet (or written by a crashed pass): inspected again.
+  }
+  return undefined
+}
+
+function writeStamp(dir: string, run: RetainedRun): void {
+  try {
+    writeFileSync(path.join(dir, STAMP_FILE), JSON.stringify({status: run.status, startedAt: run.startedAt, bytes: run.bytes}))
+  } catch {
+    // Weighed again next time.
+  }
+}
 
 /**
  * The bytes a run directory alone holds: its files with one link. An artifact that is a hard link
- * into the cache (or another run) costs nothing more while shared. A finished run is measured once.
+ * into the cache (or another run) costs nothing more while shared.
  */
-export function runBytes(dir: string, finished: boolean): number {
-  const stamp = path.join(dir, SIZE_FILE)
-  if (finished) {
-    try {
-      const {bytes} = JSON.parse(readFileSync(stamp, 'utf8')) as {bytes?: unknown}
-      if (typeof bytes === 'number') return bytes
-    } catch {
-      // Not measured yet.
-    }
-  }
+export function runBytes(dir: string): number {
   let bytes = 0
   const walk = (folder: string): void => {
     let names
@@ -103,12 +141,5 @@ export function runBytes(dir: string, finished: boolean): number {
     }
   }
   walk(dir)
-  if (finished) {
-    try {
-      writeFileSync(stamp, JSON.stringify({bytes}))
-    } catch {
-      // Measured again next time.
-    }
-  }
   return bytes
 }

@@ -8,12 +8,14 @@ import {CacheStore} from '../cache/store.js'
 import {formatDuration} from '../duration.js'
 import {OrcaError} from '../errors.js'
 import type {DockerExecutor} from '../executor/docker/docker-executor.js'
+import {findHostLeaks, removeHostLeak, type HostWorkLeak} from '../executor/host/leaks.js'
 import type {Leak, ResourceScope} from '../executor/types.js'
 import {inspectRuns} from '../history/abandon.js'
 import {judgeOwner, runLiveness, type LivenessProbe} from '../history/liveness.js'
 import {expiredRuns, removeRuns} from '../history/retention.js'
 import type {RunRecord} from '../records/record.js'
 import {listRunIds} from '../records/run-id.js'
+import {HOST_WORK as HOST_WORK_DIR} from '../records/store.js'
 import {
   containerOwners,
   listKept,
@@ -39,7 +41,7 @@ export type CleanTaskKey = keyof CleanSelection
 
 /** One thing removed (or that would be, in a dry run). `skipped` says why it was left. */
 export interface CleanItem {
-  kind: 'container' | 'network' | 'volume' | 'image' | 'run' | 'cache'
+  kind: 'container' | 'network' | 'volume' | 'image' | 'run' | 'cache' | 'folder'
   name: string
   detail?: string
   skipped?: string
@@ -100,6 +102,22 @@ const LEAKS: ResourceKind<Leak> = {
     const run = leak.runId ? `run ${leak.runId}${leak.job ? `, job ${leak.job}` : ''}${leak.service ? `, service ${leak.service}` : ''}` : undefined
     return {kind: leak.kind, name: leak.name, detail: details(run, whose(context, leak.projectDir))}
   },
+}
+
+const HOST_WORK: ResourceKind<HostWorkLeak> = {
+  task: 'leaks',
+  title: () => 'Remove the folders (and what still runs there) of host jobs whose runs are no longer alive',
+  // Decides by the marker orca writes first into each host job's folder, and by the run's lock; needs no Docker.
+  list: async (context) => findHostLeaks(context.runsDir, HOST_WORK_DIR, await listRunIds(context.runsDir), (runId) => runLiveness(context.runsDir, runId, context.probe).alive),
+  async remove(_context, leak) {
+    removeHostLeak(leak)
+    return undefined
+  },
+  describe: (_context, leak) => ({
+    kind: 'folder',
+    name: leak.dir,
+    detail: details(`run ${leak.runId}, job ${leak.job}`, leak.groups.length > 0 ? `${leak.groups.length} process group${leak.groups.length === 1 ? '' : 's'} still running` : undefined),
+  }),
 }
 
 const KEPT_CONTAINERS: ResourceKind<KeptContainer> = {
@@ -202,7 +220,7 @@ function cleanKind<T>(kind: ResourceKind<T>): CleanKind {
 }
 
 /** Every kind, in the order `orca clean` removes them. */
-export const RESOURCE_KINDS: readonly CleanKind[] = [LEAKS, KEPT_CONTAINERS, KEPT_IMAGES, VOLUMES, RUNS, CACHE].map((kind) => cleanKind(kind as ResourceKind<unknown>))
+export const RESOURCE_KINDS: readonly CleanKind[] = [HOST_WORK, LEAKS, KEPT_CONTAINERS, KEPT_IMAGES, VOLUMES, RUNS, CACHE].map((kind) => cleanKind(kind as ResourceKind<unknown>))
 
 /** With every project in scope, each item says whose it is. */
 function whose(context: CleanContext, projectDir: string | undefined): string | undefined {

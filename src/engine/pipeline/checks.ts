@@ -4,10 +4,11 @@ import type {Diagnostic} from '../errors.js'
 import {costlyGlob} from './glob-bounds.js'
 import {closest} from './schema-diagnostics.js'
 import {artifactGlobsPath, needName} from './raw.js'
+import {hostDiagnostics} from './host-checks.js'
 import {serviceDiagnostics} from './service-checks.js'
 import {showValue} from './show-value.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
-import {formatPath, locate} from './yaml-source.js'
+import {formatPath, position} from './yaml-source.js'
 
 /** The parts of a job the semantic checks read, kept only where their shape is right. */
 interface JobShape {
@@ -16,6 +17,8 @@ interface JobShape {
   needObjects: Set<number>
   hasSteps: boolean
   hasImage: boolean
+  /** `runs-on: host`: needs no image. */
+  onHost: boolean
   inputs: Array<[number, string]>
   /** Where the artifact globs are below the job (`artifacts`, or `artifacts.paths`). */
   artifactsAt: Array<string | number>
@@ -25,6 +28,11 @@ interface JobShape {
   /** Artifact globs of needs written as objects, by the need's index. */
   needGlobs: Array<[number, number, string]>
   volumes: Array<[string, string]>
+  /** `env_file` entries with the path below the job where each is written. */
+  envFiles: Array<[NodePath, string]>
+  passEnv: Array<[number, string]>
+  /** Names of the job's own `env`. */
+  envNames: Set<string>
 }
 
 /**
@@ -40,7 +48,7 @@ export function semanticDiagnostics(
 ): Diagnostic[] {
   const diagnostics: Diagnostic[] = []
   const report = (at: NodePath, message: string, on: 'value' | 'key' = 'value'): void => {
-    diagnostics.push({file: source.file, ...locate(source, at, on), path: formatPath(at), message})
+    diagnostics.push({...position(source, at, on), path: formatPath(at), message})
   }
   const root = isRecord(data) ? data : {}
   const jobs = shapeJobs(root.jobs)
@@ -53,7 +61,7 @@ export function semanticDiagnostics(
       const at = job.needObjects.has(index) ? ['jobs', name, 'needs', index, 'job'] : ['jobs', name, 'needs', index]
       report(at, `unknown job ${showValue(need)}${suggestion ? `; did you mean "${suggestion}"?` : ''}`)
     })
-    if (job.hasSteps && !job.hasImage && !pipelineImage && !defaultImage) {
+    if (job.hasSteps && !job.hasImage && !job.onHost && !pipelineImage && !defaultImage) {
       report(['jobs', name], 'no image: set "image" on the job, a top-level "image", or defaults.image in the configuration', 'key')
     }
     for (const [index, glob] of job.inputs) {
@@ -72,6 +80,13 @@ export function semanticDiagnostics(
       const problem = unstorableGlob(glob, "the needed job's workdir") ?? costlyGlob(glob)
       if (problem) report(['jobs', name, 'needs', need, 'artifacts', index], `artifact ${problem}`)
     }
+    for (const [at, file] of job.envFiles) {
+      const problem = envFileProblem(file)
+      if (problem) report(['jobs', name, ...at], problem)
+    }
+    for (const [index, variable] of job.passEnv) {
+      if (job.envNames.has(variable)) report(['jobs', name, 'pass_env', index], `${showValue(variable)} is set by the job's env and passed from orca's environment; keep one`)
+    }
     const mounted = new Map<string, string>()
     for (const [volume, target] of job.volumes) {
       const at = path.posix.normalize(target).replace(/(.)\/+$/, '$1')
@@ -82,6 +97,7 @@ export function semanticDiagnostics(
     }
   }
   serviceDiagnostics(root, report)
+  hostDiagnostics(root, report)
   // A need of one expansion is a need of its matrix job in the graph of jobs as written.
   const needsAsWritten = new Map([...jobs].map(([name, job]) => [name, job.needs.filter((n): n is string => n !== undefined).map((need) => expansions.get(need) ?? need)]))
   for (const cycle of findCycles(needsAsWritten)) {
@@ -101,6 +117,7 @@ function shapeJobs(jobs: unknown): Map<string, JobShape> {
       needObjects: new Set(Array.isArray(job.needs) ? job.needs.flatMap((need, index) => (isRecord(need) ? [index] : [])) : []),
       hasSteps: Array.isArray(job.steps) && job.steps.length > 0,
       hasImage: typeof job.image === 'string',
+      onHost: job['runs-on'] === 'host',
       inputs: stringItems(job.inputs),
       artifactsAt: artifactGlobsPath(job.artifacts),
       artifacts: stringItems(isRecord(job.artifacts) ? job.artifacts.paths : job.artifacts),
@@ -109,6 +126,9 @@ function shapeJobs(jobs: unknown): Map<string, JobShape> {
         ? job.needs.flatMap((need, index) => (isRecord(need) ? stringItems(need.artifacts).map(([i, glob]): [number, number, string] => [index, i, glob]) : []))
         : [],
       volumes: isRecord(job.volumes) ? Object.entries(job.volumes).filter((entry): entry is [string, string] => typeof entry[1] === 'string') : [],
+      envFiles: typeof job.env_file === 'string' ? [[['env_file'], job.env_file]] : stringItems(job.env_file).map(([index, file]) => [['env_file', index], file]),
+      passEnv: stringItems(job.pass_env),
+      envNames: new Set(isRecord(job.env) ? Object.keys(job.env) : []),
     })
   }
   return shaped
@@ -121,6 +141,15 @@ function stringItems(list: unknown): Array<[number, string]> {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Why an `env_file` path names no file of the project, or undefined when it may. */
+function envFileProblem(file: string): string | undefined {
+  if (path.posix.isAbsolute(file) || path.win32.isAbsolute(file)) return `env file ${showValue(file)} is absolute; it must be relative to the project directory`
+  const normal = path.posix.normalize(file.replaceAll('\\', '/'))
+  if (normal === '..' || normal.startsWith('../')) return `env file ${showValue(file)} climbs out of the project directory`
+  if (normal === '.' || normal.endsWith('/')) return `env file ${showValue(file)} is a folder, not a file`
+  return undefined
 }
 
 /**
@@ -152,7 +181,7 @@ export function nulDiagnostics(data: unknown, source: YamlSource): Diagnostic[] 
   while (stack.length > 0) {
     const {value, at} = stack.pop()!
     if (typeof value === 'string') {
-      if (value.includes('\0')) found.push({file: source.file, ...locate(source, at), path: formatPath(at), message: 'contains a NUL byte ("\\0"), which no command, variable or path can hold'})
+      if (value.includes('\0')) found.push({...position(source, at), path: formatPath(at), message: 'contains a NUL byte ("\\0"), which no command, variable or path can hold'})
     } else if (Array.isArray(value)) {
       value.forEach((item, index) => stack.push({value: item, at: [...at, index]}))
     } else if (isRecord(value)) {

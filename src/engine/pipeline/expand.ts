@@ -7,7 +7,7 @@ import {isOutputReference, outputReferences} from './output-references.js'
 import {artifactGlobsPath, needNames, type RawJob} from './raw.js'
 import {unstorableGlob} from './checks.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
-import {formatPath, locate, locateInString} from './yaml-source.js'
+import {formatPath, position, positionInString} from './yaml-source.js'
 
 /** A job of the pipeline after matrix expansion: an ordinary job, still raw, that knows where it came from. */
 export interface ExpandedJob {
@@ -44,10 +44,10 @@ const NOT_INTERPOLATED = new Set(['matrix', 'id', 'name', 'if', 'needs', 'when',
 export function expandJobs(data: unknown, source: YamlSource): ExpandedJobs {
   const diagnostics: Diagnostic[] = []
   const report = (at: NodePath, message: string, on: 'value' | 'key' = 'value'): void => {
-    diagnostics.push({file: source.file, ...locate(source, at, on), path: formatPath(at), message})
+    diagnostics.push({...position(source, at, on), path: formatPath(at), message})
   }
   const reportAt = (at: NodePath, offset: number, message: string): void => {
-    diagnostics.push({file: source.file, ...locateInString(source, at, offset), path: formatPath(at), message})
+    diagnostics.push({...positionInString(source, at, offset), path: formatPath(at), message})
   }
   const root = isRecord(data) ? data : {}
   const rawJobs = isRecord(root.jobs) ? root.jobs : {}

@@ -5,12 +5,15 @@ import {nameTable, ownValue} from '../name-table.js'
 import type {ExpandedJob, ExpandedJobs} from './expand.js'
 import type {CleanupPolicy, Job, Pipeline, PipelineDefaults, ReadyCheck, Resources, Service, Step} from './types.js'
 import {DEFAULT_READY_INTERVAL_MS, DEFAULT_READY_TIMEOUT_MS, DEFAULT_WORKDIR} from './types.js'
-import {needNames, type RawEnv, type RawJob, type RawPipeline, type RawResources, type RawService, type RawServices, type RawStep} from './raw.js'
+import {needNames, type RawEnv, type RawJob, type RawPipeline, type RawResources, type RawSecret, type RawService, type RawServices, type RawStep} from './raw.js'
+import {DEFAULT_SHELL} from './shell.js'
 import {parseSize} from '../bytes.js'
 import type {YamlSource} from './yaml-source.js'
-import {locate} from './yaml-source.js'
+import {position} from './yaml-source.js'
 
 const STEP_NAME_MAX = 40
+/** What `retry:` retries when it does not say: every ending but a cancel. */
+const RETRY_WHEN = ['failure', 'timed_out', 'infra'] as const
 
 /**
  * Turns a validated jobs.yml into the engine's Pipeline: defaults applied, durations in ms, steps named,
@@ -35,23 +38,24 @@ export function normalisePipeline(raw: RawPipeline, absFile: string, defaults: P
 
 function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, pipelineEnv: Record<string, string>, defaults: PipelineDefaults, source?: YamlSource): Job {
   const {id: name, raw: job} = expanded
+  const host = job['runs-on'] === 'host'
   const normal: Job = {
     name,
-    // A group job (no steps) never starts a container, so it may have no image at all.
-    image: job.image ?? raw.image ?? defaults.image ?? '',
+    // A group job (no steps) never starts a container, so it may have no image at all; nor does a host job.
+    image: host ? '' : (job.image ?? raw.image ?? defaults.image ?? ''),
     needs,
     env: nameTable(pipelineEnv, normaliseEnv(job.env)),
-    secrets: [...new Set(job.secrets ?? [])],
+    secrets: [...new Set((job.secrets ?? []).map(secretName))],
     workdir: job.workdir ?? DEFAULT_WORKDIR,
     timeoutMs: (job.timeout === undefined ? undefined : parseDuration(job.timeout)) ?? defaults.timeoutMs,
     cleanup: (job.cleanup as CleanupPolicy | undefined) ?? defaults.cleanup,
     cache: job.cache ?? true,
     resources: normaliseResources(job.resources, defaults.resources),
     network: job.network ?? 'bridge',
-    // A group job starts no container, so it has no services either.
-    services: job.steps?.length ? normaliseServices(raw.services, job.services, defaults.resources) : nameTable(),
+    // A group job starts no container, so it has no services either; nor does a host job (top-level ones included).
+    services: job.steps?.length && !host ? normaliseServices(raw.services, job.services, defaults.resources) : nameTable(),
     volumes: nameTable(job.volumes),
-    steps: (job.steps ?? []).map(normaliseStep),
+    steps: (job.steps ?? []).map((step) => normaliseStep(step, job.shell)),
     artifacts: (Array.isArray(job.artifacts) ? job.artifacts : job.artifacts?.paths) ?? [],
   }
   const artifactsWhen = Array.isArray(job.artifacts) ? undefined : job.artifacts?.when
@@ -59,7 +63,21 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
   if (job.reports?.junit !== undefined) normal.reports = {junit: job.reports.junit}
   if (job.outputs !== undefined && job.outputs.length > 0) normal.outputs = job.outputs
   if (job.inputs !== undefined) normal.inputs = job.inputs
+  const optional = (job.secrets ?? []).filter((s) => typeof s === 'object' && s.required === false).map(secretName)
+  // A name listed both ways is required: the stricter reading wins.
+  const required = new Set((job.secrets ?? []).filter((s) => typeof s === 'string' || s.required !== false).map(secretName))
+  const optionalOnly = [...new Set(optional)].filter((name) => !required.has(name))
+  if (optionalOnly.length > 0) normal.optionalSecrets = optionalOnly
+  const envFiles = job.env_file === undefined ? [] : [job.env_file].flat()
+  if (envFiles.length > 0) normal.envFiles = [...new Set(envFiles.map((file) => path.posix.normalize(file)))]
+  if (job.pass_env !== undefined && job.pass_env.length > 0) normal.passEnv = [...new Set(job.pass_env)]
   if (job.user !== undefined) normal.user = job.user
+  if (host) normal.runsOn = 'host'
+  if (host && job.host?.key !== undefined) normal.hostKey = job.host.key
+  if (job.git !== undefined && job.git !== false) normal.git = job.git === true ? {} : {depth: job.git.depth}
+  if (job.docker === true) normal.docker = true
+  const retry = typeof job.retry === 'number' ? {max: job.retry} : job.retry
+  if (retry !== undefined && retry.max > 0) normal.retry = {max: retry.max, when: retry.when ? [...new Set(retry.when)] : [...RETRY_WHEN]}
   if (expanded.displayName !== undefined) normal.displayName = expanded.displayName
   if (expanded.expansion) {
     normal.matrix = {job: expanded.origin, values: nameTable(expanded.expansion.values)}
@@ -67,7 +85,7 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
   }
   if (job.when !== undefined && job.when !== 'on_success') normal.when = job.when
   if (expanded.condition) normal.condition = expanded.condition
-  if (source) normal.position = {file: source.file, ...locate(source, ['jobs', expanded.origin], 'key')}
+  if (source) normal.position = position(source, ['jobs', expanded.origin], 'key')
   return normal
 }
 
@@ -117,7 +135,11 @@ function normaliseService(name: string, given: string | RawService, defaults: Re
   return service
 }
 
-function normaliseStep(step: string | RawStep): Step {
+function secretName(secret: RawSecret): string {
+  return typeof secret === 'string' ? secret : secret.name
+}
+
+function normaliseStep(step: string | RawStep, jobShell: string | undefined): Step {
   const raw: RawStep = typeof step === 'string' ? {run: step} : step
   const normal: Step = {
     name: raw.name ?? defaultStepName(raw.run),
@@ -127,6 +149,9 @@ function normaliseStep(step: string | RawStep): Step {
   }
   if (raw.timeout !== undefined) normal.timeoutMs = parseDuration(raw.timeout)
   if (raw.when !== undefined && raw.when !== 'on_success') normal.when = raw.when
+  // sh is left out, so the keys of steps without a shell did not change when shell came.
+  const shell = raw.shell ?? jobShell
+  if (shell !== undefined && shell !== DEFAULT_SHELL) normal.shell = shell
   return normal
 }
 

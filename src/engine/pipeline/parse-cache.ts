@@ -14,7 +14,8 @@ interface Stored {
 }
 
 /**
- * Parsed jobs files by their bytes: an unchanged jobs.yml is not parsed (nor `yaml` loaded) again.
+ * Parsed jobs files by their bytes and those of the files they include: an unchanged jobs.yml is not
+ * parsed (nor `yaml` loaded) again.
  * One slot per jobs file, so edits replace rather than pile up; a damaged or foreign slot is a miss.
  */
 export class ParsedPipelineCache {
@@ -31,6 +32,10 @@ export class ParsedPipelineCache {
     try {
       const stored = JSON.parse(readFileSync(this.slot(absFile), 'utf8')) as Stored
       if (stored.format !== INDEX_FORMAT || stored.key !== key) return undefined
+      // The jobs file's bytes are in the key; the files it includes are read again and compared.
+      for (const included of stored.pipeline.includes ?? []) {
+        if (createHash('sha256').update(readFileSync(included.file)).digest('hex') !== included.sha256) return undefined
+      }
       return {...stored.pipeline, jobs: new Map(stored.pipeline.jobs)}
     } catch {
       return undefined

@@ -1,9 +1,12 @@
+import * as path from 'node:path'
+
 import type {ErrorObject} from 'ajv/dist/2020.js'
 
 import type {Diagnostic} from '../errors.js'
 import {ConfigError} from '../errors.js'
 import {nulDiagnostics, semanticDiagnostics} from './checks.js'
 import {expandJobs, holdsTemplate, type ExpandedJobs} from './expand.js'
+import {composePipeline, type IncludeReader} from './include.js'
 import {normalisePipeline} from './normalise.js'
 import type {RawPipeline} from './raw.js'
 import {schemaDiagnostics} from './schema-diagnostics.js'
@@ -11,32 +14,39 @@ import {validateAgainst} from './schema-validators.js'
 import type {Pipeline, PipelineDefaults} from './types.js'
 import {parseYaml, type YamlSource} from './yaml-source.js'
 
-/** The pure core of loadPipeline: text in, Pipeline out (or a ConfigError with every problem). */
-export function parsePipeline(text: string, displayFile: string, absFile: string, defaults: PipelineDefaults): Pipeline {
+/**
+ * The core of loadPipeline: text in, Pipeline out (or a ConfigError with every problem). The files
+ * `include:` names are read with `readInclude` (the file system's, checked, by default).
+ */
+export function parsePipeline(text: string, displayFile: string, absFile: string, defaults: PipelineDefaults, readInclude?: IncludeReader): Pipeline {
   const parsed = parseYaml(text, displayFile)
-  const {source} = parsed
-  if (parsed.fatal || !source) throw new ConfigError(parsed.diagnostics)
+  if (parsed.fatal || !parsed.source) throw new ConfigError(parsed.diagnostics)
   if (parsed.value === null || parsed.value === undefined) {
     throw new ConfigError([{file: displayFile, line: 1, column: 1, path: '', message: 'the file is empty; expected "version: 1" and "jobs:"'}])
   }
-  const expanded = expandJobs(parsed.value, source)
+  // Included files and extends make one document whose values remember the file they are written in.
+  const composed = composePipeline({...parsed, source: parsed.source}, absFile, path.dirname(absFile), readInclude)
+  const {source, value: data} = composed
+  const expanded = expandJobs(data, source)
   const schema = [
-    ...schemaDiagnostics(deferTemplates(validateAgainst('jobs', parsed.value), parsed.value), source, displayFile),
-    ...expansionSchemaDiagnostics(parsed.value, expanded, source, displayFile),
+    ...schemaDiagnostics(deferTemplates(validateAgainst('jobs', data), data), source, displayFile),
+    ...expansionSchemaDiagnostics(data, expanded, source, displayFile),
   ]
   // A value the schema already refuses (a NUL in a name or an image) is reported once, by the schema.
   const refused = new Set(schema.map((d) => d.path))
   const diagnostics = [
     ...parsed.diagnostics,
+    ...composed.diagnostics,
     ...schema,
     ...expanded.diagnostics,
     // The semantic checks read only the parts whose shape is right, so they run even after schema errors.
-    ...semanticDiagnostics(parsed.value, source, defaults.image, new Map([...expanded.groups].flatMap(([matrix, ids]) => ids.map((id) => [id, matrix] as const)))),
-    ...nulDiagnostics(parsed.value, source).filter((d) => !refused.has(d.path)),
+    ...semanticDiagnostics(data, source, defaults.image, new Map([...expanded.groups].flatMap(([matrix, ids]) => ids.map((id) => [id, matrix] as const)))),
+    ...nulDiagnostics(data, source).filter((d) => !refused.has(d.path)),
   ]
-  if (diagnostics.length > 0) throw new ConfigError(sortDiagnostics(diagnostics))
-  const raw = parsed.value as RawPipeline
-  return normalisePipeline(raw, absFile, defaults, source, expanded)
+  if (diagnostics.length > 0) throw new ConfigError(sortDiagnostics(diagnostics, displayFile))
+  const pipeline = normalisePipeline(data as RawPipeline, absFile, defaults, source, expanded)
+  if (composed.includes.length > 0) pipeline.includes = composed.includes
+  return pipeline
 }
 
 /** The path of an ajv error below `jobs.<name>`, split: [name, ...rest]; undefined elsewhere. */
@@ -80,6 +90,9 @@ function expansionSchemaDiagnostics(data: unknown, expanded: ExpandedJobs, sourc
   return found
 }
 
-function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
-  return [...diagnostics].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0))
+/** The main file's problems first, then each included file's, each in the order of its lines. */
+function sortDiagnostics(diagnostics: Diagnostic[], mainFile: string): Diagnostic[] {
+  const files = [mainFile, ...new Set(diagnostics.map((d) => d.file))]
+  const rank = (file: string): number => files.indexOf(file)
+  return [...diagnostics].sort((a, b) => rank(a.file) - rank(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0))
 }

@@ -1,4 +1,6 @@
 /** The shape of jobs.yml once it passed `schemas/jobs.schema.json`, before normalisation. */
+import type {RetryWhen} from './types.js'
+
 export type RawEnv = Record<string, string | number | boolean>
 
 export interface RawStep {
@@ -8,6 +10,7 @@ export interface RawStep {
   env?: RawEnv
   allow_failure?: boolean
   when?: RawWhen
+  shell?: string
 }
 
 export type RawWhen = 'on_success' | 'on_failure' | 'always'
@@ -33,7 +36,11 @@ export interface RawService {
 /** A service is an image reference alone or an object. */
 export type RawServices = Record<string, string | RawService>
 
+/** A secret as written: a required name, or an object that may make it optional. */
+export type RawSecret = string | {name: string; required?: boolean}
+
 export interface RawJob {
+  extends?: string | string[]
   name?: string
   image?: string
   needs?: Array<string | RawNeed>
@@ -44,9 +51,14 @@ export interface RawJob {
   'max-parallel'?: number
   inputs?: string[]
   env?: RawEnv
-  secrets?: string[]
+  env_file?: string | string[]
+  pass_env?: string[]
+  secrets?: RawSecret[]
   workdir?: string
   user?: string
+  git?: boolean | {depth: number}
+  docker?: boolean
+  retry?: number | {max: number; when?: RetryWhen[]}
   timeout?: string
   cleanup?: string
   cache?: boolean
@@ -58,6 +70,9 @@ export interface RawJob {
   artifacts?: string[] | {paths: string[]; when?: RawWhen}
   reports?: {junit?: string[]}
   outputs?: string[]
+  shell?: string
+  'runs-on'?: 'docker' | 'host'
+  host?: {key?: string[]}
 }
 
 /** A need written as an object: the job, and which of its artifacts are taken. */
@@ -68,6 +83,7 @@ export interface RawNeed {
 
 export interface RawPipeline {
   version: 1
+  include?: string[]
   image?: string
   env?: RawEnv
   services?: RawServices

@@ -6,13 +6,15 @@ import {IMAGE_REFERENCE_PATTERN, imageReferenceMessage, imageReferenceProblem} f
 import {showValue} from './show-value.js'
 import {SIZE_PATTERN} from '../bytes.js'
 import type {NodePath, YamlSource} from './yaml-source.js'
-import {formatPath, locate, singleQuoted} from './yaml-source.js'
+import {formatPath, position, singleQuoted} from './yaml-source.js'
 
 const NAME_PATTERN = '^[a-z0-9][a-z0-9_-]*$'
 
 /** What a failed `pattern` means, in words. */
 /** Patterns of schemas/jobs.schema.json's serviceName and hostname (a test checks they match). */
 export const SERVICE_NAME_PATTERN = '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$'
+/** The pattern of schemas/jobs.schema.json's shell. */
+export const SHELL_PATTERN = '^(?:sh|bash|[^\\n]*\\{0\\}[^\\n]*)$'
 export const HOSTNAME_PATTERN = '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$'
 
 const PATTERN_MEANING: Record<string, (got: string) => string> = {
@@ -24,6 +26,7 @@ const PATTERN_MEANING: Record<string, (got: string) => string> = {
   [SERVICE_NAME_PATTERN]: (got) => `expected a service name of lowercase letters, digits and "-" (a DNS label: at most 63, not starting or ending with "-"), got ${got}`,
   [HOSTNAME_PATTERN]: (got) => `expected a host name: DNS labels of lowercase letters, digits and "-" joined by ".", got ${got}`,
   '^/': (got) => `expected an absolute path (starting with "/"), got ${got}`,
+  [SHELL_PATTERN]: (got) => `expected sh, bash or a command holding {0} (the path of the step's script), e.g. "python3 {0}"; got ${got}`,
 }
 
 /** Turns ajv errors into one positioned diagnostic per actual problem (oneOf noise and wrappers removed). */
@@ -32,7 +35,7 @@ export function schemaDiagnostics(errors: ErrorObject[], source: YamlSource | un
   const seen = new Set<string>()
   for (const error of simplify(errors)) {
     const {path, on, message} = describe(error)
-    const where = source ? locate(source, path, on) : undefined
+    const where = source ? position(source, path, on) : undefined
     const diagnostic: Diagnostic = {file, ...(where ?? {}), path: formatPath(path), message}
     const id = `${diagnostic.line}:${diagnostic.column}:${diagnostic.path}:${message}`
     if (seen.has(id)) continue
@@ -103,7 +106,9 @@ function describe(error: ErrorObject): {path: NodePath; on: 'value' | 'key'; mes
       const key = String(error.params.additionalProperty)
       const allowed = Object.keys((error.parentSchema?.properties as object | undefined) ?? {})
       const suggestion = closest(key, allowed)
-      const hint = suggestion ? `; did you mean "${suggestion}"?` : allowed.length > 0 ? `; allowed: ${allowed.join(', ')}` : ''
+      // Top-level x- keys are free (anchors, templates): say so where they are allowed.
+      const free = Object.keys((error.parentSchema?.patternProperties as object | undefined) ?? {}).includes('^x-') ? ', or a key starting with x-' : ''
+      const hint = suggestion ? `; did you mean "${suggestion}"?` : allowed.length > 0 ? `; allowed: ${allowed.join(', ')}${free}` : ''
       return {path: [...path, key], on: 'key', message: `unknown key ${showValue(key)}${hint}`}
     }
     case 'required':

@@ -24,7 +24,8 @@ export function serviceDiagnostics(root: Record<string, unknown>, report: Report
   for (const service of topLevel.values()) checkReady(service, report)
   const jobs = isRecord(root.jobs) ? root.jobs : {}
   for (const [jobName, job] of Object.entries(jobs)) {
-    if (!isRecord(job) || !Array.isArray(job.steps) || job.steps.length === 0) continue
+    // A host job gets no services (the top-level ones included).
+    if (!isRecord(job) || !Array.isArray(job.steps) || job.steps.length === 0 || job['runs-on'] === 'host') continue
     const own = shapeServices(job.services, ['jobs', jobName, 'services'])
     for (const service of own.values()) checkReady(service, report)
     // The job's own services replace top-level ones of the same name.

@@ -23,6 +23,8 @@ export interface Step {
   allowFailure: boolean
   /** When the step runs by the states of earlier steps; undefined = `on_success`. */
   when?: When
+  /** `shell:` of the step, else of its job; undefined = sh (see shellInvocation). */
+  shell?: string
 }
 
 /** `when:` of a job or step (GitLab CI's words): whether it runs after what came before succeeded, failed, or either. */
@@ -75,6 +77,9 @@ export interface Service {
 export const DEFAULT_READY_TIMEOUT_MS = 30_000
 export const DEFAULT_READY_INTERVAL_MS = 1_000
 
+/** Which endings of a job `retry:` runs it again after: a step failed, a timeout, the engine or a service. */
+export type RetryWhen = 'failure' | 'timed_out' | 'infra'
+
 /** A job after normalisation: defaults applied, durations in ms. */
 export interface Job {
   name: string
@@ -87,9 +92,26 @@ export interface Job {
   env: Record<string, string>
   /** Names of variables copied from orca's own environment. */
   secrets: string[]
+  /** Those of `secrets` that are simply absent when not set (`required: false`). */
+  optionalSecrets?: string[]
+  /** `env_file:` paths relative to the project: inputs of the job whose variables it gets under `env`. */
+  envFiles?: string[]
+  /** `pass_env:` names of variables passed through from orca's own environment. */
+  passEnv?: string[]
+  /**
+   * What the host gave at the start of the run (see bindHostEnvironment): each `pass_env` name that is
+   * not a secret, to its value (null when not set), and the variables read from the env files.
+   */
+  host?: {passEnv: Record<string, string | null>; envFileValues: Record<string, string>}
   workdir: string
   /** Container user (`uid[:gid]` or a name); undefined = the image's user. */
   user?: string
+  /** The repository's history in workdir/.git: `{}` all of it, `{depth}` HEAD's last commits; undefined = none. */
+  git?: {depth?: number}
+  /** The host's Docker engine is inside the job (`docker: true`). */
+  docker?: true
+  /** Attempts after the first, and which endings start one; undefined = one attempt. */
+  retry?: {max: number; when: RetryWhen[]}
   timeoutMs: number
   cleanup: CleanupPolicy
   cache: boolean
@@ -121,6 +143,15 @@ export interface Job {
   condition?: {source: string; expression: Expression}
   /** Where the job is defined, for messages that point at it. */
   position?: SourcePosition
+  /** `runs-on: host`: the steps run on this machine in a throwaway folder (no image); undefined = in a container. */
+  runsOn?: 'host'
+  /** `host.key` of a host job: commands whose stdout is part of its key (none: the job is never cached). */
+  hostKey?: string[]
+}
+
+/** True for a `runs-on: host` job. */
+export function runsOnHost(job: Pick<Job, 'runsOn'>): boolean {
+  return job.runsOn === 'host'
 }
 
 /** A loaded, validated jobs.yml. */
@@ -134,6 +165,8 @@ export interface Pipeline {
   jobs: Map<string, Job>
   /** Matrix job name → the names of its expansions (a target or need naming it means all of them). */
   matrices?: Record<string, string[]>
+  /** The files `include:` brought in (absolute paths), in the order read, with the digest of the text read: like the jobs file, orca's own files. */
+  includes?: Array<{file: string; sha256: string}>
 }
 
 /** Defaults the loader applies where jobs.yml is silent (they come from configuration). */

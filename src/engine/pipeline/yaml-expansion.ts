@@ -38,6 +38,11 @@ class TooLarge extends Error {
  * the first limit crossed, or an alias that names a value containing itself; undefined when readable.
  */
 export function expansionProblem(doc: Document.Parsed, limits: {values: number; bytes: number} = EXPANSION_LIMITS): ExpansionProblem | undefined {
+  return expansionSize(doc, limits).problem
+}
+
+/** What the document amounts to with its aliases expanded (see expansionProblem), or the first limit it crosses. */
+export function expansionSize(doc: Document.Parsed, limits: {values: number; bytes: number} = EXPANSION_LIMITS): {values: number; bytes: number; problem?: ExpansionProblem} {
   // The last node that took each anchor so far, in document order (as YAML resolves aliases).
   const anchors = new Map<string, unknown>()
   const sizes = new Map<unknown, Size>()
@@ -85,10 +90,10 @@ export function expansionProblem(doc: Document.Parsed, limits: {values: number; 
   }
 
   try {
-    sizeOf(doc.contents)
-    return undefined
+    const {values, bytes} = sizeOf(doc.contents)
+    return {values, bytes}
   } catch (error) {
-    if (error instanceof TooLarge) return error.problem
+    if (error instanceof TooLarge) return {values: limits.values, bytes: limits.bytes, problem: error.problem}
     throw error
   }
 }

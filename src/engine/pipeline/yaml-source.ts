@@ -5,7 +5,7 @@ import {formatBytes} from '../bytes.js'
 import type {Diagnostic} from '../errors.js'
 import {MAX_FILE_BYTES} from './source-file.js'
 import {showValue, SHOWN_VALUE_MAX} from './show-value.js'
-import {expansionProblem} from './yaml-expansion.js'
+import {EXPANSION_LIMITS, expansionSize} from './yaml-expansion.js'
 
 /** A key or index on the way from the document root to a node. */
 export type NodePath = ReadonlyArray<string | number>
@@ -20,6 +20,18 @@ export interface YamlSource {
   lineCounter: LineCounter
   /** Path of the document root inside `doc` (e.g. `['orca']` for package.json). */
   base: NodePath
+  /** Where values that came from elsewhere (an included file, a template a job extends) are written; see position. */
+  origins?: Origin
+}
+
+/**
+ * Where the value at a path of composed data is written: in `source` at `path`, and below it as
+ * `children` say (a key without a child of its own is at the same path below its parent's).
+ */
+export interface Origin {
+  source: YamlSource
+  path: NodePath
+  children?: Map<string | number, Origin>
 }
 
 export interface ParsedYaml {
@@ -28,10 +40,12 @@ export interface ParsedYaml {
   diagnostics: Diagnostic[]
   /** True when the data could not be read at all; otherwise `value` is usable despite diagnostics. */
   fatal: boolean
+  /** The values and text the document amounts to with its aliases expanded (counted against the limits given). */
+  expanded?: {values: number; bytes: number}
 }
 
 /** Parses YAML into plain data, turning every parser failure (syntax, alias bomb, deep nesting) into diagnostics. */
-export function parseYaml(text: string, file: string, base: NodePath = []): ParsedYaml {
+export function parseYaml(text: string, file: string, base: NodePath = [], limits: {values: number; bytes: number} = EXPANSION_LIMITS): ParsedYaml {
   const bytes = Buffer.byteLength(text)
   if (bytes > MAX_FILE_BYTES) {
     return {fatal: true, diagnostics: [{file, path: '', message: `file is ${formatBytes(bytes)}; the limit is ${formatBytes(MAX_FILE_BYTES)}`}]}
@@ -55,18 +69,44 @@ export function parseYaml(text: string, file: string, base: NodePath = []): Pars
   let diagnostics: Diagnostic[]
   try {
     // Sized before it is built: an alias bomb is refused in time linear in the file, not in its expansion.
-    const tooLarge = expansionProblem(doc)
+    const size = expansionSize(doc, limits)
+    const tooLarge = size.problem
     if (tooLarge) {
       const where = tooLarge.offset === undefined ? {} : (({line, col}) => ({line, column: col}))(lineCounter.linePos(tooLarge.offset))
       return {source, fatal: true, diagnostics: [{file, ...where, path: '', message: tooLarge.message}]}
     }
     value = doc.toJS({maxAliasCount: MAX_ALIAS_COUNT})
     diagnostics = duplicateKeys(source)
+    for (const key of base) value = (value as Record<string | number, unknown> | undefined)?.[key]
+    return {source, value, diagnostics, fatal: false, expanded: {values: size.values, bytes: size.bytes}}
   } catch (error) {
     return {source, fatal: true, diagnostics: [{file, path: '', message: parserFailure(error)}]}
   }
-  for (const key of base) value = (value as Record<string | number, unknown> | undefined)?.[key]
-  return {source, value, diagnostics, fatal: false}
+}
+
+/** The file and place of the value at `path` of (perhaps composed) data: see Origin, and locate. */
+export function position(source: YamlSource, path: NodePath, on: 'value' | 'key' = 'value'): {file: string; line: number; column: number} {
+  const {origin, rest} = originOf(source, path)
+  return {file: origin.source.file, ...locate(origin.source, [...origin.path, ...rest], on)}
+}
+
+/** As locateInString, in the file the value at `path` comes from. */
+export function positionInString(source: YamlSource, path: NodePath, offset: number): {file: string; line: number; column: number} {
+  const {origin, rest} = originOf(source, path)
+  return {file: origin.source.file, ...locateInString(origin.source, [...origin.path, ...rest], offset)}
+}
+
+/** The deepest origin on the way to `path`, and the part of the path below it. */
+function originOf(source: YamlSource, path: NodePath): {origin: Origin; rest: NodePath} {
+  let origin: Origin = source.origins ?? {source, path: []}
+  let depth = 0
+  for (const part of path) {
+    const child = origin.children?.get(part)
+    if (child === undefined) break
+    origin = child
+    depth++
+  }
+  return {origin, rest: path.slice(depth)}
 }
 
 /** Where the value at `path` starts (or, with `on: 'key'`, its key); falls back to the nearest ancestor. */

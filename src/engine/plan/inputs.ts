@@ -1,6 +1,5 @@
-import {createRequire} from 'node:module'
 
-import type picomatchModule from 'picomatch'
+import {loadPicomatch} from '../picomatch.js'
 
 import type {ProjectFiles} from './project-files.js'
 
@@ -36,13 +35,11 @@ export function selectInputs(project: ProjectFiles, globs: string[] | undefined)
   return files.filter((f) => included(f) && !excluded(f))
 }
 
-const load = createRequire(import.meta.url)
-type Picomatch = typeof picomatchModule
-let picomatch: Picomatch | undefined
-
-/** picomatch, loaded on first use: the usual inputs never need it. */
-function loadPicomatch(): Picomatch {
-  return (picomatch ??= load('picomatch') as Picomatch)
+/** The files a job gets: its inputs (see selectInputs) and its env files, which are inputs whatever the globs say. */
+export function jobInputFiles(project: ProjectFiles, job: {inputs?: string[]; envFiles?: string[]}): string[] {
+  const selected = selectInputs(project, job.inputs)
+  const missing = (job.envFiles ?? []).filter((file) => !selected.includes(file))
+  return missing.length === 0 ? selected : [...selected, ...missing].sort()
 }
 
 /** Path segments that are plain names: no glob syntax, not `.` or `..`. */

@@ -26,6 +26,8 @@ export interface ProjectFiles {
 export interface ListOptions {
   /** Absolute path of the pipeline file in use. */
   pipelineFile?: string
+  /** Absolute paths of the files the pipeline file includes: orca's own files too. */
+  includedFiles?: readonly string[]
   /** Absolute path of the orca config file in use (a `package.json` holding it stays an ordinary file). */
   configFile?: string
   /** Absolute directories holding orca's state (runs, cache): never inputs. `.orca/` never is either. */
@@ -200,10 +202,10 @@ function parentDir(dir: string): string {
   return dir.slice(0, dir.lastIndexOf('/', dir.length - 2) + 1)
 }
 
-/** The pipeline file and config file in use, relative to the project (a `package.json` holding the config is an ordinary file). */
+/** The pipeline file (and those it includes) and config file in use, relative to the project (a `package.json` holding the config is an ordinary file). */
 function ownFiles(projectDir: string, options: ListOptions): string[] {
   const config = options.configFile !== undefined && path.basename(options.configFile) !== 'package.json' ? options.configFile : undefined
-  return [options.pipelineFile, config].map((file) => relativeToProject(projectDir, file)).filter((f): f is string => f !== undefined)
+  return [options.pipelineFile, ...(options.includedFiles ?? []), config].map((file) => relativeToProject(projectDir, file)).filter((f): f is string => f !== undefined)
 }
 
 /** orca's state directories inside the project (`.orca/` and those of `dirs` inside it), relative and ending in `/`. */

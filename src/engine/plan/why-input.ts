@@ -4,7 +4,7 @@ import * as path from 'node:path'
 import type {Job} from '../pipeline/types.js'
 import {findWorkTree, gitIgnoreRule} from './git.js'
 import {decidingRule, type RuleSet} from './ignore-rules.js'
-import {globMatcher, selectInputs} from './inputs.js'
+import {globMatcher, jobInputFiles} from './inputs.js'
 import type {ProjectFiles} from './project-files.js'
 import {IGNORE_FILES, readRuleSet} from './walk.js'
 
@@ -27,6 +27,8 @@ export interface WhyContext {
   stateDirs: string[]
   /** The pipeline file and config file in use, relative to the project, to name them. */
   pipelineFile?: string
+  /** The files the pipeline file includes, relative to the project. */
+  includedFiles?: string[]
   configFile?: string
   env: NodeJS.ProcessEnv
 }
@@ -43,7 +45,7 @@ export async function whyInput(context: WhyContext, asked: string, cwd: string):
 
   if (stat?.isDirectory()) {
     const prefix = file === '' ? '' : `${file}/`
-    const count = job.steps.length === 0 ? 0 : selectInputs(project, job.inputs).filter((f) => f.startsWith(prefix)).length
+    const count = job.steps.length === 0 ? 0 : jobInputFiles(project, job).filter((f) => f.startsWith(prefix)).length
     return verdict(count > 0, `a directory: ${count} of the files under it ${count === 1 ? 'is an input' : 'are inputs'} of ${job.name} (orca explain ${job.name} --inputs lists them)`)
   }
   if (job.steps.length === 0) return verdict(false, `${job.name} has no steps (a group job): it gets no files`)
@@ -54,7 +56,7 @@ export async function whyInput(context: WhyContext, asked: string, cwd: string):
   if (includesSorted(project.files, file)) {
     if (!stat) return verdict(false, 'listed by git, but deleted from the work tree')
     if (!stat.isFile() && !stat.isSymbolicLink()) return verdict(false, 'not a regular file or symlink')
-    if (includesSorted(selectInputs(project, job.inputs), file)) return verdict(true, `an input of ${job.name}: ${await whyListed(context, file, abs)}`)
+    if (includesSorted(jobInputFiles(project, job), file)) return verdict(true, `an input of ${job.name}: ${await whyListed(context, file, abs)}`)
     return verdict(false, `not an input of ${job.name}: ${whyNotSelected(context, file)}`)
   }
   if (!stat) return verdict(false, 'no such file in the project')
@@ -77,7 +79,13 @@ function whyNotSelected(context: WhyContext, file: string): string {
   const include = globs?.filter((g) => !g.startsWith('!')) ?? []
   if (context.project.orcaFiles.includes(file) && include.length === 0) {
     const what =
-      file === context.pipelineFile ? 'the pipeline file in use' : file === context.configFile ? "orca's config file" : 'an .orcaignore file'
+      file === context.pipelineFile
+        ? 'the pipeline file in use'
+        : context.includedFiles?.includes(file)
+          ? 'a file the pipeline file includes'
+          : file === context.configFile
+            ? "orca's config file"
+            : 'an .orcaignore file'
     return `orca's own file (${what}): not a default input, as what it says is already in the job's key; a job whose inputs glob matches it gets it`
   }
   if (globs === undefined) return 'not a default input'

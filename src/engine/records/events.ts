@@ -63,6 +63,35 @@ export interface JunitReports extends TestCounts {
   casesOmitted?: number
 }
 
+/** What the remote cache did for a job (docs/caching.md). */
+export type RemoteCacheEvent =
+  | {
+      type: 'cache.remote'
+      job: string
+      key: string
+      op: 'lookup'
+      /** `hit`: downloaded and checked, restored as a local hit; the others leave the job a miss. */
+      result: 'hit' | 'miss' | 'untrusted' | 'damaged' | 'unavailable'
+      durationMs: number
+      /** With `hit`: what was downloaded (content the local cache already held is not). */
+      bytes?: number
+      blobs?: number
+      reason?: string
+    }
+  | {
+      type: 'cache.remote'
+      job: string
+      key: string
+      op: 'upload'
+      /** `exists`: the remote already had the entry; `failed`: it was not shared (the run is not failed for it). */
+      result: 'uploaded' | 'exists' | 'failed'
+      durationMs: number
+      /** What was sent: blobs the remote already held are not sent again. */
+      bytes: number
+      blobs: number
+      reason?: string
+    }
+
 /** The payloads of the engine's events; `seq`, `time` and `runId` are added when emitted. */
 export type EventBody =
   | {
@@ -90,9 +119,14 @@ export type EventBody =
       cache?: CacheUse
       /** With `hit`: the run that produced the cache entry, whose recorded output is replayed. */
       cachedFrom?: string
+      /** The job runs on this machine (`runs-on: host`); absent for a container job. */
+      executor?: 'host'
+      /** With `hit`: the entry came from the remote cache (downloaded in this run). */
+      cacheSource?: 'local' | 'remote'
     }
-  | {type: 'job.container'; job: string; containerId: string; imageId: string}
-  | {type: 'step.started'; job: string; step: number; name: string}
+  /** `attempt` (here and on step events) only from a retry's second attempt on: the first has none. */
+  | {type: 'job.container'; job: string; containerId: string; imageId: string; attempt?: number}
+  | {type: 'step.started'; job: string; step: number; name: string; attempt?: number}
   /** Masked output; `text` is whole lines (ends with a newline) except at the end of a step. */
   | {
       type: 'step.output'
@@ -102,8 +136,9 @@ export type EventBody =
       text: string
       /** Output recorded when the job ran in an earlier run, replayed from the cache. */
       replayed?: true
+      attempt?: number
     }
-  | ({type: 'step.finished'; job: string} & StepResult)
+  | ({type: 'step.finished'; job: string; attempt?: number} & StepResult)
   | ({type: 'job.artifacts'; job: string} & ArtifactsSummary)
   /** The job's test reports (after its steps, whatever its state; replayed on a cache hit). */
   | {type: 'job.reports'; job: string; junit: JunitReports}
@@ -120,8 +155,28 @@ export type EventBody =
       cachedFrom?: string
       /** The job printed more than its output cap: the rest was not recorded (the job ran on). */
       logTruncated?: true
+      /** A host job kept by its cleanup policy: the folder it ran in. */
+      workDir?: string
+      /** With retries: the attempt the job ended with (absent: the first). */
+      attempt?: number
+      /** It succeeded after an attempt that did not: a flaky job. */
+      flaky?: true
+    }
+  /** An attempt of a job with `retry:` ended without success, and the job runs again in a fresh container. */
+  | {
+      type: 'job.retrying'
+      job: string
+      /** The attempt that ended, from 1. */
+      attempt: number
+      /** How many attempts the job may have in all. */
+      maxAttempts: number
+      status: 'failed' | 'timed_out'
+      durationMs: number
+      error?: {kind: string; message: string}
     }
   | ({type: 'job.warning'; job: string} & JobWarning)
+  /** The remote cache asked on a local miss (`lookup`), or given a succeeded job's entry (`upload`, in the background; the run waits for it). */
+  | RemoteCacheEvent
   | {type: 'job.skipped'; job: string; reason: string}
   | {type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: {kind: string; message: string}}
 

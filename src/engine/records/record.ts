@@ -32,6 +32,19 @@ export interface WarningRecord {
   target: string | null
 }
 
+/** One attempt of a job with `retry:`, as recorded in run.json. */
+export interface AttemptRecord {
+  /** From 1. */
+  attempt: number
+  status: JobStatus
+  startedAt: string | null
+  finishedAt: string | null
+  durationMs: number | null
+  containerId: string | null
+  steps: StepRecord[]
+  error: ErrorRecord | null
+}
+
 /** Warnings recorded per job at most: a bound on run.json (sources sum up long lists themselves). */
 export const MAX_WARNINGS = 100
 
@@ -66,6 +79,22 @@ export interface JobRecord {
   outputs: Record<string, string> | null
   /** Its JUnit reports' counts and files (relative to the run directory); null when it had none collected. */
   reports: {junit: TestCounts & {files: string[]}} | null
+  /** Where its steps ran: `docker` (a container) or `host` (`runs-on: host`); null until it starts. */
+  executor: 'docker' | 'host' | null
+  /** A host job kept by its cleanup policy: the folder it ran in; null otherwise. */
+  workDir: string | null
+  /**
+   * With retries, every attempt in order, the last being the job's own end (whose steps and container
+   * are also the job's); empty when it ran once.
+   */
+  attempts: AttemptRecord[]
+  /** It succeeded after an attempt that did not. */
+  flaky: boolean
+  /** What the remote cache did for the job; null when it was not asked. */
+  remoteCache: {
+    lookup?: {result: string; bytes?: number; reason?: string}
+    upload?: {result: string; bytes: number; blobs: number; reason?: string}
+  } | null
 }
 
 /** The run record, `run.json`: a fold of the run's events (`schemas/run-record.schema.json`). */
@@ -131,6 +160,11 @@ export function pendingJobRecord(): JobRecord {
     warnings: [],
     outputs: null,
     reports: null,
+    executor: null,
+    workDir: null,
+    attempts: [],
+    flaky: false,
+    remoteCache: null,
   }
 }
 
@@ -170,6 +204,7 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         ...job,
         status: 'running',
         image: event.image,
+        executor: event.executor ?? 'docker',
         key: event.key ?? job.key,
         cache: event.cache ?? (event.key === undefined ? 'disabled' : 'miss'),
         startedAt: event.time,
@@ -199,9 +234,19 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
       const {tests, failures, errors, skipped, files} = event.junit
       return withJob(next, event.job, (job) => ({...job, reports: {junit: {tests, failures, errors, skipped, files: files.map((f) => f.path)}}}))
     }
+    case 'job.retrying':
+      // The attempt's steps and container move to its record; the next attempt starts with none.
+      return withJob(next, event.job, (job) => ({
+        ...job,
+        attempts: [...job.attempts, attemptOf(job, event.attempt, event.status, event.time, event.durationMs, event.error)],
+        steps: [],
+        containerId: null,
+      }))
     case 'job.finished':
       return withJob(next, event.job, (job) => ({
         ...job,
+        ...(event.attempt === undefined ? {} : {attempts: [...job.attempts, attemptOf(job, event.attempt, event.status, event.time, null, event.error)]}),
+        flaky: event.flaky === true,
         status: event.status,
         cache: event.status === 'cached' ? 'hit' : job.cache,
         startedAt: job.startedAt ?? event.time,
@@ -211,6 +256,7 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         error: event.error ? {kind: event.error.kind, message: event.error.message} : null,
         cachedFrom: event.cachedFrom ?? null,
         logTruncated: event.logTruncated === true,
+        workDir: event.workDir ?? null,
       }))
     case 'job.warning':
       return withJob(next, event.job, (job) =>
@@ -232,6 +278,19 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         error: event.error ? {kind: event.error.kind, message: event.error.message} : null,
         jobs: settleJobs(next.jobs, event.time),
       }
+    case 'cache.remote':
+      return withJob(next, event.job, (job) => ({
+        ...job,
+        remoteCache: {
+          ...job.remoteCache,
+          [event.op]: {
+            result: event.result,
+            ...(event.bytes !== undefined ? {bytes: event.bytes} : {}),
+            ...(event.op === 'upload' ? {blobs: event.blobs} : {}),
+            ...(event.reason !== undefined ? {reason: event.reason} : {}),
+          },
+        },
+      }))
     case 'image.pull':
     case 'step.output':
       return next
@@ -269,6 +328,22 @@ export function isStateChange(event: OrcaEvent): boolean {
 /** The record of job `name`, if the run has one (a job named `constructor` is a job, not Object's). */
 export function jobRecordOf(record: RunRecord | undefined, name: string): JobRecord | undefined {
   return ownValue(record?.jobs, name)
+}
+
+/** An attempt that ended at `time`: it began when the one before it ended (the first, with the job). */
+function attemptOf(job: JobRecord, attempt: number, status: JobStatus, time: string, durationMs: number | null, error: ErrorRecord | undefined): AttemptRecord {
+  const startedAt = job.attempts.at(-1)?.finishedAt ?? job.startedAt
+  const took = durationMs ?? (startedAt === null ? null : Math.max(0, Date.parse(time) - Date.parse(startedAt)))
+  return {
+    attempt,
+    status,
+    startedAt,
+    finishedAt: time,
+    durationMs: took,
+    containerId: job.containerId,
+    steps: job.steps,
+    error: error ? {kind: error.kind, message: error.message} : null,
+  }
 }
 
 function withJob(record: RunRecord, name: string, update: (job: JobRecord) => JobRecord): RunRecord {

@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {replaceFile, writeAll} from '../atomic-file.js'
-import {replayHeader} from './log-header.js'
+import {replayHeader, retryHeader} from './log-header.js'
 import {OrcaError} from '../errors.js'
 import type {EventSink, OrcaEvent} from './events.js'
 import {foldEvent, foldEvents, isStateChange, upgradeRecord} from './record.js'
@@ -65,6 +65,11 @@ export class RunStore implements EventSink {
     return path.join(this.dir, 'artifacts', checkJobName(job))
   }
 
+  /** `host/<job>/`: where a `runs-on: host` job runs (removed after it, unless its cleanup policy keeps it). */
+  hostWorkDir(job: string): string {
+    return path.join(this.dir, HOST_WORK, checkJobName(job))
+  }
+
   /** `logs/<job>.services/`: each service's log is `<service>.log` there (a job name has no ".", so no job's log can clash). */
   serviceLogDir(job: string): string {
     return path.join(this.dir, 'logs', `${checkJobName(job)}.services`)
@@ -103,6 +108,7 @@ export class RunStore implements EventSink {
       this.appendLog(event.job, replayHeader(event), true)
     }
     if (event.type === 'step.output') this.appendLog(event.job, event.text, false)
+    if (event.type === 'job.retrying') this.appendLog(event.job, retryHeader(event), true)
 
     if (this.pendingBytes >= FLUSH_BYTES) this.flushText()
     else this.scheduleFlush()
@@ -268,6 +274,9 @@ export function parseEventLines(text: string): OrcaEvent[] {
   }
   return events
 }
+
+/** The folder of a run directory that holds its host jobs' work folders. */
+export const HOST_WORK = 'host'
 
 /** The directory of a run; an id that could leave `runsDir` (`../x`, `a/b`) is no run at all. */
 export function runDir(runsDir: string, id: string): string {

@@ -4,6 +4,7 @@ import type {Job} from '../pipeline/types.js'
 import type {JobStatus} from '../records/events.js'
 import type {RunOutputs} from './outputs.js'
 import {SUCCESS} from './run-stop.js'
+import {jobEnv} from './secrets.js'
 
 /**
  * What happens to a pending job now: it runs, waits for its needs, or is skipped with a reason.
@@ -37,7 +38,7 @@ export function admitJob(job: Job, context: AdmissionContext, stopReason: string
   const {stateOf} = context
   const when = job.when ?? 'on_success'
   const decidesItself = job.condition !== undefined && decidesOnNeeds(job.condition.expression)
-  const gatedOnSuccess = when === 'on_success' && !decidesItself
+  const gatedOnSuccess = startsOnlyAfterSuccess(job)
   const blockers = job.needs.filter((need) => !SUCCESS.has(stateOf(need)) && !UNSETTLED.has(stateOf(need)))
   if (gatedOnSuccess && blockers.length > 0) {
     const first = blockers[0]!
@@ -59,7 +60,8 @@ export function admitJob(job: Job, context: AdmissionContext, stopReason: string
   }
   if (job.condition === undefined) return {action: 'run'}
   const holds = evaluateExpression(job.condition.expression, {
-    env: nameTable(job.env, context.envOverrides),
+    // What the steps see, secrets aside: env files and passed variables too.
+    env: jobEnv(job, context.envOverrides, {}),
     matrix: job.matrix?.values ?? {},
     needs: needResults(job, context),
     outputs: context.outputs?.of(job.needs) ?? {},
@@ -67,6 +69,11 @@ export function admitJob(job: Job, context: AdmissionContext, stopReason: string
     failure: failedAncestor !== undefined,
   })
   return holds ? {action: 'run'} : {action: 'skip', reason: `if: ${job.condition.source} is false`, byCondition: true}
+}
+
+/** True when the job starts only after every need succeeded (no `when: always|on_failure`, no `if:` reading its needs). */
+export function startsOnlyAfterSuccess(job: Job): boolean {
+  return (job.when ?? 'on_success') === 'on_success' && !(job.condition !== undefined && decidesOnNeeds(job.condition.expression))
 }
 
 /** `needs.NAME.result` for each need: an expansion's own, and its matrix job's (the worst of the expansions it needs). */

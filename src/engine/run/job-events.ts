@@ -19,7 +19,8 @@ export interface JobRecording {
 
 /**
  * Turns one job's executor events into run events: step output masked per stream and capped by the
- * job's budget (and kept in `record` when `recordOutput`), the rest stamped with the job's name.
+ * job's budget (and kept in `record` when `recordOutput`), the rest stamped with the job's name (and
+ * with its attempt from a retry's second on).
  */
 export function relayJobEvents(
   job: string,
@@ -27,7 +28,9 @@ export function relayJobEvents(
   budget: OutputBudget,
   record: JobRecording,
   recordOutput: boolean,
+  attempt = 1,
 ): (e: ExecutorEvent) => void {
+  const stamp = attempt > 1 ? {attempt} : {}
   const outputs = new Map<number, StepOutput>()
   const outputOf = (step: number): StepOutput => {
     let output = outputs.get(step)
@@ -36,7 +39,7 @@ export function relayJobEvents(
         const text = budget.take(all)
         if (!text) return
         if (recordOutput) record.output.push({step, stream, text})
-        emitter.emit({type: 'step.output', job, step, stream, text})
+        emitter.emit({type: 'step.output', job, step, stream, text, ...stamp})
       })
       outputs.set(step, output)
     }
@@ -49,14 +52,16 @@ export function relayJobEvents(
       case 'step.finished':
         outputs.get(e.result.index)?.end()
         outputs.delete(e.result.index)
-        return emitter.emit({type: 'step.finished', job, ...e.result})
+        return emitter.emit({type: 'step.finished', job, ...e.result, ...stamp})
       case 'job.warning':
         // Kept with the cache entry (replayed on hits): masked like the event is.
         record.warnings.push(emitter.secrets.length > 0 ? maskDeep(e.warning, emitter.secrets) : e.warning)
         return emitter.emit({type: 'job.warning', job, ...e.warning})
       case 'job.container':
         record.imageId ??= e.imageId
-        return emitter.emit({...e, job})
+        return emitter.emit({...e, job, ...stamp})
+      case 'step.started':
+        return emitter.emit({...e, job, ...stamp})
       default:
         return emitter.emit({...e, job})
     }

@@ -1,30 +1,35 @@
+import {rmSync} from 'node:fs'
 import * as path from 'node:path'
 
 import type {BlobStore} from '../artifacts/blobs.js'
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {replayHit} from './replay.js'
+import {usesCache} from '../cache/key.js'
+import type {HostKeyOutput, HostKeyResolver} from '../executor/host/key-commands.js'
 import type {KeyedJob, RunCache} from '../cache/run-cache.js'
 import {OrcaError} from '../errors.js'
 import {nameTable} from '../name-table.js'
 import {resolveOutputReferences} from '../pipeline/output-references.js'
 import {ServiceLog} from './service-log.js'
 import type {JobOutcome, Prestarted} from '../executor/types.js'
-import {selectInputs} from '../plan/inputs.js'
+import {jobInputFiles} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
-import type {CleanupPolicy, Job} from '../pipeline/types.js'
+import {runsOnHost, type CleanupPolicy, type Job, type RetryWhen} from '../pipeline/types.js'
 import type {ManifestLocation, RunArtifacts} from './artifacts.js'
 import {maskDeep, type RunEmitter} from './emitter.js'
 import type {JobWarning} from '../executor/types.js'
 import type {JobStatus} from '../records/events.js'
-import {junitReports} from './job-reports.js'
 import {maskString} from './masker.js'
 import {chooseNeedArtifacts} from './need-artifacts.js'
+import {notInCacheMessage} from './needs-from-cache.js'
 import {jobOutputs, OUTPUT_FILE, type RunOutputs} from './outputs.js'
 import type {ExecutorSession} from './executor-session.js'
 import {relayJobEvents, type JobRecording} from './job-events.js'
+import {lookupRemote, shareResult} from './job-remote.js'
 import {OutputBudget} from './output.js'
 import type {PrestartPool} from './prestart.js'
 import type {RunStop} from './run-stop.js'
+import {gitHistory, type GitHistory} from './git-history.js'
 import {jobEnv} from './secrets.js'
 
 /** What every job of a run shares: where its pieces come from and where its end is told. */
@@ -53,12 +58,16 @@ export interface JobRun {
   emitter: RunEmitter
   executor: ExecutorSession
   stop: RunStop
+  /** Host jobs' key commands' output. */
+  hostKey?: HostKeyResolver
   /** Containers started ahead of need (absent: each job's is made when it runs). */
   prestart?: PrestartPool
   /** Keeps the run's first infrastructure error (it becomes exit code 3). */
   infraError: (error: OrcaError) => void
   /** Records how the job ended; the ready queue and fail-fast act on it at once. */
   settle: (job: string, status: JobStatus) => void
+  /** Jobs restored from the cache and never run (`--needs-from-cache`). */
+  restored?: ReadonlySet<string>
   /** Puts jobs back to pending, to run again (a need whose stored artifacts were found changed, then its dependent). */
   requeue: (jobs: string[]) => void
 }
@@ -76,24 +85,27 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   let keyed: KeyedJob | undefined
   let needs: ReturnType<typeof chooseNeedArtifacts>
   try {
-    keyed = run.cache?.keyJob(job, job.steps.length === 0 ? null : await run.executor.imageIdOf(job.image), await serviceImageIds(job, run.executor))
+    keyed = run.cache?.keyJob(job, await imageIdOf(job, run.executor), await serviceImageIds(job, run.executor), await hostKeyOf(job, run))
+    if (keyed) await lookupRemote(keyed, run)
     if (keyed && restoreHit(job, keyed, startedAt, run)) return run.settle(job.name, 'cached')
+    if (run.restored?.has(job.name)) return notRestored(job, keyed, startedAt, run)
     const taken = takeNeedArtifacts(job, run)
     if (taken === undefined) return
     needs = chooseNeedArtifacts(job, taken)
   } catch (error) {
     return failBeforeStart(job, error, startedAt, run)
   }
-  run.emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(keyed ? {key: keyed.key, cache: keyed.use} : {})})
+  run.emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(keyed ? {key: keyed.key, cache: keyed.use} : {}), ...(runsOnHost(job) ? {executor: 'host' as const} : {})})
   for (const warning of keyed?.warnings ?? []) run.emitter.emit({type: 'job.warning', job: job.name, ...warning})
   if (job.steps.length === 0) return settleGroup(job, keyed, run)
   const record: JobRecording = {output: [], warnings: []}
   // Kept with the entry like the executor's warnings: the same needs' keys clash the same way.
   for (const warning of needs.warnings) warn(job, warning, record, run)
   const budget = new OutputBudget(run.maxLogBytes)
-  let outcome = await execute(job, keyed, record, budget, needs.artifacts, run)
+  const ran = await executeAttempts(job, keyed, record, budget, needs.artifacts, run)
+  let outcome = ran.outcome
   settleOutputs(job, outcome, record, run)
-  settleReports(job, outcome, record, run)
+  await settleReports(job, outcome, record, run)
   outcome = collect(job, keyed, outcome, record, run)
   run.emitter.emit({
     type: 'job.finished',
@@ -103,6 +115,8 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
     cleanup: outcome.cleanup,
     ...(outcome.error ? {error: outcome.error} : {}),
     ...(budget.truncated ? {logTruncated: true as const} : {}),
+    ...(outcome.workDir !== undefined ? {workDir: outcome.workDir} : {}),
+    ...(ran.attempt > 1 ? {attempt: ran.attempt, ...(outcome.status === 'succeeded' ? {flaky: true as const} : {})} : {}),
   })
   run.settle(job.name, outcome.status)
 }
@@ -147,7 +161,7 @@ function failBeforeStart(job: Job, error: unknown, startedAt: number, run: JobRu
   const orcaError = toInfraError(error)
   run.infraError(orcaError)
   run.stop.abort()
-  run.emitter.emit({type: 'job.started', job: job.name, image: job.image})
+  run.emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(runsOnHost(job) ? {executor: 'host' as const} : {})})
   run.emitter.emit({
     type: 'job.finished',
     job: job.name,
@@ -156,6 +170,14 @@ function failBeforeStart(job: Job, error: unknown, startedAt: number, run: JobRu
     cleanup: 'none',
     error: {kind: 'infra', message: orcaError.message},
   })
+  run.settle(job.name, 'failed')
+}
+
+/** A job to restore whose entry is not in the cache fails without running: under fan-out it did not succeed where it ran. */
+function notRestored(job: Job, keyed: KeyedJob | undefined, startedAt: number, run: JobRun): void {
+  run.emitter.emit({type: 'job.started', job: job.name, image: job.image, ...(keyed ? {key: keyed.key, cache: keyed.use} : {})})
+  const error = {kind: 'not-cached', message: notInCacheMessage(keyed?.key)}
+  run.emitter.emit({type: 'job.finished', job: job.name, status: 'failed', durationMs: Date.now() - startedAt, cleanup: 'none', error})
   run.settle(job.name, 'failed')
 }
 
@@ -172,11 +194,71 @@ function serviceLogs(job: Job, run: JobRun): (service: string) => ServiceLog {
   return (service) => new ServiceLog(dir === undefined ? undefined : path.join(dir, `${service}.log`), Object.values(run.secrets))
 }
 
+/** The image ID a job's key covers: none for a group job or a host job, which run in no image. */
+async function imageIdOf(job: Job, executor: ExecutorSession): Promise<string | null> {
+  return job.steps.length === 0 || runsOnHost(job) ? null : executor.imageIdOf(job.image)
+}
+
+/** A host job's key commands' output (undefined for other jobs). */
+async function hostKeyOf(job: Job, run: JobRun): Promise<HostKeyOutput[] | undefined> {
+  if (!runsOnHost(job) || job.steps.length === 0) return undefined
+  if (!run.hostKey) throw new OrcaError('infra', `cannot key host job ${job.name}: this run has no way to run its key commands`)
+  return run.hostKey(job)
+}
+
 /** The image ID of each service of a job, by service name (null: not on the engine yet, so never a hit). */
 async function serviceImageIds(job: Job, executor: ExecutorSession): Promise<Record<string, string | null>> {
   const ids = nameTable<string | null>()
   for (const service of Object.values(job.services)) ids[service.name] = await executor.imageIdOf(service.image)
   return ids
+}
+
+/**
+ * Runs the job, and again in a fresh container after each attempt its `retry:` covers, until one
+ * succeeds or none is left: the job ends as its last attempt did. An attempt that is retried leaves
+ * its steps in the record (a `job.retrying` event) and nothing else: its collected artifacts and
+ * reports are removed, its output and warnings are not cached, its infrastructure error does not
+ * become the run's. A stopping run retries nothing.
+ */
+async function executeAttempts(
+  job: Job,
+  keyed: KeyedJob | undefined,
+  record: JobRecording,
+  budget: OutputBudget,
+  needArtifacts: ArtifactEntry[][],
+  run: JobRun,
+): Promise<{outcome: JobOutcome; attempt: number}> {
+  const maxAttempts = (job.retry?.max ?? 0) + 1
+  const warningsBefore = record.warnings.length
+  for (let attempt = 1; ; attempt++) {
+    const startedAt = Date.now()
+    const outcome = await execute(job, keyed, record, budget, needArtifacts, run, attempt)
+    const reason = retryReason(outcome)
+    if (attempt >= maxAttempts || reason === undefined || !job.retry!.when.includes(reason) || run.stop.signal.aborted) {
+      if (outcome.error?.kind === 'infra') run.infraError(new OrcaError('infra', outcome.error.message))
+      return {outcome, attempt}
+    }
+    run.emitter.emit({
+      type: 'job.retrying',
+      job: job.name,
+      attempt,
+      maxAttempts,
+      status: outcome.status as 'failed' | 'timed_out',
+      durationMs: Date.now() - startedAt,
+      ...(outcome.error ? {error: outcome.error} : {}),
+    })
+    rmSync(run.artifactsDir(job.name), {recursive: true, force: true})
+    rmSync(run.reports(job.name).dir, {recursive: true, force: true})
+    record.output = []
+    record.warnings.length = warningsBefore
+  }
+}
+
+/** Which of `retry.when` an attempt's end is; undefined for an end never retried (a success, a cancel). */
+export function retryReason(outcome: Pick<JobOutcome, 'status' | 'error'>): RetryWhen | undefined {
+  if (outcome.status === 'timed_out') return 'timed_out'
+  if (outcome.status !== 'failed') return undefined
+  return outcome.error?.kind === 'infra' || outcome.error?.kind === 'service' ? 'infra' : 'failure'
 }
 
 /** Runs the job in the run's executor; an executor that throws fails the job and stops the run. */
@@ -187,28 +269,41 @@ async function execute(
   budget: OutputBudget,
   needArtifacts: ArtifactEntry[][],
   run: JobRun,
+  attempt: number,
 ): Promise<JobOutcome> {
   let outcome: JobOutcome
+  let history: GitHistory | undefined
   let prestarted: Prestarted | undefined
   try {
-    const executor = await run.executor.get()
-    prestarted = run.prestart?.take(job.name)
+    const executor = await run.executor.get(job)
+    // Only the first attempt takes a container started ahead; a retried one gets a fresh container.
+    prestarted = attempt === 1 ? run.prestart?.take(job.name) : undefined
     // Its container is about to exist: its dependents' may start now.
     run.prestart?.executing(job.name)
+    // Made for each attempt: a step may have changed nothing of it, but each attempt starts clean.
+    // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
+    const inputFiles = keyed ? keyed.inputs.map((i) => i.path) : jobInputFiles(run.projectFiles, job)
+    if (job.git) history = await gitHistory(run.projectDir, job.git, inputFiles)
     outcome = await executor.runJob({
       runId: run.runId,
       // Needs' outputs in env values are known now, not when the job was keyed (its needs' keys cover them).
       job: withNeedOutputs(job, run.outputs),
+      attempt,
       projectDir: run.projectDir,
-      // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
-      inputFiles: keyed ? keyed.inputs.map((i) => i.path) : selectInputs(run.projectFiles, job.inputs),
+      inputFiles,
       needArtifacts,
       blobs: run.blobs,
+      ...(history ? {gitDir: history.gitDir} : {}),
       artifactsDir: run.artifactsDir(job.name),
       reportsDir: run.reports(job.name).dir,
       ...(job.outputs ? {outputFile: OUTPUT_FILE} : {}),
       ...(run.emitter.secrets.length > 0 ? {maskPath: (path: string) => maskString(path, run.emitter.secrets)} : {}),
-      env: {...jobEnv(withNeedOutputs(job, run.outputs), run.envOverrides, run.secrets), ...(job.outputs ? {ORCA_OUTPUT: OUTPUT_FILE} : {})},
+      env: {
+        ...jobEnv(withNeedOutputs(job, run.outputs), run.envOverrides, run.secrets),
+        ...(job.outputs ? {ORCA_OUTPUT: OUTPUT_FILE} : {}),
+        // A job that may run again can tell its attempts apart.
+        ...(job.retry ? {ORCA_JOB_ATTEMPT: String(attempt)} : {}),
+      },
       cleanup: run.cleanupOverride ?? job.cleanup,
       secrets: run.secrets,
       serviceLog: serviceLogs(job, run),
@@ -217,17 +312,18 @@ async function execute(
       ...(prestarted ? {prestarted} : {}),
       // The scheduler flushes the executor before the run ends.
       removeInBackground: true,
-      emit: relayJobEvents(job.name, run.emitter, budget, record, keyed?.job.cache === true),
+      emit: relayJobEvents(job.name, run.emitter, budget, record, keyed !== undefined && usesCache(keyed.job), attempt),
     })
   } catch (error) {
     const orcaError = toInfraError(error)
     run.infraError(orcaError)
     run.stop.abort()
     outcome = {status: 'failed', steps: [], artifacts: [], cleanup: 'none', error: {kind: 'infra', message: orcaError.message}}
+  } finally {
+    history?.dispose()
   }
   // A job that ended before taking its early container (cancelled first) has it removed.
   await prestarted?.discard()
-  if (outcome.error?.kind === 'infra') run.infraError(new OrcaError('infra', outcome.error.message))
   return outcome
 }
 
@@ -240,7 +336,7 @@ function collect(job: Job, keyed: KeyedJob | undefined, outcome: JobOutcome, rec
   const succeeded = outcome.status === 'succeeded'
   if ((succeeded && job.artifacts.length > 0) || (!succeeded && outcome.artifacts.length > 0)) {
     try {
-      const summary = run.artifacts.ran(job.name, outcome.artifacts, succeeded && keyed?.job.cache ? keyed.key : undefined)
+      const summary = run.artifacts.ran(job.name, outcome.artifacts, succeeded && keyed && usesCache(keyed.job) ? keyed.key : undefined)
       run.emitter.emit({type: 'job.artifacts', job: job.name, ...summary})
     } catch (error) {
       const message = `cannot write the artifact manifest: ${(error as Error).message}`
@@ -249,7 +345,7 @@ function collect(job: Job, keyed: KeyedJob | undefined, outcome: JobOutcome, rec
     }
   }
   if (keyed && outcome.status === 'succeeded') {
-    run.cache!.save(keyed, {runId: run.runId, artifacts: outcome.artifacts, ...record})
+    if (run.cache!.save(keyed, {runId: run.runId, artifacts: outcome.artifacts, ...record}) === undefined) shareResult(keyed, run)
     run.cache!.completed(keyed, outcome.artifacts, record.outputs)
   }
   return outcome
@@ -272,9 +368,12 @@ function settleOutputs(job: Job, outcome: JobOutcome, record: JobRecording, run:
 }
 
 /** The job's JUnit reports, read from the run directory: told in an event with their counts, kept for the cache. */
-function settleReports(job: Job, outcome: JobOutcome, record: JobRecording, run: JobRun): void {
+async function settleReports(job: Job, outcome: JobOutcome, record: JobRecording, run: JobRun): Promise<void> {
   if (!job.reports || outcome.reports === undefined) return
   const {dir, name} = run.reports(job.name)
+  // Loaded here, not with the scheduler: the XML reader is a large part of a run's start-up and only
+  // jobs with reports need it (docs/performance.md).
+  const {junitReports} = await import('./job-reports.js')
   const {junit, warnings} = junitReports(outcome.reports, dir, name)
   for (const warning of warnings) warn(job, warning, record, run)
   record.reports = {junit, files: outcome.reports}

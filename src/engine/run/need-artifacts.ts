@@ -1,6 +1,5 @@
-import picomatch from 'picomatch'
-
 import type {ArtifactEntry} from '../artifacts/manifest.js'
+import {loadPicomatch} from '../picomatch.js'
 import type {Job} from '../pipeline/types.js'
 import type {JobWarning} from '../executor/types.js'
 
@@ -15,7 +14,7 @@ export function chooseNeedArtifacts(job: Job, perNeed: ReadonlyArray<readonly Ar
     const chosen = job.needArtifacts?.[need]
     if (chosen === undefined) return entries
     if (chosen === false) return []
-    const matches = picomatch(chosen.map((glob) => glob.replace(/^(\.\/)+/, '')), {dot: true})
+    const matches = loadPicomatch()(chosen.map((glob) => glob.replace(/^(\.\/)+/, '')), {dot: true})
     return entries.filter((entry) => matches(entry.path))
   })
   const warnings: JobWarning[] = []

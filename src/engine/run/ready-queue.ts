@@ -88,10 +88,10 @@ export class ReadyQueue {
     await Promise.allSettled(this.#running.values())
   }
 
-  /** The run's status from its jobs' states. */
-  runStatus(cancelled: boolean): Exclude<RunStatus, 'running'> {
+  /** The run's status from its jobs' states, leaving out jobs only restored (their own runs judged them). */
+  runStatus(cancelled: boolean, restored?: ReadonlySet<string>): Exclude<RunStatus, 'running'> {
     if (cancelled) return 'cancelled'
-    const all = [...this.states].filter(([name]) => !this.#skippedByCondition.has(name)).map(([, status]) => status)
+    const all = [...this.states].filter(([name]) => !this.#skippedByCondition.has(name) && !restored?.has(name)).map(([, status]) => status)
     if (all.includes('failed')) return 'failed'
     if (all.includes('timed_out')) return 'timed_out'
     if (all.includes('cancelled') || all.includes('skipped')) return 'failed'

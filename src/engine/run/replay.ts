@@ -1,4 +1,5 @@
 import type {KeyedJob, Restored} from '../cache/run-cache.js'
+import {runsOnHost} from '../pipeline/types.js'
 import type {EventBody} from '../records/events.js'
 
 /**
@@ -9,7 +10,7 @@ import type {EventBody} from '../records/events.js'
  */
 export function replayHit(keyed: KeyedJob, restored: Restored, startedAt: number, emit: (body: EventBody) => void, manifest?: string): void {
   const job = keyed.job.name
-  emit({type: 'job.started', job, image: keyed.job.image, key: keyed.key, cache: 'hit', cachedFrom: restored.runId})
+  emit({type: 'job.started', job, image: keyed.job.image, key: keyed.key, cache: 'hit', cachedFrom: restored.runId, ...(keyed.source === 'remote' ? {cacheSource: 'remote' as const} : {}), ...(runsOnHost(keyed.job) ? {executor: 'host' as const} : {})})
   for (const warning of restored.warnings) emit({type: 'job.warning', job, ...warning})
   for (const chunk of restored.output) {
     emit({type: 'step.output', job, step: chunk.step, stream: chunk.stream, text: chunk.text, replayed: true})

@@ -4,6 +4,7 @@ import type {BlobStore} from '../artifacts/blobs.js'
 import type {ImageIdResolver} from '../cache/image-id.js'
 import type {RunCache} from '../cache/run-cache.js'
 import type {OrcaError} from '../errors.js'
+import type {HostKeyResolver} from '../executor/host/key-commands.js'
 import type {Executor} from '../executor/types.js'
 import {nameTable} from '../name-table.js'
 import type {Plan} from '../plan/plan.js'
@@ -15,7 +16,7 @@ import type {EventBody, EventSink, JobStatus, RunStatus} from '../records/events
 import {ExecutorSession} from './executor-session.js'
 import {liveJob, type JobRun} from './job-life.js'
 import {OUTPUT_FILE, RunOutputs} from './outputs.js'
-import {selectInputs} from '../plan/inputs.js'
+import {jobInputFiles} from '../plan/inputs.js'
 import {PrestartPool} from './prestart.js'
 import {ReadyQueue} from './ready-queue.js'
 import {RunStop} from './run-stop.js'
@@ -27,6 +28,10 @@ export interface RunOptions {
   plan: Plan
   /** Created only when a job actually has to run, so a run that runs nothing never loads Docker. */
   executor: () => Promise<Executor>
+  /** Runs `runs-on: host` jobs; created when the first one runs (absent: such a job fails as an infra error). */
+  hostExecutor?: () => Promise<Executor>
+  /** Host jobs' key commands' output (absent: a host job with key commands cannot be keyed). */
+  hostKey?: HostKeyResolver
   /** The project's files (see listProjectFiles), the universe of every job's inputs. */
   projectFiles: ProjectFiles
   concurrency: number
@@ -63,6 +68,8 @@ export interface RunOptions {
   imageId?: ImageIdResolver
   /** Resolves when the run may start its jobs (a server's queue); the run is already recorded while it waits. */
   waitTurn?: (signal: AbortSignal) => Promise<void>
+  /** Jobs restored from the cache and never run (`--needs-from-cache`); the run is judged by the others. */
+  restored?: ReadonlySet<string>
   /** Cap on the output recorded per job, in bytes (default 16 MiB); the job keeps running past it. */
   maxLogBytes?: number
   /** Start jobs' containers ahead of their needs ending (default true; `ORCA_PRESTART=0` turns it off). */
@@ -103,7 +110,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
   const outputs = new RunOutputs()
   const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides, outputs)
-  const executor = new ExecutorSession(options.executor, plan, emitter, stop.signal, options.imageId)
+  const executor = new ExecutorSession(options.executor, plan, emitter, stop.signal, options.imageId, options.hostExecutor)
   const prestart = options.prestart === false ? undefined : prestartPool(options, queue, executor, stop)
   let infraError: OrcaError | undefined
   const jobRun: JobRun = {
@@ -151,9 +158,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     await queue.drain()
   }
 
-  // No container outlives its run: those started ahead and not taken, and finished ones being removed.
-  await prestart?.close()
-  await executor.flush()
+  // No container outlives its run (those started ahead and not taken, finished ones being removed), and
+  // results are shared before it ends: a process that exits here would cut its uploads off. None of these throws.
+  await Promise.all([prestart?.close(), executor.flush(), options.cache?.settleUploads()])
   stop.detach()
   // A stray error raised outside the run (serve's process guard) fails it like a bug inside it.
   const outside = stop.outsideFailure
@@ -161,7 +168,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     await executor.cleanup(options.runId)
   }
 
-  const status = unexpected || outside !== undefined ? 'failed' : queue.runStatus(stop.cancelled)
+  const status = unexpected || outside !== undefined ? 'failed' : queue.runStatus(stop.cancelled, options.restored)
   const error = unexpected
     ? {kind: 'internal', message: `unexpected error: ${(unexpected.error as Error)?.message ?? String(unexpected.error)}`}
     : outside !== undefined
@@ -175,18 +182,22 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   return {status, jobs: queue.states, infraError}
 }
 
-/** The run's containers started ahead of need, made by its executor once it exists. */
+/**
+ * The run's containers started ahead of need, made by a job's executor once it is ready (a host job's
+ * starts nothing ahead; a container job whose executor is not prepared yet is made when it runs).
+ */
 function prestartPool(options: RunOptions, queue: ReadyQueue, executor: ExecutorSession, stop: RunStop): PrestartPool {
   return new PrestartPool(
     options.plan,
     options.concurrency,
     (name) => queue.states.get(name),
     (job) =>
-      executor.ready?.prestart?.({
+      executor.readyFor(job)?.prestart?.({
         runId: options.runId,
         job,
         projectDir: options.pipeline.projectDir,
-        inputFiles: selectInputs(options.projectFiles, job.inputs),
+        // The files the job's key hashes (and its runJob gets): an early container holding others is not taken.
+        inputFiles: jobInputFiles(options.projectFiles, job),
         ...(job.outputs ? {outputFile: OUTPUT_FILE} : {}),
         cleanup: options.cleanupOverride ?? job.cleanup,
       }),

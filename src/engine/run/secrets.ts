@@ -9,15 +9,17 @@ export function resolveSecrets(plan: Plan, env: NodeJS.ProcessEnv): Record<strin
   const missing: string[] = []
   const names = new Set<string>()
   for (const job of plan.jobs.values()) {
-    const wanted: Array<[string, string]> = [
-      ...job.secrets.map((name): [string, string] => [name, `jobs.${job.name}.secrets`]),
-      ...Object.values(job.services).flatMap((service) => service.secrets.map((name): [string, string] => [name, `services.${service.name}.secrets of job ${job.name}`])),
+    const optional = new Set(job.optionalSecrets ?? [])
+    // `required: false` is a job's own word: a service's secrets stay required.
+    const wanted: Array<[string, string, boolean]> = [
+      ...job.secrets.map((name): [string, string, boolean] => [name, `jobs.${job.name}.secrets`, optional.has(name)]),
+      ...Object.values(job.services).flatMap((service) => service.secrets.map((name): [string, string, boolean] => [name, `services.${service.name}.secrets of job ${job.name}`, false])),
     ]
-    for (const [name, where] of wanted) {
+    for (const [name, where, mayBeUnset] of wanted) {
       // Own variables only: `constructor` or `__proto__` must not find Object.prototype's.
       const value = ownValue(env, name)
       if (value !== undefined) secrets[name] = value
-      else {
+      else if (!mayBeUnset) {
         missing.push(`${name} (${where})`)
         names.add(name)
       }
@@ -33,9 +35,13 @@ export function resolveSecrets(plan: Plan, env: NodeJS.ProcessEnv): Record<strin
   return secrets
 }
 
-/** Pipeline + job env, then `-e` overrides, then secret values (names listed by the job only). */
+/**
+ * The job's environment: its env files' variables, under the pipeline and job env, under the
+ * `pass_env` variables that are set, then `-e` overrides, then secret values (names listed by the job only).
+ */
 export function jobEnv(job: Job, envOverrides: Record<string, string>, secrets: Record<string, string>): Record<string, string> {
-  const env = nameTable(job.env, envOverrides)
+  const passed = Object.entries(job.host?.passEnv ?? {}).filter((entry): entry is [string, string] => entry[1] !== null)
+  const env = nameTable(job.host?.envFileValues, job.env, Object.fromEntries(passed), envOverrides)
   for (const name of job.secrets) {
     const value = ownValue(secrets, name)
     if (value !== undefined) env[name] = value

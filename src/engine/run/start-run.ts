@@ -1,21 +1,26 @@
 import {imageIdResolver, type ImageIdResolver} from '../cache/image-id.js'
 import {parsedPipelinesDir} from '../cache/last.js'
 import {openRunCache, projectFilesOf} from '../cache/open.js'
+import {remoteOption} from '../cache/remote/open.js'
 import {signerOf, type EntrySigner} from '../cache/signing.js'
 import {loadConfig} from '../config/load.js'
 import type {ResolvedConfig} from '../config/types.js'
+import {hostKeyResolver, type HostKeyResolver} from '../executor/host/key-commands.js'
 import type {Executor} from '../executor/types.js'
 import {acquireRunLock, type HeldRunLock} from '../history/lock.js'
 import {applyRetention} from '../history/retention.js'
 import {planRun, type Plan} from '../plan/plan.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import {loadPipeline} from '../pipeline/load.js'
-import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
+import {runsOnHost, type CleanupPolicy, type Pipeline} from '../pipeline/types.js'
 import type {EventSink, OrcaEvent} from '../records/events.js'
 import {maskString} from './masker.js'
+import {restoredNeeds} from './needs-from-cache.js'
+import {OrcaError} from '../errors.js'
 import {newRunId} from '../records/run-id.js'
 import {executeRun, type RunResult} from './scheduler.js'
 import {resolveSecrets} from './secrets.js'
+import {bindHostEnvironment} from '../plan/host-environment.js'
 import {artifactManifestName, reportsName, RunStore} from '../records/store.js'
 
 export interface RunRequest {
@@ -32,6 +37,8 @@ export interface RunRequest {
   failFast: boolean
   cleanup?: CleanupPolicy
   envOverrides: Record<string, string>
+  /** `--needs-from-cache`: the targets' needs are restored from the cache, never run. */
+  needsFromCache?: boolean
   /** Already resolved configuration (e.g. by a long-lived server); loaded from cwd when absent. */
   config?: ResolvedConfig
   /** Told one line the user should see (e.g. git is missing, so inputs follow the ignore files). */
@@ -47,10 +54,14 @@ export interface PreparedRun {
   request: RunRequest
   /** Image IDs for the jobs' keys, each asked of the engine once per run. */
   imageId: ImageIdResolver
+  /** Host jobs' key commands' output, each job's run once per run. */
+  hostKey: HostKeyResolver
   /** Signs and checks cache entries when `cache.signing` is configured. */
   signer?: EntrySigner
   /** The project's files, listed on the first call (once per run; a notice goes to `onNotice`). */
   projectFiles: () => Promise<ProjectFiles>
+  /** With `needsFromCache`: the jobs restored from the cache and never run (see `restoredNeeds`). */
+  restored?: ReadonlySet<string>
 }
 
 export interface StartedRun {
@@ -71,9 +82,15 @@ export interface StartedRun {
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const config = request.config ?? (await loadConfig({cwd: request.cwd, projectDir: request.projectDir, env: request.env, flags: {concurrency: request.concurrency}}))
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
-  const plan = planRun(pipeline, request.targets)
-  const secrets = resolveSecrets(plan, request.env)
+  const plan = bindHostEnvironment(planRun(pipeline, request.targets), pipeline.projectDir, request.env)
+  if (request.needsFromCache && request.noCache) {
+    throw new OrcaError('usage', '--needs-from-cache restores the needs from the cache, which --no-cache turns off', {hint: 'leave out one of them'})
+  }
+  const restored = request.needsFromCache ? restoredNeeds(pipeline, plan) : undefined
+  // A job only restored never runs: its secrets' values are not needed (its key holds their names only).
+  const secrets = resolveSecrets(restored ? {...plan, jobs: new Map([...plan.jobs].filter(([name]) => !restored.has(name)))} : plan, request.env)
   const imageId = imageIdResolver({host: config.docker.host, env: request.env})
+  const hostKey = hostKeyResolver({cwd: pipeline.projectDir, env: request.env, envOverrides: request.envOverrides})
   let listed: Promise<ProjectFiles> | undefined
   const projectFiles = (): Promise<ProjectFiles> =>
     (listed ??= projectFilesOf(config, pipeline, request.env).then((files) => {
@@ -82,7 +99,7 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
     }))
   // A signing key that cannot be read is a usage error, reported before the run directory exists.
   const signer = signerOf(config.cache.signing, request.env)
-  return {config, pipeline, plan, secrets, request, imageId, projectFiles, ...(signer ? {signer} : {})}
+  return {config, pipeline, plan, secrets, request, imageId, hostKey, projectFiles, ...(signer ? {signer} : {}), ...(restored ? {restored} : {})}
 }
 
 /**
@@ -92,7 +109,15 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
  */
 export function prefetchImageIds(prepared: PreparedRun): void {
   for (const job of prepared.plan.jobs.values()) {
-    if (job.steps.length > 0) prepared.imageId(job.image).catch(() => undefined)
+    if (job.steps.length > 0 && !runsOnHost(job)) prepared.imageId(job.image).catch(() => undefined)
+  }
+}
+
+/** The run's Docker executor, connected when first asked for (dockerode loads only then). */
+export function dockerExecutor(prepared: PreparedRun): () => Promise<Executor> {
+  return async () => {
+    const {connectDocker} = await import('../executor/docker/connect.js')
+    return connectDocker({host: prepared.config.docker.host, env: prepared.request.env})
   }
 }
 
@@ -116,18 +141,19 @@ export async function startRun(
   const cancel = new AbortController()
   const force = new AbortController()
   const failure = new AbortController()
-  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer})
+  const remote = await remoteOption(config.cache.remote, request.env)
+  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer, ...remote})
 
   const finished = executeRun({
     runId,
     pipeline,
     plan,
-    executor:
-      options.executor ??
-      (async () => {
-        const {connectDocker} = await import('../executor/docker/connect.js')
-        return connectDocker({host: config.docker.host, env: request.env})
-      }),
+    executor: options.executor ?? dockerExecutor(prepared),
+    hostExecutor: async () => {
+      const {HostExecutor} = await import('../executor/host/host-executor.js')
+      return new HostExecutor({workDir: (_runId, job) => store.hostWorkDir(job), env: request.env})
+    },
+    hostKey: prepared.hostKey,
     projectFiles,
     concurrency: request.concurrency ?? config.concurrency,
     failFast: request.failFast,
@@ -147,6 +173,7 @@ export async function startRun(
     waitTurn: options.waitTurn,
     cache,
     imageId: prepared.imageId,
+    restored: prepared.restored,
     // Off only to compare against (docs/performance.md): the plain path, each container made when its job runs.
     prestart: request.env.ORCA_PRESTART !== '0',
   })

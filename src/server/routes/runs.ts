@@ -19,7 +19,7 @@ export function registerRunRoutes(app: FastifyInstance, {runs}: RouteContext): v
         response: {
           202: json('SubmittedRun', 'The run is recorded and running or queued.'),
           ...COMMON_ERRORS,
-          403: errorResponse('`forbidden_host`: the Host header names no address of this server; `pipeline_not_allowed`: `file` is not one of `serve.pipelines`.'),
+          403: errorResponse('`forbidden_host`: the Host header names no address of this server; `pipeline_not_allowed`: `file` is not one of `serve.pipelines`; `host_jobs_not_allowed`: the run has `runs-on: host` jobs and `serve.allowHost` is not set.'),
           413: errorResponse('The body is larger than the limit.'),
           415: errorResponse('The body is not application/json.'),
           422: errorResponse('The pipeline is invalid (diagnostics name positions and keys, never values), a target is unknown, or the Idempotency-Key was used with another body.'),

@@ -4,11 +4,12 @@ import {shortKey} from '../../engine/cache/format.js'
 
 const HEADLINE: Record<Explanation['state'], string> = {
   cached: 'cached: a run restores it without running it',
+  remote: 'cached in the remote cache: a run downloads and restores it without running it',
   changed: 'will run: its key changed since it was last cached',
   never: 'will run: it was never cached',
   gone: 'will run: its key is unchanged but the entry was removed (pruned or cleared)',
   unknown: 'key not known before running',
-  disabled: 'never cached (cache: false)',
+  disabled: 'never cached',
 }
 
 const AREAS: Array<[ChangeArea, string]> = [
@@ -16,6 +17,7 @@ const AREAS: Array<[ChangeArea, string]> = [
   ['image', 'image'],
   ['definition', 'definition'],
   ['services', 'services'],
+  ['host', 'host key'],
   ['env', 'env'],
   ['secrets', 'secrets (names only)'],
   ['inputs', 'inputs'],
@@ -27,13 +29,14 @@ const MAX_LINES = 40
 
 /** Plain text for `orca explain`. */
 export function formatExplanation(explanation: Explanation, indent = ''): string {
-  const lines = [`${indent}${explanation.job}: ${HEADLINE[explanation.state]}`]
+  const headline = explanation.state === 'disabled' ? `${HEADLINE.disabled} (${explanation.why})` : HEADLINE[explanation.state]
+  const lines = [`${indent}${explanation.job}: ${headline}`]
   const sub = `${indent}  `
   if (explanation.key) lines.push(`${sub}key     ${shortKey(explanation.key)}`)
   if (explanation.last) {
     lines.push(`${sub}last    ${shortKey(explanation.last.key)} cached by run ${explanation.last.runId} (${explanation.last.createdAt})`)
   }
-  if (explanation.state === 'unknown' || explanation.state === 'never' || (explanation.state === 'cached' && !explanation.last)) {
+  if (explanation.state === 'unknown' || explanation.state === 'never' || (explanation.state === 'cached' && !explanation.last) || explanation.state === 'remote') {
     lines.push(`${sub}why     ${explanation.why}`)
   }
   for (const [area, title] of AREAS) {

@@ -73,7 +73,7 @@ export function formatRunDetails(
   const rows = names.map((name) => {
     const job = record.jobs[name]!
     // A display name (a matrix expansion's values) follows the job name that `--job` and the log file use.
-    const shown = job.displayName ? `${name}  ${job.displayName}` : name
+    const shown = [name, job.displayName, job.executor === 'host' ? '(host)' : undefined].filter(Boolean).join('  ')
     return [shown, label(job.status), job.durationMs === null ? '-' : formatDuration(job.durationMs), job.cache ?? '-', job.cleanup ?? '-', artifactSummary(job)]
   })
   out.push(table(['JOB', 'STATUS', 'DURATION', 'CACHE', 'CLEANUP', 'ARTIFACTS'], rows, [false, false, true, false, false, false]).trimEnd())

@@ -7,7 +7,7 @@ import type {JobView} from './model.js'
 /** A job's cache use as a short badge: hit, miss, replayed; nothing when the job does not use the cache. */
 export function CacheBadge({job}: {job: JobView}) {
   if (job.replayed) return <Text color="magenta"> replayed</Text>
-  if (job.cache === 'hit') return <Text color="cyan"> cache hit</Text>
+  if (job.cache === 'hit') return <Text color="cyan">{job.remoteHit ? ' remote cache hit' : ' cache hit'}</Text>
   if (job.cache === 'miss') return <Text color="gray"> cache miss</Text>
   return null
 }
@@ -27,6 +27,7 @@ export function JobRow({job, now, nameWidth, lines}: {job: JobView; now: number;
       <Text wrap="truncate">
         <Text color={colour}>{running ? spinnerFrame(now) : icon} </Text>
         <Text bold={running}>{job.name.padEnd(nameWidth)}</Text>
+        {job.host ? <Text color="gray"> (host)</Text> : null}
         <Text color={colour}> {statusText(job.status)}</Text>
         <Timing job={job} />
         <CacheBadge job={job} />

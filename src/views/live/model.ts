@@ -1,5 +1,6 @@
 import type {PastDurations} from '../../engine/history/past-durations.js'
 import {summaryDetail} from '../run/plain.js'
+import {remoteCacheSummary} from '../run/remote-cache.js'
 import {OutputTail} from '../run/tail.js'
 import type {CacheUse, JobStatus, OrcaEvent, RunStatus} from '../../engine/records/events.js'
 import {foldEvent, jobRecordOf} from '../../engine/records/record.js'
@@ -13,6 +14,8 @@ export interface JobView {
   name: string
   status: JobStatus
   cache: CacheUse | null
+  /** The cache hit came from the remote cache (downloaded in this run). */
+  remoteHit?: boolean
   /** A cached job whose recorded output was shown again. */
   replayed: boolean
   /** The running step, or the step that failed the job. */
@@ -26,6 +29,8 @@ export interface JobView {
   detail: string
   /** What the job was warned about (messages, in order). */
   warnings: string[]
+  /** It runs on this machine (`runs-on: host`), not in a container. */
+  host?: boolean
 }
 
 export interface PullView {
@@ -48,6 +53,8 @@ export interface ViewSnapshot {
   etaMs?: number
   /** 0: not asked; 1: cancelling; 2: forcing. */
   cancelling: number
+  /** What the remote cache did (hits, misses, uploads); empty without one. */
+  remoteCache?: string
 }
 
 const SETTLED: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped', 'cached'])
@@ -93,7 +100,7 @@ export class ViewModel {
   snapshot(now: number): ViewSnapshot {
     const record = this.record
     if (record === undefined) {
-      return {runId: '', status: 'running', jobs: [], pulls: [], done: 0, total: 0, elapsedMs: 0, cancelling: this.cancelling}
+      return {runId: '', status: 'running', jobs: [], pulls: [], done: 0, total: 0, elapsedMs: 0, cancelling: this.cancelling, remoteCache: ''}
     }
     const jobs: JobView[] = Object.entries(record.jobs).map(([name, job]) => {
       const started = job.startedAt === null ? null : Date.parse(job.startedAt)
@@ -104,6 +111,7 @@ export class ViewModel {
         name: job.displayName ?? name,
         status: job.status,
         cache: job.cache,
+        remoteHit: job.remoteCache?.lookup?.result === 'hit',
         replayed: this.replayed.has(name),
         step: (running ?? failed)?.name ?? null,
         elapsedMs: job.durationMs ?? (job.status === 'running' && started !== null ? Math.max(0, now - started) : null),
@@ -111,6 +119,7 @@ export class ViewModel {
         lines: this.tails.get(name)?.last() ?? [],
         detail: summaryDetail(job, record.error?.message),
         warnings: job.warnings.map((w) => w.message),
+        host: job.executor === 'host',
       }
     })
     const done = jobs.filter((j) => SETTLED.has(j.status)).length
@@ -124,6 +133,7 @@ export class ViewModel {
       total: jobs.length,
       elapsedMs,
       cancelling: this.cancelling,
+      remoteCache: remoteCacheSummary(record),
     }
     if (this.past.runMs !== undefined && record.status === 'running') snapshot.etaMs = Math.max(0, this.past.runMs - elapsedMs)
     return snapshot

@@ -31,6 +31,7 @@ export function RunSummary({snapshot, columns}: {snapshot: ViewSnapshot; columns
           </Text>
         )),
       )}
+      {snapshot.remoteCache ? <Text color="gray">{snapshot.remoteCache}</Text> : null}
       <Text wrap="truncate">
         {totals(snapshot.jobs)}; <Text color={colour}>{icon} run {statusText(snapshot.status)} in {formatDuration(snapshot.elapsedMs)}</Text>
       </Text>

@@ -1,7 +1,8 @@
 import {shortKey} from '../../engine/cache/format.js'
-import type {Job} from '../../engine/pipeline/types.js'
+import {dockerJobLines} from '../../engine/pipeline/summary.js'
+import {runsOnHost, type Job} from '../../engine/pipeline/types.js'
 import type {PlannedKey} from '../../engine/cache/plan-keys.js'
-import {selectInputs} from '../../engine/plan/inputs.js'
+import {jobInputFiles} from '../../engine/plan/inputs.js'
 import type {ProjectFiles} from '../../engine/plan/project-files.js'
 import type {PreparedRun} from '../../engine/run/start-run.js'
 
@@ -16,11 +17,11 @@ export function formatDryRun(prepared: PreparedRun, rows: PlannedKey[], options:
     return [
       row.job,
       ...(named ? [job.displayName ?? '-'] : []),
-      job.steps.length === 0 ? '(group)' : job.image,
+      job.steps.length === 0 ? '(group)' : runsOnHost(job) ? '(host)' : job.image,
       needsOf(job, prepared.pipeline.matrices) || '-',
       ...(conditional ? [conditionOf(job)] : []),
       row.keyed ? shortKey(row.keyed.key) : '?',
-      row.cache,
+      row.source === 'remote' ? 'remote hit' : row.cache,
       row.why,
     ]
   })
@@ -32,8 +33,10 @@ export function formatDryRun(prepared: PreparedRun, rows: PlannedKey[], options:
       .join('  ')
       .trimEnd()
   const hits = rows.filter((r) => r.cache === 'hit').length
-  const count = `${rows.length} job${rows.length === 1 ? '' : 's'} planned: ${rows.length - hits} to run, ${hits} cached`
-  const text = `${[line(header), ...table.map(line)].join('\n')}\n${count}; nothing was run (--dry-run)\n`
+  const remote = rows.filter((r) => r.source === 'remote').length
+  const count = `${rows.length} job${rows.length === 1 ? '' : 's'} planned: ${rows.length - hits} to run, ${hits} cached${remote > 0 ? ` (${remote} in the remote cache)` : ''}`
+  const docker = dockerJobLines(rows.map((row) => plan.jobs.get(row.job)!)).map((warning) => `${warning}\n`)
+  const text = `${[line(header), ...table.map(line)].join('\n')}\n${count}; nothing was run (--dry-run)\n${docker.join('')}`
   return options.inputs ? text + formatInputs(prepared, rows, options.inputs) : text
 }
 
@@ -64,7 +67,7 @@ function formatInputs(prepared: PreparedRun, rows: PlannedKey[], project: Projec
     const job = prepared.plan.jobs.get(row.job)!
     if (job.steps.length === 0) continue
     // A job whose key is not known yet was not hashed: its selection is what it would get.
-    const files = row.keyed ? row.keyed.inputs.map((i) => i.path) : selectInputs(project, job.inputs)
+    const files = row.keyed ? row.keyed.inputs.map((i) => i.path) : jobInputFiles(project, job)
     lines.push('', `${row.job}: ${files.length} input file${files.length === 1 ? '' : 's'}`)
     for (const file of files) lines.push(`  ${file}${untracked.has(file) ? '  (untracked)' : ''}`)
   }

@@ -11,7 +11,10 @@ const FAILED_JOB = new Set(['failed', 'timed_out', 'cancelled'])
 /**
  * `--junit FILE`: a JUnit XML report written when the run ends, a `<testsuite>` per job and a
  * `<testcase>` per step, failures carrying the tail of the step's output, then the testcases of the
- * job's own JUnit reports (`reports: {junit}`), so one file holds every test of the run. Written via temp file +
+ * job's own JUnit reports (`reports: {junit}`), so one file holds every test of the run. A step that
+ * failed in an earlier attempt of a retried job carries it as Maven Surefire does (read by Jenkins,
+ * GitLab and most report viewers): `<flakyFailure>` when the job then passed, `<rerunFailure>` when it
+ * failed again; the suite's properties say the attempts and `orca.flaky`. Written via temp file +
  * rename, so a CI never reads half a report. A write failure is kept in `error`, never thrown into the run.
  */
 export class JunitReporter implements EventSink {
@@ -24,7 +27,7 @@ export class JunitReporter implements EventSink {
 
   handle(event: OrcaEvent): void {
     if (event.type === 'step.output') {
-      const id = `${event.job}\u0000${event.step}`
+      const id = `${event.job}\u0000${event.attempt ?? 1}\u0000${event.step}`
       let tail = this.tails.get(id)
       if (tail === undefined) this.tails.set(id, (tail = new OutputTail(TAIL_LINES)))
       tail.push(event.text)
@@ -37,7 +40,7 @@ export class JunitReporter implements EventSink {
   close(): void {
     if (this.record === undefined) return
     try {
-      const tail = (job: string, step: number): string[] => this.tails.get(`${job}\u0000${step}`)?.last() ?? []
+      const tail = (job: string, step: number, attempt = 1): string[] => this.tails.get(`${job}\u0000${attempt}\u0000${step}`)?.last() ?? []
       replaceFile(this.file, junitXml(this.record, tail, this.reports), {createDir: true})
     } catch (error) {
       this.error = error as Error
@@ -45,7 +48,7 @@ export class JunitReporter implements EventSink {
   }
 }
 
-type Tail = (job: string, step: number) => string[]
+type Tail = (job: string, step: number, attempt?: number) => string[]
 interface Case {
   name: string
   /** The job's name for its steps; a report's own classname (or suite) for its testcases. */
@@ -55,6 +58,8 @@ interface Case {
   line?: number
   /** `failure`, `error` or `skipped`, with its message and body; nothing for a pass. */
   outcome?: {element: 'failure' | 'error' | 'skipped'; type: string; message: string; body: string}
+  /** Its failures in earlier attempts of the job: `flakyFailure` (the job passed at last) or `rerunFailure`. */
+  reruns?: Array<{element: 'flakyFailure' | 'rerunFailure'; type: string; message: string; body: string}>
   systemOut?: string
 }
 
@@ -89,7 +94,14 @@ function junitXml(record: RunRecord, tail: Tail, reports: ReadonlyMap<string, re
       })}>`,
     )
     out.push('    <properties>')
-    const props: Record<string, string | null> = {status: job.status, cache: job.cache, key: job.key, image: job.image, cleanup: job.cleanup}
+    const props: Record<string, string | null> = {
+      status: job.status,
+      cache: job.cache,
+      key: job.key,
+      image: job.image,
+      cleanup: job.cleanup,
+      ...(job.attempts.length > 1 ? {attempts: String(job.attempts.length), flaky: String(job.flaky)} : {}),
+    }
     for (const [key, value] of Object.entries(props)) {
       if (value !== null) out.push(`      <property ${attrs({name: `orca.${key}`, value})}/>`)
     }
@@ -97,7 +109,7 @@ function junitXml(record: RunRecord, tail: Tail, reports: ReadonlyMap<string, re
     for (const c of cases) {
       const where = c.file === undefined ? {} : {file: c.file, ...(c.line === undefined ? {} : {line: c.line})}
       const head = `    <testcase ${attrs({name: c.name, classname: c.classname ?? name, time: c.seconds.toFixed(3), ...where})}`
-      if (c.outcome === undefined && c.systemOut === undefined) {
+      if (c.outcome === undefined && c.systemOut === undefined && c.reruns === undefined) {
         out.push(`${head}/>`)
         continue
       }
@@ -105,6 +117,9 @@ function junitXml(record: RunRecord, tail: Tail, reports: ReadonlyMap<string, re
       if (c.outcome) {
         const {element, type, message, body} = c.outcome
         out.push(`      <${element} ${attrs({message, type})}${body === '' ? '/>' : `>${text(body)}</${element}>`}`)
+      }
+      for (const {element, type, message, body} of c.reruns ?? []) {
+        out.push(`      <${element} ${attrs({message, type})}${body === '' ? '/>' : `><stackTrace>${text(body)}</stackTrace></${element}>`}`)
       }
       if (c.systemOut !== undefined) out.push(`      <system-out>${text(c.systemOut)}</system-out>`)
       out.push('    </testcase>')
@@ -116,7 +131,7 @@ function junitXml(record: RunRecord, tail: Tail, reports: ReadonlyMap<string, re
 }
 
 function jobCases(name: string, job: JobRecord, tail: Tail): Case[] {
-  const cases = job.steps.map((step) => stepCase(name, step, tail))
+  const cases = job.steps.map((step) => withReruns(stepCase(name, step, tail, job.attempts.length || 1), step.index, name, job, tail))
   const stepFailed = cases.some((c) => c.outcome !== undefined && c.outcome.element !== 'skipped')
   if (job.status === 'skipped') {
     cases.push({name: '(job)', seconds: 0, outcome: {element: 'skipped', type: 'skipped', message: job.skippedReason ?? 'skipped', body: ''}})
@@ -128,6 +143,18 @@ function jobCases(name: string, job: JobRecord, tail: Tail): Case[] {
     cases.push({name: job.status === 'cached' ? '(cached)' : '(job)', seconds: (job.durationMs ?? 0) / 1000})
   }
   return cases
+}
+
+/** A step's case with its failures in the job's earlier attempts (a retried job's). */
+function withReruns(c: Case, index: number, name: string, job: JobRecord, tail: Tail): Case {
+  const element = job.status === 'succeeded' ? 'flakyFailure' : 'rerunFailure'
+  const reruns = job.attempts.slice(0, -1).flatMap((attempt) => {
+    const step = attempt.steps.find((s) => s.index === index)
+    const failed = step === undefined ? undefined : stepCase(name, step, tail, attempt.attempt).outcome
+    if (failed === undefined || failed.element === 'skipped') return []
+    return [{element, type: failed.type, message: `attempt ${attempt.attempt}: ${failed.message}`, body: failed.body}] as const
+  })
+  return reruns.length === 0 ? c : {...c, reruns: [...reruns]}
 }
 
 /** A testcase of a job's report, as it was in the report. */
@@ -142,9 +169,9 @@ function reportCase(c: TestCaseResult): Case {
   return result
 }
 
-function stepCase(job: string, step: StepRecord, tail: Tail): Case {
+function stepCase(job: string, step: StepRecord, tail: Tail, attempt = 1): Case {
   const base = {name: step.name || `step ${step.index + 1}`, seconds: (step.durationMs ?? 0) / 1000}
-  const lines = (): string => tail(job, step.index).join('\n')
+  const lines = (): string => tail(job, step.index, attempt).join('\n')
   const exit = step.exitCode === null ? '' : ` (exit ${step.exitCode})`
   switch (step.status) {
     case 'succeeded':

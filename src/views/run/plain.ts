@@ -5,6 +5,7 @@ import type {EventSink, JobStatus, JunitReports, OrcaEvent, RunStatus} from '../
 import {foldEvent, jobRecordOf} from '../../engine/records/record.js'
 import type {JobRecord, RunRecord} from '../../engine/records/record.js'
 import {drained} from '../../engine/stream-drain.js'
+import {cachedDetail, remoteCacheSummary} from './remote-cache.js'
 import {STATUS_MARK} from './status-marks.js'
 import {painter, shouldColor} from './color.js'
 import type {Paint, Style} from './color.js'
@@ -79,11 +80,14 @@ export class PlainReporter implements EventSink {
         return this.onJobStarted(event.job)
       case 'job.warning':
         return this.onWarning(event.job, event.message)
+      case 'job.retrying':
+        return this.onRetrying(event.job, retryLine(event, jobRecordOf(this.record, event.job), this.runError))
       case 'job.reports':
         return this.onReports(event.job, event.junit)
       case 'job.container':
       case 'job.artifacts':
       case 'job.outputs':
+      case 'cache.remote':
         return
     }
   }
@@ -108,6 +112,11 @@ export class PlainReporter implements EventSink {
     this.jobLine(job, this.paint('yellow', `! ${message}`))
   }
 
+  /** An attempt of a job ended without success and the job runs again. */
+  protected onRetrying(job: string, line: string): void {
+    this.jobLine(job, this.paint('yellow', `↻ ${line}`))
+  }
+
   /** A job's test reports: their counts come with its end; a CI flavour may annotate failures. */
   protected onReports(_job: string, _junit: JunitReports): void {}
 
@@ -123,7 +132,8 @@ export class PlainReporter implements EventSink {
     if (record === undefined) return
     const [mark, style] = markOf(record.status)
     const named = record.displayName ? `${record.displayName}: ` : ''
-    this.jobLine(job, this.paint(style, `${mark} ${named}${describeJob(record, this.runError)}`))
+    this.jobLine(job, this.paint(style, `${mark} ${named}${describeJob(record, this.runError)}${record.executor === 'host' ? ' (host)' : ''}`))
+    if (record.workDir !== null) this.jobLine(job, this.paint('dim', `kept its folder: ${record.workDir}`))
     // A message of several lines (a service's last log lines) follows the one-line verdict.
     const more = record.error && summaryDetail(record, this.runError) !== SEE_RUN_ERROR ? record.error.message.split('\n').slice(1) : []
     for (const line of more) this.jobLine(job, this.paint('dim', line))
@@ -141,20 +151,27 @@ export class PlainReporter implements EventSink {
       counts.set(job.status, (counts.get(job.status) ?? 0) + 1)
       const [mark, style] = markOf(job.status)
       const time = job.durationMs === null || job.status === 'skipped' ? '' : formatDuration(job.durationMs)
-      const detail = [[job.displayName ?? '', summaryDetail(job, this.runError)].filter(Boolean).join(': '), testCounts(job) && `(${testCounts(job)})`]
+      const detail = [
+        [job.displayName ?? '', summaryDetail(job, this.runError)].filter(Boolean).join(': '),
+        testCounts(job) && `(${testCounts(job)})`,
+        job.executor === 'host' ? '(host)' : '',
+      ]
         .filter(Boolean)
         .join('  ')
       lines.push(
         `  ${this.paint(style, mark)} ${name.padEnd(width)}  ${this.paint(style, job.status.replace('_', ' ').padEnd(9))}  ${time.padStart(6)}${detail ? `  ${this.paint('dim', detail)}` : ''}`,
       )
     }
-    const totals = [...counts].map(([status, n]) => `${n} ${status.replace('_', ' ')}`).join(', ')
+    const flaky = names.filter((name) => (record.jobs[name] as JobRecord).flaky).length
+    const totals = [...counts].map(([status, n]) => `${n} ${status.replace('_', ' ')}${status === 'succeeded' && flaky > 0 ? ` (${flaky} flaky)` : ''}`).join(', ')
     const took = record.durationMs === null ? '' : ` in ${formatDuration(record.durationMs)}`
     const [, runStyle] = markOf(record.status)
     lines.push(
       `${names.length} job${names.length === 1 ? '' : 's'}: ${totals || 'none'}; ` +
         this.paint(runStyle, `run ${record.status.replace('_', ' ')}${took}`),
     )
+    const remote = remoteCacheSummary(record)
+    if (remote) lines.push(this.paint('dim', remote))
     // The run's error itself is said once, after this summary, with its hint (see `formatRunError`).
     this.write(lines.join('\n'))
   }
@@ -175,6 +192,16 @@ export class PlainReporter implements EventSink {
     this.prefixes.set(job, prefix)
     return prefix
   }
+}
+
+/**
+ * `attempt 1 of 3 failed (step "test" exited 1); retrying`: a view's line for a job.retrying event,
+ * told from the job's record with the event folded in (the attempt's steps are its last attempt's).
+ */
+export function retryLine(event: {attempt: number; maxAttempts: number; status: string}, job: JobRecord | undefined, runError?: string): string {
+  const ended = job?.attempts.at(-1)
+  const why = job && ended ? summaryDetail({...job, status: ended.status, steps: ended.steps, error: ended.error}, runError) : ''
+  return `attempt ${event.attempt} of ${event.maxAttempts} ${event.status.replace('_', ' ')}${why ? ` (${why})` : ''}; retrying`
 }
 
 /** What a job that failed of the run's error says instead of repeating it. */
@@ -202,18 +229,19 @@ export function testCounts(job: JobRecord): string {
 
 function describeEnd(job: JobRecord, runError?: string): string {
   const took = job.durationMs === null ? '' : ` in ${formatDuration(job.durationMs)}`
+  const attempts = job.attempts.length
   switch (job.status) {
     case 'succeeded':
-      return `succeeded${took}`
+      return job.flaky ? `succeeded on attempt ${attempts} (flaky)${took}` : `succeeded${took}`
     case 'cached':
-      return 'cached'
+      return cachedDetail(job)
     case 'skipped':
       return job.skippedReason ? `skipped (${job.skippedReason})` : 'skipped'
     case 'failed':
     case 'timed_out':
     case 'cancelled': {
       const why = summaryDetail(job, runError)
-      return `${job.status.replace('_', ' ')}${why ? ` (${why})` : ''}${took}`
+      return `${job.status.replace('_', ' ')}${why ? ` (${why})` : ''}${attempts > 1 ? ` after ${attempts} attempts` : ''}${took}`
     }
     case 'pending':
     case 'running':
@@ -224,6 +252,7 @@ function describeEnd(job: JobRecord, runError?: string): string {
 /** Why a job ended the way it did, in a few words; empty when it went well. */
 export function summaryDetail(job: JobRecord, runError?: string): string {
   if (job.status === 'skipped') return job.skippedReason ?? ''
+  if (job.status === 'succeeded' && job.flaky) return `flaky: passed on attempt ${job.attempts.length}`
   if (job.status === 'succeeded' || job.status === 'cached') return ''
   const step = job.steps.find((s) => !s.allowFailure && (s.status === 'failed' || s.status === 'timed_out'))
   // Its first line: the rest of a long message is printed once, under the job's verdict.

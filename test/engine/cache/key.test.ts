@@ -185,3 +185,37 @@ describe('keys of jobs with services', () => {
     expect(summariseChanges(diffManifests(before, keyManifest(withDb(db({ready: {kind: 'tcp', port: 5433}})))))).toBe('service db changed')
   })
 })
+
+describe('keys with the pipeline language (shell, pass_env, optional secrets)', () => {
+  const plain = (): KeyParts => parts()
+  const withJob = (fields: Parameters<typeof job>[1]): KeyParts =>
+    parts({job: job('build', {steps: ['make'], env: {NODE_ENV: 'production'}, secrets: ['NPM_TOKEN'], artifacts: ['dist/**'], ...fields})})
+
+  it('of a step without a shell and of a job passing no variables are the keys they had before', () => {
+    const manifest = keyManifest(plain())
+    expect(manifest).not.toHaveProperty('passEnv')
+    expect(manifest.steps[0]).not.toHaveProperty('shell')
+    expect(key(withJob({host: {passEnv: {}, envFileValues: {A: 'not in the key'}}}))).toBe(key(plain()))
+  })
+
+  it("change with a step's shell and with a passed variable's value, set or not", () => {
+    const keys = [
+      key(plain()),
+      key(withJob({steps: [{name: 'make', run: 'make', shell: 'bash'}]})),
+      key(withJob({steps: [{name: 'make', run: 'make', shell: 'python3 {0}'}]})),
+      key(withJob({host: {passEnv: {REGION: 'eu'}, envFileValues: {}}})),
+      key(withJob({host: {passEnv: {REGION: 'us'}, envFileValues: {}}})),
+      key(withJob({host: {passEnv: {REGION: null}, envFileValues: {}}})),
+      key(withJob({host: {passEnv: {REGION: ''}, envFileValues: {}}})),
+    ]
+    expect(new Set(keys).size).toBe(keys.length)
+  })
+
+  it('explain names the passed variable and the shell', () => {
+    const before = keyManifest(withJob({host: {passEnv: {REGION: 'eu'}, envFileValues: {}}}))
+    const after = keyManifest(withJob({steps: [{name: 'make', run: 'make', shell: 'bash'}], host: {passEnv: {REGION: null}, envFileValues: {}}}))
+    const changes = diffManifests(before, after)
+    expect(changes.map((c) => c.text)).toEqual(['step 1 ("make"): shell changed', 'REGION (pass_env): "eu" → not set'])
+    expect(summariseChanges(changes)).toBe('env REGION; step 1 ("make")')
+  })
+})

@@ -37,7 +37,7 @@ describe('loadConfig', () => {
       docker: {},
       cache: {},
       retention: {maxRuns: 100, maxBytes: 5 * 1024 ** 3},
-      serve: {host: '127.0.0.1', port: 7077, pipelines: ['jobs.yml']},
+      serve: {host: '127.0.0.1', port: 7077, pipelines: ['jobs.yml'], allowDocker: false},
     })
   })
 
@@ -49,7 +49,7 @@ describe('loadConfig', () => {
       'docker: {socket: run/docker.sock}',
       'cache: {maxSize: 10g}',
       'retention: {maxRuns: 50, maxAge: 7d, maxSize: 2g}',
-      'serve: {host: 0.0.0.0, port: 8080, pipelines: [jobs.yml, ./ci//release.yaml]}',
+      'serve: {host: 0.0.0.0, port: 8080, pipelines: [jobs.yml, ./ci//release.yaml], allowDocker: true}',
       '',
     ].join('\n'))
     mkdirSync(path.join(dir, 'packages/app'), {recursive: true})
@@ -63,7 +63,7 @@ describe('loadConfig', () => {
       docker: {host: `unix://${path.join(dir, 'run/docker.sock')}`},
       cache: {maxSizeBytes: 10 * 1024 ** 3},
       retention: {maxRuns: 50, maxAgeMs: 7 * 86_400_000, maxBytes: 2 * 1024 ** 3},
-      serve: {host: '0.0.0.0', port: 8080, pipelines: ['jobs.yml', 'ci/release.yaml']},
+      serve: {host: '0.0.0.0', port: 8080, pipelines: ['jobs.yml', 'ci/release.yaml'], allowDocker: true},
     })
   })
 
@@ -77,7 +77,7 @@ describe('loadConfig', () => {
     expect([onlyFile.runsDir, fileAndEnv.runsDir, all.runsDir]).toEqual([path.join(dir, 'from-file'), path.join(dir, 'from-env'), path.join(dir, 'from-flag')])
     expect(all.cacheDir).toBe(path.join(dir, 'cache-from-file'))
     expect(all.defaults).toEqual({cleanup: 'keep_on_completion', timeoutMs: 60_000})
-    expect(all.serve).toEqual({host: '127.0.0.1', port: 9000, pipelines: ['jobs.yml']})
+    expect(all.serve).toEqual({host: '127.0.0.1', port: 9000, pipelines: ['jobs.yml'], allowDocker: false})
   })
 
   test('every ORCA_* variable is read', async () => {
@@ -192,5 +192,27 @@ describe('cache.signing', () => {
     expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/orca\.config\.yml:3:11 cache\.signing\.hmac/)
     write('orca.config.yml', 'cache:\n  signing: {rsa: {}}\n')
     expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/cache\.signing\.rsa: unknown key "rsa"; allowed: hmac/)
+  })
+})
+
+describe('cache.remote', () => {
+  test('a url alone takes the defaults; ORCA_REMOTE_CACHE_* variables override key by key', async () => {
+    write('orca.config.yml', 'cache:\n  remote:\n    url: s3://team-cache/orca\n    endpoint: http://minio:9000\n')
+    expect((await loadConfig({cwd: dir, env: {}})).cache.remote).toEqual({
+      url: 's3://team-cache/orca', endpoint: 'http://minio:9000', team: 'orca', tokenEnv: 'ORCA_REMOTE_CACHE_TOKEN', namespace: 'default',
+      readOnly: false, timeoutMs: 10_000, retries: 2, concurrency: 16,
+    })
+    const overridden = await loadConfig({cwd: dir, env: {ORCA_REMOTE_CACHE_URL: 'https://cache.example', ORCA_REMOTE_CACHE_READ_ONLY: 'true', ORCA_REMOTE_CACHE_TIMEOUT: '2s'}})
+    expect(overridden.cache.remote).toMatchObject({url: 'https://cache.example', readOnly: true, timeoutMs: 2000, endpoint: 'http://minio:9000'})
+    write('orca.config.yml', 'runsDir: runs\n')
+    expect((await loadConfig({cwd: dir, env: {}})).cache.remote).toBeUndefined()
+  })
+
+  test('a url that is neither s3:// nor http(s)://, or a token in the file, is an error with its position', async () => {
+    write('orca.config.yml', 'cache:\n  remote:\n    url: ftp://cache\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/^orca\.config\.yml:3:10 cache\.remote\.url: /)
+    write('orca.config.yml', 'cache:\n  remote:\n    url: https://cache\n    token: abc\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/cache\.remote\.token: unknown key "token"/)
+    expect(await configError(loadConfig({cwd: dir, env: {ORCA_REMOTE_CACHE_READ_ONLY: 'maybe'}}))).toMatch(/ORCA_REMOTE_CACHE_READ_ONLY: expected true or false/)
   })
 })

@@ -1,9 +1,9 @@
-import {existsSync, linkSync, mkdirSync, writeFileSync} from 'node:fs'
+import {existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {applyRetention, expiredRuns, runBytes} from '../../../src/engine/history/retention.js'
+import {applyRetention, expiredRuns, retainedRuns, runBytes} from '../../../src/engine/history/retention.js'
 import {probe, runEvents, tempRunsDir, writeRun} from './fixtures.js'
 
 const DAY = 86_400_000
@@ -59,7 +59,7 @@ describe('applyRetention', () => {
 })
 
 describe('runBytes', () => {
-  it('counts the files a run alone holds (not hard links it shares), and remembers a finished run', () => {
+  it('counts the files a run alone holds, not hard links it shares', () => {
     const runs = tempRunsDir()
     try {
       const dir = join(runs.dir, 'r')
@@ -67,14 +67,72 @@ describe('runBytes', () => {
       writeFileSync(join(dir, 'events.jsonl'), 'x'.repeat(100))
       writeFileSync(join(runs.dir, 'blob'), 'y'.repeat(1000))
       linkSync(join(runs.dir, 'blob'), join(dir, 'artifacts/build/shared.bin'))
-      expect(runBytes(dir, false)).toBe(100)
-      expect(runBytes(dir, true)).toBe(100)
-      writeFileSync(join(dir, 'later.txt'), 'z'.repeat(7))
-      // Measured once: a finished run does not change.
-      expect(runBytes(dir, true)).toBe(100)
-      expect(runBytes(dir, false)).toBe(107 + '{"bytes":100}'.length)
+      expect(runBytes(dir)).toBe(100)
     } finally {
       runs.cleanup()
+    }
+  })
+})
+
+describe('retainedRuns', () => {
+  const cleanups: Array<() => void> = []
+  afterEach(() => {
+    for (const c of cleanups.splice(0)) c()
+  })
+
+  it('weighs a finished run once (later files do not change it) and a running one every time', async () => {
+    const runs = tempRunsDir()
+    cleanups.push(runs.cleanup)
+    const t = Date.now()
+    const done = writeRun(runs.dir, runEvents('20261101T000000000Z-000001', t - 2000, {finished: 'failed'}))
+    const live = writeRun(runs.dir, runEvents('20261102T000000000Z-000002', t - 1000), {lock: {pid: 9, startTime: '1'}})
+    const first = await retainedRuns(runs.dir, probe({9: '1'}))
+    writeFileSync(join(done, 'later.txt'), 'z'.repeat(7))
+    writeFileSync(join(live, 'later.txt'), 'z'.repeat(7))
+    const second = await retainedRuns(runs.dir, probe({9: '1'}))
+    expect(second.map((r) => r.status)).toEqual(['running', 'failed'])
+    expect(second[1]).toEqual(first[1])
+    expect(second[0]!.bytes).toBe(first[0]!.bytes! + 7)
+  })
+
+  it('records a dead run as abandoned when it first weighs it, as reading it always did', async () => {
+    const runs = tempRunsDir()
+    cleanups.push(runs.cleanup)
+    writeRun(runs.dir, runEvents('20261102T000000000Z-000002', Date.now() - 1000), {lock: {pid: 9, startTime: '1'}})
+    expect((await retainedRuns(runs.dir, probe({}))).map((r) => r.status)).toEqual(['abandoned'])
+    expect((await retainedRuns(runs.dir, probe({}))).map((r) => r.status)).toEqual(['abandoned'])
+  })
+
+  it('decides exactly as reading every run record would (stamps removed before each pass)', async () => {
+    // Two copies of the same history: one keeps its stamps between passes, the other loses them.
+    const policies = [{maxRuns: 10}, {maxBytes: 12000}, {maxAgeMs: 3500}, {maxRuns: 2}]
+    const stamped = tempRunsDir()
+    const plain = tempRunsDir()
+    const histories = [stamped, plain]
+    for (const h of histories) cleanups.push(h.cleanup)
+    const t = Date.now()
+    let seed = 7
+    const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647
+    for (let i = 0; i < 12; i++) {
+      const id = `202611${String(10 + i).padStart(2, '0')}T000000000Z-${String(i).padStart(6, '0')}`
+      const running = i === 11
+      const status = random() < 0.3 ? 'failed' : 'succeeded'
+      const size = Math.floor(random() * 400)
+      for (const h of histories) {
+        const dir = writeRun(h.dir, runEvents(id, t - (12 - i) * 1000, running ? {} : {finished: status}), running ? {lock: {pid: 9, startTime: '1'}} : {})
+        writeFileSync(join(dir, 'logs', 'work.log'), 'l'.repeat(size))
+      }
+    }
+    await retainedRuns(stamped.dir, probe({9: '1'}))
+    for (const policy of policies) {
+      for (const id of readdirSync(plain.dir)) rmSync(join(plain.dir, id, '.retained.json'), {force: true})
+      const options = {probe: probe({9: '1'}), now: t}
+      const removed = await applyRetention(stamped.dir, policy, options)
+      expect(removed).toEqual(await applyRetention(plain.dir, policy, options))
+      expect(readdirSync(stamped.dir).sort()).toEqual(readdirSync(plain.dir).sort())
+      // Each policy removes some runs and keeps others, so each decision is compared.
+      expect(removed.length).toBeGreaterThan(0)
+      expect(readdirSync(plain.dir).length).toBeGreaterThan(1)
     }
   })
 })

@@ -1,8 +1,6 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import Ajv from 'ajv'
-import addFormats from 'ajv-formats'
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
@@ -10,6 +8,7 @@ import type {ProjectFacts} from '../../../src/engine/init/detect.js'
 import {readSettings, renderCiFile, renderConfigFile, renderJobsFile, renderPreCommitConfig, renderPreCommitHook, schemaReference} from '../../../src/engine/init/render.js'
 import {loadConfig} from '../../../src/engine/config/load.js'
 import {parsePipeline} from '../../../src/engine/pipeline/parse.js'
+import {ciValidator} from '../../helpers/ci-schemas.js'
 
 const settings = readSettings()
 const defaults = {timeoutMs: 60_000, cleanup: 'always_remove'} as const
@@ -108,13 +107,6 @@ describe('renderConfigFile', () => {
     }
   })
 })
-
-function ciValidator(file: string): (data: unknown) => string[] {
-  const ajv = new Ajv.default({allErrors: true, strict: false})
-  addFormats.default(ajv)
-  const validate = ajv.compile(JSON.parse(readFileSync(join(import.meta.dirname, '../../fixtures/ci-schemas', file), 'utf8')) as object)
-  return (data) => (validate(data) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`))
-}
 
 describe('CI files', () => {
   const run = {targets: ['ci'], jobsFile: 'jobs.yml'}

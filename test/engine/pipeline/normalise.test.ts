@@ -183,3 +183,25 @@ describe('resources from configuration defaults', () => {
     expect(pipeline.jobs.get('own')!.resources).toEqual({cpus: 2, memoryBytes: 2 * 1024 ** 3, pids: 256})
   })
 })
+
+describe('retry, git and docker', () => {
+  const jobsOf = (body: string) => parsePipeline(`version: 1\nimage: busybox:1.36\njobs:\n${body}`, 'jobs.yml', '/p/jobs.yml', defaults).jobs
+
+  test('retry: a number retries every ending but a cancel; an object names the endings; 0 is no retry', () => {
+    const jobs = jobsOf(
+      '  a:\n    retry: 2\n    steps: [x]\n  b:\n    retry: {max: 1, when: [infra, infra]}\n    steps: [x]\n  c:\n    retry: 0\n    steps: [x]\n  d:\n    steps: [x]\n',
+    )
+    expect(jobs.get('a')!.retry).toEqual({max: 2, when: ['failure', 'timed_out', 'infra']})
+    expect(jobs.get('b')!.retry).toEqual({max: 1, when: ['infra']})
+    expect(jobs.get('c')!.retry).toBeUndefined()
+    expect(jobs.get('d')!.retry).toBeUndefined()
+  })
+
+  test('git: true is the whole history, {depth} a shallow one, false none; docker: true only when said', () => {
+    const jobs = jobsOf('  a:\n    git: true\n    docker: true\n    steps: [x]\n  b:\n    git: {depth: 5}\n    docker: false\n    steps: [x]\n  c:\n    git: false\n    steps: [x]\n')
+    expect(jobs.get('a')).toMatchObject({git: {}, docker: true})
+    expect(jobs.get('b')!.git).toEqual({depth: 5})
+    expect(jobs.get('b')!.docker).toBeUndefined()
+    expect(jobs.get('c')!.git).toBeUndefined()
+  })
+})

@@ -6,7 +6,7 @@ import {describe, expect, test} from 'vitest'
 
 import {DURATION_PATTERN} from '../../../src/engine/duration.js'
 import {IMAGE_REFERENCE_PATTERN} from '../../../src/engine/pipeline/image-reference.js'
-import {HOSTNAME_PATTERN, SERVICE_NAME_PATTERN} from '../../../src/engine/pipeline/schema-diagnostics.js'
+import {HOSTNAME_PATTERN, SERVICE_NAME_PATTERN, SHELL_PATTERN} from '../../../src/engine/pipeline/schema-diagnostics.js'
 import {AJV_OPTIONS, validateAgainst} from '../../../src/engine/pipeline/schema-validators.js'
 import {SIZE_PATTERN} from '../../../src/engine/bytes.js'
 
@@ -53,6 +53,7 @@ describe('precompiled schema validators', () => {
     // Their messages are keyed by pattern: a drifted pattern would get the generic one.
     expect(jobs.$defs.serviceName?.pattern).toBe(SERVICE_NAME_PATTERN)
     expect(jobs.$defs.hostname?.pattern).toBe(HOSTNAME_PATTERN)
+    expect(jobs.$defs.shell?.pattern).toBe(SHELL_PATTERN)
   })
 
   test('both schemas check images with the reference grammar of the code', () => {

@@ -10,7 +10,8 @@ export function stamp(bodies: EventBody[], runId = RUN_ID, start = Date.parse('2
 
 /**
  * A diamond `build -> (lint, test) -> deploy` plus an independent `docs`:
- * build succeeds, lint succeeds despite an allowed failure, test times out, deploy is skipped, docs fails.
+ * build succeeds, lint succeeds on its second attempt (flaky) despite an allowed failure, test times out,
+ * deploy is skipped, docs fails.
  */
 export function diamondEvents(): OrcaEvent[] {
   return stamp([
@@ -44,16 +45,27 @@ export function diamondEvents(): OrcaEvent[] {
     {type: 'job.outputs', job: 'build', outputs: {version: '1.2.0'}},
     {type: 'job.artifacts', job: 'build', count: 2, bytes: 10240, manifest: 'artifacts/build.json', sha256: SHA('b')},
     {type: 'job.finished', job: 'build', status: 'succeeded', durationMs: 4200, cleanup: 'removed'},
+    {type: 'cache.remote', job: 'lint', key: SHA('c'), op: 'lookup', result: 'miss', durationMs: 12},
     {type: 'job.started', job: 'lint', image: 'busybox:1.36', key: SHA('c')},
     {type: 'job.warning', job: 'lint', kind: 'cache-damaged', message: 'cache entry cccccccccccc was damaged (blob missing): it was removed and the job runs'},
     {type: 'job.started', job: 'test', image: 'busybox:1.36', key: SHA('e')},
+    {type: 'job.container', job: 'lint', containerId: 'c0ffee03', imageId: 'sha256:' + SHA('1')},
     {type: 'step.started', job: 'lint', step: 0, name: 'style'},
     {type: 'step.started', job: 'test', step: 0, name: 'sleep'},
     {type: 'step.output', job: 'lint', step: 0, stream: 'stdout', text: 'src/a.ts: trailing space\n'},
     {type: 'step.finished', job: 'lint', index: 0, name: 'style', status: 'failed', exitCode: 1, durationMs: 80, allowFailure: true},
     {type: 'step.started', job: 'lint', step: 1, name: 'types'},
-    {type: 'step.finished', job: 'lint', index: 1, name: 'types', status: 'succeeded', exitCode: 0, durationMs: 90, allowFailure: false},
-    {type: 'job.finished', job: 'lint', status: 'succeeded', durationMs: 500, cleanup: 'removed'},
+    {type: 'step.output', job: 'lint', step: 1, stream: 'stdout', text: 'types: registry unreachable\n'},
+    {type: 'step.finished', job: 'lint', index: 1, name: 'types', status: 'failed', exitCode: 1, durationMs: 70, allowFailure: false},
+    // lint has retry: 1, and its second attempt passes: a flaky job.
+    {type: 'job.retrying', job: 'lint', attempt: 1, maxAttempts: 2, status: 'failed', durationMs: 200},
+    {type: 'job.container', job: 'lint', containerId: 'c0ffee04', imageId: 'sha256:' + SHA('1'), attempt: 2},
+    {type: 'step.started', job: 'lint', step: 0, name: 'style', attempt: 2},
+    {type: 'step.output', job: 'lint', step: 0, stream: 'stdout', text: 'src/a.ts: trailing space\n', attempt: 2},
+    {type: 'step.finished', job: 'lint', index: 0, name: 'style', status: 'failed', exitCode: 1, durationMs: 80, allowFailure: true, attempt: 2},
+    {type: 'step.started', job: 'lint', step: 1, name: 'types', attempt: 2},
+    {type: 'step.finished', job: 'lint', index: 1, name: 'types', status: 'succeeded', exitCode: 0, durationMs: 90, allowFailure: false, attempt: 2},
+    {type: 'job.finished', job: 'lint', status: 'succeeded', durationMs: 500, cleanup: 'removed', attempt: 2, flaky: true},
     {type: 'step.finished', job: 'test', index: 0, name: 'sleep', status: 'timed_out', exitCode: null, durationMs: 5000, allowFailure: false},
     {
       type: 'job.reports',

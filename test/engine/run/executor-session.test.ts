@@ -48,3 +48,49 @@ describe('ExecutorSession', () => {
     expect(unknown.calls.cleaned).toEqual(['r'])
   })
 })
+
+describe('ExecutorSession with host jobs', () => {
+  it('gives a host job the host executor without creating Docker, and leaves host jobs out of the images Docker prepares', async () => {
+    const made: string[] = []
+    const prepared: string[][] = []
+    const fake = (): Executor => ({
+      prepare: async (images) => {
+        prepared.push(images)
+        return new Map()
+      },
+      runJob: async () => ({status: 'succeeded', steps: [], artifacts: [], cleanup: 'none'}),
+      cleanup: async () => undefined,
+      findLeaks: async () => [],
+    })
+    const onHost = job('mac', {image: '', runsOn: 'host'})
+    const p = pipeline([onHost, job('box', {image: 'x:1'})])
+    const docker = fake()
+    const host = fake()
+    const s = new ExecutorSession(
+      async () => (made.push('docker'), docker),
+      planRun(p, []),
+      new RunEmitter('r', [], []),
+      new AbortController().signal,
+      undefined,
+      async () => (made.push('host'), host),
+    )
+    const box = p.jobs.get('box')!
+    expect(await s.get(onHost)).toBe(host)
+    expect(await s.get(onHost)).toBe(host)
+    expect(made).toEqual(['host'])
+    expect(s.created).toBe(true)
+    // Nothing starts ahead of a container job before Docker is prepared.
+    expect(s.readyFor(onHost)).toBe(host)
+    expect(s.readyFor(box)).toBeUndefined()
+    expect(await s.get(box)).toBe(docker)
+    expect(made).toEqual(['host', 'docker'])
+    expect(prepared).toEqual([['x:1']])
+    expect(s.readyFor(box)).toBe(docker)
+    expect(s.readyFor(onHost)).toBe(host)
+  })
+
+  it('fails a host job as an infrastructure error when the run was given no host executor', async () => {
+    const s = new ExecutorSession(async () => Promise.reject(new Error('no docker')), planRun(pipeline([job('mac', {image: '', runsOn: 'host'})]), []), new RunEmitter('r', [], []), new AbortController().signal)
+    await expect(s.get(job('mac', {image: '', runsOn: 'host'}))).rejects.toThrow('cannot run runs-on: host jobs')
+  })
+})

@@ -19,4 +19,13 @@ describe('resolveSecrets', () => {
       "secrets not set in orca's environment: B_TOKEN (jobs.b.secrets), C_TOKEN (jobs.b.secrets)",
     )
   })
+
+  it("leaves out a job's optional secret that is not set, but not a service's secret of the same name", () => {
+    const p = pipeline([job('a', {secrets: ['TOKEN'], optionalSecrets: ['TOKEN']})])
+    expect(resolveSecrets(planRun(p, []), {})).toEqual({})
+    expect(resolveSecrets(planRun(p, []), {TOKEN: 't'})).toEqual({TOKEN: 't'})
+    const service = {name: 'db', image: 'postgres:16', env: {}, secrets: ['TOKEN'], aliases: [], ready: {kind: 'default' as const}, readyTimeoutMs: 1, readyIntervalMs: 1, resources: {}}
+    const withService = pipeline([job('a', {secrets: ['TOKEN'], optionalSecrets: ['TOKEN'], services: {db: service}})])
+    expect(() => resolveSecrets(planRun(withService, []), {})).toThrow("secret not set in orca's environment: TOKEN (services.db.secrets of job a)")
+  })
 })

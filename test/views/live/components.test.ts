@@ -81,11 +81,12 @@ describe('RunSummary', () => {
     expect(summary).toEqual([
       'Summary',
       '  ✓ build  succeeded   4.2s cache miss',
-      '  ✓ lint   succeeded  500ms cache miss',
+      '  ✓ lint   succeeded  500ms cache miss flaky: passed on attempt 2',
       '  ✗ test   timed out   5.1s cache miss step "sleep" exceeded its timeout of 5s',
       '  ✗ docs   failed     400ms step "render" exited 2',
       '  ○ deploy skipped          needs test (timed_out)',
       '  ! lint: cache entry cccccccccccc was damaged (blob missing): it was removed and the job runs',
+      'remote cache: 1 miss',
       '5 jobs: 2 succeeded, 1 timed out, 1 failed, 1 skipped; ✗ run failed in 9.8s',
     ])
   })

@@ -54,7 +54,7 @@ describe('CI flavours', () => {
       'packed dist/app.tar',
       `::${token}::`,
     ])
-    expect(group(lines, '::group::[lint] succeeded in 500ms', (l) => l === '::endgroup::')).toContain(
+    expect(group(lines, '::group::[lint] succeeded on attempt 2 (flaky) in 500ms', (l) => l === '::endgroup::')).toContain(
       '! step "style" failed (exit 1); allowed to fail',
     )
     expect(lines).toContain('::error title=orca%3A docs::failed (step "render" exited 2) in 400ms')
@@ -62,7 +62,7 @@ describe('CI flavours', () => {
     // A failed testcase of the job's report is an annotation at the file and line the report names.
     expect(lines).toContain('::error file=src/math.js,line=7,title=test%3A math › divides::expected 2, got 3')
     expect(lines).toContain('[deploy] ○ skipped (needs test (timed_out))')
-    expect(lines).toContain('5 jobs: 2 succeeded, 1 timed out, 1 failed, 1 skipped; run failed in 9.8s')
+    expect(lines).toContain('5 jobs: 2 succeeded (1 flaky), 1 timed out, 1 failed, 1 skipped; run failed in 9.8s')
   })
 
   it('GitLab: collapsible sections timed from the record, open when the job failed', async () => {

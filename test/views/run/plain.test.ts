@@ -45,7 +45,7 @@ describe('PlainReporter', () => {
     expect(lines).toContain('[build]  ✓ succeeded in 4.2s')
     expect(lines).toContain('[docs]   ✗ failed (step "render" exited 2) in 400ms')
     expect(lines).toContain('[lint]   ! step "style" failed (exit 1); allowed to fail')
-    expect(lines).toContain('[lint]   ✓ succeeded in 500ms')
+    expect(lines).toContain('[lint]   ✓ succeeded on attempt 2 (flaky) in 500ms')
     expect(lines).toContain('[test]   ✗ timed out (step "sleep" exceeded its timeout of 5s) in 5.1s  (tests: 3, 1 failed, 1 skipped)')
     expect(lines).toContain('[deploy] ○ skipped (needs test (timed_out))')
   })
@@ -56,11 +56,12 @@ describe('PlainReporter', () => {
     expect(summary).toEqual([
       'Summary',
       '  ✓ build   succeeded    4.2s',
-      '  ✓ lint    succeeded   500ms',
+      '  ✓ lint    succeeded   500ms  flaky: passed on attempt 2',
       '  ✗ test    timed out    5.1s  step "sleep" exceeded its timeout of 5s  (tests: 3, 1 failed, 1 skipped)',
       '  ✗ docs    failed      400ms  step "render" exited 2',
       '  ○ deploy  skipped            needs test (timed_out)',
-      '5 jobs: 2 succeeded, 1 timed out, 1 failed, 1 skipped; run failed in 9.8s',
+      '5 jobs: 2 succeeded (1 flaky), 1 timed out, 1 failed, 1 skipped; run failed in 9.8s',
+      'remote cache: 1 miss',
       '',
     ])
   })

@@ -1,4 +1,4 @@
-import {closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readlinkSync} from 'node:fs'
+import {closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readdirSync, readlinkSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import tar from 'tar-stream'
@@ -21,6 +21,10 @@ export interface WorkspaceArchiveOptions {
   blobs?: BlobStore
   /** Absolute path of an empty file created for the job to write to (its outputs), with its folder. */
   outputFile?: string
+  /** A host folder copied whole under workdir as `.git` (a job with `git:`). */
+  gitDir?: string
+  /** Absolute folders (named volumes' mount points) given to the owner: created if missing, never emptied. */
+  ownedDirs?: string[]
   /** Owner written into every header (the container user when numeric). */
   uid?: number
   gid?: number
@@ -92,6 +96,13 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArc
       await addProjectPath(file, `${options.projectDir}/${file}`)
     }
     for (const artifacts of options.artifacts ?? []) for (const artifact of artifacts) await addArtifact(artifact)
+    if (options.gitDir !== undefined) for (const rel of listTree(options.gitDir)) await addProjectPath(`.git/${rel}`, `${options.gitDir}/${rel}`)
+    for (const dir of options.ownedDirs ?? []) {
+      const name = dir.split('/').filter(Boolean).join('/')
+      // A folder entry over an existing folder changes only its owner and mode, never what it holds.
+      if (name !== '' && !madeDirs.has(name)) await entry(pack, {name, type: 'directory', mode: 0o755, ...owner})
+      madeDirs.add(name)
+    }
     if (options.outputFile !== undefined) {
       const name = options.outputFile.split('/').filter(Boolean).join('/')
       const folder = name.slice(0, name.lastIndexOf('/'))
@@ -105,6 +116,53 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArc
     throw error
   })
   return {stream: pack as unknown as Readable, done}
+}
+
+/**
+ * A tar stream of one file or folder of this machine, named as `docker cp` (getArchive) names a path of
+ * a container: the path's last component, then everything below it. Links are stored as links, never
+ * followed; sockets, fifos and devices are left out. Undefined when nothing is at `source`.
+ */
+export function treeArchive(source: string): WorkspaceArchive | undefined {
+  try {
+    lstatSync(source)
+  } catch {
+    return undefined
+  }
+  const pack = tar.pack()
+  const add = async (file: string, name: string): Promise<void> => {
+    const stat = lstatSync(file)
+    const mode = stat.mode & 0o7777
+    if (stat.isSymbolicLink()) await entry(pack, {name, type: 'symlink', linkname: readlinkSync(file), mode, mtime: stat.mtime})
+    else if (stat.isFile()) await addFile(pack, openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW), {name, size: stat.size, mode, mtime: stat.mtime})
+    else if (stat.isDirectory()) {
+      await entry(pack, {name, type: 'directory', mode, mtime: stat.mtime})
+      for (const child of readdirSync(file).sort()) await add(`${file}/${child}`, `${name}/${child}`)
+    }
+  }
+  pack.on('error', () => undefined)
+  const done = (async () => {
+    await add(source, source.slice(source.lastIndexOf('/') + 1))
+    pack.finalize()
+  })().catch((error: unknown) => {
+    pack.destroy(error as Error)
+    throw error
+  })
+  return {stream: pack as unknown as Readable, done}
+}
+
+/** Every path under `dir`, relative and sorted, folders before what they hold; links are not followed. */
+function listTree(dir: string): string[] {
+  const paths: string[] = ['']
+  const walk = (rel: string): void => {
+    for (const entry of readdirSync(rel ? `${dir}/${rel}` : dir, {withFileTypes: true}).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name
+      paths.push(child)
+      if (entry.isDirectory()) walk(child)
+    }
+  }
+  walk('')
+  return paths.filter(Boolean)
 }
 
 /** Adds an open file (closed here) of the size given: read whole when small, streamed when large. */

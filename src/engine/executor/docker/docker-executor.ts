@@ -1,26 +1,28 @@
+import {statSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type Docker from 'dockerode'
 import {formatDuration} from '../../duration.js'
 import {OrcaError} from '../../errors.js'
 import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, PrestartContext, Prestarted, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
-import type {Step} from '../../pipeline/types.js'
 import {projectIdentity, type ProjectIdentity} from '../../project-identity.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
 import {collectArtifacts, readContainerFile} from './artifacts.js'
 import {dockerMessage, statusCode, withTimeout} from './call.js'
 import {ContainerOutput, stepMarker} from './container-output.js'
-import {containerSpec, KEPT_REPOSITORY, LABEL, projectLabels, stepCommand, volumeName} from './container-spec.js'
+import {containerSpec, KEPT_REPOSITORY, LABEL, projectLabels, stepCommand, volumeName, type EngineSocket} from './container-spec.js'
 import {EarlyContainer, stampInputs, type StartedContainer} from './early-container.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
 import {ensureImage} from './images.js'
+import {jobUser} from './job-user.js'
 import {keepsContainer} from './policy.js'
 import {createJobNetwork, removeNetwork, removeRunNetworks} from './job-network.js'
 import {listLeaks, removeContainer, removeRunContainers} from './resources.js'
 import {JobServices, ServiceNotReadyError} from './services.js'
 import {PhaseTrace} from './phase-trace.js'
 import {ContainerStopper} from './stopper.js'
-import {copyIntoWorkdir, type WorkspaceContent} from './workspace-copy.js'
+import {copyIntoWorkdir, workspaceOwner, type WorkspaceContent, type WorkspaceOwner} from './workspace-copy.js'
+import {collectsArtifacts, finishStep, stepRuns} from '../step-rules.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
 export {connectDocker} from './connect.js'
@@ -59,6 +61,10 @@ const STEP_MARKER_MS = 10_000
 
 type JobError = NonNullable<JobOutcome['error']>
 
+/** What every run of a `docker: true` job says (a job.warning the views show, recorded with the run). */
+const DOCKER_HOST_WARNING =
+  "docker: true gives this job the host's Docker engine: it can start privileged containers and read or change any file of the host"
+
 /** GitHub's limit on a job's outputs, as one file: more is refused, not cut (a cut value would be wrong). */
 const MAX_OUTPUTS_BYTES = 1024 * 1024
 
@@ -83,6 +89,8 @@ export class DockerExecutor implements Executor {
   private readonly trace: PhaseTrace
   /** Removals of finished jobs' containers, off the path to their dependents; `flush` awaits them. */
   private readonly removals = new Set<Promise<void>>()
+  /** Each image's own USER, by image ID. */
+  private readonly imageUsers = new Map<string, Promise<string>>()
 
   constructor(
     readonly docker: Docker,
@@ -145,27 +153,31 @@ export class DockerExecutor implements Executor {
       const early = ctx.prestarted instanceof EarlyContainer ? await ctx.prestarted.take(ctx.inputFiles) : undefined
       if (early) {
         ;({container, spec, imageId, output} = early)
+        if (job.docker) ctx.emit({type: 'job.warning', warning: {kind: 'docker-host', message: DOCKER_HOST_WARNING}})
         ctx.emit({type: 'job.container', containerId: container.id, imageId})
         stopper.attach(container)
-        // The container, the job's inputs and its outputs file are there: only the needs' artifacts remain.
-        const needs = {...this.workspace(ctx), files: [], outputFile: undefined}
-        if (ctx.needArtifacts.some((a) => a.length > 0)) await this.trace.time(where, 'copy-needs', copyIntoWorkdir(container, needs, stopped))
+        // The container, the job's inputs and its outputs file are there: only the needs' artifacts (and .git) remain.
+        const needs = {...this.workspace(ctx, early.owner), files: [], outputFile: undefined}
+        if (ctx.needArtifacts.some((a) => a.length > 0) || ctx.gitDir !== undefined) await this.trace.time(where, 'copy-needs', copyIntoWorkdir(container, needs, stopped))
       } else {
         imageId = await this.trace.time(where, 'image', ensureImage(this.docker, job.image, ctx.cancel))
         const project = projectIdentity(ctx.projectDir)
+        const user = await jobUser(this.docker, job.user, imageId, this.imageUsers)
         await this.ensureVolumes(job.volumes, project)
         if (Object.keys(job.services).length > 0) {
           // The loader refuses this; a job from elsewhere (an API caller) must not get a network it turned off.
           if (job.network === 'none') throw new OrcaError('config', `jobs.${job.name}.network: a job with services needs a network, not "none"`)
-          network = await createJobNetwork(this.docker, ctx.runId, job.name, project)
+          network = await createJobNetwork(this.docker, ctx.runId, job.name, project, ctx.attempt)
           const signal = AbortSignal.any([stopper.stoppedSignal, abandonServices.signal])
-          services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, log: ctx.serviceLog, signal})
+          services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, log: ctx.serviceLog, signal, attempt: ctx.attempt})
           // Every service starts now, while the job's container is made and its inputs copied in.
           const starting = services
           servicesReady = starting.start().then(async () => starting.ready())
           servicesReady.catch(() => undefined)
         }
-        spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network)
+        const engineSocket = job.docker ? this.engineSocket(job.name) : undefined
+        if (engineSocket) ctx.emit({type: 'job.warning', warning: {kind: 'docker-host', message: DOCKER_HOST_WARNING}})
+        spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network, ctx.attempt, engineSocket)
         container = await this.trace.time(where, 'create', withTimeout(this.docker.createContainer(spec), 'create container'))
         ctx.emit({type: 'job.container', containerId: container.id, imageId})
         stopper.attach(container)
@@ -173,7 +185,8 @@ export class DockerExecutor implements Executor {
         if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
         await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
         const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
-        await this.trace.time(where, 'copy-in', copyIntoWorkdir(container, this.workspace(ctx), stopped))
+        const started = container
+        await this.trace.time(where, 'copy-in', async () => copyIntoWorkdir(started, this.workspace(ctx, await workspaceOwner(started, user)), stopped))
         if (!(await relay)) output = undefined
         // The first step runs once every service is ready.
         if (servicesReady) await this.trace.time(where, 'services', servicesReady)
@@ -244,8 +257,10 @@ export class DockerExecutor implements Executor {
     const aborted = abortedBy(signal)
     const imageId = await this.trace.time(where, 'image', ensureImage(this.docker, ctx.job.image, signal))
     const project = projectIdentity(ctx.projectDir)
+    const user = await jobUser(this.docker, ctx.job.user, imageId, this.imageUsers)
     await this.ensureVolumes(ctx.job.volumes, project)
-    const spec = containerSpec(ctx.runId, ctx.job, ctx.cleanup, imageId, project)
+    // The first attempt's container; the job warns of docker: true when it takes it.
+    const spec = containerSpec(ctx.runId, ctx.job, ctx.cleanup, imageId, project, undefined, 1, ctx.job.docker ? this.engineSocket(ctx.job.name) : undefined)
     if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
     const container = await this.trace.time(where, 'create', withTimeout(this.docker.createContainer(spec), 'create container'))
     let output: ContainerOutput | undefined
@@ -256,10 +271,14 @@ export class DockerExecutor implements Executor {
       const relay = output?.ready(OUTPUT_HANDSHAKE_MS, aborted.catch(() => undefined))
       // Stamped before they are read: a file changed after this is seen by the job that takes the container.
       const stamps = stampInputs(ctx.projectDir, ctx.inputFiles)
-      await this.trace.time(where, 'copy-in', copyIntoWorkdir(container, this.workspace(ctx), aborted))
+      let owner: WorkspaceOwner
+      await this.trace.time(where, 'copy-in', async () => {
+        owner = await workspaceOwner(container, user)
+        await copyIntoWorkdir(container, this.workspace(ctx, owner), aborted)
+      })
       if (!(await relay)) output = undefined
       if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
-      return {container, spec, imageId, ...(output ? {output} : {}), files: ctx.inputFiles, stamps}
+      return {container, spec, imageId, owner, ...(output ? {output} : {}), files: ctx.inputFiles, stamps}
     } catch (error) {
       output?.dispose()
       await removeContainer(container).catch(() => undefined)
@@ -282,6 +301,23 @@ export class DockerExecutor implements Executor {
   async removeLeak(leak: Leak): Promise<void> {
     if (leak.kind === 'container') await removeContainer(this.docker.getContainer(leak.id))
     else if (leak.kind === 'network') await removeNetwork(this.docker, leak.id)
+  }
+
+  /** The socket of the engine orca talks to, for a `docker: true` job; an engine reached over TCP has none to give. */
+  private engineSocket(job: string): EngineSocket {
+    const socket = (this.docker.modem as {socketPath?: unknown}).socketPath
+    if (typeof socket !== 'string' || socket.startsWith('//')) {
+      throw new OrcaError('config', `jobs.${job}.docker: the engine is reached at ${this.endpoint ?? 'a network address'}, not a Unix socket a job could be given`, {
+        hint: 'run orca against a local engine (unix:// socket) for jobs with docker: true',
+      })
+    }
+    let gid: number | undefined
+    try {
+      gid = statSync(socket).gid
+    } catch {
+      // Not on this machine's filesystem (a socket forwarded elsewhere): root in the job still reaches it.
+    }
+    return {path: socket, ...(gid === undefined || gid === 0 ? {} : {gid})}
   }
 
   /** True when the engine answers a ping within a few seconds. */
@@ -340,7 +376,7 @@ export class DockerExecutor implements Executor {
     const window = marker === undefined ? undefined : output?.openStep(marker, onOutput)
     try {
       const exitCode = await execInContainer(this.docker, container, {
-        cmd: stepCommand(step.run, marker),
+        cmd: stepCommand(step.run, marker, step.shell),
         env: {...ctx.env, ...step.env},
         workdir: ctx.job.workdir,
         onOutput,
@@ -362,15 +398,17 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  /** Everything the job's workdir starts with: its inputs, its needs' artifacts, its empty outputs file. */
-  private workspace(ctx: JobContext | PrestartContext): WorkspaceContent {
+  /** Everything the job's workdir starts with, owned by `owner`: its inputs, its needs' artifacts, `.git`, its empty outputs file. */
+  private workspace(ctx: JobContext | PrestartContext, owner: WorkspaceOwner): WorkspaceContent {
     return {
       job: ctx.job,
       projectDir: ctx.projectDir,
       files: ctx.inputFiles,
       artifacts: 'needArtifacts' in ctx ? ctx.needArtifacts : [],
       ...('blobs' in ctx ? {blobs: ctx.blobs} : {}),
+      ...('gitDir' in ctx && ctx.gitDir !== undefined ? {gitDir: ctx.gitDir} : {}),
       ...(ctx.outputFile !== undefined ? {outputFile: ctx.outputFile} : {}),
+      owner,
     }
   }
 
@@ -537,32 +575,6 @@ interface StepProgress {
 function endedAs(stopper: ContainerStopper, progress: StepProgress): RunOutcomeStatus {
   if (stopper.lost) return 'cancelled'
   return stopper.reason ?? (progress.failed ? 'failed' : 'succeeded')
-}
-
-/** By `artifacts.when`: on_success after success, on_failure after a failure or timeout, always after either; never after a cancel. */
-function collectsArtifacts(job: JobContext['job'], ended: RunOutcomeStatus): boolean {
-  if (job.artifacts.length === 0 || ended === 'cancelled') return false
-  const when = job.artifactsWhen ?? 'on_success'
-  return when === 'always' || (when === 'on_success') === (ended === 'succeeded')
-}
-
-/** A step's `when` against the job so far: `on_success` after no failure, `on_failure` after one, `always` either way. */
-function stepRuns(when: Step['when'], failed: boolean): boolean {
-  if (when === 'always') return true
-  return when === 'on_failure' ? failed : !failed
-}
-
-function finishStep(
-  ctx: JobContext,
-  index: number,
-  step: {name: string; allowFailure: boolean},
-  status: StepResult['status'],
-  exitCode: number | null,
-  durationMs: number,
-): StepResult {
-  const result: StepResult = {index, name: step.name, status, exitCode, durationMs, allowFailure: step.allowFailure}
-  ctx.emit({type: 'step.finished', result})
-  return result
 }
 
 /**

@@ -3,12 +3,15 @@ import * as path from 'node:path'
 import type Docker from 'dockerode'
 import type {Prestarted} from '../types.js'
 import type {ContainerOutput} from './container-output.js'
+import type {WorkspaceOwner} from './workspace-copy.js'
 
 /** A job's container, created and started, with the job's own inputs in its workdir. */
 export interface StartedContainer {
   container: Docker.Container
   spec: Docker.ContainerCreateOptions
   imageId: string
+  /** Who owns its workspace (the job's user as numbers; undefined: root): the needs' artifacts get it too. */
+  owner: WorkspaceOwner
   /** Where steps write: the container's output, or (undefined) each step's exec. */
   output?: ContainerOutput
 }
@@ -78,7 +81,7 @@ export class EarlyContainer implements Prestarted {
       await this.drop(made)
       return undefined
     }
-    return {container: made.container, spec: made.spec, imageId: made.imageId, ...(made.output ? {output: made.output} : {})}
+    return {container: made.container, spec: made.spec, imageId: made.imageId, owner: made.owner, ...(made.output ? {output: made.output} : {})}
   }
 
   async discard(): Promise<void> {

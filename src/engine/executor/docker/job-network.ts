@@ -4,8 +4,8 @@ import {statusCode, withTimeout} from './call.js'
 import {containerName, LABEL, ownerLabels} from './container-spec.js'
 
 /** The network of one job with services: `orca-<run>-<job>`, like its container (networks have names of their own). */
-export function jobNetworkName(runId: string, job: string): string {
-  return containerName(runId, job)
+export function jobNetworkName(runId: string, job: string, attempt = 1): string {
+  return containerName(runId, job, attempt)
 }
 
 /**
@@ -13,8 +13,8 @@ export function jobNetworkName(runId: string, job: string): string {
  * names and aliases there), labelled with its owner like the job's container so a crash leaves a leak
  * `orca clean --leaks` finds. Returns its name.
  */
-export async function createJobNetwork(docker: Docker, runId: string, job: string, project: ProjectIdentity): Promise<string> {
-  const name = jobNetworkName(runId, job)
+export async function createJobNetwork(docker: Docker, runId: string, job: string, project: ProjectIdentity, attempt = 1): Promise<string> {
+  const name = jobNetworkName(runId, job, attempt)
   await withTimeout(
     docker.createNetwork({Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: {...ownerLabels(runId, job, project), [LABEL.job]: job}}),
     `create network ${name}`,

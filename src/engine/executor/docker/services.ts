@@ -37,6 +37,8 @@ export interface ServicesOptions {
   log?: (service: string) => ServiceLogSink
   /** Aborted when the job is stopped (cancel, timeout, engine lost). */
   signal: AbortSignal
+  /** The job's attempt (retry:), from 1: each has containers of its own. */
+  attempt?: number
 }
 
 interface StartedService {
@@ -49,8 +51,8 @@ interface StartedService {
 }
 
 /** `orca-<run>-<job>.<service>`: a job name has no ".", so no job's container can take the name. */
-export function serviceContainerName(runId: string, job: string, service: string): string {
-  return `${containerName(runId, job)}.${service}`
+export function serviceContainerName(runId: string, job: string, service: string, attempt = 1): string {
+  return `${containerName(runId, job, attempt)}.${service}`
 }
 
 /**
@@ -65,7 +67,7 @@ export function serviceSpec(options: ServicesOptions, service: Service, imageId:
     if (value !== undefined) env[name] = value
   }
   return {
-    name: serviceContainerName(options.runId, options.job.name, service.name),
+    name: serviceContainerName(options.runId, options.job.name, service.name, options.attempt),
     Image: imageId,
     ...(service.entrypoint === undefined ? {} : {Entrypoint: service.entrypoint}),
     ...(service.command === undefined ? {} : {Cmd: service.command}),

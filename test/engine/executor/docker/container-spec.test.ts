@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {containerSpec, DEFAULT_PIDS_LIMIT, KEPT_CAPABILITIES, stepCommand} from '../../../../src/engine/executor/docker/container-spec.js'
+import {containerName, containerSpec, DEFAULT_PIDS_LIMIT, KEPT_CAPABILITIES, stepCommand} from '../../../../src/engine/executor/docker/container-spec.js'
 import type {Job} from '../../../../src/engine/pipeline/types.js'
 import {job} from '../../../helpers/pipeline.js'
 
@@ -67,5 +67,25 @@ describe('containerSpec', () => {
     const [shell, flag, script, zero, marker, run] = stepCommand('make test', '[m]')
     expect([shell, flag, zero, marker, run]).toEqual(['sh', '-c', 'sh', '[m]', 'make test'])
     expect(script).toContain('sh -e -c "$2" >/proc/1/fd/1 2>&1')
+  })
+
+  it('gives the engine socket only to a docker: true job, with DOCKER_HOST and its group, and nothing else of the hardening', () => {
+    const socket = {path: '/run/user/docker.sock', gid: 998}
+    const given = containerSpec('r', job('build', {docker: true}), 'always_remove', 'sha256:abc', project, undefined, 1, socket)
+    expect(given.HostConfig!.Mounts).toContainEqual({Type: 'bind', Source: '/run/user/docker.sock', Target: '/var/run/docker.sock'})
+    expect(given.HostConfig!.GroupAdd).toEqual(['998'])
+    expect(given.Env).toEqual(['DOCKER_HOST=unix:///var/run/docker.sock'])
+    expect(given.HostConfig!.Privileged).toBe(false)
+    expect(given.HostConfig!.CapAdd).toEqual(KEPT_CAPABILITIES)
+    const plain = spec(job('build')).HostConfig!
+    expect(plain.Mounts!.some((m) => m.Type === 'bind')).toBe(false)
+    expect(plain.GroupAdd).toBeUndefined()
+  })
+
+  it("names a retry's attempts apart from every job and service container", () => {
+    expect(containerName('r', 'build')).toBe('orca-r-build')
+    expect(containerName('r', 'build', 2)).toBe('orca-r-build.try_2')
+    // A job name holds no ".", a service name no "_": neither can take an attempt's name.
+    expect(spec(job('build', {})).name).toBe('orca-20261125T203015123Z-3f9a1c-build')
   })
 })

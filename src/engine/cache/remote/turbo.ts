@@ -1,0 +1,72 @@
+import {Readable} from 'node:stream'
+import type {ReadableStream as WebReadableStream} from 'node:stream/web'
+
+import {RemoteError, type RemoteBackend, type RemoteObject} from './backend.js'
+
+export interface TurboSettings {
+  /** The server's base URL, e.g. https://cache.example.com (the API lives under /v8). */
+  url: string
+  token?: string
+  team: string
+}
+
+/**
+ * The Turborepo remote cache HTTP API (`/v8/artifacts/{hash}?teamId=`), as turborepo-remote-cache
+ * and Vercel serve it. It stores one artifact per hash, so each blob and entry manifest is one
+ * artifact: `orca-blob-<sha256>` (shared by every namespace of the team: content checks itself) and
+ * `orca-manifest-<namespace>-<key>`.
+ */
+export function turboBackend(settings: TurboSettings): RemoteBackend {
+  const base = settings.url.replace(/\/+$/, '')
+  const team = encodeURIComponent(settings.team)
+  const headers: Record<string, string> = settings.token ? {authorization: `Bearer ${settings.token}`} : {}
+  const urlOf = (object: RemoteObject): string => `${base}/v8/artifacts/${artifactId(object)}?teamId=${team}`
+  const request = async (method: string, object: RemoteObject, signal: AbortSignal, body?: Buffer): Promise<Response> => {
+    let response: Response
+    try {
+      response = await fetch(urlOf(object), {
+        method,
+        signal,
+        headers: body ? {...headers, 'content-type': 'application/octet-stream'} : headers,
+        ...(body ? {body} : {}),
+      })
+    } catch (error) {
+      throw new RemoteError(`${method} ${artifactId(object)}: ${causeOf(error)}`, true, {cause: error})
+    }
+    if (response.ok || response.status === 404) return response
+    await response.body?.cancel()
+    throw new RemoteError(`${method} ${artifactId(object)}: HTTP ${response.status}`, response.status >= 500 || response.status === 429)
+  }
+  return {
+    description: `Turborepo API ${base} (team ${settings.team})`,
+    async get(object, signal) {
+      const response = await request('GET', object, signal)
+      if (response.status === 404 || !response.body) {
+        await response.body?.cancel()
+        return undefined
+      }
+      return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)
+    },
+    async has(object, signal) {
+      const response = await request('HEAD', object, signal)
+      return response.status !== 404
+    },
+    async put(object, body, signal) {
+      const response = await request('PUT', object, signal, body)
+      await response.body?.cancel()
+      if (response.status === 404) throw new RemoteError(`PUT ${artifactId(object)}: HTTP 404`, false)
+    },
+  }
+}
+
+/** The artifact hash an object is stored under ([A-Za-z0-9-], as every Turborepo server accepts). */
+export function artifactId(object: RemoteObject): string {
+  return object.kind === 'blob' ? `orca-blob-${object.sha256}` : `orca-manifest-${object.namespace}-${object.key}`
+}
+
+/** fetch's own message is "fetch failed"; what went wrong is in its cause. */
+export function causeOf(error: unknown): string {
+  if ((error as Error).name === 'AbortError' || (error as Error).name === 'TimeoutError') return 'timed out'
+  const cause = (error as {cause?: {code?: string; message?: string}}).cause
+  return cause?.code ?? cause?.message ?? (error as Error).message
+}

@@ -1,0 +1,24 @@
+import type {Step} from '../pipeline/types.js'
+import type {JobContext, RunOutcomeStatus, StepResult} from './types.js'
+
+// Rules every executor applies the same way to a job's steps and artifacts.
+
+/** By `artifacts.when`: on_success after success, on_failure after a failure or timeout, always after either; never after a cancel. */
+export function collectsArtifacts(job: JobContext['job'], ended: RunOutcomeStatus): boolean {
+  if (job.artifacts.length === 0 || ended === 'cancelled') return false
+  const when = job.artifactsWhen ?? 'on_success'
+  return when === 'always' || (when === 'on_success') === (ended === 'succeeded')
+}
+
+/** A step's `when` against the job so far: `on_success` after no failure, `on_failure` after one, `always` either way. */
+export function stepRuns(when: Step['when'], failed: boolean): boolean {
+  if (when === 'always') return true
+  return when === 'on_failure' ? failed : !failed
+}
+
+/** Records a step's end: its result, told as a `step.finished` event. */
+export function finishStep(ctx: JobContext, index: number, step: {name: string; allowFailure: boolean}, status: StepResult['status'], exitCode: number | null, durationMs: number): StepResult {
+  const result: StepResult = {index, name: step.name, status, exitCode, durationMs, allowFailure: step.allowFailure}
+  ctx.emit({type: 'step.finished', result})
+  return result
+}
