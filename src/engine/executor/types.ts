@@ -107,6 +107,10 @@ export interface JobContext {
   cancel: AbortSignal
   /** Aborted on a second Ctrl-C: kill now, skip the grace period. */
   force: AbortSignal
+  /** The job's container made by `prestart` while its needs ran: then only the needs' artifacts (and `gitDir`) are copied in. */
+  prestarted?: Prestarted
+  /** The container may still be being removed when runJob returns: the caller awaits `flush()` before it ends. */
+  removeInBackground?: boolean
   emit(event: ExecutorEvent): void
 }
 
@@ -138,6 +142,20 @@ export interface BuildImageRequest {
 }
 
 export type ImageRequest = PullImageRequest | BuildImageRequest
+
+/** What making a job's container ahead of its needs uses: nothing that depends on them (docs/performance.md). */
+export type PrestartContext = Pick<JobContext, 'runId' | 'job' | 'projectDir' | 'inputFiles' | 'outputFile' | 'cleanup'> & {
+  /** The job's image ID once the run has made it present (pulled or built); undefined from a caller that did not. */
+  image?: Promise<string | undefined>
+}
+
+/** A job's container being made (or made) ahead of its needs ending, until its job takes it or it is discarded. */
+export interface Prestarted {
+  /** Settles once the container is ready (false: it could not be made; its job then makes its own). */
+  readonly ready: Promise<boolean>
+  /** Removes the container when its job did not take it (skipped, cancelled, a cache hit); awaits a start in flight. */
+  discard(): Promise<void>
+}
 
 export interface JobOutcome {
   status: RunOutcomeStatus
@@ -183,6 +201,10 @@ export interface Executor {
    */
   prepareImage?(request: ImageRequest, options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<string>
   runJob(ctx: JobContext): Promise<JobOutcome>
+  /** Starts making a job's container before its needs end (undefined: this job's is made when it runs). */
+  prestart?(ctx: PrestartContext): Prestarted | undefined
+  /** Awaits what finished jobs left running in the background (their containers' removal). */
+  flush?(): Promise<void>
   /** Removes whatever this run created that its policy does not keep (used after a crash or cancel). */
   cleanup(runId: string): Promise<void>
   findLeaks(isRunAlive: (runId: string) => boolean, scope: ResourceScope): Promise<Leak[]>

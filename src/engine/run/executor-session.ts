@@ -34,6 +34,20 @@ export class ExecutorSession {
     await this.#hostExecutor?.cleanup(runId).catch(() => undefined)
   }
 
+  /**
+   * The executor of a job if it exists now (undefined before: nothing is started ahead of the first
+   * job, or image, its executor serves).
+   */
+  readyFor(job: Job): Executor | undefined {
+    return runsOnHost(job) ? this.#hostExecutor : this.#executor
+  }
+
+  /** Awaits what the executors still do in the background (finished jobs' containers being removed). */
+  async flush(): Promise<void> {
+    await this.#executor?.flush?.().catch(() => undefined)
+    await this.#hostExecutor?.flush?.().catch(() => undefined)
+  }
+
   get created(): boolean {
     return this.#executor !== undefined || this.#hostExecutor !== undefined
   }

@@ -11,7 +11,7 @@ import {OrcaError} from '../errors.js'
 import {nameTable} from '../name-table.js'
 import {resolveOutputReferences} from '../pipeline/output-references.js'
 import {ServiceLog} from './service-log.js'
-import type {JobOutcome} from '../executor/types.js'
+import type {JobOutcome, Prestarted} from '../executor/types.js'
 import {jobInputFiles} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import {runsOnHost, type CleanupPolicy, type Job, type RetryWhen} from '../pipeline/types.js'
@@ -28,6 +28,7 @@ import {ImageUnavailableError, type RunImages} from './run-images.js'
 import {relayJobEvents, type JobRecording} from './job-events.js'
 import {lookupRemote, shareResult} from './job-remote.js'
 import {OutputBudget} from './output.js'
+import type {PrestartPool} from './prestart.js'
 import type {RunStop} from './run-stop.js'
 import {gitHistory, type GitHistory} from './git-history.js'
 import {jobEnv} from './secrets.js'
@@ -62,6 +63,8 @@ export interface JobRun {
   stop: RunStop
   /** Host jobs' key commands' output. */
   hostKey?: HostKeyResolver
+  /** Containers started ahead of need (absent: each job's is made when it runs). */
+  prestart?: PrestartPool
   /** Keeps the run's first infrastructure error (it becomes exit code 3). */
   infraError: (error: OrcaError) => void
   /** Records how the job ended; the ready queue and fail-fast act on it at once. */
@@ -284,11 +287,16 @@ async function execute(
 ): Promise<JobOutcome> {
   let outcome: JobOutcome
   let history: GitHistory | undefined
+  let prestarted: Prestarted | undefined
   try {
     const executor = await run.executor.get(job)
     // The job's own image only (a host job has none); a build's output goes to this job's log as it comes, once.
     const onBuildOutput = attempt === 1 ? (text: string) => run.emitter.emit({type: 'image.build', job: job.name, image: job.image, text}) : undefined
     const imageId = runsOnHost(job) ? undefined : await run.images.forJob(job, onBuildOutput)
+    // Only the first attempt takes a container started ahead; a retried one gets a fresh container.
+    prestarted = attempt === 1 ? run.prestart?.take(job.name) : undefined
+    // Its container is about to exist: its dependents' may start now.
+    run.prestart?.executing(job.name)
     // Made for each attempt: a step may have changed nothing of it, but each attempt starts clean.
     // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
     const inputFiles = keyed ? keyed.inputs.map((i) => i.path) : jobInputFiles(run.projectFiles, job)
@@ -319,6 +327,9 @@ async function execute(
       serviceLog: serviceLogs(job, run),
       cancel: run.stop.signal,
       force: run.force,
+      ...(prestarted ? {prestarted} : {}),
+      // The scheduler flushes the executor before the run ends.
+      removeInBackground: true,
       emit: relayJobEvents(job.name, run.emitter, budget, record, keyed !== undefined && usesCache(keyed.job), attempt),
     })
   } catch (error) {
@@ -330,6 +341,8 @@ async function execute(
   } finally {
     history?.dispose()
   }
+  // A job that ended before taking its early container (cancelled first) has it removed.
+  await prestarted?.discard()
   return outcome
 }
 

@@ -178,6 +178,8 @@ export async function startRun(
     cache,
     imageId: prepared.imageId,
     restored: prepared.restored,
+    // Off only to compare against (docs/performance.md): the plain path, each container made when its job runs.
+    prestart: request.env.ORCA_PRESTART !== '0',
   })
     .catch((error: unknown) => {
       // The engine itself threw: stop what may still run and record the end, so no reader waits for a run nobody owns.

@@ -23,13 +23,19 @@ describe('ExecutorSession with host jobs', () => {
       async () => (made.push('docker'), docker),
       async () => (made.push('host'), host),
     )
+    const box = job('box', {image: 'x:1'})
     expect(await s.get(onHost)).toBe(host)
     expect(await s.get(onHost)).toBe(host)
     expect(made).toEqual(['host'])
     expect(s.created).toBe(true)
-    expect(await s.get(job('box', {image: 'x:1'}))).toBe(docker)
+    // Nothing starts ahead of a container job before Docker exists.
+    expect(s.readyFor(onHost)).toBe(host)
+    expect(s.readyFor(box)).toBeUndefined()
+    expect(await s.get(box)).toBe(docker)
     expect(await s.get()).toBe(docker)
     expect(made).toEqual(['host', 'docker'])
+    expect(s.readyFor(box)).toBe(docker)
+    expect(s.readyFor(onHost)).toBe(host)
   })
 
   it('fails a host job as an infrastructure error when the run was given no host executor', async () => {
