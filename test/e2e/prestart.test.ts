@@ -281,4 +281,44 @@ jobs:
     expect(lastRecord(dir).jobs.engine!.status).toBe('succeeded')
     expect(projectContainers(dir)).toEqual([])
   })
+
+  it('makes a container ahead from the image the run builds for its job, and a failed build fails only that job', {timeout: 120_000}, async () => {
+    const dir = project({
+      'ci/Dockerfile': 'FROM orca-test/busybox:latest\nCOPY greeting.txt /greeting.txt\n',
+      'ci/greeting.txt': 'hello from the built image\n',
+      'broken/Dockerfile': 'FROM orca-test/busybox:latest\nRUN exit 7\n',
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  first:
+    network: none
+    inputs: []
+    steps: ["sleep 2 && echo first > first.txt"]
+    artifacts: [first.txt]
+  built:
+    needs: [first]
+    image: {build: {context: ci}}
+    network: none
+    inputs: []
+    steps: ["cat /greeting.txt first.txt"]
+  unbuildable:
+    needs: [first]
+    image: {build: {context: broken}}
+    network: none
+    inputs: []
+    steps: ["echo never"]
+`,
+    })
+    const trace = traceFile()
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir, env: {ORCA_TRACE: trace}})
+    expect(result.code, result.stdout + result.stderr).toBe(1)
+    expect(startedAhead(trace)).toContain('built')
+    const record = lastRecord(dir)
+    expect(record.jobs.built!.status).toBe('succeeded')
+    expect(record.jobs.unbuildable!.status).toBe('failed')
+    const log = readFileSync(join(runDirs(dir).at(-1)!, 'logs/built.log'), 'utf8')
+    expect(log).toContain('hello from the built image')
+    expect(log).toContain('first')
+    expect(projectContainers(dir)).toEqual([])
+  })
 })
