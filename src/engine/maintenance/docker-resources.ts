@@ -65,7 +65,7 @@ export async function listOrphanKeptImages(docker: Docker, scope: ResourceScope)
     .filter((image) => !used.has(image.Id))
     .map((image) => ({
       id: image.Id,
-      name: image.RepoTags?.find((t) => t.startsWith(`${KEPT_REPOSITORY}:`)) ?? image.Id,
+      name: image.RepoTags?.map(shortTag).find((t) => t.startsWith(`${KEPT_REPOSITORY}:`)) ?? image.Id,
       projectDir: image.Labels?.[LABEL.projectDir],
     }))
 }
@@ -99,6 +99,11 @@ export async function removeVolume(docker: Docker, name: string): Promise<boolea
   }
 }
 
+/** A tag as orca wrote it: Podman names a local image `localhost/…` or `docker.io/…` where Docker names it as tagged. */
+function shortTag(tag: string): string {
+  return tag.replace(/^(?:localhost|docker\.io)\//, '')
+}
+
 /** Images orca built from a project (`image: {build}`), in `scope`, with their tags. */
 export async function listBuiltImages(docker: Docker, scope: ResourceScope): Promise<{id: string; tags: string[]; build?: string; projectDir?: string}[]> {
   // Filtered by the build label alone, the scope here: Podman answers a filter of several labels with nothing.
@@ -106,7 +111,7 @@ export async function listBuiltImages(docker: Docker, scope: ResourceScope): Pro
   const inScope = images.filter((image) => image.Labels?.[LABEL.managed] === 'true' && ('allProjects' in scope || image.Labels?.[LABEL.project] === scope.projectId))
   return inScope.map((image) => ({
     id: image.Id,
-    tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
+    tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>').map(shortTag),
     build: image.Labels?.[LABEL.build],
     projectDir: image.Labels?.[LABEL.projectDir],
   }))
