@@ -104,6 +104,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   // A run cancelled while queued settles every job as skipped below.
   if (options.waitTurn) await options.waitTurn(stop.signal).catch(() => undefined)
 
+  // Every key known now is looked up on the remote at once; each job takes its result in its turn.
+  const lookingAhead = options.imageId && !stop.signal.aborted ? options.cache?.lookAhead(plan.order.map((name) => plan.jobs.get(name)!), options.imageId) : undefined
+
   const outputs = new RunOutputs()
   const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides, outputs)
   const executor = new ExecutorSession(options.executor, plan, emitter, stop.signal, options.imageId, options.hostExecutor)
@@ -145,6 +148,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   }
 
   // Results are shared before the run ends: a process that exits here would cut its uploads off.
+  await lookingAhead
   await options.cache?.settleUploads()
   stop.detach()
   // A stray error raised outside the run (serve's process guard) fails it like a bug inside it.

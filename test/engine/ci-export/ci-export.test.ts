@@ -164,7 +164,7 @@ describe('the GitLab child pipeline', () => {
     expect(doc['report']).toMatchObject({stage: 'orca-3', when: 'always'})
     expect(doc['notify']).toMatchObject({stage: 'orca-3', when: 'on_failure', needs: ['lint', 'test-shard1', 'test-shard2']})
     // needs: alone says whose artifacts a job downloads: dependencies: would only repeat it.
-    for (const [name, job] of Object.entries(doc)) if (name !== 'stages' && name !== '.orca') expect(job.dependencies, name).toBeUndefined()
+    for (const [name, job] of Object.entries(doc)) if (name !== 'stages' && name !== '.orca') expect((job as {dependencies?: string[]}).dependencies, name).toBeUndefined()
     expect(doc['.orca']).toMatchObject({artifacts: {when: 'always', paths: ['.orca/cache', '.orca/runs']}})
   })
 
