@@ -62,7 +62,7 @@ export class RemoteCache {
   readonly description: string
   private readonly limiter: Limiter
   private readonly uploads = new Set<Promise<void>>()
-  /** Blobs sent or found on the remote in this run, by digest: each is checked or sent once. */
+  /** Blobs (by digest) and packs (`pack:<id>`) sent or found on the remote in this run: each is checked or sent once. */
   private readonly remoteBlobs = new Map<string, Promise<number>>()
   private failuresInARow = 0
   private downReason?: string
@@ -220,43 +220,33 @@ export class RemoteCache {
   }
 
   /** Sends one blob unless the remote has it; the bytes sent (0 when it was there). */
-  private async pushBlob(blob: BlobRef & {executable: boolean}): Promise<number> {
-    const known = this.remoteBlobs.get(blob.sha256)
+  private pushBlob(blob: StoredBlob): Promise<number> {
+    return this.pushOnce(blob.sha256, {kind: 'blob', sha256: blob.sha256}, () => this.store.blobs.readVerified(blob, blob.executable))
+  }
+
+  /** Sends an entry's pack unless the remote has it; the bytes sent (0 when it was there). */
+  private pushPack(pack: Pack, files: readonly StoredBlob[]): Promise<number> {
+    const executable = new Map(files.map((f) => [f.sha256, f.executable]))
+    return this.pushOnce(`pack:${pack.id}`, {kind: 'pack', id: pack.id}, () => joinPack(pack, (member) => this.store.blobs.readVerified(member, executable.get(member.sha256))))
+  }
+
+  /** Sends an object by content unless the remote has it, once per run (`id`); the bytes sent. */
+  private async pushOnce(id: string, object: RemoteObject, read: () => Buffer): Promise<number> {
+    const known = this.remoteBlobs.get(id)
     if (known !== undefined) {
       // Sent (or being sent) for another entry of this run: counted there.
       await known
       return 0
     }
-    const object: RemoteObject = {kind: 'blob', sha256: blob.sha256}
     const sent = (async () => {
       if (await this.transfer((deadline) => this.options.backend.has(object, deadline.signal))) return 0
-      const bytes = this.store.blobs.readVerified(blob, blob.executable)
+      const bytes = read()
       await this.transfer((deadline) => this.options.backend.put(object, bytes, deadline.signal))
       return bytes.length
     })()
-    this.remoteBlobs.set(blob.sha256, sent)
-    // A failed send is tried again by the next entry that needs the blob.
-    sent.catch(() => this.remoteBlobs.delete(blob.sha256))
-    return sent
-  }
-
-  /** Sends an entry's pack unless the remote has it; the bytes sent (0 when it was there). */
-  private async pushPack(pack: Pack, files: readonly StoredBlob[]): Promise<number> {
-    const known = this.remoteBlobs.get(`pack:${pack.id}`)
-    if (known !== undefined) {
-      await known
-      return 0
-    }
-    const executable = new Map(files.map((f) => [f.sha256, f.executable]))
-    const object: RemoteObject = {kind: 'pack', id: pack.id}
-    const sent = (async () => {
-      if (await this.transfer((deadline) => this.options.backend.has(object, deadline.signal))) return 0
-      const bytes = joinPack(pack, (member) => this.store.blobs.readVerified(member, executable.get(member.sha256)))
-      await this.transfer((deadline) => this.options.backend.put(object, bytes, deadline.signal))
-      return bytes.length
-    })()
-    this.remoteBlobs.set(`pack:${pack.id}`, sent)
-    sent.catch(() => this.remoteBlobs.delete(`pack:${pack.id}`))
+    this.remoteBlobs.set(id, sent)
+    // A failed send is tried again by the next entry that needs it.
+    sent.catch(() => this.remoteBlobs.delete(id))
     return sent
   }
 
