@@ -8,6 +8,7 @@ import {runsOnHost, type Job} from '../pipeline/types.js'
 import type {JobWarning} from '../executor/types.js'
 import type {CacheUse, JunitReports} from '../records/events.js'
 import {canonicalJson, sha256, shortKey} from './format.js'
+import {BuildContexts} from './build-context.js'
 import {InputHasher, type HashedInput} from './hash-inputs.js'
 import type {HostKeyOutput} from '../executor/host/key-commands.js'
 import {gitState, type GitState} from '../plan/git-state.js'
@@ -31,6 +32,8 @@ export interface RunCacheOptions {
   maxSizeBytes?: number
   /** The clock files are judged too fresh to index by (tests move it forward). */
   now?: number
+  /** orca's own folders (runs, cache): never part of an image build context. */
+  stateDirs?: string[]
   /** Asked on a local miss, and given every entry stored (unless read-only). */
   remote?: RemoteCache
 }
@@ -96,6 +99,8 @@ const MAX_OUTPUT_CHARS = 32 * 1024 * 1024
 export class RunCache {
   readonly store: CacheStore
   readonly projectDir: string
+  /** The run's image build contexts, hashed once for the keys and the builds. */
+  readonly buildContexts: BuildContexts
   readonly remote?: RemoteCache
   private readonly hasher: InputHasher
   private readonly keys = new Map<string, string>()
@@ -111,6 +116,7 @@ export class RunCache {
     this.store = options.store
     if (options.remote) this.remote = options.remote
     this.projectDir = options.projectDir
+    this.buildContexts = new BuildContexts(options.projectDir, options.stateDirs ?? [])
     this.hasher = new InputHasher(options.projectDir, statIndexFile(options.store, options.projectDir), options.now)
   }
 
@@ -132,8 +138,8 @@ export class RunCache {
     if (cached) this.keys.set(job.name, key)
     const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss', warnings: []}
     if (!cached || this.options.noCache) keyed.use = 'disabled'
-    // An image that is not there yet (it would be pulled) may be another image: never a hit. A host job has none.
-    else if (job.steps.length === 0 || runsOnHost(job) || (imageId !== null && Object.values(manifest.services ?? {}).every((s) => s.imageId !== null))) {
+    // An image that is not there yet (it would be pulled) may be another image: never a hit. A built one is known by its context; a host job has none.
+    else if (job.steps.length === 0 || runsOnHost(job) || ((imageId !== null || job.build !== undefined) && Object.values(manifest.services ?? {}).every((s) => s.imageId !== null))) {
       const found = this.store.read(key)
       keyed.lookedUp = true
       if (found.status === 'found') {
@@ -160,7 +166,8 @@ export class RunCache {
     }
     const inputs = job.steps.length === 0 ? [] : this.hasher.hash(jobInputFiles(this.options.projectFiles, job))
     const git = job.git && job.steps.length > 0 ? {depth: job.git.depth ?? null, ...(this.repository ??= gitState(this.projectDir))} : undefined
-    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs, ...(hostKey ? {hostKey} : {}), ...(git ? {git} : {})})
+    const buildFiles = job.steps.length > 0 && job.build && !runsOnHost(job) ? this.buildContexts.of(job).files : undefined
+    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs, buildFiles, ...(hostKey ? {hostKey} : {}), ...(git ? {git} : {})})
     return {key: keyOf(manifest), manifest, inputs}
   }
 
@@ -169,8 +176,9 @@ export class RunCache {
    * whose entry the local cache lacks, all at once within cache.remote.concurrency, rather than
    * each when its needs are done: a pipeline restored from the remote then costs one round of
    * requests, not one per level of the DAG. A key is known ahead when the job's images are on the
-   * engine and its needs' keys are known; host jobs (their key commands run only in their turn) and
-   * what depends on them are left to their turn. Each job still takes its own result in
+   * engine (or built: keyed by their context) and its needs' keys are known; host jobs (their key
+   * commands run only in their turn), images pulled in any case, and what depends on them are left
+   * to their turn. Each job still takes its own result in
    * `lookupRemote`, so a run looks and records the same. Never throws.
    */
   lookAhead(jobs: readonly Job[], imageIdOf: ImageIdResolver): Promise<void> {
@@ -180,13 +188,15 @@ export class RunCache {
     const idOf = (ref: string): Promise<string | null> => imageIdOf(ref).then((id) => id ?? null, () => null)
     return (async () => {
       for (const job of jobs) {
-        if (!usesCache(job) || runsOnHost(job)) continue
+        // An image pulled whatever the engine has (pull: always, a platform) is known only once pulled.
+        if (!usesCache(job) || runsOnHost(job) || job.pull === 'always' || job.platform !== undefined) continue
         const withSteps = job.steps.length > 0
-        const imageId = withSteps ? await idOf(job.image) : null
+        // A built image is keyed by its build context, not an ID (as in RunImages.idForKey).
+        const imageId = withSteps && !job.build ? await idOf(job.image) : null
         const services = nameTable<string | null>()
         for (const service of withSteps ? Object.values(job.services) : []) services[service.name] = await idOf(service.image)
         // An image not on the engine yet is never a hit (see keyJob): nothing to look up.
-        if (withSteps && (imageId === null || Object.values(services).some((id) => id === null))) continue
+        if (withSteps && ((imageId === null && !job.build) || Object.values(services).some((id) => id === null))) continue
         const made = this.makeKey(job, imageId, services, undefined, (need) => keys.get(need))
         if (made === undefined) continue
         keys.set(job.name, made.key)
