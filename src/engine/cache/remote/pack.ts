@@ -3,7 +3,8 @@ import {createHash} from 'node:crypto'
 import {DamagedBlobError, type BlobRef} from '../../artifacts/blobs.js'
 
 /**
- * Small files of an entry travel to and from the remote as one object, a pack: their bytes one after
+ * Small files of an entry travel to and from the remote as one object, a pack (and so do the blobs
+ * that list them: artifact manifest, output, key manifest): their bytes one after
  * another, ordered by digest. Which files are in it follows from the entry's (signed) manifest alone,
  * so a reader knows the pack's name and where each file starts without an index that could lie, and
  * still checks every file against its digest. Every file is also sent as a blob of its own (readers
@@ -25,8 +26,11 @@ export interface Pack {
   bytes: number
 }
 
-/** The pack of an entry whose content is `blobs` (each digest once), or undefined when it has too few small files. */
-export function packOf(blobs: readonly BlobRef[]): Pack | undefined {
+/**
+ * The pack of a set of an entry's blobs (its files; or its listing, with `minFiles` 2), or undefined
+ * when it has fewer than `minFiles` small ones.
+ */
+export function packOf(blobs: readonly BlobRef[], minFiles = PACK_MIN_FILES): Pack | undefined {
   const small = [...new Map(blobs.filter((b) => b.size <= PACK_FILE_MAX).map((b) => [b.sha256, b])).values()].sort((a, b) => (a.sha256 < b.sha256 ? -1 : 1))
   const members: BlobRef[] = []
   let bytes = 0
@@ -35,7 +39,7 @@ export function packOf(blobs: readonly BlobRef[]): Pack | undefined {
     members.push(blob)
     bytes += blob.size
   }
-  if (members.length < PACK_MIN_FILES) return undefined
+  if (members.length < minFiles) return undefined
   const list = members.map((m) => `${m.sha256} ${m.size}\n`).join('')
   return {id: createHash('sha256').update(`orca-pack 1\n${list}`).digest('hex'), members, bytes}
 }

@@ -3,7 +3,7 @@ import {InvalidManifestError} from '../../artifacts/manifest.js'
 import {isExecutable} from '../../artifacts/materialise.js'
 import type {CacheStore, EntryMeta, StoredReports} from '../store.js'
 import {RemoteError, type RemoteBackend, type RemoteObject} from './backend.js'
-import {joinPack, packOf, splitPack, type Pack} from './pack.js'
+import {joinPack, PACK_MIN_FILES, packOf, splitPack, type Pack} from './pack.js'
 import {Limiter, withRetries, type IdleDeadline, type TransferPolicy} from './transfer.js'
 
 export interface RemoteCacheOptions {
@@ -173,10 +173,11 @@ export class RemoteCache {
     try {
       const entryObject = this.entryObject(key)
       if (await this.transfer((deadline) => this.options.backend.has(entryObject, deadline.signal))) return result({result: 'exists', blobs: 0, bytes: 0})
-      const {listing, files} = this.blobsOf(read.meta)
-      const pack = this.packOf(files)
-      // The packed files are sent as blobs too: an orca that reads no packs, and other entries sharing a file, still find them.
-      const sent = await Promise.all([...[...listing, ...files].map((blob) => this.pushBlob(blob)), ...(pack ? [this.pushPack(pack, files)] : [])])
+      const listing = uniqueBlobs(listingOf(read.meta).map((ref) => ({sha256: ref.sha256, size: ref.size, executable: false})))
+      const files = uniqueBlobs(this.filesOf(read.meta))
+      const packs = [this.packOf(listing, 2), this.packOf(files, PACK_MIN_FILES)].flatMap((pack) => (pack ? [pack] : []))
+      // Packed files are sent as blobs too (a blob shared by two entries once): an orca that reads no packs, and other entries sharing a file, still find them.
+      const sent = await Promise.all([...[...listing, ...files].map((blob) => this.pushBlob(blob)), ...packs.map((pack) => this.pushPack(pack, files))])
       await this.transfer((deadline) => this.options.backend.put(entryObject, Buffer.from(text), deadline.signal))
       this.succeeded()
       const bytes = sent.reduce((sum, n) => sum + n, 0)
@@ -190,20 +191,6 @@ export class RemoteCache {
     return {kind: 'entry', namespace: this.options.namespace, key}
   }
 
-  /**
-   * Every blob an entry refers to, each once, with the mode it is stored under locally: the listing
-   * (artifact manifest, output, key manifest, reports), which names the rest, and the files.
-   */
-  private blobsOf(meta: EntryMeta): {listing: StoredBlob[]; files: StoredBlob[]} {
-    const listing = new Map<string, StoredBlob>()
-    for (const ref of listingOf(meta)) listing.set(ref.sha256, {sha256: ref.sha256, size: ref.size, executable: false})
-    const files = new Map<string, StoredBlob>()
-    for (const file of this.filesOf(meta)) {
-      if (!listing.has(file.sha256) && !files.has(file.sha256)) files.set(file.sha256, file)
-    }
-    return {listing: [...listing.values()], files: [...files.values()]}
-  }
-
   /** Each file of the entry (artifacts and report files) as stored locally; a digest may come twice, once executable. */
   private filesOf(meta: EntryMeta): StoredBlob[] {
     return [...this.store.readArtifacts(meta), ...(this.storedReports(meta)?.files ?? [])].flatMap((entry) =>
@@ -211,8 +198,8 @@ export class RemoteCache {
     )
   }
 
-  private packOf(files: readonly BlobRef[]): Pack | undefined {
-    return this.options.packs === false ? undefined : packOf(files)
+  private packOf(blobs: readonly BlobRef[], minFiles: number): Pack | undefined {
+    return this.options.packs === false ? undefined : packOf(blobs, minFiles)
   }
 
   private storedReports(meta: EntryMeta): StoredReports | undefined {
@@ -227,6 +214,7 @@ export class RemoteCache {
   /** Sends an entry's pack unless the remote has it; the bytes sent (0 when it was there). */
   private pushPack(pack: Pack, files: readonly StoredBlob[]): Promise<number> {
     const executable = new Map(files.map((f) => [f.sha256, f.executable]))
+    // A listing blob is never executable; a file may be stored only as one.
     return this.pushOnce(`pack:${pack.id}`, {kind: 'pack', id: pack.id}, () => joinPack(pack, (member) => this.store.blobs.readVerified(member, executable.get(member.sha256))))
   }
 
@@ -252,34 +240,26 @@ export class RemoteCache {
 
   /**
    * Downloads what an entry needs that the local cache lacks: the listing first (it names the files),
-   * then the files: the small ones in one pack when it has one, the others blob by blob.
+   * then the files; each set's small blobs in one pack when it has one, the others blob by blob.
    */
   private async fetchContent(meta: EntryMeta): Promise<{bytes: number; blobs: number}> {
-    const counts = {bytes: 0, blobs: 0}
+    const listing = await this.fetchSet(listingOf(meta).map((ref) => ({sha256: ref.sha256, size: ref.size, executable: false})), 2)
+    const files = await this.fetchSet(this.filesOf(meta), PACK_MIN_FILES)
+    return {bytes: listing.bytes + files.bytes, blobs: listing.blobs + files.blobs}
+  }
+
+  /** The blobs of `refs` the local cache lacks, each stored once: those of its pack (when it has one) in one request. */
+  private async fetchSet(refs: StoredBlob[], minPacked: number): Promise<{bytes: number; blobs: number}> {
     // Each stored blob once: a file listed under two names is downloaded once.
-    const missing = (refs: StoredBlob[]): StoredBlob[] =>
-      [...new Map(refs.map((ref) => [`${ref.sha256}:${ref.executable}`, ref])).values()].filter((ref) => !this.store.blobs.has(ref, ref.executable))
-    const took = (refs: StoredBlob[]): void => {
-      for (const ref of refs) {
-        counts.bytes += ref.size
-        counts.blobs++
-      }
-    }
-    const fetchEach = async (refs: StoredBlob[]): Promise<void> => {
-      await Promise.all(refs.map((ref) => this.fetchBlob(ref, ref.executable)))
-      took(refs)
-    }
-    await fetchEach(missing(listingOf(meta).map((ref) => ({sha256: ref.sha256, size: ref.size, executable: false}))))
-    const files = this.filesOf(meta)
-    const absent = missing(files)
-    const pack = absent.length > 0 ? this.packOf([...new Map(files.map((f) => [f.sha256, f])).values()]) : undefined
+    const absent = [...new Map(refs.map((ref) => [`${ref.sha256}:${ref.executable}`, ref])).values()].filter((ref) => !this.store.blobs.has(ref, ref.executable))
+    const pack = absent.length > 0 ? this.packOf(uniqueBlobs(refs), minPacked) : undefined
     const packed = new Set(pack?.members.map((m) => m.sha256))
     const fromPack = absent.filter((ref) => packed.has(ref.sha256))
-    // An entry sent before packs (or with packs off) has none: its small files are blobs of their own.
+    // An entry sent before packs (or with packs off) has none: its small blobs are blobs of their own.
     const unpacked = fromPack.length > 0 && (await this.fetchPack(pack!, fromPack))
-    if (unpacked) took(fromPack)
-    await fetchEach(unpacked ? absent.filter((ref) => !packed.has(ref.sha256)) : absent)
-    return counts
+    const single = unpacked ? absent.filter((ref) => !packed.has(ref.sha256)) : absent
+    await Promise.all(single.map((ref) => this.fetchBlob(ref, ref.executable)))
+    return {bytes: absent.reduce((sum, ref) => sum + ref.size, 0), blobs: absent.length}
   }
 
   /** The pack's members into the local store, each checked against its digest; false when the remote has no such pack. */
@@ -342,6 +322,11 @@ export class RemoteCache {
     }
     return reason
   }
+}
+
+/** Each digest once (the first of its modes): what is sent, and what a pack is made of. */
+function uniqueBlobs(refs: readonly StoredBlob[]): StoredBlob[] {
+  return [...new Map(refs.map((ref) => [ref.sha256, ref])).values()]
 }
 
 /** The blobs that list an entry's content: its artifact manifest, recorded output, key manifest and reports. */

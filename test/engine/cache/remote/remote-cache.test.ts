@@ -139,13 +139,25 @@ describe('RemoteCache: packs of small files', () => {
     expect(packed.lookup).toMatchObject({result: 'hit', blobs: 3 + 41})
     expect(packed.files).toEqual(plain.files)
     expect(packed.files['small/again.txt']).toBe('file 7\n')
-    // Plain: the entry manifest, its 3 listing blobs, 40 small and 1 large file. Packed: the 40 small ones are one GET.
+    // Plain: the entry manifest, its 3 listing blobs, 40 small and 1 large file. Packed: the listing is one GET, the 40 small files another.
     expect(plain.gets).toBe(1 + 3 + 41)
-    expect(packed.gets).toBe(1 + 3 + 1 + 1)
-    expect(packed.puts.filter((r) => r.startsWith('PUT pack/'))).toHaveLength(1)
+    expect(packed.gets).toBe(1 + 1 + 1 + 1)
+    expect(packed.puts.filter((r) => r.startsWith('PUT pack/'))).toHaveLength(2)
     // Every file is a blob of its own as well, for readers without packs.
     expect(packed.puts.filter((r) => r.startsWith('PUT blob/'))).toHaveLength(3 + 41)
     expect(packed.puts.at(-1)).toMatch(/^PUT entry\//)
+  })
+
+  it('packs the listing of an entry with a single file too: manifest, listing, file', async () => {
+    const backend = new MemoryBackend()
+    const writer = store()
+    const key = publish(writer, 'one', {'a.txt': 'a'})
+    await remoteOf(writer, backend).push(key)
+    backend.requests.length = 0
+    const reader = store()
+    expect(await remoteOf(reader, backend).lookup(key)).toMatchObject({result: 'hit', blobs: 4})
+    expect(backend.requests.map((r) => r.split('/')[0])).toEqual(['GET entry', 'GET pack', 'GET blob'])
+    expect(restoredFiles(reader, key)).toEqual({'a.txt': 'a'})
   })
 
   it('reads an entry sent without a pack (by an older orca) file by file', async () => {
