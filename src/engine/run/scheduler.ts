@@ -115,6 +115,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   // A run cancelled while queued settles every job as skipped below.
   if (options.waitTurn) await options.waitTurn(stop.signal).catch(() => undefined)
 
+  // Every key known now is looked up on the remote at once; each job takes its result in its turn.
+  const lookingAhead = options.imageId && !stop.signal.aborted ? options.cache?.lookAhead(plan.order.map((name) => plan.jobs.get(name)!), options.imageId) : undefined
+
   const outputs = new RunOutputs()
   const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides, outputs)
   const executor = new ExecutorSession(options.executor, options.hostExecutor)
@@ -178,6 +181,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
   // No container outlives its run (those started ahead and not taken, finished ones being removed), and
   // results are shared before it ends: a process that exits here would cut its uploads off. None of these throws.
+  await lookingAhead
   await Promise.all([prestart?.close(), executor.flush(), options.cache?.settleUploads()])
   stop.detach()
   // A stray error raised outside the run (serve's process guard) fails it like a bug inside it.
