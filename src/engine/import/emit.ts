@@ -1,0 +1,82 @@
+import {isMap, isScalar, isSeq, Document, YAMLSeq} from 'yaml'
+import type {Pair, Scalar, YAMLMap} from 'yaml'
+
+import {ConfigError, type Diagnostic} from '../errors.js'
+import {parsePipeline} from '../pipeline/parse.js'
+
+/** One job of the jobs.yml being written, with the comments that go with it. */
+export interface OutJob {
+  /** The job's keys in the order a person would write them. */
+  data: Record<string, unknown>
+  /** Comment lines above the job: the original's, then notes on what did not come over. */
+  comments: string[]
+  /** Comment lines above a step (by index; the steps' count for after the last). */
+  stepComments: Map<number, string[]>
+}
+
+export interface OutPipeline {
+  header: string[]
+  top: Record<string, unknown>
+  jobs: Map<string, OutJob>
+}
+
+export const newJob = (): OutJob => ({data: {}, comments: [], stepComments: new Map()})
+
+const KEY_ORDER = ['name', 'extends', 'runs-on', 'host', 'image', 'matrix', 'id', 'max-parallel', 'needs', 'when', 'if', 'git', 'docker', 'services', 'env', 'pass_env', 'secrets', 'shell', 'timeout', 'retry', 'volumes', 'steps', 'artifacts', 'reports', 'outputs']
+
+function ordered(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const key of KEY_ORDER) if (data[key] !== undefined) out[key] = data[key]
+  for (const [key, value] of Object.entries(data)) if (out[key] === undefined && value !== undefined) out[key] = value
+  return out
+}
+
+const asComment = (lines: string[]): string => lines.map((line) => (line === '' ? '' : ` ${line}`)).join('\n')
+
+/** Short lists of plain values on one line (`needs: [build, lint]`), as people write them. */
+function flowShortLists(node: unknown): void {
+  if (isSeq(node)) {
+    const scalars = node.items.every((item) => isScalar(item) && typeof item.value !== 'string' || (isScalar(item) && !String(item.value).includes('\n')))
+    const width = node.items.reduce((sum: number, item) => sum + String((item as Scalar).value ?? '').length + 2, 0)
+    if (scalars && node.items.length > 0 && width <= 60 && !node.items.some((i) => isScalar(i) && /[#,[\]{}]|^\s|\s$|^$/.test(String(i.value)))) node.flow = true
+    for (const item of node.items) flowShortLists(item)
+  } else if (isMap(node)) {
+    for (const pair of node.items) flowShortLists(pair.value)
+  }
+}
+
+/** The jobs.yml text: a header of comments, top-level keys, then each job with its comments. */
+export function renderPipeline(pipeline: OutPipeline): string {
+  const doc = new Document({version: 1, ...pipeline.top, jobs: {}})
+  const jobsNode = doc.get('jobs') as YAMLMap
+  for (const [name, job] of pipeline.jobs) {
+    const value = doc.createNode(ordered(job.data)) as YAMLMap
+    const steps = value.get('steps', true)
+    if (steps instanceof YAMLSeq) {
+      for (const [index, lines] of job.stepComments) {
+        const item = steps.items[index] as Scalar | YAMLMap | undefined
+        if (item) item.commentBefore = asComment(lines)
+        else steps.comment = asComment(lines)
+      }
+    } else if (job.stepComments.size > 0) {
+      job.comments.push(...[...job.stepComments.values()].flat())
+    }
+    const pair = doc.createPair(name, value) as Pair<Scalar, YAMLMap>
+    if (job.comments.length > 0) pair.key.commentBefore = asComment(job.comments)
+    jobsNode.items.push(pair)
+  }
+  flowShortLists(doc.contents)
+  if (pipeline.header.length > 0) doc.commentBefore = asComment(pipeline.header)
+  return doc.toString({lineWidth: 0, blockQuote: 'literal', flowCollectionPadding: false})
+}
+
+/** The problems orca finds in the written file (none when it validates), as `orca validate` would list them. */
+export function validateOutput(text: string, absFile: string): Diagnostic[] {
+  try {
+    parsePipeline(text, 'jobs.yml', absFile, {timeoutMs: 30 * 60_000, cleanup: 'always_remove'})
+    return []
+  } catch (error) {
+    if (error instanceof ConfigError) return error.diagnostics
+    throw error
+  }
+}
