@@ -22,7 +22,7 @@ export interface OutPipeline {
 
 export const newJob = (): OutJob => ({data: {}, comments: [], stepComments: new Map()})
 
-const KEY_ORDER = ['name', 'extends', 'runs-on', 'host', 'image', 'matrix', 'id', 'max-parallel', 'needs', 'when', 'if', 'git', 'docker', 'services', 'env', 'pass_env', 'secrets', 'shell', 'timeout', 'retry', 'volumes', 'steps', 'artifacts', 'reports', 'outputs']
+const KEY_ORDER = ['name', 'extends', 'runs-on', 'host', 'image', 'user', 'matrix', 'id', 'max-parallel', 'needs', 'when', 'if', 'git', 'docker', 'services', 'env', 'pass_env', 'secrets', 'shell', 'timeout', 'retry', 'volumes', 'steps', 'artifacts', 'reports', 'outputs']
 
 function ordered(data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
@@ -38,11 +38,22 @@ function flowShortLists(node: unknown): void {
   if (isSeq(node)) {
     const scalars = node.items.every((item) => isScalar(item) && typeof item.value !== 'string' || (isScalar(item) && !String(item.value).includes('\n')))
     const width = node.items.reduce((sum: number, item) => sum + String((item as Scalar).value ?? '').length + 2, 0)
-    if (scalars && node.items.length > 0 && width <= 60 && !node.items.some((i) => isScalar(i) && /[#,[\]{}]|^\s|\s$|^$/.test(String(i.value)))) node.flow = true
+    const commented = node.comment || node.items.some((i) => isScalar(i) && (i.commentBefore || i.comment))
+    if (scalars && !commented && node.items.length > 0 && width <= 60 && !node.items.some((i) => isScalar(i) && /[#,[\]{}]|^\s|\s$|^$/.test(String(i.value)))) node.flow = true
     for (const item of node.items) flowShortLists(item)
   } else if (isMap(node)) {
     for (const pair of node.items) flowShortLists(pair.value)
   }
+}
+
+/** One top-level image instead of the same image on every job (jobs.yml's default, as a person writes it). */
+export function liftCommonImage(pipeline: OutPipeline): void {
+  if (pipeline.top.image !== undefined || pipeline.jobs.size < 2) return
+  const images = new Set([...pipeline.jobs.values()].filter((job) => job.data['runs-on'] === undefined && job.data.steps !== undefined).map((job) => job.data.image))
+  const [image] = images
+  if (images.size !== 1 || typeof image !== 'string' || image.includes('${{')) return
+  pipeline.top = {image, ...pipeline.top}
+  for (const job of pipeline.jobs.values()) if (job.data.image === image) delete job.data.image
 }
 
 /** The jobs.yml text: a header of comments, top-level keys, then each job with its comments. */

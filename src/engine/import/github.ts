@@ -49,8 +49,10 @@ function rewriteExpressions(value: string, ctx: JobContext, inShell: boolean): s
     let m: RegExpExecArray | null
     if (/^matrix\.[A-Za-z_][\w-]*$/.test(ref)) return `\${{ ${ref} }}`
     if ((m = /^(?:env|vars|inputs)\.([A-Za-z_]\w*)$/.exec(ref))) {
-      if (!ref.startsWith('env.')) ctx.passEnv.add(m[1]!)
-      if (inShell) return `\${${m[1]}}`
+      if (inShell) {
+        if (!ref.startsWith('env.')) ctx.passEnv.add(m[1]!)
+        return `\${${m[1]}}`
+      }
     }
     if ((m = /^secrets\.([A-Za-z_]\w*)$/.exec(ref))) {
       ctx.secrets.add(m[1]!)
@@ -61,8 +63,10 @@ function rewriteExpressions(value: string, ctx: JobContext, inShell: boolean): s
       if (mapped !== undefined) return mapped
       if (GITHUB_PASSED.has(m[1]!)) {
         const variable = `GITHUB_${m[1]!.toUpperCase()}`
-        ctx.passEnv.add(variable)
-        if (inShell) return `\${${variable}}`
+        if (inShell) {
+          ctx.passEnv.add(variable)
+          return `\${${variable}}`
+        }
       }
     }
     if ((m = /^runner\.(\w+)$/.exec(ref)) && RUNNER_VALUES[m[1]!] !== undefined) return RUNNER_VALUES[m[1]!]!
@@ -192,8 +196,11 @@ export function importGithub(files: CiFile[], options: GithubImportOptions, entr
         note(['container'], 'container', 'translated', `image: ${containerImage}`)
         if (isObject(container)) {
           if (isObject(container.env)) Object.assign(ctx.env, container.env)
-          const user = /--user[= ](\S+)/.exec(text(container.options))
+          const options = text(container.options)
+          const user = /--user[= ](\S+)/.exec(options)
           if (user) job.user = user[1]
+          const others = options.replace(/--user[= ]\S+/, '').trim()
+          if (others !== '') note(['container', 'options'], `container: options: ${others}`, 'approximated', 'Docker options other than --user are not applied (set resources:, network: in jobs.yml)')
           if (container.credentials !== undefined) note(['container', 'credentials'], 'container: credentials', 'approximated', 'log in to the registry with docker login before orca run')
         }
       }
@@ -316,14 +323,16 @@ export function importGithub(files: CiFile[], options: GithubImportOptions, entr
         let run = relocate(rewriteExpressions(text(step.run), ctx, true)).replace(/\n+$/, '')
         for (const variable of Object.keys(writes) as Array<keyof typeof writes>) if (new RegExp(`\\$\\{?${variable}\\b`).test(run)) writes[variable] = true
         const dir = text(step['working-directory'] ?? dirDefault)
-        if (dir !== '') run = `cd ${shellQuote(rewriteExpressions(dir, ctx, true))}\n${run}`
+        const shell = text(step.shell ?? shellDefault)
+        const posix = shell === '' || shell === 'bash' || shell === 'sh'
+        if (dir !== '' && dir !== '.' && posix) run = `cd ${shellQuote(rewriteExpressions(dir, ctx, true))}\n${run}`
+        else if (dir !== '' && dir !== '.') stepNote(`working-directory: ${dir}`, 'dropped', `the step's shell (${shell}) is not sh or bash: it runs in the workdir`)
         if (guard !== undefined) run = `if ${guard}; then\n${run.replace(/^/gm, '  ')}\nfi`
         const beside = commentBeside(ci, ['jobs', key, 'steps', index, 'run'])
         if (beside) pushComment([beside.replace(/^ /, '')])
         const stepOut: Data = {}
         if (step.name !== undefined) stepOut.name = rewriteExpressions(text(step.name), ctx, false)
         stepOut.run = run
-        const shell = text(step.shell ?? shellDefault)
         if (shell !== '') {
           const mapped = stepShell(shell)
           if (mapped === undefined) stepNote(`shell: ${shell}`, 'dropped', 'a Windows shell: the step runs with the job\'s shell')
@@ -365,7 +374,10 @@ export function importGithub(files: CiFile[], options: GithubImportOptions, entr
           note(['outputs'], 'outputs', 'translated', "the job's $GITHUB_OUTPUT lines are handed on as its outputs")
         }
       }
-      if (!host) {
+      if (portMap.size > 0 && containerImage === '' && steps.some((st) => /\b(?:localhost|127\.0\.0\.1)\b/.test(typeof st === 'string' ? st : text((st as Data).run)))) {
+        note(['steps'], 'localhost in a run line', 'approximated', 'a step still names localhost or 127.0.0.1: in orca a service is reached by its name and its container port')
+      }
+      if (!host && (steps.length > 0 || containerImage !== '')) {
         const image = containerImage !== '' ? undefined : action.image
         if (containerImage === '') {
           job.image = image ?? options.defaultImage ?? GITHUB_DEFAULT_IMAGE
@@ -375,7 +387,7 @@ export function importGithub(files: CiFile[], options: GithubImportOptions, entr
         const imageText = text(job.image)
         if (steps.length > 0 && !/alpine|busybox/.test(imageText) && shellDefault === '') job.shell = 'bash -e {0}'
         if (Object.keys(action.volumes).length > 0) job.volumes = action.volumes
-      } else {
+      } else if (host) {
         for (const k of ['services', 'user']) delete job[k]
       }
       Object.assign(env, envBlock(env, ctx, (k, secret) => note(['env', k], `env: ${k}: secrets.${secret}`, 'approximated', `the secret is read from orca's environment as ${k}`), relocate))

@@ -75,7 +75,7 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
     }
   }
   const globals = variableValues(data.variables)
-  if (data.workflow !== undefined) report('workflow', ['workflow'], 'workflow', 'dropped', 'decides whether GitLab starts a pipeline at all; orca runs when you run it')
+  if (data.workflow !== undefined) report('workflow', ['workflow'], 'workflow', 'approximated', 'decides whether GitLab starts a pipeline at all (trigger-only); orca runs when you run it')
   if (data.spec !== undefined) report('spec', ['spec'], 'spec: inputs', 'dropped', "a component's inputs exist only in GitLab")
 
   const stageList = asList(data.stages ?? data.types).map(text)
@@ -111,6 +111,10 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
   const topEnv: Data = {}
   for (const [name, value] of Object.entries(globals)) topEnv[name] = expandKnown(value, (n) => (n in globals && n !== name ? globals[n] : MAPPED_PREDEFINED[n]?.({name: '', stage: ''})))
   if (Object.keys(globals).length > 0) report('variables', ['variables'], 'variables', 'translated', 'env of every job')
+  for (const [n, v] of Object.entries(topEnv)) {
+    const left = variablesRead(String(v))
+    if (left.length > 0) report('variables', ['variables', n], `variables: ${n}`, 'approximated', `reads ${left.map((l) => `$${l}`).join(', ')}, unknown when importing: orca's env values are text, so jobs see it as written`)
+  }
 
   for (const key of jobKeys) {
     const raw = data[key] as Data
@@ -215,7 +219,8 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
     // services
     const services = asList(field('services'))
     if (services.length > 0) {
-      const serviceEnv: Data = {...(inheritsGlobals ? topEnv : {}), ...jobVariables}
+      const serviceEnv: Data = {...(inheritsGlobals ? topEnv : {})}
+      for (const [n, v] of Object.entries(jobVariables)) serviceEnv[n] = expandKnown(v, (m) => (m === n ? undefined : known(m)))
       const out: Data = {}
       services.forEach((service, index) => {
         const spec = isObject(service) ? service : {name: service}
@@ -238,7 +243,8 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
         const extra = [...aliases.slice(1), ...(hostName !== serviceName && /^[a-z0-9.-]+$/.test(hostName) ? [hostName] : [])]
         if (extra.length > 0) value.aliases = extra
         const port = SERVICE_PORTS[path] ?? SERVICE_PORTS[path.split('/').pop() ?? '']
-        if (port !== undefined) value.ready = {tcp: port, timeout: '30s'}
+        // GitLab goes on with a warning when a service is slow; orca fails the job, so it waits longer than GitLab's 30 s.
+        if (port !== undefined) value.ready = {tcp: port, timeout: '2m'}
         out[serviceName] = value
         note(['services', index], `services: ${imageRef}`, port === undefined ? 'approximated' : 'translated', port === undefined ? `service ${serviceName}; GitLab waits for its exposed ports, orca cannot know them: add ready: to wait` : `service ${serviceName}, ready when port ${port} listens (GitLab waits the same way); it gets the job's variables, as in GitLab`)
       })
@@ -246,9 +252,11 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
     }
 
     // script: before_script and script share one shell, as in GitLab; after_script runs after, whatever happened.
-    const before = flatten(field('before_script'))
-    const script = flatten(raw.script)
-    const after = flatten(field('after_script'))
+    const lines = (k: string, value: unknown): string[] =>
+      flatten(value, (entry) => note([k], `${k}: ${JSON.stringify(entry)}`, 'dropped', 'YAML reads this line as a mapping (a ": " inside it), which GitLab refuses too: quote the line'))
+    const before = lines('before_script', field('before_script'))
+    const script = lines('script', raw.script)
+    const after = lines('after_script', field('after_script'))
     if (script.length === 0) note(['script'], 'script', 'dropped', 'the job has no script')
     const scriptLines = [...before, ...script.map((line, index) => {
       const c = raw.script !== undefined && (ci.data[key] as Data | undefined)?.script !== undefined ? commentAbove(ci, [key, 'script', index]) : undefined
@@ -281,6 +289,10 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
     const env: Data = {}
     for (const [n, v] of Object.entries(jobVariables)) env[n] = v.includes('${{') ? v : expandKnown(v, (m) => (m === n ? undefined : known(m)))
     if (Object.keys(raw.variables ?? {}).length > 0) note(['variables'], 'variables', 'translated', 'env of the job')
+    for (const [n, v] of Object.entries(env)) {
+      const left = variablesRead(String(v).replace(/\$\{\{[^}]*\}\}/g, ''))
+      if (left.length > 0) note(['variables', n], `variables: ${n}`, 'approximated', `reads ${left.map((l) => `$${l}`).join(', ')}, unknown when importing: orca's env values are text, so the job sees it as written`)
+    }
     const read = new Set([...variablesRead(allText), ...variablesRead(Object.values(env).join('\n')), ...variablesRead(text(job.image))])
     const set = variablesSet(allText)
     const passEnv: string[] = []
@@ -300,7 +312,7 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
         note([], `$${variable}`, 'approximated', "not defined in the file: a CI/CD variable of the project? Passed from orca's environment as an optional secret (masked)")
       }
     }
-    for (const variable of (job as {if?: string}).if?.match(/env\.([A-Za-z_][A-Za-z0-9_]*)/g)?.map((m) => m.slice(4)) ?? []) {
+    for (const variable of (typeof job.if === 'string' ? job.if : '').match(/env\.([A-Za-z_][A-Za-z0-9_]*)/g)?.map((m) => m.slice(4)) ?? []) {
       if (isPredefined(variable) && !passEnv.includes(variable) && env[variable] === undefined && variable !== MANUAL_VARIABLE) passEnv.push(variable)
     }
     if (Object.keys(env).length > 0) job.env = env
@@ -316,7 +328,10 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
       } else note(['timeout'], 'timeout', 'dropped', `cannot read ${JSON.stringify(raw.timeout)} as a duration`)
     }
     const retry = field('retry')
-    if (typeof retry === 'number' && retry > 0) job.retry = retry
+    if (typeof retry === 'number' && retry > 0) {
+      job.retry = retry
+      note(['retry'], 'retry', 'translated', `retry: ${retry}`)
+    }
     else if (isObject(retry) && typeof retry.max === 'number') {
       job.retry = retry.max
       if (retry.when !== undefined) note(['retry', 'when'], 'retry: when', 'approximated', 'retried whatever the failure (orca tells only infra, failure and timed_out apart)')
@@ -385,9 +400,14 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
   return {pipeline: {header, top, jobs}, files: composed.files}
 }
 
-function flatten(value: unknown): string[] {
+/** A script's lines, nested lists (from !reference) flattened; an entry YAML read as a mapping is reported, not run. */
+function flatten(value: unknown, onMapping: (entry: Data) => void): string[] {
   if (value === undefined || value === null) return []
-  if (Array.isArray(value)) return value.flatMap(flatten)
+  if (Array.isArray(value)) return value.flatMap((item) => flatten(item, onMapping))
+  if (isObject(value)) {
+    onMapping(value)
+    return []
+  }
   return [text(value)]
 }
 
@@ -449,7 +469,11 @@ function conditions(raw: Data, job: Data, hasNeeds: boolean, options: GitlabImpo
     if (spec === undefined) continue
     const refs = asList(isObject(spec) ? spec.refs : spec).map(text)
     const variables = isObject(spec) ? asList(spec.variables).map(text) : []
-    const refParts = refs.map((ref) => refCondition(ref))
+    const refParts = refs.map((ref) => {
+      const condition = refCondition(ref)
+      if (condition === 'false') note([k], `${k}: ${ref}`, 'approximated', "a regular expression orca's if cannot say: taken as not matching")
+      return condition
+    })
     const variableParts = variables.map((v) => translateGitlabExpression(v)?.expression ?? 'false')
     const condition = allOf([refs.length > 0 ? anyOf(refParts) : 'true', variables.length > 0 ? anyOf(variableParts) : 'true'])
     parts.push(negative ? negate(condition) : condition)
@@ -509,7 +533,7 @@ function artifactsOf(artifacts: Data, job: Data, note: Note): void {
   }
   for (const [kind, value] of Object.entries(reports)) {
     if (kind === 'junit') continue
-    const files = asList(value).map(text)
+    const files = asList(isObject(value) ? value.path : value).map(text)
     if (kind === 'dotenv') {
       note(['reports', kind], `artifacts: reports: ${kind}`, 'dropped', 'the variables of a dotenv report do not reach later jobs: write them to $ORCA_OUTPUT and list them under outputs:')
       continue

@@ -3,7 +3,7 @@ import * as path from 'node:path'
 
 import {ConfigError, type Diagnostic} from '../errors.js'
 import {isInside} from '../pipeline/source-file.js'
-import {renderPipeline, validateOutput} from './emit.js'
+import {liftCommonImage, renderPipeline, validateOutput} from './emit.js'
 import {importGithub} from './github.js'
 import {importGitlab} from './gitlab.js'
 import {buildReport, type ImportEntry, type ImportReport} from './report.js'
@@ -28,6 +28,8 @@ export interface ImportResult {
   report: ImportReport
   /** What `orca validate` would say about the text: empty when it validates. */
   problems: Diagnostic[]
+  /** How many jobs the text has (before matrices expand). */
+  jobs: number
 }
 
 /** The default CI files of each vendor, relative to the project. */
@@ -64,7 +66,8 @@ export function importCi(options: ImportOptions): ImportResult {
     files = mains
   }
   for (const file of files) entries.push(...file.warnings)
+  liftCommonImage(pipeline)
   const text = renderPipeline(pipeline)
   const problems = validateOutput(text, path.join(options.projectDir, 'jobs.yml'))
-  return {text, report: buildReport(options.vendor, files.map((f) => f.file), entries), problems}
+  return {text, report: buildReport(options.vendor, files.map((f) => f.file), entries), problems, jobs: pipeline.jobs.size}
 }

@@ -30,11 +30,11 @@ export function looksLikeSetting(name: string): boolean {
 
 /**
  * Replaces `$NAME`/`${NAME}` of known variables in a value (GitLab expands variables inside
- * variables; orca's env values are literal). Unknown names stay as written. `$$` is GitLab's `$`.
+ * variables; orca's env values are literal). Unknown names stay as written. `$$` is GitLab's `$` (and becomes one).
  */
 export function expandKnown(text: string, known: (name: string) => string | undefined, depth = 0): string {
   return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced: string | undefined, bare: string | undefined) => {
-    if (whole === '$$') return '$$'
+    if (whole === '$$') return '$'
     const value = known((braced ?? bare)!)
     if (value === undefined) return whole
     return depth < 10 ? expandKnown(value, known, depth + 1) : value
