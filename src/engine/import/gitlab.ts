@@ -4,7 +4,7 @@ import {composeGitlab, GITLAB_GLOBAL_KEYS, type LocalReader} from './gitlab-comp
 import {allOf, anyOf, negate, translateGitlabExpression} from './gitlab-expression.js'
 import {artifactGlobs, gitlabDuration, JobNames, orcaName, volumeName} from './names.js'
 import type {ImportEntry, ImportStatus} from './report.js'
-import {commentAbove, placeOf, type CiFile} from './source.js'
+import {commentAbove, commentBeside, placeOf, type CiFile} from './source.js'
 import {expandKnown, looksLikeSetting, variablesRead, variablesSet} from './variables.js'
 
 type Data = Record<string, unknown>
@@ -258,11 +258,19 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
     const script = lines('script', raw.script)
     const after = lines('after_script', field('after_script'))
     if (script.length === 0) note(['script'], 'script', 'dropped', 'the job has no script')
-    const scriptLines = [...before, ...script.map((line, index) => {
-      const c = raw.script !== undefined && (ci.data[key] as Data | undefined)?.script !== undefined ? commentAbove(ci, [key, 'script', index]) : undefined
-      return c ? `${c.split('\n').map((l) => `#${l.startsWith(' ') ? '' : ' '}${l}`).join('\n')}\n${line}` : line
-    })]
+    // Where each part's lines are written, for their comments: the job's own, default:'s or the top level's.
+    const writtenAt = (k: string): [CiFile, NodePath] | undefined => {
+      if ((ci.data[key] as Data | undefined)?.[k] !== undefined) return raw[k] === undefined ? undefined : [ci, [key, k]]
+      if (raw[k] !== undefined) return undefined
+      const top = isObject(data.default) && data.default[k] !== undefined ? ['default', k] : [k]
+      return [fileOf(top[0]!), top]
+    }
+    const scriptLines = [...withComments(before, writtenAt('before_script')), ...withComments(script, writtenAt('script'))]
+    const afterLines = withComments(after, writtenAt('after_script'))
     const steps: unknown[] = []
+    // busybox's and Alpine's sh (ash) reads most of it, and those images have no bash: GitLab runs sh there too.
+    const bash = BASHISM.test([...scriptLines, ...afterLines].join('\n')) && !/alpine|busybox/.test(text(job.image))
+    if (bash) note(['script'], 'bash in the script', 'translated', 'shell: bash (GitLab runs bash when the image has it; the script needs it)')
     if (scriptLines.length > 0) {
       const run = scriptLines.join('\n')
       steps.push(raw.allow_failure === undefined || raw.allow_failure === false ? run : {run, allow_failure: true})
@@ -271,10 +279,11 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
       note(['allow_failure'], 'allow_failure', 'approximated', isObject(raw.allow_failure) ? 'any failing exit code is allowed, not only the listed ones; the job succeeds' : 'the script step may fail: the job succeeds (GitLab shows it passed with a warning)')
     }
     if (after.length > 0) {
-      steps.push({name: 'after_script', run: after.join('\n'), when: 'always', allow_failure: true})
+      steps.push({name: 'after_script', run: afterLines.join('\n'), when: 'always', allow_failure: true})
       note(raw.after_script === undefined ? [] : ['after_script'], 'after_script', 'translated', 'a last step with when: always whose failure does not fail the job, as in GitLab')
     }
     if (steps.length > 0) job.steps = steps
+    if (bash && steps.length > 0) job.shell = 'bash'
     if (before.length > 0) note(raw.before_script === undefined ? [] : ['before_script'], 'before_script', 'translated', 'the first lines of the script step, in the same shell, as in GitLab')
 
     const allText = [...before, ...script, ...after].join('\n')
@@ -409,6 +418,29 @@ function flatten(value: unknown, onMapping: (entry: Data) => void): string[] {
     return []
   }
   return [text(value)]
+}
+
+/** What only bash reads; GitLab runs bash when the image has it, orca sh unless told. */
+const BASHISM = /\[\[ |\bpipefail\b|(^|[\s;&|])(source|shopt|declare|function) |\b[A-Za-z_]\w*=\(|<<<|\$'|\$\{[A-Za-z_]\w*\/\/|\$\{[A-Za-z_]\w*:[0-9-]/m
+
+/**
+ * Script lines with their YAML comments as shell comments: a comment above a line goes above it,
+ * one beside it stays beside it. Only where the lines are written as they stand (no !reference).
+ */
+function withComments(lines: string[], at: [CiFile, NodePath] | undefined): string[] {
+  if (!at) return lines
+  const [ci, path] = at
+  let written: unknown = ci.data
+  for (const part of path) written = isObject(written) ? written[String(part)] : undefined
+  const list = isObject(written) || written === undefined ? undefined : (Array.isArray(written) ? written : [written])
+  if (!list || list.length !== lines.length || list.some((l) => typeof l !== 'string')) return lines
+  return lines.map((line, index) => {
+    const itemPath = Array.isArray(written) ? [...path, index] : path
+    const above = Array.isArray(written) ? commentAbove(ci, itemPath) : undefined
+    const beside = line.includes('\n') ? undefined : commentBeside(ci, itemPath)
+    const shown = beside ? `${line}  #${beside.startsWith(' ') ? '' : ' '}${beside}` : line
+    return above ? `${above.split('\n').map((l) => `#${l.startsWith(' ') ? '' : ' '}${l}`).join('\n')}\n${shown}` : shown
+  })
 }
 
 /** A GitLab `variables:` block's values (`{value, description}` forms included) as text. */
