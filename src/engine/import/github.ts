@@ -321,6 +321,11 @@ export function importGithub(files: CiFile[], options: GithubImportOptions, entr
         }
         if (step.run === undefined) return
         let run = relocate(rewriteExpressions(text(step.run), ctx, true)).replace(/\n+$/, '')
+        // Steps run as root in the job's container (unless user: says otherwise), where images seldom have sudo.
+        if (/(^|[\s;&|(])sudo\s+(?!-)/m.test(run)) {
+          run = run.replace(/(^|[\s;&|(])sudo\s+(?!-)/gm, '$1')
+          stepNote('sudo', 'approximated', 'removed: the step runs as root in the container')
+        }
         for (const variable of Object.keys(writes) as Array<keyof typeof writes>) if (new RegExp(`\\$\\{?${variable}\\b`).test(run)) writes[variable] = true
         const dir = text(step['working-directory'] ?? dirDefault)
         const shell = text(step.shell ?? shellDefault)
@@ -357,7 +362,7 @@ export function importGithub(files: CiFile[], options: GithubImportOptions, entr
           for (let i = 1; i < steps.length; i++) {
             const s = steps[i]
             if (typeof s === 'string') steps[i] = `${prelude}\n${s}`
-            else if (isObject(s) && typeof s.run === 'string' && s.shell === undefined) s.run = `${prelude}\n${s.run}`
+            else if (isObject(s) && typeof s.run === 'string' && (s.shell === undefined || /^(ba)?sh\b/.test(text(s.shell)))) s.run = `${prelude}\n${s.run}`
           }
         }
       }
