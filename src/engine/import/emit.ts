@@ -22,7 +22,7 @@ export interface OutPipeline {
 
 export const newJob = (): OutJob => ({data: {}, comments: [], stepComments: new Map()})
 
-const KEY_ORDER = ['name', 'extends', 'runs-on', 'host', 'image', 'user', 'matrix', 'id', 'max-parallel', 'needs', 'when', 'if', 'git', 'docker', 'services', 'env', 'pass_env', 'secrets', 'shell', 'timeout', 'retry', 'volumes', 'steps', 'artifacts', 'reports', 'outputs']
+const KEY_ORDER = ['name', 'extends', 'runs-on', 'host', 'image', 'pull', 'platform', 'user', 'matrix', 'id', 'max-parallel', 'needs', 'when', 'if', 'git', 'docker', 'services', 'env', 'pass_env', 'secrets', 'shell', 'timeout', 'retry', 'volumes', 'steps', 'artifacts', 'reports', 'outputs']
 
 function ordered(data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}

@@ -181,7 +181,16 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
       }
       if (isObject(image) && image.entrypoint !== undefined) note(['image', 'entrypoint'], 'image: entrypoint', 'translated', "orca runs the steps with the image's shell, whatever its entrypoint")
       if (isObject(image) && isObject(image.docker) && image.docker.user !== undefined) job.user = text(image.docker.user)
-      if (isObject(image) && isObject(image.docker) && image.docker.platform !== undefined) note(['image', 'docker', 'platform'], 'image: docker: platform', 'dropped', 'the image runs on the engine\'s own platform')
+      if (isObject(image) && isObject(image.docker) && typeof image.docker.platform === 'string') {
+        job.platform = image.docker.platform
+        note(['image', 'docker', 'platform'], 'image: docker: platform', 'translated', `platform: ${image.docker.platform}`)
+      }
+      const policies = asList(isObject(image) ? image.pull_policy : undefined).map(text)
+      const pull = policies.length === 0 ? undefined : ({always: 'always', 'if-not-present': 'missing', never: 'never'} as Record<string, string>)[policies[0]!]
+      if (pull !== undefined) {
+        job.pull = pull
+        note(['image', 'pull_policy'], 'image: pull_policy', policies.length > 1 ? 'approximated' : 'translated', `pull: ${pull}${policies.length > 1 ? ' (the first of the policies GitLab would try in turn)' : ''}`)
+      }
     }
 
     // needs: explicit (a DAG), else every job of the earlier stages.
