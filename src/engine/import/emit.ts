@@ -46,6 +46,34 @@ function flowShortLists(node: unknown): void {
   }
 }
 
+/** Blocks worth an anchor when written again: a person writes them once (`&name`) and refers to them (`*name`). */
+const SHARED_KEYS = new Set(['services', 'env', 'volumes', 'matrix'])
+const SHARED_MIN_LENGTH = 40
+
+/** A repeated env, services, volumes or matrix block becomes an alias of its first writing, anchored by job and key. */
+function shareRepeats(doc: Document, jobs: YAMLMap): void {
+  const first = new Map<string, {node: YAMLMap; name: string}>()
+  const visit = (map: YAMLMap, where: string): void => {
+    for (const pair of map.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : ''
+      if (!isMap(pair.value)) continue
+      const value = pair.value
+      const text = JSON.stringify(value.toJSON())
+      if (SHARED_KEYS.has(key) && text.length >= SHARED_MIN_LENGTH) {
+        const seen = first.get(`${key}\0${text}`)
+        if (seen) {
+          seen.node.anchor ??= seen.name
+          pair.value = doc.createAlias(seen.node, seen.name)
+          continue
+        }
+        first.set(`${key}\0${text}`, {node: value, name: `${where}-${key}`})
+      }
+      visit(value, key === 'services' || where === '' ? `${where}${where ? '-' : ''}${key}` : where)
+    }
+  }
+  for (const pair of jobs.items) if (isMap(pair.value)) visit(pair.value, String((pair.key as Scalar).value))
+}
+
 /** One top-level image instead of the same image on every job (jobs.yml's default, as a person writes it). */
 export function liftCommonImage(pipeline: OutPipeline): void {
   if (pipeline.top.image !== undefined || pipeline.jobs.size < 2) return
@@ -76,6 +104,7 @@ export function renderPipeline(pipeline: OutPipeline): string {
     if (job.comments.length > 0) pair.key.commentBefore = asComment(job.comments)
     jobsNode.items.push(pair)
   }
+  shareRepeats(doc, jobsNode)
   flowShortLists(doc.contents)
   if (pipeline.header.length > 0) doc.commentBefore = asComment(pipeline.header)
   return doc.toString({lineWidth: 0, blockQuote: 'literal', flowCollectionPadding: false})
