@@ -51,6 +51,27 @@ const NOTHING: Record<string, string> = {
   'actions/setup-dotnet': '',
 }
 
+/**
+ * The matrix values a setup action's version reads become image tags (`18.x` → `18`, `lts/*` →
+ * `lts`), in the lists and in include/exclude, so `node:${{ matrix.node }}` names an image.
+ */
+function imageTagsInMatrix(ctx: ActionContext, variable: string, fallback: string): void {
+  const matrix = ctx.job.matrix as Data | undefined
+  if (!matrix) return
+  const changed: string[] = []
+  const fix = (value: unknown): unknown => {
+    if (typeof value !== 'string' && typeof value !== 'number') return value
+    const fixed = tag(String(value), fallback)
+    if (fixed !== String(value)) changed.push(`${String(value)} → ${fixed}`)
+    return fixed === String(value) ? value : fixed
+  }
+  if (Array.isArray(matrix[variable])) matrix[variable] = (matrix[variable] as unknown[]).map(fix)
+  for (const k of ['include', 'exclude']) {
+    for (const combo of Array.isArray(matrix[k]) ? (matrix[k] as Data[]) : []) if (combo && typeof combo === 'object' && variable in combo) combo[variable] = fix(combo[variable])
+  }
+  if (changed.length > 0) ctx.note(`matrix.${variable}`, 'approximated', `values made image tags: ${[...new Set(changed)].join(', ')}`)
+}
+
 /** Applies one `uses:` to the job; false when orca has no local equivalent. */
 export function githubAction(uses: string, withInputs: Data, ctx: ActionContext): boolean {
   const [name = '', ref = ''] = uses.split('@')
@@ -71,6 +92,8 @@ export function githubAction(uses: string, withInputs: Data, ctx: ActionContext)
   const setup = SETUP[action]
   if (setup) {
     const version = text(setup.version.map((k) => withInputs[k]).find((v) => v !== undefined))
+    const matrixVariable = /^\$\{\{\s*matrix\.([\w-]+)\s*\}\}$/.exec(version.trim())?.[1]
+    if (matrixVariable !== undefined) imageTagsInMatrix(ctx, matrixVariable, setup.fallback)
     const image = `${setup.image}:${tag(version, setup.fallback)}`
     if (ctx.image === undefined) {
       ctx.image = image
