@@ -338,12 +338,12 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
     if (secrets.length > 0) job.secrets = secrets
 
     // timeout, retry
-    if (raw.timeout !== undefined) {
-      const timeout = gitlabDuration(raw.timeout)
+    if (field('timeout') !== undefined) {
+      const timeout = gitlabDuration(field('timeout'))
       if (timeout) {
         job.timeout = timeout
         note(['timeout'], 'timeout', 'translated', `timeout: ${timeout}`)
-      } else note(['timeout'], 'timeout', 'dropped', `cannot read ${JSON.stringify(raw.timeout)} as a duration`)
+      } else note(['timeout'], 'timeout', 'dropped', `cannot read ${JSON.stringify(field('timeout'))} as a duration`)
     }
     const retry = field('retry')
     if (typeof retry === 'number' && retry > 0) {
@@ -386,7 +386,7 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
       note(['environment'], `environment: ${envName}`, 'approximated', 'a deploy job: orca runs its steps but keeps no environment or deployment record')
       out.comments.push(`GitLab deploys this job to the environment ${envName}.`)
     }
-    const tags = asList(raw.tags).map(text)
+    const tags = asList(field('tags')).map(text)
     if (tags.length > 0) {
       if (tags.some((t) => /windows|macos|osx|darwin|shell/i.test(t))) {
         job['runs-on'] = 'host'
@@ -398,7 +398,7 @@ export function importGitlab(main: CiFile, readLocal: LocalReader, options: Gitl
         note(['tags'], `tags: ${tags.join(', ')}`, 'approximated', 'a runner that is not a Linux container: the steps run on this machine (runs-on: host), never cached without host.key')
       } else note(['tags'], `tags: ${tags.join(', ')}`, 'approximated', 'runner tags choose a GitLab runner; orca runs the job in a container here')
     }
-    for (const [k, [status, why]] of Object.entries(NOT_NEEDED)) if (raw[k] !== undefined) note([k], k, status, why)
+    for (const [k, [status, why]] of Object.entries(NOT_NEEDED)) if (field(k) !== undefined) note([k], k, status, why)
     for (const k of Object.keys(raw)) if (!HANDLED.has(k)) note([k], k, 'dropped', 'not a GitLab job keyword orca knows')
     jobs.set(name, out)
   }
