@@ -3,7 +3,7 @@ import * as path from 'node:path'
 
 import {ConfigError, type Diagnostic} from '../errors.js'
 import {isInside} from '../pipeline/source-file.js'
-import {liftCommonImage, renderPipeline, validateOutput} from './emit.js'
+import {liftCommonImage, renderPipeline, validateOutput, type OutPipeline} from './emit.js'
 import {importGithub} from './github.js'
 import {importGitlab} from './gitlab.js'
 import {buildReport, type ImportEntry, type ImportReport} from './report.js'
@@ -66,8 +66,29 @@ export function importCi(options: ImportOptions): ImportResult {
     files = mains
   }
   for (const file of files) entries.push(...file.warnings)
+  dropInvalidVariables(pipeline, mains[0]!.file, entries)
   liftCommonImage(pipeline)
   const text = renderPipeline(pipeline)
   const problems = validateOutput(text, path.join(options.projectDir, 'jobs.yml'))
   return {text, report: buildReport(options.vendor, files.map((f) => f.file), entries), problems, jobs: pipeline.jobs.size}
+}
+
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** Variables a shell cannot name (`FOO-BAR`, which both CIs allow) are left out of every env, each reported. */
+function dropInvalidVariables(pipeline: OutPipeline, file: string, entries: ImportEntry[]): void {
+  const clean = (env: unknown, job: string | undefined): void => {
+    if (typeof env !== 'object' || env === null || Array.isArray(env)) return
+    for (const name of Object.keys(env)) {
+      if (VARIABLE_NAME.test(name)) continue
+      delete (env as Record<string, unknown>)[name]
+      entries.push({construct: `variable ${name}`, file, ...(job === undefined ? {} : {job}), status: 'dropped', note: 'not a name a shell variable can have (letters, digits and _)'})
+    }
+  }
+  clean(pipeline.top.env, undefined)
+  for (const [name, job] of pipeline.jobs) {
+    clean(job.data.env, name)
+    for (const step of Array.isArray(job.data.steps) ? job.data.steps : []) if (typeof step === 'object' && step !== null) clean((step as Record<string, unknown>).env, name)
+    for (const service of Object.values((job.data.services ?? {}) as Record<string, Record<string, unknown>>)) clean(service.env, name)
+  }
 }
