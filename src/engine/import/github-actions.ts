@@ -15,6 +15,7 @@ export interface ActionContext {
   preSteps: unknown[]
   note: (construct: string, status: ImportStatus, why: string) => void
   matrixVariables: Set<string>
+  readProjectFile: (path: string) => string | undefined
 }
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v))
@@ -91,7 +92,10 @@ export function githubAction(uses: string, withInputs: Data, ctx: ActionContext)
   }
   const setup = SETUP[action]
   if (setup) {
-    const version = text(setup.version.map((k) => withInputs[k]).find((v) => v !== undefined))
+    const versionFile = text(withInputs[setup.version[0]!.replace(/-version$|$/, '-version-file')] ?? withInputs['node-version-file'] ?? withInputs['python-version-file'] ?? withInputs['go-version-file'])
+    // A version file the project holds (.nvmrc, .python-version, go.mod's go line) names the version.
+    const fromFile = versionFile === '' ? undefined : /^\s*(?:go\s+)?v?(\d+(?:\.\d+)*)/m.exec(ctx.readProjectFile(versionFile) ?? '')?.[1]
+    const version = fromFile ?? text(setup.version.map((k) => withInputs[k]).find((v) => v !== undefined))
     const matrixVariable = /^\$\{\{\s*matrix\.([\w-]+)\s*\}\}$/.exec(version.trim())?.[1]
     if (matrixVariable !== undefined) imageTagsInMatrix(ctx, matrixVariable, setup.fallback)
     const image = `${setup.image}:${tag(version, setup.fallback)}`

@@ -27,6 +27,8 @@ const STEP_KEYS = new Set(['id', 'name', 'run', 'uses', 'with', 'env', 'shell', 
 
 export interface GithubImportOptions {
   defaultImage?: string
+  /** A project file's text (for setup actions' version files, e.g. .nvmrc); undefined when it cannot be read. */
+  readProjectFile: (path: string) => string | undefined
 }
 
 /** Per-job state the expression rewriting fills: variables to pass, secrets to copy, env added. */
@@ -277,7 +279,7 @@ export function importGithub(files: CiFile[], options: GithubImportOptions, entr
       const shellDefault = text(jobDefaults.shell ?? defaultsRun.shell)
       const dirDefault = text(jobDefaults['working-directory'] ?? defaultsRun['working-directory'])
       const steps: unknown[] = []
-      const action: ActionContext = {job, image: undefined, volumes: {}, artifacts: [], artifactsWhen: 'on_success', preSteps: [], note: () => undefined, matrixVariables}
+      const action: ActionContext = {job, image: undefined, volumes: {}, artifacts: [], artifactsWhen: 'on_success', preSteps: [], note: () => undefined, matrixVariables, readProjectFile: options.readProjectFile}
       const writes = {GITHUB_OUTPUT: false, GITHUB_ENV: false, GITHUB_PATH: false, GITHUB_STEP_SUMMARY: false}
       asList(raw.steps).forEach((rawStep, index) => {
         const step = isObject(rawStep) ? rawStep : {}

@@ -1,4 +1,4 @@
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import * as path from 'node:path'
 
 import {ConfigError, type Diagnostic} from '../errors.js'
@@ -62,7 +62,15 @@ export function importCi(options: ImportOptions): ImportResult {
     }
     ;({pipeline, files} = importGitlab(mains[0]!, readLocal, {defaultImage: options.image, exists}, entries))
   } else {
-    pipeline = importGithub(mains, {defaultImage: options.image}, entries)
+    const readProjectFile = (file: string): string | undefined => {
+      const abs = path.resolve(options.projectDir, file)
+      try {
+        return isInside(options.projectDir, abs) ? readFileSync(abs, 'utf8').slice(0, 4096) : undefined
+      } catch {
+        return undefined
+      }
+    }
+    pipeline = importGithub(mains, {defaultImage: options.image, readProjectFile}, entries)
     files = mains
   }
   for (const file of files) entries.push(...file.warnings)
