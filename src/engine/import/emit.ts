@@ -24,7 +24,17 @@ export const newJob = (): OutJob => ({data: {}, comments: [], stepComments: new 
 
 const KEY_ORDER = ['name', 'extends', 'runs-on', 'host', 'image', 'pull', 'platform', 'user', 'matrix', 'id', 'max-parallel', 'needs', 'when', 'if', 'git', 'docker', 'services', 'env', 'pass_env', 'secrets', 'shell', 'timeout', 'retry', 'volumes', 'steps', 'artifacts', 'reports', 'outputs']
 
+// A multi-line command ends with its newline, so it is written `|` as people write it, not `|-`.
+const endLine = (run: string): string => (run.includes('\n') && !run.endsWith('\n') ? `${run}\n` : run)
+
 function ordered(data: Record<string, unknown>): Record<string, unknown> {
+  if (Array.isArray(data.steps)) {
+    data.steps = data.steps.map((step: unknown) => {
+      if (typeof step === 'string') return endLine(step)
+      if (step !== null && typeof step === 'object' && typeof (step as {run?: unknown}).run === 'string') return {...step, run: endLine((step as {run: string}).run)}
+      return step
+    })
+  }
   const out: Record<string, unknown> = {}
   for (const key of KEY_ORDER) if (data[key] !== undefined) out[key] = data[key]
   for (const [key, value] of Object.entries(data)) if (out[key] === undefined && value !== undefined) out[key] = value
