@@ -1,17 +1,11 @@
-import {execFileSync} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync, renameSync, rmSync} from 'node:fs'
-import {basename, join, relative, resolve} from 'node:path'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {basename, join, relative} from 'node:path'
 
 import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {git} from '../helpers/git.js'
 import {NEUTRAL_ENV, ORCA_BIN, orca, projectsPerTest, removeProjectResources, removeRunContainers, runProgram} from './cli.js'
-
-// gitlab-ci-local is a peer tool, not a dependency of orca: installed once per checkout into
-// node_modules/.cache (like a test image built once per tag). 4.70.0 is the newest that runs on Node 20.
-const GITLAB_CI_LOCAL = '4.70.0'
-const TOOL_DIR = resolve(import.meta.dirname, `../../node_modules/.cache/orca-test/gitlab-ci-local-${GITLAB_CI_LOCAL}`)
-const TOOL_ENTRY = join(TOOL_DIR, 'node_modules/gitlab-ci-local/dist/index.js')
+import {GITLAB_CI_LOCAL_ENTRY, installGitlabCiLocal} from './gitlab-ci-local-tool.js'
 
 const project = projectsPerTest()
 const builds: string[] = []
@@ -24,15 +18,7 @@ afterEach(() => {
   }
 })
 
-beforeAll(() => {
-  if (existsSync(TOOL_ENTRY)) return
-  // Installed aside and moved into place: an interrupted install leaves no half-filled copy behind.
-  const fresh = `${TOOL_DIR}.${process.pid}.tmp`
-  rmSync(fresh, {recursive: true, force: true})
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--no-package-lock', '--loglevel=error', '--prefix', fresh, `gitlab-ci-local@${GITLAB_CI_LOCAL}`], {stdio: 'ignore'})
-  rmSync(TOOL_DIR, {recursive: true, force: true})
-  renameSync(fresh, TOOL_DIR)
-}, 180_000)
+beforeAll(installGitlabCiLocal, 180_000)
 
 const JOBS = `version: 1
 image: busybox:1.36
@@ -75,7 +61,7 @@ describe('the GitLab child pipeline under gitlab-ci-local (shell runner, a build
 
     const result = await runProgram(
       process.execPath,
-      [TOOL_ENTRY, '--file', '.gitlab/orca-pipeline.yml', '--shell-isolation', '--shell-executor-no-image', '--no-artifacts-to-source'],
+      [GITLAB_CI_LOCAL_ENTRY, '--file', '.gitlab/orca-pipeline.yml', '--shell-isolation', '--shell-executor-no-image', '--no-artifacts-to-source'],
       {cwd: dir, env: {...NEUTRAL_ENV, NO_COLOR: '1'}},
     )
     for (const job of ['gen', 'count', 'broken', 'summary', 'cleanup']) builds.push(join(dir, '.gitlab-ci-local/builds', job))
