@@ -26,8 +26,11 @@ export interface AttestInput {
   imageIdOf: (job: string) => Promise<string | null>
 }
 
-/** Writes the run's provenance (whole or not at all: temp file and rename) and says what it wrote. */
-export async function attestRun(input: AttestInput): Promise<ProvenanceSummary> {
+/**
+ * Writes the run's provenance (whole or not at all: temp file and rename) and says what it wrote;
+ * undefined for a run that produced no artifacts (an in-toto statement needs at least one subject).
+ */
+export async function attestRun(input: AttestInput): Promise<ProvenanceSummary | undefined> {
   const jobs: AttestedJob[] = []
   for (const [name, job] of Object.entries(input.record.jobs)) {
     const imageId = job.imageId ?? (job.status === 'cached' ? await input.imageIdOf(name) : null)
@@ -42,6 +45,7 @@ export async function attestRun(input: AttestInput): Promise<ProvenanceSummary> 
       manifest: job.artifacts?.manifest && job.artifacts.sha256 ? {path: job.artifacts.manifest, sha256: job.artifacts.sha256} : null,
     })
   }
+  if (jobs.every((job) => job.manifest === null)) return undefined
   const relative = (file: string) => path.relative(input.projectDir, file).split(path.sep).join('/')
   const statement = buildStatement({
     runId: input.record.id,

@@ -45,7 +45,9 @@ export function verifyRun(input: VerifyInput): VerifyCheck[] {
     text = readFileSync(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    throw new OrcaError('usage', `run ${input.runId} has no attestation (${PROVENANCE_FILE})`, {hint: 'runs record one when they finish, from this version of orca on'})
+    throw new OrcaError('usage', `run ${input.runId} has no attestation (${PROVENANCE_FILE})`, {
+      hint: 'a run writes one when it finishes with artifacts to attest; a run without artifacts, still running, or recorded by an older orca has none',
+    })
   }
   const lines = text.split('\n').filter((line) => line.trim() !== '')
   let envelope: unknown
