@@ -98,3 +98,29 @@ export async function removeVolume(docker: Docker, name: string): Promise<boolea
     throw error
   }
 }
+
+/** Images orca built from a project (`image: {build}`), in `scope`, with their tags. */
+export async function listBuiltImages(docker: Docker, scope: ResourceScope): Promise<{id: string; tags: string[]; build?: string; projectDir?: string}[]> {
+  // Filtered by the build label alone, the scope here: Podman answers a filter of several labels with nothing.
+  const images = await withTimeout(docker.listImages({filters: {label: [LABEL.build]}}), 'list images')
+  const inScope = images.filter((image) => image.Labels?.[LABEL.managed] === 'true' && ('allProjects' in scope || image.Labels?.[LABEL.project] === scope.projectId))
+  return inScope.map((image) => ({
+    id: image.Id,
+    tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
+    build: image.Labels?.[LABEL.build],
+    projectDir: image.Labels?.[LABEL.projectDir],
+  }))
+}
+
+/** Removes an image (never by force); returns false when a container still uses it. */
+export async function removeImage(docker: Docker, imageId: string): Promise<boolean> {
+  try {
+    await withTimeout(docker.getImage(imageId).remove(), 'remove image')
+    return true
+  } catch (error) {
+    const code = (error as {statusCode?: number}).statusCode
+    if (code === 404) return true
+    if (code === 409) return false
+    throw error
+  }
+}
