@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {serialiseArtifactManifest, type ArtifactEntry} from '../../../src/engine/artifacts/manifest.js'
-import {OrcaError} from '../../../src/engine/errors.js'
+import type {OrcaError} from '../../../src/engine/errors.js'
 import {keyIdOf, type SigningKey} from '../../../src/engine/keys/ed25519.js'
 import {attestRun, PROVENANCE_FILE} from '../../../src/engine/provenance/attest.js'
 import {envelopeOf, IN_TOTO_PAYLOAD_TYPE, type Envelope} from '../../../src/engine/provenance/dsse.js'
