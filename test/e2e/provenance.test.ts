@@ -229,6 +229,18 @@ describe('signed provenance of a run (real engine)', () => {
     const unsigned = await verify(dir, '--key', keys.publicFile)
     expect(unsigned.code).toBe(1)
     expect(unsigned.out).toContain('FAIL signature: the attestation is not signed')
+    const json = await orca(['verify', 'latest', '--key', keys.publicFile, '--json'], {cwd: dir})
+    expect(json.code).toBe(1)
+    expect(JSON.parse(json.stdout)).toEqual({
+      run: record.id,
+      ok: false,
+      checks: [
+        {what: 'signature', ok: false, message: 'the attestation is not signed (the run had no signing key)'},
+        {what: 'statement', ok: true, message: `https://slsa.dev/provenance/v1 of run ${record.id}, 2 subjects`},
+        {what: 'artifacts/build.json', ok: true, message: expect.stringMatching(/^3 files in the run directory; cache entry [0-9a-f]{12} from run /)},
+        {what: 'artifacts/report.json', ok: true, message: expect.stringMatching(/^1 file in the run directory/)},
+      ],
+    })
   })
 
   it('a run without artifacts has nothing to attest; a key that cannot be read stops the run before it starts (exit 2)', async () => {
