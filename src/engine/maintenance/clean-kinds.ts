@@ -214,7 +214,7 @@ const BUILT_IMAGES: ResourceKind<BuiltImage> = {
     if (images.length === 0) return []
     const needed = await neededBuiltImages(context)
     // Podman lists the tags with their registry (docker.io/orca-build/…).
-    return images.filter((image) => !needed.ids.has(image.id) && !image.tags.some((tag) => needed.tags.has(tag.replace(/^(?:localhost|docker\.io)\//, ''))))
+    return images.filter((image) => !needed.ids.has(image.id) && !image.tags.some((tag) => needed.tags.has(tag)))
   },
   // The engine decides: an image a container uses stays.
   remove: async (context, image) => ((await removeImage((await context.docker()).docker, image.id)) ? undefined : 'in use by a container'),

@@ -65,7 +65,7 @@ export async function listOrphanKeptImages(docker: Docker, scope: ResourceScope)
     .filter((image) => !used.has(image.Id))
     .map((image) => ({
       id: image.Id,
-      name: image.RepoTags?.find((t) => t.startsWith(`${KEPT_REPOSITORY}:`)) ?? image.Id,
+      name: image.RepoTags?.map(shortTag).find((t) => t.startsWith(`${KEPT_REPOSITORY}:`)) ?? image.Id,
       projectDir: image.Labels?.[LABEL.projectDir],
     }))
 }
@@ -88,8 +88,13 @@ export async function listVolumes(docker: Docker, scope: ResourceScope): Promise
 
 /** Removes a volume; returns false when a container still uses it. */
 export async function removeVolume(docker: Docker, name: string): Promise<boolean> {
+  return removeUnlessUsed(docker.getVolume(name).remove(), 'remove volume')
+}
+
+/** Awaits a removal: true once the thing is gone (404: gone already), false when a container still uses it (409). */
+async function removeUnlessUsed(removal: Promise<unknown>, what: string): Promise<boolean> {
   try {
-    await withTimeout(docker.getVolume(name).remove(), 'remove volume')
+    await withTimeout(removal, what)
     return true
   } catch (error) {
     const code = (error as {statusCode?: number}).statusCode
@@ -97,6 +102,11 @@ export async function removeVolume(docker: Docker, name: string): Promise<boolea
     if (code === 409) return false
     throw error
   }
+}
+
+/** A tag as orca wrote it: Podman names a local image `localhost/…` or `docker.io/…` where Docker names it as tagged. */
+function shortTag(tag: string): string {
+  return tag.replace(/^(?:localhost|docker\.io)\//, '')
 }
 
 /** Images orca built from a project (`image: {build}`), in `scope`, with their tags. */
@@ -106,7 +116,7 @@ export async function listBuiltImages(docker: Docker, scope: ResourceScope): Pro
   const inScope = images.filter((image) => image.Labels?.[LABEL.managed] === 'true' && ('allProjects' in scope || image.Labels?.[LABEL.project] === scope.projectId))
   return inScope.map((image) => ({
     id: image.Id,
-    tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
+    tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>').map(shortTag),
     build: image.Labels?.[LABEL.build],
     projectDir: image.Labels?.[LABEL.projectDir],
   }))
@@ -114,13 +124,5 @@ export async function listBuiltImages(docker: Docker, scope: ResourceScope): Pro
 
 /** Removes an image (never by force); returns false when a container still uses it. */
 export async function removeImage(docker: Docker, imageId: string): Promise<boolean> {
-  try {
-    await withTimeout(docker.getImage(imageId).remove(), 'remove image')
-    return true
-  } catch (error) {
-    const code = (error as {statusCode?: number}).statusCode
-    if (code === 404) return true
-    if (code === 409) return false
-    throw error
-  }
+  return removeUnlessUsed(docker.getImage(imageId).remove(), 'remove image')
 }

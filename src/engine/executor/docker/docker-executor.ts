@@ -24,7 +24,7 @@ import {JobServices, ServiceNotReadyError} from './services.js'
 import {PhaseTrace} from './phase-trace.js'
 import {ContainerStopper} from './stopper.js'
 import {copyIntoWorkdir, workspaceOwner, type WorkspaceContent, type WorkspaceOwner} from './workspace-copy.js'
-import {collectsArtifacts, finishStep, stepRuns} from '../step-rules.js'
+import {collectsArtifacts, finishStep, startStep, stepRuns} from '../step-rules.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
 export {connectDocker} from './connect.js'
@@ -373,16 +373,7 @@ export class DockerExecutor implements Executor {
     output: ContainerOutput | undefined,
     services: JobServices | undefined,
   ): Promise<StepResult> {
-    const step = ctx.job.steps[index]!
-    const started = Date.now()
-    ctx.emit({type: 'step.started', step: index, name: step.name})
-    const timer =
-      step.timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () => stopper.stop('timed_out', `step "${step.name}" exceeded its timeout of ${formatDuration(step.timeoutMs!)}`),
-            step.timeoutMs,
-          )
+    const {step, startedAt, disarm} = startStep(ctx, index, (message) => stopper.stop('timed_out', message))
     const onOutput = (stream: 'stdout' | 'stderr', chunk: Buffer): void => ctx.emit({type: 'step.output', step: index, stream, chunk})
     const marker = output ? stepMarker() : undefined
     const window = marker === undefined ? undefined : output?.openStep(marker, onOutput)
@@ -403,10 +394,10 @@ export class DockerExecutor implements Executor {
       if (services && status !== 'succeeded' && !step.allowFailure) {
         ctx.emit({type: 'step.output', step: index, stream: 'stderr', chunk: Buffer.from(`[orca] the step ${status === 'failed' ? 'failed' : 'was stopped'};${services.tails()}\n`)})
       }
-      return finishStep(ctx, index, step, status, stopper.reason ? null : exitCode, Date.now() - started)
+      return finishStep(ctx, index, step, status, stopper.reason ? null : exitCode, Date.now() - startedAt)
     } finally {
       window?.close()
-      clearTimeout(timer)
+      disarm()
     }
   }
 
