@@ -12,7 +12,7 @@ import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Job, Pipeline} from '../pipeline/types.js'
 import {RunArtifacts, type ManifestLocation} from './artifacts.js'
 import {RunEmitter} from './emitter.js'
-import type {EventBody, EventSink, JobStatus, RunStatus} from '../records/events.js'
+import type {EventBody, EventSink, JobStatus, ProvenanceSummary, RunStatus} from '../records/events.js'
 import {ExecutorSession} from './executor-session.js'
 import {RunImages} from './run-images.js'
 import {BuildContexts} from '../cache/build-context.js'
@@ -77,6 +77,8 @@ export interface RunOptions {
   restored?: ReadonlySet<string>
   /** Cap on the output recorded per job, in bytes (default 16 MiB); the job keeps running past it. */
   maxLogBytes?: number
+  /** Writes the run's attestation once every job settled; what it wrote goes into run.finished. */
+  attest?: (finishedOn: string) => Promise<ProvenanceSummary | undefined>
   /** Start jobs' containers ahead of their needs ending (default true; `ORCA_PRESTART=0` turns it off). */
   prestart?: boolean
 }
@@ -196,12 +198,22 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     : outside !== undefined
       ? {kind: 'internal', message: `unexpected error: ${outside}`}
       : infraError && {kind: 'infra', message: infraError.message}
-  emitter.emit({type: 'run.finished', status, durationMs: Date.now() - started, ...(error ? {error} : {})})
+  const provenance = await attestation(options.attest)
+  emitter.emit({type: 'run.finished', status, durationMs: Date.now() - started, ...(error ? {error} : {}), ...(provenance ? {provenance} : {})})
   await emitter.close()
   // Raised once the record is complete: the caller reports a bug as one.
   const failure = unexpected ?? emitter.sinkFailure
   if (failure) throw failure.error
   return {status, jobs: queue.states, infraError, missingImages}
+}
+
+/** The attestation of a run that ended; a failure to write it (a full disk) leaves the run without one, never fails it. */
+async function attestation(attest: RunOptions['attest']): Promise<ProvenanceSummary | undefined> {
+  try {
+    return await attest?.(new Date().toISOString())
+  } catch {
+    return undefined
+  }
 }
 
 /**
