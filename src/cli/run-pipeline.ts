@@ -5,7 +5,7 @@ import type {JunitReporter} from '../views/run/junit.js'
 import type * as LiveViewModule from '../views/live/live-view.js'
 import type {EventSink} from '../engine/records/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
-import {exitCode} from '../engine/errors.js'
+import {exitCode, OrcaError} from '../engine/errors.js'
 import {dockerExecutor, prefetchImageIds, prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
 import {isCi} from '../views/run/ci-environment.js'
 import {onBrokenPipe} from './broken-pipe.js'
@@ -24,12 +24,14 @@ export interface RunPipelineOptions extends RunRequest {
   orcaVersion: string
   stdout: Writable & {isTTY?: boolean}
   stderr: Writable
-  /** Read for Ctrl-C by the live view. */
+  /** Read for Ctrl-C by the live view, and by the shell of `--interactive`. */
   stdin?: NodeJS.ReadStream
+  /** `-i`: a shell in a failed step's container (see failedStepShell). */
+  interactive?: boolean
 }
 
-/** A reporter that says itself that the run is being cancelled (the live view owns the screen). */
-type Reporter = EventSink & {showCancelling?(count: number): void}
+/** A reporter that says itself that the run is being cancelled (the live view owns the screen), and can step aside for a shell. */
+type Reporter = EventSink & {showCancelling?(count: number): void; pause?(): Promise<void>; resume?(): void}
 
 /** `orca run`'s flags (from oclif or the fast start) as the engine's inputs: the one place they are mapped. */
 export function runOptionsOf({targets, flags}: RunArgs) {
@@ -45,6 +47,7 @@ export function runOptionsOf({targets, flags}: RunArgs) {
     cleanup: flags.cleanup,
     needsFromCache: flags['needs-from-cache'] === true,
     envOverrides: parseEnvFlags(flags.env ?? []),
+    interactive: flags.interactive === true,
   } satisfies Partial<RunPipelineOptions>
 }
 
@@ -78,6 +81,7 @@ async function runPipeline(options: RunPipelineOptions): Promise<number> {
     },
     [options.stdout, options.stderr],
   )
+  if (options.interactive === true) assertTerminal(options)
   // Ink and React take a while to load: start while the pipeline is read and planned.
   const liveView = wantsLiveView(options) && !options.dryRun ? import('../views/live/live-view.js') : undefined
   liveView?.catch(() => undefined)
@@ -98,13 +102,16 @@ async function runPipeline(options: RunPipelineOptions): Promise<number> {
   // The live view owns the terminal once it starts: a notice about the project's files comes first.
   if (liveView !== undefined) await prepared.projectFiles()
   const reporter = await pickReporter(options, prepared, liveView, () => cancelRun())
-  const sinks: EventSink[] = [reporter]
+  const shells = options.interactive === true ? await import('./failed-step-shell.js') : undefined
+  const held = shells ? new shells.HeldReporter(reporter) : undefined
+  const sinks: EventSink[] = [held ?? reporter]
   let junit: JunitReporter | undefined
   if (options.junit !== undefined) {
     const {JunitReporter} = await import('../views/run/junit.js')
     sinks.push((junit = new JunitReporter(resolve(options.cwd, options.junit))))
   }
-  const run = await startRun(prepared, {sinks, orcaVersion: options.orcaVersion})
+  const onStepFailed = shells && held ? shells.failedStepShell(held, options) : undefined
+  const run = await startRun(prepared, {sinks, orcaVersion: options.orcaVersion, ...(onStepFailed ? {onStepFailed} : {})})
   let signals = 0
   const onSignal = (): void => {
     if (reporter.showCancelling) reporter.showCancelling(++signals)
@@ -158,6 +165,15 @@ async function pickReporter(
   }
   const {lineReporterFor} = await import('../views/run/ci.js')
   return lineReporterFor(options.stdout, {env: options.env})
+}
+
+/** `--interactive` needs a person at a terminal: refused before anything runs otherwise. */
+function assertTerminal(options: RunPipelineOptions): void {
+  if (options.output === 'json') throw new OrcaError('usage', '--interactive and --output json cannot be used together: the shell would write into the events')
+  if (options.stdin?.isTTY === true && options.stdout.isTTY === true) return
+  throw new OrcaError('usage', '--interactive opens a shell when a step fails, and needs a terminal (stdin and stdout are not one)', {
+    hint: 'run it from a terminal, or leave out -i and keep the failed container with --cleanup remove_on_completion, then use orca shell',
+  })
 }
 
 /** `tty`, or `auto` with a terminal on both ends outside CI: Ink writes erase sequences into a pipe. */

@@ -21,4 +21,9 @@ export const runFlags = {
   junit: {type: 'string', helpValue: 'FILE', description: 'also write a JUnit XML report to FILE (a testsuite per job, a testcase per step)'},
   cleanup: {type: 'string', options: CLEANUP_POLICIES, description: 'cleanup policy for every job of this run'},
   env: envOverrideFlag('set an environment variable in every job'),
+  interactive: {
+    type: 'boolean',
+    char: 'i',
+    description: "when a step fails, open a shell in its job's container (its workdir and environment); the run goes on when it exits (needs a terminal)",
+  },
 } as const satisfies FlagTable

@@ -104,6 +104,37 @@ export interface JobContext {
   /** Aborted on a second Ctrl-C: kill now, skip the grace period. */
   force: AbortSignal
   emit(event: ExecutorEvent): void
+  /**
+   * `orca run --interactive`: called when a step fails (not allowed to), while its container is held;
+   * the job goes on (failed) once it settles. The job's timeout is paused meanwhile.
+   */
+  onStepFailed?: (failure: StepFailure) => Promise<void>
+}
+
+/** A terminal a shell is attached to: raw bytes both ways, its size and its resizes. */
+export interface ShellTerminal {
+  input: NodeJS.ReadableStream
+  output: NodeJS.WritableStream
+  /** Where a command's stderr goes without a terminal (default: output). */
+  errorOutput?: NodeJS.WritableStream
+  /** False: no pseudo-terminal, output passed through as it comes (a command from a script). Default true. */
+  tty?: boolean
+  size(): {columns: number; rows: number}
+  /** Calls `listener` whenever the terminal is resized; returns what stops that. */
+  onResize(listener: () => void): () => void
+}
+
+/** A failed step whose container is still there, and how to open a shell in it. */
+export interface StepFailure {
+  job: string
+  step: string
+  /** The step's command as written in jobs.yml. */
+  command: string
+  exitCode: number | null
+  /** Where the step ran: the shell starts there. */
+  workdir: string
+  /** A shell in the job's container (its environment and workdir) on `terminal`; resolves to the shell's exit code. */
+  openShell(terminal: ShellTerminal): Promise<number | null>
 }
 
 export interface JobOutcome {

@@ -11,7 +11,7 @@ import {OrcaError} from '../errors.js'
 import {nameTable} from '../name-table.js'
 import {resolveOutputReferences} from '../pipeline/output-references.js'
 import {ServiceLog} from './service-log.js'
-import type {JobOutcome} from '../executor/types.js'
+import type {JobContext, JobOutcome} from '../executor/types.js'
 import {jobInputFiles} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import {runsOnHost, type CleanupPolicy, type Job, type RetryWhen} from '../pipeline/types.js'
@@ -53,6 +53,8 @@ export interface JobRun {
   secrets: Record<string, string>
   cleanupOverride?: CleanupPolicy
   force: AbortSignal
+  /** `--interactive`: a failed step's container is held while this runs (see JobContext). */
+  onStepFailed?: JobContext['onStepFailed']
   maxLogBytes?: number
   emitter: RunEmitter
   executor: ExecutorSession
@@ -301,6 +303,7 @@ async function execute(
       serviceLog: serviceLogs(job, run),
       cancel: run.stop.signal,
       force: run.force,
+      ...(run.onStepFailed ? {onStepFailed: run.onStepFailed} : {}),
       emit: relayJobEvents(job.name, run.emitter, budget, record, keyed !== undefined && usesCache(keyed.job), attempt),
     })
   } catch (error) {

@@ -6,7 +6,7 @@ import {signerOf, type EntrySigner} from '../cache/signing.js'
 import {loadConfig} from '../config/load.js'
 import type {ResolvedConfig} from '../config/types.js'
 import {hostKeyResolver, type HostKeyResolver} from '../executor/host/key-commands.js'
-import type {Executor} from '../executor/types.js'
+import type {Executor, JobContext} from '../executor/types.js'
 import {acquireRunLock, type HeldRunLock} from '../history/lock.js'
 import {applyRetention} from '../history/retention.js'
 import {planRun, type Plan} from '../plan/plan.js'
@@ -124,7 +124,13 @@ export function dockerExecutor(prepared: PreparedRun): () => Promise<Executor> {
 /** Creates the run directory and starts the run; resolves once the run is recorded as started. */
 export async function startRun(
   prepared: PreparedRun,
-  options: {sinks: EventSink[]; orcaVersion: string; executor?: () => Promise<Executor>; waitTurn?: (signal: AbortSignal) => Promise<void>},
+  options: {
+    sinks: EventSink[]
+    orcaVersion: string
+    executor?: () => Promise<Executor>
+    waitTurn?: (signal: AbortSignal) => Promise<void>
+    onStepFailed?: JobContext['onStepFailed']
+  },
 ): Promise<StartedRun> {
   const {config, pipeline, plan, secrets, request, signer} = prepared
   const projectFiles = await prepared.projectFiles()
@@ -174,6 +180,7 @@ export async function startRun(
     cache,
     imageId: prepared.imageId,
     restored: prepared.restored,
+    ...(options.onStepFailed ? {onStepFailed: options.onStepFailed} : {}),
   })
     .catch((error: unknown) => {
       // The engine itself threw: stop what may still run and record the end, so no reader waits for a run nobody owns.

@@ -13,6 +13,8 @@ import {ContainerOutput, stepMarker} from './container-output.js'
 import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, projectLabels, stepCommand, volumeName, type EngineSocket} from './container-spec.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
+import {execShell} from './exec-shell.js'
+import {PausableTimer} from '../../pausable-timer.js'
 import {ensureImage} from './images.js'
 import {containerOwner, isRootUser, jobUser} from './job-user.js'
 import {keepsContainer} from './policy.js'
@@ -114,7 +116,7 @@ export class DockerExecutor implements Executor {
     const stopper = new ContainerStopper(this.options.graceMs)
     const onCancel = (): void => stopper.stop('cancelled', `job "${job.name}" was cancelled`)
     const onForce = (): void => stopper.kill('cancelled', `job "${job.name}" was cancelled`)
-    const jobTimer = setTimeout(
+    const jobTimer = new PausableTimer(
       () => stopper.stop('timed_out', `job "${job.name}" exceeded its timeout of ${formatDuration(job.timeoutMs)}`),
       job.timeoutMs,
     )
@@ -127,7 +129,7 @@ export class DockerExecutor implements Executor {
     let output: ContainerOutput | undefined
     let spec: Docker.ContainerCreateOptions | undefined
     let imageId: string | undefined
-    const progress: StepProgress = {failed: false}
+    const progress: StepProgress = {failed: false, timer: jobTimer}
     let error: JobError | undefined
     let artifacts: JobOutcome['artifacts'] = []
     let reports: JobOutcome['reports']
@@ -196,7 +198,7 @@ export class DockerExecutor implements Executor {
       await servicesReady?.catch(() => undefined)
       output?.dispose()
       unwatch()
-      clearTimeout(jobTimer)
+      jobTimer.clear()
       ctx.cancel.removeEventListener('abort', onCancel)
       ctx.force.removeEventListener('abort', onForce)
     }
@@ -279,7 +281,29 @@ export class DockerExecutor implements Executor {
       const result = await this.runStep(container, ctx, index, stopper, output, services)
       progress.running = undefined
       steps.push(result)
-      if (result.status !== 'succeeded' && !step.allowFailure) progress.failed = true
+      if (result.status !== 'succeeded' && !step.allowFailure) {
+        progress.failed = true
+        if (result.status === 'failed' && ctx.onStepFailed) await this.holdForShell(container, ctx, index, result.exitCode, progress.timer)
+      }
+    }
+  }
+
+  /** `--interactive`: the failed step's container stays as it is while the user's shell is open in it. */
+  private async holdForShell(container: Docker.Container, ctx: JobContext, index: number, exitCode: number | null, timer: PausableTimer): Promise<void> {
+    const step = ctx.job.steps[index]!
+    const env = {...ctx.env, ...step.env}
+    timer.pause()
+    try {
+      await ctx.onStepFailed!({
+        job: ctx.job.name,
+        step: step.name,
+        command: step.run,
+        exitCode,
+        workdir: ctx.job.workdir,
+        openShell: async (terminal) => execShell(this.docker, container, terminal, {env, workdir: ctx.job.workdir}),
+      })
+    } finally {
+      timer.resume()
     }
   }
 
@@ -508,6 +532,8 @@ function detached(spec: Docker.ContainerCreateOptions): Docker.ContainerCreateOp
 interface StepProgress {
   running?: number
   failed: boolean
+  /** The job's timeout, paused while a shell holds the job. */
+  timer: PausableTimer
 }
 
 /** How the steps ended, before collection: what `artifacts.when` and reports are judged by. */
