@@ -14,6 +14,8 @@ missing_packages() {
   dpkg -s busybox-static >/dev/null 2>&1 || echo busybox-static
   # xmllint checks the JUnit files of the reports tests against the schema in test/fixtures/junit.
   command -v xmllint >/dev/null 2>&1 || echo libxml2-utils
+  # tmux is the real terminal the tests of orca run -i, orca shell and --watch type into.
+  command -v tmux >/dev/null 2>&1 || echo tmux
 }
 
 missing=$(missing_packages | xargs)
