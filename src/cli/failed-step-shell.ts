@@ -68,7 +68,7 @@ async function openOne(failure: StepFailure, reporter: HeldReporter, {stdin, std
         .filter((line) => line.trim() !== '')
         .map((line) => `  $ ${line}`)
         .join('\n')}\n` +
-      `orca: a shell in its container, in ${failure.workdir}, with the job's environment; exit it to go on (the job stays failed)\n`,
+      `orca: a shell where it ran (${failure.workdir}), with the job's environment; exit it to go on (the job stays failed)\n`,
   )
   input.setRawMode(true)
   input.resume()

@@ -35,7 +35,7 @@ describe('orca run --interactive', () => {
     const term = terminal(dir, orcaLine('run -i test'), {API_TOKEN: 's3cret-token-value'})
     const shown = await term.waitFor(/# $|\$ $/m)
     expect(shown).toContain('step "probe" of job "test" failed with exit code 3:\n  $ mkdir -p sub && cd sub && echo partial > state.txt && exit 3')
-    expect(shown).toContain('a shell in its container, in /workspace')
+    expect(shown).toContain('a shell where it ran (/workspace)')
     // The step's files, the job's environment and its secret are there, in the job's workdir.
     term.type('echo "[$GREETING] $(cat out.txt) $(cat sub/state.txt) $(pwd) ${#API_TOKEN}"')
     term.key('Enter')
@@ -55,6 +55,32 @@ describe('orca run --interactive', () => {
     // Nothing of the shell is recorded.
     const log = (await import('node:fs')).readFileSync(join(runDirs(dir).at(-1)!, 'logs/test.log'), 'utf8')
     expect(log).not.toContain('[hello]')
+  })
+
+  it('a host job: the shell opens in its folder on the host, with its environment', async () => {
+    const dir = project({
+      'greeting.txt': 'hi\n',
+      'jobs.yml': `version: 1
+jobs:
+  local:
+    runs-on: host
+    env: {MODE: debug}
+    steps:
+      - name: check
+        run: cp greeting.txt copy.txt && false
+`,
+    })
+    const term = terminal(dir, orcaLine('run -i --output plain'), {SHELL: '/bin/sh'})
+    await term.waitFor(/step "check" of job "local" failed with exit code 1/)
+    await term.waitFor(/host\/local\/workspace\), with the job's environment[^\n]*\n[\s\S]*[#$] $/)
+    term.type('echo "mode=$MODE $(cat copy.txt) $(basename $(pwd))"')
+    term.key('Enter')
+    await term.waitFor(/mode=debug hi workspace/)
+    term.type('exit')
+    term.key('Enter')
+    const end = await term.waitFor(/\[exit \d+\]/)
+    expect(end).toContain('[exit 1]')
+    expect(lastRecord(dir).jobs.local!.status).toBe('failed')
   })
 
   it('refuses without a terminal: exit 2, a clear message, no run recorded', async () => {
