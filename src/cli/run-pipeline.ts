@@ -5,6 +5,7 @@ import type {JunitReporter} from '../views/run/junit.js'
 import type * as LiveViewModule from '../views/live/live-view.js'
 import type {EventSink} from '../engine/records/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
+import {parseDuration} from '../engine/duration.js'
 import {exitCode, OrcaError} from '../engine/errors.js'
 import {dockerExecutor, prefetchImageIds, prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
 import {isCi} from '../views/run/ci-environment.js'
@@ -45,6 +46,7 @@ export function runOptionsOf({targets, flags}: RunArgs) {
     output: flags.output,
     junit: flags.junit,
     cleanup: flags.cleanup,
+    ...keepForOf(flags['keep-for']),
     needsFromCache: flags['needs-from-cache'] === true,
     envOverrides: parseEnvFlags(flags.env ?? []),
     interactive: flags.interactive === true,
@@ -165,6 +167,14 @@ async function pickReporter(
   }
   const {lineReporterFor} = await import('../views/run/ci.js')
   return lineReporterFor(options.stdout, {env: options.env})
+}
+
+/** `--keep-for DURATION` in milliseconds; a value that is no duration is a usage error. */
+function keepForOf(text: string | undefined): {keepForMs?: number} {
+  if (text === undefined) return {}
+  const ms = parseDuration(text)
+  if (ms === undefined) throw new OrcaError('usage', `--keep-for expects a duration like 2h, 3d or 30m, got "${text}"`)
+  return {keepForMs: ms}
 }
 
 /** `--interactive` needs a person at a terminal: refused before anything runs otherwise. */

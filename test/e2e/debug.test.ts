@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -90,5 +91,89 @@ jobs:
     expect(result.stderr).toContain('--interactive opens a shell when a step fails, and needs a terminal')
     expect(result.stderr).not.toMatch(/\n\s+at /)
     expect(runDirs(dir)).toEqual([])
+  })
+})
+
+const KEPT = `version: 1
+image: orca-test/busybox
+jobs:
+  build:
+    steps:
+      - echo built > out.txt
+    artifacts: [out.txt]
+  test:
+    needs: [build]
+    env: {GREETING: hello}
+    secrets: [API_TOKEN]
+    cleanup: remove_on_completion
+    keep_for: 1h
+    steps:
+      - name: probe
+        run: mkdir -p sub && echo partial > sub/state.txt && exit 3
+`
+
+function runIdOf(dir: string): string {
+  return runDirs(dir).at(-1)!.split('/').at(-1)!
+}
+
+describe('orca shell', () => {
+  it('opens the kept container of a finished job in a terminal, as the job left it, and leaves it kept and stopped', async () => {
+    const dir = project({'jobs.yml': KEPT})
+    expect((await orca(['run', 'test', '--output', 'plain'], {cwd: dir, env: {...NEUTRAL_ENV, API_TOKEN: 'tok'}})).code).toBe(1)
+    const runId = runIdOf(dir)
+    const term = terminal(dir, orcaLine('shell test'), {API_TOKEN: 'tok'})
+    await term.waitFor(/\/workspace # $/m)
+    term.type('echo "[$GREETING] $(cat out.txt) $(cat sub/state.txt) $API_TOKEN"')
+    term.key('Enter')
+    await term.waitFor(/\[hello\] built partial tok/)
+    term.type('exit 4')
+    term.key('Enter')
+    expect(await term.waitFor(/\[exit \d+\]/)).toContain('[exit 4]')
+    const kept = containers(`orca.run=${runId}`)
+    expect(kept).toHaveLength(1)
+    const state = execFileSync('docker', ['inspect', '-f', '{{.State.Running}} {{index .Config.Labels "orca.kept"}}', kept[0]!], {encoding: 'utf8'}).trim()
+    expect(state).toBe('false true')
+  })
+
+  it('runs one command after -- without a terminal, its output and exit code passed through; a job with no kept container is a clear error', async () => {
+    const dir = project({'jobs.yml': KEPT})
+    await orca(['run', 'test', '--output', 'plain'], {cwd: dir, env: {...NEUTRAL_ENV, API_TOKEN: 'tok'}})
+    const runId = runIdOf(dir)
+    const result = await orca(['shell', runId.slice(0, 20), 'test', '--', 'sh', '-c', 'cat sub/state.txt; echo oops >&2; exit 7'], {cwd: dir, env: NEUTRAL_ENV})
+    expect(result.code).toBe(7)
+    expect(result.stdout).toBe('partial\n')
+    expect(result.stderr).toContain('oops')
+    const gone = await orca(['shell', 'build', '--', 'true'], {cwd: dir, env: NEUTRAL_ENV})
+    expect(gone.code).toBe(2)
+    expect(gone.stderr).toContain(`no container of job "build" in run ${runId} is kept (its cleanup was: removed)`)
+    const noTerminal = await orca(['shell', 'test'], {cwd: dir, env: NEUTRAL_ENV})
+    expect(noTerminal.code).toBe(2)
+    expect(noTerminal.stderr).toContain('needs a terminal')
+  })
+})
+
+describe('keep_for', () => {
+  it('records when a kept container expires, orca show and orca runs say so, and the next run of the project removes it once expired', async () => {
+    const dir = project({'jobs.yml': KEPT.replace('keep_for: 1h', 'keep_for: 2s')})
+    // Kept for an hour (--keep-for over keep_for): it must outlive the sweeps below.
+    await orca(['run', 'test', '--output', 'plain', '--keep-for', '1h'], {cwd: dir, env: {...NEUTRAL_ENV, API_TOKEN: 'tok'}})
+    const lasting = runIdOf(dir)
+    await orca(['run', 'test', '--output', 'plain'], {cwd: dir, env: {...NEUTRAL_ENV, API_TOKEN: 'tok'}})
+    const expiring = runIdOf(dir)
+    const record = lastRecord(dir) as unknown as {jobs: Record<string, {keptUntil: string | null; cleanup: string}>}
+    expect(record.jobs.test!.cleanup).toBe('kept')
+    expect(Date.parse(record.jobs.test!.keptUntil!)).toBeGreaterThan(Date.now() - 60_000)
+    expect(record.jobs.build!.keptUntil).toBeNull()
+    expect(containers(`orca.run=${expiring}`)).toHaveLength(1)
+    expect((await orca(['show', 'latest'], {cwd: dir, env: NEUTRAL_ENV})).stdout).toMatch(/kept containers\n {2}test: [0-9a-f]{12} kept until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/)
+    expect((await orca(['runs'], {cwd: dir, env: NEUTRAL_ENV})).stdout).toMatch(new RegExp(`kept containers.*\\n {2}${expiring} {2}test {2}kept until`))
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    const dry = await orca(['clean', '--dry-run'], {cwd: dir, env: NEUTRAL_ENV})
+    expect(dry.stdout).toMatch(new RegExp(`would remove container orca-${expiring}-test-kept \\(run ${expiring}, job test; kept until `))
+    expect(dry.stdout).not.toContain(`orca-${lasting}-test-kept`)
+    // The next run that uses Docker removes this project's expired kept containers as it ends.
+    await orca(['run', 'build', '--no-cache', '--output', 'plain'], {cwd: dir, env: NEUTRAL_ENV})
+    expect(containers(`orca.run=${expiring}`)).toEqual([])
+    expect(containers(`orca.run=${lasting}`)).toHaveLength(1)
   })
 })

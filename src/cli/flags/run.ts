@@ -20,6 +20,7 @@ export const runFlags = {
   output: {type: 'string', options: OUTPUT_MODES, default: 'auto', description: 'how progress is shown'},
   junit: {type: 'string', helpValue: 'FILE', description: 'also write a JUnit XML report to FILE (a testsuite per job, a testcase per step)'},
   cleanup: {type: 'string', options: CLEANUP_POLICIES, description: 'cleanup policy for every job of this run'},
+  'keep-for': {type: 'string', helpValue: 'DURATION', description: "how long containers kept by the cleanup policy stay (e.g. 2h), over every job's keep_for; then orca clean and later runs remove them"},
   env: envOverrideFlag('set an environment variable in every job'),
   interactive: {
     type: 'boolean',

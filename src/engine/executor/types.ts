@@ -95,6 +95,8 @@ export interface JobContext {
   /** Environment of the job: pipeline + job env, `-e` overrides and secret values. Step env comes on top. */
   env: Record<string, string>
   cleanup: CleanupPolicy
+  /** How long a container `cleanup` keeps stays (`keep_for`): recorded on it as its expiry; undefined = no expiry. */
+  keepForMs?: number
   /** Secret values of the run by name: the job's services take those they list. */
   secrets?: Record<string, string>
   /** Where a service's output goes (masked and kept by the run); undefined = only its last lines are kept, unmasked. */
@@ -149,6 +151,8 @@ export interface JobOutcome {
   containerId?: string
   imageId?: string
   cleanup: CleanupAction
+  /** A kept container's expiry (ISO time, from `keep_for`). */
+  keptUntil?: string
   /** A host job's folder, when its cleanup policy kept it. */
   workDir?: string
   /** Set when the job ended for a reason other than a step's exit code (infra error, timeout...). */
@@ -179,4 +183,6 @@ export interface Executor {
   /** Removes whatever this run created that its policy does not keep (used after a crash or cancel). */
   cleanup(runId: string): Promise<void>
   findLeaks(isRunAlive: (runId: string) => boolean, scope: ResourceScope): Promise<Leak[]>
+  /** Removes the containers it kept whose `keep_for` has passed, in `scope` (every run's retention pass). */
+  removeExpiredKept?(scope: ResourceScope, now: number): Promise<void>
 }

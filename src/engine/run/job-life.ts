@@ -52,6 +52,8 @@ export interface JobRun {
   envOverrides: Record<string, string>
   secrets: Record<string, string>
   cleanupOverride?: CleanupPolicy
+  /** `--keep-for`: over every job's `keep_for`. */
+  keepForOverrideMs?: number
   force: AbortSignal
   /** `--interactive`: a failed step's container is held while this runs (see JobContext). */
   onStepFailed?: JobContext['onStepFailed']
@@ -115,6 +117,7 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
     ...(outcome.error ? {error: outcome.error} : {}),
     ...(budget.truncated ? {logTruncated: true as const} : {}),
     ...(outcome.workDir !== undefined ? {workDir: outcome.workDir} : {}),
+    ...(outcome.keptUntil !== undefined ? {keptUntil: outcome.keptUntil} : {}),
     ...(ran.attempt > 1 ? {attempt: ran.attempt, ...(outcome.status === 'succeeded' ? {flaky: true as const} : {})} : {}),
   })
   run.settle(job.name, outcome.status)
@@ -299,6 +302,7 @@ async function execute(
         ...(job.retry ? {ORCA_JOB_ATTEMPT: String(attempt)} : {}),
       },
       cleanup: run.cleanupOverride ?? job.cleanup,
+      ...keepFor(run.keepForOverrideMs ?? job.keepForMs),
       secrets: run.secrets,
       serviceLog: serviceLogs(job, run),
       cancel: run.stop.signal,
@@ -381,4 +385,8 @@ function toInfraError(error: unknown): OrcaError {
   if (error instanceof OrcaError) return error
   const message = error instanceof Error ? error.message : String(error)
   return new OrcaError('infra', message, {cause: error})
+}
+
+function keepFor(ms: number | undefined): {keepForMs?: number} {
+  return ms === undefined ? {} : {keepForMs: ms}
 }

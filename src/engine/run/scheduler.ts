@@ -35,6 +35,8 @@ export interface RunOptions {
   concurrency: number
   failFast: boolean
   cleanupOverride?: CleanupPolicy
+  /** `--keep-for`: over every job's `keep_for`. */
+  keepForOverrideMs?: number
   /** `-e K=V` values, applied over every job's env. */
   envOverrides: Record<string, string>
   /** Secret values by name, already resolved from orca's environment. */

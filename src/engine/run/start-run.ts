@@ -15,6 +15,7 @@ import {loadPipeline} from '../pipeline/load.js'
 import {runsOnHost, type CleanupPolicy, type Pipeline} from '../pipeline/types.js'
 import type {EventSink, OrcaEvent} from '../records/events.js'
 import {maskString} from './masker.js'
+import {projectIdentity} from '../project-identity.js'
 import {restoredNeeds} from './needs-from-cache.js'
 import {OrcaError} from '../errors.js'
 import {newRunId} from '../records/run-id.js'
@@ -36,6 +37,8 @@ export interface RunRequest {
   noCache: boolean
   failFast: boolean
   cleanup?: CleanupPolicy
+  /** `--keep-for`: how long containers kept by policy stay, over every job's `keep_for`. */
+  keepForMs?: number
   envOverrides: Record<string, string>
   /** `--needs-from-cache`: the targets' needs are restored from the cache, never run. */
   needsFromCache?: boolean
@@ -150,11 +153,14 @@ export async function startRun(
   const remote = await remoteOption(config.cache.remote, request.env)
   const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer, ...remote})
 
+  // The executor the run made, if any: its retention pass removes expired kept containers (a cached run never loads Docker).
+  let madeExecutor: Promise<Executor> | undefined
+  const makeExecutor = options.executor ?? dockerExecutor(prepared)
   const finished = executeRun({
     runId,
     pipeline,
     plan,
-    executor: options.executor ?? dockerExecutor(prepared),
+    executor: async () => (madeExecutor ??= makeExecutor()),
     hostExecutor: async () => {
       const {HostExecutor} = await import('../executor/host/host-executor.js')
       return new HostExecutor({workDir: (_runId, job) => store.hostWorkDir(job), env: request.env})
@@ -164,6 +170,7 @@ export async function startRun(
     concurrency: request.concurrency ?? config.concurrency,
     failFast: request.failFast,
     cleanupOverride: request.cleanup,
+    ...(request.keepForMs === undefined ? {} : {keepForOverrideMs: request.keepForMs}),
     envOverrides: request.envOverrides,
     secrets,
     artifactsDir: (job) => store.artifactsDir(job),
@@ -196,6 +203,7 @@ export async function startRun(
   const done = finished.then(async (result) => {
     // Retention never fails a run that already ended.
     await applyRetention(config.runsDir, config.retention).catch(() => undefined)
+    await removeExpiredKept(madeExecutor, pipeline.projectDir).catch(() => undefined)
     return result
   })
 
@@ -241,4 +249,11 @@ function recordCrash(store: RunStore, sinks: EventSink[], error: unknown, secret
   } catch {
     // The store's own write error is not the one to report.
   }
+}
+
+/** This project's kept containers whose `keep_for` has passed, removed through the run's executor (never another project's). */
+async function removeExpiredKept(executor: Promise<Executor> | undefined, projectDir: string): Promise<void> {
+  if (executor === undefined) return
+  const made = await executor
+  await made.removeExpiredKept?.({projectId: projectIdentity(projectDir).id}, Date.now())
 }

@@ -20,6 +20,7 @@ import {containerOwner, isRootUser, jobUser} from './job-user.js'
 import {keepsContainer} from './policy.js'
 import {createJobNetwork, removeNetwork, removeRunNetworks} from './job-network.js'
 import {listLeaks, removeContainer, removeRunContainers} from './resources.js'
+import {listExpiredKept, removeKeptContainer} from './kept.js'
 import {JobServices, ServiceNotReadyError} from './services.js'
 import {ContainerStopper} from './stopper.js'
 import {collectsArtifacts, finishStep, stepRuns} from '../step-rules.js'
@@ -210,12 +211,13 @@ export class DockerExecutor implements Executor {
     }
     const engineGone = stopper.lost && !(await this.answers())
     // The job's container and its services go (or are kept) at once; the network once they are off it.
-    const servicesDone = engineGone ? undefined : this.finishServices(services, ctx, status)
-    const {cleanup, containerId} = engineGone ? {cleanup: 'none' as const, containerId: container?.id} : await this.finish(container, spec, ctx, status)
+    const keptUntil = ctx.keepForMs === undefined ? undefined : new Date(Date.now() + ctx.keepForMs).toISOString()
+    const servicesDone = engineGone ? undefined : this.finishServices(services, ctx, status, keptUntil)
+    const {cleanup, containerId} = engineGone ? {cleanup: 'none' as const, containerId: container?.id} : await this.finish(container, spec, ctx, status, keptUntil)
     await servicesDone
     if (!engineGone && network !== undefined) await removeNetwork(this.docker, network).catch(() => undefined)
     stopper.dispose()
-    return {status, steps, artifacts, containerId, imageId, cleanup, ...(reports ? {reports} : {}), ...(outputText !== undefined ? {outputText} : {}), ...(error ? {error} : {})}
+    return {status, steps, artifacts, containerId, imageId, cleanup, ...(cleanup === 'kept' && keptUntil !== undefined ? {keptUntil} : {}), ...(reports ? {reports} : {}), ...(outputText !== undefined ? {outputText} : {}), ...(error ? {error} : {})}
   }
 
   async cleanup(runId: string): Promise<void> {
@@ -227,6 +229,10 @@ export class DockerExecutor implements Executor {
 
   async findLeaks(isRunAlive: (runId: string) => boolean, scope: ResourceScope): Promise<Leak[]> {
     return listLeaks(this.docker, isRunAlive, scope)
+  }
+
+  async removeExpiredKept(scope: ResourceScope, now: number): Promise<void> {
+    for (const kept of await listExpiredKept(this.docker, scope, now)) await removeKeptContainer(this.docker, kept).catch(() => undefined)
   }
 
   /** Removes one leak found by `findLeaks`. */
@@ -471,6 +477,7 @@ export class DockerExecutor implements Executor {
     spec: Docker.ContainerCreateOptions | undefined,
     ctx: JobContext,
     status: RunOutcomeStatus,
+    keptUntil: string | undefined,
   ): Promise<{cleanup: JobOutcome['cleanup']; containerId?: string}> {
     if (!container || !spec) return {cleanup: 'none', containerId: container?.id}
     try {
@@ -478,7 +485,7 @@ export class DockerExecutor implements Executor {
         await removeContainer(container)
         return {cleanup: 'removed', containerId: container.id}
       }
-      const twin = await this.keep(container, spec)
+      const twin = await this.keep(container, spec, keptUntil)
       ctx.emit({type: 'job.container', containerId: twin, imageId: String(spec.Image)})
       return {cleanup: 'kept', containerId: twin}
     } catch {
@@ -488,9 +495,9 @@ export class DockerExecutor implements Executor {
   }
 
   /** Removes the job's services, or keeps them when the job's container is kept. Never throws. */
-  private async finishServices(services: JobServices | undefined, ctx: JobContext, status: RunOutcomeStatus): Promise<void> {
+  private async finishServices(services: JobServices | undefined, ctx: JobContext, status: RunOutcomeStatus, keptUntil: string | undefined): Promise<void> {
     // Left for `orca clean --leaks` when it fails: a cleanup failure does not change how the job ended.
-    await services?.finish(keepsContainer(ctx.cleanup, status) ? async (container, spec) => this.keep(container, spec) : undefined).catch(() => undefined)
+    await services?.finish(keepsContainer(ctx.cleanup, status) ? async (container, spec) => this.keep(container, spec, keptUntil) : undefined).catch(() => undefined)
   }
 
   /**
@@ -498,7 +505,7 @@ export class DockerExecutor implements Executor {
    * create a stopped twin from that image labelled `orca.kept=true`, remove the original.
    * Should orca die midway, the original is an ordinary leak and the twin (if created) is kept.
    */
-  private async keep(container: Docker.Container, spec: Docker.ContainerCreateOptions): Promise<string> {
+  private async keep(container: Docker.Container, spec: Docker.ContainerCreateOptions, keptUntil: string | undefined): Promise<string> {
     const info = await withTimeout(container.inspect(), 'inspect container')
     if (info.State.Running) {
       const t = Math.ceil(this.options.graceMs / 1000)
@@ -513,7 +520,7 @@ export class DockerExecutor implements Executor {
       120_000,
     )) as {Id: string}
     const twin = await withTimeout(
-      this.docker.createContainer({...detached(spec), name, Image: image.Id, Labels: {...spec.Labels, [LABEL.kept]: 'true'}}),
+      this.docker.createContainer({...detached(spec), name, Image: image.Id, Labels: {...spec.Labels, [LABEL.kept]: 'true', ...(keptUntil === undefined ? {} : {[LABEL.keepUntil]: keptUntil})}}),
       'create kept container',
     )
     await removeContainer(container)

@@ -1,0 +1,92 @@
+import {loadConfig} from '../engine/config/load.js'
+import {OrcaError} from '../engine/errors.js'
+import {inspectRun} from '../engine/history/abandon.js'
+import {loadPipeline} from '../engine/pipeline/load.js'
+import type {Job} from '../engine/pipeline/types.js'
+import {projectIdentity} from '../engine/project-identity.js'
+import {jobRecordOf} from '../engine/records/record.js'
+import {resolveRunId} from '../engine/records/run-id.js'
+import {jobEnv} from '../engine/run/secrets.js'
+import {terminalOf} from './failed-step-shell.js'
+import {locateProject} from './project.js'
+
+export interface JobShellArgs {
+  /** Run id, prefix or `latest`. */
+  run: string
+  job: string
+  /** `-- COMMAND...`: run it instead of a shell. */
+  command?: string[]
+  file?: string
+}
+
+/**
+ * `orca shell`: a shell (or one command) in the container kept for a finished job, started with the
+ * filesystem it ended with, the job's workdir and environment; returns the exit code to pass on.
+ */
+export async function jobShell(args: JobShellArgs): Promise<number> {
+  const stdin = process.stdin
+  const tty = stdin.isTTY === true && process.stdout.isTTY === true
+  if (args.command === undefined && !tty) {
+    throw new OrcaError('usage', 'orca shell opens an interactive shell and needs a terminal', {hint: 'run one command instead: orca shell RUN JOB -- COMMAND...'})
+  }
+  const project = locateProject({cwd: process.cwd(), file: args.file, stderr: process.stderr, needsJobsFile: false})
+  const config = await loadConfig({cwd: project.cwd, projectDir: project.projectDir, env: process.env})
+  const runId = await resolveRunId(config.runsDir, args.run)
+  const record = await inspectRun(config.runsDir, runId)
+  const job = jobRecordOf(record, args.job)
+  if (job === undefined) {
+    throw new OrcaError('usage', `run ${runId} has no job "${args.job}"`, {hint: `its jobs: ${Object.keys(record.jobs).join(', ') || 'none'}`})
+  }
+  if (job.executor === 'host') {
+    throw new OrcaError('usage', `job "${args.job}" ran on the host, not in a container`, {
+      hint: job.workDir ? `its folder was kept: cd ${job.workDir}` : 'a host job keeps its folder under a policy that keeps (cleanup:), then cd into it',
+    })
+  }
+  const definition = await jobDefinition(project.cwd, project.file, config.defaults, args.job)
+  const {connectDocker} = await import('../engine/executor/docker/connect.js')
+  const {findKeptContainer, shellInKept} = await import('../engine/executor/docker/job-shell.js')
+  const executor = await connectDocker({host: config.docker.host, env: process.env})
+  const scope = {projectId: projectIdentity(project.projectDir).id}
+  const kept = await findKeptContainer(executor.docker, runId, args.job, scope)
+  if (kept === undefined) {
+    throw new OrcaError('usage', `no container of job "${args.job}" in run ${runId} is kept (its cleanup was: ${job.cleanup ?? 'none'})`, {
+      hint: 'keep failed containers with --cleanup remove_on_completion (or cleanup: in jobs.yml), or open a shell when a step fails with orca run -i',
+    })
+  }
+  const terminal = tty && args.command === undefined ? terminalOf(stdin, process.stdout) : {...terminalOf(stdin, process.stdout), errorOutput: process.stderr, tty: false}
+  if (terminal.tty !== false) {
+    stdin.setRawMode(true)
+    stdin.resume()
+  }
+  try {
+    const code = await shellInKept(executor.docker, kept, {
+      runId,
+      job: args.job,
+      scope,
+      workdir: definition?.workdir ?? '/workspace',
+      env: definition ? jobEnv(definition, {}, secretsOf(definition)) : {},
+      ...(args.command ? {cmd: args.command} : {}),
+      terminal,
+    })
+    return code ?? 1
+  } finally {
+    if (terminal.tty !== false) {
+      stdin.setRawMode(false)
+      stdin.pause()
+    }
+  }
+}
+
+/** The job as jobs.yml defines it now (for its env and workdir); undefined when it is gone or the file does not load. */
+async function jobDefinition(cwd: string, file: string, defaults: Parameters<typeof loadPipeline>[1]['defaults'], name: string): Promise<Job | undefined> {
+  try {
+    return (await loadPipeline(file, {cwd, defaults})).jobs.get(name)
+  } catch {
+    return undefined
+  }
+}
+
+/** The job's secrets that orca's environment holds (the shell is the user's own: values, not masks). */
+function secretsOf(job: Job): Record<string, string> {
+  return Object.fromEntries(job.secrets.flatMap((name) => (Object.hasOwn(process.env, name) ? [[name, process.env[name]!]] : [])))
+}
