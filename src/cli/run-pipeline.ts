@@ -29,6 +29,14 @@ export interface RunPipelineOptions extends RunRequest {
   stdin?: NodeJS.ReadStream
   /** `-i`: a shell in a failed step's container (see failedStepShell). */
   interactive?: boolean
+  /** `--watch`: run again when inputs change (see watchRuns). */
+  watch?: boolean
+  /** With `--watch`: aborted when inputs change during the run, which is then cancelled. */
+  restart?: AbortSignal
+  /** Told of a Ctrl-C or SIGTERM (with `--watch`, it also ends the watch). */
+  onInterrupt?: () => void
+  /** Told of the run's plan and files once prepared (what `--watch` watches). */
+  onPrepared?: (prepared: PreparedRun) => void
 }
 
 /** A reporter that says itself that the run is being cancelled (the live view owns the screen), and can step aside for a shell. */
@@ -50,13 +58,14 @@ export function runOptionsOf({targets, flags}: RunArgs) {
     needsFromCache: flags['needs-from-cache'] === true,
     envOverrides: parseEnvFlags(flags.env ?? []),
     interactive: flags.interactive === true,
+    watch: flags.watch === true,
   } satisfies Partial<RunPipelineOptions>
 }
 
 /** `orca run` with parsed arguments, in the project found from this process's directory (or `-f`) and on its streams. */
 export async function runCommand(args: RunArgs, orcaVersion: string): Promise<number> {
   const project = locateProject({cwd: process.cwd(), file: args.flags.file, stderr: process.stderr, needsJobsFile: true})
-  return runPipeline({
+  const options: RunPipelineOptions = {
     ...project,
     ...runOptionsOf(args),
     env: process.env,
@@ -67,11 +76,16 @@ export async function runCommand(args: RunArgs, orcaVersion: string): Promise<nu
     get stdin() {
       return process.stdin
     },
-  })
+  }
+  if (options.watch === true) {
+    const {watchRuns} = await import('./watch-run.js')
+    return watchRuns(options, runPipeline)
+  }
+  return runPipeline(options)
 }
 
 /** `orca run` end to end: returns the exit code (docs/running.md). User mistakes throw OrcaError before anything is written. */
-async function runPipeline(options: RunPipelineOptions): Promise<number> {
+export async function runPipeline(options: RunPipelineOptions): Promise<number> {
   // Nobody reads the output any more (`orca run | head`): cancel the run cleanly, as the first Ctrl-C
   // does, rather than die of EPIPE with containers still running. Kept until the process ends.
   let outputGone = false
@@ -89,6 +103,7 @@ async function runPipeline(options: RunPipelineOptions): Promise<number> {
   liveView?.catch(() => undefined)
   const prepared = await prepareRun({...options, onNotice: (message) => options.stderr.write(`notice: ${message}\n`)})
   prefetchImageIds(prepared)
+  options.onPrepared?.(prepared)
   if (options.dryRun) {
     const [{dryRunKeys}, {formatDryRun}] = await Promise.all([import('../engine/run/dry-run.js'), import('../views/run/dry-run.js')])
     const rows = await dryRunKeys(prepared)
@@ -116,6 +131,7 @@ async function runPipeline(options: RunPipelineOptions): Promise<number> {
   const run = await startRun(prepared, {sinks, orcaVersion: options.orcaVersion, ...(onStepFailed ? {onStepFailed} : {})})
   let signals = 0
   const onSignal = (): void => {
+    options.onInterrupt?.()
     if (reporter.showCancelling) reporter.showCancelling(++signals)
     else {
       options.stderr.write(
@@ -130,12 +146,16 @@ async function runPipeline(options: RunPipelineOptions): Promise<number> {
   if (outputGone) onSignal()
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  const restart = (): void => run.cancel()
+  options.restart?.addEventListener('abort', restart, {once: true})
+  if (options.restart?.aborted) restart()
   let result: RunResult
   try {
     result = await run.done
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+    options.restart?.removeEventListener('abort', restart)
   }
   if (junit?.error) options.stderr.write(`error: cannot write the JUnit report ${options.junit}: ${junit.error.message}\n`)
 
