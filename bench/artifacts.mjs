@@ -14,7 +14,7 @@
 // tree whose fully cached run is compared with the first one's.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import * as path from 'node:path'
 import {performance} from 'node:perf_hooks'
@@ -24,21 +24,16 @@ import {Buffer} from 'node:buffer'
 
 import tar from 'tar-stream'
 
+import {ensureHelperImage, GCL, gclEnv, HELPER, requireGcl, useGcl} from './lib/gitlab-ci-local.mjs'
+
 const iterations = Number(process.argv[2] ?? 3)
 const files = Number(process.argv[3] ?? 6000)
 const flatFiles = Number(process.env.FLAT_FILES ?? 60_000)
 // ORCA_BIN measures another build of orca (e.g. an older commit built elsewhere) on the same projects.
 const ORCA = process.env.ORCA_BIN ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
-const GCL = process.env.GITLAB_CI_LOCAL ?? '/tmp/gcl/node_modules/.bin/gitlab-ci-local'
-const useGcl = GCL !== 'none'
-if (useGcl && !existsSync(GCL)) {
-  console.error(`gitlab-ci-local not found at ${GCL}; install it outside the repo (see the header of this file), or GITLAB_CI_LOCAL=none`)
-  process.exit(2)
-}
+requireGcl()
 const IMAGE = 'busybox:1.36'
-const HELPER = 'orca-bench/gcl-helper:latest'
-// gitlab-ci-local reads every GCL_* variable as a flag of its own.
-const env = Object.fromEntries(Object.entries({...process.env, NO_COLOR: '1', CI: '1'}).filter(([k]) => !k.startsWith('GCL_')))
+const env = gclEnv
 const made = []
 
 const INSTALL = 'rm -rf node_modules && tar xf nm.tar'
@@ -158,24 +153,6 @@ function bindMount(dir) {
   }).ms
 }
 
-/** busybox plus the host's bash and rsync (and their libraries): what gitlab-ci-local needs as its helper without a registry. */
-function ensureHelperImage() {
-  if (spawnSync('docker', ['image', 'inspect', HELPER], {stdio: 'ignore'}).status === 0) return
-  const ctx = mkdtempSync(path.join(tmpdir(), 'orca-gcl-helper-'))
-  try {
-    const bins = ['bash', 'rsync'].map((b) => run('sh', ['-c', `command -v ${b}`]).trim())
-    const libs = new Set(bins.flatMap((b) => run('ldd', [b]).match(/\/[^\s)]+/g) ?? []))
-    for (const file of [...bins, ...libs]) {
-      mkdirSync(path.join(ctx, 'root', path.dirname(file)), {recursive: true})
-      copyFileSync(file, path.join(ctx, 'root', file))
-    }
-    writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${IMAGE}\nCOPY root/ /\n`)
-    run('docker', ['build', '-q', '-t', HELPER, ctx])
-  } finally {
-    rmSync(ctx, {recursive: true, force: true})
-  }
-}
-
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor((sorted.length - 1) / 2)]
@@ -184,7 +161,7 @@ const s = (ms) => `${(ms / 1000).toFixed(2)} s`
 const ratio = (a, b) => `${(a / b).toFixed(2)}×`
 
 try {
-  if (useGcl) ensureHelperImage()
+  if (useGcl) ensureHelperImage(IMAGE)
   const dir = await makeProject(files)
   const samples = {cold: [], save: [], restore: [], cached: [], gcl: [], bind: [], floorSave: [], floorRestore: []}
   const links = {}

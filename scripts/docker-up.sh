@@ -16,6 +16,9 @@ missing_packages() {
   command -v xmllint >/dev/null 2>&1 || echo libxml2-utils
   # tmux is the real terminal the tests of orca run -i, orca shell and --watch type into.
   command -v tmux >/dev/null 2>&1 || echo tmux
+  # A private registry (Distribution v2) and htpasswd for the registry-credentials tests.
+  command -v docker-registry >/dev/null 2>&1 || echo docker-registry
+  command -v htpasswd >/dev/null 2>&1 || echo apache2-utils
 }
 
 missing=$(missing_packages | xargs)

@@ -336,6 +336,56 @@ jobs:
     steps: ["tar -cf bundle.tar dist"]
 \`\`\`
 
+## Images
+
+A job's \`image\` is a reference to pull, or an image built from the project:
+
+\`\`\`yaml
+version: 1
+jobs:
+  test:
+    image:
+      build:
+        context: ci            # a folder of the project (default: the project); its .dockerignore is honoured
+        dockerfile: Dockerfile # relative to the context (default)
+        args: {NODE: "20"}     # ARG values
+        target: test           # a stage of a multi-stage Dockerfile (default: the last)
+    steps: [npm test]
+  arm:
+    image: node:20-bookworm
+    platform: linux/arm64      # pulled and run for this platform; an image of another is refused
+    pull: always               # missing (default) | always | never
+    steps: [uname -m]
+\`\`\`
+
+- **Built once, reused while unchanged.** Every job naming the same build (context, Dockerfile, args,
+  target, platform) shares one image, built once per run and tagged \`orca-build/<project id>:<digest>\`
+  by the content of its context and definition; a later run whose context is unchanged finds it by
+  that tag and builds nothing. The context's files (what \`.dockerignore\` leaves) and the build's
+  definition are part of the job's key, so a change to one of them is a miss, and \`orca explain\`
+  names it (\`image build context changed: app/package.json\`). The base image a Dockerfile names in
+  \`FROM\` is not resolved into the key: pin it by digest when that matters. A job whose key is a hit
+  needs no image, so nothing is built for it.
+- **The classic builder.** Images are built through the engine's API with its classic builder, which
+  every Docker and Podman engine offers; the \`FROM\` image is pulled only when the engine lacks it.
+  BuildKit-only syntax (\`# syntax=\`, \`RUN --mount\`, \`COPY --link\`, here-documents) is refused with the
+  line that uses it. The build's output is part of the log of each job that waits for it.
+- **Each image on its own.** Every distinct image of a run (a reference with its pull policy and
+  platform, or a build) is pulled or built once, side by side with the others; pulls start as soon as
+  the run is planned, builds when a job that runs needs them. A job waits only for its own image, and
+  an image that cannot be pulled or built fails only the jobs that use it (\`error.kind: image\`, exit
+  code 1), with the reason and what to do: a registry that refused for credentials says so and names
+  \`docker login HOST\`.
+- **Pull policy.** \`missing\` pulls what the engine lacks (or has only for another platform);
+  \`always\` pulls before every run, so a moved tag is seen (the image ID is in the key); \`never\` uses
+  what the engine has and fails the job otherwise. The default comes from the job, then the top level,
+  then \`defaults.pull\` in the configuration (or \`ORCA_PULL\`).
+- **Private registries.** Credentials come from \`ORCA_REGISTRY_AUTH\` (for CI), \`registries:\` in the
+  configuration, or Docker's own login (\`docker login\`: \`$DOCKER_CONFIG/config.json\` or
+  \`~/.docker/config.json\`, with \`auths\`, \`credHelpers\` and \`credsStore\`), in that order; see
+  [configuration](configuration.md#private-registries). They go to the engine only, and passwords orca
+  is given are masked like secrets.
+
 ## Shells
 
 A step's \`run\` text is given to its shell: the step's \`shell:\`, else its job's, else \`sh\`.
@@ -505,7 +555,7 @@ jobs:
     steps: ["./scripts/notarize.sh .build/release/app"]
 \`\`\`
 
-A host job has no image, services, named volumes, user, network, resources or workdir: setting one is
+A host job has no image (nor pull policy or platform), services, named volumes, user, network, resources or workdir: setting one is
 an error rather than a setting silently ignored (top-level services are not started beside it).
 \`orca serve\` refuses a run with host jobs unless its configuration sets \`serve.allowHost: true\`.
 
@@ -537,6 +587,10 @@ an error rather than a setting silently ignored (top-level services are not star
 | \`options: --health-cmd pg_isready --health-interval 1s\` | — (waits for the exposed ports) | service \`ready: {command: "pg_isready", timeout: 30s, interval: 1s}\` |
 | — | the wait for exposed ports (\`wait_for_services_timeout\`) | service \`ready: {tcp: 5432}\` |
 | \`localhost:5432\` with \`ports\` mapped, or \`db:5432\` in a container job | \`db:5432\` (its alias) | the service reached at \`db:5432\` |
+| \`jobs.<id>.container: {image: ghcr.io/org/img, credentials: {username, password}}\` | \`image:\` + \`DOCKER_AUTH_CONFIG\` | \`image: ghcr.io/org/img\` + \`docker login ghcr.io\`, \`ORCA_REGISTRY_AUTH\` or \`registries:\` |
+| a \`docker build\` step, then \`container:\` naming the pushed image | \`image:\` of an image built in an earlier stage | \`image: {build: {context, dockerfile, args, target}}\` |
+| \`docker pull --platform\` | \`image: {name, docker: {platform}}\` | \`platform: linux/arm64\` |
+| — | \`image: {pull_policy: [always]}\` | \`pull: always\` |
 | \`shell: bash\` (\`bash -eo pipefail\`) | bash when the image has it (no pipefail unless the script sets it) | \`shell: bash\` |
 | \`shell: python {0}\` | — | \`shell: python3 {0}\` |
 | YAML anchors (not supported by GitHub) | hidden jobs \`.base:\` and YAML anchors | top-level \`x-base:\` keys (anchors welcome) |
@@ -683,7 +737,7 @@ export function cliReference(manifest, bin = 'orca') {
   const name = (c) => `${bin} ${c.id.split(':').join(' ')}`
   const out = [GENERATED('the commands in src/commands (oclif.manifest.json)'), '# Command reference\n\n']
   out.push('Every command prints its own help with `--help`. Exit codes are the same everywhere: `0` success, `1` a job failed,\n')
-  out.push('`2` usage or configuration error, `3` infrastructure error (Docker unreachable, image missing), `130` cancelled.\n\n')
+  out.push('`2` usage or configuration error, `3` infrastructure error (Docker unreachable), `130` cancelled.\n\n')
   for (const c of commands) out.push(`- [\`${name(c)}\`](#${anchor(name(c))}) — ${c.summary ?? ''}\n`)
   for (const c of commands) {
     out.push(`\n## \`${name(c)}\`\n\n`)

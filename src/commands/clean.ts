@@ -10,7 +10,7 @@ import type {CleanItem, CleanSelection} from '../engine/maintenance/clean.js'
 import {isCi} from '../views/run/ci-environment.js'
 
 export default class Clean extends OrcaCommand {
-  static override summary = 'Remove what orca left behind: leaked or kept containers, volumes, old runs, the cache.'
+  static override summary = 'Remove what orca left behind: leaked or kept containers, volumes, old runs, the cache, built images.'
 
   static override description = `Maintenance, one task per flag, with progress:
   --leaks    containers and networks of runs that are no longer alive (orca was killed or crashed) and that no cleanup policy keeps; the default when no flag is given
@@ -18,6 +18,7 @@ export default class Clean extends OrcaCommand {
   --volumes  the named volumes of jobs (package caches and the like)
   --runs     recorded runs under the runs directory, all finished ones or those started more than --older-than ago; live runs are never removed
   --cache    every cache entry
+  --images   images built from the project (image: {build}) that no cache entry and no recorded run uses; run after --cache or --runs to let go of what they kept
 
 Only what orca labelled (orca.managed=true) or wrote under its runs and cache directories is touched. Docker resources are those of this project (the folder holding jobs.yml, found as orca run finds it, or the folder of -f FILE; every resource orca creates is labelled with its project) unless --all-projects is given: one engine is often shared by many projects. A run counts as alive while its lock says so (see docs/history.md): the containers of a run another orca process is running are never leaks. --dry-run lists what would be removed and removes nothing.
 
@@ -95,10 +96,13 @@ function parseSelection(flags: FlagValues<typeof cleanFlags>): CleanSelection {
     kept: flags.kept === true,
     volumes: flags.volumes === true,
     cache: flags.cache === true,
+    images: flags.images === true,
     ...(flags.runs ? {runs: {olderThanMs}} : {}),
   }
   // Nothing asked for: leaks are the one thing always safe to remove.
-  if (!flags.leaks && !flags.kept && !flags.volumes && !flags.runs && !flags.cache) selection.leaks = true
+  if (!flags.leaks && !flags.kept && !flags.volumes && !flags.runs && !flags.cache && !flags.images) selection.leaks = true
+  // Whether a built image is still needed is told by this project's cache and runs only.
+  if (flags['all-projects'] && selection.images) throw new OrcaError('usage', "--images cleans this project's built images only: whether one is still needed is known from this project's cache and runs")
   // Runs and the cache live in this project's folders whatever the flag says: refuse to pretend otherwise.
   if (flags['all-projects'] && !selection.leaks && !selection.kept && !selection.volumes) {
     throw new OrcaError('usage', '--all-projects applies to --leaks, --kept and --volumes (runs and the cache belong to the runs and cache directories of this project)')

@@ -29,13 +29,6 @@ const FAILURES = [
     message: 'cannot reach the Docker engine',
     hint: 'Start Docker',
   },
-  {
-    name: 'the image is missing and cannot be pulled',
-    files: {'jobs.yml': pipeline(MISSING_IMAGE)},
-    env: {},
-    message: `could not pull image "${MISSING_IMAGE}"`,
-    hint: 'docker login',
-  },
 ]
 
 const OUTPUTS = [
@@ -80,14 +73,17 @@ describe('an infrastructure error is said once, with its hint', () => {
     })
   }
 
-  it('the hint of a failed pull names the way out: registry login, a local build, orca init --image', async () => {
+  // An image that cannot be pulled is its jobs' failure, not the run's (exit 1): other images' jobs run.
+  it('a failed pull fails its job, whose verdict carries the hint naming the way out: registry login, a local build, orca init --image', async () => {
     const dir = project({'jobs.yml': pipeline(MISSING_IMAGE)})
     const result = await orca(['run', '--output', 'plain'], {cwd: dir, env: NEUTRAL})
-    expect(result.code).toBe(3)
-    expect(result.stderr).toContain(
-      `hint: check the image name and tag; if its registry needs credentials, log in first (docker login); or build it locally (docker build -t ${MISSING_IMAGE} .); ` +
+    expect(result.code).toBe(1)
+    expect(result.stdout).toMatch(new RegExp(`^\\[build\\] ✗ failed \\(could not pull image "${escape(MISSING_IMAGE)}": `, 'm'))
+    expect(result.stdout).toContain(
+      `[build]   hint: check the image name and tag; if its registry needs credentials, log in first (docker login); or build it locally (docker build -t ${MISSING_IMAGE} .); ` +
         'or use images you can pull: set image: in jobs.yml, or start over with orca init --force --image IMAGE\n',
     )
+    expect(result.stderr).not.toMatch(/^error:/m)
   })
 })
 

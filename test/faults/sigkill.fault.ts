@@ -1,7 +1,7 @@
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {orca, runDirs} from '../e2e/cli.js'
-import {checkRunDirs, docker, labelledContainers, Projects, removeContainers, seededRandom, suiteSeed} from './support.js'
+import {checkRunDirs, docker, labelledContainers, Projects, removeContainers, seededRandom, settledContainers, suiteSeed} from './support.js'
 import {tally} from './tally.js'
 
 const ITERATIONS = Number(process.env.ORCA_FAULTS_ITERATIONS ?? 30)
@@ -37,18 +37,6 @@ afterAll(() => {
   for (const pid of killedPids) removeContainers(labelledContainers([`orca.pid=${pid}`]))
   projects.removeAll()
 })
-
-/** The containers with a label, once the set has stayed the same for a second. */
-async function settledContainers(label: string): Promise<string[]> {
-  let last = labelledContainers([label]).sort().join(' ')
-  for (let tries = 0; tries < 30; tries++) {
-    await new Promise((resolve) => setTimeout(resolve, 1_000))
-    const now = labelledContainers([label]).sort().join(' ')
-    if (now === last) break
-    last = now
-  }
-  return last === '' ? [] : last.split(' ')
-}
 
 describe('orca killed with SIGKILL at random points', () => {
   it(`leaves valid records and no leak after clean --leaks, over ${ITERATIONS} iterations`, {timeout: 360_000}, async () => {

@@ -96,6 +96,18 @@ export function labelledContainers(filters: string[], host?: string): string[] {
     .filter((id) => id && !kept.has(id))
 }
 
+/** The containers with a label, once the set has stayed the same for a second. */
+export async function settledContainers(label: string): Promise<string[]> {
+  let last = labelledContainers([label]).sort().join(' ')
+  for (let tries = 0; tries < 30; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    const now = labelledContainers([label]).sort().join(' ')
+    if (now === last) break
+    last = now
+  }
+  return last === '' ? [] : last.split(' ')
+}
+
 /** Force-removes containers (and their anonymous volumes); ignores ids already gone. */
 export function removeContainers(ids: string[], host?: string): void {
   if (ids.length > 0) {

@@ -20,6 +20,8 @@ export type Counter =
   | 'YAML expansions refused'
   | 'kills while services start or run'
   | 'service containers and networks left by a kill'
+  | 'kills while containers start ahead of need'
+  | 'early containers seen at a kill'
 
 /** Adds `n` to a counter (files run in separate workers: the tally is a shared append-only file). */
 export function tally(counter: Counter, n = 1): void {

@@ -1,6 +1,6 @@
 import {ownValue} from '../name-table.js'
 import {canonicalJson} from './format.js'
-import type {KeyManifest, ServiceManifest} from './key.js'
+import type {BuildManifest, KeyManifest, ServiceManifest} from './key.js'
 
 export type ChangeArea = 'format' | 'image' | 'definition' | 'services' | 'host' | 'git' | 'env' | 'secrets' | 'inputs' | 'needs'
 
@@ -30,6 +30,9 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
   else if (before.imageId !== after.imageId) {
     changes.push({area: 'image', text: `${after.image ?? 'image'} now resolves to ${short(after.imageId)} (was ${short(before.imageId)})`})
   }
+
+  if ((before.platform ?? null) !== (after.platform ?? null)) changes.push({area: 'image', text: `platform ${show(before.platform ?? null)} → ${show(after.platform ?? null)}`})
+  changes.push(...diffBuild(before.build, after.build))
 
   const steps = Math.max(before.steps.length, after.steps.length)
   for (let i = 0; i < steps; i++) {
@@ -80,6 +83,24 @@ export function diffManifests(before: KeyManifest, after: KeyManifest): KeyChang
     const text = a === undefined ? `${name} added` : b === undefined ? `${name} removed` : `${name}: key ${short(a)} → ${short(b)}`
     changes.push({area: 'needs', text, need: name})
   }
+  return changes
+}
+
+/** An image build's definition, then each file of its context added, removed or changed. */
+function diffBuild(before: BuildManifest | undefined, after: BuildManifest | undefined): KeyChange[] {
+  if (before === undefined || after === undefined) return []
+  const changes: KeyChange[] = []
+  for (const field of ['context', 'dockerfile', 'args', 'target'] as const) {
+    if (canonicalJson(before[field]) !== canonicalJson(after[field])) changes.push({area: 'image', text: `image build ${field}: ${show(before[field])} → ${show(after[field])}`})
+  }
+  const old = new Map(before.files.map((f) => [f.path, f]))
+  const now = new Map(after.files.map((f) => [f.path, f]))
+  for (const [file, entry] of now) {
+    const was = old.get(file)
+    if (was === undefined) changes.push({area: 'image', text: `image build context changed: ${file} added`, path: file})
+    else if (was.sha256 !== entry.sha256 || was.mode !== entry.mode) changes.push({area: 'image', text: `image build context changed: ${file}`, path: file})
+  }
+  for (const file of old.keys()) if (!now.has(file)) changes.push({area: 'image', text: `image build context changed: ${file} removed`, path: file})
   return changes
 }
 

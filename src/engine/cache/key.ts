@@ -45,12 +45,25 @@ export interface KeyManifest {
   needs: Record<string, string>
   /** The job's services by name; absent when it has none, so jobs without services keep their keys. */
   services?: Record<string, ServiceManifest>
+  /** The image's platform, when the job names one. */
+  platform?: string
+  /** An image built from the project: its definition and the files of its context (`.dockerignore` applied), sorted by path. */
+  build?: BuildManifest
   /** A `runs-on: host` job's key commands and what each printed; absent for a container job, so their keys did not change. */
   host?: {key: HostKeyOutput[]}
   /** With `git:`: the history's depth (null: all of it) and the repository's state, never `.git`'s bytes. */
   git?: GitKey
   /** With `docker: true`: the job has the host's engine. */
   docker?: true
+}
+
+/** What a built image's job key covers: the build's definition and the content of its context. */
+export interface BuildManifest {
+  context: string
+  dockerfile: string
+  args: Record<string, string>
+  target: string | null
+  files: ManifestInput[]
 }
 
 /** What a job with `git:` is keyed by. */
@@ -81,6 +94,8 @@ export interface KeyParts {
   needs: Record<string, string>
   /** The resolved image ID of each service, by service name; null (or absent) when unknown. */
   serviceImageIds?: Record<string, string | null>
+  /** The hashed files of the job's image build context, when its image is built. */
+  buildFiles?: ManifestInput[]
   /** A host job's key commands with their output (see runHostKey). */
   hostKey?: HostKeyOutput[]
   /** The repository's state, for a job with `git:`. */
@@ -132,6 +147,8 @@ export function keyManifest(parts: KeyParts): KeyManifest {
     inputs: group ? [] : parts.inputs,
     needs: parts.needs,
     ...(Object.keys(job.services).length > 0 ? {services: serviceManifests(job, parts.serviceImageIds ?? {})} : {}),
+    ...(!group && job.platform !== undefined ? {platform: job.platform} : {}),
+    ...(!group && job.build ? {build: {...job.build, target: job.build.target ?? null, files: parts.buildFiles ?? []}} : {}),
     ...(runsOnHost(job) && !group ? {host: {key: parts.hostKey ?? []}} : {}),
     ...(parts.git && !group ? {git: parts.git} : {}),
     ...(job.docker && !group ? {docker: true as const} : {}),

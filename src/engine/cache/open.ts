@@ -31,6 +31,7 @@ export function openRunCache(input: {
     noCache: input.noCache,
     maxSizeBytes: input.config.cache.maxSizeBytes,
     now: input.now,
+    stateDirs: [input.config.runsDir, input.config.cacheDir],
   })
 }
 

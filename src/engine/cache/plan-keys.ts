@@ -40,7 +40,8 @@ export async function planKeys(plan: Plan, cache: RunCache, imageId: ImageIdReso
         rows.push({job: name, cache: 'unknown', why: (error as Error).message})
         continue
       }
-    } else if (job.steps.length > 0) {
+    } else if (job.steps.length > 0 && !job.build) {
+      // A built image is known by its context (hashed with the key), not by an ID.
       try {
         id = (await imageId(job.image)) ?? null
         if (id === null) imageProblem = `image ${job.image} is not present locally (it would be pulled)`

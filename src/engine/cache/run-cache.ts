@@ -8,6 +8,7 @@ import {runsOnHost, type Job} from '../pipeline/types.js'
 import type {JobWarning} from '../executor/types.js'
 import type {CacheUse, JunitReports} from '../records/events.js'
 import {canonicalJson, sha256, shortKey} from './format.js'
+import {BuildContexts} from './build-context.js'
 import {InputHasher, type HashedInput} from './hash-inputs.js'
 import type {HostKeyOutput} from '../executor/host/key-commands.js'
 import {gitState, type GitState} from '../plan/git-state.js'
@@ -30,6 +31,8 @@ export interface RunCacheOptions {
   maxSizeBytes?: number
   /** The clock files are judged too fresh to index by (tests move it forward). */
   now?: number
+  /** orca's own folders (runs, cache): never part of an image build context. */
+  stateDirs?: string[]
   /** Asked on a local miss, and given every entry stored (unless read-only). */
   remote?: RemoteCache
 }
@@ -95,6 +98,8 @@ const MAX_OUTPUT_CHARS = 32 * 1024 * 1024
 export class RunCache {
   readonly store: CacheStore
   readonly projectDir: string
+  /** The run's image build contexts, hashed once for the keys and the builds. */
+  readonly buildContexts: BuildContexts
   readonly remote?: RemoteCache
   private readonly hasher: InputHasher
   private readonly keys = new Map<string, string>()
@@ -106,6 +111,7 @@ export class RunCache {
     this.store = options.store
     if (options.remote) this.remote = options.remote
     this.projectDir = options.projectDir
+    this.buildContexts = new BuildContexts(options.projectDir, options.stateDirs ?? [])
     this.hasher = new InputHasher(options.projectDir, statIndexFile(options.store, options.projectDir), options.now)
   }
 
@@ -128,14 +134,15 @@ export class RunCache {
     }
     const inputs = job.steps.length === 0 ? [] : this.hasher.hash(jobInputFiles(this.options.projectFiles, job))
     const git = job.git && job.steps.length > 0 ? {depth: job.git.depth ?? null, ...(this.repository ??= gitState(this.projectDir))} : undefined
-    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs, ...(hostKey ? {hostKey} : {}), ...(git ? {git} : {})})
+    const buildFiles = job.steps.length > 0 && job.build && !runsOnHost(job) ? this.buildContexts.of(job).files : undefined
+    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs, buildFiles, ...(hostKey ? {hostKey} : {}), ...(git ? {git} : {})})
     const key = keyOf(manifest)
     const cached = usesCache(job)
     if (cached) this.keys.set(job.name, key)
     const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss', warnings: []}
     if (!cached || this.options.noCache) keyed.use = 'disabled'
-    // An image that is not there yet (it would be pulled) may be another image: never a hit. A host job has none.
-    else if (job.steps.length === 0 || runsOnHost(job) || (imageId !== null && Object.values(manifest.services ?? {}).every((s) => s.imageId !== null))) {
+    // An image that is not there yet (it would be pulled) may be another image: never a hit. A built one is known by its context; a host job has none.
+    else if (job.steps.length === 0 || runsOnHost(job) || ((imageId !== null || job.build !== undefined) && Object.values(manifest.services ?? {}).every((s) => s.imageId !== null))) {
       const found = this.store.read(key)
       keyed.lookedUp = true
       if (found.status === 'found') {

@@ -4,8 +4,8 @@ import {parseDuration} from '../duration.js'
 import type {Diagnostic} from '../errors.js'
 import {imageReferenceProblem} from '../pipeline/image-reference.js'
 import {parseSize} from '../bytes.js'
-import type {CleanupPolicy} from '../pipeline/types.js'
-import {CLEANUP_POLICIES} from '../pipeline/types.js'
+import type {CleanupPolicy, PullPolicy} from '../pipeline/types.js'
+import {CLEANUP_POLICIES, PULL_POLICIES} from '../pipeline/types.js'
 import type {ConfigLayer} from './layers.js'
 
 /** Where a remote cache is: an S3 bucket (and folder) or a Turborepo API server. Also in the config schema. */
@@ -37,6 +37,8 @@ export const ENV_VARIABLES: Record<string, [keyof ConfigLayer, Parser]> = {
   }],
   ORCA_CLEANUP: ['cleanup', (value) =>
     CLEANUP_POLICIES.includes(value as CleanupPolicy) ? {value} : {expected: `one of ${CLEANUP_POLICIES.join(', ')}`}],
+  ORCA_PULL: ['defaultPull', (value) =>
+    PULL_POLICIES.includes(value as PullPolicy) ? {value} : {expected: `one of ${PULL_POLICIES.join(', ')}`}],
   ORCA_DOCKER_HOST: ['dockerHost', text],
   ORCA_CACHE_MAX_SIZE: ['cacheMaxSizeBytes', (value) => {
     const bytes = parseSize(/^[0-9]+$/.test(value) ? Number(value) : value)

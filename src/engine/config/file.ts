@@ -1,12 +1,13 @@
 import * as path from 'node:path'
 
-import type {SigningConfig} from './types.js'
+import type {RegistryLogin, SigningConfig} from './types.js'
 import {parseDuration} from '../duration.js'
 import type {Diagnostic} from '../errors.js'
 import {schemaDiagnostics} from '../pipeline/schema-diagnostics.js'
 import {validateAgainst} from '../pipeline/schema-validators.js'
 import {parseSize} from '../bytes.js'
-import type {CleanupPolicy, Resources} from '../pipeline/types.js'
+import {nameTable} from '../name-table.js'
+import type {CleanupPolicy, PullPolicy, Resources} from '../pipeline/types.js'
 import type {NodePath} from '../pipeline/yaml-source.js'
 import {locate, parseYaml} from '../pipeline/yaml-source.js'
 import type {ConfigLayer} from './layers.js'
@@ -16,11 +17,12 @@ interface RawConfig {
   runsDir?: string
   cacheDir?: string
   concurrency?: number
-  defaults?: {image?: string; timeout?: string; cleanup?: CleanupPolicy; resources?: {cpus?: number; memory?: string | number; pids?: number}}
+  defaults?: {image?: string; pull?: PullPolicy; timeout?: string; cleanup?: CleanupPolicy; resources?: {cpus?: number; memory?: string | number; pids?: number}}
   docker?: {host?: string; socket?: string}
   cache?: {maxSize?: string | number; signing?: {hmac: {keyFile?: string; keyEnv?: string}}; remote?: RawRemoteCache}
   retention?: {maxRuns?: number; maxAge?: string; maxSize?: string | number}
   serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean}
+  registries?: Record<string, RegistryLogin>
 }
 
 interface RawRemoteCache {
@@ -75,6 +77,8 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     defaultImage: raw.defaults?.image,
     defaultTimeoutMs: raw.defaults?.timeout === undefined ? undefined : parseDuration(raw.defaults.timeout),
     cleanup: raw.defaults?.cleanup,
+    defaultPull: raw.defaults?.pull,
+    registries: raw.registries === undefined ? undefined : nameTable(raw.registries),
     defaultResources: raw.defaults?.resources === undefined ? undefined : resourcesOf(raw.defaults.resources),
     dockerHost: raw.docker?.host ?? (raw.docker?.socket === undefined ? undefined : `unix://${path.resolve(dir, raw.docker.socket)}`),
     cacheMaxSizeBytes: raw.cache?.maxSize === undefined ? undefined : parseSize(raw.cache.maxSize),

@@ -1,8 +1,8 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import type {RemoteCacheConfig, SigningConfig} from './types.js'
-import type {Resources} from '../pipeline/types.js'
+import type {RegistryLogin, RemoteCacheConfig, SigningConfig} from './types.js'
+import type {PullPolicy, Resources} from '../pipeline/types.js'
 import type {ConfigFlags, ResolvedConfig} from './types.js'
 
 /** One source of settings (file, environment or flags), already parsed; dirs absolute. */
@@ -25,6 +25,8 @@ export interface ConfigLayer extends Partial<ConfigFlags> {
   servePipelines?: string[]
   serveAllowHost?: boolean
   serveAllowDocker?: boolean
+  defaultPull?: PullPolicy
+  registries?: Record<string, RegistryLogin>
 }
 
 export const DEFAULT_SERVE_HOST = '127.0.0.1'
@@ -75,6 +77,8 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
   if (layers.configFile !== undefined) config.file = layers.configFile
   if (merged.defaultImage !== undefined) config.defaults.image = merged.defaultImage
   if (merged.defaultResources !== undefined) config.defaults.resources = merged.defaultResources
+  if (merged.defaultPull !== undefined) config.defaults.pull = merged.defaultPull
+  if (merged.registries !== undefined) config.registries = merged.registries
   if (merged.dockerHost !== undefined) config.docker.host = merged.dockerHost
   if (merged.cacheMaxSizeBytes !== undefined) config.cache.maxSizeBytes = merged.cacheMaxSizeBytes
   if (merged.cacheSigning !== undefined) config.cache.signing = merged.cacheSigning

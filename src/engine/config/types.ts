@@ -1,7 +1,13 @@
-import type {CleanupPolicy, Resources} from '../pipeline/types.js'
+import type {CleanupPolicy, PullPolicy, Resources} from '../pipeline/types.js'
 
 /** `cache.signing` as configured: where the key comes from, resolved when the cache is opened. */
 export type SigningConfig = {hmac: {secret: string; from: string} | {keyFile: string} | {keyEnv: string}}
+
+/** A registry login from the config: the user name, and the variable that holds the password or token. */
+export interface RegistryLogin {
+  username: string
+  passwordEnv: string
+}
 
 /** `cache.remote` as configured (docs/caching.md); the token is read from `tokenEnv` when the cache is opened. */
 export interface RemoteCacheConfig {
@@ -35,7 +41,11 @@ export interface ResolvedConfig {
     cleanup: CleanupPolicy
     /** Container limits of jobs that set none (their own values win key by key). */
     resources?: Resources
+    /** Pull policy of jobs that set none (jobs.yml's own default wins); undefined = `missing`. */
+    pull?: PullPolicy
   }
+  /** Credentials for private registries by host; the password is read from `passwordEnv` when pulling. */
+  registries?: Record<string, RegistryLogin>
   docker: {
     /** A DOCKER_HOST-style URL (unix://, tcp://, ssh://) or a socket path. */
     host?: string

@@ -1,3 +1,4 @@
+import {formatDuration} from '../duration.js'
 import type {Step} from '../pipeline/types.js'
 import type {JobContext, RunOutcomeStatus, StepResult} from './types.js'
 
@@ -14,6 +15,22 @@ export function collectsArtifacts(job: JobContext['job'], ended: RunOutcomeStatu
 export function stepRuns(when: Step['when'], failed: boolean): boolean {
   if (when === 'always') return true
   return when === 'on_failure' ? failed : !failed
+}
+
+/** A step under way: what `finishStep` needs, and its timeout to disarm once it ends. */
+export interface StartedStep {
+  step: Step
+  startedAt: number
+  disarm: () => void
+}
+
+/** Records a step's start (a `step.started` event) and arms its timeout, which calls `stop` with the reason to give. */
+export function startStep(ctx: JobContext, index: number, stop: (message: string) => void): StartedStep {
+  const step = ctx.job.steps[index]!
+  const startedAt = Date.now()
+  ctx.emit({type: 'step.started', step: index, name: step.name})
+  const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => stop(`step "${step.name}" exceeded its timeout of ${formatDuration(step.timeoutMs!)}`), step.timeoutMs)
+  return {step, startedAt, disarm: () => clearTimeout(timer)}
 }
 
 /** Records a step's end: its result, told as a `step.finished` event. */

@@ -1,6 +1,6 @@
 import type {BlobStore} from '../artifacts/blobs.js'
 import type {ArtifactEntry} from '../artifacts/manifest.js'
-import type {CleanupPolicy, Job} from '../pipeline/types.js'
+import type {CleanupPolicy, Job, PullPolicy} from '../pipeline/types.js'
 
 export type StepStatus = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'skipped'
 /** Final states a job can reach by running (`skipped` and `cached` are decided by the scheduler). */
@@ -62,7 +62,9 @@ export interface JobWarning {
 }
 
 export type ExecutorEvent =
-  | {type: 'image.pull'; image: string; status: string; current?: number; total?: number}
+  | {type: 'image.pull'; image: string; status: string; layer?: string; current?: number; total?: number}
+  /** A line (or lines) of a build's output. */
+  | {type: 'image.build'; image: string; text: string}
   | {type: 'job.container'; containerId: string; imageId: string}
   | {type: 'step.started'; step: number; name: string}
   | {type: 'step.output'; step: number; stream: 'stdout' | 'stderr'; chunk: Buffer}
@@ -73,6 +75,8 @@ export type ExecutorEvent =
 export interface JobContext {
   runId: string
   job: Job
+  /** The ID of the job's image when it was prepared for it (a built image always is); else the executor resolves `job.image`. */
+  imageId?: string
   /** Which attempt this is (retry:), from 1; each attempt is a fresh container. */
   attempt?: number
   projectDir: string
@@ -105,6 +109,10 @@ export interface JobContext {
   cancel: AbortSignal
   /** Aborted on a second Ctrl-C: kill now, skip the grace period. */
   force: AbortSignal
+  /** The job's container made by `prestart` while its needs ran: then only the needs' artifacts (and `gitDir`) are copied in. */
+  prestarted?: Prestarted
+  /** The container may still be being removed when runJob returns: the caller awaits `flush()` before it ends. */
+  removeInBackground?: boolean
   emit(event: ExecutorEvent): void
   /**
    * `orca run --interactive`: called when a step fails (not allowed to), while its container is held;
@@ -139,6 +147,49 @@ export interface StepFailure {
   openShell(terminal: ShellTerminal): Promise<number | null>
 }
 
+/** An image pulled by reference, as its job's `pull` and `platform` say. */
+export interface PullImageRequest {
+  kind: 'pull'
+  ref: string
+  pull?: PullPolicy
+  platform?: string
+}
+
+/** An image built from a folder of the project and tagged by the digest of its definition and files. */
+export interface BuildImageRequest {
+  kind: 'build'
+  /** What views call it: `build:<context>…`. */
+  label: string
+  /** `orca-build/<project>:<digest>`: present means built already. */
+  tag: string
+  /** Absolute folder the files are relative to. */
+  contextDir: string
+  /** Exactly the files that were hashed, relative and `/`-separated. */
+  files: string[]
+  dockerfile: string
+  args: Record<string, string>
+  target?: string
+  platform?: string
+  /** The project the image is built for: its labels go on the image. */
+  projectDir: string
+}
+
+export type ImageRequest = PullImageRequest | BuildImageRequest
+
+/** What making a job's container ahead of its needs uses: nothing that depends on them (docs/performance.md). */
+export type PrestartContext = Pick<JobContext, 'runId' | 'job' | 'projectDir' | 'inputFiles' | 'outputFile' | 'cleanup'> & {
+  /** The job's image ID once the run has made it present (pulled or built); undefined from a caller that did not. */
+  image?: Promise<string | undefined>
+}
+
+/** A job's container being made (or made) ahead of its needs ending, until its job takes it or it is discarded. */
+export interface Prestarted {
+  /** Settles once the container is ready (false: it could not be made; its job then makes its own). */
+  readonly ready: Promise<boolean>
+  /** Removes the container when its job did not take it (skipped, cancelled, a cache hit); awaits a start in flight. */
+  discard(): Promise<void>
+}
+
 export interface JobOutcome {
   status: RunOutcomeStatus
   steps: StepResult[]
@@ -156,7 +207,7 @@ export interface JobOutcome {
   /** A host job's folder, when its cleanup policy kept it. */
   workDir?: string
   /** Set when the job ended for a reason other than a step's exit code (infra error, timeout...). */
-  error?: {kind: 'infra' | 'timeout' | 'cancelled' | 'artifact' | 'service'; message: string}
+  error?: {kind: 'infra' | 'timeout' | 'cancelled' | 'artifact' | 'service' | 'image'; message: string}
 }
 
 /** An orca-managed resource that outlived its run and is not kept by policy. */
@@ -179,7 +230,16 @@ export type ResourceScope = {projectId: string} | {allProjects: true}
 export interface Executor {
   /** Checks the engine answers and every image exists (pulling what is missing); returns image IDs by reference. */
   prepare(images: string[], options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<Map<string, string>>
+  /**
+   * Makes one image present (pulled by its policy, or built) and returns its ID; called once per
+   * distinct image of a run, concurrently. An executor without it has its images pulled through `prepare`.
+   */
+  prepareImage?(request: ImageRequest, options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<string>
   runJob(ctx: JobContext): Promise<JobOutcome>
+  /** Starts making a job's container before its needs end (undefined: this job's is made when it runs). */
+  prestart?(ctx: PrestartContext): Prestarted | undefined
+  /** Awaits what finished jobs left running in the background (their containers' removal). */
+  flush?(): Promise<void>
   /** Removes whatever this run created that its policy does not keep (used after a crash or cancel). */
   cleanup(runId: string): Promise<void>
   findLeaks(isRunAlive: (runId: string) => boolean, scope: ResourceScope): Promise<Leak[]>

@@ -3,6 +3,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 
 import {formatBytes} from '../bytes.js'
+import {buildDigest, buildTag} from '../cache/build-context.js'
 import {clearCache, listEntries} from '../cache/maintenance.js'
 import {CacheStore} from '../cache/store.js'
 import {formatDuration} from '../duration.js'
@@ -19,10 +20,12 @@ import {listRunIds} from '../records/run-id.js'
 import {HOST_WORK as HOST_WORK_DIR} from '../records/store.js'
 import {
   containerOwners,
+  listBuiltImages,
   listKept,
   listOrphanKeptImages,
   listVolumes,
   removeKeptContainer,
+  removeImage,
   removeKeptImage,
   removeVolume,
   type KeptContainer,
@@ -36,6 +39,8 @@ export interface CleanSelection {
   /** Remove finished runs started more than `olderThanMs` ago (0: every finished run). */
   runs?: {olderThanMs: number}
   cache?: boolean
+  /** Images built from the project (`image: {build}`) that no cache entry or kept run uses. */
+  images?: boolean
 }
 
 export type CleanTaskKey = keyof CleanSelection
@@ -212,6 +217,41 @@ const CACHE: ResourceKind<{entries: number; bytes: number}> = {
   describe: (context, cache) => ({kind: 'cache', name: context.cacheDir, detail: `${cache.entries} entr${cache.entries === 1 ? 'y' : 'ies'}, ${formatBytes(cache.bytes)}`}),
 }
 
+type BuiltImage = Awaited<ReturnType<typeof listBuiltImages>>[number]
+
+const BUILT_IMAGES: ResourceKind<BuiltImage> = {
+  task: 'images',
+  title: () => 'Remove images built from the project that no cache entry or kept run uses',
+  // Decides by use: an image a cache entry's build names (by its tag) or a kept run ran in (by its ID) stays.
+  async list(context) {
+    const images = await listBuiltImages((await context.docker()).docker, context.scope)
+    if (images.length === 0) return []
+    const needed = await neededBuiltImages(context)
+    // Podman lists the tags with their registry (docker.io/orca-build/…).
+    return images.filter((image) => !needed.ids.has(image.id) && !image.tags.some((tag) => needed.tags.has(tag)))
+  },
+  // The engine decides: an image a container uses stays.
+  remove: async (context, image) => ((await removeImage((await context.docker()).docker, image.id)) ? undefined : 'in use by a container'),
+  describe: (context, image) => ({kind: 'image', name: image.tags[0] ?? image.id, detail: details(image.build, whose(context, image.projectDir))}),
+}
+
+/** The tags of the builds this project's cache entries were keyed on, and the image IDs its kept runs ran in. */
+async function neededBuiltImages(context: CleanContext): Promise<{tags: Set<string>; ids: Set<string>}> {
+  const tags = new Set<string>()
+  const ids = new Set<string>()
+  const store = new CacheStore(context.cacheDir)
+  if ('projectId' in context.scope && existsSync(store.root)) {
+    for (const entry of listEntries(store)) {
+      const manifest = store.readManifest(entry.key)
+      if (manifest?.build) tags.add(buildTag(context.scope.projectId, {digest: buildDigest(manifest.build, manifest.platform, manifest.build.files)}))
+    }
+  }
+  for (const record of await inspectRuns(context.runsDir, context.probe)) {
+    for (const job of Object.values(record.jobs)) if (job.imageId) ids.add(job.imageId)
+  }
+  return {tags, ids}
+}
+
 /** A kind of resource as the task runner sees it: its rows of the table put to work. */
 export interface CleanKind {
   task: CleanTaskKey
@@ -234,7 +274,7 @@ function cleanKind<T>(kind: ResourceKind<T>): CleanKind {
 }
 
 /** Every kind, in the order `orca clean` removes them. */
-export const RESOURCE_KINDS: readonly CleanKind[] = [HOST_WORK, LEAKS, EXPIRED_KEPT, KEPT_CONTAINERS, KEPT_IMAGES, VOLUMES, RUNS, CACHE].map((kind) => cleanKind(kind as ResourceKind<unknown>))
+export const RESOURCE_KINDS: readonly CleanKind[] = [HOST_WORK, LEAKS, EXPIRED_KEPT, KEPT_CONTAINERS, KEPT_IMAGES, VOLUMES, RUNS, CACHE, BUILT_IMAGES].map((kind) => cleanKind(kind as ResourceKind<unknown>))
 
 /** With every project in scope, each item says whose it is. */
 function whose(context: CleanContext, projectDir: string | undefined): string | undefined {

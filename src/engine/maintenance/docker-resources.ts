@@ -36,7 +36,7 @@ export async function listOrphanKeptImages(docker: Docker, scope: ResourceScope)
     .filter((image) => !used.has(image.Id))
     .map((image) => ({
       id: image.Id,
-      name: image.RepoTags?.find((t) => t.startsWith(`${KEPT_REPOSITORY}:`)) ?? image.Id,
+      name: image.RepoTags?.map(shortTag).find((t) => t.startsWith(`${KEPT_REPOSITORY}:`)) ?? image.Id,
       projectDir: image.Labels?.[LABEL.projectDir],
     }))
 }
@@ -51,6 +51,37 @@ export async function listVolumes(docker: Docker, scope: ResourceScope): Promise
 export async function removeVolume(docker: Docker, name: string): Promise<boolean> {
   try {
     await withTimeout(docker.getVolume(name).remove(), 'remove volume')
+    return true
+  } catch (error) {
+    const code = (error as {statusCode?: number}).statusCode
+    if (code === 404) return true
+    if (code === 409) return false
+    throw error
+  }
+}
+
+/** A tag as orca wrote it: Podman names a local image `localhost/…` or `docker.io/…` where Docker names it as tagged. */
+function shortTag(tag: string): string {
+  return tag.replace(/^(?:localhost|docker\.io)\//, '')
+}
+
+/** Images orca built from a project (`image: {build}`), in `scope`, with their tags. */
+export async function listBuiltImages(docker: Docker, scope: ResourceScope): Promise<{id: string; tags: string[]; build?: string; projectDir?: string}[]> {
+  // Filtered by the build label alone, the scope here: Podman answers a filter of several labels with nothing.
+  const images = await withTimeout(docker.listImages({filters: {label: [LABEL.build]}}), 'list images')
+  const inScope = images.filter((image) => image.Labels?.[LABEL.managed] === 'true' && ('allProjects' in scope || image.Labels?.[LABEL.project] === scope.projectId))
+  return inScope.map((image) => ({
+    id: image.Id,
+    tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>').map(shortTag),
+    build: image.Labels?.[LABEL.build],
+    projectDir: image.Labels?.[LABEL.projectDir],
+  }))
+}
+
+/** Removes an image (never by force); returns false when a container still uses it. */
+export async function removeImage(docker: Docker, imageId: string): Promise<boolean> {
+  try {
+    await withTimeout(docker.getImage(imageId).remove(), 'remove image')
     return true
   } catch (error) {
     const code = (error as {statusCode?: number}).statusCode

@@ -53,7 +53,8 @@ export function semanticDiagnostics(
   const root = isRecord(data) ? data : {}
   const jobs = shapeJobs(root.jobs)
   const names = [...jobs.keys()]
-  const pipelineImage = typeof root.image === 'string'
+  const pipelineImage = typeof root.image === 'string' || isRecord(root.image)
+  for (const [at, problem] of buildPathProblems(root.image, ['image'])) report(at, problem)
   for (const [name, job] of jobs) {
     job.needs.forEach((need, index) => {
       if (need === undefined || jobs.has(need) || expansions.has(need)) return
@@ -61,6 +62,9 @@ export function semanticDiagnostics(
       const at = job.needObjects.has(index) ? ['jobs', name, 'needs', index, 'job'] : ['jobs', name, 'needs', index]
       report(at, `unknown job ${showValue(need)}${suggestion ? `; did you mean "${suggestion}"?` : ''}`)
     })
+    if (isRecord(root.jobs) && isRecord(root.jobs[name])) {
+      for (const [at, problem] of buildPathProblems(root.jobs[name].image, ['jobs', name, 'image'])) report(at, problem)
+    }
     if (job.hasSteps && !job.hasImage && !job.onHost && !pipelineImage && !defaultImage) {
       report(['jobs', name], 'no image: set "image" on the job, a top-level "image", or defaults.image in the configuration', 'key')
     }
@@ -116,7 +120,7 @@ function shapeJobs(jobs: unknown): Map<string, JobShape> {
       needs: Array.isArray(job.needs) ? job.needs.map(needName) : [],
       needObjects: new Set(Array.isArray(job.needs) ? job.needs.flatMap((need, index) => (isRecord(need) ? [index] : [])) : []),
       hasSteps: Array.isArray(job.steps) && job.steps.length > 0,
-      hasImage: typeof job.image === 'string',
+      hasImage: typeof job.image === 'string' || isRecord(job.image),
       onHost: job['runs-on'] === 'host',
       inputs: stringItems(job.inputs),
       artifactsAt: artifactGlobsPath(job.artifacts),
@@ -171,6 +175,20 @@ export function unstorableGlob(glob: string, base: string): string | undefined {
   if (segments.includes('')) return `${shown} has an empty path segment ("//"), so it matches no file`
   if (segments.some((segment) => segment === '.' || segment === '..')) return `${shown} has a "." or ".." segment inside, so it matches no file; write the path without it`
   return undefined
+}
+
+/** An image build's context and Dockerfile must be paths inside the project (the context) and inside the context (the Dockerfile). */
+function buildPathProblems(image: unknown, at: NodePath): Array<[NodePath, string]> {
+  if (!isRecord(image) || !isRecord(image.build)) return []
+  const problems: Array<[NodePath, string]> = []
+  for (const [key, base] of [['context', 'the project directory'], ['dockerfile', 'the build context']] as const) {
+    const value = image.build[key]
+    if (typeof value !== 'string') continue
+    const normal = path.posix.normalize(value.replaceAll('\\', '/'))
+    if (path.posix.isAbsolute(value) || path.win32.isAbsolute(value)) problems.push([[...at, 'build', key], `${key} ${showValue(value)} is absolute; it must be relative to ${base}`])
+    else if (normal === '..' || normal.startsWith('../')) problems.push([[...at, 'build', key], `${key} ${showValue(value)} climbs out of ${base}`])
+  }
+  return problems
 }
 
 /** A string value anywhere in the document that holds a NUL byte: no command, variable or path can. */

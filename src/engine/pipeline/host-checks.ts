@@ -8,6 +8,8 @@ type Report = (at: NodePath, message: string, on?: 'value' | 'key') => void
  */
 const CONTAINER_KEYS: ReadonlyArray<[key: string, why: string]> = [
   ['image', 'a host job runs on this machine, in no image'],
+  ['pull', 'a host job runs in no image, so none is pulled'],
+  ['platform', "a host job runs on this machine's platform"],
   ['services', 'services are containers on a job network; a host job has neither (start what it needs in a step)'],
   ['volumes', 'named volumes are Docker volumes; a host job keeps nothing across runs but what the host keeps'],
   ['user', 'a host job runs as the user who runs orca'],

@@ -3,9 +3,9 @@ import * as path from 'node:path'
 import {parseDuration} from '../duration.js'
 import {nameTable, ownValue} from '../name-table.js'
 import type {ExpandedJob, ExpandedJobs} from './expand.js'
-import type {CleanupPolicy, Job, Pipeline, PipelineDefaults, ReadyCheck, Resources, Service, Step} from './types.js'
+import type {CleanupPolicy, ImageBuild, Job, Pipeline, PipelineDefaults, PullPolicy, ReadyCheck, Resources, Service, Step} from './types.js'
 import {DEFAULT_READY_INTERVAL_MS, DEFAULT_READY_TIMEOUT_MS, DEFAULT_WORKDIR} from './types.js'
-import {needNames, type RawEnv, type RawJob, type RawPipeline, type RawResources, type RawSecret, type RawService, type RawServices, type RawStep} from './raw.js'
+import {needNames, type RawEnv, type RawImage, type RawJob, type RawPipeline, type RawResources, type RawSecret, type RawService, type RawServices, type RawStep} from './raw.js'
 import {DEFAULT_SHELL} from './shell.js'
 import {parseSize} from '../bytes.js'
 import type {YamlSource} from './yaml-source.js'
@@ -42,7 +42,7 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
   const normal: Job = {
     name,
     // A group job (no steps) never starts a container, so it may have no image at all; nor does a host job.
-    image: host ? '' : (job.image ?? raw.image ?? defaults.image ?? ''),
+    image: '',
     needs,
     env: nameTable(pipelineEnv, normaliseEnv(job.env)),
     secrets: [...new Set((job.secrets ?? []).map(secretName))],
@@ -59,6 +59,7 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
     steps: (job.steps ?? []).map((step) => normaliseStep(step, job.shell)),
     artifacts: (Array.isArray(job.artifacts) ? job.artifacts : job.artifacts?.paths) ?? [],
   }
+  if (!host) Object.assign(normal, normaliseImage(job.image ?? raw.image ?? defaults.image, job.pull ?? raw.pull ?? defaults.pull, job.platform ?? raw.platform))
   const artifactsWhen = Array.isArray(job.artifacts) ? undefined : job.artifacts?.when
   if (artifactsWhen !== undefined && artifactsWhen !== 'on_success') normal.artifactsWhen = artifactsWhen
   if (job.reports?.junit !== undefined) normal.reports = {junit: job.reports.junit}
@@ -88,6 +89,26 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
   if (expanded.condition) normal.condition = expanded.condition
   if (source) normal.position = position(source, ['jobs', expanded.origin], 'key')
   return normal
+}
+
+/** A job's image, its build when it is built, its pull policy (only when not the default) and platform. */
+function normaliseImage(image: RawImage | undefined, pull: PullPolicy | undefined, platform: string | undefined): Pick<Job, 'image' | 'build' | 'pull' | 'platform'> {
+  const normal: Pick<Job, 'image' | 'build' | 'pull' | 'platform'> = {image: typeof image === 'string' ? image : ''}
+  if (typeof image === 'object') {
+    const context = path.posix.normalize((image.build.context ?? '.').replaceAll('\\', '/')).replace(/\/+$/, '') || '.'
+    const build: ImageBuild = {context, dockerfile: path.posix.normalize(image.build.dockerfile ?? 'Dockerfile'), args: normaliseEnv(image.build.args)}
+    if (image.build.target !== undefined) build.target = image.build.target
+    normal.build = build
+    normal.image = buildLabel(build)
+  }
+  if (pull !== undefined && pull !== 'missing') normal.pull = pull
+  if (platform !== undefined) normal.platform = platform
+  return normal
+}
+
+/** How a built image is named where a reference would be (events, records, views): `build:<context>[:<dockerfile>][#<target>]`. */
+export function buildLabel(build: ImageBuild): string {
+  return `build:${build.context}${build.dockerfile === 'Dockerfile' ? '' : `:${build.dockerfile}`}${build.target === undefined ? '' : `#${build.target}`}`
 }
 
 /** `needs: [{job, artifacts}]`: what is taken from each need that says (a matrix need: from each expansion). */

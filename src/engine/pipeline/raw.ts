@@ -42,7 +42,9 @@ export type RawSecret = string | {name: string; required?: boolean}
 export interface RawJob {
   extends?: string | string[]
   name?: string
-  image?: string
+  image?: RawImage
+  pull?: 'missing' | 'always' | 'never'
+  platform?: string
   needs?: Array<string | RawNeed>
   when?: RawWhen
   if?: string | boolean
@@ -82,10 +84,15 @@ export interface RawNeed {
   artifacts?: boolean | string[]
 }
 
+/** `image:` is a reference, or an image built from the project. */
+export type RawImage = string | {build: {context?: string; dockerfile?: string; args?: RawEnv; target?: string}}
+
 export interface RawPipeline {
   version: 1
   include?: string[]
-  image?: string
+  image?: RawImage
+  pull?: 'missing' | 'always' | 'never'
+  platform?: string
   env?: RawEnv
   services?: RawServices
   jobs: Record<string, RawJob>

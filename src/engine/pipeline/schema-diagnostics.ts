@@ -86,8 +86,8 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
     else error.params = {...error.params, branchTypes}
   }
   for (const error of errors) {
-    // The inner error carries the offending property name; the wrapper adds nothing.
-    if (error.keyword === 'propertyNames') dropped.add(error)
+    // The inner error carries the offending property name (or, for if/then/else, what the value missed); the wrapper adds nothing.
+    if (error.keyword === 'propertyNames' || error.keyword === 'if') dropped.add(error)
   }
   return errors.filter((error) => !dropped.has(error))
 }

@@ -10,6 +10,20 @@ export const CLEANUP_POLICIES = [
 ] as const
 export type CleanupPolicy = (typeof CLEANUP_POLICIES)[number]
 
+/** When a job's image is pulled: only when the engine lacks it (default), before every run, or never. */
+export const PULL_POLICIES = ['missing', 'always', 'never'] as const
+export type PullPolicy = (typeof PULL_POLICIES)[number]
+
+/** `image: {build: ...}`: an image built from the project; paths are relative to the project, `/`-separated. */
+export interface ImageBuild {
+  /** The folder sent to the builder ('.' = the project). */
+  context: string
+  /** The Dockerfile, relative to the context. */
+  dockerfile: string
+  args: Record<string, string>
+  target?: string
+}
+
 export type NetworkMode = 'bridge' | 'none'
 
 /** A step after normalisation: a bare string became `{name, run}`. */
@@ -83,8 +97,17 @@ export type RetryWhen = 'failure' | 'timed_out' | 'infra'
 /** A job after normalisation: defaults applied, durations in ms. */
 export interface Job {
   name: string
-  /** Always set: the job's own image or the pipeline default (a job without either is an error). */
+  /**
+   * Always set: the job's own image or the pipeline default (a job without either is an error). For a
+   * built image, a label naming its build (`build:<context>`); the image itself is tagged by its content.
+   */
   image: string
+  /** Set when the image is built from the project rather than pulled. */
+  build?: ImageBuild
+  /** When the image is pulled; undefined = `missing`. */
+  pull?: PullPolicy
+  /** The platform the image is pulled and run for (`os/arch[/variant]`). */
+  platform?: string
   needs: string[]
   /** Input globs relative to the project; undefined = every file not ignored. */
   inputs?: string[]
@@ -174,6 +197,7 @@ export interface Pipeline {
 /** Defaults the loader applies where jobs.yml is silent (they come from configuration). */
 export interface PipelineDefaults {
   image?: string
+  pull?: PullPolicy
   timeoutMs: number
   cleanup: CleanupPolicy
   /** Container limits of jobs that set none; a job's own values win key by key. */

@@ -109,7 +109,13 @@ export type EventBody =
       /** For each expansion of a matrix job: the matrix job as written and the combination's values. */
       matrix?: Record<string, {job: string; values: Record<string, string>}>
     }
-  | {type: 'image.pull'; job?: string; image: string; status: string; current?: number; total?: number}
+  | {type: 'image.pull'; job?: string; image: string; status: string; layer?: string; current?: number; total?: number}
+  /** Output of building an image, told to each job that waits for it (it goes to that job's log). */
+  | {type: 'image.build'; job?: string; image: string; text: string}
+  /** An image is present for the jobs that use it: found, pulled or built (or reused by its tag), with its ID and how long that took. */
+  | {type: 'image.ready'; image: string; imageId: string; source: 'present' | 'pulled' | 'built'; durationMs: number}
+  /** An image could not be made present: the jobs that use it fail with this error; the others run. */
+  | {type: 'image.failed'; image: string; message: string}
   | {
       type: 'job.started'
       job: string

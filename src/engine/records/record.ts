@@ -296,6 +296,9 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         },
       }))
     case 'image.pull':
+    case 'image.build':
+    case 'image.ready':
+    case 'image.failed':
     case 'step.output':
       return next
   }

@@ -108,6 +108,8 @@ export class RunStore implements EventSink {
       this.appendLog(event.job, replayHeader(event), true)
     }
     if (event.type === 'step.output') this.appendLog(event.job, event.text, false)
+    // A built image's output is part of the log of each job that waited for it.
+    if (event.type === 'image.build' && event.job !== undefined) this.appendLog(event.job, event.text, false)
     if (event.type === 'job.retrying') this.appendLog(event.job, retryHeader(event), true)
 
     if (this.pendingBytes >= FLUSH_BYTES) this.flushText()

@@ -1,59 +1,51 @@
-import type {ImageIdResolver} from '../cache/image-id.js'
 import type {Executor} from '../executor/types.js'
-import type {Plan} from '../plan/plan.js'
 import {runsOnHost, type Job} from '../pipeline/types.js'
 import {OrcaError} from '../errors.js'
-import type {RunEmitter} from './emitter.js'
 
 /**
- * The run's executors, each created and prepared only when a job first needs it: Docker (engine
- * reachable, images present) for container jobs, the host executor for `runs-on: host` jobs. A run
- * that runs nothing never loads Docker, nor does one that runs only host jobs.
+ * The run's executors, each created only when a job first needs it: Docker (engine reachable) for
+ * container jobs, the host executor for `runs-on: host` jobs. A run that runs nothing never loads
+ * Docker, nor does one that runs only host jobs. Images are made present per image by `RunImages`.
  */
 export class ExecutorSession {
   #executor: Executor | undefined
   #ready: Promise<Executor> | undefined
-  #prepared: Map<string, string> | undefined
   #host: Promise<Executor> | undefined
   #hostExecutor: Executor | undefined
 
   constructor(
     private readonly create: () => Promise<Executor>,
-    private readonly plan: Plan,
-    private readonly emitter: RunEmitter,
-    private readonly signal: AbortSignal,
-    private readonly imageId?: ImageIdResolver,
     private readonly createHost?: () => Promise<Executor>,
   ) {}
 
-  /** The executor of a job (default: a container job's), preparing Docker on first use with every image a container job of the plan runs in. */
+  /** The executor of a job (default: a container job's), created on first use. */
   get(job?: Job): Promise<Executor> {
     if (job !== undefined && runsOnHost(job)) return this.host()
     return (this.#ready ??= (async () => {
       const executor = await this.create()
       this.#executor = executor
-      const jobs = [...this.plan.jobs.values()].filter((j) => j.steps.length > 0 && !runsOnHost(j))
-      const images = [...new Set(jobs.flatMap((j) => [j.image, ...Object.values(j.services).map((s) => s.image)]))]
-      this.#prepared = await executor.prepare(images, {
-        signal: this.signal,
-        onEvent: (e) => e.type === 'image.pull' && this.emitter.emit({...e}),
-      })
       return executor
     })())
-  }
-
-  /** An image's ID: cheap inspection first; an image the engine lacks (or an unreachable engine) goes through prepare. */
-  async imageIdOf(ref: string): Promise<string | null> {
-    const id = await this.imageId?.(ref).catch(() => undefined)
-    if (id) return id
-    await this.get()
-    return this.#prepared?.get(ref) ?? null
   }
 
   /** Stops and removes what the run left, in whichever executors were created. */
   async cleanup(runId: string): Promise<void> {
     await this.#executor?.cleanup(runId).catch(() => undefined)
     await this.#hostExecutor?.cleanup(runId).catch(() => undefined)
+  }
+
+  /**
+   * The executor of a job if it exists now (undefined before: nothing is started ahead of the first
+   * job, or image, its executor serves).
+   */
+  readyFor(job: Job): Executor | undefined {
+    return runsOnHost(job) ? this.#hostExecutor : this.#executor
+  }
+
+  /** Awaits what the executors still do in the background (finished jobs' containers being removed). */
+  async flush(): Promise<void> {
+    await this.#executor?.flush?.().catch(() => undefined)
+    await this.#hostExecutor?.flush?.().catch(() => undefined)
   }
 
   get created(): boolean {

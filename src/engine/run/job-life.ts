@@ -11,7 +11,7 @@ import {OrcaError} from '../errors.js'
 import {nameTable} from '../name-table.js'
 import {resolveOutputReferences} from '../pipeline/output-references.js'
 import {ServiceLog} from './service-log.js'
-import type {JobContext, JobOutcome} from '../executor/types.js'
+import type {JobContext, JobOutcome, Prestarted} from '../executor/types.js'
 import {jobInputFiles} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import {runsOnHost, type CleanupPolicy, type Job, type RetryWhen} from '../pipeline/types.js'
@@ -24,9 +24,11 @@ import {chooseNeedArtifacts} from './need-artifacts.js'
 import {notInCacheMessage} from './needs-from-cache.js'
 import {jobOutputs, OUTPUT_FILE, type RunOutputs} from './outputs.js'
 import type {ExecutorSession} from './executor-session.js'
+import {ImageUnavailableError, type RunImages} from './run-images.js'
 import {relayJobEvents, type JobRecording} from './job-events.js'
 import {lookupRemote, shareResult} from './job-remote.js'
 import {OutputBudget} from './output.js'
+import type {PrestartPool} from './prestart.js'
 import type {RunStop} from './run-stop.js'
 import {gitHistory, type GitHistory} from './git-history.js'
 import {jobEnv} from './secrets.js'
@@ -60,9 +62,13 @@ export interface JobRun {
   maxLogBytes?: number
   emitter: RunEmitter
   executor: ExecutorSession
+  /** Each image of the run made present once; a job waits only for its own. */
+  images: RunImages
   stop: RunStop
   /** Host jobs' key commands' output. */
   hostKey?: HostKeyResolver
+  /** Containers started ahead of need (absent: each job's is made when it runs). */
+  prestart?: PrestartPool
   /** Keeps the run's first infrastructure error (it becomes exit code 3). */
   infraError: (error: OrcaError) => void
   /** Records how the job ended; the ready queue and fail-fast act on it at once. */
@@ -86,7 +92,8 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
   let keyed: KeyedJob | undefined
   let needs: ReturnType<typeof chooseNeedArtifacts>
   try {
-    keyed = run.cache?.keyJob(job, await imageIdOf(job, run.executor), await serviceImageIds(job, run.executor), await hostKeyOf(job, run))
+    run.images.checkBuild(job)
+    keyed = run.cache?.keyJob(job, await run.images.idForKey(job), await serviceImageIds(job, run.images), await hostKeyOf(job, run))
     if (keyed) await lookupRemote(keyed, run)
     if (keyed && restoreHit(job, keyed, startedAt, run)) return run.settle(job.name, 'cached')
     if (run.restored?.has(job.name)) return notRestored(job, keyed, startedAt, run)
@@ -158,8 +165,16 @@ function takeNeedArtifacts(job: Job, run: JobRun): ArtifactEntry[][] | undefined
   return undefined
 }
 
-/** Hashing or image inspection failed before the job started: reported like any infra failure, and the run stops. */
+/**
+ * Hashing or image inspection failed before the job started: reported like any infra failure, and the
+ * run stops; an image that could not be pulled or built fails only this job.
+ */
 function failBeforeStart(job: Job, error: unknown, startedAt: number, run: JobRun): void {
+  if (error instanceof ImageUnavailableError && error.kind !== 'cancelled') {
+    run.emitter.emit({type: 'job.started', job: job.name, image: job.image})
+    run.emitter.emit({type: 'job.finished', job: job.name, status: 'failed', durationMs: Date.now() - startedAt, cleanup: 'none', error: imageFailure(error)})
+    return run.settle(job.name, 'failed')
+  }
   const orcaError = toInfraError(error)
   run.infraError(orcaError)
   run.stop.abort()
@@ -196,11 +211,6 @@ function serviceLogs(job: Job, run: JobRun): (service: string) => ServiceLog {
   return (service) => new ServiceLog(dir === undefined ? undefined : path.join(dir, `${service}.log`), Object.values(run.secrets))
 }
 
-/** The image ID a job's key covers: none for a group job or a host job, which run in no image. */
-async function imageIdOf(job: Job, executor: ExecutorSession): Promise<string | null> {
-  return job.steps.length === 0 || runsOnHost(job) ? null : executor.imageIdOf(job.image)
-}
-
 /** A host job's key commands' output (undefined for other jobs). */
 async function hostKeyOf(job: Job, run: JobRun): Promise<HostKeyOutput[] | undefined> {
   if (!runsOnHost(job) || job.steps.length === 0) return undefined
@@ -208,11 +218,16 @@ async function hostKeyOf(job: Job, run: JobRun): Promise<HostKeyOutput[] | undef
   return run.hostKey(job)
 }
 
-/** The image ID of each service of a job, by service name (null: not on the engine yet, so never a hit). */
-async function serviceImageIds(job: Job, executor: ExecutorSession): Promise<Record<string, string | null>> {
+/** The image ID of each service of a job, by service name (pulled first when missing). */
+async function serviceImageIds(job: Job, images: RunImages): Promise<Record<string, string | null>> {
   const ids = nameTable<string | null>()
-  for (const service of Object.values(job.services)) ids[service.name] = await executor.imageIdOf(service.image)
+  for (const service of Object.values(job.services)) ids[service.name] = await images.serviceId(service.image)
   return ids
+}
+
+/** How a job that could not get its image ended: the image's error, with what to do about it. */
+function imageFailure(error: ImageUnavailableError): {kind: 'image'; message: string} {
+  return {kind: 'image', message: error.hint ? `${error.message}\n  hint: ${error.hint}` : error.message}
 }
 
 /**
@@ -256,10 +271,12 @@ async function executeAttempts(
   }
 }
 
-/** Which of `retry.when` an attempt's end is; undefined for an end never retried (a success, a cancel). */
+/** Which of `retry.when` an attempt's end is; undefined for an end never retried (a success, a cancel, an image that could not be made present). */
 export function retryReason(outcome: Pick<JobOutcome, 'status' | 'error'>): RetryWhen | undefined {
   if (outcome.status === 'timed_out') return 'timed_out'
   if (outcome.status !== 'failed') return undefined
+  // The run makes each image present once: another attempt would meet the same failure.
+  if (outcome.error?.kind === 'image') return undefined
   return outcome.error?.kind === 'infra' || outcome.error?.kind === 'service' ? 'infra' : 'failure'
 }
 
@@ -275,14 +292,23 @@ async function execute(
 ): Promise<JobOutcome> {
   let outcome: JobOutcome
   let history: GitHistory | undefined
+  let prestarted: Prestarted | undefined
   try {
     const executor = await run.executor.get(job)
+    // The job's own image only (a host job has none); a build's output goes to this job's log as it comes, once.
+    const onBuildOutput = attempt === 1 ? (text: string) => run.emitter.emit({type: 'image.build', job: job.name, image: job.image, text}) : undefined
+    const imageId = runsOnHost(job) ? undefined : await run.images.forJob(job, onBuildOutput)
+    // Only the first attempt takes a container started ahead; a retried one gets a fresh container.
+    prestarted = attempt === 1 ? run.prestart?.take(job.name) : undefined
+    // Its container is about to exist: its dependents' may start now.
+    run.prestart?.executing(job.name)
     // Made for each attempt: a step may have changed nothing of it, but each attempt starts clean.
     // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
     const inputFiles = keyed ? keyed.inputs.map((i) => i.path) : jobInputFiles(run.projectFiles, job)
     if (job.git) history = await gitHistory(run.projectDir, job.git, inputFiles)
     outcome = await executor.runJob({
       runId: run.runId,
+      ...(imageId !== undefined ? {imageId} : {}),
       // Needs' outputs in env values are known now, not when the job was keyed (its needs' keys cover them).
       job: withNeedOutputs(job, run.outputs),
       attempt,
@@ -308,9 +334,13 @@ async function execute(
       cancel: run.stop.signal,
       force: run.force,
       ...(run.onStepFailed ? {onStepFailed: run.onStepFailed} : {}),
+      ...(prestarted ? {prestarted} : {}),
+      // The scheduler flushes the executor before the run ends.
+      removeInBackground: true,
       emit: relayJobEvents(job.name, run.emitter, budget, record, keyed !== undefined && usesCache(keyed.job), attempt),
     })
   } catch (error) {
+    if (error instanceof ImageUnavailableError && error.kind !== 'cancelled') return {status: 'failed', steps: [], artifacts: [], cleanup: 'none', error: imageFailure(error)}
     const orcaError = toInfraError(error)
     run.infraError(orcaError)
     run.stop.abort()
@@ -318,6 +348,8 @@ async function execute(
   } finally {
     history?.dispose()
   }
+  // A job that ended before taking its early container (cancelled first) has it removed.
+  await prestarted?.discard()
   return outcome
 }
 

@@ -9,13 +9,18 @@ import type {Executor, JobContext} from '../executor/types.js'
 import {nameTable} from '../name-table.js'
 import type {Plan} from '../plan/plan.js'
 import type {ProjectFiles} from '../plan/project-files.js'
-import type {CleanupPolicy, Pipeline} from '../pipeline/types.js'
+import type {CleanupPolicy, Job, Pipeline} from '../pipeline/types.js'
 import {RunArtifacts, type ManifestLocation} from './artifacts.js'
 import {RunEmitter} from './emitter.js'
 import type {EventBody, EventSink, JobStatus, RunStatus} from '../records/events.js'
 import {ExecutorSession} from './executor-session.js'
+import {RunImages} from './run-images.js'
+import {BuildContexts} from '../cache/build-context.js'
+import {projectIdentity} from '../project-identity.js'
 import {liveJob, type JobRun} from './job-life.js'
-import {RunOutputs} from './outputs.js'
+import {OUTPUT_FILE, RunOutputs} from './outputs.js'
+import {jobInputFiles} from '../plan/inputs.js'
+import {PrestartPool} from './prestart.js'
 import {ReadyQueue} from './ready-queue.js'
 import {RunStop} from './run-stop.js'
 
@@ -41,6 +46,8 @@ export interface RunOptions {
   envOverrides: Record<string, string>
   /** Secret values by name, already resolved from orca's environment. */
   secrets: Record<string, string>
+  /** Other values masked wherever the run writes (registry passwords); never given to a job. */
+  masked?: string[]
   /** Where each job's artifacts go (the run store decides). */
   artifactsDir: (job: string) => string
   /** Where each job's test reports go: the folder, and its name relative to the run directory. */
@@ -74,6 +81,8 @@ export interface RunOptions {
   onStepFailed?: JobContext['onStepFailed']
   /** Cap on the output recorded per job, in bytes (default 16 MiB); the job keeps running past it. */
   maxLogBytes?: number
+  /** Start jobs' containers ahead of their needs ending (default true; `ORCA_PRESTART=0` turns it off). */
+  prestart?: boolean
 }
 
 export interface RunResult {
@@ -91,7 +100,7 @@ export interface RunResult {
 export async function executeRun(options: RunOptions): Promise<RunResult> {
   const started = Date.now()
   const {plan} = options
-  const emitter = new RunEmitter(options.runId, options.sinks, Object.values(options.secrets))
+  const emitter = new RunEmitter(options.runId, options.sinks, [...Object.values(options.secrets), ...(options.masked ?? [])])
   emitter.emit({
     type: 'run.started',
     targets: plan.targets,
@@ -110,22 +119,38 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
   const outputs = new RunOutputs()
   const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides, outputs)
-  const executor = new ExecutorSession(options.executor, plan, emitter, stop.signal, options.imageId, options.hostExecutor)
+  const executor = new ExecutorSession(options.executor, options.hostExecutor)
+  const projectDir = options.pipeline.projectDir
+  const images = new RunImages(executor, emitter, stop.signal, {
+    projectId: projectIdentity(projectDir).id,
+    contexts: options.cache?.buildContexts ?? new BuildContexts(projectDir),
+    ...(options.imageId ? {imageId: options.imageId} : {}),
+  })
+  // Pulls start now, each image on its own, while the first jobs are keyed; restored jobs never run.
+  images.prefetch([...plan.jobs.values()].filter((job) => !options.restored?.has(job.name)))
+  const prestart = options.prestart === false ? undefined : prestartPool(options, queue, executor, images, stop)
   let infraError: OrcaError | undefined
   const jobRun: JobRun = {
     ...options,
     projectDir: options.pipeline.projectDir,
     emitter,
     executor,
+    images,
     stop,
+    prestart,
     artifacts: new RunArtifacts(options.blobs, options.artifactManifest),
     outputs,
     infraError: (error) => (infraError ??= error),
     settle: (name, status) => {
       queue.settle(name, status)
       stop.jobSettled(status)
+      prestart?.settled(name)
     },
-    requeue: (names) => names.forEach((name) => queue.settle(name, 'pending')),
+    requeue: (names) =>
+      names.forEach((name) => {
+        queue.settle(name, 'pending')
+        prestart?.settled(name)
+      }),
   }
 
   // Start every ready job up to the limit, wait for one to settle, repeat.
@@ -135,7 +160,10 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       queue.fill(
         () => stop.skipReason,
         (job) => liveJob(job, jobRun),
-        (job, reason) => emitter.emit({type: 'job.skipped', job: job.name, reason}),
+        (job, reason) => {
+          prestart?.discard(job.name)
+          emitter.emit({type: 'job.skipped', job: job.name, reason})
+        },
       )
       if (queue.busy) await queue.next()
       // A skip may have unblocked nothing; pass again only while something is still pending.
@@ -148,8 +176,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     await queue.drain()
   }
 
-  // Results are shared before the run ends: a process that exits here would cut its uploads off.
-  await options.cache?.settleUploads()
+  // No container outlives its run (those started ahead and not taken, finished ones being removed), and
+  // results are shared before it ends: a process that exits here would cut its uploads off. None of these throws.
+  await Promise.all([prestart?.close(), executor.flush(), options.cache?.settleUploads()])
   stop.detach()
   // A stray error raised outside the run (serve's process guard) fails it like a bug inside it.
   const outside = stop.outsideFailure
@@ -169,6 +198,37 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const failure = unexpected ?? emitter.sinkFailure
   if (failure) throw failure.error
   return {status, jobs: queue.states, infraError}
+}
+
+/**
+ * The run's containers started ahead of need, made by a job's executor once it is ready (a host job's
+ * starts nothing ahead; a container job whose executor is not prepared yet is made when it runs).
+ */
+function prestartPool(options: RunOptions, queue: ReadyQueue, executor: ExecutorSession, images: RunImages, stop: RunStop): PrestartPool {
+  return new PrestartPool(
+    options.plan,
+    options.concurrency,
+    (name) => queue.states.get(name),
+    (job) =>
+      executor.readyFor(job)?.prestart?.({
+        runId: options.runId,
+        job,
+        projectDir: options.pipeline.projectDir,
+        // The files the job's key hashes (and its runJob gets): an early container holding others is not taken.
+        inputFiles: jobInputFiles(options.projectFiles, job),
+        ...(job.outputs ? {outputFile: OUTPUT_FILE} : {}),
+        cleanup: options.cleanupOverride ?? job.cleanup,
+        image: imageOf(images, job),
+      }),
+    stop.signal,
+  )
+}
+
+/** The job's image as the run makes it present; a failure is the job's own, met again when it runs. */
+function imageOf(images: RunImages, job: Job): Promise<string | undefined> {
+  const image = Promise.resolve().then(async () => images.forJob(job))
+  image.catch(() => undefined)
+  return image
 }
 
 /** Display names and matrix values of the planned jobs that have them, for run.started. */

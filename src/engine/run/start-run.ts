@@ -16,6 +16,7 @@ import {runsOnHost, type CleanupPolicy, type Pipeline} from '../pipeline/types.j
 import type {EventSink, OrcaEvent} from '../records/events.js'
 import {maskString} from './masker.js'
 import {projectIdentity} from '../project-identity.js'
+import {registryPasswords} from '../executor/docker/registry-auth.js'
 import {restoredNeeds} from './needs-from-cache.js'
 import {OrcaError} from '../errors.js'
 import {newRunId} from '../records/run-id.js'
@@ -112,15 +113,17 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
  */
 export function prefetchImageIds(prepared: PreparedRun): void {
   for (const job of prepared.plan.jobs.values()) {
-    if (job.steps.length > 0 && !runsOnHost(job)) prepared.imageId(job.image).catch(() => undefined)
+    if (job.steps.length > 0 && !job.build && !runsOnHost(job)) prepared.imageId(job.image).catch(() => undefined)
   }
 }
 
-/** The run's Docker executor, connected when first asked for (dockerode loads only then). */
+/** The run's Docker executor, connected when first asked for (dockerode loads only then), with the run's registry credentials. */
 export function dockerExecutor(prepared: PreparedRun): () => Promise<Executor> {
   return async () => {
     const {connectDocker} = await import('../executor/docker/connect.js')
-    return connectDocker({host: prepared.config.docker.host, env: prepared.request.env})
+    const {registryAuthOnce} = await import('../executor/docker/registry-auth.js')
+    const {config, request} = prepared
+    return connectDocker({host: config.docker.host, env: request.env, registryAuth: registryAuthOnce({env: request.env, registries: config.registries})})
   }
 }
 
@@ -173,6 +176,7 @@ export async function startRun(
     ...(request.keepForMs === undefined ? {} : {keepForOverrideMs: request.keepForMs}),
     envOverrides: request.envOverrides,
     secrets,
+    masked: registryPasswords(request.env, config.registries),
     artifactsDir: (job) => store.artifactsDir(job),
     reports: (job) => ({dir: store.reportsDir(job), name: reportsName(job)}),
     serviceLogDir: (job) => store.serviceLogDir(job),
@@ -188,6 +192,8 @@ export async function startRun(
     imageId: prepared.imageId,
     restored: prepared.restored,
     ...(options.onStepFailed ? {onStepFailed: options.onStepFailed} : {}),
+    // Off only to compare against (docs/performance.md): the plain path, each container made when its job runs.
+    prestart: request.env.ORCA_PRESTART !== '0',
   })
     .catch((error: unknown) => {
       // The engine itself threw: stop what may still run and record the end, so no reader waits for a run nobody owns.

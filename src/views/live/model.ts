@@ -68,6 +68,8 @@ export class ViewModel {
   cancelling = 0
   private readonly tails = new Map<string, OutputTail>()
   private readonly pulls = new Map<string, PullView>()
+  /** Bytes of each layer of each image being pulled: the pull's line shows their sums. */
+  private readonly layers = new Map<string, Map<string, {current: number; total: number}>>()
   private readonly replayed = new Set<string>()
 
   constructor(private readonly past: PastDurations = {jobMs: new Map()}) {}
@@ -81,20 +83,47 @@ export class ViewModel {
         if (jobRecordOf(this.record, event.job)?.cache === 'hit') this.replayed.add(event.job)
         return
       }
-      case 'image.pull': {
-        const pull = {image: event.image, status: event.status, current: event.current, total: event.total}
-        this.pulls.set(event.image, pull)
+      case 'image.pull':
+        this.pulls.set(event.image, this.pullView(event))
+        return
+      case 'image.build': {
+        // A build's output is its job's, as its steps' is.
+        if (event.job === undefined) return
+        let tail = this.tails.get(event.job)
+        if (tail === undefined) this.tails.set(event.job, (tail = new OutputTail(TAIL_LINES)))
+        tail.push(event.text)
         return
       }
-      case 'job.container':
-      case 'step.started':
-        // Images are prepared before the first container: once one exists, every pull is over.
-        this.pulls.clear()
-        break
+      case 'image.ready':
+      case 'image.failed':
+        // Each image is prepared on its own: its line goes when it is settled, the others stay.
+        this.pulls.delete(event.image)
+        this.layers.delete(event.image)
+        return
       default:
         break
     }
     this.record = foldEvent(this.record, event)
+  }
+
+  /** An image's pull as one line: the engine's last message, and the bytes of its layers so far. */
+  private pullView(event: Extract<OrcaEvent, {type: 'image.pull'}>): PullView {
+    if (event.layer === undefined) return {image: event.image, status: event.status, current: event.current, total: event.total}
+    let layers = this.layers.get(event.image)
+    if (layers === undefined) this.layers.set(event.image, (layers = new Map()))
+    const layer = layers.get(event.layer) ?? {current: 0, total: 0}
+    if (event.total !== undefined && event.total > 0) layer.total = event.total
+    if (event.current !== undefined) layer.current = Math.min(event.current, layer.total || event.current)
+    if (/complete|already exists/i.test(event.status)) layer.current = layer.total
+    layers.set(event.layer, layer)
+    let current = 0
+    let total = 0
+    for (const l of layers.values()) {
+      current += l.current
+      total += l.total
+    }
+    const done = [...layers.values()].filter((l) => l.total > 0 && l.current >= l.total).length
+    return {image: event.image, status: `${done}/${layers.size} layers`, ...(total > 0 ? {current, total} : {})}
   }
 
   snapshot(now: number): ViewSnapshot {

@@ -61,6 +61,8 @@ export class PlainReporter implements EventSink {
         if (this.pulled.has(event.image)) return
         this.pulled.add(event.image)
         return this.write(this.paint('dim', `pulling image ${event.image}…`))
+      case 'image.build':
+        return event.job === undefined ? undefined : this.onOutput(event.job, event.text)
       case 'step.started':
         return this.onStepStarted(event.job, event.name)
       case 'step.output':

@@ -38,7 +38,7 @@ describe('parsePipeline reports', () => {
       'jobs.yml:6:5 jobs.build.timout: unknown key "timout"; did you mean "timeout"?',
     ])
     expect(problems(lines('version: 1', 'jobs:', '  a: {image: x, steps: [y]}', 'colour: red'))).toEqual([
-      'jobs.yml:4:1 colour: unknown key "colour"; allowed: version, include, image, env, services, jobs, or a key starting with x-',
+      'jobs.yml:4:1 colour: unknown key "colour"; allowed: version, include, image, pull, platform, env, services, jobs, or a key starting with x-',
     ])
   })
 
@@ -179,7 +179,7 @@ describe('parsePipeline reports', () => {
       'jobs.yml:5:14 jobs.build.timeout: expected a duration like "10m", got "soon"',
       'jobs.yml:7:3 jobs.test: no image: set "image" on the job, a top-level "image", or defaults.image in the configuration',
       'jobs.yml:8:13 jobs.test.needs[0]: unknown job "bild"; did you mean "build"?',
-      'jobs.yml:10:5 jobs.test.nope: unknown key "nope"; allowed: extends, name, image, needs, when, if, inputs, env, env_file, pass_env, services, secrets, workdir, user, git, docker, retry, timeout, cleanup, keep_for, cache, resources, network, volumes, steps, artifacts, matrix, id, max-parallel, reports, outputs, shell, runs-on, host',
+      'jobs.yml:10:5 jobs.test.nope: unknown key "nope"; allowed: extends, name, image, pull, platform, needs, when, if, inputs, env, env_file, pass_env, services, secrets, workdir, user, git, docker, retry, timeout, cleanup, keep_for, cache, resources, network, volumes, steps, artifacts, matrix, id, max-parallel, reports, outputs, shell, runs-on, host',
     ])
   })
 

@@ -2,16 +2,17 @@ import {describe, expect, it} from 'vitest'
 
 import type {OrcaError} from '../../../src/engine/errors.js'
 import type {Executor, JobOutcome} from '../../../src/engine/executor/types.js'
-import {planRun} from '../../../src/engine/plan/plan.js'
 import type {Job} from '../../../src/engine/pipeline/types.js'
 import {RunEmitter} from '../../../src/engine/run/emitter.js'
 import type {JobStatus, OrcaEvent} from '../../../src/engine/records/events.js'
 import {ExecutorSession} from '../../../src/engine/run/executor-session.js'
+import {RunImages} from '../../../src/engine/run/run-images.js'
+import {BuildContexts} from '../../../src/engine/cache/build-context.js'
 import {RunArtifacts} from '../../../src/engine/run/artifacts.js'
 import {liveJob, type JobRun} from '../../../src/engine/run/job-life.js'
 import {RunOutputs} from '../../../src/engine/run/outputs.js'
 import {RunStop} from '../../../src/engine/run/run-stop.js'
-import {job, pipeline} from '../../helpers/pipeline.js'
+import {job} from '../../helpers/pipeline.js'
 import {runFoldersPerTest} from '../../helpers/run-folders.js'
 
 const folders = runFoldersPerTest()
@@ -24,6 +25,7 @@ function jobRun(jobs: Job[], runJob: Executor['runJob']) {
   const stop = new RunStop(new AbortController().signal, undefined, false)
   const executor: Executor = {prepare: async () => new Map(), runJob, cleanup: async () => {}, findLeaks: async () => []}
   const places = folders()
+  const session = new ExecutorSession(async () => executor)
   const run: JobRun = {
     runId: 'r',
     projectDir: '/project',
@@ -34,7 +36,8 @@ function jobRun(jobs: Job[], runJob: Executor['runJob']) {
     secrets: {},
     force: new AbortController().signal,
     emitter,
-    executor: new ExecutorSession(async () => executor, planRun(pipeline(jobs), []), emitter, stop.signal),
+    executor: session,
+    images: new RunImages(session, emitter, stop.signal, {projectId: 'p', contexts: new BuildContexts('/project')}),
     stop,
     infraError: (e) => void infra.push(e),
     outputs: new RunOutputs(),

@@ -25,7 +25,7 @@ class ScriptedExecutor implements Executor {
   constructor(private readonly scripts: Record<string, Script> = {}) {}
 
   async prepare(images: string[]): Promise<Map<string, string>> {
-    this.prepared = images
+    this.prepared.push(...images)
     return new Map(images.map((i) => [i, `sha256:${i}`]))
   }
 
@@ -178,17 +178,11 @@ describe('executeRun', () => {
   })
 
   it('turns an engine failure into an infrastructure error of the run and fails the jobs', async () => {
-    const broken: Executor = {
-      prepare: async () => {
+    const {result, statuses, events} = await run([job('a'), job('b', {needs: ['a']})], [], new ScriptedExecutor(), {
+      executor: async () => {
         throw new OrcaError('infra', 'Docker is not reachable at unix:///nope.sock')
       },
-      runJob: async () => {
-        throw new Error('not reached')
-      },
-      cleanup: async () => {},
-      findLeaks: async () => [],
-    }
-    const {result, statuses, events} = await run([job('a'), job('b', {needs: ['a']})], [], broken)
+    })
     expect(result.infraError?.message).toContain('not reachable')
     expect(statuses).toEqual({a: 'failed', b: 'skipped'})
     expect(events.at(-1)).toMatchObject({type: 'run.finished', status: 'failed', error: {kind: 'infra'}})
@@ -197,7 +191,23 @@ describe('executeRun', () => {
   it('prepares each image of the plan once, and none for group jobs', async () => {
     const executor = new ScriptedExecutor()
     await run([job('a', {image: 'x:1'}), job('b', {image: 'x:1'}), job('c', {image: 'y:2'}), job('g', {steps: []})], [], executor)
-    expect(executor.prepared).toEqual(['x:1', 'y:2'])
+    expect(executor.prepared.sort()).toEqual(['x:1', 'y:2'])
+  })
+
+  it('fails only the jobs whose image cannot be made present; the others run and the run is not an infrastructure failure', async () => {
+    const executor = new ScriptedExecutor()
+    executor.prepare = async (images) => {
+      if (images.includes('missing:1')) throw new OrcaError('infra', 'could not pull image "missing:1": not found')
+      return new Map(images.map((i) => [i, `sha256:${i}`]))
+    }
+    const jobs = [job('bad', {image: 'missing:1'}), job('after', {needs: ['bad']}), job('good', {image: 'x:1'})]
+    const {result, statuses, events} = await run(jobs, [], executor)
+    expect(statuses).toEqual({bad: 'failed', after: 'skipped', good: 'succeeded'})
+    expect(result.infraError).toBeUndefined()
+    expect(result.status).toBe('failed')
+    expect(events.find((e) => e.type === 'job.finished' && e.job === 'bad')).toMatchObject({error: {kind: 'image', message: expect.stringContaining('missing:1')}})
+    expect(events.filter((e) => e.type === 'image.failed')).toEqual([expect.objectContaining({image: 'missing:1'})])
+    expect(executor.contexts.map((c) => c.job.name)).toEqual(['good'])
   })
 
   it('gives each job its env with -e overrides and only its own secrets, and masks secret values in every event', async () => {

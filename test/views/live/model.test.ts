@@ -47,9 +47,24 @@ describe('ViewModel', () => {
     ])
   })
 
-  it('shows image pulls until the first container exists', () => {
+  it('shows each image\'s pull until that image is ready', () => {
     expect(modelAfter(2).snapshot(START).pulls).toEqual([{image: 'busybox:1.36', status: 'Downloading', current: 10, total: 100}])
-    expect(modelAfter(5).snapshot(START).pulls).toEqual([])
+    // Containers of other jobs do not end a pull: the image's own image.ready does.
+    expect(modelAfter(5).snapshot(START).pulls).toHaveLength(1)
+    expect(modelAfter(Infinity).snapshot(START).pulls).toEqual([])
+  })
+
+  it('sums the bytes of an image\'s layers into one line while they download side by side', () => {
+    const model = new ViewModel()
+    const bodies: EventBody[] = [
+      {type: 'run.started', targets: ['a'], jobs: ['a'], file: '/p/jobs.yml', projectDir: '/p', pid: 1, host: 'h', orcaVersion: '0'},
+      {type: 'image.pull', image: 'node:20', status: 'Pulling from library/node'},
+      {type: 'image.pull', image: 'node:20', layer: 'l1', status: 'l1: Downloading', current: 30, total: 100},
+      {type: 'image.pull', image: 'node:20', layer: 'l2', status: 'l2: Downloading', current: 50, total: 200},
+      {type: 'image.pull', image: 'node:20', layer: 'l1', status: 'l1: Download complete'},
+    ]
+    for (const event of stamp(bodies)) model.handle(event)
+    expect(model.snapshot(START).pulls).toEqual([{image: 'node:20', status: '1/2 layers', current: 150, total: 300}])
   })
 
   it('ends with every job settled, failures carrying their step and reason', () => {

@@ -7,6 +7,7 @@ import type {DockerExecutor, DockerExecutorOptions} from './docker-executor.js'
 import type {DockerEndpoint} from './endpoint.js'
 import {modemOptions, resolveEndpoint} from './endpoint.js'
 import {dockerClient} from './engine-client.js'
+import {PhaseTrace} from './phase-trace.js'
 
 export interface ConnectOptions extends DockerExecutorOptions {
   /** `docker.host` from configuration: wins over DOCKER_HOST and the docker context. */
@@ -31,7 +32,7 @@ export async function connectDocker(options: ConnectOptions = {}): Promise<Docke
   } catch (error) {
     throw unreachable(endpoint, error)
   }
-  return new DockerExecutor(docker, {engineTimeoutMs: timeoutMs, ...options, endpoint: endpoint.url})
+  return new DockerExecutor(docker, {engineTimeoutMs: timeoutMs, trace: PhaseTrace.fromEnv(env), ...options, endpoint: endpoint.url})
 }
 
 /** `ORCA_DOCKER_TIMEOUT` (a duration): the bound on each Docker call and on the engine's silence during a job. */

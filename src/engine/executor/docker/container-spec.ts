@@ -23,6 +23,8 @@ export const LABEL = {
   keepUntil: 'orca.keep-until',
   project: 'orca.project',
   projectDir: 'orca.project-dir',
+  /** On an image orca built from a project: the build it came from (`build:<context>…`). */
+  build: 'orca.build',
   /** On a service's container: the service's name (its job is `orca.job`). */
   service: 'orca.service',
 } as const

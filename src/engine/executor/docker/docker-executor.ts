@@ -3,27 +3,31 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import type Docker from 'dockerode'
 import {formatDuration} from '../../duration.js'
 import {OrcaError} from '../../errors.js'
-import type {ExecutorEvent, Executor, JobContext, JobOutcome, Leak, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
+import type {ExecutorEvent, Executor, ImageRequest, JobContext, JobOutcome, Leak, PrestartContext, Prestarted, ResourceScope, RunOutcomeStatus, StepResult} from '../types.js'
 import {projectIdentity, type ProjectIdentity} from '../../project-identity.js'
-import {workspaceArchive} from '../archive/pack.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
 import {collectArtifacts, readContainerFile} from './artifacts.js'
 import {dockerMessage, statusCode, withTimeout} from './call.js'
 import {ContainerOutput, stepMarker} from './container-output.js'
-import {containerSpec, KEPT_REPOSITORY, LABEL, numericUser, projectLabels, stepCommand, volumeName, type EngineSocket} from './container-spec.js'
+import {containerSpec, KEPT_REPOSITORY, LABEL, projectLabels, stepCommand, volumeName, type EngineSocket} from './container-spec.js'
+import {EarlyContainer, stampInputs, type StartedContainer} from './early-container.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
 import {execShell} from './exec-shell.js'
 import {PausableTimer} from '../../pausable-timer.js'
+import {buildImage} from './image-build.js'
 import {ensureImage} from './images.js'
-import {containerOwner, isRootUser, jobUser} from './job-user.js'
+import {jobUser} from './job-user.js'
+import type {RegistryAuth} from './registry-auth.js'
 import {keepsContainer} from './policy.js'
 import {createJobNetwork, removeNetwork, removeRunNetworks} from './job-network.js'
 import {listLeaks, removeContainer, removeRunContainers} from './resources.js'
 import {listExpiredKept, removeKeptContainer} from './kept.js'
 import {JobServices, ServiceNotReadyError} from './services.js'
+import {PhaseTrace} from './phase-trace.js'
 import {ContainerStopper} from './stopper.js'
-import {collectsArtifacts, finishStep, stepRuns} from '../step-rules.js'
+import {copyIntoWorkdir, workspaceOwner, type WorkspaceContent, type WorkspaceOwner} from './workspace-copy.js'
+import {collectsArtifacts, finishStep, startStep, stepRuns} from '../step-rules.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
 export {connectDocker} from './connect.js'
@@ -43,6 +47,10 @@ export interface DockerExecutorOptions {
    * when a container cannot offer its output, chosen here by tests and benchmarks).
    */
   stepOutput?: 'container' | 'exec'
+  /** Credentials for a registry host, when a pull needs them (see registryAuth). */
+  registryAuth?: (registry: string) => RegistryAuth | undefined
+  /** Where the phases of each job's container are timed to (`ORCA_TRACE`); default: nowhere. */
+  trace?: PhaseTrace
 }
 
 const DEFAULTS = {
@@ -63,9 +71,6 @@ type JobError = NonNullable<JobOutcome['error']>
 /** What every run of a `docker: true` job says (a job.warning the views show, recorded with the run). */
 const DOCKER_HOST_WARNING =
   "docker: true gives this job the host's Docker engine: it can start privileged containers and read or change any file of the host"
-
-/** The container's /etc/passwd or /etc/group is read up to this size. */
-const MAX_USER_DATABASE_BYTES = 1024 * 1024
 
 /** GitHub's limit on a job's outputs, as one file: more is refused, not cut (a cut value would be wrong). */
 const MAX_OUTPUTS_BYTES = 1024 * 1024
@@ -88,6 +93,10 @@ export class DockerExecutor implements Executor {
   private readonly options: typeof DEFAULTS
   /** An engine watch fired during this executor's life: cleanup checks the engine answers first. */
   private lost = false
+  readonly registryAuth?: (registry: string) => RegistryAuth | undefined
+  private readonly trace: PhaseTrace
+  /** Removals of finished jobs' containers, off the path to their dependents; `flush` awaits them. */
+  private readonly removals = new Set<Promise<void>>()
   /** Each image's own USER, by image ID. */
   private readonly imageUsers = new Map<string, Promise<string>>()
 
@@ -96,6 +105,7 @@ export class DockerExecutor implements Executor {
     options: DockerExecutorOptions = {},
   ) {
     this.endpoint = options.endpoint
+    this.registryAuth = options.registryAuth
     this.options = {
       graceMs: options.graceMs ?? DEFAULTS.graceMs,
       maxArtifactBytes: options.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes,
@@ -103,12 +113,18 @@ export class DockerExecutor implements Executor {
       engineTimeoutMs: options.engineTimeoutMs ?? DEFAULTS.engineTimeoutMs,
       stepOutput: options.stepOutput ?? DEFAULTS.stepOutput,
     }
+    this.trace = options.trace ?? new PhaseTrace(undefined)
   }
 
   async prepare(images: string[], options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<Map<string, string>> {
-    const ids = new Map<string, string>()
-    for (const ref of new Set(images)) ids.set(ref, await ensureImage(this.docker, ref, options.signal, options.onEvent))
-    return ids
+    const refs = [...new Set(images)]
+    const ids = await Promise.all(refs.map((ref) => this.prepareImage({kind: 'pull', ref}, options)))
+    return new Map(refs.map((ref, i) => [ref, ids[i]!]))
+  }
+
+  async prepareImage(request: ImageRequest, options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<string> {
+    if (request.kind === 'build') return buildImage(this.docker, request, options.signal, options.onEvent)
+    return ensureImage(this.docker, request.ref, options.signal, options.onEvent, {pull: request.pull, platform: request.platform, auth: this.registryAuth})
   }
 
   async runJob(ctx: JobContext): Promise<JobOutcome> {
@@ -140,46 +156,60 @@ export class DockerExecutor implements Executor {
     let servicesReady: Promise<void> | undefined
     // Ends the services' start and readiness wait when the job fails before they are needed.
     const abandonServices = new AbortController()
+    const where = {run: ctx.runId, job: job.name}
     const unwatch = watchEngine(this.docker, this.options.engineTimeoutMs, (message) => {
       this.lost = true
       stopper.lose(message)
     })
     try {
       if (stopper.reason) throw new OrcaError('cancelled', stopper.message ?? 'stopped')
-      imageId = await ensureImage(this.docker, job.image, ctx.cancel)
-      const project = projectIdentity(ctx.projectDir)
-      const user = await jobUser(this.docker, job.user, imageId, this.imageUsers)
-      await this.ensureVolumes(job.volumes, project)
-      if (Object.keys(job.services).length > 0) {
-        // The loader refuses this; a job from elsewhere (an API caller) must not get a network it turned off.
-        if (job.network === 'none') throw new OrcaError('config', `jobs.${job.name}.network: a job with services needs a network, not "none"`)
-        network = await createJobNetwork(this.docker, ctx.runId, job.name, project, ctx.attempt)
-        const signal = AbortSignal.any([stopper.stoppedSignal, abandonServices.signal])
-        services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, log: ctx.serviceLog, signal, attempt: ctx.attempt})
-        // Every service starts now, while the job's container is made and its inputs copied in.
-        const starting = services
-        servicesReady = starting.start().then(async () => starting.ready())
-        servicesReady.catch(() => undefined)
+      const stopped = stopperEnd(stopper, 'stopped while copying inputs')
+      const early = ctx.prestarted instanceof EarlyContainer ? await ctx.prestarted.take(ctx.inputFiles) : undefined
+      if (early) {
+        ;({container, spec, imageId, output} = early)
+        if (job.docker) ctx.emit({type: 'job.warning', warning: {kind: 'docker-host', message: DOCKER_HOST_WARNING}})
+        ctx.emit({type: 'job.container', containerId: container.id, imageId})
+        stopper.attach(container)
+        // The container, the job's inputs and its outputs file are there: only the needs' artifacts (and .git) remain.
+        const needs = {...this.workspace(ctx, early.owner), files: [], outputFile: undefined}
+        if (ctx.needArtifacts.some((a) => a.length > 0) || ctx.gitDir !== undefined) await this.trace.time(where, 'copy-needs', copyIntoWorkdir(container, needs, stopped))
+      } else {
+        imageId = ctx.imageId ?? (await this.trace.time(where, 'image', ensureImage(this.docker, job.image, ctx.cancel, undefined, {platform: job.platform, auth: this.registryAuth})))
+        const project = projectIdentity(ctx.projectDir)
+        const user = await jobUser(this.docker, job.user, imageId, this.imageUsers)
+        await this.ensureVolumes(job.volumes, project)
+        if (Object.keys(job.services).length > 0) {
+          // The loader refuses this; a job from elsewhere (an API caller) must not get a network it turned off.
+          if (job.network === 'none') throw new OrcaError('config', `jobs.${job.name}.network: a job with services needs a network, not "none"`)
+          network = await createJobNetwork(this.docker, ctx.runId, job.name, project, ctx.attempt)
+          const signal = AbortSignal.any([stopper.stoppedSignal, abandonServices.signal])
+          services = new JobServices(this.docker, {runId: ctx.runId, job, policy: ctx.cleanup, project, network, secrets: ctx.secrets ?? {}, log: ctx.serviceLog, signal, attempt: ctx.attempt})
+          // Every service starts now, while the job's container is made and its inputs copied in.
+          const starting = services
+          servicesReady = starting.start().then(async () => starting.ready())
+          servicesReady.catch(() => undefined)
+        }
+        const engineSocket = job.docker ? this.engineSocket(job.name) : undefined
+        if (engineSocket) ctx.emit({type: 'job.warning', warning: {kind: 'docker-host', message: DOCKER_HOST_WARNING}})
+        spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network, ctx.attempt, engineSocket)
+        container = await this.trace.time(where, 'create', withTimeout(this.docker.createContainer(spec), 'create container'))
+        ctx.emit({type: 'job.container', containerId: container.id, imageId})
+        stopper.attach(container)
+        // Without an attach, steps write to their exec (ContainerOutput explains the difference).
+        if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
+        await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
+        const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
+        const started = container
+        await this.trace.time(where, 'copy-in', async () => copyIntoWorkdir(started, this.workspace(ctx, await workspaceOwner(started, user)), stopped))
+        if (!(await relay)) output = undefined
+        // The first step runs once every service is ready.
+        if (servicesReady) await this.trace.time(where, 'services', servicesReady)
       }
-      const engineSocket = job.docker ? this.engineSocket(job.name) : undefined
-      if (engineSocket) ctx.emit({type: 'job.warning', warning: {kind: 'docker-host', message: DOCKER_HOST_WARNING}})
-      spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network, ctx.attempt, engineSocket)
-      container = await withTimeout(this.docker.createContainer(spec), 'create container')
-      ctx.emit({type: 'job.container', containerId: container.id, imageId})
-      stopper.attach(container)
-      // Without an attach, steps write to their exec (ContainerOutput explains the difference).
-      if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
-      await withTimeout(container.start(), 'start container')
-      const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
-      await this.copyIn(container, ctx, stopper, user)
-      if (!(await relay)) output = undefined
-      // The first step runs once every service is ready.
-      await servicesReady
 
       await this.runSteps(container, ctx, stopper, output, steps, progress, services)
       const ended = endedAs(stopper, progress)
       if (ended === 'succeeded') {
-        if (collectsArtifacts(job, ended)) artifacts = await this.collect(container, ctx, stopper, job.artifacts, ctx.artifactsDir, stopper.abandon)
+        if (collectsArtifacts(job, ended)) artifacts = await this.trace.time(where, 'collect', this.collect(container, ctx, stopper, job.artifacts, ctx.artifactsDir, stopper.abandon))
       } else if (collectsArtifacts(job, ended)) {
         // After a failure the job's end is already decided: a collection that fails is a warning.
         artifacts = await this.collectAfterEnd(container, ctx, stopper, job.artifacts, ctx.artifactsDir, 'artifacts')
@@ -213,11 +243,63 @@ export class DockerExecutor implements Executor {
     // The job's container and its services go (or are kept) at once; the network once they are off it.
     const keptUntil = ctx.keepForMs === undefined ? undefined : new Date(Date.now() + ctx.keepForMs).toISOString()
     const servicesDone = engineGone ? undefined : this.finishServices(services, ctx, status, keptUntil)
-    const {cleanup, containerId} = engineGone ? {cleanup: 'none' as const, containerId: container?.id} : await this.finish(container, spec, ctx, status, keptUntil)
+    // A container alone on the default network is removed in the background: its dependents need not wait for it.
+    const inBackground = ctx.removeInBackground === true && network === undefined
+    const {cleanup, containerId} = engineGone ? {cleanup: 'none' as const, containerId: container?.id} : await this.finish(container, spec, ctx, status, inBackground, keptUntil)
     await servicesDone
     if (!engineGone && network !== undefined) await removeNetwork(this.docker, network).catch(() => undefined)
     stopper.dispose()
     return {status, steps, artifacts, containerId, imageId, cleanup, ...(cleanup === 'kept' && keptUntil !== undefined ? {keptUntil} : {}), ...(reports ? {reports} : {}), ...(outputText !== undefined ? {outputText} : {}), ...(error ? {error} : {})}
+  }
+
+  /**
+   * Starts making the job's container now, while its needs run: image, volumes, create, start, the
+   * job's own inputs and outputs file. A job with services is not started ahead (its network and
+   * services would wait idle, holding ports and memory): its container is made when it runs.
+   */
+  prestart(ctx: PrestartContext): Prestarted | undefined {
+    if (Object.keys(ctx.job.services).length > 0) return undefined
+    return new EarlyContainer(ctx.projectDir, async (signal) => this.startEarly(ctx, signal), removeContainer)
+  }
+
+  /** Awaits the removals of finished jobs' containers started in the background. */
+  async flush(): Promise<void> {
+    while (this.removals.size > 0) await Promise.all(this.removals)
+  }
+
+  private async startEarly(ctx: PrestartContext, signal: AbortSignal): Promise<StartedContainer & {files: string[]; stamps: ReturnType<typeof stampInputs>}> {
+    const where = {run: ctx.runId, job: ctx.job.name, early: true}
+    const aborted = abortedBy(signal)
+    // The run made the image present (pulled by its policy, or built); a caller that did not leaves it to the engine.
+    const imageId = (await ctx.image) ?? (await this.trace.time(where, 'image', ensureImage(this.docker, ctx.job.image, signal, undefined, {platform: ctx.job.platform, auth: this.registryAuth})))
+    const project = projectIdentity(ctx.projectDir)
+    const user = await jobUser(this.docker, ctx.job.user, imageId, this.imageUsers)
+    await this.ensureVolumes(ctx.job.volumes, project)
+    // The first attempt's container; the job warns of docker: true when it takes it.
+    const spec = containerSpec(ctx.runId, ctx.job, ctx.cleanup, imageId, project, undefined, 1, ctx.job.docker ? this.engineSocket(ctx.job.name) : undefined)
+    if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
+    const container = await this.trace.time(where, 'create', withTimeout(this.docker.createContainer(spec), 'create container'))
+    let output: ContainerOutput | undefined
+    try {
+      if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
+      if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
+      await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
+      const relay = output?.ready(OUTPUT_HANDSHAKE_MS, aborted.catch(() => undefined))
+      // Stamped before they are read: a file changed after this is seen by the job that takes the container.
+      const stamps = stampInputs(ctx.projectDir, ctx.inputFiles)
+      let owner: WorkspaceOwner
+      await this.trace.time(where, 'copy-in', async () => {
+        owner = await workspaceOwner(container, user)
+        await copyIntoWorkdir(container, this.workspace(ctx, owner), aborted)
+      })
+      if (!(await relay)) output = undefined
+      if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
+      return {container, spec, imageId, owner, ...(output ? {output} : {}), files: ctx.inputFiles, stamps}
+    } catch (error) {
+      output?.dispose()
+      await removeContainer(container).catch(() => undefined)
+      throw error
+    }
   }
 
   async cleanup(runId: string): Promise<void> {
@@ -284,7 +366,7 @@ export class DockerExecutor implements Executor {
         continue
       }
       progress.running = index
-      const result = await this.runStep(container, ctx, index, stopper, output, services)
+      const result = await this.trace.time({run: ctx.runId, job: ctx.job.name}, `step ${index}`, this.runStep(container, ctx, index, stopper, output, services))
       progress.running = undefined
       steps.push(result)
       if (result.status !== 'succeeded' && !step.allowFailure) {
@@ -321,16 +403,7 @@ export class DockerExecutor implements Executor {
     output: ContainerOutput | undefined,
     services: JobServices | undefined,
   ): Promise<StepResult> {
-    const step = ctx.job.steps[index]!
-    const started = Date.now()
-    ctx.emit({type: 'step.started', step: index, name: step.name})
-    const timer =
-      step.timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () => stopper.stop('timed_out', `step "${step.name}" exceeded its timeout of ${formatDuration(step.timeoutMs!)}`),
-            step.timeoutMs,
-          )
+    const {step, startedAt, disarm} = startStep(ctx, index, (message) => stopper.stop('timed_out', message))
     const onOutput = (stream: 'stdout' | 'stderr', chunk: Buffer): void => ctx.emit({type: 'step.output', step: index, stream, chunk})
     const marker = output ? stepMarker() : undefined
     const window = marker === undefined ? undefined : output?.openStep(marker, onOutput)
@@ -351,42 +424,25 @@ export class DockerExecutor implements Executor {
       if (services && status !== 'succeeded' && !step.allowFailure) {
         ctx.emit({type: 'step.output', step: index, stream: 'stderr', chunk: Buffer.from(`[orca] the step ${status === 'failed' ? 'failed' : 'was stopped'};${services.tails()}\n`)})
       }
-      return finishStep(ctx, index, step, status, stopper.reason ? null : exitCode, Date.now() - started)
+      return finishStep(ctx, index, step, status, stopper.reason ? null : exitCode, Date.now() - startedAt)
     } finally {
       window?.close()
-      clearTimeout(timer)
+      disarm()
     }
   }
 
-  /**
-   * Copies the workspace in, owned by the job's `user` (its own or its image's), written into the
-   * archive's headers (a name looked up in the container's /etc/passwd). A user other than root also gets its named volumes' mount points (a new volume's
-   * folder belongs to root), so a non-root image can write its workspace and caches.
-   */
-  private async copyIn(container: Docker.Container, ctx: JobContext, stopper: ContainerStopper, user: string): Promise<void> {
-    const root = isRootUser(user)
-    // Nothing to copy: the engine creates WorkingDir itself at start (root-owned, so only for root jobs).
-    if (ctx.inputFiles.length === 0 && ctx.needArtifacts.every((a) => a.length === 0) && root && ctx.outputFile === undefined && ctx.gitDir === undefined) return
-    const owner = root ? undefined : (numericUser(user) ?? (await containerOwner(user, async (file) => readContainerFile(container, file, MAX_USER_DATABASE_BYTES))))
-    const archive = workspaceArchive({
-      workdir: ctx.job.workdir,
+  /** Everything the job's workdir starts with, owned by `owner`: its inputs, its needs' artifacts, `.git`, its empty outputs file. */
+  private workspace(ctx: JobContext | PrestartContext, owner: WorkspaceOwner): WorkspaceContent {
+    return {
+      job: ctx.job,
       projectDir: ctx.projectDir,
       files: ctx.inputFiles,
-      artifacts: ctx.needArtifacts,
-      blobs: ctx.blobs,
-      ...(ctx.gitDir !== undefined ? {gitDir: ctx.gitDir} : {}),
+      artifacts: 'needArtifacts' in ctx ? ctx.needArtifacts : [],
+      ...('blobs' in ctx ? {blobs: ctx.blobs} : {}),
+      ...('gitDir' in ctx && ctx.gitDir !== undefined ? {gitDir: ctx.gitDir} : {}),
       ...(ctx.outputFile !== undefined ? {outputFile: ctx.outputFile} : {}),
-      ...(root ? {} : {ownedDirs: Object.values(ctx.job.volumes)}),
-      ...owner,
-    })
-    const put = withTimeout(container.putArchive(archive.stream, {path: '/'}), 'copy inputs into the container', 10 * 60_000)
-    // A file that cannot be read cuts the archive short: fail the job rather than run on partial inputs.
-    await Promise.race([
-      Promise.all([put, archive.done]),
-      stopper.abandon.then(() => {
-        throw new OrcaError('infra', stopper.lost ?? 'stopped while copying inputs')
-      }),
-    ])
+      owner,
+    }
   }
 
   /**
@@ -477,12 +533,20 @@ export class DockerExecutor implements Executor {
     spec: Docker.ContainerCreateOptions | undefined,
     ctx: JobContext,
     status: RunOutcomeStatus,
+    inBackground: boolean,
     keptUntil: string | undefined,
   ): Promise<{cleanup: JobOutcome['cleanup']; containerId?: string}> {
     if (!container || !spec) return {cleanup: 'none', containerId: container?.id}
+    const where = {run: ctx.runId, job: ctx.job.name}
     try {
       if (!keepsContainer(ctx.cleanup, status)) {
-        await removeContainer(container)
+        const removal = this.trace.time(where, 'remove', removeContainer(container))
+        if (!inBackground) await removal
+        else {
+          // A removal that fails leaves the container to `orca clean --leaks`, as before; the run awaits it before it ends.
+          const settled = removal.catch(() => undefined).finally(() => this.removals.delete(settled))
+          this.removals.add(settled)
+        }
         return {cleanup: 'removed', containerId: container.id}
       }
       const twin = await this.keep(container, spec, keptUntil)
@@ -565,6 +629,26 @@ async function assertContainerAlive(container: Docker.Container, job: string, ex
     )
     if (state) throw new OrcaError('infra', `the container of job "${job}" was ${state} outside orca`)
   }
+}
+
+/** Rejects (never resolves) once the job's container is being stopped or its engine is lost. */
+function stopperEnd(stopper: ContainerStopper, message: string): Promise<never> {
+  const end = stopper.abandon.then(() => {
+    throw new OrcaError('infra', stopper.lost ?? message)
+  })
+  end.catch(() => undefined)
+  return end
+}
+
+/** Rejects once `signal` aborts: the early container is no longer wanted. */
+function abortedBy(signal: AbortSignal): Promise<never> {
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = (): void => reject(new OrcaError('cancelled', 'not needed'))
+    if (signal.aborted) fail()
+    else signal.addEventListener('abort', fail, {once: true})
+  })
+  aborted.catch(() => undefined)
+  return aborted
 }
 
 function describeFailure(caught: unknown, stopper: ContainerStopper): JobError {

@@ -9,7 +9,7 @@ import {DEFAULT_SHELL, shellInvocation} from '../../pipeline/shell.js'
 import {collectFromArchives} from '../archive/collect.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
 import {treeArchive} from '../archive/pack.js'
-import {collectsArtifacts, finishStep, stepRuns} from '../step-rules.js'
+import {collectsArtifacts, finishStep, startStep, stepRuns} from '../step-rules.js'
 import {keepsContainer} from '../docker/policy.js'
 import {shellCommand} from '../shell.js'
 import type {Executor, ExecutorEvent, JobContext, JobOutcome, Leak, RunOutcomeStatus, ShellTerminal, StepResult} from '../types.js'
@@ -160,13 +160,7 @@ export class HostExecutor implements Executor {
   }
 
   private async runStep(ctx: JobContext, index: number, folder: WorkFolder, env: Record<string, string>, stop: GroupStopper): Promise<StepResult> {
-    const step = ctx.job.steps[index]!
-    const started = Date.now()
-    ctx.emit({type: 'step.started', step: index, name: step.name})
-    const timer =
-      step.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => stop.stop('timed_out', `step "${step.name}" exceeded its timeout of ${formatDuration(step.timeoutMs!)}`), step.timeoutMs)
+    const {step, startedAt, disarm} = startStep(ctx, index, (message) => stop.stop('timed_out', message))
     try {
       const group = startGroup([...JOIN_STDERR, ...hostStepCommand(step, index, folder)], {cwd: folder.workspace, env})
       if (group.child.pid !== undefined) folder.addGroup(group.child.pid)
@@ -175,9 +169,9 @@ export class HostExecutor implements Executor {
       const exit = await group.exited
       await output.drained(OUTPUT_DRAIN_MS)
       const status = stop.reason ?? (exit.code === 0 ? 'succeeded' : 'failed')
-      return finishStep(ctx, index, step, status, stop.reason ? null : exitCodeOf(exit), Date.now() - started)
+      return finishStep(ctx, index, step, status, stop.reason ? null : exitCodeOf(exit), Date.now() - startedAt)
     } finally {
-      clearTimeout(timer)
+      disarm()
     }
   }
 

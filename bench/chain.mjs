@@ -1,0 +1,172 @@
+// Chains and diamonds: a 4-job chain and a 10-job diamond of one-step jobs passing small artifacts,
+// run in turn, each iteration, by:
+//   orca (containers started ahead of need), orca with ORCA_PRESTART=0 (the plain path, the baseline),
+//   N sequential `docker run --rm` of the same image (the CLI floor),
+//   N sequential create/start/wait/remove through the Engine API (the API floor),
+//   gitlab-ci-local 4.70.0 on the same pipeline (.gitlab-ci.yml).
+// Then one traced run of each orca path (ORCA_TRACE) prints where a job's time goes, phase by phase.
+// Prints medians and the ratios the goals are stated in (docs/performance.md).
+//
+// Needs: a built CLI (npm run build), busybox:1.36 (scripts/test-images.sh), and for gitlab-ci-local
+// rsync and bash on the host and gitlab-ci-local installed OUTSIDE the repo:
+//   mkdir -p /tmp/gcl && cd /tmp/gcl && npm init -y && npm install gitlab-ci-local@4.70.0
+// then: node bench/chain.mjs [iterations]   (GITLAB_CI_LOCAL=none leaves gitlab-ci-local out;
+// ORCA_BIN=<another build>/bin/run.js measures another build; CHAIN_CONCURRENCY=N passes -j N to orca)
+import {execFileSync, spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import * as path from 'node:path'
+import {performance} from 'node:perf_hooks'
+import {fileURLToPath} from 'node:url'
+
+import Docker from 'dockerode'
+
+import {ensureHelperImage, GCL, gclEnv, HELPER, requireGcl, useGcl} from './lib/gitlab-ci-local.mjs'
+import {median, time} from './lib/stats.mjs'
+
+const iterations = Number(process.argv[2] ?? 5)
+const ORCA = process.env.ORCA_BIN ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
+const concurrency = process.env.CHAIN_CONCURRENCY ? ['-j', process.env.CHAIN_CONCURRENCY] : []
+const IMAGE = 'busybox:1.36'
+requireGcl()
+const docker = new Docker()
+const made = []
+
+/** A job: its needs, and one step that reads their artifacts and writes its own. */
+function jobsOf(shape) {
+  if (shape === 'chain') return [1, 2, 3, 4].map((i) => ({name: `j${i}`, needs: i === 1 ? [] : [`j${i - 1}`]}))
+  const middle = Array.from({length: 8}, (_, i) => ({name: `m${i + 1}`, needs: ['root']}))
+  return [{name: 'root', needs: []}, ...middle, {name: 'sink', needs: middle.map((m) => m.name)}]
+}
+
+const stepOf = (job) => `${job.needs.map((n) => `cat ${n}.txt >> ${job.name}.txt; `).join('')}echo ${job.name} >> ${job.name}.txt`
+
+function makeProject(shape) {
+  const dir = mkdtempSync(path.join(tmpdir(), `orca-chain-bench-${shape}-`))
+  made.push(dir)
+  const jobs = jobsOf(shape)
+  const orcaJobs = jobs.map(
+    (job) =>
+      `  ${job.name}:\n    network: none\n    inputs: []\n` +
+      (job.needs.length ? `    needs: [${job.needs.join(', ')}]\n` : '') +
+      `    steps: [${JSON.stringify(stepOf(job))}]\n    artifacts: ["${job.name}.txt"]\n`,
+  )
+  writeFileSync(path.join(dir, 'jobs.yml'), `version: 1\nimage: ${IMAGE}\njobs:\n${orcaJobs.join('')}`)
+  const gclJobs = jobs.map(
+    (job) =>
+      `${job.name}:\n  image: ${IMAGE}\n  needs: [${job.needs.join(', ')}]\n  script: [${JSON.stringify(stepOf(job))}]\n  artifacts:\n    paths: [${job.name}.txt]\n`,
+  )
+  writeFileSync(path.join(dir, '.gitlab-ci.yml'), gclJobs.join(''))
+  writeFileSync(path.join(dir, '.gitignore'), '.orca/\n.gitlab-ci-local/\n*.txt\n')
+  const git = (...args) => execFileSync('git', ['-c', 'user.email=bench@orca', '-c', 'user.name=bench', ...args], {cwd: dir, stdio: 'ignore'})
+  git('init', '-q')
+  git('add', '-A')
+  git('commit', '-qm', 'bench')
+  return {dir, jobs}
+}
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, {cwd: options.cwd, env: {...gclEnv, ...options.env}, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${result.status}):\n${result.stdout?.slice(-2000)}\n${result.stderr?.slice(-2000)}`)
+  return result.stdout
+}
+
+/** One orca run of every job (no cache), checking the last job got every artifact along the way. */
+function orca(project, env = {}) {
+  rmSync(path.join(project.dir, '.orca'), {recursive: true, force: true})
+  const out = run(process.execPath, [ORCA, 'run', '--no-cache', '--output', 'plain', ...concurrency], {cwd: project.dir, env})
+  const last = project.jobs.at(-1).name
+  if (!out.includes(`${project.jobs.length} succeeded`)) throw new Error(`orca did not run every job:\n${out}`)
+  const artifact = readFileSync(path.join(project.dir, '.orca/runs', readdirLatest(project.dir), 'artifacts', last, `${last}.txt`), 'utf8')
+  if (!artifact.includes(project.jobs[0].name)) throw new Error(`the last job's artifact lacks the first job's line:\n${artifact}`)
+}
+
+function readdirLatest(dir) {
+  return run('ls', [path.join(dir, '.orca/runs')]).trim().split('\n').filter((d) => /^\d/.test(d)).sort().at(-1)
+}
+
+/** The CLI floor: the jobs' count of `docker run --rm`, one after another. */
+function dockerRuns(project) {
+  for (const _ of project.jobs) run('docker', ['run', '--rm', '--network', 'none', IMAGE, 'true'])
+}
+
+/** The API floor: the jobs' count of create/start/wait/remove through the Engine API, one after another. */
+async function apiLifecycles(project) {
+  for (const _ of project.jobs) {
+    const container = await docker.createContainer({Image: IMAGE, Cmd: ['true'], HostConfig: {NetworkMode: 'none'}})
+    await container.start()
+    await container.wait()
+    await container.remove({force: true})
+  }
+}
+
+function gitlabCiLocal(project) {
+  rmSync(path.join(project.dir, '.gitlab-ci-local'), {recursive: true, force: true})
+  run(GCL, ['--helper-image', HELPER], {cwd: project.dir})
+}
+
+/** Per phase, the median over traced runs of its time summed over the run's jobs (ahead of need apart). */
+function traced(project, prestart, runs) {
+  const sums = []
+  for (let i = 0; i < runs; i++) {
+    const file = path.join(tmpdir(), `orca-chain-trace-${process.pid}-${prestart}-${i}.jsonl`)
+    rmSync(file, {force: true})
+    const total = (() => {
+      const start = performance.now()
+      orca(project, {ORCA_PRESTART: prestart ? '1' : '0', ORCA_TRACE: file})
+      return performance.now() - start
+    })()
+    const sum = {run: total}
+    for (const line of readFileSync(file, 'utf8').trim().split('\n')) {
+      const record = JSON.parse(line)
+      const phase = `${record.phase.startsWith('step') ? 'steps' : record.phase}${record.early ? ' (ahead)' : ''}`
+      sum[phase] = (sum[phase] ?? 0) + record.ms
+    }
+    rmSync(file, {force: true})
+    sums.push(sum)
+  }
+  const phases = [...new Set(sums.flatMap((s) => Object.keys(s)))]
+  return Object.fromEntries(phases.map((p) => [p, median(sums.map((s) => s[p] ?? 0))]))
+}
+
+const ms = (x) => `${Math.round(x)} ms`
+const ratio = (a, b) => `${(a / b).toFixed(2)}×`
+
+try {
+  if (useGcl) ensureHelperImage(IMAGE)
+  for (const shape of ['chain', 'diamond']) {
+    const project = makeProject(shape)
+    const samples = {orca: [], plain: [], dockerRun: [], api: [], gcl: []}
+    // Warm-up: the first run of a process pays for disk caches.
+    orca(project)
+    for (let i = 0; i < iterations; i++) {
+      // Interleaved, so load on the machine falls on every contender alike.
+      samples.orca.push(await time(async () => orca(project)))
+      samples.plain.push(await time(async () => orca(project, {ORCA_PRESTART: '0'})))
+      samples.dockerRun.push(await time(async () => dockerRuns(project)))
+      samples.api.push(await time(async () => apiLifecycles(project)))
+      if (useGcl) samples.gcl.push(await time(async () => gitlabCiLocal(project)))
+      console.error(`${shape}: iteration ${i + 1}/${iterations} done`)
+    }
+    const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.length ? median(v) : NaN]))
+    for (const [k, v] of Object.entries(samples)) if (v.length) console.log(`  ${k.padEnd(10)} ${v.map((x) => Math.round(x)).join(' ')}`)
+    const n = project.jobs.length
+    console.log(`\n${shape} (${n} jobs), ${iterations} iterations, medians:`)
+    console.log(`  orca                        ${ms(m.orca)}   ÷ plain path ${ratio(m.orca, m.plain)}`)
+    console.log(`  orca, ORCA_PRESTART=0       ${ms(m.plain)}`)
+    console.log(`  ${n} × docker run --rm        ${ms(m.dockerRun)}   orca ÷ = ${ratio(m.orca, m.dockerRun)} (plain ${ratio(m.plain, m.dockerRun)})`)
+    console.log(`  ${n} × API lifecycle          ${ms(m.api)} (${ms(m.api / n)} each)   orca ÷ = ${ratio(m.orca, m.api)} (plain ${ratio(m.plain, m.api)})`)
+    if (useGcl) console.log(`  gitlab-ci-local             ${ms(m.gcl)}   orca ÷ = ${ratio(m.orca, m.gcl)}`)
+    const runs = Math.max(3, Math.ceil(iterations / 2))
+    const [ahead, plain] = [traced(project, true, runs), traced(project, false, runs)]
+    console.log(`\n  where the time goes (ORCA_TRACE, ms summed over the jobs, median of ${runs} runs):`)
+    console.log(`  ${'phase'.padEnd(22)} ${'ahead of need'.padStart(14)} ${'plain path'.padStart(11)}`)
+    for (const phase of [...new Set([...Object.keys(plain), ...Object.keys(ahead)])]) {
+      console.log(`  ${phase.padEnd(22)} ${String(Math.round(ahead[phase] ?? 0)).padStart(14)} ${String(Math.round(plain[phase] ?? 0)).padStart(11)}`)
+    }
+    console.log('')
+  }
+} finally {
+  // Containers are removed by orca, gitlab-ci-local, `docker run --rm` and the API loop themselves; the projects go here.
+  for (const dir of made) rmSync(dir, {recursive: true, force: true})
+}
