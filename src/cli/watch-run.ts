@@ -81,6 +81,7 @@ export async function watchRuns(options: RunPipelineOptions, runPipeline: (optio
       const more = changed.length > NAMED_CHANGES ? ` and ${changed.length - NAMED_CHANGES} more` : ''
       options.stderr.write(`\norca: changed: ${named}${more}; running again\n`)
     }
+    options.stderr.write('\norca: stopped watching\n')
   } finally {
     watcher?.close()
     process.off('SIGINT', onSignal)

@@ -243,6 +243,6 @@ export interface Executor {
   /** Removes whatever this run created that its policy does not keep (used after a crash or cancel). */
   cleanup(runId: string): Promise<void>
   findLeaks(isRunAlive: (runId: string) => boolean, scope: ResourceScope): Promise<Leak[]>
-  /** Removes the containers it kept whose `keep_for` has passed, in `scope` (every run's retention pass). */
-  removeExpiredKept?(scope: ResourceScope, now: number): Promise<void>
+  /** Removes the containers it kept whose `keep_for` has passed, in `scope`, but those of `exceptRun` (every run's retention pass, its own just kept). */
+  removeExpiredKept?(scope: ResourceScope, now: number, exceptRun?: string): Promise<void>
 }

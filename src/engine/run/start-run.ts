@@ -209,7 +209,7 @@ export async function startRun(
   const done = finished.then(async (result) => {
     // Retention never fails a run that already ended.
     await applyRetention(config.runsDir, config.retention).catch(() => undefined)
-    await removeExpiredKept(madeExecutor, pipeline.projectDir).catch(() => undefined)
+    await removeExpiredKept(madeExecutor, pipeline.projectDir, runId).catch(() => undefined)
     return result
   })
 
@@ -258,8 +258,9 @@ function recordCrash(store: RunStore, sinks: EventSink[], error: unknown, secret
 }
 
 /** This project's kept containers whose `keep_for` has passed, removed through the run's executor (never another project's). */
-async function removeExpiredKept(executor: Promise<Executor> | undefined, projectDir: string): Promise<void> {
+async function removeExpiredKept(executor: Promise<Executor> | undefined, projectDir: string, runId: string): Promise<void> {
   if (executor === undefined) return
   const made = await executor
-  await made.removeExpiredKept?.({projectId: projectIdentity(projectDir).id}, Date.now())
+  // The run's own kept containers are spared, however short their keep_for: keeping one takes a while.
+  await made.removeExpiredKept?.({projectId: projectIdentity(projectDir).id}, Date.now(), runId)
 }

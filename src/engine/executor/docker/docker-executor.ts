@@ -313,8 +313,10 @@ export class DockerExecutor implements Executor {
     return listLeaks(this.docker, isRunAlive, scope)
   }
 
-  async removeExpiredKept(scope: ResourceScope, now: number): Promise<void> {
-    for (const kept of await listExpiredKept(this.docker, scope, now)) await removeKeptContainer(this.docker, kept).catch(() => undefined)
+  async removeExpiredKept(scope: ResourceScope, now: number, exceptRun?: string): Promise<void> {
+    for (const kept of await listExpiredKept(this.docker, scope, now)) {
+      if (kept.runId !== exceptRun) await removeKeptContainer(this.docker, kept).catch(() => undefined)
+    }
   }
 
   /** Removes one leak found by `findLeaks`. */
