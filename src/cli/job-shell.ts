@@ -2,7 +2,11 @@ import {loadConfig} from '../engine/config/load.js'
 import {OrcaError} from '../engine/errors.js'
 import {inspectRun} from '../engine/history/abandon.js'
 import {loadPipeline} from '../engine/pipeline/load.js'
-import type {Job} from '../engine/pipeline/types.js'
+import {projectFilesOf} from '../engine/cache/open.js'
+import {CacheStore} from '../engine/cache/store.js'
+import {readJobArtifacts} from '../engine/history/artifacts.js'
+import type {Job, Pipeline} from '../engine/pipeline/types.js'
+import {jobInputFiles} from '../engine/plan/inputs.js'
 import {projectIdentity} from '../engine/project-identity.js'
 import {jobRecordOf} from '../engine/records/record.js'
 import {resolveRunId} from '../engine/records/run-id.js'
@@ -42,14 +46,15 @@ export async function jobShell(args: JobShellArgs): Promise<number> {
       hint: job.workDir ? `its folder was kept: cd ${job.workDir}` : 'a host job keeps its folder under a policy that keeps (cleanup:), then cd into it',
     })
   }
-  const definition = await jobDefinition(project.cwd, project.file, config.defaults, args.job)
+  const pipeline = await loadedPipeline(project.cwd, project.file, config.defaults)
+  const definition = pipeline?.jobs.get(args.job)
   const {connectDocker} = await import('../engine/executor/docker/connect.js')
-  const {findKeptContainer, shellInKept} = await import('../engine/executor/docker/job-shell.js')
+  const {findKeptContainer, shellInFresh, shellInKept} = await import('../engine/executor/docker/job-shell.js')
   const executor = await connectDocker({host: config.docker.host, env: process.env})
   const scope = {projectId: projectIdentity(project.projectDir).id}
   const kept = await findKeptContainer(executor.docker, runId, args.job, scope)
-  if (kept === undefined) {
-    throw new OrcaError('usage', `no container of job "${args.job}" in run ${runId} is kept (its cleanup was: ${job.cleanup ?? 'none'})`, {
+  if (kept === undefined && (pipeline === undefined || definition === undefined || definition.steps.length === 0)) {
+    throw new OrcaError('usage', `no container of job "${args.job}" in run ${runId} is kept (its cleanup was: ${job.cleanup ?? 'none'}), and jobs.yml no longer defines it to make a fresh one`, {
       hint: 'keep failed containers with --cleanup remove_on_completion (or cleanup: in jobs.yml), or open a shell when a step fails with orca run -i',
     })
   }
@@ -59,16 +64,17 @@ export async function jobShell(args: JobShellArgs): Promise<number> {
     stdin.resume()
   }
   try {
-    const code = await shellInKept(executor.docker, kept, {
-      runId,
-      job: args.job,
-      scope,
-      workdir: definition?.workdir ?? '/workspace',
-      env: definition ? jobEnv(definition, {}, secretsOf(definition)) : {},
-      ...(args.command ? {cmd: args.command} : {}),
-      terminal,
-    })
-    return code ?? 1
+    const env = definition ? jobEnv(definition, {}, secretsOf(definition)) : {}
+    const cmd = args.command ? {cmd: args.command} : {}
+    if (kept !== undefined) return (await shellInKept(executor.docker, kept, {runId, job: args.job, scope, workdir: definition?.workdir ?? '/workspace', env, ...cmd, terminal})) ?? 1
+    // Gone (its policy removed it): what the job saw, laid out again in a fresh container.
+    process.stderr.write(
+      `orca: no container of job "${args.job}" in run ${runId} is kept (cleanup: ${job.cleanup ?? 'none'}); a fresh one from its image, with its inputs as they are now and its needs' artifacts from that run\n`,
+    )
+    const files = await projectFilesOf(config, pipeline!, process.env)
+    const needArtifacts = await Promise.all(definition!.needs.map(async (need) => readJobArtifacts(config.runsDir, record, need)))
+    const fresh = {runId, job: definition!, projectDir: pipeline!.projectDir, inputFiles: jobInputFiles(files, definition!), needArtifacts, blobs: new CacheStore(config.cacheDir).blobs, env, ...cmd, terminal}
+    return (await shellInFresh(executor.docker, fresh)) ?? 1
   } finally {
     if (terminal.tty !== false) {
       stdin.setRawMode(false)
@@ -77,10 +83,10 @@ export async function jobShell(args: JobShellArgs): Promise<number> {
   }
 }
 
-/** The job as jobs.yml defines it now (for its env and workdir); undefined when it is gone or the file does not load. */
-async function jobDefinition(cwd: string, file: string, defaults: Parameters<typeof loadPipeline>[1]['defaults'], name: string): Promise<Job | undefined> {
+/** The pipeline as jobs.yml defines it now (a job's env, workdir, inputs); undefined when it does not load. */
+async function loadedPipeline(cwd: string, file: string, defaults: Parameters<typeof loadPipeline>[1]['defaults']): Promise<Pipeline | undefined> {
   try {
-    return (await loadPipeline(file, {cwd, defaults})).jobs.get(name)
+    return await loadPipeline(file, {cwd, defaults})
   } catch {
     return undefined
   }

@@ -7,9 +7,9 @@ import {shellFlags} from '../cli/flags/shell.js'
 export default class Shell extends OrcaCommand {
   static override summary = "Open a shell in a finished job's kept container, as the job left it."
 
-  static override description = `Starts the container a cleanup policy kept for JOB of RUN (with the filesystem the job ended with) and opens a shell in it, in the job's workdir with its environment (secrets from orca's environment, as orca run gives them); the container is stopped again when the shell exits, and stays kept. RUN is a run id, a unique prefix of one, or "latest" (the default when only JOB is given). With -- COMMAND..., runs that command instead (no terminal needed) and exits with its exit code.
+  static override description = `Starts the container a cleanup policy kept for JOB of RUN (with the filesystem the job ended with) and opens a shell in it, in the job's workdir with its environment (secrets from orca's environment, as orca run gives them); the container is stopped again when the shell exits, and stays kept. When no container was kept, a fresh one from the job's image gets the job's inputs (as they are now) and its needs' artifacts from that run, and is removed afterwards. RUN is a run id, a unique prefix of one, or "latest" (the default when only JOB is given). With -- COMMAND..., runs that command instead (no terminal needed) and exits with its exit code.
 
-Exit codes: the shell's or the command's; 2 unknown run or job, no kept container, or no terminal for a shell; 3 Docker unreachable.`
+Exit codes: the shell's or the command's; 2 unknown run or job, or no terminal for a shell; 3 Docker unreachable.`
 
   static override examples = [
     {description: 'A shell in the kept container of job test in the latest run', command: '<%= config.bin %> <%= command.id %> test'},

@@ -135,7 +135,7 @@ describe('orca shell', () => {
     expect(state).toBe('false true')
   })
 
-  it('runs one command after -- without a terminal, its output and exit code passed through; a job with no kept container is a clear error', async () => {
+  it('runs one command after -- without a terminal, its output and exit code passed through; an unknown job is a clear error', async () => {
     const dir = project({'jobs.yml': KEPT})
     await orca(['run', 'test', '--output', 'plain'], {cwd: dir, env: {...NEUTRAL_ENV, API_TOKEN: 'tok'}})
     const runId = runIdOf(dir)
@@ -143,12 +143,26 @@ describe('orca shell', () => {
     expect(result.code).toBe(7)
     expect(result.stdout).toBe('partial\n')
     expect(result.stderr).toContain('oops')
-    const gone = await orca(['shell', 'build', '--', 'true'], {cwd: dir, env: NEUTRAL_ENV})
-    expect(gone.code).toBe(2)
-    expect(gone.stderr).toContain(`no container of job "build" in run ${runId} is kept (its cleanup was: removed)`)
+    const unknown = await orca(['shell', 'nosuch', '--', 'true'], {cwd: dir, env: NEUTRAL_ENV})
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain(`run ${runId} has no job "nosuch"`)
     const noTerminal = await orca(['shell', 'test'], {cwd: dir, env: NEUTRAL_ENV})
     expect(noTerminal.code).toBe(2)
     expect(noTerminal.stderr).toContain('needs a terminal')
+  })
+})
+
+describe('orca shell on a job whose container is gone', () => {
+  it("lays out what the job saw in a fresh container from its image: its inputs and its needs' artifacts; removed afterwards", async () => {
+    const dir = project({'jobs.yml': KEPT.replace('cleanup: remove_on_completion', 'cleanup: always_remove').replace('needs: [build]', 'needs: [build]\n    inputs: ["src/**"]'), 'src/in.txt': 'input\n', 'other.txt': 'not an input\n'})
+    await orca(['run', 'test', '--output', 'plain'], {cwd: dir, env: {...NEUTRAL_ENV, API_TOKEN: 'tok'}})
+    const runId = runIdOf(dir)
+    expect(containers(`orca.run=${runId}`)).toEqual([])
+    const result = await orca(['shell', 'test', '--', 'sh', '-c', 'cat out.txt src/in.txt; ls; echo "$GREETING"'], {cwd: dir, env: NEUTRAL_ENV})
+    expect(result.code).toBe(0)
+    expect(result.stdout).toBe('built\ninput\nout.txt\nsrc\nhello\n')
+    expect(result.stderr).toContain(`no container of job "test" in run ${runId} is kept (cleanup: removed); a fresh one from its image`)
+    expect(containers(`orca.run=${runId}`)).toEqual([])
   })
 })
 

@@ -1,4 +1,6 @@
 import {execFileSync} from 'node:child_process'
+import {rmSync} from 'node:fs'
+import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {afterEach} from 'vitest'
@@ -34,6 +36,8 @@ export function terminalsPerTest(): (cwd: string, command: string, env?: Record<
       } catch {
         // Already gone.
       }
+      // A killed server may leave its socket file behind.
+      rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), {force: true})
     }
   })
   return (cwd, command, env = {}) => {
