@@ -49,10 +49,14 @@ jobs:
     steps: ["mkdir -p c && wc -l < out/sorted.txt > c/count.txt && cp out/noise.txt c/noise.txt"]
     artifacts: ["c/**"]
   broken:
-    needs: [count]
+    needs: [gen]
     inputs: []
     steps: ["echo the reason > why.txt && exit 3"]
     artifacts: {paths: ["why.txt"], when: on_failure}
+  summary:
+    needs: [count]
+    inputs: []
+    steps: ["cat c/count.txt"]
   cleanup:
     needs: [broken]
     when: always
@@ -61,7 +65,7 @@ jobs:
 `
 
 describe('the GitLab child pipeline under gitlab-ci-local (shell runner, a build folder per job)', () => {
-  it('runs each job in its own folder in stage order, needs restored from the artifacts, when: always kept', async () => {
+  it('runs each job in its own folder after its needs, needs restored from the artifacts, when: always kept, a failure skipping only its dependents', async () => {
     const dir = project({'jobs.yml': JOBS, 'src/words.txt': 'b\na\n', '.gitignore': '.orca/\n.gitlab-ci-local/\n'})
     git(dir, 'init', '-q')
     const generated = await orca(['ci', 'gitlab', '--runner', 'shell', '--install', 'true', '--orca', `${process.execPath} ${ORCA_BIN}`], {cwd: dir})
@@ -74,12 +78,14 @@ describe('the GitLab child pipeline under gitlab-ci-local (shell runner, a build
       [TOOL_ENTRY, '--file', '.gitlab/orca-pipeline.yml', '--shell-isolation', '--shell-executor-no-image', '--no-artifacts-to-source'],
       {cwd: dir, env: {...NEUTRAL_ENV, NO_COLOR: '1'}},
     )
-    for (const job of ['gen', 'count', 'broken', 'cleanup']) builds.push(join(dir, '.gitlab-ci-local/builds', job))
+    for (const job of ['gen', 'count', 'broken', 'summary', 'cleanup']) builds.push(join(dir, '.gitlab-ci-local/builds', job))
     const log = result.stdout + result.stderr
-    // broken fails on purpose (in the last stage but one: a failure skips every on_success job of later stages, as GitLab's stages do).
+    // broken fails on purpose. summary, in a later stage but not needing it, still runs: the pipeline
+    // is a DAG through needs:, as one orca run is, not stages where a failure skips every later one.
     expect(log).toMatch(/PASS\s+gen/)
     expect(log).toMatch(/PASS\s+count/)
     expect(log).toMatch(/FAIL\s+broken/)
+    expect(log).toMatch(/PASS\s+summary/)
     expect(log).toMatch(/PASS\s+cleanup/)
     expect(result.code).toBe(1)
 
@@ -96,6 +102,7 @@ describe('the GitLab child pipeline under gitlab-ci-local (shell runner, a build
     // broken's failure-time artifact is in its run directory, which GitLab keeps as the job's artifact whatever happened.
     expect(record('broken').status).toBe('failed')
     expect(readFileSync(join(dir, '.gitlab-ci-local/artifacts/broken', relative(join(dir, '.gitlab-ci-local/builds/broken'), lastRun('broken')), 'artifacts/broken/why.txt'), 'utf8')).toBe('the reason\n')
+    expect(record('summary').jobs).toMatchObject({gen: {status: 'cached'}, count: {status: 'cached'}, summary: {status: 'succeeded'}})
     // cleanup ran after broken failed: broken is not in the cache, which it sees as failed.
     expect(record('cleanup')).toMatchObject({status: 'succeeded', jobs: {broken: {status: 'failed'}, cleanup: {status: 'succeeded'}}})
   }, 240_000)

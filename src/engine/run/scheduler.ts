@@ -88,8 +88,10 @@ export interface RunOptions {
 export interface RunResult {
   status: Exclude<RunStatus, 'running'>
   jobs: Map<string, JobStatus>
-  /** Set when the engine itself failed (Docker unreachable, image missing): exit code 3. */
+  /** Set when the engine itself failed (Docker unreachable): exit code 3. */
   infraError?: OrcaError
+  /** Jobs that failed because their image is missing (could not be pulled); the others ran. */
+  missingImages: ReadonlySet<string>
 }
 
 /**
@@ -117,6 +119,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   // A run cancelled while queued settles every job as skipped below.
   if (options.waitTurn) await options.waitTurn(stop.signal).catch(() => undefined)
 
+  // Every key known now is looked up on the remote at once; each job takes its result in its turn.
+  const lookingAhead = options.imageId && !stop.signal.aborted ? options.cache?.lookAhead(plan.order.map((name) => plan.jobs.get(name)!), options.imageId) : undefined
+
   const outputs = new RunOutputs()
   const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides, outputs)
   const executor = new ExecutorSession(options.executor, options.hostExecutor)
@@ -130,6 +135,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   images.prefetch([...plan.jobs.values()].filter((job) => !options.restored?.has(job.name)))
   const prestart = options.prestart === false ? undefined : prestartPool(options, queue, executor, images, stop)
   let infraError: OrcaError | undefined
+  const missingImages = new Set<string>()
   const jobRun: JobRun = {
     ...options,
     projectDir: options.pipeline.projectDir,
@@ -141,6 +147,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     artifacts: new RunArtifacts(options.blobs, options.artifactManifest),
     outputs,
     infraError: (error) => (infraError ??= error),
+    imageMissing: (name) => missingImages.add(name),
     settle: (name, status) => {
       queue.settle(name, status)
       stop.jobSettled(status)
@@ -178,6 +185,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
   // No container outlives its run (those started ahead and not taken, finished ones being removed), and
   // results are shared before it ends: a process that exits here would cut its uploads off. None of these throws.
+  await lookingAhead
   await Promise.all([prestart?.close(), executor.flush(), options.cache?.settleUploads()])
   stop.detach()
   // A stray error raised outside the run (serve's process guard) fails it like a bug inside it.
@@ -197,7 +205,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   // Raised once the record is complete: the caller reports a bug as one.
   const failure = unexpected ?? emitter.sinkFailure
   if (failure) throw failure.error
-  return {status, jobs: queue.states, infraError}
+  return {status, jobs: queue.states, infraError, missingImages}
 }
 
 /**
