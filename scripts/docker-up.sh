@@ -17,6 +17,8 @@ missing_packages() {
   # The provenance tests check attestations with upstream's in-toto validators (protobuf) and securesystemslib.
   dpkg -s python3-protobuf >/dev/null 2>&1 || echo python3-protobuf
   dpkg -s python3-securesystemslib >/dev/null 2>&1 || echo python3-securesystemslib
+  # tmux is the real terminal the tests of orca run -i, orca shell and --watch type into.
+  command -v tmux >/dev/null 2>&1 || echo tmux
   # A private registry (Distribution v2) and htpasswd for the registry-credentials tests.
   command -v docker-registry >/dev/null 2>&1 || echo docker-registry
   command -v htpasswd >/dev/null 2>&1 || echo apache2-utils

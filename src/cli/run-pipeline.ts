@@ -5,7 +5,8 @@ import type {JunitReporter} from '../views/run/junit.js'
 import type * as LiveViewModule from '../views/live/live-view.js'
 import type {EventSink} from '../engine/records/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
-import {exitCode} from '../engine/errors.js'
+import {parseDuration} from '../engine/duration.js'
+import {exitCode, OrcaError} from '../engine/errors.js'
 import {dockerExecutor, prefetchImageIds, prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
 import {isCi} from '../views/run/ci-environment.js'
 import {onBrokenPipe} from './broken-pipe.js'
@@ -24,12 +25,22 @@ export interface RunPipelineOptions extends RunRequest {
   orcaVersion: string
   stdout: Writable & {isTTY?: boolean}
   stderr: Writable
-  /** Read for Ctrl-C by the live view. */
+  /** Read for Ctrl-C by the live view, and by the shell of `--interactive`. */
   stdin?: NodeJS.ReadStream
+  /** `-i`: a shell in a failed step's container (see failedStepShell). */
+  interactive?: boolean
+  /** `--watch`: run again when inputs change (see watchRuns). */
+  watch?: boolean
+  /** With `--watch`: aborted when inputs change during the run, which is then cancelled. */
+  restart?: AbortSignal
+  /** Told of a Ctrl-C or SIGTERM (with `--watch`, it also ends the watch). */
+  onInterrupt?: () => void
+  /** Told of the run's plan and files once prepared (what `--watch` watches). */
+  onPrepared?: (prepared: PreparedRun) => void
 }
 
-/** A reporter that says itself that the run is being cancelled (the live view owns the screen). */
-type Reporter = EventSink & {showCancelling?(count: number): void}
+/** A reporter that says itself that the run is being cancelled (the live view owns the screen), and can step aside for a shell. */
+type Reporter = EventSink & {showCancelling?(count: number): void; pause?(): Promise<void>; resume?(): void}
 
 /** `orca run`'s flags (from oclif or the fast start) as the engine's inputs: the one place they are mapped. */
 export function runOptionsOf({targets, flags}: RunArgs) {
@@ -43,15 +54,18 @@ export function runOptionsOf({targets, flags}: RunArgs) {
     output: flags.output,
     junit: flags.junit,
     cleanup: flags.cleanup,
+    ...keepForOf(flags['keep-for']),
     needsFromCache: flags['needs-from-cache'] === true,
     envOverrides: parseEnvFlags(flags.env ?? []),
+    interactive: flags.interactive === true,
+    watch: flags.watch === true,
   } satisfies Partial<RunPipelineOptions>
 }
 
 /** `orca run` with parsed arguments, in the project found from this process's directory (or `-f`) and on its streams. */
 export async function runCommand(args: RunArgs, orcaVersion: string): Promise<number> {
   const project = locateProject({cwd: process.cwd(), file: args.flags.file, stderr: process.stderr, needsJobsFile: true})
-  return runPipeline({
+  const options: RunPipelineOptions = {
     ...project,
     ...runOptionsOf(args),
     env: process.env,
@@ -62,11 +76,16 @@ export async function runCommand(args: RunArgs, orcaVersion: string): Promise<nu
     get stdin() {
       return process.stdin
     },
-  })
+  }
+  if (options.watch === true) {
+    const {watchRuns} = await import('./watch-run.js')
+    return watchRuns(options, runPipeline)
+  }
+  return runPipeline(options)
 }
 
 /** `orca run` end to end: returns the exit code (docs/running.md). User mistakes throw OrcaError before anything is written. */
-async function runPipeline(options: RunPipelineOptions): Promise<number> {
+export async function runPipeline(options: RunPipelineOptions): Promise<number> {
   // Nobody reads the output any more (`orca run | head`): cancel the run cleanly, as the first Ctrl-C
   // does, rather than die of EPIPE with containers still running. Kept until the process ends.
   let outputGone = false
@@ -78,11 +97,13 @@ async function runPipeline(options: RunPipelineOptions): Promise<number> {
     },
     [options.stdout, options.stderr],
   )
+  if (options.interactive === true) assertTerminal(options)
   // Ink and React take a while to load: start while the pipeline is read and planned.
   const liveView = wantsLiveView(options) && !options.dryRun ? import('../views/live/live-view.js') : undefined
   liveView?.catch(() => undefined)
   const prepared = await prepareRun({...options, onNotice: (message) => options.stderr.write(`notice: ${message}\n`)})
   prefetchImageIds(prepared)
+  options.onPrepared?.(prepared)
   if (options.dryRun) {
     const [{dryRunKeys}, {formatDryRun}] = await Promise.all([import('../engine/run/dry-run.js'), import('../views/run/dry-run.js')])
     const rows = await dryRunKeys(prepared)
@@ -98,15 +119,19 @@ async function runPipeline(options: RunPipelineOptions): Promise<number> {
   // The live view owns the terminal once it starts: a notice about the project's files comes first.
   if (liveView !== undefined) await prepared.projectFiles()
   const reporter = await pickReporter(options, prepared, liveView, () => cancelRun())
-  const sinks: EventSink[] = [reporter]
+  const shells = options.interactive === true ? await import('./failed-step-shell.js') : undefined
+  const held = shells ? new shells.HeldReporter(reporter) : undefined
+  const sinks: EventSink[] = [held ?? reporter]
   let junit: JunitReporter | undefined
   if (options.junit !== undefined) {
     const {JunitReporter} = await import('../views/run/junit.js')
     sinks.push((junit = new JunitReporter(resolve(options.cwd, options.junit))))
   }
-  const run = await startRun(prepared, {sinks, orcaVersion: options.orcaVersion})
+  const onStepFailed = shells && held ? shells.failedStepShell(held, options) : undefined
+  const run = await startRun(prepared, {sinks, orcaVersion: options.orcaVersion, ...(onStepFailed ? {onStepFailed} : {})})
   let signals = 0
   const onSignal = (): void => {
+    options.onInterrupt?.()
     if (reporter.showCancelling) reporter.showCancelling(++signals)
     else {
       options.stderr.write(
@@ -121,12 +146,16 @@ async function runPipeline(options: RunPipelineOptions): Promise<number> {
   if (outputGone) onSignal()
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  const restart = (): void => run.cancel()
+  options.restart?.addEventListener('abort', restart, {once: true})
+  if (options.restart?.aborted) restart()
   let result: RunResult
   try {
     result = await run.done
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+    options.restart?.removeEventListener('abort', restart)
   }
   if (junit?.error) options.stderr.write(`error: cannot write the JUnit report ${options.junit}: ${junit.error.message}\n`)
 
@@ -158,6 +187,23 @@ async function pickReporter(
   }
   const {lineReporterFor} = await import('../views/run/ci.js')
   return lineReporterFor(options.stdout, {env: options.env})
+}
+
+/** `--keep-for DURATION` in milliseconds; a value that is no duration is a usage error. */
+function keepForOf(text: string | undefined): {keepForMs?: number} {
+  if (text === undefined) return {}
+  const ms = parseDuration(text)
+  if (ms === undefined) throw new OrcaError('usage', `--keep-for expects a duration like 2h, 3d or 30m, got "${text}"`)
+  return {keepForMs: ms}
+}
+
+/** `--interactive` needs a person at a terminal: refused before anything runs otherwise. */
+function assertTerminal(options: RunPipelineOptions): void {
+  if (options.output === 'json') throw new OrcaError('usage', '--interactive and --output json cannot be used together: the shell would write into the events')
+  if (options.stdin?.isTTY === true && options.stdout.isTTY === true) return
+  throw new OrcaError('usage', '--interactive opens a shell when a step fails, and needs a terminal (stdin and stdout are not one)', {
+    hint: 'run it from a terminal, or leave out -i and keep the failed container with --cleanup remove_on_completion, then use orca shell',
+  })
 }
 
 /** `tty`, or `auto` with a terminal on both ends outside CI: Ink writes erase sequences into a pipe. */

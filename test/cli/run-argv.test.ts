@@ -45,7 +45,7 @@ describe('orca run: the fast start reads argv as oclif does', () => {
   })
 
   it('maps what either parser read to the same run options', async () => {
-    const argv = ['--output=json', 'build', '-e', 'A=1', '--no-cache', '-e', 'B=x=y']
+    const argv = ['--output=json', 'build', '-e', 'A=1', '--no-cache', '-e', 'B=x=y', '-i', '--keep-for', '90m', '--watch']
     const options = runOptionsOf(parseRunArgv(argv, {})!)
     expect(runOptionsOf((await oclifParse(argv)) as RunArgs)).toEqual(options)
     expect(options).toEqual({
@@ -60,6 +60,9 @@ describe('orca run: the fast start reads argv as oclif does', () => {
       cleanup: undefined,
       needsFromCache: false,
       envOverrides: {A: '1', B: 'x=y'},
+      interactive: true,
+      keepForMs: 90 * 60_000,
+      watch: true,
     })
   })
 })

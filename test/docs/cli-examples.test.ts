@@ -86,6 +86,11 @@ function problems(line: string, commands: Record<string, Command>, bin = 'orca')
         continue
       }
       if (word === '--help' || word === '-h') continue
+      // `--` ends the flags: what follows is a command's own words (orca shell RUN JOB -- COMMAND).
+      if (word === '--') {
+        positional.push(...rest.slice(i + 1))
+        break
+      }
       const [name, inline] = word.split(/=(.*)/s) as [string, string | undefined]
       const flag = name.startsWith('--') ? flags.find((f) => f.name === name.slice(2) || (f.allowNo && `no-${f.name}` === name.slice(2))) : flags.find((f) => f.char === name.slice(1))
       if (!flag) {

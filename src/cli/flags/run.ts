@@ -20,5 +20,15 @@ export const runFlags = {
   output: {type: 'string', options: OUTPUT_MODES, default: 'auto', description: 'how progress is shown'},
   junit: {type: 'string', helpValue: 'FILE', description: 'also write a JUnit XML report to FILE (a testsuite per job, a testcase per step)'},
   cleanup: {type: 'string', options: CLEANUP_POLICIES, description: 'cleanup policy for every job of this run'},
+  'keep-for': {type: 'string', helpValue: 'DURATION', description: "how long containers kept by the cleanup policy stay (e.g. 2h), over every job's keep_for; then orca clean and later runs remove them"},
   env: envOverrideFlag('set an environment variable in every job'),
+  watch: {
+    type: 'boolean',
+    description: "after the run, wait for a change to a job's inputs, jobs.yml or the configuration and run again (unchanged jobs come from the cache); Ctrl-C ends it",
+  },
+  interactive: {
+    type: 'boolean',
+    char: 'i',
+    description: "when a step fails, open a shell in its job's container (its workdir and environment); the run goes on when it exits (needs a terminal)",
+  },
 } as const satisfies FlagTable

@@ -99,6 +99,8 @@ export interface JobContext {
   /** Environment of the job: pipeline + job env, `-e` overrides and secret values. Step env comes on top. */
   env: Record<string, string>
   cleanup: CleanupPolicy
+  /** How long a container `cleanup` keeps stays (`keep_for`): recorded on it as its expiry; undefined = no expiry. */
+  keepForMs?: number
   /** Secret values of the run by name: the job's services take those they list. */
   secrets?: Record<string, string>
   /** Where a service's output goes (masked and kept by the run); undefined = only its last lines are kept, unmasked. */
@@ -112,6 +114,37 @@ export interface JobContext {
   /** The container may still be being removed when runJob returns: the caller awaits `flush()` before it ends. */
   removeInBackground?: boolean
   emit(event: ExecutorEvent): void
+  /**
+   * `orca run --interactive`: called when a step fails (not allowed to), while its container is held;
+   * the job goes on (failed) once it settles. The job's timeout is paused meanwhile.
+   */
+  onStepFailed?: (failure: StepFailure) => Promise<void>
+}
+
+/** A terminal a shell is attached to: raw bytes both ways, its size and its resizes. */
+export interface ShellTerminal {
+  input: NodeJS.ReadableStream
+  output: NodeJS.WritableStream
+  /** Where a command's stderr goes without a terminal (default: output). */
+  errorOutput?: NodeJS.WritableStream
+  /** False: no pseudo-terminal, output passed through as it comes (a command from a script). Default true. */
+  tty?: boolean
+  size(): {columns: number; rows: number}
+  /** Calls `listener` whenever the terminal is resized; returns what stops that. */
+  onResize(listener: () => void): () => void
+}
+
+/** A failed step whose container is still there, and how to open a shell in it. */
+export interface StepFailure {
+  job: string
+  step: string
+  /** The step's command as written in jobs.yml. */
+  command: string
+  exitCode: number | null
+  /** Where the step ran: the shell starts there. */
+  workdir: string
+  /** A shell in the job's container (its environment and workdir) on `terminal`; resolves to the shell's exit code. */
+  openShell(terminal: ShellTerminal): Promise<number | null>
 }
 
 /** An image pulled by reference, as its job's `pull` and `platform` say. */
@@ -169,6 +202,8 @@ export interface JobOutcome {
   containerId?: string
   imageId?: string
   cleanup: CleanupAction
+  /** A kept container's expiry (ISO time, from `keep_for`). */
+  keptUntil?: string
   /** A host job's folder, when its cleanup policy kept it. */
   workDir?: string
   /** Set when the job ended for a reason other than a step's exit code (infra error, timeout...). */
@@ -208,4 +243,6 @@ export interface Executor {
   /** Removes whatever this run created that its policy does not keep (used after a crash or cancel). */
   cleanup(runId: string): Promise<void>
   findLeaks(isRunAlive: (runId: string) => boolean, scope: ResourceScope): Promise<Leak[]>
+  /** Removes the containers it kept whose `keep_for` has passed, in `scope`, but those of `exceptRun` (every run's retention pass, its own just kept). */
+  removeExpiredKept?(scope: ResourceScope, now: number, exceptRun?: string): Promise<void>
 }

@@ -9,6 +9,7 @@ import {CacheStore} from '../cache/store.js'
 import {formatDuration} from '../duration.js'
 import {OrcaError} from '../errors.js'
 import type {DockerExecutor} from '../executor/docker/docker-executor.js'
+import {listExpiredKept} from '../executor/docker/kept.js'
 import {findHostLeaks, removeHostLeak, type HostWorkLeak} from '../executor/host/leaks.js'
 import type {Leak, ResourceScope} from '../executor/types.js'
 import {inspectRuns} from '../history/abandon.js'
@@ -140,6 +141,19 @@ const KEPT_CONTAINERS: ResourceKind<KeptContainer> = {
   },
 }
 
+
+const EXPIRED_KEPT: ResourceKind<KeptContainer> = {
+  task: 'leaks',
+  title: () => 'Remove kept containers whose keep_for has passed',
+  // Decides by the expiry a kept container carries (orca.keep-until, from keep_for); one without stays.
+  list: async (context) => listExpiredKept((await context.docker()).docker, context.scope, context.now()),
+  remove: KEPT_CONTAINERS.remove,
+  describe: (context, kept) => {
+    const item = KEPT_CONTAINERS.describe(context, kept)
+    return {...item, detail: details(item.detail, `kept until ${kept.keptUntil}`)}
+  },
+}
+
 type KeptImage = Awaited<ReturnType<typeof listOrphanKeptImages>>[number]
 
 const KEPT_IMAGES: ResourceKind<KeptImage> = {
@@ -260,7 +274,7 @@ function cleanKind<T>(kind: ResourceKind<T>): CleanKind {
 }
 
 /** Every kind, in the order `orca clean` removes them. */
-export const RESOURCE_KINDS: readonly CleanKind[] = [HOST_WORK, LEAKS, KEPT_CONTAINERS, KEPT_IMAGES, VOLUMES, RUNS, CACHE, BUILT_IMAGES].map((kind) => cleanKind(kind as ResourceKind<unknown>))
+export const RESOURCE_KINDS: readonly CleanKind[] = [HOST_WORK, LEAKS, EXPIRED_KEPT, KEPT_CONTAINERS, KEPT_IMAGES, VOLUMES, RUNS, CACHE, BUILT_IMAGES].map((kind) => cleanKind(kind as ResourceKind<unknown>))
 
 /** With every project in scope, each item says whose it is. */
 function whose(context: CleanContext, projectDir: string | undefined): string | undefined {

@@ -2,19 +2,10 @@ import type Docker from 'dockerode'
 
 import {withTimeout} from '../executor/docker/call.js'
 import {KEPT_REPOSITORY, LABEL, scopeFilter} from '../executor/docker/container-spec.js'
-import {removeContainer} from '../executor/docker/resources.js'
 import type {ResourceScope} from '../executor/types.js'
 import type {ProcessIdentity} from '../process-identity.js'
 
-/** A container kept by policy and the image holding its filesystem. */
-export interface KeptContainer {
-  id: string
-  name: string
-  imageId: string
-  runId?: string
-  job?: string
-  projectDir?: string
-}
+export {listKept, removeKeptContainer, removeKeptImage, type KeptContainer} from '../executor/docker/kept.js'
 
 /** The owner recorded on each run's containers in `scope`, by run id (for runs this project's runsDir does not know). */
 export async function containerOwners(docker: Docker, scope: ResourceScope): Promise<Map<string, ProcessIdentity>> {
@@ -29,26 +20,6 @@ export async function containerOwners(docker: Docker, scope: ResourceScope): Pro
     owners.set(runId, {pid, host, startTime})
   }
   return owners
-}
-
-/** Containers kept by policy in `scope`. */
-export async function listKept(docker: Docker, scope: ResourceScope): Promise<KeptContainer[]> {
-  const filters = {label: [...scopeFilter(scope), `${LABEL.kept}=true`]}
-  const list = await withTimeout(docker.listContainers({all: true, filters}), 'list containers')
-  return list.map((info) => ({
-    id: info.Id,
-    name: (info.Names[0] ?? info.Id).replace(/^\//, ''),
-    imageId: info.ImageID,
-    runId: info.Labels[LABEL.run],
-    job: info.Labels[LABEL.job],
-    projectDir: info.Labels[LABEL.projectDir],
-  }))
-}
-
-/** Removes a kept container, then its image (left alone if anything else still uses it). */
-export async function removeKeptContainer(docker: Docker, kept: KeptContainer): Promise<void> {
-  await removeContainer(docker.getContainer(kept.id))
-  await removeKeptImage(docker, kept.imageId)
 }
 
 /**
@@ -68,16 +39,6 @@ export async function listOrphanKeptImages(docker: Docker, scope: ResourceScope)
       name: image.RepoTags?.map(shortTag).find((t) => t.startsWith(`${KEPT_REPOSITORY}:`)) ?? image.Id,
       projectDir: image.Labels?.[LABEL.projectDir],
     }))
-}
-
-export async function removeKeptImage(docker: Docker, imageId: string): Promise<void> {
-  try {
-    await withTimeout(docker.getImage(imageId).remove(), 'remove image')
-  } catch (error) {
-    // Gone already (404) or still used by a container (409): nothing of ours to do.
-    const code = (error as {statusCode?: number}).statusCode
-    if (code !== 404 && code !== 409) throw error
-  }
 }
 
 /** Named volumes orca created for `volumes:` in jobs.yml, in `scope`. */

@@ -63,6 +63,7 @@ export interface RawJob {
   retry?: number | {max: number; when?: RetryWhen[]}
   timeout?: string
   cleanup?: string
+  keep_for?: string
   cache?: boolean
   services?: RawServices
   resources?: RawResources

@@ -137,6 +137,8 @@ export interface Job {
   retry?: {max: number; when: RetryWhen[]}
   timeoutMs: number
   cleanup: CleanupPolicy
+  /** How long a container kept by `cleanup` stays before clean and retention remove it; undefined = until `orca clean --kept`. */
+  keepForMs?: number
   cache: boolean
   resources: Resources
   network: NetworkMode

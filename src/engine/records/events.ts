@@ -174,6 +174,8 @@ export type EventBody =
       logTruncated?: true
       /** A host job kept by its cleanup policy: the folder it ran in. */
       workDir?: string
+      /** A container kept by policy with `keep_for`: when clean and retention may remove it (ISO time). */
+      keptUntil?: string
       /** With retries: the attempt the job ended with (absent: the first). */
       attempt?: number
       /** It succeeded after an attempt that did not: a flaky job. */

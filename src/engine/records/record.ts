@@ -83,6 +83,8 @@ export interface JobRecord {
   executor: 'docker' | 'host' | null
   /** A host job kept by its cleanup policy: the folder it ran in; null otherwise. */
   workDir: string | null
+  /** A container kept by policy with `keep_for`: when it may be removed (ISO time); null otherwise. */
+  keptUntil: string | null
   /**
    * With retries, every attempt in order, the last being the job's own end (whose steps and container
    * are also the job's); empty when it ran once.
@@ -165,6 +167,7 @@ export function pendingJobRecord(): JobRecord {
     reports: null,
     executor: null,
     workDir: null,
+    keptUntil: null,
     attempts: [],
     flaky: false,
     remoteCache: null,
@@ -260,6 +263,7 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         cachedFrom: event.cachedFrom ?? null,
         logTruncated: event.logTruncated === true,
         workDir: event.workDir ?? null,
+        keptUntil: event.keptUntil ?? null,
       }))
     case 'job.warning':
       return withJob(next, event.job, (job) =>

@@ -11,7 +11,7 @@ import {OrcaError} from '../errors.js'
 import {nameTable} from '../name-table.js'
 import {resolveOutputReferences} from '../pipeline/output-references.js'
 import {ServiceLog} from './service-log.js'
-import type {JobOutcome, Prestarted} from '../executor/types.js'
+import type {JobContext, JobOutcome, Prestarted} from '../executor/types.js'
 import {jobInputFiles} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import {runsOnHost, type CleanupPolicy, type Job, type RetryWhen} from '../pipeline/types.js'
@@ -54,7 +54,11 @@ export interface JobRun {
   envOverrides: Record<string, string>
   secrets: Record<string, string>
   cleanupOverride?: CleanupPolicy
+  /** `--keep-for`: over every job's `keep_for`. */
+  keepForOverrideMs?: number
   force: AbortSignal
+  /** `--interactive`: a failed step's container is held while this runs (see JobContext). */
+  onStepFailed?: JobContext['onStepFailed']
   maxLogBytes?: number
   emitter: RunEmitter
   executor: ExecutorSession
@@ -122,6 +126,7 @@ export async function liveJob(job: Job, run: JobRun): Promise<void> {
     ...(outcome.error ? {error: outcome.error} : {}),
     ...(budget.truncated ? {logTruncated: true as const} : {}),
     ...(outcome.workDir !== undefined ? {workDir: outcome.workDir} : {}),
+    ...(outcome.keptUntil !== undefined ? {keptUntil: outcome.keptUntil} : {}),
     ...(ran.attempt > 1 ? {attempt: ran.attempt, ...(outcome.status === 'succeeded' ? {flaky: true as const} : {})} : {}),
   })
   run.settle(job.name, outcome.status)
@@ -326,10 +331,12 @@ async function execute(
         ...(job.retry ? {ORCA_JOB_ATTEMPT: String(attempt)} : {}),
       },
       cleanup: run.cleanupOverride ?? job.cleanup,
+      ...keepFor(run.keepForOverrideMs ?? job.keepForMs),
       secrets: run.secrets,
       serviceLog: serviceLogs(job, run),
       cancel: run.stop.signal,
       force: run.force,
+      ...(run.onStepFailed ? {onStepFailed: run.onStepFailed} : {}),
       ...(prestarted ? {prestarted} : {}),
       // The scheduler flushes the executor before the run ends.
       removeInBackground: true,
@@ -416,4 +423,8 @@ function toInfraError(error: unknown): OrcaError {
   if (error instanceof OrcaError) return error
   const message = error instanceof Error ? error.message : String(error)
   return new OrcaError('infra', message, {cause: error})
+}
+
+function keepFor(ms: number | undefined): {keepForMs?: number} {
+  return ms === undefined ? {} : {keepForMs: ms}
 }

@@ -5,7 +5,7 @@ import type {ImageIdResolver} from '../cache/image-id.js'
 import type {RunCache} from '../cache/run-cache.js'
 import type {OrcaError} from '../errors.js'
 import type {HostKeyResolver} from '../executor/host/key-commands.js'
-import type {Executor} from '../executor/types.js'
+import type {Executor, JobContext} from '../executor/types.js'
 import {nameTable} from '../name-table.js'
 import type {Plan} from '../plan/plan.js'
 import type {ProjectFiles} from '../plan/project-files.js'
@@ -40,6 +40,8 @@ export interface RunOptions {
   concurrency: number
   failFast: boolean
   cleanupOverride?: CleanupPolicy
+  /** `--keep-for`: over every job's `keep_for`. */
+  keepForOverrideMs?: number
   /** `-e K=V` values, applied over every job's env. */
   envOverrides: Record<string, string>
   /** Secret values by name, already resolved from orca's environment. */
@@ -75,6 +77,8 @@ export interface RunOptions {
   waitTurn?: (signal: AbortSignal) => Promise<void>
   /** Jobs restored from the cache and never run (`--needs-from-cache`); the run is judged by the others. */
   restored?: ReadonlySet<string>
+  /** `--interactive`: a failed step's container is held while this runs (see JobContext). */
+  onStepFailed?: JobContext['onStepFailed']
   /** Cap on the output recorded per job, in bytes (default 16 MiB); the job keeps running past it. */
   maxLogBytes?: number
   /** Writes the run's attestation once every job settled; what it wrote goes into run.finished. */

@@ -9,7 +9,7 @@ import {signerOf, type EntrySigner} from '../cache/signing.js'
 import {loadConfig} from '../config/load.js'
 import type {ResolvedConfig} from '../config/types.js'
 import {hostKeyResolver, type HostKeyResolver} from '../executor/host/key-commands.js'
-import type {Executor} from '../executor/types.js'
+import type {Executor, JobContext} from '../executor/types.js'
 import {acquireRunLock, type HeldRunLock} from '../history/lock.js'
 import {applyRetention} from '../history/retention.js'
 import {planRun, type Plan} from '../plan/plan.js'
@@ -18,6 +18,7 @@ import {loadPipeline} from '../pipeline/load.js'
 import {runsOnHost, type CleanupPolicy, type Pipeline} from '../pipeline/types.js'
 import type {EventSink, OrcaEvent} from '../records/events.js'
 import {maskString} from './masker.js'
+import {projectIdentity} from '../project-identity.js'
 import {registryPasswords} from '../executor/docker/registry-auth.js'
 import {restoredNeeds} from './needs-from-cache.js'
 import {OrcaError} from '../errors.js'
@@ -42,6 +43,8 @@ export interface RunRequest {
   noCache: boolean
   failFast: boolean
   cleanup?: CleanupPolicy
+  /** `--keep-for`: how long containers kept by policy stay, over every job's `keep_for`. */
+  keepForMs?: number
   envOverrides: Record<string, string>
   /** `--needs-from-cache`: the targets' needs are restored from the cache, never run. */
   needsFromCache?: boolean
@@ -135,7 +138,13 @@ export function dockerExecutor(prepared: PreparedRun): () => Promise<Executor> {
 /** Creates the run directory and starts the run; resolves once the run is recorded as started. */
 export async function startRun(
   prepared: PreparedRun,
-  options: {sinks: EventSink[]; orcaVersion: string; executor?: () => Promise<Executor>; waitTurn?: (signal: AbortSignal) => Promise<void>},
+  options: {
+    sinks: EventSink[]
+    orcaVersion: string
+    executor?: () => Promise<Executor>
+    waitTurn?: (signal: AbortSignal) => Promise<void>
+    onStepFailed?: JobContext['onStepFailed']
+  },
 ): Promise<StartedRun> {
   const {config, pipeline, plan, secrets, request, signer} = prepared
   const projectFiles = await prepared.projectFiles()
@@ -157,11 +166,14 @@ export async function startRun(
   const remote = await remoteOption(config.cache.remote, request.env)
   const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer, ...remote})
 
+  // The executor the run made, if any: its retention pass removes expired kept containers (a cached run never loads Docker).
+  let madeExecutor: Promise<Executor> | undefined
+  const makeExecutor = options.executor ?? dockerExecutor(prepared)
   const finished = executeRun({
     runId,
     pipeline,
     plan,
-    executor: options.executor ?? dockerExecutor(prepared),
+    executor: async () => (madeExecutor ??= makeExecutor()),
     hostExecutor: async () => {
       const {HostExecutor} = await import('../executor/host/host-executor.js')
       return new HostExecutor({workDir: (_runId, job) => store.hostWorkDir(job), env: request.env})
@@ -171,6 +183,7 @@ export async function startRun(
     concurrency: request.concurrency ?? config.concurrency,
     failFast: request.failFast,
     cleanupOverride: request.cleanup,
+    ...(request.keepForMs === undefined ? {} : {keepForOverrideMs: request.keepForMs}),
     envOverrides: request.envOverrides,
     secrets,
     masked: registryPasswords(request.env, config.registries),
@@ -206,6 +219,7 @@ export async function startRun(
         },
       })
     },
+    ...(options.onStepFailed ? {onStepFailed: options.onStepFailed} : {}),
     // Off only to compare against (docs/performance.md): the plain path, each container made when its job runs.
     prestart: request.env.ORCA_PRESTART !== '0',
   })
@@ -223,6 +237,7 @@ export async function startRun(
   const done = finished.then(async (result) => {
     // Retention never fails a run that already ended.
     await applyRetention(config.runsDir, config.retention).catch(() => undefined)
+    await removeExpiredKept(madeExecutor, pipeline.projectDir, runId).catch(() => undefined)
     return result
   })
 
@@ -268,4 +283,12 @@ function recordCrash(store: RunStore, sinks: EventSink[], error: unknown, secret
   } catch {
     // The store's own write error is not the one to report.
   }
+}
+
+/** This project's kept containers whose `keep_for` has passed, removed through the run's executor (never another project's). */
+async function removeExpiredKept(executor: Promise<Executor> | undefined, projectDir: string, runId: string): Promise<void> {
+  if (executor === undefined) return
+  const made = await executor
+  // The run's own kept containers are spared, however short their keep_for: keeping one takes a while.
+  await made.removeExpiredKept?.({projectId: projectIdentity(projectDir).id}, Date.now(), runId)
 }

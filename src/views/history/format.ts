@@ -38,7 +38,19 @@ export function formatRunsTable(records: RunRecord[], now: number = Date.now()):
     const c = jobCounts(r)
     return [r.id, label(r.status), r.targets.join(',') || '(all)', formatTime(r.startedAt), runDuration(r, now), String(c.ok), String(c.failed), String(c.cached)]
   })
-  return table(['RUN', 'STATUS', 'TARGETS', 'STARTED', 'DURATION', 'OK', 'FAILED', 'CACHED'], rows, [false, false, false, false, true, true, true, true])
+  const runs = table(['RUN', 'STATUS', 'TARGETS', 'STARTED', 'DURATION', 'OK', 'FAILED', 'CACHED'], rows, [false, false, false, false, true, true, true, true])
+  const kept = records.flatMap((r) => keptJobs(r).map((name) => `  ${r.id}  ${name}  ${keptText(r.jobs[name]!)}`))
+  return kept.length === 0 ? runs : `${runs}\nkept containers (orca shell RUN JOB opens one)\n${kept.join('\n')}\n`
+}
+
+/** The jobs of a run whose container its cleanup policy kept. */
+function keptJobs(record: RunRecord): string[] {
+  return Object.keys(record.jobs).filter((name) => record.jobs[name]!.cleanup === 'kept' && record.jobs[name]!.executor !== 'host')
+}
+
+/** `kept until 2026-11-30 18:00:00`, or `kept` with no keep_for. */
+function keptText(job: JobRecord): string {
+  return job.keptUntil ? `kept until ${formatTime(job.keptUntil)}` : 'kept (until orca clean --kept)'
 }
 
 /** Artifact files listed per job by `orca show` unless all are asked for. */
@@ -74,7 +86,7 @@ export function formatRunDetails(
     const job = record.jobs[name]!
     // A display name (a matrix expansion's values) follows the job name that `--job` and the log file use.
     const shown = [name, job.displayName, job.executor === 'host' ? '(host)' : undefined].filter(Boolean).join('  ')
-    return [shown, label(job.status), job.durationMs === null ? '-' : formatDuration(job.durationMs), job.cache ?? '-', job.cleanup ?? '-', artifactSummary(job)]
+    return [shown, label(job.status), job.durationMs === null ? '-' : formatDuration(job.durationMs), job.cache ?? '-', job.cleanup === 'kept' && job.keptUntil ? `kept until ${formatTime(job.keptUntil)}` : (job.cleanup ?? '-'), artifactSummary(job)]
   })
   out.push(table(['JOB', 'STATUS', 'DURATION', 'CACHE', 'CLEANUP', 'ARTIFACTS'], rows, [false, false, true, false, false, false]).trimEnd())
 
@@ -82,6 +94,11 @@ export function formatRunDetails(
 
   const withArtifacts = names.filter((name) => (record.jobs[name]!.artifacts?.count ?? 0) > 0)
   if (withArtifacts.length > 0) out.push('', 'artifacts', ...artifactLines(record, withArtifacts, options.artifacts, options.allArtifacts === true))
+
+  const kept = keptJobs(record)
+  if (kept.length > 0) {
+    out.push('', 'kept containers', ...kept.map((name) => `  ${name}: ${record.jobs[name]!.containerId?.slice(0, 12) ?? '?'} ${keptText(record.jobs[name]!)}; orca shell ${record.id} ${name} opens a shell in it`))
+  }
 
   const warnings = names.flatMap((name) => record.jobs[name]!.warnings.map((w) => `  ${name}: ${w.message}`))
   if (warnings.length > 0) out.push('', 'warnings', ...warnings)

@@ -34,6 +34,8 @@ export class LiveView implements EventSink {
   private instance: Pick<Instance, 'rerender' | 'unmount' | 'waitUntilExit'> | undefined
   private timer: NodeJS.Timeout | undefined
   private readonly keys: boolean
+  /** A shell owns the terminal (see pause). */
+  private paused = false
 
   constructor(private readonly options: LiveViewOptions) {
     this.model = new ViewModel(options.past)
@@ -42,13 +44,40 @@ export class LiveView implements EventSink {
 
   handle(event: OrcaEvent): void {
     this.model.handle(event)
-    if (this.instance === undefined && event.type === 'run.started') {
-      const mount =
-        this.options.mount ??
-        ((node) => render(node, {stdout: this.options.stream, stdin: this.options.stdin, exitOnCtrlC: false, patchConsole: false}))
-      this.instance = mount(this.frame())
-      this.timer = setInterval(() => this.draw(), FRAME_MS)
-    }
+    if (this.instance === undefined && event.type === 'run.started') this.mount()
+  }
+
+  /** Steps aside (the frame erased, the terminal and its keys released) while a shell owns the terminal. */
+  async pause(): Promise<void> {
+    if (this.instance === undefined) return
+    this.paused = true
+    await this.unmount()
+  }
+
+  /** Comes back after {@link pause}, drawn afresh below whatever the shell left on screen. */
+  resume(): void {
+    if (!this.paused) return
+    this.paused = false
+    this.mount()
+  }
+
+  private mount(): void {
+    const mount =
+      this.options.mount ??
+      ((node) => render(node, {stdout: this.options.stream, stdin: this.options.stdin, exitOnCtrlC: false, patchConsole: false}))
+    this.instance = mount(this.frame())
+    this.timer = setInterval(() => this.draw(), FRAME_MS)
+  }
+
+  /** Erases the live frame and lets go of the terminal. */
+  private async unmount(): Promise<void> {
+    clearInterval(this.timer)
+    const instance = this.instance
+    if (instance === undefined) return
+    this.instance = undefined
+    instance.rerender(<Text>{''}</Text>)
+    instance.unmount()
+    await instance.waitUntilExit()
   }
 
   /** The run is being cancelled (1) or forced (2): said in the view instead of over it. */
@@ -58,14 +87,10 @@ export class LiveView implements EventSink {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer)
-    const instance = this.instance
-    if (instance === undefined) return
-    this.instance = undefined
+    if (this.instance === undefined && !this.paused) return
+    this.paused = false
     // The live frame is erased and the summary printed as plain text: it may be taller than the screen.
-    instance.rerender(<Text>{''}</Text>)
-    instance.unmount()
-    await instance.waitUntilExit()
+    await this.unmount()
     const snapshot = this.model.snapshot(Date.now())
     this.options.stream.write(`${renderToString(<RunSummary snapshot={snapshot} columns={this.columns()} />, {columns: this.columns()})}\n`)
     await drained(this.options.stream)

@@ -179,7 +179,7 @@ describe('parsePipeline reports', () => {
       'jobs.yml:5:14 jobs.build.timeout: expected a duration like "10m", got "soon"',
       'jobs.yml:7:3 jobs.test: no image: set "image" on the job, a top-level "image", or defaults.image in the configuration',
       'jobs.yml:8:13 jobs.test.needs[0]: unknown job "bild"; did you mean "build"?',
-      'jobs.yml:10:5 jobs.test.nope: unknown key "nope"; allowed: extends, name, image, pull, platform, needs, when, if, inputs, env, env_file, pass_env, services, secrets, workdir, user, git, docker, retry, timeout, cleanup, cache, resources, network, volumes, steps, artifacts, matrix, id, max-parallel, reports, outputs, shell, runs-on, host',
+      'jobs.yml:10:5 jobs.test.nope: unknown key "nope"; allowed: extends, name, image, pull, platform, needs, when, if, inputs, env, env_file, pass_env, services, secrets, workdir, user, git, docker, retry, timeout, cleanup, keep_for, cache, resources, network, volumes, steps, artifacts, matrix, id, max-parallel, reports, outputs, shell, runs-on, host',
     ])
   })
 

@@ -19,6 +19,8 @@ export const LABEL = {
   policy: 'orca.policy',
   volume: 'orca.volume',
   kept: 'orca.kept',
+  /** On a kept container with `keep_for`: when it may be removed (ISO time). */
+  keepUntil: 'orca.keep-until',
   project: 'orca.project',
   projectDir: 'orca.project-dir',
   /** On an image orca built from a project: the build it came from (`build:<context>…`). */

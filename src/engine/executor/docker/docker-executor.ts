@@ -13,6 +13,8 @@ import {containerSpec, KEPT_REPOSITORY, LABEL, projectLabels, stepCommand, volum
 import {EarlyContainer, stampInputs, type StartedContainer} from './early-container.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
+import {execShell} from './exec-shell.js'
+import {PausableTimer} from '../../pausable-timer.js'
 import {buildImage} from './image-build.js'
 import {ensureImage} from './images.js'
 import {jobUser} from './job-user.js'
@@ -20,6 +22,7 @@ import type {RegistryAuth} from './registry-auth.js'
 import {keepsContainer} from './policy.js'
 import {createJobNetwork, removeNetwork, removeRunNetworks} from './job-network.js'
 import {listLeaks, removeContainer, removeRunContainers} from './resources.js'
+import {listExpiredKept, removeKeptContainer} from './kept.js'
 import {JobServices, ServiceNotReadyError} from './services.js'
 import {PhaseTrace} from './phase-trace.js'
 import {ContainerStopper} from './stopper.js'
@@ -130,7 +133,7 @@ export class DockerExecutor implements Executor {
     const stopper = new ContainerStopper(this.options.graceMs)
     const onCancel = (): void => stopper.stop('cancelled', `job "${job.name}" was cancelled`)
     const onForce = (): void => stopper.kill('cancelled', `job "${job.name}" was cancelled`)
-    const jobTimer = setTimeout(
+    const jobTimer = new PausableTimer(
       () => stopper.stop('timed_out', `job "${job.name}" exceeded its timeout of ${formatDuration(job.timeoutMs)}`),
       job.timeoutMs,
     )
@@ -143,7 +146,7 @@ export class DockerExecutor implements Executor {
     let output: ContainerOutput | undefined
     let spec: Docker.ContainerCreateOptions | undefined
     let imageId: string | undefined
-    const progress: StepProgress = {failed: false}
+    const progress: StepProgress = {failed: false, timer: jobTimer}
     let error: JobError | undefined
     let artifacts: JobOutcome['artifacts'] = []
     let reports: JobOutcome['reports']
@@ -226,7 +229,7 @@ export class DockerExecutor implements Executor {
       await servicesReady?.catch(() => undefined)
       output?.dispose()
       unwatch()
-      clearTimeout(jobTimer)
+      jobTimer.clear()
       ctx.cancel.removeEventListener('abort', onCancel)
       ctx.force.removeEventListener('abort', onForce)
     }
@@ -238,14 +241,15 @@ export class DockerExecutor implements Executor {
     }
     const engineGone = stopper.lost && !(await this.answers())
     // The job's container and its services go (or are kept) at once; the network once they are off it.
-    const servicesDone = engineGone ? undefined : this.finishServices(services, ctx, status)
+    const keptUntil = ctx.keepForMs === undefined ? undefined : new Date(Date.now() + ctx.keepForMs).toISOString()
+    const servicesDone = engineGone ? undefined : this.finishServices(services, ctx, status, keptUntil)
     // A container alone on the default network is removed in the background: its dependents need not wait for it.
     const inBackground = ctx.removeInBackground === true && network === undefined
-    const {cleanup, containerId} = engineGone ? {cleanup: 'none' as const, containerId: container?.id} : await this.finish(container, spec, ctx, status, inBackground)
+    const {cleanup, containerId} = engineGone ? {cleanup: 'none' as const, containerId: container?.id} : await this.finish(container, spec, ctx, status, inBackground, keptUntil)
     await servicesDone
     if (!engineGone && network !== undefined) await removeNetwork(this.docker, network).catch(() => undefined)
     stopper.dispose()
-    return {status, steps, artifacts, containerId, imageId, cleanup, ...(reports ? {reports} : {}), ...(outputText !== undefined ? {outputText} : {}), ...(error ? {error} : {})}
+    return {status, steps, artifacts, containerId, imageId, cleanup, ...(cleanup === 'kept' && keptUntil !== undefined ? {keptUntil} : {}), ...(reports ? {reports} : {}), ...(outputText !== undefined ? {outputText} : {}), ...(error ? {error} : {})}
   }
 
   /**
@@ -309,6 +313,12 @@ export class DockerExecutor implements Executor {
     return listLeaks(this.docker, isRunAlive, scope)
   }
 
+  async removeExpiredKept(scope: ResourceScope, now: number, exceptRun?: string): Promise<void> {
+    for (const kept of await listExpiredKept(this.docker, scope, now)) {
+      if (kept.runId !== exceptRun) await removeKeptContainer(this.docker, kept).catch(() => undefined)
+    }
+  }
+
   /** Removes one leak found by `findLeaks`. */
   async removeLeak(leak: Leak): Promise<void> {
     if (leak.kind === 'container') await removeContainer(this.docker.getContainer(leak.id))
@@ -361,7 +371,29 @@ export class DockerExecutor implements Executor {
       const result = await this.trace.time({run: ctx.runId, job: ctx.job.name}, `step ${index}`, this.runStep(container, ctx, index, stopper, output, services))
       progress.running = undefined
       steps.push(result)
-      if (result.status !== 'succeeded' && !step.allowFailure) progress.failed = true
+      if (result.status !== 'succeeded' && !step.allowFailure) {
+        progress.failed = true
+        if (result.status === 'failed' && ctx.onStepFailed) await this.holdForShell(container, ctx, index, result.exitCode, progress.timer)
+      }
+    }
+  }
+
+  /** `--interactive`: the failed step's container stays as it is while the user's shell is open in it. */
+  private async holdForShell(container: Docker.Container, ctx: JobContext, index: number, exitCode: number | null, timer: PausableTimer): Promise<void> {
+    const step = ctx.job.steps[index]!
+    const env = {...ctx.env, ...step.env}
+    timer.pause()
+    try {
+      await ctx.onStepFailed!({
+        job: ctx.job.name,
+        step: step.name,
+        command: step.run,
+        exitCode,
+        workdir: ctx.job.workdir,
+        openShell: async (terminal) => execShell(this.docker, container, terminal, {env, workdir: ctx.job.workdir}),
+      })
+    } finally {
+      timer.resume()
     }
   }
 
@@ -504,6 +536,7 @@ export class DockerExecutor implements Executor {
     ctx: JobContext,
     status: RunOutcomeStatus,
     inBackground: boolean,
+    keptUntil: string | undefined,
   ): Promise<{cleanup: JobOutcome['cleanup']; containerId?: string}> {
     if (!container || !spec) return {cleanup: 'none', containerId: container?.id}
     const where = {run: ctx.runId, job: ctx.job.name}
@@ -518,7 +551,7 @@ export class DockerExecutor implements Executor {
         }
         return {cleanup: 'removed', containerId: container.id}
       }
-      const twin = await this.keep(container, spec)
+      const twin = await this.keep(container, spec, keptUntil)
       ctx.emit({type: 'job.container', containerId: twin, imageId: String(spec.Image)})
       return {cleanup: 'kept', containerId: twin}
     } catch {
@@ -528,9 +561,9 @@ export class DockerExecutor implements Executor {
   }
 
   /** Removes the job's services, or keeps them when the job's container is kept. Never throws. */
-  private async finishServices(services: JobServices | undefined, ctx: JobContext, status: RunOutcomeStatus): Promise<void> {
+  private async finishServices(services: JobServices | undefined, ctx: JobContext, status: RunOutcomeStatus, keptUntil: string | undefined): Promise<void> {
     // Left for `orca clean --leaks` when it fails: a cleanup failure does not change how the job ended.
-    await services?.finish(keepsContainer(ctx.cleanup, status) ? async (container, spec) => this.keep(container, spec) : undefined).catch(() => undefined)
+    await services?.finish(keepsContainer(ctx.cleanup, status) ? async (container, spec) => this.keep(container, spec, keptUntil) : undefined).catch(() => undefined)
   }
 
   /**
@@ -538,7 +571,7 @@ export class DockerExecutor implements Executor {
    * create a stopped twin from that image labelled `orca.kept=true`, remove the original.
    * Should orca die midway, the original is an ordinary leak and the twin (if created) is kept.
    */
-  private async keep(container: Docker.Container, spec: Docker.ContainerCreateOptions): Promise<string> {
+  private async keep(container: Docker.Container, spec: Docker.ContainerCreateOptions, keptUntil: string | undefined): Promise<string> {
     const info = await withTimeout(container.inspect(), 'inspect container')
     if (info.State.Running) {
       const t = Math.ceil(this.options.graceMs / 1000)
@@ -553,7 +586,7 @@ export class DockerExecutor implements Executor {
       120_000,
     )) as {Id: string}
     const twin = await withTimeout(
-      this.docker.createContainer({...detached(spec), name, Image: image.Id, Labels: {...spec.Labels, [LABEL.kept]: 'true'}}),
+      this.docker.createContainer({...detached(spec), name, Image: image.Id, Labels: {...spec.Labels, [LABEL.kept]: 'true', ...(keptUntil === undefined ? {} : {[LABEL.keepUntil]: keptUntil})}}),
       'create kept container',
     )
     await removeContainer(container)
@@ -572,6 +605,8 @@ function detached(spec: Docker.ContainerCreateOptions): Docker.ContainerCreateOp
 interface StepProgress {
   running?: number
   failed: boolean
+  /** The job's timeout, paused while a shell holds the job. */
+  timer: PausableTimer
 }
 
 /** How the steps ended, before collection: what `artifacts.when` and reports are judged by. */

@@ -1,3 +1,4 @@
+import {spawn} from 'node:child_process'
 import {lstatSync, readFileSync, writeFileSync} from 'node:fs'
 import * as path from 'node:path'
 import type {Readable} from 'node:stream'
@@ -11,7 +12,8 @@ import {treeArchive} from '../archive/pack.js'
 import {collectsArtifacts, finishStep, startStep, stepRuns} from '../step-rules.js'
 import {keepsContainer} from '../docker/policy.js'
 import {shellCommand} from '../shell.js'
-import type {Executor, ExecutorEvent, JobContext, JobOutcome, Leak, RunOutcomeStatus, StepResult} from '../types.js'
+import type {Executor, ExecutorEvent, JobContext, JobOutcome, Leak, RunOutcomeStatus, ShellTerminal, StepResult} from '../types.js'
+import {PausableTimer} from '../../pausable-timer.js'
 import {hostBaseEnv} from './host-env.js'
 import {exitCodeOf, startGroup, type ProcessGroup} from './process-group.js'
 import {layOutWorkspace, WorkFolder} from './work-folder.js'
@@ -72,7 +74,7 @@ export class HostExecutor implements Executor {
     const stop = new GroupStopper(live.groups, this.graceMs)
     const onCancel = (): void => stop.stop('cancelled', `job "${job.name}" was cancelled`)
     const onForce = (): void => stop.stop('cancelled', `job "${job.name}" was cancelled`, true)
-    const jobTimer = setTimeout(() => stop.stop('timed_out', `job "${job.name}" exceeded its timeout of ${formatDuration(job.timeoutMs)}`), job.timeoutMs)
+    const jobTimer = new PausableTimer(() => stop.stop('timed_out', `job "${job.name}" exceeded its timeout of ${formatDuration(job.timeoutMs)}`), job.timeoutMs)
     ctx.cancel.addEventListener('abort', onCancel, {once: true})
     ctx.force.addEventListener('abort', onForce, {once: true})
     if (ctx.cancel.aborted) onCancel()
@@ -102,7 +104,10 @@ export class HostExecutor implements Executor {
         }
         const result = await this.runStep(ctx, index, folder, {...env, ...step.env}, stop)
         steps.push(result)
-        if (result.status !== 'succeeded' && !step.allowFailure) failed = true
+        if (result.status !== 'succeeded' && !step.allowFailure) {
+          failed = true
+          if (result.status === 'failed' && ctx.onStepFailed) await holdForShell(ctx, index, result.exitCode, folder.workspace, {...env, ...step.env}, jobTimer)
+        }
       }
       // Read through a call: a timer may have stopped the job while the steps ran.
       const ended: RunOutcomeStatus = stop.why() ?? (failed ? 'failed' : 'succeeded')
@@ -119,7 +124,7 @@ export class HostExecutor implements Executor {
           : {kind: 'infra', message: caught instanceof Error ? caught.message : String(caught)}
     } finally {
       stop.killAll()
-      clearTimeout(jobTimer)
+      jobTimer.clear()
       ctx.cancel.removeEventListener('abort', onCancel)
       ctx.force.removeEventListener('abort', onForce)
     }
@@ -321,4 +326,35 @@ function hostStepCommand(step: {run: string; shell?: string}, index: number, fol
   const invocation = shellInvocation(step.shell, step.run, path.join(folder.dir, `step-${index}.script`))
   if (invocation.kind === 'file') writeFileSync(invocation.file, `${step.run}\n`, {mode: 0o700})
   return invocation.argv
+}
+
+/** `--interactive` on a host job: the user's shell in the job's folder, with the job's environment. */
+async function holdForShell(ctx: JobContext, index: number, exitCode: number | null, workspace: string, env: Record<string, string>, timer: PausableTimer): Promise<void> {
+  const step = ctx.job.steps[index]!
+  timer.pause()
+  try {
+    await ctx.onStepFailed!({
+      job: ctx.job.name,
+      step: step.name,
+      command: step.run,
+      exitCode,
+      workdir: workspace,
+      openShell: async (terminal) => hostShell(terminal, workspace, env),
+    })
+  } finally {
+    timer.resume()
+  }
+}
+
+/** A shell on the host (the user's own, else sh) that owns the terminal until it exits. */
+async function hostShell(terminal: ShellTerminal, cwd: string, env: Record<string, string>): Promise<number | null> {
+  // The shell reads the terminal itself, in its own mode: this process stops reading it meanwhile.
+  const input = terminal.input as NodeJS.ReadStream
+  input.setRawMode?.(false)
+  input.pause()
+  const shell = spawn(process.env.SHELL ?? 'sh', [], {cwd, env: {...env, TERM: process.env.TERM ?? 'xterm'}, stdio: [input, terminal.output as NodeJS.WriteStream, terminal.output as NodeJS.WriteStream]})
+  return new Promise((resolve, reject) => {
+    shell.once('error', reject)
+    shell.once('close', (code) => resolve(code))
+  })
 }
