@@ -53,7 +53,9 @@ describe('the token is decided by the matched route', () => {
     }
   })
 
-  it('refuses every spelling of every protected route without the token, over raw sockets', async () => {
+  // Hundreds of raw requests, one after another (every spelling of every route): more than a unit
+  // test's usual 10 s on a loaded two-core machine, and more with each route the API gains.
+  it('refuses every spelling of every protected route without the token, over raw sockets', {timeout: 30_000}, async () => {
     const s = await served()
     let sent = 0
     for (const route of s.server.routes) {
