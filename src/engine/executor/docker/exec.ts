@@ -72,7 +72,7 @@ export function joinStderrToStdout(cmd: string[]): string[] {
 }
 
 /** Exit code from `exec.inspect()`, which may report `Running` or a null code for a moment after the stream ends. */
-async function exitCode(exec: Docker.Exec): Promise<number | null> {
+export async function exitCode(exec: Docker.Exec): Promise<number | null> {
   for (let attempt = 0; attempt < 40; attempt++) {
     const info = await withTimeout(exec.inspect(), 'exec inspect')
     if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return info.ExitCode
