@@ -13,7 +13,8 @@
 // rsync and bash on the host and gitlab-ci-local installed OUTSIDE the repo:
 //   mkdir -p /tmp/gcl && cd /tmp/gcl && npm init -y && npm install gitlab-ci-local@4.70.0
 // then: node bench/chain.mjs [iterations]   (GITLAB_CI_LOCAL=none leaves gitlab-ci-local out;
-// ORCA_BIN=<another build>/bin/run.js measures another build; CHAIN_CONCURRENCY=N passes -j N to orca)
+// ORCA_BIN=<another build>/bin/run.js measures another build; CHAIN_CONCURRENCY=N passes -j N to orca;
+// CHAIN_SHAPES=chain measures the chain alone)
 import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -138,7 +139,7 @@ const ratio = (a, b) => `${(a / b).toFixed(2)}×`
 
 try {
   if (useGcl) ensureHelperImage(IMAGE)
-  for (const shape of ['chain', 'diamond']) {
+  for (const shape of (process.env.CHAIN_SHAPES ?? 'chain,diamond').split(',')) {
     const project = makeProject(shape)
     const samples = {orca: [], archive: [], plain: [], dockerRun: [], api: [], gcl: []}
     // Warm-up: the first run of a process pays for disk caches.
