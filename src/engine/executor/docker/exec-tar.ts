@@ -1,4 +1,4 @@
-import {Transform, Writable, type Duplex, type Readable} from 'node:stream'
+import {Readable, Transform, Writable, type Duplex} from 'node:stream'
 import type Docker from 'dockerode'
 import {OrcaError} from '../../errors.js'
 import {withTimeout} from './call.js'
@@ -13,8 +13,6 @@ import {exitCode} from './exec.js'
  * usable tar.
  */
 
-/** Proves the image's `tar` writes an archive to stdout and reads one from stdin (busybox tar does). */
-const PROBE = 'tar -cf - -C /etc ./hostname | tar -xOf - >/dev/null'
 
 /**
  * Written last on stderr with tar's exit code: the code arrives with the stream, which spares the
@@ -33,6 +31,16 @@ const COLLECT = `if cd -- "$1" 2>/dev/null && { [ -e "$2" ] || [ -L "$2" ]; }; t
 /** `tar -x` of stdin at `/`, as putArchive at `/` extracts. */
 const PUT = `tar -xf - -C /; ${REPORT_EXIT}`
 
+/**
+ * Proves, fed an empty archive, that the image's tar reads one from stdin, that the engine ends its
+ * stdin when the archive ends (an engine that did not would leave every copy hanging), and that it
+ * writes one to stdout (busybox tar does all three).
+ */
+const PROBE = `tar -xf - -C / && tar -cf - -C /etc ./hostname | tar -xOf - >/dev/null; ${REPORT_EXIT}`
+
+/** How long the probe may take before the image is taken to have no usable tar. */
+const PROBE_MS = 15_000
+
 /** The most of a failing tar's stderr kept for its message. */
 const STDERR_BYTES = 4096
 
@@ -49,7 +57,9 @@ export class ExecTar {
   async usableIn(container: Docker.Container, imageId: string): Promise<boolean> {
     let known = this.usable.get(imageId)
     if (known === undefined) {
-      known = this.run(container, ['sh', '-c', PROBE]).then(
+      // Two zero blocks: the end of an archive with nothing in it.
+      const empty = Readable.from([Buffer.alloc(1024)])
+      known = withTimeout(this.run(container, ['sh', '-c', PROBE], empty), 'probe tar', PROBE_MS).then(
         (result) => result.code === 0,
         () => false,
       )
