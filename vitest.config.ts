@@ -1,9 +1,15 @@
+import {availableParallelism} from 'node:os'
+
 import {defineConfig} from 'vitest/config'
 
 // Two projects: `unit` is pure and fast; `docker` needs a real engine and the test images
 // (scripts/docker-up.sh, scripts/test-images.sh) and runs the built CLI end to end.
 export default defineConfig({
   test: {
+    // Test files run side by side. The end-to-end ones spend most of their time waiting on the engine
+    // and on the CLI processes they start, so even a two-core machine runs three at once (vitest's
+    // default there would be one: the suite took 2.7 times as long).
+    maxWorkers: Math.max(3, availableParallelism() - 1),
     projects: [
       {
         test: {
@@ -19,8 +25,7 @@ export default defineConfig({
           include: ['test/**/*.docker.test.ts', 'test/e2e/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          // Files run side by side: most of their time is spent waiting on the engine, and each test's
-          // project (and so every resource it makes) is its own.
+          // Each test's project (and so every resource it makes) is its own: files can run side by side.
           fileParallelism: true,
         },
       },

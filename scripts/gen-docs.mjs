@@ -737,7 +737,7 @@ export function cliReference(manifest, bin = 'orca') {
   const name = (c) => `${bin} ${c.id.split(':').join(' ')}`
   const out = [GENERATED('the commands in src/commands (oclif.manifest.json)'), '# Command reference\n\n']
   out.push('Every command prints its own help with `--help`. Exit codes are the same everywhere: `0` success, `1` a job failed,\n')
-  out.push('`2` usage or configuration error, `3` infrastructure error (Docker unreachable), `130` cancelled.\n\n')
+  out.push('`2` usage or configuration error, `3` infrastructure error (Docker unreachable, or an image missing), `130` cancelled.\n\n')
   for (const c of commands) out.push(`- [\`${name(c)}\`](#${anchor(name(c))}) — ${c.summary ?? ''}\n`)
   for (const c of commands) {
     out.push(`\n## \`${name(c)}\`\n\n`)

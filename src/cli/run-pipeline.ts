@@ -136,7 +136,7 @@ async function runPipeline(options: RunPipelineOptions): Promise<number> {
     options.stderr.write(formatRunError(result.infraError, options.env))
   }
   if (result.status === 'cancelled') return exitCode('cancelled')
-  if (result.infraError) return exitCode('infra')
+  if (result.infraError || failedOnlyForMissingImages(result)) return exitCode('infra')
   return exitCode(result.status === 'succeeded' ? 'succeeded' : 'jobFailed')
 }
 
@@ -165,4 +165,13 @@ function wantsLiveView(options: RunPipelineOptions): boolean {
   const stderr = options.stderr as Writable & {isTTY?: boolean}
   if (options.output === 'tty') return true
   return options.output === 'auto' && options.stdout.isTTY === true && stderr.isTTY === true && !isCi(options.env)
+}
+
+/**
+ * A run whose only failures are jobs whose image is missing ends as an infrastructure error (exit 3),
+ * though the jobs that had theirs ran; a job that failed on its own (a build included) makes it 1.
+ */
+export function failedOnlyForMissingImages(result: Pick<RunResult, 'status' | 'jobs' | 'missingImages'>): boolean {
+  if (result.status !== 'failed' || result.missingImages.size === 0) return false
+  return [...result.jobs].every(([name, status]) => (status !== 'failed' && status !== 'timed_out') || result.missingImages.has(name))
 }

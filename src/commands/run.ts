@@ -10,7 +10,7 @@ export default class Run extends OrcaCommand {
 
   static override description = `Reads jobs.yml, selects the TARGETS and the jobs they need (no target = every job), and runs them in parallel up to --concurrency. Each job gets one fresh container; its steps run in order with \`sh -e -c\` (a step stops at its first failing command), or with the shell its \`shell:\` names. Artifacts, logs and events are written under the run directory (.orca/runs/<run-id>/).
 
-Exit codes: 0 every target succeeded, 1 a job failed or timed out (or its image could not be pulled or built), 2 invalid jobs.yml or usage, 3 Docker unreachable, 130 cancelled.`
+Exit codes: 0 every target succeeded, 1 a job failed or timed out (its image's build included), 2 invalid jobs.yml or usage, 3 infrastructure error: Docker unreachable, or the only failures are jobs whose image is missing (the others ran), 130 cancelled.`
 
   static override examples = [
     {description: 'Run every job in ./jobs.yml', command: '<%= config.bin %> <%= command.id %>'},

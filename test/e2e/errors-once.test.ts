@@ -73,11 +73,12 @@ describe('an infrastructure error is said once, with its hint', () => {
     })
   }
 
-  // An image that cannot be pulled is its jobs' failure, not the run's (exit 1): other images' jobs run.
+  // An image that cannot be pulled fails its jobs, not the run (other images' jobs run); a run whose
+  // only failures are missing images exits 3, an infrastructure error.
   it('a failed pull fails its job, whose verdict carries the hint naming the way out: registry login, a local build, orca init --image', async () => {
     const dir = project({'jobs.yml': pipeline(MISSING_IMAGE)})
     const result = await orca(['run', '--output', 'plain'], {cwd: dir, env: NEUTRAL})
-    expect(result.code).toBe(1)
+    expect(result.code).toBe(3)
     expect(result.stdout).toMatch(new RegExp(`^\\[build\\] ✗ failed \\(could not pull image "${escape(MISSING_IMAGE)}": `, 'm'))
     expect(result.stdout).toContain(
       `[build]   hint: check the image name and tag; if its registry needs credentials, log in first (docker login); or build it locally (docker build -t ${MISSING_IMAGE} .); ` +

@@ -142,7 +142,8 @@ jobs:
 `,
     })
     const result = await orca(['run', '--output', 'plain'], {cwd: dir})
-    expect(result.code, result.stdout + result.stderr).toBe(1)
+    // A missing image is the engine's side (exit 3), though the other job ran.
+    expect(result.code, result.stdout + result.stderr).toBe(3)
     expect(result.stdout).toContain('present ran')
     expect(result.stdout).toMatch(/\[missing\] +✗ failed \(could not pull image "orca-test\/no-such-image:never": /)
     expect(result.stdout).toContain('hint: check the image name and tag')
@@ -155,7 +156,7 @@ jobs:
   it('refuses a missing image under pull: never without asking a registry, and says how to get it', async () => {
     const dir = project({'jobs.yml': `version: 1\njobs:\n  a:\n    image: orca-test/no-such-image:never\n    pull: never\n    steps: ["true"]\n`})
     const result = await orca(['run', '--output', 'plain'], {cwd: dir})
-    expect(result.code).toBe(1)
+    expect(result.code).toBe(3)
     expect(result.stdout).toContain('image "orca-test/no-such-image:never" is not there and pull: never forbids pulling it: the engine does not have it')
     expect(events(runDirs(dir)[0]!).some((e) => e.type === 'image.pull')).toBe(false)
   })
@@ -178,7 +179,7 @@ jobs:
 `,
     })
     const result = await orca(['run', '--output', 'plain'], {cwd: dir})
-    expect(result.code).toBe(1)
+    expect(result.code).toBe(3)
     expect(result.stdout).toContain('native ran')
     expect(result.stdout).toContain(`the engine has it only for ${arch}, not ${other}`)
   })

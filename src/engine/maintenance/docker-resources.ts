@@ -88,8 +88,13 @@ export async function listVolumes(docker: Docker, scope: ResourceScope): Promise
 
 /** Removes a volume; returns false when a container still uses it. */
 export async function removeVolume(docker: Docker, name: string): Promise<boolean> {
+  return removeUnlessUsed(docker.getVolume(name).remove(), 'remove volume')
+}
+
+/** Awaits a removal: true once the thing is gone (404: gone already), false when a container still uses it (409). */
+async function removeUnlessUsed(removal: Promise<unknown>, what: string): Promise<boolean> {
   try {
-    await withTimeout(docker.getVolume(name).remove(), 'remove volume')
+    await withTimeout(removal, what)
     return true
   } catch (error) {
     const code = (error as {statusCode?: number}).statusCode
@@ -119,13 +124,5 @@ export async function listBuiltImages(docker: Docker, scope: ResourceScope): Pro
 
 /** Removes an image (never by force); returns false when a container still uses it. */
 export async function removeImage(docker: Docker, imageId: string): Promise<boolean> {
-  try {
-    await withTimeout(docker.getImage(imageId).remove(), 'remove image')
-    return true
-  } catch (error) {
-    const code = (error as {statusCode?: number}).statusCode
-    if (code === 404) return true
-    if (code === 409) return false
-    throw error
-  }
+  return removeUnlessUsed(docker.getImage(imageId).remove(), 'remove image')
 }

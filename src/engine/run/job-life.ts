@@ -67,6 +67,8 @@ export interface JobRun {
   prestart?: PrestartPool
   /** Keeps the run's first infrastructure error (it becomes exit code 3). */
   infraError: (error: OrcaError) => void
+  /** A job failed because its image is missing: not there, and not to be pulled (the run goes on without it). */
+  imageMissing: (job: string) => void
   /** Records how the job ended; the ready queue and fail-fast act on it at once. */
   settle: (job: string, status: JobStatus) => void
   /** Jobs restored from the cache and never run (`--needs-from-cache`). */
@@ -168,6 +170,7 @@ function failBeforeStart(job: Job, error: unknown, startedAt: number, run: JobRu
   if (error instanceof ImageUnavailableError && error.kind !== 'cancelled') {
     run.emitter.emit({type: 'job.started', job: job.name, image: job.image})
     run.emitter.emit({type: 'job.finished', job: job.name, status: 'failed', durationMs: Date.now() - startedAt, cleanup: 'none', error: imageFailure(error)})
+    if (error.made === 'pull') run.imageMissing(job.name)
     return run.settle(job.name, 'failed')
   }
   const orcaError = toInfraError(error)
@@ -333,7 +336,10 @@ async function execute(
       emit: relayJobEvents(job.name, run.emitter, budget, record, keyed !== undefined && usesCache(keyed.job), attempt),
     })
   } catch (error) {
-    if (error instanceof ImageUnavailableError && error.kind !== 'cancelled') return {status: 'failed', steps: [], artifacts: [], cleanup: 'none', error: imageFailure(error)}
+    if (error instanceof ImageUnavailableError && error.kind !== 'cancelled') {
+      if (error.made === 'pull') run.imageMissing(job.name)
+      return {status: 'failed', steps: [], artifacts: [], cleanup: 'none', error: imageFailure(error)}
+    }
     const orcaError = toInfraError(error)
     run.infraError(orcaError)
     run.stop.abort()

@@ -6,11 +6,16 @@ import {runsOnHost, type Job} from '../pipeline/types.js'
 import type {RunEmitter} from './emitter.js'
 import type {ExecutorSession} from './executor-session.js'
 
-/** An image could not be made present: the jobs that use it fail with it, the rest of the run goes on. */
+/**
+ * An image could not be made present: the jobs that use it fail with it, the rest of the run goes on.
+ * `made` says how it was to come: pulled (or found) — a missing image, the engine's side — or built
+ * from the project, whose failure is the project's own like a failing step.
+ */
 export class ImageUnavailableError extends OrcaError {
   constructor(
     readonly image: string,
     cause: OrcaError,
+    readonly made: 'pull' | 'build',
   ) {
     super(cause.kind === 'cancelled' ? 'cancelled' : 'infra', cause.message, {cause, hint: cause.hint})
     this.name = 'ImageUnavailableError'
@@ -103,7 +108,7 @@ export class RunImages {
     } catch (error) {
       const cause = error instanceof OrcaError ? error : new OrcaError('infra', (error as Error).message, {cause: error})
       this.emitter.emit({type: 'image.failed', image: job.image, message: cause.message})
-      throw new ImageUnavailableError(job.image, cause)
+      throw new ImageUnavailableError(job.image, cause, 'build')
     }
   }
 
@@ -158,7 +163,7 @@ export class RunImages {
         (error: unknown) => {
           const cause = error instanceof OrcaError ? error : new OrcaError('infra', (error as Error)?.message ?? String(error), {cause: error})
           if (cause.kind !== 'cancelled') this.emitter.emit({type: 'image.failed', image: label, message: cause.message})
-          throw new ImageUnavailableError(label, cause)
+          throw new ImageUnavailableError(label, cause, request.kind)
         },
       ))
       this.preparations.set(id, created)

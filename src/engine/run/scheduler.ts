@@ -84,8 +84,10 @@ export interface RunOptions {
 export interface RunResult {
   status: Exclude<RunStatus, 'running'>
   jobs: Map<string, JobStatus>
-  /** Set when the engine itself failed (Docker unreachable, image missing): exit code 3. */
+  /** Set when the engine itself failed (Docker unreachable): exit code 3. */
   infraError?: OrcaError
+  /** Jobs that failed because their image is missing (could not be pulled); the others ran. */
+  missingImages: ReadonlySet<string>
 }
 
 /**
@@ -126,6 +128,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   images.prefetch([...plan.jobs.values()].filter((job) => !options.restored?.has(job.name)))
   const prestart = options.prestart === false ? undefined : prestartPool(options, queue, executor, images, stop)
   let infraError: OrcaError | undefined
+  const missingImages = new Set<string>()
   const jobRun: JobRun = {
     ...options,
     projectDir: options.pipeline.projectDir,
@@ -137,6 +140,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     artifacts: new RunArtifacts(options.blobs, options.artifactManifest),
     outputs,
     infraError: (error) => (infraError ??= error),
+    imageMissing: (name) => missingImages.add(name),
     settle: (name, status) => {
       queue.settle(name, status)
       stop.jobSettled(status)
@@ -193,7 +197,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   // Raised once the record is complete: the caller reports a bug as one.
   const failure = unexpected ?? emitter.sinkFailure
   if (failure) throw failure.error
-  return {status, jobs: queue.states, infraError}
+  return {status, jobs: queue.states, infraError, missingImages}
 }
 
 /**

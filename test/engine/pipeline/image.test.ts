@@ -1,24 +1,15 @@
 import {describe, expect, it} from 'vitest'
 
-import {ConfigError, formatDiagnostic} from '../../../src/engine/errors.js'
 import {parsePipeline} from '../../../src/engine/pipeline/parse.js'
 import type {PipelineDefaults} from '../../../src/engine/pipeline/types.js'
 import {keyManifest, keyOf} from '../../../src/engine/cache/key.js'
 import {diffManifests} from '../../../src/engine/cache/diff.js'
+import {lines, rejection} from '../../helpers/pipeline-text.js'
 
 const defaults: PipelineDefaults = {timeoutMs: 30 * 60_000, cleanup: 'always_remove'}
-const lines = (...rows: string[]): string => `${rows.join('\n')}\n`
 const parse = (text: string, withDefaults = defaults) => parsePipeline(text, 'jobs.yml', '/project/jobs.yml', withDefaults)
 
-function problems(text: string): string[] {
-  try {
-    parse(text)
-  } catch (error) {
-    if (error instanceof ConfigError) return error.diagnostics.map(formatDiagnostic)
-    throw error
-  }
-  throw new Error('expected the pipeline to be rejected')
-}
+const problems = (text: string): string[] => rejection(() => parse(text))
 
 describe('image: {build}, pull and platform in jobs.yml', () => {
   it('normalises a build with its defaults and names it build:<context> where a reference would be', () => {

@@ -1,22 +1,13 @@
 import {describe, expect, test} from 'vitest'
 
-import {ConfigError, formatDiagnostic} from '../../../src/engine/errors.js'
 import {parsePipeline} from '../../../src/engine/pipeline/parse.js'
 import type {PipelineDefaults} from '../../../src/engine/pipeline/types.js'
+import {lines, rejection} from '../../helpers/pipeline-text.js'
 
 const defaults: PipelineDefaults = {timeoutMs: 30 * 60_000, cleanup: 'always_remove', resources: {pids: 200}}
-const lines = (...rows: string[]): string => `${rows.join('\n')}\n`
 const parse = (text: string) => parsePipeline(text, 'jobs.yml', '/project/jobs.yml', defaults)
 
-function problems(text: string): string[] {
-  try {
-    parse(text)
-  } catch (error) {
-    if (error instanceof ConfigError) return error.diagnostics.map(formatDiagnostic)
-    throw error
-  }
-  throw new Error('expected the pipeline to be rejected')
-}
+const problems = (text: string): string[] => rejection(() => parse(text))
 
 describe('services in jobs.yml', () => {
   test('a service of the job and one of the top level, merged by name, with defaults filled', () => {

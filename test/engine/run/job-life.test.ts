@@ -40,6 +40,7 @@ function jobRun(jobs: Job[], runJob: Executor['runJob']) {
     images: new RunImages(session, emitter, stop.signal, {projectId: 'p', contexts: new BuildContexts('/project')}),
     stop,
     infraError: (e) => void infra.push(e),
+    imageMissing: () => undefined,
     outputs: new RunOutputs(),
     settle: (name, status) => void settled.push([name, status]),
     requeue: () => {

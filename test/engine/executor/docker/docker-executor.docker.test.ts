@@ -254,7 +254,8 @@ describe('DockerExecutor', () => {
   })
 
   it('enforces the job timeout across steps', async () => {
-    const h = await harness(job([step('sleep 0.2'), step('sleep 60')], {timeoutMs: 1_500}))
+    // The job's clock starts with its container: room for a slow start on a loaded engine before the first step ends.
+    const h = await harness(job([step('sleep 0.2'), step('sleep 60')], {timeoutMs: 8_000}))
     const outcome = await executor.runJob(h.ctx)
     expect(outcome.status).toBe('timed_out')
     expect(outcome.steps.map((s) => s.status)).toEqual(['succeeded', 'timed_out'])
