@@ -6,6 +6,8 @@
 // Needs a built CLI (npm run build), a Docker engine (the first run of each project fills the remote)
 // and turbo installed outside the repo (see bench/cache.mjs):
 //   TURBO_BIN=/tmp/turbo-bench/node_modules/.bin/turbo node bench/remote.mjs [iterations]
+// ORCA_BEFORE=<another build's bin/run.js> adds a column for it (e.g. main's, to measure a change),
+// timed in the same runs; ORCA_BENCH_CASES=a,b,c picks the cases.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -20,6 +22,7 @@ import {startTurboServer, TOKEN} from './lib/turbo-server.mjs'
 const iterations = Number(process.argv[2] ?? 5)
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const ORCA = path.join(ROOT, 'bin/run.js')
+const BEFORE = process.env.ORCA_BEFORE
 const TURBO = process.env.TURBO_BIN ?? '/tmp/turbo-bench/node_modules/.bin/turbo'
 if (!existsSync(TURBO)) {
   console.error(`turbo not found at ${TURBO}; install it outside the repo (see bench/cache.mjs) or set TURBO_BIN`)
@@ -81,20 +84,29 @@ const orcaFromRemote = (jobs) => (out) => new RegExp(`remote cache: ${jobs} hits
 const turboFromRemote = (out) => /FULL TURBO/.test(out)
 
 function compare(label, dir, jobs, turboTasks) {
-  // Fill the remote once with each tool (orca runs the containers here).
+  // Fill the remote once with each tool (orca runs the containers here; an older build uploads its own way).
   run('node', [ORCA, 'run', '--output', 'plain'], dir, orcaEnv)
+  if (BEFORE) {
+    forgetLocally(dir)
+    run('node', [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv)
+  }
   run(TURBO, ['run', ...turboTasks, ...turboRemote], dir, baseEnv)
-  const samples = {orca: [], turbo: []}
+  const samples = {orca: [], before: [], turbo: []}
   for (let i = 0; i < iterations; i++) {
-    // Interleaved, so neither tool gets a warmer machine.
+    // Interleaved, so no tool gets a warmer machine.
     forgetLocally(dir)
     samples.orca.push(run('node', [ORCA, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
+    if (BEFORE) {
+      forgetLocally(dir)
+      samples.before.push(run('node', [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
+    }
     forgetLocally(dir)
     samples.turbo.push(run(TURBO, ['run', ...turboTasks, ...turboRemote], dir, baseEnv, turboFromRemote))
   }
   const orca = median(samples.orca)
   const turbo = median(samples.turbo)
-  console.log(`| ${label} | ${orca.toFixed(0)} ms | ${turbo.toFixed(0)} ms | ${(orca / turbo).toFixed(2)}× |`)
+  const before = BEFORE ? ` ${median(samples.before).toFixed(0)} ms | ${(median(samples.before) / turbo).toFixed(2)}× |` : ''
+  console.log(`| ${label} | ${orca.toFixed(0)} ms | ${turbo.toFixed(0)} ms | ${(orca / turbo).toFixed(2)}× |${before}`)
 }
 
 /** orca's engine (dist/) moving a 200 MB entry, against plain PUTs and GETs of the same blobs. */
@@ -154,7 +166,7 @@ async function timed(fn) {
 try {
   const cases = (process.env.ORCA_BENCH_CASES ?? 'a,b,c').split(',')
   console.log(`orca and turbo ${turboVersion()} through one turborepo-remote-cache on loopback; local caches emptied before each run; median of ${iterations}\n`)
-  console.log('| case | orca | turbo | orca / turbo |\n| --- | --- | --- | --- |')
+  console.log(BEFORE ? '| case | orca | turbo | orca / turbo | before | before / turbo |\n| --- | --- | --- | --- | --- | --- |' : '| case | orca | turbo | orca / turbo |\n| --- | --- | --- | --- |')
   if (cases.includes('a')) {
     const ten = Array.from({length: 10}, (_, i) => {
       const name = `t${i + 1}`

@@ -14,6 +14,9 @@ missing_packages() {
   dpkg -s busybox-static >/dev/null 2>&1 || echo busybox-static
   # xmllint checks the JUnit files of the reports tests against the schema in test/fixtures/junit.
   command -v xmllint >/dev/null 2>&1 || echo libxml2-utils
+  # The provenance tests check attestations with upstream's in-toto validators (protobuf) and securesystemslib.
+  dpkg -s python3-protobuf >/dev/null 2>&1 || echo python3-protobuf
+  dpkg -s python3-securesystemslib >/dev/null 2>&1 || echo python3-securesystemslib
   # A private registry (Distribution v2) and htpasswd for the registry-credentials tests.
   command -v docker-registry >/dev/null 2>&1 || echo docker-registry
   command -v htpasswd >/dev/null 2>&1 || echo apache2-utils

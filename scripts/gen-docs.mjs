@@ -561,6 +561,9 @@ an error rather than a setting silently ignored (top-level services are not star
 
 ## Coming from GitHub Actions or GitLab CI
 
+\`orca import github\` and \`orca import gitlab\` write a jobs.yml from your workflows or pipeline, with a
+report of what did not come over as it was: see [Migrating](migrating.md). The keys compare as follows.
+
 | GitHub Actions | GitLab CI | orca |
 | --- | --- | --- |
 | \`strategy.matrix\` (lists, \`include\`, \`exclude\`) | \`parallel: matrix\` (a list of variable sets) | \`matrix:\` — GitHub's rules; a GitLab list of sets is \`include:\` |

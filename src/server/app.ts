@@ -12,6 +12,7 @@ import {registerArtifactRoutes} from './routes/artifacts.js'
 import {registerEventRoutes} from './routes/events.js'
 import {registerHealthRoutes} from './routes/health.js'
 import {registerLogRoutes} from './routes/logs.js'
+import {registerProvenanceRoutes} from './routes/provenance.js'
 import {registerRunRoutes} from './routes/runs.js'
 import {RunService} from './run-service.js'
 
@@ -169,6 +170,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   registerEventRoutes(app, context)
   registerLogRoutes(app, context)
   registerArtifactRoutes(app, context)
+  registerProvenanceRoutes(app, context)
 
   let closing: Promise<void> | undefined
   return {

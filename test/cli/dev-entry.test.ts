@@ -33,7 +33,7 @@ describe('bin/dev.js', () => {
     const help = (await run(['--help'])).stdout
     expect(help).toMatch(/COMMANDS\n {2}artifacts .*[\s\S]* {2}clean .*[\s\S]* {2}validate /)
     // The topic says what its commands are for, not what the first of them does.
-    expect(help).toMatch(/TOPICS\n {2}cache {2}Inspect and bound the job cache: list its entries,/)
+    expect(help).toMatch(/TOPICS\n {2}cache +Inspect and bound the job cache: list its entries,/)
     expect(existsSync(join(checkout, 'dist'))).toBe(false)
   })
 })

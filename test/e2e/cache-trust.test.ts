@@ -83,6 +83,38 @@ describe('cache entries with a signing key (real engine)', () => {
     expect((await run(dir, {CACHE_KEY: KEY})).record.jobs.build!.status).toBe('cached')
   })
 
+  it('with an Ed25519 pair, a machine holding only the public key restores what the private key signed, and trusts no other key', async () => {
+    const dir = project({'jobs.yml': PIPELINE, 'src/in.txt': 'input\n'})
+    for (const name of ['ci', 'stranger']) expect((await orca(['keys', 'generate', '--out', 'keys', '--name', name], {cwd: dir})).code).toBe(0)
+    const writer = 'cache:\n  signing:\n    ed25519: {privateKeyFile: keys/ci.key}\n'
+    const reader = 'cache:\n  signing:\n    ed25519: {publicKeyFiles: [keys/ci.pub]}\n'
+    writeFileSync(join(dir, 'orca.config.yml'), writer)
+    const made = await run(dir)
+    expect(made.record.jobs.build).toMatchObject({status: 'succeeded', warnings: []})
+    const entry = readdirSync(join(dir, '.orca/cache/v3/entries'), {recursive: true}).find((f) => String(f).endsWith('.json'))!
+    expect(readJson<{signature: {algorithm: string}}>(join(dir, '.orca/cache/v3/entries', String(entry))).signature.algorithm).toBe('ed25519')
+
+    writeFileSync(join(dir, 'orca.config.yml'), reader)
+    const restored = await run(dir)
+    expect(restored.record.jobs.build).toMatchObject({status: 'cached', warnings: []})
+    expect(restored.record.jobs.build!.artifacts!.sha256).toBe(made.record.jobs.build!.artifacts!.sha256)
+
+    // A result the reader builds itself is not stored: it has no key to vouch for it.
+    writeFileSync(join(dir, 'src/in.txt'), 'changed\n')
+    expect((await run(dir)).record.jobs.build).toMatchObject({status: 'succeeded', cache: 'miss', warnings: []})
+    expect((await run(dir)).record.jobs.build).toMatchObject({status: 'succeeded', cache: 'miss', warnings: []})
+
+    // Signed by a key the reader does not list: a miss with the same warning as a bad HMAC.
+    writeFileSync(join(dir, 'orca.config.yml'), 'cache:\n  signing:\n    ed25519: {privateKeyFile: keys/stranger.key}\n')
+    await run(dir)
+    writeFileSync(join(dir, 'orca.config.yml'), reader)
+    const refused = await run(dir)
+    expect(refused.record.jobs.build).toMatchObject({status: 'succeeded', cache: 'miss'})
+    expect(refused.record.jobs.build!.warnings).toEqual([
+      {kind: 'cache-untrusted', message: expect.stringContaining('it is signed by a key that is not trusted (cache.signing.ed25519)'), path: null, target: null},
+    ])
+  })
+
   it('refuses a key it cannot read, or a short one, before writing anything (exit 2)', async () => {
     const dir = project({'jobs.yml': PIPELINE, 'src/in.txt': 'input\n', 'orca.config.yml': 'cache:\n  signing:\n    hmac: {keyFile: missing.key}\n'})
     const missing = await orca(['run', '--output', 'plain'], {cwd: dir})

@@ -46,9 +46,9 @@ describe('orca ci github|gitlab (built CLI)', () => {
     const dir = project({'jobs.yml': JOBS})
     const printed = await orca(['ci', 'gitlab', '-o', '-', '--runner', 'shell'], {cwd: dir})
     expect(printed.code, printed.stderr).toBe(0)
-    const doc = parse(printed.stdout) as Record<string, {stage?: string; dependencies?: string[]}>
+    const doc = parse(printed.stdout) as Record<string, {stage?: string; needs?: string[]}>
     expect(ciValidator('gitlab-ci.json')(doc)).toEqual([])
-    expect(doc['test']).toMatchObject({stage: 'orca-1', dependencies: ['build']})
+    expect(doc['test']).toMatchObject({stage: 'orca-1', needs: ['build']})
     expect(existsSync(join(dir, '.gitlab'))).toBe(false)
 
     const missing = await orca(['ci', 'gitlab', '--check'], {cwd: dir})

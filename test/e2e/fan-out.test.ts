@@ -1,21 +1,24 @@
 import {createHash} from 'node:crypto'
-import {mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {basename, join, relative} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
 import {git} from '../helpers/git.js'
+import {startTurboServer, type CacheServer} from '../helpers/remote-cache-servers.js'
 import {orca, projectsPerTest, removeProjectResources, removeRunContainers, runDirs, type CliResult} from './cli.js'
 
 const project = projectsPerTest()
 // Each clone is a runner's checkout: its containers and volumes are labelled with its own folder.
 const clones: string[] = []
-afterEach(() => {
+const servers: CacheServer[] = []
+afterEach(async () => {
   for (const clone of clones.splice(0)) {
     for (const run of runDirs(clone)) removeRunContainers(basename(run))
     removeProjectResources(clone)
   }
+  for (const server of servers.splice(0)) await server.stop()
 })
 
 // A diamond with a matrix: gen feeds two shards and a lint, which all feed the report.
@@ -75,7 +78,7 @@ const succeeded = (result: CliResult): CliResult => {
   return result
 }
 
-describe('fan-out: the generated CI jobs, each in its own clone, sharing only the cache (real engine)', () => {
+describe('fan-out: the generated CI jobs, each in its own clone, sharing only the remote cache (real engine)', () => {
   it('run in dependency order and end with artifacts byte-identical to one orca run', async () => {
     const source = project({'jobs.yml': JOBS, 'src/words.txt': 'pear\napple\nfig\n', '.gitignore': '.orca/\n'})
     git(source, 'init', '-q')
@@ -93,9 +96,11 @@ describe('fan-out: the generated CI jobs, each in its own clone, sharing only th
       ['report', ['gen', 'shard-part1', 'shard-part2', 'lint']],
     ])
 
+    // The one thing the runners share: a Turborepo remote cache server. Each clone keeps its own
+    // local cache (.orca/cache inside it), empty when its job starts, as on a fresh CI runner.
+    const remote = await startTurboServer()
+    servers.push(remote)
     const runners = project({})
-    const cacheDir = join(runners, 'shared-cache')
-    mkdirSync(cacheDir)
     const cloneOf = new Map<string, string>()
     const done = new Set<string>()
     // As a CI schedules them: every job whose needs are done starts, side by side, each on a fresh checkout.
@@ -108,26 +113,29 @@ describe('fan-out: the generated CI jobs, each in its own clone, sharing only th
           const dir = clone(source, runner)
           cloneOf.set(job.name, dir)
           const command = job.steps.find((s) => s.run?.startsWith('orca run '))!.run!.split(' ').slice(1)
-          succeeded(await orca([...command, '--output', 'plain'], {cwd: dir, env: {ORCA_CACHE_DIR: cacheDir}}))
+          succeeded(await orca([...command, '--output', 'plain'], {cwd: dir, env: remote.env}))
         }),
       )
       for (const job of ready) done.add(job.name)
     }
 
-    // Each runner ran its own job only; what it needed came from the shared cache.
-    const record = (job: string): {jobs: Record<string, {status: string}>} => JSON.parse(readFileSync(join(runDirs(cloneOf.get(job)!).at(-1)!, 'run.json'), 'utf8'))
+    // Each runner ran its own job only; what it needed came from the remote cache.
+    const record = (job: string): {jobs: Record<string, {status: string; remoteCache?: {lookup?: {result: string}}}>} => JSON.parse(readFileSync(join(runDirs(cloneOf.get(job)!).at(-1)!, 'run.json'), 'utf8'))
     const statuses = (job: string): Record<string, string> => Object.fromEntries(Object.entries(record(job).jobs).map(([name, j]) => [name, j.status]))
     expect(statuses('report')).toEqual({gen: 'cached', 'shard-part1': 'cached', 'shard-part2': 'cached', lint: 'cached', report: 'succeeded'})
     expect(statuses('shard-part2')).toEqual({gen: 'cached', 'shard-part2': 'succeeded'})
+    const lookups = (job: string): Record<string, string | undefined> => Object.fromEntries(Object.entries(record(job).jobs).map(([name, j]) => [name, j.remoteCache?.lookup?.result]))
+    expect(lookups('report')).toEqual({gen: 'hit', 'shard-part1': 'hit', 'shard-part2': 'hit', lint: 'hit', report: 'miss'})
+    for (const job of ['gen', 'shard-part1', 'report']) expect(existsSync(join(cloneOf.get(job)!, '.orca/cache')), job).toBe(true)
     const genArtifacts = join(runDirs(cloneOf.get('gen')!).at(-1)!, 'artifacts/gen')
     const reportArtifacts = join(runDirs(cloneOf.get('report')!).at(-1)!, 'artifacts/report')
     // The noise gen made on its runner is the noise report saw: restored, never made again.
     expect(readFileSync(join(reportArtifacts, 'r/noise.txt'), 'utf8')).toBe(readFileSync(join(genArtifacts, 'out/noise.txt'), 'utf8'))
 
-    // One orca run in another clone with its own cache: the same report, byte for byte (noise aside).
+    // One orca run in another clone with its own cache and no remote: the same report, byte for byte (noise aside).
     const single = project({})
     const whole = clone(source, single)
-    succeeded(await orca(['run', '--output', 'plain'], {cwd: whole, env: {ORCA_CACHE_DIR: join(single, 'own-cache')}}))
+    succeeded(await orca(['run', '--output', 'plain'], {cwd: whole}))
     const wholeArtifacts = join(runDirs(whole).at(-1)!, 'artifacts/report')
     const {['r/noise.txt']: fannedNoise, ...fanned} = digests(reportArtifacts)
     const {['r/noise.txt']: wholeNoise, ...together} = digests(wholeArtifacts)

@@ -1,17 +1,11 @@
-import {execFileSync} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync, renameSync, rmSync} from 'node:fs'
-import {basename, join, relative, resolve} from 'node:path'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {basename, join, relative} from 'node:path'
 
 import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {git} from '../helpers/git.js'
 import {NEUTRAL_ENV, ORCA_BIN, orca, projectsPerTest, removeProjectResources, removeRunContainers, runProgram} from './cli.js'
-
-// gitlab-ci-local is a peer tool, not a dependency of orca: installed once per checkout into
-// node_modules/.cache (like a test image built once per tag). 4.70.0 is the newest that runs on Node 20.
-const GITLAB_CI_LOCAL = '4.70.0'
-const TOOL_DIR = resolve(import.meta.dirname, `../../node_modules/.cache/orca-test/gitlab-ci-local-${GITLAB_CI_LOCAL}`)
-const TOOL_ENTRY = join(TOOL_DIR, 'node_modules/gitlab-ci-local/dist/index.js')
+import {GITLAB_CI_LOCAL_ENTRY, installGitlabCiLocal} from './gitlab-ci-local-tool.js'
 
 const project = projectsPerTest()
 const builds: string[] = []
@@ -24,15 +18,7 @@ afterEach(() => {
   }
 })
 
-beforeAll(() => {
-  if (existsSync(TOOL_ENTRY)) return
-  // Installed aside and moved into place: an interrupted install leaves no half-filled copy behind.
-  const fresh = `${TOOL_DIR}.${process.pid}.tmp`
-  rmSync(fresh, {recursive: true, force: true})
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--no-package-lock', '--loglevel=error', '--prefix', fresh, `gitlab-ci-local@${GITLAB_CI_LOCAL}`], {stdio: 'ignore'})
-  rmSync(TOOL_DIR, {recursive: true, force: true})
-  renameSync(fresh, TOOL_DIR)
-}, 180_000)
+beforeAll(installGitlabCiLocal, 180_000)
 
 const JOBS = `version: 1
 image: busybox:1.36
@@ -49,10 +35,14 @@ jobs:
     steps: ["mkdir -p c && wc -l < out/sorted.txt > c/count.txt && cp out/noise.txt c/noise.txt"]
     artifacts: ["c/**"]
   broken:
-    needs: [count]
+    needs: [gen]
     inputs: []
     steps: ["echo the reason > why.txt && exit 3"]
     artifacts: {paths: ["why.txt"], when: on_failure}
+  summary:
+    needs: [count]
+    inputs: []
+    steps: ["cat c/count.txt"]
   cleanup:
     needs: [broken]
     when: always
@@ -61,7 +51,7 @@ jobs:
 `
 
 describe('the GitLab child pipeline under gitlab-ci-local (shell runner, a build folder per job)', () => {
-  it('runs each job in its own folder in stage order, needs restored from the artifacts, when: always kept', async () => {
+  it('runs each job in its own folder after its needs, needs restored from the artifacts, when: always kept, a failure skipping only its dependents', async () => {
     const dir = project({'jobs.yml': JOBS, 'src/words.txt': 'b\na\n', '.gitignore': '.orca/\n.gitlab-ci-local/\n'})
     git(dir, 'init', '-q')
     const generated = await orca(['ci', 'gitlab', '--runner', 'shell', '--install', 'true', '--orca', `${process.execPath} ${ORCA_BIN}`], {cwd: dir})
@@ -71,15 +61,17 @@ describe('the GitLab child pipeline under gitlab-ci-local (shell runner, a build
 
     const result = await runProgram(
       process.execPath,
-      [TOOL_ENTRY, '--file', '.gitlab/orca-pipeline.yml', '--shell-isolation', '--shell-executor-no-image', '--no-artifacts-to-source'],
+      [GITLAB_CI_LOCAL_ENTRY, '--file', '.gitlab/orca-pipeline.yml', '--shell-isolation', '--shell-executor-no-image', '--no-artifacts-to-source'],
       {cwd: dir, env: {...NEUTRAL_ENV, NO_COLOR: '1'}},
     )
-    for (const job of ['gen', 'count', 'broken', 'cleanup']) builds.push(join(dir, '.gitlab-ci-local/builds', job))
+    for (const job of ['gen', 'count', 'broken', 'summary', 'cleanup']) builds.push(join(dir, '.gitlab-ci-local/builds', job))
     const log = result.stdout + result.stderr
-    // broken fails on purpose (in the last stage but one: a failure skips every on_success job of later stages, as GitLab's stages do).
+    // broken fails on purpose. summary, in a later stage but not needing it, still runs: the pipeline
+    // is a DAG through needs:, as one orca run is, not stages where a failure skips every later one.
     expect(log).toMatch(/PASS\s+gen/)
     expect(log).toMatch(/PASS\s+count/)
     expect(log).toMatch(/FAIL\s+broken/)
+    expect(log).toMatch(/PASS\s+summary/)
     expect(log).toMatch(/PASS\s+cleanup/)
     expect(result.code).toBe(1)
 
@@ -96,6 +88,7 @@ describe('the GitLab child pipeline under gitlab-ci-local (shell runner, a build
     // broken's failure-time artifact is in its run directory, which GitLab keeps as the job's artifact whatever happened.
     expect(record('broken').status).toBe('failed')
     expect(readFileSync(join(dir, '.gitlab-ci-local/artifacts/broken', relative(join(dir, '.gitlab-ci-local/builds/broken'), lastRun('broken')), 'artifacts/broken/why.txt'), 'utf8')).toBe('the reason\n')
+    expect(record('summary').jobs).toMatchObject({gen: {status: 'cached'}, count: {status: 'cached'}, summary: {status: 'succeeded'}})
     // cleanup ran after broken failed: broken is not in the cache, which it sees as failed.
     expect(record('cleanup')).toMatchObject({status: 'succeeded', jobs: {broken: {status: 'failed'}, cleanup: {status: 'succeeded'}}})
   }, 240_000)

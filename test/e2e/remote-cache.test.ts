@@ -127,6 +127,31 @@ describe.each([
     expect(reader.record.jobs.build).toMatchObject({status: 'succeeded', remoteCache: {lookup: {result: 'untrusted', reason: 'it is not signed'}}})
   })
 
+  s3Only('Ed25519-signed entries: a clone holding only the public key restores them; one signed by a key it does not list is untrusted', async () => {
+    const remote = await server()
+    const [writer, reader] = clones()
+    expect((await orca(['keys', 'generate', '--out', 'keys', '--name', 'ci'], {cwd: writer})).code).toBe(0)
+    expect((await orca(['keys', 'generate', '--out', 'keys', '--name', 'stranger'], {cwd: writer})).code).toBe(0)
+    const signWith = (name: string) => `cache:\n  signing:\n    ed25519: {privateKeyFile: ${join(writer, 'keys', `${name}.key`)}}\n`
+    writeFileSync(join(writer, 'orca.config.yml'), signWith('ci'))
+    writeFileSync(join(reader, 'orca.config.yml'), `cache:\n  signing:\n    ed25519: {publicKeyFiles: [${join(writer, 'keys/ci.pub')}]}\n`)
+    const made = await run(writer, remote.env)
+    expect(made.record.jobs.build).toMatchObject({status: 'succeeded', remoteCache: {upload: {result: 'uploaded'}}})
+    const shared = await run(reader, remote.env)
+    expect(shared.code, shared.stdout).toBe(0)
+    expect(shared.record.jobs.build).toMatchObject({status: 'cached', remoteCache: {lookup: {result: 'hit'}}, warnings: []})
+    expect(shared.record.jobs.build!.artifacts!.sha256).toBe(made.record.jobs.build!.artifacts!.sha256)
+
+    const [strangerWriter, strangerReader] = clones()
+    writeFileSync(join(strangerWriter, 'orca.config.yml'), signWith('stranger'))
+    writeFileSync(join(strangerReader, 'orca.config.yml'), readFileSync(join(reader, 'orca.config.yml')))
+    const ns = {...remote.env, ORCA_REMOTE_CACHE_NAMESPACE: 'stranger'}
+    expect((await run(strangerWriter, ns)).code).toBe(0)
+    const refused = await run(strangerReader, ns)
+    expect(refused.record.jobs.build).toMatchObject({status: 'succeeded', cache: 'miss', remoteCache: {lookup: {result: 'untrusted', reason: 'it is signed by a key that is not trusted (cache.signing.ed25519)'}}})
+    expect(refused.record.jobs.build!.warnings).toContainEqual(expect.objectContaining({kind: 'cache-untrusted'}))
+  })
+
   it('tampered and truncated content is a miss with a warning; the job runs and its result is correct', async () => {
     const remote = await server()
     const [first, second] = clones()

@@ -58,6 +58,7 @@ describe('the OpenAPI document', () => {
       '/v1/runs/{id}/cancel',
       '/v1/runs/{id}/events',
       '/v1/runs/{id}/logs/{job}',
+      '/v1/runs/{id}/provenance',
     ])
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['RunRecord', 'RunRecord.job', 'Event', 'Event.run.started', 'Error']))
     // Every reference points at something in the document.
@@ -92,6 +93,7 @@ describe('the OpenAPI document', () => {
     conforms('/v1/runs/{id}', 'get', await raw(s.url, `/v1/runs/${id}`))
     conforms('/v1/runs/{id}/logs/{job}', 'get', await raw(s.url, `/v1/runs/${id}/logs/work`))
     conforms('/v1/runs/{id}/artifacts', 'get', await raw(s.url, `/v1/runs/${id}/artifacts`))
+    conforms('/v1/runs/{id}/provenance', 'get', await raw(s.url, `/v1/runs/${id}/provenance`))
     conforms('/v1/runs/{id}/cancel', 'post', await raw(s.url, `/v1/runs/${id}/cancel`, {method: 'POST'}))
     // Error replies follow the Error schema too.
     conforms('/v1/runs', 'post', await postJson(s.url, '/v1/runs', {targets: ['nope']}))

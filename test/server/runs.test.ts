@@ -1,4 +1,5 @@
-import {existsSync} from 'node:fs'
+import {generateKeyPairSync, verify} from 'node:crypto'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -135,6 +136,34 @@ describe('runs over HTTP (real engine)', () => {
     expect(log.headers['content-type']).toMatch(/^text\/plain/)
     expect(log.text).toContain('work waiting\n')
     expect((await raw(s.url, `/v1/runs/${id}/logs/nope`)).status).toBe(404)
+  })
+})
+
+describe('provenance over HTTP (real engine)', () => {
+  it('serves the run\'s signed attestation as the file in its directory, and 404s a run that left no artifacts', async () => {
+    const {privateKey, publicKey} = generateKeyPairSync('ed25519')
+    const s = await serve({
+      'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  make:\n    network: none\n    steps: ["echo hi > out.txt"]\n    artifacts: ["out.txt"]\n  plain: {}\n',
+      'orca.config.yml': 'provenance: {signingKey: keys/orca.key}\n',
+      'keys/orca.key': privateKey.export({type: 'pkcs8', format: 'pem'}) as string,
+    })
+    const {id} = (await postJson(s.url, '/v1/runs', {targets: ['make']})).json()
+    expect(await finished(s, id)).toMatchObject({status: 'succeeded', provenance: {path: 'provenance.intoto.jsonl', signed: true}})
+    const served = await raw(s.url, `/v1/runs/${id}/provenance`)
+    expect(served.status).toBe(200)
+    expect(served.headers['content-type']).toMatch(/^application\/x-ndjson/)
+    expect(served.headers['content-disposition']).toBe(`attachment; filename="${id}.intoto.jsonl"`)
+    expect(served.text).toBe(readFileSync(join(s.runsDir, id, 'provenance.intoto.jsonl'), 'utf8'))
+    const envelope = JSON.parse(served.text) as {payload: string; payloadType: string; signatures: Array<{sig: string}>}
+    const body = Buffer.from(envelope.payload, 'base64')
+    const pae = Buffer.concat([Buffer.from(`DSSEv1 ${envelope.payloadType.length} ${envelope.payloadType} ${body.length} `), body])
+    expect(verify(null, pae, publicKey, Buffer.from(envelope.signatures[0]!.sig, 'base64'))).toBe(true)
+
+    const groupOnly = (await postJson(s.url, '/v1/runs', {targets: ['plain']})).json()
+    await finished(s, groupOnly.id)
+    const none = await raw(s.url, `/v1/runs/${groupOnly.id}/provenance`)
+    expect(none.status).toBe(404)
+    expect(none.json().error.message).toBe(`run ${groupOnly.id} has no attestation (it is still running, or left no artifacts)`)
   })
 })
 

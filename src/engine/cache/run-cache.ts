@@ -1,4 +1,4 @@
-import {rmSync} from 'node:fs'
+import {existsSync, rmSync} from 'node:fs'
 
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {nameTable} from '../name-table.js'
@@ -16,7 +16,8 @@ import {keyManifest, keyOf, uncachedReason, usesCache, type KeyManifest} from '.
 import {removeLegacyIndexes} from './index-files.js'
 import {statIndexFile, writeLast} from './last.js'
 import {pruneCache} from './maintenance.js'
-import type {RemoteCache, RemoteLookup, RemoteUpload} from './remote/remote-cache.js'
+import type {ImageIdResolver} from './image-id.js'
+import type {RemoteCache, RemoteFetch, RemoteLookup, RemoteUpload} from './remote/remote-cache.js'
 import {CorruptEntryError, type CacheStore, type EntryMeta, type OutputChunk, type StoredReports} from './store.js'
 
 export interface RunCacheOptions {
@@ -106,6 +107,10 @@ export class RunCache {
   private stored = 0
   /** The repository's state, asked of git once per run, when a job with `git:` is keyed. */
   private repository: GitState | undefined
+  /** Remote lookups started before the jobs' turn (lookAhead), by key, until the job takes its own. */
+  private readonly ahead = new Map<string, Promise<RemoteFetch>>()
+  /** Keys a job already asked the remote for in its turn: never looked up ahead after that. */
+  private readonly askedInTurn = new Set<string>()
 
   constructor(private readonly options: RunCacheOptions) {
     this.store = options.store
@@ -126,17 +131,9 @@ export class RunCache {
    * dry run: a `cache: false` need must run first).
    */
   keyJob(job: Job, imageId: string | null, serviceImageIds: Record<string, string | null> = {}, hostKey?: HostKeyOutput[]): KeyedJob | undefined {
-    const needs = nameTable<string>()
-    for (const need of job.needs) {
-      const key = this.keys.get(need)
-      if (key === undefined) return undefined
-      needs[need] = key
-    }
-    const inputs = job.steps.length === 0 ? [] : this.hasher.hash(jobInputFiles(this.options.projectFiles, job))
-    const git = job.git && job.steps.length > 0 ? {depth: job.git.depth ?? null, ...(this.repository ??= gitState(this.projectDir))} : undefined
-    const buildFiles = job.steps.length > 0 && job.build && !runsOnHost(job) ? this.buildContexts.of(job).files : undefined
-    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs, buildFiles, ...(hostKey ? {hostKey} : {}), ...(git ? {git} : {})})
-    const key = keyOf(manifest)
+    const made = this.makeKey(job, imageId, serviceImageIds, hostKey, (need) => this.keys.get(need))
+    if (made === undefined) return undefined
+    const {key, manifest, inputs} = made
     const cached = usesCache(job)
     if (cached) this.keys.set(job.name, key)
     const keyed: KeyedJob = {job, key, manifest, inputs, use: 'miss', warnings: []}
@@ -159,13 +156,66 @@ export class RunCache {
     return keyed
   }
 
+  /** A job's key manifest and key; undefined while a need's key (from `keyOfNeed`) is unknown. */
+  private makeKey(job: Job, imageId: string | null, serviceImageIds: Record<string, string | null>, hostKey: HostKeyOutput[] | undefined, keyOfNeed: (need: string) => string | undefined) {
+    const needs = nameTable<string>()
+    for (const need of job.needs) {
+      const key = keyOfNeed(need)
+      if (key === undefined) return undefined
+      needs[need] = key
+    }
+    const inputs = job.steps.length === 0 ? [] : this.hasher.hash(jobInputFiles(this.options.projectFiles, job))
+    const git = job.git && job.steps.length > 0 ? {depth: job.git.depth ?? null, ...(this.repository ??= gitState(this.projectDir))} : undefined
+    const buildFiles = job.steps.length > 0 && job.build && !runsOnHost(job) ? this.buildContexts.of(job).files : undefined
+    const manifest = keyManifest({job, imageId, serviceImageIds, envOverrides: this.options.envOverrides, inputs, needs, buildFiles, ...(hostKey ? {hostKey} : {}), ...(git ? {git} : {})})
+    return {key: keyOf(manifest), manifest, inputs}
+  }
+
   /**
-   * On a local miss, asks the remote cache: a hit there is downloaded, checked and stored locally,
-   * and the job becomes a hit. Undefined when the remote was not asked. Never throws.
+   * Starts the remote lookup of every job (in plan order) whose key is known before it runs and
+   * whose entry the local cache lacks, all at once within cache.remote.concurrency, rather than
+   * each when its needs are done: a pipeline restored from the remote then costs one round of
+   * requests, not one per level of the DAG. A key is known ahead when the job's images are on the
+   * engine (or built: keyed by their context) and its needs' keys are known; host jobs (their key
+   * commands run only in their turn), images pulled in any case, and what depends on them are left
+   * to their turn. Each job still takes its own result in
+   * `lookupRemote`, so a run looks and records the same. Never throws.
+   */
+  lookAhead(jobs: readonly Job[], imageIdOf: ImageIdResolver): Promise<void> {
+    const remote = this.remote
+    if (remote === undefined || this.options.noCache) return Promise.resolve()
+    const keys = new Map<string, string>()
+    const idOf = (ref: string): Promise<string | null> => imageIdOf(ref).then((id) => id ?? null, () => null)
+    return (async () => {
+      for (const job of jobs) {
+        // An image pulled whatever the engine has (pull: always, a platform) is known only once pulled.
+        if (!usesCache(job) || runsOnHost(job) || job.pull === 'always' || job.platform !== undefined) continue
+        const withSteps = job.steps.length > 0
+        // A built image is keyed by its build context, not an ID (as in RunImages.idForKey).
+        const imageId = withSteps && !job.build ? await idOf(job.image) : null
+        const services = nameTable<string | null>()
+        for (const service of withSteps ? Object.values(job.services) : []) services[service.name] = await idOf(service.image)
+        // An image not on the engine yet is never a hit (see keyJob): nothing to look up.
+        if (withSteps && ((imageId === null && !job.build) || Object.values(services).some((id) => id === null))) continue
+        const made = this.makeKey(job, imageId, services, undefined, (need) => keys.get(need))
+        if (made === undefined) continue
+        keys.set(job.name, made.key)
+        if (!this.ahead.has(made.key) && !this.askedInTurn.has(made.key) && !existsSync(this.store.entryFile(made.key))) this.ahead.set(made.key, remote.fetchEntry(made.key))
+      }
+    })().catch(() => undefined)
+  }
+
+  /**
+   * On a local miss, asks the remote cache (or takes what lookAhead asked it): a hit there is
+   * downloaded, checked and stored locally, and the job becomes a hit. Undefined when the remote was
+   * not asked. Never throws.
    */
   async lookupRemote(keyed: KeyedJob): Promise<RemoteLookup | undefined> {
     if (this.remote === undefined || keyed.use !== 'miss' || keyed.lookedUp !== true) return undefined
-    const found = await this.remote.lookup(keyed.key)
+    const ahead = this.ahead.get(keyed.key)
+    this.ahead.delete(keyed.key)
+    this.askedInTurn.add(keyed.key)
+    const found = await this.remote.lookup(keyed.key, ahead)
     if (found.result === 'hit') {
       keyed.use = 'hit'
       keyed.source = 'remote'
@@ -181,8 +231,10 @@ export class RunCache {
     return true
   }
 
-  /** Waits for the uploads started by `share`. Never throws. */
+  /** Waits for the uploads started by `share` (and lookups made ahead for jobs that never took them). Never throws. */
   async settleUploads(): Promise<void> {
+    await Promise.all(this.ahead.values())
+    this.ahead.clear()
     await this.remote?.drain()
   }
 

@@ -248,6 +248,8 @@ export class CacheStore {
    * (and, with signing, a trusted one) is already there: same key, same content, the first one stays.
    */
   publish(input: PublishInput): 'stored' | 'exists' {
+    // A reader holding only public keys writes nothing it could not vouch for.
+    if (this.signer && !this.signer.canSign) throw new Error('the cache signing configuration has no private key: entries are only read')
     if (this.read(input.key).status === 'found') return 'exists'
     const artifacts = input.artifacts
     for (const entry of artifacts) {

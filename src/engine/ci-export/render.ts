@@ -129,8 +129,10 @@ export function gitlabJobName(name: string): string {
 }
 
 /**
- * A GitLab CI pipeline, to be triggered as a child pipeline. Stages follow the DAG's depth (a job's
- * stage comes after every need's); `dependencies:` names the needs whose artifacts it downloads. With
+ * A GitLab CI pipeline, to be triggered as a child pipeline. `needs:` is the DAG: a job starts when
+ * its needs are done (not when a whole stage is), downloads their artifacts, and a failure skips only
+ * the jobs that need it. Stages by depth only lay the jobs out in columns (a need's stage always
+ * comes first, as GitLab before 14.2 requires). With
  * the CI's cache, each job passes `.orca/cache` on as an artifact (what its needs stored, merged, and
  * its own results) and keeps its own in GitLab's cache for the next pipeline.
  */
@@ -152,7 +154,7 @@ export function renderGitlabPipeline(jobs: CiJob[], options: RenderOptions): str
       extends: '.orca',
       stage: stages[job.depth],
       ...(job.when === 'on_success' ? {} : {when: job.when}),
-      dependencies: job.needs.map(gitlabJobName),
+      needs: job.needs.map(gitlabJobName),
       ...(options.cache === 'ci' ? {cache: {key: `orca-${job.name}`, paths: [CACHE_PATH]}} : {}),
       script: [options.install, runLine(job, options)],
     }

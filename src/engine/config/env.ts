@@ -46,6 +46,8 @@ export const ENV_VARIABLES: Record<string, [keyof ConfigLayer, Parser]> = {
   }],
   // The secret itself, e.g. from a CI secret: wins over cache.signing in a config file.
   ORCA_CACHE_SIGNING_KEY: ['cacheSigning', (value) => ({value: {hmac: {secret: value, from: 'ORCA_CACHE_SIGNING_KEY'}}})],
+  // The attestation key: a PEM file's path, or the PEM itself (a CI secret).
+  ORCA_SIGNING_KEY: ['provenanceKey', (value, cwd) => ({value: value.startsWith('-----BEGIN') ? {pem: value, from: 'ORCA_SIGNING_KEY'} : {file: path.resolve(cwd, value)}})],
   ORCA_REMOTE_CACHE_URL: ['remoteCacheUrl', (value) => (REMOTE_CACHE_URL.test(value) ? {value} : {expected: 'an s3://bucket/prefix or http(s):// URL'})],
   ORCA_REMOTE_CACHE_TEAM: ['remoteCacheTeam', text],
   ORCA_REMOTE_CACHE_NAMESPACE: ['remoteCacheNamespace', (value) => (NAMESPACE.test(value) ? {value} : {expected: 'letters, digits, _ and - (at most 64)'})],

@@ -19,11 +19,14 @@ interface RawConfig {
   concurrency?: number
   defaults?: {image?: string; pull?: PullPolicy; timeout?: string; cleanup?: CleanupPolicy; resources?: {cpus?: number; memory?: string | number; pids?: number}}
   docker?: {host?: string; socket?: string}
-  cache?: {maxSize?: string | number; signing?: {hmac: {keyFile?: string; keyEnv?: string}}; remote?: RawRemoteCache}
+  cache?: {maxSize?: string | number; signing?: RawSigning; remote?: RawRemoteCache}
+  provenance?: {signingKey?: string}
   retention?: {maxRuns?: number; maxAge?: string; maxSize?: string | number}
   serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean}
   registries?: Record<string, RegistryLogin>
 }
+
+type RawSigning = {hmac: {keyFile?: string; keyEnv?: string}} | {ed25519: {privateKeyFile?: string; publicKeyFiles?: string[]}}
 
 interface RawRemoteCache {
   url: string
@@ -83,6 +86,7 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     dockerHost: raw.docker?.host ?? (raw.docker?.socket === undefined ? undefined : `unix://${path.resolve(dir, raw.docker.socket)}`),
     cacheMaxSizeBytes: raw.cache?.maxSize === undefined ? undefined : parseSize(raw.cache.maxSize),
     cacheSigning: signingOf(raw.cache?.signing, dir),
+    provenanceKey: raw.provenance?.signingKey === undefined ? undefined : {file: path.resolve(dir, raw.provenance.signingKey)},
     ...remoteCacheLayer(raw.cache?.remote),
     retentionMaxRuns: raw.retention?.maxRuns,
     retentionMaxAgeMs: raw.retention?.maxAge === undefined ? undefined : parseDuration(raw.retention.maxAge),
@@ -113,8 +117,17 @@ function remoteCacheLayer(raw: RawRemoteCache | undefined): ConfigLayer {
 }
 
 /** Only where the key is: the secret is read when the cache is opened, never kept in a config file. */
-function signingOf(raw: {hmac: {keyFile?: string; keyEnv?: string}} | undefined, dir: string): SigningConfig | undefined {
+function signingOf(raw: RawSigning | undefined, dir: string): SigningConfig | undefined {
   if (raw === undefined) return undefined
+  if ('ed25519' in raw) {
+    const {privateKeyFile, publicKeyFiles = []} = raw.ed25519
+    return {
+      ed25519: {
+        ...(privateKeyFile === undefined ? {} : {privateKeyFile: path.resolve(dir, privateKeyFile)}),
+        publicKeyFiles: publicKeyFiles.map((file) => path.resolve(dir, file)),
+      },
+    }
+  }
   if (raw.hmac.keyEnv !== undefined) return {hmac: {keyEnv: raw.hmac.keyEnv}}
   return {hmac: {keyFile: path.resolve(dir, raw.hmac.keyFile as string)}}
 }

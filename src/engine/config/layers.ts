@@ -1,7 +1,7 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import type {RegistryLogin, RemoteCacheConfig, SigningConfig} from './types.js'
+import type {ProvenanceKeyConfig, RegistryLogin, RemoteCacheConfig, SigningConfig} from './types.js'
 import type {PullPolicy, Resources} from '../pipeline/types.js'
 import type {ConfigFlags, ResolvedConfig} from './types.js'
 
@@ -12,6 +12,7 @@ export interface ConfigLayer extends Partial<ConfigFlags> {
   retentionMaxAgeMs?: number
   retentionMaxBytes?: number
   cacheSigning?: SigningConfig
+  provenanceKey?: ProvenanceKeyConfig
   remoteCacheUrl?: string
   remoteCacheTeam?: string
   remoteCacheTokenEnv?: string
@@ -66,6 +67,7 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
     defaults: {timeoutMs: merged.defaultTimeoutMs as number, cleanup: merged.cleanup ?? 'always_remove'},
     docker: {},
     cache: {},
+    provenance: {},
     retention: {},
     serve: {
       host: merged.serveHost as string,
@@ -82,6 +84,7 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
   if (merged.dockerHost !== undefined) config.docker.host = merged.dockerHost
   if (merged.cacheMaxSizeBytes !== undefined) config.cache.maxSizeBytes = merged.cacheMaxSizeBytes
   if (merged.cacheSigning !== undefined) config.cache.signing = merged.cacheSigning
+  if (merged.provenanceKey !== undefined) config.provenance.signingKey = merged.provenanceKey
   if (merged.remoteCacheUrl !== undefined) config.cache.remote = remoteCacheOf(merged, merged.remoteCacheUrl)
   if (merged.retentionMaxRuns !== undefined) config.retention.maxRuns = merged.retentionMaxRuns
   if (merged.retentionMaxAgeMs !== undefined) config.retention.maxAgeMs = merged.retentionMaxAgeMs

@@ -1,7 +1,13 @@
 import type {CleanupPolicy, PullPolicy, Resources} from '../pipeline/types.js'
 
 /** `cache.signing` as configured: where the key comes from, resolved when the cache is opened. */
-export type SigningConfig = {hmac: {secret: string; from: string} | {keyFile: string} | {keyEnv: string}}
+export type SigningConfig =
+  | {hmac: {secret: string; from: string} | {keyFile: string} | {keyEnv: string}}
+  /** Absolute paths; a reader may have public keys only. */
+  | {ed25519: {privateKeyFile?: string; publicKeyFiles: string[]}}
+
+/** The key that signs run attestations (docs/provenance.md): a PEM file, or the PEM itself from ORCA_SIGNING_KEY. */
+export type ProvenanceKeyConfig = {file: string} | {pem: string; from: string}
 
 /** A registry login from the config: the user name, and the variable that holds the password or token. */
 export interface RegistryLogin {
@@ -55,6 +61,10 @@ export interface ResolvedConfig {
     /** Where the key that signs and checks entries comes from (see signerOf). */
     signing?: SigningConfig
     remote?: RemoteCacheConfig
+  }
+  provenance: {
+    /** Absent: attestations are written unsigned, and say so. */
+    signingKey?: ProvenanceKeyConfig
   }
   retention: {
     maxRuns?: number

@@ -29,6 +29,17 @@ export interface ArtifactsSummary {
   sha256: string
 }
 
+/** What run.finished and run.json say of the attestation. */
+export interface ProvenanceSummary {
+  /** Relative to the run directory. */
+  path: string
+  /** SHA-256 of the file. */
+  sha256: string
+  signed: boolean
+  /** The signing key's id (keyIdOf), null when unsigned. */
+  keyId: string | null
+}
+
 /** One testcase of a JUnit report, as the views need it. */
 export interface TestCaseResult {
   /** The `<testsuite>` it was in (its name, or the file's path). */
@@ -184,7 +195,7 @@ export type EventBody =
   /** The remote cache asked on a local miss (`lookup`), or given a succeeded job's entry (`upload`, in the background; the run waits for it). */
   | RemoteCacheEvent
   | {type: 'job.skipped'; job: string; reason: string}
-  | {type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: {kind: string; message: string}}
+  | {type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: {kind: string; message: string}; provenance?: ProvenanceSummary}
 
 /** An event as recorded in events.jsonl and streamed to reporters. */
 export type OrcaEvent = EventBody & {

@@ -1,7 +1,7 @@
 import type {CleanupAction, StepStatus} from '../executor/types.js'
 import {nameTable, ownValue} from '../name-table.js'
 import type {JobWarning} from '../executor/types.js'
-import type {ArtifactsSummary, CacheUse, JobStatus, OrcaEvent, RunStatus, TestCounts} from './events.js'
+import type {ArtifactsSummary, CacheUse, JobStatus, OrcaEvent, ProvenanceSummary, RunStatus, TestCounts} from './events.js'
 
 /** One step of a job as recorded in run.json. */
 export interface StepRecord {
@@ -115,6 +115,8 @@ export interface RunRecord {
   lastSeq: number
   /** Keyed by job name, in plan order. */
   jobs: Record<string, JobRecord>
+  /** The run's attestation (docs/provenance.md) once it finished; null before, or when none was written. */
+  provenance: ProvenanceSummary | null
 }
 
 /** The record a run has before anything is known about it. */
@@ -134,6 +136,7 @@ export function emptyRunRecord(runId: string, time: string): RunRecord {
     error: null,
     lastSeq: 0,
     jobs: {},
+    provenance: null,
   }
 }
 
@@ -277,6 +280,7 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
         durationMs: event.durationMs,
         error: event.error ? {kind: event.error.kind, message: event.error.message} : null,
         jobs: settleJobs(next.jobs, event.time),
+        provenance: event.provenance ?? null,
       }
     case 'cache.remote':
       return withJob(next, event.job, (job) => ({
@@ -306,7 +310,7 @@ export function upgradeRecord(record: RunRecord): RunRecord {
   for (const [name, job] of Object.entries(record.jobs ?? {})) {
     jobs[name] = {...pendingJobRecord(), ...job, warnings: job.warnings ?? [], artifacts: upgradeArtifacts(job.artifacts)}
   }
-  return {...record, jobs}
+  return {...record, jobs, provenance: record.provenance ?? null}
 }
 
 /** Before manifests, run.json listed every artifact: its count and bytes are what is kept of it. */

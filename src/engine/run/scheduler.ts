@@ -12,7 +12,7 @@ import type {ProjectFiles} from '../plan/project-files.js'
 import type {CleanupPolicy, Job, Pipeline} from '../pipeline/types.js'
 import {RunArtifacts, type ManifestLocation} from './artifacts.js'
 import {RunEmitter} from './emitter.js'
-import type {EventBody, EventSink, JobStatus, RunStatus} from '../records/events.js'
+import type {EventBody, EventSink, JobStatus, ProvenanceSummary, RunStatus} from '../records/events.js'
 import {ExecutorSession} from './executor-session.js'
 import {RunImages} from './run-images.js'
 import {BuildContexts} from '../cache/build-context.js'
@@ -77,6 +77,8 @@ export interface RunOptions {
   restored?: ReadonlySet<string>
   /** Cap on the output recorded per job, in bytes (default 16 MiB); the job keeps running past it. */
   maxLogBytes?: number
+  /** Writes the run's attestation once every job settled; what it wrote goes into run.finished. */
+  attest?: (finishedOn: string) => Promise<ProvenanceSummary | undefined>
   /** Start jobs' containers ahead of their needs ending (default true; `ORCA_PRESTART=0` turns it off). */
   prestart?: boolean
 }
@@ -114,6 +116,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const stop = new RunStop(options.cancel, options.failure, options.failFast)
   // A run cancelled while queued settles every job as skipped below.
   if (options.waitTurn) await options.waitTurn(stop.signal).catch(() => undefined)
+
+  // Every key known now is looked up on the remote at once; each job takes its result in its turn.
+  const lookingAhead = options.imageId && !stop.signal.aborted ? options.cache?.lookAhead(plan.order.map((name) => plan.jobs.get(name)!), options.imageId) : undefined
 
   const outputs = new RunOutputs()
   const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides, outputs)
@@ -178,6 +183,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
   // No container outlives its run (those started ahead and not taken, finished ones being removed), and
   // results are shared before it ends: a process that exits here would cut its uploads off. None of these throws.
+  await lookingAhead
   await Promise.all([prestart?.close(), executor.flush(), options.cache?.settleUploads()])
   stop.detach()
   // A stray error raised outside the run (serve's process guard) fails it like a bug inside it.
@@ -192,12 +198,22 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     : outside !== undefined
       ? {kind: 'internal', message: `unexpected error: ${outside}`}
       : infraError && {kind: 'infra', message: infraError.message}
-  emitter.emit({type: 'run.finished', status, durationMs: Date.now() - started, ...(error ? {error} : {})})
+  const provenance = await attestation(options.attest)
+  emitter.emit({type: 'run.finished', status, durationMs: Date.now() - started, ...(error ? {error} : {}), ...(provenance ? {provenance} : {})})
   await emitter.close()
   // Raised once the record is complete: the caller reports a bug as one.
   const failure = unexpected ?? emitter.sinkFailure
   if (failure) throw failure.error
   return {status, jobs: queue.states, infraError, missingImages}
+}
+
+/** The attestation of a run that ended; a failure to write it (a full disk) leaves the run without one, never fails it. */
+async function attestation(attest: RunOptions['attest']): Promise<ProvenanceSummary | undefined> {
+  try {
+    return await attest?.(new Date().toISOString())
+  } catch {
+    return undefined
+  }
 }
 
 /**

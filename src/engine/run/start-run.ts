@@ -1,3 +1,6 @@
+import {createHash} from 'node:crypto'
+import {readFileSync} from 'node:fs'
+
 import {imageIdResolver, type ImageIdResolver} from '../cache/image-id.js'
 import {parsedPipelinesDir} from '../cache/last.js'
 import {openRunCache, projectFilesOf} from '../cache/open.js'
@@ -23,6 +26,8 @@ import {executeRun, type RunResult} from './scheduler.js'
 import {resolveSecrets} from './secrets.js'
 import {bindHostEnvironment} from '../plan/host-environment.js'
 import {artifactManifestName, reportsName, RunStore} from '../records/store.js'
+import {attestRun} from '../provenance/attest.js'
+import {signingKeyOf, type SigningKey} from '../keys/ed25519.js'
 
 export interface RunRequest {
   cwd: string
@@ -59,6 +64,8 @@ export interface PreparedRun {
   hostKey: HostKeyResolver
   /** Signs and checks cache entries when `cache.signing` is configured. */
   signer?: EntrySigner
+  /** Signs the run's attestation (provenance.signingKey or ORCA_SIGNING_KEY); absent = written unsigned. */
+  signingKey?: SigningKey
   /** The project's files, listed on the first call (once per run; a notice goes to `onNotice`). */
   projectFiles: () => Promise<ProjectFiles>
   /** With `needsFromCache`: the jobs restored from the cache and never run (see `restoredNeeds`). */
@@ -100,7 +107,8 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
     }))
   // A signing key that cannot be read is a usage error, reported before the run directory exists.
   const signer = signerOf(config.cache.signing, request.env)
-  return {config, pipeline, plan, secrets, request, imageId, hostKey, projectFiles, ...(signer ? {signer} : {}), ...(restored ? {restored} : {})}
+  const signingKey = signingKeyOf(config.provenance.signingKey)
+  return {config, pipeline, plan, secrets, request, imageId, hostKey, projectFiles, ...(signer ? {signer} : {}), ...(signingKey ? {signingKey} : {}), ...(restored ? {restored} : {})}
 }
 
 /**
@@ -131,6 +139,8 @@ export async function startRun(
 ): Promise<StartedRun> {
   const {config, pipeline, plan, secrets, request, signer} = prepared
   const projectFiles = await prepared.projectFiles()
+  // The pipeline as the run read it, for the attestation's build definition.
+  const pipelineSha256 = createHash('sha256').update(readFileSync(pipeline.file)).digest('hex')
   const runId = newRunId()
   const store = await RunStore.create(config.runsDir, runId)
   // Held until the run is recorded as finished: readers tell a live run from a dead one by it.
@@ -178,6 +188,24 @@ export async function startRun(
     cache,
     imageId: prepared.imageId,
     restored: prepared.restored,
+    attest: async (finishedOn) => {
+      const record = store.current
+      if (record === undefined) return undefined
+      return attestRun({
+        dir: store.dir,
+        record,
+        projectDir: pipeline.projectDir,
+        pipeline: {file: pipeline.file, sha256: pipelineSha256},
+        includes: pipeline.includes ?? [],
+        orcaVersion: options.orcaVersion,
+        finishedOn,
+        ...(prepared.signingKey ? {key: prepared.signingKey} : {}),
+        imageIdOf: async (name) => {
+          const job = plan.jobs.get(name)
+          return job === undefined || job.steps.length === 0 || runsOnHost(job) ? null : ((await prepared.imageId(job.image)) ?? null)
+        },
+      })
+    },
     // Off only to compare against (docs/performance.md): the plain path, each container made when its job runs.
     prestart: request.env.ORCA_PRESTART !== '0',
   })

@@ -1,3 +1,4 @@
+import {generateKeyPairSync} from 'node:crypto'
 import {chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -8,7 +9,8 @@ import {manifestDigest, serialiseArtifactManifest, type ArtifactEntry} from '../
 import {materialise} from '../../../src/engine/artifacts/materialise.js'
 import {keyManifest, keyOf} from '../../../src/engine/cache/key.js'
 import {collectGarbage, listEntries, pruneCache} from '../../../src/engine/cache/maintenance.js'
-import {hmacSigner} from '../../../src/engine/cache/signing.js'
+import {ed25519Signer, hmacSigner} from '../../../src/engine/cache/signing.js'
+import {keyIdOf} from '../../../src/engine/keys/ed25519.js'
 import {CacheStore, CorruptEntryError, type EntryMeta, type PublishInput} from '../../../src/engine/cache/store.js'
 import {job} from '../../helpers/pipeline.js'
 
@@ -290,6 +292,24 @@ describe('CacheStore with a signing key', () => {
     expect(signed.publish(input)).toBe('stored')
     expect(found(new CacheStore(dir, hmacSigner(KEY)), input.key).signature).toMatchObject({algorithm: 'hmac-sha256'})
     expect(new CacheStore(dir).read(input.key).status).toBe('found')
+  })
+
+  it('with Ed25519, a machine holding only the public key restores the writer\'s entries and writes none of its own', () => {
+    const dir = tempDir()
+    const {privateKey, publicKey} = generateKeyPairSync('ed25519')
+    const writer = new CacheStore(dir, ed25519Signer({privateKey, publicKey, keyId: keyIdOf(publicKey)}, []))
+    const input = entryInput(writer, 'build')
+    expect(writer.publish(input)).toBe('stored')
+    const reader = new CacheStore(dir, ed25519Signer(undefined, [publicKey]))
+    expect(found(reader, input.key).signature).toMatchObject({algorithm: 'ed25519'})
+    const other = entryInput(reader, 'other')
+    expect(() => reader.publish(other)).toThrow(/no private key: entries are only read/)
+    expect(reader.read(other.key)).toEqual({status: 'absent'})
+    // An entry signed by a key the reader does not trust is refused like a bad HMAC.
+    const stranger = generateKeyPairSync('ed25519')
+    new CacheStore(dir, ed25519Signer({...stranger, keyId: keyIdOf(stranger.publicKey)}, [])).publish(other)
+    const read = reader.read(other.key)
+    expect(read.status === 'untrusted' && read.reason).toMatch(/signed by a key that is not trusted/)
   })
 
   it('refuses (and removes) an unsigned entry, one signed with another key, and a changed one', () => {

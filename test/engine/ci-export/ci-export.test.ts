@@ -148,7 +148,7 @@ describe('the GitHub workflow', () => {
 
 describe('the GitLab child pipeline', () => {
   const text = renderGitlabPipeline(fanOut(pipeline), options)
-  const doc = parse(text) as Record<string, {stage?: string; when?: string; dependencies?: string[]; script?: string[]; extends?: string; cache?: unknown}> & {stages: string[]}
+  const doc = parse(text) as Record<string, {stage?: string; when?: string; needs?: string[]; dependencies?: string[]; script?: string[]; extends?: string; cache?: unknown}> & {stages: string[]}
 
   it('validates against the vendored SchemaStore schema, for either runner and either cache', () => {
     expect(ciValidator('gitlab-ci.json')(doc)).toEqual([])
@@ -157,11 +157,14 @@ describe('the GitLab child pipeline', () => {
     }
   })
 
-  it("puts each job in a stage after its needs', downloads its needs' artifacts and maps when:", () => {
+  it("expresses the DAG with needs: (a job with none starts at once), each in a stage after its needs', and maps when:", () => {
     expect(doc.stages).toEqual(['orca-0', 'orca-1', 'orca-2', 'orca-3'])
-    expect(doc['build']).toMatchObject({stage: 'orca-1', dependencies: ['deps'], script: ['npm install -g orca-runner@1.0.0', 'orca run build --needs-from-cache -f jobs.yml']})
+    expect(doc['build']).toMatchObject({stage: 'orca-1', needs: ['deps'], script: ['npm install -g orca-runner@1.0.0', 'orca run build --needs-from-cache -f jobs.yml']})
+    expect(doc['deps']).toMatchObject({stage: 'orca-0', needs: []})
     expect(doc['report']).toMatchObject({stage: 'orca-3', when: 'always'})
-    expect(doc['notify']).toMatchObject({stage: 'orca-3', when: 'on_failure', dependencies: ['lint', 'test-shard1', 'test-shard2']})
+    expect(doc['notify']).toMatchObject({stage: 'orca-3', when: 'on_failure', needs: ['lint', 'test-shard1', 'test-shard2']})
+    // needs: alone says whose artifacts a job downloads: dependencies: would only repeat it.
+    for (const [name, job] of Object.entries(doc)) if (name !== 'stages' && name !== '.orca') expect((job as {dependencies?: string[]}).dependencies, name).toBeUndefined()
     expect(doc['.orca']).toMatchObject({artifacts: {when: 'always', paths: ['.orca/cache', '.orca/runs']}})
   })
 

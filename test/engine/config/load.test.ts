@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       defaults: {timeoutMs: 30 * 60_000, cleanup: 'always_remove'},
       docker: {},
       cache: {},
+      provenance: {},
       retention: {maxRuns: 100, maxBytes: 5 * 1024 ** 3},
       serve: {host: '127.0.0.1', port: 7077, pipelines: ['jobs.yml'], allowDocker: false},
     })
@@ -62,9 +63,27 @@ describe('loadConfig', () => {
       defaults: {image: 'busybox:1.36', timeoutMs: 600_000, cleanup: 'never_remove'},
       docker: {host: `unix://${path.join(dir, 'run/docker.sock')}`},
       cache: {maxSizeBytes: 10 * 1024 ** 3},
+      provenance: {},
       retention: {maxRuns: 50, maxAgeMs: 7 * 86_400_000, maxBytes: 2 * 1024 ** 3},
       serve: {host: '0.0.0.0', port: 8080, pipelines: ['jobs.yml', 'ci/release.yaml'], allowDocker: true},
     })
+  })
+
+  test('provenance.signingKey and cache.signing.ed25519 resolve against the config file; ORCA_SIGNING_KEY (a path or the PEM) wins', async () => {
+    write('orca.config.yml', 'provenance: {signingKey: keys/orca.key}\ncache: {signing: {ed25519: {privateKeyFile: keys/orca.key, publicKeyFiles: [keys/ci.pub]}}}\n')
+    const fromFile = await loadConfig({cwd: dir, env: {}})
+    expect(fromFile.provenance).toEqual({signingKey: {file: path.join(dir, 'keys/orca.key')}})
+    expect(fromFile.cache.signing).toEqual({ed25519: {privateKeyFile: path.join(dir, 'keys/orca.key'), publicKeyFiles: [path.join(dir, 'keys/ci.pub')]}})
+    const fromPath = await loadConfig({cwd: dir, env: {ORCA_SIGNING_KEY: 'other.key'}})
+    expect(fromPath.provenance).toEqual({signingKey: {file: path.join(dir, 'other.key')}})
+    const pem = '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----'
+    const fromPem = await loadConfig({cwd: dir, env: {ORCA_SIGNING_KEY: pem}})
+    expect(fromPem.provenance).toEqual({signingKey: {pem, from: 'ORCA_SIGNING_KEY'}})
+  })
+
+  test('cache.signing takes one kind of key: hmac and ed25519 together are an error with its position', async () => {
+    write('orca.config.yml', 'cache:\n  signing:\n    hmac: {keyEnv: K}\n    ed25519: {publicKeyFiles: [a.pub]}\n')
+    await expect(loadConfig({cwd: dir, env: {}})).rejects.toThrow(/orca\.config\.yml:3:5 cache\.signing: must NOT have more than 1 properties/)
   })
 
   test('flags beat ORCA_* variables, which beat the file, which beats the defaults', async () => {

@@ -1,7 +1,10 @@
 import type {Readable} from 'node:stream'
 
-/** What a remote cache holds: entry manifests by key (in a namespace) and content by digest. */
-export type RemoteObject = {kind: 'entry'; namespace: string; key: string} | {kind: 'blob'; sha256: string}
+/**
+ * What a remote cache holds: entry manifests by key (in a namespace), content by digest, and packs of
+ * small files named by the digest of their member list (see pack.ts).
+ */
+export type RemoteObject = {kind: 'entry'; namespace: string; key: string} | {kind: 'blob'; sha256: string} | {kind: 'pack'; id: string}
 
 /** A transfer that failed for a reason worth retrying (network, timeout, 5xx, 429) or not. */
 export class RemoteError extends Error {

@@ -3,6 +3,7 @@ import {InvalidManifestError} from '../../artifacts/manifest.js'
 import {isExecutable} from '../../artifacts/materialise.js'
 import type {CacheStore, EntryMeta, StoredReports} from '../store.js'
 import {RemoteError, type RemoteBackend, type RemoteObject} from './backend.js'
+import {joinPack, PACK_MIN_FILES, packOf, splitPack, type Pack} from './pack.js'
 import {Limiter, withRetries, type IdleDeadline, type TransferPolicy} from './transfer.js'
 
 export interface RemoteCacheOptions {
@@ -14,6 +15,8 @@ export interface RemoteCacheOptions {
   policy: TransferPolicy
   /** Requests in flight at once, every job of the run together. */
   concurrency: number
+  /** Small files travel in one pack per entry (default); false sends and fetches every file as its own blob. */
+  packs?: boolean
 }
 
 /** What a remote lookup found; anything but `hit` leaves the job a miss. */
@@ -24,6 +27,12 @@ export type RemoteLookup =
   | {result: 'untrusted' | 'damaged'; reason: string; durationMs: number}
   /** The remote could not be reached in time; `repeated` once it was already said in this run. */
   | {result: 'unavailable'; reason: string; durationMs: number; repeated: boolean}
+
+/** A lookup whose hit is downloaded but not yet adopted into the local cache (see `fetchEntry`). */
+export type RemoteFetch = Exclude<RemoteLookup, {result: 'hit'}> | (Extract<RemoteLookup, {result: 'hit'}> & {text: string})
+
+/** A file of an entry as the local store keeps it (an executable file is stored apart). */
+type StoredBlob = BlobRef & {executable: boolean}
 
 export interface RemoteUpload {
   key: string
@@ -53,10 +62,12 @@ export class RemoteCache {
   readonly description: string
   private readonly limiter: Limiter
   private readonly uploads = new Set<Promise<void>>()
-  /** Blobs sent or found on the remote in this run, by digest: each is checked or sent once. */
+  /** Blobs (by digest) and packs (`pack:<id>`) sent or found on the remote in this run: each is checked or sent once. */
   private readonly remoteBlobs = new Map<string, Promise<number>>()
   private failuresInARow = 0
   private downReason?: string
+  /** An unreachable remote was told by a lookup of this run. */
+  private unavailableTold = false
 
   constructor(
     private readonly store: CacheStore,
@@ -70,8 +81,31 @@ export class RemoteCache {
     return this.options.readOnly
   }
 
-  /** Looks a key up on the remote; a hit is in the local cache when this returns. Never throws. */
-  async lookup(key: string): Promise<RemoteLookup> {
+  /**
+   * Looks a key up on the remote; a hit is in the local cache when this returns. `ahead` is what
+   * `fetchEntry` started earlier for this key (the run looks every job up before its turn comes).
+   * Never throws.
+   */
+  async lookup(key: string, ahead?: Promise<RemoteFetch>): Promise<RemoteLookup> {
+    const found = await (ahead ?? this.fetchEntry(key))
+    if (found.result === 'unavailable') {
+      // Lookups made ahead all start before any fails: the run still says it once.
+      const repeated = found.repeated || (ahead !== undefined && this.unavailableTold)
+      this.unavailableTold = true
+      return {...found, repeated}
+    }
+    if (found.result !== 'hit') return found
+    const {text, ...hit} = found
+    this.store.adoptEntry(key, text)
+    return hit
+  }
+
+  /**
+   * Downloads and checks the entry under a key and every blob of it the local cache lacks, leaving
+   * the manifest out of the local cache (`lookup` adopts it): a job looked up ahead of its turn is
+   * still told apart from one found locally. Never throws.
+   */
+  async fetchEntry(key: string): Promise<RemoteFetch> {
     const started = Date.now()
     const took = (): number => Date.now() - started
     if (this.downReason !== undefined) return {result: 'unavailable', reason: this.downReason, durationMs: 0, repeated: true}
@@ -86,8 +120,7 @@ export class RemoteCache {
       if (checked.status === 'untrusted') return {result: 'untrusted', reason: checked.reason, durationMs: took()}
       if (checked.status !== 'found') return {result: 'damaged', reason: checked.status === 'corrupt' ? checked.reason : 'its manifest is missing', durationMs: took()}
       const got = await this.fetchContent(checked.meta)
-      this.store.adoptEntry(key, text)
-      return {result: 'hit', meta: checked.meta, durationMs: took(), ...got}
+      return {result: 'hit', meta: checked.meta, durationMs: took(), ...got, text}
     } catch (error) {
       if (error instanceof DamagedBlobError || error instanceof InvalidManifestError || error instanceof SyntaxError) {
         return {result: 'damaged', reason: error.message, durationMs: took()}
@@ -140,7 +173,11 @@ export class RemoteCache {
     try {
       const entryObject = this.entryObject(key)
       if (await this.transfer((deadline) => this.options.backend.has(entryObject, deadline.signal))) return result({result: 'exists', blobs: 0, bytes: 0})
-      const sent = await Promise.all(this.blobsOf(read.meta).map((blob) => this.pushBlob(blob)))
+      const listing = uniqueBlobs(listingOf(read.meta).map((ref) => ({sha256: ref.sha256, size: ref.size, executable: false})))
+      const files = uniqueBlobs(this.filesOf(read.meta))
+      const packs = [this.packOf(listing, 2), this.packOf(files, PACK_MIN_FILES)].flatMap((pack) => (pack ? [pack] : []))
+      // Packed files are sent as blobs too (a blob shared by two entries once): an orca that reads no packs, and other entries sharing a file, still find them.
+      const sent = await Promise.all([...[...listing, ...files].map((blob) => this.pushBlob(blob)), ...packs.map((pack) => this.pushPack(pack, files))])
       await this.transfer((deadline) => this.options.backend.put(entryObject, Buffer.from(text), deadline.signal))
       this.succeeded()
       const bytes = sent.reduce((sum, n) => sum + n, 0)
@@ -154,16 +191,15 @@ export class RemoteCache {
     return {kind: 'entry', namespace: this.options.namespace, key}
   }
 
-  /** Every blob an entry refers to, each once, with the mode it is stored under locally. */
-  private blobsOf(meta: EntryMeta): Array<BlobRef & {executable: boolean}> {
-    const blobs = new Map<string, BlobRef & {executable: boolean}>()
-    const add = (ref: BlobRef, executable = false): void => {
-      if (!blobs.has(ref.sha256)) blobs.set(ref.sha256, {sha256: ref.sha256, size: ref.size, executable})
-    }
-    for (const ref of [meta.artifacts.manifest, meta.output, meta.keyManifest, ...(meta.reports ? [meta.reports] : [])]) add(ref)
-    for (const entry of this.store.readArtifacts(meta)) if (entry.type === 'file') add(entry, isExecutable(entry.mode))
-    for (const file of this.storedReports(meta)?.files ?? []) if (file.type === 'file') add(file, isExecutable(file.mode))
-    return [...blobs.values()]
+  /** Each file of the entry (artifacts and report files) as stored locally; a digest may come twice, once executable. */
+  private filesOf(meta: EntryMeta): StoredBlob[] {
+    return [...this.store.readArtifacts(meta), ...(this.storedReports(meta)?.files ?? [])].flatMap((entry) =>
+      entry.type === 'file' ? [{sha256: entry.sha256, size: entry.size, executable: isExecutable(entry.mode)}] : [],
+    )
+  }
+
+  private packOf(blobs: readonly BlobRef[], minFiles: number): Pack | undefined {
+    return this.options.packs === false ? undefined : packOf(blobs, minFiles)
   }
 
   private storedReports(meta: EntryMeta): StoredReports | undefined {
@@ -171,41 +207,80 @@ export class RemoteCache {
   }
 
   /** Sends one blob unless the remote has it; the bytes sent (0 when it was there). */
-  private async pushBlob(blob: BlobRef & {executable: boolean}): Promise<number> {
-    const known = this.remoteBlobs.get(blob.sha256)
+  private pushBlob(blob: StoredBlob): Promise<number> {
+    return this.pushOnce(blob.sha256, {kind: 'blob', sha256: blob.sha256}, () => this.store.blobs.readVerified(blob, blob.executable))
+  }
+
+  /** Sends an entry's pack unless the remote has it; the bytes sent (0 when it was there). */
+  private pushPack(pack: Pack, files: readonly StoredBlob[]): Promise<number> {
+    const executable = new Map(files.map((f) => [f.sha256, f.executable]))
+    // A listing blob is never executable; a file may be stored only as one.
+    return this.pushOnce(`pack:${pack.id}`, {kind: 'pack', id: pack.id}, () => joinPack(pack, (member) => this.store.blobs.readVerified(member, executable.get(member.sha256))))
+  }
+
+  /** Sends an object by content unless the remote has it, once per run (`id`); the bytes sent. */
+  private async pushOnce(id: string, object: RemoteObject, read: () => Buffer): Promise<number> {
+    const known = this.remoteBlobs.get(id)
     if (known !== undefined) {
       // Sent (or being sent) for another entry of this run: counted there.
       await known
       return 0
     }
-    const object: RemoteObject = {kind: 'blob', sha256: blob.sha256}
     const sent = (async () => {
       if (await this.transfer((deadline) => this.options.backend.has(object, deadline.signal))) return 0
-      const bytes = this.store.blobs.readVerified(blob, blob.executable)
+      const bytes = read()
       await this.transfer((deadline) => this.options.backend.put(object, bytes, deadline.signal))
       return bytes.length
     })()
-    this.remoteBlobs.set(blob.sha256, sent)
-    // A failed send is tried again by the next entry that needs the blob.
-    sent.catch(() => this.remoteBlobs.delete(blob.sha256))
+    this.remoteBlobs.set(id, sent)
+    // A failed send is tried again by the next entry that needs it.
+    sent.catch(() => this.remoteBlobs.delete(id))
     return sent
   }
 
-  /** Downloads what an entry needs that the local cache lacks: small blobs first (they list the rest). */
+  /**
+   * Downloads what an entry needs that the local cache lacks: the listing first (it names the files),
+   * then the files; each set's small blobs in one pack when it has one, the others blob by blob.
+   */
   private async fetchContent(meta: EntryMeta): Promise<{bytes: number; blobs: number}> {
-    const counts = {bytes: 0, blobs: 0}
-    const fetchAll = (refs: Array<BlobRef & {executable: boolean}>): Promise<void[]> =>
-      Promise.all(refs.map(async (ref) => {
-        if (this.store.blobs.has(ref, ref.executable)) return
-        await this.fetchBlob(ref, ref.executable)
-        counts.bytes += ref.size
-        counts.blobs++
-      }))
-    const listing = [meta.artifacts.manifest, meta.output, meta.keyManifest, ...(meta.reports ? [meta.reports] : [])]
-    await fetchAll(listing.map((ref) => ({...ref, executable: false})))
-    const files = [...this.store.readArtifacts(meta), ...(this.storedReports(meta)?.files ?? [])]
-    await fetchAll(files.flatMap((entry) => (entry.type === 'file' ? [{sha256: entry.sha256, size: entry.size, executable: isExecutable(entry.mode)}] : [])))
-    return counts
+    const listing = await this.fetchSet(listingOf(meta).map((ref) => ({sha256: ref.sha256, size: ref.size, executable: false})), 2)
+    const files = await this.fetchSet(this.filesOf(meta), PACK_MIN_FILES)
+    return {bytes: listing.bytes + files.bytes, blobs: listing.blobs + files.blobs}
+  }
+
+  /** The blobs of `refs` the local cache lacks, each stored once: those of its pack (when it has one) in one request. */
+  private async fetchSet(refs: StoredBlob[], minPacked: number): Promise<{bytes: number; blobs: number}> {
+    // Each stored blob once: a file listed under two names is downloaded once.
+    const absent = [...new Map(refs.map((ref) => [`${ref.sha256}:${ref.executable}`, ref])).values()].filter((ref) => !this.store.blobs.has(ref, ref.executable))
+    const pack = absent.length > 0 ? this.packOf(uniqueBlobs(refs), minPacked) : undefined
+    const packed = new Set(pack?.members.map((m) => m.sha256))
+    const fromPack = absent.filter((ref) => packed.has(ref.sha256))
+    // An entry sent before packs (or with packs off) has none: its small blobs are blobs of their own.
+    const unpacked = fromPack.length > 0 && (await this.fetchPack(pack!, fromPack))
+    const single = unpacked ? absent.filter((ref) => !packed.has(ref.sha256)) : absent
+    await Promise.all(single.map((ref) => this.fetchBlob(ref, ref.executable)))
+    return {bytes: absent.reduce((sum, ref) => sum + ref.size, 0), blobs: absent.length}
+  }
+
+  /** The pack's members into the local store, each checked against its digest; false when the remote has no such pack. */
+  private async fetchPack(pack: Pack, wanted: readonly StoredBlob[]): Promise<boolean> {
+    return this.transfer(async (deadline) => {
+      const body = await this.options.backend.get({kind: 'pack', id: pack.id}, deadline.signal)
+      if (body === undefined) return false
+      const pieces = new Map(splitPack(pack, await readAll(body, deadline, pack.bytes, () => new DamagedBlobError(`pack ${pack.id} is longer than ${pack.bytes} bytes`))).map((p) => [p.member.sha256, p.bytes]))
+      for (const ref of wanted) {
+        if (this.store.blobs.has(ref, ref.executable)) continue
+        const writer = this.store.blobs.create(ref.executable)
+        try {
+          writer.write(pieces.get(ref.sha256)!)
+          writer.commit(ref)
+        } catch (error) {
+          writer.abort()
+          throw error
+        }
+      }
+      return true
+    })
   }
 
   /** One blob into the local store, its bytes checked against the digest as they arrive. */
@@ -249,14 +324,29 @@ export class RemoteCache {
   }
 }
 
-/** A whole small body, refusing more than `max` bytes. */
-async function readAll(body: AsyncIterable<Buffer> | NodeJS.ReadableStream, deadline: IdleDeadline, max: number): Promise<Buffer> {
+/** Each digest once (the first of its modes): what is sent, and what a pack is made of. */
+function uniqueBlobs(refs: readonly StoredBlob[]): StoredBlob[] {
+  return [...new Map(refs.map((ref) => [ref.sha256, ref])).values()]
+}
+
+/** The blobs that list an entry's content: its artifact manifest, recorded output, key manifest and reports. */
+function listingOf(meta: EntryMeta): BlobRef[] {
+  return [meta.artifacts.manifest, meta.output, meta.keyManifest, ...(meta.reports ? [meta.reports] : [])]
+}
+
+/** A whole body, refusing more than `max` bytes. */
+async function readAll(
+  body: AsyncIterable<Buffer> | NodeJS.ReadableStream,
+  deadline: IdleDeadline,
+  max: number,
+  tooLong: () => Error = () => new InvalidManifestError(`the entry manifest is larger than ${max} bytes`),
+): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of body as AsyncIterable<Buffer>) {
     deadline.touch()
     size += chunk.length
-    if (size > max) throw new InvalidManifestError(`the entry manifest is larger than ${max} bytes`)
+    if (size > max) throw tooLong()
     chunks.push(chunk)
   }
   return Buffer.concat(chunks)

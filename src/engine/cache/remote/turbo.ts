@@ -13,8 +13,8 @@ export interface TurboSettings {
 /**
  * The Turborepo remote cache HTTP API (`/v8/artifacts/{hash}?teamId=`), as turborepo-remote-cache
  * and Vercel serve it. It stores one artifact per hash, so each blob and entry manifest is one
- * artifact: `orca-blob-<sha256>` (shared by every namespace of the team: content checks itself) and
- * `orca-manifest-<namespace>-<key>`.
+ * artifact: `orca-blob-<sha256>` and `orca-pack-<id>` (shared by every namespace of the team: content
+ * checks itself) and `orca-manifest-<namespace>-<key>`.
  */
 export function turboBackend(settings: TurboSettings): RemoteBackend {
   const base = settings.url.replace(/\/+$/, '')
@@ -61,7 +61,8 @@ export function turboBackend(settings: TurboSettings): RemoteBackend {
 
 /** The artifact hash an object is stored under ([A-Za-z0-9-], as every Turborepo server accepts). */
 export function artifactId(object: RemoteObject): string {
-  return object.kind === 'blob' ? `orca-blob-${object.sha256}` : `orca-manifest-${object.namespace}-${object.key}`
+  if (object.kind === 'blob') return `orca-blob-${object.sha256}`
+  return object.kind === 'pack' ? `orca-pack-${object.id}` : `orca-manifest-${object.namespace}-${object.key}`
 }
 
 /** fetch's own message is "fetch failed"; what went wrong is in its cause. */

@@ -1,18 +1,18 @@
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {Readable} from 'node:stream'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
 import type {ArtifactEntry} from '../../../../src/engine/artifacts/manifest.js'
 import {keyManifest, keyOf} from '../../../../src/engine/cache/key.js'
 import {lookupEntry} from '../../../../src/engine/cache/lookup.js'
-import {RemoteError, type RemoteBackend, type RemoteObject} from '../../../../src/engine/cache/remote/backend.js'
+import {RemoteError} from '../../../../src/engine/cache/remote/backend.js'
 import {RemoteCache} from '../../../../src/engine/cache/remote/remote-cache.js'
 import {withRetries} from '../../../../src/engine/cache/remote/transfer.js'
 import {hmacSigner} from '../../../../src/engine/cache/signing.js'
 import {CacheStore} from '../../../../src/engine/cache/store.js'
+import {MemoryBackend} from '../../../helpers/memory-backend.js'
 import {job} from '../../../helpers/pipeline.js'
 
 const dirs: string[] = []
@@ -25,36 +25,23 @@ function store(signer = hmacSigner('k'.repeat(32))): CacheStore {
   return new CacheStore(dir, signer)
 }
 
-/** An in-memory RemoteBackend (the interface's contract, not a server) that counts what crosses it and can be made to fail. */
-class MemoryBackend implements RemoteBackend {
-  readonly description = 'memory'
-  readonly objects = new Map<string, Buffer>()
-  readonly requests: string[] = []
-  failing = false
-  private name(object: RemoteObject): string {
-    return object.kind === 'blob' ? `blob/${object.sha256}` : `entry/${object.namespace}/${object.key}`
-  }
-  private check(op: string, object: RemoteObject): void {
-    this.requests.push(`${op} ${this.name(object)}`)
-    if (this.failing) throw new RemoteError('connection refused', true)
-  }
-  async get(object: RemoteObject): Promise<Readable | undefined> {
-    this.check('GET', object)
-    const bytes = this.objects.get(this.name(object))
-    return bytes && Readable.from([bytes])
-  }
-  async has(object: RemoteObject): Promise<boolean> {
-    this.check('HEAD', object)
-    return this.objects.has(this.name(object))
-  }
-  async put(object: RemoteObject, body: Buffer): Promise<void> {
-    this.check('PUT', object)
-    this.objects.set(this.name(object), Buffer.from(body))
-  }
+function remoteOf(local: CacheStore, backend: MemoryBackend, packs = true): RemoteCache {
+  return new RemoteCache(local, {backend, namespace: 'ns', readOnly: false, policy: {timeoutMs: 1000, retries: 1, backoffMs: 1}, concurrency: 4, packs})
 }
 
-function remoteOf(local: CacheStore, backend: MemoryBackend): RemoteCache {
-  return new RemoteCache(local, {backend, namespace: 'ns', readOnly: false, policy: {timeoutMs: 1000, retries: 1, backoffMs: 1}, concurrency: 4})
+/** Every restored artifact's path and content, read through the checked path a dependent uses. */
+function restoredFiles(local: CacheStore, key: string): Record<string, string> {
+  const read = local.read(key)
+  if (read.status !== 'found') throw new Error(`entry ${key} is ${read.status}`)
+  return Object.fromEntries(local.checkedArtifacts(read.meta).flatMap((e) => (e.type === 'file' ? [[e.path, local.blobs.readVerified(e).toString()]] : [])))
+}
+
+/** 40 small files (one of them twice, under two names) and one large one. */
+function manyFiles(): Record<string, string> {
+  const files: Record<string, string> = Object.fromEntries(Array.from({length: 40}, (_, i) => [`small/f${String(i).padStart(2, '0')}.txt`, `file ${i}\n`]))
+  files['small/again.txt'] = 'file 7\n'
+  files['large.bin'] = 'L'.repeat(200_000)
+  return files
 }
 
 /** Stores an entry of `name` with the given files in `local`; returns its key. */
@@ -130,6 +117,111 @@ describe('RemoteCache', () => {
     const asked = backend.requests.length
     expect(await remote.lookup(key)).toMatchObject({result: 'unavailable', repeated: true})
     expect(backend.requests.length).toBe(asked)
+  })
+})
+
+describe('RemoteCache: packs of small files', () => {
+  it('sends the small files of an entry as one pack and restores the same files, counts and entry as the plain path', async () => {
+    const writer = store()
+    const key = publish(writer, 'many', manyFiles())
+    const results: Array<{lookup: unknown; files: Record<string, string>; gets: number; puts: string[]}> = []
+    for (const packs of [false, true]) {
+      const backend = new MemoryBackend()
+      expect(await remoteOf(writer, backend, packs).push(key)).toMatchObject({result: 'uploaded'})
+      const puts = backend.requests.filter((r) => r.startsWith('PUT'))
+      backend.requests.length = 0
+      const reader = store()
+      const {durationMs: _took, ...lookup} = (await remoteOf(reader, backend, packs).lookup(key)) as {durationMs: number}
+      results.push({lookup, files: restoredFiles(reader, key), gets: backend.requests.filter((r) => r.startsWith('GET')).length, puts})
+    }
+    const [plain, packed] = results as [(typeof results)[0], (typeof results)[0]]
+    expect(packed.lookup).toEqual(plain.lookup)
+    expect(packed.lookup).toMatchObject({result: 'hit', blobs: 3 + 41})
+    expect(packed.files).toEqual(plain.files)
+    expect(packed.files['small/again.txt']).toBe('file 7\n')
+    // Plain: the entry manifest, its 3 listing blobs, 40 small and 1 large file. Packed: the listing is one GET, the 40 small files another.
+    expect(plain.gets).toBe(1 + 3 + 41)
+    expect(packed.gets).toBe(1 + 1 + 1 + 1)
+    expect(packed.puts.filter((r) => r.startsWith('PUT pack/'))).toHaveLength(2)
+    // Every file is a blob of its own as well, for readers without packs.
+    expect(packed.puts.filter((r) => r.startsWith('PUT blob/'))).toHaveLength(3 + 41)
+    expect(packed.puts.at(-1)).toMatch(/^PUT entry\//)
+  })
+
+  it('packs the listing of an entry with a single file too: manifest, listing, file', async () => {
+    const backend = new MemoryBackend()
+    const writer = store()
+    const key = publish(writer, 'one', {'a.txt': 'a'})
+    await remoteOf(writer, backend).push(key)
+    backend.requests.length = 0
+    const reader = store()
+    expect(await remoteOf(reader, backend).lookup(key)).toMatchObject({result: 'hit', blobs: 4})
+    expect(backend.requests.map((r) => r.split('/')[0])).toEqual(['GET entry', 'GET pack', 'GET blob'])
+    expect(restoredFiles(reader, key)).toEqual({'a.txt': 'a'})
+  })
+
+  it('reads an entry sent without a pack (by an older orca) file by file', async () => {
+    const backend = new MemoryBackend()
+    const writer = store()
+    const key = publish(writer, 'many', manyFiles())
+    await remoteOf(writer, backend, false).push(key)
+    const reader = store()
+    expect(await remoteOf(reader, backend).lookup(key)).toMatchObject({result: 'hit', blobs: 44})
+    expect(restoredFiles(reader, key)).toEqual(restoredFiles(writer, key))
+  })
+
+  it('an orca that reads no packs reads an entry sent with one, file by file', async () => {
+    const backend = new MemoryBackend()
+    const writer = store()
+    const key = publish(writer, 'many', manyFiles())
+    await remoteOf(writer, backend).push(key)
+    const reader = store()
+    expect(await remoteOf(reader, backend, false).lookup(key)).toMatchObject({result: 'hit', blobs: 44})
+    expect(restoredFiles(reader, key)).toEqual(restoredFiles(writer, key))
+  })
+
+  it('a pack whose bytes were changed is a damaged miss: every file in it is still checked against its digest', async () => {
+    const backend = new MemoryBackend()
+    const writer = store()
+    const key = publish(writer, 'many', manyFiles())
+    await remoteOf(writer, backend).push(key)
+    const name = [...backend.objects.keys()].find((n) => n.startsWith('pack/'))!
+    const bytes = Buffer.from(backend.objects.get(name)!)
+    bytes[3] = bytes[3]! ^ 1
+    backend.objects.set(name, bytes)
+    const reader = store()
+    expect(await remoteOf(reader, backend).lookup(key)).toMatchObject({result: 'damaged'})
+    expect(reader.read(key).status).toBe('absent')
+  })
+})
+
+describe('RemoteCache: looked up ahead', () => {
+  it('fetchEntry downloads the content but leaves the entry out of the local cache until lookup takes it, with the same result', async () => {
+    const backend = new MemoryBackend()
+    const writer = store()
+    const key = publish(writer, 'a', {'a.txt': 'a', 'b.txt': 'b'})
+    await remoteOf(writer, backend).push(key)
+    const plainReader = store()
+    const {durationMs: _plainTook, ...plain} = await remoteOf(plainReader, backend).lookup(key)
+
+    const reader = store()
+    const remote = remoteOf(reader, backend)
+    const ahead = remote.fetchEntry(key)
+    await ahead
+    expect(reader.read(key).status).toBe('absent')
+    const {durationMs: _took, ...taken} = await remote.lookup(key, ahead)
+    expect(taken).toEqual(plain)
+    expect(restoredFiles(reader, key)).toEqual(restoredFiles(plainReader, key))
+  })
+
+  it('an unreachable remote found by lookups made ahead is said once', async () => {
+    const backend = new MemoryBackend()
+    backend.failing = true
+    const remote = remoteOf(store(), backend)
+    const aheads = ['c', 'd', 'e'].map((c) => remote.fetchEntry(c.repeat(64)))
+    const found = await Promise.all(aheads.map((ahead, i) => remote.lookup(['c', 'd', 'e'][i]!.repeat(64), ahead)))
+    expect(found.map((f) => f.result)).toEqual(['unavailable', 'unavailable', 'unavailable'])
+    expect(found.map((f) => (f as {repeated: boolean}).repeated)).toEqual([false, true, true])
   })
 })
 
