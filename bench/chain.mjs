@@ -1,6 +1,8 @@
 // Chains and diamonds: a 4-job chain and a 10-job diamond of one-step jobs passing small artifacts,
 // run in turn, each iteration, by:
-//   orca (containers started ahead of need), orca with ORCA_PRESTART=0 (the plain path, the baseline),
+//   orca (containers started ahead of need, transfers through the containers' tar),
+//   orca with ORCA_EXEC_TAR=0 (transfers through the engine's archive calls),
+//   orca with ORCA_PRESTART=0 ORCA_EXEC_TAR=0 (the plain path, the baseline),
 //   N sequential `docker run --rm` of the same image (the CLI floor),
 //   N sequential create/start/wait/remove through the Engine API (the API floor),
 //   gitlab-ci-local 4.70.0 on the same pipeline (.gitlab-ci.yml).
@@ -11,7 +13,8 @@
 // rsync and bash on the host and gitlab-ci-local installed OUTSIDE the repo:
 //   mkdir -p /tmp/gcl && cd /tmp/gcl && npm init -y && npm install gitlab-ci-local@4.70.0
 // then: node bench/chain.mjs [iterations]   (GITLAB_CI_LOCAL=none leaves gitlab-ci-local out;
-// ORCA_BIN=<another build>/bin/run.js measures another build; CHAIN_CONCURRENCY=N passes -j N to orca)
+// ORCA_BIN=<another build>/bin/run.js measures another build; CHAIN_CONCURRENCY=N passes -j N to orca;
+// CHAIN_SHAPES=chain measures the chain alone)
 import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -28,6 +31,8 @@ const iterations = Number(process.argv[2] ?? 5)
 const ORCA = process.env.ORCA_BIN ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
 const concurrency = process.env.CHAIN_CONCURRENCY ? ['-j', process.env.CHAIN_CONCURRENCY] : []
 const IMAGE = 'busybox:1.36'
+/** The path before containers were started ahead of need and transfers went through tar. */
+const PLAIN = {ORCA_PRESTART: '0', ORCA_EXEC_TAR: '0'}
 requireGcl()
 const docker = new Docker()
 const made = []
@@ -106,14 +111,14 @@ function gitlabCiLocal(project) {
 }
 
 /** Per phase, the median over traced runs of its time summed over the run's jobs (ahead of need apart). */
-function traced(project, prestart, runs) {
+function traced(project, env, runs) {
   const sums = []
   for (let i = 0; i < runs; i++) {
-    const file = path.join(tmpdir(), `orca-chain-trace-${process.pid}-${prestart}-${i}.jsonl`)
+    const file = path.join(tmpdir(), `orca-chain-trace-${process.pid}-${Object.keys(env).join('-')}-${i}.jsonl`)
     rmSync(file, {force: true})
     const total = (() => {
       const start = performance.now()
-      orca(project, {ORCA_PRESTART: prestart ? '1' : '0', ORCA_TRACE: file})
+      orca(project, {...env, ORCA_TRACE: file})
       return performance.now() - start
     })()
     const sum = {run: total}
@@ -134,15 +139,16 @@ const ratio = (a, b) => `${(a / b).toFixed(2)}×`
 
 try {
   if (useGcl) ensureHelperImage(IMAGE)
-  for (const shape of ['chain', 'diamond']) {
+  for (const shape of (process.env.CHAIN_SHAPES ?? 'chain,diamond').split(',')) {
     const project = makeProject(shape)
-    const samples = {orca: [], plain: [], dockerRun: [], api: [], gcl: []}
+    const samples = {orca: [], archive: [], plain: [], dockerRun: [], api: [], gcl: []}
     // Warm-up: the first run of a process pays for disk caches.
     orca(project)
     for (let i = 0; i < iterations; i++) {
       // Interleaved, so load on the machine falls on every contender alike.
       samples.orca.push(await time(async () => orca(project)))
-      samples.plain.push(await time(async () => orca(project, {ORCA_PRESTART: '0'})))
+      samples.archive.push(await time(async () => orca(project, {ORCA_EXEC_TAR: '0'})))
+      samples.plain.push(await time(async () => orca(project, PLAIN)))
       samples.dockerRun.push(await time(async () => dockerRuns(project)))
       samples.api.push(await time(async () => apiLifecycles(project)))
       if (useGcl) samples.gcl.push(await time(async () => gitlabCiLocal(project)))
@@ -153,16 +159,18 @@ try {
     const n = project.jobs.length
     console.log(`\n${shape} (${n} jobs), ${iterations} iterations, medians:`)
     console.log(`  orca                        ${ms(m.orca)}   ÷ plain path ${ratio(m.orca, m.plain)}`)
-    console.log(`  orca, ORCA_PRESTART=0       ${ms(m.plain)}`)
-    console.log(`  ${n} × docker run --rm        ${ms(m.dockerRun)}   orca ÷ = ${ratio(m.orca, m.dockerRun)} (plain ${ratio(m.plain, m.dockerRun)})`)
-    console.log(`  ${n} × API lifecycle          ${ms(m.api)} (${ms(m.api / n)} each)   orca ÷ = ${ratio(m.orca, m.api)} (plain ${ratio(m.plain, m.api)})`)
+    console.log(`  orca, ORCA_EXEC_TAR=0       ${ms(m.archive)}   orca ÷ = ${ratio(m.orca, m.archive)}`)
+    console.log(`  orca, plain path            ${ms(m.plain)}`)
+    console.log(`  ${n} × docker run --rm        ${ms(m.dockerRun)}   orca ÷ = ${ratio(m.orca, m.dockerRun)} (archive calls ${ratio(m.archive, m.dockerRun)}, plain ${ratio(m.plain, m.dockerRun)})`)
+    console.log(`  ${n} × API lifecycle          ${ms(m.api)} (${ms(m.api / n)} each)   orca ÷ = ${ratio(m.orca, m.api)} (archive calls ${ratio(m.archive, m.api)}, plain ${ratio(m.plain, m.api)})`)
     if (useGcl) console.log(`  gitlab-ci-local             ${ms(m.gcl)}   orca ÷ = ${ratio(m.orca, m.gcl)}`)
     const runs = Math.max(3, Math.ceil(iterations / 2))
-    const [ahead, plain] = [traced(project, true, runs), traced(project, false, runs)]
+    const [ahead, archive, plain] = [traced(project, {}, runs), traced(project, {ORCA_EXEC_TAR: '0'}, runs), traced(project, PLAIN, runs)]
     console.log(`\n  where the time goes (ORCA_TRACE, ms summed over the jobs, median of ${runs} runs):`)
-    console.log(`  ${'phase'.padEnd(22)} ${'ahead of need'.padStart(14)} ${'plain path'.padStart(11)}`)
-    for (const phase of [...new Set([...Object.keys(plain), ...Object.keys(ahead)])]) {
-      console.log(`  ${phase.padEnd(22)} ${String(Math.round(ahead[phase] ?? 0)).padStart(14)} ${String(Math.round(plain[phase] ?? 0)).padStart(11)}`)
+    console.log(`  ${'phase'.padEnd(22)} ${'orca'.padStart(10)} ${'ORCA_EXEC_TAR=0'.padStart(16)} ${'plain path'.padStart(11)}`)
+    for (const phase of [...new Set([...Object.keys(plain), ...Object.keys(archive), ...Object.keys(ahead)])]) {
+      const cell = (sums, width) => String(Math.round(sums[phase] ?? 0)).padStart(width)
+      console.log(`  ${phase.padEnd(22)} ${cell(ahead, 10)} ${cell(archive, 16)} ${cell(plain, 11)}`)
     }
     console.log('')
   }

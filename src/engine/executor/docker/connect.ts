@@ -32,7 +32,9 @@ export async function connectDocker(options: ConnectOptions = {}): Promise<Docke
   } catch (error) {
     throw unreachable(endpoint, error)
   }
-  return new DockerExecutor(docker, {engineTimeoutMs: timeoutMs, trace: PhaseTrace.fromEnv(env), ...options, endpoint: endpoint.url})
+  // ORCA_EXEC_TAR=0: transfers through the engine's archive calls only (the plain path the exec of tar is measured and tested against).
+  const transfers = env.ORCA_EXEC_TAR === '0' ? 'archive' : 'exec'
+  return new DockerExecutor(docker, {engineTimeoutMs: timeoutMs, trace: PhaseTrace.fromEnv(env), transfers, ...options, endpoint: endpoint.url})
 }
 
 /** `ORCA_DOCKER_TIMEOUT` (a duration): the bound on each Docker call and on the engine's silence during a job. */

@@ -15,9 +15,10 @@ import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
 import {execInContainer} from './exec.js'
 import {execShell} from './exec-shell.js'
 import {PausableTimer} from '../../pausable-timer.js'
+import {ExecTar} from './exec-tar.js'
 import {buildImage} from './image-build.js'
 import {ensureImage} from './images.js'
-import {jobUser} from './job-user.js'
+import {isRootUser, jobUser} from './job-user.js'
 import type {RegistryAuth} from './registry-auth.js'
 import {keepsContainer} from './policy.js'
 import {createJobNetwork, removeNetwork, removeRunNetworks} from './job-network.js'
@@ -26,7 +27,7 @@ import {listExpiredKept, removeKeptContainer} from './kept.js'
 import {JobServices, ServiceNotReadyError} from './services.js'
 import {PhaseTrace} from './phase-trace.js'
 import {ContainerStopper} from './stopper.js'
-import {copyIntoWorkdir, workspaceOwner, type WorkspaceContent, type WorkspaceOwner} from './workspace-copy.js'
+import {copyIntoWorkdir, nothingToCopy, workspaceOwner, type WorkspaceContent, type WorkspaceOwner} from './workspace-copy.js'
 import {collectsArtifacts, finishStep, startStep, stepRuns} from '../step-rules.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
@@ -51,6 +52,11 @@ export interface DockerExecutorOptions {
   registryAuth?: (registry: string) => RegistryAuth | undefined
   /** Where the phases of each job's container are timed to (`ORCA_TRACE`); default: nowhere. */
   trace?: PhaseTrace
+  /**
+   * How files go into and out of containers: through an exec of the image's tar where it has a usable
+   * one (default), or always through the engine's archive calls (`ORCA_EXEC_TAR=0`; the plain path).
+   */
+  transfers?: 'exec' | 'archive'
 }
 
 const DEFAULTS = {
@@ -99,6 +105,8 @@ export class DockerExecutor implements Executor {
   private readonly removals = new Set<Promise<void>>()
   /** Each image's own USER, by image ID. */
   private readonly imageUsers = new Map<string, Promise<string>>()
+  /** Transfers through the containers' own tar; undefined: the archive calls only. */
+  private readonly execTar: ExecTar | undefined
 
   constructor(
     readonly docker: Docker,
@@ -114,6 +122,7 @@ export class DockerExecutor implements Executor {
       stepOutput: options.stepOutput ?? DEFAULTS.stepOutput,
     }
     this.trace = options.trace ?? new PhaseTrace(undefined)
+    this.execTar = options.transfers === 'archive' ? undefined : new ExecTar(docker)
   }
 
   async prepare(images: string[], options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<Map<string, string>> {
@@ -154,6 +163,11 @@ export class DockerExecutor implements Executor {
     let services: JobServices | undefined
     let network: string | undefined
     let servicesReady: Promise<void> | undefined
+    /**
+     * The job runs as root: only then do transfers go through the container's tar. Run as root, it would
+     * hand a job of another user root should the job replace it; and busybox tar leaves links it makes to root.
+     */
+    let rootUser = false
     // Ends the services' start and readiness wait when the job fails before they are needed.
     const abandonServices = new AbortController()
     const where = {run: ctx.runId, job: job.name}
@@ -172,11 +186,16 @@ export class DockerExecutor implements Executor {
         stopper.attach(container)
         // The container, the job's inputs and its outputs file are there: only the needs' artifacts (and .git) remain.
         const needs = {...this.workspace(ctx, early.owner), files: [], outputFile: undefined}
-        if (ctx.needArtifacts.some((a) => a.length > 0) || ctx.gitDir !== undefined) await this.trace.time(where, 'copy-needs', copyIntoWorkdir(container, needs, stopped))
+        rootUser = early.owner === undefined
+        if (ctx.needArtifacts.some((a) => a.length > 0) || ctx.gitDir !== undefined) {
+          const into = container
+          await this.trace.time(where, 'copy-needs', this.copyIn(into, early.imageId, needs, stopped, rootUser))
+        }
       } else {
         imageId = ctx.imageId ?? (await this.trace.time(where, 'image', ensureImage(this.docker, job.image, ctx.cancel, undefined, {platform: job.platform, auth: this.registryAuth})))
         const project = projectIdentity(ctx.projectDir)
         const user = await jobUser(this.docker, job.user, imageId, this.imageUsers)
+        rootUser = isRootUser(user)
         await this.ensureVolumes(job.volumes, project)
         if (Object.keys(job.services).length > 0) {
           // The loader refuses this; a job from elsewhere (an API caller) must not get a network it turned off.
@@ -198,9 +217,12 @@ export class DockerExecutor implements Executor {
         // Without an attach, steps write to their exec (ContainerOutput explains the difference).
         if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
         await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
+        // The image's first container finds out whether it has a usable tar while the job runs, not when its files move.
+        if (rootUser) void this.tarOf(container, imageId)
         const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
         const started = container
-        await this.trace.time(where, 'copy-in', async () => copyIntoWorkdir(started, this.workspace(ctx, await workspaceOwner(started, user)), stopped))
+        const startedFrom = imageId
+        await this.trace.time(where, 'copy-in', async () => this.copyIn(started, startedFrom, this.workspace(ctx, await workspaceOwner(started, user)), stopped, rootUser))
         if (!(await relay)) output = undefined
         // The first step runs once every service is ready.
         if (servicesReady) await this.trace.time(where, 'services', servicesReady)
@@ -209,7 +231,12 @@ export class DockerExecutor implements Executor {
       await this.runSteps(container, ctx, stopper, output, steps, progress, services)
       const ended = endedAs(stopper, progress)
       if (ended === 'succeeded') {
-        if (collectsArtifacts(job, ended)) artifacts = await this.trace.time(where, 'collect', this.collect(container, ctx, stopper, job.artifacts, ctx.artifactsDir, stopper.abandon))
+        if (collectsArtifacts(job, ended)) {
+          // A job that did not succeed may have a stopped container, which no exec reaches: it keeps the archive calls.
+          const from = container
+          const tar = rootUser && imageId !== undefined ? await this.tarOf(container, imageId) : undefined
+          artifacts = await this.trace.time(where, 'collect', this.collect(from, ctx, stopper, job.artifacts, ctx.artifactsDir, stopper.abandon, tar))
+        }
       } else if (collectsArtifacts(job, ended)) {
         // After a failure the job's end is already decided: a collection that fails is a warning.
         artifacts = await this.collectAfterEnd(container, ctx, stopper, job.artifacts, ctx.artifactsDir, 'artifacts')
@@ -262,6 +289,18 @@ export class DockerExecutor implements Executor {
     return new EarlyContainer(ctx.projectDir, async (signal) => this.startEarly(ctx, signal), removeContainer)
   }
 
+  /** Copies `content` into the container's workdir, through its tar when `viaTar` (a root job's) and its image has a usable one. */
+  private async copyIn(container: Docker.Container, imageId: string, content: WorkspaceContent, until: Promise<never>, viaTar: boolean): Promise<void> {
+    if (nothingToCopy(content)) return
+    await copyIntoWorkdir(container, content, until, viaTar ? await this.tarOf(container, imageId) : undefined)
+  }
+
+  /** The container's tar for transfers when its image has a usable one (probed once per image); undefined: the archive calls. */
+  private async tarOf(container: Docker.Container, imageId: string): Promise<ExecTar | undefined> {
+    if (this.execTar === undefined) return undefined
+    return (await this.execTar.usableIn(container, imageId)) ? this.execTar : undefined
+  }
+
   /** Awaits the removals of finished jobs' containers started in the background. */
   async flush(): Promise<void> {
     while (this.removals.size > 0) await Promise.all(this.removals)
@@ -284,13 +323,14 @@ export class DockerExecutor implements Executor {
       if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
       if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
       await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
+      if (isRootUser(user)) void this.tarOf(container, imageId)
       const relay = output?.ready(OUTPUT_HANDSHAKE_MS, aborted.catch(() => undefined))
       // Stamped before they are read: a file changed after this is seen by the job that takes the container.
       const stamps = stampInputs(ctx.projectDir, ctx.inputFiles)
       let owner: WorkspaceOwner
       await this.trace.time(where, 'copy-in', async () => {
         owner = await workspaceOwner(container, user)
-        await copyIntoWorkdir(container, this.workspace(ctx, owner), aborted)
+        await this.copyIn(container, imageId, this.workspace(ctx, owner), aborted, owner === undefined)
       })
       if (!(await relay)) output = undefined
       if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
@@ -458,6 +498,7 @@ export class DockerExecutor implements Executor {
     globs: string[],
     destDir: string,
     until: Promise<void>,
+    tar?: ExecTar,
   ): Promise<JobOutcome['artifacts']> {
     const limits = {maxBytes: this.options.maxArtifactBytes, maxEntries: this.options.maxArtifactEntries}
     const stop = new AbortController()
@@ -470,7 +511,7 @@ export class DockerExecutor implements Executor {
       signal: stop.signal,
       rename: ctx.maskPath,
       onWarning: (warning) => ctx.emit({type: 'job.warning', warning}),
-    })
+    }, tar)
     try {
       // A lost engine may never answer: stop waiting (the copy cleans up after itself and never lands).
       return await Promise.race([collecting, until.then(() => Promise.reject(new OrcaError('infra', stopper.lost ?? 'stopped while collecting artifacts')))])

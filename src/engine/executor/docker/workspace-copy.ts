@@ -5,6 +5,7 @@ import type {Job} from '../../pipeline/types.js'
 import {workspaceArchive} from '../archive/pack.js'
 import {readContainerFile} from './artifacts.js'
 import {withTimeout} from './call.js'
+import type {ExecTar} from './exec-tar.js'
 import {numericUser} from './container-spec.js'
 import {containerOwner, isRootUser} from './job-user.js'
 
@@ -52,8 +53,9 @@ export function nothingToCopy(content: WorkspaceContent): boolean {
  * Copies `content` into the container's workdir, every entry owned by its owner; a user other than
  * root also gets its named volumes' mount points (a new volume's folder belongs to root), so a
  * non-root image can write its workspace and caches. `until` rejecting ends the wait (the job is being stopped).
+ * Given `tar`, the archive is extracted by the container's own tar instead of putArchive (the same archive).
  */
-export async function copyIntoWorkdir(container: Docker.Container, content: WorkspaceContent, until: Promise<never>): Promise<void> {
+export async function copyIntoWorkdir(container: Docker.Container, content: WorkspaceContent, until: Promise<never>, tar?: ExecTar): Promise<void> {
   if (nothingToCopy(content)) return
   const archive = workspaceArchive({
     workdir: content.job.workdir,
@@ -65,7 +67,7 @@ export async function copyIntoWorkdir(container: Docker.Container, content: Work
     ...(content.outputFile !== undefined ? {outputFile: content.outputFile} : {}),
     ...(content.owner ? {ownedDirs: Object.values(content.job.volumes), ...content.owner} : {}),
   })
-  const put = withTimeout(container.putArchive(archive.stream, {path: '/'}), 'copy inputs into the container', 10 * 60_000)
+  const put = withTimeout(tar ? tar.put(container, archive.stream) : container.putArchive(archive.stream, {path: '/'}).then(() => undefined), 'copy inputs into the container', 10 * 60_000)
   // A file that cannot be read cuts the archive short: fail the job rather than run on partial inputs.
   await Promise.race([Promise.all([put, archive.done]), until])
 }
