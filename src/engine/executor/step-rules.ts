@@ -1,6 +1,7 @@
 import {formatDuration} from '../duration.js'
 import type {Step} from '../pipeline/types.js'
-import type {JobContext, RunOutcomeStatus, StepResult} from './types.js'
+import type {JobContext, RunOutcomeStatus, ShellTerminal, StepResult} from './types.js'
+import type {PausableTimer} from '../pausable-timer.js'
 
 // Rules every executor applies the same way to a job's steps and artifacts.
 
@@ -38,4 +39,25 @@ export function finishStep(ctx: JobContext, index: number, step: {name: string; 
   const result: StepResult = {index, name: step.name, status, exitCode, durationMs, allowFailure: step.allowFailure}
   ctx.emit({type: 'step.finished', result})
   return result
+}
+
+/**
+ * `--interactive`: hands a failed step to the user's shell (`openShell`, in `workdir`) and waits until
+ * it is done, the job's timeout paused meanwhile.
+ */
+export async function holdFailedStep(
+  ctx: JobContext,
+  index: number,
+  exitCode: number | null,
+  timer: PausableTimer,
+  workdir: string,
+  openShell: (terminal: ShellTerminal) => Promise<number | null>,
+): Promise<void> {
+  const step = ctx.job.steps[index]!
+  timer.pause()
+  try {
+    await ctx.onStepFailed!({job: ctx.job.name, step: step.name, command: step.run, exitCode, workdir, openShell})
+  } finally {
+    timer.resume()
+  }
 }

@@ -28,7 +28,7 @@ import {JobServices, ServiceNotReadyError} from './services.js'
 import {PhaseTrace} from './phase-trace.js'
 import {ContainerStopper} from './stopper.js'
 import {copyIntoWorkdir, nothingToCopy, workspaceOwner, type WorkspaceContent, type WorkspaceOwner} from './workspace-copy.js'
-import {collectsArtifacts, finishStep, startStep, stepRuns} from '../step-rules.js'
+import {collectsArtifacts, finishStep, holdFailedStep, startStep, stepRuns} from '../step-rules.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
 export {connectDocker} from './connect.js'
@@ -420,21 +420,8 @@ export class DockerExecutor implements Executor {
 
   /** `--interactive`: the failed step's container stays as it is while the user's shell is open in it. */
   private async holdForShell(container: Docker.Container, ctx: JobContext, index: number, exitCode: number | null, timer: PausableTimer): Promise<void> {
-    const step = ctx.job.steps[index]!
-    const env = {...ctx.env, ...step.env}
-    timer.pause()
-    try {
-      await ctx.onStepFailed!({
-        job: ctx.job.name,
-        step: step.name,
-        command: step.run,
-        exitCode,
-        workdir: ctx.job.workdir,
-        openShell: async (terminal) => execShell(this.docker, container, terminal, {env, workdir: ctx.job.workdir}),
-      })
-    } finally {
-      timer.resume()
-    }
+    const env = {...ctx.env, ...ctx.job.steps[index]!.env}
+    await holdFailedStep(ctx, index, exitCode, timer, ctx.job.workdir, async (terminal) => execShell(this.docker, container, terminal, {env, workdir: ctx.job.workdir}))
   }
 
   private async runStep(

@@ -9,7 +9,7 @@ import {DEFAULT_SHELL, shellInvocation} from '../../pipeline/shell.js'
 import {collectFromArchives} from '../archive/collect.js'
 import {UnsafeArchiveError} from '../archive/extract.js'
 import {treeArchive} from '../archive/pack.js'
-import {collectsArtifacts, finishStep, startStep, stepRuns} from '../step-rules.js'
+import {collectsArtifacts, finishStep, holdFailedStep, startStep, stepRuns} from '../step-rules.js'
 import {keepsContainer} from '../docker/policy.js'
 import {shellCommand} from '../shell.js'
 import type {Executor, ExecutorEvent, JobContext, JobOutcome, Leak, RunOutcomeStatus, ShellTerminal, StepResult} from '../types.js'
@@ -330,20 +330,7 @@ function hostStepCommand(step: {run: string; shell?: string}, index: number, fol
 
 /** `--interactive` on a host job: the user's shell in the job's folder, with the job's environment. */
 async function holdForShell(ctx: JobContext, index: number, exitCode: number | null, workspace: string, env: Record<string, string>, timer: PausableTimer): Promise<void> {
-  const step = ctx.job.steps[index]!
-  timer.pause()
-  try {
-    await ctx.onStepFailed!({
-      job: ctx.job.name,
-      step: step.name,
-      command: step.run,
-      exitCode,
-      workdir: workspace,
-      openShell: async (terminal) => hostShell(terminal, workspace, env),
-    })
-  } finally {
-    timer.resume()
-  }
+  await holdFailedStep(ctx, index, exitCode, timer, workspace, async (terminal) => hostShell(terminal, workspace, env))
 }
 
 /** A shell on the host (the user's own, else sh) that owns the terminal until it exits. */
