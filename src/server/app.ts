@@ -15,6 +15,8 @@ import {registerLogRoutes} from './routes/logs.js'
 import {registerProvenanceRoutes} from './routes/provenance.js'
 import {registerRunRoutes} from './routes/runs.js'
 import {RunService} from './run-service.js'
+import {registerDashboardRoutes} from './dashboard.js'
+import {registerSessionRoutes, Sessions} from './session.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -90,6 +92,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   // JSON only: no text/plain parser, so any other content type is a 415.
   app.removeContentTypeParser(['text/plain'])
 
+  const sessions = new Sessions()
   const stop = new AbortController()
   // Every open event stream listens for the shutdown.
   setMaxListeners(0, stop.signal)
@@ -107,7 +110,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     if (host === undefined || !allowedHosts.has(host)) {
       throw new HttpError(403, 'forbidden_host', `Host ${JSON.stringify(request.headers.host ?? '')} is not an address of this server`)
     }
-    if (options.token !== undefined && !isPublic && !bearerMatches(request.headers.authorization, options.token)) {
+    if (options.token !== undefined && !isPublic && !bearerMatches(request.headers.authorization, options.token) && !sessions.admits(request)) {
       reply.header('www-authenticate', 'Bearer realm="orca"')
       throw new HttpError(401, 'unauthorized', 'a valid bearer token is required (Authorization: Bearer <token>)')
     }
@@ -171,6 +174,8 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   registerLogRoutes(app, context)
   registerArtifactRoutes(app, context)
   registerProvenanceRoutes(app, context)
+  registerSessionRoutes(app, sessions)
+  await registerDashboardRoutes(app, {...context, config: options.config})
 
   let closing: Promise<void> | undefined
   return {

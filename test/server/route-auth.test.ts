@@ -12,7 +12,7 @@ const serve = serversPerTest()
 const TOKEN = 'route-auth-token-0123456789'
 const RUN = '20260101T000000000Z-c0ffee'
 const CANARY = 'canary-7f3a9e'
-const PARAMS = {id: RUN, job: 'build', '*': 'out/report.txt'}
+const PARAMS = {id: RUN, job: 'build', '*': 'out/report.txt', name: 'dashboard.js'}
 
 /** A server with a token over a finished run whose log, artifact and record hold the canary. */
 async function served(): Promise<TestServer> {
@@ -37,11 +37,18 @@ function expectRefused(res: {status: number; head: string; body: string}, what: 
 }
 
 describe('the token is decided by the matched route', () => {
-  it('has one public route, /healthz; every other route the app registers needs the token', async () => {
+  it('has public routes for /healthz and the dashboard\'s page and assets only; every other route the app registers needs the token', async () => {
     const s = await served()
     const routes = s.server.routes
     expect(routes.length).toBeGreaterThan(10)
-    expect(routes.filter((r) => r.public).map((r) => `${r.method} ${r.url}`).sort()).toEqual(['GET /healthz', 'HEAD /healthz'])
+    expect(routes.filter((r) => r.public).map((r) => `${r.method} ${r.url}`).sort()).toEqual([
+      'GET /',
+      'GET /assets/:name',
+      'GET /healthz',
+      'HEAD /',
+      'HEAD /assets/:name',
+      'HEAD /healthz',
+    ])
     for (const route of routes) {
       const path = fillRoute(route.url, PARAMS)
       const without = await rawSocket(s.port, path, {method: route.method})
@@ -63,9 +70,12 @@ describe('the token is decided by the matched route', () => {
         const res = await rawSocket(s.port, target, {method: route.method})
         sent++
         const what = `${route.method} ${target.slice(0, 120)} -> ${res.status}`
-        if (route.public && res.status === 200) {
-          // A spelling the router takes for /healthz gets the health document and nothing else.
-          if (route.method === 'GET') expect(JSON.parse(res.body), what).toMatchObject({status: 'ok'})
+        // A public route's spellings may reach it (200) or not (404 for an asset name it does not serve).
+        if (route.public && (res.status === 200 || (res.status === 404 && route.url !== '/healthz'))) {
+          // A spelling the router takes for /healthz gets the health document, one it takes for the
+          // dashboard gets its page or bundle (no data: they read everything through the API), and nothing else.
+          if (route.method === 'GET' && route.url === '/healthz') expect(JSON.parse(res.body), what).toMatchObject({status: 'ok'})
+          expect(res.body, what).not.toContain(CANARY)
           continue
         }
         expectRefused(res, what)
