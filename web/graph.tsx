@@ -60,6 +60,8 @@ export function PipelineGraph(props: {record: RunRecord; graph: RunGraph | undef
           const at = layout.nodes.get(name)!
           const cached = job.status === 'cached'
           const activate = () => onSelect(name)
+          const shownName = truncate(label(job, name), 20)
+          const shownState = cached ? '⟲ cached' : stateText(job.status)
           return (
             <g
               key={name}
@@ -70,7 +72,6 @@ export function PipelineGraph(props: {record: RunRecord; graph: RunGraph | undef
               data-job={name}
               data-state={job.status}
               aria-pressed={selected === name}
-              aria-label={`${label(job, name)}: ${stateText(job.status)}`}
               onClick={activate}
               onKeyDown={(event) => {
                 if (event.key === 'Enter' || event.key === ' ') {
@@ -80,8 +81,8 @@ export function PipelineGraph(props: {record: RunRecord; graph: RunGraph | undef
               }}
             >
               <rect width={NODE_WIDTH} height={NODE_HEIGHT} rx="6" />
-              <text x="10" y="17" class="node-name">{truncate(label(job, name), 20)}</text>
-              <text x="10" y="32" class="node-state">{cached ? '⟲ cached' : stateText(job.status)}</text>
+              <text x="10" y="17" class="node-name">{shownName}</text>
+              <text x="10" y="32" class="node-state">{shownState}</text>
             </g>
           )
         })}
