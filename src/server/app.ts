@@ -175,7 +175,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   registerArtifactRoutes(app, context)
   registerProvenanceRoutes(app, context)
   registerSessionRoutes(app, sessions)
-  await registerDashboardRoutes(app, {...context, config: options.config})
+  await registerDashboardRoutes(app, {...context, projectDir: options.projectDir, config: options.config, env: options.env})
 
   let closing: Promise<void> | undefined
   return {

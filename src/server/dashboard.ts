@@ -1,16 +1,13 @@
 import {existsSync} from 'node:fs'
-import {fileURLToPath} from 'node:url'
 
 import type {FastifyInstance} from 'fastify'
 
-import type {ResolvedConfig} from '../engine/config/types.js'
 import {runGraph} from '../engine/history/run-graph.js'
+import {DASHBOARD_DIR} from '../views/history/run-html.js'
 import {HttpError} from './http-error.js'
 import {COMMON_ERRORS} from './openapi.js'
-import {RUN_ID_PARAM, SECURITY, type RouteContext} from './routes/context.js'
-
-/** Where `npm run build` puts the dashboard's page and bundles (from web/), from src/server or dist/server alike. */
-export const DASHBOARD_DIR = fileURLToPath(new URL('../../dist/dashboard/', import.meta.url))
+import {RUN_ID_PARAM, SECURITY} from './routes/context.js'
+import {registerExplainRoutes, type ExplainContext} from './routes/explain.js'
 
 /**
  * The page's own policy: its scripts and styles only from this origin, no inline script, no eval,
@@ -31,9 +28,11 @@ const ASSET_NAME = /^[a-z0-9][a-z0-9.-]*\.(js|css|svg)$/
 
 /**
  * The dashboard: its page at `/` and its bundled assets, public (they hold no data; every call they
- * make to the API is authenticated), and the run graph the page draws.
+ * make to the API is authenticated), and what the page reads beyond run records: the run graph, and
+ * the explanation of a job's cache key.
  */
-export async function registerDashboardRoutes(app: FastifyInstance, {runs, config}: RouteContext & {config: ResolvedConfig}): Promise<void> {
+export async function registerDashboardRoutes(app: FastifyInstance, context: ExplainContext): Promise<void> {
+  const {runs, config} = context
   const {default: fastifyStatic} = await import('@fastify/static')
   // serve: false: the plugin streams files (ETag, ranges, no path escapes) from the routes declared here, marked public.
   await app.register(fastifyStatic, {root: DASHBOARD_DIR, serve: false, cacheControl: false})
@@ -83,4 +82,5 @@ export async function registerDashboardRoutes(app: FastifyInstance, {runs, confi
     },
     async (request) => runGraph(await runs.get(request.params.id), config.defaults),
   )
+  registerExplainRoutes(app, context)
 }

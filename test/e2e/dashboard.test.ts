@@ -1,14 +1,16 @@
 // The dashboard in a real Chromium against a real `orca serve` running real containers: one server,
 // one browser, a handful of runs.
+import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
 
 import AxeBuilder from 'axe-core'
-import type {BrowserContext, Page} from 'playwright-core'
+import type {Page} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {launchBrowser} from '../helpers/browser.js'
-import {makeProject, removeProjectResources} from './cli.js'
+import {makeProject, orca, removeProjectResources} from './cli.js'
 import {startServe, type ServeProcess} from './serve-process.js'
 
 const TOKEN = 'dashboard-e2e-token-0123456789'
@@ -35,7 +37,7 @@ jobs:
 
 let project: {dir: string; cleanup: () => void}
 let serve: ServeProcess
-let browser: {context: BrowserContext; close: () => Promise<void>}
+let browser: Awaited<ReturnType<typeof launchBrowser>>
 let page: Page
 const dialogs: string[] = []
 
@@ -80,8 +82,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close()
+  const t1 = Date.now()
   serve?.child.kill('SIGTERM')
-  await serve?.exit.catch(() => undefined)
+  const exited = await Promise.race([serve?.exit.then(() => true, () => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 20_000))])
+  process.stderr.write(`dashboard afterAll: serve ${Date.now() - t1} ms exited=${exited}\n${exited ? '' : serve.stderr()}\n`)
+  if (!exited) {
+    process.stderr.write(execFileSync('sh', ['-c', `ls -la /proc/${serve.child.pid}/fd | grep socket; ss -xpn | grep pid=${serve.child.pid}, ; ss -tpn | grep pid=${serve.child.pid}, ; true`]).toString())
+    serve.child.kill('SIGKILL')
+  }
   if (project) {
     removeProjectResources(project.dir)
     project.cleanup()
@@ -113,6 +121,7 @@ describe('the dashboard in a browser', () => {
     // build runs (its second step sleeps) while test waits for it.
     await expect.poll(() => nodeState('build'), {timeout: 30_000}).toBe('running')
     expect(await nodeState('test')).toBe('pending')
+    if (process.env.DASHBOARD_SCREENSHOTS) await expect.poll(() => nodeState('lint')).toBe('succeeded')
     await screenshot('running')
     await expect.poll(() => nodeState('build'), {timeout: 30_000}).toBe('succeeded')
     await expect.poll(() => nodeState('test'), {timeout: 30_000}).toBe('failed')
@@ -174,6 +183,10 @@ describe('the dashboard in a browser', () => {
     await expect.poll(runStatus, {timeout: 30_000}).toBe('succeeded')
     expect(await nodeState('build')).toBe('cached')
     expect(await page.locator('g.node[data-job="build"] .node-state').textContent()).toContain('cached')
+    // Why: orca explain's answer, from the server.
+    await page.locator('g.node[data-job="build"]').click()
+    await page.getByRole('button', {name: 'Explain the cache key'}).click()
+    await expect.poll(() => page.locator('.explain-text').textContent()).toContain('cached: a run restores it without running it')
   })
 
   it('lists the runs, newest first, with their states and counts', async () => {
@@ -199,6 +212,39 @@ describe('the dashboard in a browser', () => {
       expect(await axeViolations(), `run page, ${colorScheme}`).toEqual([])
     }
     await page.emulateMedia({colorScheme: 'light'})
+  })
+
+  it('writes the same run page as one file with `orca show --html`, which needs no server and no network', async () => {
+    // The first run: the one with the failed job.
+    await page.goto(`${serve.url}/#/`)
+    await page.locator('table.runs tbody tr').nth(1).waitFor()
+    const id = (await page.locator('table.runs tbody tr').nth(1).getAttribute('data-run'))!
+    const file = join(project.dir, 'run.html')
+    const shown = await orca(['show', id, '--html', file], {cwd: project.dir})
+    expect(shown.code, shown.stderr).toBe(0)
+    const offline = await browser.browser.newContext({offline: true})
+    try {
+      const filePage = await offline.newPage()
+      const requests: string[] = []
+      const problems: string[] = []
+      filePage.on('request', (request) => requests.push(request.url()))
+      filePage.on('pageerror', (error) => problems.push(error.message))
+      filePage.on('console', (message) => message.type() === 'error' && problems.push(message.text()))
+      await filePage.goto(`file://${file}#/runs/${id}/test`)
+      await filePage.locator('svg.graph').waitFor()
+      expect(await filePage.locator('g.node').count()).toBe(3)
+      for (const [job, state] of [['build', 'succeeded'], ['lint', 'succeeded'], ['test', 'failed']]) {
+        expect(await filePage.locator(`g.node[data-job="${job}"]`).getAttribute('data-state'), job).toBe(state)
+      }
+      expect(await filePage.locator('tr[data-step="1"] .exit-code').textContent()).toBe('7')
+      await expect.poll(() => filePage.getByRole('log').textContent()).toContain('assertion failed')
+      expect(await filePage.locator('.bar[data-job="test"]').count()).toBe(1)
+      // Only the file itself was loaded, and its policy blocked nothing the page needs.
+      expect(requests).toEqual([`file://${file}#/runs/${id}/test`.replace(/#.*/, '')])
+      expect(problems).toEqual([])
+    } finally {
+      await offline.close()
+    }
   })
 
   it('cancels a running run', {timeout: 60_000}, async () => {

@@ -58,6 +58,7 @@ describe('the OpenAPI document', () => {
       '/v1/runs/{id}/cancel',
       '/v1/runs/{id}/events',
       '/v1/runs/{id}/graph',
+      '/v1/runs/{id}/jobs/{job}/explain',
       '/v1/runs/{id}/logs/{job}',
       '/v1/runs/{id}/provenance',
       '/v1/session',
