@@ -9,7 +9,7 @@ rmSync('dist/dashboard', {recursive: true, force: true})
 mkdirSync('dist/dashboard/assets', {recursive: true})
 
 await build({
-  entryPoints: {dashboard: 'web/main.tsx', 'dashboard-style': 'web/styles.css'},
+  entryPoints: {dashboard: 'web/main.tsx', 'dashboard-layout': 'web/layout-worker.ts', 'dashboard-style': 'web/styles.css'},
   outdir: 'dist/dashboard/assets',
   entryNames: '[name]',
   bundle: true,

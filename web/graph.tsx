@@ -1,38 +1,30 @@
 // The pipeline graph: jobs as nodes laid out by their needs (dagre, left to right), coloured by
 // state, cached ones marked. The layout depends only on the jobs and needs, so it is computed once
 // per run; states only recolour it.
-import dagre from '@dagrejs/dagre'
-import {useMemo} from 'preact/hooks'
+import {useEffect, useState} from 'preact/hooks'
 
 import type {RunRecord} from '../src/engine/records/record.js'
 import type {RunGraph} from './api.js'
 import {label, stateText} from './format.js'
+import {layOut, NODE_HEIGHT, NODE_WIDTH, type Layout} from './layout.js'
 
-const NODE_WIDTH = 168
-const NODE_HEIGHT = 40
-
-interface Layout {
-  width: number
-  height: number
-  nodes: Map<string, {x: number; y: number}>
-  edges: {from: string; to: string; points: {x: number; y: number}[]}[]
-}
-
-function layOut(jobs: string[], needs: Record<string, string[]>): Layout {
-  const graph = new dagre.graphlib.Graph()
-  graph.setGraph({rankdir: 'LR', nodesep: 14, ranksep: 48, marginx: 8, marginy: 8})
-  graph.setDefaultEdgeLabel(() => ({}))
-  for (const job of jobs) graph.setNode(job, {width: NODE_WIDTH, height: NODE_HEIGHT})
-  for (const job of jobs) for (const need of needs[job] ?? []) graph.setEdge(need, job)
-  dagre.layout(graph)
-  const nodes = new Map<string, {x: number; y: number}>()
-  for (const job of jobs) {
-    const node = graph.node(job)
-    nodes.set(job, {x: node.x - NODE_WIDTH / 2, y: node.y - NODE_HEIGHT / 2})
-  }
-  const edges = graph.edges().map((e) => ({from: e.v, to: e.w, points: graph.edge(e).points ?? []}))
-  const size = graph.graph()
-  return {width: size.width ?? 0, height: size.height ?? 0, nodes, edges}
+/**
+ * The layout of these jobs and needs: computed in a worker when the page is served (a file from
+ * `orca show --html` cannot start one, and lays out in the page). Undefined until it is ready.
+ */
+function useLayout(jobs: string[], needs: Record<string, string[]>, shape: string): Layout | undefined {
+  const [layout, setLayout] = useState<{shape: string; layout: Layout}>()
+  useEffect(() => {
+    if (location.protocol === 'file:') {
+      setLayout({shape, layout: layOut(jobs, needs)})
+      return
+    }
+    const worker = new Worker(new URL('assets/dashboard-layout.js', document.baseURI), {type: 'module'})
+    worker.onmessage = (event: MessageEvent<Layout>) => setLayout({shape, layout: event.data})
+    worker.postMessage({jobs, needs})
+    return () => worker.terminate()
+  }, [shape])
+  return layout?.shape === shape ? layout.layout : undefined
 }
 
 function truncate(text: string, max: number): string {
@@ -43,7 +35,19 @@ export function PipelineGraph(props: {record: RunRecord; graph: RunGraph | undef
   const {record, graph, selected, onSelect} = props
   const jobs = Object.keys(record.jobs)
   const shape = `${jobs.join(',')}|${JSON.stringify(graph?.needs ?? {})}`
-  const layout = useMemo(() => layOut(jobs, graph?.needs ?? {}), [shape])
+  const layout = useLayout(jobs, graph?.needs ?? {}, shape)
+  useEffect(() => {
+    if (layout !== undefined) performance.mark('orca:graph-drawn')
+  }, [layout])
+  if (layout === undefined) {
+    return (
+      <div class="graph-scroll">
+        <p class="note" role="status">
+          Laying out {jobs.length} jobs…
+        </p>
+      </div>
+    )
+  }
   return (
     <div class="graph-scroll">
       <svg class="graph" width={layout.width} height={layout.height} viewBox={`0 0 ${layout.width} ${layout.height}`} role="group" aria-label="Pipeline graph">
@@ -57,7 +61,7 @@ export function PipelineGraph(props: {record: RunRecord; graph: RunGraph | undef
         ))}
         {jobs.map((name) => {
           const job = record.jobs[name]!
-          const at = layout.nodes.get(name)!
+          const at = layout.nodes[name]!
           const cached = job.status === 'cached'
           const activate = () => onSelect(name)
           const shownName = truncate(label(job, name), 20)
