@@ -82,12 +82,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close()
-  const t1 = Date.now()
   serve?.child.kill('SIGTERM')
+  // orca serve exits by itself once stopped; now and then (about 1 run in 4 here) it says "stopped"
+  // and stays, holding a unix socket open (Docker's, by the look of it): say so, and end it.
   const exited = await Promise.race([serve?.exit.then(() => true, () => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 20_000))])
-  process.stderr.write(`dashboard afterAll: serve ${Date.now() - t1} ms exited=${exited}\n${exited ? '' : serve.stderr()}\n`)
   if (!exited) {
-    process.stderr.write(execFileSync('sh', ['-c', `ls -la /proc/${serve.child.pid}/fd | grep socket; ss -xpn | grep pid=${serve.child.pid}, ; ss -tpn | grep pid=${serve.child.pid}, ; true`]).toString())
+    const sockets = execFileSync('sh', ['-c', `ss -xpn | grep 'pid=${serve.child.pid},' || true`]).toString()
+    process.stderr.write(`orca serve (pid ${serve.child.pid}) did not exit 20 s after stopping; its unix sockets:\n${sockets}`)
     serve.child.kill('SIGKILL')
   }
   if (project) {
