@@ -71,7 +71,7 @@ describe('keyed volumes over the remote cache (turborepo-remote-cache on loopbac
     expect(saved.saved!.bytes).toBeGreaterThan(200_000)
     expect(saved.restored).toBeUndefined()
     expect(made.stdout).toMatch(/volume npm-cache saved/)
-    const marker = /holds: (\S+)/.exec(made.stdout)?.[1]
+    const marker = /\] holds: (\S+)/.exec(made.stdout)?.[1]
     expect(marker).toMatch(/^[0-9a-f]{16}$/)
 
     // Another app file (a job miss), the same lock file: the job runs and its volume starts warm.
