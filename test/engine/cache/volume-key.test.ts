@@ -36,7 +36,7 @@ async function keysOf(dir: string, keyed: Job): Promise<{job: string; volumes: R
   return {job: cache.keyJob(keyed, 'sha256:image')!.key, volumes: Object.fromEntries(cache.keyVolumes(keyed).map((v) => [v.name, v.key]))}
 }
 
-const install = (fields: Partial<Job> = {}): Job =>
+const install = (fields: Parameters<typeof job>[1] = {}): Job =>
   job('install', {
     inputs: ['src/**'],
     volumes: {'npm-cache': '/root/.npm'},

@@ -10,7 +10,10 @@ type Entry = {name: string; type?: 'file' | 'directory' | 'symlink' | 'link' | '
 
 async function tarOf(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack()
-  for (const {content, ...header} of entries) pack.entry(header, header.type === undefined || header.type === 'file' ? (content ?? '') : undefined)
+  for (const {content, ...header} of entries) {
+    if (header.type === undefined || header.type === 'file') pack.entry(header, content ?? '')
+    else pack.entry(header)
+  }
   pack.finalize()
   return collect(pack as unknown as Readable)
 }
