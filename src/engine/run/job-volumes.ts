@@ -1,4 +1,5 @@
 import {createReadStream} from 'node:fs'
+import type {Readable} from 'node:stream'
 
 import {shortKey} from '../cache/format.js'
 import type {RunCache} from '../cache/run-cache.js'
@@ -91,7 +92,7 @@ export function jobVolumeHooks(job: Job, cache: RunCache | undefined, locks: Vol
       const volume = volumeOf(name)
       const started = Date.now()
       const [meta] = await Promise.all([
-        cache.volumes.save({key: volume.key, volume: name, path: volume.path, projectDir: run.projectDir, runId: run.runId}, tar as import('node:stream').Readable),
+        cache.volumes.save({key: volume.key, volume: name, path: volume.path, projectDir: run.projectDir, runId: run.runId}, tar as Readable),
         checked,
       ])
       emitter.emit({type: 'volume.saved', job: job.name, volume: name, key: volume.key, to: 'local', bytes: meta.tar.size, durationMs: Date.now() - started})
