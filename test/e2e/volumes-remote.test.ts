@@ -103,6 +103,10 @@ describe('keyed volumes over the remote cache (turborepo-remote-cache on loopbac
     expect(job.status).toBe('succeeded')
     expect(job.warnings.some((w) => w.kind === 'volume-cache' && /remote cache/.test(w.message))).toBe(true)
     expect(job.volumes!['npm-cache']!.saved!.bytes).toBeGreaterThan(200_000)
+    // orca explain names the volume's key and says the local cache holds its entry.
+    const explained = await orca(['explain', 'install'], {cwd: dir})
+    expect(explained.code, explained.stderr).toBe(0)
+    expect(explained.stdout).toContain(`volume  npm-cache: key ${job.volumes!['npm-cache']!.key.slice(0, 12)}, stored in the local cache (not part of the job's key)`)
   })
 
   it('a tampered entry on the remote (an archive that climbs out of the volume) is not restored', async () => {
