@@ -97,8 +97,8 @@ export interface JobRecord {
     lookup?: {result: string; bytes?: number; reason?: string}
     upload?: {result: string; bytes: number; blobs: number; reason?: string}
   } | null
-  /** What the cache did for the job's keyed volumes, by volume name; absent when nothing was restored or saved. */
-  volumes?: Record<string, VolumeRecord>
+  /** What the cache did for the job's keyed volumes, by volume name; null when nothing was restored or saved. */
+  volumes: Record<string, VolumeRecord> | null
 }
 
 /** A keyed volume of a job in the run record. */
@@ -181,6 +181,7 @@ export function pendingJobRecord(): JobRecord {
     attempts: [],
     flaky: false,
     remoteCache: null,
+    volumes: null,
   }
 }
 
@@ -414,10 +415,10 @@ function settleJobs(jobs: Record<string, JobRecord>, time: string): Record<strin
 }
 
 /** A volume event into the job's volumes (a name table: volume names are users' names). */
-function foldVolume(volumes: Record<string, VolumeRecord> | undefined, event: VolumeEvent): Record<string, VolumeRecord> {
+function foldVolume(volumes: Record<string, VolumeRecord> | null, event: VolumeEvent): Record<string, VolumeRecord> {
   const next = nameTable<VolumeRecord>()
   Object.assign(next, volumes)
-  const earlier = volumes !== undefined && Object.hasOwn(volumes, event.volume) ? volumes[event.volume]! : undefined
+  const earlier = volumes !== null && Object.hasOwn(volumes, event.volume) ? volumes[event.volume]! : undefined
   const volume: VolumeRecord = {...earlier, key: event.key}
   if (event.type === 'volume.restored') volume.restored = {source: event.source, bytes: event.bytes, ...(event.downloaded !== undefined ? {downloaded: event.downloaded} : {})}
   else if (event.to === 'local') volume.saved = {bytes: event.bytes}
