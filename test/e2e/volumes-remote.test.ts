@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import tar from 'tar-stream'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {startTurboServer, TURBO_TOKEN, type CacheServer} from '../helpers/remote-cache-servers.js'
+import {startS3Server, startTurboServer, TURBO_TOKEN, type CacheServer} from '../helpers/remote-cache-servers.js'
 import {orca, projectsPerTest, readJson, runDirs} from './cli.js'
 
 type VolumeRecord = {key: string; restored?: {source: string; bytes: number}; saved?: {bytes: number}; upload?: {result: string}}
@@ -36,8 +36,8 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await server.stop()
 })
 
-async function server(): Promise<CacheServer> {
-  const started = await startTurboServer()
+async function server(start = startTurboServer): Promise<CacheServer> {
+  const started = await start()
   servers.push(started)
   return started
 }
@@ -152,3 +152,19 @@ async function tarOf(files: Array<{name: string; content: string}>): Promise<Buf
   for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk)
   return Buffer.concat(chunks)
 }
+
+describe('keyed volumes over an S3-compatible remote (s3rver on loopback)', () => {
+  it('are stored under the namespace\'s volumes/ and restored into a fresh clone', async () => {
+    const remote = await server(startS3Server)
+    const made = await run(clone('one\n'), remote.env)
+    expect(made.code, made.stdout).toBe(0)
+    const saved = made.record.jobs.install!.volumes!['npm-cache']!
+    expect(saved).toMatchObject({upload: {result: 'uploaded'}})
+    // s3rver keeps an object as a few files (content, metadata) under its key.
+    expect(storedFiles(remote, `volumes/${saved.key}.json`).length).toBeGreaterThan(0)
+    const warm = await run(clone('two\n'), remote.env)
+    expect(warm.code, warm.stdout).toBe(0)
+    expect(warm.record.jobs.install!.volumes!['npm-cache']).toMatchObject({key: saved.key, restored: {source: 'remote'}})
+    expect(found(warm.stdout)).toBe(/\] holds: (\S+)/.exec(made.stdout)?.[1])
+  })
+})
