@@ -5,7 +5,10 @@ import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} f
 
 import type {ResolvedConfig} from '../engine/config/types.js'
 import type {Executor} from '../engine/executor/types.js'
-import {allowedHostHeaders, bearerMatches, hostForUrl} from './guards.js'
+import {authorize, BEARER_SCHEME, withScope, type RouteNeed} from './auth/authorize.js'
+import {KeyStore} from './auth/key-store.js'
+import type {Scope} from './auth/scopes.js'
+import {allowedHostHeaders, hostForUrl} from './guards.js'
 import {HttpError, toHttpError} from './http-error.js'
 import {schemaComponents} from './openapi.js'
 import {registerArtifactRoutes} from './routes/artifacts.js'
@@ -18,7 +21,7 @@ import {RunService} from './run-service.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Answered without the bearer token: the explicit allow-list (`/healthz`). */
+    /** Answered without a key: the explicit allow-list (`/healthz`, the Swagger UI's page and assets). */
     public?: boolean
   }
 }
@@ -30,8 +33,10 @@ export interface ServeOptions {
   /** Where secrets and `ORCA_*` come from, as for `orca run`. */
   env: NodeJS.ProcessEnv
   orcaVersion: string
-  /** Required on every route but the public ones (`/healthz`) when set, as `Authorization: Bearer <token>`. */
+  /** Accepted as a key with every scope (`Authorization: Bearer <token>`); with it, every route but the public ones needs a key. */
   token?: string
+  /** The API keys (default: the project's, beside its runs folder); a key file turns auth on even without a token. */
+  keys?: KeyStore
   /** Runs executing at once (default 2); more wait in a queue. */
   maxRunningRuns?: number
   /** Runs waiting at most (default 1000). */
@@ -49,8 +54,10 @@ export interface ServedRoute {
   method: string
   /** Fastify's pattern, e.g. `/v1/runs/:id/logs/:job`. */
   url: string
-  /** Answered without the token; every other route, and every unmatched path, needs it. */
+  /** Answered without a key; every other route, and every unmatched path, needs one. */
   public: boolean
+  /** The scope a key needs (a route that declares none needs `admin`). */
+  scope?: Scope
 }
 
 /** A built server: `listen`, then `shutdown` (stop accepting, settle runs, close). */
@@ -97,29 +104,42 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   let draining = false
   const routes: ServedRoute[] = []
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({method, url: route.url, public: route.config?.public === true})
+    const scope = route.config?.scope
+    for (const method of [route.method].flat()) routes.push({method, url: route.url, public: route.config?.public === true, ...(scope === undefined ? {} : {scope})})
   })
+  const credentials = {token: options.token, keys: options.keys ?? KeyStore.forRunsDir(options.config.runsDir)}
+  // Last-used times are written now and then, never on the request's path.
+  const flushKeyUse = (): void => {
+    try {
+      credentials.keys.flushUsed()
+    } catch (error) {
+      process.emitWarning(`orca serve: cannot record when keys were last used: ${(error as Error).message}`)
+    }
+  }
+  const keyUseTimer = setInterval(flushKeyUse, 5000).unref()
 
-  /** Throws the refusal a request gets before any handler runs: shutting down, a foreign Host, no token. */
-  const admit = (request: FastifyRequest, reply: FastifyReply, isPublic: boolean): void => {
+  /** Throws the refusal a request gets before any handler runs: shutting down, a foreign Host, no key, a missing scope. */
+  const admit = (request: FastifyRequest, need: RouteNeed): void => {
     if (draining) throw new HttpError(503, 'shutting_down', 'the server is shutting down', {headers: {connection: 'close'}})
     const host = request.headers.host?.toLowerCase()
     if (host === undefined || !allowedHosts.has(host)) {
       throw new HttpError(403, 'forbidden_host', `Host ${JSON.stringify(request.headers.host ?? '')} is not an address of this server`)
     }
-    if (options.token !== undefined && !isPublic && !bearerMatches(request.headers.authorization, options.token)) {
-      reply.header('www-authenticate', 'Bearer realm="orca"')
-      throw new HttpError(401, 'unauthorized', 'a valid bearer token is required (Authorization: Bearer <token>)')
-    }
+    const principal = authorize(request.headers.authorization, need, credentials)
+    if (principal !== undefined) request.principal = principal
   }
   // Decided by the route the router matched, never by the raw URL (which may be percent-encoded or
-  // absolute-form): only routes marked public skip the token, and an unmatched path needs it too,
-  // so a 404 tells nothing to a caller without it.
-  app.addHook('onRequest', async (request, reply) => admit(request, reply, request.routeOptions.config.public === true))
+  // absolute-form): only routes marked public skip the key, an unmatched path needs one too (so a
+  // 404 tells nothing to a caller without it), and a route that declares no scope needs `admin`.
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config
+    const matched = request.routeOptions.url !== undefined
+    admit(request, config.public === true ? {public: true} : {scope: config.scope ?? (matched ? 'admin' : undefined)})
+  })
   rejectBeforeRouting = (error, request, reply) => {
     let http: HttpError
     try {
-      admit(request, reply, false)
+      admit(request, {scope: undefined})
       http =
         error.code === 'FST_ERR_MAX_PARAM_LENGTH'
           ? new HttpError(414, 'invalid_request', 'a path segment is too long')
@@ -148,11 +168,12 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
       info: {title: 'orca', version: options.orcaVersion, description: 'The orca engine over HTTP: start runs, follow their events, fetch logs and artifacts.'},
       components: {
         schemas: schemaComponents() as Record<string, never>,
-        securitySchemes: {bearer: {type: 'http', scheme: 'bearer', description: 'Required when the server has a token.'}},
+        securitySchemes: {bearer: BEARER_SCHEME as never},
       },
     },
     // Fastify's wildcard is the artifact path: name it, so the document and generated clients have a real parameter.
-    transform: ({schema, url}) => {
+    transform: ({schema: declared, url, route}) => {
+      const schema = withScope(declared ?? {}, route.config)
       if (!url.endsWith('/*')) return {schema, url}
       const params = schema.params as {properties: Record<string, unknown>; required: string[]}
       const {'*': pathParam, ...rest} = params.properties
@@ -192,6 +213,8 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
         // Streams of live runs ended with their run.finished; streams following other processes end here.
         stop.abort()
         await app.close()
+        clearInterval(keyUseTimer)
+        flushKeyUse()
       })()
       return closing
     },

@@ -53,6 +53,12 @@ describe('the token is decided by the matched route', () => {
     }
   })
 
+  it('has a scope (or public) declared by every route it registers', async () => {
+    const s = await served()
+    const undeclared = s.server.routes.filter((r) => !r.public && r.scope === undefined).map((r) => `${r.method} ${r.url}`)
+    expect(undeclared).toEqual([])
+  })
+
   // Hundreds of raw requests, one after another (every spelling of every route): more than a unit
   // test's usual 10 s on a loaded two-core machine, and more with each route the API gains.
   it('refuses every spelling of every protected route without the token, over raw sockets', {timeout: 30_000}, async () => {
