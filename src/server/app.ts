@@ -16,7 +16,11 @@ import {registerEventRoutes} from './routes/events.js'
 import {registerHealthRoutes} from './routes/health.js'
 import {registerLogRoutes} from './routes/logs.js'
 import {registerProvenanceRoutes} from './routes/provenance.js'
+import {registerExecuteRoutes} from './routes/execute.js'
 import {registerRunRoutes} from './routes/runs.js'
+import {Quotas} from './quotas.js'
+import {registerRateLimit} from './rate-limit.js'
+import {registerSwaggerUi} from './swagger-ui.js'
 import {RunService} from './run-service.js'
 
 declare module 'fastify' {
@@ -64,6 +68,8 @@ export interface ServedRoute {
 export interface OrcaServer {
   app: FastifyInstance
   runs: RunService
+  /** Per-key concurrency caps and CPU-second quotas of executions and sandboxes. */
+  quotas: Quotas
   /** Every route the app answers, HEAD routes included. */
   routes: ServedRoute[]
   listen(host: string, port: number): Promise<{url: string; host: string; port: number}>
@@ -102,11 +108,14 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   setMaxListeners(0, stop.signal)
   let allowedHosts = new Set<string>()
   let draining = false
-  const routes: ServedRoute[] = []
-  app.addHook('onRoute', (route) => {
-    const scope = route.config?.scope
-    for (const method of [route.method].flat()) routes.push({method, url: route.url, public: route.config?.public === true, ...(scope === undefined ? {} : {scope})})
-  })
+  // Read when asked, not when added: a plugin's own onRoute hook may still mark its routes public.
+  const registered: Array<{method: string | string[]; url: string; config?: {public?: boolean; scope?: Scope}}> = []
+  app.addHook('onRoute', (route) => void registered.push(route))
+  const servedRoutes = (): ServedRoute[] =>
+    registered.flatMap((route) => {
+      const scope = route.config?.scope
+      return [route.method].flat().map((method) => ({method, url: route.url, public: route.config?.public === true, ...(scope === undefined ? {} : {scope})}))
+    })
   const credentials = {token: options.token, keys: options.keys ?? KeyStore.forRunsDir(options.config.runsDir)}
   // Last-used times are written now and then, never on the request's path.
   const flushKeyUse = (): void => {
@@ -174,8 +183,8 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     // Fastify's wildcard is the artifact path: name it, so the document and generated clients have a real parameter.
     transform: ({schema: declared, url, route}) => {
       const schema = withScope(declared ?? {}, route.config)
-      if (!url.endsWith('/*')) return {schema, url}
-      const params = schema.params as {properties: Record<string, unknown>; required: string[]}
+      const params = schema.params as {properties: Record<string, unknown>; required: string[]} | undefined
+      if (!url.endsWith('/*') || params?.properties['*'] === undefined) return {schema, url}
       const {'*': pathParam, ...rest} = params.properties
       return {
         url: `${url.slice(0, -1)}:path`,
@@ -184,8 +193,13 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     },
   })
 
+  await registerSwaggerUi(app)
+  await registerRateLimit(app, options.config.serve.limits)
+  const quotas = new Quotas(options.config.serve.limits)
+
   // One module per resource of the API (docs/serve.md lists the routes).
   const context = {runs, stop: stop.signal}
+  registerExecuteRoutes(app, {projectDir: options.projectDir, config: options.config, env: options.env, quotas, stop: stop.signal})
   registerHealthRoutes(app, context)
   registerRunRoutes(app, context)
   registerEventRoutes(app, context)
@@ -197,7 +211,10 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   return {
     app,
     runs,
-    routes,
+    quotas,
+    get routes() {
+      return servedRoutes()
+    },
     async listen(host, port) {
       await app.listen({host, port})
       const address = app.server.address() as AddressInfo

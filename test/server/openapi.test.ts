@@ -51,6 +51,7 @@ describe('the OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0')
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/healthz',
+      '/v1/execute',
       '/v1/runs',
       '/v1/runs/{id}',
       '/v1/runs/{id}/artifacts',

@@ -1,3 +1,4 @@
+import type {ExecuteCaps} from '../sandbox/execute-limits.js'
 import type {CleanupPolicy, PullPolicy, Resources} from '../pipeline/types.js'
 
 /** `cache.signing` as configured: where the key comes from, resolved when the cache is opened. */
@@ -80,6 +81,11 @@ export interface ResolvedConfig {
     allowHost?: true
     /** Whether a pipeline with a `docker: true` job may be run over HTTP. */
     allowDocker: boolean
+    /** Caps of `POST /v1/execute` (`serve.execute`). */
+    execute: ExecuteCaps
+    /** Per-key abuse limits (`serve.limits`). */
+    limits: ServeLimits
+    webhooks: WebhookConfig[]
   }
 }
 
@@ -95,4 +101,23 @@ export interface ConfigFlags {
   cacheMaxSizeBytes: number
   serveHost: string
   servePort: number
+}
+
+/** `serve.limits`: what one API key may use. */
+export interface ServeLimits {
+  requestsPerMinute: number
+  /** Executions at once (and sandboxes at once, counted apart). */
+  concurrency: number
+  cpuSecondsPerHour: number
+}
+
+/** One `serve.webhooks` entry; the secret is read from the environment when the server starts. */
+export interface WebhookConfig {
+  url: string
+  secret?: string
+  secretEnv?: string
+  events: Array<'run.finished' | 'sandbox.expired'>
+  retries: number
+  backoffMs: number
+  timeoutMs: number
 }

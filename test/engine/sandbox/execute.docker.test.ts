@@ -9,7 +9,7 @@ import {connectDocker} from '../../../src/engine/executor/docker/connect.js'
 import {LABEL} from '../../../src/engine/executor/docker/container-spec.js'
 import {projectIdentity, type ProjectIdentity} from '../../../src/engine/project-identity.js'
 import {execute, type ExecuteRequest} from '../../../src/engine/sandbox/execute.js'
-import {DEFAULT_EXECUTE_CAPS, resolveLimits} from '../../../src/engine/sandbox/execute-limits.js'
+import {DEFAULT_EXECUTE_CAPS, resolveLimits, type RequestedLimits} from '../../../src/engine/sandbox/execute-limits.js'
 
 const IMAGE = 'busybox:1.36'
 let docker: Docker
@@ -23,8 +23,8 @@ beforeAll(async () => {
 })
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
-const run = (request: Partial<ExecuteRequest> & {limits?: Parameters<typeof resolveLimits>[0]}) =>
-  execute({image: IMAGE, ...request, limits: resolveLimits(request.limits ?? {}, {...DEFAULT_EXECUTE_CAPS, maxTimeoutMs: 20_000})}, {docker, project, maxCollectBytes: 1024})
+const run = ({limits, ...request}: Omit<Partial<ExecuteRequest>, 'limits'> & {limits?: RequestedLimits}) =>
+  execute({image: IMAGE, ...request, limits: resolveLimits(limits ?? {}, {...DEFAULT_EXECUTE_CAPS, maxTimeoutMs: 20_000})}, {docker, project, maxCollectBytes: 1024})
 
 describe('execute', () => {
   it('runs a snippet with inline files and returns its output, exit code and the files asked for; the container is gone', async () => {
