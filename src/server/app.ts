@@ -21,6 +21,8 @@ import {registerRunRoutes} from './routes/runs.js'
 import {Quotas} from './quotas.js'
 import {registerRateLimit} from './rate-limit.js'
 import {registerSwaggerUi} from './swagger-ui.js'
+import {registerWebhookRoutes} from './webhooks/routes.js'
+import {Webhooks} from './webhooks/webhooks.js'
 import {RunService} from './run-service.js'
 
 declare module 'fastify' {
@@ -70,6 +72,8 @@ export interface OrcaServer {
   runs: RunService
   /** Per-key concurrency caps and CPU-second quotas of executions and sandboxes. */
   quotas: Quotas
+  /** Sends events to `serve.webhooks` (`webhooks.deliver('sandbox.expired', …)` for sandboxes). */
+  webhooks: Webhooks
   /** Every route the app answers, HEAD routes included. */
   routes: ServedRoute[]
   listen(host: string, port: number): Promise<{url: string; host: string; port: number}>
@@ -79,7 +83,10 @@ export interface OrcaServer {
 
 /** Builds the HTTP server over the engine; nothing listens until `listen`. */
 export async function createServer(options: ServeOptions): Promise<OrcaServer> {
+  const webhooks = new Webhooks(options.config.serve.webhooks, options.env)
   const runs = new RunService({
+    onFinished: (runId, finished) =>
+      void webhooks.deliver('run.finished', {runId, status: finished.status, durationMs: finished.durationMs, url: `/v1/runs/${runId}`, ...(finished.error ? {error: finished.error} : {})}),
     projectDir: options.projectDir,
     config: options.config,
     // The server's own token is never a secret a pipeline can ask for.
@@ -199,6 +206,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
 
   // One module per resource of the API (docs/serve.md lists the routes).
   const context = {runs, stop: stop.signal}
+  registerWebhookRoutes(app, webhooks)
   registerExecuteRoutes(app, {projectDir: options.projectDir, config: options.config, env: options.env, quotas, stop: stop.signal})
   registerHealthRoutes(app, context)
   registerRunRoutes(app, context)
@@ -212,6 +220,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     app,
     runs,
     quotas,
+    webhooks,
     get routes() {
       return servedRoutes()
     },
@@ -227,6 +236,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
         // No new connections; open ones get 503 until they close.
         app.server.close()
         await runs.drain(mode)
+        await webhooks.close()
         // Streams of live runs ended with their run.finished; streams following other processes end here.
         stop.abort()
         await app.close()
