@@ -1,7 +1,6 @@
 import * as path from 'node:path'
 
-import type {RegistryLogin, ServeLimits, SigningConfig, WebhookConfig} from './types.js'
-import type {ExecuteCaps} from '../sandbox/execute-limits.js'
+import type {ExecuteCaps, RegistryLogin, ServeLimits, SigningConfig, WebhookConfig} from './types.js'
 import {parseDuration} from '../duration.js'
 import type {Diagnostic} from '../errors.js'
 import {schemaDiagnostics} from '../pipeline/schema-diagnostics.js'

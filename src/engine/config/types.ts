@@ -1,4 +1,3 @@
-import type {ExecuteCaps} from '../sandbox/execute-limits.js'
 import type {CleanupPolicy, PullPolicy, Resources} from '../pipeline/types.js'
 
 /** `cache.signing` as configured: where the key comes from, resolved when the cache is opened. */
@@ -120,4 +119,20 @@ export interface WebhookConfig {
   retries: number
   backoffMs: number
   timeoutMs: number
+}
+
+/** What `POST /v1/execute` may use at most, whatever a request asks (`serve.execute` in orca.config.yml). */
+export interface ExecuteCaps {
+  /** Image references a request may name, exactly as written (empty: execute is off). */
+  images: string[]
+  maxTimeoutMs: number
+  maxMemoryBytes: number
+  maxCpus: number
+  maxPids: number
+  /** stdout and stderr together. */
+  maxOutputBytes: number
+  /** Collected files together. */
+  maxCollectBytes: number
+  /** Whether a request may ask for a network (`bridge`); without, containers have none. */
+  network: boolean
 }

@@ -1,31 +1,8 @@
+import type {ExecuteCaps} from '../config/types.js'
 import {OrcaError} from '../errors.js'
 
-/** What `POST /v1/execute` may use at most, whatever a request asks (`serve.execute` in orca.config.yml). */
-export interface ExecuteCaps {
-  /** Image references a request may name, exactly as written (empty: execute is off). */
-  images: string[]
-  maxTimeoutMs: number
-  maxMemoryBytes: number
-  maxCpus: number
-  maxPids: number
-  /** stdout and stderr together. */
-  maxOutputBytes: number
-  /** Collected files together. */
-  maxCollectBytes: number
-  /** Whether a request may ask for a network (`bridge`); without, containers have none. */
-  network: boolean
-}
-
-export const DEFAULT_EXECUTE_CAPS: ExecuteCaps = {
-  images: [],
-  maxTimeoutMs: 30_000,
-  maxMemoryBytes: 256 * 1024 ** 2,
-  maxCpus: 1,
-  maxPids: 128,
-  maxOutputBytes: 1024 ** 2,
-  maxCollectBytes: 1024 ** 2,
-  network: false,
-}
+export {DEFAULT_EXECUTE_CAPS} from '../config/layers.js'
+export type {ExecuteCaps}
 
 /** The limits one execution runs under. */
 export interface ExecuteLimits {
