@@ -1,6 +1,8 @@
+import {realpathSync} from 'node:fs'
+
 import {describe, expect, it} from 'vitest'
 
-import {orca, projectsPerTest} from './cli.js'
+import {containers, orca, projectsPerTest} from './cli.js'
 import {startServe} from './serve-process.js'
 
 const project = projectsPerTest()
@@ -127,5 +129,26 @@ describe('orca serve with API keys, POST /v1/execute and abuse limits', () => {
       server.child.kill('SIGTERM')
       await server.exit
     }
+  })
+
+  it('leaves an execution of a killed server to orca clean --leaks, which removes it, and only while its owner is dead', {timeout: 60_000}, async () => {
+    const dir = project({'jobs.yml': JOBS, 'orca.config.yml': CONFIG})
+    const server = await startServe(dir)
+    const running = fetch(`${server.url}/v1/execute`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({image: 'busybox:1.36', snippet: 'sleep 8'})}).catch(() => undefined)
+    let ids: string[] = []
+    for (let i = 0; i < 100 && ids.length === 0; i++) {
+      ids = containers('orca.job=execute').filter((id) => containers(`orca.project-dir=${realpathSync(dir)}`).includes(id))
+      if (ids.length === 0) await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(ids).toHaveLength(1)
+    // While its server lives, the execution is not a leak.
+    expect((await orca(['clean', '--leaks', '--dry-run'], {cwd: dir})).stdout).not.toContain('orca-execute-')
+    server.child.kill('SIGKILL')
+    await server.exit
+    await running
+    const cleaned = await orca(['clean', '--leaks'], {cwd: dir})
+    expect(cleaned.code, cleaned.stderr).toBe(0)
+    expect(cleaned.stdout).toContain('orca-execute-')
+    expect(containers(`orca.project-dir=${realpathSync(dir)}`)).toEqual([])
   })
 })
