@@ -1,3 +1,4 @@
+/* global fetch */
 // POST /v1/execute of a trivial command (`true` in busybox) against the floor of the same work done
 // bare through the engine's API (create, attach, start, wait, remove, no network), measured in the
 // same run, interleaved:
