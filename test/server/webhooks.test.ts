@@ -3,6 +3,8 @@ import type {AddressInfo} from 'node:net'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
+import {loadConfig} from '../../src/engine/config/load.js'
+import {createServer as createOrcaServer} from '../../src/server/app.js'
 import {KeyStore} from '../../src/server/auth/key-store.js'
 import {signPayload, verifySignature} from '../../src/server/webhooks/signature.js'
 import {backoffDelay, MAX_BACKOFF_MS} from '../../src/server/webhooks/webhooks.js'
@@ -101,5 +103,11 @@ describe('webhooks of orca serve', () => {
     expect((await postJson(s.url, '/v1/runs', {targets: ['a']})).status).toBe(202)
     await eventually(async () => (await raw(s.url, '/v1/webhooks/deliveries')).json().deliveries[0]?.state === 'failed')
     expect(hook.received).toHaveLength(3)
+  })
+
+  it('refuses to start when a webhook\'s secret variable is unset, naming it', async () => {
+    const config = await loadConfig({cwd: process.cwd(), env: {}})
+    config.serve.webhooks = [{url: 'http://127.0.0.1:9/hook', secretEnv: 'HOOK_SECRET_UNSET', events: ['run.finished'], retries: 0, backoffMs: 10, timeoutMs: 100}]
+    await expect(createOrcaServer({projectDir: process.cwd(), config, env: {}, orcaVersion: '0'})).rejects.toThrow('serve.webhooks[0]: HOOK_SECRET_UNSET is not set')
   })
 })

@@ -54,4 +54,17 @@ describe('API keys with scopes on a running server', () => {
     expect((await raw(s.url, '/v1/nothing-here')).status).toBe(401)
     expect((await raw(s.url, '/v1/nothing-here', {headers: bearer(secret)})).status).toBe(404)
   })
+
+  it('serves the Swagger UI and the document it loads without a key, while the API behind it needs one', async () => {
+    const s = await serve({'jobs.yml': GROUPS_YML})
+    KeyStore.forRunsDir(s.runsDir).add('reader', ['read'])
+    const page = await raw(s.url, '/docs/')
+    expect(page.status).toBe(200)
+    expect(page.headers['content-type']).toContain('text/html')
+    expect(page.text).toContain('swagger')
+    const doc = await raw(s.url, '/docs/json')
+    expect(doc.status).toBe(200)
+    expect(doc.json().paths['/v1/execute'].post['x-orca-scope']).toBe('run')
+    expect((await raw(s.url, '/v1/openapi.json')).status).toBe(401)
+  })
 })
