@@ -2,17 +2,13 @@ import {randomBytes} from 'node:crypto'
 
 import type {FastifyInstance, FastifyRequest} from 'fastify'
 
+import {OPEN_PRINCIPAL, type RouteNeed} from './auth/authorize.js'
+import type {Principal} from './auth/key-store.js'
+import {grants} from './auth/scopes.js'
 import {isLoopbackHost} from './guards.js'
 import {HttpError} from './http-error.js'
 import {COMMON_ERRORS} from './openapi.js'
 import {SECURITY} from './routes/context.js'
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** What a caller must be allowed to do to reach the route. */
-    scope?: 'read' | 'run' | 'sandbox' | 'admin'
-  }
-}
 
 export const SESSION_COOKIE = 'orca_session'
 /** The header a cookie-authenticated request that changes state must carry: a cross-site form or image cannot send it. */
@@ -27,46 +23,51 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
  * `Authorization` on an EventSource or a download link; the cookie goes on both.
  */
 export class Sessions {
-  private readonly expiry = new Map<string, number>()
+  private readonly sessions = new Map<string, {expires: number; principal: Principal}>()
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** A new session id, valid for 12 hours. */
-  open(): string {
+  /** A new session id for the key (its scopes) that opened it, valid for 12 hours. */
+  open(principal: Principal): string {
     this.sweep()
     // The oldest session goes first when a client opens sessions without end.
-    if (this.expiry.size >= MAX_SESSIONS) this.expiry.delete(this.expiry.keys().next().value as string)
+    if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string)
     const id = randomBytes(32).toString('base64url')
-    this.expiry.set(id, this.now() + SESSION_TTL_MS)
+    this.sessions.set(id, {expires: this.now() + SESSION_TTL_MS, principal})
     return id
   }
 
   close(id: string | undefined): void {
-    if (id !== undefined) this.expiry.delete(id)
+    if (id !== undefined) this.sessions.delete(id)
   }
 
   /**
-   * Whether a request without `Authorization` is authenticated by its session cookie. Throws a 403
-   * when it is but changes state without the custom request header (a cross-site request forgery).
+   * Who a request without `Authorization` is, by its session cookie: the key that opened the session;
+   * undefined when it has no live session (the key check decides then). Throws a 403 when the key
+   * lacks the route's scope, or when the request changes state without the custom request header
+   * (a cross-site request forgery).
    */
-  admits(request: FastifyRequest): boolean {
+  authorize(request: FastifyRequest, need: RouteNeed): Principal | undefined {
+    if ('public' in need || request.headers.authorization !== undefined) return undefined
     const id = sessionIdOf(request.headers.cookie)
-    if (id === undefined || request.headers.authorization !== undefined) return false
-    const expires = this.expiry.get(id)
-    if (expires === undefined) return false
-    if (expires <= this.now()) {
-      this.expiry.delete(id)
-      return false
+    const session = id === undefined ? undefined : this.sessions.get(id)
+    if (id === undefined || session === undefined) return undefined
+    if (session.expires <= this.now()) {
+      this.sessions.delete(id)
+      return undefined
     }
     if (STATE_CHANGING.has(request.method) && request.headers[REQUEST_HEADER] !== '1') {
       throw new HttpError(403, 'missing_request_header', `a request authenticated by the session cookie that changes state must send "X-Orca-Request: 1"`)
     }
-    return true
+    if (need.scope !== undefined && !grants(session.principal.scopes, need.scope)) {
+      throw new HttpError(403, 'insufficient_scope', `this route needs a key with the ${need.scope} scope; key ${session.principal.name} has ${session.principal.scopes.join(', ')}`)
+    }
+    return session.principal
   }
 
   private sweep(): void {
     const now = this.now()
-    for (const [id, expires] of this.expiry) if (expires <= now) this.expiry.delete(id)
+    for (const [id, session] of this.sessions) if (session.expires <= now) this.sessions.delete(id)
   }
 }
 
@@ -101,7 +102,8 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: Sessions):
     {config: {scope: 'read'}, schema: schema('openSession', 'Exchange the bearer token for an HttpOnly session cookie (for browsers)')},
     async (request, reply) => {
       sessions.close(sessionIdOf(request.headers.cookie))
-      const id = sessions.open()
+      // The session has the scopes of the key it was exchanged for.
+      const id = sessions.open(request.principal ?? OPEN_PRINCIPAL)
       return reply.code(204).header('set-cookie', sessionCookie(id, request, SESSION_TTL_MS / 1000)).header('cache-control', 'no-store').send()
     },
   )

@@ -37,27 +37,31 @@ function expectRefused(res: {status: number; head: string; body: string}, what: 
 }
 
 describe('the token is decided by the matched route', () => {
-  it('has public routes for /healthz and the dashboard\'s page and assets only; every other route the app registers needs the token', async () => {
+  it('has public routes only for /healthz, the Swagger UI under /docs and the dashboard\'s page and assets; every other route the app registers needs the token', async () => {
     const s = await served()
     const routes = s.server.routes
     expect(routes.length).toBeGreaterThan(10)
-    expect(routes.filter((r) => r.public).map((r) => `${r.method} ${r.url}`).sort()).toEqual([
-      'GET /',
-      'GET /assets/:name',
-      'GET /healthz',
-      'HEAD /',
-      'HEAD /assets/:name',
-      'HEAD /healthz',
-    ])
+    const publicRoutes = routes.filter((r) => r.public).map((r) => `${r.method} ${r.url}`)
+    expect(publicRoutes, publicRoutes.join(', ')).toEqual(
+      expect.arrayContaining(['GET /healthz', 'HEAD /healthz', 'GET /docs/', 'GET /docs/json', 'GET /docs/static/*', 'GET /', 'HEAD /', 'GET /assets/:name', 'HEAD /assets/:name']),
+    )
+    for (const route of publicRoutes) expect(route).toMatch(/^(GET|HEAD) (\/healthz|\/docs(\/.*)?|\/|\/assets\/:name)$/)
     for (const route of routes) {
       const path = fillRoute(route.url, PARAMS)
       const without = await rawSocket(s.port, path, {method: route.method})
       const withToken = await rawSocket(s.port, path, {method: route.method, headers: {authorization: `Bearer ${TOKEN}`}})
       // With the token the filled-in path reaches its route, so the spellings below test real routes.
       expect(withToken.status, `${route.method} ${path} with the token`).not.toBe(401)
-      if (route.public) expect(without.status, `${route.method} ${path}`).toBe(200)
+      // The UI's routes answer as they do (its page redirects, a made-up asset is a 404), without the token.
+      if (route.public) expect(without.status, `${route.method} ${path}`).toBe(route.url.startsWith('/docs') ? withToken.status : 200)
       else expectRefused(without, `${route.method} ${path}`)
     }
+  })
+
+  it('has a scope (or public) declared by every route it registers', async () => {
+    const s = await served()
+    const undeclared = s.server.routes.filter((r) => !r.public && r.scope === undefined).map((r) => `${r.method} ${r.url}`)
+    expect(undeclared).toEqual([])
   })
 
   // Hundreds of raw requests, one after another (every spelling of every route): more than a unit
@@ -70,12 +74,15 @@ describe('the token is decided by the matched route', () => {
         const res = await rawSocket(s.port, target, {method: route.method})
         sent++
         const what = `${route.method} ${target.slice(0, 120)} -> ${res.status}`
-        // A public route's spellings may reach it (200) or not (404 for an asset name it does not serve).
-        if (route.public && (res.status === 200 || (res.status === 404 && route.url !== '/healthz'))) {
-          // A spelling the router takes for /healthz gets the health document, one it takes for the
-          // dashboard gets its page or bundle (no data: they read everything through the API), and nothing else.
-          if (route.method === 'GET' && route.url === '/healthz') expect(JSON.parse(res.body), what).toMatchObject({status: 'ok'})
+        if (route.public && (route.url.startsWith('/docs') || route.url === '/' || route.url === '/assets/:name')) {
+          // The Swagger UI's and the dashboard's pages and assets: public, and nothing of the project
+          // (the dashboard reads everything through the API); an asset name it does not serve is a 404.
           expect(res.body, what).not.toContain(CANARY)
+          continue
+        }
+        if (route.public && res.status === 200) {
+          // A spelling the router takes for /healthz gets the health document and nothing else.
+          if (route.method === 'GET') expect(JSON.parse(res.body), what).toMatchObject({status: 'ok'})
           continue
         }
         expectRefused(res, what)

@@ -3,6 +3,7 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
+import {OPEN_PRINCIPAL} from '../../src/server/auth/authorize.js'
 import {Sessions, sessionIdOf} from '../../src/server/session.js'
 import {GROUPS_YML, postJson, raw, seedRun, serversPerTest} from './server-helpers.js'
 
@@ -61,11 +62,20 @@ describe('browser sessions', () => {
   it('expire after 12 hours', () => {
     let now = 0
     const sessions = new Sessions(() => now)
-    const id = sessions.open()
+    const id = sessions.open(OPEN_PRINCIPAL)
     const request = (method: string) => ({method, headers: {cookie: `a=b; orca_session=${id}`}}) as never
-    expect(sessions.admits(request('GET'))).toBe(true)
+    expect(sessions.authorize(request('GET'), {scope: 'read'})).toBe(OPEN_PRINCIPAL)
     now = 12 * 60 * 60 * 1000
-    expect(sessions.admits(request('GET'))).toBe(false)
+    expect(sessions.authorize(request('GET'), {scope: 'read'})).toBeUndefined()
+  })
+
+  it('have the scopes of the key they were exchanged for', () => {
+    const sessions = new Sessions()
+    const reader = {id: 'k1', name: 'reader', scopes: ['read' as const]}
+    const id = sessions.open(reader)
+    const request = (method: string) => ({method, headers: {cookie: `orca_session=${id}`, 'x-orca-request': '1'}}) as never
+    expect(sessions.authorize(request('GET'), {scope: 'read'})).toBe(reader)
+    expect(() => sessions.authorize(request('POST'), {scope: 'run'})).toThrow(/needs a key with the run scope/)
   })
 
   it('reads the session id among other cookies', () => {
