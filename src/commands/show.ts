@@ -9,15 +9,18 @@ export default class Show extends OrcaCommand {
 
   static override description = `Prints a run's record: status, targets, times, then one line per job (status, duration, cache hit/miss, what cleanup did, artifacts), a timeline with one bar per job on a shared time axis (so parallel jobs and the critical path, marked *, can be seen), each job's artifacts (count, bytes, the manifest listing them, and the first 10 files with their sizes and digests; every file with --artifacts), and why jobs failed or were skipped.
 
+With --html FILE, writes the run page of \`orca serve\`'s dashboard instead (the pipeline graph, the timeline, each job's steps, exit codes, log and artifacts) as one self-contained HTML file that needs no server and no network.
+
 RUN is a run id, a unique prefix of one, or "latest". A run whose orca process is gone is shown (and recorded) as abandoned.
 
-Exit codes: 0 shown, 2 unknown run or usage error.`
+Exit codes: 0 shown (or written), 2 unknown run, a file that cannot be written, or usage error.`
 
   static override examples = [
     {description: 'The most recent run', command: '<%= config.bin %> <%= command.id %> latest'},
     {description: 'A run by a prefix of its id', command: '<%= config.bin %> <%= command.id %> 20261125T2030'},
     {description: 'The run record (run.json) as JSON', command: '<%= config.bin %> <%= command.id %> latest --json'},
     {description: 'Every artifact file of the run, with sizes and digests', command: '<%= config.bin %> <%= command.id %> latest --artifacts'},
+    {description: 'The run page as one HTML file (no network needed to view it)', command: '<%= config.bin %> <%= command.id %> latest --html run.html'},
     {description: 'Durations of every job with jq', command: "<%= config.bin %> <%= command.id %> latest --json | jq '.jobs | map_values(.durationMs)'"},
   ]
 
@@ -39,6 +42,22 @@ Exit codes: 0 shown, 2 unknown run or usage error.`
     const config = await projectConfig()
     const id = await resolveRunId(config.runsDir, args.run)
     const record = await inspectRun(config.runsDir, id)
+    if (flags.html !== undefined) {
+      const [{runGraph}, {embeddedRun, runPageHtml}, {writeFileSync}, {OrcaError}] = await Promise.all([
+        import('../engine/history/run-graph.js'),
+        import('../views/history/run-html.js'),
+        import('node:fs'),
+        import('../engine/errors.js'),
+      ])
+      const html = runPageHtml(await embeddedRun(config.runsDir, record, await runGraph(record, config.defaults)))
+      try {
+        writeFileSync(flags.html, html)
+      } catch (error) {
+        throw new OrcaError('usage', `cannot write ${flags.html}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {cause: error})
+      }
+      process.stderr.write(`wrote ${flags.html} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB)\n`)
+      return
+    }
     if (flags.json) {
       process.stdout.write(JSON.stringify(record, null, 2) + '\n')
       return

@@ -24,6 +24,8 @@ import {registerSwaggerUi} from './swagger-ui.js'
 import {registerWebhookRoutes} from './webhooks/routes.js'
 import {Webhooks} from './webhooks/webhooks.js'
 import {RunService} from './run-service.js'
+import {registerDashboardRoutes} from './dashboard.js'
+import {registerSessionRoutes, Sessions} from './session.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -110,6 +112,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   // JSON only: no text/plain parser, so any other content type is a 415.
   app.removeContentTypeParser(['text/plain'])
 
+  const sessions = new Sessions()
   const stop = new AbortController()
   // Every open event stream listens for the shutdown.
   setMaxListeners(0, stop.signal)
@@ -141,7 +144,8 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     if (host === undefined || !allowedHosts.has(host)) {
       throw new HttpError(403, 'forbidden_host', `Host ${JSON.stringify(request.headers.host ?? '')} is not an address of this server`)
     }
-    const principal = authorize(request.headers.authorization, need, credentials)
+    // A browser's session cookie (the key it was exchanged for) when there is no Authorization header.
+    const principal = sessions.authorize(request, need) ?? authorize(request.headers.authorization, need, credentials)
     if (principal !== undefined) request.principal = principal
   }
   // Decided by the route the router matched, never by the raw URL (which may be percent-encoded or
@@ -214,6 +218,8 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   registerLogRoutes(app, context)
   registerArtifactRoutes(app, context)
   registerProvenanceRoutes(app, context)
+  registerSessionRoutes(app, sessions)
+  await registerDashboardRoutes(app, {...context, projectDir: options.projectDir, config: options.config, env: options.env})
 
   let closing: Promise<void> | undefined
   return {

@@ -58,8 +58,11 @@ describe('the OpenAPI document', () => {
       '/v1/runs/{id}/artifacts/{job}/{path}',
       '/v1/runs/{id}/cancel',
       '/v1/runs/{id}/events',
+      '/v1/runs/{id}/graph',
+      '/v1/runs/{id}/jobs/{job}/explain',
       '/v1/runs/{id}/logs/{job}',
       '/v1/runs/{id}/provenance',
+      '/v1/session',
       '/v1/webhooks/deliveries',
     ])
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['RunRecord', 'RunRecord.job', 'Event', 'Event.run.started', 'Error']))
