@@ -14,7 +14,9 @@ import {registerHealthRoutes} from './routes/health.js'
 import {registerLogRoutes} from './routes/logs.js'
 import {registerProvenanceRoutes} from './routes/provenance.js'
 import {registerRunRoutes} from './routes/runs.js'
+import {registerSandboxRoutes} from './routes/sandboxes.js'
 import {RunService} from './run-service.js'
+import {servedSandboxes, type ServedSandboxesOptions} from './sandboxes.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -42,6 +44,8 @@ export interface ServeOptions {
   allowedHosts?: string[]
   /** For tests and other engines; default Docker. */
   executor?: () => Promise<Executor>
+  /** Sandboxes (docs/serve.md): how often they are reaped, and who hears of each one that expired. */
+  sandboxes?: Pick<ServedSandboxesOptions, 'reapIntervalMs' | 'onExpired'>
 }
 
 /** A route as registered: what the token check and the OpenAPI document are decided from. */
@@ -171,6 +175,8 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   registerLogRoutes(app, context)
   registerArtifactRoutes(app, context)
   registerProvenanceRoutes(app, context)
+  const sandboxes = servedSandboxes({projectDir: options.projectDir, config: options.config, env: options.env, ...options.sandboxes, warn: (message) => process.emitWarning(message)})
+  await registerSandboxRoutes(app, {sandboxes: sandboxes.service})
 
   let closing: Promise<void> | undefined
   return {
@@ -186,6 +192,8 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     shutdown(mode = 'cancel') {
       closing ??= (async () => {
         draining = true
+        // Sandboxes outlive the server (a restarted one reconciles them); only their reaper stops.
+        sandboxes.stop()
         // No new connections; open ones get 503 until they close.
         app.server.close()
         await runs.drain(mode)

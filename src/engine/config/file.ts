@@ -22,8 +22,19 @@ interface RawConfig {
   cache?: {maxSize?: string | number; signing?: RawSigning; remote?: RawRemoteCache}
   provenance?: {signingKey?: string}
   retention?: {maxRuns?: number; maxAge?: string; maxSize?: string | number}
-  serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean}
+  serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean; sandboxes?: RawSandboxes}
   registries?: Record<string, RegistryLogin>
+}
+
+interface RawSandboxes {
+  images?: string[]
+  ttl?: string
+  maxTtl?: string
+  max?: number
+  cpus?: number
+  memory?: string | number
+  pids?: number
+  network?: boolean
 }
 
 type RawSigning = {hmac: {keyFile?: string; keyEnv?: string}} | {ed25519: {privateKeyFile?: string; publicKeyFiles?: string[]}}
@@ -96,8 +107,25 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     servePipelines: raw.serve?.pipelines?.map((file) => servedPipelinePath(file) as string),
     serveAllowHost: raw.serve?.allowHost,
     serveAllowDocker: raw.serve?.allowDocker,
+    serveSandboxes: sandboxesOf(raw.serve?.sandboxes),
   }
   return {layer, diagnostics: []}
+}
+
+/** `serve.sandboxes` as a partial policy: only what the file sets. */
+function sandboxesOf(raw: RawSandboxes | undefined): ConfigLayer['serveSandboxes'] {
+  if (raw === undefined) return undefined
+  const set = {
+    images: raw.images,
+    defaultTtlMs: raw.ttl === undefined ? undefined : parseDuration(raw.ttl),
+    maxTtlMs: raw.maxTtl === undefined ? undefined : parseDuration(raw.maxTtl),
+    maxSandboxes: raw.max,
+    cpus: raw.cpus,
+    memoryBytes: raw.memory === undefined ? undefined : parseSize(raw.memory),
+    pids: raw.pids,
+    allowNetwork: raw.network,
+  }
+  return Object.fromEntries(Object.entries(set).filter(([, value]) => value !== undefined))
 }
 
 function remoteCacheLayer(raw: RawRemoteCache | undefined): ConfigLayer {
