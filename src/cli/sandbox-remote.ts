@@ -120,11 +120,14 @@ export interface ForwardOptions {
 
 /**
  * `orca sandbox forward`: listens on a local port; each connection becomes a WebSocket to the
- * sandbox's port through the server. Resolves with the local server once listening.
+ * sandbox's port through the server. Resolves once listening, with the address it listens on.
  */
-export async function forwardPort(server: SandboxServer, options: ForwardOptions, onProblem: (message: string) => void): Promise<net.Server> {
+export async function forwardPort(server: SandboxServer, options: ForwardOptions, onProblem: (message: string) => void): Promise<{address: string; close: () => Promise<void>}> {
   const path = `/v1/sandboxes/${encodeURIComponent(options.sandbox)}/ports/${options.port}`
+  const open = new Set<net.Socket>()
   const local = net.createServer((connection) => {
+    open.add(connection)
+    connection.once('close', () => open.delete(connection))
     connection.pause()
     openSandboxSocket(server, path).then(
       (socket) => {
@@ -133,6 +136,7 @@ export async function forwardPort(server: SandboxServer, options: ForwardOptions
         connection.once('error', () => socket.close(1000))
         socket.on('message', (data) => connection.write(Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[])))
         socket.once('close', () => connection.end())
+        connection.once('close', () => socket.terminate())
         connection.resume()
       },
       (error: unknown) => {
@@ -147,7 +151,16 @@ export async function forwardPort(server: SandboxServer, options: ForwardOptions
     )
     local.listen(options.localPort, options.address, () => resolve())
   })
-  return local
+  const {address, port} = local.address() as net.AddressInfo
+  return {
+    address: `${address}:${port}`,
+    // Ends the connections it relays too, not only the listening.
+    close: () =>
+      new Promise<void>((resolve) => {
+        local.close(() => resolve())
+        for (const connection of open) connection.destroy()
+      }),
+  }
 }
 
 /** `PORT` or `PORT:LOCAL` (as ssh -L reads it, the sandbox's port first): numbers from 1 to 65535; LOCAL 0 = any free port. */

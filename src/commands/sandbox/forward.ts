@@ -28,13 +28,11 @@ Exit codes: 0 stopped by Ctrl-C, 2 usage error (no server, bad port, local port 
     const {forwardPort, parsePortSpec, sandboxServerOf} = await import('../../cli/sandbox-remote.js')
     const server = sandboxServerOf(flags.server, process.env)
     const {port, localPort} = parsePortSpec(args.ports)
-    const local = await forwardPort(server, {sandbox: args.sandbox, port, localPort, address: flags.address}, (message) => process.stderr.write(`${message}\n`))
-    const address = local.address() as {address: string; port: number}
-    process.stdout.write(`orca: forwarding ${address.address}:${address.port} to port ${port} of sandbox ${args.sandbox}\n`)
+    const forward = await forwardPort(server, {sandbox: args.sandbox, port, localPort, address: flags.address}, (message) => process.stderr.write(`${message}\n`))
+    process.stdout.write(`orca: forwarding ${forward.address} to port ${port} of sandbox ${args.sandbox}\n`)
     await new Promise<void>((resolve) => {
       const stop = (): void => {
-        local.close()
-        resolve()
+        void forward.close().then(resolve)
       }
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)

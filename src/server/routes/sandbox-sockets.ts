@@ -1,5 +1,5 @@
 import type {Socket} from 'node:net'
-import {PassThrough, Writable} from 'node:stream'
+import {PassThrough, Writable, type Duplex} from 'node:stream'
 
 import type {FastifyInstance, FastifyRequest} from 'fastify'
 import type {WebSocket} from 'ws'
@@ -23,6 +23,18 @@ const connections = new WeakMap<FastifyRequest, Socket>()
 export async function registerSandboxSocketRoutes(app: FastifyInstance, {sandboxes}: SandboxRouteContext): Promise<void> {
   const {default: websocket} = await import('@fastify/websocket')
   await app.register(websocket, {options: {maxPayload: 1024 * 1024}})
+  // Upgraded connections (open terminals, forwards, and upgrades refused with an HTTP reply that the
+  // client keeps open) are no longer the HTTP server's to close: closing the server ends them, or it would wait on them.
+  const upgraded = new Set<Duplex>()
+  const onUpgrade = (_request: unknown, socket: Duplex): void => {
+    upgraded.add(socket)
+    socket.once('close', () => upgraded.delete(socket))
+  }
+  app.server.on('upgrade', onUpgrade)
+  app.addHook('preClose', async () => {
+    app.server.off('upgrade', onUpgrade)
+    for (const socket of upgraded) socket.destroy()
+  })
   const config = {scope: 'sandbox' as const}
   const notUpgraded = async (): Promise<never> => {
     throw new HttpError(426, 'upgrade_required', 'this route speaks WebSocket: send an upgrade request', {headers: {upgrade: 'websocket'}})

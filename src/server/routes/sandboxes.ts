@@ -263,7 +263,15 @@ async function sandboxRoutes(app: FastifyInstance, {sandboxes}: SandboxRouteCont
     },
     async (request) => {
       if (typeof (request.body as Readable | undefined)?.pipe !== 'function') throw new HttpError(415, 'unsupported_media_type', 'the body must be a tar (content-type: application/x-tar)')
-      return answering(() => sandboxes.putFiles(request.params.id, request.query.path, request.body))
+      // The checks may stop reading early: they end a stream of their own, and the rest of the body is
+      // drained so that the refusal reaches the client (ending the request itself would drop the connection).
+      const body = new PassThrough()
+      request.body.pipe(body)
+      body.once('close', () => {
+        request.body.unpipe(body)
+        request.body.resume()
+      })
+      return answering(() => sandboxes.putFiles(request.params.id, request.query.path, body))
     },
   )
 
