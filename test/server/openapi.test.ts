@@ -59,6 +59,13 @@ describe('the OpenAPI document', () => {
       '/v1/runs/{id}/events',
       '/v1/runs/{id}/logs/{job}',
       '/v1/runs/{id}/provenance',
+      '/v1/sandboxes',
+      '/v1/sandboxes/{id}',
+      '/v1/sandboxes/{id}/exec',
+      '/v1/sandboxes/{id}/files',
+      '/v1/sandboxes/{id}/ports/{port}',
+      '/v1/sandboxes/{id}/shell',
+      '/v1/sandboxes/{id}/touch',
     ])
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['RunRecord', 'RunRecord.job', 'Event', 'Event.run.started', 'Error']))
     // Every reference points at something in the document.

@@ -12,7 +12,7 @@ const serve = serversPerTest()
 const TOKEN = 'route-auth-token-0123456789'
 const RUN = '20260101T000000000Z-c0ffee'
 const CANARY = 'canary-7f3a9e'
-const PARAMS = {id: RUN, job: 'build', '*': 'out/report.txt'}
+const PARAMS = {id: RUN, job: 'build', '*': 'out/report.txt', port: '8080'}
 
 /** A server with a token over a finished run whose log, artifact and record hold the canary. */
 async function served(): Promise<TestServer> {

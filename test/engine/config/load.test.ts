@@ -4,6 +4,7 @@ import * as path from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, test} from 'vitest'
 
+import {DEFAULT_SANDBOX_POLICY} from '../../../src/engine/config/layers.js'
 import {loadConfig} from '../../../src/engine/config/load.js'
 import {ConfigError} from '../../../src/engine/errors.js'
 
@@ -38,7 +39,7 @@ describe('loadConfig', () => {
       cache: {},
       provenance: {},
       retention: {maxRuns: 100, maxBytes: 5 * 1024 ** 3},
-      serve: {host: '127.0.0.1', port: 7077, pipelines: ['jobs.yml'], allowDocker: false},
+      serve: {host: '127.0.0.1', port: 7077, pipelines: ['jobs.yml'], allowDocker: false, sandboxes: DEFAULT_SANDBOX_POLICY},
     })
   })
 
@@ -65,7 +66,7 @@ describe('loadConfig', () => {
       cache: {maxSizeBytes: 10 * 1024 ** 3},
       provenance: {},
       retention: {maxRuns: 50, maxAgeMs: 7 * 86_400_000, maxBytes: 2 * 1024 ** 3},
-      serve: {host: '0.0.0.0', port: 8080, pipelines: ['jobs.yml', 'ci/release.yaml'], allowDocker: true},
+      serve: {host: '0.0.0.0', port: 8080, pipelines: ['jobs.yml', 'ci/release.yaml'], allowDocker: true, sandboxes: DEFAULT_SANDBOX_POLICY},
     })
   })
 
@@ -96,7 +97,7 @@ describe('loadConfig', () => {
     expect([onlyFile.runsDir, fileAndEnv.runsDir, all.runsDir]).toEqual([path.join(dir, 'from-file'), path.join(dir, 'from-env'), path.join(dir, 'from-flag')])
     expect(all.cacheDir).toBe(path.join(dir, 'cache-from-file'))
     expect(all.defaults).toEqual({cleanup: 'keep_on_completion', timeoutMs: 60_000})
-    expect(all.serve).toEqual({host: '127.0.0.1', port: 9000, pipelines: ['jobs.yml'], allowDocker: false})
+    expect(all.serve).toEqual({host: '127.0.0.1', port: 9000, pipelines: ['jobs.yml'], allowDocker: false, sandboxes: DEFAULT_SANDBOX_POLICY})
   })
 
   test('every ORCA_* variable is read', async () => {
@@ -181,6 +182,20 @@ describe('loadConfig', () => {
     expect((await configError(loadConfig({cwd: dir, env: {}}))).split('\n')).toEqual([4, 5, 6, 7].map((line) => `orca.config.yml:${line}:7 serve.pipelines[${line - 3}]: ${expected}`))
     write('orca.config.yml', 'serve: {pipelines: []}\n')
     expect((await loadConfig({cwd: dir, env: {}})).serve.pipelines).toEqual([])
+  })
+
+  test('serve.sandboxes sets what it names over the defaults, and a wrong value is reported at its position', async () => {
+    write('orca.config.yml', 'serve:\n  sandboxes:\n    images: [busybox:1.36]\n    ttl: 5m\n    maxTtl: 2h\n    memory: 1g\n    network: false\n')
+    expect((await loadConfig({cwd: dir, env: {}})).serve.sandboxes).toEqual({
+      ...DEFAULT_SANDBOX_POLICY,
+      images: ['busybox:1.36'],
+      defaultTtlMs: 300_000,
+      maxTtlMs: 7_200_000,
+      memoryBytes: 1024 ** 3,
+      allowNetwork: false,
+    })
+    write('orca.config.yml', 'serve:\n  sandboxes:\n    ttl: soon\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/^orca\.config\.yml:3:10 serve\.sandboxes\.ttl: /)
   })
 
   test('defaults.resources become the container limits of jobs without their own', async () => {
