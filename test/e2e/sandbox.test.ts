@@ -4,7 +4,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {WebSocket} from 'ws'
 
-import {makeProject, ORCA_BIN, removeProjectResources} from './cli.js'
+import {makeProject, orca, ORCA_BIN, removeProjectResources} from './cli.js'
 import {execLines, filesOfTar, sandboxContainers, tarOf} from './sandbox-helpers.js'
 import {startServe, type ServeProcess} from './serve-process.js'
 import {orcaLine, terminalsPerTest} from '../helpers/tmux.js'
@@ -170,6 +170,16 @@ describe('a sandbox\'s terminal and ports', () => {
     expect(screen).toMatch(/\[exit 3\]/)
   })
 
+  it('orca shell with ORCA_SERVER and a sandbox id reaches the server; a refusal is a message and exit 2, and without a terminal it says so', async () => {
+    const shown = terminal(project.dir, orcaLine('shell sb-0000000000000000'), {ORCA_TOKEN: TOKEN, ORCA_SERVER: server.url})
+    const screen = await shown.waitFor(/\[exit \d+\]/)
+    expect(screen).toMatch(/no sandbox "sb-0000000000000000"/)
+    expect(screen).toMatch(/\[exit 2\]/)
+    const piped = await orca(['shell', '--server', server.url, 'sb-0000000000000000'], {cwd: project.dir, env: {ORCA_TOKEN: TOKEN}})
+    expect(piped.code).toBe(2)
+    expect(piped.stderr).toMatch(/needs one/)
+  })
+
   it('orca sandbox forward relays a local port to a port of the sandbox', async () => {
     const sandbox = await create({image: 'busybox:1.36'})
     await exec(sandbox.id, {cmd: ['sh', '-c', 'mkdir -p /www && echo served-by-sandbox > /www/index.html && httpd -p 8080 -h /www']})
@@ -188,6 +198,9 @@ describe('a sandbox\'s terminal and ports', () => {
       expect(await page.text()).toBe('served-by-sandbox\n')
       // A port nothing listens on is refused before the WebSocket opens.
       expect(await upgradeStatus(`/v1/sandboxes/${sandbox.id}/ports/9`, auth)).toBe(502)
+      // A sandbox without a network has no address to connect to.
+      const isolated = await create({image: 'busybox:1.36', network: 'none'})
+      expect(await upgradeStatus(`/v1/sandboxes/${isolated.id}/ports/8080`, auth)).toBe(409)
     } finally {
       child.kill('SIGINT')
       if (child.exitCode === null) await new Promise((resolve) => child.once('close', resolve))
