@@ -107,6 +107,9 @@ describe('sandboxes over HTTP', () => {
       expect(refused.status).toBe(400)
       expect(((await refused.json()) as {error: {code: string}}).error.code).toBe('unsafe_archive')
     }
+    const relative = await fetch(`${server.url}/v1/sandboxes/${sandbox.id}/files?path=work`, {method: 'PUT', headers: {...auth, 'content-type': 'application/x-tar'}, body: upload})
+    expect(relative.status).toBe(400)
+    expect(((await relative.json()) as {error: {message: string}}).error.message).toMatch(/querystring\/path must match/)
     // Refused whole: not even the harmless file of the refused archive was written.
     expect((await exec(sandbox.id, {cmd: ['ls', '/work']})).find((l) => l.stream === 'stdout')?.text).toBe('src\n')
 

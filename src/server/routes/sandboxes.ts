@@ -1,6 +1,7 @@
 import {isUtf8} from 'node:buffer'
 import {PassThrough, type Readable} from 'node:stream'
 
+import {Ajv} from 'ajv'
 import type {FastifyInstance} from 'fastify'
 
 import {parseDuration} from '../../engine/duration.js'
@@ -90,6 +91,14 @@ function ttlMsOf(ttl: string | undefined): number | undefined {
   const ms = parseDuration(ttl)
   if (ms === undefined || ms <= 0) throw new HttpError(400, 'invalid_request', `ttl: expected a duration like "10m", got ${JSON.stringify(ttl)}`)
   return ms
+}
+
+const ajv = new Ajv({coerceTypes: 'array', allErrors: false, strict: false})
+
+/** A validator of a request part as fastify's own would check it (used where a route replaces the compiler for its body). */
+function partValidator(schema: object, part: string): (data: unknown) => boolean | {error: Error} {
+  const validate = ajv.compile(schema)
+  return (data) => (validate(data) ? true : {error: Object.assign(new Error(ajv.errorsText(validate.errors, {dataVar: part})), {statusCode: 400, validation: validate.errors})})
 }
 
 /** One NDJSON line of an exec's output: text when the bytes are UTF-8, else base64. */
@@ -246,6 +255,8 @@ async function sandboxRoutes(app: FastifyInstance, {sandboxes}: SandboxRouteCont
     '/v1/sandboxes/:id/files',
     {
       config,
+      // The body schema documents the upload; the body itself is a stream, checked entry by entry as it is read.
+      validatorCompiler: ({schema, httpPart}) => (httpPart === 'body' ? () => true : partValidator(schema, httpPart ?? 'request')),
       schema: {
         operationId: 'putSandboxFiles',
         summary: 'Upload a tar, extracted under `path` in the sandbox once all of it passed the checks',
@@ -255,6 +266,8 @@ async function sandboxRoutes(app: FastifyInstance, {sandboxes}: SandboxRouteCont
         security: SECURITY,
         params: SANDBOX_PARAM,
         querystring: {type: 'object', additionalProperties: false, required: ['path'], properties: {path: ABSOLUTE_PATH}},
+        consumes: ['application/x-tar'],
+        body: {type: 'string', format: 'binary', description: 'A tar archive.'},
         response: {
           200: {description: 'What was written.', content: {'application/json': {schema: {type: 'object', properties: {files: {type: 'integer'}, bytes: {type: 'integer'}}}}}},
           ...SANDBOX_ERRORS,
