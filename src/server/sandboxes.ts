@@ -39,10 +39,15 @@ export function servedSandboxes(options: ServedSandboxesOptions): {service: Sand
     },
     ...(options.onExpired ? {onExpired: options.onExpired} : {}),
   })
-  const warn = (error: unknown): void => options.warn(`orca serve: reaping sandboxes failed (tried again shortly): ${error instanceof Error ? error.message : String(error)}`)
+  // Said once when reaping starts failing (the engine went away), and again only after it worked.
+  let failing = false
+  const warn = (error: unknown): void => {
+    if (!failing) options.warn(`orca serve: reaping sandboxes failed (tried again every few seconds): ${error instanceof Error ? error.message : String(error)}`)
+    failing = true
+  }
   // A server that never had a sandbox recorded needs no engine for them: it reaps once there is one.
   const reapIfAny = (): void => {
-    if (connected || service.list().length > 0) service.reap().catch(warn)
+    if (connected || service.list().length > 0) service.reap().then(() => (failing = false), warn)
   }
   // At start: the records a previous server left are reconciled with the engine at once.
   reapIfAny()
