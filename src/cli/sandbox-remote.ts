@@ -171,3 +171,49 @@ export function parsePortSpec(spec: string): {port: number; localPort: number} {
   if (!match || port < 1 || port > 65535 || localPort > 65535) throw new OrcaError('usage', `expected PORT or PORT:LOCAL_PORT (1-65535), got ${JSON.stringify(spec)}`)
   return {port, localPort}
 }
+
+/** A JSON request to the server's sandbox routes; a refusal becomes an error with the server's message. */
+export async function sandboxRequest(server: SandboxServer, method: string, path: string, body?: unknown): Promise<Response> {
+  let response: Response
+  try {
+    response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: {...(server.token ? {authorization: `Bearer ${server.token}`} : {}), ...(body === undefined ? {} : {'content-type': 'application/json'})},
+      ...(body === undefined ? {} : {body: JSON.stringify(body)}),
+    })
+  } catch (error) {
+    throw new OrcaError('infra', `cannot reach ${server.url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`)
+  }
+  if (!response.ok) throw refusal(response.status, await response.text())
+  return response
+}
+
+/** A sandbox route's JSON answer. */
+export async function sandboxJson<T>(server: SandboxServer, method: string, path: string, body?: unknown): Promise<T> {
+  return (await (await sandboxRequest(server, method, path, body)).json()) as T
+}
+
+/**
+ * `orca sandbox exec`: runs a command in a sandbox, its output passed to this process's stdout and
+ * stderr as it streams; resolves to the command's exit code (1 when the server could not learn it).
+ */
+export async function execRemote(server: SandboxServer, sandbox: string, cmd: string[], out: {stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream}): Promise<number> {
+  const response = await sandboxRequest(server, 'POST', `/v1/sandboxes/${encodeURIComponent(sandbox)}/exec`, {cmd})
+  let exitCode: number | null = null
+  let rest = ''
+  const decoder = new TextDecoder()
+  const take = (line: string): void => {
+    if (line === '') return
+    const message = JSON.parse(line) as {type: string; stream?: 'stdout' | 'stderr'; text?: string; base64?: string; exitCode?: number | null; message?: string}
+    if (message.type === 'output') out[message.stream === 'stderr' ? 'stderr' : 'stdout'].write(message.text ?? Buffer.from(message.base64 ?? '', 'base64'))
+    else if (message.type === 'exit') exitCode = message.exitCode ?? null
+    else if (message.type === 'error') throw new OrcaError('infra', `the command's output was cut: ${message.message}`)
+  }
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    const lines = (rest + decoder.decode(chunk, {stream: true})).split('\n')
+    rest = lines.pop()!
+    for (const line of lines) take(line)
+  }
+  take(rest)
+  return exitCode ?? 1
+}

@@ -210,3 +210,37 @@ describe('a sandbox\'s terminal and ports', () => {
     }
   })
 })
+
+describe('orca sandbox create, ls, exec and rm', () => {
+  it('make a sandbox, run a command in it with its output and exit code, list it and remove it', async () => {
+    const env = {ORCA_TOKEN: TOKEN}
+    const cwd = project.dir
+    const made = await orca(['sandbox', 'create', '--server', server.url, '--ttl', '5m', '-e', 'COLOUR=teal', 'busybox:1.36'], {cwd, env})
+    expect(made.code, made.stderr).toBe(0)
+    const id = made.stdout.trim()
+    expect(id).toMatch(/^sb-[0-9a-f]{16}$/)
+
+    const ran = await orca(['sandbox', 'exec', '--server', server.url, id, '--', 'sh', '-c', 'echo "$COLOUR"; echo warn >&2; exit 4'], {cwd, env})
+    expect(ran.code).toBe(4)
+    expect(ran.stdout).toBe('teal\n')
+    expect(ran.stderr).toBe('warn\n')
+
+    const listed = await orca(['sandbox', 'ls'], {cwd, env: {...env, ORCA_SERVER: server.url}})
+    expect(listed.code).toBe(0)
+    expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+running\\s+busybox:1\\.36\\s+expires `, 'm'))
+
+    const removed = await orca(['sandbox', 'rm', '--server', server.url, id], {cwd, env})
+    expect(removed.code).toBe(0)
+    expect(sandboxContainers(id)).toEqual([])
+    const again = await orca(['sandbox', 'rm', '--server', server.url, id], {cwd, env})
+    expect(again.code).toBe(2)
+    expect(again.stderr).toContain(`no sandbox "${id}"`)
+
+    const refused = await orca(['sandbox', 'create', '--server', server.url, 'alpine:3'], {cwd, env})
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/not one the server allows/)
+    const noToken = await orca(['sandbox', 'ls', '--server', server.url], {cwd, env: {ORCA_TOKEN: ''}})
+    expect(noToken.code).toBe(2)
+    expect(noToken.stderr).toMatch(/ORCA_TOKEN/)
+  })
+})
