@@ -39,12 +39,26 @@ interface Sandbox {
   state: string
 }
 
-async function create(server: ServeProcess, ttl: string): Promise<string> {
+async function create(server: ServeProcess, ttl: string): Promise<{id: string; expiresAt: string}> {
   const response = await fetch(`${server.url}/v1/sandboxes`, {method: 'POST', headers: json, body: JSON.stringify({image: 'busybox:1.36', ttl})})
   expect(response.status).toBe(201)
-  const {id} = (await response.json()) as Sandbox
-  made.push(id)
-  return id
+  const sandbox = (await response.json()) as {id: string; expiresAt: string}
+  made.push(sandbox.id)
+  return sandbox
+}
+
+/**
+ * A sandbox made last, whose time-to-live (long enough to outlast its own creation under load) ends
+ * only after the server is killed, so that no reaper of the killed server can have seen it expire.
+ */
+async function expiringAfterKill(server: ServeProcess): Promise<{id: string; expiresAt: string}> {
+  const sandbox = await create(server, '8s')
+  await killed(server)
+  return sandbox
+}
+
+async function untilPast(time: string): Promise<void> {
+  await sleep(Math.max(0, Date.parse(time) - Date.now()) + 500)
 }
 
 async function killed(server: ServeProcess): Promise<void> {
@@ -71,13 +85,12 @@ describe('orca serve killed with live sandboxes', () => {
   it('a restarted server lists the live sandbox, reaps the expired one and the one whose record is lost; nothing is left after delete', async () => {
     const dir = projects.create(FILES)
     const first = await serve(dir)
-    const live = await create(first, '1h')
-    const expiring = await create(first, '2s')
-    const unrecorded = await create(first, '1h')
-    await killed(first)
+    const {id: live} = await create(first, '1h')
+    const {id: unrecorded} = await create(first, '1h')
+    const {id: expiring, expiresAt} = await expiringAfterKill(first)
     // While no server runs: one sandbox's time passes, another's record is lost.
     rmSync(join(dir, '.orca', 'sandboxes', `${unrecorded}.json`))
-    await sleep(2500)
+    await untilPast(expiresAt)
     expect(labelledContainers([`orca.sandbox=${expiring}`])).toHaveLength(1)
 
     const second = await serve(dir)
@@ -96,10 +109,9 @@ describe('orca serve killed with live sandboxes', () => {
   it('with no server left, orca clean --leaks reaps expired sandboxes and keeps live ones', async () => {
     const dir = projects.create(FILES)
     const server = await serve(dir)
-    const expiring = await create(server, '1s')
-    const live = await create(server, '1h')
-    await killed(server)
-    await sleep(1500)
+    const {id: live} = await create(server, '1h')
+    const {id: expiring, expiresAt} = await expiringAfterKill(server)
+    await untilPast(expiresAt)
 
     const dry = await orca(['clean', '--leaks', '--dry-run'], {cwd: dir})
     expect(dry.code).toBe(0)
