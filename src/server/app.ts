@@ -26,6 +26,9 @@ import {Webhooks} from './webhooks/webhooks.js'
 import {RunService} from './run-service.js'
 import {registerDashboardRoutes} from './dashboard.js'
 import {registerSessionRoutes, Sessions} from './session.js'
+import {registerSandboxRoutes} from './routes/sandboxes.js'
+import {servedSandboxes, type ServedSandboxesOptions} from './sandboxes.js'
+import type {SandboxRecord} from '../engine/sandbox/record.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -55,6 +58,8 @@ export interface ServeOptions {
   allowedHosts?: string[]
   /** For tests and other engines; default Docker. */
   executor?: () => Promise<Executor>
+  /** Sandboxes (docs/serve.md): how often they are reaped, and who hears of each one that expired. */
+  sandboxes?: Pick<ServedSandboxesOptions, 'reapIntervalMs' | 'onExpired'>
 }
 
 /** A route as registered: what the token check and the OpenAPI document are decided from. */
@@ -220,6 +225,11 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   registerProvenanceRoutes(app, context)
   registerSessionRoutes(app, sessions)
   await registerDashboardRoutes(app, {...context, projectDir: options.projectDir, config: options.config, env: options.env})
+  // An embedder's onExpired replaces the webhook; otherwise each sandbox reaped at its expiry is a `sandbox.expired` delivery.
+  const onExpired = (record: SandboxRecord): void =>
+    void webhooks.deliver('sandbox.expired', {sandboxId: record.id, image: record.image, createdAt: record.createdAt, expiresAt: record.expiresAt, url: `/v1/sandboxes/${record.id}`})
+  const sandboxes = servedSandboxes({projectDir: options.projectDir, config: options.config, env: options.env, onExpired, ...options.sandboxes, warn: (message) => process.emitWarning(message)})
+  await registerSandboxRoutes(app, {sandboxes: sandboxes.service})
 
   let closing: Promise<void> | undefined
   return {
@@ -239,6 +249,8 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     shutdown(mode = 'cancel') {
       closing ??= (async () => {
         draining = true
+        // Sandboxes outlive the server (a restarted one reconciles them); only their reaper stops.
+        sandboxes.stop()
         // No new connections; open ones get 503 until they close.
         app.server.close()
         await runs.drain(mode)

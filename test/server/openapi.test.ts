@@ -62,6 +62,13 @@ describe('the OpenAPI document', () => {
       '/v1/runs/{id}/jobs/{job}/explain',
       '/v1/runs/{id}/logs/{job}',
       '/v1/runs/{id}/provenance',
+      '/v1/sandboxes',
+      '/v1/sandboxes/{id}',
+      '/v1/sandboxes/{id}/exec',
+      '/v1/sandboxes/{id}/files',
+      '/v1/sandboxes/{id}/ports/{port}',
+      '/v1/sandboxes/{id}/shell',
+      '/v1/sandboxes/{id}/touch',
       '/v1/session',
       '/v1/webhooks/deliveries',
     ])

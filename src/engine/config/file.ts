@@ -22,7 +22,7 @@ interface RawConfig {
   cache?: {maxSize?: string | number; signing?: RawSigning; remote?: RawRemoteCache}
   provenance?: {signingKey?: string}
   retention?: {maxRuns?: number; maxAge?: string; maxSize?: string | number}
-  serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean; execute?: RawExecute; limits?: Partial<ServeLimits>; webhooks?: RawWebhook[]}
+  serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean; execute?: RawExecute; limits?: Partial<ServeLimits>; webhooks?: RawWebhook[]; sandboxes?: RawSandboxes}
   registries?: Record<string, RegistryLogin>
 }
 
@@ -45,6 +45,17 @@ interface RawWebhook {
   retries?: number
   backoff?: string
   timeout?: string
+}
+
+interface RawSandboxes {
+  images?: string[]
+  ttl?: string
+  maxTtl?: string
+  max?: number
+  cpus?: number
+  memory?: string | number
+  pids?: number
+  network?: boolean
 }
 
 type RawSigning = {hmac: {keyFile?: string; keyEnv?: string}} | {ed25519: {privateKeyFile?: string; publicKeyFiles?: string[]}}
@@ -120,6 +131,7 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     serveExecute: raw.serve?.execute === undefined ? undefined : executeCapsOf(raw.serve.execute),
     serveLimits: raw.serve?.limits,
     serveWebhooks: raw.serve?.webhooks?.map(webhookOf),
+    serveSandboxes: sandboxesOf(raw.serve?.sandboxes),
   }
   return {layer, diagnostics: []}
 }
@@ -148,6 +160,22 @@ function webhookOf(raw: RawWebhook): WebhookConfig {
     backoffMs: raw.backoff === undefined ? 1000 : (parseDuration(raw.backoff) as number),
     timeoutMs: raw.timeout === undefined ? 10_000 : (parseDuration(raw.timeout) as number),
   }
+}
+
+/** `serve.sandboxes` as a partial policy: only what the file sets. */
+function sandboxesOf(raw: RawSandboxes | undefined): ConfigLayer['serveSandboxes'] {
+  if (raw === undefined) return undefined
+  const set = {
+    images: raw.images,
+    defaultTtlMs: raw.ttl === undefined ? undefined : parseDuration(raw.ttl),
+    maxTtlMs: raw.maxTtl === undefined ? undefined : parseDuration(raw.maxTtl),
+    maxSandboxes: raw.max,
+    cpus: raw.cpus,
+    memoryBytes: raw.memory === undefined ? undefined : parseSize(raw.memory),
+    pids: raw.pids,
+    allowNetwork: raw.network,
+  }
+  return Object.fromEntries(Object.entries(set).filter(([, value]) => value !== undefined))
 }
 
 function remoteCacheLayer(raw: RawRemoteCache | undefined): ConfigLayer {
