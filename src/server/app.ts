@@ -1,5 +1,6 @@
 import {setMaxListeners} from 'node:events'
 import type {AddressInfo} from 'node:net'
+import * as path from 'node:path'
 
 import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify'
 
@@ -14,6 +15,7 @@ import {registerHealthRoutes} from './routes/health.js'
 import {registerLogRoutes} from './routes/logs.js'
 import {registerProvenanceRoutes} from './routes/provenance.js'
 import {registerRunRoutes} from './routes/runs.js'
+import {registerUploadRoutes} from './routes/uploads.js'
 import {RunService} from './run-service.js'
 
 declare module 'fastify' {
@@ -42,6 +44,8 @@ export interface ServeOptions {
   allowedHosts?: string[]
   /** For tests and other engines; default Docker. */
   executor?: () => Promise<Executor>
+  /** Bytes of clients' uploaded working trees kept at most (default 2 GiB), under `<project>/.orca/uploads`. */
+  uploadsMaxBytes?: number
 }
 
 /** A route as registered: what the token check and the OpenAPI document are decided from. */
@@ -75,6 +79,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     maxRunningRuns: options.maxRunningRuns ?? 2,
     maxQueuedRuns: options.maxQueuedRuns ?? 1000,
     executor: options.executor,
+    uploads: {stateDir: path.join(options.projectDir, '.orca', 'uploads'), maxBytes: options.uploadsMaxBytes ?? 2 * 1024 ** 3},
   })
   // Requests fastify refuses before routing (a malformed or overlong target) pass the same checks first.
   let rejectBeforeRouting: (error: {code?: string}, request: FastifyRequest, reply: FastifyReply) => void = () => undefined
@@ -171,6 +176,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   registerLogRoutes(app, context)
   registerArtifactRoutes(app, context)
   registerProvenanceRoutes(app, context)
+  await registerUploadRoutes(app, context)
 
   let closing: Promise<void> | undefined
   return {

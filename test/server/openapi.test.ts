@@ -59,6 +59,8 @@ describe('the OpenAPI document', () => {
       '/v1/runs/{id}/events',
       '/v1/runs/{id}/logs/{job}',
       '/v1/runs/{id}/provenance',
+      '/v1/uploads',
+      '/v1/uploads/missing',
     ])
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['RunRecord', 'RunRecord.job', 'Event', 'Event.run.started', 'Error']))
     // Every reference points at something in the document.
