@@ -75,9 +75,11 @@ export class UploadStore {
     let received = 0
     let blobs = 0
     let bytes = 0
+    // Content is bounded by the cap; the tar around it (headers, padding) by as much again.
+    const tooLarge = new HttpError(413, 'too_large', `the upload is larger than this server's store of uploads (${limitBytes} bytes)`)
     tar.on('data', (chunk: Buffer) => {
       received += chunk.length
-      if (received > limitBytes) tar.destroy(new HttpError(413, 'too_large', `the upload is larger than ${limitBytes} bytes`))
+      if (received > 2 * limitBytes + 1024 * 1024) tar.destroy(tooLarge)
     })
     tar.on('error', (error) => reader.destroy(error))
     tar.pipe(reader)
@@ -89,14 +91,16 @@ export class UploadStore {
         }
         const writer: BlobWriter = this.blobs.create(false)
         try {
-          for await (const chunk of entry as AsyncIterable<Buffer>) writer.write(chunk)
+          for await (const chunk of entry as AsyncIterable<Buffer>) {
+            writer.write(chunk)
+            if ((bytes += chunk.length) > limitBytes) throw tooLarge
+          }
           const ref = writer.commit()
           if (ref.sha256 !== name) {
             rmSync(this.blobs.path(ref.sha256), {force: true})
             throw new HttpError(400, 'digest_mismatch', `upload entry ${name} holds bytes of digest ${ref.sha256}`)
           }
           blobs++
-          bytes += ref.size
         } catch (error) {
           writer.abort()
           throw error

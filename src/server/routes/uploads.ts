@@ -41,6 +41,8 @@ export async function registerUploadRoutes(app: FastifyInstance, {runs}: RouteCo
 
   // The tar is read as a stream, straight into the store: it is never buffered whole.
   await app.register(async (scope) => {
+    // A tar only: any other body (JSON included) is a 415.
+    scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('application/x-tar', (_request, payload, done) => done(null, payload))
     scope.post(
       '/v1/uploads',
