@@ -101,6 +101,11 @@ export class RunService {
   private async start(body: RunSubmission): Promise<SubmittedRun> {
     if (!this.accepting) throw new HttpError(503, 'shutting_down', 'the server is shutting down')
     if (body.tree === undefined) return this.startIn(this.options.projectDir, body)
+    if (this.options.config.serve.workingTrees !== true) {
+      throw new HttpError(403, 'working_trees_not_allowed', 'this server runs its own project only, not a working tree sent with the run', {
+        hint: "set serve.workingTrees: true in the served project's configuration to let clients (orca run --server) run their own trees",
+      })
+    }
     // The pipeline file is named by the served project's rules before anything is laid out.
     await this.pipelineFile(body.file ?? 'jobs.yml', this.options.projectDir, false)
     const {dir: workspace, listing} = this.uploads.workspace(body.tree)

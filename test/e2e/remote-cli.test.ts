@@ -52,9 +52,9 @@ function project(files: Record<string, string>): string {
   return p.dir
 }
 
-/** A server over a project of its own (whose pipeline is not the one the client runs), with a token. */
+/** A server over a project of its own (whose pipeline is not the one the client runs) that runs working trees, with a token. */
 async function server(): Promise<ServeProcess> {
-  const dir = project({'jobs.yml': 'version: 1\njobs:\n  served-only: {}\n'})
+  const dir = project({'jobs.yml': 'version: 1\njobs:\n  served-only: {}\n', 'orca.config.yml': 'serve:\n  workingTrees: true\n'})
   const started = await startServe(dir, [], {ORCA_TOKEN: TOKEN})
   servers.push(started)
   return started
@@ -126,7 +126,8 @@ describe('orca --server URL (built CLI, a real orca serve)', () => {
       expect([a.code, b.code], args.join(' ')).toEqual([2, 2])
       expect(normalise(b.stderr.replace(serve.url, 'WHERE')), args.join(' ')).toBe(normalise(a.stderr.replace(join(dir, '.orca/runs'), 'WHERE')))
     }
-  })
+    // Some 30 commands, each a process of its own: about 30 s on a loaded machine.
+  }, 120_000)
 
   it('sends only what changed, and runs the working tree as it is (a bad jobs.yml is refused here, exit 2)', async () => {
     const serve = await server()

@@ -52,9 +52,11 @@ async function eventsOf(client: OrcaClient, id: string): Promise<OrcaEvent[]> {
 
 async function server(): Promise<{s: TestServer; client: OrcaClient}> {
   // The served project's own pipeline is not the one the trees run.
-  const s = await serve({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  served-only: {}\n'}, {token: TOKEN})
+  const s = await serve({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  served-only: {}\n', 'orca.config.yml': TREES_ALLOWED}, {token: TOKEN})
   return {s, client: createClient({baseUrl: s.url, token: TOKEN})}
 }
+
+const TREES_ALLOWED = 'serve:\n  workingTrees: true\n'
 
 const TREE_PIPELINE = 'version: 1\nimage: busybox:1.36\njobs:\n  a: {}\n  b:\n    needs: [a]\n'
 
@@ -82,7 +84,8 @@ describe('runs of a working tree (POST /v1/uploads/missing, POST /v1/uploads, PO
     expect((await eventsOf(client, own.id)).at(-1)).toMatchObject({type: 'run.finished', status: 'succeeded'})
     expect(Object.keys((await client.getRun(own.id)).jobs)).toEqual(['served-only'])
     expect(s.server.runs.stats.running).toBe(0)
-  })
+    // Three runs of the engine: more than a unit test's 10 s under load.
+  }, 30_000)
 
   it('says which content is missing before a run, and refuses a tree whose files were not sent (409)', async () => {
     const {client} = await server()
@@ -137,8 +140,19 @@ describe('runs of a working tree (POST /v1/uploads/missing, POST /v1/uploads, PO
     expect(await client.createRun({tree: tree.digest, file: 'other.yml'}).catch((error: unknown) => error)).toMatchObject({status: 403, code: 'pipeline_not_allowed'})
   })
 
+  it('runs working trees only where the served project allows them (serve.workingTrees), else 403', async () => {
+    const s = await serve({'jobs.yml': TREE_PIPELINE})
+    const client = createClient({baseUrl: s.url})
+    const files = {'jobs.yml': TREE_PIPELINE}
+    const tree = treeOf(files)
+    await upload(client, files, tree)
+    const refused = await client.createRun({tree: tree.digest}).catch((error: unknown) => error)
+    expect(refused).toMatchObject({status: 403, code: 'working_trees_not_allowed', hint: expect.stringContaining('serve.workingTrees: true')})
+    expect((await client.listRuns()).runs).toEqual([])
+  })
+
   it('keeps at most its size cap of uploads, dropping the least recently used first', async () => {
-    const s = await serve({'jobs.yml': TREE_PIPELINE}, {uploadsMaxBytes: 1000})
+    const s = await serve({'jobs.yml': TREE_PIPELINE, 'orca.config.yml': TREES_ALLOWED}, {uploadsMaxBytes: 1000})
     const client = createClient({baseUrl: s.url})
     const old = 'o'.repeat(600)
     await client.uploadBlobs(await tarOf([{body: old}]))
