@@ -112,7 +112,7 @@ export class RunService {
     try {
       return await this.startIn(workspace, body, listing)
     } catch (error) {
-      this.uploads.removeWorkspace(workspace)
+      this.uploads.releaseWorkspace(workspace)
       throw error
     }
   }
@@ -182,7 +182,7 @@ export class RunService {
       if (turn.holdsSlot) this.queue.release()
       // From now on the run is read from its directory like any other.
       this.live.delete(run.runId)
-      if (listing !== undefined) this.uploads.removeWorkspace(root)
+      if (listing !== undefined) this.uploads.releaseWorkspace(root)
     })
     // startRun records an engine failure as the run's end (failed, internal); nobody else awaits these promises.
     done.catch(() => undefined)
@@ -318,6 +318,7 @@ export class RunService {
       if (mode === 'cancel' || entry.turn.state === 'queued') entry.run.cancel()
     }
     await Promise.allSettled(runs.map((entry) => entry.done))
+    await this.uploads.close()
   }
 
   /** Kills what is still running without a grace period (a second signal during shutdown). */

@@ -1,5 +1,4 @@
-import {randomBytes} from 'node:crypto'
-import {lstatSync, mkdirSync, readdirSync, rmSync, statSync, unlinkSync} from 'node:fs'
+import {lstatSync, readdirSync, rmSync, statSync, unlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import * as path from 'node:path'
 import type {Readable} from 'node:stream'
@@ -8,10 +7,9 @@ import {extract} from 'tar-stream'
 
 import {BlobStore, DamagedBlobError, type BlobRef, type BlobWriter} from '../engine/artifacts/blobs.js'
 import {InvalidManifestError, parseArtifactManifest, type ArtifactEntry} from '../engine/artifacts/manifest.js'
-import {materialise} from '../engine/artifacts/materialise.js'
 import type {ProjectFiles} from '../engine/plan/project-files.js'
-import {pidExists} from '../engine/process-identity.js'
 import {HttpError} from './http-error.js'
+import {Workspaces} from './workspaces.js'
 
 const SHA256 = /^[0-9a-f]{64}$/
 
@@ -34,22 +32,21 @@ class UploadedBlobs extends BlobStore {
 
 /**
  * The content clients uploaded for runs of their working trees: blobs by SHA-256 under
- * `<stateDir>/blobs`, at most `maxBytes` of them (the least recently used go first), and one
- * throwaway folder per run, laid out from a tree of those blobs, removed when the run is recorded.
+ * `<stateDir>/blobs`, at most `maxBytes` of them (the least recently used go first), and a folder
+ * per live run laid out from a tree of those blobs (see Workspaces).
  */
 export class UploadStore {
   private readonly blobs: BlobStore
-  /** Where run workspaces go: outside any git work tree, so nothing but the tree itself is listed. */
-  private readonly workspaces: string
+  private readonly workspaces: Workspaces
 
   constructor(
     readonly stateDir: string,
     readonly maxBytes: number,
+    /** Where run folders go: outside any git work tree, so nothing but the tree itself is listed. */
     workspacesDir = path.join(tmpdir(), `orca-serve-workspaces-${process.getuid?.() ?? 'user'}`),
   ) {
     this.blobs = new UploadedBlobs(path.join(stateDir, 'blobs'), path.join(stateDir, 'tmp'))
-    this.workspaces = workspacesDir
-    removeDeadWorkspaces(this.workspaces)
+    this.workspaces = new Workspaces(workspacesDir)
   }
 
   /** The digests among `digests` the store does not hold. */
@@ -124,10 +121,9 @@ export class UploadStore {
     const {entries, orcaFiles} = this.readTree(treeDigest)
     const lacking = this.missing(entries.flatMap((entry) => (entry.type === 'file' ? [entry.sha256] : [])))
     if (lacking.length > 0) throw blobsMissing(`${lacking.length} file(s) of the tree are not uploaded`)
-    mkdirSync(this.workspaces, {recursive: true, mode: 0o700})
-    const dir = path.join(this.workspaces, `${process.pid}-${randomBytes(6).toString('hex')}`)
+    let dir: string
     try {
-      materialise(entries, this.blobs, dir)
+      dir = this.workspaces.take(entries, this.blobs)
     } catch (error) {
       if (error instanceof DamagedBlobError) throw blobsMissing(`a file of the tree is not uploaded: ${error.message}`)
       throw error
@@ -152,9 +148,14 @@ export class UploadStore {
     }
   }
 
-  /** Removes a run's workspace once its run is recorded. */
-  removeWorkspace(dir: string): void {
-    if (path.dirname(dir) === this.workspaces) rmSync(dir, {recursive: true, force: true})
+  /** Removes the run folders kept for later runs (the server is stopping). */
+  close(): Promise<void> {
+    return this.workspaces.close()
+  }
+
+  /** Gives a run's folder back once its run is recorded (see Workspaces). */
+  releaseWorkspace(dir: string): void {
+    this.workspaces.give(dir)
   }
 
   /** Drops the least recently used blobs until the store holds at most `maxBytes`. */
@@ -183,14 +184,6 @@ function blobsMissing(message: string): HttpError {
   return new HttpError(409, 'blobs_missing', message, {
     hint: 'ask POST /v1/uploads/missing which digests to send, send them with POST /v1/uploads, then submit again',
   })
-}
-
-/** Workspaces of servers that are gone (a crash left them): each is named after its server's pid. */
-function removeDeadWorkspaces(dir: string): void {
-  for (const name of readdirSafe(dir)) {
-    const pid = Number(name.split('-')[0])
-    if (pid !== process.pid && !pidExists(pid)) rmSync(path.join(dir, name), {recursive: true, force: true})
-  }
 }
 
 function readdirSafe(dir: string): string[] {

@@ -76,14 +76,18 @@ describe('runs of a working tree (POST /v1/uploads/missing, POST /v1/uploads, PO
     expect((await upload(client, changed, second)).sort()).toEqual([second.digest, sha('two, changed\n')].sort())
     const again = await client.createRun({tree: second.digest})
     expect((await eventsOf(client, again.id)).at(-1)).toMatchObject({type: 'run.finished', status: 'succeeded'})
-    // The run's workspace is gone once the run is recorded.
+    // One folder served both runs: the second was laid over the first.
     const workspaces = join(tmpdir(), `orca-serve-workspaces-${process.getuid!()}`)
-    expect(existsSync(workspaces) ? readdirSync(workspaces).filter((name) => name.startsWith(`${process.pid}-`)) : []).toEqual([])
+    const ours = (): string[] => (existsSync(workspaces) ? readdirSync(workspaces).filter((name) => name.startsWith(`${process.pid}-`)) : [])
+    expect(ours()).toHaveLength(1)
     // Without a tree, the served project's own pipeline runs as before.
     const own = await client.createRun({})
     expect((await eventsOf(client, own.id)).at(-1)).toMatchObject({type: 'run.finished', status: 'succeeded'})
     expect(Object.keys((await client.getRun(own.id)).jobs)).toEqual(['served-only'])
     expect(s.server.runs.stats.running).toBe(0)
+    // A server that stops removes it.
+    await s.server.shutdown()
+    expect(ours()).toEqual([])
     // Three runs of the engine: more than a unit test's 10 s under load.
   }, 30_000)
 
