@@ -126,8 +126,8 @@ describe('orca --server URL (built CLI, a real orca serve)', () => {
       expect([a.code, b.code], args.join(' ')).toEqual([2, 2])
       expect(normalise(b.stderr.replace(serve.url, 'WHERE')), args.join(' ')).toBe(normalise(a.stderr.replace(join(dir, '.orca/runs'), 'WHERE')))
     }
-    // Some 30 commands, each a process of its own: about 30 s on a loaded machine.
-  }, 120_000)
+    // Some 30 commands, each a process of its own: 30 s on a loaded machine, 110 s within the whole suite.
+  }, 300_000)
 
   it('sends only what changed, and runs the working tree as it is (a bad jobs.yml is refused here, exit 2)', async () => {
     const serve = await server()

@@ -91,7 +91,7 @@ export async function resolveRemoteRun(remote: Remote, ref: string): Promise<str
   let before: string | undefined
   // `latest` needs one page; a prefix, every id that could match.
   do {
-    const page = await remoteCall(remote, (client) => client.listRuns({limit: 1000, ...(before === undefined ? {} : {before})}))
+    const page = await remoteCall(remote, (client) => client.listRuns({limit: ref === 'latest' ? 1 : 1000, ...(before === undefined ? {} : {before})}))
     ids.push(...page.runs.map((run) => run.id))
     before = page.next ?? undefined
   } while (before !== undefined && ref !== 'latest')

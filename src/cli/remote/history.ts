@@ -15,7 +15,9 @@ export async function remoteRuns(remote: Remote, options: {limit: number; status
   const records: RunRecord[] = []
   let before: string | undefined
   do {
-    const page = await remoteCall(remote, (client) => client.listRuns({limit: 1000, ...(before === undefined ? {} : {before})}))
+    // Without a filter, a page is what is shown; with one, as many as the server gives at once.
+    const limit = options.status === undefined ? Math.min(options.limit, 1000) : 1000
+    const page = await remoteCall(remote, (client) => client.listRuns({limit, ...(before === undefined ? {} : {before})}))
     for (const record of page.runs as unknown as RunRecord[]) if (options.status === undefined || record.status === options.status) records.push(record)
     before = page.next ?? undefined
   } while (before !== undefined && records.length < options.limit)
@@ -44,6 +46,8 @@ export async function remoteArtifactEntries(remote: Remote, id: string): Promise
  * `stop` ends it early (Ctrl-C).
  */
 export async function* remoteEvents(remote: Remote, record: RunRecord, options: {follow: boolean; signal?: AbortSignal}): AsyncGenerator<OrcaEvent> {
+  // Without --follow, a live run's events recorded so far: none yet is nothing to print.
+  if (!options.follow && record.status === 'running' && record.lastSeq === 0) return
   const events = remote.client.events(record.id, options.signal === undefined ? {} : {signal: options.signal})
   try {
     for (;;) {
@@ -52,7 +56,7 @@ export async function* remoteEvents(remote: Remote, record: RunRecord, options: 
       const event = next.value as unknown as OrcaEvent
       yield event
       // Without --follow, what was recorded when asked: a live run's later events are not waited for.
-      if (!options.follow && event.seq >= record.lastSeq) return
+      if (!options.follow && record.status === 'running' && event.seq >= record.lastSeq) return
     }
   } catch (error) {
     if (options.signal?.aborted) return

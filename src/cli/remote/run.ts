@@ -7,6 +7,7 @@ import {exitCode, OrcaError} from '../../engine/errors.js'
 import {loadPipeline} from '../../engine/pipeline/load.js'
 import {planRun} from '../../engine/plan/plan.js'
 import type {EventSink, OrcaEvent} from '../../engine/records/events.js'
+import {formatRunError} from '../../views/run/ci.js'
 import {pickReporter, wantsLiveView, type RunPipelineOptions} from '../run-pipeline.js'
 import {remoteCall, remoteError, type Remote} from './connection.js'
 import {lacksUploads, uploadTree, workingTree, type TreeUpload} from './tree.js'
@@ -104,7 +105,7 @@ export async function runRemote(remote: Remote, options: RunPipelineOptions): Pr
 function remoteRunExitCode(finished: Extract<OrcaEvent, {type: 'run.finished'}>, options: Pick<RunPipelineOptions, 'stderr' | 'env'>): number {
   if (finished.status === 'cancelled') return exitCode('cancelled')
   if (finished.error?.kind === 'infra') {
-    options.stderr.write(`error: ${finished.error.message}\n`)
+    options.stderr.write(formatRunError(finished.error, options.env))
     return exitCode('infra')
   }
   return exitCode(finished.status === 'succeeded' ? 'succeeded' : 'jobFailed')
