@@ -18,6 +18,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/execute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run one command in a fresh container under limits, and get its output, exit code and files */
+        post: operations["execute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs": {
         parameters: {
             query?: never;
@@ -195,6 +212,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook deliveries of this server (the newest 1000), newest first, with every attempt */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -235,7 +269,7 @@ export interface components {
          * orca event
          * @description One event of a run: a line of events.jsonl, an NDJSON line of `orca run --output json`, an SSE `data:` of `orca serve`.
          */
-        Event: components["schemas"]["Event.run.started"] | components["schemas"]["Event.image.pull"] | components["schemas"]["Event.image.build"] | components["schemas"]["Event.image.ready"] | components["schemas"]["Event.image.failed"] | components["schemas"]["Event.job.started"] | components["schemas"]["Event.job.container"] | components["schemas"]["Event.step.started"] | components["schemas"]["Event.step.output"] | components["schemas"]["Event.step.finished"] | components["schemas"]["Event.job.artifacts"] | components["schemas"]["Event.job.reports"] | components["schemas"]["Event.job.outputs"] | components["schemas"]["Event.job.finished"] | components["schemas"]["Event.job.retrying"] | components["schemas"]["Event.job.warning"] | components["schemas"]["Event.job.skipped"] | components["schemas"]["Event.run.finished"] | components["schemas"]["Event.cache.remote"];
+        Event: components["schemas"]["Event.run.started"] | components["schemas"]["Event.image.pull"] | components["schemas"]["Event.image.build"] | components["schemas"]["Event.image.ready"] | components["schemas"]["Event.image.failed"] | components["schemas"]["Event.job.started"] | components["schemas"]["Event.job.container"] | components["schemas"]["Event.step.started"] | components["schemas"]["Event.step.output"] | components["schemas"]["Event.step.finished"] | components["schemas"]["Event.job.artifacts"] | components["schemas"]["Event.job.reports"] | components["schemas"]["Event.job.outputs"] | components["schemas"]["Event.job.finished"] | components["schemas"]["Event.job.retrying"] | components["schemas"]["Event.job.warning"] | components["schemas"]["Event.job.skipped"] | components["schemas"]["Event.run.finished"] | components["schemas"]["Event.cache.remote"] | components["schemas"]["Event.volume.restored"] | components["schemas"]["Event.volume.saved"];
         /**
          * cache.remote
          * @description What the remote cache (cache.remote) did for a job: `lookup` on a local miss, before the job starts; `upload` after it succeeded, in the background (the run waits for uploads before run.finished).
@@ -542,10 +576,10 @@ export interface components {
         "Event.job.warning": {
             job: components["schemas"]["Event.jobName"];
             /**
-             * @description `cache-untrusted`: signing is on and the cache entry's signature was missing or wrong (ignored, removed, the job ran); `cache-damaged`: the entry did not match its manifest (removed, the job ran); `cache-remote`: the remote cache could not be reached or did not take an upload (the run went on without it); `artifact-link-outside`: an artifact link pointing outside the artifacts, stored as nothing; `artifact-name-clash`: two artifacts named alike once secrets were masked (the first was kept); `artifact-clash`: two needs deliver different content at one path (the later need's is placed); `collect-failed`: the artifacts or reports of a job whose end was decided could not be collected; `report-invalid`: a report file that is not a JUnit document (its tests are not counted); `outputs-unreadable`: the outputs file could not be read; `output-invalid`: a line of it that is not an output, or names an undeclared one; `output-secret`: an output holding a secret's value (not handed on). `docker-host`: the job has the host's Docker engine (docker: true) and with it control of the host.
+             * @description `cache-untrusted`: signing is on and the cache entry's signature was missing or wrong (ignored, removed, the job ran); `cache-damaged`: the entry did not match its manifest (removed, the job ran); `cache-remote`: the remote cache could not be reached or did not take an upload (the run went on without it); `artifact-link-outside`: an artifact link pointing outside the artifacts, stored as nothing; `artifact-name-clash`: two artifacts named alike once secrets were masked (the first was kept); `artifact-clash`: two needs deliver different content at one path (the later need's is placed); `collect-failed`: the artifacts or reports of a job whose end was decided could not be collected; `report-invalid`: a report file that is not a JUnit document (its tests are not counted); `outputs-unreadable`: the outputs file could not be read; `output-invalid`: a line of it that is not an output, or names an undeclared one; `output-secret`: an output holding a secret's value (not handed on). `docker-host`: the job has the host's Docker engine (docker: true) and with it control of the host; `volume-cache`: a keyed volume could not be restored or saved (the job went on with the volume as it was).
              * @enum {unknown}
              */
-            kind: "cache-untrusted" | "cache-damaged" | "cache-remote" | "artifact-link-outside" | "artifact-name-clash" | "artifact-clash" | "collect-failed" | "report-invalid" | "outputs-unreadable" | "output-invalid" | "output-secret" | "docker-host";
+            kind: "cache-untrusted" | "cache-damaged" | "cache-remote" | "artifact-link-outside" | "artifact-name-clash" | "artifact-clash" | "collect-failed" | "report-invalid" | "outputs-unreadable" | "output-invalid" | "output-secret" | "docker-host" | "volume-cache";
             /** @description For people; secrets masked. */
             message: string;
             /** @description The artifact concerned (secrets masked). */
@@ -686,6 +720,54 @@ export interface components {
          * @enum {unknown}
          */
         "Event.stepStatus": "succeeded" | "failed" | "timed_out" | "cancelled" | "skipped";
+        /**
+         * volume.restored
+         * @description A keyed volume that was empty got its cached content before the job's first step (docs/caching.md).
+         */
+        "Event.volume.restored": {
+            /** @description Size of the volume's archive. */
+            bytes: number;
+            /** @description With `remote`: bytes downloaded. */
+            downloaded?: number;
+            durationMs: number;
+            job: components["schemas"]["Event.jobName"];
+            /** @description The volume's key: from its key files' content, never the job's key. */
+            key: string;
+            /**
+             * @description The local cache, or the remote (downloaded into the local cache first).
+             * @enum {unknown}
+             */
+            source: "local" | "remote";
+            /** @enum {unknown} */
+            type: "volume.restored";
+            /** @description The volume's name in jobs.yml. */
+            volume: string;
+        } & WithRequired<components["schemas"]["Event.envelope"], "type">;
+        /**
+         * volume.saved
+         * @description A keyed volume's content stored after the job succeeded, when no entry existed under its key: `local`, then `remote` (in the background; the run waits for it before run.finished).
+         */
+        "Event.volume.saved": {
+            /** @description The archive's size (local); what was sent (remote). */
+            bytes: number;
+            durationMs: number;
+            job: components["schemas"]["Event.jobName"];
+            /** @description The volume's key: from its key files' content, never the job's key. */
+            key: string;
+            /** @description Why an upload failed. */
+            reason?: string;
+            /**
+             * @description With `remote`: `exists` when the remote had it already.
+             * @enum {unknown}
+             */
+            result?: "uploaded" | "exists" | "failed";
+            /** @enum {unknown} */
+            to: "local" | "remote";
+            /** @enum {unknown} */
+            type: "volume.saved";
+            /** @description The volume's name in jobs.yml. */
+            volume: string;
+        } & WithRequired<components["schemas"]["Event.envelope"], "type">;
         Health: {
             queued: number;
             running: number;
@@ -911,6 +993,27 @@ export interface components {
             status: "pending" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled" | "skipped" | "cached";
             /** @description Steps that started or finished, by index. */
             steps: components["schemas"]["RunRecord.step"][];
+            /** @description What the cache did for the job's keyed volumes, by volume name; null when nothing was restored or saved. */
+            volumes: null | {
+                [key: string]: {
+                    key: string;
+                    restored?: {
+                        bytes: number;
+                        downloaded?: number;
+                        /** @enum {unknown} */
+                        source: "local" | "remote";
+                    };
+                    saved?: {
+                        bytes: number;
+                    };
+                    upload?: {
+                        bytes: number;
+                        reason?: string;
+                        /** @enum {unknown} */
+                        result: "uploaded" | "exists" | "failed";
+                    };
+                };
+            };
             /** @description What the job was warned about, in order (at most 100); every view shows these. */
             warnings: components["schemas"]["RunRecord.warning"][];
             /** @description A host job kept by its cleanup policy: the folder it ran in, left in place; null otherwise. */
@@ -1015,6 +1118,170 @@ export interface operations {
             };
         };
     };
+    execute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Files under the workdir to send back, base64 (regular files; serve.execute.maxCollectBytes together). */
+                    collect?: string[];
+                    /** @description The program and its arguments (no shell in between). Give this or `snippet`. */
+                    command?: string[];
+                    env?: {
+                        [key: string]: string;
+                    };
+                    /** @description Written under the workdir (/work) before the command starts. */
+                    files?: {
+                        /**
+                         * Format: byte
+                         * @description The bytes, base64.
+                         */
+                        content: string;
+                        /** @description Permission bits, e.g. 493 (0755); default 0644. */
+                        mode?: number;
+                        /** @description Relative to the workdir, `/`-separated, no `..`. */
+                        path: string;
+                    }[];
+                    /** @description One of the images serve.execute.images allows, as written there. */
+                    image: string;
+                    /** @description Each at most the server's cap (serve.execute), which is also the value of one not given; a value over its cap is refused with 422. */
+                    limits?: {
+                        cpus?: number;
+                        /** @description At least 6 MiB (the engine's floor). */
+                        memoryBytes?: number;
+                        /** @description A bridge network, if serve.execute.network allows it; default none. */
+                        network?: boolean;
+                        /** @description stdout and stderr together; the program is stopped past it. */
+                        outputBytes?: number;
+                        pids?: number;
+                        timeoutMs?: number;
+                    };
+                    /** @description A script run by `sh -c`. Give this or `command`. */
+                    snippet?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description It ran (whatever its exit code, or the limit that ended it). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Charged against the key's hourly quota: the CPU limit times the duration. */
+                        cpuSeconds?: number;
+                        durationMs: number;
+                        /** @description null when orca stopped it (limit `timeout` or `output`). */
+                        exitCode: number | null;
+                        files: {
+                            /** Format: byte */
+                            content?: string;
+                            /** @description Why it was not collected (no such file, not a regular file, over the size left). */
+                            error?: string;
+                            path: string;
+                            size?: number;
+                        }[];
+                        id: string;
+                        /**
+                         * @description The limit that ended or hampered it: `timeout` and `output` (orca stopped it), `memory` (the kernel killed a process over the memory limit), `pids` (the pids limit refused a fork); null for none.
+                         * @enum {unknown}
+                         */
+                        limit: "timeout" | "memory" | "output" | "pids" | null;
+                        stderr: string;
+                        /** @description As UTF-8 (invalid bytes replaced), cut at the output cap. */
+                        stdout: string;
+                    };
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `image_not_allowed`: the image is not in serve.execute.images (execute is off while that list is empty); `insufficient_scope`: the key lacks `run`; `forbidden_host`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such run, job or artifact. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is over 8 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_execute_request`: a limit over the server's cap, a path with `..`, both or neither of command and snippet, content that is not base64. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`, `too_many_concurrent` (this key's executions at once) or `cpu_quota_exceeded` (its CPU-seconds in the last hour); Retry-After says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The Docker engine cannot be reached, or the server is shutting down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listRuns: {
         parameters: {
             query?: {
@@ -1046,7 +1313,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or wrong bearer token (when the server has one); also the answer to an unknown path without it. */
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1055,7 +1322,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Host header names no address of this server. */
+            /** @description `insufficient_scope`: the key lacks the scope the operation names (`x-orca-scope`); `forbidden_host`: the Host header names no address of this server. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1137,7 +1404,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or wrong bearer token (when the server has one); also the answer to an unknown path without it. */
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1241,7 +1508,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or wrong bearer token (when the server has one); also the answer to an unknown path without it. */
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1250,7 +1517,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Host header names no address of this server. */
+            /** @description `insufficient_scope`: the key lacks the scope the operation names (`x-orca-scope`); `forbidden_host`: the Host header names no address of this server. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1311,7 +1578,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or wrong bearer token (when the server has one); also the answer to an unknown path without it. */
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1320,7 +1587,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Host header names no address of this server. */
+            /** @description `insufficient_scope`: the key lacks the scope the operation names (`x-orca-scope`); `forbidden_host`: the Host header names no address of this server. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1381,7 +1648,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or wrong bearer token (when the server has one); also the answer to an unknown path without it. */
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1390,7 +1657,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Host header names no address of this server. */
+            /** @description `insufficient_scope`: the key lacks the scope the operation names (`x-orca-scope`); `forbidden_host`: the Host header names no address of this server. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1460,7 +1727,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or wrong bearer token (when the server has one); also the answer to an unknown path without it. */
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1469,7 +1736,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Host header names no address of this server. */
+            /** @description `insufficient_scope`: the key lacks the scope the operation names (`x-orca-scope`); `forbidden_host`: the Host header names no address of this server. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1549,7 +1816,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or wrong bearer token (when the server has one); also the answer to an unknown path without it. */
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1558,7 +1825,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Host header names no address of this server. */
+            /** @description `insufficient_scope`: the key lacks the scope the operation names (`x-orca-scope`); `forbidden_host`: the Host header names no address of this server. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1617,7 +1884,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or wrong bearer token (when the server has one); also the answer to an unknown path without it. */
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1626,7 +1893,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Host header names no address of this server. */
+            /** @description `insufficient_scope`: the key lacks the scope the operation names (`x-orca-scope`); `forbidden_host`: the Host header names no address of this server. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1684,7 +1951,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or wrong bearer token (when the server has one); also the answer to an unknown path without it. */
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1693,7 +1960,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Host header names no address of this server. */
+            /** @description `insufficient_scope`: the key lacks the scope the operation names (`x-orca-scope`); `forbidden_host`: the Host header names no address of this server. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1749,7 +2016,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or wrong bearer token (when the server has one); also the answer to an unknown path without it. */
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1758,7 +2025,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Host header names no address of this server. */
+            /** @description `insufficient_scope`: the key lacks the scope the operation names (`x-orca-scope`); `forbidden_host`: the Host header names no address of this server. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1838,7 +2105,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or wrong bearer token (when the server has one); also the answer to an unknown path without it. */
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1847,7 +2114,95 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Host header names no address of this server. */
+            /** @description `insufficient_scope`: the key lacks the scope the operation names (`x-orca-scope`); `forbidden_host`: the Host header names no address of this server. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such run, job or artifact. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deliveries: {
+                            attempts: {
+                                at: string;
+                                durationMs: number;
+                                /** @description Why no answer came. */
+                                error?: string;
+                                /** @description The endpoint's answer. */
+                                status?: number;
+                            }[];
+                            /** @enum {unknown} */
+                            event: "run.finished" | "sandbox.expired";
+                            /** @description Also sent as the Orca-Delivery header and the body's `id`. */
+                            id: string;
+                            /** @description When the next retry is due, while pending. */
+                            nextAttemptAt?: string;
+                            /**
+                             * @description `failed` once every retry failed.
+                             * @enum {unknown}
+                             */
+                            state: "pending" | "delivered" | "failed";
+                            url: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `insufficient_scope`: the key lacks the scope the operation names (`x-orca-scope`); `forbidden_host`: the Host header names no address of this server. */
             403: {
                 headers: {
                     [name: string]: unknown;

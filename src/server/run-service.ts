@@ -11,6 +11,7 @@ import {runsOnHost, type CleanupPolicy, type Pipeline} from '../engine/pipeline/
 import type {Plan} from '../engine/plan/plan.js'
 import type {ProjectFiles} from '../engine/plan/project-files.js'
 import type {RunRecord} from '../engine/records/record.js'
+import type {OrcaEvent} from '../engine/records/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
 import {prepareRun, startRun, type StartedRun} from '../engine/run/start-run.js'
 import {readRunRecord, runDir} from '../engine/records/store.js'
@@ -56,6 +57,8 @@ export interface RunServiceOptions {
   executor?: () => Promise<Executor>
   /** Where uploaded working trees are kept, and how much of them at most. */
   uploads: {stateDir: string; maxBytes: number}
+  /** Called once a run of this server is recorded as finished (webhooks send `run.finished` from it). */
+  onFinished?: (runId: string, finished: Extract<OrcaEvent, {type: 'run.finished'}>) => void
 }
 
 interface LiveRun {
@@ -183,6 +186,8 @@ export class RunService {
       // From now on the run is read from its directory like any other.
       this.live.delete(run.runId)
       if (listing !== undefined) this.uploads.releaseWorkspace(root)
+      const finished = events.finishedEvent
+      if (finished !== undefined) this.options.onFinished?.(run.runId, finished)
     })
     // startRun records an engine failure as the run's end (failed, internal); nobody else awaits these promises.
     done.catch(() => undefined)

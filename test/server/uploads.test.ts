@@ -85,9 +85,6 @@ describe('runs of a working tree (POST /v1/uploads/missing, POST /v1/uploads, PO
     expect((await eventsOf(client, own.id)).at(-1)).toMatchObject({type: 'run.finished', status: 'succeeded'})
     expect(Object.keys((await client.getRun(own.id)).jobs)).toEqual(['served-only'])
     expect(s.server.runs.stats.running).toBe(0)
-    // A server that stops removes it.
-    await s.server.shutdown()
-    expect(ours()).toEqual([])
     // Three runs of the engine: more than a unit test's 10 s under load (5 s alone on a loaded machine; once over 30 s within the whole suite).
   }, 60_000)
 

@@ -23,6 +23,7 @@ import {jobInputFiles} from '../plan/inputs.js'
 import {PrestartPool} from './prestart.js'
 import {ReadyQueue} from './ready-queue.js'
 import {RunStop} from './run-stop.js'
+import {VolumeLocks} from './job-volumes.js'
 
 /** Everything a run needs; the CLI and the HTTP server both build one of these. */
 export interface RunOptions {
@@ -148,6 +149,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     prestart,
     artifacts: new RunArtifacts(options.blobs, options.artifactManifest),
     outputs,
+    volumeLocks: new VolumeLocks(),
     infraError: (error) => (infraError ??= error),
     imageMissing: (name) => missingImages.add(name),
     settle: (name, status) => {

@@ -5,13 +5,6 @@ import type {FastifyInstance} from 'fastify'
 import {COMMON_ERRORS, errorResponse, json} from '../openapi.js'
 import {SECURITY, type RouteContext} from './context.js'
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** What an API key must be allowed to do to call the route. */
-    scope?: 'read' | 'run' | 'sandbox' | 'admin'
-  }
-}
-
 /** Digests asked about at once: a tree of 100k files in one request (6.7 MB of JSON). */
 const MAX_DIGESTS = 100_000
 
