@@ -3,6 +3,8 @@ import {Args} from '@oclif/core'
 import {OrcaCommand} from '../cli/base.js'
 import {oclifFlags} from '../cli/flags/oclif.js'
 import {showFlags} from '../cli/flags/show.js'
+import type {ArtifactEntry} from '../engine/artifacts/manifest.js'
+import type {RunRecord} from '../engine/records/record.js'
 
 export default class Show extends OrcaCommand {
   static override summary = 'Show one run: its jobs, states, durations, cache use, artifacts and a timeline.'
@@ -21,6 +23,7 @@ Exit codes: 0 shown (or written), 2 unknown run, a file that cannot be written, 
     {description: 'The run record (run.json) as JSON', command: '<%= config.bin %> <%= command.id %> latest --json'},
     {description: 'Every artifact file of the run, with sizes and digests', command: '<%= config.bin %> <%= command.id %> latest --artifacts'},
     {description: 'The run page as one HTML file (no network needed to view it)', command: '<%= config.bin %> <%= command.id %> latest --html run.html'},
+    {description: 'A run of an orca serve', command: '<%= config.bin %> <%= command.id %> latest --server http://127.0.0.1:7077'},
     {description: 'Durations of every job with jq', command: "<%= config.bin %> <%= command.id %> latest --json | jq '.jobs | map_values(.durationMs)'"},
   ]
 
@@ -32,38 +35,50 @@ Exit codes: 0 shown (or written), 2 unknown run, a file that cannot be written, 
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(Show)
-    const [{projectConfig}, {resolveRunId}, {inspectRun}, {formatRunDetails}, {readJobArtifacts}] = await Promise.all([
-      import('../cli/project.js'),
-      import('../engine/records/run-id.js'),
-      import('../engine/history/abandon.js'),
-      import('../views/history/format.js'),
-      import('../engine/history/artifacts.js'),
-    ])
-    const config = await projectConfig()
-    const id = await resolveRunId(config.runsDir, args.run)
-    const record = await inspectRun(config.runsDir, id)
-    if (flags.html !== undefined) {
-      const [{runGraph}, {embeddedRun, runPageHtml}, {writeFileSync}, {OrcaError}] = await Promise.all([
-        import('../engine/history/run-graph.js'),
-        import('../views/history/run-html.js'),
-        import('node:fs'),
-        import('../engine/errors.js'),
-      ])
-      const html = runPageHtml(await embeddedRun(config.runsDir, record, await runGraph(record, config.defaults)))
-      try {
-        writeFileSync(flags.html, html)
-      } catch (error) {
-        throw new OrcaError('usage', `cannot write ${flags.html}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {cause: error})
+    const [{remoteOf}, {formatRunDetails}] = await Promise.all([import('../cli/remote/connection.js'), import('../views/history/format.js')])
+    const remote = remoteOf(flags)
+    let record: RunRecord
+    let artifacts: Map<string, ArtifactEntry[]>
+    if (remote) {
+      if (flags.html !== undefined) {
+        const {OrcaError} = await import('../engine/errors.js')
+        throw new OrcaError('usage', '--html writes a run of this project; the dashboard of an orca serve is at its address')
       }
-      process.stderr.write(`wrote ${flags.html} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB)\n`)
-      return
+      const {remoteArtifactEntries, remoteRecord} = await import('../cli/remote/history.js')
+      record = await remoteRecord(remote, args.run)
+      artifacts = flags.json ? new Map() : await remoteArtifactEntries(remote, record.id)
+    } else {
+      const [{projectConfig}, {resolveRunId}, {inspectRun}, {readJobArtifacts}] = await Promise.all([
+        import('../cli/project.js'),
+        import('../engine/records/run-id.js'),
+        import('../engine/history/abandon.js'),
+        import('../engine/history/artifacts.js'),
+      ])
+      const config = await projectConfig()
+      record = await inspectRun(config.runsDir, await resolveRunId(config.runsDir, args.run))
+      if (flags.html !== undefined) {
+        const [{runGraph}, {embeddedRun, runPageHtml}, {writeFileSync}, {OrcaError}] = await Promise.all([
+          import('../engine/history/run-graph.js'),
+          import('../views/history/run-html.js'),
+          import('node:fs'),
+          import('../engine/errors.js'),
+        ])
+        const html = runPageHtml(await embeddedRun(config.runsDir, record, await runGraph(record, config.defaults)))
+        try {
+          writeFileSync(flags.html, html)
+        } catch (error) {
+          throw new OrcaError('usage', `cannot write ${flags.html}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {cause: error})
+        }
+        process.stderr.write(`wrote ${flags.html} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB)\n`)
+        return
+      }
+      artifacts = new Map()
+      if (!flags.json) for (const job of Object.keys(record.jobs)) artifacts.set(job, await readJobArtifacts(config.runsDir, record, job))
     }
     if (flags.json) {
       process.stdout.write(JSON.stringify(record, null, 2) + '\n')
       return
     }
-    const artifacts = new Map()
-    for (const job of Object.keys(record.jobs)) artifacts.set(job, await readJobArtifacts(config.runsDir, record, job))
     process.stdout.write(formatRunDetails(record, {width: process.stdout.columns ?? 100, artifacts, allArtifacts: flags.artifacts}))
   }
 }

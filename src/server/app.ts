@@ -1,5 +1,6 @@
 import {setMaxListeners} from 'node:events'
 import type {AddressInfo} from 'node:net'
+import * as path from 'node:path'
 
 import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify'
 
@@ -18,6 +19,7 @@ import {registerLogRoutes} from './routes/logs.js'
 import {registerProvenanceRoutes} from './routes/provenance.js'
 import {registerExecuteRoutes} from './routes/execute.js'
 import {registerRunRoutes} from './routes/runs.js'
+import {registerUploadRoutes} from './routes/uploads.js'
 import {Quotas} from './quotas.js'
 import {registerRateLimit} from './rate-limit.js'
 import {registerSwaggerUi} from './swagger-ui.js'
@@ -60,6 +62,8 @@ export interface ServeOptions {
   executor?: () => Promise<Executor>
   /** Sandboxes (docs/serve.md): how often they are reaped, and who hears of each one that expired. */
   sandboxes?: Pick<ServedSandboxesOptions, 'reapIntervalMs' | 'onExpired'>
+  /** Bytes of clients' uploaded working trees kept at most (default 2 GiB), under `<project>/.orca/uploads`. */
+  uploadsMaxBytes?: number
 }
 
 /** A route as registered: what the token check and the OpenAPI document are decided from. */
@@ -102,6 +106,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     maxRunningRuns: options.maxRunningRuns ?? 2,
     maxQueuedRuns: options.maxQueuedRuns ?? 1000,
     executor: options.executor,
+    uploads: {stateDir: path.join(options.projectDir, '.orca', 'uploads'), maxBytes: options.uploadsMaxBytes ?? 2 * 1024 ** 3},
   })
   // Requests fastify refuses before routing (a malformed or overlong target) pass the same checks first.
   let rejectBeforeRouting: (error: {code?: string}, request: FastifyRequest, reply: FastifyReply) => void = () => undefined
@@ -230,6 +235,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     void webhooks.deliver('sandbox.expired', {sandboxId: record.id, image: record.image, createdAt: record.createdAt, expiresAt: record.expiresAt, url: `/v1/sandboxes/${record.id}`})
   const sandboxes = servedSandboxes({projectDir: options.projectDir, config: options.config, env: options.env, onExpired, ...options.sandboxes, warn: (message) => process.emitWarning(message)})
   await registerSandboxRoutes(app, {sandboxes: sandboxes.service})
+  await registerUploadRoutes(app, context)
 
   let closing: Promise<void> | undefined
   return {

@@ -70,6 +70,8 @@ describe('the OpenAPI document', () => {
       '/v1/sandboxes/{id}/shell',
       '/v1/sandboxes/{id}/touch',
       '/v1/session',
+      '/v1/uploads',
+      '/v1/uploads/missing',
       '/v1/webhooks/deliveries',
     ])
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['RunRecord', 'RunRecord.job', 'Event', 'Event.run.started', 'Error']))

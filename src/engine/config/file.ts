@@ -22,7 +22,7 @@ interface RawConfig {
   cache?: {maxSize?: string | number; signing?: RawSigning; remote?: RawRemoteCache}
   provenance?: {signingKey?: string}
   retention?: {maxRuns?: number; maxAge?: string; maxSize?: string | number}
-  serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean; execute?: RawExecute; limits?: Partial<ServeLimits>; webhooks?: RawWebhook[]; sandboxes?: RawSandboxes}
+  serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean; execute?: RawExecute; limits?: Partial<ServeLimits>; webhooks?: RawWebhook[]; sandboxes?: RawSandboxes; workingTrees?: boolean}
   registries?: Record<string, RegistryLogin>
 }
 
@@ -128,6 +128,7 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     servePipelines: raw.serve?.pipelines?.map((file) => servedPipelinePath(file) as string),
     serveAllowHost: raw.serve?.allowHost,
     serveAllowDocker: raw.serve?.allowDocker,
+    serveWorkingTrees: raw.serve?.workingTrees,
     serveExecute: raw.serve?.execute === undefined ? undefined : executeCapsOf(raw.serve.execute),
     serveLimits: raw.serve?.limits,
     serveWebhooks: raw.serve?.webhooks?.map(webhookOf),

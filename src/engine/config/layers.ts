@@ -26,6 +26,7 @@ export interface ConfigLayer extends Partial<ConfigFlags> {
   servePipelines?: string[]
   serveAllowHost?: boolean
   serveAllowDocker?: boolean
+  serveWorkingTrees?: boolean
   serveExecute?: Partial<ExecuteCaps>
   serveLimits?: Partial<ServeLimits>
   serveWebhooks?: WebhookConfig[]
@@ -123,6 +124,7 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
   if (merged.retentionMaxAgeMs !== undefined) config.retention.maxAgeMs = merged.retentionMaxAgeMs
   if (merged.retentionMaxBytes !== undefined) config.retention.maxBytes = merged.retentionMaxBytes
   if (merged.serveAllowHost === true) config.serve.allowHost = true
+  if (merged.serveWorkingTrees === true) config.serve.workingTrees = true
   return config
 }
 

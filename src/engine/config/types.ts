@@ -80,6 +80,8 @@ export interface ResolvedConfig {
     allowHost?: true
     /** Whether a pipeline with a `docker: true` job may be run over HTTP. */
     allowDocker: boolean
+    /** `serve.workingTrees`: `POST /v1/runs` may run a client's uploaded working tree (its own pipeline) instead of the served project. */
+    workingTrees?: true
     /** Caps of `POST /v1/execute` (`serve.execute`). */
     execute: ExecuteCaps
     /** Per-key abuse limits (`serve.limits`). */
