@@ -121,6 +121,8 @@ describe('runs of a working tree (POST /v1/uploads/missing, POST /v1/uploads, PO
     expect(notTar).toMatchObject({status: 400, code: 'invalid_upload'})
     // JSON is not an upload, and an upload needs the token like every other route.
     expect((await raw(s.url, '/v1/uploads', {method: 'POST', headers: {'content-type': 'application/json', authorization: `Bearer ${TOKEN}`}, body: '{}'})).status).toBe(415)
+    // No body at all (no Content-Type): refused, not a server error.
+    expect((await raw(s.url, '/v1/uploads', {method: 'POST', headers: {authorization: `Bearer ${TOKEN}`}})).status).toBe(415)
     expect((await raw(s.url, '/v1/uploads', {method: 'POST', headers: {'content-type': 'application/x-tar'}, body: await tarOf([{body: 'x'}])})).status).toBe(401)
     expect(await client.missingUploads([sha('x')])).toEqual([sha('x')])
   })

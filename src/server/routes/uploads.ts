@@ -1,7 +1,8 @@
-import type {Readable} from 'node:stream'
+import {Readable} from 'node:stream'
 
 import type {FastifyInstance} from 'fastify'
 
+import {HttpError} from '../http-error.js'
 import {COMMON_ERRORS, errorResponse, json} from '../openapi.js'
 import {SECURITY, type RouteContext} from './context.js'
 
@@ -57,7 +58,11 @@ export async function registerUploadRoutes(app: FastifyInstance, {runs}: RouteCo
           },
         },
       },
-      async (request) => runs.uploads.receive(request.body as Readable, runs.uploads.maxBytes),
+      async (request) => {
+        // A POST without a body has nothing parsed: it is no tar either.
+        if (!(request.body instanceof Readable)) throw new HttpError(415, 'unsupported_media_type', 'an upload is a tar body (Content-Type: application/x-tar)')
+        return runs.uploads.receive(request.body, runs.uploads.maxBytes)
+      },
     )
   })
 }
