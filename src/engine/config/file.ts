@@ -137,6 +137,11 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
   return {layer, diagnostics: []}
 }
 
+/** The keys a file sets: what it leaves out stays to the defaults under it. */
+function setOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>
+}
+
 function executeCapsOf(raw: RawExecute): Partial<ExecuteCaps> {
   const caps: Partial<ExecuteCaps> = {
     images: raw.images,
@@ -148,7 +153,7 @@ function executeCapsOf(raw: RawExecute): Partial<ExecuteCaps> {
     maxCollectBytes: raw.maxCollectBytes === undefined ? undefined : parseSize(raw.maxCollectBytes),
     network: raw.network,
   }
-  return Object.fromEntries(Object.entries(caps).filter(([, value]) => value !== undefined))
+  return setOnly(caps)
 }
 
 function webhookOf(raw: RawWebhook): WebhookConfig {
@@ -176,7 +181,7 @@ function sandboxesOf(raw: RawSandboxes | undefined): ConfigLayer['serveSandboxes
     pids: raw.pids,
     allowNetwork: raw.network,
   }
-  return Object.fromEntries(Object.entries(set).filter(([, value]) => value !== undefined))
+  return setOnly(set)
 }
 
 function remoteCacheLayer(raw: RawRemoteCache | undefined): ConfigLayer {
