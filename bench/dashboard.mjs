@@ -32,13 +32,17 @@ const STREAM_SECONDS = 15
 const project = mkdtempSync(path.join(tmpdir(), 'orca-bench-dashboard-'))
 const runsDir = path.join(project, '.orca', 'runs')
 
+// Seeded, so every run (and every version of the layout) measures the same pipelines.
+let seed = 20261129
+const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647
+
 /** A pipeline of `count` jobs, each needing up to two of the ten before it. */
 function pipeline(count) {
   const needs = {}
   let yml = 'version: 1\nimage: busybox:1.36\njobs:\n'
   for (let i = 0; i < count; i++) {
     const name = `job-${String(i).padStart(3, '0')}`
-    const picks = i === 0 ? [] : [...new Set([Math.max(0, i - 1 - Math.floor(Math.random() * 10)), Math.max(0, i - 1 - Math.floor(Math.random() * 10))])]
+    const picks = i === 0 ? [] : [...new Set([Math.max(0, i - 1 - Math.floor(random() * 10)), Math.max(0, i - 1 - Math.floor(random() * 10))])]
     needs[name] = picks.map((p) => `job-${String(p).padStart(3, '0')}`)
     yml += `  ${name}:\n    steps: [echo ${i}]\n${needs[name].length ? `    needs: [${needs[name].join(', ')}]\n` : ''}`
   }
@@ -56,7 +60,7 @@ function seedRun(id, file, needs, logLines) {
   const ends = {}
   for (const job of jobs) {
     const begin = Math.max(0, ...needs[job].map((n) => ends[n])) + 50
-    ends[job] = begin + 200 + Math.floor(Math.random() * 800)
+    ends[job] = begin + 200 + Math.floor(random() * 800)
     push(begin, {type: 'job.started', job, image: 'busybox:1.36', key: 'a'.repeat(64), cache: 'miss'})
     push(begin + 10, {type: 'step.started', job, step: 0, name: 'echo'})
     if (job === jobs[0]) {
@@ -99,8 +103,11 @@ seedRun('20261129T120000000Z-000003', path.join(project, 'small.yml'), small.nee
 seedRun('20261129T120000000Z-000200', path.join(project, 'large.yml'), large.needs, LOG_LINES)
 
 const serve = await startServe()
-// A failed measurement still stops the server (its stderr is this process's).
-process.on('exit', () => serve.child.kill('SIGTERM'))
+// A failed measurement still stops the server (its stderr is this process's) and removes the project.
+process.on('exit', () => {
+  serve.child.kill('SIGTERM')
+  rmSync(project, {recursive: true, force: true})
+})
 const browser = await chromium.launch({
   executablePath: process.env.ORCA_CHROMIUM ?? '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -173,7 +180,17 @@ await page.locator('table.runs').waitFor()
 const idle = await keyPresses(page, 5)
 const started = await (await fetch(`${serve.url}/v1/runs`, {method: 'POST', headers: {'content-type': 'application/json'}, body: '{}'})).json()
 await page.goto(`${serve.url}/#/runs/${started.id}/stream`)
-await page.waitForFunction(() => /^[1-9]/.test(document.querySelector('.log-bar span')?.textContent ?? ''), undefined, {timeout: 60_000})
+// The first lines in the view, or the run over without them: a job that could not start (no Docker
+// engine, no image) prints nothing, and waiting for its lines would only time out without saying why.
+await page.waitForFunction(
+  () => /^[1-9]/.test(document.querySelector('.log-bar span')?.textContent ?? '') || ['failed', 'cancelled', 'succeeded'].includes(document.querySelector('main[data-run]')?.getAttribute('data-status') ?? ''),
+  undefined,
+  {timeout: 60_000},
+)
+const early = await (await fetch(`${serve.url}/v1/runs/${started.id}`)).json()
+if (early.status !== 'running') {
+  throw new Error(`the streaming run ended (${early.status}) before it printed: ${early.jobs?.stream?.error?.message ?? early.error?.message ?? 'no error recorded'}`)
+}
 const live = await keyPresses(page, STREAM_SECONDS - 5)
 await page.waitForFunction(() => document.querySelector('main[data-run]')?.getAttribute('data-status') !== 'running', undefined, {timeout: 120_000})
 // Every printed line is in the view (plus the step's header line).
