@@ -1,4 +1,4 @@
-// Bundles the dashboard (web/: Preact, dagre, anser and the engine's own run-record fold) into
+// Bundles the dashboard (web/: Preact, anser and the engine's own run-record fold) into
 // dist/dashboard/: index.html and assets/dashboard.{js,css}, served by `orca serve` at / and inlined
 // by `orca show --html`. Everything the page needs is here: nothing loads from a CDN at run time.
 import {copyFileSync, mkdirSync, rmSync} from 'node:fs'
@@ -9,7 +9,7 @@ rmSync('dist/dashboard', {recursive: true, force: true})
 mkdirSync('dist/dashboard/assets', {recursive: true})
 
 await build({
-  entryPoints: {dashboard: 'web/main.tsx', 'dashboard-layout': 'web/layout-worker.ts', 'dashboard-style': 'web/styles.css'},
+  entryPoints: {dashboard: 'web/main.tsx', 'dashboard-style': 'web/styles.css'},
   outdir: 'dist/dashboard/assets',
   entryNames: '[name]',
   bundle: true,

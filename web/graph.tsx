@@ -1,31 +1,12 @@
-// The pipeline graph: jobs as nodes laid out by their needs (dagre, left to right), coloured by
-// state, cached ones marked. The layout depends only on the jobs and needs, so it is computed once
-// per run; states only recolour it.
-import {useEffect, useState} from 'preact/hooks'
+// The pipeline graph: jobs as nodes laid out by their needs (web/layout.ts, left to right), coloured
+// by state, cached ones marked. The layout depends only on the jobs and needs, so it is computed once
+// per run, in the page (milliseconds for 200 jobs: a worker took longer to start); states only recolour it.
+import {useEffect, useMemo} from 'preact/hooks'
 
 import type {RunRecord} from '../src/engine/records/record.js'
 import type {RunGraph} from './api.js'
 import {label, stateText} from './format.js'
-import {layOut, NODE_HEIGHT, NODE_WIDTH, type Layout} from './layout.js'
-
-/**
- * The layout of these jobs and needs: computed in a worker when the page is served (a file from
- * `orca show --html` cannot start one, and lays out in the page). Undefined until it is ready.
- */
-function useLayout(jobs: string[], needs: Record<string, string[]>, shape: string): Layout | undefined {
-  const [layout, setLayout] = useState<{shape: string; layout: Layout}>()
-  useEffect(() => {
-    if (location.protocol === 'file:') {
-      setLayout({shape, layout: layOut(jobs, needs)})
-      return
-    }
-    const worker = new Worker(new URL('assets/dashboard-layout.js', document.baseURI), {type: 'module'})
-    worker.onmessage = (event: MessageEvent<Layout>) => setLayout({shape, layout: event.data})
-    worker.postMessage({jobs, needs})
-    return () => worker.terminate()
-  }, [shape])
-  return layout?.shape === shape ? layout.layout : undefined
-}
+import {layOut, NODE_HEIGHT, NODE_WIDTH} from './layout.js'
 
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text
@@ -34,8 +15,9 @@ function truncate(text: string, max: number): string {
 export function PipelineGraph(props: {record: RunRecord; graph: RunGraph | undefined; selected: string | undefined; onSelect: (job: string) => void}) {
   const {record, graph, selected, onSelect} = props
   const jobs = Object.keys(record.jobs)
-  const shape = `${jobs.join(',')}|${JSON.stringify(graph?.needs ?? {})}`
-  const layout = useLayout(jobs, graph?.needs ?? {}, shape)
+  // Laid out once the needs are known: a layout without them would only jump when they come.
+  const shape = graph === undefined ? undefined : `${jobs.join(',')}|${JSON.stringify(graph.needs)}`
+  const layout = useMemo(() => (graph === undefined ? undefined : layOut(jobs, graph.needs)), [shape])
   useEffect(() => {
     if (layout !== undefined) performance.mark('orca:graph-drawn')
   }, [layout])
@@ -43,7 +25,7 @@ export function PipelineGraph(props: {record: RunRecord; graph: RunGraph | undef
     return (
       <div class="graph-scroll">
         <p class="note" role="status">
-          Laying out {jobs.length} jobs…
+          Reading the needs of {jobs.length} jobs…
         </p>
       </div>
     )
