@@ -1,6 +1,7 @@
 // Every call the page makes to the API: same origin, the session cookie (never a token in a URL),
 // and the header a cross-site page cannot send, which the server requires on state-changing calls.
 import type {RunRecord} from '../src/engine/records/record.js'
+import {grants, type Scope} from '../src/server/auth/scopes.js'
 
 export class Unauthorized extends Error {}
 
@@ -46,6 +47,18 @@ export async function logIn(token: string): Promise<boolean> {
 
 export async function logOut(): Promise<void> {
   await fetch('/v1/session', {method: 'DELETE', credentials: 'same-origin', headers: {'x-orca-request': '1'}})
+}
+
+/** The key this session was opened with (GET /v1/session): the page offers only what its scopes allow. */
+export interface Access {
+  key: string
+  scopes: Scope[]
+}
+
+/** Why the key may not do what needs `scope` (the server would answer 403), or undefined when it may. */
+export function refusal(access: Access, scope: Scope, what: string): string | undefined {
+  if (grants(access.scopes, scope)) return undefined
+  return `${what} needs a key with the ${scope} scope; this session's key (${access.key}) has ${access.scopes.join(', ')}.`
 }
 
 export interface RunsPage {

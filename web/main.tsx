@@ -3,7 +3,7 @@
 import {render} from 'preact'
 import {useEffect, useState} from 'preact/hooks'
 
-import {logIn, logOut, whenUnauthorized} from './api.js'
+import {api, logIn, logOut, whenUnauthorized, type Access} from './api.js'
 import {embeddedRun} from './run-data.js'
 import {RunPage} from './run-page.js'
 import {RunsList} from './runs-list.js'
@@ -43,12 +43,23 @@ function Login(props: {onDone: () => void}) {
   )
 }
 
+/** The session's key and scopes, read again after each login; undefined until known. */
+function useAccess(session: number, served: boolean): Access | undefined {
+  const [access, setAccess] = useState<Access>()
+  useEffect(() => {
+    setAccess(undefined)
+    if (served) api<Access>('/v1/session').then(setAccess, () => undefined)
+  }, [session])
+  return access
+}
+
 function App() {
   const hash = useHash()
   const [loggedOut, setLoggedOut] = useState(false)
   const [session, setSession] = useState(0)
   useEffect(() => whenUnauthorized(() => setLoggedOut(true)), [])
   const embedded = embeddedRun()
+  const access = useAccess(session, embedded === undefined)
   if (embedded) return <RunPage id={embedded.record.id} job={/^#\/runs\/[^/]+\/([^/]+)$/.exec(hash)?.[1]} />
   if (loggedOut) {
     return (
@@ -71,7 +82,7 @@ function App() {
           Log out
         </button>
       </header>
-      {run ? <RunPage key={run[1]} id={decodeURIComponent(run[1]!)} job={run[2] && decodeURIComponent(run[2])} /> : <RunsList />}
+      {run ? <RunPage key={run[1]} id={decodeURIComponent(run[1]!)} job={run[2] && decodeURIComponent(run[2])} access={access} /> : <RunsList access={access} />}
     </div>
   )
 }

@@ -2,7 +2,7 @@
 import {useEffect, useState} from 'preact/hooks'
 
 import type {JobRecord, RunRecord} from '../src/engine/records/record.js'
-import {api, type ArtifactEntry} from './api.js'
+import {api, refusal, type Access, type ArtifactEntry} from './api.js'
 import {PipelineGraph} from './graph.js'
 import {LogView} from './log-view.js'
 import {bytes, counts, duration, elapsed, label, stateText, time} from './format.js'
@@ -20,7 +20,7 @@ function useNow(live: boolean): number {
   return live ? Math.max(now, Date.now()) : now
 }
 
-function CancelButton(props: {id: string}) {
+function CancelButton(props: {id: string; access: Access | undefined}) {
   const [state, setState] = useState<string>()
   const cancel = async (): Promise<void> => {
     setState('cancelling…')
@@ -31,11 +31,18 @@ function CancelButton(props: {id: string}) {
       setState((failure as Error).message)
     }
   }
+  const refused = props.access && refusal(props.access, 'run', 'Cancelling a run')
   return (
     <>
-      <button type="button" class="danger" onClick={cancel}>
+      <button type="button" class="danger" onClick={cancel} disabled={props.access === undefined || refused !== undefined} aria-describedby={refused ? 'cancel-refused' : undefined}>
         Cancel run
       </button>
+      {refused ? (
+        <span class="note" id="cancel-refused">
+          {' '}
+          {refused}
+        </span>
+      ) : null}
       {state ? <span role="status">{state}</span> : null}
     </>
   )
@@ -160,7 +167,7 @@ function JobPanel(props: {run: RunData; record: RunRecord; name: string}) {
   )
 }
 
-export function RunPage(props: {id: string; job: string | undefined}) {
+export function RunPage(props: {id: string; job: string | undefined; access?: Access | undefined}) {
   const run = useRun(props.id)
   const record = run.record
   const now = useNow(record?.status === 'running')
@@ -184,7 +191,7 @@ export function RunPage(props: {id: string; job: string | undefined}) {
       <p class="summary">
         {record.targets.length === 0 ? 'every job' : record.targets.join(', ')} · started {time(record.startedAt)} · {duration(elapsed(record, now))} · {c.ran} ran, {c.cached} cached
         {c.failed > 0 ? `, ${c.failed} failed` : ''}
-        {record.status === 'running' && run.served ? <> · <CancelButton id={record.id} /></> : null}
+        {record.status === 'running' && run.served ? <> · <CancelButton id={record.id} access={props.access} /></> : null}
       </p>
       {record.error ? (
         <p class="error" role="alert">

@@ -3,13 +3,13 @@
 import {useEffect, useState} from 'preact/hooks'
 
 import type {RunRecord} from '../src/engine/records/record.js'
-import {api, type RunsPage} from './api.js'
+import {api, refusal, type Access, type RunsPage} from './api.js'
 import {counts, duration, elapsed, stateText} from './format.js'
 
 const PAGE_SIZE = 20
 const REFRESH_MS = 2000
 
-function StartRun(props: {jobs: string[]}) {
+function StartRun(props: {jobs: string[]; access: Access | undefined}) {
   const [targets, setTargets] = useState('')
   const [error, setError] = useState<string>()
   const [busy, setBusy] = useState(false)
@@ -26,6 +26,8 @@ function StartRun(props: {jobs: string[]}) {
       setBusy(false)
     }
   }
+  // Disabled until the session's scopes are known, and with the reason when they do not allow it.
+  const refused = props.access && refusal(props.access, 'run', 'Starting a run')
   return (
     <form class="start-run" onSubmit={submit}>
       <label for="targets">Targets</label>
@@ -35,9 +37,14 @@ function StartRun(props: {jobs: string[]}) {
           <option key={job} value={job} />
         ))}
       </datalist>
-      <button type="submit" disabled={busy}>
+      <button type="submit" disabled={busy || props.access === undefined || refused !== undefined} aria-describedby={refused ? 'start-refused' : undefined}>
         Start run
       </button>
+      {refused ? (
+        <p class="note" id="start-refused">
+          {refused}
+        </p>
+      ) : null}
       {error ? (
         <p class="error" role="alert">
           {error}
@@ -69,7 +76,7 @@ function RunRow(props: {run: RunRecord; now: number}) {
   )
 }
 
-export function RunsList() {
+export function RunsList(props: {access: Access | undefined}) {
   const [pages, setPages] = useState<(string | undefined)[]>([undefined])
   const [page, setPage] = useState<RunsPage>()
   const [error, setError] = useState<string>()
@@ -103,7 +110,7 @@ export function RunsList() {
   return (
     <main>
       <h1>Runs</h1>
-      <StartRun jobs={jobs} />
+      <StartRun jobs={jobs} access={props.access} />
       {error ? (
         <p class="error" role="alert">
           {error}

@@ -350,7 +350,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The caller's key: its name and scopes (a server without keys or a token answers for an open key with every scope) */
+        get: operations["getSession"];
         put?: never;
         /** Exchange the bearer token for an HttpOnly session cookie (for browsers) */
         post: operations["openSession"];
@@ -3255,6 +3256,74 @@ export interface operations {
             };
             /** @description `not_running`: the sandbox is gone or expired; `no_network`: it has no network. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        key: string;
+                        scopes: ("read" | "run" | "sandbox" | "admin")[];
+                    };
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `insufficient_scope`: the key lacks the scope the operation names (`x-orca-scope`); `forbidden_host`: the Host header names no address of this server. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such run, job or artifact. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,7 +4,7 @@ import type {FastifyInstance, FastifyRequest} from 'fastify'
 
 import {OPEN_PRINCIPAL, type RouteNeed} from './auth/authorize.js'
 import type {Principal} from './auth/key-store.js'
-import {grants} from './auth/scopes.js'
+import {grants, SCOPES} from './auth/scopes.js'
 import {isLoopbackHost} from './guards.js'
 import {HttpError} from './http-error.js'
 import {COMMON_ERRORS} from './openapi.js'
@@ -88,7 +88,10 @@ export function sessionCookie(id: string, request: FastifyRequest, maxAgeSeconds
   return [`${SESSION_COOKIE}=${id}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAgeSeconds}`, ...(secure ? ['Secure'] : [])].join('; ')
 }
 
-/** POST /v1/session (the bearer token, or an existing session, for a cookie) and DELETE /v1/session (log out). */
+/**
+ * POST /v1/session (the bearer token, or an existing session, for a cookie), GET /v1/session (whose
+ * it is: the dashboard offers only what its scopes allow) and DELETE /v1/session (log out).
+ */
 export function registerSessionRoutes(app: FastifyInstance, sessions: Sessions): void {
   const schema = (operationId: string, summary: string) => ({
     operationId,
@@ -105,6 +108,31 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: Sessions):
       // The session has the scopes of the key it was exchanged for.
       const id = sessions.open(request.principal ?? OPEN_PRINCIPAL)
       return reply.code(204).header('set-cookie', sessionCookie(id, request, SESSION_TTL_MS / 1000)).header('cache-control', 'no-store').send()
+    },
+  )
+  app.get(
+    '/v1/session',
+    {
+      config: {scope: 'read'},
+      schema: {
+        operationId: 'getSession',
+        summary: "The caller's key: its name and scopes (a server without keys or a token answers for an open key with every scope)",
+        tags: ['session'],
+        security: SECURITY,
+        response: {
+          200: {
+            type: 'object',
+            required: ['key', 'scopes'],
+            additionalProperties: false,
+            properties: {key: {type: 'string'}, scopes: {type: 'array', items: {type: 'string', enum: [...SCOPES]}}},
+          },
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal ?? OPEN_PRINCIPAL
+      return reply.header('cache-control', 'no-store').send({key: principal.name, scopes: principal.scopes})
     },
   )
   app.delete(

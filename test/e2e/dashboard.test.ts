@@ -256,4 +256,30 @@ describe('the dashboard in a browser', () => {
     await expect.poll(runStatus, {timeout: 30_000}).toBe('cancelled')
     expect(await nodeState('slow')).toBe('cancelled')
   })
+
+  it('offers a key with only the read scope no Start or Cancel, and says why', {timeout: 60_000}, async () => {
+    const added = await orca(['serve', 'keys', 'add', 'viewer', '--scope', 'read'], {cwd: project.dir})
+    expect(added.code, added.stderr).toBe(0)
+    const {id} = await api<{id: string}>('/v1/runs', {method: 'POST', body: JSON.stringify({targets: ['slow']})})
+    const context = await browser.browser.newContext()
+    try {
+      const viewer = await context.newPage()
+      await viewer.goto(serve.url)
+      await viewer.getByLabel('Token').fill(added.stdout.trim())
+      await viewer.getByRole('button', {name: 'Log in'}).click()
+      await viewer.getByRole('heading', {name: 'Runs'}).waitFor()
+      const reason = (what: string) => `${what} needs a key with the run scope; this session's key (viewer) has read.`
+      await expect.poll(() => viewer.locator('#start-refused').textContent()).toBe(reason('Starting a run'))
+      expect(await viewer.getByRole('button', {name: 'Start run'}).isDisabled()).toBe(true)
+      await viewer.goto(`${serve.url}/#/runs/${id}`)
+      await expect.poll(() => viewer.locator('main[data-run]').getAttribute('data-status'), {timeout: 30_000}).toBe('running')
+      await expect.poll(() => viewer.locator('#cancel-refused').textContent()).toContain(reason('Cancelling a run'))
+      const cancel = viewer.getByRole('button', {name: 'Cancel run'})
+      expect(await cancel.isDisabled()).toBe(true)
+      expect(await cancel.getAttribute('aria-describedby')).toBe('cancel-refused')
+    } finally {
+      await context.close()
+      await api(`/v1/runs/${id}/cancel`, {method: 'POST'})
+    }
+  })
 })

@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {OPEN_PRINCIPAL} from '../../src/server/auth/authorize.js'
+import {KeyStore} from '../../src/server/auth/key-store.js'
 import {Sessions, sessionIdOf} from '../../src/server/session.js'
 import {GROUPS_YML, postJson, raw, seedRun, serversPerTest} from './server-helpers.js'
 
@@ -57,6 +58,18 @@ describe('browser sessions', () => {
     expect(out.status).toBe(204)
     expect(String(out.headers['set-cookie'])).toMatch(/^orca_session=; Path=\/; HttpOnly; SameSite=Strict; Max-Age=0/)
     expect((await raw(s.url, '/v1/runs', {headers: {cookie}})).status).toBe(401)
+  })
+
+  it("tell the page whose they are: the key's name and scopes, by cookie or bearer", async () => {
+    const s = await serve({'jobs.yml': GROUPS_YML}, {token: TOKEN})
+    const {secret} = KeyStore.forRunsDir(s.runsDir).add('viewer', ['read'])
+    const {cookie} = await logIn(s.url, `Bearer ${secret}`)
+    const mine = await raw(s.url, '/v1/session', {headers: {cookie}})
+    expect(mine.status).toBe(200)
+    expect(mine.json()).toEqual({key: 'viewer', scopes: ['read']})
+    expect(mine.headers['cache-control']).toBe('no-store')
+    expect((await raw(s.url, '/v1/session', {headers: {authorization: `Bearer ${TOKEN}`}})).json()).toEqual({key: 'token', scopes: ['admin']})
+    expect((await raw(s.url, '/v1/session')).status).toBe(401)
   })
 
   it('expire after 12 hours', () => {
