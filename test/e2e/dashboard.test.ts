@@ -57,9 +57,9 @@ const nodeState = (job: string) => page.locator(`g.node[data-job="${job}"]`).get
 const runStatus = () => page.locator('main[data-run]').getAttribute('data-status')
 
 /** Runs axe-core in the page (the script goes in through the debugging protocol, not past the page's CSP). */
-async function axeViolations(): Promise<string[]> {
-  await page.evaluate(AxeBuilder.source)
-  const result = await page.evaluate(async () => (globalThis as unknown as {axe: {run: () => Promise<{violations: {id: string; nodes: {target: string[]}[]}[]}>}}).axe.run())
+async function axeViolations(on: Page = page): Promise<string[]> {
+  await on.evaluate(AxeBuilder.source)
+  const result = await on.evaluate(async () => (globalThis as unknown as {axe: {run: () => Promise<{violations: {id: string; nodes: {target: string[]}[]}[]}>}}).axe.run())
   return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
 }
 
@@ -281,6 +281,7 @@ describe('the dashboard in a browser', () => {
       const cancel = viewer.getByRole('button', {name: 'Cancel run'})
       expect(await cancel.isDisabled()).toBe(true)
       expect(await cancel.getAttribute('aria-describedby')).toBe('cancel-refused')
+      expect(await axeViolations(viewer), 'run page with the buttons disabled').toEqual([])
     } finally {
       await context.close()
       await api(`/v1/runs/${id}/cancel`, {method: 'POST'})
