@@ -116,16 +116,19 @@ function traced(project, env, runs) {
   for (let i = 0; i < runs; i++) {
     const file = path.join(tmpdir(), `orca-chain-trace-${process.pid}-${Object.keys(env).join('-')}-${i}.jsonl`)
     rmSync(file, {force: true})
-    const total = (() => {
-      const start = performance.now()
-      orca(project, {...env, ORCA_TRACE: file})
-      return performance.now() - start
-    })()
-    const sum = {run: total}
+    const spawnedAt = Date.now()
+    const start = performance.now()
+    orca(project, {...env, ORCA_TRACE: file})
+    const sum = {run: performance.now() - start}
+    const exitedAt = Date.now()
     for (const line of readFileSync(file, 'utf8').trim().split('\n')) {
       const record = JSON.parse(line)
-      const phase = `${record.phase.startsWith('step') ? 'steps' : record.phase}${record.early ? ' (ahead)' : ''}`
+      // Phases of the run itself (no job) apart from the jobs' phases summed over the jobs.
+      const phase = record.job === undefined ? `run: ${record.phase}` : `${record.phase.startsWith('step') ? 'steps' : record.phase}${record.early ? ' (ahead)' : ''}`
       sum[phase] = (sum[phase] ?? 0) + record.ms
+      // The process's own start (exec, node) before its first line, and its end after the run's record.
+      if (record.phase === 'boot') sum['run: spawn'] = record.at - spawnedAt
+      if (record.phase === 'record') sum['run: exit'] = exitedAt - (record.at + record.ms)
     }
     rmSync(file, {force: true})
     sums.push(sum)
