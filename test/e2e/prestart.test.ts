@@ -35,6 +35,12 @@ function startedAhead(file: string): string[] {
   return [...new Set(records.filter((r) => r.early && r.phase === 'create').map((r) => r.job))].sort()
 }
 
+type TraceRecord = {job?: string; phase: string; early?: true; at: number; ms: number}
+
+function traceRecords(file: string): TraceRecord[] {
+  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as TraceRecord)
+}
+
 /** Every container orca labelled with this project, whatever its run. */
 const projectContainers = (dir: string): string[] => containers(`orca.project-dir=${realpathSync(dir)}`)
 
@@ -73,7 +79,7 @@ describe('containers started ahead of need (real engine)', () => {
   it('gives a chain the same results, logs and artifacts as the plain path (ORCA_PRESTART=0, ORCA_EXEC_TAR=0)', {timeout: 120_000}, async () => {
     const files = {'jobs.yml': CHAIN.replace('echo built', 'echo built && echo count=3 >> $ORCA_OUTPUT'), 'src/words.txt': 'b\na\nc\n', 'tests/expected.txt': 'a\nb\nc\n'}
     const dir = project(files)
-    const results: Array<{jobs: Record<string, unknown>; logs: Record<string, string>; artifacts: Record<string, string>; ahead: string[]}> = []
+    const results: Array<{jobs: Record<string, unknown>; logs: Record<string, string>; artifacts: Record<string, string>; ahead: string[]; trace: TraceRecord[]}> = []
     // The plain path: no container ahead, every transfer through the engine's archive calls; the default: both.
     for (const env of [{ORCA_PRESTART: '0', ORCA_EXEC_TAR: '0'}, {}]) {
       const trace = traceFile()
@@ -91,7 +97,7 @@ describe('containers started ahead of need (real engine)', () => {
         result: readFileSync(join(run, 'artifacts/test/result.txt'), 'utf8'),
         lines: readFileSync(join(run, 'artifacts/report/lines.txt'), 'utf8'),
       }
-      results.push({jobs, logs, artifacts, ahead: startedAhead(trace)})
+      results.push({jobs, logs, artifacts, ahead: startedAhead(trace), trace: traceRecords(trace)})
     }
     const [plain, ahead] = results as [(typeof results)[0], (typeof results)[0]]
     // The comparison is between two paths: the plain one starts nothing ahead, the other both dependents.
@@ -103,6 +109,12 @@ describe('containers started ahead of need (real engine)', () => {
     expect(ahead.logs.test).toContain('count=3')
     expect(ahead.logs.report).toMatch(/^1000$/m)
     expect(ahead.artifacts.lines?.trim()).toBe('6')
+    // The first job's own start does not share the engine with its dependents' early ones: they begin once it has started.
+    const buildStart = ahead.trace.find((r) => r.job === 'build' && r.phase === 'start')!
+    const earlyCreates = ahead.trace.filter((r) => r.early && r.phase === 'create')
+    expect(earlyCreates.map((r) => r.at >= buildStart.at + buildStart.ms)).toEqual([true, true])
+    // The trace also times the run's own phases, each once.
+    expect(ahead.trace.filter((r) => r.job === undefined).map((r) => r.phase).sort()).toEqual(['boot', 'executor', 'finish', 'jobs', 'open', 'prepare', 'record'])
     expect(projectContainers(dir)).toEqual([])
   })
 

@@ -184,6 +184,7 @@ export class DockerExecutor implements Executor {
         if (job.docker) ctx.emit({type: 'job.warning', warning: {kind: 'docker-host', message: DOCKER_HOST_WARNING}})
         ctx.emit({type: 'job.container', containerId: container.id, imageId})
         stopper.attach(container)
+        ctx.onContainerStarted?.()
         // The container, the job's inputs and its outputs file are there: only the needs' artifacts (and .git) remain.
         const needs = {...this.workspace(ctx, early.owner), files: [], outputFile: undefined}
         rootUser = early.owner === undefined
@@ -217,6 +218,7 @@ export class DockerExecutor implements Executor {
         // Without an attach, steps write to their exec (ContainerOutput explains the difference).
         if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
         await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
+        ctx.onContainerStarted?.()
         // The image's first container finds out whether it has a usable tar while the job runs, not when its files move.
         if (rootUser) void this.tarOf(container, imageId)
         const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
