@@ -92,7 +92,7 @@ describe('keepsContainer', () => {
 })
 
 describe('engineRemoves', () => {
-  const plain = {services: {}}
+  const plain = {services: {}, volumes: {}}
   it('leaves removal to the engine only for always_remove jobs read from nothing after they stop', () => {
     expect(engineRemoves(plain, 'always_remove', undefined)).toBe(true)
     expect(engineRemoves({...plain, artifactsWhen: 'on_success'}, 'always_remove', undefined)).toBe(true)
@@ -105,7 +105,9 @@ describe('engineRemoves', () => {
     expect(engineRemoves({...plain, artifactsWhen: 'on_failure'}, 'always_remove', undefined)).toBe(false)
     // Services: the job's network is removed once the container is off it.
     expect(engineRemoves(plain, 'always_remove', 'orca-net')).toBe(false)
-    expect(engineRemoves({services: {db: {} as never}}, 'always_remove', undefined)).toBe(false)
+    expect(engineRemoves({...plain, services: {db: {} as never}}, 'always_remove', undefined)).toBe(false)
+    // A named volume stays in use until the container is gone: `orca clean --volumes` must find it free.
+    expect(engineRemoves({...plain, volumes: {cache: '/cache'}}, 'always_remove', undefined)).toBe(false)
   })
 })
 
