@@ -5,7 +5,10 @@ import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} f
 
 import type {ResolvedConfig} from '../engine/config/types.js'
 import type {Executor} from '../engine/executor/types.js'
-import {allowedHostHeaders, bearerMatches, hostForUrl} from './guards.js'
+import {authorize, BEARER_SCHEME, withScope, type RouteNeed} from './auth/authorize.js'
+import {KeyStore} from './auth/key-store.js'
+import type {Scope} from './auth/scopes.js'
+import {allowedHostHeaders, hostForUrl} from './guards.js'
 import {HttpError, toHttpError} from './http-error.js'
 import {schemaComponents} from './openapi.js'
 import {registerArtifactRoutes} from './routes/artifacts.js'
@@ -13,12 +16,18 @@ import {registerEventRoutes} from './routes/events.js'
 import {registerHealthRoutes} from './routes/health.js'
 import {registerLogRoutes} from './routes/logs.js'
 import {registerProvenanceRoutes} from './routes/provenance.js'
+import {registerExecuteRoutes} from './routes/execute.js'
 import {registerRunRoutes} from './routes/runs.js'
+import {Quotas} from './quotas.js'
+import {registerRateLimit} from './rate-limit.js'
+import {registerSwaggerUi} from './swagger-ui.js'
+import {registerWebhookRoutes} from './webhooks/routes.js'
+import {Webhooks} from './webhooks/webhooks.js'
 import {RunService} from './run-service.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Answered without the bearer token: the explicit allow-list (`/healthz`). */
+    /** Answered without a key: the explicit allow-list (`/healthz`, the Swagger UI's page and assets). */
     public?: boolean
   }
 }
@@ -30,8 +39,10 @@ export interface ServeOptions {
   /** Where secrets and `ORCA_*` come from, as for `orca run`. */
   env: NodeJS.ProcessEnv
   orcaVersion: string
-  /** Required on every route but the public ones (`/healthz`) when set, as `Authorization: Bearer <token>`. */
+  /** Accepted as a key with every scope (`Authorization: Bearer <token>`); with it, every route but the public ones needs a key. */
   token?: string
+  /** The API keys (default: the project's, beside its runs folder); a key file turns auth on even without a token. */
+  keys?: KeyStore
   /** Runs executing at once (default 2); more wait in a queue. */
   maxRunningRuns?: number
   /** Runs waiting at most (default 1000). */
@@ -49,14 +60,20 @@ export interface ServedRoute {
   method: string
   /** Fastify's pattern, e.g. `/v1/runs/:id/logs/:job`. */
   url: string
-  /** Answered without the token; every other route, and every unmatched path, needs it. */
+  /** Answered without a key; every other route, and every unmatched path, needs one. */
   public: boolean
+  /** The scope a key needs (a route that declares none needs `admin`). */
+  scope?: Scope
 }
 
 /** A built server: `listen`, then `shutdown` (stop accepting, settle runs, close). */
 export interface OrcaServer {
   app: FastifyInstance
   runs: RunService
+  /** Per-key concurrency caps and CPU-second quotas of executions and sandboxes. */
+  quotas: Quotas
+  /** Sends events to `serve.webhooks` (`webhooks.deliver('sandbox.expired', …)` for sandboxes). */
+  webhooks: Webhooks
   /** Every route the app answers, HEAD routes included. */
   routes: ServedRoute[]
   listen(host: string, port: number): Promise<{url: string; host: string; port: number}>
@@ -66,7 +83,10 @@ export interface OrcaServer {
 
 /** Builds the HTTP server over the engine; nothing listens until `listen`. */
 export async function createServer(options: ServeOptions): Promise<OrcaServer> {
+  const webhooks = new Webhooks(options.config.serve.webhooks, options.env)
   const runs = new RunService({
+    onFinished: (runId, finished) =>
+      void webhooks.deliver('run.finished', {runId, status: finished.status, durationMs: finished.durationMs, url: `/v1/runs/${runId}`, ...(finished.error ? {error: finished.error} : {})}),
     projectDir: options.projectDir,
     config: options.config,
     // The server's own token is never a secret a pipeline can ask for.
@@ -95,31 +115,47 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   setMaxListeners(0, stop.signal)
   let allowedHosts = new Set<string>()
   let draining = false
-  const routes: ServedRoute[] = []
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({method, url: route.url, public: route.config?.public === true})
-  })
+  // Read when asked, not when added: a plugin's own onRoute hook may still mark its routes public.
+  const registered: Array<{method: string | string[]; url: string; config?: {public?: boolean; scope?: Scope}}> = []
+  app.addHook('onRoute', (route) => void registered.push(route))
+  const servedRoutes = (): ServedRoute[] =>
+    registered.flatMap((route) => {
+      const scope = route.config?.scope
+      return [route.method].flat().map((method) => ({method, url: route.url, public: route.config?.public === true, ...(scope === undefined ? {} : {scope})}))
+    })
+  const credentials = {token: options.token, keys: options.keys ?? KeyStore.forRunsDir(options.config.runsDir)}
+  // Last-used times are written now and then, never on the request's path.
+  const flushKeyUse = (): void => {
+    try {
+      credentials.keys.flushUsed()
+    } catch (error) {
+      process.emitWarning(`orca serve: cannot record when keys were last used: ${(error as Error).message}`)
+    }
+  }
+  const keyUseTimer = setInterval(flushKeyUse, 5000).unref()
 
-  /** Throws the refusal a request gets before any handler runs: shutting down, a foreign Host, no token. */
-  const admit = (request: FastifyRequest, reply: FastifyReply, isPublic: boolean): void => {
+  /** Throws the refusal a request gets before any handler runs: shutting down, a foreign Host, no key, a missing scope. */
+  const admit = (request: FastifyRequest, need: RouteNeed): void => {
     if (draining) throw new HttpError(503, 'shutting_down', 'the server is shutting down', {headers: {connection: 'close'}})
     const host = request.headers.host?.toLowerCase()
     if (host === undefined || !allowedHosts.has(host)) {
       throw new HttpError(403, 'forbidden_host', `Host ${JSON.stringify(request.headers.host ?? '')} is not an address of this server`)
     }
-    if (options.token !== undefined && !isPublic && !bearerMatches(request.headers.authorization, options.token)) {
-      reply.header('www-authenticate', 'Bearer realm="orca"')
-      throw new HttpError(401, 'unauthorized', 'a valid bearer token is required (Authorization: Bearer <token>)')
-    }
+    const principal = authorize(request.headers.authorization, need, credentials)
+    if (principal !== undefined) request.principal = principal
   }
   // Decided by the route the router matched, never by the raw URL (which may be percent-encoded or
-  // absolute-form): only routes marked public skip the token, and an unmatched path needs it too,
-  // so a 404 tells nothing to a caller without it.
-  app.addHook('onRequest', async (request, reply) => admit(request, reply, request.routeOptions.config.public === true))
+  // absolute-form): only routes marked public skip the key, an unmatched path needs one too (so a
+  // 404 tells nothing to a caller without it), and a route that declares no scope needs `admin`.
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config
+    const matched = request.routeOptions.url !== undefined
+    admit(request, config.public === true ? {public: true} : {scope: config.scope ?? (matched ? 'admin' : undefined)})
+  })
   rejectBeforeRouting = (error, request, reply) => {
     let http: HttpError
     try {
-      admit(request, reply, false)
+      admit(request, {scope: undefined})
       http =
         error.code === 'FST_ERR_MAX_PARAM_LENGTH'
           ? new HttpError(414, 'invalid_request', 'a path segment is too long')
@@ -148,13 +184,14 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
       info: {title: 'orca', version: options.orcaVersion, description: 'The orca engine over HTTP: start runs, follow their events, fetch logs and artifacts.'},
       components: {
         schemas: schemaComponents() as Record<string, never>,
-        securitySchemes: {bearer: {type: 'http', scheme: 'bearer', description: 'Required when the server has a token.'}},
+        securitySchemes: {bearer: BEARER_SCHEME as never},
       },
     },
     // Fastify's wildcard is the artifact path: name it, so the document and generated clients have a real parameter.
-    transform: ({schema, url}) => {
-      if (!url.endsWith('/*')) return {schema, url}
-      const params = schema.params as {properties: Record<string, unknown>; required: string[]}
+    transform: ({schema: declared, url, route}) => {
+      const schema = withScope(declared ?? {}, route.config)
+      const params = schema.params as {properties: Record<string, unknown>; required: string[]} | undefined
+      if (!url.endsWith('/*') || params?.properties['*'] === undefined) return {schema, url}
       const {'*': pathParam, ...rest} = params.properties
       return {
         url: `${url.slice(0, -1)}:path`,
@@ -163,8 +200,14 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     },
   })
 
+  await registerSwaggerUi(app)
+  await registerRateLimit(app, options.config.serve.limits)
+  const quotas = new Quotas(options.config.serve.limits)
+
   // One module per resource of the API (docs/serve.md lists the routes).
   const context = {runs, stop: stop.signal}
+  registerWebhookRoutes(app, webhooks)
+  registerExecuteRoutes(app, {projectDir: options.projectDir, config: options.config, env: options.env, quotas, stop: stop.signal})
   registerHealthRoutes(app, context)
   registerRunRoutes(app, context)
   registerEventRoutes(app, context)
@@ -176,7 +219,11 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   return {
     app,
     runs,
-    routes,
+    quotas,
+    webhooks,
+    get routes() {
+      return servedRoutes()
+    },
     async listen(host, port) {
       await app.listen({host, port})
       const address = app.server.address() as AddressInfo
@@ -189,9 +236,12 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
         // No new connections; open ones get 503 until they close.
         app.server.close()
         await runs.drain(mode)
+        await webhooks.close()
         // Streams of live runs ended with their run.finished; streams following other processes end here.
         stop.abort()
         await app.close()
+        clearInterval(keyUseTimer)
+        flushKeyUse()
       })()
       return closing
     },

@@ -121,8 +121,8 @@ const errorResponse = (description: string): unknown => ({description, content: 
 /** Error replies every route but the public `/healthz` may give (the token is checked before anything else is said). */
 export const COMMON_ERRORS = {
   400: errorResponse('The request is malformed.'),
-  401: errorResponse('Missing or wrong bearer token (when the server has one); also the answer to an unknown path without it.'),
-  403: errorResponse('The Host header names no address of this server.'),
+  401: errorResponse('`unauthorized`: a missing, unknown, revoked or expired API key (when the server has a token or keys); also the answer to an unknown path without one.'),
+  403: errorResponse('`insufficient_scope`: the key lacks the scope the operation names (`x-orca-scope`); `forbidden_host`: the Host header names no address of this server.'),
   404: errorResponse('No such run, job or artifact.'),
   500: errorResponse('Unexpected server error.'),
 }

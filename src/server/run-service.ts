@@ -10,6 +10,7 @@ import {inspectRun} from '../engine/history/abandon.js'
 import {runsOnHost, type CleanupPolicy} from '../engine/pipeline/types.js'
 import type {Plan} from '../engine/plan/plan.js'
 import type {RunRecord} from '../engine/records/record.js'
+import type {OrcaEvent} from '../engine/records/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
 import {prepareRun, startRun, type StartedRun} from '../engine/run/start-run.js'
 import {readRunRecord, runDir} from '../engine/records/store.js'
@@ -50,6 +51,8 @@ export interface RunServiceOptions {
   /** Runs waiting at most; beyond that a submission gets 503. */
   maxQueuedRuns: number
   executor?: () => Promise<Executor>
+  /** Called once a run of this server is recorded as finished (webhooks send `run.finished` from it). */
+  onFinished?: (runId: string, finished: Extract<OrcaEvent, {type: 'run.finished'}>) => void
 }
 
 interface LiveRun {
@@ -151,6 +154,8 @@ export class RunService {
       if (turn.holdsSlot) this.queue.release()
       // From now on the run is read from its directory like any other.
       this.live.delete(run.runId)
+      const finished = events.finishedEvent
+      if (finished !== undefined) this.options.onFinished?.(run.runId, finished)
     })
     // startRun records an engine failure as the run's end (failed, internal); nobody else awaits these promises.
     done.catch(() => undefined)

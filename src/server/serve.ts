@@ -2,6 +2,7 @@ import type {Writable} from 'node:stream'
 
 import {OrcaError} from '../engine/errors.js'
 import {createServer, type OrcaServer, type ServeOptions} from './app.js'
+import {KeyStore} from './auth/key-store.js'
 import {isLoopbackHost} from './guards.js'
 
 export interface ServeUntilSignalOptions extends ServeOptions {
@@ -13,12 +14,13 @@ export interface ServeUntilSignalOptions extends ServeOptions {
   stderr: Writable
 }
 
-/** Refuses to expose the engine beyond this machine without a token (docs/serve.md). */
-export function checkExposure(host: string, token: string | undefined): void {
+/** Refuses to expose the engine beyond this machine without a token or an API key (docs/serve.md). */
+export function checkExposure(host: string, token: string | undefined, activeKeys = 0): void {
   if (isLoopbackHost(host)) return
   if (token === undefined || token === '') {
-    throw new OrcaError('usage', `refusing to listen on ${host} without a token: anyone who can reach it could run containers on this machine`, {
-      hint: 'set --token or ORCA_TOKEN, or listen on 127.0.0.1',
+    if (activeKeys > 0) return
+    throw new OrcaError('usage', `refusing to listen on ${host} without a token or an API key: anyone who can reach it could run containers on this machine`, {
+      hint: 'add a key (orca serve keys add NAME --scope run), set --token or ORCA_TOKEN, or listen on 127.0.0.1',
     })
   }
   if (token.length < 16) throw new OrcaError('usage', 'the token is too short for a non-loopback address (16 characters at least)')
@@ -48,8 +50,9 @@ export function guardProcess(server: OrcaServer, stderr: Writable): () => void {
  * live runs per `onShutdown` (a second signal kills their containers without grace) and resolves.
  */
 export async function serveUntilSignal(options: ServeUntilSignalOptions): Promise<void> {
-  checkExposure(options.host, options.token)
-  const server = await createServer(options)
+  const keys = options.keys ?? KeyStore.forRunsDir(options.config.runsDir)
+  checkExposure(options.host, options.token, keys.activeKeys().length)
+  const server = await createServer({...options, keys})
   let address
   try {
     address = await server.listen(options.host, options.port)

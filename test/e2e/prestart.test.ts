@@ -75,6 +75,14 @@ jobs:
     artifacts: ["lines.txt"]
 `
 
+
+/** A chain of busybox jobs without network: the first runs `step`, each next one `true` after the one before. */
+function chain([first, step]: [string, string], ...next: string[]): string {
+  const jobs = [`  ${first}:\n    network: none\n    steps: [${JSON.stringify(step)}]`]
+  next.forEach((job, i) => jobs.push(`  ${job}:\n    needs: [${i === 0 ? first : next[i - 1]}]\n    network: none\n    steps: ["true"]`))
+  return `version: 1\nimage: busybox:1.36\njobs:\n${jobs.join('\n')}\n`
+}
+
 describe('containers started ahead of need (real engine)', () => {
   it('gives a chain the same results, logs and artifacts as the plain path (ORCA_PRESTART=0, ORCA_EXEC_TAR=0, ORCA_AUTO_REMOVE=0)', {timeout: 120_000}, async () => {
     const files = {'jobs.yml': CHAIN.replace('echo built', 'echo built && echo count=3 >> $ORCA_OUTPUT'), 'src/words.txt': 'b\na\nc\n', 'tests/expected.txt': 'a\nb\nc\n'}
@@ -120,21 +128,7 @@ describe('containers started ahead of need (real engine)', () => {
 
   it('removes the early containers of jobs skipped behind a failed need, and leaves no container', {timeout: 120_000}, async () => {
     const dir = project({
-      'jobs.yml': `version: 1
-image: busybox:1.36
-jobs:
-  first:
-    network: none
-    steps: ["sleep 3; exit 1"]
-  second:
-    needs: [first]
-    network: none
-    steps: ["true"]
-  third:
-    needs: [second]
-    network: none
-    steps: ["true"]
-`,
+      'jobs.yml': chain(['first', 'sleep 3; exit 1'], 'second', 'third'),
     })
     const trace = traceFile()
     const result = await orca(['run', '--output', 'plain'], {cwd: dir, env: {ORCA_TRACE: trace}})
@@ -147,21 +141,7 @@ jobs:
 
   it('removes the early containers on Ctrl-C (exit 130), even those still being started', {timeout: 120_000}, async () => {
     const dir = project({
-      'jobs.yml': `version: 1
-image: busybox:1.36
-jobs:
-  forever:
-    network: none
-    steps: ["echo started; sleep 120"]
-  next:
-    needs: [forever]
-    network: none
-    steps: ["true"]
-  last:
-    needs: [next]
-    network: none
-    steps: ["true"]
-`,
+      'jobs.yml': chain(['forever', 'echo started; sleep 120'], 'next', 'last'),
     })
     const result = await orca(['run', '--output', 'plain'], {
       cwd: dir,

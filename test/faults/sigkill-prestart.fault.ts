@@ -1,7 +1,7 @@
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {orca} from '../e2e/cli.js'
-import {checkRunDirs, docker, labelledContainers, Projects, removeContainers, seededRandom, settledContainers, suiteSeed} from './support.js'
+import {docker, expectCleanAfterKill, labelledContainers, Projects, removeContainers, seededRandom, settledContainers, suiteSeed} from './support.js'
 import {tally} from './tally.js'
 
 const ITERATIONS = Number(process.env.ORCA_FAULTS_PRESTART_ITERATIONS ?? 10)
@@ -77,11 +77,7 @@ describe('orca killed with SIGKILL while containers start ahead of need', () => 
       if (early.length > 0) killsWithEarlyContainers++
       tally('early containers seen at a kill', early.length)
 
-      const check = await checkRunDirs(dir)
-      expect(check.problems, `iteration ${i} (kill after ${delay} ms)`).toEqual([])
-      const clean = await orca(['clean', '--leaks'], {cwd: dir})
-      expect(clean.code, clean.stderr).toBe(0)
-      expect(labelledContainers([`orca.pid=${pid}`]), `iteration ${i} (kill after ${delay} ms): containers left after clean --leaks`).toEqual([])
+      await expectCleanAfterKill(dir, pid, `iteration ${i} (kill after ${delay} ms)`)
     }
     console.log(`sigkill-prestart: ${killsWithEarlyContainers} of ${ITERATIONS} kills left early containers behind, all removed by clean --leaks`)
     // The kills land while `first` runs: some must have caught dependents' containers started ahead.

@@ -1,7 +1,7 @@
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {orca} from '../e2e/cli.js'
-import {checkRunDirs, docker, labelledContainers, Projects, removeContainers, seededRandom, suiteSeed} from './support.js'
+import {docker, expectCleanAfterKill, labelledContainers, Projects, removeContainers, seededRandom, suiteSeed} from './support.js'
 import {tally} from './tally.js'
 
 const ITERATIONS = Number(process.env.ORCA_FAULTS_SERVICE_ITERATIONS ?? 12)
@@ -67,11 +67,7 @@ describe('orca killed with SIGKILL while services start or run', () => {
       tally('kills while services start or run', result.signal === 'SIGKILL' ? 1 : 0)
       tally('service containers and networks left by a kill', left)
 
-      const check = await checkRunDirs(dir)
-      expect(check.problems, `iteration ${i} (kill after ${delay} ms)`).toEqual([])
-      const clean = await orca(['clean', '--leaks'], {cwd: dir})
-      expect(clean.code, clean.stderr).toBe(0)
-      expect(labelledContainers([`orca.pid=${pid}`]), `iteration ${i} (kill after ${delay} ms): containers left after clean --leaks`).toEqual([])
+      await expectCleanAfterKill(dir, pid, `iteration ${i} (kill after ${delay} ms)`)
       expect(networksOf(pid), `iteration ${i} (kill after ${delay} ms): networks left after clean --leaks`).toEqual([])
     }
     console.log(`sigkill-services: ${killedWithServices} kills left services or networks behind, all removed by clean --leaks`)

@@ -3,8 +3,9 @@ import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {ValidateFunction} from 'ajv'
+import {expect} from 'vitest'
 
-import {makeProject, runDirs} from '../e2e/cli.js'
+import {makeProject, orca, runDirs} from '../e2e/cli.js'
 import {schemaValidator} from '../helpers/schemas.js'
 
 /** A small deterministic RNG (mulberry32), so a failing iteration can be replayed from its seed. */
@@ -125,4 +126,16 @@ export function symlinksUnder(dir: string): string[] {
   return readdirSync(dir, {recursive: true, withFileTypes: true})
     .filter((entry) => entry.isSymbolicLink())
     .map((entry) => join(entry.parentPath, entry.name))
+}
+
+/**
+ * What a kill must leave: records every command reads, and nothing of the killed process after a
+ * user's `orca clean --leaks`. `what` names the iteration in failure messages.
+ */
+export async function expectCleanAfterKill(dir: string, pid: number, what: string): Promise<void> {
+  const check = await checkRunDirs(dir)
+  expect(check.problems, what).toEqual([])
+  const clean = await orca(['clean', '--leaks'], {cwd: dir})
+  expect(clean.code, clean.stderr).toBe(0)
+  expect(labelledContainers([`orca.pid=${pid}`]), `${what}: containers left after clean --leaks`).toEqual([])
 }

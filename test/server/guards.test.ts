@@ -13,9 +13,11 @@ describe('isLoopbackHost / checkExposure', () => {
 
   it('refuses a public address without a (long enough) token, with a hint', () => {
     expect(() => checkExposure('127.0.0.1', undefined)).not.toThrow()
-    expect(() => checkExposure('0.0.0.0', undefined)).toThrow(/without a token/)
+    expect(() => checkExposure('0.0.0.0', undefined)).toThrow(/without a token or an API key/)
     expect(() => checkExposure('0.0.0.0', 'short')).toThrow(/too short/)
     expect(() => checkExposure('0.0.0.0', 'a-token-of-enough-length')).not.toThrow()
+    // An active API key protects it as a token does.
+    expect(() => checkExposure('0.0.0.0', undefined, 1)).not.toThrow()
   })
 })
 

@@ -7,7 +7,7 @@ import {postJson, raw, readSse, startServer, type RawResponse, type TestServer} 
 
 type Doc = {
   openapi: string
-  paths: Record<string, Record<string, {operationId?: string; security?: unknown[]; responses: Record<string, {content?: Record<string, {schema?: object}>}>}>>
+  paths: Record<string, Record<string, {operationId?: string; security?: unknown[]; 'x-orca-scope'?: string; responses: Record<string, {content?: Record<string, {schema?: object}>}>}>>
   components: {schemas: Record<string, object>}
 }
 
@@ -51,6 +51,7 @@ describe('the OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0')
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/healthz',
+      '/v1/execute',
       '/v1/runs',
       '/v1/runs/{id}',
       '/v1/runs/{id}/artifacts',
@@ -59,6 +60,7 @@ describe('the OpenAPI document', () => {
       '/v1/runs/{id}/events',
       '/v1/runs/{id}/logs/{job}',
       '/v1/runs/{id}/provenance',
+      '/v1/webhooks/deliveries',
     ])
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['RunRecord', 'RunRecord.job', 'Event', 'Event.run.started', 'Error']))
     // Every reference points at something in the document.
@@ -66,11 +68,17 @@ describe('the OpenAPI document', () => {
     for (const ref of refs) expect(ajv.getSchema(`openapi${JSON.parse(`{${ref}}`).$ref}`), ref).toBeDefined()
   })
 
-  it('says which routes need the token: all but /healthz', () => {
+  it('says which routes need a key, and with which scope: all but /healthz', () => {
+    const scopeOf = new Map(s.server.routes.map((r) => [`${r.method.toLowerCase()} ${r.url.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{path}')}`, r.scope]))
     for (const [path, operations] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
-        expect(operation.security, `${method} ${path}`).toEqual(path === '/healthz' ? [] : [{bearer: []}])
-        if (path !== '/healthz') expect(operation.responses['401'], `${method} ${path}`).toBeDefined()
+        const scope = scopeOf.get(`${method} ${path}`)
+        expect(operation.security, `${method} ${path}`).toEqual(path === '/healthz' ? [] : [{bearer: [scope]}])
+        if (path === '/healthz') continue
+        expect(['read', 'run', 'sandbox', 'admin'], `${method} ${path}`).toContain(scope)
+        expect(operation['x-orca-scope'], `${method} ${path}`).toBe(scope)
+        expect(operation.responses['401'], `${method} ${path}`).toBeDefined()
+        expect(operation.responses['403'], `${method} ${path}`).toBeDefined()
       }
     }
   })

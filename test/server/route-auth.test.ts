@@ -37,20 +37,29 @@ function expectRefused(res: {status: number; head: string; body: string}, what: 
 }
 
 describe('the token is decided by the matched route', () => {
-  it('has one public route, /healthz; every other route the app registers needs the token', async () => {
+  it('has public routes only for /healthz and the Swagger UI under /docs; every other route the app registers needs the token', async () => {
     const s = await served()
     const routes = s.server.routes
     expect(routes.length).toBeGreaterThan(10)
-    expect(routes.filter((r) => r.public).map((r) => `${r.method} ${r.url}`).sort()).toEqual(['GET /healthz', 'HEAD /healthz'])
+    const publicRoutes = routes.filter((r) => r.public).map((r) => `${r.method} ${r.url}`)
+    expect(publicRoutes, publicRoutes.join(', ')).toEqual(expect.arrayContaining(['GET /healthz', 'HEAD /healthz', 'GET /docs/', 'GET /docs/json', 'GET /docs/static/*']))
+    for (const route of publicRoutes) expect(route).toMatch(/^(GET|HEAD) (\/healthz|\/docs(\/.*)?)$/)
     for (const route of routes) {
       const path = fillRoute(route.url, PARAMS)
       const without = await rawSocket(s.port, path, {method: route.method})
       const withToken = await rawSocket(s.port, path, {method: route.method, headers: {authorization: `Bearer ${TOKEN}`}})
       // With the token the filled-in path reaches its route, so the spellings below test real routes.
       expect(withToken.status, `${route.method} ${path} with the token`).not.toBe(401)
-      if (route.public) expect(without.status, `${route.method} ${path}`).toBe(200)
+      // The UI's routes answer as they do (its page redirects, a made-up asset is a 404), without the token.
+      if (route.public) expect(without.status, `${route.method} ${path}`).toBe(route.url.startsWith('/docs') ? withToken.status : 200)
       else expectRefused(without, `${route.method} ${path}`)
     }
+  })
+
+  it('has a scope (or public) declared by every route it registers', async () => {
+    const s = await served()
+    const undeclared = s.server.routes.filter((r) => !r.public && r.scope === undefined).map((r) => `${r.method} ${r.url}`)
+    expect(undeclared).toEqual([])
   })
 
   // Hundreds of raw requests, one after another (every spelling of every route): more than a unit
@@ -63,6 +72,11 @@ describe('the token is decided by the matched route', () => {
         const res = await rawSocket(s.port, target, {method: route.method})
         sent++
         const what = `${route.method} ${target.slice(0, 120)} -> ${res.status}`
+        if (route.public && route.url.startsWith('/docs')) {
+          // The Swagger UI's page, assets and the API's description: public, and nothing of the project.
+          expect(res.body, what).not.toContain(CANARY)
+          continue
+        }
         if (route.public && res.status === 200) {
           // A spelling the router takes for /healthz gets the health document and nothing else.
           if (route.method === 'GET') expect(JSON.parse(res.body), what).toMatchObject({status: 'ok'})

@@ -17,12 +17,17 @@ export interface Explanation {
   changes: KeyChange[]
   /** Explanations of the needs whose keys changed. */
   upstream: Explanation[]
+  /** The job's keyed volumes: each one's key, and whether the local cache holds an entry under it (never part of the job's key). */
+  volumes?: Array<{name: string; key: string; stored: boolean}>
 }
 
 /** Keys the job and everything it needs (nothing runs) and compares it with its last cached key. */
 export async function explainJob(plan: Plan, cache: RunCache, imageId: ImageIdResolver, hostKey: HostKeyResolver, job: string): Promise<Explanation> {
   const rows = new Map((await planKeys(plan, cache, imageId, hostKey)).map((r) => [r.job, r]))
-  return explainRow(rows.get(job)!, rows, cache, new Set())
+  const explanation = explainRow(rows.get(job)!, rows, cache, new Set())
+  const keyed = plan.jobs.get(job)
+  const volumes = keyed === undefined ? [] : cache.keyVolumes(keyed).map((v) => ({name: v.name, key: v.key, stored: cache.volumes.read(v.key).status === 'found'}))
+  return volumes.length > 0 ? {...explanation, volumes} : explanation
 }
 
 /** `explained`: upstream jobs already explained, so a diamond explains each job once. */

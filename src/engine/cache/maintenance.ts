@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import {parseArtifactManifest} from '../artifacts/manifest.js'
 import {isExecutable} from '../artifacts/materialise.js'
 import {parseEntry, type CacheStore, type EntryMeta, type StoredReports} from './store.js'
+import {parseVolumeEntry, VolumeStore, type VolumeMeta} from './volume-store.js'
 
 /** One entry as `orca cache ls` shows it. */
 export interface EntrySummary {
@@ -15,25 +16,36 @@ export interface EntrySummary {
   /** Last time a run restored or stored it (LRU order). */
   lastUsedAt: string
   size: number
+  /** A keyed volume's entry: the volume's name (`job` is then null). */
+  volume?: string
 }
 
 /** Temp files and unreferenced blobs older than this belong to no live writer. */
 const STALE_MS = 60 * 60_000
 const ENTRY_FILE = /^([0-9a-f]{64})\.json$/
 
-/** Every entry, most recently used first. */
+/** Every entry, keyed volumes' included, most recently used first. */
 export function listEntries(store: CacheStore): EntrySummary[] {
-  return entriesOf(store)
-    .map(({key, meta, lastUsed}) => ({
-      key,
-      job: meta?.job ?? null,
-      runId: meta?.runId ?? null,
-      projectDir: meta?.projectDir ?? null,
-      createdAt: meta?.createdAt ?? null,
-      lastUsedAt: lastUsed.toISOString(),
-      size: typeof meta?.size === 'number' ? meta.size : 0,
-    }))
-    .sort((a, b) => (a.lastUsedAt < b.lastUsedAt ? 1 : a.lastUsedAt > b.lastUsedAt ? -1 : 0))
+  const jobs = entriesOf(store).map(({key, meta, lastUsed}) => ({
+    key,
+    job: meta?.job ?? null,
+    runId: meta?.runId ?? null,
+    projectDir: meta?.projectDir ?? null,
+    createdAt: meta?.createdAt ?? null,
+    lastUsedAt: lastUsed.toISOString(),
+    size: typeof meta?.size === 'number' ? meta.size : 0,
+  }))
+  const volumes = volumeEntriesOf(store).map(({key, meta, lastUsed}) => ({
+    key,
+    job: null,
+    runId: meta?.runId ?? null,
+    projectDir: meta?.projectDir ?? null,
+    createdAt: meta?.createdAt ?? null,
+    lastUsedAt: lastUsed.toISOString(),
+    size: meta?.tar.size ?? 0,
+    ...(meta ? {volume: meta.volume} : {}),
+  }))
+  return [...jobs, ...volumes].sort((a, b) => (a.lastUsedAt < b.lastUsedAt ? 1 : a.lastUsedAt > b.lastUsedAt ? -1 : 0))
 }
 
 /**
@@ -45,9 +57,12 @@ export function pruneCache(store: CacheStore, maxBytes: number): EntrySummary[] 
   const entries = listEntries(store)
   let total = entries.reduce((n, e) => n + e.size, 0)
   const removed: EntrySummary[] = []
+  const volumes = new VolumeStore(store)
   for (const entry of [...entries].reverse()) {
-    if (total <= maxBytes && entry.job !== null) continue
-    store.discard(entry.key)
+    // A damaged entry (neither a job's nor a volume's) goes whatever the size.
+    if (total <= maxBytes && (entry.job !== null || entry.volume !== undefined)) continue
+    if (entry.job !== null || !isVolumeFile(store, entry.key)) store.discard(entry.key)
+    else volumes.discard(entry.key)
     total -= entry.size
     removed.push(entry)
   }
@@ -89,6 +104,7 @@ export function collectGarbage(store: CacheStore): number {
       // A damaged entry is a miss when read; its blobs are not worth keeping for it.
     }
   }
+  for (const {meta} of volumeEntriesOf(store)) if (meta) keep(meta.tar.sha256)
   let removed = 0
   for (const shard of safeReaddir(store.blobs.dir)) {
     removed += removeStale(path.join(store.blobs.dir, shard), (name) => !live.has(name))
@@ -113,6 +129,35 @@ function entriesOf(store: CacheStore): Array<{key: string; meta: EntryMeta | und
     }
   }
   return out
+}
+
+/** Keyed volumes' entries (`volumes/<ab>/<key>.json`), read as `entriesOf` reads job entries. */
+function volumeEntriesOf(store: CacheStore): Array<{key: string; meta: VolumeMeta | undefined; lastUsed: Date}> {
+  const volumes = new VolumeStore(store)
+  const out: Array<{key: string; meta: VolumeMeta | undefined; lastUsed: Date}> = []
+  for (const shard of safeReaddir(volumes.dir)) {
+    for (const name of safeReaddir(path.join(volumes.dir, shard))) {
+      const key = ENTRY_FILE.exec(name)?.[1]
+      if (key === undefined) continue
+      try {
+        const lastUsed = lstatSync(volumes.entryFile(key)).mtime
+        const read = volumes.readManifestFile(key)
+        out.push({key, meta: read === undefined ? undefined : parseVolumeEntry(read, key), lastUsed})
+      } catch {
+        out.push({key, meta: undefined, lastUsed: new Date(0)})
+      }
+    }
+  }
+  return out
+}
+
+/** Whether a key's file is a keyed volume's (a damaged entry has no name to tell it by). */
+function isVolumeFile(store: CacheStore, key: string): boolean {
+  try {
+    return lstatSync(new VolumeStore(store).entryFile(key)).isFile()
+  } catch {
+    return false
+  }
 }
 
 /** Removes the files of `dir` older than STALE_MS that `select` picks; returns how many. Never through a link. */

@@ -2,7 +2,7 @@ import {existsSync, rmSync} from 'node:fs'
 
 import type {ArtifactEntry} from '../artifacts/manifest.js'
 import {nameTable} from '../name-table.js'
-import {jobInputFiles} from '../plan/inputs.js'
+import {jobInputFiles, selectInputs} from '../plan/inputs.js'
 import type {ProjectFiles} from '../plan/project-files.js'
 import {runsOnHost, type Job} from '../pipeline/types.js'
 import type {JobWarning} from '../executor/types.js'
@@ -19,6 +19,8 @@ import {pruneCache} from './maintenance.js'
 import type {ImageIdResolver} from './image-id.js'
 import type {RemoteCache, RemoteFetch, RemoteLookup, RemoteUpload} from './remote/remote-cache.js'
 import {CorruptEntryError, type CacheStore, type EntryMeta, type OutputChunk, type StoredReports} from './store.js'
+import {volumeKey, type KeyedVolume} from './volume-key.js'
+import {VolumeStore} from './volume-store.js'
 
 export interface RunCacheOptions {
   store: CacheStore
@@ -102,6 +104,8 @@ export class RunCache {
   /** The run's image build contexts, hashed once for the keys and the builds. */
   readonly buildContexts: BuildContexts
   readonly remote?: RemoteCache
+  /** Keyed volumes' entries, beside the job entries. */
+  readonly volumes: VolumeStore
   private readonly hasher: InputHasher
   private readonly keys = new Map<string, string>()
   private stored = 0
@@ -114,10 +118,24 @@ export class RunCache {
 
   constructor(private readonly options: RunCacheOptions) {
     this.store = options.store
+    this.volumes = new VolumeStore(options.store)
     if (options.remote) this.remote = options.remote
     this.projectDir = options.projectDir
     this.buildContexts = new BuildContexts(options.projectDir, options.stateDirs ?? [])
     this.hasher = new InputHasher(options.projectDir, statIndexFile(options.store, options.projectDir), options.now)
+  }
+
+  /** `--no-cache`: nothing is restored, a keyed volume's content included. */
+  get restores(): boolean {
+    return !this.options.noCache
+  }
+
+  /** The keys of a job's keyed volumes: each from its key files' paths and content (hashed as inputs are). */
+  keyVolumes(job: Job): KeyedVolume[] {
+    return Object.entries(job.volumeKeys ?? {}).map(([name, source]) => {
+      const files = this.hasher.hash(selectInputs(this.options.projectFiles, source.files))
+      return volumeKey({name, path: job.volumes[name]!}, files)
+    })
   }
 
   /** The key dependents use for a settled job; undefined until known. */

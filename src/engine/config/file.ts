@@ -1,6 +1,6 @@
 import * as path from 'node:path'
 
-import type {RegistryLogin, SigningConfig} from './types.js'
+import type {ExecuteCaps, RegistryLogin, ServeLimits, SigningConfig, WebhookConfig} from './types.js'
 import {parseDuration} from '../duration.js'
 import type {Diagnostic} from '../errors.js'
 import {schemaDiagnostics} from '../pipeline/schema-diagnostics.js'
@@ -22,8 +22,29 @@ interface RawConfig {
   cache?: {maxSize?: string | number; signing?: RawSigning; remote?: RawRemoteCache}
   provenance?: {signingKey?: string}
   retention?: {maxRuns?: number; maxAge?: string; maxSize?: string | number}
-  serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean}
+  serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean; execute?: RawExecute; limits?: Partial<ServeLimits>; webhooks?: RawWebhook[]}
   registries?: Record<string, RegistryLogin>
+}
+
+interface RawExecute {
+  images?: string[]
+  maxTimeout?: string
+  maxMemory?: string | number
+  maxCpus?: number
+  maxPids?: number
+  maxOutputBytes?: string | number
+  maxCollectBytes?: string | number
+  network?: boolean
+}
+
+interface RawWebhook {
+  url: string
+  secret?: string
+  secretEnv?: string
+  events: WebhookConfig['events']
+  retries?: number
+  backoff?: string
+  timeout?: string
 }
 
 type RawSigning = {hmac: {keyFile?: string; keyEnv?: string}} | {ed25519: {privateKeyFile?: string; publicKeyFiles?: string[]}}
@@ -96,8 +117,37 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     servePipelines: raw.serve?.pipelines?.map((file) => servedPipelinePath(file) as string),
     serveAllowHost: raw.serve?.allowHost,
     serveAllowDocker: raw.serve?.allowDocker,
+    serveExecute: raw.serve?.execute === undefined ? undefined : executeCapsOf(raw.serve.execute),
+    serveLimits: raw.serve?.limits,
+    serveWebhooks: raw.serve?.webhooks?.map(webhookOf),
   }
   return {layer, diagnostics: []}
+}
+
+function executeCapsOf(raw: RawExecute): Partial<ExecuteCaps> {
+  const caps: Partial<ExecuteCaps> = {
+    images: raw.images,
+    maxTimeoutMs: raw.maxTimeout === undefined ? undefined : parseDuration(raw.maxTimeout),
+    maxMemoryBytes: raw.maxMemory === undefined ? undefined : parseSize(raw.maxMemory),
+    maxCpus: raw.maxCpus,
+    maxPids: raw.maxPids,
+    maxOutputBytes: raw.maxOutputBytes === undefined ? undefined : parseSize(raw.maxOutputBytes),
+    maxCollectBytes: raw.maxCollectBytes === undefined ? undefined : parseSize(raw.maxCollectBytes),
+    network: raw.network,
+  }
+  return Object.fromEntries(Object.entries(caps).filter(([, value]) => value !== undefined))
+}
+
+function webhookOf(raw: RawWebhook): WebhookConfig {
+  return {
+    url: raw.url,
+    ...(raw.secret === undefined ? {} : {secret: raw.secret}),
+    ...(raw.secretEnv === undefined ? {} : {secretEnv: raw.secretEnv}),
+    events: raw.events,
+    retries: raw.retries ?? 5,
+    backoffMs: raw.backoff === undefined ? 1000 : (parseDuration(raw.backoff) as number),
+    timeoutMs: raw.timeout === undefined ? 10_000 : (parseDuration(raw.timeout) as number),
+  }
 }
 
 function remoteCacheLayer(raw: RawRemoteCache | undefined): ConfigLayer {

@@ -3,7 +3,7 @@ import * as path from 'node:path'
 
 import type {ProvenanceKeyConfig, RegistryLogin, RemoteCacheConfig, SigningConfig} from './types.js'
 import type {PullPolicy, Resources} from '../pipeline/types.js'
-import type {ConfigFlags, ResolvedConfig} from './types.js'
+import type {ConfigFlags, ExecuteCaps, ResolvedConfig, ServeLimits, WebhookConfig} from './types.js'
 
 /** One source of settings (file, environment or flags), already parsed; dirs absolute. */
 export interface ConfigLayer extends Partial<ConfigFlags> {
@@ -26,6 +26,9 @@ export interface ConfigLayer extends Partial<ConfigFlags> {
   servePipelines?: string[]
   serveAllowHost?: boolean
   serveAllowDocker?: boolean
+  serveExecute?: Partial<ExecuteCaps>
+  serveLimits?: Partial<ServeLimits>
+  serveWebhooks?: WebhookConfig[]
   defaultPull?: PullPolicy
   registries?: Record<string, RegistryLogin>
 }
@@ -36,6 +39,18 @@ export const DEFAULT_SERVE_PIPELINES = ['jobs.yml']
 /** What `cache.remote` takes when only its url is set. */
 export const REMOTE_CACHE_DEFAULTS = {team: 'orca', tokenEnv: 'ORCA_REMOTE_CACHE_TOKEN', namespace: 'default', timeoutMs: 10_000, retries: 2, concurrency: 16}
 export const DEFAULT_TIMEOUT_MS = 30 * 60_000
+/** What `POST /v1/execute` may use when `serve.execute` sets nothing: no image, so nothing runs. */
+export const DEFAULT_EXECUTE_CAPS: ExecuteCaps = {
+  images: [],
+  maxTimeoutMs: 30_000,
+  maxMemoryBytes: 256 * 1024 ** 2,
+  maxCpus: 1,
+  maxPids: 128,
+  maxOutputBytes: 1024 ** 2,
+  maxCollectBytes: 1024 ** 2,
+  network: false,
+}
+export const DEFAULT_SERVE_LIMITS: ServeLimits = {requestsPerMinute: 600, concurrency: 2, cpuSecondsPerHour: 3600}
 /** Runs kept by default: the newest 100, within 5 GiB together. */
 export const DEFAULT_RETENTION = {maxRuns: 100, maxBytes: 5 * 1024 ** 3}
 
@@ -74,6 +89,9 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
       port: merged.servePort as number,
       pipelines: merged.servePipelines ?? DEFAULT_SERVE_PIPELINES,
       allowDocker: merged.serveAllowDocker ?? false,
+      execute: {...DEFAULT_EXECUTE_CAPS, ...merged.serveExecute},
+      limits: {...DEFAULT_SERVE_LIMITS, ...merged.serveLimits},
+      webhooks: merged.serveWebhooks ?? [],
     },
   }
   if (layers.configFile !== undefined) config.file = layers.configFile

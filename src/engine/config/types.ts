@@ -80,6 +80,11 @@ export interface ResolvedConfig {
     allowHost?: true
     /** Whether a pipeline with a `docker: true` job may be run over HTTP. */
     allowDocker: boolean
+    /** Caps of `POST /v1/execute` (`serve.execute`). */
+    execute: ExecuteCaps
+    /** Per-key abuse limits (`serve.limits`). */
+    limits: ServeLimits
+    webhooks: WebhookConfig[]
   }
 }
 
@@ -95,4 +100,39 @@ export interface ConfigFlags {
   cacheMaxSizeBytes: number
   serveHost: string
   servePort: number
+}
+
+/** `serve.limits`: what one API key may use. */
+export interface ServeLimits {
+  requestsPerMinute: number
+  /** Executions at once (and sandboxes at once, counted apart). */
+  concurrency: number
+  cpuSecondsPerHour: number
+}
+
+/** One `serve.webhooks` entry; the secret is read from the environment when the server starts. */
+export interface WebhookConfig {
+  url: string
+  secret?: string
+  secretEnv?: string
+  events: Array<'run.finished' | 'sandbox.expired'>
+  retries: number
+  backoffMs: number
+  timeoutMs: number
+}
+
+/** What `POST /v1/execute` may use at most, whatever a request asks (`serve.execute` in orca.config.yml). */
+export interface ExecuteCaps {
+  /** Image references a request may name, exactly as written (empty: execute is off). */
+  images: string[]
+  maxTimeoutMs: number
+  maxMemoryBytes: number
+  maxCpus: number
+  maxPids: number
+  /** stdout and stderr together. */
+  maxOutputBytes: number
+  /** Collected files together. */
+  maxCollectBytes: number
+  /** Whether a request may ask for a network (`bridge`); without, containers have none. */
+  network: boolean
 }

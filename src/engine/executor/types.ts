@@ -39,7 +39,8 @@ export interface JobWarning {
    * `report-invalid`: a report file that is not a JUnit XML document (its tests are not counted);
    * `outputs-unreadable`, `output-invalid`, `output-secret`: outputs that could not be read, a line that is
    *   not an output or names an undeclared one, an output holding a secret (never handed on);
-   * `docker-host`: the job has the host's Docker engine (`docker: true`) and with it control of the host.
+   * `docker-host`: the job has the host's Docker engine (`docker: true`) and with it control of the host;
+   * `volume-cache`: a keyed volume could not be restored or saved (the job went on with the volume as it was).
    */
   kind:
     | 'cache-untrusted'
@@ -54,6 +55,7 @@ export interface JobWarning {
     | 'output-invalid'
     | 'output-secret'
     | 'docker-host'
+    | 'volume-cache'
   message: string
   /** The artifact concerned (secrets masked). */
   path?: string
@@ -124,6 +126,28 @@ export interface JobContext {
    * the job goes on (failed) once it settles. The job's timeout is paused meanwhile.
    */
   onStepFailed?: (failure: StepFailure) => Promise<void>
+  /** The job's keyed volumes and the cache behind them: the executor moves their content, the run decides and tells. */
+  volumeCache?: VolumeCacheHooks
+}
+
+/**
+ * What an executor asks about a job's keyed volumes (docs/caching.md). The run looks entries up,
+ * stores them and emits the events; none of these throws.
+ */
+export interface VolumeCacheHooks {
+  volumes: ReadonlyArray<{name: string; path: string}>
+  /** Held while a volume is checked and filled, so two jobs of a run sharing it fill it once. */
+  lock(volume: string): Promise<() => void>
+  /** A checked tar of the volume's entry (local cache, else remote) for an empty volume; undefined: none (said by the run). */
+  restoreSource(volume: string): Promise<{open(): NodeJS.ReadableStream; restored(): void; failed(error: unknown): void} | undefined>
+  /** The volume was not empty: what it holds is kept and nothing is restored. */
+  notEmpty(volume: string): void
+  /** After a success: whether the volume's content is to be saved (no entry under its key, locally or on the remote). */
+  wantsSave(volume: string): Promise<boolean>
+  /** Stores the volume's tar as it is read from the container; `checked` rejects when the archive is refused. */
+  save(volume: string, tar: NodeJS.ReadableStream, checked: Promise<unknown>): Promise<void>
+  /** Moving the volume in or out failed in the executor: a warning, never a failure of the job. */
+  failed(volume: string, phase: 'restore' | 'save', error: unknown): void
 }
 
 /** A terminal a shell is attached to: raw bytes both ways, its size and its resizes. */

@@ -129,7 +129,12 @@ function shapeJobs(jobs: unknown): Map<string, JobShape> {
       needGlobs: Array.isArray(job.needs)
         ? job.needs.flatMap((need, index) => (isRecord(need) ? stringItems(need.artifacts).map(([i, glob]): [number, number, string] => [index, i, glob]) : []))
         : [],
-      volumes: isRecord(job.volumes) ? Object.entries(job.volumes).filter((entry): entry is [string, string] => typeof entry[1] === 'string') : [],
+      volumes: isRecord(job.volumes)
+        ? Object.entries(job.volumes).flatMap(([name, volume]): Array<[string, string]> => {
+            const at = isRecord(volume) ? volume.path : volume
+            return typeof at === 'string' ? [[name, at]] : []
+          })
+        : [],
       envFiles: typeof job.env_file === 'string' ? [[['env_file'], job.env_file]] : stringItems(job.env_file).map(([index, file]) => [['env_file', index], file]),
       passEnv: stringItems(job.pass_env),
       envNames: new Set(isRecord(job.env) ? Object.keys(job.env) : []),

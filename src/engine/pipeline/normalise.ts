@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import {parseDuration} from '../duration.js'
 import {nameTable, ownValue} from '../name-table.js'
 import type {ExpandedJob, ExpandedJobs} from './expand.js'
-import type {CleanupPolicy, ImageBuild, Job, Pipeline, PipelineDefaults, PullPolicy, ReadyCheck, Resources, Service, Step} from './types.js'
+import type {CleanupPolicy, ImageBuild, Job, Pipeline, PipelineDefaults, PullPolicy, ReadyCheck, Resources, Service, Step, VolumeKeySource} from './types.js'
 import {DEFAULT_READY_INTERVAL_MS, DEFAULT_READY_TIMEOUT_MS, DEFAULT_WORKDIR} from './types.js'
 import {needNames, type RawEnv, type RawImage, type RawJob, type RawPipeline, type RawResources, type RawSecret, type RawService, type RawServices, type RawStep} from './raw.js'
 import {DEFAULT_SHELL} from './shell.js'
@@ -55,7 +55,7 @@ function normaliseJob(expanded: ExpandedJob, needs: string[], raw: RawPipeline, 
     network: job.network ?? 'bridge',
     // A group job starts no container, so it has no services either; nor does a host job (top-level ones included).
     services: job.steps?.length && !host ? normaliseServices(raw.services, job.services, defaults.resources) : nameTable(),
-    volumes: nameTable(job.volumes),
+    ...normaliseVolumes(job.volumes),
     steps: (job.steps ?? []).map((step) => normaliseStep(step, job.shell)),
     artifacts: (Array.isArray(job.artifacts) ? job.artifacts : job.artifacts?.paths) ?? [],
   }
@@ -186,4 +186,19 @@ export function defaultStepName(run: string): string {
 /** GitHub Actions users write `CI: true` and `PORT: 8080`; the container sees strings. */
 function normaliseEnv(env: RawEnv | undefined): Record<string, string> {
   return nameTable(Object.fromEntries(Object.entries(env ?? {}).map(([key, value]) => [key, String(value)])))
+}
+
+/** Each volume's mount path, and apart, the cache key source of the keyed ones. */
+function normaliseVolumes(volumes: RawJob['volumes']): Pick<Job, 'volumes' | 'volumeKeys'> {
+  const paths = nameTable<string>()
+  const keys = nameTable<VolumeKeySource>()
+  for (const [name, volume] of Object.entries(volumes ?? {})) {
+    if (typeof volume === 'string') {
+      paths[name] = volume
+      continue
+    }
+    paths[name] = volume.path
+    if (volume.key) keys[name] = {files: [...volume.key.files]}
+  }
+  return Object.keys(keys).length > 0 ? {volumes: paths, volumeKeys: keys} : {volumes: paths}
 }

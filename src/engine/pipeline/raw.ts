@@ -68,7 +68,7 @@ export interface RawJob {
   services?: RawServices
   resources?: RawResources
   network?: 'bridge' | 'none'
-  volumes?: Record<string, string>
+  volumes?: Record<string, string | {path: string; key?: {files: string[]}}>
   steps?: Array<string | RawStep>
   artifacts?: string[] | {paths: string[]; when?: RawWhen}
   reports?: {junit?: string[]}

@@ -14,6 +14,11 @@ export type CleanupPolicy = (typeof CLEANUP_POLICIES)[number]
 export const PULL_POLICIES = ['missing', 'always', 'never'] as const
 export type PullPolicy = (typeof PULL_POLICIES)[number]
 
+/** What names a keyed volume's content in the cache: globs over the project whose files' content makes its key. */
+export interface VolumeKeySource {
+  files: string[]
+}
+
 /** `image: {build: ...}`: an image built from the project; paths are relative to the project, `/`-separated. */
 export interface ImageBuild {
   /** The folder sent to the builder ('.' = the project). */
@@ -146,6 +151,8 @@ export interface Job {
   services: Record<string, Service>
   /** Named volume → absolute path in the container. */
   volumes: Record<string, string>
+  /** Keyed volumes (`volumes: {name: {path, key}}`) → what names their content in the cache; never part of the job's key. */
+  volumeKeys?: Record<string, VolumeKeySource>
   /** Empty for a group job, which succeeds when its needs do. */
   steps: Step[]
   /** Artifact globs relative to workdir. */

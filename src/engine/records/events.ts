@@ -103,6 +103,35 @@ export type RemoteCacheEvent =
       reason?: string
     }
 
+/** What the cache did for a job's keyed volume (docs/caching.md). */
+export type VolumeEvent =
+  | {
+      type: 'volume.restored'
+      job: string
+      /** The volume's name in jobs.yml. */
+      volume: string
+      key: string
+      /** Where the entry came from: the local cache, or the remote (downloaded into the local cache first). */
+      source: 'local' | 'remote'
+      /** Bytes of the volume's tar (downloaded from the remote: `downloaded`). */
+      bytes: number
+      downloaded?: number
+      durationMs: number
+    }
+  | {
+      type: 'volume.saved'
+      job: string
+      volume: string
+      key: string
+      /** `local`: stored in the local cache after the job succeeded; `remote`: that entry uploaded (in the background). */
+      to: 'local' | 'remote'
+      /** With `remote`: `exists` when the remote already had it; `failed` (with a reason) when it was not shared. */
+      result?: 'uploaded' | 'exists' | 'failed'
+      bytes: number
+      durationMs: number
+      reason?: string
+    }
+
 /** The payloads of the engine's events; `seq`, `time` and `runId` are added when emitted. */
 export type EventBody =
   | {
@@ -196,6 +225,8 @@ export type EventBody =
   | ({type: 'job.warning'; job: string} & JobWarning)
   /** The remote cache asked on a local miss (`lookup`), or given a succeeded job's entry (`upload`, in the background; the run waits for it). */
   | RemoteCacheEvent
+  /** A keyed volume restored before the job's first step, or saved after it succeeded. */
+  | VolumeEvent
   | {type: 'job.skipped'; job: string; reason: string}
   | {type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: {kind: string; message: string}; provenance?: ProvenanceSummary}
 

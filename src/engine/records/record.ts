@@ -1,7 +1,7 @@
 import type {CleanupAction, StepStatus} from '../executor/types.js'
 import {nameTable, ownValue} from '../name-table.js'
 import type {JobWarning} from '../executor/types.js'
-import type {ArtifactsSummary, CacheUse, JobStatus, OrcaEvent, ProvenanceSummary, RunStatus, TestCounts} from './events.js'
+import type {ArtifactsSummary, CacheUse, JobStatus, OrcaEvent, ProvenanceSummary, RunStatus, TestCounts, VolumeEvent} from './events.js'
 
 /** One step of a job as recorded in run.json. */
 export interface StepRecord {
@@ -97,6 +97,16 @@ export interface JobRecord {
     lookup?: {result: string; bytes?: number; reason?: string}
     upload?: {result: string; bytes: number; blobs: number; reason?: string}
   } | null
+  /** What the cache did for the job's keyed volumes, by volume name; null when nothing was restored or saved. */
+  volumes: Record<string, VolumeRecord> | null
+}
+
+/** A keyed volume of a job in the run record. */
+export interface VolumeRecord {
+  key: string
+  restored?: {source: 'local' | 'remote'; bytes: number; downloaded?: number}
+  saved?: {bytes: number}
+  upload?: {result: string; bytes: number; reason?: string}
 }
 
 /** The run record, `run.json`: a fold of the run's events (`schemas/run-record.schema.json`). */
@@ -171,6 +181,7 @@ export function pendingJobRecord(): JobRecord {
     attempts: [],
     flaky: false,
     remoteCache: null,
+    volumes: null,
   }
 }
 
@@ -299,6 +310,9 @@ export function foldEvent(record: RunRecord | undefined, event: OrcaEvent): RunR
           },
         },
       }))
+    case 'volume.restored':
+    case 'volume.saved':
+      return withJob(next, event.job, (job) => ({...job, volumes: foldVolume(job.volumes, event)}))
     case 'image.pull':
     case 'image.build':
     case 'image.ready':
@@ -398,4 +412,17 @@ function settleJobs(jobs: Record<string, JobRecord>, time: string): Record<strin
     }
   }
   return settled
+}
+
+/** A volume event into the job's volumes (a name table: volume names are users' names). */
+function foldVolume(volumes: Record<string, VolumeRecord> | null, event: VolumeEvent): Record<string, VolumeRecord> {
+  const next = nameTable<VolumeRecord>()
+  Object.assign(next, volumes)
+  const earlier = volumes !== null && Object.hasOwn(volumes, event.volume) ? volumes[event.volume]! : undefined
+  const volume: VolumeRecord = {...earlier, key: event.key}
+  if (event.type === 'volume.restored') volume.restored = {source: event.source, bytes: event.bytes, ...(event.downloaded !== undefined ? {downloaded: event.downloaded} : {})}
+  else if (event.to === 'local') volume.saved = {bytes: event.bytes}
+  else volume.upload = {result: event.result ?? 'uploaded', bytes: event.bytes, ...(event.reason !== undefined ? {reason: event.reason} : {})}
+  next[event.volume] = volume
+  return next
 }

@@ -31,6 +31,7 @@ import {OutputBudget} from './output.js'
 import type {PrestartPool} from './prestart.js'
 import type {RunStop} from './run-stop.js'
 import {gitHistory, type GitHistory} from './git-history.js'
+import {jobVolumeHooks, VolumeLocks} from './job-volumes.js'
 import {jobEnv} from './secrets.js'
 
 /** What every job of a run shares: where its pieces come from and where its end is told. */
@@ -69,6 +70,8 @@ export interface JobRun {
   hostKey?: HostKeyResolver
   /** Containers started ahead of need (absent: each job's is made when it runs). */
   prestart?: PrestartPool
+  /** Keyed volumes filled one job at a time (see job-volumes.ts). */
+  volumeLocks?: VolumeLocks
   /** Keeps the run's first infrastructure error (it becomes exit code 3). */
   infraError: (error: OrcaError) => void
   /** A job failed because its image is missing: not there, and not to be pulled (the run goes on without it). */
@@ -315,6 +318,7 @@ async function execute(
     // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
     const inputFiles = keyed ? keyed.inputs.map((i) => i.path) : jobInputFiles(run.projectFiles, job)
     if (job.git) history = await gitHistory(run.projectDir, job.git, inputFiles)
+    const volumeCache = runsOnHost(job) ? undefined : jobVolumeHooks(job, run.cache, (run.volumeLocks ??= new VolumeLocks()), run.emitter, run)
     outcome = await executor.runJob({
       runId: run.runId,
       ...(imageId !== undefined ? {imageId} : {}),
@@ -344,6 +348,7 @@ async function execute(
       force: run.force,
       ...(run.onStepFailed ? {onStepFailed: run.onStepFailed} : {}),
       ...(prestarted ? {prestarted} : {}),
+      ...(volumeCache ? {volumeCache} : {}),
       // The scheduler flushes the executor before the run ends.
       removeInBackground: true,
       onContainerStarted: containerStarted,

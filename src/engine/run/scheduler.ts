@@ -24,6 +24,7 @@ import {PhaseTrace} from '../executor/docker/phase-trace.js'
 import {PrestartPool} from './prestart.js'
 import {ReadyQueue} from './ready-queue.js'
 import {RunStop} from './run-stop.js'
+import {VolumeLocks} from './job-volumes.js'
 
 /** Everything a run needs; the CLI and the HTTP server both build one of these. */
 export interface RunOptions {
@@ -153,6 +154,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     prestart,
     artifacts: new RunArtifacts(options.blobs, options.artifactManifest),
     outputs,
+    volumeLocks: new VolumeLocks(),
     infraError: (error) => (infraError ??= error),
     imageMissing: (name) => missingImages.add(name),
     settle: (name, status) => {

@@ -9,6 +9,7 @@ export function registerArtifactRoutes(app: FastifyInstance, {runs}: RouteContex
   app.get<{Params: {id: string}}>(
     '/v1/runs/:id/artifacts',
     {
+      config: {scope: 'read'},
       schema: {
         operationId: 'listArtifacts',
         summary: 'The artifacts the run recorded, by job',
@@ -27,6 +28,7 @@ export function registerArtifactRoutes(app: FastifyInstance, {runs}: RouteContex
   app.get<{Params: {id: string; job: string; '*': string}}>(
     '/v1/runs/:id/artifacts/:job/*',
     {
+      config: {scope: 'read'},
       schema: {
         operationId: 'downloadArtifact',
         summary: 'Download one artifact (streamed)',

@@ -9,6 +9,7 @@ export function registerEventRoutes(app: FastifyInstance, {runs, stop}: RouteCon
   app.get<{Params: {id: string}; Headers: {'last-event-id'?: string}}>(
     '/v1/runs/:id/events',
     {
+      config: {scope: 'read'},
       schema: {
         operationId: 'streamRunEvents',
         summary: 'The run\'s events as Server-Sent Events; ends after run.finished',

@@ -8,5 +8,5 @@ export function registerHealthRoutes(app: FastifyInstance, {runs}: RouteContext)
     status: 'ok' as const,
     ...runs.stats,
   }))
-  app.get('/v1/openapi.json', {schema: {hide: true}}, async () => app.swagger())
+  app.get('/v1/openapi.json', {config: {scope: 'read'}, schema: {hide: true}}, async () => app.swagger())
 }

@@ -14,6 +14,7 @@ export function registerLogRoutes(app: FastifyInstance, {runs}: RouteContext): v
   app.get<{Params: {id: string; job: string}}>(
     '/v1/runs/:id/logs/:job',
     {
+      config: {scope: 'read'},
       schema: {
         operationId: 'getJobLog',
         summary: 'A job\'s combined step output, secrets masked',

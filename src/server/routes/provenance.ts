@@ -14,6 +14,7 @@ export function registerProvenanceRoutes(app: FastifyInstance, {runs}: RouteCont
   app.get<{Params: {id: string}}>(
     '/v1/runs/:id/provenance',
     {
+      config: {scope: 'read'},
       schema: {
         operationId: 'getProvenance',
         summary: "The run's attestation: a DSSE envelope of an in-toto Statement with a SLSA Provenance v1 predicate, one line",

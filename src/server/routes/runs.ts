@@ -9,6 +9,7 @@ export function registerRunRoutes(app: FastifyInstance, {runs}: RouteContext): v
   app.post<{Body: RunSubmission; Headers: {'idempotency-key'?: string}}>(
     '/v1/runs',
     {
+      config: {scope: 'run'},
       schema: {
         operationId: 'createRun',
         summary: 'Start a run of a pipeline file of the served project',
@@ -37,6 +38,7 @@ export function registerRunRoutes(app: FastifyInstance, {runs}: RouteContext): v
   app.get<{Querystring: {limit?: number; before?: string}}>(
     '/v1/runs',
     {
+      config: {scope: 'read'},
       schema: {
         operationId: 'listRuns',
         summary: 'Run records, newest first',
@@ -59,6 +61,7 @@ export function registerRunRoutes(app: FastifyInstance, {runs}: RouteContext): v
   app.get<{Params: {id: string}}>(
     '/v1/runs/:id',
     {
+      config: {scope: 'read'},
       schema: {
         operationId: 'getRun',
         summary: 'A run record (the same document as run.json)',
@@ -74,6 +77,7 @@ export function registerRunRoutes(app: FastifyInstance, {runs}: RouteContext): v
   app.post<{Params: {id: string}; Querystring: {force?: boolean}}>(
     '/v1/runs/:id/cancel',
     {
+      config: {scope: 'run'},
       schema: {
         operationId: 'cancelRun',
         summary: 'Cancel a run of this server (again, or with force=true, to kill without grace)',

@@ -8,7 +8,7 @@ export function formatEntries(entries: EntrySummary[], cacheDir: string, maxByte
   const bound = maxBytes === undefined ? 'no size bound (cache.maxSize)' : `bound ${formatBytes(maxBytes)}`
   const footer = `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, ${formatBytes(total)} in ${cacheDir}; ${bound}\n`
   if (entries.length === 0) return footer
-  const rows = entries.map((e) => [shortKey(e.key), e.job ?? '(damaged)', formatBytes(e.size), e.lastUsedAt, e.runId ?? '-'])
+  const rows = entries.map((e) => [shortKey(e.key), e.job ?? (e.volume !== undefined ? `volume ${e.volume}` : '(damaged)'), formatBytes(e.size), e.lastUsedAt, e.runId ?? '-'])
   const header = ['key', 'job', 'size', 'last used', 'run']
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')

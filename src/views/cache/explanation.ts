@@ -47,5 +47,8 @@ export function formatExplanation(explanation: Explanation, indent = ''): string
     if (changes.length > MAX_LINES) lines.push(`${sub}  … and ${changes.length - MAX_LINES} more`)
   }
   for (const up of explanation.upstream) lines.push(formatExplanation(up, `${sub}  `).trimEnd())
+  for (const volume of explanation.volumes ?? []) {
+    lines.push(`${sub}volume  ${volume.name}: key ${shortKey(volume.key)}, ${volume.stored ? 'stored in the local cache' : 'not in the local cache'} (not part of the job's key)`)
+  }
   return `${lines.join('\n')}\n`
 }

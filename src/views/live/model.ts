@@ -1,6 +1,7 @@
 import type {PastDurations} from '../../engine/history/past-durations.js'
 import {summaryDetail} from '../run/plain.js'
 import {remoteCacheSummary} from '../run/remote-cache.js'
+import {volumesSummary} from '../run/volumes.js'
 import {OutputTail} from '../run/tail.js'
 import type {CacheUse, JobStatus, OrcaEvent, RunStatus} from '../../engine/records/events.js'
 import {foldEvent, jobRecordOf} from '../../engine/records/record.js'
@@ -55,6 +56,8 @@ export interface ViewSnapshot {
   cancelling: number
   /** What the remote cache did (hits, misses, uploads); empty without one. */
   remoteCache?: string
+  /** What the cache did with keyed volumes (restored, saved); empty when nothing. */
+  volumes?: string
 }
 
 const SETTLED: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped', 'cached'])
@@ -163,6 +166,7 @@ export class ViewModel {
       elapsedMs,
       cancelling: this.cancelling,
       remoteCache: remoteCacheSummary(record),
+      volumes: volumesSummary(record),
     }
     if (this.past.runMs !== undefined && record.status === 'running') snapshot.etaMs = Math.max(0, this.past.runMs - elapsedMs)
     return snapshot

@@ -32,6 +32,7 @@ export function RunSummary({snapshot, columns}: {snapshot: ViewSnapshot; columns
         )),
       )}
       {snapshot.remoteCache ? <Text color="gray">{snapshot.remoteCache}</Text> : null}
+      {snapshot.volumes ? <Text color="gray">{snapshot.volumes}</Text> : null}
       <Text wrap="truncate">
         {totals(snapshot.jobs)}; <Text color={colour}>{icon} run {statusText(snapshot.status)} in {formatDuration(snapshot.elapsedMs)}</Text>
       </Text>

@@ -6,6 +6,7 @@ import {foldEvent, jobRecordOf} from '../../engine/records/record.js'
 import type {JobRecord, RunRecord} from '../../engine/records/record.js'
 import {drained} from '../../engine/stream-drain.js'
 import {cachedDetail, remoteCacheSummary} from './remote-cache.js'
+import {volumeLine, volumesSummary} from './volumes.js'
 import {STATUS_MARK} from './status-marks.js'
 import {painter, shouldColor} from './color.js'
 import type {Paint, Style} from './color.js'
@@ -86,6 +87,9 @@ export class PlainReporter implements EventSink {
         return this.onRetrying(event.job, retryLine(event, jobRecordOf(this.record, event.job), this.runError))
       case 'job.reports':
         return this.onReports(event.job, event.junit)
+      case 'volume.restored':
+      case 'volume.saved':
+        return this.jobLine(event.job, this.paint('dim', volumeLine(event)))
       case 'job.container':
       case 'job.artifacts':
       case 'job.outputs':
@@ -174,6 +178,8 @@ export class PlainReporter implements EventSink {
     )
     const remote = remoteCacheSummary(record)
     if (remote) lines.push(this.paint('dim', remote))
+    const volumes = volumesSummary(record)
+    if (volumes) lines.push(this.paint('dim', volumes))
     // The run's error itself is said once, after this summary, with its hint (see `formatRunError`).
     this.write(lines.join('\n'))
   }

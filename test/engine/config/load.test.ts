@@ -6,6 +6,11 @@ import {afterEach, beforeEach, describe, expect, test} from 'vitest'
 
 import {loadConfig} from '../../../src/engine/config/load.js'
 import {ConfigError} from '../../../src/engine/errors.js'
+import {DEFAULT_SERVE_LIMITS} from '../../../src/engine/config/layers.js'
+import {DEFAULT_EXECUTE_CAPS} from '../../../src/engine/sandbox/execute-limits.js'
+
+/** What orca serve's execute, limits and webhooks are when nothing sets them. */
+const SERVE_DEFAULTS = {execute: DEFAULT_EXECUTE_CAPS, limits: DEFAULT_SERVE_LIMITS, webhooks: []}
 
 let dir: string
 beforeEach(() => {
@@ -38,7 +43,7 @@ describe('loadConfig', () => {
       cache: {},
       provenance: {},
       retention: {maxRuns: 100, maxBytes: 5 * 1024 ** 3},
-      serve: {host: '127.0.0.1', port: 7077, pipelines: ['jobs.yml'], allowDocker: false},
+      serve: {host: '127.0.0.1', port: 7077, pipelines: ['jobs.yml'], allowDocker: false, ...SERVE_DEFAULTS},
     })
   })
 
@@ -65,7 +70,7 @@ describe('loadConfig', () => {
       cache: {maxSizeBytes: 10 * 1024 ** 3},
       provenance: {},
       retention: {maxRuns: 50, maxAgeMs: 7 * 86_400_000, maxBytes: 2 * 1024 ** 3},
-      serve: {host: '0.0.0.0', port: 8080, pipelines: ['jobs.yml', 'ci/release.yaml'], allowDocker: true},
+      serve: {host: '0.0.0.0', port: 8080, pipelines: ['jobs.yml', 'ci/release.yaml'], allowDocker: true, ...SERVE_DEFAULTS},
     })
   })
 
@@ -96,7 +101,7 @@ describe('loadConfig', () => {
     expect([onlyFile.runsDir, fileAndEnv.runsDir, all.runsDir]).toEqual([path.join(dir, 'from-file'), path.join(dir, 'from-env'), path.join(dir, 'from-flag')])
     expect(all.cacheDir).toBe(path.join(dir, 'cache-from-file'))
     expect(all.defaults).toEqual({cleanup: 'keep_on_completion', timeoutMs: 60_000})
-    expect(all.serve).toEqual({host: '127.0.0.1', port: 9000, pipelines: ['jobs.yml'], allowDocker: false})
+    expect(all.serve).toEqual({host: '127.0.0.1', port: 9000, pipelines: ['jobs.yml'], allowDocker: false, ...SERVE_DEFAULTS})
   })
 
   test('every ORCA_* variable is read', async () => {
@@ -124,6 +129,20 @@ describe('loadConfig', () => {
       cache: {maxSizeBytes: 512 * 1024 ** 2},
       serve: {host: '::1', port: 7000},
     })
+  })
+
+  test('serve.execute, serve.limits and serve.webhooks: sizes and durations parsed, the rest from the defaults', async () => {
+    write(
+      'orca.config.yml',
+      'serve:\n  execute: {images: [busybox:1.36], maxTimeout: 5s, maxMemory: 64m, maxOutputBytes: 10k}\n  limits: {concurrency: 4}\n' +
+        '  webhooks:\n    - {url: "http://127.0.0.1:9/hook", secretEnv: HOOK_SECRET, events: [run.finished], backoff: 2s}\n',
+    )
+    const {serve} = await loadConfig({cwd: dir, env: {}})
+    expect(serve.execute).toEqual({...DEFAULT_EXECUTE_CAPS, images: ['busybox:1.36'], maxTimeoutMs: 5000, maxMemoryBytes: 64 * 1024 ** 2, maxOutputBytes: 10 * 1024})
+    expect(serve.limits).toEqual({...DEFAULT_SERVE_LIMITS, concurrency: 4})
+    expect(serve.webhooks).toEqual([{url: 'http://127.0.0.1:9/hook', secretEnv: 'HOOK_SECRET', events: ['run.finished'], retries: 5, backoffMs: 2000, timeoutMs: 10_000}])
+    write('orca.config.yml', 'serve:\n  webhooks:\n    - {url: "http://127.0.0.1:9/hook", events: [run.started]}\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/^orca\.config\.yml:3:/)
   })
 
   test('bad ORCA_* values are named, all at once', async () => {

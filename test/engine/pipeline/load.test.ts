@@ -139,6 +139,22 @@ describe('parsePipeline reports', () => {
     ])
   })
 
+  test('a keyed volume: its path and key, apart from the mount table; a bad one where it is', () => {
+    const parsed = parsePipeline(
+      lines('version: 1', 'image: busybox', 'jobs:', '  build:', '    volumes:', '      plain: /cache', '      npm: {path: /root/.npm, key: {files: [package-lock.json]}}', '    steps: [make]'),
+      'jobs.yml',
+      '/project/jobs.yml',
+      defaults,
+    )
+    const build = parsed.jobs.get('build')!
+    expect({...build.volumes}).toEqual({plain: '/cache', npm: '/root/.npm'})
+    expect(JSON.parse(JSON.stringify(build.volumeKeys))).toEqual({npm: {files: ['package-lock.json']}})
+    expect(problems(lines('version: 1', 'image: busybox', 'jobs:', '  build:', '    volumes: {npm: {path: /a, key: {files: []}}, b: {path: /a}}', '    steps: [make]'))).toEqual([
+      'jobs.yml:5:44 jobs.build.volumes.npm.key.files: must NOT have fewer than 1 items',
+      'jobs.yml:5:53 jobs.build.volumes.b: volumes "npm" and "b" are both mounted at "/a"',
+    ])
+  })
+
   test('volumes Docker cannot mount: at "/" or two at one path', () => {
     expect(problems(lines('version: 1', 'image: busybox', 'jobs:', '  build:', '    volumes: {a: /, b: /data, c: /data/, d: /x/../data}', '    steps: [make]'))).toEqual([
       'jobs.yml:5:18 jobs.build.volumes.a: volume "a" cannot be mounted at "/", the container\'s root',

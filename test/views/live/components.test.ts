@@ -87,6 +87,7 @@ describe('RunSummary', () => {
       '  ○ deploy skipped          needs test (timed_out)',
       '  ! lint: cache entry cccccccccccc was damaged (blob missing): it was removed and the job runs',
       'remote cache: 1 miss',
+      'volumes: 1 restored (4.0 KiB, 1 from the remote cache), 1 saved',
       '5 jobs: 2 succeeded, 1 timed out, 1 failed, 1 skipped; ✗ run failed in 9.8s',
     ])
   })

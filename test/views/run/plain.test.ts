@@ -62,6 +62,7 @@ describe('PlainReporter', () => {
       '  ○ deploy  skipped            needs test (timed_out)',
       '5 jobs: 2 succeeded (1 flaky), 1 timed out, 1 failed, 1 skipped; run failed in 9.8s',
       'remote cache: 1 miss',
+      'volumes: 1 restored (4.0 KiB, 1 from the remote cache), 1 saved',
       '',
     ])
   })

@@ -1,10 +1,15 @@
 import type {Readable} from 'node:stream'
 
 /**
- * What a remote cache holds: entry manifests by key (in a namespace), content by digest, and packs of
+ * What a remote cache holds: entry and keyed volume manifests by key (in a namespace), content by digest, and packs of
  * small files named by the digest of their member list (see pack.ts).
  */
-export type RemoteObject = {kind: 'entry'; namespace: string; key: string} | {kind: 'blob'; sha256: string} | {kind: 'pack'; id: string}
+export type RemoteObject =
+  | {kind: 'entry'; namespace: string; key: string}
+  /** A keyed volume's manifest (its tar is a blob). */
+  | {kind: 'volume'; namespace: string; key: string}
+  | {kind: 'blob'; sha256: string}
+  | {kind: 'pack'; id: string}
 
 /** A transfer that failed for a reason worth retrying (network, timeout, 5xx, 429) or not. */
 export class RemoteError extends Error {

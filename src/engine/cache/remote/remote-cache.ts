@@ -2,6 +2,7 @@ import {DamagedBlobError, type BlobRef} from '../../artifacts/blobs.js'
 import {InvalidManifestError} from '../../artifacts/manifest.js'
 import {isExecutable} from '../../artifacts/materialise.js'
 import type {CacheStore, EntryMeta, StoredReports} from '../store.js'
+import type {VolumeMeta, VolumeStore} from '../volume-store.js'
 import {RemoteError, type RemoteBackend, type RemoteObject} from './backend.js'
 import {joinPack, PACK_MIN_FILES, packOf, splitPack, type Pack} from './pack.js'
 import {Limiter, withRetries, type IdleDeadline, type TransferPolicy} from './transfer.js'
@@ -30,6 +31,12 @@ export type RemoteLookup =
 
 /** A lookup whose hit is downloaded but not yet adopted into the local cache (see `fetchEntry`). */
 export type RemoteFetch = Exclude<RemoteLookup, {result: 'hit'}> | (Extract<RemoteLookup, {result: 'hit'}> & {text: string})
+
+/** What a remote lookup of a keyed volume found; a hit's manifest and tar are in the local cache when it returns. */
+export type RemoteVolumeLookup =
+  | {result: 'hit'; meta: VolumeMeta; durationMs: number; bytes: number}
+  | {result: 'miss'; durationMs: number}
+  | {result: 'untrusted' | 'damaged' | 'unavailable'; reason: string; durationMs: number}
 
 /** A file of an entry as the local store keeps it (an executable file is stored apart). */
 type StoredBlob = BlobRef & {executable: boolean}
@@ -148,7 +155,16 @@ export class RemoteCache {
    */
   upload(key: string, told: (upload: RemoteUpload) => void): void {
     if (this.options.readOnly) return
-    const upload = this.push(key).then(told)
+    this.inBackground(this.push(key).then(told))
+  }
+
+  /** Uploads a keyed volume's local entry in the background, as `upload` does a job's. */
+  uploadVolume(volumes: VolumeStore, key: string, told: (upload: RemoteUpload) => void): void {
+    if (this.options.readOnly) return
+    this.inBackground(this.pushVolume(volumes, key).then(told))
+  }
+
+  private inBackground(upload: Promise<void>): void {
     this.uploads.add(upload)
     void upload.finally(() => this.uploads.delete(upload))
   }
@@ -185,6 +201,72 @@ export class RemoteCache {
     } catch (error) {
       return result({result: 'failed', blobs: 0, bytes: 0, reason: this.failed(error)})
     }
+  }
+
+  /**
+   * Looks a keyed volume up: its manifest, checked (shape, key, signature) before anything else, then
+   * its tar into the local blobs (checked against its digest), then the manifest adopted. Never throws.
+   */
+  async lookupVolume(volumes: VolumeStore, key: string): Promise<RemoteVolumeLookup> {
+    const started = Date.now()
+    const took = (): number => Date.now() - started
+    if (this.downReason !== undefined) return {result: 'unavailable', reason: this.downReason, durationMs: 0}
+    try {
+      const object = this.volumeObject(key)
+      const text = await this.transfer(async (deadline) => {
+        const body = await this.options.backend.get(object, deadline.signal)
+        return body === undefined ? undefined : (await readAll(body, deadline, MAX_MANIFEST_BYTES)).toString('utf8')
+      })
+      this.succeeded()
+      if (text === undefined) return {result: 'miss', durationMs: took()}
+      const checked = volumes.check(key, text)
+      if (checked.status === 'untrusted') return {result: 'untrusted', reason: checked.reason, durationMs: took()}
+      if (checked.status !== 'found') return {result: 'damaged', reason: checked.status === 'corrupt' ? checked.reason : 'its manifest is missing', durationMs: took()}
+      const tar = checked.meta.tar
+      const absent = !this.store.blobs.has(tar)
+      if (absent) await this.fetchBlob(tar, false)
+      volumes.adopt(key, text)
+      return {result: 'hit', meta: checked.meta, durationMs: took(), bytes: absent ? tar.size : 0}
+    } catch (error) {
+      if (error instanceof DamagedBlobError || error instanceof InvalidManifestError) return {result: 'damaged', reason: error.message, durationMs: took()}
+      return {result: 'unavailable', reason: this.failed(error), durationMs: took()}
+    }
+  }
+
+  /** Whether the remote holds a keyed volume's entry (one HEAD). Never throws. */
+  async hasVolume(key: string): Promise<boolean | 'unavailable'> {
+    if (this.downReason !== undefined) return 'unavailable'
+    try {
+      const found = await this.transfer((deadline) => this.options.backend.has(this.volumeObject(key), deadline.signal))
+      this.succeeded()
+      return found
+    } catch (error) {
+      this.failed(error)
+      return 'unavailable'
+    }
+  }
+
+  /** Sends a keyed volume's local entry: its tar unless the remote has it, then its manifest. Never throws. */
+  async pushVolume(volumes: VolumeStore, key: string): Promise<RemoteUpload> {
+    const started = Date.now()
+    const result = (body: Omit<RemoteUpload, 'key' | 'durationMs'>): RemoteUpload => ({key, durationMs: Date.now() - started, ...body})
+    if (this.options.readOnly) return result({result: 'failed', blobs: 0, bytes: 0, reason: 'the remote cache is read-only'})
+    if (this.downReason !== undefined) return result({result: 'failed', blobs: 0, bytes: 0, reason: this.downReason})
+    const text = volumes.readManifestFile(key)
+    const read = text === undefined ? undefined : volumes.check(key, text)
+    if (text === undefined || read?.status !== 'found') return result({result: 'failed', blobs: 0, bytes: 0, reason: 'the local entry is gone or not trusted'})
+    try {
+      const sent = await this.pushBlob({...read.meta.tar, executable: false})
+      await this.transfer((deadline) => this.options.backend.put(this.volumeObject(key), Buffer.from(text), deadline.signal))
+      this.succeeded()
+      return result({result: 'uploaded', blobs: sent > 0 ? 1 : 0, bytes: sent + text.length})
+    } catch (error) {
+      return result({result: 'failed', blobs: 0, bytes: 0, reason: this.failed(error)})
+    }
+  }
+
+  private volumeObject(key: string): RemoteObject {
+    return {kind: 'volume', namespace: this.options.namespace, key}
   }
 
   private entryObject(key: string): RemoteObject {

@@ -40,6 +40,11 @@ export async function collectArtifacts(
  * over `maxBytes`, or anything but a regular file, is refused rather than cut.
  */
 export async function readContainerFile(container: Docker.Container, file: string, maxBytes: number): Promise<string> {
+  return (await readContainerBytes(container, file, maxBytes)).toString('utf8')
+}
+
+/** As readContainerFile, as bytes. */
+export async function readContainerBytes(container: Docker.Container, file: string, maxBytes: number): Promise<Buffer> {
   const stream = (await withTimeout(container.getArchive({path: file}), `get archive ${file}`)) as Readable
   const extract = tar.extract()
   let content: Buffer | undefined
@@ -64,5 +69,5 @@ export async function readContainerFile(container: Docker.Container, file: strin
   })
   await pipeline(stream, extract)
   if (problem !== undefined) throw new Error(problem)
-  return (content ?? Buffer.alloc(0)).toString('utf8')
+  return content ?? Buffer.alloc(0)
 }

@@ -29,6 +29,7 @@ import {PhaseTrace} from './phase-trace.js'
 import {ContainerStopper} from './stopper.js'
 import {copyIntoWorkdir, nothingToCopy, workspaceOwner, type WorkspaceContent, type WorkspaceOwner} from './workspace-copy.js'
 import {collectsArtifacts, finishStep, holdFailedStep, startStep, stepRuns} from '../step-rules.js'
+import {restoreVolumes, saveVolumes} from './volume-transfer.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
 export {connectDocker} from './connect.js'
@@ -239,9 +240,12 @@ export class DockerExecutor implements Executor {
         if (servicesReady) await this.trace.time(where, 'services', servicesReady)
       }
 
+      // Keyed volumes that are empty get their cached content before the first step.
+      if (ctx.volumeCache && !stopper.reason) await this.trace.time(where, 'volumes-in', restoreVolumes(container, ctx.volumeCache))
       await this.runSteps(container, ctx, stopper, output, steps, progress, services)
       const ended = endedAs(stopper, progress)
       if (ended === 'succeeded') {
+        if (ctx.volumeCache) await this.trace.time(where, 'volumes-out', saveVolumes(container, ctx.volumeCache))
         if (collectsArtifacts(job, ended)) {
           // A job that did not succeed may have a stopped container, which no exec reaches: it keeps the archive calls.
           const from = container

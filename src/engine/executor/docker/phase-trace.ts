@@ -1,7 +1,7 @@
 import {appendFileSync} from 'node:fs'
 
 /** A phase of a job's container life, as `ORCA_TRACE` records it (docs/performance.md, "Where a chain's time goes"). */
-export type Phase = 'image' | 'create' | 'start' | 'copy-in' | 'copy-needs' | 'services' | `step ${number}` | 'collect' | 'remove' | 'keep'
+export type Phase = 'image' | 'create' | 'start' | 'copy-in' | 'copy-needs' | 'services' | `step ${number}` | 'volumes-in' | 'volumes-out' | 'collect' | 'remove' | 'keep'
 
 /**
  * A phase of the run around its jobs, recorded without a job: `boot` (the process's start to the

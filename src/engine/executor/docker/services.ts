@@ -188,9 +188,12 @@ export class JobServices {
       workdir: '',
       onOutput: (_, chunk) => (output = (output + chunk.toString()).slice(-2000)),
       abandon: giveUp.then(() => undefined),
-    }).catch((error: unknown) => {
+    }).catch(async (error: unknown) => {
       // A container that stopped between the inspection and the exec: the next inspection says so.
+      // The engine answers 409, or, when the process exits while the exec starts, a runtime error.
       if (statusCode(error) === 409) return null
+      const now = await withTimeout(started.container!.inspect(), `inspect service ${started.service.name}`).catch(() => undefined)
+      if (now !== undefined && !now.State.Running) return null
       throw error
     })
     if (exitCode === 0) return {ready: true}

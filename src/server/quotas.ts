@@ -1,0 +1,75 @@
+import type {ServeLimits} from '../engine/config/types.js'
+import {HttpError} from './http-error.js'
+
+/** What quotas count apart: executions, and the sandboxes of `/v1/sandboxes`. */
+export type QuotaKind = 'execute' | 'sandbox'
+
+/** A slot taken by `Quotas.acquire`; `release` frees it and charges the CPU-seconds used. */
+export interface QuotaLease {
+  release(cpuSeconds: number): void
+}
+
+const HOUR_MS = 3_600_000
+
+/**
+ * Per-key concurrency caps and CPU-second quotas (a sliding hour) for executions and sandboxes.
+ * A refusal is a 429 with Retry-After: when a slot may be free, or when enough of the hour's charges
+ * have aged out.
+ */
+export class Quotas {
+  private readonly running = new Map<string, number>()
+  private readonly charges = new Map<string, Array<{at: number; seconds: number}>>()
+
+  constructor(
+    private readonly limits: ServeLimits,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes one slot of `kind` for the key, or throws the 429 that says when to come back. */
+  acquire(keyId: string, kind: QuotaKind): QuotaLease {
+    const slot = `${kind}:${keyId}`
+    const used = this.usedSeconds(keyId)
+    if (used >= this.limits.cpuSecondsPerHour) {
+      throw tooMany('cpu_quota_exceeded', `this key used ${used.toFixed(1)} of its ${this.limits.cpuSecondsPerHour} CPU-seconds in the last hour`, this.secondsUntilBelowQuota(keyId))
+    }
+    const running = this.running.get(slot) ?? 0
+    if (running >= this.limits.concurrency) {
+      throw tooMany('too_many_concurrent', `this key has ${running} ${kind === 'execute' ? 'executions' : 'sandboxes'} running, the most it may have at once`, 1)
+    }
+    this.running.set(slot, running + 1)
+    let released = false
+    return {
+      release: (cpuSeconds) => {
+        if (released) return
+        released = true
+        const left = (this.running.get(slot) ?? 1) - 1
+        if (left === 0) this.running.delete(slot)
+        else this.running.set(slot, left)
+        const list = this.charges.get(keyId) ?? []
+        list.push({at: this.now(), seconds: cpuSeconds})
+        this.charges.set(keyId, list)
+      },
+    }
+  }
+
+  /** CPU-seconds the key was charged in the last hour. */
+  usedSeconds(keyId: string): number {
+    const since = this.now() - HOUR_MS
+    const list = (this.charges.get(keyId) ?? []).filter((charge) => charge.at > since)
+    this.charges.set(keyId, list)
+    return list.reduce((sum, charge) => sum + charge.seconds, 0)
+  }
+
+  private secondsUntilBelowQuota(keyId: string): number {
+    let used = this.usedSeconds(keyId)
+    for (const charge of this.charges.get(keyId) ?? []) {
+      used -= charge.seconds
+      if (used < this.limits.cpuSecondsPerHour) return Math.max(1, Math.ceil((charge.at + HOUR_MS - this.now()) / 1000))
+    }
+    return 1
+  }
+}
+
+function tooMany(code: string, message: string, retryAfterSeconds: number): HttpError {
+  return new HttpError(429, code, message, {headers: {'retry-after': String(retryAfterSeconds)}})
+}
