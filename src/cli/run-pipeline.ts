@@ -40,7 +40,7 @@ export interface RunPipelineOptions extends RunRequest {
 }
 
 /** A reporter that says itself that the run is being cancelled (the live view owns the screen), and can step aside for a shell. */
-type Reporter = EventSink & {showCancelling?(count: number): void; pause?(): Promise<void>; resume?(): void}
+export type Reporter = EventSink & {showCancelling?(count: number): void; pause?(): Promise<void>; resume?(): void}
 
 /** `orca run`'s flags (from oclif or the fast start) as the engine's inputs: the one place they are mapped. */
 export function runOptionsOf({targets, flags}: RunArgs) {
@@ -77,6 +77,11 @@ export async function runCommand(args: RunArgs, orcaVersion: string): Promise<nu
     get stdin() {
       return process.stdin
     },
+  }
+  if (args.flags.server !== undefined && args.flags.server !== '') {
+    const [{remoteOf}, {runRemote}] = await Promise.all([import('./remote/connection.js'), import('./remote/run.js')])
+    const remote = remoteOf(args.flags, process.env)
+    if (remote !== undefined) return runRemote(remote, options)
   }
   if (options.watch === true) {
     const {watchRuns} = await import('./watch-run.js')
@@ -119,7 +124,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   }
   // The live view owns the terminal once it starts: a notice about the project's files comes first.
   if (liveView !== undefined) await prepared.projectFiles()
-  const reporter = await pickReporter(options, prepared, liveView, () => cancelRun())
+  const reporter = await pickReporter(options, {runsDir: prepared.config.runsDir, jobs: prepared.plan.order}, liveView, () => cancelRun())
   const shells = options.interactive === true ? await import('./failed-step-shell.js') : undefined
   const held = shells ? new shells.HeldReporter(reporter) : undefined
   const sinks: EventSink[] = [held ?? reporter]
@@ -170,9 +175,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   return exitCode(result.status === 'succeeded' ? 'succeeded' : 'jobFailed')
 }
 
-async function pickReporter(
-  options: RunPipelineOptions,
-  prepared: PreparedRun,
+/** The reporter `--output` and the terminal ask for; the live view shows each job's past durations from `runsDir`. */
+export async function pickReporter(
+  options: Pick<RunPipelineOptions, 'output' | 'stdout' | 'stderr' | 'stdin' | 'env'>,
+  history: {runsDir: string; jobs: string[]},
   liveView: Promise<typeof LiveViewModule> | undefined,
   onCancel: () => void,
 ): Promise<Reporter> {
@@ -183,7 +189,7 @@ async function pickReporter(
   if (liveView !== undefined) {
     // Ink and React are slow to import (docs/performance.md): only this path loads them.
     const [{LiveView}, {pastDurations}] = await Promise.all([liveView, import('../engine/history/past-durations.js')])
-    const past = await pastDurations(prepared.config.runsDir, prepared.plan.order).catch(() => undefined)
+    const past = await pastDurations(history.runsDir, history.jobs).catch(() => undefined)
     return new LiveView({stream: options.stderr as NodeJS.WriteStream, stdin: options.stdin, onCancel, past})
   }
   const {lineReporterFor} = await import('../views/run/ci.js')
@@ -208,7 +214,7 @@ function assertTerminal(options: RunPipelineOptions): void {
 }
 
 /** `tty`, or `auto` with a terminal on both ends outside CI: Ink writes erase sequences into a pipe. */
-function wantsLiveView(options: RunPipelineOptions): boolean {
+export function wantsLiveView(options: Pick<RunPipelineOptions, 'output' | 'stdout' | 'stderr' | 'env'>): boolean {
   const stderr = options.stderr as Writable & {isTTY?: boolean}
   if (options.output === 'tty') return true
   return options.output === 'auto' && options.stdout.isTTY === true && stderr.isTTY === true && !isCi(options.env)

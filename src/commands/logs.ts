@@ -4,7 +4,9 @@ import {OrcaCommand} from '../cli/base.js'
 import {oclifFlags} from '../cli/flags/oclif.js'
 import {logsFlags} from '../cli/flags/logs.js'
 import {OrcaError} from '../engine/errors.js'
+import type {Remote} from '../cli/remote/connection.js'
 import type {OrcaEvent} from '../engine/records/events.js'
+import type {RunRecord} from '../engine/records/record.js'
 
 export default class Logs extends OrcaCommand {
   static override summary = "Print a run's logs; --follow streams a run that is still going."
@@ -21,6 +23,7 @@ Exit codes: 0 printed, 2 unknown run or job, or usage error.`
     {description: 'Every log of the latest run', command: '<%= config.bin %> <%= command.id %> latest'},
     {description: 'One job of a run, by an id prefix', command: '<%= config.bin %> <%= command.id %> 20261125T2030 --job build'},
     {description: 'Watch a run started in another terminal', command: '<%= config.bin %> <%= command.id %> latest --follow'},
+    {description: 'Follow a run of an orca serve', command: '<%= config.bin %> <%= command.id %> latest --follow --server http://127.0.0.1:7077'},
     {description: 'Events of one job as NDJSON', command: '<%= config.bin %> <%= command.id %> latest --job test --json'},
   ]
 
@@ -32,18 +35,13 @@ Exit codes: 0 printed, 2 unknown run or job, or usage error.`
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(Logs)
-    const [{projectConfig}, {resolveRunId}, {readEvents, readRunRecord}, {followRun, LogPrinter}] = await Promise.all([
-      import('../cli/project.js'),
-      import('../engine/records/run-id.js'),
-      import('../engine/records/store.js'),
-      import('../engine/history/logs.js'),
-    ])
-    const config = await projectConfig()
-    const id = await resolveRunId(config.runsDir, args.run)
+    const [{remoteOf}, {LogPrinter}] = await Promise.all([import('../cli/remote/connection.js'), import('../engine/history/logs.js')])
+    const remote = remoteOf(flags)
+    const source = remote ? await remoteSource(remote, args.run) : await localSource(args.run)
+    const {id, record} = source
     if (flags.job !== undefined) {
-      const record = await readRunRecord(config.runsDir, id)
-      if (!Object.hasOwn(record.jobs, flags.job)) {
-        throw new OrcaError('usage', `run ${id} has no job "${flags.job}"`, {hint: `its jobs: ${Object.keys(record.jobs).join(', ') || 'none'}`})
+      if (!Object.hasOwn((await record()).jobs, flags.job)) {
+        throw new OrcaError('usage', `run ${id} has no job "${flags.job}"`, {hint: `its jobs: ${Object.keys((await record()).jobs).join(', ') || 'none'}`})
       }
     }
     const write = (text: string): void => {
@@ -61,14 +59,46 @@ Exit codes: 0 printed, 2 unknown run or job, or usage error.`
       process.once('SIGINT', onSignal)
       process.once('SIGTERM', onSignal)
       try {
-        for await (const event of followRun(config.runsDir, id, {signal: stop.signal})) print(event)
+        for await (const event of source.events({follow: true, signal: stop.signal})) print(event)
       } finally {
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
       }
     } else {
-      for (const event of await readEvents(config.runsDir, id)) print(event)
+      for await (const event of source.events({follow: false})) print(event)
     }
     printer.end()
   }
+}
+
+/** Where a run's events come from: this project's runs directory, or a server. */
+interface EventSource {
+  id: string
+  record(): Promise<RunRecord>
+  events(options: {follow: boolean; signal?: AbortSignal}): AsyncIterable<OrcaEvent>
+}
+
+async function localSource(ref: string): Promise<EventSource> {
+  const [{projectConfig}, {resolveRunId}, {readEvents, readRunRecord}, {followRun}] = await Promise.all([
+    import('../cli/project.js'),
+    import('../engine/records/run-id.js'),
+    import('../engine/records/store.js'),
+    import('../engine/history/logs.js'),
+  ])
+  const config = await projectConfig()
+  const id = await resolveRunId(config.runsDir, ref)
+  return {
+    id,
+    record: () => readRunRecord(config.runsDir, id),
+    async *events({follow, signal}) {
+      if (follow) yield* followRun(config.runsDir, id, signal === undefined ? {} : {signal})
+      else yield* await readEvents(config.runsDir, id)
+    },
+  }
+}
+
+async function remoteSource(remote: Remote, ref: string): Promise<EventSource> {
+  const {remoteEvents, remoteRecord} = await import('../cli/remote/history.js')
+  const record = await remoteRecord(remote, ref)
+  return {id: record.id, record: () => Promise.resolve(record), events: (options) => remoteEvents(remote, record, options)}
 }

@@ -14,19 +14,24 @@ Exit codes: 0 listed (also when there are no runs), 2 usage or configuration err
     {description: 'Only failed runs, at most 5', command: '<%= config.bin %> <%= command.id %> --status failed --limit 5'},
     {description: 'Runs whose orca process died', command: '<%= config.bin %> <%= command.id %> --status abandoned'},
     {description: 'Run records as JSON, e.g. for jq', command: "<%= config.bin %> <%= command.id %> --json | jq -r '.[0].id'"},
+    {description: 'The runs of an orca serve', command: '<%= config.bin %> <%= command.id %> --server http://127.0.0.1:7077'},
   ]
 
   static override flags = oclifFlags(runsFlags)
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(Runs)
-    const [{projectConfig}, {inspectRuns}, {formatRunsTable}] = await Promise.all([
-      import('../cli/project.js'),
-      import('../engine/history/abandon.js'),
-      import('../views/history/format.js'),
-    ])
-    const config = await projectConfig()
-    const records = (await inspectRuns(config.runsDir)).filter((r) => flags.status === undefined || r.status === flags.status).slice(0, flags.limit)
+    const [{remoteOf}, {formatRunsTable}] = await Promise.all([import('../cli/remote/connection.js'), import('../views/history/format.js')])
+    const remote = remoteOf(flags)
+    let records
+    if (remote) {
+      const {remoteRuns} = await import('../cli/remote/history.js')
+      records = await remoteRuns(remote, {limit: flags.limit, status: flags.status})
+    } else {
+      const [{projectConfig}, {inspectRuns}] = await Promise.all([import('../cli/project.js'), import('../engine/history/abandon.js')])
+      const config = await projectConfig()
+      records = (await inspectRuns(config.runsDir)).filter((r) => flags.status === undefined || r.status === flags.status).slice(0, flags.limit)
+    }
     process.stdout.write(flags.json ? JSON.stringify(records, null, 2) + '\n' : formatRunsTable(records))
   }
 }

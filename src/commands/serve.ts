@@ -39,5 +39,9 @@ Exit codes: 0 stopped by a signal, 2 usage or configuration error (e.g. a non-lo
       stdout: process.stdout,
       stderr: process.stderr,
     })
+    // Every run is settled and recorded and the listener closed: end now, as `orca run` does, rather
+    // than wait for the event loop to empty (a stream the engine keeps open can hold it for minutes).
+    await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))))
+    process.exit(0)
   }
 }

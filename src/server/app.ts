@@ -1,5 +1,6 @@
 import {setMaxListeners} from 'node:events'
 import type {AddressInfo} from 'node:net'
+import * as path from 'node:path'
 
 import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify'
 
@@ -18,12 +19,18 @@ import {registerLogRoutes} from './routes/logs.js'
 import {registerProvenanceRoutes} from './routes/provenance.js'
 import {registerExecuteRoutes} from './routes/execute.js'
 import {registerRunRoutes} from './routes/runs.js'
+import {registerUploadRoutes} from './routes/uploads.js'
 import {Quotas} from './quotas.js'
 import {registerRateLimit} from './rate-limit.js'
 import {registerSwaggerUi} from './swagger-ui.js'
 import {registerWebhookRoutes} from './webhooks/routes.js'
 import {Webhooks} from './webhooks/webhooks.js'
 import {RunService} from './run-service.js'
+import {registerDashboardRoutes} from './dashboard.js'
+import {registerSessionRoutes, Sessions} from './session.js'
+import {registerSandboxRoutes} from './routes/sandboxes.js'
+import {servedSandboxes, type ServedSandboxesOptions} from './sandboxes.js'
+import type {SandboxRecord} from '../engine/sandbox/record.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -53,6 +60,10 @@ export interface ServeOptions {
   allowedHosts?: string[]
   /** For tests and other engines; default Docker. */
   executor?: () => Promise<Executor>
+  /** Sandboxes (docs/serve.md): how often they are reaped, and who hears of each one that expired. */
+  sandboxes?: Pick<ServedSandboxesOptions, 'reapIntervalMs' | 'onExpired'>
+  /** Bytes of clients' uploaded working trees kept at most (default 2 GiB), under `<project>/.orca/uploads`. */
+  uploadsMaxBytes?: number
 }
 
 /** A route as registered: what the token check and the OpenAPI document are decided from. */
@@ -95,6 +106,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     maxRunningRuns: options.maxRunningRuns ?? 2,
     maxQueuedRuns: options.maxQueuedRuns ?? 1000,
     executor: options.executor,
+    uploads: {stateDir: path.join(options.projectDir, '.orca', 'uploads'), maxBytes: options.uploadsMaxBytes ?? 2 * 1024 ** 3},
   })
   // Requests fastify refuses before routing (a malformed or overlong target) pass the same checks first.
   let rejectBeforeRouting: (error: {code?: string}, request: FastifyRequest, reply: FastifyReply) => void = () => undefined
@@ -110,6 +122,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   // JSON only: no text/plain parser, so any other content type is a 415.
   app.removeContentTypeParser(['text/plain'])
 
+  const sessions = new Sessions()
   const stop = new AbortController()
   // Every open event stream listens for the shutdown.
   setMaxListeners(0, stop.signal)
@@ -141,7 +154,8 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     if (host === undefined || !allowedHosts.has(host)) {
       throw new HttpError(403, 'forbidden_host', `Host ${JSON.stringify(request.headers.host ?? '')} is not an address of this server`)
     }
-    const principal = authorize(request.headers.authorization, need, credentials)
+    // A browser's session cookie (the key it was exchanged for) when there is no Authorization header.
+    const principal = sessions.authorize(request, need) ?? authorize(request.headers.authorization, need, credentials)
     if (principal !== undefined) request.principal = principal
   }
   // Decided by the route the router matched, never by the raw URL (which may be percent-encoded or
@@ -214,6 +228,14 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   registerLogRoutes(app, context)
   registerArtifactRoutes(app, context)
   registerProvenanceRoutes(app, context)
+  registerSessionRoutes(app, sessions)
+  await registerDashboardRoutes(app, {...context, projectDir: options.projectDir, config: options.config, env: options.env})
+  // An embedder's onExpired replaces the webhook; otherwise each sandbox reaped at its expiry is a `sandbox.expired` delivery.
+  const onExpired = (record: SandboxRecord): void =>
+    void webhooks.deliver('sandbox.expired', {sandboxId: record.id, image: record.image, createdAt: record.createdAt, expiresAt: record.expiresAt, url: `/v1/sandboxes/${record.id}`})
+  const sandboxes = servedSandboxes({projectDir: options.projectDir, config: options.config, env: options.env, onExpired, ...options.sandboxes, warn: (message) => process.emitWarning(message)})
+  await registerSandboxRoutes(app, {sandboxes: sandboxes.service})
+  await registerUploadRoutes(app, context)
 
   let closing: Promise<void> | undefined
   return {
@@ -233,6 +255,8 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
     shutdown(mode = 'cancel') {
       closing ??= (async () => {
         draining = true
+        // Sandboxes outlive the server (a restarted one reconciles them); only their reaper stops.
+        sandboxes.stop()
         // No new connections; open ones get 503 until they close.
         app.server.close()
         await runs.drain(mode)

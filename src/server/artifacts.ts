@@ -18,6 +18,8 @@ export interface ArtifactListing {
   path: string
   size: number
   sha256: string
+  /** Permission bits, as the job left them. */
+  mode: number
   /** Where to download it, relative to the server. */
   url: string
 }
@@ -26,7 +28,7 @@ export interface ArtifactListing {
 export async function listArtifacts(runsDir: string, record: RunRecord): Promise<ArtifactListing[]> {
   return (await runArtifactFiles(runsDir, record)).map(({job, entry}) => {
     const encoded = entry.path.split('/').map(encodeURIComponent).join('/')
-    return {job, path: entry.path, size: entry.size, sha256: entry.sha256, url: `/v1/runs/${record.id}/artifacts/${job}/${encoded}`}
+    return {job, path: entry.path, size: entry.size, sha256: entry.sha256, mode: entry.mode, url: `/v1/runs/${record.id}/artifacts/${job}/${encoded}`}
   })
 }
 

@@ -80,6 +80,7 @@ const API_SCHEMAS: Record<string, unknown> = {
       path: {type: 'string', description: 'As under the job\'s workdir, `/`-separated.'},
       size: {type: 'integer', minimum: 0},
       sha256: {type: 'string', pattern: '^[0-9a-f]{64}$'},
+      mode: {type: 'integer', minimum: 0, maximum: 511, description: 'Permission bits, as the job left them.'},
       url: {type: 'string', description: 'Download path on this server.'},
     },
   },
@@ -88,12 +89,54 @@ const API_SCHEMAS: Record<string, unknown> = {
     required: ['id', 'state'],
     properties: {id: {type: 'string'}, state: {const: 'cancelling'}},
   },
+  Tree: {
+    type: 'object',
+    required: ['format', 'files'],
+    description: 'A working tree as uploaded for a run: the artifact manifest format (files sorted by path), plus which files are orca\'s own.',
+    properties: {
+      format: {const: 1},
+      files: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['path', 'type'],
+          properties: {
+            path: {type: 'string', description: 'Relative to the project, `/`-separated, sorted.'},
+            type: {enum: ['file', 'symlink']},
+            mode: {type: 'integer', minimum: 0, maximum: 511},
+            size: {type: 'integer', minimum: 0},
+            sha256: {type: 'string', pattern: '^[0-9a-f]{64}$'},
+            target: {type: 'string', description: 'A link\'s target, inside the tree.'},
+          },
+        },
+      },
+      orcaFiles: {type: 'array', items: {type: 'string'}, description: 'Among `files`, orca\'s own (pipeline file, includes, configuration, `.orcaignore`): not default inputs, as in a local run.'},
+    },
+  },
+  MissingUploads: {
+    type: 'object',
+    required: ['missing'],
+    properties: {missing: {type: 'array', items: {type: 'string'}, description: 'Digests the server lacks, each once.'}},
+  },
+  StoredUploads: {
+    type: 'object',
+    required: ['blobs', 'bytes'],
+    properties: {blobs: {type: 'integer'}, bytes: {type: 'integer'}},
+  },
   Health: {
     type: 'object',
     required: ['status', 'running', 'queued'],
     properties: {status: {const: 'ok'}, running: {type: 'integer'}, queued: {type: 'integer'}},
   },
 }
+
+/** `tree` of `POST /v1/runs`: the digest of an uploaded tree manifest (the client's working tree). */
+const TREE_DIGEST_SCHEMA = {
+  type: 'string',
+  pattern: '^[0-9a-f]{64}$',
+  description:
+    'Run the client\'s working tree instead of the served project: the SHA-256 of a tree manifest uploaded with POST /v1/uploads (components/schemas/Tree), whose files were uploaded too. The tree is laid out in a throwaway folder on the server and the pipeline `file` is read from it; `file` must still be one of `serve.pipelines`.',
+} as const
 
 /** The request body of `POST /v1/runs` (validated by fastify; documented as is). */
 export const RUN_SUBMISSION_SCHEMA = {
@@ -113,6 +156,7 @@ export const RUN_SUBMISSION_SCHEMA = {
     cleanup: {enum: CLEANUP},
     concurrency: {type: 'integer', minimum: 1, maximum: 64, description: 'Jobs of this run at once; default from the configuration.'},
     env: {type: 'object', maxProperties: 256, additionalProperties: {type: 'string'}, propertyNames: {pattern: '^[A-Za-z_][A-Za-z0-9_]*$'}},
+    tree: TREE_DIGEST_SCHEMA,
   },
 } as const
 

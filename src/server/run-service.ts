@@ -7,8 +7,9 @@ import type {ResolvedConfig} from '../engine/config/types.js'
 import {ConfigError, OrcaError, type Diagnostic} from '../engine/errors.js'
 import type {Executor} from '../engine/executor/types.js'
 import {inspectRun} from '../engine/history/abandon.js'
-import {runsOnHost, type CleanupPolicy} from '../engine/pipeline/types.js'
+import {runsOnHost, type CleanupPolicy, type Pipeline} from '../engine/pipeline/types.js'
 import type {Plan} from '../engine/plan/plan.js'
+import type {ProjectFiles} from '../engine/plan/project-files.js'
 import type {RunRecord} from '../engine/records/record.js'
 import type {OrcaEvent} from '../engine/records/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
@@ -20,6 +21,7 @@ import {HttpError} from './http-error.js'
 import {IdempotencyKeys} from './idempotency.js'
 import {LiveEvents} from './live-events.js'
 import {RunQueue} from './run-queue.js'
+import {UploadStore} from './uploads.js'
 
 /** The body of `POST /v1/runs`. */
 export interface RunSubmission {
@@ -30,6 +32,8 @@ export interface RunSubmission {
   cleanup?: CleanupPolicy
   concurrency?: number
   env?: Record<string, string>
+  /** The digest of an uploaded tree manifest: the client's working tree, run instead of the served project. */
+  tree?: string
 }
 
 /** What `POST /v1/runs` answers: the run exists on disk (`GET /v1/runs/{id}` works) when this is sent. */
@@ -51,6 +55,8 @@ export interface RunServiceOptions {
   /** Runs waiting at most; beyond that a submission gets 503. */
   maxQueuedRuns: number
   executor?: () => Promise<Executor>
+  /** Where uploaded working trees are kept, and how much of them at most. */
+  uploads: {stateDir: string; maxBytes: number}
   /** Called once a run of this server is recorded as finished (webhooks send `run.finished` from it). */
   onFinished?: (runId: string, finished: Extract<OrcaEvent, {type: 'run.finished'}>) => void
 }
@@ -73,8 +79,12 @@ export class RunService {
   /** Which run the code running now works for: every callback a run's work sets up inherits it. */
   private readonly owner = new AsyncLocalStorage<{runId?: string}>()
 
+  /** Content of clients' working trees, by digest. */
+  readonly uploads: UploadStore
+
   constructor(private readonly options: RunServiceOptions) {
     this.queue = new RunQueue(options.maxRunningRuns)
+    this.uploads = new UploadStore(options.uploads.stateDir, options.uploads.maxBytes)
   }
 
   get runsDir(): string {
@@ -93,9 +103,28 @@ export class RunService {
 
   private async start(body: RunSubmission): Promise<SubmittedRun> {
     if (!this.accepting) throw new HttpError(503, 'shutting_down', 'the server is shutting down')
-    const file = await this.pipelineFile(body.file ?? 'jobs.yml')
-    const prepared = await prepareRun({
-      cwd: this.options.projectDir,
+    if (body.tree === undefined) return this.startIn(this.options.projectDir, body)
+    if (this.options.config.serve.workingTrees !== true) {
+      throw new HttpError(403, 'working_trees_not_allowed', 'this server runs its own project only, not a working tree sent with the run', {
+        hint: "set serve.workingTrees: true in the served project's configuration to let clients (orca run --server) run their own trees",
+      })
+    }
+    // The pipeline file is named by the served project's rules before anything is laid out.
+    await this.pipelineFile(body.file ?? 'jobs.yml', this.options.projectDir, false)
+    const {dir: workspace, listing} = this.uploads.workspace(body.tree)
+    try {
+      return await this.startIn(workspace, body, listing)
+    } catch (error) {
+      this.uploads.releaseWorkspace(workspace)
+      throw error
+    }
+  }
+
+  /** Starts a run of the pipeline in `root` (the served project, or a client's tree laid out with its own file listing). */
+  private async startIn(root: string, body: RunSubmission, listing?: ProjectFiles): Promise<SubmittedRun> {
+    const file = await this.pipelineFile(body.file ?? 'jobs.yml', root)
+    const loaded = await prepareRun({
+      cwd: root,
       env: this.options.env,
       file,
       targets: body.targets ?? [],
@@ -111,7 +140,7 @@ export class RunService {
       // whichever file of the pipeline (an included one, an env file) each error is in.
       const shown = new Map<string, Diagnostic[]>()
       for (const name of new Set(error.diagnostics.map((d) => d.file))) {
-        const text = await readFile(path.join(this.options.projectDir, name), 'utf8').catch(() => undefined)
+        const text = await readFile(path.join(root, name), 'utf8').catch(() => undefined)
         shown.set(name, publicDiagnostics(error.diagnostics.filter((d) => d.file === name), text))
       }
       throw new HttpError(422, 'invalid_pipeline', `${file} is not a valid pipeline: ${error.diagnostics.length} problem(s), see diagnostics`, {
@@ -119,6 +148,8 @@ export class RunService {
         hint: error.hint,
       })
     })
+    // A tree's files are the client's listing as sent: the server lists nothing of its own.
+    const prepared = listing === undefined ? loaded : {...loaded, projectFiles: () => Promise.resolve(withPipelineFiles(listing, loaded.pipeline))}
     refuseHostJobs(file, prepared.plan, this.options.config.serve.allowHost === true)
     const docker = [...prepared.pipeline.jobs.values()].find((job) => job.docker)
     if (docker && !this.options.config.serve.allowDocker) {
@@ -154,6 +185,7 @@ export class RunService {
       if (turn.holdsSlot) this.queue.release()
       // From now on the run is read from its directory like any other.
       this.live.delete(run.runId)
+      if (listing !== undefined) this.uploads.releaseWorkspace(root)
       const finished = events.finishedEvent
       if (finished !== undefined) this.options.onFinished?.(run.runId, finished)
     })
@@ -171,7 +203,7 @@ export class RunService {
    * decided from its spelling alone (so the answer never tells whether some other file exists), and
    * inside the project also after resolving symlinks.
    */
-  private async pipelineFile(file: string): Promise<string> {
+  private async pipelineFile(file: string, root: string, resolve = true): Promise<string> {
     const allowed = this.options.config.serve.pipelines
     const normal = servedPipelinePath(file)
     if (normal === undefined || !allowed.includes(normal)) {
@@ -179,10 +211,11 @@ export class RunService {
         hint: allowed.length > 0 ? `allowed (serve.pipelines): ${allowed.join(', ')}` : 'serve.pipelines in the configuration is empty: no runs can be started over HTTP',
       })
     }
-    const root = await realpath(this.options.projectDir)
-    const real = await realpath(path.join(root, normal)).catch(() => undefined)
+    if (!resolve) return normal
+    const realRoot = await realpath(root)
+    const real = await realpath(path.join(realRoot, normal)).catch(() => undefined)
     if (real === undefined) return normal // the loader reports a missing file with its usual diagnostic
-    const realRelative = path.relative(root, real)
+    const realRelative = path.relative(realRoot, real)
     if (realRelative === '' || realRelative === '..' || realRelative.startsWith(`..${path.sep}`) || path.isAbsolute(realRelative)) {
       throw new HttpError(400, 'file_outside_project', `${JSON.stringify(file)} leads outside the served project`)
     }
@@ -290,12 +323,20 @@ export class RunService {
       if (mode === 'cancel' || entry.turn.state === 'queued') entry.run.cancel()
     }
     await Promise.allSettled(runs.map((entry) => entry.done))
+    await this.uploads.close()
   }
 
   /** Kills what is still running without a grace period (a second signal during shutdown). */
   forceCancelAll(): void {
     for (const entry of this.live.values()) entry.run.cancel(true)
   }
+}
+
+/** The pipeline file and its includes are orca's own files whatever the client marked (as in a local run). */
+function withPipelineFiles(listing: ProjectFiles, pipeline: Pipeline): ProjectFiles {
+  const own = [pipeline.file, ...(pipeline.includes?.map((included) => included.file) ?? [])].map((file) => path.relative(pipeline.projectDir, file).split(path.sep).join('/'))
+  const present = new Set(listing.files)
+  return {...listing, orcaFiles: [...new Set([...listing.orcaFiles, ...own.filter((name) => present.has(name))])].sort()}
 }
 
 function notFound(ref: string): HttpError {

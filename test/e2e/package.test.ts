@@ -78,8 +78,12 @@ describe('the npm package', () => {
     for (const file of ['bin/run.js', 'dist/fast/run.js', 'dist/commands/run.js', 'oclif.manifest.json', 'schemas/jobs.schema.json', 'schemas/config.schema.json', 'templates/settings.yml', 'templates/ci/github.yml', 'templates/jobs/node.yml', 'LICENSE', 'README.md', 'package.json']) {
       expect(tarballFiles, file).toContain(`package/${file}`)
     }
-    const unwanted = tarballFiles.filter((f) => /^package\/(src|test|bench|docs|scripts|examples|node_modules|\.ci|\.github)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts'))
+    // TypeScript only as the typed client's declarations (orca-runner/client).
+    const unwanted = tarballFiles.filter(
+      (f) => /^package\/(src|test|bench|docs|scripts|examples|node_modules|\.ci|\.github)\//.test(f) || f.endsWith('.map') || (f.endsWith('.ts') && !/^package\/dist\/client\/[^/]+\.d\.ts$/.test(f)),
+    )
     expect(unwanted).toEqual([])
+    for (const file of ['dist/client/index.js', 'dist/client/index.d.ts', 'dist/client/openapi.d.ts']) expect(tarballFiles, file).toContain(`package/${file}`)
   })
 
   it('lists every command in the manifest that the prepare build generated', () => {
@@ -155,5 +159,9 @@ describe('the npm package', () => {
       expect(validate(parse(text)), JSON.stringify(validate.errors)).toBe(true)
     }
     expect((await installedOrca(['validate', '-f', 'ci/jobs.yml'], dir)).code).toBe(0)
+    // The typed client, by the package's export, from the project that depends on it.
+    const client = await runProgram(process.execPath, ['--input-type=module', '-e', `const m = await import('${pkg.name}/client'); console.log(Object.keys(m).sort().join(' '))`], {cwd: dir, env: userEnv()})
+    expect(client.stderr).toBe('')
+    expect(client.stdout).toBe('OrcaApiError createClient sseMessages\n')
   })
 })

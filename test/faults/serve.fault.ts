@@ -113,7 +113,7 @@ describe('orca serve under hostile conditions', () => {
     expect(routes.length).toBeGreaterThanOrEqual(9)
     let sent = 0
     for (const [method, pattern] of routes) {
-      const path = fillRoute(pattern.replace(/\{(\w+)\}/g, ':$1').replace(':path', '*'), {id, job: 'build', '*': 'x.txt'})
+      const path = fillRoute(pattern.replace(/\{(\w+)\}/g, ':$1').replace(':path', '*'), {id, job: 'build', '*': 'x.txt', port: '8080'})
       for (const target of spellingsOf(path, server.port)) {
         const res = await rawSocket(server.port, target, {method})
         sent++

@@ -1,7 +1,7 @@
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {orca} from '../e2e/cli.js'
-import {docker, expectCleanAfterKill, labelledContainers, Projects, removeContainers, seededRandom, suiteSeed} from './support.js'
+import {docker, expectCleanAfterKill, labelledContainers, Projects, removeContainers, seededRandom, settledContainers, suiteSeed} from './support.js'
 import {tally} from './tally.js'
 
 const ITERATIONS = Number(process.env.ORCA_FAULTS_SERVICE_ITERATIONS ?? 12)
@@ -67,6 +67,9 @@ describe('orca killed with SIGKILL while services start or run', () => {
       tally('kills while services start or run', result.signal === 'SIGKILL' ? 1 : 0)
       tally('service containers and networks left by a kill', left)
 
+      // A create request the killed process sent goes on in the engine after the client is gone: clean
+      // once the engine has finished what it was asked, as a user's later clean (as the other sigkill files do).
+      await settledContainers(`orca.pid=${pid}`)
       await expectCleanAfterKill(dir, pid, `iteration ${i} (kill after ${delay} ms)`)
       expect(networksOf(pid), `iteration ${i} (kill after ${delay} ms): networks left after clean --leaks`).toEqual([])
     }

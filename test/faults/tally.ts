@@ -22,6 +22,7 @@ export type Counter =
   | 'service containers and networks left by a kill'
   | 'kills while containers start ahead of need'
   | 'early containers seen at a kill'
+  | 'sandboxes reconciled after a kill'
 
 /** Adds `n` to a counter (files run in separate workers: the tally is a shared append-only file). */
 export function tally(counter: Counter, n = 1): void {

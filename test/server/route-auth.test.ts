@@ -12,7 +12,7 @@ const serve = serversPerTest()
 const TOKEN = 'route-auth-token-0123456789'
 const RUN = '20260101T000000000Z-c0ffee'
 const CANARY = 'canary-7f3a9e'
-const PARAMS = {id: RUN, job: 'build', '*': 'out/report.txt'}
+const PARAMS = {id: RUN, job: 'build', '*': 'out/report.txt', name: 'dashboard.js', port: '8080'}
 
 /** A server with a token over a finished run whose log, artifact and record hold the canary. */
 async function served(): Promise<TestServer> {
@@ -37,13 +37,15 @@ function expectRefused(res: {status: number; head: string; body: string}, what: 
 }
 
 describe('the token is decided by the matched route', () => {
-  it('has public routes only for /healthz and the Swagger UI under /docs; every other route the app registers needs the token', async () => {
+  it('has public routes only for /healthz, the Swagger UI under /docs and the dashboard\'s page and assets; every other route the app registers needs the token', async () => {
     const s = await served()
     const routes = s.server.routes
     expect(routes.length).toBeGreaterThan(10)
     const publicRoutes = routes.filter((r) => r.public).map((r) => `${r.method} ${r.url}`)
-    expect(publicRoutes, publicRoutes.join(', ')).toEqual(expect.arrayContaining(['GET /healthz', 'HEAD /healthz', 'GET /docs/', 'GET /docs/json', 'GET /docs/static/*']))
-    for (const route of publicRoutes) expect(route).toMatch(/^(GET|HEAD) (\/healthz|\/docs(\/.*)?)$/)
+    expect(publicRoutes, publicRoutes.join(', ')).toEqual(
+      expect.arrayContaining(['GET /healthz', 'HEAD /healthz', 'GET /docs/', 'GET /docs/json', 'GET /docs/static/*', 'GET /', 'HEAD /', 'GET /assets/:name', 'HEAD /assets/:name']),
+    )
+    for (const route of publicRoutes) expect(route).toMatch(/^(GET|HEAD) (\/healthz|\/docs(\/.*)?|\/|\/assets\/:name)$/)
     for (const route of routes) {
       const path = fillRoute(route.url, PARAMS)
       const without = await rawSocket(s.port, path, {method: route.method})
@@ -63,8 +65,9 @@ describe('the token is decided by the matched route', () => {
   })
 
   // Hundreds of raw requests, one after another (every spelling of every route): more than a unit
-  // test's usual 10 s on a loaded two-core machine, and more with each route the API gains.
-  it('refuses every spelling of every protected route without the token, over raw sockets', {timeout: 30_000}, async () => {
+  // test's usual 10 s on a loaded two-core machine, and more with each route the API gains (the
+  // sandbox routes added about half again: 30 s was just missed at a load of 22 on two cores).
+  it('refuses every spelling of every protected route without the token, over raw sockets', {timeout: 60_000}, async () => {
     const s = await served()
     let sent = 0
     for (const route of s.server.routes) {
@@ -72,8 +75,9 @@ describe('the token is decided by the matched route', () => {
         const res = await rawSocket(s.port, target, {method: route.method})
         sent++
         const what = `${route.method} ${target.slice(0, 120)} -> ${res.status}`
-        if (route.public && route.url.startsWith('/docs')) {
-          // The Swagger UI's page, assets and the API's description: public, and nothing of the project.
+        if (route.public && (route.url.startsWith('/docs') || route.url === '/' || route.url === '/assets/:name')) {
+          // The Swagger UI's and the dashboard's pages and assets: public, and nothing of the project
+          // (the dashboard reads everything through the API); an asset name it does not serve is a 404.
           expect(res.body, what).not.toContain(CANARY)
           continue
         }

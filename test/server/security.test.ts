@@ -140,7 +140,7 @@ describe('artifacts', () => {
     const s = await seeded()
     const list = (await raw(s.url, `/v1/runs/${RUN}/artifacts`)).json() as {artifacts: Array<{path: string; url: string}>}
     const report = list.artifacts.find((a) => a.path === 'out/report.txt')!
-    expect(report).toEqual({job: 'build', path: 'out/report.txt', size: 6, sha256: sha('hello\n'), url: `/v1/runs/${RUN}/artifacts/build/out/report.txt`})
+    expect(report).toEqual({job: 'build', path: 'out/report.txt', size: 6, sha256: sha('hello\n'), mode: 0o644, url: `/v1/runs/${RUN}/artifacts/build/out/report.txt`})
     const file = await raw(s.url, report.url)
     expect(file.status).toBe(200)
     expect(file.text).toBe('hello\n')

@@ -1,5 +1,5 @@
 import {CLEANUP_POLICIES} from '../../engine/pipeline/types.js'
-import {envOverrideFlag, pipelineFileFlag} from './common.js'
+import {envOverrideFlag, pipelineFileFlag, remoteFlags} from './common.js'
 import type {FlagTable} from './table.js'
 
 export const OUTPUT_MODES = ['auto', 'tty', 'plain', 'json'] as const
@@ -31,4 +31,5 @@ export const runFlags = {
     char: 'i',
     description: "when a step fails, open a shell in its job's container (its workdir and environment); the run goes on when it exits (needs a terminal)",
   },
+  ...remoteFlags,
 } as const satisfies FlagTable

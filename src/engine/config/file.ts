@@ -22,7 +22,7 @@ interface RawConfig {
   cache?: {maxSize?: string | number; signing?: RawSigning; remote?: RawRemoteCache}
   provenance?: {signingKey?: string}
   retention?: {maxRuns?: number; maxAge?: string; maxSize?: string | number}
-  serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean; execute?: RawExecute; limits?: Partial<ServeLimits>; webhooks?: RawWebhook[]}
+  serve?: {host?: string; port?: number; pipelines?: string[]; allowHost?: boolean; allowDocker?: boolean; execute?: RawExecute; limits?: Partial<ServeLimits>; webhooks?: RawWebhook[]; sandboxes?: RawSandboxes; workingTrees?: boolean}
   registries?: Record<string, RegistryLogin>
 }
 
@@ -45,6 +45,17 @@ interface RawWebhook {
   retries?: number
   backoff?: string
   timeout?: string
+}
+
+interface RawSandboxes {
+  images?: string[]
+  ttl?: string
+  maxTtl?: string
+  max?: number
+  cpus?: number
+  memory?: string | number
+  pids?: number
+  network?: boolean
 }
 
 type RawSigning = {hmac: {keyFile?: string; keyEnv?: string}} | {ed25519: {privateKeyFile?: string; publicKeyFiles?: string[]}}
@@ -117,11 +128,18 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
     servePipelines: raw.serve?.pipelines?.map((file) => servedPipelinePath(file) as string),
     serveAllowHost: raw.serve?.allowHost,
     serveAllowDocker: raw.serve?.allowDocker,
+    serveWorkingTrees: raw.serve?.workingTrees,
     serveExecute: raw.serve?.execute === undefined ? undefined : executeCapsOf(raw.serve.execute),
     serveLimits: raw.serve?.limits,
     serveWebhooks: raw.serve?.webhooks?.map(webhookOf),
+    serveSandboxes: sandboxesOf(raw.serve?.sandboxes),
   }
   return {layer, diagnostics: []}
+}
+
+/** The keys a file sets: what it leaves out stays to the defaults under it. */
+function setOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>
 }
 
 function executeCapsOf(raw: RawExecute): Partial<ExecuteCaps> {
@@ -135,7 +153,7 @@ function executeCapsOf(raw: RawExecute): Partial<ExecuteCaps> {
     maxCollectBytes: raw.maxCollectBytes === undefined ? undefined : parseSize(raw.maxCollectBytes),
     network: raw.network,
   }
-  return Object.fromEntries(Object.entries(caps).filter(([, value]) => value !== undefined))
+  return setOnly(caps)
 }
 
 function webhookOf(raw: RawWebhook): WebhookConfig {
@@ -148,6 +166,22 @@ function webhookOf(raw: RawWebhook): WebhookConfig {
     backoffMs: raw.backoff === undefined ? 1000 : (parseDuration(raw.backoff) as number),
     timeoutMs: raw.timeout === undefined ? 10_000 : (parseDuration(raw.timeout) as number),
   }
+}
+
+/** `serve.sandboxes` as a partial policy: only what the file sets. */
+function sandboxesOf(raw: RawSandboxes | undefined): ConfigLayer['serveSandboxes'] {
+  if (raw === undefined) return undefined
+  const set = {
+    images: raw.images,
+    defaultTtlMs: raw.ttl === undefined ? undefined : parseDuration(raw.ttl),
+    maxTtlMs: raw.maxTtl === undefined ? undefined : parseDuration(raw.maxTtl),
+    maxSandboxes: raw.max,
+    cpus: raw.cpus,
+    memoryBytes: raw.memory === undefined ? undefined : parseSize(raw.memory),
+    pids: raw.pids,
+    allowNetwork: raw.network,
+  }
+  return setOnly(set)
 }
 
 function remoteCacheLayer(raw: RawRemoteCache | undefined): ConfigLayer {

@@ -1,7 +1,7 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import type {ProvenanceKeyConfig, RegistryLogin, RemoteCacheConfig, SigningConfig} from './types.js'
+import type {ProvenanceKeyConfig, RegistryLogin, RemoteCacheConfig, SandboxPolicy, SigningConfig} from './types.js'
 import type {PullPolicy, Resources} from '../pipeline/types.js'
 import type {ConfigFlags, ExecuteCaps, ResolvedConfig, ServeLimits, WebhookConfig} from './types.js'
 
@@ -26,9 +26,12 @@ export interface ConfigLayer extends Partial<ConfigFlags> {
   servePipelines?: string[]
   serveAllowHost?: boolean
   serveAllowDocker?: boolean
+  serveWorkingTrees?: boolean
   serveExecute?: Partial<ExecuteCaps>
   serveLimits?: Partial<ServeLimits>
   serveWebhooks?: WebhookConfig[]
+  /** `serve.sandboxes`: what the file sets, over DEFAULT_SANDBOX_POLICY. */
+  serveSandboxes?: Partial<SandboxPolicy>
   defaultPull?: PullPolicy
   registries?: Record<string, RegistryLogin>
 }
@@ -36,6 +39,18 @@ export interface ConfigLayer extends Partial<ConfigFlags> {
 export const DEFAULT_SERVE_HOST = '127.0.0.1'
 export const DEFAULT_SERVE_PORT = 7077
 export const DEFAULT_SERVE_PIPELINES = ['jobs.yml']
+/** What `serve.sandboxes` gives when it sets nothing: no image, so no sandbox, until the operator lists some. */
+export const DEFAULT_SANDBOX_POLICY: SandboxPolicy = {
+  images: [],
+  defaultTtlMs: 10 * 60_000,
+  maxTtlMs: 60 * 60_000,
+  maxSandboxes: 10,
+  cpus: 1,
+  memoryBytes: 512 * 1024 ** 2,
+  pids: 256,
+  allowNetwork: true,
+}
+
 /** What `cache.remote` takes when only its url is set. */
 export const REMOTE_CACHE_DEFAULTS = {team: 'orca', tokenEnv: 'ORCA_REMOTE_CACHE_TOKEN', namespace: 'default', timeoutMs: 10_000, retries: 2, concurrency: 16}
 export const DEFAULT_TIMEOUT_MS = 30 * 60_000
@@ -92,6 +107,7 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
       execute: {...DEFAULT_EXECUTE_CAPS, ...merged.serveExecute},
       limits: {...DEFAULT_SERVE_LIMITS, ...merged.serveLimits},
       webhooks: merged.serveWebhooks ?? [],
+      sandboxes: {...DEFAULT_SANDBOX_POLICY, ...merged.serveSandboxes},
     },
   }
   if (layers.configFile !== undefined) config.file = layers.configFile
@@ -108,6 +124,7 @@ export function mergeConfig(cwd: string, layers: {file?: ConfigLayer; baseDir?: 
   if (merged.retentionMaxAgeMs !== undefined) config.retention.maxAgeMs = merged.retentionMaxAgeMs
   if (merged.retentionMaxBytes !== undefined) config.retention.maxBytes = merged.retentionMaxBytes
   if (merged.serveAllowHost === true) config.serve.allowHost = true
+  if (merged.serveWorkingTrees === true) config.serve.workingTrees = true
   return config
 }
 

@@ -80,11 +80,15 @@ export interface ResolvedConfig {
     allowHost?: true
     /** Whether a pipeline with a `docker: true` job may be run over HTTP. */
     allowDocker: boolean
+    /** `serve.workingTrees`: `POST /v1/runs` may run a client's uploaded working tree (its own pipeline) instead of the served project. */
+    workingTrees?: true
     /** Caps of `POST /v1/execute` (`serve.execute`). */
     execute: ExecuteCaps
     /** Per-key abuse limits (`serve.limits`). */
     limits: ServeLimits
     webhooks: WebhookConfig[]
+    /** `serve.sandboxes`: what clients may make under /v1/sandboxes. */
+    sandboxes: SandboxPolicy
   }
 }
 
@@ -135,4 +139,22 @@ export interface ExecuteCaps {
   maxCollectBytes: number
   /** Whether a request may ask for a network (`bridge`); without, containers have none. */
   network: boolean
+}
+
+/** What a served project lets clients create (`serve.sandboxes` in its configuration). */
+export interface SandboxPolicy {
+  /** Image references a sandbox may be made from, exactly as written; empty = no sandbox can be made. */
+  images: string[]
+  /** Time-to-live when a request names none. */
+  defaultTtlMs: number
+  /** The longest a request (a create or a touch) may ask for: longer asks are clamped to it. */
+  maxTtlMs: number
+  /** Sandboxes alive at once. */
+  maxSandboxes: number
+  /** Caps on what one sandbox may ask for; also what it gets when it asks for nothing. */
+  cpus: number
+  memoryBytes: number
+  pids: number
+  /** Whether a sandbox may have the default bridge (and so its ports forwarded); else every one is `none`. */
+  allowNetwork: boolean
 }

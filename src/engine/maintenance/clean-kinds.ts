@@ -10,6 +10,9 @@ import {formatDuration} from '../duration.js'
 import {OrcaError} from '../errors.js'
 import type {DockerExecutor} from '../executor/docker/docker-executor.js'
 import {listExpiredKept} from '../executor/docker/kept.js'
+import {sandboxesDirOf, SandboxRecords} from '../sandbox/record.js'
+import {reconcileSandboxes, type ReconcileAction} from '../sandbox/reconcile.js'
+import {applyReconcile, listSandboxContainers} from '../sandbox/service.js'
 import {findHostLeaks, removeHostLeak, type HostWorkLeak} from '../executor/host/leaks.js'
 import type {Leak, ResourceScope} from '../executor/types.js'
 import {inspectRuns} from '../history/abandon.js'
@@ -47,7 +50,7 @@ export type CleanTaskKey = keyof CleanSelection
 
 /** One thing removed (or that would be, in a dry run). `skipped` says why it was left. */
 export interface CleanItem {
-  kind: 'container' | 'network' | 'volume' | 'image' | 'run' | 'cache' | 'folder'
+  kind: 'container' | 'network' | 'volume' | 'image' | 'run' | 'cache' | 'folder' | 'sandbox'
   name: string
   detail?: string
   skipped?: string
@@ -151,6 +154,30 @@ const EXPIRED_KEPT: ResourceKind<KeptContainer> = {
   describe: (context, kept) => {
     const item = KEPT_CONTAINERS.describe(context, kept)
     return {...item, detail: details(item.detail, `kept until ${kept.keptUntil}`)}
+  },
+}
+
+type SandboxAction = Exclude<ReconcileAction, {kind: 'adopt'}>
+
+const SANDBOXES: ResourceKind<SandboxAction> = {
+  task: 'leaks',
+  title: () => 'Remove sandboxes whose time-to-live has passed, and sandbox containers no record claims',
+  // Decides as orca serve's reaper does (reconcileSandboxes): by the records beside the runs and the containers' labels.
+  async list(context) {
+    const exec = await context.docker()
+    const records = new SandboxRecords(sandboxesDirOf(context.runsDir))
+    const actions = reconcileSandboxes(records.list(), await listSandboxContainers(exec.docker, context.scope), context.now())
+    // A record left creating is the live server's business; so are other projects' sandboxes, whose records are theirs.
+    return actions.filter((action): action is SandboxAction => action.kind !== 'adopt' && !(action.kind === 'orphan' && 'allProjects' in context.scope))
+  },
+  async remove(context, action) {
+    await applyReconcile((await context.docker()).docker, new SandboxRecords(sandboxesDirOf(context.runsDir)), [action], context.now())
+    return undefined
+  },
+  describe: (_context, action) => {
+    if (action.kind === 'orphan') return {kind: 'sandbox', name: action.sandboxId, detail: 'a container no record claims'}
+    const detail = action.kind === 'expire' ? `expired at ${action.record.expiresAt}` : action.kind === 'gone' ? action.reason : 'the record of an ended sandbox'
+    return {kind: 'sandbox', name: action.record.id, detail}
   },
 }
 
@@ -274,7 +301,7 @@ function cleanKind<T>(kind: ResourceKind<T>): CleanKind {
 }
 
 /** Every kind, in the order `orca clean` removes them. */
-export const RESOURCE_KINDS: readonly CleanKind[] = [HOST_WORK, LEAKS, EXPIRED_KEPT, KEPT_CONTAINERS, KEPT_IMAGES, VOLUMES, RUNS, CACHE, BUILT_IMAGES].map((kind) => cleanKind(kind as ResourceKind<unknown>))
+export const RESOURCE_KINDS: readonly CleanKind[] = [HOST_WORK, LEAKS, EXPIRED_KEPT, SANDBOXES, KEPT_CONTAINERS, KEPT_IMAGES, VOLUMES, RUNS, CACHE, BUILT_IMAGES].map((kind) => cleanKind(kind as ResourceKind<unknown>))
 
 /** With every project in scope, each item says whose it is. */
 function whose(context: CleanContext, projectDir: string | undefined): string | undefined {

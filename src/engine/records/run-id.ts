@@ -35,16 +35,20 @@ export async function listRunIds(runsDir: string): Promise<string[]> {
 
 /** Resolves what a user typed (an exact id, a unique prefix or `latest`) to a run id. */
 export async function resolveRunId(runsDir: string, ref: string): Promise<string> {
-  const ids = await listRunIds(runsDir)
+  return pickRunId(await listRunIds(runsDir), ref, runsDir)
+}
+
+/** The run id `ref` names among `ids` (newest first) of the runs recorded in `where` (a folder or a server). */
+export function pickRunId(ids: readonly string[], ref: string, where: string): string {
   if (ids.length === 0) {
-    throw new OrcaError('usage', `no runs recorded in ${runsDir}`, {hint: 'start one with `orca run`'})
+    throw new OrcaError('usage', `no runs recorded in ${where}`, {hint: 'start one with `orca run`'})
   }
   if (ref === 'latest') return ids[0] as string
   if (ids.includes(ref)) return ref
   const matches = ids.filter((id) => id.startsWith(ref))
   if (matches.length === 1) return matches[0] as string
   if (matches.length === 0) {
-    throw new OrcaError('usage', `no run matches "${ref}" in ${runsDir}`, {
+    throw new OrcaError('usage', `no run matches "${ref}" in ${where}`, {
       hint: `recent runs: ${ids.slice(0, 5).join(', ')} (or use "latest")`,
     })
   }

@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises'
 import * as path from 'node:path'
 
 import {replaceFile, writeAll} from '../atomic-file.js'
-import {replayHeader, retryHeader} from './log-header.js'
+import {logTextOf} from './log-header.js'
 import {OrcaError} from '../errors.js'
 import type {EventSink, OrcaEvent} from './events.js'
 import {foldEvent, foldEvents, isStateChange, upgradeRecord} from './record.js'
@@ -102,15 +102,8 @@ export class RunStore implements EventSink {
     this.pendingEvents.push(line)
     this.pendingBytes += line.length
 
-    if (event.type === 'step.started') this.appendLog(event.job, `==> ${event.name}\n`, true)
-    // A cache hit's log is the output recorded when the job ran: say so before replaying it.
-    if (event.type === 'job.started' && event.cache === 'hit') {
-      this.appendLog(event.job, replayHeader(event), true)
-    }
-    if (event.type === 'step.output') this.appendLog(event.job, event.text, false)
-    // A built image's output is part of the log of each job that waited for it.
-    if (event.type === 'image.build' && event.job !== undefined) this.appendLog(event.job, event.text, false)
-    if (event.type === 'job.retrying') this.appendLog(event.job, retryHeader(event), true)
+    const log = logTextOf(event)
+    if (log !== undefined) this.appendLog(log.job, log.text, log.header)
 
     if (this.pendingBytes >= FLUSH_BYTES) this.flushText()
     else this.scheduleFlush()

@@ -30,7 +30,8 @@ export function registerLogRoutes(app: FastifyInstance, {runs}: RouteContext): v
       if (!Object.hasOwn(record.jobs, job)) throw new HttpError(404, 'not_found', `run ${record.id} has no job ${JSON.stringify(job)}`)
       const file = path.join(runDir(runs.runsDir, record.id), 'logs', `${job}.log`)
       const handle = await open(file, 'r').catch(() => undefined)
-      reply.type('text/plain; charset=utf-8')
+      // Plain text, never sniffed as markup, and a page of its own could run nothing (a job's output is not trusted).
+      reply.type('text/plain; charset=utf-8').header('x-content-type-options', 'nosniff').header('content-security-policy', 'sandbox')
       if (!handle) return reply.send('')
       const {size} = await handle.stat()
       reply.header('content-length', size)

@@ -4,13 +4,14 @@ import * as path from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, test} from 'vitest'
 
+import {DEFAULT_SANDBOX_POLICY} from '../../../src/engine/config/layers.js'
 import {loadConfig} from '../../../src/engine/config/load.js'
 import {ConfigError} from '../../../src/engine/errors.js'
 import {DEFAULT_SERVE_LIMITS} from '../../../src/engine/config/layers.js'
 import {DEFAULT_EXECUTE_CAPS} from '../../../src/engine/sandbox/execute-limits.js'
 
 /** What orca serve's execute, limits and webhooks are when nothing sets them. */
-const SERVE_DEFAULTS = {execute: DEFAULT_EXECUTE_CAPS, limits: DEFAULT_SERVE_LIMITS, webhooks: []}
+const SERVE_DEFAULTS = {execute: DEFAULT_EXECUTE_CAPS, limits: DEFAULT_SERVE_LIMITS, webhooks: [], sandboxes: DEFAULT_SANDBOX_POLICY}
 
 let dir: string
 beforeEach(() => {
@@ -200,6 +201,20 @@ describe('loadConfig', () => {
     expect((await configError(loadConfig({cwd: dir, env: {}}))).split('\n')).toEqual([4, 5, 6, 7].map((line) => `orca.config.yml:${line}:7 serve.pipelines[${line - 3}]: ${expected}`))
     write('orca.config.yml', 'serve: {pipelines: []}\n')
     expect((await loadConfig({cwd: dir, env: {}})).serve.pipelines).toEqual([])
+  })
+
+  test('serve.sandboxes sets what it names over the defaults, and a wrong value is reported at its position', async () => {
+    write('orca.config.yml', 'serve:\n  sandboxes:\n    images: [busybox:1.36]\n    ttl: 5m\n    maxTtl: 2h\n    memory: 1g\n    network: false\n')
+    expect((await loadConfig({cwd: dir, env: {}})).serve.sandboxes).toEqual({
+      ...DEFAULT_SANDBOX_POLICY,
+      images: ['busybox:1.36'],
+      defaultTtlMs: 300_000,
+      maxTtlMs: 7_200_000,
+      memoryBytes: 1024 ** 3,
+      allowNetwork: false,
+    })
+    write('orca.config.yml', 'serve:\n  sandboxes:\n    ttl: soon\n')
+    expect(await configError(loadConfig({cwd: dir, env: {}}))).toMatch(/^orca\.config\.yml:3:10 serve\.sandboxes\.ttl: /)
   })
 
   test('defaults.resources become the container limits of jobs without their own', async () => {

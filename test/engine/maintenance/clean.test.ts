@@ -34,8 +34,8 @@ function deps(overrides: Partial<CleanDeps> = {}): CleanDeps & {dockerCalls: num
 }
 
 describe('orca clean as a table of resource kinds', () => {
-  it('has one task per flag, in the order leaks, kept, volumes, runs, cache, images (after what may have kept them), with host work folders and expired kept containers inside the leaks task and the kept images inside the kept task', () => {
-    expect(RESOURCE_KINDS.map((k) => k.task)).toEqual(['leaks', 'leaks', 'leaks', 'kept', 'kept', 'volumes', 'runs', 'cache', 'images'])
+  it('has one task per flag, in the order leaks, kept, volumes, runs, cache, images (after what may have kept them), with host work folders, expired kept containers and sandboxes inside the leaks task and the kept images inside the kept task', () => {
+    expect(RESOURCE_KINDS.map((k) => k.task)).toEqual(['leaks', 'leaks', 'leaks', 'leaks', 'kept', 'kept', 'volumes', 'runs', 'cache', 'images'])
     const tasks = cleanTasks({images: true, cache: true, leaks: true, runs: {olderThanMs: 0}, kept: true, volumes: true}, deps())
     expect(tasks.map((t) => t.key)).toEqual(['leaks', 'kept', 'volumes', 'runs', 'cache', 'images'])
     expect(tasks.map((t) => t.title)).toContain('Remove finished runs')

@@ -27,6 +27,8 @@ export const LABEL = {
   build: 'orca.build',
   /** On a service's container: the service's name (its job is `orca.job`). */
   service: 'orca.service',
+  /** On a sandbox's container (`orca serve`): the sandbox's id. Its expiry is `orca.keep-until`, as for kept containers. */
+  sandbox: 'orca.sandbox',
 } as const
 
 /** Repository of the images that hold kept containers' filesystems (see DockerExecutor.keep). */

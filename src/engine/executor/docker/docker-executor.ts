@@ -29,6 +29,7 @@ import {PhaseTrace} from './phase-trace.js'
 import {ContainerStopper} from './stopper.js'
 import {copyIntoWorkdir, nothingToCopy, workspaceOwner, type WorkspaceContent, type WorkspaceOwner} from './workspace-copy.js'
 import {collectsArtifacts, finishStep, holdFailedStep, startStep, stepRuns} from '../step-rules.js'
+import {expiryAfter} from '../../expiry.js'
 import {restoreVolumes, saveVolumes} from './volume-transfer.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
@@ -283,7 +284,7 @@ export class DockerExecutor implements Executor {
     }
     const engineGone = stopper.lost && !(await this.answers())
     // The job's container and its services go (or are kept) at once; the network once they are off it.
-    const keptUntil = ctx.keepForMs === undefined ? undefined : new Date(Date.now() + ctx.keepForMs).toISOString()
+    const keptUntil = ctx.keepForMs === undefined ? undefined : expiryAfter(Date.now(), ctx.keepForMs)
     const servicesDone = engineGone ? undefined : this.finishServices(services, ctx, status, keptUntil)
     // A container alone on the default network is removed in the background: its dependents need not wait for it.
     const inBackground = ctx.removeInBackground === true && network === undefined

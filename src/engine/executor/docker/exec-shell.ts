@@ -12,6 +12,8 @@ export interface ShellExecOptions {
   env: Record<string, string>
   workdir: string
   user?: string
+  /** Ends the shell's connection (the terminal went away): the process gets a hangup, as when an SSH session drops. */
+  signal?: AbortSignal
 }
 
 /**
@@ -47,9 +49,14 @@ export async function execShell(docker: Docker, container: Docker.Container, ter
   const stopResizing = terminal.onResize(resize)
   // The exec's terminal has its size only once it runs.
   resize()
+  const hangUp = (): void => {
+    stream.destroy()
+  }
+  options.signal?.addEventListener('abort', hangUp, {once: true})
   try {
     await ended(stream)
   } finally {
+    options.signal?.removeEventListener('abort', hangUp)
     stopResizing()
     terminal.input.off('data', forward)
     stream.unpipe(terminal.output as NodeJS.WritableStream)

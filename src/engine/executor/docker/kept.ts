@@ -1,5 +1,6 @@
 import type Docker from 'dockerode'
 
+import {isExpired} from '../../expiry.js'
 import {withTimeout} from './call.js'
 import {LABEL, scopeFilter} from './container-spec.js'
 import {removeContainer} from './resources.js'
@@ -40,7 +41,7 @@ export async function removeKeptContainer(docker: Docker, kept: KeptContainer): 
 
 /** Kept containers in `scope` whose `keep_for` has passed by `now`. */
 export async function listExpiredKept(docker: Docker, scope: ResourceScope, now: number): Promise<KeptContainer[]> {
-  return (await listKept(docker, scope)).filter((kept) => kept.keptUntil !== undefined && Date.parse(kept.keptUntil) <= now)
+  return (await listKept(docker, scope)).filter((kept) => kept.keptUntil !== undefined && isExpired(kept.keptUntil, now))
 }
 
 export async function removeKeptImage(docker: Docker, imageId: string): Promise<void> {

@@ -65,7 +65,8 @@ export async function listLeaks(docker: Docker, isRunAlive: (runId: string) => b
   const leaks: Leak[] = []
   for (const info of containers) {
     const runId = info.Labels[LABEL.run]
-    if (isKept(info.Labels) || (runId !== undefined && isRunAlive(runId))) continue
+    // A sandbox is no run's: its own reaper decides by its record and time-to-live (engine/sandbox).
+    if (isKept(info.Labels) || info.Labels[LABEL.sandbox] !== undefined || (runId !== undefined && isRunAlive(runId))) continue
     const name = (info.Names[0] ?? info.Id).replace(/^\//, '')
     const service = info.Labels[LABEL.service]
     leaks.push({kind: 'container', id: info.Id, name, runId, job: info.Labels[LABEL.job], ...(service === undefined ? {} : {service}), projectDir: info.Labels[LABEL.projectDir]})
