@@ -13,6 +13,7 @@ export interface QuotaLease {
 }
 
 const HOUR_MS = 3_600_000
+const NOUNS: Record<QuotaKind, [one: string, many: string]> = {execute: ['execution', 'executions'], sandbox: ['sandbox', 'sandboxes']}
 
 /**
  * Per-key concurrency caps and CPU-second quotas (a sliding hour) for executions and sandboxes.
@@ -39,7 +40,7 @@ export class Quotas {
     }
     const running = this.running.get(`${kind}:${keyId}`) ?? 0
     if (running >= this.limits.concurrency) {
-      throw tooMany('too_many_concurrent', `this key has ${running} ${kind === 'execute' ? 'executions' : 'sandboxes'} running, the most it may have at once`, Math.max(1, Math.ceil(slotFreeInSeconds)))
+      throw tooMany('too_many_concurrent', `this key has ${running} ${NOUNS[kind][running === 1 ? 0 : 1]} running, the most it may have at once`, Math.max(1, Math.ceil(slotFreeInSeconds)))
     }
     return this.hold(keyId, kind)
   }

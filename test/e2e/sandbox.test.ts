@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
@@ -340,17 +340,25 @@ describe('per-key quotas on sandboxes, and the sandbox.expired webhook', () => {
     expect(refused.retryAfter).toBeLessThanOrEqual(3600)
   })
 
-  it('an expired sandbox frees its key\'s slot, and a signed sandbox.expired reaches the webhook with its id', async () => {
+  it('an expired sandbox, and one whose container vanished, free their keys\' slots; a signed sandbox.expired reaches the webhook with the expired one\'s id', async () => {
     const key = keyFor('expiring')
     const sandbox = await made(key, {ttl: '2s', limits: {cpus: 0.05}})
+    const vanishingKey = keyFor('vanishing')
+    const vanishing = await made(vanishingKey, {limits: {cpus: 0.05}})
+    execFileSync('docker', ['rm', '-f', vanishing.containerId], {stdio: 'ignore'})
+    const stateOf = async (id: string): Promise<string> => ((await (await fetch(`${quotaServer.url}/v1/sandboxes/${id}`, {headers: {authorization: `Bearer ${vanishingKey}`}})).json()) as Sandbox).state
     const deadline = Date.now() + 30_000
-    while (!hook.received.some((delivery) => delivery.body.includes(sandbox.id)) && Date.now() < deadline) await sleep(250)
+    while ((!hook.received.some((delivery) => delivery.body.includes(sandbox.id)) || (await stateOf(vanishing.id)) !== 'gone') && Date.now() < deadline) await sleep(250)
     const delivery = hook.received.find((d) => d.body.includes(sandbox.id))
     expect(delivery, 'no sandbox.expired delivery').toBeDefined()
     expect(delivery!.headers['orca-event']).toBe('sandbox.expired')
     expect(verifySignature(delivery!.headers['orca-signature'] as string, delivery!.body, SECRET)).toBe(true)
     expect(JSON.parse(delivery!.body)).toMatchObject({type: 'sandbox.expired', data: {sandboxId: sandbox.id, image: 'busybox:1.36', url: `/v1/sandboxes/${sandbox.id}`}})
     expect(sandboxContainers(sandbox.id)).toEqual([])
+    // Only expiry is announced: the vanished sandbox is recorded gone, with no delivery.
+    expect(await stateOf(vanishing.id)).toBe('gone')
+    expect(hook.received.filter((d) => d.body.includes(vanishing.id))).toEqual([])
     await remove(key, (await made(key, {limits: {cpus: 0.05}})).id)
+    await remove(vanishingKey, (await made(vanishingKey, {limits: {cpus: 0.05}})).id)
   })
 })
