@@ -254,6 +254,8 @@ describe('orca sandbox create, ls, exec and rm', () => {
 
 describe('per-key quotas on sandboxes, and the sandbox.expired webhook', () => {
   const SECRET = 'sandbox-hook-secret-0123456789'
+  // Allowed, but its pull fails at once (nothing listens on port 1): a sandbox whose creation fails.
+  const UNPULLABLE = '127.0.0.1:1/orca-test/unpullable:never'
   let hook: WebhookReceiver
   let quotaProject: {dir: string; cleanup: () => void}
   let quotaServer: ServeProcess
@@ -263,7 +265,7 @@ describe('per-key quotas on sandboxes, and the sandbox.expired webhook', () => {
     concurrency: 1
     cpuSecondsPerHour: 1
   sandboxes:
-    images: ["busybox:1.36"]
+    images: ["busybox:1.36", "${UNPULLABLE}"]
     memory: 64m
     network: false
   webhooks:
@@ -303,8 +305,10 @@ describe('per-key quotas on sandboxes, and the sandbox.expired webhook', () => {
     code: ((await response.json()) as {error: {code: string}}).error.code,
   })
 
-  it('a key at its concurrency cap gets 429 and Retry-After (until its sandbox expires); after a DELETE, and after a restart that counts its live sandbox again, it gets what it asks', async () => {
+  it('a key at its concurrency cap gets 429 and Retry-After (until its sandbox expires); after a failed creation, a DELETE, and after a restart that counts its live sandbox again, it gets what it asks', async () => {
     const key = keyFor('capped')
+    // A creation that fails gives its slot back.
+    expect((await post(key, {image: UNPULLABLE})).status).toBeGreaterThanOrEqual(500)
     const first = await made(key, {ttl: '5m', limits: {cpus: 0.05}})
     // Whose quota it counts against is not shown to other clients.
     expect(first).not.toHaveProperty('owner')

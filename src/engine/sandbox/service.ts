@@ -119,7 +119,8 @@ export class SandboxService {
       // Nothing half-made stays: the container (if any) goes, and so does the record.
       if (record.containerId) await removeContainer((await this.options.docker()).getContainer(record.containerId)).catch(() => undefined)
       this.records.delete(record.id)
-      this.options.onEnded?.(this.ended(record, 'its creation failed'))
+      // It never ran: it ends when it began (its owner is charged nothing).
+      this.options.onEnded?.({...record, endedAt: record.createdAt, reason: 'its creation failed'})
       throw error
     }
   }
