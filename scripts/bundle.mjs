@@ -3,6 +3,7 @@
 // Runs after tsc in `npm run build`. Lazily imported parts stay lazy (split into chunks); packages
 // that only a cache miss or the live view needs stay external and load from node_modules as usual.
 import {rmSync} from 'node:fs'
+import {sep} from 'node:path'
 
 import {build} from 'esbuild'
 
@@ -18,10 +19,40 @@ await build({
   target: 'node20',
   // typescript: cosmiconfig can load .ts config files, which orca does not search for.
   // @aws-sdk/client-s3: only a configured s3:// remote cache loads it.
-  external: ['dockerode', 'ink', 'react', 'react/*', '@oclif/core', 'typescript', '@aws-sdk/client-s3'],
+  external: ['ink', 'react', 'react/*', '@oclif/core', 'typescript', '@aws-sdk/client-s3'],
   // CommonJS packages inside an ES module bundle still call require() for node's built-ins.
   banner: {js: "import {createRequire as __orcaRequire} from 'node:module'; const require = __orcaRequire(import.meta.url);"},
+  plugins: [lazyOptionalParts()],
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',
   logLevel: 'warning',
 })
+
+/**
+ * dockerode is bundled (its ~200 modules cost a job run most of a second under load), but two of its
+ * parts orca's run path never calls load only when called, from node_modules: the BuildKit session
+ * (gRPC and protobufjs; orca builds with the classic builder) and the ssh:// transport (ssh2; only for
+ * an engine reached over ssh). Each is required at the top of its file, hence a stub that requires it on
+ * the first call.
+ */
+function lazyOptionalParts() {
+  const lazy = [
+    {importer: `${sep}dockerode${sep}lib${sep}docker.js`, path: './session', module: 'dockerode/lib/session.js'},
+    {importer: `${sep}docker-modem${sep}lib${sep}modem.js`, path: './ssh', module: 'docker-modem/lib/ssh.js'},
+  ]
+  return {
+    name: 'lazy-optional-parts',
+    setup(build) {
+      build.onResolve({filter: /^\.\/(session|ssh)$/}, (args) => {
+        const part = lazy.find((l) => args.path === l.path && args.importer.endsWith(l.importer))
+        return part === undefined ? undefined : {path: part.module, namespace: 'lazy-part'}
+      })
+      // The stub's own require goes to node_modules at run time.
+      build.onResolve({filter: /.*/, namespace: 'lazy-part'}, (args) => ({path: args.path, external: true}))
+      build.onLoad({filter: /.*/, namespace: 'lazy-part'}, (args) => ({
+        contents: `module.exports = function () { return require(${JSON.stringify(args.path)}).apply(this, arguments) }`,
+        loader: 'js',
+      }))
+    },
+  }
+}

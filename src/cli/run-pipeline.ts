@@ -69,6 +69,7 @@ export async function runCommand(args: RunArgs, orcaVersion: string): Promise<nu
     ...project,
     ...runOptionsOf(args),
     env: process.env,
+    processStartedAt: performance.timeOrigin,
     orcaVersion,
     stdout: process.stdout,
     stderr: process.stderr,

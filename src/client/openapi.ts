@@ -2531,7 +2531,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `limit_reached`: the server has `serve.sandboxes.max` sandboxes already. */
+            /** @description `limit_reached`: the server has `serve.sandboxes.max` sandboxes already; `too_many_concurrent` (this key's sandboxes at once) or `cpu_quota_exceeded` (its CPU-seconds in the last hour), with Retry-After; `rate_limited`. */
             429: {
                 headers: {
                     [name: string]: unknown;

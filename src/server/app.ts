@@ -233,7 +233,7 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
   // An embedder's onExpired replaces the webhook; otherwise each sandbox reaped at its expiry is a `sandbox.expired` delivery.
   const onExpired = (record: SandboxRecord): void =>
     void webhooks.deliver('sandbox.expired', {sandboxId: record.id, image: record.image, createdAt: record.createdAt, expiresAt: record.expiresAt, url: `/v1/sandboxes/${record.id}`})
-  const sandboxes = servedSandboxes({projectDir: options.projectDir, config: options.config, env: options.env, onExpired, ...options.sandboxes, warn: (message) => process.emitWarning(message)})
+  const sandboxes = servedSandboxes({projectDir: options.projectDir, config: options.config, env: options.env, onExpired, ...options.sandboxes, quotas, warn: (message) => process.emitWarning(message)})
   await registerSandboxRoutes(app, {sandboxes: sandboxes.service})
   await registerUploadRoutes(app, context)
 

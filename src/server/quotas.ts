@@ -1,4 +1,7 @@
+import type {FastifyRequest} from 'fastify'
+
 import type {ServeLimits} from '../engine/config/types.js'
+import {OPEN_PRINCIPAL} from './auth/authorize.js'
 import {HttpError} from './http-error.js'
 
 /** What quotas count apart: executions, and the sandboxes of `/v1/sandboxes`. */
@@ -10,6 +13,7 @@ export interface QuotaLease {
 }
 
 const HOUR_MS = 3_600_000
+const NOUNS: Record<QuotaKind, [one: string, many: string]> = {execute: ['execution', 'executions'], sandbox: ['sandbox', 'sandboxes']}
 
 /**
  * Per-key concurrency caps and CPU-second quotas (a sliding hour) for executions and sandboxes.
@@ -25,18 +29,29 @@ export class Quotas {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Takes one slot of `kind` for the key, or throws the 429 that says when to come back. */
-  acquire(keyId: string, kind: QuotaKind): QuotaLease {
-    const slot = `${kind}:${keyId}`
+  /**
+   * Takes one slot of `kind` for the key, or throws the 429 that says when to come back
+   * (`slotFreeInSeconds`: when one of the key's slots is expected to free, if the caller knows).
+   */
+  acquire(keyId: string, kind: QuotaKind, slotFreeInSeconds = 1): QuotaLease {
     const used = this.usedSeconds(keyId)
     if (used >= this.limits.cpuSecondsPerHour) {
       throw tooMany('cpu_quota_exceeded', `this key used ${used.toFixed(1)} of its ${this.limits.cpuSecondsPerHour} CPU-seconds in the last hour`, this.secondsUntilBelowQuota(keyId))
     }
-    const running = this.running.get(slot) ?? 0
+    const running = this.running.get(`${kind}:${keyId}`) ?? 0
     if (running >= this.limits.concurrency) {
-      throw tooMany('too_many_concurrent', `this key has ${running} ${kind === 'execute' ? 'executions' : 'sandboxes'} running, the most it may have at once`, 1)
+      throw tooMany('too_many_concurrent', `this key has ${running} ${NOUNS[kind][running === 1 ? 0 : 1]} running, the most it may have at once`, Math.max(1, Math.ceil(slotFreeInSeconds)))
     }
-    this.running.set(slot, running + 1)
+    return this.hold(keyId, kind)
+  }
+
+  /**
+   * Takes a slot without checking the caps: for what exists already and must be counted (a sandbox a
+   * restarted server finds again), even past a cap lowered meanwhile.
+   */
+  hold(keyId: string, kind: QuotaKind): QuotaLease {
+    const slot = `${kind}:${keyId}`
+    this.running.set(slot, (this.running.get(slot) ?? 0) + 1)
     let released = false
     return {
       release: (cpuSeconds) => {
@@ -68,6 +83,12 @@ export class Quotas {
     }
     return 1
   }
+}
+
+/** Whom a request's limits and quotas count against: its key, or its address on a server without keys. */
+export function limitKeyOf(request: FastifyRequest): string {
+  const {principal} = request
+  return principal === undefined || principal.id === OPEN_PRINCIPAL.id ? `address:${request.ip}` : `key:${principal.id}`
 }
 
 function tooMany(code: string, message: string, retryAfterSeconds: number): HttpError {

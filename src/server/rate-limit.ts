@@ -2,6 +2,7 @@ import type {FastifyInstance} from 'fastify'
 
 import type {ServeLimits} from '../engine/config/types.js'
 import {HttpError} from './http-error.js'
+import {limitKeyOf} from './quotas.js'
 
 /**
  * Requests per minute per API key (per address where the server has no keys), on every route but the
@@ -14,7 +15,7 @@ export async function registerRateLimit(app: FastifyInstance, limits: ServeLimit
     hook: 'preParsing',
     max: limits.requestsPerMinute,
     timeWindow: 60_000,
-    keyGenerator: (request) => (request.principal === undefined || request.principal.id === 'open' ? `address:${request.ip}` : `key:${request.principal.id}`),
+    keyGenerator: limitKeyOf,
     // Liveness checks from a load balancer are never limited.
     allowList: (request) => request.routeOptions.config.public === true,
     errorResponseBuilder: (_request, context) =>

@@ -89,10 +89,51 @@ export function containers(filter: string): string[] {
   return out.split('\n').filter(Boolean)
 }
 
+/**
+ * The containers with the label filter once those the engine removes itself are gone: what a finished
+ * run leaves. A finished job's container may be ended by a signal and removed by the engine
+ * (`AutoRemove`) just after orca exits; this waits up to 10 s for such containers, and returns what is
+ * left then (a container without AutoRemove at once).
+ */
+export async function containersLeft(filter: string): Promise<string[]> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const ids = containers(filter)
+    if (ids.length === 0) return ids
+    let removedByEngine: boolean
+    try {
+      const flags = execFileSync('docker', ['inspect', '--format', '{{.HostConfig.AutoRemove}}', ...ids], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
+      removedByEngine = flags.includes('true')
+    } catch {
+      // One went between the listing and the inspection: look again.
+      removedByEngine = true
+    }
+    if (!removedByEngine || Date.now() > deadline) return ids
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/**
+ * Force-removes the containers `docker ps -a --filter FILTER` lists. One the engine is removing itself
+ * (AutoRemove, ended by orca) fails the call: those are looked for again until they are gone.
+ */
+export function removeContainers(filter: string): void {
+  for (let attempt = 0; ; attempt++) {
+    const ids = dockerLines('ps', '-aq', '--filter', filter)
+    if (ids.length === 0) return
+    try {
+      execFileSync('docker', ['rm', '-f', '-v', ...ids], {stdio: 'ignore'})
+      return
+    } catch (error) {
+      if (attempt === 50) throw error
+      execFileSync('sleep', ['0.1'])
+    }
+  }
+}
+
 /** Force-removes every container of a run, and the images of kept ones (tests clean up even when an assertion failed). */
 export function removeRunContainers(runId: string): void {
-  const ids = containers(`orca.run=${runId}`)
-  if (ids.length > 0) execFileSync('docker', ['rm', '-f', '-v', ...ids], {stdio: 'ignore'})
+  removeContainers(`label=orca.run=${runId}`)
   const images = execFileSync('docker', ['images', '-q', '--filter', `label=orca.run=${runId}`], {encoding: 'utf8'})
     .split('\n')
     .filter(Boolean)
@@ -110,8 +151,7 @@ function dockerLines(...args: string[]): string[] {
  */
 export function removeProjectResources(projectDir: string): void {
   const label = `label=orca.project-dir=${realpathSync(projectDir)}`
-  const ids = dockerLines('ps', '-aq', '--filter', label)
-  if (ids.length > 0) execFileSync('docker', ['rm', '-f', '-v', ...ids], {stdio: 'ignore'})
+  removeContainers(label)
   const images = dockerLines('images', '-q', '--filter', label)
   if (images.length > 0) execFileSync('docker', ['rmi', '-f', ...new Set(images)], {stdio: 'ignore'})
   const volumes = dockerLines('volume', 'ls', '-q', '--filter', label)

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {containers, NEUTRAL_ENV, orca, projectsPerTest, readJson, runDirs} from './cli.js'
+import {containers, containersLeft, NEUTRAL_ENV, orca, projectsPerTest, readJson, runDirs} from './cli.js'
 import {orcaLine, terminalsPerTest} from '../helpers/tmux.js'
 
 const project = projectsPerTest()
@@ -52,7 +52,7 @@ describe('orca run --interactive', () => {
     expect(record.jobs.test!.status).toBe('failed')
     expect(record.jobs.test!.steps.map((s) => s.status)).toEqual(['failed', 'skipped'])
     expect(record.jobs.test!.cleanup).toBe('removed')
-    expect(containers(`orca.run=${runDirs(dir).at(-1)!.split('/').at(-1)}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${runDirs(dir).at(-1)!.split('/').at(-1)}`)).toEqual([])
     // Nothing of the shell is recorded.
     const log = (await import('node:fs')).readFileSync(join(runDirs(dir).at(-1)!, 'logs/test.log'), 'utf8')
     expect(log).not.toContain('[hello]')
@@ -157,12 +157,12 @@ describe('orca shell on a job whose container is gone', () => {
     const dir = project({'jobs.yml': KEPT.replace('cleanup: remove_on_completion', 'cleanup: always_remove').replace('needs: [build]', 'needs: [build]\n    inputs: ["src/**"]'), 'src/in.txt': 'input\n', 'other.txt': 'not an input\n'})
     await orca(['run', 'test', '--output', 'plain'], {cwd: dir, env: {...NEUTRAL_ENV, API_TOKEN: 'tok'}})
     const runId = runIdOf(dir)
-    expect(containers(`orca.run=${runId}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${runId}`)).toEqual([])
     const result = await orca(['shell', 'test', '--', 'sh', '-c', 'cat out.txt src/in.txt; ls; echo "$GREETING"'], {cwd: dir, env: NEUTRAL_ENV})
     expect(result.code).toBe(0)
     expect(result.stdout).toBe('built\ninput\nout.txt\nsrc\nhello\n')
     expect(result.stderr).toContain(`no container of job "test" in run ${runId} is kept (cleanup: removed); a fresh one from its image`)
-    expect(containers(`orca.run=${runId}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${runId}`)).toEqual([])
   })
 })
 
@@ -188,7 +188,7 @@ describe('keep_for', () => {
     expect(dry.stdout).not.toContain(`orca-${lasting}-test-kept`)
     // The next run that uses Docker removes this project's expired kept containers as it ends.
     await orca(['run', 'build', '--no-cache', '--output', 'plain'], {cwd: dir, env: NEUTRAL_ENV})
-    expect(containers(`orca.run=${expiring}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${expiring}`)).toEqual([])
     expect(containers(`orca.run=${lasting}`)).toHaveLength(1)
   })
 })

@@ -9,7 +9,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import type {JobExplanation} from '../../src/mcp/explanation.js'
 import type {RunSummary} from '../../src/mcp/run-summary.js'
 import type {TextWindow} from '../../src/mcp/text-window.js'
-import {containers, orca, projectsPerTest, readJson} from './cli.js'
+import {containers, containersLeft, orca, projectsPerTest, readJson} from './cli.js'
 import {startMcp, type McpProcess} from './mcp-process.js'
 
 const SECRET = 'tok-5e6f7a8b9c0d'
@@ -163,7 +163,7 @@ describe('orca mcp (built CLI over stdio, real engine, the SDK client)', () => {
 
     const cancelled = await call(server, 'cancel_run', {run: id})
     expect(cancelled.structuredContent).toMatchObject({cancelled: true, run: {id, status: 'cancelled', live: false, jobs: [{name: 'slow', status: 'cancelled'}]}})
-    expect(containers(`orca.run=${id}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${id}`)).toEqual([])
     expect(readJson(join(dir, '.orca/runs', id, 'run.json'))).toMatchObject({status: 'cancelled'})
     expect((await call(server, 'cancel_run', {run: id})).structuredContent).toMatchObject({cancelled: false})
   })
@@ -185,7 +185,7 @@ describe('orca mcp (built CLI over stdio, real engine, the SDK client)', () => {
     await expect(waiting).rejects.toThrow()
     const after = await call(server, 'get_run', {run: id, waitSeconds: 30})
     expect(after.structuredContent.run).toMatchObject({status: 'cancelled', live: false})
-    expect(containers(`orca.run=${id}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${id}`)).toEqual([])
   })
 
   it('when the client disconnects mid-run: the run is cancelled, its container removed, and orca mcp exits 0', async () => {
@@ -200,7 +200,7 @@ describe('orca mcp (built CLI over stdio, real engine, the SDK client)', () => {
     expect(await server.exit).toEqual({code: 0, signal: null})
     // Well before a client escalates to signals (the SDK's sends SIGTERM after 2 s).
     expect(Date.now() - closing).toBeLessThan(2000)
-    expect(containers(`orca.run=${id}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${id}`)).toEqual([])
     expect(readJson(join(dir, '.orca/runs', id, 'run.json'))).toMatchObject({status: 'cancelled', jobs: {slow: {status: 'cancelled', cleanup: 'removed'}}})
     expect(server.stderr()).toContain('orca mcp: stopped')
   })
@@ -212,7 +212,7 @@ describe('orca mcp (built CLI over stdio, real engine, the SDK client)', () => {
     await waitForLog(server, id, 'slow', 'started')
     server.child.kill('SIGTERM')
     expect(await server.exit).toEqual({code: 0, signal: null})
-    expect(containers(`orca.run=${id}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${id}`)).toEqual([])
     expect(readJson(join(dir, '.orca/runs', id, 'run.json'))).toMatchObject({status: 'cancelled'})
     expect(server.stderr()).toContain('orca mcp: SIGTERM, cancelling 1 run(s) started here')
   })

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {GIT_ENV, git} from '../helpers/git.js'
-import {containers, NEUTRAL_ENV, orca, readJson, runDirs, projectsPerTest} from './cli.js'
+import {containersLeft, NEUTRAL_ENV, orca, readJson, runDirs, projectsPerTest} from './cli.js'
 
 type JobRecord = {
   status: string
@@ -35,8 +35,14 @@ function startedAhead(file: string): string[] {
   return [...new Set(records.filter((r) => r.early && r.phase === 'create').map((r) => r.job))].sort()
 }
 
+type TraceRecord = {job?: string; phase: string; early?: true; at: number; ms: number}
+
+function traceRecords(file: string): TraceRecord[] {
+  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as TraceRecord)
+}
+
 /** Every container orca labelled with this project, whatever its run. */
-const projectContainers = (dir: string): string[] => containers(`orca.project-dir=${realpathSync(dir)}`)
+const projectContainers = async (dir: string): Promise<string[]> => containersLeft(`orca.project-dir=${realpathSync(dir)}`)
 
 function lastRecord(dir: string): RunRecord {
   return readJson<RunRecord>(join(runDirs(dir).at(-1)!, 'run.json'))
@@ -78,12 +84,12 @@ function chain([first, step]: [string, string], ...next: string[]): string {
 }
 
 describe('containers started ahead of need (real engine)', () => {
-  it('gives a chain the same results, logs and artifacts as the plain path (ORCA_PRESTART=0, ORCA_EXEC_TAR=0)', {timeout: 120_000}, async () => {
+  it('gives a chain the same results, logs and artifacts as the plain path (ORCA_PRESTART=0, ORCA_EXEC_TAR=0, ORCA_AUTO_REMOVE=0)', {timeout: 120_000}, async () => {
     const files = {'jobs.yml': CHAIN.replace('echo built', 'echo built && echo count=3 >> $ORCA_OUTPUT'), 'src/words.txt': 'b\na\nc\n', 'tests/expected.txt': 'a\nb\nc\n'}
     const dir = project(files)
-    const results: Array<{jobs: Record<string, unknown>; logs: Record<string, string>; artifacts: Record<string, string>; ahead: string[]}> = []
-    // The plain path: no container ahead, every transfer through the engine's archive calls; the default: both.
-    for (const env of [{ORCA_PRESTART: '0', ORCA_EXEC_TAR: '0'}, {}]) {
+    const results: Array<{jobs: Record<string, unknown>; logs: Record<string, string>; artifacts: Record<string, string>; ahead: string[]; trace: TraceRecord[]}> = []
+    // The plain path: no container ahead, every transfer through the engine's archive calls, every container removed by orca; the default: all three.
+    for (const env of [{ORCA_PRESTART: '0', ORCA_EXEC_TAR: '0', ORCA_AUTO_REMOVE: '0'}, {}]) {
       const trace = traceFile()
       const result = await orca(['run', '--no-cache', '--output', 'plain'], {cwd: dir, env: {...env, ORCA_TRACE: trace}})
       expect(result.code, result.stdout + result.stderr).toBe(0)
@@ -99,7 +105,7 @@ describe('containers started ahead of need (real engine)', () => {
         result: readFileSync(join(run, 'artifacts/test/result.txt'), 'utf8'),
         lines: readFileSync(join(run, 'artifacts/report/lines.txt'), 'utf8'),
       }
-      results.push({jobs, logs, artifacts, ahead: startedAhead(trace)})
+      results.push({jobs, logs, artifacts, ahead: startedAhead(trace), trace: traceRecords(trace)})
     }
     const [plain, ahead] = results as [(typeof results)[0], (typeof results)[0]]
     // The comparison is between two paths: the plain one starts nothing ahead, the other both dependents.
@@ -111,7 +117,13 @@ describe('containers started ahead of need (real engine)', () => {
     expect(ahead.logs.test).toContain('count=3')
     expect(ahead.logs.report).toMatch(/^1000$/m)
     expect(ahead.artifacts.lines?.trim()).toBe('6')
-    expect(projectContainers(dir)).toEqual([])
+    // The first job's own start does not share the engine with its dependents' early ones: they begin once it has started.
+    const buildStart = ahead.trace.find((r) => r.job === 'build' && r.phase === 'start')!
+    const earlyCreates = ahead.trace.filter((r) => r.early && r.phase === 'create')
+    expect(earlyCreates.map((r) => r.at >= buildStart.at + buildStart.ms)).toEqual([true, true])
+    // The trace also times the run's own phases, each once.
+    expect(ahead.trace.filter((r) => r.job === undefined).map((r) => r.phase).sort()).toEqual(['boot', 'executor', 'finish', 'jobs', 'open', 'prepare', 'record'])
+    expect(await projectContainers(dir)).toEqual([])
   })
 
   it('removes the early containers of jobs skipped behind a failed need, and leaves no container', {timeout: 120_000}, async () => {
@@ -124,7 +136,7 @@ describe('containers started ahead of need (real engine)', () => {
     const record = lastRecord(dir)
     expect([record.jobs.second!.status, record.jobs.third!.status]).toEqual(['skipped', 'skipped'])
     expect(startedAhead(trace)).toEqual(['second', 'third'])
-    expect(projectContainers(dir)).toEqual([])
+    expect(await projectContainers(dir)).toEqual([])
   })
 
   it('removes the early containers on Ctrl-C (exit 130), even those still being started', {timeout: 120_000}, async () => {
@@ -143,7 +155,7 @@ describe('containers started ahead of need (real engine)', () => {
     const record = lastRecord(dir)
     expect(record.status).toBe('cancelled')
     expect([record.jobs.next!.status, record.jobs.last!.status]).toEqual(['skipped', 'skipped'])
-    expect(projectContainers(dir)).toEqual([])
+    expect(await projectContainers(dir)).toEqual([])
   })
 
   it('removes the early containers of jobs fail-fast skipped, and leaves no container', {timeout: 120_000}, async () => {
@@ -170,7 +182,7 @@ jobs:
     expect(record.jobs.slow!.status).toBe('cancelled')
     expect(record.jobs['after-slow']!.status).toBe('skipped')
     expect(startedAhead(trace)).toEqual(['after-slow'])
-    expect(projectContainers(dir)).toEqual([])
+    expect(await projectContainers(dir)).toEqual([])
   })
 
   it('gives a job the inputs as they are when it runs: one changed after its early container was filled is copied again', {timeout: 120_000}, async () => {
@@ -211,7 +223,7 @@ jobs:
     const log = readFileSync(join(runDirs(dir).at(-1)!, 'logs/reads.log'), 'utf8')
     expect(log).toContain('new content')
     expect(log).not.toContain('old content')
-    expect(projectContainers(dir)).toEqual([])
+    expect(await projectContainers(dir)).toEqual([])
   })
 
   it("gives a job that takes its early container its user's ownership, its git history and the engine's socket", {timeout: 120_000}, async () => {
@@ -261,7 +273,7 @@ jobs:
     expect(result.stdout).toMatch(/^\[engine\] +engine at unix:\/\/\/var\/run\/docker\.sock$/m)
     expect(result.stdout).toMatch(/^\[engine\] +! docker: true gives this job the host's Docker engine/m)
     expect(lastRecord(dir).jobs.engine!.status).toBe('succeeded')
-    expect(projectContainers(dir)).toEqual([])
+    expect(await projectContainers(dir)).toEqual([])
   })
 
   it('makes a container ahead from the image the run builds for its job, and a failed build fails only that job', {timeout: 120_000}, async () => {
@@ -301,6 +313,6 @@ jobs:
     const log = readFileSync(join(runDirs(dir).at(-1)!, 'logs/built.log'), 'utf8')
     expect(log).toContain('hello from the built image')
     expect(log).toContain('first')
-    expect(projectContainers(dir)).toEqual([])
+    expect(await projectContainers(dir)).toEqual([])
   })
 })

@@ -7,7 +7,7 @@ import {join} from 'node:path'
 
 import {describe, expect, it, onTestFinished} from 'vitest'
 
-import {containers, orca, readJson, readLines, runDirs, projectsPerTest} from './cli.js'
+import {containers, containersLeft, orca, projectsPerTest, readJson, readLines, runDirs} from './cli.js'
 import {schemaValidator} from '../helpers/schemas.js'
 
 type JobRecord = {
@@ -81,7 +81,7 @@ jobs:
     expect(readFileSync(join(run.dir, 'artifacts/prepare/out/sorted.txt'), 'utf8')).toBe('a\nb\nc\n')
     expect(readFileSync(join(run.dir, 'logs/join.log'), 'utf8')).toContain('3\na\n')
     expect(result.stdout).toMatch(/^\[join\]\s+3$/m)
-    expect(containers(`orca.run=${run.record.id}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${run.record.id}`)).toEqual([])
   })
 
   it('writes run.json and events.jsonl that match their schemas', async () => {
@@ -253,7 +253,7 @@ jobs:
     expect(record.jobs['slow-job']!.status).toBe('timed_out')
     // Far below the 60 s the steps asked for: the timers, not the steps, ended the run.
     expect(elapsed).toBeLessThan(45_000)
-    expect(containers(`orca.run=${record.id}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${record.id}`)).toEqual([])
   })
 
   it('masks secrets in stdout, logs and events, and keeps them out of the record', async () => {
@@ -349,7 +349,7 @@ jobs:
     expect(record.status).toBe('cancelled')
     expect(record.jobs.forever!.status).toBe('cancelled')
     expect(record.jobs.later!.status).toBe('skipped')
-    expect(containers(`orca.run=${record.id}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${record.id}`)).toEqual([])
   })
 
   it('cancels cleanly when its reader goes away (orca run | head): exit 130, a record, no container left', async () => {
@@ -374,7 +374,7 @@ jobs:
     const {record} = lastRun(dir)
     expect(record.status).toBe('cancelled')
     expect(record.jobs.chatty!.status).toBe('cancelled')
-    expect(containers(`orca.run=${record.id}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${record.id}`)).toEqual([])
   })
 
   it('prints events as NDJSON with --output json', async () => {
@@ -481,7 +481,7 @@ jobs:
     expect(jobNamed('constructor')!.artifacts).toMatchObject({count: 2, manifest: 'artifacts/constructor.json'})
     const manifest = readJson<{files: Array<{path: string}>}>(join(runDir, 'artifacts/constructor.json'))
     expect(manifest.files.map((a) => a.path)).toEqual(['out/__proto__', 'out/constructor'])
-    expect(containers(`orca.run=${record.id}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${record.id}`)).toEqual([])
     expect(readFileSync(join(runDir, 'logs/constructor.log'), 'utf8')).toBe('==> show\nproto=*** tostring=top-tostring hasown=job-hasown\n')
 
     const show = await orca(['show', 'latest'], {cwd: dir})
@@ -547,7 +547,7 @@ describe('cleanup policies through --cleanup (real engine)', () => {
     for (const name of ['ok', 'bad'] as const) {
       const job = record.jobs[name]!
       expect(job.cleanup).toBe(expected[name])
-      const left = containers(`orca.run=${record.id}`).length > 0 ? containers(`orca.job=${name}`) : []
+      const left = (await containersLeft(`orca.run=${record.id}`)).length > 0 ? containers(`orca.job=${name}`) : []
       const present = left.some((id) => job.containerId?.startsWith(id))
       expect(present).toBe(expected[name] === 'kept')
     }

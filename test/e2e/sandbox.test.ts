@@ -1,9 +1,13 @@
-import {spawn} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
+import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {WebSocket} from 'ws'
 
+import {KeyStore} from '../../src/server/auth/key-store.js'
+import {verifySignature} from '../../src/server/webhooks/signature.js'
+import {startWebhookReceiver, type WebhookReceiver} from '../helpers/webhook-receiver.js'
 import {makeProject, orca, ORCA_BIN, removeProjectResources} from './cli.js'
 import {execLines, filesOfTar, sandboxContainers, tarOf} from './sandbox-helpers.js'
 import {startServe, type ServeProcess} from './serve-process.js'
@@ -13,7 +17,10 @@ const TOKEN = 'sandbox-test-token-0123456789'
 const auth = {authorization: `Bearer ${TOKEN}`}
 const json = {...auth, 'content-type': 'application/json'}
 
+// Four sandboxes of the token at once at most in this file (the terminal and port tests keep theirs).
 const CONFIG = `serve:
+  limits:
+    concurrency: 4
   sandboxes:
     images: ["busybox:1.36"]
     ttl: 2m
@@ -242,5 +249,120 @@ describe('orca sandbox create, ls, exec and rm', () => {
     const noToken = await orca(['sandbox', 'ls', '--server', server.url], {cwd, env: {ORCA_TOKEN: ''}})
     expect(noToken.code).toBe(2)
     expect(noToken.stderr).toMatch(/ORCA_TOKEN/)
+  })
+})
+
+describe('per-key quotas on sandboxes, and the sandbox.expired webhook', () => {
+  const SECRET = 'sandbox-hook-secret-0123456789'
+  // Allowed, but its pull fails at once (nothing listens on port 1): a sandbox whose creation fails.
+  const UNPULLABLE = '127.0.0.1:1/orca-test/unpullable:never'
+  let hook: WebhookReceiver
+  let quotaProject: {dir: string; cleanup: () => void}
+  let quotaServer: ServeProcess
+  // One sandbox per key at once, and one CPU-second an hour: a sandbox of 0.05 CPUs costs 0.05 a second it lives.
+  const quotaConfig = (url: string): string => `serve:
+  limits:
+    concurrency: 1
+    cpuSecondsPerHour: 1
+  sandboxes:
+    images: ["busybox:1.36", "${UNPULLABLE}"]
+    memory: 64m
+    network: false
+  webhooks:
+    - url: ${url}
+      secret: ${SECRET}
+      events: [sandbox.expired]
+`
+
+  beforeAll(async () => {
+    hook = await startWebhookReceiver([200])
+    quotaProject = makeProject({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  a:\n    steps: [echo]\n', 'orca.config.yml': quotaConfig(hook.url)})
+    quotaServer = await startServe(quotaProject.dir)
+  })
+
+  afterAll(async () => {
+    quotaServer.child.kill('SIGTERM')
+    await quotaServer.exit
+    removeProjectResources(quotaProject.dir)
+    quotaProject.cleanup()
+    await hook.close()
+  })
+
+  const keyFor = (name: string): string => KeyStore.forRunsDir(join(quotaProject.dir, '.orca', 'runs')).add(name, ['sandbox']).secret
+  const post = (key: string, body: Record<string, unknown>): Promise<Response> =>
+    fetch(`${quotaServer.url}/v1/sandboxes`, {method: 'POST', headers: {authorization: `Bearer ${key}`, 'content-type': 'application/json'}, body: JSON.stringify({image: 'busybox:1.36', ...body})})
+  const made = async (key: string, body: Record<string, unknown>): Promise<Sandbox> => {
+    const response = await post(key, body)
+    expect(response.status, await response.clone().text()).toBe(201)
+    return (await response.json()) as Sandbox
+  }
+  const remove = async (key: string, id: string): Promise<void> => {
+    expect((await fetch(`${quotaServer.url}/v1/sandboxes/${id}`, {method: 'DELETE', headers: {authorization: `Bearer ${key}`}})).status).toBe(204)
+  }
+  const refusal = async (response: Response): Promise<{status: number; retryAfter: number; code: string}> => ({
+    status: response.status,
+    retryAfter: Number(response.headers.get('retry-after')),
+    code: ((await response.json()) as {error: {code: string}}).error.code,
+  })
+
+  it('a key at its concurrency cap gets 429 and Retry-After (until its sandbox expires); after a failed creation, a DELETE, and after a restart that counts its live sandbox again, it gets what it asks', async () => {
+    const key = keyFor('capped')
+    // A creation that fails gives its slot back.
+    expect((await post(key, {image: UNPULLABLE})).status).toBeGreaterThanOrEqual(500)
+    const first = await made(key, {ttl: '5m', limits: {cpus: 0.05}})
+    // Whose quota it counts against is not shown to other clients.
+    expect(first).not.toHaveProperty('owner')
+    const refused = await refusal(await post(key, {limits: {cpus: 0.05}}))
+    expect(refused).toMatchObject({status: 429, code: 'too_many_concurrent'})
+    // A slot frees when the key's sandbox expires (5 minutes), if it is not deleted before.
+    expect(refused.retryAfter).toBeGreaterThan(240)
+    expect(refused.retryAfter).toBeLessThanOrEqual(300)
+    // Another key is counted apart.
+    const other = keyFor('other')
+    await remove(other, (await made(other, {limits: {cpus: 0.05}})).id)
+
+    await remove(key, first.id)
+    const second = await made(key, {ttl: '5m', limits: {cpus: 0.05}})
+    // A restarted server charges the sandboxes it finds recorded to their keys again.
+    quotaServer.child.kill('SIGTERM')
+    await quotaServer.exit
+    quotaServer = await startServe(quotaProject.dir)
+    expect((await refusal(await post(key, {limits: {cpus: 0.05}}))).code).toBe('too_many_concurrent')
+    await remove(key, second.id)
+    await remove(key, (await made(key, {limits: {cpus: 0.05}})).id)
+  })
+
+  it('refuses a key whose CPU-seconds of the hour are used (a sandbox charges its CPUs times its lifetime), saying when to come back', async () => {
+    const key = keyFor('hungry')
+    const sandbox = await made(key, {limits: {cpus: 1}})
+    await sleep(1100)
+    await remove(key, sandbox.id)
+    const refused = await refusal(await post(key, {limits: {cpus: 0.05}}))
+    expect(refused).toMatchObject({status: 429, code: 'cpu_quota_exceeded'})
+    // The charge ages out an hour after it was made.
+    expect(refused.retryAfter).toBeGreaterThan(3500)
+    expect(refused.retryAfter).toBeLessThanOrEqual(3600)
+  })
+
+  it('an expired sandbox, and one whose container vanished, free their keys\' slots; a signed sandbox.expired reaches the webhook with the expired one\'s id', async () => {
+    const key = keyFor('expiring')
+    const sandbox = await made(key, {ttl: '2s', limits: {cpus: 0.05}})
+    const vanishingKey = keyFor('vanishing')
+    const vanishing = await made(vanishingKey, {limits: {cpus: 0.05}})
+    execFileSync('docker', ['rm', '-f', vanishing.containerId], {stdio: 'ignore'})
+    const stateOf = async (id: string): Promise<string> => ((await (await fetch(`${quotaServer.url}/v1/sandboxes/${id}`, {headers: {authorization: `Bearer ${vanishingKey}`}})).json()) as Sandbox).state
+    const deadline = Date.now() + 30_000
+    while ((!hook.received.some((delivery) => delivery.body.includes(sandbox.id)) || (await stateOf(vanishing.id)) !== 'gone') && Date.now() < deadline) await sleep(250)
+    const delivery = hook.received.find((d) => d.body.includes(sandbox.id))
+    expect(delivery, 'no sandbox.expired delivery').toBeDefined()
+    expect(delivery!.headers['orca-event']).toBe('sandbox.expired')
+    expect(verifySignature(delivery!.headers['orca-signature'] as string, delivery!.body, SECRET)).toBe(true)
+    expect(JSON.parse(delivery!.body)).toMatchObject({type: 'sandbox.expired', data: {sandboxId: sandbox.id, image: 'busybox:1.36', url: `/v1/sandboxes/${sandbox.id}`}})
+    expect(sandboxContainers(sandbox.id)).toEqual([])
+    // Only expiry is announced: the vanished sandbox is recorded gone, with no delivery.
+    expect(await stateOf(vanishing.id)).toBe('gone')
+    expect(hook.received.filter((d) => d.body.includes(vanishing.id))).toEqual([])
+    await remove(key, (await made(key, {limits: {cpus: 0.05}})).id)
+    await remove(vanishingKey, (await made(vanishingKey, {limits: {cpus: 0.05}})).id)
   })
 })

@@ -7,7 +7,7 @@ import {promisify} from 'node:util'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {rawSocket} from '../helpers/raw-socket.js'
-import {containers, makeProject, orca, readJson, removeRunContainers, runDirs} from './cli.js'
+import {containers, containersLeft, makeProject, orca, readJson, removeRunContainers, runDirs} from './cli.js'
 import {startServe, type ServeProcess} from './serve-process.js'
 
 const exec = promisify(execFile)
@@ -123,7 +123,7 @@ describe('orca serve (built CLI, real engine, curl)', () => {
     expect(code).toBe(0)
     expect(stderr).toContain('shutting down')
     expect(readJson(join(dir, '.orca/runs', created.id, 'run.json'))).toMatchObject({status: 'cancelled', jobs: {slow: {status: 'cancelled'}}})
-    expect(containers(`orca.run=${created.id}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${created.id}`)).toEqual([])
   })
 
   it('with a token, answers only /healthz without it, however a path is spelled (raw sockets)', async () => {

@@ -4,7 +4,7 @@ import {basename, join} from 'node:path'
 
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {containers, orca, projectsPerTest, readJson, runDirs} from './cli.js'
+import {containers, containersLeft, orca, projectsPerTest, readJson, runDirs} from './cli.js'
 
 const project = projectsPerTest()
 
@@ -62,7 +62,7 @@ jobs:
     expect(serviceLog).toContain('database system initialized')
     expect(serviceLog).toContain('database system is ready to accept connections')
     expect(readJson<{jobs: Record<string, JobRecord>}>(join(run, 'run.json')).jobs.test).toMatchObject({status: 'succeeded', cleanup: 'removed'})
-    expect(containers(`orca.run=${basename(run)}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${basename(run)}`)).toEqual([])
     expect(networks(basename(run))).toEqual([])
 
     // Unchanged, it is cached; a change to the service alone runs it again, and explain says why.
@@ -108,7 +108,7 @@ jobs:
     // (its cluster is made on first start, which takes longer than making the job's container).
     expect(log).toContain('healthy=1')
     expect(readFileSync(join(run, 'logs/check.services/idle.log'), 'utf8')).toBe('idle up\n')
-    expect(containers(`orca.run=${basename(run)}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${basename(run)}`)).toEqual([])
     expect(networks(basename(run))).toEqual([])
   })
 
@@ -141,7 +141,7 @@ jobs:
     const record = readJson<{jobs: Record<string, JobRecord>}>(join(run, 'run.json'))
     expect(record.jobs.test).toMatchObject({status: 'failed', error: {kind: 'service'}, steps: [{status: 'skipped'}]})
     expect(record.jobs.after!.status).toBe('skipped')
-    expect(containers(`orca.run=${basename(run)}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${basename(run)}`)).toEqual([])
     expect(networks(basename(run))).toEqual([])
   })
 
@@ -167,7 +167,7 @@ jobs:
     expect(result.stdout).toMatch(/\[red\]\s+\[orca\] the step failed;/)
     expect(result.stdout).toMatch(/\[red\]\s+api saw a bad request/)
     const run = runDirs(dir).at(-1)!
-    expect(containers(`orca.run=${basename(run)}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${basename(run)}`)).toEqual([])
     expect(networks(basename(run))).toEqual([])
   })
 
@@ -197,7 +197,7 @@ jobs:
     expect(networks(runId)).toEqual([])
     const clean = await orca(['clean', '--kept'], {cwd: dir})
     expect(clean.code, clean.stderr).toBe(0)
-    expect(containers(`orca.run=${runId}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${runId}`)).toEqual([])
   })
 
   it("stops the services with their job: at the job's timeout, and when the run is cancelled while they start", async () => {
@@ -219,7 +219,7 @@ jobs:
     expect(timedOut.code, timedOut.stdout + timedOut.stderr).toBe(1)
     const first = runDirs(dir).at(-1)!
     expect(readJson<{jobs: Record<string, JobRecord>}>(join(first, 'run.json')).jobs.slow).toMatchObject({status: 'timed_out', cleanup: 'removed'})
-    expect(containers(`orca.run=${basename(first)}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${basename(first)}`)).toEqual([])
     expect(networks(basename(first))).toEqual([])
 
     execFileSync('sh', ['-c', 'cat > jobs.yml'], {cwd: dir, input: readFileSync(join(dir, 'jobs.yml'), 'utf8').replace('timeout: 2s', 'timeout: 10m')})
@@ -241,7 +241,7 @@ jobs:
     const second = runDirs(dir).at(-1)!
     expect(second).not.toBe(first)
     expect(readJson<{jobs: Record<string, JobRecord>}>(join(second, 'run.json')).jobs.slow!.status).toBe('cancelled')
-    expect(containers(`orca.run=${basename(second)}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${basename(second)}`)).toEqual([])
     expect(networks(basename(second))).toEqual([])
   })
 
@@ -277,7 +277,7 @@ jobs:
     expect(clean.code, clean.stderr).toBe(0)
     expect(clean.stdout + clean.stderr).toContain(`run ${runId}, job app, service db`)
     expect(clean.stdout + clean.stderr).toContain(`orca-${runId}-app`)
-    expect(containers(`orca.run=${runId}`)).toEqual([])
+    expect(await containersLeft(`orca.run=${runId}`)).toEqual([])
     expect(networks(runId)).toEqual([])
   })
 

@@ -5,7 +5,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {NEUTRAL_ENV, ORCA_BIN, projectsPerTest, readJson, runDirs} from './cli.js'
+import {containersLeft, NEUTRAL_ENV, ORCA_BIN, projectsPerTest, readJson, runDirs} from './cli.js'
 
 const project = projectsPerTest()
 
@@ -86,8 +86,7 @@ describe('orca run --watch', () => {
 
     watch.child.kill('SIGINT')
     expect(await watch.exited).toBe(130)
-    const {execFileSync} = await import('node:child_process')
-    expect(execFileSync('docker', ['ps', '-aq', '--filter', `label=orca.project-dir=${realpathSync(dir)}`], {encoding: 'utf8'}).trim()).toBe('')
+    expect(await containersLeft(`orca.project-dir=${realpathSync(dir)}`)).toEqual([])
   })
 
   it('cancels a run in progress when an input changes again, then runs with the change', async () => {
@@ -100,7 +99,6 @@ describe('orca run --watch', () => {
     expect(readJson<RunRecord>(join(runDirs(dir)[0]!, 'run.json')).status).toBe('cancelled')
     watch.child.kill('SIGINT')
     expect(await watch.exited).toBe(130)
-    const {execFileSync} = await import('node:child_process')
-    expect(execFileSync('docker', ['ps', '-aq', '--filter', `label=orca.project-dir=${realpathSync(dir)}`], {encoding: 'utf8'}).trim()).toBe('')
+    expect(await containersLeft(`orca.project-dir=${realpathSync(dir)}`)).toEqual([])
   })
 })

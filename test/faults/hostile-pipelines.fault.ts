@@ -6,7 +6,7 @@ import {basename, join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {containers, ORCA_BIN, orca, readJson, removeRunContainers, runDirs} from '../e2e/cli.js'
+import {containersLeft, orca, ORCA_BIN, readJson, removeRunContainers, runDirs} from '../e2e/cli.js'
 import {checkRunDirs, Projects} from './support.js'
 import {tally} from './tally.js'
 
@@ -200,7 +200,7 @@ jobs:
       expect(paths.sort()).toEqual([...INHERITED.map((name) => `out/${name}`), 'out/env.txt'].sort())
       for (const name of INHERITED) expect(readFileSync(join(runDir, 'artifacts/constructor/out', name), 'utf8')).toBe(`input ${name}\n`)
       expect((await checkRunDirs(dir)).problems).toEqual([])
-      expect(containers(`orca.run=${basename(runDir)}`)).toEqual([])
+      expect(await containersLeft(`orca.run=${basename(runDir)}`)).toEqual([])
 
       for (const args of [['show', 'latest'], ['logs', 'latest'], ['logs', 'latest', '--job', 'constructor'], ['explain', 'prototype'], ['run', '--dry-run'], ['runs']]) {
         const result = await orca(args, {cwd: dir, env: secrets})

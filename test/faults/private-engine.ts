@@ -91,7 +91,11 @@ export class PrivateEngine {
     this.thaw()
     if (this.answers()) {
       const all = execFileSync('docker', ['-H', this.host, 'ps', '-aq'], {encoding: 'utf8'}).split('\n').filter(Boolean)
-      if (all.length > 0) execFileSync('docker', ['-H', this.host, 'rm', '-f', '-v', ...all], {stdio: 'ignore'})
+      try {
+        if (all.length > 0) execFileSync('docker', ['-H', this.host, 'rm', '-f', '-v', ...all], {stdio: 'ignore'})
+      } catch {
+        // One the engine is removing itself (AutoRemove) fails the call; it goes with the daemon's folders anyway.
+      }
     }
     await this.stop()
     try {

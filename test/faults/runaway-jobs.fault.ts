@@ -3,8 +3,8 @@ import {basename, join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {orca, readJson, readLines, removeRunContainers, runDirs} from '../e2e/cli.js'
-import {checkRunDirs, labelledContainers, Projects} from './support.js'
+import {containersLeft, orca, readJson, readLines, removeRunContainers, runDirs} from '../e2e/cli.js'
+import {checkRunDirs, Projects} from './support.js'
 import {tally} from './tally.js'
 
 const projects = new Projects()
@@ -47,7 +47,7 @@ jobs:
     const {run, jobs} = lastRecord(dir)
     expect(jobs.stubborn).toMatchObject({status: 'timed_out', error: {kind: 'timeout'}})
     expect(jobs.stubborn!.steps.map((s) => s.status)).toEqual(['timed_out', 'skipped'])
-    expect(labelledContainers([`orca.run=${basename(run)}`])).toEqual([])
+    expect(await containersLeft(`orca.run=${basename(run)}`)).toEqual([])
     tally('runaway jobs contained')
   })
 
@@ -98,7 +98,7 @@ jobs:
     expect(peak).toBeLessThanOrEqual(64)
     // The limit is what stopped it: forks failed inside the container.
     expect(readFileSync(join(run, 'logs/bomb.log'), 'utf8')).toContain("can't fork")
-    expect(labelledContainers([`orca.run=${basename(run)}`])).toEqual([])
+    expect(await containersLeft(`orca.run=${basename(run)}`)).toEqual([])
     // orca itself is fine: the next run on this engine succeeds.
     const after = await orca(['run', '--output', 'plain'], {
       cwd: project({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  ok: {network: none, steps: ["echo fine"]}\n'}),

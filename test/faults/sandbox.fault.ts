@@ -14,7 +14,8 @@ const auth = {authorization: `Bearer ${TOKEN}`}
 const json = {...auth, 'content-type': 'application/json'}
 const FILES = {
   'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  a:\n    steps: [echo]\n',
-  'orca.config.yml': 'serve:\n  sandboxes:\n    images: ["busybox:1.36"]\n    network: false\n',
+  // Three sandboxes of the token at once: the per-key cap (2 by default) must allow them.
+  'orca.config.yml': 'serve:\n  limits:\n    concurrency: 3\n  sandboxes:\n    images: ["busybox:1.36"]\n    network: false\n',
 }
 
 const projects = new Projects()

@@ -42,4 +42,17 @@ describe('Quotas', () => {
     now = 3_600_001
     expect(() => quotas.acquire('k', 'execute')).not.toThrow()
   })
+
+  it('holds a slot past the cap for what exists already, counts it against new ones, and frees it once', () => {
+    const quotas = new Quotas({requestsPerMinute: 600, concurrency: 1, cpuSecondsPerHour: 100})
+    const first = quotas.hold('k', 'sandbox')
+    const second = quotas.hold('k', 'sandbox')
+    expect(refusal(() => quotas.acquire('k', 'sandbox', 42.2)).headers['retry-after']).toBe('43')
+    first.release(2)
+    first.release(2)
+    expect(refusal(() => quotas.acquire('k', 'sandbox')).code).toBe('too_many_concurrent')
+    second.release(3)
+    expect(quotas.usedSeconds('k')).toBe(5)
+    expect(() => quotas.acquire('k', 'sandbox')).not.toThrow()
+  })
 })

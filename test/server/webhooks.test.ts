@@ -1,6 +1,3 @@
-import {createServer, type IncomingHttpHeaders, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
-
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {loadConfig} from '../../src/engine/config/load.js'
@@ -8,6 +5,7 @@ import {createServer as createOrcaServer} from '../../src/server/app.js'
 import {KeyStore} from '../../src/server/auth/key-store.js'
 import {signPayload, verifySignature} from '../../src/server/webhooks/signature.js'
 import {backoffDelay, MAX_BACKOFF_MS} from '../../src/server/webhooks/webhooks.js'
+import {startWebhookReceiver, type WebhookReceiver} from '../helpers/webhook-receiver.js'
 import {eventually} from './gated-executor.js'
 import {GROUPS_YML, postJson, raw, serversPerTest} from './server-helpers.js'
 
@@ -36,31 +34,16 @@ describe('backoffDelay', () => {
   })
 })
 
-interface Received {
-  headers: IncomingHttpHeaders
-  body: string
-}
-
-const receivers: Server[] = []
+const receivers: WebhookReceiver[] = []
 afterEach(async () => {
-  for (const server of receivers.splice(0)) await new Promise((resolve) => server.close(resolve))
+  for (const receiver of receivers.splice(0)) await receiver.close()
 })
 
-/** A receiver on loopback answering the given statuses in turn (the last one from then on). */
-async function receiver(statuses: number[]): Promise<{url: string; received: Received[]}> {
-  const received: Received[] = []
-  const server = createServer((request, response) => {
-    let body = ''
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()))
-    request.on('end', () => {
-      received.push({headers: request.headers, body})
-      response.statusCode = statuses[Math.min(received.length - 1, statuses.length - 1)]!
-      response.end()
-    })
-  })
-  receivers.push(server)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received}
+/** A receiver on loopback, closed after the test. */
+async function receiver(statuses: number[]): Promise<WebhookReceiver> {
+  const started = await startWebhookReceiver(statuses)
+  receivers.push(started)
+  return started
 }
 
 describe('webhooks of orca serve', () => {

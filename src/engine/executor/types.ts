@@ -115,6 +115,11 @@ export interface JobContext {
   prestarted?: Prestarted
   /** The container may still be being removed when runJob returns: the caller awaits `flush()` before it ends. */
   removeInBackground?: boolean
+  /**
+   * Called once the job's container is started (or taken ready from `prestarted`): the run starts its
+   * dependents' containers ahead only then, so they do not share the engine with this start.
+   */
+  onContainerStarted?: () => void
   emit(event: ExecutorEvent): void
   /**
    * `orca run --interactive`: called when a step fails (not allowed to), while its container is held;

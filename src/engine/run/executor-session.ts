@@ -16,13 +16,17 @@ export class ExecutorSession {
   constructor(
     private readonly create: () => Promise<Executor>,
     private readonly createHost?: () => Promise<Executor>,
+    /** Told when the container executor is ready, and when its creation began (ms since the epoch). */
+    private readonly onCreated?: (began: number) => void,
   ) {}
 
   /** The executor of a job (default: a container job's), created on first use. */
   get(job?: Job): Promise<Executor> {
     if (job !== undefined && runsOnHost(job)) return this.host()
     return (this.#ready ??= (async () => {
+      const began = Date.now()
       const executor = await this.create()
+      this.onCreated?.(began)
       this.#executor = executor
       return executor
     })())

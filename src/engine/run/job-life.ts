@@ -306,8 +306,14 @@ async function execute(
     const imageId = runsOnHost(job) ? undefined : await run.images.forJob(job, onBuildOutput)
     // Only the first attempt takes a container started ahead; a retried one gets a fresh container.
     prestarted = attempt === 1 ? run.prestart?.take(job.name) : undefined
-    // Its container is about to exist: its dependents' may start now.
-    run.prestart?.executing(job.name)
+    // Its dependents' containers start ahead once its own has started (a host job has none to wait for).
+    let announced = false
+    const containerStarted = (): void => {
+      if (announced) return
+      announced = true
+      run.prestart?.executing(job.name)
+    }
+    if (runsOnHost(job)) containerStarted()
     // Made for each attempt: a step may have changed nothing of it, but each attempt starts clean.
     // Exactly the files the key hashed, so a job cannot depend on a file its key does not cover.
     const inputFiles = keyed ? keyed.inputs.map((i) => i.path) : jobInputFiles(run.projectFiles, job)
@@ -345,6 +351,7 @@ async function execute(
       ...(volumeCache ? {volumeCache} : {}),
       // The scheduler flushes the executor before the run ends.
       removeInBackground: true,
+      onContainerStarted: containerStarted,
       emit: relayJobEvents(job.name, run.emitter, budget, record, keyed !== undefined && usesCache(keyed.job), attempt),
     })
   } catch (error) {

@@ -20,6 +20,7 @@ import {projectIdentity} from '../project-identity.js'
 import {liveJob, type JobRun} from './job-life.js'
 import {OUTPUT_FILE, RunOutputs} from './outputs.js'
 import {jobInputFiles} from '../plan/inputs.js'
+import {PhaseTrace} from '../executor/docker/phase-trace.js'
 import {PrestartPool} from './prestart.js'
 import {ReadyQueue} from './ready-queue.js'
 import {RunStop} from './run-stop.js'
@@ -86,6 +87,8 @@ export interface RunOptions {
   attest?: (finishedOn: string) => Promise<ProvenanceSummary | undefined>
   /** Start jobs' containers ahead of their needs ending (default true; `ORCA_PRESTART=0` turns it off). */
   prestart?: boolean
+  /** When the process started and the run was read and planned (ms since the epoch): `ORCA_TRACE` records the phases before the run. */
+  timeline?: {processStartedAt?: number; began: number; ended: number}
 }
 
 export interface RunResult {
@@ -105,6 +108,8 @@ export interface RunResult {
 export async function executeRun(options: RunOptions): Promise<RunResult> {
   const started = Date.now()
   const {plan} = options
+  const trace = PhaseTrace.fromEnv()
+  traceTimeline(trace, options, started)
   const emitter = new RunEmitter(options.runId, options.sinks, [...Object.values(options.secrets), ...(options.masked ?? [])])
   emitter.emit({
     type: 'run.started',
@@ -127,7 +132,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
   const outputs = new RunOutputs()
   const queue = new ReadyQueue(plan, options.concurrency, options.envOverrides, outputs)
-  const executor = new ExecutorSession(options.executor, options.hostExecutor)
+  const executor = new ExecutorSession(options.executor, options.hostExecutor, (began) => trace.mark(options.runId, 'executor', began))
   const projectDir = options.pipeline.projectDir
   const images = new RunImages(executor, emitter, stop.signal, {
     projectId: projectIdentity(projectDir).id,
@@ -165,6 +170,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   }
 
   // Start every ready job up to the limit, wait for one to settle, repeat.
+  const jobsFrom = Date.now()
   let unexpected: {error: unknown} | undefined
   try {
     for (;;) {
@@ -189,8 +195,12 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
   // No container outlives its run (those started ahead and not taken, finished ones being removed), and
   // results are shared before it ends: a process that exits here would cut its uploads off. None of these throws.
+  const finishFrom = Date.now()
+  trace.mark(options.runId, 'jobs', jobsFrom, finishFrom)
   await lookingAhead
   await Promise.all([prestart?.close(), executor.flush(), options.cache?.settleUploads()])
+  const recordFrom = Date.now()
+  trace.mark(options.runId, 'finish', finishFrom, recordFrom)
   stop.detach()
   // A stray error raised outside the run (serve's process guard) fails it like a bug inside it.
   const outside = stop.outsideFailure
@@ -207,10 +217,20 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const provenance = await attestation(options.attest)
   emitter.emit({type: 'run.finished', status, durationMs: Date.now() - started, ...(error ? {error} : {}), ...(provenance ? {provenance} : {})})
   await emitter.close()
+  trace.mark(options.runId, 'record', recordFrom)
   // Raised once the record is complete: the caller reports a bug as one.
   const failure = unexpected ?? emitter.sinkFailure
   if (failure) throw failure.error
   return {status, jobs: queue.states, infraError, missingImages}
+}
+
+/** The phases before the run (`ORCA_TRACE`): the process's boot, reading and planning, opening the run. */
+function traceTimeline(trace: PhaseTrace, options: RunOptions, started: number): void {
+  const timeline = options.timeline
+  if (!trace.on || timeline === undefined) return
+  if (timeline.processStartedAt !== undefined) trace.mark(options.runId, 'boot', timeline.processStartedAt, timeline.began)
+  trace.mark(options.runId, 'prepare', timeline.began, timeline.ended)
+  trace.mark(options.runId, 'open', timeline.ended, started)
 }
 
 /** The attestation of a run that ended; a failure to write it (a full disk) leaves the run without one, never fails it. */

@@ -52,6 +52,8 @@ export interface RunRequest {
   config?: ResolvedConfig
   /** Told one line the user should see (e.g. git is missing, so inputs follow the ignore files). */
   onNotice?: (message: string) => void
+  /** When the process that asks for the run started (ms since the epoch): `ORCA_TRACE` times its boot from it. */
+  processStartedAt?: number
 }
 
 /** A run that passed every check: nothing has been written yet. */
@@ -73,6 +75,8 @@ export interface PreparedRun {
   projectFiles: () => Promise<ProjectFiles>
   /** With `needsFromCache`: the jobs restored from the cache and never run (see `restoredNeeds`). */
   restored?: ReadonlySet<string>
+  /** When reading and planning began and ended (ms since the epoch), for `ORCA_TRACE`. */
+  preparedIn: {began: number; ended: number}
 }
 
 export interface StartedRun {
@@ -91,6 +95,7 @@ export interface StartedRun {
 
 /** Loads config and pipeline, plans, resolves secrets. User mistakes throw OrcaError before any file is written. */
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
+  const began = Date.now()
   const config = request.config ?? (await loadConfig({cwd: request.cwd, projectDir: request.projectDir, env: request.env, flags: {concurrency: request.concurrency}}))
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const plan = bindHostEnvironment(planRun(pipeline, request.targets), pipeline.projectDir, request.env)
@@ -111,7 +116,7 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   // A signing key that cannot be read is a usage error, reported before the run directory exists.
   const signer = signerOf(config.cache.signing, request.env)
   const signingKey = signingKeyOf(config.provenance.signingKey)
-  return {config, pipeline, plan, secrets, request, imageId, hostKey, projectFiles, ...(signer ? {signer} : {}), ...(signingKey ? {signingKey} : {}), ...(restored ? {restored} : {})}
+  return {config, pipeline, plan, secrets, request, imageId, hostKey, projectFiles, preparedIn: {began, ended: Date.now()}, ...(signer ? {signer} : {}), ...(signingKey ? {signingKey} : {}), ...(restored ? {restored} : {})}
 }
 
 /**
@@ -222,6 +227,7 @@ export async function startRun(
     ...(options.onStepFailed ? {onStepFailed: options.onStepFailed} : {}),
     // Off only to compare against (docs/performance.md): the plain path, each container made when its job runs.
     prestart: request.env.ORCA_PRESTART !== '0',
+    timeline: {...prepared.preparedIn, ...(request.processStartedAt === undefined ? {} : {processStartedAt: request.processStartedAt})},
   })
     .catch((error: unknown) => {
       // The engine itself threw: stop what may still run and record the end, so no reader waits for a run nobody owns.

@@ -29,6 +29,8 @@ export interface SandboxRecord {
   workdir: string
   /** Names of the environment variables it was given (their values are not recorded). */
   envNames: string[]
+  /** Whose quota it counts against (the server's key for its maker); a restarted server charges it there again. */
+  owner?: string
   /** When it became `gone` or `expired`, and why. */
   endedAt?: string
   reason?: string

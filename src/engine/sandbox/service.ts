@@ -29,6 +29,10 @@ export interface SandboxServiceOptions {
   now?: () => number
   /** Called once for each sandbox reaped because its time-to-live passed (the `sandbox.expired` hook). */
   onExpired?: (record: SandboxRecord) => void
+  /** Called before a sandbox is recorded; may refuse it by throwing (the owner's quota). */
+  admit?: (record: SandboxRecord) => void
+  /** Called when a sandbox this service admitted or found ends: deleted, expired, found gone, or its creation failed. */
+  onEnded?: (record: SandboxRecord) => void
 }
 
 export interface CreateSandboxRequest {
@@ -38,6 +42,8 @@ export interface CreateSandboxRequest {
   env?: Record<string, string>
   workdir?: string
   network?: 'bridge' | 'none'
+  /** Whose quota it counts against. */
+  owner?: string
 }
 
 export interface SandboxExecRequest {
@@ -96,10 +102,12 @@ export class SandboxService {
       network,
       workdir: sandboxPath(request.workdir ?? '/workspace'),
       envNames: Object.keys(request.env ?? {}).sort(),
+      ...(request.owner === undefined ? {} : {owner: request.owner}),
     }
-    this.records.put(record)
-    const docker = await this.options.docker()
+    this.options.admit?.(record)
     try {
+      this.records.put(record)
+      const docker = await this.options.docker()
       record.imageId = await ensureImage(docker, request.image, AbortSignal.timeout(10 * 60_000))
       const container = await withTimeout(docker.createContainer(this.containerSpec(record, request.env ?? {})), 'create container')
       record.containerId = container.id
@@ -109,8 +117,10 @@ export class SandboxService {
       return record
     } catch (error) {
       // Nothing half-made stays: the container (if any) goes, and so does the record.
-      if (record.containerId) await removeContainer(docker.getContainer(record.containerId)).catch(() => undefined)
+      if (record.containerId) await removeContainer((await this.options.docker()).getContainer(record.containerId)).catch(() => undefined)
       this.records.delete(record.id)
+      // It never ran: it ends when it began (its owner is charged nothing).
+      this.options.onEnded?.({...record, endedAt: record.createdAt, reason: 'its creation failed'})
       throw error
     }
   }
@@ -141,6 +151,7 @@ export class SandboxService {
     if (record.containerId) await removeContainer((await this.options.docker()).getContainer(record.containerId))
     else await this.removeLabelled(id)
     this.records.delete(id)
+    this.options.onEnded?.(this.ended(record, 'deleted'))
   }
 
   /**
@@ -247,8 +258,13 @@ export class SandboxService {
     const docker = await this.options.docker()
     const containers = await listSandboxContainers(docker, {projectId: this.options.project.id})
     const actions = reconcileSandboxes(this.records.list(), containers, this.now())
-    await applyReconcile(docker, this.records, actions, this.now(), this.options.onExpired)
+    await applyReconcile(docker, this.records, actions, this.now(), this.options)
     return {actions}
+  }
+
+  /** The record as it ends now (what `onEnded` is told). */
+  private ended(record: SandboxRecord, reason: string): SandboxRecord {
+    return {...record, endedAt: new Date(this.now()).toISOString(), reason}
   }
 
   /** The record of a sandbox that is running and not past its time-to-live. */
@@ -272,7 +288,9 @@ export class SandboxService {
           (inspectError: unknown) => statusCode(inspectError) !== 404,
         )
         if (!exists) {
-          this.records.put({...record, state: 'gone', endedAt: new Date(this.now()).toISOString(), reason: 'its container no longer exists'})
+          const gone: SandboxRecord = {...this.ended(record, 'its container no longer exists'), state: 'gone'}
+          this.records.put(gone)
+          this.options.onEnded?.(gone)
           throw new SandboxError('not_running', `sandbox ${record.id} is gone (its container no longer exists)`)
         }
         throw new SandboxError('not_found', `no such file or folder in sandbox ${record.id}: ${dockerMessage(error)}`)
@@ -311,8 +329,14 @@ export async function listSandboxContainers(docker: Docker, scope: ResourceScope
   return list.map((info) => ({id: info.Id, sandboxId: info.Labels[LABEL.sandbox]!, running: info.State === 'running'}))
 }
 
-/** Carries out reconciliation actions: containers removed first, then the records say so. */
-export async function applyReconcile(docker: Docker, records: SandboxRecords, actions: readonly ReconcileAction[], now: number, onExpired?: (record: SandboxRecord) => void): Promise<void> {
+/** Carries out reconciliation actions: containers removed first, then the records say so (and the hooks hear of each sandbox that ended). */
+export async function applyReconcile(
+  docker: Docker,
+  records: SandboxRecords,
+  actions: readonly ReconcileAction[],
+  now: number,
+  hooks: Pick<SandboxServiceOptions, 'onExpired' | 'onEnded'> = {},
+): Promise<void> {
   const endedAt = new Date(now).toISOString()
   for (const action of actions) {
     switch (action.kind) {
@@ -320,13 +344,17 @@ export async function applyReconcile(docker: Docker, records: SandboxRecords, ac
         if (action.containerId) await removeContainer(docker.getContainer(action.containerId))
         const ended: SandboxRecord = {...action.record, state: 'expired', endedAt, reason: `its time-to-live ended at ${action.record.expiresAt}`}
         records.put(ended)
-        onExpired?.(ended)
+        hooks.onEnded?.(ended)
+        hooks.onExpired?.(ended)
         break
       }
-      case 'gone':
+      case 'gone': {
         if (action.containerId) await removeContainer(docker.getContainer(action.containerId))
-        records.put({...action.record, state: 'gone', endedAt, reason: action.reason})
+        const gone: SandboxRecord = {...action.record, state: 'gone', endedAt, reason: action.reason}
+        records.put(gone)
+        hooks.onEnded?.(gone)
         break
+      }
       case 'adopt':
         records.put({...action.record, state: 'running', containerId: action.containerId})
         break

@@ -8,7 +8,7 @@ import type {ExecuteResult} from '../../engine/sandbox/execute.js'
 import {resolveLimits, type RequestedLimits} from '../../engine/sandbox/execute-limits.js'
 import {HttpError} from '../http-error.js'
 import {COMMON_ERRORS, errorResponse} from '../openapi.js'
-import type {Quotas} from '../quotas.js'
+import {limitKeyOf, type Quotas} from '../quotas.js'
 
 export interface ExecuteBody {
   image: string
@@ -140,7 +140,7 @@ export function registerExecuteRoutes(app: FastifyInstance, context: ExecuteRout
       } catch (error) {
         throw invalid(error)
       }
-      const lease = context.quotas.acquire(request.principal?.id ?? request.ip, 'execute')
+      const lease = context.quotas.acquire(limitKeyOf(request), 'execute')
       let result: ExecuteResult | undefined
       try {
         const {execute} = await import('../../engine/sandbox/execute.js')

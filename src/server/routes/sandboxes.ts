@@ -6,9 +6,11 @@ import type {FastifyInstance} from 'fastify'
 
 import {parseDuration} from '../../engine/duration.js'
 import {SandboxError} from '../../engine/sandbox/errors.js'
+import type {SandboxRecord} from '../../engine/sandbox/record.js'
 import type {SandboxService} from '../../engine/sandbox/service.js'
 import {HttpError} from '../http-error.js'
 import {COMMON_ERRORS, errorResponse} from '../openapi.js'
+import {limitKeyOf} from '../quotas.js'
 import {SECURITY} from './context.js'
 import {registerSandboxSocketRoutes} from './sandbox-sockets.js'
 
@@ -75,6 +77,11 @@ export function sandboxHttpError(error: unknown): unknown {
   if (!(error instanceof SandboxError)) return error
   const status = {not_found: 404, image_not_allowed: 403, not_running: 409, no_network: 409, limit_reached: 429, invalid_path: 400, invalid_request: 400, unsafe_archive: 400}[error.code]
   return new HttpError(status, error.code, error.message, error.hint ? {hint: error.hint} : {})
+}
+
+/** A sandbox as the API shows it: without whose quota it counts against (another client's key or address). */
+function shown({owner: _owner, ...record}: SandboxRecord): Omit<SandboxRecord, 'owner'> {
+  return record
 }
 
 /** Runs a handler's work, its sandbox errors turned into their HTTP replies. */
@@ -148,7 +155,9 @@ async function sandboxRoutes(app: FastifyInstance, {sandboxes}: SandboxRouteCont
           201: {description: 'The sandbox runs.', content: {'application/json': {schema: SANDBOX_SCHEMA}}},
           ...SANDBOX_ERRORS,
           403: errorResponse('`image_not_allowed`: the image is not one of `serve.sandboxes.images`.'),
-          429: errorResponse('`limit_reached`: the server has `serve.sandboxes.max` sandboxes already.'),
+          429: errorResponse(
+            '`limit_reached`: the server has `serve.sandboxes.max` sandboxes already; `too_many_concurrent` (this key\'s sandboxes at once) or `cpu_quota_exceeded` (its CPU-seconds in the last hour), with Retry-After; `rate_limited`.',
+          ),
         },
       },
     },
@@ -162,20 +171,21 @@ async function sandboxRoutes(app: FastifyInstance, {sandboxes}: SandboxRouteCont
           ...(body.workdir ? {workdir: body.workdir} : {}),
           ...(body.network ? {network: body.network} : {}),
           ...(body.limits ? {limits: {cpus: body.limits.cpus, memoryBytes: body.limits.memory, pids: body.limits.pids}} : {}),
+          owner: limitKeyOf(request),
         }),
       )
-      return reply.code(201).header('location', `/v1/sandboxes/${record.id}`).send(record)
+      return reply.code(201).header('location', `/v1/sandboxes/${record.id}`).send(shown(record))
     },
   )
 
   app.get('/v1/sandboxes', {config, schema: {operationId: 'listSandboxes', summary: 'Every sandbox recorded, oldest first (gone and expired ones for a day)', tags: TAGS, security: SECURITY, response: {200: {description: 'The sandboxes.', content: {'application/json': {schema: {type: 'object', properties: {sandboxes: {type: 'array', items: SANDBOX_SCHEMA}}}}}}, ...COMMON_ERRORS}}}, async () => ({
-    sandboxes: sandboxes.list(),
+    sandboxes: sandboxes.list().map(shown),
   }))
 
   app.get<{Params: {id: string}}>(
     '/v1/sandboxes/:id',
     {config, schema: {operationId: 'getSandbox', summary: 'One sandbox', tags: TAGS, security: SECURITY, params: SANDBOX_PARAM, response: {200: {description: 'The sandbox.', content: {'application/json': {schema: SANDBOX_SCHEMA}}}, ...SANDBOX_ERRORS}}},
-    async (request) => answering(() => sandboxes.get(request.params.id)),
+    async (request) => answering(() => shown(sandboxes.get(request.params.id))),
   )
 
   app.delete<{Params: {id: string}}>(
@@ -201,7 +211,7 @@ async function sandboxRoutes(app: FastifyInstance, {sandboxes}: SandboxRouteCont
         response: {200: {description: 'The sandbox with its new expiry.', content: {'application/json': {schema: SANDBOX_SCHEMA}}}, ...SANDBOX_ERRORS},
       },
     },
-    async (request) => answering(() => sandboxes.touch(request.params.id, ttlMsOf(request.body?.ttl))),
+    async (request) => answering(() => shown(sandboxes.touch(request.params.id, ttlMsOf(request.body?.ttl)))),
   )
 
   app.post<{Params: {id: string}; Body: ExecBody}>(

@@ -34,7 +34,9 @@ export async function connectDocker(options: ConnectOptions = {}): Promise<Docke
   }
   // ORCA_EXEC_TAR=0: transfers through the engine's archive calls only (the plain path the exec of tar is measured and tested against).
   const transfers = env.ORCA_EXEC_TAR === '0' ? 'archive' : 'exec'
-  return new DockerExecutor(docker, {engineTimeoutMs: timeoutMs, trace: PhaseTrace.fromEnv(env), transfers, ...options, endpoint: endpoint.url})
+  // ORCA_AUTO_REMOVE=0: every finished container removed by orca, awaited (the plain path engine removal is tested against).
+  const removal = env.ORCA_AUTO_REMOVE === '0' ? 'orca' : 'engine'
+  return new DockerExecutor(docker, {engineTimeoutMs: timeoutMs, trace: PhaseTrace.fromEnv(env), transfers, removal, ...options, endpoint: endpoint.url})
 }
 
 /** `ORCA_DOCKER_TIMEOUT` (a duration): the bound on each Docker call and on the engine's silence during a job. */

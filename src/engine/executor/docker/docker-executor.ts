@@ -20,9 +20,9 @@ import {buildImage} from './image-build.js'
 import {ensureImage} from './images.js'
 import {isRootUser, jobUser} from './job-user.js'
 import type {RegistryAuth} from './registry-auth.js'
-import {keepsContainer} from './policy.js'
+import {engineRemoves, keepsContainer} from './policy.js'
 import {createJobNetwork, removeNetwork, removeRunNetworks} from './job-network.js'
-import {listLeaks, removeContainer, removeRunContainers} from './resources.js'
+import {endContainer, listLeaks, removeContainer, removeRunContainers} from './resources.js'
 import {listExpiredKept, removeKeptContainer} from './kept.js'
 import {JobServices, ServiceNotReadyError} from './services.js'
 import {PhaseTrace} from './phase-trace.js'
@@ -59,6 +59,12 @@ export interface DockerExecutorOptions {
    * one (default), or always through the engine's archive calls (`ORCA_EXEC_TAR=0`; the plain path).
    */
   transfers?: 'exec' | 'archive'
+  /**
+   * Who removes a finished job's container where nothing is read from it after it stops: the engine,
+   * told at create (`AutoRemove`) and ended by a signal (default), or orca's awaited removal
+   * (`ORCA_AUTO_REMOVE=0`; the plain path).
+   */
+  removal?: 'engine' | 'orca'
 }
 
 const DEFAULTS = {
@@ -109,6 +115,8 @@ export class DockerExecutor implements Executor {
   private readonly imageUsers = new Map<string, Promise<string>>()
   /** Transfers through the containers' own tar; undefined: the archive calls only. */
   private readonly execTar: ExecTar | undefined
+  /** Containers that allow it are removed by the engine once ended (see engineRemoves). */
+  private readonly engineRemoval: boolean
 
   constructor(
     readonly docker: Docker,
@@ -125,6 +133,7 @@ export class DockerExecutor implements Executor {
     }
     this.trace = options.trace ?? new PhaseTrace(undefined)
     this.execTar = options.transfers === 'archive' ? undefined : new ExecTar(docker)
+    this.engineRemoval = options.removal !== 'orca'
   }
 
   async prepare(images: string[], options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<Map<string, string>> {
@@ -173,10 +182,15 @@ export class DockerExecutor implements Executor {
     // Ends the services' start and readiness wait when the job fails before they are needed.
     const abandonServices = new AbortController()
     const where = {run: ctx.runId, job: job.name}
-    const unwatch = watchEngine(this.docker, this.options.engineTimeoutMs, (message) => {
-      this.lost = true
-      stopper.lose(message)
-    })
+    const unwatch = watchEngine(
+      this.docker,
+      this.options.engineTimeoutMs,
+      (message) => {
+        this.lost = true
+        stopper.lose(message)
+      },
+      {current: () => container, onGone: (message) => stopper.removed(message)},
+    )
     try {
       if (stopper.reason) throw new OrcaError('cancelled', stopper.message ?? 'stopped')
       const stopped = stopperEnd(stopper, 'stopped while copying inputs')
@@ -186,6 +200,7 @@ export class DockerExecutor implements Executor {
         if (job.docker) ctx.emit({type: 'job.warning', warning: {kind: 'docker-host', message: DOCKER_HOST_WARNING}})
         ctx.emit({type: 'job.container', containerId: container.id, imageId})
         stopper.attach(container)
+        ctx.onContainerStarted?.()
         // The container, the job's inputs and its outputs file are there: only the needs' artifacts (and .git) remain.
         const needs = {...this.workspace(ctx, early.owner), files: [], outputFile: undefined}
         rootUser = early.owner === undefined
@@ -212,13 +227,14 @@ export class DockerExecutor implements Executor {
         }
         const engineSocket = job.docker ? this.engineSocket(job.name) : undefined
         if (engineSocket) ctx.emit({type: 'job.warning', warning: {kind: 'docker-host', message: DOCKER_HOST_WARNING}})
-        spec = containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network, ctx.attempt, engineSocket)
+        spec = this.removedBy(containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network, ctx.attempt, engineSocket), job, ctx.cleanup, network)
         container = await this.trace.time(where, 'create', withTimeout(this.docker.createContainer(spec), 'create container'))
         ctx.emit({type: 'job.container', containerId: container.id, imageId})
         stopper.attach(container)
         // Without an attach, steps write to their exec (ContainerOutput explains the difference).
         if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
         await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
+        ctx.onContainerStarted?.()
         // The image's first container finds out whether it has a usable tar while the job runs, not when its files move.
         if (rootUser) void this.tarOf(container, imageId)
         const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
@@ -306,6 +322,12 @@ export class DockerExecutor implements Executor {
     return (await this.execTar.usableIn(container, imageId)) ? this.execTar : undefined
   }
 
+  /** The spec with `AutoRemove` where the engine may remove the container itself (see engineRemoves). */
+  private removedBy(spec: Docker.ContainerCreateOptions, job: JobContext['job'], policy: JobContext['cleanup'], network: string | undefined): Docker.ContainerCreateOptions {
+    if (!this.engineRemoval || !engineRemoves(job, policy, network)) return spec
+    return {...spec, HostConfig: {...spec.HostConfig, AutoRemove: true}}
+  }
+
   /** Awaits the removals of finished jobs' containers started in the background. */
   async flush(): Promise<void> {
     while (this.removals.size > 0) await Promise.all(this.removals)
@@ -320,7 +342,7 @@ export class DockerExecutor implements Executor {
     const user = await jobUser(this.docker, ctx.job.user, imageId, this.imageUsers)
     await this.ensureVolumes(ctx.job.volumes, project)
     // The first attempt's container; the job warns of docker: true when it takes it.
-    const spec = containerSpec(ctx.runId, ctx.job, ctx.cleanup, imageId, project, undefined, 1, ctx.job.docker ? this.engineSocket(ctx.job.name) : undefined)
+    const spec = this.removedBy(containerSpec(ctx.runId, ctx.job, ctx.cleanup, imageId, project, undefined, 1, ctx.job.docker ? this.engineSocket(ctx.job.name) : undefined), ctx.job, ctx.cleanup, undefined)
     if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
     const container = await this.trace.time(where, 'create', withTimeout(this.docker.createContainer(spec), 'create container'))
     let output: ContainerOutput | undefined
@@ -575,6 +597,11 @@ export class DockerExecutor implements Executor {
     const where = {run: ctx.runId, job: ctx.job.name}
     try {
       if (!keepsContainer(ctx.cleanup, status)) {
+        // The engine removes it once its process ends: a signal is all that is awaited, nothing is left to flush.
+        if (spec.HostConfig?.AutoRemove === true) {
+          await this.trace.time(where, 'remove', endContainer(container))
+          return {cleanup: 'removed', containerId: container.id}
+        }
         const removal = this.trace.time(where, 'remove', removeContainer(container))
         if (!inBackground) await removal
         else {

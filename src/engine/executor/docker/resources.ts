@@ -20,13 +20,36 @@ export async function removeRunContainers(docker: Docker, runId: string): Promis
   }
 }
 
-/** Force-removes a container and its anonymous volumes; a container already gone is fine. */
+/** Force-removes a container and its anonymous volumes; a container already gone, or being removed by the engine, is fine. */
 export async function removeContainer(container: Docker.Container): Promise<void> {
   try {
     await withTimeout(container.remove({force: true, v: true}), 'remove container')
   } catch (error) {
-    if ((error as {statusCode?: number}).statusCode !== 404) throw error
+    if (!goneOrGoing(error)) throw error
   }
+}
+
+/**
+ * Ends a container the engine removes once its process ends (`AutoRemove`): SIGHUP to its init, passed
+ * on to the keep-alive shell, which exits; the engine answers once the signal is sent, and removes the
+ * container (its anonymous volumes too) even if orca exits or dies right after. A container that already
+ * stopped is being removed. Should the signal fail, it is force-removed as any other.
+ */
+export async function endContainer(container: Docker.Container): Promise<void> {
+  try {
+    await withTimeout(container.kill({signal: 'SIGHUP'}), 'signal container')
+  } catch (error) {
+    // 409: not running (stopped by a timeout or a cancel), so already being removed by the engine.
+    if (goneOrGoing(error) || statusOf(error) === 409) return
+    await removeContainer(container)
+  }
+}
+
+const statusOf = (error: unknown): number | undefined => (error as {statusCode?: number}).statusCode
+
+/** 404: gone; 409 "removal ... is already in progress": the engine (AutoRemove) or another remover has it. */
+function goneOrGoing(error: unknown): boolean {
+  return statusOf(error) === 404 || (statusOf(error) === 409 && /already in progress/i.test(String((error as Error).message)))
 }
 
 /**

@@ -14,6 +14,7 @@ import type {DockerExecutor} from '../../../../src/engine/executor/docker/docker
 import {OrcaError} from '../../../../src/engine/errors.js'
 import {projectIdentity} from '../../../../src/engine/project-identity.js'
 import {job as pipelineJob} from '../../../helpers/pipeline.js'
+import {containersLeft, removeContainers} from '../../../e2e/cli.js'
 
 const IMAGE = 'orca-test/busybox:latest'
 let executor: DockerExecutor
@@ -26,8 +27,7 @@ beforeAll(async () => {
 })
 afterEach(async () => {
   for (const runId of runIds.splice(0)) {
-    const ids = docker('ps', '-aq', '--filter', `label=orca.run=${runId}`).split('\n').filter(Boolean)
-    if (ids.length > 0) docker('rm', '-f', '-v', ...ids)
+    removeContainers(`label=orca.run=${runId}`)
     // Kept containers leave the image that holds their filesystem.
     const images = docker('images', '-q', '--filter', `label=orca.run=${runId}`).split('\n').filter(Boolean)
     if (images.length > 0) docker('rmi', '-f', ...new Set(images))
@@ -119,7 +119,7 @@ describe('DockerExecutor', () => {
     ])
     expect(h.output()).toBe('hello from the project\nfrom a needed job\nshared\nscript ran\n/workspace\n')
     expect(outcome.cleanup).toBe('removed')
-    expect(containersOf(h.ctx.runId)).toEqual([])
+    expect(await containersLeft(`orca.run=${h.ctx.runId}`)).toEqual([])
   })
 
   it('collects artifacts matching the globs with size and sha256', async () => {
@@ -202,7 +202,7 @@ describe('DockerExecutor', () => {
       expect(outcome.error).toMatchObject({kind: 'cancelled'})
       expect(await readdir(parent).catch(() => [])).toEqual([])
       expect(await readdir(h.ctx.blobs.tmpDir)).toEqual([])
-      expect(containersOf(h.ctx.runId)).toEqual([])
+      expect(await containersLeft(`orca.run=${h.ctx.runId}`)).toEqual([])
     })
   })
 
@@ -234,7 +234,7 @@ describe('DockerExecutor', () => {
     expect(outcome.steps.map((s) => s.status)).toEqual(['timed_out', 'skipped'])
     expect(outcome.error?.kind).toBe('timeout')
     expect(outcome.error?.message).toContain('exceeded its timeout')
-    expect(containersOf(h.ctx.runId)).toEqual([])
+    expect(await containersLeft(`orca.run=${h.ctx.runId}`)).toEqual([])
   })
 
   it('sends SIGTERM to the step first', async () => {
@@ -250,7 +250,7 @@ describe('DockerExecutor', () => {
     const outcome = await executor.runJob(h.ctx)
     expect(outcome.status).toBe('timed_out')
     expect(outcome.steps[0]).toMatchObject({status: 'timed_out', exitCode: null})
-    expect(containersOf(h.ctx.runId)).toEqual([])
+    expect(await containersLeft(`orca.run=${h.ctx.runId}`)).toEqual([])
   })
 
   it('enforces the job timeout across steps', async () => {
@@ -270,7 +270,7 @@ describe('DockerExecutor', () => {
     const outcome = await promise.finally(() => clearInterval(poll))
     expect(outcome.status).toBe('cancelled')
     expect(outcome.steps.map((s) => s.status)).toEqual(['cancelled', 'skipped'])
-    expect(containersOf(h.ctx.runId)).toEqual([])
+    expect(await containersLeft(`orca.run=${h.ctx.runId}`)).toEqual([])
   })
 
   it('stops a multi-line step at its first failing command (sh -e)', async () => {
@@ -353,7 +353,7 @@ describe('DockerExecutor', () => {
       expect(outcome.cleanup).toBe(expected)
       const left = containersOf(h.ctx.runId)
       if (expected === 'removed') {
-        expect(left).toEqual([])
+        expect(await containersLeft(`orca.run=${h.ctx.runId}`)).toEqual([])
       } else {
         expect(left).toHaveLength(1)
         expect(left[0]).toMatch(/-kept created$/)
@@ -364,6 +364,46 @@ describe('DockerExecutor', () => {
         await executor.cleanup(h.ctx.runId)
         expect(containersOf(h.ctx.runId)).toHaveLength(1)
       }
+    })
+  })
+
+  describe('containers the engine removes (AutoRemove)', () => {
+    /** Runs the job, noting whether its container was created for the engine to remove. */
+    async function runNoting(runner: DockerExecutor, j: Job): Promise<{outcome: Awaited<ReturnType<DockerExecutor['runJob']>>; autoRemove: string[]; h: Harness}> {
+      const autoRemove: string[] = []
+      const h = await harness(j)
+      h.ctx.onContainerStarted = () => {
+        const started = h.events.find((e) => e.type === 'job.container')
+        if (started?.type === 'job.container') autoRemove.push(docker('inspect', '--format', '{{.HostConfig.AutoRemove}}', started.containerId))
+      }
+      return {outcome: await runner.runJob({...h.ctx, removeInBackground: true}), autoRemove, h}
+    }
+
+    it("ends a job's container with a signal and leaves its removal to the engine, with the outcome orca's own removal gives", async () => {
+      const orcaRemoves = await connectDocker({graceMs: 1_000, removal: 'orca'})
+      const j = job([step('echo hi > a.txt'), step('false', {allowFailure: true})], {artifacts: ['a.txt']})
+      const results = []
+      for (const runner of [orcaRemoves, executor]) {
+        const {outcome, autoRemove, h} = await runNoting(runner, j)
+        // Nothing is left to flush: the engine removes the container once the signal ended it, without another call.
+        await runner.flush()
+        expect(await containersLeft(`orca.run=${h.ctx.runId}`)).toEqual([])
+        results.push({autoRemove, status: outcome.status, steps: outcome.steps.map((st) => [st.status, st.exitCode]), artifacts: outcome.artifacts.map((a) => [a.path, a.type === 'file' ? a.sha256 : a.target]), cleanup: outcome.cleanup})
+      }
+      const [byOrca, byEngine] = results
+      expect(byOrca!.autoRemove).toEqual(['false'])
+      expect(byEngine!.autoRemove).toEqual(['true'])
+      expect({...byEngine, autoRemove: []}).toEqual({...byOrca, autoRemove: []})
+      expect(byEngine!.cleanup).toBe('removed')
+    })
+
+    it('leaves the container to orca where something is read from it after a timeout may have stopped it', async () => {
+      const {outcome, autoRemove, h} = await runNoting(executor, job([step('echo a > a.txt')], {artifacts: ['a.txt'], artifactsWhen: 'always'}))
+      expect(outcome.status).toBe('succeeded')
+      expect(autoRemove).toEqual(['false'])
+      // Orca's own removal, in the background, is done once flushed.
+      await executor.flush()
+      expect(containersOf(h.ctx.runId)).toEqual([])
     })
   })
 
@@ -401,6 +441,8 @@ describe('DockerExecutor', () => {
       expect(labels).toEqual({'orca.managed': 'true', 'orca.volume': name, 'orca.project': project.id, 'orca.project-dir': project.dir})
       expect((await executor.findLeaks(() => false, {projectId: project.id})).map((l) => l.kind)).not.toContain('volume')
     } finally {
+      // A volume in use cannot go: the jobs' containers first (the engine may still be removing them).
+      for (const runId of runIds) removeContainers(`label=orca.run=${runId}`)
       execFileSync('docker', ['volume', 'rm', '-f', ...names])
     }
   })
@@ -409,7 +451,9 @@ describe('DockerExecutor', () => {
     const h = await harness(job([step('sleep 60')]))
     const scope = {projectId: projectIdentity(dir).id}
     const promise = executor.runJob(h.ctx)
-    // While the job runs, its container is a leak to anyone who believes the run is dead.
+    // Once its step runs (before that, the engine may still be creating the container a removal would miss)...
+    for (let i = 0; i < 200 && !h.events.some((e) => e.type === 'step.started'); i++) await new Promise((r) => setTimeout(r, 50))
+    // ...the job's container is a leak to anyone who believes the run is dead.
     let leaks: Awaited<ReturnType<DockerExecutor['findLeaks']>> = []
     for (let i = 0; i < 100 && leaks.length === 0; i++) {
       leaks = (await executor.findLeaks((run) => run !== h.ctx.runId, scope)).filter((l) => l.runId === h.ctx.runId)
@@ -424,7 +468,7 @@ describe('DockerExecutor', () => {
     const outcome = await promise
     expect(outcome.status).toBe('failed')
     expect(outcome.error?.kind).toBe('infra')
-    expect(containersOf(h.ctx.runId)).toEqual([])
+    expect(await containersLeft(`orca.run=${h.ctx.runId}`)).toEqual([])
   })
 
   it('names an image that cannot be pulled', async () => {

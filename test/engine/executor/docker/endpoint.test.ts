@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import {modemOptions, resolveEndpoint} from '../../../../src/engine/executor/docker/endpoint.js'
-import {keepsContainer} from '../../../../src/engine/executor/docker/policy.js'
+import {engineRemoves, keepsContainer} from '../../../../src/engine/executor/docker/policy.js'
 import {containerName, numericUser} from '../../../../src/engine/executor/docker/container-spec.js'
 import {fetchRoots} from '../../../../src/engine/executor/docker/artifacts.js'
 
@@ -88,6 +88,26 @@ describe('keepsContainer', () => {
     expect(row('keep_on_completion')).toEqual([true, false, false, false])
     expect(row('remove_on_timeout')).toEqual([true, true, false, false])
     expect(row('never_remove')).toEqual([true, true, true, true])
+  })
+})
+
+describe('engineRemoves', () => {
+  const plain = {services: {}, volumes: {}}
+  it('leaves removal to the engine only for always_remove jobs read from nothing after they stop', () => {
+    expect(engineRemoves(plain, 'always_remove', undefined)).toBe(true)
+    expect(engineRemoves({...plain, artifactsWhen: 'on_success'}, 'always_remove', undefined)).toBe(true)
+    // A policy that may keep the container: keeping it stops it first, which would remove it.
+    for (const policy of ['remove_on_completion', 'keep_on_completion', 'remove_on_timeout', 'never_remove'] as const) expect(engineRemoves(plain, policy, undefined)).toBe(false)
+    // Read after a timeout stopped the container: reports, outputs, artifacts of a failed or timed-out job.
+    expect(engineRemoves({...plain, reports: {junit: ['r.xml']}}, 'always_remove', undefined)).toBe(false)
+    expect(engineRemoves({...plain, outputs: ['x']}, 'always_remove', undefined)).toBe(false)
+    expect(engineRemoves({...plain, artifactsWhen: 'always'}, 'always_remove', undefined)).toBe(false)
+    expect(engineRemoves({...plain, artifactsWhen: 'on_failure'}, 'always_remove', undefined)).toBe(false)
+    // Services: the job's network is removed once the container is off it.
+    expect(engineRemoves(plain, 'always_remove', 'orca-net')).toBe(false)
+    expect(engineRemoves({...plain, services: {db: {} as never}}, 'always_remove', undefined)).toBe(false)
+    // A named volume stays in use until the container is gone: `orca clean --volumes` must find it free.
+    expect(engineRemoves({...plain, volumes: {cache: '/cache'}}, 'always_remove', undefined)).toBe(false)
   })
 })
 
