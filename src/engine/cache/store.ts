@@ -105,7 +105,7 @@ export class CacheStore {
     readonly signer?: EntrySigner,
   ) {
     this.root = path.join(dir, `v${CACHE_FORMAT}`)
-    this.blobs = new BlobStore(path.join(this.root, 'blobs'), this.tmpDir)
+    this.blobs = new BlobStore(path.join(this.root, 'blobs'), this.tmpDir, path.join(this.root, 'packs'))
   }
 
   get tmpDir(): string {

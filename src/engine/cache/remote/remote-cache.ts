@@ -325,31 +325,43 @@ export class RemoteCache {
    * then the files; each set's small blobs in one pack when it has one, the others blob by blob.
    */
   private async fetchContent(meta: EntryMeta): Promise<{bytes: number; blobs: number}> {
-    const listing = await this.fetchSet(listingOf(meta).map((ref) => ({sha256: ref.sha256, size: ref.size, executable: false})), 2)
-    const files = await this.fetchSet(this.filesOf(meta), PACK_MIN_FILES)
+    // The listing is read at once (output, artifact manifest): its blobs land as blobs of their own.
+    const listing = await this.fetchSet(listingOf(meta).map((ref) => ({sha256: ref.sha256, size: ref.size, executable: false})), 2, false)
+    const files = await this.fetchSet(this.filesOf(meta), PACK_MIN_FILES, true)
     return {bytes: listing.bytes + files.bytes, blobs: listing.blobs + files.blobs}
   }
 
-  /** The blobs of `refs` the local cache lacks, each stored once: those of its pack (when it has one) in one request. */
-  private async fetchSet(refs: StoredBlob[], minPacked: number): Promise<{bytes: number; blobs: number}> {
+  /**
+   * The blobs of `refs` the local cache lacks, each stored once: those of its pack (when it has one) in
+   * one request, landing as one local pack when `landAsPack` (one file written instead of one per blob).
+   */
+  private async fetchSet(refs: StoredBlob[], minPacked: number, landAsPack: boolean): Promise<{bytes: number; blobs: number}> {
     // Each stored blob once: a file listed under two names is downloaded once.
     const absent = [...new Map(refs.map((ref) => [`${ref.sha256}:${ref.executable}`, ref])).values()].filter((ref) => !this.store.blobs.has(ref, ref.executable))
     const pack = absent.length > 0 ? this.packOf(uniqueBlobs(refs), minPacked) : undefined
     const packed = new Set(pack?.members.map((m) => m.sha256))
     const fromPack = absent.filter((ref) => packed.has(ref.sha256))
     // An entry sent before packs (or with packs off) has none: its small blobs are blobs of their own.
-    const unpacked = fromPack.length > 0 && (await this.fetchPack(pack!, fromPack))
+    const unpacked = fromPack.length > 0 && (await this.fetchPack(pack!, fromPack, landAsPack))
     const single = unpacked ? absent.filter((ref) => !packed.has(ref.sha256)) : absent
     await Promise.all(single.map((ref) => this.fetchBlob(ref, ref.executable)))
     return {bytes: absent.reduce((sum, ref) => sum + ref.size, 0), blobs: absent.length}
   }
 
-  /** The pack's members into the local store, each checked against its digest; false when the remote has no such pack. */
-  private async fetchPack(pack: Pack, wanted: readonly StoredBlob[]): Promise<boolean> {
+  /**
+   * The pack's members the local store lacks into it, each checked against its digest: as one local
+   * pack (`landAsPack`) or one blob each; false when the remote has no such pack.
+   */
+  private async fetchPack(pack: Pack, wanted: readonly StoredBlob[], landAsPack: boolean): Promise<boolean> {
     return this.transfer(async (deadline) => {
       const body = await this.options.backend.get({kind: 'pack', id: pack.id}, deadline.signal)
       if (body === undefined) return false
       const pieces = new Map(splitPack(pack, await readAll(body, deadline, pack.bytes, () => new DamagedBlobError(`pack ${pack.id} is longer than ${pack.bytes} bytes`))).map((p) => [p.member.sha256, p.bytes]))
+      if (landAsPack) {
+        const members = uniqueBlobs(wanted).map((ref) => ({ref: {sha256: ref.sha256, size: ref.size}, bytes: pieces.get(ref.sha256)!}))
+        this.store.blobs.putPack(members)
+        return true
+      }
       for (const ref of wanted) {
         if (this.store.blobs.has(ref, ref.executable)) continue
         const writer = this.store.blobs.create(ref.executable)

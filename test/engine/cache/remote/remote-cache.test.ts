@@ -1,17 +1,19 @@
-import {mkdtempSync, rmSync} from 'node:fs'
+import {chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
 import type {ArtifactEntry} from '../../../../src/engine/artifacts/manifest.js'
+import {materialise} from '../../../../src/engine/artifacts/materialise.js'
 import {keyManifest, keyOf} from '../../../../src/engine/cache/key.js'
 import {lookupEntry} from '../../../../src/engine/cache/lookup.js'
+import {collectGarbage} from '../../../../src/engine/cache/maintenance.js'
 import {RemoteError} from '../../../../src/engine/cache/remote/backend.js'
 import {RemoteCache} from '../../../../src/engine/cache/remote/remote-cache.js'
 import {withRetries} from '../../../../src/engine/cache/remote/transfer.js'
 import {hmacSigner} from '../../../../src/engine/cache/signing.js'
-import {CacheStore} from '../../../../src/engine/cache/store.js'
+import {CacheStore, CorruptEntryError, type EntryMeta} from '../../../../src/engine/cache/store.js'
 import {MemoryBackend} from '../../../helpers/memory-backend.js'
 import {job} from '../../../helpers/pipeline.js'
 
@@ -192,6 +194,108 @@ describe('RemoteCache: packs of small files', () => {
     const reader = store()
     expect(await remoteOf(reader, backend).lookup(key)).toMatchObject({result: 'damaged'})
     expect(reader.read(key).status).toBe('absent')
+  })
+})
+
+describe('RemoteCache: a pack lands as one local file', () => {
+  /** 30 small files (every third executable), a link among them and one large file. */
+  function mixedEntry(local: CacheStore): string {
+    const manifest = keyManifest({job: job('mixed'), imageId: 'sha256:1', envOverrides: {}, inputs: [], needs: {}})
+    const artifacts: ArtifactEntry[] = [
+      ...Array.from({length: 30}, (_, i): ArtifactEntry => {
+        const mode = i % 3 === 0 ? 0o755 : 0o644
+        return {path: `bin/f${String(i).padStart(2, '0')}`, type: 'file', mode, ...local.blobs.putBytes(Buffer.from(`#!/bin/sh\necho ${i}\n`), (mode & 0o111) !== 0)}
+      }),
+      {path: 'bin/latest', type: 'symlink', target: 'f29'} as ArtifactEntry,
+      {path: 'large.bin', type: 'file', mode: 0o644, ...local.blobs.putBytes(Buffer.from('L'.repeat(100_000)))} as ArtifactEntry,
+    ].sort((a, b) => (a.path < b.path ? -1 : 1))
+    const key = keyOf(manifest)
+    local.publish({key, job: 'mixed', projectDir: '/p', runId: 'run-1', manifest, artifacts, output: [{step: 0, stream: 'stdout', text: 'built\n'}]})
+    return key
+  }
+
+  /** The tree a restore gives a dependent: every path with its type, mode and content or link target. */
+  function restoredTree(local: CacheStore, key: string): Record<string, string> {
+    const read = local.read(key)
+    if (read.status !== 'found') throw new Error(`entry ${key} is ${read.status}`)
+    const dir = join(mkdtempSync(join(tmpdir(), 'orca-remote-tree-')), 'out')
+    dirs.push(dirname(dir))
+    materialise(local.checkedArtifacts(read.meta), local.blobs, dir)
+    const tree: Record<string, string> = {}
+    const walk = (rel: string): void => {
+      for (const name of readdirSync(join(dir, rel)).sort()) {
+        const file = join(dir, rel, name)
+        const stat = lstatSync(file)
+        if (stat.isDirectory()) walk(join(rel, name))
+        else tree[join(rel, name)] = stat.isSymbolicLink() ? `link ${readlinkSync(file)}` : `${(stat.mode & 0o777).toString(8)} ${readFileSync(file, 'utf8').length}`
+      }
+    }
+    walk('')
+    return tree
+  }
+
+  const filesUnder = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).flatMap((shard) => readdirSync(join(dir, shard))) : [])
+
+  it('writes one file for the small files, not one each, and restores the same tree (modes, links), entry and counts as the plain path', async () => {
+    const writer = store()
+    const key = mixedEntry(writer)
+    const backend = new MemoryBackend()
+    await remoteOf(writer, backend).push(key)
+    const plain = store()
+    const packed = store()
+    const {durationMs: _a, ...plainLookup} = (await remoteOf(plain, backend, false).lookup(key)) as {durationMs: number}
+    const {durationMs: _b, ...packedLookup} = (await remoteOf(packed, backend).lookup(key)) as {durationMs: number}
+    expect(packedLookup).toEqual(plainLookup)
+    expect(packedLookup).toMatchObject({result: 'hit', blobs: 3 + 31})
+    expect(filesUnder(join(packed.root, 'packs'))).toHaveLength(1)
+    // The listing (3) and the large file are blobs; the 30 small files are in the pack until read.
+    expect(filesUnder(packed.blobs.dir)).toHaveLength(4)
+    expect(filesUnder(plain.blobs.dir)).toHaveLength(3 + 31)
+    expect(restoredTree(packed, key)).toEqual(restoredTree(plain, key))
+    expect(restoredTree(packed, key)).toEqual(restoredTree(writer, key))
+    expect(restoredTree(packed, key)['bin/f03']).toMatch(/^755 /)
+    expect(restoredTree(packed, key)['bin/f04']).toMatch(/^644 /)
+    expect(restoredTree(packed, key)['bin/latest']).toBe('link f29')
+  })
+
+  it('a local pack changed after it landed makes the entry a damaged miss when read, never a wrong file', async () => {
+    const writer = store()
+    const key = mixedEntry(writer)
+    const backend = new MemoryBackend()
+    await remoteOf(writer, backend).push(key)
+    const reader = store()
+    expect(await remoteOf(reader, backend).lookup(key)).toMatchObject({result: 'hit'})
+    const packsDir = join(reader.root, 'packs')
+    const shard = readdirSync(packsDir)[0]!
+    const file = join(packsDir, shard, readdirSync(join(packsDir, shard))[0]!)
+    const bytes = readFileSync(file)
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 1
+    chmodSync(file, 0o644)
+    writeFileSync(file, bytes)
+    const later = new CacheStore(dirname(reader.root), reader.signer)
+    const read = later.read(key)
+    expect(read.status).toBe('found')
+    expect(() => later.checkedArtifacts((read as {meta: EntryMeta}).meta)).toThrow(CorruptEntryError)
+    expect(later.read(key).status).toBe('absent')
+  })
+
+  it('garbage collection keeps a local pack while an entry names its files and removes it after', async () => {
+    const writer = store()
+    const key = mixedEntry(writer)
+    const backend = new MemoryBackend()
+    await remoteOf(writer, backend).push(key)
+    const reader = store()
+    await remoteOf(reader, backend).lookup(key)
+    const packsDir = join(reader.root, 'packs')
+    const shard = readdirSync(packsDir)[0]!
+    const file = join(packsDir, shard, readdirSync(join(packsDir, shard))[0]!)
+    const old = new Date(Date.now() - 2 * 60 * 60_000)
+    utimesSync(file, old, old)
+    collectGarbage(reader)
+    expect(existsSync(file)).toBe(true)
+    reader.discard(key)
+    collectGarbage(reader)
+    expect(existsSync(file)).toBe(false)
   })
 })
 
