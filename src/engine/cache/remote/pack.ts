@@ -3,13 +3,12 @@ import {createHash} from 'node:crypto'
 import {DamagedBlobError, type BlobRef} from '../../artifacts/blobs.js'
 
 /**
- * Small files of an entry travel to and from the remote as one object, a pack (and so do the blobs
- * that list them: artifact manifest, output, key manifest): their bytes one after
- * another, ordered by digest. Which files are in it follows from the entry's (signed) manifest alone,
- * so a reader knows the pack's name and where each file starts without an index that could lie, and
- * still checks every file against its digest. Every file is also sent as a blob of its own (readers
- * without packs, an entry whose pack is gone and dedup across entries use those); a large file is
- * only that.
+ * Small files of an entry travel to and from the remote as one pack (and so do the blobs that list
+ * them: artifact manifest, output, key manifest): their bytes one after another, ordered by digest.
+ * Which files are in it follows from the entry's (signed) manifest alone, so a reader knows where each
+ * file starts without an index that could lie, and still checks every file against its digest. Today
+ * both packs travel inside the entry's bundle (below); entries sent before bundles have them as
+ * objects of their own, named by the digest of the member list, beside every file as a blob.
  */
 
 /** Files up to this size go into the entry's pack. */

@@ -65,12 +65,13 @@ const MAX_BUNDLE_BYTES = MAX_MANIFEST_BYTES + 2 * PACK_MAX_BYTES + 64
 const GIVE_UP_AFTER = 2
 
 /**
- * A remote cache in front of the local one. A lookup downloads the entry's manifest, checks it (shape,
- * key, signature) before anything else, then fetches the blobs the local cache lacks, each checked
- * against its digest as it is written, and only then adopts the manifest locally: a remote hit is
- * then restored as a local one. Uploads run in the background, bounded by `concurrency`, blobs first
- * and the manifest last, so a reader never finds a manifest whose content is missing; a blob the
- * remote already holds is not sent again. Every failure is a miss or a failed upload, never an error.
+ * A remote cache in front of the local one. A lookup downloads the entry's bundle (its manifest and
+ * small files; pack.ts), checks the manifest (shape, key, signature) before anything else, then the
+ * bundle's files and the large blobs the local cache lacks, each checked against its digest, and only
+ * then adopts the manifest locally: a remote hit is then restored as a local one. Uploads run in the
+ * background, bounded by `concurrency`, large blobs first and the bundle last, so a reader never finds
+ * an entry whose content is missing; a blob the remote already holds is not sent again. Every failure
+ * is a miss or a failed upload, never an error.
  */
 export class RemoteCache {
   readonly description: string
