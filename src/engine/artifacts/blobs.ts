@@ -238,6 +238,20 @@ export class BlobStore {
   private unpack(ref: BlobRef, executable: boolean): boolean {
     const at = this.packedAt(ref)
     if (at === undefined) return false
+    const bytes = this.readPacked(ref, at)
+    const writer = this.create(executable)
+    try {
+      writer.write(bytes)
+      writer.commit(ref)
+    } catch (error) {
+      writer.abort()
+      throw error
+    }
+    return true
+  }
+
+  /** A member's bytes as its pack holds them (unchecked: callers check them against the digest). */
+  private readPacked(ref: BlobRef, at: PackedBlob): Buffer {
     this.realDir(path.dirname(at.file), false)
     let fd: number
     try {
@@ -257,15 +271,7 @@ export class BlobStore {
     } finally {
       closeSync(fd)
     }
-    const writer = this.create(executable)
-    try {
-      writer.write(bytes)
-      writer.commit(ref)
-    } catch (error) {
-      writer.abort()
-      throw error
-    }
-    return true
+    return bytes
   }
 
   /** A whole blob, checked against its digest. */
@@ -278,6 +284,9 @@ export class BlobStore {
 
   /** A whole blob as stored (for callers that checked it, see `verify`). */
   read(ref: BlobRef, executable = false): Buffer {
+    // Only in a local pack: read from it, not written out as a blob first (nothing will link it).
+    const at = this.packedAt(ref)
+    if (at !== undefined && lstatOrUndefined(this.path(ref.sha256, executable)) === undefined) return this.readPacked(ref, at)
     const fd = this.open(ref, executable)
     try {
       return readWhole(fd, ref.size, `blob ${ref.sha256}`)
