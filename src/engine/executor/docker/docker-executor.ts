@@ -173,10 +173,15 @@ export class DockerExecutor implements Executor {
     // Ends the services' start and readiness wait when the job fails before they are needed.
     const abandonServices = new AbortController()
     const where = {run: ctx.runId, job: job.name}
-    const unwatch = watchEngine(this.docker, this.options.engineTimeoutMs, (message) => {
-      this.lost = true
-      stopper.lose(message)
-    })
+    const unwatch = watchEngine(
+      this.docker,
+      this.options.engineTimeoutMs,
+      (message) => {
+        this.lost = true
+        stopper.lose(message)
+      },
+      {current: () => container, onGone: (message) => stopper.removed(message)},
+    )
     try {
       if (stopper.reason) throw new OrcaError('cancelled', stopper.message ?? 'stopped')
       const stopped = stopperEnd(stopper, 'stopped while copying inputs')

@@ -80,6 +80,14 @@ export class ContainerStopper {
     this.signalGone()
   }
 
+  /**
+   * The container was removed from under the job: the job ends as when the engine is lost, unless orca
+   * itself stopped it (a timeout or a cancel, whose container the engine may remove once it stops).
+   */
+  removed(message: string): void {
+    if (this.reason === undefined) this.lose(message)
+  }
+
   dispose(): void {
     clearTimeout(this.killTimer)
   }

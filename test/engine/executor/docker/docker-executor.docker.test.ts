@@ -409,7 +409,9 @@ describe('DockerExecutor', () => {
     const h = await harness(job([step('sleep 60')]))
     const scope = {projectId: projectIdentity(dir).id}
     const promise = executor.runJob(h.ctx)
-    // While the job runs, its container is a leak to anyone who believes the run is dead.
+    // Once its step runs (before that, the engine may still be creating the container a removal would miss)...
+    for (let i = 0; i < 200 && !h.events.some((e) => e.type === 'step.started'); i++) await new Promise((r) => setTimeout(r, 50))
+    // ...the job's container is a leak to anyone who believes the run is dead.
     let leaks: Awaited<ReturnType<DockerExecutor['findLeaks']>> = []
     for (let i = 0; i < 100 && leaks.length === 0; i++) {
       leaks = (await executor.findLeaks((run) => run !== h.ctx.runId, scope)).filter((l) => l.runId === h.ctx.runId)
