@@ -66,12 +66,13 @@ export async function openArtifact(
   if (entry?.type !== 'file') throw notFound
   const cache = new CacheStore(cacheDir)
   const candidates = [
-    () => cache.blobs.path(entry.sha256, isExecutable(entry.mode)),
+    // A file that landed in a local pack (from a remote cache) is taken out of it first.
+    () => cache.blobs.pathFor(entry, isExecutable(entry.mode)),
     () => materialisedPath(path.join(runDir(runsDir, record.id), 'artifacts'), [job, ...segments]),
   ]
   let changed = false
   for (const candidate of candidates) {
-    const file = await openVerified(await Promise.resolve(candidate()).catch(() => undefined), entry)
+    const file = await openVerified(await Promise.resolve().then(candidate).catch(() => undefined), entry)
     if (file === 'changed') changed = true
     else if (file !== undefined) return {file, size: entry.size, name: segments.at(-1) as string}
   }

@@ -11,6 +11,7 @@ export class MemoryBackend implements RemoteBackend {
   private name(object: RemoteObject): string {
     if (object.kind === 'blob') return `blob/${object.sha256}`
     if (object.kind === 'volume') return `volume/${object.namespace}/${object.key}`
+    if (object.kind === 'bundle') return `bundle/${object.namespace}/${object.key}`
     return object.kind === 'pack' ? `pack/${object.id}` : `entry/${object.namespace}/${object.key}`
   }
   private check(op: string, object: RemoteObject): void {

@@ -8,6 +8,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readSync,
   renameSync,
   rmSync,
@@ -41,6 +42,16 @@ const SHA256 = /^[0-9a-f]{64}$/
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW
 /** Created, never opened through an existing file or link. */
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+/** A local pack's first line: its magic and the length of the member list that follows, fixed width. */
+const PACK_MAGIC = 'orca-local-pack 1 '
+const PACK_FIRST_LINE = PACK_MAGIC.length + 13
+
+/** Where a blob kept in a local pack is: the pack's file and the blob's offset in it. */
+interface PackedBlob {
+  file: string
+  offset: number
+  size: number
+}
 
 /**
  * Files stored once by their SHA-256 under `<dir>/<ab>/<sha256>`, read-only. Executable content is a
@@ -55,10 +66,14 @@ export class BlobStore {
   private readonly known = new Set<string>()
   /** Set once a hard link failed for want of support (another filesystem): copies from then on. */
   private copies = false
+  /** Blobs held in local packs, by digest; read from `packsDir` when first needed. */
+  private packed?: Map<string, PackedBlob>
 
   constructor(
     readonly dir: string,
     readonly tmpDir: string,
+    /** Local packs (`putPack`): many small blobs in one file; none when undefined. */
+    readonly packsDir?: string,
   ) {}
 
   /** Where a blob lives (whether or not it exists). */
@@ -67,12 +82,79 @@ export class BlobStore {
     return path.join(this.dir, sha256.slice(0, 2), executable ? `${sha256}-x` : sha256)
   }
 
-  /** Whether the store holds a blob (written or checked by this store, or a file of its size on disk). */
+  /** Whether the store holds a blob (written or checked by this store, a file of its size on disk, or a member of a local pack). */
   has(ref: BlobRef, executable = false): boolean {
     const file = this.path(ref.sha256, executable)
     if (this.known.has(file)) return true
     const stat = lstatOrUndefined(file)
-    return stat?.isFile() === true && stat.size === ref.size
+    return (stat?.isFile() === true && stat.size === ref.size) || this.packedAt(ref) !== undefined
+  }
+
+  /**
+   * Stores many blobs as one file, a local pack (`<packsDir>/<ab>/<digest of its list>`: a list of
+   * members, then their bytes): one file created where blobs of their own would be one each. Every member is checked
+   * against its digest first. A member becomes a blob of its own, checked again, when it is first
+   * read (`open`, `linkTo`, `pathFor`), so every reader sees plain blobs.
+   */
+  putPack(members: ReadonlyArray<{ref: BlobRef; bytes: Uint8Array}>): void {
+    if (this.packsDir === undefined) throw new Error('this store keeps no packs')
+    for (const {ref, bytes} of members) {
+      if (bytes.length !== ref.size || createHash('sha256').update(bytes).digest('hex') !== ref.sha256) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest`)
+    }
+    const list = Buffer.from(members.map(({ref}) => `${ref.sha256} ${ref.size}\n`).join(''))
+    const first = Buffer.from(`${PACK_MAGIC}${String(list.length).padStart(12, '0')}\n`)
+    // Named by its member list: the same members are the same file, whichever entry brought them.
+    const id = createHash('sha256').update(list).digest('hex')
+    const file = path.join(this.packsDir, id.slice(0, 2), id)
+    this.realDir(path.dirname(file), true)
+    this.realDir(this.tmpDir, true)
+    const temp = path.join(this.tmpDir, `pack-${process.pid}-${randomBytes(6).toString('hex')}`)
+    try {
+      const fd = openSync(temp, CREATE_FLAGS, 0o444)
+      try {
+        // One write: the list and every member's bytes, gathered (a pack is at most tens of MB of small files).
+        writeAll(fd, Buffer.concat([first, list, ...members.map((m) => m.bytes)]))
+      } finally {
+        closeSync(fd)
+      }
+      // Same id, same members, same bytes: replacing one already there changes nothing a reader could see.
+      renameSync(temp, file)
+    } catch (error) {
+      rmSync(temp, {force: true})
+      throw error
+    }
+    const index = this.packIndex()
+    let offset = first.length + list.length
+    for (const {ref} of members) {
+      if (!index.has(ref.sha256)) index.set(ref.sha256, {file, offset, size: ref.size})
+      offset += ref.size
+    }
+  }
+
+  /** Every local pack on disk with its members (for garbage collection); a damaged one is listed with none. */
+  packFiles(): Array<{file: string; members: BlobRef[]}> {
+    const out: Array<{file: string; members: BlobRef[]}> = []
+    if (this.packsDir === undefined) return out
+    for (const shard of readdirOrEmpty(this.packsDir)) {
+      const dir = path.join(this.packsDir, shard)
+      for (const name of readdirOrEmpty(dir)) {
+        if (!SHA256.test(name)) continue
+        const file = path.join(dir, name)
+        out.push({file, members: readPackList(file)?.members ?? []})
+      }
+    }
+    return out
+  }
+
+  /**
+   * The blob's file, taken out of a local pack first when that is the only place that holds it (for
+   * readers that open the file themselves). The file is not checked here.
+   */
+  pathFor(ref: BlobRef, executable = false): string {
+    const file = this.path(ref.sha256, executable)
+    const stat = lstatOrUndefined(file)
+    if (!(stat?.isFile() && stat.size === ref.size)) this.unpack(ref, executable)
+    return file
   }
 
   /** Starts a blob written chunk by chunk; `commit()` names it by the digest of what was written. */
@@ -96,7 +178,7 @@ export class BlobStore {
   }
 
   /** Opens a blob for reading; DamagedBlobError when it is missing, a link, or not of its recorded size. */
-  open(ref: BlobRef, executable = false): number {
+  open(ref: BlobRef, executable = false, unpacked = false): number {
     const file = this.path(ref.sha256, executable)
     this.realDir(path.dirname(file), false)
     let fd: number
@@ -104,6 +186,8 @@ export class BlobStore {
       fd = openSync(file, READ_FLAGS)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
+      // Once: a blob taken out of a pack and gone again at once (a prune) is missing.
+      if (code === 'ENOENT' && !unpacked && this.unpack(ref, executable)) return this.open(ref, executable, true)
       throw new DamagedBlobError(code === 'ENOENT' ? `blob ${ref.sha256} is missing` : `blob ${ref.sha256} cannot be opened (${code})`)
     }
     const stat = fstatSync(fd)
@@ -112,6 +196,82 @@ export class BlobStore {
       throw new DamagedBlobError(`blob ${ref.sha256} is not a file of ${ref.size} bytes`)
     }
     return fd
+  }
+
+  /** Where a local pack holds the blob, if one does. */
+  private packedAt(ref: BlobRef): PackedBlob | undefined {
+    const at = this.packIndex().get(ref.sha256)
+    return at?.size === ref.size ? at : undefined
+  }
+
+  /** The digests every local pack holds, read once per store (a pack written later by it is added by `putPack`). */
+  private packIndex(): Map<string, PackedBlob> {
+    if (this.packed !== undefined) return this.packed
+    const index = new Map<string, PackedBlob>()
+    for (const shard of readdirOrEmpty(this.packsDir)) {
+      const dir = path.join(this.packsDir!, shard)
+      try {
+        this.realDir(dir, false)
+      } catch {
+        continue // never read through a folder swapped for a link
+      }
+      for (const name of readdirOrEmpty(dir)) {
+        if (!SHA256.test(name)) continue
+        const file = path.join(dir, name)
+        const read = readPackList(file)
+        if (read === undefined) continue
+        let offset = read.dataStart
+        for (const member of read.members) {
+          if (!index.has(member.sha256)) index.set(member.sha256, {file, offset, size: member.size})
+          offset += member.size
+        }
+      }
+    }
+    this.packed = index
+    return index
+  }
+
+  /**
+   * Writes a blob a local pack holds as a blob of its own, checked against its digest (a pack changed
+   * on disk gives DamagedBlobError); false when no pack holds it.
+   */
+  private unpack(ref: BlobRef, executable: boolean): boolean {
+    const at = this.packedAt(ref)
+    if (at === undefined) return false
+    const bytes = this.readPacked(ref, at)
+    const writer = this.create(executable)
+    try {
+      writer.write(bytes)
+      writer.commit(ref)
+    } catch (error) {
+      writer.abort()
+      throw error
+    }
+    return true
+  }
+
+  /** A member's bytes as its pack holds them (unchecked: callers check them against the digest). */
+  private readPacked(ref: BlobRef, at: PackedBlob): Buffer {
+    this.realDir(path.dirname(at.file), false)
+    let fd: number
+    try {
+      fd = openSync(at.file, READ_FLAGS)
+    } catch (error) {
+      throw new DamagedBlobError(`the pack holding blob ${ref.sha256} cannot be opened (${(error as NodeJS.ErrnoException).code})`)
+    }
+    let bytes: Buffer
+    try {
+      if (!fstatSync(fd).isFile()) throw new DamagedBlobError(`the pack holding blob ${ref.sha256} is not a file`)
+      bytes = Buffer.allocUnsafe(ref.size)
+      for (let done = 0; done < ref.size; ) {
+        const n = readSync(fd, bytes, done, ref.size - done, at.offset + done)
+        if (n === 0) throw new DamagedBlobError(`the pack holding blob ${ref.sha256} is shorter than recorded`)
+        done += n
+      }
+    } finally {
+      closeSync(fd)
+    }
+    return bytes
   }
 
   /** A whole blob, checked against its digest. */
@@ -124,6 +284,9 @@ export class BlobStore {
 
   /** A whole blob as stored (for callers that checked it, see `verify`). */
   read(ref: BlobRef, executable = false): Buffer {
+    // Only in a local pack: read from it, not written out as a blob first (nothing will link it).
+    const at = this.packedAt(ref)
+    if (at !== undefined && lstatOrUndefined(this.path(ref.sha256, executable)) === undefined) return this.readPacked(ref, at)
     const fd = this.open(ref, executable)
     try {
       return readWhole(fd, ref.size, `blob ${ref.sha256}`)
@@ -157,7 +320,8 @@ export class BlobStore {
     if (!this.copies) {
       this.realDir(path.dirname(file), false)
       // link() does not follow a link at the source: a blob swapped for a link would be linked as one.
-      const stat = lstatOrUndefined(file)
+      let stat = lstatOrUndefined(file)
+      if (stat === undefined && this.unpack(ref, executable)) stat = lstatOrUndefined(file)
       if (!stat?.isFile() || stat.size !== ref.size) throw new DamagedBlobError(`blob ${ref.sha256} is not a file of ${ref.size} bytes`)
       try {
         linkSync(file, target)
@@ -333,6 +497,48 @@ export function readWhole(fd: number, size: number, name: string): Buffer {
     offset += n
   }
   return bytes
+}
+
+/** A local pack's member list and where its bytes start; undefined when it is not a readable pack of the size its list says. */
+function readPackList(file: string): {members: BlobRef[]; dataStart: number} | undefined {
+  let fd: number
+  try {
+    fd = openSync(file, READ_FLAGS)
+  } catch {
+    return undefined
+  }
+  try {
+    const stat = fstatSync(fd)
+    if (!stat.isFile() || stat.size < PACK_FIRST_LINE) return undefined
+    const first = readWhole(fd, PACK_FIRST_LINE, file).toString('latin1')
+    const listBytes = Number(first.slice(PACK_MAGIC.length, -1))
+    if (!first.startsWith(PACK_MAGIC) || !first.endsWith('\n') || !Number.isSafeInteger(listBytes) || listBytes < 0 || PACK_FIRST_LINE + listBytes > stat.size) return undefined
+    const members: BlobRef[] = []
+    let total = 0
+    for (const line of readWhole(fd, listBytes, file).toString('latin1').split('\n')) {
+      if (line === '') continue
+      const [sha256, size] = line.split(' ')
+      const ref = {sha256: sha256 ?? '', size: Number(size)}
+      if (!SHA256.test(ref.sha256) || !Number.isSafeInteger(ref.size) || ref.size < 0) return undefined
+      members.push(ref)
+      total += ref.size
+    }
+    const dataStart = PACK_FIRST_LINE + listBytes
+    return dataStart + total === stat.size ? {members, dataStart} : undefined
+  } catch {
+    return undefined
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function readdirOrEmpty(dir: string | undefined): string[] {
+  if (dir === undefined) return []
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
 }
 
 function lstatOrUndefined(file: string): ReturnType<typeof lstatSync> | undefined {

@@ -109,6 +109,11 @@ export function collectGarbage(store: CacheStore): number {
   for (const shard of safeReaddir(store.blobs.dir)) {
     removed += removeStale(path.join(store.blobs.dir, shard), (name) => !live.has(name))
   }
+  // A local pack goes once no entry names any of its members (a damaged one lists none).
+  for (const pack of store.blobs.packFiles()) {
+    if (pack.members.some((m) => live.has(m.sha256) || live.has(`${m.sha256}-x`))) continue
+    removed += removeStale(path.dirname(pack.file), (name) => name === path.basename(pack.file))
+  }
   return removed
 }
 

@@ -105,7 +105,7 @@ export class CacheStore {
     readonly signer?: EntrySigner,
   ) {
     this.root = path.join(dir, `v${CACHE_FORMAT}`)
-    this.blobs = new BlobStore(path.join(this.root, 'blobs'), this.tmpDir)
+    this.blobs = new BlobStore(path.join(this.root, 'blobs'), this.tmpDir, path.join(this.root, 'packs'))
   }
 
   get tmpDir(): string {
@@ -165,14 +165,7 @@ export class CacheStore {
 
   /** The entry's artifact manifest, checked against its digest and the entry's counts. */
   readArtifacts(meta: EntryMeta): ArtifactEntry[] {
-    return this.guard(meta.key, () => {
-      const entries = parseArtifactManifest(this.blobs.readVerified(meta.artifacts.manifest).toString('utf8'))
-      const summary = summarise(entries)
-      if (summary.count !== meta.artifacts.count || summary.bytes !== meta.artifacts.bytes) {
-        throw new InvalidManifestError('the artifact manifest does not match the entry')
-      }
-      return entries
-    })
+    return this.guard(meta.key, () => artifactsOf(meta, this.blobs.readVerified(meta.artifacts.manifest)))
   }
 
   /** The entry's artifacts with every file's content checked against its digest (what a dependent may be given). */
@@ -330,6 +323,16 @@ export class CacheStore {
     this.discard(key)
     return new CorruptEntryError(reason)
   }
+}
+
+/** The entry's artifacts from its artifact manifest's bytes (checked against its digest by the caller), which must match the entry's counts. */
+export function artifactsOf(meta: EntryMeta, manifest: Buffer): ArtifactEntry[] {
+  const entries = parseArtifactManifest(manifest.toString('utf8'))
+  const summary = summarise(entries)
+  if (summary.count !== meta.artifacts.count || summary.bytes !== meta.artifacts.bytes) {
+    throw new InvalidManifestError('the artifact manifest does not match the entry')
+  }
+  return entries
 }
 
 /** What a signature covers: the whole manifest but the signature, as canonical JSON. */

@@ -99,3 +99,49 @@ describe('BlobStore', () => {
     expect(existsSync(join(dir, 'out'))).toBe(false)
   })
 })
+
+describe('BlobStore: local packs', () => {
+  const packedStoreIn = (dir: string): BlobStore => new BlobStore(join(dir, 'blobs'), join(dir, 'tmp'), join(dir, 'packs'))
+  const member = (text: string) => ({ref: {sha256: sha(text), size: Buffer.byteLength(text)}, bytes: Buffer.from(text)})
+
+  it('keeps many blobs in one file and gives each out as a blob of its own, with its mode, when first read', () => {
+    const dir = tempDir()
+    const members = Array.from({length: 50}, (_, i) => member(`small ${i}\n`))
+    packedStoreIn(dir).putPack(members)
+    expect(readdirSync(join(dir, 'packs')).flatMap((shard) => readdirSync(join(dir, 'packs', shard)))).toHaveLength(1)
+    expect(existsSync(join(dir, 'blobs'))).toBe(false)
+    // A later run's store finds the pack on disk.
+    const store = packedStoreIn(dir)
+    expect(members.every((m) => store.has(m.ref))).toBe(true)
+    expect(store.has({sha256: sha('not there'), size: 9})).toBe(false)
+    expect(store.readVerified(members[3]!.ref).toString()).toBe('small 3\n')
+    const target = join(tempDir(), 'tool')
+    store.linkTo(members[4]!.ref, true, target, 0o755)
+    expect(readFileSync(target, 'utf8')).toBe('small 4\n')
+    expect(statSync(target).mode & 0o777).toBe(0o555)
+    expect(readFileSync(store.pathFor(members[5]!.ref), 'utf8')).toBe('small 5\n')
+    // Only what was linked or asked for by path became a blob file: a read is served from the pack.
+    expect(readdirSync(join(dir, 'blobs')).flatMap((shard) => readdirSync(join(dir, 'blobs', shard)))).toHaveLength(2)
+    expect(existsSync(store.path(members[3]!.ref.sha256))).toBe(false)
+  })
+
+  it('refuses a member that does not match its digest, and a pack changed on disk gives DamagedBlobError when read', () => {
+    const dir = tempDir()
+    const bad = {...member('genuine'), bytes: Buffer.from('forged!')}
+    expect(() => packedStoreIn(dir).putPack([member('a'), bad])).toThrow(DamagedBlobError)
+    const members = [member('one\n'), member('two\n')]
+    packedStoreIn(dir).putPack(members)
+    const shard = readdirSync(join(dir, 'packs'))[0]!
+    const file = join(dir, 'packs', shard, readdirSync(join(dir, 'packs', shard))[0]!)
+    const bytes = readFileSync(file)
+    bytes[bytes.length - 2] = 'X'.charCodeAt(0)
+    chmodSync(file, 0o644)
+    writeFileSync(file, bytes)
+    expect(() => packedStoreIn(dir).readVerified(members[1]!.ref)).toThrow(DamagedBlobError)
+    expect(existsSync(packedStoreIn(dir).path(members[1]!.ref.sha256))).toBe(false)
+    // A pack whose list does not add up to its size is no pack at all.
+    writeFileSync(file, bytes.subarray(0, bytes.length - 1))
+    expect(packedStoreIn(dir).has(members[0]!.ref)).toBe(false)
+    expect(packedStoreIn(dir).packFiles()).toEqual([{file, members: []}])
+  })
+})

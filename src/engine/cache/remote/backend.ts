@@ -6,6 +6,8 @@ import type {Readable} from 'node:stream'
  */
 export type RemoteObject =
   | {kind: 'entry'; namespace: string; key: string}
+  /** An entry's manifest with its small files in one object (see pack.ts): one request restores a small entry. */
+  | {kind: 'bundle'; namespace: string; key: string}
   /** A keyed volume's manifest (its tar is a blob). */
   | {kind: 'volume'; namespace: string; key: string}
   | {kind: 'blob'; sha256: string}

@@ -1,10 +1,10 @@
 import {DamagedBlobError, type BlobRef} from '../../artifacts/blobs.js'
 import {InvalidManifestError} from '../../artifacts/manifest.js'
 import {isExecutable} from '../../artifacts/materialise.js'
-import type {CacheStore, EntryMeta, StoredReports} from '../store.js'
+import {artifactsOf, type CacheStore, type EntryMeta, type StoredReports} from '../store.js'
 import type {VolumeMeta, VolumeStore} from '../volume-store.js'
 import {RemoteError, type RemoteBackend, type RemoteObject} from './backend.js'
-import {joinPack, PACK_MIN_FILES, packOf, splitPack, type Pack} from './pack.js'
+import {checkedPieces, joinBundle, joinPack, PACK_MAX_BYTES, PACK_MIN_FILES, packOf, splitBundle, splitPack, type Pack} from './pack.js'
 import {Limiter, withRetries, type IdleDeadline, type TransferPolicy} from './transfer.js'
 
 export interface RemoteCacheOptions {
@@ -18,6 +18,11 @@ export interface RemoteCacheOptions {
   concurrency: number
   /** Small files travel in one pack per entry (default); false sends and fetches every file as its own blob. */
   packs?: boolean
+  /**
+   * An entry is sent as a bundle, its manifest and small files in one object (default with packs);
+   * false sends the manifest and packs apart, as orca did before bundles. Both are read.
+   */
+  bundles?: boolean
 }
 
 /** What a remote lookup found; anything but `hit` leaves the job a miss. */
@@ -54,16 +59,19 @@ export interface RemoteUpload {
 
 /** Largest entry manifest read: they hold digests and counts, never file content. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+/** Largest bundle read: a manifest and its two packs. */
+const MAX_BUNDLE_BYTES = MAX_MANIFEST_BYTES + 2 * PACK_MAX_BYTES + 64
 /** Failures in a row, none succeeding, after which the remote is left alone for the rest of the run. */
 const GIVE_UP_AFTER = 2
 
 /**
- * A remote cache in front of the local one. A lookup downloads the entry's manifest, checks it (shape,
- * key, signature) before anything else, then fetches the blobs the local cache lacks, each checked
- * against its digest as it is written, and only then adopts the manifest locally: a remote hit is
- * then restored as a local one. Uploads run in the background, bounded by `concurrency`, blobs first
- * and the manifest last, so a reader never finds a manifest whose content is missing; a blob the
- * remote already holds is not sent again. Every failure is a miss or a failed upload, never an error.
+ * A remote cache in front of the local one. A lookup downloads the entry's bundle (its manifest and
+ * small files; pack.ts), checks the manifest (shape, key, signature) before anything else, then the
+ * bundle's files and the large blobs the local cache lacks, each checked against its digest, and only
+ * then adopts the manifest locally: a remote hit is then restored as a local one. Uploads run in the
+ * background, bounded by `concurrency`, large blobs first and the bundle last, so a reader never finds
+ * an entry whose content is missing; a blob the remote already holds is not sent again. Every failure
+ * is a miss or a failed upload, never an error.
  */
 export class RemoteCache {
   readonly description: string
@@ -117,16 +125,22 @@ export class RemoteCache {
     const took = (): number => Date.now() - started
     if (this.downReason !== undefined) return {result: 'unavailable', reason: this.downReason, durationMs: 0, repeated: true}
     try {
-      const text = await this.transfer(async (deadline) => {
+      const found = await this.transfer(async (deadline) => {
+        if (this.bundles) {
+          const body = await this.options.backend.get(this.bundleObject(key), deadline.signal)
+          if (body !== undefined) return splitBundle(await readAll(body, deadline, MAX_BUNDLE_BYTES, () => new DamagedBlobError(`the entry bundle is larger than ${MAX_BUNDLE_BYTES} bytes`)))
+        }
+        // No bundle: an entry sent as its manifest and packs (by an orca from before bundles), or none.
         const body = await this.options.backend.get(this.entryObject(key), deadline.signal)
-        return body === undefined ? undefined : (await readAll(body, deadline, MAX_MANIFEST_BYTES)).toString('utf8')
+        return body === undefined ? undefined : {manifest: (await readAll(body, deadline, MAX_MANIFEST_BYTES)).toString('utf8'), rest: undefined}
       })
       this.succeeded()
-      if (text === undefined) return {result: 'miss', durationMs: took()}
+      if (found === undefined) return {result: 'miss', durationMs: took()}
+      const text = found.manifest
       const checked = this.store.checkEntry(key, text)
       if (checked.status === 'untrusted') return {result: 'untrusted', reason: checked.reason, durationMs: took()}
       if (checked.status !== 'found') return {result: 'damaged', reason: checked.status === 'corrupt' ? checked.reason : 'its manifest is missing', durationMs: took()}
-      const got = await this.fetchContent(checked.meta)
+      const got = found.rest === undefined ? await this.fetchContent(checked.meta) : await this.landBundle(checked.meta, found.rest)
       return {result: 'hit', meta: checked.meta, durationMs: took(), ...got, text}
     } catch (error) {
       if (error instanceof DamagedBlobError || error instanceof InvalidManifestError || error instanceof SyntaxError) {
@@ -140,7 +154,7 @@ export class RemoteCache {
   async has(key: string): Promise<boolean | 'unavailable'> {
     if (this.downReason !== undefined) return 'unavailable'
     try {
-      const found = await this.transfer((deadline) => this.options.backend.has(this.entryObject(key), deadline.signal))
+      const found = await this.transfer((deadline) => this.entryExists(key, deadline))
       this.succeeded()
       return found
     } catch (error) {
@@ -187,8 +201,9 @@ export class RemoteCache {
     const read = text === undefined ? undefined : this.store.checkEntry(key, text)
     if (text === undefined || read?.status !== 'found') return result({result: 'failed', blobs: 0, bytes: 0, reason: 'the local entry is gone or not trusted'})
     try {
+      if (await this.transfer((deadline) => this.entryExists(key, deadline))) return result({result: 'exists', blobs: 0, bytes: 0})
+      if (this.bundles) return result(await this.pushBundle(key, text, read.meta))
       const entryObject = this.entryObject(key)
-      if (await this.transfer((deadline) => this.options.backend.has(entryObject, deadline.signal))) return result({result: 'exists', blobs: 0, bytes: 0})
       const listing = uniqueBlobs(listingOf(read.meta).map((ref) => ({sha256: ref.sha256, size: ref.size, executable: false})))
       const files = uniqueBlobs(this.filesOf(read.meta))
       const packs = [this.packOf(listing, 2), this.packOf(files, PACK_MIN_FILES)].flatMap((pack) => (pack ? [pack] : []))
@@ -273,19 +288,84 @@ export class RemoteCache {
     return {kind: 'entry', namespace: this.options.namespace, key}
   }
 
-  /** Each file of the entry (artifacts and report files) as stored locally; a digest may come twice, once executable. */
-  private filesOf(meta: EntryMeta): StoredBlob[] {
-    return [...this.store.readArtifacts(meta), ...(this.storedReports(meta)?.files ?? [])].flatMap((entry) =>
+  private bundleObject(key: string): RemoteObject {
+    return {kind: 'bundle', namespace: this.options.namespace, key}
+  }
+
+  private get bundles(): boolean {
+    return this.options.packs !== false && this.options.bundles !== false
+  }
+
+  /** Whether the remote holds the key's entry, as a bundle or (sent before bundles) as a manifest. */
+  private async entryExists(key: string, deadline: IdleDeadline): Promise<boolean> {
+    if (this.bundles && (await this.options.backend.has(this.bundleObject(key), deadline.signal))) return true
+    return this.options.backend.has(this.entryObject(key), deadline.signal)
+  }
+
+  /**
+   * Sends an entry as a bundle: its large files first as blobs (each once, across entries), then one
+   * object with its manifest, its listing and its small files (pack.ts).
+   */
+  private async pushBundle(key: string, text: string, meta: EntryMeta): Promise<Omit<RemoteUpload, 'key' | 'durationMs'>> {
+    const listing = uniqueBlobs(listingOf(meta).map((ref) => ({sha256: ref.sha256, size: ref.size, executable: false})))
+    const files = uniqueBlobs(this.filesOf(meta))
+    const packs = bundlePacks(listing, files)
+    const packed = new Set(packs.flatMap((pack) => pack.members.map((m) => m.sha256)))
+    const sent = await Promise.all([...listing, ...files].filter((blob) => !packed.has(blob.sha256)).map((blob) => this.pushBlob(blob)))
+    // A listing blob is never executable; a file may be stored only as one.
+    const executable = new Map(files.map((f) => [f.sha256, f.executable]))
+    const bundle = joinBundle(text, packs.map((pack) => joinPack(pack, (member) => this.store.blobs.readVerified(member, executable.get(member.sha256)))))
+    await this.transfer((deadline) => this.options.backend.put(this.bundleObject(key), bundle, deadline.signal))
+    this.succeeded()
+    return {result: 'uploaded', blobs: packed.size + sent.filter((n) => n > 0).length, bytes: bundle.length + sent.reduce((sum, n) => sum + n, 0)}
+  }
+
+  /**
+   * Takes a bundle's content (what follows its checked manifest) into the local store: its listing
+   * and small files, each checked against its digest, as one local pack, and the large files the
+   * local store lacks blob by blob. Counts what the local store lacked, as `fetchContent` does.
+   */
+  private async landBundle(meta: EntryMeta, rest: Buffer): Promise<{bytes: number; blobs: number}> {
+    const listingRefs = listingOf(meta).map((ref) => ({sha256: ref.sha256, size: ref.size, executable: false}))
+    const absentListing = this.absentOf(listingRefs)
+    const [listingPack] = bundlePacks(uniqueBlobs(listingRefs), [])
+    const listingBytes = listingPack?.bytes ?? 0
+    if (rest.length < listingBytes) throw new DamagedBlobError(`the entry bundle holds ${rest.length} bytes, fewer than its listing's ${listingBytes}`)
+    const listing = listingPack ? checkedPieces(listingPack, rest.subarray(0, listingBytes)) : new Map<string, Buffer>()
+    // A listing blob too large for the bundle (an output of more than 32 MiB) comes on its own.
+    await Promise.all(absentListing.filter((ref) => !listing.has(ref.sha256)).map((ref) => this.fetchBlob(ref, false)))
+    const files = this.filesOf(meta, (ref) => listing.get(ref.sha256) ?? this.store.blobs.readVerified(ref))
+    const absentFiles = this.absentOf(files)
+    const filesPack = bundlePacks([], uniqueBlobs(files))[0]
+    const fileBytes = rest.subarray(listingBytes)
+    if (fileBytes.length !== (filesPack?.bytes ?? 0)) throw new DamagedBlobError(`the entry bundle holds ${fileBytes.length} bytes of files, not ${filesPack?.bytes ?? 0}`)
+    const inBundle = new Map([...listing, ...(filesPack ? splitPack(filesPack, fileBytes).map((p) => [p.member.sha256, p.bytes] as const) : [])])
+    const land = uniqueBlobs([...absentListing, ...absentFiles].filter((ref) => inBundle.has(ref.sha256)))
+    // putPack checks every file against its digest before anything is written.
+    if (land.length > 0) this.store.blobs.putPack(land.map((ref) => ({ref: {sha256: ref.sha256, size: ref.size}, bytes: inBundle.get(ref.sha256)!})))
+    await Promise.all(absentFiles.filter((ref) => !inBundle.has(ref.sha256)).map((ref) => this.fetchBlob(ref, ref.executable)))
+    const absent = [...absentListing, ...absentFiles]
+    return {bytes: absent.reduce((sum, ref) => sum + ref.size, 0), blobs: absent.length}
+  }
+
+  /** The refs the local store lacks, each stored blob (digest and mode) once. */
+  private absentOf(refs: readonly StoredBlob[]): StoredBlob[] {
+    return [...new Map(refs.map((ref) => [`${ref.sha256}:${ref.executable}`, ref])).values()].filter((ref) => !this.store.blobs.has(ref, ref.executable))
+  }
+
+  /**
+   * Each file of the entry (artifacts and report files) as stored locally; a digest may come twice,
+   * once executable. `read` gives a listing blob's bytes, checked against its digest.
+   */
+  private filesOf(meta: EntryMeta, read = (ref: BlobRef): Buffer => this.store.blobs.readVerified(ref)): StoredBlob[] {
+    const reports = meta.reports ? (JSON.parse(read(meta.reports).toString('utf8')) as StoredReports).files : []
+    return [...artifactsOf(meta, read(meta.artifacts.manifest)), ...reports].flatMap((entry) =>
       entry.type === 'file' ? [{sha256: entry.sha256, size: entry.size, executable: isExecutable(entry.mode)}] : [],
     )
   }
 
   private packOf(blobs: readonly BlobRef[], minFiles: number): Pack | undefined {
     return this.options.packs === false ? undefined : packOf(blobs, minFiles)
-  }
-
-  private storedReports(meta: EntryMeta): StoredReports | undefined {
-    return meta.reports ? (JSON.parse(this.store.blobs.readVerified(meta.reports).toString('utf8')) as StoredReports) : undefined
   }
 
   /** Sends one blob unless the remote has it; the bytes sent (0 when it was there). */
@@ -325,31 +405,43 @@ export class RemoteCache {
    * then the files; each set's small blobs in one pack when it has one, the others blob by blob.
    */
   private async fetchContent(meta: EntryMeta): Promise<{bytes: number; blobs: number}> {
-    const listing = await this.fetchSet(listingOf(meta).map((ref) => ({sha256: ref.sha256, size: ref.size, executable: false})), 2)
-    const files = await this.fetchSet(this.filesOf(meta), PACK_MIN_FILES)
+    // The listing is read at once (output, artifact manifest): its blobs land as blobs of their own.
+    const listing = await this.fetchSet(listingOf(meta).map((ref) => ({sha256: ref.sha256, size: ref.size, executable: false})), 2, false)
+    const files = await this.fetchSet(this.filesOf(meta), PACK_MIN_FILES, true)
     return {bytes: listing.bytes + files.bytes, blobs: listing.blobs + files.blobs}
   }
 
-  /** The blobs of `refs` the local cache lacks, each stored once: those of its pack (when it has one) in one request. */
-  private async fetchSet(refs: StoredBlob[], minPacked: number): Promise<{bytes: number; blobs: number}> {
+  /**
+   * The blobs of `refs` the local cache lacks, each stored once: those of its pack (when it has one) in
+   * one request, landing as one local pack when `landAsPack` (one file written instead of one per blob).
+   */
+  private async fetchSet(refs: StoredBlob[], minPacked: number, landAsPack: boolean): Promise<{bytes: number; blobs: number}> {
     // Each stored blob once: a file listed under two names is downloaded once.
-    const absent = [...new Map(refs.map((ref) => [`${ref.sha256}:${ref.executable}`, ref])).values()].filter((ref) => !this.store.blobs.has(ref, ref.executable))
+    const absent = this.absentOf(refs)
     const pack = absent.length > 0 ? this.packOf(uniqueBlobs(refs), minPacked) : undefined
     const packed = new Set(pack?.members.map((m) => m.sha256))
     const fromPack = absent.filter((ref) => packed.has(ref.sha256))
     // An entry sent before packs (or with packs off) has none: its small blobs are blobs of their own.
-    const unpacked = fromPack.length > 0 && (await this.fetchPack(pack!, fromPack))
+    const unpacked = fromPack.length > 0 && (await this.fetchPack(pack!, fromPack, landAsPack))
     const single = unpacked ? absent.filter((ref) => !packed.has(ref.sha256)) : absent
     await Promise.all(single.map((ref) => this.fetchBlob(ref, ref.executable)))
     return {bytes: absent.reduce((sum, ref) => sum + ref.size, 0), blobs: absent.length}
   }
 
-  /** The pack's members into the local store, each checked against its digest; false when the remote has no such pack. */
-  private async fetchPack(pack: Pack, wanted: readonly StoredBlob[]): Promise<boolean> {
+  /**
+   * The pack's members the local store lacks into it, each checked against its digest: as one local
+   * pack (`landAsPack`) or one blob each; false when the remote has no such pack.
+   */
+  private async fetchPack(pack: Pack, wanted: readonly StoredBlob[], landAsPack: boolean): Promise<boolean> {
     return this.transfer(async (deadline) => {
       const body = await this.options.backend.get({kind: 'pack', id: pack.id}, deadline.signal)
       if (body === undefined) return false
       const pieces = new Map(splitPack(pack, await readAll(body, deadline, pack.bytes, () => new DamagedBlobError(`pack ${pack.id} is longer than ${pack.bytes} bytes`))).map((p) => [p.member.sha256, p.bytes]))
+      if (landAsPack) {
+        const members = uniqueBlobs(wanted).map((ref) => ({ref: {sha256: ref.sha256, size: ref.size}, bytes: pieces.get(ref.sha256)!}))
+        this.store.blobs.putPack(members)
+        return true
+      }
       for (const ref of wanted) {
         if (this.store.blobs.has(ref, ref.executable)) continue
         const writer = this.store.blobs.create(ref.executable)
@@ -409,6 +501,11 @@ export class RemoteCache {
 /** Each digest once (the first of its modes): what is sent, and what a pack is made of. */
 function uniqueBlobs(refs: readonly StoredBlob[]): StoredBlob[] {
   return [...new Map(refs.map((ref) => [ref.sha256, ref])).values()]
+}
+
+/** A bundle's packs: the listing's blobs (all but one too large for a pack), then the small files; either may be absent. */
+function bundlePacks(listing: readonly BlobRef[], files: readonly BlobRef[]): Pack[] {
+  return [packOf(listing, 1, PACK_MAX_BYTES), packOf(files, 1)].flatMap((pack) => (pack ? [pack] : []))
 }
 
 /** The blobs that list an entry's content: its artifact manifest, recorded output, key manifest and reports. */

@@ -15,7 +15,8 @@ export interface S3Settings {
  * Any S3-compatible store through @aws-sdk/client-s3, which is imported only here, when a remote
  * cache is configured: a run without one never loads it. Credentials come from the SDK's usual
  * chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, an instance role).
- * Objects: `<prefix>/blobs/<ab>/<sha256>`, `<prefix>/packs/<ab>/<id>`, `<prefix>/<namespace>/entries/<key>.json`
+ * Objects: `<prefix>/blobs/<ab>/<sha256>`, `<prefix>/packs/<ab>/<id>`, `<prefix>/<namespace>/entries/<key>.json`,
+ * an entry's bundle `<prefix>/<namespace>/bundles/<key>`
  * and a keyed volume's `<prefix>/<namespace>/volumes/<key>.json`.
  */
 export async function s3Backend(settings: S3Settings): Promise<RemoteBackend> {
@@ -32,7 +33,9 @@ export async function s3Backend(settings: S3Settings): Promise<RemoteBackend> {
         ? `blobs/${object.sha256.slice(0, 2)}/${object.sha256}`
         : object.kind === 'pack'
           ? `packs/${object.id.slice(0, 2)}/${object.id}`
-          : `${object.namespace}/${object.kind === 'volume' ? 'volumes' : 'entries'}/${object.key}.json`
+          : object.kind === 'bundle'
+            ? `${object.namespace}/bundles/${object.key}`
+            : `${object.namespace}/${object.kind === 'volume' ? 'volumes' : 'entries'}/${object.key}.json`
     return settings.prefix ? `${settings.prefix}/${name}` : name
   }
   const failed = (action: string, object: RemoteObject, error: unknown): RemoteError => {

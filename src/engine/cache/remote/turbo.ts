@@ -14,7 +14,8 @@ export interface TurboSettings {
  * The Turborepo remote cache HTTP API (`/v8/artifacts/{hash}?teamId=`), as turborepo-remote-cache
  * and Vercel serve it. It stores one artifact per hash, so each blob and entry manifest is one
  * artifact: `orca-blob-<sha256>` and `orca-pack-<id>` (shared by every namespace of the team: content
- * checks itself), `orca-manifest-<namespace>-<key>` and a keyed volume's `orca-volume-<namespace>-<key>`.
+ * checks itself), `orca-manifest-<namespace>-<key>`, an entry's bundle `orca-bundle-<namespace>-<key>` and a keyed
+ * volume's `orca-volume-<namespace>-<key>`.
  */
 export function turboBackend(settings: TurboSettings): RemoteBackend {
   const base = settings.url.replace(/\/+$/, '')
@@ -63,6 +64,7 @@ export function turboBackend(settings: TurboSettings): RemoteBackend {
 export function artifactId(object: RemoteObject): string {
   if (object.kind === 'blob') return `orca-blob-${object.sha256}`
   if (object.kind === 'volume') return `orca-volume-${object.namespace}-${object.key}`
+  if (object.kind === 'bundle') return `orca-bundle-${object.namespace}-${object.key}`
   return object.kind === 'pack' ? `orca-pack-${object.id}` : `orca-manifest-${object.namespace}-${object.key}`
 }
 

@@ -91,7 +91,7 @@ describe('RunCache.lookAhead', () => {
     // The same requests, each once: looking ahead adds none.
     expect([...aheadRequests].filter((r) => !r.startsWith('taken')).sort()).toEqual([...plainRequests].filter((r) => !r.startsWith('taken')).sort())
     const lastKey = plainRequests.find((r) => r.startsWith('taken last'))!.split(' ')[2]
-    const entryOfLast = `GET entry/ns/${lastKey}`
+    const entryOfLast = `GET bundle/ns/${lastKey}`
     // In turn, last is asked for after a was taken; ahead, before.
     expect(plainRequests.indexOf(entryOfLast)).toBeGreaterThan(plainRequests.findIndex((r) => r.startsWith('taken a ')))
     expect(aheadRequests.indexOf(entryOfLast)).toBeLessThan(aheadRequests.findIndex((r) => r.startsWith('taken a ')))
