@@ -17,7 +17,7 @@ import {
 } from 'node:fs'
 import * as path from 'node:path'
 
-import {writeAll} from '../atomic-file.js'
+import {replaceFile, writeAll} from '../atomic-file.js'
 
 /** Content named by its digest. */
 export interface BlobRef {
@@ -108,21 +108,9 @@ export class BlobStore {
     const file = path.join(this.packsDir, id.slice(0, 2), id)
     this.realDir(path.dirname(file), true)
     this.realDir(this.tmpDir, true)
-    const temp = path.join(this.tmpDir, `pack-${process.pid}-${randomBytes(6).toString('hex')}`)
-    try {
-      const fd = openSync(temp, CREATE_FLAGS, 0o444)
-      try {
-        // One write: the list and every member's bytes, gathered (a pack is at most tens of MB of small files).
-        writeAll(fd, Buffer.concat([first, list, ...members.map((m) => m.bytes)]))
-      } finally {
-        closeSync(fd)
-      }
-      // Same id, same members, same bytes: replacing one already there changes nothing a reader could see.
-      renameSync(temp, file)
-    } catch (error) {
-      rmSync(temp, {force: true})
-      throw error
-    }
+    // One write: the list and every member's bytes, gathered (a pack is at most tens of MB of small files).
+    // Same id, same members, same bytes: replacing one already there changes nothing a reader could see.
+    replaceFile(file, Buffer.concat([first, list, ...members.map((m) => m.bytes)]), {mode: 0o444, tempDir: this.tmpDir})
     const index = this.packIndex()
     let offset = first.length + list.length
     for (const {ref} of members) {
