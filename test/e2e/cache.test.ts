@@ -14,9 +14,26 @@ type RunRecord = {id: string; status: string; jobs: Record<string, JobRecord>}
 
 const project = projectsPerTest()
 const images: string[] = []
-afterEach(() => {
-  for (const image of images.splice(0)) execFileSync('docker', ['rmi', '-f', image], {stdio: 'ignore'})
+afterEach(async () => {
+  for (const image of images.splice(0)) await removeImage(image)
 })
+
+/**
+ * Removes a test image. A run's last containers may still be in the engine's own removal (AutoRemove)
+ * just after orca exits, and Podman refuses to remove an image a container being removed still uses:
+ * try again for up to 10 s.
+ */
+async function removeImage(image: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      execFileSync('docker', ['rmi', '-f', image], {stdio: 'pipe'})
+      return
+    } catch (error) {
+      if (attempt >= 50) throw error
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+}
 
 const lastRecord = (dir: string): RunRecord => readJson<RunRecord>(join(runDirs(dir).at(-1)!, 'run.json'))
 const statuses = (record: RunRecord): Record<string, string> => Object.fromEntries(Object.entries(record.jobs).map(([k, v]) => [k, v.status]))
