@@ -7,33 +7,16 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {CACHE_FORMAT} from '../../src/engine/cache/format.js'
-import {orca, readJson, runDirs, projectsPerTest} from './cli.js'
+import {orca, readJson, removeImages, runDirs, projectsPerTest} from './cli.js'
 
 type JobRecord = {status: string; key: string | null; cache: string | null; cachedFrom: string | null; artifacts: {count: number; manifest: string | null} | null}
 type RunRecord = {id: string; status: string; jobs: Record<string, JobRecord>}
 
 const project = projectsPerTest()
 const images: string[] = []
-afterEach(async () => {
-  for (const image of images.splice(0)) await removeImage(image)
+afterEach(() => {
+  removeImages(images.splice(0))
 })
-
-/**
- * Removes a test image. A run's last containers may still be in the engine's own removal (AutoRemove)
- * just after orca exits, and Podman refuses to remove an image a container being removed still uses:
- * try again for up to 10 s.
- */
-async function removeImage(image: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      execFileSync('docker', ['rmi', '-f', image], {stdio: 'pipe'})
-      return
-    } catch (error) {
-      if (attempt >= 50) throw error
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
-  }
-}
 
 const lastRecord = (dir: string): RunRecord => readJson<RunRecord>(join(runDirs(dir).at(-1)!, 'run.json'))
 const statuses = (record: RunRecord): Record<string, string> => Object.fromEntries(Object.entries(record.jobs).map(([k, v]) => [k, v.status]))

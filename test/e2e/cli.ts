@@ -131,13 +131,31 @@ export function removeContainers(filter: string): void {
   }
 }
 
+/**
+ * Force-removes images. A run's last containers may still be in the engine's own removal (AutoRemove)
+ * just after orca exits, and Podman refuses to remove an image such a container uses: tried again for
+ * up to 10 s, then the engine's message is thrown.
+ */
+export function removeImages(images: string[]): void {
+  if (images.length === 0) return
+  for (let attempt = 0; ; attempt++) {
+    try {
+      execFileSync('docker', ['rmi', '-f', ...new Set(images)], {stdio: 'pipe'})
+      return
+    } catch (error) {
+      if (attempt === 100) throw error
+      execFileSync('sleep', ['0.1'])
+    }
+  }
+}
+
 /** Force-removes every container of a run, and the images of kept ones (tests clean up even when an assertion failed). */
 export function removeRunContainers(runId: string): void {
   removeContainers(`label=orca.run=${runId}`)
   const images = execFileSync('docker', ['images', '-q', '--filter', `label=orca.run=${runId}`], {encoding: 'utf8'})
     .split('\n')
     .filter(Boolean)
-  if (images.length > 0) execFileSync('docker', ['rmi', '-f', ...new Set(images)], {stdio: 'ignore'})
+  removeImages(images)
 }
 
 /** Lines of `docker ARGS`, empty ones dropped. */
@@ -152,8 +170,7 @@ function dockerLines(...args: string[]): string[] {
 export function removeProjectResources(projectDir: string): void {
   const label = `label=orca.project-dir=${realpathSync(projectDir)}`
   removeContainers(label)
-  const images = dockerLines('images', '-q', '--filter', label)
-  if (images.length > 0) execFileSync('docker', ['rmi', '-f', ...new Set(images)], {stdio: 'ignore'})
+  removeImages(dockerLines('images', '-q', '--filter', label))
   const volumes = dockerLines('volume', 'ls', '-q', '--filter', label)
   if (volumes.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...volumes], {stdio: 'ignore'})
   const networks = dockerLines('network', 'ls', '-q', '--filter', label)
