@@ -7,7 +7,9 @@
 // and turbo installed outside the repo (see bench/cache.mjs):
 //   TURBO_BIN=/tmp/turbo-bench/node_modules/.bin/turbo node bench/remote.mjs [iterations]
 // ORCA_BEFORE=<another build's bin/run.js> adds a column for it (e.g. main's, to measure a change),
-// timed in the same runs; ORCA_BENCH_CASES=a,b,c picks the cases.
+// timed in the same runs; ORCA_BENCH_CASES=a,b,c picks the cases; ORCA_NODE=<a node binary> runs
+// orca on that Node.js (default: the one running this script); ORCA_BENCH_KEEP=1 keeps the projects
+// and prints their folders (to profile a run by hand; the remote server stops with the script).
 import {execFileSync, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -28,6 +30,8 @@ if (!existsSync(TURBO)) {
   console.error(`turbo not found at ${TURBO}; install it outside the repo (see bench/cache.mjs) or set TURBO_BIN`)
   process.exit(2)
 }
+const NODE = process.env.ORCA_NODE ?? process.execPath
+const KEEP = process.env.ORCA_BENCH_KEEP === '1'
 const TEAM = 'bench'
 // The client orca's Turborepo backend uses (Node's built-in fetch), for the plain transfers.
 const {fetch} = globalThis
@@ -47,7 +51,8 @@ function write(dir, files) {
 /** A project both tools understand (as in bench/cache.mjs), committed to git for turbo's hashing. */
 function makeProject(jobs, files) {
   const dir = mkdtempSync(path.join(tmpdir(), 'orca-remote-bench-'))
-  temps.push(dir)
+  if (KEEP) console.log(`project kept: ${dir}`)
+  else temps.push(dir)
   write(dir, {
     ...files,
     'package.json': JSON.stringify({name: 'bench', version: '1.0.0', private: true, packageManager: 'npm@10.0.0', scripts: Object.fromEntries(jobs.map((j) => [j.name, j.script]))}),
@@ -85,20 +90,20 @@ const turboFromRemote = (out) => /FULL TURBO/.test(out)
 
 function compare(label, dir, jobs, turboTasks) {
   // Fill the remote once with each tool (orca runs the containers here; an older build uploads its own way).
-  run('node', [ORCA, 'run', '--output', 'plain'], dir, orcaEnv)
+  run(NODE, [ORCA, 'run', '--output', 'plain'], dir, orcaEnv)
   if (BEFORE) {
     forgetLocally(dir)
-    run('node', [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv)
+    run(NODE, [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv)
   }
   run(TURBO, ['run', ...turboTasks, ...turboRemote], dir, baseEnv)
   const samples = {orca: [], before: [], turbo: []}
   for (let i = 0; i < iterations; i++) {
     // Interleaved, so no tool gets a warmer machine.
     forgetLocally(dir)
-    samples.orca.push(run('node', [ORCA, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
+    samples.orca.push(run(NODE, [ORCA, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
     if (BEFORE) {
       forgetLocally(dir)
-      samples.before.push(run('node', [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
+      samples.before.push(run(NODE, [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
     }
     forgetLocally(dir)
     samples.turbo.push(run(TURBO, ['run', ...turboTasks, ...turboRemote], dir, baseEnv, turboFromRemote))
@@ -166,7 +171,7 @@ async function timed(fn) {
 
 try {
   const cases = (process.env.ORCA_BENCH_CASES ?? 'a,b,c').split(',')
-  console.log(`orca and turbo ${turboVersion()} through one turborepo-remote-cache on loopback; local caches emptied before each run; median of ${iterations}; load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}\n`)
+  console.log(`orca (Node.js ${spawnSync(NODE, ['--version'], {encoding: 'utf8'}).stdout.trim()}) and turbo ${turboVersion()} through one turborepo-remote-cache on loopback; local caches emptied before each run; median of ${iterations}; load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}\n`)
   console.log(BEFORE ? '| case | orca | turbo | orca / turbo | goal orca ≤ turbo | before | before / turbo |\n| --- | --- | --- | --- | --- | --- | --- |' : '| case | orca | turbo | orca / turbo | goal orca ≤ turbo |\n| --- | --- | --- | --- | --- |')
   if (cases.includes('a')) {
     const ten = Array.from({length: 10}, (_, i) => {
