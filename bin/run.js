@@ -4,7 +4,7 @@
 import {lstatSync, mkdirSync, readFileSync} from 'node:fs'
 import module from 'node:module'
 import {homedir} from 'node:os'
-import {join} from 'node:path'
+import {isAbsolute, join} from 'node:path'
 
 // Node.js 22.1+ keeps the compiled code of orca's modules on disk, so a later start skips compiling
 // them (docs/performance.md, "Remote cache"). Node.js 20 has no such cache and starts as before.
@@ -51,7 +51,9 @@ if (code === undefined) {
  */
 function compileCacheDir() {
   try {
-    const base = process.env.XDG_CACHE_HOME?.trim() || join(homedir(), '.cache')
+    // A relative XDG_CACHE_HOME is ignored, as the XDG rules say.
+    const xdg = process.env.XDG_CACHE_HOME?.trim()
+    const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache')
     const dir = join(base, 'orca', 'compile-cache')
     mkdirSync(dir, {recursive: true, mode: 0o700})
     const stat = lstatSync(dir)
