@@ -8,7 +8,7 @@ import type {Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders} from 'nod
 export interface HttpClient {
   /** Sends one request; resolves with the response once its headers arrived (a redirect followed as fetch does). */
   request(url: string, options: {method: string; headers: Record<string, string>; body?: Buffer; signal: AbortSignal}): Promise<IncomingMessage>
-  /** Closes idle keep-alive connections so nothing holds the process open. */
+  /** Closes the idle keep-alive connections, and each busy one when its request ends (a request in flight finishes). */
   close(): void
 }
 
@@ -16,11 +16,18 @@ const MAX_REDIRECTS = 20
 
 export function httpClient(): HttpClient {
   const agents = new Map<string, Promise<HttpAgent>>()
+  let closed = false
   const agentFor = (protocol: string): Promise<HttpAgent> => {
     let agent = agents.get(protocol)
     if (agent === undefined) {
       // https (and tls) only for an https URL.
-      agent = (protocol === 'https:' ? import('node:https') : import('node:http')).then((module) => new module.Agent({keepAlive: true}))
+      agent = (protocol === 'https:' ? import('node:https') : import('node:http')).then((module) => {
+        const made = new module.Agent({keepAlive: true})
+        // Once closed, a connection whose request ends is closed too instead of waiting for the next.
+        const keep = made.keepSocketAlive.bind(made)
+        made.keepSocketAlive = (socket) => !closed && keep(socket)
+        return made
+      })
       agents.set(protocol, agent)
     }
     return agent
@@ -62,8 +69,12 @@ export function httpClient(): HttpClient {
       }
     },
     close() {
-      for (const agent of agents.values()) void agent.then((a) => a.destroy())
-      agents.clear()
+      closed = true
+      for (const agent of agents.values()) {
+        void agent.then((made) => {
+          for (const sockets of Object.values(made.freeSockets)) for (const socket of sockets ?? []) socket.destroy()
+        })
+      }
     },
   }
 }

@@ -80,6 +80,28 @@ describe('httpClient', () => {
     expect(other.seen[0]!.headers.authorization).toBeUndefined()
   })
 
+  it('close() lets a request in flight finish, then closes every connection', async () => {
+    let release: () => void = () => undefined
+    const server = await serve((seen, respond) => {
+      if (seen.url === '/slow') release = () => respond(200, {}, 'late')
+      else respond(200, {}, 'ok')
+    })
+    const open = new Set<object>()
+    servers[servers.length - 1]!.on('connection', (socket) => {
+      open.add(socket)
+      socket.on('close', () => open.delete(socket))
+    })
+    const client = httpClient()
+    const signal = new AbortController().signal
+    expect(await text(await client.request(`${server.url}/idle`, {method: 'GET', headers: {}, signal}))).toBe('ok')
+    const slow = client.request(`${server.url}/slow`, {method: 'GET', headers: {}, signal})
+    await expect.poll(() => server.seen.some((s) => s.url === '/slow')).toBe(true)
+    client.close()
+    release()
+    expect(await text(await slow)).toBe('late')
+    await expect.poll(() => open.size).toBe(0)
+  })
+
   it('an aborted request rejects', async () => {
     const server = await serve(() => {
       // Never answers.
