@@ -2,7 +2,7 @@
 // caches empty before every timed run, as on a fresh CI runner:
 //   (a) 10 jobs restored from the remote, (b) one job whose 10,000 output files are restored;
 // and orca's transfer of a 200 MB artifact set (20 files of 10 MB) against a plain PUT and GET of the
-// same bytes with the same client (fetch) to the same server.
+// same bytes with the same client (orca's node:http client) to the same server.
 // Needs a built CLI (npm run build), a Docker engine (the first run of each project fills the remote)
 // and turbo installed outside the repo (see bench/cache.mjs):
 //   TURBO_BIN=/tmp/turbo-bench/node_modules/.bin/turbo node bench/remote.mjs [iterations]
@@ -11,6 +11,7 @@
 // orca on that Node.js (default: the one running this script); ORCA_BENCH_KEEP=1 keeps the projects
 // and prints their folders (to profile a run by hand; the remote server stops with the script).
 import {execFileSync, spawnSync} from 'node:child_process'
+import {Buffer} from 'node:buffer'
 import {randomBytes} from 'node:crypto'
 import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
@@ -33,8 +34,6 @@ if (!existsSync(TURBO)) {
 const NODE = process.env.ORCA_NODE ?? process.execPath
 const KEEP = process.env.ORCA_BENCH_KEEP === '1'
 const TEAM = 'bench'
-// The client orca's Turborepo backend uses (Node's built-in fetch), for the plain transfers.
-const {fetch} = globalThis
 const server = await startTurboServer()
 const temps = []
 const baseEnv = {...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', NO_COLOR: '1', CI: '1'}
@@ -119,6 +118,7 @@ async function throughput() {
   const {CacheStore} = await import(path.join(ROOT, 'dist/engine/cache/store.js'))
   const {RemoteCache} = await import(path.join(ROOT, 'dist/engine/cache/remote/remote-cache.js'))
   const {turboBackend} = await import(path.join(ROOT, 'dist/engine/cache/remote/turbo.js'))
+  const {httpClient} = await import(path.join(ROOT, 'dist/engine/cache/remote/http-request.js'))
   const backend = turboBackend({url: server.url, token: TOKEN, team: TEAM})
   const remoteOf = (store) => new RemoteCache(store, {backend, namespace: 'bench', readOnly: false, policy: {timeoutMs: 30_000, retries: 0, backoffMs: 200}, concurrency: 16})
   const up = []
@@ -136,6 +136,13 @@ async function throughput() {
     writer.publish({key, job: 'big', projectDir: dir, runId: 'bench', manifest: {bench: key}, artifacts, output: []})
     const headers = {authorization: `Bearer ${TOKEN}`}
     const plainUrl = (n) => `${server.url}/v8/artifacts/plain-${i}-${n}?teamId=${TEAM}`
+    // The client orca's Turborepo backend uses (node:http, one keep-alive agent), for the plain transfers.
+    const client = httpClient()
+    const send = async (url, options) => {
+      const chunks = []
+      for await (const chunk of await client.request(url, {signal: new globalThis.AbortController().signal, ...options})) chunks.push(chunk)
+      return Buffer.concat(chunks)
+    }
     // Plain: the same 200 MB, 16 requests at a time as orca's pool, with the same client.
     const pool = async (task) => {
       let next = 0
@@ -143,8 +150,9 @@ async function throughput() {
         while (next < files.length) await task(next++)
       }))
     }
-    plainUp.push(await timed(() => pool((n) => fetch(plainUrl(n), {method: 'PUT', headers: {...headers, 'content-type': 'application/octet-stream'}, body: files[n]}).then((r) => r.arrayBuffer()))))
-    plainDown.push(await timed(() => pool((n) => fetch(plainUrl(n), {headers}).then((r) => r.arrayBuffer()))))
+    plainUp.push(await timed(() => pool((n) => send(plainUrl(n), {method: 'PUT', headers: {...headers, 'content-type': 'application/octet-stream'}, body: files[n]}))))
+    plainDown.push(await timed(() => pool((n) => send(plainUrl(n), {method: 'GET', headers}))))
+    client.close()
     up.push(await timed(async () => {
       const result = await remoteOf(writer).push(key)
       if (result.result !== 'uploaded') throw new Error(JSON.stringify(result))
@@ -157,7 +165,7 @@ async function throughput() {
   }
   const mbps = (ms) => (200 / (ms / 1000)).toFixed(0)
   console.log(`\n200 MB (20 × 10 MB), median of ${iterations}:\n`)
-  console.log('| transfer | orca | plain fetch | orca / plain throughput |\n| --- | --- | --- | --- |')
+  console.log('| transfer | orca | plain PUT/GET | orca / plain throughput |\n| --- | --- | --- | --- |')
   const ratio = (plain, ours) => `${(plain / ours).toFixed(2)}× (goal ≥ 0.8×: ${verdict(plain / ours >= 0.8)})`
   console.log(`| upload | ${median(up).toFixed(0)} ms (${mbps(median(up))} MB/s) | ${median(plainUp).toFixed(0)} ms (${mbps(median(plainUp))} MB/s) | ${ratio(median(plainUp), median(up))} |`)
   console.log(`| download | ${median(down).toFixed(0)} ms (${mbps(median(down))} MB/s) | ${median(plainDown).toFixed(0)} ms (${mbps(median(plainDown))} MB/s) | ${ratio(median(plainDown), median(down))} |`)
