@@ -4,7 +4,8 @@ import type {ExecuteCaps, RegistryLogin, ServeLimits, SigningConfig, WebhookConf
 import {parseDuration} from '../duration.js'
 import type {Diagnostic} from '../errors.js'
 import {schemaDiagnostics} from '../pipeline/schema-diagnostics.js'
-import {validateAgainst} from '../pipeline/schema-validators.js'
+import {config as configSchema} from '../pipeline/schema-validators.config.generated.js'
+import {schemaErrors} from '../pipeline/schema-validators.js'
 import {parseSize} from '../bytes.js'
 import {nameTable} from '../name-table.js'
 import type {CleanupPolicy, PullPolicy, Resources} from '../pipeline/types.js'
@@ -86,8 +87,8 @@ export function readConfigFile(found: FoundText, displayFile: string, absFile: s
   const data = parsed.value ?? {}
   // In package.json the settings live under "orca"; say so in the paths.
   const prefix = found.base.map(String).join('.')
-  const schemaErrors = schemaDiagnostics(validateAgainst('config', data), parsed.source, displayFile).map((d) => (prefix ? {...d, path: d.path ? `${prefix}.${d.path}` : prefix} : d))
-  const diagnostics = [...parsed.diagnostics, ...schemaErrors]
+  const schemaProblems = schemaDiagnostics(schemaErrors(configSchema, data), parsed.source, displayFile).map((d) => (prefix ? {...d, path: d.path ? `${prefix}.${d.path}` : prefix} : d))
+  const diagnostics = [...parsed.diagnostics, ...schemaProblems]
   const raw = data as RawConfig
   if (raw.docker?.host !== undefined && raw.docker.socket !== undefined) {
     diagnostics.push({file: displayFile, ...locate(parsed.source, ['docker', 'socket'], 'key'), path: 'docker.socket', message: 'set either docker.host or docker.socket, not both'})

@@ -10,7 +10,8 @@ import {composePipeline, type IncludeReader} from './include.js'
 import {normalisePipeline} from './normalise.js'
 import type {RawPipeline} from './raw.js'
 import {schemaDiagnostics} from './schema-diagnostics.js'
-import {validateAgainst} from './schema-validators.js'
+import {schemaErrors} from './schema-validators.js'
+import {jobs as jobsSchema} from './schema-validators.jobs.generated.js'
 import type {Pipeline, PipelineDefaults} from './types.js'
 import {parseYaml, type YamlSource} from './yaml-source.js'
 
@@ -29,7 +30,7 @@ export function parsePipeline(text: string, displayFile: string, absFile: string
   const {source, value: data} = composed
   const expanded = expandJobs(data, source)
   const schema = [
-    ...schemaDiagnostics(deferTemplates(validateAgainst('jobs', data), data), source, displayFile),
+    ...schemaDiagnostics(deferTemplates(schemaErrors(jobsSchema, data), data), source, displayFile),
     ...expansionSchemaDiagnostics(data, expanded, source, displayFile),
   ]
   // A value the schema already refuses (a NUL in a name or an image) is reported once, by the schema.
@@ -76,7 +77,7 @@ function expansionSchemaDiagnostics(data: unknown, expanded: ExpandedJobs, sourc
   const found: Diagnostic[] = []
   const seen = new Set<string>()
   for (const {id, origin, job} of expanded.interpolated) {
-    const errors = validateAgainst('jobs', {version: 1, jobs: {[id]: job}}).flatMap((error) => {
+    const errors = schemaErrors(jobsSchema, {version: 1, jobs: {[id]: job}}).flatMap((error) => {
       const at = jobPath(error)
       if (!at || !holdsTemplate(rawJobs[origin], at.slice(1))) return []
       return [{...error, instancePath: ['', 'jobs', origin, ...at.slice(1)].map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}]

@@ -1,18 +1,16 @@
 import type {ErrorObject, ValidateFunction} from 'ajv/dist/2020.js'
 
-import * as generated from './schema-validators.generated.js'
+/**
+ * A validator precompiled from `schemas/<name>.schema.json` (importing and compiling ajv at startup is
+ * slow: docs/performance.md). One generated module per schema, so a run without a config file never
+ * loads the config schema's validator: `schema-validators.jobs.generated.js` exports `jobs`,
+ * `schema-validators.config.generated.js` exports `config`.
+ */
+export type SchemaValidator = (data: unknown) => boolean
 
-type SchemaName = 'jobs' | 'config'
-
-// Precompiled from schemas/*.schema.json: importing and compiling ajv at startup is slow (docs/performance.md).
-const validators: Record<SchemaName, ValidateFunction> = {
-  jobs: generated.jobs as unknown as ValidateFunction,
-  config: generated.config as unknown as ValidateFunction,
-}
-
-/** Validates data against `schemas/<name>.schema.json`; returns every error (empty when valid). */
-export function validateAgainst(name: SchemaName, data: unknown): ErrorObject[] {
-  const validate = validators[name]
+/** Runs a precompiled validator; returns every error (empty when valid). */
+export function schemaErrors(validator: SchemaValidator, data: unknown): ErrorObject[] {
+  const validate = validator as unknown as ValidateFunction
   return validate(data) ? [] : [...(validate.errors ?? [])]
 }
 
