@@ -194,7 +194,7 @@ type Phase = 'prelude' | 'step' | 'archive' | 'over'
  * Its end fails unless tar's exit code on stderr says 0. Stderr (nothing of the step's: it is joined
  * to stdout) is kept for tar's message; should the exec end without an archive, it goes to `onOutput`.
  */
-class FoldFrames extends Transform {
+export class FoldFrames extends Transform {
   readonly started: Promise<'in' | {code: number; message: string}>
   readonly collecting: Promise<void>
   private phase: Phase
