@@ -12,7 +12,7 @@ import {ContainerOutput, stepMarker} from './container-output.js'
 import {containerSpec, KEPT_REPOSITORY, LABEL, projectLabels, stepCommand, volumeName, type EngineSocket} from './container-spec.js'
 import {EarlyContainer, stampInputs, type StartedContainer} from './early-container.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
-import {execInContainer} from './exec.js'
+import {execInContainer, type ExecOptions} from './exec.js'
 import {execShell} from './exec-shell.js'
 import {PausableTimer} from '../../pausable-timer.js'
 import {ExecTar, type ArchiveSource} from './exec-tar.js'
@@ -28,7 +28,7 @@ import {JobServices, ServiceNotReadyError} from './services.js'
 import {PhaseTrace} from './phase-trace.js'
 import {ContainerStopper} from './stopper.js'
 import {copyIntoWorkdir, nothingToCopy, workspaceArchiveOf, workspaceOwner, type WorkspaceContent, type WorkspaceOwner} from './workspace-copy.js'
-import {execFoldedStep, foldFrame, needsSentinel, type FoldedArchive} from './step-fold.js'
+import {execFoldedStep, foldFrame, needsSentinel, type FoldedArchive, type FoldResult} from './step-fold.js'
 import {fetchSources} from '../archive/collect.js'
 import {collectsArtifacts, finishStep, holdFailedStep, startStep, stepRuns, type StartedStep} from '../step-rules.js'
 import {expiryAfter} from '../../expiry.js'
@@ -527,19 +527,7 @@ export class DockerExecutor implements Executor {
         begin()
         exitCode = await execInContainer(this.docker, container, exec)
       } else {
-        const frame = foldFrame()
-        const archive = needs === undefined ? undefined : workspaceArchiveOf(needs, needsSentinel(ctx.job.workdir, frame))
-        const where = {run: ctx.runId, job: ctx.job.name}
-        let inside!: () => void
-        const needsIn = new Promise<void>((resolve) => {
-          inside = resolve
-        })
-        const running = execFoldedStep(this.docker, container, {...exec, frame, ...(archive ? {needs: archive} : {}), ...(collect === undefined ? {} : {collect}), onStarted: () => {
-          inside()
-          begin()
-        }})
-        if (archive) void this.trace.time(where, 'copy-needs', Promise.race([needsIn, running.then(() => undefined)])).catch(() => undefined)
-        const folded = await running
+        const folded = await this.execFolded(container, ctx, exec, needs, collect, begin)
         if (!folded.started) throw new OrcaError('infra', stopper.lost ?? 'stopped while copying inputs')
         exitCode = folded.exitCode
         progress.collected = folded.artifacts
@@ -558,6 +546,24 @@ export class DockerExecutor implements Executor {
       window?.close()
       started?.disarm()
     }
+  }
+
+  /** A step's exec with its needs fed in before it and (`collect`) its artifacts written after it (step-fold.ts); `begin` once it starts. */
+  private async execFolded(container: Docker.Container, ctx: JobContext, exec: ExecOptions, needs: WorkspaceContent | undefined, collect: string | undefined, begin: () => void): Promise<FoldResult> {
+    const frame = foldFrame()
+    const archive = needs === undefined ? undefined : workspaceArchiveOf(needs, needsSentinel(ctx.job.workdir, frame))
+    let inside!: () => void
+    const needsIn = new Promise<void>((resolve) => {
+      inside = resolve
+    })
+    const onStarted = (): void => {
+      inside()
+      begin()
+    }
+    const running = execFoldedStep(this.docker, container, {...exec, frame, ...(archive ? {needs: archive} : {}), ...(collect === undefined ? {} : {collect}), onStarted})
+    // Timed from the exec's creation to the step's start: the needs' copy, inside the step's exec.
+    if (archive) void this.trace.time({run: ctx.runId, job: ctx.job.name}, 'copy-needs', Promise.race([needsIn, running.then(() => undefined)])).catch(() => undefined)
+    return running
   }
 
   /** Everything the job's workdir starts with, owned by `owner`: its inputs, its needs' artifacts, `.git`, its empty outputs file. */

@@ -37,11 +37,13 @@ import {MarkerScanner} from './container-output.js'
 
 /**
  * $1 frame, $2 1 when the needs come on stdin, $3 the sentinel, $4 $5 the collection's folder and name
- * (empty: none), then the step's command. TAR_OPTIONS is the job's env, not tar's to read.
+ * (empty: none), then the step's command. TAR_OPTIONS is the job's env, not tar's to read. What tar
+ * leaves of stdin (the archive's padding, or all of it after a failure) is read to its end: an exec
+ * that ends with input unread loses output it wrote last on Podman (seen: tar's message, 1 run in 8).
  */
 const FOLD_SCRIPT =
   'f=$1 x=$2 t=$3 d=$4 n=$5; shift 5; ' +
-  `if [ "$x" = 1 ]; then e=$( (unset TAR_OPTIONS; tar -xf - -C /) 2>&1 ); c=$?; ` +
+  `if [ "$x" = 1 ]; then e=$( (unset TAR_OPTIONS; tar -xf - -C /) 2>&1 ); c=$?; { cat || while IFS= read -r _; do :; done; } >/dev/null 2>&1; ` +
   `if [ "$c" = 0 ] && ! rm -- "$t" 2>/dev/null; then c=1 e="the archive was cut short"; fi; ` +
   `[ "$c" = 0 ] || { printf '%s\\n%s:x%s\\n' "$e" "$f" "$c"; exit 1; }; printf '%s:in\\n' "$f"; fi; ` +
   '[ -n "$d" ] || exec "$@" </dev/null 2>&1; ' +
