@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
@@ -22,10 +22,11 @@ image: busybox:1.36
 jobs:
   make:
     network: none
-    inputs: []
+    inputs: ["src/**"]
     secrets: [FOLD_TOKEN]
     steps:
       - |
+        find src | sort | while read -r f; do stat -c '%n %F %a %s %N' "$f"; done; ./src/tool.sh
         mkdir -p dist/sub dist/empty
         printf 'one' > dist/a.txt; chmod 640 dist/a.txt
         printf '#!/bin/sh\\necho hi\\n' > dist/run.sh; chmod 755 dist/run.sh
@@ -125,21 +126,27 @@ function readLog(file: string): string {
 
 describe('one exec per job (real engine)', () => {
   it('gives the same records, events, logs, workspaces and artifacts as separate execs (ORCA_FOLD_EXEC=0)', {timeout: 180_000}, async () => {
-    const dir = project({'jobs.yml': JOBS, 'dist/a.txt/in-the-way': 'a folder where a need puts a file\n'})
-    const results: Array<ReturnType<typeof outcome> & {needsInStep: boolean}> = []
+    const dir = project({'jobs.yml': JOBS, 'dist/a.txt/in-the-way': 'a folder where a need puts a file\n', 'src/tool.sh': '#!/bin/sh\necho tool ran\n', 'src/data.txt': 'data\n'})
+    // The first job's own files (its container is not made ahead) go in through its step's exec too.
+    chmodSync(join(dir, 'src/tool.sh'), 0o755)
+    symlinkSync('data.txt', join(dir, 'src/link'))
+    const results: Array<ReturnType<typeof outcome> & {needsInStep: boolean; inputsInStep: boolean}> = []
     for (const env of [{ORCA_FOLD_EXEC: '0'}, {}]) {
       const trace = join(mkdtempSync(join(tmpdir(), 'orca-fold-trace-')), 'trace.jsonl')
       const result = await orca(['run', '--no-cache', '--output', 'plain'], {cwd: dir, env: {...env, FOLD_TOKEN: SECRET, ORCA_TRACE: trace}})
-      const phases = readLines<{job?: string; phase: string; at: number; ms: number}>(trace).filter((r) => r.job === 'use')
+      const phases = readLines<{job?: string; phase: string; at: number; ms: number}>(trace)
       rmSync(dirname(trace), {recursive: true, force: true})
-      const [copy, step] = ['copy-needs', 'step 0'].map((name) => phases.find((r) => r.phase === name)!)
-      results.push({...outcome(dir, result.code), needsInStep: copy!.at >= step!.at && copy!.at + copy!.ms <= step!.at + step!.ms})
+      const inStep = (job: string, copy: string): boolean => {
+        const [c, step] = [copy, 'step 0'].map((name) => phases.find((r) => r.job === job && r.phase === name)!)
+        return c!.at >= step!.at && c!.at + c!.ms <= step!.at + step!.ms
+      }
+      results.push({...outcome(dir, result.code), needsInStep: inStep('use', 'copy-needs'), inputsInStep: inStep('make', 'copy-in')})
     }
     const [separate, folded] = results as [(typeof results)[0], (typeof results)[0]]
 
     // Where the step's exec took the needs in, their copy lies inside the step's exec, not before it.
-    expect(separate.needsInStep).toBe(false)
-    expect(folded.needsInStep).toBe(true)
+    expect([separate.needsInStep, separate.inputsInStep]).toEqual([false, false])
+    expect([folded.needsInStep, folded.inputsInStep]).toEqual([true, true])
     // The forged frame is the one thing that differs: it reaches a shell only the folded exec has.
     expect(separate.jobs.forge!.status).toBe('succeeded')
     expect(folded.jobs.forge!.status).toBe('failed')
@@ -162,6 +169,9 @@ describe('one exec per job (real engine)', () => {
     expect(folded.artifacts).toEqual(separate.artifacts)
 
     // What the comparison covers, seen once: the workspace a need filled, as root and as another user.
+    expect(folded.logs.make).toMatch(/^src\/tool\.sh regular file 755 /m)
+    expect(folded.logs.make).toMatch(/^src\/link symbolic link 777 8 'src\/link' -> 'data\.txt'/m)
+    expect(folded.logs.make).toContain('tool ran')
     expect(folded.logs.use).toMatch(/\.\/dist\/run\.sh regular file 755 /)
     expect(folded.logs.use).toMatch(/\.\/dist\/link symbolic link 777 5 '\.\/dist\/link' -> 'a\.txt'/)
     expect(folded.logs['as-user']).toMatch(/^1000$/m)

@@ -218,7 +218,7 @@ export class DockerExecutor implements Executor {
         if (ctx.needArtifacts.some((a) => a.length > 0) || ctx.gitDir !== undefined) {
           const into = container
           // Fed to the first step's exec where it can take them; copied in by an exec of their own otherwise.
-          if (await this.foldsNeeds(ctx, into, early.imageId, rootUser)) progress.needs = needs
+          if (await this.foldsNeeds(ctx, into, early.imageId, rootUser)) progress.needs = {content: needs, phase: 'copy-needs'}
           else await this.trace.time(where, 'copy-needs', this.copyIn(into, early.imageId, needs, stopped, rootUser))
         }
       } else {
@@ -253,7 +253,10 @@ export class DockerExecutor implements Executor {
         const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
         const started = container
         const startedFrom = imageId
-        await this.trace.time(where, 'copy-in', async () => this.copyIn(started, startedFrom, this.workspace(ctx, await workspaceOwner(started, user)), stopped, rootUser))
+        const content = this.workspace(ctx, await workspaceOwner(started, user))
+        // Without services to overlap with, the job's files go in through its first step's exec where they can.
+        if (servicesReady === undefined && !nothingToCopy(content) && (await this.foldsNeeds(ctx, started, startedFrom, rootUser))) progress.needs = {content, phase: 'copy-in'}
+        else await this.trace.time(where, 'copy-in', this.copyIn(started, startedFrom, content, stopped, rootUser))
         if (!(await relay)) output = undefined
         // The first step runs once every service is ready.
         if (servicesReady) await this.trace.time(where, 'services', servicesReady)
@@ -340,7 +343,8 @@ export class DockerExecutor implements Executor {
   }
 
   /**
-   * True when the needs' artifacts can go in through the first step's exec (step-fold.ts): where they
+   * True when the job's files (its needs' artifacts, or all of them in a container not made ahead) can
+   * go in through the first step's exec (step-fold.ts): where they
    * would go through the container's tar, the first step runs on a job that has not failed, no keyed
    * volume is restored before it, and the step's env leaves PATH (which finds tar) as the image has it.
    */
@@ -549,9 +553,9 @@ export class DockerExecutor implements Executor {
   }
 
   /** A step's exec with its needs fed in before it and (`collect`) its artifacts written after it (step-fold.ts); `begin` once it starts. */
-  private async execFolded(container: Docker.Container, ctx: JobContext, exec: ExecOptions, needs: WorkspaceContent | undefined, collect: string | undefined, begin: () => void): Promise<FoldResult> {
+  private async execFolded(container: Docker.Container, ctx: JobContext, exec: ExecOptions, needs: StepProgress['needs'], collect: string | undefined, begin: () => void): Promise<FoldResult> {
     const frame = foldFrame()
-    const archive = needs === undefined ? undefined : workspaceArchiveOf(needs, needsSentinel(ctx.job.workdir, frame))
+    const archive = needs === undefined ? undefined : workspaceArchiveOf(needs.content, needsSentinel(ctx.job.workdir, frame))
     let inside!: () => void
     const needsIn = new Promise<void>((resolve) => {
       inside = resolve
@@ -561,8 +565,8 @@ export class DockerExecutor implements Executor {
       begin()
     }
     const running = execFoldedStep(this.docker, container, {...exec, frame, ...(archive ? {needs: archive} : {}), ...(collect === undefined ? {} : {collect}), onStarted})
-    // Timed from the exec's creation to the step's start: the needs' copy, inside the step's exec.
-    if (archive) void this.trace.time({run: ctx.runId, job: ctx.job.name}, 'copy-needs', Promise.race([needsIn, running.then(() => undefined)])).catch(() => undefined)
+    // Timed from the exec's creation to the step's start: the copy, inside the step's exec.
+    if (needs) void this.trace.time({run: ctx.runId, job: ctx.job.name}, needs.phase, Promise.race([needsIn, running.then(() => undefined)])).catch(() => undefined)
     return running
   }
 
@@ -746,8 +750,8 @@ interface StepProgress {
   failed: boolean
   /** The job's timeout, paused while a shell holds the job. */
   timer: PausableTimer
-  /** The needs' artifacts, for the first step's exec to take in (step-fold.ts); undefined: copied in already. */
-  needs?: WorkspaceContent
+  /** What the first step's exec takes in before it (step-fold.ts), traced as `phase`; undefined: copied in already. */
+  needs?: {content: WorkspaceContent; phase: 'copy-in' | 'copy-needs'}
   /** What the last step's exec collects after it, should the job not have failed by then. */
   collect?: {index: number; source: string}
   /** The archive the last step's exec wrote, for the collection to read. */
