@@ -130,7 +130,7 @@ describe('one exec per job (real engine)', () => {
     // The first job's own files (its container is not made ahead) go in through its step's exec too.
     chmodSync(join(dir, 'src/tool.sh'), 0o755)
     symlinkSync('data.txt', join(dir, 'src/link'))
-    const results: Array<ReturnType<typeof outcome> & {needsInStep: boolean; inputsInStep: boolean}> = []
+    const results: Array<ReturnType<typeof outcome> & {needsInStep: boolean; inputsInStep: boolean; otherUserInStep: boolean}> = []
     for (const env of [{ORCA_FOLD_EXEC: '0'}, {}]) {
       const trace = join(mkdtempSync(join(tmpdir(), 'orca-fold-trace-')), 'trace.jsonl')
       const result = await orca(['run', '--no-cache', '--output', 'plain'], {cwd: dir, env: {...env, FOLD_TOKEN: SECRET, ORCA_TRACE: trace}})
@@ -140,13 +140,15 @@ describe('one exec per job (real engine)', () => {
         const [c, step] = [copy, 'step 0'].map((name) => phases.find((r) => r.job === job && r.phase === name)!)
         return c!.at >= step!.at && c!.at + c!.ms <= step!.at + step!.ms
       }
-      results.push({...outcome(dir, result.code), needsInStep: inStep('use', 'copy-needs'), inputsInStep: inStep('make', 'copy-in')})
+      results.push({...outcome(dir, result.code), needsInStep: inStep('use', 'copy-needs'), inputsInStep: inStep('make', 'copy-in'), otherUserInStep: inStep('as-user', 'copy-needs')})
     }
     const [separate, folded] = results as [(typeof results)[0], (typeof results)[0]]
 
     // Where the step's exec took the needs in, their copy lies inside the step's exec, not before it.
     expect([separate.needsInStep, separate.inputsInStep]).toEqual([false, false])
     expect([folded.needsInStep, folded.inputsInStep]).toEqual([true, true])
+    // A job of another user keeps the separate copy (through the engine's archive calls).
+    expect(folded.otherUserInStep).toBe(false)
     // The forged frame is the one thing that differs: it reaches a shell only the folded exec has.
     expect(separate.jobs.forge!.status).toBe('succeeded')
     expect(folded.jobs.forge!.status).toBe('failed')
