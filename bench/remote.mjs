@@ -2,13 +2,16 @@
 // caches empty before every timed run, as on a fresh CI runner:
 //   (a) 10 jobs restored from the remote, (b) one job whose 10,000 output files are restored;
 // and orca's transfer of a 200 MB artifact set (20 files of 10 MB) against a plain PUT and GET of the
-// same bytes with the same client (fetch) to the same server.
+// same bytes with the same client (orca's node:http client) to the same server.
 // Needs a built CLI (npm run build), a Docker engine (the first run of each project fills the remote)
 // and turbo installed outside the repo (see bench/cache.mjs):
 //   TURBO_BIN=/tmp/turbo-bench/node_modules/.bin/turbo node bench/remote.mjs [iterations]
 // ORCA_BEFORE=<another build's bin/run.js> adds a column for it (e.g. main's, to measure a change),
-// timed in the same runs; ORCA_BENCH_CASES=a,b,c picks the cases.
+// timed in the same runs; ORCA_BENCH_CASES=a,b,c picks the cases; ORCA_NODE=<a node binary> runs
+// orca on that Node.js (default: the one running this script); ORCA_BENCH_KEEP=1 keeps the projects
+// and prints their folders (to profile a run by hand; the remote server stops with the script).
 import {execFileSync, spawnSync} from 'node:child_process'
+import {Buffer} from 'node:buffer'
 import {randomBytes} from 'node:crypto'
 import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
@@ -28,9 +31,9 @@ if (!existsSync(TURBO)) {
   console.error(`turbo not found at ${TURBO}; install it outside the repo (see bench/cache.mjs) or set TURBO_BIN`)
   process.exit(2)
 }
+const NODE = process.env.ORCA_NODE ?? process.execPath
+const KEEP = process.env.ORCA_BENCH_KEEP === '1'
 const TEAM = 'bench'
-// The client orca's Turborepo backend uses (Node's built-in fetch), for the plain transfers.
-const {fetch} = globalThis
 const server = await startTurboServer()
 const temps = []
 const baseEnv = {...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', NO_COLOR: '1', CI: '1'}
@@ -47,7 +50,8 @@ function write(dir, files) {
 /** A project both tools understand (as in bench/cache.mjs), committed to git for turbo's hashing. */
 function makeProject(jobs, files) {
   const dir = mkdtempSync(path.join(tmpdir(), 'orca-remote-bench-'))
-  temps.push(dir)
+  if (KEEP) console.log(`project kept: ${dir}`)
+  else temps.push(dir)
   write(dir, {
     ...files,
     'package.json': JSON.stringify({name: 'bench', version: '1.0.0', private: true, packageManager: 'npm@10.0.0', scripts: Object.fromEntries(jobs.map((j) => [j.name, j.script]))}),
@@ -85,20 +89,20 @@ const turboFromRemote = (out) => /FULL TURBO/.test(out)
 
 function compare(label, dir, jobs, turboTasks) {
   // Fill the remote once with each tool (orca runs the containers here; an older build uploads its own way).
-  run('node', [ORCA, 'run', '--output', 'plain'], dir, orcaEnv)
+  run(NODE, [ORCA, 'run', '--output', 'plain'], dir, orcaEnv)
   if (BEFORE) {
     forgetLocally(dir)
-    run('node', [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv)
+    run(NODE, [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv)
   }
   run(TURBO, ['run', ...turboTasks, ...turboRemote], dir, baseEnv)
   const samples = {orca: [], before: [], turbo: []}
   for (let i = 0; i < iterations; i++) {
     // Interleaved, so no tool gets a warmer machine.
     forgetLocally(dir)
-    samples.orca.push(run('node', [ORCA, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
+    samples.orca.push(run(NODE, [ORCA, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
     if (BEFORE) {
       forgetLocally(dir)
-      samples.before.push(run('node', [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
+      samples.before.push(run(NODE, [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
     }
     forgetLocally(dir)
     samples.turbo.push(run(TURBO, ['run', ...turboTasks, ...turboRemote], dir, baseEnv, turboFromRemote))
@@ -114,6 +118,7 @@ async function throughput() {
   const {CacheStore} = await import(path.join(ROOT, 'dist/engine/cache/store.js'))
   const {RemoteCache} = await import(path.join(ROOT, 'dist/engine/cache/remote/remote-cache.js'))
   const {turboBackend} = await import(path.join(ROOT, 'dist/engine/cache/remote/turbo.js'))
+  const {httpClient} = await import(path.join(ROOT, 'dist/engine/cache/remote/http-request.js'))
   const backend = turboBackend({url: server.url, token: TOKEN, team: TEAM})
   const remoteOf = (store) => new RemoteCache(store, {backend, namespace: 'bench', readOnly: false, policy: {timeoutMs: 30_000, retries: 0, backoffMs: 200}, concurrency: 16})
   const up = []
@@ -131,6 +136,13 @@ async function throughput() {
     writer.publish({key, job: 'big', projectDir: dir, runId: 'bench', manifest: {bench: key}, artifacts, output: []})
     const headers = {authorization: `Bearer ${TOKEN}`}
     const plainUrl = (n) => `${server.url}/v8/artifacts/plain-${i}-${n}?teamId=${TEAM}`
+    // The client orca's Turborepo backend uses (node:http, one keep-alive agent), for the plain transfers.
+    const client = httpClient()
+    const send = async (url, options) => {
+      const chunks = []
+      for await (const chunk of await client.request(url, {signal: new globalThis.AbortController().signal, ...options})) chunks.push(chunk)
+      return Buffer.concat(chunks)
+    }
     // Plain: the same 200 MB, 16 requests at a time as orca's pool, with the same client.
     const pool = async (task) => {
       let next = 0
@@ -138,8 +150,9 @@ async function throughput() {
         while (next < files.length) await task(next++)
       }))
     }
-    plainUp.push(await timed(() => pool((n) => fetch(plainUrl(n), {method: 'PUT', headers: {...headers, 'content-type': 'application/octet-stream'}, body: files[n]}).then((r) => r.arrayBuffer()))))
-    plainDown.push(await timed(() => pool((n) => fetch(plainUrl(n), {headers}).then((r) => r.arrayBuffer()))))
+    plainUp.push(await timed(() => pool((n) => send(plainUrl(n), {method: 'PUT', headers: {...headers, 'content-type': 'application/octet-stream'}, body: files[n]}))))
+    plainDown.push(await timed(() => pool((n) => send(plainUrl(n), {method: 'GET', headers}))))
+    client.close()
     up.push(await timed(async () => {
       const result = await remoteOf(writer).push(key)
       if (result.result !== 'uploaded') throw new Error(JSON.stringify(result))
@@ -152,7 +165,7 @@ async function throughput() {
   }
   const mbps = (ms) => (200 / (ms / 1000)).toFixed(0)
   console.log(`\n200 MB (20 × 10 MB), median of ${iterations}:\n`)
-  console.log('| transfer | orca | plain fetch | orca / plain throughput |\n| --- | --- | --- | --- |')
+  console.log('| transfer | orca | plain PUT/GET | orca / plain throughput |\n| --- | --- | --- | --- |')
   const ratio = (plain, ours) => `${(plain / ours).toFixed(2)}× (goal ≥ 0.8×: ${verdict(plain / ours >= 0.8)})`
   console.log(`| upload | ${median(up).toFixed(0)} ms (${mbps(median(up))} MB/s) | ${median(plainUp).toFixed(0)} ms (${mbps(median(plainUp))} MB/s) | ${ratio(median(plainUp), median(up))} |`)
   console.log(`| download | ${median(down).toFixed(0)} ms (${mbps(median(down))} MB/s) | ${median(plainDown).toFixed(0)} ms (${mbps(median(plainDown))} MB/s) | ${ratio(median(plainDown), median(down))} |`)
@@ -166,7 +179,7 @@ async function timed(fn) {
 
 try {
   const cases = (process.env.ORCA_BENCH_CASES ?? 'a,b,c').split(',')
-  console.log(`orca and turbo ${turboVersion()} through one turborepo-remote-cache on loopback; local caches emptied before each run; median of ${iterations}; load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}\n`)
+  console.log(`orca (Node.js ${spawnSync(NODE, ['--version'], {encoding: 'utf8'}).stdout.trim()}) and turbo ${turboVersion()} through one turborepo-remote-cache on loopback; local caches emptied before each run; median of ${iterations}; load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}\n`)
   console.log(BEFORE ? '| case | orca | turbo | orca / turbo | goal orca ≤ turbo | before | before / turbo |\n| --- | --- | --- | --- | --- | --- | --- |' : '| case | orca | turbo | orca / turbo | goal orca ≤ turbo |\n| --- | --- | --- | --- | --- |')
   if (cases.includes('a')) {
     const ten = Array.from({length: 10}, (_, i) => {

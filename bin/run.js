@@ -1,7 +1,17 @@
 #!/usr/bin/env node
 // `orca run` starts from its bundled code path without oclif (see src/cli/fast-run.ts); help, the
 // other commands and anything that fast parser leaves alone go through oclif.
-import {readFileSync} from 'node:fs'
+import {lstatSync, mkdirSync, readFileSync} from 'node:fs'
+import module from 'node:module'
+import {homedir} from 'node:os'
+import {isAbsolute, join} from 'node:path'
+
+// Node.js 22.1+ keeps the compiled code of orca's modules on disk, so a later start skips compiling
+// them (docs/performance.md, "Remote cache"). Node.js 20 has no such cache and starts as before.
+if (typeof module.enableCompileCache === 'function') {
+  const dir = compileCacheDir()
+  if (dir !== undefined) module.enableCompileCache(dir)
+}
 
 // A shell can sit in a folder that was removed or renamed since it entered it; orca finds its project
 // from the working folder, so it says so instead of failing on the first path it resolves.
@@ -32,4 +42,25 @@ if (code === undefined) {
   // (its cost after a fully cached run: docs/performance.md).
   await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))))
   process.exit(code)
+}
+
+/**
+ * The user's own cache folder for compiled code: `$XDG_CACHE_HOME/orca/compile-cache` (default
+ * ~/.cache). Never the project's folder, never one another user could write: Node.js runs what it
+ * finds there, so a folder that is not a real folder of this user's, writable by them alone, is not used.
+ */
+function compileCacheDir() {
+  try {
+    // A relative XDG_CACHE_HOME is ignored, as the XDG rules say.
+    const xdg = process.env.XDG_CACHE_HOME?.trim()
+    const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache')
+    const dir = join(base, 'orca', 'compile-cache')
+    mkdirSync(dir, {recursive: true, mode: 0o700})
+    const stat = lstatSync(dir)
+    const own = typeof process.getuid !== 'function' || stat.uid === process.getuid()
+    return stat.isDirectory() && own && (stat.mode & 0o022) === 0 ? dir : undefined
+  } catch {
+    // No home folder, a read-only one: start without the cache.
+    return undefined
+  }
 }

@@ -84,12 +84,12 @@ function chain([first, step]: [string, string], ...next: string[]): string {
 }
 
 describe('containers started ahead of need (real engine)', () => {
-  it('gives a chain the same results, logs and artifacts as the plain path (ORCA_PRESTART=0, ORCA_EXEC_TAR=0, ORCA_AUTO_REMOVE=0)', {timeout: 120_000}, async () => {
+  it('gives a chain the same results, logs and artifacts as the plain path (ORCA_PRESTART=0, ORCA_EXEC_TAR=0, ORCA_AUTO_REMOVE=0, ORCA_FOLD_EXEC=0)', {timeout: 120_000}, async () => {
     const files = {'jobs.yml': CHAIN.replace('echo built', 'echo built && echo count=3 >> $ORCA_OUTPUT'), 'src/words.txt': 'b\na\nc\n', 'tests/expected.txt': 'a\nb\nc\n'}
     const dir = project(files)
     const results: Array<{jobs: Record<string, unknown>; logs: Record<string, string>; artifacts: Record<string, string>; ahead: string[]; trace: TraceRecord[]}> = []
-    // The plain path: no container ahead, every transfer through the engine's archive calls, every container removed by orca; the default: all three.
-    for (const env of [{ORCA_PRESTART: '0', ORCA_EXEC_TAR: '0', ORCA_AUTO_REMOVE: '0'}, {}]) {
+    // The plain path: no container ahead, every transfer through the engine's archive calls in calls of its own, every container removed by orca; the default: all four.
+    for (const env of [{ORCA_PRESTART: '0', ORCA_EXEC_TAR: '0', ORCA_AUTO_REMOVE: '0', ORCA_FOLD_EXEC: '0'}, {}]) {
       const trace = traceFile()
       const result = await orca(['run', '--no-cache', '--output', 'plain'], {cwd: dir, env: {...env, ORCA_TRACE: trace}})
       expect(result.code, result.stdout + result.stderr).toBe(0)

@@ -4,7 +4,7 @@ import * as path from 'node:path'
 
 import {replaceFile} from '../atomic-file.js'
 import {INDEX_FORMAT} from '../index-format.js'
-import {runGit, type GitListing} from './git.js'
+import {runGit, type GitAnswer, type GitListing} from './git.js'
 
 /** A path changed this close to when it was recorded may change again within the same timestamp. */
 const RACY_MS = 2_000
@@ -57,9 +57,9 @@ export function cachedGitListing(file: string, context: ListingContext): GitList
  * others, a watched path changed within the racy window, there are too many to watch, or anything
  * cannot be read.
  */
-export async function recordGitListing(file: string, context: ListingContext, listing: GitListing): Promise<void> {
+export async function recordGitListing(file: string, context: ListingContext, listing: GitListing, configuration = readGitConfiguration(context)): Promise<void> {
   try {
-    const stats = await watchedPaths(context, listing)
+    const stats = await watchedPaths(context, listing, configuration)
     if (stats === undefined || stats.size > MAX_WATCHED) return
     const now = context.now ?? Date.now()
     for (const watched of stats.keys()) {
@@ -73,8 +73,13 @@ export async function recordGitListing(file: string, context: ListingContext, li
   }
 }
 
+/** The configuration files git reads, as git lists them; asked while git lists the files (recordGitListing needs both). */
+export function readGitConfiguration(context: Pick<ListingContext, 'projectDir' | 'env'>): Promise<GitAnswer> {
+  return runGit(['config', '--list', '--show-origin', '-z'], context.projectDir, context.env)
+}
+
 /** Every path git's answer depends on, with its stat signature; undefined when the answer is not to be recorded. */
-async function watchedPaths(context: ListingContext, listing: GitListing): Promise<Map<string, string> | undefined> {
+async function watchedPaths(context: ListingContext, listing: GitListing, configuration: Promise<GitAnswer>): Promise<Map<string, string> | undefined> {
   const {projectDir, top, env} = context
   const stats = new Map<string, string>()
   const watch = (file: string): void => {
@@ -85,7 +90,7 @@ async function watchedPaths(context: ListingContext, listing: GitListing): Promi
   if (!lstatSync(gitDir, {throwIfNoEntry: false})?.isDirectory()) return undefined
   for (const name of ['index', 'info/exclude']) watch(path.join(gitDir, name))
   watch(path.join(top, '.gitmodules'))
-  if (!(await watchConfiguration(projectDir, top, env, watch))) return undefined
+  if (!watchConfiguration(await configuration, top, env, watch)) return undefined
   // Ignore files between the top of the work tree and the project apply to it too.
   for (let dir = path.dirname(projectDir); dir.length >= top.length && dir !== path.dirname(dir); dir = path.dirname(dir)) {
     watch(path.join(dir, '.gitignore'))
@@ -100,11 +105,10 @@ async function watchedPaths(context: ListingContext, listing: GitListing): Promi
  * any), so a relative path it names or reads, `.git/config` or a relative `core.excludesFile`, is
  * relative to the top, not to a project in a subfolder.
  */
-async function watchConfiguration(projectDir: string, top: string, env: NodeJS.ProcessEnv, watch: (file: string) => void): Promise<boolean> {
+function watchConfiguration(answer: GitAnswer, top: string, env: NodeJS.ProcessEnv, watch: (file: string) => void): boolean {
   const home = env.HOME ?? os.homedir()
   const xdg = env.XDG_CONFIG_HOME || path.join(home, '.config')
   for (const file of [env.GIT_CONFIG_GLOBAL ?? path.join(home, '.gitconfig'), path.join(xdg, 'git/config'), path.join(xdg, 'git/ignore')]) watch(file)
-  const answer = await runGit(['config', '--list', '--show-origin', '-z'], projectDir, env)
   if (!answer.ok) return false
   const fields = answer.stdout.toString('utf8').split('\0')
   for (let i = 0; i + 1 < fields.length; i += 2) {

@@ -1,7 +1,7 @@
 import * as path from 'node:path'
 
 import {findWorkTree, gitListFiles} from './git.js'
-import {cachedGitListing, recordGitListing} from './git-listing-cache.js'
+import {cachedGitListing, readGitConfiguration, recordGitListing} from './git-listing-cache.js'
 import {isIgnored, type RuleSet} from './ignore-rules.js'
 import {readRuleSet, walkProjectFiles} from './walk.js'
 
@@ -119,8 +119,10 @@ async function gitListing(projectDir: string, top: string | undefined, stateDirs
   const context = top === undefined || file === undefined ? undefined : {projectDir, top, stateDirs, env, now: options.now}
   const cached = context && cachedGitListing(file!, context)
   if (cached) return cached
+  // The configuration the record needs, asked at the same time: two processes at once, not one after the other.
+  const configuration = context && readGitConfiguration(context)
   const listed = await gitListFiles(projectDir, {top, env, excludeDirs: stateDirs})
-  if (context && !('error' in listed)) await recordGitListing(file!, context, listed)
+  if (context && !('error' in listed)) await recordGitListing(file!, context, listed, configuration)
   return listed
 }
 

@@ -1,7 +1,7 @@
-import {Readable} from 'node:stream'
-import type {ReadableStream as WebReadableStream} from 'node:stream/web'
+import type {IncomingMessage} from 'node:http'
 
 import {RemoteError, type RemoteBackend, type RemoteObject} from './backend.js'
+import {httpClient} from './http-request.js'
 
 export interface TurboSettings {
   /** The server's base URL, e.g. https://cache.example.com (the API lives under /v8). */
@@ -22,40 +22,41 @@ export function turboBackend(settings: TurboSettings): RemoteBackend {
   const team = encodeURIComponent(settings.team)
   const headers: Record<string, string> = settings.token ? {authorization: `Bearer ${settings.token}`} : {}
   const urlOf = (object: RemoteObject): string => `${base}/v8/artifacts/${artifactId(object)}?teamId=${team}`
-  const request = async (method: string, object: RemoteObject, signal: AbortSignal, body?: Buffer): Promise<Response> => {
-    let response: Response
+  const http = httpClient()
+  const request = async (method: string, object: RemoteObject, signal: AbortSignal, body?: Buffer): Promise<IncomingMessage> => {
+    let response: IncomingMessage
     try {
-      response = await fetch(urlOf(object), {
-        method,
-        signal,
-        headers: body ? {...headers, 'content-type': 'application/octet-stream'} : headers,
-        ...(body ? {body} : {}),
-      })
+      response = await http.request(urlOf(object), {method, signal, headers: body ? {...headers, 'content-type': 'application/octet-stream'} : headers, ...(body ? {body} : {})})
     } catch (error) {
       throw new RemoteError(`${method} ${artifactId(object)}: ${causeOf(error)}`, true, {cause: error})
     }
-    if (response.ok || response.status === 404) return response
-    await response.body?.cancel()
-    throw new RemoteError(`${method} ${artifactId(object)}: HTTP ${response.status}`, response.status >= 500 || response.status === 429)
+    const status = response.statusCode ?? 0
+    if ((status >= 200 && status < 300) || status === 404) return response
+    response.resume()
+    throw new RemoteError(`${method} ${artifactId(object)}: HTTP ${status}`, status >= 500 || status === 429)
   }
   return {
     description: `Turborepo API ${base} (team ${settings.team})`,
     async get(object, signal) {
       const response = await request('GET', object, signal)
-      if (response.status === 404 || !response.body) {
-        await response.body?.cancel()
+      if (response.statusCode === 404) {
+        response.resume()
         return undefined
       }
-      return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)
+      return response
     },
     async has(object, signal) {
       const response = await request('HEAD', object, signal)
-      return response.status !== 404
+      response.resume()
+      return response.statusCode !== 404
     },
     async put(object, body, signal) {
       const response = await request('PUT', object, signal, body)
-      await response.body?.cancel()
-      if (response.status === 404) throw new RemoteError(`PUT ${artifactId(object)}: HTTP 404`, false)
+      response.resume()
+      if (response.statusCode === 404) throw new RemoteError(`PUT ${artifactId(object)}: HTTP 404`, false)
+    },
+    close() {
+      http.close()
     },
   }
 }
@@ -68,9 +69,10 @@ export function artifactId(object: RemoteObject): string {
   return object.kind === 'pack' ? `orca-pack-${object.id}` : `orca-manifest-${object.namespace}-${object.key}`
 }
 
-/** fetch's own message is "fetch failed"; what went wrong is in its cause. */
+/** What went wrong, short: a system error's code (ECONNREFUSED), else its message. */
 export function causeOf(error: unknown): string {
   if ((error as Error).name === 'AbortError' || (error as Error).name === 'TimeoutError') return 'timed out'
-  const cause = (error as {cause?: {code?: string; message?: string}}).cause
+  const {code, cause} = error as {code?: unknown; cause?: {code?: string; message?: string}}
+  if (typeof code === 'string' && code !== 'ABORT_ERR') return code
   return cause?.code ?? cause?.message ?? (error as Error).message
 }

@@ -43,12 +43,12 @@ export async function collectFromArchives(
   limits: ArtifactLimits,
   options: CollectOptions,
 ): Promise<ArtifactEntry[]> {
-  globs = globs.map((glob) => glob.replace(/^(\.\/)+/, ''))
+  globs = globs.map(withoutDotSlash)
   const matches = picomatch(globs, {dot: true})
   const tree: ExtractedTree = new Map()
   for (const base of fetchRoots(globs)) {
     options.signal?.throwIfAborted()
-    const source = base ? path.join(workdir, base) : workdir
+    const source = sourceOf(workdir, base)
     const stream = await fetch(source)
     if (stream === undefined) continue // nothing there: the glob matches no file
     // getArchive names entries after the folder fetched: `dist/...` for /workspace/dist.
@@ -74,6 +74,19 @@ export async function collectFromArchives(
   options.signal?.throwIfAborted()
   if (entries.length > 0) materialise(entries, options.blobs, destDir, {link: true})
   return entries
+}
+
+/** The paths of the workdir that collecting `globs` fetches, one archive each. */
+export function fetchSources(workdir: string, globs: string[]): string[] {
+  return fetchRoots(globs.map(withoutDotSlash)).map((base) => sourceOf(workdir, base))
+}
+
+function withoutDotSlash(glob: string): string {
+  return glob.replace(/^(\.\/)+/, '')
+}
+
+function sourceOf(workdir: string, base: string): string {
+  return base ? path.join(workdir, base) : workdir
 }
 
 /** The static folders of the globs, without folders inside another one of them. */

@@ -25,6 +25,8 @@ export interface WorkspaceArchiveOptions {
   gitDir?: string
   /** Absolute folders (named volumes' mount points) given to the owner: created if missing, never emptied. */
   ownedDirs?: string[]
+  /** Absolute path of an empty file written as the archive's last entry: its presence proves the archive whole. */
+  sentinel?: string
   /** Owner written into every header (the container user when numeric). */
   uid?: number
   gid?: number
@@ -110,6 +112,7 @@ export function workspaceArchive(options: WorkspaceArchiveOptions): WorkspaceArc
       if (folder !== '' && !madeDirs.has(folder)) await entry(pack, {name: folder, type: 'directory', mode: 0o755, ...owner})
       await entry(pack, {name, type: 'file', mode: 0o644, ...owner}, Buffer.alloc(0))
     }
+    if (options.sentinel !== undefined) await entry(pack, {name: options.sentinel.split('/').filter(Boolean).join('/'), type: 'file', mode: 0o600}, Buffer.alloc(0))
     pack.finalize()
   })().catch((error: unknown) => {
     pack.destroy(error as Error)

@@ -5,14 +5,15 @@ import tar from 'tar-stream'
 import type {ArtifactEntry} from '../../artifacts/manifest.js'
 import {collectFromArchives, type ArtifactLimits, type CollectOptions} from '../archive/collect.js'
 import {statusCode, withTimeout} from './call.js'
-import type {ExecTar} from './exec-tar.js'
+import type {ArchiveSource} from './exec-tar.js'
 
 export {fetchRoots, type ArtifactLimits, type CollectOptions} from '../archive/collect.js'
 
 /**
  * Copies the files and links of the container's workdir matching `globs` into destDir (see
  * collectFromArchives): each glob's static folder is fetched once, not the whole workdir, with getArchive
- * or, given `tar`, through the container's own tar (the same archive, read with the same checks).
+ * or, given `tar`, through the container's own tar (the same archive, read with the same checks), or
+ * from a step's exec that already wrote it (step-fold.ts).
  */
 export async function collectArtifacts(
   container: Docker.Container,
@@ -21,7 +22,7 @@ export async function collectArtifacts(
   destDir: string,
   limits: ArtifactLimits,
   options: CollectOptions,
-  tar?: ExecTar,
+  tar?: ArchiveSource,
 ): Promise<ArtifactEntry[]> {
   const fetch = async (source: string): Promise<Readable | undefined> => {
     if (tar) return tar.fetch(container, source, options.signal)

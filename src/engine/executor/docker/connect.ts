@@ -36,7 +36,9 @@ export async function connectDocker(options: ConnectOptions = {}): Promise<Docke
   const transfers = env.ORCA_EXEC_TAR === '0' ? 'archive' : 'exec'
   // ORCA_AUTO_REMOVE=0: every finished container removed by orca, awaited (the plain path engine removal is tested against).
   const removal = env.ORCA_AUTO_REMOVE === '0' ? 'orca' : 'engine'
-  return new DockerExecutor(docker, {engineTimeoutMs: timeoutMs, trace: PhaseTrace.fromEnv(env), transfers, removal, ...options, endpoint: endpoint.url})
+  // ORCA_FOLD_EXEC=0: the needs' artifacts and the artifacts' collection in execs of their own, not the steps' (the plain path the fold is tested against).
+  const fold = env.ORCA_FOLD_EXEC === '0' ? 'separate' : 'exec'
+  return new DockerExecutor(docker, {engineTimeoutMs: timeoutMs, trace: PhaseTrace.fromEnv(env), transfers, removal, fold, ...options, endpoint: endpoint.url})
 }
 
 /** `ORCA_DOCKER_TIMEOUT` (a duration): the bound on each Docker call and on the engine's silence during a job. */

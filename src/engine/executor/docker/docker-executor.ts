@@ -12,10 +12,10 @@ import {ContainerOutput, stepMarker} from './container-output.js'
 import {containerSpec, KEPT_REPOSITORY, LABEL, projectLabels, stepCommand, volumeName, type EngineSocket} from './container-spec.js'
 import {EarlyContainer, stampInputs, type StartedContainer} from './early-container.js'
 import {ENGINE_TIMEOUT_MS, watchEngine} from './engine-watch.js'
-import {execInContainer} from './exec.js'
+import {execInContainer, type ExecOptions} from './exec.js'
 import {execShell} from './exec-shell.js'
 import {PausableTimer} from '../../pausable-timer.js'
-import {ExecTar} from './exec-tar.js'
+import {ExecTar, type ArchiveSource} from './exec-tar.js'
 import {buildImage} from './image-build.js'
 import {ensureImage} from './images.js'
 import {isRootUser, jobUser} from './job-user.js'
@@ -27,8 +27,10 @@ import {listExpiredKept, removeKeptContainer} from './kept.js'
 import {JobServices, ServiceNotReadyError} from './services.js'
 import {PhaseTrace} from './phase-trace.js'
 import {ContainerStopper} from './stopper.js'
-import {copyIntoWorkdir, nothingToCopy, workspaceOwner, type WorkspaceContent, type WorkspaceOwner} from './workspace-copy.js'
-import {collectsArtifacts, finishStep, holdFailedStep, startStep, stepRuns} from '../step-rules.js'
+import {copyIntoWorkdir, nothingToCopy, workspaceArchiveOf, workspaceOwner, type WorkspaceContent, type WorkspaceOwner} from './workspace-copy.js'
+import {execFoldedStep, foldFrame, needsSentinel, type FoldedArchive, type FoldResult} from './step-fold.js'
+import {fetchSources} from '../archive/collect.js'
+import {collectsArtifacts, finishStep, holdFailedStep, startStep, stepRuns, type StartedStep} from '../step-rules.js'
 import {expiryAfter} from '../../expiry.js'
 import {restoreVolumes, saveVolumes} from './volume-transfer.js'
 
@@ -65,6 +67,12 @@ export interface DockerExecutorOptions {
    * (`ORCA_AUTO_REMOVE=0`; the plain path).
    */
   removal?: 'engine' | 'orca'
+  /**
+   * Whether a job's needs' artifacts go in, and its artifacts come out, through the exec of its first
+   * and last step where transfers go through its tar (default), or through execs of their own
+   * (`ORCA_FOLD_EXEC=0`; the plain path). See step-fold.ts.
+   */
+  fold?: 'exec' | 'separate'
 }
 
 const DEFAULTS = {
@@ -117,6 +125,8 @@ export class DockerExecutor implements Executor {
   private readonly execTar: ExecTar | undefined
   /** Containers that allow it are removed by the engine once ended (see engineRemoves). */
   private readonly engineRemoval: boolean
+  /** Transfers folded into the steps' execs where they go through the container's tar (see step-fold.ts). */
+  private readonly foldExec: boolean
 
   constructor(
     readonly docker: Docker,
@@ -134,6 +144,7 @@ export class DockerExecutor implements Executor {
     this.trace = options.trace ?? new PhaseTrace(undefined)
     this.execTar = options.transfers === 'archive' ? undefined : new ExecTar(docker)
     this.engineRemoval = options.removal !== 'orca'
+    this.foldExec = options.fold !== 'separate'
   }
 
   async prepare(images: string[], options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<Map<string, string>> {
@@ -206,7 +217,9 @@ export class DockerExecutor implements Executor {
         rootUser = early.owner === undefined
         if (ctx.needArtifacts.some((a) => a.length > 0) || ctx.gitDir !== undefined) {
           const into = container
-          await this.trace.time(where, 'copy-needs', this.copyIn(into, early.imageId, needs, stopped, rootUser))
+          // Fed to the first step's exec where it can take them; copied in by an exec of their own otherwise.
+          if (await this.foldsNeeds(ctx, into, early.imageId, rootUser)) progress.needs = {content: needs, phase: 'copy-needs'}
+          else await this.trace.time(where, 'copy-needs', this.copyIn(into, early.imageId, needs, stopped, rootUser))
         }
       } else {
         imageId = ctx.imageId ?? (await this.trace.time(where, 'image', ensureImage(this.docker, job.image, ctx.cancel, undefined, {platform: job.platform, auth: this.registryAuth})))
@@ -240,7 +253,10 @@ export class DockerExecutor implements Executor {
         const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
         const started = container
         const startedFrom = imageId
-        await this.trace.time(where, 'copy-in', async () => this.copyIn(started, startedFrom, this.workspace(ctx, await workspaceOwner(started, user)), stopped, rootUser))
+        const content = this.workspace(ctx, await workspaceOwner(started, user))
+        // Without services to overlap with, the job's files go in through its first step's exec where they can.
+        if (servicesReady === undefined && !nothingToCopy(content) && (await this.foldsNeeds(ctx, started, startedFrom, rootUser))) progress.needs = {content, phase: 'copy-in'}
+        else await this.trace.time(where, 'copy-in', this.copyIn(started, startedFrom, content, stopped, rootUser))
         if (!(await relay)) output = undefined
         // The first step runs once every service is ready.
         if (servicesReady) await this.trace.time(where, 'services', servicesReady)
@@ -248,6 +264,7 @@ export class DockerExecutor implements Executor {
 
       // Keyed volumes that are empty get their cached content before the first step.
       if (ctx.volumeCache && !stopper.reason) await this.trace.time(where, 'volumes-in', restoreVolumes(container, ctx.volumeCache))
+      progress.collect = rootUser && imageId !== undefined && output !== undefined ? await this.foldedCollection(ctx, container, imageId) : undefined
       await this.runSteps(container, ctx, stopper, output, steps, progress, services)
       const ended = endedAs(stopper, progress)
       if (ended === 'succeeded') {
@@ -255,7 +272,8 @@ export class DockerExecutor implements Executor {
         if (collectsArtifacts(job, ended)) {
           // A job that did not succeed may have a stopped container, which no exec reaches: it keeps the archive calls.
           const from = container
-          const tar = rootUser && imageId !== undefined ? await this.tarOf(container, imageId) : undefined
+          // The last step's exec may have written the archive already (see step-fold.ts).
+          const tar = progress.collected ?? (rootUser && imageId !== undefined ? await this.tarOf(container, imageId) : undefined)
           artifacts = await this.trace.time(where, 'collect', this.collect(from, ctx, stopper, job.artifacts, ctx.artifactsDir, stopper.abandon, tar))
         }
       } else if (collectsArtifacts(job, ended)) {
@@ -272,6 +290,8 @@ export class DockerExecutor implements Executor {
         steps.push(finishStep(ctx, steps.length, step, stopper.reason ?? 'failed', null, 0))
       }
     } finally {
+      // An archive the last step's exec wrote that nothing read (the job did not end as it would be collected).
+      progress.collected?.discard()
       // Nothing may still be starting a service when they are removed.
       abandonServices.abort()
       await servicesReady?.catch(() => undefined)
@@ -320,6 +340,33 @@ export class DockerExecutor implements Executor {
   private async tarOf(container: Docker.Container, imageId: string): Promise<ExecTar | undefined> {
     if (this.execTar === undefined) return undefined
     return (await this.execTar.usableIn(container, imageId)) ? this.execTar : undefined
+  }
+
+  /**
+   * True when the job's files (its needs' artifacts, or all of them in a container not made ahead) can
+   * go in through the first step's exec (step-fold.ts): where they
+   * would go through the container's tar, the first step runs on a job that has not failed, no keyed
+   * volume is restored before it, and the step's env leaves PATH (which finds tar) as the image has it.
+   */
+  private async foldsNeeds(ctx: JobContext, container: Docker.Container, imageId: string, rootUser: boolean): Promise<boolean> {
+    const first = ctx.job.steps[0]
+    if (!this.foldExec || !rootUser || first === undefined || first.when === 'on_failure' || ctx.volumeCache) return false
+    if ('PATH' in ctx.env || 'PATH' in first.env) return false
+    return (await this.tarOf(container, imageId)) !== undefined
+  }
+
+  /**
+   * What the last step's exec collects after it (step-fold.ts), where the collection of a succeeded job
+   * goes through the container's tar in one archive and steps write to the container's output (the
+   * exec's own output then holds nothing of the step's after it); undefined: collected on its own.
+   */
+  private async foldedCollection(ctx: JobContext, container: Docker.Container, imageId: string): Promise<{index: number; source: string} | undefined> {
+    const last = ctx.job.steps.length - 1
+    if (!this.foldExec || last < 0 || !collectsArtifacts(ctx.job, 'succeeded') || ctx.volumeCache) return undefined
+    if ('PATH' in ctx.env || 'PATH' in ctx.job.steps[last]!.env) return undefined
+    const sources = fetchSources(ctx.job.workdir, ctx.job.artifacts)
+    if (sources.length !== 1) return undefined
+    return (await this.tarOf(container, imageId)) === undefined ? undefined : {index: last, source: sources[0]!}
   }
 
   /** The spec with `AutoRemove` where the engine may remove the container itself (see engineRemoves). */
@@ -434,8 +481,7 @@ export class DockerExecutor implements Executor {
         steps.push(finishStep(ctx, index, step, 'skipped', null, 0))
         continue
       }
-      progress.running = index
-      const result = await this.trace.time({run: ctx.runId, job: ctx.job.name}, `step ${index}`, this.runStep(container, ctx, index, stopper, output, services))
+      const result = await this.trace.time({run: ctx.runId, job: ctx.job.name}, `step ${index}`, this.runStep(container, ctx, index, stopper, output, services, progress))
       progress.running = undefined
       steps.push(result)
       if (result.status !== 'succeeded' && !step.allowFailure) {
@@ -458,19 +504,38 @@ export class DockerExecutor implements Executor {
     stopper: ContainerStopper,
     output: ContainerOutput | undefined,
     services: JobServices | undefined,
+    progress: StepProgress,
   ): Promise<StepResult> {
-    const {step, startedAt, disarm} = startStep(ctx, index, (message) => stopper.stop('timed_out', message))
-    const onOutput = (stream: 'stdout' | 'stderr', chunk: Buffer): void => ctx.emit({type: 'step.output', step: index, stream, chunk})
+    const step = ctx.job.steps[index]!
+    const needs = index === 0 ? progress.needs : undefined
+    let started: StartedStep | undefined
+    // Output read from the container's own stream may arrive before the exec says the needs are in: it waits for the step's start.
+    let early: Array<['stdout' | 'stderr', Buffer]> | undefined = needs === undefined ? undefined : []
+    const emit = (stream: 'stdout' | 'stderr', chunk: Buffer): void => ctx.emit({type: 'step.output', step: index, stream, chunk})
+    const onOutput = (stream: 'stdout' | 'stderr', chunk: Buffer): void => void (early ? early.push([stream, Buffer.from(chunk)]) : emit(stream, chunk))
+    // The step is under way (its event, its timeout) once it starts: after its needs are in, when its exec takes them.
+    const begin = (): void => {
+      started = startStep(ctx, index, (message) => stopper.stop('timed_out', message))
+      progress.running = index
+      const held = early ?? []
+      early = undefined
+      for (const [stream, chunk] of held) emit(stream, chunk)
+    }
     const marker = output ? stepMarker() : undefined
     const window = marker === undefined ? undefined : output?.openStep(marker, onOutput)
+    const exec = {cmd: stepCommand(step.run, marker, step.shell), env: {...ctx.env, ...step.env}, workdir: ctx.job.workdir, onOutput, abandon: stopper.abandon}
+    const collect = progress.collect?.index === index && !progress.failed ? progress.collect.source : undefined
     try {
-      const exitCode = await execInContainer(this.docker, container, {
-        cmd: stepCommand(step.run, marker, step.shell),
-        env: {...ctx.env, ...step.env},
-        workdir: ctx.job.workdir,
-        onOutput,
-        abandon: stopper.abandon,
-      })
+      let exitCode: number | null
+      if (needs === undefined && collect === undefined) {
+        begin()
+        exitCode = await execInContainer(this.docker, container, exec)
+      } else {
+        const folded = await this.execFolded(container, ctx, exec, needs, collect, begin)
+        if (!folded.started) throw new OrcaError('infra', stopper.lost ?? 'stopped while copying inputs')
+        exitCode = folded.exitCode
+        progress.collected = folded.artifacts
+      }
       // The step's shell has exited: its output is complete once its marker arrives.
       if (window && exitCode !== null) await window.finished(STEP_MARKER_MS, stopper.abandon)
       if (stopper.lost) throw new OrcaError('infra', stopper.lost)
@@ -480,11 +545,29 @@ export class DockerExecutor implements Executor {
       if (services && status !== 'succeeded' && !step.allowFailure) {
         ctx.emit({type: 'step.output', step: index, stream: 'stderr', chunk: Buffer.from(`[orca] the step ${status === 'failed' ? 'failed' : 'was stopped'};${services.tails()}\n`)})
       }
-      return finishStep(ctx, index, step, status, stopper.reason ? null : exitCode, Date.now() - startedAt)
+      return finishStep(ctx, index, step, status, stopper.reason ? null : exitCode, Date.now() - started!.startedAt)
     } finally {
       window?.close()
-      disarm()
+      started?.disarm()
     }
+  }
+
+  /** A step's exec with its needs fed in before it and (`collect`) its artifacts written after it (step-fold.ts); `begin` once it starts. */
+  private async execFolded(container: Docker.Container, ctx: JobContext, exec: ExecOptions, needs: StepProgress['needs'], collect: string | undefined, begin: () => void): Promise<FoldResult> {
+    const frame = foldFrame()
+    const archive = needs === undefined ? undefined : workspaceArchiveOf(needs.content, needsSentinel(ctx.job.workdir, frame))
+    let inside!: () => void
+    const needsIn = new Promise<void>((resolve) => {
+      inside = resolve
+    })
+    const onStarted = (): void => {
+      inside()
+      begin()
+    }
+    const running = execFoldedStep(this.docker, container, {...exec, frame, ...(archive ? {needs: archive} : {}), ...(collect === undefined ? {} : {collect}), onStarted})
+    // Timed from the exec's creation to the step's start: the copy, inside the step's exec.
+    if (needs) void this.trace.time({run: ctx.runId, job: ctx.job.name}, needs.phase, Promise.race([needsIn, running.then(() => undefined)])).catch(() => undefined)
+    return running
   }
 
   /** Everything the job's workdir starts with, owned by `owner`: its inputs, its needs' artifacts, `.git`, its empty outputs file. */
@@ -512,7 +595,7 @@ export class DockerExecutor implements Executor {
     globs: string[],
     destDir: string,
     until: Promise<void>,
-    tar?: ExecTar,
+    tar?: ArchiveSource,
   ): Promise<JobOutcome['artifacts']> {
     const limits = {maxBytes: this.options.maxArtifactBytes, maxEntries: this.options.maxArtifactEntries}
     const stop = new AbortController()
@@ -667,6 +750,12 @@ interface StepProgress {
   failed: boolean
   /** The job's timeout, paused while a shell holds the job. */
   timer: PausableTimer
+  /** What the first step's exec takes in before it (step-fold.ts), traced as `phase`; undefined: copied in already. */
+  needs?: {content: WorkspaceContent; phase: 'copy-in' | 'copy-needs'}
+  /** What the last step's exec collects after it, should the job not have failed by then. */
+  collect?: {index: number; source: string}
+  /** The archive the last step's exec wrote, for the collection to read. */
+  collected?: FoldedArchive
 }
 
 /** How the steps ended, before collection: what `artifacts.when` and reports are judged by. */

@@ -18,7 +18,7 @@ import {execExitCode} from './exec.js'
  * Written last on stderr with tar's exit code: the code arrives with the stream, which spares the
  * engine an inspect of the exec per transfer (the inspect remains for a stream without it).
  */
-const EXIT_MARK = 'orca-tar-exit:'
+export const EXIT_MARK = 'orca-tar-exit:'
 const REPORT_EXIT = `printf '\\n${EXIT_MARK}%s' "$?" >&2`
 
 /**
@@ -26,7 +26,7 @@ const REPORT_EXIT = `printf '\\n${EXIT_MARK}%s' "$?" >&2`
  * what is below it; a leading `./`, which the reader drops, keeps a name starting with `-` a name).
  * Nothing there: an empty stream, as a 404 of getArchive means no file matched.
  */
-const COLLECT = `if cd -- "$1" 2>/dev/null && { [ -e "$2" ] || [ -L "$2" ]; }; then tar -cf - "./$2"; else true; fi; ${REPORT_EXIT}`
+export const COLLECT_SCRIPT = `if cd -- "$1" 2>/dev/null && { [ -e "$2" ] || [ -L "$2" ]; }; then tar -cf - "./$2"; else true; fi; ${REPORT_EXIT}`
 
 /** `tar -x` of stdin at `/`, as putArchive at `/` extracts. */
 const PUT = `tar -xf - -C /; ${REPORT_EXIT}`
@@ -44,7 +44,12 @@ const PROBE_MS = 15_000
 /** The most of a failing tar's stderr kept for its message. */
 const STDERR_BYTES = 4096
 
-export class ExecTar {
+/** Where a collection's archives come from instead of getArchive: an exec of tar, or a step's exec (step-fold.ts). */
+export interface ArchiveSource {
+  fetch(container: Docker.Container, source: string, signal?: AbortSignal): Promise<Readable>
+}
+
+export class ExecTar implements ArchiveSource {
   /** Whether each image has a usable tar, by image ID: probed once per image and remembered. */
   private readonly usable = new Map<string, Promise<boolean>>()
 
@@ -76,9 +81,9 @@ export class ExecTar {
     const cut = source.lastIndexOf('/')
     const folder = source.slice(0, cut) || '/'
     const name = source.slice(cut + 1)
-    const exec = await this.create(container, ['sh', '-c', COLLECT, 'sh', folder, name], false)
+    const exec = await this.create(container, ['sh', '-c', COLLECT_SCRIPT, 'sh', folder, name], false)
     const stream = await withTimeout(exec.start({hijack: true, stdin: false, Tty: false}), 'exec start')
-    const stderr = capped()
+    const stderr = stderrTail()
     // Piped, not demuxStream: the archive may be large, and the reader's pace must hold the exec back.
     const out = stream.pipe(new StdoutFrames(stderr.sink))
     const onAbort = (): void => {
@@ -110,7 +115,7 @@ export class ExecTar {
   private async run(container: Docker.Container, cmd: string[], stdin?: Readable): Promise<{code: number | null; stderr: string}> {
     const exec = await this.create(container, cmd, stdin !== undefined)
     const stream = await withTimeout(exec.start({hijack: true, stdin: stdin !== undefined, Tty: false}), 'exec start')
-    const stderr = capped()
+    const stderr = stderrTail()
     this.docker.modem.demuxStream(stream, new Writable({write: (_chunk, _encoding, callback) => callback()}), stderr.sink)
     if (stdin !== undefined) {
       // The end of the archive ends tar's stdin: the engine closes the exec's stdin when the write side closes.
@@ -140,7 +145,7 @@ function ended(stream: Duplex): Promise<void> {
 }
 
 /** A sink keeping the first STDERR_BYTES written to it, and its end, where the exit code is reported. */
-function capped(): {sink: Writable; text(): string; exitCode(): number | undefined} {
+export function stderrTail(): {sink: Writable; text(): string; bytes(): Buffer; exitCode(): number | undefined} {
   const chunks: Buffer[] = []
   let size = 0
   let tail = ''
@@ -156,6 +161,7 @@ function capped(): {sink: Writable; text(): string; exitCode(): number | undefin
   return {
     sink,
     text: () => Buffer.concat(chunks).toString('utf8').replace(mark, '').trim(),
+    bytes: () => Buffer.concat(chunks),
     exitCode: () => {
       const found = mark.exec(tail)
       return found ? Number(found[1]) : undefined

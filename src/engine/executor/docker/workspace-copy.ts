@@ -2,7 +2,7 @@ import type Docker from 'dockerode'
 import type {BlobStore} from '../../artifacts/blobs.js'
 import type {ArtifactEntry} from '../../artifacts/manifest.js'
 import type {Job} from '../../pipeline/types.js'
-import {workspaceArchive} from '../archive/pack.js'
+import {workspaceArchive, type WorkspaceArchive} from '../archive/pack.js'
 import {readContainerFile} from './artifacts.js'
 import {withTimeout} from './call.js'
 import type {ExecTar} from './exec-tar.js'
@@ -57,7 +57,15 @@ export function nothingToCopy(content: WorkspaceContent): boolean {
  */
 export async function copyIntoWorkdir(container: Docker.Container, content: WorkspaceContent, until: Promise<never>, tar?: ExecTar): Promise<void> {
   if (nothingToCopy(content)) return
-  const archive = workspaceArchive({
+  const archive = workspaceArchiveOf(content)
+  const put = withTimeout(tar ? tar.put(container, archive.stream) : container.putArchive(archive.stream, {path: '/'}).then(() => undefined), 'copy inputs into the container', 10 * 60_000)
+  // A file that cannot be read cuts the archive short: fail the job rather than run on partial inputs.
+  await Promise.race([Promise.all([put, archive.done]), until])
+}
+
+/** The archive of `content`, to be extracted at `/`; given a `sentinel`, an empty file of that path ends it. */
+export function workspaceArchiveOf(content: WorkspaceContent, sentinel?: string): WorkspaceArchive {
+  return workspaceArchive({
     workdir: content.job.workdir,
     projectDir: content.projectDir,
     files: content.files,
@@ -66,8 +74,6 @@ export async function copyIntoWorkdir(container: Docker.Container, content: Work
     ...(content.gitDir !== undefined ? {gitDir: content.gitDir} : {}),
     ...(content.outputFile !== undefined ? {outputFile: content.outputFile} : {}),
     ...(content.owner ? {ownedDirs: Object.values(content.job.volumes), ...content.owner} : {}),
+    ...(sentinel !== undefined ? {sentinel} : {}),
   })
-  const put = withTimeout(tar ? tar.put(container, archive.stream) : container.putArchive(archive.stream, {path: '/'}).then(() => undefined), 'copy inputs into the container', 10 * 60_000)
-  // A file that cannot be read cuts the archive short: fail the job rather than run on partial inputs.
-  await Promise.race([Promise.all([put, archive.done]), until])
 }
