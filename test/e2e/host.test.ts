@@ -363,10 +363,17 @@ jobs:
     steps: ["sh -c 'sleep 1000; echo ${marker}' & wait"]
 `,
     })
+    // Killed once the step runs and its folder's marker records the step's process group: a kill
+    // between the spawn and that write (a loaded machine widens it) leaves a group nothing recorded.
+    const recorded = (): boolean => {
+      const run = runDirs(dir).at(-1)
+      const file = run && join(run, 'host/orphan/.orca-host-work.json')
+      return Boolean(file && existsSync(file) && readJson<{groups: unknown[]}>(file).groups.length > 0)
+    }
     const run = await orca(['run', '--output', 'plain'], {
       cwd: dir,
       env: NO_DOCKER,
-      onSpawn: (child) => void waitFor(() => processesWith(marker).length > 0).then(() => child.kill('SIGKILL')),
+      onSpawn: (child) => void waitFor(() => processesWith(marker).length > 0 && recorded()).then(() => child.kill('SIGKILL')),
     })
     expect(run.signal).toBe('SIGKILL')
     const folder = join(runDirs(dir).at(-1)!, 'host/orphan')

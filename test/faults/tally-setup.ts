@@ -1,11 +1,16 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {readTally} from './tally.js'
 
-/** Creates the shared tally file before the workers start and prints the totals after the last one. */
+/**
+ * Creates the shared tally file before the workers start and prints the totals after the last one.
+ * Each project of vitest.faults.config.ts calls it: the first makes the file, the others share it.
+ */
 export default function setup(): () => void {
+  const shared = process.env.ORCA_FAULTS_TALLY
+  if (shared !== undefined && existsSync(shared)) return () => {}
   const dir = mkdtempSync(join(tmpdir(), 'orca-faults-tally-'))
   const file = join(dir, 'tally.jsonl')
   writeFileSync(file, '')
@@ -16,5 +21,6 @@ export default function setup(): () => void {
     const lines = [...totals].map(([counter, n]) => `  ${counter}: ${n}`)
     console.log(`\nfault suite (seed ${process.env.ORCA_FAULTS_SEED}):\n${lines.join('\n')}\n`)
     rmSync(dir, {recursive: true, force: true})
+    delete process.env.ORCA_FAULTS_TALLY
   }
 }

@@ -95,7 +95,9 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
 function describe(error: ErrorObject): {path: NodePath; on: 'value' | 'key'; message: string} {
   const path = parsePointer(error.instancePath)
   const propertyName = (error as ErrorObject & {propertyName?: string}).propertyName
-  const got = showValue(error.data)
+  // Rendered only by the messages that show the value: an unknown-key error's data is the whole
+  // mapping, and rendering a 10,000-key mapping once per each of its keys was quadratic.
+  const got = (): string => showValue(error.data)
   // An image's pattern and length errors say the same thing, in the words of the reference grammar.
   if (error.parentSchema?.pattern === IMAGE_REFERENCE_PATTERN && typeof error.data === 'string') {
     const problem = imageReferenceProblem(error.data)
@@ -119,15 +121,15 @@ function describe(error: ErrorObject): {path: NodePath; on: 'value' | 'key'; mes
         const text = meaning ? meaning(showValue(propertyName)) : `invalid name ${showValue(propertyName)}`
         return {path: [...path, propertyName], on: 'key', message: text}
       }
-      return {path, on: 'value', message: meaning ? meaning(got) : `expected text matching ${String(error.params.pattern)}, got ${got}`}
+      return {path, on: 'value', message: meaning ? meaning(got()) : `expected text matching ${String(error.params.pattern)}, got ${got()}`}
     }
     case 'enum':
-      return {path, on: 'value', message: `expected one of ${(error.params.allowedValues as unknown[]).map((value) => String(value)).join(', ')}; got ${got}`}
+      return {path, on: 'value', message: `expected one of ${(error.params.allowedValues as unknown[]).map((value) => String(value)).join(', ')}; got ${got()}`}
     case 'const':
       if (path.length === 1 && path[0] === 'version') {
-        return {path, on: 'value', message: `unsupported version ${got}; this orca reads version ${showValue(error.params.allowedValue)}`}
+        return {path, on: 'value', message: `unsupported version ${got()}; this orca reads version ${showValue(error.params.allowedValue)}`}
       }
-      return {path, on: 'value', message: `expected ${showValue(error.params.allowedValue)}, got ${got}`}
+      return {path, on: 'value', message: `expected ${showValue(error.params.allowedValue)}, got ${got()}`}
     case 'type':
       return {path, on: 'value', message: `expected ${typeWords(error.params.type as string | string[])}, got ${typeOf(error.data)}`}
     case 'oneOf':
@@ -149,7 +151,7 @@ function describe(error: ErrorObject): {path: NodePath; on: 'value' | 'key'; mes
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return {path, on: 'value', message: `${error.message ?? 'is out of range'}, got ${got}`}
+      return {path, on: 'value', message: `${error.message ?? 'is out of range'}, got ${got()}`}
     default:
       return {path, on: 'value', message: error.message ?? 'is invalid'}
   }

@@ -47,7 +47,7 @@ export interface ExecutionSigns {
   outputExceeded: boolean
   /** orca stopped it: the time was up. */
   timedOut: boolean
-  /** The engine says the kernel's OOM killer ended a process of it. */
+  /** The engine says, or the cgroup's own count shows, that the kernel's OOM killer ended a process of it. */
   oomKilled: boolean
   /** Forks the pids limit refused (the cgroup's pids.events `max` count), when it could be read. */
   pidsRefused: number | undefined

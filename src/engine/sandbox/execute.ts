@@ -56,13 +56,17 @@ export interface ExecuteContext {
 }
 
 // Runs the command as a child, then reads, with shell builtins only (no fork is left at the pids
-// limit), how many forks the cgroup's pids limit refused (cgroup v2, else v1), and writes it last on
-// stderr after a marker no caller can guess. $0 is the marker, "$@" the command.
+// limit), how many forks the cgroup's pids limit refused and how many processes the kernel's OOM
+// killer ended in the cgroup (cgroup v2, else v1), and writes both last on stderr after a marker no
+// caller can guess. $0 is the marker, "$@" the command. The kernel's own count is read because the
+// engine's OOMKilled flag comes from an event that can arrive after the container is inspected.
 const WRAPPER =
-  '"$@"; s=$?; n=; for f in /sys/fs/cgroup/pids.events /sys/fs/cgroup/pids/pids.events; do ' +
+  '"$@"; s=$?; n=; m=; for f in /sys/fs/cgroup/pids.events /sys/fs/cgroup/pids/pids.events; do ' +
   '[ -r "$f" ] && while read -r k v; do [ "$k" = max ] && n=$v; done < "$f"; done; ' +
-  'echo "$0 pids-refused=${n:-?}" >&2; exit $s'
-const MARKER_SLACK = 80
+  'for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; do ' +
+  '[ -r "$f" ] && while read -r k v; do [ "$k" = oom_kill ] && m=$v; done < "$f"; done; ' +
+  'echo "$0 pids-refused=${n:-?} oom-kills=${m:-?}" >&2; exit $s'
+const MARKER_SLACK = 100
 
 /**
  * Runs one command in a fresh container under the execution's limits and removes the container,
@@ -134,11 +138,11 @@ export async function execute(request: ExecuteRequest, context: ExecuteContext):
     // The attach stream ends once the engine has passed on the last output.
     await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2000))])
     const state = ((await withTimeout(container.inspect(), 'inspect container')) as {State: {OOMKilled?: boolean}}).State
-    const {stderr, pidsRefused} = takeMarker(output.text('stderr'), marker)
+    const {stderr, pidsRefused, oomKills} = takeMarker(output.text('stderr'), marker)
     const stdout = output.text('stdout')
     // The marker's slack is orca's, not the caller's: anything past the cap is cut and counts as over it.
     const outputExceeded = output.overflowed || stdout.length + stderr.length > limits.outputBytes
-    const limit = classifyLimit({outputExceeded, timedOut, oomKilled: state.OOMKilled === true, pidsRefused})
+    const limit = classifyLimit({outputExceeded, timedOut, oomKilled: state.OOMKilled === true || (oomKills ?? 0) > 0, pidsRefused})
     const stoppedByOrca = limit === 'output' || limit === 'timeout'
     return {
       id,
@@ -155,13 +159,17 @@ export async function execute(request: ExecuteRequest, context: ExecuteContext):
 }
 
 /** Takes orca's last line off stderr and reads the count of refused forks from it. */
-export function takeMarker(stderr: Buffer, marker: string): {stderr: Buffer; pidsRefused: number | undefined} {
+export function takeMarker(stderr: Buffer, marker: string): {stderr: Buffer; pidsRefused: number | undefined; oomKills: number | undefined} {
   const text = stderr.toString('latin1')
   const at = text.lastIndexOf(`${marker} pids-refused=`)
-  if (at === -1) return {stderr, pidsRefused: undefined}
-  const line = /^\S+ pids-refused=(\d+|\?)\n?/.exec(text.slice(at))
-  const count = line?.[1] === undefined || line[1] === '?' ? undefined : Number(line[1])
-  return {stderr: Buffer.concat([stderr.subarray(0, at), stderr.subarray(at + (line?.[0].length ?? 0))]), pidsRefused: count}
+  if (at === -1) return {stderr, pidsRefused: undefined, oomKills: undefined}
+  const line = /^\S+ pids-refused=(\d+|\?)(?: oom-kills=(\d+|\?))?\n?/.exec(text.slice(at))
+  const count = (value: string | undefined): number | undefined => (value === undefined || value === '?' ? undefined : Number(value))
+  return {
+    stderr: Buffer.concat([stderr.subarray(0, at), stderr.subarray(at + (line?.[0].length ?? 0))]),
+    pidsRefused: count(line?.[1]),
+    oomKills: count(line?.[2]),
+  }
 }
 
 function capBoth(stdout: Buffer, stderr: Buffer, cap: number): {stdout: Buffer; stderr: Buffer} {

@@ -50,8 +50,13 @@ describe('takeMarker', () => {
     const {stderr, pidsRefused} = takeMarker(Buffer.from('oops\norca-abc pids-refused=2\n'), 'orca-abc')
     expect(stderr.toString()).toBe('oops\n')
     expect(pidsRefused).toBe(2)
-    expect(takeMarker(Buffer.from('x orca-abc pids-refused=?\n'), 'orca-abc')).toEqual({stderr: Buffer.from('x '), pidsRefused: undefined})
+    expect(takeMarker(Buffer.from('x orca-abc pids-refused=? oom-kills=?\n'), 'orca-abc')).toEqual({stderr: Buffer.from('x '), pidsRefused: undefined, oomKills: undefined})
     expect(takeMarker(Buffer.from('no marker'), 'orca-abc').pidsRefused).toBeUndefined()
+  })
+
+  it('reads the OOM killer\'s count of the cgroup from the same line', () => {
+    expect(takeMarker(Buffer.from('orca-abc pids-refused=0 oom-kills=1\n'), 'orca-abc')).toEqual({stderr: Buffer.from(''), pidsRefused: 0, oomKills: 1})
+    expect(takeMarker(Buffer.from('orca-abc pids-refused=0 oom-kills=0\n'), 'orca-abc').oomKills).toBe(0)
   })
 })
 
