@@ -183,16 +183,10 @@ class StdoutFrames extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    let buffer = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk
-    while (buffer.length >= 8) {
-      const size = buffer.readUInt32BE(4)
-      if (buffer.length < 8 + size) break
-      const payload = buffer.subarray(8, 8 + size)
-      if (buffer[0] === 2) this.stderr.write(payload)
+    this.pending = splitFrames(this.pending, chunk, (stream, payload) => {
+      if (stream === 'stderr') this.stderr.write(payload)
       else this.push(payload)
-      buffer = buffer.subarray(8 + size)
-    }
-    this.pending = buffer
+    })
     callback()
   }
 
@@ -204,4 +198,20 @@ class StdoutFrames extends Transform {
       (error: unknown) => callback(error as Error),
     )
   }
+}
+
+/**
+ * Reads the engine's multiplexed frames (an 8-byte header: stream, 3 zero bytes, size) from what was
+ * held back and a new chunk, hands each whole frame's payload on, and returns the bytes of a frame
+ * not yet whole (a copy, so the chunk can be released).
+ */
+export function splitFrames(pending: Buffer, chunk: Buffer, onFrame: (stream: 'stdout' | 'stderr', payload: Buffer) => void): Buffer {
+  let buffer = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk
+  while (buffer.length >= 8) {
+    const size = buffer.readUInt32BE(4)
+    if (buffer.length < 8 + size) break
+    onFrame(buffer[0] === 2 ? 'stderr' : 'stdout', buffer.subarray(8, 8 + size))
+    buffer = buffer.subarray(8 + size)
+  }
+  return buffer.length > 0 ? Buffer.from(buffer) : Buffer.alloc(0)
 }

@@ -4,7 +4,7 @@ import type Docker from 'dockerode'
 import {OrcaError} from '../../errors.js'
 import {withTimeout} from './call.js'
 import {execExitCode, type ExecOptions} from './exec.js'
-import {COLLECT_SCRIPT, stderrTail} from './exec-tar.js'
+import {COLLECT_SCRIPT, splitFrames, stderrTail} from './exec-tar.js'
 import {MarkerScanner} from './container-output.js'
 
 /*
@@ -237,16 +237,10 @@ export class FoldFrames extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    let buffer = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk
-    while (buffer.length >= 8) {
-      const size = buffer.readUInt32BE(4)
-      if (buffer.length < 8 + size) break
-      const payload = buffer.subarray(8, 8 + size)
-      if (buffer[0] === 2) this.stderr.sink.write(payload)
+    this.pending = splitFrames(this.pending, chunk, (stream, payload) => {
+      if (stream === 'stderr') this.stderr.sink.write(payload)
       else this.stdout(payload)
-      buffer = buffer.subarray(8 + size)
-    }
-    this.pending = buffer.length > 0 ? Buffer.from(buffer) : Buffer.alloc(0)
+    })
     callback()
   }
 
