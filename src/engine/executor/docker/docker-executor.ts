@@ -350,8 +350,7 @@ export class DockerExecutor implements Executor {
    */
   private async foldsNeeds(ctx: JobContext, container: Docker.Container, imageId: string, rootUser: boolean): Promise<boolean> {
     const first = ctx.job.steps[0]
-    if (!this.foldExec || !rootUser || first === undefined || first.when === 'on_failure' || ctx.volumeCache) return false
-    if ('PATH' in ctx.env || 'PATH' in first.env) return false
+    if (!rootUser || first === undefined || first.when === 'on_failure' || !this.folds(ctx, first)) return false
     return (await this.tarOf(container, imageId)) !== undefined
   }
 
@@ -362,11 +361,18 @@ export class DockerExecutor implements Executor {
    */
   private async foldedCollection(ctx: JobContext, container: Docker.Container, imageId: string): Promise<{index: number; source: string} | undefined> {
     const last = ctx.job.steps.length - 1
-    if (!this.foldExec || last < 0 || !collectsArtifacts(ctx.job, 'succeeded') || ctx.volumeCache) return undefined
-    if ('PATH' in ctx.env || 'PATH' in ctx.job.steps[last]!.env) return undefined
+    if (last < 0 || !collectsArtifacts(ctx.job, 'succeeded') || !this.folds(ctx, ctx.job.steps[last]!)) return undefined
     const sources = fetchSources(ctx.job.workdir, ctx.job.artifacts)
     if (sources.length !== 1) return undefined
     return (await this.tarOf(container, imageId)) === undefined ? undefined : {index: last, source: sources[0]!}
+  }
+
+  /**
+   * Whether a transfer may ride on this step's exec: folding is on, no keyed volume is restored around
+   * the steps, and the step's env leaves PATH (which finds tar) as the image has it.
+   */
+  private folds(ctx: JobContext, step: JobContext['job']['steps'][number]): boolean {
+    return this.foldExec && !ctx.volumeCache && !('PATH' in ctx.env) && !('PATH' in step.env)
   }
 
   /** The spec with `AutoRemove` where the engine may remove the container itself (see engineRemoves). */
