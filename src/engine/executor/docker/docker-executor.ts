@@ -33,6 +33,7 @@ import {fetchSources} from '../archive/collect.js'
 import {collectsArtifacts, finishStep, holdFailedStep, startStep, stepRuns, type StartedStep} from '../step-rules.js'
 import {expiryAfter} from '../../expiry.js'
 import {restoreVolumes, saveVolumes} from './volume-transfer.js'
+import {exportable, orderToken, takingOrders, type AttachedShell} from './attached-steps.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
 export {connectDocker} from './connect.js'
@@ -73,6 +74,11 @@ export interface DockerExecutorOptions {
    * (`ORCA_FOLD_EXEC=0`; the plain path). See step-fold.ts.
    */
   fold?: 'exec' | 'separate'
+  /**
+   * Whether the steps of a job whose transfers fold run in its container's main process, given on its
+   * stdin through the attach (default), or each in an exec (`ORCA_ATTACH=0`). See attached-steps.ts.
+   */
+  attach?: 'stdin' | 'exec'
 }
 
 const DEFAULTS = {
@@ -127,6 +133,8 @@ export class DockerExecutor implements Executor {
   private readonly engineRemoval: boolean
   /** Transfers folded into the steps' execs where they go through the container's tar (see step-fold.ts). */
   private readonly foldExec: boolean
+  /** Root jobs' containers take their steps on their stdin where they can (see attached-steps.ts). */
+  private readonly attachSteps: boolean
 
   constructor(
     readonly docker: Docker,
@@ -145,6 +153,7 @@ export class DockerExecutor implements Executor {
     this.execTar = options.transfers === 'archive' ? undefined : new ExecTar(docker)
     this.engineRemoval = options.removal !== 'orca'
     this.foldExec = options.fold !== 'separate'
+    this.attachSteps = options.attach !== 'exec'
   }
 
   async prepare(images: string[], options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<Map<string, string>> {
@@ -240,12 +249,13 @@ export class DockerExecutor implements Executor {
         }
         const engineSocket = job.docker ? this.engineSocket(job.name) : undefined
         if (engineSocket) ctx.emit({type: 'job.warning', warning: {kind: 'docker-host', message: DOCKER_HOST_WARNING}})
+        const token = this.ordersToken(rootUser, services === undefined)
         spec = this.removedBy(containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network, ctx.attempt, engineSocket), job, ctx.cleanup, network)
+        if (token !== undefined) spec = takingOrders(spec)
         container = await this.trace.time(where, 'create', withTimeout(this.docker.createContainer(spec), 'create container'))
         ctx.emit({type: 'job.container', containerId: container.id, imageId})
         stopper.attach(container)
-        // Without an attach, steps write to their exec (ContainerOutput explains the difference).
-        if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
+        output = await this.attachOutput(container, token)
         await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
         ctx.onContainerStarted?.()
         // The image's first container finds out whether it has a usable tar while the job runs, not when its files move.
@@ -264,7 +274,10 @@ export class DockerExecutor implements Executor {
 
       // Keyed volumes that are empty get their cached content before the first step.
       if (ctx.volumeCache && !stopper.reason) await this.trace.time(where, 'volumes-in', restoreVolumes(container, ctx.volumeCache))
-      progress.collect = rootUser && imageId !== undefined && output !== undefined ? await this.foldedCollection(ctx, container, imageId) : undefined
+      progress.orders = imageId === undefined ? undefined : await this.attachedOrders(ctx, output, container, imageId, rootUser)
+      // Its trap waits for a step in its foreground: a stop signals every process itself.
+      if (progress.orders) stopper.signalsEveryProcess = true
+      progress.collect = progress.orders === undefined && rootUser && imageId !== undefined && output !== undefined ? await this.foldedCollection(ctx, container, imageId) : undefined
       await this.runSteps(container, ctx, stopper, output, steps, progress, services)
       const ended = endedAs(stopper, progress)
       if (ended === 'succeeded') {
@@ -272,8 +285,8 @@ export class DockerExecutor implements Executor {
         if (collectsArtifacts(job, ended)) {
           // A job that did not succeed may have a stopped container, which no exec reaches: it keeps the archive calls.
           const from = container
-          // The last step's exec may have written the archive already (see step-fold.ts).
-          const tar = progress.collected ?? (rootUser && imageId !== undefined ? await this.tarOf(container, imageId) : undefined)
+          // The last step's exec may have written the archive already (see step-fold.ts); the main process writes it when it took the steps.
+          const tar = progress.orders ?? progress.collected ?? (rootUser && imageId !== undefined ? await this.tarOf(container, imageId) : undefined)
           artifacts = await this.trace.time(where, 'collect', this.collect(from, ctx, stopper, job.artifacts, ctx.artifactsDir, stopper.abandon, tar))
         }
       } else if (collectsArtifacts(job, ended)) {
@@ -381,6 +394,36 @@ export class DockerExecutor implements Executor {
     return {...spec, HostConfig: {...spec.HostConfig, AutoRemove: true}}
   }
 
+  /** A token for a container that may take its steps on its stdin (attached-steps.ts): a root job's without services. */
+  private ordersToken(rootUser: boolean, withoutServices: boolean): string | undefined {
+    return this.attachSteps && this.foldExec && this.options.stepOutput === 'container' && rootUser && withoutServices ? orderToken() : undefined
+  }
+
+  /**
+   * The attach that reads the container's output (and, with `token`, holds its stdin); without it,
+   * steps write to their exec (ContainerOutput explains the difference). A container taking orders
+   * has no such fallback: unattached, its stdin would never end.
+   */
+  private async attachOutput(container: Docker.Container, token: string | undefined): Promise<ContainerOutput | undefined> {
+    if (this.options.stepOutput !== 'container') return undefined
+    return ContainerOutput.attach(this.docker, container, token).catch((error: unknown) => {
+      if (token === undefined) return undefined
+      throw error
+    })
+  }
+
+  /**
+   * The main process's orders when the job's steps can run there (attached-steps.ts): where its
+   * transfers fold (root, the image's tar, every step's env leaving PATH, no keyed volume) and every
+   * env name can be exported by sh; undefined: the steps run in execs.
+   */
+  private async attachedOrders(ctx: JobContext, output: ContainerOutput | undefined, container: Docker.Container, imageId: string, rootUser: boolean): Promise<AttachedShell | undefined> {
+    const orders = output?.orders
+    if (orders === undefined || !rootUser || !ctx.job.steps.every((step) => this.folds(ctx, step))) return undefined
+    if (![ctx.env, ...ctx.job.steps.map((step) => step.env)].flatMap((env) => Object.keys(env)).every(exportable)) return undefined
+    return (await this.tarOf(container, imageId)) === undefined ? undefined : orders
+  }
+
   /** Awaits the removals of finished jobs' containers started in the background. */
   async flush(): Promise<void> {
     while (this.removals.size > 0) await Promise.all(this.removals)
@@ -395,13 +438,15 @@ export class DockerExecutor implements Executor {
     const user = await jobUser(this.docker, ctx.job.user, imageId, this.imageUsers)
     await this.ensureVolumes(ctx.job.volumes, project)
     // The first attempt's container; the job warns of docker: true when it takes it.
-    const spec = this.removedBy(containerSpec(ctx.runId, ctx.job, ctx.cleanup, imageId, project, undefined, 1, ctx.job.docker ? this.engineSocket(ctx.job.name) : undefined), ctx.job, ctx.cleanup, undefined)
+    const token = this.ordersToken(isRootUser(user), true)
+    const plain = this.removedBy(containerSpec(ctx.runId, ctx.job, ctx.cleanup, imageId, project, undefined, 1, ctx.job.docker ? this.engineSocket(ctx.job.name) : undefined), ctx.job, ctx.cleanup, undefined)
+    const spec = token === undefined ? plain : takingOrders(plain)
     if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
     const container = await this.trace.time(where, 'create', withTimeout(this.docker.createContainer(spec), 'create container'))
     let output: ContainerOutput | undefined
     try {
       if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
-      if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
+      output = await this.attachOutput(container, token)
       await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
       if (isRootUser(user)) void this.tarOf(container, imageId)
       const relay = output?.ready(OUTPUT_HANDSHAKE_MS, aborted.catch(() => undefined))
@@ -533,7 +578,13 @@ export class DockerExecutor implements Executor {
     const collect = progress.collect?.index === index && !progress.failed ? progress.collect.source : undefined
     try {
       let exitCode: number | null
-      if (needs === undefined && collect === undefined) {
+      if (progress.orders && marker !== undefined) {
+        exitCode = await this.runAttached(progress.orders, ctx, step, exec.env, marker, needs, begin, stopper)
+        if (exitCode === null && !stopper.reason && !stopper.lost) {
+          await assertContainerAlive(container, ctx.job.name, exitCode)
+          throw new OrcaError('infra', `the attach to the container of job "${ctx.job.name}" ended during a step`)
+        }
+      } else if (needs === undefined && collect === undefined) {
         begin()
         exitCode = await execInContainer(this.docker, container, exec)
       } else {
@@ -556,6 +607,28 @@ export class DockerExecutor implements Executor {
       window?.close()
       started?.disarm()
     }
+  }
+
+  /** A step run by the container's main process (attached-steps.ts), its needs extracted first; `begin` once it starts. */
+  private async runAttached(
+    orders: AttachedShell,
+    ctx: JobContext,
+    step: JobContext['job']['steps'][number],
+    env: Record<string, string>,
+    marker: string,
+    needs: StepProgress['needs'],
+    begin: () => void,
+    stopper: ContainerStopper,
+  ): Promise<number | null> {
+    if (needs) {
+      const sentinel = needsSentinel(ctx.job.workdir, foldFrame())
+      const inside = orders.extract(workspaceArchiveOf(needs.content, sentinel), sentinel, stopper.abandon)
+      void this.trace.time({run: ctx.runId, job: ctx.job.name}, needs.phase, inside).catch(() => undefined)
+      if (!(await inside)) throw new OrcaError('infra', stopper.lost ?? 'stopped while copying inputs')
+    }
+    begin()
+    const end = await orders.run(stepCommand(step.run, undefined, step.shell), env, ctx.job.workdir, marker, stopper.abandon)
+    return end.exitCode
   }
 
   /** A step's exec with its needs fed in before it and (`collect`) its artifacts written after it (step-fold.ts); `begin` once it starts. */
@@ -762,6 +835,8 @@ interface StepProgress {
   collect?: {index: number; source: string}
   /** The archive the last step's exec wrote, for the collection to read. */
   collected?: FoldedArchive
+  /** The container's main process, when it runs the steps (attached-steps.ts). */
+  orders?: AttachedShell
 }
 
 /** How the steps ended, before collection: what `artifacts.when` and reports are judged by. */
