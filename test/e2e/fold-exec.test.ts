@@ -268,4 +268,45 @@ describe('one exec per job (real engine)', () => {
     expect(attached.jobs['times-out']!.status).toBe('timed_out')
     expect(await containersLeft(`orca.project-dir=${dir}`)).toEqual([])
   })
+
+  it('stops a step on Ctrl-C as an exec was stopped: TERM at once, the same records, events and logs, no container left', {timeout: 120_000}, async () => {
+    const dir = project({
+      'jobs.yml': `version: 1
+image: busybox:1.36
+jobs:
+  waits:
+    network: none
+    inputs: []
+    steps:
+      - trap 'echo cancelled by TERM; exit 0' TERM; echo ready; sleep 60 & wait
+      - {run: "echo never", when: always}
+  next:
+    needs: [waits]
+    network: none
+    inputs: []
+    steps: ["echo never"]
+`,
+    })
+    const results: Array<ReturnType<typeof outcome> & {stepMs: number}> = []
+    for (const env of [{ORCA_ATTACH: '0'}, {}]) {
+      const result = await orca(['run', '--no-cache', '--output', 'plain'], {
+        cwd: dir,
+        env,
+        onSpawn: (child) => {
+          child.stdout!.on('data', (d: Buffer) => {
+            if (d.toString().includes('ready')) child.kill('SIGINT')
+          })
+        },
+      })
+      const record = readJson<{jobs: Record<string, {steps: Array<{durationMs: number}>}>}>(join(runDirs(dir).at(-1)!, 'run.json'))
+      results.push({...outcome(dir, result.code), stepMs: record.jobs.waits!.steps[0]!.durationMs})
+      expect(await containersLeft(`orca.project-dir=${dir}`)).toEqual([])
+    }
+    const [exec, attached] = results as [(typeof results)[0], (typeof results)[0]]
+    expect(exec.code).toBe(130)
+    expect(exec.logs.waits).toContain('cancelled by TERM')
+    // Well inside the grace period (5 s): the step's trap ran on TERM, not on SIGKILL.
+    for (const r of [exec, attached]) expect(r.stepMs).toBeLessThan(4000)
+    expect({...attached, stepMs: 0}).toEqual({...exec, stepMs: 0})
+  })
 })
