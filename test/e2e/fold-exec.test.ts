@@ -119,6 +119,7 @@ jobs:
         echo "$FOLD_TOKEN" > /tmp/token
         for p in /proc/[0-9]*; do tr '\\000' '\\n' < $p/cmdline; done 2>/dev/null | grep -cFf /tmp/token || true
         [ "$(cut -d' ' -f6 /proc/$$/stat)" != "$(cut -d' ' -f6 /proc/1/stat)" ] && echo in a session of its own
+        grep -E '^Sig(Ign|Blk)' /proc/$$/status
 `
 
 type JobRecord = {
@@ -188,7 +189,7 @@ describe('one exec per job (real engine)', () => {
     // A job of another user keeps the separate copy (through the engine's archive calls).
     expect([folded.otherUserInStep, attached.otherUserInStep]).toEqual([false, false])
     // Where the steps ran: an exec's processes descend from none in the container; the main process's from PID 1.
-    expect(separate.logs.where).toMatch(/\nin an exec\n0\nin a session of its own\n/)
+    expect(separate.logs.where).toMatch(/\nin an exec\n0\nin a session of its own\nSigBlk:\s+0+\nSigIgn:\s+0*4\n/)
     expect(folded.logs.where).toBe(separate.logs.where)
     expect(attached.logs.where).toBe(separate.logs.where!.replace('in an exec', 'in the main process'))
     // A stopped step got TERM at once (its trap ran, well before the grace period's SIGKILL); durations count the step alone.

@@ -25,7 +25,9 @@ import {OUTPUT_READY, STOP_TRAP, TAKES_ORDERS} from './container-spec.js'
  *   - `os MARKER WORKDIR NAME VALUE ... -- COMMAND...` runs a step: in a subshell with the env
  *     exported, in the workdir, stdin /dev/null, stdout and stderr joined on the container's stdout,
  *     in a session of its own (`setsid`, as each exec was: `kill 0` in a step stops its own process
- *     group only). It runs in the foreground, so its signal dispositions are an exec's (an
+ *     group only), started through the image's sh by its path (busybox's `setsid` runs its own `sh`
+ *     applet for a bare name, whatever the image's sh is). It runs in the foreground, so its signal
+ *     dispositions are an exec's (an
  *     asynchronous list would start it with SIGINT and SIGQUIT ignored, for good). The shell then
  *     writes MARKER on stdout (the end of the step's output, as stepCommand's) and `:done CODE`.
  *   - `oo FOLDER NAME` writes the collection's tar, as the exec of tar would, in chunks `:c BYTES`
@@ -50,7 +52,7 @@ import {OUTPUT_READY, STOP_TRAP, TAKES_ORDERS} from './container-spec.js'
 
 /** What the shell needs besides sh: checked at its start; without them the job keeps its execs. */
 const CAN_TAKE_ORDERS =
-  'command -v setsid && command -v tar && command -v dd && command -v wc && command -v cat && ' +
+  '[ -n "$x" ] && command -v setsid && command -v tar && command -v dd && command -v wc && command -v cat && ' +
   '[ "$(printf ab | dd bs=2 count=1 iflag=fullblock 2>/dev/null)" = ab ] && [ -d /dev/shm ] && [ -w /dev/shm ]'
 
 /**
@@ -60,14 +62,14 @@ const CAN_TAKE_ORDERS =
  */
 const ATTACHED_SCRIPT =
   `trap '${STOP_TRAP}' TERM; IFS= read -r t || exit 0; ` +
-  `a=; { ${CAN_TAKE_ORDERS}; } >/dev/null 2>&1 && a='${TAKES_ORDERS}'; ` +
+  `a=; x=$(command -v sh); { ${CAN_TAKE_ORDERS}; } >/dev/null 2>&1 && a='${TAKES_ORDERS}'; ` +
   `{ echo '${OUTPUT_READY}' >/proc/1/fd/2 && echo "${OUTPUT_READY}$a" >/proc/1/fd/1; } 2>/dev/null || echo '[orca:output-exec]'; ` +
   // Needs in.
   'oi() { e=$( { while IFS= read -r n && [ "$n" != 0 ]; do dd bs="$n" count=1 iflag=fullblock 2>/dev/null; done; } | (unset TAR_OPTIONS; exec tar -xf - -C /) 2>&1 ); c=$?; ' +
   'if [ "$c" = 0 ] && ! rm -- "$1" 2>/dev/null; then c=1 e="the archive was cut short"; fi; ' +
   `if [ "$c" = 0 ]; then printf '\\n%s:in\\n' "$t" >&2; else printf '\\n%s:x %s %s\\n' "$t" "$c" "$(printf %s "$e" | tr '\\n' ' ' | head -c 2000)" >&2; fi; }; ` +
   // A step.
-  'os() { m=$1 w=$2; shift 2; ( while [ "$1" != -- ]; do export "$1=$2"; shift 2; done; shift; cd -- "$w" && exec setsid "$@" ) </dev/null 2>&1; c=$?; ' +
+  `os() { m=$1 w=$2; shift 2; ( while [ "$1" != -- ]; do export "$1=$2"; shift 2; done; shift; cd -- "$w" && exec setsid "$x" -c 'exec "$@"' sh "$@" ) </dev/null 2>&1; c=$?; ` +
   `printf '%s\\n' "$m"; printf '\\n%s:done %s\\n' "$t" "$c" >&2; }; ` +
   // The collection out.
   'oo() { f=/dev/shm/.orca-$t; { (unset TAR_OPTIONS; if cd -- "$1" 2>/dev/null && { [ -e "$2" ] || [ -L "$2" ]; }; then tar -cf - "./$2"; fi; echo $? >"$f.rc") 2>"$f.err"; } | ' +
