@@ -97,6 +97,11 @@ jobs:
       - {run: "echo on-failure ran", when: on_failure}
       - {run: "echo always ran", when: always}
     artifacts: {paths: [one.txt], when: always}
+  own-path:
+    network: none
+    inputs: []
+    env: {PATH: "/bin:/usr/bin"}
+    steps: ["echo steps in execs, in a container that could take them", "echo second"]
   background:
     network: none
     inputs: []
@@ -199,6 +204,8 @@ describe('one exec per job (real engine)', () => {
       expect(r.durations['times-out']![0]).toBeLessThan(4000)
       expect(r.durations.background![1]).toBeGreaterThanOrEqual(2000)
       expect(r.durations.background![1]).toBeLessThan(6000)
+      // Execs in a container taking orders (PATH set: the job keeps its execs): each step's end is seen at once.
+      for (const ms of r.durations['own-path']!) expect(ms).toBeLessThan(5000)
     }
     // The forged frame is the one thing that differs: it reaches a shell only the folded exec has.
     expect(separate.jobs.forge!.status).toBe('succeeded')

@@ -13,7 +13,7 @@ import {OUTPUT_READY, STOP_TRAP, TAKES_ORDERS} from './container-spec.js'
  * kept for the job, with stdout and stderr: the same attach that reads the steps' output).
  *
  * Orders, on the shell's stdin: the job's token (32 random hex digits, a line of its own, first
- * thing written), then orders, each a line of shell words (a function below and its arguments,
+ * thing written after a newline: Podman passes the attach request's body on as stdin), then orders, each a line of shell words (a function below and its arguments,
  * quoted) ended by a line holding only the token; the shell evaluates it. Nothing orca sends is in
  * any process's command line or in the container's config: the job's env and secrets reach the step
  * through `export` in its own subshell, as an exec's Env did (/proc/<pid>/environ of the step, which
@@ -33,7 +33,7 @@ import {OUTPUT_READY, STOP_TRAP, TAKES_ORDERS} from './container-spec.js'
  *   - `oo FOLDER NAME` writes the collection's tar, as the exec of tar would, in chunks `:c BYTES`
  *     followed by the bytes (staged one MiB at a time in /dev/shm: only a counted chunk can share a
  *     stream), then `:tar CODE MESSAGE`.
- * Answers go on the container's stderr as lines `\n<token>:WORD ...`; anything else there (a step
+ * Answers go on the container's stderr as lines `\x1e<token>:WORD ...`; anything else there (a step
  * writing to /proc/1/fd/2) is output, as before. A step's own output cannot reach that stream (it is
  * joined on stdout), and it cannot learn the token (it is on no command line).
  *
@@ -50,10 +50,15 @@ import {OUTPUT_READY, STOP_TRAP, TAKES_ORDERS} from './container-spec.js'
  * job container; one whose job never takes it is discarded, which ends the attach and the shell.
  */
 
-/** What the shell needs besides sh: checked at its start; without them the job keeps its execs. */
+/**
+ * What the shell needs besides sh, checked at its start; without it the job keeps its execs. Its
+ * steps inherit its signal mask, which an exec's never had: an init that leaves signals blocked in
+ * its child (Podman's catatonit blocks TSTP, TTIN and TTOU) keeps the execs too.
+ */
 const CAN_TAKE_ORDERS =
   '[ -n "$x" ] && command -v setsid && command -v tar && command -v dd && command -v wc && command -v cat && ' +
-  '[ "$(printf ab | dd bs=2 count=1 iflag=fullblock 2>/dev/null)" = ab ] && [ -d /dev/shm ] && [ -w /dev/shm ]'
+  '[ "$(printf ab | dd bs=2 count=1 iflag=fullblock 2>/dev/null)" = ab ] && [ -d /dev/shm ] && [ -w /dev/shm ] && ' +
+  `b=; while read -r k v; do [ "$k" != SigBlk: ] || b=$v; done </proc/self/status && case $b in ''|*[!0]*) false ;; esac`
 
 /**
  * The main process of a container whose steps may come through its stdin (see above). Before any
@@ -61,20 +66,22 @@ const CAN_TAKE_ORDERS =
  * orders), the same trap, and it ends at the end of its stdin.
  */
 const ATTACHED_SCRIPT =
-  `trap '${STOP_TRAP}' TERM; IFS= read -r t || exit 0; ` +
+  `trap '${STOP_TRAP}' TERM; ` +
+  // Podman's attach passes its request's JSON body on as stdin: the token is the first line of 32 hex digits.
+  `while IFS= read -r t || exit 0; do case $t in ${'?'.repeat(32)}) case $t in *[!0-9a-f]*) ;; *) break ;; esac ;; esac; done; ` +
   `a=; x=$(command -v sh); { ${CAN_TAKE_ORDERS}; } >/dev/null 2>&1 && a='${TAKES_ORDERS}'; ` +
   `{ echo '${OUTPUT_READY}' >/proc/1/fd/2 && echo "${OUTPUT_READY}$a" >/proc/1/fd/1; } 2>/dev/null || echo '[orca:output-exec]'; ` +
   // Needs in.
   'oi() { e=$( { while IFS= read -r n && [ "$n" != 0 ]; do dd bs="$n" count=1 iflag=fullblock 2>/dev/null; done; } | (unset TAR_OPTIONS; exec tar -xf - -C /) 2>&1 ); c=$?; ' +
   'if [ "$c" = 0 ] && ! rm -- "$1" 2>/dev/null; then c=1 e="the archive was cut short"; fi; ' +
-  `if [ "$c" = 0 ]; then printf '\\n%s:in\\n' "$t" >&2; else printf '\\n%s:x %s %s\\n' "$t" "$c" "$(printf %s "$e" | tr '\\n' ' ' | head -c 2000)" >&2; fi; }; ` +
+  `if [ "$c" = 0 ]; then printf '\\036%s:in\\n' "$t" >&2; else printf '\\036%s:x %s %s\\n' "$t" "$c" "$(printf %s "$e" | tr '\\n' ' ' | head -c 2000)" >&2; fi; }; ` +
   // A step.
   `os() { m=$1 w=$2; shift 2; ( while [ "$1" != -- ]; do export "$1=$2"; shift 2; done; shift; cd -- "$w" && exec setsid "$x" -c 'exec "$@"' sh "$@" ) </dev/null 2>&1; c=$?; ` +
-  `printf '%s\\n' "$m"; printf '\\n%s:done %s\\n' "$t" "$c" >&2; }; ` +
+  `printf '%s\\n' "$m"; printf '\\036%s:done %s\\n' "$t" "$c" >&2; }; ` +
   // The collection out.
   'oo() { f=/dev/shm/.orca-$t; { (unset TAR_OPTIONS; if cd -- "$1" 2>/dev/null && { [ -e "$2" ] || [ -L "$2" ]; }; then tar -cf - "./$2"; fi; echo $? >"$f.rc") 2>"$f.err"; } | ' +
-  `while dd bs=1048576 count=1 iflag=fullblock of="$f" 2>/dev/null && n=$(($(wc -c <"$f"))) && [ "$n" -gt 0 ]; do printf '\\n%s:c %s\\n' "$t" "$n" >&2; cat "$f" >&2; done; ` +
-  `r=1; { read -r r <"$f.rc"; } 2>/dev/null; e=; [ "$r" = 0 ] || e=$(tr '\\n' ' ' <"$f.err" | head -c 2000); printf '\\n%s:tar %s %s\\n' "$t" "$r" "$e" >&2; rm -f "$f" "$f.rc" "$f.err"; }; ` +
+  `while dd bs=1048576 count=1 iflag=fullblock of="$f" 2>/dev/null && n=$(($(wc -c <"$f"))) && [ "$n" -gt 0 ]; do printf '\\036%s:c %s\\n' "$t" "$n" >&2; cat "$f" >&2; done; ` +
+  `r=1; { read -r r <"$f.rc"; } 2>/dev/null; e=; [ "$r" = 0 ] || e=$(tr '\\n' ' ' <"$f.err" | head -c 2000); printf '\\036%s:tar %s %s\\n' "$t" "$r" "$e" >&2; rm -f "$f" "$f.rc" "$f.err"; }; ` +
   // The orders.
   'while :; do o=; while IFS= read -r l || exit 0; do [ "$l" = "$t" ] && break; o="$o$l\n"; done; eval "$o"; done'
 
@@ -106,13 +113,20 @@ export function exportable(name: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)
 }
 
+/**
+ * What starts an answer: a byte text hardly ends with (a tail that could start an answer is held
+ * back until more comes, and a step's end marker, a line, must never wait), which also ends a line a
+ * step left unfinished on the stream.
+ */
+const ANSWER = '\x1e'
+
 /** Largest chunk of the needs' archive per `dd`. */
 const CHUNK_BYTES = 1024 * 1024
 
 type Answer = {word: string; rest: string}
 
 /**
- * Reads the container's stderr in a container that takes orders: lines `\n<token>:WORD ...` are
+ * Reads the container's stderr in a container that takes orders: lines `\x1e<token>:WORD ...` are
  * answers (to `onAnswer`), `:c N` is followed by N bytes of an archive (to `onArchive`, which may
  * hold the stream back by returning a promise), everything else is output (to `onText`). The first
  * line (the handshake) is output whatever it holds.
@@ -127,7 +141,7 @@ export class AnswerReader {
     token: string,
     private readonly sinks: {onText(chunk: Buffer): void; onAnswer(answer: Answer): void; onArchive(chunk: Buffer): Promise<void> | undefined},
   ) {
-    this.scanner = new MarkerScanner(Buffer.from(`\n${token}:`))
+    this.scanner = new MarkerScanner(Buffer.from(`${ANSWER}${token}:`))
   }
 
   /** Takes a chunk; the promise (when one is returned) settles once the archive's reader wants more. */

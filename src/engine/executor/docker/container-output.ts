@@ -217,7 +217,8 @@ export class ContainerOutput {
     const shell = output.shell
     if (shell === undefined) demux(docker, stream, (name, chunk) => output.router.receive(name, chunk))
     else {
-      stream.write(`${token}\n`)
+      // After a newline: what Podman passes on before it (the attach request's body) is a line of its own.
+      stream.write(`\n${token}\n`)
       // Piped rather than demuxStream: an archive on stderr holds the stream back while its reader is busy.
       let pending: Buffer = Buffer.alloc(0)
       stream.pipe(

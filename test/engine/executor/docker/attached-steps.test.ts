@@ -26,15 +26,15 @@ function read(token: string, bytes: Buffer, size: number): Read {
 describe('the answers of a main process taking orders', () => {
   const token = orderToken()
   // An archive that holds what looks like answers, a fake token and newlines: only its count ends it.
-  const archive = `tar-bytes\n${token}:done 0\n\n[fake]:c 3\n\x00\xff`
+  const archive = `tar-bytes\x1e${token}:done 0\n\n[fake]:c 3\n\x00\xff\x1e`
   const stream = Buffer.from(
     '[orca:output-ready]\n' +
       `written to /proc/1/fd/2 by a step x${token}:not an answer\n` +
-      `\n${token}:in\n` +
-      `no newline at its end\n${token}:done 3\n` +
-      `\n${token}:c ${Buffer.byteLength(archive, 'latin1')}\n${archive}` +
-      `\n${token}:c 2\nxy` +
-      `\n${token}:tar 0 \n` +
+      `\x1e${token}:in\n` +
+      `no newline at its end\x1e${token}:done 3\n` +
+      `\x1e${token}:c ${Buffer.byteLength(archive, 'latin1')}\n${archive}` +
+      `\x1e${token}:c 2\nxy` +
+      `\x1e${token}:tar 0 \n` +
       'after',
     'latin1',
   )
@@ -47,6 +47,11 @@ describe('the answers of a main process taking orders', () => {
       archive: `${archive}xy`,
     })
     for (let size = 1; size < 64; size++) expect(read(token, stream, size)).toEqual(whole)
+  })
+
+  it('holds nothing back of a line: a step end marker there is not kept waiting', () => {
+    const lines = '[orca:output-ready]\n[orca:step-end:00]\n'
+    expect(read(token, Buffer.from(lines), lines.length).text).toBe(lines)
   })
 
   it('writes orders sh reads back word for word, whatever they hold', () => {
