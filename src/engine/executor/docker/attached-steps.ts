@@ -4,7 +4,7 @@ import type Docker from 'dockerode'
 import {OrcaError} from '../../errors.js'
 import {MarkerScanner} from './container-output.js'
 import type {ArchiveSource} from './exec-tar.js'
-import {OUTPUT_READY, STOP_TRAP, TAKES_ORDERS} from './container-spec.js'
+import {KEEP_ALIVE_SCRIPT, OUTPUT_READY, STOP_TRAP, TAKES_ORDERS} from './container-spec.js'
 
 /*
  * Steps in the container's main process (docs/performance.md, "Steps in the container's main
@@ -91,6 +91,11 @@ const ATTACHED_SCRIPT =
  */
 export function takingOrders(spec: Docker.ContainerCreateOptions): Docker.ContainerCreateOptions {
   return {...spec, Entrypoint: ['sh'], Cmd: ['-c', ATTACHED_SCRIPT], OpenStdin: true, StdinOnce: true, AttachStdin: true}
+}
+
+/** `spec` with the keep-alive shell as its main process, stdin closed: a kept container, which `orca shell` starts unattached. */
+export function keptAlive(spec: Docker.ContainerCreateOptions): Docker.ContainerCreateOptions {
+  return {...spec, Entrypoint: ['sh'], Cmd: ['-c', KEEP_ALIVE_SCRIPT], OpenStdin: false, StdinOnce: false, AttachStdin: false}
 }
 
 /** A fresh token for one container's orders and answers. */

@@ -33,7 +33,7 @@ import {fetchSources} from '../archive/collect.js'
 import {collectsArtifacts, finishStep, holdFailedStep, startStep, stepRuns, type StartedStep} from '../step-rules.js'
 import {expiryAfter} from '../../expiry.js'
 import {restoreVolumes, saveVolumes} from './volume-transfer.js'
-import {exportable, orderToken, takingOrders, type AttachedShell} from './attached-steps.js'
+import {exportable, keptAlive, orderToken, takingOrders, type AttachedShell} from './attached-steps.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
 export {connectDocker} from './connect.js'
@@ -808,7 +808,7 @@ export class DockerExecutor implements Executor {
       120_000,
     )) as {Id: string}
     const twin = await withTimeout(
-      this.docker.createContainer({...detached(spec), name, Image: image.Id, Labels: {...spec.Labels, [LABEL.kept]: 'true', ...(keptUntil === undefined ? {} : {[LABEL.keepUntil]: keptUntil})}}),
+      this.docker.createContainer({...keptAlive(detached(spec)), name, Image: image.Id, Labels: {...spec.Labels, [LABEL.kept]: 'true', ...(keptUntil === undefined ? {} : {[LABEL.keepUntil]: keptUntil})}}),
       'create kept container',
     )
     await removeContainer(container)
