@@ -58,6 +58,8 @@ import {KEEP_ALIVE_SCRIPT, OUTPUT_READY, STOP_TRAP, TAKES_ORDERS} from './contai
 const CAN_TAKE_ORDERS =
   '[ -n "$x" ] && command -v setsid && command -v tar && command -v dd && command -v wc && command -v cat && ' +
   '[ "$(printf ab | dd bs=2 count=1 iflag=fullblock 2>/dev/null)" = ab ] && [ -d /dev/shm ] && [ -w /dev/shm ] && ' +
+  // What exec-tar.ts's probe tries, in place of that exec: tar writes an archive and reads one.
+  'tar -cf - -C /etc ./hostname | tar -xOf - && ' +
   `b=; while read -r k v; do [ "$k" != SigBlk: ] || b=$v; done </proc/self/status && case $b in ''|*[!0]*) false ;; esac`
 
 /**

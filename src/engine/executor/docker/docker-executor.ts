@@ -199,6 +199,8 @@ export class DockerExecutor implements Executor {
      * hand a job of another user root should the job replace it; and busybox tar leaves links it makes to root.
      */
     let rootUser = false
+    /** The main process's orders, when it runs the job's steps (attached-steps.ts). */
+    let orders: AttachedShell | undefined
     // Ends the services' start and readiness wait when the job fails before they are needed.
     const abandonServices = new AbortController()
     const where = {run: ctx.runId, job: job.name}
@@ -224,10 +226,11 @@ export class DockerExecutor implements Executor {
         // The container, the job's inputs and its outputs file are there: only the needs' artifacts (and .git) remain.
         const needs = {...this.workspace(ctx, early.owner), files: [], outputFile: undefined}
         rootUser = early.owner === undefined
+        orders = this.ordersFor(ctx, output, rootUser)
         if (ctx.needArtifacts.some((a) => a.length > 0) || ctx.gitDir !== undefined) {
           const into = container
-          // Fed to the first step's exec where it can take them; copied in by an exec of their own otherwise.
-          if (await this.foldsNeeds(ctx, into, early.imageId, rootUser)) progress.needs = {content: needs, phase: 'copy-needs'}
+          // Fed to the first step's exec (or the main process) where it can take them; copied in by an exec of their own otherwise.
+          if (await this.foldsNeeds(ctx, into, early.imageId, rootUser, orders)) progress.needs = {content: needs, phase: 'copy-needs'}
           else await this.trace.time(where, 'copy-needs', this.copyIn(into, early.imageId, needs, stopped, rootUser))
         }
       } else {
@@ -258,14 +261,18 @@ export class DockerExecutor implements Executor {
         output = await this.attachOutput(container, token)
         await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
         ctx.onContainerStarted?.()
-        // The image's first container finds out whether it has a usable tar while the job runs, not when its files move.
-        if (rootUser) void this.tarOf(container, imageId)
+        // The image's first container finds out whether it has a usable tar while the job runs, not when its files move
+        // (a main process that may take orders tried its own at its start).
+        if (rootUser && token === undefined) void this.tarOf(container, imageId)
         const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
         const started = container
         const startedFrom = imageId
         const content = this.workspace(ctx, await workspaceOwner(started, user))
+        // Whether the main process takes the steps decides where the files go: its handshake first.
+        if (token !== undefined && !(await relay)) output = undefined
+        orders = this.ordersFor(ctx, output, rootUser)
         // Without services to overlap with, the job's files go in through its first step's exec where they can.
-        if (servicesReady === undefined && !nothingToCopy(content) && (await this.foldsNeeds(ctx, started, startedFrom, rootUser))) progress.needs = {content, phase: 'copy-in'}
+        if (servicesReady === undefined && !nothingToCopy(content) && (await this.foldsNeeds(ctx, started, startedFrom, rootUser, orders))) progress.needs = {content, phase: 'copy-in'}
         else await this.trace.time(where, 'copy-in', this.copyIn(started, startedFrom, content, stopped, rootUser))
         if (!(await relay)) output = undefined
         // The first step runs once every service is ready.
@@ -274,7 +281,7 @@ export class DockerExecutor implements Executor {
 
       // Keyed volumes that are empty get their cached content before the first step.
       if (ctx.volumeCache && !stopper.reason) await this.trace.time(where, 'volumes-in', restoreVolumes(container, ctx.volumeCache))
-      progress.orders = imageId === undefined ? undefined : await this.attachedOrders(ctx, output, container, imageId, rootUser)
+      progress.orders = output === undefined ? undefined : orders
       // Its trap waits for a step in its foreground: a stop signals every process itself.
       if (progress.orders) stopper.signalsEveryProcess = true
       progress.collect = progress.orders === undefined && rootUser && imageId !== undefined && output !== undefined ? await this.foldedCollection(ctx, container, imageId) : undefined
@@ -361,9 +368,11 @@ export class DockerExecutor implements Executor {
    * would go through the container's tar, the first step runs on a job that has not failed, no keyed
    * volume is restored before it, and the step's env leaves PATH (which finds tar) as the image has it.
    */
-  private async foldsNeeds(ctx: JobContext, container: Docker.Container, imageId: string, rootUser: boolean): Promise<boolean> {
+  private async foldsNeeds(ctx: JobContext, container: Docker.Container, imageId: string, rootUser: boolean, orders: AttachedShell | undefined): Promise<boolean> {
     const first = ctx.job.steps[0]
     if (!rootUser || first === undefined || first.when === 'on_failure' || !this.folds(ctx, first)) return false
+    // The main process's handshake said its tar works.
+    if (orders !== undefined) return true
     return (await this.tarOf(container, imageId)) !== undefined
   }
 
@@ -413,15 +422,14 @@ export class DockerExecutor implements Executor {
   }
 
   /**
-   * The main process's orders when the job's steps can run there (attached-steps.ts): where its
-   * transfers fold (root, the image's tar, every step's env leaving PATH, no keyed volume) and every
-   * env name can be exported by sh; undefined: the steps run in execs.
+   * The main process's orders when the job's steps can run there (attached-steps.ts): it said it can
+   * take them (its tar among what it tried), the job's transfers fold (root, every step's env leaving
+   * PATH, no keyed volume) and every env name can be exported by sh; undefined: the steps run in execs.
    */
-  private async attachedOrders(ctx: JobContext, output: ContainerOutput | undefined, container: Docker.Container, imageId: string, rootUser: boolean): Promise<AttachedShell | undefined> {
+  private ordersFor(ctx: JobContext, output: ContainerOutput | undefined, rootUser: boolean): AttachedShell | undefined {
     const orders = output?.orders
     if (orders === undefined || !rootUser || !ctx.job.steps.every((step) => this.folds(ctx, step))) return undefined
-    if (![ctx.env, ...ctx.job.steps.map((step) => step.env)].flatMap((env) => Object.keys(env)).every(exportable)) return undefined
-    return (await this.tarOf(container, imageId)) === undefined ? undefined : orders
+    return [ctx.env, ...ctx.job.steps.map((step) => step.env)].flatMap((env) => Object.keys(env)).every(exportable) ? orders : undefined
   }
 
   /** Awaits the removals of finished jobs' containers started in the background. */
@@ -448,7 +456,7 @@ export class DockerExecutor implements Executor {
       if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
       output = await this.attachOutput(container, token)
       await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
-      if (isRootUser(user)) void this.tarOf(container, imageId)
+      if (isRootUser(user) && token === undefined) void this.tarOf(container, imageId)
       const relay = output?.ready(OUTPUT_HANDSHAKE_MS, aborted.catch(() => undefined))
       // Stamped before they are read: a file changed after this is seen by the job that takes the container.
       const stamps = stampInputs(ctx.projectDir, ctx.inputFiles)
@@ -461,8 +469,9 @@ export class DockerExecutor implements Executor {
       if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
       return {container, spec, imageId, owner, ...(output ? {output} : {}), files: ctx.inputFiles, stamps}
     } catch (error) {
-      output?.dispose()
+      // Removed before its attach ends, so the name is free for the job's own container (see EarlyContainer.drop).
       await removeContainer(container).catch(() => undefined)
+      output?.dispose()
       throw error
     }
   }
