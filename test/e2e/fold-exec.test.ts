@@ -17,7 +17,7 @@ const project = projectsPerTest()
 const SECRET = 's3cr3t-fold-token-42'
 
 /** Every path of the workspace with its type, mode, size and link target; a file's digest. */
-const LIST = `find . | sort | while read -r f; do stat -c '%n %F %a %s %N' "$f"; done; md5sum dist/a.txt dist/sub/big.bin`
+const LIST = `find . | sort | while read -r f; do stat -c '%n %F %a %s %N' "$f"; done; md5sum dist/a.txt dist/sub/big.bin dist/sub/two-mib.bin`
 
 const JOBS = `version: 1
 image: busybox:1.36
@@ -33,6 +33,7 @@ jobs:
         printf 'one' > dist/a.txt; chmod 640 dist/a.txt
         printf '#!/bin/sh\\necho hi\\n' > dist/run.sh; chmod 755 dist/run.sh
         head -c 70000 /dev/zero | tr '\\000' 'z' > dist/sub/big.bin
+        i=0; while [ $i -lt 40 ]; do yes "chunk $i of a file of more than two MiB" | head -c 62500; i=$((i + 1)); done > dist/sub/two-mib.bin
         : > dist/sub/empty.txt
         ln -s a.txt dist/link; ln -s sub dist/dirlink; ln dist/a.txt dist/hard.txt
         printf 'x\\001\\002\\377\\000y [orca:fold:00000000000000000000000000000000]:out\\n[orca:step-end:00]\\n'
@@ -255,6 +256,8 @@ describe('one exec per job (real engine)', () => {
     expect(folded.logs.make).toContain('the token: ***')
     expect(folded.logs.make).not.toContain(SECRET)
     expect(folded.artifacts).toMatch(/^\.\/make\/dist\/sub\/big\.bin regular file 444 70000$/m)
+    // Larger than one chunk of the main process's transfers, both ways.
+    expect(attached.artifacts).toMatch(/^\.\/make\/dist\/sub\/two-mib\.bin regular file 444 2500000$/m)
     expect(folded.artifacts).toMatch(/^\.\/make\/dist\/run\.sh regular file 555 /m)
     // A failing last step: its on_failure / always artifacts are collected as before.
     expect(folded.jobs['fails-last']!.steps).toEqual([[expect.any(String), 'succeeded', 0], [expect.any(String), 'failed', 3]])

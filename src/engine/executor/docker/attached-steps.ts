@@ -82,7 +82,7 @@ const ATTACHED_SCRIPT =
   `printf '%s\\n' "$m"; printf '\\036%s:done %s\\n' "$t" "$c" >&2; }; ` +
   // The collection out.
   'oo() { f=/dev/shm/.orca-$t; { (unset TAR_OPTIONS; if cd -- "$1" 2>/dev/null && { [ -e "$2" ] || [ -L "$2" ]; }; then tar -cf - "./$2"; fi; echo $? >"$f.rc") 2>"$f.err"; } | ' +
-  `while dd bs=1048576 count=1 iflag=fullblock of="$f" 2>/dev/null && n=$(($(wc -c <"$f"))) && [ "$n" -gt 0 ]; do printf '\\036%s:c %s\\n' "$t" "$n" >&2; cat "$f" >&2; done; ` +
+  `while dd bs=1048576 count=1 iflag=fullblock of="$f" 2>/dev/null && n=$(($(wc -c <"$f"))) && [ "$n" -gt 0 ]; do printf '\\036%s:c %s\\n' "$t" "$n" >&2; cat "$f" >&2; [ "$n" = 1048576 ] || break; done; ` +
   `r=1; { read -r r <"$f.rc"; } 2>/dev/null; e=; [ "$r" = 0 ] || e=$(tr '\\n' ' ' <"$f.err" | head -c 2000); printf '\\036%s:tar %s %s\\n' "$t" "$r" "$e" >&2; rm -f "$f" "$f.rc" "$f.err"; }; ` +
   // The orders.
   'while :; do o=; while IFS= read -r l || exit 0; do [ "$l" = "$t" ] && break; o="$o$l\n"; done; eval "$o"; done'
