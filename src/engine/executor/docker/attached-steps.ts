@@ -13,8 +13,9 @@ import {KEEP_ALIVE_SCRIPT, OUTPUT_READY, STOP_TRAP, TAKES_ORDERS} from './contai
  * kept for the job, with stdout and stderr: the same attach that reads the steps' output).
  *
  * Orders, on the shell's stdin: the job's token (32 random hex digits, a line of its own, first
- * thing written after a newline: Podman passes the attach request's body on as stdin), then orders, each a line of shell words (a function below and its arguments,
- * quoted) ended by a line holding only the token; the shell evaluates it. Nothing orca sends is in
+ * thing written, after a newline: Podman passes the attach request's body on as stdin), then
+ * orders, each a line of shell words (a function below and its arguments, quoted) ended by a line
+ * holding only the token; the shell evaluates it. Nothing orca sends is in
  * any process's command line or in the container's config: the job's env and secrets reach the step
  * through `export` in its own subshell, as an exec's Env did (/proc/<pid>/environ of the step, which
  * only root in the job reads, as before).
@@ -27,8 +28,8 @@ import {KEEP_ALIVE_SCRIPT, OUTPUT_READY, STOP_TRAP, TAKES_ORDERS} from './contai
  *     in a session of its own (`setsid`, as each exec was: `kill 0` in a step stops its own process
  *     group only), started through the image's sh by its path (busybox's `setsid` runs its own `sh`
  *     applet for a bare name, whatever the image's sh is). It runs in the foreground, so its signal
- *     dispositions are an exec's (an
- *     asynchronous list would start it with SIGINT and SIGQUIT ignored, for good). The shell then
+ *     dispositions are an exec's (an asynchronous list would start it with SIGINT and SIGQUIT
+ *     ignored, for good). The shell then
  *     writes MARKER on stdout (the end of the step's output, as stepCommand's) and `:done CODE`.
  *   - `oo FOLDER NAME` writes the collection's tar, as the exec of tar would, in chunks `:c BYTES`
  *     followed by the bytes (staged one MiB at a time in /dev/shm: only a counted chunk can share a
@@ -41,13 +42,15 @@ import {KEEP_ALIVE_SCRIPT, OUTPUT_READY, STOP_TRAP, TAKES_ORDERS} from './contai
  * shell, whose trap is the keep-alive shell's (TERM to every process, exit once they are gone). A
  * shell waiting for an order is interrupted at once; one running a step in the foreground runs its
  * trap only once the step ends, so the stop also sends TERM to every process of the container
- * through one exec (ContainerStopper.signalAll), the step's session included: the step gets SIGTERM
+ * through one exec (ContainerStopper.signalsEveryProcess), the step's session included: the step gets SIGTERM
  * as an exec'd step did, and SIGKILL after the grace period as before.
  * A dropped attach: stdin is closed (`StdinOnce`), so the shell reads its end and exits, and a job
  * waiting for an answer sees its stream end: the job fails as `infra`, as a lost exec does. An orca
  * that dies (SIGKILL) drops the attach the same way: its containers end by themselves, and `orca
  * clean --leaks` removes what is left. An early container is attached before its start, like every
- * job container; one whose job never takes it is discarded, which ends the attach and the shell.
+ * job container; one whose job never takes it is removed, then its attach ended. Docker closes the
+ * stdin of a container started after its attach ended, so a container whose orca died between the
+ * two ends too. A kept container's twin gets the keep-alive shell instead (`keptAlive`).
  */
 
 /**
