@@ -1,4 +1,5 @@
 import type {Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders} from 'node:http'
+import {createRequire} from 'node:module'
 
 /**
  * HTTP for the Turborepo backend through node:http(s) and one keep-alive agent per protocol, not
@@ -15,29 +16,24 @@ export interface HttpClient {
 const MAX_REDIRECTS = 20
 
 export function httpClient(): HttpClient {
-  const agents = new Map<string, Promise<HttpAgent>>()
+  const agents = new Map<string, HttpAgent>()
   let closed = false
-  const agentFor = (protocol: string): Promise<HttpAgent> => {
+  const agentFor = (protocol: string): HttpAgent => {
     let agent = agents.get(protocol)
     if (agent === undefined) {
-      // https (and tls) only for an https URL.
-      agent = (protocol === 'https:' ? import('node:https') : import('node:http')).then((module) => {
-        const made = new module.Agent({keepAlive: true})
-        // Once closed, a connection whose request ends is closed too instead of waiting for the next.
-        const keep = made.keepSocketAlive.bind(made)
-        made.keepSocketAlive = (socket) => !closed && keep(socket)
-        return made
-      })
+      agent = new (httpModule(protocol).Agent)({keepAlive: true})
+      // Once closed, a connection whose request ends is closed too instead of waiting for the next.
+      const keep = agent.keepSocketAlive.bind(agent)
+      agent.keepSocketAlive = (socket) => !closed && keep(socket)
       agents.set(protocol, agent)
     }
     return agent
   }
   const once = async (url: URL, method: string, headers: OutgoingHttpHeaders, body: Buffer | undefined, signal: AbortSignal): Promise<IncomingMessage> => {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported protocol ${url.protocol}`)
-    const {request} = url.protocol === 'https:' ? await import('node:https') : await import('node:http')
-    const agent = await agentFor(url.protocol)
+    const agent = agentFor(url.protocol)
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(url, {method, headers: body ? {...headers, 'content-length': body.length} : headers, agent, signal})
+      const req = httpModule(url.protocol).request(url, {method, headers: body ? {...headers, 'content-length': body.length} : headers, agent, signal})
       req.once('response', resolve)
       req.once('error', reject)
       req.end(body)
@@ -71,12 +67,21 @@ export function httpClient(): HttpClient {
     close() {
       closed = true
       for (const agent of agents.values()) {
-        void agent.then((made) => {
-          for (const sockets of Object.values(made.freeSockets)) for (const socket of sockets ?? []) socket.destroy()
-        })
+        for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy()
       }
     },
   }
+}
+
+const requireBuiltin = createRequire(import.meta.url)
+
+/**
+ * node:http or node:https (tls only for an https URL), loaded when first needed through require, not
+ * import(): an ES import reads every export, and on Node.js 22 and later node:http's WebSocket export
+ * loads undici (20-40 ms here, docs/performance.md); require reads only what is used.
+ */
+function httpModule(protocol: string): Pick<typeof import('node:http'), 'Agent' | 'request'> {
+  return protocol === 'https:' ? (requireBuiltin('node:https') as typeof import('node:https')) : (requireBuiltin('node:http') as typeof import('node:http'))
 }
 
 function isRedirect(status: number | undefined): boolean {
