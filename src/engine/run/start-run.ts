@@ -1,9 +1,10 @@
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
+import * as path from 'node:path'
 
 import {imageIdResolver, type ImageIdResolver} from '../cache/image-id.js'
 import {parsedPipelinesDir} from '../cache/last.js'
-import {openRunCache, projectFilesOf} from '../cache/open.js'
+import {askGitOf, openRunCache, projectFilesOf} from '../cache/open.js'
 import {remoteOption} from '../cache/remote/open.js'
 import {signerOf, type EntrySigner} from '../cache/signing.js'
 import {loadConfig} from '../config/load.js'
@@ -97,6 +98,9 @@ export interface StartedRun {
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const began = Date.now()
   const config = request.config ?? (await loadConfig({cwd: request.cwd, projectDir: request.projectDir, env: request.env, flags: {concurrency: request.concurrency}}))
+  // git lists the project (the pipeline file's folder) in its own processes while the pipeline is read
+  // and planned; its answer is taken, and recorded, only if the pipeline is sound.
+  const git = askGitOf(config, path.dirname(path.resolve(request.cwd, request.file)), request.env)
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const plan = bindHostEnvironment(planRun(pipeline, request.targets), pipeline.projectDir, request.env)
   if (request.needsFromCache && request.noCache) {
@@ -109,7 +113,7 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const hostKey = hostKeyResolver({cwd: pipeline.projectDir, env: request.env, envOverrides: request.envOverrides})
   let listed: Promise<ProjectFiles> | undefined
   const projectFiles = (): Promise<ProjectFiles> =>
-    (listed ??= projectFilesOf(config, pipeline, request.env).then((files) => {
+    (listed ??= projectFilesOf(config, pipeline, request.env, undefined, git).then((files) => {
       if (files.notice !== undefined) request.onNotice?.(files.notice)
       return files
     }))
