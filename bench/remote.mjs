@@ -7,13 +7,18 @@
 // and turbo installed outside the repo (see bench/cache.mjs):
 //   TURBO_BIN=/tmp/turbo-bench/node_modules/.bin/turbo node bench/remote.mjs [iterations]
 // ORCA_BEFORE=<another build's bin/run.js> adds a column for it (e.g. main's, to measure a change),
-// timed in the same runs; ORCA_BENCH_CASES=a,b,c picks the cases; ORCA_NODE=<a node binary> runs
+// timed in the same runs; ORCA_BENCH_CASES=a,b,c,d picks the cases (d: the 10 jobs of (a) from the same
+// server behind TLS and a delay of ORCA_BENCH_RTT_MS (default 20) per round trip, orca against
+// ORCA_BEFORE only: turbo would need the bench's certificate in its own trust store); ORCA_NODE=<a node binary> runs
 // orca on that Node.js (default: the one running this script); ORCA_BENCH_KEEP=1 keeps the projects
 // and prints their folders (to profile a run by hand; the remote server stops with the script).
-import {execFileSync, spawnSync} from 'node:child_process'
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
 import {Buffer} from 'node:buffer'
 import {randomBytes} from 'node:crypto'
-import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {connect, createServer} from 'node:net'
+import {setTimeout} from 'node:timers'
+import {createServer as createTlsServer} from 'node:tls'
 import {loadavg, tmpdir} from 'node:os'
 import path from 'node:path'
 import {performance} from 'node:perf_hooks'
@@ -79,6 +84,19 @@ function run(cmd, args, cwd, env, check) {
   return ms
 }
 
+/** `run` without blocking this process, whose event loop relays the delayed TLS remote meanwhile. */
+async function runAsync(cmd, args, cwd, env, check) {
+  const start = performance.now()
+  const child = spawn(cmd, args, {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
+  let out = ''
+  child.stdout.on('data', (chunk) => (out += chunk))
+  child.stderr.on('data', (chunk) => (out += chunk))
+  const status = await new Promise((resolve) => child.on('close', resolve))
+  const ms = performance.now() - start
+  if (status !== 0 || (check && !check(out))) throw new Error(`${cmd} ${args.join(' ')} failed or was not restored from the remote (${status}):\n${out.slice(-3000)}`)
+  return ms
+}
+
 /** Local caches and outputs gone: what a fresh runner has. */
 function forgetLocally(dir) {
   for (const rel of ['.orca', '.turbo', 'out', 'node_modules/.cache']) rmSync(path.join(dir, rel), {recursive: true, force: true})
@@ -111,6 +129,68 @@ function compare(label, dir, jobs, turboTasks) {
   const turbo = median(samples.turbo)
   const before = BEFORE ? ` ${median(samples.before).toFixed(0)} ms | ${(median(samples.before) / turbo).toFixed(2)}× |` : ''
   console.log(`| ${label} | ${orca.toFixed(0)} ms | ${turbo.toFixed(0)} ms | ${(orca / turbo).toFixed(2)}× | ${verdict(orca <= turbo)} |${before}`)
+}
+
+/**
+ * The remote server behind TLS, with `rtt` ms added to every round trip: a TCP relay that holds
+ * each chunk rtt/2 ms in each direction, in front of a TLS server (a certificate made for
+ * 127.0.0.1) that passes the requests on to the server. The TLS handshake pays the delay as over a
+ * real network; the TCP handshake to the relay does not.
+ */
+async function delayedTls(rtt) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'orca-remote-bench-tls-'))
+  temps.push(dir)
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], {stdio: 'ignore'})
+  const cert = readFileSync(path.join(dir, 'cert.pem'))
+  const upstream = new URL(server.url)
+  const tls = createTlsServer({key: readFileSync(path.join(dir, 'key.pem')), cert}, (socket) => {
+    const to = connect(Number(upstream.port), upstream.hostname)
+    socket.pipe(to).pipe(socket)
+    for (const end of [socket, to]) end.on('error', () => (socket.destroy(), to.destroy()))
+  })
+  await new Promise((resolve) => tls.listen(0, '127.0.0.1', resolve))
+  const held = (from, to) => {
+    from.on('data', (chunk) => setTimeout(() => to.write(chunk), rtt / 2))
+    from.on('end', () => setTimeout(() => to.end(), rtt / 2))
+    from.on('error', () => (from.destroy(), to.destroy()))
+  }
+  const relay = createServer((socket) => {
+    const to = connect(tls.address().port, '127.0.0.1')
+    held(socket, to)
+    held(to, socket)
+  })
+  await new Promise((resolve) => relay.listen(0, '127.0.0.1', resolve))
+  // The user's extra certificates stay (Node.js 20 reads them at every start), with the bench's added.
+  const bundle = path.join(dir, 'ca.pem')
+  const extra = process.env.NODE_EXTRA_CA_CERTS
+  writeFileSync(bundle, Buffer.concat([extra && existsSync(extra) ? readFileSync(extra) : Buffer.alloc(0), Buffer.from('\n'), cert]))
+  return {
+    env: {...orcaEnv, ORCA_REMOTE_CACHE_URL: `https://127.0.0.1:${relay.address().port}`, NODE_EXTRA_CA_CERTS: bundle},
+    close: () => (relay.close(), tls.close()),
+  }
+}
+
+/** The 10 jobs of case (a) from the remote behind TLS and a delay: orca against ORCA_BEFORE, interleaved. */
+async function overTls(dir, rtt) {
+  if (!BEFORE) {
+    console.log(`| 10 jobs, TLS and ${rtt} ms round trips | (needs ORCA_BEFORE) |`)
+    return
+  }
+  const remote = await delayedTls(rtt)
+  try {
+    const samples = {orca: [], before: []}
+    for (let i = 0; i < iterations; i++) {
+      for (const [name, bin] of [['orca', ORCA], ['before', BEFORE]]) {
+        forgetLocally(dir)
+        samples[name].push(await runAsync(NODE, [bin, 'run', '--output', 'plain'], dir, remote.env, orcaFromRemote(10)))
+      }
+    }
+    const orca = median(samples.orca)
+    const before = median(samples.before)
+    console.log(`\n10 jobs from the remote over TLS with ${rtt} ms round trips (median of ${iterations}): orca ${orca.toFixed(0)} ms, before ${before.toFixed(0)} ms, orca / before ${(orca / before).toFixed(2)}×`)
+  } finally {
+    remote.close()
+  }
 }
 
 /** orca's engine (dist/) moving a 200 MB entry, against plain PUTs and GETs of the same blobs. */
@@ -181,14 +261,17 @@ try {
   const cases = (process.env.ORCA_BENCH_CASES ?? 'a,b,c').split(',')
   console.log(`orca (Node.js ${spawnSync(NODE, ['--version'], {encoding: 'utf8'}).stdout.trim()}) and turbo ${turboVersion()} through one turborepo-remote-cache on loopback; local caches emptied before each run; median of ${iterations}; load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}\n`)
   console.log(BEFORE ? '| case | orca | turbo | orca / turbo | goal orca ≤ turbo | before | before / turbo |\n| --- | --- | --- | --- | --- | --- | --- |' : '| case | orca | turbo | orca / turbo | goal orca ≤ turbo |\n| --- | --- | --- | --- | --- |')
-  if (cases.includes('a')) {
+  if (cases.includes('a') || cases.includes('d')) {
     const ten = Array.from({length: 10}, (_, i) => {
       const name = `t${i + 1}`
       const needs = i === 0 ? [] : i === 9 ? Array.from({length: 8}, (_, k) => `t${k + 2}`) : ['t1']
       return {name, needs, inputs: [`src/${name}/**`], outputs: [`out/${name}.txt`], script: `mkdir -p out && cat src/${name}/* > out/${name}.txt`}
     })
     const files = Object.fromEntries(ten.flatMap((j) => Array.from({length: 5}, (_, k) => [`src/${j.name}/f${k}.txt`, `${j.name} ${k}\n`])))
-    compare('10 jobs from the remote', makeProject(ten, files), 10, ten.map((j) => j.name))
+    const dir = makeProject(ten, files)
+    if (cases.includes('a')) compare('10 jobs from the remote', dir, 10, ten.map((j) => j.name))
+    else run(NODE, [ORCA, 'run', '--output', 'plain'], dir, orcaEnv)
+    if (cases.includes('d')) await overTls(dir, Number(process.env.ORCA_BENCH_RTT_MS ?? 20))
   }
   if (cases.includes('b')) {
     const many = [{name: 'gen', needs: [], inputs: ['src/**'], outputs: ['out/**'], script: 'mkdir -p out && for d in $(seq 0 99); do mkdir -p out/d$d && for f in $(seq 0 99); do echo "folder $d file $f" > out/d$d/f$f.txt; done; done'}]

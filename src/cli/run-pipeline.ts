@@ -7,7 +7,7 @@ import type {EventSink} from '../engine/records/events.js'
 import type {RunResult} from '../engine/run/scheduler.js'
 import {parseDuration} from '../engine/duration.js'
 import {exitCode, OrcaError} from '../engine/errors.js'
-import {dockerExecutor, prefetchImageIds, prepareRun, startRun, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
+import {dockerExecutor, prefetchImageIds, prepareRun, startRun, warmRemote, type PreparedRun, type RunRequest} from '../engine/run/start-run.js'
 import {isCi} from '../views/run/ci-environment.js'
 import {onBrokenPipe} from './broken-pipe.js'
 import {parseEnvFlags} from './env-values.js'
@@ -109,6 +109,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   liveView?.catch(() => undefined)
   const prepared = await prepareRun({...options, onNotice: (message) => options.stderr.write(`notice: ${message}\n`)})
   prefetchImageIds(prepared)
+  if (!options.dryRun) warmRemote(prepared)
   options.onPrepared?.(prepared)
   if (options.dryRun) {
     const [{dryRunKeys}, {formatDryRun}] = await Promise.all([import('../engine/run/dry-run.js'), import('../views/run/dry-run.js')])

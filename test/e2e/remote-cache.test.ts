@@ -1,4 +1,6 @@
 import {readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
@@ -234,5 +236,40 @@ describe.each([
     expect(result.code, result.stdout).toBe(0)
     expect(result.record.jobs.build).toMatchObject({status: 'succeeded', remoteCache: {lookup: {result: 'unavailable'}, upload: {result: 'failed'}}})
     expect(result.record.jobs.build!.warnings.filter((w) => w.kind === 'cache-remote').length).toBeGreaterThan(0)
+  })
+})
+
+describe('connections to the remote opened ahead', () => {
+  it('on a fresh runner the run looks its jobs up as before; a run its local cache serves opens none', async () => {
+    const dir = project({'jobs.yml': 'version: 1\njobs:\n  a:\n    needs: []\n  b:\n    needs: []\n'})
+    // A Turborepo remote that holds nothing; it counts the connections made to it.
+    let connections = 0
+    const methods: string[] = []
+    const server = createServer((request, response) => {
+      methods.push(request.method ?? '')
+      request.resume()
+      request.on('end', () => {
+        response.statusCode = request.method === 'PUT' ? 200 : 404
+        response.end()
+      })
+    })
+    server.on('connection', () => connections++)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const env = {ORCA_REMOTE_CACHE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, ORCA_REMOTE_CACHE_TOKEN: 't', ORCA_REMOTE_CACHE_TEAM: 'orca-tests'}
+      const fresh = await run(dir, env)
+      expect(fresh.code, fresh.stdout).toBe(0)
+      for (const job of ['a', 'b']) expect(fresh.record.jobs[job]).toMatchObject({status: 'succeeded', remoteCache: {lookup: {result: 'miss'}}})
+      expect(methods.length).toBeGreaterThan(0)
+      expect(methods.every((method) => method === 'GET')).toBe(true)
+      connections = 0
+      methods.length = 0
+      const cached = await run(dir, env)
+      expect(cached.code, cached.stdout).toBe(0)
+      for (const job of ['a', 'b']) expect(cached.record.jobs[job]).toMatchObject({status: 'cached'})
+      expect({connections, methods}).toEqual({connections: 0, methods: []})
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 })

@@ -8,6 +8,7 @@ import {join} from 'node:path'
 import {describe, expect, it, onTestFinished} from 'vitest'
 
 import {containers, containersLeft, orca, projectsPerTest, readJson, readLines, runDirs} from './cli.js'
+import {git} from '../helpers/git.js'
 import {schemaValidator} from '../helpers/schemas.js'
 
 type JobRecord = {
@@ -425,6 +426,8 @@ jobs:
 
   it('refuses at load what used to fail in the container: a NUL in a step, a volume at "/", an artifact glob ending in "/"', async () => {
     const dir = project({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  hi:\n    volumes: {cache: /}\n    steps: ["echo a\\0b"]\n    artifacts: [out/]\n'})
+    // In a repository: git is asked for the project's files while the pipeline is read, and its answer never taken.
+    git(dir, 'init', '-q')
     const result = await orca(['run', '--output', 'plain'], {cwd: dir})
     expect(result.code).toBe(2)
     expect(result.stderr.split('\n').filter(Boolean)).toEqual([
@@ -433,6 +436,8 @@ jobs:
       'jobs.yml:7:17 jobs.hi.artifacts[0]: artifact glob "out/" ends with "/", so it matches no file; for every file under it write "out/**"',
     ])
     expect(runDirs(dir)).toEqual([])
+    // Nothing written at all: no run, no cache, no record of git's answer.
+    expect(existsSync(join(dir, '.orca'))).toBe(false)
   })
 
   it('treats names that are also Object.prototype\'s properties as data: validate, run, show, logs, explain, --dry-run', async () => {

@@ -1,5 +1,5 @@
 import type {ResolvedConfig} from '../config/types.js'
-import {listProjectFiles, type ProjectFiles} from '../plan/project-files.js'
+import {askGit, listProjectFiles, type AskedGit, type ProjectFiles} from '../plan/project-files.js'
 import type {Pipeline} from '../pipeline/types.js'
 import {gitListingCacheFile, listingCacheFile} from './last.js'
 import {RunCache} from './run-cache.js'
@@ -36,15 +36,25 @@ export function openRunCache(input: {
 }
 
 /** The project's files (see listProjectFiles): git's, or a walk's, each with what is unchanged taken from the cache's listings. */
-export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline, env: NodeJS.ProcessEnv, now?: number): Promise<ProjectFiles> {
-  return listProjectFiles(pipeline.projectDir, {
-    gitListingCache: gitListingCacheFile(config.cacheDir, pipeline.projectDir),
-    pipelineFile: pipeline.file,
-    includedFiles: pipeline.includes?.map((included) => included.file),
-    configFile: config.file,
-    stateDirs: [config.runsDir, config.cacheDir],
-    listingCache: listingCacheFile(config.cacheDir, pipeline.projectDir),
-    env,
-    now,
-  })
+export function projectFilesOf(config: ResolvedConfig, pipeline: Pipeline, env: NodeJS.ProcessEnv, now?: number, asked?: AskedGit): Promise<ProjectFiles> {
+  return listProjectFiles(
+    pipeline.projectDir,
+    {
+      ...gitOptions(config, pipeline.projectDir, env, now),
+      pipelineFile: pipeline.file,
+      includedFiles: pipeline.includes?.map((included) => included.file),
+      configFile: config.file,
+      listingCache: listingCacheFile(config.cacheDir, pipeline.projectDir),
+    },
+    asked,
+  )
+}
+
+/** git asked for the files of the project in `projectDir` now (see askGit), for `projectFilesOf` to take once the pipeline is read. */
+export function askGitOf(config: ResolvedConfig, projectDir: string, env: NodeJS.ProcessEnv): AskedGit {
+  return askGit(projectDir, gitOptions(config, projectDir, env))
+}
+
+function gitOptions(config: ResolvedConfig, projectDir: string, env: NodeJS.ProcessEnv, now?: number) {
+  return {gitListingCache: gitListingCacheFile(config.cacheDir, projectDir), stateDirs: [config.runsDir, config.cacheDir], env, now}
 }

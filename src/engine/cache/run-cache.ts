@@ -269,7 +269,8 @@ export class RunCache {
       const output = this.store.readOutput(entry)
       if (manifestPath !== undefined) this.store.linkArtifactManifest(entry, manifestPath)
       const reports = reportsDir === undefined ? undefined : this.store.restoreReports(entry, reportsDir)
-      this.store.touch(keyed.key)
+      // An entry just downloaded was written now: already the most recently used.
+      if (keyed.source !== 'remote') this.store.touch(keyed.key)
       return {
         ...(entry.outputs ? {outputs: entry.outputs} : {}),
         ...(reports ? {reports} : {}),

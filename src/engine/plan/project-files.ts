@@ -51,13 +51,14 @@ const ORCAIGNORE = '.orcaignore'
  * `.gitignore` and `.orcaignore`. Either way `.orcaignore` files narrow the set and orca's state
  * directories are left out.
  */
-export async function listProjectFiles(projectDir: string, options: ListOptions = {}): Promise<ProjectFiles> {
-  const env = options.env ?? process.env
+export async function listProjectFiles(projectDir: string, options: ListOptions = {}, askedAhead?: AskedGit): Promise<ProjectFiles> {
+  // git asked ahead (askGit) about this same folder, with the same options, or asked now.
+  const asked = askedAhead?.projectDir === projectDir ? askedAhead : askGit(projectDir, options)
   const stateDirs = orcaStateDirs(projectDir, options.stateDirs ?? [])
   let notice: string | undefined
-  const tree = findWorkTree(projectDir, env)
-  if (tree) {
-    const listed = await gitListing(projectDir, tree.top, stateDirs, options)
+  if (asked.listed) {
+    const listed = await asked.listed
+    await asked.record?.(listed)
     if ('error' in listed) {
       notice = `${listed.error.message}; project files are listed by .gitignore and .orcaignore rules instead`
     } else if (listed.tracked.length === 0 && listed.untracked.length === 0) {
@@ -80,6 +81,29 @@ export async function listProjectFiles(projectDir: string, options: ListOptions 
   const files = walkProjectFiles(projectDir, {listingCache: options.listingCache, now: options.now, skipDirs: stateDirs.filter((d) => d !== ORCA_STATE)})
   const {own} = scan(files, [], ownFiles(projectDir, options))
   return {files, orcaFiles: own, source: 'walk', untracked: [], ...(notice ? {notice} : {})}
+}
+
+/** git's part of a listing (see askGit), which depends only on the project's folder and orca's state folders. */
+export interface AskedGit {
+  projectDir: string
+  /** Undefined outside a git work tree: the files are walked. */
+  listed?: Promise<Awaited<ReturnType<typeof gitListFiles>>>
+  /** Keeps a fresh answer for the next run (see recordGitListing); absent for an answer that was kept already. */
+  record?: (answer: Awaited<ReturnType<typeof gitListFiles>>) => Promise<void>
+}
+
+/**
+ * Asks git for the project's files now, so its processes run while the caller does other work (a
+ * run reads its pipeline meanwhile); `listProjectFiles` takes the answer. Nothing is written until
+ * the answer is taken, and a question never taken only leaves git's processes to end.
+ */
+export function askGit(projectDir: string, options: Pick<ListOptions, 'stateDirs' | 'gitListingCache' | 'env' | 'now'> = {}): AskedGit {
+  const tree = findWorkTree(projectDir, options.env ?? process.env)
+  if (!tree) return {projectDir}
+  const asked = gitListing(projectDir, tree.top, orcaStateDirs(projectDir, options.stateDirs ?? []), options)
+  // Handled here: an answer never taken (the pipeline was refused) is no unhandled rejection.
+  asked.listed.catch(() => undefined)
+  return {projectDir, ...asked}
 }
 
 interface Scanned {
@@ -111,19 +135,20 @@ function scan(files: readonly string[], stateDirs: readonly string[], named: rea
 
 /**
  * git's listing of the project: its last answer when nothing it depends on changed since (asking git
- * is a process per run; its cost is in docs/performance.md), else a fresh one.
+ * is a process per run; its cost is in docs/performance.md), else a fresh one, with `record` to keep
+ * it for next time (called when the answer is taken, not when it arrives).
  */
-async function gitListing(projectDir: string, top: string | undefined, stateDirs: string[], options: ListOptions): Promise<Awaited<ReturnType<typeof gitListFiles>>> {
+function gitListing(projectDir: string, top: string | undefined, stateDirs: string[], options: Pick<ListOptions, 'gitListingCache' | 'env' | 'now'>): Required<Pick<AskedGit, 'listed'>> & Pick<AskedGit, 'record'> {
   const env = options.env ?? process.env
   const file = options.gitListingCache
   const context = top === undefined || file === undefined ? undefined : {projectDir, top, stateDirs, env, now: options.now}
   const cached = context && cachedGitListing(file!, context)
-  if (cached) return cached
+  if (cached) return {listed: Promise.resolve(cached)}
   // The configuration the record needs, asked at the same time: two processes at once, not one after the other.
   const configuration = context && readGitConfiguration(context)
-  const listed = await gitListFiles(projectDir, {top, env, excludeDirs: stateDirs})
-  if (context && !('error' in listed)) await recordGitListing(file!, context, listed, configuration)
-  return listed
+  const listed = gitListFiles(projectDir, {top, env, excludeDirs: stateDirs})
+  if (!context) return {listed}
+  return {listed, record: async (answer) => (configuration && !('error' in answer) ? recordGitListing(file!, context, answer, configuration) : undefined)}
 }
 
 /** Which of git's files stay: not in orca's state, not ignored by one of `orcaignores`. */

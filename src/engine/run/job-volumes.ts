@@ -5,7 +5,6 @@ import {shortKey} from '../cache/format.js'
 import type {RunCache} from '../cache/run-cache.js'
 import type {KeyedVolume} from '../cache/volume-key.js'
 import type {VolumeMeta} from '../cache/volume-store.js'
-import {checkVolumeTar} from '../executor/archive/volume-tar.js'
 import type {VolumeCacheHooks} from '../executor/types.js'
 import type {Job} from '../pipeline/types.js'
 import type {RunEmitter} from './emitter.js'
@@ -63,6 +62,8 @@ export function jobVolumeHooks(job: Job, cache: RunCache | undefined, locks: Vol
       try {
         // Every byte against the digest, and every name against the volume's rules, before any of it goes in.
         cache.store.blobs.verify(meta.tar)
+        // Loaded here: tar-stream is needed only by a job with a keyed volume to restore, not by every run's start.
+        const {checkVolumeTar} = await import('../executor/archive/volume-tar.js')
         await checkVolumeTar(read())
       } catch (error) {
         cache.volumes.discard(volume.key)

@@ -1,10 +1,13 @@
 import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
+import * as path from 'node:path'
 
 import {imageIdResolver, type ImageIdResolver} from '../cache/image-id.js'
 import {parsedPipelinesDir} from '../cache/last.js'
-import {openRunCache, projectFilesOf} from '../cache/open.js'
-import {remoteOption} from '../cache/remote/open.js'
+import {askGitOf, openRunCache, projectFilesOf} from '../cache/open.js'
+import {remoteOption, type RemoteOption} from '../cache/remote/open.js'
+import {usesCache} from '../cache/key.js'
+import {CacheStore} from '../cache/store.js'
 import {signerOf, type EntrySigner} from '../cache/signing.js'
 import {loadConfig} from '../config/load.js'
 import type {ResolvedConfig} from '../config/types.js'
@@ -75,6 +78,8 @@ export interface PreparedRun {
   projectFiles: () => Promise<ProjectFiles>
   /** With `needsFromCache`: the jobs restored from the cache and never run (see `restoredNeeds`). */
   restored?: ReadonlySet<string>
+  /** The configured remote cache, made on the first call (once per run; see warmRemote). */
+  remote: () => Promise<RemoteOption>
   /** When reading and planning began and ended (ms since the epoch), for `ORCA_TRACE`. */
   preparedIn: {began: number; ended: number}
 }
@@ -97,6 +102,9 @@ export interface StartedRun {
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const began = Date.now()
   const config = request.config ?? (await loadConfig({cwd: request.cwd, projectDir: request.projectDir, env: request.env, flags: {concurrency: request.concurrency}}))
+  // git lists the project (the pipeline file's folder) in its own processes while the pipeline is read
+  // and planned; its answer is taken, and recorded, only if the pipeline is sound.
+  const git = askGitOf(config, path.dirname(path.resolve(request.cwd, request.file)), request.env)
   const pipeline = await loadPipeline(request.file, {cwd: request.cwd, defaults: config.defaults, parseCacheDir: parsedPipelinesDir(config.cacheDir)})
   const plan = bindHostEnvironment(planRun(pipeline, request.targets), pipeline.projectDir, request.env)
   if (request.needsFromCache && request.noCache) {
@@ -109,14 +117,16 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const hostKey = hostKeyResolver({cwd: pipeline.projectDir, env: request.env, envOverrides: request.envOverrides})
   let listed: Promise<ProjectFiles> | undefined
   const projectFiles = (): Promise<ProjectFiles> =>
-    (listed ??= projectFilesOf(config, pipeline, request.env).then((files) => {
+    (listed ??= projectFilesOf(config, pipeline, request.env, undefined, git).then((files) => {
       if (files.notice !== undefined) request.onNotice?.(files.notice)
       return files
     }))
   // A signing key that cannot be read is a usage error, reported before the run directory exists.
   const signer = signerOf(config.cache.signing, request.env)
   const signingKey = signingKeyOf(config.provenance.signingKey)
-  return {config, pipeline, plan, secrets, request, imageId, hostKey, projectFiles, preparedIn: {began, ended: Date.now()}, ...(signer ? {signer} : {}), ...(signingKey ? {signingKey} : {}), ...(restored ? {restored} : {})}
+  let remote: Promise<RemoteOption> | undefined
+  const remoteOnce = (): Promise<RemoteOption> => (remote ??= remoteOption(config.cache.remote, request.env))
+  return {config, pipeline, plan, secrets, request, imageId, hostKey, projectFiles, remote: remoteOnce, preparedIn: {began, ended: Date.now()}, ...(signer ? {signer} : {}), ...(signingKey ? {signingKey} : {}), ...(restored ? {restored} : {})}
 }
 
 /**
@@ -128,6 +138,23 @@ export function prefetchImageIds(prepared: PreparedRun): void {
   for (const job of prepared.plan.jobs.values()) {
     if (job.steps.length > 0 && !job.build && !runsOnHost(job)) prepared.imageId(job.image).catch(() => undefined)
   }
+}
+
+/**
+ * Opens the connections the run's first remote lookups will use now, while the project is listed and
+ * the keys computed, so their TCP and TLS handshakes are not on the run's path. Only when every job
+ * is looked up there: a remote is configured, --no-cache is off, and the local cache holds no entry
+ * at all (a fresh runner). A run whose jobs the local cache may hold never opens one ahead.
+ */
+export function warmRemote(prepared: PreparedRun): void {
+  const {config, plan, request} = prepared
+  if (config.cache.remote === undefined || request.noCache || existsSync(new CacheStore(config.cacheDir).entriesDir)) return
+  const lookups = [...plan.jobs.values()].filter((job) => usesCache(job)).length
+  if (lookups === 0) return
+  prepared
+    .remote()
+    .then((remote) => remote.preconnect?.(lookups))
+    .catch(() => undefined)
 }
 
 /** The run's Docker executor, connected when first asked for (dockerode loads only then), with the run's registry credentials. */
@@ -168,7 +195,7 @@ export async function startRun(
   const cancel = new AbortController()
   const force = new AbortController()
   const failure = new AbortController()
-  const remote = await remoteOption(config.cache.remote, request.env)
+  const remote = await prepared.remote()
   const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer, ...remote})
 
   // The executor the run made, if any: its retention pass removes expired kept containers (a cached run never loads Docker).

@@ -6,7 +6,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {InputHasher} from '../../../src/engine/cache/hash-inputs.js'
 import {selectInputs} from '../../../src/engine/plan/inputs.js'
-import {listProjectFiles, type ProjectFiles} from '../../../src/engine/plan/project-files.js'
+import {askGit, listProjectFiles, type ProjectFiles} from '../../../src/engine/plan/project-files.js'
 import {walkProjectFiles} from '../../../src/engine/plan/walk.js'
 import {git, GIT_ENV, gitListing} from '../../helpers/git.js'
 
@@ -200,6 +200,23 @@ describe("listProjectFiles with git's last answer kept", () => {
     expect((await kept()).files).toContain('phantom.c')
     write('src/other.c')
     expect((await kept()).files).not.toContain('phantom.c')
+  })
+
+  it('gives the same files asked ahead (askGit) as asked in one go, and writes the record only once the answer is taken', async () => {
+    write('src/new.c')
+    const options = {env: GIT_ENV, gitListingCache: recordFile(), now: later()}
+    const asked = askGit(dir, options)
+    await asked.listed
+    // git answered, but nobody took the answer yet (a run whose pipeline was refused never does).
+    expect(existsSync(recordFile())).toBe(false)
+    const ahead = await listProjectFiles(dir, options, asked)
+    expect(existsSync(recordFile())).toBe(true)
+    rmSync(recordFile())
+    expect(ahead).toEqual(await kept())
+    // Asked about another folder: not used, git is asked about this one.
+    const other = join(root, 'other')
+    mkdirSync(other)
+    expect(await listProjectFiles(dir, options, askGit(other, options))).toEqual(ahead)
   })
 
   it('keeps no record for a project holding another repository', async () => {

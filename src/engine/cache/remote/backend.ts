@@ -36,6 +36,8 @@ export interface RemoteBackend {
   get(object: RemoteObject, signal: AbortSignal): Promise<Readable | undefined>
   has(object: RemoteObject, signal: AbortSignal): Promise<boolean>
   put(object: RemoteObject, body: Buffer, signal: AbortSignal): Promise<void>
+  /** Opens up to `count` connections now, for requests soon to come (a hint; the handshakes off their path). */
+  preconnect?(count: number): void
   /** Releases connections (an S3 client's sockets). */
   close?(): void
 }

@@ -27,8 +27,17 @@ export function remoteCacheOf(config: RemoteCacheConfig, backend: RemoteBackend,
 }
 
 /** What openRunCache takes to put the configured remote cache (if any) in front of the local one. */
-export async function remoteOption(config: RemoteCacheConfig | undefined, env: NodeJS.ProcessEnv): Promise<{remote?: (store: CacheStore) => RemoteCache}> {
+export interface RemoteOption {
+  remote?: (store: CacheStore) => RemoteCache
+  /** Opens connections to the remote for `count` lookups soon to come (see RemoteBackend.preconnect), at most `concurrency`. */
+  preconnect?: (count: number) => void
+}
+
+export async function remoteOption(config: RemoteCacheConfig | undefined, env: NodeJS.ProcessEnv): Promise<RemoteOption> {
   if (config === undefined) return {}
   const backend = await remoteBackendOf(config, env)
-  return {remote: (store) => remoteCacheOf(config, backend, store)}
+  return {
+    remote: (store) => remoteCacheOf(config, backend, store),
+    ...(backend.preconnect ? {preconnect: (count: number) => backend.preconnect!(Math.min(count, config.concurrency))} : {}),
+  }
 }

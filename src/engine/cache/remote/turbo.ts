@@ -55,6 +55,9 @@ export function turboBackend(settings: TurboSettings): RemoteBackend {
       response.resume()
       if (response.statusCode === 404) throw new RemoteError(`PUT ${artifactId(object)}: HTTP 404`, false)
     },
+    preconnect(count) {
+      http.preconnect(base, count)
+    },
     close() {
       http.close()
     },

@@ -1,5 +1,5 @@
 import {createServer, type IncomingHttpHeaders, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import type {AddressInfo, Socket} from 'node:net'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
@@ -37,6 +37,13 @@ async function serve(answer: (seen: Seen, respond: (status: number, headers?: Re
   servers.push(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen}
+}
+
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 10) {
+    if (waited > 5000) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
 }
 
 const text = async (body: AsyncIterable<Buffer>): Promise<string> => {
@@ -100,6 +107,41 @@ describe('httpClient', () => {
     release()
     expect(await text(await slow)).toBe('late')
     await expect.poll(() => open.size).toBe(0)
+  })
+
+  it('preconnect opens the connections ahead, requests then use them (no new ones), close() ends those no request took', async () => {
+    const server = await serve((_, respond) => respond(200, {}, 'ok'))
+    const opened: Socket[] = []
+    servers.at(-1)!.on('connection', (socket: Socket) => opened.push(socket))
+    const client = httpClient()
+    try {
+      client.preconnect(server.url, 4)
+      await until(() => opened.length === 4)
+      expect(server.seen).toEqual([])
+      const answers = await Promise.all([0, 1, 2].map(async (i) => text(await client.request(`${server.url}/x${i}`, {method: 'GET', headers: {}, signal: new AbortController().signal}))))
+      expect(answers).toEqual(['ok', 'ok', 'ok'])
+      // The three requests went over connections opened ahead: the server saw no fifth.
+      expect(opened.length).toBe(4)
+      expect(new Set(server.seen.map((s) => s.socket)).size).toBe(3)
+    } finally {
+      client.close()
+    }
+    await until(() => opened.every((socket) => socket.closed))
+  })
+
+  it('a connection opened ahead that failed is dropped: the request opens its own, nothing is thrown', async () => {
+    const client = httpClient()
+    try {
+      // Nothing listens on port 9: the connections ahead fail unseen.
+      client.preconnect('http://127.0.0.1:9', 2)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      const server = await serve((_, respond) => respond(200, {}, 'ok'))
+      client.preconnect(server.url, 1)
+      expect(await text(await client.request(`${server.url}/y`, {method: 'GET', headers: {}, signal: new AbortController().signal}))).toBe('ok')
+      await expect(client.request('http://127.0.0.1:9/z', {method: 'GET', headers: {}, signal: new AbortController().signal})).rejects.toThrow(/ECONNREFUSED/)
+    } finally {
+      client.close()
+    }
   })
 
   it('an aborted request rejects', async () => {
