@@ -1,10 +1,10 @@
 // Chains and diamonds: a 4-job chain and a 10-job diamond of one-step jobs passing small artifacts,
 // run in turn, each iteration, by:
 //   orca (containers started ahead of need, transfers through the containers' tar, finished containers
-//     ended by a signal and removed by the engine),
-//   orca with ORCA_FOLD_EXEC=0 (the needs' artifacts and the collection in execs of their own, not the steps'),
+//     ended by a signal and removed by the engine, steps and transfers through the main process's stdin),
+//   orca with ORCA_ATTACH=0 (one exec per job: the step's, with the needs' artifacts and the collection in it),
 //   orca with ORCA_AUTO_REMOVE=0 (every finished container removed by orca, the last one awaited),
-//   orca with ORCA_PRESTART=0 ORCA_EXEC_TAR=0 ORCA_AUTO_REMOVE=0 ORCA_FOLD_EXEC=0 (the plain path, the baseline),
+//   orca with ORCA_PRESTART=0 ORCA_EXEC_TAR=0 ORCA_AUTO_REMOVE=0 ORCA_FOLD_EXEC=0 ORCA_ATTACH=0 (the plain path, the baseline),
 //   N sequential `docker run --rm` of the same image (the CLI floor),
 //   N sequential create/start/wait/remove through the Engine API (the API floor),
 //   gitlab-ci-local 4.70.0 on the same pipeline (.gitlab-ci.yml).
@@ -39,9 +39,9 @@ const BASELINE = process.env.BASELINE_BIN ? path.resolve(process.env.BASELINE_BI
 const concurrency = process.env.CHAIN_CONCURRENCY ? ['-j', process.env.CHAIN_CONCURRENCY] : []
 const IMAGE = 'busybox:1.36'
 /** The path before containers were started ahead of need, transfers went through tar and the engine removed containers. */
-const PLAIN = {ORCA_PRESTART: '0', ORCA_EXEC_TAR: '0', ORCA_AUTO_REMOVE: '0', ORCA_FOLD_EXEC: '0'}
+const PLAIN = {ORCA_PRESTART: '0', ORCA_EXEC_TAR: '0', ORCA_AUTO_REMOVE: '0', ORCA_FOLD_EXEC: '0', ORCA_ATTACH: '0'}
 const ORCA_REMOVES = {ORCA_AUTO_REMOVE: '0'}
-const SEPARATE_EXECS = {ORCA_FOLD_EXEC: '0'}
+const ONE_EXEC = {ORCA_ATTACH: '0'}
 requireGcl()
 const docker = new Docker()
 const made = []
@@ -153,14 +153,14 @@ try {
   if (useGcl) ensureHelperImage(IMAGE)
   for (const shape of (process.env.CHAIN_SHAPES ?? 'chain,diamond').split(',')) {
     const project = makeProject(shape)
-    const samples = {orca: [], separate: [], orcaRemoves: [], plain: [], baseline: [], dockerRun: [], api: [], gcl: []}
+    const samples = {orca: [], oneExec: [], orcaRemoves: [], plain: [], baseline: [], dockerRun: [], api: [], gcl: []}
     const loadBefore = loadavg()[0]
     // Warm-up: the first run of a process pays for disk caches.
     orca(project)
     for (let i = 0; i < iterations; i++) {
       // Interleaved, so load on the machine falls on every contender alike.
       samples.orca.push(await time(async () => orca(project)))
-      samples.separate.push(await time(async () => orca(project, SEPARATE_EXECS)))
+      samples.oneExec.push(await time(async () => orca(project, ONE_EXEC)))
       samples.orcaRemoves.push(await time(async () => orca(project, ORCA_REMOVES)))
       samples.plain.push(await time(async () => orca(project, PLAIN)))
       if (BASELINE) samples.baseline.push(await time(async () => orca(project, {}, BASELINE)))
@@ -174,21 +174,21 @@ try {
     const n = project.jobs.length
     console.log(`\n${shape} (${n} jobs), ${iterations} iterations, medians; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after:`)
     console.log(`  orca                        ${ms(m.orca)}   ÷ plain path ${ratio(m.orca, m.plain)}`)
-    console.log(`  orca, ORCA_FOLD_EXEC=0      ${ms(m.separate)}   orca ÷ = ${ratio(m.orca, m.separate)}`)
+    console.log(`  orca, ORCA_ATTACH=0         ${ms(m.oneExec)}   orca ÷ = ${ratio(m.orca, m.oneExec)}`)
     console.log(`  orca, ORCA_AUTO_REMOVE=0    ${ms(m.orcaRemoves)}   orca ÷ = ${ratio(m.orca, m.orcaRemoves)}`)
     console.log(`  orca, plain path            ${ms(m.plain)}`)
     if (BASELINE) console.log(`  BASELINE_BIN                ${ms(m.baseline)}   orca ÷ = ${ratio(m.orca, m.baseline)}`)
-    console.log(`  ${n} × docker run --rm        ${ms(m.dockerRun)}   orca ÷ = ${ratio(m.orca, m.dockerRun)} (ORCA_FOLD_EXEC=0 ${ratio(m.separate, m.dockerRun)}, ORCA_AUTO_REMOVE=0 ${ratio(m.orcaRemoves, m.dockerRun)}, plain ${ratio(m.plain, m.dockerRun)})`)
-    console.log(`  ${n} × API lifecycle          ${ms(m.api)} (${ms(m.api / n)} each)   orca ÷ = ${ratio(m.orca, m.api)} (ORCA_FOLD_EXEC=0 ${ratio(m.separate, m.api)}, ORCA_AUTO_REMOVE=0 ${ratio(m.orcaRemoves, m.api)}, plain ${ratio(m.plain, m.api)})`)
+    console.log(`  ${n} × docker run --rm        ${ms(m.dockerRun)}   orca ÷ = ${ratio(m.orca, m.dockerRun)} (ORCA_ATTACH=0 ${ratio(m.oneExec, m.dockerRun)}, ORCA_AUTO_REMOVE=0 ${ratio(m.orcaRemoves, m.dockerRun)}, plain ${ratio(m.plain, m.dockerRun)})`)
+    console.log(`  ${n} × API lifecycle          ${ms(m.api)} (${ms(m.api / n)} each)   orca ÷ = ${ratio(m.orca, m.api)} (ORCA_ATTACH=0 ${ratio(m.oneExec, m.api)}, ORCA_AUTO_REMOVE=0 ${ratio(m.orcaRemoves, m.api)}, plain ${ratio(m.plain, m.api)})`)
     if (useGcl) console.log(`  gitlab-ci-local             ${ms(m.gcl)}   orca ÷ = ${ratio(m.orca, m.gcl)}`)
     // The goals of docs/performance.md: a chain within 1.1× the docker run floor and 1.5× the API floor, a diamond within the API floor.
     const goals = shape === 'chain' ? [['docker run --rm floor', m.dockerRun, 1.1], ['API floor', m.api, 1.5]] : [['API floor', m.api, 1]]
-    for (const [floor, value, bound] of goals) console.log(`  GOAL ${m.orca <= value * bound ? 'MET    ' : 'NOT MET'} ${shape} ≤ ${bound}× the ${floor}: ${ratio(m.orca, value)} (ORCA_FOLD_EXEC=0: ${ratio(m.separate, value)})`)
+    for (const [floor, value, bound] of goals) console.log(`  GOAL ${m.orca <= value * bound ? 'MET    ' : 'NOT MET'} ${shape} ≤ ${bound}× the ${floor}: ${ratio(m.orca, value)} (ORCA_ATTACH=0: ${ratio(m.oneExec, value)})`)
     const runs = Math.max(3, Math.ceil(iterations / 2))
-    const [ahead, archive, plain] = [traced(project, {}, runs), traced(project, SEPARATE_EXECS, runs), traced(project, PLAIN, runs)]
-    // Folded, copy-needs lies inside the first step's exec: it is counted in `steps` too.
+    const [ahead, archive, plain] = [traced(project, {}, runs), traced(project, ONE_EXEC, runs), traced(project, PLAIN, runs)]
+    // Folded or attached, copy-needs lies inside the first step: it is counted in `steps` too.
     console.log(`\n  where the time goes (ORCA_TRACE, ms summed over the jobs, median of ${runs} runs):`)
-    console.log(`  ${'phase'.padEnd(22)} ${'orca'.padStart(10)} ${'ORCA_FOLD_EXEC=0'.padStart(16)} ${'plain path'.padStart(11)}`)
+    console.log(`  ${'phase'.padEnd(22)} ${'orca'.padStart(10)} ${'ORCA_ATTACH=0'.padStart(16)} ${'plain path'.padStart(11)}`)
     for (const phase of [...new Set([...Object.keys(plain), ...Object.keys(archive), ...Object.keys(ahead)])]) {
       const cell = (sums, width) => String(Math.round(sums[phase] ?? 0)).padStart(width)
       console.log(`  ${phase.padEnd(22)} ${cell(ahead, 10)} ${cell(archive, 16)} ${cell(plain, 11)}`)

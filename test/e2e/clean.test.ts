@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {realpathSync} from 'node:fs'
+import {existsSync, readFileSync, realpathSync} from 'node:fs'
 import {basename, join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
@@ -35,9 +35,16 @@ function newProject(files: Record<string, string>): string {
   return p.dir
 }
 
-/** Runs a job that sleeps and SIGKILLs orca under it: the job's container is left behind, a leak. Returns its run id. */
+/**
+ * Runs a job that sleeps and SIGKILLs orca under it once its step runs: the job's container is left
+ * behind, a leak (one killed before its step started would end by itself with orca's attach). Returns its run id.
+ */
 async function leak(dir: string, extraArgs: string[] = []): Promise<string> {
   const killed = await startLiveRun(dir, ['run', 'sleeper', '--output', 'plain', ...extraArgs])
+  // The step's own line in its log (not its header, which comes before the step runs).
+  const logs = ['', 'ci'].map((sub) => join(dir, sub, '.orca/runs', killed.runId, 'logs/sleeper.log'))
+  const running = (): boolean => logs.some((log) => existsSync(log) && /^sleeping$/m.test(readFileSync(log, 'utf8')))
+  for (let i = 0; i < 300 && !running(); i++) await new Promise((resolve) => setTimeout(resolve, 100))
   killed.child.kill('SIGKILL')
   expect((await killed.done).signal).toBe('SIGKILL')
   expect(containers(`orca.run=${killed.runId}`)).toHaveLength(1)

@@ -44,6 +44,15 @@ function jobsOf(pid: number): string[] {
   return docker(['ps', '-a', '--filter', 'label=orca.managed=true', '--filter', `label=orca.pid=${pid}`, '--format', '{{.Label "orca.job"}}']).split('\n').filter(Boolean)
 }
 
+/** The jobs of the containers of an orca process still running once `ms` passed (or none runs). */
+async function runningAfter(pid: number, ms: number): Promise<string[]> {
+  const running = (): string[] => docker(['ps', '--filter', 'label=orca.managed=true', '--filter', `label=orca.pid=${pid}`, '--format', '{{.Label "orca.job"}}']).split('\n').filter(Boolean)
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 250))) {
+    if (running().length === 0) return []
+  }
+  return running()
+}
+
 describe('orca killed with SIGKILL while containers start ahead of need', () => {
   it(`leaves valid records and no container after clean --leaks, over ${ITERATIONS} iterations`, {timeout: 360_000}, async () => {
     const seed = suiteSeed()
@@ -55,6 +64,7 @@ describe('orca killed with SIGKILL while containers start ahead of need', () => 
     for (let i = 0; i < ITERATIONS; i++) {
       const delay = Math.floor(random() * MAX_KILL_DELAY_MS)
       let pid = 0
+      let early: string[] = []
       const result = await orca(['run', '--output', 'json', '--no-cache'], {
         cwd: dir,
         onSpawn: (child) => {
@@ -65,7 +75,11 @@ describe('orca killed with SIGKILL while containers start ahead of need', () => 
           child.stdout!.on('data', (d: Buffer) => {
             if (armed || !d.toString().includes('"type":"job.started","job":"first"')) return
             armed = true
-            setTimeout(() => child.kill('SIGKILL'), delay)
+            setTimeout(() => {
+              // Counted before the kill: a container whose orca is gone ends with its attach, and the engine removes it.
+              early = jobsOf(pid).filter((job) => DEPENDENTS.has(job))
+              child.kill('SIGKILL')
+            }, delay)
           })
         },
       })
@@ -73,9 +87,10 @@ describe('orca killed with SIGKILL while containers start ahead of need', () => 
       tally('kills while containers start ahead of need')
       // A create request the killed process sent goes on in the engine: count once the set stays the same.
       await settledContainers(`orca.pid=${pid}`)
-      const early = jobsOf(pid).filter((job) => DEPENDENTS.has(job))
       if (early.length > 0) killsWithEarlyContainers++
       tally('early containers seen at a kill', early.length)
+      // Their main process reads its stdin, which the killed orca's attach held: it ends with that attach, none runs on.
+      expect(await runningAfter(pid, 10_000), `iteration ${i}: containers still running 10 s after the kill`).toEqual([])
 
       await expectCleanAfterKill(dir, pid, `iteration ${i} (kill after ${delay} ms)`)
     }

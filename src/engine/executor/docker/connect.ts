@@ -38,7 +38,9 @@ export async function connectDocker(options: ConnectOptions = {}): Promise<Docke
   const removal = env.ORCA_AUTO_REMOVE === '0' ? 'orca' : 'engine'
   // ORCA_FOLD_EXEC=0: the needs' artifacts and the artifacts' collection in execs of their own, not the steps' (the plain path the fold is tested against).
   const fold = env.ORCA_FOLD_EXEC === '0' ? 'separate' : 'exec'
-  return new DockerExecutor(docker, {engineTimeoutMs: timeoutMs, trace: PhaseTrace.fromEnv(env), transfers, removal, fold, ...options, endpoint: endpoint.url})
+  // ORCA_ATTACH=0: the steps each in an exec, not in the container's main process (the path it is tested against).
+  const attach = env.ORCA_ATTACH === '0' ? 'exec' : 'stdin'
+  return new DockerExecutor(docker, {engineTimeoutMs: timeoutMs, trace: PhaseTrace.fromEnv(env), transfers, removal, fold, attach, ...options, endpoint: endpoint.url})
 }
 
 /** `ORCA_DOCKER_TIMEOUT` (a duration): the bound on each Docker call and on the engine's silence during a job. */

@@ -1,8 +1,10 @@
 import {randomBytes} from 'node:crypto'
-import type {Duplex} from 'node:stream'
+import {Writable, type Duplex} from 'node:stream'
 import type Docker from 'dockerode'
+import {AttachedShell} from './attached-steps.js'
 import {withTimeout} from './call.js'
-import {OUTPUT_READY} from './container-spec.js'
+import {OUTPUT_READY, TAKES_ORDERS} from './container-spec.js'
+import {splitFrames} from './exec-tar.js'
 import {demux, type OutputListener, type StreamName} from './exec.js'
 
 /** Output a background process writes while no step runs, kept for the next step (per stream). */
@@ -79,6 +81,8 @@ export interface StepOutput {
 export class OutputRouter {
   /** Resolves true when the handshake says steps can write here, false when it says otherwise or the stream ended. */
   readonly ready: Promise<boolean>
+  /** The handshake said the main process takes steps on its stdin (attached-steps.ts). */
+  takesOrders = false
   private relay = false
   private ended = false
   private readonly handshake: Record<StreamName, {line: Buffer; done: boolean}> = {
@@ -156,7 +160,9 @@ export class OutputRouter {
     }
     state.done = true
     const rest = state.line.subarray(newline + 1)
-    if (state.line.subarray(0, newline).toString() !== OUTPUT_READY) return this.settleHandshake(false)
+    const line = state.line.subarray(0, newline).toString()
+    if (name === 'stdout' && line === OUTPUT_READY + TAKES_ORDERS) this.takesOrders = true
+    else if (line !== OUTPUT_READY) return this.settleHandshake(false)
     if (rest.length > 0) this.keepIdle(name, Buffer.from(rest))
     if (this.handshake.stdout.done && this.handshake.stderr.done) {
       this.relay = true
@@ -190,14 +196,48 @@ export class OutputRouter {
  */
 export class ContainerOutput {
   private readonly router = new OutputRouter()
+  /** The orders side of a container made `takingOrders` (attached-steps.ts): its stdin, and the answers on its stderr. */
+  private readonly shell?: AttachedShell
 
-  private constructor(private readonly stream: Duplex) {}
+  private constructor(
+    private readonly stream: Duplex,
+    token?: string,
+  ) {
+    if (token !== undefined) this.shell = new AttachedShell(stream, token, (chunk) => this.router.receive('stderr', chunk))
+  }
 
-  /** Attaches to a created container's stdout and stderr; call before starting it, so nothing is missed. */
-  static async attach(docker: Docker, container: Docker.Container): Promise<ContainerOutput> {
-    const stream = (await withTimeout(container.attach({stream: true, stdout: true, stderr: true, hijack: true}), 'attach container')) as Duplex
-    const output = new ContainerOutput(stream)
-    demux(docker, stream, (name, chunk) => output.router.receive(name, chunk))
+  /**
+   * Attaches to a created container's stdout and stderr; call before starting it, so nothing is missed.
+   * With `token`, also to its stdin (a container made `takingOrders`), where the token goes first.
+   */
+  static async attach(docker: Docker, container: Docker.Container, token?: string): Promise<ContainerOutput> {
+    const stdin = token !== undefined
+    const stream = (await withTimeout(container.attach({stream: true, stdin, stdout: true, stderr: true, hijack: true}), 'attach container')) as Duplex
+    const output = new ContainerOutput(stream, token)
+    const shell = output.shell
+    if (shell === undefined) demux(docker, stream, (name, chunk) => output.router.receive(name, chunk))
+    else {
+      // After a newline: what Podman passes on before it (the attach request's body) is a line of its own.
+      stream.write(`\n${token}\n`)
+      // Piped rather than demuxStream: an archive on stderr holds the stream back while its reader is busy.
+      let pending: Buffer = Buffer.alloc(0)
+      stream.pipe(
+        new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            let hold: Promise<void> | undefined
+            pending = splitFrames(pending, chunk, (name, payload) => {
+              if (name === 'stdout') output.router.receive('stdout', payload)
+              else hold = shell.receive(payload) ?? hold
+            })
+            if (hold === undefined) callback()
+            else void hold.then(() => callback())
+          },
+        }),
+      )
+      stream.once('close', () => shell.end())
+      stream.once('end', () => shell.end())
+      stream.once('error', () => shell.end())
+    }
     const end = (): void => output.router.end()
     stream.once('end', end)
     stream.once('close', end)
@@ -211,8 +251,14 @@ export class ContainerOutput {
    */
   async ready(timeoutMs: number, abandon: Promise<void>): Promise<boolean> {
     const relay = await within(this.router.ready, timeoutMs, abandon, false)
-    if (!relay) this.dispose()
+    // A main process reading its stdin would end with it: the attach is kept until the job lets go.
+    if (!relay && this.shell === undefined) this.dispose()
     return relay
+  }
+
+  /** Where the job's steps can go instead of execs, once `ready` said so: the main process's orders (attached-steps.ts). */
+  get orders(): AttachedShell | undefined {
+    return this.router.takesOrders ? this.shell : undefined
   }
 
   openStep(marker: string, listener: OutputListener): StepOutput {

@@ -49,11 +49,17 @@ const NETWORKS: ReadonlySet<string> = new Set(['bridge', 'none'])
 /** The keep-alive shell's first line on both streams when steps can write to the container's output. */
 export const OUTPUT_READY = '[orca:output-ready]'
 
+/** The handshake's stdout line ends with this from a main process that takes steps on its stdin (attached-steps.ts). */
+export const TAKES_ORDERS = ' orders'
+
+/** The main process's SIGTERM trap: TERM to every process, exit once they are gone. */
+export const STOP_TRAP = 'kill -TERM -1 2>/dev/null; while kill -0 -1 2>/dev/null; do sleep 0.1 2>/dev/null || sleep 1; done; exit 0'
+
 // PID 1 (docker-init) forwards SIGTERM to this shell, which passes it on to every step process and
 // exits once they are gone, so steps get a graceful stop; orca sends SIGKILL after the grace period.
 // Its first line tells orca whether steps can write to the container's output (see stepCommand).
 export const KEEP_ALIVE_SCRIPT =
-  "trap 'kill -TERM -1 2>/dev/null; while kill -0 -1 2>/dev/null; do sleep 0.1 2>/dev/null || sleep 1; done; exit 0' TERM; " +
+  `trap '${STOP_TRAP}' TERM; ` +
   `{ echo '${OUTPUT_READY}' >/proc/1/fd/2 && echo '${OUTPUT_READY}' >/proc/1/fd/1; } 2>/dev/null || echo '[orca:output-exec]'; ` +
   'while :; do sleep 3600 & wait $!; done'
 

@@ -33,6 +33,7 @@ import {fetchSources} from '../archive/collect.js'
 import {collectsArtifacts, finishStep, holdFailedStep, startStep, stepRuns, type StartedStep} from '../step-rules.js'
 import {expiryAfter} from '../../expiry.js'
 import {restoreVolumes, saveVolumes} from './volume-transfer.js'
+import {exportable, keptAlive, orderToken, takingOrders, type AttachedShell} from './attached-steps.js'
 
 // Kept importable from here: this module loads dockerode only through connectDocker.
 export {connectDocker} from './connect.js'
@@ -73,6 +74,11 @@ export interface DockerExecutorOptions {
    * (`ORCA_FOLD_EXEC=0`; the plain path). See step-fold.ts.
    */
   fold?: 'exec' | 'separate'
+  /**
+   * Whether the steps of a job whose transfers fold run in its container's main process, given on its
+   * stdin through the attach (default), or each in an exec (`ORCA_ATTACH=0`). See attached-steps.ts.
+   */
+  attach?: 'stdin' | 'exec'
 }
 
 const DEFAULTS = {
@@ -127,6 +133,8 @@ export class DockerExecutor implements Executor {
   private readonly engineRemoval: boolean
   /** Transfers folded into the steps' execs where they go through the container's tar (see step-fold.ts). */
   private readonly foldExec: boolean
+  /** Root jobs' containers take their steps on their stdin where they can (see attached-steps.ts). */
+  private readonly attachSteps: boolean
 
   constructor(
     readonly docker: Docker,
@@ -145,6 +153,7 @@ export class DockerExecutor implements Executor {
     this.execTar = options.transfers === 'archive' ? undefined : new ExecTar(docker)
     this.engineRemoval = options.removal !== 'orca'
     this.foldExec = options.fold !== 'separate'
+    this.attachSteps = options.attach !== 'exec'
   }
 
   async prepare(images: string[], options: {signal: AbortSignal; onEvent?: (e: ExecutorEvent) => void}): Promise<Map<string, string>> {
@@ -190,6 +199,8 @@ export class DockerExecutor implements Executor {
      * hand a job of another user root should the job replace it; and busybox tar leaves links it makes to root.
      */
     let rootUser = false
+    /** The main process's orders, when it runs the job's steps (attached-steps.ts). */
+    let orders: AttachedShell | undefined
     // Ends the services' start and readiness wait when the job fails before they are needed.
     const abandonServices = new AbortController()
     const where = {run: ctx.runId, job: job.name}
@@ -215,10 +226,11 @@ export class DockerExecutor implements Executor {
         // The container, the job's inputs and its outputs file are there: only the needs' artifacts (and .git) remain.
         const needs = {...this.workspace(ctx, early.owner), files: [], outputFile: undefined}
         rootUser = early.owner === undefined
+        orders = this.ordersFor(ctx, output, rootUser)
         if (ctx.needArtifacts.some((a) => a.length > 0) || ctx.gitDir !== undefined) {
           const into = container
-          // Fed to the first step's exec where it can take them; copied in by an exec of their own otherwise.
-          if (await this.foldsNeeds(ctx, into, early.imageId, rootUser)) progress.needs = {content: needs, phase: 'copy-needs'}
+          // Fed to the first step's exec (or the main process) where it can take them; copied in by an exec of their own otherwise.
+          if (await this.foldsNeeds(ctx, into, early.imageId, rootUser, orders)) progress.needs = {content: needs, phase: 'copy-needs'}
           else await this.trace.time(where, 'copy-needs', this.copyIn(into, early.imageId, needs, stopped, rootUser))
         }
       } else {
@@ -240,22 +252,27 @@ export class DockerExecutor implements Executor {
         }
         const engineSocket = job.docker ? this.engineSocket(job.name) : undefined
         if (engineSocket) ctx.emit({type: 'job.warning', warning: {kind: 'docker-host', message: DOCKER_HOST_WARNING}})
+        const token = this.ordersToken(rootUser, services === undefined)
         spec = this.removedBy(containerSpec(ctx.runId, job, ctx.cleanup, imageId, project, network, ctx.attempt, engineSocket), job, ctx.cleanup, network)
+        if (token !== undefined) spec = takingOrders(spec)
         container = await this.trace.time(where, 'create', withTimeout(this.docker.createContainer(spec), 'create container'))
         ctx.emit({type: 'job.container', containerId: container.id, imageId})
         stopper.attach(container)
-        // Without an attach, steps write to their exec (ContainerOutput explains the difference).
-        if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
+        output = await this.attachOutput(container, token)
         await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
         ctx.onContainerStarted?.()
-        // The image's first container finds out whether it has a usable tar while the job runs, not when its files move.
-        if (rootUser) void this.tarOf(container, imageId)
+        // The image's first container finds out whether it has a usable tar while the job runs, not when its files move
+        // (a main process that may take orders tried its own at its start).
+        if (rootUser && token === undefined) void this.tarOf(container, imageId)
         const relay = output?.ready(OUTPUT_HANDSHAKE_MS, stopper.abandon)
         const started = container
         const startedFrom = imageId
         const content = this.workspace(ctx, await workspaceOwner(started, user))
+        // Whether the main process takes the steps decides where the files go: its handshake first.
+        if (token !== undefined && !(await relay)) output = undefined
+        orders = this.ordersFor(ctx, output, rootUser)
         // Without services to overlap with, the job's files go in through its first step's exec where they can.
-        if (servicesReady === undefined && !nothingToCopy(content) && (await this.foldsNeeds(ctx, started, startedFrom, rootUser))) progress.needs = {content, phase: 'copy-in'}
+        if (servicesReady === undefined && !nothingToCopy(content) && (await this.foldsNeeds(ctx, started, startedFrom, rootUser, orders))) progress.needs = {content, phase: 'copy-in'}
         else await this.trace.time(where, 'copy-in', this.copyIn(started, startedFrom, content, stopped, rootUser))
         if (!(await relay)) output = undefined
         // The first step runs once every service is ready.
@@ -264,7 +281,10 @@ export class DockerExecutor implements Executor {
 
       // Keyed volumes that are empty get their cached content before the first step.
       if (ctx.volumeCache && !stopper.reason) await this.trace.time(where, 'volumes-in', restoreVolumes(container, ctx.volumeCache))
-      progress.collect = rootUser && imageId !== undefined && output !== undefined ? await this.foldedCollection(ctx, container, imageId) : undefined
+      progress.orders = output === undefined ? undefined : orders
+      // Its trap waits for a step in its foreground: a stop signals every process itself.
+      if (progress.orders) stopper.signalsEveryProcess = true
+      progress.collect = progress.orders === undefined && rootUser && imageId !== undefined && output !== undefined ? await this.foldedCollection(ctx, container, imageId) : undefined
       await this.runSteps(container, ctx, stopper, output, steps, progress, services)
       const ended = endedAs(stopper, progress)
       if (ended === 'succeeded') {
@@ -272,8 +292,8 @@ export class DockerExecutor implements Executor {
         if (collectsArtifacts(job, ended)) {
           // A job that did not succeed may have a stopped container, which no exec reaches: it keeps the archive calls.
           const from = container
-          // The last step's exec may have written the archive already (see step-fold.ts).
-          const tar = progress.collected ?? (rootUser && imageId !== undefined ? await this.tarOf(container, imageId) : undefined)
+          // The last step's exec may have written the archive already (see step-fold.ts); the main process writes it when it took the steps.
+          const tar = progress.orders ?? progress.collected ?? (rootUser && imageId !== undefined ? await this.tarOf(container, imageId) : undefined)
           artifacts = await this.trace.time(where, 'collect', this.collect(from, ctx, stopper, job.artifacts, ctx.artifactsDir, stopper.abandon, tar))
         }
       } else if (collectsArtifacts(job, ended)) {
@@ -348,9 +368,11 @@ export class DockerExecutor implements Executor {
    * would go through the container's tar, the first step runs on a job that has not failed, no keyed
    * volume is restored before it, and the step's env leaves PATH (which finds tar) as the image has it.
    */
-  private async foldsNeeds(ctx: JobContext, container: Docker.Container, imageId: string, rootUser: boolean): Promise<boolean> {
+  private async foldsNeeds(ctx: JobContext, container: Docker.Container, imageId: string, rootUser: boolean, orders: AttachedShell | undefined): Promise<boolean> {
     const first = ctx.job.steps[0]
     if (!rootUser || first === undefined || first.when === 'on_failure' || !this.folds(ctx, first)) return false
+    // The main process's handshake said its tar works.
+    if (orders !== undefined) return true
     return (await this.tarOf(container, imageId)) !== undefined
   }
 
@@ -381,6 +403,35 @@ export class DockerExecutor implements Executor {
     return {...spec, HostConfig: {...spec.HostConfig, AutoRemove: true}}
   }
 
+  /** A token for a container that may take its steps on its stdin (attached-steps.ts): a root job's without services. */
+  private ordersToken(rootUser: boolean, withoutServices: boolean): string | undefined {
+    return this.attachSteps && this.foldExec && this.options.stepOutput === 'container' && rootUser && withoutServices ? orderToken() : undefined
+  }
+
+  /**
+   * The attach that reads the container's output (and, with `token`, holds its stdin); without it,
+   * steps write to their exec (ContainerOutput explains the difference). A container taking orders
+   * has no such fallback: unattached, its stdin would never end.
+   */
+  private async attachOutput(container: Docker.Container, token: string | undefined): Promise<ContainerOutput | undefined> {
+    if (this.options.stepOutput !== 'container') return undefined
+    return ContainerOutput.attach(this.docker, container, token).catch((error: unknown) => {
+      if (token === undefined) return undefined
+      throw error
+    })
+  }
+
+  /**
+   * The main process's orders when the job's steps can run there (attached-steps.ts): it said it can
+   * take them (its tar among what it tried), the job's transfers fold (root, every step's env leaving
+   * PATH, no keyed volume) and every env name can be exported by sh; undefined: the steps run in execs.
+   */
+  private ordersFor(ctx: JobContext, output: ContainerOutput | undefined, rootUser: boolean): AttachedShell | undefined {
+    const orders = output?.orders
+    if (orders === undefined || !rootUser || !ctx.job.steps.every((step) => this.folds(ctx, step))) return undefined
+    return [ctx.env, ...ctx.job.steps.map((step) => step.env)].flatMap((env) => Object.keys(env)).every(exportable) ? orders : undefined
+  }
+
   /** Awaits the removals of finished jobs' containers started in the background. */
   async flush(): Promise<void> {
     while (this.removals.size > 0) await Promise.all(this.removals)
@@ -395,15 +446,17 @@ export class DockerExecutor implements Executor {
     const user = await jobUser(this.docker, ctx.job.user, imageId, this.imageUsers)
     await this.ensureVolumes(ctx.job.volumes, project)
     // The first attempt's container; the job warns of docker: true when it takes it.
-    const spec = this.removedBy(containerSpec(ctx.runId, ctx.job, ctx.cleanup, imageId, project, undefined, 1, ctx.job.docker ? this.engineSocket(ctx.job.name) : undefined), ctx.job, ctx.cleanup, undefined)
+    const token = this.ordersToken(isRootUser(user), true)
+    const plain = this.removedBy(containerSpec(ctx.runId, ctx.job, ctx.cleanup, imageId, project, undefined, 1, ctx.job.docker ? this.engineSocket(ctx.job.name) : undefined), ctx.job, ctx.cleanup, undefined)
+    const spec = token === undefined ? plain : takingOrders(plain)
     if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
     const container = await this.trace.time(where, 'create', withTimeout(this.docker.createContainer(spec), 'create container'))
     let output: ContainerOutput | undefined
     try {
       if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
-      if (this.options.stepOutput === 'container') output = await ContainerOutput.attach(this.docker, container).catch(() => undefined)
+      output = await this.attachOutput(container, token)
       await this.trace.time(where, 'start', withTimeout(container.start(), 'start container'))
-      if (isRootUser(user)) void this.tarOf(container, imageId)
+      if (isRootUser(user) && token === undefined) void this.tarOf(container, imageId)
       const relay = output?.ready(OUTPUT_HANDSHAKE_MS, aborted.catch(() => undefined))
       // Stamped before they are read: a file changed after this is seen by the job that takes the container.
       const stamps = stampInputs(ctx.projectDir, ctx.inputFiles)
@@ -416,8 +469,9 @@ export class DockerExecutor implements Executor {
       if (signal.aborted) throw new OrcaError('cancelled', 'not needed')
       return {container, spec, imageId, owner, ...(output ? {output} : {}), files: ctx.inputFiles, stamps}
     } catch (error) {
-      output?.dispose()
+      // Removed before its attach ends, so the name is free for the job's own container (see EarlyContainer.drop).
       await removeContainer(container).catch(() => undefined)
+      output?.dispose()
       throw error
     }
   }
@@ -533,7 +587,13 @@ export class DockerExecutor implements Executor {
     const collect = progress.collect?.index === index && !progress.failed ? progress.collect.source : undefined
     try {
       let exitCode: number | null
-      if (needs === undefined && collect === undefined) {
+      if (progress.orders && marker !== undefined) {
+        exitCode = await this.runAttached(progress.orders, ctx, step, exec.env, marker, needs, begin, stopper)
+        if (exitCode === null && !stopper.reason && !stopper.lost) {
+          await assertContainerAlive(container, ctx.job.name, exitCode)
+          throw new OrcaError('infra', `the attach to the container of job "${ctx.job.name}" ended during a step`)
+        }
+      } else if (needs === undefined && collect === undefined) {
         begin()
         exitCode = await execInContainer(this.docker, container, exec)
       } else {
@@ -556,6 +616,28 @@ export class DockerExecutor implements Executor {
       window?.close()
       started?.disarm()
     }
+  }
+
+  /** A step run by the container's main process (attached-steps.ts), its needs extracted first; `begin` once it starts. */
+  private async runAttached(
+    orders: AttachedShell,
+    ctx: JobContext,
+    step: JobContext['job']['steps'][number],
+    env: Record<string, string>,
+    marker: string,
+    needs: StepProgress['needs'],
+    begin: () => void,
+    stopper: ContainerStopper,
+  ): Promise<number | null> {
+    if (needs) {
+      const sentinel = needsSentinel(ctx.job.workdir, foldFrame())
+      const inside = orders.extract(workspaceArchiveOf(needs.content, sentinel), sentinel, stopper.abandon)
+      void this.trace.time({run: ctx.runId, job: ctx.job.name}, needs.phase, inside).catch(() => undefined)
+      if (!(await inside)) throw new OrcaError('infra', stopper.lost ?? 'stopped while copying inputs')
+    }
+    begin()
+    const end = await orders.run(stepCommand(step.run, undefined, step.shell), env, ctx.job.workdir, marker, stopper.abandon)
+    return end.exitCode
   }
 
   /** A step's exec with its needs fed in before it and (`collect`) its artifacts written after it (step-fold.ts); `begin` once it starts. */
@@ -735,7 +817,7 @@ export class DockerExecutor implements Executor {
       120_000,
     )) as {Id: string}
     const twin = await withTimeout(
-      this.docker.createContainer({...detached(spec), name, Image: image.Id, Labels: {...spec.Labels, [LABEL.kept]: 'true', ...(keptUntil === undefined ? {} : {[LABEL.keepUntil]: keptUntil})}}),
+      this.docker.createContainer({...keptAlive(detached(spec)), name, Image: image.Id, Labels: {...spec.Labels, [LABEL.kept]: 'true', ...(keptUntil === undefined ? {} : {[LABEL.keepUntil]: keptUntil})}}),
       'create kept container',
     )
     await removeContainer(container)
@@ -762,6 +844,8 @@ interface StepProgress {
   collect?: {index: number; source: string}
   /** The archive the last step's exec wrote, for the collection to read. */
   collected?: FoldedArchive
+  /** The container's main process, when it runs the steps (attached-steps.ts). */
+  orders?: AttachedShell
 }
 
 /** How the steps ended, before collection: what `artifacts.when` and reports are judged by. */

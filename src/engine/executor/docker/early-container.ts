@@ -93,8 +93,10 @@ export class EarlyContainer implements Prestarted {
   }
 
   private async drop(made: StartedContainer): Promise<void> {
-    made.output?.dispose()
+    // Removed before its attach ends: a main process reading that attach's stdin would exit, and the engine's
+    // own removal then (AutoRemove) leaves the name taken a moment longer than a job making its own container waits.
     // Left for `orca clean --leaks` (and the run's own cleanup after a cancel) when the engine refuses.
     await this.remove(made.container).catch(() => undefined)
+    made.output?.dispose()
   }
 }

@@ -29,6 +29,11 @@ export class ContainerStopper {
   private pending?: 'TERM' | 'KILL'
   private signalAbandon!: () => void
   private killed = false
+  /**
+   * Set when the job's steps run in its main process's foreground (attached-steps.ts): that shell runs
+   * its trap only once the step ends, so SIGTERM also goes to every process through an exec.
+   */
+  signalsEveryProcess = false
 
   constructor(private readonly graceMs: number) {
     this.abandon = new Promise((resolve) => {
@@ -94,6 +99,7 @@ export class ContainerStopper {
 
   private sendTerm(): void {
     void this.signal('SIGTERM')
+    if (this.signalsEveryProcess) void this.termEveryProcess()
     this.killTimer = setTimeout(() => this.sendKill(), this.graceMs)
   }
 
@@ -106,6 +112,19 @@ export class ContainerStopper {
       await sleep(ABANDON_AFTER_KILL_MS, undefined, {ref: false})
       this.signalAbandon()
     })
+  }
+
+  /** `kill -TERM -1` in the container: every process but init and the exec's own shell. */
+  private async termEveryProcess(): Promise<void> {
+    // An exec the engine refuses (the container already ending) leaves SIGKILL after the grace period, as for any step.
+    await withTimeout(
+      (async () => {
+        const exec = await this.container!.exec({Cmd: ['sh', '-c', 'kill -TERM -1'], User: '0', AttachStdout: false, AttachStderr: false})
+        await exec.start({Detach: true})
+      })(),
+      'signal every process',
+      10_000,
+    ).catch(() => undefined)
   }
 
   private async signal(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
