@@ -3,7 +3,7 @@ import {lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync}
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 
-import {afterEach, describe, expect, it} from 'vitest'
+import {afterEach, describe, expect, it, vi} from 'vitest'
 
 import {BlobStore} from '../../src/engine/artifacts/blobs.js'
 import type {ArtifactEntry} from '../../src/engine/artifacts/manifest.js'
@@ -82,8 +82,8 @@ describe('Workspaces: a run folder laid over the previous one', () => {
     const workspaces = new Workspaces(root)
     const taken = [workspaces.take([], blobs), workspaces.take([], blobs), workspaces.take([], blobs)]
     for (const dir of taken) workspaces.give(dir)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    expect(readdirSync(root)).toHaveLength(2)
+    // The third folder is removed in the background (give does not wait): wait for it, however loaded the machine.
+    await vi.waitFor(() => expect(readdirSync(root)).toHaveLength(2), {timeout: 10_000, interval: 20})
     await workspaces.close()
     expect(readdirSync(root)).toEqual([])
   })
