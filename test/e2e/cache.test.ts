@@ -136,13 +136,39 @@ jobs:
     await run(dir)
     const trace = join(dir, 'imports.txt')
     writeFileSync(trace, '')
+    const coverage = join(dir, 'coverage')
     const hook = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), '../helpers/trace-imports.mjs')).href
-    const result = await orca(['run', '--output', 'plain'], {cwd: dir, env: {NODE_OPTIONS: `--import=${hook}`, ORCA_TRACE_IMPORTS: trace}})
+    const result = await orca(['run', '--output', 'plain'], {cwd: dir, env: {NODE_OPTIONS: `--import=${hook}`, ORCA_TRACE_IMPORTS: trace, NODE_V8_COVERAGE: coverage}})
     expect(result.code, result.stderr).toBe(0)
     expect(result.stdout).toContain('4 cached')
     const loaded = readFileSync(trace, 'utf8').split('\n')
-    expect(loaded.some((url) => url.endsWith('/dist/fast/run.js'))).toBe(true)
     expect(loaded.filter((url) => /node_modules\/(@oclif|ink|react|dockerode|@aws-sdk)\//.test(url))).toEqual([])
+    // A run no one watches runs dist/fast/run.cjs, one script whose packages are functions called
+    // when first needed (each named by its source path): none of those called may be what only a
+    // changed jobs.yml, a job with reports, a glob of needs' artifacts or a job that runs needs.
+    const scripts = readdirSync(coverage).flatMap((name) => (readJson(join(coverage, name)) as {result: Array<{url: string; functions: Array<{functionName: string; ranges: Array<{count: number}>}>}>}).result)
+    const bundle = scripts.find((script) => script.url.endsWith('/dist/fast/run.cjs'))
+    expect(bundle, 'the run started from dist/fast/run.cjs').toBeDefined()
+    const calledNames = bundle!.functions.filter((fn) => fn.ranges[0]!.count > 0).map((fn) => fn.functionName)
+    // The run's own lazily loaded modules are seen by the same names (the check can see a call).
+    expect(calledNames).toContain('dist/cli/run-pipeline.js')
+    const called = calledNames.map((name) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(name)?.[1])
+    expect([...new Set(called)].filter((name) => ['yaml', 'fast-xml-parser', 'picomatch', 'dockerode', 'docker-modem'].includes(name!))).toEqual([])
+  })
+
+  it('loads from the ES module bundle only the chunks a fully cached run needs when it shows the live view', async () => {
+    const dir = project({'src/words.txt': 'b\na\nc\n', 'other/o.txt': 'o\n', 'jobs.yml': PIPELINE})
+    await run(dir)
+    // Read once by this bundle too: each build of the parser trusts only what it stored itself.
+    expect((await orca(['run', '--output', 'tty'], {cwd: dir})).code).toBe(0)
+    const trace = join(dir, 'imports.txt')
+    writeFileSync(trace, '')
+    const hook = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), '../helpers/trace-imports.mjs')).href
+    const result = await orca(['run', '--output', 'tty'], {cwd: dir, env: {NODE_OPTIONS: `--import=${hook}`, ORCA_TRACE_IMPORTS: trace}})
+    expect(result.code, result.stderr).toBe(0)
+    const loaded = readFileSync(trace, 'utf8').split('\n')
+    expect(loaded.some((url) => url.endsWith('/dist/fast/run.js'))).toBe(true)
+    expect(loaded.filter((url) => /node_modules\/(@oclif|dockerode|@aws-sdk)\//.test(url))).toEqual([])
     // The bundle inlines packages into its chunks (each marked with its source path): none of the
     // loaded chunks may hold what only a changed jobs.yml, a job with reports, a glob of needs' artifacts
     // or a job that runs (dockerode, bundled too) needs.
