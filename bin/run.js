@@ -86,7 +86,8 @@ function mayShowLiveView(args) {
  */
 function compiledRun() {
   const file = fileURLToPath(new URL('../dist/fast/run.cjs', import.meta.url))
-  const source = readFileSync(file, 'utf8')
+  // ASCII only (scripts/bundle.mjs checks): read as latin1, the same text without UTF-8's decoding.
+  const source = readFileSync(file, 'latin1')
   let cacheFile
   let cachedData
   if (cacheDir !== undefined) {
