@@ -69,7 +69,12 @@ describe('compiled code kept between starts', () => {
     // Nothing in the project's own folder but orca's state.
     expect(readdirSync(dir).sort()).toEqual(['.orca', 'jobs.yml'])
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700)
-    if (supported) expect(filesUnder(cacheDir).length).toBeGreaterThan(1)
+    if (supported) {
+      // The other commands' ES modules go to Node.js's own cache, in the same folder.
+      const validated = await orca(['validate'], {cwd: dir, env})
+      expect(validated.code, validated.stderr).toBe(0)
+      expect(filesUnder(cacheDir).length).toBeGreaterThan(1)
+    }
   })
 
   it('does not use a cache folder that others can write to', async () => {
