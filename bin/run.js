@@ -30,7 +30,9 @@ if (argv[0] === 'run') {
   const {runFast} = compiled ?? (await import('../dist/fast/run.js'))
   const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   code = await runFast(argv.slice(1), version)
-  compiled?.keepCode()
+  // Kept from a run that got past reading its input: a usage error or --help compiles too little of
+  // the path for the runs after it to start from (exit code 2: docs/cli.md).
+  if (code !== undefined && code !== 2) compiled?.keepCode()
 }
 if (code === undefined) {
   const {execute, settings} = await import('@oclif/core')

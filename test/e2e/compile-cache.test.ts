@@ -77,6 +77,17 @@ describe('compiled code kept between starts', () => {
     }
   })
 
+  it('keeps no code from a run refused at its input (exit 2), which compiled too little of the path', async () => {
+    const {dir, cleanup} = makeProject({'jobs.yml': 'version: 1\njobs:\n  build:\n    stepz: ["echo hi"]\n'})
+    cleanups.push(cleanup)
+    const env = {XDG_CACHE_HOME: userCache()}
+    const cacheDir = join(env.XDG_CACHE_HOME, 'orca', 'compile-cache')
+    const refused = await orca(['run', '--dry-run', '--output', 'plain'], {cwd: dir, env})
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('stepz')
+    expect(readdirSync(cacheDir).filter((name) => runCodeFile.test(name))).toEqual([])
+  })
+
   it('does not use a cache folder that others can write to', async () => {
     const dir = project()
     const shared = userCache()
