@@ -8,8 +8,9 @@ import {dirname, isAbsolute, join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import vm from 'node:vm'
 
-// Node.js 22.1+ keeps the compiled code of orca's modules on disk, so a later start skips compiling
-// them (docs/performance.md, "Remote cache"). Node.js 20 has no such cache and starts as before.
+// Compiled code is kept on disk, so a later start skips compiling it: orca run's as V8's code cache
+// (compiledRun, every Node.js version), the ES modules' by Node.js 22.1+'s own compile cache
+// (docs/performance.md, "Remote cache" and "A fourth round"). NODE_DISABLE_COMPILE_CACHE turns both off.
 const cacheDir = process.env.NODE_DISABLE_COMPILE_CACHE ? undefined : compileCacheDir()
 if (typeof module.enableCompileCache === 'function' && cacheDir !== undefined) module.enableCompileCache(cacheDir)
 
