@@ -131,7 +131,7 @@ jobs:
     expect(statuses(await run(dir))).toEqual({make: 'succeeded'})
   })
 
-  it('loads neither oclif, Ink, React, dockerode, the S3 client, the YAML parser, the JUnit reader nor picomatch for a fully cached run', async () => {
+  it('loads neither oclif, Ink, React, dockerode, the S3 client, the YAML parser, the JUnit reader nor picomatch for a fully cached run (with the live view, only Ink and React more)', async () => {
     const dir = project({'src/words.txt': 'b\na\nc\n', 'other/o.txt': 'o\n', 'jobs.yml': PIPELINE})
     await run(dir)
     const trace = join(dir, 'imports.txt')
@@ -154,25 +154,20 @@ jobs:
     expect(calledNames).toContain('dist/cli/run-pipeline.js')
     const called = calledNames.map((name) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(name)?.[1])
     expect([...new Set(called)].filter((name) => ['yaml', 'fast-xml-parser', 'picomatch', 'dockerode', 'docker-modem'].includes(name!))).toEqual([])
-  })
 
-  it('loads from the ES module bundle only the chunks a fully cached run needs when it shows the live view', async () => {
-    const dir = project({'src/words.txt': 'b\na\nc\n', 'other/o.txt': 'o\n', 'jobs.yml': PIPELINE})
-    await run(dir)
-    // Read once by this bundle too: each build of the parser trusts only what it stored itself.
+    // A run that shows the live view starts from the ES module bundle; its parser reads jobs.yml once
+    // (each build of the parser trusts only the records it stored itself), then the same holds.
     expect((await orca(['run', '--output', 'tty'], {cwd: dir})).code).toBe(0)
-    const trace = join(dir, 'imports.txt')
     writeFileSync(trace, '')
-    const hook = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), '../helpers/trace-imports.mjs')).href
-    const result = await orca(['run', '--output', 'tty'], {cwd: dir, env: {NODE_OPTIONS: `--import=${hook}`, ORCA_TRACE_IMPORTS: trace}})
-    expect(result.code, result.stderr).toBe(0)
-    const loaded = readFileSync(trace, 'utf8').split('\n')
-    expect(loaded.some((url) => url.endsWith('/dist/fast/run.js'))).toBe(true)
-    expect(loaded.filter((url) => /node_modules\/(@oclif|dockerode|@aws-sdk)\//.test(url))).toEqual([])
+    const live = await orca(['run', '--output', 'tty'], {cwd: dir, env: {NODE_OPTIONS: `--import=${hook}`, ORCA_TRACE_IMPORTS: trace}})
+    expect(live.code, live.stderr).toBe(0)
+    const liveLoaded = readFileSync(trace, 'utf8').split('\n')
+    expect(liveLoaded.some((url) => url.endsWith('/dist/fast/run.js'))).toBe(true)
+    expect(liveLoaded.filter((url) => /node_modules\/(@oclif|dockerode|@aws-sdk)\//.test(url))).toEqual([])
     // The bundle inlines packages into its chunks (each marked with its source path): none of the
     // loaded chunks may hold what only a changed jobs.yml, a job with reports, a glob of needs' artifacts
     // or a job that runs (dockerode, bundled too) needs.
-    const bundled = loaded.filter((url) => url.includes('/dist/fast/')).map((url) => readFileSync(fileURLToPath(url), 'utf8'))
+    const bundled = liveLoaded.filter((url) => url.includes('/dist/fast/')).map((url) => readFileSync(fileURLToPath(url), 'utf8'))
     const packages = bundled.flatMap((text) => [...text.matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map((m) => m[1]))
     expect([...new Set(packages)].filter((name) => ['yaml', 'fast-xml-parser', 'picomatch', 'dockerode', 'docker-modem'].includes(name!))).toEqual([])
   })
