@@ -15,7 +15,7 @@
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
 import {Buffer} from 'node:buffer'
 import {randomBytes} from 'node:crypto'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync} from 'node:fs'
 import {connect, createServer} from 'node:net'
 import {setTimeout} from 'node:timers'
 import {createServer as createTlsServer} from 'node:tls'
@@ -37,6 +37,10 @@ if (!existsSync(TURBO)) {
   process.exit(2)
 }
 const NODE = process.env.ORCA_NODE ?? process.execPath
+// turbo as npm installs it is a Node.js script that starts the native binary: it runs on the same
+// Node.js as orca, so both pay the same start (with ORCA_NODE too; `node` on PATH could be another).
+const turboIsScript = startsWith(TURBO, '#!/usr/bin/env node')
+const runTurbo = (args, dir, env, check) => (turboIsScript ? run(NODE, [TURBO, ...args], dir, env, check) : run(TURBO, args, dir, env, check))
 const KEEP = process.env.ORCA_BENCH_KEEP === '1'
 const TEAM = 'bench'
 const server = await startTurboServer()
@@ -112,7 +116,7 @@ function compare(label, dir, jobs, turboTasks) {
     forgetLocally(dir)
     run(NODE, [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv)
   }
-  run(TURBO, ['run', ...turboTasks, ...turboRemote], dir, baseEnv)
+  runTurbo(['run', ...turboTasks, ...turboRemote], dir, baseEnv)
   const samples = {orca: [], before: [], turbo: []}
   for (let i = 0; i < iterations; i++) {
     // Interleaved, so no tool gets a warmer machine.
@@ -123,7 +127,7 @@ function compare(label, dir, jobs, turboTasks) {
       samples.before.push(run(NODE, [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
     }
     forgetLocally(dir)
-    samples.turbo.push(run(TURBO, ['run', ...turboTasks, ...turboRemote], dir, baseEnv, turboFromRemote))
+    samples.turbo.push(runTurbo(['run', ...turboTasks, ...turboRemote], dir, baseEnv, turboFromRemote))
   }
   const orca = median(samples.orca)
   const turbo = median(samples.turbo)
@@ -288,6 +292,16 @@ function verdict(met) {
   return met ? 'met' : 'NOT met'
 }
 
+function startsWith(file, text) {
+  const fd = openSync(file, 'r')
+  try {
+    const head = Buffer.alloc(text.length)
+    return readSync(fd, head, 0, head.length, 0) === head.length && head.toString('latin1') === text
+  } finally {
+    closeSync(fd)
+  }
+}
+
 function turboVersion() {
-  return spawnSync(TURBO, ['--version'], {encoding: 'utf8'}).stdout.trim()
+  return spawnSync(turboIsScript ? NODE : TURBO, turboIsScript ? [TURBO, '--version'] : ['--version'], {encoding: 'utf8'}).stdout.trim()
 }
