@@ -32,6 +32,9 @@ import {registerSandboxRoutes} from './routes/sandboxes.js'
 import {servedSandboxes, type ServedSandboxesOptions} from './sandboxes.js'
 import type {SandboxRecord} from '../engine/sandbox/record.js'
 
+/** How long a shutdown lets open requests end once runs are drained, before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 3000
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Answered without a key: the explicit allow-list (`/healthz`, the Swagger UI's page and assets). */
@@ -263,7 +266,17 @@ export async function createServer(options: ServeOptions): Promise<OrcaServer> {
         await webhooks.close()
         // Streams of live runs ended with their run.finished; streams following other processes end here.
         stop.abort()
-        await app.close()
+        // The close waits for every connection. Node.js closes those idle when it starts; one that
+        // becomes idle later (a response still ending then) is closed as soon as it is, and any still
+        // open after the grace period is cut, so a shutdown never waits on a client's keep-alive.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 50)
+        const cut = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS)
+        try {
+          await app.close()
+        } finally {
+          clearInterval(sweep)
+          clearTimeout(cut)
+        }
         clearInterval(keyUseTimer)
         flushKeyUse()
       })()

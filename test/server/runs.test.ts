@@ -1,5 +1,6 @@
 import {generateKeyPairSync, verify} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
+import {connect} from 'node:net'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -185,6 +186,19 @@ describe('shutdown', () => {
     expect((await readRunRecord(s.runsDir, running.id)).status).toBe('cancelled')
     expect((await readRunRecord(s.runsDir, queued.id)).status).toBe('cancelled')
     await expect(raw(s.url, '/healthz')).rejects.toThrow()
+    await s.close()
+  })
+
+  it('ends a shutdown whose client holds a connection half-way through a request, and cuts that connection', async () => {
+    const s = await startServer({'jobs.yml': WAIT_YML})
+    // A request whose headers never end: the connection is busy, never idle, until the server cuts it.
+    const socket = connect(s.port, '127.0.0.1')
+    await new Promise<void>((resolve) => socket.once('connect', resolve))
+    socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n')
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+    socket.on('error', () => {})
+    await s.server.shutdown('cancel')
+    await closed
     await s.close()
   })
 
