@@ -97,7 +97,14 @@ function makeParents(root: string, rel: string): void {
   }
 }
 
-/** Folders of servers that are gone (a crash left them): each is named after its server's pid. */
+/** A workspace folder's name (`<pid>-<hex>`), or one being laid out (`.<pid>-<hex>.partial-<suffix>`): the pid of the server it is for. */
+const WORKSPACE_NAME = /^\.?([1-9][0-9]*)-[0-9a-f]+(?:\.partial-.+)?$/
+
+/**
+ * Folders of servers that are gone (a crash left them): each is named after its server's pid. A
+ * folder still being laid out by a live server is its, and so is anything this sweep cannot
+ * attribute: it is left alone.
+ */
 function removeDeadWorkspaces(dir: string): void {
   let names: string[]
   try {
@@ -106,7 +113,9 @@ function removeDeadWorkspaces(dir: string): void {
     return
   }
   for (const name of names) {
-    const pid = Number(name.split('-')[0])
+    const match = WORKSPACE_NAME.exec(name)
+    if (match === null) continue
+    const pid = Number(match[1])
     if (pid !== process.pid && !pidExists(pid)) rmSync(path.join(dir, name), {recursive: true, force: true})
   }
 }

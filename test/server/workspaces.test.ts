@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
-import {lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync} from 'node:fs'
+import {spawn, spawnSync} from 'node:child_process'
+import {lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 
@@ -86,5 +87,18 @@ describe('Workspaces: a run folder laid over the previous one', () => {
     await vi.waitFor(() => expect(readdirSync(root)).toHaveLength(2), {timeout: 10_000, interval: 20})
     await workspaces.close()
     expect(readdirSync(root)).toEqual([])
+  })
+  it("removes only dead servers' folders: another live server's, even one it is still laying out, stays", async () => {
+    const root = temp()
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], {stdio: 'ignore'})
+    try {
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid!
+      const names = [`${live.pid}-0a1b2c`, `.${live.pid}-0a1b2c.partial-Xy12Zq`, `${dead}-3d4e5f`, `.${dead}-3d4e5f.partial-Ab34Cd`, 'not-a-workspace']
+      for (const name of names) mkdirSync(join(root, name, 'src'), {recursive: true})
+      new Workspaces(root)
+      expect(readdirSync(root).sort()).toEqual([`${live.pid}-0a1b2c`, `.${live.pid}-0a1b2c.partial-Xy12Zq`, 'not-a-workspace'].sort())
+    } finally {
+      live.kill()
+    }
   })
 })
