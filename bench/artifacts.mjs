@@ -30,7 +30,7 @@ const iterations = Number(process.argv[2] ?? 3)
 const files = Number(process.argv[3] ?? 6000)
 const flatFiles = Number(process.env.FLAT_FILES ?? 60_000)
 // ORCA_BIN measures another build of orca (e.g. an older commit built elsewhere) on the same projects.
-const ORCA = process.env.ORCA_BIN ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
+const ORCA = process.env.ORCA_BIN ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.cjs')
 requireGcl()
 const IMAGE = 'busybox:1.36'
 const env = gclEnv

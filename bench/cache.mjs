@@ -3,7 +3,7 @@
 // Needs a built CLI (npm run build) and turbo installed OUTSIDE the repo, e.g.
 //   mkdir -p /tmp/turbo-bench && cd /tmp/turbo-bench && npm init -y && npm install turbo@2
 // then: TURBO_BIN=/tmp/turbo-bench/node_modules/.bin/turbo node bench/cache.mjs [iterations]
-// ORCA_BASELINE=<another build>/bin/run.js adds that build as a third tool taking its turn in every
+// ORCA_BASELINE=<another build>/bin/run.cjs adds that build as a third tool taking its turn in every
 // iteration, so a change is measured against the code before it in the same run.
 // (c) is (b) outside a git work tree (the walk lists the files; turbo is not run there).
 // ORCA_BENCH_CASES=a,c runs only those cases. ORCA_BENCH_NO_INDEX=keys,git adds, for each derived
@@ -25,7 +25,7 @@ import {fileURLToPath} from 'node:url'
 const iterations = Number(process.argv[2] ?? 10)
 const history = Number(process.env.ORCA_BENCH_HISTORY ?? 0)
 const withoutIndexes = process.env.ORCA_BENCH_NO_INDEX ? process.env.ORCA_BENCH_NO_INDEX.split(',') : []
-const ORCA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
+const ORCA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.cjs')
 const TURBO = process.env.TURBO_BIN ?? '/tmp/turbo-bench/node_modules/.bin/turbo'
 const BASELINE = process.env.ORCA_BASELINE ? path.resolve(process.env.ORCA_BASELINE) : undefined
 if (!existsSync(TURBO)) {

@@ -18,7 +18,7 @@
 // rsync and bash on the host and gitlab-ci-local installed OUTSIDE the repo:
 //   mkdir -p /tmp/gcl && cd /tmp/gcl && npm init -y && npm install gitlab-ci-local@4.70.0
 // then: node bench/chain.mjs [iterations]   (GITLAB_CI_LOCAL=none leaves gitlab-ci-local out;
-// ORCA_BIN=<another build>/bin/run.js measures another build; BASELINE_BIN=<another build>/bin/run.js adds
+// ORCA_BIN=<another build>/bin/run.cjs measures another build; BASELINE_BIN=<another build>/bin/run.cjs adds
 // that build (default settings) as one more contender, interleaved; CHAIN_CONCURRENCY=N passes -j N to orca;
 // CHAIN_SHAPES=chain measures the chain alone)
 import {execFileSync, spawnSync} from 'node:child_process'
@@ -34,7 +34,7 @@ import {ensureHelperImage, GCL, gclEnv, HELPER, requireGcl, useGcl} from './lib/
 import {median, time} from './lib/stats.mjs'
 
 const iterations = Number(process.argv[2] ?? 5)
-const ORCA = process.env.ORCA_BIN ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
+const ORCA = process.env.ORCA_BIN ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.cjs')
 const BASELINE = process.env.BASELINE_BIN ? path.resolve(process.env.BASELINE_BIN) : undefined
 const concurrency = process.env.CHAIN_CONCURRENCY ? ['-j', process.env.CHAIN_CONCURRENCY] : []
 const IMAGE = 'busybox:1.36'

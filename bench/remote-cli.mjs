@@ -14,7 +14,7 @@ import {median, time} from './lib/stats.mjs'
 const iterations = Number(process.argv[2] ?? 7)
 const fileCount = Number(process.argv[3] ?? 2000)
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const ORCA = path.join(root, 'bin/run.js')
+const ORCA = path.join(root, 'bin/run.cjs')
 const env = {...process.env, CI: undefined, ORCA_SERVER: undefined, ORCA_TOKEN: undefined, NO_COLOR: '1'}
 
 const work = mkdtempSync(path.join(tmpdir(), 'orca-bench-remote-'))

@@ -6,7 +6,7 @@
 // Needs a built CLI (npm run build), a Docker engine (the first run of each project fills the remote)
 // and turbo installed outside the repo (see bench/cache.mjs):
 //   TURBO_BIN=/tmp/turbo-bench/node_modules/.bin/turbo node bench/remote.mjs [iterations]
-// ORCA_BEFORE=<another build's bin/run.js> adds a column for it (e.g. main's, to measure a change),
+// ORCA_BEFORE=<another build's bin/run.cjs> adds a column for it (e.g. main's, to measure a change),
 // timed in the same runs; ORCA_BENCH_CASES=a,b,c,d picks the cases (d: the 10 jobs of (a) from the same
 // server behind TLS and a delay of ORCA_BENCH_RTT_MS (default 20) per round trip, orca against
 // ORCA_BEFORE only: turbo would need the bench's certificate in its own trust store); ORCA_NODE=<a node binary> runs
@@ -29,7 +29,7 @@ import {startTurboServer, TOKEN} from './lib/turbo-server.mjs'
 
 const iterations = Number(process.argv[2] ?? 5)
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const ORCA = path.join(ROOT, 'bin/run.js')
+const ORCA = path.join(ROOT, 'bin/run.cjs')
 const BEFORE = process.env.ORCA_BEFORE
 const TURBO = process.env.TURBO_BIN ?? '/tmp/turbo-bench/node_modules/.bin/turbo'
 if (!existsSync(TURBO)) {

@@ -71,7 +71,7 @@ for (const r of rows) {
 
 if (e2e >= 0) {
   const iterations = Number(args[e2e + 1] ?? 5)
-  const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+  const bin = fileURLToPath(new URL('../bin/run.cjs', import.meta.url))
   const dir = mkdtempSync(path.join(tmpdir(), 'orca-bench-'))
   writeFileSync(
     path.join(dir, 'jobs.yml'),

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // orca from its TypeScript sources, without `npm run build`: oclif's development mode (stack traces,
 // no manifest) with tsx compiling src/ as it is imported. For working on orca only; the installed
-// `orca` is bin/run.js. Every command, `run` included, goes through oclif here.
+// `orca` is bin/run.cjs. Every command, `run` included, goes through oclif here.
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 

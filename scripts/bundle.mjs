@@ -1,5 +1,5 @@
 // Bundles `orca run`'s code path (dist/cli/fast-run.js and what it imports) into dist/fast/, so
-// bin/run.js starts it from a handful of files instead of ~250 modules; see docs/performance.md.
+// bin/run.cjs starts it from a handful of files instead of ~250 modules; see docs/performance.md.
 // Runs after tsc in `npm run build`. Lazily imported parts stay lazy (split into chunks); packages
 // that only a cache miss or the live view needs stay external and load from node_modules as usual.
 import {Buffer} from 'node:buffer'
@@ -29,11 +29,11 @@ await build({
   logLevel: 'warning',
 })
 
-// The same code path as one CommonJS file, dist/fast/run.cjs: bin/run.js compiles it with V8's code
+// The same code path as one CommonJS file, dist/fast/run.cjs: bin/run.cjs compiles it with V8's code
 // cache (vm.Script's cachedData), which Node.js 20 offers for scripts only, never for ES modules. Its
 // lazily imported parts are lazily initialised functions in the same file: compiled only when called.
 // The live view's packages (ink, react) are ES modules that require() cannot load on Node.js 20: a run
-// that may show the live view starts from the ES module bundle above instead (see bin/run.js).
+// that may show the live view starts from the ES module bundle above instead (see bin/run.cjs).
 const CJS = 'dist/fast/run.cjs'
 await build({
   entryPoints: ['dist/cli/fast-run.js'],
@@ -43,10 +43,10 @@ await build({
   platform: 'node',
   target: 'node20',
   external: ['ink', 'react', 'react/*', '@oclif/core', 'typescript', '@aws-sdk/client-s3'],
-  // bin/run.js passes the file's URL and an import() of its own (a script compiled by vm cannot import).
+  // bin/run.cjs passes the file's URL and an import() of its own (a script compiled by vm cannot import).
   define: {'import.meta.url': '__orcaModuleUrl'},
   // No comments or indentation: a third less to read at every start, and the file ASCII only (esbuild
-  // escapes every other character outside comments), which bin/run.js reads as latin1, the fast way.
+  // escapes every other character outside comments), which bin/run.cjs reads as latin1, the fast way.
   minifyWhitespace: true,
   plugins: [lazyOptionalParts()],
   legalComments: 'none',
@@ -56,7 +56,7 @@ await build({
 esModuleImports(CJS, ['"@aws-sdk/client-s3"', '"typescript"', 'href'])
 
 /**
- * Points the CommonJS bundle's import() of ES module packages at `__orcaImport` (bin/run.js's own
+ * Points the CommonJS bundle's import() of ES module packages at `__orcaImport` (bin/run.cjs's own
  * import()), and fails the build if any other import() is left: in a vm script it would throw.
  */
 function esModuleImports(file, specifiers) {
@@ -64,8 +64,8 @@ function esModuleImports(file, specifiers) {
   for (const specifier of specifiers) text = text.replaceAll(`import(${specifier})`, `__orcaImport(${specifier})`)
   // `{import('./x.js').T}` is a type in a JSDoc comment, not a call.
   const left = text.match(/(?<![{.\w])import\((?!\))[^)]{0,80}\)/g) ?? []
-  if (left.length > 0) throw new Error(`${file}: import() that bin/run.js cannot serve: ${left.join(', ')}`)
-  if (!Buffer.from(text, 'latin1').equals(Buffer.from(text, 'utf8'))) throw new Error(`${file}: a character outside ASCII; bin/run.js reads the file as latin1`)
+  if (left.length > 0) throw new Error(`${file}: import() that bin/run.cjs cannot serve: ${left.join(', ')}`)
+  if (!Buffer.from(text, 'latin1').equals(Buffer.from(text, 'utf8'))) throw new Error(`${file}: a character outside ASCII; bin/run.cjs reads the file as latin1`)
   writeFileSync(file, text)
 }
 

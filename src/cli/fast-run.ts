@@ -2,7 +2,7 @@ import {reportError} from './report-error.js'
 import {parseRunArgv} from './run-argv.js'
 
 /**
- * `orca run` without oclif, for `bin/run.js`: hooks and CI steps call it on every commit, and oclif's
+ * `orca run` without oclif, for `bin/run.cjs`: hooks and CI steps call it on every commit, and oclif's
  * own start-up costs several times a fully cached run. Returns undefined when argv needs oclif
  * (help, anything `parseRunArgv` leaves to oclif's usage errors).
  */

@@ -11,7 +11,7 @@ export interface RunArgs {
 }
 
 /**
- * Parses `orca run`'s argv without oclif, for the fast start of `bin/run.js`; undefined when oclif
+ * Parses `orca run`'s argv without oclif, for the fast start of `bin/run.cjs`; undefined when oclif
  * must parse it (help, anything unusual, a usage error: see `parsePlainArgv`).
  */
 export function parseRunArgv(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): RunArgs | undefined {

@@ -32,7 +32,7 @@ Exit codes: 0 every target succeeded, 1 a job failed or timed out (its image's b
 
   static override flags = oclifFlags(runFlags)
 
-  // bin/run.js parses plain invocations itself (src/cli/fast-run.ts); oclif gets help and usage errors.
+  // bin/run.cjs parses plain invocations itself (src/cli/fast-run.ts); oclif gets help and usage errors.
   public async run(): Promise<void> {
     const [parsed, {runCommand}] = await Promise.all([this.parse(Run), import('../cli/run-pipeline.js')])
     const exitCode = await runCommand(runArgsFromOclif(parsed), this.config.version)

@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url'
 import {afterEach} from 'vitest'
 
 /** The built CLI, as a user runs it (`npm run build` first; `npm test` does). */
-export const ORCA_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/run.js')
+export const ORCA_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/run.cjs')
 
 export interface CliResult {
   code: number | null

@@ -15,7 +15,7 @@ afterEach(() => {
 /** Node.js 22.1+ has a compile cache of its own (for the ES modules of other commands). The CLI runs on this same `node`. */
 const supported = typeof (module as {enableCompileCache?: unknown}).enableCompileCache === 'function'
 
-/** The file `orca run` keeps its compiled code path in, on every Node.js version (bin/run.js). */
+/** The file `orca run` keeps its compiled code path in, on every Node.js version (bin/run.cjs). */
 const runCodeFile = new RegExp(`^orca-run-${process.version}-${process.arch}-\\d+-\\d+-\\d+\\.v8$`)
 
 /** A user's cache folder, outside the project (a file in the project would change its jobs' keys). */

@@ -75,7 +75,7 @@ describe('the npm package', () => {
   })
 
   it('ships the CLI, its fast path, the command manifest, schemas and templates, and no tests, sources, docs or source maps', () => {
-    for (const file of ['bin/run.js', 'dist/fast/run.js', 'dist/commands/run.js', 'oclif.manifest.json', 'schemas/jobs.schema.json', 'schemas/config.schema.json', 'templates/settings.yml', 'templates/ci/github.yml', 'templates/jobs/node.yml', 'LICENSE', 'README.md', 'package.json']) {
+    for (const file of ['bin/run.cjs', 'dist/fast/run.js', 'dist/commands/run.js', 'oclif.manifest.json', 'schemas/jobs.schema.json', 'schemas/config.schema.json', 'templates/settings.yml', 'templates/ci/github.yml', 'templates/jobs/node.yml', 'LICENSE', 'README.md', 'package.json']) {
       expect(tarballFiles, file).toContain(`package/${file}`)
     }
     // TypeScript only as the typed client's declarations (orca-runner/client).

@@ -8,7 +8,7 @@ const repo = fileURLToPath(new URL('../../', import.meta.url))
 
 function orca(...args: string[]): {status: number | null; stdout: string; stderr: string} {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ORCA_')))
-  const result = spawnSync(process.execPath, ['bin/run.js', ...args], {cwd: repo, env, encoding: 'utf8'})
+  const result = spawnSync(process.execPath, ['bin/run.cjs', ...args], {cwd: repo, env, encoding: 'utf8'})
   return {status: result.status, stdout: result.stdout, stderr: result.stderr}
 }
 
@@ -106,7 +106,7 @@ describe('orca validate', () => {
   })
 
   test('a bad ORCA_* variable is a configuration error', () => {
-    const result = spawnSync(process.execPath, ['bin/run.js', 'validate', '-f', 'test/fixtures/pipelines/valid.yml'], {
+    const result = spawnSync(process.execPath, ['bin/run.cjs', 'validate', '-f', 'test/fixtures/pipelines/valid.yml'], {
       cwd: repo,
       env: {...process.env, ORCA_CONCURRENCY: 'abc'},
       encoding: 'utf8',

@@ -15,7 +15,7 @@ export interface ParsedArgv<T extends FlagTable> {
 }
 
 /**
- * Reads argv against a flag table as oclif would, without loading oclif: for `bin/run.js`, where
+ * Reads argv against a flag table as oclif would, without loading oclif: for `bin/run.cjs`, where
  * oclif's own start-up costs several times a fully cached run. Only plain spellings are taken
  * (`--flag value`, `--flag=value`, `-f value`, a repeatable flag given again); anything else returns
  * undefined so that oclif parses it and owns the usage error: help, unknown flags, `--`, bundled or

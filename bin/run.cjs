@@ -1,52 +1,60 @@
 #!/usr/bin/env node
 // `orca run` starts from its bundled code path without oclif (see src/cli/fast-run.ts); help, the
 // other commands and anything that fast parser leaves alone go through oclif.
-import {lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import module, {createRequire} from 'node:module'
-import {homedir} from 'node:os'
-import {dirname, isAbsolute, join} from 'node:path'
-import {fileURLToPath, pathToFileURL} from 'node:url'
-import vm from 'node:vm'
+// CommonJS, not an ES module: an ES entry costs Node.js its ES module loader at every start (≈ 7 ms of
+// CPU on Node.js 20 here, docs/performance.md "A fifth round"); the ES parts load through import().
+'use strict'
+
+const {lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} = require('node:fs')
+const nodeModule = require('node:module')
+const {homedir} = require('node:os')
+const {dirname, isAbsolute, join} = require('node:path')
+const {pathToFileURL} = require('node:url')
+const vm = require('node:vm')
 
 // Compiled code is kept on disk, so a later start skips compiling it: orca run's as V8's code cache
 // (compiledRun, every Node.js version), the ES modules' by Node.js 22.1+'s own compile cache
 // (docs/performance.md, "Remote cache" and "A fourth round"). NODE_DISABLE_COMPILE_CACHE turns both off.
 const cacheDir = process.env.NODE_DISABLE_COMPILE_CACHE ? undefined : compileCacheDir()
-if (typeof module.enableCompileCache === 'function' && cacheDir !== undefined) module.enableCompileCache(cacheDir)
+if (typeof nodeModule.enableCompileCache === 'function' && cacheDir !== undefined) nodeModule.enableCompileCache(cacheDir)
 
-// A shell can sit in a folder that was removed or renamed since it entered it; orca finds its project
-// from the working folder, so it says so instead of failing on the first path it resolves.
-try {
-  process.cwd()
-} catch {
-  const {exitCode} = await import('../dist/engine/errors.js')
-  process.stderr.write('orca: the working folder no longer exists (it was removed or renamed after this shell entered it)\nhint: cd into your project again\n')
-  process.exit(exitCode('usage'))
-}
+void main()
 
-const argv = process.argv.slice(2)
-let code
-if (argv[0] === 'run') {
-  const compiled = mayShowLiveView(argv) ? undefined : compiledRun()
-  const {runFast} = compiled ?? (await import('../dist/fast/run.js'))
-  const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-  code = await runFast(argv.slice(1), version)
-  // Kept from a run that got past reading its input: a usage error or --help compiles too little of
-  // the path for the runs after it to start from (exit code 2: docs/cli.md).
-  if (code !== undefined && code !== 2) compiled?.keepCode()
-}
-if (code === undefined) {
-  const {execute, settings} = await import('@oclif/core')
-  // The installed command runs its compiled code: never look for TypeScript sources (oclif does when
-  // NODE_ENV is test or development and tsx is installed, and warns when it finds none).
-  settings.enableAutoTranspile = false
-  await execute({dir: import.meta.url})
-} else {
-  // End now, once stdout and stderr took what was written (as oclif does for a failing command).
-  // Left to end by itself, node first waits for V8's background work and frees the whole heap
-  // (its cost after a fully cached run: docs/performance.md).
-  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))))
-  process.exit(code)
+async function main() {
+  // A shell can sit in a folder that was removed or renamed since it entered it; orca finds its project
+  // from the working folder, so it says so instead of failing on the first path it resolves.
+  try {
+    process.cwd()
+  } catch {
+    const {exitCode} = await import('../dist/engine/errors.js')
+    process.stderr.write('orca: the working folder no longer exists (it was removed or renamed after this shell entered it)\nhint: cd into your project again\n')
+    process.exit(exitCode('usage'))
+  }
+
+  const argv = process.argv.slice(2)
+  let code
+  if (argv[0] === 'run') {
+    const compiled = mayShowLiveView(argv) ? undefined : compiledRun()
+    const {runFast} = compiled ?? (await import('../dist/fast/run.js'))
+    const {version} = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'))
+    code = await runFast(argv.slice(1), version)
+    // Kept from a run that got past reading its input: a usage error or --help compiles too little of
+    // the path for the runs after it to start from (exit code 2: docs/cli.md).
+    if (code !== undefined && code !== 2) compiled?.keepCode()
+  }
+  if (code === undefined) {
+    const {execute, settings} = await import('@oclif/core')
+    // The installed command runs its compiled code: never look for TypeScript sources (oclif does when
+    // NODE_ENV is test or development and tsx is installed, and warns when it finds none).
+    settings.enableAutoTranspile = false
+    await execute({dir: __dirname})
+  } else {
+    // End now, once stdout and stderr took what was written (as oclif does for a failing command).
+    // Left to end by itself, node first waits for V8's background work and frees the whole heap
+    // (its cost after a fully cached run: docs/performance.md).
+    await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))))
+    process.exit(code)
+  }
 }
 
 /**
@@ -88,7 +96,7 @@ function mayShowLiveView(args) {
  * orca never takes another build's code, and V8 refuses data made by another V8 or with other flags.
  */
 function compiledRun() {
-  const file = fileURLToPath(new URL('../dist/fast/run.cjs', import.meta.url))
+  const file = join(__dirname, '..', 'dist', 'fast', 'run.cjs')
   // ASCII only (scripts/bundle.mjs checks): read as latin1, the same text without UTF-8's decoding.
   const source = readFileSync(file, 'latin1')
   let cacheFile
@@ -105,7 +113,7 @@ function compiledRun() {
   // As node wraps a CommonJS module, with the file's URL (import.meta.url) and an import() for ES modules.
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __orcaModuleUrl, __orcaImport) {${source}\n})`, {filename: file, cachedData})
   const bundle = {exports: {}}
-  script.runInThisContext()(bundle.exports, createRequire(file), bundle, file, dirname(file), pathToFileURL(file).href, (specifier) => import(specifier))
+  script.runInThisContext()(bundle.exports, nodeModule.createRequire(file), bundle, file, dirname(file), pathToFileURL(file).href, (specifier) => import(specifier))
   return {
     runFast: bundle.exports.runFast,
     /** After the run (its code compiled by now): keeps the code when there was none or V8 refused it. */
