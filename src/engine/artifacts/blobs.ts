@@ -94,7 +94,8 @@ export class BlobStore {
    * Stores many blobs as one file, a local pack (`<packsDir>/<ab>/<digest of its list>`: a list of
    * members, then their bytes): one file created where blobs of their own would be one each. Every member is checked
    * against its digest first. A member becomes a blob of its own, checked again, when it is first
-   * read (`open`, `linkTo`, `pathFor`), so every reader sees plain blobs.
+   * opened (`open`, `pathFor`), so every reader sees plain blobs; `read` and `linkTo` take it from the
+   * pack (a read-only copy where a blob would be linked).
    */
   putPack(members: ReadonlyArray<{ref: BlobRef; bytes: Uint8Array}>): void {
     if (this.packsDir === undefined) throw new Error('this store keeps no packs')
@@ -238,6 +239,23 @@ export class BlobStore {
     return true
   }
 
+  /** Writes a packed member to `target` (created, never opened through a link) once checked against its digest, read-only as a linked blob is; false when no pack holds it. */
+  private copyPacked(ref: BlobRef, target: string, mode: number): boolean {
+    const at = this.packedAt(ref)
+    if (at === undefined) return false
+    const bytes = this.readPacked(ref, at)
+    if (createHash('sha256').update(bytes).digest('hex') !== ref.sha256) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest`)
+    const output = openSync(target, CREATE_FLAGS, mode)
+    try {
+      writeAll(output, bytes)
+      // The umask applies at creation.
+      fchmodSync(output, mode)
+    } finally {
+      closeSync(output)
+    }
+    return true
+  }
+
   /** A member's bytes as its pack holds them (unchecked: callers check them against the digest). */
   private readPacked(ref: BlobRef, at: PackedBlob): Buffer {
     this.realDir(path.dirname(at.file), false)
@@ -301,15 +319,18 @@ export class BlobStore {
 
   /**
    * Gives `target` (which must not exist) the blob's content: a hard link to it (read-only, sharing
-   * its storage), or a checked copy with `mode` where the filesystem cannot link (another device).
+   * its storage), or a checked copy with `mode` where the filesystem cannot link (another device). A
+   * member of a local pack with no blob file of its own is copied out of the pack, checked: it is
+   * small, and a copy creates one file where taking it out first and linking it creates a blob file,
+   * its folder, and the link (what a restore from the remote costs per entry, docs/performance.md).
    */
   linkTo(ref: BlobRef, executable: boolean, target: string, mode: number): void {
     const file = this.path(ref.sha256, executable)
     if (!this.copies) {
       this.realDir(path.dirname(file), false)
       // link() does not follow a link at the source: a blob swapped for a link would be linked as one.
-      let stat = lstatOrUndefined(file)
-      if (stat === undefined && this.unpack(ref, executable)) stat = lstatOrUndefined(file)
+      const stat = lstatOrUndefined(file)
+      if (stat === undefined && this.copyPacked(ref, target, executable ? 0o555 : 0o444)) return
       if (!stat?.isFile() || stat.size !== ref.size) throw new DamagedBlobError(`blob ${ref.sha256} is not a file of ${ref.size} bytes`)
       try {
         linkSync(file, target)

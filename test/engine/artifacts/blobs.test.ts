@@ -115,14 +115,25 @@ describe('BlobStore: local packs', () => {
     expect(members.every((m) => store.has(m.ref))).toBe(true)
     expect(store.has({sha256: sha('not there'), size: 9})).toBe(false)
     expect(store.readVerified(members[3]!.ref).toString()).toBe('small 3\n')
+    // Linked while only the pack holds it: a copy with the mode a link to its blob has (read-only).
     const target = join(tempDir(), 'tool')
     store.linkTo(members[4]!.ref, true, target, 0o755)
     expect(readFileSync(target, 'utf8')).toBe('small 4\n')
     expect(statSync(target).mode & 0o777).toBe(0o555)
+    const plain = join(tempDir(), 'notes')
+    store.linkTo(members[6]!.ref, false, plain, 0o644)
+    expect(readFileSync(plain, 'utf8')).toBe('small 6\n')
+    expect(statSync(plain).mode & 0o777).toBe(0o444)
     expect(readFileSync(store.pathFor(members[5]!.ref), 'utf8')).toBe('small 5\n')
-    // Only what was linked or asked for by path became a blob file: a read is served from the pack.
-    expect(readdirSync(join(dir, 'blobs')).flatMap((shard) => readdirSync(join(dir, 'blobs', shard)))).toHaveLength(2)
+    // Only what was asked for by path became a blob file: a read or a link is served from the pack.
+    expect(readdirSync(join(dir, 'blobs')).flatMap((shard) => readdirSync(join(dir, 'blobs', shard)))).toHaveLength(1)
     expect(existsSync(store.path(members[3]!.ref.sha256))).toBe(false)
+    expect(existsSync(store.path(members[4]!.ref.sha256, true))).toBe(false)
+    // Once a member has a blob file, a link is a link to it, with the same content and mode as the copy.
+    const linked = join(tempDir(), 'linked')
+    store.linkTo(members[5]!.ref, false, linked, 0o644)
+    expect(statSync(linked).ino).toBe(statSync(store.pathFor(members[5]!.ref)).ino)
+    expect(statSync(linked).mode & 0o777).toBe(statSync(plain).mode & 0o777)
   })
 
   it('refuses a member that does not match its digest, and a pack changed on disk gives DamagedBlobError when read', () => {
@@ -138,6 +149,10 @@ describe('BlobStore: local packs', () => {
     chmodSync(file, 0o644)
     writeFileSync(file, bytes)
     expect(() => packedStoreIn(dir).readVerified(members[1]!.ref)).toThrow(DamagedBlobError)
+    // Nor is it copied anywhere by a link: nothing is written.
+    const target = join(tempDir(), 'two')
+    expect(() => packedStoreIn(dir).linkTo(members[1]!.ref, false, target, 0o644)).toThrow(DamagedBlobError)
+    expect(existsSync(target)).toBe(false)
     expect(existsSync(packedStoreIn(dir).path(members[1]!.ref.sha256))).toBe(false)
     // A pack whose list does not add up to its size is no pack at all.
     writeFileSync(file, bytes.subarray(0, bytes.length - 1))
