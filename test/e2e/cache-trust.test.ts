@@ -3,6 +3,8 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
+import {CACHE_FORMAT} from '../../src/engine/cache/format.js'
+
 import {orca, projectsPerTest, readJson, readLines, runDirs} from './cli.js'
 
 type Warning = {kind: string; message: string; path: string | null}
@@ -91,8 +93,8 @@ describe('cache entries with a signing key (real engine)', () => {
     writeFileSync(join(dir, 'orca.config.yml'), writer)
     const made = await run(dir)
     expect(made.record.jobs.build).toMatchObject({status: 'succeeded', warnings: []})
-    const entry = readdirSync(join(dir, '.orca/cache/v3/entries'), {recursive: true}).find((f) => String(f).endsWith('.json'))!
-    expect(readJson<{signature: {algorithm: string}}>(join(dir, '.orca/cache/v3/entries', String(entry))).signature.algorithm).toBe('ed25519')
+    const entry = readdirSync(join(dir, `.orca/cache/v${CACHE_FORMAT}/entries`)).find((f) => f.endsWith('.json'))!
+    expect(readJson<{signature: {algorithm: string}}>(join(dir, `.orca/cache/v${CACHE_FORMAT}/entries`, entry)).signature.algorithm).toBe('ed25519')
 
     writeFileSync(join(dir, 'orca.config.yml'), reader)
     const restored = await run(dir)

@@ -53,9 +53,8 @@ const blobPath = (dir: string, content: string): string => join(cacheRoot(dir), 
 
 function entryFile(dir: string): string {
   const entries = join(cacheRoot(dir), 'entries')
-  const [shard] = readdirSync(entries)
-  const [name] = readdirSync(join(entries, shard!))
-  return join(entries, shard!, name!)
+  const [name] = readdirSync(entries)
+  return join(entries, name!)
 }
 
 /** Runs `build` and `check` (which always runs, so build's artifacts are read); returns build's record and what check printed. */

@@ -91,7 +91,7 @@ export class BlobStore {
   }
 
   /**
-   * Stores many blobs as one file, a local pack (`<packsDir>/<ab>/<digest of its list>`: a list of
+   * Stores many blobs as one file, a local pack (`<packsDir>/<digest of its list>`: a list of
    * members, then their bytes): one file created where blobs of their own would be one each. Every member is checked
    * against its digest first. A member becomes a blob of its own, checked again, when it is first
    * opened (`open`, `pathFor`), so every reader sees plain blobs; `read` and `linkTo` take it from the
@@ -106,7 +106,7 @@ export class BlobStore {
     const first = Buffer.from(`${PACK_MAGIC}${String(list.length).padStart(12, '0')}\n`)
     // Named by its member list: the same members are the same file, whichever entry brought them.
     const id = createHash('sha256').update(list).digest('hex')
-    const file = path.join(this.packsDir, id.slice(0, 2), id)
+    const file = path.join(this.packsDir, id)
     this.realDir(path.dirname(file), true)
     this.realDir(this.tmpDir, true)
     // One write: the list and every member's bytes, gathered (a pack is at most tens of MB of small files).
@@ -124,13 +124,10 @@ export class BlobStore {
   packFiles(): Array<{file: string; members: BlobRef[]}> {
     const out: Array<{file: string; members: BlobRef[]}> = []
     if (this.packsDir === undefined) return out
-    for (const shard of readdirOrEmpty(this.packsDir)) {
-      const dir = path.join(this.packsDir, shard)
-      for (const name of readdirOrEmpty(dir)) {
-        if (!SHA256.test(name)) continue
-        const file = path.join(dir, name)
-        out.push({file, members: readPackList(file)?.members ?? []})
-      }
+    for (const name of readdirOrEmpty(this.packsDir)) {
+      if (!SHA256.test(name)) continue
+      const file = path.join(this.packsDir, name)
+      out.push({file, members: readPackList(file)?.members ?? []})
     }
     return out
   }
@@ -197,23 +194,23 @@ export class BlobStore {
   private packIndex(): Map<string, PackedBlob> {
     if (this.packed !== undefined) return this.packed
     const index = new Map<string, PackedBlob>()
-    for (const shard of readdirOrEmpty(this.packsDir)) {
-      const dir = path.join(this.packsDir!, shard)
-      try {
-        this.realDir(dir, false)
-      } catch {
-        continue // never read through a folder swapped for a link
-      }
-      for (const name of readdirOrEmpty(dir)) {
-        if (!SHA256.test(name)) continue
-        const file = path.join(dir, name)
-        const read = readPackList(file)
-        if (read === undefined) continue
-        let offset = read.dataStart
-        for (const member of read.members) {
-          if (!index.has(member.sha256)) index.set(member.sha256, {file, offset, size: member.size})
-          offset += member.size
-        }
+    const dir = this.packsDir!
+    try {
+      this.realDir(dir, false)
+    } catch {
+      // Never read through a folder swapped for a link.
+      this.packed = index
+      return index
+    }
+    for (const name of readdirOrEmpty(dir)) {
+      if (!SHA256.test(name)) continue
+      const file = path.join(dir, name)
+      const read = readPackList(file)
+      if (read === undefined) continue
+      let offset = read.dataStart
+      for (const member of read.members) {
+        if (!index.has(member.sha256)) index.set(member.sha256, {file, offset, size: member.size})
+        offset += member.size
       }
     }
     this.packed = index

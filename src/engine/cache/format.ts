@@ -5,9 +5,11 @@ import {nameTable} from '../name-table.js'
 /**
  * Bumped when the key's inputs or the entry layout change, or when the same job would now do
  * something else: old entries are then never read. 2: steps run under `sh -e`; 3: an entry is a
- * manifest and its content is stored by digest.
+ * manifest and its content is stored by digest; 4: entries and local packs are files of one folder
+ * each, not spread over two-character subfolders (a restore into a new cache made a folder for
+ * nearly every entry and pack: docs/performance.md, "A fifth round").
  */
-export const CACHE_FORMAT = 3
+export const CACHE_FORMAT = 4
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex')

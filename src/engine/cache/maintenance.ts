@@ -3,6 +3,7 @@ import * as path from 'node:path'
 
 import {parseArtifactManifest} from '../artifacts/manifest.js'
 import {isExecutable} from '../artifacts/materialise.js'
+import {CACHE_FORMAT} from './format.js'
 import {parseEntry, type CacheStore, type EntryMeta, type StoredReports} from './store.js'
 import {parseVolumeEntry, VolumeStore, type VolumeMeta} from './volume-store.js'
 
@@ -70,10 +71,18 @@ export function pruneCache(store: CacheStore, maxBytes: number): EntrySummary[] 
   return removed
 }
 
-/** Removes every entry and blob (and the stat indexes and last-key records); returns how many entries there were. */
+/**
+ * Removes every entry and blob (and the stat indexes and last-key records), and the folders of the
+ * cache's earlier formats beside it (`v1/` to `v<CACHE_FORMAT - 1>/`, never read again); returns how
+ * many entries there were.
+ */
 export function clearCache(store: CacheStore): number {
   const count = listEntries(store).length
   rmSync(store.root, {recursive: true, force: true})
+  for (const name of safeReaddir(path.dirname(store.root))) {
+    const format = /^v([1-9][0-9]*)$/.exec(name)?.[1]
+    if (format !== undefined && Number(format) < CACHE_FORMAT) rmSync(path.join(path.dirname(store.root), name), {recursive: true, force: true})
+  }
   return count
 }
 
@@ -119,18 +128,16 @@ export function collectGarbage(store: CacheStore): number {
 
 function entriesOf(store: CacheStore): Array<{key: string; meta: EntryMeta | undefined; lastUsed: Date}> {
   const out: Array<{key: string; meta: EntryMeta | undefined; lastUsed: Date}> = []
-  for (const shard of safeReaddir(store.entriesDir)) {
-    for (const name of safeReaddir(path.join(store.entriesDir, shard))) {
-      const key = ENTRY_FILE.exec(name)?.[1]
-      if (key === undefined) continue
-      try {
-        const lastUsed = lstatSync(store.entryFile(key)).mtime
-        const read = store.readManifestFile(key)
-        out.push({key, meta: read === undefined ? undefined : parseEntry(read, key), lastUsed})
-      } catch {
-        // Damaged: listed with what is known, so prune and clear can remove it.
-        out.push({key, meta: undefined, lastUsed: new Date(0)})
-      }
+  for (const name of safeReaddir(store.entriesDir)) {
+    const key = ENTRY_FILE.exec(name)?.[1]
+    if (key === undefined) continue
+    try {
+      const lastUsed = lstatSync(store.entryFile(key)).mtime
+      const read = store.readManifestFile(key)
+      out.push({key, meta: read === undefined ? undefined : parseEntry(read, key), lastUsed})
+    } catch {
+      // Damaged: listed with what is known, so prune and clear can remove it.
+      out.push({key, meta: undefined, lastUsed: new Date(0)})
     }
   }
   return out

@@ -27,7 +27,7 @@ export interface OutputChunk {
 }
 
 /**
- * An entry's manifest, `entries/<ab>/<key>.json`: the job's key, the digests of its artifact
+ * An entry's manifest, `entries/<key>.json`: the job's key, the digests of its artifact
  * manifest (every file's path, type, mode, size and sha256; links with their target), of its
  * recorded output and of its key manifest. Everything else is content stored by digest.
  */
@@ -91,7 +91,7 @@ const SHA256 = /^[0-9a-f]{64}$/
 
 /**
  * The content-addressed cache on disk (format CACHE_FORMAT): `blobs/` holds file content by digest,
- * shared by every entry (an unchanged file is stored once), and `entries/<ab>/<key>.json` one manifest
+ * shared by every entry (an unchanged file is stored once), and `entries/<key>.json` one manifest
  * per key, written to a temp file and renamed into place. Reads check the manifest's shape and, when
  * a signer is given, its signature; restores check every byte against its digest and never follow a
  * link. A damaged or untrusted entry is removed (a miss, never a wrong result).
@@ -119,7 +119,7 @@ export class CacheStore {
   /** The manifest file of a key's entry. */
   entryFile(key: string): string {
     if (!SHA256.test(key)) throw new Error(`not a cache key: ${key}`)
-    return path.join(this.entriesDir, key.slice(0, 2), `${key}.json`)
+    return path.join(this.entriesDir, `${key}.json`)
   }
 
   /** Reads an entry's manifest; a damaged or untrusted one is removed and reported as such. */

@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 
@@ -67,12 +67,16 @@ describe('orca clean as a table of resource kinds', () => {
     const store = new CacheStore(d.cacheDir)
     mkdirSync(join(store.root, 'entries'), {recursive: true})
     writeFileSync(join(store.root, 'entries', 'x'), 'x')
+    // An earlier format's folder is never read again: cleared with the rest; what is not a cache format stays.
+    mkdirSync(join(d.cacheDir, 'v3', 'entries', 'ab'), {recursive: true})
+    mkdirSync(join(d.cacheDir, 'notes'), {recursive: true})
     const reported: string[] = []
     const [task] = cleanTasks({cache: true}, d)
     const items = await task!.run({dryRun: false, onItem: (i) => reported.push(i.name)})
     expect(items).toMatchObject([{kind: 'cache', name: d.cacheDir, detail: expect.stringMatching(/^\d+ entr(y|ies), \d+ B$/)}])
     expect(reported).toEqual([d.cacheDir])
     expect(existsSync(store.root)).toBe(false)
+    expect(readdirSync(d.cacheDir)).toEqual(['notes'])
     await expect(clean({cache: true}, deps({cacheDir: homedir()}), {dryRun: true})).rejects.toThrow(/refusing to clear the cache directory/)
   })
 

@@ -276,7 +276,9 @@ describe('RemoteCache: a pack lands as one local file', () => {
     return tree
   }
 
+  // Blobs are spread over two-character folders; local packs are files of one folder.
   const filesUnder = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).flatMap((shard) => readdirSync(join(dir, shard))) : [])
+  const packsIn = (root: string): string[] => (existsSync(join(root, 'packs')) ? readdirSync(join(root, 'packs')) : [])
 
   it('writes one file for the small files, not one each, and restores the same tree (modes, links), entry and counts as the plain path', async () => {
     const writer = store()
@@ -294,8 +296,8 @@ describe('RemoteCache: a pack lands as one local file', () => {
     expect(packedLookup).toEqual(plainLookup)
     expect(bundledLookup).toEqual(plainLookup)
     expect(packedLookup).toMatchObject({result: 'hit', blobs: 3 + 31})
-    expect(filesUnder(join(packed.root, 'packs'))).toHaveLength(1)
-    expect(filesUnder(join(bundled.root, 'packs'))).toHaveLength(1)
+    expect(packsIn(packed.root)).toHaveLength(1)
+    expect(packsIn(bundled.root)).toHaveLength(1)
     // Packed: the listing (3) and the large file are blobs; the 30 small files are in the pack until read.
     expect(filesUnder(packed.blobs.dir)).toHaveLength(4)
     // Bundled: the listing is in the local pack too; only the large file is a blob.
@@ -317,8 +319,7 @@ describe('RemoteCache: a pack lands as one local file', () => {
     const reader = store()
     expect(await remoteOf(reader, backend).lookup(key)).toMatchObject({result: 'hit'})
     const packsDir = join(reader.root, 'packs')
-    const shard = readdirSync(packsDir)[0]!
-    const file = join(packsDir, shard, readdirSync(join(packsDir, shard))[0]!)
+    const file = join(packsDir, readdirSync(packsDir)[0]!)
     const bytes = readFileSync(file)
     bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 1
     chmodSync(file, 0o644)
@@ -338,8 +339,7 @@ describe('RemoteCache: a pack lands as one local file', () => {
     const reader = store()
     await remoteOf(reader, backend).lookup(key)
     const packsDir = join(reader.root, 'packs')
-    const shard = readdirSync(packsDir)[0]!
-    const file = join(packsDir, shard, readdirSync(join(packsDir, shard))[0]!)
+    const file = join(packsDir, readdirSync(packsDir)[0]!)
     const old = new Date(Date.now() - 2 * 60 * 60_000)
     utimesSync(file, old, old)
     collectGarbage(reader)
