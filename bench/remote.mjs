@@ -48,6 +48,11 @@ const temps = []
 const baseEnv = {...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', NO_COLOR: '1', CI: '1'}
 const orcaEnv = {...baseEnv, ORCA_REMOTE_CACHE_URL: server.url, ORCA_REMOTE_CACHE_TOKEN: TOKEN, ORCA_REMOTE_CACHE_TEAM: TEAM}
 const turboRemote = [`--api=${server.url}`, `--token=${TOKEN}`, `--team=${TEAM}`, '--output-logs=none']
+// Each build keeps its compiled code in the user's cache folder and removes another build's there
+// (bin/run.cjs): ORCA_BEFORE's runs get a folder of their own, or interleaved runs would compile every time.
+const beforeCacheHome = BEFORE ? mkdtempSync(path.join(tmpdir(), 'orca-bench-before-cache-')) : undefined
+if (beforeCacheHome) temps.push(beforeCacheHome)
+const asBefore = (env) => ({...env, XDG_CACHE_HOME: beforeCacheHome})
 
 function write(dir, files) {
   for (const [rel, text] of Object.entries(files)) {
@@ -114,7 +119,7 @@ function compare(label, dir, jobs, turboTasks) {
   run(NODE, [ORCA, 'run', '--output', 'plain'], dir, orcaEnv)
   if (BEFORE) {
     forgetLocally(dir)
-    run(NODE, [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv)
+    run(NODE, [BEFORE, 'run', '--output', 'plain'], dir, asBefore(orcaEnv))
   }
   runTurbo(['run', ...turboTasks, ...turboRemote], dir, baseEnv)
   const samples = {orca: [], before: [], turbo: []}
@@ -124,7 +129,7 @@ function compare(label, dir, jobs, turboTasks) {
     samples.orca.push(run(NODE, [ORCA, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
     if (BEFORE) {
       forgetLocally(dir)
-      samples.before.push(run(NODE, [BEFORE, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
+      samples.before.push(run(NODE, [BEFORE, 'run', '--output', 'plain'], dir, asBefore(orcaEnv), orcaFromRemote(jobs)))
     }
     forgetLocally(dir)
     samples.turbo.push(runTurbo(['run', ...turboTasks, ...turboRemote], dir, baseEnv, turboFromRemote))
@@ -186,7 +191,7 @@ async function overTls(dir, rtt) {
     for (let i = 0; i < iterations; i++) {
       for (const [name, bin] of [['orca', ORCA], ['before', BEFORE]]) {
         forgetLocally(dir)
-        samples[name].push(await runAsync(NODE, [bin, 'run', '--output', 'plain'], dir, remote.env, orcaFromRemote(10)))
+        samples[name].push(await runAsync(NODE, [bin, 'run', '--output', 'plain'], dir, name === 'before' ? asBefore(remote.env) : remote.env, orcaFromRemote(10)))
       }
     }
     const orca = median(samples.orca)
