@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `orca run` starts from its bundled code path without oclif (see src/cli/fast-run.ts); help, the
 // other commands and anything that fast parser leaves alone go through oclif.
-// CommonJS, not an ES module: an ES entry costs Node.js its ES module loader at every start (≈ 7 ms of
-// CPU on Node.js 20 here, docs/performance.md "A fifth round"); the ES parts load through import().
+// CommonJS, not an ES module: an ES entry costs Node.js its ES module loader at every start (2–6 ms of
+// CPU per run, docs/performance.md "A fifth round"); the ES parts load through import().
 'use strict'
 
 const {lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} = require('node:fs')
