@@ -85,8 +85,7 @@ export function readLines<T = Record<string, unknown>>(path: string): T[] {
 
 /** Containers with the given orca label filter, e.g. `orca.run=<id>`, as `docker ps -a` sees them. */
 export function containers(filter: string): string[] {
-  const out = execFileSync('docker', ['ps', '-aq', '--filter', `label=${filter}`], {encoding: 'utf8'})
-  return out.split('\n').filter(Boolean)
+  return dockerLines('ps', '-aq', '--filter', `label=${filter}`)
 }
 
 /**
@@ -152,15 +151,23 @@ export function removeImages(images: string[]): void {
 /** Force-removes every container of a run, and the images of kept ones (tests clean up even when an assertion failed). */
 export function removeRunContainers(runId: string): void {
   removeContainers(`label=orca.run=${runId}`)
-  const images = execFileSync('docker', ['images', '-q', '--filter', `label=orca.run=${runId}`], {encoding: 'utf8'})
-    .split('\n')
-    .filter(Boolean)
-  removeImages(images)
+  removeImages(dockerLines('images', '-q', '--filter', `label=orca.run=${runId}`))
 }
 
-/** Lines of `docker ARGS`, empty ones dropped. */
+/**
+ * Lines of `docker ARGS`, empty ones dropped. Podman fails a whole listing when an image (or a
+ * container) that another test file is removing at that moment vanishes during it ("image not
+ * known"): the listing is asked again, a few times, a tenth of a second apart.
+ */
 function dockerLines(...args: string[]): string[] {
-  return execFileSync('docker', args, {encoding: 'utf8'}).split('\n').filter(Boolean)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return execFileSync('docker', args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).split('\n').filter(Boolean)
+    } catch (error) {
+      if (attempt >= 5 || !/image not known|no such image|no such container/i.test(String((error as {stderr?: unknown}).stderr))) throw error
+      execFileSync('sleep', ['0.1'])
+    }
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 
-import {describe, expect, it, onTestFinished} from 'vitest'
+import {describe, expect, it, onTestFinished, vi} from 'vitest'
 
 import {containers, containersLeft, orca, projectsPerTest, readJson, readLines, runDirs} from './cli.js'
 import {git} from '../helpers/git.js'
@@ -553,8 +553,10 @@ describe('cleanup policies through --cleanup (real engine)', () => {
       const job = record.jobs[name]!
       expect(job.cleanup).toBe(expected[name])
       const left = (await containersLeft(`orca.run=${record.id}`)).length > 0 ? containers(`orca.job=${name}`) : []
-      const present = left.some((id) => job.containerId?.startsWith(id))
-      expect(present).toBe(expected[name] === 'kept')
+      const present = (ids: string[]): boolean => ids.some((id) => job.containerId?.startsWith(id))
+      if (expected[name] === 'kept') expect(present(left)).toBe(true)
+      // Podman may still list a container for a moment after answering its removal: removed means gone within seconds, not left.
+      else await vi.waitFor(() => expect(present(containers(`orca.job=${name}`))).toBe(false), {timeout: 10_000, interval: 100})
     }
     const kept = containers(`orca.run=${record.id}`)
     if (kept.length > 0) expect(containers('orca.kept=true')).toEqual(expect.arrayContaining(kept))
