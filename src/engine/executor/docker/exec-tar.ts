@@ -122,8 +122,17 @@ export class ExecTar implements ArchiveSource {
       stdin.on('error', (error) => stream.destroy(error))
       stdin.pipe(stream)
     }
-    await ended(stream)
-    return {code: stderr.exitCode() ?? (await execExitCode(exec)), stderr: stderr.text()}
+    // A tar that fails stops reading: the rest of the archive then meets a closed connection (EPIPE).
+    // tar's own exit code and message say why; a pipe broken while tar succeeded stays an error.
+    let broken: unknown
+    await ended(stream).catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code
+      if (stdin === undefined || (code !== 'EPIPE' && code !== 'ECONNRESET')) throw error
+      broken = error
+    })
+    const code = stderr.exitCode() ?? (await execExitCode(exec))
+    if (broken !== undefined && (code === 0 || code === null)) throw broken
+    return {code, stderr: stderr.text()}
   }
 
   private async create(container: Docker.Container, cmd: string[], stdin: boolean): Promise<Docker.Exec> {
