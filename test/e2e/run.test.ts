@@ -1,6 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, realpathSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
@@ -560,5 +560,41 @@ describe('cleanup policies through --cleanup (real engine)', () => {
     }
     const kept = containers(`orca.run=${record.id}`)
     if (kept.length > 0) expect(containers('orca.kept=true')).toEqual(expect.arrayContaining(kept))
+  })
+})
+
+describe('a container the cleanup policy cannot keep (real engine)', () => {
+  it('is recorded as cleanup none with a cleanup-failed warning, the job ending as it did', async () => {
+    const dir = project({'jobs.yml': 'version: 1\nimage: busybox:1.36\njobs:\n  lost:\n    steps: ["sleep 60"]\n'})
+    let removed = false
+    const result = await orca(['run', '--cleanup', 'never_remove', '--output', 'plain'], {
+      cwd: dir,
+      // Removed by someone else while its step runs: there is nothing left to stop, commit and keep.
+      onSpawn: () => {
+        const poll = setInterval(() => {
+          const ids = containers(`orca.job=lost`).filter((id) => {
+            try {
+              return execFileSync('docker', ['inspect', '--format', '{{.State.Running}} {{index .Config.Labels "orca.project-dir"}}', id], {encoding: 'utf8'}).startsWith(`true ${realpathSync(dir)}`)
+            } catch {
+              return false
+            }
+          })
+          if (ids.length === 0) return
+          clearInterval(poll)
+          execFileSync('docker', ['rm', '-f', ...ids], {stdio: 'ignore'})
+          removed = true
+        }, 200)
+        onTestFinished(() => clearInterval(poll))
+      },
+    })
+    expect(removed).toBe(true)
+    expect(result.code).not.toBe(0)
+    const {record, events} = lastRun(dir)
+    const job = record.jobs.lost!
+    expect(job.status).toBe('failed')
+    expect(job.cleanup).toBe('none')
+    const warning = events.find((e) => e.type === 'job.warning' && e.kind === 'cleanup-failed')
+    expect(warning?.message).toMatch(/^its container could not be kept \(.+\); `orca clean --leaks` removes what is left$/)
+    expect(result.stdout + result.stderr).toMatch(/could not be kept/)
   })
 })

@@ -40,7 +40,9 @@ export interface JobWarning {
    * `outputs-unreadable`, `output-invalid`, `output-secret`: outputs that could not be read, a line that is
    *   not an output or names an undeclared one, an output holding a secret (never handed on);
    * `docker-host`: the job has the host's Docker engine (`docker: true`) and with it control of the host;
-   * `volume-cache`: a keyed volume could not be restored or saved (the job went on with the volume as it was).
+   * `volume-cache`: a keyed volume could not be restored or saved (the job went on with the volume as it was);
+   * `cleanup-failed`: the job's container (or a service's) could not be removed or kept as its cleanup policy
+   *   says: left for `orca clean --leaks`, the job's status unchanged.
    */
   kind:
     | 'cache-untrusted'
@@ -56,6 +58,7 @@ export interface JobWarning {
     | 'output-secret'
     | 'docker-host'
     | 'volume-cache'
+    | 'cleanup-failed'
   message: string
   /** The artifact concerned (secrets masked). */
   path?: string

@@ -785,16 +785,20 @@ export class DockerExecutor implements Executor {
       const twin = await this.keep(container, spec, keptUntil)
       ctx.emit({type: 'job.container', containerId: twin, imageId: String(spec.Image)})
       return {cleanup: 'kept', containerId: twin}
-    } catch {
-      // Left for `orca clean --leaks`: a cleanup failure does not change how the job ended.
+    } catch (error) {
+      // Left for `orca clean --leaks`: a cleanup failure does not change how the job ended, but it is told.
+      cleanupFailed(ctx, `its container could not be ${keepsContainer(ctx.cleanup, status) ? 'kept' : 'removed'}`, error)
       return {cleanup: 'none', containerId: container.id}
     }
   }
 
   /** Removes the job's services, or keeps them when the job's container is kept. Never throws. */
   private async finishServices(services: JobServices | undefined, ctx: JobContext, status: RunOutcomeStatus, keptUntil: string | undefined): Promise<void> {
-    // Left for `orca clean --leaks` when it fails: a cleanup failure does not change how the job ended.
-    await services?.finish(keepsContainer(ctx.cleanup, status) ? async (container, spec) => this.keep(container, spec, keptUntil) : undefined).catch(() => undefined)
+    // Left for `orca clean --leaks` when it fails: a cleanup failure does not change how the job ended, but it is told.
+    const keeps = keepsContainer(ctx.cleanup, status)
+    await services
+      ?.finish(keeps ? async (container, spec) => this.keep(container, spec, keptUntil) : undefined)
+      .catch((error: unknown) => cleanupFailed(ctx, `its services could not all be ${keeps ? 'kept' : 'removed'}`, error))
   }
 
   /**
@@ -823,6 +827,12 @@ export class DockerExecutor implements Executor {
     await removeContainer(container)
     return twin.id
   }
+}
+
+/** A container the cleanup policy could not remove or keep: a `cleanup-failed` warning naming what is left and why. */
+function cleanupFailed(ctx: JobContext, what: string, error: unknown): void {
+  const cause = error instanceof Error ? error.message : String(error)
+  ctx.emit({type: 'job.warning', warning: {kind: 'cleanup-failed', message: `${what} (${cause}); \`orca clean --leaks\` removes what is left`}})
 }
 
 /** A kept twin outlives its job's network (removed with the job): it goes on the default bridge instead. */
