@@ -6,6 +6,9 @@
 // Needs a built CLI (npm run build), a Docker engine (the first run of each project fills the remote)
 // and turbo installed outside the repo (see bench/cache.mjs):
 //   TURBO_BIN=/tmp/turbo-bench/node_modules/.bin/turbo node bench/remote.mjs [iterations]
+// Each case also times the Node.js floor (bench/lib/restore-floor.cjs): a script that reads jobs.yml,
+// lists and hashes the project, downloads the objects orca's run downloads and writes four files per
+// job, with none of orca's code: what any Node.js tool pays on this machine before its own work.
 // ORCA_BEFORE=<another build's bin/run.cjs> adds a column for it (e.g. main's, to measure a change),
 // timed in the same runs; ORCA_BENCH_CASES=a,b,c,d picks the cases (d: the 10 jobs of (a) from the same
 // server behind TLS and a delay of ORCA_BENCH_RTT_MS (default 20) per round trip, orca against
@@ -15,7 +18,7 @@
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
 import {Buffer} from 'node:buffer'
 import {randomBytes} from 'node:crypto'
-import {closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync} from 'node:fs'
 import {connect, createServer} from 'node:net'
 import {setTimeout} from 'node:timers'
 import {createServer as createTlsServer} from 'node:tls'
@@ -30,6 +33,7 @@ import {startTurboServer, TOKEN} from './lib/turbo-server.mjs'
 const iterations = Number(process.argv[2] ?? 5)
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const ORCA = path.join(ROOT, 'bin/run.cjs')
+const FLOOR = path.join(ROOT, 'bench/lib/restore-floor.cjs')
 const BEFORE = process.env.ORCA_BEFORE
 const TURBO = process.env.TURBO_BIN ?? '/tmp/turbo-bench/node_modules/.bin/turbo'
 if (!existsSync(TURBO)) {
@@ -71,7 +75,7 @@ function makeProject(jobs, files) {
     'package.json': JSON.stringify({name: 'bench', version: '1.0.0', private: true, packageManager: 'npm@10.0.0', scripts: Object.fromEntries(jobs.map((j) => [j.name, j.script]))}),
     'package-lock.json': JSON.stringify({name: 'bench', lockfileVersion: 3, requires: true, packages: {'': {name: 'bench', version: '1.0.0'}}}),
     'turbo.json': JSON.stringify({$schema: 'https://turbo.build/schema.json', tasks: Object.fromEntries(jobs.map((j) => [j.name, {dependsOn: j.needs, inputs: j.inputs, outputs: j.outputs}]))}),
-    '.gitignore': '.orca/\n.turbo/\nout/\nnode_modules/\n',
+    '.gitignore': '.orca/\n.orca-floor/\n.turbo/\nout/\nnode_modules/\n',
     'jobs.yml': ['version: 1', 'image: busybox:1.36', 'jobs:', ...jobs.flatMap((j) => [
       `  ${j.name}:`, `    inputs: ${JSON.stringify(j.inputs)}`, ...(j.needs.length ? [`    needs: ${JSON.stringify(j.needs)}`] : []),
       `    steps: [${JSON.stringify(j.script)}]`, `    artifacts: ${JSON.stringify(j.outputs)}`, '    network: none',
@@ -108,7 +112,7 @@ async function runAsync(cmd, args, cwd, env, check) {
 
 /** Local caches and outputs gone: what a fresh runner has. */
 function forgetLocally(dir) {
-  for (const rel of ['.orca', '.turbo', 'out', 'node_modules/.cache']) rmSync(path.join(dir, rel), {recursive: true, force: true})
+  for (const rel of ['.orca', '.orca-floor', '.turbo', 'out', 'node_modules/.cache']) rmSync(path.join(dir, rel), {recursive: true, force: true})
 }
 
 const orcaFromRemote = (jobs) => (out) => new RegExp(`remote cache: ${jobs} hits?`).test(out)
@@ -117,16 +121,19 @@ const turboFromRemote = (out) => /FULL TURBO/.test(out)
 function compare(label, dir, jobs, turboTasks) {
   // Fill the remote once with each tool (orca runs the containers here; an older build uploads its own way).
   run(NODE, [ORCA, 'run', '--output', 'plain'], dir, orcaEnv)
+  const floorArgs = [FLOOR, server.url, TOKEN, TEAM, ...bundlesOf(dir)]
   if (BEFORE) {
     forgetLocally(dir)
     run(NODE, [BEFORE, 'run', '--output', 'plain'], dir, asBefore(orcaEnv))
   }
   runTurbo(['run', ...turboTasks, ...turboRemote], dir, baseEnv)
-  const samples = {orca: [], before: [], turbo: []}
+  const samples = {orca: [], before: [], turbo: [], floor: []}
   for (let i = 0; i < iterations; i++) {
     // Interleaved, so no tool gets a warmer machine.
     forgetLocally(dir)
     samples.orca.push(run(NODE, [ORCA, 'run', '--output', 'plain'], dir, orcaEnv, orcaFromRemote(jobs)))
+    forgetLocally(dir)
+    samples.floor.push(run(NODE, floorArgs, dir, baseEnv))
     if (BEFORE) {
       forgetLocally(dir)
       samples.before.push(run(NODE, [BEFORE, 'run', '--output', 'plain'], dir, asBefore(orcaEnv), orcaFromRemote(jobs)))
@@ -136,8 +143,20 @@ function compare(label, dir, jobs, turboTasks) {
   }
   const orca = median(samples.orca)
   const turbo = median(samples.turbo)
+  const floor = median(samples.floor)
   const before = BEFORE ? ` ${median(samples.before).toFixed(0)} ms | ${(median(samples.before) / turbo).toFixed(2)}× |` : ''
-  console.log(`| ${label} | ${orca.toFixed(0)} ms | ${turbo.toFixed(0)} ms | ${(orca / turbo).toFixed(2)}× | ${verdict(orca <= turbo)} |${before}`)
+  console.log(`| ${label} | ${orca.toFixed(0)} ms | ${turbo.toFixed(0)} ms | ${(orca / turbo).toFixed(2)}× | ${verdict(orca <= turbo)} | ${floor.toFixed(0)} ms | ${(orca / floor).toFixed(2)}× | ${(turbo / floor).toFixed(2)}× |${before}`)
+}
+
+/** The remote objects orca's last run in `dir` restored its jobs from (its entries' bundles), for the floor to download. */
+function bundlesOf(dir) {
+  const runs = path.join(dir, '.orca', 'runs')
+  const latest = readdirSync(runs).filter((name) => /^\d{8}T/.test(name)).sort().at(-1)
+  const keys = Object.values(JSON.parse(readFileSync(path.join(runs, latest, 'run.json'), 'utf8')).jobs).map((job) => job.key)
+  const stored = readdirSync(path.join(server.storage, TEAM))
+  const ids = keys.map((key) => stored.find((name) => name.startsWith('orca-bundle-') && name.endsWith(`-${key}`)))
+  if (ids.some((id) => id === undefined)) throw new Error(`the remote lacks a bundle of orca's last run in ${dir}`)
+  return ids
 }
 
 /**
@@ -269,7 +288,8 @@ async function timed(fn) {
 try {
   const cases = (process.env.ORCA_BENCH_CASES ?? 'a,b,c').split(',')
   console.log(`orca (Node.js ${spawnSync(NODE, ['--version'], {encoding: 'utf8'}).stdout.trim()}) and turbo ${turboVersion()} through one turborepo-remote-cache on loopback; local caches emptied before each run; median of ${iterations}; load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}\n`)
-  console.log(BEFORE ? '| case | orca | turbo | orca / turbo | goal orca ≤ turbo | before | before / turbo |\n| --- | --- | --- | --- | --- | --- | --- |' : '| case | orca | turbo | orca / turbo | goal orca ≤ turbo |\n| --- | --- | --- | --- | --- |')
+  const columns = ['case', 'orca', 'turbo', 'orca / turbo', 'goal orca ≤ turbo', 'Node.js floor', 'orca / floor', 'turbo / floor', ...(BEFORE ? ['before', 'before / turbo'] : [])]
+  console.log(`| ${columns.join(' | ')} |\n|${' --- |'.repeat(columns.length)}`)
   if (cases.includes('a') || cases.includes('d')) {
     const ten = Array.from({length: 10}, (_, i) => {
       const name = `t${i + 1}`

@@ -7,7 +7,7 @@ import path from 'node:path'
 
 export const TOKEN = 'orca-bench-token'
 
-/** {url, stop()}: the server's base URL and a stop that also removes its storage. */
+/** {url, storage, stop()}: the server's base URL, its storage folder (`<storage>/<team>/<artifact id>`) and a stop that also removes it. */
 export async function startTurboServer() {
   const storage = mkdtempSync(path.join(tmpdir(), 'orca-bench-turbo-'))
   const cli = path.join(path.dirname(createRequire(import.meta.url).resolve('turborepo-remote-cache/package.json')), 'dist/cli.js')
@@ -32,6 +32,7 @@ export async function startTurboServer() {
   })
   return {
     url: `http://127.0.0.1:${port}`,
+    storage,
     async stop() {
       child.kill('SIGTERM')
       await new Promise((resolve) => child.once('exit', resolve))
