@@ -1,6 +1,6 @@
 import type Docker from 'dockerode'
 
-import {withTimeout} from '../executor/docker/call.js'
+import {listing, withTimeout} from '../executor/docker/call.js'
 import {KEPT_REPOSITORY, LABEL, scopeFilter} from '../executor/docker/container-spec.js'
 import type {ResourceScope} from '../executor/types.js'
 import type {ProcessIdentity} from '../process-identity.js'
@@ -9,7 +9,7 @@ export {listKept, removeKeptContainer, removeKeptImage, type KeptContainer} from
 
 /** The owner recorded on each run's containers in `scope`, by run id (for runs this project's runsDir does not know). */
 export async function containerOwners(docker: Docker, scope: ResourceScope): Promise<Map<string, ProcessIdentity>> {
-  const list = await withTimeout(docker.listContainers({all: true, filters: {label: scopeFilter(scope)}}), 'list containers')
+  const list = await listing(() => docker.listContainers({all: true, filters: {label: scopeFilter(scope)}}), 'list containers')
   const owners = new Map<string, ProcessIdentity>()
   for (const info of list) {
     const runId = info.Labels[LABEL.run]
@@ -28,8 +28,8 @@ export async function containerOwners(docker: Docker, scope: ResourceScope): Pro
  */
 export async function listOrphanKeptImages(docker: Docker, scope: ResourceScope): Promise<{id: string; name: string; projectDir?: string}[]> {
   const [images, containers] = await Promise.all([
-    withTimeout(docker.listImages({filters: {label: scopeFilter(scope), reference: [`${KEPT_REPOSITORY}:*`]}}), 'list images'),
-    withTimeout(docker.listContainers({all: true}), 'list containers'),
+    listing(() => docker.listImages({filters: {label: scopeFilter(scope), reference: [`${KEPT_REPOSITORY}:*`]}}), 'list images'),
+    listing(() => docker.listContainers({all: true}), 'list containers'),
   ])
   const used = new Set(containers.map((c) => c.ImageID))
   return images
@@ -43,7 +43,7 @@ export async function listOrphanKeptImages(docker: Docker, scope: ResourceScope)
 
 /** Named volumes orca created for `volumes:` in jobs.yml, in `scope`. */
 export async function listVolumes(docker: Docker, scope: ResourceScope): Promise<{name: string; volume?: string; projectDir?: string}[]> {
-  const result = await withTimeout(docker.listVolumes({filters: {label: scopeFilter(scope)}}), 'list volumes')
+  const result = await listing(() => docker.listVolumes({filters: {label: scopeFilter(scope)}}), 'list volumes')
   return (result.Volumes ?? []).map((v) => ({name: v.Name, volume: v.Labels?.[LABEL.volume], projectDir: v.Labels?.[LABEL.projectDir]}))
 }
 
@@ -73,7 +73,7 @@ function shortTag(tag: string): string {
 /** Images orca built from a project (`image: {build}`), in `scope`, with their tags. */
 export async function listBuiltImages(docker: Docker, scope: ResourceScope): Promise<{id: string; tags: string[]; build?: string; projectDir?: string}[]> {
   // Filtered by the build label alone, the scope here: Podman answers a filter of several labels with nothing.
-  const images = await withTimeout(docker.listImages({filters: {label: [LABEL.build]}}), 'list images')
+  const images = await listing(() => docker.listImages({filters: {label: [LABEL.build]}}), 'list images')
   const inScope = images.filter((image) => image.Labels?.[LABEL.managed] === 'true' && ('allProjects' in scope || image.Labels?.[LABEL.project] === scope.projectId))
   return inScope.map((image) => ({
     id: image.Id,

@@ -23,6 +23,27 @@ export async function withTimeout<T>(promise: Promise<T>, what: string, ms = def
   }
 }
 
+/** Podman fails a whole listing when one of the things listed is removed by someone else during it. */
+const VANISHED_DURING_LISTING = /image not known|no such image|no such container|no such volume|network not found/i
+
+/**
+ * A listing call (containers, images, volumes, networks), bounded like `withTimeout`, asked again (up to
+ * `attempts` times, `pauseMs` apart) when the engine failed it because something it was listing vanished
+ * meanwhile (Podman: "image not known"): another run or test removing its own resources is no failure
+ * of this listing. Any other error is thrown at once.
+ */
+export async function listing<T>(call: () => Promise<T>, what: string, options: {attempts?: number; pauseMs?: number} = {}): Promise<T> {
+  const attempts = options.attempts ?? 5
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withTimeout(call(), what)
+    } catch (error) {
+      if (attempt >= attempts || error instanceof OrcaError || !VANISHED_DURING_LISTING.test(dockerMessage(error))) throw error
+      await new Promise((resolve) => setTimeout(resolve, options.pauseMs ?? 100))
+    }
+  }
+}
+
 /** The HTTP status of a docker-modem error, if any. */
 export function statusCode(error: unknown): number | undefined {
   const code = (error as {statusCode?: unknown} | undefined)?.statusCode

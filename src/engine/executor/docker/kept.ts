@@ -1,7 +1,7 @@
 import type Docker from 'dockerode'
 
 import {isExpired} from '../../expiry.js'
-import {withTimeout} from './call.js'
+import {listing, withTimeout} from './call.js'
 import {LABEL, scopeFilter} from './container-spec.js'
 import {removeContainer} from './resources.js'
 import type {ResourceScope} from '../types.js'
@@ -21,7 +21,7 @@ export interface KeptContainer {
 /** Containers kept by policy in `scope`. */
 export async function listKept(docker: Docker, scope: ResourceScope): Promise<KeptContainer[]> {
   const filters = {label: [...scopeFilter(scope), `${LABEL.kept}=true`]}
-  const list = await withTimeout(docker.listContainers({all: true, filters}), 'list containers')
+  const list = await listing(() => docker.listContainers({all: true, filters}), 'list containers')
   return list.map((info) => ({
     id: info.Id,
     name: (info.Names[0] ?? info.Id).replace(/^\//, ''),

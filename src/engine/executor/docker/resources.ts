@@ -1,6 +1,6 @@
 import type Docker from 'dockerode'
 import type {Leak, ResourceScope} from '../types.js'
-import {withTimeout} from './call.js'
+import {listing, withTimeout} from './call.js'
 import {LABEL, scopeFilter} from './container-spec.js'
 
 /** A container is kept by policy once it carries `orca.kept=true` (docs/running.md). */
@@ -10,10 +10,7 @@ function isKept(labels: Record<string, string> | undefined): boolean {
 
 /** Removes the containers of a run that policy does not keep. */
 export async function removeRunContainers(docker: Docker, runId: string): Promise<void> {
-  const containers = await withTimeout(
-    docker.listContainers({all: true, filters: {label: [`${LABEL.managed}=true`, `${LABEL.run}=${runId}`]}}),
-    'list containers',
-  )
+  const containers = await listing(() => docker.listContainers({all: true, filters: {label: [`${LABEL.managed}=true`, `${LABEL.run}=${runId}`]}}), 'list containers')
   for (const info of containers) {
     if (isKept(info.Labels)) continue
     await removeContainer(docker.getContainer(info.Id))
@@ -59,8 +56,8 @@ function goneOrGoing(error: unknown): boolean {
 export async function listLeaks(docker: Docker, isRunAlive: (runId: string) => boolean, scope: ResourceScope): Promise<Leak[]> {
   const filters = {label: scopeFilter(scope)}
   const [containers, networks] = await Promise.all([
-    withTimeout(docker.listContainers({all: true, filters}), 'list containers'),
-    withTimeout(docker.listNetworks({filters}), 'list networks'),
+    listing(() => docker.listContainers({all: true, filters}), 'list containers'),
+    listing(() => docker.listNetworks({filters}), 'list networks'),
   ])
   const leaks: Leak[] = []
   for (const info of containers) {
