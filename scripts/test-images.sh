@@ -95,6 +95,16 @@ build_node() {
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ctx/usr/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ctx/usr/bin/npx"
   copy_libs "$ctx" "$node" "$make" "$git"
+  # The rest of glibc's shared libraries a Debian image has (librt, libdl, ...): native packages' own
+  # binaries (rolldown's and lightningcss's, which vitest loads) link them even where node does not.
+  local libc_dir name
+  libc_dir=$(dirname "$(ldd "$node" | grep -o '/[^ ]*/libc\.so\.6' | head -n 1)")
+  for name in libdl.so.2 libgcc_s.so.1 libm.so.6 libpthread.so.0 libresolv.so.2 librt.so.1 libutil.so.1; do
+    if [ -e "$libc_dir/$name" ] && [ ! -e "$ctx$libc_dir/$name" ]; then
+      mkdir -p "$ctx$libc_dir"
+      cp -L "$libc_dir/$name" "$ctx$libc_dir/$name"
+    fi
+  done
   import_root "$tag" "$ctx" \
     --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
     --change 'ENV HOME=/root' \
