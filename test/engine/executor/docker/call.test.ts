@@ -30,7 +30,7 @@ describe('listing', () => {
     expect(calls).toBe(1)
   })
 
-  it('gives up after its attempts, with the engine's error', async () => {
+  it("gives up after its attempts, with the engine's error", async () => {
     let calls = 0
     await expect(
       listing(async () => {
