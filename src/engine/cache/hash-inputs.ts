@@ -1,4 +1,4 @@
-import {closeSync, lstatSync, openSync, readFileSync, readlinkSync, readSync} from 'node:fs'
+import {closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, readSync} from 'node:fs'
 import {createHash} from 'node:crypto'
 import * as path from 'node:path'
 
@@ -35,8 +35,12 @@ export class InputHasher {
   private memo: Map<string, HashedInput | null> | undefined
   /** Each earlier call's files and what was found for each, until the memo is built. */
   private readonly earlier: Array<{files: readonly string[]; found: Array<HashedInput | null>}> = []
-  /** The stat of each file read to hash it; a file found in the stat index is checked against its row. */
-  private readonly readStats = new Map<string, Stats>()
+  /**
+   * What the stat of each file read to hash it said (size, mtime, ctime, inode, mode); a file found in
+   * the stat index is checked against its row. Five numbers, not the Stats object: 10,000 of those
+   * (with their Dates) kept alive to the end are what the garbage collector copies at every pass.
+   */
+  private readonly readStats = new Map<string, StatSignature>()
   private index: StatIndex | undefined
   /** What turns a project-relative path into one to stat (see statPrefix). */
   private prefix = ''
@@ -101,10 +105,45 @@ export class InputHasher {
   }
 
   private hashOne(rel: string): HashedInput | null {
+    this.index ??= StatIndex.load(this.indexFile)
+    // A file the index has no row for is read whatever its stat (every file, on a fresh runner).
+    return this.index.knows(rel) ? this.hashStated(rel) : this.hashOpened(rel)
+  }
+
+  /**
+   * The file opened first and stat'ed through its descriptor: one system call and one Stats object
+   * fewer than `hashStated`'s lstat then read, with the same result (docs/performance.md, "Hashing on
+   * a fresh runner"). Never follows a symlink (O_NOFOLLOW) nor waits on a FIFO (O_NONBLOCK); what
+   * cannot be opened so (a symlink, a file it may not read) goes the plain way, which decides it.
+   */
+  private hashOpened(rel: string): HashedInput | null {
+    let fd: number
+    try {
+      fd = openSync(this.prefix + rel, OPEN_FLAGS)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      return code === 'ENOENT' || code === 'ENOTDIR' ? null : this.hashStated(rel)
+    }
+    try {
+      const stat = fstatSync(fd)
+      // A folder, a FIFO, a device: not an input file, as lstat would have said.
+      if (!stat.isFile()) return null
+      const hash = hashDescriptor(fd, stat.size)
+      this.index!.set(rel, stat, hash, this.now)
+      this.readStats.set(rel, signatureOf(stat))
+      return {mode: stat.mode.toString(8), path: rel, sha256: hash}
+    } catch (error) {
+      throw new OrcaError('infra', `cannot read input file ${rel}: ${(error as Error).message}`, {cause: error})
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  /** The plain way: lstat, then the stat index, then the content (or the link's target) read. */
+  private hashStated(rel: string): HashedInput | null {
     const stat = this.stat(rel)
     if (!stat || !(stat.isFile() || stat.isSymbolicLink())) return null
-    this.index ??= StatIndex.load(this.indexFile)
-    let hash = this.index.get(rel, stat)
+    let hash = this.index!.get(rel, stat)
     if (hash === undefined) {
       const abs = path.join(this.projectDir, rel)
       try {
@@ -113,8 +152,8 @@ export class InputHasher {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
         throw new OrcaError('infra', `cannot read input file ${rel}: ${(error as Error).message}`, {cause: error})
       }
-      this.index.set(rel, stat, hash, this.now)
-      this.readStats.set(rel, stat)
+      this.index!.set(rel, stat, hash, this.now)
+      this.readStats.set(rel, signatureOf(stat))
     }
     return {mode: stat.mode.toString(8), path: rel, sha256: hash}
   }
@@ -136,8 +175,37 @@ function statPrefix(projectDir: string): string {
   return process.cwd() === projectDir ? '' : `${projectDir}/`
 }
 
-function sameStat(a: Stats, b: Stats): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.mode === b.mode
+/** A stat as the stat index compares it: size, mtime, ctime, inode, mode. */
+type StatSignature = readonly [number, number, number, number, number]
+
+function signatureOf(stat: Stats): StatSignature {
+  return [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.mode]
+}
+
+function sameStat(a: StatSignature, b: Stats): boolean {
+  return a[0] === b.size && a[1] === b.mtimeMs && a[2] === b.ctimeMs && a[3] === b.ino && a[4] === b.mode
+}
+
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK
+
+/** Read into for the small files most inputs are: hashing copies what it is given, so one buffer serves every file. */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024)
+
+/**
+ * SHA-256 of an open file's content, as `hashFile` reads it: up to WHOLE_READ_MAX, the `size` bytes
+ * its stat gave (as readFileSync reads them); beyond, in chunks to the end.
+ */
+function hashDescriptor(fd: number, size: number): string {
+  const hash = createHash('sha256')
+  if (size <= WHOLE_READ_MAX) {
+    const buffer = size <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(size)
+    let read = 0
+    for (let n; read < size && (n = readSync(fd, buffer, read, size - read, null)) > 0; ) read += n
+    return hash.update(buffer.subarray(0, read)).digest('hex')
+  }
+  const buffer = Buffer.allocUnsafe(CHUNK)
+  for (let n; (n = readSync(fd, buffer, 0, CHUNK, null)) > 0; ) hash.update(buffer.subarray(0, n))
+  return hash.digest('hex')
 }
 
 /** SHA-256 of a file's content. */

@@ -1,4 +1,5 @@
-import {mkdtempSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -69,5 +70,47 @@ describe('InputHasher', () => {
     expect(second[0]).toEqual(first[0])
     expect(third).toEqual(second)
   })
-})
 
+  it('reads a file the index has no row for (opened, then stat) as the plain way (stat, then read) does', () => {
+    // Every kind of entry a listing may hold: small, empty, large (past the shared buffer, and read
+    // in one go), executable, a symlink (to a file, to nothing, to a folder), a folder, a FIFO, a
+    // file that is gone, a path through a file.
+    oldFile('small.txt', 'small\n')
+    oldFile('empty.txt', '')
+    writeFileSync(join(dir, 'large.bin'), Buffer.alloc(200_000, 7))
+    writeFileSync(join(dir, 'run.sh'), '#!/bin/sh\n')
+    chmodSync(join(dir, 'run.sh'), 0o755)
+    symlinkSync('small.txt', join(dir, 'link'))
+    symlinkSync('nowhere', join(dir, 'dangling'))
+    mkdirSync(join(dir, 'folder'))
+    symlinkSync('folder', join(dir, 'to-folder'))
+    execFileSync('mkfifo', [join(dir, 'fifo')])
+    const listing = ['dangling', 'empty.txt', 'fifo', 'folder', 'gone.txt', 'large.bin', 'link', 'run.sh', 'small.txt', 'small.txt/inside', 'to-folder']
+    const index = join(dir, 'index.bin')
+
+    // Opened first: no index yet, so no row for any of them.
+    const opened = new InputHasher(dir, index)
+    const fromOpen = opened.hash(listing)
+    // It records the stat it read through: nothing changed since.
+    expect(opened.changedSince(fromOpen)).toEqual([])
+    opened.save()
+    // The plain way for every file: the index has a row for each, none of whose stats match any more.
+    const later = new Date(Date.now() - 1_800_000)
+    for (const name of ['empty.txt', 'large.bin', 'run.sh', 'small.txt']) utimesSync(join(dir, name), later, later)
+    const plain = new InputHasher(dir, index)
+    const fromStat = plain.hash(listing)
+
+    expect(fromOpen).toEqual(fromStat)
+    expect(fromOpen.map((input) => [input.path, input.mode])).toEqual([
+      ['dangling', '120777'],
+      ['empty.txt', '100644'],
+      ['large.bin', '100644'],
+      ['link', '120777'],
+      ['run.sh', '100755'],
+      ['small.txt', '100644'],
+      ['to-folder', '120777'],
+    ])
+    expect(fromOpen.find((input) => input.path === 'large.bin')!.sha256).toBe(hashFile(join(dir, 'large.bin'), 200_000))
+    expect(plain.changedSince(fromStat)).toEqual([])
+  })
+})
