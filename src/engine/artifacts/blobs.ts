@@ -18,6 +18,7 @@ import {
 import * as path from 'node:path'
 
 import {replaceFile, writeAll} from '../atomic-file.js'
+import {sha256Hex} from '../digest.js'
 
 /** Content named by its digest. */
 export interface BlobRef {
@@ -100,7 +101,7 @@ export class BlobStore {
   putPack(members: ReadonlyArray<{ref: BlobRef; bytes: Uint8Array}>): void {
     if (this.packsDir === undefined) throw new Error('this store keeps no packs')
     for (const {ref, bytes} of members) {
-      if (bytes.length !== ref.size || createHash('sha256').update(bytes).digest('hex') !== ref.sha256) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest`)
+      if (bytes.length !== ref.size || sha256Hex(bytes) !== ref.sha256) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest`)
     }
     const list = Buffer.from(members.map(({ref}) => `${ref.sha256} ${ref.size}\n`).join(''))
     const first = Buffer.from(`${PACK_MAGIC}${String(list.length).padStart(12, '0')}\n`)
@@ -151,7 +152,7 @@ export class BlobStore {
 
   /** Stores bytes held in memory; nothing is written when the store already holds them (checked, not assumed). */
   putBytes(bytes: Uint8Array, executable = false): BlobRef {
-    const ref = {sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length}
+    const ref = {sha256: sha256Hex(bytes), size: bytes.length}
     if (this.reuse(ref, executable)) return ref
     const writer = this.create(executable)
     try {
@@ -241,7 +242,7 @@ export class BlobStore {
     const at = this.packedAt(ref)
     if (at === undefined) return false
     const bytes = this.readPacked(ref, at)
-    if (createHash('sha256').update(bytes).digest('hex') !== ref.sha256) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest`)
+    if (sha256Hex(bytes) !== ref.sha256) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest`)
     const output = openSync(target, CREATE_FLAGS, mode)
     try {
       writeAll(output, bytes)
@@ -280,7 +281,7 @@ export class BlobStore {
   /** A whole blob, checked against its digest. */
   readVerified(ref: BlobRef, executable = false): Buffer {
     const bytes = this.read(ref, executable)
-    if (createHash('sha256').update(bytes).digest('hex') !== ref.sha256) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest`)
+    if (sha256Hex(bytes) !== ref.sha256) throw new DamagedBlobError(`blob ${ref.sha256} does not match its digest`)
     this.known.add(this.path(ref.sha256, executable))
     return bytes
   }

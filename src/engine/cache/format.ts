@@ -1,5 +1,5 @@
-import {createHash} from 'node:crypto'
 
+import {sha256Hex} from '../digest.js'
 import {nameTable} from '../name-table.js'
 
 /**
@@ -12,7 +12,7 @@ import {nameTable} from '../name-table.js'
 export const CACHE_FORMAT = 4
 
 export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex')
+  return sha256Hex(data)
 }
 
 /** JSON with object keys sorted at every level, so equal values always serialise to equal bytes. */

@@ -196,13 +196,13 @@ const SCRATCH = Buffer.allocUnsafe(64 * 1024)
  * its stat gave (as readFileSync reads them); beyond, in chunks to the end.
  */
 function hashDescriptor(fd: number, size: number): string {
-  const hash = createHash('sha256')
   if (size <= WHOLE_READ_MAX) {
     const buffer = size <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(size)
     let read = 0
     for (let n; read < size && (n = readSync(fd, buffer, read, size - read, null)) > 0; ) read += n
-    return hash.update(buffer.subarray(0, read)).digest('hex')
+    return sha256(buffer.subarray(0, read))
   }
+  const hash = createHash('sha256')
   const buffer = Buffer.allocUnsafe(CHUNK)
   for (let n; (n = readSync(fd, buffer, 0, CHUNK, null)) > 0; ) hash.update(buffer.subarray(0, n))
   return hash.digest('hex')
@@ -210,8 +210,8 @@ function hashDescriptor(fd: number, size: number): string {
 
 /** SHA-256 of a file's content. */
 export function hashFile(file: string, size: number): string {
+  if (size <= WHOLE_READ_MAX) return sha256(readFileSync(file))
   const hash = createHash('sha256')
-  if (size <= WHOLE_READ_MAX) return hash.update(readFileSync(file)).digest('hex')
   const fd = openSync(file, 'r')
   try {
     const buffer = Buffer.allocUnsafe(CHUNK)

@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 
 import {DamagedBlobError, type BlobRef} from '../../artifacts/blobs.js'
+import {sha256Hex} from '../../digest.js'
 
 /**
  * Small files of an entry travel to and from the remote as one pack (and so do the blobs that list
@@ -88,7 +89,7 @@ export function splitBundle(bundle: Buffer): {manifest: string; rest: Buffer} {
 export function checkedPieces(pack: Pack, body: Buffer): Map<string, Buffer> {
   return new Map(
     splitPack(pack, body).map(({member, bytes}) => {
-      if (createHash('sha256').update(bytes).digest('hex') !== member.sha256) throw new DamagedBlobError(`blob ${member.sha256} does not match its digest`)
+      if (sha256Hex(bytes) !== member.sha256) throw new DamagedBlobError(`blob ${member.sha256} does not match its digest`)
       return [member.sha256, bytes]
     }),
   )
