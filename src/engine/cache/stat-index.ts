@@ -119,7 +119,9 @@ export class StatIndex {
     if (!this.dirty || !this.file) return false
     if (existing) this.forgetAllBut(existing)
     // Both sources are sorted: merge them, so the file is sorted too.
-    const added = [...this.added.keys()].sort()
+    // Rows are added in the listing's order, which is sorted: sorted again only when they are not.
+    const keys = [...this.added.keys()]
+    const added = isSorted(keys) ? keys : keys.sort()
     const count = this.paths.length - countOnes(this.dropped) + added.length
     const numbers = new Float64Array(count * NUMBERS)
     const hashes = Buffer.alloc(count * HASH_BYTES)
@@ -134,7 +136,7 @@ export class StatIndex {
       for (; row < this.paths.length && this.paths[row]! < rel; row++) if (this.dropped[row] === 0) fromLoaded()
       const values = this.added.get(rel)!
       const i = paths.push(rel) - 1
-      numbers.set(values.slice(0, NUMBERS) as number[], i * NUMBERS)
+      for (let k = 0; k < NUMBERS; k++) numbers[i * NUMBERS + k] = values[k] as number
       hashes.write(values[5], i * HASH_BYTES, HASH_BYTES, 'hex')
     }
     for (; row < this.paths.length; row++) if (this.dropped[row] === 0) fromLoaded()
