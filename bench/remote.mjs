@@ -1,6 +1,7 @@
 // orca against turbo through the same remote cache server (turborepo-remote-cache on loopback), local
 // caches empty before every timed run, as on a fresh CI runner:
-//   (a) 10 jobs restored from the remote, (b) one job whose 10,000 output files are restored;
+//   (a) 10 jobs restored from the remote, (b) one job whose 10,000 output files are restored,
+//   (e) one job whose 10,000 input files are hashed before its output is restored;
 // and orca's transfer of a 200 MB artifact set (20 files of 10 MB) against a plain PUT and GET of the
 // same bytes with the same client (orca's node:http client) to the same server.
 // Needs a built CLI (npm run build), a Docker engine (the first run of each project fills the remote)
@@ -10,7 +11,7 @@
 // lists and hashes the project, downloads the objects orca's run downloads and writes four files per
 // job, with none of orca's code: what any Node.js tool pays on this machine before its own work.
 // ORCA_BEFORE=<another build's bin/run.cjs> adds a column for it (e.g. main's, to measure a change),
-// timed in the same runs; ORCA_BENCH_CASES=a,b,c,d picks the cases (d: the 10 jobs of (a) from the same
+// timed in the same runs; ORCA_BENCH_CASES=a,b,c,d,e picks the cases (d: the 10 jobs of (a) from the same
 // server behind TLS and a delay of ORCA_BENCH_RTT_MS (default 20) per round trip, orca against
 // ORCA_BEFORE only: turbo would need the bench's certificate in its own trust store); ORCA_NODE=<a node binary> runs
 // orca on that Node.js (default: the one running this script); ORCA_BENCH_KEEP=1 keeps the projects
@@ -286,7 +287,7 @@ async function timed(fn) {
 }
 
 try {
-  const cases = (process.env.ORCA_BENCH_CASES ?? 'a,b,c').split(',')
+  const cases = (process.env.ORCA_BENCH_CASES ?? 'a,b,e,c').split(',')
   console.log(`orca (Node.js ${spawnSync(NODE, ['--version'], {encoding: 'utf8'}).stdout.trim()}) and turbo ${turboVersion()} through one turborepo-remote-cache on loopback; local caches emptied before each run; median of ${iterations}; load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}\n`)
   const columns = ['case', 'orca', 'turbo', 'orca / turbo', 'goal orca ≤ turbo', 'Node.js floor', 'orca / floor', 'turbo / floor', ...(BEFORE ? ['before', 'before / turbo'] : [])]
   console.log(`| ${columns.join(' | ')} |\n|${' --- |'.repeat(columns.length)}`)
@@ -305,6 +306,13 @@ try {
   if (cases.includes('b')) {
     const many = [{name: 'gen', needs: [], inputs: ['src/**'], outputs: ['out/**'], script: 'mkdir -p out && for d in $(seq 0 99); do mkdir -p out/d$d && for f in $(seq 0 99); do echo "folder $d file $f" > out/d$d/f$f.txt; done; done'}]
     compare('one job, 10,000 output files from the remote', makeProject(many, {'src/seed.txt': 'seed\n'}), 1, ['gen'])
+  }
+  if (cases.includes('e')) {
+    // What the issue names: a job whose 10,000 inputs (committed, as on a CI runner's checkout) are
+    // hashed on a runner that has never seen them, before its one small output comes from the remote.
+    const wide = [{name: 'count', needs: [], inputs: ['src/**'], outputs: ['out/count.txt'], script: 'mkdir -p out && find src -type f | wc -l > out/count.txt'}]
+    const inputs = Object.fromEntries(Array.from({length: 10_000}, (_, n) => [`src/d${Math.floor(n / 100)}/f${n % 100}.txt`, `input ${n}\n`]))
+    compare('one job, 10,000 input files, restored from the remote', makeProject(wide, inputs), 1, ['count'])
   }
   if (cases.includes('c')) await throughput()
   console.log(`\nload average at the end: ${loadavg().map((n) => n.toFixed(1)).join(' ')}`)
