@@ -592,9 +592,20 @@ describe('a container the cleanup policy cannot keep (real engine)', () => {
     const {record, events} = lastRun(dir)
     const job = record.jobs.lost!
     expect(job.status).toBe('failed')
-    expect(job.cleanup).toBe('none')
     const warning = events.find((e) => e.type === 'job.warning' && e.kind === 'cleanup-failed')
+    // Podman may end the job while it is still removing the container, and keeping it then succeeds
+    // (a twin of the container being removed): there, kept with no warning is right too.
+    if (job.cleanup === 'kept' && onPodman()) {
+      expect(warning).toBeUndefined()
+      return
+    }
+    expect(job.cleanup).toBe('none')
     expect(warning?.message).toMatch(/^its container could not be kept \(.+\); `orca clean --leaks` removes what is left$/)
     expect(result.stdout + result.stderr).toMatch(/could not be kept/)
   })
 })
+
+/** Whether the engine the tests use is Podman's Docker-compatible service. */
+function onPodman(): boolean {
+  return /podman/i.test(execFileSync('docker', ['version', '--format', '{{range .Server.Components}}{{.Name}} {{end}}'], {encoding: 'utf8'}))
+}

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode'
 import type {Leak, ResourceScope} from '../types.js'
-import {listing, withTimeout} from './call.js'
+import {dockerMessage, listing, withTimeout} from './call.js'
 import {LABEL, scopeFilter} from './container-spec.js'
 
 /** A container is kept by policy once it carries `orca.kept=true` (docs/running.md). */
@@ -18,12 +18,23 @@ export async function removeRunContainers(docker: Docker, runId: string): Promis
 }
 
 /** Force-removes a container and its anonymous volumes; a container already gone, or being removed by the engine, is fine. */
-export async function removeContainer(container: Docker.Container): Promise<void> {
-  try {
-    await withTimeout(container.remove({force: true, v: true}), 'remove container')
-  } catch (error) {
-    if (!goneOrGoing(error)) throw error
+export async function removeContainer(container: Pick<Docker.Container, 'remove'>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await withTimeout(container.remove({force: true, v: true}), 'remove container')
+      return
+    } catch (error) {
+      if (goneOrGoing(error)) return
+      // Podman refuses a forced removal when the container stops by itself while it is being killed
+      // ("container state improper: stopped"): it is stopped now, so the removal is asked again.
+      if (attempt >= 3 || !stoppedMeanwhile(error)) throw error
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt))
+    }
   }
+}
+
+function stoppedMeanwhile(error: unknown): boolean {
+  return statusOf(error) === 500 && /container state improper|could not be stopped/i.test(dockerMessage(error))
 }
 
 /**
