@@ -211,13 +211,10 @@ function hashDescriptor(fd: number, size: number): string {
 /** SHA-256 of a file's content. */
 export function hashFile(file: string, size: number): string {
   if (size <= WHOLE_READ_MAX) return sha256(readFileSync(file))
-  const hash = createHash('sha256')
   const fd = openSync(file, 'r')
   try {
-    const buffer = Buffer.allocUnsafe(CHUNK)
-    for (let n; (n = readSync(fd, buffer, 0, CHUNK, null)) > 0; ) hash.update(buffer.subarray(0, n))
+    return hashDescriptor(fd, size)
   } finally {
     closeSync(fd)
   }
-  return hash.digest('hex')
 }
