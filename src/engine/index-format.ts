@@ -5,4 +5,4 @@
  * so a change to any record's shape bumps it. Not the cache entries' format (CACHE_FORMAT): a new
  * record shape never costs a cache entry.
  */
-export const INDEX_FORMAT = 5
+export const INDEX_FORMAT = 6

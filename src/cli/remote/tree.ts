@@ -53,6 +53,8 @@ export async function workingTree(config: ResolvedConfig, pipeline: Pipeline, en
       files.push({path: input.path, type: 'symlink', target: readlinkSync(file)})
       continue
     }
+    // A hasher not given git's index names every file by its SHA-256, the digest the server checks.
+    if (input.sha256 === undefined) throw new Error(`input ${input.path} has no SHA-256`)
     const {size} = lstatSync(file)
     files.push({path: input.path, type: 'file', mode: parseInt(input.mode, 8) & 0o777, size, sha256: input.sha256})
     sources.set(input.sha256, {file, size})

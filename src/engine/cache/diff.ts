@@ -1,5 +1,6 @@
 import {ownValue} from '../name-table.js'
 import {canonicalJson} from './format.js'
+import {contentHash, type HashedInput} from './hash-inputs.js'
 import type {BuildManifest, KeyManifest, ServiceManifest} from './key.js'
 
 export type ChangeArea = 'format' | 'image' | 'definition' | 'services' | 'host' | 'git' | 'env' | 'secrets' | 'inputs' | 'needs'
@@ -156,6 +157,12 @@ function diffHost(before: KeyManifest, after: KeyManifest): KeyChange[] {
   return changes
 }
 
+/** Said of a file whose hash changed kind: its bytes may be the same (named by git's id in one key only). */
+function renamed(was: HashedInput, now: HashedInput): string {
+  if ((was.git === undefined) === (now.git === undefined)) return ''
+  return now.git === undefined ? ' (no longer named by its committed git object id: edited, or not committed)' : ' (now named by its committed git object id)'
+}
+
 function diffInputs(before: KeyManifest, after: KeyManifest): KeyChange[] {
   const changes: KeyChange[] = []
   const old = new Map(before.inputs.map((i) => [i.path, i]))
@@ -164,7 +171,7 @@ function diffInputs(before: KeyManifest, after: KeyManifest): KeyChange[] {
     seen.add(input.path)
     const was = old.get(input.path)
     if (!was) changes.push({area: 'inputs', text: `added    ${input.path}`, path: input.path})
-    else if (was.sha256 !== input.sha256) changes.push({area: 'inputs', text: `changed  ${input.path}`, path: input.path})
+    else if (contentHash(was) !== contentHash(input)) changes.push({area: 'inputs', text: `changed  ${input.path}${renamed(was, input)}`, path: input.path})
     else if (was.mode !== input.mode) changes.push({area: 'inputs', text: `mode     ${input.path} (${was.mode} → ${input.mode})`, path: input.path})
   }
   for (const input of before.inputs) {

@@ -6,20 +6,48 @@ import type {Stats} from 'node:fs'
 
 import {OrcaError} from '../errors.js'
 import {sha256} from './format.js'
+import type {CommittedFiles} from '../plan/committed-files.js'
+import {GitIndex} from './git-index.js'
 import {StatIndex} from './stat-index.js'
 
 /**
  * One input file as it enters a job's key (it is the key manifest's entry as is: created with its
- * keys in canonical order, so thousands of them serialise without a copy).
+ * keys in canonical order, so thousands of them serialise without a copy). Its content is named by
+ * one of two hashes: `git`, when the file's bytes are those of its entry in git's index (a committed
+ * file, as a CI runner's checkout has them: taken from the index without reading the file), or
+ * `sha256` (docs/caching.md, "Committed files").
  */
-export interface HashedInput {
+export type HashedInput = ContentHashed | GitHashed
+
+interface InputBase {
   /** st_mode in octal: file type and permission bits, as the container gets them, e.g. `100644`, `120777`. */
   mode: string
   /** Relative, `/`-separated. */
   path: string
+}
+
+export interface ContentHashed extends InputBase {
   /** SHA-256 of the content (of `symlink:<target>` for a symlink). */
   sha256: string
+  git?: never
 }
+
+export interface GitHashed extends InputBase {
+  /** The git object id (SHA-1, hex) of the file's entry in git's index, whose bytes the file holds. */
+  git: string
+  sha256?: never
+}
+
+/** The hash an input's content is named by: a SHA-256 (64 hex digits) or a git object id (40). */
+export function contentHash(input: HashedInput): string {
+  return input.git ?? input.sha256
+}
+
+/** The input for `hash` as a stat index row holds it (40 hex digits: a git object id). */
+function hashedAs(mode: string, rel: string, hash: string): HashedInput {
+  return hash.length === 40 ? {git: hash, mode, path: rel} : {mode, path: rel, sha256: hash}
+}
+
 
 /** Files up to this size are read in one call; larger ones in chunks, so memory stays bounded. */
 const WHOLE_READ_MAX = 16 * 1024 * 1024
@@ -42,6 +70,8 @@ export class InputHasher {
    */
   private readonly readStats = new Map<string, StatSignature>()
   private index: StatIndex | undefined
+  /** git's index, read when the first file is hashed (null: none that can be used). */
+  private gitIndex: GitIndex | null | undefined
   /** What turns a project-relative path into one to stat (see statPrefix). */
   private prefix = ''
 
@@ -50,6 +80,8 @@ export class InputHasher {
     private readonly indexFile?: string,
     /** The clock a file is judged too fresh to index by (tests move it forward). */
     private readonly now?: number,
+    /** In a git work tree whose committed files can be named by git's ids: where its index is. */
+    private readonly committed?: CommittedFiles,
   ) {}
 
   /** The inputs that exist, sorted by path; a file removed since the project was indexed is left out. */
@@ -93,7 +125,13 @@ export class InputHasher {
     for (const input of inputs) {
       const now = this.stat(input.path)
       const before = this.readStats.get(input.path)
-      const same = now !== undefined && (before ? sameStat(before, now) : this.index?.get(input.path, now) === input.sha256)
+      const same =
+        now !== undefined &&
+        (before
+          ? sameStat(before, now)
+          : input.git !== undefined && this.gitIndex
+            ? this.gitIndex.cleanOid(this.committed!.prefix + input.path, now) === input.git
+            : this.index?.get(input.path, now) === contentHash(input))
       if (!same) changed.push(input.path)
     }
     return changed
@@ -106,8 +144,48 @@ export class InputHasher {
 
   private hashOne(rel: string): HashedInput | null {
     this.index ??= StatIndex.load(this.indexFile)
+    if (this.committed) return this.hashCommitted(rel)
     // A file the index has no row for is read whatever its stat (every file, on a fresh runner).
     return this.index.knows(rel) ? this.hashStated(rel) : this.hashOpened(rel)
+  }
+
+  /**
+   * In a git work tree: a file whose stat is the one git's index recorded for it holds that entry's
+   * bytes, and is named by its object id without being read (git decides a file unchanged so, and
+   * so does turbo); any other file as outside git, but a file read whose bytes turn out to be its
+   * entry's is named by the entry's id too, so a file's name depends on its content and git's index,
+   * never on the way it was found.
+   */
+  private hashCommitted(rel: string): HashedInput | null {
+    const stat = this.stat(rel)
+    if (!stat || !(stat.isFile() || stat.isSymbolicLink())) return null
+    if (this.gitIndex === undefined) this.gitIndex = GitIndex.read(this.committed!.index) ?? null
+    const git = this.gitIndex
+    const oid = git?.cleanOid(this.committed!.prefix + rel, stat)
+    // Not remembered in readStats: changedSince asks git's index again, as here.
+    if (oid !== undefined) return {git: oid, mode: modeString(stat.mode), path: rel}
+    const entry = stat.isFile() ? git?.oid(this.committed!.prefix + rel) : undefined
+    // A row is the file's name only where it would be found again by reading: a git id while it is
+    // still its entry's; a SHA-256 while the file has no entry (a changed committed file is read
+    // again, so that a row never outlives an index that now holds its bytes).
+    const known = this.index!.get(rel, stat)
+    if (known !== undefined && (entry === undefined ? known.length === 64 : known === entry)) return hashedAs(modeString(stat.mode), rel, known)
+    let hash: string
+    try {
+      if (stat.isSymbolicLink()) hash = sha256(`symlink:${readlinkSync(path.join(this.projectDir, rel))}`)
+      else {
+        const read = readHashes(this.prefix + rel, stat.size, entry !== undefined)
+        // Named by git's id only when the bytes are that entry's: compared with the id git computed
+        // (with SHA-1 collision detection) when it stored them, never with one of orca's own.
+        hash = read.blob !== undefined && read.blob === entry ? entry : read.sha256
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw new OrcaError('infra', `cannot read input file ${rel}: ${(error as Error).message}`, {cause: error})
+    }
+    this.index!.set(rel, stat, hash, this.now)
+    this.readStats.set(rel, signatureOf(stat))
+    return hashedAs(modeString(stat.mode), rel, hash)
   }
 
   /**
@@ -144,7 +222,7 @@ export class InputHasher {
     const stat = this.stat(rel)
     if (!stat || !(stat.isFile() || stat.isSymbolicLink())) return null
     let hash = this.index!.get(rel, stat)
-    if (hash === undefined) {
+    if (hash === undefined || hash.length !== 64) {
       const abs = path.join(this.projectDir, rel)
       try {
         hash = stat.isSymbolicLink() ? sha256(`symlink:${readlinkSync(abs)}`) : hashFile(abs, stat.size)
@@ -173,6 +251,14 @@ export class InputHasher {
  */
 function statPrefix(projectDir: string): string {
   return process.cwd() === projectDir ? '' : `${projectDir}/`
+}
+
+/** st_mode in octal, as inputs give it: a few distinct values, each turned into a string once. */
+const MODES = new Map<number, string>()
+function modeString(mode: number): string {
+  let text = MODES.get(mode)
+  if (text === undefined) MODES.set(mode, (text = mode.toString(8)))
+  return text
 }
 
 /** A stat as the stat index compares it: size, mtime, ctime, inode, mode. */
@@ -206,6 +292,28 @@ function hashDescriptor(fd: number, size: number): string {
   const buffer = Buffer.allocUnsafe(CHUNK)
   for (let n; (n = readSync(fd, buffer, 0, CHUNK, null)) > 0; ) hash.update(buffer.subarray(0, n))
   return hash.digest('hex')
+}
+
+/**
+ * A file's SHA-256 and, when `blob`, its git blob id as git would compute it without collision
+ * detection (SHA-1 of `blob <size>\0` and the bytes): only ever compared with an id git computed.
+ */
+function readHashes(file: string, size: number, blob: boolean): {sha256: string; blob?: string} {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+  try {
+    if (!blob) return {sha256: hashDescriptor(fd, size)}
+    const digest = createHash('sha256')
+    // A file that changed since its stat gets a header of another size: an id no entry has.
+    const sha1 = createHash('sha1').update(`blob ${size}\0`)
+    const buffer = size < SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(CHUNK)
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+      digest.update(buffer.subarray(0, n))
+      sha1.update(buffer.subarray(0, n))
+    }
+    return {sha256: digest.digest('hex'), blob: sha1.digest('hex')}
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** SHA-256 of a file's content. */

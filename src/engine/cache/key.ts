@@ -189,4 +189,4 @@ export function keyOf(manifest: KeyManifest): string {
 }
 
 /** A ManifestInput's keys, sorted; as a JSON.stringify replacer it also fixes their order. */
-const INPUT_KEYS: Array<keyof ManifestInput> = ['mode', 'path', 'sha256']
+const INPUT_KEYS: Array<keyof ManifestInput> = ['git', 'mode', 'path', 'sha256']

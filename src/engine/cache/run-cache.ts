@@ -122,7 +122,7 @@ export class RunCache {
     if (options.remote) this.remote = options.remote
     this.projectDir = options.projectDir
     this.buildContexts = new BuildContexts(options.projectDir, options.stateDirs ?? [])
-    this.hasher = new InputHasher(options.projectDir, statIndexFile(options.store, options.projectDir), options.now)
+    this.hasher = new InputHasher(options.projectDir, statIndexFile(options.store, options.projectDir), options.now, options.projectFiles.git)
   }
 
   /** `--no-cache`: nothing is restored, a keyed volume's content included. */

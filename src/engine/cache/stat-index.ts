@@ -9,8 +9,9 @@ import type {Stats} from 'node:fs'
 /**
  * On disk: `ORCASTAT`, INDEX_FORMAT and row count (u32 LE), a random 16-byte generation (new at every
  * write, so it names the file's exact content), then per row five float64s (size, mtimeMs,
- * ctimeMs, inode, mode: what git's index keeps to skip re-reading a file), then a 32-byte SHA-256
- * per row, then the paths, NUL-separated. Rows are sorted by path (as JavaScript compares strings,
+ * ctimeMs, inode, mode: what git's index keeps to skip re-reading a file), then a 32-byte hash
+ * per row, then a byte per row saying which (0: the content's SHA-256; 1: its git object id, 20 bytes
+ * and 12 NULs, see hash-inputs.ts), then the paths, NUL-separated. Rows are sorted by path (as JavaScript compares strings,
  * like the project listing), so a lookup is a binary search, or one comparison when inputs are
  * looked up in order. Binary, because parsing a JSON index of 10k files (and collecting its
  * garbage) cost more than the lstat calls it saves.
@@ -20,8 +21,12 @@ const GENERATION_BYTES = 16
 const HEADER = 16 + GENERATION_BYTES
 const NUMBERS = 5
 const HASH_BYTES = 32
+/** A git object id (SHA-1) is a row's first 20 bytes; as hex, 40 characters against a SHA-256's 64. */
+const OID_BYTES = 20
+const SHA256_KIND = 0
+const GIT_KIND = 1
 
-/** size, mtimeMs, ctimeMs, inode, mode, sha256 (hex) of a row added in this run. */
+/** size, mtimeMs, ctimeMs, inode, mode, hash (hex: a SHA-256, or a git object id) of a row added in this run. */
 type Row = [number, number, number, number, number, string]
 
 /** A file whose timestamps are this close to the time it was hashed may change again unseen (coarse clocks). */
@@ -47,6 +52,7 @@ export class StatIndex {
     readonly generation = '',
     private readonly numbers: Float64Array = new Float64Array(0),
     private readonly hashes: Buffer = Buffer.alloc(0),
+    private readonly kinds: Uint8Array = new Uint8Array(0),
     /** The loaded rows' paths, sorted. */
     private readonly paths: string[] = [],
   ) {
@@ -61,7 +67,8 @@ export class StatIndex {
       if (bytes.toString('latin1', 0, 8) !== MAGIC || bytes.readUInt32LE(8) !== INDEX_FORMAT) return new StatIndex(file)
       const count = bytes.readUInt32LE(12)
       const hashesAt = HEADER + count * NUMBERS * 8
-      const pathsAt = hashesAt + count * HASH_BYTES
+      const kindsAt = hashesAt + count * HASH_BYTES
+      const pathsAt = kindsAt + count
       if (bytes.length < pathsAt) return new StatIndex(file)
       const generation = bytes.toString('hex', 16, HEADER)
       // Copied out: a Float64Array needs an aligned offset, which a read buffer does not promise.
@@ -69,7 +76,7 @@ export class StatIndex {
       Buffer.from(numbers.buffer).set(bytes.subarray(HEADER, hashesAt))
       const paths = count === 0 ? [] : bytes.toString('utf8', pathsAt).split('\0')
       if (paths.length !== count) return new StatIndex(file)
-      return new StatIndex(file, generation, numbers, bytes.subarray(hashesAt, pathsAt), paths)
+      return new StatIndex(file, generation, numbers, bytes.subarray(hashesAt, kindsAt), bytes.subarray(kindsAt, pathsAt), paths)
     } catch {
       return new StatIndex(file)
     }
@@ -83,7 +90,7 @@ export class StatIndex {
     return row !== -1 && this.dropped[row] === 0
   }
 
-  /** The hash recorded for `rel` if the file still has the same stat. */
+  /** The hash recorded for `rel` if the file still has the same stat: a SHA-256 (64 hex digits) or a git object id (40). */
   get(rel: string, stat: Stats): string | undefined {
     if (this.added.size > 0) {
       const added = this.added.get(rel)
@@ -97,7 +104,8 @@ export class StatIndex {
     if (!same) return undefined
     // One hex string for the whole column, sliced per row: 10k toString calls cost more.
     this.hex ??= this.hashes.toString('hex')
-    return this.hex.slice(row * HASH_BYTES * 2, (row + 1) * HASH_BYTES * 2)
+    const from = row * HASH_BYTES * 2
+    return this.hex.slice(from, from + (this.kinds[row] === GIT_KIND ? OID_BYTES : HASH_BYTES) * 2)
   }
 
   set(rel: string, stat: Stats, hash: string, now = Date.now()): void {
@@ -125,12 +133,14 @@ export class StatIndex {
     const count = this.paths.length - countOnes(this.dropped) + added.length
     const numbers = new Float64Array(count * NUMBERS)
     const hashes = Buffer.alloc(count * HASH_BYTES)
+    const kinds = new Uint8Array(count)
     const paths: string[] = []
     let row = 0
     const fromLoaded = (): void => {
       const i = paths.push(this.paths[row]!) - 1
       numbers.set(this.numbers.subarray(row * NUMBERS, (row + 1) * NUMBERS), i * NUMBERS)
       this.hashes.copy(hashes, i * HASH_BYTES, row * HASH_BYTES, (row + 1) * HASH_BYTES)
+      kinds[i] = this.kinds[row]!
     }
     for (const rel of added) {
       for (; row < this.paths.length && this.paths[row]! < rel; row++) if (this.dropped[row] === 0) fromLoaded()
@@ -138,6 +148,7 @@ export class StatIndex {
       const i = paths.push(rel) - 1
       for (let k = 0; k < NUMBERS; k++) numbers[i * NUMBERS + k] = values[k] as number
       hashes.write(values[5], i * HASH_BYTES, HASH_BYTES, 'hex')
+      kinds[i] = values[5].length === OID_BYTES * 2 ? GIT_KIND : SHA256_KIND
     }
     for (; row < this.paths.length; row++) if (this.dropped[row] === 0) fromLoaded()
     const header = Buffer.alloc(HEADER)
@@ -145,7 +156,7 @@ export class StatIndex {
     header.writeUInt32LE(INDEX_FORMAT, 8)
     header.writeUInt32LE(count, 12)
     randomBytes(GENERATION_BYTES).copy(header, 16)
-    replaceFile(this.file, Buffer.concat([header, Buffer.from(numbers.buffer), hashes, Buffer.from(paths.join('\0'))]), {createDir: true})
+    replaceFile(this.file, Buffer.concat([header, Buffer.from(numbers.buffer), hashes, kinds, Buffer.from(paths.join('\0'))]), {createDir: true})
     this.dirty = false
     return true
   }

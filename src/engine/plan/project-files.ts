@@ -1,5 +1,7 @@
+import {existsSync, mkdirSync} from 'node:fs'
 import * as path from 'node:path'
 
+import {committedFiles, type CommittedFiles} from './committed-files.js'
 import {findWorkTree, gitListFiles} from './git.js'
 import {cachedGitListing, readGitConfiguration, recordGitListing} from './git-listing-cache.js'
 import {isIgnored, type RuleSet} from './ignore-rules.js'
@@ -21,6 +23,8 @@ export interface ProjectFiles {
   untracked: string[]
   /** One line for the user when git was expected but not used (e.g. not installed). */
   notice?: string
+  /** In a git work tree whose committed files' bytes are their objects': where git's index is (see committedFiles). */
+  git?: CommittedFiles
 }
 
 export interface ListOptions {
@@ -75,7 +79,9 @@ export async function listProjectFiles(projectDir: string, options: ListOptions 
         untracked = untracked.filter(keep)
         own = own.filter(keep)
       }
-      return {files: sortedUnion(tracked, untracked), orcaFiles: sortedUnion(own, []), source: 'git', untracked: sortedUnion(untracked, [])}
+      const files = sortedUnion(tracked, untracked)
+      const git = asked.top === undefined ? undefined : committedFiles(projectDir, asked.top, files, options.env ?? process.env)
+      return {files, orcaFiles: sortedUnion(own, []), source: 'git', untracked: sortedUnion(untracked, []), ...(git ? {git} : {})}
     }
   }
   const files = walkProjectFiles(projectDir, {listingCache: options.listingCache, now: options.now, skipDirs: stateDirs.filter((d) => d !== ORCA_STATE)})
@@ -86,6 +92,8 @@ export async function listProjectFiles(projectDir: string, options: ListOptions 
 /** git's part of a listing (see askGit), which depends only on the project's folder and orca's state folders. */
 export interface AskedGit {
   projectDir: string
+  /** The top of the work tree, when known (not when GIT_DIR names the repository). */
+  top?: string
   /** Undefined outside a git work tree: the files are walked. */
   listed?: Promise<Awaited<ReturnType<typeof gitListFiles>>>
   /** Keeps a fresh answer for the next run (see recordGitListing); absent for an answer that was kept already. */
@@ -103,7 +111,7 @@ export function askGit(projectDir: string, options: Pick<ListOptions, 'stateDirs
   const asked = gitListing(projectDir, tree.top, orcaStateDirs(projectDir, options.stateDirs ?? []), options)
   // Handled here: an answer never taken (the pipeline was refused) is no unhandled rejection.
   asked.listed.catch(() => undefined)
-  return {projectDir, ...asked}
+  return {projectDir, ...(tree.top === undefined ? {} : {top: tree.top}), ...asked}
 }
 
 interface Scanned {
@@ -144,11 +152,28 @@ function gitListing(projectDir: string, top: string | undefined, stateDirs: stri
   const context = top === undefined || file === undefined ? undefined : {projectDir, top, stateDirs, env, now: options.now}
   const cached = context && cachedGitListing(file!, context)
   if (cached) return {listed: Promise.resolve(cached)}
-  // The configuration the record needs, asked at the same time: two processes at once, not one after the other.
-  const configuration = context && readGitConfiguration(context)
   const listed = gitListFiles(projectDir, {top, env, excludeDirs: stateDirs})
-  if (!context) return {listed}
-  return {listed, record: async (answer) => (configuration && !('error' in answer) ? recordGitListing(file!, context, answer, configuration) : undefined)}
+  if (!context || !firstRunMarked(file!)) return {listed}
+  // The configuration the record needs, asked at the same time: two processes at once, not one after the other.
+  const configuration = readGitConfiguration(context)
+  return {listed, record: async (answer) => ('error' in answer ? undefined : recordGitListing(file!, context, answer, configuration))}
+}
+
+/**
+ * Whether git's answer is worth recording: from the second run in a checkout on. Recording costs a
+ * fresh run more than asking git does (a second and third git process, every folder read, ≈ 50 ms
+ * of 10,000 files' restore: docs/performance.md), which a throwaway CI runner running orca once
+ * never gets back. A first run only makes the project's records folder, which says so to the next.
+ */
+function firstRunMarked(file: string): boolean {
+  const dir = path.dirname(file)
+  if (existsSync(dir)) return true
+  try {
+    mkdirSync(dir, {recursive: true})
+  } catch {
+    // Only an optimisation: the next run asks git again.
+  }
+  return false
 }
 
 /** Which of git's files stay: not in orca's state, not ignored by one of `orcaignores`. */

@@ -6,6 +6,8 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {hashFile, InputHasher} from '../../../src/engine/cache/hash-inputs.js'
+import type {CommittedFiles} from '../../../src/engine/plan/committed-files.js'
+import {git} from '../../helpers/git.js'
 
 let dir: string
 beforeEach(() => {
@@ -112,5 +114,69 @@ describe('InputHasher', () => {
     ])
     expect(fromOpen.find((input) => input.path === 'large.bin')!.sha256).toBe(hashFile(join(dir, 'large.bin'), 200_000))
     expect(plain.changedSince(fromStat)).toEqual([])
+  })
+})
+
+describe('InputHasher in a git work tree (committed files named by their git object ids)', () => {
+  const committed = (): CommittedFiles => ({index: join(dir, '.git/index'), prefix: ''})
+  const hashObject = (rel: string): string => git(dir, 'hash-object', rel).trim()
+
+  beforeEach(() => {
+    git(dir, 'init', '-q')
+    oldFile('a.txt', 'a\n')
+    oldFile('b.txt', 'b\n')
+    oldFile('c.txt', 'c\n')
+    git(dir, 'add', '-A')
+    git(dir, 'commit', '-qm', 'files')
+  })
+
+  it("names a clean committed file by its entry's id, any other by its SHA-256, and the same whichever way a file is found", () => {
+    writeFileSync(join(dir, 'b.txt'), 'edited\n')
+    oldFile('untracked.txt', 'u\n')
+    // Same bytes, a new stat: read, and named by git's id since the bytes are the entry's.
+    const later = new Date(Date.now() - 1_000_000)
+    utimesSync(join(dir, 'c.txt'), later, later)
+    const index = join(dir, 'stat.idx')
+    const files = ['a.txt', 'b.txt', 'c.txt', 'untracked.txt']
+    const fresh = new InputHasher(dir, index, undefined, committed())
+    const first = fresh.hash(files)
+    expect(first).toEqual([
+      {git: hashObject('a.txt'), mode: '100644', path: 'a.txt'},
+      {mode: '100644', path: 'b.txt', sha256: hashFile(join(dir, 'b.txt'), 7)},
+      {git: hashObject('c.txt'), mode: '100644', path: 'c.txt'},
+      {mode: '100644', path: 'untracked.txt', sha256: hashFile(join(dir, 'untracked.txt'), 2)},
+    ])
+    fresh.save(files)
+    // From the stat index's rows, and with none: the same names.
+    expect(new InputHasher(dir, index, undefined, committed()).hash(files)).toEqual(first)
+    expect(new InputHasher(dir, undefined, undefined, committed()).hash(files)).toEqual(first)
+    // Without git's index every file is named by its SHA-256 (a remote run's upload, an image's context).
+    expect(new InputHasher(dir, index).hash(files).every((input) => input.sha256 !== undefined)).toBe(true)
+  })
+
+  it("does not keep a row's name once git's index says otherwise (a file untracked, a change committed)", () => {
+    const later = new Date(Date.now() - 1_000_000)
+    utimesSync(join(dir, 'c.txt'), later, later)
+    writeFileSync(join(dir, 'b.txt'), 'edited\n')
+    utimesSync(join(dir, 'b.txt'), later, later)
+    const index = join(dir, 'stat.idx')
+    const files = ['b.txt', 'c.txt']
+    const first = new InputHasher(dir, index, undefined, committed())
+    expect(first.hash(files).map((input) => input.git !== undefined)).toEqual([false, true])
+    first.save(files)
+    git(dir, 'rm', '-q', '--cached', 'c.txt')
+    git(dir, 'add', 'b.txt')
+    const again = new InputHasher(dir, index, undefined, committed()).hash(files)
+    expect(again).toEqual(new InputHasher(dir, undefined, undefined, committed()).hash(files))
+    expect(again.map((input) => input.git !== undefined)).toEqual([true, false])
+  })
+
+  it('says which git-named inputs changed after they were hashed', () => {
+    const hasher = new InputHasher(dir, undefined, undefined, committed())
+    const inputs = hasher.hash(['a.txt', 'b.txt'])
+    expect(inputs.every((input) => input.git !== undefined)).toBe(true)
+    expect(hasher.changedSince(inputs)).toEqual([])
+    writeFileSync(join(dir, 'b.txt'), 'edited\n')
+    expect(hasher.changedSince(inputs)).toEqual(['b.txt'])
   })
 })

@@ -96,6 +96,18 @@ describe('diffManifests', () => {
     expect(summariseChanges(changes)).toBe('3 inputs changed (src/a.ts, src/b.ts, …)')
   })
 
+  it('says when a file is named by its git object id in one key and by its SHA-256 in the other', () => {
+    const named = (path: string, oid: string): HashedInput => ({git: oid.repeat(40), mode: '100644', path})
+    const before = keyManifest(parts({inputs: [named('src/a.ts', 'a'), input('src/b.ts', 'b')]}))
+    const after = keyManifest(parts({inputs: [input('src/a.ts', 'a'), named('src/b.ts', 'b')]}))
+    expect(diffManifests(before, after).map((c) => c.text)).toEqual([
+      'changed  src/a.ts (no longer named by its committed git object id: edited, or not committed)',
+      'changed  src/b.ts (now named by its committed git object id)',
+    ])
+    // The key covers which name a file has: a git id and a SHA-256 never give one key.
+    expect(keyOf(before)).not.toBe(keyOf(after))
+  })
+
   it('names env, step, image and upstream changes', () => {
     const before = keyManifest(parts())
     const after = keyManifest(

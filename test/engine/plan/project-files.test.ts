@@ -151,6 +151,8 @@ describe("listProjectFiles with git's last answer kept", () => {
   const kept = (): Promise<ProjectFiles> => listProjectFiles(dir, {env: GIT_ENV, gitListingCache: recordFile(), now: later()})
 
   beforeEach(() => {
+    // A checkout orca ran in before: its records folder exists (a first run only makes it, below).
+    mkdirSync(join(root, 'cache'), {recursive: true})
     git(dir, 'init', '-q')
     write('.gitignore', 'build/\n*.o\n')
     write('src/a.c')
@@ -217,6 +219,15 @@ describe("listProjectFiles with git's last answer kept", () => {
     const other = join(root, 'other')
     mkdirSync(other)
     expect(await listProjectFiles(dir, options, askGit(other, options))).toEqual(ahead)
+  })
+
+  it("records nothing in a checkout's first run, only its records folder, and git's answer from the second run on", async () => {
+    rmSync(join(root, 'cache'), {recursive: true})
+    expect(await kept()).toEqual(await list())
+    expect(existsSync(recordFile())).toBe(false)
+    expect(existsSync(join(root, 'cache'))).toBe(true)
+    expect(await kept()).toEqual(await list())
+    expect(existsSync(recordFile())).toBe(true)
   })
 
   it('keeps no record for a project holding another repository', async () => {
