@@ -153,27 +153,24 @@ function gitListing(projectDir: string, top: string | undefined, stateDirs: stri
   const cached = context && cachedGitListing(file!, context)
   if (cached) return {listed: Promise.resolve(cached)}
   const listed = gitListFiles(projectDir, {top, env, excludeDirs: stateDirs})
-  if (!context || !firstRunMarked(file!)) return {listed}
+  if (!context) return {listed}
+  // Recorded from a checkout's second run on: recording costs a fresh run more than asking git does
+  // (a second and third git process, every folder read, ≈ 50 ms of 10,000 files' restore:
+  // docs/performance.md), which a throwaway CI runner running orca once never gets back. A first
+  // run, once its answer is taken, only makes the project's records folder, which says so to the next.
+  const folder = path.dirname(file!)
+  if (!existsSync(folder)) return {listed, record: async () => makeFolder(folder)}
   // The configuration the record needs, asked at the same time: two processes at once, not one after the other.
   const configuration = readGitConfiguration(context)
   return {listed, record: async (answer) => ('error' in answer ? undefined : recordGitListing(file!, context, answer, configuration))}
 }
 
-/**
- * Whether git's answer is worth recording: from the second run in a checkout on. Recording costs a
- * fresh run more than asking git does (a second and third git process, every folder read, ≈ 50 ms
- * of 10,000 files' restore: docs/performance.md), which a throwaway CI runner running orca once
- * never gets back. A first run only makes the project's records folder, which says so to the next.
- */
-function firstRunMarked(file: string): boolean {
-  const dir = path.dirname(file)
-  if (existsSync(dir)) return true
+function makeFolder(folder: string): void {
   try {
-    mkdirSync(dir, {recursive: true})
+    mkdirSync(folder, {recursive: true})
   } catch {
     // Only an optimisation: the next run asks git again.
   }
-  return false
 }
 
 /** Which of git's files stay: not in orca's state, not ignored by one of `orcaignores`. */
