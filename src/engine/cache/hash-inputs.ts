@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process'
 import {closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, readSync} from 'node:fs'
 import {createHash} from 'node:crypto'
 import * as path from 'node:path'
@@ -13,9 +14,8 @@ import {StatIndex} from './stat-index.js'
 /**
  * One input file as it enters a job's key (it is the key manifest's entry as is: created with its
  * keys in canonical order, so thousands of them serialise without a copy). Its content is named by
- * one of two hashes: `git`, when the file's bytes are those of its entry in git's index (a committed
- * file, as a CI runner's checkout has them: taken from the index without reading the file), or
- * `sha256` (docs/caching.md, "Committed files").
+ * one of two hashes: in a git work tree `git`, the git blob id of its bytes (a committed file's taken
+ * from git's index without reading it), else `sha256` (docs/caching.md, "Committed files").
  */
 export type HashedInput = ContentHashed | GitHashed
 
@@ -33,7 +33,7 @@ export interface ContentHashed extends InputBase {
 }
 
 export interface GitHashed extends InputBase {
-  /** The git object id (SHA-1, hex) of the file's entry in git's index, whose bytes the file holds. */
+  /** The git blob id (SHA-1, hex, as git computes it) of the file's bytes. */
   git: string
   sha256?: never
 }
@@ -43,10 +43,6 @@ export function contentHash(input: HashedInput): string {
   return input.git ?? input.sha256
 }
 
-/** The input for `hash` as a stat index row holds it (40 hex digits: a git object id). */
-function hashedAs(mode: string, rel: string, hash: string): HashedInput {
-  return hash.length === 40 ? {git: hash, mode, path: rel} : {mode, path: rel, sha256: hash}
-}
 
 
 /** Files up to this size are read in one call; larger ones in chunks, so memory stays bounded. */
@@ -89,18 +85,27 @@ export class InputHasher {
     this.prefix = statPrefix(this.projectDir)
     const memo = this.earlierResults()
     const found: Array<HashedInput | null> | undefined = memo ? undefined : []
-    const out: HashedInput[] = []
+    let out: HashedInput[] = []
+    const pending: Pending[] = []
     let sorted = true
-    for (const rel of files) {
+    for (let i = 0; i < files.length; i++) {
+      const rel = files[i]!
       let hashed = memo?.get(rel)
       if (hashed === undefined) {
-        hashed = this.hashOne(rel)
+        hashed = this.hashOne(rel, pending)
         memo?.set(rel, hashed)
       }
       found?.push(hashed)
       if (!hashed) continue
       if (sorted && out.length > 0 && out[out.length - 1]!.path >= rel) sorted = false
       out.push(hashed)
+    }
+    if (pending.length > 0 && this.nameByGit(pending) < pending.length) {
+      // Files gone since they were stat'ed are left out, as a file gone before would have been.
+      const gone = new Set<HashedInput>(pending.filter((p) => p.input.git === '').map((p) => p.input))
+      out = out.filter((input) => !gone.has(input))
+      if (found) files.forEach((_, i) => gone.has(found[i]!) && (found[i] = null))
+      for (const p of pending) if (gone.has(p.input)) memo?.set(p.input.path, null)
     }
     if (found) this.earlier.push({files, found})
     // Inputs come from the sorted project listing: sorting again is only for other callers.
@@ -125,6 +130,7 @@ export class InputHasher {
     for (const input of inputs) {
       const now = this.stat(input.path)
       const before = this.readStats.get(input.path)
+      // A file named from git's index has no stat remembered: the index is asked again, as then.
       const same =
         now !== undefined &&
         (before
@@ -142,52 +148,54 @@ export class InputHasher {
     return this.index?.save(projectFiles) ?? false
   }
 
-  private hashOne(rel: string): HashedInput | null {
+  private hashOne(rel: string, pending: Pending[]): HashedInput | null {
     this.index ??= StatIndex.load(this.indexFile)
-    if (this.committed) return this.hashCommitted(rel)
+    if (this.committed) return this.hashCommitted(rel, pending)
     // A file the index has no row for is read whatever its stat (every file, on a fresh runner).
     return this.index.knows(rel) ? this.hashStated(rel) : this.hashOpened(rel)
   }
 
   /**
-   * In a git work tree: a file whose stat is the one git's index recorded for it holds that entry's
-   * bytes, and is named by its object id without being read (git decides a file unchanged so, and
-   * so does turbo); any other file as outside git, but a file read whose bytes turn out to be its
-   * entry's is named by the entry's id too, so a file's name depends on its content and git's index,
-   * never on the way it was found.
+   * In a git work tree every file is named by the git blob id of its bytes, whichever way it is found:
+   * from git's index without reading it when its stat is the one git recorded (git decides a file
+   * unchanged so, and so does turbo), from the stat index's row, or else by git itself (`pending`,
+   * one `git hash-object` for them all: git's SHA-1 detects collision attacks, so orca never computes
+   * such an id). A symlink (and a path holding a newline, which git reads paths one per line) is
+   * named by its SHA-256 as outside git.
    */
-  private hashCommitted(rel: string): HashedInput | null {
+  private hashCommitted(rel: string, pending: Pending[]): HashedInput | null {
     const stat = this.stat(rel)
     if (!stat || !(stat.isFile() || stat.isSymbolicLink())) return null
-    if (this.gitIndex === undefined) this.gitIndex = GitIndex.read(this.committed!.index) ?? null
-    const git = this.gitIndex
-    const oid = git?.cleanOid(this.committed!.prefix + rel, stat)
-    // Not remembered in readStats: changedSince asks git's index again, as here.
-    if (oid !== undefined) return {git: oid, mode: modeString(stat.mode), path: rel}
-    const entry = stat.isFile() ? git?.oid(this.committed!.prefix + rel) : undefined
-    // A row is the file's name only where it would be found again by reading: a git id while it is
-    // still its entry's; a SHA-256 while the file has no entry (a changed committed file is read
-    // again, so that a row never outlives an index that now holds its bytes).
+    if (stat.isSymbolicLink() || rel.includes('\n')) return this.hashStated(rel)
+    const mode = modeString(stat.mode)
+    if (this.gitIndex === undefined) this.gitIndex = this.committed!.index === undefined ? null : (GitIndex.read(this.committed!.index) ?? null)
+    const oid = this.gitIndex?.cleanOid(this.committed!.prefix + rel, stat)
+    if (oid !== undefined) return {git: oid, mode, path: rel}
     const known = this.index!.get(rel, stat)
-    if (known !== undefined && (entry === undefined ? known.length === 64 : known === entry)) return hashedAs(modeString(stat.mode), rel, known)
-    let hash: string
-    try {
-      if (stat.isSymbolicLink()) hash = sha256(`symlink:${readlinkSync(path.join(this.projectDir, rel))}`)
-      else {
-        const read = readHashes(this.prefix + rel, stat.size, entry !== undefined)
-        // Named by git's id only when the bytes are that entry's: compared with the id git computed
-        // (with SHA-1 collision detection) when it stored them, never with one of orca's own.
-        hash = read.blob !== undefined && read.blob === entry ? entry : read.sha256
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-      throw new OrcaError('infra', `cannot read input file ${rel}: ${(error as Error).message}`, {cause: error})
-    }
-    this.index!.set(rel, stat, hash, this.now)
+    const input: GitHashed = {git: known !== undefined && known.length === 40 ? known : '', mode, path: rel}
     this.readStats.set(rel, signatureOf(stat))
-    return hashedAs(modeString(stat.mode), rel, hash)
+    if (input.git === '') pending.push({input, stat})
+    return input
   }
 
+  /** Names the pending files by their git blob ids (`git hash-object`); returns how many it named (a file gone meanwhile is not). */
+  private nameByGit(pending: Pending[]): number {
+    let asked = pending
+    for (let attempt = 0; ; attempt++) {
+      const ids = gitBlobIds(asked.map((p) => path.join(this.projectDir, p.input.path)))
+      if (ids !== undefined) {
+        asked.forEach((p, i) => {
+          p.input.git = ids[i]!
+          this.index!.set(p.input.path, p.stat, p.input.git, this.now)
+        })
+        return asked.length
+      }
+      // git stops at a file it cannot read: ask again for those still there, once.
+      const still = asked.filter((p) => this.stat(p.input.path)?.isFile())
+      if (attempt > 0 || still.length === asked.length) throw new OrcaError('infra', `cannot hash input files with git hash-object in ${this.projectDir}`)
+      asked = still
+    }
+  }
   /**
    * The file opened first and stat'ed through its descriptor: one system call and one Stats object
    * fewer than `hashStated`'s lstat then read, with the same result (docs/performance.md, "Hashing on
@@ -245,6 +253,30 @@ export class InputHasher {
   }
 }
 
+/** A file to be named by git, with the stat it was found with. */
+interface Pending {
+  input: GitHashed
+  stat: Stats
+}
+
+/**
+ * The git blob ids of `files` (absolute), their bytes as they are (no filters); undefined when git
+ * refuses. Asked outside any repository, so the ids are SHA-1 whatever object format the project's
+ * repository has, and no configuration of it applies.
+ */
+function gitBlobIds(files: string[]): string[] | undefined {
+  const answer = spawnSync('git', ['hash-object', '--no-filters', '--stdin-paths'], {
+    cwd: path.parse(files[0]!).root,
+    input: `${files.join('\n')}\n`,
+    env: {...process.env, LC_ALL: 'C', GIT_CEILING_DIRECTORIES: path.parse(files[0]!).root},
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['pipe', 'pipe', 'ignore'],
+  })
+  if (answer.status !== 0) return undefined
+  const ids = answer.stdout.toString('latin1').split('\n', files.length)
+  return ids.length === files.length && ids.every((id) => /^[0-9a-f]{40}$/.test(id)) ? ids : undefined
+}
+
 /**
  * Paths from the project's own listing are relative and `/`-separated (no `..`): joining by hand is
  * enough, and from the project directory itself (the usual case) the kernel walks the shorter path.
@@ -292,28 +324,6 @@ function hashDescriptor(fd: number, size: number): string {
   const buffer = Buffer.allocUnsafe(CHUNK)
   for (let n; (n = readSync(fd, buffer, 0, CHUNK, null)) > 0; ) hash.update(buffer.subarray(0, n))
   return hash.digest('hex')
-}
-
-/**
- * A file's SHA-256 and, when `blob`, its git blob id as git would compute it without collision
- * detection (SHA-1 of `blob <size>\0` and the bytes): only ever compared with an id git computed.
- */
-function readHashes(file: string, size: number, blob: boolean): {sha256: string; blob?: string} {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
-  try {
-    if (!blob) return {sha256: hashDescriptor(fd, size)}
-    const digest = createHash('sha256')
-    // A file that changed since its stat gets a header of another size: an id no entry has.
-    const sha1 = createHash('sha1').update(`blob ${size}\0`)
-    const buffer = size < SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(CHUNK)
-    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
-      digest.update(buffer.subarray(0, n))
-      sha1.update(buffer.subarray(0, n))
-    }
-    return {sha256: digest.digest('hex'), blob: sha1.digest('hex')}
-  } finally {
-    closeSync(fd)
-  }
 }
 
 /** SHA-256 of a file's content. */

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
+import {sha256} from '../../../src/engine/cache/format.js'
 import {hashFile, InputHasher} from '../../../src/engine/cache/hash-inputs.js'
 import type {CommittedFiles} from '../../../src/engine/plan/committed-files.js'
 import {git} from '../../helpers/git.js'
@@ -117,9 +118,9 @@ describe('InputHasher', () => {
   })
 })
 
-describe('InputHasher in a git work tree (committed files named by their git object ids)', () => {
+describe('InputHasher in a git work tree (files named by their git blob ids)', () => {
   const committed = (): CommittedFiles => ({index: join(dir, '.git/index'), prefix: ''})
-  const hashObject = (rel: string): string => git(dir, 'hash-object', rel).trim()
+  const hashObject = (rel: string): string => git(dir, 'hash-object', '--no-filters', rel).trim()
 
   beforeEach(() => {
     git(dir, 'init', '-q')
@@ -130,53 +131,57 @@ describe('InputHasher in a git work tree (committed files named by their git obj
     git(dir, 'commit', '-qm', 'files')
   })
 
-  it("names a clean committed file by its entry's id, any other by its SHA-256, and the same whichever way a file is found", () => {
+  it('names every file by the blob id of its bytes, whichever way it is found', () => {
     writeFileSync(join(dir, 'b.txt'), 'edited\n')
     oldFile('untracked.txt', 'u\n')
-    // Same bytes, a new stat: read, and named by git's id since the bytes are the entry's.
+    // Same bytes, a new stat: not clean by git's index, named by git all the same.
     const later = new Date(Date.now() - 1_000_000)
     utimesSync(join(dir, 'c.txt'), later, later)
+    symlinkSync('a.txt', join(dir, 'link'))
     const index = join(dir, 'stat.idx')
-    const files = ['a.txt', 'b.txt', 'c.txt', 'untracked.txt']
+    const files = ['a.txt', 'b.txt', 'c.txt', 'link', 'untracked.txt']
     const fresh = new InputHasher(dir, index, undefined, committed())
     const first = fresh.hash(files)
     expect(first).toEqual([
       {git: hashObject('a.txt'), mode: '100644', path: 'a.txt'},
-      {mode: '100644', path: 'b.txt', sha256: hashFile(join(dir, 'b.txt'), 7)},
+      {git: hashObject('b.txt'), mode: '100644', path: 'b.txt'},
       {git: hashObject('c.txt'), mode: '100644', path: 'c.txt'},
-      {mode: '100644', path: 'untracked.txt', sha256: hashFile(join(dir, 'untracked.txt'), 2)},
+      {mode: '120777', path: 'link', sha256: sha256('symlink:a.txt')},
+      {git: hashObject('untracked.txt'), mode: '100644', path: 'untracked.txt'},
     ])
     fresh.save(files)
-    // From the stat index's rows, and with none: the same names.
+    // From the stat index's rows, with none, and without git's index (a pre-commit hook's GIT_INDEX_FILE): the same names.
     expect(new InputHasher(dir, index, undefined, committed()).hash(files)).toEqual(first)
     expect(new InputHasher(dir, undefined, undefined, committed()).hash(files)).toEqual(first)
-    // Without git's index every file is named by its SHA-256 (a remote run's upload, an image's context).
-    expect(new InputHasher(dir, index).hash(files).every((input) => input.sha256 !== undefined)).toBe(true)
+    expect(new InputHasher(dir, undefined, undefined, {prefix: ''}).hash(files)).toEqual(first)
+    // Outside git (and for a remote run's upload) every file is named by its SHA-256.
+    const plain = new InputHasher(dir, index).hash(files)
+    expect(plain.every((input) => input.sha256 !== undefined)).toBe(true)
+    expect(plain[1]!.sha256).toBe(hashFile(join(dir, 'b.txt'), 7))
   })
 
-  it("does not keep a row's name once git's index says otherwise (a file untracked, a change committed)", () => {
-    const later = new Date(Date.now() - 1_000_000)
-    utimesSync(join(dir, 'c.txt'), later, later)
-    writeFileSync(join(dir, 'b.txt'), 'edited\n')
-    utimesSync(join(dir, 'b.txt'), later, later)
-    const index = join(dir, 'stat.idx')
-    const files = ['b.txt', 'c.txt']
-    const first = new InputHasher(dir, index, undefined, committed())
-    expect(first.hash(files).map((input) => input.git !== undefined)).toEqual([false, true])
-    first.save(files)
-    git(dir, 'rm', '-q', '--cached', 'c.txt')
+  it("keeps a file's name whatever git's index says of it: staged, untracked, committed", () => {
+    const files = ['a.txt', 'b.txt', 'c.txt']
+    const before = new InputHasher(dir, undefined, undefined, committed()).hash(files)
+    writeFileSync(join(dir, 'b.txt'), 'staged\n')
     git(dir, 'add', 'b.txt')
-    const again = new InputHasher(dir, index, undefined, committed()).hash(files)
-    expect(again).toEqual(new InputHasher(dir, undefined, undefined, committed()).hash(files))
-    expect(again.map((input) => input.git !== undefined)).toEqual([true, false])
+    writeFileSync(join(dir, 'b.txt'), 'b\n')
+    git(dir, 'rm', '-q', '--cached', 'c.txt')
+    expect(new InputHasher(dir, undefined, undefined, committed()).hash(files)).toEqual(before)
+    git(dir, 'add', '-A')
+    git(dir, 'commit', '-q', '--allow-empty', '-m', 'again')
+    expect(new InputHasher(dir, undefined, undefined, committed()).hash(files)).toEqual(before)
   })
 
-  it('says which git-named inputs changed after they were hashed', () => {
+  it('leaves out a file removed before git reads it, and says which git-named inputs changed after they were hashed', () => {
     const hasher = new InputHasher(dir, undefined, undefined, committed())
-    const inputs = hasher.hash(['a.txt', 'b.txt'])
+    writeFileSync(join(dir, 'a.txt'), 'edited\n')
+    const inputs = hasher.hash(['a.txt', 'b.txt', 'missing.txt'])
+    expect(inputs.map((input) => input.path)).toEqual(['a.txt', 'b.txt'])
     expect(inputs.every((input) => input.git !== undefined)).toBe(true)
     expect(hasher.changedSince(inputs)).toEqual([])
     writeFileSync(join(dir, 'b.txt'), 'edited\n')
-    expect(hasher.changedSince(inputs)).toEqual(['b.txt'])
+    writeFileSync(join(dir, 'a.txt'), 'edited again\n')
+    expect(hasher.changedSince(inputs)).toEqual(['a.txt', 'b.txt'])
   })
 })
