@@ -40,11 +40,6 @@ export class GitIndex {
     }
   }
 
-  /** How many usable entries it holds. */
-  get size(): number {
-    return this.paths.length
-  }
-
   /** The object id (hex) of `path`'s usable entry (relative to the top of the work tree), or undefined. */
   oid(path: string): string | undefined {
     const row = this.rowOf(path)

@@ -43,8 +43,6 @@ export function contentHash(input: HashedInput): string {
   return input.git ?? input.sha256
 }
 
-
-
 /** Files up to this size are read in one call; larger ones in chunks, so memory stays bounded. */
 const WHOLE_READ_MAX = 16 * 1024 * 1024
 const CHUNK = 1024 * 1024
@@ -76,7 +74,7 @@ export class InputHasher {
     private readonly indexFile?: string,
     /** The clock a file is judged too fresh to index by (tests move it forward). */
     private readonly now?: number,
-    /** In a git work tree whose committed files can be named by git's ids: where its index is. */
+    /** In a git work tree: files are named by git blob ids, committed ones from this index where given (ProjectFiles.git). */
     private readonly committed?: CommittedFiles,
   ) {}
 
@@ -88,8 +86,7 @@ export class InputHasher {
     let out: HashedInput[] = []
     const pending: Pending[] = []
     let sorted = true
-    for (let i = 0; i < files.length; i++) {
-      const rel = files[i]!
+    for (const rel of files) {
       let hashed = memo?.get(rel)
       if (hashed === undefined) {
         hashed = this.hashOne(rel, pending)
@@ -196,6 +193,7 @@ export class InputHasher {
       asked = still
     }
   }
+
   /**
    * The file opened first and stat'ed through its descriptor: one system call and one Stats object
    * fewer than `hashStated`'s lstat then read, with the same result (docs/performance.md, "Hashing on
@@ -217,7 +215,7 @@ export class InputHasher {
       const hash = hashDescriptor(fd, stat.size)
       this.index!.set(rel, stat, hash, this.now)
       this.readStats.set(rel, signatureOf(stat))
-      return {mode: stat.mode.toString(8), path: rel, sha256: hash}
+      return {mode: modeString(stat.mode), path: rel, sha256: hash}
     } catch (error) {
       throw new OrcaError('infra', `cannot read input file ${rel}: ${(error as Error).message}`, {cause: error})
     } finally {
@@ -241,7 +239,7 @@ export class InputHasher {
       this.index!.set(rel, stat, hash, this.now)
       this.readStats.set(rel, signatureOf(stat))
     }
-    return {mode: stat.mode.toString(8), path: rel, sha256: hash}
+    return {mode: modeString(stat.mode), path: rel, sha256: hash}
   }
 
   private stat(rel: string): Stats | undefined {

@@ -23,7 +23,7 @@ export interface ProjectFiles {
   untracked: string[]
   /** One line for the user when git was expected but not used (e.g. not installed). */
   notice?: string
-  /** In a git work tree whose committed files' bytes are their objects': where git's index is (see committedFiles). */
+  /** In a git work tree: files are named by git blob ids, and where git's index may vouch for committed files (see committedFiles). */
   git?: CommittedFiles
 }
 
