@@ -71,6 +71,7 @@ export async function runCommand(args: RunArgs, orcaVersion: string): Promise<nu
     env: process.env,
     processStartedAt: performance.timeOrigin,
     orcaVersion,
+    onNotice: (message) => process.stderr.write(`notice: ${message}\n`),
     stdout: process.stdout,
     stderr: process.stderr,
     // Only the live view reads it: creating process.stdin costs start-up time and, on a pipe, delays exit.
@@ -107,7 +108,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   // Ink and React take a while to load: start while the pipeline is read and planned.
   const liveView = wantsLiveView(options) && !options.dryRun ? import('../views/live/live-view.js') : undefined
   liveView?.catch(() => undefined)
-  const prepared = await prepareRun({...options, onNotice: (message) => options.stderr.write(`notice: ${message}\n`)})
+  // Passed on as is when it has its notice callback: a copy would read every getter, stdin's included.
+  const request = options.onNotice ? options : {...options, onNotice: (message: string) => options.stderr.write(`notice: ${message}\n`)}
+  const prepared = await prepareRun(request)
   prefetchImageIds(prepared)
   if (!options.dryRun) warmRemote(prepared)
   options.onPrepared?.(prepared)

@@ -182,21 +182,33 @@ export async function startRun(
   const projectFiles = await prepared.projectFiles()
   // The pipeline as the run read it, for the attestation's build definition.
   const pipelineSha256 = createHash('sha256').update(readFileSync(pipeline.file)).digest('hex')
+  const remote = await prepared.remote()
+  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer, ...remote})
+  // The remote is asked for every key known now while the run directory is made (the scheduler's
+  // look ahead is this one); a run that waits for its turn looks ahead in its turn.
+  const lookingAhead = options.waitTurn === undefined ? cache.lookAhead(plan.order.map((name) => plan.jobs.get(name)!), prepared.imageId) : undefined
   const runId = newRunId()
-  const store = await RunStore.create(config.runsDir, runId)
+  let store: RunStore
   // Held until the run is recorded as finished: readers tell a live run from a dead one by it.
   let lock: HeldRunLock
   try {
-    lock = acquireRunLock(store.dir, runId)
+    store = await RunStore.create(config.runsDir, runId)
+    try {
+      lock = acquireRunLock(store.dir, runId)
+    } catch (error) {
+      store.close()
+      throw error
+    }
   } catch (error) {
-    store.close()
+    // No run: what was asked of the remote is awaited (it may be stored locally), not used.
+    await lookingAhead
+    await cache.settleUploads()
+    cache.finish()
     throw error
   }
   const cancel = new AbortController()
   const force = new AbortController()
   const failure = new AbortController()
-  const remote = await prepared.remote()
-  const cache = openRunCache({config, pipeline, projectFiles, envOverrides: request.envOverrides, noCache: request.noCache, signer, ...remote})
 
   // The executor the run made, if any: its retention pass removes expired kept containers (a cached run never loads Docker).
   let madeExecutor: Promise<Executor> | undefined

@@ -31,10 +31,10 @@ const JOBS = (): Job[] => [
 ]
 const imageId = async (ref: string): Promise<string> => `sha256:${ref}`
 
-async function cacheOf(dir: string, backend: MemoryBackend): Promise<{cache: RunCache; store: CacheStore}> {
+async function cacheOf(dir: string, backend: MemoryBackend, remakeKeys = false): Promise<{cache: RunCache; store: CacheStore}> {
   const store = new CacheStore(tempDir())
   const remote = new RemoteCache(store, {backend, namespace: 'ns', readOnly: false, policy: {timeoutMs: 1000, retries: 0, backoffMs: 1}, concurrency: 4})
-  return {store, cache: new RunCache({store, projectDir: dir, projectFiles: await listProjectFiles(dir), envOverrides: {}, noCache: false, remote})}
+  return {store, cache: new RunCache({store, projectDir: dir, projectFiles: await listProjectFiles(dir), envOverrides: {}, noCache: false, remote, remakeKeys})}
 }
 
 /** A project whose every job is in the remote cache (stored by another machine). */
@@ -57,17 +57,21 @@ async function filledRemote(): Promise<{dir: string; backend: MemoryBackend}> {
   return {dir, backend}
 }
 
-/** What a fresh runner's jobs find, each in its turn (as job-life keys and looks up), with or without looking ahead. */
-async function restore(dir: string, backend: MemoryBackend, lookAhead: boolean) {
-  const {cache, store} = await cacheOf(dir, backend)
-  if (lookAhead) void cache.lookAhead(JOBS(), imageId)
+/**
+ * What a fresh runner's jobs find, each in its turn (as job-life keys and looks up), with or without
+ * looking ahead; the same job objects both times, as a run's plan gives them.
+ */
+async function restore(dir: string, backend: MemoryBackend, lookAhead: boolean, remakeKeys = false) {
+  const {cache, store} = await cacheOf(dir, backend, remakeKeys)
+  const jobs = JOBS()
+  if (lookAhead) void cache.lookAhead(jobs, imageId)
   const found = []
-  for (const j of JOBS()) {
+  for (const j of jobs) {
     const keyed = cache.keyJob(j, await imageId(j.image))!
     const {durationMs: _took, ...lookup} = (await cache.lookupRemote(keyed))!
     backend.requests.push(`taken ${j.name} ${keyed.key}`)
     const restored = cache.restore(keyed, undefined)!
-    found.push({job: j.name, use: keyed.use, source: keyed.source, lookup, files: restored.loadArtifacts().map((e) => (e.type === 'file' ? `${e.path}=${store.blobs.readVerified(e).toString()}` : e.path))})
+    found.push({job: j.name, key: keyed.key, manifest: keyed.manifest, inputs: keyed.inputs, use: keyed.use, source: keyed.source, lookup, files: restored.loadArtifacts().map((e) => (e.type === 'file' ? `${e.path}=${store.blobs.readVerified(e).toString()}` : e.path))})
   }
   await cache.settleUploads()
   return found
@@ -95,6 +99,38 @@ describe('RunCache.lookAhead', () => {
     // In turn, last is asked for after a was taken; ahead, before.
     expect(plainRequests.indexOf(entryOfLast)).toBeGreaterThan(plainRequests.findIndex((r) => r.startsWith('taken a ')))
     expect(aheadRequests.indexOf(entryOfLast)).toBeLessThan(aheadRequests.findIndex((r) => r.startsWith('taken a ')))
+  })
+
+  it("takes the key it made ahead in the job's turn: the same keys, manifests and inputs as made anew, the same requests", async () => {
+    const {dir, backend} = await filledRemote()
+    const anew = await restore(dir, backend, true, true)
+    const anewRequests = backend.requests.splice(0)
+    const taken = await restore(dir, backend, true)
+    expect(taken).toEqual(anew)
+    expect(taken.map((f) => f.inputs.length)).toEqual([1, 1, 0, 0])
+    expect(backend.requests).toEqual(anewRequests)
+  })
+
+  it('makes a key anew when what it is made from changed: an image ID, a need\'s key, a host job\'s key commands', async () => {
+    const {dir, backend} = await filledRemote()
+    const {cache} = await cacheOf(dir, backend)
+    const {cache: plain} = await cacheOf(dir, backend, true)
+    const [a, , a2] = JOBS()
+    const first = cache.keyJob(a!, 'sha256:one')!
+    expect(cache.keyJob(a!, 'sha256:one')!.key).toBe(first.key)
+    const other = cache.keyJob(a!, 'sha256:two')!
+    expect(other.key).not.toBe(first.key)
+    expect(other.key).toBe(plain.keyJob(a!, 'sha256:two')!.key)
+    // a2 keys on a's key, which is now the one made with image two.
+    expect(cache.keyJob(a2!, 'sha256:x')!.key).toBe(plain.keyJob(a2!, 'sha256:x')!.key)
+    cache.keyJob(a!, 'sha256:one')
+    plain.keyJob(a!, 'sha256:one')
+    expect(cache.keyJob(a2!, 'sha256:x')!.key).toBe(plain.keyJob(a2!, 'sha256:x')!.key)
+    const onHost = job('h', {runsOn: 'host', hostKey: ['echo'], inputs: ['a/**']})
+    const host = (output: string) => [{command: 'echo', output}]
+    const withOne = cache.keyJob(onHost, null, {}, host('1'))!
+    expect(cache.keyJob(onHost, null, {}, host('2'))!.key).not.toBe(withOne.key)
+    expect(cache.keyJob(onHost, null, {}, host('2'))!.key).toBe(plain.keyJob(onHost, null, {}, host('2'))!.key)
   })
 
   it('looks nothing up with --no-cache, and leaves a job whose image is not on the engine to its turn', async () => {
