@@ -171,11 +171,11 @@ describe('one exec per job (real engine)', () => {
     // The first job's own files (its container is not made ahead) go in through its step's exec too.
     chmodSync(join(dir, 'src/tool.sh'), 0o755)
     symlinkSync('data.txt', join(dir, 'src/link'))
-    const results: Array<ReturnType<typeof outcome> & {needsInStep: boolean; inputsInStep: boolean; otherUserInStep: boolean; durations: Record<string, number[]>}> = []
+    const results: Array<ReturnType<typeof outcome> & {needsInStep: boolean; inputsInStep: boolean; otherUserInStep: boolean; durations: Record<string, number[]>; timed: string[]}> = []
     for (const env of [{ORCA_FOLD_EXEC: '0'}, {ORCA_ATTACH: '0'}, {}]) {
       const trace = join(mkdtempSync(join(tmpdir(), 'orca-fold-trace-')), 'trace.jsonl')
       const result = await orca(['run', '--no-cache', '--output', 'plain'], {cwd: dir, env: {...env, FOLD_TOKEN: SECRET, ORCA_TRACE: trace}})
-      const phases = readLines<{job?: string; phase: string; at: number; ms: number}>(trace)
+      const phases = readLines<{job?: string; phase: string; early?: true; at: number; ms: number}>(trace)
       rmSync(dirname(trace), {recursive: true, force: true})
       const inStep = (job: string, copy: string): boolean => {
         const [c, step] = [copy, 'step 0'].map((name) => phases.find((r) => r.job === job && r.phase === name)!)
@@ -183,17 +183,19 @@ describe('one exec per job (real engine)', () => {
       }
       const record = readJson<{jobs: Record<string, {steps: Array<{durationMs: number}>}>}>(join(runDirs(dir).at(-1)!, 'run.json'))
       const durations = Object.fromEntries(Object.entries(record.jobs).map(([name, j]) => [name, j.steps.map((s) => s.durationMs)]))
-      results.push({...outcome(dir, result.code), needsInStep: inStep('use', 'copy-needs'), inputsInStep: inStep('make', 'copy-in'), otherUserInStep: inStep('as-user', 'copy-needs'), durations})
+      // The phases the checks below read, to say what happened when one fails.
+      const timed = phases.filter((r) => ['use', 'make', 'as-user'].includes(r.job ?? '')).map((r) => `${r.job} ${r.phase}${r.early ? ' early' : ''} +${r.at - phases[0]!.at} ${r.ms}ms`)
+      results.push({...outcome(dir, result.code), needsInStep: inStep('use', 'copy-needs'), inputsInStep: inStep('make', 'copy-in'), otherUserInStep: inStep('as-user', 'copy-needs'), durations, timed})
     }
     const [separate, folded, attached] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0]]
 
     // Where the step's exec took the needs in, their copy lies inside the step's exec, not before it.
-    expect([separate.needsInStep, separate.inputsInStep]).toEqual([false, false])
-    expect([folded.needsInStep, folded.inputsInStep]).toEqual([true, true])
+    expect([separate.needsInStep, separate.inputsInStep], separate.timed.join('\n')).toEqual([false, false])
+    expect([folded.needsInStep, folded.inputsInStep], folded.timed.join('\n')).toEqual([true, true])
     // The main process takes them in before the step it then runs, timed the same way.
-    expect([attached.needsInStep, attached.inputsInStep]).toEqual([true, true])
+    expect([attached.needsInStep, attached.inputsInStep], attached.timed.join('\n')).toEqual([true, true])
     // A job of another user keeps the separate copy (through the engine's archive calls).
-    expect([folded.otherUserInStep, attached.otherUserInStep]).toEqual([false, false])
+    expect([folded.otherUserInStep, attached.otherUserInStep], [...folded.timed, ...attached.timed].join('\n')).toEqual([false, false])
     // Where the steps ran: an exec's processes descend from none in the container; the main process's from PID 1.
     expect(separate.logs.where).toMatch(/\nin an exec\n0\nin a session of its own\nSigBlk:\s+0+\nSigIgn:\s+0*4\n/)
     expect(folded.logs.where).toBe(separate.logs.where)

@@ -541,7 +541,8 @@ export class DockerExecutor implements Executor {
         steps.push(finishStep(ctx, index, step, 'skipped', null, 0))
         continue
       }
-      const result = await this.trace.time({run: ctx.runId, job: ctx.job.name}, `step ${index}`, this.runStep(container, ctx, index, stopper, output, services, progress))
+      // Timed from before the step's first line runs: a transfer folded into its exec starts inside it.
+      const result = await this.trace.time({run: ctx.runId, job: ctx.job.name}, `step ${index}`, () => this.runStep(container, ctx, index, stopper, output, services, progress))
       progress.running = undefined
       steps.push(result)
       if (result.status !== 'succeeded' && !step.allowFailure) {
