@@ -73,3 +73,8 @@ function notFound(search: ProjectSearch, cwd: string): ConfigError {
     hint: 'create one with "orca init", or point at another file with -f/--file',
   })
 }
+
+/** Where a notice about the project (its files listed without git, say) is written: one `notice:` line on `stream`. */
+export function noticesTo(stream: {write(text: string): unknown}): (message: string) => void {
+  return (message) => stream.write(`notice: ${message}\n`)
+}

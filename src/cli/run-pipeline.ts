@@ -12,7 +12,7 @@ import {isCi} from '../views/run/ci-environment.js'
 import {onBrokenPipe} from './broken-pipe.js'
 import {parseEnvFlags} from './env-values.js'
 import type {OutputMode} from './flags/run.js'
-import {locateProject} from './project.js'
+import {locateProject, noticesTo} from './project.js'
 import type {RunArgs} from './run-argv.js'
 
 export interface RunPipelineOptions extends RunRequest {
@@ -71,7 +71,7 @@ export async function runCommand(args: RunArgs, orcaVersion: string): Promise<nu
     env: process.env,
     processStartedAt: performance.timeOrigin,
     orcaVersion,
-    onNotice: (message) => process.stderr.write(`notice: ${message}\n`),
+    onNotice: noticesTo(process.stderr),
     stdout: process.stdout,
     stderr: process.stderr,
     // Only the live view reads it: creating process.stdin costs start-up time and, on a pipe, delays exit.
@@ -109,8 +109,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<number> 
   const liveView = wantsLiveView(options) && !options.dryRun ? import('../views/live/live-view.js') : undefined
   liveView?.catch(() => undefined)
   // Passed on as is when it has its notice callback: a copy would read every getter, stdin's included.
-  const request = options.onNotice ? options : {...options, onNotice: (message: string) => options.stderr.write(`notice: ${message}\n`)}
-  const prepared = await prepareRun(request)
+  const prepared = await prepareRun(options.onNotice ? options : {...options, onNotice: noticesTo(options.stderr)})
   prefetchImageIds(prepared)
   if (!options.dryRun) warmRemote(prepared)
   options.onPrepared?.(prepared)

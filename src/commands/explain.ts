@@ -30,13 +30,13 @@ Exit codes: 0 explained, 2 unknown job or invalid jobs.yml.`
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(Explain)
-    const {locateProject} = await import('../cli/project.js')
+    const {locateProject, noticesTo} = await import('../cli/project.js')
     const request = {
       ...locateProject({cwd: process.cwd(), file: flags.file, stderr: process.stderr, needsJobsFile: true}),
       env: process.env,
       job: args.job,
       envOverrides: parseEnvFlags(flags.env ?? []),
-      onNotice: (message: string) => process.stderr.write(`notice: ${message}\n`),
+      onNotice: noticesTo(process.stderr),
     }
     if (flags.inputs || flags.why !== undefined) {
       const [{explainTargetInputs}, {formatInputsReport}] = await Promise.all([

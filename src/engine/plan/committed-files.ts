@@ -56,22 +56,18 @@ function indexTrusted(projectDir: string, top: string, gitDir: string, files: re
   return configs.every((file) => convertsNothing(file))
 }
 
-/** A file's text; '' when it cannot be read. */
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return ''
-  }
-}
-
 /**
  * Whether a git configuration file (absent: yes) sets nothing that could make a committed file's
  * bytes differ from its object's: `core.autocrlf` other than false, an attributes file, another
  * object format, an include. Read as text, more strictly than git would: a name anywhere counts.
  */
 export function convertsNothing(file: string): boolean {
-  const text = readText(file)
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return true
+  }
   if (/attributesfile|objectformat|^\s*\[\s*include/im.test(text)) return false
   for (const match of text.matchAll(/^\s*autocrlf\b\s*(?:=\s*([^\s;#]*))?/gim)) {
     if (!/^(?:false|no|off|0)$/i.test(match[1] ?? '')) return false

@@ -188,18 +188,14 @@ export async function startRun(
   // look ahead is this one); a run that waits for its turn looks ahead in its turn.
   const lookingAhead = options.waitTurn === undefined ? cache.lookAhead(plan.order.map((name) => plan.jobs.get(name)!), prepared.imageId) : undefined
   const runId = newRunId()
-  let store: RunStore
+  let store: RunStore | undefined
   // Held until the run is recorded as finished: readers tell a live run from a dead one by it.
   let lock: HeldRunLock
   try {
     store = await RunStore.create(config.runsDir, runId)
-    try {
-      lock = acquireRunLock(store.dir, runId)
-    } catch (error) {
-      store.close()
-      throw error
-    }
+    lock = acquireRunLock(store.dir, runId)
   } catch (error) {
+    store?.close()
     // No run: what was asked of the remote is awaited (it may be stored locally), not used.
     await lookingAhead
     await cache.settleUploads()
